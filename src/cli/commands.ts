@@ -1,0 +1,4 @@
+// The list of `amime` commands, in the order `amime --help` shows them. One line per command.
+import type { Command } from "./command.ts";
+
+export const commands: Command[] = [];

@@ -1,0 +1,350 @@
+// ProxyConfig: everything one sidecar (or gateway) needs, as the control plane's translation
+// produces it and as `amime proxy --config FILE` reads it. Pure data, JSON-serializable, Envoy's
+// vocabulary: listener → route configuration → virtual host → route → cluster → endpoint.
+//
+// Durations are milliseconds (numbers). Percentages are 0..100 (doubles). Absent optional
+// fields mean "Istio/Envoy default", already resolved by translation where it matters.
+
+export interface ProxyConfig {
+  /** Monotonic config version from the control plane ("static" for hand-written files). */
+  version: string;
+  node: NodeInfo;
+  listeners: Listener[];
+  routes: RouteConfiguration[];
+  clusters: Cluster[];
+  /** Endpoints per cluster name (EDS). A cluster with no entry has no endpoints. */
+  endpoints: Record<string, Endpoint[]>;
+}
+
+/** Who this proxy is: used for sourceLabels matching, metrics labels and identity. */
+export interface NodeInfo {
+  /** e.g. `sidecar~productpage-v1-0.default` */
+  id: string;
+  kind: "sidecar" | "gateway";
+  workload: string;
+  namespace: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  /** SPIFFE trust domain, default `cluster.local`. */
+  trustDomain: string;
+  /** The address peers use to reach this instance (loopback in the local mesh). */
+  ip: string;
+}
+
+export type ListenerDirection = "outbound" | "inbound" | "gateway";
+
+export interface Listener {
+  name: string;
+  direction: ListenerDirection;
+  address: string;
+  /** 0 = pick a free port (tests). */
+  port: number;
+  protocol: "http" | "tcp";
+  /** For http listeners: the RouteConfiguration to use. */
+  routeConfigName?: string;
+  /** For tcp listeners: where to send connections (weighted). */
+  tcpRoute?: { clusters: WeightedCluster[]; idleTimeoutMs?: number };
+}
+
+export interface RouteConfiguration {
+  name: string;
+  virtualHosts: VirtualHost[];
+}
+
+export interface VirtualHost {
+  /** e.g. `reviews.default.svc.cluster.local:9080` */
+  name: string;
+  /**
+   * Host/:authority values that select this virtual host: exact names with or without port
+   * (`reviews`, `reviews:9080`, `reviews.default.svc.cluster.local:9080`), leading wildcards
+   * (`*.example.com`) and `*` for anything. Longest/most specific match wins, as in Envoy.
+   */
+  domains: string[];
+  routes: Route[];
+  /** CORS policy applying to routes without their own. */
+  cors?: CorsPolicy;
+}
+
+export type StringMatch = { exact: string } | { prefix: string } | { regex: string };
+
+export interface HeaderMatcher {
+  /** lowercase header name; `:authority`, `:method`, `:path`, `:scheme` are pseudo-headers. */
+  name: string;
+  /** Absent: the header must be present (any value). */
+  match?: StringMatch;
+  /** withoutHeaders: the match is negated. */
+  invert: boolean;
+}
+
+export interface QueryParamMatcher {
+  name: string;
+  /** Absent: the parameter must be present. `{exact: ""}` matches `?key` with no value. */
+  match?: StringMatch;
+}
+
+export interface RouteMatch {
+  uri?: StringMatch;
+  scheme?: StringMatch;
+  method?: StringMatch;
+  authority?: StringMatch;
+  headers: HeaderMatcher[];
+  queryParams: QueryParamMatcher[];
+  /** Destination port the request was sent to. */
+  port?: number;
+  /** Applies to exact and prefix uri matches. */
+  ignoreUriCase: boolean;
+}
+
+/** Where a translated rule came from, for `amime explain`, logs and the dashboard. */
+export interface RouteOrigin {
+  /** `VirtualService default/reviews` or `default` for the implicit route. */
+  resource: string;
+  /** http[i] index in the VirtualService, -1 for generated routes. */
+  ruleIndex: number;
+  /** match[j] index within the rule, -1 when the rule has no match. */
+  matchIndex: number;
+  file?: string;
+  line?: number;
+}
+
+export interface Route {
+  /** HTTPRoute.name (+ "." + match name), used in logs and stats. */
+  name: string;
+  match: RouteMatch;
+  action: RouteAction;
+  /** Header edits on request/response, applied after the per-destination ones. */
+  headers?: HeaderOperations;
+  origin: RouteOrigin;
+}
+
+export type RouteAction = ForwardAction | RedirectAction | DirectResponseAction;
+
+export interface ForwardAction {
+  kind: "forward";
+  /** Relative weights; a single entry gets all traffic. */
+  clusters: WeightedCluster[];
+  /** 0 = no route timeout (Istio's default). Covers all retries. */
+  timeoutMs: number;
+  retry: RetryPolicy;
+  fault?: FaultPolicy;
+  mirrors: MirrorPolicy[];
+  rewrite?: RewritePolicy;
+  cors?: CorsPolicy;
+}
+
+export interface WeightedCluster {
+  cluster: string;
+  weight: number;
+  headers?: HeaderOperations;
+}
+
+export interface RetryPolicy {
+  /** Number of retries (not counting the first try). 0 disables. */
+  attempts: number;
+  /** 0 = same as the route timeout. */
+  perTryTimeoutMs: number;
+  /** Envoy retry_on tokens: 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes, … and gRPC: cancelled, deadline-exceeded, internal, resource-exhausted, unavailable. */
+  retryOn: string[];
+  /** Numeric codes from retryOn (imply retriable-status-codes). */
+  retriableStatusCodes: number[];
+  /** Base interval for jittered exponential backoff (Envoy: 25 ms); max = 10× base. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Avoid hosts already tried (Istio default true). */
+  retryIgnorePreviousHosts: boolean;
+}
+
+export interface FaultPolicy {
+  delay?: { fixedDelayMs: number; percentage: number };
+  abort?: { httpStatus?: number; grpcStatus?: string; percentage: number };
+}
+
+export interface MirrorPolicy {
+  cluster: string;
+  /** 0..100; Istio default 100. */
+  percentage: number;
+}
+
+export interface RewritePolicy {
+  /** Replaces the matched uri prefix (or the whole path for exact matches). */
+  uri?: string;
+  uriRegex?: { match: string; rewrite: string };
+  authority?: string;
+}
+
+export interface RedirectAction {
+  kind: "redirect";
+  uri?: string;
+  /** Replaces the matched prefix (Istio redirect prefixRewrite). */
+  prefixRewrite?: string;
+  authority?: string;
+  port?: number;
+  derivePort?: "FROM_PROTOCOL_DEFAULT" | "FROM_REQUEST_PORT";
+  scheme?: string;
+  /** Default 301. */
+  code: number;
+  headers?: HeaderOperations;
+}
+
+export interface DirectResponseAction {
+  kind: "direct";
+  status: number;
+  body?: string;
+}
+
+export interface HeaderEdits {
+  set: Record<string, string>;
+  add: Record<string, string>;
+  remove: string[];
+}
+
+export interface HeaderOperations {
+  request?: HeaderEdits;
+  response?: HeaderEdits;
+}
+
+export interface CorsPolicy {
+  allowOrigins: StringMatch[];
+  allowMethods: string[];
+  allowHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+  allowCredentials?: boolean;
+  /** What to do with a preflight whose origin does not match: FORWARD (default) or IGNORE. */
+  unmatchedPreflights: "FORWARD" | "IGNORE";
+}
+
+export type LbPolicy = "ROUND_ROBIN" | "RANDOM" | "LEAST_REQUEST" | "PASSTHROUGH" | "RING_HASH" | "MAGLEV";
+
+export type HashKey =
+  | { header: string }
+  | { cookie: { name: string; path?: string; ttlMs?: number } }
+  | { sourceIp: true }
+  | { queryParameter: string };
+
+export interface LoadBalancerConfig {
+  policy: LbPolicy;
+  /** For RING_HASH and MAGLEV. */
+  hashKey?: HashKey;
+  /** RING_HASH; Istio default 1024. */
+  minimumRingSize?: number;
+  /** MAGLEV; Istio/Envoy default 65537 (prime). */
+  tableSize?: number;
+}
+
+export interface ConnectionPoolConfig {
+  /** Defaults: effectively unlimited (2^32-1), as Istio. */
+  maxConnections: number;
+  connectTimeoutMs: number;
+  maxPendingRequests: number;
+  maxRequests: number;
+  /** 0 = unlimited; 1 = no keep-alive. */
+  maxRequestsPerConnection: number;
+  maxRetries: number;
+  /** 0 = none. */
+  idleTimeoutMs: number;
+  maxConnectionDurationMs: number;
+  tcpKeepalive?: { probes?: number; timeMs?: number; intervalMs?: number };
+}
+
+export interface OutlierDetectionConfig {
+  consecutive5xxErrors: number;
+  consecutiveGatewayErrors: number;
+  consecutiveLocalOriginFailures: number;
+  splitExternalLocalOriginErrors: boolean;
+  intervalMs: number;
+  baseEjectionTimeMs: number;
+  maxEjectionPercent: number;
+  minHealthPercent: number;
+}
+
+export interface HealthCheckConfig {
+  kind: "http" | "tcp";
+  path?: string;
+  /** Expected status ranges, inclusive; default [[200, 299]]. */
+  expectedStatuses?: [number, number][];
+  intervalMs: number;
+  timeoutMs: number;
+  unhealthyThreshold: number;
+  healthyThreshold: number;
+}
+
+export interface UpstreamTlsConfig {
+  mode: "SIMPLE" | "MUTUAL" | "ISTIO_MUTUAL";
+  sni?: string;
+  caCertificates?: string;
+  clientCertificate?: string;
+  privateKey?: string;
+  subjectAltNames: string[];
+  insecureSkipVerify: boolean;
+}
+
+export interface ServiceRef {
+  /** FQDN, e.g. `reviews.default.svc.cluster.local`. */
+  host: string;
+  name: string;
+  namespace: string;
+  port: number;
+}
+
+export interface Cluster {
+  /** Istio key: `outbound|9080|v2|reviews.default.svc.cluster.local`, `inbound|9080||`. */
+  name: string;
+  direction: "outbound" | "inbound";
+  /** eds: endpoints from ProxyConfig.endpoints; original_dst: PASSTHROUGH to the requested address. */
+  discovery: "eds" | "original_dst";
+  service?: ServiceRef;
+  subset?: string;
+  protocol: "http1" | "http2" | "tcp";
+  lb: LoadBalancerConfig;
+  connectionPool: ConnectionPoolConfig;
+  outlierDetection?: OutlierDetectionConfig;
+  healthCheck?: HealthCheckConfig;
+  tls?: UpstreamTlsConfig;
+}
+
+export interface Endpoint {
+  address: string;
+  port: number;
+  /** Relative LB weight, default 1. */
+  weight: number;
+  labels: Record<string, string>;
+  /** Registry health (readiness); the proxy's own outlier/health state is layered on top. */
+  healthy: boolean;
+  /** Workload instance name, for metrics and explain. */
+  workload?: string;
+  /** SPIFFE identity expected from this endpoint. */
+  serviceAccount?: string;
+  locality?: string;
+}
+
+/** Istio's cluster key. */
+export function clusterKey(direction: "outbound" | "inbound", port: number, subset: string, host: string): string {
+  return `${direction}|${port}|${subset}|${host}`;
+}
+
+/** 2^32-1: Istio's "unlimited" for connection pool limits. */
+export const UNLIMITED = 4294967295;
+
+/** Istio defaults when a DestinationRule sets no connectionPool (reference/istio-api.md). */
+export const DEFAULT_CONNECTION_POOL: Readonly<ConnectionPoolConfig> = {
+  maxConnections: UNLIMITED,
+  connectTimeoutMs: 10_000,
+  maxPendingRequests: UNLIMITED,
+  maxRequests: UNLIMITED,
+  maxRequestsPerConnection: 0,
+  maxRetries: UNLIMITED,
+  idleTimeoutMs: 3_600_000,
+  maxConnectionDurationMs: 0,
+};
+
+/** Istio's mesh default retry policy when a route sets none. */
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = {
+  attempts: 2,
+  perTryTimeoutMs: 0,
+  retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"],
+  retriableStatusCodes: [503],
+  backoffBaseMs: 25,
+  backoffMaxMs: 250,
+  retryIgnorePreviousHosts: true,
+};
