@@ -1,0 +1,168 @@
+// The proxy benchmark: direct, Amime, nginx and HAProxy side by side in one run, same upstream.
+//
+// Layout (2 cores): every proxy is pinned to CPU 0; the upstream (nginx serving a small body),
+// wrk and the fixed-rate generator share CPU 1. Targets stay up for the whole run and are
+// measured in interleaved rounds (A B C D A B C D …), so drift on this VM hits all of them alike.
+//
+// Per target: throughput at saturation (wrk, 16 keep-alive connections), latency p50/p90/p99 at a
+// fixed 1,000 rps over 16 keep-alive connections (open loop: bench/load/fixed-rate.ts), CPU µs per
+// request (the target's CPU time during the fixed-rate phase / requests), and peak RSS.
+//
+// Usage: npm run bench [-- --quick] [-- --json] [-- --targets direct,amime,nginx,haproxy]
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { cpuMicros, peakRssMb } from "./lib/proc.ts";
+import { run } from "./lib/spawn.ts";
+import { amimeTarget } from "./targets/amime.ts";
+import { directTarget } from "./targets/direct.ts";
+import { haproxyTarget } from "./targets/haproxy.ts";
+import { nginxTarget, startNginx } from "./targets/nginx.ts";
+import type { RunningTarget, TargetFactory } from "./targets/target.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    targets: { type: "string", default: "direct,amime,nginx,haproxy" },
+    rate: { type: "string", default: "1000" },
+    rounds: { type: "string" },
+  },
+});
+
+const quick = values.quick;
+const rate = Number(values.rate);
+const plan = quick
+  ? { rounds: 1, warmupSec: 3, saturationSec: 3, fixedMs: 3000 }
+  : { rounds: 3, warmupSec: 15, saturationSec: 8, fixedMs: 10_000 };
+if (values.rounds) plan.rounds = Number(values.rounds);
+
+const factories: TargetFactory[] = [directTarget, amimeTarget, nginxTarget, haproxyTarget];
+const wanted = new Set(values.targets.split(","));
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  /** CPU per request at saturation (the proxy's core busy): the figure compared with nginx. */
+  cpuUsPerReq: number;
+  /** CPU per request at the fixed rate (includes per-wakeup costs that batching hides at saturation). */
+  cpuUsPerReqAtRate: number;
+  errors: number;
+}
+
+async function wrk(port: number, authority: string, seconds: number): Promise<{ rps: number; requests: number }> {
+  const out = await run("taskset", ["-c", "1", "wrk", "-t1", "-c16", `-d${seconds}s`, "-H", `Host: ${authority}`, `http://127.0.0.1:${port}/`]);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  const n = /(\d+) requests in/.exec(out);
+  return { rps: rps ? Number(rps[1]) : 0, requests: n ? Number(n[1]) : 0 };
+}
+
+async function fixedRate(port: number, authority: string): Promise<{ sent: number; errors: number; p50_ms: number; p90_ms: number; p99_ms: number }> {
+  const node = join(root, "node_modules", ".bin", "node");
+  const out = await run("taskset", ["-c", "1", node, join(root, "bench", "load", "fixed-rate.ts"), "--port", String(port), "--rate", String(rate), "--connections", "16", "--duration-ms", String(plan.fixedMs), "--authority", authority]);
+  return JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
+}
+
+async function measure(t: RunningTarget): Promise<Sample> {
+  const cpu = (): number => t.pids().reduce((s, p) => s + cpuMicros(p), 0);
+  const c0 = cpu();
+  const sat = await wrk(t.port, t.authority, plan.saturationSec);
+  const c1 = cpu();
+  const fr = await fixedRate(t.port, t.authority);
+  const c2 = cpu();
+  return {
+    rps: sat.rps,
+    p50: fr.p50_ms,
+    p90: fr.p90_ms,
+    p99: fr.p99_ms,
+    cpuUsPerReq: sat.requests ? (c1 - c0) / sat.requests : 0,
+    cpuUsPerReqAtRate: fr.sent ? (c2 - c1) / fr.sent : 0,
+    errors: fr.errors,
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.floor((s.length - 1) / 2)] ?? 0) : 0;
+};
+
+const workDir = mkdtempSync(join(tmpdir(), "amime-bench-"));
+const running: RunningTarget[] = [];
+let upstreamStop: (() => Promise<void>) | null = null;
+try {
+  const ctxBase = { workDir, root };
+  const up = await startNginx({ ...ctxBase, upstreamPort: 0, cpu: "1" }, "upstream", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
+  upstreamStop = async () => {
+    up.child.kill("SIGQUIT");
+  };
+  for (const f of factories) {
+    if (!wanted.has(f.name)) continue;
+    const why = f.unavailable();
+    if (why) {
+      log(`skip ${f.name}: ${why}`);
+      continue;
+    }
+    running.push(await f.start({ ...ctxBase, upstreamPort: up.port, cpu: "0" }));
+  }
+  log(`targets: ${running.map((t) => `${t.name}:${t.port}`).join(" ")}; warming up ${plan.warmupSec}s each`);
+  for (const t of running) await wrk(t.port, t.authority, plan.warmupSec);
+  const samples = new Map<string, Sample[]>(running.map((t) => [t.name, []]));
+  for (let r = 0; r < plan.rounds; r++) {
+    for (const t of running) {
+      const s = await measure(t);
+      samples.get(t.name)?.push(s);
+      log(`round ${r + 1}/${plan.rounds} ${t.name.padEnd(8)} rps=${s.rps.toFixed(0)} cpu=${s.cpuUsPerReq.toFixed(1)}µs/req p99@${rate}=${s.p99.toFixed(2)}ms errors=${s.errors}`);
+    }
+  }
+  const results: Record<string, Record<string, number>> = {};
+  for (const t of running) {
+    const ss = samples.get(t.name) ?? [];
+    results[t.name] = {
+      rps: median(ss.map((s) => s.rps)),
+      p50_ms: median(ss.map((s) => s.p50)),
+      p90_ms: median(ss.map((s) => s.p90)),
+      p99_ms: median(ss.map((s) => s.p99)),
+      cpu_us_per_req: median(ss.map((s) => s.cpuUsPerReq)),
+      cpu_us_per_req_at_rate: median(ss.map((s) => s.cpuUsPerReqAtRate)),
+      rss_mb: t.pids().reduce((s, p) => s + peakRssMb(p), 0),
+      errors: ss.reduce((s, x) => s + x.errors, 0),
+    };
+  }
+  const direct = results.direct;
+  const nginx = results.nginx;
+  for (const [name, r] of Object.entries(results)) {
+    if (direct && name !== "direct") {
+      r.added_p50_ms = (r.p50_ms ?? 0) - (direct.p50_ms ?? 0);
+      r.added_p99_ms = (r.p99_ms ?? 0) - (direct.p99_ms ?? 0);
+    }
+  }
+  const amime = results.amime;
+  if (amime && nginx) {
+    amime.rps_vs_nginx = (amime.rps ?? 0) / (nginx.rps || 1);
+    amime.cpu_vs_nginx = (amime.cpu_us_per_req ?? 0) / (nginx.cpu_us_per_req || 1);
+    if (amime.added_p99_ms !== undefined && nginx.added_p99_ms !== undefined) amime.added_p99_vs_nginx = amime.added_p99_ms / (nginx.added_p99_ms || 1);
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ rate, connections: 16, quick, rounds: plan.rounds, results }, null, 2)}\n`);
+  } else {
+    const rows = [["target", "rps (sat.)", "CPU µs/req (sat.)", "p50 ms", "p90 ms", "p99 ms", "added p99", "CPU µs/req @rate", "peak RSS MB", "vs nginx"]];
+    for (const [name, r] of Object.entries(results)) {
+      const vs = name === "amime" && r.cpu_vs_nginx !== undefined ? `cpu ${r.cpu_vs_nginx.toFixed(2)}× rps ${(r.rps_vs_nginx ?? 0).toFixed(2)}×` : "";
+      rows.push([name, (r.rps ?? 0).toFixed(0), (r.cpu_us_per_req ?? 0).toFixed(1), (r.p50_ms ?? 0).toFixed(2), (r.p90_ms ?? 0).toFixed(2), (r.p99_ms ?? 0).toFixed(2), r.added_p99_ms === undefined ? "" : r.added_p99_ms.toFixed(2), (r.cpu_us_per_req_at_rate ?? 0).toFixed(1), (r.rss_mb ?? 0).toFixed(1), vs]);
+    }
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
+    const line = (row: string[]): string => `| ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+    process.stdout.write(`${line(rows[0]!)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n${rows.slice(1).map(line).join("\n")}\n`);
+    process.stdout.write(`fixed rate ${rate} rps over 16 keep-alive connections; ${plan.rounds} interleaved round(s), medians\n`);
+  }
+} finally {
+  for (const t of running) await t.stop().catch(() => {});
+  await upstreamStop?.();
+  rmSync(workDir, { recursive: true, force: true });
+}

@@ -1,0 +1,73 @@
+// Amime's sidecar, run alone with `amime proxy --config FILE`, routing, counters and x-request-id on.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freePort, pinned, stopProcess, waitForPort } from "../lib/spawn.ts";
+import type { RunningTarget, StartContext, TargetFactory } from "./target.ts";
+
+export function benchProxyConfig(listenPort: number, upstreamPort: number): unknown {
+  const cluster = "outbound|80||bench.default.svc.cluster.local";
+  const forward = (clusterName: string) => ({
+    kind: "forward",
+    clusters: [{ cluster: clusterName, weight: 100 }],
+    timeoutMs: 0,
+    retry: { attempts: 2, perTryTimeoutMs: 0, retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"], retriableStatusCodes: [503], backoffBaseMs: 25, backoffMaxMs: 250, retryIgnorePreviousHosts: true },
+    mirrors: [],
+  });
+  const origin = { resource: "bench", ruleIndex: 0, matchIndex: 0 };
+  return {
+    version: "bench",
+    node: { id: "sidecar~bench", kind: "sidecar", workload: "bench", namespace: "default", labels: { app: "bench" }, serviceAccount: "default", trustDomain: "cluster.local", ip: "127.0.0.1" },
+    listeners: [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: listenPort, protocol: "http", routeConfigName: "outbound" }],
+    routes: [
+      {
+        name: "outbound",
+        virtualHosts: [
+          {
+            name: "bench.default.svc.cluster.local:80",
+            domains: ["bench", "bench:80", "bench.default.svc.cluster.local", "bench.default.svc.cluster.local:80"],
+            routes: [
+              // A header rule first, so every request pays for a real (non-trivial) route lookup.
+              { name: "canary", match: { headers: [{ name: "x-canary", match: { exact: "yes" }, invert: false }], queryParams: [], ignoreUriCase: false }, action: forward(cluster), origin },
+              { name: "default", match: { uri: { prefix: "/" }, headers: [], queryParams: [], ignoreUriCase: false }, action: forward(cluster), origin },
+            ],
+          },
+        ],
+      },
+    ],
+    clusters: [
+      {
+        name: cluster,
+        direction: "outbound",
+        discovery: "eds",
+        service: { host: "bench.default.svc.cluster.local", name: "bench", namespace: "default", port: 80 },
+        protocol: "http1",
+        lb: { policy: "LEAST_REQUEST" },
+        connectionPool: { maxConnections: 4294967295, connectTimeoutMs: 10000, maxPendingRequests: 4294967295, maxRequests: 4294967295, maxRequestsPerConnection: 0, maxRetries: 4294967295, idleTimeoutMs: 3600000, maxConnectionDurationMs: 0 },
+      },
+    ],
+    endpoints: { [cluster]: [{ address: "127.0.0.1", port: upstreamPort, weight: 1, labels: { app: "bench" }, healthy: true }] },
+  };
+}
+
+export const amimeTarget: TargetFactory = {
+  name: "amime",
+  unavailable: () => null,
+  async start(ctx: StartContext): Promise<RunningTarget> {
+    const port = await freePort();
+    const file = join(ctx.workDir, "amime-proxy.json");
+    writeFileSync(file, JSON.stringify(benchProxyConfig(port, ctx.upstreamPort), null, 2));
+    const node = join(ctx.root, "node_modules", ".bin", "node");
+    const child = pinned(ctx.cpu, node, [join(ctx.root, "bin", "amime.js"), "proxy", "--config", file], { cwd: ctx.root });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.resume();
+    try {
+      await waitForPort(port);
+    } catch (e) {
+      await stopProcess(child);
+      throw new Error(`amime proxy did not start: ${(e as Error).message}\n${stderr.slice(0, 2000)}`);
+    }
+    const pid = child.pid ?? 0;
+    return { name: "amime", port, authority: "bench", pids: () => [pid], stop: () => stopProcess(child) };
+  },
+};

@@ -1,0 +1,25 @@
+// A benchmark target: something that listens on a port and forwards to the bench upstream.
+export interface RunningTarget {
+  name: string;
+  port: number;
+  /** Authority to send (virtual host the target routes). */
+  authority: string;
+  /** Processes whose CPU and memory count for this target (empty for "direct"). */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+export interface StartContext {
+  upstreamPort: number;
+  workDir: string;
+  /** CPU list for taskset, e.g. "0". */
+  cpu: string;
+  root: string;
+}
+
+export interface TargetFactory {
+  name: string;
+  /** Why it cannot run here, or null when it can. */
+  unavailable(): string | null;
+  start(ctx: StartContext): Promise<RunningTarget>;
+}
