@@ -14,3 +14,8 @@ export { pickWeightedCluster } from "./weighted-cluster.ts";
 export { faultDecision, grpcStatusCode } from "./fault.ts";
 export type { FaultDecision } from "./fault.ts";
 export { mirrorDecision, shadowAuthority } from "./mirror.ts";
+export { rewritePath } from "./rewrite.ts";
+export { redirectLocation, redirectStatus, DEFAULT_REDIRECT_CODE } from "./redirect.ts";
+export { HeaderPlan, applyHeaderEdits, requestHeaderPlan, responseHeaderPlan, hasHeaderEdits, expandHeaderValue } from "./header-plan.ts";
+export type { HeaderList, HeaderValueContext } from "./header-plan.ts";
+export { corsPreflight, corsResponseHeaders, effectiveCorsPolicy, isOriginAllowed } from "./cors.ts";
