@@ -25,8 +25,14 @@ export interface PortSelector {
   number?: number;
 }
 
+/** istio.type.v1beta1.WorkloadSelector (DestinationRule, security and telemetry kinds). */
 export interface WorkloadSelector {
   matchLabels?: Record<string, string>;
+}
+
+/** networking.v1alpha3.WorkloadSelector (ServiceEntry, Sidecar): note `labels`, not `matchLabels`. */
+export interface NetworkingWorkloadSelector {
+  labels?: Record<string, string>;
 }
 
 // ───────────────────────── VirtualService ─────────────────────────
@@ -440,7 +446,7 @@ export interface ServiceEntrySpec {
   location?: ServiceEntryLocation;
   resolution?: ServiceEntryResolution;
   endpoints?: WorkloadEntrySpec[];
-  workloadSelector?: WorkloadSelector;
+  workloadSelector?: NetworkingWorkloadSelector;
   exportTo?: string[];
   subjectAltNames?: string[];
 }
@@ -528,7 +534,7 @@ export interface OutboundTrafficPolicy {
 }
 
 export interface SidecarSpec {
-  workloadSelector?: WorkloadSelector;
+  workloadSelector?: NetworkingWorkloadSelector;
   ingress?: IstioIngressListener[];
   egress?: IstioEgressListener[];
   inboundConnectionPool?: ConnectionPoolSettings;
