@@ -99,6 +99,9 @@ export interface Source {
   notIpBlocks?: string[];
   remoteIpBlocks?: string[];
   notRemoteIpBlocks?: string[];
+  /** Trust domain of the peer's SPIFFE identity, e.g. "cluster.local"; globs like principals. */
+  trustDomains?: string[];
+  notTrustDomains?: string[];
 }
 
 export interface Operation {
