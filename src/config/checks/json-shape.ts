@@ -1,10 +1,11 @@
-// JSON shape checks: read a field of a loaded document as the type the schema expects, reporting a
-// Kubernetes-style error ("must be of type string", `Unsupported value: "X"`) at its path when it is
-// not. Every reader returns undefined for an absent or wrongly typed value, so a validator can go
-// on checking the rest of the document after the first problem.
-import { Codes } from "../diagnostic.ts";
+// JSON shape checks with the Kubernetes API server's wording, for the kinds whose Istio test data
+// asserts those texts (security and telemetry CRDs; shape.ts words things its own way for the
+// networking kinds). Each reader reads a field as the type the schema expects and reports an error
+// ("must be of type string", `Unsupported value: "X"`) at its path when it is not. Every reader
+// returns undefined for an absent or wrongly typed value, so a validator goes on checking the rest.
 import { isObject, type FieldPath, type Json, type JsonObject } from "../resource.ts";
 import type { Validator } from "../validator.ts";
+import { checkKnownFields } from "./fields.ts";
 
 /** Name of a JSON value's type as Kubernetes error messages spell it. */
 export function jsonType(value: unknown): string {
@@ -161,42 +162,9 @@ export function required(v: Validator, path: FieldPath, value: unknown): boolean
 }
 
 /**
- * Warn about fields the schema does not have. Istio's API server rejects them; Amime warns (the
- * document is still used), because a typo such as `timout` silently changes nothing otherwise.
+ * Warn about fields the schema does not have (Istio rejects them; Amime warns, see fields.ts).
+ * Same texts as the networking kinds.
  */
 export function warnUnknownFields(v: Validator, path: FieldPath, obj: JsonObject, known: readonly string[]): void {
-  for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) {
-      const hint = closest(key, known);
-      v.warn([...path, key], `unknown field ${JSON.stringify(key)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}; it is ignored`, Codes.unknownField);
-    }
-  }
-}
-
-/** The known name nearest to a typo (edit distance ≤ 2, or same name ignoring case), if any. */
-function closest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDist = 3;
-  for (const k of known) {
-    if (k.toLowerCase() === key.toLowerCase()) return k;
-    const d = editDistance(key, k, bestDist);
-    if (d < bestDist) {
-      best = k;
-      bestDist = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) >= limit) return limit;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? limit;
+  checkKnownFields(v, path, obj, known);
 }
