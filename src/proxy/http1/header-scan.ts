@@ -1,0 +1,258 @@
+// Scans and validates the header section of a head (shared by requests and responses) and
+// collects, in one pass, what the codec itself needs: Host, Content-Length, Transfer-Encoding,
+// Connection, Upgrade, Expect. The results go into one reused module-level record (JS is
+// single-threaded and the scan never re-enters), so a scan allocates nothing but the Connection
+// option names, when there are any.
+
+import { CR, FIELD_VALUE, HT, LF, SP, TOKEN, COLON, COMMA, LOWER, equalsLower, lowerLatin1 } from "./chars.ts";
+import { SLOTS } from "./head-base.ts";
+import {
+  H_CONNECTION,
+  H_CONTENT_LENGTH,
+  H_EXPECT,
+  H_HOST,
+  H_TRANSFER_ENCODING,
+  H_UPGRADE,
+  identifyHeader,
+} from "./header-names.ts";
+import { ParseError } from "./parse-error.ts";
+import type { ParseErrorCode } from "./parse-error.ts";
+
+export interface ScanState {
+  /** Offsets of the headers, relative to `base` (the start of the head's bytes). */
+  offsets: Int32Array;
+  count: number;
+  /** Position just after the final CRLF (end of head). */
+  end: number;
+  hostCount: number;
+  hostIndex: number;
+  /** -1: no Content-Length. */
+  contentLength: number;
+  teSeen: boolean;
+  /** The last transfer coding is chunked and chunked appears exactly once. */
+  teChunkedOk: boolean;
+  /** chunked is not the last coding, or appears twice. */
+  teChunkedMisplaced: boolean;
+  /** A coding other than chunked is present. */
+  teOther: boolean;
+  connClose: boolean;
+  connKeepAlive: boolean;
+  connUpgrade: boolean;
+  connNames: string[] | null;
+  upgradeIndex: number;
+  expectContinue: boolean;
+}
+
+export const scan: ScanState = {
+  offsets: new Int32Array(128 * SLOTS),
+  count: 0,
+  end: 0,
+  hostCount: 0,
+  hostIndex: -1,
+  contentLength: -1,
+  teSeen: false,
+  teChunkedOk: false,
+  teChunkedMisplaced: false,
+  teOther: false,
+  connClose: false,
+  connKeepAlive: false,
+  connUpgrade: false,
+  connNames: null,
+  upgradeIndex: -1,
+  expectContinue: false,
+};
+
+function reset(maxHeaders: number): void {
+  if (scan.offsets.length < maxHeaders * SLOTS) scan.offsets = new Int32Array(maxHeaders * SLOTS);
+  scan.count = 0;
+  scan.end = 0;
+  scan.hostCount = 0;
+  scan.hostIndex = -1;
+  scan.contentLength = -1;
+  scan.teSeen = false;
+  scan.teChunkedOk = false;
+  scan.teChunkedMisplaced = false;
+  scan.teOther = false;
+  scan.connClose = false;
+  scan.connKeepAlive = false;
+  scan.connUpgrade = false;
+  scan.connNames = null;
+  scan.upgradeIndex = -1;
+  scan.expectContinue = false;
+}
+
+function fail(code: ParseErrorCode, message: string, at: number, base: number): ParseError {
+  return new ParseError(code, message, at - base);
+}
+
+/**
+ * Scans header lines from `pos` (the start of the first header line) until the empty line.
+ * `base` is the position offsets are made relative to. The caller guarantees that a CRLFCRLF or
+ * LFLF lies before `limit`. `lenientLists` accepts identical Content-Length values repeated
+ * (responses; RFC 9110 §8.6 allows it, and some upstreams do send them).
+ */
+export function scanHeaders(
+  buf: Buffer,
+  pos: number,
+  limit: number,
+  base: number,
+  maxHeaders: number,
+  lenientLists: boolean,
+): ParseError | null {
+  reset(maxHeaders);
+  const offs = scan.offsets;
+  for (;;) {
+    const nl = buf.indexOf(LF, pos);
+    if (nl < 0 || nl >= limit) return fail("E_BAD_LINE_ENDING", "header section does not end with CRLF", pos, base);
+    if (nl === pos || buf[nl - 1] !== CR) return fail("E_BAD_LINE_ENDING", "bare LF line ending", nl, base);
+    const lineEnd = nl - 1;
+    if (lineEnd === pos) {
+      scan.end = nl + 1;
+      return null;
+    }
+    const first = buf[pos]!;
+    if (first === SP || first === HT) return fail("E_OBS_FOLD", "obsolete line folding (or whitespace before a header)", pos, base);
+    let i = pos;
+    while (TOKEN[buf[i]!] === 1) i++;
+    if (buf[i] !== COLON || i === lineEnd) {
+      const c = buf[i];
+      if (c === SP || c === HT) return fail("E_BAD_HEADER", "whitespace between header name and colon", i, base);
+      return fail("E_BAD_HEADER", "invalid character in header name", i, base);
+    }
+    if (i === pos) return fail("E_BAD_HEADER", "empty header name", i, base);
+    const nameEnd = i;
+    let j = i + 1;
+    while (j < lineEnd && (buf[j] === SP || buf[j] === HT)) j++;
+    const valueStart = j;
+    let valueEnd = j;
+    for (let k = j; k < lineEnd; k++) {
+      const b = buf[k]!;
+      if (FIELD_VALUE[b] === 0) {
+        return fail("E_BAD_HEADER", b === CR ? "bare CR in header value" : `invalid byte 0x${b.toString(16)} in header value`, k, base);
+      }
+      if (b !== SP && b !== HT) valueEnd = k + 1;
+    }
+    const n = scan.count;
+    if (n >= maxHeaders) return fail("E_TOO_MANY_HEADERS", `more than ${maxHeaders} headers`, pos, base);
+    const id = identifyHeader(buf, pos, nameEnd);
+    const p = n * SLOTS;
+    offs[p] = pos - base;
+    offs[p + 1] = nameEnd - base;
+    offs[p + 2] = valueStart - base;
+    offs[p + 3] = valueEnd - base;
+    offs[p + 4] = id;
+    scan.count = n + 1;
+    if (id !== 0) {
+      const err = interpret(buf, id, n, valueStart, valueEnd, base, lenientLists);
+      if (err !== null) return err;
+    }
+    pos = nl + 1;
+  }
+}
+
+function interpret(buf: Buffer, id: number, index: number, vs: number, ve: number, base: number, lenient: boolean): ParseError | null {
+  switch (id) {
+    case H_HOST:
+      scan.hostCount++;
+      if (scan.hostIndex < 0) scan.hostIndex = index;
+      return null;
+    case H_CONTENT_LENGTH:
+      return contentLength(buf, vs, ve, base, lenient);
+    case H_TRANSFER_ENCODING:
+      return transferEncoding(buf, vs, ve, base);
+    case H_CONNECTION:
+      return connection(buf, vs, ve, base);
+    case H_UPGRADE:
+      if (scan.upgradeIndex < 0) scan.upgradeIndex = index;
+      return null;
+    case H_EXPECT:
+      if (ve - vs === 12 && equalsLower(buf, vs, "100-continue")) scan.expectContinue = true;
+      return null;
+    default:
+      return null;
+  }
+}
+
+/** Content-Length = 1*DIGIT. Leading zeros are unambiguous and accepted; "+", "-", hex, spaces inside are not. */
+function contentLength(buf: Buffer, vs: number, ve: number, base: number, lenient: boolean): ParseError | null {
+  let value = -1;
+  let k = vs;
+  for (;;) {
+    const elemStart = k;
+    let v = 0;
+    while (k < ve) {
+      const d = buf[k]! - 0x30;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+      if (v > Number.MAX_SAFE_INTEGER) return fail("E_BAD_CONTENT_LENGTH", "Content-Length too large", k, base);
+      k++;
+    }
+    if (k === elemStart) return fail("E_BAD_CONTENT_LENGTH", "Content-Length is not a decimal number", k, base);
+    if (value >= 0 && v !== value) return fail("E_BAD_CONTENT_LENGTH", "conflicting Content-Length values", k, base);
+    value = v;
+    if (k === ve) break;
+    // A list ("5, 5") is accepted only for responses and only with identical values.
+    if (!lenient) return fail("E_BAD_CONTENT_LENGTH", "Content-Length is not a single decimal number", k, base);
+    while (k < ve && (buf[k] === SP || buf[k] === HT)) k++;
+    if (buf[k] !== COMMA) return fail("E_BAD_CONTENT_LENGTH", "Content-Length is not a decimal number", k, base);
+    k++;
+    while (k < ve && (buf[k] === SP || buf[k] === HT)) k++;
+  }
+  if (scan.contentLength >= 0) {
+    if (!lenient) return fail("E_BAD_CONTENT_LENGTH", "more than one Content-Length header", vs, base);
+    if (scan.contentLength !== value) return fail("E_BAD_CONTENT_LENGTH", "conflicting Content-Length headers", vs, base);
+  }
+  scan.contentLength = value;
+  return null;
+}
+
+/**
+ * Transfer-Encoding = #transfer-coding, accumulated over all TE lines. Strict list syntax: no
+ * empty elements and no parameters (chunked takes none; other codings are refused anyway).
+ */
+function transferEncoding(buf: Buffer, vs: number, ve: number, base: number): ParseError | null {
+  scan.teSeen = true;
+  let k = vs;
+  for (;;) {
+    const s = k;
+    while (k < ve && TOKEN[buf[k]!] === 1) k++;
+    if (k === s) return fail("E_BAD_TRANSFER_ENCODING", "empty or invalid transfer coding", k, base);
+    const isChunked = k - s === 7 && equalsLower(buf, s, "chunked");
+    if (scan.teChunkedOk) scan.teChunkedMisplaced = true; // something follows chunked
+    if (isChunked) scan.teChunkedOk = true;
+    else scan.teOther = true;
+    if (scan.teChunkedMisplaced) scan.teChunkedOk = false;
+    while (k < ve && (buf[k] === SP || buf[k] === HT)) k++;
+    if (k === ve) return null;
+    if (buf[k] !== COMMA) return fail("E_BAD_TRANSFER_ENCODING", "invalid character in Transfer-Encoding", k, base);
+    k++;
+    while (k < ve && (buf[k] === SP || buf[k] === HT)) k++;
+  }
+}
+
+/** Connection = #connection-option; empty list elements are allowed (RFC 9110 §5.6.1.2). */
+function connection(buf: Buffer, vs: number, ve: number, base: number): ParseError | null {
+  let k = vs;
+  while (k < ve) {
+    const s = k;
+    while (k < ve && TOKEN[buf[k]!] === 1) k++;
+    const len = k - s;
+    if (len === 5 && equalsLower(buf, s, "close")) scan.connClose = true;
+    else if (len === 10 && equalsLower(buf, s, "keep-alive")) scan.connKeepAlive = true;
+    else if (len === 7 && equalsLower(buf, s, "upgrade")) scan.connUpgrade = true;
+    else if (len > 0) (scan.connNames ??= []).push(lowerLatin1(buf, s, k));
+    while (k < ve && (buf[k] === SP || buf[k] === HT)) k++;
+    if (k === ve) break;
+    if (buf[k] !== COMMA) return fail("E_BAD_HEADER", "invalid character in Connection", k, base);
+    k++;
+    while (k < ve && (buf[k] === SP || buf[k] === HT)) k++;
+  }
+  return null;
+}
+
+/** Lower-case copy of bytes (for the Upgrade token). */
+export function lowerValue(buf: Buffer, s: number, e: number): string {
+  let out = "";
+  for (let i = s; i < e; i++) out += String.fromCharCode(LOWER[buf[i]!]!);
+  return out;
+}

@@ -1,0 +1,208 @@
+// Building outbound heads as ONE Buffer: start line, then the forwarded header lines copied as
+// raw byte runs from the parsed head (consecutive kept lines are one copy), then the proxy's
+// headers, framing and Connection lines — plus, optionally, a small body in the same Buffer so the
+// proxy makes one write per small message.
+
+import type {
+  OutboundFraming,
+  RequestHead,
+  ResponseBodyFraming,
+  ResponseHead,
+  SerializeRequestOptions,
+  SerializeResponseOptions,
+} from "./types.ts";
+import { AUTHORITY, FIELD_VALUE, TARGET, TOKEN } from "./chars.ts";
+import { HeadBase, KEEP_CONTENT_LENGTH, KEEP_HOST, KEEP_UPGRADE } from "./head-base.ts";
+import { FRAMING_CHUNKED, FRAMING_CLOSE } from "./framing.ts";
+
+const EMPTY = Buffer.alloc(0);
+let keptScratch = new Uint8Array(128);
+
+/** Serializes the upstream request head (origin-form, HTTP/1.1). Throws TypeError on an option that would inject bytes. */
+export function serializeRequestHead(head: RequestHead, opts: SerializeRequestOptions = {}): Buffer {
+  const h = asBase(head);
+  const method = opts.method ?? head.method;
+  const path = opts.path ?? head.path;
+  const host = opts.host ?? head.authority;
+  if (opts.method !== undefined) checkChars(method, TOKEN, "method", false);
+  if (opts.path !== undefined) checkChars(path, TARGET, "path", false);
+  if (opts.host !== undefined) checkChars(host, AUTHORITY, "host", true);
+  const framing = opts.framing ?? head.framing;
+  const pass = opts.passUpgrade === true && head.upgrade !== null;
+  const conn = pass ? "Connection: upgrade\r\n" : opts.close === true ? "Connection: close\r\n" : "";
+  const startLine = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
+  return build(h, startLine, pass ? KEEP_UPGRADE : 0, opts.drop, opts.extra, framingLine(framing), conn, opts.body);
+}
+
+/** Serializes the downstream response head (status line always HTTP/1.1). */
+export function serializeResponseHead(head: ResponseHead, opts: SerializeResponseOptions = {}): Buffer {
+  const h = asBase(head);
+  const status = opts.status ?? head.status;
+  const reason = opts.reason ?? (opts.status === undefined ? head.reason : "");
+  if (!Number.isInteger(status) || status < 100 || status > 999) throw new TypeError(`invalid status ${status}`);
+  if (opts.reason !== undefined) checkChars(reason, FIELD_VALUE, "reason", true);
+  const framing = opts.framing ?? head.framing;
+  const minor = opts.downstreamMinor ?? 1;
+  if (framing.kind === "chunked" && minor === 0) throw new TypeError("chunked framing towards an HTTP/1.0 downstream");
+  const pass = opts.passUpgrade ?? head.upgrade !== null;
+  let conn = "";
+  if (pass && status === 101) conn = "Connection: upgrade\r\n";
+  else if (opts.close === true || framing.kind === "close") conn = "Connection: close\r\n";
+  else if (minor === 0) conn = "Connection: keep-alive\r\n";
+  let keep = KEEP_HOST;
+  if (pass) keep |= KEEP_UPGRADE;
+  // HEAD / 304 responses carry the representation's Content-Length as metadata: keep it.
+  if (framing.kind === "none") keep |= KEEP_CONTENT_LENGTH;
+  const startLine = `HTTP/1.1 ${status} ${reason}\r\n`;
+  return build(h, startLine, keep, opts.drop, opts.extra, framingLine(framing), conn, opts.body);
+}
+
+/**
+ * A response the proxy generates itself (local reply: 404, 431, 502, 503, direct responses…),
+ * with Content-Length framing.
+ */
+export function serializeLocalResponse(
+  status: number,
+  reason: string,
+  headers: ReadonlyArray<readonly [string, string]>,
+  body: Buffer | string = EMPTY,
+  close = false,
+  isHeadRequest = false,
+): Buffer {
+  const payload = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+  checkChars(reason, FIELD_VALUE, "reason", true);
+  let s = `HTTP/1.1 ${status} ${reason}\r\n`;
+  for (const [n, v] of headers) {
+    checkChars(n, TOKEN, "header name", false);
+    checkChars(v, FIELD_VALUE, "header value", true);
+    s += `${n}: ${v}\r\n`;
+  }
+  if (status >= 200 && status !== 204 && status !== 304) s += `Content-Length: ${payload.length}\r\n`;
+  if (close) s += "Connection: close\r\n";
+  s += "\r\n";
+  const headLen = Buffer.byteLength(s, "latin1");
+  const withBody = !isHeadRequest && payload.length > 0;
+  const out = Buffer.allocUnsafe(headLen + (withBody ? payload.length : 0));
+  out.write(s, 0, "latin1");
+  if (withBody) payload.copy(out, headLen);
+  return out;
+}
+
+/** What the proxy does with a response body for a given downstream. */
+export interface ResponseFramingPlan {
+  /** Framing to announce downstream (pass to serializeResponseHead). */
+  readonly framing: OutboundFraming;
+  /** Decode the upstream chunked body (ChunkedDecoder onData) and send the data only. */
+  readonly dechunk: boolean;
+  /** Encode the close-delimited upstream body as chunks (encodeChunkHeader … LAST_CHUNK). */
+  readonly rechunk: boolean;
+  /** Close the downstream connection after this response. */
+  readonly close: boolean;
+}
+
+const plan = (framing: OutboundFraming, dechunk: boolean, rechunk: boolean, close: boolean): ResponseFramingPlan =>
+  Object.freeze({ framing, dechunk, rechunk, close });
+const CHUNKED_PASS = plan(FRAMING_CHUNKED, false, false, false);
+const CHUNKED_PASS_CLOSE = plan(FRAMING_CHUNKED, false, false, true);
+const DECHUNK_CLOSE = plan(FRAMING_CLOSE, true, false, true);
+const RECHUNK = plan(FRAMING_CHUNKED, false, true, false);
+const RECHUNK_CLOSE = plan(FRAMING_CHUNKED, false, true, true);
+const CLOSE = plan(FRAMING_CLOSE, false, false, true);
+
+/**
+ * Chooses the downstream framing (RFC 9112 §6, §7): chunked passes through to HTTP/1.1 and is
+ * de-chunked (ending at close) for HTTP/1.0; a close-delimited upstream body is re-chunked for
+ * HTTP/1.1 so the downstream connection can stay open, and ends at close for HTTP/1.0.
+ */
+export function chooseResponseFraming(
+  upstream: ResponseBodyFraming,
+  downstreamMinor: 0 | 1,
+  downstreamKeepAlive: boolean,
+): ResponseFramingPlan {
+  switch (upstream.kind) {
+    case "chunked":
+      if (downstreamMinor === 0) return DECHUNK_CLOSE;
+      return downstreamKeepAlive ? CHUNKED_PASS : CHUNKED_PASS_CLOSE;
+    case "close":
+      if (downstreamMinor === 0) return CLOSE;
+      return downstreamKeepAlive ? RECHUNK : RECHUNK_CLOSE;
+    default:
+      return plan(upstream, false, false, !downstreamKeepAlive);
+  }
+}
+
+function framingLine(f: OutboundFraming): string {
+  switch (f.kind) {
+    case "length":
+      if (!Number.isSafeInteger(f.length) || f.length < 0) throw new TypeError(`invalid Content-Length ${f.length}`);
+      return `Content-Length: ${f.length}\r\n`;
+    case "chunked":
+      return "Transfer-Encoding: chunked\r\n";
+    default:
+      return "";
+  }
+}
+
+function asBase(head: RequestHead | ResponseHead): HeadBase {
+  if (!(head instanceof HeadBase)) throw new TypeError("head was not produced by the http1 parser");
+  return head;
+}
+
+function build(
+  h: HeadBase,
+  startLine: string,
+  keep: number,
+  drop: SerializeRequestOptions["drop"],
+  extra: SerializeRequestOptions["extra"],
+  framing: string,
+  conn: string,
+  body: Buffer | undefined,
+): Buffer {
+  const n = h.count;
+  if (keptScratch.length < n) keptScratch = new Uint8Array(n * 2);
+  const kept = keptScratch;
+  let size = startLine.length + (body === undefined ? 0 : body.length);
+  for (let i = 0; i < n; i++) {
+    const k = h.isForwarded(i, keep, drop);
+    kept[i] = k ? 1 : 0;
+    if (k) size += h.lineEnd(i) - h.lineStart(i);
+  }
+  let tail = "";
+  if (extra !== undefined) {
+    for (let i = 0; i < extra.length; i++) {
+      const [name, value] = extra[i]!;
+      checkChars(name, TOKEN, "header name", false);
+      checkChars(value, FIELD_VALUE, "header value", true);
+      tail += name + ": " + value + "\r\n";
+    }
+  }
+  tail += framing + conn + "\r\n";
+  size += tail.length;
+
+  const out = Buffer.allocUnsafe(size);
+  let pos = out.write(startLine, 0, "latin1");
+  const src = h.bytes;
+  // Copy runs of consecutive kept lines with one copy each.
+  let i = 0;
+  while (i < n) {
+    if (kept[i] === 0) {
+      i++;
+      continue;
+    }
+    const runStart = h.lineStart(i);
+    while (i < n && kept[i] === 1) i++;
+    pos += src.copy(out, pos, runStart, h.lineEnd(i - 1));
+  }
+  pos += out.write(tail, pos, "latin1");
+  if (body !== undefined) pos += body.copy(out, pos);
+  return pos === size ? out : out.subarray(0, pos);
+}
+
+/** Throws if `s` has a byte outside `allowed` (stops CR/LF injection through rewritten values). */
+function checkChars(s: string, allowed: Uint8Array, what: string, emptyOk: boolean): void {
+  if (s.length === 0 && !emptyOk) throw new TypeError(`empty ${what}`);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || allowed[c] === 0) throw new TypeError(`invalid character in ${what}: ${JSON.stringify(s)}`);
+  }
+}
