@@ -1,4 +1,7 @@
 // The list of `amime` commands, in the order `amime --help` shows them. One line per command.
+import { analyzeCommand } from "./analyze.ts";
 import type { Command } from "./command.ts";
 
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  analyzeCommand,
+];

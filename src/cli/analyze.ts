@@ -1,0 +1,132 @@
+// `amime analyze`: load config from files, directories or stdin, validate each resource and check
+// them against each other, like `istioctl analyze`. Exit 1 on errors, 0 otherwise, 2 on usage errors.
+import { stat } from "node:fs/promises";
+import { analyze } from "../config/analyze/index.ts";
+import type { Diagnostic } from "../config/diagnostic.ts";
+import { loadConfig } from "../config/read-files.ts";
+import type { Command } from "./command.ts";
+
+export const ANALYZE_HELP = `Usage: amime analyze -f FILE|DIR|- [-f …] [-o text|json] [--namespace NS]
+
+Check Istio-style config as a whole: every schema error \`amime validate\` finds, plus references
+between resources (hosts, subsets, gateways), conflicting or unreachable routes, subsets and
+selectors that match no workload, and mTLS settings that contradict each other.
+Codes follow istioctl analyze (IST0101, …) where it has one; see docs/analyze.md.
+
+Options:
+  -f, --filename PATH   a YAML/JSON file, a directory (read recursively) or - for stdin; repeatable.
+                        Paths may also be given without -f.
+  -o, --output FORMAT   text (default) or json (an array of {level, code, message, resource, path, source})
+  -n, --namespace NS    namespace of resources that do not set one (default "default")
+  -h, --help            show this help
+
+Exit status: 1 if any error was found, 0 otherwise (warnings and info do not fail), 2 on usage errors.
+`;
+
+interface Args {
+  files: string[];
+  output: "text" | "json";
+  namespace: string;
+  help: boolean;
+}
+
+export class UsageError extends Error {
+  readonly code = "AMIME_USAGE";
+}
+
+export function parseAnalyzeArgs(argv: readonly string[]): Args {
+  const out: Args = { files: [], output: "text", namespace: "default", help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : arg.startsWith("-") && arg.length > 2 && arg[2] === "=" ? 2 : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "-h": case "--help":
+        out.help = true;
+        break;
+      case "-f": case "--filename":
+        out.files.push(value());
+        break;
+      case "-o": case "--output": {
+        const v = value();
+        if (v !== "text" && v !== "json") throw new UsageError(`unknown output format "${v}" (use text or json)`);
+        out.output = v;
+        break;
+      }
+      case "-n": case "--namespace": {
+        const v = value();
+        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v)) throw new UsageError(`namespace "${v}" must be a lowercase RFC 1123 label`);
+        out.namespace = v;
+        break;
+      }
+      default:
+        if (arg !== "-" && arg.startsWith("-")) throw new UsageError(`unknown flag ${flag}`);
+        out.files.push(arg);
+    }
+  }
+  return out;
+}
+
+export const analyzeCommand: Command = {
+  name: "analyze",
+  summary: "check config files for errors across resources (like istioctl analyze)",
+  async run(argv: readonly string[]): Promise<number> {
+    let args: Args;
+    try {
+      args = parseAnalyzeArgs(argv);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      process.stderr.write(`amime analyze: ${e.message}\n\n${ANALYZE_HELP}`);
+      return 2;
+    }
+    if (args.help) {
+      process.stdout.write(ANALYZE_HELP);
+      return 0;
+    }
+    if (args.files.length === 0) {
+      process.stderr.write(`amime analyze: no config given; pass -f FILE, -f DIR or -f - (stdin)\n\n${ANALYZE_HELP}`);
+      return 2;
+    }
+    for (const f of args.files) {
+      if (f === "-") continue;
+      try {
+        await stat(f);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        process.stderr.write(`amime analyze: ${code === "ENOENT" ? `path "${f}" does not exist` : `cannot read "${f}": ${(e as Error).message}`}\n`);
+        return 1;
+      }
+    }
+    const loaded = await loadConfig(args.files);
+    const diagnostics = [...loaded.diagnostics, ...analyze(loaded.resources, { namespace: args.namespace })];
+    if (args.output === "json") process.stdout.write(`${JSON.stringify(diagnostics, null, 2)}\n`);
+    else process.stdout.write(formatReport(diagnostics, loaded.resources.length));
+    return diagnostics.some((d) => d.level === "error") ? 1 : 0;
+  },
+};
+
+/** istioctl's layout: `Error [IST0101] (VirtualService default/reviews x.yaml:12) message`, then a summary. */
+export function formatReport(ds: readonly Diagnostic[], resourceCount: number): string {
+  const lines = ds.map(formatLine);
+  const counted = `${resourceCount} resource${resourceCount === 1 ? "" : "s"}`;
+  if (ds.length === 0) return `✔ No validation issues found when analyzing ${counted}.\n`;
+  const n = (level: Diagnostic["level"], word: string): string => {
+    const c = ds.filter((d) => d.level === level).length;
+    return `${c} ${word}${c === 1 || word === "info" ? "" : "s"}`;
+  };
+  lines.push("", `Analyzed ${counted}: ${n("error", "error")}, ${n("warning", "warning")}, ${n("info", "info")}. See docs/analyze.md for what each code means.`);
+  return `${lines.join("\n")}\n`;
+}
+
+function formatLine(d: Diagnostic): string {
+  const level = d.level === "error" ? "Error" : d.level === "warning" ? "Warning" : "Info";
+  const where = d.source.file ? `${d.source.file}${d.source.line ? `:${d.source.line}` : ""}` : "";
+  const context = [d.resource, where].filter(Boolean).join(" ");
+  return `${level} [${d.code}]${context ? ` (${context})` : ""} ${d.message}`;
+}
