@@ -15,10 +15,17 @@ export class AnalysisContext {
   /** Resources that passed schema validation: the only ones checks report on. */
   readonly resources: readonly Resource[];
   readonly diagnostics: Diagnostic[] = [];
+  private readonly judged: ReadonlySet<Resource>;
 
   constructor(index: MeshIndex, resources: readonly Resource[]) {
     this.index = index;
     this.resources = resources;
+    this.judged = new Set(resources);
+  }
+
+  /** Whether checks may report on `r` (it passed schema validation). */
+  judges(r: Resource): boolean {
+    return this.judged.has(r);
   }
 
   ofKind(kind: string, group = "networking.istio.io"): Resource[] {

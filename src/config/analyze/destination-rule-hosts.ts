@@ -10,7 +10,7 @@ export const destinationRuleHostsCheck: Check = {
   run(ctx: AnalysisContext): void {
     const { index } = ctx;
     for (const rule of index.destinationRules) {
-      if (!ctx.resources.includes(rule.resource)) continue;
+      if (!ctx.judges(rule.resource)) continue;
       const found = isWildcard(rule.host)
         ? index.services.some((s) => hostsOverlap(rule.host, s.host))
         : index.findServices(rule.rawHost, rule.namespace).length > 0;

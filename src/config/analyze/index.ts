@@ -50,22 +50,30 @@ export function analyze(resources: readonly Resource[], options: AnalyzeOptions 
     // but they stay in the index so that what refers to them is not reported as missing.
     if (v.status === "valid") valid.push(r);
   }
-  const index = new MeshIndex(all, { ...options, namespace });
-  const ctx = new AnalysisContext(index, valid);
+  diagnostics.push(...runChecks(all, valid, { ...options, namespace }, checks));
+  return sortByPosition(diagnostics, all);
+}
+
+/**
+ * Runs the checks over `judged` (resources that passed validation), with every resource of `all`
+ * (namespaces already defaulted) in the index. Exported for tests of single checks.
+ */
+export function runChecks(all: readonly Resource[], judged: readonly Resource[], options: AnalyzeOptions, checks: readonly Check[]): Diagnostic[] {
+  const ctx = new AnalysisContext(new MeshIndex(all, options), judged);
+  const out: Diagnostic[] = [];
   for (const check of checks) {
     try {
       check.run(ctx);
     } catch (e) {
       // An analyzer bug must never hide the other findings or crash the caller.
-      diagnostics.push({ level: "error", code: AnalyzerCodes.internalError, message: `Internal error in analyzer ${check.name}: ${(e as Error).message}`, resource: "", path: "", source: { file: "", line: 0, column: 0 } });
+      out.push({ level: "error", code: AnalyzerCodes.internalError, message: `Internal error in analyzer ${check.name}: ${(e as Error).message}`, resource: "", path: "", source: { file: "", line: 0, column: 0 } });
     }
   }
-  diagnostics.push(...ctx.diagnostics);
-  return sortByPosition(diagnostics, all);
+  return [...out, ...ctx.diagnostics];
 }
 
 /** Resources without a namespace live in the default one (`--namespace`), as kubectl apply -n would put them. */
-function withNamespace(r: Resource, namespace: string): Resource {
+export function withNamespace(r: Resource, namespace: string): Resource {
   if (r.metadata.namespace) return r;
   return { ...r, metadata: { ...r.metadata, namespace } };
 }

@@ -29,7 +29,7 @@ export const mtlsConflictsCheck: Check = {
   run(ctx: AnalysisContext): void {
     const { index } = ctx;
     for (const rule of index.destinationRules) {
-      if (!ctx.resources.includes(rule.resource) || isWildcard(rule.host)) continue;
+      if (!ctx.judges(rule.resource) || isWildcard(rule.host)) continue;
       const services = index.findServices(rule.rawHost, rule.namespace);
       const targets = services.flatMap((s) => targetsOf(index, s));
       if (targets.length === 0) continue;

@@ -10,7 +10,7 @@ export const serviceSelectorsCheck: Check = {
     const { index } = ctx;
     if (!index.knowsWorkloads) return;
     for (const s of index.services) {
-      if (s.kind !== "Service" || s.selector === undefined || !ctx.resources.includes(s.resource)) continue;
+      if (s.kind !== "Service" || s.selector === undefined || !ctx.judges(s.resource)) continue;
       const workloads = index.workloadsOf(s) ?? [];
       if (workloads.some((w) => w.replicas > 0)) continue;
       const why = workloads.length > 0 ? "selects only workloads scaled to 0 replicas" : `matches no workload in namespace ${s.namespace}`;

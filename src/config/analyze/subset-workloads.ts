@@ -12,7 +12,7 @@ export const subsetWorkloadsCheck: Check = {
     const { index } = ctx;
     if (!index.knowsWorkloads) return;
     for (const rule of index.destinationRules) {
-      if (!ctx.resources.includes(rule.resource) || isWildcard(rule.host)) continue;
+      if (!ctx.judges(rule.resource) || isWildcard(rule.host)) continue;
       const services = index.findServices(rule.rawHost, rule.namespace);
       const known = services.map((s) => index.workloadsOf(s)).filter((w): w is WorkloadInfo[] => w !== undefined);
       // External services and Services without selector: the config cannot tell what backs them.
