@@ -1,0 +1,100 @@
+// Outbound clusters: one per visible service port, plus one per DestinationRule subset, each with
+// its load balancer, connection pool, outlier detection and TLS from the DR (Istio defaults when
+// unset), and its endpoints. Plus PassthroughCluster when unknown hosts are allowed out.
+import type { Cluster, Endpoint } from "../../model/proxy-config.ts";
+import { clusterKey } from "../../model/proxy-config.ts";
+import type { Service, ServicePort } from "../../model/registry.ts";
+import type { DestinationRuleSpec } from "../../config/types/networking.ts";
+import { arr, obj, str, strMap } from "./common.ts";
+import { serviceEndpoints, serviceIdentities } from "./endpoints.ts";
+import type { ProxyScope } from "./scope.ts";
+import { connectionPoolConfig, effectivePolicy, loadBalancerConfig, outlierDetectionConfig, tlsConfig } from "./traffic-policy.ts";
+
+export const PASSTHROUGH_CLUSTER = "PassthroughCluster";
+
+export interface ClusterSet {
+  clusters: Cluster[];
+  endpoints: Record<string, Endpoint[]>;
+}
+
+/** The cluster wire protocol for a service port, given the TLS the cluster originates. */
+export function clusterProtocol(protocol: string, originatesTls: boolean, h2Upgrade: boolean): Cluster["protocol"] {
+  switch (protocol) {
+    case "http2": case "grpc": case "grpc-web": return "http2";
+    // Undeclared ports carry HTTP in the local mesh (apps talk to the sidecar as an HTTP proxy); Istio would sniff.
+    case "http": case "": return h2Upgrade ? "http2" : "http1";
+    // HTTP routed to a TLS port whose DR originates TLS (egress TLS origination) is HTTP/1.1 inside TLS.
+    case "https": case "tls": return originatesTls ? "http1" : "tcp";
+    default: return "tcp";
+  }
+}
+
+/** Whether requests routed to this cluster are consistent-hashed (Istio then drops the previous-hosts retry predicate). */
+export function usesConsistentHash(scope: ProxyScope, host: string, subset: string, port: number): boolean {
+  const dr = scope.destinationRuleFor(host)?.spec;
+  const p = effectivePolicy(dr, subset, port);
+  return obj(p.loadBalancer?.consistentHash) !== undefined;
+}
+
+export function outboundClusters(scope: ProxyScope): ClusterSet {
+  const clusters: Cluster[] = [];
+  const endpoints: Record<string, Endpoint[]> = {};
+  const { snapshot } = scope;
+  for (const service of scope.services) {
+    const dr = scope.destinationRuleFor(service.host)?.spec;
+    const identities = serviceIdentities(service, snapshot.instances, snapshot.mesh.trustDomain);
+    const subsets = subsetsOf(dr);
+    for (const port of service.ports) {
+      for (const subset of [{ name: "", labels: undefined }, ...subsets]) {
+        const c = buildCluster(service, port, subset.name, dr, identities);
+        clusters.push(c);
+        if (c.discovery === "eds") endpoints[c.name] = serviceEndpoints(service, port, subset.labels, snapshot.instances, snapshot.mesh.trustDomain);
+      }
+    }
+  }
+  if (scope.outboundTrafficPolicy === "ALLOW_ANY") {
+    clusters.push({
+      name: PASSTHROUGH_CLUSTER,
+      direction: "outbound",
+      discovery: "original_dst",
+      protocol: "http1",
+      lb: { policy: "PASSTHROUGH" },
+      connectionPool: connectionPoolConfig(undefined, false),
+    });
+  }
+  return { clusters, endpoints };
+}
+
+function subsetsOf(dr: DestinationRuleSpec | undefined): { name: string; labels: Record<string, string> | undefined }[] {
+  const seen = new Set<string>();
+  const out: { name: string; labels: Record<string, string> | undefined }[] = [];
+  for (const s of arr(dr?.subsets)) {
+    const name = str(obj(s)?.name);
+    if (!name || seen.has(name)) continue;
+    seen.add(name);
+    out.push({ name, labels: strMap(s.labels) ?? {} });
+  }
+  return out;
+}
+
+function buildCluster(service: Service, port: ServicePort, subset: string, dr: DestinationRuleSpec | undefined, identities: string[]): Cluster {
+  const policy = effectivePolicy(dr, subset, port.port);
+  const lb = loadBalancerConfig(policy.loadBalancer);
+  const tls = tlsConfig(policy.tls, { port: port.port, subset, host: service.host, identities });
+  const protocol = clusterProtocol(port.protocol, tls !== undefined, policy.connectionPool?.http?.h2UpgradePolicy === "UPGRADE");
+  const passthrough = lb.policy === "PASSTHROUGH" || service.resolution === "NONE" || (service.host.startsWith("*") && service.kind === "service-entry");
+  const c: Cluster = {
+    name: clusterKey("outbound", port.port, subset, service.host),
+    direction: "outbound",
+    discovery: passthrough ? "original_dst" : "eds",
+    service: { host: service.host, name: service.name, namespace: service.namespace, port: port.port },
+    protocol,
+    lb: passthrough ? { policy: "PASSTHROUGH" } : lb,
+    connectionPool: connectionPoolConfig(policy.connectionPool, protocol === "tcp"),
+  };
+  if (subset) c.subset = subset;
+  const od = outlierDetectionConfig(policy.outlierDetection);
+  if (od) c.outlierDetection = od;
+  if (tls) c.tls = tls;
+  return c;
+}

@@ -1,0 +1,45 @@
+// Endpoints (EDS) of one outbound cluster: the instances of the service whose labels carry the
+// subset's labels, at the port they expose for the service port. Not-ready instances stay, with
+// healthy:false, so the proxy can still report them and panic-route as Envoy does.
+import type { Endpoint } from "../../model/proxy-config.ts";
+import { endpointPort, instancesOf, labelsMatch, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
+import { cmp, spiffeId } from "./common.ts";
+
+export function serviceEndpoints(
+  service: Service,
+  port: ServicePort,
+  subsetLabels: Readonly<Record<string, string>> | undefined,
+  instances: readonly WorkloadInstance[],
+  trustDomain: string,
+): Endpoint[] {
+  const out: Endpoint[] = [];
+  const backing = instancesOf(service, instances);
+  for (const inst of backing) {
+    if (!inst.address || !labelsMatch(subsetLabels, inst.labels)) continue;
+    const p = endpointPort(inst, port);
+    if (p === undefined || p <= 0) continue;
+    const e: Endpoint = {
+      address: inst.address,
+      port: p,
+      weight: inst.weight && inst.weight > 0 ? inst.weight : 1,
+      labels: { ...inst.labels },
+      healthy: inst.ready,
+      workload: inst.name,
+    };
+    if (inst.serviceAccount) e.serviceAccount = spiffeId(trustDomain, inst.namespace, inst.serviceAccount);
+    if (inst.locality) e.locality = inst.locality;
+    out.push(e);
+  }
+  // A DNS ServiceEntry without endpoints resolves its own host (Envoy STRICT_DNS on the host).
+  if (backing.length === 0 && !service.endpoints && !service.selector && (service.resolution === "DNS" || service.resolution === "DNS_ROUND_ROBIN") && !service.host.startsWith("*")) {
+    out.push({ address: service.host, port: typeof port.targetPort === "number" ? port.targetPort : port.port, weight: 1, labels: {}, healthy: true });
+  }
+  return out.sort((a, b) => cmp(a.address, b.address) || a.port - b.port || cmp(a.workload ?? "", b.workload ?? ""));
+}
+
+/** SPIFFE identities a client should expect from a service: its instances' accounts plus declared SANs. */
+export function serviceIdentities(service: Service, instances: readonly WorkloadInstance[], trustDomain: string): string[] {
+  const ids = new Set<string>(service.subjectAltNames);
+  for (const inst of instancesOf(service, instances)) if (inst.serviceAccount) ids.add(spiffeId(trustDomain, inst.namespace, inst.serviceAccount));
+  return [...ids].sort(cmp);
+}

@@ -1,0 +1,147 @@
+// Services and instances derived from resources while building a snapshot: Kubernetes v1
+// Service, ServiceEntry (one service per host) and WorkloadEntry (one instance).
+import { isObject, type Json, type Resource } from "../config/resource.ts";
+import type { ServiceEntrySpec, WorkloadEntrySpec } from "../config/types/networking.ts";
+import type { Location, Resolution, Service, ServicePort, WorkloadInstance } from "./registry.ts";
+import type { ConfigEntry } from "./snapshot.ts";
+
+const EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
+
+/** A v1 Service → Service; undefined when it has no usable port. UDP ports are skipped, as Istio does. */
+export function serviceFromKubernetes(r: Resource, namespace: string, domainSuffix: string): Service | undefined {
+  const spec = isObject(r.body.spec) ? r.body.spec : {};
+  const ports: ServicePort[] = [];
+  for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+    if (!isObject(p) || typeof p.port !== "number") continue;
+    if (typeof p.protocol === "string" && p.protocol.toUpperCase() === "UDP") continue;
+    const name = typeof p.name === "string" ? p.name : "";
+    const appProtocol = typeof p.appProtocol === "string" ? p.appProtocol : undefined;
+    const targetPort = typeof p.targetPort === "number" || (typeof p.targetPort === "string" && p.targetPort !== "") ? p.targetPort : p.port;
+    ports.push({ name, port: p.port, targetPort, protocol: protocolFromPort(name, appProtocol) });
+  }
+  const annotation = r.metadata.annotations?.[EXPORT_TO_ANNOTATION];
+  const exportTo = typeof annotation === "string" && annotation.trim() !== "" ? annotation.split(",").map((s) => s.trim()).filter(Boolean) : ["*"];
+  const clusterIp = typeof spec.clusterIP === "string" && spec.clusterIP !== "None" && spec.clusterIP !== "" ? [spec.clusterIP] : [];
+  return {
+    host: `${r.metadata.name}.${namespace}.svc.${domainSuffix}`,
+    name: r.metadata.name,
+    namespace,
+    origin: `Service ${namespace}/${r.metadata.name}`,
+    kind: "kubernetes",
+    ports: ports.sort((a, b) => a.port - b.port),
+    ...(isObject(spec.selector) ? { selector: stringMap(spec.selector) } : {}),
+    resolution: spec.clusterIP === "None" ? "NONE" : "STATIC",
+    location: "MESH_INTERNAL",
+    exportTo,
+    addresses: clusterIp,
+    subjectAltNames: [],
+  };
+}
+
+/** A ServiceEntry → one Service per host, sharing ports, endpoints and selection. */
+export function servicesFromServiceEntry(se: ConfigEntry<ServiceEntrySpec>, domainSuffix: string): Service[] {
+  const spec = se.spec;
+  const ports: ServicePort[] = [];
+  for (const p of arr(spec.ports)) {
+    if (!isObject(p as Json) || typeof p.number !== "number") continue;
+    ports.push({ name: p.name ?? "", port: p.number, targetPort: p.targetPort ?? p.number, protocol: (p.protocol ?? "").toLowerCase() });
+  }
+  ports.sort((a, b) => a.port - b.port);
+  const resolution: Resolution = spec.resolution === "DNS" || spec.resolution === "DNS_ROUND_ROBIN" || spec.resolution === "STATIC" ? spec.resolution : "NONE";
+  const location: Location = spec.location === "MESH_INTERNAL" ? "MESH_INTERNAL" : "MESH_EXTERNAL";
+  const endpoints = arr(spec.endpoints).filter((e) => isObject(e as Json)).map((e, i) => seEndpoint(se, e, i));
+  const selector = isObject(spec.workloadSelector as Json) && isObject(spec.workloadSelector?.labels as Json) ? stringMap(spec.workloadSelector!.labels as Json) : undefined;
+  const out: Service[] = [];
+  for (const host of arr(spec.hosts)) {
+    if (typeof host !== "string" || host === "") continue;
+    // A short ServiceEntry host is a Kubernetes-style name in the entry's namespace, as in Istio.
+    const fqdn = host.includes(".") || host.startsWith("*") ? host : `${host}.${se.namespace}.svc.${domainSuffix}`;
+    out.push({
+      host: fqdn,
+      name: host,
+      namespace: se.namespace,
+      origin: se.id,
+      kind: "service-entry",
+      ports: ports.map((p) => ({ ...p })),
+      ...(selector ? { selector } : endpoints.length > 0 ? { endpoints: endpoints.map((e) => structuredClone(e)) } : {}),
+      resolution,
+      location,
+      exportTo: arr(spec.exportTo).length > 0 ? [...arr(spec.exportTo)] : ["*"],
+      addresses: [...arr(spec.addresses)],
+      subjectAltNames: [...arr(spec.subjectAltNames)],
+    });
+  }
+  return out;
+}
+
+function seEndpoint(se: ConfigEntry<ServiceEntrySpec>, e: WorkloadEntrySpec, i: number): WorkloadInstance {
+  return {
+    name: `${se.name}-${i}`,
+    namespace: se.namespace,
+    labels: stringMap((e.labels ?? {}) as Json),
+    serviceAccount: e.serviceAccount ?? "",
+    address: e.address ?? "",
+    ...(isObject(e.ports as Json) ? { ports: numberMap(e.ports as Json) } : {}),
+    ready: true,
+    ...(typeof e.weight === "number" && e.weight > 0 ? { weight: e.weight } : {}),
+    ...(e.locality ? { locality: e.locality } : {}),
+  };
+}
+
+/** A WorkloadEntry is one instance (always ready: Istio has no readiness for it without health checks). */
+export function instanceFromWorkloadEntry(we: ConfigEntry<WorkloadEntrySpec>): WorkloadInstance {
+  const e = we.spec;
+  return {
+    name: we.name,
+    namespace: we.namespace,
+    labels: { ...we.labels, ...stringMap((e.labels ?? {}) as Json) },
+    serviceAccount: e.serviceAccount ?? "default",
+    address: e.address ?? "",
+    ...(isObject(e.ports as Json) ? { ports: numberMap(e.ports as Json) } : {}),
+    ready: true,
+    ...(typeof e.weight === "number" && e.weight > 0 ? { weight: e.weight } : {}),
+    ...(e.locality ? { locality: e.locality } : {}),
+  };
+}
+
+const KNOWN_PROTOCOLS = new Set(["http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "mongo", "redis", "mysql", "udp"]);
+
+/**
+ * Istio's protocol selection for a Kubernetes port: appProtocol first, then the port name
+ * (`http`, `http-web`, `grpc-api`…). Unknown → "" (Istio would sniff the protocol).
+ */
+export function protocolFromPort(name: string, appProtocol?: string): string {
+  if (appProtocol) {
+    const ap = appProtocol.toLowerCase();
+    if (ap === "kubernetes.io/h2c") return "http2";
+    if (ap === "kubernetes.io/ws") return "http";
+    if (ap === "kubernetes.io/wss") return "https";
+    if (KNOWN_PROTOCOLS.has(ap)) return ap;
+  }
+  const lower = name.toLowerCase();
+  if (KNOWN_PROTOCOLS.has(lower)) return lower;
+  const dash = lower.indexOf("-");
+  if (dash > 0) {
+    // `grpc-web` is itself a protocol name; `grpc-web-x` is too.
+    if (lower.startsWith("grpc-web")) return "grpc-web";
+    const prefix = lower.slice(0, dash);
+    if (KNOWN_PROTOCOLS.has(prefix)) return prefix;
+  }
+  return "";
+}
+
+function arr<T>(v: T[] | undefined): T[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function stringMap(v: Json): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (isObject(v)) for (const [k, x] of Object.entries(v)) if (typeof x === "string") out[k] = x;
+  return out;
+}
+
+function numberMap(v: Json): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (isObject(v)) for (const [k, x] of Object.entries(v)) if (typeof x === "number") out[k] = x;
+  return out;
+}

@@ -1,0 +1,169 @@
+// Snapshot: the immutable view of the whole mesh that translation reads — services, workload
+// instances and every Istio resource, typed, sorted, deep-frozen, with source positions kept so
+// translated routes can say which file and line they came from. Built once per config change.
+import type { SourcePosition } from "../config/diagnostic.ts";
+import { isObject, type FieldPath, type JsonObject, type Resource } from "../config/resource.ts";
+import type { DestinationRuleSpec, GatewaySpec, ServiceEntrySpec, SidecarSpec, VirtualServiceSpec, WorkloadEntrySpec } from "../config/types/networking.ts";
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from "../config/types/security.ts";
+import { EMPTY_REGISTRY, type Registry, type Service, type WorkloadInstance } from "./registry.ts";
+import { serviceFromKubernetes, servicesFromServiceEntry, instanceFromWorkloadEntry } from "./snapshot-services.ts";
+
+/** One Istio resource as the snapshot keeps it. */
+export interface ConfigEntry<S> {
+  kind: string;
+  name: string;
+  /** Defaults to "default". */
+  namespace: string;
+  /** `VirtualService default/reviews` */
+  id: string;
+  labels: Readonly<Record<string, string>>;
+  spec: S;
+  source: SourcePosition;
+  /** Source position of a field of the original document (e.g. ["spec", "http", 0]). */
+  positionOf(path: FieldPath): SourcePosition;
+}
+
+export interface MeshSettings {
+  /** Istio root namespace: mesh-wide Sidecar / PeerAuthentication / DestinationRule live here. */
+  rootNamespace: string;
+  /** Kubernetes DNS suffix of service hosts. */
+  domainSuffix: string;
+  trustDomain: string;
+  /** Mesh default for unknown hosts: ALLOW_ANY passes through, REGISTRY_ONLY answers 502. */
+  outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
+}
+
+export const DEFAULT_MESH: Readonly<MeshSettings> = Object.freeze({
+  rootNamespace: "istio-system",
+  domainSuffix: "cluster.local",
+  trustDomain: "cluster.local",
+  outboundTrafficPolicy: "ALLOW_ANY",
+});
+
+export interface Snapshot {
+  version: string;
+  mesh: Readonly<MeshSettings>;
+  /** Sorted by host, then namespace. */
+  services: readonly Service[];
+  /** Sorted by namespace, then name. */
+  instances: readonly WorkloadInstance[];
+  virtualServices: readonly ConfigEntry<VirtualServiceSpec>[];
+  destinationRules: readonly ConfigEntry<DestinationRuleSpec>[];
+  gateways: readonly ConfigEntry<GatewaySpec>[];
+  sidecars: readonly ConfigEntry<SidecarSpec>[];
+  serviceEntries: readonly ConfigEntry<ServiceEntrySpec>[];
+  workloadEntries: readonly ConfigEntry<WorkloadEntrySpec>[];
+  peerAuthentications: readonly ConfigEntry<PeerAuthenticationSpec>[];
+  requestAuthentications: readonly ConfigEntry<RequestAuthenticationSpec>[];
+  authorizationPolicies: readonly ConfigEntry<AuthorizationPolicySpec>[];
+  telemetries: readonly ConfigEntry<JsonObject>[];
+}
+
+export interface SnapshotOptions {
+  version?: string;
+  mesh?: Partial<MeshSettings>;
+}
+
+const KIND_FIELDS = {
+  VirtualService: "virtualServices",
+  DestinationRule: "destinationRules",
+  Gateway: "gateways",
+  Sidecar: "sidecars",
+  ServiceEntry: "serviceEntries",
+  WorkloadEntry: "workloadEntries",
+  PeerAuthentication: "peerAuthentications",
+  RequestAuthentication: "requestAuthentications",
+  AuthorizationPolicy: "authorizationPolicies",
+  Telemetry: "telemetries",
+} as const;
+
+type EntryField = (typeof KIND_FIELDS)[keyof typeof KIND_FIELDS];
+
+/**
+ * Build a snapshot from loaded (and validated) resources plus a registry of instances and extra
+ * services. Never mutates its inputs; the result is deep-frozen. Resources of kinds that do not
+ * shape traffic (Deployments, Workloads…) are ignored. A later resource with the same kind,
+ * namespace and name replaces an earlier one, as `kubectl apply` would.
+ */
+export function buildSnapshot(resources: readonly Resource[], registry: Registry = EMPTY_REGISTRY, options: SnapshotOptions = {}): Snapshot {
+  const mesh: MeshSettings = { ...DEFAULT_MESH, ...options.mesh };
+  const latest = new Map<string, Resource>();
+  for (const r of resources) {
+    if (r.group === "" && r.kind === "Service") latest.set(`Service/${ns(r)}/${r.metadata.name}`, r);
+    else if (r.group.endsWith("istio.io") && r.kind in KIND_FIELDS) latest.set(`${r.kind}/${ns(r)}/${r.metadata.name}`, r);
+  }
+  const lists: Record<EntryField, ConfigEntry<unknown>[]> = {
+    virtualServices: [], destinationRules: [], gateways: [], sidecars: [], serviceEntries: [], workloadEntries: [],
+    peerAuthentications: [], requestAuthentications: [], authorizationPolicies: [], telemetries: [],
+  };
+  const services: Service[] = [];
+  for (const r of latest.values()) {
+    if (r.kind === "Service" && r.group === "") {
+      const s = serviceFromKubernetes(r, ns(r), mesh.domainSuffix);
+      if (s) services.push(s);
+      continue;
+    }
+    const field = KIND_FIELDS[r.kind as keyof typeof KIND_FIELDS];
+    lists[field].push(toEntry(r));
+  }
+  const entries = Object.fromEntries(Object.entries(lists).map(([k, v]) => [k, v.sort(byNamespaceName)])) as Record<EntryField, ConfigEntry<unknown>[]>;
+  for (const se of entries.serviceEntries as ConfigEntry<ServiceEntrySpec>[]) services.push(...servicesFromServiceEntry(se, mesh.domainSuffix));
+  services.push(...registry.services.map((s) => structuredClone(s)));
+  const instances: WorkloadInstance[] = registry.instances.map((i) => structuredClone(i));
+  for (const we of entries.workloadEntries as ConfigEntry<WorkloadEntrySpec>[]) instances.push(instanceFromWorkloadEntry(we));
+  services.sort((a, b) => cmp(a.host, b.host) || cmp(a.namespace, b.namespace) || cmp(a.origin, b.origin));
+  instances.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.address, b.address));
+  const snapshot: Snapshot = {
+    version: options.version ?? "0",
+    mesh,
+    services,
+    instances,
+    ...(entries as unknown as Pick<Snapshot, EntryField>),
+  };
+  return deepFreeze(snapshot);
+}
+
+function ns(r: Resource): string {
+  return r.metadata.namespace || "default";
+}
+
+function toEntry(r: Resource): ConfigEntry<unknown> {
+  const spec = isObject(r.body.spec) ? structuredClone(r.body.spec) : {};
+  const labels = isObject(r.body.metadata) && isObject(r.body.metadata.labels) ? { ...(r.body.metadata.labels as Record<string, string>) } : {};
+  const namespace = ns(r);
+  return {
+    kind: r.kind,
+    name: r.metadata.name,
+    namespace,
+    id: `${r.kind} ${namespace}/${r.metadata.name}`,
+    labels,
+    spec,
+    source: { ...r.source },
+    // Bound to the original resource; reading positions never changes it.
+    positionOf: (path: FieldPath) => r.positionOf(path),
+  };
+}
+
+function byNamespaceName(a: ConfigEntry<unknown>, b: ConfigEntry<unknown>): number {
+  return cmp(a.namespace, b.namespace) || cmp(a.name, b.name);
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
+  return value;
+}
+
+/**
+ * Istio's short-name resolution: a host without dots is a Kubernetes service in `namespace`;
+ * anything with a dot (or a wildcard) is taken as written.
+ */
+export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
+  if (host === "*" || host.includes(".")) return host;
+  return `${host}.${namespace}.svc.${domainSuffix}`;
+}
