@@ -10,9 +10,35 @@ import { compileStringMatch } from "./string-matcher.ts";
 const NONE: HeaderList = [];
 Object.freeze(NONE);
 
-/** The route's policy wins over its virtual host's (Envoy: most specific). */
+const merged = new WeakMap<CorsPolicy, WeakMap<CorsPolicy, CorsPolicy>>();
+
+/**
+ * The CORS policy for a route. Envoy reads each setting from the route's policy first and falls
+ * back to the virtual host's per field (CorsFilter::allowOrigins() etc.), so the two are merged
+ * field by field; the merge is computed once per pair and cached.
+ */
 export function effectiveCorsPolicy(virtualHost: VirtualHost, route: Route): CorsPolicy | undefined {
-  return (route.action.kind === "forward" ? route.action.cors : undefined) ?? virtualHost.cors;
+  const own = route.action.kind === "forward" ? route.action.cors : undefined;
+  const host = virtualHost.cors;
+  if (own === undefined || host === undefined) return own ?? host;
+  let byHost = merged.get(own);
+  if (byHost === undefined) merged.set(own, (byHost = new WeakMap()));
+  let m = byHost.get(host);
+  if (m === undefined) {
+    m = {
+      allowOrigins: own.allowOrigins.length > 0 ? own.allowOrigins : host.allowOrigins,
+      allowMethods: own.allowMethods.length > 0 ? own.allowMethods : host.allowMethods,
+      allowHeaders: own.allowHeaders.length > 0 ? own.allowHeaders : host.allowHeaders,
+      exposeHeaders: own.exposeHeaders.length > 0 ? own.exposeHeaders : host.exposeHeaders,
+      unmatchedPreflights: own.unmatchedPreflights,
+    };
+    const maxAge = own.maxAgeSeconds ?? host.maxAgeSeconds;
+    if (maxAge !== undefined) m.maxAgeSeconds = maxAge;
+    const credentials = own.allowCredentials ?? host.allowCredentials;
+    if (credentials !== undefined) m.allowCredentials = credentials;
+    byHost.set(host, m);
+  }
+  return m;
 }
 
 const compiledOrigins = new WeakMap<readonly StringMatch[], StringPredicate[]>();
@@ -30,27 +56,32 @@ export function isOriginAllowed(policy: CorsPolicy, origin: string): boolean {
 
 /**
  * For a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) the proxy answers
- * itself: returns the headers of that 200 response. Returns null when the request is not a
- * preflight, there is no policy, or the origin is not allowed and unmatchedPreflights is FORWARD
- * (the upstream answers). With IGNORE, an unmatched preflight gets a 200 with no CORS headers.
+ * itself (Envoy CorsFilter::decodeHeaders): returns the headers of that 200 response. Returns
+ * null when the request is not a preflight, there is no policy, or the origin is not allowed and
+ * unmatchedPreflights is FORWARD (the upstream answers). With IGNORE, an unmatched preflight is
+ * still answered with 200 by the proxy, without Access-Control-Allow-Origin (so the browser
+ * refuses it) but with the other Access-Control-* headers, exactly as Envoy does.
+ * allowMethods / allowHeaders of `*` echo what the preflight asked for.
  */
 export function corsPreflight(request: RequestView, policy: CorsPolicy | undefined): HeaderList | null {
   if (policy === undefined) return null;
   const origin = request.header("origin");
   if (origin === undefined || origin === "") return null;
+  if (request.method !== "OPTIONS") return null;
+  const requestedMethod = request.header("access-control-request-method");
+  if (requestedMethod === undefined || requestedMethod === "") return null;
   const allowed = isOriginAllowed(policy, origin);
   if (!allowed && policy.unmatchedPreflights !== "IGNORE") return null;
-  if (request.method !== "OPTIONS") return null;
-  const requested = request.header("access-control-request-method");
-  if (requested === undefined || requested === "") return null;
-  if (!allowed) return [];
-  const out: HeaderList = [["access-control-allow-origin", origin]];
+  const out: HeaderList = [];
+  if (allowed) out.push(["access-control-allow-origin", origin]);
   if (policy.allowCredentials === true) out.push(["access-control-allow-credentials", "true"]);
-  if (policy.allowMethods.length > 0) out.push(["access-control-allow-methods", policy.allowMethods.join(",")]);
-  if (policy.allowHeaders.length > 0) out.push(["access-control-allow-headers", policy.allowHeaders.join(",")]);
+  const methods = policy.allowMethods.join(",");
+  if (methods !== "") out.push(["access-control-allow-methods", methods === "*" ? requestedMethod : methods]);
+  const headers = policy.allowHeaders.join(",");
+  if (headers !== "") out.push(["access-control-allow-headers", headers === "*" ? (request.header("access-control-request-headers") ?? "") : headers]);
   if (policy.maxAgeSeconds !== undefined) out.push(["access-control-max-age", String(policy.maxAgeSeconds)]);
-  // Not sent by Envoy; the answer depends on Origin, so caches must key on it.
-  out.push(["vary", "Origin"]);
+  // Not sent by Envoy: the answer echoes Origin, so shared caches must key on it.
+  if (allowed) out.push(["vary", "Origin"]);
   return out;
 }
 

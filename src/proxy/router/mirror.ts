@@ -19,13 +19,13 @@ export function mirrorDecision(mirrors: readonly MirrorPolicy[], random: Random)
 }
 
 /**
- * Envoy's shadowAppendedHost: `reviews:9080` → `reviews-shadow:9080`, `reviews` → `reviews-shadow`.
- * IP literals get the suffix at the very end, as in Envoy.
+ * Envoy's shadowAppendedHost: `-shadow` goes before the port (found as Envoy's
+ * HeaderUtility::getPortStart: the last `:` not inside `[v6]`), or at the end when there is none:
+ * `reviews:9080` → `reviews-shadow:9080`, `reviews` → `reviews-shadow`, `[::1]:80` → `[::1]-shadow:80`.
  */
 export function shadowAuthority(authority: string): string {
-  const isIpv6 = authority.startsWith("[");
-  const colon = isIpv6 ? -1 : authority.lastIndexOf(":");
-  const host = colon === -1 ? authority : authority.slice(0, colon);
-  if (colon === -1 || /^\d+(\.\d+){3}$/.test(host)) return `${authority}-shadow`;
-  return `${host}-shadow${authority.slice(colon)}`;
+  const colon = authority.lastIndexOf(":");
+  const v6End = authority.lastIndexOf("]");
+  if (colon === -1 || v6End > colon) return `${authority}-shadow`;
+  return `${authority.slice(0, colon)}-shadow${authority.slice(colon)}`;
 }
