@@ -33,7 +33,8 @@ export const MAX_UINT32 = 4294967295;
 
 // ── retries (pilot/pkg/networking/core/route/retry/retry.go) ──
 export const DEFAULT_RETRY_ATTEMPTS = 2;
-export const DEFAULT_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+/** The documented mesh default; Istio also adds `retriable-status-codes` with 503 (below). */
+export const DEFAULT_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled";
 /** Istio adds 503 as a retriable status code to its default policy. */
 export const DEFAULT_RETRIABLE_STATUS_CODES: readonly number[] = [503];
 export const DEFAULT_RETRY_BACKOFF_BASE_MS = 25;
@@ -63,7 +64,7 @@ export function effectiveRetryPolicy(retries: HTTPRetry | undefined): RetryPolic
   if (!retries) {
     return {
       attempts: DEFAULT_RETRY_ATTEMPTS,
-      retryOn: DEFAULT_RETRY_ON.split(","),
+      retryOn: [...DEFAULT_RETRY_ON.split(","), "retriable-status-codes"],
       retriableStatusCodes: [...DEFAULT_RETRIABLE_STATUS_CODES],
       perTryTimeoutMs: undefined,
       backoffBaseMs: DEFAULT_RETRY_BACKOFF_BASE_MS,

@@ -106,7 +106,8 @@ export function headerValueError(value: string): string | null {
         break;
     }
   }
-  if (state !== "lit") return bad(`Un-terminated variable expression '${value}'`);
+  // Envoy calls this an "Un-terminated variable expression"; the usual cause is a lone `%`, so say both.
+  if (state !== "lit") return bad(`Un-escaped % (un-terminated variable expression '${value}'; write %% for a literal %)`);
   return null;
 }
 
