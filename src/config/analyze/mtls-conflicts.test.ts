@@ -20,7 +20,7 @@ const cases: { name: string; docs: JsonObject[]; want: string[] }[] = [
   { name: "ISTIO_MUTUAL toward a workload with DISABLE", docs: [...base, peerAuthentication("w", "DISABLE", { selector: { version: "v2" } }), destinationRule("r", "reviews", {}, tls("ISTIO_MUTUAL"))], want: [TOP] },
   {
     name: "subset TLS only toward the subset's workloads",
-    docs: [...base, peerAuthentication("w", "STRICT", { selector: { version: "v2" } }), { ...destinationRule("r", "reviews"), spec: { host: "reviews", subsets: [{ name: "v1", labels: { version: "v1" }, trafficPolicy: tls("DISABLE").trafficPolicy }, { name: "v2", labels: { version: "v2" }, trafficPolicy: tls("DISABLE").trafficPolicy }] } }],
+    docs: [...base, peerAuthentication("w", "STRICT", { selector: { version: "v2" } }), { ...destinationRule("r", "reviews"), spec: { host: "reviews", subsets: [{ name: "v1", labels: { version: "v1" }, trafficPolicy: { tls: { mode: "DISABLE" } } }, { name: "v2", labels: { version: "v2" }, trafficPolicy: { tls: { mode: "DISABLE" } } }] } }],
     want: ["IST0113 error spec.subsets[1].trafficPolicy.tls.mode"],
   },
   {
