@@ -49,10 +49,11 @@ function headerMatchers(h: Record<string, IstioStringMatch> | undefined, invert:
   const o = obj(h);
   if (!o) return [];
   // Sorted so output is stable whatever the YAML key order; all headers must hold, so order is irrelevant.
-  return Object.keys(o).sort(cmp).map((name): HeaderMatcher => {
-    const sm = stringMatch(o[name]);
-    return sm ? { name: name.toLowerCase(), match: sm, invert } : { name: name.toLowerCase(), invert };
-  });
+  return Object.keys(o).map((key): HeaderMatcher => {
+    const sm = stringMatch(o[key]);
+    const name = key.toLowerCase();
+    return sm ? { name, match: sm, invert } : { name, invert };
+  }).sort((a, b) => cmp(a.name, b.name));
 }
 
 /** A match that selects every request (after port and source filtering). */
