@@ -1,0 +1,74 @@
+// Admin listener (127.0.0.1 only, never on the request path): config dump, clusters with their
+// endpoints and health, readiness, Envoy-style text stats, and drain. node:http is fine here.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Sidecar } from "../sidecar.ts";
+import { clustersJson, statsText } from "./admin-views.ts";
+
+export class AdminServer {
+  private readonly sidecar: Sidecar;
+  private readonly server: Server;
+  port = 0;
+
+  constructor(sidecar: Sidecar) {
+    this.sidecar = sidecar;
+    this.server = createServer((req, res) => this.handle(req, res));
+  }
+
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen({ host: "127.0.0.1", port }, () => {
+        this.server.off("error", reject);
+        const a = this.server.address();
+        this.port = typeof a === "object" && a !== null ? a.port : port;
+        resolve(this.port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://admin");
+    const s = this.sidecar;
+    const method = req.method ?? "GET";
+    req.resume();
+    switch (url.pathname) {
+      case "/ready":
+        return send(res, s.isReady ? 200 : 503, s.isReady ? "LIVE\n" : "NOT READY\n");
+      case "/config_dump":
+        return json(res, { version: s.config.version, lastRejection: s.lastRejection, config: s.config });
+      case "/clusters":
+        return json(res, clustersJson(s));
+      case "/stats":
+        return send(res, 200, statsText(s));
+      case "/listeners":
+        return json(res, s.listenerStats());
+      case "/drain":
+      case "/drain_listeners":
+        if (method !== "POST") return send(res, 405, "use POST\n");
+        void s.drain();
+        return send(res, 200, "OK\n");
+      case "/":
+        return send(res, 200, "admin: /ready /config_dump /clusters /stats /listeners POST /drain\n");
+      default:
+        return send(res, 404, "not found\n");
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function json(res: ServerResponse, value: unknown): void {
+  const body = JSON.stringify(value, null, 2) + "\n";
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}

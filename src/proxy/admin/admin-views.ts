@@ -1,0 +1,51 @@
+// What the admin endpoints show, built from the live runtime: /clusters as JSON and /stats as
+// Envoy-style `name: value` lines (cluster.<name>.upstream_rq_total, http.downstream_rq_total…).
+import { isHostHealthy } from "../upstream/balance/balancer.ts";
+import type { Sidecar } from "../sidecar.ts";
+
+export function clustersJson(s: Sidecar): unknown {
+  const clusters = [];
+  for (const c of s.runtime.clusters.clusters.values()) {
+    clusters.push({
+      name: c.name,
+      lb: c.config.lb.policy,
+      panic: c.hostSet.panic,
+      stats: { ...c.stats },
+      outlier: c.outlier !== null ? { ...c.outlier.stats } : undefined,
+      hosts: c.hostSet.hosts.map((h) => {
+        const pool = c.poolFor(h);
+        return {
+          address: h.address,
+          port: h.port,
+          weight: h.weight,
+          healthy: isHostHealthy(h),
+          registryHealthy: h.registryHealthy,
+          outlierEjected: h.outlierEjected,
+          healthCheckFailed: h.healthCheckFailed,
+          activeRequests: h.activeRequests,
+          connections: pool === undefined ? { total: 0, idle: 0 } : { total: pool.total, idle: pool.idleCount },
+          outlierState: c.outlier !== null ? c.outlier.state(h) : undefined,
+          labels: h.endpoint.labels,
+        };
+      }),
+    });
+  }
+  return { version: s.config.version, clusters };
+}
+
+export function statsText(s: Sidecar): string {
+  const lines: string[] = [];
+  for (const c of s.runtime.clusters.clusters.values()) {
+    const p = `cluster.${c.name}.`;
+    for (const [k, v] of Object.entries(c.stats)) lines.push(`${p}${k}: ${v}`);
+    lines.push(`${p}membership_total: ${c.hostSet.hosts.length}`);
+    lines.push(`${p}membership_healthy: ${c.hostSet.healthyCount()}`);
+    if (c.outlier !== null) for (const [k, v] of Object.entries(c.outlier.stats)) lines.push(`${p}outlier_detection.${k}: ${v}`);
+  }
+  for (const [k, v] of Object.entries(s.ctx.downstream)) lines.push(`http.${k}: ${v}`);
+  for (const l of s.listenerStats()) lines.push(`listener.${l.name}.downstream_cx_active: ${l.activeConnections}`);
+  lines.push(`server.live: ${s.isReady ? 1 : 0}`);
+  lines.push(`server.config_version: ${s.config.version}`);
+  lines.sort();
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,179 @@
+// Checks a ProxyConfig before the sidecar swaps to it, so a bad push (or a bad --config file)
+// is rejected with a field path and the last good config stays in force. Structural checks and
+// references only; the router compiles regexes itself (RouterError) when the runtime is built.
+import { DEFAULT_CONNECTION_POOL, DEFAULT_RETRY_POLICY, type ProxyConfig } from "../model/proxy-config.ts";
+import { balancerFactories } from "./upstream/balance/index.ts";
+
+/** Invalid ProxyConfig (layer: proxy). `problems` lists `path: message` lines. */
+export class ProxyConfigError extends Error {
+  readonly code = "PROXY_CONFIG_INVALID";
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid proxy config:\n  ${problems.join("\n  ")}`);
+    this.name = "ProxyConfigError";
+    this.problems = problems;
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Throws ProxyConfigError listing every problem found. On success returns a copy with the
+ * optional fields a hand-written file may leave out filled with Istio's defaults (match lists,
+ * retry policy, connection pool, endpoint weight/health).
+ */
+export function checkProxyConfig(raw: unknown): ProxyConfig {
+  const p: string[] = [];
+  const input = isObj(raw) ? withDefaults(structuredClone(raw)) : raw;
+  if (!isObj(input)) throw new ProxyConfigError(["(root): must be an object"]);
+  if (typeof input.version !== "string") p.push("version: must be a string");
+  if (!isObj(input.node)) p.push("node: must be an object");
+  for (const k of ["listeners", "routes", "clusters"]) if (!Array.isArray(input[k])) p.push(`${k}: must be an array`);
+  if (!isObj(input.endpoints)) p.push("endpoints: must be an object (cluster name → endpoints)");
+  if (p.length > 0) throw new ProxyConfigError(p);
+
+  const routes = input.routes as unknown[];
+  const routeNames = new Set<string>();
+  routes.forEach((r, i) => {
+    if (!isObj(r) || typeof r.name !== "string") return void p.push(`routes[${i}].name: must be a string`);
+    if (routeNames.has(r.name)) p.push(`routes[${i}].name: duplicate ${JSON.stringify(r.name)}`);
+    routeNames.add(r.name);
+    if (!Array.isArray(r.virtualHosts)) return void p.push(`routes[${i}].virtualHosts: must be an array`);
+    r.virtualHosts.forEach((vh: unknown, j: number) => {
+      const at = `routes[${i}].virtualHosts[${j}]`;
+      if (!isObj(vh) || !Array.isArray(vh.domains) || !Array.isArray(vh.routes)) return void p.push(`${at}: needs domains[] and routes[]`);
+      vh.routes.forEach((rt: unknown, k: number) => checkRoute(rt, `${at}.routes[${k}]`, p));
+    });
+  });
+
+  const listeners = input.listeners as unknown[];
+  const listenerNames = new Set<string>();
+  listeners.forEach((l, i) => {
+    const at = `listeners[${i}]`;
+    if (!isObj(l) || typeof l.name !== "string") return void p.push(`${at}.name: must be a string`);
+    if (listenerNames.has(l.name)) p.push(`${at}.name: duplicate ${JSON.stringify(l.name)}`);
+    listenerNames.add(l.name);
+    if (typeof l.address !== "string") p.push(`${at}.address: must be a string`);
+    if (typeof l.port !== "number" || !Number.isInteger(l.port) || l.port < 0 || l.port > 65535) p.push(`${at}.port: must be an integer 0..65535`);
+    if (l.protocol !== "http" && l.protocol !== "tcp") p.push(`${at}.protocol: must be "http" or "tcp"`);
+    if (l.protocol === "http") {
+      const rc = l.routeConfigName ?? l.name;
+      if (typeof rc !== "string" || !routeNames.has(rc)) p.push(`${at}.routeConfigName: no route configuration named ${JSON.stringify(rc)}`);
+    }
+    if (l.protocol === "tcp" && !(isObj(l.tcpRoute) && Array.isArray(l.tcpRoute.clusters))) p.push(`${at}.tcpRoute: needs clusters[]`);
+  });
+
+  const clusters = input.clusters as unknown[];
+  const clusterNames = new Set<string>();
+  clusters.forEach((c, i) => {
+    const at = `clusters[${i}]`;
+    if (!isObj(c) || typeof c.name !== "string") return void p.push(`${at}.name: must be a string`);
+    if (clusterNames.has(c.name)) p.push(`${at}.name: duplicate ${JSON.stringify(c.name)}`);
+    clusterNames.add(c.name);
+    if (!isObj(c.lb) || typeof c.lb.policy !== "string" || !(c.lb.policy in balancerFactories)) {
+      p.push(`${at}.lb.policy: must be one of ${Object.keys(balancerFactories).join(", ")}`);
+    }
+    if (!isObj(c.connectionPool)) p.push(`${at}.connectionPool: must be an object`);
+    if (c.discovery !== "eds" && c.discovery !== "original_dst") p.push(`${at}.discovery: must be "eds" or "original_dst"`);
+  });
+
+  for (const [name, eps] of Object.entries(input.endpoints as Obj)) {
+    if (!Array.isArray(eps)) {
+      p.push(`endpoints.${name}: must be an array`);
+      continue;
+    }
+    eps.forEach((e: unknown, i: number) => {
+      if (!isObj(e) || typeof e.address !== "string" || typeof e.port !== "number") p.push(`endpoints.${name}[${i}]: needs address and port`);
+    });
+  }
+  if (p.length > 0) throw new ProxyConfigError(p);
+  return input as unknown as ProxyConfig;
+}
+
+function checkRoute(rt: unknown, at: string, p: string[]): void {
+  if (!isObj(rt)) return void p.push(`${at}: must be an object`);
+  if (typeof rt.name !== "string") p.push(`${at}.name: must be a string`);
+  if (!isObj(rt.match)) p.push(`${at}.match: must be an object`);
+  const a = rt.action;
+  if (!isObj(a)) return void p.push(`${at}.action: must be an object`);
+  if (a.kind === "forward") {
+    if (!Array.isArray(a.clusters) || a.clusters.length === 0) p.push(`${at}.action.clusters: needs at least one cluster`);
+    if (typeof a.timeoutMs !== "number") p.push(`${at}.action.timeoutMs: must be a number`);
+    if (!isObj(a.retry)) p.push(`${at}.action.retry: must be an object`);
+    if (!Array.isArray(a.mirrors)) p.push(`${at}.action.mirrors: must be an array`);
+  } else if (a.kind === "direct") {
+    if (typeof a.status !== "number") p.push(`${at}.action.status: must be a number`);
+  } else if (a.kind === "redirect") {
+    if (typeof a.code !== "number") p.push(`${at}.action.code: must be a number`);
+  } else {
+    p.push(`${at}.action.kind: must be forward, redirect or direct`);
+  }
+}
+
+/** Fill what translation always writes but a person may omit. Runs before the checks. */
+function withDefaults(c: Obj): Obj {
+  c.version ??= "static";
+  c.endpoints ??= {};
+  c.routes ??= [];
+  c.clusters ??= [];
+  if (isObj(c.node)) {
+    const n = c.node;
+    n.kind ??= "sidecar";
+    n.labels ??= {};
+    n.trustDomain ??= "cluster.local";
+    n.ip ??= "127.0.0.1";
+  }
+  for (const l of arr(c.listeners)) if (isObj(l)) l.protocol ??= "http";
+  for (const rc of arr(c.routes)) {
+    if (!isObj(rc)) continue;
+    for (const vh of arr(rc.virtualHosts)) {
+      if (!isObj(vh)) continue;
+      for (const r of arr(vh.routes)) {
+        if (!isObj(r)) continue;
+        r.match ??= {};
+        if (isObj(r.match)) {
+          r.match.headers ??= [];
+          r.match.queryParams ??= [];
+          r.match.ignoreUriCase ??= false;
+          for (const h of arr(r.match.headers)) if (isObj(h)) h.invert ??= false;
+        }
+        r.origin ??= { resource: "static", ruleIndex: -1, matchIndex: -1 };
+        const a = r.action;
+        if (isObj(a) && a.kind === "forward") {
+          a.timeoutMs ??= 0;
+          a.mirrors ??= [];
+          a.retry = isObj(a.retry) ? { ...DEFAULT_RETRY_POLICY, ...a.retry } : { ...DEFAULT_RETRY_POLICY };
+          for (const m of arr(a.mirrors)) if (isObj(m)) m.percentage ??= 100;
+          for (const w of arr(a.clusters)) if (isObj(w)) w.weight ??= 1;
+        }
+        if (isObj(a) && a.kind === "redirect") a.code ??= 301;
+      }
+    }
+  }
+  for (const cl of arr(c.clusters)) {
+    if (!isObj(cl)) continue;
+    cl.direction ??= "outbound";
+    cl.discovery ??= "eds";
+    cl.protocol ??= "http1";
+    cl.lb ??= { policy: "LEAST_REQUEST" };
+    cl.connectionPool = isObj(cl.connectionPool) ? { ...DEFAULT_CONNECTION_POOL, ...cl.connectionPool } : { ...DEFAULT_CONNECTION_POOL };
+  }
+  if (isObj(c.endpoints)) {
+    for (const eps of Object.values(c.endpoints)) {
+      for (const e of arr(eps)) {
+        if (!isObj(e)) continue;
+        e.weight ??= 1;
+        e.labels ??= {};
+        e.healthy ??= true;
+      }
+    }
+  }
+  return c;
+}
+
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}

@@ -1,0 +1,87 @@
+// The shared state the request pipeline reads: the engine-wide ProxyContext (clock, randomness,
+// limits, counters, the current config) and the per-config Runtime that a request pins when it
+// starts, so a config push never changes a request half-way.
+import type { Clock } from "../../core/clock.ts";
+import type { Random } from "../../core/random.ts";
+import type { ListenerDirection, ProxyConfig } from "../../model/proxy-config.ts";
+import type { HeadLimits } from "../http1/types.ts";
+import type { RouteTable } from "../router/index.ts";
+import type { ClusterManager } from "../upstream/cluster-manager.ts";
+import type { DownstreamStats } from "../upstream/cluster-stats.ts";
+
+/** What the proxy records for each request; handed to the observer once the request is over. */
+export interface RequestRecord {
+  readonly listener: string;
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly requestId: string;
+  /** Bit set of RF_* (response-flags.ts); formatResponseFlags renders it. */
+  readonly flags: number;
+  /** Status sent downstream (0 when none was sent). */
+  readonly status: number;
+  /** Wall-clock start, ms since the epoch. */
+  readonly startWallMs: number;
+  readonly durationMs: number;
+  /** `address:port` of the last upstream host tried, "" when none. */
+  readonly upstreamHost: string;
+  readonly cluster: string;
+  readonly routeName: string;
+  readonly attempts: number;
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  readonly sourceIp: string;
+}
+
+/**
+ * Called once per finished request, synchronously, with a record that is only valid during the
+ * call (copy what you keep). Keep it cheap: it runs on the request path.
+ */
+export type RequestObserver = (record: RequestRecord) => void;
+
+/** One config version, compiled. */
+export interface Runtime {
+  readonly config: ProxyConfig;
+  readonly routeTables: ReadonlyMap<string, RouteTable>;
+  readonly clusters: ClusterManager;
+}
+
+export interface ProxyLimits {
+  readonly head: HeadLimits;
+  /** Request bodies up to this size are kept for retry replay and mirroring. */
+  readonly maxReplayBodyBytes: number;
+  /** Downstream connection idle timeout (no request in flight). */
+  readonly downstreamIdleTimeoutMs: number;
+  /** Mirrored requests in flight beyond which new mirrors are skipped. */
+  readonly maxActiveMirrors: number;
+  /** Mirrors are abandoned after this long (no route timeout applies to them). */
+  readonly mirrorTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
+  head: Object.freeze({ maxHeadBytes: 60 * 1024, maxHeaders: 100 }),
+  maxReplayBodyBytes: 64 * 1024,
+  downstreamIdleTimeoutMs: 300_000,
+  maxActiveMirrors: 1024,
+  mirrorTimeoutMs: 10_000,
+});
+
+export interface ProxyContext {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly limits: ProxyLimits;
+  readonly downstream: DownstreamStats;
+  readonly hostname: string;
+  runtime: Runtime;
+  observer: RequestObserver | undefined;
+  activeMirrors: number;
+}
+
+export interface ListenerContext {
+  readonly name: string;
+  readonly direction: ListenerDirection;
+  readonly routeConfigName: string;
+  /** The port the listener is bound to (destination port for route matching). */
+  port: number;
+  readonly proxy: ProxyContext;
+}

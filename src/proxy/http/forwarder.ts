@@ -1,0 +1,529 @@
+// Forwarder: the upstream side of one forwarded request (Envoy's router filter). Layers, in the
+// order a request meets them: route timeout (covers every attempt → 504 UT) → retry loop
+// (RetryState: retryOn, attempts, backoff, cluster retry limit; hosts already tried avoided) →
+// balance (the cluster's Balancer → UH) → circuit breakers (maxRequests → UO) → endpoint pool
+// (idle keep-alive connection or a new one → UF) → exchange on the wire, with the response
+// relayed downstream as it streams (backpressure both ways).
+import type { TimerHandle } from "../../core/clock.ts";
+import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
+import { ChunkedDecoder, chooseResponseFraming, encodeChunk, LAST_CHUNK, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
+import type { ResponseHead } from "../http1/types.ts";
+import { RetryState, type AttemptOutcome } from "../resilience/retry.ts";
+import { corsResponseHeaders, rewritePath } from "../router/index.ts";
+import type { Host } from "../upstream/balance/balancer.ts";
+import type { ClusterState } from "../upstream/cluster-manager.ts";
+import type { EndpointPool } from "../upstream/endpoint-pool.ts";
+import { hashKeyOf } from "../upstream/hash-key.ts";
+import type { UpstreamConnection, UpstreamErrorKind, UpstreamSink } from "../upstream/upstream-connection.ts";
+import type { Exchange } from "./exchange.ts";
+import {
+  BODY_CONNECT_FAILURE,
+  BODY_CONNECTION_TERMINATION,
+  BODY_NO_HEALTHY_UPSTREAM,
+  BODY_OVERFLOW,
+  BODY_PROTOCOL_ERROR,
+  BODY_TIMEOUT,
+} from "./local-reply.ts";
+import { RF_LR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_URX, RF_UT } from "./response-flags.ts";
+import { destinationHeaders, type DestinationHeaders } from "./upstream-headers.ts";
+
+const OVERLOADED: ReadonlyArray<readonly [string, string]> = [["x-envoy-overloaded", "true"]];
+const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+/** A complete body up to this size goes in the same write as the head. */
+const INLINE_BODY_BYTES = 16 * 1024;
+
+export class Forwarder implements UpstreamSink {
+  private readonly x: Exchange;
+  private readonly action: ForwardAction;
+  private readonly cluster: ClusterState;
+  private readonly dh: DestinationHeaders;
+  private readonly path: string;
+  private readonly hostHeader: string;
+  /** Headers appended to every attempt's head; the attempt count slot is updated in place. */
+  private readonly extra: [string, string][];
+  private readonly attemptSlot: [string, string];
+  private readonly retry: RetryState | null;
+  private readonly hash: number | undefined;
+
+  private host: Host | null = null;
+  private pool: EndpointPool | null = null;
+  private conn: UpstreamConnection | null = null;
+  private queued = false;
+  private inAttempt = false;
+  private tried: Host[] | null = null;
+  private attemptStartMs = 0;
+  private perTryTimer: TimerHandle | null = null;
+  private routeTimer: TimerHandle | null = null;
+  private backoffTimer: TimerHandle | null = null;
+  /** Chunks of x.bodyChunks already written to the current attempt. */
+  private sentChunks = 0;
+  private sentBytes = 0;
+  private requestEnded = false;
+  private staleRetried = false;
+  private done = false;
+
+  // response relay
+  private pendingHead: Buffer | null = null;
+  private dechunk: ChunkedDecoder | null = null;
+  private rechunk = false;
+  private closeAfter = false;
+  private upstreamPaused = false;
+
+  constructor(x: Exchange, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState) {
+    this.x = x;
+    this.action = action;
+    this.cluster = cluster;
+    const route = x.route as NonNullable<Exchange["route"]>;
+    this.dh = destinationHeaders(route, wc, { hostname: x.proxy.hostname, sourceIp: x.sourceIp });
+    this.path = rewritePath(x.head.path, route.match, action.rewrite);
+    const authority = action.rewrite?.authority;
+    this.hostHeader = this.dh.host ?? (authority !== undefined && authority !== "" ? authority : x.head.authority);
+    this.extra = requestExtra(x, this.dh);
+    this.attemptSlot = ["x-envoy-attempt-count", "1"];
+    this.extra.push(this.attemptSlot);
+    for (const h of this.dh.requestAdd) this.extra.push(h);
+    const rp = action.retry;
+    this.retry = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0 ? new RetryState(rp, x.proxy.random, cluster.retryCounter) : null;
+    const lb = cluster.config.lb;
+    this.hash = lb.hashKey !== undefined ? hashKeyOf(lb.hashKey, x, hashConn(x)) : undefined;
+  }
+
+  start(): void {
+    const t = this.action.timeoutMs;
+    if (t > 0) this.routeTimer = this.x.proxy.clock.setTimeout(() => this.onRouteTimeout(), t);
+    this.attempt();
+  }
+
+  // ---- attempts ----
+
+  private attempt(): void {
+    const x = this.x;
+    const cluster = this.cluster;
+    const stats = cluster.stats;
+    x.attempts++;
+    this.attemptSlot[1] = String(x.attempts);
+    const host = this.pickHost();
+    if (host === null) {
+      this.fail(503, RF_UH, BODY_NO_HEALTHY_UPSTREAM);
+      return;
+    }
+    if (stats.upstream_rq_active >= cluster.config.connectionPool.maxRequests) {
+      stats.upstream_rq_pending_overflow++;
+      this.fail(503, RF_UO, BODY_OVERFLOW, OVERLOADED);
+      return;
+    }
+    this.host = host;
+    x.upstreamHost = host.key;
+    if (this.retry !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(host);
+    this.inAttempt = true;
+    host.activeRequests++;
+    stats.upstream_rq_total++;
+    stats.upstream_rq_active++;
+    this.attemptStartMs = x.proxy.clock.now();
+    const perTry = this.action.retry.perTryTimeoutMs;
+    if (perTry > 0) this.perTryTimer = x.proxy.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
+    this.sentChunks = 0;
+    this.sentBytes = 0;
+    this.requestEnded = false;
+    this.connect();
+  }
+
+  private connect(): void {
+    const pool = this.cluster.pool(this.host as Host);
+    this.pool = pool;
+    const r = pool.acquire(this);
+    if (r === "overflow") {
+      this.endAttempt();
+      this.fail(503, RF_UO, BODY_OVERFLOW, OVERLOADED);
+      return;
+    }
+    if (r === "queued") {
+      this.queued = true;
+      return;
+    }
+    this.conn = r;
+    // An idle pooled connection is bound and usable now; a new one reports onUpstreamReady.
+    if (r.connected) this.onUpstreamReady(r);
+  }
+
+  private pickHost(): Host | null {
+    const cluster = this.cluster;
+    if (cluster.config.discovery === "original_dst") {
+      const dest = originalDestination(this.x.head.authority, this.x.listenerCtx.port);
+      return dest === null ? null : cluster.originalDestination(dest.address, dest.port);
+    }
+    const tried = this.tried;
+    if (tried === null || tried.length === 0) return cluster.balancer.pick(this.hash === undefined ? undefined : { hash: this.hash });
+    return cluster.balancer.pick({ hash: this.hash, exclude: (h) => tried.includes(h) });
+  }
+
+  /** The attempt is over (success, failure or abandoned): release its host and timers. */
+  private endAttempt(): void {
+    if (!this.inAttempt) return;
+    this.inAttempt = false;
+    const stats = this.cluster.stats;
+    stats.upstream_rq_active--;
+    if (this.host !== null) this.host.activeRequests--;
+    this.perTryTimer?.cancel();
+    this.perTryTimer = null;
+    if (this.queued) {
+      this.pool?.cancelWait(this);
+      this.queued = false;
+    }
+    this.conn = null;
+  }
+
+  /** Abandon the current attempt's connection (retry, timeout, downstream gone). */
+  private dropConnection(): void {
+    const c = this.conn;
+    this.conn = null;
+    if (c !== null) c.abort();
+    if (this.upstreamPaused) this.upstreamPaused = false;
+  }
+
+  // ---- UpstreamSink ----
+
+  onUpstreamReady(conn: UpstreamConnection): void {
+    if (this.done || !this.inAttempt || (this.conn !== null && this.conn !== conn)) {
+      conn.abort();
+      return;
+    }
+    this.queued = false;
+    this.conn = conn;
+    const x = this.x;
+    conn.beginRequest(x.head.method);
+    let body: Buffer | undefined;
+    if (x.bodyDone && x.replayable && x.bodyHeld > 0 && x.bodyHeld <= INLINE_BODY_BYTES) {
+      body = x.bodyBuffer();
+      this.sentChunks = x.bodyChunks.length;
+      this.sentBytes = x.bodyHeld;
+    }
+    const head = serializeRequestHead(x.head, {
+      path: this.path,
+      host: this.hostHeader,
+      drop: this.dh.requestDrop,
+      extra: this.extra,
+      body,
+    });
+    conn.write(head);
+    this.pumpBody();
+  }
+
+  /** Write the body chunks this attempt has not sent yet. */
+  private pumpBody(): void {
+    const conn = this.conn;
+    if (conn === null || this.queued || !conn.connected) return;
+    const x = this.x;
+    const chunks = x.bodyChunks;
+    let ok = true;
+    while (this.sentChunks < chunks.length) {
+      const c = chunks[this.sentChunks++] as Buffer;
+      this.sentBytes += c.length;
+      ok = conn.write(c);
+    }
+    if (!x.replayable && this.sentChunks > 0) {
+      // No retry can replay this body any more: let go of what was sent.
+      chunks.splice(0, this.sentChunks);
+      x.bodyHeld -= this.sentBytes;
+      this.sentChunks = 0;
+      this.sentBytes = 0;
+    }
+    if (x.bodyDone && !this.requestEnded) {
+      this.requestEnded = true;
+      conn.endRequest();
+    }
+    if (!ok) x.conn.pauseBody();
+  }
+
+  /** New request body bytes arrived downstream. */
+  onRequestBody(): void {
+    this.pumpBody();
+    const x = this.x;
+    if (x.bodyHeld - this.sentBytes > x.proxy.limits.maxReplayBodyBytes) x.conn.pauseBody();
+  }
+
+  onUpstreamDrain(): void {
+    this.x.conn.resumeBody();
+  }
+
+  onUpstreamHead(head: ResponseHead): void {
+    const x = this.x;
+    if (head.isInterim) {
+      if (head.status === 100 && x.head.expectContinue && !x.responseStarted) x.write(CONTINUE_100);
+      return;
+    }
+    this.perTryTimer?.cancel();
+    this.perTryTimer = null;
+    const stats = this.cluster.stats;
+    stats.countStatus(head.status);
+    const host = this.host as Host;
+    this.cluster.outlier?.onResponse(host, head.status);
+    if (this.retry !== null) {
+      const d = this.decide({ kind: "response", status: head.status, header: (n) => head.get(n) });
+      if (d === "retry") {
+        this.dropConnection();
+        this.endAttempt();
+        this.scheduleRetry();
+        return;
+      }
+    }
+    this.commitResponse(head);
+  }
+
+  private commitResponse(head: ResponseHead): void {
+    const x = this.x;
+    x.status = head.status;
+    x.responseStarted = true;
+    const plan = chooseResponseFraming(head.framing, x.head.versionMinor, !x.mustClose);
+    this.closeAfter = plan.close;
+    if (plan.dechunk) this.dechunk = new ChunkedDecoder();
+    this.rechunk = plan.rechunk;
+    const extra: [string, string][] = [["x-envoy-upstream-service-time", String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]];
+    for (const h of this.dh.responseAdd) extra.push(h);
+    if (x.cors !== undefined) for (const h of corsResponseHeaders(x, x.cors)) extra.push(h);
+    this.pendingHead = serializeResponseHead(head, {
+      drop: this.dh.responseDrop,
+      extra,
+      framing: plan.framing,
+      close: plan.close,
+      downstreamMinor: x.head.versionMinor,
+    });
+  }
+
+  onUpstreamData(buf: Buffer, start: number, end: number): void {
+    const x = this.x;
+    if (this.dechunk !== null) {
+      this.dechunk.execute(buf, start, end, this.relayDecoded);
+      return;
+    }
+    this.relay(buf, start, end);
+  }
+
+  private readonly relayDecoded = (buf: Buffer, start: number, end: number): void => this.relay(buf, start, end);
+
+  private relay(buf: Buffer, start: number, end: number): void {
+    if (start >= end) return;
+    const x = this.x;
+    let ok: boolean;
+    if (this.rechunk) {
+      ok = this.send(encodeChunk(buf, start, end));
+    } else if (this.pendingHead !== null) {
+      const h = this.pendingHead;
+      this.pendingHead = null;
+      ok = x.write(Buffer.concat([h, buf.subarray(start, end)]));
+    } else {
+      ok = x.write(buf.subarray(start, end));
+      // The slice points into the connection's reused read buffer: if the socket kept it queued,
+      // the next read must not overwrite it.
+      if (x.conn.writeQueued) this.conn?.detachReadBuffer();
+    }
+    if (!ok && this.conn !== null && !this.upstreamPaused) {
+      this.upstreamPaused = true;
+      this.conn.pause();
+    }
+  }
+
+  /** Write an owned buffer, flushing the pending head with it. */
+  private send(buf: Buffer): boolean {
+    const h = this.pendingHead;
+    if (h !== null) {
+      this.pendingHead = null;
+      return this.x.write(Buffer.concat([h, buf]));
+    }
+    return this.x.write(buf);
+  }
+
+  onUpstreamReadDone(): void {
+    const h = this.pendingHead;
+    if (h !== null) {
+      this.pendingHead = null;
+      if (!this.x.write(h) && this.conn !== null && !this.upstreamPaused) {
+        this.upstreamPaused = true;
+        this.conn.pause();
+      }
+    }
+  }
+
+  onDownstreamDrain(): void {
+    if (this.upstreamPaused) {
+      this.upstreamPaused = false;
+      this.conn?.resume();
+    }
+  }
+
+  onUpstreamEnd(): void {
+    const x = this.x;
+    if (this.rechunk) this.send(LAST_CHUNK);
+    else this.onUpstreamReadDone();
+    this.cluster.outlier?.onLocalOriginSuccess(this.host as Host);
+    this.conn = null;
+    this.endAttempt();
+    this.complete();
+    x.finish(this.closeAfter || x.mustClose);
+  }
+
+  onUpstreamError(kind: UpstreamErrorKind): void {
+    const x = this.x;
+    const host = this.host as Host;
+    const conn = this.conn;
+    this.conn = null;
+    if (x.responseStarted) {
+      // Mid-response: nothing to retry or answer; reset the downstream too.
+      this.cluster.stats.upstream_rq_rx_reset++;
+      this.endAttempt();
+      this.complete();
+      x.flags |= RF_UC;
+      x.conn.destroy();
+      x.finish(true);
+      return;
+    }
+    // A pooled connection the upstream had closed while idle: retry once, transparently, when
+    // the request can safely be sent again (no body, idempotent method) and nothing came back.
+    if (
+      kind === "reset-before-response" &&
+      conn !== null &&
+      conn.served > 0 &&
+      !conn.gotBytes &&
+      !this.staleRetried &&
+      x.bodyHeld === 0 &&
+      x.bodyDone &&
+      isIdempotent(x.head.method)
+    ) {
+      this.staleRetried = true;
+      this.connect();
+      return;
+    }
+    if (kind === "connect-failure") this.cluster.outlier?.onLocalOriginFailure(host, "connect-failed");
+    else if (kind !== "protocol-error") this.cluster.outlier?.onLocalOriginFailure(host, "reset");
+    this.endAttempt();
+    const outcome: AttemptOutcome =
+      kind === "connect-failure"
+        ? { kind: "connect-failure" }
+        : kind === "protocol-error"
+          ? { kind: "response", status: 502 }
+          : { kind: "reset", beforeRequest: false };
+    if (this.retry !== null && this.decide(outcome) === "retry") {
+      this.scheduleRetry();
+      return;
+    }
+    if (kind === "connect-failure") this.fail(503, RF_UF, BODY_CONNECT_FAILURE);
+    else if (kind === "protocol-error") this.fail(502, RF_UPE, BODY_PROTOCOL_ERROR);
+    else this.fail(503, RF_UC, BODY_CONNECTION_TERMINATION);
+  }
+
+  // ---- retries and timeouts ----
+
+  private decide(outcome: AttemptOutcome): "retry" | "no" {
+    const r = this.retry as RetryState;
+    if (!this.x.replayable) return "no";
+    const d = r.decide(outcome);
+    const stats = this.cluster.stats;
+    if (d === "retry") {
+      stats.upstream_rq_retry++;
+      return "retry";
+    }
+    if (d === "limit-exceeded") {
+      this.x.flags |= RF_URX;
+      stats.upstream_rq_retry_limit_exceeded++;
+    } else if (d === "overflow") {
+      stats.upstream_rq_retry_overflow++;
+    }
+    return "no";
+  }
+
+  private scheduleRetry(): void {
+    const delay = (this.retry as RetryState).delayMs;
+    if (delay <= 0) {
+      this.attempt();
+      return;
+    }
+    this.backoffTimer = this.x.proxy.clock.setTimeout(() => {
+      this.backoffTimer = null;
+      if (!this.done) this.attempt();
+    }, delay);
+  }
+
+  private onPerTryTimeout(): void {
+    this.perTryTimer = null;
+    if (this.done || this.x.responseStarted) return;
+    this.cluster.stats.upstream_rq_per_try_timeout++;
+    this.cluster.outlier?.onLocalOriginFailure(this.host as Host, "timeout");
+    this.dropConnection();
+    this.endAttempt();
+    if (this.retry !== null && this.decide({ kind: "timeout" }) === "retry") {
+      this.scheduleRetry();
+      return;
+    }
+    this.fail(504, RF_UT, BODY_TIMEOUT);
+  }
+
+  private onRouteTimeout(): void {
+    this.routeTimer = null;
+    if (this.done) return;
+    this.cluster.stats.upstream_rq_timeout++;
+    this.x.proxy.downstream.downstream_rq_timeout++;
+    this.dropConnection();
+    this.endAttempt();
+    this.fail(504, RF_UT, BODY_TIMEOUT);
+  }
+
+  /** The downstream went away: reset the upstream side. */
+  abort(): void {
+    if (this.done) return;
+    this.dropConnection();
+    this.endAttempt();
+    this.complete();
+  }
+
+  private fail(status: number, flags: number, body: string, headers?: ReadonlyArray<readonly [string, string]>): void {
+    if (this.done) return;
+    this.complete();
+    if (this.x.responseStarted) flags |= RF_LR;
+    this.x.reply(status, flags, body, headers);
+  }
+
+  private complete(): void {
+    this.done = true;
+    this.routeTimer?.cancel();
+    this.routeTimer = null;
+    this.backoffTimer?.cancel();
+    this.backoffTimer = null;
+    this.retry?.done();
+  }
+}
+
+/** Proxy headers for the upstream request (x-request-id, x-forwarded-*) . */
+function requestExtra(x: Exchange, _dh: DestinationHeaders): [string, string][] {
+  const extra: [string, string][] = [];
+  if (x.requestIdGenerated) extra.push(["x-request-id", x.requestId]);
+  const xff = x.head.get("x-forwarded-for");
+  const ip = x.sourceIp;
+  extra.push(["x-forwarded-for", xff === undefined || xff === "" ? ip : `${xff}, ${ip}`]);
+  if (!x.head.has("x-forwarded-proto")) extra.push(["x-forwarded-proto", "http"]);
+  return extra;
+}
+
+function isIdempotent(method: string): boolean {
+  return method === "GET" || method === "HEAD" || method === "OPTIONS" || method === "PUT" || method === "DELETE" || method === "TRACE";
+}
+
+/** `host:port` of the authority (PASSTHROUGH); the listener port when the authority has none. */
+function originalDestination(authority: string, defaultPort: number): { address: string; port: number } | null {
+  if (authority === "") return null;
+  let host = authority;
+  let port = defaultPort;
+  const close = authority.lastIndexOf("]");
+  const colon = authority.lastIndexOf(":");
+  if (colon > close) {
+    host = authority.slice(0, colon);
+    port = Number(authority.slice(colon + 1));
+  }
+  if (host.startsWith("[")) host = host.slice(1, -1);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return null;
+  return { address: host, port };
+}
+
+function hashConn(x: Exchange): { sourceIp: string; remoteAddress: string; localAddress: string } {
+  const s = x.conn.socket;
+  return { sourceIp: x.sourceIp, remoteAddress: `${s.remoteAddress}:${s.remotePort}`, localAddress: `${s.localAddress}:${s.localPort}` };
+}

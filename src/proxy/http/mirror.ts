@@ -1,0 +1,130 @@
+// Traffic mirroring (shadowing): a copy of the request goes to the mirror cluster with `-shadow`
+// appended to its host; the response is read and discarded. Fire-and-forget: it never delays or
+// fails the main request. Bounded: only requests whose whole body is held (body-less, or under
+// the replay bound) are mirrored, at most `maxActiveMirrors` at once, each abandoned after
+// `mirrorTimeoutMs`.
+import type { TimerHandle } from "../../core/clock.ts";
+import { serializeRequestHead } from "../http1/index.ts";
+import type { ResponseHead } from "../http1/types.ts";
+import { shadowAuthority } from "../router/index.ts";
+import type { Host } from "../upstream/balance/balancer.ts";
+import type { ClusterState } from "../upstream/cluster-manager.ts";
+import type { UpstreamConnection, UpstreamSink } from "../upstream/upstream-connection.ts";
+import type { Exchange } from "./exchange.ts";
+import type { ProxyContext } from "./context.ts";
+import { compileHeaderNames } from "../http1/index.ts";
+
+const MIRROR_DROP = compileHeaderNames(["x-forwarded-for", "x-envoy-attempt-count"]);
+
+/** Send the mirrors now if the body is complete, or when it completes. */
+export function mirrorRequest(x: Exchange, clusters: readonly string[]): void {
+  if (clusters.length === 0) return;
+  if (x.bodyDone) {
+    sendMirrors(x, clusters);
+    return;
+  }
+  x.pendingMirrors = clusters;
+  x.onMirrorReady = onBodyComplete;
+}
+
+function onBodyComplete(x: Exchange): void {
+  const clusters = x.pendingMirrors;
+  x.pendingMirrors = null;
+  if (clusters !== null) sendMirrors(x, clusters);
+}
+
+function sendMirrors(x: Exchange, clusters: readonly string[]): void {
+  if (!x.replayable) return;
+  const proxy = x.proxy;
+  for (const name of clusters) {
+    const cluster = x.runtime.clusters.get(name);
+    if (cluster === undefined) continue;
+    if (proxy.activeMirrors >= proxy.limits.maxActiveMirrors) return;
+    const host = cluster.balancer.pick();
+    if (host === null) continue;
+    const xff = x.head.get("x-forwarded-for");
+    const extra: [string, string][] = [["x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`]];
+    if (x.requestIdGenerated && x.requestId !== "") extra.push(["x-request-id", x.requestId]);
+    const head = serializeRequestHead(x.head, {
+      host: shadowAuthority(x.head.authority),
+      drop: MIRROR_DROP,
+      extra,
+      body: x.bodyDone ? x.bodyBuffer() : undefined,
+    });
+    new MirrorRequest(x, cluster, host, head).start();
+  }
+}
+
+class MirrorRequest implements UpstreamSink {
+  private readonly cluster: ClusterState;
+  private readonly host: Host;
+  private readonly head: Buffer;
+  private readonly method: string;
+  private readonly proxy: ProxyContext;
+  private conn: UpstreamConnection | null = null;
+  private timer: TimerHandle | null = null;
+  private done = false;
+
+  constructor(x: Exchange, cluster: ClusterState, host: Host, head: Buffer) {
+    this.proxy = x.proxy;
+    this.cluster = cluster;
+    this.host = host;
+    this.head = head;
+    this.method = x.head.method;
+  }
+
+  start(): void {
+    const proxy = this.proxy;
+    proxy.activeMirrors++;
+    this.cluster.stats.upstream_rq_mirror++;
+    this.cluster.stats.upstream_rq_total++;
+    this.timer = proxy.clock.setTimeout(() => this.finish(), proxy.limits.mirrorTimeoutMs);
+    const r = this.cluster.pool(this.host).acquire(this);
+    if (r === "overflow" || r === "queued") {
+      if (r === "queued") this.cluster.pool(this.host).cancelWait(this);
+      this.finish();
+      return;
+    }
+    this.conn = r;
+    if (r.connected) this.onUpstreamReady(r);
+  }
+
+  onUpstreamReady(conn: UpstreamConnection): void {
+    if (this.done) {
+      conn.abort();
+      return;
+    }
+    this.conn = conn;
+    conn.beginRequest(this.method);
+    conn.write(this.head);
+    conn.endRequest();
+  }
+
+  onUpstreamHead(head: ResponseHead): void {
+    if (!head.isInterim) this.cluster.stats.countStatus(head.status);
+  }
+  onUpstreamData(): void {}
+  onUpstreamReadDone(): void {}
+  onUpstreamDrain(): void {}
+
+  onUpstreamEnd(): void {
+    this.conn = null;
+    this.finish();
+  }
+
+  onUpstreamError(): void {
+    this.conn = null;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.proxy.activeMirrors--;
+    this.timer?.cancel();
+    this.timer = null;
+    const c = this.conn;
+    this.conn = null;
+    c?.abort();
+  }
+}

@@ -1,0 +1,279 @@
+// DownstreamConnection: one client connection on an HTTP listener. Parses request heads, frames
+// request bodies (Content-Length or chunked, passed through as received), runs one Exchange at a
+// time and keeps pipelined bytes aside until the response in flight is done, so responses never
+// reorder. Handlers are bound once per connection; a request costs its head and its Exchange.
+import type { Socket } from "node:net";
+import { ChunkedDecoder, parseRequestHead, ParseError } from "../http1/index.ts";
+import type { ListenerContext } from "../http/context.ts";
+import { Exchange } from "../http/exchange.ts";
+import { localReply } from "../http/local-reply.ts";
+import { runPipeline } from "../http/pipeline.ts";
+
+const S_HEAD = 0;
+const S_BODY = 1;
+const S_WAIT = 2;
+const S_CLOSED = 3;
+
+const B_NONE = 0;
+const B_LENGTH = 1;
+const B_CHUNKED = 2;
+
+/** Pending unparsed bytes beyond this while a request is in flight: stop reading (pipelining). */
+const MAX_PIPELINED_BYTES = 64 * 1024;
+
+export class DownstreamConnection {
+  readonly socket: Socket;
+  readonly listener: ListenerContext;
+  readonly sourceIp: string;
+  private state = S_HEAD;
+  private pending: Buffer | null = null;
+  private exchange: Exchange | null = null;
+  private bodyKind = B_NONE;
+  private remaining = 0;
+  private decoder: ChunkedDecoder | null = null;
+  private feeding = false;
+  private gone = false;
+  private pausedForBody = false;
+  private pausedForPipeline = false;
+  /** Set by close(): finish writing, then end the socket. */
+  private closing = false;
+  private onClosed: (c: DownstreamConnection) => void;
+
+  constructor(socket: Socket, listener: ListenerContext, onClosed: (c: DownstreamConnection) => void) {
+    this.socket = socket;
+    this.listener = listener;
+    this.onClosed = onClosed;
+    this.sourceIp = stripV4Mapped(socket.remoteAddress ?? "");
+    socket.setNoDelay(true);
+    socket.setTimeout(listener.proxy.limits.downstreamIdleTimeoutMs);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => this.exchange?.onDownstreamDrain());
+    socket.on("timeout", () => this.onTimeout());
+    socket.on("error", noop);
+    socket.on("end", () => this.onGone());
+    socket.on("close", () => this.onGone());
+    const stats = listener.proxy.downstream;
+    stats.downstream_cx_total++;
+    stats.downstream_cx_active++;
+  }
+
+  get idle(): boolean {
+    return this.exchange === null && this.pending === null;
+  }
+
+  /** Graceful close: an idle connection closes now, a busy one after its response. */
+  close(): void {
+    this.closing = true;
+    if (this.exchange === null) this.end();
+  }
+
+  /** Draining: the current response announces `Connection: close`. */
+  get draining(): boolean {
+    return this.closing;
+  }
+
+  // ---- called by the Exchange ----
+
+  write(buf: Buffer): boolean {
+    return this.socket.write(buf);
+  }
+
+  /** Pending bytes in the socket's write queue (a slice written now may outlive the call). */
+  get writeQueued(): boolean {
+    return this.socket.writableLength > 0;
+  }
+
+  pauseBody(): void {
+    this.pausedForBody = true;
+    this.socket.pause();
+  }
+
+  resumeBody(): void {
+    this.pausedForBody = false;
+    if (!this.pausedForPipeline && this.state !== S_CLOSED) this.socket.resume();
+  }
+
+  /** The request body has been fully received (the exchange asks before keeping the connection). */
+  get requestComplete(): boolean {
+    return this.state !== S_BODY;
+  }
+
+  /** The exchange wrote its whole response. `close`: the response said `Connection: close`. */
+  exchangeDone(x: Exchange, close: boolean): void {
+    if (this.exchange !== x) return;
+    this.exchange = null;
+    if (close || this.state === S_BODY || this.closing) {
+      // A request whose body was not read to its end leaves the stream unframed: close.
+      this.end();
+      return;
+    }
+    this.state = S_HEAD;
+    if (this.pausedForPipeline) {
+      this.pausedForPipeline = false;
+      if (!this.pausedForBody) this.socket.resume();
+    }
+    if (this.feeding) return; // the feed loop on the stack continues with the pending bytes
+    const p = this.pending;
+    if (p !== null) {
+      this.pending = null;
+      this.feed(p, 0, p.length);
+    }
+  }
+
+  /** Abort: the connection is unusable (upstream reset mid-response, protocol error). */
+  destroy(): void {
+    this.state = S_CLOSED;
+    this.socket.destroy();
+  }
+
+  // ---- socket events ----
+
+  private onData(chunk: Buffer): void {
+    if (this.state === S_CLOSED) return;
+    if (this.state === S_WAIT) {
+      this.keep(chunk, 0, chunk.length);
+      return;
+    }
+    if (this.pending !== null && this.state === S_HEAD) {
+      const p = this.pending;
+      this.pending = null;
+      const joined = Buffer.concat([p, chunk]);
+      this.feed(joined, 0, joined.length);
+      return;
+    }
+    this.feed(chunk, 0, chunk.length);
+  }
+
+  private feed(buf: Buffer, start: number, end: number): void {
+    this.feeding = true;
+    let pos = start;
+    for (;;) {
+      while (pos < end && (this.state === S_HEAD || this.state === S_BODY)) {
+        if (this.state === S_BODY) {
+          pos = this.body(buf, pos, end);
+          continue;
+        }
+        const head = parseRequestHead(buf, pos, end, this.listener.proxy.limits.head);
+        if (head === null) {
+          this.keep(buf, pos, end);
+          pos = end;
+          break;
+        }
+        if (head instanceof ParseError) {
+          this.protocolError(head.status);
+          this.feeding = false;
+          return;
+        }
+        pos += head.headLength;
+        const x = new Exchange(this, head);
+        this.exchange = x;
+        const f = head.framing;
+        if (f.kind === "none" || (f.kind === "length" && f.length === 0)) {
+          this.state = S_WAIT;
+          x.onBodyEnd();
+        } else if (f.kind === "length") {
+          this.bodyKind = B_LENGTH;
+          this.remaining = f.length;
+          this.state = S_BODY;
+        } else {
+          this.bodyKind = B_CHUNKED;
+          this.decoder = new ChunkedDecoder();
+          this.state = S_BODY;
+        }
+      }
+      // Start the request once the body bytes that came with its head are in: a small request
+      // then goes upstream in one write. It may also finish synchronously (local reply).
+      const x = this.exchange;
+      if (x !== null && !x.started) runPipeline(x);
+      if (pos >= end || this.state === S_CLOSED) break;
+      if (this.state === S_HEAD) continue; // finished synchronously: next pipelined request
+      // A request is in flight: hold the pipelined rest until its response is done.
+      this.keep(buf, pos, end);
+      break;
+    }
+    this.feeding = false;
+  }
+
+  /** Request body bytes; returns the position after what belonged to this request. */
+  private body(buf: Buffer, pos: number, end: number): number {
+    const x = this.exchange as Exchange;
+    if (this.bodyKind === B_LENGTH) {
+      const n = Math.min(this.remaining, end - pos);
+      this.remaining -= n;
+      x.onBody(buf, pos, pos + n);
+      if (this.remaining === 0) {
+        this.state = S_WAIT;
+        x.onBodyEnd();
+      }
+      return pos + n;
+    }
+    const dec = this.decoder as ChunkedDecoder;
+    const used = dec.execute(buf, pos, end);
+    if (used < 0) {
+      // Malformed chunked framing: the stream cannot be trusted any further.
+      this.listener.proxy.downstream.downstream_cx_protocol_error++;
+      this.destroy();
+      return end;
+    }
+    if (used > 0) x.onBody(buf, pos, pos + used);
+    if (dec.done) {
+      this.decoder = null;
+      this.state = S_WAIT;
+      x.onBodyEnd();
+    }
+    return pos + used;
+  }
+
+  /** Keep unparsed bytes (the socket's chunks are ours: no copy needed for a single slice). */
+  private keep(buf: Buffer, start: number, end: number): void {
+    if (start >= end) return;
+    const slice = buf.subarray(start, end);
+    this.pending = this.pending === null ? slice : Buffer.concat([this.pending, slice]);
+    if (this.exchange !== null && !this.pausedForPipeline && this.pending.length > MAX_PIPELINED_BYTES) {
+      this.pausedForPipeline = true;
+      this.socket.pause();
+    }
+  }
+
+  private protocolError(status: number): void {
+    this.listener.proxy.downstream.downstream_cx_protocol_error++;
+    this.state = S_CLOSED;
+    this.pending = null;
+    if (this.exchange === null) {
+      this.socket.end(localReply({ status, close: true }));
+    } else {
+      this.socket.destroy();
+    }
+  }
+
+  private onTimeout(): void {
+    // Only idle connections time out here; requests in flight are bounded by route timeouts.
+    if (this.exchange === null) this.end();
+  }
+
+  private end(): void {
+    if (this.state === S_CLOSED) return;
+    this.state = S_CLOSED;
+    this.socket.end();
+  }
+
+  private onGone(): void {
+    if (!this.gone) {
+      this.gone = true;
+      this.listener.proxy.downstream.downstream_cx_active--;
+      this.onClosed(this);
+    }
+    this.state = S_CLOSED;
+    const x = this.exchange;
+    this.exchange = null;
+    // The client went away (or the socket failed) with a request in flight: flag DC, reset upstream.
+    x?.onDownstreamClosed();
+    if (!this.socket.destroyed && !this.socket.writable) this.socket.destroy();
+  }
+}
+
+function stripV4Mapped(ip: string): string {
+  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+}
+
+function noop(): void {}

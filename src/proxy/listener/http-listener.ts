@@ -1,0 +1,78 @@
+// HttpListener: a raw `net` server for one HTTP listener of the ProxyConfig (outbound, inbound or
+// gateway). It accepts connections and gives each a DownstreamConnection; close() stops
+// accepting and closes connections as their in-flight request finishes.
+import { createServer, type Server, type Socket } from "node:net";
+import type { Listener } from "../../model/proxy-config.ts";
+import type { ListenerContext, ProxyContext } from "../http/context.ts";
+import { DownstreamConnection } from "./downstream-connection.ts";
+
+export class HttpListener {
+  readonly config: Listener;
+  readonly ctx: ListenerContext;
+  private readonly server: Server;
+  private readonly connections = new Set<DownstreamConnection>();
+  private readonly forget = (c: DownstreamConnection): void => void this.connections.delete(c);
+
+  constructor(config: Listener, proxy: ProxyContext) {
+    this.config = config;
+    this.ctx = {
+      name: config.name,
+      direction: config.direction,
+      routeConfigName: config.routeConfigName ?? config.name,
+      port: config.port,
+      proxy,
+    };
+    this.server = createServer({ noDelay: true }, (socket: Socket) => {
+      this.connections.add(new DownstreamConnection(socket, this.ctx, this.forget));
+    });
+  }
+
+  /** Bind; resolves with the bound port (config port 0 picks a free one). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error): void => reject(e);
+      this.server.once("error", onError);
+      this.server.listen({ host: this.config.address, port: this.config.port }, () => {
+        this.server.off("error", onError);
+        const addr = this.server.address();
+        this.ctx.port = typeof addr === "object" && addr !== null ? addr.port : this.config.port;
+        resolve(this.ctx.port);
+      });
+    });
+  }
+
+  get port(): number {
+    return this.ctx.port;
+  }
+
+  get activeConnections(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Stop accepting; idle connections close now, busy ones after their response. Resolves when
+   * every connection is gone, or after `graceMs` (then the rest are destroyed).
+   */
+  close(graceMs = 5000): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close();
+      for (const c of this.connections) c.close();
+      if (this.connections.size === 0) {
+        resolve();
+        return;
+      }
+      const check = setInterval(() => {
+        if (this.connections.size === 0) done();
+      }, 20);
+      const timer = setTimeout(() => {
+        for (const c of this.connections) c.destroy();
+        done();
+      }, graceMs);
+      const done = (): void => {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,180 @@
+// Sidecar: the proxy process's engine. Starts the listeners of a ProxyConfig, swaps configs
+// atomically (requests in flight finish on the config they started with; a config that fails
+// its checks is rejected and the last good one stays), and closes gracefully.
+import { hostname } from "node:os";
+import { systemClock, type Clock } from "../core/clock.ts";
+import { systemRandom, type Random } from "../core/random.ts";
+import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
+import { AdminServer } from "./admin/admin-server.ts";
+import { checkProxyConfig } from "./config-check.ts";
+import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits, type RequestObserver, type Runtime } from "./http/context.ts";
+import { HttpListener } from "./listener/http-listener.ts";
+import { TcpListener } from "./listener/tcp-listener.ts";
+import { RouteTable } from "./router/index.ts";
+import { ClusterManager } from "./upstream/cluster-manager.ts";
+import { DownstreamStats } from "./upstream/cluster-stats.ts";
+
+export interface SidecarOptions {
+  clock?: Clock;
+  random?: Random;
+  observer?: RequestObserver;
+  limits?: Partial<ProxyLimits>;
+  /** Admin listener port on 127.0.0.1 (0 = any free port); absent = no admin listener. */
+  adminPort?: number;
+}
+
+export type ApplyResult = { ok: true; version: string } | { ok: false; error: string };
+
+type AnyListener = HttpListener | TcpListener;
+
+export class Sidecar {
+  readonly ctx: ProxyContext;
+  private readonly listeners = new Map<string, AnyListener>();
+  private admin: AdminServer | null = null;
+  private ready = false;
+  private draining = false;
+  private lastError: string | null = null;
+
+  private constructor(runtime: Runtime, opts: SidecarOptions) {
+    this.ctx = {
+      clock: opts.clock ?? systemClock,
+      random: opts.random ?? systemRandom,
+      limits: { ...DEFAULT_LIMITS, ...opts.limits },
+      downstream: new DownstreamStats(),
+      hostname: hostname(),
+      runtime,
+      observer: opts.observer,
+      activeMirrors: 0,
+    };
+  }
+
+  /** Check the config, bind every listener (and the admin listener), resolve once ready. */
+  static async start(config: unknown, opts: SidecarOptions = {}): Promise<Sidecar> {
+    const checked = checkProxyConfig(config);
+    const clock = opts.clock ?? systemClock;
+    const random = opts.random ?? systemRandom;
+    const runtime = buildRuntime(checked, random, clock);
+    const s = new Sidecar(runtime, opts);
+    try {
+      if (opts.adminPort !== undefined) {
+        s.admin = new AdminServer(s);
+        await s.admin.listen(opts.adminPort);
+      }
+      await s.syncListeners(checked.listeners);
+    } catch (e) {
+      await s.close(0);
+      throw e;
+    }
+    s.ready = true;
+    return s;
+  }
+
+  get config(): ProxyConfig {
+    return this.ctx.runtime.config;
+  }
+
+  get runtime(): Runtime {
+    return this.ctx.runtime;
+  }
+
+  get isReady(): boolean {
+    return this.ready && !this.draining;
+  }
+
+  get lastRejection(): string | null {
+    return this.lastError;
+  }
+
+  /** Listener name → bound port. */
+  ports(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, l] of this.listeners) out[name] = l.port;
+    return out;
+  }
+
+  get adminPort(): number | undefined {
+    return this.admin?.port;
+  }
+
+  listenerStats(): { name: string; port: number; activeConnections: number }[] {
+    return [...this.listeners.values()].map((l) => ({ name: l.config.name, port: l.port, activeConnections: l.activeConnections }));
+  }
+
+  /** Swap to a new config. Invalid config changes nothing and is reported. */
+  async applyConfig(next: unknown): Promise<ApplyResult> {
+    let checked: ProxyConfig;
+    let runtime: Runtime;
+    try {
+      checked = checkProxyConfig(next);
+      // Route tables compile (and may throw) before any shared cluster state is touched.
+      const tables = compileRoutes(checked);
+      runtime = { config: checked, routeTables: tables, clusters: new ClusterManager(checked, this.ctx.random, this.ctx.clock, this.ctx.runtime.clusters) };
+    } catch (e) {
+      this.lastError = (e as Error).message;
+      return { ok: false, error: this.lastError };
+    }
+    this.ctx.runtime = runtime;
+    this.lastError = null;
+    try {
+      await this.syncListeners(checked.listeners);
+    } catch (e) {
+      this.lastError = `listeners: ${(e as Error).message}`;
+      return { ok: false, error: this.lastError };
+    }
+    return { ok: true, version: checked.version };
+  }
+
+  /** Stop accepting; connections close after their current response (readiness turns 503). */
+  async drain(graceMs = 5000): Promise<void> {
+    this.draining = true;
+    await Promise.all([...this.listeners.values()].map((l) => l.close(graceMs)));
+  }
+
+  /** Graceful shutdown: drain listeners, close pools and the admin listener. */
+  async close(graceMs = 5000): Promise<void> {
+    this.ready = false;
+    await this.drain(graceMs);
+    this.listeners.clear();
+    this.ctx.runtime.clusters.close();
+    await this.admin?.close();
+  }
+
+  private async syncListeners(wanted: readonly Listener[]): Promise<void> {
+    const keep = new Set<string>();
+    for (const l of wanted) {
+      const cur = this.listeners.get(l.name);
+      if (cur !== undefined && sameBinding(cur.config, l)) {
+        keep.add(l.name);
+        continue;
+      }
+      if (cur !== undefined) {
+        this.listeners.delete(l.name);
+        void cur.close();
+      }
+      const created: AnyListener = l.protocol === "tcp" ? new TcpListener(l, this.ctx) : new HttpListener(l, this.ctx);
+      await created.listen();
+      this.listeners.set(l.name, created);
+      keep.add(l.name);
+    }
+    for (const [name, l] of this.listeners) {
+      if (!keep.has(name)) {
+        this.listeners.delete(name);
+        void l.close();
+      }
+    }
+  }
+}
+
+export function buildRuntime(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager): Runtime {
+  return { config, routeTables: compileRoutes(config), clusters: new ClusterManager(config, random, clock, previous) };
+}
+
+function compileRoutes(config: ProxyConfig): Map<string, RouteTable> {
+  const m = new Map<string, RouteTable>();
+  for (const rc of config.routes) m.set(rc.name, new RouteTable(rc));
+  return m;
+}
+
+function sameBinding(a: Listener, b: Listener): boolean {
+  return a.address === b.address && a.port === b.port && a.protocol === b.protocol && a.direction === b.direction && a.routeConfigName === b.routeConfigName;
+}

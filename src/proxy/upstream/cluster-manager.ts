@@ -1,0 +1,141 @@
+// ClusterManager: the proxy's clusters at one config version — for each cluster its HostSet,
+// Balancer, per-endpoint connection pools, retry counter and stats. A new config builds a new
+// manager that adopts the state of clusters that stay (same name): hosts keep their counters and
+// pools, so a push never drops warm connections. Requests in flight keep the manager they started
+// with; a cluster that left the config drains its pools.
+import type { Clock } from "../../core/clock.ts";
+import type { Random } from "../../core/random.ts";
+import type { Cluster, Endpoint, ProxyConfig } from "../../model/proxy-config.ts";
+import type { Balancer, Host } from "./balance/balancer.ts";
+import { createBalancer } from "./balance/index.ts";
+import { HostSet, hostKey, makeHost, panicThresholdFor } from "./balance/host-set.ts";
+import { ClusterStats } from "./cluster-stats.ts";
+import { EndpointPool } from "./endpoint-pool.ts";
+import { RetryCounter } from "../resilience/retry-counter.ts";
+import { OutlierDetector } from "../resilience/outlier.ts";
+
+export class ClusterState {
+  readonly name: string;
+  config: Cluster;
+  readonly hostSet: HostSet;
+  balancer: Balancer;
+  readonly stats = new ClusterStats();
+  readonly retryCounter: RetryCounter;
+  private readonly pools = new Map<string, EndpointPool>();
+  /** PASSTHROUGH destinations, created on demand. */
+  private readonly dynamicHosts = new Map<string, Host>();
+  private removed = false;
+  outlier: OutlierDetector | null = null;
+  private readonly clock: Clock;
+
+  constructor(config: Cluster, endpoints: readonly Endpoint[], random: Random, clock: Clock) {
+    this.name = config.name;
+    this.config = config;
+    this.clock = clock;
+    this.hostSet = new HostSet(endpoints, panicThresholdFor(config));
+    this.balancer = createBalancer(config.lb, this.hostSet, { random });
+    this.retryCounter = new RetryCounter(config.connectionPool.maxRetries);
+    this.startOutlier();
+  }
+
+  private startOutlier(): void {
+    this.outlier?.stop();
+    this.outlier = null;
+    const od = this.config.outlierDetection;
+    if (od !== undefined && (od.consecutive5xxErrors > 0 || od.consecutiveGatewayErrors > 0 || od.consecutiveLocalOriginFailures > 0)) {
+      this.outlier = new OutlierDetector(od, this.hostSet, this.clock);
+      this.outlier.start();
+    }
+  }
+
+  update(config: Cluster, endpoints: readonly Endpoint[], random: Random): void {
+    const lbChanged = JSON.stringify(config.lb) !== JSON.stringify(this.config.lb);
+    const odChanged = JSON.stringify(config.outlierDetection) !== JSON.stringify(this.config.outlierDetection);
+    this.config = config;
+    this.hostSet.panicThresholdPercent = panicThresholdFor(config);
+    this.hostSet.update(endpoints);
+    if (lbChanged) this.balancer = createBalancer(config.lb, this.hostSet, { random });
+    this.retryCounter.setMaxRetries(config.connectionPool.maxRetries);
+    if (odChanged) this.startOutlier();
+    // Pools of hosts that left the cluster: close idle connections, let busy ones finish.
+    for (const [key, pool] of this.pools) {
+      if (this.hostSet.get(key) === undefined && !this.dynamicHosts.has(key)) {
+        pool.drain();
+        this.pools.delete(key);
+      }
+    }
+  }
+
+  /** The pool of one host (created on first use). */
+  pool(host: Host): EndpointPool {
+    let p = this.pools.get(host.key);
+    if (p === undefined) {
+      p = new EndpointPool(host, this);
+      this.pools.set(host.key, p);
+    }
+    return p;
+  }
+
+  /** Limits read by pools (live: a config update applies to existing pools). */
+  get poolConfig(): Cluster["connectionPool"] {
+    return this.config.connectionPool;
+  }
+
+  /** PASSTHROUGH: the host for an original destination `address:port`. */
+  originalDestination(address: string, port: number): Host {
+    const key = hostKey(address, port);
+    let h = this.dynamicHosts.get(key);
+    if (h === undefined) {
+      h = makeHost({ address, port, weight: 1, labels: {}, healthy: true });
+      this.dynamicHosts.set(key, h);
+    }
+    return h;
+  }
+
+  /** Connections open to a host (admin). */
+  poolFor(host: Host): EndpointPool | undefined {
+    return this.pools.get(host.key);
+  }
+
+  get isRemoved(): boolean {
+    return this.removed;
+  }
+
+  /** The cluster left the config: close what can be closed now. */
+  remove(): void {
+    this.removed = true;
+    this.outlier?.stop();
+    for (const p of this.pools.values()) p.drain();
+    this.pools.clear();
+  }
+}
+
+export class ClusterManager {
+  readonly clusters = new Map<string, ClusterState>();
+
+  /** Build the clusters of `config`, adopting the state of same-named clusters from `previous`. */
+  constructor(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager) {
+    for (const c of config.clusters) {
+      const endpoints = config.endpoints[c.name] ?? [];
+      const old = previous?.clusters.get(c.name);
+      if (old !== undefined) {
+        old.update(c, endpoints, random);
+        this.clusters.set(c.name, old);
+      } else {
+        this.clusters.set(c.name, new ClusterState(c, endpoints, random, clock));
+      }
+    }
+    if (previous !== undefined) {
+      for (const [name, state] of previous.clusters) if (!this.clusters.has(name)) state.remove();
+    }
+  }
+
+  get(name: string): ClusterState | undefined {
+    return this.clusters.get(name);
+  }
+
+  /** Close every pool (proxy shutdown). */
+  close(): void {
+    for (const c of this.clusters.values()) c.remove();
+  }
+}
