@@ -111,6 +111,9 @@ export const proxyCommand: Command = {
       process.on("SIGTERM", stop);
     });
     await sidecar.close(5000);
+    // Whatever still holds the event loop (a mirror's timer, a half-closed upstream socket) must
+    // not keep a stopped proxy alive.
+    setTimeout(() => process.exit(0), 200).unref();
     return 0;
   },
 };

@@ -1,0 +1,225 @@
+// Sidecar resilience end to end: connect failures (UF), no endpoints (UH), route and per-try
+// timeouts (UT), retries with attempt counting and host avoidance (URX), overflow (UO), fault
+// injection (DI/FI, bookinfo's `end-user: jason`), mirroring.
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { formatResponseFlags } from "../../src/proxy/http/response-flags.ts";
+import { closedPort, forward, proxyConfig, route, send, sleep, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";
+
+const retryPolicy = (attempts: number, extra: Record<string, unknown> = {}) => ({
+  attempts,
+  perTryTimeoutMs: 0,
+  retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"],
+  retriableStatusCodes: [503],
+  backoffBaseMs: 1,
+  backoffMaxMs: 2,
+  retryIgnorePreviousHosts: true,
+  ...extra,
+});
+
+describe("sidecar resilience", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (cleanups.length > 0) await (cleanups.pop() as () => Promise<void>)();
+  });
+  const up = async (name: string, handler?: Parameters<typeof startUpstream>[1]): Promise<Upstream> => {
+    const u = await startUpstream(name, handler);
+    cleanups.push(() => u.close());
+    return u;
+  };
+  const proxyWith = async (clusters: Parameters<typeof proxyConfig>[0]["clusters"], routes: Record<string, unknown>[]): Promise<RunningProxy> => {
+    const p = await startProxy(proxyConfig({ clusters, virtualHosts: [{ domains: ["*"], routes }] }));
+    cleanups.push(() => p.close());
+    return p;
+  };
+  const lastFlags = (p: RunningProxy): string => formatResponseFlags(p.records.at(-1)?.flags ?? 0);
+
+  it("answers 503 UF when the endpoint refuses connections, without hanging", async () => {
+    const port = await closedPort();
+    const p = await proxyWith([{ name: "dead", endpoints: [{ port }] }], [route("r", {}, forward("dead"))]);
+    const r = await send(p.port);
+    assert.equal(r.status, 503);
+    assert.match(r.body, /connection failure/);
+    assert.equal(lastFlags(p), "UF");
+  });
+
+  it("answers 503 UH when the cluster has no endpoints", async () => {
+    const p = await proxyWith([{ name: "empty", endpoints: [] }], [route("r", {}, forward("empty"))]);
+    const r = await send(p.port);
+    assert.equal(r.status, 503);
+    assert.equal(r.body, "no healthy upstream");
+    assert.equal(lastFlags(p), "UH");
+  });
+
+  it("answers 504 UT when the route timeout fires before the upstream answers", async () => {
+    const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("late"), 1000));
+    const p = await proxyWith([{ name: "slow", endpoints: [{ port: slow.port }] }], [route("r", {}, forward("slow", { timeoutMs: 100 }))]);
+    const t0 = Date.now();
+    const r = await send(p.port);
+    assert.equal(r.status, 504);
+    assert.equal(r.body, "upstream request timeout");
+    assert.ok(Date.now() - t0 < 900, "answered before the upstream");
+    assert.equal(lastFlags(p), "UT");
+    assert.equal(p.sidecar.runtime.clusters.get("slow")?.stats.upstream_rq_timeout, 1);
+  });
+
+  it("retries 503s on other hosts, counting attempts, then succeeds", async () => {
+    const bad = await up("bad", (_req, res) => {
+      res.statusCode = 503;
+      res.end("busy");
+    });
+    const good = await up("good");
+    const p = await proxyWith(
+      [{ name: "c", endpoints: [{ port: bad.port }, { port: good.port }], lb: "ROUND_ROBIN" }],
+      [route("r", {}, forward("c", { retry: retryPolicy(2) }))],
+    );
+    for (let i = 0; i < 4; i++) {
+      const r = await send(p.port, { path: `/${i}` });
+      assert.equal(r.status, 200, r.body);
+      assert.match(r.body, /^good/);
+    }
+    // Every request that hit "bad" first was retried once on "good" (host avoidance), with attempt 2.
+    assert.ok(bad.requests.length >= 1);
+    assert.equal(good.requests.length, 4);
+    const retried = good.requests.filter((q) => q.headers["x-envoy-attempt-count"] === "2");
+    assert.equal(retried.length, bad.requests.length);
+    assert.equal(p.sidecar.runtime.clusters.get("c")?.stats.upstream_rq_retry, bad.requests.length);
+  });
+
+  it("returns the last 503 with URX once retries are exhausted", async () => {
+    const bad = await up("bad", (_req, res) => {
+      res.statusCode = 503;
+      res.end("busy");
+    });
+    const p = await proxyWith([{ name: "c", endpoints: [{ port: bad.port }] }], [route("r", {}, forward("c", { retry: retryPolicy(2) }))]);
+    const r = await send(p.port);
+    assert.equal(r.status, 503);
+    assert.equal(r.body, "busy");
+    assert.equal(bad.requests.length, 3);
+    assert.deepEqual(
+      bad.requests.map((q) => q.headers["x-envoy-attempt-count"]),
+      ["1", "2", "3"],
+    );
+    assert.equal(lastFlags(p), "URX");
+    assert.equal(p.records.at(-1)?.attempts, 3);
+  });
+
+  it("retries a connect failure on another endpoint", async () => {
+    const dead = await closedPort();
+    const good = await up("good");
+    const p = await proxyWith(
+      [{ name: "c", endpoints: [{ port: dead }, { port: good.port }], lb: "ROUND_ROBIN" }],
+      [route("r", {}, forward("c", { retry: retryPolicy(2) }))],
+    );
+    for (let i = 0; i < 3; i++) assert.equal((await send(p.port)).status, 200);
+    assert.equal(good.requests.length, 3);
+  });
+
+  it("retries POST bodies (replayed from the buffer)", async () => {
+    let n = 0;
+    const flaky = await up("flaky", (_req, res, body) => {
+      res.statusCode = n++ === 0 ? 503 : 200;
+      res.end(`got ${body.toString()}`);
+    });
+    const p = await proxyWith([{ name: "c", endpoints: [{ port: flaky.port }] }], [route("r", {}, forward("c", { retry: retryPolicy(1) }))]);
+    const r = await send(p.port, { method: "POST", body: "payload-123" });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, "got payload-123");
+    assert.equal(flaky.requests.length, 2);
+  });
+
+  it("per-try timeout retries, then the route answers 504 UT", async () => {
+    const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("late"), 2000));
+    const p = await proxyWith(
+      [{ name: "slow", endpoints: [{ port: slow.port }] }],
+      [route("r", {}, forward("slow", { timeoutMs: 0, retry: retryPolicy(1, { perTryTimeoutMs: 80, retryOn: ["5xx"] }) }))],
+    );
+    const r = await send(p.port);
+    assert.equal(r.status, 504);
+    assert.equal(slow.requests.length, 2, "one try and one retry reached the upstream");
+    const stats = p.sidecar.runtime.clusters.get("slow")?.stats;
+    assert.equal(stats?.upstream_rq_per_try_timeout, 2);
+    assert.equal(p.records.at(-1)?.attempts, 2);
+    assert.match(lastFlags(p), /UT/);
+  });
+
+  it("answers 503 UO with x-envoy-overloaded when maxRequests is reached", async () => {
+    const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("ok"), 300));
+    const p = await proxyWith(
+      [{ name: "c", endpoints: [{ port: slow.port }], connectionPool: { maxRequests: 1 } }],
+      [route("r", {}, forward("c"))],
+    );
+    const first = send(p.port);
+    await sleep(50);
+    const second = await send(p.port);
+    assert.equal(second.status, 503);
+    assert.equal(second.headers["x-envoy-overloaded"], "true");
+    assert.equal((await first).status, 200);
+    assert.ok(p.records.some((r) => formatResponseFlags(r.flags) === "UO"));
+  });
+
+  it("injects a delay and an abort for end-user jason only", async () => {
+    const ratings = await up("ratings");
+    const p = await proxyWith(
+      [{ name: "ratings", endpoints: [{ port: ratings.port }] }],
+      [
+        route(
+          "jason",
+          { headers: [{ name: "end-user", match: { exact: "jason" }, invert: false }] },
+          forward("ratings", { fault: { delay: { fixedDelayMs: 150, percentage: 100 }, abort: { httpStatus: 500, percentage: 100 } } }),
+        ),
+        route("delay-only", { uri: { prefix: "/delay" } }, forward("ratings", { fault: { delay: { fixedDelayMs: 120, percentage: 100 } } })),
+        route("default", {}, forward("ratings")),
+      ],
+    );
+    const t0 = Date.now();
+    const j = await send(p.port, { headers: { "end-user": "jason" } });
+    assert.equal(j.status, 500);
+    assert.equal(j.body, "fault filter abort");
+    assert.ok(Date.now() - t0 >= 140, "delayed before the abort");
+    assert.equal(lastFlags(p), "DI,FI");
+    assert.equal(ratings.requests.length, 0);
+
+    const t1 = Date.now();
+    const d = await send(p.port, { path: "/delay" });
+    assert.equal(d.status, 200);
+    assert.ok(Date.now() - t1 >= 110);
+    assert.equal(lastFlags(p), "DI");
+
+    const other = await send(p.port, { headers: { "end-user": "bob" } });
+    assert.equal(other.status, 200);
+    assert.equal(lastFlags(p), "-");
+  });
+
+  it("mirrors a copy with the -shadow host and ignores the mirror's fate", async () => {
+    const main = await up("main");
+    const mirror = await up("mirror");
+    const slowMirror = await up("slow-mirror", (_req, res) => void setTimeout(() => res.end("late"), 3000));
+    const dead = await closedPort();
+    const p = await proxyWith(
+      [
+        { name: "main", endpoints: [{ port: main.port }] },
+        { name: "mirror", endpoints: [{ port: mirror.port }] },
+        { name: "slow-mirror", endpoints: [{ port: slowMirror.port }] },
+        { name: "dead-mirror", endpoints: [{ port: dead }] },
+      ],
+      [
+        route("m", { uri: { prefix: "/m" } }, forward("main", { mirrors: [{ cluster: "mirror", percentage: 100 }] })),
+        route("slow", { uri: { prefix: "/slow" } }, forward("main", { mirrors: [{ cluster: "slow-mirror", percentage: 100 }, { cluster: "dead-mirror", percentage: 100 }] })),
+      ],
+    );
+    const r = await send(p.port, { host: "reviews:9080", method: "POST", path: "/m", body: "copy me" });
+    assert.equal(r.status, 200);
+    assert.match(r.body, /^main POST \/m 7/);
+    for (let i = 0; i < 50 && mirror.requests.length === 0; i++) await sleep(10);
+    assert.equal(mirror.requests.length, 1);
+    assert.equal(mirror.requests[0]?.headers.host, "reviews-shadow:9080");
+    assert.equal(mirror.requests[0]?.body.toString(), "copy me");
+
+    const t0 = Date.now();
+    const s = await send(p.port, { path: "/slow" });
+    assert.equal(s.status, 200);
+    assert.ok(Date.now() - t0 < 1000, "a slow or dead mirror never delays the main response");
+    assert.equal(lastFlags(p), "-");
+  });
+});
