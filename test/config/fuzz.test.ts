@@ -145,11 +145,12 @@ test("mutations of every fixture file never break parsing or validation", () => 
     let text = texts[i] ?? "";
     let doc: Json = samples[which % samples.length] ?? {};
     for (const m of mutations) {
-      if (m.kind === "truncate") text = text.slice(0, m.pick % (text.length + 1));
-      else if (m.kind === "flip") {
+      if ("value" in m) doc = mutate(doc, m);
+      else if (m.kind === "truncate") text = text.slice(0, m.pick % (text.length + 1));
+      else {
         const at = m.pick % Math.max(1, text.length);
         text = text.slice(0, at) + m.char + text.slice(at + 1);
-      } else doc = mutate(doc, m);
+      }
     }
     roundTrip(text);
     roundTrip(JSON.stringify(doc));
