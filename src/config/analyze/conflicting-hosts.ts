@@ -42,7 +42,7 @@ export const conflictingHostsCheck: Check = {
       for (const b of bindings) {
         const others = bindings.filter((o) => o !== b && exportsOverlap(b, o));
         if (others.length === 0) continue;
-        const names = [b, ...others].map((x) => `${x.ns}/${x.vs.metadata.name}`).join(", ");
+        const names = bindings.filter((x) => x === b || others.includes(x)).map((x) => `${x.ns}/${x.vs.metadata.name}`).join(", ");
         if (gateway === "mesh") {
           ctx.report(b.vs, "error", AnalyzerCodes.conflictingMeshGatewayHosts, b.path,
             `The VirtualServices ${names} associated with mesh gateway define the same host ${host}, which can lead to undefined behavior (sidecars use only one of them). Merge them into a single VirtualService.`);

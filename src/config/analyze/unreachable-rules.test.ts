@@ -32,7 +32,7 @@ for (const c of cases) {
 
 test("unreachable rules: messages use Istio's rule naming and say what to do", () => {
   const ds = findings([vs(rule(undefined, "default"), rule([jason]))], unreachableRulesCheck);
-  assert.equal(ds[0]?.message, 'VirtualService rule #1 not used (rule "default" has no match and takes every request, so requests never get here). Put catch-all rules last, or give them a match.');
+  assert.equal(ds[0]?.message, 'VirtualService rule #1 not used (rule "default" has no match, so it takes every request). Put catch-all rules last, or give them a match.');
   const [dup] = findings([vs(rule([jason]), rule([{ uri: { exact: "/x" } }, jason]))], unreachableRulesCheck);
   assert.equal(dup?.message, "VirtualService rule #1 match #1 is not used (duplicate/overlapping match in rule #0). Remove it, or move the more specific rule first.");
 });

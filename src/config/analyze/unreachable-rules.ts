@@ -29,11 +29,11 @@ function checkRules(ctx: AnalysisContext, vs: Resource, proto: string, rules: Js
     const matches = arr(rule.match).map((m) => obj(m) ?? {});
     if (catchAll) {
       ctx.report(vs, "warning", AnalyzerCodes.unreachableRule, ["spec", proto, i],
-        `VirtualService rule ${name} not used (rule ${ruleName(rules[catchAll.rule] ?? {}, catchAll.rule)} ${catchAll.why}, so requests never get here). Put catch-all rules last, or give them a match.`);
+        `VirtualService rule ${name} not used (rule ${ruleName(rules[catchAll.rule] ?? {}, catchAll.rule)} ${catchAll.why}). Put catch-all rules last, or give them a match.`);
       return;
     }
     if (matches.length === 0) {
-      catchAll = { rule: i, why: "has no match and takes every request" };
+      catchAll = { rule: i, why: "has no match, so it takes every request" };
       return;
     }
     const hidden: { match: number; by: number }[] = [];
@@ -53,7 +53,7 @@ function checkRules(ctx: AnalysisContext, vs: Resource, proto: string, rules: Js
     }
     for (const m of matches) prior.push({ match: m, rule: i });
     const everything = matches.find((m) => proto === "http" && isCatchAll(m));
-    if (everything) catchAll = { rule: i, why: `matches every request${describe(everything)}` };
+    if (everything) catchAll = { rule: i, why: `takes every request${describe(everything)}` };
   });
 }
 
@@ -65,8 +65,8 @@ function ruleName(rule: JsonObject, i: number): string {
 
 function describe(m: JsonObject): string {
   const uri = obj(m.uri);
-  if (uri && typeof uri.prefix === "string") return ` (uri prefix ${JSON.stringify(uri.prefix)})`;
-  if (uri && typeof uri.regex === "string") return ` (uri regex ${JSON.stringify(uri.regex)})`;
+  if (uri && typeof uri.prefix === "string") return ` with its match on uri prefix ${JSON.stringify(uri.prefix)}`;
+  if (uri && typeof uri.regex === "string") return ` with its match on uri regex ${JSON.stringify(uri.regex)}`;
   return "";
 }
 
