@@ -28,7 +28,7 @@ test("faults: percentages, deprecated percent, unsupported kinds dropped", () =>
     ["none", undefined, undefined],
     ["delay 7s at 100", { delay: { fixedDelay: "7s", percentage: { value: 100 } } }, { delay: { fixedDelayMs: 7000, percentage: 100 } }],
     ["unset percentage injects nothing", { delay: { fixedDelay: "1s" } }, { delay: { fixedDelayMs: 1000, percentage: 0 } }],
-    ["deprecated percent", { abort: { httpStatus: 503, percent: 30 } }, { abort: { httpStatus: 503, percentage: 30 } }],
+    ["deprecated percent", { delay: { fixedDelay: "2s", percent: 30 }, abort: { httpStatus: 503 } }, { delay: { fixedDelayMs: 2000, percentage: 30 }, abort: { httpStatus: 503, percentage: 0 } }],
     ["grpc abort", { abort: { grpcStatus: "UNAVAILABLE", percentage: { value: 0.5 } } }, { abort: { grpcStatus: "UNAVAILABLE", percentage: 0.5 } }],
     ["exponential delay and http2 error are unsupported", { delay: { exponentialDelay: "1s" }, abort: { http2Error: "x" } }, undefined],
   ];

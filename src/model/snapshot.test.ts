@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseDocuments } from "../config/parse.ts";
+import { endpointPort, appPort, type WorkloadInstance } from "./registry.ts";
+import { buildSnapshot, resolveHost } from "./snapshot.ts";
+import { protocolFromPort } from "./snapshot-services.ts";
+
+const YAML = `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop, annotations: {networking.istio.io/exportTo: "shop, ops"}}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+  - {name: dns, port: 53, protocol: UDP}
+  - {name: grpc-api, port: 9090, targetPort: grpc}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext}
+spec:
+  hosts: [api.example.com, db]
+  ports: [{number: 443, name: https, protocol: HTTPS}, {number: 80, name: http, protocol: HTTP, targetPort: 8000}]
+  resolution: STATIC
+  location: MESH_INTERNAL
+  endpoints: [{address: 10.9.0.1, labels: {v: "1"}, ports: {http: 8081}}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: vm-1, namespace: shop}
+spec: {address: 10.8.0.1, labels: {app: web}, serviceAccount: web-vm}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: z}
+spec: {hosts: [a], http: [{route: [{destination: {host: a}}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: b}
+spec: {hosts: [a]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: z}
+spec: {hosts: [replaced]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ignored}
+`;
+
+test("services from v1 Service and ServiceEntry; instances from WorkloadEntry; sorted, deduplicated, frozen", () => {
+  const { resources } = parseDocuments(YAML, "mesh.yaml");
+  const pod: WorkloadInstance = { name: "web-1", namespace: "shop", labels: { app: "web" }, serviceAccount: "web", address: "10.0.0.1", ready: false };
+  const snap = buildSnapshot(resources, { services: [], instances: [pod] }, { version: "7" });
+  assert.equal(snap.version, "7");
+  assert.deepEqual(snap.services.map((s) => s.host), ["api.example.com", "db.default.svc.cluster.local", "web.shop.svc.cluster.local"]);
+  const web = snap.services[2]!;
+  assert.deepEqual(web.ports, [{ name: "http", port: 80, targetPort: 8080, protocol: "http" }, { name: "grpc-api", port: 9090, targetPort: "grpc", protocol: "grpc" }]);
+  assert.deepEqual(web.exportTo, ["shop", "ops"]);
+  assert.deepEqual(web.selector, { app: "web" });
+  const ext = snap.services[0]!;
+  assert.deepEqual([ext.kind, ext.resolution, ext.location, ext.endpoints?.length], ["service-entry", "STATIC", "MESH_INTERNAL", 1]);
+  assert.equal(endpointPort(ext.endpoints![0]!, ext.ports[0]!), 8081);
+  assert.equal(endpointPort(ext.endpoints![0]!, ext.ports[1]!), 443);
+  assert.deepEqual(snap.instances.map((i) => [i.name, i.serviceAccount, i.ready]), [["vm-1", "web-vm", true], ["web-1", "web", false]]);
+  assert.deepEqual(snap.virtualServices.map((v) => [v.id, v.spec.hosts]), [["VirtualService b/a", ["a"]], ["VirtualService default/z", ["replaced"]]]);
+  assert.equal(snap.virtualServices[1]!.positionOf(["spec"]).line, 40);
+  assert.ok(Object.isFrozen(snap.services[0]!.ports));
+  assert.throws(() => { (snap.instances as WorkloadInstance[]).push(pod); });
+  // The caller's objects are not frozen or changed.
+  assert.equal(Object.isFrozen(pod), false);
+  assert.equal(Object.isFrozen(resources[0]!.body), false);
+});
+
+test("ports: protocol from appProtocol or name prefix; named target ports; local runtime port maps", () => {
+  const cases: [string, string | undefined, string][] = [
+    ["http", undefined, "http"], ["http-web", undefined, "http"], ["grpc-web", undefined, "grpc-web"], ["grpc-web-x", undefined, "grpc-web"],
+    ["http2", undefined, "http2"], ["tcp-db", undefined, "tcp"], ["web", undefined, ""], ["", "http", "http"], ["tcp", "kubernetes.io/h2c", "http2"],
+    ["x", "HTTPS", "https"], ["mongo", undefined, "mongo"],
+  ];
+  for (const [name, ap, want] of cases) assert.equal(protocolFromPort(name, ap), want, `${name}/${ap}`);
+  const port = { name: "http", port: 80, targetPort: 8080, protocol: "http" };
+  const local: WorkloadInstance = { name: "a", namespace: "d", labels: {}, serviceAccount: "a", address: "127.0.0.1", ready: true, ports: { "8080": 20001 }, appPorts: { http: 20002 } };
+  assert.equal(endpointPort(local, port), 20001);
+  assert.equal(appPort(local, port), 20002);
+  const pod: WorkloadInstance = { ...local, ports: undefined, appPorts: undefined };
+  assert.equal(endpointPort(pod, port), 8080);
+  assert.equal(endpointPort(pod, { ...port, targetPort: "web" }), undefined);
+  assert.equal(endpointPort({ ...pod, ports: { web: 3000 } }, { ...port, targetPort: "web" }), 3000);
+});
+
+test("short host names resolve in a namespace; dotted names and wildcards stay", () => {
+  assert.equal(resolveHost("reviews", "default", "cluster.local"), "reviews.default.svc.cluster.local");
+  assert.equal(resolveHost("reviews.prod", "default", "cluster.local"), "reviews.prod");
+  assert.equal(resolveHost("*.example.com", "default", "cluster.local"), "*.example.com");
+  assert.equal(resolveHost("*", "default", "cluster.local"), "*");
+});
