@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseDocuments } from "../parse.ts";
+import { validateResource } from "../validate.ts";
+import { celSyntaxProblem } from "./telemetry.ts";
+
+function diagnostics(spec: string) {
+  const { resources } = parseDocuments(`apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: t}\nspec:\n${spec}`, "t.yaml");
+  return validateResource(resources[0]!).diagnostics.map((d) => `${d.level} ${d.path}: ${d.message}`);
+}
+
+test("valid Telemetry", () => {
+  assert.deepEqual(diagnostics("  tracing:\n  - randomSamplingPercentage: 0\n    providers: [{name: zipkin}]\n  accessLogging:\n  - filter: {expression: 'response.code >= 400 && request.headers[\"x\"] == \"y\"'}\n"), []);
+  assert.deepEqual(diagnostics("  metrics:\n  - providers: [{name: prometheus}]\n    overrides:\n    - match: {metric: REQUEST_COUNT, mode: SERVER}\n      tagOverrides: {request_protocol: {operation: REMOVE}}\n"), []);
+});
+
+test("rejected Telemetry and warnings", () => {
+  const cases: [string, RegExp][] = [
+    ["  tracing: [{randomSamplingPercentage: 101}]\n", /^error spec\.tracing\[0\]\.randomSamplingPercentage: percentage 101 is neither 0\.0, nor in range/],
+    ["  tracing: [{randomSamplingPercentage: \"50\"}]\n", /^error spec\.tracing\[0\]\.randomSamplingPercentage: must be of type number/],
+    ["  tracing: [{customTags: {a: {}}}]\n", /^error spec\.tracing\[0\]\.customTags\.a: custom tag must set exactly one/],
+    ["  tracing: [{customTags: {a: {literal: {value: x}, header: {name: y}}}}]\n", /found literal, header/],
+    ["  tracing: [{customTags: {a: {header: {}}}}]\n", /customTags\.a\.header\.name: Required value/],
+    ["  tracing: [{}, {}]\n", /^warning spec\.tracing: multiple tracing entries/],
+    ["  accessLogging: [{providers: [{name: a}, {name: b}]}]\n", /^warning spec\.accessLogging\[0\]\.providers: multiple providers/],
+    ["  accessLogging: [{filter: {expression: \"response.code >=\"}}]\n", /filter\.expression: must be a valid CEL expression: expression ends with an operator/],
+    ["  accessLogging: [{match: {mode: BOTH}}]\n", /match\.mode: Unsupported value: "BOTH"/],
+    ["  metrics: [{reportingInterval: 5}]\n", /reportingInterval: must be of type string/],
+    ["  metrics: [{overrides: [{match: {metric: REQUEST_COUNT, customMetric: x}}]}]\n", /match: only one of metric or customMetric/],
+    ["  metrics: [{overrides: [{tagOverrides: {foo: {}}}]}]\n", /tagOverrides\.foo: value must be set when operation is UPSERT/],
+  ];
+  for (const [spec, want] of cases) {
+    const ds = diagnostics(spec);
+    assert.ok(ds.some((d) => want.test(d)), `${JSON.stringify(spec)} → ${JSON.stringify(ds)}`);
+  }
+});
+
+test("celSyntaxProblem", () => {
+  assert.equal(celSyntaxProblem("true"), null);
+  assert.equal(celSyntaxProblem("a[')'] == \"]\""), null);
+  assert.match(celSyntaxProblem("") ?? "", /empty/);
+  assert.match(celSyntaxProblem("(a") ?? "", /unclosed/);
+  assert.match(celSyntaxProblem("a)") ?? "", /unbalanced/);
+  assert.match(celSyntaxProblem("'abc") ?? "", /unterminated/);
+});
