@@ -2,6 +2,7 @@
 // Service, ServiceEntry (one service per host) and WorkloadEntry (one instance).
 import { isObject, type Json, type Resource } from "../config/resource.ts";
 import type { ServiceEntrySpec, WorkloadEntrySpec } from "../config/types/networking.ts";
+import { portProtocol } from "../config/types/kubernetes.ts";
 import type { Location, Resolution, Service, ServicePort, WorkloadInstance } from "./registry.ts";
 import type { ConfigEntry } from "./snapshot.ts";
 
@@ -104,30 +105,13 @@ export function instanceFromWorkloadEntry(we: ConfigEntry<WorkloadEntrySpec>): W
   };
 }
 
-const KNOWN_PROTOCOLS = new Set(["http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "mongo", "redis", "mysql", "udp"]);
-
 /**
- * Istio's protocol selection for a Kubernetes port: appProtocol first, then the port name
- * (`http`, `http-web`, `grpc-api`…). Unknown → "" (Istio would sniff the protocol).
+ * Istio's protocol for a Kubernetes port (appProtocol, else the name prefix), via the config
+ * layer's `portProtocol`; "unknown" (Istio would sniff) is "" here.
  */
 export function protocolFromPort(name: string, appProtocol?: string): string {
-  if (appProtocol) {
-    const ap = appProtocol.toLowerCase();
-    if (ap === "kubernetes.io/h2c") return "http2";
-    if (ap === "kubernetes.io/ws") return "http";
-    if (ap === "kubernetes.io/wss") return "https";
-    if (KNOWN_PROTOCOLS.has(ap)) return ap;
-  }
-  const lower = name.toLowerCase();
-  if (KNOWN_PROTOCOLS.has(lower)) return lower;
-  const dash = lower.indexOf("-");
-  if (dash > 0) {
-    // `grpc-web` is itself a protocol name; `grpc-web-x` is too.
-    if (lower.startsWith("grpc-web")) return "grpc-web";
-    const prefix = lower.slice(0, dash);
-    if (KNOWN_PROTOCOLS.has(prefix)) return prefix;
-  }
-  return "";
+  const p = portProtocol({ name, ...(appProtocol ? { appProtocol } : {}) });
+  return p === "unknown" ? "" : p;
 }
 
 function arr<T>(v: T[] | undefined): T[] {

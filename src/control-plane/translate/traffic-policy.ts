@@ -9,6 +9,11 @@ import {
   DEFAULT_CONNECTION_POOL, type ConnectionPoolConfig, type HashKey, type LoadBalancerConfig, type OutlierDetectionConfig,
   type UpstreamTlsConfig,
 } from "../../model/proxy-config.ts";
+import {
+  DEFAULT_BASE_EJECTION_TIME_MS, DEFAULT_CONSECUTIVE_5XX_ERRORS, DEFAULT_CONSECUTIVE_GATEWAY_ERRORS, DEFAULT_CONSECUTIVE_LOCAL_ORIGIN_FAILURES,
+  DEFAULT_MAGLEV_TABLE_SIZE, DEFAULT_MAX_EJECTION_PERCENT, DEFAULT_MIN_HEALTH_PERCENT, DEFAULT_OUTLIER_INTERVAL_MS,
+  DEFAULT_RING_HASH_MINIMUM_RING_SIZE, effectiveLbPolicy,
+} from "../../config/defaults.ts";
 import { arr, durationMs, num, obj, str } from "./common.ts";
 
 export interface EffectivePolicy {
@@ -56,16 +61,12 @@ export function loadBalancerConfig(lb: LoadBalancerSettings | undefined): LoadBa
   if (ch) {
     const hashKey = hashKeyOf(ch);
     const maglev = obj(ch.maglev);
-    if (maglev) return { policy: "MAGLEV", ...(hashKey ? { hashKey } : {}), tableSize: num(maglev.tableSize) || 65537 };
-    const ring = num(obj(ch.ringHash)?.minimumRingSize) || num(ch.minimumRingSize) || 1024;
+    if (maglev) return { policy: "MAGLEV", ...(hashKey ? { hashKey } : {}), tableSize: num(maglev.tableSize) || DEFAULT_MAGLEV_TABLE_SIZE };
+    const ring = num(obj(ch.ringHash)?.minimumRingSize) || num(ch.minimumRingSize) || DEFAULT_RING_HASH_MINIMUM_RING_SIZE;
     return { policy: "RING_HASH", ...(hashKey ? { hashKey } : {}), minimumRingSize: ring };
   }
-  switch (lb?.simple) {
-    case "ROUND_ROBIN": return { policy: "ROUND_ROBIN" };
-    case "RANDOM": return { policy: "RANDOM" };
-    case "PASSTHROUGH": return { policy: "PASSTHROUGH" };
-    default: return { policy: "LEAST_REQUEST" };
-  }
+  const simple = effectiveLbPolicy(typeof lb?.simple === "string" ? lb.simple : undefined);
+  return { policy: simple === "ROUND_ROBIN" || simple === "RANDOM" || simple === "PASSTHROUGH" ? simple : "LEAST_REQUEST" };
 }
 
 function hashKeyOf(ch: NonNullable<LoadBalancerSettings["consistentHash"]>): HashKey | undefined {
@@ -120,8 +121,8 @@ export function connectionPoolConfig(cp: ConnectionPoolSettings | undefined, tcp
  */
 export function outlierDetectionConfig(od: OutlierDetection | undefined): OutlierDetectionConfig | undefined {
   if (!od) return undefined;
-  let consecutive5xxErrors = 5;
-  let consecutiveGatewayErrors = 0;
+  let consecutive5xxErrors = DEFAULT_CONSECUTIVE_5XX_ERRORS;
+  let consecutiveGatewayErrors = DEFAULT_CONSECUTIVE_GATEWAY_ERRORS;
   const legacy = num(od.consecutiveErrors);
   if (legacy !== undefined && legacy > 0) {
     consecutive5xxErrors = 0;
@@ -136,12 +137,12 @@ export function outlierDetectionConfig(od: OutlierDetection | undefined): Outlie
   return {
     consecutive5xxErrors,
     consecutiveGatewayErrors,
-    consecutiveLocalOriginFailures: split ? (local !== undefined ? Math.max(0, local) : 5) : 0,
+    consecutiveLocalOriginFailures: split ? (local !== undefined ? Math.max(0, local) : DEFAULT_CONSECUTIVE_LOCAL_ORIGIN_FAILURES) : 0,
     splitExternalLocalOriginErrors: split,
-    intervalMs: durationMs(od.interval) || 10_000,
-    baseEjectionTimeMs: durationMs(od.baseEjectionTime) || 30_000,
-    maxEjectionPercent: maxEjection !== undefined && maxEjection > 0 ? Math.min(100, maxEjection) : 10,
-    minHealthPercent: minHealth !== undefined && minHealth >= 0 ? Math.min(100, minHealth) : 0,
+    intervalMs: durationMs(od.interval) || DEFAULT_OUTLIER_INTERVAL_MS,
+    baseEjectionTimeMs: durationMs(od.baseEjectionTime) || DEFAULT_BASE_EJECTION_TIME_MS,
+    maxEjectionPercent: maxEjection !== undefined && maxEjection > 0 ? Math.min(100, maxEjection) : DEFAULT_MAX_EJECTION_PERCENT,
+    minHealthPercent: minHealth !== undefined && minHealth >= 0 ? Math.min(100, minHealth) : DEFAULT_MIN_HEALTH_PERCENT,
   };
 }
 
