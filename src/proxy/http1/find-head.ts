@@ -3,25 +3,27 @@
 import { CR, LF } from "./chars.ts";
 
 const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1");
-const LFLF = Buffer.from("\n\n", "latin1");
 
 /**
- * Returns the position just after the head's terminator within buf[start, end):
- * CRLFCRLF normally, or the first LFLF (a bare-LF head, which the line scanner then rejects — we
- * must not wait for a CRLFCRLF that a bare-LF client never sends). -1 if neither is present yet.
+ * Returns the position just after the head's terminator within buf[start, end): CRLFCRLF
+ * normally; or, while no CRLFCRLF has arrived, just after the first bare LF or bare CR (a line
+ * ending that is not CRLF) — the line scanner then rejects it, rather than waiting for a CRLFCRLF
+ * that such a client never sends. -1 if neither is present yet.
  * `searchFrom` (≥ start): bytes before it were already searched by an earlier call.
  */
 export function findHeadEnd(buf: Buffer, start: number, end: number, searchFrom: number): number {
   let from = searchFrom - 3;
   if (from < start) from = start;
   const crlf = buf.indexOf(CRLFCRLF, from);
-  if (crlf >= 0 && crlf + 4 <= end) {
-    // A bare LFLF before it means a broken head: end there so the line scan reports it.
-    return crlf + 4;
+  if (crlf >= 0 && crlf + 4 <= end) return crlf + 4;
+  // Incomplete path only: a bare LF or bare CR already decides the verdict.
+  let prev = from > start ? buf[from - 1]! : LF;
+  for (let i = from; i < end; i++) {
+    const b = buf[i]!;
+    if ((b === LF && prev !== CR) || (prev === CR && b !== LF)) return i + 1;
+    prev = b;
   }
-  // Only on the incomplete path: look for a bare-LF terminator within the bytes we have.
-  const lf = end - from >= 2 ? buf.subarray(from, end).indexOf(LFLF) : -1;
-  return lf >= 0 ? from + lf + 2 : -1;
+  return -1;
 }
 
 /** Skips empty lines (CRLF) before a request line, as RFC 9112 §2.2 asks servers to; returns the new start. */

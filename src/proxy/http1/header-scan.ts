@@ -102,11 +102,24 @@ export function scanHeaders(
   reset(maxHeaders);
   const offs = scan.offsets;
   for (;;) {
-    const nl = buf.indexOf(LF, pos);
-    if (nl < 0 || nl >= limit) return fail("E_BAD_LINE_ENDING", "header section does not end with CRLF", pos, base);
-    if (nl === pos || buf[nl - 1] !== CR) return fail("E_BAD_LINE_ENDING", "bare LF line ending", nl, base);
-    const lineEnd = nl - 1;
+    let nl = buf.indexOf(LF, pos);
+    let lineEnd: number;
+    // A line that does not end in CRLF (bare LF, or cut at a bare CR by findHeadEnd) is still
+    // checked up to its end first, so that the first error in byte order wins, whether or not the
+    // rest of the head has arrived.
+    let badEnding = false;
+    if (nl < 0 || nl >= limit) {
+      nl = -1;
+      lineEnd = limit;
+      badEnding = true;
+    } else if (nl === pos || buf[nl - 1] !== CR) {
+      lineEnd = nl;
+      badEnding = true;
+    } else {
+      lineEnd = nl - 1;
+    }
     if (lineEnd === pos) {
+      if (badEnding) return fail("E_BAD_LINE_ENDING", "line does not end with CRLF", pos, base);
       scan.end = nl + 1;
       return null;
     }
@@ -114,9 +127,10 @@ export function scanHeaders(
     if (first === SP || first === HT) return fail("E_OBS_FOLD", "obsolete line folding (or whitespace before a header)", pos, base);
     let i = pos;
     while (TOKEN[buf[i]!] === 1) i++;
-    if (buf[i] !== COLON || i === lineEnd) {
+    if (i >= lineEnd || buf[i] !== COLON) {
       const c = buf[i];
       if (c === SP || c === HT) return fail("E_BAD_HEADER", "whitespace between header name and colon", i, base);
+      if (c === CR && i < lineEnd) return fail("E_BAD_LINE_ENDING", "bare CR in header name", i, base);
       return fail("E_BAD_HEADER", "invalid character in header name", i, base);
     }
     if (i === pos) return fail("E_BAD_HEADER", "empty header name", i, base);
@@ -128,10 +142,13 @@ export function scanHeaders(
     for (let k = j; k < lineEnd; k++) {
       const b = buf[k]!;
       if (FIELD_VALUE[b] === 0) {
-        return fail("E_BAD_HEADER", b === CR ? "bare CR in header value" : `invalid byte 0x${b.toString(16)} in header value`, k, base);
+        // A bare CR is a line-ending error wherever it is (same code whether or not the rest of the head has arrived).
+        if (b === CR) return fail("E_BAD_LINE_ENDING", "bare CR in header value", k, base);
+        return fail("E_BAD_HEADER", `invalid byte 0x${b.toString(16)} in header value`, k, base);
       }
       if (b !== SP && b !== HT) valueEnd = k + 1;
     }
+    if (badEnding) return fail("E_BAD_LINE_ENDING", "header line does not end with CRLF", lineEnd, base);
     const n = scan.count;
     if (n >= maxHeaders) return fail("E_TOO_MANY_HEADERS", `more than ${maxHeaders} headers`, pos, base);
     const id = identifyHeader(buf, pos, nameEnd);

@@ -183,7 +183,9 @@ const REJECTED: ReadonlyArray<readonly [string, string, string, number]> = [
   ["header without colon", "GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", "E_BAD_HEADER", 400],
   ["empty header name", "GET / HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n", "E_BAD_HEADER", 400],
   ["NUL in header value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\u0000c\r\n\r\n", "E_BAD_HEADER", 400],
-  ["bare CR in header value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n", "E_BAD_HEADER", 400],
+  ["bare CR in header value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n", "E_BAD_LINE_ENDING", 400],
+  ["bare CR in header name", "GET / HTTP/1.1\r\nHost: a\r\nX\rA: b\r\n\r\n", "E_BAD_LINE_ENDING", 400],
+  ["bare CR in request line", "GET /\r HTTP/1.1\r\nHost: a\r\n\r\n", "E_BAD_LINE_ENDING", 400],
   ["CTL in header value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\u0001\r\n\r\n", "E_BAD_HEADER", 400],
   ["DEL in header value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\u007f\r\n\r\n", "E_BAD_HEADER", 400],
   ["obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n", "E_OBS_FOLD", 400],
@@ -254,4 +256,47 @@ test("pipelined requests parse one after another", () => {
   assert.equal(a.path, "/1");
   assert.equal(b.path, "/admin");
   assert.equal(a.headLength + b.headLength, buf.length);
+});
+
+test("property: the verdict never depends on how the head is cut into reads", async () => {
+  const fc = (await import("fast-check")).default;
+  const piece = (valid: string[], invalid: string[]) =>
+    fc.oneof({ arbitrary: fc.constantFrom(...valid), weight: 8 }, { arbitrary: fc.constantFrom(...invalid), weight: 1 });
+  const line = fc
+    .tuple(
+      piece(["GET", "POST"], ["G(T", ""]),
+      piece([" "], ["  ", "\t"]),
+      piece(["/", "http://h/x", "/a?b"], ["a", "/\u0000", "/ "]),
+      piece([" HTTP/1.1", " HTTP/1.0"], [" HTTP/2.0", " http/1.1"]),
+    )
+    .map((p) => p.join(""));
+  const eol = piece(["\r\n"], ["\n", "\r", "\r\r\n"]);
+  const header = fc
+    .tuple(
+      piece(["Host", "X-A", "Content-Length", "Transfer-Encoding", "Connection"], ["X A", "", "X\u0000"]),
+      piece([": ", ":"], [" :"]),
+      piece(["a", "5", "chunked", "close", ""], ["+5", "a\u0001", "gzip"]),
+      eol,
+    )
+    .map((p) => p.join(""));
+  fc.assert(
+    fc.property(line, eol, fc.array(header, { maxLength: 5 }), eol, fc.string({ maxLength: 5 }), (l, e1, hs, e2, tail) => {
+      const buf = Buffer.from(l + e1 + hs.join("") + e2 + tail, "latin1");
+      const verdict = (r: RequestHead | ParseError | null): string =>
+        r === null ? "null" : r instanceof ParseError ? r.code : `head:${r.headLength}:${r.count}:${r.path}`;
+      const full = verdict(parseRequestHead(buf, 0, buf.length, LIMITS));
+      let prev = 0;
+      for (let n = 1; n <= buf.length; n++) {
+        const fresh = verdict(parseRequestHead(buf, 0, n, LIMITS));
+        const incremental = verdict(parseRequestHead(buf, 0, n, LIMITS, prev));
+        assert.equal(incremental, fresh, `searchFrom changes the verdict at ${n}`);
+        if (fresh !== "null") {
+          assert.equal(fresh, full, `prefix ${n} of ${JSON.stringify(buf.toString("latin1"))}`);
+          break;
+        }
+        prev = n;
+      }
+    }),
+    { numRuns: 400, seed: 7 },
+  );
 });

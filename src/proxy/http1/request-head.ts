@@ -77,17 +77,25 @@ export function parseRequestHead(
   const headEnd = findHeadEnd(buf, s, end, searchFrom > s ? searchFrom : s);
   if (headEnd < 0) {
     if (end - start > limits.maxHeadBytes) return new ParseError("E_HEAD_TOO_LARGE", `head larger than ${limits.maxHeadBytes} bytes`);
-    if (searchFrom <= s) return checkPartialRequestLine(buf, s, end);
-    return null;
+    return checkPartialRequestLine(buf, s, end);
   }
   if (headEnd - start > limits.maxHeadBytes) return new ParseError("E_HEAD_TOO_LARGE", `head larger than ${limits.maxHeadBytes} bytes`);
   return parseComplete(buf, start, s, headEnd, limits);
 }
 
-/** Rejects early a complete but bad request line (so garbage is not held until a timeout). */
+/**
+ * Request lines up to this long are checked as soon as they are complete, before the rest of the
+ * head arrives (garbage is not held until a timeout). Bounded so that a head trickling in byte by
+ * byte costs O(this) per call, not O(head).
+ */
+const EARLY_LINE_CHECK = 4096;
+
+/** Rejects early a complete but bad request line. Same verdict as the full parse would give. */
 function checkPartialRequestLine(buf: Buffer, s: number, end: number): ParseError | null {
-  const nl = buf.indexOf(0x0a, s);
-  if (nl < 0 || nl >= end) return null;
+  const lim = end - s < EARLY_LINE_CHECK ? end : s + EARLY_LINE_CHECK;
+  const i = buf.subarray(s, lim).indexOf(0x0a);
+  if (i < 0) return null;
+  const nl = s + i;
   const r = requestLine(buf, s, nl, s);
   return r instanceof ParseError ? r : null;
 }
@@ -102,6 +110,8 @@ let rlMinor: 0 | 1 = 1;
 function requestLine(buf: Buffer, s: number, nl: number, base: number): ParseError | null {
   if (nl === s || buf[nl - 1] !== CR) return new ParseError("E_BAD_LINE_ENDING", "request line does not end with CRLF", nl - base);
   const lineEnd = nl - 1;
+  const cr = buf.indexOf(CR, s);
+  if (cr < lineEnd) return new ParseError("E_BAD_LINE_ENDING", "bare CR in request line", cr - base);
   let i = s;
   while (TOKEN[buf[i]!] === 1) i++;
   if (i === s || i >= lineEnd || buf[i] !== SP) return new ParseError("E_BAD_REQUEST_LINE", "invalid method or missing SP after it", i - base);
@@ -124,6 +134,7 @@ function requestLine(buf: Buffer, s: number, nl: number, base: number): ParseErr
 
 function parseComplete(buf: Buffer, start: number, s: number, headEnd: number, limits: HeadLimits): RequestHead | ParseError {
   const nl = buf.indexOf(0x0a, s);
+  if (nl < 0 || nl >= headEnd) return new ParseError("E_BAD_LINE_ENDING", "request line does not end with CRLF", headEnd - start);
   const lineErr = requestLine(buf, s, nl, start);
   if (lineErr !== null) return lineErr;
   const method = rlMethod;

@@ -67,7 +67,7 @@ export function parseResponseHead(
   // status-line = HTTP-version SP status-code SP [ reason-phrase ]; a missing SP before an empty
   // reason is tolerated (common in the wild, unambiguous).
   const nl = buf.indexOf(0x0a, start);
-  if (nl === start || buf[nl - 1] !== CR) return new ParseError("E_BAD_LINE_ENDING", "status line does not end with CRLF", nl - start);
+  if (nl < 0 || nl >= headEnd || nl === start || buf[nl - 1] !== CR) return new ParseError("E_BAD_LINE_ENDING", "status line does not end with CRLF", nl - start);
   const lineEnd = nl - 1;
   const v = parseVersion(buf, start, Math.min(start + 8, lineEnd));
   if (v < 0) return new ParseError(v === -2 ? "E_VERSION" : "E_BAD_STATUS_LINE", "invalid HTTP version in status line");
