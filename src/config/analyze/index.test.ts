@@ -85,3 +85,10 @@ test("property: no check throws on odd shapes, even when schema validation would
     assert.deepEqual(internal, [], JSON.stringify(docs));
   }), { numRuns: 300 });
 });
+
+test("analyze states a dead rule once, not once per validator warning and once per analyzer finding", () => {
+  const jason = { headers: { "end-user": { exact: "jason" } } };
+  const vs = virtualService("r", { hosts: ["reviews"], http: [{ match: [jason], route: [routeTo("reviews")] }, { match: [jason], route: [routeTo("reviews")] }, { route: [routeTo("reviews")] }, { route: [routeTo("reviews")] }] });
+  const ds = analyze(load([service("reviews"), vs])).filter((d) => /not used/.test(d.message));
+  assert.deepEqual(ds.map((d) => `${d.code} ${d.path}`), ["IST0130 spec.http[1]", "IST0130 spec.http[3]"]);
+});

@@ -50,8 +50,8 @@ export function analyze(resources: readonly Resource[], options: AnalyzeOptions 
     // but they stay in the index so that what refers to them is not reported as missing.
     if (v.status === "valid") valid.push(r);
   }
-  diagnostics.push(...runChecks(all, valid, { ...options, namespace }, checks));
-  return sortByPosition(diagnostics, all);
+  const found = runChecks(all, valid, { ...options, namespace }, checks);
+  return sortByPosition([...withoutRestatedWarnings(diagnostics, found), ...found], all);
 }
 
 /**
@@ -70,6 +70,18 @@ export function runChecks(all: readonly Resource[], judged: readonly Resource[],
     }
   }
   return [...out, ...ctx.diagnostics];
+}
+
+/**
+ * The VirtualService validator already warns, as Istio's does, about rules made dead by an identical
+ * earlier match; the analyzer's IST0130/IST0131 say the same with more cases covered. Keep only the
+ * analyzer's finding for a rule (and its matches) so a user reads each problem once.
+ */
+function withoutRestatedWarnings(schema: Diagnostic[], found: readonly Diagnostic[]): Diagnostic[] {
+  const dead = found.filter((d) => d.code === AnalyzerCodes.unreachableRule || d.code === AnalyzerCodes.ineffectiveMatch);
+  if (dead.length === 0) return schema;
+  return schema.filter((d) => !(d.level === "warning" && /^virtualService rule .* not used/i.test(d.message) &&
+    dead.some((x) => x.resource === d.resource && (d.path === x.path || d.path.startsWith(`${x.path}.`)))));
 }
 
 /** Resources without a namespace live in the default one (`--namespace`), as kubectl apply -n would put them. */
