@@ -28,6 +28,7 @@ function amime(args: string[], stdin?: string): Promise<Run> {
 }
 
 let dir = "";
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "amime-validate-"));
   await writeFile(join(dir, "bad-authz.yaml"), [
@@ -43,6 +44,20 @@ before(async () => {
     "        ipBlocks:",
     "        - 10.0.0.0/8",
     "        - 10.0.0.300",
+    "",
+  ].join("\n"));
+  await writeFile(join(dir, "dr.yaml"), [
+    "apiVersion: networking.istio.io/v1",
+    "kind: DestinationRule",
+    "metadata: {name: reviews}",
+    "spec:",
+    "  host: reviews",
+    "  trafficPolicy:",
+    "    loadBalancer:",
+    "      simple: ROUND_ROBIN",
+    "      warmup:",
+    "        duration: 10s",
+    "        minimumPercent: 150",
     "",
   ].join("\n"));
   await writeFile(join(dir, "syntax.yaml"), "apiVersion: v1\nkind: Service\nmetadata: {name: a\n");
@@ -77,6 +92,13 @@ test("an invalid resource: exit 1, file:line:col and the field path", async () =
   assert.match(r.stdout, /^validation failed: 1 resource, 1 invalid$/m);
 });
 
+test("a nested networking field is named by its full path and line", async () => {
+  const file = join(dir, "dr.yaml");
+  const r = await amime(["-f", file]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, new RegExp(`ERROR \\[AMM\\d{4}\\] \\(DestinationRule default/reviews\\) ${escape(file)}:11:9 spec\\.trafficPolicy\\.loadBalancer\\.warmup\\.minimumPercent: .*150`));
+});
+
 test("stdin with -f -", async () => {
   const yaml = "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: default}\nspec:\n  mtls:\n    mode: STRICTER\n";
   const r = await amime(["-f", "-"], yaml);
@@ -99,7 +121,7 @@ test("-o json gives a machine-readable report", async () => {
 test("YAML syntax errors and missing files: exit 1 with the file named", async () => {
   const bad = await amime(["-f", join(dir, "syntax.yaml")]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stdout, new RegExp(`ERROR \\[AMM0001\\] ${join(dir, "syntax.yaml").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+ YAML syntax`));
+  assert.match(bad.stdout, new RegExp(`ERROR \\[AMM0001\\] ${escape(join(dir, "syntax.yaml"))}:\\d+:\\d+ YAML syntax`));
   const missing = await amime(["-f", join(dir, "nope.yaml")]);
   assert.equal(missing.code, 1);
   assert.match(missing.stdout, /cannot read .*nope\.yaml: no such file or directory/);
