@@ -233,6 +233,7 @@ export class Forwarder implements UpstreamSink {
       conn.endRequest();
     }
     if (!ok) x.conn.pauseBody();
+    else x.conn.resumeBody();
   }
 
   /** New request body bytes arrived downstream. */

@@ -89,6 +89,7 @@ export class DownstreamConnection {
   }
 
   resumeBody(): void {
+    if (!this.pausedForBody) return;
     this.pausedForBody = false;
     if (!this.pausedForPipeline && this.state !== S_CLOSED) this.socket.resume();
   }
