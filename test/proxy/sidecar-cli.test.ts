@@ -1,0 +1,128 @@
+// `amime proxy --config FILE` as a real process: the ready line, traffic through it, the admin
+// endpoints, graceful exit on SIGTERM, a clear error on a bad file. Plus config pushes in-process.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { forward, proxyConfig, route, send, startProxy, startUpstream, type Upstream } from "./sidecar-harness.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const node = join(root, "node_modules", ".bin", "node");
+const bin = join(root, "bin", "amime.js");
+
+describe("amime proxy (process)", () => {
+  let app: Upstream;
+  let dir: string;
+
+  before(async () => {
+    app = await startUpstream("app");
+    dir = mkdtempSync(join(tmpdir(), "amime-proxy-cli-"));
+  });
+  after(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("prints the bound ports, proxies, serves admin, and exits 0 on SIGTERM", async () => {
+    const file = join(dir, "proxy.json");
+    const cfg = proxyConfig({
+      version: "v42",
+      clusters: [{ name: "app", endpoints: [{ port: app.port }] }],
+      virtualHosts: [{ domains: ["*"], routes: [route("all", {}, forward("app"))] }],
+    });
+    writeFileSync(file, JSON.stringify(cfg));
+    const child = spawn(node, [bin, "proxy", "--config", file, "--admin-port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const nl = out.indexOf("\n");
+          if (nl >= 0) resolve(out.slice(0, nl));
+        });
+        child.on("exit", (code) => reject(new Error(`exited ${code}`)));
+      });
+      const ready = JSON.parse(line) as { ready: boolean; version: string; listeners: Record<string, number>; admin: number };
+      assert.equal(ready.ready, true);
+      assert.equal(ready.version, "v42");
+      const port = ready.listeners.outbound as number;
+      assert.ok(port > 0 && ready.admin > 0);
+
+      const r = await send(port, { path: "/through" });
+      assert.equal(r.status, 200);
+      assert.match(r.body, /^app GET \/through/);
+
+      const admin = `http://127.0.0.1:${ready.admin}`;
+      assert.equal((await fetch(`${admin}/ready`)).status, 200);
+      const stats = await (await fetch(`${admin}/stats`)).text();
+      assert.match(stats, /^cluster\.app\.upstream_rq_total: 1$/m);
+      assert.match(stats, /^cluster\.app\.upstream_cx_total: 1$/m);
+      assert.match(stats, /^http\.downstream_rq_2xx: 1$/m);
+      const clusters = (await (await fetch(`${admin}/clusters`)).json()) as { clusters: { name: string; hosts: { port: number; healthy: boolean }[] }[] };
+      assert.equal(clusters.clusters[0]?.name, "app");
+      assert.equal(clusters.clusters[0]?.hosts[0]?.port, app.port);
+      assert.equal(clusters.clusters[0]?.hosts[0]?.healthy, true);
+      const dump = (await (await fetch(`${admin}/config_dump`)).json()) as { version: string; config: { clusters: unknown[] } };
+      assert.equal(dump.version, "v42");
+      assert.equal(dump.config.clusters.length, 1);
+      assert.equal((await fetch(`${admin}/nope`)).status, 404);
+
+      const code = await new Promise<number | null>((resolve) => {
+        child.on("exit", (c) => resolve(c));
+        child.kill("SIGTERM");
+      });
+      assert.equal(code, 0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("exits 1 with the reasons on an invalid config file", async () => {
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, "version: x\nnode: {}\nlisteners:\n  - name: out\n    address: 127.0.0.1\n    port: 0\n    routeConfigName: missing\n");
+    const child = spawn(node, [bin, "proxy", "--config", file, "--admin-port", "-1"], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    assert.equal(code, 1);
+    assert.match(err, /listeners\[0\]\.routeConfigName: no route configuration named "missing"/);
+  });
+});
+
+describe("config pushes", () => {
+  it("applies a new config, keeps the last good one on a bad push", async () => {
+    const a = await startUpstream("a");
+    const b = await startUpstream("b");
+    const mk = (cluster: string, version: string) =>
+      proxyConfig({
+        version,
+        clusters: [
+          { name: "a", endpoints: [{ port: a.port }] },
+          { name: "b", endpoints: [{ port: b.port }] },
+        ],
+        virtualHosts: [{ domains: ["*"], routes: [route("all", {}, forward(cluster))] }],
+      });
+    const p = await startProxy(mk("a", "1"));
+    try {
+      assert.match((await send(p.port)).body, /^a /);
+      const ok = await p.sidecar.applyConfig(mk("b", "2"));
+      assert.deepEqual(ok, { ok: true, version: "2" });
+      assert.match((await send(p.port)).body, /^b /);
+      // A bad regex is rejected; traffic keeps flowing on version 2.
+      const bad = mk("a", "3") as { routes: { virtualHosts: { routes: { match: unknown }[] }[] }[] };
+      (bad.routes[0]?.virtualHosts[0]?.routes[0] as { match: unknown }).match = { uri: { regex: "(" }, headers: [], queryParams: [], ignoreUriCase: false };
+      const res = await p.sidecar.applyConfig(bad);
+      assert.equal(res.ok, false);
+      assert.equal(p.sidecar.config.version, "2");
+      assert.match((await send(p.port)).body, /^b /);
+      // The cluster kept its state across the push: one connection to b served both requests.
+      assert.equal(b.connections, 1);
+    } finally {
+      await p.close();
+      await a.close();
+      await b.close();
+    }
+  });
+});
