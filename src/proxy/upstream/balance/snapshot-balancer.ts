@@ -17,7 +17,7 @@ export abstract class SnapshotBalancer implements Balancer {
     if (this.builtVersion !== this.hostSet.version) {
       this.list = this.hostSet.pickable;
       this.builtVersion = this.hostSet.version;
-      this.rebuild(this.list);
+      if (this.list.length > 0) this.rebuild(this.list);
     }
     if (this.list.length === 0) return null;
     return this.choose(ctx);

@@ -62,7 +62,9 @@ export class LeastRequestBalancer extends SnapshotBalancer {
       const i = this.edf.pickAndAdd(this.dynamicWeight);
       if (!exclude(list[i]!)) return list[i]!;
     }
-    return list[first]!;
+    // A light host may be further out in the schedule: take the next allowed host in order.
+    const j = nextAllowed(list, (first + 1) % list.length, exclude);
+    return exclude(list[j]!) ? list[first]! : list[j]!;
   }
 }
 

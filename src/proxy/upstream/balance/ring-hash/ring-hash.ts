@@ -2,8 +2,12 @@
 // in proportion to its weight; a request goes to the first entry at or after its key hash,
 // wrapping around. Removing one of N hosts moves only that host's ~1/N of the keys.
 //
-// Ring size follows Envoy: scale = min(ceil(minNormWeight * minimumRingSize) / minNormWeight,
-// maximumRingSize); host i gets entries until the running total reaches scale * normWeight_i.
+// Ring size: Envoy gives the lightest host k = ceil(minNormWeight * minimumRingSize) entries and
+// every host k * weight / minWeight (running totals, capped at maximumRingSize). Deviation: Amime
+// rounds k up to a power of two. Envoy's k changes with every membership change (10 → 9 hosts at
+// 1024: 103 → 114 entries per host), and the new entries take keys from the hosts that stayed, so
+// removing 1 of 10 hosts moves ~17 % of keys instead of ~10 %. A power-of-two k stays the same
+// across most changes, so only the removed host's keys move; the ring is still >= minimumRingSize.
 // Entry j of a host hashes `${address:port}_${j}` with xxHash32 (Envoy: xxHash64, 64-bit ring).
 import type { Random } from "../../../../core/random.ts";
 import type { LoadBalancerConfig } from "../../../../model/proxy-config.ts";
@@ -40,7 +44,8 @@ export class RingHashBalancer extends SnapshotBalancer {
     for (const h of list) total += h.weight;
     let minNorm = 1;
     for (const h of list) minNorm = Math.min(minNorm, h.weight / total);
-    const scale = Math.min(Math.ceil(minNorm * this.minRingSize) / minNorm, this.maxRingSize);
+    const perLightest = 2 ** Math.ceil(Math.log2(Math.ceil(minNorm * this.minRingSize - 1e-9)));
+    const scale = Math.min(perLightest / minNorm, this.maxRingSize);
     const size = Math.ceil(scale);
     const hashes = new Uint32Array(size + list.length);
     const owners = new Int32Array(size + list.length);

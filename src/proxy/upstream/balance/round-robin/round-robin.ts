@@ -38,12 +38,15 @@ export class RoundRobinBalancer extends SnapshotBalancer {
     }
     const first = this.edf.pickAndAdd(this.staticWeight);
     if (!exclude || !exclude(list[first]!)) return list[first]!;
-    // Keep walking the schedule (a weighted choice among the rest) for up to one round.
+    // Keep walking the schedule (a weighted choice among the rest) for up to one round (Envoy
+    // re-runs the pick up to host_selection_retry_max_attempts times instead).
     for (let k = 1; k < this.edf.length; k++) {
       const i = this.edf.pickAndAdd(this.staticWeight);
       if (!exclude(list[i]!)) return list[i]!;
     }
-    return list[first]!;
+    // A light host may be further out in the schedule: take the next allowed host in order.
+    const j = nextAllowed(list, (first + 1) % list.length, exclude);
+    return exclude(list[j]!) ? list[first]! : list[j]!;
   }
 }
 
