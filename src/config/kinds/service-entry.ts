@@ -32,9 +32,9 @@ export function checkNetworkingSelector(v: Validator, path: FieldPath, x: unknow
  * string to the Go parser Kubernetes uses (Istio's own testdata relies on it). We read it back as
  * the address and warn that it should be quoted (consumers of the raw spec see the map).
  */
-function readAddresses(v: Validator, path: FieldPath, x: unknown): string[] {
+function readAddresses(v: Validator, path: FieldPath, x: unknown): (string | undefined)[] {
   const list = readArray(v, path, x) ?? [];
-  const out: string[] = [];
+  const out: (string | undefined)[] = [];
   list.forEach((item, i) => {
     if (isObject(item) && Object.keys(item).length === 1) {
       const [key = ""] = Object.keys(item);
@@ -44,8 +44,8 @@ function readAddresses(v: Validator, path: FieldPath, x: unknown): string[] {
         return;
       }
     }
-    const s = readString(v, [...path, i], item);
-    if (s !== undefined) out.push(s);
+    // Keep indexes aligned with the list so later errors point at the right item.
+    out.push(readString(v, [...path, i], item));
   });
   return out;
 }
@@ -77,10 +77,10 @@ export function validateServiceEntry(r: Resource, v: Validator): void {
   const resolution = readEnum(v, ["spec", "resolution"], spec.resolution, RESOLUTIONS) ?? "NONE";
   const addresses = readAddresses(v, ["spec", "addresses"], spec.addresses);
   addresses.forEach((a, i) => {
-    const err = ipSubnetError(a);
+    const err = a === undefined ? null : ipSubnetError(a);
     if (err) v.error(["spec", "addresses", i], err);
   });
-  if (addresses.some((a) => a.includes("/")) && resolution !== "NONE" && resolution !== "STATIC") {
+  if (addresses.some((a) => a?.includes("/")) && resolution !== "NONE" && resolution !== "STATIC") {
     v.error(["spec", "addresses"], "CIDR addresses are allowed only for NONE/STATIC resolution types");
   }
 
