@@ -31,7 +31,7 @@ const defaultHandler: Handler = (req, res, body, up) => {
 
 /** An HTTP upstream; by default answers `<name> <method> <url> <bodyLength>`. */
 export async function startUpstream(name: string, handler: Handler = defaultHandler, collectBody = true): Promise<Upstream> {
-  let server: Server;
+  const holder: { server?: Server } = {};
   const up: Upstream = {
     port: 0,
     name,
@@ -39,11 +39,11 @@ export async function startUpstream(name: string, handler: Handler = defaultHand
     connections: 0,
     close: () =>
       new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
+        holder.server?.close(() => r());
+        holder.server?.closeAllConnections();
       }),
   };
-  server = createServer((req, res) => {
+  const server = createServer((req, res) => {
     if (!collectBody) {
       up.requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.alloc(0) });
       handler(req, res, Buffer.alloc(0), up);
@@ -57,6 +57,7 @@ export async function startUpstream(name: string, handler: Handler = defaultHand
       handler(req, res, body, up);
     });
   });
+  holder.server = server;
   server.keepAliveTimeout = 30_000;
   server.on("connection", () => up.connections++);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

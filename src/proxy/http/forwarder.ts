@@ -42,7 +42,9 @@ export class Forwarder implements UpstreamSink {
   /** Headers appended to every attempt's head; the attempt count slot is updated in place. */
   private readonly extra: [string, string][];
   private readonly attemptSlot: [string, string];
-  private readonly retry: RetryState | null;
+  /** Created on the first failed attempt: most requests never need one. */
+  private retry: RetryState | null = null;
+  private readonly retryEnabled: boolean;
   private readonly hash: number | undefined;
 
   private host: Host | null = null;
@@ -83,7 +85,7 @@ export class Forwarder implements UpstreamSink {
     this.extra.push(this.attemptSlot);
     for (const h of this.dh.requestAdd) this.extra.push(h);
     const rp = action.retry;
-    this.retry = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0 ? new RetryState(rp, x.proxy.random, cluster.retryCounter) : null;
+    this.retryEnabled = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0;
     const lb = cluster.config.lb;
     this.hash = lb.hashKey !== undefined ? hashKeyOf(lb.hashKey, x, hashConn(x)) : undefined;
   }
@@ -114,7 +116,6 @@ export class Forwarder implements UpstreamSink {
     }
     this.host = host;
     x.upstreamHost = host.key;
-    if (this.retry !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(host);
     this.inAttempt = true;
     host.activeRequests++;
     stats.upstream_rq_total++;
@@ -259,7 +260,7 @@ export class Forwarder implements UpstreamSink {
     stats.countStatus(head.status);
     const host = this.host as Host;
     this.cluster.outlier?.onResponse(host, head.status);
-    if (this.retry !== null) {
+    if (this.retryEnabled) {
       const d = this.decide({ kind: "response", status: head.status, header: (n) => head.get(n) });
       if (d === "retry") {
         this.dropConnection();
@@ -292,15 +293,15 @@ export class Forwarder implements UpstreamSink {
   }
 
   onUpstreamData(buf: Buffer, start: number, end: number): void {
-    const x = this.x;
     if (this.dechunk !== null) {
-      this.dechunk.execute(buf, start, end, this.relayDecoded);
+      this.dechunk.execute(buf, start, end, (this.relayDecoded ??= (b, s, e) => this.relay(b, s, e)));
       return;
     }
     this.relay(buf, start, end);
   }
 
-  private readonly relayDecoded = (buf: Buffer, start: number, end: number): void => this.relay(buf, start, end);
+  /** HTTP/1.0 downstream only: the de-chunked data callback (created on first use). */
+  private relayDecoded: ((buf: Buffer, start: number, end: number) => void) | null = null;
 
   private relay(buf: Buffer, start: number, end: number): void {
     if (start >= end) return;
@@ -403,7 +404,7 @@ export class Forwarder implements UpstreamSink {
         : kind === "protocol-error"
           ? { kind: "response", status: 502 }
           : { kind: "reset", beforeRequest: false };
-    if (this.retry !== null && this.decide(outcome) === "retry") {
+    if (this.retryEnabled && this.decide(outcome) === "retry") {
       this.scheduleRetry();
       return;
     }
@@ -415,12 +416,14 @@ export class Forwarder implements UpstreamSink {
   // ---- retries and timeouts ----
 
   private decide(outcome: AttemptOutcome): "retry" | "no" {
-    const r = this.retry as RetryState;
     if (!this.x.replayable) return "no";
+    const r = (this.retry ??= new RetryState(this.action.retry, this.x.proxy.random, this.cluster.retryCounter));
     const d = r.decide(outcome);
     const stats = this.cluster.stats;
     if (d === "retry") {
       stats.upstream_rq_retry++;
+      // Hosts already tried are avoided by the next pick (Istio: previous_hosts predicate).
+      if (this.host !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(this.host);
       return "retry";
     }
     if (d === "limit-exceeded") {
@@ -451,7 +454,7 @@ export class Forwarder implements UpstreamSink {
     this.cluster.outlier?.onLocalOriginFailure(this.host as Host, "timeout");
     this.dropConnection();
     this.endAttempt();
-    if (this.retry !== null && this.decide({ kind: "timeout" }) === "retry") {
+    if (this.retryEnabled && this.decide({ kind: "timeout" }) === "retry") {
       this.scheduleRetry();
       return;
     }
