@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { checkProxyConfig, ProxyConfigError } from "./config-check.ts";
+
+const minimal = () => ({
+  node: { id: "n", workload: "w", namespace: "default", serviceAccount: "sa" },
+  listeners: [{ name: "out", direction: "outbound", address: "127.0.0.1", port: 0, routeConfigName: "r" }],
+  routes: [{ name: "r", virtualHosts: [{ name: "v", domains: ["*"], routes: [{ name: "all", action: { kind: "forward", clusters: [{ cluster: "c" }] } }] }] }],
+  clusters: [{ name: "c" }],
+  endpoints: { c: [{ address: "127.0.0.1", port: 8080 }] },
+});
+
+describe("checkProxyConfig", () => {
+  it("fills Istio defaults a hand-written file leaves out", () => {
+    const c = checkProxyConfig(minimal());
+    assert.equal(c.version, "static");
+    const route = c.routes[0]?.virtualHosts[0]?.routes[0];
+    assert.deepEqual(route?.match, { headers: [], queryParams: [], ignoreUriCase: false });
+    assert.equal(route?.action.kind, "forward");
+    if (route?.action.kind === "forward") {
+      assert.equal(route.action.retry.attempts, 2);
+      assert.deepEqual(route.action.retry.retriableStatusCodes, [503]);
+      assert.equal(route.action.clusters[0]?.weight, 1);
+    }
+    assert.equal(c.clusters[0]?.lb.policy, "LEAST_REQUEST");
+    assert.equal(c.clusters[0]?.connectionPool.connectTimeoutMs, 10_000);
+    assert.equal(c.endpoints.c?.[0]?.healthy, true);
+  });
+
+  it("does not modify its input", () => {
+    const input = minimal();
+    checkProxyConfig(input);
+    assert.equal((input as { version?: string }).version, undefined);
+  });
+
+  it("lists every problem with its field path", () => {
+    const bad = minimal() as Record<string, unknown>;
+    bad.listeners = [
+      { name: "out", address: "127.0.0.1", port: 70000, routeConfigName: "nope" },
+      { name: "out", address: "127.0.0.1", port: 1 },
+    ];
+    bad.clusters = [{ name: "c", lb: { policy: "FASTEST" } }];
+    assert.throws(
+      () => checkProxyConfig(bad),
+      (e: unknown) => {
+        assert.ok(e instanceof ProxyConfigError);
+        assert.equal(e.code, "PROXY_CONFIG_INVALID");
+        assert.ok(e.problems.includes("listeners[0].port: must be an integer 0..65535"), e.message);
+        assert.ok(e.problems.includes('listeners[0].routeConfigName: no route configuration named "nope"'), e.message);
+        assert.ok(e.problems.includes('listeners[1].name: duplicate "out"'), e.message);
+        assert.ok(e.problems.some((p) => p.startsWith("clusters[0].lb.policy:")), e.message);
+        return true;
+      },
+    );
+  });
+
+  it("rejects a non-object", () => {
+    assert.throws(() => checkProxyConfig("nope"), ProxyConfigError);
+  });
+});
