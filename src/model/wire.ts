@@ -1,0 +1,100 @@
+// Wire types: what crosses the process boundaries between the control plane, the sidecars, the
+// local runtime and the CLI. Everything is JSON over HTTP/1.1 on the control plane's one port.
+// The proxy and the control plane never import each other; both import this file.
+//
+// ── Push (control plane → sidecar), versioned with ACK/NACK ───────────────────────────────
+//   GET  /xds/v1/stream?node=<node id>           long-lived response, NDJSON: one PushMessage per line
+//                                                (a `{"type":"ping"}` line every 15 s keeps it alive)
+//   POST /xds/v1/ack   body AckMessage            the sidecar's verdict on a pushed version
+//   A sidecar keeps serving its last good config while disconnected and reconnects with
+//   backoff; on reconnect the control plane sends the current config again (resync).
+//
+// ── Registry (local runtime → control plane) ─────────────────────────────────────────────
+//   PUT    /api/v1/instances/<namespace>/<name>   body InstanceRegistration (upsert; readiness too)
+//   DELETE /api/v1/instances/<namespace>/<name>
+//
+// ── Config and status (CLI → control plane) ──────────────────────────────────────────────
+//   POST /api/v1/apply     body: YAML/JSON text (Content-Type text/yaml), header x-amime-source: file name
+//                          → ApplyResult (200 applied, 422 refused: nothing changed)
+//   POST /api/v1/delete    body: YAML/JSON text → ApplyResult
+//   GET  /api/v1/resources?kind=<Kind>&namespace=<ns>&name=<name> → ResourceList
+//   GET  /api/v1/proxies   → ProxyStatus[]
+//   GET  /api/v1/proxies/<node id>/config → ProxyConfig (what the control plane last pushed)
+//   GET  /api/v1/status    → ControlPlaneStatus
+import type { Diagnostic } from "../config/diagnostic.ts";
+import type { NodeInfo, ProxyConfig } from "./proxy-config.ts";
+import type { WorkloadInstance } from "./registry.ts";
+
+export type PushMessage =
+  | { type: "config"; version: string; nonce: string; config: ProxyConfig }
+  | { type: "ping" };
+
+export interface AckMessage {
+  node: string;
+  version: string;
+  nonce: string;
+  /** false = NACK: the sidecar could not apply it and keeps its last good config. */
+  accepted: boolean;
+  error?: string;
+}
+
+/** A workload instance as the runtime registers it, with its sidecar's identity and ports. */
+export interface InstanceRegistration {
+  instance: WorkloadInstance;
+  /** The node id its sidecar will connect with (`sidecar~<name>.<namespace>`). */
+  nodeId: string;
+  node: NodeInfo;
+  /** Where the sidecar's outbound (HTTP proxy) listener binds. */
+  outboundPort: number;
+}
+
+export interface ApplyResult {
+  applied: boolean;
+  /** `created`, `configured`, `unchanged`, `deleted`, per resource (`VirtualService default/reviews`). */
+  changes: { resource: string; action: "created" | "configured" | "unchanged" | "deleted" }[];
+  diagnostics: Diagnostic[];
+  /** Config version after the change. */
+  version: string;
+}
+
+export interface ResourceSummary {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  /** The document as stored. */
+  body: Record<string, unknown>;
+  source: { file: string; line: number };
+  /** Where it came from: `file`, `apply`. */
+  origin: string;
+}
+
+export interface ResourceList {
+  items: ResourceSummary[];
+}
+
+export type SyncState = "SYNCED" | "STALE" | "NACK" | "NOT SENT";
+
+export interface ProxyStatus {
+  node: string;
+  workload: string;
+  namespace: string;
+  connected: boolean;
+  /** Version last pushed to it. */
+  sentVersion: string | null;
+  /** Version it last ACKed. */
+  ackedVersion: string | null;
+  state: SyncState;
+  /** NACK reason. */
+  error?: string;
+  lastSeen: string;
+}
+
+export interface ControlPlaneStatus {
+  version: string;
+  resources: number;
+  services: number;
+  instances: number;
+  proxies: number;
+  startedAt: string;
+}
