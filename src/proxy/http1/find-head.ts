@@ -5,25 +5,15 @@ import { CR, LF } from "./chars.ts";
 const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1");
 
 /**
- * Returns the position just after the head's terminator within buf[start, end): CRLFCRLF
- * normally; or, while no CRLFCRLF has arrived, just after the first bare LF or bare CR (a line
- * ending that is not CRLF) — the line scanner then rejects it, rather than waiting for a CRLFCRLF
- * that such a client never sends. -1 if neither is present yet.
+ * Position just after the first CRLFCRLF in buf[start, end), or -1. Native search (memmem):
+ * used for big partial heads only, so that a head trickling in costs little per read.
  * `searchFrom` (≥ start): bytes before it were already searched by an earlier call.
  */
-export function findHeadEnd(buf: Buffer, start: number, end: number, searchFrom: number): number {
+export function findTerminator(buf: Buffer, start: number, end: number, searchFrom: number): number {
   let from = searchFrom - 3;
   if (from < start) from = start;
-  const crlf = buf.indexOf(CRLFCRLF, from);
-  if (crlf >= 0 && crlf + 4 <= end) return crlf + 4;
-  // Incomplete path only: a bare LF or bare CR already decides the verdict.
-  let prev = from > start ? buf[from - 1]! : LF;
-  for (let i = from; i < end; i++) {
-    const b = buf[i]!;
-    if ((b === LF && prev !== CR) || (prev === CR && b !== LF)) return i + 1;
-    prev = b;
-  }
-  return -1;
+  const i = buf.indexOf(CRLFCRLF, from);
+  return i >= 0 && i + 4 <= end ? i + 4 : -1;
 }
 
 /** Skips empty lines (CRLF) before a request line, as RFC 9112 §2.2 asks servers to; returns the new start. */

@@ -1,5 +1,7 @@
 // Header storage shared by request and response heads: the head's bytes (copied out of the
-// caller's reused read buffer) plus an Int32Array of positions — no object per header.
+// caller's reused read buffer) plus one flat array of positions — no object per header. (A plain
+// array of small integers, not an Int32Array: V8 gives a typed array over 64 bytes an off-heap
+// backing store, which costs more to allocate than the whole parse.)
 
 import type { HeaderNameSet, HeaderView } from "./types.ts";
 import { nameEquals } from "./header-names.ts";
@@ -28,13 +30,13 @@ export class HeadBase implements HeaderView {
   /** The head's bytes, from the first byte of the start line to the final CRLFCRLF inclusive. */
   readonly bytes: Buffer;
   /** SLOTS ints per header, positions relative to `bytes`. */
-  readonly offsets: Int32Array;
+  readonly offsets: readonly number[];
   readonly count: number;
   readonly headLength: number;
   /** Lower-case names listed in Connection (other than close/keep-alive/upgrade): hop-by-hop too. */
   readonly connectionNames: readonly string[] | null;
 
-  constructor(bytes: Buffer, offsets: Int32Array, count: number, connectionNames: readonly string[] | null) {
+  constructor(bytes: Buffer, offsets: readonly number[], count: number, connectionNames: readonly string[] | null) {
     this.bytes = bytes;
     this.offsets = offsets;
     this.count = count;

@@ -20,7 +20,7 @@ import type { ParseErrorCode } from "./parse-error.ts";
 
 export interface ScanState {
   /** Offsets of the headers, relative to `base` (the start of the head's bytes). */
-  offsets: Int32Array;
+  offsets: number[];
   count: number;
   /** Position just after the final CRLF (end of head). */
   end: number;
@@ -44,7 +44,7 @@ export interface ScanState {
 }
 
 export const scan: ScanState = {
-  offsets: new Int32Array(128 * SLOTS),
+  offsets: new Array<number>(128 * SLOTS).fill(0),
   count: 0,
   end: 0,
   hostCount: 0,
@@ -63,7 +63,7 @@ export const scan: ScanState = {
 };
 
 function reset(maxHeaders: number): void {
-  if (scan.offsets.length < maxHeaders * SLOTS) scan.offsets = new Int32Array(maxHeaders * SLOTS);
+  if (scan.offsets.length < maxHeaders * SLOTS) scan.offsets = new Array<number>(maxHeaders * SLOTS).fill(0);
   scan.count = 0;
   scan.end = 0;
   scan.hostCount = 0;
@@ -85,11 +85,46 @@ function fail(code: ParseErrorCode, message: string, at: number, base: number): 
   return new ParseError(code, message, at - base);
 }
 
+/** scanHeaders / line results: the head is complete and valid so far; or more bytes are needed. */
+export const SCAN_OK = 0;
+export const SCAN_INCOMPLETE = 1;
+export const SCAN_ERROR = 2;
+/** The error behind SCAN_ERROR (valid until the next scan). */
+export let scanError: ParseError = new ParseError("E_BAD_HEADER", "unset");
+
+export function scanErrorSet(err: ParseError): void {
+  scanError = err;
+}
+
+function error(code: ParseErrorCode, message: string, at: number, base: number): number {
+  scanError = fail(code, message, at, base);
+  return SCAN_ERROR;
+}
+
 /**
- * Scans header lines from `pos` (the start of the first header line) until the empty line.
- * `base` is the position offsets are made relative to. The caller guarantees that a CRLFCRLF or
- * LFLF lies before `limit`. `lenientLists` accepts identical Content-Length values repeated
+ * Classifies the byte at `i` that stopped a scan where only `SP` (or `:`) was valid, when it is
+ * a CR or LF: a bare CR or bare LF is a line-ending error (the same code whatever else is wrong
+ * with the line); CRLF means the line ended too early (`code`). Needs the byte after a CR.
+ */
+export function lineStop(buf: Buffer, i: number, limit: number, base: number, code: ParseErrorCode, message: string): number {
+  const c = buf[i];
+  if (c === CR) {
+    if (i + 1 >= limit) return SCAN_INCOMPLETE;
+    if (buf[i + 1] !== LF) return error("E_BAD_LINE_ENDING", "bare CR", i, base);
+  } else if (c === LF) {
+    return error("E_BAD_LINE_ENDING", "bare LF line ending", i, base);
+  }
+  return error(code, message, i, base);
+}
+
+/**
+ * Scans header lines forward from `pos` (the start of the first header line) up to `limit`, in
+ * one pass over the bytes (a per-line Buffer#indexOf costs more than the scan itself), until the
+ * empty line. `base` is the position offsets are made relative to. Errors are found in byte
+ * order and each needs only the bytes up to one past it, so the verdict never depends on how the
+ * head was cut into reads. `lenientLists` accepts identical Content-Length values repeated
  * (responses; RFC 9110 §8.6 allows it, and some upstreams do send them).
+ * Returns SCAN_OK (scan.end = end of head), SCAN_INCOMPLETE or SCAN_ERROR (scanError).
  */
 export function scanHeaders(
   buf: Buffer,
@@ -98,59 +133,47 @@ export function scanHeaders(
   base: number,
   maxHeaders: number,
   lenientLists: boolean,
-): ParseError | null {
+): number {
   reset(maxHeaders);
   const offs = scan.offsets;
   for (;;) {
-    let nl = buf.indexOf(LF, pos);
-    let lineEnd: number;
-    // A line that does not end in CRLF (bare LF, or cut at a bare CR by findHeadEnd) is still
-    // checked up to its end first, so that the first error in byte order wins, whether or not the
-    // rest of the head has arrived.
-    let badEnding = false;
-    if (nl < 0 || nl >= limit) {
-      nl = -1;
-      lineEnd = limit;
-      badEnding = true;
-    } else if (nl === pos || buf[nl - 1] !== CR) {
-      lineEnd = nl;
-      badEnding = true;
-    } else {
-      lineEnd = nl - 1;
+    if (pos >= limit) return SCAN_INCOMPLETE;
+    let c = buf[pos]!;
+    if (c === CR || c === LF) {
+      if (c === CR && pos + 1 >= limit) return SCAN_INCOMPLETE;
+      if (c === CR && buf[pos + 1] === LF) {
+        scan.end = pos + 2;
+        return SCAN_OK;
+      }
+      return error("E_BAD_LINE_ENDING", c === CR ? "bare CR" : "bare LF line ending", pos, base);
     }
-    if (lineEnd === pos) {
-      if (badEnding) return fail("E_BAD_LINE_ENDING", "line does not end with CRLF", pos, base);
-      scan.end = nl + 1;
-      return null;
-    }
-    const first = buf[pos]!;
-    if (first === SP || first === HT) return fail("E_OBS_FOLD", "obsolete line folding (or whitespace before a header)", pos, base);
+    if (c === SP || c === HT) return error("E_OBS_FOLD", "obsolete line folding (or whitespace before a header)", pos, base);
     let i = pos;
-    while (TOKEN[buf[i]!] === 1) i++;
-    if (i >= lineEnd || buf[i] !== COLON) {
-      const c = buf[i];
-      if (c === SP || c === HT) return fail("E_BAD_HEADER", "whitespace between header name and colon", i, base);
-      if (c === CR && i < lineEnd) return fail("E_BAD_LINE_ENDING", "bare CR in header name", i, base);
-      return fail("E_BAD_HEADER", "invalid character in header name", i, base);
+    while (i < limit && TOKEN[buf[i]!] === 1) i++;
+    if (i >= limit) return SCAN_INCOMPLETE;
+    c = buf[i]!;
+    if (c !== COLON) {
+      if (c === SP || c === HT) return error("E_BAD_HEADER", "whitespace between header name and colon", i, base);
+      return lineStop(buf, i, limit, base, "E_BAD_HEADER", i === pos ? "invalid header line" : "invalid character in header name");
     }
-    if (i === pos) return fail("E_BAD_HEADER", "empty header name", i, base);
+    if (i === pos) return error("E_BAD_HEADER", "empty header name", i, base);
     const nameEnd = i;
     let j = i + 1;
-    while (j < lineEnd && (buf[j] === SP || buf[j] === HT)) j++;
+    while (j < limit && (buf[j] === SP || buf[j] === HT)) j++;
     const valueStart = j;
-    let valueEnd = j;
-    for (let k = j; k < lineEnd; k++) {
-      const b = buf[k]!;
-      if (FIELD_VALUE[b] === 0) {
-        // A bare CR is a line-ending error wherever it is (same code whether or not the rest of the head has arrived).
-        if (b === CR) return fail("E_BAD_LINE_ENDING", "bare CR in header value", k, base);
-        return fail("E_BAD_HEADER", `invalid byte 0x${b.toString(16)} in header value`, k, base);
-      }
-      if (b !== SP && b !== HT) valueEnd = k + 1;
+    while (j < limit && FIELD_VALUE[buf[j]!] === 1) j++;
+    if (j >= limit) return SCAN_INCOMPLETE;
+    c = buf[j]!;
+    if (c !== CR) {
+      if (c === LF) return error("E_BAD_LINE_ENDING", "bare LF line ending", j, base);
+      return error("E_BAD_HEADER", `invalid byte 0x${c.toString(16)} in header value`, j, base);
     }
-    if (badEnding) return fail("E_BAD_LINE_ENDING", "header line does not end with CRLF", lineEnd, base);
+    if (j + 1 >= limit) return SCAN_INCOMPLETE;
+    if (buf[j + 1] !== LF) return error("E_BAD_LINE_ENDING", "bare CR in header value", j, base);
+    let valueEnd = j;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HT)) valueEnd--;
     const n = scan.count;
-    if (n >= maxHeaders) return fail("E_TOO_MANY_HEADERS", `more than ${maxHeaders} headers`, pos, base);
+    if (n >= maxHeaders) return error("E_TOO_MANY_HEADERS", `more than ${maxHeaders} headers`, pos, base);
     const id = identifyHeader(buf, pos, nameEnd);
     const p = n * SLOTS;
     offs[p] = pos - base;
@@ -161,15 +184,20 @@ export function scanHeaders(
     scan.count = n + 1;
     if (id !== 0) {
       const err = interpret(buf, id, n, valueStart, valueEnd, base, lenientLists);
-      if (err !== null) return err;
+      if (err !== null) {
+        scanError = err;
+        return SCAN_ERROR;
+      }
     }
-    pos = nl + 1;
+    pos = j + 2;
   }
 }
 
 function interpret(buf: Buffer, id: number, index: number, vs: number, ve: number, base: number, lenient: boolean): ParseError | null {
   switch (id) {
     case H_HOST:
+      // Requests only (RFC 9112 §3.2); a response's Host header means nothing to the proxy.
+      if (scan.hostCount > 0 && !lenient) return fail("E_BAD_HOST", "more than one Host header", vs, base);
       scan.hostCount++;
       if (scan.hostIndex < 0) scan.hostIndex = index;
       return null;

@@ -3,10 +3,10 @@
 
 import type { HeadLimits, RequestBodyFraming, RequestHead } from "./types.ts";
 import { DEFAULT_HEAD_LIMITS } from "./types.ts";
-import { AUTHORITY, CR, SP, TARGET, TOKEN, equalsLower } from "./chars.ts";
+import { AUTHORITY, CR, LF, SP, TARGET, TOKEN, equalsLower } from "./chars.ts";
 import { HeadBase, SLOTS } from "./head-base.ts";
-import { scan, scanHeaders, lowerValue } from "./header-scan.ts";
-import { findHeadEnd, skipLeadingCrlf } from "./find-head.ts";
+import { SCAN_ERROR, SCAN_INCOMPLETE, SCAN_OK, lineStop, lowerValue, scan, scanError, scanErrorSet, scanHeaders } from "./header-scan.ts";
+import { findTerminator, skipLeadingCrlf } from "./find-head.ts";
 import { ParseError } from "./parse-error.ts";
 import { FRAMING_CHUNKED, FRAMING_NONE, lengthFraming } from "./framing.ts";
 import { internMethod } from "./methods.ts";
@@ -27,7 +27,7 @@ export class ParsedRequestHead extends HeadBase implements RequestHead {
 
   constructor(
     bytes: Buffer,
-    offsets: Int32Array,
+    offsets: readonly number[],
     count: number,
     connectionNames: readonly string[] | null,
     headLength: number,
@@ -62,8 +62,10 @@ export class ParsedRequestHead extends HeadBase implements RequestHead {
  * Returns null while the head is incomplete (call again when more bytes arrived), a ParseError
  * for a bad head (its `status` is what to answer; then close the connection), else the head;
  * the body (or the next pipelined request) starts at start + head.headLength.
- * `searchFrom` (optional, ≥ start): where the previous call's data ended — avoids re-searching
- * the same bytes for the terminator when a head arrives in many small reads.
+ * Errors are reported as soon as the bytes that prove them are there, whatever the read splits.
+ * `searchFrom` (optional, ≥ start): where the previous call's data ended. Only used for heads
+ * that are already large (see BIG_PARTIAL_HEAD): they are re-scanned only once their terminator
+ * has arrived.
  */
 export function parseRequestHead(
   buf: Buffer,
@@ -73,31 +75,31 @@ export function parseRequestHead(
   searchFrom: number = start,
 ): RequestHead | ParseError | null {
   const s = skipLeadingCrlf(buf, start, end);
-  if (s < end && TOKEN[buf[s]!] === 0 && !(buf[s] === CR && s + 1 === end)) return new ParseError("E_BAD_REQUEST_LINE", "request does not start with a method token", s - start);
-  const headEnd = findHeadEnd(buf, s, end, searchFrom > s ? searchFrom : s);
-  if (headEnd < 0) {
-    if (end - start > limits.maxHeadBytes) return new ParseError("E_HEAD_TOO_LARGE", `head larger than ${limits.maxHeadBytes} bytes`);
-    return checkPartialRequestLine(buf, s, end);
+  const max = start + limits.maxHeadBytes;
+  let limit = end < max ? end : max;
+  if (end - start > BIG_PARTIAL_HEAD) {
+    // A big head arriving in many small reads: find the terminator natively (fast) before
+    // re-scanning everything in JS, so a trickle costs O(n) per read and not O(n) in JS.
+    const t = findTerminator(buf, s, end, searchFrom);
+    if (t < 0 || t > max) return end - start > limits.maxHeadBytes ? tooLarge(limits) : null;
+    limit = t;
   }
-  if (headEnd - start > limits.maxHeadBytes) return new ParseError("E_HEAD_TOO_LARGE", `head larger than ${limits.maxHeadBytes} bytes`);
-  return parseComplete(buf, start, s, headEnd, limits);
+  const r = requestLine(buf, s, limit, start);
+  if (r !== SCAN_OK) return r === SCAN_ERROR ? scanError : incomplete(end, start, limits);
+  const h = scanHeaders(buf, rlLineEnd, limit, s, limits.maxHeaders, false);
+  if (h !== SCAN_OK) return h === SCAN_ERROR ? scanError : incomplete(end, start, limits);
+  return finish(buf, start, s, scan.end);
 }
 
-/**
- * Request lines up to this long are checked as soon as they are complete, before the rest of the
- * head arrives (garbage is not held until a timeout). Bounded so that a head trickling in byte by
- * byte costs O(this) per call, not O(head).
- */
-const EARLY_LINE_CHECK = 4096;
+/** Heads bigger than this that are still incomplete are only re-scanned once CRLFCRLF is in. */
+const BIG_PARTIAL_HEAD = 4096;
 
-/** Rejects early a complete but bad request line. Same verdict as the full parse would give. */
-function checkPartialRequestLine(buf: Buffer, s: number, end: number): ParseError | null {
-  const lim = end - s < EARLY_LINE_CHECK ? end : s + EARLY_LINE_CHECK;
-  const i = buf.subarray(s, lim).indexOf(0x0a);
-  if (i < 0) return null;
-  const nl = s + i;
-  const r = requestLine(buf, s, nl, s);
-  return r instanceof ParseError ? r : null;
+function incomplete(end: number, start: number, limits: HeadLimits): ParseError | null {
+  return end - start >= limits.maxHeadBytes ? tooLarge(limits) : null;
+}
+
+function tooLarge(limits: HeadLimits): ParseError {
+  return new ParseError("E_HEAD_TOO_LARGE", `head larger than ${limits.maxHeadBytes} bytes`);
 }
 
 // Request-line results (module-level, reused: no allocation per request).
@@ -105,49 +107,57 @@ let rlMethod = "";
 let rlTargetStart = 0;
 let rlTargetEnd = 0;
 let rlMinor: 0 | 1 = 1;
+let rlLineEnd = 0;
 
-/** Parses `method SP request-target SP HTTP-version` in buf[s, nl) (nl = the LF). */
-function requestLine(buf: Buffer, s: number, nl: number, base: number): ParseError | null {
-  if (nl === s || buf[nl - 1] !== CR) return new ParseError("E_BAD_LINE_ENDING", "request line does not end with CRLF", nl - base);
-  const lineEnd = nl - 1;
-  const cr = buf.indexOf(CR, s);
-  if (cr < lineEnd) return new ParseError("E_BAD_LINE_ENDING", "bare CR in request line", cr - base);
+/** Longest version field accepted before the CRLF ("HTTP/1.1" is 8). */
+const MAX_VERSION_FIELD = 16;
+
+/**
+ * Scans `method SP request-target SP HTTP-version CRLF` from s, up to limit.
+ * Returns SCAN_OK (rl* set; rlLineEnd = start of the first header line), SCAN_INCOMPLETE or SCAN_ERROR.
+ */
+function requestLine(buf: Buffer, s: number, limit: number, base: number): number {
   let i = s;
-  while (TOKEN[buf[i]!] === 1) i++;
-  if (i === s || i >= lineEnd || buf[i] !== SP) return new ParseError("E_BAD_REQUEST_LINE", "invalid method or missing SP after it", i - base);
-  rlMethod = internMethod(buf, s, i);
-  const t = i + 1;
-  i = t;
-  while (TARGET[buf[i]!] === 1) i++;
-  if (i === t || i >= lineEnd || buf[i] !== SP) return new ParseError("E_BAD_REQUEST_LINE", "invalid request-target or missing SP after it", i - base);
-  rlTargetStart = t;
-  rlTargetEnd = i;
-  const v = parseVersion(buf, i + 1, lineEnd);
-  if (v < 0) {
-    return v === -2
-      ? new ParseError("E_VERSION", "HTTP version not supported", i + 1 - base)
-      : new ParseError("E_BAD_REQUEST_LINE", "invalid HTTP version", i + 1 - base);
+  while (i < limit && TOKEN[buf[i]!] === 1) i++;
+  if (i >= limit) return SCAN_INCOMPLETE;
+  if (buf[i] !== SP || i === s) return lineStop(buf, i, limit, base, "E_BAD_REQUEST_LINE", "invalid method or missing SP after it");
+  const methodEnd = i;
+  const t = ++i;
+  while (i < limit && TARGET[buf[i]!] === 1) i++;
+  if (i >= limit) return SCAN_INCOMPLETE;
+  if (buf[i] !== SP || i === t) return lineStop(buf, i, limit, base, "E_BAD_REQUEST_LINE", "invalid request-target or missing SP after it");
+  const targetEnd = i;
+  const v = ++i;
+  while (i < limit && buf[i] !== CR && buf[i] !== LF && i - v <= MAX_VERSION_FIELD) i++;
+  if (i - v > MAX_VERSION_FIELD) return lineStop(buf, i, limit, base, "E_BAD_REQUEST_LINE", "invalid HTTP version");
+  if (i >= limit) return SCAN_INCOMPLETE;
+  if (buf[i] !== CR || i + 1 >= limit || buf[i + 1] !== LF) {
+    return lineStop(buf, i, limit, base, "E_BAD_REQUEST_LINE", "request line does not end with CRLF");
   }
-  rlMinor = v as 0 | 1;
-  return null;
+  const minor = parseVersion(buf, v, i);
+  if (minor < 0) {
+    scanErrorSet(
+      minor === -2
+        ? new ParseError("E_VERSION", "HTTP version not supported", v - base)
+        : new ParseError("E_BAD_REQUEST_LINE", "invalid HTTP version", v - base),
+    );
+    return SCAN_ERROR;
+  }
+  rlMethod = internMethod(buf, s, methodEnd);
+  rlTargetStart = t;
+  rlTargetEnd = targetEnd;
+  rlMinor = minor as 0 | 1;
+  rlLineEnd = i + 2;
+  return SCAN_OK;
 }
 
-function parseComplete(buf: Buffer, start: number, s: number, headEnd: number, limits: HeadLimits): RequestHead | ParseError {
-  const nl = buf.indexOf(0x0a, s);
-  if (nl < 0 || nl >= headEnd) return new ParseError("E_BAD_LINE_ENDING", "request line does not end with CRLF", headEnd - start);
-  const lineErr = requestLine(buf, s, nl, start);
-  if (lineErr !== null) return lineErr;
+function finish(buf: Buffer, start: number, s: number, headEnd: number): RequestHead | ParseError {
   const method = rlMethod;
   const minor = rlMinor;
   const tStart = rlTargetStart;
   const tEnd = rlTargetEnd;
 
-  const hdrErr = scanHeaders(buf, nl + 1, headEnd, s, limits.maxHeaders, false);
-  if (hdrErr !== null) return hdrErr;
-  if (scan.end !== headEnd) return new ParseError("E_BAD_LINE_ENDING", "bare LF line ending", scan.end - start);
-
-  // Host: exactly one on HTTP/1.1, at most one on 1.0 (RFC 9112 §3.2).
-  if (scan.hostCount > 1) return new ParseError("E_BAD_HOST", "more than one Host header");
+  // Host: exactly one on HTTP/1.1, at most one on 1.0 (RFC 9112 §3.2; duplicates are refused by the scan).
   if (scan.hostCount === 0 && minor === 1) return new ParseError("E_MISSING_HOST", "HTTP/1.1 request without Host");
   const offs = scan.offsets;
   let hostValue = "";

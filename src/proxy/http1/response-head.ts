@@ -3,10 +3,10 @@
 
 import type { HeadLimits, ResponseBodyFraming, ResponseHead } from "./types.ts";
 import { DEFAULT_HEAD_LIMITS } from "./types.ts";
-import { CR, REASON, SP } from "./chars.ts";
+import { CR, LF, REASON, SP } from "./chars.ts";
 import { HeadBase, SLOTS } from "./head-base.ts";
-import { scan, scanHeaders, lowerValue } from "./header-scan.ts";
-import { findHeadEnd } from "./find-head.ts";
+import { SCAN_ERROR, SCAN_INCOMPLETE, SCAN_OK, lineStop, lowerValue, scan, scanError, scanErrorSet, scanHeaders } from "./header-scan.ts";
+import { findTerminator } from "./find-head.ts";
 import { ParseError } from "./parse-error.ts";
 import { FRAMING_CHUNKED, FRAMING_CLOSE, FRAMING_NONE, lengthFraming } from "./framing.ts";
 import { parseVersion } from "./version.ts";
@@ -22,7 +22,7 @@ export class ParsedResponseHead extends HeadBase implements ResponseHead {
 
   constructor(
     bytes: Buffer,
-    offsets: Int32Array,
+    offsets: readonly number[],
     count: number,
     connectionNames: readonly string[] | null,
     status: number,
@@ -56,41 +56,84 @@ export function parseResponseHead(
   limits: HeadLimits = DEFAULT_HEAD_LIMITS,
   searchFrom: number = start,
 ): ResponseHead | ParseError | null {
-  const headEnd = findHeadEnd(buf, start, end, searchFrom);
-  if (headEnd < 0) {
-    if (end - start > limits.maxHeadBytes) return new ParseError("E_HEAD_TOO_LARGE", `response head larger than ${limits.maxHeadBytes} bytes`);
-    if (end - start >= 5 && buf[start] !== 0x48 /* H */) return new ParseError("E_BAD_STATUS_LINE", "response does not start with HTTP/");
-    return null;
+  const max = start + limits.maxHeadBytes;
+  let limit = end < max ? end : max;
+  if (end - start > BIG_PARTIAL_HEAD) {
+    const t = findTerminator(buf, start, end, searchFrom);
+    if (t < 0 || t > max) return end - start > limits.maxHeadBytes ? tooLarge(limits) : null;
+    limit = t;
   }
-  if (headEnd - start > limits.maxHeadBytes) return new ParseError("E_HEAD_TOO_LARGE", `response head larger than ${limits.maxHeadBytes} bytes`);
+  const r = statusLine(buf, start, limit);
+  if (r !== SCAN_OK) return r === SCAN_ERROR ? scanError : incomplete(end, start, limits);
+  const h = scanHeaders(buf, slLineEnd, limit, start, limits.maxHeaders, true);
+  if (h !== SCAN_OK) return h === SCAN_ERROR ? scanError : incomplete(end, start, limits);
+  return finish(buf, start, scan.end, requestMethod);
+}
 
-  // status-line = HTTP-version SP status-code SP [ reason-phrase ]; a missing SP before an empty
-  // reason is tolerated (common in the wild, unambiguous).
-  const nl = buf.indexOf(0x0a, start);
-  if (nl < 0 || nl >= headEnd || nl === start || buf[nl - 1] !== CR) return new ParseError("E_BAD_LINE_ENDING", "status line does not end with CRLF", nl - start);
-  const lineEnd = nl - 1;
-  const v = parseVersion(buf, start, Math.min(start + 8, lineEnd));
-  if (v < 0) return new ParseError(v === -2 ? "E_VERSION" : "E_BAD_STATUS_LINE", "invalid HTTP version in status line");
-  const minor = v as 0 | 1;
-  const p = start + 8;
-  if (lineEnd < p + 4 || buf[p] !== SP) return new ParseError("E_BAD_STATUS_LINE", "invalid status line");
-  let status = 0;
-  for (let k = p + 1; k < p + 4; k++) {
-    const d = buf[k]! - 0x30;
-    if (d < 0 || d > 9) return new ParseError("E_BAD_STATUS_LINE", "status code is not 3 digits", k - start);
-    status = status * 10 + d;
-  }
-  if (status < 100 || status > 599) return new ParseError("E_BAD_STATUS_LINE", `status code ${status} out of range`);
-  let reason = "";
-  if (lineEnd > p + 4) {
-    if (buf[p + 4] !== SP) return new ParseError("E_BAD_STATUS_LINE", "missing SP after status code", p + 4 - start);
-    for (let k = p + 5; k < lineEnd; k++) if (REASON[buf[k]!] === 0) return new ParseError("E_BAD_STATUS_LINE", "invalid byte in reason phrase", k - start);
-    reason = buf.toString("latin1", p + 5, lineEnd);
-  }
+const BIG_PARTIAL_HEAD = 4096;
 
-  const hdrErr = scanHeaders(buf, nl + 1, headEnd, start, limits.maxHeaders, true);
-  if (hdrErr !== null) return hdrErr;
-  if (scan.end !== headEnd) return new ParseError("E_BAD_LINE_ENDING", "bare LF line ending", scan.end - start);
+function incomplete(end: number, start: number, limits: HeadLimits): ParseError | null {
+  return end - start >= limits.maxHeadBytes ? tooLarge(limits) : null;
+}
+
+function tooLarge(limits: HeadLimits): ParseError {
+  return new ParseError("E_HEAD_TOO_LARGE", `response head larger than ${limits.maxHeadBytes} bytes`);
+}
+
+let slStatus = 0;
+let slReasonStart = 0;
+let slReasonEnd = 0;
+let slMinor: 0 | 1 = 1;
+let slLineEnd = 0;
+
+function bad(message: string, at: number, start: number): number {
+  scanErrorSet(new ParseError("E_BAD_STATUS_LINE", message, at - start));
+  return SCAN_ERROR;
+}
+
+/**
+ * status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF; a missing SP before an
+ * empty reason is tolerated (common in the wild, unambiguous).
+ */
+function statusLine(buf: Buffer, start: number, limit: number): number {
+  // "HTTP/x.y SP ddd" is 12 bytes; check what has arrived of it byte by byte so garbage fails fast.
+  const fixed = "HTTP/";
+  for (let k = 0; k < 12; k++) {
+    const at = start + k;
+    if (at >= limit) return SCAN_INCOMPLETE;
+    const c = buf[at]!;
+    if (k < 5 ? c !== fixed.charCodeAt(k) : k === 6 ? c !== 0x2e : k === 8 ? c !== SP : c < 0x30 || c > 0x39) {
+      return lineStop(buf, at, limit, start, "E_BAD_STATUS_LINE", "invalid status line");
+    }
+  }
+  const v = parseVersion(buf, start, start + 8);
+  if (v < 0) {
+    scanErrorSet(new ParseError(v === -2 ? "E_VERSION" : "E_BAD_STATUS_LINE", "unsupported HTTP version in status line"));
+    return SCAN_ERROR;
+  }
+  const status = (buf[start + 9]! - 0x30) * 100 + (buf[start + 10]! - 0x30) * 10 + (buf[start + 11]! - 0x30);
+  if (status < 100 || status > 599) return bad(`status code ${status} out of range`, start + 9, start);
+  let i = start + 12;
+  if (i >= limit) return SCAN_INCOMPLETE;
+  let rs = i;
+  if (buf[i] === SP) {
+    rs = ++i;
+    while (i < limit && REASON[buf[i]!] === 1) i++;
+    if (i >= limit) return SCAN_INCOMPLETE;
+  }
+  if (buf[i] !== CR || i + 1 >= limit || buf[i + 1] !== LF) return lineStop(buf, i, limit, start, "E_BAD_STATUS_LINE", "invalid status line");
+  slStatus = status;
+  slReasonStart = rs;
+  slReasonEnd = i;
+  slMinor = v as 0 | 1;
+  slLineEnd = i + 2;
+  return SCAN_OK;
+}
+
+function finish(buf: Buffer, start: number, headEnd: number, requestMethod: string): ResponseHead | ParseError {
+  const status = slStatus;
+  const minor = slMinor;
+  const reason = slReasonEnd > slReasonStart ? buf.toString("latin1", slReasonStart, slReasonEnd) : "";
 
   // RFC 9112 §6.3, in order.
   let framing: ResponseBodyFraming;
