@@ -158,6 +158,62 @@ describe("sidecar resilience", () => {
     assert.ok(p.records.some((r) => formatResponseFlags(r.flags) === "UO"));
   });
 
+  it("queues requests beyond maxConnections instead of opening more connections", async () => {
+    const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("ok"), 100));
+    const p = await proxyWith(
+      [{ name: "c", endpoints: [{ port: slow.port }], connectionPool: { maxConnections: 1 } }],
+      [route("r", {}, forward("c"))],
+    );
+    const replies = await Promise.all([send(p.port), send(p.port), send(p.port)]);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200],
+    );
+    assert.equal(slow.connections, 1);
+  });
+
+  it("overflows (UO) when maxConnections and maxPendingRequests are both full", async () => {
+    const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("ok"), 200));
+    const p = await proxyWith(
+      [{ name: "c", endpoints: [{ port: slow.port }], connectionPool: { maxConnections: 1, maxPendingRequests: 0 } }],
+      [route("r", {}, forward("c"))],
+    );
+    const first = send(p.port);
+    await sleep(50);
+    const second = await send(p.port);
+    assert.equal(second.status, 503);
+    assert.equal(second.headers["x-envoy-overloaded"], "true");
+    assert.equal((await first).status, 200);
+    assert.equal(p.sidecar.runtime.clusters.get("c")?.stats.upstream_rq_pending_overflow, 1);
+  });
+
+  it("re-sends a body-less GET once when a pooled connection turns out to be closed", async () => {
+    // Connection 1 answers one request, then drops the next without a byte (a keep-alive race).
+    const { createServer } = await import("node:net");
+    let conns = 0;
+    const server = createServer((sock) => {
+      const id = ++conns;
+      let n = 0;
+      sock.on("data", () => {
+        n++;
+        if (id === 1 && n === 2) {
+          sock.destroy();
+          return;
+        }
+        sock.write(`HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nconn ${id}`);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const port = (server.address() as { port: number }).port;
+    const p = await proxyWith([{ name: "c", endpoints: [{ port }] }], [route("r", {}, forward("c"))]);
+    assert.equal((await send(p.port)).body, "conn 1");
+    const second = await send(p.port);
+    assert.equal(second.status, 200);
+    assert.equal(second.body, "conn 2");
+    assert.equal(p.records.at(-1)?.attempts, 1, "not counted as a retry");
+  });
+
   it("injects a delay and an abort for end-user jason only", async () => {
     const ratings = await up("ratings");
     const p = await proxyWith(

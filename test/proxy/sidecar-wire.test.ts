@@ -198,6 +198,26 @@ describe("sidecar wire", () => {
     assert.equal([...two.text.matchAll(/bye/g)].length, 2);
   });
 
+  it("opens a new upstream connection after maxRequestsPerConnection", async () => {
+    const limited = await startUpstream("limited");
+    const p = await startProxy(
+      proxyConfig({
+        clusters: [{ name: "l", endpoints: [{ port: limited.port }], connectionPool: { maxRequestsPerConnection: 2 } }],
+        virtualHosts: [{ domains: ["*"], routes: [route("l", {}, forward("l"))] }],
+      }),
+    );
+    try {
+      for (let i = 0; i < 4; i++) {
+        const r = await raw(p.port, "GET / HTTP/1.1\r\nHost: svc\r\nConnection: close\r\n\r\n");
+        assert.match(r.text, /^HTTP\/1\.1 200/);
+      }
+      assert.equal(limited.connections, 2);
+    } finally {
+      await p.close();
+      await limited.close();
+    }
+  });
+
   it("de-chunks for an HTTP/1.0 client and closes", async () => {
     const r = await raw(proxy.port, "GET /chunked HTTP/1.0\r\nHost: svc\r\n\r\n");
     assert.ok(r.closed);
