@@ -214,6 +214,30 @@ describe("sidecar resilience", () => {
     assert.equal(p.records.at(-1)?.attempts, 1, "not counted as a retry");
   });
 
+  it("ejects an endpoint after consecutive 5xx (outlier detection)", async () => {
+    const bad = await up("bad", (_req, res) => {
+      res.statusCode = 500;
+      res.end("boom");
+    });
+    const good = await up("good");
+    const p = await proxyWith(
+      [
+        {
+          name: "c",
+          lb: "ROUND_ROBIN",
+          endpoints: [{ port: bad.port }, { port: good.port }],
+          outlierDetection: { consecutive5xxErrors: 2, consecutiveGatewayErrors: 0, consecutiveLocalOriginFailures: 0, splitExternalLocalOriginErrors: false, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 100, minHealthPercent: 0 },
+        },
+      ],
+      [route("r", {}, forward("c"))],
+    );
+    for (let i = 0; i < 10; i++) await send(p.port);
+    assert.equal(bad.requests.length, 2, "ejected after its second 500");
+    assert.equal(good.requests.length, 8);
+    const host = p.sidecar.runtime.clusters.get("c")?.hostSet.hosts.find((h) => h.port === bad.port);
+    assert.equal(host?.outlierEjected, true);
+  });
+
   it("injects a delay and an abort for end-user jason only", async () => {
     const ratings = await up("ratings");
     const p = await proxyWith(
