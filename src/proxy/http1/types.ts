@@ -10,8 +10,11 @@
 //   encodeChunkHeader(n) / LAST_CHUNK                    chunked re-framing helpers          (chunked.ts)
 //   compileHeaderNames(["x-forwarded-for", …])          → HeaderNameSet (for `drop`)        (header-names.ts)
 //
-// `null` from a head parser means "incomplete, call again with more bytes". Re-parsing a grown
-// buffer is cheap: the parser first looks for the CRLFCRLF terminator and only then scans lines.
+// `null` from a head parser means "incomplete, call again with more bytes" (on the grown buffer,
+// same start). A head is scanned in one forward pass; errors are reported as soon as the bytes
+// proving them are there, and the verdict never depends on how the bytes were split into reads.
+// Heads still incomplete beyond 4 KiB are re-scanned only once their CRLFCRLF has arrived (a
+// native search), so a head trickling in byte by byte stays cheap.
 //
 // Everything returned outlives the caller's buffer: a head copies its bytes out (the proxy reads
 // into a reused buffer that the next read overwrites).
