@@ -300,3 +300,24 @@ test("property: the verdict never depends on how the head is cut into reads", as
     { numRuns: 400, seed: 7 },
   );
 });
+
+test("a big head arriving in small reads parses once complete; past the limit it is 431", () => {
+  const pad = Array.from({ length: 100 }, (_, i) => `X-Pad-${i}: ${"v".repeat(90)}\r\n`).join("");
+  const text = `GET /big HTTP/1.1\r\nHost: a\r\n${pad}\r\n`;
+  const buf = Buffer.from(text, "latin1");
+  const limits = { maxHeadBytes: 60 * 1024, maxHeaders: 200 };
+  let prev = 0;
+  for (let n = 100; n < buf.length; n += 100) {
+    assert.equal(parseRequestHead(buf, 0, n, limits, prev), null, `at ${n}`);
+    prev = n;
+  }
+  const h = parseRequestHead(buf, 0, buf.length, limits, prev) as RequestHead;
+  assert.equal(h.count, 101);
+  assert.equal(h.get("x-pad-99"), "v".repeat(90));
+  // A bad line inside a big head is still found once the terminator is there.
+  const bad = Buffer.from(text.replace("X-Pad-50:", "X-Pad-50 :"), "latin1");
+  assert.equal((parseRequestHead(bad, 0, bad.length, limits, bad.length - 50) as ParseError).code, "E_BAD_HEADER");
+  const small = { maxHeadBytes: 8 * 1024, maxHeaders: 200 };
+  const r = parseRequestHead(buf, 0, 9000, small, 8900);
+  assert.ok(r instanceof ParseError && r.code === "E_HEAD_TOO_LARGE");
+});

@@ -126,3 +126,26 @@ test("oversized response head → E_HEAD_TOO_LARGE", () => {
   const r = parseResponseHead(buf, 0, buf.length, "GET", { maxHeadBytes: 100, maxHeaders: 10 });
   assert.ok(r instanceof ParseError && r.code === "E_HEAD_TOO_LARGE");
 });
+
+test("response heads: every split gives null or the final verdict", () => {
+  const texts = [
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
+    "HTTP/1.1 20x OK\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nBad Name: y\r\n\r\n",
+  ];
+  for (const text of texts) {
+    const buf = Buffer.from(text, "latin1");
+    const verdict = (r: ResponseHead | ParseError | null): string =>
+      r === null ? "null" : r instanceof ParseError ? r.code : `head:${r.headLength}`;
+    const full = verdict(parseResponseHead(buf, 0, buf.length, "GET", LIMITS));
+    assert.notEqual(full, "null");
+    for (let n = 0; n < buf.length; n++) {
+      const v = verdict(parseResponseHead(buf, 0, n, "GET", LIMITS));
+      if (v !== "null") {
+        assert.equal(v, full, `${JSON.stringify(text)} cut at ${n}`);
+        break;
+      }
+    }
+  }
+});
