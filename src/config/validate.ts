@@ -1,7 +1,7 @@
 // validate: schema validation of each resource alone (what `amime validate` and `istioctl validate` do).
 import { Codes, type Diagnostic } from "./diagnostic.ts";
 import { findKind } from "./kinds/index.ts";
-import { IGNORED_KINDS } from "./kinds/kind.ts";
+import { isIgnoredKind } from "./kinds/kind.ts";
 import { isObject, resourceId, type Resource } from "./resource.ts";
 import { Validator } from "./validator.ts";
 
@@ -19,7 +19,7 @@ export function validateResource(r: Resource): ValidationResult {
   const v = new Validator(r);
   const def = findKind(r.group, r.kind);
   if (!def) {
-    if (IGNORED_KINDS.has(r.kind)) {
+    if (isIgnoredKind(r.group, r.kind)) {
       v.add("warning", ["kind"], `${r.apiVersion} ${r.kind} is a Kubernetes kind that Amime ignores`, Codes.ignoredKind);
       return { status: "ignored", diagnostics: v.diagnostics };
     }

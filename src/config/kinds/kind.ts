@@ -23,6 +23,20 @@ export const IGNORED_KINDS: ReadonlySet<string> = new Set([
   "GatewayClass", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "ReferenceGrant",
 ]);
 
+/**
+ * API groups whose every kind Amime ignores with a warning: the Kubernetes Gateway API (its
+ * `Gateway` shares a name with Istio's, so it cannot go in IGNORED_KINDS) and Istio kinds that
+ * configure Envoy internals Amime does not have.
+ */
+export const IGNORED_GROUPS: ReadonlySet<string> = new Set(["gateway.networking.k8s.io", "gateway.networking.x-k8s.io"]);
+
+/** Whether a kind Amime does not define is one it knowingly ignores (warning) rather than an error. */
+export function isIgnoredKind(group: string, kind: string): boolean {
+  if (IGNORED_GROUPS.has(group)) return true;
+  // Kubernetes' own groups only: an Istio group with an unknown kind is an error, not a shrug.
+  return IGNORED_KINDS.has(kind) && !group.endsWith("istio.io") && group !== "amime.dev";
+}
+
 export const ISTIO_VERSIONS = ["v1alpha3", "v1beta1", "v1"] as const;
 export const ISTIO_SECURITY_VERSIONS = ["v1beta1", "v1"] as const;
 export const ISTIO_TELEMETRY_VERSIONS = ["v1alpha1", "v1"] as const;
