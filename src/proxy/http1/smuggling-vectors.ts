@@ -61,6 +61,7 @@ export const SMUGGLING_VECTORS: readonly SmugglingVector[] = [
   { name: "chunk size huge", raw: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n`, expect: { reject: "E_CHUNK_TOO_LARGE" } },
   { name: "chunk size 2^64+5 (wraps in 64-bit parsers)", raw: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n10000000000000005\r\nhello\r\n0\r\n\r\n`, expect: { reject: "E_CHUNK_TOO_LARGE" } },
   { name: "chunk bare LF terminator", raw: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\nhello\n0\n\n`, expect: { reject: "E_BAD_CHUNK" } },
+  { name: "chunk data then bare CR", raw: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\rX0\r\n\r\n`, expect: { reject: "E_BAD_CHUNK" } },
   { name: "chunk data then bare LF", raw: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n`, expect: { reject: "E_BAD_CHUNK" } },
   { name: "chunk size with space, no semicolon", raw: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5 x\r\nhello\r\n0\r\n\r\n`, expect: { reject: "E_BAD_CHUNK" } },
   { name: "chunk extension with bare LF inside quotes", raw: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5;a="\n"\r\nhello\r\n0\r\n\r\n`, expect: { reject: "E_BAD_CHUNK" } },
