@@ -6,7 +6,7 @@
 // relayed downstream as it streams (backpressure both ways).
 import type { TimerHandle } from "../../core/clock.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
-import { ChunkedDecoder, chooseResponseFraming, encodeChunk, LAST_CHUNK, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
+import { chooseResponseFraming, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
 import type { ResponseHead } from "../http1/types.ts";
 import { RetryState, type AttemptOutcome } from "../resilience/retry.ts";
 import { corsResponseHeaders, rewritePath } from "../router/index.ts";
@@ -25,7 +25,9 @@ import {
   BODY_TIMEOUT,
 } from "./local-reply.ts";
 import { RF_LR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_URX, RF_UT } from "./response-flags.ts";
-import { destinationHeaders, type DestinationHeaders } from "./upstream-headers.ts";
+import { destinationHeaders, requestExtra, type DestinationHeaders } from "./upstream-headers.ts";
+import { ResponseRelay } from "./response-relay.ts";
+import { hashConn, isIdempotent, originalDestination } from "./forward-util.ts";
 
 const OVERLOADED: ReadonlyArray<readonly [string, string]> = [["x-envoy-overloaded", "true"]];
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
@@ -64,12 +66,8 @@ export class Forwarder implements UpstreamSink {
   private staleRetried = false;
   private done = false;
 
-  // response relay
-  private pendingHead: Buffer | null = null;
-  private dechunk: ChunkedDecoder | null = null;
-  private rechunk = false;
-  private closeAfter = false;
-  private upstreamPaused = false;
+  /** Created when the response is committed (it goes downstream). */
+  private relay: ResponseRelay | null = null;
 
   constructor(x: Exchange, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState) {
     this.x = x;
@@ -80,7 +78,7 @@ export class Forwarder implements UpstreamSink {
     this.path = rewritePath(x.head.path, route.match, action.rewrite);
     const authority = action.rewrite?.authority;
     this.hostHeader = this.dh.host ?? (authority !== undefined && authority !== "" ? authority : x.head.authority);
-    this.extra = requestExtra(x, this.dh);
+    this.extra = requestExtra(x);
     this.attemptSlot = ["x-envoy-attempt-count", "1"];
     this.extra.push(this.attemptSlot);
     for (const h of this.dh.requestAdd) this.extra.push(h);
@@ -179,7 +177,7 @@ export class Forwarder implements UpstreamSink {
     const c = this.conn;
     this.conn = null;
     if (c !== null) c.abort();
-    if (this.upstreamPaused) this.upstreamPaused = false;
+    this.relay?.detach();
   }
 
   // ---- UpstreamSink ----
@@ -277,91 +275,40 @@ export class Forwarder implements UpstreamSink {
     x.status = head.status;
     x.responseStarted = true;
     const plan = chooseResponseFraming(head.framing, x.head.versionMinor, !x.mustClose);
-    this.closeAfter = plan.close;
-    if (plan.dechunk) this.dechunk = new ChunkedDecoder();
-    this.rechunk = plan.rechunk;
     const extra: [string, string][] = [["x-envoy-upstream-service-time", String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]];
     for (const h of this.dh.responseAdd) extra.push(h);
     if (x.cors !== undefined) for (const h of corsResponseHeaders(x, x.cors)) extra.push(h);
-    this.pendingHead = serializeResponseHead(head, {
+    const out = serializeResponseHead(head, {
       drop: this.dh.responseDrop,
       extra,
       framing: plan.framing,
       close: plan.close,
       downstreamMinor: x.head.versionMinor,
     });
+    this.relay = new ResponseRelay(x, this.conn, out, plan);
   }
 
   onUpstreamData(buf: Buffer, start: number, end: number): void {
-    if (this.dechunk !== null) {
-      this.dechunk.execute(buf, start, end, (this.relayDecoded ??= (b, s, e) => this.relay(b, s, e)));
-      return;
-    }
-    this.relay(buf, start, end);
-  }
-
-  /** HTTP/1.0 downstream only: the de-chunked data callback (created on first use). */
-  private relayDecoded: ((buf: Buffer, start: number, end: number) => void) | null = null;
-
-  private relay(buf: Buffer, start: number, end: number): void {
-    if (start >= end) return;
-    const x = this.x;
-    let ok: boolean;
-    if (this.rechunk) {
-      ok = this.send(encodeChunk(buf, start, end));
-    } else if (this.pendingHead !== null) {
-      const h = this.pendingHead;
-      this.pendingHead = null;
-      ok = x.write(Buffer.concat([h, buf.subarray(start, end)]));
-    } else {
-      ok = x.write(buf.subarray(start, end));
-      // The slice points into the connection's reused read buffer: if the socket kept it queued,
-      // the next read must not overwrite it.
-      if (x.conn.writeQueued) this.conn?.detachReadBuffer();
-    }
-    if (!ok && this.conn !== null && !this.upstreamPaused) {
-      this.upstreamPaused = true;
-      this.conn.pause();
-    }
-  }
-
-  /** Write an owned buffer, flushing the pending head with it. */
-  private send(buf: Buffer): boolean {
-    const h = this.pendingHead;
-    if (h !== null) {
-      this.pendingHead = null;
-      return this.x.write(Buffer.concat([h, buf]));
-    }
-    return this.x.write(buf);
+    this.relay?.data(buf, start, end);
   }
 
   onUpstreamReadDone(): void {
-    const h = this.pendingHead;
-    if (h !== null) {
-      this.pendingHead = null;
-      if (!this.x.write(h) && this.conn !== null && !this.upstreamPaused) {
-        this.upstreamPaused = true;
-        this.conn.pause();
-      }
-    }
+    this.relay?.flush();
   }
 
   onDownstreamDrain(): void {
-    if (this.upstreamPaused) {
-      this.upstreamPaused = false;
-      this.conn?.resume();
-    }
+    this.relay?.drain();
   }
 
   onUpstreamEnd(): void {
     const x = this.x;
-    if (this.rechunk) this.send(LAST_CHUNK);
-    else this.onUpstreamReadDone();
+    const relay = this.relay as ResponseRelay;
+    relay.end();
     this.cluster.outlier?.onLocalOriginSuccess(this.host as Host);
     this.conn = null;
     this.endAttempt();
     this.complete();
-    x.finish(this.closeAfter || x.mustClose);
+    x.finish(relay.closeAfter || x.mustClose);
   }
 
   onUpstreamError(kind: UpstreamErrorKind): void {
@@ -494,40 +441,4 @@ export class Forwarder implements UpstreamSink {
     this.backoffTimer = null;
     this.retry?.done();
   }
-}
-
-/** Proxy headers for the upstream request (x-request-id, x-forwarded-*) . */
-function requestExtra(x: Exchange, _dh: DestinationHeaders): [string, string][] {
-  const extra: [string, string][] = [];
-  if (x.requestIdGenerated) extra.push(["x-request-id", x.requestId]);
-  const xff = x.head.get("x-forwarded-for");
-  const ip = x.sourceIp;
-  extra.push(["x-forwarded-for", xff === undefined || xff === "" ? ip : `${xff}, ${ip}`]);
-  if (!x.head.has("x-forwarded-proto")) extra.push(["x-forwarded-proto", "http"]);
-  return extra;
-}
-
-function isIdempotent(method: string): boolean {
-  return method === "GET" || method === "HEAD" || method === "OPTIONS" || method === "PUT" || method === "DELETE" || method === "TRACE";
-}
-
-/** `host:port` of the authority (PASSTHROUGH); the listener port when the authority has none. */
-function originalDestination(authority: string, defaultPort: number): { address: string; port: number } | null {
-  if (authority === "") return null;
-  let host = authority;
-  let port = defaultPort;
-  const close = authority.lastIndexOf("]");
-  const colon = authority.lastIndexOf(":");
-  if (colon > close) {
-    host = authority.slice(0, colon);
-    port = Number(authority.slice(colon + 1));
-  }
-  if (host.startsWith("[")) host = host.slice(1, -1);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) return null;
-  return { address: host, port };
-}
-
-function hashConn(x: Exchange): { sourceIp: string; remoteAddress: string; localAddress: string } {
-  const s = x.conn.socket;
-  return { sourceIp: x.sourceIp, remoteAddress: `${s.remoteAddress}:${s.remotePort}`, localAddress: `${s.localAddress}:${s.localPort}` };
 }

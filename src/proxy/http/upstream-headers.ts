@@ -4,6 +4,7 @@
 import type { Route, WeightedCluster } from "../../model/proxy-config.ts";
 import { compileHeaderNames } from "../http1/index.ts";
 import type { HeaderNameSet } from "../http1/types.ts";
+import type { Exchange } from "./exchange.ts";
 import { requestHeaderPlan, responseHeaderPlan, type HeaderList, type HeaderValueContext } from "../router/index.ts";
 
 export interface DestinationHeaders {
@@ -45,4 +46,15 @@ export function destinationHeaders(route: Route, wc: WeightedCluster, ctx: Heade
 
 function hasEscapes(ops: unknown): boolean {
   return ops !== undefined && JSON.stringify(ops).includes("%");
+}
+
+/** Proxy headers for the upstream request (x-request-id, x-forwarded-*) . */
+export function requestExtra(x: Exchange): [string, string][] {
+  const extra: [string, string][] = [];
+  if (x.requestIdGenerated) extra.push(["x-request-id", x.requestId]);
+  const xff = x.head.get("x-forwarded-for");
+  const ip = x.sourceIp;
+  extra.push(["x-forwarded-for", xff === undefined || xff === "" ? ip : `${xff}, ${ip}`]);
+  if (!x.head.has("x-forwarded-proto")) extra.push(["x-forwarded-proto", "http"]);
+  return extra;
 }
