@@ -14,6 +14,47 @@ export interface ProxyConfig {
   clusters: Cluster[];
   /** Endpoints per cluster name (EDS). A cluster with no entry has no endpoints. */
   endpoints: Record<string, Endpoint[]>;
+  /** Metrics listener, access log and tracing (absent: no telemetry at all). docs/observability.md */
+  telemetry?: TelemetryConfig;
+}
+
+/** Which side of the proxy a telemetry setting applies to (Istio WorkloadMode). */
+export type TelemetryMode = "CLIENT_AND_SERVER" | "CLIENT" | "SERVER";
+
+export interface TelemetryConfig {
+  /** Prometheus listener port serving /stats/prometheus; default 15090; 0 = any free port. */
+  metricsPort?: number;
+  /** Address of the metrics listener; default the node ip. */
+  metricsAddress?: string;
+  /** Istio metrics on or off (default on), per side. */
+  metrics?: { disabled: boolean; mode?: TelemetryMode; maxSeries?: number };
+  accessLog?: AccessLogConfig;
+  tracing?: TracingConfig;
+}
+
+export interface AccessLogConfig {
+  /** text: Istio's default line (or `textFormat`); json: one object per line. */
+  format: "text" | "json";
+  /** "/dev/stdout" (default), "/dev/stderr" or a file path (appended). */
+  path: string;
+  /** Envoy format string for text logs; default Istio's. */
+  textFormat?: string;
+  mode?: TelemetryMode;
+  /** Only `response.code <op> N` (op: == != < <= > >=) is understood; anything else logs everything. */
+  filter?: string;
+}
+
+export interface TracingConfig {
+  /** Where spans go: a Zipkin v2 `/api/v2/spans` or OTLP/HTTP `/v1/traces` URL; absent = propagate only. */
+  endpoint?: string;
+  format: "zipkin" | "otlp";
+  /** 0..100; Istio's default 1. */
+  samplingPercentage: number;
+  mode?: TelemetryMode;
+  /** Literal span tags added to every span (Telemetry customTags with `literal`). */
+  customTags?: Record<string, string>;
+  /** Tracing headers only, no spans. */
+  disableSpanReporting?: boolean;
 }
 
 /** Who this proxy is: used for sourceLabels matching, metrics labels and identity. */
