@@ -97,4 +97,6 @@ export interface ControlPlaneStatus {
   instances: number;
   proxies: number;
   startedAt: string;
+  /** Changes refused since the last good one of each source (a file, or `apply`), with why. */
+  refused?: { source: string; at: string; diagnostics: Diagnostic[] }[];
 }

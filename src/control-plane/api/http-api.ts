@@ -1,0 +1,138 @@
+// The control plane's HTTP surface (contract: src/model/wire.ts) on node:http: the push stream and
+// ACKs for sidecars, instance registration for the runtime, apply/delete/get/status for the CLI.
+// Handlers only translate between HTTP and the ControlPlane's methods; the logic lives there.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { MAX_SOURCE_BYTES } from "../../config/parse.ts";
+import type { ProxyConfig } from "../../model/proxy-config.ts";
+import type { AckMessage, ApplyResult, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../../model/wire.ts";
+import type { PushSink } from "../push/pusher.ts";
+import { RegistrationError } from "../registry/instance-registry.ts";
+
+/** What the handlers need from the control plane. */
+export interface ApiBackend {
+  apply(text: string, source: string): ApplyResult;
+  delete(text: string, source: string): ApplyResult;
+  register(namespace: string, name: string, reg: InstanceRegistration): boolean;
+  deregister(namespace: string, name: string): boolean;
+  resources(filter: { kind?: string; namespace?: string; name?: string }): ResourceList;
+  proxies(): ProxyStatus[];
+  proxyConfig(node: string): ProxyConfig | null;
+  status(): ControlPlaneStatus;
+  openStream(node: string, sink: PushSink): void;
+  closeStream(node: string, sink: PushSink): void;
+  ack(msg: AckMessage): boolean;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function createApiHandler(cp: ApiBackend): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(cp, req, res).catch((e: unknown) => {
+      const status = e instanceof HttpError ? e.status : e instanceof RegistrationError ? 400 : 500;
+      if (!res.headersSent) sendJson(res, status, { error: (e as Error).message });
+      else res.destroy();
+    });
+  };
+}
+
+async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://control-plane");
+  const path = url.pathname;
+  const method = req.method ?? "GET";
+  const parts = path.split("/").filter((s) => s !== "").map(decodeURIComponent);
+
+  if (path === "/xds/v1/stream" && method === "GET") return stream(cp, url, req, res);
+  if (path === "/xds/v1/ack" && method === "POST") {
+    const msg = parseJson(await readBody(req)) as AckMessage;
+    if (typeof msg !== "object" || msg === null || typeof msg.node !== "string" || typeof msg.nonce !== "string" || typeof msg.accepted !== "boolean") {
+      throw new HttpError(400, "body must be an AckMessage {node, version, nonce, accepted, error?}");
+    }
+    return sendJson(res, 200, { counted: cp.ack(msg) });
+  }
+  if (parts[0] === "api" && parts[1] === "v1") {
+    const [, , what, a, b, c] = parts;
+    if (what === "instances" && a !== undefined && b !== undefined && c === undefined) {
+      if (method === "PUT") return sendJson(res, 200, { changed: cp.register(a, b, parseJson(await readBody(req)) as InstanceRegistration) });
+      if (method === "DELETE") return cp.deregister(a, b) ? sendJson(res, 200, { deleted: true }) : sendJson(res, 404, { error: `no instance ${a}/${b}` });
+      throw new HttpError(405, `${method} not allowed on ${path}`);
+    }
+    if ((what === "apply" || what === "delete") && a === undefined) {
+      if (method !== "POST") throw new HttpError(405, `${method} not allowed on ${path}`);
+      const text = await readBody(req);
+      const source = headerValue(req, "x-amime-source") || what;
+      const result = what === "apply" ? cp.apply(text, source) : cp.delete(text, source);
+      return sendJson(res, result.applied ? 200 : 422, result);
+    }
+    if (method !== "GET") throw new HttpError(405, `${method} not allowed on ${path}`);
+    if (what === "resources" && a === undefined) {
+      const filter = { kind: url.searchParams.get("kind") ?? undefined, namespace: url.searchParams.get("namespace") ?? undefined, name: url.searchParams.get("name") ?? undefined };
+      return sendJson(res, 200, cp.resources(filter));
+    }
+    if (what === "proxies" && a === undefined) return sendJson(res, 200, cp.proxies());
+    if (what === "proxies" && a !== undefined && b === "config" && c === undefined) {
+      const cfg = cp.proxyConfig(a);
+      return cfg ? sendJson(res, 200, cfg) : sendJson(res, 404, { error: `nothing pushed to ${a} yet` });
+    }
+    if (what === "status" && a === undefined) return sendJson(res, 200, cp.status());
+  }
+  if ((path === "/healthz" || path === "/ready") && method === "GET") return sendJson(res, 200, { ok: true });
+  throw new HttpError(404, `no such endpoint: ${method} ${path}`);
+}
+
+function stream(cp: ApiBackend, url: URL, req: IncomingMessage, res: ServerResponse): void {
+  const node = url.searchParams.get("node");
+  if (!node) throw new HttpError(400, "missing ?node=<node id>");
+  req.socket.setNoDelay(true);
+  req.socket.setKeepAlive(true, 10_000);
+  res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+  res.flushHeaders();
+  const sink: PushSink = {
+    write: (line) => void res.write(line),
+    close: () => res.end(),
+  };
+  res.on("close", () => cp.closeStream(node, sink));
+  cp.openStream(node, sink);
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_SOURCE_BYTES) {
+        reject(new HttpError(413, `body larger than ${MAX_SOURCE_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(400, `body is not JSON: ${(e as Error).message}`);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,176 @@
+// Push: the last stage of the control plane (ingest → snapshot → translate → PUSH). Keeps one
+// stream per connected proxy, and on each new snapshot (debounced) re-translates every connected
+// proxy's config and sends it only where it changed (hash of the config without its version).
+// Each push carries a fresh nonce; the proxy's ACK/NACK for that nonce moves its sync state.
+import { createHash } from "node:crypto";
+import type { Clock, TimerHandle } from "../../core/clock.ts";
+import type { Random } from "../../core/random.ts";
+import type { ProxyConfig } from "../../model/proxy-config.ts";
+import type { AckMessage, PushMessage } from "../../model/wire.ts";
+import { Debouncer } from "./debouncer.ts";
+import { newProxyState, recordAck, type ProxyState } from "./proxy-state.ts";
+
+/** Where a proxy's stream writes: one NDJSON line per message. */
+export interface PushSink {
+  write(line: string): void;
+  close(): void;
+}
+
+export interface PusherOptions {
+  clock: Clock;
+  random: Random;
+  /** Quiet period before a push (default 50 ms). */
+  debounceMs: number;
+  /** Longest a push waits under a steady stream of changes (default 20 × debounceMs). */
+  maxWaitMs?: number;
+  /** Keep-alive line interval (wire.ts: 15 s). */
+  pingMs?: number;
+  /** The proxy's config at the current snapshot, or null while its instance is not registered. */
+  configFor: (node: string) => ProxyConfig | null;
+  /** Test hook: rewrite a config just before it goes on the wire (e.g. to make a proxy NACK). */
+  beforeSend?: (node: string, config: ProxyConfig) => ProxyConfig;
+  log?: (line: string) => void;
+}
+
+type AckListener = (state: ProxyState, ack: AckMessage) => void;
+
+export const DEFAULT_PING_MS = 15_000;
+
+export class Pusher {
+  private readonly opts: PusherOptions;
+  private readonly streams = new Map<string, PushSink>();
+  private readonly states = new Map<string, ProxyState>();
+  private readonly debouncer: Debouncer;
+  private readonly ackListeners = new Set<AckListener>();
+  private pingTimer: TimerHandle | null = null;
+  private seq = 0;
+  private closed = false;
+  /** Pushes sent (for status and benchmarks). */
+  pushes = 0;
+
+  constructor(opts: PusherOptions) {
+    this.opts = opts;
+    this.debouncer = new Debouncer(opts.clock, opts.debounceMs, opts.maxWaitMs ?? opts.debounceMs * 20, () => this.pushAll());
+    this.schedulePing();
+  }
+
+  /** A proxy opened its stream: it replaces an older stream of the same node and gets the current config now (resync). */
+  connect(node: string, sink: PushSink): void {
+    const old = this.streams.get(node);
+    if (old && old !== sink) old.close();
+    this.streams.set(node, sink);
+    const st = this.stateOf(node);
+    st.connected = true;
+    st.lastSeen = this.opts.clock.now();
+    this.pushTo(node, true);
+  }
+
+  disconnect(node: string, sink: PushSink): void {
+    if (this.streams.get(node) !== sink) return;
+    this.streams.delete(node);
+    const st = this.states.get(node);
+    if (st) st.connected = false;
+  }
+
+  /** Something changed: push (debounced) to every connected proxy whose config differs. */
+  schedule(): void {
+    if (!this.closed) this.debouncer.trigger();
+  }
+
+  /** Push now to every connected proxy whose config changed. */
+  pushAll(): void {
+    for (const node of this.streams.keys()) this.pushTo(node, false);
+  }
+
+  /** A proxy's ACK/NACK; false when it is for an unknown node or an outdated nonce. */
+  ack(msg: AckMessage): boolean {
+    const st = this.states.get(msg.node);
+    if (!st) return false;
+    const counted = recordAck(st, msg, this.opts.clock.now());
+    if (!counted) return false;
+    if (!msg.accepted) this.opts.log?.(`proxy ${msg.node} rejected ${msg.version}: ${msg.error ?? ""}`);
+    for (const l of this.ackListeners) l(st, msg);
+    return true;
+  }
+
+  onAck(listener: AckListener): () => void {
+    this.ackListeners.add(listener);
+    return () => this.ackListeners.delete(listener);
+  }
+
+  state(node: string): ProxyState | undefined {
+    return this.states.get(node);
+  }
+
+  /** Every proxy seen since start, connected or not, sorted by node id. */
+  allStates(): ProxyState[] {
+    return [...this.states.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  }
+
+  get connectedCount(): number {
+    return this.streams.size;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.debouncer.cancel();
+    this.pingTimer?.cancel();
+    for (const [node, s] of this.streams) {
+      s.close();
+      const st = this.states.get(node);
+      if (st) st.connected = false;
+    }
+    this.streams.clear();
+  }
+
+  private stateOf(node: string): ProxyState {
+    let st = this.states.get(node);
+    if (!st) {
+      st = newProxyState(node, this.opts.clock.now());
+      this.states.set(node, st);
+    }
+    return st;
+  }
+
+  private pushTo(node: string, force: boolean): void {
+    const sink = this.streams.get(node);
+    if (!sink) return;
+    let config: ProxyConfig | null;
+    try {
+      config = this.opts.configFor(node);
+    } catch (e) {
+      // Translation must not throw on valid config; if it does, this proxy keeps what it has.
+      this.opts.log?.(`translate ${node}: ${(e as Error).message}`);
+      return;
+    }
+    if (config === null) return; // not registered yet: the stream stays open, waiting
+    const st = this.stateOf(node);
+    const hash = configHash(config);
+    if (!force && hash === st.sentHash) return;
+    const wire = this.opts.beforeSend ? this.opts.beforeSend(node, config) : config;
+    const nonce = `${(++this.seq).toString(36)}-${this.opts.random.int(0x7fffffff).toString(36)}`;
+    const msg: PushMessage = { type: "config", version: config.version, nonce, config: wire };
+    st.sentVersion = config.version;
+    st.sentNonce = nonce;
+    st.sentHash = hash;
+    st.sentConfig = wire;
+    st.lastSeen = this.opts.clock.now();
+    this.pushes++;
+    sink.write(JSON.stringify(msg) + "\n");
+  }
+
+  private schedulePing(): void {
+    const every = this.opts.pingMs ?? DEFAULT_PING_MS;
+    this.pingTimer = this.opts.clock.setTimeout(() => {
+      if (this.closed) return;
+      const line = JSON.stringify({ type: "ping" } satisfies PushMessage) + "\n";
+      for (const s of this.streams.values()) s.write(line);
+      this.schedulePing();
+    }, every);
+  }
+}
+
+/** Identity of a config's content: the version is left out, so an unrelated change pushes nothing. */
+export function configHash(config: ProxyConfig): string {
+  return createHash("sha1").update(JSON.stringify({ ...config, version: "" })).digest("hex");
+}

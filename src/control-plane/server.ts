@@ -1,0 +1,296 @@
+// The control plane process: ingest (config files with live reload, apply/delete over the API,
+// instances registered by the runtime) → immutable snapshot (one version per accepted change) →
+// translate per proxy → push over versioned streams with ACK/NACK. See docs/control-plane.md.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
+import { systemClock, type Clock } from "../core/clock.ts";
+import { systemRandom, type Random } from "../core/random.ts";
+import type { ProxyConfig } from "../model/proxy-config.ts";
+import { buildSnapshot, type MeshSettings, type Snapshot } from "../model/snapshot.ts";
+import type { AckMessage, ApplyResult, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
+import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
+import { Pusher, type PushSink } from "./push/pusher.ts";
+import { syncState } from "./push/proxy-state.ts";
+import { InstanceRegistry } from "./registry/instance-registry.ts";
+import { ConfigStore, type StoreResult } from "./store/config-store.ts";
+import { FileSource } from "./store/file-source.ts";
+import { FileWatcher } from "./store/file-watcher.ts";
+import { translate, type ProxyInput } from "./translate/index.ts";
+
+/** Istio's plaintext xDS port; `amime control-plane` and `amime up` listen here by default. */
+export const DEFAULT_CONTROL_PLANE_PORT = 15010;
+
+export interface ControlPlaneOptions {
+  /** Default 15010; 0 = any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Config files and directories, loaded at start and watched for changes. */
+  configPaths?: string[];
+  clock?: Clock;
+  random?: Random;
+  /** Quiet period before a push and before a file reload (default 50 ms). */
+  debounceMs?: number;
+  /** Watch configPaths for changes (default true). */
+  watch?: boolean;
+  mesh?: Partial<MeshSettings>;
+  /** Log lines (refused changes, NACKs); default: none. */
+  log?: (line: string) => void;
+  /** Test hook: rewrite a config just before it is pushed (e.g. to make a proxy NACK). */
+  beforePush?: (node: string, config: ProxyConfig) => ProxyConfig;
+}
+
+/** The config given at start has errors (layer: control plane). */
+export class ConfigRefusedError extends Error {
+  readonly code = "CP_CONFIG_INVALID";
+  readonly diagnostics: readonly Diagnostic[];
+  constructor(diagnostics: readonly Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.level === "error");
+    super(`config refused:\n  ${errors.map(formatDiagnostic).join("\n  ")}`);
+    this.name = "ConfigRefusedError";
+    this.diagnostics = diagnostics;
+  }
+}
+
+export class ControlPlane implements ApiBackend {
+  readonly store: ConfigStore;
+  readonly registry = new InstanceRegistry();
+  readonly pusher: Pusher;
+  /** Test hook, see ControlPlaneOptions.beforePush; may be changed while running. */
+  beforePush: ((node: string, config: ProxyConfig) => ProxyConfig) | undefined;
+  private readonly clock: Clock;
+  private readonly opts: ControlPlaneOptions;
+  private readonly startedAt: number;
+  private counter = 0;
+  private snap: Snapshot | null = null;
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private files: FileSource | null = null;
+  private watcher: FileWatcher | null = null;
+  private boundPort = 0;
+  private closing: Promise<void> | null = null;
+
+  private constructor(opts: ControlPlaneOptions) {
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.startedAt = this.clock.wallNow();
+    this.store = new ConfigStore(() => this.clock.wallNow());
+    this.beforePush = opts.beforePush;
+    this.pusher = new Pusher({
+      clock: this.clock,
+      random: opts.random ?? systemRandom,
+      debounceMs: opts.debounceMs ?? 50,
+      configFor: (node) => this.configFor(node),
+      beforeSend: (node, cfg) => (this.beforePush ? this.beforePush(node, cfg) : cfg),
+      log: (l) => this.log(l),
+    });
+  }
+
+  /** Load and validate the config paths, listen, watch the files. Throws ConfigRefusedError on invalid config. */
+  static async start(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+    const cp = new ControlPlane(opts);
+    const paths = opts.configPaths ?? [];
+    if (paths.length > 0) {
+      cp.files = new FileSource(cp.store, paths);
+      const loaded = await cp.files.load();
+      if (!loaded.accepted) {
+        cp.pusher.close();
+        throw new ConfigRefusedError(loaded.diagnostics);
+      }
+      cp.bump();
+    }
+    const server = createServer(createApiHandler(cp));
+    server.on("connection", (s) => {
+      cp.sockets.add(s);
+      s.on("close", () => cp.sockets.delete(s));
+    });
+    cp.server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(opts.port ?? DEFAULT_CONTROL_PLANE_PORT, opts.host ?? "127.0.0.1", () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      cp.pusher.close();
+      throw e;
+    }
+    cp.boundPort = (server.address() as AddressInfo).port;
+    if (paths.length > 0 && opts.watch !== false) {
+      cp.watcher = await FileWatcher.start(paths, {
+        clock: cp.clock,
+        debounceMs: opts.debounceMs ?? 50,
+        onChange: (files) => void cp.reloadFiles(files),
+        onError: (e) => cp.log(`watch: ${e.message}`),
+      });
+    }
+    return cp;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get url(): string {
+    const host = this.opts.host ?? "127.0.0.1";
+    return `http://${host.includes(":") ? `[${host}]` : host}:${this.boundPort}`;
+  }
+
+  /** Current config version (`v<N>`), bumped by every accepted change of config or registry. */
+  get version(): string {
+    return `v${this.counter}`;
+  }
+
+  /** The snapshot of the current version (built on first use after a change). */
+  snapshot(): Snapshot {
+    this.snap ??= buildSnapshot(this.store.resources(), this.registry.registry(), { version: this.version, mesh: this.opts.mesh });
+    return this.snap;
+  }
+
+  apply(text: string, source = "apply"): ApplyResult {
+    return this.result(this.store.apply(text, source));
+  }
+
+  delete(text: string, source = "delete"): ApplyResult {
+    return this.result(this.store.delete(text, source));
+  }
+
+  register(namespace: string, name: string, reg: InstanceRegistration): boolean {
+    const changed = this.registry.put(namespace, name, reg);
+    if (changed) this.bump();
+    return changed;
+  }
+
+  deregister(namespace: string, name: string): boolean {
+    const removed = this.registry.delete(namespace, name);
+    if (removed) this.bump();
+    return removed;
+  }
+
+  resources(filter: { kind?: string; namespace?: string; name?: string } = {}): ResourceList {
+    const items = this.store.entries()
+      .filter(({ resource: r }) => (!filter.kind || r.kind.toLowerCase() === filter.kind.toLowerCase()) &&
+        (!filter.namespace || (r.metadata.namespace || "default") === filter.namespace) && (!filter.name || r.metadata.name === filter.name))
+      .map(({ resource: r, origin }) => ({
+        apiVersion: r.apiVersion, kind: r.kind, namespace: r.metadata.namespace || "default", name: r.metadata.name,
+        body: r.body, source: { file: r.source.file, line: r.source.line }, origin,
+      }));
+    return { items };
+  }
+
+  proxies(): ProxyStatus[] {
+    const now = this.clock.now();
+    const wall = this.clock.wallNow();
+    return this.pusher.allStates().map((s) => {
+      const reg = this.registry.forNode(s.node);
+      const parsed = parseNodeId(s.node);
+      return {
+        node: s.node,
+        workload: reg?.node.workload ?? parsed.name,
+        namespace: reg?.instance.namespace ?? parsed.namespace,
+        connected: s.connected,
+        sentVersion: s.sentVersion,
+        ackedVersion: s.ackedVersion,
+        state: syncState(s),
+        ...(s.nackError !== null ? { error: s.nackError } : {}),
+        lastSeen: new Date(wall - (now - s.lastSeen)).toISOString(),
+      };
+    });
+  }
+
+  proxyConfig(node: string): ProxyConfig | null {
+    return this.pusher.state(node)?.sentConfig ?? null;
+  }
+
+  status(): ControlPlaneStatus {
+    const snap = this.snapshot();
+    return {
+      version: this.version,
+      resources: this.store.resources().length,
+      services: snap.services.length,
+      instances: this.registry.size,
+      proxies: this.pusher.connectedCount,
+      startedAt: new Date(this.startedAt).toISOString(),
+      refused: this.store.lastRefusals().map((r) => ({ source: r.source, at: new Date(r.at).toISOString(), diagnostics: r.diagnostics })),
+    };
+  }
+
+  openStream(node: string, sink: PushSink): void {
+    this.pusher.connect(node, sink);
+  }
+
+  closeStream(node: string, sink: PushSink): void {
+    this.pusher.disconnect(node, sink);
+  }
+
+  ack(msg: AckMessage): boolean {
+    return this.pusher.ack(msg);
+  }
+
+  /** Stop watching and pushing, end every stream and connection. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.watcher?.close();
+      this.pusher.close();
+      const server = this.server;
+      if (!server) return;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of this.sockets) s.destroy();
+      });
+    })();
+    return this.closing;
+  }
+
+  /** Re-read changed config files; each is accepted or refused on its own. */
+  async reloadFiles(files: readonly string[]): Promise<void> {
+    if (!this.files || this.closing) return;
+    for (const { file, result } of await this.files.reload(files)) {
+      if (result.accepted) {
+        if (result.changed) this.bump();
+        this.log(`${file}: accepted (${this.version})`);
+      } else {
+        this.log(`${file}: refused, keeping the last good config:\n  ${result.diagnostics.filter((d) => d.level === "error").map(formatDiagnostic).join("\n  ")}`);
+      }
+    }
+  }
+
+  private result(r: StoreResult): ApplyResult {
+    if (r.accepted && r.changed) this.bump();
+    return { applied: r.accepted, changes: r.changes, diagnostics: r.diagnostics, version: this.version };
+  }
+
+  /** A new version: the snapshot is rebuilt lazily and a (debounced) push is scheduled. */
+  private bump(): void {
+    this.counter++;
+    this.snap = null;
+    this.pusher.schedule();
+  }
+
+  private configFor(node: string): ProxyConfig | null {
+    const reg = this.registry.forNode(node);
+    if (!reg) return null;
+    const input: ProxyInput = {
+      ...reg.node,
+      id: node,
+      namespace: reg.node.namespace || reg.instance.namespace || "default",
+      instanceName: reg.instance.name,
+      outboundPort: reg.outboundPort,
+    };
+    return translate(this.snapshot(), input);
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+}
+
+/** `sidecar~reviews-v1-0.default` → name and namespace. */
+function parseNodeId(node: string): { name: string; namespace: string } {
+  const rest = node.slice(node.indexOf("~") + 1);
+  const dot = rest.lastIndexOf(".");
+  return dot > 0 ? { name: rest.slice(0, dot), namespace: rest.slice(dot + 1) } : { name: rest, namespace: "default" };
+}
