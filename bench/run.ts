@@ -8,15 +8,20 @@
 // fixed 1,000 rps over 16 keep-alive connections (open loop: bench/load/fixed-rate.ts), CPU µs per
 // request (the target's CPU time during the fixed-rate phase / requests), and peak RSS.
 //
-// Usage: npm run bench [-- --quick] [-- --json] [-- --targets direct,amime,nginx,haproxy]
-import { mkdtempSync, rmSync } from "node:fs";
+// Usage: npm run bench [-- --quick] [-- --json] [-- --targets direct,amime,nginx,haproxy] [-- --rounds N]
+//        npm run bench -- --compare DIR                 also "amime-cmp": the proxy of the checkout in DIR
+//                                                   (e.g. `git worktree add /tmp/base HEAD~1`), same run
+//        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
+//                                                   prints the functions with the most self time.
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { topSelfTime } from "./lib/cpu-profile.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { run } from "./lib/spawn.ts";
-import { amimeTarget } from "./targets/amime.ts";
+import { amimeFrom, amimeTarget } from "./targets/amime.ts";
 import { directTarget } from "./targets/direct.ts";
 import { haproxyTarget } from "./targets/haproxy.ts";
 import { nginxTarget, startNginx } from "./targets/nginx.ts";
@@ -30,6 +35,9 @@ const { values } = parseArgs({
     targets: { type: "string", default: "direct,amime,nginx,haproxy" },
     rate: { type: "string", default: "1000" },
     rounds: { type: "string" },
+    profile: { type: "boolean", default: false },
+    seconds: { type: "string", default: "20" },
+    compare: { type: "string" },
   },
 });
 
@@ -42,6 +50,11 @@ if (values.rounds) plan.rounds = Number(values.rounds);
 
 const factories: TargetFactory[] = [directTarget, amimeTarget, nginxTarget, haproxyTarget];
 const wanted = new Set(values.targets.split(","));
+if (values.compare !== undefined) {
+  // A second Amime from another checkout (a git worktree of an older commit), measured beside this one.
+  factories.splice(2, 0, amimeFrom("amime-cmp", values.compare));
+  wanted.add("amime-cmp");
+}
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 interface Sample {
@@ -93,6 +106,11 @@ const median = (xs: number[]): number => {
 };
 
 const workDir = mkdtempSync(join(tmpdir(), "amime-bench-"));
+if (values.profile) {
+  await profileAmime();
+  rmSync(workDir, { recursive: true, force: true });
+  process.exit(0);
+}
 const running: RunningTarget[] = [];
 let upstreamStop: (() => Promise<void>) | null = null;
 try {
@@ -165,4 +183,29 @@ try {
   for (const t of running) await t.stop().catch(() => {});
   await upstreamStop?.();
   rmSync(workDir, { recursive: true, force: true });
+}
+
+/** `--profile`: warm Amime up, run wrk at saturation under --cpu-prof, print the top self times. */
+async function profileAmime(): Promise<void> {
+  const profDir = join(workDir, "prof");
+  const ctxBase = { workDir, root };
+  const up = await startNginx({ ...ctxBase, upstreamPort: 0, cpu: "1" }, "upstream", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
+  let t: RunningTarget | null = null;
+  try {
+    t = await amimeTarget.start({ ...ctxBase, upstreamPort: up.port, cpu: "0", nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profDir] });
+    log(`amime:${t.port} under --cpu-prof; warming up ${plan.warmupSec}s, then ${values.seconds}s at saturation`);
+    await wrk(t.port, t.authority, plan.warmupSec);
+    const c0 = t.pids().reduce((s, p) => s + cpuMicros(p), 0);
+    const sat = await wrk(t.port, t.authority, Number(values.seconds));
+    const c1 = t.pids().reduce((s, p) => s + cpuMicros(p), 0);
+    log(`rps=${sat.rps.toFixed(0)} cpu=${((c1 - c0) / (sat.requests || 1)).toFixed(1)}µs/req (profiler on: slower than a real run)`);
+  } finally {
+    await t?.stop();
+    up.child.kill("SIGQUIT");
+  }
+  const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
+  if (file === undefined) throw new Error(`no profile written in ${profDir}`);
+  const { rows, totalMs, idleMs } = topSelfTime(join(profDir, file), root, 40);
+  process.stdout.write(`self time (whole run incl. warm-up): busy ${totalMs.toFixed(0)} ms, idle ${idleMs.toFixed(0)} ms\n`);
+  for (const r of rows) process.stdout.write(`${r.percent.toFixed(1).padStart(5)}%  ${r.selfMs.toFixed(0).padStart(7)} ms  ${r.name}  ${r.where}\n`);
 }

@@ -49,25 +49,36 @@ export function benchProxyConfig(listenPort: number, upstreamPort: number): unkn
   };
 }
 
-export const amimeTarget: TargetFactory = {
-  name: "amime",
-  unavailable: () => null,
-  async start(ctx: StartContext): Promise<RunningTarget> {
-    const port = await freePort();
-    const file = join(ctx.workDir, "amime-proxy.json");
-    writeFileSync(file, JSON.stringify(benchProxyConfig(port, ctx.upstreamPort), null, 2));
-    const node = join(ctx.root, "node_modules", ".bin", "node");
-    const child = pinned(ctx.cpu, node, [join(ctx.root, "bin", "amime.js"), "proxy", "--config", file], { cwd: ctx.root });
-    let stderr = "";
-    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdout?.resume();
-    try {
-      await waitForPort(port);
-    } catch (e) {
-      await stopProcess(child);
-      throw new Error(`amime proxy did not start: ${(e as Error).message}\n${stderr.slice(0, 2000)}`);
-    }
-    const pid = child.pid ?? 0;
-    return { name: "amime", port, authority: "bench", pids: () => [pid], stop: () => stopProcess(child) };
-  },
-};
+export const amimeTarget: TargetFactory = amimeFrom("amime", null);
+
+/**
+ * The Amime proxy from the checkout at `dir` (null: this one). `--compare DIR` uses it to run a
+ * second Amime (e.g. a git worktree at the commit before a change) in the same run: A/B
+ * comparisons on this VM only hold within one run.
+ */
+export function amimeFrom(name: string, dir: string | null): TargetFactory {
+  return {
+    name,
+    unavailable: () => null,
+    start: (ctx: StartContext) => startAmime(name, ctx, dir ?? ctx.root),
+  };
+}
+
+async function startAmime(name: string, ctx: StartContext, codeRoot: string): Promise<RunningTarget> {
+  const port = await freePort();
+  const file = join(ctx.workDir, `${name}-proxy.json`);
+  writeFileSync(file, JSON.stringify(benchProxyConfig(port, ctx.upstreamPort), null, 2));
+  const node = join(ctx.root, "node_modules", ".bin", "node");
+  const child = pinned(ctx.cpu, node, [...(ctx.nodeArgs ?? []), join(codeRoot, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "0"], { cwd: codeRoot });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.resume();
+  try {
+    await waitForPort(port);
+  } catch (e) {
+    await stopProcess(child);
+    throw new Error(`amime proxy did not start: ${(e as Error).message}\n${stderr.slice(0, 2000)}`);
+  }
+  const pid = child.pid ?? 0;
+  return { name, port, authority: "bench", pids: () => [pid], stop: () => stopProcess(child) };
+}

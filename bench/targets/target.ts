@@ -15,6 +15,8 @@ export interface StartContext {
   /** CPU list for taskset, e.g. "0". */
   cpu: string;
   root: string;
+  /** Extra flags for a Node target (e.g. `--cpu-prof`); other targets ignore them. */
+  nodeArgs?: string[];
 }
 
 export interface TargetFactory {
