@@ -6,7 +6,7 @@ import type { Cluster, NodeInfo, ProxyConfig } from "../../model/proxy-config.ts
 import type { Snapshot } from "../../model/snapshot.ts";
 import { outboundClusters } from "./clusters.ts";
 import { cmp, type ProxyInput } from "./common.ts";
-import { gatewayListeners, inbound, outboundListener } from "./listeners.ts";
+import { gatewayListeners, inbound, outboundListener, ownInstance } from "./listeners.ts";
 import { buildScope } from "./scope.ts";
 import { gatewayRouteConfigurations, gatewayServers, outboundRouteConfiguration } from "./virtual-hosts.ts";
 
@@ -28,7 +28,7 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   const config: ProxyConfig = { version: snapshot.version, node, listeners: [], routes: [], clusters: out.clusters, endpoints: out.endpoints };
   if (node.kind === "gateway") {
     const servers = gatewayServers(scope);
-    config.listeners.push(...gatewayListeners(servers));
+    config.listeners.push(...gatewayListeners(servers, ownInstance(scope)));
     config.routes.push(...gatewayRouteConfigurations(scope, servers));
   } else {
     config.listeners.push(outboundListener(proxy));

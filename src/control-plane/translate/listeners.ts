@@ -28,17 +28,26 @@ export function outboundListener(node: ProxyInput): Listener {
   };
 }
 
-export function gatewayListeners(servers: readonly GatewayServer[]): Listener[] {
+/**
+ * One listener per Gateway server port. `own` is the gateway's registry instance: when it maps a
+ * server port (`ports: {"8080": 18080}`, what the local runtime registers because it cannot bind
+ * 8080 for every mesh on a machine), the listener keeps its name and routes but binds the
+ * instance's address and mapped port.
+ */
+export function gatewayListeners(servers: readonly GatewayServer[], own?: WorkloadInstance): Listener[] {
   const ports = new Map<number, string>();
   for (const s of servers) if (!ports.has(s.port)) ports.set(s.port, typeof s.server.bind === "string" && s.server.bind ? s.server.bind : "0.0.0.0");
-  return [...ports.entries()].sort((a, b) => a[0] - b[0]).map(([port, address]) => ({
-    name: `${address}_${port}`,
-    direction: "gateway",
-    address,
-    port,
-    protocol: "http",
-    routeConfigName: `http.${port}`,
-  }));
+  return [...ports.entries()].sort((a, b) => a[0] - b[0]).map(([port, address]) => {
+    const mapped = own?.ports?.[String(port)];
+    return {
+      name: `${address}_${port}`,
+      direction: "gateway",
+      address: mapped !== undefined && own ? own.address : address,
+      port: mapped ?? port,
+      protocol: "http",
+      routeConfigName: `http.${port}`,
+    };
+  });
 }
 
 export interface InboundSet {
