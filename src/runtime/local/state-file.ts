@@ -1,0 +1,72 @@
+// The state file `.amime/up.json` in the directory `amime up` runs in: how other commands
+// (`amime exec`, `apply`, `get`, `proxy-status`) find the running mesh. Written once everything
+// is started, rewritten when a process restarts (new pid), removed on exit.
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+export interface UpStateInstance {
+  name: string;
+  namespace: string;
+  workload: string;
+  /** The app's port (first declared port); null when the workload declares none. */
+  appPort: number | null;
+  outboundPort: number;
+  /** The sidecar's inbound port for the first declared port (what peers dial); null without ports. */
+  inboundPort: number | null;
+  adminPort: number;
+  /** The app's process group leader (its guard), null while it is down. */
+  pid: number | null;
+  serviceAccount: string;
+}
+
+export interface UpState {
+  controlPlane: string;
+  ingress: string | null;
+  pid: number;
+  dir: string;
+  instances: UpStateInstance[];
+}
+
+export const STATE_DIR = ".amime";
+export const STATE_FILE = "up.json";
+
+export function statePath(dir: string): string {
+  return join(dir, STATE_DIR, STATE_FILE);
+}
+
+export async function writeState(dir: string, state: UpState): Promise<void> {
+  await mkdir(join(dir, STATE_DIR), { recursive: true });
+  // Write then rename, so a reader never sees half a file.
+  const tmp = `${statePath(dir)}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(state, null, 2) + "\n");
+  await rename(tmp, statePath(dir));
+}
+
+export class NoStateFile extends Error {
+  readonly code = "AMIME_NOT_UP";
+}
+
+export async function readState(dir: string): Promise<UpState> {
+  let text: string;
+  try {
+    text = await readFile(statePath(dir), "utf8");
+  } catch {
+    throw new NoStateFile(`no running mesh here (${statePath(dir)} not found; start one with \`amime up -f DIR\`)`);
+  }
+  const state = JSON.parse(text) as UpState;
+  if (!isAlive(state.pid)) throw new NoStateFile(`the mesh in ${statePath(dir)} is not running (pid ${state.pid} is gone)`);
+  return state;
+}
+
+export async function removeState(dir: string): Promise<void> {
+  await rm(statePath(dir), { force: true });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
