@@ -1,6 +1,13 @@
 // The list of `amime` commands, in the order `amime --help` shows them. One line per command.
 import { analyzeCommand } from "./analyze.ts";
+import { applyCommand } from "./apply.ts";
 import type { Command } from "./command.ts";
+import { controlPlaneCommand } from "./control-plane.ts";
+import { deleteCommand } from "./delete.ts";
+import { explainCommand } from "./explain.ts";
+import { getCommand } from "./get.ts";
+import { proxyConfigCommand } from "./proxy-config.ts";
+import { proxyStatusCommand } from "./proxy-status.ts";
 import { proxyCommand } from "./proxy.ts";
 import { validateCommand } from "./validate.ts";
 
@@ -8,4 +15,11 @@ export const commands: Command[] = [
   validateCommand,
   analyzeCommand,
   proxyCommand,
+  controlPlaneCommand,
+  applyCommand,
+  deleteCommand,
+  getCommand,
+  proxyStatusCommand,
+  proxyConfigCommand,
+  explainCommand,
 ];

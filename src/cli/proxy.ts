@@ -1,20 +1,29 @@
-// `amime proxy --config FILE`: run the sidecar proxy alone from a ProxyConfig file (JSON or YAML).
+// `amime proxy --config FILE`: run the sidecar proxy alone from a ProxyConfig file (JSON or YAML),
+// or `amime proxy --xds URL --node ID`: take its config from the control plane's push stream.
 // Prints one JSON line once every listener is bound (tests and the bench read it); SIGINT or
 // SIGTERM drain connections and exit 0; an invalid config file exits 1 with the reasons.
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
+import { PushClient } from "../proxy/control/push-client.ts";
 import { Sidecar } from "../proxy/sidecar.ts";
 import type { Command } from "./command.ts";
 
 export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N]
+       amime proxy --xds URL --node ID [--admin-port N]
 
-Run the sidecar proxy from a ProxyConfig file (JSON or YAML; format in docs/proxy.md).
+Run the sidecar proxy from a ProxyConfig file (JSON or YAML; format in docs/proxy.md), or from
+the configs a control plane pushes (docs/control-plane.md).
 Once every listener is bound, prints one JSON line on stdout:
   {"ready":true,"version":"…","listeners":{"<listener name>":<port>,…},"admin":<port>}
+With --xds that happens after the first pushed config is applied; later pushes are applied
+live (ACK/NACK), and while the control plane is unreachable the proxy keeps serving its last
+good config and reconnects with backoff.
 SIGINT / SIGTERM drain open connections (up to 5 s) and exit 0.
 
 Options:
-  -c, --config FILE     the ProxyConfig to run (required)
+  -c, --config FILE     the ProxyConfig to run (this or --xds is required)
+      --xds URL         control plane to take configs from, e.g. http://127.0.0.1:15010
+      --node ID         node id to connect as (with --xds), e.g. sidecar~reviews-v1-0.default
       --admin-port N    admin listener on 127.0.0.1:N (default 15000; 0 = any free port;
                         -1 = no admin listener)
   -h, --help            show this help
@@ -25,6 +34,8 @@ Exit status: 0 after a signal, 1 on an invalid config or a port that cannot be b
 
 interface ProxyArgs {
   config?: string;
+  xds?: string;
+  node?: string;
   adminPort: number;
   help: boolean;
 }
@@ -46,6 +57,14 @@ function parseArgs(argv: readonly string[]): ProxyArgs | string {
         const v = value();
         if (v === undefined) return `${flag} needs a file`;
         out.config = v;
+        break;
+      }
+      case "--xds":
+      case "--node": {
+        const v = value();
+        if (v === undefined || v === "") return `${flag} needs a value`;
+        if (flag === "--xds") out.xds = v;
+        else out.node = v;
         break;
       }
       case "--admin-port": {
@@ -81,8 +100,13 @@ export const proxyCommand: Command = {
       process.stdout.write(PROXY_HELP);
       return 0;
     }
+    if (args.config !== undefined && args.xds !== undefined) {
+      process.stderr.write(`amime proxy: --config and --xds are mutually exclusive\n\n${PROXY_HELP}`);
+      return 2;
+    }
+    if (args.xds !== undefined) return runFromControlPlane(args);
     if (args.config === undefined) {
-      process.stderr.write(`amime proxy: --config FILE is required\n\n${PROXY_HELP}`);
+      process.stderr.write(`amime proxy: --config FILE or --xds URL is required\n\n${PROXY_HELP}`);
       return 2;
     }
     let raw: unknown;
@@ -101,15 +125,7 @@ export const proxyCommand: Command = {
     }
     const line = { ready: true, version: sidecar.config.version, listeners: sidecar.ports(), admin: sidecar.adminPort ?? null };
     process.stdout.write(JSON.stringify(line) + "\n");
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        resolve();
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
+    await untilSignal();
     await sidecar.close(5000);
     // Whatever still holds the event loop (a mirror's timer, a half-closed upstream socket) must
     // not keep a stopped proxy alive.
@@ -117,3 +133,49 @@ export const proxyCommand: Command = {
     return 0;
   },
 };
+
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+/** --xds: wait for the first pushed config (however long the control plane takes), then serve. */
+async function runFromControlPlane(args: ProxyArgs): Promise<number> {
+  if (args.node === undefined) {
+    process.stderr.write(`amime proxy: --xds needs --node ID\n\n${PROXY_HELP}`);
+    return 2;
+  }
+  try {
+    new URL(args.xds as string);
+  } catch {
+    process.stderr.write(`amime proxy: --xds needs a URL such as http://127.0.0.1:15010\n`);
+    return 2;
+  }
+  const node = args.node;
+  const client = new PushClient({
+    url: args.xds as string,
+    node,
+    sidecar: args.adminPort >= 0 ? { adminPort: args.adminPort } : {},
+    log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
+    onPush: (r) => {
+      if (!r.accepted) process.stderr.write(`amime proxy: rejected config ${r.version}: ${r.error ?? ""}\n`);
+    },
+  }).start();
+  const signalled = untilSignal().then(() => null);
+  const sidecar = await Promise.race([client.ready, signalled]);
+  if (sidecar !== null) {
+    const line = { ready: true, version: sidecar.config.version, listeners: sidecar.ports(), admin: sidecar.adminPort ?? null, node };
+    process.stdout.write(JSON.stringify(line) + "\n");
+    await signalled;
+  }
+  await client.close(5000);
+  setTimeout(() => process.exit(0), 200).unref();
+  return 0;
+}

@@ -1,0 +1,205 @@
+// PushClient: the sidecar's end of the control plane's push protocol (src/model/wire.ts). Holds a
+// stream open to GET /xds/v1/stream?node=…, applies each pushed config (starting the Sidecar on
+// the first one), answers every push with an ACK or a NACK, and when the control plane goes away
+// keeps the sidecar serving its last good config while it reconnects with jittered exponential
+// backoff; on reconnect the control plane resends the current config (resync).
+import { request, type ClientRequest, type IncomingMessage } from "node:http";
+import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
+import { systemRandom, type Random } from "../../core/random.ts";
+import type { AckMessage, PushMessage } from "../../model/wire.ts";
+import { Sidecar, type SidecarOptions } from "../sidecar.ts";
+
+export interface PushClientOptions {
+  /** Control plane base URL, e.g. http://127.0.0.1:15010 */
+  url: string;
+  /** Node id (`sidecar~<name>.<namespace>`), as the runtime registered it. */
+  node: string;
+  clock?: Clock;
+  random?: Random;
+  /** Options for the Sidecar started on the first config. */
+  sidecar?: SidecarOptions;
+  /** First reconnect delay (default 250 ms), doubling up to backoffMaxMs (default 5 s), jittered. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** No line (config or ping) for this long = the stream is dead (default 45 s: three missed pings). */
+  idleTimeoutMs?: number;
+  log?: (line: string) => void;
+  /** Called after each push was applied or rejected. */
+  onPush?: (r: { version: string; accepted: boolean; error?: string }) => void;
+}
+
+type ConfigMessage = Extract<PushMessage, { type: "config" }>;
+
+export class PushClient {
+  sidecar: Sidecar | null = null;
+  /** A stream is open and answered 200. */
+  connected = false;
+  /** Streams opened successfully so far (reconnects = connects - 1). */
+  connects = 0;
+  /** The first config was applied and the sidecar is serving. */
+  readonly ready: Promise<Sidecar>;
+  private readonly opts: PushClientOptions;
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private req: ClientRequest | null = null;
+  private retryTimer: TimerHandle | null = null;
+  private idleTimer: TimerHandle | null = null;
+  private attempt = 0;
+  private closed = false;
+  private latest: ConfigMessage | null = null;
+  private applying: Promise<void> | null = null;
+  private resolveReady!: (s: Sidecar) => void;
+  private rejectReady!: (e: Error) => void;
+
+  constructor(opts: PushClientOptions) {
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? systemRandom;
+    this.ready = new Promise<Sidecar>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    // Nobody may be waiting on `ready` (e.g. a client closed early); that is not an unhandled error.
+    this.ready.catch(() => {});
+  }
+
+  /** Open the stream (and keep reopening it until close()). */
+  start(): this {
+    this.connect();
+    return this;
+  }
+
+  /** Stop reconnecting, close the stream, then close the sidecar gracefully. */
+  async close(graceMs = 5000): Promise<void> {
+    this.closed = true;
+    this.retryTimer?.cancel();
+    this.idleTimer?.cancel();
+    this.req?.destroy();
+    this.req = null;
+    this.rejectReady(new Error("push client closed before the first config"));
+    await this.applying;
+    await this.sidecar?.close(graceMs);
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const url = new URL(`/xds/v1/stream?node=${encodeURIComponent(this.opts.node)}`, this.opts.url);
+    const req = request(url, { method: "GET", agent: false, headers: { accept: "application/x-ndjson" } });
+    this.req = req;
+    let done = false;
+    const lost = (why: string): void => {
+      if (done) return;
+      done = true;
+      this.idleTimer?.cancel();
+      if (this.req === req) this.req = null;
+      if (this.connected) this.opts.log?.(`control plane stream lost (${why}); serving the last good config, reconnecting`);
+      this.connected = false;
+      req.destroy();
+      this.scheduleReconnect();
+    };
+    req.on("error", (e) => lost(e.message));
+    req.on("response", (res: IncomingMessage) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        lost(`HTTP ${res.statusCode}`);
+        return;
+      }
+      this.connected = true;
+      this.connects++;
+      this.armIdle(req);
+      res.setEncoding("utf8");
+      let buf = "";
+      res.on("data", (chunk: string) => {
+        this.armIdle(req);
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (line.trim() !== "") this.onLine(line);
+        }
+      });
+      res.on("end", () => lost("closed by the control plane"));
+      res.on("error", (e) => lost(e.message));
+      res.on("close", () => lost("connection closed"));
+    });
+    req.end();
+  }
+
+  private armIdle(req: ClientRequest): void {
+    this.idleTimer?.cancel();
+    this.idleTimer = this.clock.setTimeout(() => {
+      this.opts.log?.("control plane stream idle; reconnecting");
+      req.destroy(new Error("idle"));
+    }, this.opts.idleTimeoutMs ?? 45_000);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    const base = this.opts.backoffBaseMs ?? 250;
+    const max = this.opts.backoffMaxMs ?? 5000;
+    const ceiling = Math.min(max, base * 2 ** Math.min(this.attempt, 20));
+    this.attempt++;
+    // Equal jitter: never hammer at 0 ms, and spread a fleet's reconnects over half the window.
+    const delay = ceiling / 2 + this.random.next() * (ceiling / 2);
+    this.retryTimer?.cancel();
+    this.retryTimer = this.clock.setTimeout(() => this.connect(), delay);
+  }
+
+  private onLine(line: string): void {
+    let msg: PushMessage;
+    try {
+      msg = JSON.parse(line) as PushMessage;
+    } catch {
+      this.opts.log?.(`ignoring a malformed line from the control plane: ${line.slice(0, 80)}`);
+      return;
+    }
+    // Any well-formed message means the control plane is healthy: start backoff from scratch next time.
+    this.attempt = 0;
+    if (msg.type !== "config") return;
+    this.latest = msg;
+    this.applying ??= this.drain();
+  }
+
+  /** Apply pushed configs one at a time; when several arrive during an apply, only the newest is applied. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.latest && !this.closed) {
+        const msg = this.latest;
+        this.latest = null;
+        const verdict = await this.applyOne(msg);
+        this.opts.onPush?.({ version: msg.version, ...verdict });
+        this.sendAck({ node: this.opts.node, version: msg.version, nonce: msg.nonce, ...verdict });
+      }
+    } finally {
+      this.applying = null;
+    }
+  }
+
+  private async applyOne(msg: ConfigMessage): Promise<{ accepted: boolean; error?: string }> {
+    if (!this.sidecar) {
+      try {
+        this.sidecar = await Sidecar.start(msg.config, this.opts.sidecar);
+      } catch (e) {
+        return { accepted: false, error: (e as Error).message };
+      }
+      this.resolveReady(this.sidecar);
+      return { accepted: true };
+    }
+    const r = await this.sidecar.applyConfig(msg.config);
+    return r.ok ? { accepted: true } : { accepted: false, error: r.error };
+  }
+
+  private sendAck(ack: AckMessage): void {
+    const body = JSON.stringify(ack);
+    const req = request(new URL("/xds/v1/ack", this.opts.url), {
+      method: "POST",
+      agent: false,
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+    });
+    // A lost ACK is harmless: on reconnect the control plane resends and gets a fresh one.
+    req.on("error", () => {});
+    req.on("response", (res) => res.resume());
+    req.end(body);
+  }
+}
