@@ -175,15 +175,18 @@ describe("sidecar resilience", () => {
   it("overflows (UO) when maxConnections and maxPendingRequests are both full", async () => {
     const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("ok"), 200));
     const p = await proxyWith(
-      [{ name: "c", endpoints: [{ port: slow.port }], connectionPool: { maxConnections: 1, maxPendingRequests: 0 } }],
+      [{ name: "c", endpoints: [{ port: slow.port }], connectionPool: { maxConnections: 1, maxPendingRequests: 1 } }],
       [route("r", {}, forward("c"))],
     );
     const first = send(p.port);
     await sleep(50);
-    const second = await send(p.port);
-    assert.equal(second.status, 503);
-    assert.equal(second.headers["x-envoy-overloaded"], "true");
+    const second = send(p.port); // waits for the one connection: the one pending slot
+    await sleep(30);
+    const third = await send(p.port);
+    assert.equal(third.status, 503);
+    assert.equal(third.headers["x-envoy-overloaded"], "true");
     assert.equal((await first).status, 200);
+    assert.equal((await second).status, 200);
     assert.equal(p.sidecar.runtime.clusters.get("c")?.stats.upstream_rq_pending_overflow, 1);
   });
 

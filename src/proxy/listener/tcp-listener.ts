@@ -59,11 +59,35 @@ export class TcpListener {
       down.destroy();
       return;
     }
+    const pool = cluster.poolConfig;
+    if (cluster.stats.upstream_cx_active >= pool.maxConnections) {
+      // Envoy tcp_proxy: the connection circuit breaker closes the downstream at once (UO).
+      cluster.stats.upstream_cx_overflow++;
+      down.destroy();
+      return;
+    }
     this.sockets.add(down);
     cluster.stats.upstream_cx_total++;
     cluster.stats.upstream_cx_active++;
     host.activeRequests++;
-    const up = connect({ host: host.address, port: host.port, noDelay: true });
+    const ka = pool.tcpKeepalive;
+    const up = connect({
+      host: host.address,
+      port: host.port,
+      noDelay: true,
+      ...(ka !== undefined ? { keepAlive: true, keepAliveInitialDelay: ka.timeMs ?? 0 } : {}),
+    });
+    if (pool.connectTimeoutMs > 0) {
+      up.setTimeout(pool.connectTimeoutMs, () => {
+        cluster.stats.upstream_cx_connect_fail++;
+        cluster.outlier?.onLocalOriginFailure(host, "connect-failed");
+        done();
+      });
+    }
+    up.once("connect", () => {
+      up.setTimeout(0);
+      cluster.outlier?.onLocalOriginSuccess(host);
+    });
     const idle = route?.idleTimeoutMs ?? 3_600_000;
     down.setTimeout(idle, () => down.destroy());
     let closed = false;
@@ -79,6 +103,7 @@ export class TcpListener {
     up.on("error", () => {
       if (!up.connecting) return done();
       cluster.stats.upstream_cx_connect_fail++;
+      cluster.outlier?.onLocalOriginFailure(host, "connect-failed");
       done();
     });
     down.on("error", done);

@@ -1,8 +1,11 @@
 // EndpointPool: the keep-alive connections to one endpoint (host) of a cluster. Idle connections
 // are reused last-in-first-out (the most recently used socket is the least likely to have been
 // closed by the upstream's idle timer). Cluster-wide limits (maxConnections, maxPendingRequests)
-// are checked against the shared ClusterCounters; a request that finds the connection limit
-// reached waits in this pool's queue, or overflows (UO) when the queue is full too.
+// are checked against the shared ClusterStats, as Envoy's ConnPoolImplBase does: a request that
+// finds no idle connection is *pending* until it holds a connected one (while a new connection
+// is being opened for it, or while it waits in this pool's queue because the connection limit is
+// reached); when the pending limit is already reached it overflows at once (UO,
+// upstream_rq_pending_overflow). Every connection the limit prevents counts upstream_cx_overflow.
 import type { Host } from "./balance/balancer.ts";
 import type { ClusterStats } from "./cluster-stats.ts";
 import { UpstreamConnection, type ConnectionOwner, type UpstreamSink } from "./upstream-connection.ts";
@@ -40,6 +43,16 @@ export class EndpointPool implements ConnectionOwner {
     return this.limits.poolConfig.maxRequestsPerConnection;
   }
 
+  get maxConnectionDurationMs(): number {
+    return this.limits.poolConfig.maxConnectionDurationMs;
+  }
+
+  get keepAliveDelayMs(): number | undefined {
+    const ka = this.limits.poolConfig.tcpKeepalive;
+    // Node sets only the idle time before the first probe; probes and interval stay the OS's.
+    return ka === undefined ? undefined : (ka.timeMs ?? 0);
+  }
+
   get idleCount(): number {
     return this.idle.length;
   }
@@ -58,15 +71,21 @@ export class EndpointPool implements ConnectionOwner {
       return conn;
     }
     const stats = this.limits.stats;
-    if (stats.upstream_cx_active >= this.limits.poolConfig.maxConnections) {
-      if (stats.upstream_rq_pending_active >= this.limits.poolConfig.maxPendingRequests) {
-        stats.upstream_rq_pending_overflow++;
-        stats.upstream_cx_overflow++;
-        return "overflow";
+    const cfg = this.limits.poolConfig;
+    if (stats.upstream_rq_pending_active >= cfg.maxPendingRequests) {
+      stats.upstream_rq_pending_overflow++;
+      return "overflow";
+    }
+    // Pending from now until onConnected (new connection), a hand-over, or cancelWait/onClosed.
+    stats.upstream_rq_pending_active++;
+    if (stats.upstream_cx_active >= cfg.maxConnections) {
+      stats.upstream_cx_overflow++;
+      // Envoy: a host with no connection at all gets one anyway, or its queue could never drain
+      // (the connections holding the cluster's limit belong to other hosts).
+      if (this.total > 0) {
+        this.waiting.push(sink);
+        return "queued";
       }
-      stats.upstream_rq_pending_active++;
-      this.waiting.push(sink);
-      return "queued";
     }
     return this.open(sink);
   }
@@ -95,7 +114,10 @@ export class EndpointPool implements ConnectionOwner {
     return new UpstreamConnection(this, this.host.address, this.host.port, sink);
   }
 
-  onConnected(_conn: UpstreamConnection): void {}
+  onConnected(_conn: UpstreamConnection): void {
+    // The request the connection was opened for is no longer pending.
+    this.limits.stats.upstream_rq_pending_active--;
+  }
 
   onReleased(conn: UpstreamConnection, reusable: boolean): void {
     if (!reusable || this.draining) {
@@ -119,12 +141,14 @@ export class EndpointPool implements ConnectionOwner {
     this.total--;
     const i = this.idle.lastIndexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
-    if (!conn.connected) stats.upstream_cx_connect_fail++;
-    // A slot freed up: open a connection for the oldest waiter.
-    const next = this.waiting.shift();
-    if (next !== undefined) {
+    if (!conn.connected) {
+      stats.upstream_cx_connect_fail++;
+      // Its request stops being pending (it fails or is retried as a new attempt).
       stats.upstream_rq_pending_active--;
-      this.open(next);
     }
+    // A slot freed up: open a connection for the oldest waiter.
+    // It stays pending until the new connection is up.
+    const next = this.waiting.shift();
+    if (next !== undefined) this.open(next);
   }
 }

@@ -37,6 +37,10 @@ export interface ConnectionOwner {
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly maxRequestsPerConnection: number;
+  /** 0 = none; past it the connection takes no new exchange (closed when idle). */
+  readonly maxConnectionDurationMs: number;
+  /** TCP keepalive (SO_KEEPALIVE) idle time before the first probe; undefined = off. */
+  readonly keepAliveDelayMs: number | undefined;
   onConnected(conn: UpstreamConnection): void;
   /** The exchange finished; `reusable` says whether the socket may carry another one. */
   onReleased(conn: UpstreamConnection, reusable: boolean): void;
@@ -74,6 +78,9 @@ export class UpstreamConnection {
   private decoder: ChunkedDecoder | null = null;
   private responseKeepAlive = true;
   private requestDone = false;
+  /** maxConnectionDuration passed: finish the current exchange, then close. */
+  private expired = false;
+  private durationTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(owner: ConnectionOwner, address: string, port: number, sink: UpstreamSink) {
     this.owner = owner;
@@ -83,6 +90,7 @@ export class UpstreamConnection {
       host: address,
       port,
       noDelay: true,
+      ...(owner.keepAliveDelayMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: owner.keepAliveDelayMs } : {}),
       onread: { buffer: () => this.readBuf, callback: (n: number) => this.onRead(n) },
     });
     this.socket.setTimeout(owner.connectTimeoutMs > 0 ? owner.connectTimeoutMs : 0);
@@ -159,6 +167,11 @@ export class UpstreamConnection {
     this.socket.setTimeout(idle > 0 ? idle : 0);
     this.state = S_HEAD;
     this.connected = true;
+    const maxDuration = this.owner.maxConnectionDurationMs;
+    if (maxDuration > 0) {
+      this.durationTimer = setTimeout(() => this.onMaxDuration(), maxDuration);
+      this.durationTimer.unref();
+    }
     this.owner.onConnected(this);
     this.sink?.onUpstreamReady(this);
   }
@@ -172,6 +185,13 @@ export class UpstreamConnection {
     } else if (this.state === S_IDLE) {
       this.socket.destroy();
     }
+  }
+
+  /** Envoy max_connection_duration: drain the connection (close now if idle, else after the exchange). */
+  private onMaxDuration(): void {
+    this.durationTimer = null;
+    this.expired = true;
+    if (this.state === S_IDLE) this.socket.destroy();
   }
 
   private onRead(n: number): boolean {
@@ -288,6 +308,7 @@ export class UpstreamConnection {
       this.responseKeepAlive &&
       this.requestDone &&
       this.bodyKind !== B_CLOSE &&
+      !this.expired &&
       (max === 0 || this.served < max);
     this.bodyKind = 0;
     if (reusable) {
@@ -319,6 +340,7 @@ export class UpstreamConnection {
     if (this.state === S_CLOSED) return;
     const prev = this.state;
     this.state = S_CLOSED;
+    if (this.durationTimer !== null) clearTimeout(this.durationTimer);
     const sink = this.sink;
     this.sink = null;
     if (!this.socket.destroyed) this.socket.destroy();
