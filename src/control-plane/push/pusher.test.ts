@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { seededRandom } from "../../core/random.ts";
+import type { ProxyConfig } from "../../model/proxy-config.ts";
+import type { PushMessage } from "../../model/wire.ts";
+import { FakeClock } from "../../testing/fake-clock.ts";
+import { syncState } from "./proxy-state.ts";
+import { Pusher, type PushSink } from "./pusher.ts";
+
+class Sink implements PushSink {
+  lines: PushMessage[] = [];
+  closed = false;
+  write(line: string): void {
+    assert.ok(line.endsWith("\n"), "NDJSON: one message per line");
+    this.lines.push(JSON.parse(line) as PushMessage);
+  }
+  close(): void {
+    this.closed = true;
+  }
+  configs(): Extract<PushMessage, { type: "config" }>[] {
+    return this.lines.filter((l) => l.type === "config");
+  }
+}
+
+function cfg(version: string, marker: string): ProxyConfig {
+  return { version, node: { id: "n", kind: "sidecar", workload: "w", namespace: "default", labels: { marker }, serviceAccount: "sa", trustDomain: "cluster.local", ip: "127.0.0.1" }, listeners: [], routes: [], clusters: [], endpoints: {} };
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const world = { version: "v1", configs: new Map<string, string>() };
+  const pusher = new Pusher({
+    clock,
+    random: seededRandom(1),
+    debounceMs: 50,
+    configFor: (node) => (world.configs.has(node) ? cfg(world.version, world.configs.get(node)!) : null),
+  });
+  return { clock, world, pusher };
+}
+
+it("a proxy that connects before it is registered waits with its stream open, then gets its config on the next push", () => {
+  const { clock, world, pusher } = setup();
+  const a = new Sink();
+  pusher.connect("a", a);
+  assert.deepEqual(a.lines, []);
+  assert.equal(syncState(pusher.state("a")!), "NOT SENT");
+  world.configs.set("a", "x");
+  world.version = "v2";
+  pusher.schedule();
+  clock.advance(49);
+  assert.deepEqual(a.lines, [], "debounced");
+  clock.advance(1);
+  assert.equal(a.configs().length, 1);
+  assert.equal(a.configs()[0]!.version, "v2");
+  assert.equal(a.closed, false);
+});
+
+it("a burst of changes is one push; only proxies whose config changed are pushed", () => {
+  const { clock, world, pusher } = setup();
+  world.configs.set("a", "x").set("b", "y");
+  const a = new Sink();
+  const b = new Sink();
+  pusher.connect("a", a);
+  pusher.connect("b", b);
+  assert.equal(a.configs().length, 1, "connect sends the current config at once");
+  assert.equal(b.configs().length, 1);
+  for (let i = 2; i <= 5; i++) {
+    world.version = `v${i}`;
+    world.configs.set("a", `x${i}`);
+    pusher.schedule();
+    clock.advance(10);
+  }
+  clock.advance(50);
+  assert.equal(a.configs().length, 2);
+  assert.equal(a.configs()[1]!.version, "v5");
+  assert.equal(b.configs().length, 1, "b's config did not change: nothing sent, whatever the version");
+  assert.equal(pusher.state("b")!.sentVersion, "v1");
+  assert.equal(pusher.pushes, 3);
+});
+
+it("ACK → SYNCED, NACK → NACK until a later push is ACKed; stale nonces do not count", () => {
+  const { clock, world, pusher } = setup();
+  world.configs.set("a", "x");
+  const a = new Sink();
+  pusher.connect("a", a);
+  const n1 = a.configs()[0]!.nonce;
+  const acks: string[] = [];
+  pusher.onAck((s, m) => acks.push(`${s.node} ${m.version} ${m.accepted}`));
+  assert.equal(pusher.ack({ node: "a", version: "v1", nonce: n1, accepted: true }), true);
+  assert.equal(syncState(pusher.state("a")!), "SYNCED");
+  world.version = "v2";
+  world.configs.set("a", "y");
+  pusher.schedule();
+  clock.advance(50);
+  const n2 = a.configs()[1]!.nonce;
+  assert.notEqual(n2, n1);
+  assert.equal(syncState(pusher.state("a")!), "STALE");
+  assert.equal(pusher.ack({ node: "a", version: "v1", nonce: n1, accepted: true }), false);
+  assert.equal(pusher.ack({ node: "a", version: "v2", nonce: n2, accepted: false, error: "bad" }), true);
+  assert.equal(syncState(pusher.state("a")!), "NACK");
+  assert.equal(pusher.state("a")!.ackedVersion, "v1");
+  assert.equal(pusher.ack({ node: "zz", version: "v2", nonce: n2, accepted: true }), false);
+  world.version = "v3";
+  world.configs.set("a", "z");
+  pusher.schedule();
+  clock.advance(50);
+  assert.equal(syncState(pusher.state("a")!), "NACK");
+  pusher.ack({ node: "a", version: "v3", nonce: a.configs()[2]!.nonce, accepted: true });
+  assert.equal(syncState(pusher.state("a")!), "SYNCED");
+  assert.deepEqual(acks, ["a v1 true", "a v2 false", "a v3 true"]);
+});
+
+it("reconnect resends the current config (resync) and replaces the old stream; pings every 15 s", () => {
+  const { clock, world, pusher } = setup();
+  world.configs.set("a", "x");
+  const s1 = new Sink();
+  pusher.connect("a", s1);
+  const s2 = new Sink();
+  pusher.connect("a", s2);
+  assert.equal(s1.closed, true);
+  assert.equal(s2.configs().length, 1, "same config, sent again on a new stream");
+  pusher.disconnect("a", s1);
+  assert.equal(pusher.state("a")!.connected, true, "closing the replaced stream does not disconnect the node");
+  clock.advance(15_000);
+  assert.deepEqual(s2.lines.at(-1), { type: "ping" });
+  pusher.disconnect("a", s2);
+  assert.equal(pusher.state("a")!.connected, false);
+  assert.equal(pusher.connectedCount, 0);
+  pusher.close();
+  assert.equal(clock.pending(), 0);
+});
+
+it("beforeSend rewrites what goes on the wire, not what is compared", () => {
+  const clock = new FakeClock();
+  const pusher = new Pusher({ clock, random: seededRandom(1), debounceMs: 50, configFor: () => cfg("v1", "x"), beforeSend: (_n, c) => ({ ...c, clusters: [] , listeners: [{ name: "broken" }] as unknown as ProxyConfig["listeners"] }) });
+  const a = new Sink();
+  pusher.connect("a", a);
+  assert.deepEqual(a.configs()[0]!.config.listeners, [{ name: "broken" }]);
+  pusher.schedule();
+  clock.advance(50);
+  assert.equal(a.configs().length, 1);
+  pusher.close();
+});
