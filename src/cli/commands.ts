@@ -4,15 +4,19 @@ import { applyCommand } from "./apply.ts";
 import type { Command } from "./command.ts";
 import { controlPlaneCommand } from "./control-plane.ts";
 import { deleteCommand } from "./delete.ts";
+import { execCommand } from "./exec.ts";
 import { explainCommand } from "./explain.ts";
 import { getCommand } from "./get.ts";
 import { proxyConfigCommand } from "./proxy-config.ts";
 import { proxyStatusCommand } from "./proxy-status.ts";
 import { proxyCommand } from "./proxy.ts";
+import { upCommand } from "./up.ts";
 import { validateCommand } from "./validate.ts";
 
 export const commands: Command[] = [
   validateCommand,
+  upCommand,
+  execCommand,
   analyzeCommand,
   proxyCommand,
   controlPlaneCommand,

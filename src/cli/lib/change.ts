@@ -1,0 +1,76 @@
+// The body shared by `amime apply` and `amime delete`: read and check the files, refuse locally
+// when anything is broken (nothing is sent), then send each file in order and print kubectl's
+// `kind.group/name action` lines. A refused file stops the run: it changed nothing, and neither
+// do the files after it.
+import { formatDiagnostic, hasErrors, type Diagnostic } from "../../config/diagnostic.ts";
+import type { ApplyResult } from "../../model/wire.ts";
+import { UsageError, type ParsedArgs } from "./args.ts";
+import { loadSources, type ConfigSource } from "./config-sources.ts";
+import type { ControlPlaneClient } from "./control-plane-client.ts";
+import { formatStructured } from "./output.ts";
+import { parseResourceId, qualifiedKind } from "./resource-kinds.ts";
+import { connect } from "./run.ts";
+
+export type ChangeMode = "apply" | "delete";
+
+export interface ChangeReport {
+  source: string;
+  result: ApplyResult;
+}
+
+/** `virtualservice.networking.istio.io/reviews configured`, one line per change. */
+export function formatChanges(result: ApplyResult): string {
+  return result.changes.map((c) => {
+    const id = parseResourceId(c.resource);
+    return `${id ? `${qualifiedKind(id.kind)}/${id.name}` : c.resource} ${c.action}\n`;
+  }).join("");
+}
+
+export function formatDiagnostics(ds: readonly Diagnostic[]): string {
+  return ds.map((d) => `${formatDiagnostic(d)}\n`).join("");
+}
+
+export async function runChange(mode: ChangeMode, args: ParsedArgs, inline?: ConfigSource): Promise<number> {
+  const files = args.lists.get("filename") ?? [];
+  const output = args.strings.get("output");
+  let sources: ConfigSource[];
+  if (inline !== undefined) sources = [inline];
+  else {
+    if (files.length === 0) throw new UsageError(`no config given; pass -f FILE, -f DIR or -f - (stdin)`);
+    const loaded = await loadSources(files, mode === "apply");
+    if (loaded.diagnostics.length > 0) process.stderr.write(formatDiagnostics(loaded.diagnostics));
+    if (hasErrors(loaded.diagnostics)) {
+      process.stderr.write(`amime ${mode}: ${mode === "apply" ? "invalid" : "unreadable"} config: nothing was sent, nothing was changed\n`);
+      return 1;
+    }
+    sources = loaded.sources.filter((s) => s.resources > 0);
+    if (sources.length === 0) {
+      process.stderr.write(`amime ${mode}: no objects passed to ${mode}\n`);
+      return 1;
+    }
+  }
+  const client = await connect(args);
+  const reports: ChangeReport[] = [];
+  const code = await sendAll(client, mode, sources, reports, output === undefined);
+  if (output === "json" || output === "yaml") process.stdout.write(formatStructured(reports, output));
+  return code;
+}
+
+async function sendAll(client: ControlPlaneClient, mode: ChangeMode, sources: readonly ConfigSource[], reports: ChangeReport[], print: boolean): Promise<number> {
+  for (const [i, s] of sources.entries()) {
+    const result = mode === "apply" ? await client.apply(s.text, s.source) : await client.delete(s.text, s.source);
+    reports.push({ source: s.source, result });
+    if (print) process.stdout.write(formatChanges(result));
+    if (result.diagnostics.length > 0) process.stderr.write(formatDiagnostics(result.diagnostics));
+    if (!result.applied) {
+      const rest = sources.length - i - 1;
+      const later = rest > 0 ? `${rest} later file${rest === 1 ? " was" : "s were"} not sent` : "";
+      const why = i === 0
+        ? `nothing was changed${later ? ` (${later})` : ""}`
+        : `it changed nothing${later ? ` and ${later}` : ""}; the ${i} earlier file${i === 1 ? " was" : "s were"} ${mode === "apply" ? "applied" : "deleted"}`;
+      process.stderr.write(`amime ${mode}: the control plane refused ${s.source}: ${why}\n`);
+      return 1;
+    }
+  }
+  return 0;
+}

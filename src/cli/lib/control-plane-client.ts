@@ -1,0 +1,143 @@
+// ControlPlaneClient: the CLI's side of the control plane's HTTP API (src/model/wire.ts), over
+// fetch. One method per endpoint; transport failures and unexpected answers become
+// ControlPlaneError with a stable code and a message a user can act on.
+import type { ProxyConfig } from "../../model/proxy-config.ts";
+import type { ApplyResult, ControlPlaneStatus, ProxyStatus, ResourceList } from "../../model/wire.ts";
+
+export type ControlPlaneErrorCode = "CP_UNREACHABLE" | "CP_TIMEOUT" | "CP_HTTP" | "CP_NOT_FOUND" | "CP_BAD_RESPONSE";
+
+export class ControlPlaneError extends Error {
+  readonly code: ControlPlaneErrorCode;
+  /** HTTP status for CP_HTTP / CP_NOT_FOUND. */
+  readonly status: number | undefined;
+  constructor(code: ControlPlaneErrorCode, message: string, status?: number) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export interface ResourceQuery {
+  kind?: string;
+  namespace?: string;
+  name?: string;
+}
+
+export interface ClientOptions {
+  /** Per request; default 10 s. */
+  timeoutMs?: number;
+  /** How the address was found, appended to "cannot reach" errors. */
+  from?: string;
+}
+
+export class ControlPlaneClient {
+  readonly baseUrl: string;
+  readonly #timeoutMs: number;
+  readonly #from: string | undefined;
+
+  constructor(baseUrl: string, options: ClientOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#from = options.from;
+  }
+
+  /** POST /api/v1/apply. A refusal (422) is a result with applied:false, not an error. */
+  apply(text: string, source: string): Promise<ApplyResult> {
+    return this.#change("/api/v1/apply", text, source);
+  }
+
+  /** POST /api/v1/delete. */
+  delete(text: string, source: string): Promise<ApplyResult> {
+    return this.#change("/api/v1/delete", text, source);
+  }
+
+  async resources(query: ResourceQuery = {}): Promise<ResourceList> {
+    const params = new URLSearchParams();
+    if (query.kind) params.set("kind", query.kind);
+    if (query.namespace) params.set("namespace", query.namespace);
+    if (query.name) params.set("name", query.name);
+    const qs = params.toString();
+    const body = await this.#json("GET", `/api/v1/resources${qs ? `?${qs}` : ""}`);
+    if (!isObject(body) || !Array.isArray(body.items)) throw this.#bad("/api/v1/resources", "no items array");
+    return body as unknown as ResourceList;
+  }
+
+  async proxies(): Promise<ProxyStatus[]> {
+    const body = await this.#json("GET", "/api/v1/proxies");
+    if (!Array.isArray(body)) throw this.#bad("/api/v1/proxies", "not an array");
+    return body as ProxyStatus[];
+  }
+
+  /** What the control plane last pushed (or would push) to a node. CP_NOT_FOUND for unknown nodes. */
+  async proxyConfig(node: string): Promise<ProxyConfig> {
+    const path = `/api/v1/proxies/${encodeURIComponent(node)}/config`;
+    const body = await this.#json("GET", path);
+    if (!isObject(body) || !Array.isArray(body.routes) || !Array.isArray(body.clusters)) throw this.#bad(path, "not a proxy config");
+    return body as unknown as ProxyConfig;
+  }
+
+  async status(): Promise<ControlPlaneStatus> {
+    const body = await this.#json("GET", "/api/v1/status");
+    if (!isObject(body)) throw this.#bad("/api/v1/status", "not an object");
+    return body as unknown as ControlPlaneStatus;
+  }
+
+  async #change(path: string, text: string, source: string): Promise<ApplyResult> {
+    const res = await this.#fetch("POST", path, { body: text, headers: { "content-type": "text/yaml; charset=utf-8", "x-amime-source": headerSafe(source) } });
+    const body = await readJson(res).catch(() => undefined);
+    // 200 applied, 422 refused: both carry an ApplyResult; anything else is an error.
+    if (isObject(body) && typeof body.applied === "boolean" && Array.isArray(body.changes) && Array.isArray(body.diagnostics)) {
+      return body as unknown as ApplyResult;
+    }
+    throw this.#httpError(path, res.status, body);
+  }
+
+  async #json(method: string, path: string): Promise<unknown> {
+    const res = await this.#fetch(method, path, {});
+    let body: unknown;
+    try {
+      body = await readJson(res);
+    } catch (e) {
+      if (res.ok) throw this.#bad(path, (e as Error).message);
+    }
+    if (!res.ok) throw this.#httpError(path, res.status, body);
+    return body;
+  }
+
+  async #fetch(method: string, path: string, init: { body?: string; headers?: Record<string, string> }): Promise<Response> {
+    try {
+      return await fetch(`${this.baseUrl}${path}`, { method, ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      const where = `the control plane at ${this.baseUrl}${this.#from ? ` (from ${this.#from})` : ""}`;
+      if (err.name === "TimeoutError") throw new ControlPlaneError("CP_TIMEOUT", `${where} did not answer ${method} ${path} within ${this.#timeoutMs} ms`);
+      const why = err.cause?.code ?? err.cause?.message ?? err.message;
+      const hint = this.#from?.endsWith("up.json") ? "; is `amime up` still running? (the state file may be stale)" : "";
+      throw new ControlPlaneError("CP_UNREACHABLE", `cannot reach ${where}: ${why}${hint}`);
+    }
+  }
+
+  #httpError(path: string, status: number, body: unknown): ControlPlaneError {
+    const message = isObject(body) && typeof body.error === "string" ? body.error : isObject(body) && typeof body.message === "string" ? body.message : "";
+    const text = `control plane answered ${status} to ${path}${message ? `: ${message}` : ""}`;
+    return new ControlPlaneError(status === 404 ? "CP_NOT_FOUND" : "CP_HTTP", text, status);
+  }
+
+  #bad(path: string, why: string): ControlPlaneError {
+    return new ControlPlaneError("CP_BAD_RESPONSE", `unexpected answer from the control plane to ${path}: ${why}`);
+  }
+}
+
+/** Header values must be printable ASCII here; other file names are sent percent-encoded (encodeURI). */
+export function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURI(value);
+}
+
+async function readJson(res: Response): Promise<unknown> {
+  const text = await res.text();
+  return text === "" ? undefined : JSON.parse(text);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,231 @@
+// ExplainReport: what one proxy would do with one request, worked out from the config the control
+// plane pushed to it, without sending anything: listener → route configuration → virtual host
+// (and which domain chose it) → every route with its verdict → the winning route's action and
+// policies → each destination cluster's settings and candidate endpoints. Pure data, so `-o json`
+// prints it as is and the text view (format.ts) only lays it out.
+import type { Cluster, Endpoint, Listener, ProxyConfig, Route, RouteAction, RouteOrigin, WeightedCluster } from "../../../model/proxy-config.ts";
+import { explainMatch, requestView, RouteTable, type RequestView } from "../../../proxy/router/index.ts";
+import { panicThresholdFor } from "../../../proxy/upstream/balance/host-set.ts";
+
+export interface ExplainRequest {
+  method: string;
+  /** As given on the command line. */
+  url: string;
+  scheme: "http" | "https";
+  authority: string;
+  /** Path and query. */
+  path: string;
+  /** Destination port: the URL's, or 80/443. */
+  port: number;
+  /** Lowercase names. */
+  headers: Record<string, string>;
+}
+
+export interface RouteVerdict {
+  index: number;
+  name: string;
+  matched: boolean;
+  /** Matched, but an earlier route wins. */
+  shadowed: boolean;
+  failures: string[];
+  origin: RouteOrigin;
+}
+
+export interface EndpointView extends Endpoint {
+  /** Would the balancer pick from it (healthy, or every endpoint in panic mode)? */
+  candidate: boolean;
+}
+
+export interface DestinationView {
+  cluster: string;
+  weight: number;
+  /** Share of traffic in percent (weight / sum of weights). */
+  share: number;
+  /** Absent: the cluster is not in this proxy's config (the request would fail: 503 NC). */
+  config?: Cluster;
+  endpoints: EndpointView[];
+  healthy: number;
+  /** Fewer healthy endpoints than the panic threshold: the balancer spreads over all of them. */
+  panic: boolean;
+  /** Why no endpoint would be picked, e.g. `no endpoints (503 UH)`. */
+  problem?: string;
+  headers?: WeightedCluster["headers"];
+}
+
+export type Outcome =
+  | { kind: "forward"; summary: string }
+  | { kind: "redirect"; status: number; summary: string }
+  | { kind: "direct"; status: number; summary: string }
+  | { kind: "tcp"; summary: string }
+  | { kind: "fail"; status: number; flag: string; summary: string };
+
+export interface ExplainReport {
+  node: { id: string; kind: string; workload: string; namespace: string };
+  version: string;
+  request: ExplainRequest;
+  listener?: Pick<Listener, "name" | "direction" | "address" | "port" | "protocol" | "routeConfigName">;
+  routeConfiguration?: string;
+  virtualHost?: { name: string; domains: string[]; matchedDomain: string; matchKind: string };
+  routes: RouteVerdict[];
+  selected?: RouteVerdict & { action: RouteAction; headers?: Route["headers"] };
+  destinations: DestinationView[];
+  mirrors: DestinationView[];
+  outcome: Outcome;
+}
+
+export class ExplainError extends Error {
+  readonly code = "AMIME_EXPLAIN";
+}
+
+/** `http://reviews:9080/x?y` (scheme optional) plus -X and -H → the request to explain. */
+export function parseExplainRequest(url: string, method = "GET", headerArgs: readonly string[] = []): ExplainRequest {
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new ExplainError(`${JSON.stringify(url)} is not a URL (e.g. http://reviews:9080/reviews/1)`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ExplainError(`${JSON.stringify(url)}: only http:// and https:// URLs can be explained`);
+  const scheme = parsed.protocol === "https:" ? "https" : "http";
+  // The authority exactly as written (URL drops default ports, but the app would send them).
+  const afterScheme = text.slice(text.indexOf("//") + 2);
+  const end = afterScheme.search(/[/?#]/);
+  let authority = end < 0 ? afterScheme : afterScheme.slice(0, end);
+  authority = authority.slice(authority.lastIndexOf("@") + 1);
+  const headers: Record<string, string> = {};
+  for (const h of headerArgs) {
+    const colon = h.indexOf(":");
+    if (colon <= 0) throw new ExplainError(`header ${JSON.stringify(h)} must be "name: value"`);
+    const name = h.slice(0, colon).trim().toLowerCase();
+    const value = h.slice(colon + 1).trim();
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  if (headers.host !== undefined) {
+    authority = headers.host;
+    delete headers.host;
+  }
+  return {
+    method,
+    url,
+    scheme,
+    authority,
+    path: `${parsed.pathname}${parsed.search}`,
+    port: parsed.port ? Number(parsed.port) : scheme === "https" ? 443 : 80,
+    headers,
+  };
+}
+
+export function explainRequest(config: ProxyConfig, request: ExplainRequest): ExplainReport {
+  const report: ExplainReport = {
+    node: { id: config.node.id, kind: config.node.kind, workload: config.node.workload, namespace: config.node.namespace },
+    version: config.version,
+    request,
+    routes: [],
+    destinations: [],
+    mirrors: [],
+    outcome: { kind: "fail", status: 0, flag: "", summary: "" },
+  };
+  const listener = pickListener(config, request.port);
+  if (listener === undefined) {
+    report.outcome = { kind: "fail", status: 0, flag: "", summary: `no listener takes port ${request.port}: the connection would be refused` };
+    return report;
+  }
+  report.listener = { name: listener.name, direction: listener.direction, address: listener.address, port: listener.port, protocol: listener.protocol, routeConfigName: listener.routeConfigName };
+  if (listener.protocol === "tcp") {
+    report.destinations = destinations(config, listener.tcpRoute?.clusters ?? []);
+    report.outcome = { kind: "tcp", summary: `TCP listener ${listener.name}: the connection is proxied as a byte stream, no HTTP routing` };
+    return report;
+  }
+  const rcName = listener.routeConfigName ?? "";
+  const rc = config.routes.find((r) => r.name === rcName);
+  report.routeConfiguration = rcName;
+  if (rc === undefined) {
+    report.outcome = { kind: "fail", status: 404, flag: "NR", summary: `route configuration ${JSON.stringify(rcName)} is missing from the config: 404 NR` };
+    return report;
+  }
+  const view = toView(request);
+  const e = explainMatch(new RouteTable(rc), view);
+  if (e.virtualHost === undefined) {
+    report.outcome = { kind: "fail", status: 404, flag: "NR", summary: `no virtual host of ${JSON.stringify(rcName)} has a domain matching ${JSON.stringify(request.authority)}: 404 NR` };
+    return report;
+  }
+  const vh = e.virtualHost;
+  report.virtualHost = { name: vh.virtualHost.name, domains: vh.virtualHost.domains, matchedDomain: vh.domain, matchKind: vh.kind };
+  report.routes = e.routes.map((r) => ({ index: r.index, name: r.route.name, matched: r.matched, shadowed: r.shadowed, failures: r.failures, origin: r.route.origin }));
+  const sel = e.selected;
+  if (sel === undefined) {
+    report.outcome = { kind: "fail", status: 404, flag: "NR", summary: `no route of virtual host ${vh.virtualHost.name} matches: 404 NR` };
+    return report;
+  }
+  const verdict = report.routes[sel.index] as RouteVerdict;
+  report.selected = { ...verdict, action: sel.route.action, ...(sel.route.headers ? { headers: sel.route.headers } : {}) };
+  const action = sel.route.action;
+  if (action.kind === "redirect") {
+    report.outcome = { kind: "redirect", status: action.code, summary: `redirect ${action.code}, nothing is forwarded` };
+  } else if (action.kind === "direct") {
+    report.outcome = { kind: "direct", status: action.status, summary: `direct response ${action.status} from the proxy, nothing is forwarded` };
+  } else {
+    report.destinations = destinations(config, action.clusters);
+    report.mirrors = destinations(config, action.mirrors.map((m) => ({ cluster: m.cluster, weight: m.percentage })));
+    const abort = action.fault?.abort;
+    report.outcome = abort && abort.percentage >= 100
+      ? { kind: "fail", status: abort.httpStatus ?? 200, flag: "FI", summary: `fault injection aborts every request (${abort.httpStatus !== undefined ? `HTTP ${abort.httpStatus}` : `gRPC ${abort.grpcStatus}`}): nothing is forwarded` }
+      : forwardOutcome(report.destinations);
+  }
+  return report;
+}
+
+function forwardOutcome(dests: readonly DestinationView[]): Outcome {
+  const usable = dests.filter((d) => d.problem === undefined && d.share > 0);
+  if (dests.every((d) => d.share <= 0)) return { kind: "fail", status: 503, flag: "NC", summary: "the route has no destination with a weight above 0: 503" };
+  if (usable.length === 0) {
+    const first = dests.find((d) => d.share > 0);
+    return { kind: "fail", status: 503, flag: first?.config ? "UH" : "NC", summary: `every destination fails: ${first?.problem ?? ""}` };
+  }
+  const parts = usable.map((d) => `${formatShare(d.share)} to ${d.cluster}`);
+  return { kind: "forward", summary: `forwarded: ${parts.join(", ")}` };
+}
+
+export function formatShare(share: number): string {
+  return `${Number.isInteger(share) ? share : share.toFixed(1)}%`;
+}
+
+/** Sidecars: a listener on the request's port, else the outbound HTTP-proxy listener. Gateways: the port's listener. */
+function pickListener(config: ProxyConfig, port: number): Listener | undefined {
+  const byPort = config.listeners.find((l) => l.direction !== "inbound" && l.port === port);
+  if (byPort !== undefined || config.node.kind === "gateway") return byPort;
+  return config.listeners.find((l) => l.direction === "outbound" && l.protocol === "http");
+}
+
+function toView(r: ExplainRequest): RequestView {
+  return requestView({ method: r.method, path: r.path, authority: r.authority, scheme: r.scheme, port: r.port, headers: r.headers });
+}
+
+function destinations(config: ProxyConfig, clusters: readonly WeightedCluster[]): DestinationView[] {
+  const total = clusters.reduce((s, c) => s + (c.weight > 0 ? c.weight : 0), 0);
+  return clusters.map((c): DestinationView => {
+    // One destination gets everything whatever its weight, as the router does.
+    const share = clusters.length === 1 ? 100 : total > 0 && c.weight > 0 ? (c.weight / total) * 100 : 0;
+    const cfg = config.clusters.find((x) => x.name === c.cluster);
+    const eps = config.endpoints[c.cluster] ?? [];
+    const healthy = eps.filter((e) => e.healthy).length;
+    const panic = cfg !== undefined && eps.length > 0 && (healthy / eps.length) * 100 < panicThresholdFor(cfg);
+    const view: DestinationView = {
+      cluster: c.cluster,
+      weight: c.weight,
+      share,
+      endpoints: eps.map((e) => ({ ...e, candidate: panic || e.healthy })),
+      healthy,
+      panic,
+    };
+    if (cfg !== undefined) view.config = cfg;
+    if (c.headers !== undefined) view.headers = c.headers;
+    if (cfg === undefined) view.problem = "cluster is not in this proxy's config (503 NC)";
+    else if (cfg.discovery === "original_dst") {
+      // PASSTHROUGH: the requested address itself is the endpoint.
+    } else if (eps.length === 0) view.problem = "no endpoints (503 UH)";
+    else if (healthy === 0 && !panic) view.problem = "no healthy endpoint (503 UH)";
+    return view;
+  });
+}

@@ -1,0 +1,75 @@
+// `amime proxy-status`: every proxy the control plane knows, whether it is connected and whether
+// it runs the latest config (SYNCED), an older one (STALE), refused it (NACK, with the sidecar's
+// reason) or has not been sent any (NOT SENT). Like `istioctl proxy-status`.
+import type { ProxyStatus } from "../model/wire.ts";
+import type { Command } from "./command.ts";
+import { parseArgs } from "./lib/args.ts";
+import { formatStructured } from "./lib/output.ts";
+import { matchProxy } from "./lib/proxy-ref.ts";
+import { CommandError, connect, helpRequested, runCommand } from "./lib/run.ts";
+import { formatTable } from "./lib/table.ts";
+
+export const PROXY_STATUS_HELP = `Usage: amime proxy-status [WORKLOAD…] [-o json|yaml] [--control-plane URL]
+
+Show every sidecar and gateway the control plane knows, like \`istioctl proxy-status\`:
+  NAME        node id (sidecar~<instance>.<namespace>)
+  WORKLOAD    workload.namespace
+  CONNECTED   whether its config stream is open now
+  VERSION     the config version it last accepted (ACK)
+  STATE       SYNCED (runs the latest), STALE (an older version: push in flight or lost),
+              NACK (it refused the latest and keeps its last good config), NOT SENT
+  REASON      why it refused (NACK)
+WORKLOAD filters by node id, instance name or workload name.
+
+Options:
+  -o, --output FORMAT   json or yaml
+  --control-plane URL   control plane to ask (default: $AMIME_CONTROL_PLANE, else .amime/up.json
+                        written by \`amime up\` in this directory or a parent)
+  -h, --help            show this help
+
+Exit status: 0 on success, 1 when a WORKLOAD matches no proxy or the control plane cannot be
+reached, 2 on usage errors.
+`;
+
+export function formatProxyStatus(list: readonly ProxyStatus[]): string {
+  const sorted = [...list].sort((a, b) => a.node.localeCompare(b.node));
+  const rows = sorted.map((p) => [
+    p.node,
+    `${p.workload}.${p.namespace}`,
+    p.connected ? "yes" : "no",
+    p.ackedVersion ?? "-",
+    p.state,
+    p.state === "NACK" ? oneLine(p.error ?? "") || "(no reason given)" : "",
+  ]);
+  return formatTable(["NAME", "WORKLOAD", "CONNECTED", "VERSION", "STATE", "REASON"], rows);
+}
+
+function oneLine(s: string): string {
+  const line = s.replace(/\s+/g, " ").trim();
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+}
+
+export const proxyStatusCommand: Command = {
+  name: "proxy-status",
+  summary: "show each proxy's connection and config sync state (like istioctl proxy-status)",
+  run: (argv) => runCommand("proxy-status", PROXY_STATUS_HELP, async () => {
+    const args = parseArgs(argv, [{ name: "output", short: "o", type: "string", choices: ["json", "yaml"] }]);
+    if (helpRequested(args, PROXY_STATUS_HELP)) return 0;
+    const client = await connect(args);
+    let list = await client.proxies();
+    if (args.positionals.length > 0) {
+      const picked: ProxyStatus[] = [];
+      for (const ref of args.positionals) {
+        const hit = matchProxy(list, ref);
+        if (!hit) throw new CommandError("AMIME_NO_PROXY", `amime proxy-status: no proxy matches ${JSON.stringify(ref)}`);
+        if (!picked.includes(hit)) picked.push(hit);
+      }
+      list = picked;
+    }
+    const output = args.strings.get("output");
+    if (output === "json" || output === "yaml") process.stdout.write(formatStructured(list, output));
+    else if (list.length === 0) process.stderr.write("No proxies registered with the control plane.\n");
+    else process.stdout.write(formatProxyStatus(list));
+    return 0;
+  }),
+};
