@@ -1,22 +1,25 @@
 // TcpListener: plain TCP proxying for `protocol: tcp` listeners — weighted cluster, balancer
 // pick, then bytes both ways (stream pipes handle backpressure). No HTTP awareness.
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ProxyContext } from "../http/context.ts";
-import { pickWeightedCluster } from "../router/index.ts";
+import { proxyTcpConnection } from "../tcp/tcp-proxy.ts";
+import { TcpListenerStats } from "../tcp/tcp-stats.ts";
 
 export class TcpListener {
   readonly config: Listener;
   private readonly proxy: ProxyContext;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  /** Envoy-style counters of this listener (connections, refusals, bytes both ways). */
+  readonly stats = new TcpListenerStats();
   port: number;
 
   constructor(config: Listener, proxy: ProxyContext) {
     this.config = config;
     this.proxy = proxy;
     this.port = config.port;
-    this.server = createServer({ noDelay: true }, (s) => this.onConnection(s));
+    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (s) => this.onConnection(s));
   }
 
   get activeConnections(): number {
@@ -50,66 +53,9 @@ export class TcpListener {
     });
   }
 
+  /** Protocols work (src/proxy/tcp/): routing, limits, idle timeout and byte counts live there. */
   private onConnection(down: Socket): void {
-    const route = this.config.tcpRoute;
-    const wc = route === undefined ? undefined : pickWeightedCluster(route.clusters, this.proxy.random);
-    const cluster = wc === undefined ? undefined : this.proxy.runtime.clusters.get(wc.cluster);
-    const host = cluster?.balancer.pick() ?? null;
-    if (cluster === undefined || host === null) {
-      down.destroy();
-      return;
-    }
-    const pool = cluster.poolConfig;
-    if (cluster.stats.upstream_cx_active >= pool.maxConnections) {
-      // Envoy tcp_proxy: the connection circuit breaker closes the downstream at once (UO).
-      cluster.stats.upstream_cx_overflow++;
-      down.destroy();
-      return;
-    }
     this.sockets.add(down);
-    cluster.stats.upstream_cx_total++;
-    cluster.stats.upstream_cx_active++;
-    host.activeRequests++;
-    const ka = pool.tcpKeepalive;
-    const up = connect({
-      host: host.address,
-      port: host.port,
-      noDelay: true,
-      ...(ka !== undefined ? { keepAlive: true, keepAliveInitialDelay: ka.timeMs ?? 0 } : {}),
-    });
-    if (pool.connectTimeoutMs > 0) {
-      up.setTimeout(pool.connectTimeoutMs, () => {
-        cluster.stats.upstream_cx_connect_fail++;
-        cluster.outlier?.onLocalOriginFailure(host, "connect-failed");
-        done();
-      });
-    }
-    up.once("connect", () => {
-      up.setTimeout(0);
-      cluster.outlier?.onLocalOriginSuccess(host);
-    });
-    const idle = route?.idleTimeoutMs ?? 3_600_000;
-    down.setTimeout(idle, () => down.destroy());
-    let closed = false;
-    const done = (): void => {
-      if (closed) return;
-      closed = true;
-      this.sockets.delete(down);
-      cluster.stats.upstream_cx_active--;
-      host.activeRequests--;
-      down.destroy();
-      up.destroy();
-    };
-    up.on("error", () => {
-      if (!up.connecting) return done();
-      cluster.stats.upstream_cx_connect_fail++;
-      cluster.outlier?.onLocalOriginFailure(host, "connect-failed");
-      done();
-    });
-    down.on("error", done);
-    up.on("close", done);
-    down.on("close", done);
-    down.pipe(up);
-    up.pipe(down);
+    proxyTcpConnection(down, this.config, this.proxy, this.stats, { onClose: () => this.sockets.delete(down) });
   }
 }

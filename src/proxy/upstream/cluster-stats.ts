@@ -6,6 +6,9 @@ export class ClusterStats {
   upstream_cx_active = 0;
   upstream_cx_connect_fail = 0;
   upstream_cx_overflow = 0;
+  /** Bytes received from / sent to upstream connections (TCP proxying counts them; HTTP does not yet). */
+  upstream_cx_rx_bytes_total = 0;
+  upstream_cx_tx_bytes_total = 0;
   upstream_rq_total = 0;
   upstream_rq_active = 0;
   upstream_rq_pending_active = 0;

@@ -1,0 +1,146 @@
+// TCP proxying (Envoy's tcp_proxy filter): one downstream connection → weighted cluster → balancer
+// pick → one upstream connection, bytes relayed both ways with backpressure (stream pipes), TCP
+// half-close honoured (a client that shuts down its writing side still gets the reply), an idle
+// timeout over both directions, the cluster's connection limit (`maxConnections` → the downstream
+// is closed at once, Envoy's UO), connect timeout, and byte counters on both sides.
+//
+// Used by TCP listeners and by protocol detection (which hands over the bytes it already read).
+import { connect, type Socket } from "node:net";
+import type { Listener } from "../../model/proxy-config.ts";
+import type { ProxyContext } from "../http/context.ts";
+import { pickWeightedCluster } from "../router/index.ts";
+import type { ClusterState } from "../upstream/cluster-manager.ts";
+import type { Host } from "../upstream/balance/balancer.ts";
+import { connectUpstreamTls } from "../tls/upstream-tls.ts";
+import type { TcpListenerStats } from "./tcp-stats.ts";
+
+/** Envoy's tcp_proxy default idle timeout (1 h) when neither the route nor the cluster sets one. */
+export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 3_600_000;
+
+export interface TcpProxyOptions {
+  /** Bytes already read from the downstream (protocol detection); sent upstream first. */
+  head?: Buffer;
+  /** Called once when both sockets are gone. */
+  onClose?: () => void;
+}
+
+/** Why a connection was refused before any upstream was dialed (for logs and tests). */
+export type TcpRefusal = "no_route" | "no_cluster" | "no_healthy_upstream" | "overflow";
+
+/**
+ * Proxy one downstream connection with the listener's tcpRoute. Returns the refusal reason when
+ * the connection was closed without dialing, else null.
+ */
+export function proxyTcpConnection(down: Socket, listener: Listener, proxy: ProxyContext, stats: TcpListenerStats, opts: TcpProxyOptions = {}): TcpRefusal | null {
+  stats.downstream_cx_total++;
+  const route = listener.tcpRoute;
+  const refuse = (why: TcpRefusal): TcpRefusal => {
+    if (why === "overflow") stats.downstream_cx_overflow++;
+    else stats.downstream_cx_no_route++;
+    down.destroy();
+    opts.onClose?.();
+    return why;
+  };
+  const wc = route === undefined ? undefined : pickWeightedCluster(route.clusters, proxy.random);
+  if (wc === undefined) return refuse("no_route");
+  const cluster = proxy.runtime.clusters.get(wc.cluster);
+  if (cluster === undefined) return refuse("no_cluster");
+  const host = pickHost(cluster, down);
+  if (host === null) return refuse("no_healthy_upstream");
+  const pool = cluster.poolConfig;
+  if (cluster.stats.upstream_cx_active >= pool.maxConnections) {
+    cluster.stats.upstream_cx_overflow++;
+    return refuse("overflow");
+  }
+  relay(down, cluster, host, route?.idleTimeoutMs ?? (pool.idleTimeoutMs > 0 ? pool.idleTimeoutMs : DEFAULT_TCP_IDLE_TIMEOUT_MS), stats, opts);
+  return null;
+}
+
+function pickHost(cluster: ClusterState, down: Socket): Host | null {
+  if (cluster.config.discovery === "original_dst") {
+    // Transparent capture: the address the client dialed is the destination.
+    const addr = down.localAddress;
+    const port = down.localPort;
+    return addr === undefined || port === undefined ? null : cluster.originalDestination(addr, port);
+  }
+  return cluster.balancer.pick();
+}
+
+function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, stats: TcpListenerStats, opts: TcpProxyOptions): void {
+  const cs = cluster.stats;
+  const pool = cluster.poolConfig;
+  cs.upstream_cx_total++;
+  cs.upstream_cx_active++;
+  stats.downstream_cx_active++;
+  host.activeRequests++;
+  const ka = pool.tcpKeepalive;
+  const tls = cluster.config.tls;
+  const netOpts = {
+    host: host.address,
+    port: host.port,
+    noDelay: true,
+    allowHalfOpen: true,
+    ...(ka !== undefined ? { keepAlive: true, keepAliveInitialDelay: ka.timeMs ?? 0 } : {}),
+  };
+  const up: Socket = tls !== undefined ? connectUpstreamTls(netOpts, tls, host) : connect(netOpts);
+  let connected = false;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    cs.upstream_cx_active--;
+    stats.downstream_cx_active--;
+    host.activeRequests--;
+    down.destroy();
+    up.destroy();
+    opts.onClose?.();
+  };
+  const connectFailed = (): void => {
+    cs.upstream_cx_connect_fail++;
+    cluster.outlier?.onLocalOriginFailure(host, "connect-failed");
+    finish();
+  };
+  if (pool.connectTimeoutMs > 0) up.setTimeout(pool.connectTimeoutMs, connectFailed);
+  up.once(tls !== undefined ? "secureConnect" : "connect", () => {
+    connected = true;
+    up.setTimeout(0);
+    cluster.outlier?.onLocalOriginSuccess(host);
+    // Node resets a socket's timer on its own reads and writes; bytes in either direction pass
+    // through `down`, so one timer on it is an idle timeout over both directions.
+    down.setTimeout(idleMs, () => {
+      stats.downstream_cx_idle_timeout++;
+      finish();
+    });
+  });
+  up.on("error", () => (connected ? finish() : connectFailed()));
+  down.on("error", finish);
+  // Half-close: each side's FIN is forwarded by the pipe (end()); the session is over when both
+  // sockets have fully closed.
+  let downClosed = false;
+  let upClosed = false;
+  down.on("close", () => {
+    downClosed = true;
+    if (upClosed || !connected) finish();
+  });
+  up.on("close", () => {
+    upClosed = true;
+    if (downClosed || !connected) finish();
+    // The upstream is gone: once our FIN to the client is out, nothing more can be relayed.
+    else down.end();
+  });
+  down.on("data", (b: Buffer) => {
+    cs.upstream_cx_tx_bytes_total += b.length;
+    stats.downstream_cx_rx_bytes_total += b.length;
+  });
+  up.on("data", (b: Buffer) => {
+    cs.upstream_cx_rx_bytes_total += b.length;
+    stats.downstream_cx_tx_bytes_total += b.length;
+  });
+  if (opts.head !== undefined && opts.head.length > 0) {
+    cs.upstream_cx_tx_bytes_total += opts.head.length;
+    stats.downstream_cx_rx_bytes_total += opts.head.length;
+    up.write(opts.head);
+  }
+  down.pipe(up);
+  up.pipe(down);
+}
