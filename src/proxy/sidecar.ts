@@ -9,6 +9,7 @@ import { AdminServer } from "./admin/admin-server.ts";
 import { checkProxyConfig } from "./config-check.ts";
 import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits, type RequestObserver, type Runtime } from "./http/context.ts";
 import { HttpListener } from "./listener/http-listener.ts";
+import { SidecarTelemetry } from "./telemetry/index.ts";
 import { TcpListener } from "./listener/tcp-listener.ts";
 import { RouteTable } from "./router/index.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
@@ -34,6 +35,8 @@ export class Sidecar {
   private ready = false;
   private draining = false;
   private lastError: string | null = null;
+  /** Metrics listener, access log and tracing; null when the config has no `telemetry`. */
+  telemetry: SidecarTelemetry | null = null;
 
   private constructor(runtime: Runtime, opts: SidecarOptions) {
     this.ctx = {
@@ -44,6 +47,7 @@ export class Sidecar {
       hostname: hostname(),
       runtime,
       observer: opts.observer,
+      telemetry: undefined,
       activeMirrors: 0,
     };
   }
@@ -65,6 +69,7 @@ export class Sidecar {
       await s.close(0);
       throw e;
     }
+    s.telemetry = await SidecarTelemetry.sync(s, null);
     s.ready = true;
     return s;
   }
@@ -121,6 +126,7 @@ export class Sidecar {
       this.lastError = `listeners: ${(e as Error).message}`;
       return { ok: false, error: this.lastError };
     }
+    this.telemetry = await SidecarTelemetry.sync(this, this.telemetry);
     return { ok: true, version: checked.version };
   }
 
@@ -137,6 +143,7 @@ export class Sidecar {
     this.listeners.clear();
     this.ctx.runtime.clusters.close();
     await this.admin?.close();
+    await this.telemetry?.close();
   }
 
   private async syncListeners(wanted: readonly Listener[]): Promise<void> {

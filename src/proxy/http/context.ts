@@ -4,7 +4,7 @@
 import type { Clock } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
 import type { ListenerDirection, ProxyConfig } from "../../model/proxy-config.ts";
-import type { HeadLimits } from "../http1/types.ts";
+import type { HeadLimits, HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import type { RouteTable } from "../router/index.ts";
 import type { ClusterManager } from "../upstream/cluster-manager.ts";
 import type { DownstreamStats } from "../upstream/cluster-stats.ts";
@@ -38,6 +38,33 @@ export interface RequestRecord {
  * call (copy what you keep). Keep it cheap: it runs on the request path.
  */
 export type RequestObserver = (record: RequestRecord) => void;
+
+/** What telemetry sees of a request: the record, its side, its request headers, a state slot. */
+export interface TelemetryRequest extends RequestRecord {
+  readonly direction: ListenerDirection;
+  header(name: string): string | undefined;
+  /** Owned by the telemetry hooks (per-request trace and peer state). */
+  telemetry: unknown;
+}
+
+/** Header edits asked for by telemetry on one message: `drop` replaces (and covers) the forwarder's. */
+export interface HeaderEdit {
+  readonly drop: HeaderNameSet;
+  readonly add: readonly [string, string][];
+}
+
+/**
+ * Telemetry hooks (src/proxy/telemetry): tracing and peer-identity headers on forwarded requests
+ * and their responses, and the finished request. Installed only when the config has telemetry.
+ */
+export interface TelemetryHooks {
+  /** Once per forwarded request, before its first attempt. */
+  onForward(x: TelemetryRequest, drop: HeaderNameSet): HeaderEdit | null;
+  /** The upstream response head about to go downstream. */
+  onResponse(x: TelemetryRequest, head: ResponseHead, drop: HeaderNameSet | undefined): HeaderEdit | null;
+  /** The request is over (called after the observer). */
+  onFinish(x: TelemetryRequest): void;
+}
 
 /** One config version, compiled. */
 export interface Runtime {
@@ -74,6 +101,7 @@ export interface ProxyContext {
   readonly hostname: string;
   runtime: Runtime;
   observer: RequestObserver | undefined;
+  telemetry: TelemetryHooks | undefined;
   activeMirrors: number;
 }
 

@@ -4,18 +4,18 @@
 // observer receives. It is also the RequestView the router matches on, so a lookup allocates
 // nothing. The upstream side of a forwarded request lives in Forwarder.
 import type { TimerHandle } from "../../core/clock.ts";
-import type { Route, VirtualHost, CorsPolicy } from "../../model/proxy-config.ts";
+import type { Route, VirtualHost, CorsPolicy, ListenerDirection } from "../../model/proxy-config.ts";
 import type { RequestHead } from "../http1/types.ts";
 import type { RequestView } from "../router/index.ts";
 import type { DownstreamConnection } from "../listener/downstream-connection.ts";
-import type { ListenerContext, ProxyContext, RequestRecord, Runtime } from "./context.ts";
+import type { ListenerContext, ProxyContext, Runtime, TelemetryRequest } from "./context.ts";
 import type { Forwarder } from "./forwarder.ts";
 import { localReply } from "./local-reply.ts";
 import { RF_DC } from "./response-flags.ts";
 
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
 
-export class Exchange implements RequestRecord, RequestView {
+export class Exchange implements TelemetryRequest, RequestView {
   readonly conn: DownstreamConnection;
   readonly head: RequestHead;
   readonly listenerCtx: ListenerContext;
@@ -42,6 +42,8 @@ export class Exchange implements RequestRecord, RequestView {
   requestId: string;
   /** The x-request-id was generated here (the upstream head must carry it). */
   requestIdGenerated = false;
+  /** Per-request state of the telemetry hooks (opaque here). */
+  telemetry: unknown = undefined;
 
   // ---- route decisions ----
   route: Route | null = null;
@@ -85,6 +87,9 @@ export class Exchange implements RequestRecord, RequestView {
   // ---- RequestView / RequestRecord ----
   get listener(): string {
     return this.listenerCtx.name;
+  }
+  get direction(): ListenerDirection {
+    return this.listenerCtx.direction;
   }
   get method(): string {
     return this.head.method;
@@ -209,6 +214,14 @@ export class Exchange implements RequestRecord, RequestView {
         obs(this);
       } catch {
         // An observer bug must never break the request path.
+      }
+    }
+    const tel = this.proxy.telemetry;
+    if (tel !== undefined) {
+      try {
+        tel.onFinish(this);
+      } catch {
+        // Same for telemetry.
       }
     }
     this.conn.exchangeDone(this, close);

@@ -7,7 +7,7 @@
 import type { TimerHandle } from "../../core/clock.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { chooseResponseFraming, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
-import type { ResponseHead } from "../http1/types.ts";
+import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import { RetryState, type AttemptOutcome } from "../resilience/retry.ts";
 import { corsResponseHeaders, rewritePath } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
@@ -44,6 +44,8 @@ export class Forwarder implements UpstreamSink {
   /** Headers appended to every attempt's head; the attempt count slot is updated in place. */
   private readonly extra: [string, string][];
   private readonly attemptSlot: [string, string];
+  /** The destination's drop set, widened by telemetry (trace and peer headers it rewrites). */
+  private readonly requestDrop: HeaderNameSet;
   /** Created on the first failed attempt: most requests never need one. */
   private retry: RetryState | null = null;
   private readonly retryEnabled: boolean;
@@ -82,6 +84,9 @@ export class Forwarder implements UpstreamSink {
     this.attemptSlot = ["x-envoy-attempt-count", "1"];
     this.extra.push(this.attemptSlot);
     for (const h of this.dh.requestAdd) this.extra.push(h);
+    const tel = x.proxy.telemetry?.onForward(x, this.dh.requestDrop) ?? null;
+    if (tel !== null) for (const h of tel.add) this.extra.push(h);
+    this.requestDrop = tel?.drop ?? this.dh.requestDrop;
     const rp = action.retry;
     this.retryEnabled = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0;
     const lb = cluster.config.lb;
@@ -200,7 +205,7 @@ export class Forwarder implements UpstreamSink {
     const head = serializeRequestHead(x.head, {
       path: this.path,
       host: this.hostHeader,
-      drop: this.dh.requestDrop,
+      drop: this.requestDrop,
       extra: this.extra,
       body,
     });
@@ -278,8 +283,10 @@ export class Forwarder implements UpstreamSink {
     const extra: [string, string][] = [["x-envoy-upstream-service-time", String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]];
     for (const h of this.dh.responseAdd) extra.push(h);
     if (x.cors !== undefined) for (const h of corsResponseHeaders(x, x.cors)) extra.push(h);
+    const tel = x.proxy.telemetry?.onResponse(x, head, this.dh.responseDrop) ?? null;
+    if (tel !== null) for (const h of tel.add) extra.push(h);
     const out = serializeResponseHead(head, {
-      drop: this.dh.responseDrop,
+      drop: tel?.drop ?? this.dh.responseDrop,
       extra,
       framing: plan.framing,
       close: plan.close,

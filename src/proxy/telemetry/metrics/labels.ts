@@ -1,0 +1,103 @@
+// Istio's standard metric labels for one hop. The reporting side fills its own half from its
+// NodeInfo; the other half comes from the peer's metadata header, else (client side only) from
+// what the config says about the endpoint that was picked; anything still missing is "unknown".
+import type { Endpoint, ServiceRef } from "../../../model/proxy-config.ts";
+import { canonicalRevision, canonicalService, spiffePrincipal, UNKNOWN, type PeerIdentity } from "../peer.ts";
+
+export const HTTP_LABELS: readonly string[] = Object.freeze([
+  "reporter",
+  "source_workload",
+  "source_canonical_service",
+  "source_canonical_revision",
+  "source_workload_namespace",
+  "source_principal",
+  "source_app",
+  "source_version",
+  "source_cluster",
+  "destination_workload",
+  "destination_workload_namespace",
+  "destination_principal",
+  "destination_app",
+  "destination_version",
+  "destination_service",
+  "destination_service_name",
+  "destination_service_namespace",
+  "destination_canonical_service",
+  "destination_canonical_revision",
+  "destination_cluster",
+  "request_protocol",
+  "response_code",
+  "grpc_response_status",
+  "response_flags",
+  "connection_security_policy",
+]);
+
+/** TCP metrics carry the same labels minus the HTTP response ones (as Istio's). */
+export const TCP_LABELS: readonly string[] = Object.freeze(HTTP_LABELS.filter((n) => n !== "response_code" && n !== "grpc_response_status"));
+
+export interface HopFacts {
+  reporter: "source" | "destination";
+  self: PeerIdentity;
+  /** The other side's identity from its metadata header; null when it sent none. */
+  peer: PeerIdentity | null;
+  /** The service of the cluster the request went to (inbound clusters name their own service). */
+  service: ServiceRef | undefined;
+  /** Client side: the endpoint that was picked, for destination labels when the peer said nothing. */
+  endpoint: Endpoint | undefined;
+  /** The hop used Istio mutual TLS. */
+  mtls: boolean;
+  protocol: string;
+  responseCode: string;
+  grpcStatus: string;
+  responseFlags: string;
+}
+
+/** Label values in HTTP_LABELS order (TCP_LABELS order when `tcp`). */
+export function istioLabels(f: HopFacts, tcp = false): string[] {
+  const src = f.reporter === "source" ? f.self : f.peer;
+  const dst = f.reporter === "destination" ? f.self : (f.peer ?? fromEndpoint(f.endpoint, f.service));
+  const svc = f.service;
+  const principal = (p: PeerIdentity | null): string => (f.mtls && p !== null && p.serviceAccount !== "" ? spiffePrincipal(p.trustDomain, p.namespace, p.serviceAccount) : UNKNOWN);
+  const out = [
+    f.reporter,
+    src?.workload ?? UNKNOWN,
+    src?.canonicalService ?? UNKNOWN,
+    src?.canonicalRevision ?? UNKNOWN,
+    src?.namespace ?? UNKNOWN,
+    principal(src),
+    src?.app ?? UNKNOWN,
+    src?.version ?? UNKNOWN,
+    UNKNOWN,
+    dst?.workload ?? UNKNOWN,
+    dst?.namespace ?? UNKNOWN,
+    principal(dst),
+    dst?.app ?? UNKNOWN,
+    dst?.version ?? UNKNOWN,
+    svc?.host || UNKNOWN,
+    svc?.name || UNKNOWN,
+    svc?.namespace || UNKNOWN,
+    dst?.canonicalService ?? UNKNOWN,
+    dst?.canonicalRevision ?? UNKNOWN,
+    UNKNOWN,
+    f.protocol,
+  ];
+  if (!tcp) out.push(f.responseCode, f.grpcStatus);
+  out.push(f.responseFlags, f.reporter === "source" ? UNKNOWN : f.mtls ? "mutual_tls" : "none");
+  return out;
+}
+
+function fromEndpoint(e: Endpoint | undefined, svc: ServiceRef | undefined): PeerIdentity | null {
+  if (e === undefined) return null;
+  const labels = e.labels ?? {};
+  const workload = e.workload ?? UNKNOWN;
+  return {
+    workload,
+    namespace: svc?.namespace || UNKNOWN,
+    app: labels.app || UNKNOWN,
+    version: labels.version || UNKNOWN,
+    canonicalService: Object.keys(labels).length > 0 || e.workload !== undefined ? canonicalService(labels, workload) : UNKNOWN,
+    canonicalRevision: Object.keys(labels).length > 0 ? canonicalRevision(labels) : UNKNOWN,
+    serviceAccount: e.serviceAccount ?? "",
+    trustDomain: "cluster.local",
+  };
+}

@@ -1,0 +1,251 @@
+// The per-request side of telemetry, called by the pipeline through TelemetryHooks:
+//   onForward  — client side: add our identity (x-amime-peer); server side: read and strip the
+//                caller's; both: continue or start the trace and write the next hop's headers.
+//   onResponse — client side: read and strip the server's identity; server side: add ours.
+//   onFinish   — record the Istio metrics, queue the access log line, queue the span.
+// Everything here is in-memory work; I/O happens later in the logger and exporter.
+import type { Clock } from "../../core/clock.ts";
+import type { Random } from "../../core/random.ts";
+import type { ListenerDirection } from "../../model/proxy-config.ts";
+import type { HeaderEdit, TelemetryHooks, TelemetryRequest } from "../http/context.ts";
+import { formatResponseFlags, RF_DC, RF_FI, RF_NC, RF_NR, RF_UF, RF_UH, RF_UO, RF_UT } from "../http/response-flags.ts";
+import { compileHeaderNames } from "../http1/index.ts";
+import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
+import type { AccessLogEntry } from "./access-log/log-entry.ts";
+import type { AccessLogger } from "./access-log/access-logger.ts";
+import type { IstioMetrics } from "./metrics/istio-metrics.ts";
+import type { HopFacts } from "./metrics/labels.ts";
+import { decodePeer, PEER_HEADER } from "./peer.ts";
+import type { TelemetrySettings } from "./settings.ts";
+import { endpointOf, type Span } from "./tracing/span.ts";
+import type { SpanExporter } from "./tracing/span-exporter.ts";
+import { decideSampling } from "./tracing/sampling.ts";
+import { extractTraceContext, injectTraceHeaders, randomHex, TRACE_HEADERS, type OutgoingSpan } from "./tracing/trace-context.ts";
+
+/** What telemetry keeps per request (one object, created when the request is forwarded). */
+class RequestState {
+  /** The other side's raw x-amime-peer value ("" = none). */
+  peer = "";
+  grpcStatus = "";
+  responseGrpc = false;
+  fromUpstream = false;
+  upstreamMs: number | undefined = undefined;
+  span: OutgoingSpan | null = null;
+}
+
+export interface HookSinks {
+  readonly metrics: IstioMetrics;
+  accessLog: AccessLogger | null;
+  exporter: SpanExporter | null;
+}
+
+const PEER_NAMES = [PEER_HEADER];
+const unionCache = new WeakMap<HeaderNameSet, { peer: HeaderNameSet; trace: HeaderNameSet }>();
+const EMPTY_DROP = { set: null as HeaderNameSet | null };
+
+/** `base` plus our header names (cached per base set: the forwarder's sets are per destination). */
+function widen(base: HeaderNameSet | undefined, withTrace: boolean): HeaderNameSet {
+  if (base === undefined) return (EMPTY_DROP.set ??= compileHeaderNames(PEER_NAMES));
+  let u = unionCache.get(base);
+  if (u === undefined) {
+    const make = (names: readonly string[]): HeaderNameSet => {
+      const extra = compileHeaderNames(names);
+      return { matches: (b, s, e) => base.matches(b, s, e) || extra.matches(b, s, e), has: (n) => base.has(n) || extra.has(n) };
+    };
+    u = { peer: make(PEER_NAMES), trace: make([...PEER_NAMES, ...TRACE_HEADERS]) };
+    unionCache.set(base, u);
+  }
+  return withTrace ? u.trace : u.peer;
+}
+
+const isClientSide = (d: ListenerDirection): boolean => d !== "inbound";
+
+export class RequestHooks implements TelemetryHooks {
+  private readonly current: () => TelemetrySettings;
+  private readonly sinks: HookSinks;
+  private readonly random: Random;
+  private readonly clock: Clock;
+
+  constructor(current: () => TelemetrySettings, sinks: HookSinks, random: Random, clock: Clock) {
+    this.current = current;
+    this.sinks = sinks;
+    this.random = random;
+    this.clock = clock;
+  }
+
+  onForward(x: TelemetryRequest, drop: HeaderNameSet): HeaderEdit | null {
+    const c = this.current();
+    const st = new RequestState();
+    x.telemetry = st;
+    const add: [string, string][] = [];
+    const client = isClientSide(x.direction);
+    if (client) add.push([PEER_HEADER, c.selfHeader]);
+    else st.peer = x.header(PEER_HEADER) ?? "";
+    const tracing = c.tracing !== null && c.tracing.on(x.direction);
+    if (tracing) {
+      st.span = this.newSpan(x, c);
+      injectTraceHeaders(add, st.span);
+    }
+    return { drop: widen(drop, tracing), add };
+  }
+
+  onResponse(x: TelemetryRequest, head: ResponseHead, drop: HeaderNameSet | undefined): HeaderEdit | null {
+    const st = x.telemetry;
+    if (!(st instanceof RequestState)) return null;
+    st.fromUpstream = true;
+    st.upstreamMs = Math.max(0, this.clock.wallNow() - x.startWallMs);
+    const ct = head.get("content-type");
+    if (ct !== undefined && ct.startsWith("application/grpc")) {
+      st.responseGrpc = true;
+      st.grpcStatus = head.get("grpc-status") ?? "";
+    }
+    if (isClientSide(x.direction)) {
+      st.peer = head.get(PEER_HEADER) ?? "";
+      return { drop: widen(drop, false), add: [] };
+    }
+    return { drop: widen(drop, false), add: [[PEER_HEADER, this.current().selfHeader]] };
+  }
+
+  onFinish(x: TelemetryRequest): void {
+    const c = this.current();
+    let st = x.telemetry instanceof RequestState ? x.telemetry : null;
+    if (st === null) {
+      // Answered before forwarding (no route, fault abort, direct response…).
+      st = new RequestState();
+      if (!isClientSide(x.direction)) st.peer = x.header(PEER_HEADER) ?? "";
+      if (c.tracing !== null && c.tracing.on(x.direction)) st.span = this.newSpan(x, c);
+    }
+    if (c.metricsOn(x.direction)) this.recordMetrics(x, c, st);
+    const al = c.accessLog;
+    const logger = this.sinks.accessLog;
+    if (al !== null && logger !== null && al.on(x.direction, x.status)) logger.log(al.format(logEntry(x, st)));
+    const exporter = this.sinks.exporter;
+    if (st.span !== null && st.span.sampled && exporter !== null && c.tracing !== null && c.tracing.report) exporter.add(this.span(x, c, st, st.span));
+  }
+
+  private newSpan(x: TelemetryRequest, c: TelemetrySettings): OutgoingSpan {
+    const ctx = extractTraceContext((n) => x.header(n));
+    const sampled = decideSampling(ctx, x.requestId, (c.tracing as NonNullable<TelemetrySettings["tracing"]>).percentage, this.random);
+    return {
+      traceId: ctx !== null && ctx.traceId !== "" ? ctx.traceId : randomHex(this.random, 32),
+      spanId: randomHex(this.random, 16),
+      parentId: ctx?.spanId ?? "",
+      sampled,
+      debug: ctx?.debug ?? false,
+      b3Single: ctx?.b3Single ?? false,
+    };
+  }
+
+  private recordMetrics(x: TelemetryRequest, c: TelemetrySettings, st: RequestState): void {
+    const client = isClientSide(x.direction);
+    const grpc = st.responseGrpc || (x.header("content-type")?.startsWith("application/grpc") ?? false);
+    const protocol = grpc ? "grpc" : "http";
+    const host = client ? x.upstreamHost : "";
+    const key = `${c.config.version}\u001f${x.direction}\u001f${x.cluster}\u001f${host}\u001f${st.peer}\u001f${x.status}\u001f${x.flags}\u001f${protocol}\u001f${st.grpcStatus}`;
+    this.sinks.metrics.recordHttp(
+      key,
+      (): HopFacts => {
+        const cluster = c.cluster(x.cluster);
+        return {
+          reporter: client ? "source" : "destination",
+          self: c.self,
+          peer: decodePeer(st.peer),
+          service: cluster?.service,
+          endpoint: client && host !== "" ? c.endpoint(x.cluster, host) : undefined,
+          mtls: client ? cluster?.tls?.mode === "ISTIO_MUTUAL" : false,
+          protocol,
+          responseCode: String(x.status),
+          grpcStatus: st.grpcStatus,
+          responseFlags: formatResponseFlags(x.flags),
+        };
+      },
+      { durationMs: x.durationMs, requestBytes: x.bytesReceived, responseBytes: x.bytesSent },
+    );
+  }
+
+  private span(x: TelemetryRequest, c: TelemetrySettings, st: RequestState, s: OutgoingSpan): Span {
+    const client = isClientSide(x.direction);
+    const cluster = c.cluster(x.cluster);
+    const svc = cluster?.service;
+    const q = x.path.indexOf("?");
+    const name = svc !== undefined ? `${svc.host}:${svc.port}/*` : `${x.authority}${q < 0 ? x.path : x.path.slice(0, q)}`;
+    const tags: Record<string, string> = {
+      component: "proxy",
+      "http.method": x.method,
+      "http.url": `http://${x.authority}${x.path}`,
+      "http.protocol": "HTTP/1.1",
+      "http.status_code": String(x.status),
+      response_flags: formatResponseFlags(x.flags),
+      upstream_cluster: x.cluster || "-",
+      "upstream_cluster.name": x.cluster || "-",
+      node_id: c.config.node.id,
+      "guid:x-request-id": x.requestId,
+      "peer.address": x.sourceIp,
+      request_size: String(x.bytesReceived),
+      response_size: String(x.bytesSent),
+      "istio.canonical_service": c.self.canonicalService,
+      "istio.canonical_revision": c.self.canonicalRevision,
+      "istio.namespace": c.self.namespace,
+      "istio.mesh_id": c.self.trustDomain,
+    };
+    if (x.upstreamHost !== "") tags.upstream_address = x.upstreamHost;
+    const ua = x.header("user-agent");
+    if (ua !== undefined) tags.user_agent = ua;
+    if (st.grpcStatus !== "") tags["grpc.status_code"] = st.grpcStatus;
+    if (x.status >= 500 || x.status === 0) tags.error = "true";
+    for (const [k, v] of Object.entries(c.tracing?.customTags ?? {})) tags[k] = v;
+    const span: Span = {
+      traceId: s.traceId,
+      id: s.spanId,
+      name,
+      kind: client ? "CLIENT" : "SERVER",
+      timestamp: Math.round(x.startWallMs * 1000),
+      duration: Math.max(1, Math.round(x.durationMs * 1000)),
+      localEndpoint: { serviceName: c.serviceName, ...(/^\d+\.\d+\.\d+\.\d+$/.test(c.config.node.ip) ? { ipv4: c.config.node.ip } : {}) },
+      tags,
+    };
+    if (s.parentId !== "") span.parentId = s.parentId;
+    const remote = client ? endpointOf(x.upstreamHost) : endpointOf(x.sourceIp);
+    if (remote !== undefined) span.remoteEndpoint = remote;
+    return span;
+  }
+}
+
+/** Envoy's RESPONSE_CODE_DETAILS, approximated from what the proxy knows. */
+function responseDetails(x: TelemetryRequest, st: RequestState): string {
+  if (st.fromUpstream) return "via_upstream";
+  const f = x.flags;
+  if (f & RF_NR) return "route_not_found";
+  if (f & RF_NC) return "cluster_not_found";
+  if (f & RF_FI) return "fault_filter_abort";
+  if (f & RF_UH) return "no_healthy_upstream";
+  if (f & RF_UO) return "upstream_overflow";
+  if (f & RF_UT) return "response_timeout";
+  if (f & RF_UF) return "upstream_reset_before_response_started{connection_failure}";
+  if (f & RF_DC) return "downstream_remote_disconnect";
+  return x.status > 0 ? "direct_response" : "-";
+}
+
+function logEntry(x: TelemetryRequest, st: RequestState): AccessLogEntry {
+  return {
+    startWallMs: x.startWallMs,
+    method: x.method,
+    path: x.path,
+    protocol: "HTTP/1.1",
+    status: x.status,
+    flags: formatResponseFlags(x.flags),
+    details: responseDetails(x, st),
+    bytesReceived: x.bytesReceived,
+    bytesSent: x.bytesSent,
+    durationMs: x.durationMs,
+    upstreamServiceTimeMs: st.upstreamMs,
+    authority: x.authority,
+    requestId: x.requestId,
+    upstreamHost: x.upstreamHost,
+    upstreamCluster: x.cluster,
+    routeName: x.routeName,
+    downstreamRemoteAddress: x.sourceIp,
+    traceId: st.span?.traceId ?? "",
+    header: (n) => x.header(n),
+  };
+}

@@ -1,0 +1,107 @@
+// Telemetry settings of one config version, compiled once (cached per ProxyConfig object): who
+// this proxy is (labels, peer header), lookups from cluster/endpoint to what metrics need, the
+// access log formatter and filter, and the tracing parameters.
+import type { Cluster, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode } from "../../model/proxy-config.ts";
+import { compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./access-log/format.ts";
+import type { AccessLogEntry } from "./access-log/log-entry.ts";
+import { DEFAULT_MAX_SERIES } from "./metrics/istio-metrics.ts";
+import { encodePeer, identityOf, type PeerIdentity } from "./peer.ts";
+import { DEFAULT_SAMPLING_PERCENTAGE } from "./tracing/sampling.ts";
+
+export const DEFAULT_METRICS_PORT = 15090;
+
+export interface TelemetrySettings {
+  readonly config: ProxyConfig;
+  readonly self: PeerIdentity;
+  /** Our x-amime-peer value. */
+  readonly selfHeader: string;
+  /** Zipkin localEndpoint.serviceName: `<canonical service>.<namespace>` as Istio's. */
+  readonly serviceName: string;
+  readonly maxSeries: number;
+  metricsOn(d: ListenerDirection): boolean;
+  readonly accessLog: { format: (e: AccessLogEntry) => string; path: string; formatName: "text" | "json"; on(d: ListenerDirection, status: number): boolean } | null;
+  readonly tracing: { percentage: number; report: boolean; customTags: Record<string, string>; on(d: ListenerDirection): boolean } | null;
+  cluster(name: string): Cluster | undefined;
+  endpoint(cluster: string, hostKey: string): Endpoint | undefined;
+}
+
+/** Client side = outbound and gateway; server side = inbound. */
+export function modeCovers(mode: TelemetryMode | undefined, d: ListenerDirection): boolean {
+  if (mode === undefined || mode === "CLIENT_AND_SERVER") return true;
+  return mode === "SERVER" ? d === "inbound" : d !== "inbound";
+}
+
+const FILTER = /^\s*response\.code\s*(==|!=|<=|>=|<|>)\s*(\d+)\s*$/;
+
+/** `response.code <op> N`; anything else is not understood and lets every line through. */
+export function compileLogFilter(expr: string | undefined): (status: number) => boolean {
+  const m = expr === undefined ? null : FILTER.exec(expr);
+  if (m === null) return () => true;
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case "==":
+      return (s) => s === n;
+    case "!=":
+      return (s) => s !== n;
+    case "<":
+      return (s) => s < n;
+    case "<=":
+      return (s) => s <= n;
+    case ">":
+      return (s) => s > n;
+    default:
+      return (s) => s >= n;
+  }
+}
+
+const cache = new WeakMap<ProxyConfig, TelemetrySettings>();
+
+export function settingsOf(config: ProxyConfig): TelemetrySettings {
+  const hit = cache.get(config);
+  if (hit !== undefined) return hit;
+  const t = config.telemetry ?? {};
+  const self = identityOf(config.node);
+  const clusters = new Map(config.clusters.map((c) => [c.name, c]));
+  const endpointIndex = new Map<string, Map<string, Endpoint>>();
+  const al = t.accessLog;
+  const tr = t.tracing;
+  const filter = compileLogFilter(al?.filter);
+  const s: TelemetrySettings = {
+    config,
+    self,
+    selfHeader: encodePeer(self),
+    serviceName: `${self.canonicalService}.${self.namespace}`,
+    maxSeries: t.metrics?.maxSeries ?? DEFAULT_MAX_SERIES,
+    metricsOn: (d) => !(t.metrics?.disabled ?? false) && modeCovers(t.metrics?.mode, d),
+    accessLog:
+      al === undefined
+        ? null
+        : {
+            format: al.format === "json" ? formatJson : compileTextFormat(al.textFormat ?? ISTIO_TEXT_FORMAT),
+            formatName: al.format === "json" ? "json" : "text",
+            path: al.path || "/dev/stdout",
+            on: (d, status) => modeCovers(al.mode, d) && filter(status),
+          },
+    tracing:
+      tr === undefined
+        ? null
+        : {
+            percentage: Number.isFinite(tr.samplingPercentage) ? tr.samplingPercentage : DEFAULT_SAMPLING_PERCENTAGE,
+            report: tr.endpoint !== undefined && tr.endpoint !== "" && tr.disableSpanReporting !== true,
+            customTags: tr.customTags ?? {},
+            on: (d) => modeCovers(tr.mode, d),
+          },
+    cluster: (name) => clusters.get(name),
+    endpoint: (cluster, hostKey) => {
+      let m = endpointIndex.get(cluster);
+      if (m === undefined) {
+        m = new Map();
+        for (const e of config.endpoints[cluster] ?? []) m.set(`${e.address}:${e.port}`, e);
+        endpointIndex.set(cluster, m);
+      }
+      return m.get(hostKey);
+    },
+  };
+  cache.set(config, s);
+  return s;
+}

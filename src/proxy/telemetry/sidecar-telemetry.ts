@@ -1,0 +1,167 @@
+// SidecarTelemetry: the sidecar's observability, attached when its config has `telemetry`.
+// Installs the request hooks, owns the Istio metrics store, the access logger and the span
+// exporter (re-created when a pushed config changes their path or endpoint), and serves
+// Prometheus text on the metrics listener (`/stats/prometheus`, default port 15090).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Sidecar } from "../sidecar.ts";
+import { AccessLogger } from "./access-log/access-logger.ts";
+import { IstioMetrics } from "./metrics/istio-metrics.ts";
+import { PROMETHEUS_CONTENT_TYPE, PrometheusWriter } from "./metrics/prometheus-text.ts";
+import { renderProxyStats } from "./metrics/proxy-stats.ts";
+import { RequestHooks, type HookSinks } from "./request-hooks.ts";
+import { DEFAULT_METRICS_PORT, settingsOf } from "./settings.ts";
+import { SpanExporter } from "./tracing/span-exporter.ts";
+
+export class SidecarTelemetry {
+  private readonly sidecar: Sidecar;
+  private readonly sinks: HookSinks;
+  private server: Server | null = null;
+  private boundAt = "";
+  /** Port of the metrics listener (0 when it is not bound). */
+  metricsPort = 0;
+  /** Why the metrics listener could not bind, if it could not (the proxy keeps running). */
+  metricsError: string | null = null;
+
+  private constructor(sidecar: Sidecar) {
+    this.sidecar = sidecar;
+    this.sinks = { metrics: new IstioMetrics(settingsOf(sidecar.config).maxSeries), accessLog: null, exporter: null };
+  }
+
+  /**
+   * Bring telemetry in line with the sidecar's current config: attach on first use, re-create
+   * sinks whose settings changed, detach when the config no longer asks for telemetry.
+   */
+  static async sync(s: Sidecar, cur: SidecarTelemetry | null): Promise<SidecarTelemetry | null> {
+    if (s.config.telemetry === undefined) {
+      if (cur !== null) await cur.close();
+      return null;
+    }
+    const t = cur ?? new SidecarTelemetry(s);
+    await t.reconfigure();
+    return t;
+  }
+
+  get metrics(): IstioMetrics {
+    return this.sinks.metrics;
+  }
+
+  get accessLog(): AccessLogger | null {
+    return this.sinks.accessLog;
+  }
+
+  get exporter(): SpanExporter | null {
+    return this.sinks.exporter;
+  }
+
+  private async reconfigure(): Promise<void> {
+    const s = this.sidecar;
+    const c = settingsOf(s.config);
+    const tc = s.config.telemetry ?? {};
+    if (s.ctx.telemetry === undefined) s.ctx.telemetry = new RequestHooks(() => settingsOf(s.config), this.sinks, s.ctx.random, s.ctx.clock);
+
+    const logPath = c.accessLog?.path ?? null;
+    if (this.sinks.accessLog !== null && this.sinks.accessLog.path !== logPath) {
+      const old = this.sinks.accessLog;
+      this.sinks.accessLog = null;
+      void old.close();
+    }
+    if (logPath !== null && this.sinks.accessLog === null) this.sinks.accessLog = new AccessLogger({ path: logPath });
+
+    const tr = tc.tracing;
+    const endpoint = c.tracing?.report === true && tr?.endpoint !== undefined ? tr.endpoint : null;
+    const ex = this.sinks.exporter;
+    if (ex !== null && (endpoint === null || ex.endpoint !== endpoint || ex.format !== tr?.format)) {
+      this.sinks.exporter = null;
+      void ex.close();
+    }
+    if (endpoint !== null && this.sinks.exporter === null) this.sinks.exporter = new SpanExporter({ endpoint, format: tr?.format === "otlp" ? "otlp" : "zipkin", clock: s.ctx.clock });
+
+    const port = tc.metricsPort ?? DEFAULT_METRICS_PORT;
+    const address = tc.metricsAddress ?? s.config.node.ip ?? "127.0.0.1";
+    const want = `${address}:${port}`;
+    if (this.boundAt !== want) {
+      await this.closeServer();
+      await this.listen(address, port);
+      this.boundAt = want;
+    }
+  }
+
+  private listen(address: string, port: number): Promise<void> {
+    const server = createServer((req, res) => this.handle(req, res));
+    return new Promise((resolve) => {
+      server.once("error", (e) => {
+        // A taken port must not take the proxy down with it: report it and serve without.
+        this.metricsError = `metrics listener ${address}:${port}: ${(e as Error).message}`;
+        process.stderr.write(`amime proxy: ${this.metricsError}\n`);
+        resolve();
+      });
+      server.listen({ host: address, port }, () => {
+        const a = server.address();
+        this.metricsPort = typeof a === "object" && a !== null ? a.port : port;
+        this.metricsError = null;
+        this.server = server;
+        resolve();
+      });
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/stats/prometheus" || path === "/metrics") {
+      const body = this.prometheusText();
+      res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE, "content-length": Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    res.writeHead(404, { "content-type": "text/plain" });
+    res.end("not found: try /stats/prometheus\n");
+  }
+
+  /** Everything this proxy exposes to Prometheus, rendered now. */
+  prometheusText(): string {
+    const w = new PrometheusWriter();
+    this.sinks.metrics.render(w);
+    renderProxyStats(this.sidecar, w);
+    const al = this.sinks.accessLog;
+    w.header("amime_access_log_written_total", "counter", "Access log lines handed to the OS.");
+    w.sample("amime_access_log_written_total", "", al?.written ?? 0);
+    w.header("amime_access_log_dropped_total", "counter", "Access log lines dropped because the buffer was full.");
+    w.sample("amime_access_log_dropped_total", "", al?.dropped ?? 0);
+    const ex = this.sinks.exporter;
+    w.header("amime_tracing_spans_exported_total", "counter", "Spans accepted by the trace collector.");
+    w.sample("amime_tracing_spans_exported_total", "", ex?.exported ?? 0);
+    w.header("amime_tracing_spans_dropped_total", "counter", "Spans dropped (queue full or collector failure).");
+    w.sample("amime_tracing_spans_dropped_total", "", ex?.dropped ?? 0);
+    w.header("amime_tracing_spans_queued", "gauge", "Spans waiting to be exported.");
+    w.sample("amime_tracing_spans_queued", "", ex?.queued ?? 0);
+    return w.text();
+  }
+
+  /** Write out what is buffered (access log lines, spans). */
+  async flush(): Promise<void> {
+    await Promise.all([this.sinks.accessLog?.drained(), this.sinks.exporter?.flush()]);
+  }
+
+  private closeServer(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    this.metricsPort = 0;
+    if (server === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.sidecar.ctx.telemetry !== undefined) this.sidecar.ctx.telemetry = undefined;
+    this.boundAt = "";
+    await this.closeServer();
+    const al = this.sinks.accessLog;
+    const ex = this.sinks.exporter;
+    this.sinks.accessLog = null;
+    this.sinks.exporter = null;
+    await Promise.all([al?.close(), ex?.close()]);
+  }
+}
