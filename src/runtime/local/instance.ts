@@ -42,6 +42,8 @@ export class InstanceSupervisor {
   /** Set when the app was not ready within its probe budget. */
   neverReady = false;
   lastExit: string | null = null;
+  /** Log every change to ready (set once the startup report has been printed). */
+  announce = false;
   private readyWaiters: (() => void)[] = [];
 
   constructor(plan: InstancePlan, ports: InstancePorts, ctx: InstanceContext) {
@@ -201,6 +203,7 @@ export class InstanceSupervisor {
   private update(): void {
     const ready = this.ready;
     if (ready) {
+      if (this.phase !== "ready" && this.announce) this.ctx.log(`${this.plan.name}: ready, back in rotation`);
       this.phase = "ready";
       this.neverReady = false;
       for (const w of this.readyWaiters.splice(0)) w();

@@ -32,6 +32,7 @@ function harness(results: boolean[], s: ProbeSpec) {
     check: async () => results[Math.min(calls++, results.length - 1)] ?? false,
     onChange: (r) => changes.push([clock.now(), r]),
     onNeverReady: (b) => never.push(b),
+    minBudgetMs: 0,
   });
   prober.start();
   return { clock, changes, never, prober, calls: () => calls };

@@ -5,7 +5,7 @@
 // that is already listening: until an instance is ready for the first time, it is checked every
 // `startupIntervalMs` (250 ms). The probe budget (initialDelay + period × failureThreshold, the
 // time Kubernetes gives a probe to fail) is how long it may take to become ready before
-// `onNeverReady` reports it.
+// `onNeverReady` reports it (at least 10 s).
 import { request } from "node:http";
 import { connect } from "node:net";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
@@ -21,6 +21,8 @@ export interface ProberOptions {
   /** Called once if the instance is not ready when the probe budget runs out. */
   onNeverReady?: (budgetMs: number) => void;
   startupIntervalMs?: number;
+  /** Floor of the probe budget (default 10 s): a 1 s period must not flag an app still starting. */
+  minBudgetMs?: number;
 }
 
 export class ReadinessProber {
@@ -41,7 +43,8 @@ export class ReadinessProber {
 
   /** Time Kubernetes would give this probe to declare failure. */
   get budgetMs(): number {
-    return (this.spec.initialDelaySeconds + this.spec.periodSeconds * this.spec.failureThreshold) * 1000;
+    const k8s = (this.spec.initialDelaySeconds + this.spec.periodSeconds * this.spec.failureThreshold) * 1000;
+    return Math.max(k8s, this.opts.minBudgetMs ?? 10_000);
   }
 
   start(): void {

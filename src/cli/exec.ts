@@ -1,0 +1,93 @@
+// `amime exec WORKLOAD|INSTANCE -- CMD [ARGS…]`: run a command inside an instance's mesh context
+// (its sidecar as HTTP_PROXY, its identity variables), as `kubectl exec deploy/x -- cmd` does in
+// Istio's docs. Finds the running mesh through .amime/up.json in the current directory.
+import { spawn } from "node:child_process";
+import { meshEnv } from "../runtime/local/env.ts";
+import { REPO_ROOT } from "../runtime/local/local-mesh.ts";
+import { readState, type UpStateInstance } from "../runtime/local/state-file.ts";
+import type { Command } from "./command.ts";
+
+export const EXEC_HELP = `Usage: amime exec WORKLOAD|INSTANCE [-n NAMESPACE] -- CMD [ARGS…]
+
+Run CMD with the mesh context of a running instance of \`amime up\` (read from .amime/up.json in
+the current directory): HTTP_PROXY/http_proxy point at the instance's sidecar, so
+\`amime exec curl -- curl -s http://productpage:9080/productpage\` goes through the mesh with the
+curl workload's identity and routing rules. Also sets NODE_USE_ENV_PROXY=1 (Node 24 clients),
+NO_PROXY="" and AMIME_INSTANCE, AMIME_WORKLOAD, AMIME_NAMESPACE, AMIME_SERVICE_ACCOUNT.
+A workload name picks its first instance (\`reviews-v1\` → \`reviews-v1-0\`).
+
+Options:
+  -n, --namespace NS   the instance's namespace (default: any)
+  -h, --help           show this help
+
+Exit status: CMD's exit status; 1 when no mesh is running or no such instance; 2 on usage errors;
+127 when CMD cannot be started.
+`;
+
+export function findInstance(instances: readonly UpStateInstance[], target: string, namespace?: string): UpStateInstance | undefined {
+  const inNs = instances.filter((i) => namespace === undefined || i.namespace === namespace);
+  return inNs.find((i) => i.name === target) ?? inNs.find((i) => i.workload === target);
+}
+
+export const execCommand: Command = {
+  name: "exec",
+  summary: "run a command with an instance's sidecar as its HTTP proxy",
+  async run(argv) {
+    const dash = argv.indexOf("--");
+    const own = dash >= 0 ? argv.slice(0, dash) : argv;
+    const cmd = dash >= 0 ? argv.slice(dash + 1) : [];
+    let target: string | undefined;
+    let namespace: string | undefined;
+    for (let i = 0; i < own.length; i++) {
+      const a = own[i] as string;
+      if (a === "-h" || a === "--help") {
+        process.stdout.write(EXEC_HELP);
+        return 0;
+      }
+      if (a === "-n" || a === "--namespace") namespace = own[++i];
+      else if (a.startsWith("--namespace=")) namespace = a.slice("--namespace=".length);
+      else if (a.startsWith("-")) return usage(`unknown option "${a}"`);
+      else if (target === undefined) target = a;
+      else return usage(`unexpected argument "${a}" (put the command after --)`);
+    }
+    if (target === undefined) return usage("which workload or instance? (amime exec NAME -- CMD)");
+    if (cmd.length === 0) return usage("no command given after --");
+    let instance: UpStateInstance | undefined;
+    try {
+      const state = await readState(process.cwd());
+      instance = findInstance(state.instances, target, namespace);
+      if (!instance) {
+        process.stderr.write(`amime exec: no instance or workload "${target}"${namespace ? ` in namespace ${namespace}` : ""}; running: ${state.instances.map((i) => i.name).join(", ")}\n`);
+        return 1;
+      }
+    } catch (e) {
+      process.stderr.write(`amime exec: ${(e as Error).message}\n`);
+      return 1;
+    }
+    const env = meshEnv({ ...instance }, REPO_ROOT);
+    return await new Promise<number>((resolve) => {
+      const child = spawn(cmd[0] as string, cmd.slice(1), { stdio: "inherit", env });
+      // The terminal's Ctrl-C reaches the child too (same process group); exec only waits for it.
+      const ignore = (): void => {};
+      process.on("SIGINT", ignore);
+      child.once("error", (e) => {
+        process.off("SIGINT", ignore);
+        process.stderr.write(`amime exec: cannot run ${cmd[0]}: ${e.message}\n`);
+        resolve(127);
+      });
+      child.once("exit", (code, signal) => {
+        process.off("SIGINT", ignore);
+        resolve(code ?? (signal ? 128 + (signalNumber(signal) ?? 1) : 1));
+      });
+    });
+  },
+};
+
+function usage(msg: string): number {
+  process.stderr.write(`amime exec: ${msg}\n\n${EXEC_HELP}`);
+  return 2;
+}
+
+function signalNumber(signal: NodeJS.Signals): number | undefined {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 } as Record<string, number>)[signal];
+}

@@ -1,0 +1,182 @@
+// `amime up -f DIR`: run a local mesh — the control plane in-process, every Workload replica with
+// its sidecar, the ingress gateway — until SIGINT/SIGTERM. See docs/local-mesh.md.
+import { relative } from "node:path";
+import { formatDiagnostic } from "../config/diagnostic.ts";
+import { ConfigRefusedError } from "../control-plane/server.ts";
+import { ConfigInvalid, DEFAULT_PORT_BASE, LocalMesh } from "../runtime/local/local-mesh.ts";
+import type { InstanceSupervisor } from "../runtime/local/instance.ts";
+import { statePath } from "../runtime/local/state-file.ts";
+import type { Command } from "./command.ts";
+
+export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--port-base N] [--control-plane-port N]
+
+Run a local mesh from a directory of manifests (Services, Workloads, Istio config): start the
+control plane, every Workload replica as a local process with its own sidecar, and an ingress
+gateway for the Gateways that select istio: ingressgateway. Edits to the files apply live.
+Runs until Ctrl-C (SIGINT) or SIGTERM, then stops every process and exits 0.
+
+Ports are handed out from --port-base upwards, skipping busy ones: the ingress gateway first
+(Gateway port 8080 → the first free port), then the control plane, then per instance its app
+port(s), sidecar inbound port(s), sidecar outbound (HTTP proxy) port and admin port.
+The state file .amime/up.json (in the current directory) tells \`amime exec\`, \`apply\`, \`get\` and
+\`proxy-status\` where the mesh is; app and proxy logs go to .amime/logs/.
+
+Options:
+  -f, --filename PATH        config file or directory (recursive); repeatable; required
+      --port-base N          first port to hand out (default ${DEFAULT_PORT_BASE})
+      --control-plane-port N the control plane's port (default: next free from --port-base)
+  -h, --help                 show this help
+
+Exit status: 0 after Ctrl-C/SIGTERM, 1 when the config is invalid or the mesh cannot start,
+2 on usage errors.
+`;
+
+interface UpArgs {
+  files: string[];
+  portBase: number;
+  controlPlanePort?: number;
+  help: boolean;
+}
+
+function parseUpArgs(argv: readonly string[]): UpArgs | string {
+  const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : arg.startsWith("-f=") ? 2 : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+    const port = (min: number): number | string => {
+      const v = Number(value());
+      return Number.isInteger(v) && v >= min && v <= 65535 ? v : `${flag} needs a port number (${min}-65535)`;
+    };
+    switch (flag) {
+      case "-h":
+      case "--help":
+        out.help = true;
+        break;
+      case "-f":
+      case "--filename": {
+        const v = value();
+        if (!v) return `${flag} needs a path`;
+        out.files.push(v);
+        break;
+      }
+      case "--port-base": {
+        const v = port(1);
+        if (typeof v === "string") return v;
+        out.portBase = v;
+        break;
+      }
+      case "--control-plane-port": {
+        const v = port(0);
+        if (typeof v === "string") return v;
+        out.controlPlanePort = v;
+        break;
+      }
+      default:
+        return arg.startsWith("-") ? `unknown option "${arg}"` : `unexpected argument "${arg}"; pass directories with -f ${arg}`;
+    }
+  }
+  return out;
+}
+
+const write = (line: string): void => void process.stdout.write(`${line}\n`);
+
+export function statusTable(instances: readonly InstanceSupervisor[]): string[] {
+  const rows = [["NAME", "READY", "STATUS", "APP", "INBOUND", "OUTBOUND", "ADMIN", "RESTARTS"]];
+  for (const i of instances) {
+    const first = i.plan.spec.ports[0];
+    const app = first ? String(i.ports.app.get(first.containerPort)) : "-";
+    const inbound = i.plan.spec.ports.map((p) => i.ports.inbound.get(p.containerPort)).join(",") || "-";
+    const status = i.neverReady && !i.ready ? `${i.phase} (probe budget exceeded)` : i.phase;
+    rows.push([`${i.plan.namespace}/${i.plan.name}`, i.ready ? "1/1" : "0/1", status, app, inbound, String(i.ports.outbound), String(i.ports.admin), String(i.restarts)]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd());
+}
+
+export const upCommand: Command = {
+  name: "up",
+  summary: "run a local mesh: control plane, workloads with sidecars, ingress gateway",
+  async run(argv) {
+    const args = parseUpArgs(argv);
+    if (typeof args === "string") {
+      process.stderr.write(`amime up: ${args}\n\n${UP_HELP}`);
+      return 2;
+    }
+    if (args.help) {
+      process.stdout.write(UP_HELP);
+      return 0;
+    }
+    if (args.files.length === 0) {
+      process.stderr.write(`amime up: -f DIR is required\n\n${UP_HELP}`);
+      return 2;
+    }
+    write(`amime up: loading ${args.files.join(", ")}`);
+    let mesh: LocalMesh;
+    try {
+      mesh = await LocalMesh.start({
+        paths: args.files,
+        portBase: args.portBase,
+        ...(args.controlPlanePort !== undefined ? { controlPlanePort: args.controlPlanePort } : {}),
+        log: (l) => write(`amime up: ${l}`),
+      });
+    } catch (e) {
+      if (e instanceof ConfigInvalid || e instanceof ConfigRefusedError) {
+        for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+        process.stderr.write("amime up: the config has errors; nothing was started\n");
+        return 1;
+      }
+      process.stderr.write(`amime up: cannot start: ${(e as Error).message}\n`);
+      return 1;
+    }
+
+    let signals = 0;
+    const stopped = new Promise<void>((resolve) => {
+      const onSignal = (sig: NodeJS.Signals): void => {
+        signals++;
+        if (signals > 1) {
+          write(`amime up: ${sig} again: killing everything now`);
+          void mesh.stop(0).then(resolve);
+          return;
+        }
+        write(`amime up: ${sig}: stopping (Ctrl-C again to kill at once)`);
+        void mesh.stop(5000).then(resolve);
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+    });
+
+    const budget = Math.min(60_000, Math.max(10_000, ...mesh.instances.map((i) => budgetOf(i))));
+    write(`amime up: waiting for ${mesh.instances.length} instance(s) to be ready (up to ${budget / 1000} s)`);
+    const notReady = await Promise.race([mesh.waitReady(budget), stopped.then(() => null)]);
+    if (notReady === null) {
+      write("amime up: stopped");
+      return 0;
+    }
+    const ready = mesh.instances.length - notReady.length;
+    write("");
+    if (mesh.ingress) write(`Ingress:        ${mesh.ingress}${mesh.ingressPath}${mesh.gateway?.ready ? "" : "   (gateway not ready yet)"}`);
+    else write("Ingress:        none (no Gateway selects istio: ingressgateway)");
+    write(`Control plane:  ${mesh.controlPlane.url}/api/v1/status`);
+    write(`State file:     ${relative(process.cwd(), statePath(mesh.dir)) || statePath(mesh.dir)}   logs: .amime/logs/`);
+    write("");
+    for (const l of statusTable(mesh.instances)) write(l);
+    write("");
+    for (const i of notReady) {
+      write(`WARNING ${i.plan.name} is not ready (${i.lastExit ?? "readiness probe not passing"}); it gets no traffic. Its log: .amime/logs/${i.plan.name}.log`);
+    }
+    write(`amime up: ${ready}/${mesh.instances.length} instances ready. Press Ctrl-C to stop.`);
+    for (const i of mesh.instances) i.announce = true;
+    await stopped;
+    write("amime up: stopped");
+    // Nothing should hold the event loop now; if something does, it must not keep a stopped mesh alive.
+    setTimeout(() => process.exit(0), 1000).unref();
+    return 0;
+  },
+};
+
+function budgetOf(i: InstanceSupervisor): number {
+  const p = i.plan.spec.readinessProbe;
+  return p ? Math.max(10_000, (p.initialDelaySeconds + p.periodSeconds * p.failureThreshold) * 1000) : 30_000;
+}

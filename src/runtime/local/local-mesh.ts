@@ -1,0 +1,172 @@
+// LocalMesh: `amime up` as a library. Loads and validates the config, starts the control plane
+// in-process (watching the config directories), allocates ports, registers and starts every
+// Workload replica with its sidecar, and the ingress gateway; writes the state file; stops it all.
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Diagnostic } from "../../config/diagnostic.ts";
+import { loadConfig } from "../../config/read-files.ts";
+import type { Resource } from "../../config/resource.ts";
+import { validateResource } from "../../config/validate.ts";
+import { ControlPlane } from "../../control-plane/server.ts";
+import { IngressGateway, ingressHint, ingressServerPorts } from "./gateway.ts";
+import { InstanceSupervisor, type InstanceContext } from "./instance.ts";
+import { planInstances, type InstancePorts } from "./plan.ts";
+import { PortAllocator } from "./ports.ts";
+import { inProcessRegistrar } from "./registration.ts";
+import { removeState, writeState, type UpState } from "./state-file.ts";
+
+export interface LocalMeshOptions {
+  paths: string[];
+  /** Ports are handed out from here (default 8080: the ingress gets the first free one). */
+  portBase?: number;
+  /** Default: the next free port from portBase. */
+  controlPlanePort?: number;
+  /** Where `.amime/` (state file, logs) goes; default cwd. */
+  dir?: string;
+  log?: (line: string) => void;
+}
+
+export class ConfigInvalid extends Error {
+  readonly code = "AMIME_CONFIG_INVALID";
+  readonly diagnostics: readonly Diagnostic[];
+  constructor(diagnostics: readonly Diagnostic[]) {
+    super(`the config has ${diagnostics.filter((d) => d.level === "error").length} error(s)`);
+    this.diagnostics = diagnostics;
+  }
+}
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const AMIME_BIN = join(REPO_ROOT, "bin", "amime.js");
+export const DEFAULT_PORT_BASE = 8080;
+
+export class LocalMesh {
+  readonly controlPlane: ControlPlane;
+  readonly instances: InstanceSupervisor[];
+  readonly gateway: IngressGateway | null;
+  readonly dir: string;
+  /** `http://127.0.0.1:PORT` of the first gateway server port; null without a Gateway. */
+  readonly ingress: string | null;
+  /** Path to suggest after the ingress URL (`/productpage` for bookinfo). */
+  readonly ingressPath: string;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(cp: ControlPlane, instances: InstanceSupervisor[], gateway: IngressGateway | null, dir: string, ingressPath: string) {
+    this.controlPlane = cp;
+    this.instances = instances;
+    this.gateway = gateway;
+    this.dir = dir;
+    const first = gateway ? [...gateway.portMap.values()][0] : undefined;
+    this.ingress = first !== undefined ? `http://127.0.0.1:${first}` : null;
+    this.ingressPath = ingressPath;
+  }
+
+  /** Load, validate, start everything. Throws ConfigInvalid (nothing started) on config errors. */
+  static async start(opts: LocalMeshOptions): Promise<LocalMesh> {
+    const log = opts.log ?? (() => {});
+    const dir = resolve(opts.dir ?? process.cwd());
+    const resources = await loadAndValidate(opts.paths);
+    const plans = planInstances(resources);
+    const ports = new PortAllocator(opts.portBase ?? DEFAULT_PORT_BASE);
+
+    // The ingress first, so that with the defaults it is http://127.0.0.1:8080 when 8080 is free.
+    const serverPorts = ingressServerPorts(resources);
+    const portMap = new Map<number, number>();
+    for (const p of serverPorts) portMap.set(p, await ports.allocate());
+    let cpPort = opts.controlPlanePort;
+    if (cpPort === undefined) cpPort = await ports.allocate();
+
+    const logDir = join(dir, ".amime", "logs");
+    await mkdir(logDir, { recursive: true });
+    const cp = await ControlPlane.start({ port: cpPort, configPaths: opts.paths.map((p) => resolve(p)), log: (l) => log(`control plane: ${l}`) });
+    let mesh: LocalMesh | null = null;
+    try {
+      const ctx: InstanceContext = {
+        controlPlaneUrl: cp.url,
+        registry: inProcessRegistrar(cp),
+        repoRoot: REPO_ROOT,
+        amimeBin: AMIME_BIN,
+        logDir,
+        log,
+        onChange: () => void mesh?.saveState(),
+      };
+      const supervisors: InstanceSupervisor[] = [];
+      for (const plan of plans) {
+        const p: InstancePorts = { app: new Map(), inbound: new Map(), outbound: 0, admin: 0 };
+        for (const port of plan.spec.ports) {
+          p.app.set(port.containerPort, await ports.allocate());
+          p.inbound.set(port.containerPort, await ports.allocate());
+        }
+        p.outbound = await ports.allocate();
+        p.admin = await ports.allocate();
+        supervisors.push(new InstanceSupervisor(plan, p, ctx));
+      }
+      const gateway = serverPorts.length > 0 ? new IngressGateway(portMap, await ports.allocate(), ctx) : null;
+      mesh = new LocalMesh(cp, supervisors, gateway, dir, ingressHint(resources));
+      log(`control plane ${cp.url} (config ${cp.version}, ${resources.length} resources); starting ${plans.length} instance(s)${gateway ? " and the ingress gateway" : ""}`);
+      await Promise.all([...supervisors.map((s) => s.start()), gateway?.start()]);
+      await mesh.saveState();
+      return mesh;
+    } catch (e) {
+      if (mesh) await mesh.stop();
+      else await cp.close();
+      throw e;
+    }
+  }
+
+  /** Resolves when every instance is ready, or after timeoutMs; returns the ones still not ready. */
+  async waitReady(timeoutMs: number): Promise<InstanceSupervisor[]> {
+    await Promise.all(this.instances.map((i) => i.waitReady(timeoutMs)));
+    const deadline = performance.now() + Math.min(timeoutMs, 10_000);
+    while (this.gateway && !this.gateway.ready && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return this.instances.filter((i) => !i.ready);
+  }
+
+  state(): UpState {
+    return {
+      controlPlane: this.controlPlane.url,
+      ingress: this.ingress,
+      pid: process.pid,
+      dir: this.dir,
+      instances: this.instances.map((i) => {
+        const first = i.plan.spec.ports[0];
+        return {
+          name: i.plan.name,
+          namespace: i.plan.namespace,
+          workload: i.plan.workload,
+          serviceAccount: i.plan.spec.serviceAccount,
+          appPort: first ? (i.ports.app.get(first.containerPort) ?? null) : null,
+          outboundPort: i.ports.outbound,
+          inboundPort: first ? (i.ports.inbound.get(first.containerPort) ?? null) : null,
+          adminPort: i.ports.admin,
+          pid: i.appPid,
+        };
+      }),
+    };
+  }
+
+  async saveState(): Promise<void> {
+    if (this.stopping) return;
+    await writeState(this.dir, this.state()).catch(() => {});
+  }
+
+  /** Out of rotation first, then SIGTERM (SIGKILL after graceMs) everything, close the control plane, remove the state file. */
+  stop(graceMs = 5000): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all(this.instances.map((i) => i.markNotReady()));
+      await Promise.all([...this.instances.map((i) => i.stop(graceMs)), this.gateway?.stop(graceMs)]);
+      await this.controlPlane.close();
+      await removeState(this.dir);
+    })();
+    return this.stopping;
+  }
+}
+
+async function loadAndValidate(paths: readonly string[]): Promise<Resource[]> {
+  const loaded = await loadConfig(paths);
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  for (const r of loaded.resources) diagnostics.push(...validateResource(r).diagnostics);
+  if (diagnostics.some((d) => d.level === "error")) throw new ConfigInvalid(diagnostics);
+  if (loaded.resources.length === 0) throw new ConfigInvalid([{ level: "error", code: "AMM0001", message: `no config documents found in ${paths.join(", ")}`, resource: "", path: "", source: { file: "", line: 0, column: 0 } }]);
+  return loaded.resources;
+}
