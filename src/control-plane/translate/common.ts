@@ -10,6 +10,11 @@ export interface ProxyInput extends NodeInfo {
   /** Where the outbound (HTTP proxy) listener binds. Defaults: 127.0.0.1:15001. */
   outboundAddress?: string;
   outboundPort?: number;
+  /**
+   * Local ports of the outbound TCP listeners, keyed `host:port` (e.g. `db.default.svc.cluster.local:5432`),
+   * assigned by the runtime; absent key: the service port itself. docs/protocols.md
+   */
+  tcpPorts?: Record<string, number>;
 }
 
 export function arr<T>(v: T[] | undefined | null): T[] {

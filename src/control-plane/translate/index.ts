@@ -8,6 +8,7 @@ import { outboundClusters } from "./clusters.ts";
 import { cmp, type ProxyInput } from "./common.ts";
 import { gatewayListeners, inbound, outboundListener, ownInstance } from "./listeners.ts";
 import { buildScope } from "./scope.ts";
+import { gatewayTcpListeners, outboundTcpListeners } from "./tcp-listeners.ts";
 import { gatewayRouteConfigurations, gatewayServers, outboundRouteConfiguration } from "./virtual-hosts.ts";
 
 export type { ProxyInput } from "./common.ts";
@@ -30,6 +31,8 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     const servers = gatewayServers(scope);
     config.listeners.push(...gatewayListeners(servers, ownInstance(scope)));
     config.routes.push(...gatewayRouteConfigurations(scope, servers));
+    // TCP gateway servers (docs/protocols.md).
+    config.listeners.push(...gatewayTcpListeners(scope, ownInstance(scope), new Set(config.listeners.map((l) => `${l.address}:${l.port}`))));
   } else {
     config.listeners.push(outboundListener(proxy));
     config.routes.push(outboundRouteConfiguration(scope));
@@ -38,6 +41,8 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     config.clusters.push(...inb.clusters);
     Object.assign(config.endpoints, inb.endpoints);
     config.routes.push(inb.route);
+    // One local TCP listener per TCP service port (docs/protocols.md); HTTP and inbound listeners keep their ports.
+    config.listeners.push(...outboundTcpListeners(scope, config.clusters, new Set(config.listeners.map((l) => `${l.address}:${l.port}`))));
   }
   config.listeners.sort((a, b) => cmp(a.name, b.name));
   config.routes.sort((a, b) => cmp(a.name, b.name));

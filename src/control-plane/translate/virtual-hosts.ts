@@ -54,12 +54,12 @@ interface VsForHost {
   pattern: string;
 }
 
-function resolvedHosts(vs: ConfigEntry<VirtualServiceSpec>, domainSuffix: string): string[] {
+export function resolvedHosts(vs: ConfigEntry<VirtualServiceSpec>, domainSuffix: string): string[] {
   return arr(vs.spec.hosts).filter((h): h is string => typeof h === "string" && h !== "").map((h) => resolveHost(h, vs.namespace, domainSuffix));
 }
 
 /** The VirtualService for a host: an exact host beats wildcards, a longer wildcard beats a shorter; then namespace/name order. */
-function virtualServiceFor(list: readonly ConfigEntry<VirtualServiceSpec>[], host: string, domainSuffix: string): VsForHost | undefined {
+export function virtualServiceFor(list: readonly ConfigEntry<VirtualServiceSpec>[], host: string, domainSuffix: string): VsForHost | undefined {
   let best: VsForHost | undefined;
   for (const vs of list) {
     for (const pattern of resolvedHosts(vs, domainSuffix)) {

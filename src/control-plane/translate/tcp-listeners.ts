@@ -1,0 +1,161 @@
+// Outbound TCP listeners (sidecar) and TCP gateway servers. In the local mesh the app cannot be
+// captured transparently, so each TCP service port gets its own local listener that the app
+// dials instead of the service (`outbound_tcp|<port>|<host>`, on `tcpPorts["host:port"]` or the
+// service port). Its route comes from the host's VirtualService `tcp` rules: the first rule with
+// a match entry that holds for this proxy and port (sourceLabels, sourceNamespace, gateways, port,
+// destinationSubnets against the service addresses) — decided here, since a listener serves one
+// service port — else the default cluster `outbound|<port>||<host>`. docs/protocols.md
+import type { L4MatchAttributes, TCPRoute, VirtualServiceSpec } from "../../config/types/networking.ts";
+import type { Cluster, Listener, WeightedCluster } from "../../model/proxy-config.ts";
+import { clusterKey } from "../../model/proxy-config.ts";
+import { labelsMatch, type Service, type WorkloadInstance } from "../../model/registry.ts";
+import type { ConfigEntry } from "../../model/snapshot.ts";
+import { arr, cmp, hostsIntersect, num, obj, str, strMap } from "./common.ts";
+import { destinationCluster, gatewayRef, virtualServiceApplies, type RouteContext } from "./routes.ts";
+import type { ProxyScope } from "./scope.ts";
+import { resolvedHosts, virtualServiceFor } from "./virtual-hosts.ts";
+
+const LOCALHOST = "127.0.0.1";
+const GATEWAY_TCP = new Set(["TCP", "MONGO", "MYSQL", "REDIS"]);
+
+/** Listener name of the outbound TCP listener of one service port. */
+export function outboundTcpListenerName(host: string, port: number): string {
+  return `outbound_tcp|${port}|${host}`;
+}
+
+/**
+ * One TCP listener per visible service port whose default cluster speaks plain TCP. Listeners
+ * whose address:port is already `taken` (HTTP listeners, inbound ports, an earlier service) are
+ * skipped: the first by host wins, as the runtime should have given each its own port.
+ */
+export function outboundTcpListeners(scope: ProxyScope, clusters: readonly Cluster[], taken: Set<string>): Listener[] {
+  const suffix = scope.snapshot.mesh.domainSuffix;
+  const byName = new Map(clusters.map((c) => [c.name, c]));
+  const meshVs = scope.virtualServices.filter((vs) => resolvedHosts(vs, suffix).length > 0 && virtualServiceApplies(vs, { scope, port: 0 }));
+  const address = scope.node.outboundAddress ?? LOCALHOST;
+  const out: Listener[] = [];
+  for (const svc of scope.services) {
+    if (svc.host.startsWith("*")) continue;
+    const found = virtualServiceFor(meshVs, svc.host, suffix);
+    for (const port of svc.ports) {
+      const base = byName.get(clusterKey("outbound", port.port, "", svc.host));
+      if (base?.protocol !== "tcp" || port.protocol === "udp") continue;
+      const local = scope.node.tcpPorts?.[`${svc.host}:${port.port}`] ?? port.port;
+      const key = `${address}:${local}`;
+      if (taken.has(key)) continue;
+      taken.add(key);
+      const ctx: RouteContext = { scope, port: port.port };
+      const routed = found ? tcpRouteClusters(found.vs, ctx, svc) : undefined;
+      out.push({
+        name: outboundTcpListenerName(svc.host, port.port),
+        direction: "outbound",
+        address,
+        port: local,
+        protocol: "tcp",
+        tcpRoute: { clusters: routed ?? [{ cluster: base.name, weight: 100 }] },
+      });
+    }
+  }
+  return out.sort((a, b) => cmp(a.name, b.name));
+}
+
+/** The clusters of the first applicable `tcp` rule, undefined when none applies. */
+export function tcpRouteClusters(vs: ConfigEntry<VirtualServiceSpec>, ctx: RouteContext, service: Service | undefined): WeightedCluster[] | undefined {
+  for (const r of arr(vs.spec.tcp)) {
+    const rule = obj<TCPRoute>(r);
+    if (!rule) continue;
+    const matches = arr(rule.match).map((m) => obj(m)).filter((m): m is L4MatchAttributes => m !== undefined);
+    if (matches.length > 0 && !matches.some((m) => l4MatchApplies(m, vs, ctx, service))) continue;
+    const dests = arr(rule.route).map((d) => obj(d)).filter((d) => d !== undefined && obj(d.destination) !== undefined);
+    // Envoy has no zero-weight destination: Istio drops them when there are several.
+    const live = dests.length > 1 ? dests.filter((d) => (num(d!.weight) ?? 0) > 0) : dests;
+    if (live.length === 0) continue;
+    return live.map((d) => ({ cluster: destinationCluster(d!.destination!, vs.namespace, ctx).cluster, weight: live.length === 1 ? 100 : num(d!.weight) ?? 0 }));
+  }
+  return undefined;
+}
+
+function l4MatchApplies(m: L4MatchAttributes, vs: ConfigEntry<VirtualServiceSpec>, ctx: RouteContext, service: Service | undefined): boolean {
+  const node = ctx.scope.node;
+  const sl = strMap(m.sourceLabels);
+  if (sl && !labelsMatch(sl, node.labels)) return false;
+  if (str(m.sourceNamespace) && m.sourceNamespace !== node.namespace) return false;
+  const gws = arr(m.gateways).length > 0 ? arr(m.gateways) : arr(vs.spec.gateways);
+  const effective = gws.length === 0 ? ["mesh"] : gws;
+  if (!effective.some((g) => typeof g === "string" && gatewayRef(g, vs.namespace) === (ctx.gateway ?? "mesh"))) return false;
+  const port = num(m.port);
+  if (port !== undefined && port !== 0 && port !== ctx.port) return false;
+  // The client's address is only known per connection: a sourceSubnet entry cannot be decided here.
+  if (str(m.sourceSubnet)) return false;
+  const subnets = arr(m.destinationSubnets).filter((s): s is string => typeof s === "string");
+  if (subnets.length > 0) {
+    const addrs = service?.addresses ?? [];
+    if (!addrs.some((a) => subnets.some((s) => inSubnet(a, s)))) return false;
+  }
+  return true;
+}
+
+/** IPv4 CIDR (or a bare address) containment; IPv6 only by exact address. */
+export function inSubnet(address: string, subnet: string): boolean {
+  const slash = subnet.indexOf("/");
+  const net = slash < 0 ? subnet : subnet.slice(0, slash);
+  const a = ipv4(address);
+  const n = ipv4(net);
+  if (a === undefined || n === undefined) return address === net;
+  const bits = slash < 0 ? 32 : Number(subnet.slice(slash + 1));
+  if (!Number.isInteger(bits) || bits < 0 || bits > 32) return false;
+  if (bits === 0) return true;
+  const mask = (0xffffffff << (32 - bits)) >>> 0;
+  return ((a & mask) >>> 0) === ((n & mask) >>> 0);
+}
+
+function ipv4(s: string): number | undefined {
+  const parts = s.split(".");
+  if (parts.length !== 4) return undefined;
+  let v = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const x = Number(p);
+    if (x > 255) return undefined;
+    v = v * 256 + x;
+  }
+  return v;
+}
+
+/**
+ * Gateway servers of protocol TCP (and MONGO/MYSQL/REDIS): a TCP listener `<bind|0.0.0.0>_<port>`
+ * routed by the `tcp` rules of the VirtualServices bound to the Gateway whose hosts meet the
+ * server's. Ports the gateway instance maps are bound as mapped (see gatewayListeners).
+ */
+export function gatewayTcpListeners(scope: ProxyScope, own: WorkloadInstance | undefined, taken: Set<string>): Listener[] {
+  const suffix = scope.snapshot.mesh.domainSuffix;
+  const out: Listener[] = [];
+  for (const gw of scope.snapshot.gateways) {
+    if (!labelsMatch(strMap(gw.spec.selector) ?? {}, scope.node.labels)) continue;
+    for (const server of arr(gw.spec.servers)) {
+      const s = obj(server);
+      const port = num(obj(s?.port)?.number);
+      const protocol = (str(obj(s?.port)?.protocol) ?? "").toUpperCase();
+      if (!s || !port || !GATEWAY_TCP.has(protocol)) continue;
+      const bind = str(s.bind) ?? "0.0.0.0";
+      const name = `${bind}_${port}`;
+      const ctx: RouteContext = { scope, port, gateway: `${gw.namespace}/${gw.name}` };
+      const serverHosts = arr(s.hosts).filter((h): h is string => typeof h === "string").map((h) => (h.includes("/") ? h.slice(h.indexOf("/") + 1) : h));
+      let clusters: WeightedCluster[] | undefined;
+      for (const vs of scope.virtualServices) {
+        if (!virtualServiceApplies(vs, ctx)) continue;
+        if (!resolvedHosts(vs, suffix).some((h) => serverHosts.some((sh) => hostsIntersect(sh, h)))) continue;
+        clusters = tcpRouteClusters(vs, ctx, undefined);
+        if (clusters) break;
+      }
+      if (!clusters) continue;
+      const mapped = own?.ports?.[String(port)];
+      const address = mapped !== undefined && own ? own.address : bind;
+      const local = mapped ?? port;
+      if (taken.has(`${address}:${local}`) || out.some((l) => l.name === name)) continue;
+      taken.add(`${address}:${local}`);
+      out.push({ name, direction: "gateway", address, port: local, protocol: "tcp", tcpRoute: { clusters } });
+    }
+  }
+  return out;
+}
