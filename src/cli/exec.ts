@@ -3,7 +3,7 @@
 // Istio's docs. Finds the running mesh through .amime/up.json in the current directory.
 import { spawn } from "node:child_process";
 import { meshEnv } from "../runtime/local/env.ts";
-import { REPO_ROOT } from "../runtime/local/local-mesh.ts";
+import { REPO_ROOT } from "../runtime/local/paths.ts";
 import { readState, type UpStateInstance } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
 

@@ -71,7 +71,10 @@ export class IngressGateway {
         env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
         logFile,
       }),
-      onStart: () => this.watch(),
+      onStart: () => {
+        this.watch();
+        ctx.onChange();
+      },
       onExit: (exit, delay) => {
         this.ready = false;
         ctx.log(`${INGRESS_NAME}: gateway ${describeExit(exit)}; restarting in ${(delay ?? 0) / 1000} s (log: ${logFile})`);

@@ -59,7 +59,10 @@ export class InstanceSupervisor {
         env: { ...stringEnv(process.env) },
         logFile: join(ctx.logDir, `${plan.name}.sidecar.log`),
       }),
-      onStart: () => this.watchSidecar(),
+      onStart: () => {
+        this.watchSidecar();
+        this.ctx.onChange();
+      },
       onExit: (exit, delay) => {
         this.sidecarReady = false;
         this.ctx.log(`${plan.name}: sidecar ${describeExit(exit)}; restarting in ${(delay ?? 0) / 1000} s (log: ${join(ctx.logDir, `${plan.name}.sidecar.log`)})`);
@@ -99,6 +102,10 @@ export class InstanceSupervisor {
 
   get appPid(): number | null {
     return this.app.current?.pid ?? null;
+  }
+
+  get sidecarPid(): number | null {
+    return this.sidecar.current?.pid ?? null;
   }
 
   get restarts(): number {

@@ -3,7 +3,6 @@
 // Workload replica with its sidecar, and the ingress gateway; writes the state file; stops it all.
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../../config/diagnostic.ts";
 import { loadConfig } from "../../config/read-files.ts";
 import type { Resource } from "../../config/resource.ts";
@@ -12,6 +11,7 @@ import { ControlPlane } from "../../control-plane/server.ts";
 import { IngressGateway, ingressHint, ingressServerPorts } from "./gateway.ts";
 import { InstanceSupervisor, type InstanceContext } from "./instance.ts";
 import { planInstances, type InstancePorts } from "./plan.ts";
+import { AMIME_BIN, REPO_ROOT } from "./paths.ts";
 import { PortAllocator } from "./ports.ts";
 import { inProcessRegistrar } from "./registration.ts";
 import { removeState, writeState, type UpState } from "./state-file.ts";
@@ -36,8 +36,6 @@ export class ConfigInvalid extends Error {
   }
 }
 
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const AMIME_BIN = join(REPO_ROOT, "bin", "amime.js");
 export const DEFAULT_PORT_BASE = 8080;
 
 export class LocalMesh {
@@ -128,6 +126,7 @@ export class LocalMesh {
       ingress: this.ingress,
       pid: process.pid,
       dir: this.dir,
+      gatewayPid: this.gateway?.pid ?? null,
       instances: this.instances.map((i) => {
         const first = i.plan.spec.ports[0];
         return {
@@ -140,6 +139,7 @@ export class LocalMesh {
           inboundPort: first ? (i.ports.inbound.get(first.containerPort) ?? null) : null,
           adminPort: i.ports.admin,
           pid: i.appPid,
+          sidecarPid: i.sidecarPid,
         };
       }),
     };

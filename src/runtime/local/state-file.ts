@@ -16,6 +16,8 @@ export interface UpStateInstance {
   adminPort: number;
   /** The app's process group leader (its guard), null while it is down. */
   pid: number | null;
+  /** The sidecar's process group leader, null while it is down. */
+  sidecarPid: number | null;
   serviceAccount: string;
 }
 
@@ -24,6 +26,8 @@ export interface UpState {
   ingress: string | null;
   pid: number;
   dir: string;
+  /** The ingress gateway's process group leader. */
+  gatewayPid: number | null;
   instances: UpStateInstance[];
 }
 
