@@ -8,7 +8,7 @@ import { UsageError, type ParsedArgs } from "./args.ts";
 import { loadSources, type ConfigSource } from "./config-sources.ts";
 import type { ControlPlaneClient } from "./control-plane-client.ts";
 import { formatStructured } from "./output.ts";
-import { parseResourceId, qualifiedKind } from "./resource-kinds.ts";
+import { lookupKindByName, parseResourceId, qualifiedKind, qualifiedPlural } from "./resource-kinds.ts";
 import { connect } from "./run.ts";
 
 export type ChangeMode = "apply" | "delete";
@@ -56,12 +56,32 @@ export async function runChange(mode: ChangeMode, args: ParsedArgs, inline?: Con
   return code;
 }
 
+/** The control plane's "not found" warning on delete (config-store.ts). */
+const NOT_FOUND_CODE = "AMM2001";
+
+/**
+ * What to show of a result's diagnostics. The control plane analyzes the whole mesh on every
+ * change, so warnings about other files would repeat on every apply: show errors (they are why a
+ * change is refused, wherever they are) and the warnings of this file.
+ */
+export function relevantDiagnostics(result: ApplyResult, source: string): Diagnostic[] {
+  return result.diagnostics.filter((d) => d.code !== NOT_FOUND_CODE && (d.level === "error" || d.source.file === source));
+}
+
 async function sendAll(client: ControlPlaneClient, mode: ChangeMode, sources: readonly ConfigSource[], reports: ChangeReport[], print: boolean): Promise<number> {
+  let code = 0;
   for (const [i, s] of sources.entries()) {
     const result = mode === "apply" ? await client.apply(s.text, s.source) : await client.delete(s.text, s.source);
     reports.push({ source: s.source, result });
     if (print) process.stdout.write(formatChanges(result));
-    if (result.diagnostics.length > 0) process.stderr.write(formatDiagnostics(result.diagnostics));
+    process.stderr.write(formatDiagnostics(relevantDiagnostics(result, s.source)));
+    // kubectl: deleting something that is not there is an error (exit 1), the rest still goes.
+    for (const d of result.diagnostics.filter((x) => x.code === NOT_FOUND_CODE)) {
+      const id = parseResourceId(d.resource);
+      const kind = id ? lookupKindByName(id.kind) : undefined;
+      process.stderr.write(`Error from server (NotFound): ${kind ? qualifiedPlural(kind) : id?.kind ?? d.resource} ${JSON.stringify(id?.name ?? d.resource)} not found\n`);
+      code = 1;
+    }
     if (!result.applied) {
       const rest = sources.length - i - 1;
       const later = rest > 0 ? `${rest} later file${rest === 1 ? " was" : "s were"} not sent` : "";
@@ -72,5 +92,5 @@ async function sendAll(client: ControlPlaneClient, mode: ChangeMode, sources: re
       return 1;
     }
   }
-  return 0;
+  return code;
 }
