@@ -1,0 +1,133 @@
+// Services and the service graph from metric deltas.
+//   services: one row per destination service × workload × version, from what the server side
+//     reported (reporter=destination); a service whose servers have no sidecar falls back to
+//     what its clients reported.
+//   graph: nodes are services and app versions; edges go from a calling version to the service
+//     (client view, reporter=source) and from the service to each version serving it; requests
+//     from outside the mesh (no client sidecar) appear as edges from "unknown".
+import { signals, type Delta, type Signals } from "./golden-signals.ts";
+
+export interface ServiceRow extends Signals {
+  service: string;
+  namespace: string;
+  workload: string;
+  app: string;
+  version: string;
+}
+
+export interface GraphNode {
+  id: string;
+  kind: "service" | "version" | "unknown";
+  namespace: string;
+  /** Service host for service nodes; app name for version nodes. */
+  name: string;
+  version?: string;
+  /** Requests answered (version nodes) or received (service nodes) per second. */
+  rps: number;
+  errorRate: number;
+}
+
+export interface GraphEdge extends Signals {
+  source: string;
+  target: string;
+  protocol: string;
+  /** Traffic on this edge used mutual TLS (as the server side reported). */
+  mtls: boolean;
+}
+
+export interface Graph {
+  windowMs: number;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+const UNKNOWN = "unknown";
+
+function group(list: readonly Delta[], key: (d: Delta) => string): Map<string, Delta[]> {
+  const m = new Map<string, Delta[]>();
+  for (const d of list) {
+    const k = key(d);
+    let g = m.get(k);
+    if (g === undefined) m.set(k, (g = []));
+    g.push(d);
+  }
+  return m;
+}
+
+const l = (d: Delta, name: string): string => d.labels[name] ?? UNKNOWN;
+
+export function serviceRows(all: readonly Delta[]): ServiceRow[] {
+  const dest = all.filter((d) => d.labels.reporter === "destination");
+  const served = new Set(dest.map((d) => l(d, "destination_service")));
+  const src = all.filter((d) => d.labels.reporter === "source" && !served.has(l(d, "destination_service")) && l(d, "destination_service") !== UNKNOWN);
+  const rows: ServiceRow[] = [];
+  for (const g of group([...dest, ...src], (d) => [l(d, "destination_service"), l(d, "destination_workload"), l(d, "destination_version")].join("\u001f")).values()) {
+    const d = g[0] as Delta;
+    rows.push({
+      service: l(d, "destination_service"),
+      namespace: l(d, "destination_service_namespace"),
+      workload: l(d, "destination_workload"),
+      app: l(d, "destination_app"),
+      version: l(d, "destination_version"),
+      ...signals(g),
+    });
+  }
+  return rows.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
+
+const versionId = (ns: string, app: string, version: string): string => `version:${ns}/${app}/${version}`;
+const serviceId = (host: string): string => `service:${host}`;
+
+export function buildGraph(all: readonly Delta[], windowMs: number): Graph {
+  const nodes = new Map<string, GraphNode>();
+  const edges: GraphEdge[] = [];
+  const mtlsPairs = new Set<string>();
+  for (const d of all) {
+    if (d.labels.reporter === "destination" && d.labels.connection_security_policy === "mutual_tls") mtlsPairs.add(`${l(d, "source_workload")}\u001f${l(d, "destination_service")}`);
+  }
+  const node = (id: string, n: Omit<GraphNode, "id" | "rps" | "errorRate">): void => {
+    if (!nodes.has(id)) nodes.set(id, { id, ...n, rps: 0, errorRate: 0 });
+  };
+  const client = all.filter((d) => d.labels.reporter === "source");
+  const clientSources = new Set(client.map((d) => l(d, "source_workload")));
+  // Server-side reports whose caller had no sidecar (or is outside the mesh).
+  const external = all.filter((d) => d.labels.reporter === "destination" && (l(d, "source_workload") === UNKNOWN || !clientSources.has(l(d, "source_workload"))));
+  const served = new Set(all.filter((d) => d.labels.reporter === "destination").map((d) => l(d, "destination_service")));
+
+  const inbound = [...client, ...external];
+  for (const [, g] of group(inbound, (d) => [l(d, "source_workload_namespace"), l(d, "source_app"), l(d, "source_version"), l(d, "destination_service"), l(d, "request_protocol")].join("\u001f"))) {
+    const d = g[0] as Delta;
+    const svc = l(d, "destination_service");
+    const srcApp = l(d, "source_app");
+    const from = srcApp === UNKNOWN ? "unknown" : versionId(l(d, "source_workload_namespace"), srcApp, l(d, "source_version"));
+    if (from === "unknown") node(from, { kind: "unknown", namespace: UNKNOWN, name: UNKNOWN });
+    else node(from, { kind: "version", namespace: l(d, "source_workload_namespace"), name: srcApp, version: l(d, "source_version") });
+    node(serviceId(svc), { kind: "service", namespace: l(d, "destination_service_namespace"), name: svc });
+    edges.push({ source: from, target: serviceId(svc), protocol: l(d, "request_protocol"), mtls: mtlsPairs.has(`${l(d, "source_workload")}\u001f${svc}`), ...signals(g) });
+  }
+
+  // Service → version: what each version served (server view when there is one, else client view).
+  const serving = all.filter((d) => (d.labels.reporter === "destination" ? true : !served.has(l(d, "destination_service"))) && l(d, "destination_service") !== UNKNOWN);
+  for (const [, g] of group(serving, (d) => [l(d, "destination_service"), l(d, "destination_workload_namespace"), l(d, "destination_app"), l(d, "destination_version"), l(d, "request_protocol")].join("\u001f"))) {
+    const d = g[0] as Delta;
+    const svc = l(d, "destination_service");
+    const to = versionId(l(d, "destination_workload_namespace"), l(d, "destination_app"), l(d, "destination_version"));
+    node(serviceId(svc), { kind: "service", namespace: l(d, "destination_service_namespace"), name: svc });
+    node(to, { kind: "version", namespace: l(d, "destination_workload_namespace"), name: l(d, "destination_app"), version: l(d, "destination_version") });
+    const s = signals(g);
+    const n = nodes.get(to) as GraphNode;
+    const total = n.rps + s.rps;
+    n.errorRate = total > 0 ? Math.round(((n.errorRate * n.rps + s.errorRate * s.rps) / total) * 10000) / 10000 : 0;
+    n.rps = Math.round(total * 1000) / 1000;
+    edges.push({ source: serviceId(svc), target: to, protocol: l(d, "request_protocol"), mtls: d.labels.connection_security_policy === "mutual_tls", ...s });
+  }
+  for (const e of edges) {
+    const t = nodes.get(e.target);
+    if (t !== undefined && t.kind === "service") {
+      const total = t.rps + e.rps;
+      t.errorRate = total > 0 ? Math.round(((t.errorRate * t.rps + e.errorRate * e.rps) / total) * 10000) / 10000 : 0;
+      t.rps = Math.round(total * 1000) / 1000;
+    }
+  }
+  return { windowMs, nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges };
+}
