@@ -91,10 +91,11 @@ export interface StreamClient {
 }
 
 /**
- * Opens the push stream as node `node` and answers each config push: ACK, or NACK with `nack`.
+ * Opens the push stream as node `node` and answers each config push: ACK, NACK with `nack`, or
+ * nothing when `silent`.
  * Resolves once the first config arrived and was answered (or right away when `waitForConfig` is false).
  */
-export async function connectStream(url: string, node: string, opts: { nack?: string; waitForConfig?: boolean } = {}): Promise<StreamClient> {
+export async function connectStream(url: string, node: string, opts: { nack?: string; silent?: boolean; waitForConfig?: boolean } = {}): Promise<StreamClient> {
   const abort = new AbortController();
   const res = await fetch(`${url}/xds/v1/stream?node=${encodeURIComponent(node)}`, { signal: abort.signal });
   if (!res.ok || !res.body) throw new Error(`stream ${node}: ${res.status}`);
@@ -112,6 +113,10 @@ export async function connectStream(url: string, node: string, opts: { nack?: st
           buf = buf.slice(nl + 1);
           if (msg.type !== "config") continue;
           client.versions.push(msg.version);
+          if (opts.silent) {
+            first();
+            continue;
+          }
           const ack = { node, version: msg.version, nonce: msg.nonce, accepted: opts.nack === undefined, ...(opts.nack !== undefined ? { error: opts.nack } : {}) };
           await fetch(`${url}/xds/v1/ack`, { method: "POST", body: JSON.stringify(ack) });
           first();
