@@ -67,6 +67,10 @@ export class ConfigStore {
     return [...this.refusals.values()];
   }
 
+  clearRefusal(source: string): void {
+    this.refusals.delete(source);
+  }
+
   /**
    * Replace the resources of several files at once (initial load). `null` content = the file is
    * gone. Parse diagnostics with errors refuse the whole set.

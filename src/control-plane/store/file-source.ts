@@ -64,7 +64,11 @@ export class FileSource {
         text = null;
       }
       if (text === null && !this.texts.has(file)) continue;
-      if (text !== null && this.texts.get(file) === text) continue;
+      if (text !== null && this.texts.get(file) === text) {
+        // Back to the last good text (an edit undone): nothing changes, and no refusal stands.
+        this.store.clearRefusal(file);
+        continue;
+      }
       const result = this.store.setFiles(new Map([[file, text]]));
       if (result.accepted) {
         if (text === null) this.texts.delete(file);

@@ -1,12 +1,14 @@
 // Outbound clusters: one per visible service port, plus one per DestinationRule subset, each with
 // its load balancer, connection pool, outlier detection and TLS from the DR (Istio defaults when
-// unset), and its endpoints. Plus PassthroughCluster when unknown hosts are allowed out.
+// unset), active health checking from the amime.dev/health-check annotation, and its endpoints.
+// Plus PassthroughCluster when unknown hosts are allowed out.
 import type { Cluster, Endpoint } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
 import type { Service, ServicePort } from "../../model/registry.ts";
 import type { DestinationRuleSpec } from "../../config/types/networking.ts";
 import { arr, obj, str, strMap } from "./common.ts";
 import { serviceEndpoints, serviceIdentities } from "./endpoints.ts";
+import { healthCheckFor } from "./health-check.ts";
 import type { ProxyScope } from "./scope.ts";
 import { connectionPoolConfig, effectivePolicy, loadBalancerConfig, outlierDetectionConfig, tlsConfig } from "./traffic-policy.ts";
 
@@ -41,12 +43,15 @@ export function outboundClusters(scope: ProxyScope): ClusterSet {
   const endpoints: Record<string, Endpoint[]> = {};
   const { snapshot } = scope;
   for (const service of scope.services) {
-    const dr = scope.destinationRuleFor(service.host)?.spec;
+    const drEntry = scope.destinationRuleFor(service.host);
+    const dr = drEntry?.spec;
+    const healthCheck = healthCheckFor(drEntry?.annotations, service.annotations);
     const identities = serviceIdentities(service, snapshot.instances, snapshot.mesh.trustDomain);
     const subsets = subsetsOf(dr);
     for (const port of service.ports) {
       for (const subset of [{ name: "", labels: undefined }, ...subsets]) {
         const c = buildCluster(service, port, subset.name, dr, identities);
+        if (healthCheck !== undefined && c.discovery === "eds") c.healthCheck = { ...healthCheck };
         clusters.push(c);
         if (c.discovery === "eds") endpoints[c.name] = serviceEndpoints(service, port, subset.labels, snapshot.instances, snapshot.mesh.trustDomain);
       }

@@ -1,0 +1,119 @@
+// A small real mesh for control-plane tests: config files in a temp dir, real upstream apps,
+// `amime proxy --xds` processes, and instance registrations as the local runtime would send them.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { join } from "node:path";
+import type { InstanceRegistration } from "../../src/model/wire.ts";
+import { closedPort } from "../proxy/sidecar-harness.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+export const NODE = join(root, "node_modules", ".bin", "node");
+export const BIN = join(root, "bin", "amime.js");
+
+export const SERVICES_YAML = `apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec:
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+`;
+
+/** A VirtualService for reviews sending everything to one subset (the route carries `extra` fields). */
+export function reviewsTo(subset: string, extra = ""): string {
+  return `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: ${subset}}
+${extra}`;
+}
+
+export interface MeshProxy {
+  name: string;
+  nodeId: string;
+  registration: InstanceRegistration;
+  /** The proxy's outbound listener port (where its app sends requests). */
+  outboundPort: number;
+  child?: ChildProcessWithoutNullStreams;
+  stderr: string;
+}
+
+/** Registration of one instance and its sidecar; `inbound` maps the service port to [sidecar port, app port]. */
+export async function meshProxy(app: string, version: string, inbound?: { servicePort: number; appPort: number }): Promise<MeshProxy> {
+  const name = `${app}-${version}-0`;
+  const nodeId = `sidecar~${name}.default`;
+  const outboundPort = await closedPort();
+  const labels = { app, version };
+  const sidecarInbound = inbound ? await closedPort() : 0;
+  const registration: InstanceRegistration = {
+    instance: {
+      name, namespace: "default", labels, serviceAccount: app, address: "127.0.0.1", ready: true,
+      ...(inbound ? { ports: { [String(inbound.servicePort)]: sidecarInbound }, appPorts: { [String(inbound.servicePort)]: inbound.appPort } } : {}),
+    },
+    nodeId,
+    node: { id: nodeId, kind: "sidecar", workload: `${app}-${version}`, namespace: "default", labels, serviceAccount: app, trustDomain: "cluster.local", ip: "127.0.0.1" },
+    outboundPort,
+  };
+  return { name, nodeId, registration, outboundPort, stderr: "" };
+}
+
+export async function register(url: string, p: MeshProxy): Promise<void> {
+  const r = await fetch(`${url}/api/v1/instances/default/${p.name}`, { method: "PUT", body: JSON.stringify(p.registration) });
+  if (r.status !== 200) throw new Error(`register ${p.name}: ${r.status} ${await r.text()}`);
+}
+
+/** Start `amime proxy --xds URL --node ID`; resolves with its ready line once its first config is applied. */
+export function spawnProxy(url: string, p: MeshProxy): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string }> {
+  const child = spawn(NODE, [BIN, "proxy", "--xds", url, "--node", p.nodeId, "--admin-port", "-1"], { stdio: ["pipe", "pipe", "pipe"] });
+  p.child = child;
+  child.stderr.on("data", (d: Buffer) => (p.stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+    });
+    child.on("exit", (code) => reject(new Error(`proxy ${p.name} exited ${code}: ${p.stderr}`)));
+  });
+}
+
+export async function stopProxy(p: MeshProxy): Promise<number | null> {
+  const child = p.child;
+  if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.on("exit", (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** Poll `check` every 20 ms until it returns a truthy value (or throw after `timeoutMs`). */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 8000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

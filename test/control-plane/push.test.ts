@@ -1,0 +1,196 @@
+// The control plane end to end: in-process ControlPlane, real `amime proxy --xds` processes, real
+// upstream apps. Initial push and ACK, a routing change by apply, a refused apply, a NACKed push,
+// live file edits, and a control plane outage under steady traffic.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ControlPlane } from "../../src/control-plane/server.ts";
+import type { ProxyConfig } from "../../src/model/proxy-config.ts";
+import type { ApplyResult, ControlPlaneStatus, ProxyStatus } from "../../src/model/wire.ts";
+import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
+import { meshProxy, register, reviewsTo, SERVICES_YAML, spawnProxy, stopProxy, waitFor, type MeshProxy } from "./mesh-harness.ts";
+
+describe("control plane → amime proxy --xds", () => {
+  let dir: string;
+  let cp: ControlPlane;
+  let v1: Upstream;
+  let v2: Upstream;
+  let client: MeshProxy;
+  let proxies: MeshProxy[];
+  const logs: string[] = [];
+
+  const start = (port = 0) => ControlPlane.start({ port, configPaths: [dir], debounceMs: 20, log: (l) => logs.push(l) });
+  const call = (path = "/r") => send(client.outboundPort, { host: "reviews:9080", path });
+  const statuses = async (): Promise<ProxyStatus[]> => (await fetch(`${cp.url}/api/v1/proxies`)).json() as Promise<ProxyStatus[]>;
+  const statusOf = async (p: MeshProxy): Promise<ProxyStatus | undefined> => (await statuses()).find((s) => s.node === p.nodeId);
+  const post = async (what: "apply" | "delete", text: string, source: string): Promise<{ status: number; body: ApplyResult }> => {
+    const r = await fetch(`${cp.url}/api/v1/${what}`, { method: "POST", headers: { "content-type": "text/yaml", "x-amime-source": source }, body: text });
+    return { status: r.status, body: (await r.json()) as ApplyResult };
+  };
+  /** Wait until `p` ACKed a push at least as new as `version` and is SYNCED. */
+  const synced = (p: MeshProxy, version?: string) =>
+    waitFor(`${p.name} SYNCED${version ? ` at ${version}` : ""}`, async () => {
+      const s = await statusOf(p);
+      return s && s.state === "SYNCED" && s.connected && (!version || s.ackedVersion === version) ? s : null;
+    });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "amime-cp-"));
+    writeFileSync(join(dir, "services.yaml"), SERVICES_YAML);
+    writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v1"));
+    v1 = await startUpstream("reviews-v1");
+    v2 = await startUpstream("reviews-v2");
+    cp = await start();
+    client = await meshProxy("productpage", "v1");
+    proxies = [client, await meshProxy("reviews", "v1", { servicePort: 9080, appPort: v1.port }), await meshProxy("reviews", "v2", { servicePort: 9080, appPort: v2.port })];
+  });
+
+  after(async () => {
+    await Promise.all(proxies.map(stopProxy));
+    await cp.close();
+    await v1.close();
+    await v2.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a proxy that connects before its instance is registered waits; after registration: pushed, ACKed, traffic flows", async () => {
+    const early = spawnProxy(cp.url, client);
+    await waitFor("client stream open", async () => (await statusOf(client))?.connected);
+    assert.equal((await statusOf(client))?.state, "NOT SENT");
+    for (const p of proxies) await register(cp.url, p);
+    const others = proxies.slice(1).map((p) => spawnProxy(cp.url, p));
+    const ready = await early;
+    assert.equal(ready.ready, true);
+    assert.equal(ready.listeners.outbound, client.outboundPort);
+    await Promise.all(others);
+    for (const p of proxies) await synced(p, cp.version);
+    const r = await call("/first");
+    assert.equal(r.status, 200);
+    assert.match(r.body, /^reviews-v1 GET \/first/);
+    assert.equal(v1.requests.at(-1)?.url, "/first", "reached the app through the reviews-v1 sidecar");
+    const status = (await (await fetch(`${cp.url}/api/v1/status`)).json()) as ControlPlaneStatus;
+    assert.equal(status.instances, 3);
+    assert.equal(status.proxies, 3);
+    assert.equal(status.version, cp.version);
+    const pushed = (await (await fetch(`${cp.url}/api/v1/proxies/${encodeURIComponent(client.nodeId)}/config`)).json()) as ProxyConfig;
+    assert.equal(pushed.node.id, client.nodeId);
+    assert.ok(pushed.clusters.some((c) => c.name === "outbound|9080|v1|reviews.default.svc.cluster.local"));
+  });
+
+  it("apply of a VirtualService change re-routes traffic; status is SYNCED at the new version", async () => {
+    const { status, body } = await post("apply", reviewsTo("v2"), "canary.yaml");
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.applied, true);
+    assert.deepEqual(body.changes, [{ resource: "VirtualService default/reviews", action: "configured" }]);
+    const s = await synced(client, body.version);
+    assert.equal(s.sentVersion, body.version);
+    const r = await call("/after-apply");
+    assert.match(r.body, /^reviews-v2 GET \/after-apply/);
+    const resources = (await (await fetch(`${cp.url}/api/v1/resources?kind=VirtualService`)).json()) as { items: { origin: string; name: string }[] };
+    assert.deepEqual(resources.items.map((i) => `${i.name} ${i.origin}`), ["reviews apply"]);
+  });
+
+  it("an invalid apply is refused with 422 and diagnostics with file:line; nothing changes", async () => {
+    const before = cp.version;
+    const { status, body } = await post("apply", reviewsTo("v9"), "bad.yaml");
+    assert.equal(status, 422);
+    assert.equal(body.applied, false);
+    const err = body.diagnostics.find((d) => d.level === "error");
+    assert.ok(err, JSON.stringify(body.diagnostics));
+    assert.equal(err.source.file, "bad.yaml");
+    assert.equal(err.source.line, 8, "the line of the destination host");
+    assert.equal(body.version, before);
+    assert.equal(cp.version, before);
+    assert.match((await call("/after-bad")).body, /^reviews-v2 /);
+    assert.equal((await statusOf(client))?.state, "SYNCED");
+  });
+
+  it("a push the proxy rejects → NACK with its reason; the proxy keeps serving its last good config", async () => {
+    const good = (await statusOf(client))!.ackedVersion;
+    cp.beforePush = (node, cfg) => (node === client.nodeId ? { ...cfg, listeners: [...cfg.listeners, cfg.listeners[0]!] } : cfg);
+    const { body } = await post("apply", reviewsTo("v1"), "back.yaml");
+    assert.equal(body.applied, true);
+    const s = await waitFor("NACK", async () => {
+      const st = await statusOf(client);
+      return st?.state === "NACK" ? st : null;
+    });
+    assert.match(s.error ?? "", /duplicate "outbound"/);
+    assert.equal(s.ackedVersion, good);
+    assert.equal(s.sentVersion, body.version);
+    assert.match((await call("/after-nack")).body, /^reviews-v2 /, "old config still routes");
+    // The other proxies took the same version.
+    await synced(proxies[1]!, body.version);
+    cp.beforePush = undefined;
+    const next = await post("apply", reviewsTo("v1", "    timeout: 5s\n"), "fixed.yaml");
+    assert.equal(next.body.applied, true, JSON.stringify(next.body.diagnostics));
+    await synced(client, next.body.version);
+    assert.equal((await statusOf(client))?.error, undefined);
+    assert.match((await call("/after-fix")).body, /^reviews-v1 /);
+  });
+
+  it("a live file edit is picked up; a bad edit is refused and kept in status", async () => {
+    // Applied resources win over files. Delete removes the applied one and hides the file's until
+    // that file changes: no VirtualService, so reviews is round-robin over both versions.
+    const del = await post("delete", reviewsTo("v1"), "del.yaml");
+    assert.equal(del.body.applied, true, JSON.stringify(del.body));
+    assert.deepEqual(del.body.changes, [{ resource: "VirtualService default/reviews", action: "deleted" }]);
+    const list = (await (await fetch(`${cp.url}/api/v1/resources?kind=VirtualService`)).json()) as { items: unknown[] };
+    assert.equal(list.items.length, 0);
+    writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v2"));
+    await waitFor("edit routed to v2", async () => /^reviews-v2 /.test((await call("/edit")).body));
+    const version = cp.version;
+    writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v7"));
+    const st = await waitFor("refusal in status", async () => {
+      const s = (await (await fetch(`${cp.url}/api/v1/status`)).json()) as ControlPlaneStatus;
+      return s.refused?.find((r) => r.source.endsWith("reviews-vs.yaml")) ?? null;
+    });
+    assert.ok(st.diagnostics.some((d) => d.level === "error" && d.source.file.endsWith("reviews-vs.yaml") && d.source.line === 8));
+    assert.equal(cp.version, version);
+    assert.ok(logs.some((l) => /reviews-vs\.yaml: refused/.test(l)));
+    assert.match((await call("/after-bad-edit")).body, /^reviews-v2 /);
+    // Reverting the file to its last good text clears the refusal.
+    writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v2"));
+    await waitFor("refusal cleared", async () => {
+      const s = (await (await fetch(`${cp.url}/api/v1/status`)).json()) as ControlPlaneStatus;
+      return (s.refused ?? []).length === 0;
+    });
+    assert.equal(cp.version, version, "same text as the last good one: no new version");
+  });
+
+  it("control plane outage under steady traffic: zero failed requests; a restarted control plane resyncs every proxy", async () => {
+    const port = cp.port;
+    const failures: string[] = [];
+    let ok = 0;
+    let stop = false;
+    const loop = (async () => {
+      while (!stop) {
+        try {
+          const r = await call("/steady");
+          if (r.status === 200) ok++;
+          else failures.push(`${r.status} ${r.body}`);
+        } catch (e) {
+          failures.push((e as Error).message);
+        }
+      }
+    })();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      await cp.close();
+      await new Promise((r) => setTimeout(r, 1000));
+      cp = await start(port);
+      // A restarted control plane knows no instances until the runtime registers them again.
+      for (const p of proxies) await register(cp.url, p);
+      await new Promise((r) => setTimeout(r, 700));
+    } finally {
+      stop = true;
+      await loop;
+    }
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 20, `steady traffic (${ok} requests)`);
+    for (const p of proxies) await synced(p, cp.version);
+    assert.match((await call("/after-restart")).body, /^reviews-v2 /);
+    assert.ok(proxies.every((p) => /stream lost/.test(p.stderr)), "each proxy noticed the outage");
+  });
+});
