@@ -1,0 +1,103 @@
+// The README demo end to end: `amime up -f samples/bookinfo`, then Istio's bookinfo tasks with
+// Istio's own YAML (test/fixtures/istio): request routing by end user, a 90/10 split, fault
+// injection, a crashed app coming back, and a clean Ctrl-C. Skipped until samples/bookinfo exists.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { UpState } from "../../src/runtime/local/state-file.ts";
+import { eventually, get, postYaml, randomPortBase, ROOT, survivors, UpRun, type HttpResult } from "./up-harness.ts";
+
+const BOOKINFO = join(ROOT, "samples", "bookinfo");
+const NETWORKING = join(ROOT, "test", "fixtures", "istio", "samples", "bookinfo", "networking");
+const yaml = (name: string): string => readFileSync(join(NETWORKING, name), "utf8");
+
+/** Which reviews version rendered the page: v1 no stars, v2 black stars, v3 red stars. */
+export function reviewsVersion(page: string): "v1" | "v2" | "v3" | "none" {
+  if (!/Book Reviews/i.test(page) || /Error fetching product reviews|reviews are currently unavailable/i.test(page)) return "none";
+  if (/color="red"|color:\s*red|stars-red/i.test(page)) return "v3";
+  if (/color="black"|color:\s*black|stars-black/i.test(page)) return "v2";
+  return "v1";
+}
+
+describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not there yet", timeout: 170_000 }, () => {
+  let run: UpRun;
+  let state: UpState;
+  const page = (user?: string): Promise<HttpResult> => get(`${state.ingress}/productpage`, user ? { cookie: `session=${user}` } : {});
+  const apply = async (file: string): Promise<void> => {
+    const r = await postYaml(`${state.controlPlane}/api/v1/apply`, yaml(file));
+    assert.equal(r.status, 200, `${file}: ${r.body}`);
+  };
+  /** Every proxy has ACKed the current config version. */
+  const synced = async (): Promise<boolean> => {
+    const status = JSON.parse((await get(`${state.controlPlane}/api/v1/status`)).body) as { version: string };
+    const proxies = JSON.parse((await get(`${state.controlPlane}/api/v1/proxies`)).body) as { ackedVersion: string | null }[];
+    return proxies.length > 0 && proxies.every((p) => p.ackedVersion === status.version);
+  };
+
+  before(async () => {
+    run = new UpRun(["-f", BOOKINFO, "--port-base", String(randomPortBase())]);
+    state = await run.waitStarted(60_000);
+  });
+  after(() => run.cleanup());
+
+  it("serves /productpage through the ingress with details and reviews", async () => {
+    assert.ok(state.ingress, run.output);
+    assert.match(run.output, /Ingress: +http:\/\/127\.0\.0\.1:\d+\/productpage/);
+    const r = await page();
+    assert.equal(r.status, 200, r.body.slice(0, 500));
+    assert.match(r.body, /Book Details/i);
+    assert.match(r.body, /Book Reviews/i);
+    assert.doesNotMatch(r.body, /Error fetching product (details|reviews)/i);
+  });
+
+  it("amime exec curl reaches productpage's API through the mesh", () => {
+    const r = run.amime(["exec", "curl", "--", "curl", "-s", "-m", "10", "http://productpage:9080/api/v1/products"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Comedy of Errors/);
+  });
+
+  it("routes jason to reviews v2 (black stars) and everyone else to v1", async () => {
+    await apply("destination-rule-all.yaml");
+    await apply("virtual-service-all-v1.yaml");
+    await apply("virtual-service-reviews-test-v2.yaml");
+    assert.ok(await eventually(synced, 10_000), "all proxies ACK the new version");
+    for (let i = 0; i < 5; i++) {
+      assert.equal(reviewsVersion((await page()).body), "v1");
+      assert.equal(reviewsVersion((await page("jason")).body), "v2");
+    }
+  });
+
+  it("splits reviews 90/10 between v1 and v2 (200 requests, 3σ tolerance)", async () => {
+    await apply("virtual-service-reviews-90-10.yaml");
+    assert.ok(await eventually(synced, 10_000));
+    const counts = { v1: 0, v2: 0, v3: 0, none: 0 };
+    for (let i = 0; i < 200; i++) counts[reviewsVersion((await page()).body)]++;
+    // Binomial(200, 0.1): mean 20, σ ≈ 4.2 → [7, 33].
+    assert.equal(counts.none + counts.v3, 0, JSON.stringify(counts));
+    assert.ok(counts.v2 >= 7 && counts.v2 <= 33, JSON.stringify(counts));
+  });
+
+  it("ratings-test-abort: jason sees 'Ratings service is currently unavailable'", async () => {
+    await apply("virtual-service-reviews-test-v2.yaml");
+    await apply("virtual-service-ratings-test-abort.yaml");
+    assert.ok(await eventually(synced, 10_000));
+    assert.match((await page("jason")).body, /Ratings service is currently unavailable/);
+    assert.doesNotMatch((await page()).body, /Ratings service is currently unavailable/);
+  });
+
+  it("a killed app is restarted and traffic recovers", async () => {
+    const details = run.state().instances.find((i) => i.workload.startsWith("details"));
+    assert.ok(details?.pid);
+    process.kill(-details.pid, "SIGKILL");
+    await run.waitOutput(new RegExp(`${details.name}: app killed by SIGKILL; out of rotation`), 5000);
+    assert.ok(await eventually(async () => !/Error fetching product details/i.test((await page()).body), 20_000), "details back");
+  });
+
+  it("Ctrl-C: exit 0 and no process left", async () => {
+    run.state();
+    const groups = [...run.groups, run.child.pid ?? 0];
+    assert.equal(await run.stop("SIGINT"), 0, run.output);
+    assert.deepEqual(survivors(groups), []);
+  });
+});
