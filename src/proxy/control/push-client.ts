@@ -30,12 +30,24 @@ export interface PushClientOptions {
 
 type ConfigMessage = Extract<PushMessage, { type: "config" }>;
 
+/**
+ * Delay before reconnect attempt `attempt` (0-based): exponential from `baseMs`, capped at `maxMs`,
+ * with equal jitter — never 0 ms, and a fleet that lost the same control plane spreads its
+ * reconnects over half of the window instead of arriving together.
+ */
+export function reconnectDelay(attempt: number, baseMs: number, maxMs: number, random: Random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
+  return ceiling / 2 + random.next() * (ceiling / 2);
+}
+
 export class PushClient {
   sidecar: Sidecar | null = null;
   /** A stream is open and answered 200. */
   connected = false;
   /** Streams opened successfully so far (reconnects = connects - 1). */
   connects = 0;
+  /** The last reconnect delay chosen (ms), for tests and logs. */
+  lastDelayMs = 0;
   /** The first config was applied and the sidecar is serving. */
   readonly ready: Promise<Sidecar>;
   private readonly opts: PushClientOptions;
@@ -136,12 +148,8 @@ export class PushClient {
 
   private scheduleReconnect(): void {
     if (this.closed) return;
-    const base = this.opts.backoffBaseMs ?? 250;
-    const max = this.opts.backoffMaxMs ?? 5000;
-    const ceiling = Math.min(max, base * 2 ** Math.min(this.attempt, 20));
-    this.attempt++;
-    // Equal jitter: never hammer at 0 ms, and spread a fleet's reconnects over half the window.
-    const delay = ceiling / 2 + this.random.next() * (ceiling / 2);
+    const delay = reconnectDelay(this.attempt++, this.opts.backoffBaseMs ?? 250, this.opts.backoffMaxMs ?? 5000, this.random);
+    this.lastDelayMs = delay;
     this.retryTimer?.cancel();
     this.retryTimer = this.clock.setTimeout(() => this.connect(), delay);
   }

@@ -1,0 +1,69 @@
+// `amime control-plane` as a real process: the ready line, the API, SIGTERM → exit 0; refusing
+// to start on invalid config (exit 1, file:line); usage errors (exit 2).
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, it } from "node:test";
+import type { ControlPlaneStatus } from "../../src/model/wire.ts";
+import { BIN, NODE, reviewsTo, SERVICES_YAML } from "./mesh-harness.ts";
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "amime-cp-cli-"));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[]): { child: ReturnType<typeof spawn>; out: () => string; err: () => string; exit: Promise<number | null> } {
+  const child = spawn(NODE, [BIN, "control-plane", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  return { child, out: () => out, err: () => err, exit };
+}
+
+it("prints its URL when ready, serves the API, exits 0 on SIGTERM", async () => {
+  const good = join(dir, "good");
+  mkdirSync(good);
+  writeFileSync(join(good, "services.yaml"), SERVICES_YAML);
+  writeFileSync(join(good, "vs.yaml"), reviewsTo("v1"));
+  const p = run(["-f", good, "--port", "0"]);
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      p.child.stdout!.on("data", () => {
+        const nl = p.out().indexOf("\n");
+        if (nl >= 0) resolve(p.out().slice(0, nl));
+      });
+      p.exit.then((c) => reject(new Error(`exited ${c}: ${p.err()}`)));
+    });
+    const ready = JSON.parse(line) as { ready: boolean; url: string; port: number; version: string };
+    assert.equal(ready.ready, true);
+    assert.ok(ready.port > 0);
+    assert.equal(ready.url, `http://127.0.0.1:${ready.port}`);
+    const status = (await (await fetch(`${ready.url}/api/v1/status`)).json()) as ControlPlaneStatus;
+    assert.equal(status.resources, 3);
+    assert.equal(status.version, ready.version);
+    p.child.kill("SIGTERM");
+    assert.equal(await p.exit, 0);
+  } finally {
+    if (p.child.exitCode === null) p.child.kill("SIGKILL");
+  }
+});
+
+it("refuses to start on invalid config: exit 1 with file:line", async () => {
+  const bad = join(dir, "bad.yaml");
+  writeFileSync(bad, SERVICES_YAML + "---\n" + reviewsTo("v3"));
+  const p = run(["-f", bad, "--port", "0"]);
+  assert.equal(await p.exit, 1);
+  assert.match(p.err(), /ERROR \[IST0101\] \(VirtualService default\/reviews\) .*bad\.yaml:24:36 spec\.http\[0\]\.route\[0\]\.destination\.subset/);
+  assert.equal(p.out(), "");
+});
+
+it("usage errors exit 2", async () => {
+  const p = run(["--port", "x"]);
+  assert.equal(await p.exit, 2);
+  assert.match(p.err(), /--port needs a port number/);
+});

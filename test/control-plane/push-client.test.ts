@@ -1,0 +1,71 @@
+// PushClient in-process against a real control plane, on a fake clock for its reconnect timer:
+// it waits for registration, starts the sidecar on the first config, ACKs, survives the control
+// plane going away (still serving), and resyncs when it comes back on the same port.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, it } from "node:test";
+import { seededRandom } from "../../src/core/random.ts";
+import { ControlPlane } from "../../src/control-plane/server.ts";
+import { PushClient } from "../../src/proxy/control/push-client.ts";
+import { FakeClock } from "../../src/testing/fake-clock.ts";
+import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
+import { meshProxy, reviewsTo, SERVICES_YAML, waitFor } from "./mesh-harness.ts";
+
+let dir: string;
+let app: Upstream;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "amime-pc-"));
+  writeFileSync(join(dir, "services.yaml"), SERVICES_YAML);
+  writeFileSync(join(dir, "vs.yaml"), reviewsTo("v1"));
+  app = await startUpstream("reviews-v1");
+});
+after(async () => {
+  await app.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it("waits for registration, ACKs, keeps serving through an outage, reconnects with backoff and resyncs", async () => {
+  let cp = await ControlPlane.start({ port: 0, configPaths: [dir], debounceMs: 5, watch: false });
+  const clock = new FakeClock();
+  const client = await meshProxy("productpage", "v1");
+  const reviews = await meshProxy("reviews", "v1", { servicePort: 9080, appPort: app.port });
+  const pc = new PushClient({ url: cp.url, node: client.nodeId, clock, random: seededRandom(3), backoffBaseMs: 100, backoffMaxMs: 1000 }).start();
+  // The reviews instance is registered (for endpoints) but its sidecar is the test itself: point
+  // the endpoint straight at the app.
+  reviews.registration.instance.ports = { "9080": app.port };
+  try {
+    await waitFor("stream open", () => pc.connected);
+    assert.equal(pc.sidecar, null, "no config before registration");
+    cp.register("default", client.name, client.registration);
+    cp.register("default", reviews.name, reviews.registration);
+    const sidecar = await pc.ready;
+    await waitFor("ACK", () => cp.proxies().find((p) => p.node === client.nodeId)?.state === "SYNCED");
+    assert.match((await send(client.outboundPort, { host: "reviews:9080", path: "/a" })).body, /^reviews-v1 GET \/a/);
+
+    const port = cp.port;
+    await cp.close();
+    await waitFor("stream lost", () => !pc.connected);
+    assert.equal(clock.pending(), 1, "one reconnect timer armed");
+    assert.ok(pc.lastDelayMs >= 50 && pc.lastDelayMs < 100, `first delay ${pc.lastDelayMs}`);
+    // Refused connects back off: 100, 200, 400 … ceilings.
+    clock.advance(pc.lastDelayMs);
+    await waitFor("second attempt fails", () => pc.lastDelayMs >= 100 && clock.pending() === 1);
+    assert.ok(pc.lastDelayMs < 200);
+    assert.match((await send(client.outboundPort, { host: "reviews:9080", path: "/b" })).body, /^reviews-v1 GET \/b/, "serves its last good config");
+
+    cp = await ControlPlane.start({ port, configPaths: [dir], debounceMs: 5, watch: false });
+    cp.register("default", client.name, client.registration);
+    cp.register("default", reviews.name, reviews.registration);
+    clock.advance(1000);
+    await waitFor("resynced", () => cp.proxies().find((p) => p.node === client.nodeId && p.connected)?.state === "SYNCED");
+    assert.equal(pc.connects, 2);
+    assert.equal(pc.sidecar, sidecar, "the same sidecar, reconfigured in place");
+    assert.match((await send(client.outboundPort, { host: "reviews:9080", path: "/c" })).body, /^reviews-v1 GET \/c/);
+  } finally {
+    await pc.close(100);
+    await cp.close();
+  }
+});
