@@ -43,6 +43,8 @@ export interface Service {
   addresses: string[];
   /** Expected peer identities (ServiceEntry `subjectAltNames`). */
   subjectAltNames: string[];
+  /** Amime annotations of a Kubernetes Service (`amime.dev/*`, e.g. amime.dev/health-check). */
+  annotations?: Record<string, string>;
 }
 
 export interface WorkloadInstance {

@@ -36,7 +36,14 @@ export function serviceFromKubernetes(r: Resource, namespace: string, domainSuff
     exportTo,
     addresses: clusterIp,
     subjectAltNames: [],
+    ...amimeAnnotations(r.metadata.annotations),
   };
+}
+
+/** The `amime.dev/` annotations, when there are any. */
+function amimeAnnotations(all: Record<string, string> | undefined): { annotations?: Record<string, string> } {
+  const own = Object.entries(all ?? {}).filter(([k, v]) => k.startsWith("amime.dev/") && typeof v === "string");
+  return own.length > 0 ? { annotations: Object.fromEntries(own) } : {};
 }
 
 /** A ServiceEntry → one Service per host, sharing ports, endpoints and selection. */

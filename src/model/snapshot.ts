@@ -17,6 +17,8 @@ export interface ConfigEntry<S> {
   /** `VirtualService default/reviews` */
   id: string;
   labels: Readonly<Record<string, string>>;
+  /** metadata.annotations (e.g. `amime.dev/health-check`); absent when none. */
+  annotations?: Readonly<Record<string, string>>;
   spec: S;
   source: SourcePosition;
   /** Source position of a field of the original document (e.g. ["spec", "http", 0]). */
@@ -137,6 +139,7 @@ function toEntry(r: Resource): ConfigEntry<unknown> {
     namespace,
     id: `${r.kind} ${namespace}/${r.metadata.name}`,
     labels,
+    ...(Object.keys(r.metadata.annotations ?? {}).length > 0 ? { annotations: { ...r.metadata.annotations } } : {}),
     spec,
     source: { ...r.source },
     // Bound to the original resource; reading positions never changes it.

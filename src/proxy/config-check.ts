@@ -78,6 +78,15 @@ export function checkProxyConfig(raw: unknown): ProxyConfig {
     }
     if (!isObj(c.connectionPool)) p.push(`${at}.connectionPool: must be an object`);
     if (c.discovery !== "eds" && c.discovery !== "original_dst") p.push(`${at}.discovery: must be "eds" or "original_dst"`);
+    if (c.healthCheck !== undefined) {
+      const hc = c.healthCheck;
+      if (!isObj(hc) || (hc.kind !== "http" && hc.kind !== "tcp")) p.push(`${at}.healthCheck.kind: must be "http" or "tcp"`);
+      else {
+        for (const k of ["intervalMs", "timeoutMs", "unhealthyThreshold", "healthyThreshold"]) {
+          if (typeof hc[k] !== "number" || !((hc[k] as number) >= 1)) p.push(`${at}.healthCheck.${k}: must be a number >= 1`);
+        }
+      }
+    }
   });
 
   for (const [name, eps] of Object.entries(input.endpoints as Obj)) {
@@ -160,6 +169,8 @@ function withDefaults(c: Obj): Obj {
     cl.protocol ??= "http1";
     cl.lb ??= { policy: "LEAST_REQUEST" };
     cl.connectionPool = isObj(cl.connectionPool) ? { ...DEFAULT_CONNECTION_POOL, ...cl.connectionPool } : { ...DEFAULT_CONNECTION_POOL };
+    // Same defaults as the amime.dev/health-check annotation.
+    if (isObj(cl.healthCheck)) cl.healthCheck = { intervalMs: 10_000, timeoutMs: 1_000, unhealthyThreshold: 3, healthyThreshold: 1, ...cl.healthCheck };
   }
   if (isObj(c.endpoints)) {
     for (const eps of Object.values(c.endpoints)) {

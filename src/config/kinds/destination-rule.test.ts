@@ -121,3 +121,12 @@ test("empty subset labels only warn; wrong types are errors, not crashes", () =>
   assert.equal(errors(bad).length, 3);
   assert.ok(!bad.some((d) => d.message.startsWith("internal error")));
 });
+
+test("the amime.dev/health-check annotation is validated on DestinationRules", () => {
+  const doc = (value: string): Diagnostic[] => {
+    const r = { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "r", annotations: { "amime.dev/health-check": value } }, spec: { host: "reviews" } };
+    return validateResource(parseDocuments(JSON.stringify(r), "dr.yaml").resources[0]!).diagnostics.filter((d) => d.level === "error");
+  };
+  assert.deepEqual(doc('{"tcp":{},"interval":"5s"}'), []);
+  assert.deepEqual(doc('{"http":{},"unhealthyThreshold":0}').map((d) => d.message), ["unhealthyThreshold: must be an integer from 1 to 1000 (got 0)"]);
+});

@@ -2,6 +2,7 @@
 // policy parts live in destination-rule/.
 import { checkExportTo } from "../checks/export-to.ts";
 import { checkKnownFields } from "../checks/fields.ts";
+import { checkHealthCheckAnnotation } from "../checks/health-check.ts";
 import { wildcardDomainError } from "../checks/host.ts";
 import { checkLabels, checkWorkloadSelector } from "../checks/selector.ts";
 import { readArray, readObject, readString } from "../checks/shape.ts";
@@ -22,6 +23,7 @@ export function validateDestinationRule(r: Resource, v: Validator): void {
   const hostErr = host === undefined ? null : wildcardDomainError(host);
   if (hostErr) v.error(["spec", "host"], hostErr);
   checkTrafficPolicy(v, ["spec", "trafficPolicy"], spec.trafficPolicy);
+  checkHealthCheckAnnotation(v, r.metadata.annotations);
   const names = new Set<string>();
   readArray(v, ["spec", "subsets"], spec.subsets)?.forEach((s, i) => {
     const at = ["spec", "subsets", i];

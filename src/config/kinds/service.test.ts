@@ -65,3 +65,14 @@ test("portProtocol follows Istio: UDP, then appProtocol, then the name prefix", 
   ];
   for (const [port, want] of table) assert.equal(portProtocol(port), want, JSON.stringify(port));
 });
+
+test("the amime.dev/health-check annotation is validated on Services", () => {
+  const { resources } = parseDocuments(
+    'apiVersion: v1\nkind: Service\nmetadata:\n  name: reviews\n  annotations:\n    amime.dev/health-check: \'{"http":{"path":"health"}}\'\nspec:\n  ports: [{port: 80}]\n',
+    "svc.yaml",
+  );
+  const errors = validateResource(resources[0]!).diagnostics.filter((d) => d.level === "error");
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, /^http\.path: must be an absolute path/);
+  assert.match(errors[0]!.path, /amime\.dev\/health-check/);
+});

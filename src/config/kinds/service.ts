@@ -2,6 +2,7 @@
 // fields it uses the way the Kubernetes API server does (ports, names, targetPort, type, clusterIP)
 // and reads each port's protocol as Istio does (types/kubernetes.ts portProtocol).
 import { isIP } from "../checks/host.ts";
+import { checkHealthCheckAnnotation } from "../checks/health-check.ts";
 import { readArray, readEnum, readInt, readObjectItem, readString, readStringList, readStringMap, required, warnUnknownFields } from "../checks/json-shape.ts";
 import { labelKeyProblem, labelValueProblem } from "../checks/policy-target.ts";
 import { isObject, type FieldPath, type Resource } from "../resource.ts";
@@ -41,6 +42,7 @@ export const serviceKind: KindDefinition = {
     }
     const spec = r.body.spec;
     warnUnknownFields(v, ["spec"], spec, SPEC_FIELDS);
+    checkHealthCheckAnnotation(v, r.metadata.annotations);
     const type = readEnum(v, ["spec", "type"], spec.type, TYPES) ?? "ClusterIP";
     const clusterIP = readString(v, ["spec", "clusterIP"], spec.clusterIP);
     if (clusterIP !== undefined && clusterIP !== "" && clusterIP !== "None" && !isIP(clusterIP)) {

@@ -12,6 +12,7 @@ export function clustersJson(s: Sidecar): unknown {
       panic: c.hostSet.panic,
       stats: { ...c.stats },
       outlier: c.outlier !== null ? { ...c.outlier.stats } : undefined,
+      healthCheck: c.healthChecker !== null ? { config: c.healthChecker.config, stats: { ...c.healthChecker.stats } } : undefined,
       hosts: c.hostSet.hosts.map((h) => {
         const pool = c.poolFor(h);
         return {
@@ -25,6 +26,7 @@ export function clustersJson(s: Sidecar): unknown {
           activeRequests: h.activeRequests,
           connections: pool === undefined ? { total: 0, idle: 0 } : { total: pool.total, idle: pool.idleCount },
           outlierState: c.outlier !== null ? c.outlier.state(h) : undefined,
+          healthCheckState: c.healthChecker?.state(h),
           labels: h.endpoint.labels,
         };
       }),
@@ -41,6 +43,7 @@ export function statsText(s: Sidecar): string {
     lines.push(`${p}membership_total: ${c.hostSet.hosts.length}`);
     lines.push(`${p}membership_healthy: ${c.hostSet.healthyCount()}`);
     if (c.outlier !== null) for (const [k, v] of Object.entries(c.outlier.stats)) lines.push(`${p}outlier_detection.${k}: ${v}`);
+    if (c.healthChecker !== null) for (const [k, v] of Object.entries(c.healthChecker.stats)) lines.push(`${p}health_check.${k}: ${v}`);
   }
   for (const [k, v] of Object.entries(s.ctx.downstream)) lines.push(`http.${k}: ${v}`);
   for (const l of s.listenerStats()) lines.push(`listener.${l.name}.downstream_cx_active: ${l.activeConnections}`);

@@ -13,6 +13,7 @@ import { ClusterStats } from "./cluster-stats.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { RetryCounter } from "../resilience/retry-counter.ts";
 import { OutlierDetector } from "../resilience/outlier.ts";
+import { HealthChecker } from "./health-check/health-checker.ts";
 
 export class ClusterState {
   readonly name: string;
@@ -26,6 +27,7 @@ export class ClusterState {
   private readonly dynamicHosts = new Map<string, Host>();
   private removed = false;
   outlier: OutlierDetector | null = null;
+  healthChecker: HealthChecker | null = null;
   private readonly clock: Clock;
 
   constructor(config: Cluster, endpoints: readonly Endpoint[], random: Random, clock: Clock) {
@@ -36,6 +38,21 @@ export class ClusterState {
     this.balancer = createBalancer(config.lb, this.hostSet, { random });
     this.retryCounter = new RetryCounter(config.connectionPool.maxRetries);
     this.startOutlier();
+    this.startHealthChecks();
+  }
+
+  private startHealthChecks(): void {
+    this.healthChecker?.stop();
+    this.healthChecker = null;
+    const hc = this.config.healthCheck;
+    if (hc === undefined || this.config.discovery !== "eds") return;
+    const svc = this.config.service;
+    this.healthChecker = new HealthChecker(hc, this.hostSet, this.clock, {
+      // Envoy sends the cluster name; an Istio cluster name is no host name, so the service's is used.
+      ...(svc !== undefined ? { authority: `${svc.host}:${svc.port}` } : {}),
+      onSuccess: (host) => this.outlier?.uneject(host),
+    });
+    this.healthChecker.start();
   }
 
   private startOutlier(): void {
@@ -51,12 +68,15 @@ export class ClusterState {
   update(config: Cluster, endpoints: readonly Endpoint[], random: Random): void {
     const lbChanged = JSON.stringify(config.lb) !== JSON.stringify(this.config.lb);
     const odChanged = JSON.stringify(config.outlierDetection) !== JSON.stringify(this.config.outlierDetection);
+    const hcChanged = JSON.stringify(config.healthCheck) !== JSON.stringify(this.config.healthCheck);
     this.config = config;
     this.hostSet.panicThresholdPercent = panicThresholdFor(config);
     this.hostSet.update(endpoints);
     if (lbChanged) this.balancer = createBalancer(config.lb, this.hostSet, { random });
     this.retryCounter.setMaxRetries(config.connectionPool.maxRetries);
     if (odChanged) this.startOutlier();
+    if (hcChanged) this.startHealthChecks();
+    else this.healthChecker?.syncHosts();
     // Pools of hosts that left the cluster: close idle connections, let busy ones finish.
     for (const [key, pool] of this.pools) {
       if (this.hostSet.get(key) === undefined && !this.dynamicHosts.has(key)) {
@@ -105,6 +125,7 @@ export class ClusterState {
   remove(): void {
     this.removed = true;
     this.outlier?.stop();
+    this.healthChecker?.stop();
     for (const p of this.pools.values()) p.drain();
     this.pools.clear();
   }
