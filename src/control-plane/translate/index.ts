@@ -8,6 +8,7 @@ import { outboundClusters } from "./clusters.ts";
 import { cmp, type ProxyInput } from "./common.ts";
 import { gatewayListeners, inbound, outboundListener, ownInstance } from "./listeners.ts";
 import { buildScope } from "./scope.ts";
+import { telemetryConfig } from "./telemetry.ts";
 import { gatewayTcpListeners, outboundTcpListeners } from "./tcp-listeners.ts";
 import { gatewayRouteConfigurations, gatewayServers, outboundRouteConfiguration } from "./virtual-hosts.ts";
 
@@ -44,6 +45,7 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     // One local TCP listener per TCP service port (docs/protocols.md); HTTP and inbound listeners keep their ports.
     config.listeners.push(...outboundTcpListeners(scope, config.clusters, new Set(config.listeners.map((l) => `${l.address}:${l.port}`))));
   }
+  config.telemetry = telemetryConfig(snapshot, proxy);
   config.listeners.sort((a, b) => cmp(a.name, b.name));
   config.routes.sort((a, b) => cmp(a.name, b.name));
   config.clusters = dedupeClusters(config.clusters);

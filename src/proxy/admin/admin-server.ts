@@ -47,6 +47,8 @@ export class AdminServer {
         return json(res, clustersJson(s));
       case "/stats":
         return send(res, 200, statsText(s));
+      case "/stats/prometheus":
+        return send(res, 200, s.telemetry?.prometheusText() ?? "");
       case "/listeners":
         return json(res, s.listenerStats());
       case "/drain":

@@ -72,7 +72,7 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
     selfHeader: encodePeer(self),
     serviceName: `${self.canonicalService}.${self.namespace}`,
     maxSeries: t.metrics?.maxSeries ?? DEFAULT_MAX_SERIES,
-    metricsOn: (d) => !(t.metrics?.disabled ?? false) && modeCovers(t.metrics?.mode, d),
+    metricsOn: (d) => !((t.metrics?.disabled ?? false) && modeCovers(t.metrics?.mode, d)),
     accessLog:
       al === undefined
         ? null

@@ -81,26 +81,28 @@ export class SidecarTelemetry {
     const want = `${address}:${port}`;
     if (this.boundAt !== want) {
       await this.closeServer();
-      await this.listen(address, port);
+      // Several sidecars on one host (the local runtime) cannot all have 15090: when the default
+      // is taken, any free port will do (it is also served on the admin listener's /stats/prometheus).
+      if (!(await this.listen(address, port)) && tc.metricsPort === undefined) await this.listen(address, 0);
+      if (this.metricsError !== null) process.stderr.write(`amime proxy: ${this.metricsError}\n`);
       this.boundAt = want;
     }
   }
 
-  private listen(address: string, port: number): Promise<void> {
+  private listen(address: string, port: number): Promise<boolean> {
     const server = createServer((req, res) => this.handle(req, res));
     return new Promise((resolve) => {
       server.once("error", (e) => {
         // A taken port must not take the proxy down with it: report it and serve without.
         this.metricsError = `metrics listener ${address}:${port}: ${(e as Error).message}`;
-        process.stderr.write(`amime proxy: ${this.metricsError}\n`);
-        resolve();
+        resolve(false);
       });
       server.listen({ host: address, port }, () => {
         const a = server.address();
         this.metricsPort = typeof a === "object" && a !== null ? a.port : port;
         this.metricsError = null;
         this.server = server;
-        resolve();
+        resolve(true);
       });
     });
   }
