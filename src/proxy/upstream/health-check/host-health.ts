@@ -8,8 +8,9 @@
 // - an unhealthy host becomes healthy after `healthyThreshold` consecutive successes, except on
 //   its very first check, which decides on its own (a new host is not held back for N intervals).
 // Amime starts hosts healthy (Kubernetes readiness already gates them; Envoy instead starts them
-// unhealthy and warms the cluster up on the first checks), but a failed *first* check also
-// takes a host out at once, whatever the threshold.
+// unhealthy and warms the cluster up on the first checks). A first check that times out is
+// treated like any other network failure: a proxy starting under load must not take every host
+// out at once.
 
 export type HealthOutcome = "success" | "active-failure" | "network-failure";
 export type HealthTransition = "became-healthy" | "became-unhealthy" | "unchanged";
@@ -43,7 +44,7 @@ export class HostHealth {
     }
     this.consecutiveSuccesses = 0;
     this.consecutiveFailures++;
-    if (!this.failed && (first || outcome === "active-failure" || this.consecutiveFailures >= this.unhealthyThreshold)) {
+    if (!this.failed && (outcome === "active-failure" || this.consecutiveFailures >= this.unhealthyThreshold)) {
       this.failed = true;
       return "became-unhealthy";
     }
