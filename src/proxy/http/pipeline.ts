@@ -18,6 +18,7 @@ import {
 } from "../router/index.ts";
 import type { Exchange } from "./exchange.ts";
 import { Forwarder } from "./forwarder.ts";
+import { forwardUpgrade, isUpgradeRequest } from "../upgrade/upgrade-forwarder.ts";
 import { BODY_FAULT_ABORT } from "./local-reply.ts";
 import { mirrorRequest } from "./mirror.ts";
 import { newRequestId } from "./request-id.ts";
@@ -111,6 +112,8 @@ function forwardLayer(x: Exchange, action: ForwardAction): void {
   }
   x.cluster = cluster.name;
   if (x.requestIdGenerated && x.requestId === "") x.requestId = newRequestId();
+  // Protocols hook: Upgrade requests (WebSocket…) take their own connection and may become a tunnel.
+  if (x.head.upgrade !== null && isUpgradeRequest(x)) return forwardUpgrade(x, action, wc, cluster);
   if (action.mirrors.length > 0) mirrorRequest(x, mirrorDecision(action.mirrors, x.proxy.random));
   const f = new Forwarder(x, action, wc, cluster);
   x.forwarder = f;

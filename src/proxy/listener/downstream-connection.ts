@@ -37,6 +37,10 @@ export class DownstreamConnection {
   private pausedForPipeline = false;
   /** Set by close(): finish writing, then end the socket. */
   private closing = false;
+  /** Bytes came in or a response finished since the last idle sweep. */
+  private touched = false;
+  /** When the last sweep saw the connection untouched (clock ms). */
+  private idleSince: number;
   private onClosed: (c: DownstreamConnection) => void;
 
   constructor(socket: Socket, listener: ListenerContext, onClosed: (c: DownstreamConnection) => void) {
@@ -45,10 +49,11 @@ export class DownstreamConnection {
     this.onClosed = onClosed;
     this.sourceIp = stripV4Mapped(socket.remoteAddress ?? "");
     socket.setNoDelay(true);
-    socket.setTimeout(listener.proxy.limits.downstreamIdleTimeoutMs);
+    // No socket.setTimeout: Node re-arms that timer on every read and write. The listener's
+    // coarse sweep (checkIdle) closes idle connections instead.
+    this.idleSince = listener.proxy.clock.now();
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => this.exchange?.onDownstreamDrain());
-    socket.on("timeout", () => this.onTimeout());
     socket.on("error", noop);
     socket.on("end", () => this.onGone());
     socket.on("close", () => this.onGone());
@@ -103,6 +108,7 @@ export class DownstreamConnection {
   exchangeDone(x: Exchange, close: boolean): void {
     if (this.exchange !== x) return;
     this.exchange = null;
+    this.touched = true;
     if (close || this.state === S_BODY || this.closing) {
       // A request whose body was not read to its end leaves the stream unframed: close.
       this.end();
@@ -121,6 +127,28 @@ export class DownstreamConnection {
     }
   }
 
+  /**
+   * Protocols hook (src/proxy/upgrade/): after an accepted Upgrade (101) the socket stops being
+   * HTTP. The codec lets go of it (no more parsing, no idle timer) and returns the bytes the client
+   * already sent past the request head, for the tunnel. 'end'/'close' stay wired for bookkeeping.
+   */
+  takeOver(): Buffer | null {
+    const early = this.pending;
+    this.pending = null;
+    this.exchange = null;
+    this.state = S_CLOSED;
+    this.socket.removeAllListeners("data");
+    this.socket.removeAllListeners("drain");
+    this.socket.removeAllListeners("timeout");
+    this.socket.setTimeout(0);
+    if (this.pausedForPipeline || this.pausedForBody) {
+      this.pausedForPipeline = false;
+      this.pausedForBody = false;
+      this.socket.resume();
+    }
+    return early;
+  }
+
   /** Abort: the connection is unusable (upstream reset mid-response, protocol error). */
   destroy(): void {
     this.state = S_CLOSED;
@@ -131,6 +159,7 @@ export class DownstreamConnection {
 
   private onData(chunk: Buffer): void {
     if (this.state === S_CLOSED) return;
+    this.touched = true;
     if (this.state === S_WAIT) {
       this.keep(chunk, 0, chunk.length);
       return;
@@ -247,9 +276,18 @@ export class DownstreamConnection {
     }
   }
 
-  private onTimeout(): void {
-    // Only idle connections time out here; requests in flight are bounded by route timeouts.
-    if (this.exchange === null) this.end();
+  /**
+   * The listener's idle sweep (every few seconds): a connection with no request in flight that
+   * saw no byte and finished no response for `idleMs` is closed. Requests in flight are bounded
+   * by route timeouts instead. Precision is one sweep interval.
+   */
+  checkIdle(now: number, idleMs: number): void {
+    if (this.touched) {
+      this.touched = false;
+      this.idleSince = now;
+      return;
+    }
+    if (this.exchange === null && this.state !== S_CLOSED && now - this.idleSince >= idleMs) this.end();
   }
 
   private end(): void {
