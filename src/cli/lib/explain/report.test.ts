@@ -96,3 +96,11 @@ test("a gateway has no listener for an unknown port", () => {
   const r = explainRequest(gw, parseExplainRequest("http://x:8080/"));
   assert.match(r.outcome.summary, /no listener takes port 8080/);
 });
+
+test("a split with an unservable destination says which share would fail; partial faults are listed", () => {
+  const cfg = config("virtual-service-reviews-90-10.yaml");
+  const noV2 = { ...cfg, endpoints: Object.fromEntries(Object.entries(cfg.endpoints).filter(([k]) => !k.includes("|v2|"))) };
+  const r = explainRequest(noV2, parseExplainRequest("http://reviews:9080/"));
+  assert.equal(r.outcome.kind, "forward");
+  assert.equal(r.outcome.summary, "forwarded: 90% to outbound|9080|v1|reviews.default.svc.cluster.local; 10% would fail: outbound|9080|v2|reviews.default.svc.cluster.local: no endpoints (503 UH)");
+});

@@ -3,9 +3,10 @@
 // (and which domain chose it) → every route with its verdict → the winning route's action and
 // policies → each destination cluster's settings and candidate endpoints. Pure data, so `-o json`
 // prints it as is and the text view (format.ts) only lays it out.
-import type { Cluster, Endpoint, Listener, ProxyConfig, Route, RouteAction, RouteOrigin, WeightedCluster } from "../../../model/proxy-config.ts";
+import type { Cluster, Endpoint, FaultPolicy, Listener, ProxyConfig, Route, RouteAction, RouteOrigin, WeightedCluster } from "../../../model/proxy-config.ts";
 import { explainMatch, requestView, RouteTable, type RequestView } from "../../../proxy/router/index.ts";
 import { panicThresholdFor } from "../../../proxy/upstream/balance/host-set.ts";
+import { formatMs } from "./policy-text.ts";
 
 export interface ExplainRequest {
   method: string;
@@ -171,20 +172,24 @@ export function explainRequest(config: ProxyConfig, request: ExplainRequest): Ex
     const abort = action.fault?.abort;
     report.outcome = abort && abort.percentage >= 100
       ? { kind: "fail", status: abort.httpStatus ?? 200, flag: "FI", summary: `fault injection aborts every request (${abort.httpStatus !== undefined ? `HTTP ${abort.httpStatus}` : `gRPC ${abort.grpcStatus}`}): nothing is forwarded` }
-      : forwardOutcome(report.destinations);
+      : forwardOutcome(report.destinations, action.fault);
   }
   return report;
 }
 
-function forwardOutcome(dests: readonly DestinationView[]): Outcome {
+function forwardOutcome(dests: readonly DestinationView[], fault: FaultPolicy | undefined): Outcome {
   const usable = dests.filter((d) => d.problem === undefined && d.share > 0);
   if (dests.every((d) => d.share <= 0)) return { kind: "fail", status: 503, flag: "NC", summary: "the route has no destination with a weight above 0: 503" };
   if (usable.length === 0) {
     const first = dests.find((d) => d.share > 0);
     return { kind: "fail", status: 503, flag: first?.config ? "UH" : "NC", summary: `every destination fails: ${first?.problem ?? ""}` };
   }
-  const parts = usable.map((d) => `${formatShare(d.share)} to ${d.cluster}`);
-  return { kind: "forward", summary: `forwarded: ${parts.join(", ")}` };
+  const parts = [`forwarded: ${usable.map((d) => `${formatShare(d.share)} to ${d.cluster}`).join(", ")}`];
+  // A split where some destinations cannot be served: that share of requests fails.
+  for (const d of dests) if (d.problem !== undefined && d.share > 0) parts.push(`${formatShare(d.share)} would fail: ${d.cluster}: ${d.problem}`);
+  if (fault?.abort) parts.push(`${fault.abort.percentage}% aborted by fault injection (${fault.abort.httpStatus !== undefined ? `HTTP ${fault.abort.httpStatus}` : `gRPC ${fault.abort.grpcStatus ?? "?"}`})`);
+  if (fault?.delay) parts.push(`${fault.delay.percentage}% delayed by ${formatMs(fault.delay.fixedDelayMs)}`);
+  return { kind: "forward", summary: parts.join("; ") };
 }
 
 export function formatShare(share: number): string {
