@@ -9,11 +9,13 @@
 import type { Host } from "./balance/balancer.ts";
 import type { ClusterStats } from "./cluster-stats.ts";
 import { UpstreamConnection, type ConnectionOwner, type UpstreamSink } from "./upstream-connection.ts";
-import type { ConnectionPoolConfig } from "../../model/proxy-config.ts";
+import type { ConnectionPoolConfig, UpstreamTlsConfig } from "../../model/proxy-config.ts";
 
 export interface PoolLimits {
   readonly poolConfig: ConnectionPoolConfig;
   readonly stats: ClusterStats;
+  /** The cluster (for its TLS settings; ClusterState provides it). */
+  readonly config?: { readonly tls?: UpstreamTlsConfig | undefined };
 }
 
 export class EndpointPool implements ConnectionOwner {
@@ -29,6 +31,11 @@ export class EndpointPool implements ConnectionOwner {
   constructor(host: Host, limits: PoolLimits) {
     this.host = host;
     this.limits = limits;
+  }
+
+  /** Protocols hook: the cluster's TLS origination settings, read by UpstreamConnection. */
+  get tls(): UpstreamTlsConfig | undefined {
+    return this.limits.config?.tls;
   }
 
   get connectTimeoutMs(): number {

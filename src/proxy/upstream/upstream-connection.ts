@@ -3,6 +3,8 @@
 // hands body bytes to its current sink without copying; whoever keeps a slice past the callback
 // (a socket write that did not flush) calls `detachReadBuffer()` so the next read gets fresh memory.
 import { connect, type Socket } from "node:net";
+import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
+import { connectUpstreamTls } from "../tls/upstream-tls.ts";
 import { ChunkedDecoder, parseResponseHead, ParseError } from "../http1/index.ts";
 import type { ResponseHead } from "../http1/types.ts";
 
@@ -41,6 +43,8 @@ export interface ConnectionOwner {
   readonly maxConnectionDurationMs: number;
   /** TCP keepalive (SO_KEEPALIVE) idle time before the first probe; undefined = off. */
   readonly keepAliveDelayMs: number | undefined;
+  /** DestinationRule TLS to originate (absent: plain TCP). */
+  readonly tls?: UpstreamTlsConfig | undefined;
   onConnected(conn: UpstreamConnection): void;
   /** The exchange finished; `reusable` says whether the socket may carry another one. */
   onReleased(conn: UpstreamConnection, reusable: boolean): void;
@@ -86,15 +90,18 @@ export class UpstreamConnection {
     this.owner = owner;
     this.sink = sink;
     this.readBuf = Buffer.allocUnsafe(READ_BUFFER_SIZE);
-    this.socket = connect({
+    const opts = {
       host: address,
       port,
       noDelay: true,
       ...(owner.keepAliveDelayMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: owner.keepAliveDelayMs } : {}),
       onread: { buffer: () => this.readBuf, callback: (n: number) => this.onRead(n) },
-    });
+    };
+    // Protocols hook: TLS origination (src/proxy/tls/upstream-tls.ts); ready after the handshake.
+    const tls = owner.tls;
+    this.socket = tls !== undefined ? connectUpstreamTls(opts, tls, { address }) : connect(opts);
     this.socket.setTimeout(owner.connectTimeoutMs > 0 ? owner.connectTimeoutMs : 0);
-    this.socket.on("connect", () => this.onConnect());
+    this.socket.on(tls !== undefined ? "secureConnect" : "connect", () => this.onConnect());
     this.socket.on("timeout", () => this.onTimeout());
     this.socket.on("error", noop);
     this.socket.on("end", () => this.onEnd());
