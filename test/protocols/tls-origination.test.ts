@@ -5,6 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
@@ -23,7 +24,7 @@ describe("TLS origination toward an HTTPS upstream", () => {
   before(async () => {
     pki = await makePki({ api: [HOST], client: [] });
     const leaf = pki.leaf("api");
-    const answer = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse): void => {
+    const answer = (req: IncomingMessage, res: ServerResponse): void => {
       const sock = req.socket as TLSSocket;
       const peer = sock.getPeerCertificate();
       res.end(`tls=${sock.encrypted === true} sni=${(sock as TLSSocket & { servername?: string }).servername} client=${peer?.subject?.CN ?? "-"} ${req.method} ${req.url}`);
