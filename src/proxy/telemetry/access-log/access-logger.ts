@@ -95,7 +95,7 @@ export class AccessLogger {
 
   /** Resolves once every accepted line has been handed to the OS. */
   drained(): Promise<void> {
-    if (this.buffer.length > 0 && !this.scheduled && !this.waitingDrain) this.flush();
+    if (this.buffer.length > 0 && !this.waitingDrain) this.flush();
     if (this.pendingWrites === 0 && this.buffer.length === 0) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
   }
