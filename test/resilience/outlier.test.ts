@@ -5,7 +5,7 @@
 // maxEjectionPercent, and minHealthPercent (panic: serve every host) versus 503 UH when every
 // host is ejected and panic is off. Real durations are small (interval 100 ms, base 500 ms).
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { clientConfig, get, instance, resources, sleep, startSidecar, stats, type Proxy } from "./harness.ts";
@@ -37,7 +37,7 @@ async function app(name: string): Promise<App> {
   return a;
 }
 
-const yaml = (outlier: string): string => `
+const yaml = (outlier: string, extra = ""): string => `
 apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: default}
@@ -54,7 +54,7 @@ spec:
   trafficPolicy:
     loadBalancer: {simple: ROUND_ROBIN}
     outlierDetection: ${outlier}
-`;
+${extra}`;
 
 describe("outlier detection", () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -62,7 +62,7 @@ describe("outlier detection", () => {
     while (cleanups.length > 0) await (cleanups.pop() as () => Promise<void>)();
   });
 
-  const mesh = async (outlier: string): Promise<{ apps: [App, App, App]; p: Proxy }> => {
+  const mesh = async (outlier: string, extra = "", ports?: (apps: App[]) => number[]): Promise<{ apps: [App, App, App]; p: Proxy }> => {
     const apps = [await app("a"), await app("b"), await app("c")] as [App, App, App];
     cleanups.push(async () => {
       for (const x of apps) {
@@ -70,7 +70,8 @@ describe("outlier detection", () => {
         await new Promise<void>((r) => x.server.close(() => r()));
       }
     });
-    const p = await startSidecar(clientConfig(resources([], [yaml(outlier)]), apps.map((x, i) => instance(`web-${i}`, { app: "web" }, 8080, x.port))));
+    const at = ports?.(apps) ?? apps.map((x) => x.port);
+    const p = await startSidecar(clientConfig(resources([], [yaml(outlier, extra)]), at.map((port, i) => instance(`web-${i}`, { app: "web" }, 8080, port))));
     cleanups.push(() => p.close());
     return { apps, p };
   };
@@ -119,6 +120,40 @@ describe("outlier detection", () => {
     assert.deepEqual(after.served, { a: 2, b: 2, c: 2 });
     assert.ok(a.served > 0 && c.served > 0);
     assert.equal(await outlierStat(p, "ejections_active"), 0);
+  });
+
+  it("connect failures and timeouts count as errors (local origin, no split): both broken hosts are ejected", async () => {
+    const vs = `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web, namespace: default}
+spec:
+  hosts: [web]
+  http:
+  - timeout: 150ms
+    retries: {attempts: 0}
+    route:
+    - destination: {host: web}
+`;
+    // b's address refuses connections (closed port); c accepts and never answers.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const hung: ServerResponse[] = [];
+    const { apps, p } = await mesh("{consecutive5xxErrors: 2, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 100}", vs, (xs) => [xs[0]!.port, closedPort, xs[2]!.port]);
+    const [a, , c] = apps;
+    c.server.removeAllListeners("request");
+    c.server.on("request", (_req, res) => void hung.push(res));
+    cleanups.push(async () => void hung.forEach((r) => r.destroy()));
+    const statuses: number[] = [];
+    for (let i = 0; i < 12 && ejected(p).length < 2; i++) statuses.push((await get(p.port, "web:8000", "/")).status);
+    assert.deepEqual(ejected(p).sort(), [String(closedPort), String(c.port)].sort());
+    assert.ok(statuses.includes(503) && statuses.includes(504), `UF and UT seen: ${statuses.join(",")}`);
+    const r = await spread(p, apps, 5);
+    assert.deepEqual(r.statuses, Array(5).fill(200));
+    assert.equal(r.served.a, 5);
+    assert.ok(a.served > 0);
   });
 
   it("maxEjectionPercent caps ejections: with 3 hosts and 34 %, only one of two failing hosts is ejected", async () => {

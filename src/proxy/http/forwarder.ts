@@ -420,6 +420,8 @@ export class Forwarder implements UpstreamSink {
     if (this.done) return;
     this.cluster.stats.upstream_rq_timeout++;
     this.x.proxy.downstream.downstream_rq_timeout++;
+    // Envoy reports LocalOriginTimeout for a host the request reached (not one still pending).
+    if (this.inAttempt && !this.queued && this.host !== null && this.conn?.connected === true) this.cluster.outlier?.onLocalOriginFailure(this.host, "timeout");
     this.dropConnection();
     this.endAttempt();
     this.fail(504, RF_UT, BODY_TIMEOUT);
