@@ -35,6 +35,8 @@ export interface PusherOptions {
 type AckListener = (state: ProxyState, ack: AckMessage) => void;
 
 export const DEFAULT_PING_MS = 15_000;
+/** Longest stretch of translation before the push loop yields to the event loop. */
+const PUSH_SLICE_MS = 20;
 
 export class Pusher {
   private readonly opts: PusherOptions;
@@ -45,6 +47,8 @@ export class Pusher {
   private pingTimer: TimerHandle | null = null;
   private seq = 0;
   private closed = false;
+  private running = false;
+  private again = false;
   /** Pushes sent (for status and benchmarks). */
   pushes = 0;
 
@@ -77,9 +81,38 @@ export class Pusher {
     if (!this.closed) this.debouncer.trigger();
   }
 
-  /** Push now to every connected proxy whose config changed. */
+  /**
+   * Push now to every connected proxy whose config changed. Translation is CPU work per proxy: after
+   * each time slice the loop yields to the event loop, so ACKs and API calls are served during a
+   * large push. A push requested while one runs makes the running one go round once more (with the
+   * newest snapshot) instead of starting a second loop.
+   */
   pushAll(): void {
-    for (const node of this.streams.keys()) this.pushTo(node, false);
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.pushLoop();
+  }
+
+  private async pushLoop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        let sliceStart = performance.now();
+        for (const node of [...this.streams.keys()]) {
+          if (this.closed) return;
+          this.pushTo(node, false);
+          if (performance.now() - sliceStart > PUSH_SLICE_MS) {
+            await new Promise<void>((r) => setImmediate(r));
+            sliceStart = performance.now();
+          }
+        }
+      } while (this.again && !this.closed);
+    } finally {
+      this.running = false;
+    }
   }
 
   /** A proxy's ACK/NACK; false when it is for an unknown node or an outdated nonce. */

@@ -104,7 +104,7 @@ export class PushClient {
       done = true;
       this.idleTimer?.cancel();
       if (this.req === req) this.req = null;
-      if (this.connected) this.opts.log?.(`control plane stream lost (${why}); serving the last good config, reconnecting`);
+      if (this.connected && !this.closed) this.opts.log?.(`control plane stream lost (${why}); serving the last good config, reconnecting`);
       this.connected = false;
       req.destroy();
       this.scheduleReconnect();

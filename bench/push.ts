@@ -1,0 +1,259 @@
+// Config push benchmark: time from `POST /api/v1/apply` to every proxy having ACKed the new
+// version, measured in-process on the control plane (its ACK events).
+//
+//  1. bookinfo: Istio's bookinfo manifests + destination-rule-all + virtual-service-all-v1 in the
+//     store, 6 real `amime proxy --xds` processes (productpage, details, reviews v1/v2/v3,
+//     ratings); each change rewrites the reviews VirtualService, which every sidecar routes.
+//  2. 1,000 services (Service + DestinationRule + VirtualService each) and 200 simulated proxies:
+//     in-process HTTP stream clients that parse every pushed config and ACK it.
+//
+// Usage: npm run bench:push [-- --quick] [-- --scales 100x200,1000x20] [-- --rounds N] [-- --no-bookinfo]
+// The push debounce is the control plane's default (50 ms) and is part of every number.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ControlPlane } from "../src/control-plane/server.ts";
+import type { InstanceRegistration, PushMessage } from "../src/model/wire.ts";
+import { freePort, stopProcess } from "./lib/spawn.ts";
+
+const root = join(import.meta.dirname, "..");
+const { values } = parseArgs({
+  allowNegative: true,
+  options: {
+    quick: { type: "boolean", default: false },
+    // services × simulated proxies, comma-separated. 1000x200 is the target scale; with today's
+    // translation cost (seconds per proxy at 1,000 services) one push there takes minutes.
+    scales: { type: "string", default: "100x200,1000x20" },
+    bookinfo: { type: "boolean", default: true },
+    rounds: { type: "string" },
+  },
+});
+const rounds = Number(values.rounds ?? (values.quick ? 3 : 10));
+
+interface Stats { p50: number; p90: number; max: number; mean: number }
+function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { p50: at(0.5), p90: at(0.9), max: s.at(-1)!, mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+const ms = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
+
+function registration(app: string, version: string, ns: string, outboundPort: number, inboundPort: number, servicePort: number): InstanceRegistration {
+  const name = `${app}-${version}-0`;
+  const nodeId = `sidecar~${name}.${ns}`;
+  const labels = { app, version };
+  return {
+    instance: { name, namespace: ns, labels, serviceAccount: app, address: "127.0.0.1", ready: true, ports: { [String(servicePort)]: inboundPort }, appPorts: { [String(servicePort)]: 1 } },
+    nodeId,
+    node: { id: nodeId, kind: "sidecar", workload: `${app}-${version}`, namespace: ns, labels, serviceAccount: app, trustDomain: "cluster.local", ip: "127.0.0.1" },
+    outboundPort,
+  };
+}
+
+/** Apply `text` and resolve with [apply ms, ms until every node in `nodes` ACKed the resulting version]. */
+async function timedApply(cp: ControlPlane, text: string, nodes: ReadonlySet<string>): Promise<[number, number]> {
+  const t0 = performance.now();
+  let version = "";
+  const acked = new Set<string>();
+  let done!: () => void;
+  const all = new Promise<void>((r) => (done = r));
+  const off = cp.pusher.onAck((st, ack) => {
+    if (!ack.accepted) throw new Error(`NACK from ${st.node}: ${ack.error}`);
+    if (version && ack.version === version && nodes.has(st.node)) acked.add(st.node);
+    if (version && acked.size === nodes.size) done();
+  });
+  const r = cp.apply(text, "bench.yaml");
+  const t1 = performance.now();
+  if (!r.applied) throw new Error(`apply refused: ${JSON.stringify(r.diagnostics.filter((d) => d.level === "error"))}`);
+  version = r.version;
+  await all;
+  off();
+  return [t1 - t0, performance.now() - t0];
+}
+
+const reviewsVs = (i: number) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v${(i % 3) + 1}}
+      weight: ${50 + (i % 7)}
+    - destination: {host: reviews, subset: v1}
+      weight: ${50 - (i % 7)}
+`;
+
+async function bookinfo(): Promise<{ apply: Stats; total: Stats; initial: number }> {
+  const bi = join(root, "test", "fixtures", "istio", "samples", "bookinfo");
+  const cp = await ControlPlane.start({ port: 0, watch: false });
+  const files = ["platform/kube/bookinfo.yaml", "networking/destination-rule-all.yaml", "networking/virtual-service-all-v1.yaml"];
+  for (const f of files) {
+    const r = cp.apply(readFileSync(join(bi, f), "utf8"), f);
+    if (!r.applied) throw new Error(`${f}: ${JSON.stringify(r.diagnostics)}`);
+  }
+  const workloads: [string, string][] = [["productpage", "v1"], ["details", "v1"], ["reviews", "v1"], ["reviews", "v2"], ["reviews", "v3"], ["ratings", "v1"]];
+  const children: ChildProcess[] = [];
+  const nodes = new Set<string>();
+  try {
+    const t0 = performance.now();
+    const readies: Promise<void>[] = [];
+    for (const [app, v] of workloads) {
+      const reg = registration(app, v, "default", await freePort(), await freePort(), 9080);
+      cp.register("default", reg.instance.name, reg);
+      nodes.add(reg.nodeId);
+      const child = spawn(process.execPath, [join(root, "bin", "amime.js"), "proxy", "--xds", cp.url, "--node", reg.nodeId, "--admin-port", "-1"], { stdio: ["ignore", "pipe", "inherit"] });
+      children.push(child);
+      readies.push(new Promise((resolve, reject) => {
+        child.stdout!.once("data", () => resolve());
+        child.once("exit", (c) => reject(new Error(`proxy exited ${c}`)));
+      }));
+    }
+    await Promise.all(readies);
+    const initial = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 500));
+    const applyMs: number[] = [];
+    const totalMs: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const [a, t] = await timedApply(cp, reviewsVs(i), nodes);
+      applyMs.push(a);
+      totalMs.push(t);
+    }
+    return { apply: stats(applyMs), total: stats(totalMs), initial };
+  } finally {
+    await Promise.all(children.map((c) => stopProcess(c)));
+    await cp.close();
+  }
+}
+
+/** An in-process stand-in for a sidecar: reads the stream, parses each config, ACKs it. */
+function simulatedProxy(url: string, node: string, agent: Agent): { close(): void; bytes: () => number } {
+  let bytes = 0;
+  const req = request(new URL(`/xds/v1/stream?node=${encodeURIComponent(node)}`, url), { agent: false });
+  req.on("response", (res) => {
+    res.setEncoding("utf8");
+    let buf = "";
+    res.on("data", (c: string) => {
+      bytes += c.length;
+      buf += c;
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const msg = JSON.parse(buf.slice(0, nl)) as PushMessage;
+        buf = buf.slice(nl + 1);
+        if (msg.type !== "config") continue;
+        const body = JSON.stringify({ node, version: msg.version, nonce: msg.nonce, accepted: true });
+        const ack = request(new URL("/xds/v1/ack", url), { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } });
+        ack.on("response", (r) => r.resume());
+        ack.on("error", () => {});
+        ack.end(body);
+      }
+    });
+  });
+  req.on("error", () => {});
+  req.end();
+  return { close: () => req.destroy(), bytes: () => bytes };
+}
+
+function largeConfig(n: number): string {
+  const docs: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = `svc-${i}`;
+    docs.push(`apiVersion: v1
+kind: Service
+metadata: {name: ${s}, namespace: ns-${i % 10}}
+spec:
+  selector: {app: ${s}}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${s}, namespace: ns-${i % 10}}
+spec:
+  host: ${s}
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ${s}, namespace: ns-${i % 10}}
+spec:
+  hosts: [${s}]
+  http:
+  - match: [{headers: {end-user: {exact: tester}}}]
+    route: [{destination: {host: ${s}, subset: v2}}]
+  - route: [{destination: {host: ${s}, subset: v1}}]
+    timeout: 3s`);
+  }
+  return docs.join("\n---\n");
+}
+
+async function large(services: number, clients: number): Promise<{ load: number; apply: Stats; total: Stats; initial: number; configBytes: number }> {
+  const cp = await ControlPlane.start({ port: 0, watch: false });
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const sims: ReturnType<typeof simulatedProxy>[] = [];
+  try {
+    let t = performance.now();
+    const r = cp.apply(largeConfig(services), "large.yaml");
+    if (!r.applied) throw new Error(JSON.stringify(r.diagnostics.filter((d) => d.level === "error").slice(0, 3)));
+    const load = performance.now() - t;
+    const nodes = new Set<string>();
+    for (let i = 0; i < clients; i++) {
+      const reg = registration(`svc-${i % services}`, `v${(i % 2) + 1}`, `ns-${(i % services) % 10}`, 20000 + i, 30000 + i, 8080);
+      reg.instance.name = `${reg.instance.name}-${i}`;
+      reg.nodeId = reg.node.id = `sidecar~${reg.instance.name}.${reg.instance.namespace}`;
+      cp.register(reg.instance.namespace, reg.instance.name, reg);
+      nodes.add(reg.nodeId);
+    }
+    // Initial sync: every client connects at once and must get (and ACK) its first config.
+    t = performance.now();
+    const firstAcks = new Promise<void>((resolve) => {
+      const seen = new Set<string>();
+      const off = cp.pusher.onAck((st) => {
+        seen.add(st.node);
+        if (seen.size === nodes.size) {
+          off();
+          resolve();
+        }
+      });
+    });
+    for (const n of nodes) sims.push(simulatedProxy(cp.url, n, agent));
+    await firstAcks;
+    const initial = performance.now() - t;
+    const applyMs: number[] = [];
+    const totalMs: number[] = [];
+    const target = `svc-${services - 1}`;
+    for (let i = 0; i < rounds; i++) {
+      // One VirtualService of 1,000 changes; it is visible to (so re-pushed to) every proxy.
+      const vs = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ${target}, namespace: ns-${(services - 1) % 10}}
+spec:
+  hosts: [${target}]
+  http:
+  - route: [{destination: {host: ${target}, subset: v${(i % 2) + 1}}}]
+    timeout: ${i + 1}s
+`;
+      const [a, tt] = await timedApply(cp, vs, nodes);
+      applyMs.push(a);
+      totalMs.push(tt);
+    }
+    const configBytes = JSON.stringify(cp.proxyConfig([...nodes][0]!)).length;
+    return { load, apply: stats(applyMs), total: stats(totalMs), initial, configBytes };
+  } finally {
+    for (const s of sims) s.close();
+    agent.destroy();
+    await cp.close();
+  }
+}
+
+console.log(`# config push (rounds: ${rounds}, debounce 50 ms; node ${process.version}, ${(await import("node:os")).cpus().length} CPUs)`);
+if (values.bookinfo) {
+  const b = await bookinfo();
+  console.log(`bookinfo, 6 real proxies: first config to all ${ms(b.initial)} (incl. process start); apply (validate+store) p50 ${ms(b.apply.p50)}; apply → all ACKed p50 ${ms(b.total.p50)} p90 ${ms(b.total.p90)} max ${ms(b.total.max)}`);
+}
+for (const scale of values.scales.split(",").filter(Boolean)) {
+  const [services, clients] = scale.split("x").map(Number) as [number, number];
+  const l = await large(services, clients);
+  console.log(`${services} services, ${clients} simulated proxies: load ${ms(l.load)}; initial sync ${ms(l.initial)}; config per proxy ${(l.configBytes / 1024).toFixed(0)} KiB; apply (validate+store) p50 ${ms(l.apply.p50)}; apply → all ACKed p50 ${ms(l.total.p50)} p90 ${ms(l.total.p90)} max ${ms(l.total.max)}`);
+}
