@@ -28,11 +28,14 @@ describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not
     const r = await postYaml(`${state.controlPlane}/api/v1/apply`, yaml(file));
     assert.equal(r.status, 200, `${file}: ${r.body}`);
   };
-  /** Every proxy has ACKed the current config version. */
+  /**
+   * The push for the current version has gone out and every connected proxy has ACKed what it was
+   * last sent (proxies whose config did not change are not re-sent, so they keep an older version).
+   */
   const synced = async (): Promise<boolean> => {
     const status = JSON.parse((await get(`${state.controlPlane}/api/v1/status`)).body) as { version: string };
-    const proxies = JSON.parse((await get(`${state.controlPlane}/api/v1/proxies`)).body) as { ackedVersion: string | null }[];
-    return proxies.length > 0 && proxies.every((p) => p.ackedVersion === status.version);
+    const proxies = (JSON.parse((await get(`${state.controlPlane}/api/v1/proxies`)).body) as { connected: boolean; state: string; sentVersion: string | null }[]).filter((p) => p.connected);
+    return proxies.some((p) => p.sentVersion === status.version) && proxies.every((p) => p.state === "SYNCED");
   };
 
   before(async () => {
