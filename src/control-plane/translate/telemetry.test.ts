@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { MeshSettings } from "../../model/snapshot.ts";
+import { telemetryConfig, type MeshTelemetry } from "./telemetry.ts";
+import { sidecarProxy, snapshotFrom } from "./testing.ts";
+
+const tel = (ns: string, name: string, spec: unknown): string => JSON.stringify({ apiVersion: "telemetry.istio.io/v1", kind: "Telemetry", metadata: { name, namespace: ns }, spec }) + "\n---\n";
+const mesh = (t: MeshTelemetry): { mesh: Partial<MeshSettings> } => ({ mesh: { telemetry: t } as Partial<MeshSettings> });
+
+describe("telemetry translation", () => {
+  it("defaults: metrics on, tracing headers at Istio's 1% with no exporter, no access log", () => {
+    const c = telemetryConfig(snapshotFrom(""), sidecarProxy({ app: "web" }));
+    assert.deepEqual(c, { tracing: { format: "zipkin", samplingPercentage: 1 } });
+  });
+
+  it("mesh-wide Telemetry in the root namespace turns on the envoy access log and sets sampling", () => {
+    const s = snapshotFrom(tel("istio-system", "mesh-default", { accessLogging: [{ providers: [{ name: "envoy" }] }], tracing: [{ randomSamplingPercentage: 25 }] }));
+    const c = telemetryConfig(s, sidecarProxy({ app: "web" }));
+    assert.deepEqual(c.accessLog, { format: "text", path: "/dev/stdout" });
+    assert.equal(c.tracing?.samplingPercentage, 25);
+  });
+
+  it("workload beats namespace beats mesh, per section", () => {
+    const s = snapshotFrom(
+      tel("istio-system", "mesh", { accessLogging: [{ providers: [{ name: "envoy" }] }], tracing: [{ randomSamplingPercentage: 5 }] }) +
+        tel("default", "ns", { tracing: [{ randomSamplingPercentage: 50 }] }) +
+        tel("default", "reviews", { selector: { matchLabels: { app: "reviews" } }, accessLogging: [{ providers: [{ name: "json" }], filter: { expression: "response.code >= 400" } }] }),
+    );
+    const reviews = telemetryConfig(s, sidecarProxy({ app: "reviews" }));
+    assert.deepEqual(reviews.accessLog, { format: "json", path: "/dev/stdout", filter: "response.code >= 400" });
+    assert.equal(reviews.tracing?.samplingPercentage, 50);
+    const web = telemetryConfig(s, sidecarProxy({ app: "web" }));
+    assert.deepEqual(web.accessLog, { format: "text", path: "/dev/stdout" });
+    const other = telemetryConfig(s, sidecarProxy({ app: "web" }, "other"));
+    assert.equal(other.tracing?.samplingPercentage, 5);
+    const off = snapshotFrom(tel("istio-system", "mesh", { accessLogging: [{ providers: [{ name: "envoy" }] }] }) + tel("default", "quiet", { accessLogging: [{ disabled: true }] }));
+    assert.equal(telemetryConfig(off, sidecarProxy({ app: "web" })).accessLog, undefined);
+  });
+
+  it("resolves zipkin / opentelemetry / file providers from the mesh settings", () => {
+    const m = mesh({
+      extensionProviders: [
+        { name: "zipkin", zipkin: { service: "zipkin.istio-system.svc.cluster.local", port: 9411 } },
+        { name: "otel", opentelemetry: { endpoint: "http://127.0.0.1:4318/v1/traces" } },
+        { name: "file-json", envoyFileAccessLog: { path: "/var/log/amime.log", logFormat: { labels: { a: "%REQ(:PATH)%" } } } },
+      ],
+      defaultProviders: { tracing: ["zipkin"] },
+      tracingSampling: 10,
+      metricsPort: 25090,
+    });
+    const c = telemetryConfig(snapshotFrom("", [], m), sidecarProxy({ app: "web" }));
+    assert.deepEqual(c.tracing, { endpoint: "http://zipkin.istio-system.svc.cluster.local:9411/api/v2/spans", format: "zipkin", samplingPercentage: 10 });
+    assert.equal(c.metricsPort, 25090);
+    const s = snapshotFrom(tel("istio-system", "mesh", { tracing: [{ providers: [{ name: "otel" }], customTags: { team: { literal: { value: "blue" } } } }], accessLogging: [{ providers: [{ name: "file-json" }] }] }), [], m);
+    const c2 = telemetryConfig(s, { ...sidecarProxy({ app: "web" }), metricsPort: 30000 });
+    assert.deepEqual(c2.tracing, { endpoint: "http://127.0.0.1:4318/v1/traces", format: "otlp", samplingPercentage: 10, customTags: { team: "blue" } });
+    assert.deepEqual(c2.accessLog, { format: "json", path: "/var/log/amime.log" });
+    assert.equal(c2.metricsPort, 30000);
+  });
+
+  it("mesh accessLogFile and metrics overrides", () => {
+    const c = telemetryConfig(snapshotFrom("", [], mesh({ accessLogFile: "/dev/stdout", accessLogEncoding: "JSON" })), sidecarProxy({ app: "web" }));
+    assert.deepEqual(c.accessLog, { format: "json", path: "/dev/stdout" });
+    const s = snapshotFrom(tel("default", "nometrics", { metrics: [{ overrides: [{ match: { metric: "ALL_METRICS", mode: "CLIENT" }, disabled: true }] }] }));
+    assert.deepEqual(telemetryConfig(s, sidecarProxy({ app: "web" })).metrics, { disabled: true, mode: "CLIENT" });
+  });
+});
