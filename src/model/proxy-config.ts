@@ -85,6 +85,27 @@ export interface Listener {
   routeConfigName?: string;
   /** For tcp listeners: where to send connections (weighted). */
   tcpRoute?: { clusters: WeightedCluster[]; idleTimeoutMs?: number };
+  /** TLS termination in front of an http listener (Gateway servers with tls SIMPLE/MUTUAL). docs/protocols.md */
+  tls?: DownstreamTlsConfig;
+}
+
+/** Server-side TLS of a listener: a certificate per server, chosen by SNI. */
+export interface DownstreamTlsConfig {
+  /** First entry whose hosts match the SNI wins (exact, then `*.suffix`, then `*`); no SNI or no match: the first. */
+  servers: DownstreamTlsServer[];
+  minProtocolVersion?: "TLSv1.2" | "TLSv1.3";
+}
+
+export interface DownstreamTlsServer {
+  /** SNI names (Gateway server hosts without their namespace part). */
+  hosts: string[];
+  /** SIMPLE: server certificate only; MUTUAL: clients must present a certificate signed by caCertificates. */
+  mode: "SIMPLE" | "MUTUAL";
+  serverCertificate: string;
+  privateKey: string;
+  caCertificates?: string;
+  /** MUTUAL: the client certificate must carry one of these SANs (any when empty). */
+  subjectAltNames?: string[];
 }
 
 export interface RouteConfiguration {

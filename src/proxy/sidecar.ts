@@ -183,5 +183,7 @@ function compileRoutes(config: ProxyConfig): Map<string, RouteTable> {
 }
 
 function sameBinding(a: Listener, b: Listener): boolean {
-  return a.address === b.address && a.port === b.port && a.protocol === b.protocol && a.direction === b.direction && a.routeConfigName === b.routeConfigName;
+  return a.address === b.address && a.port === b.port && a.protocol === b.protocol && a.direction === b.direction && a.routeConfigName === b.routeConfigName
+    // Protocols: new certificates need a new listener (TCP routes are read per connection).
+    && JSON.stringify(a.tls) === JSON.stringify(b.tls);
 }

@@ -7,6 +7,7 @@ import { clusterKey } from "../../model/proxy-config.ts";
 import { appPort, endpointPort, labelsMatch, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
 import { clusterProtocol } from "./clusters.ts";
 import { obj, type ProxyInput } from "./common.ts";
+import { gatewayListenerTls } from "./gateway-tls.ts";
 import { routeMatch } from "./route-parts.ts";
 import type { ProxyScope } from "./scope.ts";
 import { connectionPoolConfig } from "./traffic-policy.ts";
@@ -39,7 +40,10 @@ export function gatewayListeners(servers: readonly GatewayServer[], own?: Worklo
   for (const s of servers) if (!ports.has(s.port)) ports.set(s.port, typeof s.server.bind === "string" && s.server.bind ? s.server.bind : "0.0.0.0");
   return [...ports.entries()].sort((a, b) => a[0] - b[0]).map(([port, address]) => {
     const mapped = own?.ports?.[String(port)];
+    // TLS termination for HTTPS servers (gateway-tls.ts).
+    const tls = gatewayListenerTls(servers.filter((s) => s.port === port).map((s) => s.server));
     return {
+      ...(tls !== undefined ? { tls } : {}),
       name: `${address}_${port}`,
       direction: "gateway",
       address: mapped !== undefined && own ? own.address : address,

@@ -10,6 +10,7 @@ import { labelsMatch } from "../../model/registry.ts";
 import { resolveHost, type ConfigEntry } from "../../model/snapshot.ts";
 import { PASSTHROUGH_CLUSTER } from "./clusters.ts";
 import { arr, cmp, hostMatches, hostSpecificity, num, obj, str, strMap } from "./common.ts";
+import { terminatesTls } from "./gateway-tls.ts";
 import { routeMatch } from "./route-parts.ts";
 import { defaultRoute, virtualServiceApplies, virtualServiceRoutes, type RouteContext } from "./routes.ts";
 import type { ProxyScope } from "./scope.ts";
@@ -132,7 +133,7 @@ export interface GatewayServer {
 
 const GATEWAY_HTTP = new Set(["HTTP", "HTTP2", "GRPC", "GRPC-WEB"]);
 
-/** HTTP servers of the Gateways selecting this gateway proxy (by labels, any namespace). HTTPS/TLS/TCP servers are not translated yet. */
+/** HTTP servers (and HTTPS servers terminating TLS) of the Gateways selecting this gateway proxy (by labels, any namespace). */
 export function gatewayServers(scope: ProxyScope): GatewayServer[] {
   const out: GatewayServer[] = [];
   for (const gw of scope.snapshot.gateways) {
@@ -142,7 +143,8 @@ export function gatewayServers(scope: ProxyScope): GatewayServer[] {
       const s = obj(server);
       const port = num(obj(s?.port)?.number);
       const protocol = (str(obj(s?.port)?.protocol) ?? "").toUpperCase();
-      if (!s || !port || !GATEWAY_HTTP.has(protocol)) continue;
+      // HTTPS servers that terminate TLS here carry HTTP too (docs/protocols.md).
+      if (!s || !port || !(GATEWAY_HTTP.has(protocol) || (protocol === "HTTPS" && terminatesTls(s)))) continue;
       out.push({ gateway: gw, ref: `${gw.namespace}/${gw.name}`, server: s, port });
     }
   }

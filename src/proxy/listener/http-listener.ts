@@ -5,6 +5,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../http/context.ts";
 import { DownstreamConnection } from "./downstream-connection.ts";
+import { createTlsListenerServer } from "../tls/downstream-tls.ts";
 
 export class HttpListener {
   readonly config: Listener;
@@ -22,9 +23,11 @@ export class HttpListener {
       port: config.port,
       proxy,
     };
-    this.server = createServer({ noDelay: true }, (socket: Socket) => {
+    const accept = (socket: Socket): void => {
       this.connections.add(new DownstreamConnection(socket, this.ctx, this.forget));
-    });
+    };
+    // Protocols hook: TLS termination (src/proxy/tls/downstream-tls.ts) in front of the same codec.
+    this.server = config.tls !== undefined ? createTlsListenerServer(config.tls, accept) : createServer({ noDelay: true }, accept);
   }
 
   /** Bind; resolves with the bound port (config port 0 picks a free one). */

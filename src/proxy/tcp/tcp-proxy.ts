@@ -33,7 +33,9 @@ export type TcpRefusal = "no_route" | "no_cluster" | "no_healthy_upstream" | "ov
  */
 export function proxyTcpConnection(down: Socket, listener: Listener, proxy: ProxyContext, stats: TcpListenerStats, opts: TcpProxyOptions = {}): TcpRefusal | null {
   stats.downstream_cx_total++;
-  const route = listener.tcpRoute;
+  // A config push may change the route of a listener that stays bound: read the current one.
+  const current = proxy.runtime.config.listeners.find((l) => l.name === listener.name) ?? listener;
+  const route = current.tcpRoute;
   const refuse = (why: TcpRefusal): TcpRefusal => {
     if (why === "overflow") stats.downstream_cx_overflow++;
     else stats.downstream_cx_no_route++;
