@@ -16,6 +16,7 @@ import { InstanceRegistry } from "./registry/instance-registry.ts";
 import { ConfigStore, type StoreResult } from "./store/config-store.ts";
 import { FileSource } from "./store/file-source.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
+import { TelemetryService } from "./telemetry/index.ts";
 import { translate, type ProxyInput } from "./translate/index.ts";
 
 /** Istio's plaintext xDS port; `amime control-plane` and `amime up` listen here by default. */
@@ -56,6 +57,8 @@ export class ConfigRefusedError extends Error {
 export class ControlPlane implements ApiBackend {
   readonly store: ConfigStore;
   readonly registry = new InstanceRegistry();
+  /** Zipkin collector, metrics store and graph (docs/observability.md). */
+  readonly telemetry = new TelemetryService();
   readonly pusher: Pusher;
   /** Test hook, see ControlPlaneOptions.beforePush; may be changed while running. */
   beforePush: ((node: string, config: ProxyConfig) => ProxyConfig) | undefined;
@@ -100,7 +103,8 @@ export class ControlPlane implements ApiBackend {
       }
       cp.bump();
     }
-    const server = createServer(createApiHandler(cp));
+    const api = createApiHandler(cp);
+    const server = createServer((req, res) => void (cp.telemetry.handle(req, res) || api(req, res)));
     server.on("connection", (s) => {
       cp.sockets.add(s);
       s.on("close", () => cp.sockets.delete(s));
@@ -235,6 +239,7 @@ export class ControlPlane implements ApiBackend {
     this.closing ??= (async () => {
       this.watcher?.close();
       this.pusher.close();
+      this.telemetry.stop();
       const server = this.server;
       if (!server) return;
       await new Promise<void>((resolve) => {

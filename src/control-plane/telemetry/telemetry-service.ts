@@ -64,8 +64,10 @@ export class TelemetryService {
     this.metrics.stop();
   }
 
+  /** Scrape `url` from now on (scraping starts with the first target). */
   addTarget(name: string, url: string): void {
     this.registered.set(name, url);
+    this.metrics.start();
   }
 
   removeTarget(name: string): boolean {
