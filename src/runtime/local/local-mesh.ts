@@ -48,6 +48,7 @@ export class LocalMesh {
   /** Path to suggest after the ingress URL (`/productpage` for bookinfo). */
   readonly ingressPath: string;
   private stopping: Promise<void> | null = null;
+  private saving: Promise<void> = Promise.resolve();
 
   private constructor(cp: ControlPlane, instances: InstanceSupervisor[], gateway: IngressGateway | null, dir: string, ingressPath: string) {
     this.controlPlane = cp;
@@ -145,9 +146,10 @@ export class LocalMesh {
     };
   }
 
-  async saveState(): Promise<void> {
-    if (this.stopping) return;
-    await writeState(this.dir, this.state()).catch(() => {});
+  /** Writes are chained: several processes starting at once must not interleave one file. */
+  saveState(): Promise<void> {
+    this.saving = this.saving.then(() => (this.stopping ? undefined : writeState(this.dir, this.state()).catch(() => {})));
+    return this.saving;
   }
 
   /** Out of rotation first, then SIGTERM (SIGKILL after graceMs) everything, close the control plane, remove the state file. */
@@ -156,6 +158,7 @@ export class LocalMesh {
       await Promise.all(this.instances.map((i) => i.markNotReady()));
       await Promise.all([...this.instances.map((i) => i.stop(graceMs)), this.gateway?.stop(graceMs)]);
       await this.controlPlane.close();
+      await this.saving;
       await removeState(this.dir);
     })();
     return this.stopping;

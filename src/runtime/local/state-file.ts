@@ -38,10 +38,12 @@ export function statePath(dir: string): string {
   return join(dir, STATE_DIR, STATE_FILE);
 }
 
+let tmpCounter = 0;
+
 export async function writeState(dir: string, state: UpState): Promise<void> {
   await mkdir(join(dir, STATE_DIR), { recursive: true });
   // Write then rename, so a reader never sees half a file.
-  const tmp = `${statePath(dir)}.${process.pid}.tmp`;
+  const tmp = `${statePath(dir)}.${process.pid}.${++tmpCounter}.tmp`;
   await writeFile(tmp, JSON.stringify(state, null, 2) + "\n");
   await rename(tmp, statePath(dir));
 }
