@@ -87,5 +87,5 @@ test("/bytes/<n> and /stream/<n>", async () => {
 
 test("unknown paths are 404 and each request is logged", async () => {
   assert.equal((await request(`${httpbin.url}/nope`)).status, 404);
-  assert.match(httpbin.output(), /httpbin GET \/nope 404 /);
+  await httpbin.waitForOutput(/httpbin GET \/nope 404 /);
 });

@@ -13,6 +13,8 @@ export interface SampleProcess {
   url: string;
   child: ChildProcess;
   output: () => string;
+  /** Resolves once the output matches (log lines arrive through a pipe, after the response). */
+  waitForOutput: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
   /** SIGTERM, then the exit code (null if killed by a signal). */
   stop: () => Promise<number | null>;
 }
@@ -54,6 +56,13 @@ export async function startSample(file: string, env: Record<string, string> = {}
     url: `http://127.0.0.1:${port}`,
     child,
     output: () => out,
+    waitForOutput: async (pattern, timeoutMs = 5000) => {
+      const deadline = performance.now() + timeoutMs;
+      while (!pattern.test(out)) {
+        if (performance.now() > deadline) throw new Error(`output never matched ${pattern}:\n${out}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       return exited;
