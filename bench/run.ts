@@ -13,7 +13,7 @@
 //                                                   (e.g. `git worktree add /tmp/base HEAD~1`), same run
 //        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
 //                                                   prints the functions with the most self time.
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -205,7 +205,10 @@ async function profileAmime(): Promise<void> {
   }
   const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
   if (file === undefined) throw new Error(`no profile written in ${profDir}`);
-  const { rows, totalMs, idleMs } = topSelfTime(join(profDir, file), root, 40);
+  const kept = join(tmpdir(), "amime-bench.cpuprofile");
+  copyFileSync(join(profDir, file), kept);
+  log(`profile kept in ${kept} (open it in Chrome DevTools → Performance)`);
+  const { rows, totalMs, idleMs } = topSelfTime(kept, root, 40);
   process.stdout.write(`self time (whole run incl. warm-up): busy ${totalMs.toFixed(0)} ms, idle ${idleMs.toFixed(0)} ms\n`);
   for (const r of rows) process.stdout.write(`${r.percent.toFixed(1).padStart(5)}%  ${r.selfMs.toFixed(0).padStart(7)} ms  ${r.name}  ${r.where}\n`);
 }

@@ -8,7 +8,7 @@ import type { TimerHandle } from "../../core/clock.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { chooseResponseFraming, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
-import { RetryState, type AttemptOutcome } from "../resilience/retry.ts";
+import { RetryState, wouldRetryResponse, type AttemptOutcome } from "../resilience/retry.ts";
 import { corsResponseHeaders, rewritePath } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
@@ -25,7 +25,7 @@ import {
   BODY_TIMEOUT,
 } from "./local-reply.ts";
 import { RF_LR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_URX, RF_UT } from "./response-flags.ts";
-import { destinationHeaders, requestExtra, type DestinationHeaders } from "./upstream-headers.ts";
+import { cachedDestinationHeaders, destinationHeaders, requestExtra, type DestinationHeaders } from "./upstream-headers.ts";
 import { ResponseRelay } from "./response-relay.ts";
 import { hashConn, isIdempotent, originalDestination } from "./forward-util.ts";
 
@@ -76,7 +76,8 @@ export class Forwarder implements UpstreamSink {
     this.action = action;
     this.cluster = cluster;
     const route = x.route as NonNullable<Exchange["route"]>;
-    this.dh = destinationHeaders(route, wc, { hostname: x.proxy.hostname, sourceIp: x.sourceIp });
+    // The cache is looked up first so a request with static edits builds no value context.
+    this.dh = cachedDestinationHeaders(wc) ?? destinationHeaders(route, wc, { hostname: x.proxy.hostname, sourceIp: x.sourceIp });
     this.path = rewritePath(x.head.path, route.match, action.rewrite);
     const authority = action.rewrite?.authority;
     this.hostHeader = this.dh.host ?? (authority !== undefined && authority !== "" ? authority : x.head.authority);
@@ -263,7 +264,9 @@ export class Forwarder implements UpstreamSink {
     stats.countStatus(head.status);
     const host = this.host as Host;
     this.cluster.outlier?.onResponse(host, head.status);
-    if (this.retryEnabled) {
+    // Most responses are not retriable: ask the policy first, so they cost no RetryState (a
+    // RetryState that already exists must still see the outcome, to release its retry slot).
+    if (this.retryEnabled && (this.retry !== null || wouldRetryResponse(this.action.retry, head.status, head))) {
       const d = this.decide({ kind: "response", status: head.status, header: (n) => head.get(n) });
       if (d === "retry") {
         this.dropConnection();

@@ -75,9 +75,13 @@ export class ResponseRelay {
     if (this.rechunk) {
       ok = this.send(encodeChunk(buf, start, end));
     } else if (this.pendingHead !== null) {
+      // Head and body in one write (one syscall; one TCP segment for a small response).
       const h = this.pendingHead;
       this.pendingHead = null;
-      ok = x.write(Buffer.concat([h, buf.subarray(start, end)]));
+      const out = Buffer.allocUnsafe(h.length + end - start);
+      h.copy(out, 0);
+      buf.copy(out, h.length, start, end);
+      ok = x.write(out);
     } else {
       ok = x.write(buf.subarray(start, end));
       // The slice points into the connection's reused read buffer: if the socket kept it queued,

@@ -21,6 +21,11 @@ const PROXY_SET_REQUEST = ["x-forwarded-for", "x-envoy-attempt-count"];
 
 const cache = new WeakMap<WeightedCluster, DestinationHeaders>();
 
+/** The compiled edits of a destination whose values do not depend on the request, if compiled already. */
+export function cachedDestinationHeaders(wc: WeightedCluster): DestinationHeaders | undefined {
+  return cache.get(wc);
+}
+
 export function destinationHeaders(route: Route, wc: WeightedCluster, ctx: HeaderValueContext): DestinationHeaders {
   const hit = cache.get(wc);
   if (hit !== undefined) return hit;

@@ -127,7 +127,8 @@ export function chooseResponseFraming(
       if (downstreamMinor === 0) return CLOSE;
       return downstreamKeepAlive ? RECHUNK : RECHUNK_CLOSE;
     default:
-      return plan(upstream, false, false, !downstreamKeepAlive);
+      // A plain literal: this runs once per response, and freezing costs a runtime call.
+      return { framing: upstream, dechunk: false, rechunk: false, close: !downstreamKeepAlive };
   }
 }
 

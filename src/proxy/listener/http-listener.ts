@@ -2,6 +2,7 @@
 // gateway). It accepts connections and gives each a DownstreamConnection; close() stops
 // accepting and closes connections as their in-flight request finishes.
 import { createServer, type Server, type Socket } from "node:net";
+import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../http/context.ts";
 import { DownstreamConnection } from "./downstream-connection.ts";
@@ -13,6 +14,8 @@ export class HttpListener {
   private readonly server: Server;
   private readonly connections = new Set<DownstreamConnection>();
   private readonly forget = (c: DownstreamConnection): void => void this.connections.delete(c);
+  private sweepTimer: TimerHandle | null = null;
+  private closed = false;
 
   constructor(config: Listener, proxy: ProxyContext) {
     this.config = config;
@@ -25,9 +28,27 @@ export class HttpListener {
     };
     const accept = (socket: Socket): void => {
       this.connections.add(new DownstreamConnection(socket, this.ctx, this.forget));
+      if (this.sweepTimer === null) this.scheduleSweep();
     };
     // Protocols hook: TLS termination (src/proxy/tls/downstream-tls.ts) in front of the same codec.
     this.server = config.tls !== undefined ? createTlsListenerServer(config.tls, accept) : createServer({ noDelay: true }, accept);
+  }
+
+  /**
+   * Idle connections are found by one coarse sweep per listener rather than a socket timer per
+   * connection (Node re-arms a socket's timer on every read and write: a cost per request). The
+   * sweep runs only while connections are open.
+   */
+  private scheduleSweep(): void {
+    const idleMs = this.ctx.proxy.limits.downstreamIdleTimeoutMs;
+    if (!(idleMs > 0) || this.closed) return;
+    const every = Math.min(10_000, Math.max(50, Math.floor(idleMs / 8)));
+    this.sweepTimer = this.ctx.proxy.clock.setTimeout(() => {
+      this.sweepTimer = null;
+      const now = this.ctx.proxy.clock.now();
+      for (const c of this.connections) c.checkIdle(now, idleMs);
+      if (this.connections.size > 0) this.scheduleSweep();
+    }, every);
   }
 
   /** Bind; resolves with the bound port (config port 0 picks a free one). */
@@ -58,6 +79,9 @@ export class HttpListener {
    */
   close(graceMs = 5000): Promise<void> {
     return new Promise((resolve) => {
+      this.closed = true;
+      this.sweepTimer?.cancel();
+      this.sweepTimer = null;
       this.server.close();
       for (const c of this.connections) c.close();
       if (this.connections.size === 0) {

@@ -103,8 +103,10 @@ export function shouldRetry(policy: RetryPolicy, outcome: AttemptOutcome): boole
   const { flags, codes } = compile(policy);
   if (flags === 0) return false;
   switch (outcome.kind) {
-    case "response":
-      return retriableResponse(flags, codes, outcome);
+    case "response": {
+      const get = outcome.header;
+      return retriableResponse(flags, codes, outcome.status, outcome.grpcStatus, get === undefined ? undefined : { get });
+    }
     case "overflow":
       return false;
     case "connect-failure":
@@ -122,15 +124,24 @@ export function shouldRetry(policy: RetryPolicy, outcome: AttemptOutcome): boole
   }
 }
 
-function retriableResponse(
-  flags: number,
-  codes: readonly number[],
-  o: { status: number; grpcStatus?: number; header?: (name: string) => string | undefined },
-): boolean {
+/** Response headers by lower-case name (a parsed ResponseHead is one). */
+export interface HeaderLookup {
+  get(name: string): string | undefined;
+}
+
+/**
+ * shouldRetry for a response, without building an AttemptOutcome: the forwarder asks this on
+ * every response, and only a response the policy would retry needs a RetryState.
+ */
+export function wouldRetryResponse(policy: RetryPolicy, status: number, headers: HeaderLookup): boolean {
+  const { flags, codes } = compile(policy);
+  return flags !== 0 && retriableResponse(flags, codes, status, undefined, headers);
+}
+
+function retriableResponse(flags: number, codes: readonly number[], s: number, grpcStatus: number | undefined, headers: HeaderLookup | undefined): boolean {
   // A response carrying x-envoy-ratelimited comes from an upstream Envoy's rate limiter: it is
   // retried only under envoy-ratelimited, whatever else the policy says.
-  if (o.header?.("x-envoy-ratelimited") !== undefined) return (flags & F_RATE_LIMITED) !== 0;
-  const s = o.status;
+  if (headers?.get("x-envoy-ratelimited") !== undefined) return (flags & F_RATE_LIMITED) !== 0;
   if ((flags & F_5XX) !== 0 && s >= 500 && s < 600) return true;
   if ((flags & F_GATEWAY) !== 0 && (s === 502 || s === 503 || s === 504)) return true;
   if ((flags & F_RETRIABLE_4XX) !== 0 && s === 409) return true;
@@ -140,7 +151,7 @@ function retriableResponse(
   if ((flags & G_ANY) !== 0) {
     // Envoy looks at grpc-status in the response headers only (trailers-only responses carry
     // it there); trailers arrive after the response has started and cannot be retried.
-    const g = o.grpcStatus ?? parseGrpcStatus(o.header?.("grpc-status"));
+    const g = grpcStatus ?? parseGrpcStatus(headers?.get("grpc-status"));
     if (g === GRPC_CANCELLED) return (flags & G_CANCELLED) !== 0;
     if (g === GRPC_DEADLINE_EXCEEDED) return (flags & G_DEADLINE) !== 0;
     if (g === GRPC_RESOURCE_EXHAUSTED) return (flags & G_RESOURCE) !== 0;

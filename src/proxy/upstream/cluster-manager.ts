@@ -28,7 +28,8 @@ export class ClusterState {
   private removed = false;
   outlier: OutlierDetector | null = null;
   healthChecker: HealthChecker | null = null;
-  private readonly clock: Clock;
+  /** Also the pools' clock (idle timeouts). */
+  readonly clock: Clock;
 
   constructor(config: Cluster, endpoints: readonly Endpoint[], random: Random, clock: Clock) {
     this.name = config.name;

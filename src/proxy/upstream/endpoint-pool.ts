@@ -6,6 +6,9 @@
 // is being opened for it, or while it waits in this pool's queue because the connection limit is
 // reached); when the pending limit is already reached it overflows at once (UO,
 // upstream_rq_pending_overflow). Every connection the limit prevents counts upstream_cx_overflow.
+// Idle connections are closed after idleTimeoutMs by one coarse timer per pool (not a socket
+// timer per connection, which Node re-arms on every read and write).
+import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { Host } from "./balance/balancer.ts";
 import type { ClusterStats } from "./cluster-stats.ts";
 import { UpstreamConnection, type ConnectionOwner, type UpstreamSink } from "./upstream-connection.ts";
@@ -14,6 +17,7 @@ import type { ConnectionPoolConfig, UpstreamTlsConfig } from "../../model/proxy-
 export interface PoolLimits {
   readonly poolConfig: ConnectionPoolConfig;
   readonly stats: ClusterStats;
+  readonly clock: Clock;
   /** The cluster (for its TLS settings; ClusterState provides it). */
   readonly config?: { readonly tls?: UpstreamTlsConfig | undefined };
 }
@@ -27,6 +31,8 @@ export class EndpointPool implements ConnectionOwner {
   total = 0;
   /** The pool belongs to a cluster/host that left the config: close connections as they free up. */
   private draining = false;
+  /** Closes connections idle for idleTimeoutMs; armed while the idle list is (or was) non-empty. */
+  private idleTimer: TimerHandle | null = null;
 
   constructor(host: Host, limits: PoolLimits) {
     this.host = host;
@@ -109,8 +115,11 @@ export class EndpointPool implements ConnectionOwner {
   /** Close idle connections now and the busy ones when their exchange ends. */
   drain(): void {
     this.draining = true;
-    for (const c of this.idle) c.destroy();
+    this.idleTimer?.cancel();
+    this.idleTimer = null;
+    const idle = this.idle;
     this.idle = [];
+    for (const c of idle) c.destroy();
   }
 
   private open(sink: UpstreamSink): UpstreamConnection {
@@ -139,7 +148,35 @@ export class EndpointPool implements ConnectionOwner {
       queueMicrotask(() => next.onUpstreamReady(conn));
       return;
     }
+    conn.idleSince = this.limits.clock.now();
     this.idle.push(conn);
+    if (this.idleTimer === null) this.armIdleTimer();
+  }
+
+  /**
+   * The idle list is a stack (LIFO), so its bottom is the connection idle the longest. The timer
+   * fires at the bottom's deadline (at least one granule later), closes every expired
+   * connection and re-arms for the next; a connection closes within idleTimeoutMs + 1/8 of it
+   * (at most 10 s late). The timer stays armed while requests churn the list: no per-request cost.
+   */
+  private armIdleTimer(): void {
+    const idleMs = this.limits.poolConfig.idleTimeoutMs;
+    const oldest = this.idle[0];
+    if (!(idleMs > 0) || oldest === undefined) return;
+    const clock = this.limits.clock;
+    const granule = Math.min(10_000, Math.max(10, Math.floor(idleMs / 8)));
+    const delay = Math.max(granule, oldest.idleSince + idleMs - clock.now());
+    this.idleTimer = clock.setTimeout(() => {
+      this.idleTimer = null;
+      const now = clock.now();
+      for (;;) {
+        const c = this.idle[0];
+        if (c === undefined || now - c.idleSince < idleMs) break;
+        this.idle.shift();
+        c.destroy();
+      }
+      this.armIdleTimer();
+    }, delay);
   }
 
   onClosed(conn: UpstreamConnection): void {
@@ -148,6 +185,11 @@ export class EndpointPool implements ConnectionOwner {
     this.total--;
     const i = this.idle.lastIndexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
+    if (this.total === 0 && this.idleTimer !== null) {
+      // Nothing left to time out: no timer may outlive the pool's last socket.
+      this.idleTimer.cancel();
+      this.idleTimer = null;
+    }
     if (!conn.connected) {
       stats.upstream_cx_connect_fail++;
       // Its request stops being pending (it fails or is retried as a new attempt).

@@ -73,6 +73,8 @@ export class UpstreamConnection {
   gotBytes = false;
   /** The TCP connection was established at some point. */
   connected = false;
+  /** When it last went back to its pool's idle list (pool clock ms). */
+  idleSince = 0;
   private state = S_CONNECTING;
   private readBuf: Buffer;
   private partial: Buffer | null = null;
@@ -169,9 +171,9 @@ export class UpstreamConnection {
   }
 
   private onConnect(): void {
-    const idle = this.owner.idleTimeoutMs;
-    // From now on the socket timeout is the idle timeout; it only closes the socket while idle.
-    this.socket.setTimeout(idle > 0 ? idle : 0);
+    // The socket timeout was the connect timeout. The idle timeout is the pool's (one timer per
+    // pool): a socket timeout would be re-armed by Node on every read and write.
+    this.socket.setTimeout(0);
     this.state = S_HEAD;
     this.connected = true;
     const maxDuration = this.owner.maxConnectionDurationMs;
@@ -189,8 +191,6 @@ export class UpstreamConnection {
       this.sink = null;
       this.socket.destroy();
       sink?.onUpstreamError("connect-failure");
-    } else if (this.state === S_IDLE) {
-      this.socket.destroy();
     }
   }
 
