@@ -62,7 +62,9 @@ export const proxyStatusCommand: Command = {
       for (const ref of args.positionals) {
         const hit = matchProxy(list, ref);
         if (!hit) throw new CommandError("AMIME_NO_PROXY", `amime proxy-status: no proxy matches ${JSON.stringify(ref)}`);
-        if (!picked.includes(hit)) picked.push(hit);
+        // A workload name stands for all its instances here (proxy-config picks the first).
+        const all = hit.workload === ref || `${hit.workload}.${hit.namespace}` === ref ? list.filter((p) => p.workload === hit.workload && p.namespace === hit.namespace) : [hit];
+        for (const p of all) if (!picked.includes(p)) picked.push(p);
       }
       list = picked;
     }

@@ -11,6 +11,7 @@ import { translate, type ProxyInput } from "../../../control-plane/translate/ind
 import type { ProxyConfig } from "../../../model/proxy-config.ts";
 import type { WorkloadInstance } from "../../../model/registry.ts";
 import { buildSnapshot } from "../../../model/snapshot.ts";
+import { forward, route, routeConfig, vhost } from "../../../proxy/router/fixtures.ts";
 import { formatExplainReport } from "./format.ts";
 import { explainRequest, parseExplainRequest } from "./report.ts";
 
@@ -103,4 +104,21 @@ test("a split with an unservable destination says which share would fail; partia
   const r = explainRequest(noV2, parseExplainRequest("http://reviews:9080/"));
   assert.equal(r.outcome.kind, "forward");
   assert.equal(r.outcome.summary, "forwarded: 90% to outbound|9080|v1|reviews.default.svc.cluster.local; 10% would fail: outbound|9080|v2|reviews.default.svc.cluster.local: no endpoints (503 UH)");
+});
+
+test("redirects and direct responses are outcomes of their own, with status", () => {
+  const cfg = config("virtual-service-all-v1.yaml");
+  const rc = routeConfig([vhost("shop", ["shop.example"], [
+    route("old", { uri: { prefix: "/old" } }, { kind: "redirect", uri: "/new", code: 308 }),
+    route("gone", { uri: { prefix: "/gone" } }, { kind: "direct", status: 410, body: "bye" }),
+    route("rest", {}, forward(["outbound|9080|v1|reviews.default.svc.cluster.local"])),
+  ])]);
+  const custom = { ...cfg, routes: [{ ...rc, name: "outbound" }] };
+  const redirect = explainRequest(custom, parseExplainRequest("http://shop.example/old/x"));
+  assert.deepEqual(redirect.outcome, { kind: "redirect", status: 308, summary: "redirect 308, nothing is forwarded" });
+  assert.match(formatExplainReport(redirect), /redirect: +308, uri \/new/);
+  const direct = explainRequest(custom, parseExplainRequest("http://shop.example/gone"));
+  assert.equal(direct.outcome.kind, "direct");
+  assert.match(formatExplainReport(direct), /direct: +410 body "bye"/);
+  assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(direct))), ["node", "version", "request", "listener", "routeConfiguration", "virtualHost", "routes", "selected", "destinations", "mirrors", "outcome"]);
 });

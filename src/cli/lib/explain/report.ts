@@ -122,7 +122,12 @@ export function explainRequest(config: ProxyConfig, request: ExplainRequest): Ex
     node: { id: config.node.id, kind: config.node.kind, workload: config.node.workload, namespace: config.node.namespace },
     version: config.version,
     request,
+    // Declared here so `-o json` lists the keys in pipeline order; unset ones are left out.
+    listener: undefined,
+    routeConfiguration: undefined,
+    virtualHost: undefined,
     routes: [],
+    selected: undefined,
     destinations: [],
     mirrors: [],
     outcome: { kind: "fail", status: 0, flag: "", summary: "" },
