@@ -10,6 +10,7 @@ import { getCommand } from "./get.ts";
 import { proxyConfigCommand } from "./proxy-config.ts";
 import { proxyStatusCommand } from "./proxy-status.ts";
 import { proxyCommand } from "./proxy.ts";
+import { topCommand } from "./top.ts";
 import { upCommand } from "./up.ts";
 import { validateCommand } from "./validate.ts";
 
@@ -26,4 +27,5 @@ export const commands: Command[] = [
   proxyStatusCommand,
   proxyConfigCommand,
   explainCommand,
+  topCommand,
 ];
