@@ -19,6 +19,7 @@ import {
 import type { Exchange } from "./exchange.ts";
 import { Forwarder } from "./forwarder.ts";
 import { forwardUpgrade, isUpgradeRequest } from "../upgrade/upgrade-forwarder.ts";
+import { acceptConnect } from "../connect/connect-tunnel.ts";
 import { BODY_FAULT_ABORT } from "./local-reply.ts";
 import { mirrorRequest } from "./mirror.ts";
 import { newRequestId } from "./request-id.ts";
@@ -26,6 +27,12 @@ import { RF_DI, RF_FI, RF_NC, RF_NR } from "./response-flags.ts";
 
 export function runPipeline(x: Exchange): void {
   x.started = true;
+  if (x.head.method === "CONNECT") {
+    // Clients using the outbound listener as their HTTP proxy may tunnel (see connect/).
+    if (x.listenerCtx.direction === "outbound") acceptConnect(x);
+    else x.reply(405, 0, "CONNECT is only accepted on the outbound listener\n", [["allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"]]);
+    return;
+  }
   if (!routeLayer(x)) return;
   if (corsPreflightLayer(x)) return;
   const route = x.route as NonNullable<Exchange["route"]>;

@@ -42,6 +42,9 @@ export class DownstreamConnection {
   /** When the last sweep saw the connection untouched (clock ms). */
   private idleSince: number;
   private onClosed: (c: DownstreamConnection) => void;
+  /** After a CONNECT (src/proxy/connect/): decides, on the first byte that follows, whether the
+   * connection stays HTTP (returns false) or became a raw tunnel (true). */
+  private tunnelProbe: ((firstByte: number, conn: DownstreamConnection) => boolean) | null = null;
 
   constructor(socket: Socket, listener: ListenerContext, onClosed: (c: DownstreamConnection) => void) {
     this.socket = socket;
@@ -149,6 +152,11 @@ export class DownstreamConnection {
     return early;
   }
 
+  /** CONNECT hook: run `probe` on the first byte the client sends next. */
+  expectTunnel(probe: (firstByte: number, conn: DownstreamConnection) => boolean): void {
+    this.tunnelProbe = probe;
+  }
+
   /** Abort: the connection is unusable (upstream reset mid-response, protocol error). */
   destroy(): void {
     this.state = S_CLOSED;
@@ -183,6 +191,17 @@ export class DownstreamConnection {
           pos = this.body(buf, pos, end);
           continue;
         }
+        if (this.tunnelProbe !== null) {
+          const probe = this.tunnelProbe;
+          this.tunnelProbe = null;
+          if (probe(buf[pos] as number, this)) {
+            // The bytes from pos on belong to the tunnel: hand them over (takeOver() took `pending`).
+            const rest = buf.subarray(pos, end);
+            if (rest.length > 0) this.socket.unshift(rest);
+            this.feeding = false;
+            return;
+          }
+        }
         const head = parseRequestHead(buf, pos, end, this.listener.proxy.limits.head);
         if (head === null) {
           this.keep(buf, pos, end);
@@ -214,7 +233,15 @@ export class DownstreamConnection {
       // Start the request once the body bytes that came with its head are in: a small request
       // then goes upstream in one write. It may also finish synchronously (local reply).
       const x = this.exchange;
-      if (x !== null && !x.started) runPipeline(x);
+      if (x !== null && !x.started) {
+        try {
+          runPipeline(x);
+        } catch {
+          // A bug in a layer must cost this request, never the process (and every other request).
+          this.listener.proxy.downstream.downstream_rq_internal_error++;
+          if (!x.finished) x.reply(500, 0, "internal proxy error\n");
+        }
+      }
       if (pos >= end || this.state === S_CLOSED) break;
       if (this.state === S_HEAD) continue; // finished synchronously: next pipelined request
       // A request is in flight: hold the pipelined rest until its response is done.

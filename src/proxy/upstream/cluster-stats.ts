@@ -49,6 +49,8 @@ export class DownstreamStats {
   downstream_rq_4xx = 0;
   downstream_rq_5xx = 0;
   downstream_rq_timeout = 0;
+  /** Requests that hit a bug in a pipeline layer (answered 500; the process keeps serving). */
+  downstream_rq_internal_error = 0;
 
   countStatus(status: number): void {
     if (status < 200) this.downstream_rq_1xx++;
