@@ -8,7 +8,7 @@ import type { InstanceSupervisor } from "../runtime/local/instance.ts";
 import { statePath } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
 
-export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--port-base N] [--control-plane-port N]
+export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
 
 Run a local mesh from a directory of manifests (Services, Workloads, Istio config): start the
 control plane, every Workload replica as a local process with its own sidecar, and an ingress
@@ -25,6 +25,12 @@ Options:
   -f, --filename PATH        config file or directory (recursive); repeatable; required
       --port-base N          first port to hand out (default ${DEFAULT_PORT_BASE})
       --control-plane-port N the control plane's port (default: next free from --port-base)
+      --zipkin URL           send spans to this Zipkin v2 endpoint (…/api/v2/spans) instead of
+                             the control plane's embedded collector
+      --otlp URL             send spans as OTLP/HTTP JSON to this endpoint (…/v1/traces)
+Metrics: every sidecar serves Prometheus text at http://127.0.0.1:<ADMIN>/stats/prometheus; the
+control plane scrapes them (amime top), and .amime/prometheus-targets.json lists them for an
+external Prometheus (file_sd_configs).
   -h, --help                 show this help
 
 Exit status: 0 after Ctrl-C/SIGTERM, 1 when the config is invalid or the mesh cannot start,
@@ -35,6 +41,7 @@ interface UpArgs {
   files: string[];
   portBase: number;
   controlPlanePort?: number;
+  tracing?: { format: "zipkin" | "otlp"; endpoint: string };
   help: boolean;
 }
 
@@ -71,6 +78,14 @@ function parseUpArgs(argv: readonly string[]): UpArgs | string {
         const v = port(0);
         if (typeof v === "string") return v;
         out.controlPlanePort = v;
+        break;
+      }
+      case "--zipkin":
+      case "--otlp": {
+        const v = value();
+        if (!v || !/^https?:\/\/[^/]+/.test(v)) return `${flag} needs an http(s) URL`;
+        if (out.tracing) return "pass only one of --zipkin and --otlp";
+        out.tracing = { format: flag === "--zipkin" ? "zipkin" : "otlp", endpoint: v };
         break;
       }
       default:
@@ -118,6 +133,7 @@ export const upCommand: Command = {
       mesh = await LocalMesh.start({
         paths: args.files,
         portBase: args.portBase,
+        ...(args.tracing ? { tracing: args.tracing } : {}),
         ...(args.controlPlanePort !== undefined ? { controlPlanePort: args.controlPlanePort } : {}),
         log: (l) => write(`amime up: ${l}`),
       });
@@ -159,6 +175,8 @@ export const upCommand: Command = {
     if (mesh.ingress) write(`Ingress:        ${mesh.ingress}${mesh.ingressPath}${mesh.gateway?.ready ? "" : "   (gateway not ready yet)"}`);
     else write("Ingress:        none (no Gateway selects istio: ingressgateway)");
     write(`Control plane:  ${mesh.controlPlane.url}/api/v1/status`);
+    write(`Traces:         ${args.tracing ? `${args.tracing.format} → ${args.tracing.endpoint}` : `${mesh.controlPlane.url}/api/v2/traces (Zipkin v2 API)`}`);
+    write(`Metrics:        amime top · ${mesh.controlPlane.url}/api/v1/telemetry/graph · Prometheus targets in .amime/prometheus-targets.json`);
     write(`State file:     ${relative(process.cwd(), statePath(mesh.dir)) || statePath(mesh.dir)}   logs: .amime/logs/`);
     write("");
     for (const l of statusTable(mesh.instances)) write(l);

@@ -33,6 +33,12 @@ export interface MeshSettings {
   trustDomain: string;
   /** Mesh default for unknown hosts: ALLOW_ANY passes through, REGISTRY_ONLY answers 502. */
   outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
+  /**
+   * Mesh telemetry settings (Istio meshConfig extensionProviders, defaultProviders, sampling,
+   * access log file): the shape is `MeshTelemetry` in control-plane/translate/telemetry.ts, which
+   * is the only reader. Typed loosely here because model/ cannot import the control plane.
+   */
+  telemetry?: object;
 }
 
 export const DEFAULT_MESH: Readonly<MeshSettings> = Object.freeze({

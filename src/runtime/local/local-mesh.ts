@@ -1,7 +1,7 @@
 // LocalMesh: `amime up` as a library. Loads and validates the config, starts the control plane
 // in-process (watching the config directories), allocates ports, registers and starts every
 // Workload replica with its sidecar, and the ingress gateway; writes the state file; stops it all.
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Diagnostic } from "../../config/diagnostic.ts";
 import { loadConfig } from "../../config/read-files.ts";
@@ -25,6 +25,18 @@ export interface LocalMeshOptions {
   /** Where `.amime/` (state file, logs) goes; default cwd. */
   dir?: string;
   log?: (line: string) => void;
+  /**
+   * Where sidecars send spans. Default: the control plane's embedded Zipkin collector
+   * (`<control plane>/api/v2/spans`); an external Zipkin or OTLP/HTTP collector instead.
+   */
+  tracing?: { format: "zipkin" | "otlp"; endpoint: string };
+}
+
+/** Mesh telemetry for `amime up`: one tracing provider, the default for every proxy. */
+export function localMeshTelemetry(controlPlaneUrl: string, tracing: LocalMeshOptions["tracing"]): object {
+  const endpoint = tracing?.endpoint ?? `${controlPlaneUrl}/api/v2/spans`;
+  const provider = tracing?.format === "otlp" ? { name: "amime-tracing", opentelemetry: { endpoint } } : { name: "amime-tracing", zipkin: { endpoint } };
+  return { extensionProviders: [provider], defaultProviders: { tracing: ["amime-tracing"] } };
 }
 
 export class ConfigInvalid extends Error {
@@ -77,7 +89,12 @@ export class LocalMesh {
 
     const logDir = join(dir, ".amime", "logs");
     await mkdir(logDir, { recursive: true });
-    const cp = await ControlPlane.start({ port: cpPort, configPaths: opts.paths.map((p) => resolve(p)), log: (l) => log(`control plane: ${l}`) });
+    const cp = await ControlPlane.start({
+      port: cpPort,
+      configPaths: opts.paths.map((p) => resolve(p)),
+      log: (l) => log(`control plane: ${l}`),
+      mesh: { telemetry: localMeshTelemetry(`http://127.0.0.1:${cpPort}`, opts.tracing) },
+    });
     let mesh: LocalMesh | null = null;
     try {
       const ctx: InstanceContext = {
@@ -101,6 +118,16 @@ export class LocalMesh {
         supervisors.push(new InstanceSupervisor(plan, p, ctx));
       }
       const gateway = serverPorts.length > 0 ? new IngressGateway(portMap, await ports.allocate(), ctx) : null;
+      // The control plane scrapes every sidecar (its admin port also serves /stats/prometheus) for
+      // `amime top` and the service graph; external Prometheus gets the same list as file_sd targets.
+      const targets: { name: string; url: string; labels: Record<string, string> }[] = supervisors.map((s) => ({
+        name: s.plan.name,
+        url: `http://127.0.0.1:${s.ports.admin}/stats/prometheus`,
+        labels: { instance_name: s.plan.name, namespace: s.plan.namespace, workload: s.plan.workload },
+      }));
+      if (gateway) targets.push({ name: "istio-ingressgateway-0", url: `http://127.0.0.1:${gateway.adminPort}/stats/prometheus`, labels: { instance_name: "istio-ingressgateway-0", namespace: "istio-system", workload: "istio-ingressgateway" } });
+      for (const t of targets) cp.telemetry.addTarget(t.name, t.url);
+      await writeFile(join(dir, ".amime", "prometheus-targets.json"), `${JSON.stringify(targets.map((t) => ({ targets: [new URL(t.url).host], labels: { ...t.labels, __metrics_path__: "/stats/prometheus" } })), null, 2)}\n`);
       mesh = new LocalMesh(cp, supervisors, gateway, dir, ingressHint(resources));
       log(`control plane ${cp.url} (config ${cp.version}, ${resources.length} resources); starting ${plans.length} instance(s)${gateway ? " and the ingress gateway" : ""}`);
       await Promise.all([...supervisors.map((s) => s.start()), gateway?.start()]);
