@@ -71,6 +71,42 @@ describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not
     }
   });
 
+  it("a request as jason yields one trace: productpage → details, productpage → reviews → ratings, nested", async () => {
+    // reviews-test-v2 is in force (previous test): jason's reviews are v2, which calls ratings.
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e47" + Math.floor(Math.random() * 256).toString(16).padStart(2, "0");
+    const r = await get(`${state.ingress}/productpage`, { cookie: "session=jason", traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    assert.equal(r.status, 200);
+    interface Span { traceId: string; id: string; parentId?: string; kind: string; timestamp: number; duration: number; localEndpoint?: { serviceName?: string } }
+    let spans: Span[] = [];
+    const wanted = ["productpage", "details", "reviews", "ratings"];
+    const complete = async (): Promise<boolean> => {
+      const t = await get(`${state.controlPlane}/api/v2/trace/${traceId}`);
+      if (t.status !== 200) return false;
+      spans = JSON.parse(t.body) as Span[];
+      const servers = new Set(spans.filter((s) => s.kind === "SERVER").map((s) => s.localEndpoint?.serviceName?.split(".")[0]));
+      return wanted.every((w) => servers.has(w));
+    };
+    assert.ok(await eventually(complete, 15_000), `spans seen: ${JSON.stringify(spans.map((s) => [s.kind, s.localEndpoint?.serviceName]))}`);
+    const byId = new Map(spans.map((s) => [s.id, s]));
+    const server = (svc: string): Span => spans.find((s) => s.kind === "SERVER" && s.localEndpoint?.serviceName?.startsWith(`${svc}.`)) as Span;
+    // Walk up from a SERVER span through its CLIENT parent to the caller's SERVER span.
+    const callerOf = (s: Span): Span | undefined => {
+      const client = s.parentId === undefined ? undefined : byId.get(s.parentId);
+      assert.equal(client?.kind, "CLIENT", `parent of ${s.localEndpoint?.serviceName} is a CLIENT span`);
+      return client?.parentId === undefined ? undefined : byId.get(client.parentId);
+    };
+    assert.equal(callerOf(server("details"))?.id, server("productpage").id, "details is called by productpage");
+    assert.equal(callerOf(server("reviews"))?.id, server("productpage").id, "reviews is called by productpage");
+    assert.equal(callerOf(server("ratings"))?.id, server("reviews").id, "ratings is called by reviews");
+    // Durations nest: every child lies within its parent (1 ms slack for µs rounding).
+    for (const s of spans) {
+      const parent = s.parentId === undefined ? undefined : byId.get(s.parentId);
+      if (!parent) continue;
+      assert.ok(s.timestamp >= parent.timestamp - 1000 && s.timestamp + s.duration <= parent.timestamp + parent.duration + 1000, `${s.kind} ${s.localEndpoint?.serviceName} within its parent`);
+    }
+    assert.ok(spans.every((s) => s.traceId === traceId));
+  });
+
   it("splits reviews 90/10 between v1 and v2 (200 requests, 3σ tolerance)", async () => {
     await apply("virtual-service-reviews-90-10.yaml");
     assert.ok(await eventually(synced, 10_000));
