@@ -80,7 +80,14 @@ export interface Listener {
   address: string;
   /** 0 = pick a free port (tests). */
   port: number;
-  protocol: "http" | "tcp";
+  /**
+   * http: HTTP/1.1 and HTTP/2 (h2c prior knowledge; ALPN h2 with `tls`). tcp: bytes to `tcpRoute`.
+   * auto: protocol detection per connection (docs/protocols.md): h2c / HTTP/1.x → routeConfigName,
+   * a TLS ClientHello or anything else (or nothing within the bound) → tcpRoute.
+   */
+  protocol: "http" | "tcp" | "auto";
+  /** auto listeners: how long to wait for the client's first bytes; default 100. */
+  protocolDetectionTimeoutMs?: number;
   /** For http listeners: the RouteConfiguration to use. */
   routeConfigName?: string;
   /** For tcp listeners: where to send connections (weighted). */

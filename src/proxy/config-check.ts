@@ -58,8 +58,11 @@ export function checkProxyConfig(raw: unknown): ProxyConfig {
     listenerNames.add(l.name);
     if (typeof l.address !== "string") p.push(`${at}.address: must be a string`);
     if (typeof l.port !== "number" || !Number.isInteger(l.port) || l.port < 0 || l.port > 65535) p.push(`${at}.port: must be an integer 0..65535`);
-    if (l.protocol !== "http" && l.protocol !== "tcp") p.push(`${at}.protocol: must be "http" or "tcp"`);
-    if (l.protocol === "http") {
+    // Protocols: "auto" detects per connection (src/proxy/detect/): it needs the routes; tcpRoute is optional.
+    if (l.protocol !== "http" && l.protocol !== "tcp" && l.protocol !== "auto") p.push(`${at}.protocol: must be "http", "tcp" or "auto"`);
+    if (l.protocol === "auto" && l.protocolDetectionTimeoutMs !== undefined && !(typeof l.protocolDetectionTimeoutMs === "number" && l.protocolDetectionTimeoutMs >= 0))
+      p.push(`${at}.protocolDetectionTimeoutMs: must be a number >= 0`);
+    if (l.protocol === "http" || l.protocol === "auto") {
       const rc = l.routeConfigName ?? l.name;
       if (typeof rc !== "string" || !routeNames.has(rc)) p.push(`${at}.routeConfigName: no route configuration named ${JSON.stringify(rc)}`);
     }

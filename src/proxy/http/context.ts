@@ -109,6 +109,8 @@ export interface ListenerContext {
   readonly name: string;
   readonly direction: ListenerDirection;
   readonly routeConfigName: string;
+  /** The listener terminates TLS: requests have scheme https. */
+  readonly secure?: boolean;
   /** The port the listener is bound to (destination port for route matching). */
   port: number;
   readonly proxy: ProxyContext;

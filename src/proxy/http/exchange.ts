@@ -100,8 +100,9 @@ export class Exchange implements TelemetryRequest, RequestView {
   get authority(): string {
     return this.head.authority;
   }
-  get scheme(): "http" {
-    return "http";
+  /** https on a listener that terminates TLS (routing `scheme` matches, x-forwarded-proto). */
+  get scheme(): "http" | "https" {
+    return this.listenerCtx.secure === true ? "https" : "http";
   }
   get port(): number {
     return this.listenerCtx.port;

@@ -60,6 +60,6 @@ export function requestExtra(x: Exchange): [string, string][] {
   const xff = x.head.get("x-forwarded-for");
   const ip = x.sourceIp;
   extra.push(["x-forwarded-for", xff === undefined || xff === "" ? ip : `${xff}, ${ip}`]);
-  if (!x.head.has("x-forwarded-proto")) extra.push(["x-forwarded-proto", "http"]);
+  if (!x.head.has("x-forwarded-proto")) extra.push(["x-forwarded-proto", x.scheme]);
   return extra;
 }

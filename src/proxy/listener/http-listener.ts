@@ -7,11 +7,14 @@ import type { Listener } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../http/context.ts";
 import { DownstreamConnection } from "./downstream-connection.ts";
 import { createTlsListenerServer } from "../tls/downstream-tls.ts";
+import { ProtocolDispatcher } from "../detect/dispatch.ts";
 
 export class HttpListener {
   readonly config: Listener;
   readonly ctx: ListenerContext;
   private readonly server: Server;
+  /** Protocols: HTTP/2 (h2c preface, ALPN h2) and `auto` detection before the HTTP/1.1 codec. */
+  readonly dispatcher: ProtocolDispatcher;
   private readonly connections = new Set<DownstreamConnection>();
   private readonly forget = (c: DownstreamConnection): void => void this.connections.delete(c);
   private sweepTimer: TimerHandle | null = null;
@@ -23,6 +26,7 @@ export class HttpListener {
       name: config.name,
       direction: config.direction,
       routeConfigName: config.routeConfigName ?? config.name,
+      secure: config.tls !== undefined,
       port: config.port,
       proxy,
     };
@@ -30,8 +34,11 @@ export class HttpListener {
       this.connections.add(new DownstreamConnection(socket, this.ctx, this.forget));
       if (this.sweepTimer === null) this.scheduleSweep();
     };
-    // Protocols hook: TLS termination (src/proxy/tls/downstream-tls.ts) in front of the same codec.
-    this.server = config.tls !== undefined ? createTlsListenerServer(config.tls, accept) : createServer({ noDelay: true }, accept);
+    // Protocols hook: TLS termination (src/proxy/tls/downstream-tls.ts) in front of the same codec;
+    // the dispatcher (src/proxy/detect/) sends HTTP/2 and, on `auto` listeners, TCP elsewhere.
+    this.dispatcher = new ProtocolDispatcher(config, this.ctx, accept);
+    this.server =
+      config.tls !== undefined ? createTlsListenerServer(config.tls, this.dispatcher.accept, ["h2", "http/1.1"]) : createServer({ noDelay: true }, this.dispatcher.accept);
   }
 
   /**
@@ -83,6 +90,7 @@ export class HttpListener {
       this.sweepTimer?.cancel();
       this.sweepTimer = null;
       this.server.close();
+      this.dispatcher.close();
       for (const c of this.connections) c.close();
       if (this.connections.size === 0) {
         resolve();
@@ -93,6 +101,7 @@ export class HttpListener {
       }, 20);
       const timer = setTimeout(() => {
         for (const c of this.connections) c.destroy();
+        this.dispatcher.destroy();
         done();
       }, graceMs);
       const done = (): void => {

@@ -1,7 +1,8 @@
 // TLS termination in front of an HTTP listener (Gateway servers with tls SIMPLE / MUTUAL): a
-// node:tls server whose certificate is chosen per SNI (SNICallback), ALPN http/1.1, and client
+// node:tls server whose certificate is chosen per SNI (SNICallback), ALPN (h2, http/1.1), and client
 // certificates for MUTUAL servers. The decrypted TLSSocket goes to the same HTTP/1.1 codec as a
-// plain connection. Files are read when the listener is built (a config push re-reads them).
+// plain connection, or to HTTP/2 when ALPN chose h2. Files are read when the listener is built
+// (a config push re-reads them).
 import { readFileSync } from "node:fs";
 import { createSecureContext, createServer, type SecureContext, type Server, type TLSSocket } from "node:tls";
 import type { DownstreamTlsConfig, DownstreamTlsServer } from "../../model/proxy-config.ts";
@@ -55,7 +56,7 @@ export function pickBySni<T extends { hosts: readonly string[] }>(entries: reado
  * client certificate and close connections whose certificate is missing, untrusted, or lacks the
  * configured SANs (after the handshake, so SIMPLE and MUTUAL hosts can share one port).
  */
-export function createTlsListenerServer(cfg: DownstreamTlsConfig, onConnection: (s: TLSSocket) => void): Server {
+export function createTlsListenerServer(cfg: DownstreamTlsConfig, onConnection: (s: TLSSocket) => void, alpn: string[] = ["http/1.1"]): Server {
   if (cfg.servers.length === 0) throw new DownstreamTlsError("no server certificates");
   const entries: Entry[] = cfg.servers.map((server) => ({
     server,
@@ -74,7 +75,8 @@ export function createTlsListenerServer(cfg: DownstreamTlsConfig, onConnection: 
       key: read(first.server.privateKey, "privateKey"),
       ...(first.server.caCertificates !== undefined ? { ca: read(first.server.caCertificates, "caCertificates") } : {}),
       ...(cfg.minProtocolVersion !== undefined ? { minVersion: cfg.minProtocolVersion } : {}),
-      ALPNProtocols: ["http/1.1"],
+      // Protocols: HTTP listeners offer h2 too (the dispatcher sends ALPN h2 to node:http2).
+      ALPNProtocols: alpn,
       requestCert: anyMutual,
       // Checked per server after the handshake (below), so one port can mix SIMPLE and MUTUAL hosts.
       rejectUnauthorized: false,

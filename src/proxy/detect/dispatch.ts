@@ -1,0 +1,145 @@
+// ProtocolDispatcher: what an HTTP (or `auto`) listener does with a new connection before any
+// codec sees it. Protocols hook of HttpListener (src/proxy/listener/http-listener.ts).
+//
+//   TLS listener:  ALPN h2 → HTTP/2 (H2Downstream); anything else → the HTTP/1.1 codec.
+//   http listener: peek the first bytes; the h2c preface → HTTP/2, anything else → HTTP/1.1
+//                  (a first byte other than `P` decides at once).
+//   auto listener: peek up to `protocolDetectionTimeoutMs` (default 100 ms): h2c → HTTP/2,
+//                  an HTTP/1.x method → HTTP/1.1, a TLS ClientHello or anything else (or nothing:
+//                  a server-first protocol) → TCP proxying by the listener's tcpRoute.
+// The peeked bytes are put back (`unshift`) so the chosen codec reads the stream from its start.
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { TimerHandle } from "../../core/clock.ts";
+import type { Listener } from "../../model/proxy-config.ts";
+import type { ListenerContext } from "../http/context.ts";
+import { H2Downstream } from "../http2/h2-downstream.ts";
+import { proxyTcpConnection } from "../tcp/tcp-proxy.ts";
+import { TcpListenerStats } from "../tcp/tcp-stats.ts";
+import { classifyAtDeadline, classifyFirstBytes, type DetectedProtocol } from "./classify.ts";
+
+/** Envoy's listener_filters_timeout default is 15 s; Istio sniffing uses a short bound. */
+export const DEFAULT_DETECTION_TIMEOUT_MS = 100;
+
+/** What each detected protocol went to (admin / tests). */
+export class DetectionStats {
+  http1 = 0;
+  h2 = 0;
+  tcp = 0;
+  timeouts = 0;
+}
+
+export class ProtocolDispatcher {
+  private readonly config: Listener;
+  private readonly ctx: ListenerContext;
+  private readonly http1: (s: Socket) => void;
+  readonly h2: H2Downstream;
+  readonly stats = new DetectionStats();
+  readonly tcpStats = new TcpListenerStats();
+  private readonly tcpSockets = new Set<Socket>();
+  private readonly peeking = new Set<Socket>();
+
+  constructor(config: Listener, ctx: ListenerContext, http1: (s: Socket) => void) {
+    this.config = config;
+    this.ctx = ctx;
+    this.http1 = http1;
+    this.h2 = new H2Downstream(ctx, config.tls !== undefined);
+  }
+
+  /** The connection handler for the listener's server. */
+  readonly accept = (socket: Socket): void => {
+    if (this.config.tls !== undefined) {
+      if ((socket as TLSSocket).alpnProtocol === "h2") this.toH2(socket);
+      else this.toHttp1(socket, false);
+      return;
+    }
+    const auto = this.config.protocol === "auto";
+    const bound = auto ? (this.config.protocolDetectionTimeoutMs ?? DEFAULT_DETECTION_TIMEOUT_MS) : this.ctx.proxy.limits.downstreamIdleTimeoutMs;
+    this.peek(socket, bound, auto);
+  };
+
+  private peek(socket: Socket, boundMs: number, auto: boolean): void {
+    this.peeking.add(socket);
+    let buf: Buffer | null = null;
+    let timer: TimerHandle | null = null;
+    const cleanup = (): void => {
+      timer?.cancel();
+      timer = null;
+      socket.off("data", onData);
+      socket.off("close", onClose);
+      this.peeking.delete(socket);
+    };
+    const decide = (kind: DetectedProtocol): void => {
+      cleanup();
+      socket.pause();
+      if (buf !== null) socket.unshift(buf);
+      this.route(socket, kind, auto);
+    };
+    const onData = (d: Buffer): void => {
+      buf = buf === null ? d : Buffer.concat([buf, d]);
+      // Not a `P`: cannot be the h2c preface; an HTTP listener needs to know no more.
+      if (!auto && buf[0] !== 0x50) return decide("http1");
+      const r = classifyFirstBytes(buf);
+      if (r !== "more") decide(r);
+    };
+    const onClose = (): void => cleanup();
+    socket.on("error", noop);
+    socket.on("data", onData);
+    socket.on("close", onClose);
+    if (boundMs > 0) {
+      timer = this.ctx.proxy.clock.setTimeout(() => {
+        timer = null;
+        if (auto) {
+          this.stats.timeouts++;
+          decide(classifyAtDeadline(buf ?? EMPTY));
+        } else {
+          // An HTTP listener: a client that sent nothing for the idle timeout is closed.
+          cleanup();
+          socket.destroy();
+        }
+      }, boundMs);
+    }
+  }
+
+  private route(socket: Socket, kind: DetectedProtocol, auto: boolean): void {
+    if (kind === "h2c") return this.toH2(socket);
+    if (!auto || kind === "http1") return this.toHttp1(socket, true);
+    this.stats.tcp++;
+    this.tcpSockets.add(socket);
+    proxyTcpConnection(socket, this.config, this.ctx.proxy, this.tcpStats, { onClose: () => this.tcpSockets.delete(socket) });
+  }
+
+  private toH2(socket: Socket): void {
+    this.stats.h2++;
+    this.h2.accept(socket);
+  }
+
+  private toHttp1(socket: Socket, resume: boolean): void {
+    this.stats.http1++;
+    this.http1(socket);
+    // The peek paused the socket; the codec's 'data' listener does not resume a paused stream.
+    if (resume) socket.resume();
+  }
+
+  /** Stop: GOAWAY to HTTP/2 sessions, drop connections still being peeked. */
+  close(): void {
+    this.h2.close();
+    for (const s of this.peeking) s.destroy();
+    this.peeking.clear();
+  }
+
+  /** Connections this dispatcher holds outside the HTTP/1.1 codec. */
+  get activeConnections(): number {
+    return this.h2.activeSessions + this.tcpSockets.size + this.peeking.size;
+  }
+
+  /** Force-close what is left (after the grace period). */
+  destroy(): void {
+    this.h2.destroy();
+    for (const s of this.tcpSockets) s.destroy();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function noop(): void {}

@@ -1,0 +1,149 @@
+// An HTTP/2 stream's attempt toward an HTTP/1.1 upstream, through the same endpoint pool, limits
+// and connections as HTTP/1.1 requests (EndpointPool / UpstreamConnection): the pseudo-headers
+// become the request line and Host; a body of unknown length is sent chunked; the response body
+// is de-chunked into DATA (HTTP/2 has its own framing), chunked trailers are not carried.
+import { ChunkedDecoder, encodeChunk, LAST_CHUNK } from "../http1/index.ts";
+import type { ResponseHead } from "../http1/types.ts";
+import type { EndpointPool } from "../upstream/endpoint-pool.ts";
+import type { UpstreamConnection, UpstreamErrorKind, UpstreamSink } from "../upstream/upstream-connection.ts";
+import type { AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
+import { h1RequestHead, isConnectionSpecific, type HeaderPairs } from "./headers.ts";
+
+export class H1Attempt implements UpstreamAttempt, UpstreamSink {
+  private readonly pool: EndpointPool;
+  private readonly req: UpstreamRequest;
+  private readonly sink: AttemptSink;
+  private conn: UpstreamConnection | null = null;
+  private queued = false;
+  private chunked = false;
+  private decoder: ChunkedDecoder | null = null;
+  private done = false;
+  /** The socket is paused for downstream backpressure: resume it before it goes back to the pool. */
+  private responsePaused = false;
+  ready = false;
+  readonly trailersPossible = false;
+
+  constructor(pool: EndpointPool, req: UpstreamRequest, sink: AttemptSink) {
+    this.pool = pool;
+    this.req = req;
+    this.sink = sink;
+  }
+
+  get reachedHost(): boolean {
+    return this.conn?.connected === true;
+  }
+
+  start(): void {
+    const r = this.pool.acquire(this);
+    if (r === "overflow") {
+      this.done = true;
+      this.sink.onError("overflow");
+      return;
+    }
+    if (r === "queued") {
+      this.queued = true;
+      return;
+    }
+    this.conn = r;
+    if (r.connected) this.onUpstreamReady(r);
+  }
+
+  // ---- UpstreamSink ----
+
+  onUpstreamReady(conn: UpstreamConnection): void {
+    if (this.done || (this.conn !== null && this.conn !== conn)) {
+      conn.abort();
+      return;
+    }
+    this.queued = false;
+    this.conn = conn;
+    const req = this.req;
+    conn.beginRequest(req.method);
+    const hasLength = req.headers.some((h) => h[0] === "content-length");
+    const framing = req.noBody ? "none" : hasLength ? "length" : "chunked";
+    this.chunked = framing === "chunked";
+    conn.write(h1RequestHead(req.method, req.path, req.authority, req.headers, framing));
+    this.ready = true;
+    this.sink.onReady();
+  }
+
+  onUpstreamHead(head: ResponseHead): void {
+    if (head.isInterim) return; // 100 Continue and friends: HTTP/2 clients need none of them.
+    const pairs: HeaderPairs = [];
+    head.forEachForwarded((n, v) => {
+      const name = n.toLowerCase();
+      if (!isConnectionSpecific(name)) pairs.push([name, v]);
+    });
+    const f = head.framing;
+    if (f.kind === "chunked") this.decoder = new ChunkedDecoder();
+    const empty = f.kind === "none" || (f.kind === "length" && f.length === 0);
+    this.sink.onHead(head.status, pairs, empty);
+  }
+
+  onUpstreamData(buf: Buffer, start: number, end: number): void {
+    // The connection's read buffer is reused: copy what goes downstream.
+    const d = this.decoder;
+    if (d === null) {
+      this.sink.onData(Buffer.from(buf.subarray(start, end)));
+      return;
+    }
+    d.execute(buf, start, end, (b, s, e) => this.sink.onData(Buffer.from(b.subarray(s, e))));
+  }
+
+  onUpstreamReadDone(): void {}
+
+  onUpstreamEnd(): void {
+    this.done = true;
+    if (this.responsePaused) this.conn?.resume();
+    this.responsePaused = false;
+    this.conn = null;
+    this.sink.onEnd(null);
+  }
+
+  onUpstreamError(kind: UpstreamErrorKind): void {
+    this.done = true;
+    this.conn = null;
+    this.sink.onError(kind);
+  }
+
+  onUpstreamDrain(): void {
+    this.sink.onDrain();
+  }
+
+  // ---- UpstreamAttempt ----
+
+  write(buf: Buffer): boolean {
+    const c = this.conn;
+    if (c === null || buf.length === 0) return true;
+    return c.write(this.chunked ? encodeChunk(buf) : buf);
+  }
+
+  endRequest(): void {
+    const c = this.conn;
+    if (c === null) return;
+    if (this.chunked) c.write(LAST_CHUNK);
+    c.endRequest();
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.queued) this.pool.cancelWait(this);
+    this.queued = false;
+    const c = this.conn;
+    this.conn = null;
+    c?.abort();
+  }
+
+  pauseResponse(): void {
+    if (this.conn === null) return;
+    this.responsePaused = true;
+    this.conn.pause();
+  }
+
+  resumeResponse(): void {
+    if (!this.responsePaused) return;
+    this.responsePaused = false;
+    this.conn?.resume();
+  }
+}

@@ -1,0 +1,81 @@
+// H2Downstream: the HTTP/2 side of one HTTP listener. The listener keeps its own net / tls server
+// and hands over connections that speak HTTP/2 — h2c prior knowledge (the client preface
+// `PRI * HTTP/2.0`, found by src/proxy/detect) or TLS with ALPN `h2` — to an unlistened
+// node:http2 server (`emit("connection")`). Each stream becomes an H2Exchange run through
+// runH2Pipeline. HTTP/1.1 `Upgrade: h2c` is not taken (it passes through as any upgrade).
+import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import type { Socket } from "node:net";
+import type { ListenerContext } from "../http/context.ts";
+import { H2Exchange } from "./h2-exchange.ts";
+import { runH2Pipeline } from "./h2-pipeline.ts";
+
+const END_STREAM = 0x1;
+
+export class H2Downstream {
+  private readonly server: Http2Server;
+  private readonly ctx: ListenerContext;
+  private readonly secure: boolean;
+  private readonly sessions = new Set<Http2Session>();
+  private closing = false;
+
+  constructor(ctx: ListenerContext, secure: boolean) {
+    this.ctx = ctx;
+    this.secure = secure;
+    this.server = createServer({
+      // Header lists as large as the HTTP/1.1 codec accepts (60 KiB); streams per session as Envoy's default.
+      maxHeaderListPairs: ctx.proxy.limits.head.maxHeaders + 8,
+      maxSendHeaderBlockLength: 64 * 1024,
+      settings: { maxConcurrentStreams: 1024, maxHeaderListSize: 64 * 1024 },
+    });
+    this.server.on("session", (s: Http2Session) => {
+      const stats = ctx.proxy.downstream;
+      stats.downstream_cx_total++;
+      stats.downstream_cx_active++;
+      this.sessions.add(s);
+      s.on("error", noop);
+      s.once("close", () => {
+        stats.downstream_cx_active--;
+        this.sessions.delete(s);
+      });
+      if (this.closing) s.close();
+    });
+    this.server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => this.onStream(stream, headers, flags));
+  }
+
+  /** Take a connection whose first bytes (already unshifted) are the HTTP/2 preface, or a TLS socket with ALPN h2. */
+  accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    this.server.emit("connection", socket);
+  }
+
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number): void {
+    const sock = stream.session?.socket;
+    const x = new H2Exchange(stream, headers, (flags & END_STREAM) !== 0, this.ctx, stripV4Mapped(sock?.remoteAddress ?? ""), this.secure);
+    if (headers[":method"] === "CONNECT") {
+      x.reply(501, 0, "CONNECT is not supported");
+      return;
+    }
+    runH2Pipeline(x);
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** GOAWAY to every session: streams in flight finish, no new ones. */
+  close(): void {
+    this.closing = true;
+    for (const s of this.sessions) s.close();
+  }
+
+  /** Drop every session now. */
+  destroy(): void {
+    for (const s of this.sessions) s.destroy();
+  }
+}
+
+function stripV4Mapped(ip: string): string {
+  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+}
+
+function noop(): void {}

@@ -1,0 +1,255 @@
+// H2Exchange: one HTTP/2 stream from a downstream client (h2c or TLS+ALPN h2), from its headers
+// to the end of its response. The HTTP/2 counterpart of http/exchange.ts: it is the RequestView
+// the router matches on and the record the observer and telemetry receive, holds the request
+// body while it is small enough to replay, and writes the response (or a local reply: plain
+// text for HTTP clients, a trailers-only gRPC status for gRPC clients).
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { TimerHandle } from "../../core/clock.ts";
+import type { CorsPolicy, ListenerDirection, Route, VirtualHost } from "../../model/proxy-config.ts";
+import type { ListenerContext, ProxyContext, Runtime, TelemetryRequest } from "../http/context.ts";
+import type { RequestView } from "../router/index.ts";
+import { RF_DC } from "../http/response-flags.ts";
+import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from "./grpc.ts";
+import { toH2Headers, type HeaderPairs } from "./headers.ts";
+
+/** What the exchange tells whoever forwards it (set by the forwarder). */
+export interface H2ExchangeSink {
+  onRequestData(): void;
+  onDownstreamDrain(): void;
+  abort(): void;
+}
+
+export class H2Exchange implements RequestView, TelemetryRequest {
+  readonly stream: ServerHttp2Stream;
+  readonly headers: IncomingHttpHeaders;
+  readonly listenerCtx: ListenerContext;
+  readonly proxy: ProxyContext;
+  readonly runtime: Runtime;
+  readonly sourceIp: string;
+  readonly scheme: "http" | "https";
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly grpc: boolean;
+  readonly startMs: number;
+  readonly startWallMs: number;
+  finished = false;
+  responseStarted = false;
+
+  // ---- record ----
+  flags = 0;
+  status = 0;
+  durationMs = 0;
+  upstreamHost = "";
+  cluster = "";
+  routeName = "";
+  attempts = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+  requestId: string;
+  requestIdGenerated = false;
+  telemetry: unknown = undefined;
+
+  // ---- route decisions ----
+  route: Route | null = null;
+  virtualHost: VirtualHost | null = null;
+  cors: CorsPolicy | undefined = undefined;
+  timer: TimerHandle | null = null;
+  sink: H2ExchangeSink | null = null;
+
+  // ---- request body ----
+  bodyDone: boolean;
+  readonly bodyChunks: Buffer[] = [];
+  bodyHeld = 0;
+  replayable = true;
+  /** The request stream is paused (upstream congested or nothing reads it yet). */
+  private paused = false;
+
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, endStream: boolean, ctx: ListenerContext, sourceIp: string, secure: boolean) {
+    this.stream = stream;
+    this.headers = headers;
+    this.listenerCtx = ctx;
+    this.proxy = ctx.proxy;
+    this.runtime = this.proxy.runtime;
+    this.sourceIp = sourceIp;
+    this.scheme = secure ? "https" : "http";
+    this.method = str(headers[":method"]) || "GET";
+    this.path = str(headers[":path"]) || "/";
+    this.authority = str(headers[":authority"]) || str(headers.host);
+    this.grpc = isGrpcContentType(str(headers["content-type"]) || undefined);
+    this.startMs = this.proxy.clock.now();
+    this.startWallMs = this.proxy.clock.wallNow();
+    this.bodyDone = endStream;
+    const ds = this.proxy.downstream;
+    ds.downstream_rq_total++;
+    ds.downstream_rq_active++;
+    const id = str(headers["x-request-id"]);
+    this.requestId = id;
+    this.requestIdGenerated = id === "";
+    stream.on("data", (b: Buffer) => this.onData(b));
+    stream.on("end", () => this.onEnd());
+    stream.on("drain", () => this.sink?.onDownstreamDrain());
+    stream.on("error", noop);
+    stream.on("close", () => this.onClose());
+  }
+
+  // ---- RequestView ----
+  get listener(): string {
+    return this.listenerCtx.name;
+  }
+  get direction(): ListenerDirection {
+    return this.listenerCtx.direction;
+  }
+  get port(): number {
+    return this.listenerCtx.port;
+  }
+  header(name: string): string | undefined {
+    if (name === "host") return this.authority;
+    const v = this.headers[name];
+    if (v === undefined) return undefined;
+    return Array.isArray(v) ? v.join(",") : String(v);
+  }
+
+  // ---- request body ----
+  private onData(b: Buffer): void {
+    this.bytesReceived += b.length;
+    this.bodyChunks.push(b);
+    this.bodyHeld += b.length;
+    if (this.replayable && this.bodyHeld > this.proxy.limits.maxReplayBodyBytes) this.replayable = false;
+    if (this.sink !== null) this.sink.onRequestData();
+    else if (this.bodyHeld > this.proxy.limits.maxReplayBodyBytes) this.pauseBody();
+  }
+
+  private onEnd(): void {
+    this.bodyDone = true;
+    this.sink?.onRequestData();
+  }
+
+  pauseBody(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.stream.pause();
+  }
+
+  resumeBody(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.stream.resume();
+  }
+
+  // ---- response ----
+
+  /** Send the response head; `endStream`: no body and no trailers follow. */
+  respond(status: number, headers: HeaderPairs, endStream: boolean, wantTrailers: boolean): boolean {
+    if (this.finished || this.stream.destroyed || this.stream.headersSent) return false;
+    this.status = status;
+    this.responseStarted = true;
+    try {
+      this.stream.respond(toH2Headers(headers, { ":status": status }), { endStream, waitForTrailers: wantTrailers && !endStream });
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  write(buf: Buffer): boolean {
+    this.bytesSent += buf.length;
+    return this.stream.write(buf);
+  }
+
+  /**
+   * End the response body. After respond(…, wantTrailers) the stream waits for trailers: `trailers`
+   * (or an empty trailer block when the upstream sent none) close it.
+   */
+  end(trailers: HeaderPairs | null, wantTrailers: boolean): void {
+    const s = this.stream;
+    if (s.destroyed) return;
+    if (wantTrailers) {
+      s.once("wantTrailers", () => {
+        try {
+          s.sendTrailers(toH2Headers(trailers ?? [], {}));
+        } catch {
+          s.close();
+        }
+      });
+    }
+    s.end();
+  }
+
+  /**
+   * Answer locally. gRPC clients (and any client when `grpcStatus` is given: a gRPC fault abort)
+   * get HTTP 200 and a trailers-only response carrying the grpc-status mapped from status/flags.
+   */
+  reply(status: number, flags: number, body?: string, headers?: HeaderPairs, grpcStatus?: number): void {
+    if (this.finished) return;
+    this.flags |= flags;
+    if (this.responseStarted) {
+      this.reset();
+      return;
+    }
+    const out: HeaderPairs = headers !== undefined ? [...headers] : [];
+    if (this.grpc || grpcStatus !== undefined) {
+      const code = grpcStatus ?? grpcStatusForLocalReply(status, this.flags);
+      out.push(["content-type", "application/grpc"], ["grpc-status", String(code)]);
+      if (body !== undefined && body !== "") out.push(["grpc-message", encodeGrpcMessage(body)]);
+      this.respond(200, out, true, false);
+    } else {
+      const b = body ?? "";
+      const withBody = b !== "" && this.method !== "HEAD" && status !== 204 && status !== 304;
+      if (b !== "") out.push(["content-type", "text/plain"], ["content-length", String(Buffer.byteLength(b))]);
+      this.respond(status, out, !withBody, false);
+      if (withBody) {
+        this.bytesSent += Buffer.byteLength(b);
+        this.stream.end(b);
+      }
+    }
+    this.finish();
+  }
+
+  /** Reset the stream (a response already under way cannot be answered cleanly). */
+  reset(): void {
+    const s = this.stream;
+    if (!s.destroyed) s.close(2 /* INTERNAL_ERROR */);
+    this.finish();
+  }
+
+  private onClose(): void {
+    if (this.finished) return;
+    this.flags |= RF_DC;
+    this.timer?.cancel();
+    this.timer = null;
+    this.sink?.abort();
+    this.finish();
+  }
+
+  /** Over: count, report. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.timer?.cancel();
+    this.timer = null;
+    this.durationMs = this.proxy.clock.now() - this.startMs;
+    const ds = this.proxy.downstream;
+    ds.downstream_rq_active--;
+    if (this.status > 0) ds.countStatus(this.status);
+    const obs = this.proxy.observer;
+    if (obs !== undefined) {
+      try {
+        obs(this);
+      } catch {
+        // An observer bug must never break the request path.
+      }
+    }
+    try {
+      this.proxy.telemetry?.onFinish(this);
+    } catch {
+      // Same for telemetry.
+    }
+  }
+}
+
+function str(v: string | string[] | undefined): string {
+  return v === undefined ? "" : Array.isArray(v) ? (v[0] ?? "") : v;
+}
+
+function noop(): void {}

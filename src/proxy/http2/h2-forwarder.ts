@@ -1,0 +1,396 @@
+// H2Forwarder: the upstream side of one HTTP/2 downstream stream — the HTTP/2 counterpart of
+// http/forwarder.ts with the same layers and flags: route timeout (capped by grpc-timeout for
+// gRPC requests → 504 UT / DEADLINE_EXCEEDED) → retry loop (RetryState, retryOn incl. the gRPC
+// tokens read from a trailers-only grpc-status) → balance (UH) → maxRequests (UO) → an attempt on
+// the cluster's protocol: HTTP/1.1 endpoint pool or an HTTP/2 session. Bodies stream with
+// backpressure both ways; request bodies up to the replay bound are kept for retries.
+import type { TimerHandle } from "../../core/clock.ts";
+import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
+import { compileHeaderNames } from "../http1/index.ts";
+import { RetryState, type AttemptOutcome } from "../resilience/retry.ts";
+import { corsResponseHeaders, requestHeaderPlan, responseHeaderPlan, rewritePath } from "../router/index.ts";
+import type { Host } from "../upstream/balance/balancer.ts";
+import type { ClusterState } from "../upstream/cluster-manager.ts";
+import { hashKeyOf } from "../upstream/hash-key.ts";
+import { originalDestination } from "../http/forward-util.ts";
+import {
+  BODY_CONNECT_FAILURE,
+  BODY_CONNECTION_TERMINATION,
+  BODY_NO_HEALTHY_UPSTREAM,
+  BODY_OVERFLOW,
+  BODY_PROTOCOL_ERROR,
+  BODY_TIMEOUT,
+} from "../http/local-reply.ts";
+import { RF_LR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_URX, RF_UT } from "../http/response-flags.ts";
+import type { AttemptError, AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
+import { H1Attempt } from "./h1-attempt.ts";
+import { H2Attempt } from "./h2-attempt.ts";
+import type { H2Exchange, H2ExchangeSink } from "./h2-exchange.ts";
+import { h2PoolFor } from "./h2-session-pool.ts";
+import { parseGrpcTimeout } from "./grpc.ts";
+import { forwardableHeaders, type HeaderPairs } from "./headers.ts";
+
+const OVERLOADED: HeaderPairs = [["x-envoy-overloaded", "true"]];
+/** Request headers the proxy always sets itself. */
+const PROXY_SET = ["x-forwarded-for", "x-envoy-attempt-count"];
+
+export class H2Forwarder implements AttemptSink, H2ExchangeSink {
+  private readonly x: H2Exchange;
+  private readonly action: ForwardAction;
+  private readonly wc: WeightedCluster;
+  private readonly cluster: ClusterState;
+  private readonly baseHeaders: HeaderPairs;
+  private readonly path: string;
+  private readonly authority: string;
+  private readonly retryEnabled: boolean;
+  private readonly hash: number | undefined;
+  private retry: RetryState | null = null;
+  private host: Host | null = null;
+  private attempt: UpstreamAttempt | null = null;
+  private inAttempt = false;
+  private tried: Host[] | null = null;
+  private attemptStartMs = 0;
+  private perTryTimer: TimerHandle | null = null;
+  private routeTimer: TimerHandle | null = null;
+  private backoffTimer: TimerHandle | null = null;
+  private sentChunks = 0;
+  private sentBytes = 0;
+  private requestEnded = false;
+  private wantTrailers = false;
+  private done = false;
+
+  constructor(x: H2Exchange, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState) {
+    this.x = x;
+    this.action = action;
+    this.wc = wc;
+    this.cluster = cluster;
+    const route = x.route as NonNullable<H2Exchange["route"]>;
+    const ctx = { hostname: x.proxy.hostname, sourceIp: x.sourceIp };
+    const plan = requestHeaderPlan(route, wc, ctx);
+    let hostSet: string | undefined;
+    const added: HeaderPairs = [];
+    for (const [n, v] of plan.added) {
+      if (n === "host" || n === ":authority") hostSet = v;
+      else added.push([n, v]);
+    }
+    const dropNames = [...PROXY_SET, ...plan.dropped];
+    const tel = x.proxy.telemetry?.onForward(x, compileHeaderNames(dropNames)) ?? null;
+    const drop = tel?.drop;
+    const dropSet = new Set(dropNames);
+    const headers = forwardableHeaders(x.headers, drop !== undefined ? (n) => drop.has(n) : (n) => dropSet.has(n));
+    if (x.requestIdGenerated) headers.push(["x-request-id", x.requestId]);
+    const xff = x.header("x-forwarded-for");
+    headers.push(["x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`]);
+    if (x.header("x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", x.scheme]);
+    for (const h of added) headers.push(h);
+    if (tel !== null) for (const h of tel.add) headers.push([h[0], h[1]]);
+    this.baseHeaders = headers;
+    this.path = rewritePath(x.path, route.match, action.rewrite);
+    const rewriteAuthority = action.rewrite?.authority;
+    this.authority = hostSet ?? (rewriteAuthority !== undefined && rewriteAuthority !== "" ? rewriteAuthority : x.authority);
+    const rp = action.retry;
+    this.retryEnabled = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0;
+    const lb = cluster.config.lb;
+    const s = x.stream.session?.socket;
+    this.hash =
+      lb.hashKey !== undefined
+        ? hashKeyOf(lb.hashKey, x, { sourceIp: x.sourceIp, remoteAddress: `${s?.remoteAddress}:${s?.remotePort}`, localAddress: `${s?.localAddress}:${s?.localPort}` })
+        : undefined;
+  }
+
+  start(): void {
+    this.x.sink = this;
+    let t = this.action.timeoutMs;
+    // grpc-timeout caps the route timeout (Envoy max_stream_duration.grpc_timeout_header_max as
+    // Istio sets it): a deadline shorter than the route's ends the call as DEADLINE_EXCEEDED here.
+    const g = this.x.grpc ? parseGrpcTimeout(this.x.header("grpc-timeout")) : undefined;
+    if (g !== undefined && (t <= 0 || g < t)) t = g;
+    if (t > 0) this.routeTimer = this.x.proxy.clock.setTimeout(() => this.onRouteTimeout(), t);
+    this.startAttempt();
+  }
+
+  // ---- attempts ----
+
+  private startAttempt(): void {
+    const x = this.x;
+    const cluster = this.cluster;
+    const stats = cluster.stats;
+    x.attempts++;
+    const host = this.pickHost();
+    if (host === null) {
+      this.fail(503, RF_UH, BODY_NO_HEALTHY_UPSTREAM);
+      return;
+    }
+    if (stats.upstream_rq_active >= cluster.config.connectionPool.maxRequests) {
+      stats.upstream_rq_pending_overflow++;
+      this.fail(503, RF_UO, BODY_OVERFLOW, OVERLOADED);
+      return;
+    }
+    this.host = host;
+    x.upstreamHost = host.key;
+    this.inAttempt = true;
+    host.activeRequests++;
+    stats.upstream_rq_total++;
+    stats.upstream_rq_active++;
+    this.attemptStartMs = x.proxy.clock.now();
+    const perTry = this.action.retry.perTryTimeoutMs;
+    if (perTry > 0) this.perTryTimer = x.proxy.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
+    this.sentChunks = 0;
+    this.sentBytes = 0;
+    this.requestEnded = false;
+    const headers = [...this.baseHeaders, ["x-envoy-attempt-count", String(x.attempts)] as [string, string]];
+    const req: UpstreamRequest = {
+      method: x.method,
+      path: this.path,
+      authority: this.authority,
+      scheme: cluster.config.tls !== undefined ? "https" : "http",
+      headers,
+      noBody: x.bodyDone && x.bodyHeld === 0 && x.bodyChunks.length === 0,
+    };
+    const a: UpstreamAttempt = cluster.config.protocol === "http2" ? new H2Attempt(h2PoolFor(cluster).session(host), req, this) : new H1Attempt(cluster.pool(host), req, this);
+    this.attempt = a;
+    a.start();
+  }
+
+  private pickHost(): Host | null {
+    const cluster = this.cluster;
+    if (cluster.config.discovery === "original_dst") {
+      const dest = originalDestination(this.x.authority, this.x.listenerCtx.port);
+      return dest === null ? null : cluster.originalDestination(dest.address, dest.port);
+    }
+    const tried = this.tried;
+    if (tried === null || tried.length === 0) return cluster.balancer.pick(this.hash === undefined ? undefined : { hash: this.hash });
+    return cluster.balancer.pick({ hash: this.hash, exclude: (h) => tried.includes(h) });
+  }
+
+  private endAttempt(): void {
+    if (!this.inAttempt) return;
+    this.inAttempt = false;
+    this.cluster.stats.upstream_rq_active--;
+    if (this.host !== null) this.host.activeRequests--;
+    this.perTryTimer?.cancel();
+    this.perTryTimer = null;
+  }
+
+  private dropAttempt(): void {
+    const a = this.attempt;
+    this.attempt = null;
+    a?.abort();
+  }
+
+  /** Write the request body chunks this attempt has not sent yet. */
+  private pump(): void {
+    const a = this.attempt;
+    if (a === null || !a.ready) return;
+    const x = this.x;
+    const chunks = x.bodyChunks;
+    let ok = true;
+    while (this.sentChunks < chunks.length) {
+      const c = chunks[this.sentChunks++] as Buffer;
+      this.sentBytes += c.length;
+      ok = a.write(c);
+    }
+    if (!x.replayable && this.sentChunks > 0) {
+      chunks.splice(0, this.sentChunks);
+      x.bodyHeld -= this.sentBytes;
+      this.sentChunks = 0;
+      this.sentBytes = 0;
+    }
+    if (x.bodyDone && !this.requestEnded) {
+      this.requestEnded = true;
+      a.endRequest();
+    }
+    if (!ok) x.pauseBody();
+    else x.resumeBody();
+  }
+
+  // ---- H2ExchangeSink (downstream) ----
+
+  onRequestData(): void {
+    this.pump();
+    const x = this.x;
+    if (x.bodyHeld - this.sentBytes > x.proxy.limits.maxReplayBodyBytes) x.pauseBody();
+  }
+
+  onDownstreamDrain(): void {
+    this.attempt?.resumeResponse();
+  }
+
+  /** The downstream stream went away. */
+  abort(): void {
+    if (this.done) return;
+    this.dropAttempt();
+    this.endAttempt();
+    this.complete();
+  }
+
+  // ---- AttemptSink (upstream) ----
+
+  onReady(): void {
+    this.pump();
+  }
+
+  onDrain(): void {
+    this.x.resumeBody();
+  }
+
+  onHead(status: number, headers: HeaderPairs, endStream: boolean): void {
+    const x = this.x;
+    this.perTryTimer?.cancel();
+    this.perTryTimer = null;
+    this.cluster.stats.countStatus(status);
+    const host = this.host as Host;
+    this.cluster.outlier?.onResponse(host, status);
+    if (this.retryEnabled) {
+      const get = (n: string): string | undefined => headers.find((h) => h[0] === n)?.[1];
+      const d = this.decide({ kind: "response", status, header: get });
+      if (d === "retry") {
+        this.dropAttempt();
+        this.endAttempt();
+        this.scheduleRetry();
+        return;
+      }
+    }
+    const route = x.route as NonNullable<H2Exchange["route"]>;
+    const plan = responseHeaderPlan(route, this.wc, { hostname: x.proxy.hostname, sourceIp: x.sourceIp });
+    const out: HeaderPairs = [];
+    for (const h of headers) if (plan.keeps(h[0])) out.push(h);
+    out.push(["x-envoy-upstream-service-time", String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]);
+    for (const [n, v] of plan.added) out.push([n, v]);
+    if (x.cors !== undefined) for (const [n, v] of corsResponseHeaders(x, x.cors)) out.push([n, v]);
+    this.wantTrailers = !endStream && (this.attempt?.trailersPossible ?? false);
+    if (!x.respond(status, out, endStream, this.wantTrailers)) {
+      this.abort();
+      x.reset();
+      return;
+    }
+  }
+
+  onData(buf: Buffer): void {
+    if (!this.x.write(buf)) this.attempt?.pauseResponse();
+  }
+
+  onEnd(trailers: HeaderPairs | null): void {
+    const x = this.x;
+    this.cluster.outlier?.onLocalOriginSuccess(this.host as Host);
+    const a = this.attempt;
+    this.attempt = null;
+    // A response that ended before the request did (gRPC server finishing early): stop sending.
+    if (a !== null && !this.requestEnded) a.abort();
+    this.endAttempt();
+    this.complete();
+    if (x.responseStarted) x.end(trailers, this.wantTrailers);
+    x.finish();
+  }
+
+  onError(kind: AttemptError): void {
+    const x = this.x;
+    const host = this.host as Host;
+    this.attempt = null;
+    if (x.responseStarted) {
+      this.cluster.stats.upstream_rq_rx_reset++;
+      this.endAttempt();
+      this.complete();
+      x.flags |= RF_UC;
+      x.reset();
+      return;
+    }
+    if (kind === "overflow") {
+      this.endAttempt();
+      this.fail(503, RF_UO, BODY_OVERFLOW, OVERLOADED);
+      return;
+    }
+    if (kind === "connect-failure") this.cluster.outlier?.onLocalOriginFailure(host, "connect-failed");
+    else if (kind !== "protocol-error") this.cluster.outlier?.onLocalOriginFailure(host, "reset");
+    this.endAttempt();
+    const outcome: AttemptOutcome =
+      kind === "connect-failure"
+        ? { kind: "connect-failure" }
+        : kind === "refused-stream"
+          ? { kind: "refused-stream" }
+          : kind === "protocol-error"
+            ? { kind: "response", status: 502 }
+            : { kind: "reset", beforeRequest: false };
+    if (this.retryEnabled && this.decide(outcome) === "retry") {
+      this.scheduleRetry();
+      return;
+    }
+    if (kind === "connect-failure") this.fail(503, RF_UF, BODY_CONNECT_FAILURE);
+    else if (kind === "protocol-error") this.fail(502, RF_UPE, BODY_PROTOCOL_ERROR);
+    else this.fail(503, RF_UC, BODY_CONNECTION_TERMINATION);
+  }
+
+  // ---- retries and timeouts ----
+
+  private decide(outcome: AttemptOutcome): "retry" | "no" {
+    if (!this.x.replayable) return "no";
+    const r = (this.retry ??= new RetryState(this.action.retry, this.x.proxy.random, this.cluster.retryCounter));
+    const d = r.decide(outcome);
+    const stats = this.cluster.stats;
+    if (d === "retry") {
+      stats.upstream_rq_retry++;
+      if (this.host !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(this.host);
+      return "retry";
+    }
+    if (d === "limit-exceeded") {
+      this.x.flags |= RF_URX;
+      stats.upstream_rq_retry_limit_exceeded++;
+    } else if (d === "overflow") {
+      stats.upstream_rq_retry_overflow++;
+    }
+    return "no";
+  }
+
+  private scheduleRetry(): void {
+    const delay = (this.retry as RetryState).delayMs;
+    if (delay <= 0) {
+      this.startAttempt();
+      return;
+    }
+    this.backoffTimer = this.x.proxy.clock.setTimeout(() => {
+      this.backoffTimer = null;
+      if (!this.done) this.startAttempt();
+    }, delay);
+  }
+
+  private onPerTryTimeout(): void {
+    this.perTryTimer = null;
+    if (this.done || this.x.responseStarted) return;
+    this.cluster.stats.upstream_rq_per_try_timeout++;
+    this.cluster.outlier?.onLocalOriginFailure(this.host as Host, "timeout");
+    this.dropAttempt();
+    this.endAttempt();
+    if (this.retryEnabled && this.decide({ kind: "timeout" }) === "retry") {
+      this.scheduleRetry();
+      return;
+    }
+    this.fail(504, RF_UT, BODY_TIMEOUT);
+  }
+
+  private onRouteTimeout(): void {
+    this.routeTimer = null;
+    if (this.done) return;
+    this.cluster.stats.upstream_rq_timeout++;
+    this.x.proxy.downstream.downstream_rq_timeout++;
+    if (this.inAttempt && this.host !== null && this.attempt?.reachedHost === true) this.cluster.outlier?.onLocalOriginFailure(this.host, "timeout");
+    this.dropAttempt();
+    this.endAttempt();
+    this.fail(504, RF_UT, BODY_TIMEOUT);
+  }
+
+  private fail(status: number, flags: number, body: string, headers?: HeaderPairs): void {
+    if (this.done) return;
+    this.complete();
+    if (this.x.responseStarted) flags |= RF_LR;
+    this.x.reply(status, flags, body, headers);
+  }
+
+  private complete(): void {
+    this.done = true;
+    this.routeTimer?.cancel();
+    this.routeTimer = null;
+    this.backoffTimer?.cancel();
+    this.backoffTimer = null;
+    this.retry?.done();
+  }
+}

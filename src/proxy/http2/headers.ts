@@ -1,0 +1,69 @@
+// Header translation between HTTP/2 and HTTP/1.1 (RFC 9113 §8.2.2, §8.3): connection-specific
+// fields never cross, pseudo-headers become the request line / Host and back, and header pairs
+// are the one shape the HTTP/2 path passes around (lower-case names, repeated names repeated).
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
+
+export type HeaderPairs = [name: string, value: string][];
+
+/** Connection-specific fields: dropped in both directions (TE is kept only as `trailers`). */
+const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "http2-settings"]);
+
+/** Regular (non-pseudo) request headers of an HTTP/2 request, connection-specific ones dropped. */
+export function forwardableHeaders(h: IncomingHttpHeaders, drop?: (name: string) => boolean): HeaderPairs {
+  const out: HeaderPairs = [];
+  for (const name of Object.keys(h)) {
+    if (name.charCodeAt(0) === 0x3a /* : */ || CONNECTION_SPECIFIC.has(name)) continue;
+    if (drop !== undefined && drop(name)) continue;
+    const v = h[name];
+    if (v === undefined) continue;
+    if (name === "te") {
+      if (String(v).toLowerCase().includes("trailers")) out.push(["te", "trailers"]);
+      continue;
+    }
+    if (Array.isArray(v)) for (const x of v) out.push([name, x]);
+    else out.push([name, String(v)]);
+  }
+  return out;
+}
+
+/** Response/trailer header pairs from a parsed HTTP/1.1 head or an HTTP/2 header block. */
+export function pairsFromH2(h: IncomingHttpHeaders): HeaderPairs {
+  const out: HeaderPairs = [];
+  for (const name of Object.keys(h)) {
+    if (name.charCodeAt(0) === 0x3a || CONNECTION_SPECIFIC.has(name) || name === "te") continue;
+    const v = h[name];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) out.push([name, x]);
+    else out.push([name, String(v)]);
+  }
+  return out;
+}
+
+/** Header pairs → a node:http2 header object (repeated names become arrays). */
+export function toH2Headers(pairs: HeaderPairs, pseudo: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ...pseudo };
+  for (const [n, v] of pairs) {
+    if (CONNECTION_SPECIFIC.has(n)) continue;
+    const have = out[n];
+    if (have === undefined) out[n] = v;
+    else if (Array.isArray(have)) have.push(v);
+    else out[n] = [String(have), v];
+  }
+  return out;
+}
+
+/** Is `name` connection-specific (never forwarded)? */
+export function isConnectionSpecific(name: string): boolean {
+  return CONNECTION_SPECIFIC.has(name);
+}
+
+/** The HTTP/1.1 request head for an HTTP/2 request: request line, Host, headers, framing. */
+export function h1RequestHead(method: string, path: string, authority: string, headers: HeaderPairs, framing: "none" | "length" | "chunked"): Buffer {
+  let s = `${method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
+  for (const [n, v] of headers) {
+    if (n === "content-length" && framing !== "length") continue;
+    s += `${n}: ${v}\r\n`;
+  }
+  if (framing === "chunked") s += "transfer-encoding: chunked\r\n";
+  return Buffer.from(s + "\r\n", "latin1");
+}
