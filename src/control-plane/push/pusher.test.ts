@@ -141,3 +141,17 @@ it("beforeSend rewrites what goes on the wire, not what is compared", () => {
   assert.equal(a.configs().length, 1);
   pusher.close();
 });
+
+it("a connect translates only the new node; a new snapshot translates every connected node once", () => {
+  const clock = new FakeClock();
+  const calls: string[] = [];
+  const pusher = new Pusher({ clock, random: seededRandom(1), debounceMs: 50, configFor: (n) => (calls.push(n), cfg("v1", n)) });
+  for (const n of ["a", "b", "c"]) pusher.connect(n, new Sink());
+  assert.deepEqual(calls, ["a", "b", "c"]);
+  calls.length = 0;
+  pusher.schedule();
+  pusher.schedule();
+  clock.advance(50);
+  assert.deepEqual(calls.sort(), ["a", "b", "c"]);
+  pusher.close();
+});

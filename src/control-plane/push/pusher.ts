@@ -48,7 +48,10 @@ export class Pusher {
   private seq = 0;
   private closed = false;
   private running = false;
-  private again = false;
+  /** Nodes that get their current config even if unchanged (a new stream: resync). */
+  private readonly forced = new Set<string>();
+  /** A new snapshot: every connected proxy's config must be compared again. */
+  private dirty = false;
   /** Pushes sent (for status and benchmarks). */
   pushes = 0;
 
@@ -66,12 +69,16 @@ export class Pusher {
     const st = this.stateOf(node);
     st.connected = true;
     st.lastSeen = this.opts.clock.now();
-    this.pushTo(node, true);
+    // Through the push loop, so a burst of connects (a fleet reconnecting) is translated in time
+    // slices rather than in one long block that would stall every other request.
+    this.forced.add(node);
+    this.kick();
   }
 
   disconnect(node: string, sink: PushSink): void {
     if (this.streams.get(node) !== sink) return;
     this.streams.delete(node);
+    this.forced.delete(node);
     const st = this.states.get(node);
     if (st) st.connected = false;
   }
@@ -84,32 +91,38 @@ export class Pusher {
   /**
    * Push now to every connected proxy whose config changed. Translation is CPU work per proxy: after
    * each time slice the loop yields to the event loop, so ACKs and API calls are served during a
-   * large push. A push requested while one runs makes the running one go round once more (with the
-   * newest snapshot) instead of starting a second loop.
+   * large push. A push requested while one runs makes the running loop go round once more (with
+   * the newest snapshot) instead of starting a second loop.
    */
   pushAll(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
+    this.dirty = true;
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running || this.closed) return;
     this.running = true;
     void this.pushLoop();
   }
 
   private async pushLoop(): Promise<void> {
     try {
-      do {
-        this.again = false;
+      while (!this.closed && (this.dirty || this.forced.size > 0)) {
+        const all = this.dirty;
+        this.dirty = false;
+        // Newly connected nodes first: they have nothing yet. Without a new snapshot, only they are translated.
+        const order = all ? new Set([...this.forced, ...this.streams.keys()]) : new Set(this.forced);
         let sliceStart = performance.now();
-        for (const node of [...this.streams.keys()]) {
+        for (const node of order) {
           if (this.closed) return;
-          this.pushTo(node, false);
+          const force = this.forced.delete(node);
+          this.pushTo(node, force);
           if (performance.now() - sliceStart > PUSH_SLICE_MS) {
             await new Promise<void>((r) => setImmediate(r));
             sliceStart = performance.now();
           }
         }
-      } while (this.again && !this.closed);
+      }
     } finally {
       this.running = false;
     }
