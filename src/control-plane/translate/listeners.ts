@@ -110,13 +110,17 @@ export function inbound(scope: ProxyScope): InboundSet {
       connectionPool: connectionPoolConfig(obj(scope.sidecar?.spec.inboundConnectionPool), !http),
     });
     endpoints[name] = [{ address: LOCALHOST, port: app, weight: 1, labels: { ...scope.node.labels }, healthy: true, ...(inst ? { workload: inst.name } : {}) }];
+    // An undeclared port (no appProtocol, no known name prefix) is detected per connection, as
+    // Istio's inbound protocol sniffing: HTTP/1.x and h2c are routed, anything else is TCP.
+    const sniffed = port.protocol === "";
     const listener: Listener = {
       name: `inbound|${listenPort}`,
       direction: "inbound",
       address: inst?.address || scope.node.ip || LOCALHOST,
       port: listenPort,
-      protocol: http ? "http" : "tcp",
+      protocol: sniffed ? "auto" : http ? "http" : "tcp",
     };
+    if (sniffed) listener.tcpRoute = { clusters: [{ cluster: name, weight: 100 }] };
     if (http) {
       listener.routeConfigName = INBOUND_ROUTE_CONFIG;
       // Inbound routes forward as is: no timeout and no retries (Istio's inbound default route).

@@ -89,3 +89,13 @@ test("inSubnet: IPv4 CIDR containment, bare addresses, bad input never matches",
   ];
   for (const [a, s, want] of table) assert.equal(inSubnet(a, s), want, `${a} in ${s}`);
 });
+
+test("an undeclared inbound port gets an auto listener (detection): routes for HTTP, tcpRoute for the rest", () => {
+  const snap = snapshotFrom(k8sService("u", "default", [{ name: "", port: 7000 }, { name: "http", port: 7001 }]), [inst("u", "v1", "127.0.0.1")]);
+  const cfg = translate(snap, sidecarProxy({ app: "u" }));
+  const sniffed = cfg.listeners.find((l) => l.name === "inbound|7000");
+  assert.equal(sniffed?.protocol, "auto");
+  assert.equal(sniffed?.routeConfigName, "inbound");
+  assert.deepEqual(sniffed?.tcpRoute, { clusters: [{ cluster: "inbound|7000||", weight: 100 }] });
+  assert.equal(cfg.listeners.find((l) => l.name === "inbound|7001")?.protocol, "http");
+});

@@ -147,7 +147,10 @@ export class H2Forwarder implements AttemptSink, H2ExchangeSink {
       headers,
       noBody: x.bodyDone && x.bodyHeld === 0 && x.bodyChunks.length === 0,
     };
-    const a: UpstreamAttempt = cluster.config.protocol === "http2" ? new H2Attempt(h2PoolFor(cluster).session(host), req, this) : new H1Attempt(cluster.pool(host), req, this);
+    // gRPC has no HTTP/1.1 form: it always goes upstream as HTTP/2 (Istio's useClientProtocol
+    // for a gRPC client on an undeclared / http port); everything else follows the cluster.
+    const h2 = cluster.config.protocol === "http2" || x.grpc;
+    const a: UpstreamAttempt = h2 ? new H2Attempt(h2PoolFor(cluster).session(host), req, this) : new H1Attempt(cluster.pool(host), req, this);
     this.attempt = a;
     a.start();
   }

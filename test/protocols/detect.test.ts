@@ -1,0 +1,93 @@
+// Protocol detection on `auto` listeners, end to end: curl over HTTP/1.1 and h2c prior knowledge
+// is routed; opaque bytes, a server-first protocol (the client waits for a banner) and TLS
+// (curl https to a TLS upstream, passed through) go to the listener's tcpRoute.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import { readFileSync } from "node:fs";
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import { Sidecar } from "../../src/proxy/sidecar.ts";
+import { closeServer, dial, listen, readUntil, run } from "./harness.ts";
+import { h2Config } from "./h2-harness.ts";
+import { makePki, type Pki } from "./pki.ts";
+
+describe("protocol detection (listener protocol auto)", () => {
+  let http: Server;
+  let tcp: NetServer;
+  let https: HttpsServer;
+  let pki: Pki;
+  let sidecar: Sidecar;
+  const sockets = new Set<Socket>();
+  let plainPort = 0;
+  let tlsPort = 0;
+
+  before(async () => {
+    http = createServer((req, res) => res.end(`http ${req.httpVersion} ${req.url}`));
+    // Server-first: a banner at once, then an echo of whatever arrives.
+    tcp = createNetServer((s) => {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => undefined);
+      s.write("BANNER\n");
+      s.on("data", (b: Buffer) => s.write(Buffer.concat([Buffer.from("echo:"), b])));
+    });
+    pki = await makePki({ tls: ["tls.test"] });
+    const leaf = pki.leaf("tls");
+    https = createHttpsServer({ cert: readFileSync(leaf.cert), key: readFileSync(leaf.key) }, (req, res) => res.end(`tls upstream ${req.url}`));
+    const httpPort = await listen(http);
+    const tcpPort = await listen(tcp);
+    const httpsPort = await listen(https);
+    const cfg = h2Config({ protocol: "auto", tcpRoute: { clusters: [{ cluster: "tcp", weight: 1 }] } }, [{ name: "r", cluster: "http" }], [
+      { name: "http", ports: [httpPort] },
+      { name: "tcp", protocol: "tcp", ports: [tcpPort] },
+      { name: "tls", protocol: "tcp", ports: [httpsPort] },
+    ]) as { listeners: Record<string, unknown>[] };
+    cfg.listeners.push({ name: "auto-tls", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "auto", routeConfigName: "outbound", protocolDetectionTimeoutMs: 50, tcpRoute: { clusters: [{ cluster: "tls", weight: 1 }] } });
+    sidecar = await Sidecar.start(cfg);
+    plainPort = sidecar.ports().outbound!;
+    tlsPort = sidecar.ports()["auto-tls"]!;
+  });
+
+  after(async () => {
+    await sidecar.close(100);
+    for (const s of sockets) s.destroy();
+    await closeServer(http);
+    await closeServer(tcp);
+    await closeServer(https as unknown as Server);
+    pki.cleanup();
+  });
+
+  it("HTTP/1.1 (curl) is routed", async () => {
+    const r = await run("curl", ["-sS", "--max-time", "3", "--http1.1", `http://127.0.0.1:${plainPort}/a`]);
+    assert.equal(r.stdout, "http 1.1 /a");
+  });
+
+  it("h2c prior knowledge (curl) is routed", async () => {
+    const r = await run("curl", ["-sS", "--max-time", "3", "--http2-prior-knowledge", "-w", " %{http_version}", `http://127.0.0.1:${plainPort}/b`]);
+    assert.equal(r.stdout, "http 1.1 /b 2");
+  });
+
+  it("opaque bytes go to the tcpRoute", async () => {
+    const s = await dial(plainPort);
+    s.write(Buffer.from([0x00, 0x01, 0x68, 0x69]));
+    const got = await readUntil(s, (b) => b.includes("echo:"));
+    s.destroy();
+    assert.ok(got.toString("latin1").startsWith("BANNER\necho:\x00\x01hi"), JSON.stringify(got.toString("latin1")));
+  });
+
+  it("a server-first protocol: a silent client still gets the banner once the bound passes", async () => {
+    const s = await dial(plainPort);
+    const got = await readUntil(s, (b) => b.includes("BANNER\n"), 3000);
+    s.write("QUIT\n");
+    const echo = await readUntil(s, (b) => b.includes("echo:QUIT"));
+    s.destroy();
+    assert.equal(got.toString(), "BANNER\n");
+    assert.ok(echo.toString().includes("echo:QUIT"));
+  });
+
+  it("TLS (a ClientHello) passes through to the tcpRoute: curl https reaches the TLS upstream", async () => {
+    const r = await run("curl", ["-sS", "--max-time", "3", "--cacert", pki.ca, "--resolve", `tls.test:${tlsPort}:127.0.0.1`, `https://tls.test:${tlsPort}/secure`]);
+    assert.equal(r.stdout, "tls upstream /secure", r.stderr);
+  });
+});
