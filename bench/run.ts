@@ -11,6 +11,7 @@
 // Usage: npm run bench [-- --quick] [-- --json] [-- --targets direct,amime,nginx,haproxy] [-- --rounds N]
 //        npm run bench -- --compare DIR                 also "amime-cmp": the proxy of the checkout in DIR
 //                                                   (e.g. `git worktree add /tmp/base HEAD~1`), same run
+//        npm run bench -- --protocols              also the HTTP/2 (h2load) and gRPC rows (bench/protocols.ts)
 //        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
 //                                                   prints the functions with the most self time.
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -25,6 +26,7 @@ import { amimeFrom, amimeTarget } from "./targets/amime.ts";
 import { directTarget } from "./targets/direct.ts";
 import { haproxyTarget } from "./targets/haproxy.ts";
 import { nginxTarget, startNginx } from "./targets/nginx.ts";
+import { protocolsBench } from "./protocols.ts";
 import type { RunningTarget, TargetFactory } from "./targets/target.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -38,6 +40,8 @@ const { values } = parseArgs({
     profile: { type: "boolean", default: false },
     seconds: { type: "string", default: "20" },
     compare: { type: "string" },
+    // HTTP/2 (h2load) and gRPC rows after the HTTP/1.1 table: bench/protocols.ts.
+    protocols: { type: "boolean", default: false },
   },
 });
 
@@ -178,6 +182,11 @@ try {
     const line = (row: string[]): string => `| ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
     process.stdout.write(`${line(rows[0]!)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n${rows.slice(1).map(line).join("\n")}\n`);
     process.stdout.write(`fixed rate ${rate} rps over 16 keep-alive connections; ${plan.rounds} interleaved round(s), medians\n`);
+  }
+  if (values.protocols) {
+    for (const t of running) await t.stop().catch(() => {});
+    running.length = 0;
+    process.stdout.write(await protocolsBench({ workDir, root, quick, log }, up.port));
   }
 } finally {
   for (const t of running) await t.stop().catch(() => {});
