@@ -23,7 +23,8 @@ export class Exchange implements TelemetryRequest, RequestView {
   /** The config version this request runs on, start to end. */
   readonly runtime: Runtime;
   readonly startMs: number;
-  readonly startWallMs: number;
+  /** Wall-clock start, derived on first read (most requests are never asked: one clock call less). */
+  private wallStart = -1;
   started = false;
   finished = false;
   /** The response head went downstream (no local reply or retry possible any more). */
@@ -71,7 +72,6 @@ export class Exchange implements TelemetryRequest, RequestView {
     this.proxy = conn.listener.proxy;
     this.runtime = this.proxy.runtime;
     this.startMs = this.proxy.clock.now();
-    this.startWallMs = this.proxy.clock.wallNow();
     const ds = this.proxy.downstream;
     ds.downstream_rq_total++;
     ds.downstream_rq_active++;
@@ -85,6 +85,13 @@ export class Exchange implements TelemetryRequest, RequestView {
   }
 
   // ---- RequestView / RequestRecord ----
+  get startWallMs(): number {
+    if (this.wallStart < 0) {
+      const clock = this.proxy.clock;
+      this.wallStart = Math.round(clock.wallNow() - (clock.now() - this.startMs));
+    }
+    return this.wallStart;
+  }
   get listener(): string {
     return this.listenerCtx.name;
   }

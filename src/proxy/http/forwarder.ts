@@ -24,8 +24,8 @@ import {
   BODY_PROTOCOL_ERROR,
   BODY_TIMEOUT,
 } from "./local-reply.ts";
-import { RF_LR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_URX, RF_UT } from "./response-flags.ts";
-import { cachedDestinationHeaders, destinationHeaders, requestExtra, type DestinationHeaders } from "./upstream-headers.ts";
+import { RF_DI, RF_LR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_URX, RF_UT } from "./response-flags.ts";
+import { cachedDestinationHeaders, destinationHeaders, requestExtraLines, type DestinationHeaders } from "./upstream-headers.ts";
 import { ResponseRelay } from "./response-relay.ts";
 import { hashConn, isIdempotent, originalDestination } from "./forward-util.ts";
 
@@ -41,9 +41,10 @@ export class Forwarder implements UpstreamSink {
   private readonly dh: DestinationHeaders;
   private readonly path: string;
   private readonly hostHeader: string;
-  /** Headers appended to every attempt's head; the attempt count slot is updated in place. */
-  private readonly extra: [string, string][];
-  private readonly attemptSlot: [string, string];
+  /** The proxy's own header lines (x-request-id, x-forwarded-*), already valid. */
+  private readonly proxyLines: string;
+  /** Telemetry's headers (checked by the serializer), or undefined. */
+  private readonly extra: ReadonlyArray<readonly [string, string]> | undefined;
   /** The destination's drop set, widened by telemetry (trace and peer headers it rewrites). */
   private readonly requestDrop: HeaderNameSet;
   /** Created on the first failed attempt: most requests never need one. */
@@ -81,12 +82,9 @@ export class Forwarder implements UpstreamSink {
     this.path = rewritePath(x.head.path, route.match, action.rewrite);
     const authority = action.rewrite?.authority;
     this.hostHeader = this.dh.host ?? (authority !== undefined && authority !== "" ? authority : x.head.authority);
-    this.extra = requestExtra(x);
-    this.attemptSlot = ["x-envoy-attempt-count", "1"];
-    this.extra.push(this.attemptSlot);
-    for (const h of this.dh.requestAdd) this.extra.push(h);
+    this.proxyLines = requestExtraLines(x);
     const tel = x.proxy.telemetry?.onForward(x, this.dh.requestDrop) ?? null;
-    if (tel !== null) for (const h of tel.add) this.extra.push(h);
+    this.extra = tel !== null && tel.add.length > 0 ? tel.add : undefined;
     this.requestDrop = tel?.drop ?? this.dh.requestDrop;
     const rp = action.retry;
     this.retryEnabled = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0;
@@ -107,7 +105,6 @@ export class Forwarder implements UpstreamSink {
     const cluster = this.cluster;
     const stats = cluster.stats;
     x.attempts++;
-    this.attemptSlot[1] = String(x.attempts);
     const host = this.pickHost();
     if (host === null) {
       this.fail(503, RF_UH, BODY_NO_HEALTHY_UPSTREAM);
@@ -124,7 +121,8 @@ export class Forwarder implements UpstreamSink {
     host.activeRequests++;
     stats.upstream_rq_total++;
     stats.upstream_rq_active++;
-    this.attemptStartMs = x.proxy.clock.now();
+    // A first attempt without a fault delay starts in the tick the request arrived: no clock read.
+    this.attemptStartMs = x.attempts === 1 && (x.flags & RF_DI) === 0 ? x.startMs : x.proxy.clock.now();
     const perTry = this.action.retry.perTryTimeoutMs;
     if (perTry > 0) this.perTryTimer = x.proxy.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
     this.sentChunks = 0;
@@ -203,10 +201,12 @@ export class Forwarder implements UpstreamSink {
       this.sentChunks = x.bodyChunks.length;
       this.sentBytes = x.bodyHeld;
     }
+    // Same order as always: proxy headers, attempt count, the destination's edits, telemetry's.
     const head = serializeRequestHead(x.head, {
       path: this.path,
       host: this.hostHeader,
       drop: this.requestDrop,
+      lines: this.proxyLines + (x.attempts === 1 ? "x-envoy-attempt-count: 1\r\n" : "x-envoy-attempt-count: " + x.attempts + "\r\n") + this.dh.requestAddLines,
       extra: this.extra,
       body,
     });
@@ -283,13 +283,15 @@ export class Forwarder implements UpstreamSink {
     x.status = head.status;
     x.responseStarted = true;
     const plan = chooseResponseFraming(head.framing, x.head.versionMinor, !x.mustClose);
-    const extra: [string, string][] = [["x-envoy-upstream-service-time", String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]];
-    for (const h of this.dh.responseAdd) extra.push(h);
-    if (x.cors !== undefined) for (const h of corsResponseHeaders(x, x.cors)) extra.push(h);
+    // x-envoy-upstream-service-time (digits) and the destination's checked edits need no check.
+    const lines = "x-envoy-upstream-service-time: " + Math.round(x.proxy.clock.now() - this.attemptStartMs) + "\r\n" + this.dh.responseAddLines;
+    let extra: [string, string][] | undefined;
+    if (x.cors !== undefined) for (const h of corsResponseHeaders(x, x.cors)) (extra ??= []).push(h);
     const tel = x.proxy.telemetry?.onResponse(x, head, this.dh.responseDrop) ?? null;
-    if (tel !== null) for (const h of tel.add) extra.push(h);
+    if (tel !== null) for (const h of tel.add) (extra ??= []).push(h);
     const out = serializeResponseHead(head, {
       drop: tel?.drop ?? this.dh.responseDrop,
+      lines,
       extra,
       framing: plan.framing,
       close: plan.close,

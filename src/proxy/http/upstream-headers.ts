@@ -2,7 +2,7 @@
 // names to drop as a precompiled set for the codec, lines to append. Values with `%…%` escapes
 // depend on the request and are planned per request instead.
 import type { Route, WeightedCluster } from "../../model/proxy-config.ts";
-import { compileHeaderNames } from "../http1/index.ts";
+import { checkHeaderLines, compileHeaderNames } from "../http1/index.ts";
 import type { HeaderNameSet } from "../http1/types.ts";
 import type { Exchange } from "./exchange.ts";
 import { requestHeaderPlan, responseHeaderPlan, type HeaderList, type HeaderValueContext } from "../router/index.ts";
@@ -10,10 +10,14 @@ import { requestHeaderPlan, responseHeaderPlan, type HeaderList, type HeaderValu
 export interface DestinationHeaders {
   readonly requestDrop: HeaderNameSet;
   readonly requestAdd: HeaderList;
+  /** requestAdd as header lines, checked once (SerializeRequestOptions.lines). */
+  readonly requestAddLines: string;
   /** A `host` / `:authority` set by the edits: the Host the upstream sees. */
   readonly host: string | undefined;
   readonly responseDrop: HeaderNameSet | undefined;
   readonly responseAdd: HeaderList;
+  /** responseAdd as header lines, checked once. */
+  readonly responseAddLines: string;
 }
 
 /** Request headers the proxy always rewrites itself. */
@@ -41,9 +45,11 @@ export function destinationHeaders(route: Route, wc: WeightedCluster, ctx: Heade
   const out: DestinationHeaders = {
     requestDrop: compileHeaderNames([...PROXY_SET_REQUEST, ...req.dropped]),
     requestAdd,
+    requestAddLines: checkHeaderLines(requestAdd),
     host,
     responseDrop: res.dropped.size > 0 ? compileHeaderNames([...res.dropped]) : undefined,
     responseAdd: res.added,
+    responseAddLines: checkHeaderLines(res.added),
   };
   if (!dynamic) cache.set(wc, out);
   return out;
@@ -51,6 +57,19 @@ export function destinationHeaders(route: Route, wc: WeightedCluster, ctx: Heade
 
 function hasEscapes(ops: unknown): boolean {
   return ops !== undefined && JSON.stringify(ops).includes("%");
+}
+
+/**
+ * The same proxy headers as header lines for SerializeRequestOptions.lines: every value is
+ * already valid (a generated hex id, a request header the parser checked, the peer's IP, a
+ * constant scheme), so the per-request character check is skipped.
+ */
+export function requestExtraLines(x: Exchange): string {
+  let s = x.requestIdGenerated ? "x-request-id: " + x.requestId + "\r\n" : "";
+  const xff = x.head.get("x-forwarded-for");
+  s += xff === undefined || xff === "" ? "x-forwarded-for: " + x.sourceIp + "\r\n" : "x-forwarded-for: " + xff + ", " + x.sourceIp + "\r\n";
+  if (!x.head.has("x-forwarded-proto")) s += x.scheme === "https" ? "x-forwarded-proto: https\r\n" : "x-forwarded-proto: http\r\n";
+  return s;
 }
 
 /** Proxy headers for the upstream request (x-request-id, x-forwarded-*) . */

@@ -129,7 +129,9 @@ export class HeadBase implements HeaderView {
 
   /** End of line i including its CRLF (the next line's start; the last line ends before the final CRLF). */
   lineEnd(i: number): number {
-    return i + 1 < this.count ? this.offsets[(i + 1) * SLOTS]! : this.headLength - 2;
+    // `bytes`, not headLength: a request's headLength also counts the empty lines skipped before
+    // its request line, which would pull the final CRLF into the last line.
+    return i + 1 < this.count ? this.offsets[(i + 1) * SLOTS]! : this.bytes.length - 2;
   }
 
   private slot(i: number): number {

@@ -22,7 +22,7 @@ export { ParseError, statusForUpstreamError } from "./parse-error.ts";
 export type { ParseErrorCode } from "./parse-error.ts";
 export { parseRequestHead } from "./request-head.ts";
 export { parseResponseHead } from "./response-head.ts";
-export { chooseResponseFraming, serializeLocalResponse, serializeRequestHead, serializeResponseHead } from "./serialize.ts";
+export { checkHeaderLines, chooseResponseFraming, serializeLocalResponse, serializeRequestHead, serializeResponseHead } from "./serialize.ts";
 export type { ResponseFramingPlan } from "./serialize.ts";
 export { CHUNK_END, ChunkedDecoder, LAST_CHUNK, encodeChunk, encodeChunkHeader } from "./chunked.ts";
 export { compileHeaderNames } from "./header-names.ts";

@@ -65,7 +65,8 @@ export class ParsedRequestHead extends HeadBase implements RequestHead {
  * Errors are reported as soon as the bytes that prove them are there, whatever the read splits.
  * `searchFrom` (optional, ≥ start): where the previous call's data ended. Only used for heads
  * that are already large (see BIG_PARTIAL_HEAD): they are re-scanned only once their terminator
- * has arrived.
+ * has arrived. `owned`: buf is the caller's to give away (fresh memory, never reused), so the
+ * head keeps a view of its bytes instead of a copy.
  */
 export function parseRequestHead(
   buf: Buffer,
@@ -73,6 +74,7 @@ export function parseRequestHead(
   end: number,
   limits: HeadLimits = DEFAULT_HEAD_LIMITS,
   searchFrom: number = start,
+  owned = false,
 ): RequestHead | ParseError | null {
   const s = skipLeadingCrlf(buf, start, end);
   const max = start + limits.maxHeadBytes;
@@ -88,7 +90,7 @@ export function parseRequestHead(
   if (r !== SCAN_OK) return r === SCAN_ERROR ? scanError : incomplete(end, start, limits);
   const h = scanHeaders(buf, rlLineEnd, limit, s, limits.maxHeaders, false);
   if (h !== SCAN_OK) return h === SCAN_ERROR ? scanError : incomplete(end, start, limits);
-  return finish(buf, start, s, scan.end);
+  return finish(buf, start, s, scan.end, owned);
 }
 
 /** Heads bigger than this that are still incomplete are only re-scanned once CRLFCRLF is in. */
@@ -151,7 +153,7 @@ function requestLine(buf: Buffer, s: number, limit: number, base: number): numbe
   return SCAN_OK;
 }
 
-function finish(buf: Buffer, start: number, s: number, headEnd: number): RequestHead | ParseError {
+function finish(buf: Buffer, start: number, s: number, headEnd: number, owned: boolean): RequestHead | ParseError {
   const method = rlMethod;
   const minor = rlMinor;
   const tStart = rlTargetStart;
@@ -215,9 +217,13 @@ function finish(buf: Buffer, start: number, s: number, headEnd: number): Request
     upgrade = lowerValue(buf, s + offs[p + 2]!, s + offs[p + 3]!);
   }
 
-  const len = headEnd - s;
-  const bytes = Buffer.allocUnsafe(len);
-  buf.copy(bytes, 0, s, headEnd);
+  let bytes: Buffer;
+  if (owned) {
+    bytes = buf.subarray(s, headEnd);
+  } else {
+    bytes = Buffer.allocUnsafe(headEnd - s);
+    buf.copy(bytes, 0, s, headEnd);
+  }
   return new ParsedRequestHead(
     bytes,
     offs.slice(0, scan.count * SLOTS),

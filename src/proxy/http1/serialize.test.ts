@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseRequestHead } from "./request-head.ts";
 import { parseResponseHead } from "./response-head.ts";
-import { chooseResponseFraming, serializeLocalResponse, serializeRequestHead, serializeResponseHead } from "./serialize.ts";
+import { checkHeaderLines, chooseResponseFraming, serializeLocalResponse, serializeRequestHead, serializeResponseHead } from "./serialize.ts";
 import { compileHeaderNames } from "./header-names.ts";
 import type { RequestHead, ResponseHead } from "./types.ts";
 
@@ -131,4 +131,29 @@ test("forEachForwarded lists end-to-end headers (Host kept) and honours drop", (
   const seen: string[] = [];
   h.forEachForwarded((n, v) => seen.push(`${n}=${v}`), compileHeaderNames(["x-c"]));
   assert.deepEqual(seen, ["Host=a", "X-B=2"]);
+});
+
+test("request: empty lines before the request line never end the forwarded head early (owned view or copy)", () => {
+  const b = Buffer.from("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nA: b\r\n\r\n", "latin1");
+  for (const owned of [false, true]) {
+    const h = parseRequestHead(b, 0, b.length, undefined, 0, owned);
+    if (h === null || h instanceof Error) throw new Error("bad fixture");
+    assert.equal(h.headLength, b.length);
+    const out = serializeRequestHead(h, { lines: "x-request-id: 1\r\n", extra: [["x-e", "2"]] }).toString("latin1");
+    assert.equal(out, "GET / HTTP/1.1\r\nHost: x\r\nA: b\r\nx-request-id: 1\r\nx-e: 2\r\n\r\n");
+  }
+});
+
+test("request: `lines` are written as given before `extra`; changed path and host are still checked", () => {
+  const h = req("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+  const out = serializeRequestHead(h, { path: "/b", lines: "x-l: 1\r\n", extra: [["x-e", "2"]] }).toString("latin1");
+  assert.equal(out, "GET /b HTTP/1.1\r\nHost: x\r\nx-l: 1\r\nx-e: 2\r\n\r\n");
+  assert.throws(() => serializeRequestHead(h, { path: "/b\r\nX: y" }), TypeError);
+  assert.throws(() => serializeRequestHead(h, { host: "x\r\nX: y" }), TypeError);
+});
+
+test("checkHeaderLines: renders name: value lines and refuses CR/LF or bad names", () => {
+  assert.equal(checkHeaderLines([["a", "1"], ["b", ""]]), "a: 1\r\nb: \r\n");
+  assert.throws(() => checkHeaderLines([["a", "1\r\nX: y"]]), TypeError);
+  assert.throws(() => checkHeaderLines([["a b", "1"]]), TypeError);
 });

@@ -24,14 +24,15 @@ export function serializeRequestHead(head: RequestHead, opts: SerializeRequestOp
   const method = opts.method ?? head.method;
   const path = opts.path ?? head.path;
   const host = opts.host ?? head.authority;
-  if (opts.method !== undefined) checkChars(method, TOKEN, "method", false);
-  if (opts.path !== undefined) checkChars(path, TARGET, "path", false);
-  if (opts.host !== undefined) checkChars(host, AUTHORITY, "host", true);
+  // The parsed method, path and authority were checked by the parser: only new values are.
+  if (method !== head.method) checkChars(method, TOKEN, "method", false);
+  if (path !== head.path) checkChars(path, TARGET, "path", false);
+  if (host !== head.authority) checkChars(host, AUTHORITY, "host", true);
   const framing = opts.framing ?? head.framing;
   const pass = opts.passUpgrade === true && head.upgrade !== null;
   const conn = pass ? "Connection: upgrade\r\n" : opts.close === true ? "Connection: close\r\n" : "";
   const startLine = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
-  return build(h, startLine, pass ? KEEP_UPGRADE : 0, opts.drop, opts.extra, framingLine(framing), conn, opts.body);
+  return build(h, startLine, pass ? KEEP_UPGRADE : 0, opts.drop, opts.lines, opts.extra, framingLine(framing), conn, opts.body);
 }
 
 /** Serializes the downstream response head (status line always HTTP/1.1). */
@@ -54,7 +55,7 @@ export function serializeResponseHead(head: ResponseHead, opts: SerializeRespons
   // HEAD / 304 responses carry the representation's Content-Length as metadata: keep it.
   if (framing.kind === "none") keep |= KEEP_CONTENT_LENGTH;
   const startLine = `HTTP/1.1 ${status} ${reason}\r\n`;
-  return build(h, startLine, keep, opts.drop, opts.extra, framingLine(framing), conn, opts.body);
+  return build(h, startLine, keep, opts.drop, opts.lines, opts.extra, framingLine(framing), conn, opts.body);
 }
 
 /**
@@ -154,6 +155,7 @@ function build(
   startLine: string,
   keep: number,
   drop: SerializeRequestOptions["drop"],
+  lines: string | undefined,
   extra: SerializeRequestOptions["extra"],
   framing: string,
   conn: string,
@@ -168,7 +170,7 @@ function build(
     kept[i] = k ? 1 : 0;
     if (k) size += h.lineEnd(i) - h.lineStart(i);
   }
-  let tail = "";
+  let tail = lines ?? "";
   if (extra !== undefined) {
     for (let i = 0; i < extra.length; i++) {
       const [name, value] = extra[i]!;
@@ -197,6 +199,20 @@ function build(
   pos += out.write(tail, pos, "latin1");
   if (body !== undefined) pos += body.copy(out, pos);
   return pos === size ? out : out.subarray(0, pos);
+}
+
+/**
+ * Header lines `name: value\r\n` for SerializeRequestOptions.lines, checked once (for edits
+ * compiled ahead of the requests that use them). Throws TypeError like serialize does.
+ */
+export function checkHeaderLines(headers: ReadonlyArray<readonly [string, string]>): string {
+  let s = "";
+  for (const [name, value] of headers) {
+    checkChars(name, TOKEN, "header name", false);
+    checkChars(value, FIELD_VALUE, "header value", true);
+    s += name + ": " + value + "\r\n";
+  }
+  return s;
 }
 
 /** Throws if `s` has a byte outside `allowed` (stops CR/LF injection through rewritten values). */

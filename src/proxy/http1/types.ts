@@ -127,7 +127,14 @@ export interface SerializeRequestOptions {
   readonly host?: string;
   /** Lower-case names of end-to-end headers to drop too (e.g. x-forwarded-for, which the proxy re-sets). */
   readonly drop?: HeaderNameSet;
-  /** Headers appended after the forwarded ones, written as given. */
+  /**
+   * Header lines (each ending in CRLF) written right after the forwarded ones, NOT checked: only
+   * for lines the caller composed from values that are already valid (the proxy's own headers,
+   * values parsed by this codec, config edits checked by checkHeaderLines). Saves a per-request
+   * character check and string building.
+   */
+  readonly lines?: string;
+  /** Headers appended after the forwarded ones (and after `lines`), checked and written as given. */
   readonly extra?: ReadonlyArray<readonly [string, string]>;
   /** Body framing to announce; "close" is invalid for a request. Defaults to head.framing. */
   readonly framing?: RequestBodyFraming;
@@ -145,6 +152,8 @@ export interface SerializeResponseOptions {
   readonly status?: number;
   readonly reason?: string;
   readonly drop?: HeaderNameSet;
+  /** Pre-checked header lines, as SerializeRequestOptions.lines (written before `extra`). */
+  readonly lines?: string;
   /** Proxy headers (x-envoy-upstream-service-time, …) appended after the forwarded ones. */
   readonly extra?: ReadonlyArray<readonly [string, string]>;
   /**

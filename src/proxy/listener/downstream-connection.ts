@@ -202,7 +202,8 @@ export class DownstreamConnection {
             return;
           }
         }
-        const head = parseRequestHead(buf, pos, end, this.listener.proxy.limits.head);
+        // Socket chunks (and joined pending bytes) are fresh memory: the head may keep a view.
+        const head = parseRequestHead(buf, pos, end, this.listener.proxy.limits.head, pos, true);
         if (head === null) {
           this.keep(buf, pos, end);
           pos = end;
