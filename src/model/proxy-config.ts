@@ -364,7 +364,16 @@ export interface Cluster {
   discovery: "eds" | "original_dst";
   service?: ServiceRef;
   subset?: string;
+  /**
+   * Upstream wire protocol for HTTP requests: http2 for http2/grpc ports and DestinationRule
+   * `h2UpgradePolicy: UPGRADE` (HTTP/1.1 clients then reach the upstream over HTTP/2 too).
+   */
   protocol: "http1" | "http2" | "tcp";
+  /**
+   * DestinationRule `connectionPool.http.useClientProtocol`: HTTP requests go upstream in the
+   * protocol the client spoke (HTTP/1.1 or HTTP/2), whatever `protocol` says; gRPC stays HTTP/2.
+   */
+  useClientProtocol?: boolean;
   lb: LoadBalancerConfig;
   connectionPool: ConnectionPoolConfig;
   outlierDetection?: OutlierDetectionConfig;

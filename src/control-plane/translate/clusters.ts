@@ -98,6 +98,8 @@ function buildCluster(service: Service, port: ServicePort, subset: string, dr: D
     connectionPool: connectionPoolConfig(policy.connectionPool, protocol === "tcp"),
   };
   if (subset) c.subset = subset;
+  // Istio: useClientProtocol wins over h2UpgradePolicy (validation forbids both set).
+  if (protocol !== "tcp" && policy.connectionPool?.http?.useClientProtocol === true) c.useClientProtocol = true;
   const od = outlierDetectionConfig(policy.outlierDetection);
   if (od) c.outlierDetection = od;
   if (tls) c.tls = tls;

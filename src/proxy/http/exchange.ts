@@ -9,11 +9,17 @@ import type { RequestHead } from "../http1/types.ts";
 import type { RequestView } from "../router/index.ts";
 import type { DownstreamConnection } from "../listener/downstream-connection.ts";
 import type { ListenerContext, ProxyContext, Runtime, TelemetryRequest } from "./context.ts";
-import type { Forwarder } from "./forwarder.ts";
 import { localReply } from "./local-reply.ts";
 import { RF_DC } from "./response-flags.ts";
 
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
+
+/** The upstream side of a forwarded request, as the exchange drives it (Forwarder, H1Stream). */
+export interface ExchangeForwarder {
+  onRequestBody(): void;
+  onDownstreamDrain(): void;
+  abort(): void;
+}
 
 export class Exchange implements TelemetryRequest, RequestView {
   readonly conn: DownstreamConnection;
@@ -50,7 +56,7 @@ export class Exchange implements TelemetryRequest, RequestView {
   route: Route | null = null;
   virtualHost: VirtualHost | null = null;
   cors: CorsPolicy | undefined = undefined;
-  forwarder: Forwarder | null = null;
+  forwarder: ExchangeForwarder | null = null;
   /** Fault delay timer. */
   timer: TimerHandle | null = null;
   /** Mirror clusters waiting for the request body to complete. */

@@ -18,6 +18,9 @@ import {
 } from "../router/index.ts";
 import type { Exchange } from "./exchange.ts";
 import { Forwarder } from "./forwarder.ts";
+import { upstreamIsH2 } from "../http2/forward-stream.ts";
+import { H1Stream } from "../http2/h1-stream.ts";
+import { H2Forwarder } from "../http2/h2-forwarder.ts";
 import { forwardUpgrade, isUpgradeRequest } from "../upgrade/upgrade-forwarder.ts";
 import { acceptConnect } from "../connect/connect-tunnel.ts";
 import { BODY_FAULT_ABORT } from "./local-reply.ts";
@@ -122,6 +125,14 @@ function forwardLayer(x: Exchange, action: ForwardAction): void {
   // Protocols hook: Upgrade requests (WebSocket…) take their own connection and may become a tunnel.
   if (x.head.upgrade !== null && isUpgradeRequest(x)) return forwardUpgrade(x, action, wc, cluster);
   if (action.mirrors.length > 0) mirrorRequest(x, mirrorDecision(action.mirrors, x.proxy.random));
+  if (upstreamIsH2(cluster.config, "http1", false)) {
+    // HTTP/2 upstream (http2/grpc port, h2UpgradePolicy UPGRADE): the HTTP/2 forwarder, with this
+    // HTTP/1.1 exchange adapted as its downstream stream.
+    const s = new H1Stream(x);
+    x.forwarder = s;
+    new H2Forwarder(s, action, wc, cluster).start();
+    return;
+  }
   const f = new Forwarder(x, action, wc, cluster);
   x.forwarder = f;
   f.start();

@@ -10,16 +10,13 @@ import type { ListenerContext, ProxyContext, Runtime, TelemetryRequest } from ".
 import type { RequestView } from "../router/index.ts";
 import { RF_DC } from "../http/response-flags.ts";
 import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from "./grpc.ts";
-import { toH2Headers, type HeaderPairs } from "./headers.ts";
+import { forwardableHeaders, toH2Headers, type HeaderPairs } from "./headers.ts";
+import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 
 /** What the exchange tells whoever forwards it (set by the forwarder). */
-export interface H2ExchangeSink {
-  onRequestData(): void;
-  onDownstreamDrain(): void;
-  abort(): void;
-}
+export type H2ExchangeSink = ForwardStreamSink;
 
-export class H2Exchange implements RequestView, TelemetryRequest {
+export class H2Exchange implements RequestView, TelemetryRequest, ForwardStream {
   readonly stream: ServerHttp2Stream;
   readonly headers: IncomingHttpHeaders;
   readonly listenerCtx: ListenerContext;
@@ -31,6 +28,7 @@ export class H2Exchange implements RequestView, TelemetryRequest {
   readonly path: string;
   readonly authority: string;
   readonly grpc: boolean;
+  readonly downstreamProtocol = "http2";
   readonly startMs: number;
   readonly startWallMs: number;
   finished = false;
@@ -102,6 +100,16 @@ export class H2Exchange implements RequestView, TelemetryRequest {
   }
   get port(): number {
     return this.listenerCtx.port;
+  }
+  get record(): this {
+    return this;
+  }
+  forwardHeaders(drop: (name: string) => boolean): HeaderPairs {
+    return forwardableHeaders(this.headers, drop);
+  }
+  connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string } {
+    const s = this.stream.session?.socket;
+    return { sourceIp: this.sourceIp, remoteAddress: `${s?.remoteAddress}:${s?.remotePort}`, localAddress: `${s?.localAddress}:${s?.localPort}` };
   }
   header(name: string): string | undefined {
     if (name === "host") return this.authority;

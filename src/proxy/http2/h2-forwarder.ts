@@ -1,8 +1,9 @@
-// H2Forwarder: the upstream side of one HTTP/2 downstream stream — the HTTP/2 counterpart of
-// http/forwarder.ts with the same layers and flags: route timeout (capped by grpc-timeout for
-// gRPC requests → 504 UT / DEADLINE_EXCEEDED) → retry loop (RetryState, retryOn incl. the gRPC
-// tokens read from a trailers-only grpc-status) → balance (UH) → maxRequests (UO) → an attempt on
-// the cluster's protocol: HTTP/1.1 endpoint pool or an HTTP/2 session. Bodies stream with
+// H2Forwarder: the upstream side of one HTTP/2 downstream stream, or of an HTTP/1.1 request to
+// an HTTP/2 upstream (through H1Stream) — the counterpart of http/forwarder.ts with the same
+// layers and flags: route timeout (capped by grpc-timeout for gRPC requests → 504 UT /
+// DEADLINE_EXCEEDED) → retry loop (RetryState, retryOn incl. the gRPC tokens read from a
+// trailers-only grpc-status) → balance (UH) → maxRequests (UO) → an attempt on the upstream
+// protocol (upstreamIsH2): HTTP/1.1 endpoint pool or an HTTP/2 session. Bodies stream with
 // backpressure both ways; request bodies up to the replay bound are kept for retries.
 import type { TimerHandle } from "../../core/clock.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
@@ -25,17 +26,17 @@ import { RF_LR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_URX, RF_UT } from "../htt
 import type { AttemptError, AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
 import { H1Attempt } from "./h1-attempt.ts";
 import { H2Attempt } from "./h2-attempt.ts";
-import type { H2Exchange, H2ExchangeSink } from "./h2-exchange.ts";
+import { upstreamIsH2, type ForwardStream, type ForwardStreamSink } from "./forward-stream.ts";
 import { h2PoolFor } from "./h2-session-pool.ts";
 import { parseGrpcTimeout } from "./grpc.ts";
-import { forwardableHeaders, type HeaderPairs } from "./headers.ts";
+import type { HeaderPairs } from "./headers.ts";
 
 const OVERLOADED: HeaderPairs = [["x-envoy-overloaded", "true"]];
 /** Request headers the proxy always sets itself. */
 const PROXY_SET = ["x-forwarded-for", "x-envoy-attempt-count"];
 
-export class H2Forwarder implements AttemptSink, H2ExchangeSink {
-  private readonly x: H2Exchange;
+export class H2Forwarder implements AttemptSink, ForwardStreamSink {
+  private readonly x: ForwardStream;
   private readonly action: ForwardAction;
   private readonly wc: WeightedCluster;
   private readonly cluster: ClusterState;
@@ -59,12 +60,12 @@ export class H2Forwarder implements AttemptSink, H2ExchangeSink {
   private wantTrailers = false;
   private done = false;
 
-  constructor(x: H2Exchange, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState) {
+  constructor(x: ForwardStream, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState) {
     this.x = x;
     this.action = action;
     this.wc = wc;
     this.cluster = cluster;
-    const route = x.route as NonNullable<H2Exchange["route"]>;
+    const route = x.route as NonNullable<ForwardStream["route"]>;
     const ctx = { hostname: x.proxy.hostname, sourceIp: x.sourceIp };
     const plan = requestHeaderPlan(route, wc, ctx);
     let hostSet: string | undefined;
@@ -74,10 +75,10 @@ export class H2Forwarder implements AttemptSink, H2ExchangeSink {
       else added.push([n, v]);
     }
     const dropNames = [...PROXY_SET, ...plan.dropped];
-    const tel = x.proxy.telemetry?.onForward(x, compileHeaderNames(dropNames)) ?? null;
+    const tel = x.proxy.telemetry?.onForward(x.record, compileHeaderNames(dropNames)) ?? null;
     const drop = tel?.drop;
     const dropSet = new Set(dropNames);
-    const headers = forwardableHeaders(x.headers, drop !== undefined ? (n) => drop.has(n) : (n) => dropSet.has(n));
+    const headers = x.forwardHeaders(drop !== undefined ? (n) => drop.has(n) : (n) => dropSet.has(n));
     if (x.requestIdGenerated) headers.push(["x-request-id", x.requestId]);
     const xff = x.header("x-forwarded-for");
     headers.push(["x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`]);
@@ -91,11 +92,7 @@ export class H2Forwarder implements AttemptSink, H2ExchangeSink {
     const rp = action.retry;
     this.retryEnabled = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0;
     const lb = cluster.config.lb;
-    const s = x.stream.session?.socket;
-    this.hash =
-      lb.hashKey !== undefined
-        ? hashKeyOf(lb.hashKey, x, { sourceIp: x.sourceIp, remoteAddress: `${s?.remoteAddress}:${s?.remotePort}`, localAddress: `${s?.localAddress}:${s?.localPort}` })
-        : undefined;
+    this.hash = lb.hashKey !== undefined ? hashKeyOf(lb.hashKey, x.record, x.connAddrs()) : undefined;
   }
 
   start(): void {
@@ -147,9 +144,7 @@ export class H2Forwarder implements AttemptSink, H2ExchangeSink {
       headers,
       noBody: x.bodyDone && x.bodyHeld === 0 && x.bodyChunks.length === 0,
     };
-    // gRPC has no HTTP/1.1 form: it always goes upstream as HTTP/2 (Istio's useClientProtocol
-    // for a gRPC client on an undeclared / http port); everything else follows the cluster.
-    const h2 = cluster.config.protocol === "http2" || x.grpc;
+    const h2 = upstreamIsH2(cluster.config, x.downstreamProtocol, x.grpc);
     const a: UpstreamAttempt = h2 ? new H2Attempt(h2PoolFor(cluster).session(host), req, this) : new H1Attempt(cluster.pool(host), req, this);
     this.attempt = a;
     a.start();
@@ -207,7 +202,7 @@ export class H2Forwarder implements AttemptSink, H2ExchangeSink {
     else x.resumeBody();
   }
 
-  // ---- H2ExchangeSink (downstream) ----
+  // ---- ForwardStreamSink (downstream) ----
 
   onRequestData(): void {
     this.pump();
@@ -254,13 +249,13 @@ export class H2Forwarder implements AttemptSink, H2ExchangeSink {
         return;
       }
     }
-    const route = x.route as NonNullable<H2Exchange["route"]>;
+    const route = x.route as NonNullable<ForwardStream["route"]>;
     const plan = responseHeaderPlan(route, this.wc, { hostname: x.proxy.hostname, sourceIp: x.sourceIp });
     const out: HeaderPairs = [];
     for (const h of headers) if (plan.keeps(h[0])) out.push(h);
     out.push(["x-envoy-upstream-service-time", String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]);
     for (const [n, v] of plan.added) out.push([n, v]);
-    if (x.cors !== undefined) for (const [n, v] of corsResponseHeaders(x, x.cors)) out.push([n, v]);
+    if (x.cors !== undefined) for (const [n, v] of corsResponseHeaders(x.record, x.cors)) out.push([n, v]);
     this.wantTrailers = !endStream && (this.attempt?.trailersPossible ?? false);
     if (!x.respond(status, out, endStream, this.wantTrailers)) {
       this.abort();
