@@ -2,7 +2,7 @@
 // request bodies (Content-Length or chunked, passed through as received), runs one Exchange at a
 // time and keeps pipelined bytes aside until the response in flight is done, so responses never
 // reorder. Handlers are bound once per connection; a request costs its head and its Exchange.
-import type { Socket } from "node:net";
+import { Socket } from "node:net";
 import { ChunkedDecoder, parseRequestHead, ParseError } from "../http1/index.ts";
 import type { ListenerContext } from "../http/context.ts";
 import { Exchange } from "../http/exchange.ts";
@@ -21,8 +21,46 @@ const B_CHUNKED = 2;
 /** Pending unparsed bytes beyond this while a request is in flight: stop reading (pipelining). */
 const MAX_PIPELINED_BYTES = 64 * 1024;
 
+/**
+ * One read buffer shared by every plain-TCP downstream connection (`onread`): libuv delivers one
+ * read at a time and the codec copies whatever outlives the callback (head, held body chunks,
+ * pipelined bytes), so no connection needs its own. Saves Node's per-read 64 KiB allocation and
+ * its stream machinery (Readable.push, 'data' emit) on every request.
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+interface HandleLike {
+  reading?: boolean;
+  readStop(): number;
+}
+
+/**
+ * The same TCP connection as a socket that reads into SHARED_READ_BUFFER, or null when that is
+ * not possible (TLS, no handle). `net.Server` has no `onread` option, so the accepted socket's
+ * handle is moved into `new Socket({ handle, onread })` (the documented constructor option; the
+ * handle itself is Node-internal). Bytes the accepted socket already buffered (the protocol
+ * dispatcher's peek, put back with unshift) are returned in `early`.
+ */
+function rewrap(socket: Socket, onRead: (n: number) => boolean): { socket: Socket; early: Buffer | null } | null {
+  const s = socket as Socket & { _handle?: HandleLike | null; encrypted?: boolean };
+  const handle = s._handle;
+  if (handle === undefined || handle === null || s.encrypted === true || socket.constructor !== Socket || s.destroyed) return null;
+  if (typeof handle.readStop !== "function") return null;
+  const parts: Buffer[] = [];
+  for (let c = socket.read() as Buffer | null; c !== null; c = socket.read() as Buffer | null) parts.push(c);
+  handle.readStop();
+  handle.reading = false;
+  s._handle = null;
+  socket.removeAllListeners();
+  socket.on("error", noop);
+  socket.destroy();
+  const next = new Socket({ handle, readable: true, writable: true, onread: { buffer: SHARED_READ_BUFFER, callback: onRead } } as unknown as ConstructorParameters<typeof Socket>[0]);
+  const early = parts.length === 0 ? null : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  return { socket: next, early };
+}
+
 export class DownstreamConnection {
-  readonly socket: Socket;
+  socket: Socket;
   readonly listener: ListenerContext;
   readonly sourceIp: string;
   private state = S_HEAD;
@@ -35,6 +73,12 @@ export class DownstreamConnection {
   private gone = false;
   private pausedForBody = false;
   private pausedForPipeline = false;
+  /** The bytes being fed live in SHARED_READ_BUFFER: copy whatever is kept past the call. */
+  private borrowed = false;
+  /** The socket reads into SHARED_READ_BUFFER (plain TCP); else it is a stream ('data' chunks). */
+  private readonly sharedReads: boolean;
+  /** takeOver() happened on an `onread` socket: reads go to the stream (tunnels) as copies. */
+  private streamMode = false;
   /** Set by close(): finish writing, then end the socket. */
   private closing = false;
   /** Bytes came in or a response finished since the last idle sweep. */
@@ -46,16 +90,19 @@ export class DownstreamConnection {
    * connection stays HTTP (returns false) or became a raw tunnel (true). */
   private tunnelProbe: ((firstByte: number, conn: DownstreamConnection) => boolean) | null = null;
 
-  constructor(socket: Socket, listener: ListenerContext, onClosed: (c: DownstreamConnection) => void) {
-    this.socket = socket;
+  constructor(accepted: Socket, listener: ListenerContext, onClosed: (c: DownstreamConnection) => void) {
     this.listener = listener;
     this.onClosed = onClosed;
+    const r = rewrap(accepted, (n) => this.onRead(n));
+    const socket = r === null ? accepted : r.socket;
+    this.socket = socket;
+    this.sharedReads = r !== null;
     this.sourceIp = stripV4Mapped(socket.remoteAddress ?? "");
     socket.setNoDelay(true);
     // No socket.setTimeout: Node re-arms that timer on every read and write. The listener's
     // coarse sweep (checkIdle) closes idle connections instead.
     this.idleSince = listener.proxy.clock.now();
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    if (r === null) socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => this.exchange?.onDownstreamDrain());
     socket.on("error", noop);
     socket.on("end", () => this.onGone());
@@ -63,6 +110,8 @@ export class DownstreamConnection {
     const stats = listener.proxy.downstream;
     stats.downstream_cx_total++;
     stats.downstream_cx_active++;
+    // Bytes the dispatcher peeked (owned memory): parse them now, as the first read.
+    if (r !== null && r.early !== null) this.onData(r.early);
   }
 
   get idle(): boolean {
@@ -144,6 +193,8 @@ export class DownstreamConnection {
     this.socket.removeAllListeners("drain");
     this.socket.removeAllListeners("timeout");
     this.socket.setTimeout(0);
+    // An `onread` socket streams from now on (copies pushed into the Readable side).
+    if (this.sharedReads) this.streamMode = true;
     if (this.pausedForPipeline || this.pausedForBody) {
       this.pausedForPipeline = false;
       this.pausedForBody = false;
@@ -164,6 +215,23 @@ export class DownstreamConnection {
   }
 
   // ---- socket events ----
+
+  /** `onread` socket: n bytes in SHARED_READ_BUFFER. false pauses reading (never needed here). */
+  private onRead(n: number): boolean {
+    const buf = SHARED_READ_BUFFER;
+    if (this.streamMode) {
+      // A tunnel owns the connection now: hand it copies through the stream; its backpressure
+      // (push() false) stops reading until the stream asks for more (Socket._read restarts it).
+      return this.socket.push(Buffer.from(buf.subarray(0, n)));
+    }
+    this.borrowed = true;
+    try {
+      this.onData(buf.subarray(0, n));
+    } finally {
+      this.borrowed = false;
+    }
+    return true;
+  }
 
   private onData(chunk: Buffer): void {
     if (this.state === S_CLOSED) return;
@@ -196,14 +264,14 @@ export class DownstreamConnection {
           this.tunnelProbe = null;
           if (probe(buf[pos] as number, this)) {
             // The bytes from pos on belong to the tunnel: hand them over (takeOver() took `pending`).
-            const rest = buf.subarray(pos, end);
+            const rest = this.borrowed ? Buffer.from(buf.subarray(pos, end)) : buf.subarray(pos, end);
             if (rest.length > 0) this.socket.unshift(rest);
             this.feeding = false;
             return;
           }
         }
         // Socket chunks (and joined pending bytes) are fresh memory: the head may keep a view.
-        const head = parseRequestHead(buf, pos, end, this.listener.proxy.limits.head, pos, true);
+        const head = parseRequestHead(buf, pos, end, this.listener.proxy.limits.head, pos, !this.borrowed);
         if (head === null) {
           this.keep(buf, pos, end);
           pos = end;
@@ -258,7 +326,9 @@ export class DownstreamConnection {
     if (this.bodyKind === B_LENGTH) {
       const n = Math.min(this.remaining, end - pos);
       this.remaining -= n;
-      x.onBody(buf, pos, pos + n);
+      // The exchange holds body chunks (replay, backpressure): never a view of the shared buffer.
+      if (this.borrowed) x.onBody(Buffer.from(buf.subarray(pos, pos + n)), 0, n);
+      else x.onBody(buf, pos, pos + n);
       if (this.remaining === 0) {
         this.state = S_WAIT;
         x.onBodyEnd();
@@ -273,7 +343,10 @@ export class DownstreamConnection {
       this.destroy();
       return end;
     }
-    if (used > 0) x.onBody(buf, pos, pos + used);
+    if (used > 0) {
+      if (this.borrowed) x.onBody(Buffer.from(buf.subarray(pos, pos + used)), 0, used);
+      else x.onBody(buf, pos, pos + used);
+    }
     if (dec.done) {
       this.decoder = null;
       this.state = S_WAIT;
@@ -282,10 +355,10 @@ export class DownstreamConnection {
     return pos + used;
   }
 
-  /** Keep unparsed bytes (the socket's chunks are ours: no copy needed for a single slice). */
+  /** Keep unparsed bytes (a stream socket's chunks are ours: no copy needed for a single slice). */
   private keep(buf: Buffer, start: number, end: number): void {
     if (start >= end) return;
-    const slice = buf.subarray(start, end);
+    const slice = this.borrowed ? Buffer.from(buf.subarray(start, end)) : buf.subarray(start, end);
     this.pending = this.pending === null ? slice : Buffer.concat([this.pending, slice]);
     if (this.exchange !== null && !this.pausedForPipeline && this.pending.length > MAX_PIPELINED_BYTES) {
       this.pausedForPipeline = true;
