@@ -92,8 +92,20 @@ export interface Listener {
   routeConfigName?: string;
   /** For tcp listeners: where to send connections (weighted). */
   tcpRoute?: { clusters: WeightedCluster[]; idleTimeoutMs?: number };
+  /**
+   * For tcp listeners: TLS routes by SNI (VirtualService `tls`; passthrough, the proxy never
+   * decrypts). The ClientHello's server name picks the first entry with a matching name (exact,
+   * `*.suffix`, `*`); no match, no SNI or not TLS → tcpRoute. docs/protocols.md
+   */
+  sniRoutes?: SniRoute[];
   /** TLS termination in front of an http listener (Gateway servers with tls SIMPLE/MUTUAL). docs/protocols.md */
   tls?: DownstreamTlsConfig;
+}
+
+/** One TLS route of a tcp listener: server names (SNI) → weighted clusters. */
+export interface SniRoute {
+  serverNames: string[];
+  clusters: WeightedCluster[];
 }
 
 /** Server-side TLS of a listener: a certificate per server, chosen by SNI. */

@@ -67,6 +67,8 @@ export function checkProxyConfig(raw: unknown): ProxyConfig {
       if (typeof rc !== "string" || !routeNames.has(rc)) p.push(`${at}.routeConfigName: no route configuration named ${JSON.stringify(rc)}`);
     }
     if (l.protocol === "tcp" && !(isObj(l.tcpRoute) && Array.isArray(l.tcpRoute.clusters))) p.push(`${at}.tcpRoute: needs clusters[]`);
+    if (l.sniRoutes !== undefined && !(Array.isArray(l.sniRoutes) && l.sniRoutes.every((r) => isObj(r) && Array.isArray(r.serverNames) && Array.isArray(r.clusters))))
+      p.push(`${at}.sniRoutes: each needs serverNames[] and clusters[]`);
   });
 
   const clusters = input.clusters as unknown[];

@@ -4,9 +4,11 @@
 // service port). Its route comes from the host's VirtualService `tcp` rules: the first rule with
 // a match entry that holds for this proxy and port (sourceLabels, sourceNamespace, gateways, port,
 // destinationSubnets against the service addresses) — decided here, since a listener serves one
-// service port — else the default cluster `outbound|<port>||<host>`. docs/protocols.md
-import type { L4MatchAttributes, TCPRoute, VirtualServiceSpec } from "../../config/types/networking.ts";
-import type { Cluster, Listener, WeightedCluster } from "../../model/proxy-config.ts";
+// service port — else the default cluster `outbound|<port>||<host>`. TLS ports (tls/https without
+// TLS origination) also get `sniRoutes` from the `tls` rules (sniHosts), else their own host as
+// the server name; TLS services sharing a local port share its listener. docs/protocols.md
+import type { L4MatchAttributes, TCPRoute, TLSMatchAttributes, TLSRoute, VirtualServiceSpec } from "../../config/types/networking.ts";
+import type { Cluster, Listener, SniRoute, WeightedCluster } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
 import { labelsMatch, type Service, type WorkloadInstance } from "../../model/registry.ts";
 import type { ConfigEntry } from "../../model/snapshot.ts";
@@ -34,6 +36,7 @@ export function outboundTcpListeners(scope: ProxyScope, clusters: readonly Clust
   const meshVs = scope.virtualServices.filter((vs) => resolvedHosts(vs, suffix).length > 0 && virtualServiceApplies(vs, { scope, port: 0 }));
   const address = scope.node.outboundAddress ?? LOCALHOST;
   const out: Listener[] = [];
+  const byKey = new Map<string, Listener>();
   for (const svc of scope.services) {
     if (svc.host.startsWith("*")) continue;
     const found = virtualServiceFor(meshVs, svc.host, suffix);
@@ -42,18 +45,27 @@ export function outboundTcpListeners(scope: ProxyScope, clusters: readonly Clust
       if (base?.protocol !== "tcp" || port.protocol === "udp") continue;
       const local = scope.node.tcpPorts?.[`${svc.host}:${port.port}`] ?? port.port;
       const key = `${address}:${local}`;
-      if (taken.has(key)) continue;
-      taken.add(key);
       const ctx: RouteContext = { scope, port: port.port };
+      const tls = port.protocol === "tls" || port.protocol === "https";
+      if (taken.has(key)) {
+        // Another TLS service on this local port: its server names join the listener's routes.
+        const shared = byKey.get(key);
+        if (tls && shared?.sniRoutes !== undefined) shared.sniRoutes.push(...sniRoutes(found?.vs, ctx, svc, base.name));
+        continue;
+      }
+      taken.add(key);
       const routed = found ? tcpRouteClusters(found.vs, ctx, svc) : undefined;
-      out.push({
+      const l: Listener = {
         name: outboundTcpListenerName(svc.host, port.port),
         direction: "outbound",
         address,
         port: local,
         protocol: "tcp",
         tcpRoute: { clusters: routed ?? [{ cluster: base.name, weight: 100 }] },
-      });
+      };
+      if (tls) l.sniRoutes = sniRoutes(found?.vs, ctx, svc, base.name);
+      byKey.set(key, l);
+      out.push(l);
     }
   }
   return out.sort((a, b) => cmp(a.name, b.name));
@@ -66,16 +78,42 @@ export function tcpRouteClusters(vs: ConfigEntry<VirtualServiceSpec>, ctx: Route
     if (!rule) continue;
     const matches = arr(rule.match).map((m) => obj(m)).filter((m): m is L4MatchAttributes => m !== undefined);
     if (matches.length > 0 && !matches.some((m) => l4MatchApplies(m, vs, ctx, service))) continue;
-    const dests = arr(rule.route).map((d) => obj(d)).filter((d) => d !== undefined && obj(d.destination) !== undefined);
-    // Envoy has no zero-weight destination: Istio drops them when there are several.
-    const live = dests.length > 1 ? dests.filter((d) => (num(d!.weight) ?? 0) > 0) : dests;
-    if (live.length === 0) continue;
-    return live.map((d) => ({ cluster: destinationCluster(d!.destination!, vs.namespace, ctx).cluster, weight: live.length === 1 ? 100 : num(d!.weight) ?? 0 }));
+    const clusters = weightedDestinations(rule.route, vs, ctx);
+    if (clusters !== undefined) return clusters;
   }
   return undefined;
 }
 
-function l4MatchApplies(m: L4MatchAttributes, vs: ConfigEntry<VirtualServiceSpec>, ctx: RouteContext, service: Service | undefined): boolean {
+function weightedDestinations(route: TCPRoute["route"], vs: ConfigEntry<VirtualServiceSpec>, ctx: RouteContext): WeightedCluster[] | undefined {
+  const dests = arr(route).map((d) => obj(d)).filter((d) => d !== undefined && obj(d.destination) !== undefined);
+  // Envoy has no zero-weight destination: Istio drops them when there are several.
+  const live = dests.length > 1 ? dests.filter((d) => (num(d!.weight) ?? 0) > 0) : dests;
+  if (live.length === 0) return undefined;
+  return live.map((d) => ({ cluster: destinationCluster(d!.destination!, vs.namespace, ctx).cluster, weight: live.length === 1 ? 100 : num(d!.weight) ?? 0 }));
+}
+
+/**
+ * TLS routes of one service port: one entry per applicable `tls` match (its sniHosts, lower
+ * case) in rule order; without any, the service host itself as the server name → `fallback`.
+ */
+export function sniRoutes(vs: ConfigEntry<VirtualServiceSpec> | undefined, ctx: RouteContext, service: Service, fallback: string): SniRoute[] {
+  const out: SniRoute[] = [];
+  for (const r of vs !== undefined ? arr(vs.spec.tls) : []) {
+    const rule = obj<TLSRoute>(r);
+    if (!rule || vs === undefined) continue;
+    const clusters = weightedDestinations(rule.route, vs, ctx);
+    if (clusters === undefined) continue;
+    for (const m of arr(rule.match).map((x) => obj<TLSMatchAttributes>(x))) {
+      if (m === undefined || !l4MatchApplies(m, vs, ctx, service)) continue;
+      const names = arr(m.sniHosts).filter((h): h is string => typeof h === "string" && h !== "").map((h) => h.toLowerCase());
+      if (names.length > 0) out.push({ serverNames: names, clusters });
+    }
+  }
+  if (out.length === 0) out.push({ serverNames: [service.host], clusters: [{ cluster: fallback, weight: 100 }] });
+  return out;
+}
+
+function l4MatchApplies(m: L4MatchAttributes | TLSMatchAttributes, vs: ConfigEntry<VirtualServiceSpec>, ctx: RouteContext, service: Service | undefined): boolean {
   const node = ctx.scope.node;
   const sl = strMap(m.sourceLabels);
   if (sl && !labelsMatch(sl, node.labels)) return false;
@@ -86,7 +124,7 @@ function l4MatchApplies(m: L4MatchAttributes, vs: ConfigEntry<VirtualServiceSpec
   const port = num(m.port);
   if (port !== undefined && port !== 0 && port !== ctx.port) return false;
   // The client's address is only known per connection: a sourceSubnet entry cannot be decided here.
-  if (str(m.sourceSubnet)) return false;
+  if ("sourceSubnet" in m && str(m.sourceSubnet)) return false;
   const subnets = arr(m.destinationSubnets).filter((s): s is string => typeof s === "string");
   if (subnets.length > 0) {
     const addrs = service?.addresses ?? [];

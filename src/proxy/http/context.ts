@@ -64,6 +64,22 @@ export interface TelemetryHooks {
   onResponse(x: TelemetryRequest, head: ResponseHead, drop: HeaderNameSet | undefined): HeaderEdit | null;
   /** The request is over (called after the observer). */
   onFinish(x: TelemetryRequest): void;
+  /**
+   * A proxied TCP connection (tcp listener, tunnel) to `cluster`'s endpoint `upstreamHost`
+   * (`address:port`): the counters of its Istio TCP series (looked up once per connection), or
+   * null when metrics are off for that side or the series cap is reached.
+   */
+  tcpCounters?(direction: ListenerDirection, cluster: string, upstreamHost: string): TcpCounters | null;
+}
+
+/** Istio's TCP metrics of one label set, added to by the TCP proxy. */
+export interface TcpCounters {
+  opened: number;
+  closed: number;
+  /** Bytes sent to the downstream. */
+  sentBytes: number;
+  /** Bytes received from the downstream. */
+  receivedBytes: number;
 }
 
 /** One config version, compiled. */

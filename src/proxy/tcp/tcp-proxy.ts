@@ -5,14 +5,17 @@
 // is closed at once, Envoy's UO), connect timeout, and byte counters on both sides.
 //
 // Used by TCP listeners and by protocol detection (which hands over the bytes it already read).
+// Listeners with sniRoutes first read the TLS ClientHello's server name (sni-peek.ts). Each
+// proxied connection feeds the Istio TCP metrics through TelemetryHooks.tcpCounters.
 import { connect, type Socket } from "node:net";
-import type { Listener } from "../../model/proxy-config.ts";
-import type { ProxyContext } from "../http/context.ts";
+import type { Listener, WeightedCluster } from "../../model/proxy-config.ts";
+import type { ProxyContext, TcpCounters } from "../http/context.ts";
 import { pickWeightedCluster } from "../router/index.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import { connectUpstreamTls } from "../tls/upstream-tls.ts";
 import type { TcpListenerStats } from "./tcp-stats.ts";
+import { peekServerName, pickSniRoute } from "./sni-peek.ts";
 
 /** Envoy's tcp_proxy default idle timeout (1 h) when neither the route nor the cluster sets one. */
 export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 3_600_000;
@@ -35,7 +38,32 @@ export function proxyTcpConnection(down: Socket, listener: Listener, proxy: Prox
   stats.downstream_cx_total++;
   // A config push may change the route of a listener that stays bound: read the current one.
   const current = proxy.runtime.config.listeners.find((l) => l.name === listener.name) ?? listener;
-  const route = current.tcpRoute;
+  const sni = current.sniRoutes;
+  if (sni !== undefined && sni.length > 0) {
+    // TLS routes: the ClientHello's server name picks the route (no decryption); else tcpRoute.
+    peekServerName(
+      down,
+      proxy.clock,
+      opts.head,
+      (name, read) => {
+        const r = pickSniRoute(sni, name);
+        routeConnection(down, current, r !== undefined ? r.clusters : current.tcpRoute?.clusters, proxy, stats, { ...opts, head: read });
+      },
+      () => opts.onClose?.(),
+    );
+    return null;
+  }
+  return routeConnection(down, current, current.tcpRoute?.clusters, proxy, stats, opts);
+}
+
+function routeConnection(
+  down: Socket,
+  current: Listener,
+  clusters: readonly WeightedCluster[] | undefined,
+  proxy: ProxyContext,
+  stats: TcpListenerStats,
+  opts: TcpProxyOptions,
+): TcpRefusal | null {
   const refuse = (why: TcpRefusal): TcpRefusal => {
     if (why === "overflow") stats.downstream_cx_overflow++;
     else stats.downstream_cx_no_route++;
@@ -43,7 +71,7 @@ export function proxyTcpConnection(down: Socket, listener: Listener, proxy: Prox
     opts.onClose?.();
     return why;
   };
-  const wc = route === undefined ? undefined : pickWeightedCluster(route.clusters, proxy.random);
+  const wc = clusters === undefined ? undefined : pickWeightedCluster(clusters, proxy.random);
   if (wc === undefined) return refuse("no_route");
   const cluster = proxy.runtime.clusters.get(wc.cluster);
   if (cluster === undefined) return refuse("no_cluster");
@@ -54,7 +82,9 @@ export function proxyTcpConnection(down: Socket, listener: Listener, proxy: Prox
     cluster.stats.upstream_cx_overflow++;
     return refuse("overflow");
   }
-  relay(down, cluster, host, route?.idleTimeoutMs ?? (pool.idleTimeoutMs > 0 ? pool.idleTimeoutMs : DEFAULT_TCP_IDLE_TIMEOUT_MS), stats, opts);
+  // Istio TCP metrics: the series is looked up once here; the relay only adds to it.
+  const tel = proxy.telemetry?.tcpCounters?.(current.direction, cluster.name, host.key) ?? null;
+  relay(down, cluster, host, current.tcpRoute?.idleTimeoutMs ?? (pool.idleTimeoutMs > 0 ? pool.idleTimeoutMs : DEFAULT_TCP_IDLE_TIMEOUT_MS), stats, opts, tel);
   return null;
 }
 
@@ -68,8 +98,9 @@ function pickHost(cluster: ClusterState, down: Socket): Host | null {
   return cluster.balancer.pick();
 }
 
-function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, stats: TcpListenerStats, opts: TcpProxyOptions): void {
+function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, stats: TcpListenerStats, opts: TcpProxyOptions, tel: TcpCounters | null): void {
   const cs = cluster.stats;
+  if (tel !== null) tel.opened++;
   const pool = cluster.poolConfig;
   cs.upstream_cx_total++;
   cs.upstream_cx_active++;
@@ -90,6 +121,7 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
   const finish = (): void => {
     if (finished) return;
     finished = true;
+    if (tel !== null) tel.closed++;
     cs.upstream_cx_active--;
     stats.downstream_cx_active--;
     host.activeRequests--;
@@ -133,14 +165,17 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
   down.on("data", (b: Buffer) => {
     cs.upstream_cx_tx_bytes_total += b.length;
     stats.downstream_cx_rx_bytes_total += b.length;
+    if (tel !== null) tel.receivedBytes += b.length;
   });
   up.on("data", (b: Buffer) => {
     cs.upstream_cx_rx_bytes_total += b.length;
     stats.downstream_cx_tx_bytes_total += b.length;
+    if (tel !== null) tel.sentBytes += b.length;
   });
   if (opts.head !== undefined && opts.head.length > 0) {
     cs.upstream_cx_tx_bytes_total += opts.head.length;
     stats.downstream_cx_rx_bytes_total += opts.head.length;
+    if (tel !== null) tel.receivedBytes += opts.head.length;
     up.write(opts.head);
   }
   down.pipe(up);

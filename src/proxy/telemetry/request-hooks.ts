@@ -7,7 +7,7 @@
 import type { Clock } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
 import type { ListenerDirection } from "../../model/proxy-config.ts";
-import type { HeaderEdit, TelemetryHooks, TelemetryRequest } from "../http/context.ts";
+import type { HeaderEdit, TcpCounters, TelemetryHooks, TelemetryRequest } from "../http/context.ts";
 import { formatResponseFlags, RF_DC, RF_FI, RF_NC, RF_NR, RF_UF, RF_UH, RF_UO, RF_UT } from "../http/response-flags.ts";
 import { compileHeaderNames } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
@@ -121,6 +121,31 @@ export class RequestHooks implements TelemetryHooks {
     if (al !== null && logger !== null && al.on(x.direction, x.status)) logger.log(al.format(logEntry(x, st)));
     const exporter = this.sinks.exporter;
     if (st.span !== null && st.span.sampled && exporter !== null && c.tracing !== null && c.tracing.report) exporter.add(this.span(x, c, st, st.span));
+  }
+
+  tcpCounters(direction: ListenerDirection, clusterName: string, upstreamHost: string): TcpCounters | null {
+    const c = this.current();
+    if (!c.metricsOn(direction)) return null;
+    const client = isClientSide(direction);
+    const host = client ? upstreamHost : "";
+    const key = `${c.config.version}\u001f${direction}\u001f${clusterName}\u001f${host}`;
+    // TCP carries no peer header: the client side names the destination from the endpoint it
+    // picked; the server side knows itself only (the source stays "unknown").
+    return this.sinks.metrics.tcpSeries(key, (): HopFacts => {
+      const cluster = c.cluster(clusterName);
+      return {
+        reporter: client ? "source" : "destination",
+        self: c.self,
+        peer: null,
+        service: cluster?.service,
+        endpoint: client && host !== "" ? c.endpoint(clusterName, host) : undefined,
+        mtls: client ? cluster?.tls?.mode === "ISTIO_MUTUAL" : false,
+        protocol: "tcp",
+        responseCode: "",
+        grpcStatus: "",
+        responseFlags: "-",
+      };
+    });
   }
 
   private newSpan(x: TelemetryRequest, c: TelemetrySettings): OutgoingSpan {

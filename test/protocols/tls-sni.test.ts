@@ -1,0 +1,115 @@
+// TLS routes by SNI, passthrough: two ServiceEntries with TLS ports (STATIC endpoints) share one
+// outbound TCP listener; the sidecar reads the ClientHello's server name and relays the bytes to
+// the matching upstream, which terminates TLS with its own certificate (the sidecar has none).
+// Clients: curl --resolve --cacert and openssl s_client -servername.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:https";
+import { readFileSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
+import { parseDocuments } from "../../src/config/parse.ts";
+import { translate } from "../../src/control-plane/translate/index.ts";
+import { buildSnapshot } from "../../src/model/snapshot.ts";
+import { Sidecar } from "../../src/proxy/sidecar.ts";
+import { closeServer, listen, run } from "./harness.ts";
+import { makePki, type Pki } from "./pki.ts";
+
+describe("TLS routes by SNI (passthrough)", () => {
+  let pki: Pki;
+  let a: Server;
+  let b: Server;
+  let sidecar: Sidecar;
+  let port = 0;
+
+  before(async () => {
+    pki = await makePki({ a: ["a.example"], b: ["b.example"] });
+    const server = (name: string): Server => {
+      const leaf = pki.leaf(name);
+      return createServer({ cert: readFileSync(leaf.cert), key: readFileSync(leaf.key) }, (req, res) => {
+        req.resume();
+        res.end(`from-${name} ${req.headers.host}`);
+      });
+    };
+    a = server("a");
+    b = server("b");
+    const pa = await listen(a);
+    const pb = await listen(b);
+    const se = (name: string, p: number): string => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name}}
+spec:
+  hosts: [${name}.example]
+  location: MESH_EXTERNAL
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: STATIC
+  endpoints: [{address: 127.0.0.1, ports: {tls: ${p}}}]
+---
+`;
+    const { resources, diagnostics } = parseDocuments(se("a", pa) + se("b", pb), "sni.yaml");
+    assert.deepEqual(diagnostics.filter((d) => d.level === "error"), []);
+    const snapshot = buildSnapshot(resources, { services: [], instances: [] }, { version: "1" });
+    // Both hosts on one local port, as a single 443 listener would serve them (a free port: 0
+    // cannot be shared, the HTTP outbound listener already claims 127.0.0.1:0).
+    const probe = createNetServer();
+    const shared = await listen(probe);
+    await closeServer(probe);
+    const cfg = translate(snapshot, {
+      id: "sidecar~client.default",
+      kind: "sidecar",
+      workload: "client",
+      namespace: "default",
+      labels: { app: "client" },
+      serviceAccount: "client",
+      trustDomain: "cluster.local",
+      ip: "127.0.0.1",
+      outboundPort: 0,
+      tcpPorts: { "a.example:443": shared, "b.example:443": shared },
+    });
+    sidecar = await Sidecar.start(cfg);
+    port = sidecar.ports()["outbound_tcp|443|a.example"]!;
+    assert.equal(port, shared);
+  });
+
+  after(async () => {
+    await sidecar.close(100);
+    await closeServer(a);
+    await closeServer(b);
+    pki.cleanup();
+  });
+
+  const curl = (host: string) => run("curl", ["--silent", "--show-error", "--max-time", "5", "--cacert", pki.ca, "--resolve", `${host}:${port}:127.0.0.1`, `https://${host}:${port}/x`], "", 8000);
+
+  it("curl: each server name reaches its own upstream, whose certificate verifies", async () => {
+    const ra = await curl("a.example");
+    assert.equal(ra.stderr, "");
+    assert.equal(ra.stdout, `from-a a.example:${port}`);
+    const rb = await curl("b.example");
+    assert.equal(rb.stderr, "");
+    assert.equal(rb.stdout, `from-b b.example:${port}`);
+  });
+
+  const sClient = (args: string[]) => run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", pki.ca, ...args], "", 10_000);
+
+  it("openssl s_client -servername: the upstream's own certificate comes back (no decryption in the sidecar)", async () => {
+    const rb = await sClient(["-servername", "b.example", "-verify_return_error"]);
+    assert.match(rb.stdout, /subject=CN ?= ?b\n/);
+    assert.match(rb.stdout, /Verify return code: 0 \(ok\)/);
+    const ra = await sClient(["-servername", "a.example", "-verify_return_error"]);
+    assert.match(ra.stdout, /subject=CN ?= ?a\n/);
+  });
+
+  it("no SNI or an unknown name: the listener's default route (the first host)", async () => {
+    const none = await sClient(["-noservername"]);
+    assert.match(none.stdout, /subject=CN ?= ?a\n/);
+    const other = await sClient(["-servername", "c.example"]);
+    assert.match(other.stdout, /subject=CN ?= ?a\n/);
+  });
+
+  it("the cluster byte counters saw the handshakes (bytes relayed, not terminated)", () => {
+    const sa = sidecar.runtime.clusters.get("outbound|443||a.example")!.stats;
+    const sb = sidecar.runtime.clusters.get("outbound|443||b.example")!.stats;
+    assert.ok(sa.upstream_cx_total >= 3 && sb.upstream_cx_total >= 2);
+    assert.ok(sb.upstream_cx_rx_bytes_total > 200);
+  });
+});
