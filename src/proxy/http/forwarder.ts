@@ -17,17 +17,15 @@ import { hashKeyOf } from "../upstream/hash-key.ts";
 import type { UpstreamConnection, UpstreamErrorKind, UpstreamSink } from "../upstream/upstream-connection.ts";
 import type { Exchange } from "./exchange.ts";
 import {
-  BODY_CONNECT_FAILURE,
-  BODY_CONNECTION_TERMINATION,
   BODY_NO_HEALTHY_UPSTREAM,
   BODY_OVERFLOW,
-  BODY_PROTOCOL_ERROR,
   BODY_TIMEOUT,
 } from "./local-reply.ts";
-import { RF_DI, RF_LR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_URX, RF_UT } from "./response-flags.ts";
+import { RF_DI, RF_LR, RF_UC, RF_UH, RF_UO, RF_UT } from "./response-flags.ts";
 import { cachedDestinationHeaders, destinationHeaders, requestExtraLines, type DestinationHeaders } from "./upstream-headers.ts";
 import { ResponseRelay } from "./response-relay.ts";
-import { hashConn, isIdempotent, originalDestination } from "./forward-util.ts";
+import { hashConn, isIdempotent } from "./forward-util.ts";
+import { countRetryVerdict, errorOutcome, errorReply, pickAttemptHost, recordUpstreamError } from "./retry-step.ts";
 
 const OVERLOADED: ReadonlyArray<readonly [string, string]> = [["x-envoy-overloaded", "true"]];
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
@@ -150,14 +148,7 @@ export class Forwarder implements UpstreamSink {
   }
 
   private pickHost(): Host | null {
-    const cluster = this.cluster;
-    if (cluster.config.discovery === "original_dst") {
-      const dest = originalDestination(this.x.head.authority, this.x.listenerCtx.port);
-      return dest === null ? null : cluster.originalDestination(dest.address, dest.port);
-    }
-    const tried = this.tried;
-    if (tried === null || tried.length === 0) return cluster.balancer.pick(this.hash === undefined ? undefined : { hash: this.hash });
-    return cluster.balancer.pick({ hash: this.hash, exclude: (h) => tried.includes(h) });
+    return pickAttemptHost(this.cluster, this.x.head.authority, this.x.listenerCtx.port, this.hash, this.tried);
   }
 
   /** The attempt is over (success, failure or abandoned): release its host and timers. */
@@ -354,22 +345,14 @@ export class Forwarder implements UpstreamSink {
       this.connect();
       return;
     }
-    if (kind === "connect-failure") this.cluster.outlier?.onLocalOriginFailure(host, "connect-failed");
-    else if (kind !== "protocol-error") this.cluster.outlier?.onLocalOriginFailure(host, "reset");
+    recordUpstreamError(this.cluster, host, kind);
     this.endAttempt();
-    const outcome: AttemptOutcome =
-      kind === "connect-failure"
-        ? { kind: "connect-failure" }
-        : kind === "protocol-error"
-          ? { kind: "response", status: 502 }
-          : { kind: "reset", beforeRequest: false };
-    if (this.retryEnabled && this.decide(outcome) === "retry") {
+    if (this.retryEnabled && this.decide(errorOutcome(kind)) === "retry") {
       this.scheduleRetry();
       return;
     }
-    if (kind === "connect-failure") this.fail(503, RF_UF, BODY_CONNECT_FAILURE);
-    else if (kind === "protocol-error") this.fail(502, RF_UPE, BODY_PROTOCOL_ERROR);
-    else this.fail(503, RF_UC, BODY_CONNECTION_TERMINATION);
+    const [status, flag, body] = errorReply(kind);
+    this.fail(status, flag, body);
   }
 
   // ---- retries and timeouts ----
@@ -377,21 +360,10 @@ export class Forwarder implements UpstreamSink {
   private decide(outcome: AttemptOutcome): "retry" | "no" {
     if (!this.x.replayable) return "no";
     const r = (this.retry ??= new RetryState(this.action.retry, this.x.proxy.random, this.cluster.retryCounter));
-    const d = r.decide(outcome);
-    const stats = this.cluster.stats;
-    if (d === "retry") {
-      stats.upstream_rq_retry++;
-      // Hosts already tried are avoided by the next pick (Istio: previous_hosts predicate).
-      if (this.host !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(this.host);
-      return "retry";
-    }
-    if (d === "limit-exceeded") {
-      this.x.flags |= RF_URX;
-      stats.upstream_rq_retry_limit_exceeded++;
-    } else if (d === "overflow") {
-      stats.upstream_rq_retry_overflow++;
-    }
-    return "no";
+    if (!countRetryVerdict(r.decide(outcome), this.cluster, this.x)) return "no";
+    // Hosts already tried are avoided by the next pick (Istio: previous_hosts predicate).
+    if (this.host !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(this.host);
+    return "retry";
   }
 
   private scheduleRetry(): void {

@@ -13,16 +13,13 @@ import { corsResponseHeaders, requestHeaderPlan, responseHeaderPlan, rewritePath
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { hashKeyOf } from "../upstream/hash-key.ts";
-import { originalDestination } from "../http/forward-util.ts";
+import { countRetryVerdict, errorOutcome, errorReply, pickAttemptHost, recordUpstreamError } from "../http/retry-step.ts";
 import {
-  BODY_CONNECT_FAILURE,
-  BODY_CONNECTION_TERMINATION,
   BODY_NO_HEALTHY_UPSTREAM,
   BODY_OVERFLOW,
-  BODY_PROTOCOL_ERROR,
   BODY_TIMEOUT,
 } from "../http/local-reply.ts";
-import { RF_LR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_URX, RF_UT } from "../http/response-flags.ts";
+import { RF_LR, RF_UC, RF_UH, RF_UO, RF_UT } from "../http/response-flags.ts";
 import type { AttemptError, AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
 import { H1Attempt } from "./h1-attempt.ts";
 import { H2Attempt } from "./h2-attempt.ts";
@@ -151,14 +148,7 @@ export class H2Forwarder implements AttemptSink, ForwardStreamSink {
   }
 
   private pickHost(): Host | null {
-    const cluster = this.cluster;
-    if (cluster.config.discovery === "original_dst") {
-      const dest = originalDestination(this.x.authority, this.x.listenerCtx.port);
-      return dest === null ? null : cluster.originalDestination(dest.address, dest.port);
-    }
-    const tried = this.tried;
-    if (tried === null || tried.length === 0) return cluster.balancer.pick(this.hash === undefined ? undefined : { hash: this.hash });
-    return cluster.balancer.pick({ hash: this.hash, exclude: (h) => tried.includes(h) });
+    return pickAttemptHost(this.cluster, this.x.authority, this.x.listenerCtx.port, this.hash, this.tried);
   }
 
   private endAttempt(): void {
@@ -298,24 +288,14 @@ export class H2Forwarder implements AttemptSink, ForwardStreamSink {
       this.fail(503, RF_UO, BODY_OVERFLOW, OVERLOADED);
       return;
     }
-    if (kind === "connect-failure") this.cluster.outlier?.onLocalOriginFailure(host, "connect-failed");
-    else if (kind !== "protocol-error") this.cluster.outlier?.onLocalOriginFailure(host, "reset");
+    recordUpstreamError(this.cluster, host, kind);
     this.endAttempt();
-    const outcome: AttemptOutcome =
-      kind === "connect-failure"
-        ? { kind: "connect-failure" }
-        : kind === "refused-stream"
-          ? { kind: "refused-stream" }
-          : kind === "protocol-error"
-            ? { kind: "response", status: 502 }
-            : { kind: "reset", beforeRequest: false };
-    if (this.retryEnabled && this.decide(outcome) === "retry") {
+    if (this.retryEnabled && this.decide(errorOutcome(kind)) === "retry") {
       this.scheduleRetry();
       return;
     }
-    if (kind === "connect-failure") this.fail(503, RF_UF, BODY_CONNECT_FAILURE);
-    else if (kind === "protocol-error") this.fail(502, RF_UPE, BODY_PROTOCOL_ERROR);
-    else this.fail(503, RF_UC, BODY_CONNECTION_TERMINATION);
+    const [status, flag, body] = errorReply(kind);
+    this.fail(status, flag, body);
   }
 
   // ---- retries and timeouts ----
@@ -323,20 +303,9 @@ export class H2Forwarder implements AttemptSink, ForwardStreamSink {
   private decide(outcome: AttemptOutcome): "retry" | "no" {
     if (!this.x.replayable) return "no";
     const r = (this.retry ??= new RetryState(this.action.retry, this.x.proxy.random, this.cluster.retryCounter));
-    const d = r.decide(outcome);
-    const stats = this.cluster.stats;
-    if (d === "retry") {
-      stats.upstream_rq_retry++;
-      if (this.host !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(this.host);
-      return "retry";
-    }
-    if (d === "limit-exceeded") {
-      this.x.flags |= RF_URX;
-      stats.upstream_rq_retry_limit_exceeded++;
-    } else if (d === "overflow") {
-      stats.upstream_rq_retry_overflow++;
-    }
-    return "no";
+    if (!countRetryVerdict(r.decide(outcome), this.cluster, this.x)) return "no";
+    if (this.host !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(this.host);
+    return "retry";
   }
 
   private scheduleRetry(): void {
