@@ -61,7 +61,7 @@ export interface TelemetryHooks {
   /** Once per forwarded request, before its first attempt. */
   onForward(x: TelemetryRequest, drop: HeaderNameSet): HeaderEdit | null;
   /** The upstream response head about to go downstream. */
-  onResponse(x: TelemetryRequest, head: ResponseHead, drop: HeaderNameSet | undefined): HeaderEdit | null;
+  onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined): HeaderEdit | null;
   /** The request is over (called after the observer). */
   onFinish(x: TelemetryRequest): void;
   /**

@@ -241,10 +241,13 @@ export class H2Forwarder implements AttemptSink, ForwardStreamSink {
     }
     const route = x.route as NonNullable<ForwardStream["route"]>;
     const plan = responseHeaderPlan(route, this.wc, { hostname: x.proxy.hostname, sourceIp: x.sourceIp });
+    // Telemetry reads (client side: strips) the peer's identity and adds ours (server side).
+    const tel = x.proxy.telemetry?.onResponse(x.record, { get: (n) => headers.find((h) => h[0] === n)?.[1] }, undefined) ?? null;
     const out: HeaderPairs = [];
-    for (const h of headers) if (plan.keeps(h[0])) out.push(h);
+    for (const h of headers) if (plan.keeps(h[0]) && (tel === null || !tel.drop.has(h[0]))) out.push(h);
     out.push(["x-envoy-upstream-service-time", String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]);
     for (const [n, v] of plan.added) out.push([n, v]);
+    if (tel !== null) for (const [n, v] of tel.add) out.push([n, v]);
     if (x.cors !== undefined) for (const [n, v] of corsResponseHeaders(x.record, x.cors)) out.push([n, v]);
     this.wantTrailers = !endStream && (this.attempt?.trailersPossible ?? false);
     if (!x.respond(status, out, endStream, this.wantTrailers)) {

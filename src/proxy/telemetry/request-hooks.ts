@@ -89,7 +89,7 @@ export class RequestHooks implements TelemetryHooks {
     return { drop: widen(drop, tracing), add };
   }
 
-  onResponse(x: TelemetryRequest, head: ResponseHead, drop: HeaderNameSet | undefined): HeaderEdit | null {
+  onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined): HeaderEdit | null {
     const st = x.telemetry;
     if (!(st instanceof RequestState)) return null;
     st.fromUpstream = true;
