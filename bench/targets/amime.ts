@@ -69,7 +69,10 @@ async function startAmime(name: string, ctx: StartContext, codeRoot: string): Pr
   const file = join(ctx.workDir, `${name}-proxy.json`);
   writeFileSync(file, JSON.stringify(benchProxyConfig(port, ctx.upstreamPort), null, 2));
   const node = join(ctx.root, "node_modules", ".bin", "node");
-  const child = pinned(ctx.cpu, node, [...(ctx.nodeArgs ?? []), join(codeRoot, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "0"], { cwd: codeRoot });
+  // V8/Node flags for one proxy of an A/B run (e.g. AMIME_BENCH_CMP_NODE_ARGS=--max-semi-space-size=32
+  // with --compare .): the flag's effect measured in the same interleaved rounds.
+  const envArgs = process.env[name === "amime-cmp" ? "AMIME_BENCH_CMP_NODE_ARGS" : "AMIME_BENCH_NODE_ARGS"]?.split(" ").filter((a) => a !== "") ?? [];
+  const child = pinned(ctx.cpu, node, [...(ctx.nodeArgs ?? []), ...envArgs, join(codeRoot, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "0"], { cwd: codeRoot });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();
