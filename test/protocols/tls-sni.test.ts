@@ -113,3 +113,85 @@ spec:
     assert.ok(sb.upstream_cx_rx_bytes_total > 200);
   });
 });
+
+describe("Gateway TLS PASSTHROUGH (translated)", () => {
+  let pki: Pki;
+  let a: Server;
+  let b: Server;
+  let gw: Sidecar;
+  let port = 0;
+
+  before(async () => {
+    pki = await makePki({ a: ["a.example"], b: ["b.example"] });
+    const server = (name: string): Server => {
+      const leaf = pki.leaf(name);
+      return createServer({ cert: readFileSync(leaf.cert), key: readFileSync(leaf.key) }, (req, res) => {
+        req.resume();
+        res.end(`from-${name}`);
+      });
+    };
+    a = server("a");
+    b = server("b");
+    const pa = await listen(a);
+    const pb = await listen(b);
+    const se = (name: string, p: number): string => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name}}
+spec:
+  hosts: [${name}.example]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: STATIC
+  endpoints: [{address: 127.0.0.1, ports: {tls: ${p}}}]
+---
+`;
+    const yaml = `${se("a", pa)}${se("b", pb)}
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: tls, protocol: TLS}
+    hosts: ["*.example"]
+    tls: {mode: PASSTHROUGH}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pass}
+spec:
+  hosts: ["*.example"]
+  gateways: [gw]
+  tls:
+  - match: [{sniHosts: [a.example]}]
+    route: [{destination: {host: a.example}}]
+  - match: [{sniHosts: [b.example]}]
+    route: [{destination: {host: b.example}}]
+`;
+    const { resources, diagnostics } = parseDocuments(yaml, "gw.yaml");
+    assert.deepEqual(diagnostics.filter((d) => d.level === "error"), []);
+    const snapshot = buildSnapshot(resources, {
+      services: [],
+      instances: [{ name: "ingress", namespace: "default", labels: { istio: "ingressgateway" }, serviceAccount: "ingress", address: "127.0.0.1", ready: true, ports: { "443": 0 } }],
+    }, { version: "1" });
+    const cfg = translate(snapshot, { id: "router~ingress.default", kind: "gateway", workload: "ingress", namespace: "default", labels: { istio: "ingressgateway" }, serviceAccount: "ingress", trustDomain: "cluster.local", ip: "127.0.0.1", instanceName: "ingress" });
+    gw = await Sidecar.start(cfg);
+    port = gw.ports()["0.0.0.0_443"]!;
+  });
+
+  after(async () => {
+    await gw.close(100);
+    await closeServer(a);
+    await closeServer(b);
+    pki.cleanup();
+  });
+
+  it("curl through the gateway reaches each upstream by SNI; an unknown name is closed", async () => {
+    const get = (host: string) => run("curl", ["--silent", "--show-error", "--max-time", "5", "--cacert", pki.ca, "--resolve", `${host}:${port}:127.0.0.1`, `https://${host}:${port}/`], "", 8000);
+    assert.equal((await get("a.example")).stdout, "from-a");
+    assert.equal((await get("b.example")).stdout, "from-b");
+    const c = await get("c.example");
+    assert.equal(c.stdout, "");
+    assert.notEqual(c.code, 0);
+  });
+});

@@ -96,7 +96,7 @@ function weightedDestinations(route: TCPRoute["route"], vs: ConfigEntry<VirtualS
  * TLS routes of one service port: one entry per applicable `tls` match (its sniHosts, lower
  * case) in rule order; without any, the service host itself as the server name → `fallback`.
  */
-export function sniRoutes(vs: ConfigEntry<VirtualServiceSpec> | undefined, ctx: RouteContext, service: Service, fallback: string): SniRoute[] {
+export function sniRoutes(vs: ConfigEntry<VirtualServiceSpec> | undefined, ctx: RouteContext, service: Service | undefined, fallback: string | undefined): SniRoute[] {
   const out: SniRoute[] = [];
   for (const r of vs !== undefined ? arr(vs.spec.tls) : []) {
     const rule = obj<TLSRoute>(r);
@@ -109,7 +109,7 @@ export function sniRoutes(vs: ConfigEntry<VirtualServiceSpec> | undefined, ctx: 
       if (names.length > 0) out.push({ serverNames: names, clusters });
     }
   }
-  if (out.length === 0) out.push({ serverNames: [service.host], clusters: [{ cluster: fallback, weight: 100 }] });
+  if (out.length === 0 && service !== undefined && fallback !== undefined) out.push({ serverNames: [service.host], clusters: [{ cluster: fallback, weight: 100 }] });
   return out;
 }
 
@@ -163,7 +163,9 @@ function ipv4(s: string): number | undefined {
 /**
  * Gateway servers of protocol TCP (and MONGO/MYSQL/REDIS): a TCP listener `<bind|0.0.0.0>_<port>`
  * routed by the `tcp` rules of the VirtualServices bound to the Gateway whose hosts meet the
- * server's. Ports the gateway instance maps are bound as mapped (see gatewayListeners).
+ * server's. `TLS` servers with `tls.mode: PASSTHROUGH`: the same listener routed by those
+ * VirtualServices' `tls` rules (sniRoutes; no SNI match → closed). Ports the gateway instance
+ * maps are bound as mapped (see gatewayListeners).
  */
 export function gatewayTcpListeners(scope: ProxyScope, own: WorkloadInstance | undefined, taken: Set<string>): Listener[] {
   const suffix = scope.snapshot.mesh.domainSuffix;
@@ -174,25 +176,35 @@ export function gatewayTcpListeners(scope: ProxyScope, own: WorkloadInstance | u
       const s = obj(server);
       const port = num(obj(s?.port)?.number);
       const protocol = (str(obj(s?.port)?.protocol) ?? "").toUpperCase();
-      if (!s || !port || !GATEWAY_TCP.has(protocol)) continue;
+      const passthrough = protocol === "TLS" && str(obj(s?.tls)?.mode) === "PASSTHROUGH";
+      if (!s || !port || !(GATEWAY_TCP.has(protocol) || passthrough)) continue;
       const bind = str(s.bind) ?? "0.0.0.0";
       const name = `${bind}_${port}`;
       const ctx: RouteContext = { scope, port, gateway: `${gw.namespace}/${gw.name}` };
       const serverHosts = arr(s.hosts).filter((h): h is string => typeof h === "string").map((h) => (h.includes("/") ? h.slice(h.indexOf("/") + 1) : h));
+      const bound = scope.virtualServices.filter((vs) => virtualServiceApplies(vs, ctx) && resolvedHosts(vs, suffix).some((h) => serverHosts.some((sh) => hostsIntersect(sh, h))));
       let clusters: WeightedCluster[] | undefined;
-      for (const vs of scope.virtualServices) {
-        if (!virtualServiceApplies(vs, ctx)) continue;
-        if (!resolvedHosts(vs, suffix).some((h) => serverHosts.some((sh) => hostsIntersect(sh, h)))) continue;
-        clusters = tcpRouteClusters(vs, ctx, undefined);
-        if (clusters) break;
+      let sni: SniRoute[] | undefined;
+      if (passthrough) {
+        // TLS PASSTHROUGH: the bound VirtualServices' `tls` rules route by SNI; nothing else does.
+        sni = bound.flatMap((vs) => sniRoutes(vs, ctx, undefined, undefined));
+        if (sni.length === 0) continue;
+        clusters = [];
+      } else {
+        for (const vs of bound) {
+          clusters = tcpRouteClusters(vs, ctx, undefined);
+          if (clusters) break;
+        }
+        if (!clusters) continue;
       }
-      if (!clusters) continue;
       const mapped = own?.ports?.[String(port)];
       const address = mapped !== undefined && own ? own.address : bind;
       const local = mapped ?? port;
       if (taken.has(`${address}:${local}`) || out.some((l) => l.name === name)) continue;
       taken.add(`${address}:${local}`);
-      out.push({ name, direction: "gateway", address, port: local, protocol: "tcp", tcpRoute: { clusters } });
+      const l: Listener = { name, direction: "gateway", address, port: local, protocol: "tcp", tcpRoute: { clusters } };
+      if (sni !== undefined) l.sniRoutes = sni;
+      out.push(l);
     }
   }
   return out;

@@ -73,3 +73,50 @@ test("plain TCP ports get no sniRoutes", () => {
   assert.ok(l);
   assert.equal(l.sniRoutes, undefined);
 });
+
+test("Gateway TLS PASSTHROUGH server: a TCP listener routed by the bound VirtualServices' tls rules", () => {
+  const gw = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: tls, protocol: TLS}
+    hosts: ["*.example"]
+    tls: {mode: PASSTHROUGH}
+  - port: {number: 8443, name: tls-simple, protocol: TLS}
+    hosts: ["*.example"]
+    tls: {mode: SIMPLE, serverCertificate: /c, privateKey: /k}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pass}
+spec:
+  hosts: [a.example, b.example]
+  gateways: [gw]
+  tls:
+  - match: [{port: 443, sniHosts: [a.example]}]
+    route: [{destination: {host: a.example}}]
+  - match: [{port: 443, sniHosts: [b.example]}]
+    route: [{destination: {host: b.example}}]
+---
+`;
+  const proxy = { id: "router~ingress-0.default", kind: "gateway" as const, workload: "ingress", namespace: "default", labels: { istio: "ingressgateway" }, serviceAccount: "gw", trustDomain: "cluster.local", ip: "127.0.0.1" };
+  const cfg = translate(snapshotFrom(TWO + gw), proxy);
+  const l = cfg.listeners.find((x) => x.name === "0.0.0.0_443");
+  assert.deepEqual(l, {
+    name: "0.0.0.0_443",
+    direction: "gateway",
+    address: "0.0.0.0",
+    port: 443,
+    protocol: "tcp",
+    tcpRoute: { clusters: [] },
+    sniRoutes: [
+      { serverNames: ["a.example"], clusters: [{ cluster: "outbound|443||a.example", weight: 100 }] },
+      { serverNames: ["b.example"], clusters: [{ cluster: "outbound|443||b.example", weight: 100 }] },
+    ],
+  });
+  // TLS servers that are not PASSTHROUGH still get nothing.
+  assert.equal(cfg.listeners.find((x) => x.name === "0.0.0.0_8443"), undefined);
+});
