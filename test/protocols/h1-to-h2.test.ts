@@ -9,7 +9,7 @@ import { createServer as createH2Server, type Http2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 import { closeServer, listen, run } from "./harness.ts";
-import { h2Config } from "./h2-harness.ts";
+import { h2Config, NO_RETRY } from "./h2-harness.ts";
 
 describe("HTTP/1.1 client → HTTP/2 upstream", () => {
   let h2: Http2Server;
@@ -26,6 +26,11 @@ describe("HTTP/1.1 client → HTTP/2 upstream", () => {
       stream.on("data", (b: Buffer) => (bytes += b.length));
       stream.on("end", () => {
         seen.push({ path, te: headers["transfer-encoding"] as string | undefined, expect: headers.expect as string | undefined, bytes });
+        if (path === "/flaky" && seen.filter((x) => x.path === "/flaky").length === 1) {
+          stream.respond({ ":status": 503 });
+          stream.end("try again");
+          return;
+        }
         if (path.startsWith("/stream")) {
           // No content-length: the sidecar must chunk it for the HTTP/1.1 client.
           stream.respond({ ":status": 200, "content-type": "text/plain" });
@@ -52,16 +57,23 @@ describe("HTTP/1.1 client → HTTP/2 upstream", () => {
       req.on("end", () => res.end(`h1 ${req.httpVersion}`));
     });
     const h1Port = await listen(h1);
+    // A port nothing listens on: a connect failure.
+    const probe = createServer();
+    const deadPort = await listen(probe);
+    await closeServer(probe);
     const domains = ["app.local"];
     const cfg = h2Config(
       {},
       [
         { name: "client", prefix: "/client", cluster: "use-client", domains },
+        { name: "flaky", prefix: "/flaky", cluster: "up-h2", domains, retry: { ...NO_RETRY, attempts: 2, retryOn: ["5xx"], backoffBaseMs: 1, backoffMaxMs: 2 } },
+        { name: "down", prefix: "/down", cluster: "dead-h2", domains },
         { name: "h2", prefix: "/", cluster: "up-h2", domains },
       ],
       [
         { name: "up-h2", protocol: "http2", ports: [h2Port] },
         { name: "use-client", protocol: "http2", ports: [h1Port] },
+        { name: "dead-h2", protocol: "http2", ports: [deadPort] },
       ],
     );
     const clusters = cfg.clusters as Record<string, unknown>[];
@@ -121,6 +133,18 @@ describe("HTTP/1.1 client → HTTP/2 upstream", () => {
     const r = await curl(["--http1.1", "--head", `http://127.0.0.1:${port}/h`]);
     assert.match(r.stdout, /^HTTP\/1\.1 200 OK\r\n/);
     assert.doesNotMatch(r.stdout, /h2 HEAD/);
+  });
+
+  it("retry on 503: a small chunked body is replayed de-chunked to the second attempt", async () => {
+    const r = await curl(["--http1.1", "-H", "Transfer-Encoding: chunked", "--data-binary", "@-", `http://127.0.0.1:${port}/flaky`], "replay me");
+    assert.match(r.stdout, /^h2 POST \/flaky .* got=9 /);
+    assert.deepEqual(seen.filter((x) => x.path === "/flaky").map((x) => x.bytes), [9, 9]);
+  });
+
+  it("connect failure to the HTTP/2 upstream: 503 UF as for HTTP/1.1 clusters", async () => {
+    const r = await curl(["--http1.1", "--include", `http://127.0.0.1:${port}/down`]);
+    assert.match(r.stdout, /^HTTP\/1\.1 503 /);
+    assert.match(r.stdout, /upstream connect error or disconnect\/reset before headers\. reset reason: connection failure/);
   });
 
   it("useClientProtocol: HTTP/1.1 stays HTTP/1.1 upstream on an http2 cluster", async () => {
