@@ -11,7 +11,7 @@ import { parseDocuments } from "../../src/config/parse.ts";
 import { translate } from "../../src/control-plane/translate/index.ts";
 import { buildSnapshot } from "../../src/model/snapshot.ts";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
-import { closeServer, listen, run } from "./harness.ts";
+import { closeServer, dial, listen, run } from "./harness.ts";
 import { makePki, type Pki } from "./pki.ts";
 
 describe("TLS routes by SNI (passthrough)", () => {
@@ -104,6 +104,15 @@ spec:
     assert.match(none.stdout, /subject=CN ?= ?a\n/);
     const other = await sClient(["-servername", "c.example"]);
     assert.match(other.stdout, /subject=CN ?= ?a\n/);
+  });
+
+  it("a client that resets in the middle of its ClientHello does not hurt the listener", async () => {
+    const s = await dial(port);
+    s.write(Buffer.from([22, 3, 1, 2, 0, 1, 0, 1, 252, 3, 3]));
+    await new Promise((r) => setTimeout(r, 20));
+    s.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await curl("b.example")).stdout, `from-b b.example:${port}`);
   });
 
   it("the cluster byte counters saw the handshakes (bytes relayed, not terminated)", () => {

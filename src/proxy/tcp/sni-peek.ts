@@ -22,6 +22,7 @@ export function peekServerName(down: Socket, clock: Clock, head: Buffer | undefi
     down.off("data", onData);
     down.off("close", onClose);
     down.off("end", onEnd);
+    down.off("error", onError);
     down.pause();
     done(name, buf);
   };
@@ -39,12 +40,16 @@ export function peekServerName(down: Socket, clock: Clock, head: Buffer | undefi
   const onClose = (): void => {
     timer?.cancel();
     down.off("data", onData);
+    down.off("error", onError);
     gone();
   };
+  // A reset while peeking must not become an uncaught 'error': 'close' follows and cleans up.
+  const onError = (): void => undefined;
   // A client that half-closes before finishing its hello will send no more: route what we have.
   const onEnd = (): void => finish(undefined);
   if (decide()) return;
   down.on("data", onData);
+  down.on("error", onError);
   down.once("close", onClose);
   down.once("end", onEnd);
   timer = clock.setTimeout(() => finish(undefined), SNI_PEEK_TIMEOUT_MS);
