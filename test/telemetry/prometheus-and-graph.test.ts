@@ -106,8 +106,16 @@ describe("consumers of the sidecar metrics", () => {
         }
       }
       assert.ok(value !== undefined && Number(value) >= 5, `PromQL answer: ${value}`);
-      const up = await fetchText(`http://127.0.0.1:${webPort}/api/v1/query?query=${encodeURIComponent("sum(up)")}`);
-      assert.equal((JSON.parse(up.body) as { data: { result: { value: [number, string] }[] } }).data.result[0]?.value[1], "2");
+      // Both targets are scraped once Prometheus has gone round them (the first may be alone for a moment).
+      let upCount: string | undefined;
+      const upDeadline = Date.now() + 15_000;
+      while (Date.now() < upDeadline) {
+        const up = await fetchText(`http://127.0.0.1:${webPort}/api/v1/query?query=${encodeURIComponent("sum(up)")}`);
+        upCount = (JSON.parse(up.body) as { data: { result: { value: [number, string] }[] } }).data.result[0]?.value[1];
+        if (upCount === "2") break;
+        await sleep(250);
+      }
+      assert.equal(upCount, "2");
     } finally {
       if (prom !== null && prom.exitCode === null) {
         const exited = new Promise((r) => prom?.once("exit", r));
