@@ -11,7 +11,7 @@
 // The push debounce is the control plane's default (50 ms) and is part of every number.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { request } from "node:http";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ControlPlane } from "../src/control-plane/server.ts";
@@ -66,6 +66,10 @@ async function timedApply(cp: ControlPlane, text: string, nodes: ReadonlySet<str
   });
   const r = cp.apply(text, "bench.yaml");
   const t1 = performance.now();
+  if (process.env.BENCH_DEBUG) {
+    const iv = setInterval(() => console.error(JSON.stringify({ version: r.version, acked: acked.size, pushes: cp.pusher.pushes, states: cp.proxies().map((p) => [p.state, p.sentVersion, p.ackedVersion]) })), 2000);
+    void all.then(() => clearInterval(iv));
+  }
   if (!r.applied) throw new Error(`apply refused: ${JSON.stringify(r.diagnostics.filter((d) => d.level === "error"))}`);
   version = r.version;
   await all;
@@ -128,32 +132,51 @@ async function bookinfo(): Promise<{ apply: Stats; total: Stats; initial: number
   }
 }
 
-/** An in-process stand-in for a sidecar: reads the stream, parses each config, ACKs it. */
-function simulatedProxy(url: string, node: string, agent: Agent): { close(): void; bytes: () => number } {
-  let bytes = 0;
-  const req = request(new URL(`/xds/v1/stream?node=${encodeURIComponent(node)}`, url), { agent: false });
-  req.on("response", (res) => {
-    res.setEncoding("utf8");
-    let buf = "";
-    res.on("data", (c: string) => {
-      bytes += c.length;
-      buf += c;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const msg = JSON.parse(buf.slice(0, nl)) as PushMessage;
-        buf = buf.slice(nl + 1);
-        if (msg.type !== "config") continue;
-        const body = JSON.stringify({ node, version: msg.version, nonce: msg.nonce, accepted: true });
-        const ack = request(new URL("/xds/v1/ack", url), { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } });
-        ack.on("response", (r) => r.resume());
-        ack.on("error", () => {});
-        ack.end(body);
-      }
+/** An in-process stand-in for a sidecar: reads the stream, parses each config, ACKs it; reconnects like PushClient. */
+function simulatedProxy(url: string, node: string): { close(): void } {
+  let closed = false;
+  let current: ReturnType<typeof request> | null = null;
+  const open = (): void => {
+    if (closed) return;
+    const req = request(new URL(`/xds/v1/stream?node=${encodeURIComponent(node)}`, url), { agent: false });
+    current = req;
+    const again = (): void => {
+      if (current !== req) return;
+      current = null;
+      if (process.env.BENCH_DEBUG && !closed) console.error(`${node}: stream lost, reconnecting`);
+      setTimeout(open, 100);
+    };
+    req.on("response", (res) => {
+      res.setEncoding("utf8");
+      let buf = "";
+      res.on("data", (c: string) => {
+        buf += c;
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const msg = JSON.parse(buf.slice(0, nl)) as PushMessage;
+          buf = buf.slice(nl + 1);
+          if (msg.type !== "config") continue;
+          const body = JSON.stringify({ node, version: msg.version, nonce: msg.nonce, accepted: true });
+          // A fresh connection per ACK, as PushClient does: a pooled keep-alive socket may be one the
+          // server is closing after its loop was busy translating, and that ACK would be lost.
+          const ack = request(new URL("/xds/v1/ack", url), { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } });
+          ack.on("response", (r) => r.resume());
+          ack.on("error", () => {});
+          ack.end(body);
+        }
+      });
+      res.on("close", again);
     });
-  });
-  req.on("error", () => {});
-  req.end();
-  return { close: () => req.destroy(), bytes: () => bytes };
+    req.on("error", again);
+    req.end();
+  };
+  open();
+  return {
+    close: () => {
+      closed = true;
+      current?.destroy();
+    },
+  };
 }
 
 function largeConfig(n: number): string {
@@ -190,7 +213,6 @@ spec:
 
 async function large(services: number, clients: number): Promise<{ load: number; apply: Stats; total: Stats; initial: number; configBytes: number }> {
   const cp = await ControlPlane.start({ port: 0, watch: false });
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const sims: ReturnType<typeof simulatedProxy>[] = [];
   try {
     let t = performance.now();
@@ -217,8 +239,10 @@ async function large(services: number, clients: number): Promise<{ load: number;
         }
       });
     });
-    for (const n of nodes) sims.push(simulatedProxy(cp.url, n, agent));
+    for (const n of nodes) sims.push(simulatedProxy(cp.url, n));
+    if (process.env.BENCH_DEBUG) console.error(`loaded in ${load.toFixed(0)} ms; waiting for first ACKs`);
     await firstAcks;
+    if (process.env.BENCH_DEBUG) console.error(`first ACKs in ${(performance.now() - t).toFixed(0)} ms`);
     const initial = performance.now() - t;
     const applyMs: number[] = [];
     const totalMs: number[] = [];
@@ -242,7 +266,6 @@ spec:
     return { load, apply: stats(applyMs), total: stats(totalMs), initial, configBytes };
   } finally {
     for (const s of sims) s.close();
-    agent.destroy();
     await cp.close();
   }
 }

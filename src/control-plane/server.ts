@@ -105,6 +105,10 @@ export class ControlPlane implements ApiBackend {
     }
     const api = createApiHandler(cp);
     const server = createServer((req, res) => void (cp.telemetry.handle(req, res) || api(req, res)));
+    // Translation at large scale holds the event loop for seconds per proxy (see docs/performance.md);
+    // a burst of connecting proxies must not be dropped as "slow headers" meanwhile (default 60 s).
+    server.headersTimeout = 300_000;
+    server.requestTimeout = 0;
     server.on("connection", (s) => {
       cp.sockets.add(s);
       s.on("close", () => cp.sockets.delete(s));

@@ -198,16 +198,26 @@ export class PushClient {
     return r.ok ? { accepted: true } : { accepted: false, error: r.error };
   }
 
-  private sendAck(ack: AckMessage): void {
+  /**
+   * POST the verdict. A failed POST is retried a few times: until the control plane has it, that
+   * proxy shows STALE. If the stream is lost as well, the resync on reconnect asks again anyway.
+   */
+  private sendAck(ack: AckMessage, attempt = 0): void {
+    if (this.closed) return;
     const body = JSON.stringify(ack);
     const req = request(new URL("/xds/v1/ack", this.opts.url), {
       method: "POST",
       agent: false,
       headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
     });
-    // A lost ACK is harmless: on reconnect the control plane resends and gets a fresh one.
-    req.on("error", () => {});
-    req.on("response", (res) => res.resume());
+    const retry = (): void => {
+      if (attempt < 3) this.clock.setTimeout(() => this.sendAck(ack, attempt + 1), 200 * (attempt + 1));
+    };
+    req.on("error", retry);
+    req.on("response", (res) => {
+      res.resume();
+      if ((res.statusCode ?? 500) >= 500) retry();
+    });
     req.end(body);
   }
 }
