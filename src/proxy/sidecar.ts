@@ -108,26 +108,59 @@ export class Sidecar {
   /** Swap to a new config. Invalid config changes nothing and is reported. */
   async applyConfig(next: unknown): Promise<ApplyResult> {
     let checked: ProxyConfig;
-    let runtime: Runtime;
+    let tables: Map<string, RouteTable>;
     try {
       checked = checkProxyConfig(next);
       // Route tables compile (and may throw) before any shared cluster state is touched.
-      const tables = compileRoutes(checked);
-      runtime = { config: checked, routeTables: tables, clusters: new ClusterManager(checked, this.ctx.random, this.ctx.clock, this.ctx.runtime.clusters) };
+      tables = compileRoutes(checked);
     } catch (e) {
       this.lastError = (e as Error).message;
       return { ok: false, error: this.lastError };
     }
-    this.ctx.runtime = runtime;
+    // Listeners on new ports are bound before anything changes: a port that cannot be bound
+    // (in use, no permission) NACKs the config and leaves the running one exactly as it was.
+    let fresh: Map<string, AnyListener>;
+    try {
+      fresh = await this.bindNewListeners(checked.listeners);
+    } catch (e) {
+      this.lastError = `listeners: ${(e as Error).message}`;
+      return { ok: false, error: this.lastError };
+    }
+    this.ctx.runtime = { config: checked, routeTables: tables, clusters: new ClusterManager(checked, this.ctx.random, this.ctx.clock, this.ctx.runtime.clusters) };
     this.lastError = null;
     try {
-      await this.syncListeners(checked.listeners);
+      await this.syncListeners(checked.listeners, fresh);
     } catch (e) {
+      // Only a listener re-bound on the port it already held can get here (a changed binding).
       this.lastError = `listeners: ${(e as Error).message}`;
       return { ok: false, error: this.lastError };
     }
     this.telemetry = await SidecarTelemetry.sync(this, this.telemetry);
     return { ok: true, version: checked.version };
+  }
+
+  /**
+   * Bind the wanted listeners whose address:port no current listener holds. All or nothing: on a
+   * failure the ones already bound are closed again and the error is thrown.
+   */
+  private async bindNewListeners(wanted: readonly Listener[]): Promise<Map<string, AnyListener>> {
+    const held = new Set<string>();
+    for (const l of this.listeners.values()) held.add(`${l.config.address}:${l.port}`);
+    const fresh = new Map<string, AnyListener>();
+    try {
+      for (const l of wanted) {
+        const cur = this.listeners.get(l.name);
+        if (cur !== undefined && sameBinding(cur, l)) continue;
+        if (l.port !== 0 && held.has(`${l.address}:${l.port}`)) continue; // re-bound after the old one closes
+        const created: AnyListener = l.protocol === "tcp" ? new TcpListener(l, this.ctx) : new HttpListener(l, this.ctx);
+        await created.listen();
+        fresh.set(l.name, created);
+      }
+    } catch (e) {
+      await Promise.all([...fresh.values()].map((x) => x.close(0)));
+      throw e;
+    }
+    return fresh;
   }
 
   /** Stop accepting; connections close after their current response (readiness turns 503). */
@@ -146,28 +179,36 @@ export class Sidecar {
     await this.telemetry?.close();
   }
 
-  private async syncListeners(wanted: readonly Listener[]): Promise<void> {
+  private async syncListeners(wanted: readonly Listener[], fresh: ReadonlyMap<string, AnyListener> = new Map()): Promise<void> {
     const keep = new Set<string>();
+    const replaced: AnyListener[] = [];
     for (const l of wanted) {
       const cur = this.listeners.get(l.name);
-      if (cur !== undefined && sameBinding(cur.config, l)) {
+      if (cur !== undefined && sameBinding(cur, l)) {
         keep.add(l.name);
         continue;
       }
-      if (cur !== undefined) {
-        this.listeners.delete(l.name);
-        void cur.close();
+      const bound = fresh.get(l.name);
+      if (bound !== undefined) {
+        if (cur !== undefined) replaced.push(cur);
+        this.listeners.set(l.name, bound);
+        keep.add(l.name);
       }
-      const created: AnyListener = l.protocol === "tcp" ? new TcpListener(l, this.ctx) : new HttpListener(l, this.ctx);
-      await created.listen();
-      this.listeners.set(l.name, created);
-      keep.add(l.name);
     }
+    // Close what is gone or replaced, then bind the changed listeners that reuse a port.
     for (const [name, l] of this.listeners) {
       if (!keep.has(name)) {
         this.listeners.delete(name);
-        void l.close();
+        replaced.push(l);
       }
+    }
+    // close() unbinds at once and drains connections in the background (up to its grace time).
+    for (const l of replaced) void l.close();
+    for (const l of wanted) {
+      if (keep.has(l.name)) continue;
+      const created: AnyListener = l.protocol === "tcp" ? new TcpListener(l, this.ctx) : new HttpListener(l, this.ctx);
+      await created.listen();
+      this.listeners.set(l.name, created);
     }
   }
 }
@@ -182,8 +223,14 @@ function compileRoutes(config: ProxyConfig): Map<string, RouteTable> {
   return m;
 }
 
-function sameBinding(a: Listener, b: Listener): boolean {
-  return a.address === b.address && a.port === b.port && a.protocol === b.protocol && a.direction === b.direction && a.routeConfigName === b.routeConfigName
+/**
+ * The running listener already serves `b`: same address, protocol, direction, routes and TLS, and
+ * the same port — the configured one, or the one it actually bound when it was asked for port 0
+ * (a config that names the bound port, as pushes after a port-0 start do, keeps the listener).
+ */
+function sameBinding(running: AnyListener, b: Listener): boolean {
+  const a = running.config;
+  return a.address === b.address && (a.port === b.port || running.port === b.port) && a.protocol === b.protocol && a.direction === b.direction && a.routeConfigName === b.routeConfigName
     // Protocols: new certificates need a new listener (TCP routes are read per connection).
     && JSON.stringify(a.tls) === JSON.stringify(b.tls);
 }
