@@ -9,6 +9,7 @@ import type { DestinationRuleSpec } from "../../config/types/networking.ts";
 import { arr, obj, str, strMap } from "./common.ts";
 import { serviceEndpoints, serviceIdentities } from "./endpoints.ts";
 import { healthCheckFor } from "./health-check.ts";
+import { backingInstances } from "./index-cache.ts";
 import type { ProxyScope } from "./scope.ts";
 import { connectionPoolConfig, effectivePolicy, loadBalancerConfig, outlierDetectionConfig, tlsConfig } from "./traffic-policy.ts";
 
@@ -46,14 +47,15 @@ export function outboundClusters(scope: ProxyScope): ClusterSet {
     const drEntry = scope.destinationRuleFor(service.host);
     const dr = drEntry?.spec;
     const healthCheck = healthCheckFor(drEntry?.annotations, service.annotations);
-    const identities = serviceIdentities(service, snapshot.instances, snapshot.mesh.trustDomain);
+    const backing = backingInstances(snapshot, service);
+    const identities = serviceIdentities(service, backing, snapshot.mesh.trustDomain);
     const subsets = subsetsOf(dr);
     for (const port of service.ports) {
       for (const subset of [{ name: "", labels: undefined }, ...subsets]) {
         const c = buildCluster(service, port, subset.name, dr, identities);
         if (healthCheck !== undefined && c.discovery === "eds") c.healthCheck = { ...healthCheck };
         clusters.push(c);
-        if (c.discovery === "eds") endpoints[c.name] = serviceEndpoints(service, port, subset.labels, snapshot.instances, snapshot.mesh.trustDomain);
+        if (c.discovery === "eds") endpoints[c.name] = serviceEndpoints(service, port, subset.labels, backing, snapshot.mesh.trustDomain);
       }
     }
   }

@@ -2,18 +2,18 @@
 // subset's labels, at the port they expose for the service port. Not-ready instances stay, with
 // healthy:false, so the proxy can still report them and panic-route as Envoy does.
 import type { Endpoint } from "../../model/proxy-config.ts";
-import { endpointPort, instancesOf, labelsMatch, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
+import { endpointPort, labelsMatch, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
 import { cmp, spiffeId } from "./common.ts";
 
 export function serviceEndpoints(
   service: Service,
   port: ServicePort,
   subsetLabels: Readonly<Record<string, string>> | undefined,
-  instances: readonly WorkloadInstance[],
+  /** The service's instances (`instancesOf`, src/model/registry.ts). */
+  backing: readonly WorkloadInstance[],
   trustDomain: string,
 ): Endpoint[] {
   const out: Endpoint[] = [];
-  const backing = instancesOf(service, instances);
   for (const inst of backing) {
     if (!inst.address || !labelsMatch(subsetLabels, inst.labels)) continue;
     const p = endpointPort(inst, port);
@@ -38,8 +38,8 @@ export function serviceEndpoints(
 }
 
 /** SPIFFE identities a client should expect from a service: its instances' accounts plus declared SANs. */
-export function serviceIdentities(service: Service, instances: readonly WorkloadInstance[], trustDomain: string): string[] {
+export function serviceIdentities(service: Service, backing: readonly WorkloadInstance[], trustDomain: string): string[] {
   const ids = new Set<string>(service.subjectAltNames);
-  for (const inst of instancesOf(service, instances)) if (inst.serviceAccount) ids.add(spiffeId(trustDomain, inst.namespace, inst.serviceAccount));
+  for (const inst of backing) if (inst.serviceAccount) ids.add(spiffeId(trustDomain, inst.namespace, inst.serviceAccount));
   return [...ids].sort(cmp);
 }

@@ -6,6 +6,7 @@ import { resolveHost } from "../../model/snapshot.ts";
 import { labelsMatch, type Service } from "../../model/registry.ts";
 import type { DestinationRuleSpec, SidecarSpec, VirtualServiceSpec } from "../../config/types/networking.ts";
 import { arr, exportedTo, hostMatches, hostSpecificity, obj, str, strMap, type ProxyInput } from "./common.ts";
+import { destinationRulesCovering } from "./index-cache.ts";
 
 export interface ProxyScope {
   snapshot: Snapshot;
@@ -59,10 +60,8 @@ export function buildScope(snapshot: Snapshot, node: ProxyInput): ProxyScope {
     const order = [proxyNs, ...(svcNs && svcNs !== proxyNs ? [svcNs] : []), snapshot.mesh.rootNamespace];
     let found: ConfigEntry<DestinationRuleSpec> | undefined;
     for (const ns of order) {
-      const candidates = snapshot.destinationRules.filter((dr) => {
-        if (dr.namespace !== ns || !exportedTo(dr.spec.exportTo, dr.namespace, proxyNs)) return false;
-        const h = str(dr.spec.host);
-        if (!h || !hostMatches(resolveHost(h, dr.namespace, snapshot.mesh.domainSuffix), host)) return false;
+      const candidates = destinationRulesCovering(snapshot, ns, host).map((at) => snapshot.destinationRules[at]!).filter((dr) => {
+        if (!exportedTo(dr.spec.exportTo, dr.namespace, proxyNs)) return false;
         const sel = strMap(obj(dr.spec.workloadSelector)?.matchLabels);
         // A DR with a workloadSelector applies only to the selected workloads of its own namespace.
         return !sel || (dr.namespace === proxyNs && labelsMatch(sel, node.labels));

@@ -15,7 +15,7 @@ import type { ConfigEntry } from "../../model/snapshot.ts";
 import { arr, cmp, hostsIntersect, num, obj, str, strMap } from "./common.ts";
 import { destinationCluster, gatewayRef, virtualServiceApplies, type RouteContext } from "./routes.ts";
 import type { ProxyScope } from "./scope.ts";
-import { resolvedHosts, virtualServiceFor } from "./virtual-hosts.ts";
+import { resolvedHosts, virtualServiceLookup } from "./virtual-hosts.ts";
 
 const LOCALHOST = "127.0.0.1";
 const GATEWAY_TCP = new Set(["TCP", "MONGO", "MYSQL", "REDIS"]);
@@ -34,12 +34,13 @@ export function outboundTcpListeners(scope: ProxyScope, clusters: readonly Clust
   const suffix = scope.snapshot.mesh.domainSuffix;
   const byName = new Map(clusters.map((c) => [c.name, c]));
   const meshVs = scope.virtualServices.filter((vs) => resolvedHosts(vs, suffix).length > 0 && virtualServiceApplies(vs, { scope, port: 0 }));
+  const vsFor = virtualServiceLookup(meshVs, suffix);
   const address = scope.node.outboundAddress ?? LOCALHOST;
   const out: Listener[] = [];
   const byKey = new Map<string, Listener>();
   for (const svc of scope.services) {
     if (svc.host.startsWith("*")) continue;
-    const found = virtualServiceFor(meshVs, svc.host, suffix);
+    const found = vsFor(svc.host);
     for (const port of svc.ports) {
       const base = byName.get(clusterKey("outbound", port.port, "", svc.host));
       if (base?.protocol !== "tcp" || port.protocol === "udp") continue;

@@ -11,6 +11,7 @@ import { resolveHost, type ConfigEntry } from "../../model/snapshot.ts";
 import { PASSTHROUGH_CLUSTER } from "./clusters.ts";
 import { arr, cmp, hostMatches, hostSpecificity, num, obj, str, strMap } from "./common.ts";
 import { terminatesTls } from "./gateway-tls.ts";
+import { resolvedVsHosts } from "./index-cache.ts";
 import { routeMatch } from "./route-parts.ts";
 import { defaultRoute, virtualServiceApplies, virtualServiceRoutes, type RouteContext } from "./routes.ts";
 import type { ProxyScope } from "./scope.ts";
@@ -55,30 +56,50 @@ interface VsForHost {
   pattern: string;
 }
 
-export function resolvedHosts(vs: ConfigEntry<VirtualServiceSpec>, domainSuffix: string): string[] {
-  return arr(vs.spec.hosts).filter((h): h is string => typeof h === "string" && h !== "").map((h) => resolveHost(h, vs.namespace, domainSuffix));
+export function resolvedHosts(vs: ConfigEntry<VirtualServiceSpec>, domainSuffix: string): readonly string[] {
+  return resolvedVsHosts(vs, domainSuffix);
 }
 
 /** The VirtualService for a host: an exact host beats wildcards, a longer wildcard beats a shorter; then namespace/name order. */
 export function virtualServiceFor(list: readonly ConfigEntry<VirtualServiceSpec>[], host: string, domainSuffix: string): VsForHost | undefined {
-  let best: VsForHost | undefined;
+  return virtualServiceLookup(list, domainSuffix)(host);
+}
+
+/**
+ * `virtualServiceFor` over one list, indexed once: exact hosts in a map, wildcards in a list. Same
+ * answer as a scan: the most specific pattern, ties to the first in list (then host) order.
+ */
+export function virtualServiceLookup(list: readonly ConfigEntry<VirtualServiceSpec>[], domainSuffix: string): (host: string) => VsForHost | undefined {
+  const exact = new Map<string, VsForHost>();
+  const wildcard: VsForHost[] = [];
   for (const vs of list) {
     for (const pattern of resolvedHosts(vs, domainSuffix)) {
-      if (!hostMatches(pattern, host)) continue;
-      if (!best || hostSpecificity(pattern) > hostSpecificity(best.pattern)) best = { vs, pattern };
+      if (pattern.startsWith("*")) wildcard.push({ vs, pattern });
+      else if (!exact.has(pattern)) exact.set(pattern, { vs, pattern });
     }
   }
-  return best;
+  return (host) => {
+    // An exact (non-wildcard) pattern equal to the host outranks every wildcard.
+    const hit = exact.get(host);
+    if (hit) return hit;
+    let best: VsForHost | undefined;
+    for (const w of wildcard) {
+      if (!hostMatches(w.pattern, host)) continue;
+      if (!best || hostSpecificity(w.pattern) > hostSpecificity(best.pattern)) best = w;
+    }
+    return best;
+  };
 }
 
 export function outboundRouteConfiguration(scope: ProxyScope): RouteConfiguration {
   const suffix = scope.snapshot.mesh.domainSuffix;
   const meshCtx: RouteContext = { scope, port: 0 };
   const meshVs = scope.virtualServices.filter((vs) => resolvedHosts(vs, suffix).length > 0 && virtualServiceApplies(vs, meshCtx));
+  const vsFor = virtualServiceLookup(meshVs, suffix);
   const vhosts: VirtualHost[] = [];
   for (const svc of scope.services) {
     if (svc.host.startsWith("*")) continue;
-    const found = virtualServiceFor(meshVs, svc.host, suffix);
+    const found = vsFor(svc.host);
     for (const port of svc.ports) {
       if (!isHttpPort(port.protocol)) continue;
       const ctx: RouteContext = { scope, port: port.port };
@@ -90,10 +111,10 @@ export function outboundRouteConfiguration(scope: ProxyScope): RouteConfiguratio
   const taken = new Set(vhosts.flatMap((v) => v.domains));
   for (const vs of meshVs) {
     for (const host of resolvedHosts(vs, suffix)) {
-      if (host === "*" || scope.services.some((s) => s.host === host)) continue;
+      if (host === "*" || scope.serviceFor(host) !== undefined) continue;
       const name = withPort(host, 80);
       if (taken.has(host) || taken.has(name)) continue;
-      const owner = virtualServiceFor(meshVs, host, suffix);
+      const owner = vsFor(host);
       if (owner?.vs !== vs) continue;
       const domains = host.startsWith("*") ? [host] : [host, name];
       domains.forEach((d) => taken.add(d));
