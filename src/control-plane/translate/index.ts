@@ -2,11 +2,12 @@
 // function from the immutable mesh snapshot and one proxy's identity to that proxy's whole
 // config: listeners, route configurations, clusters and endpoints. Deterministic (sorted output),
 // never mutates the snapshot, never throws on valid config. See docs/translation.md.
-import type { Cluster, NodeInfo, ProxyConfig } from "../../model/proxy-config.ts";
+import type { Cluster, Endpoint, NodeInfo, ProxyConfig } from "../../model/proxy-config.ts";
 import type { Snapshot } from "../../model/snapshot.ts";
-import { outboundClusters } from "./clusters.ts";
+import { outboundClusters, type ClusterSet } from "./clusters.ts";
 import { cmp, type ProxyInput } from "./common.ts";
 import { gatewayListeners, inbound, outboundListener, ownInstance } from "./listeners.ts";
+import { proxyClassKey, sharedByClass } from "./proxy-class.ts";
 import { buildScope } from "./scope.ts";
 import { telemetryConfig } from "./telemetry.ts";
 import { gatewayTcpListeners, outboundTcpListeners } from "./tcp-listeners.ts";
@@ -26,8 +27,11 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     ip: proxy.ip,
   };
   const scope = buildScope(snapshot, { ...proxy, ...node });
-  const out = outboundClusters(scope);
-  const config: ProxyConfig = { version: snapshot.version, node, listeners: [], routes: [], clusters: out.clusters, endpoints: out.endpoints };
+  // The outbound part is shared by every proxy of the same class (proxy-class.ts); built once per snapshot.
+  const cls = proxyClassKey(snapshot, node);
+  const out = sharedByClass(snapshot, `clusters ${cls}`, () => sortedClusterSet(outboundClusters(scope)));
+  const config: ProxyConfig = { version: snapshot.version, node, listeners: [], routes: [], clusters: [], endpoints: {} };
+  const extra: ClusterSet = { clusters: [], endpoints: {} };
   if (node.kind === "gateway") {
     const servers = gatewayServers(scope);
     config.listeners.push(...gatewayListeners(servers, ownInstance(scope)));
@@ -36,25 +40,73 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     config.listeners.push(...gatewayTcpListeners(scope, ownInstance(scope), new Set(config.listeners.map((l) => `${l.address}:${l.port}`))));
   } else {
     config.listeners.push(outboundListener(proxy));
-    config.routes.push(outboundRouteConfiguration(scope));
+    config.routes.push(sharedByClass(snapshot, `routes ${cls}`, () => outboundRouteConfiguration(scope)));
     const inb = inbound(scope);
     config.listeners.push(...inb.listeners);
-    config.clusters.push(...inb.clusters);
-    Object.assign(config.endpoints, inb.endpoints);
+    extra.clusters.push(...inb.clusters);
+    Object.assign(extra.endpoints, inb.endpoints);
     config.routes.push(inb.route);
     // One local TCP listener per TCP service port (docs/protocols.md); HTTP and inbound listeners keep their ports.
-    config.listeners.push(...outboundTcpListeners(scope, config.clusters, new Set(config.listeners.map((l) => `${l.address}:${l.port}`))));
+    config.listeners.push(...outboundTcpListeners(scope, out.byName, new Set(config.listeners.map((l) => `${l.address}:${l.port}`))));
   }
   config.telemetry = telemetryConfig(snapshot, proxy);
   config.listeners.sort((a, b) => cmp(a.name, b.name));
   config.routes.sort((a, b) => cmp(a.name, b.name));
-  config.clusters = dedupeClusters(config.clusters);
-  config.endpoints = Object.fromEntries(Object.keys(config.endpoints).sort(cmp).map((k) => [k, config.endpoints[k]!]));
+  config.clusters = mergeClusters(out.clusters, sortedClusters(extra.clusters));
+  config.endpoints = mergeEndpoints(out.endpointNames, out.endpoints, extra.endpoints);
   return config;
 }
 
-/** Cluster names are unique in a config; the first (sorted) wins if two sources produce one. */
-function dedupeClusters(list: Cluster[]): Cluster[] {
-  const seen = new Set<string>();
-  return [...list].sort((a, b) => cmp(a.name, b.name)).filter((c) => (seen.has(c.name) ? false : (seen.add(c.name), true)));
+/** The shared outbound set, sorted once: clusters by name, endpoint names, clusters by name for lookups. */
+interface SortedClusterSet {
+  clusters: Cluster[];
+  endpoints: Record<string, Endpoint[]>;
+  endpointNames: string[];
+  byName: ReadonlyMap<string, Cluster>;
+}
+
+function sortedClusterSet(set: ClusterSet): SortedClusterSet {
+  const byName = new Map<string, Cluster>();
+  for (const c of set.clusters) byName.set(c.name, c);
+  return { clusters: sortedClusters(set.clusters), endpoints: set.endpoints, endpointNames: Object.keys(set.endpoints).sort(cmp), byName };
+}
+
+function sortedClusters(list: readonly Cluster[]): Cluster[] {
+  return [...list].sort((a, b) => cmp(a.name, b.name));
+}
+
+/**
+ * Cluster names are unique in a config; the first (sorted, shared before extra) wins if two
+ * sources produce one. Both inputs are sorted (stably); this is a merge, not a re-sort of thousands.
+ */
+function mergeClusters(shared: readonly Cluster[], extra: readonly Cluster[]): Cluster[] {
+  const out: Cluster[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < shared.length || j < extra.length) {
+    const c = j >= extra.length || (i < shared.length && cmp(shared[i]!.name, extra[j]!.name) <= 0) ? shared[i++]! : extra[j++]!;
+    if (out.length === 0 || out[out.length - 1]!.name !== c.name) out.push(c);
+  }
+  return out;
+}
+
+/** Endpoints keyed by cluster name in sorted order; `extra` (the proxy's inbound) overrides `shared` on a clash. */
+function mergeEndpoints(sharedNames: readonly string[], shared: Record<string, Endpoint[]>, extra: Record<string, Endpoint[]>): Record<string, Endpoint[]> {
+  const extraNames = Object.keys(extra).sort(cmp);
+  const out: Record<string, Endpoint[]> = {};
+  let i = 0;
+  let j = 0;
+  while (i < sharedNames.length || j < extraNames.length) {
+    const a = sharedNames[i];
+    const b = extraNames[j];
+    if (b === undefined || (a !== undefined && cmp(a, b) < 0)) {
+      out[a!] = shared[a!]!;
+      i++;
+    } else {
+      if (a === b) i++;
+      out[b] = extra[b]!;
+      j++;
+    }
+  }
+  return out;
 }

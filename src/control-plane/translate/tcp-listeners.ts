@@ -30,9 +30,8 @@ export function outboundTcpListenerName(host: string, port: number): string {
  * whose address:port is already `taken` (HTTP listeners, inbound ports, an earlier service) are
  * skipped: the first by host wins, as the runtime should have given each its own port.
  */
-export function outboundTcpListeners(scope: ProxyScope, clusters: readonly Cluster[], taken: Set<string>): Listener[] {
+export function outboundTcpListeners(scope: ProxyScope, byName: ReadonlyMap<string, Cluster>, taken: Set<string>): Listener[] {
   const suffix = scope.snapshot.mesh.domainSuffix;
-  const byName = new Map(clusters.map((c) => [c.name, c]));
   const meshVs = scope.virtualServices.filter((vs) => resolvedHosts(vs, suffix).length > 0 && virtualServiceApplies(vs, { scope, port: 0 }));
   const vsFor = virtualServiceLookup(meshVs, suffix);
   const address = scope.node.outboundAddress ?? LOCALHOST;

@@ -7,7 +7,7 @@ import type { GatewaySpec, Server, VirtualServiceSpec } from "../../config/types
 import type { Route, RouteConfiguration, VirtualHost } from "../../model/proxy-config.ts";
 import type { Service } from "../../model/registry.ts";
 import { labelsMatch } from "../../model/registry.ts";
-import { resolveHost, type ConfigEntry } from "../../model/snapshot.ts";
+import type { ConfigEntry } from "../../model/snapshot.ts";
 import { PASSTHROUGH_CLUSTER } from "./clusters.ts";
 import { arr, cmp, hostMatches, hostSpecificity, num, obj, str, strMap } from "./common.ts";
 import { terminatesTls } from "./gateway-tls.ts";
