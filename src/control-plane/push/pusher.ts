@@ -7,6 +7,7 @@ import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { AckMessage, PushMessage } from "../../model/wire.ts";
+import { configJson } from "./config-json.ts";
 import { Debouncer } from "./debouncer.ts";
 import { newProxyState, recordAck, type ProxyState } from "./proxy-state.ts";
 
@@ -196,13 +197,15 @@ export class Pusher {
     const wire = this.opts.beforeSend ? this.opts.beforeSend(node, config) : config;
     const nonce = `${(++this.seq).toString(36)}-${this.opts.random.int(0x7fffffff).toString(36)}`;
     const msg: PushMessage = { type: "config", version: config.version, nonce, config: wire };
+    // = JSON.stringify(msg), with the config's shared parts encoded once (config-json.ts).
+    const line = `{"type":"config","version":${JSON.stringify(msg.version)},"nonce":${JSON.stringify(nonce)},"config":${configJson(wire)}}\n`;
     st.sentVersion = config.version;
     st.sentNonce = nonce;
     st.sentHash = hash;
     st.sentConfig = wire;
     st.lastSeen = this.opts.clock.now();
     this.pushes++;
-    sink.write(JSON.stringify(msg) + "\n");
+    sink.write(line);
   }
 
   private schedulePing(): void {
@@ -218,5 +221,5 @@ export class Pusher {
 
 /** Identity of a config's content: the version is left out, so an unrelated change pushes nothing. */
 export function configHash(config: ProxyConfig): string {
-  return createHash("sha1").update(JSON.stringify({ ...config, version: "" })).digest("hex");
+  return createHash("sha1").update(configJson(config, "")).digest("hex");
 }
