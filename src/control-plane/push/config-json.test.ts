@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
-import { configJson } from "./config-json.ts";
+import { configDigest, configJson } from "./config-json.ts";
 
 const shared = { name: "outbound|80||a", direction: "outbound", note: undefined, list: [1, undefined, "x\n"] };
 const config = {
@@ -27,4 +27,15 @@ it("reuses the encoding of a part it has seen (parts must not be mutated)", () =
   (c.clusters[0] as unknown as { name: string }).name = "changed";
   assert.equal(configJson(c), before);
   assert.notEqual(JSON.stringify(c), before);
+});
+
+it("digests by content: equal JSON, equal digest; any changed part or field, a new one", () => {
+  const copy = JSON.parse(JSON.stringify(config)) as ProxyConfig;
+  assert.equal(configDigest(copy, ""), configDigest(config, ""));
+  assert.notEqual(configDigest(config), configDigest(config, ""));
+  const changed = JSON.parse(JSON.stringify(config)) as ProxyConfig;
+  (changed.endpoints["outbound|80||a"]![0] as { port: number }).port = 81;
+  assert.notEqual(configDigest(changed, ""), configDigest(config, ""));
+  const reordered = { ...copy, clusters: [{ ...copy.clusters[0]!, name: "b" }, copy.clusters[1]!] } as ProxyConfig;
+  assert.notEqual(configDigest(reordered, ""), configDigest(config, ""));
 });

@@ -3,9 +3,11 @@
 // route-configuration objects (src/control-plane/translate/proxy-class.ts), so at 1,000 services
 // most of each proxy's multi-MiB config is already encoded; only its own pieces (node, inbound)
 // are encoded per proxy. Sound because translated configs are never mutated once built.
+import { createHash } from "node:crypto";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 
 const cache = new WeakMap<object, string>();
+const digests = new WeakMap<object, string>();
 
 function part(v: unknown): string | undefined {
   if (typeof v !== "object" || v === null) return JSON.stringify(v);
@@ -39,4 +41,38 @@ export function configJson(config: ProxyConfig, version?: string): string {
     if (s !== undefined) out.push(`${JSON.stringify(k)}:${s}`);
   }
   return `{${out.join(",")}}`;
+}
+
+function sha1(s: string): string {
+  return createHash("sha1").update(s).digest("hex");
+}
+
+function partDigest(v: unknown): string {
+  if (typeof v !== "object" || v === null) return JSON.stringify(v) ?? "null";
+  let d = digests.get(v);
+  if (d === undefined) {
+    d = sha1(part(v)!);
+    digests.set(v, d);
+  }
+  return d;
+}
+
+/**
+ * A content hash of `{ ...config, version }` without hashing megabytes per proxy: the digest of
+ * each part (array element, record value) is cached by identity like its JSON, and the config's
+ * hash is taken over the parts' digests in order. Equal JSON ⇒ equal hash; a changed part ⇒ a
+ * changed hash (up to SHA-1 collisions).
+ */
+export function configDigest(config: ProxyConfig, version?: string): string {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(version === undefined ? config : { ...config, version })) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) out.push(`${JSON.stringify(k)}:[${v.map(partDigest).join(",")}]`);
+    else if (typeof v === "object" && v !== null) {
+      const fields: string[] = [];
+      for (const [fk, x] of Object.entries(v)) if (x !== undefined) fields.push(`${JSON.stringify(fk)}:${partDigest(x)}`);
+      out.push(`${JSON.stringify(k)}:{${fields.join(",")}}`);
+    } else out.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
+  }
+  return sha1(out.join("\n"));
 }

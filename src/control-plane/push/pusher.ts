@@ -2,12 +2,11 @@
 // stream per connected proxy, and on each new snapshot (debounced) re-translates every connected
 // proxy's config and sends it only where it changed (hash of the config without its version).
 // Each push carries a fresh nonce; the proxy's ACK/NACK for that nonce moves its sync state.
-import { createHash } from "node:crypto";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { AckMessage, PushMessage } from "../../model/wire.ts";
-import { configJson } from "./config-json.ts";
+import { configDigest, configJson } from "./config-json.ts";
 import { Debouncer } from "./debouncer.ts";
 import { newProxyState, recordAck, type ProxyState } from "./proxy-state.ts";
 
@@ -221,5 +220,5 @@ export class Pusher {
 
 /** Identity of a config's content: the version is left out, so an unrelated change pushes nothing. */
 export function configHash(config: ProxyConfig): string {
-  return createHash("sha1").update(configJson(config, "")).digest("hex");
+  return configDigest(config, "");
 }
