@@ -21,14 +21,19 @@ function part(v: unknown): string | undefined {
 
 /** One top-level field: arrays and records are joined from cached parts. */
 function field(v: unknown): string | undefined {
-  if (Array.isArray(v)) return `[${v.map((x) => part(x) ?? "null").join(",")}]`;
+  if (Array.isArray(v)) {
+    // String concatenation builds a rope that is flattened once, when written; join would copy now.
+    let s = "[";
+    for (let i = 0; i < v.length; i++) s += (i > 0 ? "," : "") + (part(v[i]) ?? "null");
+    return `${s}]`;
+  }
   if (typeof v === "object" && v !== null) {
-    const out: string[] = [];
+    let s = "{";
     for (const [k, x] of Object.entries(v)) {
-      const s = part(x);
-      if (s !== undefined) out.push(`${JSON.stringify(k)}:${s}`);
+      const p = part(x);
+      if (p !== undefined) s += `${s.length > 1 ? "," : ""}${JSON.stringify(k)}:${p}`;
     }
-    return `{${out.join(",")}}`;
+    return `${s}}`;
   }
   return JSON.stringify(v);
 }
