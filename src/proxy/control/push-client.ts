@@ -120,16 +120,21 @@ export class PushClient {
       this.connects++;
       this.armIdle(req);
       res.setEncoding("utf8");
-      let buf = "";
+      // A config line can be megabytes: keep the pieces of the unfinished line and look for the
+      // newline only in each new chunk (searching the growing buffer again would be quadratic).
+      let parts: string[] = [];
       res.on("data", (chunk: string) => {
         this.armIdle(req);
-        buf += chunk;
+        let start = 0;
         let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
+        while ((nl = chunk.indexOf("\n", start)) >= 0) {
+          parts.push(chunk.slice(start, nl));
+          const line = parts.length === 1 ? (parts[0] as string) : parts.join("");
+          parts = [];
+          start = nl + 1;
           if (line.trim() !== "") this.onLine(line);
         }
+        if (start < chunk.length) parts.push(chunk.slice(start));
       });
       res.on("end", () => lost("closed by the control plane"));
       res.on("error", (e) => lost(e.message));
