@@ -143,6 +143,20 @@ describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not
     }
   });
 
+  it("ratings-test-delay: the 7 s delay for jason trips productpage's own 3 s + 1 retry timeout (the bug Istio's task exposes)", { timeout: 40_000 }, async () => {
+    await apply("virtual-service-reviews-test-v2.yaml");
+    await apply("virtual-service-ratings-test-delay.yaml");
+    assert.ok(await eventually(synced, 10_000));
+    const started = Date.now();
+    const r = await get(`${state.ingress}/productpage`, { cookie: "session=jason" }, 20_000);
+    const took = Date.now() - started;
+    assert.equal(r.status, 200);
+    assert.match(r.body, /Sorry, product reviews are currently unavailable for this book/);
+    // productpage gives up after its two 3 s attempts, before the 7 s delay ends.
+    assert.ok(took >= 5500 && took < 7000, `took ${took} ms`);
+    assert.equal(reviewsVersion((await page()).body), "v1", "others are not delayed");
+  });
+
   it("ratings-test-abort: jason sees 'Ratings service is currently unavailable'", async () => {
     await apply("virtual-service-reviews-test-v2.yaml");
     await apply("virtual-service-ratings-test-abort.yaml");
