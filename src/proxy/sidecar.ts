@@ -152,9 +152,7 @@ export class Sidecar {
         const cur = this.listeners.get(l.name);
         if (cur !== undefined && sameBinding(cur, l)) continue;
         if (l.port !== 0 && held.has(`${l.address}:${l.port}`)) continue; // re-bound after the old one closes
-        const created: AnyListener = l.protocol === "tcp" ? new TcpListener(l, this.ctx) : new HttpListener(l, this.ctx);
-        await created.listen();
-        fresh.set(l.name, created);
+        fresh.set(l.name, await this.bindListener(l));
       }
     } catch (e) {
       await Promise.all([...fresh.values()].map((x) => x.close(0)));
@@ -206,9 +204,26 @@ export class Sidecar {
     for (const l of replaced) void l.close();
     for (const l of wanted) {
       if (keep.has(l.name)) continue;
+      this.listeners.set(l.name, await this.bindListener(l));
+    }
+  }
+
+  /**
+   * Create and bind one listener. A port this proxy itself just closed (a listener replaced by a
+   * push) can still be held for a moment by its closing socket: EADDRINUSE is retried briefly
+   * (25, 50, 100, 200, 400 ms) before it counts as a real conflict.
+   */
+  private async bindListener(l: Listener): Promise<AnyListener> {
+    for (let attempt = 0; ; attempt++) {
       const created: AnyListener = l.protocol === "tcp" ? new TcpListener(l, this.ctx) : new HttpListener(l, this.ctx);
-      await created.listen();
-      this.listeners.set(l.name, created);
+      try {
+        await created.listen();
+        return created;
+      } catch (e) {
+        void created.close(0);
+        if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 4) throw e;
+        await new Promise((r) => setTimeout(r, 25 << attempt));
+      }
     }
   }
 }
