@@ -4,11 +4,11 @@
 // sidecar would (so tests need not start proxy processes unless they test that).
 import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ControlPlane } from "../../src/control-plane/server.ts";
 import type { InstanceRegistration, PushMessage } from "../../src/model/wire.ts";
+import { unusedPort } from "../support/ports.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 export const NODE = join(ROOT, "node_modules", ".bin", "node");
@@ -130,11 +130,7 @@ export async function connectStream(url: string, node: string, opts: { nack?: st
   return client;
 }
 
-/** A loopback port nothing listens on (bound, then closed). */
-export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/** A loopback port nothing listens on, outside the ephemeral range (see test/support/ports.ts). */
+export function closedPort(): Promise<number> {
+  return unusedPort();
 }

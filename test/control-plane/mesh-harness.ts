@@ -73,6 +73,8 @@ export async function register(url: string, p: MeshProxy): Promise<void> {
   if (r.status !== 200) throw new Error(`register ${p.name}: ${r.status} ${await r.text()}`);
 }
 
+const READY_TIMEOUT_MS = 30_000;
+
 /** Start `amime proxy --xds URL --node ID`; resolves with its ready line once its first config is applied. */
 export function spawnProxy(url: string, p: MeshProxy): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string }> {
   const child = spawn(NODE, [BIN, "proxy", "--xds", url, "--node", p.nodeId, "--admin-port", "-1"], { stdio: ["pipe", "pipe", "pipe"] });
@@ -80,12 +82,18 @@ export function spawnProxy(url: string, p: MeshProxy): Promise<{ ready: boolean;
   child.stderr.on("data", (d: Buffer) => (p.stderr += d.toString()));
   return new Promise((resolve, reject) => {
     let out = "";
+    const t = setTimeout(() => reject(new Error(`proxy ${p.name} not ready after ${READY_TIMEOUT_MS} ms: ${p.stderr}`)), READY_TIMEOUT_MS);
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf("\n");
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+      if (nl < 0) return;
+      clearTimeout(t);
+      resolve(JSON.parse(out.slice(0, nl)));
     });
-    child.on("exit", (code) => reject(new Error(`proxy ${p.name} exited ${code}: ${p.stderr}`)));
+    child.on("exit", (code) => {
+      clearTimeout(t);
+      reject(new Error(`proxy ${p.name} exited ${code}: ${p.stderr}`));
+    });
   });
 }
 

@@ -41,7 +41,7 @@ describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not
   };
 
   before(async () => {
-    run = new UpRun(["-f", BOOKINFO, "--port-base", String(randomPortBase())]);
+    run = new UpRun(["-f", BOOKINFO, "--port-base", String(await randomPortBase())]);
     state = await run.waitStarted(60_000);
   });
   after(() => run.cleanup());

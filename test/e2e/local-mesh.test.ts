@@ -31,7 +31,7 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
   let state: UpState;
 
   before(async () => {
-    run = new UpRun(["-f", MINI, "--port-base", String(randomPortBase())]);
+    run = new UpRun(["-f", MINI, "--port-base", String(await randomPortBase())]);
     state = await run.waitStarted();
   });
   after(() => run.cleanup());
@@ -115,7 +115,7 @@ describe("amime up: failures", { timeout: 60_000 }, () => {
   it("refuses an invalid config with file:line and starts nothing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "amime-bad-"));
     writeFileSync(join(dir, "mesh.yaml"), "apiVersion: amime.dev/v1alpha1\nkind: Workload\nmetadata: {name: w}\nspec:\n  replicas: -1\n  command: [node, x.ts]\n");
-    const run = new UpRun(["-f", dir, "--port-base", String(randomPortBase())]);
+    const run = new UpRun(["-f", dir, "--port-base", String(await randomPortBase())]);
     runs.push(run);
     const code = await Promise.race([run.exited, sleep(20_000).then(() => "timeout")]);
     assert.equal(code, 1, run.output);
@@ -124,7 +124,7 @@ describe("amime up: failures", { timeout: 60_000 }, () => {
   });
 
   it("children exit by themselves when amime up is SIGKILLed", async () => {
-    const run = new UpRun(["-f", MINI, "--port-base", String(randomPortBase())]);
+    const run = new UpRun(["-f", MINI, "--port-base", String(await randomPortBase())]);
     runs.push(run);
     await run.waitStarted();
     const groups = [...run.groups];

@@ -8,7 +8,7 @@ import { get, postYaml, randomPortBase, ROOT, UpRun } from "./up-harness.ts";
 
 const NET = join(ROOT, "samples", "networking", "bookinfo");
 const files = ["virtual-service-reviews-test-v2.yaml", "virtual-service-reviews-90-10.yaml"].map((f) => readFileSync(join(NET, f), "utf8"));
-const run = new UpRun(["-f", join(ROOT, "samples", "bookinfo"), "--port-base", String(randomPortBase())]);
+const run = new UpRun(["-f", join(ROOT, "samples", "bookinfo"), "--port-base", String(await randomPortBase())]);
 try {
   const state = await run.waitStarted(60_000);
   const samples: number[] = [];

@@ -2,28 +2,19 @@
 // and port, scraping the file_sd target list that `amime up` writes every 1 s.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { unusedPort } from "../support/ports.ts";
 
 export interface RunningPrometheus {
   url: string;
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startPrometheus(fileSd: string): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), "amime-prom-"));
-  const port = await freePort();
+  const port = await unusedPort();
   writeFileSync(
     join(dir, "prometheus.yml"),
     `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: amime\n    file_sd_configs:\n      - files: [${JSON.stringify(fileSd)}]\n        refresh_interval: 1s\n`,

@@ -6,15 +6,16 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { unusedPort } from "../support/ports.ts";
 import type { UpState } from "../../src/runtime/local/state-file.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const NODE = join(ROOT, "node_modules", ".bin", "node");
 export const AMIME = join(ROOT, "bin", "amime.js");
 
-/** A port base unlikely to collide with other test runs on the machine. */
-export function randomPortBase(): number {
-  return 20000 + Math.floor(Math.random() * 1500) * 20;
+/** A port base below the ephemeral range with a few free ports above it (see test/support/ports.ts). */
+export function randomPortBase(): Promise<number> {
+  return unusedPort(8);
 }
 
 export class UpRun {

@@ -3,6 +3,7 @@
 // pipelining / malformed input).
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse, type OutgoingHttpHeaders } from "node:http";
 import { connect, type AddressInfo } from "node:net";
+import { unusedPort } from "../support/ports.ts";
 import { Sidecar, type SidecarOptions } from "../../src/proxy/sidecar.ts";
 import type { RequestRecord } from "../../src/proxy/http/context.ts";
 
@@ -155,6 +156,8 @@ export interface Reply {
   body: string;
 }
 
+const SEND_TIMEOUT_MS = 60_000;
+
 /** One request on a fresh connection (no agent keep-alive). */
 export function send(port: number, opts: { method?: string; path?: string; host?: string; headers?: OutgoingHttpHeaders; body?: string | Buffer } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -168,6 +171,8 @@ export function send(port: number, opts: { method?: string; path?: string; host?
       },
     );
     req.on("error", reject);
+    // No test waits forever on a proxy that never answers: it fails, naming the request.
+    req.setTimeout(SEND_TIMEOUT_MS, () => req.destroy(new Error(`no response to ${opts.method ?? "GET"} ${opts.path ?? "/"} on port ${port} within ${SEND_TIMEOUT_MS} ms`)));
     req.end(opts.body);
   });
 }
@@ -195,11 +200,7 @@ export function raw(port: number, bytes: string | Buffer, timeoutMs = 3000): Pro
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A port with nothing listening (bound then closed). */
-export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/** A port with nothing listening, outside the ephemeral range (see test/support/ports.ts). */
+export function closedPort(): Promise<number> {
+  return unusedPort();
 }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { unusedPort } from "../support/ports.ts";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const NODE = `${REPO}node_modules/.bin/node`;
@@ -110,13 +111,9 @@ export async function captureServer(answer: (req: Captured) => unknown): Promise
   };
 }
 
-/** A port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
+/** A port nothing listens on, outside the ephemeral range (see test/support/ports.ts). */
+export function closedPort(): Promise<number> {
+  return unusedPort();
 }
 
 export interface Reply {

@@ -4,25 +4,16 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { send, sleep, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
 import { startCollector, type Collector } from "./collector.ts";
 import { fetchText, startTwoHop, type TwoHop } from "./two-hop.ts";
+import { unusedPort } from "../support/ports.ts";
 
 const PROMETHEUS = "/usr/bin/prometheus";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe("consumers of the sidecar metrics", () => {
   let app: Upstream;
@@ -81,7 +72,7 @@ describe("consumers of the sidecar metrics", () => {
 
   it("a real Prometheus scrapes the sidecar and answers PromQL", { skip: !existsSync(PROMETHEUS), timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "amime-prom-"));
-    const webPort = await freePort();
+    const webPort = await unusedPort();
     const targets = [mesh.client.telemetry?.metricsPort, mesh.server.telemetry?.metricsPort].map((p) => `"127.0.0.1:${p}"`).join(", ");
     writeFileSync(
       join(dir, "prometheus.yml"),
