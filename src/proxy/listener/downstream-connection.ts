@@ -8,6 +8,7 @@ import type { ListenerContext } from "../http/context.ts";
 import { Exchange } from "../http/exchange.ts";
 import { localReply } from "../http/local-reply.ts";
 import { runPipeline } from "../http/pipeline.ts";
+import { SocketWriter } from "../io/socket-writer.ts";
 
 const S_HEAD = 0;
 const S_BODY = 1;
@@ -60,7 +61,8 @@ function rewrap(socket: Socket, onRead: (n: number) => boolean): { socket: Socke
 }
 
 export class DownstreamConnection {
-  socket: Socket;
+  readonly socket: Socket;
+  private readonly writer: SocketWriter;
   readonly listener: ListenerContext;
   readonly sourceIp: string;
   private state = S_HEAD;
@@ -96,6 +98,7 @@ export class DownstreamConnection {
     const r = rewrap(accepted, (n) => this.onRead(n));
     const socket = r === null ? accepted : r.socket;
     this.socket = socket;
+    this.writer = new SocketWriter(socket);
     this.sharedReads = r !== null;
     this.sourceIp = stripV4Mapped(socket.remoteAddress ?? "");
     socket.setNoDelay(true);
@@ -132,12 +135,12 @@ export class DownstreamConnection {
   // ---- called by the Exchange ----
 
   write(buf: Buffer): boolean {
-    return this.socket.write(buf);
+    return this.writer.write(buf);
   }
 
-  /** Pending bytes in the socket's write queue (a slice written now may outlive the call). */
+  /** Bytes still wait to go out (a slice written now may outlive the call). */
   get writeQueued(): boolean {
-    return this.socket.writableLength > 0;
+    return this.writer.queued;
   }
 
   pauseBody(): void {

@@ -5,6 +5,7 @@
 import { connect, type Socket } from "node:net";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import { connectUpstreamTls } from "../tls/upstream-tls.ts";
+import { SocketWriter } from "../io/socket-writer.ts";
 import { ChunkedDecoder, parseResponseHead, ParseError } from "../http1/index.ts";
 import type { ResponseHead } from "../http1/types.ts";
 
@@ -65,6 +66,7 @@ const B_CLOSE = 3;
 
 export class UpstreamConnection {
   readonly socket: Socket;
+  private readonly writer: SocketWriter;
   readonly owner: ConnectionOwner;
   sink: UpstreamSink | null;
   /** Exchanges completed on this connection (a reused connection may be stale). */
@@ -102,6 +104,7 @@ export class UpstreamConnection {
     // Protocols hook: TLS origination (src/proxy/tls/upstream-tls.ts); ready after the handshake.
     const tls = owner.tls;
     this.socket = tls !== undefined ? connectUpstreamTls(opts, tls, { address }) : connect(opts);
+    this.writer = new SocketWriter(this.socket);
     this.socket.setTimeout(owner.connectTimeoutMs > 0 ? owner.connectTimeoutMs : 0);
     this.socket.on(tls !== undefined ? "secureConnect" : "connect", () => this.onConnect());
     this.socket.on("timeout", () => this.onTimeout());
@@ -138,7 +141,7 @@ export class UpstreamConnection {
   }
 
   write(buf: Buffer): boolean {
-    return this.socket.write(buf);
+    return this.writer.write(buf);
   }
 
   /** The whole request (head and body) has been written. */
