@@ -4,6 +4,7 @@
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
 import type { Command } from "./command.ts";
+import { UsageError, walkFlags, withUsage } from "./lib/args.ts";
 
 export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--port N] [--host ADDR]
 
@@ -32,42 +33,29 @@ interface Args {
   help: boolean;
 }
 
-function parseArgs(argv: readonly string[]): Args | string {
+function parseArgs(argv: readonly string[]): Args {
   const out: Args = { paths: [], port: DEFAULT_CONTROL_PLANE_PORT, host: "127.0.0.1", watch: true, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : argv[++i]);
-    switch (flag) {
+  for (const f of walkFlags(argv)) {
+    switch (f.flag) {
       case "-h":
       case "--help":
         out.help = true;
         break;
       case "-f":
-      case "--filename": {
-        const v = value();
-        if (v === undefined || v === "") return `${flag} needs a path`;
-        out.paths.push(v);
+      case "--filename":
+        out.paths.push(f.required("a path"));
         break;
-      }
-      case "--port": {
-        const v = Number(value());
-        if (!Number.isInteger(v) || v < 0 || v > 65535) return "--port needs a port number (0 = any)";
-        out.port = v;
+      case "--port":
+        out.port = f.integer(0, 65535, "a port number (0 = any)");
         break;
-      }
-      case "--host": {
-        const v = value();
-        if (v === undefined || v === "") return "--host needs an address";
-        out.host = v;
+      case "--host":
+        out.host = f.required("an address");
         break;
-      }
       case "--no-watch":
         out.watch = false;
         break;
       default:
-        return `unknown option "${arg}"`;
+        throw new UsageError(`unknown option "${f.arg}"`);
     }
   }
   return out;
@@ -76,12 +64,8 @@ function parseArgs(argv: readonly string[]): Args | string {
 export const controlPlaneCommand: Command = {
   name: "control-plane",
   summary: "run the control plane (config store, registry, push to proxies)",
-  async run(argv) {
+  run: (argv) => withUsage("control-plane", CONTROL_PLANE_HELP, async () => {
     const args = parseArgs(argv);
-    if (typeof args === "string") {
-      process.stderr.write(`amime control-plane: ${args}\n\n${CONTROL_PLANE_HELP}`);
-      return 2;
-    }
     if (args.help) {
       process.stdout.write(CONTROL_PLANE_HELP);
       return 0;
@@ -116,5 +100,5 @@ export const controlPlaneCommand: Command = {
     });
     await cp.close();
     return 0;
-  },
+  }),
 };

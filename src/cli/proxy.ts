@@ -7,6 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { PushClient } from "../proxy/control/push-client.ts";
 import { Sidecar } from "../proxy/sidecar.ts";
 import type { Command } from "./command.ts";
+import { UsageError, walkFlags, withUsage } from "./lib/args.ts";
 
 export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N]
        amime proxy --xds URL --node ID [--admin-port N]
@@ -40,41 +41,29 @@ interface ProxyArgs {
   help: boolean;
 }
 
-function parseArgs(argv: readonly string[]): ProxyArgs | string {
+function parseArgs(argv: readonly string[]): ProxyArgs {
   const out: ProxyArgs = { adminPort: 15000, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : argv[++i]);
-    switch (flag) {
+  for (const f of walkFlags(argv)) {
+    switch (f.flag) {
       case "-h":
       case "--help":
         out.help = true;
         break;
       case "-c":
-      case "--config": {
-        const v = value();
-        if (v === undefined) return `${flag} needs a file`;
-        out.config = v;
+      case "--config":
+        out.config = f.required("a file");
         break;
-      }
       case "--xds":
-      case "--node": {
-        const v = value();
-        if (v === undefined || v === "") return `${flag} needs a value`;
-        if (flag === "--xds") out.xds = v;
-        else out.node = v;
+        out.xds = f.required("a value");
         break;
-      }
-      case "--admin-port": {
-        const v = Number(value());
-        if (!Number.isInteger(v) || v < -1 || v > 65535) return "--admin-port needs a port number (0 = any, -1 = none)";
-        out.adminPort = v;
+      case "--node":
+        out.node = f.required("a value");
         break;
-      }
+      case "--admin-port":
+        out.adminPort = f.integer(-1, 65535, "a port number (0 = any, -1 = none)");
+        break;
       default:
-        return `unknown option "${arg}"`;
+        throw new UsageError(`unknown option "${f.arg}"`);
     }
   }
   return out;
@@ -90,25 +79,15 @@ export async function loadProxyConfigFile(file: string): Promise<unknown> {
 export const proxyCommand: Command = {
   name: "proxy",
   summary: "run the sidecar proxy from a ProxyConfig file",
-  async run(argv) {
+  run: (argv) => withUsage("proxy", PROXY_HELP, async () => {
     const args = parseArgs(argv);
-    if (typeof args === "string") {
-      process.stderr.write(`amime proxy: ${args}\n\n${PROXY_HELP}`);
-      return 2;
-    }
     if (args.help) {
       process.stdout.write(PROXY_HELP);
       return 0;
     }
-    if (args.config !== undefined && args.xds !== undefined) {
-      process.stderr.write(`amime proxy: --config and --xds are mutually exclusive\n\n${PROXY_HELP}`);
-      return 2;
-    }
+    if (args.config !== undefined && args.xds !== undefined) throw new UsageError("--config and --xds are mutually exclusive");
     if (args.xds !== undefined) return runFromControlPlane(args);
-    if (args.config === undefined) {
-      process.stderr.write(`amime proxy: --config FILE or --xds URL is required\n\n${PROXY_HELP}`);
-      return 2;
-    }
+    if (args.config === undefined) throw new UsageError("--config FILE or --xds URL is required");
     let raw: unknown;
     try {
       raw = await loadProxyConfigFile(args.config);
@@ -131,7 +110,7 @@ export const proxyCommand: Command = {
     // not keep a stopped proxy alive.
     setTimeout(() => process.exit(0), 200).unref();
     return 0;
-  },
+  }),
 };
 
 function untilSignal(): Promise<void> {
@@ -148,10 +127,7 @@ function untilSignal(): Promise<void> {
 
 /** --xds: wait for the first pushed config (however long the control plane takes), then serve. */
 async function runFromControlPlane(args: ProxyArgs): Promise<number> {
-  if (args.node === undefined) {
-    process.stderr.write(`amime proxy: --xds needs --node ID\n\n${PROXY_HELP}`);
-    return 2;
-  }
+  if (args.node === undefined) throw new UsageError("--xds needs --node ID");
   try {
     new URL(args.xds as string);
   } catch {

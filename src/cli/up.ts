@@ -7,6 +7,7 @@ import { ConfigInvalid, DEFAULT_PORT_BASE, LocalMesh } from "../runtime/local/lo
 import type { InstanceSupervisor } from "../runtime/local/instance.ts";
 import { statePath } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
+import { UsageError, walkFlags, withUsage } from "./lib/args.ts";
 
 export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
 
@@ -45,51 +46,34 @@ interface UpArgs {
   help: boolean;
 }
 
-function parseUpArgs(argv: readonly string[]): UpArgs | string {
+function parseUpArgs(argv: readonly string[]): UpArgs {
   const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : arg.startsWith("-f=") ? 2 : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : argv[++i]);
-    const port = (min: number): number | string => {
-      const v = Number(value());
-      return Number.isInteger(v) && v >= min && v <= 65535 ? v : `${flag} needs a port number (${min}-65535)`;
-    };
-    switch (flag) {
+  for (const f of walkFlags(argv)) {
+    switch (f.flag) {
       case "-h":
       case "--help":
         out.help = true;
         break;
       case "-f":
-      case "--filename": {
-        const v = value();
-        if (!v) return `${flag} needs a path`;
-        out.files.push(v);
+      case "--filename":
+        out.files.push(f.required("a path"));
         break;
-      }
-      case "--port-base": {
-        const v = port(1);
-        if (typeof v === "string") return v;
-        out.portBase = v;
+      case "--port-base":
+        out.portBase = f.integer(1, 65535, "a port number (1-65535)");
         break;
-      }
-      case "--control-plane-port": {
-        const v = port(0);
-        if (typeof v === "string") return v;
-        out.controlPlanePort = v;
+      case "--control-plane-port":
+        out.controlPlanePort = f.integer(0, 65535, "a port number (0-65535)");
         break;
-      }
       case "--zipkin":
       case "--otlp": {
-        const v = value();
-        if (!v || !/^https?:\/\/[^/]+/.test(v)) return `${flag} needs an http(s) URL`;
-        if (out.tracing) return "pass only one of --zipkin and --otlp";
-        out.tracing = { format: flag === "--zipkin" ? "zipkin" : "otlp", endpoint: v };
+        const v = f.value();
+        if (!v || !/^https?:\/\/[^/]+/.test(v)) throw new UsageError(`${f.flag} needs an http(s) URL`);
+        if (out.tracing) throw new UsageError("pass only one of --zipkin and --otlp");
+        out.tracing = { format: f.flag === "--zipkin" ? "zipkin" : "otlp", endpoint: v };
         break;
       }
       default:
-        return arg.startsWith("-") ? `unknown option "${arg}"` : `unexpected argument "${arg}"; pass directories with -f ${arg}`;
+        throw new UsageError(f.arg.startsWith("-") ? `unknown option "${f.arg}"` : `unexpected argument "${f.arg}"; pass directories with -f ${f.arg}`);
     }
   }
   return out;
@@ -113,20 +97,13 @@ export function statusTable(instances: readonly InstanceSupervisor[]): string[] 
 export const upCommand: Command = {
   name: "up",
   summary: "run a local mesh: control plane, workloads with sidecars, ingress gateway",
-  async run(argv) {
+  run: (argv) => withUsage("up", UP_HELP, async () => {
     const args = parseUpArgs(argv);
-    if (typeof args === "string") {
-      process.stderr.write(`amime up: ${args}\n\n${UP_HELP}`);
-      return 2;
-    }
     if (args.help) {
       process.stdout.write(UP_HELP);
       return 0;
     }
-    if (args.files.length === 0) {
-      process.stderr.write(`amime up: -f DIR is required\n\n${UP_HELP}`);
-      return 2;
-    }
+    if (args.files.length === 0) throw new UsageError("-f DIR is required");
     write(`amime up: loading ${args.files.join(", ")}`);
     let mesh: LocalMesh;
     try {
@@ -191,7 +168,7 @@ export const upCommand: Command = {
     // Nothing should hold the event loop now; if something does, it must not keep a stopped mesh alive.
     setTimeout(() => process.exit(0), 1000).unref();
     return 0;
-  },
+  }),
 };
 
 function budgetOf(i: InstanceSupervisor): number {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseArgs, UsageError, type FlagSpec } from "./args.ts";
+import { parseArgs, UsageError, walkFlags, type FlagSpec } from "./args.ts";
 
 const SPECS: FlagSpec[] = [
   { name: "filename", short: "f", type: "list" },
@@ -29,4 +29,33 @@ test("parseArgs: usage errors", () => {
   ] as const) {
     assert.throws(() => parseArgs(argv, SPECS), (e: unknown) => e instanceof UsageError && why.test(e.message), argv.join(" "));
   }
+});
+
+/** What a hand-written flag switch sees: flag, consumed values, or the usage error's message. */
+function walk(argv: readonly string[]): unknown[] {
+  const seen: unknown[] = [];
+  try {
+    for (const f of walkFlags(argv)) {
+      if (f.flag === "--port") seen.push([f.flag, f.integer(-1, 65535, "a port number")]);
+      else if (f.flag === "-f" || f.flag === "--name") seen.push([f.flag, f.required("a path")]);
+      else if (f.flag === "--raw") seen.push([f.flag, f.value()]);
+      else seen.push(f.arg);
+    }
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    seen.push(e.message);
+  }
+  return seen;
+}
+
+test("walkFlags: inline or next values, taken whatever they look like; numbers in range", () => {
+  assert.deepEqual(walk(["-f", "a", "-f=b", "--name=c", "--port", "-1", "x=y", "--raw", "--"]), [
+    ["-f", "a"], ["-f", "b"], ["--name", "c"], ["--port", -1], "x=y", ["--raw", "--"],
+  ]);
+  assert.deepEqual(walk(["--raw"]), [["--raw", undefined]]);
+  assert.deepEqual(walk(["--port=65536"]), ["--port needs a port number"]);
+  assert.deepEqual(walk(["--port", "1.5"]), ["--port needs a port number"]);
+  assert.deepEqual(walk(["--port"]), ["--port needs a port number"]);
+  assert.deepEqual(walk(["-f"]), ["-f needs a path"]);
+  assert.deepEqual(walk(["--name="]), ["--name needs a path"]);
 });

@@ -1,6 +1,10 @@
-// Flag parsing shared by the commands that talk to a running control plane. kubectl habits:
-// `--flag value`, `--flag=value`, `-f value`, `-f=value`, repeatable flags, positionals anywhere,
-// `--` ends the flags. Anything unknown is a usage error (exit 2), never silently ignored.
+// Flag parsing shared by the CLI commands. kubectl habits: `--flag value`, `--flag=value`,
+// `-f value`, `-f=value`, repeatable flags. Anything unknown is a usage error (exit 2), never
+// silently ignored. Two shapes over one reading of `--flag=value`:
+// - parseArgs: declarative specs, for the commands that talk to a running control plane
+//   (positionals anywhere, `--` ends the flags);
+// - walkFlags: one flag at a time, for the commands that start something (proxy, control-plane,
+//   up) and give each flag its own check and message.
 
 export class UsageError extends Error {
   readonly code = "AMIME_USAGE";
@@ -47,17 +51,16 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
       out.positionals.push(arg);
       continue;
     }
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : arg.length > 2 && arg[2] === "=" ? 2 : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const { flag, inline } = splitFlag(arg);
     const spec = byName.get(flag);
     if (spec === undefined) throw new UsageError(`unknown flag ${flag}`);
     if (spec.type === "bool") {
-      if (eq > 0) throw new UsageError(`${flag} takes no value`);
+      if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
       out.bools.add(spec.name);
       continue;
     }
     let value: string;
-    if (eq > 0) value = arg.slice(eq + 1);
+    if (inline !== undefined) value = inline;
     else {
       const next = argv[++i];
       // A following flag is not a value (`-o -A`), but `-` (stdin) is.
@@ -72,6 +75,46 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
     else out.lists.set(spec.name, [...(out.lists.get(spec.name) ?? []), value]);
   }
   return out;
+}
+
+/** `--name=value` and `-x=value` carry their value inline; any other argument is all flag. */
+export function splitFlag(arg: string): { flag: string; inline?: string } {
+  const eq = arg.startsWith("--") ? arg.indexOf("=") : arg.startsWith("-") && arg[2] === "=" ? 2 : -1;
+  return eq > 0 ? { flag: arg.slice(0, eq), inline: arg.slice(eq + 1) } : { flag: arg };
+}
+
+/** One argument met by walkFlags. The value readers throw UsageError(`${flag} needs ${what}`). */
+export interface Flag {
+  /** The argument as given, e.g. `--port=80`. */
+  readonly arg: string;
+  /** The argument without its inline value, e.g. `--port`; a positional stays whole. */
+  readonly flag: string;
+  /** The inline value, or else the next argument, taken whatever it looks like (`--admin-port -1`). */
+  value(): string | undefined;
+  /** value(), which must be there and not empty. */
+  required(what: string): string;
+  /** value() as a whole number from min to max (Number() rules). */
+  integer(min: number, max: number, what: string): number;
+}
+
+/** Walks argv one argument at a time; a value reader called on an argument takes the next one. */
+export function* walkFlags(argv: readonly string[]): Generator<Flag> {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const { flag, inline } = splitFlag(arg);
+    const value = (): string | undefined => inline ?? argv[++i];
+    const required = (what: string): string => {
+      const v = value();
+      if (v === undefined || v === "") throw new UsageError(`${flag} needs ${what}`);
+      return v;
+    };
+    const integer = (min: number, max: number, what: string): number => {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`${flag} needs ${what}`);
+      return v;
+    };
+    yield { arg, flag, value, required, integer };
+  }
 }
 
 /** Runs a command body, turning UsageError into `amime CMD: message` + help on stderr and exit 2. */
