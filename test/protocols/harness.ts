@@ -60,6 +60,11 @@ export function run(cmd: string, args: string[], input = "", timeoutMs = 5000): 
   });
 }
 
+/** curl https://host:port/path with host resolved to 127.0.0.1 (--resolve), trusting only `ca`. */
+export function curlHttps(ca: string, host: string, port: number, path: string): Promise<RunResult> {
+  return run("curl", ["--silent", "--show-error", "--max-time", "5", "--cacert", ca, "--resolve", `${host}:${port}:127.0.0.1`, `https://${host}:${port}${path}`], "", 8000);
+}
+
 export function listen(server: Server, host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve) => server.listen(0, host, () => resolve((server.address() as AddressInfo).port)));
 }

@@ -4,37 +4,30 @@
 // Clients: curl --resolve --cacert and openssl s_client -servername.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:https";
+import { createServer } from "node:https";
 import { readFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import { parseDocuments } from "../../src/config/parse.ts";
 import { translate } from "../../src/control-plane/translate/index.ts";
 import { buildSnapshot } from "../../src/model/snapshot.ts";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
-import { closeServer, dial, listen, run } from "./harness.ts";
+import { closeServer, curlHttps, dial, listen, run } from "./harness.ts";
 import { makePki, type Pki } from "./pki.ts";
 
-describe("TLS routes by SNI (passthrough)", () => {
-  let pki: Pki;
-  let a: Server;
-  let b: Server;
-  let sidecar: Sidecar;
-  let port = 0;
-
-  before(async () => {
-    pki = await makePki({ a: ["a.example"], b: ["b.example"] });
-    const server = (name: string): Server => {
-      const leaf = pki.leaf(name);
-      return createServer({ cert: readFileSync(leaf.cert), key: readFileSync(leaf.key) }, (req, res) => {
-        req.resume();
-        res.end(`from-${name} ${req.headers.host}`);
-      });
-    };
-    a = server("a");
-    b = server("b");
-    const pa = await listen(a);
-    const pb = await listen(b);
-    const se = (name: string, p: number): string => `
+/** a.example and b.example: HTTPS upstreams, each with its own certificate from one CA, answering
+ *  `from-<name> <Host>`, and the STATIC ServiceEntries (TLS port 443) that point at them. */
+async function startTlsUpstreams(): Promise<{ pki: Pki; serviceEntries: string; close(): Promise<void> }> {
+  const names = ["a", "b"];
+  const pki = await makePki({ a: ["a.example"], b: ["b.example"] });
+  const servers = names.map((name) => {
+    const leaf = pki.leaf(name);
+    return createServer({ cert: readFileSync(leaf.cert), key: readFileSync(leaf.key) }, (req, res) => {
+      req.resume();
+      res.end(`from-${name} ${req.headers.host}`);
+    });
+  });
+  const ports = await Promise.all(servers.map((s) => listen(s)));
+  const serviceEntries = names.map((name, i) => `
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: ${name}}
@@ -43,10 +36,24 @@ spec:
   location: MESH_EXTERNAL
   ports: [{number: 443, name: tls, protocol: TLS}]
   resolution: STATIC
-  endpoints: [{address: 127.0.0.1, ports: {tls: ${p}}}]
+  endpoints: [{address: 127.0.0.1, ports: {tls: ${ports[i]}}}]
 ---
-`;
-    const { resources, diagnostics } = parseDocuments(se("a", pa) + se("b", pb), "sni.yaml");
+`).join("");
+  const close = async (): Promise<void> => {
+    for (const s of servers) await closeServer(s);
+    pki.cleanup();
+  };
+  return { pki, serviceEntries, close };
+}
+
+describe("TLS routes by SNI (passthrough)", () => {
+  let upstreams: Awaited<ReturnType<typeof startTlsUpstreams>>;
+  let sidecar: Sidecar;
+  let port = 0;
+
+  before(async () => {
+    upstreams = await startTlsUpstreams();
+    const { resources, diagnostics } = parseDocuments(upstreams.serviceEntries, "sni.yaml");
     assert.deepEqual(diagnostics.filter((d) => d.level === "error"), []);
     const snapshot = buildSnapshot(resources, { services: [], instances: [] }, { version: "1" });
     // Both hosts on one local port, as a single 443 listener would serve them (a free port: 0
@@ -73,12 +80,10 @@ spec:
 
   after(async () => {
     await sidecar.close(100);
-    await closeServer(a);
-    await closeServer(b);
-    pki.cleanup();
+    await upstreams.close();
   });
 
-  const curl = (host: string) => run("curl", ["--silent", "--show-error", "--max-time", "5", "--cacert", pki.ca, "--resolve", `${host}:${port}:127.0.0.1`, `https://${host}:${port}/x`], "", 8000);
+  const curl = (host: string) => curlHttps(upstreams.pki.ca, host, port, "/x");
 
   it("curl: each server name reaches its own upstream, whose certificate verifies", async () => {
     const ra = await curl("a.example");
@@ -89,7 +94,7 @@ spec:
     assert.equal(rb.stdout, `from-b b.example:${port}`);
   });
 
-  const sClient = (args: string[]) => run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", pki.ca, ...args], "", 10_000);
+  const sClient = (args: string[]) => run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", upstreams.pki.ca, ...args], "", 10_000);
 
   it("openssl s_client -servername: the upstream's own certificate comes back (no decryption in the sidecar)", async () => {
     const rb = await sClient(["-servername", "b.example", "-verify_return_error"]);
@@ -124,37 +129,13 @@ spec:
 });
 
 describe("Gateway TLS PASSTHROUGH (translated)", () => {
-  let pki: Pki;
-  let a: Server;
-  let b: Server;
+  let upstreams: Awaited<ReturnType<typeof startTlsUpstreams>>;
   let gw: Sidecar;
   let port = 0;
 
   before(async () => {
-    pki = await makePki({ a: ["a.example"], b: ["b.example"] });
-    const server = (name: string): Server => {
-      const leaf = pki.leaf(name);
-      return createServer({ cert: readFileSync(leaf.cert), key: readFileSync(leaf.key) }, (req, res) => {
-        req.resume();
-        res.end(`from-${name}`);
-      });
-    };
-    a = server("a");
-    b = server("b");
-    const pa = await listen(a);
-    const pb = await listen(b);
-    const se = (name: string, p: number): string => `
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: ${name}}
-spec:
-  hosts: [${name}.example]
-  ports: [{number: 443, name: tls, protocol: TLS}]
-  resolution: STATIC
-  endpoints: [{address: 127.0.0.1, ports: {tls: ${p}}}]
----
-`;
-    const yaml = `${se("a", pa)}${se("b", pb)}
+    upstreams = await startTlsUpstreams();
+    const yaml = `${upstreams.serviceEntries}
 apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: gw}
@@ -190,15 +171,13 @@ spec:
 
   after(async () => {
     await gw.close(100);
-    await closeServer(a);
-    await closeServer(b);
-    pki.cleanup();
+    await upstreams.close();
   });
 
   it("curl through the gateway reaches each upstream by SNI; an unknown name is closed", async () => {
-    const get = (host: string) => run("curl", ["--silent", "--show-error", "--max-time", "5", "--cacert", pki.ca, "--resolve", `${host}:${port}:127.0.0.1`, `https://${host}:${port}/`], "", 8000);
-    assert.equal((await get("a.example")).stdout, "from-a");
-    assert.equal((await get("b.example")).stdout, "from-b");
+    const get = (host: string) => curlHttps(upstreams.pki.ca, host, port, "/");
+    assert.equal((await get("a.example")).stdout, `from-a a.example:${port}`);
+    assert.equal((await get("b.example")).stdout, `from-b b.example:${port}`);
     const c = await get("c.example");
     assert.equal(c.stdout, "");
     assert.notEqual(c.code, 0);
