@@ -3,7 +3,8 @@
 // admin /stats reader. The config is the one translation produces; only what a local test must
 // change is changed (the outbound listener binds port 0, endpoints point at in-test servers).
 import { readFileSync } from "node:fs";
-import { Agent, request, type IncomingHttpHeaders } from "node:http";
+import { Agent, request, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parseDocuments } from "../../src/config/parse.ts";
 import type { Resource } from "../../src/config/resource.ts";
@@ -29,6 +30,18 @@ export function resources(files: string[], inline: string[] = []): Resource[] {
   inline.forEach((t, i) => add(t, `inline-${i}.yaml`));
   return out;
 }
+
+/** Service NAME (namespace default, selector `app: NAME`): port 8000 named http → targetPort 8080. */
+export const service = (name: string): string => `
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: default}
+spec:
+  selector: {app: ${name}}
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+---
+`;
 
 /** A ready instance on loopback whose `targetPort` is served at `port`. */
 export function instance(name: string, labels: Record<string, string>, targetPort: number | string, port: number): WorkloadInstance {
@@ -67,6 +80,18 @@ export async function startSidecar(cfg: ProxyConfig): Promise<Proxy> {
     observer: (r) => records.push({ status: r.status, flags: formatResponseFlags(r.flags), upstreamHost: r.upstreamHost, durationMs: r.durationMs }),
   });
   return { sidecar, port: sidecar.ports().outbound as number, adminPort: sidecar.adminPort as number, records, close: () => sidecar.close(200) };
+}
+
+/** Listens on 127.0.0.1, any free port; resolves to that port. */
+export async function listen(server: Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return (server.address() as AddressInfo).port;
+}
+
+/** Closes a server now, keep-alive connections included. */
+export function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise<void>((r) => server.close(() => r()));
 }
 
 export interface Reply {

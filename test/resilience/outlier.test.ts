@@ -6,9 +6,8 @@
 // host is ejected and panic is off. Real durations are small (interval 100 ms, base 500 ms).
 import assert from "node:assert/strict";
 import { createServer, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
-import { clientConfig, get, instance, resources, sleep, startSidecar, stats, type Proxy } from "./harness.ts";
+import { clientConfig, closeServer, get, instance, listen, resources, service, sleep, startSidecar, stats, type Proxy } from "./harness.ts";
 
 const CLUSTER = "outbound|8000||web.default.svc.cluster.local";
 
@@ -32,20 +31,11 @@ async function app(name: string): Promise<App> {
       res.end(name);
     }),
   };
-  await new Promise<void>((r) => a.server.listen(0, "127.0.0.1", r));
-  a.port = (a.server.address() as AddressInfo).port;
+  a.port = await listen(a.server);
   return a;
 }
 
-const yaml = (outlier: string, extra = ""): string => `
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: default}
-spec:
-  selector: {app: web}
-  ports:
-  - {name: http, port: 8000, targetPort: 8080}
----
+const yaml = (outlier: string, extra = ""): string => `${service("web")}
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: web, namespace: default}
@@ -65,10 +55,7 @@ describe("outlier detection", () => {
   const mesh = async (outlier: string, extra = "", ports?: (apps: App[]) => number[]): Promise<{ apps: [App, App, App]; p: Proxy }> => {
     const apps = [await app("a"), await app("b"), await app("c")] as [App, App, App];
     cleanups.push(async () => {
-      for (const x of apps) {
-        x.server.closeAllConnections();
-        await new Promise<void>((r) => x.server.close(() => r()));
-      }
+      for (const x of apps) await closeServer(x.server);
     });
     const at = ports?.(apps) ?? apps.map((x) => x.port);
     const p = await startSidecar(clientConfig(resources([], [yaml(outlier, extra)]), at.map((port, i) => instance(`web-${i}`, { app: "web" }, 8080, port))));
@@ -137,9 +124,8 @@ spec:
 `;
     // b's address refuses connections (closed port); c accepts and never answers.
     const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-    const closedPort = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const closedPort = await listen(closed);
+    await closeServer(closed);
     const hung: ServerResponse[] = [];
     const { apps, p } = await mesh("{consecutive5xxErrors: 2, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 100}", vs, (xs) => [xs[0]!.port, closedPort, xs[2]!.port]);
     const [a, , c] = apps;

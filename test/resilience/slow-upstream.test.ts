@@ -7,22 +7,11 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server, type ServerResponse } from "node:http";
-import { connect, type AddressInfo, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { clientConfig, clusterStat, get, instance, resources, startSidecar, type Proxy, type Reply } from "./harness.ts";
+import { clientConfig, closeServer, clusterStat, get, instance, listen, resources, service, startSidecar, type Proxy, type Reply } from "./harness.ts";
 
-const svc = (name: string): string => `
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  selector: {app: ${name}}
-  ports:
-  - {name: http, port: 8000, targetPort: 8080}
----
-`;
-
-const CONFIG = `${svc("fast")}${svc("slow")}${svc("blackhole")}
+const CONFIG = `${service("fast")}${service("slow")}${service("blackhole")}
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: slow, namespace: default}
@@ -105,12 +94,12 @@ describe("a slow upstream does not drag the caller or its neighbours down", () =
       maxOpen = Math.max(maxOpen, ++open);
       sock.on("close", () => open--);
     });
-    for (const s of [fast, slow]) await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const fastPort = await listen(fast);
+    const slowPort = await listen(slow);
     hole = await blackhole();
-    const port = (s: Server): number => (s.address() as AddressInfo).port;
     const cfg = clientConfig(resources([], [CONFIG]), [
-      instance("fast-0", { app: "fast" }, 8080, port(fast)),
-      instance("slow-0", { app: "slow" }, 8080, port(slow)),
+      instance("fast-0", { app: "fast" }, 8080, fastPort),
+      instance("slow-0", { app: "slow" }, 8080, slowPort),
       instance("blackhole-0", { app: "blackhole" }, 8080, hole.port),
     ]);
     p = await startSidecar(cfg);
@@ -119,10 +108,7 @@ describe("a slow upstream does not drag the caller or its neighbours down", () =
   after(async () => {
     await p.close();
     for (const r of hanging) r.destroy();
-    for (const s of [fast, slow]) {
-      s.closeAllConnections();
-      await new Promise<void>((r) => s.close(() => r()));
-    }
+    for (const s of [fast, slow]) await closeServer(s);
     for (const s of hole.fillers) s.destroy();
     hole.child.kill("SIGKILL");
   });
