@@ -1,32 +1,10 @@
 // End-to-end tests of `amime analyze`: the real CLI in a child process, on our fixtures and Istio's bookinfo.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { test } from "node:test";
+import { amime } from "./control-plane-cli.ts";
 
-const root = join(import.meta.dirname, "..", "..");
-const node = join(root, "node_modules", ".bin", "node");
 const fixtures = "test/fixtures/analyze";
 const bookinfo = "test/fixtures/istio/samples/bookinfo";
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function amime(args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(node, ["bin/amime.js", ...args], { cwd: root, stdio: ["pipe", "pipe", "pipe"], timeout: 30_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
-}
 
 interface JsonDiagnostic {
   level: string;
@@ -109,7 +87,7 @@ test("bookinfo: virtual-service-all-v1.yaml alone reports the missing hosts and 
 
 test("several -f, positional paths and stdin (-f -) are read together", async () => {
   const vs = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: from-stdin\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination:\n        host: reviews\n        subset: v1\n";
-  const withService = await amime(["analyze", "-f", "-", `${fixtures}/clean/mesh.yaml`, "-f", `${fixtures}/clean/routing.yaml`, "-o", "json"], vs);
+  const withService = await amime(["analyze", "-f", "-", `${fixtures}/clean/mesh.yaml`, "-f", `${fixtures}/clean/routing.yaml`, "-o", "json"], { stdin: vs });
   // from-stdin and the fixture's VirtualService both bind host reviews to the mesh.
   const ds = JSON.parse(withService.stdout) as JsonDiagnostic[];
   assert.deepEqual(ds.map((d) => `${d.code} ${d.resource} ${d.source.file}`), ["IST0109 VirtualService default/from-stdin <stdin>", "IST0109 VirtualService default/reviews test/fixtures/analyze/clean/routing.yaml"]);

@@ -1,6 +1,6 @@
-// Harness for the CLI commands that talk to a running control plane: a real ControlPlane started
-// in the test process on port 0 with bookinfo config in a temp dir, `amime …` run as real
-// processes, and a minimal push-stream client that registers, connects and ACKs/NACKs like a
+// Harness for the CLI tests: `amime …` run as real processes (every command's tests), and for the
+// commands that talk to a running control plane, a real ControlPlane started in the test process
+// on port 0 with bookinfo config in a temp dir, and a minimal push-stream client that registers, connects and ACKs/NACKs like a
 // sidecar would (so tests need not start proxy processes unless they test that).
 import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -21,12 +21,12 @@ export interface Run {
   stderr: string;
 }
 
-/** `amime ARGS` as a child process; the caller's AMIME_CONTROL_PLANE never leaks in. */
+/** `amime ARGS` as a child process, killed after 30 s; the caller's AMIME_CONTROL_PLANE never leaks in. */
 export function amime(args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Promise<Run> {
   const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
   if (!opts.env?.AMIME_CONTROL_PLANE) delete env.AMIME_CONTROL_PLANE;
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(NODE, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ["pipe", "pipe", "pipe"], timeout: 30_000 });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
