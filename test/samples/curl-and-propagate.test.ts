@@ -19,7 +19,7 @@ test("samples/curl/curl.ts stays alive and exits 0 on SIGTERM", async () => {
 });
 
 test("propagate copies the trace, B3, end-user and auth headers and nothing else", () => {
-  const incoming = {
+  const copied = {
     "x-request-id": "r",
     traceparent: "00-a-b-01",
     b3: "a-b-1",
@@ -27,19 +27,9 @@ test("propagate copies the trace, B3, end-user and auth headers and nothing else
     "end-user": "jason",
     cookie: "session=jason",
     authorization: "Bearer t",
-    host: "productpage:9080",
-    "content-length": "0",
-    "x-forwarded-for": "10.0.0.1",
   };
-  assert.deepEqual(propagate(incoming), {
-    "x-request-id": "r",
-    traceparent: "00-a-b-01",
-    b3: "a-b-1",
-    "x-b3-traceid": "a",
-    "end-user": "jason",
-    cookie: "session=jason",
-    authorization: "Bearer t",
-  });
+  const hopLocal = { host: "productpage:9080", "content-length": "0", "x-forwarded-for": "10.0.0.1" };
+  assert.deepEqual(propagate({ ...copied, ...hopLocal }), copied);
   for (const h of ["x-request-id", "traceparent", "tracestate", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "b3", "x-ot-span-context"]) {
     assert.ok((PROPAGATED_HEADERS as readonly string[]).includes(h), h);
   }
