@@ -5,6 +5,7 @@
 
 import type { HeaderNameSet, HeaderView } from "./types.ts";
 import { nameEquals } from "./header-names.ts";
+import { latin1 } from "./latin1-cache.ts";
 import {
   H_CONNECTION,
   H_CONTENT_LENGTH,
@@ -78,7 +79,7 @@ export class HeadBase implements HeaderView {
 
   valueAt(i: number): string {
     const p = this.slot(i);
-    return this.bytes.toString("latin1", this.offsets[p + 2]!, this.offsets[p + 3]!);
+    return latin1(this.bytes, this.offsets[p + 2]!, this.offsets[p + 3]!);
   }
 
   forEachForwarded(cb: (name: string, value: string) => void, drop?: HeaderNameSet): void {

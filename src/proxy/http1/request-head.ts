@@ -11,6 +11,7 @@ import { ParseError } from "./parse-error.ts";
 import { FRAMING_CHUNKED, FRAMING_NONE, lengthFraming } from "./framing.ts";
 import { internMethod } from "./methods.ts";
 import { parseVersion } from "./version.ts";
+import { latin1 } from "./latin1-cache.ts";
 
 export class ParsedRequestHead extends HeadBase implements RequestHead {
   readonly method: string;
@@ -168,11 +169,11 @@ function finish(buf: Buffer, start: number, s: number, headEnd: number, owned: b
     const hs = s + offs[p + 2]!;
     const he = s + offs[p + 3]!;
     for (let k = hs; k < he; k++) if (AUTHORITY[buf[k]!] === 0) return new ParseError("E_BAD_HOST", "invalid Host value", k - start);
-    hostValue = buf.toString("latin1", hs, he);
+    hostValue = latin1(buf, hs, he);
   }
 
   // request-target forms (RFC 9112 §3.2).
-  const target = buf.toString("latin1", tStart, tEnd);
+  const target = latin1(buf, tStart, tEnd);
   let path = target;
   let authority = hostValue;
   let absoluteForm = false;

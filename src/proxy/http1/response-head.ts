@@ -10,6 +10,7 @@ import { findTerminator } from "./find-head.ts";
 import { ParseError } from "./parse-error.ts";
 import { FRAMING_CHUNKED, FRAMING_CLOSE, FRAMING_NONE, lengthFraming } from "./framing.ts";
 import { parseVersion } from "./version.ts";
+import { latin1 } from "./latin1-cache.ts";
 
 export class ParsedResponseHead extends HeadBase implements ResponseHead {
   readonly status: number;
@@ -133,7 +134,7 @@ function statusLine(buf: Buffer, start: number, limit: number): number {
 function finish(buf: Buffer, start: number, headEnd: number, requestMethod: string): ResponseHead | ParseError {
   const status = slStatus;
   const minor = slMinor;
-  const reason = slReasonEnd > slReasonStart ? buf.toString("latin1", slReasonStart, slReasonEnd) : "";
+  const reason = latin1(buf, slReasonStart, slReasonEnd);
 
   // RFC 9112 §6.3, in order.
   let framing: ResponseBodyFraming;

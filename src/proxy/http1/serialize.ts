@@ -170,20 +170,21 @@ function build(
     kept[i] = k ? 1 : 0;
     if (k) size += h.lineEnd(i) - h.lineStart(i);
   }
-  let tail = lines ?? "";
+  // The tail (the proxy's lines, extra headers, framing, Connection, the final CRLF) is written
+  // piece by piece: joining it into one string first costs a concatenation and a flattening.
+  if (lines !== undefined) size += lines.length;
   if (extra !== undefined) {
     for (let i = 0; i < extra.length; i++) {
       const [name, value] = extra[i]!;
       checkChars(name, TOKEN, "header name", false);
       checkChars(value, FIELD_VALUE, "header value", true);
-      tail += name + ": " + value + "\r\n";
+      size += name.length + value.length + 4;
     }
   }
-  tail += framing + conn + "\r\n";
-  size += tail.length;
+  size += framing.length + conn.length + 2;
 
   const out = Buffer.allocUnsafe(size);
-  let pos = out.write(startLine, 0, "latin1");
+  let pos = putLatin1(out, startLine, 0);
   const src = h.bytes;
   // Copy runs of consecutive kept lines with one copy each.
   let i = 0;
@@ -196,9 +197,36 @@ function build(
     while (i < n && kept[i] === 1) i++;
     pos += src.copy(out, pos, runStart, h.lineEnd(i - 1));
   }
-  pos += out.write(tail, pos, "latin1");
+  if (lines !== undefined) pos = putLatin1(out, lines, pos);
+  if (extra !== undefined) {
+    for (let i = 0; i < extra.length; i++) {
+      const [name, value] = extra[i]!;
+      pos = putLatin1(out, name, pos);
+      out[pos++] = 0x3a; // ":"
+      out[pos++] = 0x20;
+      pos = putLatin1(out, value, pos);
+      out[pos++] = 0x0d;
+      out[pos++] = 0x0a;
+    }
+  }
+  pos = putLatin1(out, framing, pos);
+  pos = putLatin1(out, conn, pos);
+  out[pos++] = 0x0d;
+  out[pos++] = 0x0a;
   if (body !== undefined) pos += body.copy(out, pos);
   return pos === size ? out : out.subarray(0, pos);
+}
+
+/**
+ * Writes the latin1 string `s` at `pos`; returns the position after it. The strings here (start
+ * lines, the proxy's own header lines) are short: a loop the JIT compiles beats the call into C++
+ * that `Buffer.write` makes, which was a few percent of the proxy's CPU per request.
+ */
+function putLatin1(out: Buffer, s: string, pos: number): number {
+  const n = s.length;
+  if (n > 256) return pos + out.write(s, pos, "latin1");
+  for (let i = 0; i < n; i++) out[pos + i] = s.charCodeAt(i);
+  return pos + n;
 }
 
 /**
