@@ -4,7 +4,7 @@
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
 import type { Command } from "./command.ts";
-import { UsageError, walkFlags, withUsage } from "./lib/args.ts";
+import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 
 export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--port N] [--host ADDR]
 
@@ -64,12 +64,7 @@ function parseArgs(argv: readonly string[]): Args {
 export const controlPlaneCommand: Command = {
   name: "control-plane",
   summary: "run the control plane (config store, registry, push to proxies)",
-  run: (argv) => withUsage("control-plane", CONTROL_PLANE_HELP, async () => {
-    const args = parseArgs(argv);
-    if (args.help) {
-      process.stdout.write(CONTROL_PLANE_HELP);
-      return 0;
-    }
+  run: runParsed("control-plane", CONTROL_PLANE_HELP, parseArgs, async (args) => {
     let cp: ControlPlane;
     try {
       cp = await ControlPlane.start({

@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { PushClient } from "../proxy/control/push-client.ts";
 import { Sidecar } from "../proxy/sidecar.ts";
 import type { Command } from "./command.ts";
-import { UsageError, walkFlags, withUsage } from "./lib/args.ts";
+import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 
 export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N]
        amime proxy --xds URL --node ID [--admin-port N]
@@ -79,12 +79,7 @@ export async function loadProxyConfigFile(file: string): Promise<unknown> {
 export const proxyCommand: Command = {
   name: "proxy",
   summary: "run the sidecar proxy from a ProxyConfig file",
-  run: (argv) => withUsage("proxy", PROXY_HELP, async () => {
-    const args = parseArgs(argv);
-    if (args.help) {
-      process.stdout.write(PROXY_HELP);
-      return 0;
-    }
+  run: runParsed("proxy", PROXY_HELP, parseArgs, async (args) => {
     if (args.config !== undefined && args.xds !== undefined) throw new UsageError("--config and --xds are mutually exclusive");
     if (args.xds !== undefined) return runFromControlPlane(args);
     if (args.config === undefined) throw new UsageError("--config FILE or --xds URL is required");

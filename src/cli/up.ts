@@ -7,7 +7,7 @@ import { ConfigInvalid, DEFAULT_PORT_BASE, LocalMesh } from "../runtime/local/lo
 import type { InstanceSupervisor } from "../runtime/local/instance.ts";
 import { statePath } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
-import { UsageError, walkFlags, withUsage } from "./lib/args.ts";
+import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 
 export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
 
@@ -97,12 +97,7 @@ export function statusTable(instances: readonly InstanceSupervisor[]): string[] 
 export const upCommand: Command = {
   name: "up",
   summary: "run a local mesh: control plane, workloads with sidecars, ingress gateway",
-  run: (argv) => withUsage("up", UP_HELP, async () => {
-    const args = parseUpArgs(argv);
-    if (args.help) {
-      process.stdout.write(UP_HELP);
-      return 0;
-    }
+  run: runParsed("up", UP_HELP, parseUpArgs, async (args) => {
     if (args.files.length === 0) throw new UsageError("-f DIR is required");
     write(`amime up: loading ${args.files.join(", ")}`);
     let mesh: LocalMesh;

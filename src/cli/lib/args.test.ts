@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseArgs, UsageError, walkFlags, type FlagSpec } from "./args.ts";
+import { parseArgs, runParsed, UsageError, walkFlags, type FlagSpec } from "./args.ts";
 
 const SPECS: FlagSpec[] = [
   { name: "filename", short: "f", type: "list" },
@@ -58,4 +58,26 @@ test("walkFlags: inline or next values, taken whatever they look like; numbers i
   assert.deepEqual(walk(["--port"]), ["--port needs a port number"]);
   assert.deepEqual(walk(["-f"]), ["-f needs a path"]);
   assert.deepEqual(walk(["--name="]), ["--name needs a path"]);
+});
+
+test("runParsed: --help prints help (0), usage errors print message + help (2), else the body runs", async () => {
+  const run = runParsed("demo", "HELP\n", (argv) => {
+    if (argv.includes("--bad")) throw new UsageError("bad flag");
+    return { help: argv.includes("-h") };
+  }, async () => 7);
+  const out: string[] = [];
+  const write = (stream: NodeJS.WriteStream) => {
+    const orig = stream.write;
+    stream.write = ((chunk: string) => out.push(chunk) > 0) as typeof stream.write;
+    return () => void (stream.write = orig);
+  };
+  const restore = [write(process.stdout), write(process.stderr)];
+  try {
+    assert.equal(await run(["-h"]), 0);
+    assert.equal(await run(["--bad"]), 2);
+    assert.equal(await run([]), 7);
+  } finally {
+    for (const r of restore) r();
+  }
+  assert.deepEqual(out, ["HELP\n", "amime demo: bad flag\n\nHELP\n"]);
 });

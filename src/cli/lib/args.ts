@@ -117,6 +117,20 @@ export function* walkFlags(argv: readonly string[]): Generator<Flag> {
   }
 }
 
+/**
+ * `run` for a command with its own flag parser: -h/--help (`help: true`) prints `help` and exits 0;
+ * a UsageError from the parser or the body prints `amime CMD: message` + help, exit 2.
+ */
+export function runParsed<A extends { help: boolean }>(command: string, help: string, parse: (argv: readonly string[]) => A, body: (args: A) => Promise<number>): (argv: readonly string[]) => Promise<number> {
+  return (argv) =>
+    withUsage(command, help, async () => {
+      const args = parse(argv);
+      if (!args.help) return body(args);
+      process.stdout.write(help);
+      return 0;
+    });
+}
+
 /** Runs a command body, turning UsageError into `amime CMD: message` + help on stderr and exit 2. */
 export async function withUsage(command: string, help: string, body: () => Promise<number>): Promise<number> {
   try {
