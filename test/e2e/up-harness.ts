@@ -13,9 +13,10 @@ export const ROOT = resolve(import.meta.dirname, "../..");
 export const NODE = join(ROOT, "node_modules", ".bin", "node");
 export const AMIME = join(ROOT, "bin", "amime.js");
 
-/** A port base below the ephemeral range with a few free ports above it (see test/support/ports.ts). */
+/** A port base outside the ephemeral range with 64 free ports above it (see test/support/ports.ts). */
 export function randomPortBase(): Promise<number> {
-  return unusedPort(8);
+  // A mesh takes a few dozen ports upwards from its base: keep all of them below the ephemeral range.
+  return unusedPort(64);
 }
 
 export class UpRun {

@@ -1,24 +1,31 @@
 // Ports for tests that must name a port before something binds it (a sidecar's listener, an
-// `amime up` port base, an address with nothing behind it). They come from below the kernel's
-// ephemeral range: a port from "bind 0, then close" lies inside that range, and any outgoing
-// connection made meanwhile (a proxy's stream to the control plane) may take it as its source
-// port, so the later bind fails with EADDRINUSE.
+// `amime up` port base, an address with nothing behind it). They come from outside the kernel's
+// ephemeral range (below it, or above it when it starts low): a port from "bind 0, then close" lies
+// inside that range, and any outgoing connection made meanwhile (a proxy's stream to the control
+// plane) may take it as its source port, so the later bind fails with EADDRINUSE.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
-const LOWEST = 10000;
-
-/** The first port of the kernel's ephemeral range (32768 when it cannot be read). */
-function ephemeralLow(): number {
+/** The kernel's ephemeral port range ([32768, 60999] when it cannot be read). */
+function ephemeralRange(): [number, number] {
   try {
-    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > LOWEST + 1000 ? low : 32768;
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
   } catch {
-    return 32768;
+    // not Linux, or no /proc: assume the default
   }
+  return [32768, 60999];
 }
 
-const HIGHEST = ephemeralLow() - 100;
+/** Where to pick from: below the ephemeral range, else above it, else (no room) anywhere unprivileged. */
+function pickRange(): [number, number] {
+  const [low, high] = ephemeralRange();
+  if (low - 100 > 10000 + 1000) return [10000, low - 100];
+  if (high + 100 < 65535 - 1000) return [high + 100, 65535];
+  return [10000, 65535];
+}
+
+const [LOWEST, HIGHEST] = pickRange();
 
 function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {
