@@ -3,39 +3,36 @@
 // (RetryState: retryOn, attempts, backoff, cluster retry limit; hosts already tried avoided) →
 // balance (the cluster's Balancer → UH) → circuit breakers (maxRequests → UO) → endpoint pool
 // (idle keep-alive connection or a new one → UF) → exchange on the wire, with the response
-// relayed downstream as it streams (backpressure both ways).
-import type { TimerHandle } from "../../core/clock.ts";
+// relayed downstream as it streams (backpressure both ways). The timeouts, retry decisions and
+// the end of the request live in AttemptControl, shared with the H2Forwarder.
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { chooseResponseFraming, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
-import { RetryState, wouldRetryResponse, type AttemptOutcome } from "../resilience/retry.ts";
+import { wouldRetryResponse } from "../resilience/retry.ts";
 import { corsResponseHeaders, rewritePath } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { EndpointPool } from "../upstream/endpoint-pool.ts";
 import { hashKeyOf } from "../upstream/hash-key.ts";
 import type { UpstreamConnection, UpstreamErrorKind, UpstreamSink } from "../upstream/upstream-connection.ts";
+import { AttemptControl } from "./attempt-control.ts";
 import type { Exchange } from "./exchange.ts";
 import {
   BODY_NO_HEALTHY_UPSTREAM,
   BODY_OVERFLOW,
-  BODY_TIMEOUT,
 } from "./local-reply.ts";
-import { RF_DI, RF_LR, RF_UC, RF_UH, RF_UO, RF_UT } from "./response-flags.ts";
+import { RF_DI, RF_UC, RF_UH, RF_UO } from "./response-flags.ts";
 import { cachedDestinationHeaders, destinationHeaders, requestExtraLines, type DestinationHeaders } from "./upstream-headers.ts";
 import { ResponseRelay } from "./response-relay.ts";
 import { hashConn, isIdempotent } from "./forward-util.ts";
-import { countRetryVerdict, errorOutcome, errorReply, pickAttemptHost, recordUpstreamError } from "./retry-step.ts";
+import { errorOutcome, errorReply, pickAttemptHost, recordUpstreamError } from "./retry-step.ts";
 
 const OVERLOADED: ReadonlyArray<readonly [string, string]> = [["x-envoy-overloaded", "true"]];
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** A complete body up to this size goes in the same write as the head. */
 const INLINE_BODY_BYTES = 16 * 1024;
 
-export class Forwarder implements UpstreamSink {
-  private readonly x: Exchange;
-  private readonly action: ForwardAction;
-  private readonly cluster: ClusterState;
+export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink {
   private readonly dh: DestinationHeaders;
   private readonly path: string;
   private readonly hostHeader: string;
@@ -45,35 +42,22 @@ export class Forwarder implements UpstreamSink {
   private readonly extra: ReadonlyArray<readonly [string, string]> | undefined;
   /** The destination's drop set, widened by telemetry (trace and peer headers it rewrites). */
   private readonly requestDrop: HeaderNameSet;
-  /** Created on the first failed attempt: most requests never need one. */
-  private retry: RetryState | null = null;
-  private readonly retryEnabled: boolean;
   private readonly hash: number | undefined;
 
-  private host: Host | null = null;
   private pool: EndpointPool | null = null;
   private conn: UpstreamConnection | null = null;
   private queued = false;
-  private inAttempt = false;
-  private tried: Host[] | null = null;
-  private attemptStartMs = 0;
-  private perTryTimer: TimerHandle | null = null;
-  private routeTimer: TimerHandle | null = null;
-  private backoffTimer: TimerHandle | null = null;
   /** Chunks of x.bodyChunks already written to the current attempt. */
   private sentChunks = 0;
   private sentBytes = 0;
   private requestEnded = false;
   private staleRetried = false;
-  private done = false;
 
   /** Created when the response is committed (it goes downstream). */
   private relay: ResponseRelay | null = null;
 
   constructor(x: Exchange, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState) {
-    this.x = x;
-    this.action = action;
-    this.cluster = cluster;
+    super(x, action, cluster);
     const route = x.route as NonNullable<Exchange["route"]>;
     // The cache is looked up first so a request with static edits builds no value context.
     this.dh = cachedDestinationHeaders(wc) ?? destinationHeaders(route, wc, { hostname: x.proxy.hostname, sourceIp: x.sourceIp });
@@ -84,8 +68,6 @@ export class Forwarder implements UpstreamSink {
     const tel = x.proxy.telemetry?.onForward(x, this.dh.requestDrop) ?? null;
     this.extra = tel !== null && tel.add.length > 0 ? tel.add : undefined;
     this.requestDrop = tel?.drop ?? this.dh.requestDrop;
-    const rp = action.retry;
-    this.retryEnabled = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0;
     const lb = cluster.config.lb;
     this.hash = lb.hashKey !== undefined ? hashKeyOf(lb.hashKey, x, hashConn(x)) : undefined;
   }
@@ -93,12 +75,12 @@ export class Forwarder implements UpstreamSink {
   start(): void {
     const t = this.action.timeoutMs;
     if (t > 0) this.routeTimer = this.x.proxy.clock.setTimeout(() => this.onRouteTimeout(), t);
-    this.attempt();
+    this.startAttempt();
   }
 
   // ---- attempts ----
 
-  private attempt(): void {
+  protected startAttempt(): void {
     const x = this.x;
     const cluster = this.cluster;
     const stats = cluster.stats;
@@ -151,15 +133,8 @@ export class Forwarder implements UpstreamSink {
     return pickAttemptHost(this.cluster, this.x.head.authority, this.x.listenerCtx.port, this.hash, this.tried);
   }
 
-  /** The attempt is over (success, failure or abandoned): release its host and timers. */
-  private endAttempt(): void {
-    if (!this.inAttempt) return;
-    this.inAttempt = false;
-    const stats = this.cluster.stats;
-    stats.upstream_rq_active--;
-    if (this.host !== null) this.host.activeRequests--;
-    this.perTryTimer?.cancel();
-    this.perTryTimer = null;
+  /** endAttempt's last step: leave the pool's wait queue, forget the connection. */
+  protected releaseUpstream(): void {
     if (this.queued) {
       this.pool?.cancelWait(this);
       this.queued = false;
@@ -168,11 +143,16 @@ export class Forwarder implements UpstreamSink {
   }
 
   /** Abandon the current attempt's connection (retry, timeout, downstream gone). */
-  private dropConnection(): void {
+  protected dropUpstream(): void {
     const c = this.conn;
     this.conn = null;
     if (c !== null) c.abort();
     this.relay?.detach();
+  }
+
+  /** A queued attempt or one still connecting has not reached its host. */
+  protected reachedHost(): boolean {
+    return !this.queued && this.conn?.connected === true;
   }
 
   // ---- UpstreamSink ----
@@ -260,7 +240,7 @@ export class Forwarder implements UpstreamSink {
     if (this.retryEnabled && (this.retry !== null || wouldRetryResponse(this.action.retry, head.status, head))) {
       const d = this.decide({ kind: "response", status: head.status, header: (n) => head.get(n) });
       if (d === "retry") {
-        this.dropConnection();
+        this.dropUpstream();
         this.endAttempt();
         this.scheduleRetry();
         return;
@@ -353,78 +333,5 @@ export class Forwarder implements UpstreamSink {
     }
     const [status, flag, body] = errorReply(kind);
     this.fail(status, flag, body);
-  }
-
-  // ---- retries and timeouts ----
-
-  private decide(outcome: AttemptOutcome): "retry" | "no" {
-    if (!this.x.replayable) return "no";
-    const r = (this.retry ??= new RetryState(this.action.retry, this.x.proxy.random, this.cluster.retryCounter));
-    if (!countRetryVerdict(r.decide(outcome), this.cluster, this.x)) return "no";
-    // Hosts already tried are avoided by the next pick (Istio: previous_hosts predicate).
-    if (this.host !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(this.host);
-    return "retry";
-  }
-
-  private scheduleRetry(): void {
-    const delay = (this.retry as RetryState).delayMs;
-    if (delay <= 0) {
-      this.attempt();
-      return;
-    }
-    this.backoffTimer = this.x.proxy.clock.setTimeout(() => {
-      this.backoffTimer = null;
-      if (!this.done) this.attempt();
-    }, delay);
-  }
-
-  private onPerTryTimeout(): void {
-    this.perTryTimer = null;
-    if (this.done || this.x.responseStarted) return;
-    this.cluster.stats.upstream_rq_per_try_timeout++;
-    this.cluster.outlier?.onLocalOriginFailure(this.host as Host, "timeout");
-    this.dropConnection();
-    this.endAttempt();
-    if (this.retryEnabled && this.decide({ kind: "timeout" }) === "retry") {
-      this.scheduleRetry();
-      return;
-    }
-    this.fail(504, RF_UT, BODY_TIMEOUT);
-  }
-
-  private onRouteTimeout(): void {
-    this.routeTimer = null;
-    if (this.done) return;
-    this.cluster.stats.upstream_rq_timeout++;
-    this.x.proxy.downstream.downstream_rq_timeout++;
-    // Envoy reports LocalOriginTimeout for a host the request reached (not one still pending).
-    if (this.inAttempt && !this.queued && this.host !== null && this.conn?.connected === true) this.cluster.outlier?.onLocalOriginFailure(this.host, "timeout");
-    this.dropConnection();
-    this.endAttempt();
-    this.fail(504, RF_UT, BODY_TIMEOUT);
-  }
-
-  /** The downstream went away: reset the upstream side. */
-  abort(): void {
-    if (this.done) return;
-    this.dropConnection();
-    this.endAttempt();
-    this.complete();
-  }
-
-  private fail(status: number, flags: number, body: string, headers?: ReadonlyArray<readonly [string, string]>): void {
-    if (this.done) return;
-    this.complete();
-    if (this.x.responseStarted) flags |= RF_LR;
-    this.x.reply(status, flags, body, headers);
-  }
-
-  private complete(): void {
-    this.done = true;
-    this.routeTimer?.cancel();
-    this.routeTimer = null;
-    this.backoffTimer?.cancel();
-    this.backoffTimer = null;
-    this.retry?.done();
   }
 }

@@ -4,22 +4,21 @@
 // DEADLINE_EXCEEDED) → retry loop (RetryState, retryOn incl. the gRPC tokens read from a
 // trailers-only grpc-status) → balance (UH) → maxRequests (UO) → an attempt on the upstream
 // protocol (upstreamIsH2): HTTP/1.1 endpoint pool or an HTTP/2 session. Bodies stream with
-// backpressure both ways; request bodies up to the replay bound are kept for retries.
-import type { TimerHandle } from "../../core/clock.ts";
+// backpressure both ways; request bodies up to the replay bound are kept for retries. The
+// timeouts, retry decisions and the end of the request live in http/attempt-control.ts.
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { compileHeaderNames } from "../http1/index.ts";
-import { RetryState, type AttemptOutcome } from "../resilience/retry.ts";
 import { corsResponseHeaders, requestHeaderPlan, responseHeaderPlan, rewritePath } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { hashKeyOf } from "../upstream/hash-key.ts";
-import { countRetryVerdict, errorOutcome, errorReply, pickAttemptHost, recordUpstreamError } from "../http/retry-step.ts";
+import { AttemptControl } from "../http/attempt-control.ts";
+import { errorOutcome, errorReply, pickAttemptHost, recordUpstreamError } from "../http/retry-step.ts";
 import {
   BODY_NO_HEALTHY_UPSTREAM,
   BODY_OVERFLOW,
-  BODY_TIMEOUT,
 } from "../http/local-reply.ts";
-import { RF_LR, RF_UC, RF_UH, RF_UO, RF_UT } from "../http/response-flags.ts";
+import { RF_UC, RF_UH, RF_UO } from "../http/response-flags.ts";
 import type { AttemptError, AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
 import { H1Attempt } from "./h1-attempt.ts";
 import { H2Attempt } from "./h2-attempt.ts";
@@ -32,36 +31,21 @@ const OVERLOADED: HeaderPairs = [["x-envoy-overloaded", "true"]];
 /** Request headers the proxy always sets itself. */
 const PROXY_SET = ["x-forwarded-for", "x-envoy-attempt-count"];
 
-export class H2Forwarder implements AttemptSink, ForwardStreamSink {
-  private readonly x: ForwardStream;
-  private readonly action: ForwardAction;
+export class H2Forwarder extends AttemptControl<ForwardStream> implements AttemptSink, ForwardStreamSink {
   private readonly wc: WeightedCluster;
-  private readonly cluster: ClusterState;
   private readonly baseHeaders: HeaderPairs;
   private readonly path: string;
   private readonly authority: string;
-  private readonly retryEnabled: boolean;
   private readonly hash: number | undefined;
-  private retry: RetryState | null = null;
-  private host: Host | null = null;
   private attempt: UpstreamAttempt | null = null;
-  private inAttempt = false;
-  private tried: Host[] | null = null;
-  private attemptStartMs = 0;
-  private perTryTimer: TimerHandle | null = null;
-  private routeTimer: TimerHandle | null = null;
-  private backoffTimer: TimerHandle | null = null;
   private sentChunks = 0;
   private sentBytes = 0;
   private requestEnded = false;
   private wantTrailers = false;
-  private done = false;
 
   constructor(x: ForwardStream, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState) {
-    this.x = x;
-    this.action = action;
+    super(x, action, cluster);
     this.wc = wc;
-    this.cluster = cluster;
     const route = x.route as NonNullable<ForwardStream["route"]>;
     const ctx = { hostname: x.proxy.hostname, sourceIp: x.sourceIp };
     const plan = requestHeaderPlan(route, wc, ctx);
@@ -86,8 +70,6 @@ export class H2Forwarder implements AttemptSink, ForwardStreamSink {
     this.path = rewritePath(x.path, route.match, action.rewrite);
     const rewriteAuthority = action.rewrite?.authority;
     this.authority = hostSet ?? (rewriteAuthority !== undefined && rewriteAuthority !== "" ? rewriteAuthority : x.authority);
-    const rp = action.retry;
-    this.retryEnabled = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0;
     const lb = cluster.config.lb;
     this.hash = lb.hashKey !== undefined ? hashKeyOf(lb.hashKey, x.record, x.connAddrs()) : undefined;
   }
@@ -105,7 +87,7 @@ export class H2Forwarder implements AttemptSink, ForwardStreamSink {
 
   // ---- attempts ----
 
-  private startAttempt(): void {
+  protected startAttempt(): void {
     const x = this.x;
     const cluster = this.cluster;
     const stats = cluster.stats;
@@ -151,19 +133,17 @@ export class H2Forwarder implements AttemptSink, ForwardStreamSink {
     return pickAttemptHost(this.cluster, this.x.authority, this.x.listenerCtx.port, this.hash, this.tried);
   }
 
-  private endAttempt(): void {
-    if (!this.inAttempt) return;
-    this.inAttempt = false;
-    this.cluster.stats.upstream_rq_active--;
-    if (this.host !== null) this.host.activeRequests--;
-    this.perTryTimer?.cancel();
-    this.perTryTimer = null;
-  }
+  /** An attempt holds nothing beyond what dropUpstream lets go of. */
+  protected releaseUpstream(): void {}
 
-  private dropAttempt(): void {
+  protected dropUpstream(): void {
     const a = this.attempt;
     this.attempt = null;
     a?.abort();
+  }
+
+  protected reachedHost(): boolean {
+    return this.attempt?.reachedHost === true;
   }
 
   /** Write the request body chunks this attempt has not sent yet. */
@@ -204,14 +184,6 @@ export class H2Forwarder implements AttemptSink, ForwardStreamSink {
     this.attempt?.resumeResponse();
   }
 
-  /** The downstream stream went away. */
-  abort(): void {
-    if (this.done) return;
-    this.dropAttempt();
-    this.endAttempt();
-    this.complete();
-  }
-
   // ---- AttemptSink (upstream) ----
 
   onReady(): void {
@@ -233,7 +205,7 @@ export class H2Forwarder implements AttemptSink, ForwardStreamSink {
       const get = (n: string): string | undefined => headers.find((h) => h[0] === n)?.[1];
       const d = this.decide({ kind: "response", status, header: get });
       if (d === "retry") {
-        this.dropAttempt();
+        this.dropUpstream();
         this.endAttempt();
         this.scheduleRetry();
         return;
@@ -299,68 +271,5 @@ export class H2Forwarder implements AttemptSink, ForwardStreamSink {
     }
     const [status, flag, body] = errorReply(kind);
     this.fail(status, flag, body);
-  }
-
-  // ---- retries and timeouts ----
-
-  private decide(outcome: AttemptOutcome): "retry" | "no" {
-    if (!this.x.replayable) return "no";
-    const r = (this.retry ??= new RetryState(this.action.retry, this.x.proxy.random, this.cluster.retryCounter));
-    if (!countRetryVerdict(r.decide(outcome), this.cluster, this.x)) return "no";
-    if (this.host !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(this.host);
-    return "retry";
-  }
-
-  private scheduleRetry(): void {
-    const delay = (this.retry as RetryState).delayMs;
-    if (delay <= 0) {
-      this.startAttempt();
-      return;
-    }
-    this.backoffTimer = this.x.proxy.clock.setTimeout(() => {
-      this.backoffTimer = null;
-      if (!this.done) this.startAttempt();
-    }, delay);
-  }
-
-  private onPerTryTimeout(): void {
-    this.perTryTimer = null;
-    if (this.done || this.x.responseStarted) return;
-    this.cluster.stats.upstream_rq_per_try_timeout++;
-    this.cluster.outlier?.onLocalOriginFailure(this.host as Host, "timeout");
-    this.dropAttempt();
-    this.endAttempt();
-    if (this.retryEnabled && this.decide({ kind: "timeout" }) === "retry") {
-      this.scheduleRetry();
-      return;
-    }
-    this.fail(504, RF_UT, BODY_TIMEOUT);
-  }
-
-  private onRouteTimeout(): void {
-    this.routeTimer = null;
-    if (this.done) return;
-    this.cluster.stats.upstream_rq_timeout++;
-    this.x.proxy.downstream.downstream_rq_timeout++;
-    if (this.inAttempt && this.host !== null && this.attempt?.reachedHost === true) this.cluster.outlier?.onLocalOriginFailure(this.host, "timeout");
-    this.dropAttempt();
-    this.endAttempt();
-    this.fail(504, RF_UT, BODY_TIMEOUT);
-  }
-
-  private fail(status: number, flags: number, body: string, headers?: HeaderPairs): void {
-    if (this.done) return;
-    this.complete();
-    if (this.x.responseStarted) flags |= RF_LR;
-    this.x.reply(status, flags, body, headers);
-  }
-
-  private complete(): void {
-    this.done = true;
-    this.routeTimer?.cancel();
-    this.routeTimer = null;
-    this.backoffTimer?.cancel();
-    this.backoffTimer = null;
-    this.retry?.done();
   }
 }

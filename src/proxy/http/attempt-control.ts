@@ -1,0 +1,142 @@
+// AttemptControl: the retry/timeout/failure state machine of one forwarded request, shared by the
+// HTTP/1.1 Forwarder and the H2Forwarder. It owns the route timer (covers every attempt → 504
+// UT), the per-try timer, the retry decision (RetryState; hosts already tried avoided), the
+// backoff between attempts and the end of the request (local reply or completion). What differs
+// by upstream protocol is left to four small hooks: how an attempt starts, how its upstream is
+// dropped and released, and whether it reached its host.
+import type { TimerHandle } from "../../core/clock.ts";
+import type { ForwardAction } from "../../model/proxy-config.ts";
+import { RetryState, type AttemptOutcome } from "../resilience/retry.ts";
+import type { Host } from "../upstream/balance/balancer.ts";
+import type { ClusterState } from "../upstream/cluster-manager.ts";
+import type { ProxyContext } from "./context.ts";
+import { BODY_TIMEOUT } from "./local-reply.ts";
+import { RF_LR, RF_UT } from "./response-flags.ts";
+import { countRetryVerdict } from "./retry-step.ts";
+
+/** What the state machine needs of the downstream request (Exchange, ForwardStream). */
+export interface ControlledRequest {
+  readonly proxy: ProxyContext;
+  flags: number;
+  readonly responseStarted: boolean;
+  readonly replayable: boolean;
+  reply(status: number, flags: number, body?: string, headers?: ReadonlyArray<readonly [string, string]>): void;
+}
+
+export abstract class AttemptControl<X extends ControlledRequest> {
+  protected readonly x: X;
+  protected readonly action: ForwardAction;
+  protected readonly cluster: ClusterState;
+  protected readonly retryEnabled: boolean;
+  /** Created on the first failed attempt: most requests never need one. */
+  protected retry: RetryState | null = null;
+  protected host: Host | null = null;
+  protected inAttempt = false;
+  protected tried: Host[] | null = null;
+  protected attemptStartMs = 0;
+  protected perTryTimer: TimerHandle | null = null;
+  protected routeTimer: TimerHandle | null = null;
+  protected backoffTimer: TimerHandle | null = null;
+  protected done = false;
+
+  constructor(x: X, action: ForwardAction, cluster: ClusterState) {
+    this.x = x;
+    this.action = action;
+    this.cluster = cluster;
+    const rp = action.retry;
+    this.retryEnabled = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0;
+  }
+
+  /** Pick a host and send the request to it (again, on a retry). */
+  protected abstract startAttempt(): void;
+  /** Abandon the current attempt's upstream (retry, timeout, downstream gone). */
+  protected abstract dropUpstream(): void;
+  /** The last step of endAttempt: let go of whatever the attempt holds of the upstream. */
+  protected abstract releaseUpstream(): void;
+  /** Did the current attempt reach its host (not still connecting or queued)? */
+  protected abstract reachedHost(): boolean;
+
+  /** The attempt is over (success, failure or abandoned): release its host and timers. */
+  protected endAttempt(): void {
+    if (!this.inAttempt) return;
+    this.inAttempt = false;
+    this.cluster.stats.upstream_rq_active--;
+    if (this.host !== null) this.host.activeRequests--;
+    this.perTryTimer?.cancel();
+    this.perTryTimer = null;
+    this.releaseUpstream();
+  }
+
+  /** The downstream went away: reset the upstream side. */
+  abort(): void {
+    if (this.done) return;
+    this.dropUpstream();
+    this.endAttempt();
+    this.complete();
+  }
+
+  // ---- retries and timeouts ----
+
+  protected decide(outcome: AttemptOutcome): "retry" | "no" {
+    if (!this.x.replayable) return "no";
+    const r = (this.retry ??= new RetryState(this.action.retry, this.x.proxy.random, this.cluster.retryCounter));
+    if (!countRetryVerdict(r.decide(outcome), this.cluster, this.x)) return "no";
+    // Hosts already tried are avoided by the next pick (Istio: previous_hosts predicate).
+    if (this.host !== null && this.action.retry.retryIgnorePreviousHosts) (this.tried ??= []).push(this.host);
+    return "retry";
+  }
+
+  protected scheduleRetry(): void {
+    const delay = (this.retry as RetryState).delayMs;
+    if (delay <= 0) {
+      this.startAttempt();
+      return;
+    }
+    this.backoffTimer = this.x.proxy.clock.setTimeout(() => {
+      this.backoffTimer = null;
+      if (!this.done) this.startAttempt();
+    }, delay);
+  }
+
+  protected onPerTryTimeout(): void {
+    this.perTryTimer = null;
+    if (this.done || this.x.responseStarted) return;
+    this.cluster.stats.upstream_rq_per_try_timeout++;
+    this.cluster.outlier?.onLocalOriginFailure(this.host as Host, "timeout");
+    this.dropUpstream();
+    this.endAttempt();
+    if (this.retryEnabled && this.decide({ kind: "timeout" }) === "retry") {
+      this.scheduleRetry();
+      return;
+    }
+    this.fail(504, RF_UT, BODY_TIMEOUT);
+  }
+
+  protected onRouteTimeout(): void {
+    this.routeTimer = null;
+    if (this.done) return;
+    this.cluster.stats.upstream_rq_timeout++;
+    this.x.proxy.downstream.downstream_rq_timeout++;
+    // Envoy reports LocalOriginTimeout for a host the request reached (not one still pending).
+    if (this.inAttempt && this.host !== null && this.reachedHost()) this.cluster.outlier?.onLocalOriginFailure(this.host, "timeout");
+    this.dropUpstream();
+    this.endAttempt();
+    this.fail(504, RF_UT, BODY_TIMEOUT);
+  }
+
+  protected fail(status: number, flags: number, body: string, headers?: ReadonlyArray<readonly [string, string]>): void {
+    if (this.done) return;
+    this.complete();
+    if (this.x.responseStarted) flags |= RF_LR;
+    this.x.reply(status, flags, body, headers);
+  }
+
+  protected complete(): void {
+    this.done = true;
+    this.routeTimer?.cancel();
+    this.routeTimer = null;
+    this.backoffTimer?.cancel();
+    this.backoffTimer = null;
+    this.retry?.done();
+  }
+}
