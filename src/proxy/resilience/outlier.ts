@@ -2,8 +2,9 @@
 // (source/common/upstream/outlier_detection_impl.cc) with Istio's translation: consecutive
 // 5xx, consecutive gateway failures and consecutive local-origin failures eject a host as soon
 // as a counter reaches its threshold; an interval timer returns hosts whose ejection time has
-// passed and decays the ejection-time multiplier of hosts that stay healthy. Success-rate and
-// failure-percentage ejection are not implemented: Istio disables them (enforcing_success_rate 0).
+// passed and decays the ejection-time multiplier of hosts that stay healthy. These are all the
+// ejection kinds an Istio mesh can turn on: Istio's OutlierDetection API has no success-rate or
+// failure-percentage fields, and Istio sets Envoy's enforcing_success_rate to 0.
 //
 // Istio's minHealthPercent is not handled here: Istio maps it to Envoy's healthy_panic_threshold,
 // which HostSet applies (panicThresholdFor): below it, every host is pickable again.
