@@ -4,7 +4,7 @@
 // inside that range, and any outgoing connection made meanwhile (a proxy's stream to the control
 // plane) may take it as its source port, so the later bind fails with EADDRINUSE.
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { canBind } from "../../src/runtime/local/ports.ts";
 
 /** The kernel's ephemeral port range ([32768, 60999] when it cannot be read). */
 function ephemeralRange(): [number, number] {
@@ -26,14 +26,6 @@ function pickRange(): [number, number] {
 }
 
 const [LOWEST, HIGHEST] = pickRange();
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once("error", () => resolve(false));
-    s.listen({ port, host: "127.0.0.1", exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
 
 /** A free loopback port outside the ephemeral range, with `span - 1` more free ports above it. */
 export async function unusedPort(span = 1): Promise<number> {
