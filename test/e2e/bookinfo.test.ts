@@ -101,12 +101,13 @@ describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not
     assert.equal(callerOf(server("reviews"))?.id, server("productpage").id, "reviews is called by productpage");
     assert.equal(callerOf(server("ratings"))?.id, server("reviews").id, "ratings is called by reviews");
     // Durations nest: every child is no longer than its parent and lies within it. Parent and child
-    // may be timed by two processes whose wall clocks are read independently: 5 ms slack on position.
+    // may be timed by two processes, each reading its clock when it gets the CPU (a callee's sidecar
+    // descheduled right after its last write ends its span after the caller's): 5 ms slack on both.
     for (const s of spans) {
       const parent = s.parentId === undefined ? undefined : byId.get(s.parentId);
       if (!parent) continue;
       const what = `${s.kind} ${s.localEndpoint?.serviceName} (${s.timestamp}+${s.duration}) within its parent (${parent.timestamp}+${parent.duration})`;
-      assert.ok(s.duration <= parent.duration + 1000, what);
+      assert.ok(s.duration <= parent.duration + 5000, what);
       assert.ok(s.timestamp >= parent.timestamp - 5000 && s.timestamp + s.duration <= parent.timestamp + parent.duration + 5000, what);
     }
     assert.ok(spans.every((s) => s.traceId === traceId));
