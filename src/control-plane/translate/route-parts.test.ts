@@ -1,24 +1,40 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { HTTPFaultInjection, HTTPRetry } from "../../config/types/networking.ts";
-import { DEFAULT_RETRY_POLICY, type FaultPolicy, type RetryPolicy } from "../../model/proxy-config.ts";
+import type { FaultPolicy, RetryPolicy } from "../../model/proxy-config.ts";
 import { corsPolicy, directResponseAction, faultPolicy, headerOperations, isCatchAll, mirrorPercent, redirectAction, retryPolicy, rewritePolicy, routeMatch } from "./route-parts.ts";
+
+/**
+ * Istio's default retry policy for a route with no `retries`, written out (istio/istio
+ * pilot/pkg/networking/core/route/retry/retry.go): 2 retries on connect-failure, refused-stream,
+ * unavailable, cancelled and retriable-status-codes [503]; previous_hosts predicate; Envoy's
+ * backoff (25 ms base, 10 × base max).
+ */
+const ISTIO_DEFAULT_RETRY: RetryPolicy = {
+  attempts: 2,
+  perTryTimeoutMs: 0,
+  retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"],
+  retriableStatusCodes: [503],
+  backoffBaseMs: 25,
+  backoffMaxMs: 250,
+  retryIgnorePreviousHosts: true,
+};
 
 const OFF: RetryPolicy = { attempts: 0, perTryTimeoutMs: 0, retryOn: [], retriableStatusCodes: [], backoffBaseMs: 25, backoffMaxMs: 250, retryIgnorePreviousHosts: false };
 
 test("retries: mesh default, disabled, overrides, status codes", () => {
   const cases: [string, HTTPRetry | undefined, boolean, RetryPolicy][] = [
-    ["absent → mesh default", undefined, false, { ...DEFAULT_RETRY_POLICY }],
-    ["absent on a consistent-hash route keeps the host", undefined, true, { ...DEFAULT_RETRY_POLICY, retryIgnorePreviousHosts: false }],
+    ["absent → mesh default", undefined, false, { ...ISTIO_DEFAULT_RETRY }],
+    ["absent on a consistent-hash route keeps the host", undefined, true, { ...ISTIO_DEFAULT_RETRY, retryIgnorePreviousHosts: false }],
     ["attempts 0 disables", { attempts: 0 }, false, OFF],
     ["no attempts disables (Istio: attempts ≤ 0)", { perTryTimeout: "1s" }, false, OFF],
-    ["attempts only: default conditions", { attempts: 5 }, false, { ...DEFAULT_RETRY_POLICY, attempts: 5 }],
+    ["attempts only: default conditions", { attempts: 5 }, false, { ...ISTIO_DEFAULT_RETRY, attempts: 5 }],
     ["retryOn with codes", { attempts: 3, retryOn: "5xx,gateway-error,429,reset", perTryTimeout: "2s" }, false,
-      { ...DEFAULT_RETRY_POLICY, attempts: 3, perTryTimeoutMs: 2000, retryOn: ["5xx", "gateway-error", "reset", "retriable-status-codes"], retriableStatusCodes: [429] }],
-    ["retryOn without codes", { attempts: 1, retryOn: "connect-failure" }, false, { ...DEFAULT_RETRY_POLICY, attempts: 1, retryOn: ["connect-failure"], retriableStatusCodes: [] }],
+      { ...ISTIO_DEFAULT_RETRY, attempts: 3, perTryTimeoutMs: 2000, retryOn: ["5xx", "gateway-error", "reset", "retriable-status-codes"], retriableStatusCodes: [429] }],
+    ["retryOn without codes", { attempts: 1, retryOn: "connect-failure" }, false, { ...ISTIO_DEFAULT_RETRY, attempts: 1, retryOn: ["connect-failure"], retriableStatusCodes: [] }],
     ["backoff and previous hosts", { attempts: 2, backoff: "100ms", retryIgnorePreviousHosts: false }, false,
-      { ...DEFAULT_RETRY_POLICY, backoffBaseMs: 100, backoffMaxMs: 1000, retryIgnorePreviousHosts: false }],
-    ["empty retryOn keeps the default", { attempts: 2, retryOn: "" }, false, { ...DEFAULT_RETRY_POLICY }],
+      { ...ISTIO_DEFAULT_RETRY, backoffBaseMs: 100, backoffMaxMs: 1000, retryIgnorePreviousHosts: false }],
+    ["empty retryOn keeps the default", { attempts: 2, retryOn: "" }, false, { ...ISTIO_DEFAULT_RETRY }],
   ];
   for (const [name, input, hash, want] of cases) assert.deepEqual(retryPolicy(input, hash), want, name);
 });

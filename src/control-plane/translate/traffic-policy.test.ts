@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { DestinationRuleSpec, LoadBalancerSettings, OutlierDetection } from "../../config/types/networking.ts";
-import { DEFAULT_CONNECTION_POOL, type LoadBalancerConfig, type OutlierDetectionConfig } from "../../model/proxy-config.ts";
+import type { ConnectionPoolConfig, LoadBalancerConfig, OutlierDetectionConfig } from "../../model/proxy-config.ts";
 import { connectionPoolConfig, effectivePolicy, loadBalancerConfig, outlierDetectionConfig, tlsConfig } from "./traffic-policy.ts";
 
 test("load balancer settings → LoadBalancerConfig", () => {
@@ -22,11 +22,30 @@ test("load balancer settings → LoadBalancerConfig", () => {
   for (const [name, input, want] of cases) assert.deepEqual(loadBalancerConfig(input), want, name);
 });
 
+/**
+ * Istio's ConnectionPoolSettings defaults, written out (istio/api destination_rule.proto; Istio sets
+ * every circuit-breaker threshold to math.MaxUint32, getDefaultCircuitBreakerThresholds):
+ * tcp.maxConnections, http1MaxPendingRequests, http2MaxRequests and maxRetries 2^32-1;
+ * connectTimeout 10 s; idleTimeout 1 h; maxRequestsPerConnection 0 (unlimited); no
+ * maxConnectionDuration.
+ */
+const ISTIO_POOL_DEFAULTS: ConnectionPoolConfig = {
+  maxConnections: 4294967295,
+  connectTimeoutMs: 10_000,
+  maxPendingRequests: 4294967295,
+  maxRequests: 4294967295,
+  maxRequestsPerConnection: 0,
+  maxRetries: 4294967295,
+  idleTimeoutMs: 3_600_000,
+  maxConnectionDurationMs: 0,
+};
+
 test("connection pool: Istio defaults; 0 means unset; circuit-breaking sample", () => {
-  assert.deepEqual(connectionPoolConfig(undefined, false), DEFAULT_CONNECTION_POOL);
-  assert.deepEqual(connectionPoolConfig({ tcp: { maxConnections: 0 }, http: { http2MaxRequests: 0 } }, false), DEFAULT_CONNECTION_POOL);
+  assert.deepEqual(connectionPoolConfig(undefined, false), ISTIO_POOL_DEFAULTS);
+  assert.deepEqual(connectionPoolConfig(undefined, true), ISTIO_POOL_DEFAULTS, "a TCP cluster has the same defaults");
+  assert.deepEqual(connectionPoolConfig({ tcp: { maxConnections: 0 }, http: { http2MaxRequests: 0 } }, false), ISTIO_POOL_DEFAULTS);
   const cb = connectionPoolConfig({ tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 } }, false);
-  assert.deepEqual(cb, { ...DEFAULT_CONNECTION_POOL, maxConnections: 1, maxPendingRequests: 1, maxRequestsPerConnection: 1 });
+  assert.deepEqual(cb, { ...ISTIO_POOL_DEFAULTS, maxConnections: 1, maxPendingRequests: 1, maxRequestsPerConnection: 1 });
   const timing = connectionPoolConfig({ tcp: { connectTimeout: "250ms", idleTimeout: "5s", maxConnectionDuration: "1m", tcpKeepalive: { probes: 3, time: "10s", interval: "1s" } }, http: { idleTimeout: "0s", maxRetries: 7, http2MaxRequests: 9 } }, false);
   assert.deepEqual([timing.connectTimeoutMs, timing.idleTimeoutMs, timing.maxConnectionDurationMs, timing.maxRetries, timing.maxRequests], [250, 0, 60000, 7, 9]);
   assert.deepEqual(timing.tcpKeepalive, { probes: 3, timeMs: 10000, intervalMs: 1000 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Endpoint } from "../../../model/proxy-config.ts";
-import { DEFAULT_PANIC_THRESHOLD_PERCENT, HostSet, hostKey, panicThresholdFor } from "./host-set.ts";
+import { HostSet, hostKey, panicThresholdFor } from "./host-set.ts";
 
 const ep = (i: number, extra: Partial<Endpoint> = {}): Endpoint => ({ address: `10.0.0.${i}`, port: 80, weight: 1, labels: {}, healthy: true, ...extra });
 
@@ -97,7 +97,7 @@ describe("HostSet", () => {
     });
 
     it("Istio mapping: minHealthPercent with outlier detection, else Envoy's 50", () => {
-      assert.equal(panicThresholdFor({}), DEFAULT_PANIC_THRESHOLD_PERCENT);
+      assert.equal(panicThresholdFor({}), 50, "Envoy's healthy_panic_threshold default");
       const od = { consecutive5xxErrors: 5, consecutiveGatewayErrors: 0, consecutiveLocalOriginFailures: 0, splitExternalLocalOriginErrors: false, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, minHealthPercent: 0 };
       assert.equal(panicThresholdFor({ outlierDetection: od }), 0);
       assert.equal(panicThresholdFor({ outlierDetection: { ...od, minHealthPercent: 30 } }), 30);
