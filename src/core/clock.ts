@@ -1,8 +1,15 @@
 // Clock: the one way code reads time and schedules work, so timing logic (timeouts, backoff,
-// ejection, sampling windows) runs on a fake clock in tests (see testing/fake-clock.ts).
+// ejection, sampling windows, connect and idle timers) runs on a fake clock in tests (see
+// testing/fake-clock.ts). The proxy gets one through ProxyContext.clock; nothing on the request
+// path calls the global setTimeout, nor Node's socket.setTimeout (which Node re-arms on every
+// read and write: a cost per request). A long-lived timer that must follow activity (an idle
+// timeout) is armed once and, when it fires, checks when the last activity was and re-arms for the
+// rest, so activity itself costs a field write, not a timer.
 
 export interface TimerHandle {
   cancel(): void;
+  /** Let the process exit while only this timer is pending (Node's unref); returns the handle. */
+  unref(): TimerHandle;
 }
 
 export interface Clock {
@@ -13,6 +20,21 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
+/** One object per timer (no closure): route and per-try timers are armed per request. */
+class SystemTimer implements TimerHandle {
+  private readonly t: NodeJS.Timeout;
+  constructor(t: NodeJS.Timeout) {
+    this.t = t;
+  }
+  cancel(): void {
+    clearTimeout(this.t);
+  }
+  unref(): TimerHandle {
+    this.t.unref();
+    return this;
+  }
+}
+
 class SystemClock implements Clock {
   now(): number {
     return performance.now();
@@ -21,8 +43,7 @@ class SystemClock implements Clock {
     return Date.now();
   }
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t) };
+    return new SystemTimer(setTimeout(fn, ms));
   }
 }
 

@@ -8,6 +8,20 @@ interface Timer {
   cancelled: boolean;
 }
 
+class FakeTimer implements TimerHandle {
+  readonly t: Timer;
+  constructor(t: Timer) {
+    this.t = t;
+  }
+  cancel(): void {
+    this.t.cancelled = true;
+  }
+  /** Fake time never keeps a process alive: nothing to do. */
+  unref(): TimerHandle {
+    return this;
+  }
+}
+
 export class FakeClock implements Clock {
   private t: number;
   private wallBase: number;
@@ -30,7 +44,7 @@ export class FakeClock implements Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer: Timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
     this.timers.push(timer);
-    return { cancel: () => void (timer.cancelled = true) };
+    return new FakeTimer(timer);
   }
 
   /** Move time forward by ms, firing every timer that falls due, in time order. */
@@ -49,5 +63,10 @@ export class FakeClock implements Clock {
   /** Timers not yet fired or cancelled. */
   pending(): number {
     return this.timers.filter((x) => !x.cancelled).length;
+  }
+
+  /** Delays (from now) of the pending timers, soonest first: what a state machine has armed. */
+  pendingDelays(): number[] {
+    return this.timers.filter((x) => !x.cancelled).map((x) => x.at - this.t).sort((a, b) => a - b);
   }
 }

@@ -6,14 +6,15 @@
 //
 // Used by TCP listeners and by protocol detection (which hands over the bytes it already read).
 // Listeners with sniRoutes first read the TLS ClientHello's server name (sni-peek.ts). Each
-// proxied connection feeds the Istio TCP metrics through TelemetryHooks.tcpCounters.
-import { connect, type Socket } from "node:net";
+// proxied connection feeds the Istio TCP metrics through TelemetryHooks.tcpCounters. The upstream
+// is dialed through the cluster's Dialer; the connect and idle timers run on the cluster's Clock.
+import type { Socket } from "node:net";
+import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener, WeightedCluster } from "../../model/proxy-config.ts";
 import type { ProxyContext, TcpCounters } from "../http/context.ts";
 import { pickWeightedCluster } from "../router/index.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
-import { connectUpstreamTls } from "../tls/upstream-tls.ts";
 import type { TcpListenerStats } from "./tcp-stats.ts";
 import { peekServerName, pickSniRoute } from "./sni-peek.ts";
 
@@ -115,12 +116,19 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
     allowHalfOpen: true,
     ...(ka !== undefined ? { keepAlive: true, keepAliveInitialDelay: ka.timeMs ?? 0 } : {}),
   };
-  const up: Socket = tls !== undefined ? connectUpstreamTls(netOpts, tls, host) : connect(netOpts);
+  const up: Socket = cluster.dial(netOpts, tls, host);
+  const clock = cluster.clock;
   let connected = false;
   let finished = false;
+  // The connect timeout while connecting, then the idle timeout.
+  let timer: TimerHandle | null = null;
+  /** Clock time of the last byte in either direction (the idle timer reads it when it fires). */
+  let lastActive = 0;
   const finish = (): void => {
     if (finished) return;
     finished = true;
+    timer?.cancel();
+    timer = null;
     if (tel !== null) tel.closed++;
     cs.upstream_cx_active--;
     stats.downstream_cx_active--;
@@ -134,17 +142,33 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
     cluster.outlier?.onLocalOriginFailure(host, "connect-failed");
     finish();
   };
-  if (pool.connectTimeoutMs > 0) up.setTimeout(pool.connectTimeoutMs, connectFailed);
-  up.once(tls !== undefined ? "secureConnect" : "connect", () => {
-    connected = true;
-    up.setTimeout(0);
-    cluster.outlier?.onLocalOriginSuccess(host);
-    // Node resets a socket's timer on its own reads and writes; bytes in either direction pass
-    // through `down`, so one timer on it is an idle timeout over both directions.
-    down.setTimeout(idleMs, () => {
+  // Idle timeout over both directions: one timer per connection, armed for the idle time and, when
+  // it fires early because bytes moved meanwhile, re-armed for the rest (no timer work per chunk).
+  const onIdleTimer = (): void => {
+    timer = null;
+    if (finished) return;
+    const quiet = clock.now() - lastActive;
+    if (quiet >= idleMs) {
       stats.downstream_cx_idle_timeout++;
       finish();
-    });
+      return;
+    }
+    timer = clock.setTimeout(onIdleTimer, idleMs - quiet);
+  };
+  if (pool.connectTimeoutMs > 0) {
+    timer = clock.setTimeout(() => {
+      timer = null;
+      if (!connected) connectFailed();
+    }, pool.connectTimeoutMs);
+  }
+  up.once(tls !== undefined ? "secureConnect" : "connect", () => {
+    connected = true;
+    timer?.cancel();
+    timer = null;
+    cluster.outlier?.onLocalOriginSuccess(host);
+    if (finished) return;
+    lastActive = clock.now();
+    if (idleMs > 0) timer = clock.setTimeout(onIdleTimer, idleMs);
   });
   up.on("error", () => (connected ? finish() : connectFailed()));
   down.on("error", finish);
@@ -163,11 +187,13 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
     else down.end();
   });
   down.on("data", (b: Buffer) => {
+    lastActive = clock.now();
     cs.upstream_cx_tx_bytes_total += b.length;
     stats.downstream_cx_rx_bytes_total += b.length;
     if (tel !== null) tel.receivedBytes += b.length;
   });
   up.on("data", (b: Buffer) => {
+    lastActive = clock.now();
     cs.upstream_cx_rx_bytes_total += b.length;
     stats.downstream_cx_tx_bytes_total += b.length;
     if (tel !== null) tel.sentBytes += b.length;

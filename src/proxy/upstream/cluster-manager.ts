@@ -11,6 +11,7 @@ import { createBalancer } from "./balance/index.ts";
 import { HostSet, hostKey, makeHost, panicThresholdFor } from "./balance/host-set.ts";
 import { ClusterStats } from "./cluster-stats.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
+import { netDialer, type Dialer } from "./dialer.ts";
 import { RetryCounter } from "../resilience/retry-counter.ts";
 import { OutlierDetector } from "../resilience/outlier.ts";
 import { HealthChecker } from "./health-check/health-checker.ts";
@@ -28,13 +29,16 @@ export class ClusterState {
   private removed = false;
   outlier: OutlierDetector | null = null;
   healthChecker: HealthChecker | null = null;
-  /** Also the pools' clock (idle timeouts). */
+  /** Also the pools' clock (connect, idle and max-duration timeouts). */
   readonly clock: Clock;
+  /** Opens upstream sockets (pools, TCP proxying). */
+  readonly dial: Dialer;
 
-  constructor(config: Cluster, endpoints: readonly Endpoint[], random: Random, clock: Clock) {
+  constructor(config: Cluster, endpoints: readonly Endpoint[], random: Random, clock: Clock, dial: Dialer = netDialer) {
     this.name = config.name;
     this.config = config;
     this.clock = clock;
+    this.dial = dial;
     this.hostSet = new HostSet(endpoints, panicThresholdFor(config));
     this.balancer = createBalancer(config.lb, this.hostSet, { random });
     this.retryCounter = new RetryCounter(config.connectionPool.maxRetries);
@@ -134,9 +138,14 @@ export class ClusterState {
 
 export class ClusterManager {
   readonly clusters = new Map<string, ClusterState>();
+  readonly dial: Dialer;
 
-  /** Build the clusters of `config`, adopting the state of same-named clusters from `previous`. */
-  constructor(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager) {
+  /**
+   * Build the clusters of `config`, adopting the state of same-named clusters from `previous`.
+   * `dial` opens upstream sockets (tests pass fakes); new clusters take the previous manager's.
+   */
+  constructor(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager, dial: Dialer = previous?.dial ?? netDialer) {
+    this.dial = dial;
     for (const c of config.clusters) {
       const endpoints = config.endpoints[c.name] ?? [];
       const old = previous?.clusters.get(c.name);
@@ -144,7 +153,7 @@ export class ClusterManager {
         old.update(c, endpoints, random);
         this.clusters.set(c.name, old);
       } else {
-        this.clusters.set(c.name, new ClusterState(c, endpoints, random, clock));
+        this.clusters.set(c.name, new ClusterState(c, endpoints, random, clock, dial));
       }
     }
     if (previous !== undefined) {

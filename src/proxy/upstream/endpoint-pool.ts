@@ -11,6 +11,7 @@
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { Host } from "./balance/balancer.ts";
 import type { ClusterStats } from "./cluster-stats.ts";
+import type { Dialer } from "./dialer.ts";
 import { UpstreamConnection, type ConnectionOwner, type UpstreamSink } from "./upstream-connection.ts";
 import type { ConnectionPoolConfig, UpstreamTlsConfig } from "../../model/proxy-config.ts";
 
@@ -18,6 +19,8 @@ export interface PoolLimits {
   readonly poolConfig: ConnectionPoolConfig;
   readonly stats: ClusterStats;
   readonly clock: Clock;
+  /** Opens the pool's sockets (ClusterState: netDialer unless a test injects fakes). */
+  readonly dial: Dialer;
   /** The cluster (for its TLS settings; ClusterState provides it). */
   readonly config?: { readonly tls?: UpstreamTlsConfig | undefined };
 }
@@ -42,6 +45,14 @@ export class EndpointPool implements ConnectionOwner {
   /** Protocols hook: the cluster's TLS origination settings, read by UpstreamConnection. */
   get tls(): UpstreamTlsConfig | undefined {
     return this.limits.config?.tls;
+  }
+
+  get dial(): Dialer {
+    return this.limits.dial;
+  }
+
+  get clock(): Clock {
+    return this.limits.clock;
   }
 
   get connectTimeoutMs(): number {

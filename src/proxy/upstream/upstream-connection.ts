@@ -2,9 +2,12 @@
 // time. It reads into a reused buffer (`onread`), parses the response head with the codec and
 // hands body bytes to its current sink without copying; whoever keeps a slice past the callback
 // (a socket write that did not flush) calls `detachReadBuffer()` so the next read gets fresh memory.
-import { connect, type Socket } from "node:net";
+// Its timers (connect timeout, max connection duration) run on the owner's Clock, one of each per
+// connection; the idle timeout is the pool's.
+import type { Socket } from "node:net";
+import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
-import { connectUpstreamTls } from "../tls/upstream-tls.ts";
+import type { Dialer } from "./dialer.ts";
 import { SocketWriter } from "../io/socket-writer.ts";
 import { ChunkedDecoder, parseResponseHead, ParseError } from "../http1/index.ts";
 import type { ResponseHead } from "../http1/types.ts";
@@ -46,6 +49,10 @@ export interface ConnectionOwner {
   readonly keepAliveDelayMs: number | undefined;
   /** DestinationRule TLS to originate (absent: plain TCP). */
   readonly tls?: UpstreamTlsConfig | undefined;
+  /** Opens the socket (TLS when `tls` is set). */
+  readonly dial: Dialer;
+  /** Runs the connect and max-duration timers. */
+  readonly clock: Clock;
   onConnected(conn: UpstreamConnection): void;
   /** The exchange finished; `reusable` says whether the socket may carry another one. */
   onReleased(conn: UpstreamConnection, reusable: boolean): void;
@@ -88,7 +95,8 @@ export class UpstreamConnection {
   private requestDone = false;
   /** maxConnectionDuration passed: finish the current exchange, then close. */
   private expired = false;
-  private durationTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Connect timeout while connecting, then maxConnectionDuration (when set). */
+  private timer: TimerHandle | null = null;
 
   constructor(owner: ConnectionOwner, address: string, port: number, sink: UpstreamSink) {
     this.owner = owner;
@@ -103,11 +111,10 @@ export class UpstreamConnection {
     };
     // Protocols hook: TLS origination (src/proxy/tls/upstream-tls.ts); ready after the handshake.
     const tls = owner.tls;
-    this.socket = tls !== undefined ? connectUpstreamTls(opts, tls, { address }) : connect(opts);
+    this.socket = owner.dial(opts, tls, { address });
     this.writer = new SocketWriter(this.socket);
-    this.socket.setTimeout(owner.connectTimeoutMs > 0 ? owner.connectTimeoutMs : 0);
+    if (owner.connectTimeoutMs > 0) this.timer = owner.clock.setTimeout(() => this.onConnectTimeout(), owner.connectTimeoutMs);
     this.socket.on(tls !== undefined ? "secureConnect" : "connect", () => this.onConnect());
-    this.socket.on("timeout", () => this.onTimeout());
     this.socket.on("error", noop);
     this.socket.on("end", () => this.onEnd());
     this.socket.on("close", () => this.onClose());
@@ -174,32 +181,30 @@ export class UpstreamConnection {
   }
 
   private onConnect(): void {
-    // The socket timeout was the connect timeout. The idle timeout is the pool's (one timer per
-    // pool): a socket timeout would be re-armed by Node on every read and write.
-    this.socket.setTimeout(0);
+    if (this.state !== S_CONNECTING) return;
+    // The timer was the connect timeout. The idle timeout is the pool's (one timer per pool).
+    this.timer?.cancel();
+    this.timer = null;
     this.state = S_HEAD;
     this.connected = true;
     const maxDuration = this.owner.maxConnectionDurationMs;
-    if (maxDuration > 0) {
-      this.durationTimer = setTimeout(() => this.onMaxDuration(), maxDuration);
-      this.durationTimer.unref();
-    }
+    if (maxDuration > 0) this.timer = this.owner.clock.setTimeout(() => this.onMaxDuration(), maxDuration);
     this.owner.onConnected(this);
     this.sink?.onUpstreamReady(this);
   }
 
-  private onTimeout(): void {
-    if (this.state === S_CONNECTING) {
-      const sink = this.sink;
-      this.sink = null;
-      this.socket.destroy();
-      sink?.onUpstreamError("connect-failure");
-    }
+  private onConnectTimeout(): void {
+    this.timer = null;
+    if (this.state !== S_CONNECTING) return;
+    const sink = this.sink;
+    this.sink = null;
+    this.socket.destroy();
+    sink?.onUpstreamError("connect-failure");
   }
 
   /** Envoy max_connection_duration: drain the connection (close now if idle, else after the exchange). */
   private onMaxDuration(): void {
-    this.durationTimer = null;
+    this.timer = null;
     this.expired = true;
     if (this.state === S_IDLE) this.socket.destroy();
   }
@@ -350,7 +355,8 @@ export class UpstreamConnection {
     if (this.state === S_CLOSED) return;
     const prev = this.state;
     this.state = S_CLOSED;
-    if (this.durationTimer !== null) clearTimeout(this.durationTimer);
+    this.timer?.cancel();
+    this.timer = null;
     const sink = this.sink;
     this.sink = null;
     if (!this.socket.destroyed) this.socket.destroy();
