@@ -113,8 +113,11 @@ const pools = new WeakMap<ClusterState, H2SessionPool>();
 export function h2PoolFor(cluster: ClusterState): H2SessionPool {
   let p = pools.get(cluster);
   if (p === undefined) {
-    p = new H2SessionPool(cluster);
-    pools.set(cluster, p);
+    const pool = new H2SessionPool(cluster);
+    // A transport change (TLS, protocol) or removal: no new stream on the old sessions.
+    cluster.onDrain(() => pool.close());
+    pools.set(cluster, pool);
+    p = pool;
   }
   return p;
 }

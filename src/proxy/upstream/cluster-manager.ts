@@ -1,8 +1,10 @@
 // ClusterManager: the proxy's clusters at one config version — for each cluster its HostSet,
 // Balancer, per-endpoint connection pools, retry counter and stats. A new config builds a new
 // manager that adopts the state of clusters that stay (same name): hosts keep their counters and
-// pools, so a push never drops warm connections. Requests in flight keep the manager they started
-// with; a cluster that left the config drains its pools.
+// pools, so a push never drops warm connections — unless the cluster's transport (TLS, protocol)
+// changed: then every pool drains (idle connections close at once, busy ones after their exchange)
+// and new requests get new connections. Requests in flight keep the manager they started with; a
+// cluster that left the config drains its pools.
 import type { Clock } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
 import type { Cluster, Endpoint, ProxyConfig } from "../../model/proxy-config.ts";
@@ -15,6 +17,7 @@ import { netDialer, type Dialer } from "./dialer.ts";
 import { RetryCounter } from "../resilience/retry-counter.ts";
 import { OutlierDetector } from "../resilience/outlier.ts";
 import { HealthChecker } from "./health-check/health-checker.ts";
+import { sameTransport } from "./transport.ts";
 
 export class ClusterState {
   readonly name: string;
@@ -33,6 +36,8 @@ export class ClusterState {
   readonly clock: Clock;
   /** Opens upstream sockets (pools, TCP proxying). */
   readonly dial: Dialer;
+  /** Pools kept outside this class (HTTP/2 sessions) close through these when the pools drain. */
+  private readonly drainHooks: (() => void)[] = [];
 
   constructor(config: Cluster, endpoints: readonly Endpoint[], random: Random, clock: Clock, dial: Dialer = netDialer) {
     this.name = config.name;
@@ -74,6 +79,7 @@ export class ClusterState {
     const lbChanged = JSON.stringify(config.lb) !== JSON.stringify(this.config.lb);
     const odChanged = JSON.stringify(config.outlierDetection) !== JSON.stringify(this.config.outlierDetection);
     const hcChanged = JSON.stringify(config.healthCheck) !== JSON.stringify(this.config.healthCheck);
+    const transportChanged = !sameTransport(this.config, config);
     this.config = config;
     this.hostSet.panicThresholdPercent = panicThresholdFor(config);
     this.hostSet.update(endpoints);
@@ -82,6 +88,10 @@ export class ClusterState {
     if (odChanged) this.startOutlier();
     if (hcChanged) this.startHealthChecks();
     else this.healthChecker?.syncHosts();
+    if (transportChanged) {
+      this.drainPools();
+      return;
+    }
     // Pools of hosts that left the cluster: close idle connections, let busy ones finish.
     for (const [key, pool] of this.pools) {
       if (this.hostSet.get(key) === undefined && !this.dynamicHosts.has(key)) {
@@ -117,6 +127,21 @@ export class ClusterState {
     return h;
   }
 
+  /**
+   * `hook` runs whenever this cluster's pools drain (transport change, removal): a pool of
+   * connections kept elsewhere closes its idle ones and takes no new requests on the old ones.
+   */
+  onDrain(hook: () => void): void {
+    this.drainHooks.push(hook);
+  }
+
+  /** Close idle connections now, busy ones after their exchange; later requests open new ones. */
+  private drainPools(): void {
+    for (const p of this.pools.values()) p.drain();
+    this.pools.clear();
+    for (const h of this.drainHooks) h();
+  }
+
   /** Connections open to a host (admin). */
   poolFor(host: Host): EndpointPool | undefined {
     return this.pools.get(host.key);
@@ -131,8 +156,7 @@ export class ClusterState {
     this.removed = true;
     this.outlier?.stop();
     this.healthChecker?.stop();
-    for (const p of this.pools.values()) p.drain();
-    this.pools.clear();
+    this.drainPools();
   }
 }
 
