@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { formatResponseFlags } from "../../src/proxy/http/response-flags.ts";
-import { closedPort, forward, proxyConfig, route, send, sleep, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";
+import { FakeClock } from "../../src/testing/fake-clock.ts";
+import { Gate, waitFor, within } from "../support/wait.ts";
+import { closedPort, forward, proxyConfig, route, send, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";
 
 const retryPolicy = (attempts: number, extra: Record<string, unknown> = {}) => ({
   attempts,
@@ -27,12 +29,24 @@ describe("sidecar resilience", () => {
     cleanups.push(() => u.close());
     return u;
   };
-  const proxyWith = async (clusters: Parameters<typeof proxyConfig>[0]["clusters"], routes: Record<string, unknown>[]): Promise<RunningProxy> => {
-    const p = await startProxy(proxyConfig({ clusters, virtualHosts: [{ domains: ["*"], routes }] }));
+  const proxyWith = async (clusters: Parameters<typeof proxyConfig>[0]["clusters"], routes: Record<string, unknown>[], clock?: FakeClock): Promise<RunningProxy> => {
+    const p = await startProxy(proxyConfig({ clusters, virtualHosts: [{ domains: ["*"], routes }] }), clock === undefined ? {} : { clock });
     cleanups.push(() => p.close());
     return p;
   };
   const lastFlags = (p: RunningProxy): string => formatResponseFlags(p.records.at(-1)?.flags ?? 0);
+  /** An upstream that answers "ok" only once the test opens its gate (opened at cleanup at the latest). */
+  const held = async (name: string): Promise<{ upstream: Upstream; gate: Gate }> => {
+    const gate = new Gate();
+    cleanups.push(async () => gate.open());
+    const upstream = await up(name, (_req, res) => void gate.opened.then(() => res.end("ok")));
+    return { upstream, gate };
+  };
+  const clusterStats = (p: RunningProxy, name: string) => {
+    const stats = p.sidecar.runtime.clusters.get(name)?.stats;
+    assert.ok(stats, `cluster ${name}`);
+    return stats;
+  };
 
   it("answers 503 UF when the endpoint refuses connections, without hanging", async () => {
     const port = await closedPort();
@@ -52,13 +66,12 @@ describe("sidecar resilience", () => {
   });
 
   it("answers 504 UT when the route timeout fires before the upstream answers", async () => {
-    const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("late"), 1000));
+    // The upstream never answers on its own: any answer the client gets is the proxy's.
+    const { upstream: slow } = await held("slow");
     const p = await proxyWith([{ name: "slow", endpoints: [{ port: slow.port }] }], [route("r", {}, forward("slow", { timeoutMs: 100 }))]);
-    const t0 = Date.now();
     const r = await send(p.port);
     assert.equal(r.status, 504);
     assert.equal(r.body, "upstream request timeout");
-    assert.ok(Date.now() - t0 < 900, "answered before the upstream");
     assert.equal(lastFlags(p), "UT");
     assert.equal(p.sidecar.runtime.clusters.get("slow")?.stats.upstream_rq_timeout, 1);
   });
@@ -129,13 +142,16 @@ describe("sidecar resilience", () => {
   });
 
   it("per-try timeout retries, then the route answers 504 UT", async () => {
-    const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("late"), 2000));
+    const { upstream: slow } = await held("slow");
     const p = await proxyWith(
       [{ name: "slow", endpoints: [{ port: slow.port }] }],
       [route("r", {}, forward("slow", { timeoutMs: 0, retry: retryPolicy(1, { perTryTimeoutMs: 80, retryOn: ["5xx"] }) }))],
     );
     const r = await send(p.port);
     assert.equal(r.status, 504);
+    // The second try's request may still be on its way into the upstream's server when its
+    // per-try timer ends the exchange: wait for it to arrive, then count.
+    await waitFor(() => slow.requests.length >= 2, { what: "the retry to reach the upstream" });
     assert.equal(slow.requests.length, 2, "one try and one retry reached the upstream");
     const stats = p.sidecar.runtime.clusters.get("slow")?.stats;
     assert.equal(stats?.upstream_rq_per_try_timeout, 2);
@@ -144,27 +160,34 @@ describe("sidecar resilience", () => {
   });
 
   it("answers 503 UO with x-envoy-overloaded when maxRequests is reached", async () => {
-    const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("ok"), 300));
+    const { upstream: slow, gate } = await held("slow");
     const p = await proxyWith(
       [{ name: "c", endpoints: [{ port: slow.port }], connectionPool: { maxRequests: 1 } }],
       [route("r", {}, forward("c"))],
     );
     const first = send(p.port);
-    await sleep(50);
+    await waitFor(() => slow.requests.length === 1, { what: "the first request to reach the upstream (and hold the one request slot)" });
     const second = await send(p.port);
     assert.equal(second.status, 503);
     assert.equal(second.headers["x-envoy-overloaded"], "true");
+    gate.open();
     assert.equal((await first).status, 200);
     assert.ok(p.records.some((r) => formatResponseFlags(r.flags) === "UO"));
   });
 
   it("queues requests beyond maxConnections instead of opening more connections", async () => {
-    const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("ok"), 100));
+    const { upstream: slow, gate } = await held("slow");
     const p = await proxyWith(
       [{ name: "c", endpoints: [{ port: slow.port }], connectionPool: { maxConnections: 1 } }],
       [route("r", {}, forward("c"))],
     );
-    const replies = await Promise.all([send(p.port), send(p.port), send(p.port)]);
+    const sent = [send(p.port), send(p.port), send(p.port)];
+    // All three are in the proxy at once: one on the only connection, two queued behind it.
+    await waitFor(() => slow.requests.length === 1 && clusterStats(p, "c").upstream_rq_pending_active === 2, {
+      what: "one request at the upstream and two pending in the proxy",
+    });
+    gate.open();
+    const replies = await Promise.all(sent);
     assert.deepEqual(
       replies.map((r) => r.status),
       [200, 200, 200],
@@ -173,18 +196,19 @@ describe("sidecar resilience", () => {
   });
 
   it("overflows (UO) when maxConnections and maxPendingRequests are both full", async () => {
-    const slow = await up("slow", (_req, res) => void setTimeout(() => res.end("ok"), 200));
+    const { upstream: slow, gate } = await held("slow");
     const p = await proxyWith(
       [{ name: "c", endpoints: [{ port: slow.port }], connectionPool: { maxConnections: 1, maxPendingRequests: 1 } }],
       [route("r", {}, forward("c"))],
     );
     const first = send(p.port);
-    await sleep(50);
+    await waitFor(() => slow.requests.length === 1, { what: "the first request to reach the upstream on the one connection" });
     const second = send(p.port); // waits for the one connection: the one pending slot
-    await sleep(30);
+    await waitFor(() => clusterStats(p, "c").upstream_rq_pending_active === 1, { what: "the second request to wait in the proxy's pending slot" });
     const third = await send(p.port);
     assert.equal(third.status, 503);
     assert.equal(third.headers["x-envoy-overloaded"], "true");
+    gate.open();
     assert.equal((await first).status, 200);
     assert.equal((await second).status, 200);
     assert.equal(p.sidecar.runtime.clusters.get("c")?.stats.upstream_rq_pending_overflow, 1);
@@ -242,6 +266,9 @@ describe("sidecar resilience", () => {
   });
 
   it("injects a delay and an abort for end-user jason only", async () => {
+    // The delay runs on the proxy's Clock: the request is answered exactly when fake time
+    // reaches the delay, not a millisecond before.
+    const clock = new FakeClock();
     const ratings = await up("ratings");
     const p = await proxyWith(
       [{ name: "ratings", endpoints: [{ port: ratings.port }] }],
@@ -254,19 +281,26 @@ describe("sidecar resilience", () => {
         route("delay-only", { uri: { prefix: "/delay" } }, forward("ratings", { fault: { delay: { fixedDelayMs: 120, percentage: 100 } } })),
         route("default", {}, forward("ratings")),
       ],
+      clock,
     );
-    const t0 = Date.now();
-    const j = await send(p.port, { headers: { "end-user": "jason" } });
+    const delayed = async (opts: Parameters<typeof send>[1], delayMs: number) => {
+      const done = p.records.length;
+      const reply = send(p.port, opts);
+      await waitFor(() => p.sidecar.ctx.downstream.downstream_rq_active === 1, { what: "the request to be inside the proxy" });
+      clock.advance(delayMs - 1);
+      // A delay timer that fired early would have answered (and recorded) inside advance().
+      assert.equal(p.records.length, done, `answered before its ${delayMs} ms delay`);
+      clock.advance(1);
+      return reply;
+    };
+    const j = await delayed({ headers: { "end-user": "jason" } }, 150);
     assert.equal(j.status, 500);
     assert.equal(j.body, "fault filter abort");
-    assert.ok(Date.now() - t0 >= 140, "delayed before the abort");
     assert.equal(lastFlags(p), "DI,FI");
     assert.equal(ratings.requests.length, 0);
 
-    const t1 = Date.now();
-    const d = await send(p.port, { path: "/delay" });
+    const d = await delayed({ path: "/delay" }, 120);
     assert.equal(d.status, 200);
-    assert.ok(Date.now() - t1 >= 110);
     assert.equal(lastFlags(p), "DI");
 
     const other = await send(p.port, { headers: { "end-user": "bob" } });
@@ -277,7 +311,8 @@ describe("sidecar resilience", () => {
   it("mirrors a copy with the -shadow host and ignores the mirror's fate", async () => {
     const main = await up("main");
     const mirror = await up("mirror");
-    const slowMirror = await up("slow-mirror", (_req, res) => void setTimeout(() => res.end("late"), 3000));
+    // A mirror that never answers (until cleanup) and one that refuses connections.
+    const { upstream: slowMirror } = await held("slow-mirror");
     const dead = await closedPort();
     const p = await proxyWith(
       [
@@ -294,15 +329,15 @@ describe("sidecar resilience", () => {
     const r = await send(p.port, { host: "reviews:9080", method: "POST", path: "/m", body: "copy me" });
     assert.equal(r.status, 200);
     assert.match(r.body, /^main POST \/m 7/);
-    for (let i = 0; i < 50 && mirror.requests.length === 0; i++) await sleep(10);
+    await waitFor(() => mirror.requests.length > 0, { what: "the mirrored copy to reach the mirror" });
     assert.equal(mirror.requests.length, 1);
     assert.equal(mirror.requests[0]?.headers.host, "reviews-shadow:9080");
     assert.equal(mirror.requests[0]?.body.toString(), "copy me");
 
-    const t0 = Date.now();
-    const s = await send(p.port, { path: "/slow" });
+    // The slow mirror never answers: the main response can only come if nothing waits for it.
+    const s = await within(send(p.port, { path: "/slow" }), { what: "the main response while one mirror never answers and the other refuses" });
     assert.equal(s.status, 200);
-    assert.ok(Date.now() - t0 < 1000, "a slow or dead mirror never delays the main response");
     assert.equal(lastFlags(p), "-");
+    await waitFor(() => slowMirror.requests.length === 1, { what: "the copy to reach the mirror that never answers" });
   });
 });

@@ -57,3 +57,22 @@ export function within<T>(event: Promise<T>, opts: Omit<WaitOptions, "everyMs">)
     );
   });
 }
+
+/**
+ * A latch a fake server waits on, so a test decides when it answers (instead of a delay that
+ * is hoped to be long enough): `await gate.opened` in the handler, `gate.open()` in the test.
+ */
+export class Gate {
+  readonly opened: Promise<void>;
+  private release!: () => void;
+  isOpen = false;
+
+  constructor() {
+    this.opened = new Promise<void>((r) => (this.release = r));
+  }
+
+  open(): void {
+    this.isOpen = true;
+    this.release();
+  }
+}
