@@ -32,7 +32,7 @@ export class H2Attempt implements UpstreamAttempt {
     const r = this.req;
     let st: ClientHttp2Stream;
     try {
-      st = this.s.session.request(toH2Headers(r.headers, { ":method": r.method, ":path": r.path, ":authority": r.authority, ":scheme": r.scheme }), {
+      st = this.s.request(toH2Headers(r.headers, { ":method": r.method, ":path": r.path, ":authority": r.authority, ":scheme": r.scheme }), {
         endStream: r.noBody,
       });
     } catch {

@@ -2,9 +2,12 @@
 // ClientHttp2Session per endpoint (prior-knowledge h2c, or TLS with ALPN h2 when the cluster
 // originates TLS), opened on first use, replaced after GOAWAY / close / error, closed after the
 // pool's idle timeout without streams. Stats go to the cluster's counters like HTTP/1.1
-// connections do (upstream_cx_total / _active / _connect_fail).
-import { connect as h2connect, constants, type ClientHttp2Session } from "node:http2";
+// connections do (upstream_cx_total / _active / _connect_fail). The connect and idle timers run
+// on the cluster's Clock; the idle timeout is Envoy's: no active stream for that long (not "no
+// frame", which is what Node's session.setTimeout measures).
+import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type ClientSessionRequestOptions, type OutgoingHttpHeaders } from "node:http2";
 import { connect as tlsConnect } from "node:tls";
+import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { upstreamTlsOptions } from "../tls/upstream-tls.ts";
@@ -15,9 +18,21 @@ export class H2Session {
   connected = false;
   closed = false;
   private readonly owner: H2SessionPool;
+  private readonly clock: Clock;
+  /** Streams opened through request() and not closed yet. */
+  private active = 0;
+  /** When the last stream closed (clock ms); the connect time before any stream. */
+  private idleSince = 0;
+  /** The connect timeout, then the idle timeout. */
+  private timer: TimerHandle | null = null;
+  private readonly idleMs: number;
+  private readonly onStreamClose = (): void => {
+    if (--this.active === 0) this.idleSince = this.clock.now();
+  };
 
   constructor(owner: H2SessionPool, cluster: ClusterState, host: Host) {
     this.owner = owner;
+    this.clock = cluster.clock;
     const stats = cluster.stats;
     stats.upstream_cx_total++;
     stats.upstream_cx_active++;
@@ -45,30 +60,63 @@ export class H2Session {
     });
     const s = this.session;
     const connectMs = cfg.connectionPool.connectTimeoutMs;
-    const timer = connectMs > 0 ? setTimeout(() => s.destroy(new Error("connect timeout")), connectMs) : null;
+    this.idleMs = cfg.connectionPool.idleTimeoutMs;
+    if (connectMs > 0) {
+      this.timer = this.clock.setTimeout(() => {
+        this.timer = null;
+        if (!this.connected) s.destroy(new Error("connect timeout"));
+      }, connectMs).unref();
+    }
     s.once("connect", () => {
-      if (timer !== null) clearTimeout(timer);
+      this.timer?.cancel();
+      this.timer = null;
       this.connected = true;
+      if (this.idleMs > 0 && !this.closed) {
+        this.idleSince = this.clock.now();
+        this.armIdle(this.idleMs);
+      }
     });
     s.on("error", () => {
       if (!this.connected) stats.upstream_cx_connect_fail++;
     });
     s.on("goaway", () => this.retire());
     s.once("close", () => {
-      if (timer !== null) clearTimeout(timer);
+      this.timer?.cancel();
+      this.timer = null;
       stats.upstream_cx_active--;
       this.retire();
     });
-    const idle = cfg.connectionPool.idleTimeoutMs;
-    if (idle > 0) {
-      s.setTimeout(idle, () => {
-        // Idle (no frames for that long): close gracefully; open streams finish first.
-        this.retire();
-        s.close();
-      });
-    }
-    // Sessions must not keep the proxy process alive on their own.
+    // Sessions must not keep the proxy process alive on their own (nor do their timers).
     s.unref();
+  }
+
+  /** Open a stream (counted for the idle timeout). Throws when the session is already closing. */
+  request(headers: OutgoingHttpHeaders, opts: ClientSessionRequestOptions): ClientHttp2Stream {
+    const st = this.session.request(headers, opts);
+    this.active++;
+    st.on("close", this.onStreamClose);
+    return st;
+  }
+
+  /**
+   * One timer per session, armed for the idle time; when it fires with streams open or after a
+   * recent stream, it re-arms for the rest, so streams cost no timer work.
+   */
+  private armIdle(ms: number): void {
+    this.timer = this.clock
+      .setTimeout(() => {
+        this.timer = null;
+        if (this.closed) return;
+        const quiet = this.clock.now() - this.idleSince;
+        if (this.active > 0) this.armIdle(this.idleMs);
+        else if (quiet < this.idleMs) this.armIdle(this.idleMs - quiet);
+        else {
+          // Idle: close gracefully (GOAWAY); a stream racing in still finishes.
+          this.retire();
+          this.session.close();
+        }
+      }, ms)
+      .unref();
   }
 
   /** No new streams on this session. */
