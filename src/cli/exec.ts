@@ -2,10 +2,14 @@
 // (its sidecar as HTTP_PROXY, its identity variables), as `kubectl exec deploy/x -- cmd` does in
 // Istio's docs. Finds the running mesh through .amime/up.json in the current directory.
 import { spawn } from "node:child_process";
+import { outboundTcpPorts } from "../control-plane/translate/tcp-listeners.ts";
 import { meshEnv } from "../runtime/local/env.ts";
+import { nodeId } from "../runtime/local/plan.ts";
+import { serviceEnv, serviceLinks } from "../runtime/local/service-env.ts";
 import { REPO_ROOT } from "../runtime/local/paths.ts";
 import { readState, type UpStateInstance } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
+import { ControlPlaneClient } from "./lib/control-plane-client.ts";
 
 export const EXEC_HELP = `Usage: amime exec WORKLOAD|INSTANCE [-n NAMESPACE] -- CMD [ARGS…]
 
@@ -13,7 +17,10 @@ Run CMD with the mesh context of a running instance of \`amime up\` (read from .
 the current directory): HTTP_PROXY/http_proxy point at the instance's sidecar, so
 \`amime exec curl -- curl -s http://productpage:9080/productpage\` goes through the mesh with the
 curl workload's identity and routing rules. Also sets NODE_USE_ENV_PROXY=1 (Node 24 clients),
-NO_PROXY="" and AMIME_INSTANCE, AMIME_WORKLOAD, AMIME_NAMESPACE, AMIME_SERVICE_ACCOUNT.
+NO_PROXY="", AMIME_INSTANCE, AMIME_WORKLOAD, AMIME_NAMESPACE, AMIME_SERVICE_ACCOUNT, and for each
+Service of the namespace <SVC>_SERVICE_HOST, <SVC>_SERVICE_PORT and <SVC>_SERVICE_PORT_<PORT>, as
+Kubernetes does: a TCP service's point at the sidecar's local listener for it, e.g.
+\`amime exec curl -- sh -c 'redis-cli -h $REDIS_SERVICE_HOST -p $REDIS_SERVICE_PORT ping'\`.
 A workload name picks its first instance (\`reviews-v1\` → \`reviews-v1-0\`).
 
 Options:
@@ -53,8 +60,10 @@ export const execCommand: Command = {
     if (target === undefined) return usage("which workload or instance? (amime exec NAME -- CMD)");
     if (cmd.length === 0) return usage("no command given after --");
     let instance: UpStateInstance | undefined;
+    let controlPlane: string;
     try {
       const state = await readState(process.cwd());
+      controlPlane = state.controlPlane;
       instance = findInstance(state.instances, target, namespace);
       if (!instance) {
         process.stderr.write(`amime exec: no instance or workload "${target}"${namespace ? ` in namespace ${namespace}` : ""}; running: ${state.instances.map((i) => i.name).join(", ")}\n`);
@@ -64,7 +73,7 @@ export const execCommand: Command = {
       process.stderr.write(`amime exec: ${(e as Error).message}\n`);
       return 1;
     }
-    const env = meshEnv({ ...instance }, REPO_ROOT);
+    const env = { ...meshEnv({ ...instance }, REPO_ROOT), ...(await servicesOf(controlPlane, instance)) };
     return await new Promise<number>((resolve) => {
       const child = spawn(cmd[0] as string, cmd.slice(1), { stdio: "inherit", env });
       // The terminal's Ctrl-C reaches the child too (same process group); exec only waits for it.
@@ -82,6 +91,18 @@ export const execCommand: Command = {
     });
   },
 };
+
+/** `<SVC>_SERVICE_HOST/PORT` for the instance's namespace, from the config its sidecar was sent. */
+async function servicesOf(controlPlane: string, instance: UpStateInstance): Promise<Record<string, string>> {
+  const client = new ControlPlaneClient(controlPlane, { timeoutMs: 5000 });
+  try {
+    const [config, services] = await Promise.all([client.proxyConfig(nodeId("sidecar", instance.name, instance.namespace)), client.resources({ kind: "Service", namespace: instance.namespace })]);
+    return serviceEnv(serviceLinks(services), instance.namespace, outboundTcpPorts(config.listeners));
+  } catch (e) {
+    process.stderr.write(`amime exec: warning: no <SERVICE>_SERVICE_HOST/PORT variables (${(e as Error).message})\n`);
+    return {};
+  }
+}
 
 function usage(msg: string): number {
   process.stderr.write(`amime exec: ${msg}\n\n${EXEC_HELP}`);

@@ -18,7 +18,11 @@ Runs until Ctrl-C (SIGINT) or SIGTERM, then stops every process and exits 0.
 
 Ports are handed out from --port-base upwards, skipping busy ones: the ingress gateway first
 (Gateway port 8080 → the first free port), then the control plane, then per instance its app
-port(s), sidecar inbound port(s), sidecar outbound (HTTP proxy) port and admin port.
+port(s), sidecar inbound port(s), sidecar outbound (HTTP proxy) port and admin port; last, per
+sidecar, a pool of ports for its outbound TCP listeners (one per TCP/TLS service port).
+Each app gets HOST=127.0.0.1 and PORT (where to listen), HTTP_PROXY (its sidecar) and, for the
+Services of its namespace, <SVC>_SERVICE_HOST/_SERVICE_PORT as Kubernetes sets them (a TCP
+service's point at the sidecar's local listener for it; see docs/local-mesh.md).
 The state file .amime/up.json (in the current directory) tells \`amime exec\`, \`apply\`, \`get\` and
 \`proxy-status\` where the mesh is; app and proxy logs go to .amime/logs/.
 

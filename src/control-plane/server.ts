@@ -18,6 +18,7 @@ import { FileSource } from "./store/file-source.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
 import { TelemetryService } from "./telemetry/index.ts";
 import { translate, type ProxyInput } from "./translate/index.ts";
+import { outboundTcpPorts } from "./translate/tcp-listeners.ts";
 
 /** Istio's plaintext xDS port; `amime control-plane` and `amime up` listen here by default. */
 export const DEFAULT_CONTROL_PLANE_PORT = 15010;
@@ -73,6 +74,8 @@ export class ControlPlane implements ApiBackend {
   private watcher: FileWatcher | null = null;
   private boundPort = 0;
   private closing: Promise<void> | null = null;
+  /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
+  private readonly tcpPorts = new Map<string, { pool: string; ports: Record<string, number>; warned?: boolean }>();
 
   private constructor(opts: ControlPlaneOptions) {
     this.opts = opts;
@@ -173,6 +176,8 @@ export class ControlPlane implements ApiBackend {
   }
 
   deregister(namespace: string, name: string): boolean {
+    const reg = this.registry.list().find((r) => r.instance.name === name && (r.instance.namespace || "default") === namespace);
+    if (reg) this.tcpPorts.delete(reg.nodeId);
     const removed = this.registry.delete(namespace, name);
     if (removed) this.bump();
     return removed;
@@ -279,7 +284,12 @@ export class ControlPlane implements ApiBackend {
     this.pusher.schedule();
   }
 
-  private configFor(node: string): ProxyConfig | null {
+  /**
+   * The config this node would be pushed now (null for an unregistered node). The local runtime
+   * reads its outbound TCP ports from it to give an app `<SVC>_SERVICE_PORT` before the sidecar
+   * has even connected; the assignment is the one the push will carry.
+   */
+  configFor(node: string): ProxyConfig | null {
     const reg = this.registry.forNode(node);
     if (!reg) return null;
     const input: ProxyInput = {
@@ -289,7 +299,20 @@ export class ControlPlane implements ApiBackend {
       instanceName: reg.instance.name,
       outboundPort: reg.outboundPort,
     };
-    return translate(this.snapshot(), input);
+    const pool = reg.tcpPortPool;
+    if (pool === undefined) return translate(this.snapshot(), input);
+    // Pool ports are sticky: a port once given to a service keeps pointing at it (an app's env
+    // names it), even while the service is gone; new services take the next unused one.
+    const poolKey = pool.join(",");
+    let sticky = this.tcpPorts.get(node);
+    if (sticky === undefined || sticky.pool !== poolKey) this.tcpPorts.set(node, (sticky = { pool: poolKey, ports: {} }));
+    const config = translate(this.snapshot(), { ...input, tcpPortPool: pool, tcpPorts: sticky.ports });
+    Object.assign(sticky.ports, outboundTcpPorts(config.listeners));
+    if (!sticky.warned && Object.keys(sticky.ports).length >= pool.length) {
+      sticky.warned = true;
+      this.log(`${node}: all ${pool.length} local ports set aside for outbound TCP services are in use; a further TCP service port gets no listener on this sidecar until it is registered again (restart \`amime up\`)`);
+    }
+    return config;
   }
 
   private log(line: string): void {

@@ -46,6 +46,13 @@ export interface InstanceRegistration {
   node: NodeInfo;
   /** Where the sidecar's outbound (HTTP proxy) listener binds. */
   outboundPort: number;
+  /**
+   * Local ports set aside for this sidecar's outbound TCP listeners (one per TCP/TLS service
+   * port it can reach). The control plane hands them out in order and keeps each assignment for
+   * the life of the registration, so an app's `<SVC>_SERVICE_PORT` stays true. Absent: each
+   * listener binds the service port itself (one sidecar per host, or a captured runtime).
+   */
+  tcpPortPool?: number[];
 }
 
 export interface ApplyResult {

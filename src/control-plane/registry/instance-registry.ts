@@ -83,4 +83,7 @@ function checkRegistration(namespace: string, name: string, reg: InstanceRegistr
   if (typeof r.outboundPort !== "number" || !Number.isInteger(r.outboundPort) || r.outboundPort < 0 || r.outboundPort > 65535) {
     throw new RegistrationError("outboundPort: must be an integer 0..65535");
   }
+  if (r.tcpPortPool !== undefined && (!Array.isArray(r.tcpPortPool) || !r.tcpPortPool.every((p) => Number.isInteger(p) && p > 0 && p <= 65535))) {
+    throw new RegistrationError("tcpPortPool: must be a list of ports 1..65535");
+  }
 }

@@ -15,6 +15,13 @@ export interface ProxyInput extends NodeInfo {
    * assigned by the runtime; absent key: the service port itself. docs/protocols.md
    */
   tcpPorts?: Record<string, number>;
+  /**
+   * Spare local ports for outbound TCP listeners whose key is not in `tcpPorts` (the local runtime
+   * sets a few aside per sidecar, as every sidecar on one host needs its own). Given: a key gets
+   * the first unused one in order, and none when they are used up (the listener is left out, since
+   * binding the service port itself would clash with the other sidecars). Absent: the service port.
+   */
+  tcpPortPool?: readonly number[];
 }
 
 export function arr<T>(v: T[] | undefined | null): T[] {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { translate } from "./index.ts";
-import { inSubnet } from "./tcp-listeners.ts";
+import { inSubnet, outboundTcpPorts } from "./tcp-listeners.ts";
 import { inst, k8sService, sidecarProxy, snapshotFrom } from "./testing.ts";
 
 const DB = "db.default.svc.cluster.local";
@@ -15,6 +15,30 @@ test("a TCP service port gets an outbound TCP listener on tcpPorts[host:port] (e
   assert.equal(cfg.listeners.filter((x) => x.name.startsWith("outbound_tcp|")).length, 1);
   const plain = translate(snap, sidecarProxy({ app: "client" }));
   assert.equal(plain.listeners.find((x) => x.name === `outbound_tcp|5432|${DB}`)?.port, 5432);
+});
+
+test("with a tcpPortPool, each TCP or TLS service port takes the next unused pool port; tcpPorts keep theirs; none left, no listener", () => {
+  const se = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: google}
+spec:
+  hosts: [www.google.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+---
+`;
+  const snap = snapshotFrom(se + k8sService("db", "default", [{ name: "tcp-pg", port: 5432 }]) + k8sService("redis", "default", [{ name: "tcp-redis", port: 6379 }]) + k8sService("web"));
+  const pool = [31000, 31001, 31002];
+  const cfg = translate(snap, sidecarProxy({ app: "client" }, "default", { tcpPortPool: pool, tcpPorts: { [`${DB}:5432`]: 31000 } }));
+  const ports = outboundTcpPorts(cfg.listeners);
+  assert.equal(ports[`${DB}:5432`], 31000);
+  // The other two share none of the service ports and none of each other's.
+  assert.deepEqual(new Set([ports["redis.default.svc.cluster.local:6379"], ports["www.google.com:443"]]), new Set([31001, 31002]));
+  assert.equal(Object.keys(ports).length, 3);
+  // One pool port for three keys: the fixed one stays, the other two get no listener (never the service port).
+  const short = translate(snap, sidecarProxy({ app: "client" }, "default", { tcpPortPool: [31000], tcpPorts: { [`${DB}:5432`]: 31000 } }));
+  assert.deepEqual(outboundTcpPorts(short.listeners), { [`${DB}:5432`]: 31000 });
 });
 
 test("two services on one local port: the first host wins; a port taken by the proxy's own listener is skipped", () => {

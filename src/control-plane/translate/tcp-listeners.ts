@@ -1,7 +1,7 @@
 // Outbound TCP listeners (sidecar) and TCP gateway servers. In the local mesh the app cannot be
 // captured transparently, so each TCP service port gets its own local listener that the app
-// dials instead of the service (`outbound_tcp|<port>|<host>`, on `tcpPorts["host:port"]` or the
-// service port). Its route comes from the host's VirtualService `tcp` rules: the first rule with
+// dials instead of the service (`outbound_tcp|<port>|<host>`, on `tcpPorts["host:port"]`, else the
+// next unused port of `tcpPortPool`, else — no pool — the service port). Its route comes from the host's VirtualService `tcp` rules: the first rule with
 // a match entry that holds for this proxy and port (sourceLabels, sourceNamespace, gateways, port,
 // destinationSubnets against the service addresses) — decided here, since a listener serves one
 // service port — else the default cluster `outbound|<port>||<host>`. TLS ports (tls/https without
@@ -12,7 +12,7 @@ import type { Cluster, Listener, SniRoute, WeightedCluster } from "../../model/p
 import { clusterKey } from "../../model/proxy-config.ts";
 import { labelsMatch, type Service, type WorkloadInstance } from "../../model/registry.ts";
 import type { ConfigEntry } from "../../model/snapshot.ts";
-import { arr, cmp, hostsIntersect, num, obj, str, strMap } from "./common.ts";
+import { arr, cmp, hostsIntersect, num, obj, str, strMap, type ProxyInput } from "./common.ts";
 import { destinationCluster, gatewayRef, virtualServiceApplies, type RouteContext } from "./routes.ts";
 import type { ProxyScope } from "./scope.ts";
 import { resolvedHosts, virtualServiceLookup } from "./virtual-hosts.ts";
@@ -37,13 +37,15 @@ export function outboundTcpListeners(scope: ProxyScope, byName: ReadonlyMap<stri
   const address = scope.node.outboundAddress ?? LOCALHOST;
   const out: Listener[] = [];
   const byKey = new Map<string, Listener>();
+  const localPort = localPortPicker(scope.node);
   for (const svc of scope.services) {
     if (svc.host.startsWith("*")) continue;
     const found = vsFor(svc.host);
     for (const port of svc.ports) {
       const base = byName.get(clusterKey("outbound", port.port, "", svc.host));
       if (base?.protocol !== "tcp" || port.protocol === "udp") continue;
-      const local = scope.node.tcpPorts?.[`${svc.host}:${port.port}`] ?? port.port;
+      const local = localPort(`${svc.host}:${port.port}`, port.port);
+      if (local === undefined) continue;
       const key = `${address}:${local}`;
       const ctx: RouteContext = { scope, port: port.port };
       const tls = port.protocol === "tls" || port.protocol === "https";
@@ -69,6 +71,32 @@ export function outboundTcpListeners(scope: ProxyScope, byName: ReadonlyMap<stri
     }
   }
   return out.sort((a, b) => cmp(a.name, b.name));
+}
+
+/** The local port of each TCP service port: `tcpPorts`, else the next unused pool port, else (no pool) the service port. */
+function localPortPicker(node: ProxyInput): (key: string, servicePort: number) => number | undefined {
+  const fixed = node.tcpPorts ?? {};
+  const pool = node.tcpPortPool;
+  if (pool === undefined) return (key, servicePort) => fixed[key] ?? servicePort;
+  const used = new Set(Object.values(fixed));
+  let next = 0;
+  return (key) => {
+    const own = fixed[key];
+    if (own !== undefined) return own;
+    while (next < pool.length && used.has(pool[next]!)) next++;
+    return next < pool.length ? pool[next++] : undefined;
+  };
+}
+
+/** `host:port` → local port of every outbound TCP listener in a config (what a pool assignment gave out). */
+export function outboundTcpPorts(listeners: readonly Listener[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of listeners) {
+    if (!l.name.startsWith("outbound_tcp|")) continue;
+    const [, port, host] = l.name.split("|");
+    out[`${host}:${port}`] = l.port;
+  }
+  return out;
 }
 
 /** The clusters of the first applicable `tcp` rule, undefined when none applies. */

@@ -1,9 +1,10 @@
-// The environment of a mesh process: the app's own (Workload env, PORT, AMIME_PORT_<NAME>) and
-// the mesh context it shares with `amime exec` (HTTP_PROXY to its sidecar, identity variables).
+// The environment of a mesh process: the app's own (Workload env, HOST and PORT to bind,
+// AMIME_PORT_<NAME>) and the mesh context it shares with `amime exec` (HTTP_PROXY to its sidecar,
+// identity variables, the Kubernetes-style `<SVC>_SERVICE_HOST/PORT` of service-env.ts).
 // Plain HTTP clients that honour HTTP_PROXY — curl, Python requests, Go net/http, Node 24 with
 // NODE_USE_ENV_PROXY=1 — then send every request through the sidecar's outbound listener.
 import { delimiter, join } from "node:path";
-import { portEnvName, type InstancePlan, type InstancePorts } from "./plan.ts";
+import { LOCAL_ADDRESS, portEnvName, type InstancePlan, type InstancePorts } from "./plan.ts";
 
 export interface MeshIdentity {
   name: string;
@@ -34,15 +35,20 @@ export function meshEnv(id: MeshIdentity, repoRoot: string, base: NodeJS.Process
   return env;
 }
 
-export function appEnv(plan: InstancePlan, ports: InstancePorts, repoRoot: string, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/** `services`: the `<SVC>_SERVICE_*` variables (serviceEnv) for the instance's sidecar. */
+export function appEnv(plan: InstancePlan, ports: InstancePorts, repoRoot: string, services: Readonly<Record<string, string>> = {}, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env = meshEnv(
     { name: plan.name, workload: plan.workload, namespace: plan.namespace, serviceAccount: plan.spec.serviceAccount, outboundPort: ports.outbound },
     repoRoot,
     base,
   );
+  Object.assign(env, services);
   const first = plan.spec.ports[0];
   if (first) env.PORT = String(ports.app.get(first.containerPort));
   else delete env.PORT;
+  // Where to listen: loopback, so that only its own sidecar (and nothing on another interface)
+  // reaches the app, as only the pod's sidecar does in Istio.
+  env.HOST = LOCAL_ADDRESS;
   for (const p of plan.spec.ports) if (p.name) env[portEnvName(p.name)] = String(ports.app.get(p.containerPort));
   for (const e of plan.spec.env) env[e.name] = e.value;
   return env;

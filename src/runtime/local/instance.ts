@@ -21,6 +21,8 @@ export interface InstanceContext {
   log: (line: string) => void;
   /** Something changed that the state file records (a pid). */
   onChange: () => void;
+  /** The `<SVC>_SERVICE_*` variables for this instance's app, as of now (service-env.ts). */
+  serviceEnv: (plan: InstancePlan) => Record<string, string>;
 }
 
 export type Phase = "starting" | "ready" | "not ready" | "restarting" | "stopped" | "failed";
@@ -75,7 +77,7 @@ export class InstanceSupervisor {
         command: plan.spec.command[0] ?? "",
         args: [...plan.spec.command.slice(1), ...plan.spec.args],
         cwd: plan.cwd,
-        env: appEnv(plan, ports, ctx.repoRoot),
+        env: appEnv(plan, ports, ctx.repoRoot, ctx.serviceEnv(plan)),
         logFile: join(ctx.logDir, `${plan.name}.log`),
       }),
       onStart: () => {

@@ -10,7 +10,10 @@ import { validateResource } from "../../config/validate.ts";
 import { ControlPlane } from "../../control-plane/server.ts";
 import { IngressGateway, ingressHint, ingressServerPorts } from "./gateway.ts";
 import { InstanceSupervisor, type InstanceContext } from "./instance.ts";
-import { planInstances, type InstancePorts } from "./plan.ts";
+import { nodeId, planInstances, type InstancePorts } from "./plan.ts";
+import { serviceEnv, serviceLinks } from "./service-env.ts";
+import { outboundTcpPorts } from "../../control-plane/translate/tcp-listeners.ts";
+import type { Service } from "../../model/registry.ts";
 import { AMIME_BIN, REPO_ROOT } from "./paths.ts";
 import { PortAllocator } from "./ports.ts";
 import { inProcessRegistrar } from "./registration.ts";
@@ -105,10 +108,14 @@ export class LocalMesh {
         logDir,
         log,
         onChange: () => void mesh?.saveState(),
+        serviceEnv: (plan) => {
+          const config = cp.configFor(nodeId("sidecar", plan.name, plan.namespace));
+          return serviceEnv(serviceLinks(cp.resources({ kind: "Service", namespace: plan.namespace })), plan.namespace, config ? outboundTcpPorts(config.listeners) : {});
+        },
       };
       const supervisors: InstanceSupervisor[] = [];
       for (const plan of plans) {
-        const p: InstancePorts = { app: new Map(), inbound: new Map(), outbound: 0, admin: 0 };
+        const p: InstancePorts = { app: new Map(), inbound: new Map(), outbound: 0, admin: 0, tcpPool: [] };
         for (const port of plan.spec.ports) {
           p.app.set(port.containerPort, await ports.allocate());
           p.inbound.set(port.containerPort, await ports.allocate());
@@ -118,6 +125,10 @@ export class LocalMesh {
         supervisors.push(new InstanceSupervisor(plan, p, ctx));
       }
       const gateway = serverPorts.length > 0 ? new IngressGateway(portMap, await ports.allocate(), ctx) : null;
+      // Last, so that each instance's own ports stay together: every sidecar's outbound TCP
+      // listeners need their own local ports (a TCP client cannot name the service through a proxy).
+      const poolSize = tcpPoolSize(cp.snapshot().services);
+      for (const s of supervisors) for (let i = 0; i < poolSize; i++) s.ports.tcpPool.push(await ports.allocate());
       // The control plane scrapes every sidecar (its admin port also serves /stats/prometheus) for
       // `amime top` and the service graph; external Prometheus gets the same list as file_sd targets.
       const targets: { name: string; url: string; labels: Record<string, string> }[] = supervisors.map((s) => ({
@@ -190,6 +201,16 @@ export class LocalMesh {
     })();
     return this.stopping;
   }
+}
+
+/** Spare ports per sidecar beyond today's services, for TCP services applied while the mesh runs. */
+export const TCP_POOL_SPARE = 8;
+
+/** Enough local ports for every service port known at start (an upper bound of the TCP ones), plus spares. */
+export function tcpPoolSize(services: readonly Service[]): number {
+  let n = 0;
+  for (const s of services) if (!s.host.startsWith("*")) n += s.ports.length;
+  return n + TCP_POOL_SPARE;
 }
 
 async function loadAndValidate(paths: readonly string[]): Promise<Resource[]> {

@@ -28,6 +28,8 @@ export interface InstancePorts {
   inbound: Map<number, number>;
   outbound: number;
   admin: number;
+  /** Set aside for the sidecar's outbound TCP listeners (InstanceRegistration.tcpPortPool). */
+  tcpPool: number[];
 }
 
 export function isWorkload(r: Resource): boolean {
@@ -104,5 +106,5 @@ export function registration(plan: InstancePlan, ports: InstancePorts, ready: bo
     trustDomain: "cluster.local",
     ip: LOCAL_ADDRESS,
   };
-  return { instance: registryInstance(plan, ports, ready), nodeId: id, node, outboundPort: ports.outbound };
+  return { instance: registryInstance(plan, ports, ready), nodeId: id, node, outboundPort: ports.outbound, ...(ports.tcpPool.length > 0 ? { tcpPortPool: [...ports.tcpPool] } : {}) };
 }
