@@ -222,7 +222,8 @@ export class Sidecar {
       } catch (e) {
         void created.close(0);
         if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 4) throw e;
-        await new Promise((r) => setTimeout(r, 25 << attempt));
+        // Real time even under a fake Clock: the wait is for the kernel to release the port.
+        await new Promise<void>((r) => systemClock.setTimeout(r, 25 << attempt));
       }
     }
   }

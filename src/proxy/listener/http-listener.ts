@@ -16,7 +16,16 @@ export class HttpListener {
   /** Protocols: HTTP/2 (h2c preface, ALPN h2) and `auto` detection before the HTTP/1.1 codec. */
   readonly dispatcher: ProtocolDispatcher;
   private readonly connections = new Set<DownstreamConnection>();
-  private readonly forget = (c: DownstreamConnection): void => void this.connections.delete(c);
+  /** close() calls waiting for the last connection to go. */
+  private closeWaiters: (() => void)[] = [];
+  private readonly forget = (c: DownstreamConnection): void => {
+    this.connections.delete(c);
+    if (this.connections.size === 0 && this.closeWaiters.length > 0) {
+      const w = this.closeWaiters;
+      this.closeWaiters = [];
+      for (const f of w) f();
+    }
+  };
   private sweepTimer: TimerHandle | null = null;
   private closed = false;
 
@@ -96,19 +105,16 @@ export class HttpListener {
         resolve();
         return;
       }
-      const check = setInterval(() => {
-        if (this.connections.size === 0) done();
-      }, 20);
-      const timer = setTimeout(() => {
+      // The grace time is the proxy's Clock's; the last connection's close resolves earlier.
+      const timer = this.ctx.proxy.clock.setTimeout(() => {
         for (const c of this.connections) c.destroy();
         this.dispatcher.destroy();
-        done();
-      }, graceMs);
-      const done = (): void => {
-        clearInterval(check);
-        clearTimeout(timer);
         resolve();
-      };
+      }, graceMs);
+      this.closeWaiters.push(() => {
+        timer.cancel();
+        resolve();
+      });
     });
   }
 }

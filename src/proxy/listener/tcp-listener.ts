@@ -42,12 +42,13 @@ export class TcpListener {
     return new Promise((resolve) => {
       this.server.close();
       if (this.sockets.size === 0) return resolve();
-      const t = setTimeout(() => {
+      // The grace time is the proxy's Clock's; the server's close (last connection gone) is earlier.
+      const t = this.proxy.clock.setTimeout(() => {
         for (const s of this.sockets) s.destroy();
         resolve();
       }, graceMs);
       this.server.once("close", () => {
-        clearTimeout(t);
+        t.cancel();
         resolve();
       });
     });
