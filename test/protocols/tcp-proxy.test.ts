@@ -1,10 +1,13 @@
 // Plain TCP proxying through the sidecar: netcat-openbsd as the client, TCP echo servers as the
-// upstreams. Weighted clusters, half-close, maxConnections refusal, idle timeout, byte counters.
+// upstreams. Weighted clusters, half-close, maxConnections refusal, idle timeout (on a FakeClock),
+// byte counters.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
-import { closeServer, config, dial, listen, readAll, run } from "./harness.ts";
+import { FakeClock } from "../../src/testing/fake-clock.ts";
+import { waitFor, within } from "../support/wait.ts";
+import { closeServer, config, dial, listen, readAll, readUntil, run } from "./harness.ts";
 
 /** Echo server: answers `<tag>:<bytes>` once the client half-closes, then closes. */
 function echoServer(tag: string): Server {
@@ -31,7 +34,6 @@ describe("TCP proxy (nc client, echo upstreams)", () => {
         { name: "tcp-a", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "a", weight: 100 }] } },
         { name: "tcp-split", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "a", weight: 50 }, { cluster: "b", weight: 50 }] } },
         { name: "tcp-limited", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "limited", weight: 100 }] } },
-        { name: "tcp-idle", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "b", weight: 100 }], idleTimeoutMs: 150 } },
       ],
       [
         { name: "a", endpoints: [{ port: portA }] },
@@ -66,25 +68,57 @@ describe("TCP proxy (nc client, echo upstreams)", () => {
 
   it("refuses a connection beyond maxConnections (closed without reply, upstream_cx_overflow)", async () => {
     const port = sidecar.ports()["tcp-limited"]!;
+    const stats = sidecar.runtime.clusters.get("limited")!.stats;
     const held = await dial(port);
     held.write("held");
-    // Let the first connection reach the upstream before the second arrives.
-    await new Promise((r) => setTimeout(r, 50));
+    // The first connection holds the cluster's one connection before the second arrives.
+    await waitFor(() => stats.upstream_cx_active === 1, { what: "the first connection to take the cluster's one connection" });
     const r = await run("nc", ["-N", "127.0.0.1", String(port)], "second");
     assert.equal(r.stdout, "");
-    const stats = sidecar.runtime.clusters.get("limited")!.stats;
     assert.equal(stats.upstream_cx_overflow, 1);
     const done = readAll(held);
     held.end();
     assert.equal((await done).data.toString(), "A:held");
   });
 
-  it("closes an idle connection after the idle timeout", async () => {
-    const s = await dial(sidecar.ports()["tcp-idle"]!);
-    const started = Date.now();
-    const { closed } = await readAll(s, 3000);
-    assert.equal(closed, true);
-    assert.ok(Date.now() - started >= 100, "not before the timeout");
+  it("closes an idle connection after the idle timeout, not before, and traffic restarts the count (FakeClock)", async () => {
+    // The idle timer runs on the proxy's Clock: it fires inside advance(), and closing is
+    // synchronous there, so the cluster's active count says at once whether it fired.
+    const echo = createServer((s: Socket) => {
+      s.on("error", () => undefined);
+      s.pipe(s);
+    });
+    const echoPort = await listen(echo);
+    const clock = new FakeClock();
+    const s2 = await Sidecar.start(
+      config(
+        [{ name: "t", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "echo", weight: 100 }], idleTimeoutMs: 150 } }],
+        [{ name: "echo", endpoints: [{ port: echoPort }] }],
+      ),
+      { clock },
+    );
+    try {
+      const stats = s2.runtime.clusters.get("echo")!.stats;
+      const s = await dial(s2.ports().t!);
+      const closed = readAll(s, 10_000);
+      const echoed = (text: string): Promise<Buffer> => {
+        const got = readUntil(s, (all) => all.toString().endsWith(text));
+        s.write(text);
+        return got;
+      };
+      await echoed("ping"); // relayed both ways: the upstream is connected, the idle count runs from now
+      clock.advance(149);
+      assert.equal(stats.upstream_cx_active, 1, "closed before the idle timeout");
+      await echoed("again"); // traffic at 149 ms
+      clock.advance(149); // 298 ms since the start, 149 ms since the last byte
+      assert.equal(stats.upstream_cx_active, 1, "traffic did not restart the idle count");
+      clock.advance(1);
+      assert.equal(stats.upstream_cx_active, 0, "not closed at the idle timeout");
+      assert.equal((await within(closed, { what: "the client to see the idle connection closed" })).closed, true);
+    } finally {
+      await s2.close(100);
+      await closeServer(echo);
+    }
   });
 
   it("closes the client when the upstream refuses (connect failure counted)", async () => {
