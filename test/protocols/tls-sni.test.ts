@@ -11,6 +11,7 @@ import { parseDocuments } from "../../src/config/parse.ts";
 import { translate } from "../../src/control-plane/translate/index.ts";
 import { buildSnapshot } from "../../src/model/snapshot.ts";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
+import { waitFor } from "../support/wait.ts";
 import { closeServer, curlHttps, dial, listen, run } from "./harness.ts";
 import { makePki, type Pki } from "./pki.ts";
 
@@ -112,11 +113,13 @@ describe("TLS routes by SNI (passthrough)", () => {
   });
 
   it("a client that resets in the middle of its ClientHello does not hurt the listener", async () => {
+    const open = (): number => sidecar.listenerStats().find((l) => l.port === port)?.activeConnections ?? -1;
     const s = await dial(port);
-    s.write(Buffer.from([22, 3, 1, 2, 0, 1, 0, 1, 252, 3, 3]));
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => open() === 1, { what: "the listener to accept the connection" });
+    await new Promise<void>((r) => s.write(Buffer.from([22, 3, 1, 2, 0, 1, 0, 1, 252, 3, 3]), () => r()));
     s.resetAndDestroy();
-    await new Promise((r) => setTimeout(r, 20));
+    // The listener let go of the reset connection (whether or not it had read the partial hello).
+    await waitFor(() => open() === 0, { what: "the listener to drop the reset connection" });
     assert.equal((await curl("b.example")).stdout, `from-b b.example:${port}`);
   });
 
