@@ -1,0 +1,111 @@
+// Downstream connections on fake sockets and a fake clock: the listener's idle sweep (a connection
+// with no request in flight closes after downstreamIdleTimeoutMs; precision one sweep granule,
+// 1/8 of the timeout), keep-alive, pipelining order — no network.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { forward, route, routeConfig, vhost } from "../router/fixtures.ts";
+import { FakeHttpProxy, statusOf } from "../../testing/fake-proxy.ts";
+import { flush, type FakeSocket } from "../../testing/fake-socket.ts";
+import { emptyConfig, testCluster, testEndpoint } from "../../testing/proxy-context.ts";
+
+const CLUSTER = "outbound|9080||reviews.default.svc.cluster.local";
+const IDLE = 8_000;
+const GRANULE = IDLE / 8;
+
+function proxy(): FakeHttpProxy {
+  const rc = {
+    ...routeConfig([
+      vhost("reviews", ["reviews"], [route("fwd", { uri: { prefix: "/fwd" } }, forward([CLUSTER])), route("direct", {}, { kind: "direct", status: 200, body: "hi" })]),
+    ]),
+    name: "outbound",
+  };
+  const cfg = emptyConfig({
+    listeners: [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 15001, protocol: "http", routeConfigName: "outbound" }],
+    routes: [rc],
+    clusters: [testCluster(CLUSTER)],
+    endpoints: { [CLUSTER]: [testEndpoint("10.1.0.5")] },
+  });
+  return new FakeHttpProxy(cfg, { limits: { downstreamIdleTimeoutMs: IDLE } });
+}
+
+const GET = "GET / HTTP/1.1\r\nhost: reviews\r\n\r\n";
+
+/** Bytes from the client, then let the streams deliver them. */
+async function send(c: FakeSocket, text: string): Promise<void> {
+  c.receive(text);
+  await flush();
+}
+
+describe("DownstreamConnection: idle timeout", () => {
+  it("a connection that never sends a byte is closed at the idle timeout", async () => {
+    const p = proxy();
+    const c = p.connect();
+    p.clock.advance(IDLE - 1);
+    assert.equal(c.destroyed, false);
+    p.clock.advance(1);
+    await flush();
+    assert.equal(c.destroyed, true);
+  });
+
+  it("after a response, closed once idle for the timeout (within a granule), not before", async () => {
+    const p = proxy();
+    const c = p.connect();
+    await send(c, GET);
+    assert.equal(statusOf(c.writtenText()), 200);
+    p.clock.advance(IDLE - 1);
+    assert.equal(c.writableEnded, false);
+    p.clock.advance(2 * GRANULE);
+    assert.equal(c.writableEnded, true, "closed (FIN) after idle time + sweep granules");
+  });
+
+  it("each request restarts the idle count", async () => {
+    const p = proxy();
+    const c = p.connect();
+    for (let i = 0; i < 4; i++) {
+      await send(c, GET);
+      p.clock.advance(IDLE - GRANULE);
+    }
+    assert.equal(c.writableEnded, false, `${4 * (IDLE - GRANULE)} ms open, never ${IDLE} ms idle`);
+    assert.equal(statusOf(c.writtenText(), 3), 200, "four responses on one connection");
+    p.clock.advance(IDLE + GRANULE);
+    assert.equal(c.writableEnded, true);
+  });
+
+  it("a request in flight is not idle, however long its upstream takes (route timeouts bound it)", async () => {
+    const p = proxy();
+    const c = p.connect();
+    await send(c, "GET /fwd HTTP/1.1\r\nhost: reviews\r\n\r\n");
+    const up = p.dialer.socket();
+    up.establish();
+    p.clock.advance(3 * IDLE);
+    assert.equal(c.writableEnded, false);
+    up.receive("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    assert.equal(statusOf(c.writtenText()), 200);
+    p.clock.advance(IDLE + 2 * GRANULE);
+    assert.equal(c.writableEnded, true);
+  });
+
+  it("the sweep stops when the listener has no connection left", async () => {
+    const p = proxy();
+    const c = p.connect();
+    await send(c, GET);
+    c.destroy();
+    await flush();
+    p.clock.advance(IDLE * 2);
+    assert.equal(p.clock.pending(), 0);
+  });
+});
+
+describe("DownstreamConnection: pipelining", () => {
+  it("two requests in one read: answered in order", async () => {
+    const p = proxy();
+    const c = p.connect();
+    await send(c, `GET /fwd HTTP/1.1\r\nhost: reviews\r\n\r\n${GET}`);
+    const up = p.dialer.socket();
+    up.establish();
+    assert.equal(statusOf(c.writtenText()), 0, "the second (direct) response waits for the first");
+    up.receive("HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n");
+    assert.equal(statusOf(c.writtenText(), 0), 201);
+    assert.equal(statusOf(c.writtenText(), 1), 200);
+  });
+});
