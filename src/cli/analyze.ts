@@ -1,12 +1,12 @@
 // `amime analyze`: load config from files, directories or stdin, validate each resource and check
 // them against each other, like `istioctl analyze`. Exit 1 on errors, 0 otherwise, 2 on usage errors.
 import { stat } from "node:fs/promises";
-import { analyze } from "../config/analyze/index.ts";
+import { analyze, type AnalyzeOptions } from "../config/analyze/index.ts";
 import type { Diagnostic } from "../config/diagnostic.ts";
-import { loadConfig } from "../config/read-files.ts";
+import { loadConfig, loadMeshConfig } from "../config/read-files.ts";
 import type { Command } from "./command.ts";
 
-export const ANALYZE_HELP = `Usage: amime analyze -f FILE|DIR|- [-f …] [-o text|json] [--namespace NS]
+export const ANALYZE_HELP = `Usage: amime analyze -f FILE|DIR|- [-f …] [--mesh-config FILE] [-o text|json] [--namespace NS]
 
 Check Istio-style config as a whole: every schema error \`amime validate\` finds, plus references
 between resources (hosts, subsets, gateways), conflicting or unreachable routes, subsets and
@@ -16,6 +16,8 @@ Codes follow istioctl analyze (IST0101, …) where it has one; see docs/analyze.
 Options:
   -f, --filename PATH   a YAML/JSON file, a directory (read recursively) or - for stdin; repeatable.
                         Paths may also be given without -f.
+      --mesh-config FILE  the mesh's Istio MeshConfig (the \`mesh\` key of the istio ConfigMap, or that
+                        ConfigMap): validated too; Telemetry providers are resolved against it
   -o, --output FORMAT   text (default) or json (an array of {level, code, message, resource, path, source})
   -n, --namespace NS    namespace of resources that do not set one (default "default")
   -h, --help            show this help
@@ -27,6 +29,7 @@ interface Args {
   files: string[];
   output: "text" | "json";
   namespace: string;
+  meshConfig?: string;
   help: boolean;
 }
 
@@ -52,6 +55,9 @@ export function parseAnalyzeArgs(argv: readonly string[]): Args {
         break;
       case "-f": case "--filename":
         out.files.push(value());
+        break;
+      case "--mesh-config":
+        out.meshConfig = value();
         break;
       case "-o": case "--output": {
         const v = value();
@@ -104,7 +110,13 @@ export const analyzeCommand: Command = {
       }
     }
     const loaded = await loadConfig(args.files);
-    const diagnostics = [...loaded.diagnostics, ...analyze(loaded.resources, { namespace: args.namespace })];
+    const mesh = args.meshConfig !== undefined ? await loadMeshConfig(args.meshConfig) : null;
+    const options: AnalyzeOptions = { namespace: args.namespace };
+    if (mesh?.config) {
+      options.meshConfig = mesh.config;
+      if (mesh.config.rootNamespace) options.rootNamespace = mesh.config.rootNamespace;
+    }
+    const diagnostics = [...(mesh?.diagnostics ?? []), ...loaded.diagnostics, ...analyze(loaded.resources, options)];
     if (args.output === "json") process.stdout.write(`${JSON.stringify(diagnostics, null, 2)}\n`);
     else process.stdout.write(formatReport(diagnostics, loaded.resources.length));
     return diagnostics.some((d) => d.level === "error") ? 1 : 0;

@@ -2,11 +2,14 @@
 // the config (refuses to start on errors, listing them), prints one JSON line with its URL once it
 // listens, watches the files, logs refused changes and NACKs on stderr; SIGINT/SIGTERM → exit 0.
 import { formatDiagnostic } from "../config/diagnostic.ts";
+import { meshSettingsOf } from "../config/mesh-config/settings.ts";
+import { loadMeshConfig } from "../config/read-files.ts";
+import type { MeshConfig } from "../config/types/mesh-config.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 
-export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--port N] [--host ADDR]
+export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--mesh-config FILE] [--port N] [--host ADDR]
 
 Run the control plane: load Istio config from files and directories (watched: edits are
 validated and pushed live; an edit with errors is refused and the last good config stays),
@@ -17,6 +20,9 @@ Once listening, prints one JSON line on stdout:
 
 Options:
   -f, --filename PATH   config file or directory (repeatable; may be omitted to start empty)
+      --mesh-config FILE  Istio MeshConfig YAML (the \`mesh\` key of the istio ConfigMap, or that
+                        ConfigMap): extension providers, default providers, defaultConfig…
+                        (docs/config.md "MeshConfig"); read once at start
       --port N          listen port (default ${DEFAULT_CONTROL_PLANE_PORT}; 0 = any free port)
       --host ADDR       listen address (default 127.0.0.1)
       --no-watch        do not watch the files
@@ -30,6 +36,7 @@ interface Args {
   port: number;
   host: string;
   watch: boolean;
+  meshConfig?: string;
   help: boolean;
 }
 
@@ -44,6 +51,9 @@ function parseArgs(argv: readonly string[]): Args {
       case "-f":
       case "--filename":
         out.paths.push(f.required("a path"));
+        break;
+      case "--mesh-config":
+        out.meshConfig = f.required("a MeshConfig file");
         break;
       case "--port":
         out.port = f.integer(0, 65535, "a port number (0 = any)");
@@ -65,9 +75,20 @@ export const controlPlaneCommand: Command = {
   name: "control-plane",
   summary: "run the control plane (config store, registry, push to proxies)",
   run: runParsed("control-plane", CONTROL_PLANE_HELP, parseArgs, async (args) => {
+    let meshConfig: MeshConfig | undefined;
+    if (args.meshConfig !== undefined) {
+      const loaded = await loadMeshConfig(args.meshConfig);
+      for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      if (!loaded.config) {
+        process.stderr.write(`amime control-plane: the mesh config ${args.meshConfig} has errors; not starting\n`);
+        return 1;
+      }
+      meshConfig = loaded.config;
+    }
     let cp: ControlPlane;
     try {
       cp = await ControlPlane.start({
+        ...(meshConfig ? { mesh: meshSettingsOf(meshConfig) } : {}),
         port: args.port,
         host: args.host,
         configPaths: args.paths,

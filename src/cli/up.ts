@@ -2,6 +2,8 @@
 // its sidecar, the ingress gateway — until SIGINT/SIGTERM. See docs/local-mesh.md.
 import { relative } from "node:path";
 import { formatDiagnostic } from "../config/diagnostic.ts";
+import { loadMeshConfig } from "../config/read-files.ts";
+import type { MeshConfig } from "../config/types/mesh-config.ts";
 import { ConfigRefusedError } from "../control-plane/server.ts";
 import { ConfigInvalid, DEFAULT_PORT_BASE, LocalMesh } from "../runtime/local/local-mesh.ts";
 import type { InstanceSupervisor } from "../runtime/local/instance.ts";
@@ -9,7 +11,7 @@ import { statePath } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 
-export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
+export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--mesh-config FILE] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
 
 Run a local mesh from a directory of manifests (Services, Workloads, Istio config): start the
 control plane, every Workload replica as a local process with its own sidecar, and an ingress
@@ -28,10 +30,14 @@ The state file .amime/up.json (in the current directory) tells \`amime exec\`, \
 
 Options:
   -f, --filename PATH        config file or directory (recursive); repeatable; required
+      --mesh-config FILE     Istio MeshConfig YAML (the \`mesh\` key of the istio ConfigMap, or that
+                             ConfigMap): extensionProviders, defaultProviders, defaultConfig,
+                             accessLogFile… (docs/config.md "MeshConfig"); read once at start
       --port-base N          first port to hand out (default ${DEFAULT_PORT_BASE})
       --control-plane-port N the control plane's port (default: next free from --port-base)
       --zipkin URL           send spans to this Zipkin v2 endpoint (…/api/v2/spans) instead of
-                             the control plane's embedded collector
+                             the control plane's embedded collector (a MeshConfig's
+                             defaultProviders.tracing wins over both)
       --otlp URL             send spans as OTLP/HTTP JSON to this endpoint (…/v1/traces)
 Metrics: every sidecar serves Prometheus text at http://127.0.0.1:<ADMIN>/stats/prometheus; the
 control plane scrapes them (amime top), and .amime/prometheus-targets.json lists them for an
@@ -47,6 +53,7 @@ interface UpArgs {
   portBase: number;
   controlPlanePort?: number;
   tracing?: { format: "zipkin" | "otlp"; endpoint: string };
+  meshConfig?: string;
   help: boolean;
 }
 
@@ -61,6 +68,9 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
       case "-f":
       case "--filename":
         out.files.push(f.required("a path"));
+        break;
+      case "--mesh-config":
+        out.meshConfig = f.required("a MeshConfig file");
         break;
       case "--port-base":
         out.portBase = f.integer(1, 65535, "a port number (1-65535)");
@@ -104,10 +114,21 @@ export const upCommand: Command = {
   run: runParsed("up", UP_HELP, parseUpArgs, async (args) => {
     if (args.files.length === 0) throw new UsageError("-f DIR is required");
     write(`amime up: loading ${args.files.join(", ")}`);
+    let meshConfig: MeshConfig | undefined;
+    if (args.meshConfig !== undefined) {
+      const loaded = await loadMeshConfig(args.meshConfig);
+      for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      if (!loaded.config) {
+        process.stderr.write(`amime up: the mesh config ${args.meshConfig} has errors; nothing was started\n`);
+        return 1;
+      }
+      meshConfig = loaded.config;
+    }
     let mesh: LocalMesh;
     try {
       mesh = await LocalMesh.start({
         paths: args.files,
+        ...(meshConfig ? { meshConfig } : {}),
         portBase: args.portBase,
         ...(args.tracing ? { tracing: args.tracing } : {}),
         ...(args.controlPlanePort !== undefined ? { controlPlanePort: args.controlPlanePort } : {}),
@@ -151,7 +172,8 @@ export const upCommand: Command = {
     if (mesh.ingress) write(`Ingress:        ${mesh.ingress}${mesh.ingressPath}${mesh.gateway?.ready ? "" : "   (gateway not ready yet)"}`);
     else write("Ingress:        none (no Gateway selects istio: ingressgateway)");
     write(`Control plane:  ${mesh.controlPlane.url}/api/v1/status`);
-    write(`Traces:         ${args.tracing ? `${args.tracing.format} → ${args.tracing.endpoint}` : `${mesh.controlPlane.url}/api/v2/traces (Zipkin v2 API)`}`);
+    const meshTracing = meshConfig?.defaultProviders?.tracing?.[0];
+    write(`Traces:         ${meshTracing !== undefined ? `MeshConfig provider ${meshTracing}` : args.tracing ? `${args.tracing.format} → ${args.tracing.endpoint}` : `${mesh.controlPlane.url}/api/v2/traces (Zipkin v2 API)`}`);
     write(`Metrics:        amime top · ${mesh.controlPlane.url}/api/v1/telemetry/graph · Prometheus targets in .amime/prometheus-targets.json`);
     write(`State file:     ${relative(process.cwd(), statePath(mesh.dir)) || statePath(mesh.dir)}   logs: .amime/logs/`);
     write("");

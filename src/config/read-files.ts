@@ -3,7 +3,10 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { Codes, type Diagnostic } from "./diagnostic.ts";
+import { parseMeshConfig } from "./mesh-config/parse.ts";
+import { validateMeshConfig } from "./mesh-config/validate.ts";
 import { parseDocuments, type ParseResult } from "./parse.ts";
+import type { MeshConfig } from "./types/mesh-config.ts";
 
 const CONFIG_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 
@@ -64,4 +67,25 @@ function fileError(file: string, e: unknown): Diagnostic {
   const err = e as NodeJS.ErrnoException;
   const why = err.code === "ENOENT" ? "no such file or directory" : err.code === "EACCES" ? "permission denied" : err.message;
   return { level: "error", code: Codes.yamlSyntax, message: `cannot read ${file}: ${why}`, resource: "", path: "", source: { file, line: 0, column: 0 } };
+}
+
+export interface LoadedMeshConfig {
+  /** The validated MeshConfig; null when the file is missing or has errors (see diagnostics). */
+  config: MeshConfig | null;
+  /** Errors and warnings (AMM1010 for fields accepted but not applied), with file:line and field path. */
+  diagnostics: Diagnostic[];
+}
+
+/** Read and validate a MeshConfig file (plain MeshConfig YAML, or the `istio` ConfigMap). Never throws. */
+export async function loadMeshConfig(path: string): Promise<LoadedMeshConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    return { config: null, diagnostics: [fileError(path, e)] };
+  }
+  const parsed = parseMeshConfig(text, path);
+  if (!parsed.document) return { config: null, diagnostics: parsed.diagnostics };
+  const v = validateMeshConfig(parsed.document);
+  return { config: v.config, diagnostics: [...parsed.diagnostics, ...v.diagnostics] };
 }

@@ -3,6 +3,7 @@
 // translate per proxy → push over versioned streams with ACK/NACK. See docs/control-plane.md.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import type { AnalyzeOptions } from "../config/analyze/index.ts";
 import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom, type Random } from "../core/random.ts";
@@ -19,6 +20,7 @@ import { FileWatcher } from "./store/file-watcher.ts";
 import { TelemetryService } from "./telemetry/index.ts";
 import { translate, type ProxyInput } from "./translate/index.ts";
 import { outboundTcpPorts } from "./translate/tcp-listeners.ts";
+import type { MeshTelemetry } from "./translate/telemetry.ts";
 
 /** Istio's plaintext xDS port; `amime control-plane` and `amime up` listen here by default. */
 export const DEFAULT_CONTROL_PLANE_PORT = 15010;
@@ -41,6 +43,17 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /** Test hook: rewrite a config just before it is pushed (e.g. to make a proxy NACK). */
   beforePush?: (node: string, config: ProxyConfig) => ProxyConfig;
+}
+
+/** What config changes are judged against: the MeshConfig, its root namespace, the runtime's providers. */
+function analyzeOptionsOf(mesh: Partial<MeshSettings> | undefined): AnalyzeOptions {
+  const out: AnalyzeOptions = {};
+  if (mesh?.config) out.meshConfig = mesh.config;
+  if (mesh?.rootNamespace) out.rootNamespace = mesh.rootNamespace;
+  if (mesh?.domainSuffix) out.domainSuffix = mesh.domainSuffix;
+  const extra = (mesh?.telemetry as MeshTelemetry | undefined)?.extensionProviders;
+  if (Array.isArray(extra)) out.extraProviders = extra;
+  return out;
 }
 
 /** The config given at start has errors (layer: control plane). */
@@ -81,7 +94,7 @@ export class ControlPlane implements ApiBackend {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
     this.startedAt = this.clock.wallNow();
-    this.store = new ConfigStore(() => this.clock.wallNow());
+    this.store = new ConfigStore(() => this.clock.wallNow(), analyzeOptionsOf(opts.mesh));
     this.beforePush = opts.beforePush;
     this.pusher = new Pusher({
       clock: this.clock,

@@ -4,6 +4,7 @@
 import type { SourcePosition } from "../config/diagnostic.ts";
 import { isObject, type FieldPath, type JsonObject, type Resource } from "../config/resource.ts";
 import type { DestinationRuleSpec, GatewaySpec, ServiceEntrySpec, SidecarSpec, VirtualServiceSpec, WorkloadEntrySpec } from "../config/types/networking.ts";
+import type { MeshConfig } from "../config/types/mesh-config.ts";
 import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from "../config/types/security.ts";
 import { EMPTY_REGISTRY, type Registry, type Service, type WorkloadInstance } from "./registry.ts";
 import { serviceFromKubernetes, servicesFromServiceEntry, instanceFromWorkloadEntry } from "./snapshot-services.ts";
@@ -34,9 +35,16 @@ export interface MeshSettings {
   /** Mesh default for unknown hosts: ALLOW_ANY passes through, REGISTRY_ONLY answers 502. */
   outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
   /**
-   * Mesh telemetry settings (Istio meshConfig extensionProviders, defaultProviders, sampling,
-   * access log file): the shape is `MeshTelemetry` in control-plane/translate/telemetry.ts, which
-   * is the only reader. Typed loosely here because model/ cannot import the control plane.
+   * The mesh's MeshConfig as loaded (`--mesh-config FILE`, validated): extension providers,
+   * default providers, defaultConfig (ProxyConfig: tracing sampling, runtimeValues…), access log
+   * file. Translation reads it; rootNamespace, trustDomain and outboundTrafficPolicy above are
+   * already taken from it.
+   */
+  config?: MeshConfig;
+  /**
+   * Telemetry settings a runtime adds (e.g. `amime up`'s collector as the default tracing
+   * provider): the shape is `MeshTelemetry` in control-plane/translate/telemetry.ts. The MeshConfig
+   * wins where both set something. Typed loosely because model/ cannot import the control plane.
    */
   telemetry?: object;
 }
@@ -95,6 +103,9 @@ type EntryField = (typeof KIND_FIELDS)[keyof typeof KIND_FIELDS];
  */
 export function buildSnapshot(resources: readonly Resource[], registry: Registry = EMPTY_REGISTRY, options: SnapshotOptions = {}): Snapshot {
   const mesh: MeshSettings = { ...DEFAULT_MESH, ...options.mesh };
+  // Frozen below: copies, so the caller's objects stay theirs.
+  if (mesh.config) mesh.config = structuredClone(mesh.config);
+  if (mesh.telemetry) mesh.telemetry = structuredClone(mesh.telemetry);
   const latest = new Map<string, Resource>();
   for (const r of resources) {
     if (r.group === "" && r.kind === "Service") latest.set(`Service/${ns(r)}/${r.metadata.name}`, r);

@@ -125,3 +125,19 @@ test("usage errors exit 2 with help; --help exits 0", async () => {
   const top = await amime(["--help"]);
   assert.match(top.stdout, /^ {2}analyze +check config files/m);
 });
+
+test("--mesh-config: Telemetry providers resolve against the MeshConfig; without it `zipkin` is an error, not a silent off", async () => {
+  const telemetry = `${fixtures}/providers/telemetry.yaml`;
+  const without = await amime(["analyze", "-f", telemetry]);
+  assert.equal(without.code, 1, without.stdout);
+  assert.match(without.stdout, /^Error \[AMM1011\] \(Telemetry istio-system\/mesh-default test\/fixtures\/analyze\/providers\/telemetry\.yaml:7\) Unknown provider "zipkin"/);
+  const withMesh = await json(["analyze", "-f", telemetry, "--mesh-config", "test/fixtures/mesh-config/istio-configmap.yaml"]);
+  assert.equal(withMesh.code, 0);
+  // The ConfigMap's own findings point into data.mesh at file lines.
+  assert.deepEqual(withMesh.ds.map((d) => `${d.code} ${d.path} ${d.source.file}:${d.source.line}`), [
+    "AMM1010 enablePrometheusMerge test/fixtures/mesh-config/istio-configmap.yaml:12",
+  ]);
+  const bad = await amime(["analyze", "-f", telemetry, "--mesh-config", "test/fixtures/analyze/providers/telemetry.yaml"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /a Telemetry is not a MeshConfig/);
+});

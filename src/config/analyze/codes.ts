@@ -25,4 +25,18 @@ export const AnalyzerCodes = {
   serviceSelectsNothing: "AMM1003",
   /** Several VirtualServices bound to the same named gateway define the same host (merged by Istio). */
   sharedGatewayHost: "AMM1004",
+  /** A MeshConfig field (or defaultConfig field, runtime key) that Amime accepts but does not apply. */
+  meshConfigNotApplied: "AMM1010",
+  /** A Telemetry, defaultProviders or CUSTOM AuthorizationPolicy provider name no extension provider defines. */
+  unknownProvider: "AMM1011",
+  /** A provider the sidecar cannot use for that purpose (type not exported yet, or wrong section). */
+  providerNotExported: "AMM1012",
+  /** An EnvoyFilter, WasmPlugin or ProxyConfig: validated and loaded, but not applied. */
+  kindNotApplied: "AMM1013",
+  /** A PeerAuthentication, RequestAuthentication or AuthorizationPolicy: validated, not enforced. */
+  securityNotEnforced: "AMM1014",
+  /** DestinationRule tls.mode ISTIO_MUTUAL: the sidecars cannot do Istio mTLS yet. */
+  istioMutualUnavailable: "AMM1015",
+  /** A Service port's appProtocol that Istio does not know, overriding the port name's protocol. */
+  unknownAppProtocol: "AMM1016",
 } as const;

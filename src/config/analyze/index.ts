@@ -13,6 +13,7 @@ import { destinationSubsetsCheck } from "./destination-subsets.ts";
 import { gatewayRefsCheck } from "./gateway-refs.ts";
 import { MeshIndex, type IndexOptions } from "./mesh-index.ts";
 import { mtlsConflictsCheck } from "./mtls-conflicts.ts";
+import { providersCheck } from "./providers.ts";
 import { routeWeightsCheck } from "./route-weights.ts";
 import { serviceSelectorsCheck } from "./service-selectors.ts";
 import { subsetWorkloadsCheck } from "./subset-workloads.ts";
@@ -36,6 +37,7 @@ export const CHECKS: readonly Check[] = [
   subsetWorkloadsCheck,
   mtlsConflictsCheck,
   serviceSelectorsCheck,
+  providersCheck,
 ];
 
 export function analyze(resources: readonly Resource[], options: AnalyzeOptions = {}, checks: readonly Check[] = CHECKS): Diagnostic[] {

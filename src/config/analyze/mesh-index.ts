@@ -2,6 +2,7 @@
 // the workloads behind them, DestinationRule subsets, gateways and PeerAuthentications — so each
 // check asks "does X exist?" instead of walking every resource again.
 import type { FieldPath, Resource } from "../resource.ts";
+import type { ExtensionProvider, MeshConfig } from "../types/mesh-config.ts";
 import { DEFAULT_DOMAIN_SUFFIX, expandNamespaced, hostMatches, isWildcard, resolveHost, visibleFrom } from "./hosts.ts";
 import { arr, num, obj, selects, specOf, str, strList, strMap } from "./json.ts";
 
@@ -11,6 +12,10 @@ export interface IndexOptions {
   /** Where mesh-wide policies live (Istio's root namespace). */
   rootNamespace: string;
   domainSuffix: string;
+  /** The mesh's MeshConfig (`--mesh-config`), for extension provider names; absent: Istio's defaults. */
+  meshConfig?: MeshConfig;
+  /** Providers a runtime adds (e.g. `amime up`'s `amime-tracing`). */
+  extraProviders?: readonly ExtensionProvider[];
 }
 
 export const DEFAULT_INDEX_OPTIONS: IndexOptions = { namespace: "default", rootNamespace: "istio-system", domainSuffix: DEFAULT_DOMAIN_SUFFIX };

@@ -2,7 +2,7 @@
 // the resources read from files and those applied over the API, and accepts a change only when
 // the whole resulting set passes `analyze()` without errors: a refused change leaves everything
 // as it was, and its diagnostics are kept so `status` can show why.
-import { analyze } from "../../config/analyze/index.ts";
+import { analyze, type AnalyzeOptions } from "../../config/analyze/index.ts";
 import { hasErrors, type Diagnostic } from "../../config/diagnostic.ts";
 import { parseDocuments } from "../../config/parse.ts";
 import { resourceId, type Resource } from "../../config/resource.ts";
@@ -45,9 +45,12 @@ export class ConfigStore {
   private readonly refusals = new Map<string, Refusal>();
   private view: Map<string, Stored> | null = null;
   private readonly now: () => number;
+  private readonly analyzeOptions: AnalyzeOptions;
 
-  constructor(now: () => number = Date.now) {
+  /** `analyzeOptions`: the mesh (MeshConfig, root namespace, runtime providers) changes are judged against. */
+  constructor(now: () => number = Date.now, analyzeOptions: AnalyzeOptions = {}) {
     this.now = now;
+    this.analyzeOptions = analyzeOptions;
   }
 
   /** Every resource in force, files first (in load order), then applied ones (which replace same-named file ones). */
@@ -144,7 +147,7 @@ export class ConfigStore {
   private commit(source: string, files: Map<string, Resource[]>, applied: Map<string, Resource>, tombstones: Set<string>, parseDiagnostics: Diagnostic[], touched: ReadonlySet<string> | null): StoreResult {
     const candidate = effectiveOf(files, applied, tombstones);
     const resources = [...candidate.values()].map((s) => s.resource);
-    const found = analyze(resources);
+    const found = analyze(resources, this.analyzeOptions);
     const diagnostics = [...parseDiagnostics, ...found];
     if (hasErrors(found)) return this.refuse(source, diagnostics);
     const changes = diff(this.effective(), candidate, touched);

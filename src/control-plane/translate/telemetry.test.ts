@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { MeshConfig } from "../../config/types/mesh-config.ts";
 import type { MeshSettings } from "../../model/snapshot.ts";
 import { telemetryConfig, type MeshTelemetry } from "./telemetry.ts";
 import { sidecarProxy, snapshotFrom } from "./testing.ts";
 
 const tel = (ns: string, name: string, spec: unknown): string => JSON.stringify({ apiVersion: "telemetry.istio.io/v1", kind: "Telemetry", metadata: { name, namespace: ns }, spec }) + "\n---\n";
+const meshConfig = (config: MeshConfig, telemetry?: MeshTelemetry): { mesh: Partial<MeshSettings> } => ({ mesh: { config, ...(telemetry ? { telemetry } : {}) } });
 const mesh = (t: MeshTelemetry): { mesh: Partial<MeshSettings> } => ({ mesh: { telemetry: t } as Partial<MeshSettings> });
 
 describe("telemetry translation", () => {
@@ -63,5 +65,42 @@ describe("telemetry translation", () => {
     assert.deepEqual(c.accessLog, { format: "json", path: "/dev/stdout" });
     const s = snapshotFrom(tel("default", "nometrics", { metrics: [{ overrides: [{ match: { metric: "ALL_METRICS", mode: "CLIENT" }, disabled: true }] }] }));
     assert.deepEqual(telemetryConfig(s, sidecarProxy({ app: "web" })).metrics, { disabled: true, mode: "CLIENT" });
+  });
+
+  it("reads the MeshConfig: a Telemetry provider named there sends spans to its service:port; docs' `zipkin` example works", () => {
+    const mc: MeshConfig = {
+      extensionProviders: [
+        { name: "zipkin", zipkin: { service: "istio-system/127.0.0.1", port: 19411 } },
+        { name: "otel-http", opentelemetry: { service: "otel.example.com", port: 4318, http: { path: "/v1/traces" } } },
+        { name: "otel-grpc", opentelemetry: { service: "otel.example.com", port: 4317 } },
+        { name: "dd", datadog: { service: "dd.example.com", port: 8126 } },
+        { name: "als", envoyOtelAls: { service: "otel.example.com", port: 4317 } },
+        { name: "stderr", envoyFileAccessLog: { path: "/dev/stderr", logFormat: { text: "%RESPONSE_CODE%\n" } } },
+      ],
+      defaultConfig: { tracing: { sampling: 100 } },
+    };
+    const withProvider = (tracing: string, log = "stderr"): ReturnType<typeof telemetryConfig> =>
+      telemetryConfig(snapshotFrom(tel("istio-system", "mesh", { tracing: [{ providers: [{ name: tracing }] }], accessLogging: [{ providers: [{ name: log }] }] }), [], meshConfig(mc)), sidecarProxy({ app: "web" }));
+    const z = withProvider("zipkin");
+    assert.deepEqual(z.tracing, { endpoint: "http://127.0.0.1:19411/api/v2/spans", format: "zipkin", samplingPercentage: 100 });
+    assert.deepEqual(z.accessLog, { format: "text", path: "/dev/stderr", textFormat: "%RESPONSE_CODE%\n" });
+    assert.deepEqual(withProvider("otel-http").tracing, { endpoint: "http://otel.example.com:4318/v1/traces", format: "otlp", samplingPercentage: 100 });
+    // Types the proxy cannot export to: headers only, no endpoint (analyze says so, AMM1012).
+    assert.deepEqual(withProvider("otel-grpc").tracing, { format: "otlp", samplingPercentage: 100 });
+    assert.deepEqual(withProvider("dd").tracing, { format: "zipkin", samplingPercentage: 100 });
+    assert.equal(withProvider("zipkin", "als").accessLog, undefined);
+    // Istio's built-in `envoy` stays available next to the MeshConfig's providers.
+    assert.deepEqual(withProvider("zipkin", "envoy").accessLog, { format: "text", path: "/dev/stdout" });
+  });
+
+  it("MeshConfig defaults beat the runtime's; enableTracing false and the legacy zipkin address", () => {
+    const runtime: MeshTelemetry = { extensionProviders: [{ name: "amime-tracing", zipkin: { endpoint: "http://127.0.0.1:1/api/v2/spans" } }], defaultProviders: { tracing: ["amime-tracing"] } };
+    const own = meshConfig({ extensionProviders: [{ name: "z", zipkin: { service: "127.0.0.1", port: 2 } }], defaultProviders: { tracing: ["z"] } }, runtime);
+    assert.equal(telemetryConfig(snapshotFrom("", [], own), sidecarProxy({ app: "web" })).tracing?.endpoint, "http://127.0.0.1:2/api/v2/spans");
+    const keep = meshConfig({ accessLogFile: "/dev/stdout" }, runtime);
+    assert.equal(telemetryConfig(snapshotFrom("", [], keep), sidecarProxy({ app: "web" })).tracing?.endpoint, "http://127.0.0.1:1/api/v2/spans");
+    assert.equal(telemetryConfig(snapshotFrom("", [], meshConfig({ enableTracing: false })), sidecarProxy({ app: "web" })).tracing, undefined);
+    const legacy = meshConfig({ defaultConfig: { tracing: { zipkin: { address: "127.0.0.1:9411" }, sampling: 50 } } });
+    assert.deepEqual(telemetryConfig(snapshotFrom("", [], legacy), sidecarProxy({ app: "web" })).tracing, { endpoint: "http://127.0.0.1:9411/api/v2/spans", format: "zipkin", samplingPercentage: 50 });
   });
 });

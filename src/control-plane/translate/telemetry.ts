@@ -5,22 +5,13 @@
 // (provider → endpoint and format, sampling). Pure; see docs/observability.md.
 import type { NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig, AccessLogConfig } from "../../model/proxy-config.ts";
 import type { ConfigEntry, MeshSettings, Snapshot } from "../../model/snapshot.ts";
+import { meshProviders, providerProblem, serviceHost } from "../../config/mesh-config/providers.ts";
+import type { ExtensionProvider, MeshConfig } from "../../config/types/mesh-config.ts";
 import type { AccessLogging, Metrics, TelemetrySpec, Tracing } from "../../config/types/telemetry.ts";
 import { labelsMatch } from "../../model/registry.ts";
 import { arr, num, obj, str, strMap } from "./common.ts";
 
-/** A mesh extension provider (Istio meshConfig.extensionProviders, the parts Amime reads). */
-export interface ExtensionProvider {
-  name: string;
-  envoyFileAccessLog?: { path?: string; logFormat?: { text?: string; labels?: Record<string, string> } };
-  /** Spans go to `endpoint`, else http://service:port/api/v2/spans (path overridable). */
-  zipkin?: { service?: string; port?: number; path?: string; endpoint?: string };
-  /** OTLP/HTTP JSON to `endpoint`, else http://service:port + http.path (default /v1/traces). */
-  opentelemetry?: { service?: string; port?: number; http?: { path?: string }; endpoint?: string };
-  prometheus?: Record<string, never>;
-}
-
-/** Mesh-level telemetry settings (Istio meshConfig equivalents), read from `snapshot.mesh.telemetry`. */
+/** Mesh-level telemetry settings a runtime adds (`snapshot.mesh.telemetry`); MeshConfig fields win. */
 export interface MeshTelemetry {
   extensionProviders?: ExtensionProvider[];
   defaultProviders?: { tracing?: string[]; accessLogging?: string[]; metrics?: string[] };
@@ -34,12 +25,42 @@ export interface MeshTelemetry {
   metricsPort?: number;
 }
 
+/** What the translation reads: the runtime's settings under the MeshConfig's, providers resolved. */
+interface MeshView extends MeshTelemetry {
+  providers: ExtensionProvider[];
+  /** meshConfig.enableTracing (default true): the legacy tracer when nothing names a provider. */
+  enableTracing: boolean;
+  /** meshConfig.defaultConfig.tracing.zipkin.address: the legacy tracer's collector. */
+  legacyZipkin?: string;
+}
+
 export const DEFAULT_SAMPLING = 1;
 const MODES: readonly TelemetryMode[] = ["CLIENT_AND_SERVER", "CLIENT", "SERVER"];
 
-function meshTelemetry(mesh: Readonly<MeshSettings>): MeshTelemetry {
-  const t = (mesh as MeshSettings & { telemetry?: MeshTelemetry }).telemetry;
-  return typeof t === "object" && t !== null ? t : {};
+function meshView(mesh: Readonly<MeshSettings>): MeshView {
+  const rt = (typeof mesh.telemetry === "object" && mesh.telemetry !== null ? mesh.telemetry : {}) as MeshTelemetry;
+  const mc: MeshConfig = mesh.config ?? {};
+  const dp = obj(mc.defaultProviders) ?? {};
+  const rdp = rt.defaultProviders ?? {};
+  const pick = (k: "tracing" | "accessLogging" | "metrics"): string[] | undefined => (Array.isArray(dp[k]) ? (dp[k] as string[]) : rdp[k]);
+  const tracing = obj(obj(mc.defaultConfig)?.tracing);
+  const out: MeshView = {
+    providers: meshProviders(mc, arr(rt.extensionProviders)),
+    enableTracing: mc.enableTracing !== false,
+    defaultProviders: { tracing: pick("tracing"), accessLogging: pick("accessLogging"), metrics: pick("metrics") },
+  };
+  const sampling = num(tracing?.sampling) ?? num(rt.tracingSampling);
+  if (sampling !== undefined) out.tracingSampling = sampling;
+  const zipkin = str(obj(tracing?.zipkin)?.address);
+  if (zipkin !== undefined) out.legacyZipkin = zipkin;
+  const file = str(mc.accessLogFile) ?? str(rt.accessLogFile);
+  if (file !== undefined && file !== "") out.accessLogFile = file;
+  const enc = mc.accessLogEncoding ?? rt.accessLogEncoding;
+  if (enc !== undefined) out.accessLogEncoding = enc;
+  const fmt = str(mc.accessLogFormat) ?? str(rt.accessLogFormat);
+  if (fmt !== undefined && fmt !== "") out.accessLogFormat = fmt;
+  if (rt.metricsPort !== undefined) out.metricsPort = rt.metricsPort;
+  return out;
 }
 
 /** Applicable Telemetry resources, most specific first: workload, namespace, root namespace. */
@@ -69,29 +90,41 @@ function firstSection<T>(specs: readonly TelemetrySpec[], pick: (s: TelemetrySpe
   return undefined;
 }
 
-function provider(mesh: MeshTelemetry, name: string | undefined): ExtensionProvider | undefined {
-  return name === undefined ? undefined : arr(mesh.extensionProviders).find((p) => obj(p)?.name === name);
+function provider(mesh: MeshView, name: string | undefined): ExtensionProvider | undefined {
+  return name === undefined ? undefined : mesh.providers.find((p) => obj(p)?.name === name);
 }
 
+/** `http://host:port`, with Istio's `namespace/host` form reduced to the host. */
+function origin(service: string, port: number): string {
+  const host = serviceHost(service);
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Where spans go for a tracing provider. A provider the proxy cannot export to (analyze warns,
+ * AMM1012) propagates headers only; an unknown name (analyze error, AMM1011) too.
+ */
 function tracingEndpoint(p: ExtensionProvider | undefined): Pick<TracingConfig, "endpoint" | "format"> {
-  if (p?.zipkin) {
+  if (p === undefined || providerProblem("tracing", p) !== null) return { format: p?.opentelemetry ? "otlp" : "zipkin" };
+  if (p.zipkin) {
     const z = p.zipkin;
-    const endpoint = str(z.endpoint) ?? (str(z.service) ? `http://${z.service}:${num(z.port) ?? 9411}${str(z.path) ?? "/api/v2/spans"}` : undefined);
+    const endpoint = str(z.endpoint) ?? (str(z.service) ? `${origin(z.service as string, num(z.port) ?? 9411)}${str(z.path) ?? "/api/v2/spans"}` : undefined);
     return endpoint === undefined ? { format: "zipkin" } : { endpoint, format: "zipkin" };
   }
-  if (p?.opentelemetry) {
-    const o = p.opentelemetry;
-    const endpoint = str(o.endpoint) ?? (str(o.service) ? `http://${o.service}:${num(o.port) ?? 4318}${str(o.http?.path) ?? "/v1/traces"}` : undefined);
-    return endpoint === undefined ? { format: "otlp" } : { endpoint, format: "otlp" };
-  }
-  return { format: "zipkin" };
+  const o = p.opentelemetry ?? {};
+  const endpoint = str(o.endpoint) ?? (str(o.service) ? `${origin(o.service as string, num(o.port) ?? 4318)}${str(o.http?.path) ?? "/v1/traces"}` : undefined);
+  return endpoint === undefined ? { format: "otlp" } : { endpoint, format: "otlp" };
 }
 
-function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshTelemetry): TracingConfig {
+function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshView): TracingConfig | undefined {
   const t = firstSection<Tracing>(specs, (s) => s.tracing);
   const providerName = str(arr(t?.providers)[0]?.name) ?? str(arr(mesh.defaultProviders?.tracing)[0]);
+  let where: Pick<TracingConfig, "endpoint" | "format">;
+  if (providerName !== undefined) where = tracingEndpoint(provider(mesh, providerName));
+  else if (t === undefined && !mesh.enableTracing) return undefined; // Istio: no Telemetry tracing and enableTracing false → no tracer
+  else where = mesh.enableTracing && mesh.legacyZipkin !== undefined ? { endpoint: `http://${mesh.legacyZipkin}/api/v2/spans`, format: "zipkin" } : { format: "zipkin" };
   const out: TracingConfig = {
-    ...tracingEndpoint(provider(mesh, providerName)),
+    ...where,
     samplingPercentage: num(t?.randomSamplingPercentage) ?? num(mesh.tracingSampling) ?? DEFAULT_SAMPLING,
   };
   const m = mode(t?.match?.mode);
@@ -106,11 +139,11 @@ function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshTelemetry): Tr
   return out;
 }
 
-/** Built-in access log providers: `envoy` (Istio's: text to stdout) and Amime's `json`. */
-function accessLogFromProvider(mesh: MeshTelemetry, name: string): AccessLogConfig | undefined {
-  if (name === "envoy") return { format: "text", path: "/dev/stdout" };
-  if (name === "json") return { format: "json", path: "/dev/stdout" };
-  const f = provider(mesh, name)?.envoyFileAccessLog;
+/** A file access log provider (the built-ins `envoy` and `json` are ones); others write nothing (AMM1011/AMM1012). */
+function accessLogFromProvider(mesh: MeshView, name: string): AccessLogConfig | undefined {
+  const p = provider(mesh, name);
+  if (p === undefined || providerProblem("accessLogging", p) !== null) return undefined;
+  const f = p.envoyFileAccessLog;
   if (!f) return undefined;
   const lf = obj(f.logFormat);
   const out: AccessLogConfig = { format: lf?.labels ? "json" : "text", path: str(f.path) ?? "/dev/stdout" };
@@ -119,7 +152,7 @@ function accessLogFromProvider(mesh: MeshTelemetry, name: string): AccessLogConf
   return out;
 }
 
-function accessLogConfig(specs: readonly TelemetrySpec[], mesh: MeshTelemetry): AccessLogConfig | undefined {
+function accessLogConfig(specs: readonly TelemetrySpec[], mesh: MeshView): AccessLogConfig | undefined {
   const a = firstSection<AccessLogging>(specs, (s) => s.accessLogging);
   if (a !== undefined) {
     if (a.disabled === true) return undefined;
@@ -156,9 +189,11 @@ function metricsConfig(specs: readonly TelemetrySpec[]): TelemetryConfig["metric
 
 /** The proxy's TelemetryConfig. `node.metricsPort` (set by the runtime) beats the mesh default. */
 export function telemetryConfig(snapshot: Snapshot, node: NodeInfo & { metricsPort?: number }): TelemetryConfig {
-  const mesh = meshTelemetry(snapshot.mesh);
+  const mesh = meshView(snapshot.mesh);
   const specs = applicable(snapshot, node);
-  const out: TelemetryConfig = { tracing: tracingConfig(specs, mesh) };
+  const out: TelemetryConfig = {};
+  const tracing = tracingConfig(specs, mesh);
+  if (tracing) out.tracing = tracing;
   const port = num(node.metricsPort) ?? num(mesh.metricsPort);
   if (port !== undefined) out.metricsPort = port;
   const metrics = metricsConfig(specs);

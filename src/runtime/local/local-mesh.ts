@@ -4,7 +4,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Diagnostic } from "../../config/diagnostic.ts";
+import { meshSettingsOf } from "../../config/mesh-config/settings.ts";
 import { loadConfig } from "../../config/read-files.ts";
+import type { MeshConfig } from "../../config/types/mesh-config.ts";
 import type { Resource } from "../../config/resource.ts";
 import { validateResource } from "../../config/validate.ts";
 import { ControlPlane } from "../../control-plane/server.ts";
@@ -33,6 +35,8 @@ export interface LocalMeshOptions {
    * (`<control plane>/api/v2/spans`); an external Zipkin or OTLP/HTTP collector instead.
    */
   tracing?: { format: "zipkin" | "otlp"; endpoint: string };
+  /** The mesh's MeshConfig (validated, e.g. by loadMeshConfig); its settings win over `tracing`. */
+  meshConfig?: MeshConfig;
 }
 
 /** Mesh telemetry for `amime up`: one tracing provider, the default for every proxy. */
@@ -96,7 +100,7 @@ export class LocalMesh {
       port: cpPort,
       configPaths: opts.paths.map((p) => resolve(p)),
       log: (l) => log(`control plane: ${l}`),
-      mesh: { telemetry: localMeshTelemetry(`http://127.0.0.1:${cpPort}`, opts.tracing) },
+      mesh: { ...(opts.meshConfig ? meshSettingsOf(opts.meshConfig) : {}), telemetry: localMeshTelemetry(`http://127.0.0.1:${cpPort}`, opts.tracing) },
     });
     let mesh: LocalMesh | null = null;
     try {
