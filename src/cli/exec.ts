@@ -1,6 +1,7 @@
 // `amime exec WORKLOAD|INSTANCE -- CMD [ARGS…]`: run a command inside an instance's mesh context
 // (its sidecar as HTTP_PROXY, its identity variables), as `kubectl exec deploy/x -- cmd` does in
-// Istio's docs. Finds the running mesh through .amime/up.json in the current directory.
+// Istio's docs. Finds the running mesh through .amime/up.json in the current directory or the
+// nearest parent that has one, as apply/get/proxy-status do (state-file.ts).
 import { spawn } from "node:child_process";
 import { outboundTcpPorts } from "../control-plane/translate/tcp-listeners.ts";
 import { meshEnv } from "../runtime/local/env.ts";
@@ -14,7 +15,8 @@ import { ControlPlaneClient } from "./lib/control-plane-client.ts";
 export const EXEC_HELP = `Usage: amime exec WORKLOAD|INSTANCE [-n NAMESPACE] -- CMD [ARGS…]
 
 Run CMD with the mesh context of a running instance of \`amime up\` (read from .amime/up.json in
-the current directory): HTTP_PROXY/http_proxy point at the instance's sidecar, so
+the current directory or the nearest parent that has one, as apply and get find it):
+HTTP_PROXY/http_proxy point at the instance's sidecar, so
 \`amime exec curl -- curl -s http://productpage:9080/productpage\` goes through the mesh with the
 curl workload's identity and routing rules. Also sets NODE_USE_ENV_PROXY=1 (Node 24 clients),
 NO_PROXY="", AMIME_INSTANCE, AMIME_WORKLOAD, AMIME_NAMESPACE, AMIME_SERVICE_ACCOUNT, and for each

@@ -2,7 +2,7 @@
 // an ingress Gateway): real processes, real sockets. Every test bounds its waits and kills
 // whatever `amime up` started in `after`.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -66,6 +66,12 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
     const env = run.amime(["exec", "client-0", "--", "sh", "-c", 'echo "$AMIME_WORKLOAD $AMIME_NAMESPACE $NODE_USE_ENV_PROXY $HTTP_PROXY"; exit 7']);
     assert.equal(env.status, 7);
     assert.equal(env.stdout.trim(), `client default 1 http://127.0.0.1:${state.instances.find((i) => i.name === "client-0")?.outboundPort}`);
+    // From a subdirectory, as `amime get` and `apply` find the mesh.
+    const sub = join(run.cwd, "src", "deep");
+    mkdirSync(sub, { recursive: true });
+    const below = run.amime(["exec", "client", "--", "curl", "-s", "-m", "5", "http://front:9080/"], sub);
+    assert.equal(below.status, 0, below.stderr);
+    assert.equal(below.stdout, "front-0\n");
     const missing = run.amime(["exec", "nope", "--", "true"]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /no instance or workload "nope"/);

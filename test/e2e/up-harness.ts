@@ -62,9 +62,9 @@ export class UpRun {
     }
   }
 
-  /** `amime exec` (or any amime command) in this run's directory. */
-  amime(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(NODE, [AMIME, ...args], { cwd: this.cwd, encoding: "utf8", timeout: 20_000 });
+  /** `amime exec` (or any amime command) in this run's directory (or `cwd`). */
+  amime(args: string[], cwd = this.cwd): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(NODE, [AMIME, ...args], { cwd, encoding: "utf8", timeout: 20_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

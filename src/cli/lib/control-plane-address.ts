@@ -1,8 +1,8 @@
 // Where the control plane is: `--control-plane URL`, else $AMIME_CONTROL_PLANE, else the state file
 // `.amime/up.json` that `amime up` writes, looked up in the current directory and its parents (as
 // git finds .git), else a clear error. See docs/cli.md.
-import { readFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
+import { findStateFile as findNearestState } from "../../runtime/local/state-file.ts";
 
 export const STATE_FILE = join(".amime", "up.json");
 export const CONTROL_PLANE_ENV = "AMIME_CONTROL_PLANE";
@@ -41,24 +41,16 @@ export async function discoverControlPlane(opts: { flag?: string; env?: NodeJS.P
   throw new ControlPlaneAddressError("AMIME_NO_CONTROL_PLANE", NO_CONTROL_PLANE);
 }
 
-/** The nearest `.amime/up.json` from `start` upwards, parsed; undefined when there is none. */
+/** The nearest `.amime/up.json` from `start` upwards, parsed; undefined when there is none (the lookup `amime exec` uses too). */
 export async function findStateFile(start: string): Promise<ControlPlaneAddress | undefined> {
-  let dir = resolve(start);
-  for (;;) {
-    const file = join(dir, STATE_FILE);
-    let text: string | undefined;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      // Unreadable for another reason (EACCES, EISDIR): say so rather than look further up.
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw new ControlPlaneAddressError("AMIME_BAD_CONTROL_PLANE", `cannot read ${file}: ${(e as Error).message}`);
-    }
-    if (text !== undefined) return { url: parseState(text, file), from: file };
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
+  let found: { file: string; text: string } | undefined;
+  try {
+    found = await findNearestState(start);
+  } catch (e) {
+    // Unreadable for another reason (EACCES, EISDIR): say so rather than look further up.
+    throw new ControlPlaneAddressError("AMIME_BAD_CONTROL_PLANE", (e as Error).message);
   }
+  return found === undefined ? undefined : { url: parseState(found.text, found.file), from: found.file };
 }
 
 function parseState(text: string, file: string): string {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { NoStateFile, readState, removeState, statePath, writeState, type UpState } from "./state-file.ts";
+import { findStateFile, NoStateFile, readState, removeState, statePath, writeState, type UpState } from "./state-file.ts";
 
 const state = (n: number): UpState => ({
   controlPlane: "http://127.0.0.1:1", ingress: null, pid: process.pid, dir: "/x", gatewayPid: null,
@@ -29,6 +29,19 @@ test("a state file whose amime up is gone is refused", async () => {
   try {
     await writeState(dir, { ...state(1), pid: 2 ** 22 + 12345 });
     await assert.rejects(readState(dir), /is not running/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the running mesh is found from a subdirectory, as git finds .git", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "amime-state-"));
+  try {
+    await writeState(dir, state(1));
+    const sub = join(dir, "a", "b");
+    mkdirSync(sub, { recursive: true });
+    assert.equal((await readState(sub)).instances[0]?.name, "w-0");
+    assert.equal((await findStateFile(sub))?.file, statePath(dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

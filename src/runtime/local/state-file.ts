@@ -1,8 +1,9 @@
 // The state file `.amime/up.json` in the directory `amime up` runs in: how other commands
-// (`amime exec`, `apply`, `get`, `proxy-status`) find the running mesh. Written once everything
+// (`amime exec`, `apply`, `get`, `proxy-status`) find the running mesh, all through the one
+// lookup below (the current directory, then its parents, as git finds .git). Written once everything
 // is started, rewritten when a process restarts (new pid), removed on exit.
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 export interface UpStateInstance {
   name: string;
@@ -52,15 +53,39 @@ export class NoStateFile extends Error {
   readonly code = "AMIME_NOT_UP";
 }
 
-export async function readState(dir: string): Promise<UpState> {
-  let text: string;
-  try {
-    text = await readFile(statePath(dir), "utf8");
-  } catch {
-    throw new NoStateFile(`no running mesh here (${statePath(dir)} not found; start one with \`amime up -f DIR\`)`);
+/** A state file that exists but cannot be read (EACCES, EISDIR…): reported, not skipped for a parent's. */
+export class StateFileUnreadable extends Error {
+  readonly code = "AMIME_STATE_UNREADABLE";
+}
+
+/** The nearest `.amime/up.json` from `start` upwards, with its text; undefined when there is none. */
+export async function findStateFile(start: string): Promise<{ file: string; text: string } | undefined> {
+  let dir = resolve(start);
+  for (;;) {
+    const file = statePath(dir);
+    try {
+      return { file, text: await readFile(file, "utf8") };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw new StateFileUnreadable(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
   }
-  const state = JSON.parse(text) as UpState;
-  if (!isAlive(state.pid)) throw new NoStateFile(`the mesh in ${statePath(dir)} is not running (pid ${state.pid} is gone)`);
+}
+
+/** The running mesh nearest to `start` (that directory or a parent); NoStateFile when none is, or its amime up is gone. */
+export async function readState(start: string): Promise<UpState> {
+  const found = await findStateFile(start);
+  if (found === undefined) throw new NoStateFile(`no running mesh here (no ${join(STATE_DIR, STATE_FILE)} in ${resolve(start)} or its parents; start one with \`amime up -f DIR\`)`);
+  let state: UpState;
+  try {
+    state = JSON.parse(found.text) as UpState;
+  } catch (e) {
+    throw new NoStateFile(`${found.file} is not valid JSON (${(e as Error).message}); remove it`);
+  }
+  if (!isAlive(state.pid)) throw new NoStateFile(`the mesh in ${found.file} is not running (pid ${state.pid} is gone)`);
   return state;
 }
 
