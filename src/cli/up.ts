@@ -41,7 +41,7 @@ Options:
       --otlp URL             send spans as OTLP/HTTP JSON to this endpoint (…/v1/traces)
 Metrics: every sidecar serves Prometheus text at http://127.0.0.1:<ADMIN>/stats/prometheus; the
 control plane scrapes them (amime top), and .amime/prometheus-targets.json lists them for an
-external Prometheus (file_sd_configs).
+external Prometheus (file_sd_configs) while the mesh runs (removed on exit).
   -h, --help                 show this help
 
 Exit status: 0 after Ctrl-C/SIGTERM, 1 when the config is invalid or the mesh cannot start,

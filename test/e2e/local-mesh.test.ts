@@ -102,14 +102,16 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
     assert.ok(after && after !== before, "a new process");
   });
 
-  it("SIGINT stops everything: exit 0, state file removed, no process left", async () => {
+  it("SIGINT stops everything: exit 0, state file and Prometheus targets removed, no process left", async () => {
     run.state();
+    assert.equal(existsSync(join(run.cwd, ".amime", "prometheus-targets.json")), true, "written while the mesh runs");
     const groups = [...run.groups];
     assert.ok(groups.length >= 9, `apps, sidecars and the gateway (${groups.length})`);
     const code = await run.stop("SIGINT");
     assert.equal(code, 0, run.output);
     assert.match(run.output, /amime up: stopped/);
     assert.equal(existsSync(join(run.cwd, ".amime", "up.json")), false);
+    assert.equal(existsSync(join(run.cwd, ".amime", "prometheus-targets.json")), false, "no targets left for an external Prometheus to scrape");
     assert.deepEqual(survivors([...groups, run.child.pid ?? 0]), []);
   });
 });

@@ -1,7 +1,7 @@
 // LocalMesh: `amime up` as a library. Loads and validates the config, starts the control plane
 // in-process (watching the config directories), allocates ports, registers and starts every
 // Workload replica with its sidecar, and the ingress gateway; writes the state file; stops it all.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Diagnostic } from "../../config/diagnostic.ts";
 import { meshSettingsOf } from "../../config/mesh-config/settings.ts";
@@ -56,6 +56,11 @@ export class ConfigInvalid extends Error {
 }
 
 export const DEFAULT_PORT_BASE = 8080;
+
+/** `.amime/prometheus-targets.json`: every sidecar's metrics endpoint as Prometheus file_sd targets, while the mesh runs. */
+export function prometheusTargetsPath(dir: string): string {
+  return join(dir, ".amime", "prometheus-targets.json");
+}
 
 export class LocalMesh {
   readonly controlPlane: ControlPlane;
@@ -142,7 +147,7 @@ export class LocalMesh {
       }));
       if (gateway) targets.push({ name: "istio-ingressgateway-0", url: `http://127.0.0.1:${gateway.adminPort}/stats/prometheus`, labels: { instance_name: "istio-ingressgateway-0", namespace: "istio-system", workload: "istio-ingressgateway" } });
       for (const t of targets) cp.telemetry.addTarget(t.name, t.url);
-      await writeFile(join(dir, ".amime", "prometheus-targets.json"), `${JSON.stringify(targets.map((t) => ({ targets: [new URL(t.url).host], labels: { ...t.labels, __metrics_path__: "/stats/prometheus" } })), null, 2)}\n`);
+      await writeFile(prometheusTargetsPath(dir), `${JSON.stringify(targets.map((t) => ({ targets: [new URL(t.url).host], labels: { ...t.labels, __metrics_path__: "/stats/prometheus" } })), null, 2)}\n`);
       mesh = new LocalMesh(cp, supervisors, gateway, dir, ingressHint(resources));
       log(`control plane ${cp.url} (config ${cp.version}, ${resources.length} resources); starting ${plans.length} instance(s)${gateway ? " and the ingress gateway" : ""}`);
       await Promise.all([...supervisors.map((s) => s.start()), gateway?.start()]);
@@ -194,7 +199,7 @@ export class LocalMesh {
     return this.saving;
   }
 
-  /** Out of rotation first, then SIGTERM (SIGKILL after graceMs) everything, close the control plane, remove the state file. */
+  /** Out of rotation first, then SIGTERM (SIGKILL after graceMs) everything, close the control plane, remove the state and Prometheus targets files. */
   stop(graceMs = 5000): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.all(this.instances.map((i) => i.markNotReady()));
@@ -202,6 +207,8 @@ export class LocalMesh {
       await this.controlPlane.close();
       await this.saving;
       await removeState(this.dir);
+      // The targets name ports that are free again: an external Prometheus must not scrape them.
+      await rm(prometheusTargetsPath(this.dir), { force: true });
     })();
     return this.stopping;
   }
