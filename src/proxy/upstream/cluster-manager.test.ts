@@ -1,0 +1,152 @@
+// ClusterManager across config pushes, on a fake clock and fake sockets: what a push keeps (hosts
+// and their counters, warm connections, the balancer when its config did not change) and what it
+// drains (pools of hosts that left, clusters that left, every pool on a transport change).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { seededRandom } from "../../core/random.ts";
+import type { Cluster, Endpoint, ProxyConfig } from "../../model/proxy-config.ts";
+import { FakeClock } from "../../testing/fake-clock.ts";
+import { FakeDialer } from "../../testing/fake-socket.ts";
+import { emptyConfig, testCluster, testEndpoint } from "../../testing/proxy-context.ts";
+import { ClusterManager, type ClusterState } from "./cluster-manager.ts";
+import type { UpstreamConnection, UpstreamSink } from "./upstream-connection.ts";
+
+const REVIEWS = "outbound|9080||reviews.default.svc.cluster.local";
+const RATINGS = "outbound|9080||ratings.default.svc.cluster.local";
+
+const sink: UpstreamSink = {
+  onUpstreamReady: () => {},
+  onUpstreamHead: () => {},
+  onUpstreamData: () => {},
+  onUpstreamEnd: () => {},
+  onUpstreamError: () => {},
+  onUpstreamDrain: () => {},
+  onUpstreamReadDone: () => {},
+};
+
+function config(clusters: Cluster[], endpoints: Record<string, Endpoint[]>): ProxyConfig {
+  return emptyConfig({ clusters, endpoints });
+}
+
+const twoHosts = { [REVIEWS]: [testEndpoint("10.1.0.1"), testEndpoint("10.1.0.2")], [RATINGS]: [testEndpoint("10.2.0.1")] };
+
+/** A connection to `host` of `c` that finished one exchange: idle in its pool. */
+function warmConnection(c: ClusterState, hostIndex: number, dialer: FakeDialer): { conn: UpstreamConnection; socket: ReturnType<FakeDialer["socket"]> } {
+  const host = c.hostSet.hosts[hostIndex]!;
+  const conn = c.pool(host).acquire(sink) as UpstreamConnection;
+  const socket = dialer.socket();
+  socket.establish();
+  conn.beginRequest("GET");
+  conn.endRequest();
+  socket.receive("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+  assert.equal(conn.isIdle, true);
+  return { conn, socket };
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const dialer = new FakeDialer();
+  const random = seededRandom(7);
+  const m1 = new ClusterManager(config([testCluster(REVIEWS), testCluster(RATINGS)], twoHosts), random, clock, undefined, dialer.dial);
+  return { clock, dialer, random, m1 };
+}
+
+describe("ClusterManager across pushes", () => {
+  it("a cluster that stays keeps its state: hosts and their counters, pools with warm connections, stats", () => {
+    const { clock, dialer, random, m1 } = setup();
+    const reviews = m1.get(REVIEWS)!;
+    const { conn } = warmConnection(reviews, 0, dialer);
+    reviews.hostSet.hosts[0]!.activeRequests = 3;
+    reviews.stats.upstream_rq_total = 42;
+    const m2 = new ClusterManager(config([testCluster(REVIEWS), testCluster(RATINGS)], twoHosts), random, clock, m1);
+    const after = m2.get(REVIEWS)!;
+    assert.equal(after, reviews, "the same ClusterState");
+    assert.equal(after.hostSet.hosts[0]!.activeRequests, 3);
+    assert.equal(after.stats.upstream_rq_total, 42);
+    assert.equal(after.pool(after.hostSet.hosts[0]!).acquire(sink), conn, "the warm connection is reused");
+    assert.equal(dialer.sockets.length, 1);
+  });
+
+  it("new clusters of a later push dial through the same Dialer", () => {
+    const { clock, dialer, random, m1 } = setup();
+    const DETAILS = "outbound|9080||details.default.svc.cluster.local";
+    const m2 = new ClusterManager(config([testCluster(REVIEWS), testCluster(DETAILS)], { ...twoHosts, [DETAILS]: [testEndpoint("10.3.0.1")] }), random, clock, m1);
+    const d = m2.get(DETAILS)!;
+    d.pool(d.hostSet.hosts[0]!).acquire(sink);
+    assert.equal(dialer.socket().dialOptions?.host, "10.3.0.1");
+  });
+
+  it("an endpoint that left the cluster: its pool drains (idle connection closed), the others stay", () => {
+    const { clock, dialer, random, m1 } = setup();
+    const reviews = m1.get(REVIEWS)!;
+    const a = warmConnection(reviews, 0, dialer);
+    const b = warmConnection(reviews, 1, dialer);
+    new ClusterManager(config([testCluster(REVIEWS), testCluster(RATINGS)], { ...twoHosts, [REVIEWS]: [testEndpoint("10.1.0.1")] }), random, clock, m1);
+    assert.equal(a.socket.destroyed, false);
+    assert.equal(b.socket.destroyed, true);
+    assert.equal(reviews.hostSet.hosts.length, 1);
+  });
+
+  it("a cluster that left the config: removed, its pools drained and its timers stopped", () => {
+    const { clock, dialer, random, m1 } = setup();
+    const ratings = m1.get(RATINGS)!;
+    const od = { consecutive5xxErrors: 5, consecutiveGatewayErrors: 0, consecutiveLocalOriginFailures: 0, splitExternalLocalOriginErrors: false, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, minHealthPercent: 0 };
+    const m1b = new ClusterManager(config([testCluster(REVIEWS), testCluster(RATINGS, {}, { outlierDetection: od })], twoHosts), random, clock, m1);
+    assert.ok(clock.pending() > 0, "outlier detection's interval timer runs");
+    const w = warmConnection(ratings, 0, dialer);
+    const m2 = new ClusterManager(config([testCluster(REVIEWS)], twoHosts), random, clock, m1b);
+    assert.equal(m2.get(RATINGS), undefined);
+    assert.equal(ratings.isRemoved, true);
+    assert.equal(w.socket.destroyed, true);
+    assert.equal(clock.pending(), 0, "neither the outlier interval nor the pool idle timer is left");
+  });
+
+  it("the balancer is rebuilt only when the lb config changes", () => {
+    const { clock, random, m1 } = setup();
+    const before = m1.get(REVIEWS)!.balancer;
+    const m2 = new ClusterManager(config([testCluster(REVIEWS, { maxConnections: 10 }), testCluster(RATINGS)], twoHosts), random, clock, m1);
+    assert.equal(m2.get(REVIEWS)!.balancer, before, "a pool limit change keeps it");
+    const m3 = new ClusterManager(config([testCluster(REVIEWS, {}, { lb: { policy: "ROUND_ROBIN" } }), testCluster(RATINGS)], twoHosts), random, clock, m2);
+    assert.notEqual(m3.get(REVIEWS)!.balancer, before);
+  });
+
+  it("pool limits apply to existing pools at once (read live)", () => {
+    const { clock, dialer, random, m1 } = setup();
+    const reviews = m1.get(REVIEWS)!;
+    const host = reviews.hostSet.hosts[0]!;
+    reviews.pool(host).acquire(sink);
+    dialer.socket().establish();
+    new ClusterManager(config([testCluster(REVIEWS, { maxConnections: 1, maxPendingRequests: 0 }), testCluster(RATINGS)], twoHosts), random, clock, m1);
+    assert.equal(reviews.pool(host).acquire(sink), "overflow");
+  });
+
+  it("a TLS change drains every pool: the next request dials anew", () => {
+    const { clock, dialer, random, m1 } = setup();
+    const reviews = m1.get(REVIEWS)!;
+    const w = warmConnection(reviews, 0, dialer);
+    const tls = { mode: "SIMPLE" as const, subjectAltNames: [], insecureSkipVerify: false };
+    new ClusterManager(config([testCluster(REVIEWS, {}, { tls }), testCluster(RATINGS)], twoHosts), random, clock, m1);
+    assert.equal(w.socket.destroyed, true);
+    const next = reviews.pool(reviews.hostSet.hosts[0]!).acquire(sink);
+    assert.notEqual(next, w.conn);
+    assert.equal(dialer.sockets.length, 2);
+  });
+
+  it("PASSTHROUGH: one host per original destination, kept across calls", () => {
+    const { m1 } = setup();
+    const c = m1.get(REVIEWS)!;
+    const h = c.originalDestination("10.9.0.1", 8080);
+    assert.equal(c.originalDestination("10.9.0.1", 8080), h);
+    assert.notEqual(c.originalDestination("10.9.0.1", 8081), h);
+    assert.equal(h.address, "10.9.0.1");
+  });
+
+  it("close(): every cluster's pools drain", () => {
+    const { dialer, m1 } = setup();
+    const a = warmConnection(m1.get(REVIEWS)!, 0, dialer);
+    const b = warmConnection(m1.get(RATINGS)!, 0, dialer);
+    m1.close();
+    assert.equal(a.socket.destroyed, true);
+    assert.equal(b.socket.destroyed, true);
+  });
+});
