@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
-import { clientConfig, get, instance, resources, sleep, startSidecar, stats, type Proxy } from "./harness.ts";
+import { waitFor } from "../support/wait.ts";
+import { clientConfig, get, instance, resources, startSidecar, stats, type Proxy } from "./harness.ts";
 
 const CLUSTER = "outbound|8000||web.default.svc.cluster.local";
 
@@ -67,15 +68,8 @@ spec:
   - {name: http, port: 8000, targetPort: 8080}
 `;
 
-/** Wait until `cond` holds (polling), or fail with `what`. */
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await sleep(20);
-  }
-  assert.fail(`timed out waiting: ${what}`);
-}
+/** Wait until `cond` holds (polling), or fail naming `what`. */
+const until = (what: string, cond: () => boolean | Promise<boolean>): Promise<true> => waitFor(cond, { what });
 
 describe("active health checks", () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -146,7 +140,7 @@ spec:
     const annotation = '{"tcp":{},"interval":"100ms","timeout":"100ms","unhealthyThreshold":2,"healthyThreshold":1}';
     const { apps, p } = await mesh(service(`  annotations:\n    amime.dev/health-check: '${annotation}'`));
     const c = apps[2] as App;
-    await sleep(150);
+    await until("a first passing check of each host", async () => Number((await stats(p.adminPort)).get(`cluster.${CLUSTER}.health_check.success`)) >= 3);
     assert.equal((await hostState(p, c.port)).healthCheckFailed, false);
     const port = c.port;
     await c.stop();
