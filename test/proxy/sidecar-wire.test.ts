@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { forward, proxyConfig, raw, route, sleep, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";
+import { Gate, waitFor, within } from "../support/wait.ts";
+import { forward, proxyConfig, raw, route, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";
 
 const MB = 1024 * 1024;
 
@@ -13,7 +14,10 @@ describe("sidecar wire", () => {
   let app: Upstream;
   let closer: Upstream;
   let proxy: RunningProxy;
-  const events: { uploadFirstByteAt: number; downloadEndAt: number } = { uploadFirstByteAt: 0, downloadEndAt: 0 };
+  /** What the upstream saw: body bytes of the current /upload, /hold requests and their fate. */
+  const seen = { uploadBytes: 0, held: 0, heldClosed: 0 };
+  /** The upstream sends the rest of /download once the client has its first megabyte. */
+  const downloadRest = new Gate();
 
   before(async () => {
     app = await startUpstream(
@@ -22,11 +26,18 @@ describe("sidecar wire", () => {
         const url = req.url ?? "/";
         if (url === "/upload") {
           let n = 0;
+          seen.uploadBytes = 0;
           req.on("data", (c: Buffer) => {
-            if (n === 0) events.uploadFirstByteAt = Date.now();
             n += c.length;
+            seen.uploadBytes = n;
           });
           req.on("end", () => res.end(`received ${n}`));
+          return;
+        }
+        if (url === "/hold") {
+          // Never answered: the test ends it from the client side.
+          seen.held++;
+          res.on("close", () => seen.heldClosed++);
           return;
         }
         req.resume();
@@ -39,10 +50,10 @@ describe("sidecar wire", () => {
         } else if (url === "/download") {
           res.setHeader("content-type", "application/octet-stream");
           res.write(Buffer.alloc(MB, 1));
-          setTimeout(() => {
+          void downloadRest.opened.then(() => {
             for (let i = 0; i < 9; i++) res.write(Buffer.alloc(MB, 2));
-            res.end(() => (events.downloadEndAt = Date.now()));
-          }, 300);
+            res.end();
+          });
         } else if (url === "/head") {
           res.setHeader("content-length", "100");
           res.end(req.method === "HEAD" ? undefined : Buffer.alloc(100, 0x61));
@@ -87,6 +98,7 @@ describe("sidecar wire", () => {
   });
 
   it("streams a chunked request body and a chunked response", async () => {
+    seen.uploadBytes = 0;
     const body = await new Promise<{ status: number; te: string | undefined; text: string }>((resolve, reject) => {
       const req = httpRequest({ host: "127.0.0.1", port: proxy.port, method: "POST", path: "/upload", agent: false, headers: { host: "svc" } }, (res) => {
         let text = "";
@@ -96,7 +108,8 @@ describe("sidecar wire", () => {
       });
       req.on("error", reject);
       req.write("abc");
-      setTimeout(() => req.end("defgh"), 20);
+      // The first chunk reaches the upstream on its own before the rest is sent.
+      waitFor(() => seen.uploadBytes === 3, { what: "the upstream to receive the first chunk" }).then(() => req.end("defgh"), reject);
     });
     assert.equal(body.status, 200);
     assert.equal(body.text, "received 8");
@@ -109,49 +122,51 @@ describe("sidecar wire", () => {
   });
 
   it("streams a 10 MB upload and a 10 MB download without waiting for the whole body", async () => {
-    const up = await new Promise<{ text: string; finishedAt: number }>((resolve, reject) => {
-      let finishedAt = 0;
-      const req = httpRequest(
-        { host: "127.0.0.1", port: proxy.port, method: "POST", path: "/upload", agent: false, headers: { host: "svc", "content-length": String(10 * MB) } },
-        (res) => {
-          let text = "";
-          res.on("data", (c: Buffer) => (text += c.toString()));
-          res.on("end", () => resolve({ text, finishedAt }));
-        },
-      );
-      req.on("error", reject);
-      // Send in 1 MB pieces, pausing between them, so buffering in the proxy would show.
-      let sent = 0;
-      const next = (): void => {
-        if (sent === 10) {
-          req.end();
-          return;
-        }
-        sent++;
-        if (sent === 10) finishedAt = Date.now();
-        req.write(Buffer.alloc(MB, 7));
-        setTimeout(next, 15);
-      };
-      next();
-    });
+    // Upload: the client sends its last megabyte only once the upstream has received body bytes,
+    // which a proxy holding the whole (content-length) body first would never let happen.
+    seen.uploadBytes = 0;
+    const up = await within(
+      new Promise<{ text: string; seenBeforeLast: number }>((resolve, reject) => {
+        let seenBeforeLast = 0;
+        const req = httpRequest(
+          { host: "127.0.0.1", port: proxy.port, method: "POST", path: "/upload", agent: false, headers: { host: "svc", "content-length": String(10 * MB) } },
+          (res) => {
+            let text = "";
+            res.on("data", (c: Buffer) => (text += c.toString()));
+            res.on("end", () => resolve({ text, seenBeforeLast }));
+          },
+        );
+        req.on("error", reject);
+        for (let i = 0; i < 9; i++) req.write(Buffer.alloc(MB, 7));
+        waitFor(() => seen.uploadBytes > 0, { what: "the upstream to receive the first body bytes while the last megabyte is unsent" }).then(() => {
+          seenBeforeLast = seen.uploadBytes;
+          req.end(Buffer.alloc(MB, 7));
+        }, reject);
+      }),
+      { what: "the 10 MB upload's answer" },
+    );
     assert.equal(up.text, `received ${10 * MB}`);
-    assert.ok(events.uploadFirstByteAt > 0 && events.uploadFirstByteAt < up.finishedAt - 50, `the upstream saw the body before the client finished sending (${events.uploadFirstByteAt} vs ${up.finishedAt})`);
+    assert.ok(up.seenBeforeLast > 0 && up.seenBeforeLast < 10 * MB, `the upstream saw the body before the client finished sending (${up.seenBeforeLast} bytes)`);
 
-    const down = await new Promise<{ bytes: number; firstAt: number }>((resolve, reject) => {
-      const req = httpRequest({ host: "127.0.0.1", port: proxy.port, path: "/download", agent: false, headers: { host: "svc" } }, (res) => {
-        let bytes = 0;
-        let firstAt = 0;
-        res.on("data", (c: Buffer) => {
-          if (firstAt === 0) firstAt = Date.now();
-          bytes += c.length;
+    // Download: the upstream sends its first megabyte and holds the other nine until the client
+    // has received bytes, which a proxy holding the whole response first would never let happen.
+    const down = await within(
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ host: "127.0.0.1", port: proxy.port, path: "/download", agent: false, headers: { host: "svc" } }, (res) => {
+          let bytes = 0;
+          res.on("data", (c: Buffer) => {
+            bytes += c.length;
+            downloadRest.open();
+          });
+          res.on("end", () => resolve(bytes));
         });
-        res.on("end", () => resolve({ bytes, firstAt }));
-      });
-      req.on("error", reject);
-      req.end();
-    });
-    assert.equal(down.bytes, 10 * MB);
-    assert.ok(down.firstAt < events.downloadEndAt - 200, "the first megabyte arrived before the upstream finished");
+        req.on("error", reject);
+        req.end();
+      }),
+      { what: "the first megabyte of the download before the upstream sends the rest" },
+    );
+    assert.equal(down, 10 * MB);
+    assert.ok(downloadRest.isOpen);
   });
 
   it("sends no body for HEAD, 204 and 304, and keeps the connection usable", async () => {
@@ -245,13 +260,15 @@ describe("sidecar wire", () => {
   });
 
   it("resets the upstream request when the client goes away (DC)", async () => {
+    const before = { held: seen.held, closed: seen.heldClosed };
     const s = connect(proxy.port, "127.0.0.1");
-    s.write("GET /delay/300 HTTP/1.1\r\nHost: svc\r\n\r\n");
-    await sleep(50);
+    s.on("error", () => {});
+    s.write("GET /hold HTTP/1.1\r\nHost: svc\r\n\r\n");
+    await waitFor(() => seen.held === before.held + 1, { what: "the request to reach the upstream" });
     s.destroy();
-    await sleep(100);
-    const rec = proxy.records.find((r) => r.path === "/delay/300");
-    assert.ok(rec, "recorded");
-    assert.ok((rec.flags & 1) !== 0, "DC flag");
+    await waitFor(() => proxy.records.some((r) => r.path === "/hold"), { what: "the proxy to record the abandoned request" });
+    const rec = proxy.records.find((r) => r.path === "/hold");
+    assert.ok(rec !== undefined && (rec.flags & 1) !== 0, "DC flag");
+    await waitFor(() => seen.heldClosed === before.closed + 1, { what: "the upstream request to be reset" });
   });
 });
