@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, it } from "node:test";
-import { forward, proxyConfig, route, sleep, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";
+import { Gate, waitFor } from "../support/wait.ts";
+import { forward, proxyConfig, route, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";
 
 interface Conn {
   socket: Socket;
@@ -22,13 +23,7 @@ function open(port: number): Promise<Conn> {
   });
 }
 
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await sleep(5);
-  }
-}
+const until = (cond: () => boolean, what = "the proxy's answer"): Promise<true> => waitFor(cond, { what, everyMs: 5 });
 
 describe("shared downstream read buffer", () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -75,7 +70,8 @@ describe("shared downstream read buffer", () => {
     const p = await proxy(u, { retry });
     const [a, b] = await warm(p.port);
     a.socket.write("POST /retry HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\nAAAAAAAAAA");
-    await sleep(30);
+    // Head and first body half came in one read: once the request is in flight, that read is done.
+    await until(() => p.sidecar.ctx.downstream.downstream_rq_active === 1, "the proxy to start the request from its first read");
     // The other connection's read overwrites the shared buffer meanwhile.
     await noise(b, 1);
     a.socket.write("BBBBBBBBBB");
@@ -86,14 +82,18 @@ describe("shared downstream read buffer", () => {
   });
 
   it("pipelined requests and a partial head held across reads survive other connections' traffic", async () => {
-    const u = await up((req, res) => void setTimeout(() => res.end(`answer ${req.url}`), req.url === "/slow" ? 100 : 0));
+    // /slow is answered only after the other connection's traffic: the pipelined bytes are held meanwhile.
+    const slowDone = new Gate();
+    cleanups.push(async () => slowDone.open());
+    const u = await up((req, res) => void (req.url === "/slow" ? slowDone.opened : Promise.resolve()).then(() => res.end(`answer ${req.url}`)));
     const p = await proxy(u);
     const [a, b] = await warm(p.port);
     // The second request waits (pipelined) while /slow is in flight; the third head is cut in two.
     a.socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\nGET /thi");
-    await sleep(20);
+    await until(() => u.requests.some((r) => r.url === "/slow"), "/slow to reach the upstream (the read holding all three pieces is done)");
     for (let i = 0; i < 3; i++) await noise(b, i);
     a.socket.write("rd HTTP/1.1\r\nHost: x\r\n\r\n");
+    slowDone.open();
     await until(() => a.text().includes("answer /third"));
     const order = [...a.text().matchAll(/answer (\/(?:slow|second|third))/g)].map((m) => m[1]);
     assert.deepEqual(order, ["/slow", "/second", "/third"]);
