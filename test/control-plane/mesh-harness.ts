@@ -4,6 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { join } from "node:path";
 import type { InstanceRegistration } from "../../src/model/wire.ts";
 import { closedPort } from "../proxy/sidecar-harness.ts";
+import { waitFor as waitUntil } from "../support/wait.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 export const NODE = join(root, "node_modules", ".bin", "node");
@@ -110,18 +111,7 @@ export async function stopProxy(p: MeshProxy): Promise<number | null> {
   });
 }
 
-/** Poll `check` every 20 ms until it returns a truthy value (or throw after `timeoutMs`). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Poll `check` until it returns a truthy value, or fail naming `what` (test/support/wait.ts). */
+export function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 8000): Promise<T> {
+  return waitUntil(check, { what, timeoutMs, everyMs: 20 });
 }

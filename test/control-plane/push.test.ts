@@ -175,22 +175,27 @@ describe("control plane → amime proxy --xds", () => {
         }
       }
     })();
+    /** Wait until `n` more requests than now succeeded (traffic flows in this phase). */
+    const moreOk = (n: number, phase: string) => {
+      const from = ok;
+      return waitFor(`${n} successful requests ${phase}`, () => ok >= from + n || failures.length > 0);
+    };
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      await moreOk(10, "before the outage");
       await cp.close();
-      await new Promise((r) => setTimeout(r, 1000));
+      await waitFor("every proxy to notice the outage", () => proxies.every((p) => /stream lost/.test(p.stderr)));
+      await moreOk(10, "while the control plane is away");
       cp = await start(port);
       // A restarted control plane knows no instances until the runtime registers them again.
       for (const p of proxies) await register(cp.url, p);
-      await new Promise((r) => setTimeout(r, 700));
+      for (const p of proxies) await synced(p, cp.version);
+      await moreOk(10, "after the resync");
     } finally {
       stop = true;
       await loop;
     }
     assert.deepEqual(failures, []);
-    assert.ok(ok > 20, `steady traffic (${ok} requests)`);
-    for (const p of proxies) await synced(p, cp.version);
+    assert.ok(ok >= 30, `steady traffic (${ok} requests)`);
     assert.match((await call("/after-restart")).body, /^reviews-v2 /);
-    assert.ok(proxies.every((p) => /stream lost/.test(p.stderr)), "each proxy noticed the outage");
   });
 });
