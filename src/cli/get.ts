@@ -16,7 +16,8 @@ export const GET_HELP = `Usage: amime get KIND [NAME…] [-n NS | -A] [-o wide|y
 List the config held by the running control plane, like \`kubectl get\`. KIND is one of:
   virtualservices (vs), destinationrules (dr), gateways (gw), serviceentries (se), sidecars,
   workloadentries (we), peerauthentications (pa), requestauthentications (ra),
-  authorizationpolicies (ap), telemetries, services (svc), workloads (wl), or all.
+  authorizationpolicies (ap), telemetries, envoyfilters, wasmplugins, proxyconfigs (accepted, not
+  applied), services (svc), workloads (wl), or all.
 Singular names, Kind names and KIND/NAME (\`vs/reviews\`) work too.
 
 Options:

@@ -141,3 +141,11 @@ test("--mesh-config: Telemetry providers resolve against the MeshConfig; without
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /a Telemetry is not a MeshConfig/);
 });
+
+test("EnvoyFilter (Istio's local rate-limit sample) loads with an AMM1013 warning instead of an unknown-kind error", async () => {
+  const file = "test/fixtures/istio/samples/ratelimit/local-rate-limit-service.yaml";
+  const r = await amime(["analyze", "-f", file]);
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /^Warning \[AMM1013\] \(EnvoyFilter istio-system\/filter-local-ratelimit-svc test\/fixtures\/istio\/samples\/ratelimit\/local-rate-limit-service\.yaml:4\) EnvoyFilter is accepted but not applied/m);
+  assert.doesNotMatch(r.stdout, /AMM0004/);
+});

@@ -13,7 +13,7 @@ import { validateResource } from "../../src/config/validate.ts";
 
 const ROOT = "test/fixtures/istio";
 const CRDS = join(ROOT, "pkg/config/validation/testdata/crds");
-const KINDS = ["authz", "peerauth", "reqauth", "telemetry"];
+const KINDS = ["authz", "peerauth", "reqauth", "telemetry", "envoyfilter", "wasm", "proxyconfig"];
 
 interface Case {
   file: string;

@@ -60,6 +60,18 @@ const COLUMNS: Record<string, KindColumns> = {
     headers: ["SELECTOR"],
     row: (s) => [selector(s)],
   },
+  EnvoyFilter: {
+    headers: ["PATCHES", "SELECTOR"],
+    row: (s) => [String(arr(s.configPatches).length), selector(s)],
+  },
+  WasmPlugin: {
+    headers: ["URL", "PHASE", "SELECTOR"],
+    row: (s) => [str(s.url), str(s.phase) || "<none>", selector(s)],
+  },
+  ProxyConfig: {
+    headers: ["CONCURRENCY", "SELECTOR"],
+    row: (s) => [str(s.concurrency) || "<none>", selector(s)],
+  },
   Service: {
     headers: ["TYPE", "PORTS", "SELECTOR"],
     row: (s) => [str(s.type) || "ClusterIP", list(arr(s.ports).map((p) => {

@@ -22,6 +22,9 @@ export const GET_KINDS: readonly KindInfo[] = [
   { kind: "RequestAuthentication", group: "security.istio.io", plural: "requestauthentications", short: ["ra"] },
   { kind: "AuthorizationPolicy", group: "security.istio.io", plural: "authorizationpolicies", short: ["ap"] },
   { kind: "Telemetry", group: "telemetry.istio.io", plural: "telemetries", short: ["telemetry"] },
+  { kind: "EnvoyFilter", group: "networking.istio.io", plural: "envoyfilters", short: [] },
+  { kind: "WasmPlugin", group: "extensions.istio.io", plural: "wasmplugins", short: [] },
+  { kind: "ProxyConfig", group: "networking.istio.io", plural: "proxyconfigs", short: [] },
   { kind: "Service", group: "", plural: "services", short: ["svc"] },
   { kind: "Workload", group: "amime.dev", plural: "workloads", short: ["wl"] },
 ];
