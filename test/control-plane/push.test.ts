@@ -138,9 +138,16 @@ describe("control plane → amime proxy --xds", () => {
     assert.deepEqual(del.body.changes, [{ resource: "VirtualService default/reviews", action: "deleted" }]);
     const list = (await (await fetch(`${cp.url}/api/v1/resources?kind=VirtualService`)).json()) as { items: unknown[] };
     assert.equal(list.items.length, 0);
+    // Without a VirtualService half the calls reach v2 anyway: wait for the edit itself (a new
+    // version with the file's VirtualService, pushed to the client), then check the routing.
+    const afterDelete = cp.version;
     writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v2"));
-    await waitFor("edit routed to v2", async () => /^reviews-v2 /.test((await call("/edit")).body));
-    const version = cp.version;
+    const version = await waitFor("the edited file loaded", async () => {
+      const items = ((await (await fetch(`${cp.url}/api/v1/resources?kind=VirtualService`)).json()) as { items: unknown[] }).items;
+      return cp.version !== afterDelete && items.length === 1 ? cp.version : null;
+    });
+    await synced(client, version);
+    for (let i = 0; i < 4; i++) assert.match((await call(`/edit-${i}`)).body, /^reviews-v2 /, "the edit routes every call to v2");
     writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v7"));
     const st = await waitFor("refusal in status", async () => {
       const s = (await (await fetch(`${cp.url}/api/v1/status`)).json()) as ControlPlaneStatus;
