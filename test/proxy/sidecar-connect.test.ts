@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createServer as createTlsServer } from "node:tls";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { AddressInfo } from "node:net";
 import { forward, proxyConfig, raw, route, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";
@@ -59,6 +59,45 @@ console.log(JSON.stringify([a, b]));`;
     assert.ok(proxy.records.some((r) => r.method === "CONNECT" && r.status === 200));
   });
 
+  it("an HTTP/2 (h2c) client after CONNECT is served by the HTTP/2 side, each stream routed on :authority", async () => {
+    const { connect: h2connect } = await import("node:http2");
+    const sock = await tunnel(proxy.port, "reviews:9080");
+    const session = h2connect("http://reviews:9080", { createConnection: () => sock });
+    try {
+      const get = (path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> =>
+        new Promise((resolve, reject) => {
+          const req = session.request({ ":path": path, ...headers });
+          let status = 0;
+          let body = "";
+          req.on("response", (h) => (status = Number(h[":status"])));
+          req.setEncoding("utf8");
+          req.on("data", (c: string) => (body += c));
+          req.on("end", () => resolve({ status, body }));
+          req.on("error", reject);
+          req.end();
+        });
+      // Two streams on the one tunnelled connection, routed apart.
+      const [a, b] = await Promise.all([get("/reviews/0"), get("/reviews/1", { "end-user": "jason" })]);
+      assert.deepEqual(a, { status: 200, body: "reviews-v1 GET /reviews/0 0" });
+      assert.deepEqual(b, { status: 200, body: "reviews-v2 GET /reviews/1 0" });
+    } finally {
+      session.close();
+    }
+  });
+
+  it("an HTTP/1.1 POST after CONNECT (its first byte is the preface's `P`) stays HTTP/1.1", async () => {
+    const sock = await tunnel(proxy.port, "reviews:9080");
+    const text = await new Promise<string>((resolve, reject) => {
+      let got = "";
+      sock.on("data", (c: Buffer) => (got += c.toString()));
+      sock.on("end", () => resolve(got));
+      sock.on("error", reject);
+      sock.write("POST /ratings HTTP/1.1\r\nHost: reviews:9080\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
+    });
+    assert.match(text, /^HTTP\/1\.1 200/);
+    assert.match(text, /reviews-v1 POST \/ratings 2/);
+  });
+
   it("a TLS client after CONNECT gets an opaque tunnel to host:port", async () => {
     const pem = await selfSigned();
     const tlsServer = createTlsServer({ key: pem.key, cert: pem.cert }, (s) => s.end("hello over tls\n"));
@@ -91,6 +130,15 @@ console.log(JSON.stringify([a, b]));`;
     assert.match(ok.text, /reviews-v1 GET \/x/);
   });
 });
+
+/** A socket through `CONNECT target` on the proxy, once it answered 200. */
+function tunnel(port: number, target: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: "127.0.0.1", port }, () => sock.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`));
+    sock.once("data", (d: Buffer) => (d.toString().startsWith("HTTP/1.1 200 ") && d.toString().endsWith("\r\n\r\n") ? resolve(sock) : reject(new Error(d.toString()))));
+    sock.once("error", reject);
+  });
+}
 
 /** A throwaway self-signed certificate made by openssl. */
 async function selfSigned(): Promise<{ key: string; cert: string }> {

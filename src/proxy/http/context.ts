@@ -1,6 +1,7 @@
 // The shared state the request pipeline reads: the engine-wide ProxyContext (clock, randomness,
 // limits, counters, the current config) and the per-config Runtime that a request pins when it
 // starts, so a config push never changes a request half-way.
+import type { Socket } from "node:net";
 import type { Clock } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
 import type { ListenerDirection, ProxyConfig } from "../../model/proxy-config.ts";
@@ -129,5 +130,9 @@ export interface ListenerContext {
   readonly secure?: boolean;
   /** The port the listener is bound to (destination port for route matching). */
   port: number;
-  readonly proxy: ProxyContext;
+  readonly proxy: ProxyContext;  /**
+   * The listener's HTTP/2 side: takes a connection whose next bytes (unshifted) are the h2c
+   * preface. Used after a CONNECT on the outbound listener (src/proxy/connect/).
+   */
+  acceptH2?: (socket: Socket) => void;
 }

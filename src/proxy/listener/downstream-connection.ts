@@ -60,6 +60,12 @@ function rewrap(socket: Socket, onRead: (n: number) => boolean): { socket: Socke
   return { socket: next, early };
 }
 
+/**
+ * After a CONNECT: `bytes` are what the client sent past it so far. true: the probe took the
+ * connection (takeOver()) and owns `bytes`; false: it stays HTTP/1.1; "more": ask again with more.
+ */
+export type TunnelProbe = (bytes: Buffer, conn: DownstreamConnection) => boolean | "more";
+
 export class DownstreamConnection {
   readonly socket: Socket;
   private readonly writer: SocketWriter;
@@ -88,9 +94,9 @@ export class DownstreamConnection {
   /** When the last sweep saw the connection untouched (clock ms). */
   private idleSince: number;
   private onClosed: (c: DownstreamConnection) => void;
-  /** After a CONNECT (src/proxy/connect/): decides, on the first byte that follows, whether the
-   * connection stays HTTP (returns false) or became a raw tunnel (true). */
-  private tunnelProbe: ((firstByte: number, conn: DownstreamConnection) => boolean) | null = null;
+  /** After a CONNECT (src/proxy/connect/): decides, on the first bytes that follow, whether the
+   * connection stays HTTP/1.1 (false), was taken over (true: a raw or HTTP/2 tunnel), or needs more bytes. */
+  private tunnelProbe: TunnelProbe | null = null;
 
   constructor(accepted: Socket, listener: ListenerContext, onClosed: (c: DownstreamConnection) => void) {
     this.listener = listener;
@@ -206,8 +212,8 @@ export class DownstreamConnection {
     return early;
   }
 
-  /** CONNECT hook: run `probe` on the first byte the client sends next. */
-  expectTunnel(probe: (firstByte: number, conn: DownstreamConnection) => boolean): void {
+  /** CONNECT hook: run `probe` on the bytes the client sends next (again with more, while it answers "more"). */
+  expectTunnel(probe: TunnelProbe): void {
     this.tunnelProbe = probe;
   }
 
@@ -263,12 +269,17 @@ export class DownstreamConnection {
           continue;
         }
         if (this.tunnelProbe !== null) {
-          const probe = this.tunnelProbe;
+          // Once per tunnel: the probe may keep the bytes, so they must be its own.
+          const bytes = this.borrowed ? Buffer.from(buf.subarray(pos, end)) : buf.subarray(pos, end);
+          const verdict = this.tunnelProbe(bytes, this);
+          if (verdict === "more") {
+            this.keep(buf, pos, end);
+            pos = end;
+            break;
+          }
           this.tunnelProbe = null;
-          if (probe(buf[pos] as number, this)) {
-            // The bytes from pos on belong to the tunnel: hand them over (takeOver() took `pending`).
-            const rest = this.borrowed ? Buffer.from(buf.subarray(pos, end)) : buf.subarray(pos, end);
-            if (rest.length > 0) this.socket.unshift(rest);
+          if (verdict) {
+            // The tunnel took the connection and these bytes (takeOver() took `pending`).
             this.feeding = false;
             return;
           }
