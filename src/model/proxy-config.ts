@@ -401,7 +401,7 @@ export interface Endpoint {
   labels: Record<string, string>;
   /** Registry health (readiness); the proxy's own outlier/health state is layered on top. */
   healthy: boolean;
-  /** Workload instance name, for metrics and explain. */
+  /** The workload the endpoint is a replica of (`reviews-v2`, not `reviews-v2-0`): Istio's `destination_workload`. */
   workload?: string;
   /** SPIFFE identity expected from this endpoint. */
   serviceAccount?: string;

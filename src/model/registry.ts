@@ -50,6 +50,12 @@ export interface Service {
 export interface WorkloadInstance {
   /** e.g. `reviews-v2-0` (a pod name / a local process name / a WorkloadEntry name). */
   name: string;
+  /**
+   * The workload it is a replica of (`reviews-v2`: a Deployment, a local `Workload`), which Istio's
+   * metrics label by (`destination_workload`). Absent: the instance is its own workload
+   * (a WorkloadEntry, a ServiceEntry endpoint).
+   */
+  workload?: string;
   namespace: string;
   labels: Record<string, string>;
   /** Kubernetes service account name (not the SPIFFE URI). */
@@ -79,6 +85,11 @@ export interface Registry {
 }
 
 export const EMPTY_REGISTRY: Registry = Object.freeze({ services: Object.freeze([]), instances: Object.freeze([]) });
+
+/** The workload name of an instance (Istio's `destination_workload`): its workload, else its own name. */
+export function workloadOf(instance: WorkloadInstance): string {
+  return instance.workload || instance.name;
+}
 
 /** Every key of `selector` is in `labels` with the same value. An empty selector matches everything. */
 export function labelsMatch(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {

@@ -33,3 +33,11 @@ it("refuses malformed registrations and a path that does not match the instance"
   assert.throws(() => r.put("default", "x", null as unknown as InstanceRegistration), RegistrationError);
   assert.equal(r.size, 0);
 });
+
+it("an instance registered without a workload is a replica of its sidecar's workload (Istio labels metrics by it)", () => {
+  const r = new InstanceRegistry();
+  r.put("default", "reviews-v1-0", reg("reviews-v1-0"));
+  const named = reg("reviews-v1-1");
+  r.put("default", "reviews-v1-1", { ...named, instance: { ...named.instance, workload: "reviews-legacy" } });
+  assert.deepEqual(r.registry().instances.map((i) => [i.name, i.workload]), [["reviews-v1-0", "reviews-v1"], ["reviews-v1-1", "reviews-legacy"]]);
+});

@@ -58,7 +58,8 @@ export class InstanceRegistry {
   /** The registry as the snapshot builder reads it (services come from config, not from here). */
   registry(): Registry {
     if (!this.cached) {
-      const instances: WorkloadInstance[] = [...this.byKey.values()].map((r) => r.instance);
+      // The sidecar's NodeInfo names the workload; an instance registered without one is a replica of it.
+      const instances: WorkloadInstance[] = [...this.byKey.values()].map((r) => (r.instance.workload || !r.node.workload ? r.instance : { ...r.instance, workload: r.node.workload }));
       this.cached = { services: [], instances };
     }
     return this.cached;

@@ -2,7 +2,7 @@
 // subset's labels, at the port they expose for the service port. Not-ready instances stay, with
 // healthy:false, so the proxy can still report them and panic-route as Envoy does.
 import type { Endpoint } from "../../model/proxy-config.ts";
-import { endpointPort, labelsMatch, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
+import { endpointPort, labelsMatch, workloadOf, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
 import { cmp, spiffeId } from "./common.ts";
 
 export function serviceEndpoints(
@@ -24,7 +24,7 @@ export function serviceEndpoints(
       weight: inst.weight && inst.weight > 0 ? inst.weight : 1,
       labels: { ...inst.labels },
       healthy: inst.ready,
-      workload: inst.name,
+      workload: workloadOf(inst),
     };
     if (inst.serviceAccount) e.serviceAccount = spiffeId(trustDomain, inst.namespace, inst.serviceAccount);
     if (inst.locality) e.locality = inst.locality;

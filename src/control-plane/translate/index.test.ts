@@ -21,6 +21,18 @@ test("local runtime: peers dial the sidecar's inbound port, which forwards to th
   assert.deepEqual(tcp.listeners.find((l) => l.direction === "inbound")?.tcpRoute, { clusters: [{ cluster: "inbound|5432||", weight: 100 }] });
 });
 
+test("endpoints name the workload of each replica (Istio's destination_workload), not the instance", () => {
+  const snap = snapshotFrom(k8sService("httpbin", "default", [{ name: "http", port: 8000, targetPort: 8080 }]), [
+    inst("httpbin", "v1", "10.0.0.1", { name: "httpbin-v1-0", workload: "httpbin-v1" }),
+    inst("httpbin", "v1", "10.0.0.2", { name: "httpbin-v1-1", workload: "httpbin-v1" }),
+    inst("httpbin", "v2", "10.0.0.3", { name: "httpbin-v2-0" }),
+  ]);
+  const cfg = translate(snap, sidecarProxy({ app: "curl" }));
+  assert.deepEqual(cfg.endpoints["outbound|8000||httpbin.default.svc.cluster.local"]!.map((e) => [e.address, e.workload]), [["10.0.0.1", "httpbin-v1"], ["10.0.0.2", "httpbin-v1"], ["10.0.0.3", "httpbin-v2-0"]]);
+  const own = translate(snap, sidecarProxy({ app: "httpbin", version: "v1" }, "default", { id: "sidecar~httpbin-v1-1.default" }));
+  assert.deepEqual(own.endpoints["inbound|8080||"]!.map((e) => e.workload), ["httpbin-v1"]);
+});
+
 test("ServiceEntry with workloadSelector picks WorkloadEntries; resolution NONE is passthrough", () => {
   const yaml = `
 apiVersion: networking.istio.io/v1

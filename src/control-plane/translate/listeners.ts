@@ -4,7 +4,7 @@
 // Gateway: one HTTP listener per server port, routed by `http.<port>`.
 import type { Cluster, Endpoint, Listener, Route, RouteConfiguration } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
-import { appPort, endpointPort, labelsMatch, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
+import { appPort, endpointPort, labelsMatch, workloadOf, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
 import { clusterProtocol } from "./clusters.ts";
 import { obj, type ProxyInput } from "./common.ts";
 import { gatewayListenerTls } from "./gateway-tls.ts";
@@ -109,7 +109,7 @@ export function inbound(scope: ProxyScope): InboundSet {
       lb: { policy: "LEAST_REQUEST" },
       connectionPool: connectionPoolConfig(obj(scope.sidecar?.spec.inboundConnectionPool), !http),
     });
-    endpoints[name] = [{ address: LOCALHOST, port: app, weight: 1, labels: { ...scope.node.labels }, healthy: true, ...(inst ? { workload: inst.name } : {}) }];
+    endpoints[name] = [{ address: LOCALHOST, port: app, weight: 1, labels: { ...scope.node.labels }, healthy: true, ...(inst ? { workload: workloadOf(inst) } : {}) }];
     // An undeclared port (no appProtocol, no known name prefix) is detected per connection, as
     // Istio's inbound protocol sniffing: HTTP/1.x and h2c are routed, anything else is TCP.
     const sniffed = port.protocol === "";

@@ -31,13 +31,23 @@ export function canonicalRevision(labels: Readonly<Record<string, string>>): str
   return labels["service.istio.io/canonical-revision"] || labels["app.kubernetes.io/version"] || labels.version || "latest";
 }
 
+/** `source_app` / `destination_app`: the `app` label, else `app.kubernetes.io/name`. */
+export function appLabel(labels: Readonly<Record<string, string>>): string {
+  return labels.app || labels["app.kubernetes.io/name"] || UNKNOWN;
+}
+
+/** `source_version` / `destination_version`: the `version` label, else `app.kubernetes.io/version`. */
+export function versionLabel(labels: Readonly<Record<string, string>>): string {
+  return labels.version || labels["app.kubernetes.io/version"] || UNKNOWN;
+}
+
 export function identityOf(node: NodeInfo): PeerIdentity {
   const labels = node.labels ?? {};
   return {
     workload: node.workload || UNKNOWN,
     namespace: node.namespace || UNKNOWN,
-    app: labels.app || labels["app.kubernetes.io/name"] || UNKNOWN,
-    version: labels.version || labels["app.kubernetes.io/version"] || UNKNOWN,
+    app: appLabel(labels),
+    version: versionLabel(labels),
     canonicalService: canonicalService(labels, node.workload),
     canonicalRevision: canonicalRevision(labels),
     serviceAccount: node.serviceAccount || "default",

@@ -95,6 +95,7 @@ export class IngressGateway {
     for (const [server, local] of this.portMap) ports[String(server)] = local;
     const instance: WorkloadInstance = {
       name: INGRESS_NAME,
+      workload: "istio-ingressgateway",
       namespace: INGRESS_NAMESPACE,
       labels: { ...INGRESS_LABELS },
       serviceAccount: "istio-ingressgateway-service-account",

@@ -84,6 +84,7 @@ export function registryInstance(plan: InstancePlan, ports: InstancePorts, ready
   }
   return {
     name: plan.name,
+    workload: plan.workload,
     namespace: plan.namespace,
     labels: { ...plan.labels },
     serviceAccount: plan.spec.serviceAccount,

@@ -43,8 +43,8 @@ describe("Istio labels", () => {
   });
 
   it("without peer metadata: endpoint labels on the client side, unknown on the server side", () => {
-    const c = asMap(istioLabels(facts({ endpoint: { address: "10.0.0.1", port: 9080, weight: 1, labels: { app: "reviews", version: "v3" }, healthy: true, workload: "reviews-v3-0" } })));
-    assert.equal(c.destination_workload, "reviews-v3-0");
+    const c = asMap(istioLabels(facts({ endpoint: { address: "10.0.0.1", port: 9080, weight: 1, labels: { app: "reviews", version: "v3" }, healthy: true, workload: "reviews-v3" } })));
+    assert.equal(c.destination_workload, "reviews-v3");
     assert.equal(c.destination_version, "v3");
     assert.equal(c.destination_canonical_service, "reviews");
     const s = asMap(istioLabels(facts({ reporter: "destination", self: reviews })));
@@ -53,6 +53,17 @@ describe("Istio labels", () => {
     const none = asMap(istioLabels(facts({ service: undefined })));
     assert.equal(none.destination_service, "unknown");
     assert.equal(none.destination_workload, "unknown");
+  });
+
+  it("endpoint fallback: app.kubernetes.io labels as for the own side, the principal is the endpoint's SPIFFE identity", () => {
+    const endpoint = { address: "10.0.0.1", port: 9080, weight: 1, labels: { "app.kubernetes.io/name": "ratings", "app.kubernetes.io/version": "2.1" }, healthy: true, workload: "ratings-v2", serviceAccount: "spiffe://example.org/ns/shop/sa/ratings" };
+    const c = asMap(istioLabels(facts({ endpoint, mtls: true })));
+    assert.equal(c.destination_app, "ratings");
+    assert.equal(c.destination_version, "2.1");
+    assert.equal(c.destination_canonical_service, "ratings");
+    assert.equal(c.destination_canonical_revision, "2.1");
+    assert.equal(c.destination_workload_namespace, "shop");
+    assert.equal(c.destination_principal, "spiffe://example.org/ns/shop/sa/ratings");
   });
 
   it("TCP label set has no HTTP response labels", () => {

@@ -2,7 +2,7 @@
 // NodeInfo; the other half comes from the peer's metadata header, else (client side only) from
 // what the config says about the endpoint that was picked; anything still missing is "unknown".
 import type { Endpoint, ServiceRef } from "../../../model/proxy-config.ts";
-import { canonicalRevision, canonicalService, spiffePrincipal, UNKNOWN, type PeerIdentity } from "../peer.ts";
+import { appLabel, canonicalRevision, canonicalService, spiffePrincipal, UNKNOWN, versionLabel, type PeerIdentity } from "../peer.ts";
 
 export const HTTP_LABELS: readonly string[] = Object.freeze([
   "reporter",
@@ -86,18 +86,25 @@ export function istioLabels(f: HopFacts, tcp = false): string[] {
   return out;
 }
 
+/**
+ * The destination as the config describes the picked endpoint (Istio's endpoint telemetry
+ * metadata): its workload (not the replica), labels, and the SPIFFE identity it must present.
+ */
 function fromEndpoint(e: Endpoint | undefined, svc: ServiceRef | undefined): PeerIdentity | null {
   if (e === undefined) return null;
   const labels = e.labels ?? {};
   const workload = e.workload ?? UNKNOWN;
+  const id = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/(.+)$/.exec(e.serviceAccount ?? "");
   return {
     workload,
-    namespace: svc?.namespace || UNKNOWN,
-    app: labels.app || UNKNOWN,
-    version: labels.version || UNKNOWN,
+    // Istio takes the namespace from the identity when there is one.
+    namespace: id?.[2] ?? (svc?.namespace || UNKNOWN),
+    app: appLabel(labels),
+    version: versionLabel(labels),
     canonicalService: Object.keys(labels).length > 0 || e.workload !== undefined ? canonicalService(labels, workload) : UNKNOWN,
     canonicalRevision: Object.keys(labels).length > 0 ? canonicalRevision(labels) : UNKNOWN,
-    serviceAccount: e.serviceAccount ?? "",
-    trustDomain: "cluster.local",
+    // Endpoint.serviceAccount is the whole SPIFFE URI: its account and trust domain, for the principal.
+    serviceAccount: id?.[3] ?? "",
+    trustDomain: id?.[1] ?? "cluster.local",
   };
 }
