@@ -10,6 +10,7 @@ import { seededRandom } from "../../src/core/random.ts";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 import { closeServer, listen, run } from "../protocols/harness.ts";
 import { scrape } from "./two-hop.ts";
+import { waitFor } from "../support/wait.ts";
 
 const DB = { host: "db.default.svc.cluster.local", name: "db", namespace: "default", port: 5432 };
 
@@ -80,13 +81,11 @@ describe("Istio TCP metrics", () => {
     }
     const sent = "hello".length + "tcp metrics".length;
     const got = sent + 2 * "echo:".length;
-    // Closing is seen a moment after nc exits: poll the scrape briefly.
-    let text = "";
-    for (let i = 0; i < 50; i++) {
-      text = await scrape(client);
-      if (find(text, "istio_tcp_connections_closed_total", {})[0]?.value === 2) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    // Closing is seen a moment after nc exits: poll the scrape until both closes are counted.
+    const text = await waitFor(async () => {
+      const t = await scrape(client);
+      return find(t, "istio_tcp_connections_closed_total", {})[0]?.value === 2 ? t : null;
+    }, { what: "the client sidecar to count both connections closed" });
     const src = { reporter: "source", source_workload: "app-v1", source_app: "app", destination_workload: "db-v1-0", destination_service: DB.host, destination_service_name: "db", destination_app: "db", request_protocol: "tcp", connection_security_policy: "unknown" };
     assert.equal(find(text, "istio_tcp_connections_opened_total", src)[0]?.value, 2);
     assert.equal(find(text, "istio_tcp_connections_closed_total", src)[0]?.value, 2);
@@ -95,12 +94,10 @@ describe("Istio TCP metrics", () => {
     assert.equal(find(text, "istio_tcp_sent_bytes_total", {}).length, 1);
     assert.equal(find(text, "istio_tcp_sent_bytes_total", src)[0]?.labels.response_code, undefined);
 
-    let stext = "";
-    for (let i = 0; i < 50; i++) {
-      stext = await scrape(server);
-      if (find(stext, "istio_tcp_connections_closed_total", {})[0]?.value === 2) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const stext = await waitFor(async () => {
+      const t = await scrape(server);
+      return find(t, "istio_tcp_connections_closed_total", {})[0]?.value === 2 ? t : null;
+    }, { what: "the server sidecar to count both connections closed" });
     const dst = { reporter: "destination", source_workload: "unknown", destination_workload: "db-v1", destination_app: "db", destination_service: DB.host, request_protocol: "tcp", connection_security_policy: "none" };
     assert.equal(find(stext, "istio_tcp_connections_opened_total", dst)[0]?.value, 2);
     assert.equal(find(stext, "istio_tcp_connections_closed_total", dst)[0]?.value, 2);
