@@ -44,11 +44,18 @@ export class FakeHttpProxy {
     return this.listener.ctx.proxy.downstream;
   }
 
-  /** A new client connection (accepted at once). */
+  /** A new client connection (accepted at once); the test writes and reads its bytes. */
   connect(): FakeSocket {
     const s = new FakeSocket({ localPort: this.listener.config.port });
     this.listener.dispatcher.accept(s as unknown as Socket);
     return s;
+  }
+
+  /** A new connection for a real client (e.g. node:http2's `createConnection`): its end of the pair. */
+  connectPair(): FakeSocket {
+    const [client, server] = FakeSocket.pair({ localPort: this.listener.config.port });
+    this.listener.dispatcher.accept(server as unknown as Socket);
+    return client;
   }
 }
 

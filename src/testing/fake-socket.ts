@@ -26,6 +26,8 @@ export class FakeSocket extends Duplex {
   /** The options it was dialed with (FakeDialer). */
   dialOptions: DialOptions | null = null;
   private readonly onread: DialOptions["onread"] | undefined;
+  /** The other end of a pair(): what this one writes, it receives. */
+  private peer: FakeSocket | null = null;
 
   constructor(o: FakeSocketOptions = {}) {
     super({ allowHalfOpen: true });
@@ -36,9 +38,39 @@ export class FakeSocket extends Duplex {
     this.localPort = o.localPort ?? 9080;
   }
 
+  /**
+   * Two connected ends (both established): bytes written on one are read on the other, a FIN and a
+   * destroy cross over. For a real client (node:http2's `createConnection`) against the code under
+   * test.
+   */
+  static pair(o: FakeSocketOptions = {}): [FakeSocket, FakeSocket] {
+    const a = new FakeSocket({ remoteAddress: o.localAddress ?? "10.0.0.2", localAddress: o.remoteAddress ?? "10.0.0.1" });
+    const b = new FakeSocket(o);
+    a.peer = b;
+    b.peer = a;
+    a.connecting = false;
+    b.connecting = false;
+    return [a, b];
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     this.written.push(Buffer.from(chunk));
+    const p = this.peer;
+    if (p !== null && !p.destroyed) p.receive(Buffer.from(chunk));
     cb();
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    const p = this.peer;
+    if (p !== null && !p.destroyed) p.receiveEnd();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    const p = this.peer;
+    this.peer = null;
+    if (p !== null && !p.destroyed) p.destroy();
+    cb(err);
   }
 
   override _read(): void {}
@@ -104,12 +136,23 @@ export class FakeSocket extends Duplex {
 /** A Dialer that returns FakeSockets (never connected until the test says so). */
 export class FakeDialer {
   readonly sockets: FakeSocket[] = [];
+  private waiters: { n: number; resolve: (s: FakeSocket) => void }[] = [];
   readonly dial: Dialer = (opts) => {
     const s = new FakeSocket({ ...(opts.onread !== undefined ? { onread: opts.onread } : {}), remoteAddress: opts.host, remotePort: opts.port });
     s.dialOptions = opts;
     this.sockets.push(s);
+    const n = this.sockets.length - 1;
+    for (const w of this.waiters.filter((x) => x.n === n)) w.resolve(s);
+    this.waiters = this.waiters.filter((x) => x.n !== n);
     return s as unknown as Socket;
   };
+
+  /** The n-th socket (0-based), once it has been dialed. */
+  dialed(n: number): Promise<FakeSocket> {
+    const s = this.sockets[n];
+    if (s !== undefined) return Promise.resolve(s);
+    return new Promise((resolve) => this.waiters.push({ n, resolve }));
+  }
 
   /** The n-th socket dialed (0-based); the last one by default. */
   socket(n = this.sockets.length - 1): FakeSocket {
