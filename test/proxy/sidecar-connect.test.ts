@@ -61,6 +61,8 @@ console.log(JSON.stringify([a, b]));`;
 
   it("an HTTP/2 (h2c) client after CONNECT is served by the HTTP/2 side, each stream routed on :authority", async () => {
     const { connect: h2connect } = await import("node:http2");
+    const stats = proxy.sidecar.ctx.downstream;
+    const total = stats.downstream_cx_total;
     const sock = await tunnel(proxy.port, "reviews:9080");
     const session = h2connect("http://reviews:9080", { createConnection: () => sock });
     try {
@@ -80,6 +82,8 @@ console.log(JSON.stringify([a, b]));`;
       const [a, b] = await Promise.all([get("/reviews/0"), get("/reviews/1", { "end-user": "jason" })]);
       assert.deepEqual(a, { status: 200, body: "reviews-v1 GET /reviews/0 0" });
       assert.deepEqual(b, { status: 200, body: "reviews-v2 GET /reviews/1 0" });
+      // One downstream connection, counted once (not again by the HTTP/2 side).
+      assert.equal(stats.downstream_cx_total, total + 1);
     } finally {
       session.close();
     }

@@ -132,7 +132,8 @@ export interface ListenerContext {
   port: number;
   readonly proxy: ProxyContext;  /**
    * The listener's HTTP/2 side: takes a connection whose next bytes (unshifted) are the h2c
-   * preface. Used after a CONNECT on the outbound listener (src/proxy/connect/).
+   * preface. Used after a CONNECT on the outbound listener (src/proxy/connect/); the connection
+   * stays counted once in the downstream stats.
    */
   acceptH2?: (socket: Socket) => void;
 }

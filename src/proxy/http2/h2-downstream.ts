@@ -17,6 +17,7 @@ export class H2Downstream {
   private readonly secure: boolean;
   private readonly sessions = new Set<Http2Session>();
   private closing = false;
+  private adopting = false;
 
   constructor(ctx: ListenerContext, secure: boolean) {
     this.ctx = ctx;
@@ -29,12 +30,16 @@ export class H2Downstream {
     });
     this.server.on("session", (s: Http2Session) => {
       const stats = ctx.proxy.downstream;
-      stats.downstream_cx_total++;
-      stats.downstream_cx_active++;
+      // A connection the HTTP/1.1 codec took first (a CONNECT tunnel) is counted there already.
+      const counted = !this.adopting;
+      if (counted) {
+        stats.downstream_cx_total++;
+        stats.downstream_cx_active++;
+      }
       this.sessions.add(s);
       s.on("error", noop);
       s.once("close", () => {
-        stats.downstream_cx_active--;
+        if (counted) stats.downstream_cx_active--;
         this.sessions.delete(s);
       });
       if (this.closing) s.close();
@@ -42,10 +47,19 @@ export class H2Downstream {
     this.server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => this.onStream(stream, headers, flags));
   }
 
-  /** Take a connection whose first bytes (already unshifted) are the HTTP/2 preface, or a TLS socket with ALPN h2. */
-  accept(socket: Socket): void {
+  /**
+   * Take a connection whose first bytes (already unshifted) are the HTTP/2 preface, or a TLS socket
+   * with ALPN h2. `counted`: the downstream connection stats already hold it (a CONNECT tunnel).
+   */
+  accept(socket: Socket, counted = false): void {
     socket.setNoDelay(true);
-    this.server.emit("connection", socket);
+    // node:http2 creates the session (and emits "session") synchronously inside "connection".
+    this.adopting = counted;
+    try {
+      this.server.emit("connection", socket);
+    } finally {
+      this.adopting = false;
+    }
   }
 
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number): void {

@@ -47,7 +47,7 @@ export class HttpListener {
     // the dispatcher (src/proxy/detect/) sends HTTP/2 and, on `auto` listeners, TCP elsewhere.
     this.dispatcher = new ProtocolDispatcher(config, this.ctx, accept);
     // h2c inside a CONNECT tunnel goes to the same HTTP/2 side (src/proxy/connect/).
-    this.ctx.acceptH2 = (s) => this.dispatcher.h2.accept(s);
+    this.ctx.acceptH2 = (s) => this.dispatcher.h2.accept(s, true);
     this.server =
       config.tls !== undefined ? createTlsListenerServer(config.tls, this.dispatcher.accept, ["h2", "http/1.1"]) : createServer({ noDelay: true }, this.dispatcher.accept);
   }
