@@ -107,7 +107,10 @@ async function bookinfo(): Promise<{ apply: Stats; total: Stats; initial: number
       const reg = registration(app, v, "default", await freePort(), await freePort(), 9080);
       cp.register("default", reg.instance.name, reg);
       nodes.add(reg.nodeId);
-      const child = spawn(process.execPath, [join(root, "bin", "amime.js"), "proxy", "--xds", cp.url, "--node", reg.nodeId, "--admin-port", "-1"], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, [join(root, "bin", "amime.js"), "proxy", "--xds", cp.url, "--node", reg.nodeId, "--admin-port", "-1"], {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, AMIME_PROXY_TOKEN: cp.mintProxyToken({ node: reg.nodeId, namespace: "default", serviceAccount: reg.instance.serviceAccount }) },
+      });
       children.push(child);
       readies.push(new Promise((resolve, reject) => {
         child.stdout!.once("data", () => resolve());
@@ -132,12 +135,13 @@ async function bookinfo(): Promise<{ apply: Stats; total: Stats; initial: number
 }
 
 /** An in-process stand-in for a sidecar: reads the stream, parses each config, ACKs it; reconnects like PushClient. */
-function simulatedProxy(url: string, node: string): { close(): void } {
+function simulatedProxy(url: string, node: string, token: string): { close(): void } {
+  const auth = { authorization: `Bearer ${token}` };
   let closed = false;
   let current: ReturnType<typeof request> | null = null;
   const open = (): void => {
     if (closed) return;
-    const req = request(new URL(`/xds/v1/stream?node=${encodeURIComponent(node)}`, url), { agent: false });
+    const req = request(new URL(`/xds/v1/stream?node=${encodeURIComponent(node)}`, url), { agent: false, headers: auth });
     current = req;
     const again = (): void => {
       if (current !== req) return;
@@ -162,7 +166,7 @@ function simulatedProxy(url: string, node: string): { close(): void } {
           const body = JSON.stringify({ node, version: msg.version, nonce: msg.nonce, accepted: true });
           // A fresh connection per ACK, as PushClient does: a pooled keep-alive socket may be one the
           // server is closing after its loop was busy translating, and that ACK would be lost.
-          const ack = request(new URL("/xds/v1/ack", url), { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } });
+          const ack = request(new URL("/xds/v1/ack", url), { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...auth } });
           ack.on("response", (r) => r.resume());
           ack.on("error", () => {});
           ack.end(body);
@@ -243,7 +247,7 @@ async function large(services: number, clients: number): Promise<{ load: number;
         }
       });
     });
-    for (const n of nodes) sims.push(simulatedProxy(cp.url, n));
+    for (const n of nodes) sims.push(simulatedProxy(cp.url, n, cp.mintProxyToken({ node: n, namespace: n.slice(n.lastIndexOf(".") + 1), serviceAccount: "default" })));
     if (process.env.BENCH_DEBUG) console.error(`loaded in ${load.toFixed(0)} ms; waiting for first ACKs`);
     await firstAcks;
     if (process.env.BENCH_DEBUG) console.error(`first ACKs in ${(performance.now() - t).toFixed(0)} ms`);

@@ -1,6 +1,7 @@
 // `amime control-plane -f DIR [-f …] [--port N]`: run the control plane alone. Loads and validates
 // the config (refuses to start on errors, listing them), prints one JSON line with its URL once it
 // listens, watches the files, logs refused changes and NACKs on stderr; SIGINT/SIGTERM → exit 0.
+import { resolve } from "node:path";
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { meshSettingsOf } from "../config/mesh-config/settings.ts";
 import { loadMeshConfig } from "../config/read-files.ts";
@@ -9,14 +10,18 @@ import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "..
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 
-export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--mesh-config FILE] [--port N] [--host ADDR]
+export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--mesh-config FILE] [--port N] [--host ADDR] [--state-dir DIR]
 
 Run the control plane: load Istio config from files and directories (watched: edits are
 validated and pushed live; an edit with errors is refused and the last good config stays),
 accept instance registrations, apply/delete and status requests, and push each proxy its
 config (amime proxy --xds URL --node ID). Protocol in docs/control-plane.md.
+Every API call and the push stream need a credential. On first start the control plane writes
+an admin token to DIR/admin-token (mode 0600; DIR is --state-dir, default ./.amime), which the
+CLI finds there from this directory or below (or pass --token-file / set $AMIME_TOKEN). Requests
+naming a foreign Host or sent by a browser from another site are refused.
 Once listening, prints one JSON line on stdout:
-  {"ready":true,"url":"http://127.0.0.1:15010","port":15010,"version":"v1"}
+  {"ready":true,"url":"http://127.0.0.1:15010","port":15010,"version":"v1","tokenFile":"/abs/.amime/admin-token"}
 
 Options:
   -f, --filename PATH   config file or directory (repeatable; may be omitted to start empty)
@@ -25,6 +30,9 @@ Options:
                         (docs/config.md "MeshConfig"); read once at start
       --port N          listen port (default ${DEFAULT_CONTROL_PLANE_PORT}; 0 = any free port)
       --host ADDR       listen address (default 127.0.0.1)
+      --state-dir DIR   where the token key and the admin token live (default ./.amime)
+      --allowed-host NAME  a host name clients may reach this control plane by (repeatable;
+                        the listen address and loopback are always allowed)
       --no-watch        do not watch the files
   -h, --help            show this help
 
@@ -37,11 +45,13 @@ interface Args {
   host: string;
   watch: boolean;
   meshConfig?: string;
+  stateDir: string;
+  allowedHosts: string[];
   help: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const out: Args = { paths: [], port: DEFAULT_CONTROL_PLANE_PORT, host: "127.0.0.1", watch: true, help: false };
+  const out: Args = { paths: [], port: DEFAULT_CONTROL_PLANE_PORT, host: "127.0.0.1", watch: true, stateDir: ".amime", allowedHosts: [], help: false };
   for (const f of walkFlags(argv)) {
     switch (f.flag) {
       case "-h":
@@ -60,6 +70,12 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case "--host":
         out.host = f.required("an address");
+        break;
+      case "--state-dir":
+        out.stateDir = f.required("a directory");
+        break;
+      case "--allowed-host":
+        out.allowedHosts.push(f.required("a host name"));
         break;
       case "--no-watch":
         out.watch = false;
@@ -93,6 +109,8 @@ export const controlPlaneCommand: Command = {
         host: args.host,
         configPaths: args.paths,
         watch: args.watch,
+        stateDir: resolve(args.stateDir),
+        allowedHosts: args.allowedHosts,
         log: (l) => process.stderr.write(`amime control-plane: ${l}\n`),
       });
     } catch (e) {
@@ -104,7 +122,7 @@ export const controlPlaneCommand: Command = {
       }
       return 1;
     }
-    process.stdout.write(JSON.stringify({ ready: true, url: cp.url, port: cp.port, version: cp.version }) + "\n");
+    process.stdout.write(JSON.stringify({ ready: true, url: cp.url, port: cp.port, version: cp.version, tokenFile: cp.adminTokenFile }) + "\n");
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off("SIGINT", stop);

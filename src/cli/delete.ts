@@ -22,6 +22,8 @@ Options:
   -o, --output FORMAT   json or yaml: print the control plane's answers instead of the lines
   --control-plane URL   control plane to talk to (default: $AMIME_CONTROL_PLANE, else
                         .amime/up.json written by \`amime up\` in this directory or a parent)
+  --token-file FILE     admin credential (default: $AMIME_TOKEN, else .amime/admin-token
+                        beside the state file or in this directory or a parent)
   -h, --help            show this help
 
 Exit status: 0 when everything was deleted, 1 when anything was unreadable, missing or refused or

@@ -8,9 +8,10 @@ import { meshEnv } from "../runtime/local/env.ts";
 import { nodeId } from "../runtime/local/plan.ts";
 import { serviceEnv, serviceLinks } from "../runtime/local/service-env.ts";
 import { REPO_ROOT } from "../runtime/local/paths.ts";
-import { readState, type UpStateInstance } from "../runtime/local/state-file.ts";
+import { readState, statePath, type UpStateInstance } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
 import { ControlPlaneClient } from "./lib/control-plane-client.ts";
+import { discoverCredential } from "./lib/credential.ts";
 
 export const EXEC_HELP = `Usage: amime exec WORKLOAD|INSTANCE [-n NAMESPACE] -- CMD [ARGS…]
 
@@ -96,8 +97,10 @@ export const execCommand: Command = {
 
 /** `<SVC>_SERVICE_HOST/PORT` for the instance's namespace, from the config its sidecar was sent. */
 async function servicesOf(controlPlane: string, instance: UpStateInstance): Promise<Record<string, string>> {
-  const client = new ControlPlaneClient(controlPlane, { timeoutMs: 5000 });
   try {
+    // The admin credential `amime up` wrote beside the state file (or $AMIME_TOKEN…, credential.ts).
+    const credential = await discoverCredential({ address: { url: controlPlane, from: statePath(process.cwd()) } });
+    const client = new ControlPlaneClient(controlPlane, { timeoutMs: 5000, ...(credential ? { credential } : {}) });
     const [config, services] = await Promise.all([client.proxyConfig(nodeId("sidecar", instance.name, instance.namespace)), client.resources({ kind: "Service", namespace: instance.namespace })]);
     return serviceEnv(serviceLinks(services), instance.namespace, outboundTcpPorts(config.listeners));
   } catch (e) {

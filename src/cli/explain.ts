@@ -28,6 +28,8 @@ Options:
   -o, --output FORMAT   json or yaml: the same report as a structure
   --control-plane URL   control plane to ask (default: $AMIME_CONTROL_PLANE, else .amime/up.json
                         written by \`amime up\` in this directory or a parent)
+  --token-file FILE     admin credential (default: $AMIME_TOKEN, else .amime/admin-token
+                        beside the state file or in this directory or a parent)
   -h, --help            show this help
 
 Exit status: 0 when the request would be routed (forwarded, redirected or answered by a direct

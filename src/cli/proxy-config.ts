@@ -26,6 +26,8 @@ Options:
   -o, --output FORMAT   json or yaml (the section as pushed), or wide (endpoints)
   --control-plane URL   control plane to ask (default: $AMIME_CONTROL_PLANE, else .amime/up.json
                         written by \`amime up\` in this directory or a parent)
+  --token-file FILE     admin credential (default: $AMIME_TOKEN, else .amime/admin-token
+                        beside the state file or in this directory or a parent)
   -h, --help            show this help
 
 Exit status: 0 on success, 1 when no proxy matches WORKLOAD or the control plane cannot be

@@ -25,6 +25,8 @@ Options:
   -o, --output FORMAT   json or yaml
   --control-plane URL   control plane to ask (default: $AMIME_CONTROL_PLANE, else .amime/up.json
                         written by \`amime up\` in this directory or a parent)
+  --token-file FILE     admin credential (default: $AMIME_TOKEN, else .amime/admin-token
+                        beside the state file or in this directory or a parent)
   -h, --help            show this help
 
 Exit status: 0 on success, 1 when a WORKLOAD matches no proxy or the control plane cannot be

@@ -10,7 +10,7 @@ import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 
 export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N]
-       amime proxy --xds URL --node ID [--admin-port N]
+       amime proxy --xds URL --node ID [--token-file FILE] [--admin-port N]
 
 Run the sidecar proxy from a ProxyConfig file (JSON or YAML; format in docs/proxy.md), or from
 the configs a control plane pushes (docs/control-plane.md).
@@ -19,12 +19,16 @@ Once every listener is bound, prints one JSON line on stdout:
 With --xds that happens after the first pushed config is applied; later pushes are applied
 live (ACK/NACK), and while the control plane is unreachable the proxy keeps serving its last
 good config and reconnects with backoff.
+The control plane accepts the stream only with this proxy's own credential, bound to its node
+id: $AMIME_PROXY_TOKEN or --token-file (the runtime hands one to each process; by hand, an
+admin mints one with POST /api/v1/credentials, see docs/control-plane.md).
 SIGINT / SIGTERM drain open connections (up to 5 s) and exit 0.
 
 Options:
   -c, --config FILE     the ProxyConfig to run (this or --xds is required)
       --xds URL         control plane to take configs from, e.g. http://127.0.0.1:15010
       --node ID         node id to connect as (with --xds), e.g. sidecar~reviews-v1-0.default
+      --token-file FILE this proxy's credential (default: $AMIME_PROXY_TOKEN)
       --admin-port N    admin listener on 127.0.0.1:N (default 15000; 0 = any free port;
                         -1 = no admin listener)
   -h, --help            show this help
@@ -37,6 +41,7 @@ interface ProxyArgs {
   config?: string;
   xds?: string;
   node?: string;
+  tokenFile?: string;
   adminPort: number;
   help: boolean;
 }
@@ -55,6 +60,9 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
         break;
       case "--xds":
         out.xds = f.required("a value");
+        break;
+      case "--token-file":
+        out.tokenFile = f.required("a file");
         break;
       case "--node":
         out.node = f.required("a value");
@@ -130,9 +138,20 @@ async function runFromControlPlane(args: ProxyArgs): Promise<number> {
     return 2;
   }
   const node = args.node;
+  let token = process.env.AMIME_PROXY_TOKEN;
+  if (args.tokenFile !== undefined) {
+    try {
+      token = (await readFile(args.tokenFile, "utf8")).trim();
+    } catch (e) {
+      process.stderr.write(`amime proxy: cannot read --token-file: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
+  if (!token) throw new UsageError("--xds needs this proxy's credential: set $AMIME_PROXY_TOKEN or pass --token-file FILE");
   const client = new PushClient({
     url: args.xds as string,
     node,
+    token,
     sidecar: args.adminPort >= 0 ? { adminPort: args.adminPort } : {},
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
     onPush: (r) => {

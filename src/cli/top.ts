@@ -4,7 +4,7 @@
 import type { ServiceRow } from "../control-plane/telemetry/graph.ts";
 import type { Command } from "./command.ts";
 import { parseArgs, UsageError } from "./lib/args.ts";
-import { ControlPlaneError } from "./lib/control-plane-client.ts";
+import type { ControlPlaneClient } from "./lib/control-plane-client.ts";
 import { connect, helpRequested, runCommand } from "./lib/run.ts";
 import { formatTable } from "./lib/table.ts";
 
@@ -26,6 +26,8 @@ Options:
   --once                print one table and exit (scripts, tests)
   -n, --namespace NS    only services of this namespace
   --control-plane URL   control plane to ask (default: $AMIME_CONTROL_PLANE, else .amime/up.json)
+  --token-file FILE     admin credential (default: $AMIME_TOKEN, else .amime/admin-token
+                        beside the state file or in this directory or a parent)
   -h, --help            show this help
 
 Exit status: 0 on success, 1 when the control plane cannot be reached, 2 on usage errors.
@@ -52,16 +54,9 @@ function duration(v: string | undefined, flag: string, dflt: number): number {
   return n;
 }
 
-async function fetchRows(base: string, windowMs: number, namespace: string | undefined): Promise<ServiceRow[]> {
-  let res: Response;
-  try {
-    res = await fetch(`${base}/api/v1/telemetry/services?window=${windowMs}ms`, { signal: AbortSignal.timeout(5000) });
-  } catch (e) {
-    throw new ControlPlaneError("CP_UNREACHABLE", `cannot reach the control plane at ${base}: ${(e as Error).message}`);
-  }
-  if (!res.ok) throw new ControlPlaneError("CP_HTTP", `control plane answered ${res.status} for /api/v1/telemetry/services`, res.status);
-  const body = (await res.json()) as { services?: ServiceRow[] };
-  const rows = Array.isArray(body.services) ? body.services : [];
+async function fetchRows(client: ControlPlaneClient, windowMs: number, namespace: string | undefined): Promise<ServiceRow[]> {
+  const body = (await client.telemetryServices(windowMs)) as { services?: ServiceRow[] } | undefined;
+  const rows = Array.isArray(body?.services) ? body.services : [];
   return namespace === undefined ? rows : rows.filter((r) => r.namespace === namespace);
 }
 
@@ -83,7 +78,7 @@ export const topCommand: Command = {
       const client = await connect(args);
       const ns = args.strings.get("namespace");
       if (args.bools.has("once")) {
-        process.stdout.write(formatTop(await fetchRows(client.baseUrl, windowMs, ns)));
+        process.stdout.write(formatTop(await fetchRows(client, windowMs, ns)));
         return 0;
       }
       let stop = false;
@@ -96,7 +91,7 @@ export const topCommand: Command = {
       process.once("SIGTERM", onSignal);
       try {
         while (!stop) {
-          const table = formatTop(await fetchRows(client.baseUrl, windowMs, ns));
+          const table = formatTop(await fetchRows(client, windowMs, ns));
           // Clear the screen and home the cursor, then redraw (like top).
           process.stdout.write(`\u001b[2J\u001b[H${new Date().toISOString()}  window ${windowMs / 1000}s  (Ctrl-C to quit)\n\n${table}`);
           await new Promise<void>((r) => {

@@ -5,15 +5,19 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { AnalyzeOptions } from "../config/analyze/index.ts";
 import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
+import { resourceId } from "../config/resource.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom, type Random } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
 import { buildSnapshot, type MeshSettings, type Snapshot } from "../model/snapshot.ts";
 import type { AckMessage, ApplyResult, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
+import { CredentialIssuer } from "./auth/credentials.ts";
+import { RequestGate } from "./auth/gate.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
 import { syncState } from "./push/proxy-state.ts";
 import { InstanceRegistry } from "./registry/instance-registry.ts";
+import { ChangeLog } from "./store/change-log.ts";
 import { ConfigStore, type StoreResult } from "./store/config-store.ts";
 import { FileSource } from "./store/file-source.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
@@ -41,6 +45,13 @@ export interface ControlPlaneOptions {
   mesh?: Partial<MeshSettings>;
   /** Log lines (refused changes, NACKs); default: none. */
   log?: (line: string) => void;
+  /**
+   * Where the token key and the admin token (`admin-token`, mode 0600) live, created on first
+   * start and reused after. Without it, credentials exist in memory only (`cp.adminToken`).
+   */
+  stateDir?: string;
+  /** Host names (besides the listen address and loopback) that requests may name in Host. */
+  allowedHosts?: readonly string[];
   /** Test hook: rewrite a config just before it is pushed (e.g. to make a proxy NACK). */
   beforePush?: (node: string, config: ProxyConfig) => ProxyConfig;
 }
@@ -74,6 +85,8 @@ export class ControlPlane implements ApiBackend {
   /** Zipkin collector, metrics store and graph (docs/observability.md). */
   readonly telemetry = new TelemetryService();
   readonly pusher: Pusher;
+  /** Who last changed each resource through the API. */
+  readonly changes = new ChangeLog();
   /** Test hook, see ControlPlaneOptions.beforePush; may be changed while running. */
   beforePush: ((node: string, config: ProxyConfig) => ProxyConfig) | undefined;
   private readonly clock: Clock;
@@ -89,6 +102,7 @@ export class ControlPlane implements ApiBackend {
   private closing: Promise<void> | null = null;
   /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
   private readonly tcpPorts = new Map<string, { pool: string; ports: Record<string, number>; warned?: boolean }>();
+  private issuer: CredentialIssuer | null = null;
 
   private constructor(opts: ControlPlaneOptions) {
     this.opts = opts;
@@ -119,8 +133,25 @@ export class ControlPlane implements ApiBackend {
       }
       cp.bump();
     }
+    try {
+      cp.issuer = opts.stateDir !== undefined ? await CredentialIssuer.fromStateDir(opts.stateDir, () => cp.clock.wallNow()) : CredentialIssuer.ephemeral(() => cp.clock.wallNow());
+    } catch (e) {
+      cp.pusher.close();
+      throw e;
+    }
     const api = createApiHandler(cp);
-    const server = createServer((req, res) => void (cp.telemetry.handle(req, res) || api(req, res)));
+    const gate = new RequestGate({ issuer: cp.issuer, listenHost: opts.host ?? "127.0.0.1", port: () => cp.boundPort, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
+    const server = createServer((req, res) => {
+      const verdict = gate.check({ method: req.method ?? "GET", path: new URL(req.url ?? "/", "http://control-plane").pathname, headers: req.headers });
+      if ("refusal" in verdict) {
+        const { status, code, message } = verdict.refusal;
+        const body = JSON.stringify({ error: message, code });
+        res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...(status === 401 ? { "www-authenticate": 'Bearer realm="amime"' } : {}) });
+        res.end(body);
+        return;
+      }
+      if (!cp.telemetry.handle(req, res)) api(req, res, verdict.principal);
+    });
     // Translation at large scale holds the event loop for seconds per proxy (see docs/performance.md);
     // a burst of connecting proxies must not be dropped as "slow headers" meanwhile (default 60 s).
     server.headersTimeout = 300_000;
@@ -163,6 +194,24 @@ export class ControlPlane implements ApiBackend {
     return `http://${host.includes(":") ? `[${host}]` : host}:${this.boundPort}`;
   }
 
+  /** The admin credential (what the CLI sends); written to `<stateDir>/admin-token` when there is one. */
+  get adminToken(): string {
+    return (this.issuer as CredentialIssuer).adminToken;
+  }
+
+  get adminTokenFile(): string | null {
+    return this.issuer?.adminTokenFile ?? null;
+  }
+
+  /**
+   * A credential for one sidecar or gateway process, bound to its node id, namespace and service
+   * account; it supersedes the node's earlier ones. The runtime mints one per process start.
+   */
+  mintProxyToken(p: { node: string; namespace: string; serviceAccount: string }, by = "runtime"): string {
+    if (by !== "runtime") this.log(`credential for ${p.node} (${p.namespace}/${p.serviceAccount}) issued to ${by}`);
+    return (this.issuer as CredentialIssuer).mintProxyToken(p);
+  }
+
   /** Current config version (`v<N>`), bumped by every accepted change of config or registry. */
   get version(): string {
     return `v${this.counter}`;
@@ -174,12 +223,13 @@ export class ControlPlane implements ApiBackend {
     return this.snap;
   }
 
-  apply(text: string, source = "apply"): ApplyResult {
-    return this.result(this.store.apply(text, source));
+  /** `by` names who asked (`admin:alice`); it is recorded with every change it makes. */
+  apply(text: string, source = "apply", by = "in-process"): ApplyResult {
+    return this.result(this.store.apply(text, source), "apply", source, by);
   }
 
-  delete(text: string, source = "delete"): ApplyResult {
-    return this.result(this.store.delete(text, source));
+  delete(text: string, source = "delete", by = "in-process"): ApplyResult {
+    return this.result(this.store.delete(text, source), "delete", source, by);
   }
 
   register(namespace: string, name: string, reg: InstanceRegistration): boolean {
@@ -202,7 +252,7 @@ export class ControlPlane implements ApiBackend {
         (!filter.namespace || (r.metadata.namespace || "default") === filter.namespace) && (!filter.name || r.metadata.name === filter.name))
       .map(({ resource: r, origin }) => ({
         apiVersion: r.apiVersion, kind: r.kind, namespace: r.metadata.namespace || "default", name: r.metadata.name,
-        body: r.body, source: { file: r.source.file, line: r.source.line }, origin,
+        body: origin === "apply" ? this.changes.annotate(resourceId(r), r.body) : r.body, source: { file: r.source.file, line: r.source.line }, origin,
       }));
     return { items };
   }
@@ -285,8 +335,13 @@ export class ControlPlane implements ApiBackend {
     }
   }
 
-  private result(r: StoreResult): ApplyResult {
+  private result(r: StoreResult, what: "apply" | "delete", source: string, by: string): ApplyResult {
     if (r.accepted && r.changed) this.bump();
+    if (r.accepted) {
+      this.changes.record(r.changes, by, new Date(this.clock.wallNow()));
+      const done = r.changes.filter((c) => c.action !== "unchanged").map((c) => `${c.resource} ${c.action}`);
+      if (done.length > 0) this.log(`${what} by ${by} (source ${source}): ${done.join(", ")} (${this.version})`);
+    }
     return { applied: r.accepted, changes: r.changes, diagnostics: r.diagnostics, version: this.version };
   }
 

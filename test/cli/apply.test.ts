@@ -4,7 +4,8 @@
 // its diagnostics, stdin, delete by file and by KIND NAME, NotFound, and control plane discovery
 // (flag, env, state file in a parent directory, no control plane, unreachable).
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { amime, closedPort, startMesh, type TestMesh } from "./control-plane-cli.ts";
@@ -31,7 +32,7 @@ const file = (name: string): string => join(mesh.dir, name);
 
 before(async () => {
   mesh = await startMesh([]);
-  cp = ["--control-plane", mesh.url];
+  cp = mesh.cliArgs;
   await writeFile(file("v1.yaml"), V1);
   await writeFile(file("split.yaml"), SPLIT);
   await writeFile(file("bad.yaml"), BAD_WEIGHT);
@@ -110,19 +111,33 @@ test("usage errors exit 2 with help", async () => {
   assert.equal((await amime(["apply", "--bogus", ...cp])).code, 2);
 });
 
-test("discovery: $AMIME_CONTROL_PLANE, and .amime/up.json in a parent directory", async () => {
-  let r = await amime(["get", "svc", "reviews", "-o", "name"], { env: { AMIME_CONTROL_PLANE: mesh.url } });
+test("discovery: $AMIME_CONTROL_PLANE with $AMIME_TOKEN, and .amime/up.json with its admin-token in a parent directory", async (t) => {
+  let r = await amime(["get", "svc", "reviews", "-o", "name"], { env: { AMIME_CONTROL_PLANE: mesh.url, AMIME_TOKEN: mesh.token } });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "service/reviews\n");
 
-  const project = join(mesh.dir, "project");
+  // Outside mesh.dir: its .amime/admin-token would be found from below.
+  const project = await mkdtemp(join(tmpdir(), "amime-project-"));
+  t.after(() => rm(project, { recursive: true, force: true }));
   const deep = join(project, "a", "b");
   await mkdir(join(project, ".amime"), { recursive: true });
   await mkdir(deep, { recursive: true });
   await writeFile(join(project, ".amime", "up.json"), JSON.stringify({ controlPlane: mesh.url, ingress: "http://127.0.0.1:1", pid: process.pid, dir: project }));
   r = await amime(["get", "svc", "reviews", "-o", "name"], { cwd: deep });
+  assert.equal(r.code, 1, "no admin-token beside up.json yet");
+  assert.match(r.stderr, /control plane answered 401 to \/api\/v1\/resources\S*: missing credential.*no credential found/);
+  await writeFile(join(project, ".amime", "admin-token"), `${mesh.token}\n`, { mode: 0o600 });
+  r = await amime(["get", "svc", "reviews", "-o", "name"], { cwd: deep });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "service/reviews\n");
+});
+
+test("a wrong credential is refused (401) and the error names where it came from", async () => {
+  const bad = join(mesh.dir, "bad-token");
+  await writeFile(bad, "amime1.e30.AAAA\n");
+  const r = await amime(["get", "vs", "--control-plane", mesh.url, "--token-file", bad]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /control plane answered 401 to \/api\/v1\/resources\S*: invalid or superseded credential \(credential from .*bad-token\)/);
 });
 
 test("discovery: no control plane anywhere, and a stale state file", async () => {

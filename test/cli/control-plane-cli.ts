@@ -21,10 +21,10 @@ export interface Run {
   stderr: string;
 }
 
-/** `amime ARGS` as a child process, killed after 30 s; the caller's AMIME_CONTROL_PLANE never leaks in. */
+/** `amime ARGS` as a child process, killed after 30 s; the caller's AMIME_CONTROL_PLANE and credentials never leak in. */
 export function amime(args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Promise<Run> {
   const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
-  if (!opts.env?.AMIME_CONTROL_PLANE) delete env.AMIME_CONTROL_PLANE;
+  for (const k of ["AMIME_CONTROL_PLANE", "AMIME_TOKEN", "AMIME_TOKEN_FILE"]) if (!opts.env?.[k]) delete env[k];
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ["pipe", "pipe", "pipe"], timeout: 30_000 });
     let stdout = "";
@@ -40,6 +40,11 @@ export function amime(args: readonly string[], opts: { cwd?: string; env?: Recor
 export interface TestMesh {
   cp: ControlPlane;
   url: string;
+  /** The admin credential and the file it is in (`<dir>/.amime/admin-token`). */
+  token: string;
+  tokenFile: string;
+  /** `--control-plane URL --token-file FILE`, for every amime command run against this mesh. */
+  cliArgs: string[];
   /** Temp dir holding config/ (the control plane's files) and scratch files. */
   dir: string;
   close(): Promise<void>;
@@ -56,9 +61,10 @@ export async function startMesh(networking: readonly string[], extra: Record<str
   await copyFile(join(BOOKINFO, "platform", "kube", "bookinfo.yaml"), join(config, "bookinfo.yaml"));
   for (const f of ["destination-rule-all.yaml", ...networking]) await copyFile(join(BOOKINFO, "networking", f), join(config, f));
   for (const [name, text] of Object.entries(extra)) await writeFile(join(config, name), text);
-  const cp = await ControlPlane.start({ port: 0, configPaths: [config], watch: false, debounceMs: 5 });
+  const cp = await ControlPlane.start({ port: 0, configPaths: [config], watch: false, debounceMs: 5, stateDir: join(dir, ".amime") });
+  const tokenFile = cp.adminTokenFile as string;
   return {
-    cp, url: cp.url, dir,
+    cp, url: cp.url, dir, token: cp.adminToken, tokenFile, cliArgs: ["--control-plane", cp.url, "--token-file", tokenFile],
     close: async () => {
       await cp.close();
       await rm(dir, { recursive: true, force: true });
@@ -79,8 +85,8 @@ export function registration(app: string, version: string, address: string, read
   };
 }
 
-export async function register(url: string, reg: InstanceRegistration): Promise<void> {
-  const r = await fetch(`${url}/api/v1/instances/${reg.instance.namespace}/${reg.instance.name}`, { method: "PUT", body: JSON.stringify(reg) });
+export async function register(mesh: TestMesh, reg: InstanceRegistration): Promise<void> {
+  const r = await fetch(`${mesh.url}/api/v1/instances/${reg.instance.namespace}/${reg.instance.name}`, { method: "PUT", headers: { authorization: `Bearer ${mesh.token}` }, body: JSON.stringify(reg) });
   if (r.status !== 200) throw new Error(`register ${reg.instance.name}: ${r.status} ${await r.text()}`);
 }
 
@@ -95,9 +101,12 @@ export interface StreamClient {
  * nothing when `silent`.
  * Resolves once the first config arrived and was answered (or right away when `waitForConfig` is false).
  */
-export async function connectStream(url: string, node: string, opts: { nack?: string; silent?: boolean; waitForConfig?: boolean } = {}): Promise<StreamClient> {
+export async function connectStream(mesh: TestMesh, node: string, opts: { nack?: string; silent?: boolean; waitForConfig?: boolean } = {}): Promise<StreamClient> {
+  const url = mesh.url;
   const abort = new AbortController();
-  const res = await fetch(`${url}/xds/v1/stream?node=${encodeURIComponent(node)}`, { signal: abort.signal });
+  // The proxy's own credential, as the runtime would hand it to the sidecar process.
+  const auth = { authorization: `Bearer ${mesh.cp.mintProxyToken({ node, namespace: node.slice(node.lastIndexOf(".") + 1), serviceAccount: "default" })}` };
+  const res = await fetch(`${url}/xds/v1/stream?node=${encodeURIComponent(node)}`, { headers: auth, signal: abort.signal });
   if (!res.ok || !res.body) throw new Error(`stream ${node}: ${res.status}`);
   const client: StreamClient = { versions: [], close: () => abort.abort() };
   let first: () => void = () => {};
@@ -118,7 +127,7 @@ export async function connectStream(url: string, node: string, opts: { nack?: st
             continue;
           }
           const ack = { node, version: msg.version, nonce: msg.nonce, accepted: opts.nack === undefined, ...(opts.nack !== undefined ? { error: opts.nack } : {}) };
-          await fetch(`${url}/xds/v1/ack`, { method: "POST", body: JSON.stringify(ack) });
+          await fetch(`${url}/xds/v1/ack`, { method: "POST", headers: auth, body: JSON.stringify(ack) });
           first();
         }
       }

@@ -24,11 +24,11 @@ async function pushed(): Promise<void> {
 
 before(async () => {
   mesh = await startMesh(["virtual-service-reviews-test-v2.yaml"]);
-  cp = ["--control-plane", mesh.url];
-  await register(mesh.url, registration("productpage", "v1", "127.0.0.11"));
-  await register(mesh.url, registration("reviews", "v1", "127.0.0.21"));
-  await register(mesh.url, registration("reviews", "v2", "127.0.0.22"));
-  stream = await connectStream(mesh.url, PRODUCTPAGE);
+  cp = mesh.cliArgs;
+  await register(mesh, registration("productpage", "v1", "127.0.0.11"));
+  await register(mesh, registration("reviews", "v1", "127.0.0.21"));
+  await register(mesh, registration("reviews", "v2", "127.0.0.22"));
+  stream = await connectStream(mesh, PRODUCTPAGE);
   await pushed();
 });
 after(async () => {

@@ -18,7 +18,7 @@ let mesh: TestMesh;
 let cp: string[];
 before(async () => {
   mesh = await startMesh(["virtual-service-reviews-test-v2.yaml"], { "pa.yaml": SHOP_PA });
-  cp = ["--control-plane", mesh.url];
+  cp = mesh.cliArgs;
 });
 after(() => mesh.close());
 

@@ -14,17 +14,17 @@ const streams: StreamClient[] = [];
 
 before(async () => {
   mesh = await startMesh(["virtual-service-reviews-test-v2.yaml"]);
-  cp = ["--control-plane", mesh.url];
+  cp = mesh.cliArgs;
   // A real sidecar process for productpage: connects, applies, ACKs.
   sidecar = await meshProxy("productpage", "v1");
-  await registerProxy(mesh.url, sidecar);
-  await spawnProxy(mesh.url, sidecar);
-  await register(mesh.url, registration("reviews", "v1", "127.0.0.21"));
-  await register(mesh.url, registration("reviews", "v2", "127.0.0.22", false));
-  streams.push(await connectStream(mesh.url, "sidecar~reviews-v1-0.default", { nack: "route reviews: bad regex \"(\"" }));
-  streams.push(await connectStream(mesh.url, "sidecar~reviews-v2-0.default", { silent: true }));
+  await registerProxy(mesh.cp, sidecar);
+  await spawnProxy(mesh.cp, sidecar);
+  await register(mesh, registration("reviews", "v1", "127.0.0.21"));
+  await register(mesh, registration("reviews", "v2", "127.0.0.22", false));
+  streams.push(await connectStream(mesh, "sidecar~reviews-v1-0.default", { nack: "route reviews: bad regex \"(\"" }));
+  streams.push(await connectStream(mesh, "sidecar~reviews-v2-0.default", { silent: true }));
   // Connected, but registered nowhere: nothing to push.
-  streams.push(await connectStream(mesh.url, "sidecar~ghost-0.default", { waitForConfig: false }));
+  streams.push(await connectStream(mesh, "sidecar~ghost-0.default", { waitForConfig: false }));
   // Registrations bump the version; wait until the sidecar has ACKed the last one.
   const settled = (): boolean => mesh.cp.proxies().length === 4 && mesh.cp.proxies().some((p) => p.state === "SYNCED" && p.ackedVersion === mesh.cp.version);
   for (let i = 0; i < 800 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));

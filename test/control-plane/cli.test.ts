@@ -2,7 +2,7 @@
 // to start on invalid config (exit 1, file:line); usage errors (exit 2).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
@@ -30,7 +30,7 @@ it("prints its URL when ready, serves the API, exits 0 on SIGTERM", async () => 
   mkdirSync(good);
   writeFileSync(join(good, "services.yaml"), SERVICES_YAML);
   writeFileSync(join(good, "vs.yaml"), reviewsTo("v1"));
-  const p = run(["-f", good, "--port", "0"]);
+  const p = run(["-f", good, "--port", "0", "--state-dir", join(dir, "state")]);
   try {
     const line = await new Promise<string>((resolve, reject) => {
       p.child.stdout!.on("data", () => {
@@ -39,11 +39,13 @@ it("prints its URL when ready, serves the API, exits 0 on SIGTERM", async () => 
       });
       p.exit.then((c) => reject(new Error(`exited ${c}: ${p.err()}`)));
     });
-    const ready = JSON.parse(line) as { ready: boolean; url: string; port: number; version: string };
+    const ready = JSON.parse(line) as { ready: boolean; url: string; port: number; version: string; tokenFile: string };
     assert.equal(ready.ready, true);
     assert.ok(ready.port > 0);
     assert.equal(ready.url, `http://127.0.0.1:${ready.port}`);
-    const status = (await (await fetch(`${ready.url}/api/v1/status`)).json()) as ControlPlaneStatus;
+    assert.equal(ready.tokenFile, join(dir, "state", "admin-token"));
+    const auth = { authorization: `Bearer ${readFileSync(ready.tokenFile, "utf8").trim()}` };
+    const status = (await (await fetch(`${ready.url}/api/v1/status`, { headers: auth })).json()) as ControlPlaneStatus;
     assert.equal(status.resources, 3);
     assert.equal(status.version, ready.version);
     p.child.kill("SIGTERM");

@@ -2,6 +2,7 @@
 // `amime proxy --xds` processes, and instance registrations as the local runtime would send them.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { join } from "node:path";
+import type { ControlPlane } from "../../src/control-plane/server.ts";
 import type { InstanceRegistration } from "../../src/model/wire.ts";
 import { closedPort } from "../proxy/sidecar-harness.ts";
 import { waitFor as waitUntil } from "../support/wait.ts";
@@ -69,16 +70,25 @@ export async function meshProxy(app: string, version: string, inbound?: { servic
   return { name, nodeId, registration, outboundPort, stderr: "" };
 }
 
-export async function register(url: string, p: MeshProxy): Promise<void> {
-  const r = await fetch(`${url}/api/v1/instances/default/${p.name}`, { method: "PUT", body: JSON.stringify(p.registration) });
+/** The admin's Authorization header for `cp`'s API. */
+export function adminAuth(cp: ControlPlane): Record<string, string> {
+  return { authorization: `Bearer ${cp.adminToken}` };
+}
+
+export async function register(cp: ControlPlane, p: MeshProxy): Promise<void> {
+  const r = await fetch(`${cp.url}/api/v1/instances/default/${p.name}`, { method: "PUT", headers: adminAuth(cp), body: JSON.stringify(p.registration) });
   if (r.status !== 200) throw new Error(`register ${p.name}: ${r.status} ${await r.text()}`);
 }
 
 const READY_TIMEOUT_MS = 30_000;
 
-/** Start `amime proxy --xds URL --node ID`; resolves with its ready line once its first config is applied. */
-export function spawnProxy(url: string, p: MeshProxy): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string }> {
-  const child = spawn(NODE, [BIN, "proxy", "--xds", url, "--node", p.nodeId, "--admin-port", "-1"], { stdio: ["pipe", "pipe", "pipe"] });
+/**
+ * Start `amime proxy --xds URL --node ID` with a credential minted for it (as the runtime does);
+ * resolves with its ready line once its first config is applied.
+ */
+export function spawnProxy(cp: ControlPlane, p: MeshProxy): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string }> {
+  const token = cp.mintProxyToken({ node: p.nodeId, namespace: p.registration.instance.namespace, serviceAccount: p.registration.instance.serviceAccount });
+  const child = spawn(NODE, [BIN, "proxy", "--xds", cp.url, "--node", p.nodeId, "--admin-port", "-1"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, AMIME_PROXY_TOKEN: token } });
   p.child = child;
   child.stderr.on("data", (d: Buffer) => (p.stderr += d.toString()));
   return new Promise((resolve, reject) => {

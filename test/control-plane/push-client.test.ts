@@ -28,11 +28,14 @@ after(async () => {
 });
 
 it("waits for registration, ACKs, keeps serving through an outage, reconnects with backoff and resyncs", async () => {
-  let cp = await ControlPlane.start({ port: 0, configPaths: [dir], debounceMs: 5, watch: false });
+  // A state dir keeps the token key, so the client's credential is still good after the restart.
+  const stateDir = join(dir, "state");
+  let cp = await ControlPlane.start({ port: 0, configPaths: [join(dir, "services.yaml"), join(dir, "vs.yaml")], debounceMs: 5, watch: false, stateDir });
   const clock = new FakeClock();
   const client = await meshProxy("productpage", "v1");
   const reviews = await meshProxy("reviews", "v1", { servicePort: 9080, appPort: app.port });
-  const pc = new PushClient({ url: cp.url, node: client.nodeId, clock, random: seededRandom(3), backoffBaseMs: 100, backoffMaxMs: 1000 }).start();
+  const token = cp.mintProxyToken({ node: client.nodeId, namespace: "default", serviceAccount: "productpage" });
+  const pc = new PushClient({ url: cp.url, node: client.nodeId, token, clock, random: seededRandom(3), backoffBaseMs: 100, backoffMaxMs: 1000 }).start();
   // The reviews instance is registered (for endpoints) but its sidecar is the test itself: point
   // the endpoint straight at the app.
   reviews.registration.instance.ports = { "9080": app.port };
@@ -56,7 +59,7 @@ it("waits for registration, ACKs, keeps serving through an outage, reconnects wi
     assert.ok(pc.lastDelayMs < 200);
     assert.match((await send(client.outboundPort, { host: "reviews:9080", path: "/b" })).body, /^reviews-v1 GET \/b/, "serves its last good config");
 
-    cp = await ControlPlane.start({ port, configPaths: [dir], debounceMs: 5, watch: false });
+    cp = await ControlPlane.start({ port, configPaths: [join(dir, "services.yaml"), join(dir, "vs.yaml")], debounceMs: 5, watch: false, stateDir });
     cp.register("default", client.name, client.registration);
     cp.register("default", reviews.name, reviews.registration);
     clock.advance(1000);

@@ -10,7 +10,7 @@ import { ControlPlane } from "../../src/control-plane/server.ts";
 import type { ProxyConfig } from "../../src/model/proxy-config.ts";
 import type { ApplyResult, ControlPlaneStatus, ProxyStatus } from "../../src/model/wire.ts";
 import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
-import { meshProxy, register, reviewsTo, SERVICES_YAML, spawnProxy, stopProxy, waitFor, type MeshProxy } from "./mesh-harness.ts";
+import { adminAuth, meshProxy, register, reviewsTo, SERVICES_YAML, spawnProxy, stopProxy, waitFor, type MeshProxy } from "./mesh-harness.ts";
 
 describe("control plane → amime proxy --xds", () => {
   let dir: string;
@@ -21,12 +21,14 @@ describe("control plane → amime proxy --xds", () => {
   let proxies: MeshProxy[];
   const logs: string[] = [];
 
-  const start = (port = 0) => ControlPlane.start({ port, configPaths: [dir], debounceMs: 20, log: (l) => logs.push(l) });
+  let stateDir: string;
+  // The state dir keeps the token key, so the proxies' credentials outlive a control-plane restart.
+  const start = (port = 0) => ControlPlane.start({ port, configPaths: [dir], debounceMs: 20, stateDir, log: (l) => logs.push(l) });
   const call = (path = "/r") => send(client.outboundPort, { host: "reviews:9080", path });
-  const statuses = async (): Promise<ProxyStatus[]> => (await fetch(`${cp.url}/api/v1/proxies`)).json() as Promise<ProxyStatus[]>;
+  const statuses = async (): Promise<ProxyStatus[]> => (await fetch(`${cp.url}/api/v1/proxies`, { headers: adminAuth(cp) })).json() as Promise<ProxyStatus[]>;
   const statusOf = async (p: MeshProxy): Promise<ProxyStatus | undefined> => (await statuses()).find((s) => s.node === p.nodeId);
   const post = async (what: "apply" | "delete", text: string, source: string): Promise<{ status: number; body: ApplyResult }> => {
-    const r = await fetch(`${cp.url}/api/v1/${what}`, { method: "POST", headers: { "content-type": "text/yaml", "x-amime-source": source }, body: text });
+    const r = await fetch(`${cp.url}/api/v1/${what}`, { method: "POST", headers: { "content-type": "text/yaml", "x-amime-source": source, ...adminAuth(cp) }, body: text });
     return { status: r.status, body: (await r.json()) as ApplyResult };
   };
   /** Wait until `p` ACKed a push at least as new as `version` and is SYNCED. */
@@ -38,6 +40,7 @@ describe("control plane → amime proxy --xds", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "amime-cp-"));
+    stateDir = mkdtempSync(join(tmpdir(), "amime-cp-state-"));
     writeFileSync(join(dir, "services.yaml"), SERVICES_YAML);
     writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v1"));
     v1 = await startUpstream("reviews-v1");
@@ -53,14 +56,15 @@ describe("control plane → amime proxy --xds", () => {
     await v1.close();
     await v2.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("a proxy that connects before its instance is registered waits; after registration: pushed, ACKed, traffic flows", async () => {
-    const early = spawnProxy(cp.url, client);
+    const early = spawnProxy(cp, client);
     await waitFor("client stream open", async () => (await statusOf(client))?.connected);
     assert.equal((await statusOf(client))?.state, "NOT SENT");
-    for (const p of proxies) await register(cp.url, p);
-    const others = proxies.slice(1).map((p) => spawnProxy(cp.url, p));
+    for (const p of proxies) await register(cp, p);
+    const others = proxies.slice(1).map((p) => spawnProxy(cp, p));
     const ready = await early;
     assert.equal(ready.ready, true);
     assert.equal(ready.listeners.outbound, client.outboundPort);
@@ -70,11 +74,11 @@ describe("control plane → amime proxy --xds", () => {
     assert.equal(r.status, 200);
     assert.match(r.body, /^reviews-v1 GET \/first/);
     assert.equal(v1.requests.at(-1)?.url, "/first", "reached the app through the reviews-v1 sidecar");
-    const status = (await (await fetch(`${cp.url}/api/v1/status`)).json()) as ControlPlaneStatus;
+    const status = (await (await fetch(`${cp.url}/api/v1/status`, { headers: adminAuth(cp) })).json()) as ControlPlaneStatus;
     assert.equal(status.instances, 3);
     assert.equal(status.proxies, 3);
     assert.equal(status.version, cp.version);
-    const pushed = (await (await fetch(`${cp.url}/api/v1/proxies/${encodeURIComponent(client.nodeId)}/config`)).json()) as ProxyConfig;
+    const pushed = (await (await fetch(`${cp.url}/api/v1/proxies/${encodeURIComponent(client.nodeId)}/config`, { headers: adminAuth(cp) })).json()) as ProxyConfig;
     assert.equal(pushed.node.id, client.nodeId);
     assert.ok(pushed.clusters.some((c) => c.name === "outbound|9080|v1|reviews.default.svc.cluster.local"));
   });
@@ -88,7 +92,7 @@ describe("control plane → amime proxy --xds", () => {
     assert.equal(s.sentVersion, body.version);
     const r = await call("/after-apply");
     assert.match(r.body, /^reviews-v2 GET \/after-apply/);
-    const resources = (await (await fetch(`${cp.url}/api/v1/resources?kind=VirtualService`)).json()) as { items: { origin: string; name: string }[] };
+    const resources = (await (await fetch(`${cp.url}/api/v1/resources?kind=VirtualService`, { headers: adminAuth(cp) })).json()) as { items: { origin: string; name: string }[] };
     assert.deepEqual(resources.items.map((i) => `${i.name} ${i.origin}`), ["reviews apply"]);
   });
 
@@ -136,21 +140,21 @@ describe("control plane → amime proxy --xds", () => {
     const del = await post("delete", reviewsTo("v1"), "del.yaml");
     assert.equal(del.body.applied, true, JSON.stringify(del.body));
     assert.deepEqual(del.body.changes, [{ resource: "VirtualService default/reviews", action: "deleted" }]);
-    const list = (await (await fetch(`${cp.url}/api/v1/resources?kind=VirtualService`)).json()) as { items: unknown[] };
+    const list = (await (await fetch(`${cp.url}/api/v1/resources?kind=VirtualService`, { headers: adminAuth(cp) })).json()) as { items: unknown[] };
     assert.equal(list.items.length, 0);
     // Without a VirtualService half the calls reach v2 anyway: wait for the edit itself (a new
     // version with the file's VirtualService, pushed to the client), then check the routing.
     const afterDelete = cp.version;
     writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v2"));
     const version = await waitFor("the edited file loaded", async () => {
-      const items = ((await (await fetch(`${cp.url}/api/v1/resources?kind=VirtualService`)).json()) as { items: unknown[] }).items;
+      const items = ((await (await fetch(`${cp.url}/api/v1/resources?kind=VirtualService`, { headers: adminAuth(cp) })).json()) as { items: unknown[] }).items;
       return cp.version !== afterDelete && items.length === 1 ? cp.version : null;
     });
     await synced(client, version);
     for (let i = 0; i < 4; i++) assert.match((await call(`/edit-${i}`)).body, /^reviews-v2 /, "the edit routes every call to v2");
     writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v7"));
     const st = await waitFor("refusal in status", async () => {
-      const s = (await (await fetch(`${cp.url}/api/v1/status`)).json()) as ControlPlaneStatus;
+      const s = (await (await fetch(`${cp.url}/api/v1/status`, { headers: adminAuth(cp) })).json()) as ControlPlaneStatus;
       return s.refused?.find((r) => r.source.endsWith("reviews-vs.yaml")) ?? null;
     });
     assert.ok(st.diagnostics.some((d) => d.level === "error" && d.source.file.endsWith("reviews-vs.yaml") && d.source.line === 8));
@@ -160,7 +164,7 @@ describe("control plane → amime proxy --xds", () => {
     // Reverting the file to its last good text clears the refusal.
     writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v2"));
     await waitFor("refusal cleared", async () => {
-      const s = (await (await fetch(`${cp.url}/api/v1/status`)).json()) as ControlPlaneStatus;
+      const s = (await (await fetch(`${cp.url}/api/v1/status`, { headers: adminAuth(cp) })).json()) as ControlPlaneStatus;
       return (s.refused ?? []).length === 0;
     });
     assert.equal(cp.version, version, "same text as the last good one: no new version");
@@ -194,7 +198,7 @@ describe("control plane → amime proxy --xds", () => {
       await moreOk(10, "while the control plane is away");
       cp = await start(port);
       // A restarted control plane knows no instances until the runtime registers them again.
-      for (const p of proxies) await register(cp.url, p);
+      for (const p of proxies) await register(cp, p);
       for (const p of proxies) await synced(p, cp.version);
       await moreOk(10, "after the resync");
     } finally {

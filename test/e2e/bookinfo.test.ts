@@ -27,7 +27,7 @@ describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not
   let state: UpState;
   const page = (user?: string): Promise<HttpResult> => get(`${state.ingress}/productpage`, user ? { cookie: `session=${user}` } : {});
   const apply = async (file: string): Promise<void> => {
-    const r = await postYaml(`${state.controlPlane}/api/v1/apply`, yaml(file));
+    const r = await postYaml(`${state.controlPlane}/api/v1/apply`, yaml(file), run.auth());
     assert.equal(r.status, 200, `${file}: ${r.body}`);
   };
   /**
@@ -35,8 +35,8 @@ describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not
    * last sent (proxies whose config did not change are not re-sent, so they keep an older version).
    */
   const synced = async (): Promise<boolean> => {
-    const status = JSON.parse((await get(`${state.controlPlane}/api/v1/status`)).body) as { version: string };
-    const proxies = (JSON.parse((await get(`${state.controlPlane}/api/v1/proxies`)).body) as { connected: boolean; state: string; sentVersion: string | null }[]).filter((p) => p.connected);
+    const status = JSON.parse((await get(`${state.controlPlane}/api/v1/status`, run.auth())).body) as { version: string };
+    const proxies = (JSON.parse((await get(`${state.controlPlane}/api/v1/proxies`, run.auth())).body) as { connected: boolean; state: string; sentVersion: string | null }[]).filter((p) => p.connected);
     return proxies.some((p) => p.sentVersion === status.version) && proxies.every((p) => p.state === "SYNCED");
   };
 
@@ -82,7 +82,7 @@ describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not
     let spans: Span[] = [];
     const wanted = ["productpage", "details", "reviews", "ratings"];
     const complete = async (): Promise<boolean> => {
-      const t = await get(`${state.controlPlane}/api/v2/trace/${traceId}`);
+      const t = await get(`${state.controlPlane}/api/v2/trace/${traceId}`, run.auth());
       if (t.status !== 200) return false;
       spans = JSON.parse(t.body) as Span[];
       const servers = new Set(spans.filter((s) => s.kind === "SERVER").map((s) => s.localEndpoint?.serviceName?.split(".")[0]));

@@ -2,7 +2,7 @@
 // an ingress Gateway): real processes, real sockets. Every test bounds its waits and kills
 // whatever `amime up` started in `after`.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -62,6 +62,7 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
   it("amime exec runs a command with the client's sidecar as HTTP proxy and passes its exit code on", () => {
     const r = run.amime(["exec", "client", "--", "curl", "-s", "-m", "5", "http://front:9080/"]);
     assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /warning/, "exec reads the control plane with the admin token beside up.json");
     assert.equal(r.stdout, "front-0\n");
     const env = run.amime(["exec", "client-0", "--", "sh", "-c", 'echo "$AMIME_WORKLOAD $AMIME_NAMESPACE $NODE_USE_ENV_PROXY $HTTP_PROXY"; exit 7']);
     assert.equal(env.status, 7);
@@ -77,8 +78,22 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
     assert.match(missing.stderr, /no instance or workload "nope"/);
   });
 
+  it("the control plane takes the admin token amime up wrote (0600), the CLI finds it, sidecars use their own", async () => {
+    const tokenFile = join(run.cwd, ".amime", "admin-token");
+    assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+    assert.equal((await get(`${state.controlPlane}/api/v1/status`)).status, 401);
+    const status = run.amime(["proxy-status"]);
+    assert.equal(status.status, 0, status.stderr);
+    const rows = status.stdout.trim().split("\n").slice(1);
+    assert.ok(rows.length >= 5 && rows.every((r) => /\bSYNCED\b/.test(r)), status.stdout);
+    // Each sidecar got its own credential in its environment; the apps did not.
+    const front = state.instances.find((i) => i.name === "front-0");
+    assert.match(readFileSync(`/proc/${front?.sidecarPid}/environ`, "latin1"), /(^|\0)AMIME_PROXY_TOKEN=amime1\./);
+    assert.doesNotMatch(readFileSync(`/proc/${front?.pid}/environ`, "latin1"), /AMIME_PROXY_TOKEN/);
+  });
+
   it("applies routing changes live through the control plane API", async () => {
-    const applied = await postYaml(`${state.controlPlane}/api/v1/apply`, ONLY_V2);
+    const applied = await postYaml(`${state.controlPlane}/api/v1/apply`, ONLY_V2, run.auth());
     assert.equal(applied.status, 200, applied.body);
     try {
       const onlyV2 = async (): Promise<boolean> => {
@@ -87,7 +102,7 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
       };
       assert.ok(await eventually(onlyV2, 10_000), "all calls go to v2 after the VirtualService is applied");
     } finally {
-      await postYaml(`${state.controlPlane}/api/v1/delete`, ONLY_V2);
+      await postYaml(`${state.controlPlane}/api/v1/delete`, ONLY_V2, run.auth());
     }
   });
 

@@ -14,10 +14,10 @@ try {
   const samples: number[] = [];
   for (let i = 0; i < 20; i++) {
     const t0 = performance.now();
-    const r = await postYaml(`${state.controlPlane}/api/v1/apply`, files[i % 2] ?? "");
+    const r = await postYaml(`${state.controlPlane}/api/v1/apply`, files[i % 2] ?? "", run.auth());
     const version = (JSON.parse(r.body) as { version: string }).version;
     for (;;) {
-      const proxies = (JSON.parse((await get(`${state.controlPlane}/api/v1/proxies`)).body) as { connected: boolean; state: string; sentVersion: string }[]).filter((p) => p.connected);
+      const proxies = (JSON.parse((await get(`${state.controlPlane}/api/v1/proxies`, run.auth())).body) as { connected: boolean; state: string; sentVersion: string }[]).filter((p) => p.connected);
       if (proxies.some((p) => p.sentVersion === version) && proxies.every((p) => p.state === "SYNCED")) break;
       await new Promise((res) => setTimeout(res, 2));
     }

@@ -17,7 +17,7 @@ const REDIS = "redis.default.svc.cluster.local";
 describe("amime up with a TCP service and an HTTPS ServiceEntry", { timeout: 150_000 }, () => {
   let run: UpRun;
   let state: UpState;
-  const json = async <T,>(path: string): Promise<T> => JSON.parse((await get(`${state.controlPlane}${path}`)).body) as T;
+  const json = async <T,>(path: string): Promise<T> => JSON.parse((await get(`${state.controlPlane}${path}`, run.auth())).body) as T;
 
   before(async () => {
     run = new UpRun(["-f", join(ROOT, "samples", "bookinfo"), "-f", join(ROOT, "samples", "redis"), "-f", join(ROOT, "test", "e2e", "fixtures", "egress"), "--port-base", String(await randomPortBase())]);

@@ -54,6 +54,11 @@ export class UpRun {
     return s;
   }
 
+  /** The admin credential `amime up` wrote (.amime/admin-token), as an Authorization header. */
+  auth(): Record<string, string> {
+    return { authorization: `Bearer ${readFileSync(join(this.cwd, ".amime", "admin-token"), "utf8").trim()}` };
+  }
+
   async waitOutput(re: RegExp, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!re.test(this.output)) {
@@ -152,9 +157,9 @@ export function get(url: string, headers: Record<string, string> = {}, timeoutMs
 }
 
 /** POST YAML to the control plane's apply (or delete) API. */
-export function postYaml(url: string, yaml: string): Promise<HttpResult> {
+export function postYaml(url: string, yaml: string, headers: Record<string, string> = {}): Promise<HttpResult> {
   return new Promise((resolve) => {
-    const req = request(url, { method: "POST", agent: false, headers: { "content-type": "text/yaml", "x-amime-source": "e2e" } }, (res) => {
+    const req = request(url, { method: "POST", agent: false, headers: { "content-type": "text/yaml", "x-amime-source": "e2e", ...headers } }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body += c));

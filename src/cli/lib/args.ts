@@ -32,6 +32,7 @@ export interface ParsedArgs {
 export const COMMON_FLAGS: readonly FlagSpec[] = [
   { name: "help", short: "h", type: "bool" },
   { name: "control-plane", type: "string" },
+  { name: "token-file", type: "string" },
 ];
 
 export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): ParsedArgs {

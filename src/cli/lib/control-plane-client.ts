@@ -3,6 +3,7 @@
 // ControlPlaneError with a stable code and a message a user can act on.
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { ApplyResult, ControlPlaneStatus, ProxyStatus, ResourceList } from "../../model/wire.ts";
+import type { Credential } from "./credential.ts";
 
 export type ControlPlaneErrorCode = "CP_UNREACHABLE" | "CP_TIMEOUT" | "CP_HTTP" | "CP_NOT_FOUND" | "CP_BAD_RESPONSE";
 
@@ -28,17 +29,21 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** How the address was found, appended to "cannot reach" errors. */
   from?: string;
+  /** The admin credential, sent as a Bearer token (credential.ts). */
+  credential?: Credential;
 }
 
 export class ControlPlaneClient {
   readonly baseUrl: string;
   readonly #timeoutMs: number;
   readonly #from: string | undefined;
+  readonly #credential: Credential | undefined;
 
   constructor(baseUrl: string, options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#from = options.from;
+    this.#credential = options.credential;
   }
 
   /** POST /api/v1/apply. A refusal (422) is a result with applied:false, not an error. */
@@ -82,6 +87,11 @@ export class ControlPlaneClient {
     return body as unknown as ControlPlaneStatus;
   }
 
+  /** GET /api/v1/telemetry/services: golden signals per service version over the window. */
+  async telemetryServices(windowMs: number): Promise<unknown> {
+    return this.#json("GET", `/api/v1/telemetry/services?window=${windowMs}ms`);
+  }
+
   async #change(path: string, text: string, source: string): Promise<ApplyResult> {
     const res = await this.#fetch("POST", path, { body: text, headers: { "content-type": "text/yaml; charset=utf-8", "x-amime-source": headerSafe(source) } });
     const body = await readJson(res).catch(() => undefined);
@@ -106,7 +116,8 @@ export class ControlPlaneClient {
 
   async #fetch(method: string, path: string, init: { body?: string; headers?: Record<string, string> }): Promise<Response> {
     try {
-      return await fetch(`${this.baseUrl}${path}`, { method, ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
+      const auth: Record<string, string> = this.#credential ? { authorization: `Bearer ${this.#credential.token}` } : {};
+      return await fetch(`${this.baseUrl}${path}`, { method, ...init, headers: { ...init.headers, ...auth }, signal: AbortSignal.timeout(this.#timeoutMs) });
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
       const where = `the control plane at ${this.baseUrl}${this.#from ? ` (from ${this.#from})` : ""}`;
@@ -119,7 +130,12 @@ export class ControlPlaneClient {
 
   #httpError(path: string, status: number, body: unknown): ControlPlaneError {
     const message = isObject(body) && typeof body.error === "string" ? body.error : isObject(body) && typeof body.message === "string" ? body.message : "";
-    const text = `control plane answered ${status} to ${path}${message ? `: ${message}` : ""}`;
+    let text = `control plane answered ${status} to ${path}${message ? `: ${message}` : ""}`;
+    if (status === 401) {
+      text += this.#credential
+        ? ` (credential from ${this.#credential.from})`
+        : "; no credential found: run in the directory of `amime up` / `amime control-plane` (.amime/admin-token), or pass --token-file FILE or set $AMIME_TOKEN";
+    }
     return new ControlPlaneError(status === 404 ? "CP_NOT_FOUND" : "CP_HTTP", text, status);
   }
 

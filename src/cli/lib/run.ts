@@ -3,6 +3,7 @@
 import { UsageError, type ParsedArgs } from "./args.ts";
 import { ControlPlaneAddressError, discoverControlPlane } from "./control-plane-address.ts";
 import { ControlPlaneClient, ControlPlaneError } from "./control-plane-client.ts";
+import { discoverCredential } from "./credential.ts";
 
 /** An expected failure a command reports in one line as written (exit 1), e.g. NotFound. */
 export class CommandError extends Error {
@@ -37,7 +38,8 @@ export async function runCommand(command: string, help: string, body: () => Prom
 /** A client for the control plane the flags, the environment or `.amime/up.json` point to. */
 export async function connect(args: ParsedArgs): Promise<ControlPlaneClient> {
   const address = await discoverControlPlane({ flag: args.strings.get("control-plane") });
-  return new ControlPlaneClient(address.url, { from: address.from });
+  const credential = await discoverCredential({ flag: args.strings.get("token-file"), address });
+  return new ControlPlaneClient(address.url, { from: address.from, ...(credential ? { credential } : {}) });
 }
 
 /** Prints help and returns true when -h/--help was given. */

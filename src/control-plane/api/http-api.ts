@@ -5,14 +5,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_SOURCE_BYTES } from "../../config/parse.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { AckMessage, ApplyResult, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../../model/wire.ts";
+import { principalName, type Principal } from "../auth/token.ts";
 import type { PushSink } from "../push/pusher.ts";
 import { RegistrationError } from "../registry/instance-registry.ts";
 
 /** What the handlers need from the control plane. */
 export interface ApiBackend {
-  apply(text: string, source: string): ApplyResult;
-  delete(text: string, source: string): ApplyResult;
+  apply(text: string, source: string, by?: string): ApplyResult;
+  delete(text: string, source: string, by?: string): ApplyResult;
   register(namespace: string, name: string, reg: InstanceRegistration): boolean;
+  /** A credential for one sidecar or gateway process (what the runtime hands each instance). */
+  mintProxyToken(p: { node: string; namespace: string; serviceAccount: string }, by: string): string;
   deregister(namespace: string, name: string): boolean;
   resources(filter: { kind?: string; namespace?: string; name?: string }): ResourceList;
   proxies(): ProxyStatus[];
@@ -31,9 +34,10 @@ class HttpError extends Error {
   }
 }
 
-export function createApiHandler(cp: ApiBackend): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    handle(cp, req, res).catch((e: unknown) => {
+/** `principal` is who the request gate authenticated (null only on its public paths). */
+export function createApiHandler(cp: ApiBackend): (req: IncomingMessage, res: ServerResponse, principal: Principal | null) => void {
+  return (req, res, principal) => {
+    handle(cp, req, res, principal).catch((e: unknown) => {
       const status = e instanceof HttpError ? e.status : e instanceof RegistrationError ? 400 : 500;
       if (!res.headersSent) sendJson(res, status, { error: (e as Error).message });
       else res.destroy();
@@ -41,20 +45,22 @@ export function createApiHandler(cp: ApiBackend): (req: IncomingMessage, res: Se
   };
 }
 
-async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse, principal: Principal | null): Promise<void> {
   const url = new URL(req.url ?? "/", "http://control-plane");
   const path = url.pathname;
   const method = req.method ?? "GET";
   const parts = path.split("/").filter((s) => s !== "").map(decodeURIComponent);
 
-  if (path === "/xds/v1/stream" && method === "GET") return stream(cp, url, req, res);
+  if (path === "/xds/v1/stream" && method === "GET") return stream(cp, url, req, res, principal);
   if (path === "/xds/v1/ack" && method === "POST") {
     const msg = parseJson(await readBody(req)) as AckMessage;
     if (typeof msg !== "object" || msg === null || typeof msg.node !== "string" || typeof msg.nonce !== "string" || typeof msg.accepted !== "boolean") {
       throw new HttpError(400, "body must be an AckMessage {node, version, nonce, accepted, error?}");
     }
+    ownNode(principal, msg.node);
     return sendJson(res, 200, { counted: cp.ack(msg) });
   }
+  const by = principal ? principalName(principal) : "anonymous";
   if (parts[0] === "api" && parts[1] === "v1") {
     const [, , what, a, b, c] = parts;
     if (what === "instances" && a !== undefined && b !== undefined && c === undefined) {
@@ -66,8 +72,19 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse)
       if (method !== "POST") throw new HttpError(405, `${method} not allowed on ${path}`);
       const text = await readBody(req);
       const source = headerValue(req, "x-amime-source") || what;
-      const result = what === "apply" ? cp.apply(text, source) : cp.delete(text, source);
+      const result = what === "apply" ? cp.apply(text, source, by) : cp.delete(text, source, by);
       return sendJson(res, result.applied ? 200 : 422, result);
+    }
+    if (what === "credentials" && a === undefined) {
+      if (method !== "POST") throw new HttpError(405, `${method} not allowed on ${path}`);
+      const body = parseJson(await readBody(req)) as Record<string, unknown>;
+      const str = (k: string): string => {
+        const v = typeof body === "object" && body !== null ? body[k] : undefined;
+        if (typeof v !== "string" || v === "") throw new HttpError(400, "body must be {node, namespace, serviceAccount} (non-empty strings)");
+        return v;
+      };
+      const token = cp.mintProxyToken({ node: str("node"), namespace: str("namespace"), serviceAccount: str("serviceAccount") }, by);
+      return sendJson(res, 200, { token });
     }
     if (method !== "GET") throw new HttpError(405, `${method} not allowed on ${path}`);
     if (what === "resources" && a === undefined) {
@@ -85,9 +102,17 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse)
   throw new HttpError(404, `no such endpoint: ${method} ${path}`);
 }
 
-function stream(cp: ApiBackend, url: URL, req: IncomingMessage, res: ServerResponse): void {
+/** A proxy credential speaks only for its own node: no one takes over another proxy's stream. */
+function ownNode(principal: Principal | null, node: string): void {
+  if (principal?.kind !== "proxy" || principal.node !== node) {
+    throw new HttpError(403, `this credential may not act as node ${JSON.stringify(node)}${principal?.kind === "proxy" ? ` (it belongs to ${principal.node})` : ""}`);
+  }
+}
+
+function stream(cp: ApiBackend, url: URL, req: IncomingMessage, res: ServerResponse, principal: Principal | null): void {
   const node = url.searchParams.get("node");
   if (!node) throw new HttpError(400, "missing ?node=<node id>");
+  ownNode(principal, node);
   req.socket.setNoDelay(true);
   req.socket.setKeepAlive(true, 10_000);
   res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });

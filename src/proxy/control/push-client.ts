@@ -14,6 +14,8 @@ export interface PushClientOptions {
   url: string;
   /** Node id (`sidecar~<name>.<namespace>`), as the runtime registered it. */
   node: string;
+  /** This proxy's credential (the runtime hands one to each process; sent as a Bearer token). */
+  token?: string;
   clock?: Clock;
   random?: Random;
   /** Options for the Sidecar started on the first config. */
@@ -96,7 +98,7 @@ export class PushClient {
   private connect(): void {
     if (this.closed) return;
     const url = new URL(`/xds/v1/stream?node=${encodeURIComponent(this.opts.node)}`, this.opts.url);
-    const req = request(url, { method: "GET", agent: false, headers: { accept: "application/x-ndjson" } });
+    const req = request(url, { method: "GET", agent: false, headers: { accept: "application/x-ndjson", ...this.auth() } });
     this.req = req;
     let done = false;
     const lost = (why: string): void => {
@@ -112,8 +114,15 @@ export class PushClient {
     req.on("error", (e) => lost(e.message));
     req.on("response", (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
-        res.resume();
-        lost(`HTTP ${res.statusCode}`);
+        // 401/403: say why (a missing or foreign credential does not fix itself); keep retrying.
+        let why = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (why += why.length < 500 ? c : ""));
+        res.on("end", () => {
+          if (res.statusCode === 401 || res.statusCode === 403) this.opts.log?.(`control plane refused the stream: HTTP ${res.statusCode} ${why.trim()}`);
+          lost(`HTTP ${res.statusCode}`);
+        });
+        res.on("error", () => lost(`HTTP ${res.statusCode}`));
         return;
       }
       this.connected = true;
@@ -203,6 +212,10 @@ export class PushClient {
     return r.ok ? { accepted: true } : { accepted: false, error: r.error };
   }
 
+  private auth(): Record<string, string> {
+    return this.opts.token !== undefined ? { authorization: `Bearer ${this.opts.token}` } : {};
+  }
+
   /**
    * POST the verdict. A failed POST is retried a few times: until the control plane has it, that
    * proxy shows STALE. If the stream is lost as well, the resync on reconnect asks again anyway.
@@ -213,7 +226,7 @@ export class PushClient {
     const req = request(new URL("/xds/v1/ack", this.opts.url), {
       method: "POST",
       agent: false,
-      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...this.auth() },
     });
     const retry = (): void => {
       if (attempt < 3) this.clock.setTimeout(() => this.sendAck(ack, attempt + 1), 200 * (attempt + 1));

@@ -15,6 +15,7 @@ import { describeExit } from "./instance.ts";
 
 export const INGRESS_NAME = "istio-ingressgateway-0";
 export const INGRESS_NAMESPACE = "istio-system";
+export const INGRESS_SERVICE_ACCOUNT = "istio-ingressgateway-service-account";
 export const INGRESS_LABELS: Readonly<Record<string, string>> = { istio: "ingressgateway", app: "istio-ingressgateway" };
 const HTTP_PROTOCOLS = new Set(["HTTP", "HTTP2", "GRPC", "GRPC-WEB"]);
 
@@ -68,7 +69,10 @@ export class IngressGateway {
         command: process.execPath,
         args: [ctx.amimeBin, "proxy", "--xds", ctx.controlPlaneUrl, "--node", this.nodeId, "--admin-port", String(adminPort)],
         cwd: ctx.repoRoot,
-        env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+        env: {
+          ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+          AMIME_PROXY_TOKEN: ctx.credential({ node: this.nodeId, namespace: INGRESS_NAMESPACE, serviceAccount: INGRESS_SERVICE_ACCOUNT }),
+        },
         logFile,
       }),
       onStart: () => {
@@ -98,7 +102,7 @@ export class IngressGateway {
       workload: "istio-ingressgateway",
       namespace: INGRESS_NAMESPACE,
       labels: { ...INGRESS_LABELS },
-      serviceAccount: "istio-ingressgateway-service-account",
+      serviceAccount: INGRESS_SERVICE_ACCOUNT,
       address: LOCAL_ADDRESS,
       ports,
       ready: true,

@@ -103,6 +103,8 @@ export class LocalMesh {
     await mkdir(logDir, { recursive: true });
     const cp = await ControlPlane.start({
       port: cpPort,
+      // The token key and the admin token (.amime/admin-token, 0600) the CLI finds beside up.json.
+      stateDir: join(dir, ".amime"),
       configPaths: opts.paths.map((p) => resolve(p)),
       log: (l) => log(`control plane: ${l}`),
       mesh: { ...(opts.meshConfig ? meshSettingsOf(opts.meshConfig) : {}), telemetry: localMeshTelemetry(`http://127.0.0.1:${cpPort}`, opts.tracing) },
@@ -112,6 +114,7 @@ export class LocalMesh {
       const ctx: InstanceContext = {
         controlPlaneUrl: cp.url,
         registry: inProcessRegistrar(cp),
+        credential: (p) => cp.mintProxyToken(p),
         repoRoot: REPO_ROOT,
         amimeBin: AMIME_BIN,
         logDir,

@@ -1,0 +1,110 @@
+// RequestGate: what every request to the control plane passes before any handler runs.
+// 1. Same-site: the Host header must name the control plane itself (a DNS-rebinding page sends
+//    its own domain name), and a browser's cross-site request (an Origin other than our own, or
+//    Sec-Fetch-Site cross-site/same-site) is refused, so no web page can drive the API (CSRF).
+// 2. Authentication: `Authorization: Bearer <token>` (credentials.ts), except for the few public
+//    paths (health, and the Zipkin span intake that tracers post to without credentials).
+// 3. Authorization by kind: a proxy may only use the push stream and ACKs (and only as its own
+//    node: checked by those handlers); everything else is the admin's.
+import { isIP } from "node:net";
+import type { CredentialIssuer } from "./credentials.ts";
+import type { Principal } from "./token.ts";
+
+export interface Refusal {
+  status: number;
+  code: "CP_FOREIGN_HOST" | "CP_CROSS_SITE" | "CP_UNAUTHENTICATED" | "CP_FORBIDDEN";
+  message: string;
+}
+
+export interface GateRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export type GateResult = { principal: Principal | null } | { refusal: Refusal };
+
+/** Paths a proxy credential may use (the push protocol). */
+const PROXY_PATHS = new Set(["/xds/v1/stream", "/xds/v1/ack"]);
+
+export interface RequestGateOptions {
+  issuer: CredentialIssuer;
+  /** The address the server listens on (127.0.0.1, ::, 0.0.0.0, or a name). */
+  listenHost: string;
+  port: () => number;
+  /** Extra host names the control plane is reached by (e.g. a DNS name in front of 0.0.0.0). */
+  allowedHosts?: readonly string[];
+}
+
+export class RequestGate {
+  readonly #o: RequestGateOptions;
+  readonly #names: Set<string>;
+  readonly #wildcard: boolean;
+
+  constructor(o: RequestGateOptions) {
+    this.#o = o;
+    const listen = bare(o.listenHost);
+    this.#wildcard = listen === "0.0.0.0" || listen === "::";
+    this.#names = new Set([listen, "localhost", "127.0.0.1", "::1", ...(o.allowedHosts ?? []).map((h) => bare(h))]);
+  }
+
+  check(req: GateRequest): GateResult {
+    const host = one(req.headers.host);
+    if (!this.#hostAllowed(host)) {
+      return refuse(403, "CP_FOREIGN_HOST", `Host ${JSON.stringify(host ?? "")} is not this control plane's address; refused (DNS rebinding guard)`);
+    }
+    const origin = one(req.headers.origin);
+    if (origin !== undefined && origin !== `http://${host}`) {
+      return refuse(403, "CP_CROSS_SITE", `cross-site request from Origin ${JSON.stringify(origin)} refused`);
+    }
+    const site = one(req.headers["sec-fetch-site"]);
+    if (site !== undefined && site !== "same-origin" && site !== "none") {
+      return refuse(403, "CP_CROSS_SITE", `cross-site request (Sec-Fetch-Site: ${site}) refused`);
+    }
+    if (isPublic(req.method, req.path)) return { principal: null };
+    const auth = one(req.headers.authorization);
+    const m = auth === undefined ? null : /^Bearer +(\S+)\s*$/i.exec(auth);
+    if (m === null) return refuse(401, "CP_UNAUTHENTICATED", "missing credential: send Authorization: Bearer <token> (the CLI reads it from .amime/admin-token; see docs/control-plane.md)");
+    const principal = this.#o.issuer.verify(m[1] as string);
+    if (principal === null) return refuse(401, "CP_UNAUTHENTICATED", "invalid or superseded credential");
+    if (principal.kind === "proxy" && !PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", `a proxy credential may not ${req.method} ${req.path}`);
+    if (principal.kind === "admin" && PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", "the push stream takes a proxy's own credential, not the admin's");
+    return { principal };
+  }
+
+  #hostAllowed(host: string | undefined): boolean {
+    if (host === undefined) return false;
+    let url: URL;
+    try {
+      url = new URL(`http://${host}`);
+    } catch {
+      return false;
+    }
+    if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) return false;
+    if ((url.port === "" ? 80 : Number(url.port)) !== this.#o.port()) return false;
+    const name = bare(url.hostname);
+    // An IP literal cannot be re-pointed by DNS; on a wildcard listener any of our addresses may be used.
+    return this.#names.has(name) || (this.#wildcard && isIP(name) !== 0);
+  }
+}
+
+function isPublic(method: string, path: string): boolean {
+  if (method === "GET" && (path === "/healthz" || path === "/ready")) return true;
+  // Zipkin's span intake: sidecars' tracers post to any Zipkin URL and carry no credentials;
+  // spans add telemetry and cannot change the mesh.
+  return method === "POST" && path === "/api/v2/spans";
+}
+
+function refuse(status: number, code: Refusal["code"], message: string): { refusal: Refusal } {
+  return { refusal: { status, code, message } };
+}
+
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** `[::1]` → `::1`; lower case. */
+function bare(h: string): string {
+  const l = h.toLowerCase();
+  return l.startsWith("[") && l.endsWith("]") ? l.slice(1, -1) : l;
+}

@@ -1,0 +1,86 @@
+// Credentials the control plane issues and checks: one signed token format for the admin (the
+// CLI) and for proxies (one per sidecar start, bound to its node id, namespace and service
+// account). A token is `amime1.<claims>.<mac>`: base64url JSON claims and their HMAC-SHA256 under
+// the mesh's token key (state-dir.ts). Signed rather than looked up, so a restarted control plane
+// with the same state dir still knows the tokens its proxies hold. See docs/control-plane.md.
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+export interface AdminPrincipal {
+  kind: "admin";
+  /** Who holds the credential (the OS user that created it), recorded with every change. */
+  name: string;
+}
+
+export interface ProxyPrincipal {
+  kind: "proxy";
+  /** The only node id this credential may subscribe and ACK as. */
+  node: string;
+  namespace: string;
+  serviceAccount: string;
+}
+
+export type Principal = AdminPrincipal | ProxyPrincipal;
+
+interface Claims {
+  v: 1;
+  /** Issued at, ms since the epoch. */
+  iat: number;
+  /** Unique id: a newer proxy token for the same node supersedes older ones (CredentialIssuer). */
+  jti: string;
+  p: Principal;
+}
+
+const PREFIX = "amime1";
+
+/** How a principal appears in logs and change records: `admin:alice`, `proxy:sidecar~x.default`. */
+export function principalName(p: Principal): string {
+  return p.kind === "admin" ? `admin:${p.name}` : `proxy:${p.node}`;
+}
+
+export class TokenSigner {
+  readonly #key: Buffer;
+
+  constructor(key: Buffer) {
+    if (key.length < 32) throw new Error("token key must be at least 32 bytes");
+    this.#key = key;
+  }
+
+  static generateKey(): Buffer {
+    return randomBytes(32);
+  }
+
+  sign(p: Principal, iat: number, jti = randomBytes(12).toString("base64url")): { token: string; jti: string } {
+    const claims: Claims = { v: 1, iat, jti, p };
+    const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
+    return { token: `${PREFIX}.${body}.${this.#mac(body)}`, jti };
+  }
+
+  /** The claims of a well-formed token with a valid MAC, else null. */
+  verify(token: string): { principal: Principal; iat: number; jti: string } | null {
+    const parts = token.split(".");
+    if (parts.length !== 3 || parts[0] !== PREFIX) return null;
+    const [, body, mac] = parts as [string, string, string];
+    const want = Buffer.from(this.#mac(body));
+    const got = Buffer.from(mac);
+    if (got.length !== want.length || !timingSafeEqual(got, want)) return null;
+    let claims: Claims;
+    try {
+      claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Claims;
+    } catch {
+      return null;
+    }
+    if (claims?.v !== 1 || !isPrincipal(claims.p) || typeof claims.jti !== "string" || typeof claims.iat !== "number") return null;
+    return { principal: claims.p, iat: claims.iat, jti: claims.jti };
+  }
+
+  #mac(body: string): string {
+    return createHmac("sha256", this.#key).update(`${PREFIX}.${body}`).digest("base64url");
+  }
+}
+
+function isPrincipal(p: unknown): p is Principal {
+  if (typeof p !== "object" || p === null) return false;
+  const o = p as Record<string, unknown>;
+  if (o.kind === "admin") return typeof o.name === "string";
+  return o.kind === "proxy" && typeof o.node === "string" && typeof o.namespace === "string" && typeof o.serviceAccount === "string";
+}
