@@ -195,6 +195,11 @@ export interface Route {
   action: RouteAction;
   /** Header edits on request/response, applied after the per-destination ones. */
   headers?: HeaderOperations;
+  /**
+   * Per-filter config overrides on this route, by HTTP filter name (Envoy's
+   * typed_per_filter_config): the named filter runs with this config instead of the listener's.
+   */
+  filterConfig?: Readonly<Record<string, unknown>>;
   origin: RouteOrigin;
 }
 

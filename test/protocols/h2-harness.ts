@@ -14,6 +14,8 @@ export interface RouteDef {
   timeoutMs?: number;
   retry?: Obj;
   fault?: Obj;
+  /** Mirror policies ({ cluster, percentage }); default none. */
+  mirrors?: Obj[];
   domains?: string[];
 }
 
@@ -43,7 +45,7 @@ export function h2Config(listener: Partial<Listener>, routes: RouteDef[], cluste
           routes: rs.map((r) => ({
             name: r.name,
             match: { uri: { prefix: r.prefix ?? "/" }, headers: [], queryParams: [], ignoreUriCase: false },
-            action: { kind: "forward", clusters: [{ cluster: r.cluster, weight: 100 }], timeoutMs: r.timeoutMs ?? 0, retry: r.retry ?? NO_RETRY, mirrors: [], ...(r.fault ? { fault: r.fault } : {}) },
+            action: { kind: "forward", clusters: [{ cluster: r.cluster, weight: 100 }], timeoutMs: r.timeoutMs ?? 0, retry: r.retry ?? NO_RETRY, mirrors: r.mirrors ?? [], ...(r.fault ? { fault: r.fault } : {}) },
             origin: { resource: "t", ruleIndex: 0, matchIndex: -1 },
           })),
         })),

@@ -1,18 +1,52 @@
-// Exchange: one downstream request from its head to the end of its response. It holds what the
-// pipeline layers decide (route, flags, status), the request body as it arrives (kept for retry
+// Exchange: one HTTP/1.1 downstream request from its head to the end of its response, the
+// RequestContext its filters run on (request/request-context.ts). It holds what the filters
+// decide (route, flags, status), the request body as it arrives (kept for retry
 // replay and mirroring while it stays under the replay bound), and the per-request record the
 // observer receives. It is also the RequestView the router matches on, so a lookup allocates
 // nothing. The upstream side of a forwarded request lives in Forwarder.
+import type { Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
-import type { Route, VirtualHost, CorsPolicy, ListenerDirection } from "../../model/proxy-config.ts";
+import type { Route, VirtualHost, CorsPolicy, ListenerDirection, ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
+import { serializeRequestHead, compileHeaderNames } from "../http1/index.ts";
 import type { RequestHead } from "../http1/types.ts";
-import type { RequestView } from "../router/index.ts";
-import type { DownstreamConnection } from "../listener/downstream-connection.ts";
-import type { ListenerContext, ProxyContext, Runtime, TelemetryRequest } from "./context.ts";
+import { HeaderEdits, unionNames } from "../request/header-edits.ts";
+import type { FilterChain, RequestContext } from "../request/request-context.ts";
+import type { ClusterState } from "../upstream/cluster-manager.ts";
+import type { ListenerContext, ProxyContext, Runtime } from "./context.ts";
 import { localReply } from "./local-reply.ts";
 import { RF_DC } from "./response-flags.ts";
 
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
+
+const MIRROR_DROP = compileHeaderNames(["x-forwarded-for", "x-envoy-attempt-count"]);
+const NO_CHAIN: FilterChain = [];
+
+/**
+ * After a CONNECT: `bytes` are what the client sent past it so far. true: the probe took the
+ * connection (takeOver()) and owns `bytes`; false: it stays HTTP/1.1; "more": ask again with more.
+ */
+export type TunnelProbe = (bytes: Buffer, conn: ExchangeConn) => boolean | "more";
+
+/**
+ * What an exchange needs of its downstream connection (listener/downstream-connection.ts),
+ * which also hands a routed request to the HTTP/1.1 upstream drivers (the room above).
+ */
+export interface ExchangeConn {
+  readonly socket: Socket;
+  readonly listener: ListenerContext;
+  readonly sourceIp: string;
+  readonly draining: boolean;
+  readonly requestComplete: boolean;
+  readonly writeQueued: boolean;
+  write(buf: Buffer): boolean;
+  pauseBody(): void;
+  resumeBody(): void;
+  destroy(): void;
+  exchangeDone(x: Exchange, close: boolean): void;
+  takeOver(): Buffer | null;
+  expectTunnel(probe: TunnelProbe): void;
+  forward(x: Exchange, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState): void;
+}
 
 /** The upstream side of a forwarded request, as the exchange drives it (Forwarder, H1Stream). */
 export interface ExchangeForwarder {
@@ -21,8 +55,10 @@ export interface ExchangeForwarder {
   abort(): void;
 }
 
-export class Exchange implements TelemetryRequest, RequestView {
-  readonly conn: DownstreamConnection;
+export class Exchange implements RequestContext {
+  readonly conn: ExchangeConn;
+  readonly downstreamProtocol = "http1";
+  readonly grpc = false;
   readonly head: RequestHead;
   readonly listenerCtx: ListenerContext;
   readonly proxy: ProxyContext;
@@ -51,6 +87,12 @@ export class Exchange implements TelemetryRequest, RequestView {
   requestIdGenerated = false;
   /** Per-request state of the telemetry hooks (opaque here). */
   telemetry: unknown = undefined;
+  peerPrincipal = "";
+  metadata: Map<string, unknown> | null = null;
+  /** Request header edits by filters; null when none edited. */
+  edits: HeaderEdits | null = null;
+  filterChain: FilterChain = NO_CHAIN;
+  filterIndex = 0;
 
   // ---- route decisions ----
   route: Route | null = null;
@@ -61,6 +103,8 @@ export class Exchange implements TelemetryRequest, RequestView {
   timer: TimerHandle | null = null;
   /** Mirror clusters waiting for the request body to complete. */
   pendingMirrors: readonly string[] | null = null;
+  /** Set by the mirror step when mirrors wait for the body. */
+  onBodyComplete: ((x: RequestContext) => void) | null = null;
 
   // ---- request body ----
   bodyDone = false;
@@ -71,7 +115,7 @@ export class Exchange implements TelemetryRequest, RequestView {
   /** The whole body is in bodyChunks (for retries and mirrors). */
   replayable = true;
 
-  constructor(conn: DownstreamConnection, head: RequestHead) {
+  constructor(conn: ExchangeConn, head: RequestHead) {
     this.conn = conn;
     this.head = head;
     this.listenerCtx = conn.listener;
@@ -124,7 +168,39 @@ export class Exchange implements TelemetryRequest, RequestView {
     return this.conn.sourceIp;
   }
   header(name: string): string | undefined {
+    const e = this.edits;
+    if (e !== null) {
+      const v = e.get(name);
+      if (v !== undefined) return v ?? undefined;
+    }
     return this.head.get(name);
+  }
+  setHeader(name: string, value: string): void {
+    (this.edits ??= new HeaderEdits()).put(name, value);
+  }
+  removeHeader(name: string): void {
+    (this.edits ??= new HeaderEdits()).remove(name);
+  }
+  /** An Upgrade request without a body: it takes the upgrade path (upgrade/). */
+  get upgrade(): boolean {
+    const h = this.head;
+    const f = h.framing;
+    return h.upgrade !== null && (f.kind === "none" || (f.kind === "length" && f.length === 0));
+  }
+
+  forward(action: ForwardAction, wc: WeightedCluster, cluster: ClusterState): void {
+    this.conn.forward(this, action, wc, cluster);
+  }
+
+  mirrorHead(authority: string, extra: HeaderPairs, body: Buffer | undefined): Buffer {
+    const e = this.edits;
+    return serializeRequestHead(this.head, {
+      host: authority,
+      drop: e === null ? MIRROR_DROP : unionNames(MIRROR_DROP, e.dropNames()),
+      lines: e === null ? undefined : e.lines(),
+      extra,
+      body,
+    });
   }
 
   // ---- request body (from the downstream connection) ----
@@ -143,11 +219,8 @@ export class Exchange implements TelemetryRequest, RequestView {
   onBodyEnd(): void {
     this.bodyDone = true;
     if (this.forwarder !== null) this.forwarder.onRequestBody();
-    if (this.pendingMirrors !== null && this.onMirrorReady !== null) this.onMirrorReady(this);
+    if (this.pendingMirrors !== null && this.onBodyComplete !== null) this.onBodyComplete(this);
   }
-
-  /** Set by the mirror layer when mirrors wait for the body. */
-  onMirrorReady: ((x: Exchange) => void) | null = null;
 
   /** The whole body as one Buffer (only meaningful when bodyDone && replayable). */
   bodyBuffer(): Buffer | undefined {
@@ -164,8 +237,11 @@ export class Exchange implements TelemetryRequest, RequestView {
     return !this.head.keepAlive || this.conn.draining || !this.conn.requestComplete;
   }
 
-  /** Answer locally (no route, fault abort, 503s, timeouts, direct responses). */
-  reply(status: number, flags: number, body?: string, headers?: HeaderPairs): void {
+  /**
+   * Answer locally (no route, fault abort, 503s, timeouts, direct responses). `grpcStatus`: HTTP
+   * 200 with that grpc-status and `body` as grpc-message, no body (a gRPC fault abort).
+   */
+  reply(status: number, flags: number, body?: string, headers?: HeaderPairs, grpcStatus?: number): void {
     if (this.finished) return;
     this.flags |= flags;
     if (this.responseStarted) {
@@ -177,6 +253,11 @@ export class Exchange implements TelemetryRequest, RequestView {
     const close = this.mustClose;
     const extra: [string, string][] = [];
     if (headers !== undefined) for (const h of headers) extra.push([h[0], h[1]]);
+    if (grpcStatus !== undefined) {
+      extra.push(["content-type", "application/grpc"], ["grpc-status", String(grpcStatus)]);
+      if (body !== undefined) extra.push(["grpc-message", body]);
+      body = undefined;
+    }
     const buf = localReply({
       status,
       body,

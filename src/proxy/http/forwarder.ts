@@ -15,6 +15,7 @@ import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { EndpointPool } from "../upstream/endpoint-pool.ts";
 import { hashKeyOf } from "../upstream/hash-key.ts";
 import type { UpstreamConnection, UpstreamErrorKind, UpstreamSink } from "../upstream/upstream-connection.ts";
+import { unionNames } from "../request/header-edits.ts";
 import { AttemptControl } from "./attempt-control.ts";
 import type { Exchange } from "./exchange.ts";
 import {
@@ -64,10 +65,13 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     this.path = rewritePath(x.head.path, route.match, action.rewrite);
     const authority = action.rewrite?.authority;
     this.hostHeader = this.dh.host ?? (authority !== undefined && authority !== "" ? authority : x.head.authority);
-    this.proxyLines = requestExtraLines(x);
     const tel = x.proxy.telemetry?.onForward(x, this.dh.requestDrop) ?? null;
     this.extra = tel !== null && tel.add.length > 0 ? tel.add : undefined;
-    this.requestDrop = tel?.drop ?? this.dh.requestDrop;
+    const drop = tel?.drop ?? this.dh.requestDrop;
+    const edits = x.edits;
+    // Filters' header edits (rare): their names dropped from the forwarded ones, their lines added.
+    this.requestDrop = edits === null ? drop : unionNames(drop, edits.dropNames());
+    this.proxyLines = edits === null ? requestExtraLines(x) : requestExtraLines(x) + edits.lines();
     const lb = cluster.config.lb;
     this.hash = lb.hashKey !== undefined ? hashKeyOf(lb.hashKey, x, hashConn(x)) : undefined;
   }

@@ -1,7 +1,6 @@
-// Stage: the sidecar's request path. pipeline.ts composes the layers (route → CORS → fault →
-// route action → forward: timeout → retry → balance → circuit breakers → pool); Exchange is one
-// downstream request, Forwarder its upstream side, mirror.ts the shadow copies.
-export { runPipeline } from "./pipeline.ts";
+// Stage: the sidecar's request path. filters/ holds the HTTP filter chain (route → cors → fault →
+// router; registry.ts names them); Exchange is one HTTP/1.1 downstream request, Forwarder its
+// upstream side (timeout → retry → balance → circuit breakers → pool), mirror.ts the shadow copies.
 export { Exchange } from "./exchange.ts";
 export { formatResponseFlags } from "./response-flags.ts";
 export type { RequestObserver, RequestRecord, ProxyLimits } from "./context.ts";

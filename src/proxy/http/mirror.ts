@@ -4,36 +4,35 @@
 // the replay bound) are mirrored, at most `maxActiveMirrors` at once, each abandoned after
 // `mirrorTimeoutMs`.
 import type { TimerHandle } from "../../core/clock.ts";
-import { serializeRequestHead } from "../http1/index.ts";
 import type { ResponseHead } from "../http1/types.ts";
+import type { RequestContext } from "../request/request-context.ts";
 import { shadowAuthority } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { UpstreamConnection, UpstreamSink } from "../upstream/upstream-connection.ts";
-import type { Exchange } from "./exchange.ts";
 import type { ProxyContext } from "./context.ts";
-import { compileHeaderNames } from "../http1/index.ts";
 
-const MIRROR_DROP = compileHeaderNames(["x-forwarded-for", "x-envoy-attempt-count"]);
-
-/** Send the mirrors now if the body is complete, or when it completes. */
-export function mirrorRequest(x: Exchange, clusters: readonly string[]): void {
+/**
+ * Send the mirrors now if the body is complete, or when it completes. HTTP/1.1 and HTTP/2
+ * downstreams alike: the copy goes upstream as HTTP/1.1 (RequestContext.mirrorHead).
+ */
+export function mirrorRequest(x: RequestContext, clusters: readonly string[]): void {
   if (clusters.length === 0) return;
   if (x.bodyDone) {
     sendMirrors(x, clusters);
     return;
   }
   x.pendingMirrors = clusters;
-  x.onMirrorReady = onBodyComplete;
+  x.onBodyComplete = onBodyComplete;
 }
 
-function onBodyComplete(x: Exchange): void {
+function onBodyComplete(x: RequestContext): void {
   const clusters = x.pendingMirrors;
   x.pendingMirrors = null;
   if (clusters !== null) sendMirrors(x, clusters);
 }
 
-function sendMirrors(x: Exchange, clusters: readonly string[]): void {
+function sendMirrors(x: RequestContext, clusters: readonly string[]): void {
   if (!x.replayable) return;
   const proxy = x.proxy;
   for (const name of clusters) {
@@ -42,15 +41,10 @@ function sendMirrors(x: Exchange, clusters: readonly string[]): void {
     if (proxy.activeMirrors >= proxy.limits.maxActiveMirrors) return;
     const host = cluster.balancer.pick();
     if (host === null) continue;
-    const xff = x.head.get("x-forwarded-for");
+    const xff = x.header("x-forwarded-for");
     const extra: [string, string][] = [["x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`]];
     if (x.requestIdGenerated && x.requestId !== "") extra.push(["x-request-id", x.requestId]);
-    const head = serializeRequestHead(x.head, {
-      host: shadowAuthority(x.head.authority),
-      drop: MIRROR_DROP,
-      extra,
-      body: x.bodyDone ? x.bodyBuffer() : undefined,
-    });
+    const head = x.mirrorHead(shadowAuthority(x.authority), extra, x.bodyDone ? x.bodyBuffer() : undefined);
     new MirrorRequest(x, cluster, host, head).start();
   }
 }
@@ -65,12 +59,12 @@ class MirrorRequest implements UpstreamSink {
   private timer: TimerHandle | null = null;
   private done = false;
 
-  constructor(x: Exchange, cluster: ClusterState, host: Host, head: Buffer) {
+  constructor(x: RequestContext, cluster: ClusterState, host: Host, head: Buffer) {
     this.proxy = x.proxy;
     this.cluster = cluster;
     this.host = host;
     this.head = head;
-    this.method = x.head.method;
+    this.method = x.method;
   }
 
   start(): void {

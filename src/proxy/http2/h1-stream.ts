@@ -111,15 +111,17 @@ export class H1Stream implements ForwardStream {
 
   forwardHeaders(drop: (name: string) => boolean): HeaderPairs {
     const out: HeaderPairs = [];
+    const e = this.x.edits;
     this.x.head.forEachForwarded((name, value) => {
       const n = name.toLowerCase();
-      if (isConnectionSpecific(n) || n === "expect" || drop(n)) return;
+      if (isConnectionSpecific(n) || n === "expect" || drop(n) || (e !== null && e.get(n) !== undefined)) return;
       if (n === "te") {
         if (value.toLowerCase().includes("trailers")) out.push(["te", "trailers"]);
         return;
       }
       out.push([n, value]);
     });
+    if (e !== null) for (const [n, v] of e.set) if (!drop(n)) out.push([n, v]);
     return out;
   }
 

@@ -1,13 +1,15 @@
 // H2Downstream: the HTTP/2 side of one HTTP listener. The listener keeps its own net / tls server
 // and hands over connections that speak HTTP/2 — h2c prior knowledge (the client preface
 // `PRI * HTTP/2.0`, found by src/proxy/detect) or TLS with ALPN `h2` — to an unlistened
-// node:http2 server (`emit("connection")`). Each stream becomes an H2Exchange run through
-// runH2Pipeline. HTTP/1.1 `Upgrade: h2c` is not taken (it passes through as any upgrade).
+// node:http2 server (`emit("connection")`). Each stream becomes an H2Exchange run through its
+// listener's HTTP filter chain (http/filters/). HTTP/1.1 `Upgrade: h2c` is not taken (it passes
+// through as any upgrade).
 import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
 import type { ListenerContext } from "../http/context.ts";
 import { H2Exchange } from "./h2-exchange.ts";
-import { runH2Pipeline } from "./h2-pipeline.ts";
+import { runChain } from "../http/filters/chain.ts";
+import { DEFAULT_CHAIN } from "../http/filters/registry.ts";
 
 const END_STREAM = 0x1;
 
@@ -69,7 +71,7 @@ export class H2Downstream {
       x.reply(501, 0, "CONNECT is not supported");
       return;
     }
-    runH2Pipeline(x);
+    runChain(x, DEFAULT_CHAIN);
   }
 
   get activeSessions(): number {

@@ -1,22 +1,27 @@
 // H2Exchange: one HTTP/2 stream from a downstream client (h2c or TLS+ALPN h2), from its headers
-// to the end of its response. The HTTP/2 counterpart of http/exchange.ts: it is the RequestView
-// the router matches on and the record the observer and telemetry receive, holds the request
+// to the end of its response. The HTTP/2 counterpart of http/exchange.ts: the RequestContext its
+// filters run on (request/request-context.ts), the RequestView the router matches on and the record the observer and telemetry receive, holds the request
 // body while it is small enough to replay, and writes the response (or a local reply: plain
 // text for HTTP clients, a trailers-only gRPC status for gRPC clients).
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { TimerHandle } from "../../core/clock.ts";
-import type { CorsPolicy, ListenerDirection, Route, VirtualHost } from "../../model/proxy-config.ts";
-import type { ListenerContext, ProxyContext, Runtime, TelemetryRequest } from "../http/context.ts";
-import type { RequestView } from "../router/index.ts";
+import type { CorsPolicy, ForwardAction, ListenerDirection, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
+import type { ListenerContext, ProxyContext, Runtime } from "../http/context.ts";
 import { RF_DC } from "../http/response-flags.ts";
+import { HeaderEdits } from "../request/header-edits.ts";
+import type { FilterChain, RequestContext } from "../request/request-context.ts";
+import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from "./grpc.ts";
-import { forwardableHeaders, toH2Headers, type HeaderPairs } from "./headers.ts";
+import { forwardableHeaders, h1RequestHead, toH2Headers, type HeaderPairs } from "./headers.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
+import { H2Forwarder } from "./h2-forwarder.ts";
+
+const NO_CHAIN: FilterChain = [];
 
 /** What the exchange tells whoever forwards it (set by the forwarder). */
 export type H2ExchangeSink = ForwardStreamSink;
 
-export class H2Exchange implements RequestView, TelemetryRequest, ForwardStream {
+export class H2Exchange implements RequestContext, ForwardStream {
   readonly stream: ServerHttp2Stream;
   readonly headers: IncomingHttpHeaders;
   readonly listenerCtx: ListenerContext;
@@ -29,6 +34,7 @@ export class H2Exchange implements RequestView, TelemetryRequest, ForwardStream 
   readonly authority: string;
   readonly grpc: boolean;
   readonly downstreamProtocol = "http2";
+  readonly upgrade = false;
   readonly startMs: number;
   readonly startWallMs: number;
   finished = false;
@@ -47,6 +53,12 @@ export class H2Exchange implements RequestView, TelemetryRequest, ForwardStream 
   requestId: string;
   requestIdGenerated = false;
   telemetry: unknown = undefined;
+  peerPrincipal = "";
+  metadata: Map<string, unknown> | null = null;
+  /** Request header edits by filters; null when none edited. */
+  edits: HeaderEdits | null = null;
+  filterChain: FilterChain = NO_CHAIN;
+  filterIndex = 0;
 
   // ---- route decisions ----
   route: Route | null = null;
@@ -54,6 +66,9 @@ export class H2Exchange implements RequestView, TelemetryRequest, ForwardStream 
   cors: CorsPolicy | undefined = undefined;
   timer: TimerHandle | null = null;
   sink: H2ExchangeSink | null = null;
+  /** Mirror clusters waiting for the request body, and who sends them. */
+  pendingMirrors: readonly string[] | null = null;
+  onBodyComplete: ((x: RequestContext) => void) | null = null;
 
   // ---- request body ----
   bodyDone: boolean;
@@ -105,17 +120,54 @@ export class H2Exchange implements RequestView, TelemetryRequest, ForwardStream 
     return this;
   }
   forwardHeaders(drop: (name: string) => boolean): HeaderPairs {
-    return forwardableHeaders(this.headers, drop);
+    const e = this.edits;
+    if (e === null) return forwardableHeaders(this.headers, drop);
+    const out = forwardableHeaders(this.headers, (n) => e.get(n) !== undefined || drop(n));
+    for (const [n, v] of e.set) if (!drop(n)) out.push([n, v]);
+    return out;
   }
   connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string } {
     const s = this.stream.session?.socket;
     return { sourceIp: this.sourceIp, remoteAddress: `${s?.remoteAddress}:${s?.remotePort}`, localAddress: `${s?.localAddress}:${s?.localPort}` };
   }
   header(name: string): string | undefined {
+    const e = this.edits;
+    if (e !== null) {
+      const v = e.get(name);
+      if (v !== undefined) return v ?? undefined;
+    }
     if (name === "host") return this.authority;
     const v = this.headers[name];
     if (v === undefined) return undefined;
     return Array.isArray(v) ? v.join(",") : String(v);
+  }
+
+  setHeader(name: string, value: string): void {
+    (this.edits ??= new HeaderEdits()).put(name, value);
+  }
+  removeHeader(name: string): void {
+    (this.edits ??= new HeaderEdits()).remove(name);
+  }
+
+  forward(action: ForwardAction, wc: WeightedCluster, cluster: ClusterState): void {
+    new H2Forwarder(this, action, wc, cluster).start();
+  }
+
+  /** The request as HTTP/1.1 for a mirror cluster: the forwardable headers, a Content-Length body. */
+  mirrorHead(authority: string, extra: ReadonlyArray<readonly [string, string]>, body: Buffer | undefined): Buffer {
+    const headers = this.forwardHeaders(isMirrorSet);
+    for (const h of extra) headers.push([h[0], h[1]]);
+    if (body === undefined) return h1RequestHead(this.method, this.path, authority, headers, "none");
+    headers.push(["content-length", String(body.length)]);
+    return Buffer.concat([h1RequestHead(this.method, this.path, authority, headers, "length"), body]);
+  }
+
+  /** The whole body as one Buffer (only meaningful when bodyDone && replayable). */
+  bodyBuffer(): Buffer | undefined {
+    const c = this.bodyChunks;
+    if (c.length === 0) return undefined;
+    if (c.length === 1) return c[0];
+    return Buffer.concat(c, this.bodyHeld);
   }
 
   // ---- request body ----
@@ -131,6 +183,7 @@ export class H2Exchange implements RequestView, TelemetryRequest, ForwardStream 
   private onEnd(): void {
     this.bodyDone = true;
     this.sink?.onRequestData();
+    if (this.pendingMirrors !== null && this.onBodyComplete !== null) this.onBodyComplete(this);
   }
 
   pauseBody(): void {
@@ -188,14 +241,15 @@ export class H2Exchange implements RequestView, TelemetryRequest, ForwardStream 
    * Answer locally. gRPC clients (and any client when `grpcStatus` is given: a gRPC fault abort)
    * get HTTP 200 and a trailers-only response carrying the grpc-status mapped from status/flags.
    */
-  reply(status: number, flags: number, body?: string, headers?: HeaderPairs, grpcStatus?: number): void {
+  reply(status: number, flags: number, body?: string, headers?: ReadonlyArray<readonly [string, string]>, grpcStatus?: number): void {
     if (this.finished) return;
     this.flags |= flags;
     if (this.responseStarted) {
       this.reset();
       return;
     }
-    const out: HeaderPairs = headers !== undefined ? [...headers] : [];
+    const out: HeaderPairs = [];
+    if (headers !== undefined) for (const h of headers) out.push([h[0], h[1]]);
     if (this.grpc || grpcStatus !== undefined) {
       const code = grpcStatus ?? grpcStatusForLocalReply(status, this.flags);
       out.push(["content-type", "application/grpc"], ["grpc-status", String(code)]);
@@ -254,6 +308,11 @@ export class H2Exchange implements RequestView, TelemetryRequest, ForwardStream 
       // Same for telemetry.
     }
   }
+}
+
+/** Headers a mirror copy sets itself (and content-length, which it writes for the held body). */
+function isMirrorSet(name: string): boolean {
+  return name === "x-forwarded-for" || name === "x-envoy-attempt-count" || name === "content-length";
 }
 
 function str(v: string | string[] | undefined): string {

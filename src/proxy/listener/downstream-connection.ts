@@ -5,9 +5,11 @@
 import { Socket } from "node:net";
 import { ChunkedDecoder, parseRequestHead, ParseError } from "../http1/index.ts";
 import type { ListenerContext } from "../http/context.ts";
-import { Exchange } from "../http/exchange.ts";
+import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
+import { Exchange, type ExchangeConn, type TunnelProbe } from "../http/exchange.ts";
 import { localReply } from "../http/local-reply.ts";
-import { runPipeline } from "../http/pipeline.ts";
+import type { ClusterState } from "../upstream/cluster-manager.ts";
+import { forwardH1, startRequest } from "./h1-dispatch.ts";
 import { SocketWriter } from "../io/socket-writer.ts";
 
 const S_HEAD = 0;
@@ -60,13 +62,7 @@ function rewrap(socket: Socket, onRead: (n: number) => boolean): { socket: Socke
   return { socket: next, early };
 }
 
-/**
- * After a CONNECT: `bytes` are what the client sent past it so far. true: the probe took the
- * connection (takeOver()) and owns `bytes`; false: it stays HTTP/1.1; "more": ask again with more.
- */
-export type TunnelProbe = (bytes: Buffer, conn: DownstreamConnection) => boolean | "more";
-
-export class DownstreamConnection {
+export class DownstreamConnection implements ExchangeConn {
   readonly socket: Socket;
   private readonly writer: SocketWriter;
   readonly listener: ListenerContext;
@@ -218,6 +214,11 @@ export class DownstreamConnection {
   }
 
   /** Abort: the connection is unusable (upstream reset mid-response, protocol error). */
+  /** A routed request's upstream side (the router filter's hand-off, via Exchange.forward). */
+  forward(x: Exchange, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState): void {
+    forwardH1(x, action, wc, cluster);
+  }
+
   destroy(): void {
     this.state = S_CLOSED;
     this.socket.destroy();
@@ -318,7 +319,7 @@ export class DownstreamConnection {
       const x = this.exchange;
       if (x !== null && !x.started) {
         try {
-          runPipeline(x);
+          startRequest(x);
         } catch {
           // A bug in a layer must cost this request, never the process (and every other request).
           this.listener.proxy.downstream.downstream_rq_internal_error++;

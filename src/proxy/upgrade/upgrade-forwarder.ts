@@ -15,16 +15,11 @@ import { originalDestination } from "../http/forward-util.ts";
 import { BODY_CONNECT_FAILURE, BODY_CONNECTION_TERMINATION, BODY_NO_HEALTHY_UPSTREAM, BODY_OVERFLOW, BODY_PROTOCOL_ERROR, BODY_TIMEOUT } from "../http/local-reply.ts";
 import { RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UT } from "../http/response-flags.ts";
 import { destinationHeaders, requestExtra } from "../http/upstream-headers.ts";
+import { unionNames } from "../request/header-edits.ts";
 import { rewritePath } from "../router/index.ts";
 import { connectUpstreamTls } from "../tls/upstream-tls.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-
-/** Whether this request takes the upgrade path: an Upgrade token and no request body. */
-export function isUpgradeRequest(x: Exchange): boolean {
-  const f = x.head.framing;
-  return x.head.upgrade !== null && (f.kind === "none" || (f.kind === "length" && f.length === 0));
-}
 
 export function forwardUpgrade(x: Exchange, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState): void {
   const route = x.route as NonNullable<Exchange["route"]>;
@@ -41,7 +36,8 @@ export function forwardUpgrade(x: Exchange, action: ForwardAction, wc: WeightedC
   const head = serializeRequestHead(x.head, {
     path: rewritePath(x.head.path, route.match, action.rewrite),
     host: dh.host ?? (authority !== undefined && authority !== "" ? authority : x.head.authority),
-    drop: dh.requestDrop,
+    drop: x.edits === null ? dh.requestDrop : unionNames(dh.requestDrop, x.edits.dropNames()),
+    lines: x.edits?.lines(),
     extra: [...requestExtra(x), ["x-envoy-attempt-count", "1"], ...dh.requestAdd],
     passUpgrade: true,
   });

@@ -1,0 +1,61 @@
+// Request header edits made by filters (setHeader / removeHeader on a RequestContext): kept aside
+// from the parsed head, read back by header(), and applied by whichever driver writes the upstream
+// request. Allocated only for a request a filter edits.
+import { checkHeaderLines, compileHeaderNames } from "../http1/index.ts";
+import type { HeaderNameSet } from "../http1/types.ts";
+
+export class HeaderEdits {
+  /** Lower-case name → value: replaces every original of that name. */
+  readonly set = new Map<string, string>();
+  /** Lower-case names removed (originals and earlier sets). */
+  readonly removed = new Set<string>();
+  private names: HeaderNameSet | null = null;
+
+  /** Throws TypeError for a name or value that cannot go on the wire (CR/LF injection). */
+  put(name: string, value: string): void {
+    const n = name.toLowerCase();
+    checkHeaderLines([[n, value]]);
+    this.removed.delete(n);
+    this.set.set(n, value);
+    this.names = null;
+  }
+
+  remove(name: string): void {
+    const n = name.toLowerCase();
+    this.set.delete(n);
+    this.removed.add(n);
+    this.names = null;
+  }
+
+  /** The edited value: a string, null when removed, undefined when not edited. */
+  get(name: string): string | null | undefined {
+    const v = this.set.get(name);
+    if (v !== undefined) return v;
+    return this.removed.has(name) ? null : undefined;
+  }
+
+  /** Every name whose originals must not be forwarded (set and removed ones). */
+  dropNames(): HeaderNameSet {
+    return (this.names ??= compileHeaderNames([...this.set.keys(), ...this.removed]));
+  }
+
+  /** The set headers as header lines (SerializeRequestOptions.lines; checked when put). */
+  lines(): string {
+    let s = "";
+    for (const [n, v] of this.set) s += n + ": " + v + "\r\n";
+    return s;
+  }
+
+  /** The set headers as pairs. */
+  pairs(): [string, string][] {
+    return [...this.set];
+  }
+}
+
+/** `a` or `b` has the name. */
+export function unionNames(a: HeaderNameSet, b: HeaderNameSet): HeaderNameSet {
+  return {
+    matches: (buf, start, end) => a.matches(buf, start, end) || b.matches(buf, start, end),
+    has: (n) => a.has(n) || b.has(n),
+  };
+}
