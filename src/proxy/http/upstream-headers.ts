@@ -14,7 +14,8 @@ export interface DestinationHeaders {
   readonly requestAddLines: string;
   /** A `host` / `:authority` set by the edits: the Host the upstream sees. */
   readonly host: string | undefined;
-  readonly responseDrop: HeaderNameSet | undefined;
+  /** Always drops the response headers the proxy sets itself (PROXY_SET_RESPONSE). */
+  readonly responseDrop: HeaderNameSet;
   readonly responseAdd: HeaderList;
   /** responseAdd as header lines, checked once. */
   readonly responseAddLines: string;
@@ -22,6 +23,13 @@ export interface DestinationHeaders {
 
 /** Request headers the proxy always rewrites itself. */
 const PROXY_SET_REQUEST = ["x-forwarded-for", "x-envoy-attempt-count"];
+
+/**
+ * Response headers the proxy always sets itself: Envoy's router replaces the upstream's
+ * x-envoy-upstream-service-time (set, not append), so a request through two sidecars carries one.
+ */
+export const UPSTREAM_SERVICE_TIME = "x-envoy-upstream-service-time";
+export const PROXY_SET_RESPONSE: readonly string[] = [UPSTREAM_SERVICE_TIME];
 
 const cache = new WeakMap<WeightedCluster, DestinationHeaders>();
 
@@ -47,7 +55,7 @@ export function destinationHeaders(route: Route, wc: WeightedCluster, ctx: Heade
     requestAdd,
     requestAddLines: checkHeaderLines(requestAdd),
     host,
-    responseDrop: res.dropped.size > 0 ? compileHeaderNames([...res.dropped]) : undefined,
+    responseDrop: compileHeaderNames([...PROXY_SET_RESPONSE, ...res.dropped]),
     responseAdd: res.added,
     responseAddLines: checkHeaderLines(res.added),
   };

@@ -19,6 +19,7 @@ import {
   BODY_OVERFLOW,
 } from "../http/local-reply.ts";
 import { RF_UC, RF_UH, RF_UO } from "../http/response-flags.ts";
+import { UPSTREAM_SERVICE_TIME } from "../http/upstream-headers.ts";
 import type { AttemptError, AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
 import { H1Attempt } from "./h1-attempt.ts";
 import { H2Attempt } from "./h2-attempt.ts";
@@ -216,8 +217,9 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     // Telemetry reads (client side: strips) the peer's identity and adds ours (server side).
     const tel = x.proxy.telemetry?.onResponse(x.record, { get: (n) => headers.find((h) => h[0] === n)?.[1] }, undefined) ?? null;
     const out: HeaderPairs = [];
-    for (const h of headers) if (plan.keeps(h[0]) && (tel === null || !tel.drop.has(h[0]))) out.push(h);
-    out.push(["x-envoy-upstream-service-time", String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]);
+    // x-envoy-upstream-service-time is set, not appended (as Envoy's router does).
+    for (const h of headers) if (h[0] !== UPSTREAM_SERVICE_TIME && plan.keeps(h[0]) && (tel === null || !tel.drop.has(h[0]))) out.push(h);
+    out.push([UPSTREAM_SERVICE_TIME, String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]);
     for (const [n, v] of plan.added) out.push([n, v]);
     if (tel !== null) for (const [n, v] of tel.add) out.push([n, v]);
     if (x.cors !== undefined) for (const [n, v] of corsResponseHeaders(x.record, x.cors)) out.push([n, v]);
