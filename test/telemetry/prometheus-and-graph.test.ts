@@ -7,9 +7,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { send, sleep, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
+import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
+import { waitFor } from "../support/wait.ts";
 import { startCollector, type Collector } from "./collector.ts";
-import { fetchText, startTwoHop, type TwoHop } from "./two-hop.ts";
+import { counts, fetchText, startTwoHop, untilCounted, type TwoHop } from "./two-hop.ts";
 import { unusedPort } from "../support/ports.ts";
 
 const PROMETHEUS = "/usr/bin/prometheus";
@@ -38,9 +39,10 @@ describe("consumers of the sidecar metrics", () => {
       cp.service.addTarget("productpage-v1-0", `http://127.0.0.1:${mesh.client.telemetry?.metricsPort}/stats/prometheus`);
       cp.service.addTarget("reviews-v2-0", `http://127.0.0.1:${mesh.server.telemetry?.metricsPort}/stats/prometheus`);
       await cp.service.metrics.scrapeOnce();
+      const from = await counts(mesh);
       for (let i = 0; i < 9; i++) await send(mesh.clientPort, { host: "reviews:9080", path: "/ok" });
       await send(mesh.clientPort, { host: "reviews:9080", path: "/fail" });
-      await sleep(20);
+      await untilCounted(mesh, from, 10);
       await cp.service.metrics.scrapeOnce();
 
       const s = JSON.parse((await fetchText(`${cp.url}/api/v1/telemetry/services?window=60s`)).body) as { services: Record<string, unknown>[] };
@@ -83,30 +85,25 @@ describe("consumers of the sidecar metrics", () => {
       for (let i = 0; i < 5; i++) await send(mesh.clientPort, { host: "reviews:9080", path: "/prom" });
       prom = spawn(PROMETHEUS, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${webPort}`], { stdio: "ignore" });
       const q = encodeURIComponent('sum(istio_requests_total{reporter="destination",destination_workload="reviews-v2",source_workload="productpage-v1",response_code="200"})');
-      let value: string | undefined;
-      const deadline = Date.now() + 40_000;
-      while (Date.now() < deadline) {
-        await sleep(500);
-        try {
+      // Prometheus starts, scrapes both sidecars every second and answers: poll its API.
+      const value = await waitFor(
+        async () => {
           const r = await fetchText(`http://127.0.0.1:${webPort}/api/v1/query?query=${q}`);
           const body = JSON.parse(r.body) as { status: string; data?: { result: { value: [number, string] }[] } };
-          value = body.data?.result[0]?.value[1];
-          if (value !== undefined && Number(value) >= 5) break;
-        } catch {
-          // Not up yet.
-        }
-      }
-      assert.ok(value !== undefined && Number(value) >= 5, `PromQL answer: ${value}`);
+          const v = body.data?.result[0]?.value[1];
+          return v !== undefined && Number(v) >= 5 ? v : null;
+        },
+        { what: "Prometheus to answer the PromQL query with the 5 requests", timeoutMs: 40_000, everyMs: 500 },
+      );
+      assert.ok(Number(value) >= 5, `PromQL answer: ${value}`);
       // Both targets are scraped once Prometheus has gone round them (the first may be alone for a moment).
-      let upCount: string | undefined;
-      const upDeadline = Date.now() + 15_000;
-      while (Date.now() < upDeadline) {
-        const up = await fetchText(`http://127.0.0.1:${webPort}/api/v1/query?query=${encodeURIComponent("sum(up)")}`);
-        upCount = (JSON.parse(up.body) as { data: { result: { value: [number, string] }[] } }).data.result[0]?.value[1];
-        if (upCount === "2") break;
-        await sleep(250);
-      }
-      assert.equal(upCount, "2");
+      await waitFor(
+        async () => {
+          const up = await fetchText(`http://127.0.0.1:${webPort}/api/v1/query?query=${encodeURIComponent("sum(up)")}`);
+          return (JSON.parse(up.body) as { data: { result: { value: [number, string] }[] } }).data.result[0]?.value[1] === "2";
+        },
+        { what: "Prometheus to see both sidecars up (sum(up) = 2)", timeoutMs: 15_000, everyMs: 250 },
+      );
     } finally {
       if (prom !== null && prom.exitCode === null) {
         const exited = new Promise((r) => prom?.once("exit", r));

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { amime } from "../cli/control-plane-cli.ts";
-import { send, sleep, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
+import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
 import { startCollector, type Collector } from "./collector.ts";
-import { startTwoHop, type TwoHop } from "./two-hop.ts";
+import { counts, startTwoHop, untilCounted, type TwoHop } from "./two-hop.ts";
 
 describe("amime top", () => {
   let app: Upstream;
@@ -21,9 +21,10 @@ describe("amime top", () => {
     cp = await startCollector({ scrapeIntervalMs: 60_000 });
     cp.service.addTarget("reviews-v2-0", `http://127.0.0.1:${mesh.server.telemetry?.metricsPort}/stats/prometheus`);
     await cp.service.metrics.scrapeOnce();
+    const from = await counts(mesh);
     for (let i = 0; i < 3; i++) await send(mesh.clientPort, { host: "reviews:9080", path: "/ok" });
     await send(mesh.clientPort, { host: "reviews:9080", path: "/fail" });
-    await sleep(20);
+    await untilCounted(mesh, from, 4);
     await cp.service.metrics.scrapeOnce();
   });
 

@@ -5,6 +5,8 @@ import { get } from "node:http";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 import type { TelemetryConfig } from "../../src/model/proxy-config.ts";
 import { seededRandom } from "../../src/core/random.ts";
+import { parsePrometheusText } from "../../src/control-plane/telemetry/prometheus-parse.ts";
+import { waitFor } from "../support/wait.ts";
 
 type Obj = Record<string, unknown>;
 const NO_RETRY = { attempts: 0, perTryTimeoutMs: 0, retryOn: [], retriableStatusCodes: [], backoffBaseMs: 25, backoffMaxMs: 250, retryIgnorePreviousHosts: true };
@@ -83,4 +85,27 @@ export function scrape(s: Sidecar): Promise<string> {
   const port = s.telemetry?.metricsPort;
   if (port === undefined || port === 0) throw new Error("no metrics listener");
   return fetchText(`http://127.0.0.1:${port}/stats/prometheus`).then((r) => r.body);
+}
+
+/** The sum of `istio_requests_total` over every series a sidecar exports (0 before any request). */
+export async function requestsCounted(s: Sidecar): Promise<number> {
+  let n = 0;
+  for (const f of parsePrometheusText(await scrape(s)).values()) for (const x of f.samples) if (x.name === "istio_requests_total") n += x.value;
+  return n;
+}
+
+/** Requests counted so far by each sidecar of the two-hop mesh. */
+export async function counts(mesh: TwoHop): Promise<{ client: number; server: number }> {
+  return { client: await requestsCounted(mesh.client), server: await requestsCounted(mesh.server) };
+}
+
+/**
+ * Wait until both sidecars have counted `more` requests beyond `from` (telemetry is recorded off
+ * the request path, so the count may trail the client's last response by a moment).
+ */
+export function untilCounted(mesh: TwoHop, from: { client: number; server: number }, more: number): Promise<true> {
+  return waitFor(async () => {
+    const now = await counts(mesh);
+    return now.client === from.client + more && now.server === from.server + more;
+  }, { what: `both sidecars to count ${more} more requests` });
 }
