@@ -2,6 +2,7 @@
 // the config (refuses to start on errors, listing them), prints one JSON line with its URL once it
 // listens, watches the files, logs refused changes and NACKs on stderr; SIGINT/SIGTERM → exit 0.
 import { resolve } from "node:path";
+import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { meshSettingsOf } from "../config/mesh-config/settings.ts";
 import { loadMeshConfig } from "../config/read-files.ts";
@@ -122,6 +123,7 @@ export const controlPlaneCommand: Command = {
       }
       return 1;
     }
+    for (const d of cp.startupDiagnostics) if (NOT_APPLIED_CODES.has(d.code)) process.stderr.write(`${formatDiagnostic(d)}\n`);
     process.stdout.write(JSON.stringify({ ready: true, url: cp.url, port: cp.port, version: cp.version, tokenFile: cp.adminTokenFile }) + "\n");
     await new Promise<void>((resolve) => {
       const stop = (): void => {

@@ -1,6 +1,7 @@
 // `amime up -f DIR`: run a local mesh — the control plane in-process, every Workload replica with
 // its sidecar, the ingress gateway — until SIGINT/SIGTERM. See docs/local-mesh.md.
 import { relative } from "node:path";
+import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { loadMeshConfig } from "../config/read-files.ts";
 import type { MeshConfig } from "../config/types/mesh-config.ts";
@@ -143,6 +144,10 @@ export const upCommand: Command = {
       process.stderr.write(`amime up: cannot start: ${(e as Error).message}\n`);
       return 1;
     }
+
+    const notApplied = mesh.controlPlane.startupDiagnostics.filter((d) => NOT_APPLIED_CODES.has(d.code));
+    for (const d of notApplied) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    if (notApplied.length > 0) process.stderr.write(`amime up: ${notApplied.length} resource setting(s) above are accepted but NOT applied or enforced (docs/analyze.md)\n`);
 
     let signals = 0;
     const stopped = new Promise<void>((resolve) => {

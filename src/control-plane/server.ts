@@ -97,6 +97,8 @@ export class ControlPlane implements ApiBackend {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private files: FileSource | null = null;
+  /** Warnings of the config loaded at start (e.g. AMM1014: security config not enforced), for the CLI to print. */
+  startupDiagnostics: readonly Diagnostic[] = [];
   private watcher: FileWatcher | null = null;
   private boundPort = 0;
   private closing: Promise<void> | null = null;
@@ -131,6 +133,7 @@ export class ControlPlane implements ApiBackend {
         cp.pusher.close();
         throw new ConfigRefusedError(loaded.diagnostics);
       }
+      cp.startupDiagnostics = loaded.diagnostics;
       cp.bump();
     }
     try {

@@ -24,7 +24,7 @@ async function json(args: string[]): Promise<{ code: number | null; ds: JsonDiag
 test("a clean directory: no issues, exit 0", async () => {
   const r = await amime(["analyze", "-f", `${fixtures}/clean`]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.equal(r.stdout, "✔ No validation issues found when analyzing 6 resources.\n");
+  assert.equal(r.stdout, "✔ No validation issues found when analyzing 5 resources.\n");
 });
 
 test("broken references: istioctl-style lines with file:line, a summary, exit 1", async () => {
@@ -60,7 +60,10 @@ test("warnings and info do not fail: exit 0", async () => {
 test("mTLS conflict and conflicting mesh hosts are errors", async () => {
   const mtls = await json(["analyze", "-f", `${fixtures}/mtls-conflict.yaml`]);
   assert.equal(mtls.code, 1);
-  assert.deepEqual(mtls.ds.map((d) => `${d.code} ${d.resource} ${d.path} ${d.source.line}`), ["IST0113 DestinationRule shop/cart spec.trafficPolicy.tls.mode 32"]);
+  assert.deepEqual(mtls.ds.map((d) => `${d.code} ${d.resource} ${d.path} ${d.source.line}`), [
+    "AMM1014 PeerAuthentication shop/default  2",
+    "IST0113 DestinationRule shop/cart spec.trafficPolicy.tls.mode 32",
+  ]);
   const hosts = await json(["analyze", "-f", `${fixtures}/conflicting-hosts.yaml`]);
   assert.equal(hosts.code, 1);
   assert.deepEqual(hosts.ds.map((d) => `${d.code} ${d.resource}`), ["IST0109 VirtualService default/details-a", "IST0109 VirtualService default/details-b"]);
@@ -148,4 +151,13 @@ test("EnvoyFilter (Istio's local rate-limit sample) loads with an AMM1013 warnin
   assert.equal(r.code, 0, r.stdout);
   assert.match(r.stdout, /^Warning \[AMM1013\] \(EnvoyFilter istio-system\/filter-local-ratelimit-svc test\/fixtures\/istio\/samples\/ratelimit\/local-rate-limit-service\.yaml:4\) EnvoyFilter is accepted but not applied/m);
   assert.doesNotMatch(r.stdout, /AMM0004/);
+});
+
+test("security policies are never 'no issues': Istio's authz task gets AMM1014 for each policy", async () => {
+  const file = "test/fixtures/istio/istio.io-tasks/security/authz-http-bookinfo.yaml";
+  const { code, ds } = await json(["analyze", "-f", file]);
+  assert.equal(code, 0);
+  const policies = ds.filter((d) => d.code === "AMM1014");
+  assert.ok(policies.length >= 3, JSON.stringify(ds.map((d) => d.code)));
+  assert.ok(policies.every((d) => d.level === "warning" && d.resource.startsWith("AuthorizationPolicy ") && /requests are NOT authorized/.test(d.message)));
 });

@@ -63,7 +63,8 @@ spec:
   accessLogging:
   - providers: [{name: file}]
 `);
-    run = new UpRun(["-f", MINI, "-f", join(dir, "telemetry.yaml"), "--mesh-config", join(dir, "istio-configmap.yaml"), "--port-base", String(await randomPortBase())]);
+    writeFileSync(join(dir, "strict.yaml"), "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: istio-system}\nspec: {mtls: {mode: STRICT}}\n");
+    run = new UpRun(["-f", MINI, "-f", join(dir, "telemetry.yaml"), "-f", join(dir, "strict.yaml"), "--mesh-config", join(dir, "istio-configmap.yaml"), "--port-base", String(await randomPortBase())]);
     await run.waitStarted();
   });
   after(async () => {
@@ -79,5 +80,10 @@ spec:
     assert.ok(await eventually(async () => spans.some((s) => s.kind === "SERVER" && s.localEndpoint?.serviceName === "back.default"), 15_000), `spans: ${JSON.stringify(spans).slice(0, 500)} paths: ${paths.join(", ")}\n${run.output}`);
     assert.ok(paths.every((p) => p === "POST /api/v2/spans"), paths.join(", "));
     assert.ok(await eventually(async () => existsSync(logFile) && /"GET \/call\?url=/.test(readFileSync(logFile, "utf8")), 15_000), run.output);
+  });
+
+  it("says at start that the STRICT PeerAuthentication is accepted but not enforced (AMM1014)", () => {
+    assert.match(run.output, /WARNING \[AMM1014\] \(PeerAuthentication istio-system\/default\) \S+strict\.yaml:1:1 Accepted, not enforced: .*plaintext connections are NOT refused/);
+    assert.match(run.output, /accepted but NOT applied or enforced/);
   });
 });

@@ -40,3 +40,13 @@ export const AnalyzerCodes = {
   /** A Service port's appProtocol that Istio does not know, overriding the port name's protocol. */
   unknownAppProtocol: "AMM1016",
 } as const;
+
+/**
+ * Findings that say config is accepted but does nothing (or not what Istio does) in Amime: the
+ * commands that start a mesh (`amime up`, `amime control-plane`) print these even though they are
+ * warnings, so config that fails open is never met with silence.
+ */
+export const NOT_APPLIED_CODES: ReadonlySet<string> = new Set([
+  AnalyzerCodes.meshConfigNotApplied, AnalyzerCodes.providerNotExported, AnalyzerCodes.kindNotApplied,
+  AnalyzerCodes.securityNotEnforced, AnalyzerCodes.istioMutualUnavailable, AnalyzerCodes.unknownAppProtocol,
+]);

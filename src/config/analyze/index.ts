@@ -13,13 +13,14 @@ import { destinationSubsetsCheck } from "./destination-subsets.ts";
 import { gatewayRefsCheck } from "./gateway-refs.ts";
 import { MeshIndex, type IndexOptions } from "./mesh-index.ts";
 import { mtlsConflictsCheck } from "./mtls-conflicts.ts";
+import { notEnforcedCheck } from "./not-enforced.ts";
 import { providersCheck } from "./providers.ts";
 import { routeWeightsCheck } from "./route-weights.ts";
 import { serviceSelectorsCheck } from "./service-selectors.ts";
 import { subsetWorkloadsCheck } from "./subset-workloads.ts";
 import { unreachableRulesCheck } from "./unreachable-rules.ts";
 
-export { AnalyzerCodes } from "./codes.ts";
+export { AnalyzerCodes, NOT_APPLIED_CODES } from "./codes.ts";
 export type { Check } from "./context.ts";
 export { MeshIndex } from "./mesh-index.ts";
 
@@ -38,6 +39,7 @@ export const CHECKS: readonly Check[] = [
   mtlsConflictsCheck,
   serviceSelectorsCheck,
   providersCheck,
+  notEnforcedCheck,
 ];
 
 export function analyze(resources: readonly Resource[], options: AnalyzeOptions = {}, checks: readonly Check[] = CHECKS): Diagnostic[] {

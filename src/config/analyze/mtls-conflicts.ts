@@ -8,7 +8,7 @@ import { isWildcard } from "./hosts.ts";
 import { arr, formatLabels, num, obj, selects, specOf, str, strMap } from "./json.ts";
 import type { DestinationRuleInfo, EffectiveMtls, MeshIndex, ServiceInfo } from "./mesh-index.ts";
 
-interface TlsSetting {
+export interface TlsSetting {
   mode: string;
   path: FieldPath;
   /** Subset labels narrowing the target workloads ({} for the whole service). */
@@ -61,7 +61,7 @@ function report(ctx: AnalysisContext, rule: DestinationRuleInfo, tls: TlsSetting
   const who = `${names.slice(0, 3).join(", ")}${names.length > 3 ? `, and ${names.length - 3} more` : ""}`;
   const policy = policyId ? `PeerAuthentication ${policyId.replace(/^PeerAuthentication /, "")}` : "the mesh default";
   const message = serverMode === "STRICT"
-    ? `${head} this rule sets tls.mode ${tls.mode} (${tls.mode === "SIMPLE" ? "TLS without an Istio client certificate" : "plaintext"}) but ${policy} requires STRICT mTLS on ${who}, so those connections are refused. Use ISTIO_MUTUAL (or remove tls to let auto mTLS decide), or set the PeerAuthentication to PERMISSIVE.`
+    ? `${head} this rule sets tls.mode ${tls.mode} (${tls.mode === "SIMPLE" ? "TLS without an Istio client certificate" : "plaintext"}) but ${policy} requires STRICT mTLS on ${who}, so Istio's sidecars refuse those connections. Set the PeerAuthentication to PERMISSIVE, or remove tls to let auto mTLS decide. (Amime does not enforce PeerAuthentication yet, AMM1014, and cannot do ISTIO_MUTUAL yet, AMM1015, so do not switch this rule to ISTIO_MUTUAL for Amime.)`
     : `${head} this rule sets tls.mode ISTIO_MUTUAL but ${policy} sets mTLS DISABLE on ${who}, whose sidecars then do not accept mTLS. Remove tls (auto mTLS sends plaintext there) or set it to DISABLE, or set the PeerAuthentication to PERMISSIVE.`;
   ctx.report(rule.resource, "error", AnalyzerCodes.mtlsPolicyConflict, tls.path, message);
 }
@@ -87,7 +87,8 @@ function portAware(eff: EffectiveMtls, port: number | undefined, t: Target): Eff
   return m && m !== "UNSET" ? { mode: m, policy: eff.policy } : eff;
 }
 
-function tlsSettingsOf(rule: DestinationRuleInfo): TlsSetting[] {
+/** Every tls.mode a DestinationRule sets: top level, per port, per subset. */
+export function tlsSettingsOf(rule: Pick<DestinationRuleInfo, "resource">): TlsSetting[] {
   const spec = specOf(rule.resource.body);
   const out: TlsSetting[] = [];
   const fromPolicy = (policyPath: FieldPath, policy: ReturnType<typeof obj>, labels: Record<string, string>): void => {

@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { JsonObject } from "../resource.ts";
+import { destinationRule, findings, peerAuthentication, summary } from "./harness.ts";
+import { notEnforcedCheck } from "./not-enforced.ts";
+
+const policy = (kind: string, name: string, spec: JsonObject): JsonObject => ({ apiVersion: "security.istio.io/v1", kind, metadata: { name }, spec });
+
+describe("not-enforced check", () => {
+  it("every PeerAuthentication, RequestAuthentication and AuthorizationPolicy gets AMM1014: it fails open today", () => {
+    const ds = findings([
+      peerAuthentication("strict", "STRICT"),
+      policy("RequestAuthentication", "jwt", { jwtRules: [{ issuer: "testing@secure.istio.io" }] }),
+      policy("AuthorizationPolicy", "deny-all", {}),
+      policy("AuthorizationPolicy", "deny-post", { action: "DENY", rules: [{ to: [{ operation: { methods: ["POST"] } }] }] }),
+    ], notEnforcedCheck);
+    assert.deepEqual(summary(ds), ["AMM1014 warning ", "AMM1014 warning ", "AMM1014 warning ", "AMM1014 warning "]);
+    assert.match(ds[0]?.message ?? "", /^Accepted, not enforced: .*plaintext connections are NOT refused and callers are NOT authenticated, although this policy requires STRICT mTLS/);
+    assert.match(ds[1]?.message ?? "", /requests are NOT authenticated: JWTs from testing@secure\.istio\.io are not validated/);
+    assert.match(ds[2]?.message ?? "", /requests are NOT authorized: .*should deny every request.*yet every request gets through/);
+    assert.match(ds[3]?.message ?? "", /DENY policy is not applied, so requests it should deny get through/);
+  });
+
+  it("DestinationRule tls.mode ISTIO_MUTUAL gets AMM1015 at each place it is set; other modes do not", () => {
+    const tls = (mode: string): JsonObject => ({ tls: { mode } });
+    const ds = findings([
+      destinationRule("r", "reviews", {}, { trafficPolicy: { ...tls("ISTIO_MUTUAL"), portLevelSettings: [{ port: { number: 9080 }, ...tls("ISTIO_MUTUAL") }] }, subsets: [{ name: "v1", labels: { version: "v1" }, trafficPolicy: tls("ISTIO_MUTUAL") }] }),
+      destinationRule("s", "ratings", {}, { trafficPolicy: tls("SIMPLE") }),
+    ], notEnforcedCheck);
+    assert.deepEqual(summary(ds), [
+      "AMM1015 warning spec.trafficPolicy.tls.mode",
+      "AMM1015 warning spec.trafficPolicy.portLevelSettings[0].tls.mode",
+      "AMM1015 warning spec.subsets[0].trafficPolicy.tls.mode",
+    ]);
+    assert.match(ds[1]?.message ?? "", /ISTIO_MUTUAL for reviews\.default\.svc\.cluster\.local port 9080 cannot work in Amime yet/);
+  });
+});

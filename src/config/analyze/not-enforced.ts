@@ -1,0 +1,51 @@
+// Check: security config that Amime validates but does not enforce yet says so, every time
+// (AMM1014): a PeerAuthentication, RequestAuthentication or AuthorizationPolicy changes nothing on
+// the wire today, so config that would fail closed under Istio fails open here. A DestinationRule
+// asking for ISTIO_MUTUAL gets AMM1015: the sidecars have no mesh certificates, so every new
+// connection it governs fails. Remove a kind from here in the change that enforces it.
+import type { Resource } from "../resource.ts";
+import { AnalyzerCodes } from "./codes.ts";
+import type { AnalysisContext, Check } from "./context.ts";
+import { arr, obj, specOf, str } from "./json.ts";
+import { tlsSettingsOf } from "./mtls-conflicts.ts";
+
+export const notEnforcedCheck: Check = {
+  name: "not-enforced",
+  run(ctx: AnalysisContext): void {
+    for (const r of ctx.ofKind("PeerAuthentication", "security.istio.io")) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], peerAuthentication(r));
+    for (const r of ctx.ofKind("RequestAuthentication", "security.istio.io")) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], requestAuthentication(r));
+    for (const r of ctx.ofKind("AuthorizationPolicy", "security.istio.io")) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], authorizationPolicy(r));
+    for (const rule of ctx.index.destinationRules) {
+      if (!ctx.judges(rule.resource)) continue;
+      for (const tls of tlsSettingsOf(rule)) {
+        if (tls.mode !== "ISTIO_MUTUAL") continue;
+        ctx.report(rule.resource, "warning", AnalyzerCodes.istioMutualUnavailable, tls.path,
+          `tls.mode ISTIO_MUTUAL for ${rule.host}${tls.port ? ` port ${tls.port}` : ""} cannot work in Amime yet: its sidecars have no mesh certificates (no workload identity, no mutual TLS), so every new connection this rule governs fails with 503 (UF). Remove tls (plaintext between sidecars) until mutual TLS lands, or use SIMPLE/MUTUAL with your own certificates.`);
+      }
+    }
+  },
+};
+
+function peerAuthentication(r: Resource): string {
+  const mode = str(obj(specOf(r.body).mtls)?.mode) ?? "UNSET";
+  const consequence = mode === "STRICT"
+    ? "plaintext connections are NOT refused and callers are NOT authenticated, although this policy requires STRICT mTLS"
+    : mode === "DISABLE" ? "connections stay plaintext (as DISABLE asks), but not because of this policy" : "connections between sidecars are plaintext and callers are NOT authenticated";
+  return `Accepted, not enforced: Amime's sidecars do not do mutual TLS yet (mode ${mode}): ${consequence}.`;
+}
+
+function requestAuthentication(r: Resource): string {
+  const issuers = arr(specOf(r.body).jwtRules).map((j) => str(obj(j)?.issuer)).filter((x): x is string => x !== undefined);
+  return `Accepted, not enforced: requests are NOT authenticated: JWTs${issuers.length ? ` from ${issuers.join(", ")}` : ""} are not validated, and requests with invalid tokens are NOT rejected with 401.`;
+}
+
+function authorizationPolicy(r: Resource): string {
+  const spec = specOf(r.body);
+  const action = str(spec.action) ?? "ALLOW";
+  const rules = arr(spec.rules).length;
+  const effect = action === "DENY" ? "requests it should deny get through"
+    : action === "CUSTOM" ? "the external authorizer is never asked"
+    : action === "AUDIT" ? "nothing is audited"
+    : rules === 0 ? "it should deny every request (an ALLOW policy without rules allows nothing), yet every request gets through" : "requests it does not allow get through";
+  return `Accepted, not enforced: requests are NOT authorized: this ${action} policy is not applied, so ${effect} (no 403).`;
+}
