@@ -11,11 +11,13 @@ test("samples/curl/curl.ts stays alive and exits 0 on SIGTERM", async () => {
   let out = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   while (!out.includes("ready")) await once(child.stdout, "data");
-  await new Promise((resolve) => setTimeout(resolve, 200));
   assert.equal(child.exitCode, null, "still running after it said ready");
+  const exited = once(child, "close"); // after its stdout is read to the end
   child.kill("SIGTERM");
-  const [code] = (await once(child, "exit")) as [number | null];
+  const [code] = (await exited) as [number | null];
   assert.equal(code, 0);
+  // Its own SIGTERM handler answered: it was alive and waiting when the signal came.
+  assert.match(out, /curl: SIGTERM, exiting/);
 });
 
 test("propagate copies the trace, B3, end-user and auth headers and nothing else", () => {
