@@ -7,6 +7,7 @@ import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { amime, BOOKINFO, connectStream, register, registration, startMesh, type StreamClient, type TestMesh } from "./control-plane-cli.ts";
+import { waitFor } from "../support/wait.ts";
 
 let mesh: TestMesh;
 let cp: string[];
@@ -15,11 +16,7 @@ const PRODUCTPAGE = "sidecar~productpage-v1-0.default";
 
 /** Until the config pushed to productpage is the control plane's current version. */
 async function pushed(): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (mesh.cp.proxyConfig(PRODUCTPAGE)?.version === mesh.cp.version) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error("config was not pushed");
+  await waitFor(() => mesh.cp.proxyConfig(PRODUCTPAGE)?.version === mesh.cp.version, { what: "the current config to be pushed to productpage" });
 }
 
 before(async () => {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { meshProxy, register as registerProxy, spawnProxy, stopProxy, type MeshProxy } from "../control-plane/mesh-harness.ts";
 import { amime, connectStream, register, registration, startMesh, type StreamClient, type TestMesh } from "./control-plane-cli.ts";
+import { waitFor } from "../support/wait.ts";
 
 let mesh: TestMesh;
 let cp: string[];
@@ -27,7 +28,7 @@ before(async () => {
   streams.push(await connectStream(mesh, "sidecar~ghost-0.default", { waitForConfig: false }));
   // Registrations bump the version; wait until the sidecar has ACKed the last one.
   const settled = (): boolean => mesh.cp.proxies().length === 4 && mesh.cp.proxies().some((p) => p.state === "SYNCED" && p.ackedVersion === mesh.cp.version);
-  for (let i = 0; i < 800 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(settled, { what: "four proxies known and the sidecar SYNCED at the current version" });
 });
 after(async () => {
   for (const s of streams) s.close();
