@@ -1,6 +1,6 @@
 // Istio / Envoy defaults, as named constants and small pure functions, so translation, the proxy
 // and the docs use one source. Values from istio/api (networking/v1alpha3), pilot's translation
-// code and Envoy's protos; see reference/istio-api.md and anchors.md.
+// code and Envoy's protos (docs/resilience.md, docs/load-balancing.md list them).
 import { parseDurationNanos } from "./checks/duration.ts";
 import type { HTTPRetry, OutlierDetection } from "./types/networking.ts";
 

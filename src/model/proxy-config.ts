@@ -421,7 +421,7 @@ export function clusterKey(direction: "outbound" | "inbound", port: number, subs
 /** 2^32-1: Istio's "unlimited" for connection pool limits. */
 export const UNLIMITED = 4294967295;
 
-/** Istio defaults when a DestinationRule sets no connectionPool (reference/istio-api.md). */
+/** Istio defaults when a DestinationRule sets no connectionPool (istio/api ConnectionPoolSettings; docs/resilience.md). */
 export const DEFAULT_CONNECTION_POOL: Readonly<ConnectionPoolConfig> = {
   maxConnections: UNLIMITED,
   connectTimeoutMs: 10_000,

@@ -1,4 +1,4 @@
-// DestinationRule rejections from reference/istio-api.md §2, plus valid rules.
+// DestinationRule rejections of Istio's validator (pkg/config/validation), plus valid rules.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Diagnostic } from "../diagnostic.ts";

@@ -1,4 +1,4 @@
-// The 30 configurations Istio's validator rejects (reference/istio-api.md §2), each by number,
+// The 30 configurations Istio's validator rejects (Istio's pkg/config/validation), each by number,
 // plus valid ones that must pass without errors.
 import assert from "node:assert/strict";
 import { test } from "node:test";
