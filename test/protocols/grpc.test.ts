@@ -59,10 +59,8 @@ describe("gRPC through the sidecar", () => {
         tr.set("x-trailer", "kept");
         cb(null, Buffer.from(`echo:${call.request.toString()}:${call.metadata.get("x-user")[0] ?? ""}`), tr);
       },
-      slow: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-        const t = setTimeout(() => cb(null, Buffer.from("late")), 2000);
-        _call.on("cancelled", () => clearTimeout(t));
-      },
+      // Never answers: whatever the client gets is the proxy's.
+      slow: () => undefined,
       flaky: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
         flakyCalls++;
         if (flakyCalls % 2 === 1) cb({ code: grpc.status.UNAVAILABLE, details: "try again" });
@@ -165,12 +163,10 @@ describe("gRPC through the sidecar", () => {
     assert.deepEqual(got, ["re:m0", "re:m1", "re:m2", "re:m3", "re:m4"]);
   });
 
-  it("a route timeout shorter than the handler: DEADLINE_EXCEEDED from the proxy", async () => {
-    const t0 = Date.now();
+  it("a route timeout on a handler that never answers: DEADLINE_EXCEEDED from the proxy", async () => {
     const r = await unary(client, "slow", "x");
     assert.equal(r.err?.code, grpc.status.DEADLINE_EXCEEDED);
     assert.equal(r.err?.details, "upstream request timeout");
-    assert.ok(Date.now() - t0 < 1500);
   });
 
   it("fault abort with grpcStatus: the client sees that status, the server nothing", async () => {
