@@ -153,8 +153,9 @@ describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not
     const took = Date.now() - started;
     assert.equal(r.status, 200);
     assert.match(r.body, /Sorry, product reviews are currently unavailable for this book/);
-    // productpage gives up after its two 3 s attempts, before the 7 s delay ends.
-    assert.ok(took >= 5500 && took < 7000, `took ${took} ms`);
+    // productpage gives up after its two 3 s attempts (the apology above: it did not wait out
+    // the 7 s delay, or reviews would be on the page).
+    assert.ok(took >= 5500, `both 3 s attempts ran out (took ${took} ms)`);
     assert.equal(reviewsVersion((await page()).body), "v1", "others are not delayed");
   });
 
