@@ -161,3 +161,10 @@ test("security policies are never 'no issues': Istio's authz task gets AMM1014 f
   assert.ok(policies.length >= 3, JSON.stringify(ds.map((d) => d.code)));
   assert.ok(policies.every((d) => d.level === "warning" && d.resource.startsWith("AuthorizationPolicy ") && /requests are NOT authorized/.test(d.message)));
 });
+
+test("`appProtocol: h2c` (not kubernetes.io/h2c) is an AMM1016 warning that names the fix", async () => {
+  const svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: echo\nspec:\n  selector: {app: echo}\n  ports:\n  - name: http2-echo\n    port: 9000\n    appProtocol: h2c\n";
+  const r = await amime(["analyze", "-f", "-"], { stdin: svc });
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /^Warning \[AMM1016\] \(Service default\/echo <stdin>:10\) appProtocol "h2c" is not a protocol Istio knows .*port name "http2-echo" \(http2\).* Did you mean "kubernetes\.io\/h2c"\?$/m);
+});

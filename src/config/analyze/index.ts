@@ -5,6 +5,7 @@ import type { Diagnostic } from "../diagnostic.ts";
 import type { Resource } from "../resource.ts";
 import { validateResource } from "../validate.ts";
 import { AnalyzerCodes } from "./codes.ts";
+import { appProtocolCheck } from "./app-protocol.ts";
 import { conflictingHostsCheck } from "./conflicting-hosts.ts";
 import { AnalysisContext, type Check } from "./context.ts";
 import { destinationHostsCheck } from "./destination-hosts.ts";
@@ -40,6 +41,7 @@ export const CHECKS: readonly Check[] = [
   serviceSelectorsCheck,
   providersCheck,
   notEnforcedCheck,
+  appProtocolCheck,
 ];
 
 export function analyze(resources: readonly Resource[], options: AnalyzeOptions = {}, checks: readonly Check[] = CHECKS): Diagnostic[] {
