@@ -18,7 +18,7 @@ import { translate, type ProxyInput } from "../control-plane/translate/index.ts"
 import type { ForwardAction, ProxyConfig, RetryPolicy, Route } from "../model/proxy-config.ts";
 import type { WorkloadInstance } from "../model/registry.ts";
 import { buildSnapshot, type Snapshot } from "../model/snapshot.ts";
-import { originalDestination } from "../proxy/http/forward-util.ts";
+import { pickRequestHost } from "../proxy/upstream/host-choice.ts";
 import { faultDecision, mirrorDecision, pickWeightedCluster, redirectLocation, redirectStatus, requestView, RouteTable, type RequestView } from "../proxy/router/index.ts";
 import { ClusterManager } from "../proxy/upstream/cluster-manager.ts";
 import { hashKeyOf } from "../proxy/upstream/hash-key.ts";
@@ -178,15 +178,9 @@ export class Simulation {
     if (wc !== undefined) out.cluster = wc.cluster;
     if (cluster === undefined) return { ...out, status: 503, flags: "NC" };
     if (action.mirrors.length > 0) out.mirrors = mirrorDecision(action.mirrors, this.random);
-    let host;
-    if (cluster.config.discovery === "original_dst") {
-      const dest = originalDestination(req.authority, listenerPort);
-      host = dest === null ? null : cluster.originalDestination(dest.address, dest.port);
-    } else {
-      const key = cluster.config.lb.hashKey;
-      const hash = key === undefined ? undefined : hashKeyOf(key, req, { sourceIp: req.sourceIp, remoteAddress: `${req.sourceIp}:40000`, localAddress: `127.0.0.1:${listenerPort}` });
-      host = cluster.balancer.pick(hash === undefined ? undefined : { hash });
-    }
+    const key = cluster.config.lb.hashKey;
+    const hash = key === undefined ? undefined : hashKeyOf(key, req, { sourceIp: req.sourceIp, remoteAddress: `${req.sourceIp}:40000`, localAddress: `127.0.0.1:${listenerPort}` });
+    const host = pickRequestHost(cluster, req.authority, listenerPort, hash, null);
     if (host === null) return { ...out, status: 503, flags: "UH" };
     out.host = host.key;
     out.hostLabels = host.endpoint.labels;

@@ -1,6 +1,7 @@
-// AttemptControl: the retry/timeout/failure state machine of one forwarded request, shared by the
-// HTTP/1.1 Forwarder and the H2Forwarder. It owns the route timer (covers every attempt → 504
-// UT), the per-try timer, the retry decision (RetryState; hosts already tried avoided), the
+// AttemptControl: the attempt engine of one forwarded request, shared by the HTTP/1.1 Forwarder
+// and the H2Forwarder. It owns the host choice of each attempt (upstream/host-choice.ts: hash key,
+// tried hosts, original destination), the circuit-breaker check and the attempt counters, the
+// route timer (covers every attempt → 504 UT), the per-try timer, the retry decision (RetryState; hosts already tried avoided), the
 // backoff between attempts and the end of the request (local reply or completion). What differs
 // by upstream protocol is left to four small hooks: how an attempt starts, how its upstream is
 // dropped and released, and whether it reached its host.
@@ -9,14 +10,20 @@ import type { ForwardAction } from "../../model/proxy-config.ts";
 import { RetryState, type AttemptOutcome } from "../resilience/retry.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-import type { ProxyContext } from "./context.ts";
-import { BODY_TIMEOUT } from "./local-reply.ts";
-import { RF_LR, RF_UT } from "./response-flags.ts";
+import { pickRequestHost, requestHash, type HostRequest } from "../upstream/host-choice.ts";
+import type { ListenerContext, ProxyContext } from "./context.ts";
+import { BODY_NO_HEALTHY_UPSTREAM, BODY_OVERFLOW, BODY_TIMEOUT } from "./local-reply.ts";
+import { RF_LR, RF_UH, RF_UO, RF_UT } from "./response-flags.ts";
 import { countRetryVerdict } from "./retry-step.ts";
 
+export const OVERLOADED: ReadonlyArray<readonly [string, string]> = [["x-envoy-overloaded", "true"]];
+
 /** What the state machine needs of the downstream request (Exchange, ForwardStream). */
-export interface ControlledRequest {
+export interface ControlledRequest extends HostRequest {
   readonly proxy: ProxyContext;
+  readonly listenerCtx: ListenerContext;
+  attempts: number;
+  upstreamHost: string;
   flags: number;
   readonly responseStarted: boolean;
   readonly replayable: boolean;
@@ -28,6 +35,8 @@ export abstract class AttemptControl<X extends ControlledRequest> {
   protected readonly action: ForwardAction;
   protected readonly cluster: ClusterState;
   protected readonly retryEnabled: boolean;
+  /** The request's consistent-hash key for this cluster (undefined: none). */
+  protected readonly hash: number | undefined;
   /** Created on the first failed attempt: most requests never need one. */
   protected retry: RetryState | null = null;
   protected host: Host | null = null;
@@ -45,6 +54,38 @@ export abstract class AttemptControl<X extends ControlledRequest> {
     this.cluster = cluster;
     const rp = action.retry;
     this.retryEnabled = rp.attempts > 0 && rp.retryOn.length + rp.retriableStatusCodes.length > 0;
+    this.hash = requestHash(cluster, x);
+  }
+
+  /**
+   * An attempt's common start: count it, pick its host (none: 503 UH), check the cluster's
+   * maxRequests circuit breaker (503 UO, x-envoy-overloaded), take the host and start the per-try
+   * timer. Null: the request was answered.
+   */
+  protected beginAttempt(): Host | null {
+    const x = this.x;
+    const cluster = this.cluster;
+    const stats = cluster.stats;
+    x.attempts++;
+    const host = pickRequestHost(cluster, x.authority, x.listenerCtx.port, this.hash, this.tried);
+    if (host === null) {
+      this.fail(503, RF_UH, BODY_NO_HEALTHY_UPSTREAM);
+      return null;
+    }
+    if (stats.upstream_rq_active >= cluster.config.connectionPool.maxRequests) {
+      stats.upstream_rq_pending_overflow++;
+      this.fail(503, RF_UO, BODY_OVERFLOW, OVERLOADED);
+      return null;
+    }
+    this.host = host;
+    x.upstreamHost = host.key;
+    this.inAttempt = true;
+    host.activeRequests++;
+    stats.upstream_rq_total++;
+    stats.upstream_rq_active++;
+    const perTry = this.action.retry.perTryTimeoutMs;
+    if (perTry > 0) this.perTryTimer = x.proxy.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
+    return host;
   }
 
   /** Pick a host and send the request to it (again, on a retry). */

@@ -181,6 +181,11 @@ export class Exchange implements RequestContext {
   removeHeader(name: string): void {
     (this.edits ??= new HeaderEdits()).remove(name);
   }
+  /** The connection's addresses (consistent-hash keys on the source IP, generated cookies). */
+  connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string } {
+    const s = this.conn.socket;
+    return { sourceIp: this.sourceIp, remoteAddress: `${s.remoteAddress}:${s.remotePort}`, localAddress: `${s.localAddress}:${s.localPort}` };
+  }
   /** An Upgrade request without a body: it takes the upgrade path (upgrade/). */
   get upgrade(): boolean {
     const h = this.head;

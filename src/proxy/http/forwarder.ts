@@ -13,22 +13,19 @@ import { corsResponseHeaders, rewritePath } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { EndpointPool } from "../upstream/endpoint-pool.ts";
-import { hashKeyOf } from "../upstream/hash-key.ts";
 import type { UpstreamConnection, UpstreamErrorKind, UpstreamSink } from "../upstream/upstream-connection.ts";
 import { unionNames } from "../request/header-edits.ts";
-import { AttemptControl } from "./attempt-control.ts";
+import { AttemptControl, OVERLOADED } from "./attempt-control.ts";
 import type { Exchange } from "./exchange.ts";
 import {
-  BODY_NO_HEALTHY_UPSTREAM,
   BODY_OVERFLOW,
 } from "./local-reply.ts";
-import { RF_DI, RF_UC, RF_UH, RF_UO } from "./response-flags.ts";
+import { RF_DI, RF_UC, RF_UO } from "./response-flags.ts";
 import { cachedDestinationHeaders, destinationHeaders, requestExtraLines, type DestinationHeaders } from "./upstream-headers.ts";
 import { ResponseRelay } from "./response-relay.ts";
-import { hashConn, isIdempotent } from "./forward-util.ts";
-import { errorOutcome, errorReply, pickAttemptHost, recordUpstreamError } from "./retry-step.ts";
+import { isIdempotent } from "./forward-util.ts";
+import { errorOutcome, errorReply, recordUpstreamError } from "./retry-step.ts";
 
-const OVERLOADED: ReadonlyArray<readonly [string, string]> = [["x-envoy-overloaded", "true"]];
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** A complete body up to this size goes in the same write as the head. */
 const INLINE_BODY_BYTES = 16 * 1024;
@@ -43,7 +40,6 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
   private readonly extra: ReadonlyArray<readonly [string, string]> | undefined;
   /** The destination's drop set, widened by telemetry (trace and peer headers it rewrites). */
   private readonly requestDrop: HeaderNameSet;
-  private readonly hash: number | undefined;
 
   private pool: EndpointPool | null = null;
   private conn: UpstreamConnection | null = null;
@@ -72,8 +68,6 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     // Filters' header edits (rare): their names dropped from the forwarded ones, their lines added.
     this.requestDrop = edits === null ? drop : unionNames(drop, edits.dropNames());
     this.proxyLines = edits === null ? requestExtraLines(x) : requestExtraLines(x) + edits.lines();
-    const lb = cluster.config.lb;
-    this.hash = lb.hashKey !== undefined ? hashKeyOf(lb.hashKey, x, hashConn(x)) : undefined;
   }
 
   start(): void {
@@ -85,30 +79,10 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
   // ---- attempts ----
 
   protected startAttempt(): void {
+    if (this.beginAttempt() === null) return;
     const x = this.x;
-    const cluster = this.cluster;
-    const stats = cluster.stats;
-    x.attempts++;
-    const host = this.pickHost();
-    if (host === null) {
-      this.fail(503, RF_UH, BODY_NO_HEALTHY_UPSTREAM);
-      return;
-    }
-    if (stats.upstream_rq_active >= cluster.config.connectionPool.maxRequests) {
-      stats.upstream_rq_pending_overflow++;
-      this.fail(503, RF_UO, BODY_OVERFLOW, OVERLOADED);
-      return;
-    }
-    this.host = host;
-    x.upstreamHost = host.key;
-    this.inAttempt = true;
-    host.activeRequests++;
-    stats.upstream_rq_total++;
-    stats.upstream_rq_active++;
     // A first attempt without a fault delay starts in the tick the request arrived: no clock read.
     this.attemptStartMs = x.attempts === 1 && (x.flags & RF_DI) === 0 ? x.startMs : x.proxy.clock.now();
-    const perTry = this.action.retry.perTryTimeoutMs;
-    if (perTry > 0) this.perTryTimer = x.proxy.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
     this.sentChunks = 0;
     this.sentBytes = 0;
     this.requestEnded = false;
@@ -131,10 +105,6 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     this.conn = r;
     // An idle pooled connection is bound and usable now; a new one reports onUpstreamReady.
     if (r.connected) this.onUpstreamReady(r);
-  }
-
-  private pickHost(): Host | null {
-    return pickAttemptHost(this.cluster, this.x.head.authority, this.x.listenerCtx.port, this.hash, this.tried);
   }
 
   /** endAttempt's last step: leave the pool's wait queue, forget the connection. */

@@ -9,6 +9,7 @@ import type { RequestContext } from "../request/request-context.ts";
 import { shadowAuthority } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
+import { pickRequestHost, requestHash } from "../upstream/host-choice.ts";
 import type { UpstreamConnection, UpstreamSink } from "../upstream/upstream-connection.ts";
 import type { ProxyContext } from "./context.ts";
 
@@ -39,7 +40,7 @@ function sendMirrors(x: RequestContext, clusters: readonly string[]): void {
     const cluster = x.runtime.clusters.get(name);
     if (cluster === undefined) continue;
     if (proxy.activeMirrors >= proxy.limits.maxActiveMirrors) return;
-    const host = cluster.balancer.pick();
+    const host = pickRequestHost(cluster, x.authority, x.port, requestHash(cluster, x), null);
     if (host === null) continue;
     const xff = x.header("x-forwarded-for");
     const extra: [string, string][] = [["x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`]];

@@ -1,28 +1,14 @@
-// The pieces of one retry step that the HTTP/1.1 Forwarder and the H2Forwarder share: which host
-// the next attempt goes to, what an upstream error means for the retry policy, the outlier
+// The pieces of one retry step that the HTTP/1.1 Forwarder and the H2Forwarder share (the host
+// choice is upstream/host-choice.ts): what an upstream error means for the retry policy, the outlier
 // detector and the local reply, and how a RetryState verdict is counted.
 import type { AttemptOutcome, RetryDecision } from "../resilience/retry.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-import { originalDestination } from "./forward-util.ts";
 import { BODY_CONNECT_FAILURE, BODY_CONNECTION_TERMINATION, BODY_PROTOCOL_ERROR } from "./local-reply.ts";
 import { RF_UC, RF_UF, RF_UPE, RF_URX } from "./response-flags.ts";
 
 /** Upstream error kinds both attempt kinds report (HTTP/2 adds refused-stream). */
 export type UpstreamError = "connect-failure" | "reset-before-response" | "reset-during-response" | "protocol-error" | "refused-stream";
-
-/**
- * The host for the next attempt: PASSTHROUGH clusters dial the request's authority; others ask
- * the balancer, avoiding the hosts already tried (Istio's previous_hosts predicate).
- */
-export function pickAttemptHost(cluster: ClusterState, authority: string, listenerPort: number, hash: number | undefined, tried: readonly Host[] | null): Host | null {
-  if (cluster.config.discovery === "original_dst") {
-    const dest = originalDestination(authority, listenerPort);
-    return dest === null ? null : cluster.originalDestination(dest.address, dest.port);
-  }
-  if (tried === null || tried.length === 0) return cluster.balancer.pick(hash === undefined ? undefined : { hash });
-  return cluster.balancer.pick({ hash, exclude: (h) => tried.includes(h) });
-}
 
 /** Tell the outlier detector about a failed attempt (a protocol error is not the host's fault). */
 export function recordUpstreamError(cluster: ClusterState, host: Host, kind: UpstreamError): void {

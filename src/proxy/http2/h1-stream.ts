@@ -7,7 +7,6 @@ import { STATUS_CODES } from "node:http";
 import type { CorsPolicy, Route } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../http/context.ts";
 import type { Exchange } from "../http/exchange.ts";
-import { hashConn } from "../http/forward-util.ts";
 import { ChunkedDecoder, checkHeaderLines } from "../http1/index.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { isConnectionSpecific, type HeaderPairs } from "./headers.ts";
@@ -126,7 +125,7 @@ export class H1Stream implements ForwardStream {
   }
 
   connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string } {
-    return hashConn(this.x);
+    return this.x.connAddrs();
   }
 
   pauseBody(): void {

@@ -11,14 +11,12 @@ import { compileHeaderNames } from "../http1/index.ts";
 import { corsResponseHeaders, requestHeaderPlan, responseHeaderPlan, rewritePath } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-import { hashKeyOf } from "../upstream/hash-key.ts";
-import { AttemptControl } from "../http/attempt-control.ts";
-import { errorOutcome, errorReply, pickAttemptHost, recordUpstreamError } from "../http/retry-step.ts";
+import { AttemptControl, OVERLOADED } from "../http/attempt-control.ts";
+import { errorOutcome, errorReply, recordUpstreamError } from "../http/retry-step.ts";
 import {
-  BODY_NO_HEALTHY_UPSTREAM,
   BODY_OVERFLOW,
 } from "../http/local-reply.ts";
-import { RF_UC, RF_UH, RF_UO } from "../http/response-flags.ts";
+import { RF_UC, RF_UO } from "../http/response-flags.ts";
 import { UPSTREAM_SERVICE_TIME } from "../http/upstream-headers.ts";
 import type { AttemptError, AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
 import { H1Attempt } from "./h1-attempt.ts";
@@ -28,7 +26,6 @@ import { h2PoolFor } from "./h2-session-pool.ts";
 import { parseGrpcTimeout } from "./grpc.ts";
 import type { HeaderPairs } from "./headers.ts";
 
-const OVERLOADED: HeaderPairs = [["x-envoy-overloaded", "true"]];
 /** Request headers the proxy always sets itself. */
 const PROXY_SET = ["x-forwarded-for", "x-envoy-attempt-count"];
 
@@ -37,7 +34,6 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
   private readonly baseHeaders: HeaderPairs;
   private readonly path: string;
   private readonly authority: string;
-  private readonly hash: number | undefined;
   private attempt: UpstreamAttempt | null = null;
   private sentChunks = 0;
   private sentBytes = 0;
@@ -71,8 +67,6 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     this.path = rewritePath(x.path, route.match, action.rewrite);
     const rewriteAuthority = action.rewrite?.authority;
     this.authority = hostSet ?? (rewriteAuthority !== undefined && rewriteAuthority !== "" ? rewriteAuthority : x.authority);
-    const lb = cluster.config.lb;
-    this.hash = lb.hashKey !== undefined ? hashKeyOf(lb.hashKey, x.record, x.connAddrs()) : undefined;
   }
 
   start(): void {
@@ -89,29 +83,11 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
   // ---- attempts ----
 
   protected startAttempt(): void {
+    const host = this.beginAttempt();
+    if (host === null) return;
     const x = this.x;
     const cluster = this.cluster;
-    const stats = cluster.stats;
-    x.attempts++;
-    const host = this.pickHost();
-    if (host === null) {
-      this.fail(503, RF_UH, BODY_NO_HEALTHY_UPSTREAM);
-      return;
-    }
-    if (stats.upstream_rq_active >= cluster.config.connectionPool.maxRequests) {
-      stats.upstream_rq_pending_overflow++;
-      this.fail(503, RF_UO, BODY_OVERFLOW, OVERLOADED);
-      return;
-    }
-    this.host = host;
-    x.upstreamHost = host.key;
-    this.inAttempt = true;
-    host.activeRequests++;
-    stats.upstream_rq_total++;
-    stats.upstream_rq_active++;
     this.attemptStartMs = x.proxy.clock.now();
-    const perTry = this.action.retry.perTryTimeoutMs;
-    if (perTry > 0) this.perTryTimer = x.proxy.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
     this.sentChunks = 0;
     this.sentBytes = 0;
     this.requestEnded = false;
@@ -128,10 +104,6 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     const a: UpstreamAttempt = h2 ? new H2Attempt(h2PoolFor(cluster).session(host), req, this) : new H1Attempt(cluster.pool(host), req, this);
     this.attempt = a;
     a.start();
-  }
-
-  private pickHost(): Host | null {
-    return pickAttemptHost(this.cluster, this.x.authority, this.x.listenerCtx.port, this.hash, this.tried);
   }
 
   /** An attempt holds nothing beyond what dropUpstream lets go of. */

@@ -23,6 +23,8 @@ export interface RequestContext extends RequestView, TelemetryRequest {
   readonly scheme: "http" | "https";
   /** Downstream peer address (IP). */
   readonly sourceIp: string;
+  /** The connection's addresses (`ip:port` both ends; consistent-hash keys, generated cookies). */
+  connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string };
   /**
    * The peer's authenticated identity (a SPIFFE URI from its mTLS certificate), "" when the
    * connection carries none.

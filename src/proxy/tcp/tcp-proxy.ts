@@ -15,6 +15,8 @@ import type { ProxyContext, TcpCounters } from "../http/context.ts";
 import { pickWeightedCluster } from "../router/index.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
+import { xxhash32 } from "../upstream/balance/xxhash32.ts";
+import { pickConnectionHost } from "../upstream/host-choice.ts";
 import type { TcpListenerStats } from "./tcp-stats.ts";
 import { peekServerName, pickSniRoute } from "./sni-peek.ts";
 
@@ -90,13 +92,15 @@ function routeConnection(
 }
 
 function pickHost(cluster: ClusterState, down: Socket): Host | null {
-  if (cluster.config.discovery === "original_dst") {
-    // Transparent capture: the address the client dialed is the destination.
-    const addr = down.localAddress;
-    const port = down.localPort;
-    return addr === undefined || port === undefined ? null : cluster.originalDestination(addr, port);
-  }
-  return cluster.balancer.pick();
+  // Transparent capture: the address the client dialed is the original destination.
+  const addr = down.localAddress;
+  const port = down.localPort;
+  const dst = addr === undefined || port === undefined ? null : { address: addr, port };
+  // A TCP connection has no headers: of the hash keys only the source IP applies (useSourceIp).
+  const key = cluster.config.lb.hashKey;
+  const ip = down.remoteAddress;
+  const hash = key !== undefined && "sourceIp" in key && ip !== undefined ? xxhash32(ip.startsWith("::ffff:") ? ip.slice(7) : ip) : undefined;
+  return pickConnectionHost(cluster, dst, hash);
 }
 
 function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, stats: TcpListenerStats, opts: TcpProxyOptions, tel: TcpCounters | null): void {

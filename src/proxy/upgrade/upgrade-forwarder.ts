@@ -5,26 +5,26 @@
 // closes or nothing moves for the stream idle timeout. Any other answer is relayed as a normal
 // response, after which the downstream connection is closed (its framing past an upgrade attempt
 // is not worth trusting). The route timeout covers the wait for the response head only.
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { ChunkedDecoder, parseResponseHead, ParseError, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
 import type { ResponseHead } from "../http1/types.ts";
 import type { Exchange } from "../http/exchange.ts";
-import { originalDestination } from "../http/forward-util.ts";
 import { BODY_CONNECT_FAILURE, BODY_CONNECTION_TERMINATION, BODY_NO_HEALTHY_UPSTREAM, BODY_OVERFLOW, BODY_PROTOCOL_ERROR, BODY_TIMEOUT } from "../http/local-reply.ts";
 import { RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UT } from "../http/response-flags.ts";
 import { destinationHeaders, requestExtra } from "../http/upstream-headers.ts";
 import { unionNames } from "../request/header-edits.ts";
 import { rewritePath } from "../router/index.ts";
-import { connectUpstreamTls } from "../tls/upstream-tls.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
+import { pickRequestHost, requestHash } from "../upstream/host-choice.ts";
 
 export function forwardUpgrade(x: Exchange, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState): void {
   const route = x.route as NonNullable<Exchange["route"]>;
   const stats = cluster.stats;
-  const host = pickHost(x, cluster);
+  // The same host choice as plain requests: a consistent-hash key keeps its affinity here too.
+  const host = pickRequestHost(cluster, x.authority, x.port, requestHash(cluster, x), null);
   if (host === null) return x.reply(503, RF_UH, BODY_NO_HEALTHY_UPSTREAM);
   const pool = cluster.poolConfig;
   if (stats.upstream_cx_active >= pool.maxConnections) {
@@ -50,16 +50,8 @@ export function forwardUpgrade(x: Exchange, action: ForwardAction, wc: WeightedC
   host.activeRequests++;
   const tls = cluster.config.tls;
   const netOpts = { host: host.address, port: host.port, noDelay: true };
-  const up: Socket = tls !== undefined ? connectUpstreamTls(netOpts, tls, host) : connect(netOpts);
+  const up: Socket = cluster.dial(netOpts, tls, host);
   new UpgradeSession(x, cluster, host, up, head, action.timeoutMs, tls !== undefined).start();
-}
-
-function pickHost(x: Exchange, cluster: ClusterState): Host | null {
-  if (cluster.config.discovery === "original_dst") {
-    const d = originalDestination(x.head.authority, x.port);
-    return d === null ? null : cluster.originalDestination(d.address, d.port);
-  }
-  return cluster.balancer.pick();
 }
 
 const P_CONNECTING = 0;
@@ -78,7 +70,11 @@ class UpgradeSession {
   private readonly tls: boolean;
   private phase = P_CONNECTING;
   private buf: Buffer = Buffer.alloc(0);
+  /** The route timeout (until the response head), then the tunnel's idle timer. */
   private timer: TimerHandle | null = null;
+  private connectTimer: TimerHandle | null = null;
+  /** Tunnel: when bytes last moved (the idle timeout counts from there). */
+  private lastActive = 0;
   private remaining = 0;
   private decoder: ChunkedDecoder | null = null;
   private released = false;
@@ -96,10 +92,12 @@ class UpgradeSession {
   start(): void {
     const up = this.up;
     const pool = this.cluster.poolConfig;
-    if (pool.connectTimeoutMs > 0) up.setTimeout(pool.connectTimeoutMs, () => this.connectFailed());
-    if (this.routeTimeoutMs > 0) this.timer = this.x.proxy.clock.setTimeout(() => this.fail(504, RF_UT, BODY_TIMEOUT), this.routeTimeoutMs);
+    const clock = this.x.proxy.clock;
+    if (pool.connectTimeoutMs > 0) this.connectTimer = clock.setTimeout(() => this.connectFailed(), pool.connectTimeoutMs);
+    if (this.routeTimeoutMs > 0) this.timer = clock.setTimeout(() => this.fail(504, RF_UT, BODY_TIMEOUT), this.routeTimeoutMs);
     up.once(this.tls ? "secureConnect" : "connect", () => {
-      up.setTimeout(0);
+      this.connectTimer?.cancel();
+      this.connectTimer = null;
       this.phase = P_HEAD;
       this.cluster.outlier?.onLocalOriginSuccess(this.host);
       up.write(this.requestHead);
@@ -151,17 +149,34 @@ class UpgradeSession {
     x.finish(false);
     const up = this.up;
     up.removeAllListeners("data");
-    down.setTimeout(x.proxy.limits.downstreamIdleTimeoutMs, () => {
+    const clock = x.proxy.clock;
+    const idleMs = x.proxy.limits.downstreamIdleTimeoutMs;
+    this.lastActive = clock.now();
+    // Nothing moving either way for the idle timeout closes both sides.
+    const checkIdle = (): void => {
+      const quiet = clock.now() - this.lastActive;
+      if (quiet < idleMs) {
+        this.timer = clock.setTimeout(checkIdle, idleMs - quiet);
+        return;
+      }
+      this.timer = null;
       down.destroy();
       up.destroy();
-    });
-    up.setTimeout(0);
+    };
+    if (idleMs > 0) this.timer = clock.setTimeout(checkIdle, idleMs);
     const cs = this.cluster.stats;
-    down.on("data", (b: Buffer) => (cs.upstream_cx_tx_bytes_total += b.length));
-    up.on("data", (b: Buffer) => (cs.upstream_cx_rx_bytes_total += b.length));
+    down.on("data", (b: Buffer) => {
+      cs.upstream_cx_tx_bytes_total += b.length;
+      this.lastActive = clock.now();
+    });
+    up.on("data", (b: Buffer) => {
+      cs.upstream_cx_rx_bytes_total += b.length;
+      this.lastActive = clock.now();
+    });
     down.on("error", () => up.destroy());
     down.on("close", () => up.destroy());
     up.on("close", () => {
+      this.clearTimer();
       this.release();
       down.end();
     });
@@ -253,6 +268,8 @@ class UpgradeSession {
   private clearTimer(): void {
     this.timer?.cancel();
     this.timer = null;
+    this.connectTimer?.cancel();
+    this.connectTimer = null;
   }
 
   private release(): void {

@@ -9,6 +9,7 @@ import { FakeClock } from "../../testing/fake-clock.ts";
 import { FakeDialer } from "../../testing/fake-socket.ts";
 import { emptyConfig, testCluster, testEndpoint } from "../../testing/proxy-context.ts";
 import { ClusterManager, type ClusterState } from "./cluster-manager.ts";
+import { pickConnectionHost } from "./host-choice.ts";
 import type { UpstreamConnection, UpstreamSink } from "./upstream-connection.ts";
 
 const REVIEWS = "outbound|9080||reviews.default.svc.cluster.local";
@@ -133,12 +134,35 @@ describe("ClusterManager across pushes", () => {
   });
 
   it("PASSTHROUGH: one host per original destination, kept across calls", () => {
-    const { m1 } = setup();
-    const c = m1.get(REVIEWS)!;
-    const h = c.originalDestination("10.9.0.1", 8080);
-    assert.equal(c.originalDestination("10.9.0.1", 8080), h);
-    assert.notEqual(c.originalDestination("10.9.0.1", 8081), h);
+    const clock = new FakeClock();
+    const m = new ClusterManager(config([testCluster("PassthroughCluster", {}, { discovery: "original_dst", lb: { policy: "PASSTHROUGH" } })], {}), seededRandom(7), clock);
+    const c = m.get("PassthroughCluster")!;
+    const h = pickConnectionHost(c, { address: "10.9.0.1", port: 8080 }, undefined)!;
+    assert.equal(pickConnectionHost(c, { address: "10.9.0.1", port: 8080 }, undefined), h);
+    assert.notEqual(pickConnectionHost(c, { address: "10.9.0.1", port: 8081 }, undefined), h);
     assert.equal(h.address, "10.9.0.1");
+  });
+
+  it("PASSTHROUGH: at most 1024 idle destinations are remembered; a forgotten one's pool drains", () => {
+    const clock = new FakeClock();
+    const dialer = new FakeDialer();
+    const m = new ClusterManager(config([testCluster("PassthroughCluster", {}, { discovery: "original_dst", lb: { policy: "PASSTHROUGH" } })], {}), seededRandom(7), clock, undefined, dialer.dial);
+    const c = m.get("PassthroughCluster")!;
+    const first = pickConnectionHost(c, { address: "10.9.0.0", port: 80 }, undefined)!;
+    const conn = c.pool(first).acquire(sink) as UpstreamConnection;
+    const socket = dialer.socket();
+    socket.establish();
+    conn.beginRequest("GET");
+    conn.endRequest();
+    socket.receive("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    assert.equal(conn.isIdle, true);
+    for (let i = 1; i < 1024; i++) pickConnectionHost(c, { address: `10.9.${i >> 8}.${i & 255}`, port: 80 }, undefined);
+    assert.notEqual(c.poolFor(first), undefined, "still remembered: its pool stays");
+    assert.equal(socket.destroyed, false);
+    pickConnectionHost(c, { address: "10.10.0.1", port: 80 }, undefined);
+    assert.equal(c.poolFor(first), undefined);
+    assert.equal(socket.destroyed, true);
+    assert.notEqual(pickConnectionHost(c, { address: "10.9.0.0", port: 80 }, undefined), first, "a new host for a forgotten destination");
   });
 
   it("close(): every cluster's pools drain", () => {

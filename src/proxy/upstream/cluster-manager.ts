@@ -7,10 +7,10 @@
 // cluster that left the config drains its pools.
 import type { Clock } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
-import type { Cluster, Endpoint, ProxyConfig } from "../../model/proxy-config.ts";
+import type { Cluster, Endpoint, LoadBalancerConfig, ProxyConfig } from "../../model/proxy-config.ts";
 import type { Balancer, Host } from "./balance/balancer.ts";
 import { createBalancer } from "./balance/index.ts";
-import { HostSet, hostKey, makeHost, panicThresholdFor } from "./balance/host-set.ts";
+import { HostSet, panicThresholdFor } from "./balance/host-set.ts";
 import { ClusterStats } from "./cluster-stats.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { netDialer, type Dialer } from "./dialer.ts";
@@ -27,8 +27,6 @@ export class ClusterState {
   readonly stats = new ClusterStats();
   readonly retryCounter: RetryCounter;
   private readonly pools = new Map<string, EndpointPool>();
-  /** PASSTHROUGH destinations, created on demand. */
-  private readonly dynamicHosts = new Map<string, Host>();
   private removed = false;
   outlier: OutlierDetector | null = null;
   healthChecker: HealthChecker | null = null;
@@ -45,7 +43,7 @@ export class ClusterState {
     this.clock = clock;
     this.dial = dial;
     this.hostSet = new HostSet(endpoints, panicThresholdFor(config));
-    this.balancer = createBalancer(config.lb, this.hostSet, { random });
+    this.balancer = createBalancer(lbOf(config), this.hostSet, { random, onHostDropped: (h) => this.dropPool(h) });
     this.retryCounter = new RetryCounter(config.connectionPool.maxRetries);
     this.startOutlier();
     this.startHealthChecks();
@@ -83,7 +81,11 @@ export class ClusterState {
     this.config = config;
     this.hostSet.panicThresholdPercent = panicThresholdFor(config);
     this.hostSet.update(endpoints);
-    if (lbChanged) this.balancer = createBalancer(config.lb, this.hostSet, { random });
+    if (lbChanged) {
+      this.balancer = createBalancer(lbOf(config), this.hostSet, { random, onHostDropped: (h) => this.dropPool(h) });
+      // PASSTHROUGH hosts live in the balancer: its successor starts without them.
+      if (this.passthrough) this.drainPools();
+    }
     this.retryCounter.setMaxRetries(config.connectionPool.maxRetries);
     if (odChanged) this.startOutlier();
     if (hcChanged) this.startHealthChecks();
@@ -94,7 +96,7 @@ export class ClusterState {
     }
     // Pools of hosts that left the cluster: close idle connections, let busy ones finish.
     for (const [key, pool] of this.pools) {
-      if (this.hostSet.get(key) === undefined && !this.dynamicHosts.has(key)) {
+      if (this.hostSet.get(key) === undefined && !this.passthrough) {
         pool.drain();
         this.pools.delete(key);
       }
@@ -116,15 +118,20 @@ export class ClusterState {
     return this.config.connectionPool;
   }
 
-  /** PASSTHROUGH: the host for an original destination `address:port`. */
-  originalDestination(address: string, port: number): Host {
-    const key = hostKey(address, port);
-    let h = this.dynamicHosts.get(key);
-    if (h === undefined) {
-      h = makeHost({ address, port, weight: 1, labels: {}, healthy: true });
-      this.dynamicHosts.set(key, h);
-    }
-    return h;
+  /**
+   * PASSTHROUGH (Envoy ORIGINAL_DST): the upstream is the request's or connection's original
+   * destination, which the balancer (original-dst policy) turns into a host (host-choice.ts).
+   */
+  get passthrough(): boolean {
+    return this.config.discovery === "original_dst" || this.config.lb.policy === "PASSTHROUGH";
+  }
+
+  /** The original-dst balancer forgot a host: close its pool's idle connections, let busy ones finish. */
+  private dropPool(host: Host): void {
+    const p = this.pools.get(host.key);
+    if (p === undefined) return;
+    p.drain();
+    this.pools.delete(host.key);
   }
 
   /**
@@ -158,6 +165,11 @@ export class ClusterState {
     this.healthChecker?.stop();
     this.drainPools();
   }
+}
+
+/** An original_dst cluster balances with the original-dst policy whatever its lb says (Envoy: CLUSTER_PROVIDED). */
+function lbOf(config: Cluster): LoadBalancerConfig {
+  return config.discovery === "original_dst" && config.lb.policy !== "PASSTHROUGH" ? { policy: "PASSTHROUGH" } : config.lb;
 }
 
 export class ClusterManager {

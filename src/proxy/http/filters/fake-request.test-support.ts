@@ -136,6 +136,10 @@ export class FakeRequest implements RequestContext {
     this.forwarded.push({ action, wc, cluster: cluster.name });
   }
 
+  connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string } {
+    return { sourceIp: this.sourceIp, remoteAddress: `${this.sourceIp}:40000`, localAddress: "10.0.0.1:9080" };
+  }
+
   mirrorHead(): Buffer {
     return Buffer.alloc(0);
   }

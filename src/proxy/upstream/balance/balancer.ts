@@ -69,6 +69,8 @@ export interface Balancer {
 
 export interface BalancerDeps {
   random: Random;
+  /** A balancer that keeps hosts of its own (original-dst) forgot this one: its pool can go. */
+  onHostDropped?: (host: Host) => void;
 }
 
 /** A policy's constructor as registered in index.ts. */

@@ -3,7 +3,8 @@
 // passes in PickContext.originalDestination. Hosts are cached per address:port so per-host state
 // (active requests, connection pools keyed by Host) carries across requests, and the cache is
 // bounded (Envoy cleans unused original-dst hosts on a timer; here the oldest are dropped).
-import type { Balancer, Host, PickContext } from "../balancer.ts";
+import type { Balancer, BalancerDeps, Host, HostSetView, PickContext } from "../balancer.ts";
+import type { LoadBalancerConfig } from "../../../../model/proxy-config.ts";
 import { hostKey, makeHost } from "../host-set.ts";
 
 /** Bound on remembered destinations. */
@@ -11,6 +12,11 @@ export const MAX_ORIGINAL_DST_HOSTS = 1024;
 
 export class OriginalDstBalancer implements Balancer {
   private readonly hosts = new Map<string, Host>();
+  private readonly onDropped: ((host: Host) => void) | undefined;
+
+  constructor(onDropped?: (host: Host) => void) {
+    this.onDropped = onDropped;
+  }
 
   pick(ctx?: PickContext): Host | null {
     const dst = ctx?.originalDestination;
@@ -23,6 +29,7 @@ export class OriginalDstBalancer implements Balancer {
         for (const [k, old] of this.hosts) {
           if (old.activeRequests === 0) {
             this.hosts.delete(k);
+            this.onDropped?.(old);
             break;
           }
         }
@@ -38,6 +45,6 @@ export class OriginalDstBalancer implements Balancer {
   }
 }
 
-export function createOriginalDst(): OriginalDstBalancer {
-  return new OriginalDstBalancer();
+export function createOriginalDst(_hostSet?: HostSetView, _config?: LoadBalancerConfig, deps?: BalancerDeps): OriginalDstBalancer {
+  return new OriginalDstBalancer(deps?.onHostDropped);
 }
