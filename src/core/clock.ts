@@ -4,7 +4,8 @@
 // path calls the global setTimeout, nor Node's socket.setTimeout (which Node re-arms on every
 // read and write: a cost per request). A long-lived timer that must follow activity (an idle
 // timeout) is armed once and, when it fires, checks when the last activity was and re-arms for the
-// rest, so activity itself costs a field write, not a timer.
+// rest, so activity itself costs a field write, not a timer. Timers that stand in for socket timers
+// are unref'd as Node's are: a paused, idle socket must not hold the process open through them.
 
 export interface TimerHandle {
   cancel(): void;

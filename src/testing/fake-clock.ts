@@ -6,6 +6,8 @@ interface Timer {
   seq: number;
   fn: () => void;
   cancelled: boolean;
+  /** unref() was called: with the system clock it would not hold the process open. */
+  unrefed: boolean;
 }
 
 class FakeTimer implements TimerHandle {
@@ -16,8 +18,9 @@ class FakeTimer implements TimerHandle {
   cancel(): void {
     this.t.cancelled = true;
   }
-  /** Fake time never keeps a process alive: nothing to do. */
+  /** Fake time never keeps a process alive; recorded for pendingHolding(). */
   unref(): TimerHandle {
+    this.t.unrefed = true;
     return this;
   }
 }
@@ -42,7 +45,7 @@ export class FakeClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const timer: Timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
+    const timer: Timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cancelled: false, unrefed: false };
     this.timers.push(timer);
     return new FakeTimer(timer);
   }
@@ -63,6 +66,11 @@ export class FakeClock implements Clock {
   /** Timers not yet fired or cancelled. */
   pending(): number {
     return this.timers.filter((x) => !x.cancelled).length;
+  }
+
+  /** Pending timers that would hold a real process open (not unref'd). */
+  pendingHolding(): number {
+    return this.timers.filter((x) => !x.cancelled && !x.unrefed).length;
   }
 
   /** Delays (from now) of the pending timers, soonest first: what a state machine has armed. */

@@ -50,6 +50,7 @@ describe("tcp proxy on fake sockets", () => {
 
   it("connect timeout (Istio's default 10 s): the downstream is closed, a connect failure counted", async () => {
     const s = setup();
+    assert.equal(s.clock.pendingHolding(), 0, "the connect timer is unref'd");
     s.clock.advance(9_999);
     assert.equal(s.down.destroyed, false);
     s.clock.advance(1);
@@ -82,6 +83,7 @@ describe("tcp proxy on fake sockets", () => {
     s.clock.advance(40_000); // 80 s: the timer fires, finds 40 s of quiet, re-arms for 20 s
     assert.equal(s.down.destroyed, false);
     assert.deepEqual(s.clock.pendingDelays(), [20_000]);
+    assert.equal(s.clock.pendingHolding(), 0, "unref'd like the socket timer it replaces: an idle paused socket must not hold the process");
     up.receive("b"); // upstream → client at 80 s
     s.clock.advance(20_000);
     assert.equal(s.down.destroyed, false);

@@ -157,13 +157,16 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
       finish();
       return;
     }
-    timer = clock.setTimeout(onIdleTimer, idleMs - quiet);
+    timer = clock.setTimeout(onIdleTimer, idleMs - quiet).unref();
   };
+  // Unref'd, as the socket timers they replace: a paused, idle socket does not hold the process.
   if (pool.connectTimeoutMs > 0) {
-    timer = clock.setTimeout(() => {
-      timer = null;
-      if (!connected) connectFailed();
-    }, pool.connectTimeoutMs);
+    timer = clock
+      .setTimeout(() => {
+        timer = null;
+        if (!connected) connectFailed();
+      }, pool.connectTimeoutMs)
+      .unref();
   }
   up.once(tls !== undefined ? "secureConnect" : "connect", () => {
     connected = true;
@@ -172,7 +175,7 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
     cluster.outlier?.onLocalOriginSuccess(host);
     if (finished) return;
     lastActive = clock.now();
-    if (idleMs > 0) timer = clock.setTimeout(onIdleTimer, idleMs);
+    if (idleMs > 0) timer = clock.setTimeout(onIdleTimer, idleMs).unref();
   });
   up.on("error", () => (connected ? finish() : connectFailed()));
   down.on("error", finish);

@@ -79,6 +79,7 @@ describe("UpstreamConnection: connect", () => {
 
   it("connect timeout (Istio's default 10 s): connect-failure at 10 s, not before", async () => {
     const { owner, sink, socket } = open();
+    assert.equal(owner.clock.pendingHolding(), 0, "unref'd, as the socket timer it replaces");
     owner.clock.advance(9_999);
     assert.deepEqual(sink.events, []);
     assert.equal(socket.destroyed, false);
@@ -259,6 +260,7 @@ describe("UpstreamConnection: max connection duration", () => {
     owner.clock.advance(2_000);
     socket.establish();
     assert.deepEqual(owner.clock.pendingDelays(), [30_000]);
+    assert.equal(owner.clock.pendingHolding(), 0, "unref'd");
     socket.fail();
     await flush();
     assert.equal(owner.clock.pending(), 0);

@@ -113,7 +113,8 @@ export class UpstreamConnection {
     const tls = owner.tls;
     this.socket = owner.dial(opts, tls, { address });
     this.writer = new SocketWriter(this.socket);
-    if (owner.connectTimeoutMs > 0) this.timer = owner.clock.setTimeout(() => this.onConnectTimeout(), owner.connectTimeoutMs);
+    // Unref'd, as the socket timer it replaces: timers alone never hold the process open.
+    if (owner.connectTimeoutMs > 0) this.timer = owner.clock.setTimeout(() => this.onConnectTimeout(), owner.connectTimeoutMs).unref();
     this.socket.on(tls !== undefined ? "secureConnect" : "connect", () => this.onConnect());
     this.socket.on("error", noop);
     this.socket.on("end", () => this.onEnd());
@@ -188,7 +189,7 @@ export class UpstreamConnection {
     this.state = S_HEAD;
     this.connected = true;
     const maxDuration = this.owner.maxConnectionDurationMs;
-    if (maxDuration > 0) this.timer = this.owner.clock.setTimeout(() => this.onMaxDuration(), maxDuration);
+    if (maxDuration > 0) this.timer = this.owner.clock.setTimeout(() => this.onMaxDuration(), maxDuration).unref();
     this.owner.onConnected(this);
     this.sink?.onUpstreamReady(this);
   }
