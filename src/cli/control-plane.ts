@@ -124,8 +124,8 @@ export const controlPlaneCommand: Command = {
       return 1;
     }
     for (const d of cp.startupDiagnostics) if (NOT_APPLIED_CODES.has(d.code)) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    process.stdout.write(JSON.stringify({ ready: true, url: cp.url, port: cp.port, version: cp.version, tokenFile: cp.adminTokenFile }) + "\n");
-    await new Promise<void>((resolve) => {
+    // Listen for signals before the ready line: whoever reads it may send SIGTERM at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off("SIGINT", stop);
         process.off("SIGTERM", stop);
@@ -134,6 +134,8 @@ export const controlPlaneCommand: Command = {
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     });
+    process.stdout.write(JSON.stringify({ ready: true, url: cp.url, port: cp.port, version: cp.version, tokenFile: cp.adminTokenFile }) + "\n");
+    await stopped;
     await cp.close();
     return 0;
   }),

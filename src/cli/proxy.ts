@@ -105,9 +105,11 @@ export const proxyCommand: Command = {
       process.stderr.write(`amime proxy: ${args.config}: ${(e as Error).message}\n`);
       return 1;
     }
+    // Listen for signals before the ready line: whoever reads it may send SIGTERM at once.
+    const stopped = untilSignal();
     const line = { ready: true, version: sidecar.config.version, listeners: sidecar.ports(), admin: sidecar.adminPort ?? null };
     process.stdout.write(JSON.stringify(line) + "\n");
-    await untilSignal();
+    await stopped;
     await sidecar.close(5000);
     // Whatever still holds the event loop (a mirror's timer, a half-closed upstream socket) must
     // not keep a stopped proxy alive.

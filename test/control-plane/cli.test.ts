@@ -69,3 +69,32 @@ it("usage errors exit 2", async () => {
   assert.equal(await p.exit, 2);
   assert.match(p.err(), /--port needs a port number/);
 });
+
+it("--mesh-config: a MeshConfig with errors stops the start with file:line and field path; a Telemetry naming its provider is then accepted", async () => {
+  const mesh = join(dir, "mesh-bad.yaml");
+  writeFileSync(mesh, "extensionProviders:\n- name: zipkin\n  zipkin:\n    service: zipkin.example.com\n    port: 94111\n");
+  const bad = run(["--mesh-config", mesh, "--port", "0", "--state-dir", join(dir, "state-m1")]);
+  assert.equal(await bad.exit, 1);
+  assert.match(bad.err(), new RegExp(`ERROR \\[AMM0012\\] \\(MeshConfig istio-system/istio\\) ${mesh.replace(/[.]/g, "\\.")}:5:5 extensionProviders\\[0\\]\\.zipkin\\.port: port number 94111 must be in the range 1\\.\\.65535`));
+  assert.match(bad.err(), /the mesh config .* has errors; not starting/);
+
+  const telemetry = join(dir, "telemetry.yaml");
+  writeFileSync(telemetry, "apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: mesh, namespace: istio-system}\nspec:\n  tracing: [{providers: [{name: zipkin}]}]\n");
+  const without = run(["-f", telemetry, "--port", "0", "--state-dir", join(dir, "state-m2")]);
+  assert.equal(await without.exit, 1);
+  assert.match(without.err(), /AMM1011.*Unknown provider "zipkin"/);
+
+  writeFileSync(mesh, "extensionProviders:\n- name: zipkin\n  zipkin:\n    service: zipkin.example.com\n    port: 9411\n");
+  const good = run(["-f", telemetry, "--mesh-config", mesh, "--port", "0", "--state-dir", join(dir, "state-m3")]);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      good.child.stdout!.on("data", () => good.out().includes("\n") && resolve());
+      good.exit.then((c) => reject(new Error(`exited ${c}: ${good.err()}`)));
+    });
+    assert.match(good.out(), /"ready":true/);
+    good.child.kill("SIGTERM");
+    assert.equal(await good.exit, 0);
+  } finally {
+    if (good.child.exitCode === null) good.child.kill("SIGKILL");
+  }
+});
