@@ -138,4 +138,18 @@ describe("ConfigStore", () => {
     assert.deepEqual(r.changes, [{ resource: "VirtualService default/reviews", action: "deleted" }]);
     assert.deepEqual(s.fileNames(), ["/cfg/services.yaml"]);
   });
+
+  it("an EnvoyFilter in the set is accepted with AMM1013 and the rest loads; a Telemetry provider resolves against the mesh's MeshConfig", () => {
+    const ef = "apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: f, namespace: istio-system}\nspec:\n  configPatches:\n  - applyTo: CLUSTER\n    patch: {operation: REMOVE}\n";
+    const s = new ConfigStore(() => 1000);
+    const r = s.setFiles(new Map([["/cfg/services.yaml", SERVICES], ["/cfg/ef.yaml", ef], ["/cfg/vs.yaml", vs("v1")]]));
+    assert.equal(r.accepted, true, JSON.stringify(r.diagnostics));
+    assert.deepEqual(r.diagnostics.map((d) => `${d.code} ${d.source.file}`), ["AMM1013 /cfg/ef.yaml"]);
+    assert.deepEqual(s.resources().map((x) => x.kind), ["Service", "DestinationRule", "EnvoyFilter", "VirtualService"]);
+
+    const tel = "apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: t, namespace: istio-system}\nspec:\n  tracing: [{providers: [{name: zipkin}]}]\n";
+    assert.equal(new ConfigStore(() => 1000).setFiles(new Map([["/cfg/t.yaml", tel]])).accepted, false);
+    const withMesh = new ConfigStore(() => 1000, { meshConfig: { extensionProviders: [{ name: "zipkin", zipkin: { service: "127.0.0.1", port: 9411 } }] } });
+    assert.equal(withMesh.setFiles(new Map([["/cfg/t.yaml", tel]])).accepted, true);
+  });
 });
