@@ -11,7 +11,7 @@ import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "..
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 
-export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--mesh-config FILE] [--port N] [--host ADDR] [--state-dir DIR]
+export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--mesh-config FILE] [--port N] [--host ADDR] [--state-dir DIR] [--cacerts DIR]
 
 Run the control plane: load Istio config from files and directories (watched: edits are
 validated and pushed live; an edit with errors is refused and the last good config stays),
@@ -31,7 +31,10 @@ Options:
                         (docs/config.md "MeshConfig"); read once at start
       --port N          listen port (default ${DEFAULT_CONTROL_PLANE_PORT}; 0 = any free port)
       --host ADDR       listen address (default 127.0.0.1)
-      --state-dir DIR   where the token key and the admin token live (default ./.amime)
+      --state-dir DIR   where the token key, the admin token and the self-signed CA root
+                        (ca/) live (default ./.amime)
+      --cacerts DIR     sign workload certificates as this intermediate: Istio's plug-in CA
+                        files ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem
       --allowed-host NAME  a host name clients may reach this control plane by (repeatable;
                         the listen address and loopback are always allowed)
       --no-watch        do not watch the files
@@ -47,6 +50,7 @@ interface Args {
   watch: boolean;
   meshConfig?: string;
   stateDir: string;
+  cacerts?: string;
   allowedHosts: string[];
   help: boolean;
 }
@@ -74,6 +78,9 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case "--state-dir":
         out.stateDir = f.required("a directory");
+        break;
+      case "--cacerts":
+        out.cacerts = f.required("a directory");
         break;
       case "--allowed-host":
         out.allowedHosts.push(f.required("a host name"));
@@ -111,6 +118,7 @@ export const controlPlaneCommand: Command = {
         configPaths: args.paths,
         watch: args.watch,
         stateDir: resolve(args.stateDir),
+        ...(args.cacerts !== undefined ? { cacertsDir: resolve(args.cacerts) } : {}),
         allowedHosts: args.allowedHosts,
         log: (l) => process.stderr.write(`amime control-plane: ${l}\n`),
       });

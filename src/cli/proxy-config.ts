@@ -1,6 +1,7 @@
 // `amime proxy-config listeners|routes|clusters|endpoints|all WORKLOAD`: the config the control
 // plane pushed to one proxy, as tables or JSON, like `istioctl proxy-config`.
 import type { ProxyConfig } from "../model/proxy-config.ts";
+import type { SecretStatus } from "../model/wire.ts";
 import type { Command } from "./command.ts";
 import { parseArgs, UsageError } from "./lib/args.ts";
 import { formatStructured } from "./lib/output.ts";
@@ -9,7 +10,7 @@ import { resolveProxy } from "./lib/proxy-ref.ts";
 import { connect, helpRequested, runCommand } from "./lib/run.ts";
 import { formatTable } from "./lib/table.ts";
 
-export const PROXY_CONFIG_HELP = `Usage: amime proxy-config listeners|routes|clusters|endpoints|all WORKLOAD [-n NS] [-o json|yaml|wide]
+export const PROXY_CONFIG_HELP = `Usage: amime proxy-config listeners|routes|clusters|endpoints|all|secret WORKLOAD [-n NS] [-o json|yaml|wide]
 
 Show the config the control plane pushed to one proxy, like \`istioctl proxy-config\`.
 WORKLOAD is a node id (sidecar~reviews-v1-0.default), an instance name (reviews-v1-0) or a
@@ -20,6 +21,9 @@ workload name (reviews-v1: its first instance).
   endpoints   ENDPOINT, STATUS (HEALTHY/UNHEALTHY in the registry), CLUSTER; wide adds WORKLOAD,
               WEIGHT, LOCALITY, LABELS
   all         every section (-o json prints the whole ProxyConfig)
+  secret      the workload certificate the mesh CA issued to the proxy (istioctl's RESOURCE NAME,
+              TYPE, STATUS, VALID CERT, SERIAL NUMBER, NOT AFTER, NOT BEFORE), its identity and
+              chain. Not used for traffic yet: mutual TLS is not enforced (docs/security.md)
 
 Options:
   -n, --namespace NS    namespace of WORKLOAD when names repeat across namespaces
@@ -74,8 +78,15 @@ export const proxyConfigCommand: Command = {
     const [sectionWord, ref, ...extra] = args.positionals;
     if (sectionWord === undefined || ref === undefined) throw new UsageError("needs a section and a WORKLOAD, e.g. `amime proxy-config clusters reviews-v1`");
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-    const section = parseSection(sectionWord);
     const client = await connect(args);
+    if (/^(secret|secrets|s)$/i.test(sectionWord)) {
+      const node = await resolveProxy(client, ref, args.strings.get("namespace"));
+      const secret = await client.secret(node);
+      const output = args.strings.get("output");
+      process.stdout.write(output === "json" || output === "yaml" ? formatStructured(secret, output) : formatSecret(secret, new Date()));
+      return 0;
+    }
+    const section = parseSection(sectionWord);
     const node = await resolveProxy(client, ref, args.strings.get("namespace"));
     const config = await client.proxyConfig(node);
     const output = args.strings.get("output");
@@ -84,3 +95,16 @@ export const proxyConfigCommand: Command = {
     return 0;
   }),
 };
+
+/** istioctl's secret table, then the identity and every certificate of the chain and bundle. */
+export function formatSecret(s: SecretStatus, now: Date): string {
+  const valid = (c: { notBefore: string; notAfter: string }): string => String(Date.parse(c.notBefore) <= now.getTime() && now.getTime() < Date.parse(c.notAfter));
+  const leaf = s.certChain[0];
+  const rows: string[][] = [];
+  if (leaf) rows.push(["default", "Cert Chain", "ACTIVE", valid(leaf), leaf.serial, leaf.notAfter, leaf.notBefore]);
+  for (const r of s.trustBundle) rows.push(["ROOTCA", "CA", "ACTIVE", valid(r), r.serial, r.notAfter, r.notBefore]);
+  const lines = [formatTable(["RESOURCE NAME", "TYPE", "STATUS", "VALID CERT", "SERIAL NUMBER", "NOT AFTER", "NOT BEFORE"], rows), ""];
+  lines.push(`Identity: ${s.identity}`, `Issued:   ${s.issuedAt} (certificate ${s.issued} from this control plane)`, "Chain:");
+  s.certChain.forEach((c, i) => lines.push(`  ${i}  serial ${c.serial}  subject "${c.subject}"  issuer "${c.issuer}"${c.uris.length ? `  ${c.uris.join(",")}` : ""}`));
+  return `${lines.join("\n")}\n`;
+}

@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { PushClient } from "../proxy/control/push-client.ts";
+import { WorkloadCertificate } from "../proxy/identity/workload-certificate.ts";
 import { Sidecar } from "../proxy/sidecar.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
@@ -22,6 +23,10 @@ good config and reconnects with backoff.
 The control plane accepts the stream only with this proxy's own credential, bound to its node
 id: $AMIME_PROXY_TOKEN or --token-file (the runtime hands one to each process; by hand, an
 admin mints one with POST /api/v1/credentials, see docs/control-plane.md).
+With --xds the proxy also keeps a workload certificate (SPIFFE X.509 SVID) from the control
+plane's CA: its key is generated here and never leaves the process; it is renewed at half its
+lifetime. Its lifetime is $SECRET_TTL (Istio's name; e.g. 24h, 90s; default: the CA's, 24 h).
+Nothing uses it for traffic yet: mutual TLS between sidecars is not enforced (docs/security.md).
 SIGINT / SIGTERM drain open connections (up to 5 s) and exit 0.
 
 Options:
@@ -150,6 +155,14 @@ async function runFromControlPlane(args: ProxyArgs): Promise<number> {
     }
   }
   if (!token) throw new UsageError("--xds needs this proxy's credential: set $AMIME_PROXY_TOKEN or pass --token-file FILE");
+  const ttl = process.env.SECRET_TTL ? parseDuration(process.env.SECRET_TTL) : undefined;
+  if (ttl === null) throw new UsageError(`$SECRET_TTL must be a duration such as 24h, 90m or 30s (got ${JSON.stringify(process.env.SECRET_TTL)})`);
+  const certificate = new WorkloadCertificate({
+    url: args.xds as string,
+    token,
+    ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+    log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
+  }).start();
   const client = new PushClient({
     url: args.xds as string,
     node,
@@ -167,7 +180,16 @@ async function runFromControlPlane(args: ProxyArgs): Promise<number> {
     process.stdout.write(JSON.stringify(line) + "\n");
     await signalled;
   }
+  certificate.close();
   await client.close(5000);
   setTimeout(() => process.exit(0), 200).unref();
   return 0;
+}
+
+/** `24h`, `90m`, `30s`, `1h30m` (Go's duration form, as Istio's SECRET_TTL) → seconds; null if unreadable. */
+export function parseDuration(text: string): number | null {
+  const parts = [...text.trim().matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text.trim()) return null;
+  const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * (p[2] === "h" ? 3600 : p[2] === "m" ? 60 : 1), 0);
+  return seconds > 0 ? Math.round(seconds) : null;
 }

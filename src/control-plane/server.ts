@@ -10,10 +10,12 @@ import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom, type Random } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
 import { buildSnapshot, type MeshSettings, type Snapshot } from "../model/snapshot.ts";
-import type { AckMessage, ApplyResult, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
+import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
 import { CredentialIssuer } from "./auth/credentials.ts";
 import { RequestGate } from "./auth/gate.ts";
+import type { ProxyPrincipal } from "./auth/token.ts";
+import { caDirOf, IdentityIssuer } from "./ca/index.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
 import { syncState } from "./push/proxy-state.ts";
 import { InstanceRegistry } from "./registry/instance-registry.ts";
@@ -50,6 +52,12 @@ export interface ControlPlaneOptions {
    * start and reused after. Without it, credentials exist in memory only (`cp.adminToken`).
    */
   stateDir?: string;
+  /**
+   * Istio's plug-in CA files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem): the mesh CA
+   * signs as this intermediate. Without it, a self-signed root is kept in `<stateDir>/ca` (in
+   * memory without a state dir).
+   */
+  cacertsDir?: string;
   /** Host names (besides the listen address and loopback) that requests may name in Host. */
   allowedHosts?: readonly string[];
   /** Test hook: rewrite a config just before it is pushed (e.g. to make a proxy NACK). */
@@ -105,6 +113,8 @@ export class ControlPlane implements ApiBackend {
   /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
   private readonly tcpPorts = new Map<string, { pool: string; ports: Record<string, number>; warned?: boolean }>();
   private issuer: CredentialIssuer | null = null;
+  /** The mesh CA (docs/security.md). */
+  readonly identities: IdentityIssuer;
 
   private constructor(opts: ControlPlaneOptions) {
     this.opts = opts;
@@ -112,6 +122,12 @@ export class ControlPlane implements ApiBackend {
     this.startedAt = this.clock.wallNow();
     this.store = new ConfigStore(() => this.clock.wallNow(), analyzeOptionsOf(opts.mesh));
     this.beforePush = opts.beforePush;
+    this.identities = new IdentityIssuer({
+      trustDomain: opts.mesh?.trustDomain ?? "cluster.local",
+      ...(opts.cacertsDir !== undefined ? { cacertsDir: opts.cacertsDir } : {}),
+      ...(opts.stateDir !== undefined ? { caDir: caDirOf(opts.stateDir) } : {}),
+      now: () => this.clock.wallNow(),
+    });
     this.pusher = new Pusher({
       clock: this.clock,
       random: opts.random ?? systemRandom,
@@ -138,6 +154,9 @@ export class ControlPlane implements ApiBackend {
     }
     try {
       cp.issuer = opts.stateDir !== undefined ? await CredentialIssuer.fromStateDir(opts.stateDir, () => cp.clock.wallNow()) : CredentialIssuer.ephemeral(() => cp.clock.wallNow());
+      // A CA with files (plug-in or kept in the state dir) is loaded or created now, so a broken
+      // bundle stops the start; an in-memory one is made on the first certificate request.
+      if (opts.cacertsDir !== undefined || opts.stateDir !== undefined) await cp.identities.ca();
     } catch (e) {
       cp.pusher.close();
       throw e;
@@ -278,6 +297,15 @@ export class ControlPlane implements ApiBackend {
         lastSeen: new Date(wall - (now - s.lastSeen)).toISOString(),
       };
     });
+  }
+
+  /** Sign a workload certificate for the proxy whose credential made the request. */
+  issueCertificate(p: ProxyPrincipal, req: CertificateRequest): Promise<CertificateResponse> {
+    return this.identities.issue(p, req);
+  }
+
+  secret(node: string): SecretStatus | null {
+    return this.identities.secret(node);
   }
 
   proxyConfig(node: string): ProxyConfig | null {

@@ -21,6 +21,10 @@
 //   GET  /api/v1/proxies   → ProxyStatus[]
 //   GET  /api/v1/proxies/<node id>/config → ProxyConfig (what the control plane last pushed)
 //   GET  /api/v1/status    → ControlPlaneStatus
+//   GET  /api/v1/proxies/<node id>/secret → SecretStatus (the workload certificate issued to it)
+//
+// ── Workload certificates (sidecar → control plane's CA), with the proxy's own credential ──
+//   POST /ca/v1/certificates  body CertificateRequest → CertificateResponse (Istio's CreateCertificate)
 import type { Diagnostic } from "../config/diagnostic.ts";
 import type { NodeInfo, ProxyConfig } from "./proxy-config.ts";
 import type { WorkloadInstance } from "./registry.ts";
@@ -106,4 +110,45 @@ export interface ControlPlaneStatus {
   startedAt: string;
   /** Changes refused since the last good one of each source (a file, or `apply`), with why. */
   refused?: { source: string; at: string; diagnostics: Diagnostic[] }[];
+}
+
+/** A workload certificate request: the sidecar's CSR (its key never leaves it). */
+export interface CertificateRequest {
+  /** PEM PKCS#10; its SAN, if any, must be the caller's own SPIFFE ID. */
+  csr: string;
+  /** Requested lifetime (Istio's validity_duration); 0 or absent = the CA's default, 24 h. */
+  ttlSeconds?: number;
+}
+
+export interface CertificateResponse {
+  identity: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  /** Leaf first, then intermediates, root last (Istio's order); PEM each. */
+  certChain: string[];
+  /** Roots to trust (Istio's ROOTCA). */
+  trustBundle: string[];
+}
+
+/** One certificate of a chain as `proxy-config secret` shows it. */
+export interface CertificateSummary {
+  serial: string;
+  subject: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  /** URI SANs (the SPIFFE ID of a workload certificate). */
+  uris: string[];
+}
+
+/** What the CA issued to one proxy most recently (like istioctl proxy-config secret). */
+export interface SecretStatus {
+  node: string;
+  identity: string;
+  issuedAt: string;
+  /** Certificates issued to this node by this control plane process (1 = no rotation yet). */
+  issued: number;
+  certChain: CertificateSummary[];
+  trustBundle: CertificateSummary[];
 }

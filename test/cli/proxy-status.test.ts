@@ -84,8 +84,14 @@ test("proxy-config clusters / endpoints / routes / listeners by workload, instan
   const clusters = JSON.parse(r.stdout) as { name: string; lb: { policy: string } }[];
   assert.ok(clusters.some((c) => c.name === "outbound|9080|v2|reviews.default.svc.cluster.local"));
 
-  r = await amime(["proxy-config", "secrets", "productpage-v1", ...cp]);
+  r = await amime(["proxy-config", "bogus", "productpage-v1", ...cp]);
   assert.equal(r.code, 2);
+  // The sidecar asks the mesh CA for its certificate when it starts.
+  await waitFor(() => mesh.cp.secret(sidecar.nodeId), { what: "the sidecar's certificate" });
+  r = await amime(["proxy-config", "secrets", "productpage-v1", ...cp]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\ndefault\s+Cert Chain\s+ACTIVE\s+true\s+[0-9a-f]{32}\s/);
+  assert.match(r.stdout, /Identity: spiffe:\/\/cluster\.local\/ns\/default\/sa\/productpage\n/);
   r = await amime(["proxy-config", "clusters", "ghost-0", ...cp]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /nothing pushed to sidecar~ghost-0\.default yet/);

@@ -2,7 +2,7 @@
 // fetch. One method per endpoint; transport failures and unexpected answers become
 // ControlPlaneError with a stable code and a message a user can act on.
 import type { ProxyConfig } from "../../model/proxy-config.ts";
-import type { ApplyResult, ControlPlaneStatus, ProxyStatus, ResourceList } from "../../model/wire.ts";
+import type { ApplyResult, ControlPlaneStatus, ProxyStatus, ResourceList, SecretStatus } from "../../model/wire.ts";
 import type { Credential } from "./credential.ts";
 
 export type ControlPlaneErrorCode = "CP_UNREACHABLE" | "CP_TIMEOUT" | "CP_HTTP" | "CP_NOT_FOUND" | "CP_BAD_RESPONSE";
@@ -79,6 +79,14 @@ export class ControlPlaneClient {
     const body = await this.#json("GET", path);
     if (!isObject(body) || !Array.isArray(body.routes) || !Array.isArray(body.clusters)) throw this.#bad(path, "not a proxy config");
     return body as unknown as ProxyConfig;
+  }
+
+  /** The workload certificate the CA last issued to a node. CP_NOT_FOUND when none was. */
+  async secret(node: string): Promise<SecretStatus> {
+    const path = `/api/v1/proxies/${encodeURIComponent(node)}/secret`;
+    const body = await this.#json("GET", path);
+    if (!isObject(body) || !Array.isArray(body.certChain)) throw this.#bad(path, "not a secret status");
+    return body as unknown as SecretStatus;
   }
 
   async status(): Promise<ControlPlaneStatus> {

@@ -4,8 +4,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_SOURCE_BYTES } from "../../config/parse.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
-import type { AckMessage, ApplyResult, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../../model/wire.ts";
-import { principalName, type Principal } from "../auth/token.ts";
+import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../../model/wire.ts";
+import { principalName, type Principal, type ProxyPrincipal } from "../auth/token.ts";
+import { CaError } from "../ca/signing-ca.ts";
 import type { PushSink } from "../push/pusher.ts";
 import { RegistrationError } from "../registry/instance-registry.ts";
 
@@ -20,6 +21,8 @@ export interface ApiBackend {
   resources(filter: { kind?: string; namespace?: string; name?: string }): ResourceList;
   proxies(): ProxyStatus[];
   proxyConfig(node: string): ProxyConfig | null;
+  issueCertificate(p: ProxyPrincipal, req: CertificateRequest): Promise<CertificateResponse>;
+  secret(node: string): SecretStatus | null;
   status(): ControlPlaneStatus;
   openStream(node: string, sink: PushSink): void;
   closeStream(node: string, sink: PushSink): void;
@@ -38,8 +41,8 @@ class HttpError extends Error {
 export function createApiHandler(cp: ApiBackend): (req: IncomingMessage, res: ServerResponse, principal: Principal | null) => void {
   return (req, res, principal) => {
     handle(cp, req, res, principal).catch((e: unknown) => {
-      const status = e instanceof HttpError ? e.status : e instanceof RegistrationError ? 400 : 500;
-      if (!res.headersSent) sendJson(res, status, { error: (e as Error).message });
+      const status = e instanceof HttpError || e instanceof CaError ? e.status : e instanceof RegistrationError ? 400 : 500;
+      if (!res.headersSent) sendJson(res, status, { error: (e as Error).message, ...(e instanceof CaError ? { code: e.code } : {}) });
       else res.destroy();
     });
   };
@@ -59,6 +62,10 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
     }
     ownNode(principal, msg.node);
     return sendJson(res, 200, { counted: cp.ack(msg) });
+  }
+  if (path === "/ca/v1/certificates" && method === "POST") {
+    if (principal?.kind !== "proxy") throw new HttpError(403, "a workload certificate is issued only to a proxy's own credential");
+    return sendJson(res, 200, await cp.issueCertificate(principal, parseJson(await readBody(req)) as CertificateRequest));
   }
   const by = principal ? principalName(principal) : "anonymous";
   if (parts[0] === "api" && parts[1] === "v1") {
@@ -92,6 +99,10 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
       return sendJson(res, 200, cp.resources(filter));
     }
     if (what === "proxies" && a === undefined) return sendJson(res, 200, cp.proxies());
+    if (what === "proxies" && a !== undefined && b === "secret" && c === undefined) {
+      const secret = cp.secret(a);
+      return secret ? sendJson(res, 200, secret) : sendJson(res, 404, { error: `no certificate issued to ${a} yet` });
+    }
     if (what === "proxies" && a !== undefined && b === "config" && c === undefined) {
       const cfg = cp.proxyConfig(a);
       return cfg ? sendJson(res, 200, cfg) : sendJson(res, 404, { error: `nothing pushed to ${a} yet` });

@@ -36,6 +36,8 @@ test("Host, Origin, credential and kind decide, in that order", () => {
     [{ path: "/xds/v1/stream", headers: { host: "127.0.0.1:15010", authorization: `Bearer ${proxy}` } }, "proxy"],
     [{ path: "/xds/v1/stream", headers: { host: "127.0.0.1:15010", ...admin } }, "403 CP_FORBIDDEN"],
     [{ method: "POST", path: "/api/v1/apply", headers: { host: "127.0.0.1:15010", authorization: `Bearer ${proxy}` } }, "403 CP_FORBIDDEN"],
+    [{ method: "POST", path: "/ca/v1/certificates", headers: { host: "127.0.0.1:15010", authorization: `Bearer ${proxy}` } }, "proxy"],
+    [{ method: "POST", path: "/ca/v1/certificates", headers: { host: "127.0.0.1:15010", ...admin } }, "403 CP_FORBIDDEN"],
   ];
   for (const [req, want] of rows) assert.equal(verdict(gate, req), want, JSON.stringify(req));
 });

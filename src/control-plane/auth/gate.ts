@@ -4,8 +4,8 @@
 //    Sec-Fetch-Site cross-site/same-site) is refused, so no web page can drive the API (CSRF).
 // 2. Authentication: `Authorization: Bearer <token>` (credentials.ts), except for the few public
 //    paths (health, and the Zipkin span intake that tracers post to without credentials).
-// 3. Authorization by kind: a proxy may only use the push stream and ACKs (and only as its own
-//    node: checked by those handlers); everything else is the admin's.
+// 3. Authorization by kind: a proxy may only use the push stream, ACKs (only as its own node:
+//    checked by those handlers) and the CA; everything else is the admin's.
 import { isIP } from "node:net";
 import type { CredentialIssuer } from "./credentials.ts";
 import type { Principal } from "./token.ts";
@@ -24,8 +24,8 @@ export interface GateRequest {
 
 export type GateResult = { principal: Principal | null } | { refusal: Refusal };
 
-/** Paths a proxy credential may use (the push protocol). */
-const PROXY_PATHS = new Set(["/xds/v1/stream", "/xds/v1/ack"]);
+/** Paths a proxy credential may use (the push protocol and its workload certificate). */
+const PROXY_PATHS = new Set(["/xds/v1/stream", "/xds/v1/ack", "/ca/v1/certificates"]);
 
 export interface RequestGateOptions {
   issuer: CredentialIssuer;
@@ -68,7 +68,7 @@ export class RequestGate {
     const principal = this.#o.issuer.verify(m[1] as string);
     if (principal === null) return refuse(401, "CP_UNAUTHENTICATED", "invalid or superseded credential");
     if (principal.kind === "proxy" && !PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", `a proxy credential may not ${req.method} ${req.path}`);
-    if (principal.kind === "admin" && PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", "the push stream takes a proxy's own credential, not the admin's");
+    if (principal.kind === "admin" && PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", `${req.path} takes a proxy's own credential, not the admin's`);
     return { principal };
   }
 

@@ -1,0 +1,144 @@
+// WorkloadCertificate: the sidecar's X.509 SVID, as Istio's agent keeps it (SDS `default` and
+// `ROOTCA`). The key pair is generated here and never leaves the process; a CSR signed with it
+// goes to the control plane's CA (POST /ca/v1/certificates, wire.ts) with this proxy's own
+// credential, which is what the CA checks the identity against. Rotation: a new key and
+// certificate at half the certificate's remaining lifetime (Istio's SECRET_GRACE_PERIOD_RATIO
+// 0.5, ±1 % jitter); a failed request is retried with backoff while the current one is valid.
+// Nothing on the data path uses it yet: mutual TLS between sidecars is not enforced.
+import { request } from "node:http";
+import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
+import { systemRandom, type Random } from "../../core/random.ts";
+import { x509 } from "../../core/x509.ts";
+import type { CertificateRequest, CertificateResponse } from "../../model/wire.ts";
+
+/** ECDSA P-256 (Istio's ECC_SIGNATURE_ALGORITHM=ECDSA): cheap to generate at every rotation. */
+const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+const GRACE_RATIO = 0.5;
+const GRACE_JITTER = 0.01;
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface WorkloadCertificateOptions {
+  /** Control plane base URL. */
+  url: string;
+  /** This proxy's credential (the bootstrap credential the runtime handed it). */
+  token: string;
+  /** Requested lifetime (Istio's SECRET_TTL); absent = the CA's default (24 h). */
+  ttlSeconds?: number;
+  clock?: Clock;
+  random?: Random;
+  log?: (line: string) => void;
+  /** After each new certificate is in place. */
+  onIssued?: (cert: ActiveCertificate) => void;
+}
+
+export interface ActiveCertificate extends CertificateResponse {
+  /** The private key, PKCS#8 PEM; it stays in this process (for the TLS contexts). */
+  keyPem: string;
+  /** When it was received, wall ms. */
+  receivedAt: number;
+}
+
+export class WorkloadCertificate {
+  current: ActiveCertificate | null = null;
+  /** Certificates received so far. */
+  issued = 0;
+  readonly #o: WorkloadCertificateOptions;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  #timer: TimerHandle | null = null;
+  #failures = 0;
+  #closed = false;
+
+  constructor(o: WorkloadCertificateOptions) {
+    this.#o = o;
+    this.#clock = o.clock ?? systemClock;
+    this.#random = o.random ?? systemRandom;
+  }
+
+  start(): this {
+    void this.#renew();
+    return this;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#timer?.cancel();
+  }
+
+  /** When the next rotation is due for a certificate received at `receivedAt` (wall ms). */
+  static rotateAt(receivedAt: number, notAfter: number, random: Random): number {
+    const jitter = (random.next() * 2 - 1) * GRACE_JITTER;
+    const ratio = Math.min(1, Math.max(0, GRACE_RATIO + jitter));
+    return notAfter - ratio * (notAfter - receivedAt);
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const keys = (await crypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
+      const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: KEY_ALGORITHM });
+      const body: CertificateRequest = { csr: csr.toString("pem"), ...(this.#o.ttlSeconds !== undefined ? { ttlSeconds: this.#o.ttlSeconds } : {}) };
+      const res = await this.#post(body);
+      const pkcs8 = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64");
+      const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
+      if (this.#closed) return;
+      const receivedAt = this.#clock.wallNow();
+      this.current = { ...res, keyPem, receivedAt };
+      this.issued++;
+      this.#failures = 0;
+      this.#o.log?.(`workload certificate ${res.identity} serial ${res.serial}, valid until ${res.notAfter}`);
+      this.#o.onIssued?.(this.current);
+      const due = WorkloadCertificate.rotateAt(receivedAt, Date.parse(res.notAfter), this.#random);
+      this.#scheduleAt(due);
+    } catch (e) {
+      if (this.#closed) return;
+      const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.#failures++, 10));
+      this.#o.log?.(`workload certificate request failed (${(e as Error).message}); retrying in ${delay / 1000} s`);
+      this.#schedule(delay);
+    }
+  }
+
+  #schedule(ms: number): void {
+    this.#timer?.cancel();
+    this.#timer = this.#clock.setTimeout(() => void this.#renew(), ms);
+  }
+
+  /** Renew at wall time `due`; a timer holds at most ~24 days, so a longer wait is taken in steps. */
+  #scheduleAt(due: number): void {
+    const wait = due - this.#clock.wallNow();
+    if (wait <= MAX_TIMER_MS) return this.#schedule(Math.max(0, wait));
+    this.#timer?.cancel();
+    this.#timer = this.#clock.setTimeout(() => this.#scheduleAt(due), MAX_TIMER_MS);
+  }
+
+  #post(body: CertificateRequest): Promise<CertificateResponse> {
+    const text = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(new URL("/ca/v1/certificates", this.#o.url), {
+        method: "POST",
+        agent: false,
+        timeout: 10_000,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(text), authorization: `Bearer ${this.#o.token}` },
+      });
+      req.on("timeout", () => req.destroy(new Error("timed out")));
+      req.on("error", reject);
+      req.on("response", (res) => {
+        let out = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (out += c));
+        res.on("error", reject);
+        res.on("end", () => {
+          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} ${out.slice(0, 300)}`));
+          try {
+            resolve(JSON.parse(out) as CertificateResponse);
+          } catch (e) {
+            reject(e as Error);
+          }
+        });
+      });
+      req.end(text);
+    });
+  }
+}

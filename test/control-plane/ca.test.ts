@@ -1,0 +1,181 @@
+// The mesh CA end to end, checked with openssl: a real `amime control-plane` creates and keeps a
+// self-signed root (key 0600) and signs a CSR made by openssl for the identity of the credential
+// that sent it (SAN, validity, usages as Istio's), refuses a CSR for another identity; a plug-in
+// intermediate in Istio's cacerts layout signs chains that verify to the outside root; and a real
+// `amime proxy --xds` with a short SECRET_TTL gets a new certificate before the old one expires.
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ControlPlane } from "../../src/control-plane/server.ts";
+import type { CertificateResponse, SecretStatus } from "../../src/model/wire.ts";
+import { amime } from "../cli/control-plane-cli.ts";
+import { BIN, meshProxy, NODE, register, SERVICES_YAML, spawnProxy, stopProxy, waitFor, type MeshProxy } from "./mesh-harness.ts";
+
+const openssl = (args: string[], input?: string): string => execFileSync("openssl", args, { encoding: "utf8", ...(input !== undefined ? { input } : {}), stdio: ["pipe", "pipe", "pipe"] });
+
+/** Start `amime control-plane ARGS`; resolves with its ready line, or rejects with its stderr on exit. */
+function startControlPlane(args: string[]): Promise<{ child: ReturnType<typeof spawn>; ready: { url: string; tokenFile: string }; stderr: () => string }> {
+  const child = spawn(NODE, [BIN, "control-plane", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve({ child, ready: JSON.parse(out.slice(0, nl)) as { url: string; tokenFile: string }, stderr: () => err });
+    });
+    child.on("exit", (c) => reject(Object.assign(new Error(`control plane exited ${c}: ${err}`), { code: c, stderr: err })));
+  });
+}
+
+async function post(url: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const r = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+}
+
+describe("mesh CA", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "amime-ca-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** An EC key and a CSR made by openssl; `san` adds a subjectAltName. */
+  const csr = (name: string, san?: string): { key: string; csr: string } => {
+    const key = join(dir, `${name}.key`);
+    const out = join(dir, `${name}.csr`);
+    openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/", "-keyout", key, "-out", out, ...(san ? ["-addext", `subjectAltName=${san}`] : [])]);
+    return { key, csr: readFileSync(out, "utf8") };
+  };
+
+  it("self-signed root kept in the state dir; a CSR signed for the caller's identity, verified by openssl", async () => {
+    const state = join(dir, "state");
+    let cp = await startControlPlane(["--state-dir", state]);
+    try {
+      const root = join(state, "ca", "root-cert.pem");
+      assert.equal(statSync(join(state, "ca", "ca-key.pem")).mode & 0o777, 0o600);
+      const rootText = openssl(["x509", "-in", root, "-noout", "-text"]);
+      assert.match(rootText, /Subject: O\s*=\s*cluster\.local/);
+      assert.match(rootText, /CA:TRUE/);
+      assert.match(rootText, /Public-Key: \(2048 bit\)/);
+
+      const admin = readFileSync(cp.ready.tokenFile, "utf8").trim();
+      const cred = await post(`${cp.ready.url}/api/v1/credentials`, admin, { node: "sidecar~reviews-v1-0.default", namespace: "default", serviceAccount: "bookinfo-reviews" });
+      const token = cred.json.token as string;
+      const mine = csr("reviews");
+      const r = await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: mine.csr });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      const issued = r.json as unknown as CertificateResponse;
+      assert.equal(issued.identity, "spiffe://cluster.local/ns/default/sa/bookinfo-reviews");
+      const leaf = join(dir, "leaf.pem");
+      writeFileSync(leaf, issued.certChain[0] as string);
+      assert.equal(openssl(["verify", "-CAfile", root, leaf]).trim(), `${leaf}: OK`);
+      const text = openssl(["x509", "-in", leaf, "-noout", "-text"]);
+      assert.match(text, /X509v3 Subject Alternative Name: critical\s+URI:spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-reviews\s/);
+      assert.match(text, /TLS Web Server Authentication, TLS Web Client Authentication/);
+      assert.match(text, /CA:FALSE/);
+      assert.match(text, /Digital Signature, Key Encipherment/);
+      const dates = openssl(["x509", "-in", leaf, "-noout", "-startdate", "-enddate"]);
+      const [, start, end] = /notBefore=(.+)\nnotAfter=(.+)/.exec(dates) ?? [];
+      assert.equal(Date.parse(end as string) - Date.parse(start as string), (24 * 3600 + 120) * 1000, "24 h, NotBefore 2 min back");
+      assert.equal(openssl(["x509", "-in", leaf, "-noout", "-pubkey"]), openssl(["pkey", "-in", mine.key, "-pubout"]), "the CSR's key, which never left the requester");
+      assert.equal(openssl(["x509", "-in", leaf, "-noout", "-serial"]).trim().toLowerCase(), `serial=${issued.serial}`);
+
+      const foreign = await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: csr("forged", "URI:spiffe://cluster.local/ns/istio-system/sa/istiod").csr });
+      assert.equal(foreign.status, 403);
+      assert.equal(foreign.json.code, "CA_IDENTITY_MISMATCH");
+      assert.equal((await post(`${cp.ready.url}/ca/v1/certificates`, admin, { csr: mine.csr })).status, 403, "the admin is not a workload");
+      assert.equal((await fetch(`${cp.ready.url}/ca/v1/certificates`, { method: "POST", body: JSON.stringify({ csr: mine.csr }) })).status, 401);
+
+      // A restart keeps the root: a new certificate still verifies against the same file.
+      const rootBefore = readFileSync(root, "utf8");
+      cp.child.kill("SIGTERM");
+      await new Promise((r) => cp.child.once("exit", r));
+      cp = await startControlPlane(["--state-dir", state]);
+      assert.equal(readFileSync(root, "utf8"), rootBefore);
+      const again = await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: mine.csr });
+      assert.equal(again.status, 200, "the credential outlives the restart");
+      writeFileSync(leaf, (again.json as unknown as CertificateResponse).certChain[0] as string);
+      assert.equal(openssl(["verify", "-CAfile", root, leaf]).trim(), `${leaf}: OK`);
+    } finally {
+      cp.child.kill("SIGKILL");
+    }
+  });
+
+  it("plug-in cacerts: an intermediate of an outside root signs; an incomplete bundle stops the start", async () => {
+    const pki = join(dir, "pki");
+    const cacerts = join(dir, "cacerts");
+    mkdirSync(pki);
+    mkdirSync(cacerts);
+    const f = (n: string): string => join(pki, n);
+    openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=Example Corp/CN=Example Root CA", "-days", "30", "-keyout", f("root.key"), "-out", f("root.pem"), "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/O=Example Corp/CN=Mesh Intermediate", "-keyout", f("int.key"), "-out", f("int.csr")]);
+    writeFileSync(f("ext.cnf"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n");
+    openssl(["x509", "-req", "-in", f("int.csr"), "-CA", f("root.pem"), "-CAkey", f("root.key"), "-CAcreateserial", "-days", "10", "-extfile", f("ext.cnf"), "-out", f("int.pem")]);
+    writeFileSync(join(cacerts, "ca-cert.pem"), readFileSync(f("int.pem")));
+    writeFileSync(join(cacerts, "ca-key.pem"), readFileSync(f("int.key")), { mode: 0o600 });
+    writeFileSync(join(cacerts, "root-cert.pem"), readFileSync(f("root.pem")));
+
+    const incomplete = await startControlPlane(["--state-dir", join(dir, "state-plug"), "--cacerts", cacerts]).then(() => null, (e: { code: number; stderr: string }) => e);
+    assert.equal(incomplete?.code, 1);
+    assert.match(incomplete?.stderr ?? "", /incomplete signing CA bundle .*missing cert-chain\.pem/);
+
+    writeFileSync(join(cacerts, "cert-chain.pem"), readFileSync(f("int.pem"), "utf8") + readFileSync(f("root.pem"), "utf8"));
+    const cp = await startControlPlane(["--state-dir", join(dir, "state-plug"), "--cacerts", cacerts]);
+    try {
+      const admin = readFileSync(cp.ready.tokenFile, "utf8").trim();
+      const token = (await post(`${cp.ready.url}/api/v1/credentials`, admin, { node: "sidecar~ratings-v1-0.default", namespace: "default", serviceAccount: "bookinfo-ratings" })).json.token as string;
+      const r = await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: csr("ratings").csr, ttlSeconds: 600 });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      const issued = r.json as unknown as CertificateResponse;
+      assert.equal(issued.certChain.length, 3, "leaf, intermediate, root");
+      writeFileSync(f("leaf.pem"), issued.certChain[0] as string);
+      writeFileSync(f("bundle.pem"), issued.trustBundle.join(""));
+      assert.equal(openssl(["verify", "-CAfile", f("bundle.pem"), "-untrusted", join(cacerts, "ca-cert.pem"), f("leaf.pem")]).trim(), `${f("leaf.pem")}: OK`);
+      assert.match(openssl(["x509", "-in", f("leaf.pem"), "-noout", "-issuer"]), /CN\s*=\s*Mesh Intermediate/);
+    } finally {
+      cp.child.kill("SIGKILL");
+    }
+  });
+
+  it("a sidecar rotates its certificate at half its lifetime: a new serial before the old one expires", async () => {
+    const config = join(dir, "rotation");
+    mkdirSync(config);
+    writeFileSync(join(config, "services.yaml"), SERVICES_YAML);
+    const cp = await ControlPlane.start({ port: 0, configPaths: [config], watch: false, debounceMs: 5, mesh: { trustDomain: "example.org" } });
+    let p: MeshProxy | null = null;
+    try {
+      p = await meshProxy("productpage", "v1");
+      await register(cp, p);
+      await spawnProxy(cp, p, { SECRET_TTL: "6s" });
+      const node = p.nodeId;
+      const seen: SecretStatus[] = [];
+      await waitFor("two certificates", () => {
+        const s = cp.secret(node);
+        if (s && seen.at(-1)?.certChain[0]?.serial !== s.certChain[0]?.serial) seen.push(s);
+        return seen.length >= 2;
+      }, 20_000);
+      const [first, second] = seen as [SecretStatus, SecretStatus];
+      assert.equal(first.identity, "spiffe://example.org/ns/default/sa/productpage");
+      assert.notEqual(second.certChain[0]?.serial, first.certChain[0]?.serial);
+      assert.ok(Date.parse(second.issuedAt) < Date.parse(first.certChain[0]?.notAfter as string), `renewed at ${second.issuedAt}, before ${first.certChain[0]?.notAfter}`);
+      // The sidecar has it: it logs each certificate it puts in place.
+      const proxy = p;
+      await waitFor("the sidecar's log of the new serial", () => proxy.stderr.includes(`workload certificate spiffe://example.org/ns/default/sa/productpage serial ${second.certChain[0]?.serial}`));
+
+      const shown = await amime(["proxy-config", "secret", "productpage-v1-0", "--control-plane", cp.url], { env: { AMIME_TOKEN: cp.adminToken } });
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /^RESOURCE NAME\s+TYPE\s+STATUS\s+VALID CERT\s+SERIAL NUMBER\s+NOT AFTER\s+NOT BEFORE\n/);
+      assert.match(shown.stdout, /\ndefault\s+Cert Chain\s+ACTIVE\s+true\s+[0-9a-f]{32}\s/);
+      assert.match(shown.stdout, /\nROOTCA\s+CA\s+ACTIVE\s+true\s/);
+      assert.match(shown.stdout, /Identity: spiffe:\/\/example\.org\/ns\/default\/sa\/productpage/);
+    } finally {
+      if (p) await stopProxy(p);
+      await cp.close();
+    }
+  });
+});
