@@ -7,7 +7,7 @@ import { systemRandom, type Random } from "../core/random.ts";
 import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
 import { AdminServer } from "./admin/admin-server.ts";
 import { checkProxyConfig } from "./config-check.ts";
-import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits, type RequestObserver, type Runtime } from "./http/context.ts";
+import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits, type RequestObserver, type Runtime } from "./request/context.ts";
 import { HttpListener } from "./listener/http-listener.ts";
 import { SidecarTelemetry } from "./telemetry/index.ts";
 import { TcpListener } from "./listener/tcp-listener.ts";

@@ -7,8 +7,8 @@
 import type { Socket } from "node:net";
 import type { Random } from "../core/random.ts";
 import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
-import type { ProxyLimits, RequestRecord } from "../proxy/http/context.ts";
-import { formatResponseFlags } from "../proxy/http/response-flags.ts";
+import type { ProxyLimits, RequestRecord } from "../proxy/request/context.ts";
+import { formatResponseFlags } from "../proxy/request/response-flags.ts";
 import { HttpListener } from "../proxy/listener/http-listener.ts";
 import type { FakeClock } from "./fake-clock.ts";
 import { FakeSocket, type FakeDialer } from "./fake-socket.ts";

@@ -3,7 +3,7 @@
 import type { Clock } from "../core/clock.ts";
 import { seededRandom, type Random } from "../core/random.ts";
 import { DEFAULT_CONNECTION_POOL, type Cluster, type ConnectionPoolConfig, type Endpoint, type ProxyConfig } from "../model/proxy-config.ts";
-import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits } from "../proxy/http/context.ts";
+import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits } from "../proxy/request/context.ts";
 import { RouteTable } from "../proxy/router/index.ts";
 import { ClusterManager } from "../proxy/upstream/cluster-manager.ts";
 import { DownstreamStats } from "../proxy/upstream/cluster-stats.ts";

@@ -5,7 +5,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { connect, type AddressInfo } from "node:net";
 import { unusedPort } from "../support/ports.ts";
 import { Sidecar, type SidecarOptions } from "../../src/proxy/sidecar.ts";
-import type { RequestRecord } from "../../src/proxy/http/context.ts";
+import type { RequestRecord } from "../../src/proxy/request/context.ts";
 
 export interface Captured {
   method: string;

@@ -3,7 +3,7 @@
 // injection (DI/FI, bookinfo's `end-user: jason`), mirroring.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { formatResponseFlags } from "../../src/proxy/http/response-flags.ts";
+import { formatResponseFlags } from "../../src/proxy/request/response-flags.ts";
 import { FakeClock } from "../../src/testing/fake-clock.ts";
 import { Gate, waitFor, within } from "../support/wait.ts";
 import { closedPort, forward, proxyConfig, route, send, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";

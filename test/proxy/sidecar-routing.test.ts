@@ -2,7 +2,7 @@
 // no route, redirects, rewrites, direct responses, CORS preflight, header edits, standard headers.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { formatResponseFlags } from "../../src/proxy/http/response-flags.ts";
+import { formatResponseFlags } from "../../src/proxy/request/response-flags.ts";
 import { forward, proxyConfig, route, send, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";
 
 describe("sidecar routing", () => {

@@ -12,7 +12,7 @@ import { translate } from "../../src/control-plane/translate/index.ts";
 import type { ProxyConfig } from "../../src/model/proxy-config.ts";
 import type { WorkloadInstance } from "../../src/model/registry.ts";
 import { buildSnapshot } from "../../src/model/snapshot.ts";
-import { formatResponseFlags } from "../../src/proxy/http/response-flags.ts";
+import { formatResponseFlags } from "../../src/proxy/request/response-flags.ts";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 
 export const FIXTURES = join(import.meta.dirname, "..", "fixtures", "istio");

@@ -1,15 +1,23 @@
 // Admin listener (127.0.0.1 only, never on the request path): config dump, clusters with their
 // endpoints and health, readiness, Envoy-style text stats, and drain. node:http is fine here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Sidecar } from "../sidecar.ts";
-import { clustersJson, statsText } from "./admin-views.ts";
+import type { ProxyConfig } from "../../model/proxy-config.ts";
+import { clustersJson, statsText, type AdminStatsSource } from "./admin-views.ts";
+
+/** What the admin endpoints read and drive of the sidecar. */
+export interface AdminTarget extends AdminStatsSource {
+  readonly config: ProxyConfig;
+  readonly lastRejection: string | null;
+  readonly telemetry: { prometheusText(): string } | null;
+  drain(): Promise<void>;
+}
 
 export class AdminServer {
-  private readonly sidecar: Sidecar;
+  private readonly sidecar: AdminTarget;
   private readonly server: Server;
   port = 0;
 
-  constructor(sidecar: Sidecar) {
+  constructor(sidecar: AdminTarget) {
     this.sidecar = sidecar;
     this.server = createServer((req, res) => this.handle(req, res));
   }

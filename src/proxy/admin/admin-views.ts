@@ -1,9 +1,18 @@
 // What the admin endpoints show, built from the live runtime: /clusters as JSON and /stats as
 // Envoy-style `name: value` lines (cluster.<name>.upstream_rq_total, http.downstream_rq_total…).
 import { isHostHealthy } from "../upstream/balance/balancer.ts";
-import type { Sidecar } from "../sidecar.ts";
+import type { ProxyContext, Runtime } from "../request/context.ts";
 
-export function clustersJson(s: Sidecar): unknown {
+/** What /clusters and /stats read. */
+export interface AdminStatsSource {
+  readonly config: { readonly version: string };
+  readonly runtime: Runtime;
+  readonly ctx: Pick<ProxyContext, "downstream">;
+  readonly isReady: boolean;
+  listenerStats(): readonly { name: string; port: number; activeConnections: number }[];
+}
+
+export function clustersJson(s: AdminStatsSource): unknown {
   const clusters = [];
   for (const c of s.runtime.clusters.clusters.values()) {
     clusters.push({
@@ -35,7 +44,7 @@ export function clustersJson(s: Sidecar): unknown {
   return { version: s.config.version, clusters };
 }
 
-export function statsText(s: Sidecar): string {
+export function statsText(s: AdminStatsSource): string {
   const lines: string[] = [];
   for (const c of s.runtime.clusters.clusters.values()) {
     const p = `cluster.${c.name}.`;

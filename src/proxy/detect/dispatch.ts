@@ -12,7 +12,7 @@ import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
-import type { ListenerContext } from "../http/context.ts";
+import type { ListenerContext } from "../request/context.ts";
 import { H2Downstream } from "../http2/h2-downstream.ts";
 import { proxyTcpConnection } from "../tcp/tcp-proxy.ts";
 import { TcpListenerStats } from "../tcp/tcp-stats.ts";

@@ -11,9 +11,9 @@ import { RetryState, type AttemptOutcome } from "../resilience/retry.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { pickRequestHost, requestHash, type HostRequest } from "../upstream/host-choice.ts";
-import type { ListenerContext, ProxyContext } from "./context.ts";
-import { BODY_NO_HEALTHY_UPSTREAM, BODY_OVERFLOW, BODY_TIMEOUT } from "./local-reply.ts";
-import { RF_LR, RF_UH, RF_UO, RF_UT } from "./response-flags.ts";
+import type { ListenerContext, ProxyContext } from "../request/context.ts";
+import { BODY_NO_HEALTHY_UPSTREAM, BODY_OVERFLOW, BODY_TIMEOUT } from "../request/local-reply.ts";
+import { RF_LR, RF_UH, RF_UO, RF_UT } from "../request/response-flags.ts";
 import { countRetryVerdict } from "./retry-step.ts";
 
 export const OVERLOADED: ReadonlyArray<readonly [string, string]> = [["x-envoy-overloaded", "true"]];

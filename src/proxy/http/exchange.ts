@@ -12,9 +12,9 @@ import type { RequestHead } from "../http1/types.ts";
 import { HeaderEdits, unionNames } from "../request/header-edits.ts";
 import type { FilterChain, RequestContext } from "../request/request-context.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-import type { ListenerContext, ProxyContext, Runtime } from "./context.ts";
-import { localReply } from "./local-reply.ts";
-import { RF_DC } from "./response-flags.ts";
+import type { ListenerContext, ProxyContext, Runtime } from "../request/context.ts";
+import { localReply } from "../request/local-reply.ts";
+import { RF_DC } from "../request/response-flags.ts";
 
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
 

@@ -19,8 +19,8 @@ import { AttemptControl, OVERLOADED } from "./attempt-control.ts";
 import type { Exchange } from "./exchange.ts";
 import {
   BODY_OVERFLOW,
-} from "./local-reply.ts";
-import { RF_DI, RF_UC, RF_UO } from "./response-flags.ts";
+} from "../request/local-reply.ts";
+import { RF_DI, RF_UC, RF_UO } from "../request/response-flags.ts";
 import { cachedDestinationHeaders, destinationHeaders, requestExtraLines, type DestinationHeaders } from "./upstream-headers.ts";
 import { ResponseRelay } from "./response-relay.ts";
 import { isIdempotent } from "./forward-util.ts";

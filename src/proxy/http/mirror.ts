@@ -11,7 +11,7 @@ import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { pickRequestHost, requestHash } from "../upstream/host-choice.ts";
 import type { UpstreamConnection, UpstreamSink } from "../upstream/upstream-connection.ts";
-import type { ProxyContext } from "./context.ts";
+import type { ProxyContext } from "../request/context.ts";
 
 /**
  * Send the mirrors now if the body is complete, or when it completes. HTTP/1.1 and HTTP/2

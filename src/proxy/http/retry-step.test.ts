@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-import { RF_UC, RF_UF, RF_UPE, RF_URX } from "./response-flags.ts";
+import { RF_UC, RF_UF, RF_UPE, RF_URX } from "../request/response-flags.ts";
 import { countRetryVerdict, errorOutcome, errorReply } from "./retry-step.ts";
 
 test("errorOutcome: what the retry policy sees of each upstream error", () => {

@@ -4,8 +4,8 @@
 import type { AttemptOutcome, RetryDecision } from "../resilience/retry.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-import { BODY_CONNECT_FAILURE, BODY_CONNECTION_TERMINATION, BODY_PROTOCOL_ERROR } from "./local-reply.ts";
-import { RF_UC, RF_UF, RF_UPE, RF_URX } from "./response-flags.ts";
+import { BODY_CONNECT_FAILURE, BODY_CONNECTION_TERMINATION, BODY_PROTOCOL_ERROR } from "../request/local-reply.ts";
+import { RF_UC, RF_UF, RF_UPE, RF_URX } from "../request/response-flags.ts";
 
 /** Upstream error kinds both attempt kinds report (HTTP/2 adds refused-stream). */
 export type UpstreamError = "connect-failure" | "reset-before-response" | "reset-during-response" | "protocol-error" | "refused-stream";

@@ -3,7 +3,7 @@
 // Exchange, so an HTTP/1.1 request can go to an HTTP/2 upstream (h2UpgradePolicy UPGRADE, http2
 // and grpc ports) through the same retry/timeout/balance layers and H2Attempt.
 import type { CorsPolicy, Route } from "../../model/proxy-config.ts";
-import type { ListenerContext, ProxyContext, TelemetryRequest } from "../http/context.ts";
+import type { ListenerContext, ProxyContext, TelemetryRequest } from "../request/context.ts";
 import type { RequestView } from "../router/index.ts";
 import type { HeaderPairs } from "./headers.ts";
 

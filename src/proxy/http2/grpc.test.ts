@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RF_NR, RF_UF, RF_UH, RF_UO, RF_UT } from "../http/response-flags.ts";
+import { RF_NR, RF_UF, RF_UH, RF_UO, RF_UT } from "../request/response-flags.ts";
 import { encodeGrpcMessage, grpcStatusForHttp, grpcStatusForLocalReply, isGrpcContentType, parseGrpcTimeout } from "./grpc.ts";
 
 describe("gRPC helpers", () => {

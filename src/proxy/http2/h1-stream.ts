@@ -5,7 +5,7 @@
 // HTTP/2 trailers are not sent to HTTP/1.1 clients.
 import { STATUS_CODES } from "node:http";
 import type { CorsPolicy, Route } from "../../model/proxy-config.ts";
-import type { ListenerContext, ProxyContext } from "../http/context.ts";
+import type { ListenerContext, ProxyContext } from "../request/context.ts";
 import type { Exchange } from "../http/exchange.ts";
 import { ChunkedDecoder, checkHeaderLines } from "../http1/index.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";

@@ -6,7 +6,7 @@
 // through as any upgrade).
 import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
-import type { ListenerContext } from "../http/context.ts";
+import type { ListenerContext } from "../request/context.ts";
 import { H2Exchange } from "./h2-exchange.ts";
 import { runChain } from "../http/filters/chain.ts";
 import { DEFAULT_CHAIN } from "../http/filters/registry.ts";

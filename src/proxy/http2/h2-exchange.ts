@@ -6,8 +6,8 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { CorsPolicy, ForwardAction, ListenerDirection, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
-import type { ListenerContext, ProxyContext, Runtime } from "../http/context.ts";
-import { RF_DC } from "../http/response-flags.ts";
+import type { ListenerContext, ProxyContext, Runtime } from "../request/context.ts";
+import { RF_DC } from "../request/response-flags.ts";
 import { HeaderEdits } from "../request/header-edits.ts";
 import type { FilterChain, RequestContext } from "../request/request-context.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";

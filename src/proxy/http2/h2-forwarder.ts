@@ -15,8 +15,8 @@ import { AttemptControl, OVERLOADED } from "../http/attempt-control.ts";
 import { errorOutcome, errorReply, recordUpstreamError } from "../http/retry-step.ts";
 import {
   BODY_OVERFLOW,
-} from "../http/local-reply.ts";
-import { RF_UC, RF_UO } from "../http/response-flags.ts";
+} from "../request/local-reply.ts";
+import { RF_UC, RF_UO } from "../request/response-flags.ts";
 import { UPSTREAM_SERVICE_TIME } from "../http/upstream-headers.ts";
 import type { AttemptError, AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
 import { H1Attempt } from "./h1-attempt.ts";

@@ -4,10 +4,10 @@
 // reorder. Handlers are bound once per connection; a request costs its head and its Exchange.
 import { Socket } from "node:net";
 import { ChunkedDecoder, parseRequestHead, ParseError } from "../http1/index.ts";
-import type { ListenerContext } from "../http/context.ts";
+import type { ListenerContext } from "../request/context.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { Exchange, type ExchangeConn, type TunnelProbe } from "../http/exchange.ts";
-import { localReply } from "../http/local-reply.ts";
+import { localReply } from "../request/local-reply.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { forwardH1, startRequest } from "./h1-dispatch.ts";
 import { SocketWriter } from "../io/socket-writer.ts";

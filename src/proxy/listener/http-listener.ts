@@ -4,7 +4,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
-import type { ListenerContext, ProxyContext } from "../http/context.ts";
+import type { ListenerContext, ProxyContext } from "../request/context.ts";
 import { DownstreamConnection } from "./downstream-connection.ts";
 import { createTlsListenerServer } from "../tls/downstream-tls.ts";
 import { ProtocolDispatcher } from "../detect/dispatch.ts";

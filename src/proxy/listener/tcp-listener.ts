@@ -2,7 +2,7 @@
 // pick, then bytes both ways (stream pipes handle backpressure). No HTTP awareness.
 import { createServer, type Server, type Socket } from "node:net";
 import type { Listener } from "../../model/proxy-config.ts";
-import type { ProxyContext } from "../http/context.ts";
+import type { ProxyContext } from "../request/context.ts";
 import { proxyTcpConnection } from "../tcp/tcp-proxy.ts";
 import { TcpListenerStats } from "../tcp/tcp-stats.ts";
 

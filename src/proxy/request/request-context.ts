@@ -4,7 +4,7 @@
 // RequestView the router matches on and the record telemetry receives.
 import type { TimerHandle } from "../../core/clock.ts";
 import type { CorsPolicy, ForwardAction, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
-import type { ListenerContext, ProxyContext, Runtime, TelemetryRequest } from "../http/context.ts";
+import type { ListenerContext, ProxyContext, Runtime, TelemetryRequest } from "./context.ts";
 import type { RequestView } from "../router/request-view.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 
@@ -49,7 +49,7 @@ export interface RequestContext extends RequestView, TelemetryRequest {
   routeName: string;
   cluster: string;
   cors: CorsPolicy | undefined;
-  /** Bit set of RF_* (http/response-flags.ts). */
+  /** Bit set of RF_* (response-flags.ts). */
   flags: number;
   requestId: string;
   requestIdGenerated: boolean;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { seededRandom, type Random } from "../../core/random.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../model/proxy-config.ts";
-import { RetryCounter } from "./retry-counter.ts";
+import { RetryCounter } from "../upstream/retry-counter.ts";
 import { RetryState, shouldRetry, type AttemptOutcome } from "./retry.ts";
 
 const policy = (retryOn: string, codes: number[] = []): RetryPolicy => ({

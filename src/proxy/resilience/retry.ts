@@ -5,7 +5,7 @@
 import type { Random } from "../../core/random.ts";
 import type { RetryPolicy } from "../../model/proxy-config.ts";
 import { Backoff } from "./backoff.ts";
-import type { RetryCounter } from "./retry-counter.ts";
+import type { RetryCounter } from "../upstream/retry-counter.ts";
 
 /** How one attempt ended, as the engine saw it. */
 export type AttemptOutcome =

@@ -4,7 +4,7 @@
 import type { Socket } from "node:net";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { SniRoute } from "../../model/proxy-config.ts";
-import { parseClientHelloSni, serverNameMatches } from "../detect/sni.ts";
+import { parseClientHelloSni, serverNameMatches } from "../tls/sni.ts";
 
 /** How long to wait for a ClientHello (Envoy's listener_filters_timeout is 15 s). */
 export const SNI_PEEK_TIMEOUT_MS = 15_000;

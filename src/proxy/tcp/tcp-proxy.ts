@@ -11,7 +11,7 @@
 import type { Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener, WeightedCluster } from "../../model/proxy-config.ts";
-import type { ProxyContext, TcpCounters } from "../http/context.ts";
+import type { ProxyContext, TcpCounters } from "../request/context.ts";
 import { pickWeightedCluster } from "../router/index.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { Host } from "../upstream/balance/balancer.ts";

@@ -7,8 +7,8 @@
 import type { Clock } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
 import type { ListenerDirection } from "../../model/proxy-config.ts";
-import type { HeaderEdit, TcpCounters, TelemetryHooks, TelemetryRequest } from "../http/context.ts";
-import { formatResponseFlags, RF_DC, RF_FI, RF_NC, RF_NR, RF_UF, RF_UH, RF_UO, RF_UT } from "../http/response-flags.ts";
+import type { HeaderEdit, TcpCounters, TelemetryHooks, TelemetryRequest } from "../request/context.ts";
+import { formatResponseFlags, RF_DC, RF_FI, RF_NC, RF_NR, RF_UF, RF_UH, RF_UO, RF_UT } from "../request/response-flags.ts";
 import { compileHeaderNames } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";

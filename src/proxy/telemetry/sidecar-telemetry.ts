@@ -3,17 +3,22 @@
 // exporter (re-created when a pushed config changes their path or endpoint), and serves
 // Prometheus text on the metrics listener (`/stats/prometheus`, default port 15090).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Sidecar } from "../sidecar.ts";
 import { AccessLogger } from "./access-log/access-logger.ts";
 import { IstioMetrics } from "./metrics/istio-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, PrometheusWriter } from "./metrics/prometheus-text.ts";
-import { renderProxyStats } from "./metrics/proxy-stats.ts";
+import { renderProxyStats, type ProxyStatsSource } from "./metrics/proxy-stats.ts";
+import type { ProxyContext } from "../request/context.ts";
+
+/** What telemetry needs of the sidecar: its config, its engine context (hooks go there), its stats. */
+export interface TelemetryHost extends ProxyStatsSource {
+  readonly ctx: ProxyContext;
+}
 import { RequestHooks, type HookSinks } from "./request-hooks.ts";
 import { DEFAULT_METRICS_PORT, settingsOf } from "./settings.ts";
 import { SpanExporter } from "./tracing/span-exporter.ts";
 
 export class SidecarTelemetry {
-  private readonly sidecar: Sidecar;
+  private readonly sidecar: TelemetryHost;
   private readonly sinks: HookSinks;
   private server: Server | null = null;
   private boundAt = "";
@@ -22,7 +27,7 @@ export class SidecarTelemetry {
   /** Why the metrics listener could not bind, if it could not (the proxy keeps running). */
   metricsError: string | null = null;
 
-  private constructor(sidecar: Sidecar) {
+  private constructor(sidecar: TelemetryHost) {
     this.sidecar = sidecar;
     this.sinks = { metrics: new IstioMetrics(settingsOf(sidecar.config).maxSeries), accessLog: null, exporter: null };
   }
@@ -31,7 +36,7 @@ export class SidecarTelemetry {
    * Bring telemetry in line with the sidecar's current config: attach on first use, re-create
    * sinks whose settings changed, detach when the config no longer asks for telemetry.
    */
-  static async sync(s: Sidecar, cur: SidecarTelemetry | null): Promise<SidecarTelemetry | null> {
+  static async sync(s: TelemetryHost, cur: SidecarTelemetry | null): Promise<SidecarTelemetry | null> {
     if (s.config.telemetry === undefined) {
       if (cur !== null) await cur.close();
       return null;

@@ -11,8 +11,8 @@ import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts
 import { ChunkedDecoder, parseResponseHead, ParseError, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
 import type { ResponseHead } from "../http1/types.ts";
 import type { Exchange } from "../http/exchange.ts";
-import { BODY_CONNECT_FAILURE, BODY_CONNECTION_TERMINATION, BODY_NO_HEALTHY_UPSTREAM, BODY_OVERFLOW, BODY_PROTOCOL_ERROR, BODY_TIMEOUT } from "../http/local-reply.ts";
-import { RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UT } from "../http/response-flags.ts";
+import { BODY_CONNECT_FAILURE, BODY_CONNECTION_TERMINATION, BODY_NO_HEALTHY_UPSTREAM, BODY_OVERFLOW, BODY_PROTOCOL_ERROR, BODY_TIMEOUT } from "../request/local-reply.ts";
+import { RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UT } from "../request/response-flags.ts";
 import { destinationHeaders, requestExtra } from "../http/upstream-headers.ts";
 import { unionNames } from "../request/header-edits.ts";
 import { rewritePath } from "../router/index.ts";

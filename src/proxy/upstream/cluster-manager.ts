@@ -14,8 +14,8 @@ import { HostSet, panicThresholdFor } from "./balance/host-set.ts";
 import { ClusterStats } from "./cluster-stats.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { netDialer, type Dialer } from "./dialer.ts";
-import { RetryCounter } from "../resilience/retry-counter.ts";
-import { OutlierDetector } from "../resilience/outlier.ts";
+import { RetryCounter } from "./retry-counter.ts";
+import { OutlierDetector } from "./outlier.ts";
 import { HealthChecker } from "./health-check/health-checker.ts";
 import { sameTransport } from "./transport.ts";
 

@@ -9,7 +9,7 @@ import { HeaderEdits } from "../../request/header-edits.ts";
 import { RouteTable } from "../../router/index.ts";
 import type { ClusterManager, ClusterState } from "../../upstream/cluster-manager.ts";
 import type { DownstreamStats } from "../../upstream/cluster-stats.ts";
-import { DEFAULT_LIMITS, type ListenerContext, type ProxyContext, type Runtime } from "../context.ts";
+import { DEFAULT_LIMITS, type ListenerContext, type ProxyContext, type Runtime } from "../../request/context.ts";
 
 export interface Reply {
   status: number;

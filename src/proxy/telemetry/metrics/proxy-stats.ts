@@ -2,7 +2,8 @@
 // Prometheus form, named as Envoy's /stats/prometheus names them (`envoy_cluster_<stat>` with a
 // cluster_name label), so Istio dashboards that read Envoy stats keep working. `*_active` values
 // and membership are gauges; everything else counts up.
-import type { Sidecar } from "../../sidecar.ts";
+import type { ProxyConfig } from "../../../model/proxy-config.ts";
+import type { ProxyContext, Runtime } from "../../request/context.ts";
 import { escapeLabelValue, metricName, type PrometheusWriter } from "./prometheus-text.ts";
 
 type Family = { type: "counter" | "gauge"; help: string; samples: [string, number][] };
@@ -11,7 +12,16 @@ function isGauge(stat: string): boolean {
   return stat.endsWith("_active") || stat.startsWith("membership_");
 }
 
-export function renderProxyStats(s: Sidecar, w: PrometheusWriter): void {
+/** What the proxy stats are read from (the Sidecar, seen narrowly). */
+export interface ProxyStatsSource {
+  readonly config: ProxyConfig;
+  readonly runtime: Runtime;
+  readonly ctx: Pick<ProxyContext, "downstream">;
+  readonly isReady: boolean;
+  listenerStats(): readonly { name: string; port: number; activeConnections: number }[];
+}
+
+export function renderProxyStats(s: ProxyStatsSource, w: PrometheusWriter): void {
   const fam = new Map<string, Family>();
   const add = (name: string, type: Family["type"], help: string, labels: string, v: number): void => {
     let f = fam.get(name);

@@ -4,7 +4,7 @@ import type { FaultPolicy } from "../../../../model/proxy-config.ts";
 import { FakeClock } from "../../../../testing/fake-clock.ts";
 import { CONTINUE, STOP, type HttpFilter } from "../../../request/request-context.ts";
 import { forward, route } from "../../../router/fixtures.ts";
-import { RF_DI, RF_FI } from "../../response-flags.ts";
+import { RF_DI, RF_FI } from "../../../request/response-flags.ts";
 import { runChain } from "../chain.ts";
 import { FakeRequest } from "../fake-request.test-support.ts";
 import { faultFilter } from "./fault-filter.ts";

@@ -4,8 +4,8 @@
 // trailers-only answer. Which fault hits is decided by router/fault.ts (pure, tested there).
 import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/request-context.ts";
 import { faultDecision, type FaultDecision } from "../../../router/index.ts";
-import { BODY_FAULT_ABORT } from "../../local-reply.ts";
-import { RF_DI, RF_FI } from "../../response-flags.ts";
+import { BODY_FAULT_ABORT } from "../../../request/local-reply.ts";
+import { RF_DI, RF_FI } from "../../../request/response-flags.ts";
 import { resumeChain } from "../chain.ts";
 
 export const faultFilter: HttpFilter = {

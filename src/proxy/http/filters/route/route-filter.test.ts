@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CONTINUE, STOP } from "../../../request/request-context.ts";
 import { forward, route, routeConfig, vhost } from "../../../router/fixtures.ts";
-import { RF_NR } from "../../response-flags.ts";
+import { RF_NR } from "../../../request/response-flags.ts";
 import { FakeRequest } from "../fake-request.test-support.ts";
 import { routeFilter } from "./route-filter.ts";
 

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { RouteAction } from "../../../../model/proxy-config.ts";
 import { STOP } from "../../../request/request-context.ts";
 import { forward, route } from "../../../router/fixtures.ts";
-import { RF_NC } from "../../response-flags.ts";
+import { RF_NC } from "../../../request/response-flags.ts";
 import { FakeRequest } from "../fake-request.test-support.ts";
 import { routerFilter } from "./router-filter.ts";
 

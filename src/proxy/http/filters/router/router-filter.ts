@@ -5,8 +5,8 @@
 import { STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/request-context.ts";
 import { mirrorDecision, pickWeightedCluster, redirectLocation, redirectStatus } from "../../../router/index.ts";
 import { mirrorRequest } from "../../mirror.ts";
-import { newRequestId } from "../../request-id.ts";
-import { RF_NC } from "../../response-flags.ts";
+import { newRequestId } from "../../../request/request-id.ts";
+import { RF_NC } from "../../../request/response-flags.ts";
 
 export const routerFilter: HttpFilter = {
   name: "router",

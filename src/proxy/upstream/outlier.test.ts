@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { OutlierDetectionConfig } from "../../model/proxy-config.ts";
 import { FakeClock } from "../../testing/fake-clock.ts";
-import type { Host } from "../upstream/balance/balancer.ts";
-import { HostSet } from "../upstream/balance/host-set.ts";
+import type { Host } from "./balance/balancer.ts";
+import { HostSet } from "./balance/host-set.ts";
 import { OutlierDetector, type OutlierOptions } from "./outlier.ts";
 
 const BASE: OutlierDetectionConfig = {

@@ -12,8 +12,8 @@
 // Pure: time comes from the injected Clock.
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { OutlierDetectionConfig } from "../../model/proxy-config.ts";
-import type { Host } from "../upstream/balance/balancer.ts";
-import type { HostSet } from "../upstream/balance/host-set.ts";
+import type { Host } from "./balance/balancer.ts";
+import type { HostSet } from "./balance/host-set.ts";
 
 /** Envoy's default max_ejection_time (used when it is below base_ejection_time: the base). */
 export const DEFAULT_MAX_EJECTION_TIME_MS = 300_000;
