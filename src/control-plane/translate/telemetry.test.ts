@@ -100,6 +100,10 @@ describe("telemetry translation", () => {
     const keep = meshConfig({ accessLogFile: "/dev/stdout" }, runtime);
     assert.equal(telemetryConfig(snapshotFrom("", [], keep), sidecarProxy({ app: "web" })).tracing?.endpoint, "http://127.0.0.1:1/api/v2/spans");
     assert.equal(telemetryConfig(snapshotFrom("", [], meshConfig({ enableTracing: false })), sidecarProxy({ app: "web" })).tracing, undefined);
+    // The runtime's default tracer gives way to a MeshConfig that turns tracing off or names a legacy address.
+    assert.equal(telemetryConfig(snapshotFrom("", [], meshConfig({ enableTracing: false }, runtime)), sidecarProxy({ app: "web" })).tracing, undefined);
+    const legacyOverRuntime = meshConfig({ defaultConfig: { tracing: { zipkin: { address: "127.0.0.1:3" } } } }, runtime);
+    assert.equal(telemetryConfig(snapshotFrom("", [], legacyOverRuntime), sidecarProxy({ app: "web" })).tracing?.endpoint, "http://127.0.0.1:3/api/v2/spans");
     const legacy = meshConfig({ defaultConfig: { tracing: { zipkin: { address: "127.0.0.1:9411" }, sampling: 50 } } });
     assert.deepEqual(telemetryConfig(snapshotFrom("", [], legacy), sidecarProxy({ app: "web" })).tracing, { endpoint: "http://127.0.0.1:9411/api/v2/spans", format: "zipkin", samplingPercentage: 50 });
   });

@@ -44,10 +44,13 @@ function meshView(mesh: Readonly<MeshSettings>): MeshView {
   const rdp = rt.defaultProviders ?? {};
   const pick = (k: "tracing" | "accessLogging" | "metrics"): string[] | undefined => (Array.isArray(dp[k]) ? (dp[k] as string[]) : rdp[k]);
   const tracing = obj(obj(mc.defaultConfig)?.tracing);
+  // The runtime's default tracer (amime up's collector) stands where Istio's legacy tracer would:
+  // a MeshConfig that turns tracing off or names its own legacy Zipkin address replaces it.
+  const runtimeTracer = mc.enableTracing !== false && str(obj(tracing?.zipkin)?.address) === undefined;
   const out: MeshView = {
     providers: meshProviders(mc, arr(rt.extensionProviders)),
     enableTracing: mc.enableTracing !== false,
-    defaultProviders: { tracing: pick("tracing"), accessLogging: pick("accessLogging"), metrics: pick("metrics") },
+    defaultProviders: { tracing: Array.isArray(dp.tracing) || runtimeTracer ? pick("tracing") : undefined, accessLogging: pick("accessLogging"), metrics: pick("metrics") },
   };
   const sampling = num(tracing?.sampling) ?? num(rt.tracingSampling);
   if (sampling !== undefined) out.tracingSampling = sampling;
