@@ -26,9 +26,9 @@ extensionProviders:
 - name: zipkin
   zipkin: {service: zipkin.istio-system.svc.cluster.local, port: 9411}
 - name: otel
-  opentelemetry: {service: istio-system/otel.example.com, port: 4318, http: {path: /v1/traces, timeout: 5s}}
+  opentelemetry: {service: istio-system/otel.example.com, port: 4318, http: {path: /v1/traces}}
 - name: file
-  envoyFileAccessLog: {path: /dev/stdout, logFormat: {labels: {code: "%RESPONSE_CODE%"}}}
+  envoyFileAccessLog: {path: /dev/stdout, logFormat: {labels: {}}}
 - name: authz
   envoyExtAuthzHttp: {service: authz.foo.svc.cluster.local, port: 8000, failOpen: false}
 - name: prom
@@ -117,6 +117,24 @@ defaultProviders:
     assert.deepEqual(out.map((l) => l.replace(/:.*$/, "")), [
       "warning AMM1012 defaultProviders.tracing[0] @6",
       "error AMM1011 defaultProviders.accessLogging[1] @7",
+    ]);
+  });
+
+  it("provider fields the sidecar does not apply are AMM1010 too (custom JSON labels, tag lengths, timeouts)", () => {
+    const out = check(`
+extensionProviders:
+- name: z
+  zipkin: {service: z.example.com, port: 9411, maxTagLength: 64, traceContextOption: USE_B3_WITH_W3C_PROPAGATION}
+- name: o
+  opentelemetry: {service: o.example.com, port: 4318, http: {path: /v1/traces, timeout: 5s}}
+- name: f
+  envoyFileAccessLog: {path: /dev/stdout, logFormat: {labels: {code: "%RESPONSE_CODE%"}}}
+`);
+    assert.deepEqual(out.map((l) => l.replace(/:.*$/, "")), [
+      "warning AMM1010 extensionProviders[0].zipkin.maxTagLength @4",
+      "warning AMM1010 extensionProviders[0].zipkin.traceContextOption @4",
+      "warning AMM1010 extensionProviders[1].opentelemetry.http.timeout @6",
+      "warning AMM1010 extensionProviders[2].envoyFileAccessLog.logFormat.labels @8",
     ]);
   });
 });

@@ -7,7 +7,7 @@ import { readArray, readBool, readEnum, readInt, readNumber, readObject, readObj
 import { checkDuration } from "../checks/duration.ts";
 import { fqdnError, isIP } from "../checks/host.ts";
 import type { Diagnostic } from "../diagnostic.ts";
-import type { FieldPath, JsonObject } from "../resource.ts";
+import { isObject, type FieldPath, type JsonObject } from "../resource.ts";
 import type { MeshConfig } from "../types/mesh-config.ts";
 import { Validator } from "../validator.ts";
 import type { MeshConfigDocument } from "./parse.ts";
@@ -153,8 +153,27 @@ const BODY_FIELDS: Record<string, readonly string[]> = {
   sds: ["name"],
 };
 
+/**
+ * Fields of the provider types the sidecar exports that it does not apply (AMM1010). The sidecar
+ * always reads and writes both B3 and W3C trace context (so traceContextOption is moot), and its
+ * JSON access log has fixed fields (docs/observability.md), so `logFormat.labels` only selects JSON.
+ */
+const NOT_APPLIED_PROVIDER_FIELDS: Record<string, readonly string[]> = {
+  zipkin: ["maxTagLength", "enable64bitTraceId", "traceContextOption", "timeout", "headers"],
+  opentelemetry: ["maxTagLength", "grpc", "resourceDetectors", "dynatraceSampler"],
+};
+
 function checkProviderBody(v: Validator, at: FieldPath, type: string, body: JsonObject): void {
   warnUnknownFields(v, at, body, BODY_FIELDS[type] ?? []);
+  for (const f of NOT_APPLIED_PROVIDER_FIELDS[type] ?? []) {
+    if (body[f] != null) v.warn([...at, f], `${type}.${f} is accepted but not applied by Amime`, AnalyzerCodes.meshConfigNotApplied);
+  }
+  if (type === "opentelemetry" && isObject(body.http)) {
+    for (const f of ["timeout", "headers"]) if (body.http[f] != null) v.warn([...at, "http", f], `opentelemetry.http.${f} is accepted but not applied by Amime`, AnalyzerCodes.meshConfigNotApplied);
+  }
+  if (type === "envoyFileAccessLog" && isObject(body.logFormat) && isObject(body.logFormat.labels) && Object.keys(body.logFormat.labels).length > 0) {
+    v.warn([...at, "logFormat", "labels"], "logFormat.labels selects JSON lines, but their fields are Amime's fixed set (docs/observability.md, \"JSON format\"), not these labels", AnalyzerCodes.meshConfigNotApplied);
+  }
   if ((BODY_FIELDS[type] ?? []).includes("service")) {
     const endpoint = readString(v, [...at, "endpoint"], body.endpoint);
     if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) v.error([...at, "endpoint"], `endpoint ${JSON.stringify(endpoint)} must be an http(s) URL`);
