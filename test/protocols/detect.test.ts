@@ -8,6 +8,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import { readFileSync } from "node:fs";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
+import { waitFor } from "../support/wait.ts";
 import { closeServer, dial, listen, readUntil, run } from "./harness.ts";
 import { h2Config } from "./h2-harness.ts";
 import { makePki, type Pki } from "./pki.ts";
@@ -89,5 +90,34 @@ describe("protocol detection (listener protocol auto)", () => {
   it("TLS (a ClientHello) passes through to the tcpRoute: curl https reaches the TLS upstream", async () => {
     const r = await run("curl", ["-sS", "--max-time", "3", "--cacert", pki.ca, "--resolve", `tls.test:${tlsPort}:127.0.0.1`, `https://tls.test:${tlsPort}/secure`]);
     assert.equal(r.stdout, "tls upstream /secure", r.stderr);
+  });
+
+  it("a client that closes first: the upstream connection is closed too, even when the upstream answers after the client's FIN", async () => {
+    // The upstream answers only once it has the client's FIN, and then closes: by then the
+    // client side of the relay is gone (an auto listener does not keep half-open connections).
+    const late = createNetServer({ allowHalfOpen: true }, (s) => {
+      s.on("error", () => undefined);
+      s.resume();
+      s.on("end", () => s.end("late answer"));
+    });
+    let upstreamClosed = 0;
+    late.on("connection", (s: Socket) => s.on("close", () => upstreamClosed++));
+    const latePort = await listen(late);
+    const cfg = h2Config({ protocol: "auto", tcpRoute: { clusters: [{ cluster: "late", weight: 1 }] } }, [{ name: "r", cluster: "http" }], [
+      { name: "http", ports: [latePort] },
+      { name: "late", protocol: "tcp", ports: [latePort] },
+    ]);
+    const s2 = await Sidecar.start(cfg);
+    try {
+      const stats = s2.runtime.clusters.get("late")!.stats;
+      const s = await dial(s2.ports().outbound!);
+      s.on("error", () => undefined);
+      s.end(Buffer.from([0x00, 0x01, 0x02]));
+      await waitFor(() => upstreamClosed === 1, { what: "the upstream's side to close" });
+      await waitFor(() => stats.upstream_cx_active === 0, { what: "the proxy to close its upstream connection (upstream_cx_active 0)" });
+    } finally {
+      await s2.close(100);
+      await closeServer(late);
+    }
   });
 });

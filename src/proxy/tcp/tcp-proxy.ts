@@ -186,6 +186,9 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
   down.on("close", () => {
     downClosed = true;
     if (upClosed || !connected) finish();
+    // Nothing more can reach the client: flush what it sent, then close the upstream too (the
+    // pipe from it is gone, so it would sit paused and never read the upstream's FIN).
+    else up.end(() => up.destroy());
   });
   up.on("close", () => {
     upClosed = true;
