@@ -39,6 +39,8 @@ export const AnalyzerCodes = {
   istioMutualUnavailable: "AMM1015",
   /** A Service port's appProtocol that Istio does not know, overriding the port name's protocol. */
   unknownAppProtocol: "AMM1016",
+  /** A Telemetry field the translation does not apply (targetRefs, non-literal custom tags, tag overrides…). */
+  telemetryNotApplied: "AMM1017",
 } as const;
 
 /**
@@ -49,4 +51,5 @@ export const AnalyzerCodes = {
 export const NOT_APPLIED_CODES: ReadonlySet<string> = new Set([
   AnalyzerCodes.meshConfigNotApplied, AnalyzerCodes.providerNotExported, AnalyzerCodes.kindNotApplied,
   AnalyzerCodes.securityNotEnforced, AnalyzerCodes.istioMutualUnavailable, AnalyzerCodes.unknownAppProtocol,
+  AnalyzerCodes.telemetryNotApplied,
 ]);

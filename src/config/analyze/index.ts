@@ -19,6 +19,7 @@ import { providersCheck } from "./providers.ts";
 import { routeWeightsCheck } from "./route-weights.ts";
 import { serviceSelectorsCheck } from "./service-selectors.ts";
 import { subsetWorkloadsCheck } from "./subset-workloads.ts";
+import { telemetryNotAppliedCheck } from "./telemetry-not-applied.ts";
 import { unreachableRulesCheck } from "./unreachable-rules.ts";
 
 export { AnalyzerCodes, NOT_APPLIED_CODES } from "./codes.ts";
@@ -42,6 +43,7 @@ export const CHECKS: readonly Check[] = [
   providersCheck,
   notEnforcedCheck,
   appProtocolCheck,
+  telemetryNotAppliedCheck,
 ];
 
 export function analyze(resources: readonly Resource[], options: AnalyzeOptions = {}, checks: readonly Check[] = CHECKS): Diagnostic[] {

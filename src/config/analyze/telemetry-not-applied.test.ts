@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { JsonObject } from "../resource.ts";
+import { findings, summary } from "./harness.ts";
+import { telemetryNotAppliedCheck } from "./telemetry-not-applied.ts";
+
+const telemetry = (spec: JsonObject): JsonObject => ({ apiVersion: "telemetry.istio.io/v1", kind: "Telemetry", metadata: { name: "t", namespace: "istio-system" }, spec });
+
+describe("telemetry-not-applied check", () => {
+  it("what the translation applies passes without a word", () => {
+    const spec: JsonObject = {
+      selector: { matchLabels: { app: "web" } },
+      tracing: [{ randomSamplingPercentage: 10, customTags: { team: { literal: { value: "blue" } } }, match: { mode: "CLIENT" } }],
+      accessLogging: [{ providers: [{ name: "envoy" }], filter: { expression: "response.code >= 400" } }],
+      metrics: [{ overrides: [{ match: { metric: "ALL_METRICS", mode: "CLIENT" }, disabled: true }] }],
+    };
+    assert.deepEqual(summary(findings([telemetry(spec)], telemetryNotAppliedCheck)), []);
+  });
+
+  it("targetRefs, non-literal tags, other filters, per-metric and tag overrides, reportingInterval: AMM1017", () => {
+    const spec: JsonObject = {
+      targetRefs: [{ kind: "Service", name: "web" }],
+      tracing: [{ customTags: { who: { header: { name: "x-user" } } } }],
+      accessLogging: [{ filter: { expression: "response.code >= 400 || connection.mtls" } }],
+      metrics: [{ reportingInterval: "10s", overrides: [{ match: { metric: "REQUEST_COUNT" }, disabled: true }, { tagOverrides: { request_protocol: { operation: "REMOVE" } } }] }],
+    };
+    assert.deepEqual(summary(findings([telemetry(spec)], telemetryNotAppliedCheck)), [
+      "AMM1017 warning spec.targetRefs",
+      "AMM1017 warning spec.tracing[0].customTags.who",
+      "AMM1017 warning spec.accessLogging[0].filter.expression",
+      "AMM1017 warning spec.metrics[0].reportingInterval",
+      "AMM1017 warning spec.metrics[0].overrides[0].match.metric",
+      "AMM1017 warning spec.metrics[0].overrides[1].tagOverrides",
+    ]);
+  });
+});
