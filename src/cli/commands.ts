@@ -10,6 +10,7 @@ import { getCommand } from "./get.ts";
 import { proxyConfigCommand } from "./proxy-config.ts";
 import { proxyStatusCommand } from "./proxy-status.ts";
 import { proxyCommand } from "./proxy.ts";
+import { ratelimitServiceCommand } from "./ratelimit-service.ts";
 import { topCommand } from "./top.ts";
 import { upCommand } from "./up.ts";
 import { validateCommand } from "./validate.ts";
@@ -28,4 +29,5 @@ export const commands: Command[] = [
   proxyConfigCommand,
   explainCommand,
   topCommand,
+  ratelimitServiceCommand,
 ];
