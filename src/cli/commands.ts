@@ -1,6 +1,7 @@
 // The list of `amime` commands, in the order `amime --help` shows them. One line per command.
 import { analyzeCommand } from "./analyze.ts";
 import { applyCommand } from "./apply.ts";
+import { caCommand } from "./ca.ts";
 import type { Command } from "./command.ts";
 import { controlPlaneCommand } from "./control-plane.ts";
 import { deleteCommand } from "./delete.ts";
@@ -30,4 +31,5 @@ export const commands: Command[] = [
   explainCommand,
   topCommand,
   ratelimitServiceCommand,
+  caCommand,
 ];

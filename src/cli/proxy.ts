@@ -171,6 +171,13 @@ async function runFromControlPlane(args: ProxyArgs): Promise<number> {
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
     onPush: (r) => {
       if (!r.accepted) process.stderr.write(`amime proxy: rejected config ${r.version}: ${r.error ?? ""}\n`);
+      // The CA's deny list lists our own certificate: get a new one now (docs/security.md).
+      const own = certificate.current;
+      const denied = client.sidecar?.config.revocations;
+      if (r.accepted && own && denied?.serials.includes(own.serial.toLowerCase()) && !denied.identities.includes(own.identity)) {
+        process.stderr.write(`amime proxy: workload certificate serial ${own.serial} was revoked; requesting a new one\n`);
+        certificate.renewNow();
+      }
     },
   }).start();
   const signalled = untilSignal().then(() => null);

@@ -10,7 +10,7 @@ import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom, type Random } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
 import { buildSnapshot, type MeshSettings, type Snapshot } from "../model/snapshot.ts";
-import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
+import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
 import { CredentialIssuer } from "./auth/credentials.ts";
 import { RequestGate } from "./auth/gate.ts";
@@ -113,6 +113,8 @@ export class ControlPlane implements ApiBackend {
   /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
   private readonly tcpPorts = new Map<string, { pool: string; ports: Record<string, number>; warned?: boolean }>();
   private issuer: CredentialIssuer | null = null;
+  /** The CA's deny list as proxies get it (refreshed by revoke/unrevoke). */
+  private denyList: { serials: string[]; identities: string[] } = { serials: [], identities: [] };
   /** The mesh CA (docs/security.md). */
   readonly identities: IdentityIssuer;
 
@@ -157,6 +159,7 @@ export class ControlPlane implements ApiBackend {
       // A CA with files (plug-in or kept in the state dir) is loaded or created now, so a broken
       // bundle stops the start; an in-memory one is made on the first certificate request.
       if (opts.cacertsDir !== undefined || opts.stateDir !== undefined) await cp.identities.ca();
+      cp.denyList = (await cp.identities.revocations()).denyList();
     } catch (e) {
       cp.pusher.close();
       throw e;
@@ -308,6 +311,36 @@ export class ControlPlane implements ApiBackend {
     return this.identities.secret(node);
   }
 
+  async revocations(): Promise<readonly Revocation[]> {
+    return (await this.identities.revocations()).entries();
+  }
+
+  /**
+   * `amime ca revoke`: deny a certificate (serial) or an identity from now on. The deny list goes
+   * to every proxy with its next push; a revoked identity gets no new certificate.
+   */
+  async revoke(target: { serial?: string; identity?: string }, by = "in-process"): Promise<boolean> {
+    const list = await this.identities.revocations();
+    const changed = await list.add(target, by, new Date(this.clock.wallNow()));
+    if (changed) {
+      this.denyList = list.denyList();
+      this.log(`revoke by ${by}: ${target.serial !== undefined ? `serial ${target.serial}` : `identity ${target.identity}`}`);
+      this.bump();
+    }
+    return changed;
+  }
+
+  async unrevoke(target: { serial?: string; identity?: string }, by = "in-process"): Promise<boolean> {
+    const list = await this.identities.revocations();
+    const changed = await list.remove(target);
+    if (changed) {
+      this.denyList = list.denyList();
+      this.log(`unrevoke by ${by}: ${target.serial !== undefined ? `serial ${target.serial}` : `identity ${target.identity}`}`);
+      this.bump();
+    }
+    return changed;
+  }
+
   proxyConfig(node: string): ProxyConfig | null {
     return this.pusher.state(node)?.sentConfig ?? null;
   }
@@ -399,7 +432,7 @@ export class ControlPlane implements ApiBackend {
       outboundPort: reg.outboundPort,
     };
     const pool = reg.tcpPortPool;
-    if (pool === undefined) return translate(this.snapshot(), input);
+    if (pool === undefined) return this.withDenyList(translate(this.snapshot(), input));
     // Pool ports are sticky: a port once given to a service keeps pointing at it (an app's env
     // names it), even while the service is gone; new services take the next unused one.
     const poolKey = pool.join(",");
@@ -411,7 +444,13 @@ export class ControlPlane implements ApiBackend {
       sticky.warned = true;
       this.log(`${node}: all ${pool.length} local ports set aside for outbound TCP services are in use; a further TCP service port gets no listener on this sidecar until it is registered again (restart \`amime up\`)`);
     }
-    return config;
+    return this.withDenyList(config);
+  }
+
+  /** The CA's deny list rides along in every proxy's config (absent while it is empty). */
+  private withDenyList(config: ProxyConfig): ProxyConfig {
+    const d = this.denyList;
+    return d.serials.length === 0 && d.identities.length === 0 ? config : { ...config, revocations: d };
   }
 
   private log(line: string): void {

@@ -16,6 +16,11 @@ export interface ProxyConfig {
   endpoints: Record<string, Endpoint[]>;
   /** Metrics listener, access log and tracing (absent: no telemetry at all). docs/observability.md */
   telemetry?: TelemetryConfig;
+  /**
+   * The mesh CA's deny list (absent: empty). The sidecar renews its own certificate when its
+   * serial is listed; nothing on the data path checks peers against it yet (no mTLS). docs/security.md
+   */
+  revocations?: { serials: string[]; identities: string[] };
 }
 
 /** Which side of the proxy a telemetry setting applies to (Istio WorkloadMode). */

@@ -25,6 +25,7 @@
 //
 // ── Workload certificates (sidecar → control plane's CA), with the proxy's own credential ──
 //   POST /ca/v1/certificates  body CertificateRequest → CertificateResponse (Istio's CreateCertificate)
+//   GET|POST|DELETE /api/v1/ca/revocations  (admin) list / add / remove a Revocation {serial}|{identity}
 import type { Diagnostic } from "../config/diagnostic.ts";
 import type { NodeInfo, ProxyConfig } from "./proxy-config.ts";
 import type { WorkloadInstance } from "./registry.ts";
@@ -151,4 +152,13 @@ export interface SecretStatus {
   issued: number;
   certChain: CertificateSummary[];
   trustBundle: CertificateSummary[];
+}
+
+/** A certificate (by serial, lower-case hex) or an identity (SPIFFE ID) the CA no longer vouches for. */
+export interface Revocation {
+  serial?: string;
+  identity?: string;
+  /** Who revoked it, and when (ISO). */
+  by: string;
+  at: string;
 }

@@ -178,4 +178,55 @@ describe("mesh CA", () => {
       await cp.close();
     }
   });
+
+  it("revocation: a revoked serial is pushed to proxies and its sidecar gets a new one; a revoked identity gets no certificate until un-revoked", async () => {
+    const config = join(dir, "revocation");
+    mkdirSync(config);
+    writeFileSync(join(config, "services.yaml"), SERVICES_YAML);
+    const state = join(dir, "state-revocation");
+    const cp = await ControlPlane.start({ port: 0, configPaths: [config], watch: false, debounceMs: 5, stateDir: state });
+    const cli = (args: string[]) => amime(["ca", ...args, "--control-plane", cp.url], { env: { AMIME_TOKEN: cp.adminToken } });
+    let p: MeshProxy | null = null;
+    try {
+      p = await meshProxy("productpage", "v1");
+      await register(cp, p);
+      await spawnProxy(cp, p);
+      const node = p.nodeId;
+      const first = await waitFor("the first certificate", () => cp.secret(node));
+      const serial = first.certChain[0]?.serial as string;
+
+      const revoked = await cli(["revoke", "--serial", serial.toUpperCase()]);
+      assert.equal(revoked.code, 0, revoked.stderr);
+      assert.equal(revoked.stdout, `serial ${serial.toUpperCase()} revoked\n`);
+      await waitFor("the deny list pushed and ACKed", () => cp.proxyConfig(node)?.revocations?.serials.includes(serial) && cp.proxies().find((s) => s.node === node)?.state === "SYNCED");
+      const renewed = await waitFor("a new certificate", () => {
+        const s = cp.secret(node);
+        return s && s.certChain[0]?.serial !== serial ? s : null;
+      });
+      assert.equal(renewed.identity, "spiffe://cluster.local/ns/default/sa/productpage");
+      assert.match(p.stderr, new RegExp(`workload certificate serial ${serial} was revoked; requesting a new one`));
+
+      const identity = "spiffe://cluster.local/ns/default/sa/productpage";
+      assert.equal((await cli(["revoke", "--identity", identity])).code, 0);
+      const token = cp.mintProxyToken({ node: "sidecar~productpage-v1-1.default", namespace: "default", serviceAccount: "productpage" });
+      const request = { csr: csr("revoked").csr };
+      const refused = await post(`${cp.url}/ca/v1/certificates`, token, request);
+      assert.equal(refused.status, 403);
+      assert.equal(refused.json.code, "CA_REVOKED");
+      assert.deepEqual(cp.proxyConfig(node)?.revocations?.identities, [identity]);
+
+      const list = await cli(["list"]);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(`^REVOKED\\s+BY\\s+AT\\nserial ${serial}\\s+admin:\\S+\\s+\\d{4}-.*\\nidentity spiffe://cluster\\.local/ns/default/sa/productpage\\s+admin:`));
+      assert.equal(JSON.parse(readFileSync(join(state, "ca", "revoked.json"), "utf8")).length, 2, "kept in the state dir");
+      assert.equal((await cli(["revoke", "--identity", "productpage"])).code, 1, "not a SPIFFE ID");
+      assert.equal((await cli(["revoke"])).code, 2);
+
+      assert.equal((await cli(["unrevoke", "--identity", identity])).stdout, `identity ${identity} un-revoked\n`);
+      assert.equal((await post(`${cp.url}/ca/v1/certificates`, token, request)).status, 200);
+    } finally {
+      if (p) await stopProxy(p);
+      await cp.close();
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // fetch. One method per endpoint; transport failures and unexpected answers become
 // ControlPlaneError with a stable code and a message a user can act on.
 import type { ProxyConfig } from "../../model/proxy-config.ts";
-import type { ApplyResult, ControlPlaneStatus, ProxyStatus, ResourceList, SecretStatus } from "../../model/wire.ts";
+import type { ApplyResult, ControlPlaneStatus, ProxyStatus, ResourceList, Revocation, SecretStatus } from "../../model/wire.ts";
 import type { Credential } from "./credential.ts";
 
 export type ControlPlaneErrorCode = "CP_UNREACHABLE" | "CP_TIMEOUT" | "CP_HTTP" | "CP_NOT_FOUND" | "CP_BAD_RESPONSE";
@@ -87,6 +87,22 @@ export class ControlPlaneClient {
     const body = await this.#json("GET", path);
     if (!isObject(body) || !Array.isArray(body.certChain)) throw this.#bad(path, "not a secret status");
     return body as unknown as SecretStatus;
+  }
+
+  async revocations(): Promise<Revocation[]> {
+    const body = await this.#json("GET", "/api/v1/ca/revocations");
+    if (!Array.isArray(body)) throw this.#bad("/api/v1/ca/revocations", "not an array");
+    return body as Revocation[];
+  }
+
+  /** POST (revoke) or DELETE (unrevoke) one entry; `changed` false when it was already so. */
+  async revocation(method: "POST" | "DELETE", target: { serial: string } | { identity: string }): Promise<{ changed: boolean; revocations: Revocation[] }> {
+    const path = "/api/v1/ca/revocations";
+    const res = await this.#fetch(method, path, { body: JSON.stringify(target), headers: { "content-type": "application/json" } });
+    const body = await readJson(res).catch(() => undefined);
+    if (!res.ok) throw this.#httpError(path, res.status, body);
+    if (!isObject(body) || typeof body.changed !== "boolean") throw this.#bad(path, "no changed flag");
+    return body as unknown as { changed: boolean; revocations: Revocation[] };
   }
 
   async status(): Promise<ControlPlaneStatus> {

@@ -4,8 +4,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_SOURCE_BYTES } from "../../config/parse.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
-import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../../model/wire.ts";
+import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../../model/wire.ts";
 import { principalName, type Principal, type ProxyPrincipal } from "../auth/token.ts";
+import { RevocationError } from "../ca/revocations.ts";
 import { CaError } from "../ca/signing-ca.ts";
 import type { PushSink } from "../push/pusher.ts";
 import { RegistrationError } from "../registry/instance-registry.ts";
@@ -23,6 +24,9 @@ export interface ApiBackend {
   proxyConfig(node: string): ProxyConfig | null;
   issueCertificate(p: ProxyPrincipal, req: CertificateRequest): Promise<CertificateResponse>;
   secret(node: string): SecretStatus | null;
+  revocations(): Promise<readonly Revocation[]>;
+  revoke(target: { serial?: string; identity?: string }, by: string): Promise<boolean>;
+  unrevoke(target: { serial?: string; identity?: string }, by: string): Promise<boolean>;
   status(): ControlPlaneStatus;
   openStream(node: string, sink: PushSink): void;
   closeStream(node: string, sink: PushSink): void;
@@ -41,7 +45,7 @@ class HttpError extends Error {
 export function createApiHandler(cp: ApiBackend): (req: IncomingMessage, res: ServerResponse, principal: Principal | null) => void {
   return (req, res, principal) => {
     handle(cp, req, res, principal).catch((e: unknown) => {
-      const status = e instanceof HttpError || e instanceof CaError ? e.status : e instanceof RegistrationError ? 400 : 500;
+      const status = e instanceof HttpError || e instanceof CaError || e instanceof RevocationError ? e.status : e instanceof RegistrationError ? 400 : 500;
       if (!res.headersSent) sendJson(res, status, { error: (e as Error).message, ...(e instanceof CaError ? { code: e.code } : {}) });
       else res.destroy();
     });
@@ -81,6 +85,14 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
       const source = headerValue(req, "x-amime-source") || what;
       const result = what === "apply" ? cp.apply(text, source, by) : cp.delete(text, source, by);
       return sendJson(res, result.applied ? 200 : 422, result);
+    }
+    if (what === "ca" && a === "revocations" && b === undefined) {
+      if (method === "GET") return sendJson(res, 200, await cp.revocations());
+      if (method !== "POST" && method !== "DELETE") throw new HttpError(405, `${method} not allowed on ${path}`);
+      const target = parseJson(await readBody(req)) as { serial?: string; identity?: string };
+      if (typeof target !== "object" || target === null) throw new HttpError(400, "body must be {serial} or {identity}");
+      const changed = method === "POST" ? await cp.revoke(target, by) : await cp.unrevoke(target, by);
+      return sendJson(res, 200, { changed, revocations: await cp.revocations() });
     }
     if (what === "credentials" && a === undefined) {
       if (method !== "POST") throw new HttpError(405, `${method} not allowed on ${path}`);

@@ -3,12 +3,14 @@
 // the state dir, or one in memory), checks each request against the caller's proven identity
 // and remembers what each proxy was issued (`amime proxy-config secret`).
 import { join } from "node:path";
-import { x509 } from "../../core/x509.ts";
+import { spiffeId, x509 } from "../../core/x509.ts";
 import type { CertificateRequest, CertificateResponse, CertificateSummary, SecretStatus } from "../../model/wire.ts";
 import type { ProxyPrincipal } from "../auth/token.ts";
+import { RevocationList } from "./revocations.ts";
 import { CaError, SigningCA } from "./signing-ca.ts";
 
 export { CaError, SigningCA } from "./signing-ca.ts";
+export { RevocationError } from "./revocations.ts";
 
 export interface IdentityIssuerOptions {
   trustDomain: string;
@@ -22,6 +24,7 @@ export interface IdentityIssuerOptions {
 export class IdentityIssuer {
   readonly #o: IdentityIssuerOptions;
   #ca: Promise<SigningCA> | null = null;
+  #revocations: Promise<RevocationList> | null = null;
   readonly #issued = new Map<string, { response: CertificateResponse; at: number; count: number }>();
 
   constructor(o: IdentityIssuerOptions) {
@@ -36,11 +39,20 @@ export class IdentityIssuer {
     return this.#ca;
   }
 
+  /** The deny list (loaded from `<ca dir>/revoked.json` on first use). */
+  revocations(): Promise<RevocationList> {
+    this.#revocations ??= RevocationList.load(this.#o.caDir !== undefined ? join(this.#o.caDir, "revoked.json") : null);
+    return this.#revocations;
+  }
+
   async issue(p: ProxyPrincipal, req: CertificateRequest): Promise<CertificateResponse> {
     if (typeof req !== "object" || req === null || typeof req.csr !== "string" || (req.ttlSeconds !== undefined && typeof req.ttlSeconds !== "number")) {
       throw new CaError("CA_BAD_CSR", "body must be a CertificateRequest {csr: PEM, ttlSeconds?: number}");
     }
-    const response = await (await this.ca()).sign(req.csr, p, req.ttlSeconds);
+    const ca = await this.ca();
+    const identity = spiffeId(ca.trustDomain, p.namespace, p.serviceAccount);
+    if ((await this.revocations()).identityRevoked(identity)) throw new CaError("CA_REVOKED", `${identity} is revoked: no new certificate until \`amime ca unrevoke --identity ${identity}\``, 403);
+    const response = await ca.sign(req.csr, p, req.ttlSeconds);
     const prev = this.#issued.get(p.node);
     this.#issued.set(p.node, { response, at: this.#o.now(), count: (prev?.count ?? 0) + 1 });
     return response;

@@ -62,6 +62,13 @@ export class WorkloadCertificate {
     return this;
   }
 
+  /** Replace the certificate now (its serial was revoked): a new key, a new CSR. */
+  renewNow(): void {
+    if (this.#closed) return;
+    this.#timer?.cancel();
+    void this.#renew();
+  }
+
   close(): void {
     this.#closed = true;
     this.#timer?.cancel();
