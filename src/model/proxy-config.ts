@@ -105,6 +105,18 @@ export interface Listener {
   sniRoutes?: SniRoute[];
   /** TLS termination in front of an http listener (Gateway servers with tls SIMPLE/MUTUAL). docs/protocols.md */
   tls?: DownstreamTlsConfig;
+  /**
+   * For http and auto listeners: the ordered HTTP filters every request runs after the route
+   * lookup (Envoy's http_filters), each by registered name with its config; the last is
+   * "router". Absent: cors → fault → router. An unknown name rejects the config.
+   */
+  httpFilters?: HttpFilterConfig[];
+}
+
+/** One HTTP filter of a listener's list. */
+export interface HttpFilterConfig {
+  name: string;
+  config?: unknown;
 }
 
 /** One TLS route of a tcp listener: server names (SNI) → weighted clusters. */

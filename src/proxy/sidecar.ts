@@ -7,9 +7,10 @@ import { systemRandom, type Random } from "../core/random.ts";
 import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
 import { AdminServer } from "./admin/admin-server.ts";
 import { checkProxyConfig } from "./config-check.ts";
-import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits, type RequestObserver, type Runtime } from "./request/context.ts";
+import { DEFAULT_LIMITS, type FilterChain, type ProxyContext, type ProxyLimits, type RequestObserver, type Runtime } from "./request/context.ts";
 import { HttpListener } from "./listener/http-listener.ts";
 import { SidecarTelemetry } from "./telemetry/index.ts";
+import { buildChains } from "./http/filters/registry.ts";
 import { TcpListener } from "./listener/tcp-listener.ts";
 import { RouteTable } from "./router/index.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
@@ -109,10 +110,12 @@ export class Sidecar {
   async applyConfig(next: unknown): Promise<ApplyResult> {
     let checked: ProxyConfig;
     let tables: Map<string, RouteTable>;
+    let httpFilters: Map<string, FilterChain>;
     try {
       checked = checkProxyConfig(next);
-      // Route tables compile (and may throw) before any shared cluster state is touched.
+      // Route tables and filter chains compile (and may throw) before any shared cluster state is touched.
       tables = compileRoutes(checked);
+      httpFilters = buildChains(checked);
     } catch (e) {
       this.lastError = (e as Error).message;
       return { ok: false, error: this.lastError };
@@ -126,7 +129,7 @@ export class Sidecar {
       this.lastError = `listeners: ${(e as Error).message}`;
       return { ok: false, error: this.lastError };
     }
-    this.ctx.runtime = { config: checked, routeTables: tables, clusters: new ClusterManager(checked, this.ctx.random, this.ctx.clock, this.ctx.runtime.clusters) };
+    this.ctx.runtime = { config: checked, routeTables: tables, clusters: new ClusterManager(checked, this.ctx.random, this.ctx.clock, this.ctx.runtime.clusters), httpFilters };
     this.lastError = null;
     try {
       await this.syncListeners(checked.listeners, fresh);
@@ -230,7 +233,7 @@ export class Sidecar {
 }
 
 export function buildRuntime(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager): Runtime {
-  return { config, routeTables: compileRoutes(config), clusters: new ClusterManager(config, random, clock, previous) };
+  return { config, routeTables: compileRoutes(config), clusters: new ClusterManager(config, random, clock, previous), httpFilters: buildChains(config) };
 }
 
 function compileRoutes(config: ProxyConfig): Map<string, RouteTable> {

@@ -1,5 +1,6 @@
 // A ProxyContext for unit tests of the proxy's state machines: a config compiled as the sidecar
 // does (route tables, cluster manager), on a fake clock, seeded randomness and fake sockets.
+import { buildChains } from "../proxy/http/filters/registry.ts";
 import type { Clock } from "../core/clock.ts";
 import { seededRandom, type Random } from "../core/random.ts";
 import { DEFAULT_CONNECTION_POOL, type Cluster, type ConnectionPoolConfig, type Endpoint, type ProxyConfig } from "../model/proxy-config.ts";
@@ -38,7 +39,7 @@ export function testProxyContext(config: ProxyConfig, o: { clock?: FakeClock; ra
 function compile(config: ProxyConfig, random: Random, clock: Clock, dial: Dialer): ProxyContext["runtime"] {
   const routeTables = new Map<string, RouteTable>();
   for (const rc of config.routes) routeTables.set(rc.name, new RouteTable(rc));
-  return { config, routeTables, clusters: new ClusterManager(config, random, clock, undefined, dial) };
+  return { config, routeTables, clusters: new ClusterManager(config, random, clock, undefined, dial), httpFilters: buildChains(config) };
 }
 
 /** An EDS cluster with Istio's defaults (LEAST_REQUEST, unlimited pool, 10 s connect timeout). */

@@ -2,7 +2,7 @@
 // proxy's own workload an inbound listener with an `inbound|<port>||` cluster that forwards to
 // the local app (127.0.0.1:<app port>), routed through the "inbound" route configuration.
 // Gateway: one HTTP listener per server port, routed by `http.<port>`.
-import type { Cluster, Endpoint, Listener, Route, RouteConfiguration } from "../../model/proxy-config.ts";
+import type { Cluster, Endpoint, HttpFilterConfig, Listener, Route, RouteConfiguration } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
 import { appPort, endpointPort, labelsMatch, workloadOf, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
 import { clusterProtocol } from "./clusters.ts";
@@ -18,6 +18,15 @@ export const INBOUND_ROUTE_CONFIG = "inbound";
 export const DEFAULT_OUTBOUND_PORT = 15001;
 const LOCALHOST = "127.0.0.1";
 
+/**
+ * The HTTP filters of every HTTP listener, in Istio's order. The security filters take their
+ * places in front as they arrive: jwt_authn → ext_authz (CUSTOM) → rbac (DENY, ALLOW) → local
+ * rate limit → global rate limit → cors → fault → router.
+ */
+export function httpFilters(): HttpFilterConfig[] {
+  return [{ name: "cors" }, { name: "fault" }, { name: "router" }];
+}
+
 export function outboundListener(node: ProxyInput): Listener {
   return {
     name: "outbound",
@@ -26,6 +35,7 @@ export function outboundListener(node: ProxyInput): Listener {
     port: node.outboundPort ?? DEFAULT_OUTBOUND_PORT,
     protocol: "http",
     routeConfigName: OUTBOUND_ROUTE_CONFIG,
+    httpFilters: httpFilters(),
   };
 }
 
@@ -50,6 +60,7 @@ export function gatewayListeners(servers: readonly GatewayServer[], own?: Worklo
       port: mapped ?? port,
       protocol: "http",
       routeConfigName: `http.${port}`,
+      httpFilters: httpFilters(),
     };
   });
 }
@@ -123,6 +134,7 @@ export function inbound(scope: ProxyScope): InboundSet {
     if (sniffed) listener.tcpRoute = { clusters: [{ cluster: name, weight: 100 }] };
     if (http) {
       listener.routeConfigName = INBOUND_ROUTE_CONFIG;
+      listener.httpFilters = httpFilters();
       // Inbound routes forward as is: no timeout and no retries (Istio's inbound default route).
       routes.push({
         name: name,

@@ -10,9 +10,8 @@ import type { Route, VirtualHost, CorsPolicy, ListenerDirection, ForwardAction, 
 import { serializeRequestHead, compileHeaderNames } from "../http1/index.ts";
 import type { RequestHead } from "../http1/types.ts";
 import { HeaderEdits, unionNames } from "../request/header-edits.ts";
-import type { FilterChain, RequestContext } from "../request/request-context.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-import type { ListenerContext, ProxyContext, Runtime } from "../request/context.ts";
+import type { FilterChain, ListenerContext, ProxyContext, RequestContext, Runtime } from "../request/context.ts";
 import { localReply } from "../request/local-reply.ts";
 import { RF_DC } from "../request/response-flags.ts";
 

@@ -5,13 +5,12 @@
 // `mirrorTimeoutMs`.
 import type { TimerHandle } from "../../core/clock.ts";
 import type { ResponseHead } from "../http1/types.ts";
-import type { RequestContext } from "../request/request-context.ts";
 import { shadowAuthority } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { pickRequestHost, requestHash } from "../upstream/host-choice.ts";
 import type { UpstreamConnection, UpstreamSink } from "../upstream/upstream-connection.ts";
-import type { ProxyContext } from "../request/context.ts";
+import type { ProxyContext, RequestContext } from "../request/context.ts";
 
 /**
  * Send the mirrors now if the body is complete, or when it completes. HTTP/1.1 and HTTP/2

@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
 import type { ListenerContext } from "../request/context.ts";
 import { H2Exchange } from "./h2-exchange.ts";
 import { runChain } from "../http/filters/chain.ts";
-import { DEFAULT_CHAIN } from "../http/filters/registry.ts";
+import { chainFor } from "../http/filters/registry.ts";
 
 const END_STREAM = 0x1;
 
@@ -71,7 +71,7 @@ export class H2Downstream {
       x.reply(501, 0, "CONNECT is not supported");
       return;
     }
-    runChain(x, DEFAULT_CHAIN);
+    runChain(x, chainFor(x.runtime, this.ctx.name));
   }
 
   get activeSessions(): number {

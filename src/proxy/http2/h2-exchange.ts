@@ -6,10 +6,9 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { CorsPolicy, ForwardAction, ListenerDirection, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
-import type { ListenerContext, ProxyContext, Runtime } from "../request/context.ts";
+import type { FilterChain, ListenerContext, ProxyContext, RequestContext, Runtime } from "../request/context.ts";
 import { RF_DC } from "../request/response-flags.ts";
 import { HeaderEdits } from "../request/header-edits.ts";
-import type { FilterChain, RequestContext } from "../request/request-context.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from "./grpc.ts";
 import { forwardableHeaders, h1RequestHead, toH2Headers, type HeaderPairs } from "./headers.ts";

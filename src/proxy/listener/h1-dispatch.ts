@@ -6,7 +6,7 @@ import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts
 import { acceptConnect } from "../connect/connect-tunnel.ts";
 import type { Exchange } from "../http/exchange.ts";
 import { runChain } from "../http/filters/chain.ts";
-import { DEFAULT_CHAIN } from "../http/filters/registry.ts";
+import { chainFor } from "../http/filters/registry.ts";
 import { Forwarder } from "../http/forwarder.ts";
 import { upstreamIsH2 } from "../http2/forward-stream.ts";
 import { H1Stream } from "../http2/h1-stream.ts";
@@ -25,7 +25,7 @@ export function startRequest(x: Exchange): void {
     else x.reply(405, 0, "CONNECT is only accepted on the outbound listener\n", ALLOW_NO_CONNECT);
     return;
   }
-  runChain(x, DEFAULT_CHAIN);
+  runChain(x, chainFor(x.runtime, x.listenerCtx.name));
 }
 
 /** The routed request's upstream driver. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CONTINUE, STOP, type FilterSlot, type HttpFilter, type RequestContext } from "../../request/request-context.ts";
+import { CONTINUE, STOP, type FilterSlot, type HttpFilter, type RequestContext } from "../../request/context.ts";
 import { forward, route, routeConfig, vhost } from "../../router/fixtures.ts";
 import { resumeChain, runChain } from "./chain.ts";
 import { FakeRequest } from "./fake-request.test-support.ts";

@@ -2,7 +2,7 @@
 // returns CONTINUE (next one) or STOP (it answered, handed the request upstream, or suspended it:
 // a suspended filter calls resumeChain when its check is done). The cursor lives on the request,
 // so running and resuming allocate nothing.
-import { STOP, type FilterChain, type FilterSlot, type RequestContext } from "../../request/request-context.ts";
+import { STOP, type FilterChain, type FilterSlot, type RequestContext } from "../../request/context.ts";
 
 /** Start the request's filters from the first. */
 export function runChain(x: RequestContext, chain: FilterChain): void {

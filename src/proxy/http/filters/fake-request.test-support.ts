@@ -4,12 +4,11 @@ import type { TimerHandle } from "../../../core/clock.ts";
 import type { Random } from "../../../core/random.ts";
 import type { CorsPolicy, ForwardAction, ListenerDirection, Route, RouteConfiguration, VirtualHost, WeightedCluster } from "../../../model/proxy-config.ts";
 import { FakeClock } from "../../../testing/fake-clock.ts";
-import type { FilterChain, HeaderPairs, RequestContext } from "../../request/request-context.ts";
 import { HeaderEdits } from "../../request/header-edits.ts";
 import { RouteTable } from "../../router/index.ts";
 import type { ClusterManager, ClusterState } from "../../upstream/cluster-manager.ts";
 import type { DownstreamStats } from "../../upstream/cluster-stats.ts";
-import { DEFAULT_LIMITS, type ListenerContext, type ProxyContext, type Runtime } from "../../request/context.ts";
+import { DEFAULT_LIMITS, type FilterChain, type HeaderPairs, type ListenerContext, type ProxyContext, type RequestContext, type Runtime } from "../../request/context.ts";
 
 export interface Reply {
   status: number;
@@ -95,6 +94,7 @@ export class FakeRequest implements RequestContext {
       config: {} as Runtime["config"],
       routeTables: new Map(init.routes === undefined ? [] : [["outbound", RouteTable.compile(init.routes)]]),
       clusters,
+      httpFilters: new Map(),
     };
     this.proxy = {
       clock: this.clock,

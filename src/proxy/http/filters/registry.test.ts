@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { buildChain, DEFAULT_CHAIN, httpFilter } from "./registry.ts";
+import type { ProxyConfig } from "../../../model/proxy-config.ts";
+import { buildChain, buildChains, DEFAULT_CHAIN, httpFilter } from "./registry.ts";
 
 describe("the HTTP filter registry", () => {
   it("the default chain is route lookup, then Istio's cors → fault → router", () => {
@@ -16,8 +17,33 @@ describe("the HTTP filter registry", () => {
   });
 
   it("rejects an unknown filter by name, and a list that does not end with the router", () => {
-    assert.throws(() => buildChain([{ name: "envoy.filters.http.lua" }, { name: "router" }]), /unknown HTTP filter "envoy.filters.http.lua"/);
+    assert.throws(() => buildChain([{ name: "envoy.filters.http.lua" }, { name: "router" }]), /\[0\]\.name: unknown HTTP filter "envoy.filters.http.lua"/);
     assert.throws(() => buildChain([{ name: "router" }, { name: "cors" }]), /must end with "router"/);
     assert.throws(() => buildChain([]), /must end with "router"/);
+  });
+});
+
+describe("a config's filter chains", () => {
+  const listener = (extra: Record<string, unknown>) => ({ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "http", routeConfigName: "outbound", ...extra });
+  const config = (listeners: unknown[], filterConfig?: Record<string, unknown>) =>
+    ({
+      listeners,
+      routes: [{ name: "outbound", virtualHosts: [{ name: "v", domains: ["*"], routes: [{ name: "r", match: {}, action: { kind: "direct", status: 200 }, ...(filterConfig ? { filterConfig } : {}), origin: {} }] }] }],
+    }) as unknown as ProxyConfig;
+
+  it("each HTTP listener gets its own list; no list means the default; TCP listeners get none", () => {
+    const chains = buildChains(config([listener({ httpFilters: [{ name: "router" }] }), listener({ name: "inbound" }), listener({ name: "db", protocol: "tcp" })]));
+    assert.deepEqual(chains.get("outbound")?.map((s) => s.filter.name), ["route", "router"]);
+    assert.equal(chains.get("inbound"), DEFAULT_CHAIN);
+    assert.equal(chains.has("db"), false);
+  });
+
+  it("an unknown filter name is reported with its field path", () => {
+    assert.throws(() => buildChains(config([listener({ httpFilters: [{ name: "jwt_authn" }, { name: "router" }] })])), {
+      message: 'listeners[0].httpFilters[0].name: unknown HTTP filter "jwt_authn" (known: cors, fault, router)',
+    });
+    assert.throws(() => buildChains(config([listener({})], { rbac: {} })), {
+      message: 'routes[0].virtualHosts[0].routes[0].filterConfig.rbac: unknown HTTP filter "rbac" (known: cors, fault, router)',
+    });
   });
 });

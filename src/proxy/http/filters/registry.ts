@@ -1,6 +1,7 @@
 // Every HTTP filter, registered by name: config names a filter and the listener's chain is built
 // from here. A new filter is a folder beside this file plus one line below (and its translation).
-import type { FilterChain, FilterSlot, HttpFilter } from "../../request/request-context.ts";
+import type { ProxyConfig } from "../../../model/proxy-config.ts";
+import type { FilterChain, FilterSlot, HttpFilter, Runtime } from "../../request/context.ts";
 import { corsFilter } from "./cors/cors-filter.ts";
 import { faultFilter } from "./fault/fault-filter.ts";
 import { routeFilter } from "./route/route-filter.ts";
@@ -28,20 +29,67 @@ export function httpFilterNames(): string[] {
 export const DEFAULT_HTTP_FILTERS: readonly string[] = ["cors", "fault", "router"];
 
 /**
- * A listener's chain: the route lookup, then the named filters with their compiled configs.
+ * A listener's chain: the route lookup, then the named filters with their configs (checked).
  * Throws Error naming the first unknown filter or bad config.
  */
 export function buildChain(filters: ReadonlyArray<{ readonly name: string; readonly config?: unknown }>): FilterChain {
   const chain: FilterSlot[] = [{ filter: routeFilter, config: undefined }];
-  for (const entry of filters) {
+  filters.forEach((entry, i) => {
     const f = FILTERS.get(entry.name);
-    if (f === undefined) throw new Error(`unknown HTTP filter "${entry.name}" (known: ${httpFilterNames().join(", ")})`);
-    chain.push({ filter: f, config: f.compile !== undefined ? f.compile(entry.config) : entry.config });
-  }
+    if (f === undefined) throw new Error(`[${i}].name: unknown HTTP filter ${JSON.stringify(entry.name)} (known: ${httpFilterNames().join(", ")})`);
+    try {
+      f.check?.(entry.config);
+    } catch (e) {
+      throw new Error(`[${i}].config: ${(e as Error).message}`);
+    }
+    chain.push({ filter: f, config: entry.config });
+  });
   const last = chain[chain.length - 1];
-  if (last === undefined || last.filter !== routerFilter) throw new Error(`the HTTP filter list must end with "router"`);
+  if (last === undefined || last.filter !== routerFilter) throw new Error(`: the HTTP filter list must end with "router"`);
   return chain;
 }
 
 /** The default chain, built once. */
 export const DEFAULT_CHAIN: FilterChain = buildChain(DEFAULT_HTTP_FILTERS.map((name) => ({ name })));
+
+/**
+ * Every HTTP listener's chain for a config (the default one when it names no list), and the
+ * per-route overrides checked: throws Error with the field path of the first problem.
+ */
+export function buildChains(config: ProxyConfig): Map<string, FilterChain> {
+  const out = new Map<string, FilterChain>();
+  config.listeners.forEach((l, i) => {
+    if (l.protocol === "tcp") return;
+    if (l.httpFilters === undefined) {
+      out.set(l.name, DEFAULT_CHAIN);
+      return;
+    }
+    try {
+      out.set(l.name, buildChain(l.httpFilters));
+    } catch (e) {
+      throw new Error(`listeners[${i}].httpFilters${(e as Error).message}`);
+    }
+  });
+  config.routes.forEach((rc, i) =>
+    rc.virtualHosts.forEach((vh, j) =>
+      vh.routes.forEach((r, k) => {
+        for (const [name, cfg] of Object.entries(r.filterConfig ?? {})) {
+          const at = `routes[${i}].virtualHosts[${j}].routes[${k}].filterConfig.${name}`;
+          const f = FILTERS.get(name);
+          if (f === undefined) throw new Error(`${at}: unknown HTTP filter ${JSON.stringify(name)} (known: ${httpFilterNames().join(", ")})`);
+          try {
+            f.check?.(cfg);
+          } catch (e) {
+            throw new Error(`${at}: ${(e as Error).message}`);
+          }
+        }
+      }),
+    ),
+  );
+  return out;
+}
+
+/** The chain a request on `listener` runs. */
+export function chainFor(runtime: Runtime, listener: string): FilterChain {
+  return runtime.httpFilters.get(listener) ?? DEFAULT_CHAIN;
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CorsPolicy } from "../../../../model/proxy-config.ts";
-import { CONTINUE, STOP } from "../../../request/request-context.ts";
+import { CONTINUE, STOP } from "../../../request/context.ts";
 import { forward, route, routeConfig, vhost } from "../../../router/fixtures.ts";
 import { FakeRequest } from "../fake-request.test-support.ts";
 import { corsFilter } from "./cors-filter.ts";

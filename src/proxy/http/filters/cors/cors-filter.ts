@@ -1,7 +1,7 @@
 // CORS (Envoy's cors filter): the route's (else the virtual host's) policy is kept for the
 // response; a preflight (OPTIONS) from an allowed origin is answered here with 200 and the
 // Access-Control-Allow-* headers. The decisions are in router/cors.ts (pure, tested there).
-import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/request-context.ts";
+import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
 import { corsPreflight, effectiveCorsPolicy } from "../../../router/index.ts";
 
 export const corsFilter: HttpFilter = {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { FaultPolicy } from "../../../../model/proxy-config.ts";
 import { FakeClock } from "../../../../testing/fake-clock.ts";
-import { CONTINUE, STOP, type HttpFilter } from "../../../request/request-context.ts";
+import { CONTINUE, STOP, type HttpFilter } from "../../../request/context.ts";
 import { forward, route } from "../../../router/fixtures.ts";
 import { RF_DI, RF_FI } from "../../../request/response-flags.ts";
 import { runChain } from "../chain.ts";

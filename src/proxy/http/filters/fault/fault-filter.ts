@@ -2,7 +2,7 @@
 // a fault policy, delay first (flag DI; the request is suspended on a Clock timer and resumed),
 // then abort (flag FI) with an HTTP status, or for a gRPC abort HTTP 200 with the grpc-status in a
 // trailers-only answer. Which fault hits is decided by router/fault.ts (pure, tested there).
-import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/request-context.ts";
+import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
 import { faultDecision, type FaultDecision } from "../../../router/index.ts";
 import { BODY_FAULT_ABORT } from "../../../request/local-reply.ts";
 import { RF_DI, RF_FI } from "../../../request/response-flags.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CONTINUE, STOP } from "../../../request/request-context.ts";
+import { CONTINUE, STOP } from "../../../request/context.ts";
 import { forward, route, routeConfig, vhost } from "../../../router/fixtures.ts";
 import { RF_NR } from "../../../request/response-flags.ts";
 import { FakeRequest } from "../fake-request.test-support.ts";

@@ -1,7 +1,7 @@
 // Route lookup, the first step of every chain (Envoy's connection manager does it before its
 // filters): virtual host by authority, first matching route. No match: 404 with flag NR (a gRPC
 // client gets UNIMPLEMENTED from the local reply).
-import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/request-context.ts";
+import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
 import { RF_NR } from "../../../request/response-flags.ts";
 
 export const routeFilter: HttpFilter = {

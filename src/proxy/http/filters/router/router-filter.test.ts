@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RouteAction } from "../../../../model/proxy-config.ts";
-import { STOP } from "../../../request/request-context.ts";
+import { STOP } from "../../../request/context.ts";
 import { forward, route } from "../../../router/fixtures.ts";
 import { RF_NC } from "../../../request/response-flags.ts";
 import { FakeRequest } from "../fake-request.test-support.ts";

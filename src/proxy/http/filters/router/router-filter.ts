@@ -2,7 +2,7 @@
 // answered here; a forwarding route picks its weighted cluster (none or unknown: 503 NC), starts
 // the route's mirrors (fire-and-forget copies; not for upgrades) and hands the request to its
 // protocol's upstream driver (RequestContext.forward: retries, timeouts, balancing, pools).
-import { STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/request-context.ts";
+import { STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
 import { mirrorDecision, pickWeightedCluster, redirectLocation, redirectStatus } from "../../../router/index.ts";
 import { mirrorRequest } from "../../mirror.ts";
 import { newRequestId } from "../../../request/request-id.ts";
