@@ -267,3 +267,33 @@ describe("httpbin simulation: mirroring (istio.io tasks/traffic-management/mirro
     assert.equal(got.hostLabels?.version, "v1");
   });
 });
+
+// Session affinity (Istio DestinationRule loadBalancer.consistentHash.httpHeaderName), replacing
+// destination-rule-all.yaml's reviews rule: a ring hash over v1, v2 and v3 keyed by end-user.
+const REVIEWS_BY_USER = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: reviews
+spec:
+  host: reviews
+  trafficPolicy:
+    loadBalancer:
+      consistentHash:
+        httpHeaderName: end-user
+`;
+
+describe("bookinfo simulation: consistent hash by header", () => {
+  it("each user sticks to one reviews host; users spread over several", () => {
+    const sim = new Mesh([BOOKINFO], { yaml: [REVIEWS_BY_USER] }).simulate("productpage-v1", { seed: 5 });
+    const hostOf = new Map<string, string>();
+    for (const user of ["jason", "mary", "alice", "bob", "carol", "dave", "erin", "frank"]) {
+      const hosts = new Set<string>();
+      for (let i = 0; i < 20; i++) hosts.add(sim.call(reviews({ "end-user": user })).host ?? "none");
+      assert.equal(hosts.size, 1, `${user} went to ${[...hosts].join(", ")}`);
+      hostOf.set(user, [...hosts][0]!);
+    }
+    assert.ok(new Set(hostOf.values()).size >= 2, `8 users on ${[...new Set(hostOf.values())].join(", ")}`);
+    for (const h of hostOf.values()) assert.match(h, /^10\.1\.0\.[456]:9080$/, "a reviews endpoint");
+  });
+});
