@@ -101,10 +101,11 @@ type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: WireRespons
 export class RlsClient {
   private readonly client: grpc.Client & { ShouldRateLimit: Unary };
 
-  constructor(port: number) {
+  /** `port` on 127.0.0.1, or a `host:port` target. */
+  constructor(target: number | string) {
     const pkg = loadRlsPackage();
     const Service = ((((pkg.envoy as grpc.GrpcObject).service as grpc.GrpcObject).ratelimit as grpc.GrpcObject).v3 as grpc.GrpcObject).RateLimitService as grpc.ServiceClientConstructor;
-    this.client = new Service(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { ShouldRateLimit: Unary };
+    this.client = new Service(typeof target === "number" ? `127.0.0.1:${target}` : target, grpc.credentials.createInsecure()) as unknown as grpc.Client & { ShouldRateLimit: Unary };
   }
 
   shouldRateLimit(domain: string, descriptors: Record<string, string>[]): Promise<WireResponse> {
