@@ -196,8 +196,6 @@ export class DownstreamConnection implements ExchangeConn {
     this.state = S_CLOSED;
     this.socket.removeAllListeners("data");
     this.socket.removeAllListeners("drain");
-    this.socket.removeAllListeners("timeout");
-    this.socket.setTimeout(0);
     // An `onread` socket streams from now on (copies pushed into the Readable side).
     if (this.sharedReads) this.streamMode = true;
     if (this.pausedForPipeline || this.pausedForBody) {
