@@ -21,6 +21,12 @@ export interface ProxyConfig {
    * serial is listed; nothing on the data path checks peers against it yet (no mTLS). docs/security.md
    */
   revocations?: { serials: string[]; identities: string[] };
+  /**
+   * Envoy's overload manager knobs (Istio: MeshConfig defaultConfig.runtimeValues). docs/resilience.md
+   * globalDownstreamMaxConnections: open downstream connections across all listeners, beyond which
+   * new ones are closed at accept (`overload.global_downstream_max_connections`); absent = no limit.
+   */
+  overload?: { globalDownstreamMaxConnections?: number };
 }
 
 /** Which side of the proxy a telemetry setting applies to (Istio WorkloadMode). */
@@ -93,6 +99,17 @@ export interface Listener {
   protocol: "http" | "tcp" | "auto";
   /** auto listeners: how long to wait for the client's first bytes; default 100. */
   protocolDetectionTimeoutMs?: number;
+  /**
+   * Open connections this listener accepts; past it new ones are closed at accept and counted
+   * (Envoy's per-listener connection limit, `downstream_cx_overflow`). Absent = no limit.
+   */
+  connectionLimit?: number;
+  /**
+   * HTTP/1.1: a request head must be complete this long after its first byte, else 408 and the
+   * connection closes (Envoy HCM `request_headers_timeout`, `downstream_rq_header_timeout`).
+   * Absent or 0 = off.
+   */
+  requestHeadersTimeoutMs?: number;
   /** For http listeners: the RouteConfiguration to use. */
   routeConfigName?: string;
   /** For tcp listeners: where to send connections (weighted). */

@@ -62,6 +62,10 @@ export function checkProxyConfig(raw: unknown): ProxyConfig {
     if (l.protocol !== "http" && l.protocol !== "tcp" && l.protocol !== "auto") p.push(`${at}.protocol: must be "http", "tcp" or "auto"`);
     if (l.protocol === "auto" && l.protocolDetectionTimeoutMs !== undefined && !(typeof l.protocolDetectionTimeoutMs === "number" && l.protocolDetectionTimeoutMs >= 0))
       p.push(`${at}.protocolDetectionTimeoutMs: must be a number >= 0`);
+    for (const k of ["connectionLimit", "requestHeadersTimeoutMs"]) {
+      const v = l[k];
+      if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v >= 0)) p.push(`${at}.${k}: must be an integer >= 0`);
+    }
     if (l.protocol === "http" || l.protocol === "auto") {
       const rc = l.routeConfigName ?? l.name;
       if (typeof rc !== "string" || !routeNames.has(rc)) p.push(`${at}.routeConfigName: no route configuration named ${JSON.stringify(rc)}`);
@@ -102,6 +106,12 @@ export function checkProxyConfig(raw: unknown): ProxyConfig {
     eps.forEach((e: unknown, i: number) => {
       if (!isObj(e) || typeof e.address !== "string" || typeof e.port !== "number") p.push(`endpoints.${name}[${i}]: needs address and port`);
     });
+  }
+  if (input.overload !== undefined) {
+    const o = input.overload;
+    const max = isObj(o) ? o.globalDownstreamMaxConnections : undefined;
+    if (!isObj(o)) p.push("overload: must be an object");
+    else if (max !== undefined && !(typeof max === "number" && Number.isInteger(max) && max >= 0)) p.push("overload.globalDownstreamMaxConnections: must be an integer >= 0");
   }
   if (p.length > 0) throw new ProxyConfigError(p);
   return input as unknown as ProxyConfig;

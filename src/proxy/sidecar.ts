@@ -50,6 +50,11 @@ export class Sidecar {
       observer: opts.observer,
       telemetry: undefined,
       activeMirrors: 0,
+      downstreamActive: () => {
+        let n = 0;
+        for (const l of this.listeners.values()) n += l.activeConnections;
+        return n;
+      },
     };
   }
 
@@ -102,8 +107,8 @@ export class Sidecar {
     return this.admin?.port;
   }
 
-  listenerStats(): { name: string; port: number; activeConnections: number }[] {
-    return [...this.listeners.values()].map((l) => ({ name: l.config.name, port: l.port, activeConnections: l.activeConnections }));
+  listenerStats(): { name: string; port: number; activeConnections: number; downstream_cx_overflow: number; downstream_global_cx_overflow: number }[] {
+    return [...this.listeners.values()].map((l) => ({ name: l.config.name, port: l.port, activeConnections: l.activeConnections, ...l.connectionStats }));
   }
 
   /** Swap to a new config. Invalid config changes nothing and is reported. */
@@ -186,6 +191,8 @@ export class Sidecar {
     for (const l of wanted) {
       const cur = this.listeners.get(l.name);
       if (cur !== undefined && sameBinding(cur, l)) {
+        // Same sockets; connection limits and the head timeout follow the new config.
+        cur.retune(l);
         keep.add(l.name);
         continue;
       }

@@ -105,6 +105,17 @@ defaultConfig:
     ]);
   });
 
+  it("applies the connection-limit and head-timeout runtime keys, whose values must be non-negative integers", () => {
+    const out = check(`
+defaultConfig:
+  runtimeValues:
+    overload.global_downstream_max_connections: "50000"
+    envoy.resource_limits.listener.outbound.connection_limit: "1000"
+    amime.request_headers_timeout_ms: "ten seconds"
+`);
+    assert.deepEqual(out.map((l) => l.replace(/:.*$/, "")), ["error AMM0012 defaultConfig.runtimeValues[\"amime.request_headers_timeout_ms\"] @6"]);
+  });
+
   it("defaultProviders must name a provider (AMM1011) the sidecar can use there (AMM1012)", () => {
     const out = check(`
 extensionProviders:

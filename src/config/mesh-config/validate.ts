@@ -12,6 +12,7 @@ import type { MeshConfig } from "../types/mesh-config.ts";
 import { Validator } from "../validator.ts";
 import type { MeshConfigDocument } from "./parse.ts";
 import { meshProviders, PROVIDER_TYPES, providerProblem } from "./providers.ts";
+import { GLOBAL_DOWNSTREAM_MAX_CONNECTIONS, isAppliedRuntimeKey, REQUEST_HEADERS_TIMEOUT_MS, runtimeInteger } from "./runtime-keys.ts";
 
 /** MeshConfig fields Amime reads (see docs/config.md "MeshConfig"). */
 export const APPLIED_MESH_FIELDS: readonly string[] = [
@@ -45,10 +46,11 @@ export const NOT_APPLIED_PROXY_FIELDS: readonly string[] = [
 ];
 
 /**
- * `defaultConfig.runtimeValues` keys the proxy applies. A key not listed gets AMM1010 (accepted,
- * not applied); a feature that reads a runtime key adds it here.
+ * `defaultConfig.runtimeValues` keys the proxy applies (runtime-keys.ts; plus the per-listener
+ * `envoy.resource_limits.listener.<name>.connection_limit`). Any other key gets AMM1010 (accepted,
+ * not applied); a feature that reads a runtime key adds it in runtime-keys.ts.
  */
-export const APPLIED_RUNTIME_KEYS: string[] = [];
+export const APPLIED_RUNTIME_KEYS: readonly string[] = [GLOBAL_DOWNSTREAM_MAX_CONNECTIONS, REQUEST_HEADERS_TIMEOUT_MS];
 
 const TRACING_FIELDS = ["zipkin", "lightstep", "datadog", "stackdriver", "openCensusAgent", "customTags", "maxPathTagLength", "sampling", "tlsSettings"];
 
@@ -241,8 +243,9 @@ function checkProxyConfig(v: Validator, at: FieldPath, dc: JsonObject): void {
   }
   readStringMap(v, [...at, "proxyMetadata"], dc.proxyMetadata);
   const rv = readStringMap(v, [...at, "runtimeValues"], dc.runtimeValues);
-  for (const key of Object.keys(rv ?? {})) {
-    if (!APPLIED_RUNTIME_KEYS.includes(key)) v.warn([...at, "runtimeValues", key], `runtime key ${key} is accepted but not applied by Amime`, AnalyzerCodes.meshConfigNotApplied);
+  for (const [key, value] of Object.entries(rv ?? {})) {
+    if (!isAppliedRuntimeKey(key)) v.warn([...at, "runtimeValues", key], `runtime key ${key} is accepted but not applied by Amime`, AnalyzerCodes.meshConfigNotApplied);
+    else if (runtimeInteger(value) === null) v.error([...at, "runtimeValues", key], `runtime key ${key} must be a non-negative integer, got ${JSON.stringify(value)}`);
   }
   readBool(v, [...at, "holdApplicationUntilProxyStarts"], dc.holdApplicationUntilProxyStarts);
   const t = readObject(v, [...at, "tracing"], dc.tracing);

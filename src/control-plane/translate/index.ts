@@ -8,6 +8,7 @@ import { outboundClusters, type ClusterSet } from "./clusters.ts";
 import { cmp, type ProxyInput } from "./common.ts";
 import { gatewayListeners, inbound, outboundListener, ownInstance } from "./listeners.ts";
 import { proxyClassKey, sharedByClass } from "./proxy-class.ts";
+import { proxyRuntime } from "./proxy-runtime.ts";
 import { buildScope } from "./scope.ts";
 import { telemetryConfig } from "./telemetry.ts";
 import { gatewayTcpListeners, outboundTcpListeners } from "./tcp-listeners.ts";
@@ -50,6 +51,7 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     config.listeners.push(...outboundTcpListeners(scope, out.byName, new Set(config.listeners.map((l) => `${l.address}:${l.port}`))));
   }
   config.telemetry = telemetryConfig(snapshot, proxy);
+  proxyRuntime(config, snapshot.mesh);
   config.listeners.sort((a, b) => cmp(a.name, b.name));
   config.routes.sort((a, b) => cmp(a.name, b.name));
   config.clusters = mergeClusters(out.clusters, sortedClusters(extra.clusters));

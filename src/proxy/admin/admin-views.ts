@@ -9,7 +9,7 @@ export interface AdminStatsSource {
   readonly runtime: Runtime;
   readonly ctx: Pick<ProxyContext, "downstream">;
   readonly isReady: boolean;
-  listenerStats(): readonly { name: string; port: number; activeConnections: number }[];
+  listenerStats(): readonly { name: string; port: number; activeConnections: number; downstream_cx_overflow: number; downstream_global_cx_overflow: number }[];
 }
 
 export function clustersJson(s: AdminStatsSource): unknown {
@@ -55,7 +55,11 @@ export function statsText(s: AdminStatsSource): string {
     if (c.healthChecker !== null) for (const [k, v] of Object.entries(c.healthChecker.stats)) lines.push(`${p}health_check.${k}: ${v}`);
   }
   for (const [k, v] of Object.entries(s.ctx.downstream)) lines.push(`http.${k}: ${v}`);
-  for (const l of s.listenerStats()) lines.push(`listener.${l.name}.downstream_cx_active: ${l.activeConnections}`);
+  for (const l of s.listenerStats()) {
+    lines.push(`listener.${l.name}.downstream_cx_active: ${l.activeConnections}`);
+    lines.push(`listener.${l.name}.downstream_cx_overflow: ${l.downstream_cx_overflow}`);
+    lines.push(`listener.${l.name}.downstream_global_cx_overflow: ${l.downstream_global_cx_overflow}`);
+  }
   lines.push(`server.live: ${s.isReady ? 1 : 0}`);
   lines.push(`server.config_version: ${s.config.version}`);
   lines.sort();

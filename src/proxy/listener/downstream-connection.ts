@@ -11,6 +11,7 @@ import { localReply } from "../request/local-reply.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { forwardH1, startRequest } from "./h1-dispatch.ts";
 import { SocketWriter } from "../io/socket-writer.ts";
+import type { HeaderTimeouts, HeadWaiter } from "./header-timeout.ts";
 
 const S_HEAD = 0;
 const S_BODY = 1;
@@ -62,7 +63,7 @@ function rewrap(socket: Socket, onRead: (n: number) => boolean): { socket: Socke
   return { socket: next, early };
 }
 
-export class DownstreamConnection implements ExchangeConn {
+export class DownstreamConnection implements ExchangeConn, HeadWaiter {
   readonly socket: Socket;
   private readonly writer: SocketWriter;
   readonly listener: ListenerContext;
@@ -93,10 +94,16 @@ export class DownstreamConnection implements ExchangeConn {
   /** After a CONNECT (src/proxy/connect/): decides, on the first bytes that follow, whether the
    * connection stays HTTP/1.1 (false), was taken over (true: a raw or HTTP/2 tunnel), or needs more bytes. */
   private tunnelProbe: TunnelProbe | null = null;
+  /** The listener's request-head deadline (null: off). */
+  private readonly headTimer: HeaderTimeouts | null;
+  /** A head is partly received and timed (headTimer holds this connection). */
+  private headTimed = false;
+  headStartMs = 0;
 
-  constructor(accepted: Socket, listener: ListenerContext, onClosed: (c: DownstreamConnection) => void) {
+  constructor(accepted: Socket, listener: ListenerContext, onClosed: (c: DownstreamConnection) => void, headTimer: HeaderTimeouts | null = null) {
     this.listener = listener;
     this.onClosed = onClosed;
+    this.headTimer = headTimer;
     const r = rewrap(accepted, (n) => this.onRead(n));
     const socket = r === null ? accepted : r.socket;
     this.socket = socket;
@@ -288,7 +295,16 @@ export class DownstreamConnection implements ExchangeConn {
         if (head === null) {
           this.keep(buf, pos, end);
           pos = end;
+          // Slow path only: a head that came whole never reaches here.
+          if (!this.headTimed && this.headTimer !== null && this.headTimer.enabled) {
+            this.headTimed = true;
+            this.headTimer.start(this);
+          }
           break;
+        }
+        if (this.headTimed) {
+          this.headTimed = false;
+          this.headTimer?.stop(this);
         }
         if (head instanceof ParseError) {
           this.protocolError(head.status);
@@ -404,6 +420,19 @@ export class DownstreamConnection implements ExchangeConn {
     if (this.exchange === null && this.state !== S_CLOSED && now - this.idleSince >= idleMs) this.end();
   }
 
+  /**
+   * The head was not complete within the listener's requestHeadersTimeoutMs (Envoy: 408 with
+   * Connection: close, `downstream_rq_header_timeout`).
+   */
+  onHeaderTimeout(): void {
+    this.headTimed = false;
+    if (this.state !== S_HEAD || this.exchange !== null) return;
+    this.listener.proxy.downstream.downstream_rq_header_timeout++;
+    this.state = S_CLOSED;
+    this.pending = null;
+    this.socket.end(localReply({ status: 408, close: true, body: "request header timeout" }));
+  }
+
   private end(): void {
     if (this.state === S_CLOSED) return;
     this.state = S_CLOSED;
@@ -411,6 +440,10 @@ export class DownstreamConnection implements ExchangeConn {
   }
 
   private onGone(): void {
+    if (this.headTimed) {
+      this.headTimed = false;
+      this.headTimer?.stop(this);
+    }
     if (!this.gone) {
       this.gone = true;
       this.listener.proxy.downstream.downstream_cx_active--;

@@ -1,6 +1,7 @@
 // HttpListener: a raw `net` server for one HTTP listener of the ProxyConfig (outbound, inbound or
-// gateway). It accepts connections and gives each a DownstreamConnection; close() stops
-// accepting and closes connections as their in-flight request finishes.
+// gateway). It admits connections within the connection limits (connection-limit.ts), gives each
+// a DownstreamConnection (HTTP/1.1 heads bounded by header-timeout.ts); close() stops accepting
+// and closes connections as their in-flight request finishes.
 import { createServer, type Server, type Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
@@ -8,6 +9,8 @@ import type { ListenerContext, ProxyContext } from "../request/context.ts";
 import { DownstreamConnection } from "./downstream-connection.ts";
 import { createTlsListenerServer } from "../tls/downstream-tls.ts";
 import { ProtocolDispatcher } from "../detect/dispatch.ts";
+import { admitConnection, ListenerConnectionStats } from "./connection-limit.ts";
+import { HeaderTimeouts } from "./header-timeout.ts";
 
 export class HttpListener {
   readonly config: Listener;
@@ -28,9 +31,15 @@ export class HttpListener {
   };
   private sweepTimer: TimerHandle | null = null;
   private closed = false;
+  /** Connections refused at accept (Envoy listener stats). */
+  readonly connectionStats = new ListenerConnectionStats();
+  private connectionLimit: number | undefined;
+  private readonly headerTimeouts: HeaderTimeouts;
 
   constructor(config: Listener, proxy: ProxyContext) {
     this.config = config;
+    this.connectionLimit = config.connectionLimit;
+    this.headerTimeouts = new HeaderTimeouts(proxy.clock, config.requestHeadersTimeoutMs ?? 0);
     this.ctx = {
       name: config.name,
       direction: config.direction,
@@ -40,7 +49,7 @@ export class HttpListener {
       proxy,
     };
     const accept = (socket: Socket): void => {
-      this.connections.add(new DownstreamConnection(socket, this.ctx, this.forget));
+      this.connections.add(new DownstreamConnection(socket, this.ctx, this.forget, this.headerTimeouts));
       if (this.sweepTimer === null) this.scheduleSweep();
     };
     // Protocols hook: TLS termination (src/proxy/tls/downstream-tls.ts) in front of the same codec;
@@ -48,8 +57,16 @@ export class HttpListener {
     this.dispatcher = new ProtocolDispatcher(config, this.ctx, accept);
     // h2c inside a CONNECT tunnel goes to the same HTTP/2 side (src/proxy/connect/).
     this.ctx.acceptH2 = (s) => this.dispatcher.h2.accept(s, true);
-    this.server =
-      config.tls !== undefined ? createTlsListenerServer(config.tls, this.dispatcher.accept, ["h2", "http/1.1"]) : createServer({ noDelay: true }, this.dispatcher.accept);
+    const admit = (socket: Socket): void => {
+      if (admitConnection(socket, this.activeConnections, this.connectionLimit, proxy, this.connectionStats)) this.dispatcher.accept(socket);
+    };
+    this.server = config.tls !== undefined ? createTlsListenerServer(config.tls, admit, ["h2", "http/1.1"]) : createServer({ noDelay: true }, admit);
+  }
+
+  /** A push kept this listener (same binding): its limits follow the new config. */
+  retune(config: Listener): void {
+    this.connectionLimit = config.connectionLimit;
+    this.headerTimeouts.setTimeout(config.requestHeadersTimeoutMs ?? 0);
   }
 
   /**
@@ -87,8 +104,9 @@ export class HttpListener {
     return this.ctx.port;
   }
 
+  /** Open connections: HTTP/1.1 ones, HTTP/2 sessions, TCP (auto listeners) and those being peeked. */
   get activeConnections(): number {
-    return this.connections.size;
+    return this.connections.size + this.dispatcher.activeConnections;
   }
 
   /**
@@ -98,6 +116,7 @@ export class HttpListener {
   close(graceMs = 5000): Promise<void> {
     return new Promise((resolve) => {
       this.closed = true;
+      this.headerTimeouts.close();
       this.sweepTimer?.cancel();
       this.sweepTimer = null;
       this.server.close();

@@ -5,6 +5,7 @@ import type { Listener } from "../../model/proxy-config.ts";
 import type { ProxyContext } from "../request/context.ts";
 import { proxyTcpConnection } from "../tcp/tcp-proxy.ts";
 import { TcpListenerStats } from "../tcp/tcp-stats.ts";
+import { admitConnection, ListenerConnectionStats } from "./connection-limit.ts";
 
 export class TcpListener {
   readonly config: Listener;
@@ -13,17 +14,26 @@ export class TcpListener {
   private readonly sockets = new Set<Socket>();
   /** Envoy-style counters of this listener (connections, refusals, bytes both ways). */
   readonly stats = new TcpListenerStats();
+  /** Connections refused at accept (Envoy listener stats). */
+  readonly connectionStats = new ListenerConnectionStats();
+  private connectionLimit: number | undefined;
   port: number;
 
   constructor(config: Listener, proxy: ProxyContext) {
     this.config = config;
     this.proxy = proxy;
     this.port = config.port;
+    this.connectionLimit = config.connectionLimit;
     this.server = createServer({ noDelay: true, allowHalfOpen: true }, (s) => this.onConnection(s));
   }
 
   get activeConnections(): number {
     return this.sockets.size;
+  }
+
+  /** A push kept this listener (same binding): its limit follows the new config. */
+  retune(config: Listener): void {
+    this.connectionLimit = config.connectionLimit;
   }
 
   listen(): Promise<number> {
@@ -56,6 +66,7 @@ export class TcpListener {
 
   /** Protocols work (src/proxy/tcp/): routing, limits, idle timeout and byte counts live there. */
   private onConnection(down: Socket): void {
+    if (!admitConnection(down, this.sockets.size, this.connectionLimit, this.proxy, this.connectionStats)) return;
     this.sockets.add(down);
     proxyTcpConnection(down, this.config, this.proxy, this.stats, { onClose: () => this.sockets.delete(down) });
   }

@@ -124,6 +124,8 @@ export interface ProxyContext {
   observer: RequestObserver | undefined;
   telemetry: TelemetryHooks | undefined;
   activeMirrors: number;
+  /** Open downstream connections across every listener (the global connection limit reads it). */
+  downstreamActive?: () => number;
 }
 
 export interface ListenerContext {

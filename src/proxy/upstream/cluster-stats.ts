@@ -49,6 +49,8 @@ export class DownstreamStats {
   downstream_rq_4xx = 0;
   downstream_rq_5xx = 0;
   downstream_rq_timeout = 0;
+  /** HTTP/1.1 request heads not complete within the listener's requestHeadersTimeoutMs (408). */
+  downstream_rq_header_timeout = 0;
   /** Requests that hit a bug in a pipeline layer (answered 500; the process keeps serving). */
   downstream_rq_internal_error = 0;
 

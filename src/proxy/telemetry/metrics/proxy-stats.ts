@@ -18,7 +18,7 @@ export interface ProxyStatsSource {
   readonly runtime: Runtime;
   readonly ctx: Pick<ProxyContext, "downstream">;
   readonly isReady: boolean;
-  listenerStats(): readonly { name: string; port: number; activeConnections: number }[];
+  listenerStats(): readonly { name: string; port: number; activeConnections: number; downstream_cx_overflow: number; downstream_global_cx_overflow: number }[];
 }
 
 export function renderProxyStats(s: ProxyStatsSource, w: PrometheusWriter): void {
@@ -51,7 +51,10 @@ export function renderProxyStats(s: ProxyStatsSource, w: PrometheusWriter): void
     add(metricName(`envoy_http_${k}`), isGauge(k) ? "gauge" : "counter", `Envoy HTTP connection manager stat ${k}.`, "", v);
   }
   for (const l of s.listenerStats()) {
-    add("envoy_listener_downstream_cx_active", "gauge", "Open downstream connections per listener.", `listener_name="${escapeLabelValue(l.name)}"`, l.activeConnections);
+    const ln = `listener_name="${escapeLabelValue(l.name)}"`;
+    add("envoy_listener_downstream_cx_active", "gauge", "Open downstream connections per listener.", ln, l.activeConnections);
+    add("envoy_listener_downstream_cx_overflow", "counter", "Connections refused by the listener's connection limit.", ln, l.downstream_cx_overflow);
+    add("envoy_listener_downstream_global_cx_overflow", "counter", "Connections refused by the proxy-wide connection limit.", ln, l.downstream_global_cx_overflow);
   }
   for (const [name, f] of fam) {
     w.header(name, f.type, f.help);
