@@ -128,9 +128,15 @@ export interface Listener {
    * "router". Absent: cors → fault → router. An unknown name rejects the config.
    */
   httpFilters?: HttpFilterConfig[];
+  /**
+   * For tcp listeners and the TCP side of auto listeners: the ordered network (L4) filters every
+   * connection runs, by registered name with its config; the last is "tcp_proxy". Absent:
+   * tcp_proxy alone. An unknown name rejects the config.
+   */
+  networkFilters?: HttpFilterConfig[];
 }
 
-/** One HTTP filter of a listener's list. */
+/** One filter of a listener's list (HTTP or network). */
 export interface HttpFilterConfig {
   name: string;
   config?: unknown;

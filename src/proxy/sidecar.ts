@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, type FilterChain, type ProxyContext, type ProxyLimits, 
 import { HttpListener } from "./listener/http-listener.ts";
 import { SidecarTelemetry } from "./telemetry/index.ts";
 import { buildChains } from "./http/filters/registry.ts";
+import { buildNetworkChains } from "./tcp/filters/registry.ts";
 import { TcpListener } from "./listener/tcp-listener.ts";
 import { RouteTable } from "./router/index.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
@@ -121,6 +122,7 @@ export class Sidecar {
       // Route tables and filter chains compile (and may throw) before any shared cluster state is touched.
       tables = compileRoutes(checked);
       httpFilters = buildChains(checked);
+      buildNetworkChains(checked);
     } catch (e) {
       this.lastError = (e as Error).message;
       return { ok: false, error: this.lastError };
@@ -240,6 +242,7 @@ export class Sidecar {
 }
 
 export function buildRuntime(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager): Runtime {
+  buildNetworkChains(config);
   return { config, routeTables: compileRoutes(config), clusters: new ClusterManager(config, random, clock, previous), httpFilters: buildChains(config) };
 }
 

@@ -52,3 +52,38 @@ describe("HTTP filter lists from config", () => {
     assert.match(await get(), /^HTTP\/1\.1 418 /);
   });
 });
+
+describe("network filter lists from config", () => {
+  let proxy: RunningProxy;
+  let up: Upstream;
+
+  before(async () => {
+    up = await startUpstream("v1");
+    proxy = await startProxy(withFilters("1", 0, up.port, ["router"]));
+  });
+
+  after(async () => {
+    await proxy.close();
+    await up.close();
+  });
+
+  it("a TCP listener naming an unknown network filter is NACKed with its field path before anything binds", async () => {
+    const next = withFilters("2", proxy.port, up.port, ["router"]) as { listeners: Record<string, unknown>[] };
+    next.listeners.push({ name: "db", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "c1", weight: 100 }] }, networkFilters: [{ name: "rbac" }, { name: "tcp_proxy" }] });
+    const r = await proxy.sidecar.applyConfig(next);
+    assert.equal(r.ok, false);
+    assert.equal(r.ok ? "" : r.error, 'listeners[1].networkFilters[0].name: unknown network filter "rbac" (known: tcp_proxy)');
+    assert.equal(proxy.sidecar.config.version, "1");
+    assert.equal(proxy.sidecar.listenerStats().length, 1);
+  });
+
+  it("a TCP listener with tcp_proxy relays bytes to its cluster", async () => {
+    const next = withFilters("3", proxy.port, up.port, ["router"]) as { listeners: Record<string, unknown>[] };
+    next.listeners.push({ name: "db", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "c1", weight: 100 }] }, networkFilters: [{ name: "tcp_proxy" }] });
+    const r = await proxy.sidecar.applyConfig(next);
+    assert.equal(r.ok, true, r.ok ? "" : r.error);
+    const tcpPort = proxy.sidecar.listenerStats().find((l) => l.name === "db")!.port;
+    // The TCP listener relays the HTTP bytes as they are to the upstream (no routing, no fault).
+    assert.match((await raw(tcpPort, "GET / HTTP/1.1\r\nHost: svc\r\nConnection: close\r\n\r\n")).text, /^HTTP\/1\.1 200[\s\S]*\r\n\r\nv1 GET \//);
+  });
+});

@@ -14,7 +14,8 @@ import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ListenerContext } from "../request/context.ts";
 import { H2Downstream } from "../http2/h2-downstream.ts";
-import { proxyTcpConnection } from "../tcp/tcp-proxy.ts";
+import { networkChainFor } from "../tcp/filters/registry.ts";
+import { runConnection } from "../tcp/network-filter.ts";
 import { TcpListenerStats } from "../tcp/tcp-stats.ts";
 import { classifyAtDeadline, classifyFirstBytes, type DetectedProtocol } from "./classify.ts";
 
@@ -106,7 +107,9 @@ export class ProtocolDispatcher {
     if (!auto || kind === "http1") return this.toHttp1(socket, true);
     this.stats.tcp++;
     this.tcpSockets.add(socket);
-    proxyTcpConnection(socket, this.config, this.ctx.proxy, this.tcpStats, { onClose: () => this.tcpSockets.delete(socket) });
+    const proxy = this.ctx.proxy;
+    const current = proxy.runtime.config.listeners.find((l) => l.name === this.config.name) ?? this.config;
+    runConnection(socket, current, proxy, this.tcpStats, { onClose: () => this.tcpSockets.delete(socket) }, networkChainFor(current));
   }
 
   private toH2(socket: Socket): void {

@@ -1,9 +1,11 @@
-// TcpListener: plain TCP proxying for `protocol: tcp` listeners — weighted cluster, balancer
-// pick, then bytes both ways (stream pipes handle backpressure). No HTTP awareness.
+// TcpListener: `protocol: tcp` listeners — each connection runs the listener's network filters,
+// the last of which (tcp_proxy) picks the weighted cluster and host and relays the bytes both ways
+// (stream pipes handle backpressure). No HTTP awareness.
 import { createServer, type Server, type Socket } from "node:net";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ProxyContext } from "../request/context.ts";
-import { proxyTcpConnection } from "../tcp/tcp-proxy.ts";
+import { networkChainFor } from "../tcp/filters/registry.ts";
+import { runConnection } from "../tcp/network-filter.ts";
 import { TcpListenerStats } from "../tcp/tcp-stats.ts";
 import { admitConnection, ListenerConnectionStats } from "./connection-limit.ts";
 
@@ -64,10 +66,12 @@ export class TcpListener {
     });
   }
 
-  /** Protocols work (src/proxy/tcp/): routing, limits, idle timeout and byte counts live there. */
+  /** The listener's network filters (src/proxy/tcp/), ending with tcp_proxy: routing, limits, idle timeout, byte counts. */
   private onConnection(down: Socket): void {
     if (!admitConnection(down, this.sockets.size, this.connectionLimit, this.proxy, this.connectionStats)) return;
     this.sockets.add(down);
-    proxyTcpConnection(down, this.config, this.proxy, this.stats, { onClose: () => this.sockets.delete(down) });
+    // A config push may change the filters of a listener that stays bound: read the current config.
+    const current = this.proxy.runtime.config.listeners.find((l) => l.name === this.config.name) ?? this.config;
+    runConnection(down, current, this.proxy, this.stats, { onClose: () => this.sockets.delete(down) }, networkChainFor(current));
   }
 }

@@ -93,7 +93,7 @@ class UpgradeSession {
     const up = this.up;
     const pool = this.cluster.poolConfig;
     const clock = this.x.proxy.clock;
-    if (pool.connectTimeoutMs > 0) this.connectTimer = clock.setTimeout(() => this.connectFailed(), pool.connectTimeoutMs);
+    if (pool.connectTimeoutMs > 0) this.connectTimer = clock.setTimeout(() => this.connectFailed(), pool.connectTimeoutMs).unref();
     if (this.routeTimeoutMs > 0) this.timer = clock.setTimeout(() => this.fail(504, RF_UT, BODY_TIMEOUT), this.routeTimeoutMs);
     up.once(this.tls ? "secureConnect" : "connect", () => {
       this.connectTimer?.cancel();
@@ -156,14 +156,14 @@ class UpgradeSession {
     const checkIdle = (): void => {
       const quiet = clock.now() - this.lastActive;
       if (quiet < idleMs) {
-        this.timer = clock.setTimeout(checkIdle, idleMs - quiet);
+        this.timer = clock.setTimeout(checkIdle, idleMs - quiet).unref();
         return;
       }
       this.timer = null;
       down.destroy();
       up.destroy();
     };
-    if (idleMs > 0) this.timer = clock.setTimeout(checkIdle, idleMs);
+    if (idleMs > 0) this.timer = clock.setTimeout(checkIdle, idleMs).unref();
     const cs = this.cluster.stats;
     down.on("data", (b: Buffer) => {
       cs.upstream_cx_tx_bytes_total += b.length;

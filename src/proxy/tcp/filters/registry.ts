@@ -1,0 +1,52 @@
+// Every network (L4) filter, registered by name: a TCP listener's chain is built from here. A new
+// filter is a folder beside this file plus one line below (and its translation).
+import type { Listener, ProxyConfig } from "../../../model/proxy-config.ts";
+import type { NetworkFilter, NetworkFilterChain } from "../network-filter.ts";
+import { tcpProxyFilter } from "./tcp-proxy/tcp-proxy-filter.ts";
+
+const FILTERS: ReadonlyMap<string, NetworkFilter> = new Map([tcpProxyFilter].map((f) => [f.name, f]));
+
+/** The list a TCP listener runs when its config names none. */
+export const DEFAULT_NETWORK_FILTERS: readonly string[] = ["tcp_proxy"];
+
+function buildChain(entries: ReadonlyArray<{ readonly name: string; readonly config?: unknown }>): NetworkFilterChain {
+  const chain = entries.map((entry, i) => {
+    const f = FILTERS.get(entry.name);
+    if (f === undefined) throw new Error(`[${i}].name: unknown network filter ${JSON.stringify(entry.name)} (known: ${[...FILTERS.keys()].join(", ")})`);
+    try {
+      f.check?.(entry.config);
+    } catch (e) {
+      throw new Error(`[${i}].config: ${(e as Error).message}`);
+    }
+    return { filter: f, config: entry.config };
+  });
+  if (chain[chain.length - 1]?.filter !== tcpProxyFilter) throw new Error(`: the network filter list must end with "tcp_proxy"`);
+  return chain;
+}
+
+const DEFAULT_CHAIN: NetworkFilterChain = buildChain(DEFAULT_NETWORK_FILTERS.map((name) => ({ name })));
+/** Chains built per listener config object (one per config version). */
+const chains = new WeakMap<Listener, NetworkFilterChain>();
+
+/** Check and build every TCP-capable listener's chain of a config: throws Error with the field path. */
+export function buildNetworkChains(config: ProxyConfig): void {
+  config.listeners.forEach((l, i) => {
+    if (l.protocol === "http" || l.networkFilters === undefined) return;
+    try {
+      chains.set(l, buildChain(l.networkFilters));
+    } catch (e) {
+      throw new Error(`listeners[${i}].networkFilters${(e as Error).message}`);
+    }
+  });
+}
+
+/** The chain a connection on `listener` runs. */
+export function networkChainFor(listener: Listener): NetworkFilterChain {
+  if (listener.networkFilters === undefined) return DEFAULT_CHAIN;
+  let c = chains.get(listener);
+  if (c === undefined) {
+    c = buildChain(listener.networkFilters);
+    chains.set(listener, c);
+  }
+  return c;
+}
