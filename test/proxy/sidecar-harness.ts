@@ -198,8 +198,6 @@ export function raw(port: number, bytes: string | Buffer, timeoutMs = 3000): Pro
   });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** A port with nothing listening, outside the ephemeral range (see test/support/ports.ts). */
 export function closedPort(): Promise<number> {
   return unusedPort();

@@ -147,4 +147,3 @@ export async function clusterStat(adminPort: number, cluster: string, name: stri
   return Number(v);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
