@@ -1,4 +1,4 @@
-// The per-request side of telemetry, called by the pipeline through TelemetryHooks:
+// The per-request side of telemetry, called by the request path through TelemetryHooks:
 //   onForward  — client side: add our identity (x-amime-peer); server side: read and strip the
 //                caller's; both: continue or start the trace and write the next hop's headers.
 //   onResponse — client side: read and strip the server's identity; server side: add ours.

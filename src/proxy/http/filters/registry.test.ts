@@ -38,6 +38,11 @@ describe("a config's filter chains", () => {
     assert.equal(chains.has("db"), false);
   });
 
+  it("a list that is not a list of named filters is reported with its field path", () => {
+    assert.throws(() => buildChains(config([listener({ httpFilters: "router" })])), { message: "listeners[0].httpFilters: must be a list of { name, config? }" });
+    assert.throws(() => buildChains(config([listener({ httpFilters: [{ name: "router" }, 7] })])), { message: "listeners[0].httpFilters[1].name: must be a string" });
+  });
+
   it("an unknown filter name is reported with its field path", () => {
     assert.throws(() => buildChains(config([listener({ httpFilters: [{ name: "jwt_authn" }, { name: "router" }] })])), {
       message: 'listeners[0].httpFilters[0].name: unknown HTTP filter "jwt_authn" (known: cors, fault, router)',

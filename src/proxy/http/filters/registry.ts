@@ -34,7 +34,9 @@ export const DEFAULT_HTTP_FILTERS: readonly string[] = ["cors", "fault", "router
  */
 export function buildChain(filters: ReadonlyArray<{ readonly name: string; readonly config?: unknown }>): FilterChain {
   const chain: FilterSlot[] = [{ filter: routeFilter, config: undefined }];
+  if (!Array.isArray(filters)) throw new Error(`: must be a list of { name, config? }`);
   filters.forEach((entry, i) => {
+    if (typeof entry !== "object" || entry === null || typeof entry.name !== "string") throw new Error(`[${i}].name: must be a string`);
     const f = FILTERS.get(entry.name);
     if (f === undefined) throw new Error(`[${i}].name: unknown HTTP filter ${JSON.stringify(entry.name)} (known: ${httpFilterNames().join(", ")})`);
     try {

@@ -10,7 +10,9 @@ const FILTERS: ReadonlyMap<string, NetworkFilter> = new Map([tcpProxyFilter].map
 export const DEFAULT_NETWORK_FILTERS: readonly string[] = ["tcp_proxy"];
 
 function buildChain(entries: ReadonlyArray<{ readonly name: string; readonly config?: unknown }>): NetworkFilterChain {
+  if (!Array.isArray(entries)) throw new Error(`: must be a list of { name, config? }`);
   const chain = entries.map((entry, i) => {
+    if (typeof entry !== "object" || entry === null || typeof entry.name !== "string") throw new Error(`[${i}].name: must be a string`);
     const f = FILTERS.get(entry.name);
     if (f === undefined) throw new Error(`[${i}].name: unknown network filter ${JSON.stringify(entry.name)} (known: ${[...FILTERS.keys()].join(", ")})`);
     try {
