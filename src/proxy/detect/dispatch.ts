@@ -45,7 +45,12 @@ export class ProtocolDispatcher {
     this.ctx = ctx;
     this.http1 = http1;
     this.h2 = new H2Downstream(ctx, config.tls !== undefined);
+    this.h2.onSessionEnd = this.ended;
   }
+
+  /** Called when a connection this dispatcher held (HTTP/2 session, TCP-proxied socket) ends. */
+  onConnectionEnd: (() => void) | undefined;
+  private readonly ended = (): void => this.onConnectionEnd?.();
 
   /** The connection handler for the listener's server. */
   readonly accept = (socket: Socket): void => {
@@ -109,7 +114,11 @@ export class ProtocolDispatcher {
     this.tcpSockets.add(socket);
     const proxy = this.ctx.proxy;
     const current = proxy.runtime.config.listeners.find((l) => l.name === this.config.name) ?? this.config;
-    runConnection(socket, current, proxy, this.tcpStats, { onClose: () => this.tcpSockets.delete(socket) }, networkChainFor(current));
+    const onClose = (): void => {
+      this.tcpSockets.delete(socket);
+      this.ended();
+    };
+    runConnection(socket, current, proxy, this.tcpStats, { onClose }, networkChainFor(current));
   }
 
   private toH2(socket: Socket): void {

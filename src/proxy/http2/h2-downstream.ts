@@ -43,6 +43,7 @@ export class H2Downstream {
       s.once("close", () => {
         if (counted) stats.downstream_cx_active--;
         this.sessions.delete(s);
+        this.onSessionEnd?.();
       });
       if (this.closing) s.close();
     });
@@ -73,6 +74,9 @@ export class H2Downstream {
     }
     runChain(x, chainFor(x.runtime, this.ctx.name));
   }
+
+  /** Called after a session ends (the listener's drain waits for the last one). */
+  onSessionEnd: (() => void) | undefined;
 
   get activeSessions(): number {
     return this.sessions.size;

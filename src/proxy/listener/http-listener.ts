@@ -23,12 +23,19 @@ export class HttpListener {
   private closeWaiters: (() => void)[] = [];
   private readonly forget = (c: DownstreamConnection): void => {
     this.connections.delete(c);
-    if (this.connections.size === 0 && this.closeWaiters.length > 0) {
-      const w = this.closeWaiters;
-      this.closeWaiters = [];
-      for (const f of w) f();
-    }
+    this.wakeCloseWaiters();
   };
+  /** close() resolves when the last connection of any kind is gone (or at its grace time). */
+  private wakeCloseWaiters(): void {
+    if (this.closeWaiters.length === 0 || this.heldConnections() > 0) return;
+    const w = this.closeWaiters;
+    this.closeWaiters = [];
+    for (const f of w) f();
+  }
+  /** HTTP/1.1 connections, HTTP/2 sessions and TCP-proxied connections (auto detection). */
+  private heldConnections(): number {
+    return this.connections.size + this.dispatcher.activeConnections;
+  }
   private sweepTimer: TimerHandle | null = null;
   private closed = false;
   /** Connections refused at accept (Envoy listener stats). */
@@ -55,6 +62,7 @@ export class HttpListener {
     // Protocols hook: TLS termination (src/proxy/tls/downstream-tls.ts) in front of the same codec;
     // the dispatcher (src/proxy/detect/) sends HTTP/2 and, on `auto` listeners, TCP elsewhere.
     this.dispatcher = new ProtocolDispatcher(config, this.ctx, accept);
+    this.dispatcher.onConnectionEnd = () => this.wakeCloseWaiters();
     // h2c inside a CONNECT tunnel goes to the same HTTP/2 side (src/proxy/connect/).
     this.ctx.acceptH2 = (s) => this.dispatcher.h2.accept(s, true);
     const admit = (socket: Socket): void => {
@@ -122,7 +130,7 @@ export class HttpListener {
       this.server.close();
       this.dispatcher.close();
       for (const c of this.connections) c.close();
-      if (this.connections.size === 0) {
+      if (this.heldConnections() === 0) {
         resolve();
         return;
       }

@@ -116,6 +116,70 @@ describe("tcp proxy on fake sockets", () => {
     assert.equal(s.cs.upstream_cx_active, 0);
   });
 
+  it("FIN both ways: each is forwarded, both sockets close and the session ends", async () => {
+    const s = setup({ idleTimeoutMs: 60_000 });
+    const up = s.dialer.socket();
+    up.establish();
+    await flush(); // the pipes start flowing
+    s.down.receiveEnd(); // the client half-closes
+    await flush();
+    assert.equal(up.writableEnded, true, "the client's FIN is forwarded upstream");
+    assert.equal(s.closed(), 0, "half-closed: the reply can still come");
+    up.receive("bye");
+    up.receiveEnd();
+    await flush();
+    assert.equal(s.down.writtenText(), "bye");
+    assert.equal(s.down.writableEnded, true, "the upstream's FIN is forwarded to the client");
+    assert.equal(s.down.destroyed, true);
+    assert.equal(up.destroyed, true);
+    assert.equal(s.closed(), 1);
+    assert.equal(s.cs.upstream_cx_active, 0);
+    assert.equal(s.stats.downstream_cx_active, 0);
+    assert.equal(s.clock.pending(), 0);
+  });
+
+  it("the client closes first: the upstream is closed too, though nothing reads its late answer and FIN", async () => {
+    const s = setup({ idleTimeoutMs: 60_000 });
+    const up = s.dialer.socket();
+    up.establish();
+    await flush();
+    s.down.receive("req");
+    s.down.receiveEnd();
+    s.down.destroy(); // closed after its FIN (an auto listener keeps no half-open downstream)
+    await flush();
+    // The pipe out of the upstream went with the client's socket: the upstream is paused, so the
+    // answer and FIN that arrive now are never read. It must not stay open, counted, until the
+    // idle timeout.
+    up.receive("late answer");
+    up.receiveEnd();
+    await flush();
+    assert.equal(up.writtenText(), "req");
+    assert.equal(up.writableEnded, true, "what the client sent is flushed, then the FIN");
+    assert.equal(up.destroyed, true);
+    assert.equal(s.closed(), 1);
+    assert.equal(s.cs.upstream_cx_active, 0);
+    assert.equal(s.stats.downstream_cx_active, 0);
+    assert.equal(s.clock.pending(), 0, "the idle timer is cancelled");
+  });
+
+  it("the upstream connection is gone while the client's side is open: FIN to the client, then it is closed too", async () => {
+    const s = setup({ idleTimeoutMs: 60_000 });
+    const up = s.dialer.socket();
+    up.establish();
+    await flush();
+    up.receive("bye");
+    up.destroy(); // e.g. a TLS upstream that closes after its close_notify
+    await flush();
+    // The pipe out of the client went with the upstream socket: the client's socket is paused and
+    // would never read the client's FIN.
+    assert.equal(s.down.writtenText(), "bye");
+    assert.equal(s.down.writableEnded, true, "what the upstream sent is flushed, then the FIN");
+    assert.equal(s.down.destroyed, true);
+    assert.equal(s.closed(), 1);
+    assert.equal(s.cs.upstream_cx_active, 0);
+    assert.equal(s.clock.pending(), 0);
+  });
+
   it("maxConnections reached: refused without dialing (UO)", () => {
     const s = setup({ maxConnections: 0 });
     assert.equal(s.refusal, "overflow");

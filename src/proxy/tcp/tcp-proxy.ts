@@ -179,22 +179,22 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
   });
   up.on("error", () => (connected ? finish() : connectFailed()));
   down.on("error", finish);
-  // Half-close: each side's FIN is forwarded by the pipe (end()); the session is over when both
-  // sockets have fully closed.
+  // Half-close: each side's FIN is forwarded by the pipe (end()); a socket whose two directions
+  // have ended closes itself, and the session is over when both sockets have closed. Once one
+  // socket is closed, the pipe out of the other is gone (Node unpipes on the destination's close)
+  // and leaves it paused: it would never read its peer's FIN, and sit half-open, counted, forever.
+  // So the survivor is flushed (Envoy's FlushWrite close), then destroyed.
   let downClosed = false;
   let upClosed = false;
   down.on("close", () => {
     downClosed = true;
     if (upClosed || !connected) finish();
-    // Nothing more can reach the client: flush what it sent, then close the upstream too (the
-    // pipe from it is gone, so it would sit paused and never read the upstream's FIN).
     else up.end(() => up.destroy());
   });
   up.on("close", () => {
     upClosed = true;
     if (downClosed || !connected) finish();
-    // The upstream is gone: once our FIN to the client is out, nothing more can be relayed.
-    else down.end();
+    else down.end(() => down.destroy());
   });
   down.on("data", (b: Buffer) => {
     lastActive = clock.now();
