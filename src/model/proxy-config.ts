@@ -142,6 +142,33 @@ export interface HttpFilterConfig {
   config?: unknown;
 }
 
+/** The `jwt_authn` filter's config: RequestAuthentication jwtRules merged for one workload. docs/security.md */
+export interface JwtAuthnConfig {
+  providers: JwtProvider[];
+}
+
+/** One jwtRule (Envoy's JwtProvider). */
+export interface JwtProvider {
+  issuer: string;
+  /** Empty: the audience is not checked. */
+  audiences: string[];
+  /** Inline JWKS (JSON text), or */
+  jwks?: string;
+  /** a JWKS URL the sidecar fetches (cached 5 min, refetched on an unknown kid). */
+  jwksUri?: string;
+  /** JWKS fetch timeout; Istio's default 5 s. */
+  timeoutMs: number;
+  /** Where the token may be; all three empty means `Authorization: Bearer …`, then `?access_token=`. */
+  fromHeaders: { name: string; prefix: string }[];
+  fromParams: string[];
+  fromCookies: string[];
+  forwardOriginalToken: boolean;
+  outputPayloadToHeader?: string;
+  outputClaimToHeaders: { header: string; claim: string }[];
+  /** `presence: REQUIRED`: a request without this issuer's token gets 401 `Jwt is missing`. */
+  required: boolean;
+}
+
 /** One TLS route of a tcp listener: server names (SNI) → weighted clusters. */
 export interface SniRoute {
   serverNames: string[];

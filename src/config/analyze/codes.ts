@@ -33,7 +33,7 @@ export const AnalyzerCodes = {
   providerNotExported: "AMM1012",
   /** An EnvoyFilter, WasmPlugin or ProxyConfig: validated and loaded, but not applied. */
   kindNotApplied: "AMM1013",
-  /** A PeerAuthentication, RequestAuthentication or AuthorizationPolicy: validated, not enforced. */
+  /** A PeerAuthentication or AuthorizationPolicy: validated, not enforced. */
   securityNotEnforced: "AMM1014",
   /** DestinationRule tls.mode ISTIO_MUTUAL: the sidecars cannot do Istio mTLS yet. */
   istioMutualUnavailable: "AMM1015",

@@ -5,8 +5,9 @@
 import type { Cluster, Endpoint, NodeInfo, ProxyConfig } from "../../model/proxy-config.ts";
 import type { Snapshot } from "../../model/snapshot.ts";
 import { outboundClusters, type ClusterSet } from "./clusters.ts";
+import { securityFilters } from "./authn.ts";
 import { cmp, type ProxyInput } from "./common.ts";
-import { gatewayListeners, inbound, outboundListener, ownInstance } from "./listeners.ts";
+import { gatewayListeners, httpFilters, inbound, outboundListener, ownInstance } from "./listeners.ts";
 import { proxyClassKey, sharedByClass } from "./proxy-class.ts";
 import { proxyRuntime } from "./proxy-runtime.ts";
 import { buildScope } from "./scope.ts";
@@ -49,6 +50,11 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     config.routes.push(inb.route);
     // One local TCP listener per TCP service port (docs/protocols.md); HTTP and inbound listeners keep their ports.
     config.listeners.push(...outboundTcpListeners(scope, out.byName, new Set(config.listeners.map((l) => `${l.address}:${l.port}`))));
+  }
+  // RequestAuthentication: the jwt_authn filter on inbound and gateway HTTP listeners (authn.ts).
+  const filters = securityFilters(snapshot, { ...proxy, ...node });
+  if (filters.length > 0) {
+    for (const l of config.listeners) if (l.direction !== "outbound" && l.protocol !== "tcp") l.httpFilters = [...filters, ...(l.httpFilters ?? httpFilters())];
   }
   config.telemetry = telemetryConfig(snapshot, proxy);
   proxyRuntime(config, snapshot.mesh);

@@ -4,11 +4,13 @@ import type { ProxyConfig } from "../../../model/proxy-config.ts";
 import type { FilterChain, FilterSlot, HttpFilter, Runtime } from "../../request/context.ts";
 import { corsFilter } from "./cors/cors-filter.ts";
 import { faultFilter } from "./fault/fault-filter.ts";
+import { jwtAuthnFilter } from "./jwt-authn/jwt-filter.ts";
 import { routeFilter } from "./route/route-filter.ts";
 import { routerFilter } from "./router/router-filter.ts";
 
 const FILTERS: ReadonlyMap<string, HttpFilter> = new Map(
   [
+    jwtAuthnFilter,
     corsFilter,
     faultFilter,
     routerFilter,

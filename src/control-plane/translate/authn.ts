@@ -1,0 +1,77 @@
+// RequestAuthentication → the `jwt_authn` HTTP filter of a workload's inbound listeners and of a
+// gateway's HTTP listeners (never the sidecar's outbound side), as Istio's policy_applier: the
+// jwtRules of every policy that selects the proxy (root-namespace mesh-wide, namespace-wide,
+// selector or targetRef(s)) merged and sorted by issuer. docs/security.md
+import { parseDurationNanos } from "../../config/checks/duration.ts";
+import type { JWTRule, PolicyTargets } from "../../config/types/security.ts";
+import type { HttpFilterConfig, JwtAuthnConfig, JwtProvider } from "../../model/proxy-config.ts";
+import { labelsMatch } from "../../model/registry.ts";
+import type { ConfigEntry, Snapshot } from "../../model/snapshot.ts";
+import { cmp, type ProxyInput } from "./common.ts";
+
+/** Istio's default JWKS fetch timeout. */
+const DEFAULT_TIMEOUT_MS = 5000;
+/** Gateway pods created for a Gateway API Gateway carry this label (what targetRef kind Gateway selects). */
+const GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name";
+
+/** Does a selector / targetRef policy in `entry.namespace` apply to `node`? (Istio's workload selection.) */
+export function policySelects(snapshot: Snapshot, entry: ConfigEntry<PolicyTargets>, node: ProxyInput): boolean {
+  const ns = node.namespace || "default";
+  const spec = entry.spec;
+  const refs = spec.targetRefs ?? (spec.targetRef !== undefined ? [spec.targetRef] : []);
+  const selector = spec.selector?.matchLabels;
+  if (refs.length === 0 && selector === undefined) return entry.namespace === snapshot.mesh.rootNamespace || entry.namespace === ns;
+  if (entry.namespace !== ns) return false;
+  if (refs.length === 0) return labelsMatch(selector, node.labels);
+  return refs.some((ref) => {
+    if ((ref.namespace ?? entry.namespace) !== ns) return false;
+    if (ref.kind === "Gateway") return node.labels[GATEWAY_NAME_LABEL] === ref.name;
+    if (ref.kind === "Service" || ref.kind === "ServiceEntry") {
+      return snapshot.services.some((s) => s.namespace === ns && s.name === ref.name && s.selector !== undefined && Object.keys(s.selector).length > 0 && labelsMatch(s.selector, node.labels));
+    }
+    return false;
+  });
+}
+
+/** The jwt_authn config for `node`, or undefined when no RequestAuthentication selects it. */
+export function jwtAuthnConfig(snapshot: Snapshot, node: ProxyInput): JwtAuthnConfig | undefined {
+  const rules: JWTRule[] = [];
+  for (const entry of snapshot.requestAuthentications) {
+    if (policySelects(snapshot, entry, node)) rules.push(...(entry.spec.jwtRules ?? []));
+  }
+  const providers = rules.filter((r) => typeof r.issuer === "string" && r.issuer !== "").map(provider);
+  if (providers.length === 0) return undefined;
+  providers.sort((a, b) => cmp(a.issuer, b.issuer));
+  return { providers };
+}
+
+/** The security filters that go in front of an inbound or gateway listener's list for `node` (none: none selects it). */
+export function securityFilters(snapshot: Snapshot, node: ProxyInput): HttpFilterConfig[] {
+  const jwt = jwtAuthnConfig(snapshot, node);
+  return jwt === undefined ? [] : [{ name: "jwt_authn", config: jwt }];
+}
+
+function provider(r: JWTRule): JwtProvider {
+  const issuer = r.issuer as string;
+  const uri = r.jwksUri ?? r.jwks_uri;
+  const nanos = r.timeout !== undefined ? parseDurationNanos(r.timeout) : null;
+  const keys: Pick<JwtProvider, "jwks" | "jwksUri"> = r.jwks !== undefined && r.jwks !== "" ? { jwks: r.jwks }
+    : uri !== undefined && uri !== "" ? { jwksUri: uri }
+    // No keys given: OpenID discovery at the issuer, as istiod does; an issuer that is not a URL
+    // gets an empty key set, so its tokens fail (Istio fails closed the same way).
+    : /^https?:\/\//.test(issuer) ? { jwksUri: `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration` }
+    : { jwks: `{"keys":[]}` };
+  return {
+    issuer,
+    audiences: [...(r.audiences ?? [])],
+    ...keys,
+    timeoutMs: nanos !== null && nanos > 0n ? Number(nanos / 1_000_000n) || 1 : DEFAULT_TIMEOUT_MS,
+    fromHeaders: (r.fromHeaders ?? []).filter((h) => typeof h.name === "string" && h.name !== "").map((h) => ({ name: h.name as string, prefix: h.prefix ?? "" })),
+    fromParams: [...(r.fromParams ?? [])],
+    fromCookies: [...(r.fromCookies ?? [])],
+    forwardOriginalToken: r.forwardOriginalToken === true,
+    ...(r.outputPayloadToHeader ? { outputPayloadToHeader: r.outputPayloadToHeader } : {}),
+    outputClaimToHeaders: (r.outputClaimToHeaders ?? []).filter((o) => o.header && o.claim).map((o) => ({ header: o.header as string, claim: o.claim as string })),
+    required: r.presence === "REQUIRED",
+  };
+}
