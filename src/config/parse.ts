@@ -1,8 +1,9 @@
 // Parse: YAML / JSON text → Resources with source positions. Pure (no node:*), so the control
 // plane, the CLI and the dashboard share it.
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from "yaml";
+import { LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from "yaml";
 import { Codes, type Diagnostic, type SourcePosition } from "./diagnostic.ts";
 import { isObject, splitApiVersion, type FieldPath, type JsonObject, type ObjectMeta, type Resource } from "./resource.ts";
+import { firstLine, positionIn } from "./yaml-position.ts";
 
 export interface ParseResult {
   resources: Resource[];
@@ -48,6 +49,7 @@ export function parseDocuments(text: string, file: string): ParseResult {
       continue;
     }
     const start = pos(doc.contents.range?.[0] ?? doc.range[0]);
+    const root: YamlNode = doc.contents;
     if (value === null || value === undefined) continue;
     if (!isObject(value)) {
       diagnostics.push(diag(Codes.notAnObject, "document is not an object (expected apiVersion, kind, metadata, spec)", start));
@@ -56,17 +58,17 @@ export function parseDocuments(text: string, file: string): ParseResult {
     // A Kubernetes `List` carries its resources in `items`.
     if (value.kind === "List" && Array.isArray(value.items)) {
       value.items.forEach((item, i) => {
-        const itemStart = positionIn(doc, ["items", i], pos) ?? start;
+        const itemStart = positionIn(root, ["items", i], pos) ?? start;
         if (!isObject(item)) {
           diagnostics.push(diag(Codes.notAnObject, `items[${i}] is not an object`, itemStart));
           return;
         }
-        const r = toResource(item, itemStart, (p) => positionIn(doc, ["items", i, ...p], pos) ?? itemStart, diagnostics);
+        const r = toResource(item, itemStart, (p) => positionIn(root, ["items", i, ...p], pos) ?? itemStart, diagnostics);
         if (r) resources.push(r);
       });
       continue;
     }
-    const r = toResource(value, start, (p) => positionIn(doc, p, pos) ?? start, diagnostics);
+    const r = toResource(value, start, (p) => positionIn(root, p, pos) ?? start, diagnostics);
     if (r) resources.push(r);
   }
   return { resources, diagnostics };
@@ -95,31 +97,6 @@ function stringMap(v: unknown): Record<string, string> {
   if (!isObject(v)) return out;
   for (const [k, val] of Object.entries(v)) if (typeof val === "string") out[k] = val;
   return out;
-}
-
-/** Position of the key (for map entries) or item (for sequences) at `path`; nearest ancestor if missing. */
-function positionIn(doc: Document.Parsed, path: FieldPath, pos: (offset: number) => SourcePosition): SourcePosition | null {
-  let node: unknown = doc.contents;
-  let best: number | null = (doc.contents as YamlNode | null)?.range?.[0] ?? null;
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
-      if (!pair) break;
-      const keyRange = isScalar(pair.key) ? pair.key.range : undefined;
-      if (keyRange) best = keyRange[0];
-      node = pair.value;
-    } else if (isSeq(node) && typeof seg === "number") {
-      const item = node.items[seg] as YamlNode | undefined;
-      if (!item) break;
-      if (item.range) best = item.range[0];
-      node = item;
-    } else break;
-  }
-  return best === null ? null : pos(best);
-}
-
-function firstLine(s: string): string {
-  return s.split("\n")[0] ?? s;
 }
 
 function diag(code: string, message: string, source: SourcePosition): Diagnostic {

@@ -2,9 +2,10 @@
 // of Istio's `istio` ConfigMap, or `meshConfig:` in an IstioOperator) or that ConfigMap itself.
 // Positions inside the ConfigMap's `mesh: |` block are mapped back to lines of the file, so every
 // finding says file:line and a field path. Pure (no node:*).
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, Scalar, type Document, type Node as YamlNode } from "yaml";
+import { isMap, isScalar, LineCounter, parseAllDocuments, parseDocument, Scalar, type Document, type Node as YamlNode } from "yaml";
 import { Codes, type Diagnostic, type SourcePosition } from "../diagnostic.ts";
 import { isObject, type FieldPath, type JsonObject, type Resource } from "../resource.ts";
+import { entryOf, firstLine, positionIn } from "../yaml-position.ts";
 
 export interface MeshConfigDocument {
   /** The MeshConfig as written (validate it with validateMeshConfig before use). */
@@ -118,36 +119,11 @@ function valueNode(root: YamlNode | null, path: FieldPath): YamlNode | null {
   let node: unknown = root;
   for (const seg of path) {
     if (!isMap(node)) return null;
-    const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+    const pair = entryOf(node, seg);
     if (!pair) return null;
     node = pair.value;
   }
   return (node as YamlNode) ?? null;
-}
-
-/** Position of the key (map entries) or item (sequences) at `path`; nearest ancestor if missing. */
-function positionIn(root: YamlNode | null, path: FieldPath, pos: (offset: number) => SourcePosition): SourcePosition | null {
-  let node: unknown = root;
-  let best: number | null = root?.range?.[0] ?? null;
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
-      if (!pair) break;
-      const keyRange = isScalar(pair.key) ? pair.key.range : undefined;
-      if (keyRange) best = keyRange[0];
-      node = pair.value;
-    } else if (isSeq(node) && typeof seg === "number") {
-      const item = node.items[seg] as YamlNode | undefined;
-      if (!item) break;
-      if (item.range) best = item.range[0];
-      node = item;
-    } else break;
-  }
-  return best === null ? null : pos(best);
-}
-
-function firstLine(s: string): string {
-  return s.split("\n")[0] ?? s;
 }
 
 function diag(message: string, source: SourcePosition): Diagnostic {
