@@ -31,6 +31,21 @@ describe("network filter chain", () => {
     assert.deepEqual(log, ["a:1", "b", "last"]);
   });
 
+  it("a connection gone while a filter held it is reported closed once when the filter resumes it", () => {
+    const s = fakeSocket();
+    let closed = 0;
+    let held: ConnectionContext | null = null;
+    const hold: NetworkFilter = { name: "hold", onConnection: (c) => ((held = c), NF_STOP) };
+    const last: NetworkFilter = { name: "last", onConnection: () => assert.fail("a closed connection reached the last filter") };
+    runConnection(s, listener(), {} as ProxyContext, new TcpListenerStats(), { onClose: () => closed++ }, [
+      { filter: hold, config: undefined },
+      { filter: last, config: undefined },
+    ]);
+    s.destroy();
+    resumeConnection(held!);
+    assert.equal(closed, 1);
+  });
+
   it("a throwing filter closes its connection only", () => {
     const s = fakeSocket();
     let closed = 0;

@@ -55,7 +55,8 @@ export function runConnection(socket: Socket, listener: Listener, proxy: ProxyCo
 export function resumeConnection(c: ConnectionContext): void {
   try {
     while (c.index < c.chain.length) {
-      if (c.socket.destroyed) return;
+      // Gone while a filter held it: nothing reaches tcp_proxy, so its owner hears of the close here.
+      if (c.socket.destroyed) return closeConnection(c);
       const slot = c.chain[c.index++] as NetworkFilterSlot;
       if (slot.filter.onConnection(c, slot.config) === NF_STOP) return;
     }
