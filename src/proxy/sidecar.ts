@@ -16,6 +16,7 @@ import { TcpListener } from "./listener/tcp-listener.ts";
 import { RouteTable } from "./router/index.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
 import { DownstreamStats } from "./upstream/cluster-stats.ts";
+import { FilterStats } from "./request/filter-stats.ts";
 
 export interface SidecarOptions {
   clock?: Clock;
@@ -46,6 +47,7 @@ export class Sidecar {
       random: opts.random ?? systemRandom,
       limits: { ...DEFAULT_LIMITS, ...opts.limits },
       downstream: new DownstreamStats(),
+      filterStats: new FilterStats(),
       hostname: hostname(),
       runtime,
       observer: opts.observer,

@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits } from "../proxy/re
 import { RouteTable } from "../proxy/router/index.ts";
 import { ClusterManager } from "../proxy/upstream/cluster-manager.ts";
 import { DownstreamStats } from "../proxy/upstream/cluster-stats.ts";
+import { FilterStats } from "../proxy/request/filter-stats.ts";
 import type { Dialer } from "../proxy/upstream/dialer.ts";
 import { FakeClock } from "./fake-clock.ts";
 import { FakeDialer } from "./fake-socket.ts";
@@ -27,6 +28,7 @@ export function testProxyContext(config: ProxyConfig, o: { clock?: FakeClock; ra
     random,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
     downstream: new DownstreamStats(),
+    filterStats: new FilterStats(),
     hostname: "test-host",
     runtime: compile(config, random, clock, dialer.dial),
     observer: undefined,

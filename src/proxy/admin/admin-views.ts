@@ -7,7 +7,7 @@ import type { ProxyContext, Runtime } from "../request/context.ts";
 export interface AdminStatsSource {
   readonly config: { readonly version: string };
   readonly runtime: Runtime;
-  readonly ctx: Pick<ProxyContext, "downstream">;
+  readonly ctx: Pick<ProxyContext, "downstream" | "filterStats">;
   readonly isReady: boolean;
   listenerStats(): readonly { name: string; port: number; activeConnections: number; downstream_cx_overflow: number; downstream_global_cx_overflow: number }[];
 }
@@ -55,6 +55,7 @@ export function statsText(s: AdminStatsSource): string {
     if (c.healthChecker !== null) for (const [k, v] of Object.entries(c.healthChecker.stats)) lines.push(`${p}health_check.${k}: ${v}`);
   }
   for (const [k, v] of Object.entries(s.ctx.downstream)) lines.push(`http.${k}: ${v}`);
+  for (const [k, v] of s.ctx.filterStats.entries()) lines.push(`${k}: ${v}`);
   for (const l of s.listenerStats()) {
     lines.push(`listener.${l.name}.downstream_cx_active: ${l.activeConnections}`);
     lines.push(`listener.${l.name}.downstream_cx_overflow: ${l.downstream_cx_overflow}`);

@@ -11,6 +11,7 @@ import type { RouteTable } from "../router/index.ts";
 import type { RequestView } from "../router/request-view.ts";
 import type { ClusterManager, ClusterState } from "../upstream/cluster-manager.ts";
 import type { DownstreamStats } from "../upstream/cluster-stats.ts";
+import type { FilterStats } from "./filter-stats.ts";
 
 /** What the proxy records for each request; handed to the observer once the request is over. */
 export interface RequestRecord {
@@ -119,6 +120,8 @@ export interface ProxyContext {
   readonly random: Random;
   readonly limits: ProxyLimits;
   readonly downstream: DownstreamStats;
+  /** Counters of the HTTP filters (local rate limit…), listed on the admin /stats page. */
+  readonly filterStats: FilterStats;
   readonly hostname: string;
   runtime: Runtime;
   observer: RequestObserver | undefined;

@@ -15,6 +15,7 @@ export const RF_URX = 1 << 10; // upstream retry limit exceeded
 export const RF_UPE = 1 << 11; // upstream protocol error
 export const RF_DPE = 1 << 12; // downstream protocol error
 export const RF_NC = 1 << 13; // no cluster found
+export const RF_RL = 1 << 14; // rate limited (local or global)
 
 // Envoy's order in its flag string (source/common/stream_info/utility.cc).
 const NAMES: ReadonlyArray<readonly [number, string]> = [
@@ -27,6 +28,7 @@ const NAMES: ReadonlyArray<readonly [number, string]> = [
   [RF_NR, "NR"],
   [RF_DI, "DI"],
   [RF_FI, "FI"],
+  [RF_RL, "RL"],
   [RF_DC, "DC"],
   [RF_URX, "URX"],
   [RF_UPE, "UPE"],

@@ -4,6 +4,7 @@ import type { TimerHandle } from "../../../core/clock.ts";
 import type { Random } from "../../../core/random.ts";
 import type { CorsPolicy, ForwardAction, ListenerDirection, Route, RouteConfiguration, VirtualHost, WeightedCluster } from "../../../model/proxy-config.ts";
 import { FakeClock } from "../../../testing/fake-clock.ts";
+import { FilterStats } from "../../request/filter-stats.ts";
 import { HeaderEdits } from "../../request/header-edits.ts";
 import { RouteTable } from "../../router/index.ts";
 import type { ClusterManager, ClusterState } from "../../upstream/cluster-manager.ts";
@@ -101,6 +102,7 @@ export class FakeRequest implements RequestContext {
       random: init.random ?? ZERO_RANDOM,
       limits: DEFAULT_LIMITS,
       downstream: { downstream_rq_internal_error: 0 } as unknown as DownstreamStats,
+      filterStats: new FilterStats(),
       hostname: "test",
       runtime: this.runtime,
       observer: undefined,

@@ -5,12 +5,14 @@ import type { FilterChain, FilterSlot, HttpFilter, Runtime } from "../../request
 import { corsFilter } from "./cors/cors-filter.ts";
 import { faultFilter } from "./fault/fault-filter.ts";
 import { jwtAuthnFilter } from "./jwt-authn/jwt-filter.ts";
+import { localRateLimitFilter } from "./local-ratelimit/local-ratelimit-filter.ts";
 import { routeFilter } from "./route/route-filter.ts";
 import { routerFilter } from "./router/router-filter.ts";
 
 const FILTERS: ReadonlyMap<string, HttpFilter> = new Map(
   [
     jwtAuthnFilter,
+    localRateLimitFilter,
     corsFilter,
     faultFilter,
     routerFilter,

@@ -1,0 +1,36 @@
+// The shape a pushed local_ratelimit config must have (listener-level or per-route): anything
+// else NACKs the config with a clear message instead of failing on the request path.
+import type { LocalRateLimitConfig } from "../../../../model/rate-limit.ts";
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+function isInt(v: unknown, min: number, max: number): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+}
+
+export function checkLocalRateLimit(config: unknown): asserts config is LocalRateLimitConfig | undefined {
+  if (config === undefined) return;
+  if (typeof config !== "object" || config === null) fail("local_ratelimit config must be an object");
+  const c = config as Record<string, unknown>;
+  if (typeof c.statPrefix !== "string" || c.statPrefix === "") fail("statPrefix: required");
+  if (!isInt(c.enabledPerMillion, 0, 1_000_000)) fail("enabledPerMillion: an integer from 0 to 1000000");
+  if (!isInt(c.enforcedPerMillion, 0, 1_000_000)) fail("enforcedPerMillion: an integer from 0 to 1000000");
+  if (!isInt(c.status, 400, 599)) fail("status: an HTTP status from 400 to 599");
+  if (typeof c.xRateLimitHeaders !== "boolean") fail("xRateLimitHeaders: true or false");
+  if (!Array.isArray(c.responseHeadersToAdd)) fail("responseHeadersToAdd: a list");
+  c.responseHeadersToAdd.forEach((h: unknown, i) => {
+    const o = h as Record<string, unknown> | null;
+    if (o === null || typeof o !== "object" || typeof o.key !== "string" || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(o.key) || typeof o.value !== "string" || /[\r\n\0]/.test(o.value)) {
+      fail(`responseHeadersToAdd[${i}]: a lower-case header name and a value without CR, LF or NUL`);
+    }
+  });
+  if (c.tokenBucket !== undefined) {
+    const b = c.tokenBucket as Record<string, unknown> | null;
+    if (b === null || typeof b !== "object") fail("tokenBucket: an object");
+    if (!isInt(b.maxTokens, 1, 0xffffffff)) fail("tokenBucket.maxTokens: an integer from 1");
+    if (!isInt(b.tokensPerFill, 1, 0xffffffff)) fail("tokenBucket.tokensPerFill: an integer from 1");
+    if (!isInt(b.fillIntervalMs, 50, Number.MAX_SAFE_INTEGER)) fail("tokenBucket.fillIntervalMs: at least 50 (Envoy's minimum)");
+  }
+}

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { LocalRateLimitConfig } from "../../../../model/rate-limit.ts";
+import { FakeClock } from "../../../../testing/fake-clock.ts";
+import { CONTINUE } from "../../../request/context.ts";
+import { formatResponseFlags } from "../../../request/response-flags.ts";
+import { forward, route } from "../../../router/fixtures.ts";
+import { buildChain } from "../registry.ts";
+import { runChain } from "../chain.ts";
+import { FakeRequest } from "../fake-request.test-support.ts";
+import { localRateLimitFilter } from "./local-ratelimit-filter.ts";
+
+// Istio's task: 4 tokens, 4 per 60 s, enabled and enforced 100 %, x-local-rate-limit: true.
+function taskConfig(over: Partial<LocalRateLimitConfig> = {}): LocalRateLimitConfig {
+  return {
+    statPrefix: "http_local_rate_limiter",
+    tokenBucket: { maxTokens: 4, tokensPerFill: 4, fillIntervalMs: 60_000 },
+    enabledPerMillion: 1_000_000,
+    enforcedPerMillion: 1_000_000,
+    responseHeadersToAdd: [{ key: "x-local-rate-limit", value: "true", append: false }],
+    status: 429,
+    xRateLimitHeaders: false,
+    ...over,
+  };
+}
+
+function requests(n: number, config: LocalRateLimitConfig, clock: FakeClock): FakeRequest[] {
+  return Array.from({ length: n }, () => {
+    const x = new FakeRequest({ clock });
+    localRateLimitFilter.onRequest(x, config);
+    return x;
+  });
+}
+
+function counters(x: FakeRequest): Record<string, number> {
+  return Object.fromEntries(x.proxy.filterStats.entries());
+}
+
+describe("local_ratelimit filter", () => {
+  it("the task's bucket: 4 pass, the 5th gets 429 local_rate_limited with x-envoy-ratelimited, the task's header and flag RL", () => {
+    const clock = new FakeClock();
+    const config = taskConfig();
+    const xs = requests(5, config, clock);
+    assert.deepEqual(xs.map((x) => x.replies.length), [0, 0, 0, 0, 1]);
+    const r = xs[4]!.replies[0]!;
+    assert.equal(r.status, 429);
+    assert.equal(r.body, "local_rate_limited");
+    assert.deepEqual(r.headers, [["x-envoy-ratelimited", "true"], ["x-local-rate-limit", "true"]]);
+    assert.equal(formatResponseFlags(r.flags), "RL");
+    clock.advance(60_000);
+    assert.equal(localRateLimitFilter.onRequest(new FakeRequest({ clock }), config), CONTINUE);
+  });
+
+  it("counts as Envoy: <stat_prefix>.http_local_rate_limit.enabled / ok / rate_limited / enforced", () => {
+    const clock = new FakeClock();
+    const config = taskConfig({ statPrefix: "counted" });
+    const x = new FakeRequest({ clock });
+    const stats = x.proxy.filterStats;
+    for (let i = 0; i < 6; i++) {
+      const y = new FakeRequest({ clock });
+      (y.proxy as { filterStats: typeof stats }).filterStats = stats;
+      localRateLimitFilter.onRequest(y, config);
+    }
+    assert.deepEqual(counters(x), { "counted.http_local_rate_limit.enabled": 6, "counted.http_local_rate_limit.enforced": 2, "counted.http_local_rate_limit.rate_limited": 2, "counted.http_local_rate_limit.ok": 4 });
+  });
+
+  it("filter_enabled 0 % (Envoy's default): nothing is checked; filter_enforced 0 %: limited requests are counted but pass", () => {
+    const clock = new FakeClock();
+    assert.deepEqual(requests(6, taskConfig({ enabledPerMillion: 0 }), clock).map((x) => x.replies.length), [0, 0, 0, 0, 0, 0]);
+    const shadow = requests(6, taskConfig({ enforcedPerMillion: 0, statPrefix: "shadow" }), clock);
+    assert.deepEqual(shadow.map((x) => x.replies.length), [0, 0, 0, 0, 0, 0]);
+  });
+
+  it("a config without a bucket passes everything (the task's listener-level filter for per-route buckets)", () => {
+    const x = new FakeRequest();
+    const { tokenBucket: _none, ...noBucket } = taskConfig();
+    for (let i = 0; i < 10; i++) assert.equal(localRateLimitFilter.onRequest(x, noBucket), CONTINUE);
+  });
+
+  it("x-ratelimit-* headers when enabled: the limit, 0 remaining, seconds to the next fill", () => {
+    const clock = new FakeClock();
+    const config = taskConfig({ xRateLimitHeaders: true, tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 10_000 } });
+    requests(1, config, clock);
+    clock.advance(2_500);
+    const [x] = requests(1, config, clock);
+    assert.deepEqual(x!.replies[0]!.headers, [["x-envoy-ratelimited", "true"], ["x-local-rate-limit", "true"], ["x-ratelimit-limit", "1"], ["x-ratelimit-remaining", "0"], ["x-ratelimit-reset", "8"]]);
+  });
+
+  it("a route's override (typed_per_filter_config) has its own bucket; other routes run the listener's", () => {
+    const clock = new FakeClock();
+    const { tokenBucket: _none, ...listenerLevel } = taskConfig({ enabledPerMillion: 0, enforcedPerMillion: 0 });
+    const chain = buildChain([{ name: "local_ratelimit", config: listenerLevel }, { name: "router" }]);
+    const limited = route("limited", {}, forward(["c"]));
+    limited.filterConfig = { local_ratelimit: taskConfig({ tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 60_000 } }) };
+    const open = route("open", {}, forward(["c"]));
+    const run = (r: typeof limited): FakeRequest => {
+      const x = new FakeRequest({ clock, clusters: ["c"] });
+      x.route = r;
+      // After the route lookup (slot 0), which this fake request has no table for.
+      runChain(x, chain.slice(1));
+      return x;
+    };
+    // The router after the filter answers on its own (no endpoints here): only 429s are the filter's.
+    const statuses = [run(limited), run(limited), run(open), run(open)].map((x) => x.replies[0]?.status);
+    assert.deepEqual(statuses.map((s) => s === 429), [false, true, false, false], JSON.stringify(statuses));
+  });
+
+  it("a bad config is refused when the config is applied (NACK), not on the request path", () => {
+    assert.throws(() => buildChain([{ name: "local_ratelimit", config: { ...taskConfig(), tokenBucket: { maxTokens: 0, tokensPerFill: 1, fillIntervalMs: 1000 } } }, { name: "router" }]), /\[0\]\.config: tokenBucket\.maxTokens/);
+    assert.throws(() => buildChain([{ name: "local_ratelimit", config: { ...taskConfig(), responseHeadersToAdd: [{ key: "x", value: "a\r\nb" }] } }, { name: "router" }]), /responseHeadersToAdd\[0\]/);
+  });
+});

@@ -1,0 +1,74 @@
+// Envoy's local rate limit (envoy.filters.http.local_ratelimit): a token bucket in this proxy,
+// from the listener's config or the route's override (Route.filterConfig.local_ratelimit). Of the
+// requests the filter is enabled for (filter_enabled), one without a token is counted
+// rate_limited and, if enforced (filter_enforced), answered 429 with Envoy's body
+// `local_rate_limited`, `x-envoy-ratelimited: true`, the configured response headers and, when
+// asked, x-ratelimit-limit/-remaining/-reset; flag RL. Counters under
+// `<stat_prefix>.http_local_rate_limit.{enabled,enforced,rate_limited,ok}` as Envoy's. One bucket
+// per config object: a new push starts full buckets, as Envoy's rebuilt filter config does.
+import type { LocalRateLimitConfig } from "../../../../model/rate-limit.ts";
+import { LOCAL_RATE_LIMIT_FILTER } from "../../../../model/rate-limit.ts";
+import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
+import { RF_RL } from "../../../request/response-flags.ts";
+import { checkLocalRateLimit } from "./check.ts";
+import { TokenBucketState } from "./token-bucket.ts";
+
+export const BODY_LOCAL_RATE_LIMITED = "local_rate_limited";
+
+interface Counters extends Record<string, number> {
+  enabled: number;
+  enforced: number;
+  rate_limited: number;
+  ok: number;
+}
+
+interface State {
+  bucket: TokenBucketState | null;
+  counters: Counters;
+  headers: [string, string][];
+}
+
+const states = new WeakMap<object, State>();
+
+function stateOf(x: RequestContext, config: LocalRateLimitConfig): State {
+  let s = states.get(config);
+  if (s === undefined) {
+    const counters = x.proxy.filterStats.group<Counters>(`${config.statPrefix}.http_local_rate_limit`, () => ({ enabled: 0, enforced: 0, rate_limited: 0, ok: 0 }));
+    const headers: [string, string][] = [["x-envoy-ratelimited", "true"]];
+    for (const h of config.responseHeadersToAdd) headers.push([h.key, h.value]);
+    s = { bucket: config.tokenBucket === undefined ? null : new TokenBucketState(config.tokenBucket, x.proxy.clock), counters, headers };
+    states.set(config, s);
+  }
+  return s;
+}
+
+/** A share per million hits this request (0: never, 1_000_000: always). */
+function hits(x: RequestContext, perMillion: number): boolean {
+  return perMillion >= 1_000_000 || (perMillion > 0 && x.proxy.random.next() * 1_000_000 < perMillion);
+}
+
+export const localRateLimitFilter: HttpFilter = {
+  name: LOCAL_RATE_LIMIT_FILTER,
+  check: checkLocalRateLimit,
+  onRequest(x: RequestContext, config: unknown): FilterStatus {
+    if (config === undefined) return CONTINUE;
+    const c = config as LocalRateLimitConfig;
+    if (c.tokenBucket === undefined || !hits(x, c.enabledPerMillion)) return CONTINUE;
+    const s = stateOf(x, c);
+    s.counters.enabled++;
+    if ((s.bucket as TokenBucketState).consume()) {
+      s.counters.ok++;
+      return CONTINUE;
+    }
+    s.counters.rate_limited++;
+    if (!hits(x, c.enforcedPerMillion)) return CONTINUE;
+    s.counters.enforced++;
+    let headers = s.headers;
+    if (c.xRateLimitHeaders) {
+      const bucket = s.bucket as TokenBucketState;
+      headers = [...headers, ["x-ratelimit-limit", String(c.tokenBucket.maxTokens)], ["x-ratelimit-remaining", "0"], ["x-ratelimit-reset", String(Math.ceil(bucket.msUntilFill() / 1000))]];
+    }
+    x.reply(c.status, RF_RL, BODY_LOCAL_RATE_LIMITED, headers);
+    return STOP;
+  },
+};
