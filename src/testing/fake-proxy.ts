@@ -6,13 +6,14 @@
 // bytes out.
 import type { Socket } from "node:net";
 import type { Random } from "../core/random.ts";
-import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
+import type { ForwardAction, Listener, ProxyConfig } from "../model/proxy-config.ts";
 import type { ProxyLimits, RequestRecord } from "../proxy/request/context.ts";
 import { formatResponseFlags } from "../proxy/request/response-flags.ts";
 import { HttpListener } from "../proxy/listener/http-listener.ts";
+import { forward, route, routeConfig, vhost } from "../proxy/router/fixtures.ts";
 import type { FakeClock } from "./fake-clock.ts";
 import { FakeSocket, type FakeDialer } from "./fake-socket.ts";
-import { testProxyContext } from "./proxy-context.ts";
+import { emptyConfig, testCluster, testEndpoint, testProxyContext } from "./proxy-context.ts";
 
 /** What the observer saw of one finished request (copied: the record is only valid in the call). */
 export interface SeenRequest {
@@ -57,6 +58,21 @@ export class FakeHttpProxy {
     this.listener.dispatcher.accept(server as unknown as Socket);
     return client;
   }
+}
+
+/**
+ * A sidecar whose one outbound HTTP listener (port 15001) sends every request for reviews:9080 to
+ * `cluster` with `action` (timeouts, retry policy, …) over endpoints at `addresses` (port 9080).
+ */
+export function forwardingProxy(cluster: string, action: Partial<ForwardAction>, addresses: string[]): FakeHttpProxy {
+  const rc = { ...routeConfig([vhost("reviews", ["reviews:9080"], [route("r", {}, forward([cluster], action))])]), name: "outbound" };
+  const cfg = emptyConfig({
+    listeners: [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 15001, protocol: "http", routeConfigName: "outbound" }],
+    routes: [rc],
+    clusters: [testCluster(cluster)],
+    endpoints: { [cluster]: addresses.map((a) => testEndpoint(a)) },
+  });
+  return new FakeHttpProxy(cfg);
 }
 
 /** Status code of the n-th response in `text` (0-based), or 0 when there is none yet. */

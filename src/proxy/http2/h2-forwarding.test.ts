@@ -9,23 +9,14 @@ import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from "node
 import type { Duplex } from "node:stream";
 import { afterEach, describe, it } from "node:test";
 import { DEFAULT_RETRY_POLICY, type FaultPolicy, type ForwardAction, type RetryPolicy } from "../../model/proxy-config.ts";
-import { FakeHttpProxy } from "../../testing/fake-proxy.ts";
-import { emptyConfig, testCluster, testEndpoint } from "../../testing/proxy-context.ts";
-import { forward, route, routeConfig, vhost } from "../router/fixtures.ts";
+import { forwardingProxy, type FakeHttpProxy } from "../../testing/fake-proxy.ts";
 
 const CLUSTER = "outbound|9080||reviews.default.svc.cluster.local";
 const OK = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
 const UNAVAILABLE = "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n";
 
 function proxy(action: Partial<ForwardAction>, retry: Partial<RetryPolicy> = {}): FakeHttpProxy {
-  const rc = { ...routeConfig([vhost("reviews", ["reviews:9080"], [route("r", {}, forward([CLUSTER], { ...action, retry: { ...DEFAULT_RETRY_POLICY, ...retry } }))])]), name: "outbound" };
-  const cfg = emptyConfig({
-    listeners: [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 15001, protocol: "http", routeConfigName: "outbound" }],
-    routes: [rc],
-    clusters: [testCluster(CLUSTER)],
-    endpoints: { [CLUSTER]: [testEndpoint("10.1.0.1"), testEndpoint("10.1.0.2"), testEndpoint("10.1.0.3")] },
-  });
-  return new FakeHttpProxy(cfg);
+  return forwardingProxy(CLUSTER, { ...action, retry: { ...DEFAULT_RETRY_POLICY, ...retry } }, ["10.1.0.1", "10.1.0.2", "10.1.0.3"]);
 }
 
 interface Reply {

@@ -5,7 +5,7 @@
 // destroys them at the grace time.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FakeHttpProxy, statusOf } from "../../testing/fake-proxy.ts";
+import { FakeHttpProxy, forwardingProxy, statusOf } from "../../testing/fake-proxy.ts";
 import { flush, type FakeSocket } from "../../testing/fake-socket.ts";
 import { emptyConfig, testCluster, testEndpoint } from "../../testing/proxy-context.ts";
 import { forward, route, routeConfig, vhost } from "../router/fixtures.ts";
@@ -13,15 +13,7 @@ import { forward, route, routeConfig, vhost } from "../router/fixtures.ts";
 const CLUSTER = "outbound|9080||reviews.default.svc.cluster.local";
 
 function proxy(): FakeHttpProxy {
-  const rc = { ...routeConfig([vhost("reviews", ["reviews:9080"], [route("r", {}, forward([CLUSTER]))])]), name: "outbound" };
-  return new FakeHttpProxy(
-    emptyConfig({
-      listeners: [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 15001, protocol: "http", routeConfigName: "outbound" }],
-      routes: [rc],
-      clusters: [testCluster(CLUSTER)],
-      endpoints: { [CLUSTER]: [testEndpoint("10.1.0.1")] },
-    }),
-  );
+  return forwardingProxy(CLUSTER, {}, ["10.1.0.1"]);
 }
 
 async function send(c: FakeSocket, text: string): Promise<void> {
