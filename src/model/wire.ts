@@ -126,7 +126,7 @@ export interface CertificateResponse {
   serial: string;
   notBefore: string;
   notAfter: string;
-  /** Leaf first, then intermediates, root last (Istio's order); PEM each. */
+  /** Leaf first, then the intermediates; the root last when the CA is self-signed (Istio's order); PEM each. */
   certChain: string[];
   /** Roots to trust (Istio's ROOTCA). */
   trustBundle: string[];

@@ -8,6 +8,7 @@ import { createPrivateKey, randomBytes, type KeyObject } from "node:crypto";
 import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pemBlocks, spiffeId, x509 } from "../../core/x509.ts";
+import type { CertificateResponse } from "../../model/wire.ts";
 import { loadOrCreateSecret } from "../auth/secret-file.ts";
 
 /** Istio's DEFAULT_WORKLOAD_CERT_TTL and MAX_WORKLOAD_CERT_TTL. */
@@ -30,17 +31,6 @@ export class CaError extends Error {
     this.code = code;
     this.status = status;
   }
-}
-
-export interface Issued {
-  identity: string;
-  serial: string;
-  notBefore: string;
-  notAfter: string;
-  /** Leaf first, then the intermediates; the root last when the CA is self-signed (Istio's order). */
-  certChain: string[];
-  /** The roots workloads trust (Istio's ROOTCA resource). */
-  trustBundle: string[];
 }
 
 interface Signer {
@@ -128,7 +118,7 @@ export class SigningCA {
    * Sign `csrPem` for the workload `namespace/serviceAccount` (the caller's proven identity).
    * The CSR's key must have signed it; any name it carries must be exactly that identity.
    */
-  async sign(csrPem: string, who: { namespace: string; serviceAccount: string }, ttlSeconds?: number): Promise<Issued> {
+  async sign(csrPem: string, who: { namespace: string; serviceAccount: string }, ttlSeconds?: number): Promise<CertificateResponse> {
     const identity = spiffeId(this.trustDomain, who.namespace, who.serviceAccount);
     let csr: x509.Pkcs10CertificateRequest;
     try {
