@@ -13,6 +13,9 @@ locally first (as \`amime validate\` does); if any is invalid, every problem is 
 file:line and field path and nothing is sent. The control plane checks the whole mesh again and
 either takes all of a file or none of it. Prints one line per resource:
   virtualservice.networking.istio.io/reviews configured      (created, configured, unchanged)
+A document carrying metadata.resourceVersion (as \`amime get -o yaml\` prints it) is applied only
+if the resource still has that version; otherwise the apply is refused as a Conflict, like
+kubectl. Without it, the last apply wins.
 
 Options:
   -f, --filename PATH   a YAML/JSON file, a directory (read recursively: *.yaml, *.yml, *.json)

@@ -31,8 +31,9 @@ Options:
                         (docs/config.md "MeshConfig"); read once at start
       --port N          listen port (default ${DEFAULT_CONTROL_PLANE_PORT}; 0 = any free port)
       --host ADDR       listen address (default 127.0.0.1)
-      --state-dir DIR   where the token key, the admin token and the self-signed CA root
-                        (ca/) live (default ./.amime)
+      --state-dir DIR   where the token key, the admin token, the self-signed CA root
+                        (ca/) and the applied config (config-store.json: what came through
+                        apply/delete, kept across restarts and kill -9) live (default ./.amime)
       --cacerts DIR     sign workload certificates as this intermediate: Istio's plug-in CA
                         files ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem
       --allowed-host NAME  a host name clients may reach this control plane by (repeatable;

@@ -102,3 +102,12 @@ function stringMap(v: unknown): Record<string, string> {
 function diag(code: string, message: string, source: SourcePosition): Diagnostic {
   return { level: "error", code, message, resource: "", path: "", source };
 }
+
+/**
+ * A resource from a stored JSON document (the control plane's durable store): every field's
+ * position is the document's start, as the original text is not kept. Null when it lacks
+ * apiVersion/kind (the reason goes to `out`).
+ */
+export function resourceFromJson(body: JsonObject, source: SourcePosition, out: Diagnostic[] = []): Resource | null {
+  return toResource(body, source, () => source, out);
+}

@@ -23,6 +23,7 @@ import { ChangeLog } from "./store/change-log.ts";
 import { ConfigStore, type StoreResult } from "./store/config-store.ts";
 import { FileSource } from "./store/file-source.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
+import { StoreFile, StoreFileError } from "./store/store-file.ts";
 import { TelemetryService } from "./telemetry/index.ts";
 import { translate, type ProxyInput } from "./translate/index.ts";
 import { outboundTcpPorts } from "./translate/tcp-listeners.ts";
@@ -49,7 +50,8 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /**
    * Where the token key and the admin token (`admin-token`, mode 0600) live, created on first
-   * start and reused after. Without it, credentials exist in memory only (`cp.adminToken`).
+   * start and reused after, and the durable store of applied config (`config-store.json`).
+   * Without it, credentials and applied config exist in memory only (`cp.adminToken`).
    */
   stateDir?: string;
   /**
@@ -113,6 +115,8 @@ export class ControlPlane implements ApiBackend {
   /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
   private readonly tcpPorts = new Map<string, { pool: string; ports: Record<string, number>; warned?: boolean }>();
   private issuer: CredentialIssuer | null = null;
+  /** Who is changing the store right now (an API apply/delete), for the change log it saves. */
+  private changing: { by: string; at: Date } | null = null;
   /** The CA's deny list as proxies get it (refreshed by revoke/unrevoke). */
   private denyList: { serials: string[]; identities: string[] } = { serials: [], identities: [] };
   /** The mesh CA (docs/security.md). */
@@ -144,6 +148,24 @@ export class ControlPlane implements ApiBackend {
   static async start(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
     const cp = new ControlPlane(opts);
     const paths = opts.configPaths ?? [];
+    let restored = false;
+    if (opts.stateDir !== undefined) {
+      try {
+        restored = cp.restoreFrom(new StoreFile(opts.stateDir));
+      } catch (e) {
+        cp.pusher.close();
+        throw e;
+      }
+    }
+    if (paths.length === 0 && restored) {
+      const checked = cp.store.check();
+      if (!checked.accepted) {
+        cp.pusher.close();
+        throw new ConfigRefusedError(checked.diagnostics);
+      }
+      cp.startupDiagnostics = checked.diagnostics;
+      cp.bump();
+    }
     if (paths.length > 0) {
       cp.files = new FileSource(cp.store, paths);
       const loaded = await cp.files.load();
@@ -210,6 +232,22 @@ export class ControlPlane implements ApiBackend {
     return cp;
   }
 
+  /** Take back what was applied before a restart, and save every later change there. */
+  private restoreFrom(file: StoreFile): boolean {
+    const saved = file.load((tmp) => this.log(`config store: discarded ${tmp}, a write interrupted before it completed; ${file.path} holds the last saved state`));
+    if (saved !== null) {
+      const unusable = this.store.restore(saved);
+      if (unusable.length > 0) throw new StoreFileError(file.path, `stored documents cannot be read: ${unusable.map((d) => d.message).join("; ")}`);
+      this.changes.restore(saved.changes);
+      this.log(`config store: ${saved.applied.length} applied resource(s) restored from ${file.path} (resourceVersion ${saved.resourceVersion})`);
+    }
+    this.store.persistWith((state, changes) => {
+      const c = this.changing;
+      file.save({ ...state, changes: c === null ? this.changes.entries() : this.changes.preview(changes, c.by, c.at) });
+    });
+    return saved !== null;
+  }
+
   get port(): number {
     return this.boundPort;
   }
@@ -250,11 +288,21 @@ export class ControlPlane implements ApiBackend {
 
   /** `by` names who asked (`admin:alice`); it is recorded with every change it makes. */
   apply(text: string, source = "apply", by = "in-process"): ApplyResult {
-    return this.result(this.store.apply(text, source), "apply", source, by);
+    return this.change("apply", text, source, by);
   }
 
   delete(text: string, source = "delete", by = "in-process"): ApplyResult {
-    return this.result(this.store.delete(text, source), "delete", source, by);
+    return this.change("delete", text, source, by);
+  }
+
+  private change(what: "apply" | "delete", text: string, source: string, by: string): ApplyResult {
+    const at = new Date(this.clock.wallNow());
+    this.changing = { by, at };
+    try {
+      return this.result(what === "apply" ? this.store.apply(text, source) : this.store.delete(text, source), what, source, by, at);
+    } finally {
+      this.changing = null;
+    }
   }
 
   register(namespace: string, name: string, reg: InstanceRegistration): boolean {
@@ -275,9 +323,10 @@ export class ControlPlane implements ApiBackend {
     const items = this.store.entries()
       .filter(({ resource: r }) => (!filter.kind || r.kind.toLowerCase() === filter.kind.toLowerCase()) &&
         (!filter.namespace || (r.metadata.namespace || "default") === filter.namespace) && (!filter.name || r.metadata.name === filter.name))
-      .map(({ resource: r, origin }) => ({
+      .map(({ resource: r, origin, resourceVersion, generation }) => ({
         apiVersion: r.apiVersion, kind: r.kind, namespace: r.metadata.namespace || "default", name: r.metadata.name,
-        body: origin === "apply" ? this.changes.annotate(resourceId(r), r.body) : r.body, source: { file: r.source.file, line: r.source.line }, origin,
+        body: withVersions(origin === "apply" ? this.changes.annotate(resourceId(r), r.body) : r.body, resourceVersion, generation),
+        source: { file: r.source.file, line: r.source.line }, origin,
       }));
     return { items };
   }
@@ -399,10 +448,10 @@ export class ControlPlane implements ApiBackend {
     }
   }
 
-  private result(r: StoreResult, what: "apply" | "delete", source: string, by: string): ApplyResult {
+  private result(r: StoreResult, what: "apply" | "delete", source: string, by: string, at: Date): ApplyResult {
     if (r.accepted && r.changed) this.bump();
     if (r.accepted) {
-      this.changes.record(r.changes, by, new Date(this.clock.wallNow()));
+      this.changes.record(r.changes, by, at);
       const done = r.changes.filter((c) => c.action !== "unchanged").map((c) => `${c.resource} ${c.action}`);
       if (done.length > 0) this.log(`${what} by ${by} (source ${source}): ${done.join(", ")} (${this.version})`);
     }
@@ -456,6 +505,12 @@ export class ControlPlane implements ApiBackend {
   private log(line: string): void {
     this.opts.log?.(line);
   }
+}
+
+/** The document with the store's `metadata.resourceVersion` (a string, as in Kubernetes) and `generation`. */
+function withVersions(body: Record<string, unknown>, resourceVersion: number, generation: number): Record<string, unknown> {
+  const metadata = typeof body.metadata === "object" && body.metadata !== null ? (body.metadata as Record<string, unknown>) : {};
+  return { ...body, metadata: { ...metadata, resourceVersion: String(resourceVersion), generation } };
 }
 
 /** `sidecar~reviews-v1-0.default` → name and namespace. */

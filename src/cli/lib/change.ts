@@ -58,6 +58,8 @@ export async function runChange(mode: ChangeMode, args: ParsedArgs, inline?: Con
 
 /** The control plane's "not found" warning on delete (config-store.ts). */
 const NOT_FOUND_CODE = "AMM2001";
+/** The control plane's conflict: a document named a stale metadata.resourceVersion (config-store.ts). */
+const CONFLICT_CODE = "AMM2002";
 
 /**
  * What to show of a result's diagnostics. The control plane analyzes the whole mesh on every
@@ -65,7 +67,7 @@ const NOT_FOUND_CODE = "AMM2001";
  * change is refused, wherever they are) and the warnings of this file.
  */
 export function relevantDiagnostics(result: ApplyResult, source: string): Diagnostic[] {
-  return result.diagnostics.filter((d) => d.code !== NOT_FOUND_CODE && (d.level === "error" || d.source.file === source));
+  return result.diagnostics.filter((d) => d.code !== NOT_FOUND_CODE && d.code !== CONFLICT_CODE && (d.level === "error" || d.source.file === source));
 }
 
 async function sendAll(client: ControlPlaneClient, mode: ChangeMode, sources: readonly ConfigSource[], reports: ChangeReport[], print: boolean): Promise<number> {
@@ -81,6 +83,14 @@ async function sendAll(client: ControlPlaneClient, mode: ChangeMode, sources: re
       const kind = id ? lookupKindByName(id.kind) : undefined;
       process.stderr.write(`Error from server (NotFound): ${kind ? qualifiedPlural(kind) : id?.kind ?? d.resource} ${JSON.stringify(id?.name ?? d.resource)} not found\n`);
       code = 1;
+    }
+    // kubectl's words for a stale resourceVersion (the server's message says which versions differ).
+    for (const d of result.diagnostics.filter((x) => x.code === CONFLICT_CODE)) {
+      const id = parseResourceId(d.resource);
+      const kind = id ? lookupKindByName(id.kind) : undefined;
+      const what = `${kind ? qualifiedPlural(kind) : id?.kind ?? d.resource} ${JSON.stringify(id?.name ?? d.resource)}`;
+      const reason = d.message.includes("does not exist") ? "the object does not exist; leave metadata.resourceVersion out to create it" : "the object has been modified; please apply your changes to the latest version and try again";
+      process.stderr.write(`Error from server (Conflict): Operation cannot be fulfilled on ${what}: ${reason}\n`);
     }
     if (!result.applied) {
       const rest = sources.length - i - 1;

@@ -9,6 +9,7 @@ import { principalName, type Principal, type ProxyPrincipal } from "../auth/toke
 import { RevocationError } from "../ca/revocations.ts";
 import { CaError } from "../ca/signing-ca.ts";
 import type { PushSink } from "../push/pusher.ts";
+import { CONFLICT_CODE } from "../store/config-store.ts";
 import { RegistrationError } from "../registry/instance-registry.ts";
 
 /** What the handlers need from the control plane. */
@@ -84,7 +85,8 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
       const text = await readBody(req);
       const source = headerValue(req, "x-amime-source") || what;
       const result = what === "apply" ? cp.apply(text, source, by) : cp.delete(text, source, by);
-      return sendJson(res, result.applied ? 200 : 422, result);
+      // 409 Conflict (a stale metadata.resourceVersion) as the Kubernetes API answers; other refusals 422.
+      return sendJson(res, result.applied ? 200 : result.diagnostics.some((d) => d.code === CONFLICT_CODE) ? 409 : 422, result);
     }
     if (what === "ca" && a === "revocations" && b === undefined) {
       if (method === "GET") return sendJson(res, 200, await cp.revocations());
