@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { PushClient } from "../proxy/control/push-client.ts";
+import { MeshCredentials } from "../proxy/identity/mesh-credentials.ts";
 import { WorkloadCertificate } from "../proxy/identity/workload-certificate.ts";
 import { Sidecar } from "../proxy/sidecar.ts";
 import type { Command } from "./command.ts";
@@ -157,17 +158,19 @@ async function runFromControlPlane(args: ProxyArgs): Promise<number> {
   if (!token) throw new UsageError("--xds needs this proxy's credential: set $AMIME_PROXY_TOKEN or pass --token-file FILE");
   const ttl = process.env.SECRET_TTL ? parseDuration(process.env.SECRET_TTL) : undefined;
   if (ttl === null) throw new UsageError(`$SECRET_TTL must be a duration such as 24h, 90m or 30s (got ${JSON.stringify(process.env.SECRET_TTL)})`);
+  const mesh = new MeshCredentials();
   const certificate = new WorkloadCertificate({
     url: args.xds as string,
     token,
     ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
+    onIssued: (c) => mesh.set(c),
   }).start();
   const client = new PushClient({
     url: args.xds as string,
     node,
     token,
-    sidecar: args.adminPort >= 0 ? { adminPort: args.adminPort } : {},
+    sidecar: args.adminPort >= 0 ? { adminPort: args.adminPort, mesh } : { mesh },
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
     onPush: (r) => {
       if (!r.accepted) process.stderr.write(`amime proxy: rejected config ${r.version}: ${r.error ?? ""}\n`);

@@ -18,7 +18,8 @@ export interface ProxyConfig {
   telemetry?: TelemetryConfig;
   /**
    * The mesh CA's deny list (absent: empty). The sidecar renews its own certificate when its
-   * serial is listed; nothing on the data path checks peers against it yet (no mTLS). docs/security.md
+   * serial is listed; inbound mutual TLS refuses a client certificate whose serial or identity is
+   * listed (at the handshake; connections already open stay). docs/security.md
    */
   revocations?: { serials: string[]; identities: string[] };
   /**

@@ -7,6 +7,7 @@ import { systemRandom, type Random } from "../core/random.ts";
 import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
 import { AdminServer } from "./admin/admin-server.ts";
 import { checkProxyConfig } from "./config-check.ts";
+import type { MeshCredentials } from "./identity/mesh-credentials.ts";
 import { DEFAULT_LIMITS, type FilterChain, type ProxyContext, type ProxyLimits, type RequestObserver, type Runtime } from "./request/context.ts";
 import { HttpListener } from "./listener/http-listener.ts";
 import { SidecarTelemetry } from "./telemetry/index.ts";
@@ -25,11 +26,24 @@ export interface SidecarOptions {
   limits?: Partial<ProxyLimits>;
   /** Admin listener port on 127.0.0.1 (0 = any free port); absent = no admin listener. */
   adminPort?: number;
+  /** The workload certificate (mutual TLS: inbound termination, ISTIO_MUTUAL origination). */
+  mesh?: MeshCredentials;
 }
 
 export type ApplyResult = { ok: true; version: string } | { ok: false; error: string };
 
 type AnyListener = HttpListener | TcpListener;
+
+/** One listener's row of `listenerStats()` (admin /stats, proxy metrics). */
+export interface ListenerStatsRow {
+  name: string;
+  port: number;
+  activeConnections: number;
+  downstream_cx_overflow: number;
+  downstream_global_cx_overflow: number;
+  sslHandshakes?: number;
+  sslErrors?: number;
+}
 
 export class Sidecar {
   readonly ctx: ProxyContext;
@@ -58,6 +72,7 @@ export class Sidecar {
         for (const l of this.listeners.values()) n += l.activeConnections;
         return n;
       },
+      mesh: opts.mesh,
     };
   }
 
@@ -66,7 +81,7 @@ export class Sidecar {
     const checked = checkProxyConfig(config);
     const clock = opts.clock ?? systemClock;
     const random = opts.random ?? systemRandom;
-    const runtime = buildRuntime(checked, random, clock);
+    const runtime = buildRuntime(checked, random, clock, undefined, opts.mesh);
     const s = new Sidecar(runtime, opts);
     try {
       if (opts.adminPort !== undefined) {
@@ -110,8 +125,17 @@ export class Sidecar {
     return this.admin?.port;
   }
 
-  listenerStats(): { name: string; port: number; activeConnections: number; downstream_cx_overflow: number; downstream_global_cx_overflow: number }[] {
-    return [...this.listeners.values()].map((l) => ({ name: l.config.name, port: l.port, activeConnections: l.activeConnections, ...l.connectionStats }));
+  /** Per listener; inbound listeners that terminate mutual TLS add Envoy's `ssl.handshake` and `ssl.connection_error`. */
+  listenerStats(): ListenerStatsRow[] {
+    return [...this.listeners.values()].map((l) => {
+      const out: ListenerStatsRow = { name: l.config.name, port: l.port, activeConnections: l.activeConnections, ...l.connectionStats };
+      const counts = l instanceof HttpListener ? (l.dispatcher.terminatesMeshTls ? l.dispatcher.stats : null) : l.meshTls !== null ? l.mtlsStats : null;
+      if (counts !== null) {
+        out.sslHandshakes = counts.mtls;
+        out.sslErrors = counts.mtlsRefused;
+      }
+      return out;
+    });
   }
 
   /** Swap to a new config. Invalid config changes nothing and is reported. */
@@ -243,9 +267,9 @@ export class Sidecar {
   }
 }
 
-export function buildRuntime(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager): Runtime {
+export function buildRuntime(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager, mesh?: MeshCredentials): Runtime {
   buildNetworkChains(config);
-  return { config, routeTables: compileRoutes(config), clusters: new ClusterManager(config, random, clock, previous), httpFilters: buildChains(config) };
+  return { config, routeTables: compileRoutes(config), clusters: new ClusterManager(config, random, clock, previous, undefined, mesh ?? previous?.mesh), httpFilters: buildChains(config) };
 }
 
 function compileRoutes(config: ProxyConfig): Map<string, RouteTable> {

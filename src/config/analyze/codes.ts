@@ -35,8 +35,7 @@ export const AnalyzerCodes = {
   kindNotApplied: "AMM1013",
   /** A PeerAuthentication or AuthorizationPolicy: validated, not enforced. */
   securityNotEnforced: "AMM1014",
-  /** DestinationRule tls.mode ISTIO_MUTUAL: the sidecars cannot do Istio mTLS yet. */
-  istioMutualUnavailable: "AMM1015",
+  // AMM1015 (DestinationRule ISTIO_MUTUAL unavailable) is retired: the sidecars do mutual TLS.
   /** A Service port's appProtocol that Istio does not know, overriding the port name's protocol. */
   unknownAppProtocol: "AMM1016",
   /** A Telemetry field the translation does not apply (targetRefs, non-literal custom tags, tag overrides…). */
@@ -50,6 +49,6 @@ export const AnalyzerCodes = {
  */
 export const NOT_APPLIED_CODES: ReadonlySet<string> = new Set([
   AnalyzerCodes.meshConfigNotApplied, AnalyzerCodes.providerNotExported, AnalyzerCodes.kindNotApplied,
-  AnalyzerCodes.securityNotEnforced, AnalyzerCodes.istioMutualUnavailable, AnalyzerCodes.unknownAppProtocol,
+  AnalyzerCodes.securityNotEnforced, AnalyzerCodes.unknownAppProtocol,
   AnalyzerCodes.telemetryNotApplied,
 ]);

@@ -20,17 +20,8 @@ describe("not-enforced check", () => {
     assert.match(ds[2]?.message ?? "", /DENY policy is not applied, so requests it should deny get through/);
   });
 
-  it("DestinationRule tls.mode ISTIO_MUTUAL gets AMM1015 at each place it is set; other modes do not", () => {
-    const tls = (mode: string): JsonObject => ({ tls: { mode } });
-    const ds = findings([
-      destinationRule("r", "reviews", {}, { trafficPolicy: { ...tls("ISTIO_MUTUAL"), portLevelSettings: [{ port: { number: 9080 }, ...tls("ISTIO_MUTUAL") }] }, subsets: [{ name: "v1", labels: { version: "v1" }, trafficPolicy: tls("ISTIO_MUTUAL") }] }),
-      destinationRule("s", "ratings", {}, { trafficPolicy: tls("SIMPLE") }),
-    ], notEnforcedCheck);
-    assert.deepEqual(summary(ds), [
-      "AMM1015 warning spec.trafficPolicy.tls.mode",
-      "AMM1015 warning spec.trafficPolicy.portLevelSettings[0].tls.mode",
-      "AMM1015 warning spec.subsets[0].trafficPolicy.tls.mode",
-    ]);
-    assert.match(ds[1]?.message ?? "", /ISTIO_MUTUAL for reviews\.default\.svc\.cluster\.local port 9080 cannot work in Amime yet/);
+  it("DestinationRule tls.mode ISTIO_MUTUAL gets no warning: the sidecars do mutual TLS (AMM1015 is retired)", () => {
+    const ds = findings([destinationRule("r", "reviews", {}, { trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } } })], notEnforcedCheck);
+    assert.deepEqual(summary(ds), []);
   });
 });

@@ -1,27 +1,18 @@
 // Check: security config that Amime validates but does not enforce yet says so, every time
 // (AMM1014): a PeerAuthentication or AuthorizationPolicy changes nothing on the wire today
-// (RequestAuthentication is enforced by the sidecars' jwt_authn filter, docs/security.md), so config that would fail closed under Istio fails open here. A DestinationRule
-// asking for ISTIO_MUTUAL gets AMM1015: the sidecars have no mesh certificates, so every new
-// connection it governs fails. Remove a kind from here in the change that enforces it.
+// (RequestAuthentication is enforced by the sidecars' jwt_authn filter, docs/security.md), so
+// config that would fail closed under Istio fails open here. (DestinationRule ISTIO_MUTUAL works:
+// AMM1015 is retired.) Remove a kind from here in the change that enforces it.
 import type { Resource } from "../resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";
-import { tlsSettingsOf } from "./mtls-conflicts.ts";
 
 export const notEnforcedCheck: Check = {
   name: "not-enforced",
   run(ctx: AnalysisContext): void {
     for (const r of ctx.ofKind("PeerAuthentication", "security.istio.io")) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], peerAuthentication(r));
     for (const r of ctx.ofKind("AuthorizationPolicy", "security.istio.io")) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], authorizationPolicy(r));
-    for (const rule of ctx.index.destinationRules) {
-      if (!ctx.judges(rule.resource)) continue;
-      for (const tls of tlsSettingsOf(rule)) {
-        if (tls.mode !== "ISTIO_MUTUAL") continue;
-        ctx.report(rule.resource, "warning", AnalyzerCodes.istioMutualUnavailable, tls.path,
-          `tls.mode ISTIO_MUTUAL for ${rule.host}${tls.port ? ` port ${tls.port}` : ""} cannot work in Amime yet: its sidecars have no mesh certificates (no workload identity, no mutual TLS), so every new connection this rule governs fails with 503 (UF). Remove tls (plaintext between sidecars) until mutual TLS lands, or use SIMPLE/MUTUAL with your own certificates.`);
-      }
-    }
   },
 };
 

@@ -7,6 +7,10 @@
 //   auto listener: peek up to `protocolDetectionTimeoutMs` (default 100 ms): h2c → HTTP/2,
 //                  an HTTP/1.x method → HTTP/1.1, a TLS ClientHello or anything else (or nothing:
 //                  a server-first protocol) → TCP proxying by the listener's tcpRoute.
+//   inbound listener of a sidecar with a workload certificate (Istio's PERMISSIVE default): a TLS
+//                  ClientHello → mutual TLS terminated with the workload certificate (a client
+//                  certificate chained to the mesh trust bundle is required, a revoked one is
+//                  refused), then the same choice on the decrypted stream; plaintext as above.
 // The peeked bytes are put back (`unshift`) so the chosen codec reads the stream from its start.
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -17,6 +21,7 @@ import { H2Downstream } from "../http2/h2-downstream.ts";
 import { networkChainFor } from "../tcp/filters/registry.ts";
 import { runConnection } from "../tcp/network-filter.ts";
 import { TcpListenerStats } from "../tcp/tcp-stats.ts";
+import { MeshTlsTerminator } from "./mesh-tls.ts";
 import { classifyAtDeadline, classifyFirstBytes, type DetectedProtocol } from "./classify.ts";
 
 /** Envoy's listener_filters_timeout default is 15 s; Istio sniffing uses a short bound. */
@@ -28,6 +33,10 @@ export class DetectionStats {
   h2 = 0;
   tcp = 0;
   timeouts = 0;
+  /** Connections that completed mutual TLS (inbound). */
+  mtls = 0;
+  /** Mutual TLS handshakes that failed, or whose client certificate was missing, invalid or revoked. */
+  mtlsRefused = 0;
 }
 
 export class ProtocolDispatcher {
@@ -46,6 +55,17 @@ export class ProtocolDispatcher {
     this.http1 = http1;
     this.h2 = new H2Downstream(ctx, config.tls !== undefined);
     this.h2.onSessionEnd = this.ended;
+    this.meshTls = config.direction === "inbound" && config.tls === undefined && ctx.proxy.mesh !== undefined;
+    this.meshTerminator = new MeshTlsTerminator(ctx.proxy, this.stats, (t) => this.afterMeshTls(t));
+  }
+
+  /** Inbound listener that terminates mutual TLS (a ClientHello among its first bytes). */
+  private readonly meshTls: boolean;
+
+  private readonly meshTerminator: MeshTlsTerminator;
+
+  get terminatesMeshTls(): boolean {
+    return this.meshTls;
   }
 
   /** Called when a connection this dispatcher held (HTTP/2 session, TCP-proxied socket) ends. */
@@ -84,7 +104,7 @@ export class ProtocolDispatcher {
     const onData = (d: Buffer): void => {
       buf = buf === null ? d : Buffer.concat([buf, d]);
       // Not a `P`: cannot be the h2c preface; an HTTP listener needs to know no more.
-      if (!auto && buf[0] !== 0x50) return decide("http1");
+      if (!auto && buf[0] !== 0x50 && !(buf[0] === 0x16 && this.meshTls && !isTls(socket))) return decide("http1");
       const r = classifyFirstBytes(buf);
       if (r !== "more") decide(r);
     };
@@ -108,6 +128,7 @@ export class ProtocolDispatcher {
   }
 
   private route(socket: Socket, kind: DetectedProtocol, auto: boolean): void {
+    if (kind === "tls" && this.meshTls && !isTls(socket)) return this.toMeshTls(socket);
     if (kind === "h2c") return this.toH2(socket);
     if (!auto || kind === "http1") return this.toHttp1(socket, true);
     this.stats.tcp++;
@@ -119,6 +140,18 @@ export class ProtocolDispatcher {
       this.ended();
     };
     runConnection(socket, current, proxy, this.tcpStats, { onClose }, networkChainFor(current));
+  }
+
+  /** Terminate mutual TLS (MeshTlsTerminator); the decrypted stream is dispatched as a plaintext one would be. */
+  private toMeshTls(socket: Socket): void {
+    this.meshTerminator.accept(socket);
+  }
+
+  private afterMeshTls(t: TLSSocket): void {
+    if (t.alpnProtocol === "h2") return this.toH2(t);
+    const auto = this.config.protocol === "auto";
+    const bound = auto ? (this.config.protocolDetectionTimeoutMs ?? DEFAULT_DETECTION_TIMEOUT_MS) : this.ctx.proxy.limits.downstreamIdleTimeoutMs;
+    this.peek(t, bound, auto);
   }
 
   private toH2(socket: Socket): void {
@@ -138,11 +171,12 @@ export class ProtocolDispatcher {
     this.h2.close();
     for (const s of this.peeking) s.destroy();
     this.peeking.clear();
+    this.meshTerminator.destroyPending();
   }
 
   /** Connections this dispatcher holds outside the HTTP/1.1 codec. */
   get activeConnections(): number {
-    return this.h2.activeSessions + this.tcpSockets.size + this.peeking.size;
+    return this.h2.activeSessions + this.tcpSockets.size + this.peeking.size + this.meshTerminator.pending;
   }
 
   /** Force-close what is left (after the grace period). */
@@ -153,5 +187,9 @@ export class ProtocolDispatcher {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function isTls(s: Socket): boolean {
+  return (s as TLSSocket).encrypted === true;
+}
 
 function noop(): void {}

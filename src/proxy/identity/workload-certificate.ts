@@ -4,7 +4,7 @@
 // credential, which is what the CA checks the identity against. Rotation: a new key and
 // certificate at half the certificate's remaining lifetime (Istio's SECRET_GRACE_PERIOD_RATIO
 // 0.5, ±1 % jitter); a failed request is retried with backoff while the current one is valid.
-// Nothing on the data path uses it yet: mutual TLS between sidecars is not enforced.
+// MeshCredentials (mesh-credentials.ts) turns each one into the TLS context mutual TLS uses.
 import { request } from "node:http";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";

@@ -1,8 +1,14 @@
-// TcpListener: `protocol: tcp` listeners — each connection runs the listener's network filters,
-// the last of which (tcp_proxy) picks the weighted cluster and host and relays the bytes both ways
-// (stream pipes handle backpressure). No HTTP awareness.
+// TcpListener: plain TCP proxying for `protocol: tcp` listeners — weighted cluster, balancer
+// pick, then bytes both ways (stream pipes handle backpressure). No HTTP awareness.
+// An inbound listener of a sidecar with a workload certificate also terminates mutual TLS
+// (PERMISSIVE): the first bytes are awaited up to the detection bound (100 ms by default; a
+// server-first protocol's client sends nothing, so it goes on in plaintext after the bound); a
+// ClientHello → mTLS, then the decrypted bytes are proxied; anything else → plaintext.
 import { createServer, type Server, type Socket } from "node:net";
+import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
+import { DEFAULT_DETECTION_TIMEOUT_MS } from "../detect/dispatch.ts";
+import { MeshTlsTerminator } from "../detect/mesh-tls.ts";
 import type { ProxyContext } from "../request/context.ts";
 import { networkChainFor } from "../tcp/filters/registry.ts";
 import { runConnection } from "../tcp/network-filter.ts";
@@ -20,12 +26,17 @@ export class TcpListener {
   readonly connectionStats = new ListenerConnectionStats();
   private connectionLimit: number | undefined;
   port: number;
+  /** Mutual TLS counters (inbound listeners with a workload certificate). */
+  readonly mtlsStats = { mtls: 0, mtlsRefused: 0 };
+  /** Inbound listener of a sidecar with a workload certificate: PERMISSIVE mutual TLS. */
+  readonly meshTls: MeshTlsTerminator | null;
 
   constructor(config: Listener, proxy: ProxyContext) {
     this.config = config;
     this.proxy = proxy;
     this.port = config.port;
     this.connectionLimit = config.connectionLimit;
+    this.meshTls = config.direction === "inbound" && proxy.mesh !== undefined ? new MeshTlsTerminator(proxy, this.mtlsStats, (t) => this.proxyConnection(t)) : null;
     this.server = createServer({ noDelay: true, allowHalfOpen: true }, (s) => this.onConnection(s));
   }
 
@@ -70,8 +81,40 @@ export class TcpListener {
   private onConnection(down: Socket): void {
     if (!admitConnection(down, this.sockets.size, this.connectionLimit, this.proxy, this.connectionStats)) return;
     this.sockets.add(down);
+    if (this.meshTls !== null) return this.detectTls(down);
+    this.proxyConnection(down);
+  }
+
+  private proxyConnection(down: Socket): void {
     // A config push may change the filters of a listener that stays bound: read the current config.
     const current = this.proxy.runtime.config.listeners.find((l) => l.name === this.config.name) ?? this.config;
     runConnection(down, current, this.proxy, this.stats, { onClose: () => this.sockets.delete(down) }, networkChainFor(current));
   }
+
+  /** PERMISSIVE: a ClientHello (0x16 0x03) in the first bytes → mutual TLS; else plaintext. */
+  private detectTls(down: Socket): void {
+    let timer: TimerHandle | null = null;
+    const decide = (first: Buffer | null): void => {
+      timer?.cancel();
+      down.off("data", onData);
+      down.pause();
+      if (first !== null) down.unshift(first);
+      if (first !== null && first[0] === 0x16 && (first.length < 2 || first[1] === 0x03)) {
+        down.once("close", () => this.sockets.delete(down));
+        this.meshTls!.accept(down);
+      } else {
+        this.proxyConnection(down);
+      }
+    };
+    const onData = (d: Buffer): void => decide(d);
+    down.on("error", noop);
+    down.on("data", onData);
+    const bound = this.config.protocolDetectionTimeoutMs ?? DEFAULT_DETECTION_TIMEOUT_MS;
+    timer = this.proxy.clock.setTimeout(() => {
+      timer = null;
+      decide(null);
+    }, bound);
+  }
 }
+
+function noop(): void {}

@@ -11,6 +11,7 @@ import type { RouteTable } from "../router/index.ts";
 import type { RequestView } from "../router/request-view.ts";
 import type { ClusterManager, ClusterState } from "../upstream/cluster-manager.ts";
 import type { DownstreamStats } from "../upstream/cluster-stats.ts";
+import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import type { FilterStats } from "./filter-stats.ts";
 
 /** What the proxy records for each request; handed to the observer once the request is over. */
@@ -129,6 +130,8 @@ export interface ProxyContext {
   activeMirrors: number;
   /** Open downstream connections across every listener (the global connection limit reads it). */
   downstreamActive?: () => number;
+  /** The workload certificate for mutual TLS (inbound termination, ISTIO_MUTUAL); absent without one. */
+  readonly mesh?: MeshCredentials | undefined;
 }
 
 export interface ListenerContext {

@@ -1,12 +1,15 @@
 // TLS origination toward an upstream (DestinationRule `tls` SIMPLE / MUTUAL): node:tls with the
 // cluster's CA bundle, client certificate and key (files, read once and cached by path), SNI and
 // subjectAltNames verification. Verification is on by default, as in Istio; only
-// `insecureSkipVerify: true` turns it off. ISTIO_MUTUAL needs the mesh CA (not here yet): it is
-// refused rather than silently sent in plain text.
+// `insecureSkipVerify: true` turns it off. ISTIO_MUTUAL: the sidecar's own workload certificate
+// (MeshCredentials), the chain verified against the mesh trust bundle and the server's SAN against
+// the service's identities; Istio's SNI and ALPN. Without a certificate yet the connection fails
+// (503 UF) rather than going out in plain text.
 import { readFileSync } from "node:fs";
 import { isIP, Socket, type TcpSocketConnectOpts } from "node:net";
 import { checkServerIdentity, connect, type ConnectionOptions, type PeerCertificate } from "node:tls";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
+import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 
 /** What a TLS upstream connection needs beyond the address (a Host satisfies it). */
 export interface TlsTarget {
@@ -14,7 +17,7 @@ export interface TlsTarget {
 }
 
 export class UpstreamTlsError extends Error {
-  readonly code: "TLS_UNSUPPORTED_MODE" | "TLS_FILE";
+  readonly code: "TLS_NO_CERTIFICATE" | "TLS_FILE";
   constructor(code: UpstreamTlsError["code"], message: string) {
     super(`upstream tls: ${message}`);
     this.name = "UpstreamTlsError";
@@ -44,8 +47,8 @@ export function clearTlsFileCache(): void {
 }
 
 /** node:tls options for one cluster's TLS settings. */
-export function upstreamTlsOptions(tls: UpstreamTlsConfig, target: TlsTarget): ConnectionOptions {
-  if (tls.mode === "ISTIO_MUTUAL") throw new UpstreamTlsError("TLS_UNSUPPORTED_MODE", "ISTIO_MUTUAL needs the mesh certificate authority, which this proxy does not have yet");
+export function upstreamTlsOptions(tls: UpstreamTlsConfig, target: TlsTarget, mesh?: MeshCredentials, h2 = false): ConnectionOptions {
+  if (tls.mode === "ISTIO_MUTUAL") return istioMutualOptions(tls, mesh, h2);
   const opts: ConnectionOptions = { rejectUnauthorized: !tls.insecureSkipVerify, ALPNProtocols: ["http/1.1"] };
   // SNI: the configured name, else (Envoy's auto_sni) the endpoint's host name; IPs are never sent.
   const sni = tls.sni ?? (isIP(target.address) === 0 ? target.address : undefined);
@@ -66,6 +69,27 @@ export function upstreamTlsOptions(tls: UpstreamTlsConfig, target: TlsTarget): C
   return opts;
 }
 
+/** Istio's client ALPN for mTLS clusters (pilot cluster_tls.go): peer exchange, then `istio`, then h2 for HTTP/2 clusters. */
+const ALPN_MESH = ["istio-peer-exchange", "istio"];
+const ALPN_MESH_H2 = ["istio-peer-exchange", "istio", "h2"];
+
+function istioMutualOptions(tls: UpstreamTlsConfig, mesh: MeshCredentials | undefined, h2: boolean): ConnectionOptions {
+  const secureContext = mesh?.context;
+  if (secureContext == null) throw new UpstreamTlsError("TLS_NO_CERTIFICATE", "ISTIO_MUTUAL: this proxy has no workload certificate (yet)");
+  const sans = tls.subjectAltNames;
+  const opts: ConnectionOptions = {
+    secureContext,
+    rejectUnauthorized: true,
+    ALPNProtocols: h2 ? ALPN_MESH_H2 : ALPN_MESH,
+    // The chain is checked against the trust bundle by rejectUnauthorized; the name check is the
+    // SAN list (Envoy's match_typed_subject_alt_names), never the SNI, which is a routing key.
+    checkServerIdentity: (_host: string, cert: PeerCertificate): Error | undefined =>
+      sans.length === 0 || sanMatches(cert, sans) ? undefined : new Error(`peer certificate SANs (${cert.subjectaltname ?? "none"}) include none of ${sans.join(", ")}`),
+  };
+  if (tls.sni !== undefined && isIP(tls.sni) === 0) opts.servername = tls.sni;
+  return opts;
+}
+
 /** The certificate's DNS, URI or IP SANs contain one of `wanted` (exact match). */
 export function sanMatches(cert: PeerCertificate, wanted: readonly string[]): boolean {
   const have = new Set<string>();
@@ -78,10 +102,10 @@ export function sanMatches(cert: PeerCertificate, wanted: readonly string[]): bo
 }
 
 /** Dial `net` options over TLS for this cluster. Errors (bad files, handshake) surface as socket errors. */
-export function connectUpstreamTls(net: TcpSocketConnectOpts & { onread?: unknown }, tls: UpstreamTlsConfig, target: TlsTarget): Socket {
+export function connectUpstreamTls(net: TcpSocketConnectOpts & { onread?: unknown }, tls: UpstreamTlsConfig, target: TlsTarget, mesh?: MeshCredentials): Socket {
   let extra: ConnectionOptions;
   try {
-    extra = upstreamTlsOptions(tls, target);
+    extra = upstreamTlsOptions(tls, target, mesh);
   } catch (e) {
     // A socket that fails at once keeps one error path for callers (connect failure, UF).
     const s = new Socket();

@@ -14,6 +14,7 @@ import { HostSet, panicThresholdFor } from "./balance/host-set.ts";
 import { ClusterStats } from "./cluster-stats.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { netDialer, type Dialer } from "./dialer.ts";
+import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import { RetryCounter } from "./retry-counter.ts";
 import { OutlierDetector } from "./outlier.ts";
 import { HealthChecker } from "./health-check/health-checker.ts";
@@ -32,16 +33,19 @@ export class ClusterState {
   healthChecker: HealthChecker | null = null;
   /** Also the pools' clock (connect, idle and max-duration timeouts). */
   readonly clock: Clock;
-  /** Opens upstream sockets (pools, TCP proxying). */
+  /** Opens upstream sockets (pools, TCP proxying), with the sidecar's mesh certificate for ISTIO_MUTUAL. */
   readonly dial: Dialer;
+  /** The sidecar's workload certificate (ISTIO_MUTUAL origination); absent in tests without one. */
+  readonly mesh: MeshCredentials | undefined;
   /** Pools kept outside this class (HTTP/2 sessions) close through these when the pools drain. */
   private readonly drainHooks: (() => void)[] = [];
 
-  constructor(config: Cluster, endpoints: readonly Endpoint[], random: Random, clock: Clock, dial: Dialer = netDialer) {
+  constructor(config: Cluster, endpoints: readonly Endpoint[], random: Random, clock: Clock, dial: Dialer = netDialer, mesh?: MeshCredentials) {
     this.name = config.name;
     this.config = config;
     this.clock = clock;
-    this.dial = dial;
+    this.mesh = mesh;
+    this.dial = mesh === undefined ? dial : (o, tls, target) => dial(o, tls, target, mesh);
     this.hostSet = new HostSet(endpoints, panicThresholdFor(config));
     this.balancer = createBalancer(lbOf(config), this.hostSet, { random, onHostDropped: (h) => this.dropPool(h) });
     this.retryCounter = new RetryCounter(config.connectionPool.maxRetries);
@@ -175,13 +179,16 @@ function lbOf(config: Cluster): LoadBalancerConfig {
 export class ClusterManager {
   readonly clusters = new Map<string, ClusterState>();
   readonly dial: Dialer;
+  readonly mesh: MeshCredentials | undefined;
 
   /**
    * Build the clusters of `config`, adopting the state of same-named clusters from `previous`.
-   * `dial` opens upstream sockets (tests pass fakes); new clusters take the previous manager's.
+   * `dial` opens upstream sockets (tests pass fakes); new clusters take the previous manager's, as
+   * they take its mesh credentials.
    */
-  constructor(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager, dial: Dialer = previous?.dial ?? netDialer) {
+  constructor(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager, dial: Dialer = previous?.dial ?? netDialer, mesh: MeshCredentials | undefined = previous?.mesh) {
     this.dial = dial;
+    this.mesh = mesh;
     for (const c of config.clusters) {
       const endpoints = config.endpoints[c.name] ?? [];
       const old = previous?.clusters.get(c.name);
@@ -189,7 +196,7 @@ export class ClusterManager {
         old.update(c, endpoints, random);
         this.clusters.set(c.name, old);
       } else {
-        this.clusters.set(c.name, new ClusterState(c, endpoints, random, clock, dial));
+        this.clusters.set(c.name, new ClusterState(c, endpoints, random, clock, dial, mesh));
       }
     }
     if (previous !== undefined) {

@@ -1,0 +1,122 @@
+// Server side of mutual TLS on a sidecar's inbound listener: what the handshake offers and which
+// peers it accepts once done (a certificate that chains to the mesh trust bundle, not revoked).
+import type { Socket } from "node:net";
+import { createServer, type Server, type TLSSocket } from "node:tls";
+import { normalSerial } from "../identity/mesh-credentials.ts";
+import type { ActiveCertificate } from "../identity/workload-certificate.ts";
+import type { ProxyContext } from "../request/context.ts";
+
+/** Counters a terminator keeps (Envoy's listener `ssl.handshake` / `ssl.connection_error`). */
+export interface MeshTlsCounters {
+  mtls: number;
+  mtlsRefused: number;
+}
+
+/**
+ * Terminates mutual TLS on connections whose first bytes were a ClientHello (peeked and put back).
+ * A node:tls Server that never listens does the handshake (connections are handed to it), so
+ * requestCert + rejectUnauthorized are Node's own chain verification against the trust bundle;
+ * the deny list is checked once the handshake is done. A rotated certificate is used by the next
+ * handshake; open connections keep theirs.
+ */
+export class MeshTlsTerminator {
+  readonly #proxy: ProxyContext;
+  readonly #counters: MeshTlsCounters;
+  #server: Server | null = null;
+  #cert: ActiveCertificate | null = null;
+  readonly #onSecure: (t: TLSSocket) => void;
+  /** Connections still in the handshake. */
+  readonly #pending = new Set<Socket>();
+
+  /** `onSecure` gets each verified TLS socket; refused connections are destroyed and counted. */
+  constructor(proxy: ProxyContext, counters: MeshTlsCounters, onSecure: (t: TLSSocket) => void) {
+    this.#proxy = proxy;
+    this.#counters = counters;
+    this.#onSecure = onSecure;
+  }
+
+  /** Handshake on `socket` (paused, its peeked bytes put back). */
+  accept(socket: Socket): void {
+    const mesh = this.#proxy.mesh;
+    const cert = mesh?.current ?? null;
+    const options = mesh?.options ?? null;
+    if (cert === null || options === null) {
+      // No certificate yet: nothing to answer a ClientHello with.
+      this.#counters.mtlsRefused++;
+      socket.destroy();
+      return;
+    }
+    if (this.#server === null) {
+      this.#server = createServer({ ...options, requestCert: true, rejectUnauthorized: true, ALPNProtocols: SERVER_ALPN }, (t) => this.#secure(t));
+      this.#server.on("tlsClientError", (_e, t) => {
+        this.#counters.mtlsRefused++;
+        t.destroy();
+      });
+    } else if (this.#cert !== cert) {
+      this.#server.setSecureContext({ ...options });
+    }
+    this.#cert = cert;
+    this.#pending.add(socket);
+    socket.once("close", () => this.#pending.delete(socket));
+    this.#server.emit("connection", socket);
+  }
+
+  /** Handshakes in progress. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** Listener closing: drop the connections still in the handshake. */
+  destroyPending(): void {
+    for (const s of this.#pending) s.destroy();
+    this.#pending.clear();
+  }
+
+  #secure(t: TLSSocket): void {
+    // node:tls keeps the wrapped TCP socket as `_parent`: it is no longer "in the handshake".
+    const parent = (t as TLSSocket & { _parent?: Socket })._parent;
+    if (parent !== undefined) this.#pending.delete(parent);
+    if (!meshPeerAccepted(t, this.#proxy.runtime.config.revocations)) {
+      this.#counters.mtlsRefused++;
+      t.destroy();
+      return;
+    }
+    this.#counters.mtls++;
+    this.#onSecure(t);
+  }
+}
+
+/**
+ * Istio's server ALPN is `h2, http/1.1` (HTTP chains) and `istio-peer-exchange, h2, http/1.1`
+ * (TCP); the mesh client offers `istio-peer-exchange, istio[, h2]`. Node fails a handshake that
+ * shares no protocol, so the server offers the union and the stream is dispatched on h2 or not.
+ */
+export const SERVER_ALPN = ["h2", "http/1.1", "istio-peer-exchange", "istio"];
+
+/** After the handshake: the client's certificate verified against the trust bundle and not on the deny list. */
+export function meshPeerAccepted(t: TLSSocket, revocations: { serials: readonly string[]; identities: readonly string[] } | undefined): boolean {
+  if (!t.authorized) return false;
+  const peer = t.getPeerCertificate();
+  if (peer === null || typeof peer !== "object" || peer.raw === undefined) return false;
+  if (revocations === undefined) return true;
+  if (revocations.serials.length > 0) {
+    const serial = normalSerial(peer.serialNumber);
+    if (revocations.serials.some((s) => normalSerial(s) === serial)) return false;
+  }
+  if (revocations.identities.length > 0) {
+    const uri = peerUri(t);
+    if (uri !== undefined && revocations.identities.includes(uri)) return false;
+  }
+  return true;
+}
+
+/** The verified peer's SPIFFE URI SAN (the first URI SAN). */
+export function peerUri(t: TLSSocket): string | undefined {
+  const san = t.getPeerCertificate()?.subjectaltname;
+  if (san === undefined) return undefined;
+  for (const part of san.split(",")) {
+    const p = part.trim();
+    if (p.startsWith("URI:")) return p.slice(4);
+  }
+  return undefined;
+}

@@ -1,0 +1,201 @@
+// Mutual TLS between two real sidecars in one process, with certificates from a real mesh CA
+// (SigningCA, in memory) for keys made as the sidecar makes them: ISTIO_MUTUAL origination with
+// Istio's SNI and SAN check, PERMISSIVE termination on the inbound listener (TLS and plaintext on
+// one port), revoked serials refused at the handshake, and openssl s_client / verify against the
+// listener.
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { connect, createServer as createNetServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { SigningCA } from "../../src/control-plane/ca/signing-ca.ts";
+import { x509 } from "../../src/core/x509.ts";
+import { MeshCredentials } from "../../src/proxy/identity/mesh-credentials.ts";
+import type { ActiveCertificate } from "../../src/proxy/identity/workload-certificate.ts";
+import { Sidecar } from "../../src/proxy/sidecar.ts";
+import { forward, proxyConfig, route, send, startUpstream, type Upstream } from "./sidecar-harness.ts";
+
+type Obj = Record<string, unknown>;
+const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+
+async function issue(ca: SigningCA, namespace: string, serviceAccount: string): Promise<ActiveCertificate> {
+  const keys = (await crypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: KEY_ALGORITHM });
+  const issued = await ca.sign(csr.toString("pem"), { namespace, serviceAccount });
+  const pkcs8 = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64");
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
+  return { ...issued, keyPem, receivedAt: Date.now() };
+}
+
+function credentials(cert: ActiveCertificate): MeshCredentials {
+  const m = new MeshCredentials();
+  m.set(cert);
+  return m;
+}
+
+/** A server sidecar: an inbound listener in front of `app`. */
+function serverConfig(app: number, revocations?: { serials: string[]; identities: string[] }): Obj {
+  const c = proxyConfig({ virtualHosts: [{ domains: ["*"], routes: [route("app", { prefix: "/" }, forward("inbound|9080||"))] }], clusters: [{ name: "inbound|9080||", endpoints: [{ port: app }] }] });
+  c.listeners = [{ name: "inbound", direction: "inbound", address: "127.0.0.1", port: 0, protocol: "http", routeConfigName: "outbound" }];
+  if (revocations) c.revocations = revocations;
+  return c;
+}
+
+/** A client sidecar whose cluster reaches `server` with `tls`. */
+function clientConfig(server: number, tls: Obj): Obj {
+  const c = proxyConfig({ virtualHosts: [{ domains: ["*"], routes: [route("r", { prefix: "/" }, forward("outbound|9080||reviews.default.svc.cluster.local"))] }], clusters: [{ name: "outbound|9080||reviews.default.svc.cluster.local", endpoints: [{ port: server }] }] });
+  (c.clusters as Obj[])[0]!.tls = tls;
+  return c;
+}
+
+function run(cmd: string, args: string[], input?: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const p = execFile(cmd, args, { timeout: 20_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }));
+    p.stdin?.end(input ?? "");
+  });
+}
+
+/** Write `text`, half-close, read everything back. */
+function echoThrough(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, "127.0.0.1");
+    let got = "";
+    s.setEncoding("utf8");
+    s.on("data", (d: string) => (got += d));
+    s.on("error", reject);
+    s.on("end", () => resolve(got));
+    s.end(text);
+  });
+}
+
+function handshakes(s: Sidecar): number {
+  return s.listenerStats().find((l) => l.name === "inbound")?.sslHandshakes ?? -1;
+}
+
+const REVIEWS = "spiffe://cluster.local/ns/default/sa/bookinfo-reviews";
+const SNI = "outbound_.9080_._.reviews.default.svc.cluster.local";
+
+describe("mutual TLS between sidecars", () => {
+  let ca: SigningCA;
+  let app: Upstream;
+  let serverCert: ActiveCertificate;
+  let clientCert: ActiveCertificate;
+  let server: Sidecar;
+  let dir: string;
+
+  before(async () => {
+    ca = await SigningCA.selfSigned(null, "cluster.local");
+    app = await startUpstream("reviews", (req, res) => res.end(`hello ${req.headers["x-forwarded-proto"] ?? ""}`));
+    serverCert = await issue(ca, "default", "bookinfo-reviews");
+    clientCert = await issue(ca, "default", "bookinfo-productpage");
+    server = await Sidecar.start(serverConfig(app.port), { mesh: credentials(serverCert) });
+    dir = await mkdtemp(join(tmpdir(), "amime-mtls-"));
+    await writeFile(join(dir, "root.pem"), serverCert.trustBundle.join("\n"));
+    await writeFile(join(dir, "client.pem"), clientCert.certChain.join("\n"));
+    await writeFile(join(dir, "client-key.pem"), clientCert.keyPem);
+  });
+  after(async () => {
+    await server.close(0);
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const inbound = (): number => server.ports().inbound as number;
+
+  it("ISTIO_MUTUAL: the client sidecar's request reaches the app over mutual TLS, one handshake for pooled requests", async () => {
+    const client = await Sidecar.start(clientConfig(inbound(), { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false }), { mesh: credentials(clientCert) });
+    try {
+      const before = handshakes(server);
+      for (let i = 0; i < 3; i++) {
+        const r = await send(client.ports().outbound as number, { host: "reviews:9080" });
+        assert.equal(r.status, 200, r.body);
+        assert.match(r.body, /^hello/);
+      }
+      assert.equal(handshakes(server) - before, 1, "three requests on one pooled mTLS connection");
+    } finally {
+      await client.close(0);
+    }
+  });
+
+  it("a server whose SAN is not one of the service's identities is refused (503)", async () => {
+    const client = await Sidecar.start(clientConfig(inbound(), { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: ["spiffe://cluster.local/ns/default/sa/someone-else"], insecureSkipVerify: false }), { mesh: credentials(clientCert) });
+    try {
+      const r = await send(client.ports().outbound as number, { host: "reviews:9080" });
+      assert.equal(r.status, 503);
+    } finally {
+      await client.close(0);
+    }
+  });
+
+  it("ISTIO_MUTUAL without a workload certificate fails (503) rather than going out in plain text", async () => {
+    const client = await Sidecar.start(clientConfig(inbound(), { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false }), { mesh: new MeshCredentials() });
+    const seen = app.requests.length;
+    try {
+      const r = await send(client.ports().outbound as number, { host: "reviews:9080" });
+      assert.equal(r.status, 503);
+      assert.equal(app.requests.length, seen);
+    } finally {
+      await client.close(0);
+    }
+  });
+
+  it("PERMISSIVE (the default): plaintext on the same inbound port is still served", async () => {
+    const r = await send(inbound(), { host: "reviews:9080" });
+    assert.equal(r.status, 200);
+  });
+
+  it("openssl s_client: no client certificate → refused; a mesh certificate → served; the served chain verifies against the root", async () => {
+    const get = "GET / HTTP/1.1\r\nHost: reviews\r\nConnection: close\r\n\r\n";
+    const bare = await run("openssl", ["s_client", "-connect", `127.0.0.1:${inbound()}`, "-servername", SNI, "-alpn", "istio-peer-exchange,istio", "-ign_eof"], get);
+    assert.doesNotMatch(bare.out, /HTTP\/1\.1 200/);
+    const withCert = await run("openssl", ["s_client", "-connect", `127.0.0.1:${inbound()}`, "-servername", SNI, "-alpn", "istio-peer-exchange,istio", "-cert", join(dir, "client.pem"), "-key", join(dir, "client-key.pem"), "-CAfile", join(dir, "root.pem"), "-showcerts", "-ign_eof"], get);
+    assert.match(withCert.out, /HTTP\/1\.1 200/);
+    assert.match(withCert.out, /Verify return code: 0 \(ok\)/);
+    const served = [...withCert.out.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => m[0]);
+    await writeFile(join(dir, "served.pem"), `${served[0]}\n`);
+    const v = await run("openssl", ["verify", "-CAfile", join(dir, "root.pem"), join(dir, "served.pem")]);
+    assert.equal(v.code, 0, v.out);
+    const text = await run("openssl", ["x509", "-in", join(dir, "served.pem"), "-noout", "-ext", "subjectAltName"]);
+    assert.match(text.out, new RegExp(`URI:${REVIEWS}`));
+  });
+
+  it("TCP ports: ISTIO_MUTUAL to an inbound TCP listener carries the bytes over mutual TLS; plaintext is still accepted", async () => {
+    const echo = createNetServer((c) => c.pipe(c));
+    await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
+    const echoPort = (echo.address() as AddressInfo).port;
+    const tcpServerConfig = serverConfig(echoPort);
+    tcpServerConfig.listeners = [{ name: "inbound", direction: "inbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "inbound|9080||", weight: 100 }] } }];
+    const tcpServer = await Sidecar.start(tcpServerConfig, { mesh: credentials(serverCert) });
+    const cc = clientConfig(tcpServer.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false });
+    cc.listeners = [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "outbound|9080||reviews.default.svc.cluster.local", weight: 100 }] } }];
+    ((cc.clusters as Obj[])[0]!).protocol = "tcp";
+    const client = await Sidecar.start(cc, { mesh: credentials(clientCert) });
+    try {
+      assert.equal(await echoThrough(client.ports().outbound as number, "ping over mtls"), "ping over mtls");
+      assert.equal(handshakes(tcpServer), 1);
+      assert.equal(await echoThrough(tcpServer.ports().inbound as number, "plain ping"), "plain ping");
+      assert.equal(handshakes(tcpServer), 1);
+    } finally {
+      await client.close(0);
+      await tcpServer.close(0);
+      await new Promise((r) => echo.close(r));
+    }
+  });
+
+  it("a client certificate whose serial is on the deny list is refused at the handshake", async () => {
+    const revoking = await Sidecar.start(serverConfig(app.port, { serials: [clientCert.serial.toLowerCase()], identities: [] }), { mesh: credentials(serverCert) });
+    const client = await Sidecar.start(clientConfig(revoking.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false }), { mesh: credentials(clientCert) });
+    try {
+      const r = await send(client.ports().outbound as number, { host: "reviews:9080" });
+      assert.equal(r.status, 503);
+      const inboundStats = revoking.listenerStats().find((l) => l.name === "inbound");
+      assert.equal(inboundStats?.sslHandshakes, 0);
+      assert.ok((inboundStats?.sslErrors ?? 0) >= 1);
+    } finally {
+      await client.close(0);
+      await revoking.close(0);
+    }
+  });
+});
