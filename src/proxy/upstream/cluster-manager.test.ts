@@ -8,6 +8,7 @@ import type { Cluster, Endpoint, ProxyConfig } from "../../model/proxy-config.ts
 import { FakeClock } from "../../testing/fake-clock.ts";
 import { FakeDialer } from "../../testing/fake-socket.ts";
 import { emptyConfig, testCluster, testEndpoint } from "../../testing/proxy-context.ts";
+import type { Host } from "./balance/balancer.ts";
 import { ClusterManager, type ClusterState } from "./cluster-manager.ts";
 import { pickConnectionHost } from "./host-choice.ts";
 import type { UpstreamConnection, UpstreamSink } from "./upstream-connection.ts";
@@ -31,10 +32,10 @@ function config(clusters: Cluster[], endpoints: Record<string, Endpoint[]>): Pro
 
 const twoHosts = { [REVIEWS]: [testEndpoint("10.1.0.1"), testEndpoint("10.1.0.2")], [RATINGS]: [testEndpoint("10.2.0.1")] };
 
-/** A connection to `host` of `c` that finished one exchange: idle in its pool. */
-function warmConnection(c: ClusterState, hostIndex: number, dialer: FakeDialer): { conn: UpstreamConnection; socket: ReturnType<FakeDialer["socket"]> } {
-  const host = c.hostSet.hosts[hostIndex]!;
-  const conn = c.pool(host).acquire(sink) as UpstreamConnection;
+/** A connection to `host` of `c` (a host, or its index in the host set) that finished one exchange: idle in its pool. */
+function warmConnection(c: ClusterState, host: Host | number, dialer: FakeDialer): { conn: UpstreamConnection; socket: ReturnType<FakeDialer["socket"]> } {
+  const h = typeof host === "number" ? c.hostSet.hosts[host]! : host;
+  const conn = c.pool(h).acquire(sink) as UpstreamConnection;
   const socket = dialer.socket();
   socket.establish();
   conn.beginRequest("GET");
@@ -149,13 +150,7 @@ describe("ClusterManager across pushes", () => {
     const m = new ClusterManager(config([testCluster("PassthroughCluster", {}, { discovery: "original_dst", lb: { policy: "PASSTHROUGH" } })], {}), seededRandom(7), clock, undefined, dialer.dial);
     const c = m.get("PassthroughCluster")!;
     const first = pickConnectionHost(c, { address: "10.9.0.0", port: 80 }, undefined)!;
-    const conn = c.pool(first).acquire(sink) as UpstreamConnection;
-    const socket = dialer.socket();
-    socket.establish();
-    conn.beginRequest("GET");
-    conn.endRequest();
-    socket.receive("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
-    assert.equal(conn.isIdle, true);
+    const { socket } = warmConnection(c, first, dialer);
     for (let i = 1; i < 1024; i++) pickConnectionHost(c, { address: `10.9.${i >> 8}.${i & 255}`, port: 80 }, undefined);
     assert.notEqual(c.poolFor(first), undefined, "still remembered: its pool stays");
     assert.equal(socket.destroyed, false);
