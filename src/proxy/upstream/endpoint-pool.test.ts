@@ -57,6 +57,15 @@ function warm(p: ReturnType<typeof pool>): UpstreamConnection {
   return c;
 }
 
+/** Acquire two connections for `sinks` and connect both (sockets 0 and 1): active, not yet idle. */
+function connectTwo(p: ReturnType<typeof pool>, sinks: [Sink, Sink] = [new Sink(), new Sink()]): [UpstreamConnection, UpstreamConnection] {
+  const a = p.pool.acquire(sinks[0]) as UpstreamConnection;
+  const b = p.pool.acquire(sinks[1]) as UpstreamConnection;
+  p.dialer.socket(0).establish();
+  p.dialer.socket(1).establish();
+  return [a, b];
+}
+
 describe("EndpointPool: reuse", () => {
   it("a new connection is pending until connected, then counted active", () => {
     const p = pool();
@@ -73,12 +82,7 @@ describe("EndpointPool: reuse", () => {
 
   it("idle connections are reused last-in-first-out, without dialing", () => {
     const p = pool();
-    const s1 = new Sink();
-    const s2 = new Sink();
-    const a = p.pool.acquire(s1) as UpstreamConnection;
-    const b = p.pool.acquire(s2) as UpstreamConnection;
-    p.dialer.socket(0).establish();
-    p.dialer.socket(1).establish();
+    const [a, b] = connectTwo(p);
     exchange(a, p.dialer, 0);
     exchange(b, p.dialer, 1);
     assert.equal(p.pool.idleCount, 2);
@@ -115,12 +119,7 @@ describe("EndpointPool: idle timeout", () => {
 
   it("one timer per pool: each connection closes after its own idle time", () => {
     const p = pool({ idleTimeoutMs: 60_000 });
-    const s1 = new Sink();
-    const s2 = new Sink();
-    const a = p.pool.acquire(s1) as UpstreamConnection;
-    const b = p.pool.acquire(s2) as UpstreamConnection;
-    p.dialer.socket(0).establish();
-    p.dialer.socket(1).establish();
+    const [a, b] = connectTwo(p);
     exchange(a, p.dialer, 0);
     p.clock.advance(30_000);
     exchange(b, p.dialer, 1);
@@ -231,11 +230,8 @@ describe("EndpointPool: limits", () => {
 describe("EndpointPool: drain", () => {
   it("idle connections close at once, busy ones when their exchange ends", () => {
     const p = pool();
-    const idle = p.pool.acquire(new Sink()) as UpstreamConnection;
     const busySink = new Sink();
-    const busy = p.pool.acquire(busySink) as UpstreamConnection;
-    p.dialer.socket(0).establish();
-    p.dialer.socket(1).establish();
+    const [idle, busy] = connectTwo(p, [new Sink(), busySink]);
     exchange(idle, p.dialer, 0);
     p.pool.drain();
     assert.equal(p.dialer.socket(0).destroyed, true);
