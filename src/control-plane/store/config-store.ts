@@ -263,15 +263,17 @@ export class ConfigStore {
   }
 
   /** Versions after a change: each created or changed resource takes the next resourceVersion. */
-  private nextVersions(before: ReadonlyMap<string, unknown>, after: ReadonlyMap<string, unknown>, all: ChangeList): { meta: Map<string, ResourceMeta>; last: number; changed: boolean } {
+  private nextVersions(before: ReadonlyMap<string, { resource: Resource }>, after: ReadonlyMap<string, { resource: Resource }>, all: ChangeList): { meta: Map<string, ResourceMeta>; last: number; changed: boolean } {
     const meta = new Map<string, ResourceMeta>();
     let last = this.lastVersion;
     const moved = new Set(all.filter((c) => c.action !== "unchanged").map((c) => c.resource));
-    for (const key of after.keys()) {
+    for (const [key, now] of after) {
       const old = this.meta.get(key);
-      const id = idOfKey(key);
-      if (old !== undefined && before.has(key) && !moved.has(id)) meta.set(key, old);
-      else meta.set(key, { resourceVersion: ++last, generation: old !== undefined && before.has(key) ? old.generation + 1 : 1 });
+      const prev = before.get(key);
+      if (old !== undefined && prev !== undefined && !moved.has(idOfKey(key))) meta.set(key, old);
+      else if (old === undefined || prev === undefined) meta.set(key, { resourceVersion: ++last, generation: 1 });
+      // As for Kubernetes custom resources: generation counts changes outside metadata and status.
+      else meta.set(key, { resourceVersion: ++last, generation: old.generation + (sameSpec(prev.resource, now.resource) ? 0 : 1) });
     }
     return { meta, last, changed: last !== this.lastVersion || meta.size !== this.meta.size };
   }
@@ -344,6 +346,11 @@ function diff(before: ReadonlyMap<string, { resource: Resource }>, after: Readon
     if (touched || action !== "unchanged") out.push({ resource: resourceId(now.resource), action });
   }
   return out;
+}
+
+function sameSpec(a: Resource, b: Resource): boolean {
+  const rest = ({ metadata: _m, status: _s, ...r }: JsonObject): JsonObject => r;
+  return JSON.stringify(rest(a.body)) === JSON.stringify(rest(b.body));
 }
 
 function sameBody(a: Resource, b: Resource): boolean {

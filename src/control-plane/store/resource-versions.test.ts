@@ -43,7 +43,7 @@ const versionsOf = (s: ConfigStore, kind: string) => {
 };
 
 describe("resource versions", () => {
-  it("gives every resource a resourceVersion from one counter, and bumps generation on change only", () => {
+  it("gives every resource a resourceVersion from one counter, and bumps generation on spec changes only", () => {
     const s = store();
     assert.deepEqual(versionsOf(s, "Service"), { rv: 1, gen: 1 });
     assert.deepEqual(versionsOf(s, "DestinationRule"), { rv: 2, gen: 1 });
@@ -54,10 +54,13 @@ describe("resource versions", () => {
     assert.equal(s.apply(vs("v2"), "a.yaml").accepted, true);
     assert.deepEqual(versionsOf(s, "VirtualService"), { rv: 4, gen: 2 });
     assert.deepEqual(versionsOf(s, "Service"), { rv: 1, gen: 1 }, "others keep theirs");
-    assert.equal(s.resourceVersion, 4);
+    assert.equal(s.apply(vs("v2").replace("{name: reviews}", "{name: reviews, labels: {team: a}}"), "a.yaml").accepted, true);
+    assert.deepEqual(versionsOf(s, "VirtualService"), { rv: 5, gen: 2 }, "a metadata-only change takes a new resourceVersion, not a new generation");
+    s.apply(vs("v2"), "a.yaml");
+    assert.equal(s.resourceVersion, 6);
     s.delete(vs("v2"), "a.yaml");
     s.apply(vs("v1"), "a.yaml");
-    assert.deepEqual(versionsOf(s, "VirtualService"), { rv: 5, gen: 1 }, "a re-created object starts again at generation 1, never reusing a version");
+    assert.deepEqual(versionsOf(s, "VirtualService"), { rv: 7, gen: 1 }, "a re-created object starts again at generation 1, never reusing a version");
   });
 
   it("applies a document carrying the current resourceVersion, and does not store the field", () => {
