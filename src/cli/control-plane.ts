@@ -10,6 +10,7 @@ import type { MeshConfig } from "../config/types/mesh-config.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { untilSignal } from "./lib/signals.ts";
 
 export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--mesh-config FILE] [--port N] [--host ADDR] [--state-dir DIR] [--cacerts DIR]
 
@@ -134,15 +135,7 @@ export const controlPlaneCommand: Command = {
     }
     for (const d of cp.startupDiagnostics) if (NOT_APPLIED_CODES.has(d.code)) process.stderr.write(`${formatDiagnostic(d)}\n`);
     // Listen for signals before the ready line: whoever reads it may send SIGTERM at once.
-    const stopped = new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        resolve();
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
+    const stopped = untilSignal();
     process.stdout.write(JSON.stringify({ ready: true, url: cp.url, port: cp.port, version: cp.version, tokenFile: cp.adminTokenFile }) + "\n");
     await stopped;
     await cp.close();

@@ -10,6 +10,7 @@ import { WorkloadCertificate } from "../proxy/identity/workload-certificate.ts";
 import { Sidecar } from "../proxy/sidecar.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { untilSignal } from "./lib/signals.ts";
 
 export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N]
        amime proxy --xds URL --node ID [--token-file FILE] [--admin-port N]
@@ -123,18 +124,6 @@ export const proxyCommand: Command = {
     return 0;
   }),
 };
-
-function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
-}
 
 /** --xds: wait for the first pushed config (however long the control plane takes), then serve. */
 async function runFromControlPlane(args: ProxyArgs): Promise<number> {
