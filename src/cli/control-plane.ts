@@ -5,11 +5,10 @@ import { resolve } from "node:path";
 import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { meshSettingsOf } from "../config/mesh-config/settings.ts";
-import { loadMeshConfig } from "../config/read-files.ts";
-import type { MeshConfig } from "../config/types/mesh-config.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
 import { untilSignal } from "./lib/signals.ts";
 
 export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--mesh-config FILE] [--port N] [--host ADDR] [--state-dir DIR] [--cacerts DIR]
@@ -101,16 +100,8 @@ export const controlPlaneCommand: Command = {
   name: "control-plane",
   summary: "run the control plane (config store, registry, push to proxies)",
   run: runParsed("control-plane", CONTROL_PLANE_HELP, parseArgs, async (args) => {
-    let meshConfig: MeshConfig | undefined;
-    if (args.meshConfig !== undefined) {
-      const loaded = await loadMeshConfig(args.meshConfig);
-      for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-      if (!loaded.config) {
-        process.stderr.write(`amime control-plane: the mesh config ${args.meshConfig} has errors; not starting\n`);
-        return 1;
-      }
-      meshConfig = loaded.config;
-    }
+    const meshConfig = await meshConfigFlag("control-plane", args.meshConfig, "not starting");
+    if (meshConfig === null) return 1;
     let cp: ControlPlane;
     try {
       cp = await ControlPlane.start({

@@ -3,14 +3,13 @@
 import { relative } from "node:path";
 import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
 import { formatDiagnostic } from "../config/diagnostic.ts";
-import { loadMeshConfig } from "../config/read-files.ts";
-import type { MeshConfig } from "../config/types/mesh-config.ts";
 import { ConfigRefusedError } from "../control-plane/server.ts";
 import { ConfigInvalid, DEFAULT_PORT_BASE, LocalMesh } from "../runtime/local/local-mesh.ts";
 import type { InstanceSupervisor } from "../runtime/local/instance.ts";
 import { statePath } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
 
 export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--mesh-config FILE] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
 
@@ -115,16 +114,8 @@ export const upCommand: Command = {
   run: runParsed("up", UP_HELP, parseUpArgs, async (args) => {
     if (args.files.length === 0) throw new UsageError("-f DIR is required");
     write(`amime up: loading ${args.files.join(", ")}`);
-    let meshConfig: MeshConfig | undefined;
-    if (args.meshConfig !== undefined) {
-      const loaded = await loadMeshConfig(args.meshConfig);
-      for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-      if (!loaded.config) {
-        process.stderr.write(`amime up: the mesh config ${args.meshConfig} has errors; nothing was started\n`);
-        return 1;
-      }
-      meshConfig = loaded.config;
-    }
+    const meshConfig = await meshConfigFlag("up", args.meshConfig, "nothing was started");
+    if (meshConfig === null) return 1;
     let mesh: LocalMesh;
     try {
       mesh = await LocalMesh.start({
