@@ -4,6 +4,7 @@
 //
 // Durations are milliseconds (numbers). Percentages are 0..100 (doubles). Absent optional
 // fields mean "Istio/Envoy default", already resolved by translation where it matters.
+import type { Rule } from "../config/types/security.ts";
 
 export interface ProxyConfig {
   /** Monotonic config version from the control plane ("static" for hand-written files). */
@@ -142,6 +143,33 @@ export interface HttpFilterConfig {
   name: string;
   config?: unknown;
 }
+
+/** The `rbac` filter's config: the AuthorizationPolicies (ALLOW, DENY, AUDIT) that select one workload. docs/security.md */
+export interface RbacConfig {
+  /** Sorted by name (Envoy evaluates policies in name order). */
+  policies: RbacPolicy[];
+  /**
+   * How remote.ip / remoteIpBlocks find the client: sidecars (useRemoteAddress false) take the
+   * last X-Forwarded-For entry (the (N+1)th from the right with N trusted hops); gateways
+   * (true) take the peer, or the Nth entry from the right with N = gatewayTopology.numTrustedProxies.
+   */
+  useRemoteAddress: boolean;
+  trustedHops: number;
+}
+
+export interface RbacPolicy {
+  /** `ns[<ns>]-policy[<name>]`. */
+  name: string;
+  /** The policy's namespace (for `serviceAccounts: [sa]`). */
+  namespace: string;
+  action: "ALLOW" | "DENY" | "AUDIT";
+  /** `istio.io/dry-run: "true"`: evaluated, counted, never enforced. */
+  dryRun: boolean;
+  /** Istio's rules as written; none: the policy matches nothing. */
+  rules: AuthzRule[];
+}
+
+export type AuthzRule = Rule;
 
 /** The `jwt_authn` filter's config: RequestAuthentication jwtRules merged for one workload. docs/security.md */
 export interface JwtAuthnConfig {

@@ -7,17 +7,21 @@ import { notEnforcedCheck } from "./not-enforced.ts";
 const policy = (kind: string, name: string, spec: JsonObject): JsonObject => ({ apiVersion: "security.istio.io/v1", kind, metadata: { name }, spec });
 
 describe("not-enforced check", () => {
-  it("every PeerAuthentication and AuthorizationPolicy gets AMM1014 (it fails open today); RequestAuthentication is enforced, so none", () => {
+  it("PeerAuthentication, CUSTOM, and peer-identity or unsupported AuthorizationPolicy conditions get AMM1014; enforced policies get none", () => {
     const ds = findings([
       peerAuthentication("strict", "STRICT"),
       policy("RequestAuthentication", "jwt", { jwtRules: [{ issuer: "testing@secure.istio.io" }] }),
       policy("AuthorizationPolicy", "deny-all", {}),
       policy("AuthorizationPolicy", "deny-post", { action: "DENY", rules: [{ to: [{ operation: { methods: ["POST"] } }] }] }),
+      policy("AuthorizationPolicy", "ext", { action: "CUSTOM", provider: { name: "x" }, rules: [{}] }),
+      policy("AuthorizationPolicy", "viewer", { rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/productpage"] } }] }] }),
+      policy("AuthorizationPolicy", "deny-ns", { action: "DENY", rules: [{ when: [{ key: "source.namespace", values: ["foo"] }, { key: "connection.sni", values: ["x"] }] }] }),
     ], notEnforcedCheck);
-    assert.deepEqual(summary(ds), ["AMM1014 warning ", "AMM1014 warning ", "AMM1014 warning "]);
+    assert.deepEqual(summary(ds), ["AMM1014 warning ", "AMM1014 warning ", "AMM1014 warning ", "AMM1014 warning "]);
     assert.match(ds[0]?.message ?? "", /^Accepted, not enforced: .*plaintext connections are NOT refused and callers are NOT authenticated, although this policy requires STRICT mTLS/);
-    assert.match(ds[1]?.message ?? "", /requests are NOT authorized: .*should deny every request.*yet every request gets through/);
-    assert.match(ds[2]?.message ?? "", /DENY policy is not applied, so requests it should deny get through/);
+    assert.match(ds[1]?.message ?? "", /action CUSTOM .* the external authorizer is never asked/);
+    assert.match(ds[2]?.message ?? "", /^Partly enforced: principals match the caller's mTLS identity.*never match and the requests they should allow are denied/);
+    assert.match(ds[3]?.message ?? "", /^Partly enforced: source\.namespace .*DENY conditions never apply.*; connection\.sni cannot be evaluated by Amime \(a DENY condition on it always applies\)/);
   });
 
   it("DestinationRule tls.mode ISTIO_MUTUAL gets no warning: the sidecars do mutual TLS (AMM1015 is retired)", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { translate } from "./index.ts";
-import { jwtAuthnConfig } from "./authn.ts";
+import { jwtAuthnConfig, rbacConfig } from "./authn.ts";
 import { inst, k8sService, sidecarProxy, snapshotFrom } from "./testing.ts";
 
 const ra = (ns: string, name: string, spec: unknown): string => JSON.stringify({ apiVersion: "security.istio.io/v1", kind: "RequestAuthentication", metadata: { name, namespace: ns }, spec }) + "\n---\n";
@@ -43,5 +43,30 @@ describe("RequestAuthentication translation", () => {
     const p = jwtAuthnConfig(s, sidecarProxy({ app: "a" }))?.providers;
     assert.equal(p?.[0]?.jwksUri, "https://idp.example/.well-known/openid-configuration");
     assert.equal(p?.[1]?.jwks, `{"keys":[]}`);
+  });
+
+  it("AuthorizationPolicy: ALLOW/DENY/AUDIT selected as Istio, named ns[..]-policy[..], sorted; CUSTOM left out; dry-run and gateway XFF hops", () => {
+    const ap = (ns: string, name: string, spec: unknown, annotations?: Record<string, string>): string => JSON.stringify({ apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name, namespace: ns, ...(annotations ? { annotations } : {}) }, spec }) + "\n---\n";
+    const s = snapshotFrom(
+      ap("istio-system", "mesh-deny", { action: "DENY", rules: [{ to: [{ operation: { paths: ["/admin/*"] } }] }] }) +
+        ap("default", "allow-nothing", {}) +
+        ap("default", "custom", { action: "CUSTOM", provider: { name: "ext" }, rules: [{}] }) +
+        ap("default", "dry", { selector: { matchLabels: { app: "httpbin" } }, action: "DENY", rules: [{}] }, { "istio.io/dry-run": "true" }) +
+        ap("default", "other", { selector: { matchLabels: { app: "other" } }, rules: [{}] }),
+      [],
+      { mesh: { config: { defaultConfig: { gatewayTopology: { numTrustedProxies: 2 } } } } },
+    );
+    const c = rbacConfig(s, sidecarProxy({ app: "httpbin" }));
+    assert.deepEqual(c?.policies.map((p) => [p.name, p.action, p.dryRun, p.rules.length]), [
+      ["ns[default]-policy[allow-nothing]", "ALLOW", false, 0],
+      ["ns[default]-policy[dry]", "DENY", true, 1],
+      ["ns[istio-system]-policy[mesh-deny]", "DENY", false, 1],
+    ]);
+    assert.deepEqual([c?.useRemoteAddress, c?.trustedHops], [false, 0]);
+    const gw = rbacConfig(s, { ...sidecarProxy({ app: "ingress" }), kind: "gateway" });
+    assert.deepEqual([gw?.useRemoteAddress, gw?.trustedHops], [true, 2]);
+    const cfg = translate(s, sidecarProxy({ app: "httpbin", version: "v1" }));
+    assert.equal(rbacConfig(snapshotFrom(""), sidecarProxy({ app: "a" })), undefined);
+    assert.ok(cfg.listeners.every((l) => l.direction === "outbound" ? !l.httpFilters?.some((f) => f.name === "rbac") : true));
   });
 });

@@ -1,10 +1,10 @@
-// RequestAuthentication → the `jwt_authn` HTTP filter of a workload's inbound listeners and of a
+// RequestAuthentication → the `jwt_authn` HTTP filter, AuthorizationPolicy → the `rbac` filter (below), of a workload's inbound listeners and of a
 // gateway's HTTP listeners (never the sidecar's outbound side), as Istio's policy_applier: the
 // jwtRules of every policy that selects the proxy (root-namespace mesh-wide, namespace-wide,
 // selector or targetRef(s)) merged and sorted by issuer. docs/security.md
 import { parseDurationNanos } from "../../config/checks/duration.ts";
 import type { JWTRule, PolicyTargets } from "../../config/types/security.ts";
-import type { HttpFilterConfig, JwtAuthnConfig, JwtProvider } from "../../model/proxy-config.ts";
+import type { HttpFilterConfig, JwtAuthnConfig, RbacConfig, RbacPolicy, JwtProvider } from "../../model/proxy-config.ts";
 import { labelsMatch } from "../../model/registry.ts";
 import type { ConfigEntry, Snapshot } from "../../model/snapshot.ts";
 import { cmp, type ProxyInput } from "./common.ts";
@@ -45,10 +45,40 @@ export function jwtAuthnConfig(snapshot: Snapshot, node: ProxyInput): JwtAuthnCo
   return { providers };
 }
 
-/** The security filters that go in front of an inbound or gateway listener's list for `node` (none: none selects it). */
+/** The security filters that go in front of an inbound or gateway listener's list for `node` (none when no policy selects it). */
 export function securityFilters(snapshot: Snapshot, node: ProxyInput): HttpFilterConfig[] {
+  const out: HttpFilterConfig[] = [];
   const jwt = jwtAuthnConfig(snapshot, node);
-  return jwt === undefined ? [] : [{ name: "jwt_authn", config: jwt }];
+  if (jwt !== undefined) out.push({ name: "jwt_authn", config: jwt });
+  const rbac = rbacConfig(snapshot, node);
+  if (rbac !== undefined) out.push({ name: "rbac", config: rbac });
+  return out;
+}
+
+/**
+ * The rbac config for `node`: its ALLOW, DENY and AUDIT AuthorizationPolicies (CUSTOM is not
+ * enforced yet: analyze warns), named as Istio names them and sorted by name; undefined when none.
+ */
+export function rbacConfig(snapshot: Snapshot, node: ProxyInput): RbacConfig | undefined {
+  const policies: RbacPolicy[] = [];
+  for (const entry of snapshot.authorizationPolicies) {
+    const action = entry.spec.action ?? "ALLOW";
+    if (action !== "ALLOW" && action !== "DENY" && action !== "AUDIT") continue;
+    if (!policySelects(snapshot, entry, node)) continue;
+    policies.push({
+      name: `ns[${entry.namespace}]-policy[${entry.name}]`,
+      namespace: entry.namespace,
+      action,
+      dryRun: entry.annotations?.["istio.io/dry-run"] === "true",
+      rules: entry.spec.rules ?? [],
+    });
+  }
+  if (policies.length === 0) return undefined;
+  policies.sort((a, b) => cmp(a.name, b.name));
+  const gateway = node.kind === "gateway";
+  const topology = snapshot.mesh.config?.defaultConfig?.gatewayTopology as { numTrustedProxies?: unknown } | undefined;
+  const hops = gateway && typeof topology?.numTrustedProxies === "number" ? topology.numTrustedProxies : 0;
+  return { policies, useRemoteAddress: gateway, trustedHops: hops };
 }
 
 function provider(r: JWTRule): JwtProvider {

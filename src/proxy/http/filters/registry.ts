@@ -6,12 +6,14 @@ import { corsFilter } from "./cors/cors-filter.ts";
 import { faultFilter } from "./fault/fault-filter.ts";
 import { jwtAuthnFilter } from "./jwt-authn/jwt-filter.ts";
 import { localRateLimitFilter } from "./local-ratelimit/local-ratelimit-filter.ts";
+import { rbacFilter } from "./rbac/rbac-filter.ts";
 import { routeFilter } from "./route/route-filter.ts";
 import { routerFilter } from "./router/router-filter.ts";
 
 const FILTERS: ReadonlyMap<string, HttpFilter> = new Map(
   [
     jwtAuthnFilter,
+    rbacFilter,
     localRateLimitFilter,
     corsFilter,
     faultFilter,

@@ -1,0 +1,105 @@
+// rbac (Envoy's RBAC filters as Istio builds them from AuthorizationPolicy): a denied request
+// gets 403 `RBAC: access denied`; the decision (which policy, which rule) and any dry-run
+// (shadow) result go to x.metadata under RBAC_METADATA; counters as Envoy's rbac.* stats.
+// Runs after jwt_authn, so requestPrincipals and request.auth.* see the verified tokens.
+import type { RbacConfig } from "../../../../model/proxy-config.ts";
+import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
+import { JWT_METADATA } from "../jwt-authn/jwt-filter.ts";
+import type { VerifiedJwt } from "../jwt-authn/verify.ts";
+import { audited, compileRbac, decide, decideShadow, type CompiledRbac, type Verdict } from "./decide.ts";
+import type { AuthzAttributes } from "./matcher.ts";
+
+export const RBAC_METADATA = "rbac";
+
+/** What x.metadata `rbac` holds. */
+export interface RbacOutcome {
+  readonly verdict: Verdict;
+  readonly shadow: Verdict | null;
+  readonly audited: readonly string[];
+}
+
+/** Envoy's http.<prefix>.rbac.* counters, per compiled config. */
+export interface RbacStats {
+  allowed: number;
+  denied: number;
+  shadowAllowed: number;
+  shadowDenied: number;
+  logged: number;
+}
+
+interface Compiled {
+  readonly rbac: CompiledRbac;
+  readonly stats: RbacStats;
+}
+
+const compiled = new WeakMap<object, Compiled>();
+
+/** The compiled form of a pushed rbac config (and its counters); throws Error for a bad one. */
+export function compiledRbac(config: unknown): Compiled {
+  if (typeof config !== "object" || config === null) throw new Error(`rbac: config must be an object with "policies"`);
+  let c = compiled.get(config);
+  if (c === undefined) {
+    c = { rbac: compileRbac(config as RbacConfig), stats: { allowed: 0, denied: 0, shadowAllowed: 0, shadowDenied: 0, logged: 0 } };
+    compiled.set(config, c);
+  }
+  return c;
+}
+
+export const rbacFilter: HttpFilter = {
+  name: "rbac",
+  check(config: unknown): void {
+    compiledRbac(config);
+  },
+  onRequest(x: RequestContext, config: unknown): FilterStatus {
+    const { rbac, stats } = compiledRbac(config);
+    const a = attributes(x, rbac);
+    const verdict = decide(rbac, a);
+    const shadow = decideShadow(rbac, a);
+    const audit = rbac.audit.length > 0 ? audited(rbac, a) : [];
+    if (audit.length > 0) stats.logged++;
+    if (shadow !== null) {
+      if (shadow.allowed) stats.shadowAllowed++;
+      else stats.shadowDenied++;
+    }
+    (x.metadata ??= new Map()).set(RBAC_METADATA, { verdict, shadow, audited: audit } satisfies RbacOutcome);
+    if (verdict.allowed) {
+      stats.allowed++;
+      return CONTINUE;
+    }
+    stats.denied++;
+    x.reply(403, 0, "RBAC: access denied");
+    return STOP;
+  },
+};
+
+/** The request as the matcher sees it. */
+export function attributes(x: RequestContext, c: CompiledRbac): AuthzAttributes {
+  const q = x.path.indexOf("?");
+  const peer = x.peerPrincipal;
+  const addrs = x.connAddrs();
+  const local = addrs.localAddress;
+  const colon = local.lastIndexOf(":");
+  return {
+    method: x.method,
+    path: q < 0 ? x.path : x.path.slice(0, q),
+    authority: x.authority,
+    header: (name) => x.header(name),
+    sourceIp: x.sourceIp,
+    remoteIp: remoteIp(x.sourceIp, x.header("x-forwarded-for"), c.useRemoteAddress, c.trustedHops),
+    destinationIp: colon < 0 ? local : local.slice(0, colon).replace(/^\[|\]$/g, ""),
+    destinationPort: x.listenerCtx.port,
+    principal: peer.startsWith("spiffe://") ? peer.slice(9) : peer,
+    sni: "",
+    jwts: (x.metadata?.get(JWT_METADATA) as VerifiedJwt[] | undefined) ?? null,
+  };
+}
+
+/** Envoy's trusted client address from X-Forwarded-For (see RbacConfig). */
+export function remoteIp(peer: string, xff: string | undefined, useRemoteAddress: boolean, hops: number): string {
+  if (xff === undefined || xff === "") return peer;
+  if (useRemoteAddress && hops === 0) return peer;
+  const list = xff.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const fromRight = useRemoteAddress ? hops : hops + 1;
+  const v = list[list.length - fromRight];
+  return v ?? peer;
+}
