@@ -40,6 +40,21 @@ function feed(od: OutlierDetector, host: Host, events: Event[]): void {
   }
 }
 
+/**
+ * Eject host 0 `times` in a row (five 500s each), each time advancing the clock by `stepMs` until it
+ * returns; the time each ejection lasted.
+ */
+function ejectInARow(s: ReturnType<typeof setup>, times: number, stepMs: number): number[] {
+  const durations: number[] = [];
+  for (let k = 0; k < times; k++) {
+    feed(s.od, s.h(0), Array<Event>(5).fill(500));
+    const start = s.clock.now();
+    while (s.h(0).outlierEjected) s.clock.advance(stepMs);
+    durations.push(s.clock.now() - start);
+  }
+  return durations;
+}
+
 describe("OutlierDetector", () => {
   describe("ejection on consecutive errors (immediate, at the threshold)", () => {
     // [name, config, events on host 0, ejected?]
@@ -157,24 +172,15 @@ describe("OutlierDetector", () => {
     });
 
     it("ejection time grows with each ejection in a row: 30 s, 60 s, 90 s", () => {
-      const { od, h, clock } = setup(4);
-      const durations: number[] = [];
-      for (let k = 0; k < 3; k++) {
-        feed(od, h(0), Array<Event>(5).fill(500));
-        const start = clock.now();
-        while (h(0).outlierEjected) clock.advance(10_000);
-        durations.push(clock.now() - start);
-      }
-      assert.deepEqual(durations, [30_000, 60_000, 90_000]);
-      assert.equal(od.state(h(0)).numEjections, 3);
+      const s = setup(4);
+      assert.deepEqual(ejectInARow(s, 3, 10_000), [30_000, 60_000, 90_000]);
+      assert.equal(s.od.state(s.h(0)).numEjections, 3);
     });
 
     it("multiplier decays by one per healthy interval after the host returns", () => {
-      const { od, h, clock } = setup(4);
-      for (let k = 0; k < 3; k++) {
-        feed(od, h(0), Array<Event>(5).fill(500));
-        while (h(0).outlierEjected) clock.advance(10_000);
-      }
+      const s = setup(4);
+      ejectInARow(s, 3, 10_000);
+      const { od, h, clock } = s;
       assert.equal(od.state(h(0)).ejectTimeBackoff, 3);
       // [intervals healthy since return, expected multiplier]
       const decay: [number, number][] = [
@@ -194,22 +200,12 @@ describe("OutlierDetector", () => {
     });
 
     it("caps the ejection time at maxEjectionTime (default max(300 s, base))", () => {
-      const { od, h, clock } = setup(4, { baseEjectionTimeMs: 10_000, intervalMs: 1_000 }, { maxEjectionTimeMs: 30_000 });
-      const durations: number[] = [];
-      for (let k = 0; k < 6; k++) {
-        feed(od, h(0), Array<Event>(5).fill(500));
-        const start = clock.now();
-        while (h(0).outlierEjected) clock.advance(1_000);
-        durations.push(clock.now() - start);
-      }
-      assert.deepEqual(durations, [10_000, 20_000, 30_000, 30_000, 30_000, 30_000]);
+      const s = setup(4, { baseEjectionTimeMs: 10_000, intervalMs: 1_000 }, { maxEjectionTimeMs: 30_000 });
+      assert.deepEqual(ejectInARow(s, 6, 1_000), [10_000, 20_000, 30_000, 30_000, 30_000, 30_000]);
       // Envoy stops growing the multiplier once base x multiplier >= max + base.
-      assert.equal(od.state(h(0)).ejectTimeBackoff, 4);
+      assert.equal(s.od.state(s.h(0)).ejectTimeBackoff, 4);
       const dflt = setup(2, { baseEjectionTimeMs: 30_000 });
-      for (let k = 0; k < 15; k++) {
-        feed(dflt.od, dflt.h(0), Array<Event>(5).fill(500));
-        while (dflt.h(0).outlierEjected) dflt.clock.advance(10_000);
-      }
+      ejectInARow(dflt, 15, 10_000);
       assert.equal(dflt.od.ejectionTimeMs(dflt.h(0)), 300_000);
     });
 
