@@ -8,6 +8,7 @@ import type { StoreFailureMode } from "../ratelimit-service/decide.ts";
 import { startRateLimitService, StoreUrlError } from "../ratelimit-service/service.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { untilSignal } from "./lib/signals.ts";
 
 export const RATELIMIT_SERVICE_HELP = `Usage: amime ratelimit-service --config FILE [--config FILE …] --store memory|redis://HOST:PORT
                               [--grpc-port N] [--http-port N] [--host ADDR] [--failure-mode error|allow|deny]
@@ -105,16 +106,10 @@ export const ratelimitServiceCommand: Command = {
       log(e instanceof StoreUrlError ? e.message : `cannot start: ${(e as Error).message}`);
       return e instanceof StoreUrlError ? 2 : 1;
     }
+    // Listen for the signals before saying ready: a supervisor may signal as soon as it reads the line.
+    const stopped = untilSignal();
     process.stdout.write(JSON.stringify({ ready: true, grpcPort: service.grpcPort, httpPort: service.httpPort, store: args.store.startsWith("redis") ? "redis" : "memory", domains: [...config.keys()] }) + "\n");
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        resolve();
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
+    await stopped;
     await service.close();
     return 0;
   }),
