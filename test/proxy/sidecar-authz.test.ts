@@ -47,7 +47,7 @@ describe("AuthorizationPolicy on a sidecar (Istio's tasks without mTLS)", () => 
   };
   before(async () => {
     up = await startUpstream("httpbin", (_req, res) => res.end("ok"));
-    proxy = await startProxy(config(0, up.port, [jwt]));
+    proxy = await startProxy(config(0, up.port, [jwt]), { adminPort: 0 });
   });
   after(async () => {
     await proxy.close();
@@ -80,5 +80,15 @@ describe("AuthorizationPolicy on a sidecar (Istio's tasks without mTLS)", () => 
     assert.equal(await status(proxy.port, "/get"), "403 RBAC: access denied");
     await apply([rbac([{ ...policy("dry", "DENY", [{}]), dryRun: true }])]);
     assert.equal(await status(proxy.port, "/get"), "200 ok");
+  });
+
+  it("admin /stats: Envoy's jwt_authn and rbac counters per listener, kept across config pushes", async () => {
+    const stats = await status(proxy.sidecar.adminPort as number, "/stats");
+    const value = (name: string): number => Number(new RegExp(`^${name.replace(/[.]/g, "\\.")}: (\\d+)$`, "m").exec(stats)?.[1]);
+    // The steps above: one bad token; five denials and five allows by enforced policies; one dry-run denial.
+    assert.equal(value("http.outbound.jwt_authn.denied"), 1, stats);
+    assert.equal(value("http.outbound.rbac.denied"), 5, stats);
+    assert.equal(value("http.outbound.rbac.allowed"), 5, stats);
+    assert.equal(value("http.outbound.rbac.shadow_denied"), 1, stats);
   });
 });

@@ -26,7 +26,23 @@ export interface CompiledJwtAuthn {
   readonly required: readonly string[];
   readonly cache: Map<string, VerifiedJwt>;
   /** Envoy's jwt_authn.allowed / denied. */
-  readonly stats: { allowed: number; denied: number };
+  /** Envoy's http.<listener>.jwt_authn.{allowed, denied}, per listener (admin /stats). */
+  readonly stats: Map<string, { owner: object; counters: JwtStats }>;
+}
+
+export interface JwtStats extends Record<string, number> {
+  allowed: number;
+  denied: number;
+}
+
+/** The listener's jwt_authn counters (process-wide, so they survive config pushes). */
+function statsOf(x: RequestContext, c: CompiledJwtAuthn): JwtStats {
+  // Cached per listener; re-looked-up if another proxy (a test's) runs the same config object.
+  const s = c.stats.get(x.listenerCtx.name);
+  if (s !== undefined && s.owner === x.proxy.filterStats) return s.counters;
+  const counters = x.proxy.filterStats.group<JwtStats>(`http.${x.listenerCtx.name}.jwt_authn`, () => ({ allowed: 0, denied: 0 }));
+  c.stats.set(x.listenerCtx.name, { owner: x.proxy.filterStats, counters });
+  return counters;
 }
 
 export const jwtAuthnFilter: HttpFilter = {
@@ -86,7 +102,7 @@ function finish(x: RequestContext, c: CompiledJwtAuthn, found: readonly FoundTok
   for (const iss of c.required) {
     if (verified?.some((v) => v.issuer === iss) !== true) return deny(x, c, JwtStatus.missing);
   }
-  c.stats.allowed++;
+  statsOf(x, c).allowed++;
   if (found === null || verified === null) return CONTINUE;
   (x.metadata ??= new Map()).set(JWT_METADATA, verified);
   for (let i = 0; i < found.length; i++) {
@@ -116,7 +132,7 @@ export function claimValue(payload: Record<string, unknown>, claim: string): str
 }
 
 function deny(x: RequestContext, c: CompiledJwtAuthn, status: string): FilterStatus {
-  c.stats.denied++;
+  statsOf(x, c).denied++;
   const q = x.path.indexOf("?");
   const path = (q < 0 ? x.path : x.path.slice(0, q)).slice(0, 256);
   const realm = `Bearer realm="${x.scheme}://${x.authority}${path}"${status === JwtStatus.missing ? "" : `, error="invalid_token"`}`;
@@ -159,7 +175,7 @@ function compileJwtAuthn(config: unknown): CompiledJwtAuthn {
     outputHeaders: [...outputHeaders],
     required: providers.filter((p) => p.required).map((p) => p.issuer),
     cache: new Map(),
-    stats: { allowed: 0, denied: 0 },
+    stats: new Map(),
   };
 }
 

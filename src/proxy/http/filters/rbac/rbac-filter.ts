@@ -18,18 +18,27 @@ export interface RbacOutcome {
   readonly audited: readonly string[];
 }
 
-/** Envoy's http.<prefix>.rbac.* counters, per compiled config. */
-export interface RbacStats {
+/** Envoy's http.<listener>.rbac.* counters (admin /stats), process-wide per listener. */
+export interface RbacStats extends Record<string, number> {
   allowed: number;
   denied: number;
-  shadowAllowed: number;
-  shadowDenied: number;
+  shadow_allowed: number;
+  shadow_denied: number;
   logged: number;
 }
 
 interface Compiled {
   readonly rbac: CompiledRbac;
-  readonly stats: RbacStats;
+  readonly stats: Map<string, { owner: object; counters: RbacStats }>;
+}
+
+function statsOf(x: RequestContext, c: Compiled): RbacStats {
+  // Cached per listener; re-looked-up if another proxy (a test's) runs the same config object.
+  const s = c.stats.get(x.listenerCtx.name);
+  if (s !== undefined && s.owner === x.proxy.filterStats) return s.counters;
+  const counters = x.proxy.filterStats.group<RbacStats>(`http.${x.listenerCtx.name}.rbac`, () => ({ allowed: 0, denied: 0, shadow_allowed: 0, shadow_denied: 0, logged: 0 }));
+  c.stats.set(x.listenerCtx.name, { owner: x.proxy.filterStats, counters });
+  return counters;
 }
 
 const compiled = new WeakMap<object, Compiled>();
@@ -39,7 +48,7 @@ export function compiledRbac(config: unknown): Compiled {
   if (typeof config !== "object" || config === null) throw new Error(`rbac: config must be an object with "policies"`);
   let c = compiled.get(config);
   if (c === undefined) {
-    c = { rbac: compileRbac(config as RbacConfig), stats: { allowed: 0, denied: 0, shadowAllowed: 0, shadowDenied: 0, logged: 0 } };
+    c = { rbac: compileRbac(config as RbacConfig), stats: new Map() };
     compiled.set(config, c);
   }
   return c;
@@ -51,15 +60,17 @@ export const rbacFilter: HttpFilter = {
     compiledRbac(config);
   },
   onRequest(x: RequestContext, config: unknown): FilterStatus {
-    const { rbac, stats } = compiledRbac(config);
+    const c = compiledRbac(config);
+    const rbac = c.rbac;
+    const stats = statsOf(x, c);
     const a = attributes(x, rbac);
     const verdict = decide(rbac, a);
     const shadow = decideShadow(rbac, a);
     const audit = rbac.audit.length > 0 ? audited(rbac, a) : [];
     if (audit.length > 0) stats.logged++;
     if (shadow !== null) {
-      if (shadow.allowed) stats.shadowAllowed++;
-      else stats.shadowDenied++;
+      if (shadow.allowed) stats.shadow_allowed++;
+      else stats.shadow_denied++;
     }
     (x.metadata ??= new Map()).set(RBAC_METADATA, { verdict, shadow, audited: audit } satisfies RbacOutcome);
     if (verdict.allowed) {
