@@ -73,6 +73,8 @@ export interface Snapshot {
   requestAuthentications: readonly ConfigEntry<RequestAuthenticationSpec>[];
   authorizationPolicies: readonly ConfigEntry<AuthorizationPolicySpec>[];
   telemetries: readonly ConfigEntry<JsonObject>[];
+  /** EnvoyFilters; translation applies the rate-limit patches among them (translate/rate-limit/). */
+  envoyFilters: readonly ConfigEntry<JsonObject>[];
 }
 
 export interface SnapshotOptions {
@@ -91,6 +93,7 @@ const KIND_FIELDS = {
   RequestAuthentication: "requestAuthentications",
   AuthorizationPolicy: "authorizationPolicies",
   Telemetry: "telemetries",
+  EnvoyFilter: "envoyFilters",
 } as const;
 
 type EntryField = (typeof KIND_FIELDS)[keyof typeof KIND_FIELDS];
@@ -113,7 +116,7 @@ export function buildSnapshot(resources: readonly Resource[], registry: Registry
   }
   const lists: Record<EntryField, ConfigEntry<unknown>[]> = {
     virtualServices: [], destinationRules: [], gateways: [], sidecars: [], serviceEntries: [], workloadEntries: [],
-    peerAuthentications: [], requestAuthentications: [], authorizationPolicies: [], telemetries: [],
+    peerAuthentications: [], requestAuthentications: [], authorizationPolicies: [], telemetries: [], envoyFilters: [],
   };
   const services: Service[] = [];
   for (const r of latest.values()) {

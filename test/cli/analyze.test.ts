@@ -145,11 +145,14 @@ test("--mesh-config: Telemetry providers resolve against the MeshConfig; without
   assert.match(bad.stdout, /a Telemetry is not a MeshConfig/);
 });
 
-test("EnvoyFilter (Istio's local rate-limit sample) loads with an AMM1013 warning instead of an unknown-kind error", async () => {
+test("EnvoyFilter: Istio's local rate-limit task is applied (no warning); what is not applied gets AMM1013 per patch, with its field", async () => {
+  const task = await amime(["analyze", "-f", "test/fixtures/istio/istio.io-tasks/policy-enforcement/rate-limit.yaml"]);
+  assert.doesNotMatch(task.stdout, /filter-local-ratelimit-svc/);
+  assert.match(task.stdout, /^Warning \[AMM1013\] \(EnvoyFilter istio-system\/filter-ratelimit test\/fixtures\/istio\/istio\.io-tasks\/policy-enforcement\/rate-limit\.yaml:40\) not applied: spec\.configPatches\[0\]\.patch\.value\.name: the global ratelimit filter is not run by the sidecar yet/m);
   const file = "test/fixtures/istio/samples/ratelimit/local-rate-limit-service.yaml";
   const r = await amime(["analyze", "-f", file]);
   assert.equal(r.code, 0, r.stdout);
-  assert.match(r.stdout, /^Warning \[AMM1013\] \(EnvoyFilter istio-system\/filter-local-ratelimit-svc test\/fixtures\/istio\/samples\/ratelimit\/local-rate-limit-service\.yaml:4\) EnvoyFilter is accepted but not applied/m);
+  assert.match(r.stdout, /^Warning \[AMM1013\] \(EnvoyFilter istio-system\/filter-local-ratelimit-svc test\/fixtures\/istio\/samples\/ratelimit\/local-rate-limit-service\.yaml:30\) not applied: spec\.configPatches\[1\]\.patch\.value\.typed_per_filter_config\.envoy\.filters\.http\.local_ratelimit\.descriptors: descriptors is not applied by the sidecar$/m);
   assert.doesNotMatch(r.stdout, /AMM0004/);
 });
 

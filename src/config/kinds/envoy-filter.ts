@@ -1,14 +1,16 @@
-// EnvoyFilter (networking.istio.io/v1alpha3): patches to the generated Envoy config. Amime has no
-// Envoy config to patch yet, so the kind is accepted, validated as Istio does (the CRD's schema and
-// CEL rules, then pilot's validateEnvoyFilter: applyTo/operation/match line up, a value for every
-// operation but REMOVE, filter and sub-filter names), and every resource gets an AMM1013 warning
-// that it is not applied. The rest of the config set loads as usual.
+// EnvoyFilter (networking.istio.io/v1alpha3): patches to the generated Envoy config. Validated as
+// Istio does (the CRD's schema and CEL rules, then pilot's validateEnvoyFilter: applyTo/operation/
+// match line up, a value for every operation but REMOVE, filter and sub-filter names). Amime's
+// sidecar is not Envoy: translation applies only the local rate-limit patches (Istio's rate-limit
+// task; docs/rate-limiting.md), and every other patch, or part of one, gets an AMM1013 warning
+// naming it. The rest of the config set loads as usual.
 import { AnalyzerCodes } from "../analyze/codes.ts";
 import { readArray, readEnum, readInt, readObject, readObjectItem, readString, readStringMap, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkTargetRef, labelKeyProblem } from "../checks/policy-target.ts";
 import { isObject, type FieldPath, type JsonObject, type Resource } from "../resource.ts";
 import type { Validator } from "../validator.ts";
 import type { KindDefinition } from "./kind.ts";
+import { appliedPatches } from "../../control-plane/translate/rate-limit/apply.ts";
 
 const APPLY_TO = ["INVALID", "LISTENER", "FILTER_CHAIN", "NETWORK_FILTER", "HTTP_FILTER", "ROUTE_CONFIGURATION", "VIRTUAL_HOST", "HTTP_ROUTE", "CLUSTER", "EXTENSION_CONFIG", "BOOTSTRAP", "LISTENER_FILTER"] as const;
 const OPERATIONS = ["INVALID", "MERGE", "ADD", "REMOVE", "INSERT_BEFORE", "INSERT_AFTER", "INSERT_FIRST", "REPLACE", "MERGE_AND_REPLACE_LIST"] as const;
@@ -53,9 +55,21 @@ export const envoyFilterKind: KindDefinition = {
       const cp = readObjectItem(v, at, item);
       if (cp) checkPatch(v, at, cp);
     });
-    v.warn([], "EnvoyFilter is accepted but not applied: Amime's sidecar is not Envoy, and no patch of this resource changes its config", AnalyzerCodes.kindNotApplied);
+    // Translation applies the local rate-limit patches (control-plane/translate/rate-limit/apply.ts);
+    // every other patch, or part of one, keeps AMM1013 with its field path.
+    const applied = appliedPatches(spec);
+    if (applied.patches.length === 0 && applied.notApplied.length === 0) {
+      v.warn([], "EnvoyFilter is accepted but not applied: Amime's sidecar is not Envoy, and no patch of this resource changes its config", AnalyzerCodes.kindNotApplied);
+    }
+    for (const p of applied.notApplied) v.warn(patchPath(p.path), `not applied: ${p.path}: ${p.message}`, AnalyzerCodes.kindNotApplied);
   },
 };
+
+/** The patch a problem path (`spec.configPatches[2].patch.value.name`) lies in, or the spec. */
+function patchPath(path: string): FieldPath {
+  const m = /^spec\.configPatches\[(\d+)\]/.exec(path);
+  return m === null ? ["spec"] : ["spec", "configPatches", Number(m[1])];
+}
 
 function checkPatch(v: Validator, at: FieldPath, cp: JsonObject): void {
   warnUnknownFields(v, at, cp, ["applyTo", "match", "patch"]);

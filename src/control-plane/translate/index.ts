@@ -10,6 +10,7 @@ import { cmp, type ProxyInput } from "./common.ts";
 import { gatewayListeners, httpFilters, inbound, outboundListener, ownInstance } from "./listeners.ts";
 import { proxyClassKey, sharedByClass } from "./proxy-class.ts";
 import { proxyRuntime } from "./proxy-runtime.ts";
+import { applyRateLimits } from "./rate-limit/apply.ts";
 import { buildScope } from "./scope.ts";
 import { telemetryConfig } from "./telemetry.ts";
 import { gatewayTcpListeners, outboundTcpListeners } from "./tcp-listeners.ts";
@@ -56,6 +57,8 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   if (filters.length > 0) {
     for (const l of config.listeners) if (l.direction !== "outbound" && l.protocol !== "tcp") l.httpFilters = [...filters, ...(l.httpFilters ?? httpFilters())];
   }
+  // EnvoyFilters' local rate limits: local_ratelimit before router, per-route buckets (rate-limit/apply.ts).
+  applyRateLimits(snapshot, { ...proxy, ...node }, config);
   config.telemetry = telemetryConfig(snapshot, proxy);
   proxyRuntime(config, snapshot.mesh);
   config.listeners.sort((a, b) => cmp(a.name, b.name));

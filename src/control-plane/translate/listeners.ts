@@ -20,8 +20,8 @@ const LOCALHOST = "127.0.0.1";
 
 /**
  * The HTTP filters of every HTTP listener, in Istio's order. The security filters take their
- * places in front as they arrive: jwt_authn → ext_authz (CUSTOM) → rbac (DENY, ALLOW) → local
- * rate limit → global rate limit → cors → fault → router.
+ * places in front as they arrive: jwt_authn → ext_authz (CUSTOM) → rbac (DENY, ALLOW) → cors →
+ * fault → router; EnvoyFilters' rate limits go just before router (rate-limit/apply.ts).
  */
 export function httpFilters(): HttpFilterConfig[] {
   return [{ name: "cors" }, { name: "fault" }, { name: "router" }];
