@@ -148,12 +148,18 @@ async function runFromControlPlane(args: ProxyArgs): Promise<number> {
   const ttl = process.env.SECRET_TTL ? parseDuration(process.env.SECRET_TTL) : undefined;
   if (ttl === null) throw new UsageError(`$SECRET_TTL must be a duration such as 24h, 90m or 30s (got ${JSON.stringify(process.env.SECRET_TTL)})`);
   const mesh = new MeshCredentials();
+  // Ready only with a certificate (as Istio's agent waits for SDS): auto mTLS needs it both ways.
+  let certified!: () => void;
+  const firstCertificate = new Promise<void>((r) => (certified = r));
   const certificate = new WorkloadCertificate({
     url: args.xds as string,
     token,
     ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
-    onIssued: (c) => mesh.set(c),
+    onIssued: (c) => {
+      mesh.set(c);
+      certified();
+    },
   }).start();
   const client = new PushClient({
     url: args.xds as string,
@@ -173,7 +179,7 @@ async function runFromControlPlane(args: ProxyArgs): Promise<number> {
     },
   }).start();
   const signalled = untilSignal().then(() => null);
-  const sidecar = await Promise.race([client.ready, signalled]);
+  const sidecar = await Promise.race([Promise.all([client.ready, firstCertificate]).then(([s]) => s), signalled]);
   if (sidecar !== null) {
     const line = { ready: true, version: sidecar.config.version, listeners: sidecar.ports(), admin: sidecar.adminPort ?? null, node };
     process.stdout.write(JSON.stringify(line) + "\n");

@@ -74,6 +74,11 @@ export interface WorkloadInstance {
   appPorts?: Record<string, number>;
   /** Readiness: not-ready instances stay in EDS with healthy:false. */
   ready: boolean;
+  /**
+   * It runs a sidecar that accepts mesh mutual TLS: auto mTLS sends it ISTIO_MUTUAL. Istio's
+   * endpoint label `security.istio.io/tlsMode` (`istio` / `disabled`) overrides it.
+   */
+  sidecar?: boolean;
   /** Relative LB weight, default 1. */
   weight?: number;
   locality?: string;

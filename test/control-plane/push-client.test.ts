@@ -39,6 +39,8 @@ it("waits for registration, ACKs, keeps serving through an outage, reconnects wi
   // The reviews instance is registered (for endpoints) but its sidecar is the test itself: point
   // the endpoint straight at the app.
   reviews.registration.instance.ports = { "9080": app.port };
+  // No sidecar in front of the app, so no mutual TLS either: Istio's endpoint label says so.
+  reviews.registration.instance.labels["security.istio.io/tlsMode"] = "disabled";
   try {
     await waitFor("stream open", () => pc.connected);
     assert.equal(pc.sidecar, null, "no config before registration");

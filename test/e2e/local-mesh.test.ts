@@ -59,6 +59,22 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
     assert.deepEqual([...seen].sort(), ["v1", "v2"]);
   });
 
+  it("sidecars talk mutual TLS by default (auto mTLS): the back sidecars' inbound listeners count handshakes, none refused; plaintext is still accepted (PERMISSIVE)", async () => {
+    const stats: string[] = [];
+    for (const name of ["back-v1-0", "back-v2-0", "front-0"]) {
+      const i = state.instances.find((x) => x.name === name);
+      assert.ok(i);
+      const r = await get(`http://127.0.0.1:${i.adminPort}/stats`);
+      stats.push(r.body);
+      const handshakes = [...r.body.matchAll(/^listener\.inbound\|\d+\.ssl\.handshake: (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      assert.ok(handshakes >= 1, `${name}: no mTLS handshake on its inbound listener:\n${r.body.split("\n").filter((l) => l.includes("ssl")).join("\n")}`);
+      assert.doesNotMatch(r.body, /ssl\.connection_error: [1-9]/, name);
+    }
+    const back = state.instances.find((x) => x.name === "back-v1-0");
+    const plain = await get(`http://127.0.0.1:${back?.inboundPort}/`);
+    assert.equal(plain.status, 200);
+  });
+
   it("amime exec runs a command with the client's sidecar as HTTP proxy and passes its exit code on", () => {
     const r = run.amime(["exec", "client", "--", "curl", "-s", "-m", "5", "http://front:9080/"]);
     assert.equal(r.status, 0, r.stderr);

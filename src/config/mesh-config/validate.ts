@@ -17,14 +17,14 @@ import { GLOBAL_DOWNSTREAM_MAX_CONNECTIONS, isAppliedRuntimeKey, REQUEST_HEADERS
 /** MeshConfig fields Amime reads (see docs/config.md "MeshConfig"). */
 export const APPLIED_MESH_FIELDS: readonly string[] = [
   "enableTracing", "accessLogFile", "accessLogFormat", "accessLogEncoding", "defaultConfig", "outboundTrafficPolicy",
-  "trustDomain", "rootNamespace", "extensionProviders", "defaultProviders",
+  "trustDomain", "rootNamespace", "extensionProviders", "defaultProviders", "enableAutoMtls",
 ];
 
 /** MeshConfig fields Istio has that Amime accepts without applying them (AMM1010). */
 export const NOT_APPLIED_MESH_FIELDS: readonly string[] = [
   "proxyListenPort", "proxyInboundListenPort", "proxyHttpPort", "connectTimeout", "protocolDetectionTimeout", "tcpKeepalive",
   "ingressClass", "ingressService", "ingressControllerMode", "ingressSelector", "enableEnvoyAccessLogService",
-  "disableEnvoyListenerLog", "inboundTrafficPolicy", "configSources", "enableAutoMtls", "trustDomainAliases", "caCertificates",
+  "disableEnvoyListenerLog", "inboundTrafficPolicy", "configSources", "trustDomainAliases", "caCertificates",
   "defaultServiceExportTo", "defaultVirtualServiceExportTo", "defaultDestinationRuleExportTo", "localityLbSetting",
   "dnsRefreshRate", "h2UpgradePolicy", "inboundClusterStatName", "outboundClusterStatName", "certificates",
   "serviceSettings", "enablePrometheusMerge", "verifyCertificateAtClient", "ca", "discoverySelectors", "pathNormalization",

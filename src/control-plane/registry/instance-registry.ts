@@ -59,7 +59,12 @@ export class InstanceRegistry {
   registry(): Registry {
     if (!this.cached) {
       // The sidecar's NodeInfo names the workload; an instance registered without one is a replica of it.
-      const instances: WorkloadInstance[] = [...this.byKey.values()].map((r) => (r.instance.workload || !r.node.workload ? r.instance : { ...r.instance, workload: r.node.workload }));
+      // A registration by a sidecar (not a gateway) marks the instance as one that takes mesh mTLS.
+      const instances: WorkloadInstance[] = [...this.byKey.values()].map((r) => ({
+        ...r.instance,
+        ...(!r.instance.workload && r.node.workload ? { workload: r.node.workload } : {}),
+        ...(r.node.kind === "sidecar" ? { sidecar: true } : {}),
+      }));
       this.cached = { services: [], instances };
     }
     return this.cached;

@@ -4,7 +4,7 @@
 // Plus PassthroughCluster when unknown hosts are allowed out.
 import type { Cluster, Endpoint } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
-import type { Service, ServicePort } from "../../model/registry.ts";
+import type { Service, ServicePort, WorkloadInstance } from "../../model/registry.ts";
 import type { DestinationRuleSpec } from "../../config/types/networking.ts";
 import { arr, obj, str, strMap } from "./common.ts";
 import { serviceEndpoints, serviceIdentities } from "./endpoints.ts";
@@ -50,9 +50,13 @@ export function outboundClusters(scope: ProxyScope): ClusterSet {
     const backing = backingInstances(snapshot, service);
     const identities = serviceIdentities(service, backing, snapshot.mesh.trustDomain);
     const subsets = subsetsOf(dr);
+    // Auto mTLS (MeshConfig enableAutoMtls, default on): ISTIO_MUTUAL toward a service whose
+    // instances all run a sidecar, unless a DestinationRule sets tls. Istio decides per endpoint;
+    // here a service with some instances without a sidecar gets plaintext to all of them.
+    const autoMtls = snapshot.mesh.config?.enableAutoMtls !== false && backing.length > 0 && backing.every(takesMeshTls);
     for (const port of service.ports) {
       for (const subset of [{ name: "", labels: undefined }, ...subsets]) {
-        const c = buildCluster(service, port, subset.name, dr, identities);
+        const c = buildCluster(service, port, subset.name, dr, identities, autoMtls);
         if (healthCheck !== undefined && c.discovery === "eds") c.healthCheck = { ...healthCheck };
         clusters.push(c);
         if (c.discovery === "eds") endpoints[c.name] = serviceEndpoints(service, port, subset.labels, backing, snapshot.mesh.trustDomain);
@@ -84,12 +88,20 @@ function subsetsOf(dr: DestinationRuleSpec | undefined): { name: string; labels:
   return out;
 }
 
-function buildCluster(service: Service, port: ServicePort, subset: string, dr: DestinationRuleSpec | undefined, identities: string[]): Cluster {
+/** An instance that accepts mesh mTLS: Istio's label `security.istio.io/tlsMode` says so (`istio`) or not (`disabled`); without it, whether it runs a sidecar. */
+function takesMeshTls(inst: WorkloadInstance): boolean {
+  const mode = inst.labels["security.istio.io/tlsMode"];
+  return mode === undefined ? inst.sidecar === true : mode === "istio";
+}
+
+function buildCluster(service: Service, port: ServicePort, subset: string, dr: DestinationRuleSpec | undefined, identities: string[], autoMtls: boolean): Cluster {
   const policy = effectivePolicy(dr, subset, port.port);
   const lb = loadBalancerConfig(policy.loadBalancer);
-  const tls = tlsConfig(policy.tls, { port: port.port, subset, host: service.host, identities });
-  const protocol = clusterProtocol(port.protocol, tls !== undefined, policy.connectionPool?.http?.h2UpgradePolicy === "UPGRADE");
   const passthrough = lb.policy === "PASSTHROUGH" || service.resolution === "NONE" || (service.host.startsWith("*") && service.kind === "service-entry");
+  const tlsSettings = policy.tls ?? (autoMtls && !passthrough ? { mode: "ISTIO_MUTUAL" as const } : undefined);
+  const tls = tlsConfig(tlsSettings, { port: port.port, subset, host: service.host, identities });
+  // Mesh mTLS wraps whatever the port carries; only SIMPLE/MUTUAL origination turns an https port into HTTP inside TLS.
+  const protocol = clusterProtocol(port.protocol, tls !== undefined && tls.mode !== "ISTIO_MUTUAL", policy.connectionPool?.http?.h2UpgradePolicy === "UPGRADE");
   const c: Cluster = {
     name: clusterKey("outbound", port.port, subset, service.host),
     direction: "outbound",
