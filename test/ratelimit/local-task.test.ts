@@ -2,7 +2,8 @@
 // task's EnvoyFilter (step snip_local_rate_limit_2: 4 tokens per 60 s on productpage's inbound
 // listener, x-local-rate-limit on the 429s) → productpage's sidecar lists local_ratelimit before
 // router → 4 requests pass, the 5th is 429 local_rate_limited with the header, the counters are on
-// the sidecar's /stats, and the other services are not limited.
+// the sidecar's /stats, and the other services are not limited. Then the task's per-route variant
+// (step snip_local_rate_limit_3) replaces it and limits the same way through the route's bucket.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +15,8 @@ import { eventually, get, randomPortBase, ROOT, UpRun } from "../e2e/up-harness.
 const TASK = join(ROOT, "test", "fixtures", "istio", "istio.io-tasks", "policy-enforcement", "rate-limit.yaml");
 /** The task's local EnvoyFilter document, as the task gives it. */
 const LOCAL = readFileSync(TASK, "utf8").split(/\n---\n/).find((d) => d.includes("snip_local_rate_limit_2"))!;
+/** Its alternative (same name): a filter without a bucket, the bucket on the routes of vhost inbound|http|9080. */
+const PER_ROUTE = readFileSync(TASK, "utf8").split(/\n---\n/).find((d) => d.includes("snip_local_rate_limit_3"))!;
 
 describe("Istio's local rate-limit task in amime up", { timeout: 150_000 }, () => {
   let run: UpRun;
@@ -73,5 +76,25 @@ describe("Istio's local rate-limit task in amime up", { timeout: 150_000 }, () =
     const body = (await get(`http://127.0.0.1:${inst.adminPort}/stats`)).body;
     const stats = Object.fromEntries(body.trim().split("\n").map((l) => [l.slice(0, l.lastIndexOf(":")), Number(l.slice(l.lastIndexOf(":") + 1))]));
     assert.deepEqual(["enabled", "ok", "rate_limited", "enforced"].map((k) => stats[`http_local_rate_limiter.http_local_rate_limit.${k}`]), [6, 4, 2, 2], body);
+  });
+
+  it("the task's per-route variant replaces it: the bucket on productpage's inbound route limits the same", async () => {
+    const inst = state.instances.find((i) => i.workload === "productpage-v1")!;
+    const id = encodeURIComponent(`sidecar~${inst.name}.default`);
+    const file = join(run.cwd, "local-rate-limit-route.yaml");
+    writeFileSync(file, PER_ROUTE);
+    const applied = run.amime(["apply", "-f", file]);
+    assert.equal(applied.status, 0, applied.stdout + applied.stderr);
+    let routes: string[] = [];
+    const pushed = async (): Promise<boolean> => {
+      const config = await json<ProxyConfig>(`/api/v1/proxies/${id}/config`);
+      routes = config.routes.find((r) => r.name === "inbound")?.virtualHosts.flatMap((v) => v.routes).filter((r) => r.filterConfig?.local_ratelimit !== undefined).map((r) => r.name) ?? [];
+      const proxies = await json<{ connected: boolean; state: string }[]>("/api/v1/proxies");
+      return routes.length > 0 && proxies.every((p) => !p.connected || p.state === "SYNCED");
+    };
+    assert.ok(await eventually(pushed, 20_000), routes.join(", "));
+    assert.deepEqual(routes, ["inbound|9080||"]);
+    // A new config version starts full buckets (docs/rate-limiting.md).
+    assert.deepEqual(curl("http://productpage:9080/productpage", 5), ["200", "200", "200", "200", "429 true"]);
   });
 });
