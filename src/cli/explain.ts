@@ -2,8 +2,10 @@
 // worked out from the config the control plane pushed to it, without sending anything.
 import type { Command } from "./command.ts";
 import { parseArgs, UsageError } from "./lib/args.ts";
+import type { ProxyConfig } from "../model/proxy-config.ts";
+import { explainAuthz } from "./lib/explain/authz.ts";
 import { formatExplainReport } from "./lib/explain/format.ts";
-import { ExplainError, explainRequest, parseExplainRequest, type ExplainRequest } from "./lib/explain/report.ts";
+import { ExplainError, explainRequest, parseExplainRequest, type ExplainReport, type ExplainRequest } from "./lib/explain/report.ts";
 import { formatStructured } from "./lib/output.ts";
 import { resolveProxy } from "./lib/proxy-ref.ts";
 import { CommandError, connect, helpRequested, runCommand } from "./lib/run.ts";
@@ -68,8 +70,32 @@ export const explainCommand: Command = {
       // RouterError: config the proxy itself would have refused (NACK).
       throw new CommandError("AMIME_EXPLAIN", `amime explain: the route configuration of ${node} cannot be compiled: ${(e as Error).message}`);
     }
+    if (report.outcome.kind === "forward") report.authorization = await destinationAuthz(client, config, report, request, args.strings.get("namespace"));
     const output = args.strings.get("output");
     process.stdout.write(output === "json" || output === "yaml" ? formatStructured(report, output) : formatExplainReport(report));
     return report.outcome.kind === "fail" ? 1 : 0;
   }),
 };
+
+/** Up to 3 destination workloads (candidate endpoints): what their inbound authn/authz would decide. */
+async function destinationAuthz(client: Awaited<ReturnType<typeof connect>>, source: ProxyConfig, report: ExplainReport, request: ExplainRequest, namespace: string | undefined): Promise<NonNullable<ExplainReport["authorization"]>> {
+  const targets = new Map<string, number>();
+  for (const d of report.destinations) for (const e of d.endpoints) if (e.candidate && e.workload !== undefined && !targets.has(e.workload) && targets.size < 3) targets.set(e.workload, e.port);
+  const out: NonNullable<ExplainReport["authorization"]> = [];
+  for (const [workload, port] of targets) {
+    let node: string;
+    try {
+      node = await resolveProxy(client, workload, namespace);
+    } catch {
+      out.push({ node: workload, summary: "not shown: its proxy is not connected to the control plane (no pushed config to read)" });
+      continue;
+    }
+    try {
+      const view = explainAuthz(await client.proxyConfig(node), port, request, source.node.ip);
+      if (view !== null) out.push(view);
+    } catch (e) {
+      out.push({ node: workload, summary: `not shown: ${(e as Error).message}` });
+    }
+  }
+  return out;
+}

@@ -115,3 +115,30 @@ spec:
   assert.equal(r.code, 2);
   assert.match(r.stderr, /header "bad" must be "name: value"/);
 });
+
+test("authorization at the destination: the DENY policy and rule that would answer 403, from reviews-v1's pushed config", async () => {
+  const file = join(mesh.dir, "deny-reviews.yaml");
+  await writeFile(file, `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-reviews-1}
+spec:
+  selector: {matchLabels: {app: reviews}}
+  action: DENY
+  rules:
+  - to:
+    - operation: {paths: ["/reviews/1"]}
+`);
+  assert.equal((await amime(["apply", "-f", file, ...cp])).code, 0);
+  const reviews = await connectStream(mesh, "sidecar~reviews-v1-0.default");
+  try {
+    await waitFor(() => mesh.cp.proxyConfig("sidecar~reviews-v1-0.default")?.version === mesh.cp.version, { what: "the current config to be pushed to reviews-v1" });
+    let r = await amime(["explain", "productpage-v1", "http://reviews:9080/reviews/1", ...cp]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Authorization at the destination .*\n  sidecar~reviews-v1-0\.default \(inbound\|9080\): denied \(403 RBAC: access denied\) by ns\[default\]-policy\[deny-reviews-1\] rule 0\n/);
+    assert.match(r.stdout, /\n  reviews-v2: not shown: its proxy is not connected to the control plane \(no pushed config to read\)\n/);
+    r = await amime(["explain", "productpage-v1", "http://reviews:9080/reviews/2", ...cp]);
+    assert.match(r.stdout, /sidecar~reviews-v1-0\.default \(inbound\|9080\): allowed: no ALLOW policy applies and no DENY policy matches/);
+  } finally {
+    reviews.close();
+  }
+});

@@ -54,6 +54,17 @@ export function formatExplainReport(r: ExplainReport): string {
   }
   for (const d of r.destinations) out.push("", ...clusterLines(d));
   for (const m of r.mirrors) out.push("", ...clusterLines(m, "Mirror cluster"));
+  if (r.authorization !== undefined && r.authorization.length > 0) {
+    out.push("", "Authorization at the destination (its inbound jwt_authn and rbac filters):");
+    for (const a of r.authorization) {
+      out.push(`  ${a.node}${"listener" in a ? ` (${a.listener})` : ""}: ${a.summary}`);
+      if ("listener" in a) {
+        if (a.requestPrincipal !== undefined) out.push(`    request principal ${a.requestPrincipal} (from the bearer token, assuming it verifies)`);
+        if (a.shadow !== null) out.push(`    dry run: would be ${a.shadow.allowed ? "allowed" : "denied"}${a.shadow.policy && a.shadow.policy !== "none" ? ` by ${a.shadow.policy} rule ${a.shadow.rule}` : ""}`);
+        if (a.audited.length > 0) out.push(`    audited by ${a.audited.join(", ")}`);
+      }
+    }
+  }
   out.push("", `Result: ${r.outcome.summary}`);
   return `${out.join("\n")}\n`;
 }

@@ -6,6 +6,7 @@
 import type { Cluster, Endpoint, FaultPolicy, Listener, ProxyConfig, Route, RouteAction, RouteOrigin, WeightedCluster } from "../../../model/proxy-config.ts";
 import { explainMatch, requestView, RouteTable, type RequestView } from "../../../proxy/router/index.ts";
 import { panicThresholdFor } from "../../../proxy/upstream/balance/host-set.ts";
+import type { AuthzView } from "./authz.ts";
 import { formatMs } from "./policy-text.ts";
 
 export interface ExplainRequest {
@@ -72,6 +73,8 @@ export interface ExplainReport {
   destinations: DestinationView[];
   mirrors: DestinationView[];
   outcome: Outcome;
+  /** What each destination workload's inbound authn/authz would decide (authz.ts); absent when not asked. */
+  authorization?: (AuthzView | { node: string; summary: string })[];
 }
 
 export class ExplainError extends Error {
