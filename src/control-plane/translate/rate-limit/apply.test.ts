@@ -78,6 +78,30 @@ describe("EnvoyFilter local rate limits → ProxyConfig", () => {
     assert.deepEqual(byPort.listeners.filter((l) => l.direction === "inbound").map((l) => [l.port, l.httpFilters?.map((f) => f.name)]), [[19080, ["cors", "fault", "local_ratelimit", "router"]]]);
   });
 
+  it("GATEWAY: the filter on the gateway's listeners, a route patch on the routes of its vhost (*:8080) and route name (api)", () => {
+    const gw = JSON.stringify({ apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "gw" }, spec: { selector: { istio: "ingressgateway" }, servers: [{ port: { number: 8080, name: "http", protocol: "HTTP" }, hosts: ["*"] }] } });
+    const vs = JSON.stringify({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "bookinfo" }, spec: { hosts: ["*"], gateways: ["gw"], http: [{ name: "api", match: [{ uri: { prefix: "/api" } }], route: [{ destination: { host: "productpage" } }] }, { route: [{ destination: { host: "productpage" } }] }] } });
+    const bucket = { "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", stat_prefix: "gw", token_bucket: { max_tokens: 1, fill_interval: "10s" } };
+    const filter = ef("istio-system", "gw", {
+      workloadSelector: { labels: { istio: "ingressgateway" } },
+      configPatches: [localPatch("GATEWAY"), {
+        applyTo: "HTTP_ROUTE",
+        match: { context: "GATEWAY", routeConfiguration: { vhost: { name: "*:8080", route: { name: "api" } } } },
+        patch: { operation: "MERGE", value: { typed_per_filter_config: { "envoy.filters.http.local_ratelimit": bucket } } },
+      }],
+    });
+    const proxy = { id: "gateway~ingress-0.istio-system", kind: "gateway" as const, workload: "ingress", namespace: "istio-system", labels: { istio: "ingressgateway" }, serviceAccount: "gw", trustDomain: "cluster.local", ip: "127.0.0.1" };
+    const cfg = translate(snapshotFrom(BOOKINFO + [gw, vs, filter].join("\n---\n"), INSTANCES), proxy);
+    assert.deepEqual(filters(cfg, "gateway"), [["cors", "fault", "local_ratelimit", "router"]]);
+    const routes = cfg.routes.find((r) => r.name === "http.8080")!.virtualHosts.flatMap((v) => v.routes);
+    assert.deepEqual(routes.map((r) => [r.name, (r.filterConfig?.local_ratelimit as { tokenBucket?: unknown } | undefined)?.tokenBucket]), [
+      ["api", { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 10000 }],
+      [routes[1]!.name, undefined],
+    ]);
+    // The same EnvoyFilter selects no sidecar (its selector), and GATEWAY patches touch no sidecar anyway.
+    assert.deepEqual(filters(translate(snapshotFrom(BOOKINFO + filter, INSTANCES), PRODUCTPAGE), "inbound"), [["cors", "fault", "router"]]);
+  });
+
   it("the shared outbound routes are never patched (a per-route patch touches the proxy's own inbound routes)", () => {
     const s = snapshotFrom(BOOKINFO + LOCAL_STEP_3, INSTANCES);
     const cfg = translate(s, PRODUCTPAGE);
@@ -92,8 +116,8 @@ describe("EnvoyFilter local rate limits → ProxyConfig", () => {
       match: { context, routeConfiguration: { vhost: { name: vhost, route: { action: "ANY" } } } },
       patch: { operation: "MERGE", value: { typed_per_filter_config: { "envoy.filters.http.local_ratelimit": { "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", stat_prefix: "s" } } } },
     });
-    const got = appliedPatches({ configPatches: [localPatch("SIDECAR_INBOUND"), route("GATEWAY", ""), route("SIDECAR_INBOUND", "reviews:9080"), route("SIDECAR_INBOUND", "inbound|http|9080")] });
-    assert.deepEqual(got.patches.map((p) => p.kind), ["filter", "route"]);
+    const got = appliedPatches({ configPatches: [localPatch("SIDECAR_INBOUND"), route("SIDECAR_OUTBOUND", ""), route("SIDECAR_INBOUND", "reviews:9080"), route("SIDECAR_INBOUND", "inbound|http|9080"), route("GATEWAY", "*:8080")] });
+    assert.deepEqual(got.patches.map((p) => p.kind), ["filter", "route", "gateway-route"]);
     assert.deepEqual(got.notApplied.map((p) => p.path), ["spec.configPatches[1].match.context", "spec.configPatches[2].match.routeConfiguration.vhost.name"]);
     const task = TASK.filter((d) => !d.includes("local_ratelimit")).map((d) => JSON.parse(JSON.stringify(snapshotFrom(d).envoyFilters[0]!.spec)) as unknown);
     for (const spec of task) {

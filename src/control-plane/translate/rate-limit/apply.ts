@@ -2,7 +2,8 @@
 // just before `router` in the HTTP filter lists of the listeners a patch matches (context, port),
 // and the HTTP_ROUTE / VIRTUAL_HOST patches of SIDECAR_INBOUND as per-route `local_ratelimit`
 // configs on the inbound routes (Istio's vhost `inbound|http|<port>` = our inbound route
-// `inbound|<port>||`; its route `default` = every one of them). Selection as Istio's: an EnvoyFilter in the root
+// `inbound|<port>||`; its route `default` = every one of them), those of GATEWAY on the gateway's
+// routes (vhost `host:port` and route names are Istio's already). Selection as Istio's: an EnvoyFilter in the root
 // namespace applies mesh-wide, one elsewhere to its namespace; `workloadSelector.labels` narrows it.
 // `appliedPatches` is also what `analyze` asks (AMM1013 for every patch that is not applied).
 import type { Listener, ProxyConfig, RouteConfiguration } from "../../../model/proxy-config.ts";
@@ -21,6 +22,16 @@ export interface LocalFilterPatch {
   config: LocalRateLimitConfig;
 }
 
+/** A per-route config for a gateway's routes: Istio's vhost `<host>:<port>` and route (HTTPRoute) names, as ours. */
+export interface GatewayRoutePatch {
+  kind: "gateway-route";
+  /** Absent: every virtual host. */
+  vhost?: string;
+  /** The VirtualService http route's name; absent: every route. */
+  route?: string;
+  config: LocalRateLimitConfig;
+}
+
 export interface LocalRoutePatch {
   kind: "route";
   /** The listening port of the Istio vhost name `inbound|http|<port>`; absent: every inbound route. */
@@ -29,7 +40,7 @@ export interface LocalRoutePatch {
 }
 
 export interface AppliedPatches {
-  patches: (LocalFilterPatch | LocalRoutePatch)[];
+  patches: (LocalFilterPatch | LocalRoutePatch | GatewayRoutePatch)[];
   /** Field paths (from `spec`) and reasons of every patch, or part of one, not applied. */
   notApplied: Problem[];
 }
@@ -64,14 +75,15 @@ export function appliedPatches(spec: unknown): AppliedPatches {
 
 const VHOST = /^inbound\|http\|(\d+)$/;
 
-function localPatch(p: RateLimitPatch, path: string): LocalFilterPatch | LocalRoutePatch | Problem {
+function localPatch(p: RateLimitPatch, path: string): LocalFilterPatch | LocalRoutePatch | GatewayRoutePatch | Problem {
   if (p.applyTo === "HTTP_FILTER") {
     if (p.filter.name !== LOCAL_RATE_LIMIT_FILTER) return { path: `${path}.patch.value.name`, message: "the global ratelimit filter is not run by the sidecar yet (docs/rate-limiting.md)" };
     if (p.port !== undefined && p.context === "SIDECAR_OUTBOUND") return { path: `${path}.match.listener.portNumber`, message: "the sidecar's outbound side is one HTTP listener for every port: a portNumber does not select it" };
     return { kind: "filter", context: p.context, ...(p.port !== undefined ? { port: p.port } : {}), config: p.filter.config };
   }
   if (p.rateLimits !== undefined) return { path: `${path}.patch.value`, message: "rate_limits feed the global ratelimit filter, which the sidecar does not run yet" };
-  if (p.context !== "SIDECAR_INBOUND") return { path: `${path}.match.context`, message: `per-route rate limits are applied to SIDECAR_INBOUND routes only, not ${p.context}` };
+  if (p.context === "GATEWAY") return { kind: "gateway-route", ...(p.vhost !== undefined ? { vhost: p.vhost } : {}), ...(p.route !== undefined ? { route: p.route } : {}), config: p.local! };
+  if (p.context !== "SIDECAR_INBOUND") return { path: `${path}.match.context`, message: `per-route rate limits are applied to SIDECAR_INBOUND and GATEWAY routes only, not ${p.context}` };
   if (p.route !== undefined && p.route !== "default") return { path: `${path}.match.routeConfiguration.vhost.route.name`, message: `the inbound route is named "default"; ${JSON.stringify(p.route)} matches none` };
   if (p.vhost === undefined) return { kind: "route", config: p.local! };
   const m = VHOST.exec(p.vhost);
@@ -98,6 +110,8 @@ export function applyRateLimits(snapshot: Snapshot, node: ProxyInput, config: Pr
     for (const patch of appliedPatches(spec).patches) {
       if (patch.kind === "filter") {
         for (const l of config.listeners) if (listenerMatches(l, patch, node, config)) insertBeforeRouter(l, patch.config);
+      } else if (patch.kind === "gateway-route") {
+        if (node.kind === "gateway") for (const rc of config.routes) patchGatewayRoutes(rc, patch);
       } else {
         const rc = config.routes.find((r) => r.name === INBOUND_ROUTE_CONFIG);
         if (rc !== undefined && node.kind !== "gateway") patchRoutes(rc, patch);
@@ -142,6 +156,18 @@ function patchRoutes(rc: RouteConfiguration, p: LocalRoutePatch): void {
     for (const r of vh.routes) {
       // Istio's vhost inbound|http|<port> names the workload's port, as our route (`inbound|<port>||`) does.
       if (p.port !== undefined && r.name !== `inbound|${p.port}||`) continue;
+      r.filterConfig = { ...r.filterConfig, [LOCAL_RATE_LIMIT_FILTER]: p.config };
+    }
+  }
+}
+
+/** A gateway's route configurations (`http.<port>`, fresh per gateway): vhost `host:port` and route names as Istio's. */
+function patchGatewayRoutes(rc: RouteConfiguration, p: GatewayRoutePatch): void {
+  for (const vh of rc.virtualHosts) {
+    if (p.vhost !== undefined && vh.name !== p.vhost) continue;
+    for (const r of vh.routes) {
+      // Our route name is the HTTPRoute's name, plus "." and the match's name when it has one.
+      if (p.route !== undefined && r.name !== p.route && !r.name.startsWith(`${p.route}.`)) continue;
       r.filterConfig = { ...r.filterConfig, [LOCAL_RATE_LIMIT_FILTER]: p.config };
     }
   }
