@@ -156,13 +156,12 @@ test("EnvoyFilter: Istio's local rate-limit task is applied (no warning); what i
   assert.doesNotMatch(r.stdout, /AMM0004/);
 });
 
-test("Istio's authz task: the principals-based policies get AMM1014 (they need mTLS); the enforced ones get none", async () => {
+test("Istio's authz task: no policy gets AMM1014 (principals come from the mTLS peer)", async () => {
   const file = "test/fixtures/istio/istio.io-tasks/security/authz-http-bookinfo.yaml";
   const { code, ds } = await json(["analyze", "-f", file]);
   assert.equal(code, 0);
   const policies = ds.filter((d) => d.code === "AMM1014");
-  assert.deepEqual(policies.map((d) => d.resource).sort(), ["AuthorizationPolicy default/details-viewer", "AuthorizationPolicy default/ratings-viewer", "AuthorizationPolicy default/reviews-viewer"]);
-  assert.ok(policies.every((d) => d.level === "warning" && /^Partly enforced: principals match the caller's mTLS identity/.test(d.message)));
+  assert.deepEqual(policies.map((d) => d.resource), []);
 });
 
 test("`appProtocol: h2c` (not kubernetes.io/h2c) is an AMM1016 warning that names the fix", async () => {

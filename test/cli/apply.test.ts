@@ -156,11 +156,11 @@ test("discovery: no control plane anywhere, and a stale state file", async () =>
 });
 
 test("apply: a security policy Amime cannot fully enforce is accepted with an AMM1014 warning naming its file and line", async () => {
-  await writeFile(file("deny-all.yaml"), "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: deny-all\nspec:\n  rules:\n  - from:\n    - source:\n        namespaces: [foo]\n");
+  await writeFile(file("deny-all.yaml"), "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: deny-all\nspec:\n  rules:\n  - when:\n    - key: connection.sni\n      values: [foo]\n");
   const r = await amime(["apply", "-f", file("deny-all.yaml"), ...cp]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "authorizationpolicy.security.istio.io/deny-all created\n");
-  assert.match(r.stderr, new RegExp(`^WARNING \\[AMM1014\\] \\(AuthorizationPolicy default/deny-all\\) ${file("deny-all.yaml").replace(/[.]/g, "\\.")}:1:1 Partly enforced: namespaces match the caller's mTLS identity`, "m"));
+  assert.match(r.stderr, new RegExp(`^WARNING \\[AMM1014\\] \\(AuthorizationPolicy default/deny-all\\) ${file("deny-all.yaml").replace(/[.]/g, "\\.")}:1:1 Partly enforced: connection\\.sni cannot be evaluated`, "m"));
   const del = await amime(["delete", "-f", file("deny-all.yaml"), ...cp]);
   assert.equal(del.code, 0, del.stderr);
 });

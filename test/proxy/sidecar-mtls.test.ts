@@ -184,6 +184,25 @@ describe("mutual TLS between sidecars", () => {
     }
   });
 
+  it("the peer identity comes from the verified certificate only: an AuthorizationPolicy on principals allows the mTLS caller, denies the same request in plaintext", async () => {
+    const c = serverConfig(app.port);
+    const allowProductpage = { name: "ns[default]-policy[pp]", namespace: "default", action: "ALLOW", dryRun: false, rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }] }] };
+    (c.listeners as Obj[])[0]!.httpFilters = [{ name: "rbac", config: { policies: [allowProductpage], useRemoteAddress: false, trustedHops: 0 } }, { name: "cors" }, { name: "fault" }, { name: "router" }];
+    const guarded = await Sidecar.start(c, { mesh: credentials(serverCert) });
+    const client = await Sidecar.start(clientConfig(guarded.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false }), { mesh: credentials(clientCert) });
+    try {
+      const viaMtls = await send(client.ports().outbound as number, { host: "reviews:9080" });
+      assert.equal(viaMtls.status, 200, viaMtls.body);
+      // A client-supplied identity header makes no principal.
+      const plain = await send(guarded.ports().inbound as number, { host: "reviews:9080", headers: { "x-forwarded-client-cert": "By=spiffe://cluster.local/ns/default/sa/bookinfo-reviews;URI=spiffe://cluster.local/ns/default/sa/bookinfo-productpage" } });
+      assert.equal(plain.status, 403);
+      assert.equal(plain.body, "RBAC: access denied");
+    } finally {
+      await client.close(0);
+      await guarded.close(0);
+    }
+  });
+
   it("a client certificate whose serial is on the deny list is refused at the handshake", async () => {
     const revoking = await Sidecar.start(serverConfig(app.port, { serials: [clientCert.serial.toLowerCase()], identities: [] }), { mesh: credentials(serverCert) });
     const client = await Sidecar.start(clientConfig(revoking.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false }), { mesh: credentials(clientCert) });

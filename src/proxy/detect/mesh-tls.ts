@@ -82,6 +82,7 @@ export class MeshTlsTerminator {
       return;
     }
     this.#counters.mtls++;
+    verifiedPeers.set(t, peerUri(t) ?? "");
     this.#onSecure(t);
   }
 }
@@ -108,6 +109,14 @@ export function meshPeerAccepted(t: TLSSocket, revocations: { serials: readonly 
     if (uri !== undefined && revocations.identities.includes(uri)) return false;
   }
   return true;
+}
+
+/** Verified mTLS connections → the peer's SPIFFE URI; only #secure adds to it, after verification. */
+const verifiedPeers = new WeakMap<Socket, string>();
+
+/** The SPIFFE URI a connection's verified client certificate carries; "" for plaintext or any other socket. */
+export function verifiedPeerOf(socket: Socket): string {
+  return verifiedPeers.get(socket) ?? "";
 }
 
 /** The verified peer's SPIFFE URI SAN (the first URI SAN). */

@@ -32,6 +32,8 @@ export type TunnelProbe = (bytes: Buffer, conn: ExchangeConn) => boolean | "more
  */
 export interface ExchangeConn {
   readonly socket: Socket;
+  /** The verified mTLS peer's SPIFFE URI, "" when the connection has none. */
+  readonly peerPrincipal: string;
   readonly listener: ListenerContext;
   readonly sourceIp: string;
   readonly draining: boolean;
@@ -116,6 +118,7 @@ export class Exchange implements RequestContext {
 
   constructor(conn: ExchangeConn, head: RequestHead) {
     this.conn = conn;
+    this.peerPrincipal = conn.peerPrincipal;
     this.head = head;
     this.listenerCtx = conn.listener;
     this.proxy = conn.listener.proxy;

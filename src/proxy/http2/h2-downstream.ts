@@ -7,6 +7,7 @@
 import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
 import type { ListenerContext } from "../request/context.ts";
+import { verifiedPeerOf } from "../detect/mesh-tls.ts";
 import { H2Exchange } from "./h2-exchange.ts";
 import { runChain } from "../http/filters/chain.ts";
 import { chainFor } from "../http/filters/registry.ts";
@@ -20,6 +21,10 @@ export class H2Downstream {
   private readonly sessions = new Set<Http2Session>();
   private closing = false;
   private adopting = false;
+  /** The verified mTLS peer of the connection being handed to the server (read in 'session'). */
+  private adoptingPeer = "";
+  /** Sessions on verified mTLS connections → the peer's SPIFFE URI. */
+  private readonly peers = new WeakMap<Http2Session, string>();
 
   constructor(ctx: ListenerContext, secure: boolean) {
     this.ctx = ctx;
@@ -39,6 +44,7 @@ export class H2Downstream {
         stats.downstream_cx_active++;
       }
       this.sessions.add(s);
+      if (this.adoptingPeer !== "") this.peers.set(s, this.adoptingPeer);
       s.on("error", noop);
       s.once("close", () => {
         if (counted) stats.downstream_cx_active--;
@@ -58,16 +64,20 @@ export class H2Downstream {
     socket.setNoDelay(true);
     // node:http2 creates the session (and emits "session") synchronously inside "connection".
     this.adopting = counted;
+    this.adoptingPeer = verifiedPeerOf(socket);
     try {
       this.server.emit("connection", socket);
     } finally {
       this.adopting = false;
+      this.adoptingPeer = "";
     }
   }
 
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number): void {
     const sock = stream.session?.socket;
     const x = new H2Exchange(stream, headers, (flags & END_STREAM) !== 0, this.ctx, stripV4Mapped(sock?.remoteAddress ?? ""), this.secure);
+    const session = stream.session;
+    if (session !== undefined) x.peerPrincipal = this.peers.get(session) ?? "";
     if (headers[":method"] === "CONNECT") {
       x.reply(501, 0, "CONNECT is not supported");
       return;

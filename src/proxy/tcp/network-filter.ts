@@ -3,6 +3,7 @@
 // tcp_proxy, relays the bytes. A filter returns CONTINUE or STOP (it closed the connection, handed
 // it on, or suspended it and calls resumeConnection when its check is done). Connection limits and
 // RBAC on TCP plug in here as filters (filters/<name>/, one line in filters/registry.ts).
+import { verifiedPeerOf } from "../detect/mesh-tls.ts";
 import type { Socket } from "node:net";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ProxyContext } from "../request/context.ts";
@@ -47,7 +48,7 @@ export type NetworkFilterChain = readonly NetworkFilterSlot[];
 
 /** Run a new connection through `chain`. */
 export function runConnection(socket: Socket, listener: Listener, proxy: ProxyContext, stats: TcpListenerStats, opts: TcpProxyOptions, chain: NetworkFilterChain): void {
-  const c: ConnectionContext = { socket, listener, proxy, stats, opts, peerPrincipal: "", metadata: null, chain, index: 0 };
+  const c: ConnectionContext = { socket, listener, proxy, stats, opts, peerPrincipal: verifiedPeerOf(socket), metadata: null, chain, index: 0 };
   resumeConnection(c);
 }
 
