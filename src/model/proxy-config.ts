@@ -20,7 +20,8 @@ export interface ProxyConfig {
   /**
    * The mesh CA's deny list (absent: empty). The sidecar renews its own certificate when its
    * serial is listed; inbound mutual TLS refuses a client certificate whose serial or identity is
-   * listed (at the handshake; connections already open stay). docs/security.md
+   * listed at the handshake, and closes open connections such a certificate authenticated when a
+   * new list arrives. docs/security.md
    */
   revocations?: { serials: string[]; identities: string[] };
   /**

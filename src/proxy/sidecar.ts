@@ -171,6 +171,11 @@ export class Sidecar {
       this.lastError = `listeners: ${(e as Error).message}`;
       return { ok: false, error: this.lastError };
     }
+    // The CA's deny list: connections authenticated by a certificate it now names are closed.
+    for (const l of this.listeners.values()) {
+      if (l instanceof HttpListener) l.dispatcher.closeRevoked(checked.revocations);
+      else l.meshTls?.closeRevoked(checked.revocations);
+    }
     this.telemetry = await SidecarTelemetry.sync(this, this.telemetry);
     return { ok: true, version: checked.version };
   }

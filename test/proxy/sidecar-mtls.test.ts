@@ -15,6 +15,7 @@ import { x509 } from "../../src/core/x509.ts";
 import { MeshCredentials } from "../../src/proxy/identity/mesh-credentials.ts";
 import type { ActiveCertificate } from "../../src/proxy/identity/workload-certificate.ts";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
+import { waitFor } from "../support/wait.ts";
 import { forward, proxyConfig, route, send, startUpstream, type Upstream } from "./sidecar-harness.ts";
 
 type Obj = Record<string, unknown>;
@@ -215,6 +216,24 @@ describe("mutual TLS between sidecars", () => {
     } finally {
       await client.close(0);
       await revoking.close(0);
+    }
+  });
+
+  it("when the deny list arrives, an open connection authenticated by a now-revoked certificate is closed; the next handshake is refused", async () => {
+    const config = serverConfig(app.port);
+    const target = await Sidecar.start(config, { mesh: credentials(serverCert) });
+    const client = await Sidecar.start(clientConfig(target.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false }), { mesh: credentials(clientCert) });
+    const open = (): number => target.listenerStats().find((l) => l.name === "inbound")?.activeConnections ?? -1;
+    try {
+      assert.equal((await send(client.ports().outbound as number, { host: "reviews:9080" })).status, 200);
+      assert.equal(open(), 1, "the pooled mTLS connection stays open");
+      const applied = await target.applyConfig({ ...config, version: "revoked", listeners: [{ ...(config.listeners as Obj[])[0], port: target.ports().inbound }], revocations: { serials: [clientCert.serial], identities: [] } });
+      assert.equal(applied.ok, true);
+      await waitFor(() => open() === 0, { what: "the revoked peer's connection closed" });
+      assert.equal((await send(client.ports().outbound as number, { host: "reviews:9080" })).status, 503);
+    } finally {
+      await client.close(0);
+      await target.close(0);
     }
   });
 });

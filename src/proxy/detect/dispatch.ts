@@ -68,6 +68,11 @@ export class ProtocolDispatcher {
     return this.meshTls;
   }
 
+  /** A new deny list: close the mTLS connections whose client certificate it names. */
+  closeRevoked(revocations: { serials: readonly string[]; identities: readonly string[] } | undefined): void {
+    this.meshTerminator.closeRevoked(revocations);
+  }
+
   /** Called when a connection this dispatcher held (HTTP/2 session, TCP-proxied socket) ends. */
   onConnectionEnd: (() => void) | undefined;
   private readonly ended = (): void => this.onConnectionEnd?.();

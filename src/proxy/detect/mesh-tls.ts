@@ -27,6 +27,8 @@ export class MeshTlsTerminator {
   readonly #onSecure: (t: TLSSocket) => void;
   /** Connections still in the handshake. */
   readonly #pending = new Set<Socket>();
+  /** Verified connections still open (closed when the deny list comes to name their certificate). */
+  readonly #open = new Set<TLSSocket>();
 
   /** `onSecure` gets each verified TLS socket; refused connections are destroyed and counted. */
   constructor(proxy: ProxyContext, counters: MeshTlsCounters, onSecure: (t: TLSSocket) => void) {
@@ -72,6 +74,19 @@ export class MeshTlsTerminator {
     this.#pending.clear();
   }
 
+  /** A new deny list: close the open connections whose client certificate it now names. Returns how many. */
+  closeRevoked(revocations: { serials: readonly string[]; identities: readonly string[] } | undefined): number {
+    if (revocations === undefined || (revocations.serials.length === 0 && revocations.identities.length === 0)) return 0;
+    let closed = 0;
+    for (const t of this.#open) {
+      if (meshPeerAccepted(t, revocations)) continue;
+      this.#open.delete(t);
+      t.destroy();
+      closed++;
+    }
+    return closed;
+  }
+
   #secure(t: TLSSocket): void {
     // node:tls keeps the wrapped TCP socket as `_parent`: it is no longer "in the handshake".
     const parent = (t as TLSSocket & { _parent?: Socket })._parent;
@@ -83,6 +98,8 @@ export class MeshTlsTerminator {
     }
     this.#counters.mtls++;
     verifiedPeers.set(t, peerUri(t) ?? "");
+    this.#open.add(t);
+    t.once("close", () => this.#open.delete(t));
     this.#onSecure(t);
   }
 }
