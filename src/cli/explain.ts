@@ -79,10 +79,17 @@ export const explainCommand: Command = {
 
 /** Up to 3 destination workloads (candidate endpoints): what their inbound authn/authz would decide. */
 async function destinationAuthz(client: Awaited<ReturnType<typeof connect>>, source: ProxyConfig, report: ExplainReport, request: ExplainRequest, namespace: string | undefined): Promise<NonNullable<ExplainReport["authorization"]>> {
-  const targets = new Map<string, number>();
-  for (const d of report.destinations) for (const e of d.endpoints) if (e.candidate && e.workload !== undefined && !targets.has(e.workload) && targets.size < 3) targets.set(e.workload, e.port);
+  const targets = new Map<string, { port: number; mtls: boolean }>();
+  for (const d of report.destinations) {
+    for (const e of d.endpoints) {
+      if (e.candidate && e.workload !== undefined && !targets.has(e.workload) && targets.size < 3) targets.set(e.workload, { port: e.port, mtls: d.config?.tls?.mode === "ISTIO_MUTUAL" });
+    }
+  }
+  // Over ISTIO_MUTUAL the destination sees the caller's certificate identity.
+  const n = source.node;
+  const principal = `${n.trustDomain}/ns/${n.namespace}/sa/${n.serviceAccount}`;
   const out: NonNullable<ExplainReport["authorization"]> = [];
-  for (const [workload, port] of targets) {
+  for (const [workload, { port, mtls }] of targets) {
     let node: string;
     try {
       node = await resolveProxy(client, workload, namespace);
@@ -91,7 +98,7 @@ async function destinationAuthz(client: Awaited<ReturnType<typeof connect>>, sou
       continue;
     }
     try {
-      const view = explainAuthz(await client.proxyConfig(node), port, request, source.node.ip);
+      const view = explainAuthz(await client.proxyConfig(node), port, request, source.node.ip, mtls ? principal : "");
       if (view !== null) out.push(view);
     } catch (e) {
       out.push({ node: workload, summary: `not shown: ${(e as Error).message}` });

@@ -32,4 +32,11 @@ describe("explain: authorization at the destination", () => {
     assert.equal(ask("/admin/x", [`Authorization: Bearer ${DEMO_JWT}`])?.summary, "denied (403 RBAC: access denied) by ns[default]-policy[deny-admin] rule 0");
     assert.equal(explainAuthz(dest, 1234, parseExplainRequest("http://httpbin:1234/"), "10.0.0.1"), null);
   });
+  it("the caller's identity is used when given (ISTIO_MUTUAL)", () => {
+    const s2 = snapshotFrom(k8sService("httpbin") + doc("AuthorizationPolicy", "viewer", { selector: { matchLabels: { app: "httpbin" } }, rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/curl"] } }] }] }), [inst("httpbin", "v1", "10.0.0.9")]);
+    const d2 = translate(s2, sidecarProxy({ app: "httpbin", version: "v1" }));
+    const req = parseExplainRequest("http://httpbin:9080/");
+    assert.equal(explainAuthz(d2, 9080, req, "10.0.0.1", "cluster.local/ns/default/sa/curl")?.summary, "allowed by ns[default]-policy[viewer] rule 0");
+    assert.equal(explainAuthz(d2, 9080, req, "10.0.0.1")?.summary, "denied (403 RBAC: access denied): ALLOW policies apply and none matches");
+  });
 });

@@ -1,7 +1,7 @@
 // The authorization part of `amime explain`: what the destination workload's inbound `jwt_authn`
 // and `rbac` filters would decide for the request, from that workload's pushed config. Tokens are
-// decoded, not verified (the sidecar checks the signature); the caller's mTLS identity is not
-// carried into requests yet, so principal-based conditions see none, as on the wire.
+// decoded, not verified (the sidecar checks the signature). The caller's identity is its SPIFFE
+// id when the request goes over ISTIO_MUTUAL (the caller's certificate), else none, as on the wire.
 import { decodeJwt } from "jose";
 import type { ProxyConfig } from "../../../model/proxy-config.ts";
 import { compileRbac, decide, decideShadow, audited, type Verdict } from "../../../proxy/http/filters/rbac/decide.ts";
@@ -13,6 +13,8 @@ export interface AuthzView {
   /** The destination proxy's node id. */
   node: string;
   listener: string;
+  /** The caller's mTLS identity used (`td/ns/x/sa/y`), "" for plaintext. */
+  sourcePrincipal: string;
   /** The token's `<iss>/<sub>` when the request carries one the listener reads (not verified here). */
   requestPrincipal?: string;
   /** null: no AuthorizationPolicy selects the workload (no rbac filter: allowed). */
@@ -23,12 +25,12 @@ export interface AuthzView {
 }
 
 /** The decision at `dest`'s inbound listener on `port` for `request` from `sourceIp`; null when no such listener. */
-export function explainAuthz(dest: ProxyConfig, port: number, request: ExplainRequest, sourceIp: string): AuthzView | null {
+export function explainAuthz(dest: ProxyConfig, port: number, request: ExplainRequest, sourceIp: string, sourcePrincipal = ""): AuthzView | null {
   const listener = dest.listeners.find((l) => l.direction === "inbound" && l.port === port && l.protocol !== "tcp");
   if (listener === undefined) return null;
   const filters = listener.httpFilters ?? [];
   const jwt = filters.some((f) => f.name === "jwt_authn") ? bearerPrincipal(request.headers.authorization) : null;
-  const view: AuthzView = { node: dest.node.id, listener: listener.name, verdict: null, shadow: null, audited: [], summary: "" };
+  const view: AuthzView = { node: dest.node.id, listener: listener.name, sourcePrincipal, verdict: null, shadow: null, audited: [], summary: "" };
   if (jwt !== null) view.requestPrincipal = jwt.principal;
   const rbacConfig = filters.find((f) => f.name === "rbac")?.config;
   if (rbacConfig === undefined) {
@@ -46,7 +48,7 @@ export function explainAuthz(dest: ProxyConfig, port: number, request: ExplainRe
     remoteIp: remoteIp(sourceIp, request.headers["x-forwarded-for"], c.useRemoteAddress, c.trustedHops),
     destinationIp: listener.address,
     destinationPort: port,
-    principal: "",
+    principal: sourcePrincipal,
     sni: "",
     jwts: jwt === null ? null : [jwt],
   };

@@ -59,6 +59,7 @@ export function formatExplainReport(r: ExplainReport): string {
     for (const a of r.authorization) {
       out.push(`  ${a.node}${"listener" in a ? ` (${a.listener})` : ""}: ${a.summary}`);
       if ("listener" in a) {
+        out.push(`    caller ${a.sourcePrincipal === "" ? "without an mTLS identity (plaintext)" : `spiffe://${a.sourcePrincipal} (ISTIO_MUTUAL)`}`);
         if (a.requestPrincipal !== undefined) out.push(`    request principal ${a.requestPrincipal} (from the bearer token, assuming it verifies)`);
         if (a.shadow !== null) out.push(`    dry run: would be ${a.shadow.allowed ? "allowed" : "denied"}${a.shadow.policy && a.shadow.policy !== "none" ? ` by ${a.shadow.policy} rule ${a.shadow.rule}` : ""}`);
         if (a.audited.length > 0) out.push(`    audited by ${a.audited.join(", ")}`);
