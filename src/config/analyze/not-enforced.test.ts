@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { JsonObject } from "../resource.ts";
-import { destinationRule, findings, peerAuthentication, summary } from "./harness.ts";
+import { destinationRule, findings, peerAuthentication, service, summary } from "./harness.ts";
 import { notEnforcedCheck } from "./not-enforced.ts";
 
 const policy = (kind: string, name: string, spec: JsonObject): JsonObject => ({ apiVersion: "security.istio.io/v1", kind, metadata: { name }, spec });
@@ -26,5 +26,16 @@ describe("not-enforced check", () => {
   it("DestinationRule tls.mode ISTIO_MUTUAL gets no warning: the sidecars do mutual TLS (AMM1015 is retired)", () => {
     const ds = findings([destinationRule("r", "reviews", {}, { trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } } })], notEnforcedCheck);
     assert.deepEqual(summary(ds), []);
+  });
+
+  it("a policy that selects workloads with TCP Service ports says it is not applied there (no rbac network filter yet)", () => {
+    const ds = findings([
+      service("db", { selector: { app: "db" }, ports: [{ name: "tcp-db", port: 5432 }, { name: "http-admin", port: 8080 }] }),
+      service("web", { selector: { app: "web" }, ports: [{ name: "http", port: 80 }] }),
+      { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "db-deny", namespace: "default" }, spec: { selector: { matchLabels: { app: "db" } }, action: "DENY", rules: [{}] } },
+      { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "web-allow", namespace: "default" }, spec: { selector: { matchLabels: { app: "web" } }, rules: [{}] } },
+    ], notEnforcedCheck);
+    assert.deepEqual(summary(ds), ["AMM1014 warning "]);
+    assert.match(ds[0]?.message ?? "", /^Partly enforced: it is not applied to TCP ports yet \(db\.default\.svc\.cluster\.local:5432\)/);
   });
 });

@@ -9,14 +9,15 @@
 import type { Resource } from "../resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
-import { arr, obj, specOf, str } from "./json.ts";
+import { portProtocol } from "../types/kubernetes.ts";
+import { arr, obj, specOf, str, strMap } from "./json.ts";
 
 export const notEnforcedCheck: Check = {
   name: "not-enforced",
   run(ctx: AnalysisContext): void {
     for (const r of ctx.ofKind("PeerAuthentication", "security.istio.io")) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], peerAuthentication(r));
     for (const r of ctx.ofKind("AuthorizationPolicy", "security.istio.io")) {
-      const message = authorizationPolicy(r);
+      const message = authorizationPolicy(r, tcpPortsSelected(ctx, r));
       if (message !== null) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], message);
     }
   },
@@ -30,7 +31,25 @@ function peerAuthentication(r: Resource): string {
   return `Accepted, not enforced: Amime's sidecars do not do mutual TLS yet (mode ${mode}): ${consequence}.`;
 }
 
-function authorizationPolicy(r: Resource): string | null {
+/** HTTP-family protocols: requests on these ports run the rbac filter. */
+const HTTP_PROTOCOLS = new Set(["http", "http2", "grpc", "grpc-web", "unknown"]);
+
+/** `host:port` of TCP Service ports whose workloads the policy selects (no rbac network filter yet). */
+function tcpPortsSelected(ctx: AnalysisContext, r: Resource): string[] {
+  const spec = specOf(r.body);
+  const selector = spec.selector === undefined ? undefined : strMap(obj(spec.selector)?.matchLabels);
+  const ns = r.metadata.namespace ?? "default";
+  const root = ns === ctx.index.options.rootNamespace && selector === undefined && spec.targetRef === undefined && spec.targetRefs === undefined;
+  const out: string[] = [];
+  for (const s of ctx.index.services) {
+    if (s.kind !== "Service" || s.selector === undefined || (!root && s.namespace !== ns)) continue;
+    if (selector !== undefined && !Object.entries(selector).every(([k, v]) => s.selector?.[k] === v)) continue;
+    for (const p of s.ports) if (!HTTP_PROTOCOLS.has(portProtocol({ name: p.name ?? "" }))) out.push(`${s.host}:${p.number}`);
+  }
+  return out;
+}
+
+function authorizationPolicy(r: Resource, tcpPorts: readonly string[] = []): string | null {
   const spec = specOf(r.body);
   const action = str(spec.action) ?? "ALLOW";
   if (action === "CUSTOM") return "Accepted, not enforced: action CUSTOM (external authorization) is not built yet, so the external authorizer is never asked and requests it would deny get through (no 403).";
@@ -42,6 +61,7 @@ function authorizationPolicy(r: Resource): string | null {
     }
   }
   const parts: string[] = [];
+  if (tcpPorts.length > 0) parts.push(`it is not applied to TCP ports yet (${tcpPorts.slice(0, 3).join(", ")}${tcpPorts.length > 3 ? ", …" : ""}): connections there are neither allowed nor denied by it`);
   if (unsupported.size > 0) parts.push(`${[...unsupported].join(", ")} cannot be evaluated by Amime (${action === "DENY" ? "a DENY condition on it always applies" : "a condition on it never matches"})`);
   return parts.length === 0 ? null : `Partly enforced: ${parts.join("; ")}.`;
 }
