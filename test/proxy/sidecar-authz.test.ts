@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { forward, proxyConfig, route, startProxy, startUpstream, type RunningProxy, type Upstream } from "./sidecar-harness.ts";
 
-const SAMPLES = new URL("../../samples/security/jwt/", import.meta.url);
+const SAMPLES = new URL("../fixtures/istio/security/tools/jwt/samples/", import.meta.url);
 const DEMO_JWT = readFileSync(new URL("demo.jwt", SAMPLES), "utf8").trim();
 const GROUPS_JWT = readFileSync(new URL("groups-scope.jwt", SAMPLES), "utf8").trim();
 const JWKS = readFileSync(new URL("jwks.json", SAMPLES), "utf8");

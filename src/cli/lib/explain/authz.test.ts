@@ -6,7 +6,7 @@ import { inst, k8sService, sidecarProxy, snapshotFrom } from "../../../control-p
 import { explainAuthz } from "./authz.ts";
 import { parseExplainRequest } from "./report.ts";
 
-const DEMO_JWT = readFileSync(new URL("../../../../samples/security/jwt/demo.jwt", import.meta.url), "utf8").trim();
+const DEMO_JWT = readFileSync(new URL("../../../../test/fixtures/istio/security/tools/jwt/samples/demo.jwt", import.meta.url), "utf8").trim();
 const doc = (kind: string, name: string, spec: unknown): string => JSON.stringify({ apiVersion: "security.istio.io/v1", kind, metadata: { name, namespace: "default" }, spec }) + "\n---\n";
 
 describe("explain: authorization at the destination", () => {

@@ -12,7 +12,7 @@ import { FakeRequest } from "../fake-request.test-support.ts";
 import { jwtAuthnFilter, JWT_METADATA } from "./jwt-filter.ts";
 import type { VerifiedJwt } from "./verify.ts";
 
-const SAMPLES = new URL("../../../../../samples/security/jwt/", import.meta.url);
+const SAMPLES = new URL("../../../../../test/fixtures/istio/security/tools/jwt/samples/", import.meta.url);
 const DEMO_JWT = readFileSync(new URL("demo.jwt", SAMPLES), "utf8").trim();
 const GROUPS_JWT = readFileSync(new URL("groups-scope.jwt", SAMPLES), "utf8").trim();
 const ISTIO_JWKS = readFileSync(new URL("jwks.json", SAMPLES), "utf8");
