@@ -123,6 +123,11 @@ export interface Listener {
    * `*.suffix`, `*`); no match, no SNI or not TLS → tcpRoute. docs/protocols.md
    */
   sniRoutes?: SniRoute[];
+  /**
+   * Inbound listeners: the PeerAuthentication mode of the port (absent: PERMISSIVE, mTLS and
+   * plaintext). STRICT: plaintext connections are closed; DISABLE: no mTLS termination. docs/security.md
+   */
+  mtls?: "STRICT" | "PERMISSIVE" | "DISABLE";
   /** TLS termination in front of an http listener (Gateway servers with tls SIMPLE/MUTUAL). docs/protocols.md */
   tls?: DownstreamTlsConfig;
   /**

@@ -60,6 +60,7 @@ export function checkProxyConfig(raw: unknown): ProxyConfig {
     if (typeof l.port !== "number" || !Number.isInteger(l.port) || l.port < 0 || l.port > 65535) p.push(`${at}.port: must be an integer 0..65535`);
     // Protocols: "auto" detects per connection (src/proxy/detect/): it needs the routes; tcpRoute is optional.
     if (l.protocol !== "http" && l.protocol !== "tcp" && l.protocol !== "auto") p.push(`${at}.protocol: must be "http", "tcp" or "auto"`);
+    if (l.mtls !== undefined && l.mtls !== "STRICT" && l.mtls !== "PERMISSIVE" && l.mtls !== "DISABLE") p.push(`${at}.mtls: must be STRICT, PERMISSIVE or DISABLE`);
     if (l.protocol === "auto" && l.protocolDetectionTimeoutMs !== undefined && !(typeof l.protocolDetectionTimeoutMs === "number" && l.protocolDetectionTimeoutMs >= 0))
       p.push(`${at}.protocolDetectionTimeoutMs: must be a number >= 0`);
     for (const k of ["connectionLimit", "requestHeadersTimeoutMs"]) {

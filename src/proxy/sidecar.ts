@@ -292,5 +292,7 @@ function sameBinding(running: AnyListener, b: Listener): boolean {
   const a = running.config;
   return a.address === b.address && (a.port === b.port || running.port === b.port) && a.protocol === b.protocol && a.direction === b.direction && a.routeConfigName === b.routeConfigName
     // Protocols: new certificates need a new listener (TCP routes are read per connection).
-    && JSON.stringify(a.tls) === JSON.stringify(b.tls);
+    && JSON.stringify(a.tls) === JSON.stringify(b.tls)
+    // PeerAuthentication mode: read when the listener is made.
+    && a.mtls === b.mtls;
 }

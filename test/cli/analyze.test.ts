@@ -61,7 +61,6 @@ test("mTLS conflict and conflicting mesh hosts are errors", async () => {
   const mtls = await json(["analyze", "-f", `${fixtures}/mtls-conflict.yaml`]);
   assert.equal(mtls.code, 1);
   assert.deepEqual(mtls.ds.map((d) => `${d.code} ${d.resource} ${d.path} ${d.source.line}`), [
-    "AMM1014 PeerAuthentication shop/default  2",
     "IST0113 DestinationRule shop/cart spec.trafficPolicy.tls.mode 32",
   ]);
   const hosts = await json(["analyze", "-f", `${fixtures}/conflicting-hosts.yaml`]);

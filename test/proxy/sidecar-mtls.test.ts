@@ -236,4 +236,36 @@ describe("mutual TLS between sidecars", () => {
       await target.close(0);
     }
   });
+
+  it("PeerAuthentication STRICT: plaintext curl is refused at the connection, mTLS from a sidecar is served; DISABLE serves plaintext and refuses mTLS", async () => {
+    const strictConfig = serverConfig(app.port);
+    (strictConfig.listeners as Obj[])[0]!.mtls = "STRICT";
+    const strict = await Sidecar.start(strictConfig, { mesh: credentials(serverCert) });
+    const client = await Sidecar.start(clientConfig(strict.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false }), { mesh: credentials(clientCert) });
+    try {
+      const curl = await run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", `http://127.0.0.1:${strict.ports().inbound}/`]);
+      assert.notEqual(curl.code, 0, curl.out);
+      assert.match(curl.out, /^000/);
+      assert.equal((await send(client.ports().outbound as number, { host: "reviews:9080" })).status, 200);
+      // Back to PERMISSIVE by a push: the same curl is served.
+      const permissive = await strict.applyConfig({ ...strictConfig, version: "permissive", listeners: [{ ...(strictConfig.listeners as Obj[])[0], mtls: undefined, port: strict.ports().inbound }] });
+      assert.equal(permissive.ok, true);
+      const again = await run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", `http://127.0.0.1:${strict.ports().inbound}/`]);
+      assert.equal(again.out, "200");
+    } finally {
+      await client.close(0);
+      await strict.close(0);
+    }
+    const disabledConfig = serverConfig(app.port);
+    (disabledConfig.listeners as Obj[])[0]!.mtls = "DISABLE";
+    const disabled = await Sidecar.start(disabledConfig, { mesh: credentials(serverCert) });
+    const client2 = await Sidecar.start(clientConfig(disabled.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false }), { mesh: credentials(clientCert) });
+    try {
+      assert.equal((await send(disabled.ports().inbound as number, { host: "reviews:9080" })).status, 200);
+      assert.equal((await send(client2.ports().outbound as number, { host: "reviews:9080" })).status, 503);
+    } finally {
+      await client2.close(0);
+      await disabled.close(0);
+    }
+  });
 });

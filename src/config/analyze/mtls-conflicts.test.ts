@@ -44,6 +44,6 @@ for (const c of cases) {
 
 test("mtls conflicts: the message names the policy, the workloads and the fix", () => {
   const [d] = findings([...base, peerAuthentication("strict", "STRICT"), destinationRule("r", "reviews", {}, tls("DISABLE"))], mtlsConflictsCheck);
-  assert.equal(d?.message, "A DestinationRule and Policy are in conflict with regards to mTLS for host reviews.default.svc.cluster.local: this rule sets tls.mode DISABLE (plaintext) but PeerAuthentication default/strict requires STRICT mTLS on Workload reviews-v1, Workload reviews-v2, so Istio's sidecars refuse those connections. Set the PeerAuthentication to PERMISSIVE, or remove tls to let auto mTLS decide. (Amime does not enforce PeerAuthentication yet, AMM1014: its sidecars accept plaintext and mTLS on every inbound port, as PERMISSIVE.)");
+  assert.equal(d?.message, "A DestinationRule and Policy are in conflict with regards to mTLS for host reviews.default.svc.cluster.local: this rule sets tls.mode DISABLE (plaintext) but PeerAuthentication default/strict requires STRICT mTLS on Workload reviews-v1, Workload reviews-v2, so Istio's sidecars refuse those connections. Set the PeerAuthentication to PERMISSIVE, or remove tls to let auto mTLS decide.");
   assert.doesNotMatch(d?.message ?? "", /Use ISTIO_MUTUAL/);
 });

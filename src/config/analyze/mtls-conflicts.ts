@@ -61,7 +61,7 @@ function report(ctx: AnalysisContext, rule: DestinationRuleInfo, tls: TlsSetting
   const who = `${names.slice(0, 3).join(", ")}${names.length > 3 ? `, and ${names.length - 3} more` : ""}`;
   const policy = policyId ? `PeerAuthentication ${policyId.replace(/^PeerAuthentication /, "")}` : "the mesh default";
   const message = serverMode === "STRICT"
-    ? `${head} this rule sets tls.mode ${tls.mode} (${tls.mode === "SIMPLE" ? "TLS without an Istio client certificate" : "plaintext"}) but ${policy} requires STRICT mTLS on ${who}, so Istio's sidecars refuse those connections. Set the PeerAuthentication to PERMISSIVE, or remove tls to let auto mTLS decide. (Amime does not enforce PeerAuthentication yet, AMM1014: its sidecars accept plaintext and mTLS on every inbound port, as PERMISSIVE.)`
+    ? `${head} this rule sets tls.mode ${tls.mode} (${tls.mode === "SIMPLE" ? "TLS without an Istio client certificate" : "plaintext"}) but ${policy} requires STRICT mTLS on ${who}, so Istio's sidecars refuse those connections. Set the PeerAuthentication to PERMISSIVE, or remove tls to let auto mTLS decide.`
     : `${head} this rule sets tls.mode ISTIO_MUTUAL but ${policy} sets mTLS DISABLE on ${who}, whose sidecars then do not accept mTLS. Remove tls (auto mTLS sends plaintext there) or set it to DISABLE, or set the PeerAuthentication to PERMISSIVE.`;
   ctx.report(rule.resource, "error", AnalyzerCodes.mtlsPolicyConflict, tls.path, message);
 }

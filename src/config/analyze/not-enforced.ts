@@ -1,9 +1,10 @@
 // Check: security config that Amime validates but does not enforce yet says so, every time
-// (AMM1014): a PeerAuthentication, an AuthorizationPolicy with action CUSTOM, and the parts of
+// (AMM1014): an AuthorizationPolicy with action CUSTOM, and the parts of
 // other AuthorizationPolicies that Amime cannot evaluate (experimental.* keys, connection.sni)
 // do not act as under Istio (peer-identity conditions work: the identity is the verified mTLS
 // certificate's, empty for plaintext callers as in Istio), so config that would fail closed there may fail open here.
-// RequestAuthentication (jwt_authn) and ALLOW/DENY/AUDIT AuthorizationPolicy (rbac) are enforced
+// PeerAuthentication (inbound mTLS modes), RequestAuthentication (jwt_authn) and ALLOW/DENY/AUDIT
+// AuthorizationPolicy (rbac) are enforced
 // (docs/security.md). (DestinationRule ISTIO_MUTUAL works: AMM1015 is retired.) Remove a kind
 // from here in the change that enforces it.
 import type { Resource } from "../resource.ts";
@@ -15,21 +16,12 @@ import { arr, obj, specOf, str, strMap } from "./json.ts";
 export const notEnforcedCheck: Check = {
   name: "not-enforced",
   run(ctx: AnalysisContext): void {
-    for (const r of ctx.ofKind("PeerAuthentication", "security.istio.io")) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], peerAuthentication(r));
     for (const r of ctx.ofKind("AuthorizationPolicy", "security.istio.io")) {
       const message = authorizationPolicy(r, tcpPortsSelected(ctx, r));
       if (message !== null) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], message);
     }
   },
 };
-
-function peerAuthentication(r: Resource): string {
-  const mode = str(obj(specOf(r.body).mtls)?.mode) ?? "UNSET";
-  const consequence = mode === "STRICT"
-    ? "plaintext connections are NOT refused and callers are NOT authenticated, although this policy requires STRICT mTLS"
-    : mode === "DISABLE" ? "connections stay plaintext (as DISABLE asks), but not because of this policy" : "connections between sidecars are plaintext and callers are NOT authenticated";
-  return `Accepted, not enforced: Amime's sidecars do not do mutual TLS yet (mode ${mode}): ${consequence}.`;
-}
 
 /** HTTP-family protocols: requests on these ports run the rbac filter. */
 const HTTP_PROTOCOLS = new Set(["http", "http2", "grpc", "grpc-web", "unknown"]);

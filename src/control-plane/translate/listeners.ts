@@ -2,6 +2,7 @@
 // proxy's own workload an inbound listener with an `inbound|<port>||` cluster that forwards to
 // the local app (127.0.0.1:<app port>), routed through the "inbound" route configuration.
 // Gateway: one HTTP listener per server port, routed by `http.<port>`.
+import { inboundMtlsMode } from "./peer-authn.ts";
 import type { Cluster, Endpoint, HttpFilterConfig, Listener, Route, RouteConfiguration } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
 import { appPort, endpointPort, labelsMatch, workloadOf, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
@@ -131,6 +132,8 @@ export function inbound(scope: ProxyScope): InboundSet {
       port: listenPort,
       protocol: sniffed ? "auto" : http ? "http" : "tcp",
     };
+    const mtls = inboundMtlsMode(scope, typeof port.targetPort === "number" ? port.targetPort : app);
+    if (mtls !== "PERMISSIVE") listener.mtls = mtls;
     if (sniffed) listener.tcpRoute = { clusters: [{ cluster: name, weight: 100 }] };
     if (http) {
       listener.routeConfigName = INBOUND_ROUTE_CONFIG;

@@ -37,6 +37,8 @@ export class DetectionStats {
   mtls = 0;
   /** Mutual TLS handshakes that failed, or whose client certificate was missing, invalid or revoked. */
   mtlsRefused = 0;
+  /** Plaintext connections closed under PeerAuthentication STRICT. */
+  plaintextRefused = 0;
 }
 
 export class ProtocolDispatcher {
@@ -55,12 +57,15 @@ export class ProtocolDispatcher {
     this.http1 = http1;
     this.h2 = new H2Downstream(ctx, config.tls !== undefined);
     this.h2.onSessionEnd = this.ended;
-    this.meshTls = config.direction === "inbound" && config.tls === undefined && ctx.proxy.mesh !== undefined;
+    this.meshTls = config.direction === "inbound" && config.tls === undefined && ctx.proxy.mesh !== undefined && config.mtls !== "DISABLE";
+    this.strict = this.meshTls && config.mtls === "STRICT";
     this.meshTerminator = new MeshTlsTerminator(ctx.proxy, this.stats, (t) => this.afterMeshTls(t));
   }
 
   /** Inbound listener that terminates mutual TLS (a ClientHello among its first bytes). */
   private readonly meshTls: boolean;
+  /** PeerAuthentication STRICT: a connection that does not start with a ClientHello is closed. */
+  private readonly strict: boolean;
 
   private readonly meshTerminator: MeshTlsTerminator;
 
@@ -134,6 +139,11 @@ export class ProtocolDispatcher {
 
   private route(socket: Socket, kind: DetectedProtocol, auto: boolean): void {
     if (kind === "tls" && this.meshTls && !isTls(socket)) return this.toMeshTls(socket);
+    if (this.strict && !isTls(socket)) {
+      this.stats.plaintextRefused++;
+      socket.destroy();
+      return;
+    }
     if (kind === "h2c") return this.toH2(socket);
     if (!auto || kind === "http1") return this.toHttp1(socket, true);
     this.stats.tcp++;

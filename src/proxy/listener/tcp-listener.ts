@@ -27,7 +27,7 @@ export class TcpListener {
   private connectionLimit: number | undefined;
   port: number;
   /** Mutual TLS counters (inbound listeners with a workload certificate). */
-  readonly mtlsStats = { mtls: 0, mtlsRefused: 0 };
+  readonly mtlsStats = { mtls: 0, mtlsRefused: 0, plaintextRefused: 0 };
   /** Inbound listener of a sidecar with a workload certificate: PERMISSIVE mutual TLS. */
   readonly meshTls: MeshTlsTerminator | null;
 
@@ -36,7 +36,7 @@ export class TcpListener {
     this.proxy = proxy;
     this.port = config.port;
     this.connectionLimit = config.connectionLimit;
-    this.meshTls = config.direction === "inbound" && proxy.mesh !== undefined ? new MeshTlsTerminator(proxy, this.mtlsStats, (t) => this.proxyConnection(t)) : null;
+    this.meshTls = config.direction === "inbound" && proxy.mesh !== undefined && config.mtls !== "DISABLE" ? new MeshTlsTerminator(proxy, this.mtlsStats, (t) => this.proxyConnection(t)) : null;
     this.server = createServer({ noDelay: true, allowHalfOpen: true }, (s) => this.onConnection(s));
   }
 
@@ -102,6 +102,10 @@ export class TcpListener {
       if (first !== null && first[0] === 0x16 && (first.length < 2 || first[1] === 0x03)) {
         down.once("close", () => this.sockets.delete(down));
         this.meshTls!.accept(down);
+      } else if (this.config.mtls === "STRICT") {
+        // PeerAuthentication STRICT: plaintext is refused at the connection.
+        this.mtlsStats.plaintextRefused++;
+        down.destroy();
       } else {
         this.proxyConnection(down);
       }
