@@ -47,6 +47,8 @@ export type RequestObserver = (record: RequestRecord) => void;
 /** What telemetry sees of a request: the record, its side, its request headers, a state slot. */
 export interface TelemetryRequest extends RequestRecord {
   readonly direction: ListenerDirection;
+  /** The verified mTLS client certificate's SPIFFE URI; "" for plaintext. */
+  readonly peerPrincipal: string;
   header(name: string): string | undefined;
   /** Owned by the telemetry hooks (per-request trace and peer state). */
   telemetry: unknown;
@@ -74,7 +76,7 @@ export interface TelemetryHooks {
    * (`address:port`): the counters of its Istio TCP series (looked up once per connection), or
    * null when metrics are off for that side or the series cap is reached.
    */
-  tcpCounters?(direction: ListenerDirection, cluster: string, upstreamHost: string): TcpCounters | null;
+  tcpCounters?(direction: ListenerDirection, cluster: string, upstreamHost: string, peerPrincipal?: string): TcpCounters | null;
 }
 
 /** Istio's TCP metrics of one label set, added to by the TCP proxy. */

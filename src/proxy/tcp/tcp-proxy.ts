@@ -12,6 +12,7 @@ import type { Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener, WeightedCluster } from "../../model/proxy-config.ts";
 import type { ProxyContext, TcpCounters } from "../request/context.ts";
+import { verifiedPeerOf } from "../detect/mesh-tls.ts";
 import { pickWeightedCluster } from "../router/index.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
@@ -86,7 +87,7 @@ function routeConnection(
     return refuse("overflow");
   }
   // Istio TCP metrics: the series is looked up once here; the relay only adds to it.
-  const tel = proxy.telemetry?.tcpCounters?.(current.direction, cluster.name, host.key) ?? null;
+  const tel = proxy.telemetry?.tcpCounters?.(current.direction, cluster.name, host.key, verifiedPeerOf(down)) ?? null;
   relay(down, cluster, host, current.tcpRoute?.idleTimeoutMs ?? (pool.idleTimeoutMs > 0 ? pool.idleTimeoutMs : DEFAULT_TCP_IDLE_TIMEOUT_MS), stats, opts, tel);
   return null;
 }

@@ -123,14 +123,16 @@ export class RequestHooks implements TelemetryHooks {
     if (st.span !== null && st.span.sampled && exporter !== null && c.tracing !== null && c.tracing.report) exporter.add(this.span(x, c, st, st.span));
   }
 
-  tcpCounters(direction: ListenerDirection, clusterName: string, upstreamHost: string): TcpCounters | null {
+  tcpCounters(direction: ListenerDirection, clusterName: string, upstreamHost: string, peerPrincipal = ""): TcpCounters | null {
     const c = this.current();
     if (!c.metricsOn(direction)) return null;
     const client = isClientSide(direction);
     const host = client ? upstreamHost : "";
-    const key = `${c.config.version}\u001f${direction}\u001f${clusterName}\u001f${host}`;
+    const verified = client ? "" : peerPrincipal;
+    const key = `${c.config.version}\u001f${direction}\u001f${clusterName}\u001f${host}\u001f${verified}`;
     // TCP carries no peer header: the client side names the destination from the endpoint it
-    // picked; the server side knows itself only (the source stays "unknown").
+    // picked; the server side knows itself and the verified client certificate's principal only
+    // (the other source labels stay "unknown").
     return this.sinks.metrics.tcpSeries(key, (): HopFacts => {
       const cluster = c.cluster(clusterName);
       return {
@@ -139,7 +141,8 @@ export class RequestHooks implements TelemetryHooks {
         peer: null,
         service: cluster?.service,
         endpoint: client && host !== "" ? c.endpoint(clusterName, host) : undefined,
-        mtls: client ? cluster?.tls?.mode === "ISTIO_MUTUAL" : false,
+        mtls: client ? cluster?.tls?.mode === "ISTIO_MUTUAL" : verified !== "",
+        peerPrincipal: verified,
         protocol: "tcp",
         responseCode: "",
         grpcStatus: "",
@@ -166,7 +169,8 @@ export class RequestHooks implements TelemetryHooks {
     const grpc = st.responseGrpc || (x.header("content-type")?.startsWith("application/grpc") ?? false);
     const protocol = grpc ? "grpc" : "http";
     const host = client ? x.upstreamHost : "";
-    const key = `${c.config.version}\u001f${x.direction}\u001f${x.cluster}\u001f${host}\u001f${st.peer}\u001f${x.status}\u001f${x.flags}\u001f${protocol}\u001f${st.grpcStatus}`;
+    const verified = client ? "" : x.peerPrincipal;
+    const key = `${c.config.version}\u001f${x.direction}\u001f${x.cluster}\u001f${host}\u001f${verified}\u001f${st.peer}\u001f${x.status}\u001f${x.flags}\u001f${protocol}\u001f${st.grpcStatus}`;
     this.sinks.metrics.recordHttp(
       key,
       (): HopFacts => {
@@ -177,7 +181,8 @@ export class RequestHooks implements TelemetryHooks {
           peer: decodePeer(st.peer),
           service: cluster?.service,
           endpoint: client && host !== "" ? c.endpoint(x.cluster, host) : undefined,
-          mtls: client ? cluster?.tls?.mode === "ISTIO_MUTUAL" : false,
+          mtls: client ? cluster?.tls?.mode === "ISTIO_MUTUAL" : x.peerPrincipal !== "",
+          peerPrincipal: client ? "" : x.peerPrincipal,
           protocol,
           responseCode: String(x.status),
           grpcStatus: st.grpcStatus,

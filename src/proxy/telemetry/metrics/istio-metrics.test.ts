@@ -12,7 +12,7 @@ const reviews = identityOf({ id: "x", kind: "sidecar", workload: "reviews-v2", n
 const svc = { host: "reviews.default.svc.cluster.local", name: "reviews", namespace: "default", port: 9080 };
 
 function facts(o: Partial<HopFacts>): HopFacts {
-  return { reporter: "source", self, peer: null, service: svc, endpoint: undefined, mtls: false, protocol: "http", responseCode: "200", grpcStatus: "", responseFlags: "-", ...o };
+  return { reporter: "source", self, peer: null, service: svc, endpoint: undefined, mtls: false, peerPrincipal: "", protocol: "http", responseCode: "200", grpcStatus: "", responseFlags: "-", ...o };
 }
 
 function asMap(values: string[], names = HTTP_LABELS): Record<string, string> {
@@ -33,13 +33,33 @@ describe("Istio labels", () => {
     assert.equal(l.source_principal, "unknown");
   });
 
-  it("destination reporter: peer as source, mTLS gives principals and mutual_tls", () => {
-    const l = asMap(istioLabels(facts({ reporter: "destination", self: reviews, peer: self, mtls: true })));
+  it("destination reporter: peer as source, the verified certificate gives source_principal and mutual_tls", () => {
+    const verified = "spiffe://example.org/ns/shop/sa/checkout";
+    const l = asMap(istioLabels(facts({ reporter: "destination", self: reviews, peer: self, mtls: true, peerPrincipal: verified })));
     assert.equal(l.source_workload, "productpage-v1");
     assert.equal(l.destination_workload, "reviews-v2");
-    assert.equal(l.source_principal, "spiffe://cluster.local/ns/default/sa/bookinfo-productpage");
+    // The certificate, not the peer header's service account.
+    assert.equal(l.source_principal, verified);
     assert.equal(l.destination_principal, "spiffe://cluster.local/ns/default/sa/bookinfo-reviews");
     assert.equal(l.connection_security_policy, "mutual_tls");
+  });
+
+  it("destination reporter, plaintext: a peer header claiming an identity gives no principal", () => {
+    const l = asMap(istioLabels(facts({ reporter: "destination", self: reviews, peer: self })));
+    assert.equal(l.source_workload, "productpage-v1");
+    assert.equal(l.source_principal, "unknown");
+    assert.equal(l.destination_principal, "unknown");
+    assert.equal(l.connection_security_policy, "none");
+  });
+
+  it("source reporter, mTLS: destination_principal from the endpoint's identity, never the peer header", () => {
+    const endpoint = { address: "10.0.0.1", port: 9080, weight: 1, labels: {}, healthy: true, workload: "reviews-v2", serviceAccount: "spiffe://cluster.local/ns/default/sa/reviews-real" };
+    const l = asMap(istioLabels(facts({ peer: reviews, endpoint, mtls: true })));
+    assert.equal(l.destination_workload, "reviews-v2");
+    assert.equal(l.destination_principal, "spiffe://cluster.local/ns/default/sa/reviews-real");
+    assert.equal(l.source_principal, "spiffe://cluster.local/ns/default/sa/bookinfo-productpage");
+    assert.equal(l.connection_security_policy, "unknown");
+    assert.equal(asMap(istioLabels(facts({ peer: reviews, mtls: true }))).destination_principal, "unknown");
   });
 
   it("without peer metadata: endpoint labels on the client side, unknown on the server side", () => {

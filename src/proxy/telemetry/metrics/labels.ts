@@ -46,6 +46,11 @@ export interface HopFacts {
   endpoint: Endpoint | undefined;
   /** The hop used Istio mutual TLS. */
   mtls: boolean;
+  /**
+   * Server side: the SPIFFE URI of the client certificate this side verified ("" = the request
+   * did not come over mTLS). The only source of `source_principal`: a peer header never is.
+   */
+  peerPrincipal: string;
   protocol: string;
   responseCode: string;
   grpcStatus: string;
@@ -58,19 +63,25 @@ export function istioLabels(f: HopFacts, tcp = false): string[] {
   const dst = f.reporter === "destination" ? f.self : (f.peer ?? fromEndpoint(f.endpoint, f.service));
   const svc = f.service;
   const principal = (p: PeerIdentity | null): string => (f.mtls && p !== null && p.serviceAccount !== "" ? spiffePrincipal(p.trustDomain, p.namespace, p.serviceAccount) : UNKNOWN);
+  // The other side's principal never comes from its metadata header (a plaintext client could
+  // claim any): at the destination, the verified client certificate; at the source, the identity
+  // the config gives the picked endpoint (the one the client's mTLS verification expects).
+  const selfPrincipal = principal(f.self);
+  const srcPrincipal = f.reporter === "source" ? selfPrincipal : f.peerPrincipal || UNKNOWN;
+  const dstPrincipal = f.reporter === "destination" ? selfPrincipal : principal(fromEndpoint(f.endpoint, f.service));
   const out = [
     f.reporter,
     src?.workload ?? UNKNOWN,
     src?.canonicalService ?? UNKNOWN,
     src?.canonicalRevision ?? UNKNOWN,
     src?.namespace ?? UNKNOWN,
-    principal(src),
+    srcPrincipal,
     src?.app ?? UNKNOWN,
     src?.version ?? UNKNOWN,
     UNKNOWN,
     dst?.workload ?? UNKNOWN,
     dst?.namespace ?? UNKNOWN,
-    principal(dst),
+    dstPrincipal,
     dst?.app ?? UNKNOWN,
     dst?.version ?? UNKNOWN,
     svc?.host || UNKNOWN,
