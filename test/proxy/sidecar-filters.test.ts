@@ -69,10 +69,10 @@ describe("network filter lists from config", () => {
 
   it("a TCP listener naming an unknown network filter is NACKed with its field path before anything binds", async () => {
     const next = withFilters("2", proxy.port, up.port, ["router"]) as { listeners: Record<string, unknown>[] };
-    next.listeners.push({ name: "db", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "c1", weight: 100 }] }, networkFilters: [{ name: "rbac" }, { name: "tcp_proxy" }] });
+    next.listeners.push({ name: "db", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "c1", weight: 100 }] }, networkFilters: [{ name: "ratelimit" }, { name: "tcp_proxy" }] });
     const r = await proxy.sidecar.applyConfig(next);
     assert.equal(r.ok, false);
-    assert.equal(r.ok ? "" : r.error, 'listeners[1].networkFilters[0].name: unknown network filter "rbac" (known: tcp_proxy)');
+    assert.equal(r.ok ? "" : r.error, 'listeners[1].networkFilters[0].name: unknown network filter "ratelimit" (known: rbac, tcp_proxy)');
     assert.equal(proxy.sidecar.config.version, "1");
     assert.equal(proxy.sidecar.listenerStats().length, 1);
   });

@@ -27,14 +27,13 @@ describe("not-enforced check", () => {
     assert.deepEqual(summary(ds), []);
   });
 
-  it("a policy that selects workloads with TCP Service ports says it is not applied there (no rbac network filter yet)", () => {
+  it("a policy that selects workloads with TCP Service ports gets no warning: the rbac network filter enforces it there", () => {
     const ds = findings([
       service("db", { selector: { app: "db" }, ports: [{ name: "tcp-db", port: 5432 }, { name: "http-admin", port: 8080 }] }),
       service("web", { selector: { app: "web" }, ports: [{ name: "http", port: 80 }] }),
       { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "db-deny", namespace: "default" }, spec: { selector: { matchLabels: { app: "db" } }, action: "DENY", rules: [{}] } },
       { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "web-allow", namespace: "default" }, spec: { selector: { matchLabels: { app: "web" } }, rules: [{}] } },
     ], notEnforcedCheck);
-    assert.deepEqual(summary(ds), ["AMM1014 warning "]);
-    assert.match(ds[0]?.message ?? "", /^Partly enforced: it is not applied to TCP ports yet \(db\.default\.svc\.cluster\.local:5432\)/);
+    assert.deepEqual(summary(ds), []);
   });
 });

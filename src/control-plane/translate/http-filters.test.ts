@@ -23,3 +23,22 @@ test("gateway listeners run the same list", () => {
   const cfg = translate(snapshotFrom(yaml), { ...sidecarProxy({ istio: "ingressgateway" }), kind: "gateway" });
   assert.deepEqual(cfg.listeners[0]?.httpFilters, [{ name: "cors" }, { name: "fault" }, { name: "router" }]);
 });
+
+test("an AuthorizationPolicy puts the rbac network filter before tcp_proxy on inbound TCP and auto listeners (same config as HTTP); none without one", () => {
+  const svc = k8sService("u", "default", [{ name: "", port: 7000 }, { name: "http", port: 7001 }, { name: "tcp-db", port: 7002 }]);
+  const none = translate(snapshotFrom(svc, [inst("u", "v1", "127.0.0.1")]), sidecarProxy({ app: "u" }));
+  assert.deepEqual(none.listeners.filter((l) => l.networkFilters !== undefined).map((l) => l.name), []);
+  const policy = JSON.stringify({
+    apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "tcp", namespace: "default" },
+    spec: { selector: { matchLabels: { app: "u" } }, action: "ALLOW", rules: [{ to: [{ operation: { ports: ["7002"] } }] }] },
+  }) + "\n";
+  const cfg = translate(snapshotFrom(svc + policy, [inst("u", "v1", "127.0.0.1")]), sidecarProxy({ app: "u" }));
+  const nf = (name: string): string[] | undefined => cfg.listeners.find((l) => l.name === name)?.networkFilters?.map((f) => f.name);
+  assert.deepEqual(nf("inbound|7002"), ["rbac", "tcp_proxy"]);
+  assert.deepEqual(nf("inbound|7000"), ["rbac", "tcp_proxy"]);
+  assert.equal(nf("inbound|7001"), undefined);
+  assert.equal(nf("outbound"), undefined);
+  const http = cfg.listeners.find((l) => l.name === "inbound|7001")?.httpFilters?.find((f) => f.name === "rbac");
+  assert.deepEqual(cfg.listeners.find((l) => l.name === "inbound|7002")?.networkFilters?.[0], http);
+  assert.equal(cfg.listeners.some((l) => l.direction === "outbound" && l.networkFilters !== undefined), false);
+});

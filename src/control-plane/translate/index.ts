@@ -57,6 +57,12 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   if (filters.length > 0) {
     for (const l of config.listeners) if (l.direction !== "outbound" && l.protocol !== "tcp") l.httpFilters = [...filters, ...(l.httpFilters ?? httpFilters())];
   }
+  // AuthorizationPolicy on TCP: the rbac network filter before tcp_proxy on inbound and gateway
+  // listeners that carry TCP (an "auto" listener's TCP side); none without a policy (fast path).
+  const rbac = filters.find((f) => f.name === "rbac");
+  if (rbac !== undefined) {
+    for (const l of config.listeners) if (l.direction !== "outbound" && l.protocol !== "http") l.networkFilters = [rbac, { name: "tcp_proxy" }];
+  }
   // EnvoyFilters' local rate limits: local_ratelimit before router, per-route buckets (rate-limit/apply.ts).
   applyRateLimits(snapshot, { ...proxy, ...node }, config);
   config.telemetry = telemetryConfig(snapshot, proxy);

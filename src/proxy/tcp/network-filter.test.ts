@@ -63,8 +63,8 @@ describe("network filter chain", () => {
   it("the default list is tcp_proxy; an unknown name or a list without tcp_proxy last is rejected with its path", () => {
     assert.deepEqual(networkChainFor(listener()).map((s) => s.filter.name), ["tcp_proxy"]);
     const config = (l: Listener) => ({ listeners: [listener({ name: "http", protocol: "http" }), l], routes: [] }) as unknown as ProxyConfig;
-    assert.throws(() => buildNetworkChains(config(listener({ networkFilters: [{ name: "rbac" }, { name: "tcp_proxy" }] }))), {
-      message: 'listeners[1].networkFilters[0].name: unknown network filter "rbac" (known: tcp_proxy)',
+    assert.throws(() => buildNetworkChains(config(listener({ networkFilters: [{ name: "nope" }, { name: "tcp_proxy" }] }))), {
+      message: 'listeners[1].networkFilters[0].name: unknown network filter "nope" (known: rbac, tcp_proxy)',
     });
     assert.throws(() => buildNetworkChains(config(listener({ networkFilters: [] }))), { message: 'listeners[1].networkFilters: the network filter list must end with "tcp_proxy"' });
     const ok = listener({ networkFilters: [{ name: "tcp_proxy" }] });

@@ -31,15 +31,15 @@ export interface Verdict {
 export const ALLOWED_NO_POLICY: Verdict = Object.freeze({ allowed: true, policy: "", rule: -1 });
 const DENIED_NONE: Verdict = Object.freeze({ allowed: false, policy: "none", rule: -1 });
 
-/** Compile a pushed config; throws Error naming the policy and rule. */
-export function compileRbac(config: RbacConfig): CompiledRbac {
+/** Compile a pushed config (`tcp`: for a network filter, see compileRule); throws Error naming the policy and rule. */
+export function compileRbac(config: RbacConfig, tcp = false): CompiledRbac {
   if (typeof config !== "object" || config === null || !Array.isArray(config.policies)) throw new Error(`rbac: config needs a "policies" list`);
   const out = { audit: [] as CompiledPolicy[], deny: [] as CompiledPolicy[], allow: [] as CompiledPolicy[], shadowDeny: [] as CompiledPolicy[], shadowAllow: [] as CompiledPolicy[] };
   for (const p of config.policies) {
     if (!["ALLOW", "DENY", "AUDIT"].includes(p.action)) throw new Error(`rbac: policy ${p.name}: action ${JSON.stringify(p.action)} is not ALLOW, DENY or AUDIT`);
     const rules = (p.rules ?? []).map((r, i) => {
       try {
-        return compileRule(r, p.namespace ?? "default", p.action);
+        return compileRule(r, p.namespace ?? "default", p.action, tcp);
       } catch (e) {
         throw new Error(`rbac: policy ${p.name} rule ${i}: ${(e as Error).message}`);
       }

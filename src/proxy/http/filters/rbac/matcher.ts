@@ -168,7 +168,8 @@ const trustDomains = (vs: readonly string[]): Predicate => {
  * One `when` condition. A key Amime cannot evaluate (`experimental.envoy.filters.*`) yields
  * `unsupported` (never for ALLOW and AUDIT, always for DENY: fail closed both ways).
  */
-export function condition(key: string, values?: readonly string[], notValues?: readonly string[], policyNs = "default", unsupported: Predicate = FALSE): Predicate {
+export function condition(key: string, values?: readonly string[], notValues?: readonly string[], policyNs = "default", unsupported: Predicate = FALSE, tcp = false): Predicate {
+  if (tcp && isHttpOnlyKey(key)) return unsupported;
   const header = /^request\.headers\[(.+)\]$/.exec(key);
   if (header !== null) {
     const name = (header[1] as string).toLowerCase();
@@ -199,12 +200,25 @@ export function condition(key: string, values?: readonly string[], notValues?: r
   }
 }
 
-/** Compile one Istio rule of a policy in `policyNs` with `action`; throws Error for a bad CIDR. */
-export function compileRule(rule: AuthzRule, policyNs = "default", action = "ALLOW"): CompiledRule {
+/** `when` keys that need an HTTP request (Istio's HTTP-only attributes). */
+export function isHttpOnlyKey(key: string): boolean {
+  return key.startsWith("request.");
+}
+
+/**
+ * Compile one Istio rule of a policy in `policyNs` with `action`; throws Error for a bad CIDR.
+ * `tcp`: the rule guards TCP connections (Istio's "Authorization for TCP traffic"): an HTTP-only
+ * field (hosts, methods, paths, requestPrincipals, request.* keys, and their not* forms) can
+ * never be evaluated, so it makes an ALLOW or AUDIT rule never match and is ignored (always
+ * true) in a DENY rule, as istiod drops it when it builds the network RBAC filter.
+ */
+export function compileRule(rule: AuthzRule, policyNs = "default", action = "ALLOW", tcp = false): CompiledRule {
   const unsupported = action === "DENY" ? TRUE : FALSE;
+  const httpField = (values: readonly string[] | undefined, negate: boolean, test: (vs: readonly string[]) => Predicate): Predicate | null =>
+    tcp ? (values === undefined || values.length === 0 ? null : unsupported) : field(values, negate, test);
   const from = rule.from?.map(({ source: s = {} }) => and([
     field(s.principals, false, principals), field(s.notPrincipals, true, principals),
-    field(s.requestPrincipals, false, jwtPrincipals), field(s.notRequestPrincipals, true, jwtPrincipals),
+    httpField(s.requestPrincipals, false, jwtPrincipals), httpField(s.notRequestPrincipals, true, jwtPrincipals),
     field(s.namespaces, false, namespaces), field(s.notNamespaces, true, namespaces),
     field(s.serviceAccounts, false, serviceAccounts(policyNs)), field(s.notServiceAccounts, true, serviceAccounts(policyNs)),
     field(s.trustDomains, false, trustDomains), field(s.notTrustDomains, true, trustDomains),
@@ -222,13 +236,13 @@ export function compileRule(rule: AuthzRule, policyNs = "default", action = "ALL
       return (a) => ms.some((m) => m(a.path));
     };
     return and([
-      field(o.hosts, false, hosts), field(o.notHosts, true, hosts),
+      httpField(o.hosts, false, hosts), httpField(o.notHosts, true, hosts),
       field(o.ports, false, ports), field(o.notPorts, true, ports),
-      field(o.methods, false, methods), field(o.notMethods, true, methods),
-      field(o.paths, false, paths), field(o.notPaths, true, paths),
+      httpField(o.methods, false, methods), httpField(o.notMethods, true, methods),
+      httpField(o.paths, false, paths), httpField(o.notPaths, true, paths),
     ]);
   }) ?? null;
-  const when = (rule.when ?? []).map((c) => condition(c.key ?? "", c.values, c.notValues, policyNs, unsupported));
+  const when = (rule.when ?? []).map((c) => condition(c.key ?? "", c.values, c.notValues, policyNs, unsupported, tcp));
   return { from: from !== null && from.length > 0 ? from : null, to: to !== null && to.length > 0 ? to : null, when };
 }
 
