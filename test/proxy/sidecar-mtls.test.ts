@@ -5,6 +5,7 @@
 // listener.
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
+import { createHash, X509Certificate } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { connect, createServer as createNetServer, type AddressInfo } from "node:net";
@@ -185,6 +186,43 @@ describe("mutual TLS between sidecars", () => {
     } finally {
       await client.close(0);
       await guarded.close(0);
+    }
+  });
+
+  it("x-forwarded-client-cert: the app sees Envoy's element for an mTLS caller (By, Hash of the client certificate, Subject, URI); a forged one from a plaintext client is removed", async () => {
+    const echo = await startUpstream("xfcc", (req, res) => res.end(String(req.headers["x-forwarded-client-cert"] ?? "none")));
+    const target = await Sidecar.start(serverConfig(echo.port), { mesh: credentials(serverCert) });
+    const client = await Sidecar.start(clientConfig(target.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false }), { mesh: credentials(clientCert) });
+    const forged = "By=spiffe://cluster.local/ns/default/sa/bookinfo-reviews;Hash=00;Subject=\"\";URI=spiffe://cluster.local/ns/default/sa/admin";
+    try {
+      const hash = createHash("sha256").update(new X509Certificate(clientCert.certChain[0]!).raw).digest("hex");
+      const element = `By=${REVIEWS};Hash=${hash};Subject="";URI=spiffe://cluster.local/ns/default/sa/bookinfo-productpage`;
+      for (let i = 0; i < 2; i++) {
+        const viaMtls = await send(client.ports().outbound as number, { host: "reviews:9080" });
+        assert.equal(viaMtls.status, 200);
+        assert.equal(viaMtls.body, element);
+      }
+      // The client sidecar (outbound: Envoy's SANITIZE) removes what the app sent; the server adds its element.
+      assert.equal((await send(client.ports().outbound as number, { host: "reviews:9080", headers: { "x-forwarded-client-cert": forged } })).body, element);
+      // The same over HTTP/2 between the sidecars (ALPN h2 inside mTLS).
+      const h2c = clientConfig(target.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false });
+      ((h2c.clusters as Obj[])[0]!).protocol = "http2";
+      const h2Client = await Sidecar.start(h2c, { mesh: credentials(clientCert) });
+      try {
+        const viaH2 = await send(h2Client.ports().outbound as number, { host: "reviews:9080", headers: { "x-forwarded-client-cert": forged } });
+        assert.equal(viaH2.status, 200, viaH2.body);
+        assert.equal(viaH2.body, element);
+      } finally {
+        await h2Client.close(0);
+      }
+      // Plaintext straight to the inbound port: removed, nothing set.
+      const plain = await send(target.ports().inbound as number, { host: "reviews:9080", headers: { "x-forwarded-client-cert": forged } });
+      assert.equal(plain.status, 200);
+      assert.equal(plain.body, "none");
+    } finally {
+      await client.close(0);
+      await target.close(0);
+      await echo.close();
     }
   });
 

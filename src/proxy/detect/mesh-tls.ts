@@ -5,6 +5,7 @@ import { createServer, type Server, type TLSSocket } from "node:tls";
 import { normalSerial } from "../identity/mesh-credentials.ts";
 import type { ActiveCertificate } from "../identity/workload-certificate.ts";
 import type { ProxyContext } from "../request/context.ts";
+import { xfccOf } from "./xfcc.ts";
 
 /** Counters a terminator keeps (Envoy's listener `ssl.handshake` / `ssl.connection_error`). */
 export interface MeshTlsCounters {
@@ -98,6 +99,7 @@ export class MeshTlsTerminator {
     }
     this.#counters.mtls++;
     verifiedPeers.set(t, peerUri(t) ?? "");
+    verifiedXfcc.set(t, xfccOf(t));
     this.#open.add(t);
     t.once("close", () => this.#open.delete(t));
     this.#onSecure(t);
@@ -130,6 +132,14 @@ export function meshPeerAccepted(t: TLSSocket, revocations: { serials: readonly 
 
 /** Verified mTLS connections → the peer's SPIFFE URI; only #secure adds to it, after verification. */
 const verifiedPeers = new WeakMap<Socket, string>();
+
+/** Verified mTLS connections → their x-forwarded-client-cert element (detect/xfcc.ts), built once. */
+const verifiedXfcc = new WeakMap<Socket, string>();
+
+/** The x-forwarded-client-cert element of a verified mTLS connection; "" for plaintext or any other socket. */
+export function verifiedXfccOf(socket: Socket): string {
+  return verifiedXfcc.get(socket) ?? "";
+}
 
 /** The SPIFFE URI a connection's verified client certificate carries; "" for plaintext or any other socket. */
 export function verifiedPeerOf(socket: Socket): string {

@@ -17,7 +17,7 @@ import { RF_DC } from "../request/response-flags.ts";
 
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
 
-const MIRROR_DROP = compileHeaderNames(["x-forwarded-for", "x-envoy-attempt-count"]);
+const MIRROR_DROP = compileHeaderNames(["x-forwarded-for", "x-envoy-attempt-count", "x-forwarded-client-cert"]);
 const NO_CHAIN: FilterChain = [];
 
 /**
@@ -34,6 +34,8 @@ export interface ExchangeConn {
   readonly socket: Socket;
   /** The verified mTLS peer's SPIFFE URI, "" when the connection has none. */
   readonly peerPrincipal: string;
+  /** The mTLS connection's x-forwarded-client-cert element, "" when it has none. */
+  readonly xfcc: string;
   readonly listener: ListenerContext;
   readonly sourceIp: string;
   readonly draining: boolean;

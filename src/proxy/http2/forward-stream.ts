@@ -20,6 +20,8 @@ export interface ForwardStream {
   readonly route: Route | null;
   readonly cors: CorsPolicy | undefined;
   readonly sourceIp: string;
+  /** The mTLS connection's x-forwarded-client-cert element (detect/xfcc.ts), "" when none. */
+  readonly xfcc: string;
   readonly scheme: "http" | "https";
   readonly method: string;
   readonly path: string;

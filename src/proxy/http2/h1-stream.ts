@@ -53,6 +53,9 @@ export class H1Stream implements ForwardStream {
   get cors(): CorsPolicy | undefined {
     return this.x.cors;
   }
+  get xfcc(): string {
+    return this.x.conn.xfcc;
+  }
   get sourceIp(): string {
     return this.x.sourceIp;
   }

@@ -7,7 +7,7 @@
 import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
 import type { ListenerContext } from "../request/context.ts";
-import { verifiedPeerOf } from "../detect/mesh-tls.ts";
+import { verifiedPeerOf, verifiedXfccOf } from "../detect/mesh-tls.ts";
 import { H2Exchange } from "./h2-exchange.ts";
 import { runChain } from "../http/filters/chain.ts";
 import { chainFor } from "../http/filters/registry.ts";
@@ -25,6 +25,9 @@ export class H2Downstream {
   private adoptingPeer = "";
   /** Sessions on verified mTLS connections → the peer's SPIFFE URI. */
   private readonly peers = new WeakMap<Http2Session, string>();
+  private adoptingXfcc = "";
+  /** Each mTLS session's x-forwarded-client-cert element (built once per connection). */
+  private readonly xfccs = new WeakMap<Http2Session, string>();
 
   constructor(ctx: ListenerContext, secure: boolean) {
     this.ctx = ctx;
@@ -45,6 +48,7 @@ export class H2Downstream {
       }
       this.sessions.add(s);
       if (this.adoptingPeer !== "") this.peers.set(s, this.adoptingPeer);
+      if (this.adoptingXfcc !== "") this.xfccs.set(s, this.adoptingXfcc);
       s.on("error", noop);
       s.once("close", () => {
         if (counted) stats.downstream_cx_active--;
@@ -65,11 +69,13 @@ export class H2Downstream {
     // node:http2 creates the session (and emits "session") synchronously inside "connection".
     this.adopting = counted;
     this.adoptingPeer = verifiedPeerOf(socket);
+    this.adoptingXfcc = verifiedXfccOf(socket);
     try {
       this.server.emit("connection", socket);
     } finally {
       this.adopting = false;
       this.adoptingPeer = "";
+      this.adoptingXfcc = "";
     }
   }
 
@@ -77,7 +83,10 @@ export class H2Downstream {
     const sock = stream.session?.socket;
     const x = new H2Exchange(stream, headers, (flags & END_STREAM) !== 0, this.ctx, stripV4Mapped(sock?.remoteAddress ?? ""), this.secure);
     const session = stream.session;
-    if (session !== undefined) x.peerPrincipal = this.peers.get(session) ?? "";
+    if (session !== undefined) {
+      x.peerPrincipal = this.peers.get(session) ?? "";
+      x.xfcc = this.xfccs.get(session) ?? "";
+    }
     if (headers[":method"] === "CONNECT") {
       x.reply(501, 0, "CONNECT is not supported");
       return;

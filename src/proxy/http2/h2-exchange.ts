@@ -53,6 +53,8 @@ export class H2Exchange implements RequestContext, ForwardStream {
   requestIdGenerated = false;
   telemetry: unknown = undefined;
   peerPrincipal = "";
+  /** The mTLS connection's x-forwarded-client-cert element, "" when none. */
+  xfcc = "";
   metadata: Map<string, unknown> | null = null;
   /** Request header edits by filters; null when none edited. */
   edits: HeaderEdits | null = null;

@@ -6,6 +6,7 @@
 // protocol (upstreamIsH2): HTTP/1.1 endpoint pool or an HTTP/2 session. Bodies stream with
 // backpressure both ways; request bodies up to the replay bound are kept for retries. The
 // timeouts, retry decisions and the end of the request live in http/attempt-control.ts.
+import { XFCC_HEADER, xfccValue } from "../detect/xfcc.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { compileHeaderNames } from "../http1/index.ts";
 import { corsResponseHeaders, requestHeaderPlan, responseHeaderPlan, rewritePath } from "../router/index.ts";
@@ -27,7 +28,8 @@ import { parseGrpcTimeout } from "./grpc.ts";
 import type { HeaderPairs } from "./headers.ts";
 
 /** Request headers the proxy always sets itself. */
-const PROXY_SET = ["x-forwarded-for", "x-envoy-attempt-count"];
+// x-forwarded-client-cert: removed unless the request came over mTLS, then appended to (detect/xfcc.ts).
+const PROXY_SET = ["x-forwarded-for", "x-envoy-attempt-count", XFCC_HEADER];
 
 export class H2Forwarder extends AttemptControl<ForwardStream> implements AttemptSink, ForwardStreamSink {
   private readonly wc: WeightedCluster;
@@ -61,6 +63,7 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     const xff = x.header("x-forwarded-for");
     headers.push(["x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`]);
     if (x.header("x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", x.scheme]);
+    if (x.xfcc !== "") headers.push([XFCC_HEADER, xfccValue(x.header(XFCC_HEADER), x.xfcc)]);
     for (const h of added) headers.push(h);
     if (tel !== null) for (const h of tel.add) headers.push([h[0], h[1]]);
     this.baseHeaders = headers;
