@@ -72,7 +72,7 @@ for (const kind of KINDS) {
 
 test("istio.io security task YAMLs validate without errors", () => {
   const dir = join(ROOT, "istio.io-tasks/security");
-  for (const name of ["authn-policy-enduser-jwt.yaml", "authn-policy-peerauthentication.yaml", "authz-http-bookinfo.yaml", "authz-jwt.yaml"]) {
+  for (const name of ["authn-policy-enduser-jwt.yaml", "authn-policy-peerauthentication.yaml", "authz-http-bookinfo.yaml", "authz-jwt.yaml", "authz-tcp.yaml"]) {
     const file = join(dir, name);
     const { resources, diagnostics } = parseDocuments(readFileSync(file, "utf8"), file);
     assert.deepEqual(diagnostics, []);
