@@ -189,6 +189,28 @@ describe("mutual TLS between sidecars", () => {
     }
   });
 
+  it("TCP ports: the rbac network filter sees the verified peer and the TLS server name: a principals + connection.sni ALLOW passes the mTLS caller, closes the plaintext one", async () => {
+    const echo = createNetServer((c) => c.pipe(c));
+    await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
+    const echoPort = (echo.address() as AddressInfo).port;
+    const allow = { name: "ns[default]-policy[pp]", namespace: "default", action: "ALLOW", dryRun: false, rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }], when: [{ key: "connection.sni", values: ["*.reviews.default.svc.cluster.local"] }] }] };
+    const sc = serverConfig(echoPort);
+    sc.listeners = [{ name: "inbound", direction: "inbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "inbound|9080||", weight: 100 }] }, networkFilters: [{ name: "rbac", config: { policies: [allow], useRemoteAddress: false, trustedHops: 0 } }, { name: "tcp_proxy" }] }];
+    const guarded = await Sidecar.start(sc, { mesh: credentials(serverCert) });
+    const cc = clientConfig(guarded.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false });
+    cc.listeners = [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "outbound|9080||reviews.default.svc.cluster.local", weight: 100 }] } }];
+    ((cc.clusters as Obj[])[0]!).protocol = "tcp";
+    const client = await Sidecar.start(cc, { mesh: credentials(clientCert) });
+    try {
+      assert.equal(await echoThrough(client.ports().outbound as number, "ping over mtls"), "ping over mtls");
+      assert.equal(await echoThrough(guarded.ports().inbound as number, "plain ping"), "");
+    } finally {
+      await client.close(0);
+      await guarded.close(0);
+      await new Promise((r) => echo.close(r));
+    }
+  });
+
   it("x-forwarded-client-cert: the app sees Envoy's element for an mTLS caller (By, Hash of the client certificate, Subject, URI); a forged one from a plaintext client is removed", async () => {
     const echo = await startUpstream("xfcc", (req, res) => res.end(String(req.headers["x-forwarded-client-cert"] ?? "none")));
     const target = await Sidecar.start(serverConfig(echo.port), { mesh: credentials(serverCert) });
