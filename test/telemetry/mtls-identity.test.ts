@@ -2,8 +2,12 @@
 // real mesh certificates (SigningCA) talk ISTIO_MUTUAL; the server sidecar's reporter=destination
 // series carries the client certificate's SPIFFE id as source_principal and
 // connection_security_policy="mutual_tls"; a plaintext client that sends a peer header claiming
-// the same service account gets source_principal="unknown" and "none".
+// the same service account gets source_principal="unknown" and "none". The server's access log
+// prints %DOWNSTREAM_PEER_URI_SAN% from the same certificate.
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SigningCA } from "../../src/control-plane/ca/signing-ca.ts";
 import { parsePrometheusText, type Sample } from "../../src/control-plane/telemetry/prometheus-parse.ts";
@@ -29,11 +33,15 @@ describe("verified peer identity in Istio metrics", () => {
   let app: Upstream;
   let server: Sidecar;
   let client: Sidecar;
+  let dir: string;
+  let logPath: string;
 
   before(async () => {
     const ca = await SigningCA.selfSigned(null, "cluster.local");
     app = await startUpstream("reviews", (_req, res) => res.end("ok"));
-    server = await Sidecar.start(serverConfig(app.port, { metricsPort: 0 }), { random: seededRandom(1), mesh: credentials(await issue(ca, "default", "bookinfo-reviews")) });
+    dir = mkdtempSync(join(tmpdir(), "amime-mtls-log-"));
+    logPath = join(dir, "access.log");
+    server = await Sidecar.start(serverConfig(app.port, { metricsPort: 0, accessLog: { format: "text", path: logPath, textFormat: "%REQ(:PATH)% %DOWNSTREAM_PEER_URI_SAN%\n" } }), { random: seededRandom(1), mesh: credentials(await issue(ca, "default", "bookinfo-reviews")) });
     const cc = clientConfig(server.ports()["inbound|9080"] as number, { metricsPort: 0 });
     const cluster = (cc.clusters as Obj[])[0]!;
     cluster.tls = { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false };
@@ -46,6 +54,7 @@ describe("verified peer identity in Istio metrics", () => {
     await client.close(100);
     await server.close(100);
     await app.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("mTLS: source_principal is the client certificate's SPIFFE id and the policy mutual_tls, at the server; principals at the client", async () => {
@@ -78,5 +87,14 @@ describe("verified peer identity in Istio metrics", () => {
     assert.equal(plain[0]?.labels.source_workload, "productpage-v1");
     assert.equal(plain[0]?.labels.source_principal, "unknown");
     assert.equal(plain[0]?.labels.destination_principal, "unknown");
+  });
+
+  it("%DOWNSTREAM_PEER_URI_SAN% in the access log: the client certificate's SPIFFE id over mTLS, - in plaintext", async () => {
+    assert.equal((await send(client.ports().outbound as number, { host: "reviews:9080", path: "/via-mtls" })).status, 200);
+    assert.equal((await send(server.ports()["inbound|9080"] as number, { host: "reviews:9080", path: "/plain" })).status, 200);
+    await server.telemetry?.flush();
+    const lines = readFileSync(logPath, "utf8").trimEnd().split("\n");
+    assert.ok(lines.includes(`/via-mtls ${PRODUCTPAGE}`), lines.join("\n"));
+    assert.ok(lines.includes("/plain -"), lines.join("\n"));
   });
 });

@@ -275,6 +275,7 @@ function logEntry(x: TelemetryRequest, st: RequestState): AccessLogEntry {
     upstreamCluster: x.cluster,
     routeName: x.routeName,
     downstreamRemoteAddress: x.sourceIp,
+    downstreamPeerUriSan: x.peerPrincipal,
     traceId: st.span?.traceId ?? "",
     header: (n) => x.header(n),
   };

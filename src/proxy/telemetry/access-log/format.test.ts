@@ -22,6 +22,7 @@ function entry(o: Partial<AccessLogEntry> = {}, headers: Record<string, string> 
     upstreamCluster: "outbound|8000||httpbin.foo.svc.cluster.local",
     routeName: "default",
     downstreamRemoteAddress: "10.44.1.23",
+    downstreamPeerUriSan: "",
     traceId: "",
     header: (n) => headers[n],
     ...o,
@@ -42,6 +43,12 @@ describe("access log text format", () => {
     const line = f(entry({ status: 503, flags: "UF,URX", upstreamServiceTimeMs: undefined, upstreamHost: "" }, { "x-envoy-original-path": "/orig" }));
     assert.match(line, /^\[[^\]]+\] "GET \/orig HTTP\/1\.1" 503 UF,URX via_upstream - "-" 0 135 4 - "-" "-" /);
     assert.match(line, / "httpbin:8000" "-" outbound/);
+  });
+
+  it("DOWNSTREAM_PEER_URI_SAN: the verified client certificate's URI SAN, - without mTLS", () => {
+    const f = compileTextFormat("%DOWNSTREAM_PEER_URI_SAN%");
+    assert.equal(f(entry({ downstreamPeerUriSan: "spiffe://cluster.local/ns/default/sa/sleep" })), "spiffe://cluster.local/ns/default/sa/sleep\n");
+    assert.equal(f(entry({ downstreamPeerUriSan: "" })), "-\n");
   });
 
   it("supports custom formats, truncation, %% and keeps unknown operators literally", () => {

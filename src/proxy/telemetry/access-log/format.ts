@@ -82,6 +82,8 @@ function command(name: string, arg: string | undefined): ((e: AccessLogEntry) =>
     case "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT":
     case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS":
       return (e) => e.downstreamRemoteAddress;
+    case "DOWNSTREAM_PEER_URI_SAN":
+      return (e) => e.downstreamPeerUriSan;
     case "TRACE_ID":
       return (e) => e.traceId;
     case "HOSTNAME":

@@ -21,6 +21,8 @@ export interface AccessLogEntry {
   upstreamCluster: string;
   routeName: string;
   downstreamRemoteAddress: string;
+  /** The verified mTLS client certificate's URI SAN; "" when the request did not come over mTLS. */
+  downstreamPeerUriSan: string;
   traceId: string;
   /** Request header (lowercase name). */
   header(name: string): string | undefined;
