@@ -4,7 +4,8 @@
 // registrations for a `Workload` with `replicas: 2`, the control plane's instance registry,
 // translation, and a sidecar on real sockets. The replicas here run without a sidecar, so no peer
 // metadata comes back and the destination labels come from the endpoint (as they do for TCP, and
-// for connect failures and timeouts).
+// for connect failures and timeouts). Their registrations say so with Istio's tlsMode label, so the
+// client does not originate auto mTLS toward them.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { parseDocuments } from "../../src/config/parse.ts";
@@ -46,7 +47,9 @@ describe("workload labels with two replicas", () => {
     plans.forEach((p, i) => {
       const port = (replicas[i] as Upstream).port;
       const ports = { app: new Map([[8080, port]]), inbound: new Map([[8080, port]]), outbound: 0, admin: 0, tcpPool: [] };
-      registry.put(p.namespace, p.name, registration(p, ports, true));
+      const reg = registration(p, ports, true);
+      reg.instance.labels["security.istio.io/tlsMode"] = "disabled";
+      registry.put(p.namespace, p.name, reg);
     });
     const config = translate(snapshotFrom(SERVICE, [...registry.registry().instances]), sidecarProxy({ app: "curl", version: "v1" }, "default", { workload: "curl", id: "sidecar~curl-0.default", outboundPort: 0 }));
     client = await Sidecar.start({ ...config, telemetry: { ...config.telemetry, metricsPort: 0 } });
