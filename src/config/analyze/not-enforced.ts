@@ -6,8 +6,11 @@
 // PeerAuthentication (inbound mTLS modes), RequestAuthentication (jwt_authn) and ALLOW/DENY/AUDIT
 // AuthorizationPolicy (rbac HTTP filter, and rbac network filter on TCP ports) are enforced
 // (docs/security.md). (DestinationRule ISTIO_MUTUAL works: AMM1015 is retired.) Remove a kind
-// from here in the change that enforces it.
-import type { Resource } from "../resource.ts";
+// from here in the change that enforces it. TLS credentials Amime cannot load yet are flagged the same
+// way: DestinationRule `credentialName` / `caCrl` (translation drops them: no client certificate from
+// a secret, no CRL check) and Gateway servers that need a secret store or mesh-CA termination
+// (`credentialName`, ISTIO_MUTUAL, OPTIONAL_MUTUAL, AUTO_PASSTHROUGH: such a server gets no listener).
+import type { Json, JsonObject, Resource } from "../resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";
@@ -19,8 +22,44 @@ export const notEnforcedCheck: Check = {
       const message = authorizationPolicy(r);
       if (message !== null) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], message);
     }
+    for (const r of ctx.ofKind("DestinationRule", "networking.istio.io")) {
+      for (const [path, tls] of destinationRuleTls(specOf(r.body))) {
+        const dropped = ["credentialName", "caCrl"].filter((f) => str(tls[f]) !== undefined && str(tls[f]) !== "");
+        if (dropped.length === 0) continue;
+        ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [...path, dropped[0] as string], `Accepted, not applied: tls.${dropped.join(" and tls.")} (no secret store and no CRL checks yet: the sidecar originates TLS without that client certificate and accepts revoked server certificates).`);
+      }
+    }
+    for (const r of ctx.ofKind("Gateway", "networking.istio.io")) {
+      arr(specOf(r.body).servers).forEach((server, i) => {
+        const tls = obj(obj(server)?.tls);
+        if (tls === undefined) return;
+        const mode = str(tls.mode) ?? "";
+        const why = UNSUPPORTED_GATEWAY_TLS.has(mode) ? `tls.mode ${mode}` : str(tls.credentialName) ? "tls.credentialName (no secret store yet; use serverCertificate/privateKey files)" : null;
+        if (why !== null) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, ["spec", "servers", i, "tls"], `Accepted, not applied: ${why} is not supported on gateways yet, so this server gets no listener.`);
+      });
+    }
   },
 };
+
+const UNSUPPORTED_GATEWAY_TLS = new Set(["ISTIO_MUTUAL", "OPTIONAL_MUTUAL", "AUTO_PASSTHROUGH"]);
+
+/** Every tls block of a DestinationRule with its field path (traffic policy, port-level, subsets). */
+function destinationRuleTls(spec: JsonObject): [(string | number)[], JsonObject][] {
+  const out: [(string | number)[], JsonObject][] = [];
+  const policy = (tp: Json | undefined, path: (string | number)[]): void => {
+    const p = obj(tp);
+    if (p === undefined) return;
+    const tls = obj(p.tls);
+    if (tls !== undefined) out.push([[...path, "tls"], tls]);
+    arr(p.portLevelSettings).forEach((pl, i) => {
+      const t = obj(obj(pl)?.tls);
+      if (t !== undefined) out.push([[...path, "portLevelSettings", i, "tls"], t]);
+    });
+  };
+  policy(spec.trafficPolicy, ["spec", "trafficPolicy"]);
+  arr(spec.subsets).forEach((sub, i) => policy(obj(sub)?.trafficPolicy, ["spec", "subsets", i, "trafficPolicy"]));
+  return out;
+}
 
 function authorizationPolicy(r: Resource): string | null {
   const spec = specOf(r.body);
