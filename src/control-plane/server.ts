@@ -18,15 +18,16 @@ import type { ProxyPrincipal } from "./auth/token.ts";
 import { caDirOf, IdentityIssuer } from "./ca/index.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
 import { syncState } from "./push/proxy-state.ts";
-import { InstanceRegistry } from "./registry/instance-registry.ts";
+import { InstanceRegistry, parseNodeId } from "./registry/instance-registry.ts";
 import { ChangeLog } from "./store/change-log.ts";
-import { ConfigStore, type StoreResult } from "./store/config-store.ts";
+import { ConfigStore, withVersions, type StoreResult } from "./store/config-store.ts";
 import { FileSource } from "./store/file-source.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
 import { StoreFile, StoreFileError } from "./store/store-file.ts";
 import { TelemetryService } from "./telemetry/index.ts";
 import { translate, type ProxyInput } from "./translate/index.ts";
 import { outboundTcpPorts } from "./translate/tcp-listeners.ts";
+import { TcpPortAssignments } from "./registry/tcp-port-assignments.ts";
 import type { MeshTelemetry } from "./translate/telemetry.ts";
 
 /** Istio's plaintext xDS port; `amime control-plane` and `amime up` listen here by default. */
@@ -113,7 +114,7 @@ export class ControlPlane implements ApiBackend {
   private boundPort = 0;
   private closing: Promise<void> | null = null;
   /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
-  private readonly tcpPorts = new Map<string, { pool: string; ports: Record<string, number>; warned?: boolean }>();
+  private readonly tcpPorts = new TcpPortAssignments();
   private issuer: CredentialIssuer | null = null;
   /** Who is changing the store right now (an API apply/delete), for the change log it saves. */
   private changing: { by: string; at: Date } | null = null;
@@ -313,7 +314,7 @@ export class ControlPlane implements ApiBackend {
 
   deregister(namespace: string, name: string): boolean {
     const reg = this.registry.list().find((r) => r.instance.name === name && (r.instance.namespace || "default") === namespace);
-    if (reg) this.tcpPorts.delete(reg.nodeId);
+    if (reg) this.tcpPorts.forget(reg.nodeId);
     const removed = this.registry.delete(namespace, name);
     if (removed) this.bump();
     return removed;
@@ -482,17 +483,9 @@ export class ControlPlane implements ApiBackend {
     };
     const pool = reg.tcpPortPool;
     if (pool === undefined) return this.withDenyList(translate(this.snapshot(), input));
-    // Pool ports are sticky: a port once given to a service keeps pointing at it (an app's env
-    // names it), even while the service is gone; new services take the next unused one.
-    const poolKey = pool.join(",");
-    let sticky = this.tcpPorts.get(node);
-    if (sticky === undefined || sticky.pool !== poolKey) this.tcpPorts.set(node, (sticky = { pool: poolKey, ports: {} }));
-    const config = translate(this.snapshot(), { ...input, tcpPortPool: pool, tcpPorts: sticky.ports });
-    Object.assign(sticky.ports, outboundTcpPorts(config.listeners));
-    if (!sticky.warned && Object.keys(sticky.ports).length >= pool.length) {
-      sticky.warned = true;
-      this.log(`${node}: all ${pool.length} local ports set aside for outbound TCP services are in use; a further TCP service port gets no listener on this sidecar until it is registered again (restart \`amime up\`)`);
-    }
+    const config = translate(this.snapshot(), { ...input, tcpPortPool: pool, tcpPorts: this.tcpPorts.current(node, pool) });
+    const full = this.tcpPorts.record(node, pool, outboundTcpPorts(config.listeners));
+    if (full !== null) this.log(full);
     return this.withDenyList(config);
   }
 
@@ -505,17 +498,4 @@ export class ControlPlane implements ApiBackend {
   private log(line: string): void {
     this.opts.log?.(line);
   }
-}
-
-/** The document with the store's `metadata.resourceVersion` (a string, as in Kubernetes) and `generation`. */
-function withVersions(body: Record<string, unknown>, resourceVersion: number, generation: number): Record<string, unknown> {
-  const metadata = typeof body.metadata === "object" && body.metadata !== null ? (body.metadata as Record<string, unknown>) : {};
-  return { ...body, metadata: { ...metadata, resourceVersion: String(resourceVersion), generation } };
-}
-
-/** `sidecar~reviews-v1-0.default` → name and namespace. */
-function parseNodeId(node: string): { name: string; namespace: string } {
-  const rest = node.slice(node.indexOf("~") + 1);
-  const dot = rest.lastIndexOf(".");
-  return dot > 0 ? { name: rest.slice(0, dot), namespace: rest.slice(dot + 1) } : { name: rest, namespace: "default" };
 }

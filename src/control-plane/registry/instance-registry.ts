@@ -93,3 +93,10 @@ function checkRegistration(namespace: string, name: string, reg: InstanceRegistr
     throw new RegistrationError("tcpPortPool: must be a list of ports 1..65535");
   }
 }
+
+/** `sidecar~reviews-v1-0.default` → name and namespace. */
+export function parseNodeId(node: string): { name: string; namespace: string } {
+  const rest = node.slice(node.indexOf("~") + 1);
+  const dot = rest.lastIndexOf(".");
+  return dot > 0 ? { name: rest.slice(0, dot), namespace: rest.slice(dot + 1) } : { name: rest, namespace: "default" };
+}

@@ -356,3 +356,9 @@ function sameSpec(a: Resource, b: Resource): boolean {
 function sameBody(a: Resource, b: Resource): boolean {
   return JSON.stringify(a.body) === JSON.stringify(b.body);
 }
+
+/** The document with the store's `metadata.resourceVersion` (a string, as in Kubernetes) and `generation`. */
+export function withVersions(body: Record<string, unknown>, resourceVersion: number, generation: number): Record<string, unknown> {
+  const metadata = typeof body.metadata === "object" && body.metadata !== null ? (body.metadata as Record<string, unknown>) : {};
+  return { ...body, metadata: { ...metadata, resourceVersion: String(resourceVersion), generation } };
+}
