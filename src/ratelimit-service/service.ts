@@ -45,7 +45,8 @@ export function storeFor(spec: string, clock: Clock, log: (line: string) => void
 
 export async function startRateLimitService(o: RateLimitServiceOptions): Promise<RunningRateLimitService> {
   const store = storeFor(o.store, o.clock, o.log);
-  let lastError = 0;
+  // -Infinity: the first error is always logged (the clock is monotonic, near 0 just after start).
+  let lastError = Number.NEGATIVE_INFINITY;
   const limiter = new RateLimiter({
     config: o.config,
     store,

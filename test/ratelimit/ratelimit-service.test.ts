@@ -124,7 +124,8 @@ describe("amime ratelimit-service, replicas sharing counters in redis-server", (
     assert.deepEqual([s.code, s.current_limit, s.limit_remaining], ["OK", { name: "", requests_per_unit: 7, unit: "DAY" }, 7]);
     assert.equal(a.child.exitCode, null);
     assert.equal(b.child.exitCode, null);
-    assert.match(a.stderr(), /counter store unavailable/);
+    // The service logs the outage when its Redis client reports it, which may come after the answer.
+    await waitFor(() => /counter store unavailable/.test(a.stderr()), { what: "replica A to log that its counter store is unavailable" });
 
     await redis.start();
     // A fresh redis (no persistence): bob's counter starts again at 1 on both replicas.
