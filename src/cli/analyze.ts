@@ -81,7 +81,6 @@ export function parseAnalyzeArgs(argv: readonly string[]): Args {
 
 export const analyzeCommand: Command = {
   name: "analyze",
-  summary: "check config files for errors across resources (like istioctl analyze)",
   async run(argv: readonly string[]): Promise<number> {
     let args: Args;
     try {

@@ -33,7 +33,6 @@ plane cannot be reached, 2 on usage errors.
 
 export const applyCommand: Command = {
   name: "apply",
-  summary: "create or update config in the running control plane (like kubectl apply)",
   run: (argv) => runCommand("apply", APPLY_HELP, async () => {
     const args = parseArgs(argv, [
       { name: "filename", short: "f", type: "list" },

@@ -42,7 +42,6 @@ export function formatRevocations(list: readonly Revocation[]): string {
 
 export const caCommand: Command = {
   name: "ca",
-  summary: "the mesh CA's deny list: revoke or un-revoke a certificate or an identity, list",
   run: (argv) => runCommand("ca", CA_HELP, async () => {
     const args = parseArgs(argv, [
       { name: "serial", type: "string" },

@@ -1,35 +1,28 @@
 // The list of `amime` commands, in the order `amime --help` shows them. One line per command.
-import { analyzeCommand } from "./analyze.ts";
-import { applyCommand } from "./apply.ts";
-import { caCommand } from "./ca.ts";
+// A command's module (and what it imports: the control plane, the proxy, gRPC, Redis, X.509…) is
+// loaded only when that command runs, so `amime proxy` does not load the control plane's code.
 import type { Command } from "./command.ts";
-import { controlPlaneCommand } from "./control-plane.ts";
-import { deleteCommand } from "./delete.ts";
-import { execCommand } from "./exec.ts";
-import { explainCommand } from "./explain.ts";
-import { getCommand } from "./get.ts";
-import { proxyConfigCommand } from "./proxy-config.ts";
-import { proxyStatusCommand } from "./proxy-status.ts";
-import { proxyCommand } from "./proxy.ts";
-import { ratelimitServiceCommand } from "./ratelimit-service.ts";
-import { topCommand } from "./top.ts";
-import { upCommand } from "./up.ts";
-import { validateCommand } from "./validate.ts";
 
-export const commands: Command[] = [
-  validateCommand,
-  upCommand,
-  execCommand,
-  analyzeCommand,
-  proxyCommand,
-  controlPlaneCommand,
-  applyCommand,
-  deleteCommand,
-  getCommand,
-  proxyStatusCommand,
-  proxyConfigCommand,
-  explainCommand,
-  topCommand,
-  ratelimitServiceCommand,
-  caCommand,
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const commands: CommandEntry[] = [
+  { name: "validate", summary: "check each config document's schema and values (like istioctl validate)", load: async () => (await import("./validate.ts")).validateCommand },
+  { name: "up", summary: "run a local mesh: control plane, workloads with sidecars, ingress gateway", load: async () => (await import("./up.ts")).upCommand },
+  { name: "exec", summary: "run a command with an instance's sidecar as its HTTP proxy", load: async () => (await import("./exec.ts")).execCommand },
+  { name: "analyze", summary: "check config files for errors across resources (like istioctl analyze)", load: async () => (await import("./analyze.ts")).analyzeCommand },
+  { name: "proxy", summary: "run the sidecar proxy from a ProxyConfig file", load: async () => (await import("./proxy.ts")).proxyCommand },
+  { name: "control-plane", summary: "run the control plane (config store, registry, push to proxies)", load: async () => (await import("./control-plane.ts")).controlPlaneCommand },
+  { name: "apply", summary: "create or update config in the running control plane (like kubectl apply)", load: async () => (await import("./apply.ts")).applyCommand },
+  { name: "delete", summary: "remove config from the running control plane (like kubectl delete)", load: async () => (await import("./delete.ts")).deleteCommand },
+  { name: "get", summary: "list config held by the running control plane (like kubectl get)", load: async () => (await import("./get.ts")).getCommand },
+  { name: "proxy-status", summary: "show each proxy's connection and config sync state (like istioctl proxy-status)", load: async () => (await import("./proxy-status.ts")).proxyStatusCommand },
+  { name: "proxy-config", summary: "show the listeners, routes, clusters or endpoints pushed to a proxy (like istioctl proxy-config)", load: async () => (await import("./proxy-config.ts")).proxyConfigCommand },
+  { name: "explain", summary: "explain how a workload's proxy would route a request (sends nothing)", load: async () => (await import("./explain.ts")).explainCommand },
+  { name: "top", summary: "live golden signals (rps, errors, p50/p90/p99) per service version", load: async () => (await import("./top.ts")).topCommand },
+  { name: "ratelimit-service", summary: "run the global rate-limit service (Envoy's RLS protocol, counters in memory or Redis)", load: async () => (await import("./ratelimit-service.ts")).ratelimitServiceCommand },
+  { name: "ca", summary: "the mesh CA's deny list: revoke or un-revoke a certificate or an identity, list", load: async () => (await import("./ca.ts")).caCommand },
 ];

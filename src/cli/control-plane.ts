@@ -98,7 +98,6 @@ function parseArgs(argv: readonly string[]): Args {
 
 export const controlPlaneCommand: Command = {
   name: "control-plane",
-  summary: "run the control plane (config store, registry, push to proxies)",
   run: runParsed("control-plane", CONTROL_PLANE_HELP, parseArgs, async (args) => {
     const meshConfig = await meshConfigFlag("control-plane", args.meshConfig, "not starting");
     if (meshConfig === null) return 1;

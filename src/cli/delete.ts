@@ -48,7 +48,6 @@ export function deleteDocuments(args: ParsedArgs): ConfigSource | undefined {
 
 export const deleteCommand: Command = {
   name: "delete",
-  summary: "remove config from the running control plane (like kubectl delete)",
   run: (argv) => runCommand("delete", DELETE_HELP, async () => {
     const args = parseArgs(argv, [
       { name: "filename", short: "f", type: "list" },

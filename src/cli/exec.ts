@@ -41,7 +41,6 @@ export function findInstance(instances: readonly UpStateInstance[], target: stri
 
 export const execCommand: Command = {
   name: "exec",
-  summary: "run a command with an instance's sidecar as its HTTP proxy",
   async run(argv) {
     const dash = argv.indexOf("--");
     const own = dash >= 0 ? argv.slice(0, dash) : argv;

@@ -41,7 +41,6 @@ response), 1 when it would fail (404 NR, 503 NC/UH, injected abort of every requ
 
 export const explainCommand: Command = {
   name: "explain",
-  summary: "explain how a workload's proxy would route a request (sends nothing)",
   run: (argv) => runCommand("explain", EXPLAIN_HELP, async () => {
     const args = parseArgs(argv, [
       { name: "header", short: "H", type: "list" },

@@ -112,7 +112,6 @@ function kindOrder(kind: string): number {
 
 export const getCommand: Command = {
   name: "get",
-  summary: "list config held by the running control plane (like kubectl get)",
   run: (argv) => runCommand("get", GET_HELP, async () => {
     const args = parseArgs(argv, [
       { name: "namespace", short: "n", type: "string" },

@@ -17,7 +17,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    return await cmd.run(rest);
+    return await (await cmd.load()).run(rest);
   } catch (e) {
     // Commands report their own errors; anything escaping is a bug, but never a stack dump for users.
     process.stderr.write(`amime ${name}: ${(e as Error).message}\n`);

@@ -68,7 +68,6 @@ export function formatSection(config: ProxyConfig, section: Section, wide = fals
 
 export const proxyConfigCommand: Command = {
   name: "proxy-config",
-  summary: "show the listeners, routes, clusters or endpoints pushed to a proxy (like istioctl proxy-config)",
   run: (argv) => runCommand("proxy-config", PROXY_CONFIG_HELP, async () => {
     const args = parseArgs(argv, [
       { name: "namespace", short: "n", type: "string" },

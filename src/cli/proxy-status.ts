@@ -53,7 +53,6 @@ function oneLine(s: string): string {
 
 export const proxyStatusCommand: Command = {
   name: "proxy-status",
-  summary: "show each proxy's connection and config sync state (like istioctl proxy-status)",
   run: (argv) => runCommand("proxy-status", PROXY_STATUS_HELP, async () => {
     const args = parseArgs(argv, [{ name: "output", short: "o", type: "string", choices: ["json", "yaml"] }]);
     if (helpRequested(args, PROXY_STATUS_HELP)) return 0;

@@ -87,7 +87,6 @@ function parseArgs(argv: readonly string[]): Args {
 
 export const ratelimitServiceCommand: Command = {
   name: "ratelimit-service",
-  summary: "run the global rate-limit service (Envoy's RLS protocol, counters in memory or Redis)",
   run: runParsed("ratelimit-service", RATELIMIT_SERVICE_HELP, parseArgs, async (args) => {
     const log = (l: string): void => void process.stderr.write(`amime ratelimit-service: ${l}\n`);
     let config: RateLimitConfig;

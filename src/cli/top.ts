@@ -62,7 +62,6 @@ async function fetchRows(client: ControlPlaneClient, windowMs: number, namespace
 
 export const topCommand: Command = {
   name: "top",
-  summary: "live golden signals (rps, errors, p50/p90/p99) per service version",
   run: (argv) =>
     runCommand("top", TOP_HELP, async () => {
       const args = parseArgs(argv, [

@@ -110,7 +110,6 @@ export function statusTable(instances: readonly InstanceSupervisor[]): string[] 
 
 export const upCommand: Command = {
   name: "up",
-  summary: "run a local mesh: control plane, workloads with sidecars, ingress gateway",
   run: runParsed("up", UP_HELP, parseUpArgs, async (args) => {
     if (args.files.length === 0) throw new UsageError("-f DIR is required");
     write(`amime up: loading ${args.files.join(", ")}`);

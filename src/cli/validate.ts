@@ -132,7 +132,6 @@ function plural(n: number, word: string): string {
 
 export const validateCommand: Command = {
   name: "validate",
-  summary: "check each config document's schema and values (like istioctl validate)",
   async run(argv: readonly string[]): Promise<number> {
     let args: ValidateArgs;
     try {

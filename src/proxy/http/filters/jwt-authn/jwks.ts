@@ -2,10 +2,11 @@
 // or a JWKS URL the sidecar fetches itself (Envoy's remote_jwks as Istio sets it: cached 5 min,
 // fetch timeout = the rule's timeout). A fetch failure keeps the last good keys; an unknown `kid`
 // refetches at once (at most every 30 s). Remote sets live across config versions, keyed by URL.
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWSHeaderParameters } from "jose";
+import type { JSONWebKeySet, JWSHeaderParameters } from "jose";
 import type { Clock } from "../../../../core/clock.ts";
+import { loadJose, type JoseModule } from "./jose-module.ts";
 
-type KeyLookup = ReturnType<typeof createLocalJWKSet>;
+type KeyLookup = ReturnType<JoseModule["createLocalJWKSet"]>;
 export type VerifyKey = Awaited<ReturnType<KeyLookup>>;
 
 /** A JWKS URL could not be fetched and no earlier keys are known (Envoy: `Jwks remote fetch is failed`). */
@@ -25,8 +26,17 @@ export function inlineKeys(text: string): KeySource {
   }
   const keys = (parsed as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) throw new Error(`jwks must be an object with a "keys" array`);
-  const lookup = createLocalJWKSet(parsed as JSONWebKeySet);
-  return { key: (header) => lookup(header) };
+  // What jose's createLocalJWKSet checks (it runs at the first verification, once jose is loaded).
+  keys.forEach((k, i) => {
+    if (typeof k !== "object" || k === null || Array.isArray(k)) throw new Error(`jwks keys[${i}] must be an object`);
+  });
+  let lookup: KeyLookup | null = null;
+  return {
+    key: async (header) => {
+      lookup ??= (await loadJose()).createLocalJWKSet(parsed as JSONWebKeySet);
+      return await lookup(header);
+    },
+  };
 }
 
 /** Istio's remote_jwks cache duration. */
@@ -76,6 +86,7 @@ export class RemoteKeys implements KeySource {
   async key(header: JWSHeaderParameters, clock: Clock): Promise<VerifyKey> {
     if (this.lookup === null || clock.now() - this.fetchedAt >= JWKS_CACHE_MS) await this.refresh(clock);
     if (this.lookup === null) throw new JwksFetchError(`no keys from ${this.url}`);
+    const { errors } = await loadJose();
     try {
       return await this.lookup(header);
     } catch (e) {
@@ -88,11 +99,11 @@ export class RemoteKeys implements KeySource {
 
   /** One fetch at a time; a failure keeps the keys we had (and retries after the cooldown). */
   private refresh(clock: Clock): Promise<void> {
-    this.inflight ??= this.fetcher(this.url, this.timeoutMs).then(
-      (json) => {
+    this.inflight ??= Promise.all([this.fetcher(this.url, this.timeoutMs), loadJose()]).then(
+      ([json, jose]) => {
         const keys = (json as { keys?: unknown } | null)?.keys;
         if (!Array.isArray(keys)) throw new Error(`${this.url} is not a JWKS`);
-        this.lookup = createLocalJWKSet(json as JSONWebKeySet);
+        this.lookup = jose.createLocalJWKSet(json as JSONWebKeySet);
         this.fetchedAt = clock.now();
         this.fetchSuccess++;
       },

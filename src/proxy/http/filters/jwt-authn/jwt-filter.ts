@@ -8,6 +8,7 @@ import type { JwtAuthnConfig, JwtProvider } from "../../../../model/proxy-config
 import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
 import { resumeChain } from "../chain.ts";
 import { inlineKeys, remoteKeys } from "./jwks.ts";
+import { joseIfLoaded, loadJose } from "./jose-module.ts";
 import { findTokens, tokenLocations, type FoundToken, type TokenLocation } from "./token.ts";
 import { checkClaims, CLOCK_SKEW_S, decode, JwtStatus, statusCode, verifySignature, type CompiledProvider, type VerifiedJwt } from "./verify.ts";
 
@@ -57,6 +58,16 @@ export const jwtAuthnFilter: HttpFilter = {
     for (const h of c.outputHeaders) if (x.header(h) !== undefined) x.removeHeader(h);
     const found = findTokens(x, c.locations);
     if (found === null) return finish(x, c, null, null);
+    const jose = joseIfLoaded();
+    if (jose === null) {
+      // jose is still loading (it started when this config was compiled): wait, then run again.
+      loadJose().then(() => {
+        if (!x.finished && jwtAuthnFilter.onRequest(x, config) === CONTINUE) resumeChain(x);
+      }).catch(() => {
+        if (!x.finished) deny(x, c, JwtStatus.verification);
+      });
+      return STOP;
+    }
     const slots: (VerifiedJwt | Promise<VerifiedJwt | string>)[] = [];
     let suspend = false;
     const now = x.proxy.clock.wallNow();
@@ -66,7 +77,7 @@ export const jwtAuthnFilter: HttpFilter = {
         slots.push(hit);
         continue;
       }
-      const d = decode(f.token);
+      const d = decode(f.token, jose);
       if (typeof d === "string") return deny(x, c, d);
       const iss = d.payload.iss;
       const p = typeof iss === "string" && f.location.issuers.has(iss) ? c.byIssuer.get(iss) : undefined;
@@ -151,6 +162,8 @@ export function compiledJwtAuthn(config: unknown): CompiledJwtAuthn {
   let c = compiled.get(config);
   if (c === undefined) {
     c = compileJwtAuthn(config);
+    // A config that uses the filter: load jose now, before its first request needs it.
+    loadJose().catch(() => {}); // a failure shows at verification (401 "Jwt verification fails")
     compiled.set(config, c);
   }
   return c;

@@ -1,10 +1,12 @@
 // Verifying one token as Envoy's jwt_authn does, in its order: parse → issuer configured → time
 // (exp / nbf, 60 s skew) → audience → signature (jose, with the provider's keys). Every failure is
 // Envoy's status text (google/jwt_verify_lib status.cc).
-import { compactVerify, decodeJwt, decodeProtectedHeader, errors, type JWTPayload } from "jose";
+import type { JWTPayload } from "jose";
 import type { Clock } from "../../../../core/clock.ts";
 import type { JwtProvider } from "../../../../model/proxy-config.ts";
 import { JwksFetchError, type KeySource } from "./jwks.ts";
+import type { JoseModule } from "./jose-module.ts";
+import { loadJose } from "./jose-module.ts";
 
 export const CLOCK_SKEW_S = 60;
 
@@ -45,14 +47,14 @@ export interface Decoded {
   readonly payloadSegment: string;
 }
 
-/** Decode without verifying; a status text when it is not a JWT. */
-export function decode(token: string): Decoded | string {
+/** Decode without verifying (with jose, loaded: the filter waits for loadJose()); a status text when it is not a JWT. */
+export function decode(token: string, jose: JoseModule): Decoded | string {
   const first = token.indexOf(".");
   const second = first < 0 ? -1 : token.indexOf(".", first + 1);
   if (first < 0 || second < 0 || token.indexOf(".", second + 1) >= 0) return JwtStatus.badFormat;
   try {
-    decodeProtectedHeader(token);
-    return { payload: decodeJwt(token), payloadSegment: token.slice(first + 1, second) };
+    jose.decodeProtectedHeader(token);
+    return { payload: jose.decodeJwt(token), payloadSegment: token.slice(first + 1, second) };
   } catch {
     return JwtStatus.badFormat;
   }
@@ -73,6 +75,7 @@ export function checkClaims(d: Decoded, provider: JwtProvider, wallNowMs: number
 
 /** The signature check; resolves to the verified token or a status text. */
 export async function verifySignature(token: string, d: Decoded, p: CompiledProvider, clock: Clock): Promise<VerifiedJwt | string> {
+  const { compactVerify, errors } = await loadJose();
   try {
     await compactVerify(token, (header) => p.keys.key(header, clock));
   } catch (e) {
