@@ -63,7 +63,7 @@ async function timedApply(cp: ControlPlane, text: string, nodes: ReadonlySet<str
     if (version && ack.version === version && nodes.has(st.node)) acked.add(st.node);
     if (version && acked.size === nodes.size) done();
   });
-  const r = cp.apply(text, "bench.yaml");
+  const r = await cp.apply(text, "bench.yaml");
   const t1 = performance.now();
   if (process.env.BENCH_DEBUG) {
     const iv = setInterval(() => console.error(JSON.stringify({ version: r.version, acked: acked.size, pushes: cp.pusher.pushes, states: cp.proxies().map((p) => [p.state, p.sentVersion, p.ackedVersion]) })), 2000);
@@ -94,7 +94,7 @@ async function bookinfo(): Promise<{ apply: Stats; total: Stats; initial: number
   const cp = await ControlPlane.start({ port: 0, watch: false });
   const files = ["platform/kube/bookinfo.yaml", "networking/destination-rule-all.yaml", "networking/virtual-service-all-v1.yaml"];
   for (const f of files) {
-    const r = cp.apply(readFileSync(join(bi, f), "utf8"), f);
+    const r = await cp.apply(readFileSync(join(bi, f), "utf8"), f);
     if (!r.applied) throw new Error(`${f}: ${JSON.stringify(r.diagnostics)}`);
   }
   const workloads: [string, string][] = [["productpage", "v1"], ["details", "v1"], ["reviews", "v1"], ["reviews", "v2"], ["reviews", "v3"], ["ratings", "v1"]];
@@ -224,7 +224,7 @@ async function large(services: number, clients: number): Promise<{ load: number;
   const sims: ReturnType<typeof simulatedProxy>[] = [];
   try {
     let t = performance.now();
-    const r = cp.apply(largeConfig(services), "large.yaml");
+    const r = await cp.apply(largeConfig(services), "large.yaml");
     if (!r.applied) throw new Error(JSON.stringify(r.diagnostics.filter((d) => d.level === "error").slice(0, 3)));
     const load = performance.now() - t;
     const nodes = new Set<string>();

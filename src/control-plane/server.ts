@@ -116,8 +116,6 @@ export class ControlPlane implements ApiBackend {
   /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
   private readonly tcpPorts = new TcpPortAssignments();
   private issuer: CredentialIssuer | null = null;
-  /** Who is changing the store right now (an API apply/delete), for the change log it saves. */
-  private changing: { by: string; at: Date } | null = null;
   /** The CA's deny list as proxies get it (refreshed by revoke/unrevoke). */
   private denyList: { serials: string[]; identities: string[] } = { serials: [], identities: [] };
   /** The mesh CA (docs/security.md). */
@@ -128,6 +126,10 @@ export class ControlPlane implements ApiBackend {
     this.clock = opts.clock ?? systemClock;
     this.startedAt = this.clock.wallNow();
     this.store = new ConfigStore(() => this.clock.wallNow(), analyzeOptionsOf(opts.mesh));
+    // The change log follows the store: a change is recorded the moment it is adopted.
+    this.store.watch((r, actor) => {
+      if (actor !== null) this.changes.record(r.changes, actor.by, actor.at);
+    });
     this.beforePush = opts.beforePush;
     this.identities = new IdentityIssuer({
       trustDomain: opts.mesh?.trustDomain ?? "cluster.local",
@@ -159,7 +161,7 @@ export class ControlPlane implements ApiBackend {
       }
     }
     if (paths.length === 0 && restored) {
-      const checked = cp.store.check();
+      const checked = await cp.store.check();
       if (!checked.accepted) {
         cp.pusher.close();
         throw new ConfigRefusedError(checked.diagnostics);
@@ -242,9 +244,9 @@ export class ControlPlane implements ApiBackend {
       this.changes.restore(saved.changes);
       this.log(`config store: ${saved.applied.length} applied resource(s) restored from ${file.path} (resourceVersion ${saved.resourceVersion})`);
     }
-    this.store.persistWith((state, changes) => {
-      const c = this.changing;
-      file.save({ ...state, changes: c === null ? this.changes.entries() : this.changes.preview(changes, c.by, c.at) });
+    this.store.persistWith(async ({ state, changes, actor }) => {
+      await file.save({ ...state, changes: actor === null ? this.changes.entries() : this.changes.preview(changes, actor.by, actor.at) });
+      return undefined;
     });
     return saved !== null;
   }
@@ -288,22 +290,18 @@ export class ControlPlane implements ApiBackend {
   }
 
   /** `by` names who asked (`admin:alice`); it is recorded with every change it makes. */
-  apply(text: string, source = "apply", by = "in-process"): ApplyResult {
+  apply(text: string, source = "apply", by = "in-process"): Promise<ApplyResult> {
     return this.change("apply", text, source, by);
   }
 
-  delete(text: string, source = "delete", by = "in-process"): ApplyResult {
+  delete(text: string, source = "delete", by = "in-process"): Promise<ApplyResult> {
     return this.change("delete", text, source, by);
   }
 
-  private change(what: "apply" | "delete", text: string, source: string, by: string): ApplyResult {
-    const at = new Date(this.clock.wallNow());
-    this.changing = { by, at };
-    try {
-      return this.result(what === "apply" ? this.store.apply(text, source) : this.store.delete(text, source), what, source, by, at);
-    } finally {
-      this.changing = null;
-    }
+  private async change(what: "apply" | "delete", text: string, source: string, by: string): Promise<ApplyResult> {
+    const actor = { by, at: new Date(this.clock.wallNow()) };
+    const r = what === "apply" ? await this.store.apply(text, source, actor) : await this.store.delete(text, source, actor);
+    return this.result(r, what, source, by);
   }
 
   register(namespace: string, name: string, reg: InstanceRegistration): boolean {
@@ -449,10 +447,9 @@ export class ControlPlane implements ApiBackend {
     }
   }
 
-  private result(r: StoreResult, what: "apply" | "delete", source: string, by: string, at: Date): ApplyResult {
+  private result(r: StoreResult, what: "apply" | "delete", source: string, by: string): ApplyResult {
     if (r.accepted && r.changed) this.bump();
     if (r.accepted) {
-      this.changes.record(r.changes, by, at);
       const done = r.changes.filter((c) => c.action !== "unchanged").map((c) => `${c.resource} ${c.action}`);
       if (done.length > 0) this.log(`${what} by ${by} (source ${source}): ${done.join(", ")} (${this.version})`);
     }

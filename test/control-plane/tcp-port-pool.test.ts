@@ -28,18 +28,18 @@ test("pool ports are given out in order and stay with their service across confi
   const cp = await ControlPlane.start({ port: 0, watch: false, log: (l) => logs.push(l) });
   try {
     const ports = (): Record<string, number> => outboundTcpPorts(cp.configFor("sidecar~client-0.default")!.listeners);
-    assert.equal(cp.apply(service("redis", 6379)).applied, true);
+    assert.equal((await cp.apply(service("redis", 6379))).applied, true);
     cp.register("default", "client-0", registration([31000, 31001]));
     assert.deepEqual(ports(), { "redis.default.svc.cluster.local:6379": 31000 });
     // A service that sorts before redis comes later: redis keeps 31000.
-    assert.equal(cp.apply(service("aaa", 5432)).applied, true);
+    assert.equal((await cp.apply(service("aaa", 5432))).applied, true);
     const reg = registration([31000, 31001]);
     reg.instance.ready = false;
     cp.register("default", "client-0", reg);
     assert.deepEqual(ports(), { "aaa.default.svc.cluster.local:5432": 31001, "redis.default.svc.cluster.local:6379": 31000 });
     assert.ok(logs.some((l) => /all 2 local ports set aside for outbound TCP services are in use/.test(l)), logs.join("\n"));
     // A third one finds the pool used up: no listener, rather than the service port.
-    assert.equal(cp.apply(service("zzz", 7000)).applied, true);
+    assert.equal((await cp.apply(service("zzz", 7000))).applied, true);
     assert.deepEqual(Object.keys(ports()).sort(), ["aaa.default.svc.cluster.local:5432", "redis.default.svc.cluster.local:6379"]);
     // Registered again after deregistration: a fresh assignment.
     cp.deregister("default", "client-0");

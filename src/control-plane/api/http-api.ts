@@ -14,8 +14,8 @@ import { RegistrationError } from "../registry/instance-registry.ts";
 
 /** What the handlers need from the control plane. */
 export interface ApiBackend {
-  apply(text: string, source: string, by?: string): ApplyResult;
-  delete(text: string, source: string, by?: string): ApplyResult;
+  apply(text: string, source: string, by?: string): Promise<ApplyResult>;
+  delete(text: string, source: string, by?: string): Promise<ApplyResult>;
   register(namespace: string, name: string, reg: InstanceRegistration): boolean;
   /** A credential for one sidecar or gateway process (what the runtime hands each instance). */
   mintProxyToken(p: { node: string; namespace: string; serviceAccount: string }, by: string): string;
@@ -84,7 +84,7 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
       if (method !== "POST") throw new HttpError(405, `${method} not allowed on ${path}`);
       const text = await readBody(req);
       const source = headerValue(req, "x-amime-source") || what;
-      const result = what === "apply" ? cp.apply(text, source, by) : cp.delete(text, source, by);
+      const result = what === "apply" ? await cp.apply(text, source, by) : await cp.delete(text, source, by);
       // 409 Conflict (a stale metadata.resourceVersion) as the Kubernetes API answers; other refusals 422.
       return sendJson(res, result.applied ? 200 : result.diagnostics.some((d) => d.code === CONFLICT_CODE) ? 409 : 422, result);
     }

@@ -4,11 +4,14 @@
 // as it was, and its diagnostics are kept so `status` can show why. Every resource in force has a
 // resourceVersion (one counter per store, never reused) and a generation (bumped when its body
 // changes), as in Kubernetes; an apply naming a stale resourceVersion is refused (a conflict).
-// With a saver (the durable store, store-file.ts), a change is adopted only once it is saved.
+// With a saver (the durable store: store-file.ts, or etcd), a change is adopted only once it is
+// saved. Changes are async (a save may wait on a disk or a network) and run one at a time, in the
+// order they were asked for: each is judged against the state the one before it left.
 import { analyze, type AnalyzeOptions } from "../../config/analyze/index.ts";
 import { hasErrors, type Diagnostic } from "../../config/diagnostic.ts";
 import { parseDocuments, resourceFromJson } from "../../config/parse.ts";
-import { isObject, resourceId, type JsonObject, type Resource } from "../../config/resource.ts";
+import { resourceId, type Resource } from "../../config/resource.ts";
+import { diff, effectiveOf, idOfKey, renumber, resourceKey, sameSet, sameSpec, withoutServerFields, type Origin } from "./resource-set.ts";
 import type { ApplyResult } from "../../model/wire.ts";
 import type { DurableState, ResourceMeta } from "./store-file.ts";
 
@@ -19,10 +22,51 @@ export const SAVE_FAILED_CODE = "AMM2003";
 
 /** What a saver writes: everything but the change log, which the control plane adds. */
 export type SavedState = Omit<DurableState, "changes">;
-/** Persist a candidate state before it is adopted; throwing refuses the change. */
-export type Saver = (state: SavedState, changes: ChangeList) => void;
 
 export type ChangeList = ApplyResult["changes"];
+
+/** Who asked for a change through the API, and when (the change log records it). */
+export interface Actor {
+  by: string;
+  at: Date;
+}
+
+/** One accepted change, as a saver gets it before the change is adopted. */
+export interface StoreWrite {
+  /** The whole durable state after the change (what the embedded file store writes). */
+  state: SavedState;
+  changes: ChangeList;
+  actor: Actor | null;
+  /** Applied resources created or changed by this change (key → resource and its new generation). */
+  put: ReadonlyMap<string, { resource: Resource; generation: number }>;
+  /** Applied resources this change removes (keys). */
+  removed: readonly string[];
+}
+
+/**
+ * Persist a change before it is adopted; throwing refuses it (a StoreConflictError as a conflict,
+ * anything else as a failed save). A saver that numbers versions itself (etcd: the revision of its
+ * write) returns that number: every resource the change created or changed takes it.
+ */
+export type Saver = (write: StoreWrite) => Promise<number | undefined> | number | undefined;
+
+/** Called synchronously when a change is adopted (`actor` null for file loads and restored state). */
+export type ChangeListener = (result: StoreResult, actor: Actor | null) => void;
+
+/** A saver found that what it was to replace had changed meanwhile (another replica wrote it). */
+export class StoreConflictError extends Error {
+  readonly code = "CP_STORE_CONFLICT";
+  /** Keys (`resourceKey`) whose stored version moved. */
+  readonly keys: readonly string[];
+  /** The version each key has now (absent: deleted). */
+  readonly current: ReadonlyMap<string, number>;
+  constructor(keys: readonly string[], current: ReadonlyMap<string, number>) {
+    super(`changed meanwhile: ${keys.map(idOfKey).join(", ")}`);
+    this.name = "StoreConflictError";
+    this.keys = keys;
+    this.current = current;
+  }
+}
 
 export interface StoreResult {
   accepted: boolean;
@@ -47,10 +91,6 @@ interface Stored {
   generation: number;
 }
 
-/** Identity of a resource: API group, kind, namespace (default "default") and name. */
-export function resourceKey(r: Resource): string {
-  return `${r.group}|${r.kind}|${r.metadata.namespace || "default"}|${r.metadata.name}`;
-}
 
 export class ConfigStore {
   /** Per file, in load order; a file's resources as last accepted. */
@@ -59,12 +99,15 @@ export class ConfigStore {
   /** File resources hidden by an API delete, until their file changes. */
   private readonly tombstones = new Set<string>();
   private readonly refusals = new Map<string, Refusal>();
-  private view: Map<string, Omit<Stored, "resourceVersion" | "generation">> | null = null;
+  private view: Map<string, Origin> | null = null;
   /** Versions of every resource in force, by key. */
   private readonly meta = new Map<string, ResourceMeta>();
   private lastVersion = 0;
   /** Set by `persistWith`: the durable store. */
   private saver: Saver | null = null;
+  private readonly listeners = new Set<ChangeListener>();
+  /** The change running now; the next one waits for it. */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
   /** A restored state whose tombstones the first file load keeps (it is not an edit of those files). */
   private restored = false;
@@ -95,6 +138,19 @@ export class ConfigStore {
     this.saver = saver;
   }
 
+  /** Hear of every adopted change; returns the way to stop. */
+  watch(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Run `change` after every change asked for before it (changes never interleave). */
+  private serial<T>(change: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(change);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
   /**
    * Take back a saved state (before the files are loaded: the first `setFiles` then judges the
    * whole set, and keeps these tombstones). Returns diagnostics for stored documents it cannot use.
@@ -117,8 +173,8 @@ export class ConfigStore {
   }
 
   /** Judge the whole current set again (a restored state when there are no files to load). */
-  check(): StoreResult {
-    return this.commit("store", this.files, this.applied, this.tombstones, [], null);
+  check(): Promise<StoreResult> {
+    return this.serial(() => this.commit("store", this.files, this.applied, this.tombstones, [], null, null));
   }
 
   fileNames(): string[] {
@@ -137,7 +193,11 @@ export class ConfigStore {
    * Replace the resources of several files at once (initial load). `null` content = the file is
    * gone. Parse diagnostics with errors refuse the whole set.
    */
-  setFiles(contents: ReadonlyMap<string, string | null>, extra: readonly Diagnostic[] = []): StoreResult {
+  setFiles(contents: ReadonlyMap<string, string | null>, extra: readonly Diagnostic[] = []): Promise<StoreResult> {
+    return this.serial(() => this.setFilesNow(contents, extra));
+  }
+
+  private async setFilesNow(contents: ReadonlyMap<string, string | null>, extra: readonly Diagnostic[]): Promise<StoreResult> {
     const parsed = new Map<string, Resource[]>();
     const diagnostics: Diagnostic[] = [...extra];
     for (const [file, text] of contents) {
@@ -158,13 +218,17 @@ export class ConfigStore {
     }
     const tombstones = new Set(this.tombstones);
     if (!this.restored) for (const rs of parsed.values()) for (const r of rs) tombstones.delete(resourceKey(r));
-    const result = this.commit(source, files, this.applied, tombstones, diagnostics, null);
+    const result = await this.commit(source, files, this.applied, tombstones, diagnostics, null, null);
     if (result.accepted) this.restored = false;
     return result;
   }
 
   /** `amime apply`: create or replace the given resources. */
-  apply(text: string, source: string): StoreResult {
+  apply(text: string, source: string, actor: Actor | null = null): Promise<StoreResult> {
+    return this.serial(() => this.applyNow(text, source, actor));
+  }
+
+  private applyNow(text: string, source: string, actor: Actor | null): Promise<StoreResult> | StoreResult {
     const p = parseDocuments(text, source);
     if (hasErrors(p.diagnostics)) return this.refuse("apply", p.diagnostics);
     const conflicts = this.conflicts(p.resources);
@@ -177,11 +241,15 @@ export class ConfigStore {
       applied.set(key, r);
       tombstones.delete(key);
     }
-    return this.commit("apply", this.files, applied, tombstones, p.diagnostics, new Set(p.resources.map(resourceKey)));
+    return this.commit("apply", this.files, applied, tombstones, p.diagnostics, new Set(p.resources.map(resourceKey)), actor);
   }
 
   /** `amime delete`: remove the named resources (only kind, namespace and name of each document count). */
-  delete(text: string, source: string): StoreResult {
+  delete(text: string, source: string, actor: Actor | null = null): Promise<StoreResult> {
+    return this.serial(() => this.deleteNow(text, source, actor));
+  }
+
+  private deleteNow(text: string, source: string, actor: Actor | null): Promise<StoreResult> | StoreResult {
     const p = parseDocuments(text, source);
     if (hasErrors(p.diagnostics)) return this.refuse("apply", p.diagnostics);
     const applied = new Map(this.applied);
@@ -199,7 +267,7 @@ export class ConfigStore {
       applied.delete(key);
       if (fileKeys.has(key)) tombstones.add(key);
     }
-    return this.commit("apply", this.files, applied, tombstones, diagnostics, new Set(p.resources.map(resourceKey)));
+    return this.commit("apply", this.files, applied, tombstones, diagnostics, new Set(p.resources.map(resourceKey)), actor);
   }
 
   /** A document naming a resourceVersion other than the stored one (or naming one for a resource that does not exist). */
@@ -226,7 +294,7 @@ export class ConfigStore {
   }
 
   /** Validate the candidate state as a whole; adopt it only when it has no errors. */
-  private commit(source: string, files: Map<string, Resource[]>, applied: Map<string, Resource>, tombstones: Set<string>, parseDiagnostics: Diagnostic[], touched: ReadonlySet<string> | null): StoreResult {
+  private async commit(source: string, files: Map<string, Resource[]>, applied: Map<string, Resource>, tombstones: Set<string>, parseDiagnostics: Diagnostic[], touched: ReadonlySet<string> | null, actor: Actor | null): Promise<StoreResult> {
     const candidate = effectiveOf(files, applied, tombstones);
     const resources = [...candidate.values()].map((s) => s.resource);
     const found = analyze(resources, this.analyzeOptions);
@@ -239,8 +307,10 @@ export class ConfigStore {
     const versions = this.nextVersions(before, candidate, touched === null ? changes : diff(before, candidate, null));
     if (this.saver !== null && (versions.changed || applied !== this.applied || !sameSet(tombstones, this.tombstones))) {
       try {
-        this.saver(savedState(applied, tombstones, versions), changes);
+        const numbered = await this.saver(this.writeOf(applied, tombstones, versions, changes, actor));
+        if (numbered !== undefined) renumber(versions, this.meta, numbered);
       } catch (e) {
+        if (e instanceof StoreConflictError) return this.refuse(source, [...diagnostics, ...conflictsFound(e, applied)]);
         return this.refuse(source, [...diagnostics, { level: "error", code: SAVE_FAILED_CODE, message: `the change could not be saved, so it was not made: ${(e as Error).message}`, resource: "", path: "", source: { file: source, line: 0, column: 0 } }]);
       }
     }
@@ -259,7 +329,20 @@ export class ConfigStore {
     for (const t of tombstones) this.tombstones.add(t);
     this.view = candidate;
     this.refusals.delete(source);
-    return { accepted: true, changed, changes, diagnostics };
+    const result = { accepted: true, changed, changes, diagnostics };
+    for (const l of this.listeners) l(result, actor);
+    return result;
+  }
+
+  private writeOf(applied: ReadonlyMap<string, Resource>, tombstones: ReadonlySet<string>, versions: { meta: ReadonlyMap<string, ResourceMeta>; last: number }, changes: ChangeList, actor: Actor | null): StoreWrite {
+    const put = new Map<string, { resource: Resource; generation: number }>();
+    for (const [key, r] of applied) {
+      const m = versions.meta.get(key);
+      const moved = !this.applied.has(key) || m?.resourceVersion !== this.meta.get(key)?.resourceVersion;
+      if (this.applied.get(key) !== r && moved && m !== undefined) put.set(key, { resource: r, generation: m.generation });
+    }
+    const removed = [...this.applied.keys()].filter((k) => !applied.has(k));
+    return { state: savedState(applied, tombstones, versions), changes, actor, put, removed };
   }
 
   /** Versions after a change: each created or changed resource takes the next resourceVersion. */
@@ -278,20 +361,21 @@ export class ConfigStore {
     return { meta, last, changed: last !== this.lastVersion || meta.size !== this.meta.size };
   }
 
-  private effective(): Map<string, Omit<Stored, "resourceVersion" | "generation">> {
+  private effective(): Map<string, Origin> {
     this.view ??= effectiveOf(this.files, this.applied, this.tombstones);
     return this.view;
   }
 }
 
-/** `group|Kind|ns|name` → `Kind ns/name` (the ids ChangeList uses). */
-function idOfKey(key: string): string {
-  const [, kind, ns, name] = key.split("|");
-  return `${kind} ${ns}/${name || "<unnamed>"}`;
-}
-
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  return a.size === b.size && [...a].every((x) => b.has(x));
+/** kubectl's Conflict for each resource a saver found changed meanwhile. */
+function conflictsFound(e: StoreConflictError, applied: ReadonlyMap<string, Resource>): Diagnostic[] {
+  return e.keys.map((key) => {
+    const id = idOfKey(key);
+    const now = e.current.get(key);
+    const r = applied.get(key);
+    const why = now === undefined ? "the object has been deleted meanwhile" : `the object has been modified; please apply your changes to the latest version and try again (it was changed meanwhile, the stored resourceVersion is now "${now}")`;
+    return { level: "error", code: CONFLICT_CODE, message: `Operation cannot be fulfilled on ${id}: ${why}`, resource: id, path: "metadata.resourceVersion", source: r?.source ?? { file: "apply", line: 0, column: 0 } } satisfies Diagnostic;
+  });
 }
 
 function savedState(applied: ReadonlyMap<string, Resource>, tombstones: ReadonlySet<string>, versions: { meta: ReadonlyMap<string, ResourceMeta>; last: number }): SavedState {
@@ -303,62 +387,4 @@ function savedState(applied: ReadonlyMap<string, Resource>, tombstones: Readonly
   };
 }
 
-/** Fields the store sets (like the API server): a client's copy of them is not kept. */
-const SERVER_FIELDS = ["resourceVersion", "generation", "uid", "creationTimestamp", "managedFields"];
-
-function withoutServerFields(r: Resource): Resource {
-  const meta = r.body.metadata;
-  if (!isObject(meta) || !SERVER_FIELDS.some((f) => f in meta)) return r;
-  const kept: JsonObject = {};
-  for (const [k, v] of Object.entries(meta)) if (!SERVER_FIELDS.includes(k)) kept[k] = v;
-  const metadata = { ...r.metadata };
-  for (const f of SERVER_FIELDS) delete metadata[f];
-  return { ...r, metadata, body: { ...r.body, metadata: kept } };
-}
-
-function effectiveOf(files: ReadonlyMap<string, Resource[]>, applied: ReadonlyMap<string, Resource>, tombstones: ReadonlySet<string>): Map<string, Omit<Stored, "resourceVersion" | "generation">> {
-  const out = new Map<string, Omit<Stored, "resourceVersion" | "generation">>();
-  for (const rs of files.values()) {
-    for (const r of rs) {
-      const key = resourceKey(r);
-      if (!tombstones.has(key)) out.set(key, { resource: r, origin: "file" });
-    }
-  }
-  for (const [key, r] of applied) out.set(key, { resource: r, origin: "apply" });
-  return out;
-}
-
-/**
- * What happened to each resource between two states. With `touched` (apply/delete): exactly those
- * resources, "unchanged" included, as kubectl reports them; otherwise every resource that changed.
- */
-function diff(before: ReadonlyMap<string, { resource: Resource }>, after: ReadonlyMap<string, { resource: Resource }>, touched: ReadonlySet<string> | null): ChangeList {
-  const out: ChangeList = [];
-  const keys = touched ?? new Set([...after.keys(), ...before.keys()]);
-  for (const key of keys) {
-    const old = before.get(key);
-    const now = after.get(key);
-    if (!now) {
-      if (old) out.push({ resource: resourceId(old.resource), action: "deleted" });
-      continue;
-    }
-    const action = !old ? "created" : old.resource === now.resource || sameBody(old.resource, now.resource) ? "unchanged" : "configured";
-    if (touched || action !== "unchanged") out.push({ resource: resourceId(now.resource), action });
-  }
-  return out;
-}
-
-function sameSpec(a: Resource, b: Resource): boolean {
-  const rest = ({ metadata: _m, status: _s, ...r }: JsonObject): JsonObject => r;
-  return JSON.stringify(rest(a.body)) === JSON.stringify(rest(b.body));
-}
-
-function sameBody(a: Resource, b: Resource): boolean {
-  return JSON.stringify(a.body) === JSON.stringify(b.body);
-}
-
-/** The document with the store's `metadata.resourceVersion` (a string, as in Kubernetes) and `generation`. */
-export function withVersions(body: Record<string, unknown>, resourceVersion: number, generation: number): Record<string, unknown> {
-  const metadata = typeof body.metadata === "object" && body.metadata !== null ? (body.metadata as Record<string, unknown>) : {};
-  return { ...body, metadata: { ...metadata, resourceVersion: String(resourceVersion), generation } };
-}
+export { resourceKey, withVersions } from "./resource-set.ts";

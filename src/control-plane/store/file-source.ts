@@ -43,7 +43,7 @@ export class FileSource {
         }
       }
     }
-    const result = this.store.setFiles(contents, problems);
+    const result = await this.store.setFiles(contents, problems);
     if (result.accepted) for (const [f, t] of contents) if (t !== null) this.texts.set(f, t);
     return result;
   }
@@ -58,7 +58,7 @@ export class FileSource {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== "ENOENT" && code !== "EISDIR") {
-          out.push({ file, result: this.store.setFiles(new Map(), [readError(file, e)]) });
+          out.push({ file, result: await this.store.setFiles(new Map(), [readError(file, e)]) });
           continue;
         }
         text = null;
@@ -69,7 +69,7 @@ export class FileSource {
         this.store.clearRefusal(file);
         continue;
       }
-      const result = this.store.setFiles(new Map([[file, text]]));
+      const result = await this.store.setFiles(new Map([[file, text]]));
       if (result.accepted) {
         if (text === null) this.texts.delete(file);
         else this.texts.set(file, text);

@@ -22,17 +22,17 @@ describe("StoreFile", () => {
   };
   after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  it("is empty on first start, and gives back what was saved", () => {
+  it("is empty on first start, and gives back what was saved", async () => {
     const f = new StoreFile(dir());
     assert.equal(f.load(), null);
-    f.save(STATE);
+    await f.save(STATE);
     assert.deepEqual(new StoreFile(join(f.path, "..")).load(), STATE);
     assert.equal(existsSync(f.tempPath), false);
   });
 
-  it("discards a temp file left by an interrupted write and keeps the last saved state", () => {
+  it("discards a temp file left by an interrupted write and keeps the last saved state", async () => {
     const f = new StoreFile(dir());
-    f.save(STATE);
+    await f.save(STATE);
     writeFileSync(f.tempPath, readFileSync(f.path, "utf8").slice(0, 40));
     const discarded: string[] = [];
     assert.deepEqual(f.load((t) => discarded.push(t)), STATE);
@@ -48,9 +48,9 @@ describe("StoreFile", () => {
     ["of another format", (t) => t.replace("config-store/v1", "config-store/v9"), /unknown format/],
   ];
   for (const [what, damage, message] of damaged) {
-    it(`refuses a store file that is ${what}, naming the file, and leaves it as it is`, () => {
+    it(`refuses a store file that is ${what}, naming the file, and leaves it as it is`, async () => {
       const f = new StoreFile(dir());
-      f.save(STATE);
+      await f.save(STATE);
       const text = damage(readFileSync(f.path, "utf8"));
       writeFileSync(f.path, text);
       assert.throws(() => f.load(), (e: unknown) => e instanceof StoreFileError && e.code === "CP_STORE_CORRUPT" && e.message.includes(f.path) && message.test(e.message));

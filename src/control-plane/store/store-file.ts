@@ -3,10 +3,13 @@
 // atomically on every accepted change: write `<file>.tmp`, fsync it, rename it over the file,
 // fsync the directory. A crash (even `kill -9` or power loss after the rename) leaves either the
 // old or the new file, never a mix; a leftover `.tmp` is an interrupted write and is discarded.
-// Writes are synchronous on purpose: the change is adopted only once it is on disk, so a failed
-// write refuses the change instead of leaving memory and disk apart (cost: docs/performance.md).
+// The store awaits each write before it adopts the change, so a failed write refuses the change
+// instead of leaving memory and disk apart (cost: docs/performance.md); writes are async, so the
+// event loop (pushes, the API) keeps running during the fsyncs, and the store runs one change at a
+// time, so two writes never overlap.
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { mkdir, open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { isObject, type JsonObject } from "../../config/resource.ts";
 
@@ -86,24 +89,24 @@ export class StoreFile {
   }
 
   /** Replace the file with `state` atomically and durably (see the header). */
-  save(state: DurableState): void {
+  async save(state: DurableState): Promise<void> {
     const inner = JSON.stringify(state);
     const text = `{"format":${JSON.stringify(FORMAT)},"sha256":"${sha256(inner)}","state":${inner}}\n`;
-    if (!this.dirMade) mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    if (!this.dirMade) await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     this.dirMade = true;
-    const fd = openSync(this.tempPath, "w", 0o600);
+    const file = await open(this.tempPath, "w", 0o600);
     try {
-      writeSync(fd, text);
-      fsyncSync(fd);
+      await file.writeFile(text);
+      await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
-    renameSync(this.tempPath, this.path);
-    const dir = openSync(dirname(this.path), "r");
+    await rename(this.tempPath, this.path);
+    const dir = await open(dirname(this.path), "r");
     try {
-      fsyncSync(dir);
+      await dir.sync();
     } finally {
-      closeSync(dir);
+      await dir.close();
     }
   }
 }
