@@ -6,12 +6,13 @@ import { readFile } from "node:fs/promises";
 import { PushClient } from "../proxy/control/push-client.ts";
 import { MeshCredentials } from "../proxy/identity/mesh-credentials.ts";
 import { Sidecar } from "../proxy/sidecar.ts";
+import type { SecretStore } from "../proxy/tls/secrets/secret-store.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { untilSignal } from "./lib/signals.ts";
 
-export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N]
-       amime proxy --xds URL --node ID [--token-file FILE] [--admin-port N]
+export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N] [--secret-dir DIR]
+       amime proxy --xds URL --node ID [--token-file FILE] [--admin-port N] [--secret-dir DIR]
 
 Run the sidecar proxy from a ProxyConfig file (JSON or YAML; format in docs/proxy.md), or from
 the configs a control plane pushes (docs/control-plane.md).
@@ -26,7 +27,13 @@ admin mints one with POST /api/v1/credentials, see docs/control-plane.md).
 With --xds the proxy also keeps a workload certificate (SPIFFE X.509 SVID) from the control
 plane's CA: its key is generated here and never leaves the process; it is renewed at half its
 lifetime. Its lifetime is $SECRET_TTL (Istio's name; e.g. 24h, 90s; default: the CA's, 24 h).
-Nothing uses it for traffic yet: mutual TLS between sidecars is not enforced (docs/security.md).
+It is used for mutual TLS between sidecars (docs/security.md).
+--secret-dir names a directory of Kubernetes Secret YAML files (kubernetes.io/tls: tls.crt,
+tls.key, ca.crt, ca.crl; or Istio's generic cert, key, cacert, crl): Gateway servers with
+tls.credentialName take their certificate from the secret of that name in the proxy's namespace
+(or from one without a namespace), and <name>-cacert gives a MUTUAL server its CA. The directory
+and every certificate file the config names are watched: new handshakes use a changed
+certificate, open connections keep theirs.
 SIGINT / SIGTERM drain open connections (up to 5 s) and exit 0.
 
 Options:
@@ -36,6 +43,7 @@ Options:
       --token-file FILE this proxy's credential (default: $AMIME_PROXY_TOKEN)
       --admin-port N    admin listener on 127.0.0.1:N (default 15000; 0 = any free port;
                         -1 = no admin listener)
+      --secret-dir DIR  the secret store for credentialName (default: $AMIME_SECRET_DIR; none)
   -h, --help            show this help
 
 Exit status: 0 after a signal, 1 on an invalid config or a port that cannot be bound,
@@ -47,6 +55,7 @@ interface ProxyArgs {
   xds?: string;
   node?: string;
   tokenFile?: string;
+  secretDir?: string;
   adminPort: number;
   help: boolean;
 }
@@ -68,6 +77,9 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
         break;
       case "--token-file":
         out.tokenFile = f.required("a file");
+        break;
+      case "--secret-dir":
+        out.secretDir = f.required("a directory");
         break;
       case "--node":
         out.node = f.required("a value");
@@ -95,7 +107,19 @@ export const proxyCommand: Command = {
   name: "proxy",
   run: runParsed("proxy", PROXY_HELP, parseArgs, async (args) => {
     if (args.config !== undefined && args.xds !== undefined) throw new UsageError("--config and --xds are mutually exclusive");
-    if (args.xds !== undefined) return runFromControlPlane(args);
+    const secretDir = args.secretDir ?? (process.env.AMIME_SECRET_DIR || undefined);
+    let secrets: SecretStore | undefined;
+    if (secretDir !== undefined) {
+      try {
+        // Loaded only when asked for (it brings the YAML parser).
+        const { SecretStore } = await import("../proxy/tls/secrets/secret-store.ts");
+        secrets = await SecretStore.open(secretDir);
+      } catch (e) {
+        process.stderr.write(`amime proxy: --secret-dir ${secretDir}: ${(e as Error).message}\n`);
+        return 1;
+      }
+    }
+    if (args.xds !== undefined) return runFromControlPlane(args, secrets);
     if (args.config === undefined) throw new UsageError("--config FILE or --xds URL is required");
     let raw: unknown;
     try {
@@ -106,7 +130,7 @@ export const proxyCommand: Command = {
     }
     let sidecar: Sidecar;
     try {
-      sidecar = await Sidecar.start(raw, args.adminPort >= 0 ? { adminPort: args.adminPort } : {});
+      sidecar = await Sidecar.start(raw, { ...(args.adminPort >= 0 ? { adminPort: args.adminPort } : {}), ...(secrets !== undefined ? { secrets } : {}) });
     } catch (e) {
       process.stderr.write(`amime proxy: ${args.config}: ${(e as Error).message}\n`);
       return 1;
@@ -125,7 +149,7 @@ export const proxyCommand: Command = {
 };
 
 /** --xds: wait for the first pushed config (however long the control plane takes), then serve. */
-async function runFromControlPlane(args: ProxyArgs): Promise<number> {
+async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undefined): Promise<number> {
   if (args.node === undefined) throw new UsageError("--xds needs --node ID");
   try {
     new URL(args.xds as string);
@@ -167,7 +191,7 @@ async function runFromControlPlane(args: ProxyArgs): Promise<number> {
     url: args.xds as string,
     node,
     token,
-    sidecar: args.adminPort >= 0 ? { adminPort: args.adminPort, mesh } : { mesh },
+    sidecar: { mesh, ...(args.adminPort >= 0 ? { adminPort: args.adminPort } : {}), ...(secrets !== undefined ? { secrets } : {}) },
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
     onPush: (r) => {
       if (!r.accepted) process.stderr.write(`amime proxy: rejected config ${r.version}: ${r.error ?? ""}\n`);

@@ -1,6 +1,7 @@
 // `amime up -f DIR`: run a local mesh — the control plane in-process, every Workload replica with
 // its sidecar, the ingress gateway — until SIGINT/SIGTERM. See docs/local-mesh.md.
-import { relative } from "node:path";
+import { stat } from "node:fs/promises";
+import { relative, resolve } from "node:path";
 import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { ConfigRefusedError } from "../control-plane/server.ts";
@@ -11,7 +12,7 @@ import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
 
-export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--mesh-config FILE] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
+export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--mesh-config FILE] [--secret-dir DIR] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
 
 Run a local mesh from a directory of manifests (Services, Workloads, Istio config): start the
 control plane, every Workload replica as a local process with its own sidecar, and an ingress
@@ -33,6 +34,9 @@ Options:
       --mesh-config FILE     Istio MeshConfig YAML (the \`mesh\` key of the istio ConfigMap, or that
                              ConfigMap): extensionProviders, defaultProviders, defaultConfig,
                              accessLogFile… (docs/config.md "MeshConfig"); read once at start
+      --secret-dir DIR       Kubernetes Secret YAML files for tls.credentialName (Gateway servers):
+                             every proxy reads and watches it (amime proxy --secret-dir;
+                             docs/security.md "Gateway TLS")
       --port-base N          first port to hand out (default ${DEFAULT_PORT_BASE})
       --control-plane-port N the control plane's port (default: next free from --port-base)
       --zipkin URL           send spans to this Zipkin v2 endpoint (…/api/v2/spans) instead of
@@ -54,6 +58,7 @@ interface UpArgs {
   controlPlanePort?: number;
   tracing?: { format: "zipkin" | "otlp"; endpoint: string };
   meshConfig?: string;
+  secretDir?: string;
   help: boolean;
 }
 
@@ -71,6 +76,9 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
         break;
       case "--mesh-config":
         out.meshConfig = f.required("a MeshConfig file");
+        break;
+      case "--secret-dir":
+        out.secretDir = f.required("a directory");
         break;
       case "--port-base":
         out.portBase = f.integer(1, 65535, "a port number (1-65535)");
@@ -115,6 +123,15 @@ export const upCommand: Command = {
     write(`amime up: loading ${args.files.join(", ")}`);
     const meshConfig = await meshConfigFlag("up", args.meshConfig, "nothing was started");
     if (meshConfig === null) return 1;
+    // Every proxy process inherits the environment: `amime proxy` reads $AMIME_SECRET_DIR.
+    if (args.secretDir !== undefined) {
+      const dir = resolve(args.secretDir);
+      if (!(await stat(dir).then((st) => st.isDirectory(), () => false))) {
+        process.stderr.write(`amime up: --secret-dir ${args.secretDir}: not a directory; nothing was started\n`);
+        return 1;
+      }
+      process.env.AMIME_SECRET_DIR = dir;
+    }
     let mesh: LocalMesh;
     try {
       mesh = await LocalMesh.start({

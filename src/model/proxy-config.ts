@@ -166,11 +166,19 @@ export interface DownstreamTlsConfig {
 export interface DownstreamTlsServer {
   /** SNI names (Gateway server hosts without their namespace part). */
   hosts: string[];
-  /** SIMPLE: server certificate only; MUTUAL: clients must present a certificate signed by caCertificates. */
-  mode: "SIMPLE" | "MUTUAL";
-  serverCertificate: string;
-  privateKey: string;
+  /**
+   * SIMPLE: server certificate only; MUTUAL: clients must present a certificate signed by the CA;
+   * OPTIONAL_MUTUAL: a client certificate is asked for, and verified when one is presented.
+   */
+  mode: "SIMPLE" | "MUTUAL" | "OPTIONAL_MUTUAL";
+  /** Certificate files (watched; new handshakes use a changed file). Either these or credentialName. */
+  serverCertificate?: string;
+  privateKey?: string;
   caCertificates?: string;
+  /** A secret in the proxy's secret store (`--secret-dir`), looked up in the proxy's namespace. docs/security.md */
+  credentialName?: string;
+  /** CRL file (PEM): client certificates it lists are refused (MUTUAL, OPTIONAL_MUTUAL). */
+  caCrl?: string;
   /** MUTUAL: the client certificate must carry one of these SANs (any when empty). */
   subjectAltNames?: string[];
 }

@@ -72,6 +72,7 @@ export function checkProxyConfig(raw: unknown): ProxyConfig {
       if (typeof rc !== "string" || !routeNames.has(rc)) p.push(`${at}.routeConfigName: no route configuration named ${JSON.stringify(rc)}`);
     }
     if (l.protocol === "tcp" && !(isObj(l.tcpRoute) && Array.isArray(l.tcpRoute.clusters))) p.push(`${at}.tcpRoute: needs clusters[]`);
+    if (l.tls !== undefined) checkListenerTls(l.tls, `${at}.tls`, p);
     if (l.sniRoutes !== undefined && !(Array.isArray(l.sniRoutes) && l.sniRoutes.every((r) => isObj(r) && Array.isArray(r.serverNames) && Array.isArray(r.clusters))))
       p.push(`${at}.sniRoutes: each needs serverNames[] and clusters[]`);
   });
@@ -203,4 +204,22 @@ function withDefaults(c: Obj): Obj {
 
 function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
+}
+
+const DOWNSTREAM_TLS_MODES = new Set(["SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL"]);
+
+/** A listener's TLS: every server names its certificate (files or credentialName), never both. */
+function checkListenerTls(tls: unknown, at: string, p: string[]): void {
+  if (!isObj(tls) || !Array.isArray(tls.servers) || tls.servers.length === 0) return void p.push(`${at}.servers: needs at least one server`);
+  tls.servers.forEach((s: unknown, i: number) => {
+    const sat = `${at}.servers[${i}]`;
+    if (!isObj(s)) return void p.push(`${sat}: must be an object`);
+    if (!Array.isArray(s.hosts)) p.push(`${sat}.hosts: must be an array`);
+    if (typeof s.mode !== "string" || !DOWNSTREAM_TLS_MODES.has(s.mode)) p.push(`${sat}.mode: must be SIMPLE, MUTUAL or OPTIONAL_MUTUAL`);
+    const named = typeof s.credentialName === "string" && s.credentialName !== "";
+    const files = typeof s.serverCertificate === "string" && typeof s.privateKey === "string";
+    if (named && (s.serverCertificate !== undefined || s.privateKey !== undefined || s.caCertificates !== undefined)) p.push(`${sat}: credentialName cannot be combined with certificate files`);
+    else if (!named && !files) p.push(`${sat}: needs credentialName, or serverCertificate and privateKey`);
+    else if (!named && s.mode !== "SIMPLE" && typeof s.caCertificates !== "string") p.push(`${sat}.caCertificates: ${String(s.mode)} needs a CA to verify client certificates`);
+  });
 }

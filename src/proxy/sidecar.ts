@@ -8,6 +8,7 @@ import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
 import { AdminServer } from "./admin/admin-server.ts";
 import { checkProxyConfig } from "./config-check.ts";
 import type { MeshCredentials } from "./identity/mesh-credentials.ts";
+import type { SecretStore } from "./tls/secrets/secret-store.ts";
 import { DEFAULT_LIMITS, type FilterChain, type ProxyContext, type ProxyLimits, type RequestObserver, type Runtime } from "./request/context.ts";
 import { HttpListener } from "./listener/http-listener.ts";
 import { SidecarTelemetry } from "./telemetry/index.ts";
@@ -28,6 +29,8 @@ export interface SidecarOptions {
   adminPort?: number;
   /** The workload certificate (mutual TLS: inbound termination, ISTIO_MUTUAL origination). */
   mesh?: MeshCredentials;
+  /** Secrets for `credentialName` (gateway certificates, DestinationRule client certificates). */
+  secrets?: SecretStore;
 }
 
 export type ApplyResult = { ok: true; version: string } | { ok: false; error: string };
@@ -73,6 +76,7 @@ export class Sidecar {
         return n;
       },
       mesh: opts.mesh,
+      secrets: opts.secrets,
     };
   }
 

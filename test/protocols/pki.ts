@@ -1,5 +1,6 @@
 // A throwaway PKI for TLS tests, made by the openssl CLI in a temp dir: a CA, server certificates
-// with given DNS SANs, and a client certificate, all signed by the CA.
+// with given DNS SANs, and a client certificate, all signed by the CA; and CRLs of that CA
+// (`openssl ca -revoke` / `-gencrl`).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,8 @@ export interface Pki {
   ca: string;
   /** Certificate and key files of a leaf. */
   leaf(name: string): { cert: string; key: string };
+  /** Revoke these leaves (adding to those revoked before) and write the CA's CRL (PEM) to `file`. */
+  crl(file: string, revoke: string[]): Promise<void>;
   cleanup(): void;
 }
 
@@ -29,10 +32,17 @@ export async function makePki(leaves: Record<string, string[]>): Promise<Pki> {
     writeFileSync(p(`${name}.ext`), ext);
     await openssl(["x509", "-req", "-in", p(`${name}.csr`), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out", p(`${name}.crt`), "-days", "2", "-extfile", p(`${name}.ext`)]);
   }
+  writeFileSync(p("index.txt"), "");
+  writeFileSync(p("crlnumber"), "1000\n");
+  writeFileSync(p("ca.cnf"), `[ca]\ndefault_ca = amime\n[amime]\ndatabase = ${p("index.txt")}\ncrlnumber = ${p("crlnumber")}\ncertificate = ${p("ca.crt")}\nprivate_key = ${p("ca.key")}\ndefault_md = sha256\ndefault_crl_days = 2\n`);
   return {
     dir,
     ca: p("ca.crt"),
     leaf: (name) => ({ cert: p(`${name}.crt`), key: p(`${name}.key`) }),
+    crl: async (file, revoke) => {
+      for (const name of revoke) await openssl(["ca", "-config", p("ca.cnf"), "-revoke", p(`${name}.crt`)]);
+      await openssl(["ca", "-config", p("ca.cnf"), "-gencrl", "-out", file]);
+    },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -37,7 +37,7 @@ describe("not-enforced check", () => {
     assert.deepEqual(summary(ds), []);
   });
 
-  it("TLS credentials Amime cannot load get AMM1014 at their field path: DestinationRule credentialName / caCrl, Gateway credentialName and mesh-CA modes", () => {
+  it("TLS credentials Amime cannot load get AMM1014 at their field path: DestinationRule credentialName / caCrl, Gateway credentialNames and mesh-CA modes (credentialName, OPTIONAL_MUTUAL and caCrl at gateways work)", () => {
     const gw = (servers: JsonObject[]): JsonObject => ({ apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "gw" }, spec: { selector: { istio: "ingressgateway" }, servers } });
     const https = { number: 443, name: "https", protocol: "HTTPS" };
     const ds = findings([
@@ -46,8 +46,11 @@ describe("not-enforced check", () => {
       destinationRule("crl", "c", {}, { subsets: [{ name: "v1", labels: { version: "v1" }, trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: "SIMPLE", caCertificates: "/ca.pem", caCrl: "/crl.pem" } }] } }] }),
       gw([
         { port: https, hosts: ["a.com"], tls: { mode: "SIMPLE", serverCertificate: "/s.pem", privateKey: "/k.pem" } },
-        { port: https, hosts: ["b.com"], tls: { mode: "SIMPLE", credentialName: "b-cert" } },
+        { port: https, hosts: ["b.com"], tls: { mode: "SIMPLE", credentialNames: ["b-rsa", "b-ec"] } },
         { port: https, hosts: ["c.com"], tls: { mode: "ISTIO_MUTUAL" } },
+        { port: https, hosts: ["d.com"], tls: { mode: "SIMPLE", credentialName: "d-cert" } },
+        { port: https, hosts: ["e.com"], tls: { mode: "OPTIONAL_MUTUAL", credentialName: "e-cert" } },
+        { port: https, hosts: ["f.com"], tls: { mode: "MUTUAL", serverCertificate: "/s.pem", privateKey: "/k.pem", caCertificates: "/ca.pem", caCrl: "/crl.pem" } },
       ]),
     ], notEnforcedCheck);
     assert.deepEqual(
@@ -59,7 +62,7 @@ describe("not-enforced check", () => {
         ["AMM1014", "Gateway default/gw", "spec.servers[2].tls"],
       ],
     );
-    assert.match(ds[2]?.message ?? "", /credentialName .* this server gets no listener/);
+    assert.match(ds[2]?.message ?? "", /credentialNames .* this server gets no listener/);
     assert.match(ds[3]?.message ?? "", /tls.mode ISTIO_MUTUAL/);
   });
 });

@@ -8,8 +8,9 @@
 // (docs/security.md). (DestinationRule ISTIO_MUTUAL works: AMM1015 is retired.) Remove a kind
 // from here in the change that enforces it. TLS credentials Amime cannot load yet are flagged the same
 // way: DestinationRule `credentialName` / `caCrl` (translation drops them: no client certificate from
-// a secret, no CRL check) and Gateway servers that need a secret store or mesh-CA termination
-// (`credentialName`, ISTIO_MUTUAL, OPTIONAL_MUTUAL, AUTO_PASSTHROUGH: such a server gets no listener).
+// a secret, no CRL check) and Gateway servers that need mesh-CA termination or several credentials
+// (ISTIO_MUTUAL, AUTO_PASSTHROUGH, `credentialNames`: such a server gets no listener). Gateway
+// `credentialName` (the gateway's secret store), OPTIONAL_MUTUAL and `caCrl` work.
 import type { Json, JsonObject, Resource } from "../resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
@@ -34,14 +35,14 @@ export const notEnforcedCheck: Check = {
         const tls = obj(obj(server)?.tls);
         if (tls === undefined) return;
         const mode = str(tls.mode) ?? "";
-        const why = UNSUPPORTED_GATEWAY_TLS.has(mode) ? `tls.mode ${mode}` : str(tls.credentialName) ? "tls.credentialName (no secret store yet; use serverCertificate/privateKey files)" : null;
+        const why = UNSUPPORTED_GATEWAY_TLS.has(mode) ? `tls.mode ${mode}` : arr(tls.credentialNames).length > 0 && !str(tls.credentialName) ? "tls.credentialNames (use credentialName)" : null;
         if (why !== null) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, ["spec", "servers", i, "tls"], `Accepted, not applied: ${why} is not supported on gateways yet, so this server gets no listener.`);
       });
     }
   },
 };
 
-const UNSUPPORTED_GATEWAY_TLS = new Set(["ISTIO_MUTUAL", "OPTIONAL_MUTUAL", "AUTO_PASSTHROUGH"]);
+const UNSUPPORTED_GATEWAY_TLS = new Set(["ISTIO_MUTUAL", "AUTO_PASSTHROUGH"]);
 
 /** Every tls block of a DestinationRule with its field path (traffic policy, port-level, subsets). */
 function destinationRuleTls(spec: JsonObject): [(string | number)[], JsonObject][] {

@@ -1,7 +1,8 @@
-// TLS termination for Gateway servers: HTTPS servers with tls SIMPLE or MUTUAL become HTTP
-// listeners with a `tls` block, one certificate entry per server (chosen by SNI among the
-// server's hosts). credentialName (Kubernetes secrets), PASSTHROUGH, AUTO_PASSTHROUGH,
-// ISTIO_MUTUAL and OPTIONAL_MUTUAL are not translated: such servers get no listener.
+// TLS termination for Gateway servers: HTTPS servers with tls SIMPLE, MUTUAL or OPTIONAL_MUTUAL
+// become HTTP listeners with a `tls` block, one certificate entry per server (chosen by SNI among
+// the server's hosts): certificate files, or `credentialName`, which the gateway proxy resolves in
+// its own secret store (docs/security.md). PASSTHROUGH, AUTO_PASSTHROUGH, ISTIO_MUTUAL and
+// `credentialNames` are not translated: such servers get no listener.
 import type { Server } from "../../config/types/networking.ts";
 import type { DownstreamTlsConfig, DownstreamTlsServer } from "../../model/proxy-config.ts";
 import { arr, obj, str } from "./common.ts";
@@ -10,7 +11,12 @@ import { arr, obj, str } from "./common.ts";
 export function terminatesTls(server: Server): boolean {
   const tls = obj(server.tls);
   const mode = str(tls?.mode);
-  return (mode === "SIMPLE" || mode === "MUTUAL") && str(tls?.serverCertificate) !== undefined && str(tls?.privateKey) !== undefined;
+  if (mode !== "SIMPLE" && mode !== "MUTUAL" && mode !== "OPTIONAL_MUTUAL") return false;
+  return nonEmpty(tls?.credentialName) || (nonEmpty(tls?.serverCertificate) && nonEmpty(tls?.privateKey));
+}
+
+function nonEmpty(x: unknown): boolean {
+  return typeof x === "string" && x !== "";
 }
 
 /** The listener TLS for the servers of one port; undefined when none terminates TLS. */
@@ -21,9 +27,18 @@ export function gatewayListenerTls(servers: readonly Server[]): DownstreamTlsCon
     if (!terminatesTls(s)) continue;
     const tls = obj(s.tls)!;
     const hosts = arr(s.hosts).filter((h): h is string => typeof h === "string").map((h) => (h.includes("/") ? h.slice(h.indexOf("/") + 1) : h));
-    const entry: DownstreamTlsServer = { hosts, mode: tls.mode === "MUTUAL" ? "MUTUAL" : "SIMPLE", serverCertificate: tls.serverCertificate!, privateKey: tls.privateKey! };
-    const ca = str(tls.caCertificates);
-    if (ca !== undefined) entry.caCertificates = ca;
+    const mode = tls.mode === "MUTUAL" || tls.mode === "OPTIONAL_MUTUAL" ? tls.mode : "SIMPLE";
+    const entry: DownstreamTlsServer = { hosts, mode };
+    // credentialName and file paths do not mix (validation rejects it); the name wins here.
+    if (nonEmpty(tls.credentialName)) entry.credentialName = tls.credentialName!;
+    else {
+      entry.serverCertificate = tls.serverCertificate!;
+      entry.privateKey = tls.privateKey!;
+      const ca = str(tls.caCertificates);
+      if (ca !== undefined && ca !== "") entry.caCertificates = ca;
+    }
+    const crl = str(tls.caCrl);
+    if (crl !== undefined && crl !== "" && mode !== "SIMPLE") entry.caCrl = crl;
     const sans = arr(tls.subjectAltNames).filter((x): x is string => typeof x === "string");
     if (sans.length > 0) entry.subjectAltNames = sans;
     out.push(entry);

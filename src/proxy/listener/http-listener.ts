@@ -7,15 +7,18 @@ import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../request/context.ts";
 import { DownstreamConnection } from "./downstream-connection.ts";
-import { createTlsListenerServer } from "../tls/downstream-tls.ts";
+import { DownstreamTls } from "../tls/downstream-tls.ts";
 import { ProtocolDispatcher } from "../detect/dispatch.ts";
 import { admitConnection, ListenerConnectionStats } from "./connection-limit.ts";
 import { HeaderTimeouts } from "./header-timeout.ts";
+import type { CredentialDeps } from "../tls/secrets/watched-credential.ts";
 
 export class HttpListener {
   readonly config: Listener;
   readonly ctx: ListenerContext;
   private readonly server: Server;
+  /** TLS termination (Gateway servers): its certificates are watched until the listener closes. */
+  readonly tls: DownstreamTls | null;
   /** Protocols: HTTP/2 (h2c preface, ALPN h2) and `auto` detection before the HTTP/1.1 codec. */
   readonly dispatcher: ProtocolDispatcher;
   private readonly connections = new Set<DownstreamConnection>();
@@ -68,7 +71,8 @@ export class HttpListener {
     const admit = (socket: Socket): void => {
       if (admitConnection(socket, this.activeConnections, this.connectionLimit, proxy, this.connectionStats)) this.dispatcher.accept(socket);
     };
-    this.server = config.tls !== undefined ? createTlsListenerServer(config.tls, admit, ["h2", "http/1.1"]) : createServer({ noDelay: true }, admit);
+    this.tls = config.tls !== undefined ? new DownstreamTls(config.tls, credentialDeps(proxy), admit, ["h2", "http/1.1"]) : null;
+    this.server = this.tls !== null ? this.tls.server : createServer({ noDelay: true }, admit);
   }
 
   /** A push kept this listener (same binding): its limits follow the new config. */
@@ -128,6 +132,7 @@ export class HttpListener {
       this.sweepTimer?.cancel();
       this.sweepTimer = null;
       this.server.close();
+      this.tls?.close();
       this.dispatcher.close();
       for (const c of this.connections) c.close();
       if (this.heldConnections() === 0) {
@@ -146,4 +151,13 @@ export class HttpListener {
       });
     });
   }
+}
+
+/** What TLS credentials of a listener need from the proxy: its secret store and namespace. */
+export function credentialDeps(proxy: ProxyContext): CredentialDeps {
+  return {
+    secrets: proxy.secrets,
+    namespace: proxy.runtime.config.node.namespace || "default",
+    log: (line) => process.stderr.write(`amime proxy: ${line}\n`),
+  };
 }

@@ -12,6 +12,7 @@ import type { RequestView } from "../router/request-view.ts";
 import type { ClusterManager, ClusterState } from "../upstream/cluster-manager.ts";
 import type { DownstreamStats } from "../upstream/cluster-stats.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
+import type { SecretStore } from "../tls/secrets/secret-store.ts";
 import type { FilterStats } from "./filter-stats.ts";
 
 /** What the proxy records for each request; handed to the observer once the request is over. */
@@ -134,6 +135,8 @@ export interface ProxyContext {
   downstreamActive?: () => number;
   /** The workload certificate for mutual TLS (inbound termination, ISTIO_MUTUAL); absent without one. */
   readonly mesh?: MeshCredentials | undefined;
+  /** The local secret store for `credentialName` (`amime proxy --secret-dir`); absent without one. */
+  readonly secrets?: SecretStore | undefined;
 }
 
 export interface ListenerContext {

@@ -1,11 +1,13 @@
-// TLS termination in front of an HTTP listener (Gateway servers with tls SIMPLE / MUTUAL): a
-// node:tls server whose certificate is chosen per SNI (SNICallback), ALPN (h2, http/1.1), and client
-// certificates for MUTUAL servers. The decrypted TLSSocket goes to the same HTTP/1.1 codec as a
-// plain connection, or to HTTP/2 when ALPN chose h2. Files are read when the listener is built
-// (a config push re-reads them).
-import { readFileSync } from "node:fs";
-import { createSecureContext, createServer, type SecureContext, type Server, type TLSSocket } from "node:tls";
+// TLS termination in front of an HTTP listener (Gateway servers with tls SIMPLE / MUTUAL /
+// OPTIONAL_MUTUAL): a node:tls server whose certificate is chosen per SNI (SNICallback), ALPN (h2,
+// http/1.1), and client certificates for MUTUAL / OPTIONAL_MUTUAL servers (checked against the
+// server's CA and CRL). Each server's certificate comes from files or a `credentialName` secret,
+// watched (secrets/watched-credential.ts): new handshakes use a changed certificate, open
+// connections keep theirs. The decrypted TLSSocket goes to the same HTTP/1.1 codec as a plain
+// connection, or to HTTP/2 when ALPN chose h2.
+import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { DownstreamTlsConfig, DownstreamTlsServer } from "../../model/proxy-config.ts";
+import { CredentialError, WatchedCredential, type CredentialDeps } from "./secrets/watched-credential.ts";
 import { sanMatches } from "./upstream-tls.ts";
 
 export class DownstreamTlsError extends Error {
@@ -17,17 +19,9 @@ export class DownstreamTlsError extends Error {
 }
 
 interface Entry {
-  server: DownstreamTlsServer;
-  context: SecureContext;
-}
-
-function read(path: string | undefined, what: string): Buffer | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new DownstreamTlsError(`cannot read ${what} ${path}: ${(e as Error).message}`);
-  }
+  readonly hosts: readonly string[];
+  readonly server: DownstreamTlsServer;
+  readonly credential: WatchedCredential;
 }
 
 /** The entry for an SNI name: exact host, then the longest `*.suffix`, then `*`, else the first. */
@@ -53,51 +47,92 @@ export function pickBySni<T extends { hosts: readonly string[] }>(entries: reado
 
 /**
  * A tls.Server handing each established connection to `onConnection`. MUTUAL servers request a
- * client certificate and close connections whose certificate is missing, untrusted, or lacks the
- * configured SANs (after the handshake, so SIMPLE and MUTUAL hosts can share one port).
+ * client certificate and close connections whose certificate is missing, untrusted, revoked (CRL)
+ * or lacks the configured SANs; OPTIONAL_MUTUAL ones accept a connection without a certificate
+ * but refuse a bad one. The check runs once the handshake is done (as node:tls itself does for
+ * servers), so SIMPLE and MUTUAL hosts can share one port. `close()` stops watching the files.
  */
-export function createTlsListenerServer(cfg: DownstreamTlsConfig, onConnection: (s: TLSSocket) => void, alpn: string[] = ["http/1.1"]): Server {
-  if (cfg.servers.length === 0) throw new DownstreamTlsError("no server certificates");
-  const entries: Entry[] = cfg.servers.map((server) => ({
-    server,
-    context: createSecureContext({
-      cert: read(server.serverCertificate, "serverCertificate"),
-      key: read(server.privateKey, "privateKey"),
-      ...(server.caCertificates !== undefined ? { ca: read(server.caCertificates, "caCertificates") } : {}),
-      ...(cfg.minProtocolVersion !== undefined ? { minVersion: cfg.minProtocolVersion } : {}),
-    }),
-  }));
-  const first = entries[0]!;
-  const anyMutual = entries.some((e) => e.server.mode === "MUTUAL");
-  const srv = createServer(
-    {
-      cert: read(first.server.serverCertificate, "serverCertificate"),
-      key: read(first.server.privateKey, "privateKey"),
-      ...(first.server.caCertificates !== undefined ? { ca: read(first.server.caCertificates, "caCertificates") } : {}),
-      ...(cfg.minProtocolVersion !== undefined ? { minVersion: cfg.minProtocolVersion } : {}),
-      // Protocols: HTTP listeners offer h2 too (the dispatcher sends ALPN h2 to node:http2).
-      ALPNProtocols: alpn,
-      requestCert: anyMutual,
-      // Checked per server after the handshake (below), so one port can mix SIMPLE and MUTUAL hosts.
-      rejectUnauthorized: false,
-      SNICallback: (name, cb) => cb(null, pickBySni(entries.map((e) => ({ hosts: e.server.hosts, e })), name)?.e.context ?? first.context),
-    },
-    (socket: TLSSocket) => {
-      const sni = (socket as TLSSocket & { servername?: string | false }).servername;
-      const entry = pickBySni(entries.map((e) => ({ hosts: e.server.hosts, e })), typeof sni === "string" ? sni : undefined)?.e ?? first;
-      if (entry.server.mode === "MUTUAL" && !clientAllowed(socket, entry.server)) {
-        socket.destroy();
-        return;
-      }
-      onConnection(socket);
-    },
-  );
-  // Handshake failures (bad client hello, rejected protocol) only concern that client.
-  srv.on("tlsClientError", (_e, s) => s.destroy());
-  return srv;
+export class DownstreamTls {
+  readonly server: Server;
+  private readonly entries: Entry[];
+  /** Connections refused for their client certificate (Envoy's ssl.connection_error counts these too). */
+  refused = 0;
+
+  constructor(cfg: DownstreamTlsConfig, deps: CredentialDeps, onConnection: (s: TLSSocket) => void, alpn: string[] = ["http/1.1"]) {
+    if (cfg.servers.length === 0) throw new DownstreamTlsError("no server certificates");
+    const d: CredentialDeps = { ...deps, ...(cfg.minProtocolVersion !== undefined ? { minVersion: cfg.minProtocolVersion } : {}) };
+    this.entries = [];
+    try {
+      for (const server of cfg.servers) this.entries.push({ hosts: server.hosts, server, credential: new WatchedCredential(specOf(server), d) });
+    } catch (e) {
+      this.close();
+      throw e instanceof CredentialError ? new DownstreamTlsError(e.message) : e;
+    }
+    const first = this.entries[0]!;
+    const anyClientCert = this.entries.some((e) => e.server.mode !== "SIMPLE");
+    this.server = createServer(
+      {
+        ...(first.credential.options ?? {}),
+        // Protocols: HTTP listeners offer h2 too (the dispatcher sends ALPN h2 to node:http2).
+        ALPNProtocols: alpn,
+        requestCert: anyClientCert,
+        // Checked per server after the handshake (below), so one port can mix SIMPLE and MUTUAL hosts.
+        rejectUnauthorized: false,
+        SNICallback: (name, cb) => {
+          const ctx = (pickBySni(this.entries, name) ?? first).credential.context;
+          // A server whose secret is missing: the handshake fails (as Envoy without its SDS secret).
+          if (ctx === null) cb(new Error(`no certificate for ${name}`), undefined);
+          else cb(null, ctx);
+        },
+      },
+      (socket: TLSSocket) => {
+        const sni = (socket as TLSSocket & { servername?: string | false }).servername;
+        const entry = pickBySni(this.entries, typeof sni === "string" ? sni : undefined) ?? first;
+        if (entry.server.mode !== "SIMPLE" && !clientAllowed(socket, entry.server)) {
+          this.refused++;
+          socket.destroy();
+          return;
+        }
+        onConnection(socket);
+      },
+    );
+    // Clients without SNI get the default context: keep it the first server's current one.
+    first.credential.onReload = () => {
+      const o = first.credential.options;
+      if (o !== null) this.server.setSecureContext(o);
+    };
+    // Handshake failures (bad client hello, rejected protocol) only concern that client.
+    this.server.on("tlsClientError", (_e, s) => s.destroy());
+  }
+
+  /** Resolves once every certificate reload in progress is done (tests). */
+  async settled(): Promise<void> {
+    await Promise.all(this.entries.map((e) => e.credential.settled()));
+  }
+
+  /** Stop watching certificate files and secrets (the listener is closing). */
+  close(): void {
+    for (const e of this.entries) e.credential.close();
+  }
+}
+
+function specOf(s: DownstreamTlsServer): ConstructorParameters<typeof WatchedCredential>[0] {
+  const needCa = s.mode !== "SIMPLE";
+  if (s.credentialName !== undefined) return { credentialName: s.credentialName, needCert: true, needCa, ...(s.caCrl !== undefined ? { crl: s.caCrl } : {}) };
+  return {
+    needCert: true,
+    needCa,
+    ...(s.serverCertificate !== undefined ? { cert: s.serverCertificate } : {}),
+    ...(s.privateKey !== undefined ? { key: s.privateKey } : {}),
+    ...(s.caCertificates !== undefined ? { ca: s.caCertificates } : {}),
+    ...(s.caCrl !== undefined ? { crl: s.caCrl } : {}),
+  };
 }
 
 function clientAllowed(socket: TLSSocket, server: DownstreamTlsServer): boolean {
+  const presented = Object.keys(socket.getPeerCertificate()).length > 0;
+  // OPTIONAL_MUTUAL: no certificate is fine; one that was presented must verify (Istio's API).
+  if (!presented) return server.mode === "OPTIONAL_MUTUAL";
   if (!socket.authorized) return false;
   const sans = server.subjectAltNames ?? [];
   return sans.length === 0 || sanMatches(socket.getPeerCertificate(), sans);

@@ -17,10 +17,24 @@ export const INGRESS_NAME = "istio-ingressgateway-0";
 export const INGRESS_NAMESPACE = "istio-system";
 export const INGRESS_SERVICE_ACCOUNT = "istio-ingressgateway-service-account";
 export const INGRESS_LABELS: Readonly<Record<string, string>> = { istio: "ingressgateway", app: "istio-ingressgateway" };
-const HTTP_PROTOCOLS = new Set(["HTTP", "HTTP2", "GRPC", "GRPC-WEB"]);
+const HTTP_PROTOCOLS: ReadonlySet<string> = new Set(["HTTP", "HTTP2", "GRPC", "GRPC-WEB"]);
+const HTTPS_PROTOCOLS: ReadonlySet<string> = new Set(["HTTPS"]);
 
-/** HTTP server ports of the Gateways that select the ingress gateway, ascending. */
+/**
+ * Server ports of the Gateways that select the ingress gateway: the HTTP ones ascending, then the
+ * HTTPS ones (TLS terminated at the gateway) that are not also HTTP ports.
+ */
 export function ingressServerPorts(resources: readonly Resource[]): number[] {
+  const http = serverPorts(resources, HTTP_PROTOCOLS);
+  return [...http, ...serverPorts(resources, HTTPS_PROTOCOLS).filter((p) => !http.includes(p))];
+}
+
+/** The HTTPS server ports among them (the ingress URL of an HTTPS-only gateway is https://). */
+export function ingressHttpsPorts(resources: readonly Resource[]): number[] {
+  return serverPorts(resources, HTTPS_PROTOCOLS);
+}
+
+function serverPorts(resources: readonly Resource[], protocols: ReadonlySet<string>): number[] {
   const ports = new Set<number>();
   for (const r of resources) {
     if (r.kind !== "Gateway" || r.group !== "networking.istio.io") continue;
@@ -28,7 +42,7 @@ export function ingressServerPorts(resources: readonly Resource[]): number[] {
     if (!labelsMatch(spec.selector ?? {}, INGRESS_LABELS)) continue;
     for (const s of spec.servers ?? []) {
       const n = s.port?.number;
-      if (typeof n === "number" && HTTP_PROTOCOLS.has((s.port?.protocol ?? "").toUpperCase())) ports.add(n);
+      if (typeof n === "number" && protocols.has((s.port?.protocol ?? "").toUpperCase())) ports.add(n);
     }
   }
   return [...ports].sort((a, b) => a - b);

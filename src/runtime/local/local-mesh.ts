@@ -10,7 +10,7 @@ import type { MeshConfig } from "../../config/types/mesh-config.ts";
 import type { Resource } from "../../config/resource.ts";
 import { validateResource } from "../../config/validate.ts";
 import { ControlPlane } from "../../control-plane/server.ts";
-import { IngressGateway, ingressHint, ingressServerPorts } from "./gateway.ts";
+import { IngressGateway, ingressHint, ingressHttpsPorts, ingressServerPorts } from "./gateway.ts";
 import { InstanceSupervisor, type InstanceContext } from "./instance.ts";
 import { nodeId, planInstances, type InstancePorts } from "./plan.ts";
 import { serviceEnv, serviceLinks } from "./service-env.ts";
@@ -74,13 +74,13 @@ export class LocalMesh {
   private stopping: Promise<void> | null = null;
   private saving: Promise<void> = Promise.resolve();
 
-  private constructor(cp: ControlPlane, instances: InstanceSupervisor[], gateway: IngressGateway | null, dir: string, ingressPath: string) {
+  private constructor(cp: ControlPlane, instances: InstanceSupervisor[], gateway: IngressGateway | null, dir: string, ingressPath: string, httpsPorts: readonly number[] = []) {
     this.controlPlane = cp;
     this.instances = instances;
     this.gateway = gateway;
     this.dir = dir;
-    const first = gateway ? [...gateway.portMap.values()][0] : undefined;
-    this.ingress = first !== undefined ? `http://127.0.0.1:${first}` : null;
+    const first = gateway ? [...gateway.portMap.entries()][0] : undefined;
+    this.ingress = first !== undefined ? `${httpsPorts.includes(first[0]) ? "https" : "http"}://127.0.0.1:${first[1]}` : null;
     this.ingressPath = ingressPath;
   }
 
@@ -151,7 +151,7 @@ export class LocalMesh {
       if (gateway) targets.push({ name: "istio-ingressgateway-0", url: `http://127.0.0.1:${gateway.adminPort}/stats/prometheus`, labels: { instance_name: "istio-ingressgateway-0", namespace: "istio-system", workload: "istio-ingressgateway" } });
       for (const t of targets) cp.telemetry.addTarget(t.name, t.url);
       await writeFile(prometheusTargetsPath(dir), `${JSON.stringify(targets.map((t) => ({ targets: [new URL(t.url).host], labels: { ...t.labels, __metrics_path__: "/stats/prometheus" } })), null, 2)}\n`);
-      mesh = new LocalMesh(cp, supervisors, gateway, dir, ingressHint(resources));
+      mesh = new LocalMesh(cp, supervisors, gateway, dir, ingressHint(resources), ingressHttpsPorts(resources));
       log(`control plane ${cp.url} (config ${cp.version}, ${resources.length} resources); starting ${plans.length} instance(s)${gateway ? " and the ingress gateway" : ""}`);
       await Promise.all([...supervisors.map((s) => s.start()), gateway?.start()]);
       await mesh.saveState();
