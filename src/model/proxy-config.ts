@@ -5,6 +5,7 @@
 // Durations are milliseconds (numbers). Percentages are 0..100 (doubles). Absent optional
 // fields mean "Istio/Envoy default", already resolved by translation where it matters.
 export type { AuthzRule, JwtAuthnConfig, JwtProvider, RbacConfig, RbacPolicy } from "./security-filters.ts";
+import type { RouteRateLimits } from "./rate-limit.ts";
 
 export interface ProxyConfig {
   /** Monotonic config version from the control plane ("static" for hand-written files). */
@@ -256,6 +257,8 @@ export interface Route {
    * typed_per_filter_config): the named filter runs with this config instead of the listener's.
    */
   filterConfig?: Readonly<Record<string, unknown>>;
+  /** The `rate_limits` the global `ratelimit` filter builds descriptors from (model/rate-limit.ts). */
+  rateLimits?: RouteRateLimits;
   origin: RouteOrigin;
 }
 

@@ -45,7 +45,8 @@ export type RateLimitAction =
   | { kind: "request_headers"; headerName: string; descriptorKey: string; skipIfAbsent: boolean }
   | { kind: "remote_address" }
   | { kind: "generic_key"; descriptorKey: string; descriptorValue: string }
-  | { kind: "header_value_match"; descriptorKey: string; descriptorValue: string; expectMatch: boolean; headers: HeaderMatcher[] };
+  | { kind: "header_value_match"; descriptorKey: string; descriptorValue: string; expectMatch: boolean; headers: HeaderMatcher[] }
+  | { kind: "destination_cluster" };
 
 /** One `rate_limits` entry: its actions build one descriptor (or none, if an action yields nothing). */
 export interface RateLimitPolicy {
@@ -61,12 +62,21 @@ export interface GlobalRateLimitConfig {
   failureModeDeny: boolean;
   /** The call's deadline (Envoy's default 20 ms). */
   timeoutMs: number;
+  /** rate_limited_as_resource_exhausted: a limited gRPC request gets RESOURCE_EXHAUSTED (8), not UNAVAILABLE (14). */
+  rateLimitedAsResourceExhausted: boolean;
+  /** enable_x_ratelimit_headers: DRAFT_VERSION_03 → x-ratelimit-limit / -remaining / -reset on the 429. */
+  xRateLimitHeaders: boolean;
   /** The gRPC service's cluster, e.g. `outbound|8081||ratelimit.default.svc.cluster.local`. */
   cluster: string;
   authority?: string;
 }
 
-/** Route.filterConfig.ratelimit: the route's (or its virtual host's) `rate_limits`. */
+/**
+ * What the `ratelimit` filter reads on a route (Route.rateLimits): the route's own `rate_limits`
+ * and those of its virtual host, copied onto each of its routes by translation. As Envoy's
+ * default (vh_rate_limits OVERRIDE), the virtual host's apply only when the route has none.
+ */
 export interface RouteRateLimits {
-  rateLimits: RateLimitPolicy[];
+  route: RateLimitPolicy[];
+  virtualHost: RateLimitPolicy[];
 }

@@ -1,17 +1,13 @@
 // Envoy's rate-limit protocol over gRPC: envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit,
 // messages from the vendored .proto files (proto/, Envoy's field numbers). Wire ↔ RateLimiter.
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { BadRequestError, type RateLimitDecision, type RateLimiter, type RateLimitCall } from "./decide.ts";
+import { PROTO_OPTIONS, RLS_PROTO } from "./protocol.ts";
 import { StoreUnavailableError } from "./store.ts";
 import { unitOfNumber } from "./units.ts";
 
-export const PROTO_DIR = fileURLToPath(new URL("./proto/", import.meta.url));
-export const RLS_PROTO = "envoy/service/ratelimit/v3/rls.proto";
-
-/** Options both the service and its clients (tests, the proxy's filter) load the protocol with. */
-export const PROTO_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] };
+export { PROTO_DIR, PROTO_OPTIONS, RLS_PROTO } from "./protocol.ts";
 
 interface WireEntry {
   key: string;

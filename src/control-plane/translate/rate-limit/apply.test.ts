@@ -10,6 +10,7 @@ import { appliedPatches } from "./apply.ts";
 const TASK = readFileSync("test/fixtures/istio/istio.io-tasks/policy-enforcement/rate-limit.yaml", "utf8").split(/\n---\n/).filter((d) => /kind: EnvoyFilter/.test(d));
 const LOCAL_STEP_2 = TASK.find((d) => d.includes("snip_local_rate_limit_2"))!;
 const LOCAL_STEP_3 = TASK.find((d) => d.includes("snip_local_rate_limit_3"))!;
+const TASK_ALL = readFileSync("test/fixtures/istio/istio.io-tasks/policy-enforcement/rate-limit.yaml", "utf8").split(/\n---\n/);
 const GLOBAL = TASK.filter((d) => !d.includes("local_ratelimit")).join("\n---\n");
 
 const BUCKET = {
@@ -102,6 +103,46 @@ describe("EnvoyFilter local rate limits → ProxyConfig", () => {
     assert.deepEqual(filters(translate(snapshotFrom(BOOKINFO + filter, INSTANCES), PRODUCTPAGE), "inbound"), [["cors", "fault", "router"]]);
   });
 
+  it("the task's global EnvoyFilters on the ingress gateway: ratelimit before router, PATH = :path on every route, route api its own header_value_match", () => {
+    const gw = JSON.stringify({ apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "bookinfo-gateway" }, spec: { selector: { istio: "ingressgateway" }, servers: [{ port: { number: 8080, name: "http", protocol: "HTTP" }, hosts: ["*"] }] } });
+    const vs = TASK_ALL.find((d) => d.includes("snip_global_rate_limit_advanced_case_1"))!;
+    const proxy = { id: "gateway~ingress-0.istio-system", kind: "gateway" as const, workload: "ingress", namespace: "istio-system", labels: { istio: "ingressgateway" }, serviceAccount: "gw", trustDomain: "cluster.local", ip: "127.0.0.1" };
+    const cfg = translate(snapshotFrom(BOOKINFO + [gw, vs, GLOBAL].join("\n---\n"), INSTANCES), proxy);
+    assert.deepEqual(filters(cfg, "gateway"), [["cors", "fault", "ratelimit", "router"]]);
+    const listener = cfg.listeners.find((l) => l.direction === "gateway")!;
+    assert.deepEqual(listener.httpFilters!.find((f) => f.name === "ratelimit")!.config, {
+      domain: "ratelimit",
+      stage: 0,
+      failureModeDeny: true,
+      timeoutMs: 10_000,
+      rateLimitedAsResourceExhausted: false,
+      xRateLimitHeaders: false,
+      cluster: "outbound|8081||ratelimit.default.svc.cluster.local",
+      authority: "ratelimit.default.svc.cluster.local",
+    });
+    const path = [{ stage: 0, actions: [{ kind: "request_headers", headerName: ":path", descriptorKey: "PATH", skipIfAbsent: false }] }];
+    const api = [{ stage: 0, actions: [{ kind: "header_value_match", descriptorKey: "PATH", descriptorValue: "api", expectMatch: true, headers: [{ name: ":path", invert: false, match: { regex: "/api/v1/products/[1-9]{1,2}" } }] }] }];
+    const routes = cfg.routes.find((r) => r.name === "http.8080")!.virtualHosts.flatMap((v) => v.routes);
+    // The VirtualService's first http route has four matches (four routes), its second is `api`.
+    assert.deepEqual(routes.map((r) => [r.name, r.rateLimits]), [
+      ...Array.from({ length: 4 }, () => ["", { route: [], virtualHost: path }]),
+      ["api", { route: api, virtualHost: path }],
+    ]);
+    // A sidecar is selected by none of them.
+    const pp = translate(snapshotFrom(BOOKINFO + [gw, vs, GLOBAL].join("\n---\n"), INSTANCES), PRODUCTPAGE);
+    assert.ok(pp.routes.every((rc) => rc.virtualHosts.every((v) => v.routes.every((r) => r.rateLimits === undefined))));
+  });
+
+  it("SIDECAR_INBOUND: the ratelimit filter on the inbound listener, a VIRTUAL_HOST rate_limits on the routes of inbound|http|9080", () => {
+    const filter = { applyTo: "HTTP_FILTER", match: { context: "SIDECAR_INBOUND" }, patch: { operation: "INSERT_BEFORE", value: { name: "envoy.filters.http.ratelimit", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit", domain: "d", rate_limit_service: { grpc_service: { envoy_grpc: { cluster_name: "outbound|8081||ratelimit.default.svc.cluster.local" } } } } } } };
+    const vhost = { applyTo: "VIRTUAL_HOST", match: { context: "SIDECAR_INBOUND", routeConfiguration: { vhost: { name: "inbound|http|9080" } } }, patch: { operation: "MERGE", value: { rate_limits: [{ actions: [{ remote_address: {} }] }] } } };
+    const cfg = translate(snapshotFrom(BOOKINFO + ef("default", "rl", { workloadSelector: { labels: { app: "reviews" } }, configPatches: [filter, vhost, vhost] }), INSTANCES), REVIEWS);
+    assert.deepEqual(filters(cfg, "inbound"), [["cors", "fault", "ratelimit", "router"]]);
+    const routes = cfg.routes.find((r) => r.name === "inbound")!.virtualHosts.flatMap((v) => v.routes);
+    // MERGE appends the repeated field: two patches, two entries.
+    assert.deepEqual(routes.map((r) => r.rateLimits?.virtualHost.length), [2]);
+  });
+
   it("the shared outbound routes are never patched (a per-route patch touches the proxy's own inbound routes)", () => {
     const s = snapshotFrom(BOOKINFO + LOCAL_STEP_3, INSTANCES);
     const cfg = translate(s, PRODUCTPAGE);
@@ -110,7 +151,7 @@ describe("EnvoyFilter local rate limits → ProxyConfig", () => {
     for (const r of other.routes.find((x) => x.name === "inbound")!.virtualHosts.flatMap((v) => v.routes)) assert.equal(r.filterConfig?.local_ratelimit, undefined);
   });
 
-  it("what is not applied, per patch: the global filter, rate_limits, non-inbound route patches, unknown vhosts", () => {
+  it("what is not applied, per patch: non-inbound route patches, unknown vhosts; the task's global EnvoyFilters all apply", () => {
     const route = (context: string, vhost: string): object => ({
       applyTo: "HTTP_ROUTE",
       match: { context, routeConfiguration: { vhost: { name: vhost, route: { action: "ANY" } } } },
@@ -120,10 +161,6 @@ describe("EnvoyFilter local rate limits → ProxyConfig", () => {
     assert.deepEqual(got.patches.map((p) => p.kind), ["filter", "route", "gateway-route"]);
     assert.deepEqual(got.notApplied.map((p) => p.path), ["spec.configPatches[1].match.context", "spec.configPatches[2].match.routeConfiguration.vhost.name"]);
     const task = TASK.filter((d) => !d.includes("local_ratelimit")).map((d) => JSON.parse(JSON.stringify(snapshotFrom(d).envoyFilters[0]!.spec)) as unknown);
-    for (const spec of task) {
-      const a = appliedPatches(spec);
-      assert.deepEqual(a.patches, []);
-      assert.ok(a.notApplied.length > 0);
-    }
+    assert.deepEqual(task.map((spec) => [appliedPatches(spec).patches.map((p) => p.kind), appliedPatches(spec).notApplied]), [[["filter"], []], [["gateway-route"], []], [["gateway-route"], []]]);
   });
 });

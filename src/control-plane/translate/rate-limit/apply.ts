@@ -1,13 +1,15 @@
-// EnvoyFilters → the proxy's config, for the patches the sidecar runs: `local_ratelimit` inserted
-// just before `router` in the HTTP filter lists of the listeners a patch matches (context, port),
-// and the HTTP_ROUTE / VIRTUAL_HOST patches of SIDECAR_INBOUND as per-route `local_ratelimit`
-// configs on the inbound routes (Istio's vhost `inbound|http|<port>` = our inbound route
-// `inbound|<port>||`; its route `default` = every one of them), those of GATEWAY on the gateway's
-// routes (vhost `host:port` and route names are Istio's already). Selection as Istio's: an EnvoyFilter in the root
+// EnvoyFilters → the proxy's config, for the patches the sidecar runs: `local_ratelimit` and the
+// global `ratelimit` filter inserted just before `router` in the HTTP filter lists of the
+// listeners a patch matches (context, port), and the HTTP_ROUTE / VIRTUAL_HOST patches of
+// SIDECAR_INBOUND as per-route `local_ratelimit` configs and `rateLimits` on the inbound routes
+// (Istio's vhost `inbound|http|<port>` = our inbound route `inbound|<port>||`; its route `default`
+// = every one of them), those of GATEWAY on the gateway's routes (vhost `host:port` and route
+// names are Istio's already). A VIRTUAL_HOST patch's `rate_limits` go to every route of the vhost
+// as `rateLimits.virtualHost`, an HTTP_ROUTE patch's as `rateLimits.route` (MERGE appends lists). Selection as Istio's: an EnvoyFilter in the root
 // namespace applies mesh-wide, one elsewhere to its namespace; `workloadSelector.labels` narrows it.
 // `appliedPatches` is also what `analyze` asks (AMM1013 for every patch that is not applied).
-import type { Listener, ProxyConfig, RouteConfiguration } from "../../../model/proxy-config.ts";
-import { LOCAL_RATE_LIMIT_FILTER, type LocalRateLimitConfig } from "../../../model/rate-limit.ts";
+import type { Listener, ProxyConfig, Route, RouteConfiguration } from "../../../model/proxy-config.ts";
+import { LOCAL_RATE_LIMIT_FILTER, type GlobalRateLimitConfig, type LocalRateLimitConfig, type RateLimitPolicy } from "../../../model/rate-limit.ts";
 import { labelsMatch } from "../../../model/registry.ts";
 import type { Snapshot } from "../../../model/snapshot.ts";
 import type { ProxyInput } from "../common.ts";
@@ -19,7 +21,15 @@ export interface LocalFilterPatch {
   kind: "filter";
   context: PatchContext;
   port?: number;
-  config: LocalRateLimitConfig;
+  filter: { name: "local_ratelimit"; config: LocalRateLimitConfig } | { name: "ratelimit"; config: GlobalRateLimitConfig };
+}
+
+/** What a route or virtual host patch puts on the routes it matches. */
+export interface RoutePatchBody {
+  /** The per-route local_ratelimit config. */
+  local?: LocalRateLimitConfig;
+  /** `rate_limits`, appended to the routes' own (HTTP_ROUTE) or their virtual host's (VIRTUAL_HOST). */
+  rateLimits?: { level: "route" | "virtualHost"; policies: RateLimitPolicy[] };
 }
 
 /** A per-route config for a gateway's routes: Istio's vhost `<host>:<port>` and route (HTTPRoute) names, as ours. */
@@ -29,14 +39,14 @@ export interface GatewayRoutePatch {
   vhost?: string;
   /** The VirtualService http route's name; absent: every route. */
   route?: string;
-  config: LocalRateLimitConfig;
+  body: RoutePatchBody;
 }
 
 export interface LocalRoutePatch {
   kind: "route";
   /** The listening port of the Istio vhost name `inbound|http|<port>`; absent: every inbound route. */
   port?: number;
-  config: LocalRateLimitConfig;
+  body: RoutePatchBody;
 }
 
 export interface AppliedPatches {
@@ -77,18 +87,19 @@ const VHOST = /^inbound\|http\|(\d+)$/;
 
 function localPatch(p: RateLimitPatch, path: string): LocalFilterPatch | LocalRoutePatch | GatewayRoutePatch | Problem {
   if (p.applyTo === "HTTP_FILTER") {
-    if (p.filter.name !== LOCAL_RATE_LIMIT_FILTER) return { path: `${path}.patch.value.name`, message: "the global ratelimit filter is not run by the sidecar yet (docs/rate-limiting.md)" };
     if (p.port !== undefined && p.context === "SIDECAR_OUTBOUND") return { path: `${path}.match.listener.portNumber`, message: "the sidecar's outbound side is one HTTP listener for every port: a portNumber does not select it" };
-    return { kind: "filter", context: p.context, ...(p.port !== undefined ? { port: p.port } : {}), config: p.filter.config };
+    return { kind: "filter", context: p.context, ...(p.port !== undefined ? { port: p.port } : {}), filter: p.filter };
   }
-  if (p.rateLimits !== undefined) return { path: `${path}.patch.value`, message: "rate_limits feed the global ratelimit filter, which the sidecar does not run yet" };
-  if (p.context === "GATEWAY") return { kind: "gateway-route", ...(p.vhost !== undefined ? { vhost: p.vhost } : {}), ...(p.route !== undefined ? { route: p.route } : {}), config: p.local! };
+  const body: RoutePatchBody = {};
+  if (p.local !== undefined) body.local = p.local;
+  if (p.rateLimits !== undefined) body.rateLimits = { level: p.applyTo === "VIRTUAL_HOST" ? "virtualHost" : "route", policies: p.rateLimits };
+  if (p.context === "GATEWAY") return { kind: "gateway-route", ...(p.vhost !== undefined ? { vhost: p.vhost } : {}), ...(p.route !== undefined ? { route: p.route } : {}), body };
   if (p.context !== "SIDECAR_INBOUND") return { path: `${path}.match.context`, message: `per-route rate limits are applied to SIDECAR_INBOUND and GATEWAY routes only, not ${p.context}` };
   if (p.route !== undefined && p.route !== "default") return { path: `${path}.match.routeConfiguration.vhost.route.name`, message: `the inbound route is named "default"; ${JSON.stringify(p.route)} matches none` };
-  if (p.vhost === undefined) return { kind: "route", config: p.local! };
+  if (p.vhost === undefined) return { kind: "route", body };
   const m = VHOST.exec(p.vhost);
   if (m === null) return { path: `${path}.match.routeConfiguration.vhost.name`, message: `inbound virtual hosts are named inbound|http|<port>; ${JSON.stringify(p.vhost)} matches none` };
-  return { kind: "route", port: Number(m[1]), config: p.local! };
+  return { kind: "route", port: Number(m[1]), body };
 }
 
 /** Does an EnvoyFilter in `namespace` with `spec` select `node`? (Istio: root namespace mesh-wide, else its own namespace.) */
@@ -109,7 +120,7 @@ export function applyRateLimits(snapshot: Snapshot, node: ProxyInput, config: Pr
     if (!selects(snapshot, entry.namespace, spec, node)) continue;
     for (const patch of appliedPatches(spec).patches) {
       if (patch.kind === "filter") {
-        for (const l of config.listeners) if (listenerMatches(l, patch, node, config)) insertBeforeRouter(l, patch.config);
+        for (const l of config.listeners) if (listenerMatches(l, patch, node, config)) insertBeforeRouter(l, patch.filter);
       } else if (patch.kind === "gateway-route") {
         if (node.kind === "gateway") for (const rc of config.routes) patchGatewayRoutes(rc, patch);
       } else {
@@ -144,11 +155,20 @@ function inboundPort(l: Listener, config: ProxyConfig): number {
   return m === null ? l.port : Number(m[1]);
 }
 
-function insertBeforeRouter(l: Listener, config: LocalRateLimitConfig): void {
+function insertBeforeRouter(l: Listener, filter: LocalFilterPatch["filter"]): void {
   const list = [...(l.httpFilters ?? httpFilters())];
   const router = list.findIndex((f) => f.name === "router");
-  list.splice(router < 0 ? list.length : router, 0, { name: LOCAL_RATE_LIMIT_FILTER, config });
+  list.splice(router < 0 ? list.length : router, 0, { name: filter.name, config: filter.config });
   l.httpFilters = list;
+}
+
+/** A route patch's body onto one route (routes are fresh per proxy here: inbound and gateway ones). */
+function patchRoute(r: Route, body: RoutePatchBody): void {
+  if (body.local !== undefined) r.filterConfig = { ...r.filterConfig, [LOCAL_RATE_LIMIT_FILTER]: body.local };
+  const rl = body.rateLimits;
+  if (rl === undefined) return;
+  const have = r.rateLimits ?? { route: [], virtualHost: [] };
+  r.rateLimits = { ...have, [rl.level]: [...have[rl.level], ...rl.policies] };
 }
 
 function patchRoutes(rc: RouteConfiguration, p: LocalRoutePatch): void {
@@ -156,7 +176,7 @@ function patchRoutes(rc: RouteConfiguration, p: LocalRoutePatch): void {
     for (const r of vh.routes) {
       // Istio's vhost inbound|http|<port> names the workload's port, as our route (`inbound|<port>||`) does.
       if (p.port !== undefined && r.name !== `inbound|${p.port}||`) continue;
-      r.filterConfig = { ...r.filterConfig, [LOCAL_RATE_LIMIT_FILTER]: p.config };
+      patchRoute(r, p.body);
     }
   }
 }
@@ -168,7 +188,7 @@ function patchGatewayRoutes(rc: RouteConfiguration, p: GatewayRoutePatch): void 
     for (const r of vh.routes) {
       // Our route name is the HTTPRoute's name, plus "." and the match's name when it has one.
       if (p.route !== undefined && r.name !== p.route && !r.name.startsWith(`${p.route}.`)) continue;
-      r.filterConfig = { ...r.filterConfig, [LOCAL_RATE_LIMIT_FILTER]: p.config };
+      patchRoute(r, p.body);
     }
   }
 }

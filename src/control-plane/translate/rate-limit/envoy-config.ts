@@ -17,7 +17,7 @@ const LOCAL_TYPE = "type.googleapis.com/envoy.extensions.filters.http.local_rate
 const GLOBAL_TYPE = "type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit";
 const TYPED_STRUCT = new Set(["type.googleapis.com/udpa.type.v1.TypedStruct", "type.googleapis.com/xds.type.v3.TypedStruct"]);
 const LOCAL_FIELDS = new Set(["stat_prefix", "token_bucket", "filter_enabled", "filter_enforced", "response_headers_to_add", "status", "enable_x_ratelimit_headers"]);
-const GLOBAL_FIELDS = new Set(["domain", "stage", "failure_mode_deny", "timeout", "rate_limit_service"]);
+const GLOBAL_FIELDS = new Set(["domain", "stage", "failure_mode_deny", "timeout", "rate_limit_service", "rate_limited_as_resource_exhausted", "enable_x_ratelimit_headers"]);
 const DENOMINATORS: Record<string, number> = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 };
 
 function obj(v: Json): Record<string, Json> | undefined {
@@ -120,20 +120,31 @@ function headersToAdd(v: Json, path: string, problems: Problem[]): HeaderToAdd[]
   return out;
 }
 
+/** Envoy's stage: 0 to 10. */
+function stageOf(v: Json, path: string, problems: Problem[]): number {
+  if (v === undefined) return 0;
+  const n = uint(v, path, problems);
+  if (n !== undefined && n > 10) problems.push({ path, message: "must be at most 10" });
+  return n === undefined || n > 10 ? 0 : n;
+}
+
+function xrlHeaders(v: Json, path: string, problems: Problem[]): boolean {
+  if (v !== undefined && v !== "OFF" && v !== "DRAFT_VERSION_03") problems.push({ path, message: "must be OFF or DRAFT_VERSION_03" });
+  return v === "DRAFT_VERSION_03";
+}
+
 export function localRateLimit(body: Record<string, Json>, path: string, problems: Problem[]): LocalRateLimitConfig {
   unknownFields(body, LOCAL_FIELDS, path, problems);
   if (typeof body.stat_prefix !== "string" || body.stat_prefix === "") problems.push({ path: `${path}.stat_prefix`, message: "is required" });
   const status = obj(body.status);
   const code = status === undefined ? 429 : uint(status.code, `${path}.status.code`, problems, 400);
-  const xrl = body.enable_x_ratelimit_headers;
-  if (xrl !== undefined && xrl !== "OFF" && xrl !== "DRAFT_VERSION_03") problems.push({ path: `${path}.enable_x_ratelimit_headers`, message: "must be OFF or DRAFT_VERSION_03" });
   const out: LocalRateLimitConfig = {
     statPrefix: typeof body.stat_prefix === "string" ? body.stat_prefix : "",
     enabledPerMillion: fraction(body.filter_enabled, `${path}.filter_enabled`, problems),
     enforcedPerMillion: fraction(body.filter_enforced, `${path}.filter_enforced`, problems),
     responseHeadersToAdd: headersToAdd(body.response_headers_to_add, `${path}.response_headers_to_add`, problems),
     status: code ?? 429,
-    xRateLimitHeaders: xrl === "DRAFT_VERSION_03",
+    xRateLimitHeaders: xrlHeaders(body.enable_x_ratelimit_headers, `${path}.enable_x_ratelimit_headers`, problems),
   };
   const bucket = tokenBucket(body.token_bucket, `${path}.token_bucket`, problems);
   if (bucket !== undefined) out.tokenBucket = bucket;
@@ -152,9 +163,11 @@ export function globalRateLimit(body: Record<string, Json>, path: string, proble
   if (svc.transport_api_version !== undefined && svc.transport_api_version !== "V3") problems.push({ path: `${path}.rate_limit_service.transport_api_version`, message: "must be V3" });
   const out: GlobalRateLimitConfig = {
     domain: typeof body.domain === "string" ? body.domain : "",
-    stage: body.stage === undefined ? 0 : (uint(body.stage, `${path}.stage`, problems) ?? 0),
+    stage: stageOf(body.stage, `${path}.stage`, problems),
     failureModeDeny: body.failure_mode_deny === true,
     timeoutMs: body.timeout === undefined ? 20 : (durationMs(body.timeout, `${path}.timeout`, problems) ?? 20),
+    rateLimitedAsResourceExhausted: body.rate_limited_as_resource_exhausted === true,
+    xRateLimitHeaders: xrlHeaders(body.enable_x_ratelimit_headers, `${path}.enable_x_ratelimit_headers`, problems),
     cluster: typeof envoyGrpc?.cluster_name === "string" ? envoyGrpc.cluster_name : "",
   };
   if (typeof envoyGrpc?.authority === "string" && envoyGrpc.authority !== "") out.authority = envoyGrpc.authority;
@@ -173,7 +186,7 @@ export function rateLimitPolicies(v: Json, path: string, problems: Problem[]): R
     unknownFields(o, new Set(["stage", "actions"]), here, problems);
     const actions = Array.isArray(o.actions) ? o.actions : [];
     if (actions.length === 0) problems.push({ path: `${here}.actions`, message: "needs at least one action" });
-    return { stage: o.stage === undefined ? 0 : (uint(o.stage, `${here}.stage`, problems) ?? 0), actions: actions.flatMap((a, j) => action(a, `${here}.actions[${j}]`, problems) ?? []) };
+    return { stage: stageOf(o.stage, `${here}.stage`, problems), actions: actions.flatMap((a, j) => action(a, `${here}.actions[${j}]`, problems) ?? []) };
   });
 }
 
@@ -196,6 +209,7 @@ function action(v: Json, path: string, problems: Problem[]): RateLimitAction | u
       }
       return { kind, headerName: a.header_name.toLowerCase(), descriptorKey: a.descriptor_key, skipIfAbsent: a.skip_if_absent === true };
     case "remote_address":
+    case "destination_cluster":
       return { kind };
     case "generic_key":
       unknownFields(a, new Set(["descriptor_value", "descriptor_key"]), here, problems);
@@ -214,7 +228,7 @@ function action(v: Json, path: string, problems: Problem[]): RateLimitAction | u
       return { kind, descriptorKey: typeof a.descriptor_key === "string" && a.descriptor_key !== "" ? a.descriptor_key : "header_match", descriptorValue: a.descriptor_value, expectMatch: a.expect_match !== false, headers };
     }
     default:
-      problems.push({ path: here, message: `the ${kind} action is not applied by the sidecar (request_headers, remote_address, generic_key, header_value_match are)` });
+      problems.push({ path: here, message: `the ${kind} action is not applied by the sidecar (request_headers, remote_address, generic_key, header_value_match, destination_cluster are)` });
       return undefined;
   }
 }

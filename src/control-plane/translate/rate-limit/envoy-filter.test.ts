@@ -24,7 +24,7 @@ describe("EnvoyFilter → rate-limit patches (Istio's rate-limit task, unchanged
     {
       step: 0,
       name: "global: envoy.filters.http.ratelimit before the router on the gateway",
-      want: [{ applyTo: "HTTP_FILTER", context: "GATEWAY", filter: { name: "ratelimit", config: { domain: "ratelimit", stage: 0, failureModeDeny: true, timeoutMs: 10_000, cluster: "outbound|8081||ratelimit.default.svc.cluster.local", authority: "ratelimit.default.svc.cluster.local" } } }],
+      want: [{ applyTo: "HTTP_FILTER", context: "GATEWAY", filter: { name: "ratelimit", config: { domain: "ratelimit", stage: 0, failureModeDeny: true, timeoutMs: 10_000, rateLimitedAsResourceExhausted: false, xRateLimitHeaders: false, cluster: "outbound|8081||ratelimit.default.svc.cluster.local", authority: "ratelimit.default.svc.cluster.local" } } }],
     },
     {
       step: 1,
@@ -94,8 +94,8 @@ describe("EnvoyFilter → rate-limit patches (Istio's rate-limit task, unchanged
     },
     {
       name: "an unsupported action beside a supported one",
-      spec: { configPatches: [{ applyTo: "VIRTUAL_HOST", patch: { operation: "MERGE", value: { rate_limits: [{ actions: [{ remote_address: {} }, { destination_cluster: {} }] }] } } }] },
-      paths: ["spec.configPatches[0].patch.value.rate_limits[0].actions[1].destination_cluster"],
+      spec: { configPatches: [{ applyTo: "VIRTUAL_HOST", patch: { operation: "MERGE", value: { rate_limits: [{ actions: [{ remote_address: {} }, { source_cluster: {} }] }] } } }] },
+      paths: ["spec.configPatches[0].patch.value.rate_limits[0].actions[1].source_cluster"],
     },
     {
       name: "a REMOVE of the filter",

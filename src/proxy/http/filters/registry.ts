@@ -6,6 +6,8 @@ import { corsFilter } from "./cors/cors-filter.ts";
 import { faultFilter } from "./fault/fault-filter.ts";
 import { jwtAuthnFilter } from "./jwt-authn/jwt-filter.ts";
 import { localRateLimitFilter } from "./local-ratelimit/local-ratelimit-filter.ts";
+import { checkRouteRateLimits } from "./ratelimit/check.ts";
+import { globalRateLimitFilter } from "./ratelimit/ratelimit-filter.ts";
 import { rbacFilter } from "./rbac/rbac-filter.ts";
 import { routeFilter } from "./route/route-filter.ts";
 import { routerFilter } from "./router/router-filter.ts";
@@ -15,6 +17,7 @@ const FILTERS: ReadonlyMap<string, HttpFilter> = new Map(
     jwtAuthnFilter,
     rbacFilter,
     localRateLimitFilter,
+    globalRateLimitFilter,
     corsFilter,
     faultFilter,
     routerFilter,
@@ -81,6 +84,13 @@ export function buildChains(config: ProxyConfig): Map<string, FilterChain> {
   config.routes.forEach((rc, i) =>
     rc.virtualHosts.forEach((vh, j) =>
       vh.routes.forEach((r, k) => {
+        if (r.rateLimits !== undefined) {
+          try {
+            checkRouteRateLimits(r.rateLimits);
+          } catch (e) {
+            throw new Error(`routes[${i}].virtualHosts[${j}].routes[${k}].rateLimits${(e as Error).message}`);
+          }
+        }
         for (const [name, cfg] of Object.entries(r.filterConfig ?? {})) {
           const at = `routes[${i}].virtualHosts[${j}].routes[${k}].filterConfig.${name}`;
           const f = FILTERS.get(name);
