@@ -4,7 +4,7 @@
 //
 // Durations are milliseconds (numbers). Percentages are 0..100 (doubles). Absent optional
 // fields mean "Istio/Envoy default", already resolved by translation where it matters.
-export type { AuthzRule, JwtAuthnConfig, JwtProvider, RbacConfig, RbacPolicy } from "./security-filters.ts";
+export type { AuthzRule, ExtAuthzConfig, ExtAuthzProvider, JwtAuthnConfig, JwtProvider, RbacConfig, RbacPolicy } from "./security-filters.ts";
 import type { RouteRateLimits } from "./rate-limit.ts";
 
 export interface ProxyConfig {

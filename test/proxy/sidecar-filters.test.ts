@@ -47,7 +47,7 @@ describe("HTTP filter lists from config", () => {
   it("an unknown filter is NACKed with its field path; the running list keeps serving", async () => {
     const r = await proxy.sidecar.applyConfig(withFilters("4", proxy.port, up.port, ["oauth2", "router"]));
     assert.equal(r.ok, false);
-    assert.equal(r.ok ? "" : r.error, 'listeners[0].httpFilters[0].name: unknown HTTP filter "oauth2" (known: jwt_authn, rbac, local_ratelimit, ratelimit, cors, fault, router)');
+    assert.equal(r.ok ? "" : r.error, 'listeners[0].httpFilters[0].name: unknown HTTP filter "oauth2" (known: jwt_authn, ext_authz, rbac, local_ratelimit, ratelimit, cors, fault, router)');
     assert.equal(proxy.sidecar.config.version, "3");
     assert.match(await get(), /^HTTP\/1\.1 418 /);
   });

@@ -7,7 +7,7 @@ import { notEnforcedCheck } from "./not-enforced.ts";
 const policy = (kind: string, name: string, spec: JsonObject): JsonObject => ({ apiVersion: "security.istio.io/v1", kind, metadata: { name }, spec });
 
 describe("not-enforced check", () => {
-  it("CUSTOM and unsupported AuthorizationPolicy conditions get AMM1014; enforced policies (PeerAuthentication, peer identity included) get none", () => {
+  it("CUSTOM (HTTP only) and unsupported AuthorizationPolicy conditions get AMM1014; enforced policies (PeerAuthentication, peer identity included) get none", () => {
     const ds = findings([
       peerAuthentication("strict", "STRICT"),
       policy("RequestAuthentication", "jwt", { jwtRules: [{ issuer: "testing@secure.istio.io" }] }),
@@ -18,7 +18,7 @@ describe("not-enforced check", () => {
       policy("AuthorizationPolicy", "deny-ns", { action: "DENY", rules: [{ when: [{ key: "source.namespace", values: ["foo"] }, { key: "connection.sni", values: ["x"] }] }] }),
     ], notEnforcedCheck);
     assert.deepEqual(summary(ds), ["AMM1014 warning ", "AMM1014 warning "]);
-    assert.match(ds[0]?.message ?? "", /action CUSTOM .* the external authorizer is never asked/);
+    assert.match(ds[0]?.message ?? "", /action CUSTOM asks the external authorizer about HTTP requests only/);
     assert.equal(ds[1]?.message, "Partly enforced: connection.sni cannot be evaluated by Amime (a DENY condition on it always applies).");
   });
 

@@ -1,5 +1,5 @@
 // Check: security config that Amime validates but does not enforce yet says so, every time
-// (AMM1014): an AuthorizationPolicy with action CUSTOM, and the parts of
+// (AMM1014): an AuthorizationPolicy with action CUSTOM (enforced on HTTP only), and the parts of
 // other AuthorizationPolicies that Amime cannot evaluate (experimental.* keys, connection.sni)
 // do not act as under Istio (peer-identity conditions work: the identity is the verified mTLS
 // certificate's, empty for plaintext callers as in Istio), so config that would fail closed there may fail open here.
@@ -65,7 +65,7 @@ function destinationRuleTls(spec: JsonObject): [(string | number)[], JsonObject]
 function authorizationPolicy(r: Resource): string | null {
   const spec = specOf(r.body);
   const action = str(spec.action) ?? "ALLOW";
-  if (action === "CUSTOM") return "Accepted, not enforced: action CUSTOM (external authorization) is not built yet, so the external authorizer is never asked and requests it would deny get through (no 403).";
+  if (action === "CUSTOM") return "Partly enforced: action CUSTOM asks the external authorizer about HTTP requests only; TCP connections to the selected workloads are not sent to it yet, so on TCP ports the policy does nothing.";
   const unsupported = new Set<string>();
   for (const rule of arr(spec.rules)) {
     for (const c of arr(obj(rule)?.when)) {

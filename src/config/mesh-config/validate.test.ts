@@ -62,6 +62,36 @@ extensionProviders:
     ]);
   });
 
+  it("ext_authz providers: the task's string port is a port; Istio's header, pathPrefix and statusOnError rules; clearRouteCache not applied", () => {
+    assert.deepEqual(check(`
+extensionProviders:
+- name: sample-ext-authz-grpc
+  envoyExtAuthzGrpc: {service: ext-authz.foo.svc.cluster.local, port: "9000"}
+- name: full
+  envoyExtAuthzHttp:
+    service: ext-authz.foo.svc.cluster.local
+    port: 8000
+    timeout: 2s
+    pathPrefix: /check
+    statusOnError: "503"
+    includeRequestHeadersInCheck: [x-ext-authz, "x-*"]
+    includeAdditionalHeadersInCheck: {x-extra: "1"}
+    headersToUpstreamOnAllow: ["*-user"]
+    includeRequestBodyInCheck: {maxRequestBytes: 1024, allowPartialMessage: true}
+`), []);
+    const out = check(`
+extensionProviders:
+- name: bad
+  envoyExtAuthzHttp: {service: a.example.com, port: 80, pathPrefix: check, statusOnError: "forbidden", headersToDownstreamOnDeny: ["*"], clearRouteCache: true}
+`);
+    assert.deepEqual(out.map((l) => l.replace(/ @.*$/, "")), [
+      "warning AMM1010 extensionProviders[0].envoyExtAuthzHttp.clearRouteCache",
+      "error AMM0012 extensionProviders[0].envoyExtAuthzHttp.statusOnError",
+      "error AMM0012 extensionProviders[0].envoyExtAuthzHttp.pathPrefix",
+      "error AMM0012 extensionProviders[0].envoyExtAuthzHttp.headersToDownstreamOnDeny[0]",
+    ]);
+  });
+
   it("types, enums and ranges; unknown fields warn with a suggestion", () => {
     const out = check(`
 enableTracing: "yes"

@@ -189,7 +189,8 @@ function checkProviderBody(v: Validator, at: FieldPath, type: string, body: Json
       }
       if (body.port === undefined || body.port === null) v.error([...at, "port"], "port number 0 must be in the range 1..65535");
     }
-    const port = readInt(v, [...at, "port"], body.port);
+    // A uint32 in Istio's proto: its JSON form also takes a decimal string (Istio's own task writes `port: "9000"`).
+    const port = readInt(v, [...at, "port"], typeof body.port === "string" && /^[0-9]+$/.test(body.port) ? Number(body.port) : body.port);
     if (port !== undefined && (port < 1 || port > 65535)) v.error([...at, "port"], `port number ${port} must be in the range 1..65535`);
   }
   for (const f of ["timeout"]) if (body[f] !== undefined) checkDuration(v, [...at, f], body[f]);
@@ -214,7 +215,32 @@ function checkProviderBody(v: Validator, at: FieldPath, type: string, body: Json
       if (lf.text != null && lf.labels != null) v.error([...at, "logFormat"], "logFormat is one of text or labels, not both");
     }
   }
-  if (type === "envoyExtAuthzHttp" || type === "envoyExtAuthzGrpc") readBool(v, [...at, "failOpen"], body.failOpen);
+  if (type === "envoyExtAuthzHttp" || type === "envoyExtAuthzGrpc") checkExtAuthz(v, at, type, body);
+}
+
+/** Istio's checks of an ext_authz provider (extauthz.go): header patterns, pathPrefix, statusOnError, the body settings. */
+function checkExtAuthz(v: Validator, at: FieldPath, type: string, body: JsonObject): void {
+  readBool(v, [...at, "failOpen"], body.failOpen);
+  if (body.clearRouteCache === true) v.warn([...at, "clearRouteCache"], `${type}.clearRouteCache is accepted but not applied by Amime: the route chosen before the check is kept when the authorizer edits headers`, AnalyzerCodes.meshConfigNotApplied);
+  const status = body.statusOnError;
+  if (status !== undefined && status !== null && !(typeof status === "string" && /^[1-5][0-9][0-9]$/.test(status))) v.error([...at, "statusOnError"], `invalid statusOnError value ${JSON.stringify(status)}: an HTTP status code such as "503"`);
+  const body2 = readObject(v, [...at, "includeRequestBodyInCheck"], body.includeRequestBodyInCheck);
+  if (body2) {
+    warnUnknownFields(v, [...at, "includeRequestBodyInCheck"], body2, ["maxRequestBytes", "allowPartialMessage", "packAsBytes"]);
+    readInt(v, [...at, "includeRequestBodyInCheck", "maxRequestBytes"], body2.maxRequestBytes, { min: 0 });
+    readBool(v, [...at, "includeRequestBodyInCheck", "allowPartialMessage"], body2.allowPartialMessage);
+    readBool(v, [...at, "includeRequestBodyInCheck", "packAsBytes"], body2.packAsBytes);
+  }
+  if (type !== "envoyExtAuthzHttp") return;
+  const prefix = readString(v, [...at, "pathPrefix"], body.pathPrefix);
+  if (prefix !== undefined && prefix !== "" && !prefix.startsWith("/")) v.error([...at, "pathPrefix"], `pathPrefix must begin with \`/\`, found: ${JSON.stringify(prefix)}`);
+  for (const f of ["includeRequestHeadersInCheck", "includeHeadersInCheck", "headersToUpstreamOnAllow", "headersToDownstreamOnDeny", "headersToDownstreamOnAllow"]) {
+    readStringList(v, [...at, f], body[f])?.forEach((h, i) => {
+      if (h === "*") v.error([...at, f, i], `invalid header value: "*" (a lone * would match every header: use a prefix "x-*" or a suffix "*-x")`);
+      else if (h === "") v.error([...at, f, i], "header name must not be empty");
+    });
+  }
+  readStringMap(v, [...at, "includeAdditionalHeadersInCheck"], body.includeAdditionalHeadersInCheck);
 }
 
 /** Istio's rule for a provider service: an FQDN or IP, optionally `namespace/` in front. */

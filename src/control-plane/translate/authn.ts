@@ -1,4 +1,5 @@
-// RequestAuthentication → the `jwt_authn` HTTP filter, AuthorizationPolicy → the `rbac` filter (below), of a workload's inbound listeners and of a
+// RequestAuthentication → the `jwt_authn` HTTP filter, AuthorizationPolicy → the `rbac` filter (below) and,
+// for CUSTOM, the `ext_authz` filter (ext-authz.ts), of a workload's inbound listeners and of a
 // gateway's HTTP listeners (never the sidecar's outbound side), as Istio's policy_applier: the
 // jwtRules of every policy that selects the proxy (root-namespace mesh-wide, namespace-wide,
 // selector or targetRef(s)) merged and sorted by issuer. docs/security.md
@@ -8,6 +9,7 @@ import type { HttpFilterConfig, JwtAuthnConfig, RbacConfig, RbacPolicy, JwtProvi
 import { labelsMatch } from "../../model/registry.ts";
 import type { ConfigEntry, Snapshot } from "../../model/snapshot.ts";
 import { cmp, type ProxyInput } from "./common.ts";
+import { customPolicies } from "./ext-authz.ts";
 
 /** Istio's default JWKS fetch timeout. */
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -50,17 +52,21 @@ export function securityFilters(snapshot: Snapshot, node: ProxyInput): HttpFilte
   const out: HttpFilterConfig[] = [];
   const jwt = jwtAuthnConfig(snapshot, node);
   if (jwt !== undefined) out.push({ name: "jwt_authn", config: jwt });
-  const rbac = rbacConfig(snapshot, node);
+  // CUSTOM (ext-authz.ts): after jwt_authn, so CUSTOM rules and the authorizer see the verified token.
+  const custom = customPolicies(snapshot, node);
+  if (custom.extAuthz !== undefined) out.push({ name: "ext_authz", config: custom.extAuthz });
+  const rbac = rbacConfig(snapshot, node, custom.deny);
   if (rbac !== undefined) out.push({ name: "rbac", config: rbac });
   return out;
 }
 
 /**
- * The rbac config for `node`: its ALLOW, DENY and AUDIT AuthorizationPolicies (CUSTOM is not
- * enforced yet: analyze warns), named as Istio names them and sorted by name; undefined when none.
+ * The rbac config for `node`: its ALLOW, DENY and AUDIT AuthorizationPolicies (CUSTOM ones go to
+ * ext_authz; `extraDeny` are the fail-closed denials of bad CUSTOM ones), named as Istio names them
+ * and sorted by name; undefined when none.
  */
-export function rbacConfig(snapshot: Snapshot, node: ProxyInput): RbacConfig | undefined {
-  const policies: RbacPolicy[] = [];
+export function rbacConfig(snapshot: Snapshot, node: ProxyInput, extraDeny: readonly RbacPolicy[] = []): RbacConfig | undefined {
+  const policies: RbacPolicy[] = [...extraDeny];
   for (const entry of snapshot.authorizationPolicies) {
     const action = entry.spec.action ?? "ALLOW";
     if (action !== "ALLOW" && action !== "DENY" && action !== "AUDIT") continue;

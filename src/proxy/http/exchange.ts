@@ -9,7 +9,7 @@ import type { TimerHandle } from "../../core/clock.ts";
 import type { Route, VirtualHost, CorsPolicy, ListenerDirection, ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { serializeRequestHead, compileHeaderNames } from "../http1/index.ts";
 import type { RequestHead } from "../http1/types.ts";
-import { HeaderEdits, unionNames } from "../request/header-edits.ts";
+import { HeaderEdits, withEdits, unionNames } from "../request/header-edits.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { FilterChain, ListenerContext, ProxyContext, RequestContext, Runtime } from "../request/context.ts";
 import { localReply } from "../request/local-reply.ts";
@@ -185,6 +185,12 @@ export class Exchange implements RequestContext {
   removeHeader(name: string): void {
     (this.edits ??= new HeaderEdits()).remove(name);
   }
+  headerNames(): string[] {
+    const names = new Set<string>();
+    const h = this.head;
+    for (let i = 0; i < h.count; i++) names.add(h.nameAt(i).toLowerCase());
+    return withEdits(names, this.edits);
+  }
   /** The connection's addresses (consistent-hash keys on the source IP, generated cookies). */
   connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string } {
     const s = this.conn.socket;
@@ -222,13 +228,24 @@ export class Exchange implements RequestContext {
     if (this.replayable && this.bodyHeld > this.proxy.limits.maxReplayBodyBytes) this.replayable = false;
     const f = this.forwarder;
     if (f !== null) f.onRequestBody();
-    else if (this.bodyHeld > this.proxy.limits.maxReplayBodyBytes) this.conn.pauseBody();
+    else if (this.bodyHeld > this.proxy.limits.maxReplayBodyBytes) {
+      this.conn.pauseBody();
+      // Nothing more is buffered before the request is forwarded: whoever waits for the body hears it now.
+      this.bodyComplete();
+    }
   }
 
   onBodyEnd(): void {
     this.bodyDone = true;
     if (this.forwarder !== null) this.forwarder.onRequestBody();
-    if (this.pendingMirrors !== null && this.onBodyComplete !== null) this.onBodyComplete(this);
+    this.bodyComplete();
+  }
+
+  private bodyComplete(): void {
+    const cb = this.onBodyComplete;
+    if (cb === null) return;
+    this.onBodyComplete = null;
+    cb(this);
   }
 
   /** The whole body as one Buffer (only meaningful when bodyDone && replayable). */

@@ -15,6 +15,7 @@ import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { EndpointPool } from "../upstream/endpoint-pool.ts";
 import type { UpstreamConnection, UpstreamErrorKind, UpstreamSink } from "../upstream/upstream-connection.ts";
 import { unionNames } from "../request/header-edits.ts";
+import { EXT_AUTHZ_RESPONSE_HEADERS, type HeaderPairs } from "../request/context.ts";
 import { AttemptControl, OVERLOADED } from "./attempt-control.ts";
 import type { Exchange } from "./exchange.ts";
 import {
@@ -232,6 +233,8 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     const lines = "x-envoy-upstream-service-time: " + Math.round(x.proxy.clock.now() - this.attemptStartMs) + "\r\n" + this.dh.responseAddLines;
     let extra: [string, string][] | undefined;
     if (x.cors !== undefined) for (const h of corsResponseHeaders(x, x.cors)) (extra ??= []).push(h);
+    const authz = x.metadata?.get(EXT_AUTHZ_RESPONSE_HEADERS) as HeaderPairs | undefined;
+    if (authz !== undefined) for (const h of authz) (extra ??= []).push([h[0], h[1]]);
     const tel = x.proxy.telemetry?.onResponse(x, head, this.dh.responseDrop) ?? null;
     if (tel !== null) for (const h of tel.add) (extra ??= []).push(h);
     const out = serializeResponseHead(head, {

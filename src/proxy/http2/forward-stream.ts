@@ -33,6 +33,8 @@ export interface ForwardStream {
   readonly requestIdGenerated: boolean;
   /** The request as the router and telemetry see it (the exchange itself). */
   readonly record: TelemetryRequest & RequestView;
+  /** State the request's filters left (ext_authz's response headers). */
+  readonly metadata: Map<string, unknown> | null;
   attempts: number;
   upstreamHost: string;
   flags: number;

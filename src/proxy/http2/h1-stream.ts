@@ -77,6 +77,9 @@ export class H1Stream implements ForwardStream {
   get requestIdGenerated(): boolean {
     return this.x.requestIdGenerated;
   }
+  get metadata(): Map<string, unknown> | null {
+    return this.x.metadata;
+  }
   get record(): Exchange {
     return this.x;
   }

@@ -8,7 +8,7 @@ import type { TimerHandle } from "../../core/clock.ts";
 import type { CorsPolicy, ForwardAction, ListenerDirection, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
 import type { FilterChain, ListenerContext, ProxyContext, RequestContext, Runtime } from "../request/context.ts";
 import { RF_DC } from "../request/response-flags.ts";
-import { HeaderEdits } from "../request/header-edits.ts";
+import { HeaderEdits, withEdits } from "../request/header-edits.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from "./grpc.ts";
 import { forwardableHeaders, h1RequestHead, toH2Headers, type HeaderPairs } from "./headers.ts";
@@ -149,6 +149,11 @@ export class H2Exchange implements RequestContext, ForwardStream {
   removeHeader(name: string): void {
     (this.edits ??= new HeaderEdits()).remove(name);
   }
+  headerNames(): string[] {
+    const names = new Set<string>(["host"]);
+    for (const n of Object.keys(this.headers)) if (!n.startsWith(":")) names.add(n);
+    return withEdits(names, this.edits);
+  }
 
   forward(action: ForwardAction, wc: WeightedCluster, cluster: ClusterState): void {
     new H2Forwarder(this, action, wc, cluster).start();
@@ -178,13 +183,24 @@ export class H2Exchange implements RequestContext, ForwardStream {
     this.bodyHeld += b.length;
     if (this.replayable && this.bodyHeld > this.proxy.limits.maxReplayBodyBytes) this.replayable = false;
     if (this.sink !== null) this.sink.onRequestData();
-    else if (this.bodyHeld > this.proxy.limits.maxReplayBodyBytes) this.pauseBody();
+    else if (this.bodyHeld > this.proxy.limits.maxReplayBodyBytes) {
+      this.pauseBody();
+      // Nothing more is buffered before the request is forwarded: whoever waits for the body hears it now.
+      this.bodyComplete();
+    }
   }
 
   private onEnd(): void {
     this.bodyDone = true;
     this.sink?.onRequestData();
-    if (this.pendingMirrors !== null && this.onBodyComplete !== null) this.onBodyComplete(this);
+    this.bodyComplete();
+  }
+
+  private bodyComplete(): void {
+    const cb = this.onBodyComplete;
+    if (cb === null) return;
+    this.onBodyComplete = null;
+    cb(this);
   }
 
   pauseBody(): void {

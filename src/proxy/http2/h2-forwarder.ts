@@ -18,6 +18,7 @@ import {
   BODY_OVERFLOW,
 } from "../request/local-reply.ts";
 import { RF_UC, RF_UO } from "../request/response-flags.ts";
+import { EXT_AUTHZ_RESPONSE_HEADERS } from "../request/context.ts";
 import { UPSTREAM_SERVICE_TIME } from "../http/upstream-headers.ts";
 import type { AttemptError, AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
 import { H1Attempt } from "./h1-attempt.ts";
@@ -198,6 +199,8 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     for (const [n, v] of plan.added) out.push([n, v]);
     if (tel !== null) for (const [n, v] of tel.add) out.push([n, v]);
     if (x.cors !== undefined) for (const [n, v] of corsResponseHeaders(x.record, x.cors)) out.push([n, v]);
+    const authz = x.metadata?.get(EXT_AUTHZ_RESPONSE_HEADERS) as HeaderPairs | undefined;
+    if (authz !== undefined) for (const [n, v] of authz) out.push([n, v]);
     this.wantTrailers = !endStream && (this.attempt?.trailersPossible ?? false);
     if (!x.respond(status, out, endStream, this.wantTrailers)) {
       this.abort();

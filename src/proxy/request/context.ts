@@ -195,6 +195,8 @@ export interface RequestContext extends RequestView, TelemetryRequest {
   setHeader(name: string, value: string): void;
   /** Remove a request header before it goes upstream. */
   removeHeader(name: string): void;
+  /** Lower-case names of the request's headers, edits included, each once (allocates: ext_authz's check). */
+  headerNames(): string[];
 
   // ---- decisions ----
   route: Route | null;
@@ -233,7 +235,11 @@ export interface RequestContext extends RequestView, TelemetryRequest {
   readonly bodyDone: boolean;
   readonly replayable: boolean;
   bodyBuffer(): Buffer | undefined;
-  /** Called once when the request body completes (mirrors waiting for it); null when none waits. */
+  /**
+   * Called once when the request body completes, or when the proxy stops buffering it before the
+   * request is forwarded (over maxReplayBodyBytes: `bodyDone` false, `replayable` false); mirrors
+   * and ext_authz's body check wait on it. Null when none waits.
+   */
   onBodyComplete: ((x: RequestContext) => void) | null;
   /** Mirror clusters waiting for the request body. */
   pendingMirrors: readonly string[] | null;
@@ -247,6 +253,9 @@ export interface RequestContext extends RequestView, TelemetryRequest {
 // onRequest returns CONTINUE (next filter) or STOP. STOP means the filter either answered the
 // request (x.reply) or handed it on (the router), or suspended it: it then calls resumeChain(x)
 // (http/filters/chain.ts) when its async check is done, or answers. The sync path allocates nothing.
+
+/** x.metadata key of headers a filter adds to the client's response (ext_authz's headersToDownstreamOnAllow); HeaderPairs. */
+export const EXT_AUTHZ_RESPONSE_HEADERS = "ext_authz.response_headers";
 
 export const CONTINUE = 0;
 export const STOP = 1;

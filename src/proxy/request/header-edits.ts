@@ -52,6 +52,15 @@ export class HeaderEdits {
   }
 }
 
+/** `names` (a request's own header names) with the edits applied: removed ones gone, set ones added. */
+export function withEdits(names: Set<string>, edits: HeaderEdits | null): string[] {
+  if (edits !== null) {
+    for (const n of edits.removed) names.delete(n);
+    for (const n of edits.set.keys()) names.add(n);
+  }
+  return [...names];
+}
+
 /** `a` or `b` has the name. */
 export function unionNames(a: HeaderNameSet, b: HeaderNameSet): HeaderNameSet {
   return {

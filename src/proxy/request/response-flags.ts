@@ -17,6 +17,7 @@ export const RF_DPE = 1 << 12; // downstream protocol error
 export const RF_NC = 1 << 13; // no cluster found
 export const RF_RL = 1 << 14; // rate limited (local or global)
 export const RF_RLSE = 1 << 15; // the rate-limit service failed (global ratelimit, failure_mode_deny)
+export const RF_UAEX = 1 << 16; // denied by the external authorization service (or its failure, fail-closed)
 
 // Envoy's order in its flag string (source/common/stream_info/utility.cc).
 const NAMES: ReadonlyArray<readonly [number, string]> = [
@@ -30,6 +31,7 @@ const NAMES: ReadonlyArray<readonly [number, string]> = [
   [RF_DI, "DI"],
   [RF_FI, "FI"],
   [RF_RL, "RL"],
+  [RF_UAEX, "UAEX"],
   [RF_RLSE, "RLSE"],
   [RF_DC, "DC"],
   [RF_URX, "URX"],

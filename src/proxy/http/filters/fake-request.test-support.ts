@@ -5,7 +5,7 @@ import type { Random } from "../../../core/random.ts";
 import type { CorsPolicy, ForwardAction, ListenerDirection, Route, RouteConfiguration, VirtualHost, WeightedCluster } from "../../../model/proxy-config.ts";
 import { FakeClock } from "../../../testing/fake-clock.ts";
 import { FilterStats } from "../../request/filter-stats.ts";
-import { HeaderEdits } from "../../request/header-edits.ts";
+import { HeaderEdits, withEdits } from "../../request/header-edits.ts";
 import { RouteTable } from "../../router/index.ts";
 import type { ClusterManager, ClusterState } from "../../upstream/cluster-manager.ts";
 import type { DownstreamStats } from "../../upstream/cluster-stats.ts";
@@ -122,6 +122,9 @@ export class FakeRequest implements RequestContext {
   }
   removeHeader(name: string): void {
     (this.edits ??= new HeaderEdits()).remove(name);
+  }
+  headerNames(): string[] {
+    return withEdits(new Set(this.headers.keys()), this.edits);
   }
 
   reply(status: number, flags: number, body?: string, headers?: HeaderPairs, grpcStatus?: number): void {

@@ -45,13 +45,13 @@ describe("a config's filter chains", () => {
 
   it("an unknown filter name is reported with its field path", () => {
     assert.throws(() => buildChains(config([listener({ httpFilters: [{ name: "oauth2" }, { name: "router" }] })])), {
-      message: 'listeners[0].httpFilters[0].name: unknown HTTP filter "oauth2" (known: jwt_authn, rbac, local_ratelimit, ratelimit, cors, fault, router)',
+      message: 'listeners[0].httpFilters[0].name: unknown HTTP filter "oauth2" (known: jwt_authn, ext_authz, rbac, local_ratelimit, ratelimit, cors, fault, router)',
     });
     assert.throws(() => buildChains(config([listener({ httpFilters: [{ name: "jwt_authn" }, { name: "router" }] })])), {
       message: 'listeners[0].httpFilters[0].config: jwt_authn: config must be an object with "providers"',
     });
     assert.throws(() => buildChains(config([listener({})], { oauth2: {} })), {
-      message: 'routes[0].virtualHosts[0].routes[0].filterConfig.oauth2: unknown HTTP filter "oauth2" (known: jwt_authn, rbac, local_ratelimit, ratelimit, cors, fault, router)',
+      message: 'routes[0].virtualHosts[0].routes[0].filterConfig.oauth2: unknown HTTP filter "oauth2" (known: jwt_authn, ext_authz, rbac, local_ratelimit, ratelimit, cors, fault, router)',
     });
   });
 });

@@ -3,6 +3,7 @@
 import type { ProxyConfig } from "../../../model/proxy-config.ts";
 import type { FilterChain, FilterSlot, HttpFilter, Runtime } from "../../request/context.ts";
 import { corsFilter } from "./cors/cors-filter.ts";
+import { extAuthzFilter } from "./ext-authz/ext-authz-filter.ts";
 import { faultFilter } from "./fault/fault-filter.ts";
 import { jwtAuthnFilter } from "./jwt-authn/jwt-filter.ts";
 import { localRateLimitFilter } from "./local-ratelimit/local-ratelimit-filter.ts";
@@ -15,6 +16,7 @@ import { routerFilter } from "./router/router-filter.ts";
 const FILTERS: ReadonlyMap<string, HttpFilter> = new Map(
   [
     jwtAuthnFilter,
+    extAuthzFilter,
     rbacFilter,
     localRateLimitFilter,
     globalRateLimitFilter,
