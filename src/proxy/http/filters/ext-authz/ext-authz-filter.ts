@@ -5,6 +5,7 @@
 // (flag UAEX); a failed check (unreachable, timeout) allows when failOpen, else answers
 // statusOnError (403) with flag UAEX. A request no CUSTOM rule matches never reaches the provider.
 // Runs after jwt_authn (so CUSTOM rules can use request.auth.*) and before rbac. docs/security.md
+import { systemClock, type Clock } from "../../../../core/clock.ts";
 import type { ExtAuthzConfig, ExtAuthzProvider } from "../../../../model/proxy-config.ts";
 import { CONTINUE, EXT_AUTHZ_RESPONSE_HEADERS, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
 import { RF_UAEX } from "../../../request/response-flags.ts";
@@ -13,7 +14,7 @@ import { resumeChain } from "../chain.ts";
 import { compileRbac, decide, type CompiledRbac } from "../rbac/decide.ts";
 import { attributes } from "../rbac/rbac-filter.ts";
 import type { CheckInput, CheckOutcome } from "./check.ts";
-import { GrpcAuthzClient } from "./grpc-check.ts";
+import type { GrpcAuthzClient } from "./grpc-check.ts";
 import { HttpAuthzClient } from "./http-check.ts";
 
 /** x.metadata key of the check's outcome (`ok`, `denied`, `error`, `failure_mode_allowed`). */
@@ -38,7 +39,12 @@ interface Compiled {
 /** A provider's clients, shared by every config that names the same provider (created once per process). */
 interface Clients {
   http: HttpAuthzClient | null;
-  grpc: GrpcAuthzClient | null;
+  /** grpc-js and the protos are loaded when the first gRPC provider is compiled (a sidecar without one never loads them). */
+  grpc: Promise<GrpcAuthzClient> | null;
+}
+
+function grpcClient(clock: Clock): Promise<GrpcAuthzClient> {
+  return import("./grpc-check.ts").then((m) => new m.GrpcAuthzClient(clock));
 }
 
 const clients = new Map<string, Clients>();
@@ -67,6 +73,8 @@ export function compiledExtAuthz(config: unknown): Compiled {
       client = { http: null, grpc: null };
       clients.set(key, client);
     }
+    // Start loading gRPC now, so the first request waits as little as possible.
+    if (cfg.provider.protocol === "grpc") client.grpc ??= grpcClient(systemClock);
     c = { rules, provider: cfg.provider, client, stats: new Map() };
     compiled.set(config, c);
   }
@@ -143,7 +151,7 @@ function startCheck(x: RequestContext, c: Compiled): void {
   const clientSet = c.client;
   const pending = p.protocol === "http"
     ? (clientSet.http ??= new HttpAuthzClient(p, x.proxy.clock)).check(cluster, host, input, p.timeoutMs)
-    : (clientSet.grpc ??= new GrpcAuthzClient(x.proxy.clock)).check(host, input, p.timeoutMs);
+    : (clientSet.grpc ??= grpcClient(x.proxy.clock)).then((g) => g.check(host, input, p.timeoutMs, x.proxy.clock));
   pending.then((o) => settle(x, c, stats, o), (e: unknown) => settle(x, c, stats, { kind: "error", reason: String(e) }));
 }
 

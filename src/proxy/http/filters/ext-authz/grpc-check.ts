@@ -49,14 +49,16 @@ function clientCtor(): AuthorizationCtor {
 }
 
 export class GrpcAuthzClient {
-  private readonly clock: Clock;
   private readonly clients = new Map<string, AuthorizationClient>();
 
+  private readonly defaultClock: Clock;
+
+  /** `clock`: the timeouts' when check() is given none. */
   constructor(clock: Clock) {
-    this.clock = clock;
+    this.defaultClock = clock;
   }
 
-  check(host: Host, input: CheckInput, timeoutMs: number): Promise<CheckOutcome> {
+  check(host: Host, input: CheckInput, timeoutMs: number, clock: Clock = this.defaultClock): Promise<CheckOutcome> {
     const client = this.clientFor(host);
     return new Promise<CheckOutcome>((resolve) => {
       let done = false;
@@ -66,7 +68,7 @@ export class GrpcAuthzClient {
         timer.cancel();
         resolve(o);
       };
-      const timer = this.clock.setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         finish({ kind: "error", reason: `timeout after ${timeoutMs} ms` });
         call.cancel();
       }, timeoutMs);
