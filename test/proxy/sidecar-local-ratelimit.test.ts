@@ -86,6 +86,13 @@ describe("local_ratelimit in a running sidecar", () => {
     );
   });
 
+  it("a push that leaves the bucket's config unchanged does not refill it", async () => {
+    const r = await proxy.sidecar.applyConfig({ ...config(up.port, TASK_BUCKET), version: "1b" });
+    assert.equal(r.ok, true, r.ok ? "" : r.error);
+    assert.equal(proxy.sidecar.config.version, "1b");
+    assert.equal((await send(proxy.port, { path: "/a" })).status, 429);
+  });
+
   it("a per-route bucket (the task's second variant) limits its route only", async () => {
     const { tokenBucket: _none, ...noBucket } = TASK_BUCKET;
     const r = await proxy.sidecar.applyConfig({ ...config(up.port, { ...noBucket, statPrefix: "listener" }, { ...TASK_BUCKET, statPrefix: "route", tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 60_000 } }), version: "2" });

@@ -94,7 +94,7 @@ describe("Istio's local rate-limit task in amime up", { timeout: 150_000 }, () =
     };
     assert.ok(await eventually(pushed, 20_000), routes.join(", "));
     assert.deepEqual(routes, ["inbound|9080||"]);
-    // A new config version starts full buckets (docs/rate-limiting.md).
+    // A changed config (the bucket now on the route) starts a full bucket (docs/rate-limiting.md).
     assert.deepEqual(curl("http://productpage:9080/productpage", 5), ["200", "200", "200", "200", "429 true"]);
   });
 });

@@ -105,6 +105,25 @@ describe("local_ratelimit filter", () => {
     assert.deepEqual(statuses.map((s) => s === 429), [false, true, false, false], JSON.stringify(statuses));
   });
 
+  it("a push with the same config keeps the bucket (no refill); a changed config starts full", () => {
+    const clock = new FakeClock();
+    const stats = new FakeRequest({ clock }).proxy.filterStats;
+    const run = (config: LocalRateLimitConfig): number => {
+      const x = new FakeRequest({ clock });
+      (x.proxy as { filterStats: typeof stats }).filterStats = stats;
+      localRateLimitFilter.onRequest(x, config);
+      return x.replies[0]?.status ?? 200;
+    };
+    const first = taskConfig({ statPrefix: "pushed" });
+    assert.deepEqual([run(first), run(first), run(first), run(first)], [200, 200, 200, 200]);
+    // The next push: an equal config, a new object (as every push decodes one).
+    const second = JSON.parse(JSON.stringify(first)) as LocalRateLimitConfig;
+    assert.deepEqual([run(second), run(second)], [429, 429]);
+    // A changed bucket is a new bucket, full.
+    const changed = taskConfig({ statPrefix: "pushed", tokenBucket: { maxTokens: 2, tokensPerFill: 2, fillIntervalMs: 60_000 } });
+    assert.deepEqual([run(changed), run(changed), run(changed)], [200, 200, 429]);
+  });
+
   it("a bad config is refused when the config is applied (NACK), not on the request path", () => {
     assert.throws(() => buildChain([{ name: "local_ratelimit", config: { ...taskConfig(), tokenBucket: { maxTokens: 0, tokensPerFill: 1, fillIntervalMs: 1000 } } }, { name: "router" }]), /\[0\]\.config: tokenBucket\.maxTokens/);
     assert.throws(() => buildChain([{ name: "local_ratelimit", config: { ...taskConfig(), responseHeadersToAdd: [{ key: "x", value: "a\r\nb" }] } }, { name: "router" }]), /responseHeadersToAdd\[0\]/);

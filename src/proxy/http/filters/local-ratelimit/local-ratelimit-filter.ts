@@ -5,10 +5,13 @@
 // `local_rate_limited`, `x-envoy-ratelimited: true`, the configured response headers and, when
 // asked, x-ratelimit-limit/-remaining/-reset; flag RL. Counters under
 // `<stat_prefix>.http_local_rate_limit.{enabled,enforced,rate_limited,ok}` as Envoy's. One bucket
-// per config object: a new push starts full buckets, as Envoy's rebuilt filter config does.
+// per config in its place (listener, or route): a push that leaves it unchanged keeps the bucket
+// as it is — Envoy does not rebuild a listener or route whose config did not change — and a
+// changed config starts full, as Envoy's rebuilt filter config does.
 import type { LocalRateLimitConfig } from "../../../../model/rate-limit.ts";
 import { LOCAL_RATE_LIMIT_FILTER } from "../../../../model/rate-limit.ts";
 import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
+import type { FilterStats } from "../../../request/filter-stats.ts";
 import { RF_RL } from "../../../request/response-flags.ts";
 import { checkLocalRateLimit } from "./check.ts";
 import { TokenBucketState } from "./token-bucket.ts";
@@ -26,19 +29,44 @@ interface State {
   bucket: TokenBucketState | null;
   counters: Counters;
   headers: [string, string][];
+  /** The proxy whose bucket this is (tests run several in one process). */
+  owner: FilterStats;
 }
 
 const states = new WeakMap<object, State>();
 
+/**
+ * Buckets by place and content, so the equal config object of the next push finds its bucket.
+ * Bounded: places that left the config are dropped oldest first.
+ */
+const byContent = new Map<string, State>();
+export const MAX_CARRIED_BUCKETS = 4096;
+
+function contentKey(x: RequestContext, config: LocalRateLimitConfig): string {
+  const route = x.route;
+  const place = route !== null && route.filterConfig?.[LOCAL_RATE_LIMIT_FILTER] === config ? `route ${x.listenerCtx.routeConfigName} ${x.virtualHost?.name ?? ""} ${route.name}` : `listener ${x.listenerCtx.name}`;
+  return `${place} ${JSON.stringify(config)}`;
+}
+
 function stateOf(x: RequestContext, config: LocalRateLimitConfig): State {
   let s = states.get(config);
-  if (s === undefined) {
-    const counters = x.proxy.filterStats.group<Counters>(`${config.statPrefix}.http_local_rate_limit`, () => ({ enabled: 0, enforced: 0, rate_limited: 0, ok: 0 }));
-    const headers: [string, string][] = [["x-envoy-ratelimited", "true"]];
-    for (const h of config.responseHeadersToAdd) headers.push([h.key, h.value]);
-    s = { bucket: config.tokenBucket === undefined ? null : new TokenBucketState(config.tokenBucket, x.proxy.clock), counters, headers };
+  if (s !== undefined) return s;
+  // A config object not seen yet (a push): the same config in the same place keeps its bucket.
+  const key = contentKey(x, config);
+  s = byContent.get(key);
+  if (s !== undefined && s.owner === x.proxy.filterStats) {
+    byContent.delete(key);
+    byContent.set(key, s);
     states.set(config, s);
+    return s;
   }
+  const counters = x.proxy.filterStats.group<Counters>(`${config.statPrefix}.http_local_rate_limit`, () => ({ enabled: 0, enforced: 0, rate_limited: 0, ok: 0 }));
+  const headers: [string, string][] = [["x-envoy-ratelimited", "true"]];
+  for (const h of config.responseHeadersToAdd) headers.push([h.key, h.value]);
+  s = { bucket: config.tokenBucket === undefined ? null : new TokenBucketState(config.tokenBucket, x.proxy.clock), counters, headers, owner: x.proxy.filterStats };
+  states.set(config, s);
+  byContent.set(key, s);
+  if (byContent.size > MAX_CARRIED_BUCKETS) byContent.delete(byContent.keys().next().value as string);
   return s;
 }
 
