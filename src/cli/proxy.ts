@@ -29,11 +29,11 @@ plane's CA: its key is generated here and never leaves the process; it is renewe
 lifetime. Its lifetime is $SECRET_TTL (Istio's name; e.g. 24h, 90s; default: the CA's, 24 h).
 It is used for mutual TLS between sidecars (docs/security.md).
 --secret-dir names a directory of Kubernetes Secret YAML files (kubernetes.io/tls: tls.crt,
-tls.key, ca.crt, ca.crl; or Istio's generic cert, key, cacert, crl): Gateway servers with
-tls.credentialName take their certificate from the secret of that name in the proxy's namespace
-(or from one without a namespace), and <name>-cacert gives a MUTUAL server its CA. The directory
-and every certificate file the config names are watched: new handshakes use a changed
-certificate, open connections keep theirs.
+tls.key, ca.crt, ca.crl; or Istio's generic cert, key, cacert, crl): Gateway servers and
+DestinationRule TLS origination with tls.credentialName take their certificate (and CA, CRL) from
+the secret of that name in the proxy's namespace (or from one without a namespace); <name>-cacert
+gives the CA. The directory and every certificate and CRL file the config names are watched: new
+handshakes use a changed certificate, open connections keep theirs.
 SIGINT / SIGTERM drain open connections (up to 5 s) and exit 0.
 
 Options:

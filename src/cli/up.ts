@@ -34,7 +34,8 @@ Options:
       --mesh-config FILE     Istio MeshConfig YAML (the \`mesh\` key of the istio ConfigMap, or that
                              ConfigMap): extensionProviders, defaultProviders, defaultConfig,
                              accessLogFile… (docs/config.md "MeshConfig"); read once at start
-      --secret-dir DIR       Kubernetes Secret YAML files for tls.credentialName (Gateway servers):
+      --secret-dir DIR       Kubernetes Secret YAML files for tls.credentialName (Gateway servers,
+                             DestinationRule TLS origination):
                              every proxy reads and watches it (amime proxy --secret-dir;
                              docs/security.md "Gateway TLS")
       --port-base N          first port to hand out (default ${DEFAULT_PORT_BASE})

@@ -417,9 +417,14 @@ export interface HealthCheckConfig {
 export interface UpstreamTlsConfig {
   mode: "SIMPLE" | "MUTUAL" | "ISTIO_MUTUAL";
   sni?: string;
+  /** Files (watched: the next connection uses a changed file). */
   caCertificates?: string;
   clientCertificate?: string;
   privateKey?: string;
+  /** Instead of the files: a secret in the proxy's secret store (client certificate for MUTUAL, CA). docs/security.md */
+  credentialName?: string;
+  /** CRL file (PEM): a server certificate it lists fails the handshake. */
+  caCrl?: string;
   subjectAltNames: string[];
   insecureSkipVerify: boolean;
 }

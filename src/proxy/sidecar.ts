@@ -9,6 +9,7 @@ import { AdminServer } from "./admin/admin-server.ts";
 import { checkProxyConfig } from "./config-check.ts";
 import type { MeshCredentials } from "./identity/mesh-credentials.ts";
 import type { SecretStore } from "./tls/secrets/secret-store.ts";
+import { UpstreamTlsContexts } from "./tls/upstream-contexts.ts";
 import { DEFAULT_LIMITS, type FilterChain, type ProxyContext, type ProxyLimits, type RequestObserver, type Runtime } from "./request/context.ts";
 import { HttpListener } from "./listener/http-listener.ts";
 import { SidecarTelemetry } from "./telemetry/index.ts";
@@ -85,7 +86,9 @@ export class Sidecar {
     const checked = checkProxyConfig(config);
     const clock = opts.clock ?? systemClock;
     const random = opts.random ?? systemRandom;
-    const runtime = buildRuntime(checked, random, clock, undefined, opts.mesh);
+    // Upstream TLS files and secrets (DestinationRule SIMPLE / MUTUAL), watched for the proxy's life.
+    const tlsContexts = new UpstreamTlsContexts({ secrets: opts.secrets, namespace: checked.node.namespace || "default", log: (l) => process.stderr.write(`amime proxy: ${l}\n`) });
+    const runtime = buildRuntime(checked, random, clock, undefined, opts.mesh, tlsContexts);
     const s = new Sidecar(runtime, opts);
     try {
       if (opts.adminPort !== undefined) {
@@ -276,9 +279,10 @@ export class Sidecar {
   }
 }
 
-export function buildRuntime(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager, mesh?: MeshCredentials): Runtime {
+export function buildRuntime(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager, mesh?: MeshCredentials, tlsContexts?: UpstreamTlsContexts): Runtime {
   buildNetworkChains(config);
-  return { config, routeTables: compileRoutes(config), clusters: new ClusterManager(config, random, clock, previous, undefined, mesh ?? previous?.mesh), httpFilters: buildChains(config) };
+  const clusters = new ClusterManager(config, random, clock, previous, undefined, mesh ?? previous?.mesh, tlsContexts ?? previous?.tlsContexts);
+  return { config, routeTables: compileRoutes(config), clusters, httpFilters: buildChains(config) };
 }
 
 function compileRoutes(config: ProxyConfig): Map<string, RouteTable> {

@@ -37,13 +37,15 @@ describe("not-enforced check", () => {
     assert.deepEqual(summary(ds), []);
   });
 
-  it("TLS credentials Amime cannot load get AMM1014 at their field path: DestinationRule credentialName / caCrl, Gateway credentialNames and mesh-CA modes (credentialName, OPTIONAL_MUTUAL and caCrl at gateways work)", () => {
+  it("TLS settings that do not act as they read get AMM1014 at their field path: DestinationRule credentialName without workloadSelector, Gateway credentialNames and mesh-CA modes (credentialName, OPTIONAL_MUTUAL and caCrl at gateways work)", () => {
     const gw = (servers: JsonObject[]): JsonObject => ({ apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "gw" }, spec: { selector: { istio: "ingressgateway" }, servers } });
     const https = { number: 443, name: "https", protocol: "HTTPS" };
     const ds = findings([
       destinationRule("files", "a", {}, { trafficPolicy: { tls: { mode: "MUTUAL", clientCertificate: "/c.pem", privateKey: "/k.pem" } } }),
       destinationRule("secret", "b", {}, { trafficPolicy: { tls: { mode: "SIMPLE", credentialName: "b-cred" } } }),
       destinationRule("crl", "c", {}, { subsets: [{ name: "v1", labels: { version: "v1" }, trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: "SIMPLE", caCertificates: "/ca.pem", caCrl: "/crl.pem" } }] } }] }),
+      destinationRule("selected", "d", {}, { workloadSelector: { matchLabels: { app: "egress" } }, trafficPolicy: { tls: { mode: "MUTUAL", credentialName: "d-cred" } } }),
+      destinationRule("subset-secret", "e", {}, { subsets: [{ name: "v1", labels: { version: "v1" }, trafficPolicy: { tls: { mode: "MUTUAL", credentialName: "e-cred" } } }] }),
       gw([
         { port: https, hosts: ["a.com"], tls: { mode: "SIMPLE", serverCertificate: "/s.pem", privateKey: "/k.pem" } },
         { port: https, hosts: ["b.com"], tls: { mode: "SIMPLE", credentialNames: ["b-rsa", "b-ec"] } },
@@ -57,11 +59,12 @@ describe("not-enforced check", () => {
       ds.map((d) => [d.code, d.resource, d.path]),
       [
         ["AMM1014", "DestinationRule default/secret", "spec.trafficPolicy.tls.credentialName"],
-        ["AMM1014", "DestinationRule default/crl", "spec.subsets[0].trafficPolicy.portLevelSettings[0].tls.caCrl"],
+        ["AMM1014", "DestinationRule default/subset-secret", "spec.subsets[0].trafficPolicy.tls.credentialName"],
         ["AMM1014", "Gateway default/gw", "spec.servers[1].tls"],
         ["AMM1014", "Gateway default/gw", "spec.servers[2].tls"],
       ],
     );
+    assert.match(ds[0]?.message ?? "", /gateways only; without a workloadSelector, sidecars originate no TLS/);
     assert.match(ds[2]?.message ?? "", /credentialNames .* this server gets no listener/);
     assert.match(ds[3]?.message ?? "", /tls.mode ISTIO_MUTUAL/);
   });

@@ -6,9 +6,9 @@
 // PeerAuthentication (inbound mTLS modes), RequestAuthentication (jwt_authn) and ALLOW/DENY/AUDIT
 // AuthorizationPolicy (rbac HTTP filter, and rbac network filter on TCP ports) are enforced
 // (docs/security.md). (DestinationRule ISTIO_MUTUAL works: AMM1015 is retired.) Remove a kind
-// from here in the change that enforces it. TLS credentials Amime cannot load yet are flagged the same
-// way: DestinationRule `credentialName` / `caCrl` (translation drops them: no client certificate from
-// a secret, no CRL check) and Gateway servers that need mesh-CA termination or several credentials
+// from here in the change that enforces it. TLS settings that do not do what they seem are flagged
+// the same way: DestinationRule `credentialName` without a workloadSelector (only gateways read it;
+// sidecars originate no TLS, as Istio) and Gateway servers that need mesh-CA termination or several credentials
 // (ISTIO_MUTUAL, AUTO_PASSTHROUGH, `credentialNames`: such a server gets no listener). Gateway
 // `credentialName` (the gateway's secret store), OPTIONAL_MUTUAL and `caCrl` work.
 import type { Json, JsonObject, Resource } from "../resource.ts";
@@ -24,10 +24,14 @@ export const notEnforcedCheck: Check = {
       if (message !== null) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [], message);
     }
     for (const r of ctx.ofKind("DestinationRule", "networking.istio.io")) {
-      for (const [path, tls] of destinationRuleTls(specOf(r.body))) {
-        const dropped = ["credentialName", "caCrl"].filter((f) => str(tls[f]) !== undefined && str(tls[f]) !== "");
-        if (dropped.length === 0) continue;
-        ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [...path, dropped[0] as string], `Accepted, not applied: tls.${dropped.join(" and tls.")} (no secret store and no CRL checks yet: the sidecar originates TLS without that client certificate and accepts revoked server certificates).`);
+      const spec = specOf(r.body);
+      // Istio reads a DestinationRule's credentialName at gateways, and at sidecars only when the
+      // rule has a workloadSelector; other sidecars get no TLS for the host (cluster_tls.go).
+      if (obj(spec.workloadSelector) !== undefined) continue;
+      for (const [path, tls] of destinationRuleTls(spec)) {
+        const name = str(tls.credentialName);
+        if (name === undefined || name === "" || (tls.mode !== "SIMPLE" && tls.mode !== "MUTUAL")) continue;
+        ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, [...path, "credentialName"], `Partly applied: tls.credentialName is read by gateways only; without a workloadSelector, sidecars originate no TLS for this host (plain text), as in Istio.`);
       }
     }
     for (const r of ctx.ofKind("Gateway", "networking.istio.io")) {

@@ -38,4 +38,15 @@ describe("auto mTLS", () => {
     const dr = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews, namespace: default}\nspec:\n  host: reviews\n  trafficPolicy:\n    tls: {mode: DISABLE}\n";
     assert.equal(tlsOf(dr, [true]), undefined);
   });
+
+  it("DestinationRule credentialName (Istio's cluster_tls.go): gateways and selected sidecars read it; a sidecar under a rule without workloadSelector gets no TLS", () => {
+    const dr = (selector: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews, namespace: default}\nspec:\n  host: reviews\n${selector}  trafficPolicy:\n    tls: {mode: MUTUAL, credentialName: client-credential, caCrl: /crl.pem}\n`;
+    const want = { mode: "MUTUAL", sni: "reviews.default.svc.cluster.local", credentialName: "client-credential", caCrl: "/crl.pem", subjectAltNames: [], insecureSkipVerify: false };
+    const snap = (selector: string) => snapshotFrom(k8sService("reviews") + dr(selector), [inst("reviews", "v1", "10.0.0.1", { sidecar: true })]);
+    assert.equal(tlsOf(dr(""), [true]), undefined);
+    const selected = translate(snap("  workloadSelector: {matchLabels: {app: productpage}}\n"), sidecarProxy({ app: "productpage" }));
+    assert.deepEqual(selected.clusters.find((c) => c.name === CLUSTER)?.tls, want);
+    const gateway = translate(snap(""), sidecarProxy({ istio: "egressgateway" }, "default", { kind: "gateway" }));
+    assert.deepEqual(gateway.clusters.find((c) => c.name === CLUSTER)?.tls, want);
+  });
 });

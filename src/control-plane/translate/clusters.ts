@@ -56,7 +56,7 @@ export function outboundClusters(scope: ProxyScope): ClusterSet {
     const autoMtls = snapshot.mesh.config?.enableAutoMtls !== false && backing.length > 0 && backing.every(takesMeshTls);
     for (const port of service.ports) {
       for (const subset of [{ name: "", labels: undefined }, ...subsets]) {
-        const c = buildCluster(service, port, subset.name, dr, identities, autoMtls);
+        const c = buildCluster(service, port, subset.name, dr, identities, autoMtls, credentialsAllowed(scope, dr));
         if (healthCheck !== undefined && c.discovery === "eds") c.healthCheck = { ...healthCheck };
         clusters.push(c);
         if (c.discovery === "eds") endpoints[c.name] = serviceEndpoints(service, port, subset.labels, backing, snapshot.mesh.trustDomain);
@@ -94,12 +94,17 @@ function takesMeshTls(inst: WorkloadInstance): boolean {
   return mode === undefined ? inst.sidecar === true : mode === "istio";
 }
 
-function buildCluster(service: Service, port: ServicePort, subset: string, dr: DestinationRuleSpec | undefined, identities: string[], autoMtls: boolean): Cluster {
+/** Istio reads a DestinationRule's credentialName at gateways, and at sidecars only when the rule has a workloadSelector. */
+function credentialsAllowed(scope: ProxyScope, dr: DestinationRuleSpec | undefined): boolean {
+  return scope.node.kind !== "sidecar" || strMap(obj(dr?.workloadSelector)?.matchLabels) !== undefined;
+}
+
+function buildCluster(service: Service, port: ServicePort, subset: string, dr: DestinationRuleSpec | undefined, identities: string[], autoMtls: boolean, mayUseCredentials: boolean): Cluster {
   const policy = effectivePolicy(dr, subset, port.port);
   const lb = loadBalancerConfig(policy.loadBalancer);
   const passthrough = lb.policy === "PASSTHROUGH" || service.resolution === "NONE" || (service.host.startsWith("*") && service.kind === "service-entry");
   const tlsSettings = policy.tls ?? (autoMtls && !passthrough ? { mode: "ISTIO_MUTUAL" as const } : undefined);
-  const tls = tlsConfig(tlsSettings, { port: port.port, subset, host: service.host, identities });
+  const tls = tlsConfig(tlsSettings, { port: port.port, subset, host: service.host, identities, credentialsAllowed: mayUseCredentials });
   // Mesh mTLS wraps whatever the port carries; only SIMPLE/MUTUAL origination turns an https port into HTTP inside TLS.
   const protocol = clusterProtocol(port.protocol, tls !== undefined && tls.mode !== "ISTIO_MUTUAL", policy.connectionPool?.http?.h2UpgradePolicy === "UPGRADE");
   const c: Cluster = {

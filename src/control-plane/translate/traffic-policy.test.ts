@@ -102,7 +102,7 @@ test("effective policy: port level replaces wholesale; subsets override field by
 });
 
 test("client TLS modes", () => {
-  const ctx = { port: 9080, subset: "v1", host: "r.default.svc.cluster.local", identities: ["spiffe://cluster.local/ns/default/sa/r"] };
+  const ctx = { port: 9080, subset: "v1", host: "r.default.svc.cluster.local", identities: ["spiffe://cluster.local/ns/default/sa/r"], credentialsAllowed: true };
   assert.equal(tlsConfig(undefined, ctx), undefined);
   assert.equal(tlsConfig({ mode: "DISABLE" }, ctx), undefined);
   assert.deepEqual(tlsConfig({ mode: "ISTIO_MUTUAL" }, ctx), { mode: "ISTIO_MUTUAL", sni: "outbound_.9080_.v1_.r.default.svc.cluster.local", subjectAltNames: ctx.identities, insecureSkipVerify: false });
@@ -110,4 +110,11 @@ test("client TLS modes", () => {
   assert.deepEqual(tlsConfig({ mode: "MUTUAL", clientCertificate: "/c.pem", privateKey: "/k.pem", subjectAltNames: ["a"] }, ctx), {
     mode: "MUTUAL", sni: ctx.host, clientCertificate: "/c.pem", privateKey: "/k.pem", subjectAltNames: ["a"], insecureSkipVerify: false,
   });
+  // credentialName (the proxy's secret store) and caCrl are carried; the name replaces the files.
+  assert.deepEqual(tlsConfig({ mode: "MUTUAL", credentialName: "client-credential", caCrl: "/crl.pem" }, ctx), {
+    mode: "MUTUAL", sni: ctx.host, credentialName: "client-credential", caCrl: "/crl.pem", subjectAltNames: [], insecureSkipVerify: false,
+  });
+  assert.deepEqual(tlsConfig({ mode: "SIMPLE", caCertificates: "/ca.pem", caCrl: "/crl.pem" }, ctx), { mode: "SIMPLE", sni: ctx.host, caCertificates: "/ca.pem", caCrl: "/crl.pem", subjectAltNames: [], insecureSkipVerify: false });
+  // A sidecar and a DestinationRule without workloadSelector: Istio builds no TLS for credentialName.
+  assert.equal(tlsConfig({ mode: "SIMPLE", credentialName: "c" }, { ...ctx, credentialsAllowed: false }), undefined);
 });

@@ -153,9 +153,18 @@ export interface TlsContext {
   host: string;
   /** SPIFFE ids of the service's instances (or ServiceEntry subjectAltNames). */
   identities: string[];
+  /**
+   * Whether this proxy may use `credentialName`: gateways, and sidecars only for a DestinationRule
+   * with a workloadSelector (Istio's cluster_tls.go; otherwise a sidecar gets no TLS for it).
+   */
+  credentialsAllowed: boolean;
 }
 
-/** DISABLE (or absent) → no TLS. credentialName / caCrl have no place in the proxy config yet and are dropped. */
+/**
+ * DISABLE (or absent) → no TLS. SIMPLE / MUTUAL: files, or `credentialName` (the proxy's secret
+ * store), and `caCrl`. As Istio, a sidecar that may not use the DR's credentialName (no
+ * workloadSelector) gets no TLS settings for the cluster at all.
+ */
 export function tlsConfig(tls: ClientTLSSettings | undefined, ctx: TlsContext): UpstreamTlsConfig | undefined {
   const mode = tls?.mode;
   if (mode !== "SIMPLE" && mode !== "MUTUAL" && mode !== "ISTIO_MUTUAL") return undefined;
@@ -167,6 +176,8 @@ export function tlsConfig(tls: ClientTLSSettings | undefined, ctx: TlsContext): 
       insecureSkipVerify: false,
     };
   }
+  const credentialName = str(tls?.credentialName);
+  if (credentialName && !ctx.credentialsAllowed) return undefined;
   const out: UpstreamTlsConfig = {
     mode,
     subjectAltNames: [...arr(tls?.subjectAltNames).filter((s) => typeof s === "string")],
@@ -174,6 +185,12 @@ export function tlsConfig(tls: ClientTLSSettings | undefined, ctx: TlsContext): 
   };
   const sni = str(tls?.sni) ?? (ctx.host.startsWith("*") ? undefined : ctx.host);
   if (sni) out.sni = sni;
+  if (str(tls?.caCrl)) out.caCrl = tls!.caCrl!;
+  // credentialName and the file paths do not mix (validation rejects it); the name wins here.
+  if (credentialName) {
+    out.credentialName = credentialName;
+    return out;
+  }
   if (str(tls?.caCertificates)) out.caCertificates = tls!.caCertificates!;
   if (mode === "MUTUAL") {
     if (str(tls?.clientCertificate)) out.clientCertificate = tls!.clientCertificate!;

@@ -47,7 +47,7 @@ export class H2Session {
         ? {
             createConnection: () => {
               try {
-                return tlsConnect({ host: host.address, port: host.port, ...upstreamTlsOptions(tls, host, cluster.mesh, true), ...(tls.mode === "ISTIO_MUTUAL" ? {} : { ALPNProtocols: ["h2"] }) });
+                return tlsConnect({ host: host.address, port: host.port, ...upstreamTlsOptions(tls, host, cluster.mesh, true, cluster.tlsContexts), ...(tls.mode === "ISTIO_MUTUAL" ? {} : { ALPNProtocols: ["h2"] }) });
               } catch (e) {
                 failedEarly = e as Error;
                 const s = tlsConnect({ host: "127.0.0.1", port: 0 });

@@ -1,15 +1,15 @@
 // TLS origination toward an upstream (DestinationRule `tls` SIMPLE / MUTUAL): node:tls with the
-// cluster's CA bundle, client certificate and key (files, read once and cached by path), SNI and
-// subjectAltNames verification. Verification is on by default, as in Istio; only
+// cluster's CA bundle, client certificate and key, and CRL (files or a `credentialName` secret,
+// one watched context per set: upstream-contexts.ts), SNI and subjectAltNames verification. Verification is on by default, as in Istio; only
 // `insecureSkipVerify: true` turns it off. ISTIO_MUTUAL: the sidecar's own workload certificate
 // (MeshCredentials), the chain verified against the mesh trust bundle and the server's SAN against
 // the service's identities; Istio's SNI and ALPN. Without a certificate yet the connection fails
 // (503 UF) rather than going out in plain text.
-import { readFileSync } from "node:fs";
 import { isIP, Socket, type TcpSocketConnectOpts } from "node:net";
-import { checkServerIdentity, connect, type ConnectionOptions, type PeerCertificate } from "node:tls";
+import { checkServerIdentity, connect, type ConnectionOptions, type PeerCertificate, type SecureContext } from "node:tls";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
+import { UpstreamTlsContexts } from "./upstream-contexts.ts";
 
 /** What a TLS upstream connection needs beyond the address (a Host satisfies it). */
 export interface TlsTarget {
@@ -25,39 +25,29 @@ export class UpstreamTlsError extends Error {
   }
 }
 
-const files = new Map<string, Buffer>();
+/** Contexts for callers that bring none (files only, no secret store). */
+let fallbackContexts: UpstreamTlsContexts | null = null;
 
-/** File contents by path, cached: origination must not touch the disk per connection. */
-function readCached(path: string): Buffer {
-  let b = files.get(path);
-  if (b === undefined) {
-    try {
-      b = readFileSync(path);
-    } catch (e) {
-      throw new UpstreamTlsError("TLS_FILE", `cannot read ${path}: ${(e as Error).message}`);
-    }
-    files.set(path, b);
-  }
-  return b;
-}
-
-/** Forget cached files (certificate rotation on config push). */
-export function clearTlsFileCache(): void {
-  files.clear();
+function defaultContexts(): UpstreamTlsContexts {
+  fallbackContexts ??= new UpstreamTlsContexts({ namespace: "default", log: (l) => process.stderr.write(`amime proxy: ${l}\n`) });
+  return fallbackContexts;
 }
 
 /** node:tls options for one cluster's TLS settings. */
-export function upstreamTlsOptions(tls: UpstreamTlsConfig, target: TlsTarget, mesh?: MeshCredentials, h2 = false): ConnectionOptions {
+export function upstreamTlsOptions(tls: UpstreamTlsConfig, target: TlsTarget, mesh?: MeshCredentials, h2 = false, contexts: UpstreamTlsContexts = defaultContexts()): ConnectionOptions {
   if (tls.mode === "ISTIO_MUTUAL") return istioMutualOptions(tls, mesh, h2);
   const opts: ConnectionOptions = { rejectUnauthorized: !tls.insecureSkipVerify, ALPNProtocols: ["http/1.1"] };
   // SNI: the configured name, else (Envoy's auto_sni) the endpoint's host name; IPs are never sent.
   const sni = tls.sni ?? (isIP(target.address) === 0 ? target.address : undefined);
   if (sni !== undefined && isIP(sni) === 0) opts.servername = sni;
-  if (tls.caCertificates !== undefined) opts.ca = readCached(tls.caCertificates);
-  if (tls.mode === "MUTUAL") {
-    if (tls.clientCertificate !== undefined) opts.cert = readCached(tls.clientCertificate);
-    if (tls.privateKey !== undefined) opts.key = readCached(tls.privateKey);
+  let context: SecureContext | null | undefined;
+  try {
+    context = contexts.contextFor(tls);
+  } catch (e) {
+    throw new UpstreamTlsError("TLS_FILE", (e as Error).message);
   }
+  if (context === null) throw new UpstreamTlsError("TLS_NO_CERTIFICATE", contexts.errorFor(tls) ?? `credentialName "${tls.credentialName ?? ""}" is not usable`);
+  if (context !== undefined) opts.secureContext = context;
   const sans = tls.subjectAltNames;
   opts.checkServerIdentity = (host: string, cert: PeerCertificate): Error | undefined => {
     if (tls.insecureSkipVerify) return undefined;
@@ -102,10 +92,10 @@ export function sanMatches(cert: PeerCertificate, wanted: readonly string[]): bo
 }
 
 /** Dial `net` options over TLS for this cluster. Errors (bad files, handshake) surface as socket errors. */
-export function connectUpstreamTls(net: TcpSocketConnectOpts & { onread?: unknown }, tls: UpstreamTlsConfig, target: TlsTarget, mesh?: MeshCredentials): Socket {
+export function connectUpstreamTls(net: TcpSocketConnectOpts & { onread?: unknown }, tls: UpstreamTlsConfig, target: TlsTarget, mesh?: MeshCredentials, contexts?: UpstreamTlsContexts): Socket {
   let extra: ConnectionOptions;
   try {
-    extra = upstreamTlsOptions(tls, target, mesh);
+    extra = upstreamTlsOptions(tls, target, mesh, false, contexts);
   } catch (e) {
     // A socket that fails at once keeps one error path for callers (connect failure, UF).
     const s = new Socket();

@@ -15,6 +15,7 @@ import { ClusterStats } from "./cluster-stats.ts";
 import { EndpointPool } from "./endpoint-pool.ts";
 import { netDialer, type Dialer } from "./dialer.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
+import type { UpstreamTlsContexts } from "../tls/upstream-contexts.ts";
 import { RetryCounter } from "./retry-counter.ts";
 import { OutlierDetector } from "./outlier.ts";
 import { HealthChecker } from "./health-check/health-checker.ts";
@@ -37,15 +38,18 @@ export class ClusterState {
   readonly dial: Dialer;
   /** The sidecar's workload certificate (ISTIO_MUTUAL origination); absent in tests without one. */
   readonly mesh: MeshCredentials | undefined;
+  /** SIMPLE / MUTUAL origination: the watched files and secrets (shared by the proxy's clusters). */
+  readonly tlsContexts: UpstreamTlsContexts | undefined;
   /** Pools kept outside this class (HTTP/2 sessions) close through these when the pools drain. */
   private readonly drainHooks: (() => void)[] = [];
 
-  constructor(config: Cluster, endpoints: readonly Endpoint[], random: Random, clock: Clock, dial: Dialer = netDialer, mesh?: MeshCredentials) {
+  constructor(config: Cluster, endpoints: readonly Endpoint[], random: Random, clock: Clock, dial: Dialer = netDialer, mesh?: MeshCredentials, tlsContexts?: UpstreamTlsContexts) {
     this.name = config.name;
     this.config = config;
     this.clock = clock;
     this.mesh = mesh;
-    this.dial = mesh === undefined ? dial : (o, tls, target) => dial(o, tls, target, mesh);
+    this.tlsContexts = tlsContexts;
+    this.dial = mesh === undefined && tlsContexts === undefined ? dial : (o, tls, target) => dial(o, tls, target, mesh, tlsContexts);
     this.hostSet = new HostSet(endpoints, panicThresholdFor(config));
     this.balancer = createBalancer(lbOf(config), this.hostSet, { random, onHostDropped: (h) => this.dropPool(h) });
     this.retryCounter = new RetryCounter(config.connectionPool.maxRetries);
@@ -180,15 +184,25 @@ export class ClusterManager {
   readonly clusters = new Map<string, ClusterState>();
   readonly dial: Dialer;
   readonly mesh: MeshCredentials | undefined;
+  readonly tlsContexts: UpstreamTlsContexts | undefined;
 
   /**
    * Build the clusters of `config`, adopting the state of same-named clusters from `previous`.
    * `dial` opens upstream sockets (tests pass fakes); new clusters take the previous manager's, as
    * they take its mesh credentials.
    */
-  constructor(config: ProxyConfig, random: Random, clock: Clock, previous?: ClusterManager, dial: Dialer = previous?.dial ?? netDialer, mesh: MeshCredentials | undefined = previous?.mesh) {
+  constructor(
+    config: ProxyConfig,
+    random: Random,
+    clock: Clock,
+    previous?: ClusterManager,
+    dial: Dialer = previous?.dial ?? netDialer,
+    mesh: MeshCredentials | undefined = previous?.mesh,
+    tlsContexts: UpstreamTlsContexts | undefined = previous?.tlsContexts,
+  ) {
     this.dial = dial;
     this.mesh = mesh;
+    this.tlsContexts = tlsContexts;
     for (const c of config.clusters) {
       const endpoints = config.endpoints[c.name] ?? [];
       const old = previous?.clusters.get(c.name);
@@ -196,12 +210,14 @@ export class ClusterManager {
         old.update(c, endpoints, random);
         this.clusters.set(c.name, old);
       } else {
-        this.clusters.set(c.name, new ClusterState(c, endpoints, random, clock, dial, mesh));
+        this.clusters.set(c.name, new ClusterState(c, endpoints, random, clock, dial, mesh, tlsContexts));
       }
     }
     if (previous !== undefined) {
       for (const [name, state] of previous.clusters) if (!this.clusters.has(name)) state.remove();
     }
+    // Files and secrets no cluster names any more are no longer watched.
+    tlsContexts?.retain(config.clusters.map((c) => c.tls));
   }
 
   get(name: string): ClusterState | undefined {
@@ -211,5 +227,6 @@ export class ClusterManager {
   /** Close every pool (proxy shutdown). */
   close(): void {
     for (const c of this.clusters.values()) c.remove();
+    this.tlsContexts?.close();
   }
 }

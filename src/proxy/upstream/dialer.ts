@@ -7,6 +7,7 @@ import { connect, type Socket } from "node:net";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import { connectUpstreamTls, type TlsTarget } from "../tls/upstream-tls.ts";
+import type { UpstreamTlsContexts } from "../tls/upstream-contexts.ts";
 
 export interface DialOptions {
   readonly host: string;
@@ -23,6 +24,6 @@ export interface DialOptions {
  * Open a connection; it emits 'connect' (plain) or 'secureConnect' (TLS) once established, and
  * 'error'/'close' on failure. Dial errors surface on the socket, never as a throw.
  */
-export type Dialer = (opts: DialOptions, tls: UpstreamTlsConfig | undefined, target: TlsTarget, mesh?: MeshCredentials) => Socket;
+export type Dialer = (opts: DialOptions, tls: UpstreamTlsConfig | undefined, target: TlsTarget, mesh?: MeshCredentials, contexts?: UpstreamTlsContexts) => Socket;
 
-export const netDialer: Dialer = (opts, tls, target, mesh) => (tls !== undefined ? connectUpstreamTls(opts, tls, target, mesh) : connect(opts));
+export const netDialer: Dialer = (opts, tls, target, mesh, contexts) => (tls !== undefined ? connectUpstreamTls(opts, tls, target, mesh, contexts) : connect(opts));

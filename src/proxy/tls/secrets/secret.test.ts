@@ -59,15 +59,20 @@ describe("resolveCredential: Istio's lookup order", () => {
   const store = (...secrets: TlsSecret[]) => (name: string) => secrets.find((s) => s.name === name);
   const tls = { name: "gw", source: "f", cert: "C", key: "K" };
 
-  it("cert and key from the secret; the CA from the same secret, else from <name>-cacert (with that secret's CRL)", () => {
-    assert.deepEqual(resolveCredential(store(tls), "gw", false), { cert: "C", key: "K" });
-    assert.deepEqual(resolveCredential(store({ ...tls, ca: "CA", crl: "L" }), "gw", true), { cert: "C", key: "K", ca: "CA", crl: "L" });
-    assert.deepEqual(resolveCredential(store(tls, { name: "gw-cacert", source: "f", ca: "CA2", crl: "L2" }), "gw", true), { cert: "C", key: "K", ca: "CA2", crl: "L2" });
+  it("cert and key from the secret; the CA from <name>-cacert when it has one (with that secret's CRL), else from the same secret", () => {
+    const both = { cert: true, ca: true };
+    assert.deepEqual(resolveCredential(store(tls), "gw", { cert: true, ca: false }), { cert: "C", key: "K" });
+    assert.deepEqual(resolveCredential(store({ ...tls, ca: "CA", crl: "L" }), "gw", both), { cert: "C", key: "K", ca: "CA", crl: "L" });
+    assert.deepEqual(resolveCredential(store({ ...tls, ca: "CA", crl: "L" }, { name: "gw-cacert", source: "f", ca: "CA2", crl: "L2" }), "gw", both), { cert: "C", key: "K", ca: "CA2", crl: "L2" });
+    // A client that only verifies (DestinationRule SIMPLE): the CA alone, from either secret.
+    assert.deepEqual(resolveCredential(store({ name: "gw-cacert", source: "f", ca: "CA2" }), "gw", { cert: false, ca: false }), { ca: "CA2" });
+    assert.deepEqual(resolveCredential(store({ name: "gw", source: "f", ca: "CA" }), "gw", { cert: false, ca: false }), { ca: "CA" });
   });
 
   it("what is missing is said", () => {
-    assert.equal(resolveCredential(store(), "gw", false), 'secret "gw" not found');
-    assert.match(resolveCredential(store({ name: "gw", source: "f.yaml", ca: "CA" }), "gw", false) as string, /has neither cert and key nor tls\.crt and tls\.key/);
-    assert.match(resolveCredential(store(tls), "gw", true) as string, /no CA certificate .* no secret "gw-cacert"/);
+    assert.equal(resolveCredential(store(), "gw", { cert: true, ca: false }), 'secret "gw" not found');
+    assert.equal(resolveCredential(store(), "gw", { cert: false, ca: false }), 'secret "gw" not found (nor "gw-cacert")');
+    assert.match(resolveCredential(store({ name: "gw", source: "f.yaml", ca: "CA" }), "gw", { cert: true, ca: false }) as string, /has neither cert and key nor tls\.crt and tls\.key/);
+    assert.match(resolveCredential(store(tls), "gw", { cert: true, ca: true }) as string, /no CA certificate .* no secret "gw-cacert"/);
   });
 });

@@ -106,7 +106,8 @@ export class WatchedCredential {
   }
 
   private describe(): string {
-    return this.spec.credentialName !== undefined ? `credentialName "${this.spec.credentialName}"` : `certificate ${this.spec.cert ?? this.spec.ca ?? ""}`;
+    if (this.spec.credentialName !== undefined) return `credentialName "${this.spec.credentialName}"${this.spec.crl !== undefined ? ` with CRL ${this.spec.crl}` : ""}`;
+    return `TLS files ${this.filePaths().map((f) => f[1]).join(", ")}`;
   }
 
   private filePaths(): ["cert" | "key" | "ca" | "crl", string][] {
@@ -125,7 +126,7 @@ export class WatchedCredential {
     const name = this.spec.credentialName!;
     const store = this.deps.secrets;
     if (store === undefined) return `credentialName "${name}": this proxy has no secret store (amime proxy --secret-dir DIR)`;
-    const found = resolveCredential((n) => store.find(this.deps.namespace, n), name, this.spec.needCa === true);
+    const found = resolveCredential((n) => store.find(this.deps.namespace, n), name, { cert: this.spec.needCert === true, ca: this.spec.needCa === true });
     return typeof found === "string" ? `credentialName "${name}" (namespace ${this.deps.namespace}, ${store.dir}): ${found}` : found;
   }
 

@@ -1,0 +1,80 @@
+// UpstreamTlsContexts: the TLS contexts of clusters that originate TLS (DestinationRule SIMPLE /
+// MUTUAL), one per distinct set of files or `credentialName`, made on the first connection and
+// kept watching their files or secret (secrets/watched-credential.ts): a changed client
+// certificate, CA or CRL is used by the next connection, pooled connections keep theirs. One per
+// proxy; config pushes keep it, and forget the contexts no cluster uses any more.
+import type { SecureContext } from "node:tls";
+import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
+import { WatchedCredential, type CredentialDeps, type CredentialSpec } from "./secrets/watched-credential.ts";
+
+export class UpstreamTlsContexts {
+  private readonly deps: CredentialDeps;
+  private readonly byKey = new Map<string, WatchedCredential>();
+
+  constructor(deps: CredentialDeps) {
+    this.deps = deps;
+  }
+
+  /**
+   * The context for a cluster's SIMPLE / MUTUAL settings; undefined when they name no file and no
+   * secret (Node's default roots verify the server). Throws CredentialError for a file that cannot
+   * be read or used; returns null while a secret is missing (the connection fails).
+   */
+  contextFor(tls: UpstreamTlsConfig): SecureContext | null | undefined {
+    const spec = specOf(tls);
+    if (spec === undefined) return undefined;
+    const key = JSON.stringify(spec);
+    let cred = this.byKey.get(key);
+    if (cred === undefined) {
+      cred = new WatchedCredential(spec, this.deps);
+      this.byKey.set(key, cred);
+    }
+    return cred.context;
+  }
+
+  /** Why contextFor gave null (for the connection's error). */
+  errorFor(tls: UpstreamTlsConfig): string | null {
+    const spec = specOf(tls);
+    return spec === undefined ? null : (this.byKey.get(JSON.stringify(spec))?.error ?? null);
+  }
+
+  /** Stop watching what none of `used` needs (after a config push). */
+  retain(used: readonly (UpstreamTlsConfig | undefined)[]): void {
+    const keep = new Set<string>();
+    for (const t of used) {
+      const spec = t !== undefined ? specOf(t) : undefined;
+      if (spec !== undefined) keep.add(JSON.stringify(spec));
+    }
+    for (const [key, cred] of this.byKey) {
+      if (keep.has(key)) continue;
+      cred.close();
+      this.byKey.delete(key);
+    }
+  }
+
+  /** Resolves once every reload in progress is done (tests). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.byKey.values()].map((c) => c.settled()));
+  }
+
+  close(): void {
+    this.retain([]);
+  }
+}
+
+/** What a cluster's context is made from; undefined when there is nothing to load. */
+function specOf(tls: UpstreamTlsConfig): CredentialSpec | undefined {
+  if (tls.mode === "ISTIO_MUTUAL") return undefined;
+  const mutual = tls.mode === "MUTUAL";
+  const spec: CredentialSpec = {};
+  if (tls.credentialName !== undefined) {
+    spec.credentialName = tls.credentialName;
+    spec.needCert = mutual;
+  } else {
+    if (tls.caCertificates !== undefined) spec.ca = tls.caCertificates;
+    if (mutual && tls.clientCertificate !== undefined) spec.cert = tls.clientCertificate;
+    if (mutual && tls.privateKey !== undefined) spec.key = tls.privateKey;
+  }
+  if (tls.caCrl !== undefined) spec.crl = tls.caCrl;
+  return Object.keys(spec).length === 0 ? undefined : spec;
+}
