@@ -10,9 +10,11 @@
 // Usage: npm run bench:push [-- --quick] [-- --scales 100x200,1000x20] [-- --rounds N] [-- --no-bookinfo]
 // The push debounce is the control plane's default (50 ms) and is part of every number.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { request } from "node:http";
+import { readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setDefaultCACertificates, getCACertificates } from "node:tls";
 import { parseArgs } from "node:util";
 import { ControlPlane } from "../src/control-plane/server.ts";
 import type { InstanceRegistration, PushMessage } from "../src/model/wire.ts";
@@ -92,6 +94,9 @@ spec:
 async function bookinfo(): Promise<{ apply: Stats; total: Stats; initial: number }> {
   const bi = join(root, "test", "fixtures", "istio", "samples", "bookinfo");
   const cp = await ControlPlane.start({ port: 0, watch: false });
+  // The control plane serves TLS only: the proxies get its root as --root-cert.
+  const rootFile = join(tmpdir(), `amime-bench-root-${process.pid}.pem`);
+  writeFileSync(rootFile, cp.trustBundle);
   const files = ["platform/kube/bookinfo.yaml", "networking/destination-rule-all.yaml", "networking/virtual-service-all-v1.yaml"];
   for (const f of files) {
     const r = await cp.apply(readFileSync(join(bi, f), "utf8"), f);
@@ -107,7 +112,7 @@ async function bookinfo(): Promise<{ apply: Stats; total: Stats; initial: number
       const reg = registration(app, v, "default", await freePort(), await freePort(), 9080);
       cp.register("default", reg.instance.name, reg);
       nodes.add(reg.nodeId);
-      const child = spawn(process.execPath, [join(root, "bin", "amime.js"), "proxy", "--xds", cp.url, "--node", reg.nodeId, "--admin-port", "-1"], {
+      const child = spawn(process.execPath, [join(root, "bin", "amime.js"), "proxy", "--xds", cp.url, "--root-cert", rootFile, "--node", reg.nodeId, "--admin-port", "-1"], {
         stdio: ["ignore", "pipe", "inherit"],
         env: { ...process.env, AMIME_PROXY_TOKEN: cp.mintProxyToken({ node: reg.nodeId, namespace: "default", serviceAccount: reg.instance.serviceAccount }) },
       });
@@ -221,6 +226,8 @@ spec:
 
 async function large(services: number, clients: number): Promise<{ load: number; apply: Stats; total: Stats; initial: number; configBytes: number }> {
   const cp = await ControlPlane.start({ port: 0, watch: false });
+  // The simulated proxies of this process dial the control plane over TLS: trust its root.
+  setDefaultCACertificates([...getCACertificates("default"), cp.trustBundle]);
   const sims: ReturnType<typeof simulatedProxy>[] = [];
   try {
     let t = performance.now();

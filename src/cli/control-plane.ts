@@ -20,9 +20,12 @@ config (amime proxy --xds URL --node ID). Protocol in docs/control-plane.md.
 Every API call and the push stream need a credential. On first start the control plane writes
 an admin token to DIR/admin-token (mode 0600; DIR is --state-dir, default ./.amime), which the
 CLI finds there from this directory or below (or pass --token-file / set $AMIME_TOKEN). Requests
-naming a foreign Host or sent by a browser from another site are refused.
+naming a foreign Host or sent by a browser from another site are refused. The API and the push
+stream are served over TLS only, with a certificate from the mesh CA naming the listen address,
+loopback and every --allowed-host; the root it chains to is written to DIR/root-cert.pem, where
+the CLI and sidecars (--root-cert) find it. Plaintext connections are refused.
 Once listening, prints one JSON line on stdout:
-  {"ready":true,"url":"http://127.0.0.1:15010","port":15010,"version":"v1","tokenFile":"/abs/.amime/admin-token"}
+  {"ready":true,"url":"https://127.0.0.1:15010","port":15010,"version":"v1","tokenFile":"/abs/.amime/admin-token","rootCertFile":"/abs/.amime/root-cert.pem"}
 
 Options:
   -f, --filename PATH   config file or directory (repeatable; may be omitted to start empty)
@@ -37,7 +40,8 @@ Options:
       --cacerts DIR     sign workload certificates as this intermediate: Istio's plug-in CA
                         files ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem
       --allowed-host NAME  a host name clients may reach this control plane by (repeatable;
-                        the listen address and loopback are always allowed)
+                        the listen address and loopback are always allowed); also a name in
+                        the serving certificate
       --no-watch        do not watch the files
   -h, --help            show this help
 
@@ -126,7 +130,7 @@ export const controlPlaneCommand: Command = {
     for (const d of cp.startupDiagnostics) if (NOT_APPLIED_CODES.has(d.code)) process.stderr.write(`${formatDiagnostic(d)}\n`);
     // Listen for signals before the ready line: whoever reads it may send SIGTERM at once.
     const stopped = untilSignal();
-    process.stdout.write(JSON.stringify({ ready: true, url: cp.url, port: cp.port, version: cp.version, tokenFile: cp.adminTokenFile }) + "\n");
+    process.stdout.write(JSON.stringify({ ready: true, url: cp.url, port: cp.port, version: cp.version, tokenFile: cp.adminTokenFile, rootCertFile: cp.rootCertFile }) + "\n");
     await stopped;
     await cp.close();
     return 0;

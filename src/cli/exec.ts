@@ -12,6 +12,7 @@ import { readState, statePath, type UpStateInstance } from "../runtime/local/sta
 import type { Command } from "./command.ts";
 import { ControlPlaneClient } from "./lib/control-plane-client.ts";
 import { discoverCredential } from "./lib/credential.ts";
+import { discoverRootCert } from "./lib/root-cert.ts";
 
 export const EXEC_HELP = `Usage: amime exec WORKLOAD|INSTANCE [-n NAMESPACE] -- CMD [ARGS…]
 
@@ -98,8 +99,10 @@ export const execCommand: Command = {
 async function servicesOf(controlPlane: string, instance: UpStateInstance): Promise<Record<string, string>> {
   try {
     // The admin credential `amime up` wrote beside the state file (or $AMIME_TOKEN…, credential.ts).
-    const credential = await discoverCredential({ address: { url: controlPlane, from: statePath(process.cwd()) } });
-    const client = new ControlPlaneClient(controlPlane, { timeoutMs: 5000, ...(credential ? { credential } : {}) });
+    const address = { url: controlPlane, from: statePath(process.cwd()) };
+    const credential = await discoverCredential({ address });
+    const rootCert = await discoverRootCert({ address, ...(credential ? { credential } : {}) });
+    const client = new ControlPlaneClient(controlPlane, { timeoutMs: 5000, ...(credential ? { credential } : {}), ...(rootCert ? { rootCert } : {}) });
     const [config, services] = await Promise.all([client.proxyConfig(nodeId("sidecar", instance.name, instance.namespace)), client.resources({ kind: "Service", namespace: instance.namespace })]);
     return serviceEnv(serviceLinks(services), instance.namespace, outboundTcpPorts(config.listeners));
   } catch (e) {

@@ -12,7 +12,7 @@ import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { untilSignal } from "./lib/signals.ts";
 
 export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N] [--secret-dir DIR]
-       amime proxy --xds URL --node ID [--token-file FILE] [--admin-port N] [--secret-dir DIR]
+       amime proxy --xds URL --node ID --root-cert FILE [--token-file FILE] [--admin-port N] [--secret-dir DIR]
 
 Run the sidecar proxy from a ProxyConfig file (JSON or YAML; format in docs/proxy.md), or from
 the configs a control plane pushes (docs/control-plane.md).
@@ -23,7 +23,9 @@ live (ACK/NACK), and while the control plane is unreachable the proxy keeps serv
 good config and reconnects with backoff.
 The control plane accepts the stream only with this proxy's own credential, bound to its node
 id: $AMIME_PROXY_TOKEN or --token-file (the runtime hands one to each process; by hand, an
-admin mints one with POST /api/v1/credentials, see docs/control-plane.md).
+admin mints one with POST /api/v1/credentials, see docs/control-plane.md). The control plane
+serves over TLS only: its certificate must chain to --root-cert (the mesh root, written to
+.amime/root-cert.pem beside the admin credential), or the proxy does not connect.
 With --xds the proxy also keeps a workload certificate (SPIFFE X.509 SVID) from the control
 plane's CA: its key is generated here and never leaves the process; it is renewed at half its
 lifetime. Its lifetime is $SECRET_TTL (Istio's name; e.g. 24h, 90s; default: the CA's, 24 h).
@@ -38,7 +40,9 @@ SIGINT / SIGTERM drain open connections (up to 5 s) and exit 0.
 
 Options:
   -c, --config FILE     the ProxyConfig to run (this or --xds is required)
-      --xds URL         control plane to take configs from, e.g. http://127.0.0.1:15010
+      --xds URL         control plane to take configs from, e.g. https://127.0.0.1:15010
+      --root-cert FILE  the mesh root(s) the control plane's certificate is checked against
+                        (default: $AMIME_ROOT_CERT)
       --node ID         node id to connect as (with --xds), e.g. sidecar~reviews-v1-0.default
       --token-file FILE this proxy's credential (default: $AMIME_PROXY_TOKEN)
       --admin-port N    admin listener on 127.0.0.1:N (default 15000; 0 = any free port;
@@ -56,6 +60,7 @@ interface ProxyArgs {
   node?: string;
   tokenFile?: string;
   secretDir?: string;
+  rootCert?: string;
   adminPort: number;
   help: boolean;
 }
@@ -80,6 +85,9 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
         break;
       case "--secret-dir":
         out.secretDir = f.required("a directory");
+        break;
+      case "--root-cert":
+        out.rootCert = f.required("a file");
         break;
       case "--node":
         out.node = f.required("a value");
@@ -154,8 +162,20 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
   try {
     new URL(args.xds as string);
   } catch {
-    process.stderr.write(`amime proxy: --xds needs a URL such as http://127.0.0.1:15010\n`);
+    process.stderr.write(`amime proxy: --xds needs a URL such as https://127.0.0.1:15010\n`);
     return 2;
+  }
+  const rootFile = args.rootCert ?? process.env.AMIME_ROOT_CERT;
+  let ca: string | undefined;
+  if (rootFile) {
+    try {
+      ca = await readFile(rootFile, "utf8");
+    } catch (e) {
+      process.stderr.write(`amime proxy: cannot read --root-cert: ${(e as Error).message}\n`);
+      return 1;
+    }
+  } else if (new URL(args.xds as string).protocol === "https:") {
+    throw new UsageError("--xds over https needs the mesh root to verify the control plane with: --root-cert FILE or $AMIME_ROOT_CERT");
   }
   const node = args.node;
   let token = process.env.AMIME_PROXY_TOKEN;
@@ -179,6 +199,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
   const firstCertificate = new Promise<void>((r) => (certified = r));
   const certificate = new WorkloadCertificate({
     url: args.xds as string,
+    ...(ca !== undefined ? { ca } : {}),
     token,
     ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
@@ -189,6 +210,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
   }).start();
   const client = new PushClient({
     url: args.xds as string,
+    ...(ca !== undefined ? { ca } : {}),
     node,
     token,
     sidecar: { mesh, ...(args.adminPort >= 0 ? { adminPort: args.adminPort } : {}), ...(secrets !== undefined ? { secrets } : {}) },

@@ -1,8 +1,8 @@
 // The control plane process: ingest (config files with live reload, apply/delete over the API,
 // instances registered by the runtime) → immutable snapshot (one version per accepted change) →
 // translate per proxy → push over versioned streams with ACK/NACK. See docs/control-plane.md.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { AnalyzeOptions } from "../config/analyze/index.ts";
 import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
 import { resourceId } from "../config/resource.ts";
@@ -11,11 +11,13 @@ import { systemRandom, type Random } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
 import { buildSnapshot, type MeshSettings, type Snapshot } from "../model/snapshot.ts";
 import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
+import { ApiServer } from "./api/api-server.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
 import { CredentialIssuer } from "./auth/credentials.ts";
 import { RequestGate } from "./auth/gate.ts";
 import type { ProxyPrincipal } from "./auth/token.ts";
 import { caDirOf, IdentityIssuer } from "./ca/index.ts";
+import { ServingCertificate, servingNames } from "./ca/serving-certificate.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
 import { syncState } from "./push/proxy-state.ts";
 import { InstanceRegistry, parseNodeId } from "./registry/instance-registry.ts";
@@ -30,8 +32,11 @@ import { outboundTcpPorts } from "./translate/tcp-listeners.ts";
 import { TcpPortAssignments } from "./registry/tcp-port-assignments.ts";
 import type { MeshTelemetry } from "./translate/telemetry.ts";
 
-/** Istio's plaintext xDS port; `amime control-plane` and `amime up` listen here by default. */
+/** Istio's xDS port number (plaintext there; TLS-only here); `amime control-plane` and `amime up` listen here by default. */
 export const DEFAULT_CONTROL_PLANE_PORT = 15010;
+
+/** The mesh's root certificate(s), written beside the admin credential for the CLI and sidecars to verify the control plane with. */
+export const ROOT_CERT_FILE = "root-cert.pem";
 
 export interface ControlPlaneOptions {
   /** Default 15010; 0 = any free port. */
@@ -105,8 +110,7 @@ export class ControlPlane implements ApiBackend {
   private readonly startedAt: number;
   private counter = 0;
   private snap: Snapshot | null = null;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private server: ApiServer | null = null;
   private files: FileSource | null = null;
   /** Warnings of the config loaded at start (e.g. AMM1014: security config not enforced), for the CLI to print. */
   startupDiagnostics: readonly Diagnostic[] = [];
@@ -116,6 +120,11 @@ export class ControlPlane implements ApiBackend {
   /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
   private readonly tcpPorts = new TcpPortAssignments();
   private issuer: CredentialIssuer | null = null;
+  private serving: ServingCertificate | null = null;
+  /** The roots the control plane's certificate chains to (what clients verify it with), PEM. */
+  trustBundle = "";
+  /** `<stateDir>/root-cert.pem`; null without a state dir. */
+  rootCertFile: string | null = null;
   /** The CA's deny list as proxies get it (refreshed by revoke/unrevoke). */
   private denyList: { serials: string[]; identities: string[] } = { serials: [], identities: [] };
   /** The mesh CA (docs/security.md). */
@@ -185,45 +194,46 @@ export class ControlPlane implements ApiBackend {
       // bundle stops the start; an in-memory one is made on the first certificate request.
       if (opts.cacertsDir !== undefined || opts.stateDir !== undefined) await cp.identities.ca();
       cp.denyList = (await cp.identities.revocations()).denyList();
+      cp.trustBundle = (await cp.identities.ca()).roots.join("");
+      if (opts.stateDir !== undefined) {
+        cp.rootCertFile = join(opts.stateDir, ROOT_CERT_FILE);
+        await writeFile(cp.rootCertFile, cp.trustBundle);
+      }
     } catch (e) {
       cp.pusher.close();
       throw e;
     }
+    // The API and the push stream are served over TLS only, with a certificate from the mesh CA.
+    cp.serving = new ServingCertificate({
+      ca: () => cp.identities.ca(),
+      names: servingNames(opts.host ?? "127.0.0.1", opts.allowedHosts),
+      clock: cp.clock,
+      onRenewed: (m) => cp.server?.setCertificate(m.cert, m.key),
+      log: (l) => cp.log(l),
+    });
+    const material = await cp.serving.start().catch((e: unknown) => {
+      cp.pusher.close();
+      throw e;
+    });
     const api = createApiHandler(cp);
     const gate = new RequestGate({ issuer: cp.issuer, listenHost: opts.host ?? "127.0.0.1", port: () => cp.boundPort, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
-    const server = createServer((req, res) => {
-      const verdict = gate.check({ method: req.method ?? "GET", path: new URL(req.url ?? "/", "http://control-plane").pathname, headers: req.headers });
-      if ("refusal" in verdict) {
-        const { status, code, message } = verdict.refusal;
-        const body = JSON.stringify({ error: message, code });
-        res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...(status === 401 ? { "www-authenticate": 'Bearer realm="amime"' } : {}) });
-        res.end(body);
-        return;
-      }
-      if (!cp.telemetry.handle(req, res)) api(req, res, verdict.principal);
-    });
-    // Translation at large scale holds the event loop for seconds per proxy (see docs/performance.md);
-    // a burst of connecting proxies must not be dropped as "slow headers" meanwhile (default 60 s).
-    server.headersTimeout = 300_000;
-    server.requestTimeout = 0;
-    server.on("connection", (s) => {
-      cp.sockets.add(s);
-      s.on("close", () => cp.sockets.delete(s));
-    });
-    cp.server = server;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(opts.port ?? DEFAULT_CONTROL_PLANE_PORT, opts.host ?? "127.0.0.1", () => {
-          server.off("error", reject);
-          resolve();
-        });
+      cp.server = await ApiServer.listen({
+        port: opts.port ?? DEFAULT_CONTROL_PLANE_PORT,
+        host: opts.host ?? "127.0.0.1",
+        cert: material.cert,
+        key: material.key,
+        gate,
+        handle: (req, res, principal) => {
+          if (!cp.telemetry.handle(req, res)) api(req, res, principal);
+        },
       });
     } catch (e) {
+      cp.serving.close();
       cp.pusher.close();
       throw e;
     }
-    cp.boundPort = (server.address() as AddressInfo).port;
+    cp.boundPort = cp.server.port;
     if (paths.length > 0 && opts.watch !== false) {
       cp.watcher = await FileWatcher.start(paths, {
         clock: cp.clock,
@@ -257,7 +267,7 @@ export class ControlPlane implements ApiBackend {
 
   get url(): string {
     const host = this.opts.host ?? "127.0.0.1";
-    return `http://${host.includes(":") ? `[${host}]` : host}:${this.boundPort}`;
+    return `https://${host.includes(":") ? `[${host}]` : host}:${this.boundPort}`;
   }
 
   /** The admin credential (what the CLI sends); written to `<stateDir>/admin-token` when there is one. */
@@ -422,14 +432,10 @@ export class ControlPlane implements ApiBackend {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.watcher?.close();
+      this.serving?.close();
       this.pusher.close();
       this.telemetry.stop();
-      const server = this.server;
-      if (!server) return;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of this.sockets) s.destroy();
-      });
+      await this.server?.close();
     })();
     return this.closing;
   }

@@ -19,3 +19,8 @@ export function pemBlocks(text: string, label = "CERTIFICATE"): string[] {
   const re = new RegExp(`-----BEGIN ${label}-----[\\s\\S]*?-----END ${label}-----`, "g");
   return [...text.matchAll(re)].map((m) => `${m[0]}\n`);
 }
+
+/** A PKCS#8 private key (DER) as PEM. */
+export function pkcs8Pem(der: Uint8Array): string {
+  return `-----BEGIN PRIVATE KEY-----\n${Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
+}

@@ -4,7 +4,7 @@
 // its diagnostics, stdin, delete by file and by KIND NAME, NotFound, and control plane discovery
 // (flag, env, state file in a parent directory, no control plane, unreachable).
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -112,7 +112,11 @@ test("usage errors exit 2 with help", async () => {
 });
 
 test("discovery: $AMIME_CONTROL_PLANE with $AMIME_TOKEN, and .amime/up.json with its admin-token in a parent directory", async (t) => {
+  const root = mesh.cp.rootCertFile as string;
   let r = await amime(["get", "svc", "reviews", "-o", "name"], { env: { AMIME_CONTROL_PLANE: mesh.url, AMIME_TOKEN: mesh.token } });
+  assert.equal(r.code, 1, "no mesh root to verify the control plane's certificate with");
+  assert.match(r.stderr, /cannot reach the control plane at https:\/\/\S+ \(from \$AMIME_CONTROL_PLANE\): \S+; no mesh root found to verify its certificate with/);
+  r = await amime(["get", "svc", "reviews", "-o", "name"], { env: { AMIME_CONTROL_PLANE: mesh.url, AMIME_TOKEN: mesh.token, AMIME_ROOT_CERT: root } });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "service/reviews\n");
 
@@ -123,6 +127,7 @@ test("discovery: $AMIME_CONTROL_PLANE with $AMIME_TOKEN, and .amime/up.json with
   await mkdir(join(project, ".amime"), { recursive: true });
   await mkdir(deep, { recursive: true });
   await writeFile(join(project, ".amime", "up.json"), JSON.stringify({ controlPlane: mesh.url, ingress: "http://127.0.0.1:1", pid: process.pid, dir: project }));
+  await copyFile(root, join(project, ".amime", "root-cert.pem"));
   r = await amime(["get", "svc", "reviews", "-o", "name"], { cwd: deep });
   assert.equal(r.code, 1, "no admin-token beside up.json yet");
   assert.match(r.stderr, /control plane answered 401 to \/api\/v1\/resources\S*: missing credential.*no credential found/);
@@ -135,7 +140,7 @@ test("discovery: $AMIME_CONTROL_PLANE with $AMIME_TOKEN, and .amime/up.json with
 test("a wrong credential is refused (401) and the error names where it came from", async () => {
   const bad = join(mesh.dir, "bad-token");
   await writeFile(bad, "amime1.e30.AAAA\n");
-  const r = await amime(["get", "vs", "--control-plane", mesh.url, "--token-file", bad]);
+  const r = await amime(["get", "vs", "--control-plane", mesh.url, "--token-file", bad], { env: { AMIME_ROOT_CERT: mesh.cp.rootCertFile as string } });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /control plane answered 401 to \/api\/v1\/resources\S*: invalid or superseded credential \(credential from .*bad-token\)/);
 });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ControlPlane } from "../../src/control-plane/server.ts";
 import type { InstanceRegistration, PushMessage } from "../../src/model/wire.ts";
+import { trustMeshRoot } from "../support/mesh-root.ts";
 import { unusedPort } from "../support/ports.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -21,10 +22,10 @@ export interface Run {
   stderr: string;
 }
 
-/** `amime ARGS` as a child process, killed after 30 s; the caller's AMIME_CONTROL_PLANE and credentials never leak in. */
+/** `amime ARGS` as a child process, killed after 30 s; the caller's AMIME_CONTROL_PLANE, credentials and root never leak in. */
 export function amime(args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Promise<Run> {
   const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
-  for (const k of ["AMIME_CONTROL_PLANE", "AMIME_TOKEN", "AMIME_TOKEN_FILE"]) if (!opts.env?.[k]) delete env[k];
+  for (const k of ["AMIME_CONTROL_PLANE", "AMIME_TOKEN", "AMIME_TOKEN_FILE", "AMIME_ROOT_CERT"]) if (!opts.env?.[k]) delete env[k];
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ["pipe", "pipe", "pipe"], timeout: 30_000 });
     let stdout = "";
@@ -63,6 +64,8 @@ export async function startMesh(networking: readonly string[], extra: Record<str
   for (const [name, text] of Object.entries(extra)) await writeFile(join(config, name), text);
   const cp = await ControlPlane.start({ port: 0, configPaths: [config], watch: false, debounceMs: 5, stateDir: join(dir, ".amime") });
   const tokenFile = cp.adminTokenFile as string;
+  // The CLI finds the root beside the token file; this process's own fetches trust it here.
+  trustMeshRoot(cp.trustBundle);
   return {
     cp, url: cp.url, dir, token: cp.adminToken, tokenFile, cliArgs: ["--control-plane", cp.url, "--token-file", tokenFile],
     close: async () => {

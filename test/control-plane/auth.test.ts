@@ -3,7 +3,9 @@
 // Sec-Fetch-Site) → 403 even with a valid credential (the cross-site text/plain POST that used to be
 // applied); a foreign Host (DNS rebinding) → 403; a proxy credential cannot take over another
 // node's stream or ACK for it, nor use the admin API; the CLI finds the admin token (0600) on its
-// own; every change is recorded with who made it.
+// own; every change is recorded with who made it. The API is TLS only: its certificate, issued by
+// the mesh CA for the control plane's addresses, verifies with openssl against the root written
+// beside the admin token; plaintext and unverified clients get no answer.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -19,10 +21,13 @@ interface Curl {
   body: string;
 }
 
+/** The mesh root `amime control-plane` wrote beside its admin token (what curl verifies it with). */
+let rootCert = "";
+
 /** curl ARGS URL: status, response headers and body (never throws on HTTP errors). */
 function curl(args: string[]): Promise<Curl> {
   return new Promise((resolve, reject) => {
-    execFile("curl", ["-sS", "-D", "-", "--max-time", "10", ...args], { encoding: "utf8" }, (err, stdout) => {
+    execFile("curl", ["-sS", "-D", "-", "--max-time", "10", "--cacert", rootCert, ...args], { encoding: "utf8" }, (err, stdout) => {
       // --max-time on an open stream exits 28 after the headers arrived: that is an answer.
       if (err && (err as { code?: number }).code !== 28) return reject(err);
       const split = stdout.indexOf("\r\n\r\n");
@@ -30,6 +35,16 @@ function curl(args: string[]): Promise<Curl> {
       const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(headers)?.[1] ?? 0);
       resolve({ status, headers, body: split >= 0 ? stdout.slice(split + 4) : "" });
     });
+  });
+}
+
+/** Run a tool with stdin; exit code, stdout and stderr (never throws on a non-zero exit). */
+function run(cmd: string, args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { encoding: "utf8", timeout: 10_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end(input);
   });
 }
 
@@ -59,10 +74,12 @@ describe("control plane authentication, CSRF and DNS-rebinding guards", () => {
       });
       child.on("exit", (c) => reject(new Error(`control plane exited ${c}: ${stderr}`)));
     });
-    const ready = JSON.parse(line) as { url: string; port: number; tokenFile: string };
+    const ready = JSON.parse(line) as { url: string; port: number; tokenFile: string; rootCertFile: string };
     url = ready.url;
     port = ready.port;
     assert.equal(ready.tokenFile, join(project, ".amime", "admin-token"));
+    assert.equal(ready.rootCertFile, join(project, ".amime", "root-cert.pem"));
+    rootCert = ready.rootCertFile;
     admin = readFileSync(ready.tokenFile, "utf8").trim();
   });
 
@@ -104,7 +121,28 @@ describe("control plane authentication, CSRF and DNS-rebinding guards", () => {
     assert.equal(list.status, 200);
     assert.deepEqual(JSON.parse(list.body), { items: [] });
     // Our own origin (a page the control plane itself served) is not cross-site.
-    assert.equal((await curl([...bearer(admin), "-H", `Origin: http://127.0.0.1:${port}`, `${url}/api/v1/status`])).status, 200);
+    assert.equal((await curl([...bearer(admin), "-H", `Origin: https://127.0.0.1:${port}`, `${url}/api/v1/status`])).status, 200);
+  });
+
+  it("TLS only: the certificate is the mesh CA's for the control plane's addresses; plaintext and unverified clients get no answer", async () => {
+    assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    // openssl: the served chain verifies against the root beside the admin token, for 127.0.0.1 and localhost.
+    const served = await run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-showcerts", "-verify_return_error", "-CAfile", rootCert, "-verify_ip", "127.0.0.1"], "");
+    assert.match(served.stdout, /Verify return code: 0 \(ok\)/, served.stdout + served.stderr);
+    const leaf = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(served.stdout)?.[0] ?? "";
+    const text = (await run("openssl", ["x509", "-noout", "-text"], leaf)).stdout;
+    assert.match(text, /DNS:localhost/);
+    assert.match(text, /IP Address:127\.0\.0\.1/);
+    assert.match(text, /TLS Web Server Authentication/);
+    assert.equal((await curl([...bearer(admin), `https://localhost:${port}/api/v1/status`])).status, 200, "localhost is in the certificate");
+    // Plaintext HTTP to the same port: no HTTP answer, nothing applied.
+    const plain = await run("curl", ["-sS", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", ...bearer(admin), "-X", "POST", "--data-binary", `@${join(project, "vs-v2.yaml")}`, `http://127.0.0.1:${port}/api/v1/apply`], "");
+    assert.notEqual(plain.code, 0);
+    assert.equal(plain.stdout, "000");
+    // Without the mesh root the certificate does not verify (curl exit 60).
+    const unverified = await run("curl", ["-sS", "--max-time", "5", ...bearer(admin), `${url}/api/v1/status`], "");
+    assert.equal(unverified.code, 60, unverified.stderr);
+    assert.deepEqual(JSON.parse((await curl([...bearer(admin), `${url}/api/v1/resources?kind=VirtualService`])).body), { items: [] });
   });
 
   it("a foreign Host (DNS rebinding) is refused; the control plane's own names are not", async () => {

@@ -12,12 +12,13 @@ import { after, before, describe, it } from "node:test";
 import { ControlPlane } from "../../src/control-plane/server.ts";
 import type { CertificateResponse, SecretStatus } from "../../src/model/wire.ts";
 import { amime } from "../cli/control-plane-cli.ts";
+import { meshRootFile, trustMeshRoot, trustMeshRootFile } from "../support/mesh-root.ts";
 import { BIN, meshProxy, NODE, register, SERVICES_YAML, spawnProxy, stopProxy, waitFor, type MeshProxy } from "./mesh-harness.ts";
 
 const openssl = (args: string[], input?: string): string => execFileSync("openssl", args, { encoding: "utf8", ...(input !== undefined ? { input } : {}), stdio: ["pipe", "pipe", "pipe"] });
 
 /** Start `amime control-plane ARGS`; resolves with its ready line, or rejects with its stderr on exit. */
-function startControlPlane(args: string[]): Promise<{ child: ReturnType<typeof spawn>; ready: { url: string; tokenFile: string }; stderr: () => string }> {
+function startControlPlane(args: string[]): Promise<{ child: ReturnType<typeof spawn>; ready: { url: string; tokenFile: string; rootCertFile: string }; stderr: () => string }> {
   const child = spawn(NODE, [BIN, "control-plane", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
@@ -26,7 +27,11 @@ function startControlPlane(args: string[]): Promise<{ child: ReturnType<typeof s
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf("\n");
-      if (nl >= 0) resolve({ child, ready: JSON.parse(out.slice(0, nl)) as { url: string; tokenFile: string }, stderr: () => err });
+      if (nl < 0) return;
+      const ready = JSON.parse(out.slice(0, nl)) as { url: string; tokenFile: string; rootCertFile: string };
+      // Its API is https with a certificate from the mesh CA: this process trusts the root it wrote.
+      trustMeshRootFile(ready.rootCertFile);
+      resolve({ child, ready, stderr: () => err });
     });
     child.on("exit", (c) => reject(Object.assign(new Error(`control plane exited ${c}: ${err}`), { code: c, stderr: err })));
   });
@@ -147,6 +152,7 @@ describe("mesh CA", () => {
     mkdirSync(config);
     writeFileSync(join(config, "services.yaml"), SERVICES_YAML);
     const cp = await ControlPlane.start({ port: 0, configPaths: [config], watch: false, debounceMs: 5, mesh: { trustDomain: "example.org" } });
+    trustMeshRoot(cp.trustBundle);
     let p: MeshProxy | null = null;
     try {
       p = await meshProxy("productpage", "v1");
@@ -167,7 +173,7 @@ describe("mesh CA", () => {
       const proxy = p;
       await waitFor("the sidecar's log of the new serial", () => proxy.stderr.includes(`workload certificate spiffe://example.org/ns/default/sa/productpage serial ${second.certChain[0]?.serial}`));
 
-      const shown = await amime(["proxy-config", "secret", "productpage-v1-0", "--control-plane", cp.url], { env: { AMIME_TOKEN: cp.adminToken } });
+      const shown = await amime(["proxy-config", "secret", "productpage-v1-0", "--control-plane", cp.url], { env: { AMIME_TOKEN: cp.adminToken, AMIME_ROOT_CERT: meshRootFile(cp) } });
       assert.equal(shown.code, 0, shown.stderr);
       assert.match(shown.stdout, /^RESOURCE NAME\s+TYPE\s+STATUS\s+VALID CERT\s+SERIAL NUMBER\s+NOT AFTER\s+NOT BEFORE\n/);
       assert.match(shown.stdout, /\ndefault\s+Cert Chain\s+ACTIVE\s+true\s+[0-9a-f]{32}\s/);
@@ -185,7 +191,8 @@ describe("mesh CA", () => {
     writeFileSync(join(config, "services.yaml"), SERVICES_YAML);
     const state = join(dir, "state-revocation");
     const cp = await ControlPlane.start({ port: 0, configPaths: [config], watch: false, debounceMs: 5, stateDir: state });
-    const cli = (args: string[]) => amime(["ca", ...args, "--control-plane", cp.url], { env: { AMIME_TOKEN: cp.adminToken } });
+    trustMeshRoot(cp.trustBundle);
+    const cli = (args: string[]) => amime(["ca", ...args, "--control-plane", cp.url], { env: { AMIME_TOKEN: cp.adminToken, AMIME_ROOT_CERT: meshRootFile(cp) } });
     let p: MeshProxy | null = null;
     try {
       p = await meshProxy("productpage", "v1");

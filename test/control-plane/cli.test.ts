@@ -1,5 +1,6 @@
 // `amime control-plane` as a real process: the ready line, the API, SIGTERM → exit 0; refusing
 // to start on invalid config (exit 1, file:line); usage errors (exit 2).
+import { trustMeshRootFile } from "../support/mesh-root.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -39,11 +40,13 @@ it("prints its URL when ready, serves the API, exits 0 on SIGTERM", async () => 
       });
       p.exit.then((c) => reject(new Error(`exited ${c}: ${p.err()}`)));
     });
-    const ready = JSON.parse(line) as { ready: boolean; url: string; port: number; version: string; tokenFile: string };
+    const ready = JSON.parse(line) as { ready: boolean; url: string; port: number; version: string; tokenFile: string; rootCertFile: string };
     assert.equal(ready.ready, true);
     assert.ok(ready.port > 0);
-    assert.equal(ready.url, `http://127.0.0.1:${ready.port}`);
+    assert.equal(ready.url, `https://127.0.0.1:${ready.port}`);
     assert.equal(ready.tokenFile, join(dir, "state", "admin-token"));
+    assert.equal(ready.rootCertFile, join(dir, "state", "root-cert.pem"));
+    trustMeshRootFile(ready.rootCertFile);
     const auth = { authorization: `Bearer ${readFileSync(ready.tokenFile, "utf8").trim()}` };
     const status = (await (await fetch(`${ready.url}/api/v1/status`, { headers: auth })).json()) as ControlPlaneStatus;
     assert.equal(status.resources, 3);

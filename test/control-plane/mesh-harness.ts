@@ -1,5 +1,6 @@
 // A small real mesh for control-plane tests: config files in a temp dir, real upstream apps,
 // `amime proxy --xds` processes, and instance registrations as the local runtime would send them.
+import { meshRootFile, trustMeshRoot } from "../support/mesh-root.ts";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { join } from "node:path";
 import type { ControlPlane } from "../../src/control-plane/server.ts";
@@ -76,6 +77,7 @@ export function adminAuth(cp: ControlPlane): Record<string, string> {
 }
 
 export async function register(cp: ControlPlane, p: MeshProxy): Promise<void> {
+  trustMeshRoot(cp.trustBundle);
   const r = await fetch(`${cp.url}/api/v1/instances/default/${p.name}`, { method: "PUT", headers: adminAuth(cp), body: JSON.stringify(p.registration) });
   if (r.status !== 200) throw new Error(`register ${p.name}: ${r.status} ${await r.text()}`);
 }
@@ -88,7 +90,7 @@ const READY_TIMEOUT_MS = 30_000;
  */
 export function spawnProxy(cp: ControlPlane, p: MeshProxy, env: Record<string, string> = {}): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string }> {
   const token = cp.mintProxyToken({ node: p.nodeId, namespace: p.registration.instance.namespace, serviceAccount: p.registration.instance.serviceAccount });
-  const child = spawn(NODE, [BIN, "proxy", "--xds", cp.url, "--node", p.nodeId, "--admin-port", "-1"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, AMIME_PROXY_TOKEN: token, ...env } });
+  const child = spawn(NODE, [BIN, "proxy", "--xds", cp.url, "--root-cert", meshRootFile(cp), "--node", p.nodeId, "--admin-port", "-1"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, AMIME_PROXY_TOKEN: token, ...env } });
   p.child = child;
   child.stderr.on("data", (d: Buffer) => (p.stderr += d.toString()));
   return new Promise((resolve, reject) => {

@@ -35,7 +35,7 @@ it("waits for registration, ACKs, keeps serving through an outage, reconnects wi
   const client = await meshProxy("productpage", "v1");
   const reviews = await meshProxy("reviews", "v1", { servicePort: 9080, appPort: app.port });
   const token = cp.mintProxyToken({ node: client.nodeId, namespace: "default", serviceAccount: "productpage" });
-  const pc = new PushClient({ url: cp.url, node: client.nodeId, token, clock, random: seededRandom(3), backoffBaseMs: 100, backoffMaxMs: 1000 }).start();
+  const pc = new PushClient({ url: cp.url, ca: cp.trustBundle, node: client.nodeId, token, clock, random: seededRandom(3), backoffBaseMs: 100, backoffMaxMs: 1000 }).start();
   // The reviews instance is registered (for endpoints) but its sidecar is the test itself: point
   // the endpoint straight at the app.
   reviews.registration.instance.ports = { "9080": app.port };

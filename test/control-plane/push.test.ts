@@ -1,6 +1,7 @@
 // The control plane end to end: in-process ControlPlane, real `amime proxy --xds` processes, real
 // upstream apps. Initial push and ACK, a routing change by apply, a refused apply, a NACKed push,
 // live file edits, and a control plane outage under steady traffic.
+import { trustMeshRoot } from "../support/mesh-root.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,7 +24,11 @@ describe("control plane → amime proxy --xds", () => {
 
   let stateDir: string;
   // The state dir keeps the token key, so the proxies' credentials outlive a control-plane restart.
-  const start = (port = 0) => ControlPlane.start({ port, configPaths: [dir], debounceMs: 20, stateDir, log: (l) => logs.push(l) });
+  const start = async (port = 0): Promise<ControlPlane> => {
+    const c = await ControlPlane.start({ port, configPaths: [dir], debounceMs: 20, stateDir, log: (l) => logs.push(l) });
+    trustMeshRoot(c.trustBundle);
+    return c;
+  };
   const call = (path = "/r") => send(client.outboundPort, { host: "reviews:9080", path });
   const statuses = async (): Promise<ProxyStatus[]> => (await fetch(`${cp.url}/api/v1/proxies`, { headers: adminAuth(cp) })).json() as Promise<ProxyStatus[]>;
   const statusOf = async (p: MeshProxy): Promise<ProxyStatus | undefined> => (await statuses()).find((s) => s.node === p.nodeId);

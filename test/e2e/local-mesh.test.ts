@@ -38,7 +38,7 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
 
   it("prints the ingress, the control plane and one status line per instance, and writes the state file", () => {
     assert.match(run.output, /Ingress: +http:\/\/127\.0\.0\.1:\d+\//);
-    assert.match(run.output, /Control plane: +http:\/\/127\.0\.0\.1:\d+\/api\/v1\/status/);
+    assert.match(run.output, /Control plane: +https:\/\/127\.0\.0\.1:\d+\/api\/v1\/status/);
     for (const name of ["front-0", "back-v1-0", "back-v2-0", "client-0"]) assert.match(run.output, new RegExp(`default/${name} +1/1 +ready`));
     assert.match(run.output, /4\/4 instances ready/);
     assert.equal(state.pid, run.child.pid);

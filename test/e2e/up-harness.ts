@@ -3,9 +3,11 @@
 // it started survives the test.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { request } from "node:http";
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { trustMeshRootFile } from "../support/mesh-root.ts";
 import { unusedPort } from "../support/ports.ts";
 import type { UpState } from "../../src/runtime/local/state-file.ts";
 
@@ -44,6 +46,8 @@ export class UpRun {
       if (Date.now() > deadline) throw new Error(`amime up not started after ${timeoutMs} ms:\n${this.output}`);
       await sleep(100);
     }
+    // The control plane serves https with a certificate from the mesh CA: trust its root here, as the CLI does.
+    trustMeshRootFile(join(this.cwd, ".amime", "root-cert.pem"));
     return this.state();
   }
 
@@ -141,6 +145,11 @@ export interface HttpResult {
 }
 
 /** A plain GET with no proxy and no keep-alive; never rejects (status 0 = connection error). */
+/** http or https by the URL (the control plane is https, apps and sidecars http). */
+function request(url: string, o: RequestOptions, cb: (res: IncomingMessage) => void): ClientRequest {
+  return url.startsWith("https:") ? httpsRequest(url, o, cb) : httpRequest(url, o, cb);
+}
+
 export function get(url: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<HttpResult> {
   return new Promise((resolve) => {
     const req = request(url, { headers, agent: false, timeout: timeoutMs }, (res) => {

@@ -16,7 +16,7 @@ export class ControlPlaneAddressError extends Error {
 }
 
 export interface ControlPlaneAddress {
-  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:15010`. */
+  /** Base URL without a trailing slash, e.g. `https://127.0.0.1:15010`. */
   url: string;
   /** How it was found, for error messages (`--control-plane`, `$AMIME_CONTROL_PLANE`, `/dir/.amime/up.json`). */
   from: string;
@@ -67,9 +67,9 @@ function parseState(text: string, file: string): string {
   return normalizeUrl(cp, file);
 }
 
-/** `127.0.0.1:15010` → `http://127.0.0.1:15010`; rejects anything that is not an http(s) URL. */
+/** `127.0.0.1:15010` → `https://127.0.0.1:15010` (the control plane serves TLS only); rejects anything that is not an http(s) URL. */
 export function normalizeUrl(raw: string, from: string): string {
-  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`;
   let url: URL;
   try {
     url = new URL(text);

@@ -1,9 +1,13 @@
 // ControlPlaneClient: the CLI's side of the control plane's HTTP API (src/model/wire.ts), over
-// fetch. One method per endpoint; transport failures and unexpected answers become
-// ControlPlaneError with a stable code and a message a user can act on.
+// HTTPS verified against the mesh root (root-cert.ts). One method per endpoint; transport
+// failures and unexpected answers become ControlPlaneError with a stable code and a message a
+// user can act on.
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { ApplyResult, ControlPlaneStatus, ProxyStatus, ResourceList, Revocation, SecretStatus } from "../../model/wire.ts";
 import type { Credential } from "./credential.ts";
+import type { RootCert } from "./root-cert.ts";
 
 export type ControlPlaneErrorCode = "CP_UNREACHABLE" | "CP_TIMEOUT" | "CP_HTTP" | "CP_NOT_FOUND" | "CP_BAD_RESPONSE";
 
@@ -31,6 +35,15 @@ export interface ClientOptions {
   from?: string;
   /** The admin credential, sent as a Bearer token (credential.ts). */
   credential?: Credential;
+  /** The mesh root(s) the control plane's certificate must chain to (root-cert.ts). */
+  rootCert?: RootCert;
+}
+
+/** The part of an answer the commands read. */
+interface Answer {
+  status: number;
+  ok: boolean;
+  text: () => Promise<string>;
 }
 
 export class ControlPlaneClient {
@@ -38,12 +51,14 @@ export class ControlPlaneClient {
   readonly #timeoutMs: number;
   readonly #from: string | undefined;
   readonly #credential: Credential | undefined;
+  readonly #rootCert: RootCert | undefined;
 
   constructor(baseUrl: string, options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#from = options.from;
     this.#credential = options.credential;
+    this.#rootCert = options.rootCert;
   }
 
   /** POST /api/v1/apply. A refusal (422) is a result with applied:false, not an error. */
@@ -138,18 +153,40 @@ export class ControlPlaneClient {
     return body;
   }
 
-  async #fetch(method: string, path: string, init: { body?: string; headers?: Record<string, string> }): Promise<Response> {
-    try {
-      const auth: Record<string, string> = this.#credential ? { authorization: `Bearer ${this.#credential.token}` } : {};
-      return await fetch(`${this.baseUrl}${path}`, { method, ...init, headers: { ...init.headers, ...auth }, signal: AbortSignal.timeout(this.#timeoutMs) });
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      const where = `the control plane at ${this.baseUrl}${this.#from ? ` (from ${this.#from})` : ""}`;
-      if (err.name === "TimeoutError") throw new ControlPlaneError("CP_TIMEOUT", `${where} did not answer ${method} ${path} within ${this.#timeoutMs} ms`);
-      const why = err.cause?.code ?? err.cause?.message ?? err.message;
-      const hint = this.#from?.endsWith("up.json") ? "; is `amime up` still running? (the state file may be stale)" : "";
-      throw new ControlPlaneError("CP_UNREACHABLE", `cannot reach ${where}: ${why}${hint}`);
-    }
+  async #fetch(method: string, path: string, init: { body?: string; headers?: Record<string, string> }): Promise<Answer> {
+    const auth: Record<string, string> = this.#credential ? { authorization: `Bearer ${this.#credential.token}` } : {};
+    const url = new URL(`${this.baseUrl}${path}`);
+    const headers = { ...init.headers, ...auth, ...(init.body !== undefined ? { "content-length": String(Buffer.byteLength(init.body)) } : {}) };
+    const where = `the control plane at ${this.baseUrl}${this.#from ? ` (from ${this.#from})` : ""}`;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = url.protocol === "https:"
+        ? httpsRequest(url, { method, headers, agent: false, ...(this.#rootCert ? { ca: this.#rootCert.pem } : {}) })
+        : httpRequest(url, { method, headers, agent: false });
+      req.setTimeout(this.#timeoutMs, () => req.destroy(new ControlPlaneError("CP_TIMEOUT", `${where} did not answer ${method} ${path} within ${this.#timeoutMs} ms`)));
+      req.on("response", resolve);
+      req.on("error", (e: Error & { code?: string }) => {
+        if (e instanceof ControlPlaneError) return reject(e);
+        const why = e.code ?? e.message;
+        let hint = this.#from?.endsWith("up.json") ? "; is `amime up` still running? (the state file may be stale)" : "";
+        if (url.protocol === "https:" && /CERT|SELF_SIGNED|ALTNAME|UNABLE_TO/.test(why)) {
+          hint = this.#rootCert
+            ? `; its certificate does not verify against ${this.#rootCert.from}`
+            : "; no mesh root found to verify its certificate with: run in the directory of `amime up` / `amime control-plane` (.amime/root-cert.pem), or set $AMIME_ROOT_CERT";
+        } else if (url.protocol === "http:" && (why === "ECONNRESET" || why === "HPE_INVALID_CONSTANT")) {
+          hint = "; the control plane serves https only";
+        }
+        reject(new ControlPlaneError("CP_UNREACHABLE", `cannot reach ${where}: ${why}${hint}`));
+      });
+      req.end(init.body);
+    });
+    const chunks: Buffer[] = [];
+    const body = new Promise<string>((resolve, reject) => {
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      res.on("error", reject);
+    });
+    const status = res.statusCode ?? 0;
+    return { status, ok: status >= 200 && status < 300, text: () => body };
   }
 
   #httpError(path: string, status: number, body: unknown): ControlPlaneError {
@@ -173,7 +210,7 @@ export function headerSafe(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : encodeURI(value);
 }
 
-async function readJson(res: Response): Promise<unknown> {
+async function readJson(res: Answer): Promise<unknown> {
   const text = await res.text();
   return text === "" ? undefined : JSON.parse(text);
 }

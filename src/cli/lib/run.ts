@@ -4,6 +4,7 @@ import { UsageError, type ParsedArgs } from "./args.ts";
 import { ControlPlaneAddressError, discoverControlPlane } from "./control-plane-address.ts";
 import { ControlPlaneClient, ControlPlaneError } from "./control-plane-client.ts";
 import { discoverCredential } from "./credential.ts";
+import { discoverRootCert } from "./root-cert.ts";
 
 /** An expected failure a command reports in one line as written (exit 1), e.g. NotFound. */
 export class CommandError extends Error {
@@ -39,7 +40,8 @@ export async function runCommand(command: string, help: string, body: () => Prom
 export async function connect(args: ParsedArgs): Promise<ControlPlaneClient> {
   const address = await discoverControlPlane({ flag: args.strings.get("control-plane") });
   const credential = await discoverCredential({ flag: args.strings.get("token-file"), address });
-  return new ControlPlaneClient(address.url, { from: address.from, ...(credential ? { credential } : {}) });
+  const rootCert = await discoverRootCert({ address, ...(credential ? { credential } : {}) });
+  return new ControlPlaneClient(address.url, { from: address.from, ...(credential ? { credential } : {}), ...(rootCert ? { rootCert } : {}) });
 }
 
 /** Prints help and returns true when -h/--help was given. */

@@ -25,7 +25,9 @@ test("Host, Origin, credential and kind decide, in that order", () => {
     [{ headers: { ...admin } }, "403 CP_FOREIGN_HOST"],
     [{ headers: { host: "127.0.0.1:15010", origin: "http://evil.example", ...admin } }, "403 CP_CROSS_SITE"],
     [{ headers: { host: "127.0.0.1:15010", origin: "null", ...admin } }, "403 CP_CROSS_SITE"],
-    [{ headers: { host: "127.0.0.1:15010", origin: "http://127.0.0.1:15010", ...admin } }, "admin"],
+    [{ headers: { host: "127.0.0.1:15010", origin: "https://127.0.0.1:15010", ...admin } }, "admin"],
+    // The API is served over TLS only: a page served over plain http at the same host:port is another origin.
+    [{ headers: { host: "127.0.0.1:15010", origin: "http://127.0.0.1:15010", ...admin } }, "403 CP_CROSS_SITE"],
     [{ headers: { host: "127.0.0.1:15010", "sec-fetch-site": "same-site", ...admin } }, "403 CP_CROSS_SITE"],
     [{ headers: { host: "127.0.0.1:15010" } }, "401 CP_UNAUTHENTICATED"],
     [{ headers: { host: "127.0.0.1:15010", authorization: "Basic YTpi" } }, "401 CP_UNAUTHENTICATED"],

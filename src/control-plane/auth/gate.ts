@@ -54,7 +54,7 @@ export class RequestGate {
       return refuse(403, "CP_FOREIGN_HOST", `Host ${JSON.stringify(host ?? "")} is not this control plane's address; refused (DNS rebinding guard)`);
     }
     const origin = one(req.headers.origin);
-    if (origin !== undefined && origin !== `http://${host}`) {
+    if (origin !== undefined && origin !== `https://${host}`) {
       return refuse(403, "CP_CROSS_SITE", `cross-site request from Origin ${JSON.stringify(origin)} refused`);
     }
     const site = one(req.headers["sec-fetch-site"]);
@@ -76,12 +76,12 @@ export class RequestGate {
     if (host === undefined) return false;
     let url: URL;
     try {
-      url = new URL(`http://${host}`);
+      url = new URL(`https://${host}`);
     } catch {
       return false;
     }
     if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) return false;
-    if ((url.port === "" ? 80 : Number(url.port)) !== this.#o.port()) return false;
+    if ((url.port === "" ? 443 : Number(url.port)) !== this.#o.port()) return false;
     const name = bare(url.hostname);
     // An IP literal cannot be re-pointed by DNS; on a wildcard listener any of our addresses may be used.
     return this.#names.has(name) || (this.#wildcard && isIP(name) !== 0);

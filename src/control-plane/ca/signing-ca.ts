@@ -7,7 +7,7 @@
 import { createPrivateKey, randomBytes, type KeyObject } from "node:crypto";
 import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pemBlocks, spiffeId, x509 } from "../../core/x509.ts";
+import { pemBlocks, pkcs8Pem, spiffeId, x509 } from "../../core/x509.ts";
 import type { CertificateResponse } from "../../model/wire.ts";
 import { loadOrCreateSecret } from "../auth/secret-file.ts";
 
@@ -163,6 +163,36 @@ export class SigningCA {
       trustBundle: [...this.#roots],
     };
   }
+
+  /**
+   * The control plane's own serving certificate (its API and push stream over TLS): DNS and IP
+   * SANs naming its addresses, serverAuth only, signed like a workload certificate (NotBefore
+   * backdated, NotAfter clamped to the signing certificate's). The chain ends with the root.
+   */
+  async signServing(publicKey: CryptoKey, names: { dns: readonly string[]; ips: readonly string[] }, ttlSeconds: number): Promise<{ certChain: string[]; notAfter: Date }> {
+    const now = this.#now();
+    const caNotAfter = this.#signer.cert.notAfter.getTime();
+    if (caNotAfter <= now) throw new CaError("CA_EXPIRED", `the signing certificate expired at ${new Date(caNotAfter).toISOString()}`, 503);
+    const notAfter = new Date(Math.min(Math.floor((now + ttlSeconds * 1000) / 1000) * 1000, caNotAfter));
+    const leaf = await x509.X509CertificateGenerator.create({
+      serialNumber: randomSerial(),
+      subject: "O=amime,CN=control-plane",
+      issuer: this.#signer.cert.subjectName,
+      notBefore: new Date(Math.floor((now - CLOCK_SKEW_MS) / 1000) * 1000),
+      notAfter,
+      publicKey,
+      signingKey: this.#signer.key,
+      signingAlgorithm: this.#signer.algorithm,
+      extensions: [
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        await x509.AuthorityKeyIdentifierExtension.create(this.#signer.cert.publicKey),
+        new x509.SubjectAlternativeNameExtension([...names.dns.map((value) => ({ type: "dns" as const, value })), ...names.ips.map((value) => ({ type: "ip" as const, value }))]),
+      ],
+    });
+    return { certChain: [`${leaf.toString("pem")}\n`, ...this.#chain], notAfter };
+  }
 }
 
 /** Every name a CSR asks for: subject CN and SAN entries, as strings. */
@@ -203,7 +233,7 @@ async function generateRoot(trustDomain: string, now: number): Promise<{ signer:
     ],
   });
   const pkcs8 = Buffer.from(await globalThis.crypto.subtle.exportKey("pkcs8", keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
+  const keyPem = pkcs8Pem(pkcs8);
   return { signer: { cert, key: keys.privateKey, algorithm }, keyPem };
 }
 

@@ -3,15 +3,18 @@
 // the first one), answers every push with an ACK or a NACK, and when the control plane goes away
 // keeps the sidecar serving its last good config while it reconnects with jittered exponential
 // backoff; on reconnect the control plane resends the current config (resync).
-import { request, type ClientRequest, type IncomingMessage } from "node:http";
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
 import type { AckMessage, PushMessage } from "../../model/wire.ts";
 import { Sidecar, type SidecarOptions } from "../sidecar.ts";
 
 export interface PushClientOptions {
-  /** Control plane base URL, e.g. http://127.0.0.1:15010 */
+  /** Control plane base URL, e.g. https://127.0.0.1:15010 */
   url: string;
+  /** The mesh root(s) the control plane's certificate must chain to (PEM); an https URL needs it. */
+  ca?: string;
   /** Node id (`sidecar~<name>.<namespace>`), as the runtime registered it. */
   node: string;
   /** This proxy's credential (the runtime hands one to each process; sent as a Bearer token). */
@@ -98,7 +101,7 @@ export class PushClient {
   private connect(): void {
     if (this.closed) return;
     const url = new URL(`/xds/v1/stream?node=${encodeURIComponent(this.opts.node)}`, this.opts.url);
-    const req = request(url, { method: "GET", agent: false, headers: { accept: "application/x-ndjson", ...this.auth() } });
+    const req = this.request(url, { method: "GET", agent: false, headers: { accept: "application/x-ndjson", ...this.auth() } });
     this.req = req;
     let done = false;
     const lost = (why: string): void => {
@@ -212,6 +215,11 @@ export class PushClient {
     return r.ok ? { accepted: true } : { accepted: false, error: r.error };
   }
 
+  /** Over TLS (verified against the mesh root) for an https URL; plaintext only for an http one. */
+  private request(url: URL, o: RequestOptions): ClientRequest {
+    return url.protocol === "https:" ? httpsRequest(url, { ...o, ...(this.opts.ca !== undefined ? { ca: this.opts.ca } : {}) }) : httpRequest(url, o);
+  }
+
   private auth(): Record<string, string> {
     return this.opts.token !== undefined ? { authorization: `Bearer ${this.opts.token}` } : {};
   }
@@ -223,7 +231,7 @@ export class PushClient {
   private sendAck(ack: AckMessage, attempt = 0): void {
     if (this.closed) return;
     const body = JSON.stringify(ack);
-    const req = request(new URL("/xds/v1/ack", this.opts.url), {
+    const req = this.request(new URL("/xds/v1/ack", this.opts.url), {
       method: "POST",
       agent: false,
       headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...this.auth() },

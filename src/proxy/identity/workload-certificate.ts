@@ -5,10 +5,11 @@
 // certificate at half the certificate's remaining lifetime (Istio's SECRET_GRACE_PERIOD_RATIO
 // 0.5, ±1 % jitter); a failed request is retried with backoff while the current one is valid.
 // MeshCredentials (mesh-credentials.ts) turns each one into the TLS context mutual TLS uses.
-import { request } from "node:http";
+import { request as httpRequest, type ClientRequest, type RequestOptions } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
-import { x509 } from "../../core/x509.ts";
+import { pkcs8Pem, x509 } from "../../core/x509.ts";
 import type { CertificateRequest, CertificateResponse } from "../../model/wire.ts";
 
 /** ECDSA P-256 (Istio's ECC_SIGNATURE_ALGORITHM=ECDSA): cheap to generate at every rotation. */
@@ -22,6 +23,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface WorkloadCertificateOptions {
   /** Control plane base URL. */
   url: string;
+  /** The mesh root(s) the control plane's certificate must chain to (PEM). */
+  ca?: string;
   /** This proxy's credential (the bootstrap credential the runtime handed it). */
   token: string;
   /** Requested lifetime (Istio's SECRET_TTL); absent = the CA's default (24 h). */
@@ -88,8 +91,7 @@ export class WorkloadCertificate {
       const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: KEY_ALGORITHM });
       const body: CertificateRequest = { csr: csr.toString("pem"), ...(this.#o.ttlSeconds !== undefined ? { ttlSeconds: this.#o.ttlSeconds } : {}) };
       const res = await this.#post(body);
-      const pkcs8 = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64");
-      const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
+      const keyPem = pkcs8Pem(new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey)));
       if (this.#closed) return;
       const receivedAt = this.#clock.wallNow();
       this.current = { ...res, keyPem, receivedAt };
@@ -120,10 +122,14 @@ export class WorkloadCertificate {
     this.#timer = this.#clock.setTimeout(() => this.#scheduleAt(due), MAX_TIMER_MS);
   }
 
+  #request(url: URL, o: RequestOptions): ClientRequest {
+    return url.protocol === "https:" ? httpsRequest(url, { ...o, ...(this.#o.ca !== undefined ? { ca: this.#o.ca } : {}) }) : httpRequest(url, o);
+  }
+
   #post(body: CertificateRequest): Promise<CertificateResponse> {
     const text = JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = request(new URL("/ca/v1/certificates", this.#o.url), {
+      const req = this.#request(new URL("/ca/v1/certificates", this.#o.url), {
         method: "POST",
         agent: false,
         timeout: 10_000,

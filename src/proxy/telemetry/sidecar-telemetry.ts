@@ -79,7 +79,7 @@ export class SidecarTelemetry {
       this.sinks.exporter = null;
       void ex.close();
     }
-    if (endpoint !== null && this.sinks.exporter === null) this.sinks.exporter = new SpanExporter({ endpoint, format: tr?.format === "otlp" ? "otlp" : "zipkin", clock: s.ctx.clock });
+    if (endpoint !== null && this.sinks.exporter === null) this.sinks.exporter = new SpanExporter({ endpoint, format: tr?.format === "otlp" ? "otlp" : "zipkin", clock: s.ctx.clock, meshRoots: () => s.ctx.mesh?.options?.ca });
 
     const port = tc.metricsPort ?? DEFAULT_METRICS_PORT;
     const address = tc.metricsAddress ?? s.config.node.ip ?? "127.0.0.1";

@@ -81,7 +81,7 @@ export class IngressGateway {
       policy: "Always",
       spec: () => ({
         command: process.execPath,
-        args: [ctx.amimeBin, "proxy", "--xds", ctx.controlPlaneUrl, "--node", this.nodeId, "--admin-port", String(adminPort)],
+        args: [ctx.amimeBin, "proxy", "--xds", ctx.controlPlaneUrl, "--root-cert", ctx.rootCertFile, "--node", this.nodeId, "--admin-port", String(adminPort)],
         cwd: ctx.repoRoot,
         env: {
           ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),

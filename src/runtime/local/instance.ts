@@ -14,6 +14,8 @@ import type { Exit } from "./spawn.ts";
 
 export interface InstanceContext {
   controlPlaneUrl: string;
+  /** The mesh root file the sidecars verify the control plane's certificate with (`--root-cert`). */
+  rootCertFile: string;
   registry: Registrar;
   /** A fresh credential for one proxy process, bound to its node and identity (minted per start). */
   credential: (p: { node: string; namespace: string; serviceAccount: string }) => string;
@@ -58,7 +60,7 @@ export class InstanceSupervisor {
       policy: "Always",
       spec: () => ({
         command: process.execPath,
-        args: [ctx.amimeBin, "proxy", "--xds", ctx.controlPlaneUrl, "--node", nodeId("sidecar", plan.name, plan.namespace), "--admin-port", String(ports.admin)],
+        args: [ctx.amimeBin, "proxy", "--xds", ctx.controlPlaneUrl, "--root-cert", ctx.rootCertFile, "--node", nodeId("sidecar", plan.name, plan.namespace), "--admin-port", String(ports.admin)],
         cwd: ctx.repoRoot,
         env: { ...stringEnv(process.env), AMIME_PROXY_TOKEN: ctx.credential({ node: nodeId("sidecar", plan.name, plan.namespace), namespace: plan.namespace, serviceAccount: plan.spec.serviceAccount }) },
         logFile: join(ctx.logDir, `${plan.name}.sidecar.log`),

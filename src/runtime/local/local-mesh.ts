@@ -107,12 +107,13 @@ export class LocalMesh {
       stateDir: join(dir, ".amime"),
       configPaths: opts.paths.map((p) => resolve(p)),
       log: (l) => log(`control plane: ${l}`),
-      mesh: { ...(opts.meshConfig ? meshSettingsOf(opts.meshConfig) : {}), telemetry: localMeshTelemetry(`http://127.0.0.1:${cpPort}`, opts.tracing) },
+      mesh: { ...(opts.meshConfig ? meshSettingsOf(opts.meshConfig) : {}), telemetry: localMeshTelemetry(`https://127.0.0.1:${cpPort}`, opts.tracing) },
     });
     let mesh: LocalMesh | null = null;
     try {
       const ctx: InstanceContext = {
         controlPlaneUrl: cp.url,
+        rootCertFile: cp.rootCertFile as string,
         registry: inProcessRegistrar(cp),
         credential: (p) => cp.mintProxyToken(p),
         repoRoot: REPO_ROOT,

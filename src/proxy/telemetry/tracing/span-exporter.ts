@@ -3,6 +3,7 @@
 // collector is down, spans are dropped and counted — the proxy never waits for a collector.
 import { request } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { rootCertificates } from "node:tls";
 import type { Clock, TimerHandle } from "../../../core/clock.ts";
 import { otlpJson, zipkinJson, type Span } from "./span.ts";
 
@@ -14,6 +15,8 @@ export interface SpanExporterOptions {
   maxBatch?: number;
   flushIntervalMs?: number;
   timeoutMs?: number;
+  /** Roots trusted besides the system's for an https endpoint: the mesh's current trust bundle (the control plane's collector). */
+  meshRoots?: () => string | undefined;
 }
 
 export class SpanExporter {
@@ -27,6 +30,7 @@ export class SpanExporter {
   private readonly maxBatch: number;
   private readonly flushIntervalMs: number;
   private readonly timeoutMs: number;
+  private readonly meshRoots: (() => string | undefined) | undefined;
   private queue: Span[] = [];
   private timer: TimerHandle | null = null;
   private inFlight: Promise<void> | null = null;
@@ -40,6 +44,7 @@ export class SpanExporter {
     this.maxBatch = o.maxBatch ?? 512;
     this.flushIntervalMs = o.flushIntervalMs ?? 1000;
     this.timeoutMs = o.timeoutMs ?? 5000;
+    this.meshRoots = o.meshRoots;
   }
 
   get queued(): number {
@@ -89,8 +94,10 @@ export class SpanExporter {
         this.dropped += batch.length;
         return resolve();
       }
-      const send = url.protocol === "https:" ? httpsRequest : request;
-      const req = send(url, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: this.timeoutMs }, (res) => {
+      const tls = url.protocol === "https:";
+      const send = tls ? httpsRequest : request;
+      const roots = tls ? this.meshRoots?.() : undefined;
+      const req = send(url, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: this.timeoutMs, ...(roots !== undefined ? { ca: [...rootCertificates, roots] } : {}) }, (res) => {
         res.resume();
         res.on("end", () => {
           const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;

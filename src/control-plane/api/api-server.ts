@@ -1,0 +1,76 @@
+// ApiServer: the control plane's one listener, the API and the push stream, over TLS only (the
+// certificate comes from the mesh CA, ca/serving-certificate.ts). Every request passes the
+// RequestGate before any handler; a client that speaks plaintext gets no HTTP answer (the TLS
+// handshake fails). See docs/control-plane.md, "Transport".
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { GateRequest, GateResult } from "../auth/gate.ts";
+import type { Principal } from "../auth/token.ts";
+
+export interface ApiServerOptions {
+  port: number;
+  host: string;
+  cert: string;
+  key: string;
+  gate: { check(req: GateRequest, peer: TLSSocket): GateResult };
+  handle: (req: IncomingMessage, res: ServerResponse, principal: Principal | null) => void;
+}
+
+export class ApiServer {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+
+  private constructor(server: Server) {
+    this.#server = server;
+    server.on("connection", (s: Socket) => {
+      this.#sockets.add(s);
+      s.on("close", () => this.#sockets.delete(s));
+    });
+  }
+
+  static async listen(o: ApiServerOptions): Promise<ApiServer> {
+    const server = createServer({ cert: o.cert, key: o.key, minVersion: "TLSv1.2" }, (req, res) => {
+      const verdict = o.gate.check({ method: req.method ?? "GET", path: new URL(req.url ?? "/", "https://control-plane").pathname, headers: req.headers }, req.socket as TLSSocket);
+      if ("refusal" in verdict) {
+        const { status, code, message } = verdict.refusal;
+        const body = JSON.stringify({ error: message, code });
+        res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...(status === 401 ? { "www-authenticate": 'Bearer realm="amime"' } : {}) });
+        res.end(body);
+        return;
+      }
+      o.handle(req, res, verdict.principal);
+    });
+    // Translation at large scale holds the event loop for seconds per proxy (see docs/performance.md);
+    // a burst of connecting proxies must not be dropped as "slow headers" meanwhile (default 60 s).
+    server.headersTimeout = 300_000;
+    server.requestTimeout = 0;
+    const api = new ApiServer(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(o.port, o.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    return api;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  /** A renewed serving certificate: new connections get it, open ones keep theirs. */
+  setCertificate(cert: string, key: string): void {
+    this.#server.setSecureContext({ cert, key, minVersion: "TLSv1.2" });
+  }
+
+  /** Stop listening and end every connection (push streams included). */
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      for (const s of this.#sockets) s.destroy();
+    });
+  }
+}
