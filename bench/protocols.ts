@@ -1,8 +1,11 @@
 // HTTP/2 and gRPC rows for `npm run bench -- --protocols` (printed after the HTTP/1.1 table).
 //
-// HTTP/2 (h2load, prior-knowledge h2c, 16 connections × 10 streams, on CPU 1):
+// HTTP/2 (h2load, prior-knowledge h2c, on CPU 1): at saturation (16 connections × 10 streams, a
+// fixed number of requests) and at a fixed 1,000 rps (10 connections × 100 rps each, 8 s), in
+// interleaved rounds (medians):
 //   direct      nginx `listen … http2` answering itself (no proxy: the client/server floor)
 //   amime       h2c → Amime (CPU 0) → HTTP/1.1 keep-alive to the nginx upstream
+//   amime-cmp   the same from another checkout (`--compare DIR`): the A/B of a change
 //   nginx       h2c → nginx `listen … http2` proxy (CPU 0) → the same upstream
 // gRPC unary (@grpc/grpc-js closed loop, 16 concurrent calls, on CPU 1; server on CPU 1):
 //   direct      client → server;   amime   client → Amime (cluster protocol http2) → server
@@ -20,6 +23,10 @@ export interface ProtocolsContext {
   root: string;
   quick: boolean;
   log: (s: string) => void;
+  /** Interleaved rounds of the HTTP/2 rows (medians reported). */
+  rounds: number;
+  /** Another checkout whose proxy is measured beside this one ("amime-cmp"). */
+  compare?: string;
 }
 
 interface Row {
@@ -27,8 +34,12 @@ interface Row {
   rps: number;
   meanMs: number;
   cpuUsPerReq: number | undefined;
+  /** CPU per request at the fixed 1,000 rps. */
+  cpuUsPerReqAtRate: number | undefined;
   failed: number;
 }
+
+const H2_RATE = 1000;
 
 const NGINX = "/usr/sbin/nginx";
 
@@ -43,21 +54,23 @@ async function nginxH2(ctx: ProtocolsContext, name: string, body: string, upstre
   return { child, port };
 }
 
-async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol: "http1" | "http2"): Promise<{ child: ChildProcess; port: number }> {
+async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol: "http1" | "http2", codeRoot = ctx.root): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const cfg = benchProxyConfig(port, upstreamPort) as { clusters: { protocol: string }[] };
   for (const c of cfg.clusters) c.protocol = protocol;
-  const file = join(ctx.workDir, `amime-${protocol}.json`);
+  const file = join(ctx.workDir, `amime-${protocol}-${port}.json`);
   writeFileSync(file, JSON.stringify(cfg));
-  const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [join(ctx.root, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "-1"], { cwd: ctx.root });
+  const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [join(codeRoot, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "-1"], { cwd: codeRoot });
   child.stdout?.resume();
   child.stderr?.resume();
   await waitForPort(port);
   return { child, port };
 }
 
-async function h2load(port: number, n: number): Promise<{ rps: number; meanMs: number; done: number; failed: number }> {
-  const out = await run("taskset", ["-c", "1", "h2load", "-n", String(n), "-c", "16", "-m", "10", "-H", ":authority: bench", `http://127.0.0.1:${port}/`]);
+/** `n` requests as fast as possible (16 connections × 10 streams), or with `seconds`: 1,000 rps for that long. */
+async function h2load(port: number, n: number, seconds?: number): Promise<{ rps: number; meanMs: number; done: number; failed: number }> {
+  const load = seconds === undefined ? ["-n", String(n), "-c", "16", "-m", "10"] : ["-c", "10", "-m", "1", `--rps=${H2_RATE / 10}`, "-D", String(seconds)];
+  const out = await run("taskset", ["-c", "1", "h2load", ...load, "-H", ":authority: bench", `http://127.0.0.1:${port}/`]);
   const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
   const m = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(out);
   const mean = /time for request:\s+\S+\s+\S+\s+(\S+)/.exec(out)?.[1] ?? "0ms";
@@ -67,11 +80,37 @@ async function h2load(port: number, n: number): Promise<{ rps: number; meanMs: n
 
 const cpuOf = (pid: number): number => [pid, ...childPids(pid)].reduce((s, p) => s + cpuMicros(p), 0);
 
-async function measureH2(name: string, port: number, pid: number | undefined, n: number): Promise<Row> {
+async function measureH2(name: string, port: number, pid: number | undefined, n: number, rateSeconds: number): Promise<Row> {
   const c0 = pid === undefined ? 0 : cpuOf(pid);
   const r = await h2load(port, n);
   const c1 = pid === undefined ? 0 : cpuOf(pid);
-  return { name, rps: r.rps, meanMs: r.meanMs, cpuUsPerReq: pid === undefined ? undefined : (c1 - c0) / (r.done || 1), failed: r.failed };
+  const fr = await h2load(port, 0, rateSeconds);
+  const c2 = pid === undefined ? 0 : cpuOf(pid);
+  return {
+    name,
+    rps: r.rps,
+    meanMs: r.meanMs,
+    cpuUsPerReq: pid === undefined ? undefined : (c1 - c0) / (r.done || 1),
+    cpuUsPerReqAtRate: pid === undefined ? undefined : (c2 - c1) / (fr.done || 1),
+    failed: r.failed + fr.failed,
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)] ?? 0;
+};
+
+function medianRow(rows: Row[]): Row {
+  const m = (f: (r: Row) => number | undefined): number | undefined => (rows[0] === undefined || f(rows[0]) === undefined ? undefined : median(rows.map((r) => f(r) ?? 0)));
+  return {
+    name: rows[0]?.name ?? "",
+    rps: m((r) => r.rps) ?? 0,
+    meanMs: m((r) => r.meanMs) ?? 0,
+    cpuUsPerReq: m((r) => r.cpuUsPerReq),
+    cpuUsPerReqAtRate: m((r) => r.cpuUsPerReqAtRate),
+    failed: rows.reduce((s, r) => s + r.failed, 0),
+  };
 }
 
 async function grpcLoad(ctx: ProtocolsContext, port: number, seconds: number): Promise<{ rps: number; p50_ms: number; p99_ms: number; calls: number; errors: number }> {
@@ -91,14 +130,27 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     procs.push(direct.child);
     const amime = await startAmime(ctx, upstreamPort, "http1");
     procs.push(amime.child);
+    const cmp = ctx.compare === undefined ? null : await startAmime(ctx, upstreamPort, "http1", ctx.compare);
+    if (cmp !== null) procs.push(cmp.child);
     const nginx = await nginxH2(ctx, "h2-nginx", `location / { proxy_pass http://h2_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }`, `upstream h2_upstream { server 127.0.0.1:${upstreamPort}; keepalive 64; }`);
     procs.push(nginx.child);
-    // Warm-up (JIT, pools), then one measured run each.
-    for (const p of [amime.port, nginx.port]) await h2load(p, Math.floor(n / 4));
-    rows.push(await measureH2("direct (nginx h2c)", direct.port, undefined, n));
-    rows.push(await measureH2("amime h2c → h1", amime.port, amime.child.pid, n));
-    rows.push(await measureH2("nginx h2c → h1", nginx.port, nginx.child.pid, n));
-    ctx.log(`h2: ${rows.map((r) => `${r.name} ${r.rps.toFixed(0)} req/s`).join("; ")}`);
+    const targets: { name: string; port: number; pid: number | undefined }[] = [
+      { name: "direct (nginx h2c)", port: direct.port, pid: undefined },
+      { name: "amime h2c → h1", port: amime.port, pid: amime.child.pid },
+      ...(cmp === null ? [] : [{ name: "amime-cmp h2c → h1", port: cmp.port, pid: cmp.child.pid }]),
+      { name: "nginx h2c → h1", port: nginx.port, pid: nginx.child.pid },
+    ];
+    // Warm-up (JIT, pools), then interleaved rounds (one target after the other, each round).
+    for (const t of targets.slice(1)) await h2load(t.port, Math.floor(n / 4));
+    const samples = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
+    for (let round = 0; round < ctx.rounds; round++) {
+      for (const t of targets) {
+        const r = await measureH2(t.name, t.port, t.pid, n, ctx.quick ? 3 : 8);
+        samples.get(t.name)?.push(r);
+        ctx.log(`h2 round ${round + 1}/${ctx.rounds} ${t.name}: ${r.rps.toFixed(0)} req/s, cpu ${r.cpuUsPerReq?.toFixed(1) ?? "-"} µs/req, at ${H2_RATE} rps ${r.cpuUsPerReqAtRate?.toFixed(1) ?? "-"} µs/req`);
+      }
+    }
+    for (const t of targets) rows.push(medianRow(samples.get(t.name) ?? []));
 
     const server = pinned("1", join(ctx.root, "node_modules", ".bin", "node"), [join(ctx.root, "bench", "load", "grpc.ts"), "server"], { cwd: ctx.root });
     procs.push(server);
@@ -119,8 +171,9 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     for (const p of procs) await stopProcess(p, p.spawnargs.includes(NGINX) ? "SIGQUIT" : "SIGTERM").catch(() => {});
   }
   const fmt = (x: number | undefined, d = 1): string => (x === undefined ? "" : x.toFixed(d));
-  let out = "\nHTTP/2 (h2load -c 16 -m 10, prior knowledge)\n| target | req/s | mean ms | CPU µs/req | failed |\n|---|---|---|---|---|\n";
-  for (const r of rows) out += `| ${r.name} | ${r.rps.toFixed(0)} | ${fmt(r.meanMs, 2)} | ${fmt(r.cpuUsPerReq)} | ${r.failed} |\n`;
+  let out = `\nHTTP/2 (h2load, prior knowledge; saturation: -c 16 -m 10; fixed rate: ${H2_RATE} rps over 10 connections; ${ctx.rounds} interleaved round(s), medians)\n`;
+  out += `| target | req/s (sat.) | mean ms (sat.) | CPU µs/req (sat.) | CPU µs/req at ${H2_RATE} rps | failed |\n|---|---|---|---|---|---|\n`;
+  for (const r of rows) out += `| ${r.name} | ${r.rps.toFixed(0)} | ${fmt(r.meanMs, 2)} | ${fmt(r.cpuUsPerReq)} | ${fmt(r.cpuUsPerReqAtRate)} | ${r.failed} |\n`;
   out += "\ngRPC unary (@grpc/grpc-js, 16 concurrent calls, closed loop)\n| target | calls/s | p50 ms | p99 ms | CPU µs/call | errors |\n|---|---|---|---|---|---|\n";
   for (const r of grpcRows) out += `| ${r.name} | ${r.rps.toFixed(0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpu)} | ${r.errors} |\n`;
   return out;

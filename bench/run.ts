@@ -8,10 +8,16 @@
 // fixed 1,000 rps over 16 keep-alive connections (open loop: bench/load/fixed-rate.ts), CPU µs per
 // request (the target's CPU time during the fixed-rate phase / requests), and peak RSS.
 //
+// Targets: direct (no proxy), amime (the sidecar as deployed: bench/targets/deployed.ts, Istio
+// metrics on, tracing at 1 %), amime-log (plus the access log), amime-off (telemetry off), nginx,
+// haproxy. `--amime-config bench` runs the hand-written config of bench/targets/amime.ts (no
+// telemetry) in the amime (and amime-cmp) rows instead: what the A/Bs against older checkouts use.
+//
 // Usage: npm run bench [-- --quick] [-- --json] [-- --targets direct,amime,nginx,haproxy] [-- --rounds N]
 //        npm run bench -- --compare DIR                 also "amime-cmp": the proxy of the checkout in DIR
 //                                                   (e.g. `git worktree add /tmp/base HEAD~1`), same run
-//        npm run bench -- --protocols              also the HTTP/2 (h2load) and gRPC rows (bench/protocols.ts)
+//        npm run bench -- --protocols              also the HTTP/2 (h2load) and gRPC rows (bench/protocols.ts);
+//                                                   with --compare, amime-cmp gets an HTTP/2 row too
 //        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
 //                                                   prints the functions with the most self time.
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -22,7 +28,7 @@ import { parseArgs } from "node:util";
 import { topSelfTime } from "./lib/cpu-profile.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { run } from "./lib/spawn.ts";
-import { amimeFrom, amimeTarget } from "./targets/amime.ts";
+import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
 import { directTarget } from "./targets/direct.ts";
 import { haproxyTarget } from "./targets/haproxy.ts";
 import { nginxTarget, startNginx } from "./targets/nginx.ts";
@@ -34,7 +40,9 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
-    targets: { type: "string", default: "direct,amime,nginx,haproxy" },
+    targets: { type: "string", default: "direct,amime,amime-log,amime-off,nginx,haproxy" },
+    // The config of the "amime" and "amime-cmp" rows: deployed (translated, telemetry on), log, off, or bench.
+    "amime-config": { type: "string", default: "deployed" },
     rate: { type: "string", default: "1000" },
     rounds: { type: "string" },
     profile: { type: "boolean", default: false },
@@ -52,11 +60,14 @@ const plan = quick
   : { rounds: 3, warmupSec: 15, saturationSec: 8, fixedMs: 10_000 };
 if (values.rounds) plan.rounds = Number(values.rounds);
 
-const factories: TargetFactory[] = [directTarget, amimeTarget, nginxTarget, haproxyTarget];
+const amimeConfig = values["amime-config"] as AmimeConfigKind;
+if (!["deployed", "log", "off", "bench"].includes(amimeConfig)) throw new Error(`--amime-config: deployed, log, off or bench (got ${amimeConfig})`);
+const amimeTarget = amimeFrom("amime", null, amimeConfig);
+const factories: TargetFactory[] = [directTarget, amimeTarget, amimeFrom("amime-log", null, "log"), amimeFrom("amime-off", null, "off"), nginxTarget, haproxyTarget];
 const wanted = new Set(values.targets.split(","));
 if (values.compare !== undefined) {
   // A second Amime from another checkout (a git worktree of an older commit), measured beside this one.
-  factories.splice(2, 0, amimeFrom("amime-cmp", values.compare));
+  factories.splice(2, 0, amimeFrom("amime-cmp", values.compare, amimeConfig));
   wanted.add("amime-cmp");
 }
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -186,7 +197,7 @@ try {
   if (values.protocols) {
     for (const t of running) await t.stop().catch(() => {});
     running.length = 0;
-    process.stdout.write(await protocolsBench({ workDir, root, quick, log }, up.port));
+    process.stdout.write(await protocolsBench({ workDir, root, quick, log, rounds: plan.rounds, ...(values.compare !== undefined ? { compare: values.compare } : {}) }, up.port));
   }
 } finally {
   for (const t of running) await t.stop().catch(() => {});
