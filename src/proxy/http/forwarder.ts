@@ -37,8 +37,8 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
   private readonly hostHeader: string;
   /** The proxy's own header lines (x-request-id, x-forwarded-*), already valid. */
   private readonly proxyLines: string;
-  /** Telemetry's headers (checked by the serializer), or undefined. */
-  private readonly extra: ReadonlyArray<readonly [string, string]> | undefined;
+  /** Telemetry's header lines (peer identity, trace context: valid by construction), or "". */
+  private readonly telemetryLines: string;
   /** The destination's drop set, widened by telemetry (trace and peer headers it rewrites). */
   private readonly requestDrop: HeaderNameSet;
 
@@ -62,8 +62,8 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     this.path = rewritePath(x.head.path, route.match, action.rewrite);
     const authority = action.rewrite?.authority;
     this.hostHeader = this.dh.host ?? (authority !== undefined && authority !== "" ? authority : x.head.authority);
-    const tel = x.proxy.telemetry?.onForward(x, this.dh.requestDrop) ?? null;
-    this.extra = tel !== null && tel.add.length > 0 ? tel.add : undefined;
+    const tel = x.proxy.telemetry?.onForward(x, this.dh.requestDrop, true) ?? null;
+    this.telemetryLines = tel === null ? "" : tel.lines;
     const drop = tel?.drop ?? this.dh.requestDrop;
     const edits = x.edits;
     // Filters' header edits (rare): their names dropped from the forwarded ones, their lines added.
@@ -152,8 +152,7 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
       path: this.path,
       host: this.hostHeader,
       drop: this.requestDrop,
-      lines: this.proxyLines + (x.attempts === 1 ? "x-envoy-attempt-count: 1\r\n" : "x-envoy-attempt-count: " + x.attempts + "\r\n") + this.dh.requestAddLines,
-      extra: this.extra,
+      lines: this.proxyLines + (x.attempts === 1 ? "x-envoy-attempt-count: 1\r\n" : "x-envoy-attempt-count: " + x.attempts + "\r\n") + this.dh.requestAddLines + this.telemetryLines,
       body,
     });
     conn.write(head);

@@ -48,6 +48,8 @@ export type RequestObserver = (record: RequestRecord) => void;
 /** What telemetry sees of a request: the record, its side, its request headers, a state slot. */
 export interface TelemetryRequest extends RequestRecord {
   readonly direction: ListenerDirection;
+  /** Monotonic clock ms (Clock.now) at the request's start. */
+  readonly startMs: number;
   /** The verified mTLS client certificate's SPIFFE URI; "" for plaintext. */
   readonly peerPrincipal: string;
   header(name: string): string | undefined;
@@ -59,6 +61,8 @@ export interface TelemetryRequest extends RequestRecord {
 export interface HeaderEdit {
   readonly drop: HeaderNameSet;
   readonly add: readonly [string, string][];
+  /** Headers as HTTP/1.1 lines (`name: value\r\n`), valid by construction ("" when none): onForward(…, true) puts its headers here instead of `add`. */
+  readonly lines: string;
 }
 
 /**
@@ -66,8 +70,8 @@ export interface HeaderEdit {
  * and their responses, and the finished request. Installed only when the config has telemetry.
  */
 export interface TelemetryHooks {
-  /** Once per forwarded request, before its first attempt. */
-  onForward(x: TelemetryRequest, drop: HeaderNameSet): HeaderEdit | null;
+  /** Once per forwarded request, before its first attempt. `asLines`: the headers to add as `lines` (an HTTP/1.1 upstream), else as `add`. */
+  onForward(x: TelemetryRequest, drop: HeaderNameSet, asLines?: boolean): HeaderEdit | null;
   /** The upstream response head about to go downstream. */
   onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined): HeaderEdit | null;
   /** The request is over (called after the observer). */

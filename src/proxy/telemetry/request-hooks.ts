@@ -13,14 +13,14 @@ import { compileHeaderNames } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import type { AccessLogger } from "./access-log/access-logger.ts";
-import type { IstioMetrics } from "./metrics/istio-metrics.ts";
+import type { HttpSeries, IstioMetrics } from "./metrics/istio-metrics.ts";
 import type { HopFacts } from "./metrics/labels.ts";
 import { decodePeer, PEER_HEADER } from "./peer.ts";
 import type { TelemetrySettings } from "./settings.ts";
 import { endpointOf, type Span } from "./tracing/span.ts";
 import type { SpanExporter } from "./tracing/span-exporter.ts";
 import { decideSampling } from "./tracing/sampling.ts";
-import { extractTraceContext, injectTraceHeaders, randomHex, TRACE_HEADERS, type OutgoingSpan } from "./tracing/trace-context.ts";
+import { extractTraceContext, injectTraceHeaders, randomHex, traceHeaderLines, TRACE_HEADERS, type OutgoingSpan } from "./tracing/trace-context.ts";
 
 /** What telemetry keeps per request (one object, created when the request is forwarded). */
 class RequestState {
@@ -29,9 +29,32 @@ class RequestState {
   grpcStatus = "";
   responseGrpc = false;
   fromUpstream = false;
-  upstreamMs: number | undefined = undefined;
+  /** Clock.now() when the response head came (-1: none). */
+  upstreamAtMs = -1;
   span: OutgoingSpan | null = null;
 }
+
+/**
+ * The series of a recent label set, recognised by comparing the fields its key is made of: most
+ * requests repeat one of a few label sets, so they find their series without building the key.
+ */
+class RecentSeries {
+  settings: TelemetrySettings | null = null;
+  direction: ListenerDirection = "outbound";
+  cluster = "";
+  host = "";
+  verified = "";
+  peer = "";
+  status = 0;
+  flags = 0;
+  protocol = "";
+  grpcStatus = "";
+  series: HttpSeries | null = null;
+}
+
+/** How many recent label sets are remembered. */
+const RECENT = 4;
+const NO_PAIRS: readonly [string, string][] = Object.freeze([]) as readonly [string, string][];
 
 export interface HookSinks {
   readonly metrics: IstioMetrics;
@@ -40,22 +63,34 @@ export interface HookSinks {
 }
 
 const PEER_NAMES = [PEER_HEADER];
-const unionCache = new WeakMap<HeaderNameSet, { peer: HeaderNameSet; trace: HeaderNameSet }>();
-const EMPTY_DROP = { set: null as HeaderNameSet | null };
+const unionCache = new WeakMap<HeaderNameSet, { peer: HeaderNameSet; trace: HeaderNameSet; peerOnly: HeaderEdit }>();
+const EMPTY_DROP = { set: null as HeaderNameSet | null, edit: null as HeaderEdit | null };
 
 /** `base` plus our header names (cached per base set: the forwarder's sets are per destination). */
 function widen(base: HeaderNameSet | undefined, withTrace: boolean): HeaderNameSet {
   if (base === undefined) return (EMPTY_DROP.set ??= compileHeaderNames(PEER_NAMES));
+  const u = unionOf(base);
+  return withTrace ? u.trace : u.peer;
+}
+
+function unionOf(base: HeaderNameSet): { peer: HeaderNameSet; trace: HeaderNameSet; peerOnly: HeaderEdit } {
   let u = unionCache.get(base);
   if (u === undefined) {
     const make = (names: readonly string[]): HeaderNameSet => {
       const extra = compileHeaderNames(names);
       return { matches: (b, s, e) => base.matches(b, s, e) || extra.matches(b, s, e), has: (n) => base.has(n) || extra.has(n) };
     };
-    u = { peer: make(PEER_NAMES), trace: make([...PEER_NAMES, ...TRACE_HEADERS]) };
+    const peer = make(PEER_NAMES);
+    u = { peer, trace: make([...PEER_NAMES, ...TRACE_HEADERS]), peerOnly: { drop: peer, add: NO_PAIRS, lines: "" } };
     unionCache.set(base, u);
   }
-  return withTrace ? u.trace : u.peer;
+  return u;
+}
+
+/** The edit that only strips the peer header (a client-side response): one object per drop set. */
+function stripPeer(base: HeaderNameSet | undefined): HeaderEdit {
+  if (base === undefined) return (EMPTY_DROP.edit ??= { drop: widen(undefined, false), add: NO_PAIRS, lines: "" });
+  return unionOf(base).peerOnly;
 }
 
 const isClientSide = (d: ListenerDirection): boolean => d !== "inbound";
@@ -65,6 +100,8 @@ export class RequestHooks implements TelemetryHooks {
   private readonly sinks: HookSinks;
   private readonly random: Random;
   private readonly clock: Clock;
+  private readonly recent: RecentSeries[] = Array.from({ length: RECENT }, () => new RecentSeries());
+  private nextRecent = 0;
 
   constructor(current: () => TelemetrySettings, sinks: HookSinks, random: Random, clock: Clock) {
     this.current = current;
@@ -73,27 +110,30 @@ export class RequestHooks implements TelemetryHooks {
     this.clock = clock;
   }
 
-  onForward(x: TelemetryRequest, drop: HeaderNameSet): HeaderEdit | null {
+  onForward(x: TelemetryRequest, drop: HeaderNameSet, asLines = false): HeaderEdit | null {
     const c = this.current();
     const st = new RequestState();
     x.telemetry = st;
-    const add: [string, string][] = [];
     const client = isClientSide(x.direction);
-    if (client) add.push([PEER_HEADER, c.selfHeader]);
-    else st.peer = x.header(PEER_HEADER) ?? "";
+    if (!client) st.peer = x.header(PEER_HEADER) ?? "";
     const tracing = c.tracing !== null && c.tracing.on(x.direction);
-    if (tracing) {
-      st.span = this.newSpan(x, c);
-      injectTraceHeaders(add, st.span);
+    if (tracing) st.span = this.newSpan(x, c);
+    // Same headers, same order either way: our identity (client side), then the trace context.
+    if (asLines) {
+      const lines = client ? c.selfLine : "";
+      return { drop: widen(drop, tracing), add: NO_PAIRS, lines: st.span === null ? lines : lines + traceHeaderLines(st.span) };
     }
-    return { drop: widen(drop, tracing), add };
+    const add: [string, string][] = [];
+    if (client) add.push([PEER_HEADER, c.selfHeader]);
+    if (st.span !== null) injectTraceHeaders(add, st.span);
+    return { drop: widen(drop, tracing), add, lines: "" };
   }
 
   onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined): HeaderEdit | null {
     const st = x.telemetry;
     if (!(st instanceof RequestState)) return null;
     st.fromUpstream = true;
-    st.upstreamMs = Math.max(0, this.clock.wallNow() - x.startWallMs);
+    st.upstreamAtMs = this.clock.now();
     const ct = head.get("content-type");
     if (ct !== undefined && ct.startsWith("application/grpc")) {
       st.responseGrpc = true;
@@ -101,9 +141,9 @@ export class RequestHooks implements TelemetryHooks {
     }
     if (isClientSide(x.direction)) {
       st.peer = head.get(PEER_HEADER) ?? "";
-      return { drop: widen(drop, false), add: [] };
+      return stripPeer(drop);
     }
-    return { drop: widen(drop, false), add: [[PEER_HEADER, this.current().selfHeader]] };
+    return { drop: widen(drop, false), add: [[PEER_HEADER, this.current().selfHeader]], lines: "" };
   }
 
   onFinish(x: TelemetryRequest): void {
@@ -170,8 +210,28 @@ export class RequestHooks implements TelemetryHooks {
     const protocol = grpc ? "grpc" : "http";
     const host = client ? x.upstreamHost : "";
     const verified = client ? "" : x.peerPrincipal;
+    const recent = this.recent;
+    for (let i = 0; i < RECENT; i++) {
+      const r = recent[i] as RecentSeries;
+      if (
+        r.series !== null &&
+        r.settings === c &&
+        r.status === x.status &&
+        r.flags === x.flags &&
+        r.direction === x.direction &&
+        r.cluster === x.cluster &&
+        r.host === host &&
+        r.peer === st.peer &&
+        r.verified === verified &&
+        r.protocol === protocol &&
+        r.grpcStatus === st.grpcStatus
+      ) {
+        r.series.observe(x.durationMs, x.bytesReceived, x.bytesSent);
+        return;
+      }
+    }
     const key = `${c.config.version}\u001f${x.direction}\u001f${x.cluster}\u001f${host}\u001f${verified}\u001f${st.peer}\u001f${x.status}\u001f${x.flags}\u001f${protocol}\u001f${st.grpcStatus}`;
-    this.sinks.metrics.recordHttp(
+    const series = this.sinks.metrics.httpSeries(
       key,
       (): HopFacts => {
         const cluster = c.cluster(x.cluster);
@@ -189,8 +249,25 @@ export class RequestHooks implements TelemetryHooks {
           responseFlags: formatResponseFlags(x.flags),
         };
       },
-      { durationMs: x.durationMs, requestBytes: x.bytesReceived, responseBytes: x.bytesSent },
     );
+    if (series === null) {
+      this.sinks.metrics.dropped++;
+      return;
+    }
+    series.observe(x.durationMs, x.bytesReceived, x.bytesSent);
+    const r = recent[this.nextRecent] as RecentSeries;
+    this.nextRecent = (this.nextRecent + 1) % RECENT;
+    r.settings = c;
+    r.direction = x.direction;
+    r.cluster = x.cluster;
+    r.host = host;
+    r.verified = verified;
+    r.peer = st.peer;
+    r.status = x.status;
+    r.flags = x.flags;
+    r.protocol = protocol;
+    r.grpcStatus = st.grpcStatus;
+    r.series = series;
   }
 
   private span(x: TelemetryRequest, c: TelemetrySettings, st: RequestState, s: OutgoingSpan): Span {
@@ -268,7 +345,7 @@ function logEntry(x: TelemetryRequest, st: RequestState): AccessLogEntry {
     bytesReceived: x.bytesReceived,
     bytesSent: x.bytesSent,
     durationMs: x.durationMs,
-    upstreamServiceTimeMs: st.upstreamMs,
+    upstreamServiceTimeMs: st.upstreamAtMs < 0 ? undefined : Math.max(0, Math.round(st.upstreamAtMs - x.startMs)),
     authority: x.authority,
     requestId: x.requestId,
     upstreamHost: x.upstreamHost,

@@ -5,7 +5,8 @@ import type { Cluster, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode }
 import { compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./access-log/format.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import { DEFAULT_MAX_SERIES } from "./metrics/istio-metrics.ts";
-import { encodePeer, identityOf, type PeerIdentity } from "./peer.ts";
+import { checkHeaderLines } from "../http1/index.ts";
+import { encodePeer, identityOf, PEER_HEADER, type PeerIdentity } from "./peer.ts";
 import { DEFAULT_SAMPLING_PERCENTAGE } from "./tracing/sampling.ts";
 
 export const DEFAULT_METRICS_PORT = 15090;
@@ -15,6 +16,8 @@ export interface TelemetrySettings {
   readonly self: PeerIdentity;
   /** Our x-amime-peer value. */
   readonly selfHeader: string;
+  /** The same as an HTTP/1.1 header line (checked once). */
+  readonly selfLine: string;
   /** Zipkin localEndpoint.serviceName: `<canonical service>.<namespace>` as Istio's. */
   readonly serviceName: string;
   readonly maxSeries: number;
@@ -66,10 +69,12 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
   const al = t.accessLog;
   const tr = t.tracing;
   const filter = compileLogFilter(al?.filter);
+  const selfHeader = encodePeer(self);
   const s: TelemetrySettings = {
     config,
     self,
-    selfHeader: encodePeer(self),
+    selfHeader,
+    selfLine: checkHeaderLines([[PEER_HEADER, selfHeader]]),
     serviceName: `${self.canonicalService}.${self.namespace}`,
     maxSeries: t.metrics?.maxSeries ?? DEFAULT_MAX_SERIES,
     metricsOn: (d) => !((t.metrics?.disabled ?? false) && modeCovers(t.metrics?.mode, d)),

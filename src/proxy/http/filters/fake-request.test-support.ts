@@ -71,6 +71,7 @@ export class FakeRequest implements RequestContext {
   onBodyComplete: ((x: RequestContext) => void) | null = null;
   pendingMirrors: readonly string[] | null = null;
   telemetry: unknown = undefined;
+  startMs = 0;
   startWallMs = 0;
   durationMs = 0;
   upstreamHost = "";

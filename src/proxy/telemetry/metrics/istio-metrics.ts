@@ -19,6 +19,13 @@ export class HttpSeries {
   constructor(labels: string) {
     this.labels = labels;
   }
+
+  observe(durationMs: number, requestBytes: number, responseBytes: number): void {
+    this.requests++;
+    this.duration.observe(durationMs);
+    this.requestBytes.observe(requestBytes);
+    this.responseBytes.observe(responseBytes);
+  }
 }
 
 export class TcpSeries {
@@ -58,25 +65,32 @@ export class IstioMetrics {
   }
 
   recordHttp(key: string, facts: () => HopFacts, o: HttpObservation): void {
-    let s = this.fastHttp.get(key);
-    if (s === undefined) {
-      const labels = labelText(HTTP_LABELS, istioLabels(facts()));
-      s = this.http.get(labels);
-      if (s === undefined) {
-        if (this.seriesCount >= this.maxSeries) {
-          this.dropped++;
-          return;
-        }
-        s = new HttpSeries(labels);
-        this.http.set(labels, s);
-      }
-      if (this.fastHttp.size >= this.maxSeries * 4) this.fastHttp.clear();
-      this.fastHttp.set(key, s);
+    const s = this.httpSeries(key, facts);
+    if (s === null) {
+      this.dropped++;
+      return;
     }
-    s.requests++;
-    s.duration.observe(o.durationMs);
-    s.requestBytes.observe(o.requestBytes);
-    s.responseBytes.observe(o.responseBytes);
+    s.observe(o.durationMs, o.requestBytes, o.responseBytes);
+  }
+
+  /**
+   * The HTTP series for a key, created on first use; null past the cap (the caller counts the
+   * observation as dropped). A series, once made, stays for the life of this store: callers may
+   * keep it and record into it directly.
+   */
+  httpSeries(key: string, facts: () => HopFacts): HttpSeries | null {
+    let s = this.fastHttp.get(key);
+    if (s !== undefined) return s;
+    const labels = labelText(HTTP_LABELS, istioLabels(facts()));
+    s = this.http.get(labels);
+    if (s === undefined) {
+      if (this.seriesCount >= this.maxSeries) return null;
+      s = new HttpSeries(labels);
+      this.http.set(labels, s);
+    }
+    if (this.fastHttp.size >= this.maxSeries * 4) this.fastHttp.clear();
+    this.fastHttp.set(key, s);
+    return s;
   }
 
   /** The TCP series for a key, created on first use; null (and counted as dropped) past the cap. */

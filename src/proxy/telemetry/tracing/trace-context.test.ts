@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { seededRandom } from "../../../core/random.ts";
-import { extractTraceContext, injectTraceHeaders, parseB3Single, parseTraceparent, randomHex, type OutgoingSpan } from "./trace-context.ts";
+import { extractTraceContext, injectTraceHeaders, parseB3Single, parseTraceparent, randomHex, traceHeaderLines, type OutgoingSpan } from "./trace-context.ts";
 
 const T32 = "0af7651916cd43dd8448eb211c80319c";
 const S16 = "b7ad6b7169203331";
@@ -80,6 +80,8 @@ describe("trace context injection (in → out)", () => {
       const out: [string, string][] = [];
       injectTraceHeaders(out, c.span);
       assert.deepEqual(out, c.out);
+      // The HTTP/1.1 form: the same headers, in the same order, as header lines.
+      assert.equal(traceHeaderLines(c.span), c.out.map(([n, v]) => `${n}: ${v}\r\n`).join(""));
     });
   }
 
@@ -100,5 +102,14 @@ describe("trace context injection (in → out)", () => {
     assert.match(a, /^[0-9a-f]{16}$/);
     assert.match(b, /^[0-9a-f]{32}$/);
     assert.notEqual(a, randomHex(r, 16));
+  });
+
+  it("random ids are the random integers in hex, 8 digits each, zero-padded", () => {
+    const ints = [0x1, 0xdeadbeef, 0, 0xffffffff];
+    const fixed = { next: () => 0, int: () => ints.shift() ?? 7 };
+    assert.equal(randomHex(fixed, 32), "00000001deadbeef00000000ffffffff");
+    // All zeros is never an id: drawn again.
+    const zeros = [0, 0, 5, 6];
+    assert.equal(randomHex({ next: () => 0, int: () => zeros.shift() ?? 0 }, 16), "0000000500000006");
   });
 });

@@ -100,11 +100,25 @@ export function extractTraceContext(get: (name: string) => string | undefined): 
   return parseB3Single(get("b3")) ?? parseB3Multi(get);
 }
 
-/** `n` random lowercase hex digits (n a multiple of 8), never all zeros. */
+const HEX_DIGITS = Buffer.from("0123456789abcdef", "latin1");
+const hexScratch = Buffer.allocUnsafe(32);
+
+/**
+ * `n` random lowercase hex digits (n a multiple of 8), never all zeros. Every request with tracing
+ * on gets ids (unsampled ones too, as Envoy's), so they are written into one scratch buffer and
+ * read out as one flat string: no per-group strings, no padding, no regex.
+ */
 export function randomHex(random: Random, n: 16 | 32): string {
-  let s = "";
-  for (let i = 0; i < n; i += 8) s += random.int(0x100000000).toString(16).padStart(8, "0");
-  return /^0+$/.test(s) ? randomHex(random, n) : s;
+  let any = 0;
+  for (let i = 0; i < n; i += 8) {
+    let v = random.int(0x100000000);
+    any |= v;
+    for (let k = i + 7; k >= i; k--) {
+      hexScratch[k] = HEX_DIGITS[v & 15]!;
+      v >>>= 4;
+    }
+  }
+  return any === 0 ? randomHex(random, n) : hexScratch.toString("latin1", 0, n);
 }
 
 export interface OutgoingSpan {
@@ -114,6 +128,21 @@ export interface OutgoingSpan {
   sampled: boolean;
   debug: boolean;
   b3Single: boolean;
+}
+
+/**
+ * The same headers as injectTraceHeaders, as HTTP/1.1 header lines ready for the serializer: the
+ * ids are hex (ours, or incoming ones that passed the HEX checks above), so the lines are valid
+ * by construction and need no per-character check.
+ */
+export function traceHeaderLines(s: OutgoingSpan): string {
+  const flags = s.sampled ? "-01\r\n" : "-00\r\n";
+  const traceId = s.traceId.length === 32 ? s.traceId : s.traceId.padStart(32, "0");
+  let out = "traceparent: 00-" + traceId + "-" + s.spanId + flags + "x-b3-traceid: " + s.traceId + "\r\nx-b3-spanid: " + s.spanId + "\r\n";
+  if (s.parentId !== "") out += "x-b3-parentspanid: " + s.parentId + "\r\n";
+  out += s.debug ? "x-b3-flags: 1\r\n" : s.sampled ? "x-b3-sampled: 1\r\n" : "x-b3-sampled: 0\r\n";
+  if (s.b3Single) out += "b3: " + s.traceId + "-" + s.spanId + "-" + (s.debug ? "d" : s.sampled ? "1" : "0") + (s.parentId !== "" ? "-" + s.parentId : "") + "\r\n";
+  return out;
 }
 
 /** Append the headers that carry `span` to the next hop. */
