@@ -6,12 +6,14 @@ import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { meshSettingsOf } from "../config/mesh-config/settings.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
+import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
 import { untilSignal } from "./lib/signals.ts";
 
 export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--mesh-config FILE] [--port N] [--host ADDR] [--state-dir DIR] [--cacerts DIR]
+       amime control-plane --store etcd://HOST:PORT[,HOST:PORT…][/PREFIX] [options]
 
 Run the control plane: load Istio config from files and directories (watched: edits are
 validated and pushed live; an edit with errors is refused and the last good config stays),
@@ -37,6 +39,12 @@ Options:
       --state-dir DIR   where the token key, the admin token, the self-signed CA root
                         (ca/) and the applied config (config-store.json: what came through
                         apply/delete, kept across restarts and kill -9) live (default ./.amime)
+      --store URL       keep applied config in etcd instead of config-store.json, shared by
+                        every replica started with the same URL: one key per resource under
+                        PREFIX (default /amime/), writes checked against the revision they
+                        were judged on (a concurrent change → Conflict), every replica
+                        watches and pushes what any replica applied. Not with -f. The CA
+                        root key is not kept there: give every replica the same --cacerts
       --cacerts DIR     sign workload certificates as this intermediate: Istio's plug-in CA
                         files ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem
       --allowed-host NAME  a host name clients may reach this control plane by (repeatable;
@@ -56,6 +64,7 @@ interface Args {
   meshConfig?: string;
   stateDir: string;
   cacerts?: string;
+  store?: string;
   allowedHosts: string[];
   help: boolean;
 }
@@ -87,6 +96,9 @@ function parseArgs(argv: readonly string[]): Args {
       case "--cacerts":
         out.cacerts = f.required("a directory");
         break;
+      case "--store":
+        out.store = f.required("a store URL (etcd://HOST:PORT[,…])");
+        break;
       case "--allowed-host":
         out.allowedHosts.push(f.required("a host name"));
         break;
@@ -95,6 +107,14 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       default:
         throw new UsageError(`unknown option "${f.arg}"`);
+    }
+  }
+  if (out.store !== undefined && out.paths.length > 0) throw new UsageError("-f cannot be combined with --store: with etcd every replica reads config only from etcd; put files there with `amime apply -f`");
+  if (out.store !== undefined) {
+    try {
+      parseStoreUrl(out.store);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
     }
   }
   return out;
@@ -115,6 +135,7 @@ export const controlPlaneCommand: Command = {
         watch: args.watch,
         stateDir: resolve(args.stateDir),
         ...(args.cacerts !== undefined ? { cacertsDir: resolve(args.cacerts) } : {}),
+        ...(args.store !== undefined ? { store: args.store } : {}),
         allowedHosts: args.allowedHosts,
         log: (l) => process.stderr.write(`amime control-plane: ${l}\n`),
       });

@@ -23,6 +23,8 @@ import { syncState } from "./push/proxy-state.ts";
 import { InstanceRegistry, parseNodeId } from "./registry/instance-registry.ts";
 import { ChangeLog } from "./store/change-log.ts";
 import { ConfigStore, withVersions, type StoreResult } from "./store/config-store.ts";
+import type { EtcdStore } from "./store/etcd/etcd-store.ts";
+import { parseStoreUrl } from "./store/etcd/store-url.ts";
 import { FileSource } from "./store/file-source.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
 import { StoreFile, StoreFileError } from "./store/store-file.ts";
@@ -66,6 +68,11 @@ export interface ControlPlaneOptions {
    * memory without a state dir).
    */
   cacertsDir?: string;
+  /**
+   * `etcd://HOST:PORT[,…][/PREFIX]`: keep applied config in etcd, shared with every replica started
+   * on the same URL (docs/control-plane.md "Config in etcd"). Not combinable with configPaths.
+   */
+  store?: string;
   /** Host names (besides the listen address and loopback) that requests may name in Host. */
   allowedHosts?: readonly string[];
   /** Test hook: rewrite a config just before it is pushed (e.g. to make a proxy NACK). */
@@ -129,6 +136,8 @@ export class ControlPlane implements ApiBackend {
   private denyList: { serials: string[]; identities: string[] } = { serials: [], identities: [] };
   /** The mesh CA (docs/security.md). */
   readonly identities: IdentityIssuer;
+  /** The shared store, with --store etcd://… */
+  private etcd: EtcdStore | null = null;
 
   private constructor(opts: ControlPlaneOptions) {
     this.opts = opts;
@@ -161,7 +170,15 @@ export class ControlPlane implements ApiBackend {
     const cp = new ControlPlane(opts);
     const paths = opts.configPaths ?? [];
     let restored = false;
-    if (opts.stateDir !== undefined) {
+    if (opts.store !== undefined) {
+      try {
+        await cp.attachEtcd(opts.store, paths);
+      } catch (e) {
+        cp.pusher.close();
+        await cp.etcd?.close();
+        throw e;
+      }
+    } else if (opts.stateDir !== undefined) {
       try {
         restored = cp.restoreFrom(new StoreFile(opts.stateDir));
       } catch (e) {
@@ -243,6 +260,31 @@ export class ControlPlane implements ApiBackend {
       });
     }
     return cp;
+  }
+
+  /** Adopt what etcd holds, save every later change there, and adopt what other replicas write. */
+  private async attachEtcd(store: string, paths: readonly string[]): Promise<void> {
+    const url = parseStoreUrl(store);
+    if (paths.length > 0) throw new Error(`config files (-f) cannot be combined with --store ${url.text}: every replica reads config only from etcd; put the files there with \`amime apply -f\``);
+    // Loaded only here: the etcd client (gRPC) costs memory and start time a file store does not need.
+    const { attachEtcdStore } = await import("./store/etcd/attach.ts");
+    const attached = await attachEtcdStore(url, {
+      store: this.store,
+      changes: this.changes,
+      random: this.opts.random ?? systemRandom,
+      log: (l) => this.log(l),
+      closing: () => this.closing !== null,
+      changed: () => {
+        this.bump();
+        return this.version;
+      },
+    }, (etcd) => (this.etcd = etcd));
+    if (!attached.accepted) throw new ConfigRefusedError(attached.diagnostics);
+    this.startupDiagnostics = attached.diagnostics;
+    if (this.opts.cacertsDir === undefined) {
+      this.log(`warning: the CA root key is not kept in etcd: this replica signs with its own root (${this.opts.stateDir === undefined ? "in memory" : caDirOf(this.opts.stateDir)}), so proxies of different replicas do not trust each other's certificates; give every replica the same --cacerts`);
+    }
+    this.bump();
   }
 
   /** Take back what was applied before a restart, and save every later change there. */
@@ -433,6 +475,7 @@ export class ControlPlane implements ApiBackend {
     this.closing ??= (async () => {
       this.watcher?.close();
       this.serving?.close();
+      await this.etcd?.close();
       this.pusher.close();
       this.telemetry.stop();
       await this.server?.close();

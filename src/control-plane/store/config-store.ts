@@ -12,69 +12,16 @@ import { hasErrors, type Diagnostic } from "../../config/diagnostic.ts";
 import { parseDocuments, resourceFromJson } from "../../config/parse.ts";
 import { resourceId, type Resource } from "../../config/resource.ts";
 import { diff, effectiveOf, idOfKey, renumber, resourceKey, sameSet, sameSpec, withoutServerFields, type Origin } from "./resource-set.ts";
-import type { ApplyResult } from "../../model/wire.ts";
-import type { DurableState, ResourceMeta } from "./store-file.ts";
+import { StoreConflictError, StoreStaleError, type Actor, type ChangeList, type ChangeListener, type ExternalChange, type SavedState, type Saver, type StoreResult, type StoreWrite } from "./saver.ts";
+import type { ResourceMeta } from "./store-file.ts";
 
 /** A change refused because it named a stale resourceVersion (kubectl's Conflict). */
 export const CONFLICT_CODE = "AMM2002";
 /** A change refused because the store could not save it. */
 export const SAVE_FAILED_CODE = "AMM2003";
-
-/** What a saver writes: everything but the change log, which the control plane adds. */
-export type SavedState = Omit<DurableState, "changes">;
-
-export type ChangeList = ApplyResult["changes"];
-
-/** Who asked for a change through the API, and when (the change log records it). */
-export interface Actor {
-  by: string;
-  at: Date;
-}
-
-/** One accepted change, as a saver gets it before the change is adopted. */
-export interface StoreWrite {
-  /** The whole durable state after the change (what the embedded file store writes). */
-  state: SavedState;
-  changes: ChangeList;
-  actor: Actor | null;
-  /** Applied resources created or changed by this change (key → resource and its new generation). */
-  put: ReadonlyMap<string, { resource: Resource; generation: number }>;
-  /** Applied resources this change removes (keys). */
-  removed: readonly string[];
-}
-
-/**
- * Persist a change before it is adopted; throwing refuses it (a StoreConflictError as a conflict,
- * anything else as a failed save). A saver that numbers versions itself (etcd: the revision of its
- * write) returns that number: every resource the change created or changed takes it.
- */
-export type Saver = (write: StoreWrite) => Promise<number | undefined> | number | undefined;
-
-/** Called synchronously when a change is adopted (`actor` null for file loads and restored state). */
-export type ChangeListener = (result: StoreResult, actor: Actor | null) => void;
-
-/** A saver found that what it was to replace had changed meanwhile (another replica wrote it). */
-export class StoreConflictError extends Error {
-  readonly code = "CP_STORE_CONFLICT";
-  /** Keys (`resourceKey`) whose stored version moved. */
-  readonly keys: readonly string[];
-  /** The version each key has now (absent: deleted). */
-  readonly current: ReadonlyMap<string, number>;
-  constructor(keys: readonly string[], current: ReadonlyMap<string, number>) {
-    super(`changed meanwhile: ${keys.map(idOfKey).join(", ")}`);
-    this.name = "StoreConflictError";
-    this.keys = keys;
-    this.current = current;
-  }
-}
-
-export interface StoreResult {
-  accepted: boolean;
-  /** Something the snapshot reads changed (false for an accepted no-op). */
-  changed: boolean;
-  changes: ChangeList;
-  diagnostics: Diagnostic[];
-}
+/** How long and how often an API change waits for a view that fell behind the shared store. */
+const STALE_WAIT_MS = 5_000;
+const STALE_ATTEMPTS = 5;
 
 /** The last refused change of one source (a file, or `apply`), for status and logs. */
 export interface Refusal {
@@ -225,7 +172,7 @@ export class ConfigStore {
 
   /** `amime apply`: create or replace the given resources. */
   apply(text: string, source: string, actor: Actor | null = null): Promise<StoreResult> {
-    return this.serial(() => this.applyNow(text, source, actor));
+    return this.judged(() => this.applyNow(text, source, actor));
   }
 
   private applyNow(text: string, source: string, actor: Actor | null): Promise<StoreResult> | StoreResult {
@@ -246,7 +193,59 @@ export class ConfigStore {
 
   /** `amime delete`: remove the named resources (only kind, namespace and name of each document count). */
   delete(text: string, source: string, actor: Actor | null = null): Promise<StoreResult> {
-    return this.serial(() => this.deleteNow(text, source, actor));
+    return this.judged(() => this.deleteNow(text, source, actor));
+  }
+
+  /**
+   * Run an API change; when the saver finds this store's view behind (StoreStaleError), wait until
+   * the view has caught up and judge the change again on it (a few times at most).
+   */
+  private async judged(change: () => Promise<StoreResult> | StoreResult): Promise<StoreResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.serial(change);
+      } catch (e) {
+        if (!(e instanceof StoreStaleError)) throw e;
+        const caughtUp = await this.reached(e.revision, STALE_WAIT_MS);
+        if (!caughtUp || attempt === STALE_ATTEMPTS) {
+          const why = caughtUp ? `it kept moving (${STALE_ATTEMPTS} attempts)` : `this replica has not seen revision ${e.revision} within ${STALE_WAIT_MS / 1000} s (is its watch on the store broken?)`;
+          return this.refuse("apply", [{ level: "error", code: SAVE_FAILED_CODE, message: `the change could not be saved, so it was not made: the store changed meanwhile and ${why}; try again`, resource: "", path: "", source: { file: "apply", line: 0, column: 0 } }]);
+        }
+      }
+    }
+  }
+
+  /** Resolves true once the store has adopted `revision` (false after `timeoutMs`). */
+  private reached(revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.lastVersion >= revision) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, timeoutMs);
+      const off = this.watch(() => {
+        if (this.lastVersion < revision) return;
+        clearTimeout(timer);
+        off();
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * Adopt changes made elsewhere (another replica wrote them to etcd; they are numbered there).
+   * The whole resulting set is judged as any change is: a set with errors is refused (logged,
+   * kept in status) and the last good config stays. A batch this store has already (its own
+   * write coming back through the watch) changes nothing.
+   */
+  adopt(batch: ExternalChange): Promise<StoreResult> {
+    return this.serial(() => {
+      if (batch.revision <= this.lastVersion && this.lastVersion > 0) return { accepted: true, changed: false, changes: [], diagnostics: [] };
+      const applied = new Map(this.applied);
+      for (const [key, { resource }] of batch.put) applied.set(key, resource);
+      for (const key of batch.removed) applied.delete(key);
+      return this.commit("store", this.files, applied, this.tombstones, [], null, batch.actor, batch);
+    });
   }
 
   private deleteNow(text: string, source: string, actor: Actor | null): Promise<StoreResult> | StoreResult {
@@ -294,7 +293,7 @@ export class ConfigStore {
   }
 
   /** Validate the candidate state as a whole; adopt it only when it has no errors. */
-  private async commit(source: string, files: Map<string, Resource[]>, applied: Map<string, Resource>, tombstones: Set<string>, parseDiagnostics: Diagnostic[], touched: ReadonlySet<string> | null, actor: Actor | null): Promise<StoreResult> {
+  private async commit(source: string, files: Map<string, Resource[]>, applied: Map<string, Resource>, tombstones: Set<string>, parseDiagnostics: Diagnostic[], touched: ReadonlySet<string> | null, actor: Actor | null, external: ExternalChange | null = null): Promise<StoreResult> {
     const candidate = effectiveOf(files, applied, tombstones);
     const resources = [...candidate.values()].map((s) => s.resource);
     const found = analyze(resources, this.analyzeOptions);
@@ -304,13 +303,14 @@ export class ConfigStore {
     const changes = diff(before, candidate, touched);
     // A file rewrite may move source positions (which routes cite) without changing any body.
     const changed = changes.some((c) => c.action !== "unchanged") || (touched === null && files !== this.files);
-    const versions = this.nextVersions(before, candidate, touched === null ? changes : diff(before, candidate, null));
-    if (this.saver !== null && (versions.changed || applied !== this.applied || !sameSet(tombstones, this.tombstones))) {
+    const versions = external !== null ? externalVersions(candidate, this.meta, external) : this.nextVersions(before, candidate, touched === null ? changes : diff(before, candidate, null));
+    if (external === null && this.saver !== null && (versions.changed || applied !== this.applied || !sameSet(tombstones, this.tombstones))) {
       try {
         const numbered = await this.saver(this.writeOf(applied, tombstones, versions, changes, actor));
         if (numbered !== undefined) renumber(versions, this.meta, numbered);
       } catch (e) {
         if (e instanceof StoreConflictError) return this.refuse(source, [...diagnostics, ...conflictsFound(e, applied)]);
+        if (e instanceof StoreStaleError) throw e;
         return this.refuse(source, [...diagnostics, { level: "error", code: SAVE_FAILED_CODE, message: `the change could not be saved, so it was not made: ${(e as Error).message}`, resource: "", path: "", source: { file: source, line: 0, column: 0 } }]);
       }
     }
@@ -342,7 +342,9 @@ export class ConfigStore {
       if (this.applied.get(key) !== r && moved && m !== undefined) put.set(key, { resource: r, generation: m.generation });
     }
     const removed = [...this.applied.keys()].filter((k) => !applied.has(k));
-    return { state: savedState(applied, tombstones, versions), changes, actor, put, removed };
+    const expected = new Map<string, number>();
+    for (const key of [...put.keys(), ...removed]) expected.set(key, this.applied.has(key) ? (this.meta.get(key)?.resourceVersion ?? 0) : 0);
+    return { state: savedState(applied, tombstones, versions), changes, actor, put, removed, expected, base: this.lastVersion };
   }
 
   /** Versions after a change: each created or changed resource takes the next resourceVersion. */
@@ -367,6 +369,16 @@ export class ConfigStore {
   }
 }
 
+/** Versions after an external change: as numbered where it was made; the rest keep theirs. */
+function externalVersions(after: ReadonlyMap<string, unknown>, current: ReadonlyMap<string, ResourceMeta>, batch: ExternalChange): { meta: Map<string, ResourceMeta>; last: number; changed: boolean } {
+  const meta = new Map<string, ResourceMeta>();
+  for (const key of after.keys()) {
+    const m = batch.put.get(key)?.meta ?? current.get(key);
+    if (m !== undefined) meta.set(key, m);
+  }
+  return { meta, last: batch.revision, changed: true };
+}
+
 /** kubectl's Conflict for each resource a saver found changed meanwhile. */
 function conflictsFound(e: StoreConflictError, applied: ReadonlyMap<string, Resource>): Diagnostic[] {
   return e.keys.map((key) => {
@@ -388,3 +400,4 @@ function savedState(applied: ReadonlyMap<string, Resource>, tombstones: Readonly
 }
 
 export { resourceKey, withVersions } from "./resource-set.ts";
+export { StoreConflictError, StoreStaleError, type Actor, type ChangeList, type ExternalChange, type SavedState, type Saver, type StoreResult, type StoreWrite } from "./saver.ts";

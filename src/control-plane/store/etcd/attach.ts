@@ -1,0 +1,48 @@
+// Wiring a control plane's ConfigStore to etcd: take back what etcd holds (one batch, judged as a
+// whole), save every later change there, and adopt what any replica writes (the watch). A batch
+// this replica wrote itself comes back through the watch too and changes nothing.
+import { formatDiagnostic, type Diagnostic } from "../../../config/diagnostic.ts";
+import type { Random } from "../../../core/random.ts";
+import type { ChangeLog } from "../change-log.ts";
+import type { ConfigStore, ExternalChange } from "../config-store.ts";
+import { EtcdStore } from "./etcd-store.ts";
+import type { EtcdStoreUrl } from "./store-url.ts";
+
+export interface AttachHooks {
+  store: ConfigStore;
+  changes: ChangeLog;
+  random: Random;
+  log: (line: string) => void;
+  /** The control plane is closing: adopt nothing more. */
+  closing: () => boolean;
+  /** Something the snapshot reads changed: schedule a push; returns the new config version. */
+  changed: () => string;
+}
+
+/** Connect and take back the stored state; `accepted` false when that state has errors here. */
+export async function attachEtcdStore(url: EtcdStoreUrl, h: AttachHooks, created: (etcd: EtcdStore) => void): Promise<{ accepted: boolean; diagnostics: Diagnostic[] }> {
+  const etcd = new EtcdStore({ url, random: h.random, log: h.log });
+  created(etcd);
+  const state = await etcd.load();
+  for (const d of state.unusable) h.log(`config store: ${d.message}`);
+  h.changes.restore(state.changes);
+  const adopted = await h.store.adopt(state.batch);
+  if (!adopted.accepted) return adopted;
+  h.log(`config store: ${state.batch.put.size} resource(s) from etcd ${url.text} (prefix ${url.prefix}, revision ${state.batch.revision})`);
+  h.store.persistWith((w) => etcd.save(w));
+  await etcd.watch(state.readRevision, (b) => void adoptExternal(b, h));
+  return adopted;
+}
+
+/** A write another replica made (or this one: then nothing changes). */
+async function adoptExternal(b: ExternalChange, h: AttachHooks): Promise<void> {
+  if (h.closing()) return;
+  const r = await h.store.adopt(b);
+  if (r.accepted && r.changed) {
+    const version = h.changed();
+    const done = r.changes.filter((c) => c.action !== "unchanged").map((c) => `${c.resource} ${c.action}`);
+    h.log(`etcd revision ${b.revision}${b.actor !== null ? ` by ${b.actor.by}` : ""}: ${done.join(", ")} (${version})`);
+  } else if (!r.accepted) {
+    h.log(`etcd revision ${b.revision}: refused, keeping the last good config:\n  ${r.diagnostics.filter((d) => d.level === "error").map(formatDiagnostic).join("\n  ")}`);
+  }
+}
