@@ -174,22 +174,21 @@ export class ControlPlane implements ApiBackend {
       try {
         await cp.attachEtcd(opts.store, paths);
       } catch (e) {
-        cp.pusher.close();
-        await cp.etcd?.close();
+        cp.abandon();
         throw e;
       }
     } else if (opts.stateDir !== undefined) {
       try {
         restored = cp.restoreFrom(new StoreFile(opts.stateDir));
       } catch (e) {
-        cp.pusher.close();
+        cp.abandon();
         throw e;
       }
     }
     if (paths.length === 0 && restored) {
       const checked = await cp.store.check();
       if (!checked.accepted) {
-        cp.pusher.close();
+        cp.abandon();
         throw new ConfigRefusedError(checked.diagnostics);
       }
       cp.startupDiagnostics = checked.diagnostics;
@@ -199,7 +198,7 @@ export class ControlPlane implements ApiBackend {
       cp.files = new FileSource(cp.store, paths);
       const loaded = await cp.files.load();
       if (!loaded.accepted) {
-        cp.pusher.close();
+        cp.abandon();
         throw new ConfigRefusedError(loaded.diagnostics);
       }
       cp.startupDiagnostics = loaded.diagnostics;
@@ -217,7 +216,7 @@ export class ControlPlane implements ApiBackend {
         await writeFile(cp.rootCertFile, cp.trustBundle);
       }
     } catch (e) {
-      cp.pusher.close();
+      cp.abandon();
       throw e;
     }
     // The API and the push stream are served over TLS only, with a certificate from the mesh CA.
@@ -229,7 +228,7 @@ export class ControlPlane implements ApiBackend {
       log: (l) => cp.log(l),
     });
     const material = await cp.serving.start().catch((e: unknown) => {
-      cp.pusher.close();
+      cp.abandon();
       throw e;
     });
     const api = createApiHandler(cp);
@@ -247,7 +246,7 @@ export class ControlPlane implements ApiBackend {
       });
     } catch (e) {
       cp.serving.close();
-      cp.pusher.close();
+      cp.abandon();
       throw e;
     }
     cp.boundPort = cp.server.port;
@@ -260,6 +259,12 @@ export class ControlPlane implements ApiBackend {
       });
     }
     return cp;
+  }
+
+  /** A start that failed: stop what was started so far (the push timers, the etcd client). */
+  private abandon(): void {
+    this.pusher.close();
+    void this.etcd?.close();
   }
 
   /** Adopt what etcd holds, save every later change there, and adopt what other replicas write. */
