@@ -72,7 +72,7 @@ describe("network filter lists from config", () => {
     next.listeners.push({ name: "db", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "tcp", tcpRoute: { clusters: [{ cluster: "c1", weight: 100 }] }, networkFilters: [{ name: "ratelimit" }, { name: "tcp_proxy" }] });
     const r = await proxy.sidecar.applyConfig(next);
     assert.equal(r.ok, false);
-    assert.equal(r.ok ? "" : r.error, 'listeners[1].networkFilters[0].name: unknown network filter "ratelimit" (known: rbac, tcp_proxy)');
+    assert.equal(r.ok ? "" : r.error, 'listeners[1].networkFilters[0].name: unknown network filter "ratelimit" (known: ext_authz, rbac, tcp_proxy)');
     assert.equal(proxy.sidecar.config.version, "1");
     assert.equal(proxy.sidecar.listenerStats().length, 1);
   });

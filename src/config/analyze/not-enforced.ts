@@ -1,10 +1,10 @@
 // Check: security config that Amime validates but does not enforce yet says so, every time
-// (AMM1014): an AuthorizationPolicy with action CUSTOM (enforced on HTTP only), and the parts of
-// other AuthorizationPolicies that Amime cannot evaluate (experimental.* keys, connection.sni)
+// (AMM1014): the parts of AuthorizationPolicies that Amime cannot evaluate (experimental.* keys, connection.sni)
 // do not act as under Istio (peer-identity conditions work: the identity is the verified mTLS
 // certificate's, empty for plaintext callers as in Istio), so config that would fail closed there may fail open here.
-// PeerAuthentication (inbound mTLS modes), RequestAuthentication (jwt_authn) and ALLOW/DENY/AUDIT
-// AuthorizationPolicy (rbac HTTP filter, and rbac network filter on TCP ports) are enforced
+// PeerAuthentication (inbound mTLS modes), RequestAuthentication (jwt_authn), ALLOW/DENY/AUDIT
+// AuthorizationPolicy (rbac HTTP filter, and rbac network filter on TCP ports) and CUSTOM (ext_authz,
+// HTTP and network) are enforced
 // (docs/security.md). (DestinationRule ISTIO_MUTUAL works: AMM1015 is retired.) Remove a kind
 // from here in the change that enforces it. TLS settings that do not do what they seem are flagged
 // the same way: DestinationRule `credentialName` without a workloadSelector (only gateways read it;
@@ -69,7 +69,6 @@ function destinationRuleTls(spec: JsonObject): [(string | number)[], JsonObject]
 function authorizationPolicy(r: Resource): string | null {
   const spec = specOf(r.body);
   const action = str(spec.action) ?? "ALLOW";
-  if (action === "CUSTOM") return "Partly enforced: action CUSTOM asks the external authorizer about HTTP requests only; TCP connections to the selected workloads are not sent to it yet, so on TCP ports the policy does nothing.";
   const unsupported = new Set<string>();
   for (const rule of arr(spec.rules)) {
     for (const c of arr(obj(rule)?.when)) {
@@ -78,6 +77,6 @@ function authorizationPolicy(r: Resource): string | null {
     }
   }
   const parts: string[] = [];
-  if (unsupported.size > 0) parts.push(`${[...unsupported].join(", ")} cannot be evaluated by Amime (${action === "DENY" ? "a DENY condition on it always applies" : "a condition on it never matches"})`);
+  if (unsupported.size > 0) parts.push(`${[...unsupported].join(", ")} cannot be evaluated by Amime (${action === "DENY" ? "a DENY condition on it always applies" : action === "CUSTOM" ? "a CUSTOM condition on it always applies: the authorizer is asked" : "a condition on it never matches"})`);
   return parts.length === 0 ? null : `Partly enforced: ${parts.join("; ")}.`;
 }

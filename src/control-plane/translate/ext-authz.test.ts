@@ -68,6 +68,18 @@ describe("CUSTOM AuthorizationPolicy translation (ext_authz)", () => {
     }
   });
 
+  it("TCP ports: a gRPC provider's ext_authz network filter before rbac and tcp_proxy; an HTTP provider has none (as Istio)", () => {
+    const tcp = (provider: string): ReturnType<typeof snapshotFrom> => snapshotFrom(
+      k8sService("db", "foo", [{ name: "tcp-db", port: 5432 }]) + EXT_AUTHZ_SVC + custom(provider).replace('"httpbin"', '"db"') + ap("foo", "deny-x", { selector: { matchLabels: { app: "db" } }, action: "DENY", rules: [{ from: [{ source: { ipBlocks: ["10.9.0.0/16"] } }] }] }),
+      [inst("db", "v1", "10.0.0.3", { namespace: "foo" })], { mesh: { config: TASK_MESH } },
+    );
+    const db = sidecarProxy({ app: "db", version: "v1" }, "foo");
+    const grpcTcp = translate(tcp("sample-ext-authz-grpc"), db).listeners.find((l) => l.direction === "inbound" && l.protocol !== "http");
+    assert.deepEqual(grpcTcp?.networkFilters?.map((f) => f.name), ["ext_authz", "rbac", "tcp_proxy"]);
+    const httpTcp = translate(tcp("sample-ext-authz-http"), db).listeners.find((l) => l.direction === "inbound" && l.protocol !== "http");
+    assert.deepEqual(httpTcp?.networkFilters?.map((f) => f.name), ["rbac", "tcp_proxy"]);
+  });
+
   it("a CUSTOM policy that selects another workload: no filter", () => {
     const cfg = translate(snap(custom("sample-ext-authz-grpc")), sidecarProxy({ app: "curl", version: "v1" }, "foo"));
     assert.ok(cfg.listeners.every((l) => !l.httpFilters?.some((f) => f.name === "ext_authz")));

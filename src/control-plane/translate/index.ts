@@ -2,7 +2,7 @@
 // function from the immutable mesh snapshot and one proxy's identity to that proxy's whole
 // config: listeners, route configurations, clusters and endpoints. Deterministic (sorted output),
 // never mutates the snapshot, never throws on valid config. See docs/translation.md.
-import type { Cluster, Endpoint, NodeInfo, ProxyConfig } from "../../model/proxy-config.ts";
+import type { Cluster, Endpoint, ExtAuthzConfig, NodeInfo, ProxyConfig } from "../../model/proxy-config.ts";
 import type { Snapshot } from "../../model/snapshot.ts";
 import { outboundClusters, type ClusterSet } from "./clusters.ts";
 import { securityFilters } from "./authn.ts";
@@ -59,9 +59,10 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   }
   // AuthorizationPolicy on TCP: the rbac network filter before tcp_proxy on inbound and gateway
   // listeners that carry TCP (an "auto" listener's TCP side); none without a policy (fast path).
-  const rbac = filters.find((f) => f.name === "rbac");
-  if (rbac !== undefined) {
-    for (const l of config.listeners) if (l.direction !== "outbound" && l.protocol !== "http") l.networkFilters = [rbac, { name: "tcp_proxy" }];
+  // CUSTOM with a gRPC provider goes first (Istio: CUSTOM, then AUDIT/DENY/ALLOW); an HTTP provider has no TCP filter, as in Istio.
+  const tcpFilters = filters.filter((f) => f.name === "rbac" || (f.name === "ext_authz" && (f.config as ExtAuthzConfig).provider.protocol === "grpc"));
+  if (tcpFilters.length > 0) {
+    for (const l of config.listeners) if (l.direction !== "outbound" && l.protocol !== "http") l.networkFilters = [...tcpFilters, { name: "tcp_proxy" }];
   }
   // EnvoyFilters' local rate limits: local_ratelimit before router, per-route buckets (rate-limit/apply.ts).
   applyRateLimits(snapshot, { ...proxy, ...node }, config);

@@ -64,7 +64,7 @@ describe("network filter chain", () => {
     assert.deepEqual(networkChainFor(listener()).map((s) => s.filter.name), ["tcp_proxy"]);
     const config = (l: Listener) => ({ listeners: [listener({ name: "http", protocol: "http" }), l], routes: [] }) as unknown as ProxyConfig;
     assert.throws(() => buildNetworkChains(config(listener({ networkFilters: [{ name: "nope" }, { name: "tcp_proxy" }] }))), {
-      message: 'listeners[1].networkFilters[0].name: unknown network filter "nope" (known: rbac, tcp_proxy)',
+      message: 'listeners[1].networkFilters[0].name: unknown network filter "nope" (known: ext_authz, rbac, tcp_proxy)',
     });
     assert.throws(() => buildNetworkChains(config(listener({ networkFilters: [] }))), { message: 'listeners[1].networkFilters: the network filter list must end with "tcp_proxy"' });
     const ok = listener({ networkFilters: [{ name: "tcp_proxy" }] });

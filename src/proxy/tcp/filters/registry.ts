@@ -2,10 +2,11 @@
 // filter is a folder beside this file plus one line below (and its translation).
 import type { Listener, ProxyConfig } from "../../../model/proxy-config.ts";
 import type { NetworkFilter, NetworkFilterChain } from "../network-filter.ts";
+import { extAuthzNetworkFilter } from "./ext-authz/ext-authz-network-filter.ts";
 import { rbacNetworkFilter } from "./rbac/rbac-network-filter.ts";
 import { tcpProxyFilter } from "./tcp-proxy/tcp-proxy-filter.ts";
 
-const FILTERS: ReadonlyMap<string, NetworkFilter> = new Map([rbacNetworkFilter, tcpProxyFilter].map((f) => [f.name, f]));
+const FILTERS: ReadonlyMap<string, NetworkFilter> = new Map([extAuthzNetworkFilter, rbacNetworkFilter, tcpProxyFilter].map((f) => [f.name, f]));
 
 /** The list a TCP listener runs when its config names none. */
 export const DEFAULT_NETWORK_FILTERS: readonly string[] = ["tcp_proxy"];

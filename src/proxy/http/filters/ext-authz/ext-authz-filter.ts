@@ -37,17 +37,30 @@ interface Compiled {
 }
 
 /** A provider's clients, shared by every config that names the same provider (created once per process). */
-interface Clients {
+export interface Clients {
   http: HttpAuthzClient | null;
   /** grpc-js and the protos are loaded when the first gRPC provider is compiled (a sidecar without one never loads them). */
   grpc: Promise<GrpcAuthzClient> | null;
 }
 
-function grpcClient(clock: Clock): Promise<GrpcAuthzClient> {
+export function grpcClient(clock: Clock): Promise<GrpcAuthzClient> {
   return import("./grpc-check.ts").then((m) => new m.GrpcAuthzClient(clock));
 }
 
 const clients = new Map<string, Clients>();
+
+/** The clients of `provider` (one set per distinct provider, shared with the TCP filter). */
+export function providerClients(provider: ExtAuthzProvider): Clients {
+  const key = JSON.stringify(provider);
+  let client = clients.get(key);
+  if (client === undefined) {
+    client = { http: null, grpc: null };
+    clients.set(key, client);
+  }
+  // Start loading gRPC now, so the first request waits as little as possible.
+  if (provider.protocol === "grpc") client.grpc ??= grpcClient(systemClock);
+  return client;
+}
 const compiled = new WeakMap<object, Compiled>();
 
 function statsOf(x: RequestContext, c: Compiled): ExtAuthzStats {
@@ -67,21 +80,14 @@ export function compiledExtAuthz(config: unknown): Compiled {
     checkProvider(cfg.provider);
     const rules = compileRbac({ policies: cfg.policies, useRemoteAddress: cfg.useRemoteAddress, trustedHops: cfg.trustedHops });
     if (rules.allow.length > 0 || rules.audit.length > 0) throw new Error(`ext_authz: policies must have action DENY (a match asks the provider)`);
-    const key = JSON.stringify(cfg.provider);
-    let client = clients.get(key);
-    if (client === undefined) {
-      client = { http: null, grpc: null };
-      clients.set(key, client);
-    }
-    // Start loading gRPC now, so the first request waits as little as possible.
-    if (cfg.provider.protocol === "grpc") client.grpc ??= grpcClient(systemClock);
-    c = { rules, provider: cfg.provider, client, stats: new Map() };
+    c = { rules, provider: cfg.provider, client: providerClients(cfg.provider), stats: new Map() };
     compiled.set(config, c);
   }
   return c;
 }
 
-function checkProvider(p: ExtAuthzProvider | undefined): void {
+/** Throws Error for a provider config the filters cannot use. */
+export function checkProvider(p: ExtAuthzProvider | undefined): void {
   const at = "ext_authz: provider";
   if (typeof p !== "object" || p === null) throw new Error(`${at} must be an object`);
   if (typeof p.name !== "string" || p.name === "") throw new Error(`${at}.name must be a non-empty string`);

@@ -58,7 +58,17 @@ export class GrpcAuthzClient {
     this.defaultClock = clock;
   }
 
+  /** Check an HTTP request. */
   check(host: Host, input: CheckInput, timeoutMs: number, clock: Clock = this.defaultClock): Promise<CheckOutcome> {
+    return this.call(host, checkRequest(input), timeoutMs, clock);
+  }
+
+  /** Check a TCP connection (Envoy's network ext_authz: the peers only). */
+  checkConnection(host: Host, input: ConnectionCheckInput, timeoutMs: number, clock: Clock = this.defaultClock): Promise<CheckOutcome> {
+    return this.call(host, { attributes: { source: peer(input.sourceAddress, input.sourcePort, input.sourcePrincipal), destination: peer(input.destinationAddress, input.destinationPort, input.destinationPrincipal) } }, timeoutMs, clock);
+  }
+
+  private call(host: Host, request: unknown, timeoutMs: number, clock: Clock): Promise<CheckOutcome> {
     const client = this.clientFor(host);
     return new Promise<CheckOutcome>((resolve) => {
       let done = false;
@@ -72,7 +82,7 @@ export class GrpcAuthzClient {
         finish({ kind: "error", reason: `timeout after ${timeoutMs} ms` });
         call.cancel();
       }, timeoutMs);
-      const call = client.Check(checkRequest(input), {}, (err, res) => {
+      const call = client.Check(request, {}, (err, res) => {
         if (err !== null || res === undefined) finish({ kind: "error", reason: err?.details ?? "no answer" });
         else finish(outcome(res));
       });
@@ -96,12 +106,18 @@ export class GrpcAuthzClient {
   }
 }
 
+/** What a TCP connection's check sends. */
+export type ConnectionCheckInput = Pick<CheckInput, "sourceAddress" | "sourcePort" | "sourcePrincipal" | "destinationAddress" | "destinationPort" | "destinationPrincipal">;
+
+function peer(address: string, port: number, principal: string): unknown {
+  return { address: { socket_address: { address, port_value: port } }, principal };
+}
+
 /** Envoy's CheckRequest for an HTTP request. */
 export function checkRequest(input: CheckInput): unknown {
   const headers: Record<string, string> = { ":authority": input.authority, ":method": input.method, ":path": input.path, ":scheme": input.scheme };
   for (const [n, v] of input.headers) if (n !== "host") headers[n] = v;
   const now = Date.now();
-  const peer = (address: string, port: number, principal: string): unknown => ({ address: { socket_address: { address, port_value: port } }, principal });
   const body = input.body;
   return {
     attributes: {
