@@ -12,6 +12,7 @@ export interface CommandEntry {
 export const commands: CommandEntry[] = [
   { name: "validate", summary: "check each config document's schema and values (like istioctl validate)", load: async () => (await import("./validate.ts")).validateCommand },
   { name: "up", summary: "run a local mesh: control plane, workloads with sidecars, ingress gateway", load: async () => (await import("./up.ts")).upCommand },
+  { name: "down", summary: "stop the mesh of this directory; after a crash, remove what it left (netns included)", load: async () => (await import("./down.ts")).downCommand },
   { name: "exec", summary: "run a command with an instance's sidecar as its HTTP proxy", load: async () => (await import("./exec.ts")).execCommand },
   { name: "analyze", summary: "check config files for errors across resources (like istioctl analyze)", load: async () => (await import("./analyze.ts")).analyzeCommand },
   { name: "proxy", summary: "run the sidecar proxy from a ProxyConfig file", load: async () => (await import("./proxy.ts")).proxyCommand },

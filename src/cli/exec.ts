@@ -8,6 +8,7 @@ import { meshEnv } from "../runtime/local/env.ts";
 import { nodeId } from "../runtime/local/plan.ts";
 import { serviceEnv, serviceLinks } from "../runtime/local/service-env.ts";
 import { REPO_ROOT } from "../runtime/local/paths.ts";
+import { APP_PRIVILEGES, inPod, podBaseEnv } from "../runtime/netns/netns-mesh.ts";
 import { readState, statePath, type UpStateInstance } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
 import { ControlPlaneClient } from "./lib/control-plane-client.ts";
@@ -26,6 +27,9 @@ Service of the namespace <SVC>_SERVICE_HOST, <SVC>_SERVICE_PORT and <SVC>_SERVIC
 Kubernetes does: a TCP service's point at the sidecar's local listener for it, e.g.
 \`amime exec curl -- sh -c 'redis-cli -h $REDIS_SERVICE_HOST -p $REDIS_SERVICE_PORT ping'\`.
 A workload name picks its first instance (\`reviews-v1\` → \`reviews-v1-0\`).
+In a mesh started with \`amime up --runtime netns\`, CMD runs inside that instance's pod (its
+network namespace and hosts file, as its app: no capabilities) with no proxy variables: its
+connections are captured into the pod's sidecar as the app's are (docs/netns.md).
 
 Options:
   -n, --namespace NS   the instance's namespace (default: any)
@@ -76,9 +80,13 @@ export const execCommand: Command = {
       process.stderr.write(`amime exec: ${(e as Error).message}\n`);
       return 1;
     }
-    const env = { ...meshEnv({ ...instance }, REPO_ROOT), ...(await servicesOf(controlPlane, instance)) };
+    // netns runtime: inside the pod, as its app runs (no proxy variables, no capabilities); its
+    // traffic is captured like the app's, and service names resolve from the pod's hosts file.
+    const pod = instance.netns;
+    const env = pod ? { ...podBaseEnv(), AMIME_INSTANCE: instance.name, AMIME_WORKLOAD: instance.workload, AMIME_NAMESPACE: instance.namespace, AMIME_SERVICE_ACCOUNT: instance.serviceAccount } : { ...meshEnv({ ...instance }, REPO_ROOT), ...(await servicesOf(controlPlane, instance)) };
+    const line = pod ? inPod(pod, APP_PRIVILEGES, cmd[0] as string, cmd.slice(1)) : { command: cmd[0] as string, args: cmd.slice(1) };
     return await new Promise<number>((resolve) => {
-      const child = spawn(cmd[0] as string, cmd.slice(1), { stdio: "inherit", env });
+      const child = spawn(line.command, line.args, { stdio: "inherit", env });
       // The terminal's Ctrl-C reaches the child too (same process group); exec only waits for it.
       const ignore = (): void => {};
       process.on("SIGINT", ignore);

@@ -3,6 +3,7 @@
 // Prints one JSON line once every listener is bound (tests and the bench read it); SIGINT or
 // SIGTERM drain connections and exit 0; an invalid config file exits 1 with the reasons.
 import { readFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { PushClient } from "../proxy/control/push-client.ts";
 import { MeshCredentials } from "../proxy/identity/mesh-credentials.ts";
 import { Sidecar } from "../proxy/sidecar.ts";
@@ -11,8 +12,8 @@ import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { untilSignal } from "./lib/signals.ts";
 
-export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N] [--secret-dir DIR]
-       amime proxy --xds URL --node ID --root-cert FILE [--token-file FILE] [--admin-port N] [--secret-dir DIR]
+export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N] [--admin-address IP] [--secret-dir DIR]
+       amime proxy --xds URL --node ID --root-cert FILE [--token-file FILE] [--admin-port N] [--admin-address IP] [--secret-dir DIR]
 
 Run the sidecar proxy from a ProxyConfig file (JSON or YAML; format in docs/proxy.md), or from
 the configs a control plane pushes (docs/control-plane.md).
@@ -45,9 +46,11 @@ Options:
                         (default: $AMIME_ROOT_CERT)
       --node ID         node id to connect as (with --xds), e.g. sidecar~reviews-v1-0.default
       --token-file FILE this proxy's credential (default: $AMIME_PROXY_TOKEN)
-      --admin-port N    admin listener on 127.0.0.1:N (default 15000; 0 = any free port;
+      --admin-port N    admin listener port (default 15000; 0 = any free port;
                         -1 = no admin listener)
       --secret-dir DIR  the secret store for credentialName (default: $AMIME_SECRET_DIR; none)
+      --admin-address A where the admin listener binds (default 127.0.0.1; \`amime up
+                        --runtime netns\` binds the pod's IP so the node can probe and scrape it)
   -h, --help            show this help
 
 Exit status: 0 after a signal, 1 on an invalid config or a port that cannot be bound,
@@ -62,6 +65,7 @@ interface ProxyArgs {
   secretDir?: string;
   rootCert?: string;
   adminPort: number;
+  adminAddress?: string;
   help: boolean;
 }
 
@@ -94,6 +98,10 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
         break;
       case "--admin-port":
         out.adminPort = f.integer(-1, 65535, "a port number (0 = any, -1 = none)");
+        break;
+      case "--admin-address":
+        out.adminAddress = f.required("an IP address");
+        if (isIP(out.adminAddress) === 0) throw new UsageError(`--admin-address needs an IP address, not "${out.adminAddress}"`);
         break;
       default:
         throw new UsageError(`unknown option "${f.arg}"`);
@@ -138,7 +146,7 @@ export const proxyCommand: Command = {
     }
     let sidecar: Sidecar;
     try {
-      sidecar = await Sidecar.start(raw, { ...(args.adminPort >= 0 ? { adminPort: args.adminPort } : {}), ...(secrets !== undefined ? { secrets } : {}) });
+      sidecar = await Sidecar.start(raw, { ...(args.adminPort >= 0 ? { adminPort: args.adminPort, ...(args.adminAddress ? { adminAddress: args.adminAddress } : {}) } : {}), ...(secrets !== undefined ? { secrets } : {}) });
     } catch (e) {
       process.stderr.write(`amime proxy: ${args.config}: ${(e as Error).message}\n`);
       return 1;
@@ -213,7 +221,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
     ...(ca !== undefined ? { ca } : {}),
     node,
     token,
-    sidecar: { mesh, ...(args.adminPort >= 0 ? { adminPort: args.adminPort } : {}), ...(secrets !== undefined ? { secrets } : {}) },
+    sidecar: { mesh, ...(args.adminPort >= 0 ? { adminPort: args.adminPort, ...(args.adminAddress ? { adminAddress: args.adminAddress } : {}) } : {}), ...(secrets !== undefined ? { secrets } : {}) },
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
     onPush: (r) => {
       if (!r.accepted) process.stderr.write(`amime proxy: rejected config ${r.version}: ${r.error ?? ""}\n`);

@@ -7,12 +7,13 @@ import { formatDiagnostic } from "../config/diagnostic.ts";
 import { ConfigRefusedError } from "../control-plane/server.ts";
 import { ConfigInvalid, DEFAULT_PORT_BASE, LocalMesh } from "../runtime/local/local-mesh.ts";
 import type { InstanceSupervisor } from "../runtime/local/instance.ts";
+import { NetnsMesh, NetnsUnavailable } from "../runtime/netns/netns-mesh.ts";
 import { statePath } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
 
-export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--mesh-config FILE] [--secret-dir DIR] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
+export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--runtime local|netns] [--mesh-config FILE] [--secret-dir DIR] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
 
 Run a local mesh from a directory of manifests (Services, Workloads, Istio config): start the
 control plane, every Workload replica as a local process with its own sidecar, and an ingress
@@ -29,8 +30,17 @@ service's point at the sidecar's local listener for it; see docs/local-mesh.md).
 The state file .amime/up.json (in the current directory) tells \`amime exec\`, \`apply\`, \`get\` and
 \`proxy-status\` where the mesh is; app and proxy logs go to .amime/logs/.
 
+With --runtime netns (Linux, root): every instance runs in its own network namespace ("pod") with
+its own IP on a bridge, its traffic captured by iptables into its sidecar (Istio's 15001/15006),
+service names resolved in the pod; apps get no proxy variables and listen on their declared ports
+(HOST=0.0.0.0). The control plane listens on the host's end of the mesh network; \`amime exec\`
+runs commands inside the pod; Ctrl-C removes every namespace, link and rule, and \`amime down\`
+does so after a crash (see docs/netns.md).
+
 Options:
   -f, --filename PATH        config file or directory (recursive); repeatable; required
+      --runtime local|netns  local processes on 127.0.0.1 (default), or one network namespace per
+                             instance with transparent capture (root; docs/netns.md)
       --mesh-config FILE     Istio MeshConfig YAML (the \`mesh\` key of the istio ConfigMap, or that
                              ConfigMap): extensionProviders, defaultProviders, defaultConfig,
                              accessLogFile… (docs/config.md "MeshConfig"); read once at start
@@ -60,11 +70,12 @@ interface UpArgs {
   tracing?: { format: "zipkin" | "otlp"; endpoint: string };
   meshConfig?: string;
   secretDir?: string;
+  runtime: "local" | "netns";
   help: boolean;
 }
 
 function parseUpArgs(argv: readonly string[]): UpArgs {
-  const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, help: false };
+  const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, runtime: "local", help: false };
   for (const f of walkFlags(argv)) {
     switch (f.flag) {
       case "-h":
@@ -81,6 +92,12 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
       case "--secret-dir":
         out.secretDir = f.required("a directory");
         break;
+      case "--runtime": {
+        const v = f.required("local or netns");
+        if (v !== "local" && v !== "netns") throw new UsageError(`--runtime must be local or netns, not "${v}"`);
+        out.runtime = v;
+        break;
+      }
       case "--port-base":
         out.portBase = f.integer(1, 65535, "a port number (1-65535)");
         break;
@@ -105,13 +122,14 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
 const write = (line: string): void => void process.stdout.write(`${line}\n`);
 
 export function statusTable(instances: readonly InstanceSupervisor[]): string[] {
-  const rows = [["NAME", "READY", "STATUS", "APP", "INBOUND", "OUTBOUND", "ADMIN", "RESTARTS"]];
+  const pods = instances.some((i) => i.address !== "127.0.0.1");
+  const rows = [["NAME", "READY", "STATUS", ...(pods ? ["IP"] : []), "APP", "INBOUND", "OUTBOUND", "ADMIN", "RESTARTS"]];
   for (const i of instances) {
     const first = i.plan.spec.ports[0];
     const app = first ? String(i.ports.app.get(first.containerPort)) : "-";
     const inbound = i.plan.spec.ports.map((p) => i.ports.inbound.get(p.containerPort)).join(",") || "-";
     const status = i.neverReady && !i.ready ? `${i.phase} (probe budget exceeded)` : i.phase;
-    rows.push([`${i.plan.namespace}/${i.plan.name}`, i.ready ? "1/1" : "0/1", status, app, inbound, String(i.ports.outbound), String(i.ports.admin), String(i.restarts)]);
+    rows.push([`${i.plan.namespace}/${i.plan.name}`, i.ready ? "1/1" : "0/1", status, ...(pods ? [i.address] : []), app, inbound, String(i.ports.outbound), String(i.ports.admin), String(i.restarts)]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd());
@@ -133,17 +151,22 @@ export const upCommand: Command = {
       }
       process.env.AMIME_SECRET_DIR = dir;
     }
-    let mesh: LocalMesh;
+    let mesh: LocalMesh | NetnsMesh;
     try {
-      mesh = await LocalMesh.start({
+      const opts = {
         paths: args.files,
         ...(meshConfig ? { meshConfig } : {}),
         portBase: args.portBase,
         ...(args.tracing ? { tracing: args.tracing } : {}),
         ...(args.controlPlanePort !== undefined ? { controlPlanePort: args.controlPlanePort } : {}),
-        log: (l) => write(`amime up: ${l}`),
-      });
+        log: (l: string) => write(`amime up: ${l}`),
+      };
+      mesh = args.runtime === "netns" ? await NetnsMesh.start(opts) : await LocalMesh.start(opts);
     } catch (e) {
+      if (e instanceof NetnsUnavailable) {
+        process.stderr.write(`amime up: ${e.message}; nothing was started\n`);
+        return 1;
+      }
       if (e instanceof ConfigInvalid || e instanceof ConfigRefusedError) {
         for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
         process.stderr.write("amime up: the config has errors; nothing was started\n");
@@ -185,6 +208,7 @@ export const upCommand: Command = {
     if (mesh.ingress) write(`Ingress:        ${mesh.ingress}${mesh.ingressPath}${mesh.gateway?.ready ? "" : "   (gateway not ready yet)"}`);
     else write("Ingress:        none (no Gateway selects istio: ingressgateway)");
     write(`Control plane:  ${mesh.controlPlane.url}/api/v1/status`);
+    if (mesh instanceof NetnsMesh) write(`Network:        pods on ${mesh.network.resources.nodeNetns}'s bridge, 10.${mesh.network.subnet.octet}.1.0/24; run id ${mesh.network.resources.runId} (amime down removes it after a crash)`);
     const meshTracing = meshConfig?.defaultProviders?.tracing?.[0];
     write(`Traces:         ${meshTracing !== undefined ? `MeshConfig provider ${meshTracing}` : args.tracing ? `${args.tracing.format} → ${args.tracing.endpoint}` : `${mesh.controlPlane.url}/api/v2/traces (Zipkin v2 API)`}`);
     write(`Metrics:        amime top · ${mesh.controlPlane.url}/api/v1/telemetry/graph · Prometheus targets in .amime/prometheus-targets.json`);

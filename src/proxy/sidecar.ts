@@ -26,8 +26,10 @@ export interface SidecarOptions {
   random?: Random;
   observer?: RequestObserver;
   limits?: Partial<ProxyLimits>;
-  /** Admin listener port on 127.0.0.1 (0 = any free port); absent = no admin listener. */
+  /** Admin listener port (0 = any free port); absent = no admin listener. */
   adminPort?: number;
+  /** Where the admin listener binds (default 127.0.0.1; the netns runtime binds the pod's IP). */
+  adminAddress?: string;
   /** The workload certificate (mutual TLS: inbound termination, ISTIO_MUTUAL origination). */
   mesh?: MeshCredentials;
   /** Secrets for `credentialName` (gateway certificates, DestinationRule client certificates). */
@@ -93,7 +95,7 @@ export class Sidecar {
     try {
       if (opts.adminPort !== undefined) {
         s.admin = new AdminServer(s);
-        await s.admin.listen(opts.adminPort);
+        await s.admin.listen(opts.adminPort, opts.adminAddress);
       }
       await s.syncListeners(checked.listeners);
     } catch (e) {

@@ -1,4 +1,4 @@
-// Admin listener (127.0.0.1 only, never on the request path): config dump, clusters with their
+// Admin listener (127.0.0.1 unless told otherwise, never on the request path): config dump, clusters with their
 // endpoints and health, readiness, Envoy-style text stats, and drain. node:http is fine here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
@@ -22,10 +22,10 @@ export class AdminServer {
     this.server = createServer((req, res) => this.handle(req, res));
   }
 
-  listen(port: number): Promise<number> {
+  listen(port: number, host = "127.0.0.1"): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen({ host: "127.0.0.1", port }, () => {
+      this.server.listen({ host, port }, () => {
         this.server.off("error", reject);
         const a = this.server.address();
         this.port = typeof a === "object" && a !== null ? a.port : port;

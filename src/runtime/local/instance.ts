@@ -7,7 +7,7 @@ import { systemClock } from "../../core/clock.ts";
 import { PROBE_DEFAULTS } from "../../config/types/workload.ts";
 import { appEnv } from "./env.ts";
 import { ManagedProcess } from "./managed-process.ts";
-import { registration, nodeId, type InstancePlan, type InstancePorts } from "./plan.ts";
+import { LOCAL_ADDRESS, registration, nodeId, type InstancePlan, type InstancePorts } from "./plan.ts";
 import { checkOnce, ReadinessProber, type ProbeSpec } from "./probe.ts";
 import type { Registrar } from "./registration.ts";
 import type { Exit } from "./spawn.ts";
@@ -29,12 +29,30 @@ export interface InstanceContext {
   serviceEnv: (plan: InstancePlan) => Record<string, string>;
 }
 
+/**
+ * Where an instance's processes run. The local runtime: on this host, everything on 127.0.0.1.
+ * The netns runtime: inside the pod's network namespace (runtime/netns/), reached on the pod's IP.
+ */
+export interface InstancePlacement {
+  /** The address the runtime probes the app and the sidecar's admin listener on. */
+  address: string;
+  /** The command line that runs `command args` in place (e.g. `ip netns exec POD setpriv …`). */
+  wrap(role: "app" | "sidecar", command: string, args: readonly string[]): { command: string; args: string[] };
+  /** Extra `amime proxy` flags. */
+  sidecarArgs: readonly string[];
+  /** The app's environment. */
+  appEnv(plan: InstancePlan, ports: InstancePorts): Record<string, string>;
+  /** Runs once the instance is registered, before its processes start (capture rules). */
+  beforeStart?(): Promise<void>;
+}
+
 export type Phase = "starting" | "ready" | "not ready" | "restarting" | "stopped" | "failed";
 
 export class InstanceSupervisor {
   readonly plan: InstancePlan;
   readonly ports: InstancePorts;
   private readonly ctx: InstanceContext;
+  private readonly placement: InstancePlacement | null;
   private readonly sidecar: ManagedProcess;
   private readonly app: ManagedProcess;
   private prober: ReadinessProber | null = null;
@@ -52,15 +70,16 @@ export class InstanceSupervisor {
   announce = false;
   private readyWaiters: (() => void)[] = [];
 
-  constructor(plan: InstancePlan, ports: InstancePorts, ctx: InstanceContext) {
+  constructor(plan: InstancePlan, ports: InstancePorts, ctx: InstanceContext, placement?: InstancePlacement) {
     this.plan = plan;
     this.ports = ports;
     this.ctx = ctx;
+    this.placement = placement ?? null;
+    const wrap = (role: "app" | "sidecar", command: string, args: string[]): { command: string; args: string[] } => (placement ? placement.wrap(role, command, args) : { command, args });
     this.sidecar = new ManagedProcess({
       policy: "Always",
       spec: () => ({
-        command: process.execPath,
-        args: [ctx.amimeBin, "proxy", "--xds", ctx.controlPlaneUrl, "--root-cert", ctx.rootCertFile, "--node", nodeId("sidecar", plan.name, plan.namespace), "--admin-port", String(ports.admin)],
+        ...wrap("sidecar", process.execPath, [ctx.amimeBin, "proxy", "--xds", ctx.controlPlaneUrl, "--root-cert", ctx.rootCertFile, "--node", nodeId("sidecar", plan.name, plan.namespace), "--admin-port", String(ports.admin), ...(placement?.sidecarArgs ?? [])]),
         cwd: ctx.repoRoot,
         env: { ...stringEnv(process.env), AMIME_PROXY_TOKEN: ctx.credential({ node: nodeId("sidecar", plan.name, plan.namespace), namespace: plan.namespace, serviceAccount: plan.spec.serviceAccount }) },
         logFile: join(ctx.logDir, `${plan.name}.sidecar.log`),
@@ -78,10 +97,9 @@ export class InstanceSupervisor {
     this.app = new ManagedProcess({
       policy: plan.spec.restartPolicy,
       spec: () => ({
-        command: plan.spec.command[0] ?? "",
-        args: [...plan.spec.command.slice(1), ...plan.spec.args],
+        ...wrap("app", plan.spec.command[0] ?? "", [...plan.spec.command.slice(1), ...plan.spec.args]),
         cwd: plan.cwd,
-        env: appEnv(plan, ports, ctx.repoRoot, ctx.serviceEnv(plan)),
+        env: placement ? placement.appEnv(plan, ports) : appEnv(plan, ports, ctx.repoRoot, ctx.serviceEnv(plan)),
         logFile: join(ctx.logDir, `${plan.name}.log`),
       }),
       onStart: () => {
@@ -102,6 +120,11 @@ export class InstanceSupervisor {
     });
   }
 
+  /** Where the app and the sidecar's admin listener are reached. */
+  get address(): string {
+    return this.placement?.address ?? LOCAL_ADDRESS;
+  }
+
   get ready(): boolean {
     return this.sidecarReady && this.appReady;
   }
@@ -120,8 +143,9 @@ export class InstanceSupervisor {
 
   /** Register (not ready), start the sidecar, then the app. */
   async start(): Promise<void> {
-    await this.ctx.registry.put(registration(this.plan, this.ports, false));
+    await this.ctx.registry.put(registration(this.plan, this.ports, false, this.address));
     this.registered = false;
+    await this.placement?.beforeStart?.();
     this.sidecar.start();
     this.app.start();
   }
@@ -183,7 +207,7 @@ export class InstanceSupervisor {
     const { spec, port } = probe;
     this.prober = new ReadinessProber(spec, {
       clock: systemClock,
-      check: () => checkOnce(spec.kind, port, spec.path, spec.timeoutSeconds * 1000),
+      check: () => checkOnce(spec.kind, port, spec.path, spec.timeoutSeconds * 1000, this.address),
       onChange: (ready) => {
         this.appReady = ready;
         if (!ready) this.ctx.log(`${this.plan.name}: readiness probe failing (${spec.kind} ${port}${spec.kind === "httpGet" ? spec.path : ""}); out of rotation`);
@@ -191,7 +215,7 @@ export class InstanceSupervisor {
       },
       onNeverReady: (budget) => {
         this.neverReady = true;
-        this.ctx.log(`WARNING ${this.plan.name}: not ready after ${budget / 1000} s (${spec.kind} 127.0.0.1:${port}${spec.kind === "httpGet" ? spec.path : ""}); see ${join(this.ctx.logDir, `${this.plan.name}.log`)}`);
+        this.ctx.log(`WARNING ${this.plan.name}: not ready after ${budget / 1000} s (${spec.kind} ${this.address}:${port}${spec.kind === "httpGet" ? spec.path : ""}); see ${join(this.ctx.logDir, `${this.plan.name}.log`)}`);
       },
     });
     this.prober.start();
@@ -202,7 +226,7 @@ export class InstanceSupervisor {
     this.sidecarReady = false;
     const poll = async (): Promise<void> => {
       if (this.stopped || !this.sidecar.current) return;
-      if (await checkOnce("httpGet", this.ports.admin, "/ready", 1000)) {
+      if (await checkOnce("httpGet", this.ports.admin, "/ready", 1000, this.address)) {
         this.sidecarReady = true;
         this.update();
         return;
@@ -224,7 +248,7 @@ export class InstanceSupervisor {
     if (this.registered === ready || (this.stopped && ready)) return;
     this.registered = ready;
     this.chain = this.chain
-      .then(() => this.ctx.registry.put(registration(this.plan, this.ports, ready)))
+      .then(() => this.ctx.registry.put(registration(this.plan, this.ports, ready, this.address)))
       .catch((e: Error) => this.ctx.log(`${this.plan.name}: cannot update the control plane: ${e.message}`));
   }
 }

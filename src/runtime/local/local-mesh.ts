@@ -228,7 +228,7 @@ export function tcpPoolSize(services: readonly Service[]): number {
   return n + TCP_POOL_SPARE;
 }
 
-async function loadAndValidate(paths: readonly string[]): Promise<Resource[]> {
+export async function loadAndValidate(paths: readonly string[]): Promise<Resource[]> {
   const loaded = await loadConfig(paths);
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   for (const r of loaded.resources) diagnostics.push(...validateResource(r).diagnostics);

@@ -20,6 +20,8 @@ export interface InstancePlan {
   cwd: string;
   /** `Workload default/reviews-v1 (samples/bookinfo/mesh.yaml:12)` */
   origin: string;
+  /** The Workload's metadata.annotations (the netns runtime reads Istio's capture annotations). */
+  annotations: Record<string, string>;
 }
 
 /** Ports of one instance: per declared containerPort, the app's own port and its sidecar's inbound port. */
@@ -49,6 +51,7 @@ export function planInstances(resources: readonly Resource[]): InstancePlan[] {
         workload: r.metadata.name,
         namespace,
         labels: { ...r.metadata.labels },
+        annotations: { ...r.metadata.annotations },
         spec,
         cwd,
         origin: `Workload ${namespace}/${r.metadata.name} (${r.source.file}:${r.source.line})`,
@@ -68,7 +71,7 @@ export function portEnvName(name: string): string {
 }
 
 /** The registry entry: peers dial the sidecar's inbound ports; the sidecar forwards to the app's. */
-export function registryInstance(plan: InstancePlan, ports: InstancePorts, ready: boolean): WorkloadInstance {
+export function registryInstance(plan: InstancePlan, ports: InstancePorts, ready: boolean, address = LOCAL_ADDRESS): WorkloadInstance {
   const peer: Record<string, number> = {};
   const app: Record<string, number> = {};
   for (const p of plan.spec.ports) {
@@ -88,14 +91,15 @@ export function registryInstance(plan: InstancePlan, ports: InstancePorts, ready
     namespace: plan.namespace,
     labels: { ...plan.labels },
     serviceAccount: plan.spec.serviceAccount,
-    address: LOCAL_ADDRESS,
+    address,
     ports: peer,
     appPorts: app,
     ready,
   };
 }
 
-export function registration(plan: InstancePlan, ports: InstancePorts, ready: boolean): InstanceRegistration {
+/** `address`: the instance's IP (127.0.0.1 in the local runtime, the pod's IP in the netns runtime). */
+export function registration(plan: InstancePlan, ports: InstancePorts, ready: boolean, address = LOCAL_ADDRESS): InstanceRegistration {
   const id = nodeId("sidecar", plan.name, plan.namespace);
   const node: NodeInfo = {
     id,
@@ -105,7 +109,7 @@ export function registration(plan: InstancePlan, ports: InstancePorts, ready: bo
     labels: { ...plan.labels },
     serviceAccount: plan.spec.serviceAccount,
     trustDomain: "cluster.local",
-    ip: LOCAL_ADDRESS,
+    ip: address,
   };
-  return { instance: registryInstance(plan, ports, ready), nodeId: id, node, outboundPort: ports.outbound, ...(ports.tcpPool.length > 0 ? { tcpPortPool: [...ports.tcpPool] } : {}) };
+  return { instance: registryInstance(plan, ports, ready, address), nodeId: id, node, outboundPort: ports.outbound, ...(ports.tcpPool.length > 0 ? { tcpPortPool: [...ports.tcpPool] } : {}) };
 }

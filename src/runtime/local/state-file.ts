@@ -4,6 +4,7 @@
 // is started, rewritten when a process restarts (new pid), removed on exit.
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import type { NetnsResources } from "../netns/network.ts";
 
 export interface UpStateInstance {
   name: string;
@@ -20,9 +21,16 @@ export interface UpStateInstance {
   /** The sidecar's process group leader, null while it is down. */
   sidecarPid: number | null;
   serviceAccount: string;
+  /** netns runtime: the pod's network namespace and IP. */
+  netns?: string;
+  ip?: string;
 }
 
 export interface UpState {
+  /** Absent: the local runtime. */
+  runtime?: "local" | "netns";
+  /** netns runtime: every namespace and link it made (what `amime down` removes after a crash). */
+  network?: NetnsResources;
   controlPlane: string;
   ingress: string | null;
   pid: number;

@@ -1,0 +1,81 @@
+// Addresses of a netns mesh. Each run takes one free 10.X.0.0/16 (X from 200 to 249, one not yet
+// on any route or address of the host): 10.X.0.0/30 links the host to the node namespace, pods get
+// 10.X.1.2, 10.X.1.3… on the node's bridge (10.X.1.1). Service VIPs (Kubernetes ClusterIPs) come
+// from 10.X.128.0/17: they exist only inside pods, where every connection to one is redirected to
+// the sidecar. Pure, apart from `usedSecondOctets` reading the host's routes.
+
+export interface MeshSubnet {
+  /** X of 10.X.0.0/16. */
+  octet: number;
+}
+
+export const SUBNET_FIRST = 200;
+export const SUBNET_LAST = 249;
+
+/** The first free 10.X (starting at `start`, wrapping), or null when every one is taken. */
+export function pickSubnet(used: ReadonlySet<number>, start: number): MeshSubnet | null {
+  const span = SUBNET_LAST - SUBNET_FIRST + 1;
+  for (let i = 0; i < span; i++) {
+    const octet = SUBNET_FIRST + ((start - SUBNET_FIRST + i) % span + span) % span;
+    if (!used.has(octet)) return { octet };
+  }
+  return null;
+}
+
+/** Second octets of 10.X.… addresses named in `ip -4 route` / `ip -4 addr` output. */
+export function usedSecondOctets(text: string): Set<number> {
+  const out = new Set<number>();
+  for (const m of text.matchAll(/\b10\.(\d{1,3})\.\d{1,3}\.\d{1,3}/g)) out.add(Number(m[1]));
+  return out;
+}
+
+export function hostLinkIp(s: MeshSubnet): string {
+  return `10.${s.octet}.0.1`;
+}
+
+export function nodeLinkIp(s: MeshSubnet): string {
+  return `10.${s.octet}.0.2`;
+}
+
+export function bridgeIp(s: MeshSubnet): string {
+  return `10.${s.octet}.1.1`;
+}
+
+export function podCidr(s: MeshSubnet): string {
+  return `10.${s.octet}.1.0/24`;
+}
+
+export const MAX_PODS = 250;
+
+/** The i-th pod's IP (i from 0). */
+export function podIp(s: MeshSubnet, i: number): string {
+  if (i < 0 || i >= MAX_PODS) throw new RangeError(`pod ${i}: at most ${MAX_PODS} pods per mesh`);
+  return `10.${s.octet}.1.${i + 2}`;
+}
+
+/** Service VIPs, handed out in order and kept per host for the life of the mesh. */
+export class VipAllocator {
+  private readonly subnet: MeshSubnet;
+  private readonly byHost = new Map<string, string>();
+  private next = 0;
+
+  constructor(subnet: MeshSubnet) {
+    this.subnet = subnet;
+  }
+
+  vip(host: string): string {
+    let v = this.byHost.get(host);
+    if (v === undefined) {
+      const n = this.next++;
+      if (n >= 128 * 256 - 2) throw new RangeError("no service VIPs left");
+      const k = n + 1;
+      v = `10.${this.subnet.octet}.${128 + (k >> 8)}.${k & 255}`;
+      this.byHost.set(host, v);
+    }
+    return v;
+  }
+
+  entries(): [string, string][] {
+    return [...this.byHost];
+  }
+}

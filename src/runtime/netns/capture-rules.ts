@@ -1,0 +1,139 @@
+// The capture rules of one pod, as istio-iptables writes them for an Istio sidecar, rendered as
+// `iptables-restore` input for the pod's own network namespace (the host's tables are never
+// touched). Pure: the runtime applies the text (network.ts). docs/netns.md explains each rule.
+//
+// Outbound (nat OUTPUT → AMIME_OUTPUT): the proxy's own traffic (UID/GID 1337) and loopback leave
+// as they are; excluded CIDRs and ports too; a TCP service port of a service VIP goes to the
+// sidecar's own listener for that service port (AMIME_SERVICES, the "per-VIP:port" redirects the
+// control plane's port assignment decides); every other TCP connection goes to 15001, the
+// outbound HTTP listener, which routes on Host / :authority.
+// Inbound (nat PREROUTING → AMIME_INBOUND): the node (probes, metrics) reaches the pod as is;
+// excluded inbound ports too; each declared port is redirected to its sidecar inbound listener.
+// The filter table then refuses (TCP reset) any other TCP connection arriving on the pod's
+// interface, and any other packet but ICMP, so nothing reaches the app without the sidecar. Pods
+// have no IPv6 (network.ts turns it off), so IPv4 rules cover everything.
+
+export const PROXY_UID = 1337;
+export const PROXY_GID = 1337;
+export const OUTBOUND_CAPTURE_PORT = 15001;
+export const INBOUND_CAPTURE_PORT = 15006;
+export const ADMIN_PORT = 15000;
+
+export interface CaptureSpec {
+  /** The pod's own IP (an app calling itself is not captured, as loopback). */
+  podIp: string;
+  /** The node's address as pods see it: its connections (readiness probes, metrics scrapes) are not captured. */
+  nodeIp: string;
+  /** Declared app port → sidecar inbound listener port. */
+  inbound: ReadonlyMap<number, number>;
+  /** Every port a sidecar inbound listener binds (what peers dial). */
+  inboundListenerPorts: readonly number[];
+  /** `traffic.sidecar.istio.io/excludeOutboundPorts`, `…/excludeInboundPorts`, `…/excludeOutboundIPRanges`. */
+  excludeOutboundPorts: readonly number[];
+  excludeInboundPorts: readonly number[];
+  excludeOutboundIPRanges: readonly string[];
+  /** Service VIP:port → the sidecar's local listener port for it (outbound TCP services). */
+  services: readonly ServiceRedirect[];
+}
+
+export interface ServiceRedirect {
+  vip: string;
+  port: number;
+  localPort: number;
+}
+
+export const SERVICES_CHAIN = "AMIME_SERVICES";
+
+/** The full rule set of a pod (iptables-restore input, flushing the pod's nat and filter tables). */
+export function captureRules(spec: CaptureSpec): string {
+  const nat = [
+    "*nat",
+    ":PREROUTING ACCEPT [0:0]",
+    ":INPUT ACCEPT [0:0]",
+    ":OUTPUT ACCEPT [0:0]",
+    ":POSTROUTING ACCEPT [0:0]",
+    ":AMIME_INBOUND - [0:0]",
+    ":AMIME_OUTPUT - [0:0]",
+    `:${SERVICES_CHAIN} - [0:0]`,
+    "-A PREROUTING -p tcp -j AMIME_INBOUND",
+    `-A AMIME_INBOUND -s ${spec.nodeIp}/32 -j RETURN`,
+    ...spec.excludeInboundPorts.map((p) => `-A AMIME_INBOUND -p tcp --dport ${p} -j RETURN`),
+    ...[...spec.inbound].map(([app, listener]) => `-A AMIME_INBOUND -p tcp --dport ${app} -j REDIRECT --to-ports ${listener}`),
+    "-A OUTPUT -p tcp -j AMIME_OUTPUT",
+    `-A AMIME_OUTPUT -m owner --uid-owner ${PROXY_UID} -j RETURN`,
+    `-A AMIME_OUTPUT -m owner --gid-owner ${PROXY_GID} -j RETURN`,
+    "-A AMIME_OUTPUT -o lo -j RETURN",
+    `-A AMIME_OUTPUT -d ${spec.podIp}/32 -j RETURN`,
+    ...spec.excludeOutboundIPRanges.map((c) => `-A AMIME_OUTPUT -d ${c} -j RETURN`),
+    ...spec.excludeOutboundPorts.map((p) => `-A AMIME_OUTPUT -p tcp --dport ${p} -j RETURN`),
+    `-A AMIME_OUTPUT -j ${SERVICES_CHAIN}`,
+    `-A AMIME_OUTPUT -p tcp -j REDIRECT --to-ports ${OUTBOUND_CAPTURE_PORT}`,
+    ...serviceLines(spec.services),
+    "COMMIT",
+  ];
+  const open = [...new Set([...spec.inboundListenerPorts, ...spec.excludeInboundPorts])].sort((a, b) => a - b);
+  const filter = [
+    "*filter",
+    ":INPUT ACCEPT [0:0]",
+    ":FORWARD DROP [0:0]",
+    ":OUTPUT ACCEPT [0:0]",
+    "-A INPUT -i lo -j ACCEPT",
+    "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+    `-A INPUT -s ${spec.nodeIp}/32 -j ACCEPT`,
+    ...open.map((p) => `-A INPUT -p tcp --dport ${p} -j ACCEPT`),
+    "-A INPUT -p icmp -j ACCEPT",
+    "-A INPUT -p tcp -j REJECT --reject-with tcp-reset",
+    // UDP is not captured (as in Istio): no other pod may reach an app with it either.
+    "-A INPUT -j REJECT",
+    "COMMIT",
+  ];
+  return `${[...nat, ...filter].join("\n")}\n`;
+}
+
+/** Only the service redirects (iptables-restore --noflush input: replaces that chain's rules). */
+export function serviceRules(services: readonly ServiceRedirect[]): string {
+  return `${["*nat", `:${SERVICES_CHAIN} - [0:0]`, ...serviceLines(services), "COMMIT"].join("\n")}\n`;
+}
+
+function serviceLines(services: readonly ServiceRedirect[]): string[] {
+  return services.map((s) => `-A ${SERVICES_CHAIN} -d ${s.vip}/32 -p tcp --dport ${s.port} -j REDIRECT --to-ports ${s.localPort}`);
+}
+
+/** Istio's capture annotations, read from a Workload's metadata.annotations. */
+export interface CaptureAnnotations {
+  excludeOutboundPorts: number[];
+  excludeInboundPorts: number[];
+  excludeOutboundIPRanges: string[];
+}
+
+export class CaptureAnnotationError extends Error {
+  readonly code = "AMIME_NETNS_ANNOTATION";
+}
+
+const ANNOTATION = "traffic.sidecar.istio.io/";
+
+/** Parse the comma-separated annotation values; a bad value is an error naming the annotation. */
+export function captureAnnotations(annotations: Readonly<Record<string, string>>, origin: string): CaptureAnnotations {
+  const ports = (key: string): number[] => {
+    const v = annotations[ANNOTATION + key];
+    if (v === undefined || v.trim() === "") return [];
+    return v.split(",").map((s) => {
+      const t = s.trim();
+      const n = Number(t);
+      if (!/^\d+$/.test(t) || n < 1 || n > 65535) throw new CaptureAnnotationError(`${origin}: metadata.annotations["${ANNOTATION}${key}"]: "${t}" is not a port (1-65535)`);
+      return n;
+    });
+  };
+  const v = annotations[`${ANNOTATION}excludeOutboundIPRanges`];
+  const ranges = v === undefined || v.trim() === "" ? [] : v.split(",").map((s) => s.trim());
+  for (const r of ranges) {
+    if (!isCidr(r)) throw new CaptureAnnotationError(`${origin}: metadata.annotations["${ANNOTATION}excludeOutboundIPRanges"]: "${r}" is not an IPv4 CIDR (a.b.c.d/n)`);
+  }
+  return { excludeOutboundPorts: ports("excludeOutboundPorts"), excludeInboundPorts: ports("excludeInboundPorts"), excludeOutboundIPRanges: ranges };
+}
+
+function isCidr(s: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
+  if (!m) return false;
+  return m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+}
