@@ -15,7 +15,7 @@ import { ApiServer } from "./api/api-server.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
 import { CredentialIssuer } from "./auth/credentials.ts";
 import { RequestGate } from "./auth/gate.ts";
-import type { ProxyPrincipal } from "./auth/token.ts";
+import type { ProxyPrincipal, WorkloadPrincipal } from "./auth/token.ts";
 import { caDirOf, IdentityIssuer } from "./ca/index.ts";
 import { ServingCertificate, servingNames } from "./ca/serving-certificate.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
@@ -210,6 +210,7 @@ export class ControlPlane implements ApiBackend {
       // bundle stops the start; an in-memory one is made on the first certificate request.
       if (opts.cacertsDir !== undefined || opts.stateDir !== undefined) await cp.identities.ca();
       cp.denyList = (await cp.identities.revocations()).denyList();
+      await cp.identities.ledger();
       cp.trustBundle = (await cp.identities.ca()).roots.join("");
       if (opts.stateDir !== undefined) {
         cp.rootCertFile = join(opts.stateDir, ROOT_CERT_FILE);
@@ -224,7 +225,7 @@ export class ControlPlane implements ApiBackend {
       ca: () => cp.identities.ca(),
       names: servingNames(opts.host ?? "127.0.0.1", opts.allowedHosts),
       clock: cp.clock,
-      onRenewed: (m) => cp.server?.setCertificate(m.cert, m.key),
+      onRenewed: (m) => cp.server?.setCertificate(m.cert, m.key, cp.trustBundle),
       log: (l) => cp.log(l),
     });
     const material = await cp.serving.start().catch((e: unknown) => {
@@ -239,6 +240,7 @@ export class ControlPlane implements ApiBackend {
         host: opts.host ?? "127.0.0.1",
         cert: material.cert,
         key: material.key,
+        ca: cp.trustBundle,
         gate,
         handle: (req, res, principal) => {
           if (!cp.telemetry.handle(req, res)) api(req, res, principal);
@@ -410,6 +412,10 @@ export class ControlPlane implements ApiBackend {
   /** Sign a workload certificate for the proxy whose credential made the request. */
   issueCertificate(p: ProxyPrincipal, req: CertificateRequest): Promise<CertificateResponse> {
     return this.identities.issue(p, req);
+  }
+
+  renewCertificate(w: WorkloadPrincipal, req: CertificateRequest): Promise<CertificateResponse> {
+    return this.identities.renew(w, req);
   }
 
   secret(node: string): SecretStatus | null {

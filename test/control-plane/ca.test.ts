@@ -3,8 +3,10 @@
 // that sent it (SAN, validity, usages as Istio's), refuses a CSR for another identity; a plug-in
 // intermediate in Istio's cacerts layout signs chains that verify to the outside root; and a real
 // `amime proxy --xds` with a short SECRET_TTL gets a new certificate before the old one expires.
+// The bootstrap credential gets one certificate; renewals are authenticated by the current one
+// (curl presents it as its client certificate); a revoked or foreign certificate renews nothing.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +37,16 @@ function startControlPlane(args: string[]): Promise<{ child: ReturnType<typeof s
     });
     child.on("exit", (c) => reject(Object.assign(new Error(`control plane exited ${c}: ${err}`), { code: c, stderr: err })));
   });
+}
+
+/** curl POST with a client certificate and no credential (a renewal); status and JSON body. */
+function renewWith(base: string, root: string, cert: string, key: string, body: unknown, path = "/ca/v1/certificates"): { status: number; json: Record<string, unknown> } {
+  const r = spawnSync("curl", ["-sS", "--max-time", "10", "--cacert", root, "--cert", cert, "--key", key, "-w", "\n%{http_code}", ...(body !== undefined ? ["-X", "POST", "-H", "content-type: application/json", "--data-binary", JSON.stringify(body)] : []), `${base}${path}`], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`curl exited ${r.status}: ${r.stderr}`);
+  const out = r.stdout;
+  const nl = out.lastIndexOf("\n");
+  const text = out.slice(0, nl);
+  return { status: Number(out.slice(nl + 1)), json: text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
 async function post(url: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -90,20 +102,42 @@ describe("mesh CA", () => {
       assert.equal(openssl(["x509", "-in", leaf, "-noout", "-pubkey"]), openssl(["pkey", "-in", mine.key, "-pubout"]), "the CSR's key, which never left the requester");
       assert.equal(openssl(["x509", "-in", leaf, "-noout", "-serial"]).trim().toLowerCase(), `serial=${issued.serial}`);
 
-      const foreign = await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: csr("forged", "URI:spiffe://cluster.local/ns/istio-system/sa/istiod").csr });
+      // The bootstrap credential is good for the first certificate only.
+      const spent = await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: csr("second").csr });
+      assert.equal(spent.status, 403);
+      assert.equal(spent.json.code, "CA_BOOTSTRAP_SPENT");
+      // Renewals are authenticated by the current certificate: curl presents it as its client certificate, no credential.
+      const chain = join(dir, "chain.pem");
+      writeFileSync(chain, issued.certChain.join(""));
+      const renewal = csr("renewal");
+      const renewed = renewWith(cp.ready.url, root, chain, mine.key, { csr: renewal.csr });
+      assert.equal(renewed.status, 200, JSON.stringify(renewed.json));
+      const next = renewed.json as unknown as CertificateResponse;
+      assert.equal(next.identity, issued.identity);
+      assert.notEqual(next.serial, issued.serial);
+      writeFileSync(leaf, next.certChain[0] as string);
+      assert.equal(openssl(["verify", "-CAfile", root, leaf]).trim(), `${leaf}: OK`);
+      assert.equal(openssl(["x509", "-in", leaf, "-noout", "-pubkey"]), openssl(["pkey", "-in", renewal.key, "-pubout"]));
+      const foreign = renewWith(cp.ready.url, root, chain, mine.key, { csr: csr("forged", "URI:spiffe://cluster.local/ns/istio-system/sa/istiod").csr });
       assert.equal(foreign.status, 403);
       assert.equal(foreign.json.code, "CA_IDENTITY_MISMATCH");
+      // A certificate proves nothing else: not the admin API, and one from another CA is no one.
+      assert.equal(renewWith(cp.ready.url, root, chain, mine.key, undefined, "/api/v1/status").status, 401);
+      openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/", "-days", "1", "-keyout", join(dir, "foreign-ca.key"), "-out", join(dir, "foreign-ca.pem"), "-addext", "subjectAltName=URI:spiffe://cluster.local/ns/default/sa/bookinfo-reviews"]);
+      assert.equal(renewWith(cp.ready.url, root, join(dir, "foreign-ca.pem"), join(dir, "foreign-ca.key"), { csr: csr("outsider").csr }).status, 401);
       assert.equal((await post(`${cp.ready.url}/ca/v1/certificates`, admin, { csr: mine.csr })).status, 403, "the admin is not a workload");
       assert.equal((await fetch(`${cp.ready.url}/ca/v1/certificates`, { method: "POST", body: JSON.stringify({ csr: mine.csr }) })).status, 401);
 
-      // A restart keeps the root: a new certificate still verifies against the same file.
+      // A restart keeps the root and the spent credentials; the current certificate still renews.
       const rootBefore = readFileSync(root, "utf8");
       cp.child.kill("SIGTERM");
       await new Promise((r) => cp.child.once("exit", r));
       cp = await startControlPlane(["--state-dir", state]);
       assert.equal(readFileSync(root, "utf8"), rootBefore);
-      const again = await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: mine.csr });
-      assert.equal(again.status, 200, "the credential outlives the restart");
+      assert.equal((await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: mine.csr })).json.code, "CA_BOOTSTRAP_SPENT", "still spent after a restart");
+      writeFileSync(chain, next.certChain.join(""));
+      const again = renewWith(cp.ready.url, root, chain, renewal.key, { csr: mine.csr });
+      assert.equal(again.status, 200, JSON.stringify(again.json));
       writeFileSync(leaf, (again.json as unknown as CertificateResponse).certChain[0] as string);
       assert.equal(openssl(["verify", "-CAfile", root, leaf]).trim(), `${leaf}: OK`);
     } finally {
@@ -212,6 +246,8 @@ describe("mesh CA", () => {
       });
       assert.equal(renewed.identity, "spiffe://cluster.local/ns/default/sa/productpage");
       assert.match(p.stderr, new RegExp(`workload certificate serial ${serial} was revoked; requesting a new one`));
+      // The new one came with the bootstrap credential (a revoked certificate cannot renew itself);
+      // the sidecar renews with the new certificate after that (SECRET_TTL is 24 h here: not within the test).
 
       const identity = "spiffe://cluster.local/ns/default/sa/productpage";
       assert.equal((await cli(["revoke", "--identity", identity])).code, 0);

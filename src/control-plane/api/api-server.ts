@@ -1,12 +1,14 @@
 // ApiServer: the control plane's one listener, the API and the push stream, over TLS only (the
 // certificate comes from the mesh CA, ca/serving-certificate.ts). Every request passes the
 // RequestGate before any handler; a client that speaks plaintext gets no HTTP answer (the TLS
-// handshake fails). See docs/control-plane.md, "Transport".
+// handshake fails). A client certificate is asked for, never required: one that chains to the
+// mesh roots authenticates a workload's certificate renewal (the gate decides what it may do).
+// See docs/control-plane.md, "Transport".
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { GateRequest, GateResult } from "../auth/gate.ts";
+import type { GateRequest, GateResult, PeerConnection } from "../auth/gate.ts";
 import type { Principal } from "../auth/token.ts";
 
 export interface ApiServerOptions {
@@ -14,7 +16,9 @@ export interface ApiServerOptions {
   host: string;
   cert: string;
   key: string;
-  gate: { check(req: GateRequest, peer: TLSSocket): GateResult };
+  /** The mesh roots client certificates are verified against (PEM). */
+  ca: string;
+  gate: { check(req: GateRequest, peer: PeerConnection): GateResult };
   handle: (req: IncomingMessage, res: ServerResponse, principal: Principal | null) => void;
 }
 
@@ -31,7 +35,7 @@ export class ApiServer {
   }
 
   static async listen(o: ApiServerOptions): Promise<ApiServer> {
-    const server = createServer({ cert: o.cert, key: o.key, minVersion: "TLSv1.2" }, (req, res) => {
+    const server = createServer({ ...secureOptions(o.cert, o.key, o.ca), requestCert: true, rejectUnauthorized: false }, (req, res) => {
       const verdict = o.gate.check({ method: req.method ?? "GET", path: new URL(req.url ?? "/", "https://control-plane").pathname, headers: req.headers }, req.socket as TLSSocket);
       if ("refusal" in verdict) {
         const { status, code, message } = verdict.refusal;
@@ -61,9 +65,9 @@ export class ApiServer {
     return (this.#server.address() as AddressInfo).port;
   }
 
-  /** A renewed serving certificate: new connections get it, open ones keep theirs. */
-  setCertificate(cert: string, key: string): void {
-    this.#server.setSecureContext({ cert, key, minVersion: "TLSv1.2" });
+  /** A renewed serving certificate or a new trust bundle: new connections get it, open ones keep theirs. */
+  setCertificate(cert: string, key: string, ca: string): void {
+    this.#server.setSecureContext(secureOptions(cert, key, ca));
   }
 
   /** Stop listening and end every connection (push streams included). */
@@ -73,4 +77,8 @@ export class ApiServer {
       for (const s of this.#sockets) s.destroy();
     });
   }
+}
+
+function secureOptions(cert: string, key: string, ca: string): { cert: string; key: string; ca: string; minVersion: "TLSv1.2" } {
+  return { cert, key, ca, minVersion: "TLSv1.2" };
 }

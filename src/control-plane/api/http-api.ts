@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_SOURCE_BYTES } from "../../config/parse.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../../model/wire.ts";
-import { principalName, type Principal, type ProxyPrincipal } from "../auth/token.ts";
+import { principalName, type Principal, type ProxyPrincipal, type WorkloadPrincipal } from "../auth/token.ts";
 import { RevocationError } from "../ca/revocations.ts";
 import { CaError } from "../ca/signing-ca.ts";
 import type { PushSink } from "../push/pusher.ts";
@@ -24,6 +24,8 @@ export interface ApiBackend {
   proxies(): ProxyStatus[];
   proxyConfig(node: string): ProxyConfig | null;
   issueCertificate(p: ProxyPrincipal, req: CertificateRequest): Promise<CertificateResponse>;
+  /** A renewal authenticated by the workload's current certificate. */
+  renewCertificate(w: WorkloadPrincipal, req: CertificateRequest): Promise<CertificateResponse>;
   secret(node: string): SecretStatus | null;
   revocations(): Promise<readonly Revocation[]>;
   revoke(target: { serial?: string; identity?: string }, by: string): Promise<boolean>;
@@ -69,7 +71,8 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
     return sendJson(res, 200, { counted: cp.ack(msg) });
   }
   if (path === "/ca/v1/certificates" && method === "POST") {
-    if (principal?.kind !== "proxy") throw new HttpError(403, "a workload certificate is issued only to a proxy's own credential");
+    if (principal?.kind === "workload") return sendJson(res, 200, await cp.renewCertificate(principal, parseJson(await readBody(req)) as CertificateRequest));
+    if (principal?.kind !== "proxy") throw new HttpError(403, "a workload certificate is issued only to a proxy's own credential, or renewed by its current certificate");
     return sendJson(res, 200, await cp.issueCertificate(principal, parseJson(await readBody(req)) as CertificateRequest));
   }
   const by = principal ? principalName(principal) : "anonymous";

@@ -61,6 +61,7 @@ export class CredentialIssuer {
     if (v.principal.kind === "proxy") {
       const latest = this.#latest.get(v.principal.node);
       if (latest !== undefined && latest !== v.jti) return null;
+      return { ...v.principal, jti: v.jti };
     }
     return v.principal;
   }

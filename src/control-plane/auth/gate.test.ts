@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CredentialIssuer } from "./credentials.ts";
-import { RequestGate, type GateRequest } from "./gate.ts";
+import { RequestGate, workloadOf, type GateRequest, type PeerConnection } from "./gate.ts";
+import type { ProxyPrincipal } from "./token.ts";
 
 const issuer = CredentialIssuer.ephemeral(() => 1_700_000_000_000);
 const proxy = issuer.mintProxyToken({ node: "sidecar~a-0.default", namespace: "default", serviceAccount: "a" });
@@ -58,7 +59,31 @@ test("a newer proxy credential for a node supersedes the older one; others stay 
   const other = i.mintProxyToken({ node: "sidecar~c-0.default", namespace: "default", serviceAccount: "c" });
   const second = i.mintProxyToken({ node: "sidecar~b-0.default", namespace: "default", serviceAccount: "b" });
   assert.equal(i.verify(first), null);
-  assert.deepEqual(i.verify(second), { kind: "proxy", node: "sidecar~b-0.default", namespace: "default", serviceAccount: "b" });
+  const { jti, ...principal } = i.verify(second) as ProxyPrincipal;
+  assert.deepEqual(principal, { kind: "proxy", node: "sidecar~b-0.default", namespace: "default", serviceAccount: "b" });
+  assert.match(jti ?? "", /^[\w-]{16}$/, "the credential's id, which the CA spends on the first certificate");
   assert.equal(i.verify(other)?.kind, "proxy");
   assert.equal(CredentialIssuer.ephemeral().verify(second), null, "another key");
+});
+
+test("a verified client certificate with one SPIFFE URI renews that certificate, and does nothing else", () => {
+  const gate = new RequestGate({ issuer, listenHost: "127.0.0.1", port: () => 15010 });
+  const peer = (authorized: boolean, subjectaltname: string, serialNumber = "0A1B"): PeerConnection => ({ authorized, getPeerCertificate: () => ({ subjectaltname, serialNumber }) });
+  const spiffe = "URI:spiffe://cluster.local/ns/default/sa/reviews";
+  const host = { host: "127.0.0.1:15010" };
+  const renewal = { method: "POST", path: "/ca/v1/certificates", headers: host };
+  const v = gate.check(renewal, peer(true, spiffe));
+  assert.ok(!("refusal" in v));
+  assert.deepEqual(v.principal, { kind: "workload", identity: "spiffe://cluster.local/ns/default/sa/reviews", trustDomain: "cluster.local", namespace: "default", serviceAccount: "reviews", serial: "a1b" });
+  const refused = (req: GateRequest, p: PeerConnection): string => {
+    const r = gate.check(req, p);
+    return "refusal" in r ? `${r.refusal.status} ${r.refusal.code}` : String(r.principal?.kind);
+  };
+  assert.equal(refused(renewal, peer(false, spiffe)), "401 CP_UNAUTHENTICATED", "not chained to the mesh roots");
+  assert.equal(refused(renewal, peer(true, "DNS:reviews")), "401 CP_UNAUTHENTICATED", "no SPIFFE id");
+  assert.equal(refused(renewal, peer(true, `${spiffe}, URI:spiffe://cluster.local/ns/default/sa/other`)), "401 CP_UNAUTHENTICATED", "two identities");
+  assert.equal(refused({ ...renewal, method: "GET", path: "/api/v1/status" }, peer(true, spiffe)), "401 CP_UNAUTHENTICATED", "not the admin API");
+  assert.equal(refused({ ...renewal, path: "/xds/v1/stream" }, peer(true, spiffe)), "401 CP_UNAUTHENTICATED", "not the push stream");
+  assert.equal(refused({ ...renewal, headers: { ...host, authorization: `Bearer ${proxy}` } }, peer(true, spiffe)), "proxy", "a credential, when sent, decides");
+  assert.equal(workloadOf(peer(true, "URI:spiffe://td/ns/a/sa/b/extra")), null);
 });

@@ -4,11 +4,25 @@
 //    Sec-Fetch-Site cross-site/same-site) is refused, so no web page can drive the API (CSRF).
 // 2. Authentication: `Authorization: Bearer <token>` (credentials.ts), except for the few public
 //    paths (health, and the Zipkin span intake that tracers post to without credentials).
+//    A certificate request may instead be authenticated by the workload's current certificate,
+//    presented as the TLS client certificate and verified against the mesh roots (a renewal).
 // 3. Authorization by kind: a proxy may only use the push stream, ACKs (only as its own node:
-//    checked by those handlers) and the CA; everything else is the admin's.
+//    checked by those handlers) and the CA; a certificate only renews itself; everything else
+//    is the admin's.
 import { isIP } from "node:net";
 import type { CredentialIssuer } from "./credentials.ts";
-import type { Principal } from "./token.ts";
+import type { Principal, WorkloadPrincipal } from "./token.ts";
+
+/** The TLS connection a request came on (node:tls TLSSocket's part the gate reads). */
+export interface PeerConnection {
+  /** The client certificate chains to the server's `ca` (the mesh roots). */
+  readonly authorized: boolean;
+  getPeerCertificate(): { subjectaltname?: string; serialNumber?: string } | null;
+}
+
+/** The path a workload's current certificate may call: its own renewal. */
+const RENEWAL_PATH = "/ca/v1/certificates";
+const SPIFFE_URI = /^URI:spiffe:\/\/([^/\s,]+)\/ns\/([^/\s,]+)\/sa\/([^/\s,]+)$/;
 
 export interface Refusal {
   status: number;
@@ -48,7 +62,7 @@ export class RequestGate {
     this.#names = new Set([listen, "localhost", "127.0.0.1", "::1", ...(o.allowedHosts ?? []).map((h) => bare(h))]);
   }
 
-  check(req: GateRequest): GateResult {
+  check(req: GateRequest, peer?: PeerConnection): GateResult {
     const host = one(req.headers.host);
     if (!this.#hostAllowed(host)) {
       return refuse(403, "CP_FOREIGN_HOST", `Host ${JSON.stringify(host ?? "")} is not this control plane's address; refused (DNS rebinding guard)`);
@@ -63,6 +77,10 @@ export class RequestGate {
     }
     if (isPublic(req.method, req.path)) return { principal: null };
     const auth = one(req.headers.authorization);
+    if (auth === undefined && req.method === "POST" && req.path === RENEWAL_PATH && peer !== undefined) {
+      const workload = workloadOf(peer);
+      if (workload !== null) return { principal: workload };
+    }
     const m = auth === undefined ? null : /^Bearer +(\S+)\s*$/i.exec(auth);
     if (m === null) return refuse(401, "CP_UNAUTHENTICATED", "missing credential: send Authorization: Bearer <token> (the CLI reads it from .amime/admin-token; see docs/control-plane.md)");
     const principal = this.#o.issuer.verify(m[1] as string);
@@ -86,6 +104,17 @@ export class RequestGate {
     // An IP literal cannot be re-pointed by DNS; on a wildcard listener any of our addresses may be used.
     return this.#names.has(name) || (this.#wildcard && isIP(name) !== 0);
   }
+}
+
+/** The SPIFFE identity of a verified client certificate; null without one. */
+export function workloadOf(peer: PeerConnection): WorkloadPrincipal | null {
+  if (!peer.authorized) return null;
+  const cert = peer.getPeerCertificate();
+  const sans = (cert?.subjectaltname ?? "").split(", ").filter((s) => s.startsWith("URI:"));
+  const m = sans.length === 1 ? SPIFFE_URI.exec(sans[0] as string) : null;
+  if (m === null || !cert?.serialNumber) return null;
+  const [, trustDomain, namespace, serviceAccount] = m as unknown as [string, string, string, string];
+  return { kind: "workload", identity: (sans[0] as string).slice(4), trustDomain, namespace, serviceAccount, serial: cert.serialNumber.toLowerCase().replace(/^0+(?=.)/, "") };
 }
 
 function isPublic(method: string, path: string): boolean {

@@ -17,9 +17,25 @@ export interface ProxyPrincipal {
   node: string;
   namespace: string;
   serviceAccount: string;
+  /** The credential's unique id (set when it is verified): the CA lets each one bootstrap once. */
+  jti?: string;
 }
 
-export type Principal = AdminPrincipal | ProxyPrincipal;
+/**
+ * A workload proven by its current certificate (mTLS client certificate chained to the mesh
+ * roots): may only renew that certificate (docs/security.md, "Renewals").
+ */
+export interface WorkloadPrincipal {
+  kind: "workload";
+  identity: string;
+  trustDomain: string;
+  namespace: string;
+  serviceAccount: string;
+  /** Lower-case hex serial of the certificate that authenticated the request. */
+  serial: string;
+}
+
+export type Principal = AdminPrincipal | ProxyPrincipal | WorkloadPrincipal;
 
 interface Claims {
   v: 1;
@@ -34,7 +50,7 @@ const PREFIX = "amime1";
 
 /** How a principal appears in logs and change records: `admin:alice`, `proxy:sidecar~x.default`. */
 export function principalName(p: Principal): string {
-  return p.kind === "admin" ? `admin:${p.name}` : `proxy:${p.node}`;
+  return p.kind === "admin" ? `admin:${p.name}` : p.kind === "proxy" ? `proxy:${p.node}` : `workload:${p.identity}`;
 }
 
 export class TokenSigner {

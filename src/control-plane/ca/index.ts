@@ -1,11 +1,13 @@
 // The control plane's certificate authority (docs/security.md): SigningCA signs workload
 // certificates; IdentityIssuer picks the CA's source (plug-in cacerts, a self-signed root kept in
 // the state dir, or one in memory), checks each request against the caller's proven identity
-// and remembers what each proxy was issued (`amime proxy-config secret`).
+// — a proxy's bootstrap credential for its first certificate, its current certificate for every
+// renewal — and remembers what each proxy was issued (`amime proxy-config secret`).
 import { join } from "node:path";
 import { spiffeId, x509 } from "../../core/x509.ts";
 import type { CertificateRequest, CertificateResponse, CertificateSummary, SecretStatus } from "../../model/wire.ts";
-import type { ProxyPrincipal } from "../auth/token.ts";
+import type { ProxyPrincipal, WorkloadPrincipal } from "../auth/token.ts";
+import { BootstrapLedger } from "./bootstrap-ledger.ts";
 import { RevocationList } from "./revocations.ts";
 import { CaError, SigningCA } from "./signing-ca.ts";
 
@@ -25,6 +27,9 @@ export class IdentityIssuer {
   readonly #o: IdentityIssuerOptions;
   #ca: Promise<SigningCA> | null = null;
   #revocations: Promise<RevocationList> | null = null;
+  #ledger: Promise<BootstrapLedger> | null = null;
+  /** Which node each issued serial went to (renewals name no node). */
+  readonly #nodeOfSerial = new Map<string, string>();
   readonly #issued = new Map<string, { response: CertificateResponse; at: number; count: number }>();
 
   constructor(o: IdentityIssuerOptions) {
@@ -45,17 +50,53 @@ export class IdentityIssuer {
     return this.#revocations;
   }
 
+  /** Which bootstrap credentials are spent (`<ca dir>/bootstrap-spent.json`). */
+  ledger(): Promise<BootstrapLedger> {
+    this.#ledger ??= BootstrapLedger.load(this.#o.caDir !== undefined ? join(this.#o.caDir, "bootstrap-spent.json") : null);
+    return this.#ledger;
+  }
+
+  /**
+   * The first certificate of a proxy process, for its bootstrap credential. Each credential gets
+   * one; again only once the certificate it got was revoked by serial.
+   */
   async issue(p: ProxyPrincipal, req: CertificateRequest): Promise<CertificateResponse> {
-    if (typeof req !== "object" || req === null || typeof req.csr !== "string" || (req.ttlSeconds !== undefined && typeof req.ttlSeconds !== "number")) {
-      throw new CaError("CA_BAD_CSR", "body must be a CertificateRequest {csr: PEM, ttlSeconds?: number}");
-    }
+    checkRequest(req);
     const ca = await this.ca();
     const identity = spiffeId(ca.trustDomain, p.namespace, p.serviceAccount);
-    if ((await this.revocations()).identityRevoked(identity)) throw new CaError("CA_REVOKED", `${identity} is revoked: no new certificate until \`amime ca unrevoke --identity ${identity}\``, 403);
+    const revocations = await this.revocations();
+    if (revocations.identityRevoked(identity)) throw revokedIdentity(identity);
+    const ledger = await this.ledger();
+    const spent = p.jti !== undefined ? ledger.serialOf(p.jti) : undefined;
+    if (spent !== undefined && !revocations.serialRevoked(spent)) {
+      throw new CaError("CA_BOOTSTRAP_SPENT", `this bootstrap credential already got its certificate (serial ${spent}); renewals are authenticated by the current certificate (TLS client certificate), see docs/security.md`, 403);
+    }
     const response = await ca.sign(req.csr, p, req.ttlSeconds);
-    const prev = this.#issued.get(p.node);
-    this.#issued.set(p.node, { response, at: this.#o.now(), count: (prev?.count ?? 0) + 1 });
+    if (p.jti !== undefined) await ledger.record(p.jti, response.serial.toLowerCase());
+    this.#record(p.node, response);
     return response;
+  }
+
+  /**
+   * A renewal authenticated by the workload's current certificate (verified against the roots by
+   * the TLS handshake): same identity, unless that certificate or identity is revoked.
+   */
+  async renew(w: WorkloadPrincipal, req: CertificateRequest): Promise<CertificateResponse> {
+    checkRequest(req);
+    const ca = await this.ca();
+    if (w.trustDomain !== ca.trustDomain) throw new CaError("CA_IDENTITY_MISMATCH", `${w.identity} is not in this mesh's trust domain ${ca.trustDomain}`, 403);
+    const revocations = await this.revocations();
+    if (revocations.identityRevoked(w.identity)) throw revokedIdentity(w.identity);
+    if (revocations.serialRevoked(w.serial)) throw new CaError("CA_REVOKED", `certificate serial ${w.serial} is revoked: it cannot renew itself (the proxy asks with its bootstrap credential instead)`, 403);
+    const response = await ca.sign(req.csr, w, req.ttlSeconds);
+    this.#record(this.#nodeOfSerial.get(w.serial) ?? w.identity, response);
+    return response;
+  }
+
+  #record(node: string, response: CertificateResponse): void {
+    const prev = this.#issued.get(node);
+    this.#issued.set(node, { response, at: this.#o.now(), count: (prev?.count ?? 0) + 1 });
+    this.#nodeOfSerial.set(response.serial.toLowerCase().replace(/^0+(?=.)/, ""), node);
   }
 
   secret(node: string): SecretStatus | null {
@@ -70,6 +111,16 @@ export class IdentityIssuer {
       trustBundle: rec.response.trustBundle.map(summary),
     };
   }
+}
+
+function checkRequest(req: CertificateRequest): void {
+  if (typeof req !== "object" || req === null || typeof req.csr !== "string" || (req.ttlSeconds !== undefined && typeof req.ttlSeconds !== "number")) {
+    throw new CaError("CA_BAD_CSR", "body must be a CertificateRequest {csr: PEM, ttlSeconds?: number}");
+  }
+}
+
+function revokedIdentity(identity: string): CaError {
+  return new CaError("CA_REVOKED", `${identity} is revoked: no new certificate until \`amime ca unrevoke --identity ${identity}\``, 403);
 }
 
 export function caDirOf(stateDir: string): string {

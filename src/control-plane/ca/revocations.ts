@@ -40,6 +40,12 @@ export class RevocationList {
     return this.#entries.some((e) => e.identity === identity);
   }
 
+  /** A serial in any case, with or without colons and leading zeros. */
+  serialRevoked(serial: string): boolean {
+    const want = bareSerial(serial);
+    return this.#entries.some((e) => e.serial !== undefined && bareSerial(e.serial) === want);
+  }
+
   /** What proxies get: serials (lower-case hex) and identities. */
   denyList(): { serials: string[]; identities: string[] } {
     return {
@@ -87,6 +93,10 @@ function normalize(t: { serial?: string; identity?: string }): { serial: string 
   }
   if (!SPIFFE_ID.test(identity as string)) throw new RevocationError(`identity ${JSON.stringify(identity)} is not a SPIFFE ID spiffe://<trust domain>/ns/<namespace>/sa/<service account>`);
   return { identity: identity as string };
+}
+
+function bareSerial(s: string): string {
+  return s.replace(/:/g, "").toLowerCase().replace(/^0+(?=.)/, "");
 }
 
 function same(e: Revocation, key: { serial: string } | { identity: string }): boolean {

@@ -23,7 +23,7 @@ const ROOT_TTL_MS = 3650 * 24 * 3600_000;
 export const CACERTS_FILES = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"] as const;
 
 export class CaError extends Error {
-  readonly code: "CA_BAD_CSR" | "CA_IDENTITY_MISMATCH" | "CA_BAD_TTL" | "CA_EXPIRED" | "CA_BAD_BUNDLE" | "CA_REVOKED";
+  readonly code: "CA_BAD_CSR" | "CA_IDENTITY_MISMATCH" | "CA_BAD_TTL" | "CA_EXPIRED" | "CA_BAD_BUNDLE" | "CA_REVOKED" | "CA_BOOTSTRAP_SPENT";
   /** HTTP status the API answers with. */
   readonly status: number;
   constructor(code: CaError["code"], message: string, status = 400) {

@@ -1,11 +1,12 @@
 // WorkloadCertificate: the sidecar's X.509 SVID, as Istio's agent keeps it (SDS `default` and
 // `ROOTCA`). The key pair is generated here and never leaves the process; a CSR signed with it
-// goes to the control plane's CA (POST /ca/v1/certificates, wire.ts) with this proxy's own
-// credential, which is what the CA checks the identity against. Rotation: a new key and
+// goes to the control plane's CA (POST /ca/v1/certificates, wire.ts). The first request is
+// authenticated by this proxy's bootstrap credential (good for one certificate); every renewal by
+// the current certificate, presented as the TLS client certificate. Rotation: a new key and
 // certificate at half the certificate's remaining lifetime (Istio's SECRET_GRACE_PERIOD_RATIO
 // 0.5, ±1 % jitter); a failed request is retried with backoff while the current one is valid.
 // MeshCredentials (mesh-credentials.ts) turns each one into the TLS context mutual TLS uses.
-import { request as httpRequest, type ClientRequest, type RequestOptions } from "node:http";
+import { request as httpRequest, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
@@ -25,7 +26,7 @@ export interface WorkloadCertificateOptions {
   url: string;
   /** The mesh root(s) the control plane's certificate must chain to (PEM). */
   ca?: string;
-  /** This proxy's credential (the bootstrap credential the runtime handed it). */
+  /** This proxy's bootstrap credential (the runtime handed it): good for the first certificate only. */
   token: string;
   /** Requested lifetime (Istio's SECRET_TTL); absent = the CA's default (24 h). */
   ttlSeconds?: number;
@@ -53,6 +54,8 @@ export class WorkloadCertificate {
   #timer: TimerHandle | null = null;
   #failures = 0;
   #closed = false;
+  /** The next request goes with the bootstrap credential (first one, or after our serial was revoked). */
+  #bootstrap = true;
 
   constructor(o: WorkloadCertificateOptions) {
     this.#o = o;
@@ -65,9 +68,13 @@ export class WorkloadCertificate {
     return this;
   }
 
-  /** Replace the certificate now (its serial was revoked): a new key, a new CSR. */
+  /**
+   * Replace the certificate now (its serial was revoked): a new key, a new CSR, asked for with the
+   * bootstrap credential, as a revoked certificate cannot renew itself.
+   */
   renewNow(): void {
     if (this.#closed) return;
+    this.#bootstrap = true;
     this.#timer?.cancel();
     void this.#renew();
   }
@@ -90,13 +97,15 @@ export class WorkloadCertificate {
       const keys = (await crypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
       const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: KEY_ALGORITHM });
       const body: CertificateRequest = { csr: csr.toString("pem"), ...(this.#o.ttlSeconds !== undefined ? { ttlSeconds: this.#o.ttlSeconds } : {}) };
-      const res = await this.#post(body);
+      const current = this.#bootstrap ? null : this.current;
+      const res = await this.#post(body, current);
       const keyPem = pkcs8Pem(new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey)));
       if (this.#closed) return;
       const receivedAt = this.#clock.wallNow();
       this.current = { ...res, keyPem, receivedAt };
       this.issued++;
       this.#failures = 0;
+      this.#bootstrap = false;
       this.#o.log?.(`workload certificate ${res.identity} serial ${res.serial}, valid until ${res.notAfter}`);
       this.#o.onIssued?.(this.current);
       const due = WorkloadCertificate.rotateAt(receivedAt, Date.parse(res.notAfter), this.#random);
@@ -122,19 +131,16 @@ export class WorkloadCertificate {
     this.#timer = this.#clock.setTimeout(() => this.#scheduleAt(due), MAX_TIMER_MS);
   }
 
-  #request(url: URL, o: RequestOptions): ClientRequest {
-    return url.protocol === "https:" ? httpsRequest(url, { ...o, ...(this.#o.ca !== undefined ? { ca: this.#o.ca } : {}) }) : httpRequest(url, o);
-  }
-
-  #post(body: CertificateRequest): Promise<CertificateResponse> {
+  /** With `current`: authenticated by that certificate (TLS client certificate); else by the bootstrap credential. */
+  #post(body: CertificateRequest, current: ActiveCertificate | null): Promise<CertificateResponse> {
     const text = JSON.stringify(body);
+    const url = new URL("/ca/v1/certificates", this.#o.url);
+    const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(text) };
+    if (current === null) headers.authorization = `Bearer ${this.#o.token}`;
+    const o: RequestOptions = { method: "POST", agent: false, timeout: 10_000, headers };
     return new Promise((resolve, reject) => {
-      const req = this.#request(new URL("/ca/v1/certificates", this.#o.url), {
-        method: "POST",
-        agent: false,
-        timeout: 10_000,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(text), authorization: `Bearer ${this.#o.token}` },
-      });
+      const tls = { ...(this.#o.ca !== undefined ? { ca: this.#o.ca } : {}), ...(current !== null ? { cert: current.certChain.join(""), key: current.keyPem } : {}) };
+      const req = url.protocol === "https:" ? httpsRequest(url, { ...o, ...tls }) : httpRequest(url, o);
       req.on("timeout", () => req.destroy(new Error("timed out")));
       req.on("error", reject);
       req.on("response", (res) => {
