@@ -16,6 +16,7 @@
 // Usage: npm run bench [-- --quick] [-- --json] [-- --targets direct,amime,nginx,haproxy] [-- --rounds N]
 //        npm run bench -- --compare DIR                 also "amime-cmp": the proxy of the checkout in DIR
 //                                                   (e.g. `git worktree add /tmp/base HEAD~1`), same run
+//        npm run bench -- --amime-config bench --targets direct,amime,amime-local-rl,amime-global-rl   the rate-limit rows
 //        npm run bench -- --protocols              also the HTTP/2 (h2load) and gRPC rows (bench/protocols.ts);
 //                                                   with --compare, amime-cmp gets an HTTP/2 row too
 //        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
@@ -29,6 +30,7 @@ import { topSelfTime } from "./lib/cpu-profile.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { run } from "./lib/spawn.ts";
 import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
+import { amimeGlobalRlTarget, amimeLocalRlTarget } from "./targets/amime-ratelimit.ts";
 import { directTarget } from "./targets/direct.ts";
 import { haproxyTarget } from "./targets/haproxy.ts";
 import { nginxTarget, startNginx } from "./targets/nginx.ts";
@@ -63,7 +65,8 @@ if (values.rounds) plan.rounds = Number(values.rounds);
 const amimeConfig = values["amime-config"] as AmimeConfigKind;
 if (!["deployed", "log", "off", "bench"].includes(amimeConfig)) throw new Error(`--amime-config: deployed, log, off or bench (got ${amimeConfig})`);
 const amimeTarget = amimeFrom("amime", null, amimeConfig);
-const factories: TargetFactory[] = [directTarget, amimeTarget, amimeFrom("amime-log", null, "log"), amimeFrom("amime-off", null, "off"), nginxTarget, haproxyTarget];
+// The rate-limit rows (hand-written bench config; compare with --amime-config bench) run only when named in --targets.
+const factories: TargetFactory[] = [directTarget, amimeTarget, amimeFrom("amime-log", null, "log"), amimeFrom("amime-off", null, "off"), amimeLocalRlTarget, amimeGlobalRlTarget, nginxTarget, haproxyTarget];
 const wanted = new Set(values.targets.split(","));
 if (values.compare !== undefined) {
   // A second Amime from another checkout (a git worktree of an older commit), measured beside this one.

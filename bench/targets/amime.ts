@@ -72,10 +72,11 @@ export function amimeFrom(name: string, dir: string | null, kind: AmimeConfigKin
   };
 }
 
-async function startAmime(name: string, ctx: StartContext, codeRoot: string, kind: AmimeConfigKind): Promise<RunningTarget> {
+/** Start `amime proxy` from `codeRoot` with the `kind` config, or the one `kind(listenPort)` builds (the bench config's authority). */
+export async function startAmime(name: string, ctx: StartContext, codeRoot: string, kind: AmimeConfigKind | ((listenPort: number) => unknown)): Promise<RunningTarget> {
   const port = await freePort();
   const file = join(ctx.workDir, `${name}-proxy.json`);
-  writeFileSync(file, JSON.stringify(configFor(kind, ctx.root, port, ctx.upstreamPort), null, 2));
+  writeFileSync(file, JSON.stringify(typeof kind === "function" ? kind(port) : configFor(kind, ctx.root, port, ctx.upstreamPort), null, 2));
   const node = join(ctx.root, "node_modules", ".bin", "node");
   // V8/Node flags for one proxy of an A/B run (e.g. AMIME_BENCH_CMP_NODE_ARGS=--max-semi-space-size=32
   // with --compare .): the flag's effect measured in the same interleaved rounds.
@@ -91,5 +92,5 @@ async function startAmime(name: string, ctx: StartContext, codeRoot: string, kin
     throw new Error(`amime proxy did not start: ${(e as Error).message}\n${stderr.slice(0, 2000)}`);
   }
   const pid = child.pid ?? 0;
-  return { name, port, authority: kind === "bench" ? "bench" : DEPLOYED_AUTHORITY, pids: () => [pid], stop: () => stopProcess(child) };
+  return { name, port, authority: kind === "bench" || typeof kind === "function" ? "bench" : DEPLOYED_AUTHORITY, pids: () => [pid], stop: () => stopProcess(child) };
 }
