@@ -170,8 +170,10 @@ export interface DownstreamTlsServer {
   /**
    * SIMPLE: server certificate only; MUTUAL: clients must present a certificate signed by the CA;
    * OPTIONAL_MUTUAL: a client certificate is asked for, and verified when one is presented.
+   * ISTIO_MUTUAL: the proxy's own workload certificate; clients must present a mesh certificate
+   * (chained to the trust bundle, not on the deny list). No file or credential fields.
    */
-  mode: "SIMPLE" | "MUTUAL" | "OPTIONAL_MUTUAL";
+  mode: "SIMPLE" | "MUTUAL" | "OPTIONAL_MUTUAL" | "ISTIO_MUTUAL";
   /** Certificate files (watched; new handshakes use a changed file). Either these or credentialName. */
   serverCertificate?: string;
   privateKey?: string;

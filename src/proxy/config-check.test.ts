@@ -64,13 +64,14 @@ describe("checkProxyConfig", () => {
       c.listeners = [{ name: "gw", direction: "gateway", address: "127.0.0.1", port: 0, protocol: "http", routeConfigName: "r", tls: { servers } }];
       return c;
     };
-    const ok = [{ hosts: ["a"], mode: "SIMPLE", credentialName: "a" }, { hosts: ["b"], mode: "OPTIONAL_MUTUAL", serverCertificate: "/c", privateKey: "/k", caCertificates: "/ca", caCrl: "/crl" }];
-    assert.equal(checkProxyConfig(withTls(ok)).listeners[0]?.tls?.servers.length, 2);
+    const ok = [{ hosts: ["a"], mode: "SIMPLE", credentialName: "a" }, { hosts: ["m"], mode: "ISTIO_MUTUAL" }, { hosts: ["b"], mode: "OPTIONAL_MUTUAL", serverCertificate: "/c", privateKey: "/k", caCertificates: "/ca", caCrl: "/crl" }];
+    assert.equal(checkProxyConfig(withTls(ok)).listeners[0]?.tls?.servers.length, 3);
     const table: [unknown, string][] = [
       [{ hosts: ["a"], mode: "SIMPLE" }, "listeners[0].tls.servers[0]: needs credentialName, or serverCertificate and privateKey"],
       [{ hosts: ["a"], mode: "SIMPLE", credentialName: "a", serverCertificate: "/c" }, "listeners[0].tls.servers[0]: credentialName cannot be combined with certificate files"],
       [{ hosts: ["a"], mode: "MUTUAL", serverCertificate: "/c", privateKey: "/k" }, "listeners[0].tls.servers[0].caCertificates: MUTUAL needs a CA to verify client certificates"],
-      [{ hosts: ["a"], mode: "PASSTHROUGH", credentialName: "a" }, "listeners[0].tls.servers[0].mode: must be SIMPLE, MUTUAL or OPTIONAL_MUTUAL"],
+      [{ hosts: ["a"], mode: "PASSTHROUGH", credentialName: "a" }, "listeners[0].tls.servers[0].mode: must be SIMPLE, MUTUAL, OPTIONAL_MUTUAL or ISTIO_MUTUAL"],
+      [{ hosts: ["a"], mode: "ISTIO_MUTUAL", credentialName: "a" }, "listeners[0].tls.servers[0].credentialName: ISTIO_MUTUAL uses the workload certificate, not credentialName"],
     ];
     for (const [server, problem] of table) {
       assert.throws(() => checkProxyConfig(withTls([server])), (e: unknown) => e instanceof ProxyConfigError && e.problems.includes(problem), problem);

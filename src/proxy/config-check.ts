@@ -206,7 +206,7 @@ function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-const DOWNSTREAM_TLS_MODES = new Set(["SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL"]);
+const DOWNSTREAM_TLS_MODES = new Set(["SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL", "ISTIO_MUTUAL"]);
 
 /** A listener's TLS: every server names its certificate (files or credentialName), never both. */
 function checkListenerTls(tls: unknown, at: string, p: string[]): void {
@@ -215,7 +215,12 @@ function checkListenerTls(tls: unknown, at: string, p: string[]): void {
     const sat = `${at}.servers[${i}]`;
     if (!isObj(s)) return void p.push(`${sat}: must be an object`);
     if (!Array.isArray(s.hosts)) p.push(`${sat}.hosts: must be an array`);
-    if (typeof s.mode !== "string" || !DOWNSTREAM_TLS_MODES.has(s.mode)) p.push(`${sat}.mode: must be SIMPLE, MUTUAL or OPTIONAL_MUTUAL`);
+    if (typeof s.mode !== "string" || !DOWNSTREAM_TLS_MODES.has(s.mode)) p.push(`${sat}.mode: must be SIMPLE, MUTUAL, OPTIONAL_MUTUAL or ISTIO_MUTUAL`);
+    if (s.mode === "ISTIO_MUTUAL") {
+      // The proxy's workload certificate: nothing else may be named.
+      for (const f of ["credentialName", "serverCertificate", "privateKey", "caCertificates", "caCrl"]) if (s[f] !== undefined) p.push(`${sat}.${f}: ISTIO_MUTUAL uses the workload certificate, not ${f}`);
+      return;
+    }
     const named = typeof s.credentialName === "string" && s.credentialName !== "";
     const files = typeof s.serverCertificate === "string" && typeof s.privateKey === "string";
     if (named && (s.serverCertificate !== undefined || s.privateKey !== undefined || s.caCertificates !== undefined)) p.push(`${sat}: credentialName cannot be combined with certificate files`);

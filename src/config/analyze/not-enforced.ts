@@ -8,9 +8,10 @@
 // (docs/security.md). (DestinationRule ISTIO_MUTUAL works: AMM1015 is retired.) Remove a kind
 // from here in the change that enforces it. TLS settings that do not do what they seem are flagged
 // the same way: DestinationRule `credentialName` without a workloadSelector (only gateways read it;
-// sidecars originate no TLS, as Istio) and Gateway servers that need mesh-CA termination or several credentials
-// (ISTIO_MUTUAL, AUTO_PASSTHROUGH, `credentialNames`: such a server gets no listener). Gateway
-// `credentialName` (the gateway's secret store), OPTIONAL_MUTUAL and `caCrl` work.
+// sidecars originate no TLS, as Istio) and Gateway servers Amime does not build: `credentialNames`,
+// ISTIO_MUTUAL other than on HTTPS, AUTO_PASSTHROUGH other than on TLS (such a server gets no
+// listener). Gateway `credentialName`, OPTIONAL_MUTUAL, `caCrl`, ISTIO_MUTUAL (HTTPS) and
+// AUTO_PASSTHROUGH (TLS) work.
 import type { Json, JsonObject, Resource } from "../resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
@@ -39,14 +40,17 @@ export const notEnforcedCheck: Check = {
         const tls = obj(obj(server)?.tls);
         if (tls === undefined) return;
         const mode = str(tls.mode) ?? "";
-        const why = UNSUPPORTED_GATEWAY_TLS.has(mode) ? `tls.mode ${mode}` : arr(tls.credentialNames).length > 0 && !str(tls.credentialName) ? "tls.credentialNames (use credentialName)" : null;
+        const protocol = (str(obj(obj(server)?.port)?.protocol) ?? "").toUpperCase();
+        // ISTIO_MUTUAL terminates on HTTPS servers, AUTO_PASSTHROUGH routes TLS servers by SNI.
+        const why = mode === "ISTIO_MUTUAL" && protocol !== "HTTPS" ? `tls.mode ISTIO_MUTUAL on a ${protocol || "no"} protocol server (HTTPS only)`
+          : mode === "AUTO_PASSTHROUGH" && protocol !== "TLS" ? `tls.mode AUTO_PASSTHROUGH on a ${protocol || "no"} protocol server (TLS only)`
+          : arr(tls.credentialNames).length > 0 && !str(tls.credentialName) ? "tls.credentialNames (use credentialName)" : null;
         if (why !== null) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, ["spec", "servers", i, "tls"], `Accepted, not applied: ${why} is not supported on gateways yet, so this server gets no listener.`);
       });
     }
   },
 };
 
-const UNSUPPORTED_GATEWAY_TLS = new Set(["ISTIO_MUTUAL", "AUTO_PASSTHROUGH"]);
 
 /** Every tls block of a DestinationRule with its field path (traffic policy, port-level, subsets). */
 function destinationRuleTls(spec: JsonObject): [(string | number)[], JsonObject][] {

@@ -7,7 +7,7 @@ const https = { number: 443, name: "https", protocol: "HTTPS" };
 const server = (hosts: string[], tls: Record<string, unknown>): Server => ({ port: https, hosts, tls } as Server);
 
 describe("gateway-tls: which Gateway servers terminate TLS, and with what", () => {
-  it("SIMPLE / MUTUAL / OPTIONAL_MUTUAL with files or credentialName terminate; passthrough, mesh modes and missing certificates do not", () => {
+  it("SIMPLE / MUTUAL / OPTIONAL_MUTUAL with files or credentialName, and ISTIO_MUTUAL, terminate; passthrough modes and missing certificates do not", () => {
     const table: [Record<string, unknown>, boolean][] = [
       [{ mode: "SIMPLE", serverCertificate: "/c", privateKey: "/k" }, true],
       [{ mode: "SIMPLE", credentialName: "cred" }, true],
@@ -18,7 +18,7 @@ describe("gateway-tls: which Gateway servers terminate TLS, and with what", () =
       [{ mode: "SIMPLE", credentialNames: ["a", "b"] }, false],
       [{ mode: "PASSTHROUGH" }, false],
       [{ mode: "AUTO_PASSTHROUGH" }, false],
-      [{ mode: "ISTIO_MUTUAL" }, false],
+      [{ mode: "ISTIO_MUTUAL" }, true],
     ];
     for (const [tls, want] of table) assert.equal(terminatesTls(server(["a.test"], tls)), want, JSON.stringify(tls));
   });
@@ -29,12 +29,14 @@ describe("gateway-tls: which Gateway servers terminate TLS, and with what", () =
       server(["b.test"], { mode: "MUTUAL", serverCertificate: "/b.crt", privateKey: "/b.key", caCertificates: "/ca.crt", caCrl: "/crl.pem", subjectAltNames: ["spiffe://x"] }),
       server(["c.test"], { mode: "OPTIONAL_MUTUAL", credentialName: "c-cred", minProtocolVersion: "TLSV1_3" }),
       server(["d.test"], { mode: "PASSTHROUGH" }),
+      server(["*.local"], { mode: "ISTIO_MUTUAL", subjectAltNames: ["spiffe://cluster.local/ns/a/sa/b"] }),
     ]);
     assert.deepEqual(out, {
       servers: [
         { hosts: ["a.test"], mode: "SIMPLE", credentialName: "a-cred" },
         { hosts: ["b.test"], mode: "MUTUAL", serverCertificate: "/b.crt", privateKey: "/b.key", caCertificates: "/ca.crt", caCrl: "/crl.pem", subjectAltNames: ["spiffe://x"] },
         { hosts: ["c.test"], mode: "OPTIONAL_MUTUAL", credentialName: "c-cred" },
+        { hosts: ["*.local"], mode: "ISTIO_MUTUAL", subjectAltNames: ["spiffe://cluster.local/ns/a/sa/b"] },
       ],
       minProtocolVersion: "TLSv1.3",
     });

@@ -14,6 +14,7 @@ import { applyRateLimits } from "./rate-limit/apply.ts";
 import { buildScope } from "./scope.ts";
 import { telemetryConfig } from "./telemetry.ts";
 import { gatewayTcpListeners, outboundTcpListeners } from "./tcp-listeners.ts";
+import { autoPassthrough } from "./auto-passthrough.ts";
 import { gatewayRouteConfigurations, gatewayServers, outboundRouteConfiguration } from "./virtual-hosts.ts";
 
 export type { ProxyInput } from "./common.ts";
@@ -40,7 +41,13 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     config.listeners.push(...gatewayListeners(servers, ownInstance(scope)));
     config.routes.push(...gatewayRouteConfigurations(scope, servers));
     // TCP gateway servers (docs/protocols.md).
-    config.listeners.push(...gatewayTcpListeners(scope, ownInstance(scope), new Set(config.listeners.map((l) => `${l.address}:${l.port}`))));
+    const taken = new Set(config.listeners.map((l) => `${l.address}:${l.port}`));
+    config.listeners.push(...gatewayTcpListeners(scope, ownInstance(scope), taken));
+    // AUTO_PASSTHROUGH servers (east-west): SNI-routed to the services' endpoints, mTLS untouched.
+    const east = autoPassthrough(scope, ownInstance(scope), taken, out);
+    config.listeners.push(...east.listeners);
+    extra.clusters.push(...east.clusters);
+    Object.assign(extra.endpoints, east.endpoints);
   } else {
     config.listeners.push(outboundListener(proxy));
     config.routes.push(sharedByClass(snapshot, `routes ${cls}`, () => outboundRouteConfiguration(scope)));

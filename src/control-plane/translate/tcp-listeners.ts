@@ -228,7 +228,8 @@ export function gatewayTcpListeners(scope: ProxyScope, own: WorkloadInstance | u
       const mapped = own?.ports?.[String(port)];
       const address = mapped !== undefined && own ? own.address : bind;
       const local = mapped ?? port;
-      if (taken.has(`${address}:${local}`) || out.some((l) => l.name === name)) continue;
+      // Port 0 (tests: any free port) never clashes.
+      if ((local !== 0 && taken.has(`${address}:${local}`)) || out.some((l) => l.name === name)) continue;
       taken.add(`${address}:${local}`);
       const l: Listener = { name, direction: "gateway", address, port: local, protocol: "tcp", tcpRoute: { clusters } };
       if (sni !== undefined) l.sniRoutes = sni;

@@ -141,6 +141,11 @@ export function verifiedXfccOf(socket: Socket): string {
   return verifiedXfcc.get(socket) ?? "";
 }
 
+/** A gateway's ISTIO_MUTUAL connection passed meshPeerAccepted: its peer identity is the certificate's (no XFCC: gateways sanitize it). */
+export function markVerifiedPeer(t: TLSSocket): void {
+  verifiedPeers.set(t, peerUri(t) ?? "");
+}
+
 /** The SPIFFE URI a connection's verified client certificate carries; "" for plaintext or any other socket. */
 export function verifiedPeerOf(socket: Socket): string {
   return verifiedPeers.get(socket) ?? "";

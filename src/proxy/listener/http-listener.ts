@@ -7,11 +7,10 @@ import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../request/context.ts";
 import { DownstreamConnection } from "./downstream-connection.ts";
-import { DownstreamTls } from "../tls/downstream-tls.ts";
+import { DownstreamTls, type DownstreamTlsDeps } from "../tls/downstream-tls.ts";
 import { ProtocolDispatcher } from "../detect/dispatch.ts";
 import { admitConnection, ListenerConnectionStats } from "./connection-limit.ts";
 import { HeaderTimeouts } from "./header-timeout.ts";
-import type { CredentialDeps } from "../tls/secrets/watched-credential.ts";
 
 export class HttpListener {
   readonly config: Listener;
@@ -153,11 +152,13 @@ export class HttpListener {
   }
 }
 
-/** What TLS credentials of a listener need from the proxy: its secret store and namespace. */
-export function credentialDeps(proxy: ProxyContext): CredentialDeps {
+/** What TLS termination of a listener needs from the proxy: its secret store, namespace, workload certificate and deny list. */
+export function credentialDeps(proxy: ProxyContext): DownstreamTlsDeps {
   return {
     secrets: proxy.secrets,
     namespace: proxy.runtime.config.node.namespace || "default",
     log: (line) => process.stderr.write(`amime proxy: ${line}\n`),
+    mesh: proxy.mesh,
+    revocations: () => proxy.runtime.config.revocations,
   };
 }

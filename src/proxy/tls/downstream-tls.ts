@@ -1,12 +1,16 @@
 // TLS termination in front of an HTTP listener (Gateway servers with tls SIMPLE / MUTUAL /
-// OPTIONAL_MUTUAL): a node:tls server whose certificate is chosen per SNI (SNICallback), ALPN (h2,
-// http/1.1), and client certificates for MUTUAL / OPTIONAL_MUTUAL servers (checked against the
-// server's CA and CRL). Each server's certificate comes from files or a `credentialName` secret,
-// watched (secrets/watched-credential.ts): new handshakes use a changed certificate, open
+// OPTIONAL_MUTUAL / ISTIO_MUTUAL): a node:tls server whose certificate is chosen per SNI
+// (SNICallback), ALPN (h2, http/1.1; plus Istio's mesh protocols with ISTIO_MUTUAL), and client
+// certificates for MUTUAL / OPTIONAL_MUTUAL servers (checked against the server's CA and CRL) and
+// ISTIO_MUTUAL ones (the mesh trust bundle and deny list). Each server's certificate comes from
+// files or a `credentialName` secret, watched (secrets/watched-credential.ts), or for ISTIO_MUTUAL
+// is the proxy's workload certificate: new handshakes use a changed certificate, open
 // connections keep theirs. The decrypted TLSSocket goes to the same HTTP/1.1 codec as a plain
 // connection, or to HTTP/2 when ALPN chose h2.
-import { createServer, type Server, type TLSSocket } from "node:tls";
-import type { DownstreamTlsConfig, DownstreamTlsServer } from "../../model/proxy-config.ts";
+import { createServer, type SecureContext, type SecureContextOptions, type Server, type TLSSocket } from "node:tls";
+import type { DownstreamTlsConfig, DownstreamTlsServer, ProxyConfig } from "../../model/proxy-config.ts";
+import { markVerifiedPeer, meshPeerAccepted, SERVER_ALPN } from "../detect/mesh-tls.ts";
+import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import { CredentialError, WatchedCredential, type CredentialDeps } from "./secrets/watched-credential.ts";
 import { sanMatches } from "./upstream-tls.ts";
 
@@ -21,7 +25,14 @@ export class DownstreamTlsError extends Error {
 interface Entry {
   readonly hosts: readonly string[];
   readonly server: DownstreamTlsServer;
-  readonly credential: WatchedCredential;
+  /** Files or secret; null for ISTIO_MUTUAL (the workload certificate). */
+  readonly credential: WatchedCredential | null;
+}
+
+/** What TLS termination needs from the proxy beyond files and secrets: its mesh identity and deny list. */
+export interface DownstreamTlsDeps extends CredentialDeps {
+  mesh?: MeshCredentials | undefined;
+  revocations?: () => ProxyConfig["revocations"];
 }
 
 /** The entry for an SNI name: exact host, then the longest `*.suffix`, then `*`, else the first. */
@@ -58,28 +69,40 @@ export class DownstreamTls {
   /** Connections refused for their client certificate (Envoy's ssl.connection_error counts these too). */
   refused = 0;
 
-  constructor(cfg: DownstreamTlsConfig, deps: CredentialDeps, onConnection: (s: TLSSocket) => void, alpn: string[] = ["http/1.1"]) {
+  private readonly mesh: MeshCredentials | undefined;
+  private readonly revocations: () => ProxyConfig["revocations"];
+  /** The workload certificate the default context was made from (ISTIO_MUTUAL first server). */
+  private meshDefault: unknown = null;
+
+  constructor(cfg: DownstreamTlsConfig, deps: DownstreamTlsDeps, onConnection: (s: TLSSocket) => void, alpn: string[] = ["http/1.1"]) {
     if (cfg.servers.length === 0) throw new DownstreamTlsError("no server certificates");
-    const d: CredentialDeps = { ...deps, ...(cfg.minProtocolVersion !== undefined ? { minVersion: cfg.minProtocolVersion } : {}) };
+    this.mesh = deps.mesh;
+    this.revocations = deps.revocations ?? (() => undefined);
+    const d: CredentialDeps = { secrets: deps.secrets, namespace: deps.namespace, log: deps.log, ...(cfg.minProtocolVersion !== undefined ? { minVersion: cfg.minProtocolVersion } : {}) };
     this.entries = [];
     try {
-      for (const server of cfg.servers) this.entries.push({ hosts: server.hosts, server, credential: new WatchedCredential(specOf(server), d) });
+      for (const server of cfg.servers) {
+        this.entries.push({ hosts: server.hosts, server, credential: server.mode === "ISTIO_MUTUAL" ? null : new WatchedCredential(specOf(server), d) });
+      }
     } catch (e) {
       this.close();
       throw e instanceof CredentialError ? new DownstreamTlsError(e.message) : e;
     }
     const first = this.entries[0]!;
     const anyClientCert = this.entries.some((e) => e.server.mode !== "SIMPLE");
+    // Mesh clients offer `istio-peer-exchange, istio[, h2]`: without a shared protocol Node fails the handshake.
+    const anyMesh = this.entries.some((e) => e.credential === null);
+    if (anyMesh && this.mesh === undefined) deps.log("ISTIO_MUTUAL gateway server: this proxy has no workload certificate (amime proxy --xds); its handshakes fail");
     this.server = createServer(
       {
-        ...(first.credential.options ?? {}),
+        ...(this.defaultOptions(first) ?? {}),
         // Protocols: HTTP listeners offer h2 too (the dispatcher sends ALPN h2 to node:http2).
-        ALPNProtocols: alpn,
+        ALPNProtocols: anyMesh ? [...alpn, ...SERVER_ALPN.filter((p) => !alpn.includes(p))] : alpn,
         requestCert: anyClientCert,
         // Checked per server after the handshake (below), so one port can mix SIMPLE and MUTUAL hosts.
         rejectUnauthorized: false,
         SNICallback: (name, cb) => {
-          const ctx = (pickBySni(this.entries, name) ?? first).credential.context;
+          const ctx = this.contextOf(pickBySni(this.entries, name) ?? first);
           // A server whose secret is missing: the handshake fails (as Envoy without its SDS secret).
           if (ctx === null) cb(new Error(`no certificate for ${name}`), undefined);
           else cb(null, ctx);
@@ -88,7 +111,7 @@ export class DownstreamTls {
       (socket: TLSSocket) => {
         const sni = (socket as TLSSocket & { servername?: string | false }).servername;
         const entry = pickBySni(this.entries, typeof sni === "string" ? sni : undefined) ?? first;
-        if (entry.server.mode !== "SIMPLE" && !clientAllowed(socket, entry.server)) {
+        if (entry.server.mode !== "SIMPLE" && !this.clientAllowed(socket, entry.server)) {
           this.refused++;
           socket.destroy();
           return;
@@ -97,22 +120,54 @@ export class DownstreamTls {
       },
     );
     // Clients without SNI get the default context: keep it the first server's current one.
-    first.credential.onReload = () => {
-      const o = first.credential.options;
-      if (o !== null) this.server.setSecureContext(o);
-    };
+    if (first.credential !== null) {
+      first.credential.onReload = () => {
+        const o = first.credential?.options;
+        if (o != null) this.server.setSecureContext(o);
+      };
+    } else {
+      // A rotated workload certificate: the next handshake without SNI uses it.
+      this.server.on("connection", () => {
+        if (this.mesh?.current !== this.meshDefault && this.mesh?.options != null) {
+          this.meshDefault = this.mesh.current;
+          this.server.setSecureContext({ ...this.mesh.options });
+        }
+      });
+    }
     // Handshake failures (bad client hello, rejected protocol) only concern that client.
     this.server.on("tlsClientError", (_e, s) => s.destroy());
   }
 
+  private contextOf(e: Entry): SecureContext | null {
+    return e.credential !== null ? e.credential.context : (this.mesh?.context ?? null);
+  }
+
+  private defaultOptions(e: Entry): SecureContextOptions | null {
+    if (e.credential !== null) return e.credential.options;
+    this.meshDefault = this.mesh?.current ?? null;
+    return this.mesh?.options != null ? { ...this.mesh.options } : null;
+  }
+
+  private clientAllowed(socket: TLSSocket, server: DownstreamTlsServer): boolean {
+    if (server.mode === "ISTIO_MUTUAL") {
+      // The client's mesh certificate: chained to the trust bundle, not on the CA's deny list.
+      if (!meshPeerAccepted(socket, this.revocations())) return false;
+      const sans = server.subjectAltNames ?? [];
+      if (sans.length > 0 && !sanMatches(socket.getPeerCertificate(), sans)) return false;
+      markVerifiedPeer(socket);
+      return true;
+    }
+    return clientAllowed(socket, server);
+  }
+
   /** Resolves once every certificate reload in progress is done (tests). */
   async settled(): Promise<void> {
-    await Promise.all(this.entries.map((e) => e.credential.settled()));
+    await Promise.all(this.entries.map((e) => e.credential?.settled()));
   }
 
   /** Stop watching certificate files and secrets (the listener is closing). */
   close(): void {
-    for (const e of this.entries) e.credential.close();
+    for (const e of this.entries) e.credential?.close();
   }
 }
 
