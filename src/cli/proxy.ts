@@ -41,7 +41,9 @@ SIGINT / SIGTERM drain open connections (up to 5 s) and exit 0.
 
 Options:
   -c, --config FILE     the ProxyConfig to run (this or --xds is required)
-      --xds URL         control plane to take configs from, e.g. https://127.0.0.1:15010
+      --xds URL[,URL…]  control plane to take configs from, e.g. https://127.0.0.1:15010; several
+                        replicas comma-separated: starts on a random one, moves to the next
+                        when its stream breaks or the replica drains (stops)
       --root-cert FILE  the mesh root(s) the control plane's certificate is checked against
                         (default: $AMIME_ROOT_CERT)
       --node ID         node id to connect as (with --xds), e.g. sidecar~reviews-v1-0.default
@@ -167,10 +169,12 @@ export const proxyCommand: Command = {
 /** --xds: wait for the first pushed config (however long the control plane takes), then serve. */
 async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undefined): Promise<number> {
   if (args.node === undefined) throw new UsageError("--xds needs --node ID");
+  // Several control-plane replicas, comma-separated: the proxy spreads over them and fails over.
+  const urls = (args.xds as string).split(",").map((u) => u.trim());
   try {
-    new URL(args.xds as string);
+    for (const u of urls) new URL(u);
   } catch {
-    process.stderr.write(`amime proxy: --xds needs a URL such as https://127.0.0.1:15010\n`);
+    process.stderr.write(`amime proxy: --xds needs a URL such as https://127.0.0.1:15010 (or several, comma-separated)\n`);
     return 2;
   }
   const rootFile = args.rootCert ?? process.env.AMIME_ROOT_CERT;
@@ -182,7 +186,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
       process.stderr.write(`amime proxy: cannot read --root-cert: ${(e as Error).message}\n`);
       return 1;
     }
-  } else if (new URL(args.xds as string).protocol === "https:") {
+  } else if (urls.some((u) => new URL(u).protocol === "https:")) {
     throw new UsageError("--xds over https needs the mesh root to verify the control plane with: --root-cert FILE or $AMIME_ROOT_CERT");
   }
   const node = args.node;
@@ -206,7 +210,8 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
   let certified!: () => void;
   const firstCertificate = new Promise<void>((r) => (certified = r));
   const certificate = new WorkloadCertificate({
-    url: args.xds as string,
+    url: urls[0]!,
+    urls,
     ...(ca !== undefined ? { ca } : {}),
     token,
     ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
@@ -217,7 +222,8 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
     },
   }).start();
   const client = new PushClient({
-    url: args.xds as string,
+    url: urls[0]!,
+    urls,
     ...(ca !== undefined ? { ca } : {}),
     node,
     token,

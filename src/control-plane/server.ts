@@ -34,6 +34,9 @@ import { outboundTcpPorts } from "./translate/tcp-listeners.ts";
 import { TcpPortAssignments } from "./registry/tcp-port-assignments.ts";
 import type { MeshTelemetry } from "./translate/telemetry.ts";
 
+/** How long a stopping control plane waits for its proxies to move after telling them to (drain). */
+const DRAIN_GRACE_MS = 2_000;
+
 /** Istio's xDS port number (plaintext there; TLS-only here); `amime control-plane` and `amime up` listen here by default. */
 export const DEFAULT_CONTROL_PLANE_PORT = 15010;
 
@@ -481,9 +484,14 @@ export class ControlPlane implements ApiBackend {
     return this.pusher.ack(msg);
   }
 
-  /** Stop watching and pushing, end every stream and connection. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Stop watching and pushing, end every stream and connection. Idempotent. First (unless `drain`
+   * is false) every connected proxy is told to move to another replica, and the close waits until
+   * they have gone (at most `DRAIN_GRACE_MS`), so no proxy learns of the stop from a broken stream.
+   */
+  close(opts: { drain?: boolean } = {}): Promise<void> {
     this.closing ??= (async () => {
+      if (opts.drain !== false) await this.pusher.drain(DRAIN_GRACE_MS);
       this.watcher?.close();
       this.serving?.close();
       await this.etcd?.close();

@@ -7,7 +7,9 @@
 //                                                (a `{"type":"ping"}` line every 15 s keeps it alive)
 //   POST /xds/v1/ack   body AckMessage            the sidecar's verdict on a pushed version
 //   A sidecar keeps serving its last good config while disconnected and reconnects with
-//   backoff; on reconnect the control plane sends the current config again (resync).
+//   backoff; on reconnect the control plane sends the current config again (resync). A sidecar
+//   given several control planes (replicas) moves to the next one when its stream breaks or when
+//   the control plane sends `{"type":"drain"}` before it stops.
 //
 // ── Registry (local runtime → control plane) ─────────────────────────────────────────────
 //   PUT    /api/v1/instances/<namespace>/<name>   body InstanceRegistration (upsert; readiness too)
@@ -32,7 +34,9 @@ import type { WorkloadInstance } from "./registry.ts";
 
 export type PushMessage =
   | { type: "config"; version: string; nonce: string; config: ProxyConfig }
-  | { type: "ping" };
+  | { type: "ping" }
+  /** The control plane is stopping: move to another replica now (the stream ends next). */
+  | { type: "drain" };
 
 export interface AckMessage {
   node: string;

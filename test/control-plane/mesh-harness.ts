@@ -86,11 +86,12 @@ const READY_TIMEOUT_MS = 30_000;
 
 /**
  * Start `amime proxy --xds URL --node ID` with a credential minted for it (as the runtime does);
- * resolves with its ready line once its first config is applied.
+ * resolves with its ready line once its first config is applied. With `replicas`, the proxy is
+ * given every replica's URL (`--xds A,B,…`).
  */
-export function spawnProxy(cp: ControlPlane, p: MeshProxy, env: Record<string, string> = {}): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string }> {
+export function spawnProxy(cp: ControlPlane, p: MeshProxy, env: Record<string, string> = {}, replicas: readonly ControlPlane[] = [cp]): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string }> {
   const token = cp.mintProxyToken({ node: p.nodeId, namespace: p.registration.instance.namespace, serviceAccount: p.registration.instance.serviceAccount });
-  const child = spawn(NODE, [BIN, "proxy", "--xds", cp.url, "--root-cert", meshRootFile(cp), "--node", p.nodeId, "--admin-port", "-1"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, AMIME_PROXY_TOKEN: token, ...env } });
+  const child = spawn(NODE, [BIN, "proxy", "--xds", replicas.map((r) => r.url).join(","), "--root-cert", meshRootFile(cp), "--node", p.nodeId, "--admin-port", "-1"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, AMIME_PROXY_TOKEN: token, ...env } });
   p.child = child;
   child.stderr.on("data", (d: Buffer) => (p.stderr += d.toString()));
   return new Promise((resolve, reject) => {

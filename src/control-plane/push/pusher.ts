@@ -52,6 +52,8 @@ export class Pusher {
   private readonly forced = new Set<string>();
   /** A new snapshot: every connected proxy's config must be compared again. */
   private dirty = false;
+  /** Waiting for the last stream to close (drain). */
+  private readonly emptied: (() => void)[] = [];
   /** Pushes sent (for status and benchmarks). */
   pushes = 0;
 
@@ -81,6 +83,24 @@ export class Pusher {
     this.forced.delete(node);
     const st = this.states.get(node);
     if (st) st.connected = false;
+    if (this.streams.size === 0) for (const w of this.emptied.splice(0)) w();
+  }
+
+  /**
+   * Before stopping: tell every connected proxy to move to another replica (`{"type":"drain"}`),
+   * and resolve once they have all closed their streams, or after `graceMs`.
+   */
+  drain(graceMs: number): Promise<void> {
+    if (this.streams.size === 0) return Promise.resolve();
+    const line = JSON.stringify({ type: "drain" } satisfies PushMessage) + "\n";
+    for (const s of this.streams.values()) s.write(line);
+    return new Promise((resolve) => {
+      const timer = this.opts.clock.setTimeout(() => resolve(), graceMs);
+      this.emptied.push(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
   }
 
   /** Something changed: push (debounced) to every connected proxy whose config differs. */
@@ -159,6 +179,7 @@ export class Pusher {
 
   close(): void {
     this.closed = true;
+    for (const w of this.emptied.splice(0)) w();
     this.debouncer.cancel();
     this.pingTimer?.cancel();
     for (const [node, s] of this.streams) {

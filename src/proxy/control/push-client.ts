@@ -2,7 +2,9 @@
 // stream open to GET /xds/v1/stream?node=…, applies each pushed config (starting the Sidecar on
 // the first one), answers every push with an ACK or a NACK, and when the control plane goes away
 // keeps the sidecar serving its last good config while it reconnects with jittered exponential
-// backoff; on reconnect the control plane resends the current config (resync).
+// backoff; on reconnect the control plane resends the current config (resync). Given several
+// control-plane replicas, it starts on a random one (a fleet spreads over them) and moves to the
+// next when its stream breaks, or at once (after a short jitter) when the replica says `drain`.
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
@@ -13,6 +15,8 @@ import { Sidecar, type SidecarOptions } from "../sidecar.ts";
 export interface PushClientOptions {
   /** Control plane base URL, e.g. https://127.0.0.1:15010 */
   url: string;
+  /** Several replicas of the control plane (`url` is then ignored); tried in turn. */
+  urls?: readonly string[];
   /** The mesh root(s) the control plane's certificate must chain to (PEM); an https URL needs it. */
   ca?: string;
   /** Node id (`sidecar~<name>.<namespace>`), as the runtime registered it. */
@@ -63,8 +67,12 @@ export class PushClient {
   private idleTimer: TimerHandle | null = null;
   private attempt = 0;
   private closed = false;
-  private latest: ConfigMessage | null = null;
+  /** The newest config not applied yet, and the replica it came from (the ACK goes there). */
+  private latest: { msg: ConfigMessage; from: string } | null = null;
   private applying: Promise<void> | null = null;
+  private readonly urls: readonly string[];
+  /** The replica the stream is (or is next) opened to, an index into `urls`. */
+  private at: number;
   private resolveReady!: (s: Sidecar) => void;
   private rejectReady!: (e: Error) => void;
 
@@ -72,6 +80,8 @@ export class PushClient {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? systemRandom;
+    this.urls = opts.urls !== undefined && opts.urls.length > 0 ? opts.urls : [opts.url];
+    this.at = this.urls.length > 1 ? this.random.int(this.urls.length) : 0;
     this.ready = new Promise<Sidecar>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -98,9 +108,15 @@ export class PushClient {
     await this.sidecar?.close(graceMs);
   }
 
+  /** The control plane the stream is open to (or is next opened to). */
+  get controlPlane(): string {
+    return this.urls[this.at]!;
+  }
+
   private connect(): void {
     if (this.closed) return;
-    const url = new URL(`/xds/v1/stream?node=${encodeURIComponent(this.opts.node)}`, this.opts.url);
+    const base = this.controlPlane;
+    const url = new URL(`/xds/v1/stream?node=${encodeURIComponent(this.opts.node)}`, base);
     const req = this.request(url, { method: "GET", agent: false, headers: { accept: "application/x-ndjson", ...this.auth() } });
     this.req = req;
     let done = false;
@@ -109,7 +125,10 @@ export class PushClient {
       done = true;
       this.idleTimer?.cancel();
       if (this.req === req) this.req = null;
-      if (this.connected && !this.closed) this.opts.log?.(`control plane stream lost (${why}); serving the last good config, reconnecting`);
+      const from = this.controlPlane;
+      // Another replica next (a broken stream says little about the others).
+      if (this.urls.length > 1) this.at = (this.at + 1) % this.urls.length;
+      if (this.connected && !this.closed) this.opts.log?.(`control plane stream lost (${why}); serving the last good config, reconnecting${this.urls.length > 1 ? ` to ${this.controlPlane} (was ${from})` : ""}`);
       this.connected = false;
       req.destroy();
       this.scheduleReconnect();
@@ -144,7 +163,7 @@ export class PushClient {
           const line = parts.length === 1 ? (parts[0] as string) : parts.join("");
           parts = [];
           start = nl + 1;
-          if (line.trim() !== "") this.onLine(line);
+          if (line.trim() !== "") this.onLine(line, base, () => lost("drained"));
         }
         if (start < chunk.length) parts.push(chunk.slice(start));
       });
@@ -171,7 +190,7 @@ export class PushClient {
     this.retryTimer = this.clock.setTimeout(() => this.connect(), delay);
   }
 
-  private onLine(line: string): void {
+  private onLine(line: string, from: string, drained: () => void): void {
     let msg: PushMessage;
     try {
       msg = JSON.parse(line) as PushMessage;
@@ -181,8 +200,13 @@ export class PushClient {
     }
     // Any well-formed message means the control plane is healthy: start backoff from scratch next time.
     this.attempt = 0;
+    if (msg.type === "drain") {
+      this.opts.log?.(`control plane ${from} is stopping (drain); moving to another replica`);
+      drained();
+      return;
+    }
     if (msg.type !== "config") return;
-    this.latest = msg;
+    this.latest = { msg, from };
     this.applying ??= this.drain();
   }
 
@@ -190,11 +214,11 @@ export class PushClient {
   private async drain(): Promise<void> {
     try {
       while (this.latest && !this.closed) {
-        const msg = this.latest;
+        const { msg, from } = this.latest;
         this.latest = null;
         const verdict = await this.applyOne(msg);
         this.opts.onPush?.({ version: msg.version, ...verdict });
-        this.sendAck({ node: this.opts.node, version: msg.version, nonce: msg.nonce, ...verdict });
+        this.sendAck({ node: this.opts.node, version: msg.version, nonce: msg.nonce, ...verdict }, from);
       }
     } finally {
       this.applying = null;
@@ -228,16 +252,16 @@ export class PushClient {
    * POST the verdict. A failed POST is retried a few times: until the control plane has it, that
    * proxy shows STALE. If the stream is lost as well, the resync on reconnect asks again anyway.
    */
-  private sendAck(ack: AckMessage, attempt = 0): void {
+  private sendAck(ack: AckMessage, to: string, attempt = 0): void {
     if (this.closed) return;
     const body = JSON.stringify(ack);
-    const req = this.request(new URL("/xds/v1/ack", this.opts.url), {
+    const req = this.request(new URL("/xds/v1/ack", to), {
       method: "POST",
       agent: false,
       headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...this.auth() },
     });
     const retry = (): void => {
-      if (attempt < 3) this.clock.setTimeout(() => this.sendAck(ack, attempt + 1), 200 * (attempt + 1));
+      if (attempt < 3) this.clock.setTimeout(() => this.sendAck(ack, to, attempt + 1), 200 * (attempt + 1));
     };
     req.on("error", retry);
     req.on("response", (res) => {

@@ -24,6 +24,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface WorkloadCertificateOptions {
   /** Control plane base URL. */
   url: string;
+  /** Several control-plane replicas (`url` is then ignored): a failed request moves to the next. */
+  urls?: readonly string[];
   /** The mesh root(s) the control plane's certificate must chain to (PEM). */
   ca?: string;
   /** This proxy's bootstrap credential (the runtime handed it): good for the first certificate only. */
@@ -53,6 +55,8 @@ export class WorkloadCertificate {
   readonly #random: Random;
   #timer: TimerHandle | null = null;
   #failures = 0;
+  /** The replica the next request goes to (an index into `urls`). */
+  #at = 0;
   #closed = false;
   /** The next request goes with the bootstrap credential (first one, or after our serial was revoked). */
   #bootstrap = true;
@@ -113,7 +117,9 @@ export class WorkloadCertificate {
     } catch (e) {
       if (this.#closed) return;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.#failures++, 10));
-      this.#o.log?.(`workload certificate request failed (${(e as Error).message}); retrying in ${delay / 1000} s`);
+      const urls = this.#o.urls ?? [];
+      if (urls.length > 1) this.#at = (this.#at + 1) % urls.length;
+      this.#o.log?.(`workload certificate request failed (${(e as Error).message}); retrying in ${delay / 1000} s${urls.length > 1 ? ` at ${urls[this.#at]}` : ""}`);
       this.#schedule(delay);
     }
   }
@@ -134,7 +140,8 @@ export class WorkloadCertificate {
   /** With `current`: authenticated by that certificate (TLS client certificate); else by the bootstrap credential. */
   #post(body: CertificateRequest, current: ActiveCertificate | null): Promise<CertificateResponse> {
     const text = JSON.stringify(body);
-    const url = new URL("/ca/v1/certificates", this.#o.url);
+    const urls = this.#o.urls ?? [];
+    const url = new URL("/ca/v1/certificates", urls.length > 0 ? urls[this.#at % urls.length]! : this.#o.url);
     const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(text) };
     if (current === null) headers.authorization = `Bearer ${this.#o.token}`;
     const o: RequestOptions = { method: "POST", agent: false, timeout: 10_000, headers };
