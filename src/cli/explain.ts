@@ -17,7 +17,8 @@ pushed to it, without sending anything: the listener and route configuration, th
 and the domain that chose it, every route in order (matched, or each failing condition), the
 winning route and where it came from (VirtualService, file:line, http[i].match[j]), the
 destinations with their weights and share of traffic, timeout, retries, fault injection,
-mirroring, rewrites and header edits, each cluster's load balancer, connection pool and outlier
+mirroring, rewrites and header edits, the listener's rate limits (local bucket, the global
+filter's descriptors), each cluster's load balancer, connection pool and outlier
 settings, and the endpoints it would pick from. No route: says 404 NR and why.
 
 WORKLOAD is a node id, an instance name (productpage-v1-0) or a workload name (productpage-v1).

@@ -52,6 +52,15 @@ export function formatExplainReport(r: ExplainReport): string {
     const headers = describeHeaders(s.headers ?? (a.kind === "redirect" ? a.headers : undefined));
     if (headers) out.push(`  headers:       ${headers}`);
   }
+  if (r.rateLimits !== undefined) {
+    const rl = r.rateLimits;
+    out.push("", "Rate limits on this listener:");
+    if (rl.local) out.push(`  local_ratelimit (${rl.local.from === "route" ? "the route's bucket" : "the listener's bucket"}, stats ${rl.local.statPrefix}): ${rl.local.summary}`);
+    if (rl.global) {
+      out.push(`  ratelimit: ${rl.global.summary}`);
+      for (const d of rl.global.descriptors) out.push(`    descriptor ${d.map((e) => `${e.key}=${JSON.stringify(e.value)}`).join(", ")}`);
+    }
+  }
   for (const d of r.destinations) out.push("", ...clusterLines(d));
   for (const m of r.mirrors) out.push("", ...clusterLines(m, "Mirror cluster"));
   if (r.authorization !== undefined && r.authorization.length > 0) {

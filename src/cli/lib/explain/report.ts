@@ -7,6 +7,7 @@ import type { Cluster, Endpoint, FaultPolicy, Listener, ProxyConfig, Route, Rout
 import { explainMatch, requestView, RouteTable, type RequestView } from "../../../proxy/router/index.ts";
 import { panicThresholdFor } from "../../../proxy/upstream/balance/host-set.ts";
 import type { AuthzView } from "./authz.ts";
+import { explainRateLimits, type RateLimitView } from "./rate-limits.ts";
 import { formatMs } from "./policy-text.ts";
 
 export interface ExplainRequest {
@@ -70,6 +71,8 @@ export interface ExplainReport {
   virtualHost?: { name: string; domains: string[]; matchedDomain: string; matchKind: string };
   routes: RouteVerdict[];
   selected?: RouteVerdict & { action: RouteAction; headers?: Route["headers"] };
+  /** The rate limits of the listener's filters this request would meet (rate-limits.ts). */
+  rateLimits?: RateLimitView;
   destinations: DestinationView[];
   mirrors: DestinationView[];
   outcome: Outcome;
@@ -131,6 +134,7 @@ export function explainRequest(config: ProxyConfig, request: ExplainRequest): Ex
     virtualHost: undefined,
     routes: [],
     selected: undefined,
+    rateLimits: undefined,
     destinations: [],
     mirrors: [],
     outcome: { kind: "fail", status: 0, flag: "", summary: "" },
@@ -153,7 +157,8 @@ export function explainRequest(config: ProxyConfig, request: ExplainRequest): Ex
     report.outcome = { kind: "fail", status: 404, flag: "NR", summary: `route configuration ${JSON.stringify(rcName)} is missing from the config: 404 NR` };
     return report;
   }
-  const view = toView(request);
+  // The caller: the workload itself for a sidecar; for a gateway, some client outside.
+  const view = toView(request, config.node.kind === "gateway" ? "<client address>" : config.node.ip);
   const e = explainMatch(new RouteTable(rc), view);
   if (e.virtualHost === undefined) {
     report.outcome = { kind: "fail", status: 404, flag: "NR", summary: `no virtual host of ${JSON.stringify(rcName)} has a domain matching ${JSON.stringify(request.authority)}: 404 NR` };
@@ -169,6 +174,8 @@ export function explainRequest(config: ProxyConfig, request: ExplainRequest): Ex
   }
   const verdict = report.routes[sel.index] as RouteVerdict;
   report.selected = { ...verdict, action: sel.route.action, ...(sel.route.headers ? { headers: sel.route.headers } : {}) };
+  const limits = explainRateLimits(listener, sel.route, view);
+  if (limits !== undefined) report.rateLimits = limits;
   const action = sel.route.action;
   if (action.kind === "redirect") {
     report.outcome = { kind: "redirect", status: action.code, summary: `redirect ${action.code}, nothing is forwarded` };
@@ -211,8 +218,8 @@ function pickListener(config: ProxyConfig, port: number): Listener | undefined {
   return config.listeners.find((l) => l.direction === "outbound" && l.protocol === "http");
 }
 
-function toView(r: ExplainRequest): RequestView {
-  return requestView({ method: r.method, path: r.path, authority: r.authority, scheme: r.scheme, port: r.port, headers: r.headers });
+function toView(r: ExplainRequest, sourceIp: string): RequestView {
+  return requestView({ method: r.method, path: r.path, authority: r.authority, scheme: r.scheme, port: r.port, headers: r.headers, sourceIp });
 }
 
 function destinations(config: ProxyConfig, clusters: readonly WeightedCluster[]): DestinationView[] {
