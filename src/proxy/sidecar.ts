@@ -92,6 +92,7 @@ export class Sidecar {
     const tlsContexts = new UpstreamTlsContexts({ secrets: opts.secrets, namespace: checked.node.namespace || "default", log: (l) => process.stderr.write(`amime proxy: ${l}\n`) });
     const runtime = buildRuntime(checked, random, clock, undefined, opts.mesh, tlsContexts);
     const s = new Sidecar(runtime, opts);
+    opts.mesh?.setDenyList(checked.revocations);
     try {
       if (opts.adminPort !== undefined) {
         s.admin = new AdminServer(s);
@@ -180,7 +181,9 @@ export class Sidecar {
       this.lastError = `listeners: ${(e as Error).message}`;
       return { ok: false, error: this.lastError };
     }
-    // The CA's deny list: connections authenticated by a certificate it now names are closed.
+    // The CA's deny list: connections authenticated by a certificate it now names are closed,
+    // inbound (the client's) and outbound (the server's).
+    this.ctx.mesh?.setDenyList(checked.revocations);
     for (const l of this.listeners.values()) {
       if (l instanceof HttpListener) l.dispatcher.closeRevoked(checked.revocations);
       else l.meshTls?.closeRevoked(checked.revocations);

@@ -1,8 +1,8 @@
 // Mutual TLS between two real sidecars in one process, with certificates from a real mesh CA
 // (SigningCA, in memory) for keys made as the sidecar makes them: ISTIO_MUTUAL origination with
 // Istio's SNI and SAN check, PERMISSIVE termination on the inbound listener (TLS and plaintext on
-// one port), revoked serials refused at the handshake, and openssl s_client / verify against the
-// listener.
+// one port), revoked serials refused at the handshake (by the server, and by the client for a
+// revoked server), and openssl s_client / verify against the listener.
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
@@ -110,6 +110,32 @@ describe("mutual TLS between sidecars", () => {
     try {
       const r = await send(client.ports().outbound as number, { host: "reviews:9080" });
       assert.equal(r.status, 503);
+    } finally {
+      await client.close(0);
+    }
+  });
+
+  it("client side: a server certificate on the deny list fails the handshake (503), and a pooled connection to it is closed when the list arrives", async () => {
+    const config = clientConfig(inbound(), { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false });
+    const client = await Sidecar.start(config, { mesh: credentials(clientCert) });
+    try {
+      assert.equal((await send(client.ports().outbound as number, { host: "reviews:9080" })).status, 200);
+      const pooled = (): number => server.listenerStats().find((l) => l.name === "inbound")?.activeConnections ?? -1;
+      assert.equal(pooled(), 1, "one pooled mTLS connection to the server");
+      // The server's serial (colons, upper case, as `amime ca revoke` accepts it) is pushed to the client only.
+      const serial = serverCert.serial.toUpperCase().replace(/(..)(?=.)/g, "$1:");
+      const applied = await client.applyConfig({ ...config, version: "server-revoked", listeners: [{ ...(config.listeners as Obj[])[0], port: client.ports().outbound }], revocations: { serials: [serial], identities: [] } });
+      assert.ok(applied.ok, JSON.stringify(applied));
+      await waitFor(() => pooled() === 0, { what: "the pooled connection to the revoked server closed" });
+      const seen = app.requests.length;
+      const refused = await send(client.ports().outbound as number, { host: "reviews:9080" });
+      assert.equal(refused.status, 503);
+      assert.equal(app.requests.length, seen, "nothing reached the app");
+      // By identity too; and un-revoked, it is served again.
+      await client.applyConfig({ ...config, version: "identity-revoked", listeners: [{ ...(config.listeners as Obj[])[0], port: client.ports().outbound }], revocations: { serials: [], identities: [REVIEWS] } });
+      assert.equal((await send(client.ports().outbound as number, { host: "reviews:9080" })).status, 503);
+      await client.applyConfig({ ...config, version: "none-revoked", listeners: [{ ...(config.listeners as Obj[])[0], port: client.ports().outbound }] });
+      assert.equal((await send(client.ports().outbound as number, { host: "reviews:9080" })).status, 200);
     } finally {
       await client.close(0);
     }

@@ -47,7 +47,9 @@ export class H2Session {
         ? {
             createConnection: () => {
               try {
-                return tlsConnect({ host: host.address, port: host.port, ...upstreamTlsOptions(tls, host, cluster.mesh, true, cluster.tlsContexts), ...(tls.mode === "ISTIO_MUTUAL" ? {} : { ALPNProtocols: ["h2"] }) });
+                const socket = tlsConnect({ host: host.address, port: host.port, ...upstreamTlsOptions(tls, host, cluster.mesh, true, cluster.tlsContexts), ...(tls.mode === "ISTIO_MUTUAL" ? {} : { ALPNProtocols: ["h2"] }) });
+                if (tls.mode === "ISTIO_MUTUAL") cluster.mesh?.trackUpstream(socket);
+                return socket;
               } catch (e) {
                 failedEarly = e as Error;
                 const s = tlsConnect({ host: "127.0.0.1", port: 0 });

@@ -2,7 +2,7 @@
 // (Istio's SDS `default` + `ROOTCA`). One client and one server SecureContext per certificate,
 // built when it arrives: a rotated certificate is used by new connections, while connections
 // already open (pooled upstream ones included) keep the context they were made with.
-import { createSecureContext, type SecureContext } from "node:tls";
+import { createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from "node:tls";
 import type { ActiveCertificate } from "./workload-certificate.ts";
 
 export interface MeshTlsOptions {
@@ -16,6 +16,48 @@ export class MeshCredentials {
   #current: ActiveCertificate | null = null;
   #context: SecureContext | null = null;
   #options: MeshTlsOptions | null = null;
+  /** The CA's deny list as last pushed: serials (bare lower-case hex) and SPIFFE ids. */
+  #deniedSerials = new Set<string>();
+  #deniedIdentities = new Set<string>();
+  /** Open mTLS connections to upstream peers, to close when a deny list names their server. */
+  readonly #upstreams = new Set<TLSSocket>();
+
+  /**
+   * The pushed deny list (ProxyConfig.revocations). Applies on the client side too: a server
+   * certificate it names fails the handshake, and open upstream connections it authenticated are
+   * closed (returns how many).
+   */
+  setDenyList(revocations: { serials: readonly string[]; identities: readonly string[] } | undefined): number {
+    this.#deniedSerials = new Set((revocations?.serials ?? []).map(normalSerial));
+    this.#deniedIdentities = new Set(revocations?.identities ?? []);
+    if (this.#deniedSerials.size === 0 && this.#deniedIdentities.size === 0) return 0;
+    let closed = 0;
+    for (const s of this.#upstreams) {
+      const cert = s.getPeerCertificate();
+      if (cert !== null && typeof cert === "object" && cert.raw !== undefined && this.deniedReason(cert) !== null) {
+        s.destroy();
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  /** Why a peer certificate is on the deny list (serial or identity); null when it is not. */
+  deniedReason(cert: PeerCertificate): string | null {
+    if (this.#deniedSerials.size > 0 && cert.serialNumber && this.#deniedSerials.has(normalSerial(cert.serialNumber))) return `serial ${normalSerial(cert.serialNumber)} is revoked`;
+    if (this.#deniedIdentities.size > 0) {
+      for (const part of (cert.subjectaltname ?? "").split(", ")) {
+        if (part.startsWith("URI:") && this.#deniedIdentities.has(part.slice(4))) return `identity ${part.slice(4)} is revoked`;
+      }
+    }
+    return null;
+  }
+
+  /** Keep an upstream mTLS connection until it closes (see setDenyList). */
+  trackUpstream(socket: TLSSocket): void {
+    this.#upstreams.add(socket);
+    socket.once("close", () => this.#upstreams.delete(socket));
+  }
 
   /** Install a newly issued certificate (WorkloadCertificate's onIssued). */
   set(cert: ActiveCertificate): void {

@@ -73,8 +73,12 @@ function istioMutualOptions(tls: UpstreamTlsConfig, mesh: MeshCredentials | unde
     ALPNProtocols: h2 ? ALPN_MESH_H2 : ALPN_MESH,
     // The chain is checked against the trust bundle by rejectUnauthorized; the name check is the
     // SAN list (Envoy's match_typed_subject_alt_names), never the SNI, which is a routing key.
-    checkServerIdentity: (_host: string, cert: PeerCertificate): Error | undefined =>
-      sans.length === 0 || sanMatches(cert, sans) ? undefined : new Error(`peer certificate SANs (${cert.subjectaltname ?? "none"}) include none of ${sans.join(", ")}`),
+    // Beyond Istio: the CA's deny list applies to the server's certificate too.
+    checkServerIdentity: (_host: string, cert: PeerCertificate): Error | undefined => {
+      const denied = mesh?.deniedReason(cert) ?? null;
+      if (denied !== null) return new Error(`peer certificate: ${denied}`);
+      return sans.length === 0 || sanMatches(cert, sans) ? undefined : new Error(`peer certificate SANs (${cert.subjectaltname ?? "none"}) include none of ${sans.join(", ")}`);
+    },
   };
   if (tls.sni !== undefined && isIP(tls.sni) === 0) opts.servername = tls.sni;
   return opts;
@@ -102,5 +106,7 @@ export function connectUpstreamTls(net: TcpSocketConnectOpts & { onread?: unknow
     s.destroy(e as Error);
     return s;
   }
-  return connect({ ...(net as ConnectionOptions), ...extra });
+  const socket = connect({ ...(net as ConnectionOptions), ...extra });
+  if (tls.mode === "ISTIO_MUTUAL") mesh?.trackUpstream(socket);
+  return socket;
 }
