@@ -79,7 +79,7 @@ export const downCommand: Command = {
       let problems: string[] = [];
       if (state.network) {
         problems = await removeNetns(state.network);
-        write(`removed ${state.network.nodeNetns}, ${state.network.pods.length} pod namespace(s), ${state.network.hostLink} and /etc/netns files`);
+        write(`removed ${state.network.pods.length} pod namespace(s), ${state.network.nodes.length} node namespace(s) (${state.network.nodes.join(", ")}), ${state.network.wireNetns}, ${state.network.hostLink} and the run's files`);
       }
       for (const p of problems) process.stderr.write(`amime down: could not remove: ${p}\n`);
       await rm(found.file, { force: true });

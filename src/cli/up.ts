@@ -13,7 +13,7 @@ import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
 
-export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--runtime local|netns] [--mesh-config FILE] [--secret-dir DIR] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
+export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--runtime local|netns [--nodes N]] [--mesh-config FILE] [--secret-dir DIR] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
 
 Run a local mesh from a directory of manifests (Services, Workloads, Istio config): start the
 control plane, every Workload replica as a local process with its own sidecar, and an ingress
@@ -41,6 +41,8 @@ Options:
   -f, --filename PATH        config file or directory (recursive); repeatable; required
       --runtime local|netns  local processes on 127.0.0.1 (default), or one network namespace per
                              instance with transparent capture (root; docs/netns.md)
+      --nodes N              netns: spread the pods over N node namespaces ("machines", each with
+                             its own bridge and subnet, joined by routes; default 1)
       --mesh-config FILE     Istio MeshConfig YAML (the \`mesh\` key of the istio ConfigMap, or that
                              ConfigMap): extensionProviders, defaultProviders, defaultConfig,
                              accessLogFile… (docs/config.md "MeshConfig"); read once at start
@@ -71,6 +73,7 @@ interface UpArgs {
   meshConfig?: string;
   secretDir?: string;
   runtime: "local" | "netns";
+  nodes?: number;
   help: boolean;
 }
 
@@ -91,6 +94,9 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
         break;
       case "--secret-dir":
         out.secretDir = f.required("a directory");
+        break;
+      case "--nodes":
+        out.nodes = f.integer(1, 100, "a number of nodes (1-100)");
         break;
       case "--runtime": {
         const v = f.required("local or netns");
@@ -139,6 +145,7 @@ export const upCommand: Command = {
   name: "up",
   run: runParsed("up", UP_HELP, parseUpArgs, async (args) => {
     if (args.files.length === 0) throw new UsageError("-f DIR is required");
+    if (args.nodes !== undefined && args.runtime !== "netns") throw new UsageError("--nodes needs --runtime netns");
     write(`amime up: loading ${args.files.join(", ")}`);
     const meshConfig = await meshConfigFlag("up", args.meshConfig, "nothing was started");
     if (meshConfig === null) return 1;
@@ -161,7 +168,7 @@ export const upCommand: Command = {
         ...(args.controlPlanePort !== undefined ? { controlPlanePort: args.controlPlanePort } : {}),
         log: (l: string) => write(`amime up: ${l}`),
       };
-      mesh = args.runtime === "netns" ? await NetnsMesh.start(opts) : await LocalMesh.start(opts);
+      mesh = args.runtime === "netns" ? await NetnsMesh.start({ ...opts, ...(args.nodes !== undefined ? { nodes: args.nodes } : {}) }) : await LocalMesh.start(opts);
     } catch (e) {
       if (e instanceof NetnsUnavailable) {
         process.stderr.write(`amime up: ${e.message}; nothing was started\n`);
@@ -208,7 +215,7 @@ export const upCommand: Command = {
     if (mesh.ingress) write(`Ingress:        ${mesh.ingress}${mesh.ingressPath}${mesh.gateway?.ready ? "" : "   (gateway not ready yet)"}`);
     else write("Ingress:        none (no Gateway selects istio: ingressgateway)");
     write(`Control plane:  ${mesh.controlPlane.url}/api/v1/status`);
-    if (mesh instanceof NetnsMesh) write(`Network:        pods on ${mesh.network.resources.nodeNetns}'s bridge, 10.${mesh.network.subnet.octet}.1.0/24; run id ${mesh.network.resources.runId} (amime down removes it after a crash)`);
+    if (mesh instanceof NetnsMesh) write(`Network:        ${mesh.network.nodeCount} node(s) on 10.${mesh.network.subnet.octet}.0.0/24 with this host, node k's pods on 10.${mesh.network.subnet.octet}.(k+1).0/24; run id ${mesh.network.resources.runId} (amime down removes it after a crash)`);
     const meshTracing = meshConfig?.defaultProviders?.tracing?.[0];
     write(`Traces:         ${meshTracing !== undefined ? `MeshConfig provider ${meshTracing}` : args.tracing ? `${args.tracing.format} → ${args.tracing.endpoint}` : `${mesh.controlPlane.url}/api/v2/traces (Zipkin v2 API)`}`);
     write(`Metrics:        amime top · ${mesh.controlPlane.url}/api/v1/telemetry/graph · Prometheus targets in .amime/prometheus-targets.json`);

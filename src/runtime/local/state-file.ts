@@ -24,6 +24,8 @@ export interface UpStateInstance {
   /** netns runtime: the pod's network namespace and IP. */
   netns?: string;
   ip?: string;
+  /** netns runtime: the node namespace ("machine") the pod runs on. */
+  node?: string;
 }
 
 export interface UpState {

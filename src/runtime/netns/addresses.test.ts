@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pickSubnet, podIp, usedSecondOctets, VipAllocator } from "./addresses.ts";
+import { nodeLinkIp, pickSubnet, podCidr, podIp, usedSecondOctets, VipAllocator } from "./addresses.ts";
 
 describe("netns addresses", () => {
   it("picks the first 10.X/16 (200-249) not on a host route or address, wrapping around", () => {
@@ -11,8 +11,11 @@ describe("netns addresses", () => {
     assert.equal(pickSubnet(new Set(Array.from({ length: 50 }, (_, i) => 200 + i)), 210), null);
   });
 
-  it("hands out pod IPs from .2 and keeps one VIP per host", () => {
+  it("hands out pod IPs from .2 on each node's subnet and keeps one VIP per host", () => {
     assert.equal(podIp({ octet: 210 }, 0), "10.210.1.2");
+    assert.equal(podIp({ octet: 210 }, 3, 1), "10.210.2.5");
+    assert.equal(nodeLinkIp({ octet: 210 }, 1), "10.210.0.3");
+    assert.equal(podCidr({ octet: 210 }, 1), "10.210.2.0/24");
     assert.throws(() => podIp({ octet: 210 }, 250), RangeError);
     const v = new VipAllocator({ octet: 210 });
     assert.equal(v.vip("a"), "10.210.128.1");

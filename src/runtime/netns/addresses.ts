@@ -1,8 +1,8 @@
 // Addresses of a netns mesh. Each run takes one free 10.X.0.0/16 (X from 200 to 249, one not yet
-// on any route or address of the host): 10.X.0.0/30 links the host to the node namespace, pods get
-// 10.X.1.2, 10.X.1.3… on the node's bridge (10.X.1.1). Service VIPs (Kubernetes ClusterIPs) come
-// from 10.X.128.0/17: they exist only inside pods, where every connection to one is redirected to
-// the sidecar. Pure, apart from `usedSecondOctets` reading the host's routes.
+// on any route or address of the host). 10.X.0.0/24 is the network between the machines: the host
+// is 10.X.0.1, node k (from 0) is 10.X.0.(k+2). Node k's pods get 10.X.(k+1).2, .3… on its bridge
+// (10.X.(k+1).1). Service VIPs (Kubernetes ClusterIPs) come from 10.X.128.0/17: they exist only
+// inside pods, where every connection to one is redirected to the sidecar. Pure.
 
 export interface MeshSubnet {
   /** X of 10.X.0.0/16. */
@@ -33,24 +33,29 @@ export function hostLinkIp(s: MeshSubnet): string {
   return `10.${s.octet}.0.1`;
 }
 
-export function nodeLinkIp(s: MeshSubnet): string {
-  return `10.${s.octet}.0.2`;
+export const MAX_NODES = 100;
+
+/** Node k's address on the network between the machines. */
+export function nodeLinkIp(s: MeshSubnet, node = 0): string {
+  return `10.${s.octet}.0.${node + 2}`;
 }
 
-export function bridgeIp(s: MeshSubnet): string {
-  return `10.${s.octet}.1.1`;
+/** Node k's bridge: its pods' gateway. */
+export function bridgeIp(s: MeshSubnet, node = 0): string {
+  return `10.${s.octet}.${node + 1}.1`;
 }
 
-export function podCidr(s: MeshSubnet): string {
-  return `10.${s.octet}.1.0/24`;
+export function podCidr(s: MeshSubnet, node = 0): string {
+  return `10.${s.octet}.${node + 1}.0/24`;
 }
 
 export const MAX_PODS = 250;
 
-/** The i-th pod's IP (i from 0). */
-export function podIp(s: MeshSubnet, i: number): string {
-  if (i < 0 || i >= MAX_PODS) throw new RangeError(`pod ${i}: at most ${MAX_PODS} pods per mesh`);
-  return `10.${s.octet}.1.${i + 2}`;
+/** The i-th pod (from 0) of node k. */
+export function podIp(s: MeshSubnet, i: number, node = 0): string {
+  if (i < 0 || i >= MAX_PODS) throw new RangeError(`pod ${i}: at most ${MAX_PODS} pods per node`);
+  if (node < 0 || node >= MAX_NODES) throw new RangeError(`node ${node}: at most ${MAX_NODES} nodes`);
+  return `10.${s.octet}.${node + 1}.${i + 2}`;
 }
 
 /** Service VIPs, handed out in order and kept per host for the life of the mesh. */

@@ -40,6 +40,8 @@ export interface NetnsMeshOptions {
   log?: (line: string) => void;
   tracing?: { format: "zipkin" | "otlp"; endpoint: string };
   meshConfig?: MeshConfig;
+  /** Node namespaces ("machines") the pods are spread over, round-robin (default 1). */
+  nodes?: number;
 }
 
 /** Ports inside a pod: Istio's. A declared port in this range would clash with the sidecar. */
@@ -83,6 +85,8 @@ export function kubeServiceEnv(services: readonly { name: string; vip: string; p
 interface Pod {
   plan: InstancePlan;
   netns: string;
+  /** The node namespace ("machine") it runs on. */
+  node: string;
   ip: string;
   capture: CaptureAnnotations;
   hosts: string;
@@ -152,8 +156,8 @@ export class NetnsMesh {
     // The state file exists before the first namespace does, so `amime down` can always clean up.
     const early: UpState = { runtime: "netns", controlPlane: "", ingress: null, pid: process.pid, dir, gatewayPid: null, instances: [] };
     const record = (r: NetnsResources): void => void writeState(dir, { ...early, network: r }).catch(() => {});
-    const network = await NetnsNetwork.create(runId, subnet, record);
-    log(`network: node namespace ${network.resources.nodeNetns}, pods on 10.${subnet.octet}.1.0/24, host ${network.hostIp}`);
+    const network = await NetnsNetwork.create(runId, subnet, opts.nodes ?? 1, record);
+    log(`network: ${network.nodeCount} node(s) (${network.resources.nodes.join(", ")}) on 10.${subnet.octet}.0.0/24 with the host (${network.hostIp}); node k's pods on 10.${subnet.octet}.(k+1).0/24`);
     let cp: ControlPlane | null = null;
     let mesh: NetnsMesh | null = null;
     try {
@@ -197,7 +201,7 @@ export class NetnsMesh {
       };
       const poolSize = tcpPoolSize(cp.snapshot().services);
       const pods: Pod[] = [];
-      for (const plan of plans) {
+      for (const [n, plan] of plans.entries()) {
         const ports: InstancePorts = { app: new Map(), inbound: new Map(), outbound: OUTBOUND_CAPTURE_PORT, admin: ADMIN_PORT, tcpPool: [] };
         plan.spec.ports.forEach((p, k) => {
           ports.app.set(p.containerPort, p.containerPort);
@@ -208,11 +212,12 @@ export class NetnsMesh {
         const hosts = hostsFile({ name: plan.name, ip: "127.0.1.1", namespace: plan.namespace }, serviceVips(), domainSuffix);
         const made = await network.addPod(
           plan.name,
+          n % network.nodeCount,
           { hosts, resolvConf: resolvConf(plan.namespace, domainSuffix) },
           (address) => captureRules({ podIp: address, nodeIp: network.hostIp, inbound: ports.inbound, inboundListenerPorts: [...ports.inbound.values()], ...capture, services: [] }),
           record,
         );
-        const pod = { plan, netns: made.netns, ip: made.ip, capture, hosts: "", redirects: "" } as Pod;
+        const pod = { plan, netns: made.netns, ip: made.ip, node: made.node, capture, hosts: "", redirects: "" } as Pod;
         const placement: InstancePlacement = {
           address: made.ip,
           wrap: (role, command, args) => inPod(made.netns, role === "app" ? APP_PRIVILEGES : PROXY_PRIVILEGES, command, args),
@@ -328,6 +333,7 @@ export class NetnsMesh {
           sidecarPid: i.sidecarPid,
           netns: p.netns,
           ip: p.ip,
+          node: p.node,
         };
       }),
     };
@@ -386,7 +392,7 @@ async function cleanStale(dir: string, log: (l: string) => void): Promise<void> 
   }
   if (isAlive(state.pid)) throw new NetnsUnavailable(`a mesh is already running here (pid ${state.pid}); stop it first (Ctrl-C, or amime down)`);
   if (state.network) {
-    log(`removing what a crashed run left (${state.network.nodeNetns} and ${state.network.pods.length} pod(s))`);
+    log(`removing what a crashed run left (${state.network.nodes.join(", ")} and ${state.network.pods.length} pod(s))`);
     await removeNetns(state.network);
   }
   await removeState(dir);
