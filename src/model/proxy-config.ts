@@ -214,6 +214,11 @@ export interface HeaderMatcher {
   match?: StringMatch;
   /** withoutHeaders: the match is negated. */
   invert: boolean;
+  /**
+   * Gateways: `@request.auth.claims.a.b` matches the claim at this path of the request's verified
+   * JWT (jwt_authn), not a header; a list claim matches when one element does. docs/routing.md
+   */
+  claim?: string[];
 }
 
 export interface QueryParamMatcher {

@@ -82,3 +82,13 @@ test("rewrite, redirect, direct response, headers, CORS, mirror percentages", ()
   assert.equal(mirrorPercent({ value: 12.5 }, 50), 12.5);
   assert.equal(mirrorPercent(undefined, 50), 50);
 });
+
+test("@request.auth.claims.* header matches: JWT claim matchers at gateways (dotted and bracketed paths), plain (never present) headers on sidecars", () => {
+  const m = { uri: { prefix: "/headers" }, headers: { "@request.auth.claims.groups": { exact: "group1" }, "@request.auth.claims[name][givenName]": { prefix: "Al" } }, withoutHeaders: { "@request.auth.claims.admin": {} } };
+  assert.deepEqual(routeMatch(m, true).headers, [
+    { name: "@request.auth.claims.groups", match: { exact: "group1" }, invert: false, claim: ["groups"] },
+    { name: "@request.auth.claims[name][givenName]", match: { prefix: "Al" }, invert: false, claim: ["name", "givenName"] },
+    { name: "@request.auth.claims.admin", invert: true, claim: ["admin"] },
+  ]);
+  assert.ok(routeMatch(m, false).headers.every((h) => h.claim === undefined));
+});

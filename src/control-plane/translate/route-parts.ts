@@ -1,6 +1,7 @@
 // Conversions of the parts of an Istio HTTPRoute into the proxy model: matches, retries, faults,
 // header edits, CORS, rewrite, redirect, direct responses. Each takes the typed Istio value and
 // reads defensively; none throws.
+import { isJwtClaimHeader } from "../../config/checks/headers.ts";
 import { effectiveRetryPolicy } from "../../config/defaults.ts";
 import type {
   CorsPolicy as IstioCors, HTTPDirectResponse, HTTPFaultInjection, HTTPMatchRequest, HTTPRedirect, HTTPRetry, HTTPRewrite,
@@ -22,8 +23,12 @@ export function stringMatch(m: IstioStringMatch | undefined): StringMatch | unde
   return undefined;
 }
 
-/** The request-time part of an HTTPMatchRequest (sourceLabels, sourceNamespace and gateways are decided at translation). */
-export function routeMatch(m: HTTPMatchRequest | undefined): RouteMatch {
+/**
+ * The request-time part of an HTTPMatchRequest (sourceLabels, sourceNamespace and gateways are
+ * decided at translation). `gateway`: `@request.auth.claims.*` header names become JWT claim
+ * matchers (Istio supports claim routing on gateways only; on sidecars no header can carry that name).
+ */
+export function routeMatch(m: HTTPMatchRequest | undefined, gateway = false): RouteMatch {
   const out: RouteMatch = { headers: [], queryParams: [], ignoreUriCase: m?.ignoreUriCase === true };
   if (!m) return out;
   const uri = stringMatch(m.uri);
@@ -34,7 +39,7 @@ export function routeMatch(m: HTTPMatchRequest | undefined): RouteMatch {
   if (method) out.method = method;
   const authority = stringMatch(m.authority);
   if (authority) out.authority = authority;
-  out.headers = [...headerMatchers(m.headers, false), ...headerMatchers(m.withoutHeaders, true)];
+  out.headers = [...headerMatchers(m.headers, false, gateway), ...headerMatchers(m.withoutHeaders, true, gateway)];
   const q = obj(m.queryParams);
   if (q) {
     out.queryParams = Object.keys(q).sort(cmp).map((name): QueryParamMatcher => {
@@ -45,15 +50,27 @@ export function routeMatch(m: HTTPMatchRequest | undefined): RouteMatch {
   return out;
 }
 
-function headerMatchers(h: Record<string, IstioStringMatch> | undefined, invert: boolean): HeaderMatcher[] {
+function headerMatchers(h: Record<string, IstioStringMatch> | undefined, invert: boolean, gateway: boolean): HeaderMatcher[] {
   const o = obj(h);
   if (!o) return [];
   // Sorted so output is stable whatever the YAML key order; all headers must hold, so order is irrelevant.
   return Object.keys(o).map((key): HeaderMatcher => {
     const sm = stringMatch(o[key]);
-    const name = key.toLowerCase();
-    return sm ? { name, match: sm, invert } : { name, invert };
+    const claim = gateway ? claimPath(key) : null;
+    const name = claim === null ? key.toLowerCase() : key;
+    const hm: HeaderMatcher = sm ? { name, match: sm, invert } : { name, invert };
+    if (claim !== null) hm.claim = claim;
+    return hm;
   }).sort((a, b) => cmp(a.name, b.name));
+}
+
+/** `@request.auth.claims.a.b` or `@request.auth.claims[a][b]` → ["a", "b"]; null for other names. */
+export function claimPath(name: string): string[] | null {
+  const prefix = "@request.auth.claims";
+  if (!name.startsWith(prefix) || !isJwtClaimHeader(name)) return null;
+  const rest = name.slice(prefix.length);
+  const parts = rest.startsWith("[") ? [...rest.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1] as string) : rest.slice(1).split(".");
+  return parts.length > 0 && parts.every((p) => p !== "") ? parts : null;
 }
 
 /** A match that selects every request (after port and source filtering). */

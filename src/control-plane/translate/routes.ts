@@ -115,7 +115,7 @@ function ruleRoutes(vs: VsEntry, i: number, rule: HTTPRoute, ctx: RouteContext, 
   let catchAll = false;
   for (const { m, j } of entries) {
     if (!matchApplies(m, vs, topGateways, ctx)) continue;
-    const rm = routeMatch(m);
+    const rm = routeMatch(m, ctx.gateway !== undefined);
     routes.push(make(rm, j, str(m.name)));
     if (isCatchAll(rm)) {
       catchAll = true;

@@ -16,7 +16,15 @@ export interface RequestView {
   header(name: string): string | undefined;
   /** Downstream peer address, for `%DOWNSTREAM_REMOTE_ADDRESS%` in header values. */
   sourceIp: string;
+  /**
+   * What the request's filters found (the proxy's requests); JWT claim matchers read the verified
+   * tokens under JWT_METADATA. Absent or null for a hand-made request.
+   */
+  readonly metadata?: ReadonlyMap<string, unknown> | null;
 }
+
+/** x.metadata key of the request's verified JWTs (jwt_authn), each with its `payload`. */
+export const JWT_METADATA = "jwt_authn";
 
 /** A RequestView over plain values (tests, `amime explain`). Header names are lowercased. */
 export function requestView(init: {
@@ -27,6 +35,8 @@ export function requestView(init: {
   port?: number;
   headers?: Record<string, string | string[]>;
   sourceIp?: string;
+  /** A verified JWT's claims, as jwt_authn would leave them (claim routing). */
+  jwtPayload?: Record<string, unknown>;
 }): RequestView {
   const headers = new Map<string, string>();
   for (const [name, value] of Object.entries(init.headers ?? {})) {
@@ -40,5 +50,6 @@ export function requestView(init: {
     port: init.port ?? 80,
     header: (name) => headers.get(name),
     sourceIp: init.sourceIp ?? "127.0.0.1",
+    metadata: init.jwtPayload === undefined ? null : new Map([[JWT_METADATA, [{ payload: init.jwtPayload }]]]),
   };
 }

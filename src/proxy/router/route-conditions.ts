@@ -4,7 +4,8 @@
 
 import type { HeaderMatcher, QueryParamMatcher, RouteMatch, StringMatch } from "../../model/proxy-config.ts";
 import type { MatchContext } from "./match-context.ts";
-import type { RequestView } from "./request-view.ts";
+import { JWT_METADATA, type RequestView } from "./request-view.ts";
+import { RouterError } from "./router-error.ts";
 import { compileStringMatch, describeStringMatch } from "./string-matcher.ts";
 
 export interface Condition {
@@ -76,6 +77,7 @@ function headerGetter(name: string): (r: RequestView) => string | undefined {
  * matches (or any value with no match), XOR invert.
  */
 function headerCondition(h: HeaderMatcher): Condition {
+  if (h.claim !== undefined) return claimCondition(h, h.claim);
   const name = h.name.toLowerCase();
   const get = headerGetter(name);
   const invert = h.invert;
@@ -110,5 +112,46 @@ function queryCondition(q: QueryParamMatcher): Condition {
       return valueTest === undefined ? true : valueTest(v);
     },
     failure: (ctx) => `query ${name}: expected ${expected}, got ${show(ctx.queryParam(name))}`,
+  };
+}
+
+/** The claim at `path` of the request's verified JWTs: strings (a list claim gives its strings), undefined when absent. */
+export function claimValues(r: RequestView, path: readonly string[]): string[] | undefined {
+  const jwts = r.metadata?.get(JWT_METADATA) as ReadonlyArray<{ payload: Record<string, unknown> }> | undefined;
+  if (jwts === undefined) return undefined;
+  for (const jwt of jwts) {
+    let v: unknown = jwt.payload;
+    for (const part of path) v = v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>)[part] : undefined;
+    if (typeof v === "string") return [v];
+    if (typeof v === "number" || typeof v === "boolean") return [String(v)];
+    if (Array.isArray(v)) return v.filter((e): e is string => typeof e === "string");
+  }
+  return undefined;
+}
+
+/**
+ * A JWT claim matcher (Istio's `@request.auth.claims.*` at gateways, Envoy's dynamic metadata match
+ * on jwt_authn's payload): a string claim matches its value, a list claim when one element does; an
+ * absent claim (or no verified token) matches only when inverted.
+ */
+function claimCondition(h: HeaderMatcher, path: readonly string[]): Condition {
+  if (!Array.isArray(path) || path.length === 0 || !path.every((p) => typeof p === "string" && p !== "")) {
+    throw new RouterError("ROUTER_BAD_MATCH", `header ${JSON.stringify(h.name)}: claim must be a non-empty list of claim names`);
+  }
+  const valueTest = h.match === undefined ? undefined : compileStringMatch(h.match);
+  const invert = h.invert;
+  const label = `${invert ? "without claim" : "claim"} ${path.join(".")}`;
+  const expected = h.match === undefined ? "present" : describeStringMatch(h.match);
+  return {
+    test: (ctx) => {
+      const vs = claimValues(ctx.req, path);
+      if (vs === undefined) return invert;
+      const hit = valueTest === undefined ? true : vs.some(valueTest);
+      return hit !== invert;
+    },
+    failure: (ctx) => {
+      const vs = claimValues(ctx.req, path);
+      return `${label}: expected ${invert ? "not " : ""}${expected}, got ${vs === undefined ? "nothing" : JSON.stringify(vs.length === 1 ? vs[0] : vs)}`;
+    },
   };
 }

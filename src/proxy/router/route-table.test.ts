@@ -95,6 +95,16 @@ describe("RouteTable match fields", () => {
     ["query present miss", { queryParams: [{ name: "id" }] }, { path: "/p?idx=1" }, false],
     ["query not decoded (Envoy)", { queryParams: [{ name: "q", match: { exact: "a b" } }] }, { path: "/p?q=a%20b" }, false],
     ["query name is not a uri condition", { uri: { exact: "/p" }, queryParams: [{ name: "a" }] }, { path: "/p?a" }, true],
+    // JWT claims (gateways' @request.auth.claims.*): strings, lists (any element), nested, absent
+    ["claim exact", { headers: [{ name: "@request.auth.claims.groups", claim: ["groups"], match: { exact: "group1" }, invert: false }] }, { jwtPayload: { groups: "group1" } }, true],
+    ["claim list contains", { headers: [{ name: "@request.auth.claims.groups", claim: ["groups"], match: { exact: "group1" }, invert: false }] }, { jwtPayload: { groups: ["group1", "group2"] } }, true],
+    ["claim list lacks", { headers: [{ name: "@request.auth.claims.groups", claim: ["groups"], match: { exact: "group3" }, invert: false }] }, { jwtPayload: { groups: ["group1", "group2"] } }, false],
+    ["claim nested", { headers: [{ name: "@request.auth.claims.name.givenName", claim: ["name", "givenName"], match: { prefix: "Al" }, invert: false }] }, { jwtPayload: { name: { givenName: "Alice" } } }, true],
+    ["claim absent", { headers: [{ name: "@request.auth.claims.groups", claim: ["groups"], match: { exact: "group1" }, invert: false }] }, { jwtPayload: { foo: "bar" } }, false],
+    ["claim without a token", { headers: [{ name: "@request.auth.claims.groups", claim: ["groups"], match: { exact: "group1" }, invert: false }] }, {}, false],
+    ["claim is not a header", { headers: [{ name: "@request.auth.claims.groups", claim: ["groups"], match: { exact: "group1" }, invert: false }] }, { headers: { "@request.auth.claims.groups": "group1" } }, false],
+    ["without claim, absent", { headers: [{ name: "@request.auth.claims.groups", claim: ["groups"], match: { exact: "group1" }, invert: true }] }, {}, true],
+    ["without claim, present", { headers: [{ name: "@request.auth.claims.groups", claim: ["groups"], match: { exact: "group1" }, invert: true }] }, { jwtPayload: { groups: ["group1"] } }, false],
     // combinations
     ["all fields together", {
       uri: { prefix: "/api" }, method: { exact: "GET" }, scheme: { exact: "http" }, authority: { prefix: "svc" }, port: 80,

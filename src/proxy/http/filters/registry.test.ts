@@ -38,6 +38,14 @@ describe("a config's filter chains", () => {
     assert.equal(chains.has("db"), false);
   });
 
+  it("a listener whose routes match JWT claims looks its route up right after jwt_authn", () => {
+    const cfg = config([listener({ httpFilters: [{ name: "jwt_authn", config: { providers: [{ issuer: "i", audiences: [], jwks: `{"keys":[]}`, timeoutMs: 5000, fromHeaders: [], fromParams: [], fromCookies: [], outputClaimToHeaders: [] }] } }, { name: "cors" }, { name: "router" }] })]);
+    assert.deepEqual(buildChains(cfg).get("outbound")?.map((s) => s.filter.name), ["route", "jwt_authn", "cors", "router"]);
+    const route = (cfg.routes[0]?.virtualHosts[0]?.routes[0]) as unknown as { match: unknown };
+    route.match = { headers: [{ name: "@request.auth.claims.groups", claim: ["groups"], match: { exact: "group1" }, invert: false }] };
+    assert.deepEqual(buildChains(cfg).get("outbound")?.map((s) => s.filter.name), ["jwt_authn", "route", "cors", "router"]);
+  });
+
   it("a list that is not a list of named filters is reported with its field path", () => {
     assert.throws(() => buildChains(config([listener({ httpFilters: "router" })])), { message: "listeners[0].httpFilters: must be a list of { name, config? }" });
     assert.throws(() => buildChains(config([listener({ httpFilters: [{ name: "router" }, 7] })])), { message: "listeners[0].httpFilters[1].name: must be a string" });

@@ -41,10 +41,12 @@ export const DEFAULT_HTTP_FILTERS: readonly string[] = ["cors", "fault", "router
 
 /**
  * A listener's chain: the route lookup, then the named filters with their configs (checked).
+ * `routeAfterAuthn`: the route is looked up after jwt_authn instead (its routes match JWT claims:
+ * Envoy re-picks the route once jwt_authn has set the claims, as Istio configures claim routing).
  * Throws Error naming the first unknown filter or bad config.
  */
-export function buildChain(filters: ReadonlyArray<{ readonly name: string; readonly config?: unknown }>): FilterChain {
-  const chain: FilterSlot[] = [{ filter: routeFilter, config: undefined }];
+export function buildChain(filters: ReadonlyArray<{ readonly name: string; readonly config?: unknown }>, routeAfterAuthn = false): FilterChain {
+  const chain: FilterSlot[] = routeAfterAuthn ? [] : [{ filter: routeFilter, config: undefined }];
   if (!Array.isArray(filters)) throw new Error(`: must be a list of { name, config? }`);
   filters.forEach((entry, i) => {
     if (typeof entry !== "object" || entry === null || typeof entry.name !== "string") throw new Error(`[${i}].name: must be a string`);
@@ -57,6 +59,10 @@ export function buildChain(filters: ReadonlyArray<{ readonly name: string; reado
     }
     chain.push({ filter: f, config: entry.config });
   });
+  if (routeAfterAuthn) {
+    const at = chain.findIndex((slot) => slot.filter === jwtAuthnFilter);
+    chain.splice(at + 1, 0, { filter: routeFilter, config: undefined });
+  }
   const last = chain[chain.length - 1];
   if (last === undefined || last.filter !== routerFilter) throw new Error(`: the HTTP filter list must end with "router"`);
   return chain;
@@ -78,7 +84,7 @@ export function buildChains(config: ProxyConfig): Map<string, FilterChain> {
       return;
     }
     try {
-      out.set(l.name, buildChain(l.httpFilters));
+      out.set(l.name, buildChain(l.httpFilters, matchesClaims(config, l.routeConfigName ?? l.name)));
     } catch (e) {
       throw new Error(`listeners[${i}].httpFilters${(e as Error).message}`);
     }
@@ -107,6 +113,12 @@ export function buildChains(config: ProxyConfig): Map<string, FilterChain> {
     ),
   );
   return out;
+}
+
+/** Some route of the route configuration matches a JWT claim. */
+function matchesClaims(config: ProxyConfig, routeConfigName: string): boolean {
+  const rc = config.routes.find((r) => r.name === routeConfigName);
+  return rc?.virtualHosts?.some((vh) => vh.routes?.some((r) => r.match?.headers?.some((h) => h.claim !== undefined))) === true;
 }
 
 /** The chain a request on `listener` runs. */

@@ -6,14 +6,15 @@
 // new one suspends the request while its signature is checked (and its JWKS fetched).
 import type { JwtAuthnConfig, JwtProvider } from "../../../../model/proxy-config.ts";
 import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
+import { JWT_METADATA } from "../../../router/request-view.ts";
 import { resumeChain } from "../chain.ts";
 import { inlineKeys, remoteKeys } from "./jwks.ts";
 import { joseIfLoaded, loadJose } from "./jose-module.ts";
 import { findTokens, tokenLocations, type FoundToken, type TokenLocation } from "./token.ts";
 import { checkClaims, CLOCK_SKEW_S, decode, JwtStatus, statusCode, verifySignature, type CompiledProvider, type VerifiedJwt } from "./verify.ts";
 
-/** x.metadata key of the request's verified tokens (VerifiedJwt[]), read by authorization. */
-export const JWT_METADATA = "jwt_authn";
+/** x.metadata key of the request's verified tokens (VerifiedJwt[]), read by authorization and claim routing. */
+export { JWT_METADATA } from "../../../router/request-view.ts";
 
 /** Verified tokens kept per compiled config. */
 export const TOKEN_CACHE_SIZE = 1024;
