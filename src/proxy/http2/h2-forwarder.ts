@@ -8,8 +8,7 @@
 // timeouts, retry decisions and the end of the request live in http/attempt-control.ts.
 import { XFCC_HEADER, xfccValue } from "../detect/xfcc.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
-import { compileHeaderNames } from "../http1/index.ts";
-import { corsResponseHeaders, requestHeaderPlan, responseHeaderPlan, rewritePath } from "../router/index.ts";
+import { corsResponseHeaders, rewritePath } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { AttemptControl, OVERLOADED } from "../http/attempt-control.ts";
@@ -19,7 +18,7 @@ import {
 } from "../request/local-reply.ts";
 import { RF_UC, RF_UO } from "../request/response-flags.ts";
 import { EXT_AUTHZ_RESPONSE_HEADERS } from "../request/context.ts";
-import { UPSTREAM_SERVICE_TIME } from "../http/upstream-headers.ts";
+import { cachedDestinationHeaders, destinationHeaders, UPSTREAM_SERVICE_TIME, type DestinationHeaders } from "../http/upstream-headers.ts";
 import type { AttemptError, AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
 import { H1Attempt } from "./h1-attempt.ts";
 import { H2Attempt } from "./h2-attempt.ts";
@@ -28,12 +27,9 @@ import { h2PoolFor } from "./h2-session-pool.ts";
 import { parseGrpcTimeout } from "./grpc.ts";
 import type { HeaderPairs } from "./headers.ts";
 
-/** Request headers the proxy always sets itself. */
-// x-forwarded-client-cert: removed unless the request came over mTLS, then appended to (detect/xfcc.ts).
-const PROXY_SET = ["x-forwarded-for", "x-envoy-attempt-count", XFCC_HEADER];
-
 export class H2Forwarder extends AttemptControl<ForwardStream> implements AttemptSink, ForwardStreamSink {
-  private readonly wc: WeightedCluster;
+  /** The destination's header edits, compiled once per destination (shared with the HTTP/1.1 forwarder). */
+  private readonly dh: DestinationHeaders;
   private readonly baseHeaders: HeaderPairs;
   private readonly path: string;
   private readonly authority: string;
@@ -45,32 +41,26 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
 
   constructor(x: ForwardStream, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState) {
     super(x, action, cluster);
-    this.wc = wc;
     const route = x.route as NonNullable<ForwardStream["route"]>;
-    const ctx = { hostname: x.proxy.hostname, sourceIp: x.sourceIp };
-    const plan = requestHeaderPlan(route, wc, ctx);
-    let hostSet: string | undefined;
-    const added: HeaderPairs = [];
-    for (const [n, v] of plan.added) {
-      if (n === "host" || n === ":authority") hostSet = v;
-      else added.push([n, v]);
-    }
-    const dropNames = [...PROXY_SET, ...plan.dropped];
-    const tel = x.proxy.telemetry?.onForward(x.record, compileHeaderNames(dropNames)) ?? null;
-    const drop = tel?.drop;
-    const dropSet = new Set(dropNames);
-    const headers = x.forwardHeaders(drop !== undefined ? (n) => drop.has(n) : (n) => dropSet.has(n));
+    // The cache is looked up first so a request with static edits builds no value context.
+    const dh = cachedDestinationHeaders(wc) ?? destinationHeaders(route, wc, { hostname: x.proxy.hostname, sourceIp: x.sourceIp });
+    this.dh = dh;
+    // The destination's drop set holds the headers the proxy sets itself (x-forwarded-for,
+    // x-envoy-attempt-count, x-forwarded-client-cert) and the edits' removals.
+    const tel = x.proxy.telemetry?.onForward(x.record, dh.requestDrop) ?? null;
+    const drop = tel?.drop ?? dh.requestDrop;
+    const headers = x.forwardHeaders((n) => drop.has(n));
     if (x.requestIdGenerated) headers.push(["x-request-id", x.requestId]);
     const xff = x.header("x-forwarded-for");
     headers.push(["x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`]);
     if (x.header("x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", x.scheme]);
     if (x.xfcc !== "") headers.push([XFCC_HEADER, xfccValue(x.header(XFCC_HEADER), x.xfcc)]);
-    for (const h of added) headers.push(h);
+    for (const h of dh.requestAdd) headers.push([h[0], h[1]]);
     if (tel !== null) for (const h of tel.add) headers.push([h[0], h[1]]);
     this.baseHeaders = headers;
     this.path = rewritePath(x.path, route.match, action.rewrite);
     const rewriteAuthority = action.rewrite?.authority;
-    this.authority = hostSet ?? (rewriteAuthority !== undefined && rewriteAuthority !== "" ? rewriteAuthority : x.authority);
+    this.authority = dh.host ?? (rewriteAuthority !== undefined && rewriteAuthority !== "" ? rewriteAuthority : x.authority);
   }
 
   start(): void {
@@ -188,15 +178,15 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
         return;
       }
     }
-    const route = x.route as NonNullable<ForwardStream["route"]>;
-    const plan = responseHeaderPlan(route, this.wc, { hostname: x.proxy.hostname, sourceIp: x.sourceIp });
     // Telemetry reads (client side: strips) the peer's identity and adds ours (server side).
     const tel = x.proxy.telemetry?.onResponse(x.record, { get: (n) => headers.find((h) => h[0] === n)?.[1] }, undefined) ?? null;
     const out: HeaderPairs = [];
     // x-envoy-upstream-service-time is set, not appended (as Envoy's router does).
-    for (const h of headers) if (h[0] !== UPSTREAM_SERVICE_TIME && plan.keeps(h[0]) && (tel === null || !tel.drop.has(h[0]))) out.push(h);
+    // The destination's response drop set holds x-envoy-upstream-service-time: set, not appended (as Envoy's router does).
+    const responseDrop = this.dh.responseDrop;
+    for (const h of headers) if (!responseDrop.has(h[0]) && (tel === null || !tel.drop.has(h[0]))) out.push(h);
     out.push([UPSTREAM_SERVICE_TIME, String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]);
-    for (const [n, v] of plan.added) out.push([n, v]);
+    for (const [n, v] of this.dh.responseAdd) out.push([n, v]);
     if (tel !== null) for (const [n, v] of tel.add) out.push([n, v]);
     if (x.cors !== undefined) for (const [n, v] of corsResponseHeaders(x.record, x.cors)) out.push([n, v]);
     const authz = x.metadata?.get(EXT_AUTHZ_RESPONSE_HEADERS) as HeaderPairs | undefined;
