@@ -20,6 +20,7 @@ describe("fault filter", () => {
     const x = faulted({ abort: { httpStatus: 503, percentage: 100 } });
     assert.equal(faultFilter.onRequest(x, undefined), STOP);
     assert.deepEqual(x.replies[0], { status: 503, flags: RF_FI, body: "fault filter abort", headers: undefined, grpcStatus: undefined });
+    assert.equal(x.cluster, "c", "counted against the route's cluster, as Envoy (its metrics name the destination service)");
   });
 
   it("a gRPC abort answers HTTP 200 with the numeric grpc-status", () => {

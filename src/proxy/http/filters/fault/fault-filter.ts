@@ -3,7 +3,7 @@
 // then abort (flag FI) with an HTTP status, or for a gRPC abort HTTP 200 with the grpc-status in a
 // trailers-only answer. Which fault hits is decided by router/fault.ts (pure, tested there).
 import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
-import { faultDecision, type FaultDecision } from "../../../router/index.ts";
+import { faultDecision, pickWeightedCluster, type FaultDecision } from "../../../router/index.ts";
 import { BODY_FAULT_ABORT } from "../../../request/local-reply.ts";
 import { RF_DI, RF_FI } from "../../../request/response-flags.ts";
 import { resumeChain } from "../chain.ts";
@@ -29,6 +29,7 @@ export const faultFilter: HttpFilter = {
 
 /** Answer with the decided abort, if any. */
 function abort(x: RequestContext, fault: FaultDecision): FilterStatus {
+  if (fault.abortStatus !== undefined || fault.abortGrpcStatus !== undefined) routedCluster(x);
   if (fault.abortStatus !== undefined) {
     x.reply(fault.abortStatus, RF_FI, BODY_FAULT_ABORT);
     return STOP;
@@ -41,3 +42,15 @@ function abort(x: RequestContext, fault: FaultDecision): FilterStatus {
   return CONTINUE;
 }
 
+
+/**
+ * Envoy picks a route's (weighted) cluster when it resolves the route, before any filter runs, so
+ * an aborted request still names its cluster: Istio's metrics count the abort against the
+ * destination service (response_flags FI) and Kiali's graph shows it on that edge.
+ */
+function routedCluster(x: RequestContext): void {
+  const action = x.route?.action;
+  if (x.cluster !== "" || action === undefined || action.kind !== "forward") return;
+  const wc = pickWeightedCluster(action.clusters, x.proxy.random);
+  if (wc !== undefined) x.cluster = wc.cluster;
+}
