@@ -24,6 +24,7 @@ export const commands: CommandEntry[] = [
   { name: "proxy-config", summary: "show the listeners, routes, clusters or endpoints pushed to a proxy (like istioctl proxy-config)", load: async () => (await import("./proxy-config.ts")).proxyConfigCommand },
   { name: "explain", summary: "explain how a workload's proxy would route a request (sends nothing)", load: async () => (await import("./explain.ts")).explainCommand },
   { name: "top", summary: "live golden signals (rps, errors, p50/p90/p99) per service version", load: async () => (await import("./top.ts")).topCommand },
+  { name: "dashboard", summary: "open the mesh dashboard in a browser (graph, signals, traces, config), signed in", load: async () => (await import("./dashboard.ts")).dashboardCommand },
   { name: "ratelimit-service", summary: "run the global rate-limit service (Envoy's RLS protocol, counters in memory or Redis)", load: async () => (await import("./ratelimit-service.ts")).ratelimitServiceCommand },
   { name: "ca", summary: "the mesh CA's deny list: revoke or un-revoke a certificate or an identity, list", load: async () => (await import("./ca.ts")).caCommand },
 ];

@@ -125,6 +125,9 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
   return out;
 }
 
+/** How long the login link `amime up` prints stays good (it is single use). */
+const UP_LOGIN_TTL_MS = 15 * 60_000;
+
 const write = (line: string): void => void process.stdout.write(`${line}\n`);
 
 export function statusTable(instances: readonly InstanceSupervisor[]): string[] {
@@ -214,6 +217,9 @@ export const upCommand: Command = {
     write("");
     if (mesh.ingress) write(`Ingress:        ${mesh.ingress}${mesh.ingressPath}${mesh.gateway?.ready ? "" : "   (gateway not ready yet)"}`);
     else write("Ingress:        none (no Gateway selects istio: ingressgateway)");
+    // A login link for the first browser; later ones come from `amime dashboard` (60 s codes).
+    const login = mesh.controlPlane.sessions.mintLoginCode({ kind: "admin", name: "amime-up" }, UP_LOGIN_TTL_MS);
+    write(`Dashboard:      ${mesh.controlPlane.url}/dashboard/login?code=${login.code}   (single use, ${UP_LOGIN_TTL_MS / 60_000} min; then: amime dashboard)`);
     write(`Control plane:  ${mesh.controlPlane.url}/api/v1/status`);
     if (mesh instanceof NetnsMesh) write(`Network:        ${mesh.network.nodeCount} node(s) on 10.${mesh.network.subnet.octet}.0.0/24 with this host, node k's pods on 10.${mesh.network.subnet.octet}.(k+1).0/24; run id ${mesh.network.resources.runId} (amime down removes it after a crash)`);
     const meshTracing = meshConfig?.defaultProviders?.tracing?.[0];

@@ -15,6 +15,8 @@ import { ApiServer } from "./api/api-server.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
 import { CredentialIssuer } from "./auth/credentials.ts";
 import { RequestGate } from "./auth/gate.ts";
+import { DashboardSessions } from "./auth/sessions.ts";
+import { createDashboardHandler } from "../dashboard/server/handler.ts";
 import type { ProxyPrincipal, WorkloadPrincipal } from "./auth/token.ts";
 import { caDirOf, IdentityIssuer } from "./ca/index.ts";
 import { ServingCertificate, servingNames } from "./ca/serving-certificate.ts";
@@ -33,6 +35,7 @@ import { translate, type ProxyInput } from "./translate/index.ts";
 import { outboundTcpPorts } from "./translate/tcp-listeners.ts";
 import { TcpPortAssignments } from "./registry/tcp-port-assignments.ts";
 import type { MeshTelemetry } from "./translate/telemetry.ts";
+import { dashboardBackendOf, type DryRun } from "./dashboard-backend.ts";
 
 /** How long a stopping control plane waits for its proxies to move after telling them to (drain). */
 const DRAIN_GRACE_MS = 2_000;
@@ -113,9 +116,11 @@ export class ControlPlane implements ApiBackend {
   readonly pusher: Pusher;
   /** Who last changed each resource through the API. */
   readonly changes = new ChangeLog();
+  /** Browsers signed in to the dashboard (docs/dashboard.md). */
+  readonly sessions: DashboardSessions;
   /** Test hook, see ControlPlaneOptions.beforePush; may be changed while running. */
   beforePush: ((node: string, config: ProxyConfig) => ProxyConfig) | undefined;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly opts: ControlPlaneOptions;
   private readonly startedAt: number;
   private counter = 0;
@@ -146,6 +151,7 @@ export class ControlPlane implements ApiBackend {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
     this.startedAt = this.clock.wallNow();
+    this.sessions = new DashboardSessions({ now: () => this.clock.wallNow() });
     this.store = new ConfigStore(() => this.clock.wallNow(), analyzeOptionsOf(opts.mesh));
     // The change log follows the store: a change is recorded the moment it is adopted.
     this.store.watch((r, actor) => {
@@ -236,7 +242,8 @@ export class ControlPlane implements ApiBackend {
       throw e;
     });
     const api = createApiHandler(cp);
-    const gate = new RequestGate({ issuer: cp.issuer, listenHost: opts.host ?? "127.0.0.1", port: () => cp.boundPort, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
+    const dashboard = createDashboardHandler(dashboardBackendOf(cp, cp.issuer as CredentialIssuer));
+    const gate = new RequestGate({ issuer: cp.issuer, sessions: cp.sessions, listenHost: opts.host ?? "127.0.0.1", port: () => cp.boundPort, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
     try {
       cp.server = await ApiServer.listen({
         port: opts.port ?? DEFAULT_CONTROL_PLANE_PORT,
@@ -246,7 +253,7 @@ export class ControlPlane implements ApiBackend {
         ca: cp.trustBundle,
         gate,
         handle: (req, res, principal) => {
-          if (!cp.telemetry.handle(req, res)) api(req, res, principal);
+          if (!cp.telemetry.handle(req, res) && !dashboard(req, res, principal)) api(req, res, principal);
         },
       });
     } catch (e) {
@@ -531,12 +538,22 @@ export class ControlPlane implements ApiBackend {
     this.pusher.schedule();
   }
 
+  /** What applying `text` would change: the store's verdict and, per registered proxy, its config before and after. */
+  dryRun(text: string, source: string): DryRun {
+    const p = this.store.preview(text, source);
+    const result: ApplyResult = { applied: false, changes: p.changes, diagnostics: p.diagnostics, version: this.version };
+    if (!p.accepted) return { result, proxies: [] };
+    const after = buildSnapshot(p.resources, this.registry.registry(), { version: `${this.version}+dry-run`, mesh: this.opts.mesh });
+    return { result, proxies: this.registry.list().map((r) => ({ node: r.nodeId, before: this.configFor(r.nodeId), after: this.configFor(r.nodeId, after) })) };
+  }
+
   /**
    * The config this node would be pushed now (null for an unregistered node). The local runtime
    * reads its outbound TCP ports from it to give an app `<SVC>_SERVICE_PORT` before the sidecar
-   * has even connected; the assignment is the one the push will carry.
+   * has even connected; the assignment is the one the push will carry. With `candidate` (a dry
+   * run), the config it would get from that snapshot, recording nothing.
    */
-  configFor(node: string): ProxyConfig | null {
+  configFor(node: string, candidate?: Snapshot): ProxyConfig | null {
     const reg = this.registry.forNode(node);
     if (!reg) return null;
     const input: ProxyInput = {
@@ -547,8 +564,10 @@ export class ControlPlane implements ApiBackend {
       outboundPort: reg.outboundPort,
     };
     const pool = reg.tcpPortPool;
-    if (pool === undefined) return this.withDenyList(translate(this.snapshot(), input));
-    const config = translate(this.snapshot(), { ...input, tcpPortPool: pool, tcpPorts: this.tcpPorts.current(node, pool) });
+    const snap = candidate ?? this.snapshot();
+    if (pool === undefined) return this.withDenyList(translate(snap, input));
+    const config = translate(snap, { ...input, tcpPortPool: pool, tcpPorts: this.tcpPorts.current(node, pool) });
+    if (candidate !== undefined) return this.withDenyList(config);
     const full = this.tcpPorts.record(node, pool, outboundTcpPorts(config.listeners));
     if (full !== null) this.log(full);
     return this.withDenyList(config);

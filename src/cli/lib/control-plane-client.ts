@@ -131,6 +131,13 @@ export class ControlPlaneClient {
     return this.#json("GET", `/api/v1/telemetry/services?window=${windowMs}ms`);
   }
 
+  /** POST /api/v1/dashboard/login-codes: a single-use, short-lived dashboard login code. */
+  async dashboardLoginCode(): Promise<{ code: string; path: string; expiresAt: string }> {
+    const body = await this.#json("POST", "/api/v1/dashboard/login-codes");
+    if (!isObject(body) || typeof body.path !== "string" || typeof body.code !== "string" || typeof body.expiresAt !== "string") throw this.#bad("/api/v1/dashboard/login-codes", "no login code");
+    return { code: body.code, path: body.path, expiresAt: body.expiresAt };
+  }
+
   async #change(path: string, text: string, source: string): Promise<ApplyResult> {
     const res = await this.#fetch("POST", path, { body: text, headers: { "content-type": "text/yaml; charset=utf-8", "x-amime-source": headerSafe(source) } });
     const body = await readJson(res).catch(() => undefined);

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { GateRequest, GateResult, PeerConnection } from "../auth/gate.ts";
+import { sendRefusal, type GateRequest, type GateResult, type PeerConnection } from "../auth/gate.ts";
 import type { Principal } from "../auth/token.ts";
 
 export interface ApiServerOptions {
@@ -37,13 +37,7 @@ export class ApiServer {
   static async listen(o: ApiServerOptions): Promise<ApiServer> {
     const server = createServer({ ...secureOptions(o.cert, o.key, o.ca), requestCert: true, rejectUnauthorized: false }, (req, res) => {
       const verdict = o.gate.check({ method: req.method ?? "GET", path: new URL(req.url ?? "/", "https://control-plane").pathname, headers: req.headers }, req.socket as TLSSocket);
-      if ("refusal" in verdict) {
-        const { status, code, message } = verdict.refusal;
-        const body = JSON.stringify({ error: message, code });
-        res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...(status === 401 ? { "www-authenticate": 'Bearer realm="amime"' } : {}) });
-        res.end(body);
-        return;
-      }
+      if ("refusal" in verdict) return sendRefusal(res, verdict.refusal, req.method ?? "GET", new URL(req.url ?? "/", "https://control-plane").pathname);
       o.handle(req, res, verdict.principal);
     });
     // Translation at large scale holds the event loop for seconds per proxy (see docs/performance.md);

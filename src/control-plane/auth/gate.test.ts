@@ -87,3 +87,36 @@ test("a verified client certificate with one SPIFFE URI renews that certificate,
   assert.equal(refused({ ...renewal, headers: { ...host, authorization: `Bearer ${proxy}` } }, peer(true, spiffe)), "proxy", "a credential, when sent, decides");
   assert.equal(workloadOf(peer(true, "URI:spiffe://td/ns/a/sa/b/extra")), null);
 });
+
+test("a dashboard session cookie may read and use the dashboard, never change config", async () => {
+  const { DashboardSessions } = await import("./sessions.ts");
+  let now = 0;
+  const sessions = new DashboardSessions({ now: () => now, sessionTtlMs: 1000 });
+  const id = sessions.open({ kind: "admin", name: "alice" });
+  const gate = new RequestGate({ issuer, sessions, listenHost: "127.0.0.1", port: () => 15010 });
+  const host = "127.0.0.1:15010";
+  const cookie = `amime_session=${id}`;
+  const rows: [Partial<GateRequest>, string][] = [
+    [{ path: "/dashboard/", headers: { host, cookie } }, "admin"],
+    [{ path: "/dashboard/api/events", headers: { host, cookie } }, "admin"],
+    [{ path: "/api/v1/telemetry/graph", headers: { host, cookie } }, "admin"],
+    [{ path: "/api/v2/traces", headers: { host, cookie } }, "admin"],
+    [{ method: "POST", path: "/dashboard/api/dry-run", headers: { host, cookie, origin: "https://127.0.0.1:15010" } }, "admin"],
+    [{ method: "POST", path: "/api/v1/apply", headers: { host, cookie } }, "403 CP_FORBIDDEN"],
+    [{ method: "POST", path: "/api/v1/dashboard/login-codes", headers: { host, cookie } }, "403 CP_FORBIDDEN"],
+    [{ path: "/xds/v1/stream", headers: { host, cookie } }, "403 CP_FORBIDDEN"],
+    [{ method: "POST", path: "/dashboard/api/dry-run", headers: { host, cookie, origin: "http://evil.example" } }, "403 CP_CROSS_SITE"],
+    [{ path: "/dashboard/", headers: { host, cookie: "amime_session=forged" } }, "401 CP_UNAUTHENTICATED"],
+    [{ path: "/dashboard/", headers: { host } }, "401 CP_UNAUTHENTICATED"],
+    [{ path: "/dashboard/login", headers: { host } }, "public"],
+    [{ method: "POST", path: "/dashboard/login", headers: { host } }, "public"],
+    [{ path: "/dashboard/assets/ui/app.ts", headers: { host } }, "public"],
+    [{ path: "/dashboard/vendor/uPlot.esm.js", headers: { host } }, "public"],
+    [{ path: "/dashboard/api/config", headers: { host } }, "401 CP_UNAUTHENTICATED"],
+    // A bearer token wins over a cookie.
+    [{ method: "POST", path: "/api/v1/apply", headers: { host, cookie, authorization: `Bearer ${issuer.adminToken}` } }, "admin"],
+  ];
+  for (const [r, want] of rows) assert.equal(verdict(gate, r), want, `${r.method ?? "GET"} ${r.path} ${JSON.stringify(r.headers)}`);
+  now = 1000;
+  assert.equal(verdict(gate, { path: "/dashboard/", headers: { host, cookie } }), "401 CP_UNAUTHENTICATED", "expired session");
+});

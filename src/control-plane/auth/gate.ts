@@ -3,14 +3,19 @@
 //    its own domain name), and a browser's cross-site request (an Origin other than our own, or
 //    Sec-Fetch-Site cross-site/same-site) is refused, so no web page can drive the API (CSRF).
 // 2. Authentication: `Authorization: Bearer <token>` (credentials.ts), except for the few public
-//    paths (health, and the Zipkin span intake that tracers post to without credentials).
+//    paths (health, the Zipkin span intake that tracers post to without credentials, and the
+//    dashboard's login page and static files). A browser signed in to the dashboard sends its
+//    session cookie instead (sessions.ts): it may read (GET) and use the dashboard's own POST
+//    endpoints (dry-run, explain), never change config.
 //    A certificate request may instead be authenticated by the workload's current certificate,
 //    presented as the TLS client certificate and verified against the mesh roots (a renewal).
 // 3. Authorization by kind: a proxy may only use the push stream, ACKs (only as its own node:
 //    checked by those handlers) and the CA; a certificate only renews itself; everything else
 //    is the admin's.
+import type { ServerResponse } from "node:http";
 import { isIP } from "node:net";
 import type { CredentialIssuer } from "./credentials.ts";
+import { cookieValue, SESSION_COOKIE } from "./sessions.ts";
 import type { Principal, WorkloadPrincipal } from "./token.ts";
 
 /** The TLS connection a request came on (node:tls TLSSocket's part the gate reads). */
@@ -48,6 +53,8 @@ export interface RequestGateOptions {
   port: () => number;
   /** Extra host names the control plane is reached by (e.g. a DNS name in front of 0.0.0.0). */
   allowedHosts?: readonly string[];
+  /** Dashboard sessions (sessions.ts); without it the session cookie is not read. */
+  sessions?: { verify(id: string): Principal | null };
 }
 
 export class RequestGate {
@@ -81,12 +88,24 @@ export class RequestGate {
       const workload = workloadOf(peer);
       if (workload !== null) return { principal: workload };
     }
+    const session = auth === undefined ? cookieValue(one(req.headers.cookie), SESSION_COOKIE) : undefined;
+    if (session !== undefined && this.#o.sessions !== undefined) return this.#sessionCheck(req, session);
     const m = auth === undefined ? null : /^Bearer +(\S+)\s*$/i.exec(auth);
     if (m === null) return refuse(401, "CP_UNAUTHENTICATED", "missing credential: send Authorization: Bearer <token> (the CLI reads it from .amime/admin-token; see docs/control-plane.md)");
     const principal = this.#o.issuer.verify(m[1] as string);
     if (principal === null) return refuse(401, "CP_UNAUTHENTICATED", "invalid or superseded credential");
     if (principal.kind === "proxy" && !PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", `a proxy credential may not ${req.method} ${req.path}`);
     if (principal.kind === "admin" && PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", `${req.path} takes a proxy's own credential, not the admin's`);
+    return { principal };
+  }
+
+  #sessionCheck(req: GateRequest, id: string): GateResult {
+    const principal = this.#o.sessions?.verify(id) ?? null;
+    if (principal === null) return refuse(401, "CP_UNAUTHENTICATED", "dashboard session expired or unknown: sign in again (amime dashboard)");
+    if (PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", `${req.path} takes a proxy's own credential`);
+    if (req.method !== "GET" && req.method !== "HEAD" && !req.path.startsWith("/dashboard/api/")) {
+      return refuse(403, "CP_FORBIDDEN", `a dashboard session may not ${req.method} ${req.path}; changes take the admin credential (amime apply)`);
+    }
     return { principal };
   }
 
@@ -119,6 +138,9 @@ export function workloadOf(peer: PeerConnection): WorkloadPrincipal | null {
 
 function isPublic(method: string, path: string): boolean {
   if (method === "GET" && (path === "/healthz" || path === "/ready")) return true;
+  // The dashboard's sign-in page and its static files (no data; the UI's API calls need a credential).
+  if (path === "/dashboard/login" && (method === "GET" || method === "POST")) return true;
+  if (method === "GET" && (path.startsWith("/dashboard/assets/") || path.startsWith("/dashboard/vendor/"))) return true;
   // Zipkin's span intake: sidecars' tracers post to any Zipkin URL and carry no credentials;
   // spans add telemetry and cannot change the mesh.
   return method === "POST" && path === "/api/v2/spans";
@@ -136,4 +158,19 @@ function one(v: string | string[] | undefined): string | undefined {
 function bare(h: string): string {
   const l = h.toLowerCase();
   return l.startsWith("[") && l.endsWith("]") ? l.slice(1, -1) : l;
+}
+
+/**
+ * Answer a refused request: JSON with the code, and a Bearer challenge on 401; a browser opening a
+ * dashboard page without a session is sent to the sign-in page instead.
+ */
+export function sendRefusal(res: ServerResponse, r: Refusal, method: string, path: string): void {
+  if (r.status === 401 && method === "GET" && (path === "/dashboard" || path === "/dashboard/")) {
+    res.writeHead(303, { location: "/dashboard/login", "cache-control": "no-store" });
+    res.end();
+    return;
+  }
+  const body = JSON.stringify({ error: r.message, code: r.code });
+  res.writeHead(r.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...(r.status === 401 ? { "www-authenticate": 'Bearer realm="amime"' } : {}) });
+  res.end(body);
 }

@@ -191,6 +191,33 @@ export class ConfigStore {
     return this.commit("apply", this.files, applied, tombstones, p.diagnostics, new Set(p.resources.map(resourceKey)), actor);
   }
 
+  /**
+   * What `apply(text)` would do, without doing it (the dashboard's dry run): the same parse,
+   * conflict and analyze checks, and the resources that would then be in force.
+   */
+  preview(text: string, source: string): StoreResult & { resources: Resource[] } {
+    const p = parseDocuments(text, source);
+    const conflicts = hasErrors(p.diagnostics) ? [] : this.conflicts(p.resources);
+    if (hasErrors(p.diagnostics) || conflicts.length > 0) return { accepted: false, changed: false, changes: [], diagnostics: [...p.diagnostics, ...conflicts], resources: [] };
+    const applied = new Map(this.applied);
+    const tombstones = new Set(this.tombstones);
+    for (const given of p.resources) {
+      const r = withoutServerFields(given);
+      applied.set(resourceKey(r), r);
+      tombstones.delete(resourceKey(r));
+    }
+    const candidate = effectiveOf(this.files, applied, tombstones);
+    const resources = [...candidate.values()].map((x) => x.resource);
+    const diagnostics = [...p.diagnostics, ...analyze(resources, this.analyzeOptions)];
+    const changes = diff(this.effective(), candidate, new Set(p.resources.map(resourceKey)));
+    return { accepted: !hasErrors(diagnostics), changed: changes.some((c) => c.action !== "unchanged"), changes, diagnostics, resources };
+  }
+
+  /** The analyzers' messages about the config in force (warnings and infos: errors are never adopted). */
+  analyzeCurrent(): Diagnostic[] {
+    return analyze(this.resources(), this.analyzeOptions);
+  }
+
   /** `amime delete`: remove the named resources (only kind, namespace and name of each document count). */
   delete(text: string, source: string, actor: Actor | null = null): Promise<StoreResult> {
     return this.judged(() => this.deleteNow(text, source, actor));

@@ -65,6 +65,7 @@ export interface Signals {
   errorRate: number;
   p50: number | null;
   p90: number | null;
+  p95: number | null;
   p99: number | null;
 }
 
@@ -98,6 +99,7 @@ export function signals(group: readonly Delta[]): Signals {
     errorRate: requests > 0 ? Math.round((errors / requests) * 10000) / 10000 : 0,
     p50: q(0.5),
     p90: q(0.9),
+    p95: q(0.95),
     p99: q(0.99),
   };
 }

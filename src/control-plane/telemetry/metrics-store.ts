@@ -162,6 +162,20 @@ export class MetricsStore {
     return [...this.state].map(([url, s]) => ({ url, lastScrapeMs: s.lastScrapeMs, lastError: s.lastError, snapshots: s.snapshots.length }));
   }
 
+  /** Per target, its snapshots of the last `windowMs` and the one before (for per-scrape series). */
+  history(windowMs: number): Snapshot[][] {
+    const out: Snapshot[][] = [];
+    for (const st of this.state.values()) {
+      const snaps = st.snapshots;
+      const last = snaps[snaps.length - 1];
+      if (last === undefined) continue;
+      let i = snaps.length - 1;
+      while (i > 0 && (snaps[i - 1] as Snapshot).atMs >= last.atMs - windowMs) i--;
+      out.push(snaps.slice(Math.max(0, i - 1)));
+    }
+    return out;
+  }
+
   /** Per-series increases over the last `windowMs`, across all targets. */
   window(windowMs: number): Delta[] {
     const out: Delta[] = [];

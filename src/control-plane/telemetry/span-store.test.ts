@@ -39,6 +39,18 @@ describe("SpanStore", () => {
     assert.equal(st.trace(T(5))?.length, 1);
   });
 
+  it("annotationQuery: every term on one span (tag value, or tag present), as Zipkin's", () => {
+    const st = new SpanStore(100);
+    st.add([{ ...span(1, 1, "reviews.default", "a", 1000, 10), tags: { "http.status_code": "500", error: "true" } }, { ...span(1, 2, "ratings.default", "b", 1000, 10), tags: { "http.status_code": "200" } }]);
+    st.add([{ ...span(2, 3, "reviews.default", "a", 1000, 10), tags: { "http.status_code": "200" } }]);
+    const hits = (q: string, service?: string): string[] => st.traces({ annotationQuery: q, ...(service ? { serviceName: service } : {}) }, 2000).map((t) => t[0]!.traceId);
+    assert.deepEqual(hits("http.status_code=500"), [T(1)]);
+    assert.deepEqual(hits("http.status_code=500 and error"), [T(1)]);
+    assert.deepEqual(hits("http.status_code=200", "reviews.default"), [T(2)], "the same span must match the service");
+    assert.deepEqual(hits("http.status_code=200 and error"), []);
+    assert.deepEqual(hits("http.status_code=200").sort(), [T(1), T(2)]);
+  });
+
   it("validates posted spans", () => {
     assert.equal(typeof checkSpan({ traceId: "xyz", id: S(1) }, 0), "string");
     assert.equal(typeof checkSpan({ traceId: T(1), id: "12" }, 0), "string");

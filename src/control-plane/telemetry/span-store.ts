@@ -38,6 +38,25 @@ export interface TraceQuery {
   lookback?: number;
   /** Default 10. */
   limit?: number;
+  /**
+   * Zipkin's annotationQuery: terms joined by ` and `; `key=value` needs that tag value, `key`
+   * alone the tag (or an annotation with that value). One span must match every term.
+   */
+  annotationQuery?: string;
+}
+
+/** The terms of an annotationQuery. */
+export function parseAnnotationQuery(q: string): { key: string; value?: string }[] {
+  return q.split(/\s+and\s+/i).map((t) => t.trim()).filter((t) => t !== "").map((t) => {
+    const i = t.indexOf("=");
+    return i < 0 ? { key: t } : { key: t.slice(0, i), value: t.slice(i + 1) };
+  });
+}
+
+function annotated(s: StoredSpan, terms: readonly { key: string; value?: string }[]): boolean {
+  const tags = s.tags ?? {};
+  const notes = Array.isArray(s.annotations) ? (s.annotations as { value?: unknown }[]).map((a) => a?.value) : [];
+  return terms.every((t) => (t.value === undefined ? t.key in tags || notes.includes(t.key) : tags[t.key] === t.value));
 }
 
 const HEX = /^[0-9a-f]+$/;
@@ -125,6 +144,7 @@ export class SpanStore {
     const startUs = endUs - (q.lookback ?? 86_400_000) * 1000;
     const service = q.serviceName?.toLowerCase();
     const spanName = q.spanName?.toLowerCase();
+    const terms = q.annotationQuery === undefined ? [] : parseAnnotationQuery(q.annotationQuery);
     const hits: { ts: number; spans: StoredSpan[] }[] = [];
     for (const list of this.byTrace.values()) {
       const match = list.some((s) => {
@@ -132,6 +152,7 @@ export class SpanStore {
         if (spanName !== undefined && spanName !== "all" && s.name !== spanName) return false;
         if (q.minDuration !== undefined && (s.duration ?? 0) < q.minDuration) return false;
         if (q.maxDuration !== undefined && (s.duration ?? 0) > q.maxDuration) return false;
+        if (terms.length > 0 && !annotated(s, terms)) return false;
         const ts = s.timestamp ?? 0;
         return ts >= startUs && ts <= endUs;
       });

@@ -60,6 +60,8 @@ export function handleZipkin(store: SpanStore, req: IncomingMessage, res: Server
     const spanName = url.searchParams.get("spanName");
     if (serviceName !== null && serviceName !== "") q.serviceName = serviceName;
     if (spanName !== null && spanName !== "") q.spanName = spanName;
+    const annotationQuery = url.searchParams.get("annotationQuery");
+    if (annotationQuery !== null && annotationQuery.trim() !== "") q.annotationQuery = annotationQuery;
     for (const k of ["minDuration", "maxDuration", "endTs", "lookback", "limit"] as const) {
       const v = num(url.searchParams.get(k));
       if (v === null) {

@@ -1,0 +1,194 @@
+// The dashboard in a real browser (Debian's Chromium driven by playwright-core) against the
+// bookinfo demo under load: the graph shows productpage → reviews v1/v2/v3 → ratings with rates;
+// Istio's 90/10 split moves the reviews edges; an injected abort turns the caller's edge to
+// ratings red; a trace opens as a waterfall with productpage, details, reviews and ratings.
+// Screenshots of each step go to .artifacts/dashboard/ (gitignored; CI keeps them).
+import assert from "node:assert/strict";
+import { createHash, X509Certificate } from "node:crypto";
+import { connect } from "node:tls";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { chromium, type Browser, type Page } from "playwright-core";
+import type { UpState } from "../../src/runtime/local/state-file.ts";
+import { get, postYaml, randomPortBase, ROOT, sleep, UpRun } from "../e2e/up-harness.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = join(ROOT, ".artifacts", "dashboard");
+const NETWORKING = join(ROOT, "test", "fixtures", "istio", "samples", "bookinfo", "networking");
+
+const RATINGS_ABORT = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings}
+spec:
+  hosts: [ratings]
+  http:
+  - fault:
+      abort: {httpStatus: 500, percentage: {value: 100}}
+    route:
+    - destination: {host: ratings, subset: v1}
+`;
+
+/** base64 SHA-256 of a certificate's SubjectPublicKeyInfo (Chromium's --ignore-certificate-errors-spki-list). */
+function spki(cert: X509Certificate): string {
+  return createHash("sha256").update(cert.publicKey.export({ type: "spki", format: "der" })).digest("base64");
+}
+
+/** The certificate the control plane serves (read without verifying: we only want its key's hash). */
+function servedCertificate(url: string): Promise<X509Certificate> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false }, () => {
+      const raw = s.getPeerCertificate().raw;
+      s.end();
+      resolve(new X509Certificate(raw));
+    });
+    s.on("error", reject);
+  });
+}
+
+interface EdgeRow {
+  source: string;
+  target: string;
+  rps: number;
+  health: string;
+  colour: string;
+}
+
+const REVIEWS = "service:reviews.default.svc.cluster.local";
+const RATINGS = "service:ratings.default.svc.cluster.local";
+
+describe("dashboard in Chromium", { skip: !existsSync(CHROMIUM) && "no /usr/bin/chromium", timeout: 240_000 }, () => {
+  let run: UpRun;
+  let state: UpState;
+  let browser: Browser;
+  let page: Page;
+  let loading = true;
+  let load: Promise<void> = Promise.resolve();
+  let step = 0;
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: join(ARTIFACTS, `${String(++step).padStart(2, "0")}-${name}.png`), fullPage: true });
+  };
+  const edges = (): Promise<EdgeRow[]> =>
+    page.$$eval("#edges tbody tr", (rows) => rows.map((r) => {
+      const d = (r as HTMLElement).dataset;
+      return { source: d.source ?? "", target: d.target ?? "", rps: Number(d.rps), health: d.health ?? "", colour: d.colour ?? "" };
+    }));
+  /** Wait until the edge table satisfies `ok` (re-read on every graph event); returns the rows. */
+  const until = async (what: string, ok: (rows: EdgeRow[]) => boolean, timeoutMs: number): Promise<EdgeRow[]> => {
+    const deadline = Date.now() + timeoutMs;
+    let rows: EdgeRow[] = [];
+    for (;;) {
+      rows = await edges();
+      if (ok(rows)) return rows;
+      if (Date.now() > deadline) throw new Error(`${what}: not seen within ${timeoutMs} ms; edges: ${JSON.stringify(rows)}`);
+      // The table is redrawn on each server-sent graph event (every 2 s): wait for the next one.
+      await page.waitForFunction((before) => document.querySelector("#status")?.textContent !== before, await page.textContent("#status"), { timeout: 10_000, polling: 200 });
+    }
+  };
+  const apply = async (yaml: string): Promise<void> => {
+    const r = await postYaml(`${state.controlPlane}/api/v1/apply`, yaml, run.auth());
+    assert.equal(r.status, 200, r.body);
+  };
+
+  before(async () => {
+    rmSync(ARTIFACTS, { recursive: true, force: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    run = new UpRun(["-f", join(ROOT, "samples", "bookinfo"), "--port-base", String(await randomPortBase())]);
+    state = await run.waitStarted(60_000);
+    // Load: two clients in a loop through the ingress, about 20 requests per second in all.
+    const client = async (): Promise<void> => {
+      while (loading) {
+        await get(`${state.ingress}/productpage`).catch(() => undefined);
+        await sleep(100);
+      }
+    };
+    load = Promise.all([client(), client()]).then(() => undefined);
+    // The control plane serves https with a certificate from the mesh CA, which this browser does
+    // not know: it is told to accept exactly that CA's and that certificate's keys (as a user
+    // would import .amime/root-cert.pem), nothing else.
+    const root = new X509Certificate(readFileSync(join(run.cwd, ".amime", "root-cert.pem")));
+    const spkis = [spki(root), spki(await servedCertificate(state.controlPlane))].join(",");
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--ignore-certificate-errors-spki-list=${spkis}`] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+  after(async () => {
+    loading = false;
+    await load;
+    await browser?.close();
+    await run?.cleanup();
+  });
+
+  it("signs in with the link `amime dashboard` prints", async () => {
+    const r = run.amime(["dashboard", "--no-browser"]);
+    assert.equal(r.status, 0, r.stderr);
+    const url = /Dashboard: (\S+)/.exec(r.stdout)?.[1];
+    assert.ok(url?.startsWith(`${state.controlPlane}/dashboard/login?code=`), r.stdout);
+    await page.goto(url as string);
+    assert.equal(new URL(page.url()).pathname, "/dashboard/");
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === "amime_session");
+    assert.equal(session?.httpOnly, true);
+    assert.equal(session?.secure, true);
+    assert.equal(session?.sameSite, "Strict");
+    assert.equal(await page.evaluate(() => document.cookie), "", "the page's scripts cannot read the session");
+  });
+
+  it("shows productpage → reviews v1/v2/v3 → ratings with non-zero rates", async () => {
+    await page.evaluate(() => (location.hash = "#/graph?window=30s"));
+    const has = (rows: EdgeRow[], s: string, t: string): boolean => rows.some((r) => r.source === s && r.target === t && r.rps > 0);
+    await until("bookinfo's edges with traffic", (rows) =>
+      has(rows, "version:default/productpage/v1", REVIEWS) &&
+      ["v1", "v2", "v3"].every((v) => has(rows, REVIEWS, `version:default/reviews/${v}`)) &&
+      has(rows, "version:default/reviews/v2", RATINGS) && has(rows, "version:default/reviews/v3", RATINGS) &&
+      has(rows, RATINGS, "version:default/ratings/v1"), 60_000);
+    // The graph itself holds the same nodes, versions boxed in their app.
+    const parents = await page.evaluate(() => (window as unknown as { __amime: { cy: { nodes(s: string): { map(f: (n: { data(k: string): string }) => string): string[] } } } }).__amime.cy.nodes("[kind = 'version']").map((n) => `${n.data("id")}<${n.data("parent")}`));
+    for (const v of ["v1", "v2", "v3"]) assert.ok(parents.includes(`version:default/reviews/${v}<app:default/reviews`), parents.join());
+    await sleep(500); // let the traffic dots move for the picture
+    await shot("graph-bookinfo");
+  });
+
+  it("applying the 90/10 split moves the reviews edge rates", async () => {
+    await apply(readFileSync(join(NETWORKING, "virtual-service-reviews-90-10.yaml"), "utf8"));
+    const rate = (rows: EdgeRow[], v: string): number => rows.find((r) => r.source === REVIEWS && r.target === `version:default/reviews/${v}`)?.rps ?? 0;
+    const rows = await until("v3 drained and v1 carrying most of reviews", (rs) => rate(rs, "v3") === 0 && rate(rs, "v1") > 3 * rate(rs, "v2") && rate(rs, "v2") > 0, 90_000);
+    assert.ok(rate(rows, "v1") > 0);
+    await shot("graph-90-10");
+  });
+
+  it("opens a trace whose waterfall spans productpage, details, reviews and ratings", async () => {
+    await page.evaluate(() => (location.hash = "#/traces?service=ratings.default&lookback=15m"));
+    await page.waitForSelector("#traces tbody tr", { timeout: 20_000 });
+    await page.click("#traces tbody tr:first-child a");
+    await page.waitForSelector("#waterfall .row", { timeout: 20_000 });
+    const services = (await page.getAttribute("#waterfall", "data-services"))?.split(",") ?? [];
+    for (const s of ["productpage.default", "details.default", "reviews.default", "ratings.default"]) assert.ok(services.includes(s), services.join());
+    const rows = await page.$$eval("#waterfall .row", (rs) => rs.map((r) => (r as HTMLElement).dataset.service));
+    assert.ok(rows.length >= 4, String(rows.length));
+    await shot("trace-waterfall");
+  });
+
+  it("an injected abort turns the caller's edge to ratings the error colour", async () => {
+    await apply(RATINGS_ABORT);
+    await page.evaluate(() => (location.hash = "#/graph?window=30s"));
+    const rows = await until("reviews v2 → ratings failing", (rs) => rs.some((r) => r.source === "version:default/reviews/v2" && r.target === RATINGS && r.health === "failing"), 60_000);
+    const edge = rows.find((r) => r.source === "version:default/reviews/v2" && r.target === RATINGS);
+    assert.equal(edge?.colour, "#c9190b");
+    const lineColour = await page.evaluate(() => (window as unknown as { __amime: { cy: { edges(s: string): { style(k: string): string }[] } } }).__amime.cy.edges(`[source = "version:default/reviews/v2"][target = "service:ratings.default.svc.cluster.local"]`)[0]?.style("line-color"));
+    assert.equal(lineColour, "rgb(201,25,11)");
+    await shot("graph-fault");
+  });
+
+  it("the reviews page charts its versions and lists the config that applies", async () => {
+    await page.evaluate(() => (location.hash = "#/detail?service=reviews.default.svc.cluster.local&window=1m"));
+    await page.waitForSelector('#instances tbody tr', { timeout: 20_000 });
+    assert.equal(await page.locator("#instances tbody tr").count(), 3);
+    const series = await page.getAttribute('[data-chart="Inbound by version"]', "data-series");
+    assert.ok(series?.split(",").includes("v1"), series ?? "");
+    const applied = await page.locator("#applied").innerText();
+    assert.match(applied, /VirtualService default\/reviews/);
+    assert.match(applied, /DestinationRule default\/reviews/);
+    await shot("detail-reviews");
+  });
+});
