@@ -5,6 +5,7 @@ import { relative, resolve } from "node:path";
 import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { ConfigRefusedError } from "../control-plane/server.ts";
+import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
 import { ConfigInvalid, DEFAULT_PORT_BASE, LocalMesh } from "../runtime/local/local-mesh.ts";
 import type { InstanceSupervisor } from "../runtime/local/instance.ts";
 import { NetnsMesh, NetnsUnavailable } from "../runtime/netns/netns-mesh.ts";
@@ -14,6 +15,7 @@ import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
 
 export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--runtime local|netns [--nodes N]] [--mesh-config FILE] [--secret-dir DIR] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
+       amime up -f DIR --store etcd://HOST:PORT[,…][/PREFIX] [--control-planes N] [options]
 
 Run a local mesh from a directory of manifests (Services, Workloads, Istio config): start the
 control plane, every Workload replica as a local process with its own sidecar, and an ingress
@@ -52,6 +54,12 @@ Options:
                              docs/security.md "Gateway TLS")
       --port-base N          first port to hand out (default ${DEFAULT_PORT_BASE})
       --control-plane-port N the control plane's port (default: next free from --port-base)
+      --store URL            keep config in etcd (etcd://HOST:PORT[,…][/PREFIX]): the -f files
+                             are applied there at start, later applies go there too
+                             (docs/control-plane.md "Config in etcd")
+      --control-planes N     run N control-plane replicas sharing the --store (default 1); each
+                             sidecar knows all of them and fails over; the first one's URL is
+                             what the CLI talks to
       --zipkin URL           send spans to this Zipkin v2 endpoint (…/api/v2/spans) instead of
                              the control plane's embedded collector (a MeshConfig's
                              defaultProviders.tracing wins over both)
@@ -72,13 +80,15 @@ interface UpArgs {
   tracing?: { format: "zipkin" | "otlp"; endpoint: string };
   meshConfig?: string;
   secretDir?: string;
+  store?: string;
+  controlPlanes: number;
   runtime: "local" | "netns";
   nodes?: number;
   help: boolean;
 }
 
 function parseUpArgs(argv: readonly string[]): UpArgs {
-  const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, runtime: "local", help: false };
+  const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, runtime: "local", controlPlanes: 1, help: false };
   for (const f of walkFlags(argv)) {
     switch (f.flag) {
       case "-h":
@@ -110,6 +120,12 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
       case "--control-plane-port":
         out.controlPlanePort = f.integer(0, 65535, "a port number (0-65535)");
         break;
+      case "--store":
+        out.store = f.required("a store URL (etcd://HOST:PORT[,…])");
+        break;
+      case "--control-planes":
+        out.controlPlanes = f.integer(1, 9, "a number of replicas (1-9)");
+        break;
       case "--zipkin":
       case "--otlp": {
         const v = f.value();
@@ -121,6 +137,15 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
       default:
         throw new UsageError(f.arg.startsWith("-") ? `unknown option "${f.arg}"` : `unexpected argument "${f.arg}"; pass directories with -f ${f.arg}`);
     }
+  }
+  if (out.controlPlanes > 1 && out.store === undefined) throw new UsageError("--control-planes N needs --store etcd://…: replicas share config only through etcd");
+  if (out.store !== undefined) {
+    try {
+      parseStoreUrl(out.store);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (out.runtime === "netns") throw new UsageError("--store is not supported with --runtime netns yet");
   }
   return out;
 }
@@ -171,7 +196,7 @@ export const upCommand: Command = {
         ...(args.controlPlanePort !== undefined ? { controlPlanePort: args.controlPlanePort } : {}),
         log: (l: string) => write(`amime up: ${l}`),
       };
-      mesh = args.runtime === "netns" ? await NetnsMesh.start({ ...opts, ...(args.nodes !== undefined ? { nodes: args.nodes } : {}) }) : await LocalMesh.start(opts);
+      mesh = args.runtime === "netns" ? await NetnsMesh.start({ ...opts, ...(args.nodes !== undefined ? { nodes: args.nodes } : {}) }) : await LocalMesh.start({ ...opts, ...(args.store !== undefined ? { store: args.store, controlPlanes: args.controlPlanes } : {}) });
     } catch (e) {
       if (e instanceof NetnsUnavailable) {
         process.stderr.write(`amime up: ${e.message}; nothing was started\n`);

@@ -1,15 +1,15 @@
 // LocalMesh: `amime up` as a library. Loads and validates the config, starts the control plane
 // in-process (watching the config directories), allocates ports, registers and starts every
 // Workload replica with its sidecar, and the ingress gateway; writes the state file; stops it all.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Diagnostic } from "../../config/diagnostic.ts";
 import { meshSettingsOf } from "../../config/mesh-config/settings.ts";
-import { loadConfig } from "../../config/read-files.ts";
+import { listConfigFiles, loadConfig } from "../../config/read-files.ts";
 import type { MeshConfig } from "../../config/types/mesh-config.ts";
 import type { Resource } from "../../config/resource.ts";
 import { validateResource } from "../../config/validate.ts";
-import { ControlPlane } from "../../control-plane/server.ts";
+import { ConfigRefusedError, ControlPlane } from "../../control-plane/server.ts";
 import { IngressGateway, ingressHint, ingressHttpsPorts, ingressServerPorts } from "./gateway.ts";
 import { InstanceSupervisor, type InstanceContext } from "./instance.ts";
 import { nodeId, planInstances, type InstancePorts } from "./plan.ts";
@@ -18,7 +18,7 @@ import { outboundTcpPorts } from "../../control-plane/translate/tcp-listeners.ts
 import type { Service } from "../../model/registry.ts";
 import { AMIME_BIN, REPO_ROOT } from "./paths.ts";
 import { PortAllocator } from "./ports.ts";
-import { inProcessRegistrar } from "./registration.ts";
+import { inProcessRegistrar, type Registrar } from "./registration.ts";
 import { removeState, writeState, type UpState } from "./state-file.ts";
 
 export interface LocalMeshOptions {
@@ -37,6 +37,13 @@ export interface LocalMeshOptions {
   tracing?: { format: "zipkin" | "otlp"; endpoint: string };
   /** The mesh's MeshConfig (validated, e.g. by loadMeshConfig); its settings win over `tracing`. */
   meshConfig?: MeshConfig;
+  /**
+   * `etcd://…`: the control plane keeps config in etcd (the -f files are applied there once at
+   * start) and runs `controlPlanes` replicas (default 1) sharing it, the state dir (one CA, one
+   * token key) and every instance registration; each sidecar is given every replica.
+   */
+  store?: string;
+  controlPlanes?: number;
 }
 
 /** Mesh telemetry for `amime up`: one tracing provider, the default for every proxy. */
@@ -71,6 +78,8 @@ export class LocalMesh {
   readonly ingress: string | null;
   /** Path to suggest after the ingress URL (`/productpage` for bookinfo). */
   readonly ingressPath: string;
+  /** Every control-plane replica (`controlPlane` first). */
+  replicas: ControlPlane[] = [];
   private stopping: Promise<void> | null = null;
   private saving: Promise<void> = Promise.resolve();
 
@@ -101,20 +110,32 @@ export class LocalMesh {
 
     const logDir = join(dir, ".amime", "logs");
     await mkdir(logDir, { recursive: true });
-    const cp = await ControlPlane.start({
-      port: cpPort,
+    const replicaOptions = {
       // The token key and the admin token (.amime/admin-token, 0600) the CLI finds beside up.json.
       stateDir: join(dir, ".amime"),
-      configPaths: opts.paths.map((p) => resolve(p)),
-      log: (l) => log(`control plane: ${l}`),
       mesh: { ...(opts.meshConfig ? meshSettingsOf(opts.meshConfig) : {}), telemetry: localMeshTelemetry(`https://127.0.0.1:${cpPort}`, opts.tracing) },
+    };
+    const cp = await ControlPlane.start({
+      ...replicaOptions,
+      port: cpPort,
+      ...(opts.store !== undefined ? { store: opts.store } : { configPaths: opts.paths.map((p) => resolve(p)) }),
+      log: (l) => log(`control plane: ${l}`),
     });
+    const replicas = [cp];
     let mesh: LocalMesh | null = null;
     try {
+      if (opts.store !== undefined) {
+        await applyFiles(cp, opts.paths);
+        // One after the other: they share the state dir the first one has filled.
+        for (let i = 2; i <= (opts.controlPlanes ?? 1); i++) {
+          replicas.push(await ControlPlane.start({ ...replicaOptions, port: await ports.allocate(), store: opts.store, log: (l) => log(`control plane ${i}: ${l}`) }));
+        }
+      }
       const ctx: InstanceContext = {
-        controlPlaneUrl: cp.url,
+        // Every replica: a sidecar spreads over them and fails over (amime proxy --xds A,B,…).
+        controlPlaneUrl: replicas.map((r) => r.url).join(","),
         rootCertFile: cp.rootCertFile as string,
-        registry: inProcessRegistrar(cp),
+        registry: everyReplica(replicas.map(inProcessRegistrar)),
         credential: (p) => cp.mintProxyToken(p),
         repoRoot: REPO_ROOT,
         amimeBin: AMIME_BIN,
@@ -153,13 +174,14 @@ export class LocalMesh {
       for (const t of targets) cp.telemetry.addTarget(t.name, t.url);
       await writeFile(prometheusTargetsPath(dir), `${JSON.stringify(targets.map((t) => ({ targets: [new URL(t.url).host], labels: { ...t.labels, __metrics_path__: "/stats/prometheus" } })), null, 2)}\n`);
       mesh = new LocalMesh(cp, supervisors, gateway, dir, ingressHint(resources), ingressHttpsPorts(resources));
-      log(`control plane ${cp.url} (config ${cp.version}, ${resources.length} resources); starting ${plans.length} instance(s)${gateway ? " and the ingress gateway" : ""}`);
+      mesh.replicas = replicas;
+      log(`control plane ${replicas.map((r) => r.url).join(", ")} (config ${cp.version}, ${resources.length} resources${opts.store !== undefined ? `, stored in ${opts.store}` : ""}); starting ${plans.length} instance(s)${gateway ? " and the ingress gateway" : ""}`);
       await Promise.all([...supervisors.map((s) => s.start()), gateway?.start()]);
       await mesh.saveState();
       return mesh;
     } catch (e) {
       if (mesh) await mesh.stop();
-      else await cp.close();
+      else await Promise.all(replicas.map((r) => r.close()));
       throw e;
     }
   }
@@ -208,7 +230,7 @@ export class LocalMesh {
     this.stopping ??= (async () => {
       await Promise.all(this.instances.map((i) => i.markNotReady()));
       await Promise.all([...this.instances.map((i) => i.stop(graceMs)), this.gateway?.stop(graceMs)]);
-      await this.controlPlane.close();
+      await Promise.all((this.replicas.length > 0 ? this.replicas : [this.controlPlane]).map((r) => r.close()));
       await this.saving;
       await removeState(this.dir);
       // The targets name ports that are free again: an external Prometheus must not scrape them.
@@ -216,6 +238,22 @@ export class LocalMesh {
     })();
     return this.stopping;
   }
+}
+
+/** With a shared store, the -f files go there once, as one apply by `amime up` (unchanged ones stay as they are). */
+async function applyFiles(cp: ControlPlane, paths: readonly string[]): Promise<void> {
+  const texts: string[] = [];
+  for (const p of paths) for (const f of await listConfigFiles(resolve(p))) texts.push(await readFile(f, "utf8"));
+  const r = await cp.apply(texts.join("\n---\n"), paths.join(","), "amime up");
+  if (!r.applied) throw new ConfigRefusedError(r.diagnostics);
+}
+
+/** Registrations go to every replica: the instance registry is per replica (not in the store). */
+function everyReplica(all: readonly Registrar[]): Registrar {
+  return {
+    put: async (reg) => void (await Promise.all(all.map((r) => r.put(reg)))),
+    delete: async (ns, name) => void (await Promise.all(all.map((r) => r.delete(ns, name)))),
+  };
 }
 
 /** Spare ports per sidecar beyond today's services, for TCP services applied while the mesh runs. */
