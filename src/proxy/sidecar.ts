@@ -185,8 +185,10 @@ export class Sidecar {
     // inbound (the client's) and outbound (the server's).
     this.ctx.mesh?.setDenyList(checked.revocations);
     for (const l of this.listeners.values()) {
-      if (l instanceof HttpListener) l.dispatcher.closeRevoked(checked.revocations);
-      else l.meshTls?.closeRevoked(checked.revocations);
+      if (l instanceof HttpListener) {
+        l.dispatcher.closeRevoked(checked.revocations);
+        l.tls?.closeRevoked(checked.revocations);
+      } else l.meshTls?.closeRevoked(checked.revocations);
     }
     this.telemetry = await SidecarTelemetry.sync(this, this.telemetry);
     return { ok: true, version: checked.version };

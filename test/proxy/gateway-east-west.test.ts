@@ -11,6 +11,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { SigningCA } from "../../src/control-plane/ca/signing-ca.ts";
 import { translate } from "../../src/control-plane/translate/index.ts";
@@ -173,5 +174,33 @@ describe("east-west gateway: AUTO_PASSTHROUGH and ISTIO_MUTUAL", () => {
     } finally {
       await client.close(0);
     }
+  });
+
+  it("ISTIO_MUTUAL server and the CA's deny list: a pushed list that names the client's serial closes its open connection and refuses its next handshake", async () => {
+    const port = gateway.ports()["0.0.0.0_8443"]!;
+    const open = (): Promise<TLSSocket> =>
+      new Promise((resolve, reject) => {
+        const t = tlsConnect({ host: "127.0.0.1", port, servername: "reviews.remote", cert: productpageCert.certChain.join(""), key: productpageCert.keyPem, ca: productpageCert.trustBundle.join(""), ALPNProtocols: ["http/1.1"], checkServerIdentity: () => undefined }, () => resolve(t));
+        t.once("error", reject);
+      });
+    const ask = (t: TLSSocket): Promise<string> =>
+      new Promise((resolve) => {
+        let got = "";
+        t.on("data", (b: Buffer) => {
+          got += b.toString();
+          if (/\r\n\r\n[\s\S]*xfcc=/.test(got)) resolve(got);
+        });
+        t.once("close", () => resolve(got));
+        t.write("GET / HTTP/1.1\r\nHost: reviews.remote\r\n\r\n");
+      });
+    const t = await open();
+    assert.match(await ask(t), /^HTTP\/1\.1 200 /);
+    const closed = new Promise<void>((resolve) => t.once("close", () => resolve()));
+    const r = await gateway.applyConfig({ ...gwConfig, version: "revoked", revocations: { serials: [productpageCert.serial.toLowerCase()], identities: [] } });
+    assert.equal(r.ok, true, r.ok ? "" : r.error);
+    await closed;
+    const again = await open().then((s) => ask(s), (e: Error) => e.message);
+    assert.doesNotMatch(again, /HTTP\/1\.1 200/);
+    await gateway.applyConfig({ ...gwConfig, version: "unrevoked" });
   });
 });

@@ -155,9 +155,27 @@ export class DownstreamTls {
       const sans = server.subjectAltNames ?? [];
       if (sans.length > 0 && !sanMatches(socket.getPeerCertificate(), sans)) return false;
       markVerifiedPeer(socket);
+      this.meshOpen.add(socket);
+      socket.once("close", () => this.meshOpen.delete(socket));
       return true;
     }
     return clientAllowed(socket, server);
+  }
+
+  /** Open connections an ISTIO_MUTUAL server accepted (closed when the deny list comes to name their certificate). */
+  private readonly meshOpen = new Set<TLSSocket>();
+
+  /** A new deny list: close the ISTIO_MUTUAL connections whose client certificate it now names. Returns how many. */
+  closeRevoked(revocations: ProxyConfig["revocations"]): number {
+    if (revocations === undefined || (revocations.serials.length === 0 && revocations.identities.length === 0)) return 0;
+    let closed = 0;
+    for (const t of this.meshOpen) {
+      if (meshPeerAccepted(t, revocations)) continue;
+      this.meshOpen.delete(t);
+      t.destroy();
+      closed++;
+    }
+    return closed;
   }
 
   /** Resolves once every certificate reload in progress is done (tests). */

@@ -21,21 +21,33 @@ export class UpstreamTlsContexts {
    * be read or used; returns null while a secret is missing (the connection fails).
    */
   contextFor(tls: UpstreamTlsConfig): SecureContext | null | undefined {
+    return this.credentialFor(tls)?.context;
+  }
+
+  /** Why contextFor gave null (for the connection's error). */
+  errorFor(tls: UpstreamTlsConfig): string | null {
+    return this.credentialFor(tls)?.error ?? null;
+  }
+
+  /** A cluster's tls object → its credential: a connection costs a WeakMap lookup, not a key built anew. */
+  private readonly byConfig = new WeakMap<UpstreamTlsConfig, WatchedCredential | null>();
+
+  private credentialFor(tls: UpstreamTlsConfig): WatchedCredential | undefined {
+    const known = this.byConfig.get(tls);
+    if (known !== undefined && (known === null || !known.closed)) return known ?? undefined;
     const spec = specOf(tls);
-    if (spec === undefined) return undefined;
-    const key = JSON.stringify(spec);
+    if (spec === undefined) {
+      this.byConfig.set(tls, null);
+      return undefined;
+    }
+    const key = keyOf(spec);
     let cred = this.byKey.get(key);
     if (cred === undefined) {
       cred = new WatchedCredential(spec, this.deps);
       this.byKey.set(key, cred);
     }
-    return cred.context;
-  }
-
-  /** Why contextFor gave null (for the connection's error). */
-  errorFor(tls: UpstreamTlsConfig): string | null {
-    const spec = specOf(tls);
-    return spec === undefined ? null : (this.byKey.get(JSON.stringify(spec))?.error ?? null);
+    this.byConfig.set(tls, cred);
+    return cred;
   }
 
   /** Stop watching what none of `used` needs (after a config push). */
@@ -43,7 +55,7 @@ export class UpstreamTlsContexts {
     const keep = new Set<string>();
     for (const t of used) {
       const spec = t !== undefined ? specOf(t) : undefined;
-      if (spec !== undefined) keep.add(JSON.stringify(spec));
+      if (spec !== undefined) keep.add(keyOf(spec));
     }
     for (const [key, cred] of this.byKey) {
       if (keep.has(key)) continue;
@@ -60,6 +72,10 @@ export class UpstreamTlsContexts {
   close(): void {
     this.retain([]);
   }
+}
+
+function keyOf(spec: CredentialSpec): string {
+  return JSON.stringify(spec);
 }
 
 /** What a cluster's context is made from; undefined when there is nothing to load. */

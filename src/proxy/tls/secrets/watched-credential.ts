@@ -51,6 +51,7 @@ export class WatchedCredential {
   #error: string | null = null;
   /** The material the current context was made from: a reload that finds the same changes nothing. */
   #material = "";
+  #closed = false;
   private readonly reloader: Reloader;
   private readonly stops: (() => void)[] = [];
   /** Called after each successful reload (a tls.Server refreshes its default context). */
@@ -99,7 +100,13 @@ export class WatchedCredential {
     return this.reloader.settled();
   }
 
+  /** Closed credentials watch nothing and are not used again. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   close(): void {
+    this.#closed = true;
     for (const s of this.stops) s();
     this.stops.length = 0;
     this.onReload = null;
