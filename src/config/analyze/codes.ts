@@ -40,6 +40,8 @@ export const AnalyzerCodes = {
   unknownAppProtocol: "AMM1016",
   /** A Telemetry field the translation does not apply (targetRefs, non-literal custom tags, tag overrides…). */
   telemetryNotApplied: "AMM1017",
+  /** An EnvoyFilter's global ratelimit filter calls a cluster no Service or ServiceEntry gives the proxies. */
+  rateLimitServiceNotFound: "AMM1018",
 } as const;
 
 /**

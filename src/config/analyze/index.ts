@@ -16,6 +16,7 @@ import { MeshIndex, type IndexOptions } from "./mesh-index.ts";
 import { mtlsConflictsCheck } from "./mtls-conflicts.ts";
 import { notEnforcedCheck } from "./not-enforced.ts";
 import { providersCheck } from "./providers.ts";
+import { rateLimitServiceCheck } from "./ratelimit-service.ts";
 import { routeWeightsCheck } from "./route-weights.ts";
 import { serviceSelectorsCheck } from "./service-selectors.ts";
 import { subsetWorkloadsCheck } from "./subset-workloads.ts";
@@ -44,6 +45,7 @@ export const CHECKS: readonly Check[] = [
   notEnforcedCheck,
   appProtocolCheck,
   telemetryNotAppliedCheck,
+  rateLimitServiceCheck,
 ];
 
 export function analyze(resources: readonly Resource[], options: AnalyzeOptions = {}, checks: readonly Check[] = CHECKS): Diagnostic[] {
