@@ -60,10 +60,28 @@ describe("amime up --runtime netns", { skip: notRoot(), timeout: 170_000 }, () =
     const env = readFileSync(`/proc/${childOf(productpage.pid!)}/environ`, "utf8").split("\0");
     assert.deepEqual(env.filter((e) => /^(https?_proxy|no_proxy|all_proxy|node_use_env_proxy)=/i.test(e)), []);
     assert.ok(env.includes("HOST=0.0.0.0"));
+    // Kubernetes' variables: a TCP service's VIP (its redirects route it), an HTTP service's name
+    // (an allocated VIP is not among its route domains).
+    assert.ok(env.some((e) => /^REDIS_SERVICE_HOST=10\.\d+\.1(2[89]|[3-9]\d|\d{3})\.\d+$/.test(e)), env.filter((e) => e.includes("SERVICE")).join(" "));
+    assert.ok(env.includes("REDIS_SERVICE_PORT=6379"));
+    assert.ok(env.includes("REVIEWS_SERVICE_HOST=reviews"));
     const c = inCurl('env | grep -ci proxy; curl -s -m 10 http://productpage:9080/api/v1/products');
     assert.equal(c.status, 0, c.stderr);
     assert.match(c.stdout, /^0\n/);
     assert.match(c.stdout, /Comedy of Errors/);
+  });
+
+  it("a request through the ingress is traced across the pods' sidecars to the control plane's collector", async () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    assert.equal((await get(`${state.ingress}/productpage`, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` })).status, 200);
+    let services: string[] = [];
+    const traced = async (): Promise<boolean> => {
+      const t = await get(`${state.controlPlane}/api/v2/trace/${traceId}`, run.auth());
+      if (t.status !== 200) return false;
+      services = [...new Set((JSON.parse(t.body) as { localEndpoint?: { serviceName?: string } }[]).map((s) => s.localEndpoint?.serviceName ?? ""))].sort();
+      return ["details", "productpage", "reviews"].every((n) => services.some((s) => s.startsWith(n)));
+    };
+    assert.ok(await eventually(traced, 15_000), services.join(","));
   });
 
   it("redis-cli reaches the Redis workload by name through the mesh (per-VIP:port redirect to its sidecar)", () => {

@@ -21,5 +21,8 @@ describe("netns addresses", () => {
     assert.equal(v.vip("a"), "10.210.128.1");
     assert.equal(v.vip("b"), "10.210.128.2");
     assert.equal(v.vip("a"), "10.210.128.1");
+    // A clusterIP / ServiceEntry address from the config is the VIP.
+    assert.equal(v.vip("c", "10.96.0.10"), "10.96.0.10");
+    assert.equal(v.vip("c"), "10.96.0.10");
   });
 });

@@ -68,8 +68,13 @@ export class VipAllocator {
     this.subnet = subnet;
   }
 
-  vip(host: string): string {
+  /** The host's VIP: `given` (the config's clusterIP / ServiceEntry address) when there is one, else the next free one. */
+  vip(host: string, given?: string): string {
     let v = this.byHost.get(host);
+    if (given !== undefined && v !== given) {
+      this.byHost.set(host, given);
+      return given;
+    }
     if (v === undefined) {
       const n = this.next++;
       if (n >= 128 * 256 - 2) throw new RangeError("no service VIPs left");

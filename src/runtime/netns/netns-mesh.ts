@@ -6,12 +6,15 @@
 // every pod, and each pod's per-VIP:port redirects follow the TCP listeners the control plane
 // gives its sidecar. docs/netns.md.
 import { randomBytes } from "node:crypto";
+import { isIPv4 } from "node:net";
 import { chmod, copyFile, mkdir, writeFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { meshSettingsOf } from "../../config/mesh-config/settings.ts";
 import type { MeshConfig } from "../../config/types/mesh-config.ts";
 import { ControlPlane } from "../../control-plane/server.ts";
 import { outboundTcpPorts } from "../../control-plane/translate/tcp-listeners.ts";
+import { isHttpPort } from "../../control-plane/translate/virtual-hosts.ts";
+import type { Service } from "../../model/registry.ts";
 import { IngressGateway, ingressHint, ingressServerPorts } from "../local/gateway.ts";
 import { InstanceSupervisor, type InstanceContext, type InstancePlacement } from "../local/instance.ts";
 import { ConfigInvalid, loadAndValidate, localMeshTelemetry, prometheusTargetsPath, tcpPoolSize } from "../local/local-mesh.ts";
@@ -68,14 +71,25 @@ export function inPod(netns: string, privileges: readonly string[], command: str
   return { command: "ip", args: ["netns", "exec", netns, "setpriv", ...privileges, command, ...args] };
 }
 
-/** Kubernetes' service variables with the VIPs: `REVIEWS_SERVICE_HOST=10.X.128.3`, `_SERVICE_PORT=9080`, `_SERVICE_PORT_HTTP=9080`. */
-export function kubeServiceEnv(services: readonly { name: string; vip: string; ports: readonly { name: string; port: number }[] }[]): Record<string, string> {
+/** A service's own address from the config (Kubernetes clusterIP, a ServiceEntry's plain IPv4 address). */
+export function configuredVip(service: Service): string | undefined {
+  return service.addresses.find((a) => isIPv4(a));
+}
+
+/**
+ * Kubernetes' service variables: `REVIEWS_SERVICE_HOST`, `_SERVICE_PORT=9080`, `_SERVICE_PORT_HTTP=9080`.
+ * The host is the VIP when every request naming it is routed: a VIP from the config (translation
+ * knows it as a domain), or a service whose ports are all TCP (per-VIP:port redirects). An
+ * allocated VIP is not among an HTTP service's domains, so HTTP services get their name, as in
+ * the local runtime.
+ */
+export function kubeServiceEnv(services: readonly { name: string; host: string; ports: readonly { name: string; port: number }[] }[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const s of services) {
     const key = s.name.toUpperCase().replace(/[-.]/g, "_");
     const first = s.ports[0];
     if (!first) continue;
-    env[`${key}_SERVICE_HOST`] = s.vip;
+    env[`${key}_SERVICE_HOST`] = s.host;
     env[`${key}_SERVICE_PORT`] = String(first.port);
     for (const p of s.ports) if (p.name) env[`${key}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, "_")}`] = String(p.port);
   }
@@ -186,7 +200,7 @@ export class NetnsMesh {
       await chmod(rootCertFile, 0o644);
       const vips = new VipAllocator(subnet);
       const domainSuffix = cp.snapshot().mesh.domainSuffix;
-      const serviceVips = (): ServiceVip[] => controlPlane.snapshot().services.filter((s) => !s.host.startsWith("*")).map((s) => ({ host: s.host, vip: vips.vip(s.host) }));
+      const serviceVips = (): ServiceVip[] => controlPlane.snapshot().services.filter((s) => !s.host.startsWith("*")).map((s) => ({ host: s.host, vip: vips.vip(s.host, configuredVip(s)) }));
       const ctx: InstanceContext = {
         controlPlaneUrl: cp.url,
         rootCertFile,
@@ -222,7 +236,7 @@ export class NetnsMesh {
           address: made.ip,
           wrap: (role, command, args) => inPod(made.netns, role === "app" ? APP_PRIVILEGES : PROXY_PRIVILEGES, command, args),
           sidecarArgs: ["--admin-address", made.ip],
-          appEnv: (p, pp) => podAppEnv(p, pp, kubeServiceEnv(controlPlane.snapshot().services.filter((s) => s.namespace === p.namespace && s.kind === "kubernetes").map((s) => ({ name: s.name, vip: vips.vip(s.host), ports: s.ports.map((x) => ({ name: x.name, port: x.port })) })))),
+          appEnv: (p, pp) => podAppEnv(p, pp, kubeServiceEnv(controlPlane.snapshot().services.filter((s) => s.namespace === p.namespace && s.kind === "kubernetes").map((s) => ({ name: s.name, host: configuredVip(s) ?? (s.ports.every((x) => x.protocol !== "" && !isHttpPort(x.protocol)) ? vips.vip(s.host) : s.name), ports: s.ports.map((x) => ({ name: x.name, port: x.port })) })))),
           // Registered: the control plane has assigned its TCP listeners' ports; redirect to them before anything runs.
           beforeStart: async () => {
             if (mesh) await mesh.reconcilePod(pod);
@@ -274,7 +288,7 @@ export class NetnsMesh {
   /** Bring one pod's hosts file and AMIME_SERVICES chain up to date with the control plane. */
   async reconcilePod(pod: Pod): Promise<void> {
     const snap = this.controlPlane.snapshot();
-    const services = snap.services.filter((s) => !s.host.startsWith("*")).map((s) => ({ host: s.host, vip: this.vips.vip(s.host) }));
+    const services = snap.services.filter((s) => !s.host.startsWith("*")).map((s) => ({ host: s.host, vip: this.vips.vip(s.host, configuredVip(s)) }));
     const hosts = hostsFile({ name: pod.plan.name, ip: pod.ip, namespace: pod.plan.namespace }, services, snap.mesh.domainSuffix);
     if (hosts !== pod.hosts) {
       await writePodFiles(pod.netns, { hosts, resolvConf: resolvConf(pod.plan.namespace, snap.mesh.domainSuffix) });
