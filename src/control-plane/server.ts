@@ -218,7 +218,16 @@ export class ControlPlane implements ApiBackend {
       // A CA with files (plug-in or kept in the state dir) is loaded or created now, so a broken
       // bundle stops the start; an in-memory one is made on the first certificate request.
       if (opts.cacertsDir !== undefined || opts.stateDir !== undefined) await cp.identities.ca();
-      cp.denyList = (await cp.identities.revocations()).denyList();
+      const revocations = await cp.identities.revocations();
+      if (cp.etcd !== null) {
+        const { shareRevocations } = await import("./store/etcd/attach.ts");
+        await shareRevocations(cp.etcd, revocations, () => {
+          cp.denyList = revocations.denyList();
+          cp.log(`revocation list changed in etcd (${revocations.entries().length} entries)`);
+          cp.bump();
+        });
+      }
+      cp.denyList = revocations.denyList();
       await cp.identities.ledger();
       cp.trustBundle = (await cp.identities.ca()).roots.join("");
       if (opts.stateDir !== undefined) {

@@ -4,7 +4,8 @@
 // gets kubectl's conflict; of different resources: both are taken. Killing an etcd member changes
 // nothing; with all of etcd stopped, applies fail with a clear error while the replicas keep their
 // config, and when etcd returns nothing is lost and changes flow again. A replica started later
-// takes everything back from etcd. The CLI refuses -f together with --store.
+// takes everything back from etcd. A revocation made at one replica is held by the other. The CLI
+// refuses -f together with --store.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ControlPlane } from "../../src/control-plane/server.ts";
@@ -96,6 +97,16 @@ describe("config in etcd, shared by control-plane replicas", () => {
     assert.equal(rb.applied, true, JSON.stringify(rb.diagnostics));
     await converged("left", 1001);
     await converged("right", 2001);
+  });
+
+  it("a revocation made at one replica is denied by every replica (the deny list lives in etcd)", async () => {
+    const [a, b] = replicas as [ControlPlane, ControlPlane];
+    const identity = "spiffe://cluster.local/ns/default/sa/ratings";
+    assert.equal(await a.revoke({ identity }, "admin:alice"), true);
+    await waitFor(async () => (await b.revocations()).some((r) => r.identity === identity), { what: "the other replica to hold the revocation", timeoutMs: 20_000 });
+    assert.ok(logs.get(b)!.some((l) => /revocation list changed in etcd \(1 entries\)/.test(l)), logs.get(b)!.join("\n"));
+    assert.equal(await b.unrevoke({ identity }, "admin:bob"), true);
+    await waitFor(async () => (await a.revocations()).length === 0, { what: "the un-revoke to reach the first replica", timeoutMs: 20_000 });
   });
 
   it("killing an etcd member changes nothing", async () => {

@@ -1,7 +1,8 @@
 // RevocationList: certificates (by serial) and identities (by SPIFFE ID) the mesh CA no longer
 // vouches for. A revoked identity gets no new certificate until it is un-revoked; the list is
 // pushed to every proxy in its config (ProxyConfig.revocations). Kept in `<state dir>/ca/revoked.json`
-// when there is a state dir, so a restart does not forget it.
+// when there is a state dir, so a restart does not forget it; with a shared store (etcd), also
+// there, so every control-plane replica denies the same certificates (`shareWith`, `adopt`).
 import { readFile, rename, writeFile } from "node:fs/promises";
 import type { Revocation } from "../../model/wire.ts";
 
@@ -15,6 +16,8 @@ export class RevocationError extends Error {
 export class RevocationList {
   readonly #file: string | null;
   #entries: Revocation[] = [];
+  /** The shared store's write (etcd); a change is made only once it is there. */
+  #share: ((entries: readonly Revocation[]) => Promise<void>) | null = null;
 
   private constructor(file: string | null) {
     this.#file = file;
@@ -58,8 +61,7 @@ export class RevocationList {
   async add(target: { serial?: string; identity?: string }, by: string, at: Date): Promise<boolean> {
     const key = normalize(target);
     if (this.#entries.some((e) => same(e, key))) return false;
-    this.#entries = [...this.#entries, { ...key, by, at: at.toISOString() }];
-    await this.#save();
+    await this.#change([...this.#entries, { ...key, by, at: at.toISOString() }]);
     return true;
   }
 
@@ -68,12 +70,31 @@ export class RevocationList {
     const key = normalize(target);
     const kept = this.#entries.filter((e) => !same(e, key));
     if (kept.length === this.#entries.length) return false;
-    this.#entries = kept;
-    await this.#save();
+    await this.#change(kept);
     return true;
   }
 
-  async #save(): Promise<void> {
+  /** Write every later change to a shared store too (first, before it is taken here). */
+  shareWith(share: (entries: readonly Revocation[]) => Promise<void>): void {
+    this.#share = share;
+  }
+
+  /** Take the list another replica wrote; false when it is what this one has. */
+  adopt(entries: readonly Revocation[]): boolean {
+    if (JSON.stringify(entries) === JSON.stringify(this.#entries)) return false;
+    this.#entries = [...entries];
+    void this.#saveFile();
+    return true;
+  }
+
+  /** A change is shared first (a failed write changes nothing), then taken and saved here. */
+  async #change(next: Revocation[]): Promise<void> {
+    await this.#share?.(next);
+    this.#entries = next;
+    await this.#saveFile();
+  }
+
+  async #saveFile(): Promise<void> {
     if (this.#file === null) return;
     const tmp = `${this.#file}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify(this.#entries, null, 2)}\n`, { mode: 0o600 });

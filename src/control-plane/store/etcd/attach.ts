@@ -3,6 +3,7 @@
 // this replica wrote itself comes back through the watch too and changes nothing.
 import { formatDiagnostic, type Diagnostic } from "../../../config/diagnostic.ts";
 import type { Random } from "../../../core/random.ts";
+import type { RevocationList } from "../../ca/revocations.ts";
 import type { ChangeLog } from "../change-log.ts";
 import type { ConfigStore, ExternalChange } from "../config-store.ts";
 import { EtcdStore } from "./etcd-store.ts";
@@ -45,4 +46,17 @@ async function adoptExternal(b: ExternalChange, h: AttachHooks): Promise<void> {
   } else if (!r.accepted) {
     h.log(`etcd revision ${b.revision}: refused, keeping the last good config:\n  ${r.diagnostics.filter((d) => d.level === "error").map(formatDiagnostic).join("\n  ")}`);
   }
+}
+
+/**
+ * The CA's deny list shared through etcd: the stored one replaces this replica's (a first replica
+ * seeds etcd with its own), every later revoke/unrevoke is written there first, and lists other
+ * replicas write are taken (`changed` then refreshes what proxies get).
+ */
+export async function shareRevocations(etcd: EtcdStore, list: RevocationList, changed: () => void): Promise<void> {
+  if (!etcd.holdsRevocations && list.entries().length > 0) await etcd.saveRevocations(list.entries());
+  list.shareWith((entries) => etcd.saveRevocations(entries));
+  etcd.onRevocations((entries) => {
+    if (list.adopt(entries)) changed();
+  });
 }

@@ -7,6 +7,8 @@
 // the guard moved, the keys the change touches are read back: one changed → kubectl's Conflict;
 // none → this replica's view was behind, and the store judges the change again once its watch has
 // caught up. Every replica (the writer too) watches the prefix and adopts what others wrote.
+// `<prefix>revocations` holds the CA's deny list (JSON), so every replica denies the same
+// certificates and pushes the list to its own proxies.
 //
 // Client: the `etcd3` npm package (gRPC). etcd's JSON gateway would spare the gRPC dependency, but
 // its watch is a chunked HTTP stream whose reconnection and resumption from a revision, and the
@@ -16,6 +18,7 @@ import { resourceFromJson, } from "../../../config/parse.ts";
 import { isObject, resourceId, type JsonObject, type Resource } from "../../../config/resource.ts";
 import type { Diagnostic } from "../../../config/diagnostic.ts";
 import type { Random } from "../../../core/random.ts";
+import type { Revocation } from "../../../model/wire.ts";
 import { StoreConflictError, StoreStaleError, type ExternalChange, type StoreWrite } from "../saver.ts";
 import type { ChangeEntry, ResourceMeta } from "../store-file.ts";
 import type { EtcdStoreUrl } from "./store-url.ts";
@@ -45,6 +48,8 @@ export interface EtcdState {
   unusable: Diagnostic[];
   /** The etcd revision the state was read at (the watch starts after it). */
   readRevision: number;
+  /** The CA's deny list as stored (null: never written). */
+  revocations: Revocation[] | null;
 }
 
 interface StoredValue {
@@ -60,6 +65,11 @@ export class EtcdStore {
   private readonly log: (line: string) => void;
   private watcher: Watcher | null = null;
   private closed = false;
+  /** mod_revision of the deny list key as last seen (0: absent). */
+  private revocationsRevision = 0;
+  /** A deny list written by another replica, for `onRevocations` (kept until it is set). */
+  private pendingRevocations: Revocation[] | null = null;
+  private revocationsListener: ((entries: Revocation[]) => void) | null = null;
 
   constructor(opts: EtcdStoreOptions) {
     this.url = opts.url;
@@ -82,6 +92,38 @@ export class EtcdStore {
     return `${this.url.prefix}revision`;
   }
 
+  private get revocationsKey(): string {
+    return `${this.url.prefix}revocations`;
+  }
+
+  /**
+   * Write the deny list, if nobody else wrote it since this replica last saw it (else the change
+   * is refused: try again once the newer list has arrived).
+   */
+  async saveRevocations(entries: readonly Revocation[]): Promise<void> {
+    let res;
+    try {
+      res = await this.client.if(this.revocationsKey, "Mod", "==", this.revocationsRevision).then(this.client.put(this.revocationsKey).value(JSON.stringify(entries))).commit();
+    } catch (e) {
+      throw new EtcdUnavailableError(this.url.text, e);
+    }
+    if (!res.succeeded) throw new Error(`the revocation list in etcd ${this.url.text} was changed by another replica meanwhile; try again`);
+    this.revocationsRevision = Number(res.header.revision);
+  }
+
+  /** A deny list has been written to etcd (by any replica, ever). */
+  get holdsRevocations(): boolean {
+    return this.revocationsRevision > 0;
+  }
+
+  /** Hear of deny lists other replicas write (one written before this call is delivered now). */
+  onRevocations(listener: (entries: Revocation[]) => void): void {
+    this.revocationsListener = listener;
+    const pending = this.pendingRevocations;
+    this.pendingRevocations = null;
+    if (pending !== null) listener(pending);
+  }
+
   /** Read every stored resource (one consistent range over the prefix). */
   async load(): Promise<EtcdState> {
     let res;
@@ -94,16 +136,22 @@ export class EtcdStore {
     const changes: ChangeEntry[] = [];
     const unusable: Diagnostic[] = [];
     let guard = 0;
+    let revocations: Revocation[] | null = null;
     for (const kv of res.kvs) {
       const name = kv.key.toString();
       if (name === this.guardKey) guard = Number(kv.mod_revision);
+      if (name === this.revocationsKey) {
+        revocations = this.decodeRevocations(kv);
+        this.revocationsRevision = Number(kv.mod_revision);
+        this.pendingRevocations = revocations;
+      }
       if (!name.startsWith(this.key(""))) continue;
       const r = this.decode(kv, unusable);
       if (r === null) continue;
       put.set(name.slice(this.key("").length), { resource: r.resource, meta: r.meta });
       if (r.changed) changes.push({ id: resourceId(r.resource), ...r.changed });
     }
-    return { batch: { put, removed: [], revision: guard, actor: null }, changes, unusable, readRevision: Number(res.header.revision) };
+    return { batch: { put, removed: [], revision: guard, actor: null }, changes, unusable, readRevision: Number(res.header.revision), revocations };
   }
 
   /** Write one accepted change (see the header); resolves to the revision its resources take. */
@@ -180,6 +228,11 @@ export class EtcdStore {
     for (const ev of res.events) {
       const name = ev.kv.key.toString();
       const rev = Number(ev.kv.mod_revision);
+      if (name === this.revocationsKey) {
+        this.revocationsRevision = ev.type === "Delete" ? 0 : rev;
+        this.deliverRevocations(ev.type === "Delete" ? [] : this.decodeRevocations(ev.kv));
+        continue;
+      }
       let b = byRevision.get(rev);
       if (b === undefined) byRevision.set(rev, (b = { put: new Map(), removed: [], actor: null }));
       if (!name.startsWith(this.key(""))) continue;
@@ -195,6 +248,22 @@ export class EtcdStore {
     }
     for (const d of unusable) this.log(`etcd ${this.url.text}: ${d.message}`);
     return [...byRevision].sort(([a], [b]) => a - b).map(([revision, b]) => ({ ...b, revision }));
+  }
+
+  private deliverRevocations(entries: Revocation[]): void {
+    if (this.revocationsListener !== null) this.revocationsListener(entries);
+    else this.pendingRevocations = entries;
+  }
+
+  private decodeRevocations(kv: IKeyValue): Revocation[] {
+    try {
+      const v = JSON.parse(kv.value.toString()) as unknown;
+      if (Array.isArray(v)) return v.filter((e): e is Revocation => isObject(e) && (typeof e.serial === "string" || typeof e.identity === "string"));
+    } catch {
+      // reported below
+    }
+    this.log(`etcd ${this.url.text}: ${kv.key.toString()} does not hold a revocation list; ignored`);
+    return [];
   }
 
   private decode(kv: IKeyValue, unusable: Diagnostic[]): { resource: Resource; meta: ResourceMeta; changed: StoredValue["changed"] } | null {
