@@ -42,6 +42,14 @@ export const AnalyzerCodes = {
   telemetryNotApplied: "AMM1017",
   /** An EnvoyFilter's global ratelimit filter calls a cluster no Service or ServiceEntry gives the proxies. */
   rateLimitServiceNotFound: "AMM1018",
+  /** Istio's NoMatchingWorkloadsFound: an AuthorizationPolicy selector that matches no workload. */
+  noMatchingWorkloads: "IST0127",
+  /** Istio's JwtClaimBasedRoutingWithoutRequestAuthN: claim routes on a gateway no RequestAuthentication selects. */
+  jwtClaimRoutingWithoutAuthn: "IST0149",
+  /** An AuthorizationPolicy rule that can never match where it applies (ports not on the workload, HTTP-only fields on TCP ports, peer identity without mTLS). */
+  authzRuleNeverMatches: "AMM1019",
+  /** A RequestAuthentication with no ALLOW policy on requestPrincipals for the same workloads: tokens are optional. */
+  jwtOptional: "AMM1020",
 } as const;
 
 /**

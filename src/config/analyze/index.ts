@@ -6,6 +6,7 @@ import type { Resource } from "../resource.ts";
 import { validateResource } from "../validate.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import { appProtocolCheck } from "./app-protocol.ts";
+import { authzPoliciesCheck } from "./authz-policies.ts";
 import { conflictingHostsCheck } from "./conflicting-hosts.ts";
 import { AnalysisContext, type Check } from "./context.ts";
 import { destinationHostsCheck } from "./destination-hosts.ts";
@@ -43,6 +44,7 @@ export const CHECKS: readonly Check[] = [
   serviceSelectorsCheck,
   providersCheck,
   notEnforcedCheck,
+  authzPoliciesCheck,
   appProtocolCheck,
   telemetryNotAppliedCheck,
   rateLimitServiceCheck,
