@@ -178,6 +178,9 @@ describe("dashboard in Chromium", { skip: !existsSync(CHROMIUM) && "no /usr/bin/
     const lineColour = await page.evaluate(() => (window as unknown as { __amime: { cy: { edges(s: string): { style(k: string): string }[] } } }).__amime.cy.edges(`[source = "version:default/reviews/v2"][target = "service:ratings.default.svc.cluster.local"]`)[0]?.style("line-color"));
     assert.equal(lineColour, "rgb(201,25,11)");
     await shot("graph-fault");
+    // A slow edge links to the traces at or above its p95.
+    const slow = await page.getAttribute(`#edges tr[data-source="version:default/productpage/v1"][data-target="${REVIEWS}"] a.slow`, "href");
+    assert.match(slow ?? "", /^#\/traces\?service=reviews\.default&minDuration=\d+$/);
   });
 
   it("the reviews page charts its versions and lists the config that applies", async () => {
@@ -190,5 +193,12 @@ describe("dashboard in Chromium", { skip: !existsSync(CHROMIUM) && "no /usr/bin/
     assert.match(applied, /VirtualService default\/reviews/);
     assert.match(applied, /DestinationRule default\/reviews/);
     await shot("detail-reviews");
+    // A chart point opens the traces of that moment.
+    await page.click('[data-chart="Inbound by version"] .u-over', { position: { x: 300, y: 60 } });
+    await page.waitForSelector("#trace-moment", { timeout: 10_000 });
+    const hash = new URLSearchParams((await page.evaluate(() => location.hash)).split("?")[1]);
+    assert.equal(hash.get("service"), "reviews.default");
+    assert.ok(Number(hash.get("end")) > 0 && Number(hash.get("span")) > 0, hash.toString());
+    await page.waitForSelector("#traces tbody tr", { timeout: 20_000 });
   });
 });

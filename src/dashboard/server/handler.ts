@@ -178,7 +178,7 @@ function detail(b: DashboardBackend, url: URL, windowMs: number): unknown {
   const labelSets = [...new Map(regs.map((r) => [JSON.stringify(r.instance.labels), r.instance.labels])).values()];
   const config = appliedConfig(itemsOf(b), b.diagnostics(), { ...(service !== undefined ? { service } : {}), namespace, workloadLabels: labelSets }, b.rootNamespace);
   const charts = detailCharts(b.metrics.history(windowMs), { namespace, ...(service !== undefined ? { service } : {}), ...(app !== undefined ? { app } : {}), ...(version !== undefined ? { version } : {}) }, b.metrics.intervalMs);
-  return { subject: { service: service ?? null, namespace, app: app ?? null, version: version ?? null }, windowMs, rows, instances, config, charts };
+  return { subject: { service: service ?? null, namespace, app: app ?? null, version: version ?? null }, windowMs, stepMs: b.metrics.intervalMs, rows, instances, config, charts };
 }
 
 function configView(b: DashboardBackend): unknown {

@@ -12,6 +12,7 @@ import { fmtMs, fmtNum, fmtPct, getJson, h, hashOf, postJson } from "./dom.ts";
 
 interface Detail {
   subject: { service: string | null; namespace: string; app: string | null; version: string | null };
+  stepMs: number;
   rows: ServiceRow[];
   instances: { name: string; workload: string; node: string; version: string; ready: boolean; proxy: ProxyStatus | null }[];
   config: { kind: string; namespace: string; name: string; source: { file: string; line: number }; why: string; diagnostics: Diagnostic[] }[];
@@ -22,7 +23,13 @@ const METRICS = { rps: "requests / s", errorRate: "error rate", p50: "p50 latenc
 type Metric = keyof typeof METRICS;
 const PALETTE = ["#73bcf7", "#f4b678", "#7cdbf3", "#bde5b8", "#c9190b", "#a18fff", "#f0ab00", "#5ba352", "#ec7a08", "#8a8d90"];
 
-function chartBox(title: string, c: Chart, metric: Metric, width: number): HTMLElement {
+/** Clicking a chart at a time opens the traces of `zipkinService` around that step. */
+interface TraceLink {
+  zipkinService: string;
+  stepMs: number;
+}
+
+function chartBox(title: string, c: Chart, metric: Metric, width: number, link: TraceLink): HTMLElement {
   const box = h("div", { class: "chart", "data-chart": title, "data-series": c.series.map((s) => s.label).join(",") }, h("h4", {}, title));
   if (c.times.length === 0) {
     box.append(h("p", { class: "legend" }, "no traffic in the window"));
@@ -37,7 +44,16 @@ function chartBox(title: string, c: Chart, metric: Metric, width: number): HTMLE
     legend: { live: false },
   };
   const data: uPlot.AlignedData = [c.times, ...c.series.map((s) => s[metric])] as uPlot.AlignedData;
-  new uPlot(opts, data, box);
+  const u = new uPlot(opts, data, box);
+  u.over.title = "click: the traces of this moment";
+  u.over.style.cursor = "pointer";
+  u.over.addEventListener("click", () => {
+    const i = u.cursor.idx;
+    const t = i === null || i === undefined ? undefined : c.times[i];
+    if (t === undefined) return;
+    // A point sums the scrapes of its step; its requests happened within a step before them.
+    location.hash = hashOf("traces", { service: link.zipkinService, end: String(t * 1000 + link.stepMs), span: String(2 * link.stepMs) });
+  });
   return box;
 }
 
@@ -72,6 +88,7 @@ export function showDetail(view: HTMLElement, params: URLSearchParams, live: Liv
     head.replaceChildren(h("div", { class: "toolbar" }, h("a", { href: hashOf("graph", { window: q.get("window") ?? undefined }) }, "← graph"), h("h2", { style: "margin:0" }, title), h("label", {}, "Charts: ", metricSelect),
       h("a", { href: hashOf("traces", { service: s.service !== null ? s.service.split(".").slice(0, 2).join(".") : `${s.app}.${s.namespace}` }) }, "traces")));
     const width = Math.max(480, Math.floor((view.clientWidth - 48) / 2));
+    const link: TraceLink = { zipkinService: s.service !== null ? s.service.split(".").slice(0, 2).join(".") : `${s.app}.${s.namespace}`, stepMs: d.stepMs };
     const nodes = d.instances.map((i) => i.node);
     const nodeSelect = h("select", { id: "explain-node" }, nodes.map((n) => h("option", { value: n }, n)));
     const urlInput = h("input", { id: "explain-url", size: 48, placeholder: "http://reviews:9080/reviews/0", value: "" });
@@ -92,10 +109,10 @@ export function showDetail(view: HTMLElement, params: URLSearchParams, live: Liv
       h("table", { id: "signals" }, h("thead", {}, h("tr", {}, ["Service", "Version", "Workload", "RPS", "Errors", "P50", "P95", "P99"].map((t) => h("th", {}, t)))),
         h("tbody", {}, d.rows.map((r) => h("tr", {}, h("td", {}, r.service), h("td", {}, r.version), h("td", {}, r.workload), h("td", { class: "num" }, fmtNum(r.rps)), h("td", { class: "num" }, fmtPct(r.errorRate)), h("td", { class: "num" }, fmtMs(r.p50)), h("td", { class: "num" }, fmtMs(r.p95)), h("td", { class: "num" }, fmtMs(r.p99)))))),
       h("div", { class: "charts" },
-        chartBox("Inbound by version", d.charts.inboundByVersion, metric, width),
-        chartBox("Inbound by response code", d.charts.inboundByCode, metric, width),
-        chartBox("Outbound by destination", d.charts.outboundByDestination, metric, width),
-        chartBox("Outbound by response code", d.charts.outboundByCode, metric, width)),
+        chartBox("Inbound by version", d.charts.inboundByVersion, metric, width, link),
+        chartBox("Inbound by response code", d.charts.inboundByCode, metric, width, link),
+        chartBox("Outbound by destination", d.charts.outboundByDestination, metric, width, link),
+        chartBox("Outbound by response code", d.charts.outboundByCode, metric, width, link)),
       h("h3", {}, "Instances"),
       h("table", { id: "instances" }, h("thead", {}, h("tr", {}, ["Instance", "Version", "Ready", "Proxy", "Sync", "Sent", "ACKed"].map((t) => h("th", {}, t)))),
         h("tbody", {}, d.instances.map((i) => h("tr", {}, h("td", {}, i.name), h("td", {}, i.version), h("td", {}, i.ready ? "yes" : "no"), h("td", {}, i.node),

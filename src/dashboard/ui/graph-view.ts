@@ -138,7 +138,9 @@ export function showGraph(view: HTMLElement, params: URLSearchParams, live: Live
           h("td", { class: "num" }, fmtMs(d.p50)),
           h("td", { class: "num" }, fmtMs(d.p95)),
           h("td", { class: "num" }, fmtMs(d.p99)),
-          h("td", {}, traces ? h("a", { href: hashOf("traces", { service: traces }) }, "traces") : ""),
+          h("td", {}, traces ? h("a", { href: hashOf("traces", { service: traces }) }, "traces") : "",
+            traces && d.p95 !== null ? " · " : "",
+            traces && d.p95 !== null ? h("a", { class: "slow", href: hashOf("traces", { service: traces, minDuration: String(Math.floor(d.p95)) }), title: "the traces at or above this edge's p95" }, "slow") : ""),
         );
       }),
     );

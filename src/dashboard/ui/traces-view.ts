@@ -43,7 +43,14 @@ export function showTraces(view: HTMLElement, params: URLSearchParams): () => vo
   if (min > 0) q.set("minDuration", String(Math.round(min * 1000)));
   if (params.get("tags")) q.set("annotationQuery", params.get("tags") as string);
   const lb = { "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "24h": 86_400_000 }[params.get("lookback") ?? "1h"] ?? 3_600_000;
-  q.set("lookback", String(lb));
+  // From a chart point: the traces of one moment (end, and how far back), in ms.
+  const end = Number(params.get("end") ?? "");
+  const span = Number(params.get("span") ?? "");
+  if (end > 0 && span > 0) {
+    q.set("endTs", String(Math.round(end)));
+    q.set("lookback", String(Math.round(span)));
+    results.before(h("p", { class: "legend", id: "trace-moment" }, `Traces from ${new Date(end - span).toLocaleTimeString()} to ${new Date(end).toLocaleTimeString()} (a chart point). `, h("a", { href: hashOf("traces", { service: wanted }) }, "all")));
+  } else q.set("lookback", String(lb));
   void getJson<StoredSpan[][]>(`/api/v2/traces?${q.toString()}`).then(
     (traces) => {
       if (traces.length === 0) return void results.replaceChildren(h("p", { class: "legend" }, "No traces match."));
