@@ -43,8 +43,11 @@ Options:
                         every replica started with the same URL: one key per resource under
                         PREFIX (default /amime/), writes checked against the revision they
                         were judged on (a concurrent change → Conflict), every replica
-                        watches and pushes what any replica applied. Not with -f. The CA
-                        root key is not kept there: give every replica the same --cacerts
+                        watches and pushes what any replica applied. Not with -f.
+      --store-key-file FILE  with --store: keep the self-signed CA root in etcd, encrypted
+                        (AES-256-GCM) with this file (at least 32 random bytes), shared by
+                        every replica given the same file; without it (or --cacerts) each
+                        replica has its own root (a warning says so)
       --cacerts DIR     sign workload certificates as this intermediate: Istio's plug-in CA
                         files ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem
       --allowed-host NAME  a host name clients may reach this control plane by (repeatable;
@@ -65,6 +68,7 @@ interface Args {
   stateDir: string;
   cacerts?: string;
   store?: string;
+  storeKeyFile?: string;
   allowedHosts: string[];
   help: boolean;
 }
@@ -99,6 +103,9 @@ function parseArgs(argv: readonly string[]): Args {
       case "--store":
         out.store = f.required("a store URL (etcd://HOST:PORT[,…])");
         break;
+      case "--store-key-file":
+        out.storeKeyFile = f.required("a key file");
+        break;
       case "--allowed-host":
         out.allowedHosts.push(f.required("a host name"));
         break;
@@ -109,6 +116,7 @@ function parseArgs(argv: readonly string[]): Args {
         throw new UsageError(`unknown option "${f.arg}"`);
     }
   }
+  if (out.storeKeyFile !== undefined && out.store === undefined) throw new UsageError("--store-key-file needs --store etcd://…");
   if (out.store !== undefined && out.paths.length > 0) throw new UsageError("-f cannot be combined with --store: with etcd every replica reads config only from etcd; put files there with `amime apply -f`");
   if (out.store !== undefined) {
     try {
@@ -136,6 +144,7 @@ export const controlPlaneCommand: Command = {
         stateDir: resolve(args.stateDir),
         ...(args.cacerts !== undefined ? { cacertsDir: resolve(args.cacerts) } : {}),
         ...(args.store !== undefined ? { store: args.store } : {}),
+        ...(args.storeKeyFile !== undefined ? { storeKeyFile: resolve(args.storeKeyFile) } : {}),
         allowedHosts: args.allowedHosts,
         log: (l) => process.stderr.write(`amime control-plane: ${l}\n`),
       });

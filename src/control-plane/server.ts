@@ -79,6 +79,11 @@ export interface ControlPlaneOptions {
    * on the same URL (docs/control-plane.md "Config in etcd"). Not combinable with configPaths.
    */
   store?: string;
+  /**
+   * With `store`: a file of at least 32 random bytes; the self-signed CA root is kept in etcd,
+   * encrypted with it, and shared by every replica given the same file (needs a state dir).
+   */
+  storeKeyFile?: string;
   /** Host names (besides the listen address and loopback) that requests may name in Host. */
   allowedHosts?: readonly string[];
   /** Test hook: rewrite a config just before it is pushed (e.g. to make a proxy NACK). */
@@ -217,6 +222,10 @@ export class ControlPlane implements ApiBackend {
       cp.issuer = opts.stateDir !== undefined ? await CredentialIssuer.fromStateDir(opts.stateDir, () => cp.clock.wallNow()) : CredentialIssuer.ephemeral(() => cp.clock.wallNow());
       // A CA with files (plug-in or kept in the state dir) is loaded or created now, so a broken
       // bundle stops the start; an in-memory one is made on the first certificate request.
+      if (cp.etcd !== null && opts.cacertsDir === undefined && opts.stateDir !== undefined && opts.storeKeyFile !== undefined) {
+        const { shareCaRoot } = await import("./store/etcd/shared-ca.ts");
+        await shareCaRoot(cp.etcd, caDirOf(opts.stateDir), opts.storeKeyFile, opts.mesh?.trustDomain ?? "cluster.local", (l) => cp.log(l));
+      }
       if (opts.cacertsDir !== undefined || opts.stateDir !== undefined) await cp.identities.ca();
       const revocations = await cp.identities.revocations();
       if (cp.etcd !== null) {
@@ -307,8 +316,8 @@ export class ControlPlane implements ApiBackend {
     }, (etcd) => (this.etcd = etcd));
     if (!attached.accepted) throw new ConfigRefusedError(attached.diagnostics);
     this.startupDiagnostics = attached.diagnostics;
-    if (this.opts.cacertsDir === undefined) {
-      this.log(`warning: the CA root key is not kept in etcd: this replica signs with its own root (${this.opts.stateDir === undefined ? "in memory" : caDirOf(this.opts.stateDir)}), so proxies of different replicas do not trust each other's certificates; give every replica the same --cacerts`);
+    if (this.opts.cacertsDir === undefined && (this.opts.storeKeyFile === undefined || this.opts.stateDir === undefined)) {
+      this.log(`warning: the CA root key is not kept in etcd (that needs --store-key-file and a state dir): this replica signs with its own root (${this.opts.stateDir === undefined ? "in memory" : caDirOf(this.opts.stateDir)}), so proxies of replicas with other state dirs do not trust each other's certificates; give every replica the same --store-key-file, --cacerts or state dir`);
     }
     this.bump();
   }

@@ -4,9 +4,15 @@
 // gets kubectl's conflict; of different resources: both are taken. Killing an etcd member changes
 // nothing; with all of etcd stopped, applies fail with a clear error while the replicas keep their
 // config, and when etcd returns nothing is lost and changes flow again. A replica started later
-// takes everything back from etcd. A revocation made at one replica is held by the other. The CLI
+// takes everything back from etcd. A revocation made at one replica is held by the other. With a
+// store key file, replicas on different state dirs share one CA root, encrypted in etcd. The CLI
 // refuses -f together with --store.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ControlPlane } from "../../src/control-plane/server.ts";
 import { CONFLICT_CODE, SAVE_FAILED_CODE } from "../../src/control-plane/store/config-store.ts";
@@ -142,6 +148,33 @@ describe("config in etcd, shared by control-plane replicas", () => {
     const c = await start();
     for (const name of ["reviews", "left", "right"]) assert.deepEqual(versionOf(c, name), versionOf(a, name), name);
     assert.equal(c.resources({ kind: "Service" }).items.length, 1);
+  });
+
+  it("with --store-key-file, replicas on different state dirs share one CA root, kept encrypted in etcd; another key cannot read it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "amime-shared-ca-"));
+    try {
+      const keyFile = join(dir, "store.key");
+      writeFileSync(keyFile, randomBytes(32));
+      const prefix = `/shared-ca-${process.pid}`;
+      const startWith = (name: string, key: string) => ControlPlane.start({ port: 0, watch: false, store: etcd.url(prefix), stateDir: join(dir, name), storeKeyFile: key });
+      const one = await startWith("one", keyFile);
+      const two = await startWith("two", keyFile);
+      try {
+        assert.equal(two.trustBundle, one.trustBundle, "one root");
+        assert.equal(readFileSync(join(dir, "two", "ca", "ca-cert.pem"), "utf8"), readFileSync(join(dir, "one", "ca", "ca-cert.pem"), "utf8"));
+      } finally {
+        await Promise.all([one.close(), two.close()]);
+      }
+      const stored = spawnSync("etcdctl", ["--endpoints", etcd.endpoints.join(","), "get", `${prefix}/ca`, "--print-value-only"], { encoding: "utf8", env: { ...process.env, ETCDCTL_API: "3" } });
+      assert.equal(stored.status, 0, stored.stderr);
+      assert.match(stored.stdout, /"format":"amime\.io\/shared-ca\/v1"/);
+      assert.doesNotMatch(stored.stdout, /PRIVATE KEY|BEGIN/);
+      const otherKey = join(dir, "other.key");
+      writeFileSync(otherKey, randomBytes(32));
+      await assert.rejects(startWith("three", otherKey), /cannot decrypt the CA root in etcd key .*\/ca with --store-key-file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the CLI refuses -f with --store, and a store URL it cannot read", async () => {

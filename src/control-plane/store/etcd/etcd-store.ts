@@ -111,6 +111,30 @@ export class EtcdStore {
     this.revocationsRevision = Number(res.header.revision);
   }
 
+  /** Where the shared CA root is kept (shared-ca.ts). */
+  get caKey(): string {
+    return `${this.url.prefix}ca`;
+  }
+
+  /** One key's value (null: absent). */
+  async getValue(key: string): Promise<string | null> {
+    try {
+      return await this.client.get(key).string();
+    } catch (e) {
+      throw new EtcdUnavailableError(this.url.text, e);
+    }
+  }
+
+  /** Put `value` only if `key` does not exist yet; false when it does. */
+  async createValue(key: string, value: string): Promise<boolean> {
+    try {
+      const res = await this.client.if(key, "Create", "==", 0).then(this.client.put(key).value(value)).commit();
+      return res.succeeded;
+    } catch (e) {
+      throw new EtcdUnavailableError(this.url.text, e);
+    }
+  }
+
   /** A deny list has been written to etcd (by any replica, ever). */
   get holdsRevocations(): boolean {
     return this.revocationsRevision > 0;
