@@ -54,6 +54,8 @@ export interface AccessLogConfig {
   path: string;
   /** Envoy format string for text logs; default Istio's. */
   textFormat?: string;
+  /** JSON logs: label → Envoy format string (a provider's `logFormat.labels`); absent = the default JSON fields. */
+  jsonLabels?: Record<string, unknown>;
   mode?: TelemetryMode;
   /** Only `response.code <op> N` (op: == != < <= > >=) is understood; anything else logs everything. */
   filter?: string;

@@ -80,4 +80,19 @@ describe("access log files", () => {
     assert.equal(o.trace_id, null);
     assert.match(String(o.start_time), /^\d{4}-\d\d-\d\dT/);
   });
+
+  it("writes JSON lines with a provider's custom labels (Envoy command operators)", async () => {
+    const path = join(dir, "labels.log");
+    const jsonLabels = { status: "%RESPONSE_CODE%", route: "%REQ(:METHOD)% %REQ(:PATH)%", ua: "%REQ(USER-AGENT)%", upstream: "%UPSTREAM_HOST%", mesh: "amime" };
+    const s = await Sidecar.start(clientConfig(app.port, { metricsPort: 0, accessLog: { format: "json", path, jsonLabels } }), { random: seededRandom(5) });
+    try {
+      await send(s.ports().outbound as number, { host: "reviews:9080", path: "/teapot", headers: { "user-agent": "ua-3" } });
+      await s.telemetry?.flush();
+    } finally {
+      await s.close(100);
+    }
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n");
+    assert.equal(lines.length, 1);
+    assert.deepEqual(JSON.parse(lines[0] as string), { status: 418, route: "GET /teapot", ua: "ua-3", upstream: `127.0.0.1:${app.port}`, mesh: "amime" });
+  });
 });

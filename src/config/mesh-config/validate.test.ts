@@ -161,7 +161,7 @@ defaultProviders:
     ]);
   });
 
-  it("provider fields the sidecar does not apply are AMM1010 too (custom JSON labels, tag lengths, timeouts)", () => {
+  it("provider fields the sidecar does not apply are AMM1010 too (tag lengths, timeouts); custom JSON labels are applied", () => {
     const out = check(`
 extensionProviders:
 - name: z
@@ -175,7 +175,6 @@ extensionProviders:
       "warning AMM1010 extensionProviders[0].zipkin.maxTagLength @4",
       "warning AMM1010 extensionProviders[0].zipkin.traceContextOption @4",
       "warning AMM1010 extensionProviders[1].opentelemetry.http.timeout @6",
-      "warning AMM1010 extensionProviders[2].envoyFileAccessLog.logFormat.labels @8",
     ]);
   });
 });

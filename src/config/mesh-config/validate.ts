@@ -157,8 +157,7 @@ const BODY_FIELDS: Record<string, readonly string[]> = {
 
 /**
  * Fields of the provider types the sidecar exports that it does not apply (AMM1010). The sidecar
- * always reads and writes both B3 and W3C trace context (so traceContextOption is moot), and its
- * JSON access log has fixed fields (docs/observability.md), so `logFormat.labels` only selects JSON.
+ * always reads and writes both B3 and W3C trace context (so traceContextOption is moot).
  */
 const NOT_APPLIED_PROVIDER_FIELDS: Record<string, readonly string[]> = {
   zipkin: ["maxTagLength", "enable64bitTraceId", "traceContextOption", "timeout", "headers"],
@@ -172,9 +171,6 @@ function checkProviderBody(v: Validator, at: FieldPath, type: string, body: Json
   }
   if (type === "opentelemetry" && isObject(body.http)) {
     for (const f of ["timeout", "headers"]) if (body.http[f] != null) v.warn([...at, "http", f], `opentelemetry.http.${f} is accepted but not applied by Amime`, AnalyzerCodes.meshConfigNotApplied);
-  }
-  if (type === "envoyFileAccessLog" && isObject(body.logFormat) && isObject(body.logFormat.labels) && Object.keys(body.logFormat.labels).length > 0) {
-    v.warn([...at, "logFormat", "labels"], "logFormat.labels selects JSON lines, but their fields are Amime's fixed set (docs/observability.md, \"JSON format\"), not these labels", AnalyzerCodes.meshConfigNotApplied);
   }
   if ((BODY_FIELDS[type] ?? []).includes("service")) {
     const endpoint = readString(v, [...at, "endpoint"], body.endpoint);

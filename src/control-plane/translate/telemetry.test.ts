@@ -56,7 +56,7 @@ describe("telemetry translation", () => {
     const s = snapshotFrom(tel("istio-system", "mesh", { tracing: [{ providers: [{ name: "otel" }], customTags: { team: { literal: { value: "blue" } } } }], accessLogging: [{ providers: [{ name: "file-json" }] }] }), [], m);
     const c2 = telemetryConfig(s, { ...sidecarProxy({ app: "web" }), metricsPort: 30000 });
     assert.deepEqual(c2.tracing, { endpoint: "http://127.0.0.1:4318/v1/traces", format: "otlp", samplingPercentage: 10, customTags: { team: "blue" } });
-    assert.deepEqual(c2.accessLog, { format: "json", path: "/var/log/amime.log" });
+    assert.deepEqual(c2.accessLog, { format: "json", path: "/var/log/amime.log", jsonLabels: { a: "%REQ(:PATH)%" } });
     assert.equal(c2.metricsPort, 30000);
   });
 

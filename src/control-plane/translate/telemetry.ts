@@ -152,6 +152,8 @@ function accessLogFromProvider(mesh: MeshView, name: string): AccessLogConfig | 
   const out: AccessLogConfig = { format: lf?.labels ? "json" : "text", path: str(f.path) ?? "/dev/stdout" };
   const text = str(lf?.text);
   if (text !== undefined && !lf?.labels) out.textFormat = text;
+  const labels = obj(lf?.labels);
+  if (labels !== undefined && Object.keys(labels).length > 0) out.jsonLabels = labels;
   return out;
 }
 

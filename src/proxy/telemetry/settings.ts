@@ -2,7 +2,7 @@
 // this proxy is (labels, peer header), lookups from cluster/endpoint to what metrics need, the
 // access log formatter and filter, and the tracing parameters.
 import type { Cluster, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode } from "../../model/proxy-config.ts";
-import { compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./access-log/format.ts";
+import { compileJsonFormat, compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./access-log/format.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import { DEFAULT_MAX_SERIES } from "./metrics/istio-metrics.ts";
 import { checkHeaderLines } from "../http1/index.ts";
@@ -82,7 +82,7 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
       al === undefined
         ? null
         : {
-            format: al.format === "json" ? formatJson : compileTextFormat(al.textFormat ?? ISTIO_TEXT_FORMAT),
+            format: al.format === "json" ? (al.jsonLabels !== undefined ? compileJsonFormat(al.jsonLabels) : formatJson) : compileTextFormat(al.textFormat ?? ISTIO_TEXT_FORMAT),
             formatName: al.format === "json" ? "json" : "text",
             path: al.path || "/dev/stdout",
             on: (d, status) => modeCovers(al.mode, d) && filter(status),

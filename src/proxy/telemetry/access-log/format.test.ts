@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./format.ts";
+import { compileJsonFormat, compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./format.ts";
 import type { AccessLogEntry } from "./log-entry.ts";
 
 function entry(o: Partial<AccessLogEntry> = {}, headers: Record<string, string> = {}): AccessLogEntry {
@@ -86,5 +86,16 @@ describe("access log JSON format", () => {
     assert.equal(empty.upstream_host, null);
     assert.equal(empty.upstream_service_time, null);
     assert.equal(empty.user_agent, null);
+  });
+
+  it("custom labels (Envoy's JSON format): a sole operator keeps its type, unset is null, mixed strings are format strings, other JSON passes", () => {
+    const f = compileJsonFormat({ code: "%RESPONSE_CODE%", ua: "%REQ(USER-AGENT)%", xff: "%REQ(X-FORWARDED-FOR)%", line: "%REQ(:METHOD)% %REQ(:PATH)%", bytes: "%BYTES_SENT%", short: "%REQ(USER-AGENT):3%", nested: { route: "%ROUTE_NAME%", fixed: 7 }, on: true });
+    const line = f(entry({}, { "user-agent": "curl/8.0" }));
+    assert.ok(line.endsWith("}\n"));
+    assert.deepEqual(JSON.parse(line), { code: 418, ua: "curl/8.0", xff: null, line: "GET /status/418", bytes: 135, short: "cur", nested: { route: "default", fixed: 7 }, on: true });
+  });
+
+  it("empty labels mean the default JSON fields", () => {
+    assert.equal(compileJsonFormat({}), formatJson);
   });
 });

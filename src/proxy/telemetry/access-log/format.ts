@@ -100,6 +100,9 @@ function command(name: string, arg: string | undefined): ((e: AccessLogEntry) =>
 }
 
 const OPERATOR = /%([A-Z_]+)(?:\(([^)]*)\))?(?::(\d+))?%/g;
+const SOLE_OPERATOR = /^%([A-Z_]+)(?:\(([^)]*)\))?(?::(\d+))?%$/;
+/** Operators whose value Envoy's JSON format writes as a number (when the value is that operator alone). */
+const NUMERIC = new Set(["RESPONSE_CODE", "BYTES_RECEIVED", "BYTES_SENT", "DURATION"]);
 
 /** Compile an Envoy format string. Unknown commands are kept literally (as text), `%%` is a `%`. */
 export function compileTextFormat(format: string): TextFormatter {
@@ -122,6 +125,45 @@ export function compileTextFormat(format: string): TextFormatter {
     for (const p of fixed) s += typeof p === "string" ? p : p(e);
     return s.endsWith("\n") ? s : s + "\n";
   };
+}
+
+type JsonPiece = (e: AccessLogEntry) => unknown;
+
+/** One label value: a sole operator keeps its type (numbers as numbers, unset as null), other strings are format strings, other JSON passes through. */
+function jsonValue(v: unknown): JsonPiece {
+  if (typeof v === "string") {
+    const m = SOLE_OPERATOR.exec(v);
+    const op = m === null ? null : command(m[1] as string, m[2]);
+    if (m !== null && op !== null) {
+      const max = m[3] !== undefined ? Number(m[3]) : 0;
+      if (NUMERIC.has(m[1] as string)) return (e) => Number(op(e));
+      return (e) => {
+        const s = op(e);
+        return s === undefined || s === "" ? null : max > 0 ? s.slice(0, max) : s;
+      };
+    }
+    const text = compileTextFormat(v);
+    return (e) => text(e).slice(0, -1);
+  }
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    const entries = Object.entries(v).map(([k, x]) => [k, jsonValue(x)] as const);
+    return (e) => {
+      const o: Record<string, unknown> = {};
+      for (const [k, f] of entries) o[k] = f(e);
+      return o;
+    };
+  }
+  return () => v;
+}
+
+/**
+ * Envoy's JSON format (a provider's `logFormat.labels`): one object per line, each label's value
+ * rendered from its command operators. An empty label set means the default JSON fields (formatJson).
+ */
+export function compileJsonFormat(labels: Readonly<Record<string, unknown>>): TextFormatter {
+  if (Object.keys(labels).length === 0) return formatJson;
+  const root = jsonValue(labels);
+  return (e) => JSON.stringify(root(e)) + "\n";
 }
 
 /** One JSON object per line. */
