@@ -75,6 +75,11 @@ export class ConfigStore {
     return [...this.effective()].map(([key, s]) => ({ ...s, ...(this.meta.get(key) ?? { resourceVersion: 0, generation: 0 }) }));
   }
 
+  /** Keys (`resourceKey`) of the resources applied through the API (not those of files). */
+  appliedKeys(): string[] {
+    return [...this.applied.keys()];
+  }
+
   /** The store's latest resourceVersion. */
   get resourceVersion(): number {
     return this.lastVersion;

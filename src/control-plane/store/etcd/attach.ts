@@ -31,7 +31,12 @@ export async function attachEtcdStore(url: EtcdStoreUrl, h: AttachHooks, created
   if (!adopted.accepted) return adopted;
   h.log(`config store: ${state.batch.put.size} resource(s) from etcd ${url.text} (prefix ${url.prefix}, revision ${state.batch.revision})`);
   h.store.persistWith((w) => etcd.save(w));
-  await etcd.watch(state.readRevision, (b) => void adoptExternal(b, h));
+  await etcd.watch(state.readRevision, (b) => void adoptExternal(b, h), (s) => {
+    // Everything read again (the watch lost its place): what is no longer there was deleted.
+    h.changes.restore(s.changes);
+    const removed = h.store.appliedKeys().filter((k) => !s.batch.put.has(k));
+    void adoptExternal({ ...s.batch, removed }, h);
+  });
   return adopted;
 }
 

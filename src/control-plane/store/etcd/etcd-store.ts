@@ -64,6 +64,8 @@ export class EtcdStore {
   private readonly client: Etcd3;
   private readonly log: (line: string) => void;
   private watcher: Watcher | null = null;
+  private follow: { onBatch: (b: ExternalChange) => void; onResync: (s: EtcdState) => void } | null = null;
+  private readonly random: Random;
   private closed = false;
   /** mod_revision of the deny list key as last seen (0: absent). */
   private revocationsRevision = 0;
@@ -74,6 +76,7 @@ export class EtcdStore {
   constructor(opts: EtcdStoreOptions) {
     this.url = opts.url;
     this.log = opts.log;
+    this.random = opts.random;
     const timeout = opts.callTimeoutMs ?? 5_000;
     this.client = new Etcd3({
       hosts: opts.url.endpoints,
@@ -222,9 +225,23 @@ export class EtcdStore {
    * Hear of every write after `afterRevision`, one batch per etcd revision (one write), in order.
    * The watch survives member failures and a whole-cluster outage (it resumes where it stopped).
    */
-  async watch(afterRevision: number, onBatch: (b: ExternalChange) => void): Promise<void> {
-    const w = await this.client.watch().prefix(this.url.prefix).startRevision(String(afterRevision + 1)).create();
+  async watch(afterRevision: number, onBatch: (b: ExternalChange) => void, onResync: (s: EtcdState) => void): Promise<void> {
+    this.follow = { onBatch, onResync };
+    await this.startWatch(afterRevision);
+  }
+
+  private async startWatch(afterRevision: number): Promise<void> {
+    const follow = this.follow!;
+    let w: Watcher;
+    try {
+      w = await this.client.watch().prefix(this.url.prefix).startRevision(String(afterRevision + 1)).create();
+    } catch (e) {
+      // etcd cancels a watch from a revision it has compacted away: read everything again.
+      if (/cancel/i.test((e as Error).message)) return this.resync((e as Error).message);
+      throw e;
+    }
     this.watcher = w;
+    const onBatch = follow.onBatch;
     w.on("data", (res: IWatchResponse) => {
       for (const b of this.batches(res)) onBatch(b);
     });
@@ -235,8 +252,30 @@ export class EtcdStore {
       if (!this.closed) this.log(`etcd ${this.url.text}: watch connected`);
     });
     w.on("error", (e) => {
-      if (!this.closed) this.log(`etcd ${this.url.text}: watch error: ${e.message}`);
+      if (this.closed) return;
+      this.log(`etcd ${this.url.text}: watch error: ${e.message}`);
+      if (/cancel/i.test(e.message)) void this.resync(e.message);
     });
+  }
+
+  /**
+   * The watch was canceled (its revision compacted away while it was disconnected): read the whole
+   * prefix again, hand it over as the state to adopt, and watch on from there. Retried (jittered,
+   * 1–2 s) while etcd cannot be read.
+   */
+  private async resync(why: string): Promise<void> {
+    this.log(`etcd ${this.url.text}: watch lost its place (${why}); reading everything again`);
+    while (!this.closed) {
+      try {
+        const state = await this.load();
+        this.follow!.onResync(state);
+        await this.startWatch(state.readRevision);
+        return;
+      } catch (e) {
+        this.log(`etcd ${this.url.text}: resync failed (${(e as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, 1_000 + this.random.next() * 1_000));
+      }
+    }
   }
 
   async close(): Promise<void> {
