@@ -17,6 +17,7 @@
 //        npm run bench -- --compare DIR                 also "amime-cmp": the proxy of the checkout in DIR
 //                                                   (e.g. `git worktree add /tmp/base HEAD~1`), same run
 //        npm run bench -- --amime-config bench --targets direct,amime,amime-local-rl,amime-global-rl   the rate-limit rows
+//        npm run bench -- --amime-config bench --targets direct,amime,amime-authz   JWT + five AuthorizationPolicies
 //        npm run bench -- --protocols              also the HTTP/2 (h2load) and gRPC rows (bench/protocols.ts);
 //                                                   with --compare, amime-cmp gets an HTTP/2 row too
 //        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
@@ -30,6 +31,7 @@ import { topSelfTime } from "./lib/cpu-profile.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { run } from "./lib/spawn.ts";
 import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
+import { amimeAuthzTarget } from "./targets/amime-authz.ts";
 import { amimeGlobalRlTarget, amimeLocalRlTarget } from "./targets/amime-ratelimit.ts";
 import { directTarget } from "./targets/direct.ts";
 import { haproxyTarget } from "./targets/haproxy.ts";
@@ -66,7 +68,7 @@ const amimeConfig = values["amime-config"] as AmimeConfigKind;
 if (!["deployed", "log", "off", "bench"].includes(amimeConfig)) throw new Error(`--amime-config: deployed, log, off or bench (got ${amimeConfig})`);
 const amimeTarget = amimeFrom("amime", null, amimeConfig);
 // The rate-limit rows (hand-written bench config; compare with --amime-config bench) run only when named in --targets.
-const factories: TargetFactory[] = [directTarget, amimeTarget, amimeFrom("amime-log", null, "log"), amimeFrom("amime-off", null, "off"), amimeLocalRlTarget, amimeGlobalRlTarget, nginxTarget, haproxyTarget];
+const factories: TargetFactory[] = [directTarget, amimeTarget, amimeFrom("amime-log", null, "log"), amimeFrom("amime-off", null, "off"), amimeLocalRlTarget, amimeGlobalRlTarget, amimeAuthzTarget, nginxTarget, haproxyTarget];
 const wanted = new Set(values.targets.split(","));
 if (values.compare !== undefined) {
   // A second Amime from another checkout (a git worktree of an older commit), measured beside this one.
@@ -87,25 +89,25 @@ interface Sample {
   errors: number;
 }
 
-async function wrk(port: number, authority: string, seconds: number): Promise<{ rps: number; requests: number }> {
-  const out = await run("taskset", ["-c", "1", "wrk", "-t1", "-c16", `-d${seconds}s`, "-H", `Host: ${authority}`, `http://127.0.0.1:${port}/`]);
+async function wrk(port: number, authority: string, seconds: number, headers: readonly string[] = []): Promise<{ rps: number; requests: number }> {
+  const out = await run("taskset", ["-c", "1", "wrk", "-t1", "-c16", `-d${seconds}s`, "-H", `Host: ${authority}`, ...headers.flatMap((h) => ["-H", h]), `http://127.0.0.1:${port}/`]);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
   const n = /(\d+) requests in/.exec(out);
   return { rps: rps ? Number(rps[1]) : 0, requests: n ? Number(n[1]) : 0 };
 }
 
-async function fixedRate(port: number, authority: string): Promise<{ sent: number; errors: number; p50_ms: number; p90_ms: number; p99_ms: number }> {
+async function fixedRate(port: number, authority: string, headers: readonly string[] = []): Promise<{ sent: number; errors: number; p50_ms: number; p90_ms: number; p99_ms: number }> {
   const node = join(root, "node_modules", ".bin", "node");
-  const out = await run("taskset", ["-c", "1", node, join(root, "bench", "load", "fixed-rate.ts"), "--port", String(port), "--rate", String(rate), "--connections", "16", "--duration-ms", String(plan.fixedMs), "--authority", authority]);
+  const out = await run("taskset", ["-c", "1", node, join(root, "bench", "load", "fixed-rate.ts"), "--port", String(port), "--rate", String(rate), "--connections", "16", "--duration-ms", String(plan.fixedMs), "--authority", authority, ...headers.flatMap((h) => ["--header", h])]);
   return JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
 }
 
 async function measure(t: RunningTarget): Promise<Sample> {
   const cpu = (): number => t.pids().reduce((s, p) => s + cpuMicros(p), 0);
   const c0 = cpu();
-  const sat = await wrk(t.port, t.authority, plan.saturationSec);
+  const sat = await wrk(t.port, t.authority, plan.saturationSec, t.headers);
   const c1 = cpu();
-  const fr = await fixedRate(t.port, t.authority);
+  const fr = await fixedRate(t.port, t.authority, t.headers);
   const c2 = cpu();
   return {
     rps: sat.rps,
@@ -147,7 +149,7 @@ try {
     running.push(await f.start({ ...ctxBase, upstreamPort: up.port, cpu: "0" }));
   }
   log(`targets: ${running.map((t) => `${t.name}:${t.port}`).join(" ")}; warming up ${plan.warmupSec}s each`);
-  for (const t of running) await wrk(t.port, t.authority, plan.warmupSec);
+  for (const t of running) await wrk(t.port, t.authority, plan.warmupSec, t.headers);
   const samples = new Map<string, Sample[]>(running.map((t) => [t.name, []]));
   for (let r = 0; r < plan.rounds; r++) {
     for (const t of running) {

@@ -3,7 +3,7 @@
 // queueing: no coordinated omission). wrk is closed-loop, hence this tool.
 //
 // Usage: node bench/load/fixed-rate.ts --port P [--host 127.0.0.1] [--rate 1000] [--connections 16]
-//        [--duration-ms 10000] [--path /] [--authority bench]
+//        [--duration-ms 10000] [--path /] [--authority bench] [--header "Name: value"]…
 // Prints one JSON line: {sent, ok, errors, p50_ms, p90_ms, p99_ms, max_ms, achieved_rps}
 import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
@@ -17,13 +17,15 @@ const { values } = parseArgs({
     "duration-ms": { type: "string", default: "10000" },
     path: { type: "string", default: "/" },
     authority: { type: "string", default: "bench" },
+    header: { type: "string", multiple: true, default: [] },
   },
 });
 const port = Number(values.port);
 const rate = Number(values.rate);
 const nConn = Number(values.connections);
 const durationMs = Number(values["duration-ms"]);
-const request = Buffer.from(`GET ${values.path} HTTP/1.1\r\nHost: ${values.authority}\r\nUser-Agent: amime-bench\r\n\r\n`);
+const extraHeaders = values.header.map((h) => `${h}\r\n`).join("");
+const request = Buffer.from(`GET ${values.path} HTTP/1.1\r\nHost: ${values.authority}\r\nUser-Agent: amime-bench\r\n${extraHeaders}\r\n`);
 
 interface Conn {
   socket: Socket;

@@ -4,6 +4,8 @@ export interface RunningTarget {
   port: number;
   /** Authority to send (virtual host the target routes). */
   authority: string;
+  /** Extra request headers every load generator sends (`Name: value`), e.g. a bearer token. */
+  headers?: string[];
   /** Processes whose CPU and memory count for this target (empty for "direct"). */
   pids(): number[];
   stop(): Promise<void>;
