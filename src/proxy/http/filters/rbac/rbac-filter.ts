@@ -85,24 +85,69 @@ export const rbacFilter: HttpFilter = {
 
 /** The request as the matcher sees it. */
 export function attributes(x: RequestContext, c: CompiledRbac): AuthzAttributes {
-  const q = x.path.indexOf("?");
-  const peer = x.peerPrincipal;
-  const addrs = x.connAddrs();
-  const local = addrs.localAddress;
-  const colon = local.lastIndexOf(":");
-  return {
-    method: x.method,
-    path: q < 0 ? x.path : x.path.slice(0, q),
-    authority: x.authority,
-    header: (name) => x.header(name),
-    sourceIp: x.sourceIp,
-    remoteIp: remoteIp(x.sourceIp, x.header("x-forwarded-for"), c.useRemoteAddress, c.trustedHops),
-    destinationIp: colon < 0 ? local : local.slice(0, colon).replace(/^\[|\]$/g, ""),
-    destinationPort: x.listenerCtx.port,
-    principal: peer.startsWith("spiffe://") ? peer.slice(9) : peer,
-    sni: "",
-    jwts: (x.metadata?.get(JWT_METADATA) as VerifiedJwt[] | undefined) ?? null,
-  };
+  return new RequestAttributes(x, c);
+}
+
+/**
+ * The matcher's view of a request, computed field by field on first use: most policies read a few
+ * fields (a path, a principal), so the connection's addresses, the XFF walk and the query split are
+ * paid only by the rules that need them.
+ */
+class RequestAttributes implements AuthzAttributes {
+  private readonly x: RequestContext;
+  private readonly c: CompiledRbac;
+  private pathNoQuery: string | null = null;
+  private remote: string | null = null;
+  private destIp: string | null = null;
+
+  constructor(x: RequestContext, c: CompiledRbac) {
+    this.x = x;
+    this.c = c;
+  }
+  get method(): string {
+    return this.x.method;
+  }
+  get path(): string {
+    if (this.pathNoQuery === null) {
+      const p = this.x.path;
+      const q = p.indexOf("?");
+      this.pathNoQuery = q < 0 ? p : p.slice(0, q);
+    }
+    return this.pathNoQuery;
+  }
+  get authority(): string {
+    return this.x.authority;
+  }
+  header(name: string): string | undefined {
+    return this.x.header(name);
+  }
+  get sourceIp(): string {
+    return this.x.sourceIp;
+  }
+  get remoteIp(): string {
+    return (this.remote ??= remoteIp(this.x.sourceIp, this.x.header("x-forwarded-for"), this.c.useRemoteAddress, this.c.trustedHops));
+  }
+  get destinationIp(): string {
+    if (this.destIp === null) {
+      const local = this.x.connAddrs().localAddress;
+      const colon = local.lastIndexOf(":");
+      this.destIp = colon < 0 ? local : local.slice(0, colon).replace(/^\[|\]$/g, "");
+    }
+    return this.destIp;
+  }
+  get destinationPort(): number {
+    return this.x.listenerCtx.port;
+  }
+  get principal(): string {
+    const peer = this.x.peerPrincipal;
+    return peer.startsWith("spiffe://") ? peer.slice(9) : peer;
+  }
+  get sni(): string {
+    return "";
+  }
+  get jwts(): AuthzAttributes["jwts"] {
+    return (this.x.metadata?.get(JWT_METADATA) as VerifiedJwt[] | undefined) ?? null;
+  }
 }
 
 /** Envoy's trusted client address from X-Forwarded-For (see RbacConfig). */
