@@ -11,15 +11,19 @@ import { formatTable } from "./lib/table.ts";
 export const CA_HELP = `Usage: amime ca revoke   (--serial HEX | --identity SPIFFE_ID)
        amime ca unrevoke (--serial HEX | --identity SPIFFE_ID)
        amime ca list [-o json|yaml]
+       amime ca rotate-root
 
 The mesh CA's deny list (docs/security.md):
   revoke     deny a certificate by serial (as \`amime proxy-config secret\` or openssl shows it),
              or an identity (spiffe://<trust domain>/ns/<ns>/sa/<sa>): a revoked identity gets no
              new certificate until it is un-revoked. The list is pushed to every proxy; a sidecar
-             whose own certificate is listed gets a new one at once. Nothing on the data path
-             checks peers against it yet: mutual TLS is not enforced.
+             whose own certificate is listed gets a new one at once, and mutual TLS refuses a
+             listed peer, client or server.
   unrevoke   remove an entry
   list       SERIAL/IDENTITY, BY, AT
+  rotate-root  replace the self-signed root: a new root joins every proxy's trust bundle, every
+             workload and the control plane get certificates under it, the old root leaves the
+             bundle; no handshake fails on the way. Returns when done (self-signed CA only).
 
 Options:
       --serial HEX        certificate serial number (hex; colons allowed)
@@ -50,15 +54,20 @@ export const caCommand: Command = {
     ]);
     if (helpRequested(args, CA_HELP)) return 0;
     const [verb, ...extra] = args.positionals;
-    if (verb === undefined) throw new UsageError("needs revoke, unrevoke or list");
+    if (verb === undefined) throw new UsageError("needs revoke, unrevoke, list or rotate-root");
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+    if (verb === "rotate-root") {
+      const r = await (await connect(args)).rotateRoot();
+      process.stdout.write(`root rotated: ${r.oldRoot.slice(0, 16)}… → ${r.newRoot.slice(0, 16)}…, ${r.reissued.length} proxies reissued\n`);
+      return 0;
+    }
     if (verb === "list") {
       const list = await (await connect(args)).revocations();
       const output = args.strings.get("output");
       process.stdout.write(output === "json" || output === "yaml" ? formatStructured(list, output) : formatRevocations(list));
       return 0;
     }
-    if (verb !== "revoke" && verb !== "unrevoke") throw new UsageError(`unknown subcommand ${JSON.stringify(verb)} (use revoke, unrevoke or list)`);
+    if (verb !== "revoke" && verb !== "unrevoke") throw new UsageError(`unknown subcommand ${JSON.stringify(verb)} (use revoke, unrevoke, list or rotate-root)`);
     const serial = args.strings.get("serial");
     const identity = args.strings.get("identity");
     if ((serial === undefined) === (identity === undefined)) throw new UsageError(`${verb} needs exactly one of --serial and --identity`);

@@ -2,6 +2,7 @@
 // or `amime proxy --xds URL --node ID`: take its config from the control plane's push stream.
 // Prints one JSON line once every listener is bound (tests and the bench read it); SIGINT or
 // SIGTERM drain connections and exit 0; an invalid config file exits 1 with the reasons.
+import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { PushClient } from "../proxy/control/push-client.ts";
@@ -203,6 +204,9 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
   const ttl = process.env.SECRET_TTL ? parseDuration(process.env.SECRET_TTL) : undefined;
   if (ttl === null) throw new UsageError(`$SECRET_TTL must be a duration such as 24h, 90m or 30s (got ${JSON.stringify(process.env.SECRET_TTL)})`);
   const mesh = new MeshCredentials();
+  // The control plane's certificate chains to the file's root, or (after a root rotation) to one
+  // of the roots pushed since.
+  const cpRoots = (): string | undefined => (ca === undefined && mesh.trustBundle === undefined ? undefined : `${ca ?? ""}${mesh.trustBundle ?? ""}`);
   // The workload certificate client (and its X.509 library) only in --xds mode: a proxy run from
   // a config file has no CA to ask, and does not pay for loading it.
   const { WorkloadCertificate } = await import("../proxy/identity/workload-certificate.ts");
@@ -212,7 +216,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
   const certificate = new WorkloadCertificate({
     url: urls[0]!,
     urls,
-    ...(ca !== undefined ? { ca } : {}),
+    ca: cpRoots,
     token,
     ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
@@ -224,7 +228,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
   const client = new PushClient({
     url: urls[0]!,
     urls,
-    ...(ca !== undefined ? { ca } : {}),
+    ca: cpRoots,
     node,
     token,
     sidecar: { mesh, ...(args.adminPort >= 0 ? { adminPort: args.adminPort, ...(args.adminAddress ? { adminAddress: args.adminAddress } : {}) } : {}), ...(secrets !== undefined ? { secrets } : {}) },
@@ -238,6 +242,9 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
         process.stderr.write(`amime proxy: workload certificate serial ${own.serial} was revoked; requesting a new one\n`);
         certificate.renewNow();
       }
+      // A root rotation: the CA signs under another root now; renew with the current certificate.
+      const signing = client.sidecar?.config.signingRoot;
+      if (r.accepted && own && signing !== undefined && rootFingerprintOf(own.certChain) !== signing) certificate.renewSoon();
     },
   }).start();
   const signalled = untilSignal().then(() => null);
@@ -254,6 +261,11 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
 }
 
 /** `24h`, `90m`, `30s`, `1h30m` (Go's duration form, as Istio's SECRET_TTL) → seconds; null if unreadable. */
+/** SHA-256 fingerprint (lower-case hex) of the last certificate of a chain: its root. */
+function rootFingerprintOf(chain: readonly string[]): string {
+  return new X509Certificate(chain.at(-1) as string).fingerprint256.replace(/:/g, "").toLowerCase();
+}
+
 export function parseDuration(text: string): number | null {
   const parts = [...text.trim().matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text.trim()) return null;

@@ -1,7 +1,7 @@
 // The control plane process: ingest (config files with live reload, apply/delete over the API,
 // instances registered by the runtime) → immutable snapshot (one version per accepted change) →
 // translate per proxy → push over versioned streams with ACK/NACK. See docs/control-plane.md.
-import { writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AnalyzeOptions } from "../config/analyze/index.ts";
 import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
@@ -20,6 +20,8 @@ import { createDashboardHandler } from "../dashboard/server/handler.ts";
 import type { ProxyPrincipal, WorkloadPrincipal } from "./auth/token.ts";
 import { caDirOf, IdentityIssuer } from "./ca/index.ts";
 import { ServingCertificate, servingNames } from "./ca/serving-certificate.ts";
+import { rotateRoot, RotationError, type RotationReport } from "./ca/root-rotation.ts";
+import type { SigningCA } from "./ca/signing-ca.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
 import { syncState } from "./push/proxy-state.ts";
 import { InstanceRegistry, parseNodeId } from "./registry/instance-registry.ts";
@@ -147,6 +149,9 @@ export class ControlPlane implements ApiBackend {
   rootCertFile: string | null = null;
   /** The CA's deny list as proxies get it (refreshed by revoke/unrevoke). */
   private denyList: { serials: string[]; identities: string[] } = { serials: [], identities: [] };
+  /** Since a root rotation in this process: the trust bundle and signing root every config carries. */
+  private caState: { trustBundle: string[]; signingRoot: string } | null = null;
+  private rotating = false;
   /** The mesh CA (docs/security.md). */
   readonly identities: IdentityIssuer;
   /** The shared store, with --store etcd://… */
@@ -446,6 +451,46 @@ export class ControlPlane implements ApiBackend {
     return this.identities.renew(w, req);
   }
 
+  /**
+   * `amime ca rotate-root`: a new self-signed root, added to every proxy's trust bundle, every
+   * workload (and this control plane) reissued under it, the old root removed. docs/security.md
+   */
+  async rotateRoot(by = "in-process", timeoutMs = 300_000): Promise<RotationReport> {
+    if (this.rotating) throw new RotationError("a root rotation is already running");
+    this.rotating = true;
+    this.log(`root rotation by ${by}`);
+    try {
+      const report = await rotateRoot({
+        identities: this.identities,
+        install: (ca, reissue) => this.installCa(ca, reissue),
+        proxiesHave: (roots, signingRoot) => this.pusher.allStates().every((s) => !s.connected || s.sentVersion === null || (s.ackedVersion === s.sentVersion && s.sentConfig?.signingRoot === signingRoot && s.sentConfig.trustBundle?.join("") === roots.join(""))),
+        connectedNodes: () => this.pusher.allStates().filter((s) => s.connected && s.sentVersion !== null).map((s) => s.node),
+        sleep: (ms) => new Promise((resolve) => this.clock.setTimeout(resolve, ms)),
+        log: (l) => this.log(l),
+      }, timeoutMs, () => this.clock.wallNow());
+      this.log(`root rotation done: ${report.reissued.length} proxies under root ${report.newRoot}`);
+      return report;
+    } finally {
+      this.rotating = false;
+    }
+  }
+
+  /** Sign with `ca` from now on; its roots go to every proxy, the root file, and this server's client-certificate check. */
+  private async installCa(ca: SigningCA, reissueServing: boolean): Promise<void> {
+    this.identities.replace(ca);
+    this.trustBundle = ca.roots.join("");
+    this.caState = { trustBundle: [...ca.roots], signingRoot: ca.rootFingerprint };
+    if (this.rootCertFile !== null) {
+      const tmp = `${this.rootCertFile}.${process.pid}.tmp`;
+      await writeFile(tmp, this.trustBundle);
+      await rename(tmp, this.rootCertFile);
+    }
+    const serving = this.serving?.current;
+    if (reissueServing) await this.serving?.renewNow();
+    else if (serving) this.server?.setCertificate(serving.cert, serving.key, this.trustBundle);
+    this.bump();
+  }
+
   secret(node: string): SecretStatus | null {
     return this.identities.secret(node);
   }
@@ -594,7 +639,8 @@ export class ControlPlane implements ApiBackend {
   /** The CA's deny list rides along in every proxy's config (absent while it is empty). */
   private withDenyList(config: ProxyConfig): ProxyConfig {
     const d = this.denyList;
-    return d.serials.length === 0 && d.identities.length === 0 ? config : { ...config, revocations: d };
+    const withCa = this.caState === null ? config : { ...config, ...this.caState };
+    return d.serials.length === 0 && d.identities.length === 0 ? withCa : { ...withCa, revocations: d };
   }
 
   private log(line: string): void {

@@ -26,6 +26,13 @@ export interface ProxyConfig {
    */
   revocations?: { serials: string[]; identities: string[] };
   /**
+   * The mesh roots (PEM) this proxy trusts for mutual TLS and the control plane, as istiod's
+   * ROOTCA: pushed so that a root rotation reaches every proxy (docs/security.md).
+   */
+  trustBundle?: string[];
+  /** SHA-256 fingerprint of the root the CA signs under now: a certificate chaining elsewhere is renewed at once. */
+  signingRoot?: string;
+  /**
    * Envoy's overload manager knobs (Istio: MeshConfig defaultConfig.runtimeValues). docs/resilience.md
    * globalDownstreamMaxConnections: open downstream connections across all listeners, beyond which
    * new ones are closed at accept (`overload.global_downstream_max_connections`); absent = no limit.

@@ -93,6 +93,7 @@ export class Sidecar {
     const runtime = buildRuntime(checked, random, clock, undefined, opts.mesh, tlsContexts);
     const s = new Sidecar(runtime, opts);
     opts.mesh?.setDenyList(checked.revocations);
+    opts.mesh?.setTrustBundle(checked.trustBundle);
     try {
       if (opts.adminPort !== undefined) {
         s.admin = new AdminServer(s);
@@ -184,6 +185,7 @@ export class Sidecar {
     // The CA's deny list: connections authenticated by a certificate it now names are closed,
     // inbound (the client's) and outbound (the server's).
     this.ctx.mesh?.setDenyList(checked.revocations);
+    this.ctx.mesh?.setTrustBundle(checked.trustBundle);
     for (const l of this.listeners.values()) {
       if (l instanceof HttpListener) {
         l.dispatcher.closeRevoked(checked.revocations);

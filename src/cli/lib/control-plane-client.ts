@@ -120,6 +120,16 @@ export class ControlPlaneClient {
     return body as unknown as { changed: boolean; revocations: Revocation[] };
   }
 
+  /** POST /api/v1/ca/rotate-root: answers when the rotation is done (minutes at most). */
+  async rotateRoot(): Promise<{ oldRoot: string; newRoot: string; reissued: string[] }> {
+    const path = "/api/v1/ca/rotate-root";
+    const res = await this.#fetch("POST", path, { body: "" }, 330_000);
+    const body = await readJson(res).catch(() => undefined);
+    if (!res.ok) throw this.#httpError(path, res.status, body);
+    if (!isObject(body) || typeof body.newRoot !== "string" || !Array.isArray(body.reissued)) throw this.#bad(path, "not a rotation report");
+    return body as unknown as { oldRoot: string; newRoot: string; reissued: string[] };
+  }
+
   async status(): Promise<ControlPlaneStatus> {
     const body = await this.#json("GET", "/api/v1/status");
     if (!isObject(body)) throw this.#bad("/api/v1/status", "not an object");
@@ -160,7 +170,7 @@ export class ControlPlaneClient {
     return body;
   }
 
-  async #fetch(method: string, path: string, init: { body?: string; headers?: Record<string, string> }): Promise<Answer> {
+  async #fetch(method: string, path: string, init: { body?: string; headers?: Record<string, string> }, timeoutMs = this.#timeoutMs): Promise<Answer> {
     const auth: Record<string, string> = this.#credential ? { authorization: `Bearer ${this.#credential.token}` } : {};
     const url = new URL(`${this.baseUrl}${path}`);
     const headers = { ...init.headers, ...auth, ...(init.body !== undefined ? { "content-length": String(Buffer.byteLength(init.body)) } : {}) };
@@ -169,7 +179,7 @@ export class ControlPlaneClient {
       const req = url.protocol === "https:"
         ? httpsRequest(url, { method, headers, agent: false, ...(this.#rootCert ? { ca: this.#rootCert.pem } : {}) })
         : httpRequest(url, { method, headers, agent: false });
-      req.setTimeout(this.#timeoutMs, () => req.destroy(new ControlPlaneError("CP_TIMEOUT", `${where} did not answer ${method} ${path} within ${this.#timeoutMs} ms`)));
+      req.setTimeout(timeoutMs, () => req.destroy(new ControlPlaneError("CP_TIMEOUT", `${where} did not answer ${method} ${path} within ${timeoutMs} ms`)));
       req.on("response", resolve);
       req.on("error", (e: Error & { code?: string }) => {
         if (e instanceof ControlPlaneError) return reject(e);

@@ -7,6 +7,7 @@ import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../../model/wire.ts";
 import { principalName, type Principal, type ProxyPrincipal, type WorkloadPrincipal } from "../auth/token.ts";
 import { RevocationError } from "../ca/revocations.ts";
+import { RotationError, type RotationReport } from "../ca/root-rotation.ts";
 import { CaError } from "../ca/signing-ca.ts";
 import type { PushSink } from "../push/pusher.ts";
 import { CONFLICT_CODE } from "../store/config-store.ts";
@@ -30,6 +31,7 @@ export interface ApiBackend {
   revocations(): Promise<readonly Revocation[]>;
   revoke(target: { serial?: string; identity?: string }, by: string): Promise<boolean>;
   unrevoke(target: { serial?: string; identity?: string }, by: string): Promise<boolean>;
+  rotateRoot(by: string): Promise<RotationReport>;
   status(): ControlPlaneStatus;
   openStream(node: string, sink: PushSink): void;
   closeStream(node: string, sink: PushSink): void;
@@ -48,7 +50,7 @@ class HttpError extends Error {
 export function createApiHandler(cp: ApiBackend): (req: IncomingMessage, res: ServerResponse, principal: Principal | null) => void {
   return (req, res, principal) => {
     handle(cp, req, res, principal).catch((e: unknown) => {
-      const status = e instanceof HttpError || e instanceof CaError || e instanceof RevocationError ? e.status : e instanceof RegistrationError ? 400 : 500;
+      const status = e instanceof HttpError || e instanceof CaError || e instanceof RevocationError || e instanceof RotationError ? e.status : e instanceof RegistrationError ? 400 : 500;
       if (!res.headersSent) sendJson(res, status, { error: (e as Error).message, ...(e instanceof CaError ? { code: e.code } : {}) });
       else res.destroy();
     });
@@ -91,6 +93,7 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
       // 409 Conflict (a stale metadata.resourceVersion) as the Kubernetes API answers; other refusals 422.
       return sendJson(res, result.applied ? 200 : result.diagnostics.some((d) => d.code === CONFLICT_CODE) ? 409 : 422, result);
     }
+    if (what === "ca" && a === "rotate-root" && b === undefined && method === "POST") return sendJson(res, 200, await cp.rotateRoot(by));
     if (what === "ca" && a === "revocations" && b === undefined) {
       if (method === "GET") return sendJson(res, 200, await cp.revocations());
       if (method !== "POST" && method !== "DELETE") throw new HttpError(405, `${method} not allowed on ${path}`);

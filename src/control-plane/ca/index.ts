@@ -9,7 +9,7 @@ import type { CertificateRequest, CertificateResponse, CertificateSummary, Secre
 import type { ProxyPrincipal, WorkloadPrincipal } from "../auth/token.ts";
 import { BootstrapLedger } from "./bootstrap-ledger.ts";
 import { RevocationList } from "./revocations.ts";
-import { CaError, SigningCA } from "./signing-ca.ts";
+import { CaError, rootFingerprint, SigningCA } from "./signing-ca.ts";
 
 export { CaError, SigningCA } from "./signing-ca.ts";
 export { RevocationError } from "./revocations.ts";
@@ -42,6 +42,17 @@ export class IdentityIssuer {
       ? SigningCA.fromCacerts(this.#o.cacertsDir, this.#o.trustDomain, this.#o.now)
       : SigningCA.selfSigned(this.#o.caDir ?? null, this.#o.trustDomain, this.#o.now);
     return this.#ca;
+  }
+
+  /** Sign from now on with `ca` (a root rotation's steps). */
+  replace(ca: SigningCA): void {
+    this.#ca = Promise.resolve(ca);
+  }
+
+  /** Fingerprint of the root the certificate last issued to `node` chains to; undefined before one. */
+  rootOf(node: string): string | undefined {
+    const chain = this.#issued.get(node)?.response.certChain;
+    return chain === undefined || chain.length === 0 ? undefined : rootFingerprint(chain.at(-1) as string);
   }
 
   /** The deny list (loaded from `<ca dir>/revoked.json` on first use). */

@@ -68,6 +68,15 @@ export class ServingCertificate {
     return m;
   }
 
+  /** Replace the certificate now (the CA signs under a new root); resolves once it is in place. */
+  async renewNow(): Promise<void> {
+    this.#timer?.cancel();
+    const m = await this.#issue();
+    if (this.#closed) return;
+    this.#onRenewed(m);
+    this.#schedule(m);
+  }
+
   close(): void {
     this.#closed = true;
     this.#timer?.cancel();

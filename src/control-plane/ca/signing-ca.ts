@@ -5,7 +5,8 @@
 // Leaf fields follow Istio (docs/security.md): URI SAN only (critical), empty subject, 128-bit
 // random serial, NotBefore 2 min back, NotAfter clamped to the signing certificate's.
 import { createPrivateKey, randomBytes, type KeyObject } from "node:crypto";
-import { access, mkdir, readFile, writeFile } from "node:fs/promises";
+import { X509Certificate } from "node:crypto";
+import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pemBlocks, pkcs8Pem, spiffeId, x509 } from "../../core/x509.ts";
 import type { CertificateResponse } from "../../model/wire.ts";
@@ -67,6 +68,38 @@ export class SigningCA {
 
   get roots(): readonly string[] {
     return this.#roots;
+  }
+
+  /** SHA-256 fingerprint (hex) of the root this CA's chains end with. */
+  get rootFingerprint(): string {
+    return rootFingerprint(this.#chain.at(-1) as string);
+  }
+
+  /** The same signer with another trust bundle (a root rotation adds and removes roots). */
+  withRoots(roots: readonly string[]): SigningCA {
+    return new SigningCA({ trustDomain: this.trustDomain, source: this.source, dir: this.dir, signer: this.#signer, chain: this.#chain, roots: [...roots], now: this.#now });
+  }
+
+  /**
+   * A new self-signed root for a rotation, in memory until `persist` (same key type, lifetime and
+   * subject as the first one).
+   */
+  async nextRoot(): Promise<{ ca: SigningCA; persist: () => Promise<void> }> {
+    if (this.source !== "self-signed") throw new CaError("CA_BAD_BUNDLE", "a plug-in CA (--cacerts) is rotated by its owner: put the new intermediate and root in the cacerts files (both roots in root-cert.pem while workloads move) and restart");
+    const { signer, keyPem } = await generateRoot(this.trustDomain, this.#now());
+    const certPem = signer.cert.toString("pem") + "\n";
+    const ca = new SigningCA({ trustDomain: this.trustDomain, source: "self-signed", dir: this.dir, signer, chain: [certPem], roots: [...this.#roots, certPem], now: this.#now });
+    const dir = this.dir;
+    const persist = async (): Promise<void> => {
+      if (dir === null) return;
+      // Key first (0600, replaced atomically), then the certificate files that name it.
+      const tmp = join(dir, `ca-key.pem.${process.pid}.tmp`);
+      await writeFile(tmp, keyPem, { mode: 0o600 });
+      await rename(tmp, join(dir, "ca-key.pem"));
+      await writeFile(join(dir, "ca-cert.pem"), certPem);
+      await writeFile(join(dir, "root-cert.pem"), certPem);
+    };
+    return { ca, persist };
   }
 
   /**
@@ -193,6 +226,11 @@ export class SigningCA {
     });
     return { certChain: [`${leaf.toString("pem")}\n`, ...this.#chain], notAfter };
   }
+}
+
+/** SHA-256 fingerprint of a PEM certificate, lower-case hex without colons. */
+export function rootFingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256.replace(/:/g, "").toLowerCase();
 }
 
 /** Every name a CSR asks for: subject CN and SAN entries, as strings. */

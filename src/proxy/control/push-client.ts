@@ -18,7 +18,7 @@ export interface PushClientOptions {
   /** Several replicas of the control plane (`url` is then ignored); tried in turn. */
   urls?: readonly string[];
   /** The mesh root(s) the control plane's certificate must chain to (PEM); an https URL needs it. */
-  ca?: string;
+  ca?: string | (() => string | undefined);
   /** Node id (`sidecar~<name>.<namespace>`), as the runtime registered it. */
   node: string;
   /** This proxy's credential (the runtime hands one to each process; sent as a Bearer token). */
@@ -241,7 +241,8 @@ export class PushClient {
 
   /** Over TLS (verified against the mesh root) for an https URL; plaintext only for an http one. */
   private request(url: URL, o: RequestOptions): ClientRequest {
-    return url.protocol === "https:" ? httpsRequest(url, { ...o, ...(this.opts.ca !== undefined ? { ca: this.opts.ca } : {}) }) : httpRequest(url, o);
+    const ca = typeof this.opts.ca === "function" ? this.opts.ca() : this.opts.ca;
+    return url.protocol === "https:" ? httpsRequest(url, { ...o, ...(ca !== undefined ? { ca } : {}) }) : httpRequest(url, o);
   }
 
   private auth(): Record<string, string> {

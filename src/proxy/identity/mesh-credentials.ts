@@ -59,11 +59,34 @@ export class MeshCredentials {
     socket.once("close", () => this.#upstreams.delete(socket));
   }
 
-  /** Install a newly issued certificate (WorkloadCertificate's onIssued). */
+  /** The trust bundle the control plane pushes (ProxyConfig.trustBundle); null: the certificate's. */
+  #pushedBundle: string[] | null = null;
+
+  /**
+   * Install a newly issued certificate (WorkloadCertificate's onIssued). Listeners see a new
+   * `current` object and take the new material for new connections.
+   */
   set(cert: ActiveCertificate): void {
-    this.#options = { cert: cert.certChain.join(""), key: cert.keyPem, ca: cert.trustBundle.join(""), minVersion: "TLSv1.2" };
+    const bundle = this.#pushedBundle ?? cert.trustBundle;
+    this.#options = { cert: cert.certChain.join(""), key: cert.keyPem, ca: bundle.join(""), minVersion: "TLSv1.2" };
     this.#context = createSecureContext(this.#options);
-    this.#current = cert;
+    this.#current = { ...cert, trustBundle: [...bundle] };
+  }
+
+  /**
+   * The pushed trust bundle (a root rotation: old + new root, then the new one alone). New
+   * handshakes, both ways, verify against it; absent, the one that came with the certificate.
+   */
+  setTrustBundle(pems: readonly string[] | undefined): void {
+    const next = pems === undefined || pems.length === 0 ? null : [...pems];
+    if ((next?.join("") ?? null) === (this.#pushedBundle?.join("") ?? null)) return;
+    this.#pushedBundle = next;
+    if (this.#current !== null) this.set(this.#current);
+  }
+
+  /** The roots trusted now (PEM), for the proxy's own calls to the control plane. */
+  get trustBundle(): string | undefined {
+    return this.#options?.ca;
   }
 
   /** The same material as options (a tls.Server's setSecureContext); null before the first certificate. */

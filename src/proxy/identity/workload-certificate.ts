@@ -27,7 +27,7 @@ export interface WorkloadCertificateOptions {
   /** Several control-plane replicas (`url` is then ignored): a failed request moves to the next. */
   urls?: readonly string[];
   /** The mesh root(s) the control plane's certificate must chain to (PEM). */
-  ca?: string;
+  ca?: string | (() => string | undefined);
   /** This proxy's bootstrap credential (the runtime handed it): good for the first certificate only. */
   token: string;
   /** Requested lifetime (Istio's SECRET_TTL); absent = the CA's default (24 h). */
@@ -60,6 +60,8 @@ export class WorkloadCertificate {
   #closed = false;
   /** The next request goes with the bootstrap credential (first one, or after our serial was revoked). */
   #bootstrap = true;
+  /** A request is in flight. */
+  #renewing = false;
 
   constructor(o: WorkloadCertificateOptions) {
     this.#o = o;
@@ -70,6 +72,13 @@ export class WorkloadCertificate {
   start(): this {
     void this.#renew();
     return this;
+  }
+
+  /** Renew now with the current certificate (the CA signs under a new root: docs/security.md, "Root rotation"). */
+  renewSoon(): void {
+    if (this.#closed || this.#renewing) return;
+    this.#timer?.cancel();
+    void this.#renew();
   }
 
   /**
@@ -97,6 +106,7 @@ export class WorkloadCertificate {
 
   async #renew(): Promise<void> {
     if (this.#closed) return;
+    this.#renewing = true;
     try {
       const keys = (await crypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
       const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: KEY_ALGORITHM });
@@ -121,6 +131,8 @@ export class WorkloadCertificate {
       if (urls.length > 1) this.#at = (this.#at + 1) % urls.length;
       this.#o.log?.(`workload certificate request failed (${(e as Error).message}); retrying in ${delay / 1000} s${urls.length > 1 ? ` at ${urls[this.#at]}` : ""}`);
       this.#schedule(delay);
+    } finally {
+      this.#renewing = false;
     }
   }
 
@@ -146,7 +158,8 @@ export class WorkloadCertificate {
     if (current === null) headers.authorization = `Bearer ${this.#o.token}`;
     const o: RequestOptions = { method: "POST", agent: false, timeout: 10_000, headers };
     return new Promise((resolve, reject) => {
-      const tls = { ...(this.#o.ca !== undefined ? { ca: this.#o.ca } : {}), ...(current !== null ? { cert: current.certChain.join(""), key: current.keyPem } : {}) };
+      const ca = typeof this.#o.ca === "function" ? this.#o.ca() : this.#o.ca;
+      const tls = { ...(ca !== undefined ? { ca } : {}), ...(current !== null ? { cert: current.certChain.join(""), key: current.keyPem } : {}) };
       const req = url.protocol === "https:" ? httpsRequest(url, { ...o, ...tls }) : httpRequest(url, o);
       req.on("timeout", () => req.destroy(new Error("timed out")));
       req.on("error", reject);
