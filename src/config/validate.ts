@@ -23,7 +23,7 @@ export function validateResource(r: Resource): ValidationResult {
       v.add("warning", ["kind"], `${r.apiVersion} ${r.kind} is a Kubernetes kind that Amime ignores`, Codes.ignoredKind);
       return { status: "ignored", diagnostics: v.diagnostics };
     }
-    v.error(["kind"], `unknown kind ${r.kind} in ${r.apiVersion}; Amime understands Istio networking, security and telemetry kinds, v1 Service and amime.dev/v1alpha1 Workload`, Codes.unknownKind);
+    v.error(["kind"], `unknown kind ${r.kind} in ${r.apiVersion}; Amime understands Istio networking, security and telemetry kinds, v1 Service and amime.dev/v1alpha1 Workload and RateLimit`, Codes.unknownKind);
     return { status: "invalid", diagnostics: v.diagnostics };
   }
   if (!def.versions.includes(r.version)) {

@@ -38,7 +38,31 @@ export interface LocalRateLimitConfig {
   status: number;
   /** enable_x_ratelimit_headers: DRAFT_VERSION_03 → x-ratelimit-limit / -remaining / -reset. */
   xRateLimitHeaders: boolean;
+  /**
+   * Envoy's LocalRateLimit.rate_limits: the actions that build this request's descriptors for the
+   * `descriptors` below (absent: the route's `rateLimits`, stage 0, as Envoy reads the route's).
+   */
+  rateLimits?: RateLimitPolicy[];
+  /**
+   * Envoy's local `descriptors`: a request descriptor equal to one of these (same keys in order;
+   * an entry with value "" matches any value) draws from its bucket instead of `tokenBucket`.
+   */
+  descriptors?: LocalDescriptor[];
+  /**
+   * Envoy's max_dynamic_descriptors (default 20): how many values of a wildcard descriptor keep
+   * their own bucket; past it the least recently used bucket is dropped (its key starts full again).
+   */
+  maxDynamicDescriptors?: number;
 }
+
+/** One of Envoy's LocalRateLimitDescriptor: entries (value "" = any value, a bucket per value) and a bucket. */
+export interface LocalDescriptor {
+  entries: { key: string; value: string }[];
+  tokenBucket: TokenBucket;
+}
+
+/** RateLimitDescriptor.limit units (rls.proto's RateLimitResponse.RateLimit.Unit). */
+export type RateLimitUnit = "SECOND" | "MINUTE" | "HOUR" | "DAY";
 
 /** One action of a route's `rate_limits` entry: what one descriptor entry is built from. */
 export type RateLimitAction =
@@ -46,12 +70,26 @@ export type RateLimitAction =
   | { kind: "remote_address" }
   | { kind: "generic_key"; descriptorKey: string; descriptorValue: string }
   | { kind: "header_value_match"; descriptorKey: string; descriptorValue: string; expectMatch: boolean; headers: HeaderMatcher[] }
-  | { kind: "destination_cluster" };
+  | { kind: "destination_cluster" }
+  /**
+   * Envoy's `metadata` action (source DYNAMIC) on jwt_authn's metadata: the value at `path` in
+   * the first verified token's payload (a string, or a number or boolean as text); absent →
+   * `defaultValue`, else no descriptor (or just no entry with skipIfAbsent).
+   */
+  | { kind: "metadata"; descriptorKey: string; path: string[]; defaultValue: string; skipIfAbsent: boolean }
+  /** Amime's (Envoy has none): the peer's mTLS identity as Istio's source.principal (`td/ns/<ns>/sa/<sa>`); none → no descriptor. */
+  | { kind: "source_principal"; descriptorKey: string };
 
 /** One `rate_limits` entry: its actions build one descriptor (or none, if an action yields nothing). */
 export interface RateLimitPolicy {
   stage: number;
   actions: RateLimitAction[];
+  /**
+   * The limit sent with the descriptor (rls.proto's RateLimitDescriptor.limit), which the service
+   * uses instead of its config's. Envoy fills it from dynamic metadata (RateLimit.limit); Amime's
+   * RateLimit kind sets it statically.
+   */
+  limit?: { requestsPerUnit: number; unit: RateLimitUnit };
 }
 
 /** envoy.extensions.filters.http.ratelimit.v3.RateLimit, the parts the sidecar runs. */
@@ -69,6 +107,12 @@ export interface GlobalRateLimitConfig {
   /** The gRPC service's cluster, e.g. `outbound|8081||ratelimit.default.svc.cluster.local`. */
   cluster: string;
   authority?: string;
+  /**
+   * The actions that build the descriptors, instead of the route's `rate_limits` (as Envoy's
+   * RateLimitPerRoute.rate_limits does per route; here for every route of the listener). The
+   * RateLimit kind's global rules use it, so they neither hide nor join an EnvoyFilter's route ones.
+   */
+  rateLimits?: RateLimitPolicy[];
 }
 
 /**

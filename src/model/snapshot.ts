@@ -75,6 +75,8 @@ export interface Snapshot {
   telemetries: readonly ConfigEntry<JsonObject>[];
   /** EnvoyFilters; translation applies the rate-limit patches among them (translate/rate-limit/). */
   envoyFilters: readonly ConfigEntry<JsonObject>[];
+  /** Amime's RateLimit resources (amime.dev/v1alpha1; translate/rate-limit/kind.ts). */
+  rateLimits: readonly ConfigEntry<JsonObject>[];
 }
 
 export interface SnapshotOptions {
@@ -94,6 +96,7 @@ const KIND_FIELDS = {
   AuthorizationPolicy: "authorizationPolicies",
   Telemetry: "telemetries",
   EnvoyFilter: "envoyFilters",
+  RateLimit: "rateLimits",
 } as const;
 
 type EntryField = (typeof KIND_FIELDS)[keyof typeof KIND_FIELDS];
@@ -112,11 +115,12 @@ export function buildSnapshot(resources: readonly Resource[], registry: Registry
   const latest = new Map<string, Resource>();
   for (const r of resources) {
     if (r.group === "" && r.kind === "Service") latest.set(`Service/${ns(r)}/${r.metadata.name}`, r);
+    else if (r.group === "amime.dev" && r.kind === "RateLimit") latest.set(`${r.kind}/${ns(r)}/${r.metadata.name}`, r);
     else if (r.group.endsWith("istio.io") && r.kind in KIND_FIELDS) latest.set(`${r.kind}/${ns(r)}/${r.metadata.name}`, r);
   }
   const lists: Record<EntryField, ConfigEntry<unknown>[]> = {
     virtualServices: [], destinationRules: [], gateways: [], sidecars: [], serviceEntries: [], workloadEntries: [],
-    peerAuthentications: [], requestAuthentications: [], authorizationPolicies: [], telemetries: [], envoyFilters: [],
+    peerAuthentications: [], requestAuthentications: [], authorizationPolicies: [], telemetries: [], envoyFilters: [], rateLimits: [],
   };
   const services: Service[] = [];
   for (const r of latest.values()) {

@@ -55,4 +55,11 @@ describe("descriptor matching (most specific first, depth must match)", () => {
     assert.equal(limit?.requestsPerUnit, 3);
     assert.equal(limit?.unit, "HOUR");
   });
+
+  it("the RateLimit kind's domain amime-ratelimit needs no config entry for descriptors carrying a limit; without one, no limit", () => {
+    const limit = findLimit(config, "amime-ratelimit", { ...e("amime_ratelimit_rule=default/api/0", "x-user=alice"), override: { requestsPerUnit: 10, unit: "MINUTE" } });
+    assert.deepEqual([limit?.requestsPerUnit, limit?.unit, limit?.fullKey], [10, "MINUTE", "amime-ratelimit.amime_ratelimit_rule_default/api/0.x-user_alice"]);
+    assert.equal(findLimit(config, "amime-ratelimit", e("amime_ratelimit_rule=default/api/0")), undefined);
+    assert.equal(findLimit(config, "other", { ...e("k=v"), override: { requestsPerUnit: 1, unit: "SECOND" } }), undefined);
+  });
 });

@@ -17,14 +17,22 @@ export interface RequestDescriptor {
   override?: { requestsPerUnit: number; unit: Unit } | undefined;
 }
 
+/**
+ * The domain of Amime's RateLimit kind: known to this service without a config entry, so the
+ * limits its descriptors carry apply (the reference service needs `domain: amime-ratelimit` in its
+ * config.yaml for that).
+ */
+export const KIND_DOMAIN = "amime-ratelimit";
+
 export function findLimit(config: RateLimitConfig, domain: string, descriptor: RequestDescriptor): RateLimit | undefined {
   const root = config.get(domain);
-  if (root === undefined) return undefined;
+  if (root === undefined && !(domain === KIND_DOMAIN && descriptor.override !== undefined)) return undefined;
   if (descriptor.override !== undefined) {
     // The reference names an override's limit after its entries, no shadow mode, no name.
     const fullKey = `${domain}.${descriptor.entries.map((e) => `${e.key}_${e.value}`).join(".")}`;
     return { requestsPerUnit: descriptor.override.requestsPerUnit, unit: descriptor.override.unit, name: "", unlimited: false, shadowMode: false, detailedMetric: false, replaces: [], fullKey };
   }
+  if (root === undefined) return undefined;
   let level: DescriptorNode = root;
   const last = descriptor.entries.length - 1;
   for (let i = 0; i <= last; i++) {

@@ -68,6 +68,13 @@ const COLUMNS: Record<string, KindColumns> = {
     headers: ["URL", "PHASE", "SELECTOR"],
     row: (s) => [str(s.url), str(s.phase) || "<none>", selector(s)],
   },
+  RateLimit: {
+    headers: ["RULES", "SCOPE", "TARGET"],
+    row: (s) => {
+      const scopes = [...new Set(arr(s.rules).map((r) => str((r as Record<string, unknown>).scope) || "local"))];
+      return [String(arr(s.rules).length), scopes.join(",") || "<none>", str(s.service) || selector(s)];
+    },
+  },
   ProxyConfig: {
     headers: ["CONCURRENCY", "SELECTOR"],
     row: (s) => [str(s.concurrency) || "<none>", selector(s)],

@@ -27,6 +27,7 @@ export const GET_KINDS: readonly KindInfo[] = [
   { kind: "ProxyConfig", group: "networking.istio.io", plural: "proxyconfigs", short: [] },
   { kind: "Service", group: "", plural: "services", short: ["svc"] },
   { kind: "Workload", group: "amime.dev", plural: "workloads", short: ["wl"] },
+  { kind: "RateLimit", group: "amime.dev", plural: "ratelimits", short: ["rl"] },
 ];
 
 /** Every name `amime get` accepts for a kind, for the unknown-kind error. */

@@ -6,6 +6,7 @@ import { gatewayKind } from "./gateway.ts";
 import type { KindDefinition } from "./kind.ts";
 import { peerAuthenticationKind } from "./peer-authentication.ts";
 import { proxyConfigKind } from "./proxy-config.ts";
+import { rateLimitKind } from "./rate-limit.ts";
 import { requestAuthenticationKind } from "./request-authentication.ts";
 import { serviceEntryKind } from "./service-entry.ts";
 import { serviceKind } from "./service.ts";
@@ -21,6 +22,7 @@ export const KINDS: readonly KindDefinition[] = [
   peerAuthenticationKind, requestAuthenticationKind, authorizationPolicyKind,
   telemetryKind,
   envoyFilterKind, wasmPluginKind, proxyConfigKind,
+  rateLimitKind,
   serviceKind, workloadKind,
 ];
 

@@ -10,6 +10,7 @@ import { cmp, type ProxyInput } from "./common.ts";
 import { gatewayListeners, httpFilters, inbound, outboundListener, ownInstance } from "./listeners.ts";
 import { proxyClassKey, sharedByClass } from "./proxy-class.ts";
 import { proxyRuntime } from "./proxy-runtime.ts";
+import { applyRateLimitKinds } from "./rate-limit/kind.ts";
 import { applyRateLimits } from "./rate-limit/apply.ts";
 import { buildScope } from "./scope.ts";
 import { telemetryConfig } from "./telemetry.ts";
@@ -73,6 +74,8 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   }
   // EnvoyFilters' local rate limits: local_ratelimit before router, per-route buckets (rate-limit/apply.ts).
   applyRateLimits(snapshot, { ...proxy, ...node }, config);
+  // RateLimit resources (amime.dev): their local_ratelimit / ratelimit filters after those (rate-limit/kind.ts).
+  applyRateLimitKinds(snapshot, { ...proxy, ...node }, config);
   config.telemetry = telemetryConfig(snapshot, proxy);
   proxyRuntime(config, snapshot.mesh);
   config.listeners.sort((a, b) => cmp(a.name, b.name));

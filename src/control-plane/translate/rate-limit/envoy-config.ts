@@ -4,7 +4,7 @@
 // out of range, a feature the sidecar lacks), each with its field path, so the EnvoyFilter keeps
 // its AMM1013 warning saying exactly why. Pure.
 import type { HeaderMatcher, StringMatch } from "../../../model/proxy-config.ts";
-import type { GlobalRateLimitConfig, HeaderToAdd, LocalRateLimitConfig, RateLimitAction, RateLimitPolicy, TokenBucket } from "../../../model/rate-limit.ts";
+import type { GlobalRateLimitConfig, HeaderToAdd, LocalDescriptor, LocalRateLimitConfig, RateLimitAction, RateLimitPolicy, TokenBucket } from "../../../model/rate-limit.ts";
 
 export type Json = unknown;
 export interface Problem {
@@ -16,7 +16,7 @@ export interface Problem {
 const LOCAL_TYPE = "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit";
 const GLOBAL_TYPE = "type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit";
 const TYPED_STRUCT = new Set(["type.googleapis.com/udpa.type.v1.TypedStruct", "type.googleapis.com/xds.type.v3.TypedStruct"]);
-const LOCAL_FIELDS = new Set(["stat_prefix", "token_bucket", "filter_enabled", "filter_enforced", "response_headers_to_add", "status", "enable_x_ratelimit_headers"]);
+const LOCAL_FIELDS = new Set(["stat_prefix", "token_bucket", "filter_enabled", "filter_enforced", "response_headers_to_add", "status", "enable_x_ratelimit_headers", "descriptors", "rate_limits", "max_dynamic_descriptors"]);
 const GLOBAL_FIELDS = new Set(["domain", "stage", "failure_mode_deny", "timeout", "rate_limit_service", "rate_limited_as_resource_exhausted", "enable_x_ratelimit_headers"]);
 const DENOMINATORS: Record<string, number> = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 };
 
@@ -148,7 +148,37 @@ export function localRateLimit(body: Record<string, Json>, path: string, problem
   };
   const bucket = tokenBucket(body.token_bucket, `${path}.token_bucket`, problems);
   if (bucket !== undefined) out.tokenBucket = bucket;
+  if (body.rate_limits !== undefined) out.rateLimits = rateLimitPolicies(body.rate_limits, `${path}.rate_limits`, problems);
+  if (body.descriptors !== undefined) out.descriptors = localDescriptors(body.descriptors, `${path}.descriptors`, problems);
+  if (body.max_dynamic_descriptors !== undefined) {
+    const n = uint(body.max_dynamic_descriptors, `${path}.max_dynamic_descriptors`, problems, 1);
+    if (n !== undefined) out.maxDynamicDescriptors = Math.min(n, 10_000_000);
+  }
   return out;
+}
+
+/** LocalRateLimit.descriptors: entries (value "" matches any value) and a token bucket each. */
+function localDescriptors(v: Json, path: string, problems: Problem[]): LocalDescriptor[] {
+  if (!Array.isArray(v)) {
+    problems.push({ path, message: "must be a list" });
+    return [];
+  }
+  return v.flatMap((item, i) => {
+    const o = obj(item) ?? {};
+    const here = `${path}[${i}]`;
+    unknownFields(o, new Set(["entries", "token_bucket"]), here, problems);
+    const entries = (Array.isArray(o.entries) ? o.entries : []).map((e) => obj(e) ?? {});
+    if (entries.length === 0 || entries.some((e) => typeof e.key !== "string" || e.key === "" || (e.value !== undefined && typeof e.value !== "string"))) {
+      problems.push({ path: `${here}.entries`, message: "needs entries, each with a key and a string value (empty: any value)" });
+      return [];
+    }
+    const bucket = tokenBucket(o.token_bucket, `${here}.token_bucket`, problems);
+    if (bucket === undefined) {
+      if (o.token_bucket === undefined) problems.push({ path: `${here}.token_bucket`, message: "is required" });
+      return [];
+    }
+    return [{ entries: entries.map((e) => ({ key: e.key as string, value: (e.value as string | undefined) ?? "" })), tokenBucket: bucket }];
+  });
 }
 
 export function globalRateLimit(body: Record<string, Json>, path: string, problems: Problem[]): GlobalRateLimitConfig {
@@ -227,8 +257,19 @@ function action(v: Json, path: string, problems: Problem[]): RateLimitAction | u
       const headers = Array.isArray(a.headers) ? a.headers.flatMap((h, i) => headerMatcher(h, `${here}.headers[${i}]`, problems) ?? []) : [];
       return { kind, descriptorKey: typeof a.descriptor_key === "string" && a.descriptor_key !== "" ? a.descriptor_key : "header_match", descriptorValue: a.descriptor_value, expectMatch: a.expect_match !== false, headers };
     }
+    case "metadata": {
+      // Dynamic metadata from jwt_authn: `path` is [payload_in_metadata name (Istio: the issuer), claim, nested claims…].
+      unknownFields(a, new Set(["descriptor_key", "metadata_key", "default_value", "source", "skip_if_absent"]), here, problems);
+      const mk = obj(a.metadata_key) ?? {};
+      const keys = (Array.isArray(mk.path) ? mk.path : []).map((p) => obj(p)?.key);
+      if (mk.key !== "envoy.filters.http.jwt_authn" || keys.length < 2 || !keys.every((k) => typeof k === "string" && k !== "") || (a.source !== undefined && a.source !== "DYNAMIC") || typeof a.descriptor_key !== "string" || a.descriptor_key === "") {
+        problems.push({ path: here, message: "the metadata action is applied for jwt_authn's payload only: descriptor_key, metadata_key {key: envoy.filters.http.jwt_authn, path: [payload name, claim, …]}, source DYNAMIC" });
+        return undefined;
+      }
+      return { kind, descriptorKey: a.descriptor_key, path: (keys as string[]).slice(1), defaultValue: typeof a.default_value === "string" ? a.default_value : "", skipIfAbsent: a.skip_if_absent === true };
+    }
     default:
-      problems.push({ path: here, message: `the ${kind} action is not applied by the sidecar (request_headers, remote_address, generic_key, header_value_match, destination_cluster are)` });
+      problems.push({ path: here, message: `the ${kind} action is not applied by the sidecar (request_headers, remote_address, generic_key, header_value_match, destination_cluster, metadata are)` });
       return undefined;
   }
 }
@@ -254,7 +295,11 @@ function headerMatcher(v: Json, path: string, problems: Problem[]): HeaderMatche
     if (r !== undefined && typeof r.regex === "string") return { regex: r.regex };
     return undefined;
   };
-  const match = sm !== undefined ? pick(sm.exact, sm.prefix, sm.suffix, sm.safe_regex) : pick(o.exact_match, o.prefix_match, o.suffix_match, o.safe_regex_match);
+  let match = sm !== undefined ? pick(sm.exact, sm.prefix, sm.suffix, sm.safe_regex) : pick(o.exact_match, o.prefix_match, o.suffix_match, o.safe_regex_match);
+  // StringMatcher.ignore_case (exact, prefix, suffix): a case-insensitive full-match regex.
+  if (sm?.ignore_case === true && match !== undefined) {
+    match = "exact" in match ? { regex: `(?i)${escapeRegex(match.exact)}` } : "prefix" in match ? { regex: `(?i)${escapeRegex(match.prefix)}.*` } : typeof sm.suffix === "string" ? { regex: `(?i).*${escapeRegex(sm.suffix)}` } : match;
+  }
   const out: HeaderMatcher = { name: o.name.toLowerCase(), invert: o.invert_match === true };
   if (match !== undefined) out.match = match;
   return out;

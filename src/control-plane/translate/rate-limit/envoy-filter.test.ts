@@ -75,7 +75,7 @@ describe("EnvoyFilter → rate-limit patches (Istio's rate-limit task, unchanged
     },
     { name: "a cluster patch", spec: { configPatches: [{ applyTo: "CLUSTER", patch: { operation: "MERGE", value: {} } }] }, paths: ["spec.configPatches[0].applyTo"] },
     {
-      name: "local descriptors and a bad fill interval",
+      name: "a local descriptor without a key and a bad fill interval",
       spec: {
         configPatches: [
           {
@@ -84,13 +84,13 @@ describe("EnvoyFilter → rate-limit patches (Istio's rate-limit task, unchanged
               operation: "INSERT_BEFORE",
               value: {
                 name: "envoy.filters.http.local_ratelimit",
-                typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", stat_prefix: "x", token_bucket: { max_tokens: 1, fill_interval: "0.01s" }, descriptors: [] },
+                typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", stat_prefix: "x", token_bucket: { max_tokens: 1, fill_interval: "0.01s" }, descriptors: [{ entries: [{ value: "a" }], token_bucket: { max_tokens: 1, fill_interval: "1s" } }] },
               },
             },
           },
         ],
       },
-      paths: ["spec.configPatches[0].patch.value.typed_config.descriptors", "spec.configPatches[0].patch.value.typed_config.token_bucket.fill_interval"],
+      paths: ["spec.configPatches[0].patch.value.typed_config.token_bucket.fill_interval", "spec.configPatches[0].patch.value.typed_config.descriptors[0].entries"],
     },
     {
       name: "an unsupported action beside a supported one",

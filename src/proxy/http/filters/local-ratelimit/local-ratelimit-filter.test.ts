@@ -129,3 +129,77 @@ describe("local_ratelimit filter", () => {
     assert.throws(() => buildChain([{ name: "local_ratelimit", config: { ...taskConfig(), responseHeadersToAdd: [{ key: "x", value: "a\r\nb" }] } }, { name: "router" }]), /responseHeadersToAdd\[0\]/);
   });
 });
+
+describe("local_ratelimit descriptors (Envoy's local descriptors, per-key buckets)", () => {
+  // Per client header: 2 per minute for /api (header_value_match + request_headers), default bucket absent.
+  function keyed(over: Partial<LocalRateLimitConfig> = {}): LocalRateLimitConfig {
+    const { tokenBucket: _none, ...base } = taskConfig();
+    return {
+      ...base,
+      rateLimits: [{ stage: 0, actions: [
+        { kind: "header_value_match", descriptorKey: "rule", descriptorValue: "api", expectMatch: true, headers: [{ name: ":path", match: { prefix: "/api" }, invert: false }] },
+        { kind: "request_headers", headerName: "x-user", descriptorKey: "user", skipIfAbsent: false },
+      ] }],
+      descriptors: [{ entries: [{ key: "rule", value: "api" }, { key: "user", value: "" }], tokenBucket: { maxTokens: 2, tokensPerFill: 2, fillIntervalMs: 60_000 } }],
+      ...over,
+    };
+  }
+  function send(config: LocalRateLimitConfig, clock: FakeClock, path: string, user?: string): number {
+    const x = new FakeRequest({ clock, path, ...(user === undefined ? {} : { headers: { "x-user": user } }) });
+    localRateLimitFilter.onRequest(x, config);
+    return x.replies[0]?.status ?? 200;
+  }
+
+  it("a bucket per header value: alice's third request is limited, bob still passes; other paths and requests without the header are not limited", () => {
+    const clock = new FakeClock();
+    const c = keyed();
+    assert.deepEqual([1, 2, 3].map(() => send(c, clock, "/api/x", "alice")), [200, 200, 429]);
+    assert.deepEqual([1, 2, 3].map(() => send(c, clock, "/api/y", "bob")), [200, 200, 429]);
+    assert.deepEqual([1, 2, 3].map(() => send(c, clock, "/other", "alice")), [200, 200, 200]);
+    assert.deepEqual([1, 2, 3].map(() => send(c, clock, "/api/x")), [200, 200, 200]);
+    clock.advance(60_000);
+    assert.equal(send(c, clock, "/api/x", "alice"), 200);
+  });
+
+  it("per-value buckets are LRU-bounded by maxDynamicDescriptors: the least recently used value starts full again", () => {
+    const clock = new FakeClock();
+    const c = keyed({ maxDynamicDescriptors: 2 });
+    for (const u of ["a", "a", "b", "b"]) send(c, clock, "/api", u);
+    assert.equal(send(c, clock, "/api", "a"), 429);
+    send(c, clock, "/api", "c"); // evicts b (a was used last)
+    assert.equal(send(c, clock, "/api", "a"), 429);
+    assert.equal(send(c, clock, "/api", "b"), 200);
+  });
+
+  it("a fixed descriptor has one bucket; a request matching no descriptor uses the default bucket", () => {
+    const clock = new FakeClock();
+    const c = keyed({
+      tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 60_000 },
+      descriptors: [{ entries: [{ key: "rule", value: "api" }, { key: "user", value: "alice" }], tokenBucket: { maxTokens: 3, tokensPerFill: 3, fillIntervalMs: 60_000 } }],
+      xRateLimitHeaders: true,
+    });
+    assert.deepEqual([1, 2, 3, 4].map(() => send(c, clock, "/api", "alice")), [200, 200, 200, 429]);
+    assert.deepEqual([1, 2].map(() => send(c, clock, "/api", "bob")), [200, 429]);
+    const x = new FakeRequest({ clock, path: "/api", headers: { "x-user": "alice" } });
+    localRateLimitFilter.onRequest(x, c);
+    assert.ok(x.replies[0]!.headers!.some(([k, v]) => k === "x-ratelimit-limit" && v === "3"));
+  });
+
+  it("without rateLimits in the config, the route's rate_limits build the descriptors", () => {
+    const clock = new FakeClock();
+    const { rateLimits, ...c } = keyed();
+    const x = (): FakeRequest => {
+      const y = new FakeRequest({ clock, path: "/api", headers: { "x-user": "carol" } });
+      y.route = { ...route("r", {}, forward(["c"])), rateLimits: { route: rateLimits!, virtualHost: [] } };
+      localRateLimitFilter.onRequest(y, c);
+      return y;
+    };
+    assert.deepEqual([x(), x(), x()].map((y) => y.replies.length), [0, 0, 1]);
+  });
+
+  it("bad descriptors are refused with their field path", () => {
+    assert.throws(() => localRateLimitFilter.check!(keyed({ descriptors: [{ entries: [], tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 1000 } }] })), /descriptors\[0\]\.entries: a non-empty list/);
+    assert.throws(() => localRateLimitFilter.check!(keyed({ descriptors: [{ entries: [{ key: "k", value: "" }], tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 10 } }] })), /descriptors\[0\]\.tokenBucket\.fillIntervalMs/);
+    assert.throws(() => localRateLimitFilter.check!(keyed({ maxDynamicDescriptors: 0 })), /maxDynamicDescriptors/);
+  });
+});

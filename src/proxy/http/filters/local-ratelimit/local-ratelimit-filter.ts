@@ -7,13 +7,19 @@
 // `<stat_prefix>.http_local_rate_limit.{enabled,enforced,rate_limited,ok}` as Envoy's. One bucket
 // per config in its place (listener, or route): a push that leaves it unchanged keeps the bucket
 // as it is — Envoy does not rebuild a listener or route whose config did not change — and a
-// changed config starts full, as Envoy's rebuilt filter config does.
+// changed config starts full, as Envoy's rebuilt filter config does. With `descriptors` (Envoy's
+// local descriptors), the request's descriptors — built by its config's `rateLimits` actions, else
+// its route's (stage 0) — draw from the buckets of the configured descriptors they match
+// (descriptor-buckets.ts; one bucket per value for wildcard entries, LRU-bounded); a request
+// matching none draws from `tokenBucket`, or passes when there is none.
 import type { LocalRateLimitConfig } from "../../../../model/rate-limit.ts";
 import { LOCAL_RATE_LIMIT_FILTER } from "../../../../model/rate-limit.ts";
 import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
 import type { FilterStats } from "../../../request/filter-stats.ts";
 import { RF_RL } from "../../../request/response-flags.ts";
+import { buildDescriptors, policiesOf } from "../ratelimit/descriptors.ts";
 import { checkLocalRateLimit } from "./check.ts";
+import { DEFAULT_MAX_DYNAMIC_DESCRIPTORS, DescriptorBuckets } from "./descriptor-buckets.ts";
 import { TokenBucketState } from "./token-bucket.ts";
 
 export const BODY_LOCAL_RATE_LIMITED = "local_rate_limited";
@@ -27,6 +33,7 @@ interface Counters extends Record<string, number> {
 
 interface State {
   bucket: TokenBucketState | null;
+  descriptors: DescriptorBuckets | null;
   counters: Counters;
   headers: [string, string][];
   /** The proxy whose bucket this is (tests run several in one process). */
@@ -63,7 +70,8 @@ function stateOf(x: RequestContext, config: LocalRateLimitConfig): State {
   const counters = x.proxy.filterStats.group<Counters>(`${config.statPrefix}.http_local_rate_limit`, () => ({ enabled: 0, enforced: 0, rate_limited: 0, ok: 0 }));
   const headers: [string, string][] = [["x-envoy-ratelimited", "true"]];
   for (const h of config.responseHeadersToAdd) headers.push([h.key, h.value]);
-  s = { bucket: config.tokenBucket === undefined ? null : new TokenBucketState(config.tokenBucket, x.proxy.clock), counters, headers, owner: x.proxy.filterStats };
+  const descriptors = config.descriptors === undefined || config.descriptors.length === 0 ? null : new DescriptorBuckets(config.descriptors, x.proxy.clock, config.maxDynamicDescriptors ?? DEFAULT_MAX_DYNAMIC_DESCRIPTORS);
+  s = { bucket: config.tokenBucket === undefined ? null : new TokenBucketState(config.tokenBucket, x.proxy.clock), descriptors, counters, headers, owner: x.proxy.filterStats };
   states.set(config, s);
   byContent.set(key, s);
   if (byContent.size > MAX_CARRIED_BUCKETS) byContent.delete(byContent.keys().next().value as string);
@@ -81,10 +89,12 @@ export const localRateLimitFilter: HttpFilter = {
   onRequest(x: RequestContext, config: unknown): FilterStatus {
     if (config === undefined) return CONTINUE;
     const c = config as LocalRateLimitConfig;
-    if (c.tokenBucket === undefined || !hits(x, c.enabledPerMillion)) return CONTINUE;
+    if ((c.tokenBucket === undefined && c.descriptors === undefined) || !hits(x, c.enabledPerMillion)) return CONTINUE;
     const s = stateOf(x, c);
+    const limitedBy = take(x, c, s);
+    if (limitedBy === undefined) return CONTINUE;
     s.counters.enabled++;
-    if ((s.bucket as TokenBucketState).consume()) {
+    if (limitedBy === null) {
       s.counters.ok++;
       return CONTINUE;
     }
@@ -93,10 +103,34 @@ export const localRateLimitFilter: HttpFilter = {
     s.counters.enforced++;
     let headers = s.headers;
     if (c.xRateLimitHeaders) {
-      const bucket = s.bucket as TokenBucketState;
-      headers = [...headers, ["x-ratelimit-limit", String(c.tokenBucket.maxTokens)], ["x-ratelimit-remaining", "0"], ["x-ratelimit-reset", String(Math.ceil(bucket.msUntilFill() / 1000))]];
+      headers = [...headers, ["x-ratelimit-limit", String(limitedBy.maxTokens)], ["x-ratelimit-remaining", "0"], ["x-ratelimit-reset", String(Math.ceil(limitedBy.bucket.msUntilFill() / 1000))]];
     }
     x.reply(c.status, RF_RL, BODY_LOCAL_RATE_LIMITED, headers);
     return STOP;
   },
 };
+
+/**
+ * Takes this request's tokens: from the buckets of the configured descriptors its descriptors
+ * match (stopping at the first empty one, as Envoy), else from the default bucket. Returns the
+ * empty bucket that limits it, null when it passes, undefined when no bucket applies.
+ */
+function take(x: RequestContext, c: LocalRateLimitConfig, s: State): { bucket: TokenBucketState; maxTokens: number } | null | undefined {
+  if (s.descriptors !== null) {
+    const route = x.route;
+    const policies = c.rateLimits ?? policiesOf(route?.rateLimits);
+    if (policies.length > 0) {
+      const target = route !== null && route.action.kind === "forward" ? (route.action.clusters[0] as { cluster: string }).cluster : "";
+      let matched = false;
+      for (const d of buildDescriptors(x, policies, 0, target)) {
+        const hit = s.descriptors.bucketFor(d.entries);
+        if (hit === null) continue;
+        matched = true;
+        if (!hit.bucket.consume()) return hit;
+      }
+      if (matched) return null;
+    }
+  }
+  if (s.bucket === null) return undefined;
+  return s.bucket.consume() ? null : { bucket: s.bucket, maxTokens: (c.tokenBucket as { maxTokens: number }).maxTokens };
+}

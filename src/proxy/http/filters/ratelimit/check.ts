@@ -20,11 +20,12 @@ export function checkGlobalRateLimit(config: unknown): asserts config is GlobalR
   if (!isInt(c.stage, 0, 10)) fail("stage: an integer from 0 to 10");
   if (!isInt(c.timeoutMs, 0, 2 ** 31 - 1)) fail("timeoutMs: an integer of milliseconds (0: no deadline)");
   for (const k of ["failureModeDeny", "rateLimitedAsResourceExhausted", "xRateLimitHeaders"]) if (typeof c[k] !== "boolean") fail(`${k}: true or false`);
+  if (c.rateLimits !== undefined) checkPolicies(c.rateLimits, "rateLimits");
 }
 
 const KEY = /^[^\0\r\n]+$/;
 
-function checkPolicies(v: unknown, at: string): asserts v is RateLimitPolicy[] {
+export function checkPolicies(v: unknown, at: string): asserts v is RateLimitPolicy[] {
   if (!Array.isArray(v)) fail(`${at}: a list`);
   v.forEach((p: unknown, i) => {
     const here = `${at}[${i}]`;
@@ -32,6 +33,10 @@ function checkPolicies(v: unknown, at: string): asserts v is RateLimitPolicy[] {
     if (o === null || typeof o !== "object") fail(`${here}: an object`);
     if (!isInt(o.stage, 0, 10)) fail(`${here}.stage: an integer from 0 to 10`);
     if (!Array.isArray(o.actions) || o.actions.length === 0) fail(`${here}.actions: a non-empty list`);
+    if (o.limit !== undefined) {
+      const l = o.limit as Record<string, unknown> | null;
+      if (l === null || typeof l !== "object" || !isInt(l.requestsPerUnit, 0, 0xffffffff) || !["SECOND", "MINUTE", "HOUR", "DAY"].includes(l.unit as string)) fail(`${here}.limit: requestsPerUnit (an integer) and unit SECOND, MINUTE, HOUR or DAY`);
+    }
     o.actions.forEach((a: unknown, j) => {
       const aat = `${here}.actions[${j}]`;
       const b = a as Record<string, unknown> | null;
@@ -56,8 +61,16 @@ function checkPolicies(v: unknown, at: string): asserts v is RateLimitPolicy[] {
             fail(`${aat}.headers: ${(e as Error).message}`);
           }
           break;
+        case "metadata":
+          if (typeof b.descriptorKey !== "string" || !KEY.test(b.descriptorKey) || !Array.isArray(b.path) || b.path.length === 0 || !b.path.every((k) => typeof k === "string" && k !== "") || typeof b.defaultValue !== "string" || typeof b.skipIfAbsent !== "boolean") {
+            fail(`${aat}: descriptorKey, path (non-empty names), defaultValue and skipIfAbsent`);
+          }
+          break;
+        case "source_principal":
+          if (typeof b.descriptorKey !== "string" || !KEY.test(b.descriptorKey)) fail(`${aat}: descriptorKey`);
+          break;
         default:
-          fail(`${aat}.kind: one of request_headers, remote_address, generic_key, header_value_match, destination_cluster`);
+          fail(`${aat}.kind: one of request_headers, remote_address, generic_key, header_value_match, destination_cluster, metadata, source_principal`);
       }
     });
   });

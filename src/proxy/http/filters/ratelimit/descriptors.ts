@@ -6,11 +6,26 @@
 import type { RateLimitAction, RateLimitPolicy, RouteRateLimits } from "../../../../model/rate-limit.ts";
 import { compileConditions, type Condition } from "../../../router/route-conditions.ts";
 import { MatchContext } from "../../../router/match-context.ts";
-import type { RequestView } from "../../../router/request-view.ts";
+import { JWT_METADATA, type RequestView } from "../../../router/request-view.ts";
 import type { RlsDescriptor } from "./rls-client.ts";
 
-/** What descriptors are read from: the request's method, path, authority, headers, downstream address. */
-export type DescriptorSource = RequestView;
+/** What descriptors are read from: the request's method, path, authority, headers, downstream address, peer identity. */
+export type DescriptorSource = RequestView & { readonly peerPrincipal?: string };
+
+/** The claim at `path` of the first verified token's payload, as text; undefined when absent or not a scalar. */
+function claimOf(x: DescriptorSource, path: readonly string[]): string | undefined {
+  const jwts = x.metadata?.get(JWT_METADATA) as readonly { payload: Record<string, unknown> }[] | undefined;
+  let v: unknown = jwts?.[0]?.payload;
+  for (const k of path) v = typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined;
+  return typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
+}
+
+/** Istio's source.principal: the peer's SPIFFE identity without `spiffe://`. */
+function principalOf(x: DescriptorSource): string | undefined {
+  const p = x.peerPrincipal;
+  if (p === undefined || p === "") return undefined;
+  return p.startsWith("spiffe://") ? p.slice(9) : p;
+}
 
 /** The policies that apply to a route: its own, else its virtual host's. */
 export function policiesOf(r: RouteRateLimits | undefined): readonly RateLimitPolicy[] {
@@ -81,10 +96,22 @@ export function buildDescriptors(x: DescriptorSource, policies: readonly RateLim
         case "destination_cluster":
           entries.push({ key: "destination_cluster", value: targetCluster });
           break;
+        case "metadata": {
+          const v = claimOf(x, a.path) ?? (a.defaultValue !== "" ? a.defaultValue : undefined);
+          if (v === undefined) ok = a.skipIfAbsent;
+          else entries.push({ key: a.descriptorKey, value: v });
+          break;
+        }
+        case "source_principal": {
+          const v = principalOf(x);
+          if (v === undefined) ok = false;
+          else entries.push({ key: a.descriptorKey, value: v });
+          break;
+        }
       }
       if (!ok) break;
     }
-    if (ok && entries.length > 0) out.push({ entries });
+    if (ok && entries.length > 0) out.push(p.limit === undefined ? { entries } : { entries, limit: { requests_per_unit: p.limit.requestsPerUnit, unit: p.limit.unit } });
   }
   return out;
 }

@@ -56,9 +56,9 @@ export const globalRateLimitFilter: HttpFilter = {
     const route = x.route;
     // Envoy's filter needs a route to a cluster: redirects and direct responses are not limited.
     if (route === null || route.action.kind !== "forward") return CONTINUE;
-    const policies = policiesOf(route.rateLimits);
-    if (policies.length === 0) return CONTINUE;
     const c = config as GlobalRateLimitConfig;
+    const policies = c.rateLimits ?? policiesOf(route.rateLimits);
+    if (policies.length === 0) return CONTINUE;
     const target = (route.action.clusters[0] as { cluster: string }).cluster;
     const descriptors = buildDescriptors(x, policies, c.stage, target);
     if (descriptors.length === 0) return CONTINUE;

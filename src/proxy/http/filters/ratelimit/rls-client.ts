@@ -16,6 +16,7 @@ export const RLS_PATH = "/envoy.service.ratelimit.v3.RateLimitService/ShouldRate
 
 export interface RlsDescriptor {
   entries: { key: string; value: string }[];
+  limit?: { requests_per_unit: number; unit: string };
 }
 
 export interface RlsRequest {
