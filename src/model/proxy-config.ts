@@ -72,6 +72,12 @@ export interface TracingConfig {
   /** Where spans go: a Zipkin v2 `/api/v2/spans` or OTLP/HTTP `/v1/traces` URL; absent = propagate only. */
   endpoint?: string;
   format: "zipkin" | "otlp";
+  /** OTLP/HTTP body: `protobuf` (Istio's `opentelemetry` provider with `http`, as Envoy sends) or JSON (absent). */
+  encoding?: "protobuf";
+  /** Request headers for the collector (vendor auth); `envName` is read from the proxy's environment. */
+  headers?: { name: string; value?: string; envName?: string }[];
+  /** Per-POST timeout in ms (default 5000). */
+  timeoutMs?: number;
   /** 0..100; Istio's default 1. */
   samplingPercentage: number;
   mode?: TelemetryMode;

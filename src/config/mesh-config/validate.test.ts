@@ -167,14 +167,35 @@ extensionProviders:
 - name: z
   zipkin: {service: z.example.com, port: 9411, maxTagLength: 64, traceContextOption: USE_B3_WITH_W3C_PROPAGATION}
 - name: o
-  opentelemetry: {service: o.example.com, port: 4318, http: {path: /v1/traces, timeout: 5s}}
+  opentelemetry: {service: o.example.com, port: 4318, http: {path: /v1/traces, timeout: 5s, headers: [{name: lightstep-access-token, envName: LS_TOKEN}]}}
 - name: f
   envoyFileAccessLog: {path: /dev/stdout, logFormat: {labels: {code: "%RESPONSE_CODE%"}}}
 `);
     assert.deepEqual(out.map((l) => l.replace(/:.*$/, "")), [
       "warning AMM1010 extensionProviders[0].zipkin.maxTagLength @4",
       "warning AMM1010 extensionProviders[0].zipkin.traceContextOption @4",
-      "warning AMM1010 extensionProviders[1].opentelemetry.http.timeout @6",
+    ]);
+  });
+
+  it("OTLP/HTTP headers: a name and exactly one of value / envName", () => {
+    const out = check(`
+extensionProviders:
+- name: o
+  opentelemetry:
+    service: o.example.com
+    port: 4318
+    http:
+      path: /v1/traces
+      headers:
+      - {name: x-api-key, value: k}
+      - {name: "bad name", value: k}
+      - {name: x-both, value: a, envName: B}
+      - {name: x-none}
+`);
+    assert.deepEqual(out.map((l) => l.replace(/:.*$/, "")), [
+      "error AMM0012 extensionProviders[0].opentelemetry.http.headers[1].name @11",
+      "error AMM0012 extensionProviders[0].opentelemetry.http.headers[2] @12",
+      "error AMM0012 extensionProviders[0].opentelemetry.http.headers[3] @13",
     ]);
   });
 });

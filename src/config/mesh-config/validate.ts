@@ -7,7 +7,7 @@ import { readArray, readBool, readEnum, readInt, readNumber, readObject, readObj
 import { checkDuration } from "../checks/duration.ts";
 import { fqdnError, isIP } from "../checks/host.ts";
 import type { Diagnostic } from "../diagnostic.ts";
-import { isObject, type FieldPath, type JsonObject } from "../resource.ts";
+import { type FieldPath, type JsonObject } from "../resource.ts";
 import type { MeshConfig } from "../types/mesh-config.ts";
 import { Validator } from "../validator.ts";
 import type { MeshConfigDocument } from "./parse.ts";
@@ -169,9 +169,6 @@ function checkProviderBody(v: Validator, at: FieldPath, type: string, body: Json
   for (const f of NOT_APPLIED_PROVIDER_FIELDS[type] ?? []) {
     if (body[f] != null) v.warn([...at, f], `${type}.${f} is accepted but not applied by Amime`, AnalyzerCodes.meshConfigNotApplied);
   }
-  if (type === "opentelemetry" && isObject(body.http)) {
-    for (const f of ["timeout", "headers"]) if (body.http[f] != null) v.warn([...at, "http", f], `opentelemetry.http.${f} is accepted but not applied by Amime`, AnalyzerCodes.meshConfigNotApplied);
-  }
   if ((BODY_FIELDS[type] ?? []).includes("service")) {
     const endpoint = readString(v, [...at, "endpoint"], body.endpoint);
     if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) v.error([...at, "endpoint"], `endpoint ${JSON.stringify(endpoint)} must be an http(s) URL`);
@@ -198,6 +195,7 @@ function checkProviderBody(v: Validator, at: FieldPath, type: string, body: Json
       warnUnknownFields(v, [...at, "http"], http, ["path", "timeout", "headers"]);
       readString(v, [...at, "http", "path"], http.path);
       if (http.timeout !== undefined) checkDuration(v, [...at, "http", "timeout"], http.timeout);
+      checkHttpHeaders(v, [...at, "http", "headers"], http.headers);
     }
     readObject(v, [...at, "grpc"], body.grpc);
   }
@@ -212,6 +210,25 @@ function checkProviderBody(v: Validator, at: FieldPath, type: string, body: Json
     }
   }
   if (type === "envoyExtAuthzHttp" || type === "envoyExtAuthzGrpc") checkExtAuthz(v, at, type, body);
+}
+
+/** `http.headers` of an OTLP/HTTP provider: `{name, value}` or `{name, envName}`, as HTTP allows. */
+function checkHttpHeaders(v: Validator, at: FieldPath, list: unknown): void {
+  if (list === undefined || list === null) return;
+  if (!Array.isArray(list)) return v.error(at, "headers must be a list of {name, value} or {name, envName}");
+  list.forEach((h, i) => {
+    const hv = readObject(v, [...at, i], h);
+    if (!hv) return;
+    warnUnknownFields(v, [...at, i], hv, ["name", "value", "envName"]);
+    const name = readString(v, [...at, i, "name"], hv.name);
+    if (!name) v.error([...at, i, "name"], "header name must not be empty");
+    else if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) v.error([...at, i, "name"], `header name ${JSON.stringify(name)} is not a valid HTTP header name`);
+    const value = readString(v, [...at, i, "value"], hv.value);
+    const envName = readString(v, [...at, i, "envName"], hv.envName);
+    if (value !== undefined && envName !== undefined) v.error([...at, i], "a header has value or envName, not both");
+    else if (value === undefined && envName === undefined) v.error([...at, i], "a header needs value or envName");
+    if (value !== undefined && /[\r\n\0]/.test(value)) v.error([...at, i, "value"], "header value must not contain CR, LF or NUL");
+  });
 }
 
 /** Istio's checks of an ext_authz provider (extauthz.go): header patterns, pathPrefix, statusOnError, the body settings. */

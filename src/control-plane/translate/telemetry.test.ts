@@ -72,6 +72,7 @@ describe("telemetry translation", () => {
       extensionProviders: [
         { name: "zipkin", zipkin: { service: "istio-system/127.0.0.1", port: 19411 } },
         { name: "otel-http", opentelemetry: { service: "otel.example.com", port: 4318, http: { path: "/v1/traces" } } },
+        { name: "lightstep", opentelemetry: { service: "ingest.lightstep.com", port: 443, http: { path: "/traces/otlp/v0.9", timeout: "2s", headers: [{ name: "lightstep-access-token", envName: "LS_TOKEN" }, { name: "x-team", value: "blue" }, { name: "" }] } } },
         { name: "otel-grpc", opentelemetry: { service: "otel.example.com", port: 4317 } },
         { name: "dd", datadog: { service: "dd.example.com", port: 8126 } },
         { name: "als", envoyOtelAls: { service: "otel.example.com", port: 4317 } },
@@ -84,7 +85,16 @@ describe("telemetry translation", () => {
     const z = withProvider("zipkin");
     assert.deepEqual(z.tracing, { endpoint: "http://127.0.0.1:19411/api/v2/spans", format: "zipkin", samplingPercentage: 100 });
     assert.deepEqual(z.accessLog, { format: "text", path: "/dev/stderr", textFormat: "%RESPONSE_CODE%\n" });
-    assert.deepEqual(withProvider("otel-http").tracing, { endpoint: "http://otel.example.com:4318/v1/traces", format: "otlp", samplingPercentage: 100 });
+    // Istio's shape is OTLP/HTTP protobuf (as Envoy sends it), with the provider's headers and timeout.
+    assert.deepEqual(withProvider("otel-http").tracing, { endpoint: "http://otel.example.com:4318/v1/traces", format: "otlp", encoding: "protobuf", samplingPercentage: 100 });
+    assert.deepEqual(withProvider("lightstep").tracing, {
+      endpoint: "http://ingest.lightstep.com:443/traces/otlp/v0.9",
+      format: "otlp",
+      encoding: "protobuf",
+      headers: [{ name: "lightstep-access-token", envName: "LS_TOKEN" }, { name: "x-team", value: "blue" }],
+      timeoutMs: 2000,
+      samplingPercentage: 100,
+    });
     // Types the proxy cannot export to: headers only, no endpoint (analyze says so, AMM1012).
     assert.deepEqual(withProvider("otel-grpc").tracing, { format: "otlp", samplingPercentage: 100 });
     assert.deepEqual(withProvider("dd").tracing, { format: "zipkin", samplingPercentage: 100 });

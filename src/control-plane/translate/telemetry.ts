@@ -9,7 +9,7 @@ import { meshProviders, providerProblem, serviceHost } from "../../config/mesh-c
 import type { ExtensionProvider, MeshConfig } from "../../config/types/mesh-config.ts";
 import type { AccessLogging, Metrics, TelemetrySpec, Tracing } from "../../config/types/telemetry.ts";
 import { labelsMatch } from "../../model/registry.ts";
-import { arr, num, obj, str, strMap } from "./common.ts";
+import { arr, durationMs, num, obj, str, strMap } from "./common.ts";
 
 /** Mesh-level telemetry settings a runtime adds (`snapshot.mesh.telemetry`); MeshConfig fields win. */
 export interface MeshTelemetry {
@@ -107,7 +107,7 @@ function origin(service: string, port: number): string {
  * Where spans go for a tracing provider. A provider the proxy cannot export to (analyze warns,
  * AMM1012) propagates headers only; an unknown name (analyze error, AMM1011) too.
  */
-function tracingEndpoint(p: ExtensionProvider | undefined): Pick<TracingConfig, "endpoint" | "format"> {
+function tracingEndpoint(p: ExtensionProvider | undefined): Pick<TracingConfig, "endpoint" | "format" | "encoding" | "headers" | "timeoutMs"> {
   if (p === undefined || providerProblem("tracing", p) !== null) return { format: p?.opentelemetry ? "otlp" : "zipkin" };
   if (p.zipkin) {
     const z = p.zipkin;
@@ -116,13 +116,35 @@ function tracingEndpoint(p: ExtensionProvider | undefined): Pick<TracingConfig, 
   }
   const o = p.opentelemetry ?? {};
   const endpoint = str(o.endpoint) ?? (str(o.service) ? `${origin(o.service as string, num(o.port) ?? 4318)}${str(o.http?.path) ?? "/v1/traces"}` : undefined);
-  return endpoint === undefined ? { format: "otlp" } : { endpoint, format: "otlp" };
+  if (endpoint === undefined) return { format: "otlp" };
+  const out: Pick<TracingConfig, "endpoint" | "format" | "encoding" | "headers" | "timeoutMs"> = { endpoint, format: "otlp" };
+  // Istio's shape (service, port, http) is what Envoy exports as OTLP/HTTP protobuf; Amime's `endpoint` URL stays JSON.
+  if (str(o.endpoint) === undefined) out.encoding = "protobuf";
+  const headers = otlpHeaders(o.http?.headers);
+  if (headers.length > 0) out.headers = headers;
+  const timeout = durationMs(o.http?.timeout);
+  if (timeout !== undefined && timeout > 0) out.timeoutMs = timeout;
+  return out;
+}
+
+/** `http.headers`: `{name, value}` or `{name, envName}` (read by the proxy from its environment). */
+function otlpHeaders(list: unknown): NonNullable<TracingConfig["headers"]> {
+  const out: NonNullable<TracingConfig["headers"]> = [];
+  for (const h of arr(list as unknown[] | undefined)) {
+    const name = str(obj(h as Record<string, unknown>)?.name);
+    if (name === undefined || name === "") continue;
+    const value = str((h as Record<string, unknown>).value);
+    const envName = str((h as Record<string, unknown>).envName);
+    if (value !== undefined) out.push({ name, value });
+    else if (envName !== undefined) out.push({ name, envName });
+  }
+  return out;
 }
 
 function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshView): TracingConfig | undefined {
   const t = firstSection<Tracing>(specs, (s) => s.tracing);
   const providerName = str(arr(t?.providers)[0]?.name) ?? str(arr(mesh.defaultProviders?.tracing)[0]);
-  let where: Pick<TracingConfig, "endpoint" | "format">;
+  let where: Pick<TracingConfig, "endpoint" | "format" | "encoding" | "headers" | "timeoutMs">;
   if (providerName !== undefined) where = tracingEndpoint(provider(mesh, providerName));
   else if (t === undefined && !mesh.enableTracing) return undefined; // Istio: no Telemetry tracing and enableTracing false → no tracer
   else where = mesh.enableTracing && mesh.legacyZipkin !== undefined ? { endpoint: `http://${mesh.legacyZipkin}/api/v2/spans`, format: "zipkin" } : { format: "zipkin" };

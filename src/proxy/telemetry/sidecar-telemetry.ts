@@ -22,6 +22,7 @@ export class SidecarTelemetry {
   private readonly sinks: HookSinks;
   private server: Server | null = null;
   private boundAt = "";
+  private exportKey = "";
   /** Port of the metrics listener (0 when it is not bound). */
   metricsPort = 0;
   /** Why the metrics listener could not bind, if it could not (the proxy keeps running). */
@@ -74,12 +75,24 @@ export class SidecarTelemetry {
 
     const tr = tc.tracing;
     const endpoint = c.tracing?.report === true && tr?.endpoint !== undefined ? tr.endpoint : null;
+    const exportKey = endpoint === null ? "" : JSON.stringify([endpoint, tr?.format, tr?.encoding, tr?.headers, tr?.timeoutMs]);
     const ex = this.sinks.exporter;
-    if (ex !== null && (endpoint === null || ex.endpoint !== endpoint || ex.format !== tr?.format)) {
+    if (ex !== null && exportKey !== this.exportKey) {
       this.sinks.exporter = null;
       void ex.close();
     }
-    if (endpoint !== null && this.sinks.exporter === null) this.sinks.exporter = new SpanExporter({ endpoint, format: tr?.format === "otlp" ? "otlp" : "zipkin", clock: s.ctx.clock, meshRoots: () => s.ctx.mesh?.options?.ca });
+    this.exportKey = exportKey;
+    if (endpoint !== null && this.sinks.exporter === null) {
+      this.sinks.exporter = new SpanExporter({
+        endpoint,
+        format: tr?.format === "otlp" ? "otlp" : "zipkin",
+        ...(tr?.encoding === "protobuf" ? { encoding: "protobuf" as const } : {}),
+        headers: resolveHeaders(tr?.headers),
+        ...(tr?.timeoutMs !== undefined ? { timeoutMs: tr.timeoutMs } : {}),
+        clock: s.ctx.clock,
+        meshRoots: () => s.ctx.mesh?.options?.ca,
+      });
+    }
 
     const port = tc.metricsPort ?? DEFAULT_METRICS_PORT;
     const address = tc.metricsAddress ?? s.config.node.ip ?? "127.0.0.1";
@@ -140,6 +153,10 @@ export class SidecarTelemetry {
     w.sample("amime_tracing_spans_exported_total", "", ex?.exported ?? 0);
     w.header("amime_tracing_spans_dropped_total", "counter", "Spans dropped (queue full or collector failure).");
     w.sample("amime_tracing_spans_dropped_total", "", ex?.dropped ?? 0);
+    w.header("amime_tracing_export_retries_total", "counter", "Span batches sent again after a retryable failure (no connection, timeout, 429, 502, 503, 504).");
+    w.sample("amime_tracing_export_retries_total", "", ex?.retries ?? 0);
+    w.header("amime_tracing_export_failures_total", "counter", "Span export POSTs that failed (each try counts).");
+    w.sample("amime_tracing_export_failures_total", "", ex?.failedPosts ?? 0);
     w.header("amime_tracing_spans_queued", "gauge", "Spans waiting to be exported.");
     w.sample("amime_tracing_spans_queued", "", ex?.queued ?? 0);
     return w.text();
@@ -171,4 +188,14 @@ export class SidecarTelemetry {
     this.sinks.exporter = null;
     await Promise.all([al?.close(), ex?.close()]);
   }
+}
+
+/** Collector headers with `envName` values read from the proxy's environment (an unset variable sends no header). */
+export function resolveHeaders(list: readonly { name: string; value?: string; envName?: string }[] | undefined, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of list ?? []) {
+    const v = h.value ?? (h.envName !== undefined ? env[h.envName] : undefined);
+    if (v !== undefined) out[h.name.toLowerCase()] = v;
+  }
+  return out;
 }

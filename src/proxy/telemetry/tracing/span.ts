@@ -56,38 +56,45 @@ function attrs(m: Record<string, string>): { key: string; value: OtlpValue }[] {
   return Object.entries(m).map(([key, v]) => ({ key, value: { stringValue: v } }));
 }
 
-/** OTLP/HTTP JSON (ExportTraceServiceRequest) for POST /v1/traces; ids hex as the JSON mapping says. */
-export function otlpJson(spans: readonly Span[]): string {
-  const byService = new Map<string, Span[]>();
+function byService(spans: readonly Span[]): Map<string, Span[]> {
+  const out = new Map<string, Span[]>();
   for (const s of spans) {
     const name = s.localEndpoint.serviceName ?? "unknown";
-    let list = byService.get(name);
-    if (list === undefined) byService.set(name, (list = []));
+    let list = out.get(name);
+    if (list === undefined) out.set(name, (list = []));
     list.push(s);
   }
-  const resourceSpans = [...byService].map(([service, list]) => ({
+  return out;
+}
+
+/** One span's OTLP fields; `id` turns hex ids into the encoding's form, `time` nanoseconds. */
+function otlpSpan<I, T>(s: Span, id: (hex: string) => I, time: (ns: bigint) => T): Record<string, unknown> {
+  const start = BigInt(Math.round(s.timestamp)) * 1000n;
+  return {
+    traceId: id(s.traceId.padStart(32, "0")),
+    spanId: id(s.id),
+    ...(s.parentId !== undefined ? { parentSpanId: id(s.parentId) } : {}),
+    name: s.name,
+    // OTLP SpanKind: 2 SERVER, 3 CLIENT.
+    kind: s.kind === "SERVER" ? 2 : 3,
+    startTimeUnixNano: time(start),
+    endTimeUnixNano: time(start + BigInt(Math.round(s.duration)) * 1000n),
+    attributes: attrs(s.tags),
+    // OTLP StatusCode: 2 ERROR, 0 UNSET.
+    status: { code: s.tags.error === "true" ? 2 : 0 },
+  };
+}
+
+/** The ExportTraceServiceRequest object: one ResourceSpans per service, scope `amime-proxy`. */
+export function otlpTraceRequest<I, T>(spans: readonly Span[], id: (hex: string) => I, time: (ns: bigint) => T): { resourceSpans: unknown[] } {
+  const resourceSpans = [...byService(spans)].map(([service, list]) => ({
     resource: { attributes: attrs({ "service.name": service }) },
-    scopeSpans: [
-      {
-        scope: { name: "amime-proxy" },
-        spans: list.map((s) => {
-          const start = BigInt(Math.round(s.timestamp)) * 1000n;
-          const isError = s.tags.error === "true";
-          return {
-            traceId: s.traceId.padStart(32, "0"),
-            spanId: s.id,
-            ...(s.parentId !== undefined ? { parentSpanId: s.parentId } : {}),
-            name: s.name,
-            // OTLP SpanKind: 2 SERVER, 3 CLIENT.
-            kind: s.kind === "SERVER" ? 2 : 3,
-            startTimeUnixNano: String(start),
-            endTimeUnixNano: String(start + BigInt(Math.round(s.duration)) * 1000n),
-            attributes: attrs(s.tags),
-            status: { code: isError ? 2 : 0 },
-          };
-        }),
-      },
-    ],
+    scopeSpans: [{ scope: { name: "amime-proxy" }, spans: list.map((s) => otlpSpan(s, id, time)) }],
   }));
-  return JSON.stringify({ resourceSpans });
+  return { resourceSpans };
+}
+
+/** OTLP/HTTP JSON (ExportTraceServiceRequest) for POST /v1/traces; ids hex as the JSON mapping says. */
+export function otlpJson(spans: readonly Span[]): string {
+  return JSON.stringify(otlpTraceRequest(spans, (hex) => hex, (ns) => String(ns)));
 }
