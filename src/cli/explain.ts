@@ -3,7 +3,9 @@
 import type { Command } from "./command.ts";
 import { parseArgs, UsageError } from "./lib/args.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
-import { explainAuthz } from "./lib/explain/authz.ts";
+import { requestView } from "../proxy/router/request-view.ts";
+import { bearerPrincipal, explainAuthz } from "./lib/explain/authz.ts";
+import { explainInboundRateLimits } from "./lib/explain/rate-limits.ts";
 import { formatExplainReport } from "./lib/explain/format.ts";
 import { ExplainError, explainRequest, parseExplainRequest, type ExplainReport, type ExplainRequest } from "./lib/explain/report.ts";
 import { formatStructured } from "./lib/output.ts";
@@ -18,7 +20,7 @@ and the domain that chose it, every route in order (matched, or each failing con
 winning route and where it came from (VirtualService, file:line, http[i].match[j]), the
 destinations with their weights and share of traffic, timeout, retries, fault injection,
 mirroring, rewrites and header edits, the listener's rate limits (local bucket, the global
-filter's descriptors), each cluster's load balancer, connection pool and outlier
+filter's descriptors) and the destination's (the RateLimit rules the request falls under), each cluster's load balancer, connection pool and outlier
 settings, and the endpoints it would pick from. No route: says 404 NR and why.
 
 WORKLOAD is a node id, an instance name (productpage-v1-0) or a workload name (productpage-v1).
@@ -98,8 +100,13 @@ async function destinationAuthz(client: Awaited<ReturnType<typeof connect>>, sou
       continue;
     }
     try {
-      const view = explainAuthz(await client.proxyConfig(node), port, request, source.node.ip, mtls ? principal : "");
+      const dest = await client.proxyConfig(node);
+      const view = explainAuthz(dest, port, request, source.node.ip, mtls ? principal : "");
       if (view !== null) out.push(view);
+      const payload = bearerPrincipal(request.headers.authorization)?.payload;
+      const rv = { ...requestView({ method: request.method, path: request.path, authority: request.authority, scheme: request.scheme, port, headers: request.headers, sourceIp: source.node.ip, ...(payload !== undefined ? { jwtPayload: payload } : {}) }), peerPrincipal: mtls ? principal : "" };
+      const limits = explainInboundRateLimits(dest, port, rv);
+      if (limits?.limits !== undefined) (report.destinationRateLimits ??= []).push(limits);
     } catch (e) {
       out.push({ node: workload, summary: `not shown: ${(e as Error).message}` });
     }

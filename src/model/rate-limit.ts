@@ -8,6 +8,8 @@ import type { HeaderMatcher } from "./proxy-config.ts";
 /** The filter names in ProxyConfig (httpFilters[].name, Route.filterConfig keys). */
 export const LOCAL_RATE_LIMIT_FILTER = "local_ratelimit";
 export const GLOBAL_RATE_LIMIT_FILTER = "ratelimit";
+/** The descriptor entry naming a RateLimit (amime.dev) rule: `<namespace>/<name>/<rule name or index>`. */
+export const KIND_RULE_KEY = "amime_ratelimit_rule";
 
 export interface TokenBucket {
   maxTokens: number;

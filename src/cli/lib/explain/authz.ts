@@ -62,7 +62,7 @@ export function explainAuthz(dest: ProxyConfig, port: number, request: ExplainRe
   return view;
 }
 
-function bearerPrincipal(authorization: string | undefined): { principal: string; payload: Record<string, unknown> } | null {
+export function bearerPrincipal(authorization: string | undefined): { principal: string; payload: Record<string, unknown> } | null {
   const m = authorization === undefined ? null : /Bearer\s+([A-Za-z0-9\-_.]+)/.exec(authorization);
   if (m === null) return null;
   try {

@@ -8,6 +8,7 @@ import {
   describeRewrite, describeTimeout, describeTls, formatOrigin,
 } from "./policy-text.ts";
 import { formatShare, type DestinationView, type ExplainReport } from "./report.ts";
+import type { RateLimitView } from "./rate-limits.ts";
 
 const MATCH_KIND: Record<string, string> = {
   exact: "exact match",
@@ -60,6 +61,15 @@ export function formatExplainReport(r: ExplainReport): string {
       out.push(`  ratelimit: ${rl.global.summary}`);
       for (const d of rl.global.descriptors) out.push(`    descriptor ${d.map((e) => `${e.key}=${JSON.stringify(e.value)}`).join(", ")}`);
     }
+    out.push(...ruleLines(rl.rules, "  "));
+  }
+  for (const d of r.destinationRateLimits ?? []) {
+    out.push("", `Rate limits at the destination ${d.node} (${d.listener}):`);
+    const rl = d.limits;
+    if (rl?.local) out.push(`  local_ratelimit (stats ${rl.local.statPrefix}): ${rl.local.summary}`);
+    if (rl?.global) out.push(`  ratelimit: ${rl.global.summary}`);
+    out.push(...ruleLines(rl?.rules, "  "));
+    if (rl?.rules === undefined) out.push("  no RateLimit rule applies to this request");
   }
   for (const d of r.destinations) out.push("", ...clusterLines(d));
   for (const m of r.mirrors) out.push("", ...clusterLines(m, "Mirror cluster"));
@@ -117,4 +127,9 @@ function clusterLines(d: DestinationView, title = "Cluster"): string[] {
     out.push(...formatTable(["ENDPOINT", "STATUS", "PICK", "WORKLOAD", ""], rows).trimEnd().split("\n").map((l) => `    ${l}`));
   }
   return out;
+}
+
+/** The RateLimit rules a request falls under: `RateLimit rule default/api/0 (local): 5 per 1m, key x-user="alice"`. */
+function ruleLines(rules: RateLimitView["rules"], indent: string): string[] {
+  return (rules ?? []).map((h) => `${indent}RateLimit rule ${h.rule} (${h.scope}): ${h.limit}${h.key !== undefined ? `, key ${h.key}` : ""}`);
 }

@@ -6,6 +6,8 @@ import { test } from "node:test";
 import { translate } from "../../../control-plane/translate/index.ts";
 import { inst, k8sService, sidecarProxy, snapshotFrom } from "../../../control-plane/translate/testing.ts";
 import { formatExplainReport } from "./format.ts";
+import { requestView } from "../../../proxy/router/request-view.ts";
+import { explainInboundRateLimits } from "./rate-limits.ts";
 import { explainRequest, parseExplainRequest } from "./report.ts";
 
 const TASK = readFileSync("test/fixtures/istio/istio.io-tasks/policy-enforcement/rate-limit.yaml", "utf8").split(/\n---\n/);
@@ -42,4 +44,23 @@ test("a local bucket on the sidecar's outbound listener", () => {
   const cfg = translate(snapshotFrom([k8sService("reviews"), local].join("\n---\n"), [inst("reviews", "v1", "10.0.0.2")]), sidecarProxy({ app: "productpage", version: "v1" }));
   const r = explainRequest(cfg, parseExplainRequest("http://reviews:9080/reviews/1"));
   assert.deepEqual(r.rateLimits, { local: { statPrefix: "out", from: "listener", summary: "a token from a bucket of 4 (+4 every 1m), checked for 100% of requests; 429 when empty" } });
+});
+
+test("RateLimit rules at the destination's inbound listener: which rule a request falls under, its limit and key", () => {
+  const rl = JSON.stringify({ apiVersion: "amime.dev/v1alpha1", kind: "RateLimit", metadata: { name: "api", namespace: "default" }, spec: { service: "reviews.default.svc.cluster.local", rules: [
+    { name: "per-user", match: { uri: { prefix: "/reviews" } }, limit: { requests: 5, per: "minute" }, key: { header: "x-user" } },
+    { name: "all", limit: { requests: 100, per: "hour" }, scope: "global" },
+  ] } });
+  const reviews = translate(snapshotFrom([k8sService("reviews"), rl].join("\n---\n"), [inst("reviews", "v1", "10.0.0.2")]), sidecarProxy({ app: "reviews", version: "v1" }));
+  const at = (path: string, headers: Record<string, string>) => explainInboundRateLimits(reviews, 9080, requestView({ authority: "reviews:9080", path, port: 9080, headers }))!;
+  const hit = at("/reviews/1", { "x-user": "alice" });
+  assert.equal(hit.listener, reviews.listeners.find((l) => l.direction === "inbound")!.name);
+  assert.deepEqual(hit.limits?.rules, [
+    { rule: "default/api/per-user", scope: "local", limit: "5 per 1m", key: 'x-user="alice"' },
+    { rule: "default/api/all", scope: "global", limit: "100 per 1h" },
+  ]);
+  assert.deepEqual(at("/reviews/1", {}).limits?.rules, [{ rule: "default/api/all", scope: "global", limit: "100 per 1h" }]);
+  assert.match(hit.limits!.local!.summary, /^1 descriptor bucket\(s\) only/);
+  const report = { ...explainRequest(reviews, parseExplainRequest("http://reviews:9080/reviews/1")), destinationRateLimits: [hit] };
+  assert.match(formatExplainReport(report), /^Rate limits at the destination sidecar~reviews[^\n]*:\n(.*\n)*? {2}RateLimit rule default\/api\/per-user \(local\): 5 per 1m, key x-user="alice"\n {2}RateLimit rule default\/api\/all \(global\): 100 per 1h$/m);
 });

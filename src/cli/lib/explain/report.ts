@@ -73,6 +73,8 @@ export interface ExplainReport {
   selected?: RouteVerdict & { action: RouteAction; headers?: Route["headers"] };
   /** The rate limits of the listener's filters this request would meet (rate-limits.ts). */
   rateLimits?: RateLimitView;
+  /** The rate limits at the destination workloads' inbound listeners (RateLimit resources put theirs there). */
+  destinationRateLimits?: { node: string; listener: string; limits: RateLimitView | undefined }[];
   destinations: DestinationView[];
   mirrors: DestinationView[];
   outcome: Outcome;

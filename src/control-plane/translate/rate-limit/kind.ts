@@ -14,7 +14,7 @@
 // root namespace's for the whole mesh; `service`: the workloads that Service selects. Pure.
 import type { HeaderMatcher, Listener, ProxyConfig, StringMatch } from "../../../model/proxy-config.ts";
 import type { GlobalRateLimitConfig, LocalDescriptor, LocalRateLimitConfig, RateLimitAction, RateLimitPolicy, RateLimitUnit } from "../../../model/rate-limit.ts";
-import { GLOBAL_RATE_LIMIT_FILTER, LOCAL_RATE_LIMIT_FILTER } from "../../../model/rate-limit.ts";
+import { GLOBAL_RATE_LIMIT_FILTER, KIND_RULE_KEY, LOCAL_RATE_LIMIT_FILTER } from "../../../model/rate-limit.ts";
 import { labelsMatch } from "../../../model/registry.ts";
 import type { ConfigEntry, Snapshot } from "../../../model/snapshot.ts";
 import type { JsonObject } from "../../../config/resource.ts";
@@ -24,7 +24,7 @@ import { KIND_DOMAIN } from "../../../ratelimit-service/match.ts";
 
 export { KIND_DOMAIN } from "../../../ratelimit-service/match.ts";
 /** The descriptor entry naming a rule. */
-export const RULE_KEY = "amime_ratelimit_rule";
+export const RULE_KEY = KIND_RULE_KEY;
 export const KIND_STAT_PREFIX = "amime_ratelimit";
 /** Values of a keyed local rule that keep their own bucket (Envoy's max_dynamic_descriptors), per rule. */
 export const KIND_MAX_KEYS = 10_000;

@@ -64,7 +64,8 @@ export class DescriptorBuckets {
   }
 }
 
-function matches(config: Entries, request: Entries): boolean {
+/** Does a request descriptor's `request` equal configured entries `config` ("" values match any)? */
+export function matches(config: Entries, request: Entries): boolean {
   if (config.length !== request.length) return false;
   for (let i = 0; i < config.length; i++) {
     const c = config[i] as Entries[number];
