@@ -21,7 +21,8 @@
 //        npm run bench -- --protocols              also the HTTP/2 (h2load) and gRPC rows (bench/protocols.ts);
 //                                                   with --compare, amime-cmp gets an HTTP/2 row too
 //        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
-//                                                   prints the functions with the most self time.
+//                                                   prints the functions with the most self time
+//                                                   (add `--amime-config bench --targets amime-authz`: the authz row).
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -217,11 +218,13 @@ async function profileAmime(): Promise<void> {
   const up = await startNginx({ ...ctxBase, upstreamPort: 0, cpu: "1" }, "upstream", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
   let t: RunningTarget | null = null;
   try {
-    t = await amimeTarget.start({ ...ctxBase, upstreamPort: up.port, cpu: "0", nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profDir] });
-    log(`amime:${t.port} under --cpu-prof; warming up ${plan.warmupSec}s, then ${values.seconds}s at saturation`);
-    await wrk(t.port, t.authority, plan.warmupSec);
+    // `--targets amime-authz` profiles the JWT + AuthorizationPolicy row instead of plain amime.
+    const target = values.targets.split(",").includes("amime-authz") ? amimeAuthzTarget : amimeTarget;
+    t = await target.start({ ...ctxBase, upstreamPort: up.port, cpu: "0", nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profDir] });
+    log(`${target.name}:${t.port} under --cpu-prof; warming up ${plan.warmupSec}s, then ${values.seconds}s at saturation`);
+    await wrk(t.port, t.authority, plan.warmupSec, t.headers);
     const c0 = t.pids().reduce((s, p) => s + cpuMicros(p), 0);
-    const sat = await wrk(t.port, t.authority, Number(values.seconds));
+    const sat = await wrk(t.port, t.authority, Number(values.seconds), t.headers);
     const c1 = t.pids().reduce((s, p) => s + cpuMicros(p), 0);
     log(`rps=${sat.rps.toFixed(0)} cpu=${((c1 - c0) / (sat.requests || 1)).toFixed(1)}µs/req (profiler on: slower than a real run)`);
   } finally {

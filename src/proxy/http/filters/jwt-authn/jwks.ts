@@ -14,6 +14,8 @@ export class JwksFetchError extends Error {}
 
 export interface KeySource {
   key(header: JWSHeaderParameters, clock: Clock): Promise<VerifyKey>;
+  /** Bumped whenever the published keys change (tokens verified before are verified again). */
+  readonly generation: number;
 }
 
 /** Inline `jwks`: throws Error for text that is not a JWKS. */
@@ -32,6 +34,7 @@ export function inlineKeys(text: string): KeySource {
   });
   let lookup: KeyLookup | null = null;
   return {
+    generation: 0,
     key: async (header) => {
       lookup ??= (await loadJose()).createLocalJWKSet(parsed as JSONWebKeySet);
       return await lookup(header);
@@ -69,6 +72,9 @@ export class RemoteKeys implements KeySource {
   private lookup: KeyLookup | null = null;
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | null = null;
+  /** The keys of the last good fetch (JSON), to tell a changed set from a refresh of the same one. */
+  private keysText = "";
+  generation = 0;
   /** Fetches that succeeded / failed (Envoy's jwks_fetch_success / jwks_fetch_failed). */
   fetchSuccess = 0;
   fetchFailed = 0;
@@ -103,6 +109,11 @@ export class RemoteKeys implements KeySource {
       ([json, jose]) => {
         const keys = (json as { keys?: unknown } | null)?.keys;
         if (!Array.isArray(keys)) throw new Error(`${this.url} is not a JWKS`);
+        const text = JSON.stringify(keys);
+        if (text !== this.keysText) {
+          if (this.keysText !== "") this.generation++;
+          this.keysText = text;
+        }
         this.lookup = jose.createLocalJWKSet(json as JSONWebKeySet);
         this.fetchedAt = clock.now();
         this.fetchSuccess++;

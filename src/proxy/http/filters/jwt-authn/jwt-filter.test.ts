@@ -162,6 +162,26 @@ describe("jwt_authn with a JWKS served over HTTP (key rotation, failures)", () =
     assert.equal((await req(await sign(unknown.privateKey, "RS256", "k9", "e"))).body, "Jwks doesn't have key to match kid or alg from Jwt");
   });
 
+  it("a cached token stops verifying once the JWKS drops its key (the cache follows the keys)", async () => {
+    up = true;
+    const k1 = await generateKeyPair("RS256");
+    const k2 = await generateKeyPair("RS256");
+    jwks = { keys: [{ ...(await exportJWK(k1.publicKey)), kid: "k1", alg: "RS256" }] };
+    const clock = new FakeClock();
+    const sign = (key: CryptoKey, kid: string): Promise<string> => new SignJWT({ sub: kid }).setProtectedHeader({ alg: "RS256", kid }).setIssuer(base).sign(key);
+    const c = compile({ issuer: base, jwks: undefined, jwksUri: `${base}/rotating` });
+    const req = (t: string): Promise<Outcome> => run(c, { clock, headers: { authorization: `Bearer ${t}` } });
+    const old = await sign(k1.privateKey, "k1");
+    assert.equal((await req(old)).passed, true);
+    const x = new FakeRequest({ clock, headers: { authorization: `Bearer ${old}` } });
+    assert.equal(jwtAuthnFilter.onRequest(x, c), 0, "cached: continues synchronously");
+    // k1 is withdrawn; after the 5 min cache time a request refetches and gets k2 only.
+    jwks = { keys: [{ ...(await exportJWK(k2.publicKey)), kid: "k2", alg: "RS256" }] };
+    clock.advance(5 * 60_000 + 1);
+    assert.equal((await req(await sign(k2.privateKey, "k2"))).passed, true);
+    assert.equal((await req(old)).body, "Jwks doesn't have key to match kid or alg from Jwt");
+  });
+
   it("no keys ever fetched: 401 Jwks remote fetch is failed", async () => {
     up = false;
     const c = compile({ issuer: "https://down", jwks: undefined, jwksUri: `${base}/never` });

@@ -11,14 +11,14 @@ import { resumeChain } from "../chain.ts";
 import { inlineKeys, remoteKeys } from "./jwks.ts";
 import { joseIfLoaded, loadJose } from "./jose-module.ts";
 import { findTokens, tokenLocations, type FoundToken, type TokenLocation } from "./token.ts";
-import { checkClaims, CLOCK_SKEW_S, decode, JwtStatus, statusCode, verifySignature, type CompiledProvider, type VerifiedJwt } from "./verify.ts";
+import { TokenCache } from "./token-cache.ts";
+import { checkClaims, decode, JwtStatus, statusCode, verifySignature, type CompiledProvider, type VerifiedJwt } from "./verify.ts";
 
 /** x.metadata key of the request's verified tokens (VerifiedJwt[]), read by authorization and claim routing. */
 export { JWT_METADATA } from "../../../router/request-view.ts";
 
 /** Verified tokens kept per compiled config. */
 export const TOKEN_CACHE_SIZE = 1024;
-const SKEW_MS = CLOCK_SKEW_S * 1000;
 
 export interface CompiledJwtAuthn {
   readonly byIssuer: ReadonlyMap<string, CompiledProvider>;
@@ -26,7 +26,7 @@ export interface CompiledJwtAuthn {
   /** Output header names, removed from every incoming request (Envoy sanitizes them). */
   readonly outputHeaders: readonly string[];
   readonly required: readonly string[];
-  readonly cache: Map<string, VerifiedJwt>;
+  readonly cache: TokenCache;
   /** Envoy's jwt_authn.allowed / denied. */
   /** Envoy's http.<listener>.jwt_authn.{allowed, denied}, per listener (admin /stats). */
   readonly stats: Map<string, { owner: object; counters: JwtStats }>;
@@ -73,8 +73,8 @@ export const jwtAuthnFilter: HttpFilter = {
     let suspend = false;
     const now = x.proxy.clock.wallNow();
     for (const f of found) {
-      const hit = c.cache.get(f.token);
-      if (hit !== undefined && now <= hit.expiresAtMs + SKEW_MS && now + SKEW_MS >= hit.notBeforeMs && f.location.issuers.has(hit.issuer)) {
+      const hit = c.cache.get(f.token, now);
+      if (hit !== undefined && f.location.issuers.has(hit.issuer)) {
         slots.push(hit);
         continue;
       }
@@ -87,7 +87,7 @@ export const jwtAuthnFilter: HttpFilter = {
       if (bad !== null) return deny(x, c, bad);
       suspend = true;
       slots.push(verifySignature(f.token, d, p, x.proxy.clock).then((r) => {
-        if (typeof r !== "string") remember(c.cache, f.token, r);
+        if (typeof r !== "string") c.cache.set(f.token, r, p.keys);
         return r;
       }));
     }
@@ -103,11 +103,6 @@ export const jwtAuthnFilter: HttpFilter = {
     return STOP;
   },
 };
-
-function remember(cache: Map<string, VerifiedJwt>, token: string, v: VerifiedJwt): void {
-  if (cache.size >= TOKEN_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-  cache.set(token, v);
-}
 
 /** Every token verified (or none found): record them, edit headers, check required issuers. */
 function finish(x: RequestContext, c: CompiledJwtAuthn, found: readonly FoundToken[] | null, verified: readonly VerifiedJwt[] | null): FilterStatus {
@@ -188,7 +183,7 @@ function compileJwtAuthn(config: unknown): CompiledJwtAuthn {
     locations: tokenLocations([...byIssuer.values()].map((p) => p.provider)),
     outputHeaders: [...outputHeaders],
     required: providers.filter((p) => p.required).map((p) => p.issuer),
-    cache: new Map(),
+    cache: new TokenCache(TOKEN_CACHE_SIZE),
     stats: new Map(),
   };
 }

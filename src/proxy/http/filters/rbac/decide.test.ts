@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { AuthzRule, RbacPolicy } from "../../../../model/proxy-config.ts";
 import { compileRbac, decide, decideShadow, audited } from "./decide.ts";
-import { compileRule, ruleMatches, type AuthzAttributes } from "./matcher.ts";
+import { compileRule, ipMatcher, ruleMatches, type AuthzAttributes } from "./matcher.ts";
 import { remoteIp } from "./rbac-filter.ts";
 
 const base: AuthzAttributes = {
@@ -101,6 +101,11 @@ describe("rbac matcher: every field (table)", () => {
   });
   it("a bad CIDR is an error naming the value", () => {
     assert.throws(() => compileRule(src({ ipBlocks: ["10.0.0.0/99"] })), /bad IP or CIDR "10\.0\.0\.0\/99"/);
+  });
+  it("ipMatcher answers alternating and repeated addresses alike (it remembers the last one)", () => {
+    const m = ipMatcher(["10.1.0.0/16", "fd00::/8"]);
+    const seq: [string, boolean][] = [["10.1.2.3", true], ["10.1.2.3", true], ["10.2.0.1", false], ["10.1.9.9", true], ["::ffff:10.1.0.1", true], ["fd00::1", true], ["fe80::1", false], ["fe80::1", false], ["", false], ["not-an-ip", false], ["10.1.0.0", true]];
+    for (const [ip, want] of seq) assert.equal(m(ip), want, ip);
   });
 });
 

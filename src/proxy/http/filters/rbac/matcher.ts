@@ -73,14 +73,23 @@ export function ipMatcher(values: readonly string[]): (ip: string) => boolean {
       throw new Error(`bad IP or CIDR ${JSON.stringify(v)}`);
     }
   }
+  // The last address and its answer: keep-alive connections ask about the same peer again and
+  // again, and BlockList.check validates its input with a large regex on every call.
+  let lastIp = "";
+  let lastResult = false;
   return (ip) => {
     if (ip === "") return false;
+    if (ip === lastIp) return lastResult;
     const v4 = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+    let r: boolean;
     try {
-      return list.check(v4, isIPv6(v4) ? "ipv6" : "ipv4");
+      r = list.check(v4, isIPv6(v4) ? "ipv6" : "ipv4");
     } catch {
-      return false;
+      r = false;
     }
+    lastIp = ip;
+    lastResult = r;
+    return r;
   };
 }
 
