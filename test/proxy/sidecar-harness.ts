@@ -141,6 +141,7 @@ function pick(r: RequestRecord): RequestRecord {
     startWallMs: r.startWallMs,
     durationMs: r.durationMs,
     upstreamHost: r.upstreamHost,
+    upstreamPrincipal: r.upstreamPrincipal,
     cluster: r.cluster,
     routeName: r.routeName,
     attempts: r.attempts,

@@ -24,6 +24,7 @@ export interface ControlledRequest extends HostRequest {
   readonly listenerCtx: ListenerContext;
   attempts: number;
   upstreamHost: string;
+  upstreamPrincipal: string;
   flags: number;
   readonly responseStarted: boolean;
   readonly replayable: boolean;
@@ -79,6 +80,7 @@ export abstract class AttemptControl<X extends ControlledRequest> {
     }
     this.host = host;
     x.upstreamHost = host.key;
+    x.upstreamPrincipal = "";
     this.inAttempt = true;
     host.activeRequests++;
     stats.upstream_rq_total++;

@@ -80,6 +80,7 @@ export class Exchange implements RequestContext {
   status = 0;
   durationMs = 0;
   upstreamHost = "";
+  upstreamPrincipal = "";
   cluster = "";
   routeName = "";
   attempts = 0;

@@ -140,6 +140,7 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     this.queued = false;
     this.conn = conn;
     const x = this.x;
+    x.upstreamPrincipal = conn.peerPrincipal;
     conn.beginRequest(x.head.method);
     let body: Buffer | undefined;
     if (x.bodyDone && x.replayable && x.bodyHeld > 0 && x.bodyHeld <= INLINE_BODY_BYTES) {

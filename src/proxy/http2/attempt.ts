@@ -47,6 +47,8 @@ export interface UpstreamAttempt {
   readonly trailersPossible: boolean;
   /** A connection existed (for outlier accounting of a route timeout). */
   readonly reachedHost: boolean;
+  /** The verified server certificate's SPIFFE id once connected over TLS; "" before, or for plaintext. */
+  readonly peerPrincipal: string;
   start(): void;
   write(buf: Buffer): boolean;
   endRequest(): void;

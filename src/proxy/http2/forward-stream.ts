@@ -37,6 +37,7 @@ export interface ForwardStream {
   readonly metadata: Map<string, unknown> | null;
   attempts: number;
   upstreamHost: string;
+  upstreamPrincipal: string;
   flags: number;
   readonly responseStarted: boolean;
   readonly bodyDone: boolean;

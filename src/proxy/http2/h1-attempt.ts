@@ -33,6 +33,10 @@ export class H1Attempt implements UpstreamAttempt, UpstreamSink {
     return this.conn?.connected === true;
   }
 
+  get peerPrincipal(): string {
+    return this.conn?.peerPrincipal ?? "";
+  }
+
   start(): void {
     const r = this.pool.acquire(this);
     if (r === "overflow") {

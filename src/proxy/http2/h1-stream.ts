@@ -95,6 +95,12 @@ export class H1Stream implements ForwardStream {
   set upstreamHost(h: string) {
     this.x.upstreamHost = h;
   }
+  get upstreamPrincipal(): string {
+    return this.x.upstreamPrincipal;
+  }
+  set upstreamPrincipal(p: string) {
+    this.x.upstreamPrincipal = p;
+  }
   get flags(): number {
     return this.x.flags;
   }

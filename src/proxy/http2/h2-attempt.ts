@@ -28,6 +28,10 @@ export class H2Attempt implements UpstreamAttempt {
     return this.s.connected;
   }
 
+  get peerPrincipal(): string {
+    return this.s.peerPrincipal;
+  }
+
   start(): void {
     const r = this.req;
     let st: ClientHttp2Stream;

@@ -44,6 +44,7 @@ export class H2Exchange implements RequestContext, ForwardStream {
   status = 0;
   durationMs = 0;
   upstreamHost = "";
+  upstreamPrincipal = "";
   cluster = "";
   routeName = "";
   attempts = 0;

@@ -154,6 +154,9 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
   // ---- AttemptSink (upstream) ----
 
   onReady(): void {
+    // HTTP/1.1 attempts are ready once connected; an HTTP/2 stream may be ready before its
+    // session is (onHead reads it again).
+    this.x.upstreamPrincipal = this.attempt?.peerPrincipal ?? "";
     this.pump();
   }
 
@@ -165,6 +168,7 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     const x = this.x;
     this.perTryTimer?.cancel();
     this.perTryTimer = null;
+    x.upstreamPrincipal = this.attempt?.peerPrincipal ?? "";
     this.cluster.stats.countStatus(status);
     const host = this.host as Host;
     this.cluster.outlier?.onResponse(host, status);

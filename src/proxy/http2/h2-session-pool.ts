@@ -6,16 +6,19 @@
 // on the cluster's Clock; the idle timeout is Envoy's: no active stream for that long (not "no
 // frame", which is what Node's session.setTimeout measures).
 import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type ClientSessionRequestOptions, type OutgoingHttpHeaders } from "node:http2";
+import type { Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-import { upstreamTlsOptions } from "../tls/upstream-tls.ts";
+import { upstreamTlsOptions, verifiedServerPrincipal } from "../tls/upstream-tls.ts";
 
 export class H2Session {
   readonly session: ClientHttp2Session;
   /** The connection (and TLS handshake) completed. */
   connected = false;
+  /** The verified server certificate's SPIFFE id (TLS clusters), set once at connect; "" for h2c. */
+  peerPrincipal = "";
   closed = false;
   private readonly owner: H2SessionPool;
   private readonly clock: Clock;
@@ -40,6 +43,7 @@ export class H2Session {
     const tls = cfg.tls;
     const authority = `${tls !== undefined ? "https" : "http"}://${host.address.includes(":") ? `[${host.address}]` : host.address}:${host.port}`;
     let failedEarly: Error | null = null;
+    let tlsSocket: Socket | null = null;
     this.session = h2connect(authority, {
       // The proxy's own limits apply per stream; the session just carries them.
       peerMaxConcurrentStreams: 1000,
@@ -49,6 +53,7 @@ export class H2Session {
               try {
                 const socket = tlsConnect({ host: host.address, port: host.port, ...upstreamTlsOptions(tls, host, cluster.mesh, true, cluster.tlsContexts), ...(tls.mode === "ISTIO_MUTUAL" ? {} : { ALPNProtocols: ["h2"] }) });
                 if (tls.mode === "ISTIO_MUTUAL") cluster.mesh?.trackUpstream(socket);
+                tlsSocket = socket;
                 return socket;
               } catch (e) {
                 failedEarly = e as Error;
@@ -73,6 +78,7 @@ export class H2Session {
       this.timer?.cancel();
       this.timer = null;
       this.connected = true;
+      if (tlsSocket !== null) this.peerPrincipal = verifiedServerPrincipal(tlsSocket);
       if (this.idleMs > 0 && !this.closed) {
         this.idleSince = this.clock.now();
         this.armIdle(this.idleMs);

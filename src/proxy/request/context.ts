@@ -31,6 +31,8 @@ export interface RequestRecord {
   readonly durationMs: number;
   /** `address:port` of the last upstream host tried, "" when none. */
   readonly upstreamHost: string;
+  /** The SPIFFE id of the server certificate the last attempt's upstream connection verified; "" for plaintext or none. */
+  readonly upstreamPrincipal: string;
   readonly cluster: string;
   readonly routeName: string;
   readonly attempts: number;
@@ -79,7 +81,8 @@ export interface TelemetryHooks {
   /**
    * A proxied TCP connection (tcp listener, tunnel) to `cluster`'s endpoint `upstreamHost`
    * (`address:port`): the counters of its Istio TCP series (looked up once per connection), or
-   * null when metrics are off for that side or the series cap is reached.
+   * null when metrics are off for that side or the series cap is reached. `peerPrincipal`: the
+   * other side's verified certificate (the client's inbound, the upstream server's outbound).
    */
   tcpCounters?(direction: ListenerDirection, cluster: string, upstreamHost: string, peerPrincipal?: string): TcpCounters | null;
 }

@@ -13,6 +13,7 @@ import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener, WeightedCluster } from "../../model/proxy-config.ts";
 import type { ProxyContext, TcpCounters } from "../request/context.ts";
 import { verifiedPeerOf } from "../detect/mesh-tls.ts";
+import { verifiedServerPrincipal } from "../tls/upstream-tls.ts";
 import { pickWeightedCluster } from "../router/index.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
@@ -86,11 +87,22 @@ function routeConnection(
     cluster.stats.upstream_cx_overflow++;
     return refuse("overflow");
   }
-  // Istio TCP metrics: the series is looked up once here; the relay only adds to it.
-  const tel = proxy.telemetry?.tcpCounters?.(current.direction, cluster.name, host.key, verifiedPeerOf(down)) ?? null;
-  relay(down, cluster, host, current.tcpRoute?.idleTimeoutMs ?? (pool.idleTimeoutMs > 0 ? pool.idleTimeoutMs : DEFAULT_TCP_IDLE_TIMEOUT_MS), stats, opts, tel);
+  // Istio TCP metrics: the series is looked up once per connection; the relay only adds to it.
+  // Its principal label is the other side's verified certificate: the downstream client's on an
+  // inbound listener, the upstream server's on an outbound one (known after the handshake).
+  const hooks = proxy.telemetry;
+  const direction = current.direction;
+  let series: SeriesLookup | null = null;
+  if (hooks?.tcpCounters !== undefined) {
+    const tcpCounters = hooks.tcpCounters.bind(hooks);
+    series = direction === "inbound" ? () => tcpCounters(direction, cluster.name, host.key, verifiedPeerOf(down)) : (up) => tcpCounters(direction, cluster.name, host.key, up === null ? "" : verifiedServerPrincipal(up));
+  }
+  relay(down, cluster, host, current.tcpRoute?.idleTimeoutMs ?? (pool.idleTimeoutMs > 0 ? pool.idleTimeoutMs : DEFAULT_TCP_IDLE_TIMEOUT_MS), stats, opts, series);
   return null;
 }
+
+/** The connection's TCP series, given its upstream socket once connected (null: it never connected). */
+type SeriesLookup = (up: Socket | null) => TcpCounters | null;
 
 function pickHost(cluster: ClusterState, down: Socket): Host | null {
   // Transparent capture: the address the client dialed is the original destination.
@@ -104,9 +116,21 @@ function pickHost(cluster: ClusterState, down: Socket): Host | null {
   return pickConnectionHost(cluster, dst, hash);
 }
 
-function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, stats: TcpListenerStats, opts: TcpProxyOptions, tel: TcpCounters | null): void {
+function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, stats: TcpListenerStats, opts: TcpProxyOptions, series: SeriesLookup | null): void {
   const cs = cluster.stats;
-  if (tel !== null) tel.opened++;
+  // The series is bound when the upstream is connected (or when the session ends without that);
+  // bytes the downstream sends meanwhile are held in `early`.
+  let tel: TcpCounters | null = null;
+  let bound = series === null;
+  let early = 0;
+  const bind = (up: Socket | null): void => {
+    if (bound) return;
+    bound = true;
+    tel = (series as SeriesLookup)(up);
+    if (tel === null) return;
+    tel.opened++;
+    tel.receivedBytes += early;
+  };
   const pool = cluster.poolConfig;
   cs.upstream_cx_total++;
   cs.upstream_cx_active++;
@@ -134,6 +158,7 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
     finished = true;
     timer?.cancel();
     timer = null;
+    bind(null);
     if (tel !== null) tel.closed++;
     cs.upstream_cx_active--;
     stats.downstream_cx_active--;
@@ -173,6 +198,7 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
     connected = true;
     timer?.cancel();
     timer = null;
+    bind(up);
     cluster.outlier?.onLocalOriginSuccess(host);
     if (finished) return;
     lastActive = clock.now();
@@ -202,6 +228,7 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
     cs.upstream_cx_tx_bytes_total += b.length;
     stats.downstream_cx_rx_bytes_total += b.length;
     if (tel !== null) tel.receivedBytes += b.length;
+    else if (!bound) early += b.length;
   });
   up.on("data", (b: Buffer) => {
     lastActive = clock.now();
@@ -212,7 +239,7 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
   if (opts.head !== undefined && opts.head.length > 0) {
     cs.upstream_cx_tx_bytes_total += opts.head.length;
     stats.downstream_cx_rx_bytes_total += opts.head.length;
-    if (tel !== null) tel.receivedBytes += opts.head.length;
+    early += opts.head.length;
     up.write(opts.head);
   }
   down.pipe(up);

@@ -168,11 +168,11 @@ export class RequestHooks implements TelemetryHooks {
     if (!c.metricsOn(direction)) return null;
     const client = isClientSide(direction);
     const host = client ? upstreamHost : "";
-    const verified = client ? "" : peerPrincipal;
+    const verified = peerPrincipal;
     const key = `${c.config.version}\u001f${direction}\u001f${clusterName}\u001f${host}\u001f${verified}`;
     // TCP carries no peer header: the client side names the destination from the endpoint it
-    // picked; the server side knows itself and the verified client certificate's principal only
-    // (the other source labels stay "unknown").
+    // picked and the upstream certificate it verified; the server side knows itself and the
+    // verified client certificate's principal only (the other source labels stay "unknown").
     return this.sinks.metrics.tcpSeries(key, (): HopFacts => {
       const cluster = c.cluster(clusterName);
       return {
@@ -209,7 +209,8 @@ export class RequestHooks implements TelemetryHooks {
     const grpc = st.responseGrpc || (x.header("content-type")?.startsWith("application/grpc") ?? false);
     const protocol = grpc ? "grpc" : "http";
     const host = client ? x.upstreamHost : "";
-    const verified = client ? "" : x.peerPrincipal;
+    // The other side's verified certificate: the upstream server's (client side), the client's (server side).
+    const verified = client ? x.upstreamPrincipal : x.peerPrincipal;
     const recent = this.recent;
     for (let i = 0; i < RECENT; i++) {
       const r = recent[i] as RecentSeries;
@@ -242,7 +243,7 @@ export class RequestHooks implements TelemetryHooks {
           service: cluster?.service,
           endpoint: client && host !== "" ? c.endpoint(x.cluster, host) : undefined,
           mtls: client ? cluster?.tls?.mode === "ISTIO_MUTUAL" : x.peerPrincipal !== "",
-          peerPrincipal: client ? "" : x.peerPrincipal,
+          peerPrincipal: verified,
           protocol,
           responseCode: String(x.status),
           grpcStatus: st.grpcStatus,
@@ -353,6 +354,7 @@ function logEntry(x: TelemetryRequest, st: RequestState): AccessLogEntry {
     routeName: x.routeName,
     downstreamRemoteAddress: x.sourceIp,
     downstreamPeerUriSan: x.peerPrincipal,
+    upstreamPeerUriSan: x.upstreamPrincipal,
     traceId: st.span?.traceId ?? "",
     header: (n) => x.header(n),
   };

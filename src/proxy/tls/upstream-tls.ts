@@ -95,6 +95,24 @@ export function sanMatches(cert: PeerCertificate, wanted: readonly string[]): bo
   return wanted.some((w) => have.has(w));
 }
 
+/**
+ * The SPIFFE id (first URI SAN) of the server certificate a TLS upstream connection verified, ""
+ * for plaintext, an unverified handshake (insecureSkipVerify) or a certificate without one. Read
+ * once per connection when the handshake completes; requests on it read the stored string
+ * (Envoy's `upstream.uri_san_peer_certificate`, Istio's client-side `destination_principal`).
+ */
+export function verifiedServerPrincipal(socket: Socket): string {
+  const t = socket as Socket & { authorized?: boolean; getPeerCertificate?: () => PeerCertificate | null };
+  if (t.authorized !== true || typeof t.getPeerCertificate !== "function") return "";
+  const san = t.getPeerCertificate()?.subjectaltname;
+  if (san === undefined) return "";
+  for (const part of san.split(",")) {
+    const p = part.trim();
+    if (p.startsWith("URI:")) return p.slice(4);
+  }
+  return "";
+}
+
 /** Dial `net` options over TLS for this cluster. Errors (bad files, handshake) surface as socket errors. */
 export function connectUpstreamTls(net: TcpSocketConnectOpts & { onread?: unknown }, tls: UpstreamTlsConfig, target: TlsTarget, mesh?: MeshCredentials, contexts?: UpstreamTlsContexts): Socket {
   let extra: ConnectionOptions;

@@ -16,6 +16,7 @@ import { RF_UC, RF_UF, RF_UH, RF_UO, RF_UPE, RF_UT } from "../request/response-f
 import { destinationHeaders, requestExtra } from "../http/upstream-headers.ts";
 import { unionNames } from "../request/header-edits.ts";
 import { rewritePath } from "../router/index.ts";
+import { verifiedServerPrincipal } from "../tls/upstream-tls.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { pickRequestHost, requestHash } from "../upstream/host-choice.ts";
@@ -99,6 +100,7 @@ class UpgradeSession {
       this.connectTimer?.cancel();
       this.connectTimer = null;
       this.phase = P_HEAD;
+      if (this.tls) this.x.upstreamPrincipal = verifiedServerPrincipal(up);
       this.cluster.outlier?.onLocalOriginSuccess(this.host);
       up.write(this.requestHead);
     });

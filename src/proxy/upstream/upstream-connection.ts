@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { Dialer } from "./dialer.ts";
 import { SocketWriter } from "../io/socket-writer.ts";
+import { verifiedServerPrincipal } from "../tls/upstream-tls.ts";
 import { ChunkedDecoder, parseResponseHead, ParseError } from "../http1/index.ts";
 import type { ResponseHead } from "../http1/types.ts";
 
@@ -82,6 +83,8 @@ export class UpstreamConnection {
   gotBytes = false;
   /** The TCP connection was established at some point. */
   connected = false;
+  /** The verified server certificate's SPIFFE id (TLS origination), "" for plaintext: set once at the handshake. */
+  peerPrincipal = "";
   /** When it last went back to its pool's idle list (pool clock ms). */
   idleSince = 0;
   private state = S_CONNECTING;
@@ -188,6 +191,7 @@ export class UpstreamConnection {
     this.timer = null;
     this.state = S_HEAD;
     this.connected = true;
+    if (this.owner.tls !== undefined) this.peerPrincipal = verifiedServerPrincipal(this.socket);
     const maxDuration = this.owner.maxConnectionDurationMs;
     if (maxDuration > 0) this.timer = this.owner.clock.setTimeout(() => this.onMaxDuration(), maxDuration).unref();
     this.owner.onConnected(this);

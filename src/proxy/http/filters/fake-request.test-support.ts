@@ -75,6 +75,7 @@ export class FakeRequest implements RequestContext {
   startWallMs = 0;
   durationMs = 0;
   upstreamHost = "";
+  upstreamPrincipal = "";
   attempts = 0;
   bytesReceived = 0;
   bytesSent = 0;

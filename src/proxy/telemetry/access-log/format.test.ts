@@ -23,6 +23,7 @@ function entry(o: Partial<AccessLogEntry> = {}, headers: Record<string, string> 
     routeName: "default",
     downstreamRemoteAddress: "10.44.1.23",
     downstreamPeerUriSan: "",
+    upstreamPeerUriSan: "",
     traceId: "",
     header: (n) => headers[n],
     ...o,
@@ -43,6 +44,12 @@ describe("access log text format", () => {
     const line = f(entry({ status: 503, flags: "UF,URX", upstreamServiceTimeMs: undefined, upstreamHost: "" }, { "x-envoy-original-path": "/orig" }));
     assert.match(line, /^\[[^\]]+\] "GET \/orig HTTP\/1\.1" 503 UF,URX via_upstream - "-" 0 135 4 - "-" "-" /);
     assert.match(line, / "httpbin:8000" "-" outbound/);
+  });
+
+  it("UPSTREAM_PEER_URI_SAN: the verified upstream server certificate's URI SAN, - without TLS", () => {
+    const f = compileTextFormat("%UPSTREAM_PEER_URI_SAN%");
+    assert.equal(f(entry({ upstreamPeerUriSan: "spiffe://cluster.local/ns/default/sa/httpbin" })), "spiffe://cluster.local/ns/default/sa/httpbin\n");
+    assert.equal(f(entry({ upstreamPeerUriSan: "" })), "-\n");
   });
 
   it("DOWNSTREAM_PEER_URI_SAN: the verified client certificate's URI SAN, - without mTLS", () => {

@@ -84,6 +84,8 @@ function command(name: string, arg: string | undefined): ((e: AccessLogEntry) =>
       return (e) => e.downstreamRemoteAddress;
     case "DOWNSTREAM_PEER_URI_SAN":
       return (e) => e.downstreamPeerUriSan;
+    case "UPSTREAM_PEER_URI_SAN":
+      return (e) => e.upstreamPeerUriSan;
     case "TRACE_ID":
       return (e) => e.traceId;
     case "HOSTNAME":

@@ -23,6 +23,8 @@ export interface AccessLogEntry {
   downstreamRemoteAddress: string;
   /** The verified mTLS client certificate's URI SAN; "" when the request did not come over mTLS. */
   downstreamPeerUriSan: string;
+  /** The verified upstream server certificate's URI SAN; "" when the upstream connection was not verified TLS. */
+  upstreamPeerUriSan: string;
   traceId: string;
   /** Request header (lowercase name). */
   header(name: string): string | undefined;

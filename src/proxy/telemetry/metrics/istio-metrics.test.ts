@@ -52,14 +52,17 @@ describe("Istio labels", () => {
     assert.equal(l.connection_security_policy, "none");
   });
 
-  it("source reporter, mTLS: destination_principal from the endpoint's identity, never the peer header", () => {
-    const endpoint = { address: "10.0.0.1", port: 9080, weight: 1, labels: {}, healthy: true, workload: "reviews-v2", serviceAccount: "spiffe://cluster.local/ns/default/sa/reviews-real" };
-    const l = asMap(istioLabels(facts({ peer: reviews, endpoint, mtls: true })));
+  it("source reporter, mTLS: destination_principal is the upstream certificate's SPIFFE id, never the peer header nor the config", () => {
+    const endpoint = { address: "10.0.0.1", port: 9080, weight: 1, labels: {}, healthy: true, workload: "reviews-v2", serviceAccount: "spiffe://cluster.local/ns/default/sa/reviews-expected" };
+    const verified = "spiffe://cluster.local/ns/default/sa/reviews-real";
+    const l = asMap(istioLabels(facts({ peer: reviews, endpoint, mtls: true, peerPrincipal: verified })));
     assert.equal(l.destination_workload, "reviews-v2");
-    assert.equal(l.destination_principal, "spiffe://cluster.local/ns/default/sa/reviews-real");
+    assert.equal(l.destination_principal, verified);
     assert.equal(l.source_principal, "spiffe://cluster.local/ns/default/sa/bookinfo-productpage");
     assert.equal(l.connection_security_policy, "unknown");
-    assert.equal(asMap(istioLabels(facts({ peer: reviews, mtls: true }))).destination_principal, "unknown");
+    // No verified upstream certificate (plaintext, or the handshake never completed): unknown,
+    // whatever the endpoint's configured identity or the peer header say.
+    assert.equal(asMap(istioLabels(facts({ peer: reviews, endpoint, mtls: true }))).destination_principal, "unknown");
   });
 
   it("without peer metadata: endpoint labels on the client side, unknown on the server side", () => {
@@ -75,9 +78,9 @@ describe("Istio labels", () => {
     assert.equal(none.destination_workload, "unknown");
   });
 
-  it("endpoint fallback: app.kubernetes.io labels as for the own side, the principal is the endpoint's SPIFFE identity", () => {
+  it("endpoint fallback: app.kubernetes.io labels as for the own side, the namespace from the endpoint's SPIFFE identity", () => {
     const endpoint = { address: "10.0.0.1", port: 9080, weight: 1, labels: { "app.kubernetes.io/name": "ratings", "app.kubernetes.io/version": "2.1" }, healthy: true, workload: "ratings-v2", serviceAccount: "spiffe://example.org/ns/shop/sa/ratings" };
-    const c = asMap(istioLabels(facts({ endpoint, mtls: true })));
+    const c = asMap(istioLabels(facts({ endpoint, mtls: true, peerPrincipal: "spiffe://example.org/ns/shop/sa/ratings" })));
     assert.equal(c.destination_app, "ratings");
     assert.equal(c.destination_version, "2.1");
     assert.equal(c.destination_canonical_service, "ratings");

@@ -47,8 +47,11 @@ export interface HopFacts {
   /** The hop used Istio mutual TLS. */
   mtls: boolean;
   /**
-   * Server side: the SPIFFE URI of the client certificate this side verified ("" = the request
-   * did not come over mTLS). The only source of `source_principal`: a peer header never is.
+   * The SPIFFE URI of the other side's certificate this side verified ("" = no verified TLS):
+   * the client's at the destination (`source_principal`), the upstream server's at the source
+   * (`destination_principal`). The only source of the other side's principal: a peer header
+   * (which a plaintext peer could forge) or the config (what was expected, not what answered)
+   * never is.
    */
   peerPrincipal: string;
   protocol: string;
@@ -62,13 +65,13 @@ export function istioLabels(f: HopFacts, tcp = false): string[] {
   const src = f.reporter === "source" ? f.self : f.peer;
   const dst = f.reporter === "destination" ? f.self : (f.peer ?? fromEndpoint(f.endpoint, f.service));
   const svc = f.service;
-  const principal = (p: PeerIdentity | null): string => (f.mtls && p !== null && p.serviceAccount !== "" ? spiffePrincipal(p.trustDomain, p.namespace, p.serviceAccount) : UNKNOWN);
-  // The other side's principal never comes from its metadata header (a plaintext client could
-  // claim any): at the destination, the verified client certificate; at the source, the identity
-  // the config gives the picked endpoint (the one the client's mTLS verification expects).
-  const selfPrincipal = principal(f.self);
-  const srcPrincipal = f.reporter === "source" ? selfPrincipal : f.peerPrincipal || UNKNOWN;
-  const dstPrincipal = f.reporter === "destination" ? selfPrincipal : principal(fromEndpoint(f.endpoint, f.service));
+  const self = f.self;
+  const selfPrincipal = f.mtls && self.serviceAccount !== "" ? spiffePrincipal(self.trustDomain, self.namespace, self.serviceAccount) : UNKNOWN;
+  // The other side's principal is the certificate this side verified on the connection (Istio:
+  // the peer's URI SAN), never its metadata header nor what the config expected of it.
+  const otherPrincipal = f.peerPrincipal || UNKNOWN;
+  const srcPrincipal = f.reporter === "source" ? selfPrincipal : otherPrincipal;
+  const dstPrincipal = f.reporter === "destination" ? selfPrincipal : otherPrincipal;
   const out = [
     f.reporter,
     src?.workload ?? UNKNOWN,
