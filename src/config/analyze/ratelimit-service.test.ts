@@ -33,4 +33,14 @@ describe("ratelimit-service check (AMM1018)", () => {
     assert.match(ds[0]?.message ?? "", /port 9999: every rate-limited request would be let through unlimited/);
     assert.match(ds[1]?.message ?? "", /"rate_limit_cluster" is not an outbound cluster name/);
   });
+
+  it("a RateLimit's global rules: the default service (samples/ratelimit) or the one named must exist; local rules call none", () => {
+    const kind = (spec: JsonObject, name = "rl"): JsonObject => ({ apiVersion: "amime.dev/v1alpha1", kind: "RateLimit", metadata: { name, namespace: "default" }, spec });
+    const global: JsonObject = { rules: [{ limit: { requests: 1, per: "second" } }, { limit: { requests: 1, per: "second" }, scope: "global" }] };
+    const ds = findings([kind(global), kind({ ...global, rateLimitService: { host: "rls.default.svc.cluster.local", port: 9000 }, failureMode: "deny" }, "named"), kind({ rules: [{ limit: { requests: 1, per: "second" } }] }, "local")], rateLimitServiceCheck);
+    assert.deepEqual(summary(ds), ["AMM1018 warning spec.rules[1].scope", "AMM1018 warning spec.rateLimitService"]);
+    assert.match(ds[0]?.message ?? "", /ratelimit\.default\.svc\.cluster\.local:8081 \(the default\), but no Service or ServiceEntry defines that host and port: every request they limit would be let through unlimited/);
+    assert.match(ds[1]?.message ?? "", /rls\.default\.svc\.cluster\.local:9000, .*answered 500/);
+    assert.deepEqual(summary(findings([...docs(SAMPLE), kind(global)], rateLimitServiceCheck)), []);
+  });
 });

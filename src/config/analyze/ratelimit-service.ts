@@ -3,6 +3,8 @@
 // Service (or ServiceEntry) of that host and port no proxy has the cluster, every call fails, and
 // each rate-limited request is refused with 500 (failure_mode_deny, as the task sets) or let
 // through unlimited — silently but for the counters. Istio's analyzer does not look; Amime says so.
+// The same for a RateLimit (amime.dev) with global rules: its `rateLimitService` (default
+// samples/ratelimit's ratelimit.default.svc.<domain>:8081) must be a Service of the mesh.
 import { envoyFilterRateLimits } from "../../control-plane/translate/rate-limit/envoy-filter.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
@@ -31,6 +33,19 @@ export const rateLimitServiceCheck: Check = {
             `the ratelimit filter calls cluster ${cluster}, but ${what}: every rate-limited request would be ${outcome}. Load the rate-limit service (samples/ratelimit), or fix the cluster name.`);
         }
       });
+    }
+    for (const rl of ctx.ofKind("RateLimit", "amime.dev")) {
+      const spec = (rl.body.spec ?? {}) as { rules?: { scope?: unknown }[]; rateLimitService?: { host?: unknown; port?: unknown }; failureMode?: unknown };
+      const firstGlobal = (Array.isArray(spec.rules) ? spec.rules : []).findIndex((r) => r?.scope === "global");
+      if (firstGlobal < 0) continue;
+      const given = spec.rateLimitService;
+      const host = typeof given?.host === "string" ? given.host : `ratelimit.default.svc.${index.options.domainSuffix}`;
+      const port = typeof given?.port === "number" ? given.port : 8081;
+      const found = index.findServices(host, index.namespaceOf(rl)).some((s) => s.ports.length === 0 || s.ports.some((x) => x.number === port));
+      if (found) continue;
+      const outcome = spec.failureMode === "deny" ? "answered 500 (flag RLSE, failureMode deny)" : "let through unlimited (counted ratelimit.error)";
+      ctx.report(rl, "warning", AnalyzerCodes.rateLimitServiceNotFound, given !== undefined ? ["spec", "rateLimitService"] : ["spec", "rules", firstGlobal, "scope"],
+        `global rules call the rate-limit service ${host}:${port}${given === undefined ? " (the default)" : ""}, but no Service or ServiceEntry defines that host and port: every request they limit would be ${outcome}. Load the rate-limit service (samples/ratelimit), or set spec.rateLimitService.`);
     }
   },
 };
