@@ -6,6 +6,7 @@ import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { ConfigRefusedError } from "../control-plane/server.ts";
 import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
+import { DashboardForwarder } from "../dashboard/forwarder/forwarder.ts";
 import { ConfigInvalid, DEFAULT_PORT_BASE, LocalMesh } from "../runtime/local/local-mesh.ts";
 import type { InstanceSupervisor } from "../runtime/local/instance.ts";
 import { NetnsMesh, NetnsUnavailable } from "../runtime/netns/netns-mesh.ts";
@@ -54,6 +55,10 @@ Options:
                              docs/security.md "Gateway TLS")
       --port-base N          first port to hand out (default ${DEFAULT_PORT_BASE})
       --control-plane-port N the control plane's port (default: next free from --port-base)
+      --dashboard-port N     the dashboard's loopback port: plain http on 127.0.0.1 forwarded to
+                             the control plane over TLS verified against the mesh root, so a
+                             browser needs no certificate import (default: a free port;
+                             docs/dashboard.md)
       --store URL            keep config in etcd (etcd://HOST:PORT[,…][/PREFIX]): the -f files
                              are applied there at start, later applies go there too
                              (docs/control-plane.md "Config in etcd")
@@ -77,6 +82,7 @@ interface UpArgs {
   files: string[];
   portBase: number;
   controlPlanePort?: number;
+  dashboardPort: number;
   tracing?: { format: "zipkin" | "otlp"; endpoint: string };
   meshConfig?: string;
   secretDir?: string;
@@ -88,7 +94,7 @@ interface UpArgs {
 }
 
 function parseUpArgs(argv: readonly string[]): UpArgs {
-  const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, runtime: "local", controlPlanes: 1, help: false };
+  const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, dashboardPort: 0, runtime: "local", controlPlanes: 1, help: false };
   for (const f of walkFlags(argv)) {
     switch (f.flag) {
       case "-h":
@@ -119,6 +125,9 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
         break;
       case "--control-plane-port":
         out.controlPlanePort = f.integer(0, 65535, "a port number (0-65535)");
+        break;
+      case "--dashboard-port":
+        out.dashboardPort = f.integer(0, 65535, "a port number (0-65535)");
         break;
       case "--store":
         out.store = f.required("a store URL (etcd://HOST:PORT[,…])");
@@ -215,17 +224,28 @@ export const upCommand: Command = {
     for (const d of notApplied) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (notApplied.length > 0) process.stderr.write(`amime up: ${notApplied.length} resource setting(s) above are accepted but NOT applied or enforced (docs/analyze.md)\n`);
 
+    // The browser's door to the dashboard (plain http on loopback, TLS to the control plane).
+    let dashboard: DashboardForwarder;
+    try {
+      const controlPlane = mesh.controlPlane;
+      dashboard = await DashboardForwarder.start({ target: mesh.controlPlane.url, ca: () => controlPlane.trustBundle, port: args.dashboardPort });
+    } catch (e) {
+      process.stderr.write(`amime up: cannot listen on 127.0.0.1:${args.dashboardPort} for the dashboard: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; stopping\n`);
+      await mesh.stop(5000);
+      return 1;
+    }
+
     let signals = 0;
     const stopped = new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals): void => {
         signals++;
         if (signals > 1) {
           write(`amime up: ${sig} again: killing everything now`);
-          void mesh.stop(0).then(resolve);
+          void Promise.all([mesh.stop(0), dashboard.close()]).then(() => resolve());
           return;
         }
         write(`amime up: ${sig}: stopping (Ctrl-C again to kill at once)`);
-        void mesh.stop(5000).then(resolve);
+        void Promise.all([mesh.stop(5000), dashboard.close()]).then(() => resolve());
       };
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
@@ -244,7 +264,7 @@ export const upCommand: Command = {
     else write("Ingress:        none (no Gateway selects istio: ingressgateway)");
     // A login link for the first browser; later ones come from `amime dashboard` (60 s codes).
     const login = mesh.controlPlane.sessions.mintLoginCode({ kind: "admin", name: "amime-up" }, UP_LOGIN_TTL_MS);
-    write(`Dashboard:      ${mesh.controlPlane.url}/dashboard/login?code=${login.code}   (single use, ${UP_LOGIN_TTL_MS / 60_000} min; then: amime dashboard)`);
+    write(`Dashboard:      ${dashboard.url}/dashboard/login?code=${login.code}   (single use, ${UP_LOGIN_TTL_MS / 60_000} min; then: amime dashboard)`);
     write(`Control plane:  ${mesh.controlPlane.url}/api/v1/status`);
     if (mesh instanceof NetnsMesh) write(`Network:        ${mesh.network.nodeCount} node(s) on 10.${mesh.network.subnet.octet}.0.0/24 with this host, node k's pods on 10.${mesh.network.subnet.octet}.(k+1).0/24; run id ${mesh.network.resources.runId} (amime down removes it after a crash)`);
     const meshTracing = meshConfig?.defaultProviders?.tracing?.[0];

@@ -4,14 +4,13 @@
 // ratings red; a trace opens as a waterfall with productpage, details, reviews and ratings.
 // Screenshots of each step go to .artifacts/dashboard/ (gitignored; CI keeps them).
 import assert from "node:assert/strict";
-import { createHash, X509Certificate } from "node:crypto";
-import { connect } from "node:tls";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { UpState } from "../../src/runtime/local/state-file.ts";
-import { get, postYaml, randomPortBase, ROOT, sleep, UpRun } from "../e2e/up-harness.ts";
+import { AMIME, get, NODE, postYaml, randomPortBase, ROOT, sleep, UpRun } from "../e2e/up-harness.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, ".artifacts", "dashboard");
@@ -29,22 +28,21 @@ spec:
     - destination: {host: ratings, subset: v1}
 `;
 
-/** base64 SHA-256 of a certificate's SubjectPublicKeyInfo (Chromium's --ignore-certificate-errors-spki-list). */
-function spki(cert: X509Certificate): string {
-  return createHash("sha256").update(cert.publicKey.export({ type: "spki", format: "der" })).digest("base64");
-}
-
-/** The certificate the control plane serves (read without verifying: we only want its key's hash). */
-function servedCertificate(url: string): Promise<X509Certificate> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false }, () => {
-      const raw = s.getPeerCertificate().raw;
-      s.end();
-      resolve(new X509Certificate(raw));
-    });
-    s.on("error", reject);
+/** `amime dashboard --no-browser` in the run's directory, until it prints its link; it keeps running (the forwarder). */
+async function startDashboard(cwd: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(NODE, [AMIME, "dashboard", "--no-browser"], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const seen = (): void => {
+      const m = /Dashboard: (\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    };
+    child.stdout?.on("data", seen);
+    child.once("exit", (code) => reject(new Error(`amime dashboard exited with ${code}: ${out}`)));
   });
+  return { child, url };
 }
 
 interface EdgeRow {
@@ -66,6 +64,8 @@ describe("dashboard in Chromium", { skip: !existsSync(CHROMIUM) && "no /usr/bin/
   let loading = true;
   let load: Promise<void> = Promise.resolve();
   let step = 0;
+  let dashboard: ChildProcess | undefined;
+  let upLink = "";
   const shot = async (name: string): Promise<void> => {
     await page.screenshot({ path: join(ARTIFACTS, `${String(++step).padStart(2, "0")}-${name}.png`), fullPage: true });
   };
@@ -104,34 +104,53 @@ describe("dashboard in Chromium", { skip: !existsSync(CHROMIUM) && "no /usr/bin/
       }
     };
     load = Promise.all([client(), client()]).then(() => undefined);
-    // The control plane serves https with a certificate from the mesh CA, which this browser does
-    // not know: it is told to accept exactly that CA's and that certificate's keys (as a user
-    // would import .amime/root-cert.pem), nothing else.
-    const root = new X509Certificate(readFileSync(join(run.cwd, ".amime", "root-cert.pem")));
-    const spkis = [spki(root), spki(await servedCertificate(state.controlPlane))].join(",");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--ignore-certificate-errors-spki-list=${spkis}`] });
+    // No certificate import and no certificate flags: the browser reaches the dashboard through
+    // the plain-http loopback forwarder (`amime dashboard`, `amime up`), as a user does.
+    upLink = /Dashboard: +(\S+)/.exec(run.output)?.[1] ?? "";
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   });
   after(async () => {
     loading = false;
     await load;
     await browser?.close();
+    dashboard?.kill("SIGINT");
     await run?.cleanup();
   });
 
-  it("signs in with the link `amime dashboard` prints", async () => {
-    const r = run.amime(["dashboard", "--no-browser"]);
-    assert.equal(r.status, 0, r.stderr);
-    const url = /Dashboard: (\S+)/.exec(r.stdout)?.[1];
-    assert.ok(url?.startsWith(`${state.controlPlane}/dashboard/login?code=`), r.stdout);
-    await page.goto(url as string);
-    assert.equal(new URL(page.url()).pathname, "/dashboard/");
+  it("signs in with the link `amime dashboard` prints, over its loopback forwarder", async () => {
+    const started = await startDashboard(run.cwd);
+    dashboard = started.child;
+    const url = new URL(started.url);
+    assert.equal(url.protocol, "http:");
+    assert.equal(url.hostname, "127.0.0.1");
+    assert.notEqual(url.port, new URL(state.controlPlane).port);
+    assert.equal(url.pathname, "/dashboard/login");
+    const answer = await page.goto(started.url);
+    assert.equal(answer?.ok(), true);
+    assert.equal(page.url(), `${url.origin}/dashboard/`);
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === "amime_session");
     assert.equal(session?.httpOnly, true);
-    assert.equal(session?.secure, true);
+    assert.equal(session?.secure, false, "plain http on loopback: a Secure cookie would not be kept");
     assert.equal(session?.sameSite, "Strict");
     assert.equal(await page.evaluate(() => document.cookie), "", "the page's scripts cannot read the session");
+    // The page's own POSTs (Origin: http://127.0.0.1:PORT) pass the forwarder and the control plane.
+    const explain = await page.evaluate(async () => (await fetch("/dashboard/api/explain", { method: "POST", body: "{}" })).status);
+    assert.equal(explain, 400, "reached the handler (400: no node), not refused as cross-site (403)");
+  });
+
+  it("`amime up` printed a working sign-in link on its own forwarder", async () => {
+    assert.match(upLink, /^http:\/\/127\.0\.0\.1:\d+\/dashboard\/login\?code=/, run.output);
+    const fresh = await browser.newContext();
+    try {
+      const other = await fresh.newPage();
+      await other.goto(upLink);
+      assert.equal(new URL(other.url()).pathname, "/dashboard/");
+      await other.waitForFunction(() => document.getElementById("status")?.textContent !== "connecting…", undefined, { timeout: 20_000 });
+    } finally {
+      await fresh.close();
+    }
   });
 
   it("shows productpage → reviews v1/v2/v3 → ratings with non-zero rates", async () => {
@@ -160,7 +179,10 @@ describe("dashboard in Chromium", { skip: !existsSync(CHROMIUM) && "no /usr/bin/
   it("opens a trace whose waterfall spans productpage, details, reviews and ratings", async () => {
     await page.evaluate(() => (location.hash = "#/traces?service=ratings.default&lookback=15m"));
     await page.waitForSelector("#traces tbody tr", { timeout: 20_000 });
-    await page.click("#traces tbody tr:first-child a");
+    // A trace whose spans have all arrived (each sidecar reports its own, in batches): the
+    // ingress, productpage, details, reviews and ratings — five services.
+    const complete = await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLElement>("#traces tbody tr")).findIndex((r) => Number(r.dataset.services) >= 5) + 1, undefined, { timeout: 20_000 });
+    await page.click(`#traces tbody tr:nth-child(${String(await complete.jsonValue())}) a`);
     await page.waitForSelector("#waterfall .row", { timeout: 20_000 });
     const services = (await page.getAttribute("#waterfall", "data-services"))?.split(",") ?? [];
     for (const s of ["productpage.default", "details.default", "reviews.default", "ratings.default"]) assert.ok(services.includes(s), services.join());

@@ -61,6 +61,11 @@ export class ControlPlaneClient {
     this.#rootCert = options.rootCert;
   }
 
+  /** The mesh root this client verifies the control plane with; undefined when none was found. */
+  get rootCert(): RootCert | undefined {
+    return this.#rootCert;
+  }
+
   /** POST /api/v1/apply. A refusal (422) is a result with applied:false, not an error. */
   apply(text: string, source: string): Promise<ApplyResult> {
     return this.#change("/api/v1/apply", text, source);
