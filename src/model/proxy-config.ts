@@ -482,6 +482,12 @@ export interface Cluster {
   outlierDetection?: OutlierDetectionConfig;
   healthCheck?: HealthCheckConfig;
   tls?: UpstreamTlsConfig;
+  /**
+   * `tls` comes from auto mTLS (no DestinationRule tls): it applies only to endpoints labelled
+   * `security.istio.io/tlsMode: istio` (Envoy's transport socket match, as Istio generates it);
+   * the others get plaintext. docs/security.md
+   */
+  autoMtls?: boolean;
 }
 
 export interface Endpoint {
@@ -497,6 +503,16 @@ export interface Endpoint {
   /** SPIFFE identity expected from this endpoint. */
   serviceAccount?: string;
   locality?: string;
+}
+
+/** Istio's endpoint label: `istio` on endpoints whose workload runs a sidecar that accepts mesh mTLS. */
+export const TLS_MODE_LABEL = "security.istio.io/tlsMode";
+
+/** The TLS a connection to this endpoint of the cluster originates: auto mTLS only toward tlsMode=istio endpoints. */
+export function endpointTls(cluster: Pick<Cluster, "tls" | "autoMtls">, endpoint: Pick<Endpoint, "labels"> | undefined): UpstreamTlsConfig | undefined {
+  const tls = cluster.tls;
+  if (tls === undefined || cluster.autoMtls !== true) return tls;
+  return endpoint?.labels[TLS_MODE_LABEL] === "istio" ? tls : undefined;
 }
 
 /** Istio's cluster key. */

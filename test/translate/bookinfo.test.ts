@@ -147,7 +147,10 @@ test("destination-rule-all: one cluster per subset; endpoints filtered by subset
   assert.equal(c.lb.policy, "LEAST_REQUEST");
   assert.equal(c.connectionPool.maxConnections, 4294967295);
   assert.equal(c.outlierDetection, undefined);
-  assert.equal(c.tls, undefined);
+  // No DestinationRule tls, instances without a registered sidecar: auto mTLS, which the proxy
+  // applies per endpoint; these endpoints carry no tlsMode label, so it is plaintext to them.
+  assert.equal(c.autoMtls, true);
+  assert.deepEqual(v2.map((e) => e.labels["security.istio.io/tlsMode"]), [undefined, undefined]);
 });
 
 test("destination-rule-all-mtls: ISTIO_MUTUAL with Istio's SNI and the service's SPIFFE identities", () => {

@@ -41,3 +41,11 @@ it("an instance registered without a workload is a replica of its sidecar's work
   r.put("default", "reviews-v1-1", { ...named, instance: { ...named.instance, workload: "reviews-legacy" } });
   assert.deepEqual(r.registry().instances.map((i) => [i.name, i.workload]), [["reviews-v1-0", "reviews-v1"], ["reviews-v1-1", "reviews-legacy"]]);
 });
+
+it("a sidecar's registration marks its instance as one with a sidecar, unless the instance says sidecar: false (inject \"false\")", () => {
+  const r = new InstanceRegistry();
+  r.put("default", "reviews-v1-0", reg("reviews-v1-0"));
+  const legacy = reg("reviews-v1-1");
+  r.put("default", "reviews-v1-1", { ...legacy, instance: { ...legacy.instance, sidecar: false } });
+  assert.deepEqual(r.registry().instances.map((i) => [i.name, i.sidecar]), [["reviews-v1-0", true], ["reviews-v1-1", false]]);
+});

@@ -59,11 +59,12 @@ export class InstanceRegistry {
   registry(): Registry {
     if (!this.cached) {
       // The sidecar's NodeInfo names the workload; an instance registered without one is a replica of it.
-      // A registration by a sidecar (not a gateway) marks the instance as one that takes mesh mTLS.
+      // A registration by a sidecar (not a gateway) marks the instance as one that takes mesh mTLS,
+      // unless the runtime says it runs without one (sidecar.istio.io/inject: "false").
       const instances: WorkloadInstance[] = [...this.byKey.values()].map((r) => ({
         ...r.instance,
         ...(!r.instance.workload && r.node.workload ? { workload: r.node.workload } : {}),
-        ...(r.node.kind === "sidecar" ? { sidecar: true } : {}),
+        ...(r.node.kind === "sidecar" && r.instance.sidecar !== false ? { sidecar: true } : {}),
       }));
       this.cached = { services: [], instances };
     }

@@ -4,7 +4,7 @@
 // Plus PassthroughCluster when unknown hosts are allowed out.
 import type { Cluster, Endpoint } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
-import type { Service, ServicePort, WorkloadInstance } from "../../model/registry.ts";
+import type { Service, ServicePort } from "../../model/registry.ts";
 import type { DestinationRuleSpec } from "../../config/types/networking.ts";
 import { arr, obj, str, strMap } from "./common.ts";
 import { serviceEndpoints, serviceIdentities } from "./endpoints.ts";
@@ -50,10 +50,10 @@ export function outboundClusters(scope: ProxyScope): ClusterSet {
     const backing = backingInstances(snapshot, service);
     const identities = serviceIdentities(service, backing, snapshot.mesh.trustDomain);
     const subsets = subsetsOf(dr);
-    // Auto mTLS (MeshConfig enableAutoMtls, default on): ISTIO_MUTUAL toward a service whose
-    // instances all run a sidecar, unless a DestinationRule sets tls. Istio decides per endpoint;
-    // here a service with some instances without a sidecar gets plaintext to all of them.
-    const autoMtls = snapshot.mesh.config?.enableAutoMtls !== false && backing.length > 0 && backing.every(takesMeshTls);
+    // Auto mTLS (MeshConfig enableAutoMtls, default on), unless a DestinationRule sets tls:
+    // ISTIO_MUTUAL marked autoMtls, which the proxy applies per endpoint (tlsMode=istio ones, as
+    // Envoy's transport socket match does), plaintext to the others.
+    const autoMtls = snapshot.mesh.config?.enableAutoMtls !== false;
     for (const port of service.ports) {
       for (const subset of [{ name: "", labels: undefined }, ...subsets]) {
         const c = buildCluster(service, port, subset.name, dr, identities, autoMtls, credentialsAllowed(scope, dr));
@@ -88,12 +88,6 @@ function subsetsOf(dr: DestinationRuleSpec | undefined): { name: string; labels:
   return out;
 }
 
-/** An instance that accepts mesh mTLS: Istio's label `security.istio.io/tlsMode` says so (`istio`) or not (`disabled`); without it, whether it runs a sidecar. */
-function takesMeshTls(inst: WorkloadInstance): boolean {
-  const mode = inst.labels["security.istio.io/tlsMode"];
-  return mode === undefined ? inst.sidecar === true : mode === "istio";
-}
-
 /** Istio reads a DestinationRule's credentialName at gateways, and at sidecars only when the rule has a workloadSelector. */
 function credentialsAllowed(scope: ProxyScope, dr: DestinationRuleSpec | undefined): boolean {
   return scope.node.kind !== "sidecar" || strMap(obj(dr?.workloadSelector)?.matchLabels) !== undefined;
@@ -103,7 +97,8 @@ function buildCluster(service: Service, port: ServicePort, subset: string, dr: D
   const policy = effectivePolicy(dr, subset, port.port);
   const lb = loadBalancerConfig(policy.loadBalancer);
   const passthrough = lb.policy === "PASSTHROUGH" || service.resolution === "NONE" || (service.host.startsWith("*") && service.kind === "service-entry");
-  const tlsSettings = policy.tls ?? (autoMtls && !passthrough ? { mode: "ISTIO_MUTUAL" as const } : undefined);
+  const auto = policy.tls === undefined && autoMtls && !passthrough;
+  const tlsSettings = policy.tls ?? (auto ? { mode: "ISTIO_MUTUAL" as const } : undefined);
   const tls = tlsConfig(tlsSettings, { port: port.port, subset, host: service.host, identities, credentialsAllowed: mayUseCredentials });
   // Mesh mTLS wraps whatever the port carries; only SIMPLE/MUTUAL origination turns an https port into HTTP inside TLS.
   const protocol = clusterProtocol(port.protocol, tls !== undefined && tls.mode !== "ISTIO_MUTUAL", policy.connectionPool?.http?.h2UpgradePolicy === "UPGRADE");
@@ -122,5 +117,6 @@ function buildCluster(service: Service, port: ServicePort, subset: string, dr: D
   const od = outlierDetectionConfig(policy.outlierDetection);
   if (od) c.outlierDetection = od;
   if (tls) c.tls = tls;
+  if (tls && auto) c.autoMtls = true;
   return c;
 }

@@ -1,7 +1,7 @@
 // Endpoints (EDS) of one outbound cluster: the instances of the service whose labels carry the
 // subset's labels, at the port they expose for the service port. Not-ready instances stay, with
 // healthy:false, so the proxy can still report them and panic-route as Envoy does.
-import type { Endpoint } from "../../model/proxy-config.ts";
+import { TLS_MODE_LABEL, type Endpoint } from "../../model/proxy-config.ts";
 import { endpointPort, labelsMatch, workloadOf, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
 import { cmp, spiffeId } from "./common.ts";
 
@@ -22,7 +22,7 @@ export function serviceEndpoints(
       address: inst.address,
       port: p,
       weight: inst.weight && inst.weight > 0 ? inst.weight : 1,
-      labels: { ...inst.labels },
+      labels: endpointLabels(inst),
       healthy: inst.ready,
       workload: workloadOf(inst),
     };
@@ -42,4 +42,14 @@ export function serviceIdentities(service: Service, backing: readonly WorkloadIn
   const ids = new Set<string>(service.subjectAltNames);
   for (const inst of backing) if (inst.serviceAccount) ids.add(spiffeId(trustDomain, inst.namespace, inst.serviceAccount));
   return [...ids].sort(cmp);
+}
+
+/**
+ * The instance's labels, plus Istio's `security.istio.io/tlsMode: istio` when it runs a sidecar
+ * (as Istio labels the endpoints of injected pods); an explicit label on the instance wins.
+ */
+export function endpointLabels(inst: WorkloadInstance): Record<string, string> {
+  const labels = { ...inst.labels };
+  if (inst.sidecar === true && labels[TLS_MODE_LABEL] === undefined) labels[TLS_MODE_LABEL] = "istio";
+  return labels;
 }

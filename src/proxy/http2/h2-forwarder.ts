@@ -90,7 +90,7 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
       method: x.method,
       path: this.path,
       authority: this.authority,
-      scheme: cluster.config.tls !== undefined ? "https" : "http",
+      scheme: cluster.tlsFor(host) !== undefined ? "https" : "http",
       headers,
       noBody: x.bodyDone && x.bodyHeld === 0 && x.bodyChunks.length === 0,
     };

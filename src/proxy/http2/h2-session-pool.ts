@@ -29,6 +29,8 @@ export class H2Session {
   /** The connect timeout, then the idle timeout. */
   private timer: TimerHandle | null = null;
   private readonly idleMs: number;
+  /** Opened with TLS (auto mTLS decides per endpoint): a host whose tlsMode changed gets a new session. */
+  readonly originatesTls: boolean;
   private readonly onStreamClose = (): void => {
     if (--this.active === 0) this.idleSince = this.clock.now();
   };
@@ -40,7 +42,8 @@ export class H2Session {
     stats.upstream_cx_total++;
     stats.upstream_cx_active++;
     const cfg = cluster.config;
-    const tls = cfg.tls;
+    const tls = cluster.tlsFor(host);
+    this.originatesTls = tls !== undefined;
     const authority = `${tls !== undefined ? "https" : "http"}://${host.address.includes(":") ? `[${host.address}]` : host.address}:${host.port}`;
     let failedEarly: Error | null = null;
     let tlsSocket: Socket | null = null;
@@ -146,6 +149,10 @@ export class H2SessionPool {
   /** The live session to `host`, opened when there is none. */
   session(host: Host): H2Session {
     let s = this.sessions.get(host.key);
+    if (s !== undefined && !s.closed && s.originatesTls !== (this.cluster.tlsFor(host) !== undefined)) {
+      s.session.close();
+      s = undefined;
+    }
     if (s === undefined || s.closed || s.session.destroyed) {
       s = new H2Session(this, this.cluster, host);
       this.sessions.set(host.key, s);

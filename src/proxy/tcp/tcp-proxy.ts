@@ -137,7 +137,7 @@ function relay(down: Socket, cluster: ClusterState, host: Host, idleMs: number, 
   stats.downstream_cx_active++;
   host.activeRequests++;
   const ka = pool.tcpKeepalive;
-  const tls = cluster.config.tls;
+  const tls = cluster.tlsFor(host);
   const netOpts = {
     host: host.address,
     port: host.port,

@@ -6,7 +6,7 @@
 // Everything here is in-memory work; I/O happens later in the logger and exporter.
 import type { Clock } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
-import type { ListenerDirection } from "../../model/proxy-config.ts";
+import { endpointTls, type ListenerDirection } from "../../model/proxy-config.ts";
 import type { HeaderEdit, TcpCounters, TelemetryHooks, TelemetryRequest } from "../request/context.ts";
 import { formatResponseFlags, RF_DC, RF_FI, RF_NC, RF_NR, RF_UF, RF_UH, RF_UO, RF_UT } from "../request/response-flags.ts";
 import { compileHeaderNames } from "../http1/index.ts";
@@ -181,7 +181,7 @@ export class RequestHooks implements TelemetryHooks {
         peer: null,
         service: cluster?.service,
         endpoint: client && host !== "" ? c.endpoint(clusterName, host) : undefined,
-        mtls: client ? cluster?.tls?.mode === "ISTIO_MUTUAL" : verified !== "",
+        mtls: client ? cluster !== undefined && endpointTls(cluster, c.endpoint(clusterName, host))?.mode === "ISTIO_MUTUAL" : verified !== "",
         peerPrincipal: verified,
         protocol: "tcp",
         responseCode: "",
@@ -242,7 +242,7 @@ export class RequestHooks implements TelemetryHooks {
           peer: decodePeer(st.peer),
           service: cluster?.service,
           endpoint: client && host !== "" ? c.endpoint(x.cluster, host) : undefined,
-          mtls: client ? cluster?.tls?.mode === "ISTIO_MUTUAL" : x.peerPrincipal !== "",
+          mtls: client ? cluster !== undefined && endpointTls(cluster, c.endpoint(x.cluster, host))?.mode === "ISTIO_MUTUAL" : x.peerPrincipal !== "",
           peerPrincipal: verified,
           protocol,
           responseCode: String(x.status),

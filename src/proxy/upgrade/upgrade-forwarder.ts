@@ -49,7 +49,7 @@ export function forwardUpgrade(x: Exchange, action: ForwardAction, wc: WeightedC
   stats.upstream_rq_total++;
   stats.upstream_rq_active++;
   host.activeRequests++;
-  const tls = cluster.config.tls;
+  const tls = cluster.tlsFor(host);
   const netOpts = { host: host.address, port: host.port, noDelay: true };
   const up: Socket = cluster.dial(netOpts, tls, host);
   new UpgradeSession(x, cluster, host, up, head, action.timeoutMs, tls !== undefined).start();

@@ -134,6 +134,24 @@ describe("ClusterManager across pushes", () => {
     assert.equal(dialer.sockets.length, 2);
   });
 
+  it("auto mTLS: each host's pool originates TLS only toward a tlsMode=istio endpoint; a host that gains the label gets a new pool", () => {
+    const clock = new FakeClock();
+    const dialer = new FakeDialer();
+    const random = seededRandom(7);
+    const tls = { mode: "ISTIO_MUTUAL" as const, subjectAltNames: [], insecureSkipVerify: false };
+    const mesh = testEndpoint("10.1.0.1", 9080, { "security.istio.io/tlsMode": "istio" });
+    const m1 = new ClusterManager(config([testCluster(REVIEWS, {}, { tls, autoMtls: true })], { [REVIEWS]: [mesh, testEndpoint("10.1.0.2")] }), random, clock, undefined, dialer.dial);
+    const reviews = m1.get(REVIEWS)!;
+    const [withSidecar, without] = reviews.hostSet.hosts as [Host, Host];
+    assert.equal(reviews.pool(withSidecar).tls, tls);
+    assert.equal(reviews.pool(without).tls, undefined);
+    const w = warmConnection(reviews, without, dialer);
+    new ClusterManager(config([testCluster(REVIEWS, {}, { tls, autoMtls: true })], { [REVIEWS]: [mesh, testEndpoint("10.1.0.2", 9080, { "security.istio.io/tlsMode": "istio" })] }), random, clock, m1);
+    const after = reviews.hostSet.hosts[1]!;
+    assert.equal(reviews.pool(after).tls, tls);
+    assert.equal(w.socket.destroyed, true);
+  });
+
   it("PASSTHROUGH: one host per original destination, kept across calls", () => {
     const clock = new FakeClock();
     const m = new ClusterManager(config([testCluster("PassthroughCluster", {}, { discovery: "original_dst", lb: { policy: "PASSTHROUGH" } })], {}), seededRandom(7), clock);

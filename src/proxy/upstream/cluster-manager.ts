@@ -7,7 +7,7 @@
 // cluster that left the config drains its pools.
 import type { Clock } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
-import type { Cluster, Endpoint, LoadBalancerConfig, ProxyConfig } from "../../model/proxy-config.ts";
+import { endpointTls, type Cluster, type Endpoint, type LoadBalancerConfig, type ProxyConfig, type UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { Balancer, Host } from "./balance/balancer.ts";
 import { createBalancer } from "./balance/index.ts";
 import { HostSet, panicThresholdFor } from "./balance/host-set.ts";
@@ -111,14 +111,24 @@ export class ClusterState {
     }
   }
 
-  /** The pool of one host (created on first use). */
+  /** The pool of one host (created on first use; replaced when the host's TLS changed, e.g. it gained a sidecar). */
   pool(host: Host): EndpointPool {
     let p = this.pools.get(host.key);
+    const originatesTls = this.tlsFor(host) !== undefined;
+    if (p !== undefined && p.originatesTls !== originatesTls) {
+      p.drain();
+      p = undefined;
+    }
     if (p === undefined) {
-      p = new EndpointPool(host, this);
+      p = new EndpointPool(host, this, originatesTls);
       this.pools.set(host.key, p);
     }
     return p;
+  }
+
+  /** The TLS a connection to this host originates (auto mTLS: only toward tlsMode=istio endpoints). */
+  tlsFor(host: Host): UpstreamTlsConfig | undefined {
+    return endpointTls(this.config, host.endpoint);
   }
 
   /** Limits read by pools (live: a config update applies to existing pools). */

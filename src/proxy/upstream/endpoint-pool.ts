@@ -37,14 +37,18 @@ export class EndpointPool implements ConnectionOwner {
   /** Closes connections idle for idleTimeoutMs; armed while the idle list is (or was) non-empty. */
   private idleTimer: TimerHandle | null = null;
 
-  constructor(host: Host, limits: PoolLimits) {
+  /** Whether this pool's connections originate the cluster's TLS (auto mTLS: only to tlsMode=istio endpoints). */
+  readonly originatesTls: boolean;
+
+  constructor(host: Host, limits: PoolLimits, originatesTls = true) {
     this.host = host;
     this.limits = limits;
+    this.originatesTls = originatesTls;
   }
 
   /** Protocols hook: the cluster's TLS origination settings, read by UpstreamConnection. */
   get tls(): UpstreamTlsConfig | undefined {
-    return this.limits.config?.tls;
+    return this.originatesTls ? this.limits.config?.tls : undefined;
   }
 
   get dial(): Dialer {

@@ -42,6 +42,8 @@ export function appEnv(plan: InstancePlan, ports: InstancePorts, repoRoot: strin
     repoRoot,
     base,
   );
+  // Without a sidecar its calls go out directly, as from a pod Istio did not inject.
+  if (!plan.sidecar) for (const k of ["HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "NODE_USE_ENV_PROXY"]) delete env[k];
   Object.assign(env, services);
   const first = plan.spec.ports[0];
   if (first) env.PORT = String(ports.app.get(first.containerPort));

@@ -99,7 +99,7 @@ export class InstanceSupervisor {
       spec: () => ({
         ...wrap("app", plan.spec.command[0] ?? "", [...plan.spec.command.slice(1), ...plan.spec.args]),
         cwd: plan.cwd,
-        env: placement ? placement.appEnv(plan, ports) : appEnv(plan, ports, ctx.repoRoot, ctx.serviceEnv(plan)),
+        env: placement ? placement.appEnv(plan, ports) : appEnv(plan, ports, ctx.repoRoot, plan.sidecar ? ctx.serviceEnv(plan) : {}),
         logFile: join(ctx.logDir, `${plan.name}.log`),
       }),
       onStart: () => {
@@ -146,7 +146,9 @@ export class InstanceSupervisor {
     await this.ctx.registry.put(registration(this.plan, this.ports, false, this.address));
     this.registered = false;
     await this.placement?.beforeStart?.();
-    this.sidecar.start();
+    // sidecar.istio.io/inject: "false": the app alone, ready on its own probe.
+    if (this.plan.sidecar) this.sidecar.start();
+    else this.sidecarReady = true;
     this.app.start();
   }
 

@@ -162,10 +162,10 @@ export class LocalMesh {
       // Last, so that each instance's own ports stay together: every sidecar's outbound TCP
       // listeners need their own local ports (a TCP client cannot name the service through a proxy).
       const poolSize = tcpPoolSize(cp.snapshot().services);
-      for (const s of supervisors) for (let i = 0; i < poolSize; i++) s.ports.tcpPool.push(await ports.allocate());
+      for (const s of supervisors) for (let i = 0; s.plan.sidecar && i < poolSize; i++) s.ports.tcpPool.push(await ports.allocate());
       // The control plane scrapes every sidecar (its admin port also serves /stats/prometheus) for
       // `amime top` and the service graph; external Prometheus gets the same list as file_sd targets.
-      const targets: { name: string; url: string; labels: Record<string, string> }[] = supervisors.map((s) => ({
+      const targets: { name: string; url: string; labels: Record<string, string> }[] = supervisors.filter((s) => s.plan.sidecar).map((s) => ({
         name: s.plan.name,
         url: `http://127.0.0.1:${s.ports.admin}/stats/prometheus`,
         labels: { instance_name: s.plan.name, namespace: s.plan.namespace, workload: s.plan.workload },

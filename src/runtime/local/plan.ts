@@ -22,7 +22,12 @@ export interface InstancePlan {
   origin: string;
   /** The Workload's metadata.annotations (the netns runtime reads Istio's capture annotations). */
   annotations: Record<string, string>;
+  /** False for `sidecar.istio.io/inject: "false"`: the app runs alone, peers reach its own port. */
+  sidecar: boolean;
 }
+
+/** Istio's injection annotation: `"false"` runs the workload without a sidecar. */
+export const INJECT_ANNOTATION = "sidecar.istio.io/inject";
 
 /** Ports of one instance: per declared containerPort, the app's own port and its sidecar's inbound port. */
 export interface InstancePorts {
@@ -52,6 +57,7 @@ export function planInstances(resources: readonly Resource[]): InstancePlan[] {
         namespace,
         labels: { ...r.metadata.labels },
         annotations: { ...r.metadata.annotations },
+        sidecar: r.metadata.annotations[INJECT_ANNOTATION] !== "false",
         spec,
         cwd,
         origin: `Workload ${namespace}/${r.metadata.name} (${r.source.file}:${r.source.line})`,
@@ -75,8 +81,9 @@ export function registryInstance(plan: InstancePlan, ports: InstancePorts, ready
   const peer: Record<string, number> = {};
   const app: Record<string, number> = {};
   for (const p of plan.spec.ports) {
-    const inbound = ports.inbound.get(p.containerPort);
     const local = ports.app.get(p.containerPort);
+    // Without a sidecar, peers dial the app itself (Istio: the pod's port, no inbound capture).
+    const inbound = plan.sidecar ? ports.inbound.get(p.containerPort) : local;
     if (inbound === undefined || local === undefined) continue;
     peer[String(p.containerPort)] = inbound;
     app[String(p.containerPort)] = local;
@@ -93,7 +100,7 @@ export function registryInstance(plan: InstancePlan, ports: InstancePorts, ready
     serviceAccount: plan.spec.serviceAccount,
     address,
     ports: peer,
-    appPorts: app,
+    ...(plan.sidecar ? { appPorts: app } : { sidecar: false }),
     ready,
   };
 }

@@ -150,6 +150,7 @@ export class NetnsMesh {
     const plans = planInstances(resources);
     const captures = new Map<string, CaptureAnnotations>();
     for (const plan of plans) {
+      if (!plan.sidecar) throw new NetnsUnavailable(`${plan.origin}: sidecar.istio.io/inject: "false" runs a workload without a sidecar in the local runtime (amime up) only; the netns runtime captures every pod's traffic into its sidecar`);
       for (const p of plan.spec.ports) {
         if (p.containerPort >= RESERVED_PORTS.first && p.containerPort <= RESERVED_PORTS.last) throw new NetnsUnavailable(`${plan.origin}: containerPort ${p.containerPort} is reserved for the sidecar in a pod (${RESERVED_PORTS.first}-${RESERVED_PORTS.last}, as Istio's 150xx ports)`);
       }

@@ -122,5 +122,6 @@ export function describeOutlier(o: OutlierDetectionConfig | undefined): string {
 
 export function describeTls(c: Cluster): string {
   if (!c.tls) return "plain text";
+  if (c.autoMtls === true) return "auto mTLS: ISTIO_MUTUAL to endpoints with a sidecar (tlsMode istio), plain text to the others";
   return `${c.tls.mode}${c.tls.sni ? ` sni ${c.tls.sni}` : ""}${c.tls.subjectAltNames.length > 0 ? ` san ${c.tls.subjectAltNames.join(",")}` : ""}`;
 }

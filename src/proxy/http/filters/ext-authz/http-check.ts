@@ -108,7 +108,7 @@ export class HttpAuthzClient {
   private agentFor(cluster: ClusterState, host: Host): Agent {
     let a = this.agents.get(host.key);
     if (a === undefined) {
-      a = new DialAgent(() => cluster.dial({ host: host.address, port: host.port, noDelay: true }, cluster.config.tls, host));
+      a = new DialAgent(() => cluster.dial({ host: host.address, port: host.port, noDelay: true }, cluster.tlsFor(host), host));
       this.agents.set(host.key, a);
     }
     return a;

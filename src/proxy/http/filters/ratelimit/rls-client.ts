@@ -86,7 +86,7 @@ export function shouldRateLimit(cluster: ClusterState, authority: string, req: R
           ":method": "POST",
           ":path": RLS_PATH,
           ":authority": authority,
-          ":scheme": cluster.config.tls !== undefined ? "https" : "http",
+          ":scheme": cluster.tlsFor(host) !== undefined ? "https" : "http",
           "content-type": "application/grpc",
           te: "trailers",
           ...(timeoutMs > 0 ? { "grpc-timeout": `${timeoutMs}m` } : {}),
