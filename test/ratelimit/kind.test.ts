@@ -65,8 +65,9 @@ describe("the RateLimit kind in amime up", { timeout: 180_000 }, () => {
     let names: string[] = [];
     assert.ok(await eventually(pushed((f) => (names = f.map((x) => x.name)).includes("local_ratelimit")), 30_000), names.join(", "));
     assert.deepEqual(names.slice(-3), ["local_ratelimit", "ratelimit", "router"]);
-    assert.deepEqual(curl("http://productpage:9080/api/v1/products", 6, "alice"), [...Array(5).fill("200"), "429 5"]);
-    assert.deepEqual(curl("http://productpage:9080/api/v1/products", 1, "bob"), ["200"]);
+    // x-ratelimit-limit on the responses that pass too (Envoy's DRAFT_VERSION_03 headers).
+    assert.deepEqual(curl("http://productpage:9080/api/v1/products", 6, "alice"), [...Array(5).fill("200 5"), "429 5"]);
+    assert.deepEqual(curl("http://productpage:9080/api/v1/products", 1, "bob"), ["200 5"]);
     assert.deepEqual(curl("http://productpage:9080/api/v1/products", 7), Array(7).fill("200"));
     const r = run.amime(["exec", "curl", "--", "curl", "-s", "-m", "10", "-i", "-H", "x-user: alice", "http://productpage:9080/api/v1/products"]);
     assert.match(r.stdout, /^HTTP\/1\.1 429/);
@@ -96,6 +97,9 @@ describe("the RateLimit kind in amime up", { timeout: 180_000 }, () => {
     await awayFromMinuteEnd();
     assert.deepEqual(curl("http://productpage:9080/productpage", 3, "carol").map((l) => l.split(" ")[0]), ["200", "200", "429"]);
     assert.deepEqual(curl("http://productpage:9080/productpage", 1, "dave").map((l) => l.split(" ")[0]), ["200"]);
+    const passed = run.amime(["exec", "curl", "--", "curl", "-s", "-m", "10", "-o", "/dev/null", "-D", "-", "-H", "x-user: erin", "http://productpage:9080/productpage"]);
+    assert.match(passed.stdout, /^HTTP\/1\.1 200/, passed.stdout);
+    assert.match(passed.stdout, /^x-ratelimit-remaining: 1\r?$/m, passed.stdout);
     const r = run.amime(["exec", "curl", "--", "curl", "-s", "-m", "10", "-o", "/dev/null", "-D", "-", "-H", "x-user: carol", "http://productpage:9080/productpage"]);
     assert.match(r.stdout, /^HTTP\/1\.1 429/, r.stdout + r.stderr);
     assert.match(r.stdout, /^x-envoy-ratelimited: true\r?$/m);

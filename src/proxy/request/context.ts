@@ -264,6 +264,13 @@ export interface RequestContext extends RequestView, TelemetryRequest {
 /** x.metadata key of headers a filter adds to the client's response (ext_authz's headersToDownstreamOnAllow); HeaderPairs. */
 export const EXT_AUTHZ_RESPONSE_HEADERS = "ext_authz.response_headers";
 
+/** Adds headers to the client's response of a request that passes (the forwarders add EXT_AUTHZ_RESPONSE_HEADERS' list). */
+export function addResponseHeaders(x: { metadata: Map<string, unknown> | null }, headers: HeaderPairs): void {
+  const meta = (x.metadata ??= new Map());
+  const prev = meta.get(EXT_AUTHZ_RESPONSE_HEADERS) as HeaderPairs | undefined;
+  meta.set(EXT_AUTHZ_RESPONSE_HEADERS, prev === undefined ? headers : [...prev, ...headers]);
+}
+
 export const CONTINUE = 0;
 export const STOP = 1;
 export type FilterStatus = typeof CONTINUE | typeof STOP;

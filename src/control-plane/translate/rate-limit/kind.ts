@@ -28,6 +28,11 @@ export const RULE_KEY = KIND_RULE_KEY;
 export const KIND_STAT_PREFIX = "amime_ratelimit";
 /** Values of a keyed local rule that keep their own bucket (Envoy's max_dynamic_descriptors), per rule. */
 export const KIND_MAX_KEYS = 10_000;
+/**
+ * The global rules' call deadline. Envoy's default (20 ms) is missed on a busy host, and a missed
+ * call lets the request through; Istio's global task sets 10 s. One second bounds the added latency.
+ */
+export const KIND_RLS_TIMEOUT_MS = 1000;
 /** The default rate-limit service: samples/ratelimit's gRPC port. */
 export const DEFAULT_RLS = { name: "ratelimit", namespace: "default", port: 8081 };
 
@@ -145,7 +150,7 @@ export function kindFilters(snapshot: Snapshot, node: ProxyInput): { name: strin
       const k = `${cluster} ${deny}`;
       let f = global.get(k);
       if (f === undefined) {
-        f = { domain: KIND_DOMAIN, stage: 0, failureModeDeny: deny, timeoutMs: 20, rateLimitedAsResourceExhausted: false, xRateLimitHeaders: true, cluster, authority: host, rateLimits: [] };
+        f = { domain: KIND_DOMAIN, stage: 0, failureModeDeny: deny, timeoutMs: KIND_RLS_TIMEOUT_MS, rateLimitedAsResourceExhausted: false, xRateLimitHeaders: true, cluster, authority: host, rateLimits: [] };
         global.set(k, f);
       }
       f.rateLimits.push(rule.policy);

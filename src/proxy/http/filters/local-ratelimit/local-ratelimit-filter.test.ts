@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { LocalRateLimitConfig } from "../../../../model/rate-limit.ts";
 import { FakeClock } from "../../../../testing/fake-clock.ts";
-import { CONTINUE } from "../../../request/context.ts";
+import { CONTINUE, EXT_AUTHZ_RESPONSE_HEADERS } from "../../../request/context.ts";
 import { formatResponseFlags } from "../../../request/response-flags.ts";
 import { forward, route } from "../../../router/fixtures.ts";
 import { buildChain } from "../registry.ts";
@@ -201,5 +201,15 @@ describe("local_ratelimit descriptors (Envoy's local descriptors, per-key bucket
     assert.throws(() => localRateLimitFilter.check!(keyed({ descriptors: [{ entries: [], tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 1000 } }] })), /descriptors\[0\]\.entries: a non-empty list/);
     assert.throws(() => localRateLimitFilter.check!(keyed({ descriptors: [{ entries: [{ key: "k", value: "" }], tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 10 } }] })), /descriptors\[0\]\.tokenBucket\.fillIntervalMs/);
     assert.throws(() => localRateLimitFilter.check!(keyed({ maxDynamicDescriptors: 0 })), /maxDynamicDescriptors/);
+  });
+});
+
+describe("local_ratelimit x-ratelimit-* on responses that pass (DRAFT_VERSION_03)", () => {
+  it("each passing request carries limit, the tokens left and the seconds to the next fill; none without xRateLimitHeaders", () => {
+    const clock = new FakeClock();
+    const config = taskConfig({ xRateLimitHeaders: true });
+    const xs = requests(3, config, clock);
+    assert.deepEqual(xs.map((x) => x.metadata?.get(EXT_AUTHZ_RESPONSE_HEADERS)), [1, 2, 3].map((i) => [["x-ratelimit-limit", "4"], ["x-ratelimit-remaining", String(4 - i)], ["x-ratelimit-reset", "60"]]));
+    assert.deepEqual(requests(1, taskConfig(), clock)[0]!.metadata, null);
   });
 });

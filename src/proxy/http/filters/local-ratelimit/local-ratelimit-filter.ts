@@ -14,7 +14,7 @@
 // matching none draws from `tokenBucket`, or passes when there is none.
 import type { LocalRateLimitConfig } from "../../../../model/rate-limit.ts";
 import { LOCAL_RATE_LIMIT_FILTER } from "../../../../model/rate-limit.ts";
-import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
+import { addResponseHeaders, CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
 import type { FilterStats } from "../../../request/filter-stats.ts";
 import { RF_RL } from "../../../request/response-flags.ts";
 import { buildDescriptors, policiesOf } from "../ratelimit/descriptors.ts";
@@ -34,6 +34,10 @@ interface Counters extends Record<string, number> {
 interface State {
   bucket: TokenBucketState | null;
   descriptors: DescriptorBuckets | null;
+  /** The bucket the last passing request drew from (for x-ratelimit-* on its response; read at once, same tick). */
+  lastTaken: { bucket: TokenBucketState; maxTokens: number } | null;
+  /** `bucket` as a take() result, made once (no allocation per request). */
+  defaultHit: { bucket: TokenBucketState; maxTokens: number } | null;
   counters: Counters;
   headers: [string, string][];
   /** The proxy whose bucket this is (tests run several in one process). */
@@ -71,7 +75,9 @@ function stateOf(x: RequestContext, config: LocalRateLimitConfig): State {
   const headers: [string, string][] = [["x-envoy-ratelimited", "true"]];
   for (const h of config.responseHeadersToAdd) headers.push([h.key, h.value]);
   const descriptors = config.descriptors === undefined || config.descriptors.length === 0 ? null : new DescriptorBuckets(config.descriptors, x.proxy.clock, config.maxDynamicDescriptors ?? DEFAULT_MAX_DYNAMIC_DESCRIPTORS);
-  s = { bucket: config.tokenBucket === undefined ? null : new TokenBucketState(config.tokenBucket, x.proxy.clock), descriptors, counters, headers, owner: x.proxy.filterStats };
+  const bucket = config.tokenBucket === undefined ? null : new TokenBucketState(config.tokenBucket, x.proxy.clock);
+  const defaultHit = bucket === null ? null : { bucket, maxTokens: (config.tokenBucket as { maxTokens: number }).maxTokens };
+  s = { bucket, descriptors, lastTaken: null, defaultHit, counters, headers, owner: x.proxy.filterStats };
   states.set(config, s);
   byContent.set(key, s);
   if (byContent.size > MAX_CARRIED_BUCKETS) byContent.delete(byContent.keys().next().value as string);
@@ -96,6 +102,11 @@ export const localRateLimitFilter: HttpFilter = {
     s.counters.enabled++;
     if (limitedBy === null) {
       s.counters.ok++;
+      if (c.xRateLimitHeaders && s.lastTaken !== null) {
+        // Envoy's DRAFT_VERSION_03 headers go on responses that pass too: the bucket just drawn from.
+        const b = s.lastTaken;
+        addResponseHeaders(x, [["x-ratelimit-limit", String(b.maxTokens)], ["x-ratelimit-remaining", String(b.bucket.remaining())], ["x-ratelimit-reset", String(Math.ceil(b.bucket.msUntilFill() / 1000))]]);
+      }
       return CONTINUE;
     }
     s.counters.rate_limited++;
@@ -125,12 +136,16 @@ function take(x: RequestContext, c: LocalRateLimitConfig, s: State): { bucket: T
       for (const d of buildDescriptors(x, policies, 0, target)) {
         const hit = s.descriptors.bucketFor(d.entries);
         if (hit === null) continue;
+        // The one with the fewest tokens left gives the headers.
+        if (!matched || hit.bucket.remaining() < (s.lastTaken as { bucket: TokenBucketState }).bucket.remaining()) s.lastTaken = hit;
         matched = true;
         if (!hit.bucket.consume()) return hit;
       }
       if (matched) return null;
     }
   }
-  if (s.bucket === null) return undefined;
-  return s.bucket.consume() ? null : { bucket: s.bucket, maxTokens: (c.tokenBucket as { maxTokens: number }).maxTokens };
+  const whole = s.defaultHit;
+  if (whole === null) return undefined;
+  s.lastTaken = whole;
+  return whole.bucket.consume() ? null : whole;
 }

@@ -8,7 +8,7 @@
 import { GLOBAL_RATE_LIMIT_FILTER, type GlobalRateLimitConfig } from "../../../../model/rate-limit.ts";
 import type { Route } from "../../../../model/proxy-config.ts";
 import { GRPC_RESOURCE_EXHAUSTED } from "../../../http2/grpc.ts";
-import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
+import { addResponseHeaders, CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
 import type { FilterStats } from "../../../request/filter-stats.ts";
 import { RF_RL, RF_RLSE } from "../../../request/response-flags.ts";
 import { resumeChain } from "../chain.ts";
@@ -84,6 +84,11 @@ export const globalRateLimitFilter: HttpFilter = {
         return;
       }
       stats.ok++;
+      // Envoy's DRAFT_VERSION_03 headers go on responses that pass too.
+      if (c.xRateLimitHeaders) {
+        const h = xRateLimitHeaders(res.statuses);
+        if (h.length > 0) addResponseHeaders(x, h);
+      }
       resumeChain(x);
     }, onError);
     return STOP;
