@@ -2,7 +2,7 @@
 // or `amime proxy --xds URL --node ID`: take its config from the control plane's push stream.
 // Prints one JSON line once every listener is bound (tests and the bench read it); SIGINT or
 // SIGTERM drain connections and exit 0; an invalid config file exits 1 with the reasons.
-import { X509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { PushClient } from "../proxy/control/push-client.ts";
@@ -13,7 +13,7 @@ import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { untilSignal } from "./lib/signals.ts";
 
-export const PROXY_HELP = `Usage: amime proxy --config FILE [--admin-port N] [--admin-address IP] [--secret-dir DIR]
+export const PROXY_HELP = `Usage: amime proxy --config FILE [--cert FILE --key FILE --root-cert FILE] [--admin-port N] [--admin-address IP] [--secret-dir DIR]
        amime proxy --xds URL --node ID --root-cert FILE [--token-file FILE] [--admin-port N] [--admin-address IP] [--secret-dir DIR]
 
 Run the sidecar proxy from a ProxyConfig file (JSON or YAML; format in docs/proxy.md), or from
@@ -32,6 +32,10 @@ With --xds the proxy also keeps a workload certificate (SPIFFE X.509 SVID) from 
 plane's CA: its key is generated here and never leaves the process; it is renewed at half its
 lifetime. Its lifetime is $SECRET_TTL (Istio's name; e.g. 24h, 90s; default: the CA's, 24 h).
 It is used for mutual TLS between sidecars (docs/security.md).
+With --config, --cert/--key/--root-cert give the proxy a fixed workload certificate instead (a
+SPIFFE X.509 SVID made elsewhere, e.g. by the bench or your own PKI): ISTIO_MUTUAL clusters and
+inbound mTLS use it, peers are verified against --root-cert. The files are read once (no
+rotation; restart to change them).
 --secret-dir names a directory of Kubernetes Secret YAML files (kubernetes.io/tls: tls.crt,
 tls.key, ca.crt, ca.crl; or Istio's generic cert, key, cacert, crl): Gateway servers and
 DestinationRule TLS origination with tls.credentialName take their certificate (and CA, CRL) from
@@ -46,7 +50,11 @@ Options:
                         replicas comma-separated: starts on a random one, moves to the next
                         when its stream breaks or the replica drains (stops)
       --root-cert FILE  the mesh root(s) the control plane's certificate is checked against
-                        (default: $AMIME_ROOT_CERT)
+                        (default: $AMIME_ROOT_CERT); with --config and --cert: the trust
+                        bundle mutual TLS verifies peers against
+      --cert FILE       with --config: the workload certificate chain (PEM, leaf first; its
+                        URI SAN is the proxy's SPIFFE id)
+      --key FILE        with --config: the certificate's private key (PEM)
       --node ID         node id to connect as (with --xds), e.g. sidecar~reviews-v1-0.default
       --token-file FILE this proxy's credential (default: $AMIME_PROXY_TOKEN)
       --admin-port N    admin listener port (default 15000; 0 = any free port;
@@ -67,6 +75,8 @@ interface ProxyArgs {
   tokenFile?: string;
   secretDir?: string;
   rootCert?: string;
+  cert?: string;
+  key?: string;
   adminPort: number;
   adminAddress?: string;
   help: boolean;
@@ -98,6 +108,12 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
         break;
       case "--node":
         out.node = f.required("a value");
+        break;
+      case "--cert":
+        out.cert = f.required("a file");
+        break;
+      case "--key":
+        out.key = f.required("a file");
         break;
       case "--admin-port":
         out.adminPort = f.integer(-1, 65535, "a port number (0 = any, -1 = none)");
@@ -138,8 +154,22 @@ export const proxyCommand: Command = {
         return 1;
       }
     }
-    if (args.xds !== undefined) return runFromControlPlane(args, secrets);
+    if (args.xds !== undefined) {
+      if (args.cert !== undefined || args.key !== undefined) throw new UsageError("--cert/--key are for --config; with --xds the control plane's CA issues the certificate");
+      return runFromControlPlane(args, secrets);
+    }
     if (args.config === undefined) throw new UsageError("--config FILE or --xds URL is required");
+    if ((args.cert === undefined) !== (args.key === undefined) || (args.cert !== undefined && args.rootCert === undefined)) throw new UsageError("a static workload certificate needs all of --cert, --key and --root-cert");
+    let mesh: MeshCredentials | undefined;
+    if (args.cert !== undefined) {
+      try {
+        mesh = await staticCredentials(args.cert, args.key as string, args.rootCert as string);
+      } catch (e) {
+        process.stderr.write(`amime proxy: ${(e as Error).message}
+`);
+        return 1;
+      }
+    }
     let raw: unknown;
     try {
       raw = await loadProxyConfigFile(args.config);
@@ -149,7 +179,7 @@ export const proxyCommand: Command = {
     }
     let sidecar: Sidecar;
     try {
-      sidecar = await Sidecar.start(raw, { ...(args.adminPort >= 0 ? { adminPort: args.adminPort, ...(args.adminAddress ? { adminAddress: args.adminAddress } : {}) } : {}), ...(secrets !== undefined ? { secrets } : {}) });
+      sidecar = await Sidecar.start(raw, { ...(args.adminPort >= 0 ? { adminPort: args.adminPort, ...(args.adminAddress ? { adminAddress: args.adminAddress } : {}) } : {}), ...(secrets !== undefined ? { secrets } : {}), ...(mesh !== undefined ? { mesh } : {}) });
     } catch (e) {
       process.stderr.write(`amime proxy: ${args.config}: ${(e as Error).message}\n`);
       return 1;
@@ -258,6 +288,55 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
   await client.close(5000);
   setTimeout(() => process.exit(0), 200).unref();
   return 0;
+}
+
+/**
+ * --cert/--key/--root-cert: a workload certificate from files, as MeshCredentials. The leaf must
+ * carry a URI SAN (the SPIFFE id peers see) and match the key; errors name the file.
+ */
+export async function staticCredentials(certFile: string, keyFile: string, rootFile: string): Promise<MeshCredentials> {
+  const read = async (flag: string, file: string): Promise<string> => {
+    try {
+      return await readFile(file, "utf8");
+    } catch (e) {
+      throw new Error(`cannot read ${flag} ${file}: ${(e as Error).message}`);
+    }
+  };
+  const pems = (flag: string, file: string, text: string): string[] => {
+    const found = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
+    if (found.length === 0) throw new Error(`${flag} ${file}: no PEM certificate in it`);
+    return found.map((p) => (p.endsWith("\n") ? p : `${p}\n`));
+  };
+  const [chainText, keyPem, rootText] = [await read("--cert", certFile), await read("--key", keyFile), await read("--root-cert", rootFile)];
+  const chain = pems("--cert", certFile, chainText);
+  const roots = pems("--root-cert", rootFile, rootText);
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(chain[0] as string);
+  } catch (e) {
+    throw new Error(`--cert ${certFile}: ${(e as Error).message}`);
+  }
+  const identity = /(?:^|, )URI:([^,]+)/.exec(leaf.subjectAltName ?? "")?.[1];
+  if (identity === undefined) throw new Error(`--cert ${certFile}: the certificate has no URI SAN (a SPIFFE id such as spiffe://cluster.local/ns/default/sa/default)`);
+  let matches: boolean;
+  try {
+    matches = leaf.checkPrivateKey(createPrivateKey(keyPem));
+  } catch (e) {
+    throw new Error(`--key ${keyFile}: ${(e as Error).message}`);
+  }
+  if (!matches) throw new Error(`--key ${keyFile}: not the private key of --cert ${certFile}`);
+  const mesh = new MeshCredentials();
+  mesh.set({
+    identity,
+    serial: leaf.serialNumber.toLowerCase(),
+    notBefore: new Date(leaf.validFrom).toISOString(),
+    notAfter: new Date(leaf.validTo).toISOString(),
+    certChain: chain,
+    trustBundle: roots,
+    keyPem,
+    receivedAt: Date.now(),
+  });
+  return mesh;
 }
 
 /** `24h`, `90m`, `30s`, `1h30m` (Go's duration form, as Istio's SECRET_TTL) → seconds; null if unreadable. */

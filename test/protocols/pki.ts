@@ -21,14 +21,17 @@ async function openssl(args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr}`);
 }
 
-/** leaves: name → DNS SANs (empty: a client certificate with CN = name). */
+/** leaves: name → DNS SANs, or `spiffe://…` URI SANs for a mesh workload (empty: a client certificate with CN = name). */
 export async function makePki(leaves: Record<string, string[]>): Promise<Pki> {
   const dir = mkdtempSync(join(tmpdir(), "amime-pki-"));
   const p = (f: string): string => join(dir, f);
   await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", p("ca.key"), "-out", p("ca.crt"), "-days", "2", "-subj", "/CN=Amime Test CA"]);
   for (const [name, sans] of Object.entries(leaves)) {
     await openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", p(`${name}.key`), "-out", p(`${name}.csr`), "-subj", `/CN=${name}`]);
-    const ext = sans.length > 0 ? `subjectAltName=${sans.map((s) => `DNS:${s}`).join(",")}\nextendedKeyUsage=serverAuth\n` : "extendedKeyUsage=clientAuth\n";
+    // A SPIFFE id makes a mesh workload certificate (URI SAN, both usages, as Istio's CA issues).
+    const mesh = sans.some((s) => s.startsWith("spiffe://"));
+    const san = sans.map((s) => (s.startsWith("spiffe://") ? `URI:${s}` : `DNS:${s}`)).join(",");
+    const ext = sans.length > 0 ? `subjectAltName=${san}\nextendedKeyUsage=${mesh ? "serverAuth,clientAuth" : "serverAuth"}\n` : "extendedKeyUsage=clientAuth\n";
     writeFileSync(p(`${name}.ext`), ext);
     await openssl(["x509", "-req", "-in", p(`${name}.csr`), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out", p(`${name}.crt`), "-days", "2", "-extfile", p(`${name}.ext`)]);
   }
