@@ -61,6 +61,8 @@ export interface AccessLogConfig {
   path: string;
   /** Envoy format string for text logs; default Istio's. */
   textFormat?: string;
+  /** Send the log as OTLP logs over gRPC (Istio's envoyOtelAls) instead of writing `path`: the text line is each record's body. */
+  otel?: { target: string; logName: string; attributes?: Record<string, unknown> };
   /** JSON logs: label → Envoy format string (a provider's `logFormat.labels`); absent = the default JSON fields. */
   jsonLabels?: Record<string, unknown>;
   mode?: TelemetryMode;

@@ -1,7 +1,7 @@
 // Check: every provider a Telemetry resource, the MeshConfig's defaultProviders or a CUSTOM
 // AuthorizationPolicy names exists (AMM1011, error: Istio would drop the section, and Amime used to
 // turn tracing or access logs off without a word), and is one the sidecar can use for that purpose
-// (AMM1012, warning: Datadog, SkyWalking, OTLP/gRPC, access log services… are not exported yet).
+// (AMM1012, warning: Datadog, SkyWalking, OTLP/gRPC tracing, the HTTP/TCP access log services… are not exported yet).
 import { meshProviders, providerProblem, providerType, type TelemetrySection } from "../mesh-config/providers.ts";
 import type { FieldPath, Resource } from "../resource.ts";
 import type { ExtensionProvider } from "../types/mesh-config.ts";

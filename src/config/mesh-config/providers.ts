@@ -55,7 +55,7 @@ const SECTION_TYPES: Record<TelemetrySection, readonly ProviderType[]> = {
 /**
  * Why the proxy cannot use provider `p` for `section`, or null when it can. A provider of a type
  * that does not belong in the section is ignored by Istio too; one the proxy cannot export to yet
- * (Datadog, SkyWalking, OTLP/gRPC, access log services…) leaves the section without an exporter.
+ * (Datadog, SkyWalking, OTLP/gRPC tracing, the HTTP/TCP access log services…) leaves the section without an exporter.
  */
 export function providerProblem(section: TelemetrySection, p: ExtensionProvider): string | null {
   const type = providerType(p);
@@ -71,8 +71,8 @@ export function providerProblem(section: TelemetrySection, p: ExtensionProvider)
     return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot export to yet (it exports Zipkin v2 and OTLP/HTTP); tracing headers are propagated but no spans are sent`;
   }
   if (section === "accessLogging") {
-    if (type === "envoyFileAccessLog") return null;
-    return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot send access logs to yet (it writes files and stdout: envoyFileAccessLog); no access log is written`;
+    if (type === "envoyFileAccessLog" || type === "envoyOtelAls") return null;
+    return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot send access logs to yet (it writes files and stdout, envoyFileAccessLog, and OTLP logs, envoyOtelAls); no access log is written`;
   }
   if (type === "prometheus") return null;
   return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot export metrics to; metrics stay on its Prometheus endpoint only`;

@@ -98,7 +98,8 @@ describe("telemetry translation", () => {
     // Types the proxy cannot export to: headers only, no endpoint (analyze says so, AMM1012).
     assert.deepEqual(withProvider("otel-grpc").tracing, { format: "otlp", samplingPercentage: 100 });
     assert.deepEqual(withProvider("dd").tracing, { format: "zipkin", samplingPercentage: 100 });
-    assert.equal(withProvider("zipkin", "als").accessLog, undefined);
+    // envoyOtelAls: OTLP logs over gRPC to service:port, Istio's default line as the body.
+    assert.deepEqual(withProvider("zipkin", "als").accessLog, { format: "text", path: "", otel: { target: "otel.example.com:4317", logName: "otel_envoy_accesslog" } });
     // Istio's built-in `envoy` stays available next to the MeshConfig's providers.
     assert.deepEqual(withProvider("zipkin", "envoy").accessLog, { format: "text", path: "/dev/stdout" });
   });

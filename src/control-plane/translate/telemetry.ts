@@ -97,6 +97,8 @@ function provider(mesh: MeshView, name: string | undefined): ExtensionProvider |
   return name === undefined ? undefined : mesh.providers.find((p) => obj(p)?.name === name);
 }
 
+const bracket = (host: string): string => (host.includes(":") ? `[${host}]` : host);
+
 /** `http://host:port`, with Istio's `namespace/host` form reduced to the host. */
 function origin(service: string, port: number): string {
   const host = serviceHost(service);
@@ -168,6 +170,17 @@ function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshView): Tracing
 function accessLogFromProvider(mesh: MeshView, name: string): AccessLogConfig | undefined {
   const p = provider(mesh, name);
   if (p === undefined || providerProblem("accessLogging", p) !== null) return undefined;
+  const als = p.envoyOtelAls;
+  if (als) {
+    const lf = obj(als.logFormat);
+    // Istio's envoyOtelAls: the body is the text format (Istio's default line unless `text`), the labels become attributes.
+    const out: AccessLogConfig = { format: "text", path: "", otel: { target: `${bracket(serviceHost(str(als.service) ?? ""))}:${num(als.port) ?? 4317}`, logName: str(als.logName) ?? "otel_envoy_accesslog" } };
+    const text = str(lf?.text);
+    if (text !== undefined) out.textFormat = text;
+    const labels = obj(lf?.labels);
+    if (labels !== undefined && Object.keys(labels).length > 0 && out.otel) out.otel.attributes = labels;
+    return out;
+  }
   const f = p.envoyFileAccessLog;
   if (!f) return undefined;
   const lf = obj(f.logFormat);

@@ -13,6 +13,7 @@ import { compileHeaderNames } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import type { AccessLogger } from "./access-log/access-logger.ts";
+import type { OtlpLogExporter } from "./otlp/log-exporter.ts";
 import type { HttpSeries, IstioMetrics } from "./metrics/istio-metrics.ts";
 import type { HopFacts } from "./metrics/labels.ts";
 import { decodePeer, PEER_HEADER } from "./peer.ts";
@@ -58,7 +59,7 @@ const NO_PAIRS: readonly [string, string][] = Object.freeze([]) as readonly [str
 
 export interface HookSinks {
   readonly metrics: IstioMetrics;
-  accessLog: AccessLogger | null;
+  accessLog: AccessLogger | OtlpLogExporter | null;
   exporter: SpanExporter | null;
 }
 
@@ -158,7 +159,10 @@ export class RequestHooks implements TelemetryHooks {
     if (c.metricsOn(x.direction)) this.recordMetrics(x, c, st);
     const al = c.accessLog;
     const logger = this.sinks.accessLog;
-    if (al !== null && logger !== null && al.on(x.direction, x.status)) logger.log(al.format(logEntry(x, st)));
+    if (al !== null && logger !== null && al.on(x.direction, x.status)) {
+      const e = logEntry(x, st);
+      logger.log(al.format(e), e);
+    }
     const exporter = this.sinks.exporter;
     if (st.span !== null && st.span.sampled && exporter !== null && c.tracing !== null && c.tracing.report) exporter.add(this.span(x, c, st, st.span));
   }

@@ -2,7 +2,7 @@
 // this proxy is (labels, peer header), lookups from cluster/endpoint to what metrics need, the
 // access log formatter and filter, and the tracing parameters.
 import type { Cluster, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode } from "../../model/proxy-config.ts";
-import { compileJsonFormat, compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./access-log/format.ts";
+import { compileJsonFormat, compileLabels, compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./access-log/format.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import { DEFAULT_MAX_SERIES } from "./metrics/istio-metrics.ts";
 import { checkHeaderLines } from "../http1/index.ts";
@@ -22,7 +22,14 @@ export interface TelemetrySettings {
   readonly serviceName: string;
   readonly maxSeries: number;
   metricsOn(d: ListenerDirection): boolean;
-  readonly accessLog: { format: (e: AccessLogEntry) => string; path: string; formatName: "text" | "json"; on(d: ListenerDirection, status: number): boolean } | null;
+  readonly accessLog: {
+    format: (e: AccessLogEntry) => string;
+    path: string;
+    formatName: "text" | "json";
+    /** OTLP logs instead of a file (envoyOtelAls): where, the log name, the attributes of a record. */
+    otel: { target: string; logName: string; attributes: ((e: AccessLogEntry) => Record<string, unknown>) | undefined; key: string } | null;
+    on(d: ListenerDirection, status: number): boolean;
+  } | null;
   readonly tracing: { percentage: number; report: boolean; customTags: Record<string, string>; on(d: ListenerDirection): boolean } | null;
   cluster(name: string): Cluster | undefined;
   endpoint(cluster: string, hostKey: string): Endpoint | undefined;
@@ -84,7 +91,11 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
         : {
             format: al.format === "json" ? (al.jsonLabels !== undefined ? compileJsonFormat(al.jsonLabels) : formatJson) : compileTextFormat(al.textFormat ?? ISTIO_TEXT_FORMAT),
             formatName: al.format === "json" ? "json" : "text",
-            path: al.path || "/dev/stdout",
+            path: al.otel !== undefined ? "" : al.path || "/dev/stdout",
+            otel:
+              al.otel === undefined
+                ? null
+                : { target: al.otel.target, logName: al.otel.logName, attributes: al.otel.attributes !== undefined ? compileLabels(al.otel.attributes) : undefined, key: JSON.stringify(al.otel) },
             on: (d, status) => modeCovers(al.mode, d) && filter(status),
           },
     tracing:

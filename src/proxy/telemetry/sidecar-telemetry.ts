@@ -4,6 +4,7 @@
 // Prometheus text on the metrics listener (`/stats/prometheus`, default port 15090).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { AccessLogger } from "./access-log/access-logger.ts";
+import { OtlpLogExporter } from "./otlp/log-exporter.ts";
 import { IstioMetrics } from "./metrics/istio-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, PrometheusWriter } from "./metrics/prometheus-text.ts";
 import { renderProxyStats, type ProxyStatsSource } from "./metrics/proxy-stats.ts";
@@ -23,6 +24,7 @@ export class SidecarTelemetry {
   private server: Server | null = null;
   private boundAt = "";
   private exportKey = "";
+  private logKey = "";
   /** Port of the metrics listener (0 when it is not bound). */
   metricsPort = 0;
   /** Why the metrics listener could not bind, if it could not (the proxy keeps running). */
@@ -51,7 +53,7 @@ export class SidecarTelemetry {
     return this.sinks.metrics;
   }
 
-  get accessLog(): AccessLogger | null {
+  get accessLog(): AccessLogger | OtlpLogExporter | null {
     return this.sinks.accessLog;
   }
 
@@ -65,13 +67,22 @@ export class SidecarTelemetry {
     const tc = s.config.telemetry ?? {};
     if (s.ctx.telemetry === undefined) s.ctx.telemetry = new RequestHooks(() => settingsOf(s.config), this.sinks, s.ctx.random, s.ctx.clock);
 
-    const logPath = c.accessLog?.path ?? null;
-    if (this.sinks.accessLog !== null && this.sinks.accessLog.path !== logPath) {
+    const otel = c.accessLog?.otel ?? null;
+    const logKey = c.accessLog === null ? "" : otel !== null ? `otel ${otel.key}` : `file ${c.accessLog.path}`;
+    if (this.sinks.accessLog !== null && logKey !== this.logKey) {
       const old = this.sinks.accessLog;
       this.sinks.accessLog = null;
       void old.close();
     }
-    if (logPath !== null && this.sinks.accessLog === null) this.sinks.accessLog = new AccessLogger({ path: logPath });
+    this.logKey = logKey;
+    if (c.accessLog !== null && this.sinks.accessLog === null) {
+      if (otel === null) this.sinks.accessLog = new AccessLogger({ path: c.accessLog.path });
+      else {
+        // Envoy's OpenTelemetry access logger names the log and the proxy in resource attributes.
+        const resource: Record<string, string> = { log_name: otel.logName, node_name: s.config.node.id, cluster_name: c.serviceName };
+        this.sinks.accessLog = new OtlpLogExporter({ target: otel.target, resource, ...(otel.attributes !== undefined ? { attributes: otel.attributes } : {}), clock: s.ctx.clock });
+      }
+    }
 
     const tr = tc.tracing;
     const endpoint = c.tracing?.report === true && tr?.endpoint !== undefined ? tr.endpoint : null;
@@ -144,10 +155,15 @@ export class SidecarTelemetry {
     this.sinks.metrics.render(w);
     renderProxyStats(this.sidecar, w);
     const al = this.sinks.accessLog;
-    w.header("amime_access_log_written_total", "counter", "Access log lines handed to the OS.");
-    w.sample("amime_access_log_written_total", "", al?.written ?? 0);
+    const otlp = al instanceof OtlpLogExporter ? al : null;
+    w.header("amime_access_log_written_total", "counter", "Access log lines handed to the OS, or records accepted by the OTLP logs collector.");
+    w.sample("amime_access_log_written_total", "", otlp !== null ? otlp.exported : ((al as AccessLogger | null)?.written ?? 0));
     w.header("amime_access_log_dropped_total", "counter", "Access log lines dropped because the buffer was full.");
     w.sample("amime_access_log_dropped_total", "", al?.dropped ?? 0);
+    w.header("amime_access_log_export_retries_total", "counter", "OTLP log batches sent again after a retryable gRPC failure.");
+    w.sample("amime_access_log_export_retries_total", "", otlp?.retries ?? 0);
+    w.header("amime_access_log_export_failures_total", "counter", "OTLP log Export calls that failed (each try counts).");
+    w.sample("amime_access_log_export_failures_total", "", otlp?.failedCalls ?? 0);
     const ex = this.sinks.exporter;
     w.header("amime_tracing_spans_exported_total", "counter", "Spans accepted by the trace collector.");
     w.sample("amime_tracing_spans_exported_total", "", ex?.exported ?? 0);

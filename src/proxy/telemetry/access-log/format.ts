@@ -158,6 +158,11 @@ function jsonValue(v: unknown): JsonPiece {
   return () => v;
 }
 
+/** Labels rendered into an object (OTLP log attributes): values as in compileJsonFormat. */
+export function compileLabels(labels: Readonly<Record<string, unknown>>): (e: AccessLogEntry) => Record<string, unknown> {
+  return jsonValue(labels) as (e: AccessLogEntry) => Record<string, unknown>;
+}
+
 /**
  * Envoy's JSON format (a provider's `logFormat.labels`): one object per line, each label's value
  * rendered from its command operators. An empty label set means the default JSON fields (formatJson).
