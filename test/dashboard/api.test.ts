@@ -3,6 +3,7 @@
 // change config; the UI's files served as JavaScript; the live event stream; the config view, a
 // service's detail and a dry run that shows what each proxy would receive and applies nothing.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,7 +69,14 @@ describe("dashboard API", { timeout: 60_000 }, () => {
     assert.equal((await get(path)).status, 401, "second use");
     const home = await get("/dashboard/", { cookie });
     assert.equal(home.status, 200);
-    assert.match(await home.text(), /importmap/);
+    const html = await home.text();
+    assert.match(html, /importmap/);
+    // CSP: scripts from the origin and the import map by its hash, nothing else inline.
+    const map = /<script type="importmap">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    const csp = home.headers.get("content-security-policy") ?? "";
+    assert.match(csp, new RegExp(`script-src 'self' 'sha256-${createHash("sha256").update(map).digest("base64").replace(/[+/]/g, "\\$&")}';`));
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /script-src[^;]*unsafe-inline/);
   });
 
   it("the admin token signs in through the form; anything else does not", async () => {

@@ -66,6 +66,7 @@ describe("dashboard in Chromium", { skip: !existsSync(CHROMIUM) && "no /usr/bin/
   let step = 0;
   let dashboard: ChildProcess | undefined;
   let upLink = "";
+  const cspViolations: string[] = [];
   const shot = async (name: string): Promise<void> => {
     await page.screenshot({ path: join(ARTIFACTS, `${String(++step).padStart(2, "0")}-${name}.png`), fullPage: true });
   };
@@ -109,6 +110,9 @@ describe("dashboard in Chromium", { skip: !existsSync(CHROMIUM) && "no /usr/bin/
     upLink = /Dashboard: +(\S+)/.exec(run.output)?.[1] ?? "";
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on("console", (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
   });
   after(async () => {
     loading = false;
@@ -222,5 +226,9 @@ describe("dashboard in Chromium", { skip: !existsSync(CHROMIUM) && "no /usr/bin/
     assert.equal(hash.get("service"), "reviews.default");
     assert.ok(Number(hash.get("end")) > 0 && Number(hash.get("span")) > 0, hash.toString());
     await page.waitForSelector("#traces tbody tr", { timeout: 20_000 });
+  });
+
+  it("ran every view under the page's Content-Security-Policy without a violation", () => {
+    assert.deepEqual(cspViolations, []);
   });
 });

@@ -12,6 +12,7 @@
 //   GET  /dashboard/api/config                     every resource with its analyze messages
 //   POST /dashboard/api/dry-run  (YAML body)       what an apply would change, per proxy
 // Traces come from the Zipkin API the control plane already serves (/api/v2/…).
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseWindow } from "../../control-plane/telemetry/telemetry-service.ts";
 import { buildGraph, serviceRows } from "../../control-plane/telemetry/graph.ts";
@@ -75,7 +76,7 @@ async function route(b: DashboardBackend, req: IncomingMessage, res: ServerRespo
     res.writeHead(308, { location: "/dashboard/" });
     return void res.end();
   }
-  if (p === "/dashboard/" && method === "GET") return sendAsset(res, INDEX_HTML);
+  if (p === "/dashboard/" && method === "GET") return sendAsset(res, INDEX_HTML, pageCsp);
   if (p.startsWith("/dashboard/assets/") || p.startsWith("/dashboard/vendor/")) {
     const file = assetFile(p);
     if (file === null) throw new HttpError(404, `no such file ${p}`);
@@ -215,11 +216,22 @@ function dryRun(b: DashboardBackend, text: string): unknown {
   };
 }
 
-async function sendAsset(res: ServerResponse, file: string): Promise<void> {
+async function sendAsset(res: ServerResponse, file: string, csp?: (body: Buffer) => string): Promise<void> {
   const a = await loadAsset(file);
   if (a === null) throw new HttpError(404, "no such file");
-  res.writeHead(200, { "content-type": a.type, "content-length": a.body.length, "cache-control": "no-cache", "x-content-type-options": "nosniff" });
+  res.writeHead(200, { "content-type": a.type, "content-length": a.body.length, "cache-control": "no-cache", "x-content-type-options": "nosniff", ...(csp ? { "content-security-policy": csp(a.body) } : {}) });
   res.end(a.body);
+}
+
+/**
+ * The dashboard page's Content-Security-Policy: scripts only from the control plane's own origin,
+ * plus the one inline script, the import map, by its hash (CSP3 hash-source); no plugins, no
+ * framing, no <base>, forms only to itself. Inline styles stay allowed (Cytoscape and uPlot style
+ * their elements).
+ */
+export function pageCsp(html: Buffer): string {
+  const hashes = [...html.toString("utf8").matchAll(/<script type="importmap">([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash("sha256").update(m[1] as string).digest("base64")}'`);
+  return `default-src 'self'; script-src 'self' ${hashes.join(" ")}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`;
 }
 
 function sendHtml(res: ServerResponse, status: number, html: string): void {
