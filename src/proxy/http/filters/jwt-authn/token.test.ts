@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { headerToken } from "./token.ts";
+import type { JwtProvider } from "../../../../model/proxy-config.ts";
+import { FakeRequest } from "../fake-request.test-support.ts";
+import { findTokens, headerToken, tokenLocations } from "./token.ts";
 
 describe("headerToken", () => {
   it("takes the token after the prefix, wherever the prefix is, up to the first non-token char", () => {
@@ -14,5 +16,20 @@ describe("headerToken", () => {
     assert.equal(headerToken("Bearer ", "Bearer "), null);
     assert.equal(headerToken("Bearer ééé", "Bearer "), null);
     assert.equal(headerToken("Bearer abé", "Bearer "), "ab");
+  });
+});
+
+describe("findTokens", () => {
+  it("a repeated header value gives the same token; a changed one is scanned again", () => {
+    const p: JwtProvider = { issuer: "i", audiences: [], jwks: "{}", timeoutMs: 1, fromHeaders: [], fromParams: [], fromCookies: [], forwardOriginalToken: false, outputClaimToHeaders: [], required: false };
+    const locations = tokenLocations([p]);
+    const token = (authorization: string | undefined): string | undefined => findTokens(new FakeRequest(authorization === undefined ? {} : { headers: { authorization } }), locations)?.[0]?.token;
+    assert.equal(token("Bearer a.b.c"), "a.b.c");
+    assert.equal(token("Bearer a.b.c"), "a.b.c");
+    assert.equal(token("Bearer x.y.z"), "x.y.z");
+    assert.equal(token("Basic a.b.c"), undefined);
+    assert.equal(token("Basic a.b.c"), undefined);
+    assert.equal(token(undefined), undefined);
+    assert.equal(token("Bearer x.y.z"), "x.y.z");
   });
 });

@@ -12,6 +12,13 @@ export interface TokenLocation {
   /** Header prefix ("" for none). */
   readonly prefix: string;
   readonly issuers: Set<string>;
+  /**
+   * The last header value seen here and the token in it: clients resend the same Authorization
+   * header, and comparing it is cheaper than scanning it; the token string handed out again keeps
+   * its hash, so the verified-token cache lookup does not rehash ~1 KB per request.
+   */
+  lastValue: string;
+  lastToken: string | null;
 }
 
 /** A token found in a request. */
@@ -29,7 +36,7 @@ export function tokenLocations(providers: readonly JwtProvider[]): TokenLocation
   const add = (kind: TokenLocation["kind"], name: string, prefix: string, issuer: string): void => {
     const at = out.find((l) => l.kind === kind && l.name === name && l.prefix === prefix);
     if (at !== undefined) at.issuers.add(issuer);
-    else out.push({ kind, name, prefix, issuers: new Set([issuer]) });
+    else out.push({ kind, name, prefix, issuers: new Set([issuer]), lastValue: "", lastToken: null });
   };
   for (const p of providers) {
     if (p.fromHeaders.length === 0 && p.fromParams.length === 0 && p.fromCookies.length === 0) {
@@ -89,7 +96,14 @@ export function findTokens(x: RequestContext, locations: readonly TokenLocation[
     let token: string | null = null;
     if (location.kind === "header") {
       const v = x.header(location.name);
-      if (v !== undefined) token = headerToken(v, location.prefix);
+      if (v !== undefined && v !== "") {
+        if (v === location.lastValue) token = location.lastToken;
+        else {
+          token = headerToken(v, location.prefix);
+          location.lastValue = v;
+          location.lastToken = token;
+        }
+      }
     } else if (location.kind === "cookie") {
       const v = x.header("cookie");
       if (v !== undefined) token = cookieValue(v, location.name);

@@ -9,6 +9,8 @@ export interface CompiledPolicy {
   readonly name: string;
   readonly action: RbacPolicy["action"];
   readonly rules: readonly CompiledRule[];
+  /** The verdict of each rule, built once (a matching request shares it instead of allocating one). */
+  readonly verdicts: readonly Verdict[];
 }
 
 export interface CompiledRbac {
@@ -44,7 +46,8 @@ export function compileRbac(config: RbacConfig, tcp = false): CompiledRbac {
         throw new Error(`rbac: policy ${p.name} rule ${i}: ${(e as Error).message}`);
       }
     });
-    const c: CompiledPolicy = { name: p.name, action: p.action, rules };
+    const verdicts = rules.map((_, i) => Object.freeze({ allowed: p.action !== "DENY", policy: p.name, rule: i }));
+    const c: CompiledPolicy = { name: p.name, action: p.action, rules, verdicts };
     if (p.action === "AUDIT") out.audit.push(c);
     else if (p.action === "DENY") (p.dryRun ? out.shadowDeny : out.deny).push(c);
     else (p.dryRun ? out.shadowAllow : out.allow).push(c);
@@ -61,7 +64,7 @@ export function matchingRule(p: CompiledPolicy, a: AuthzAttributes): number {
 function firstMatch(list: readonly CompiledPolicy[], a: AuthzAttributes): Verdict | null {
   for (const p of list) {
     const i = matchingRule(p, a);
-    if (i >= 0) return { allowed: p.action !== "DENY", policy: p.name, rule: i };
+    if (i >= 0) return p.verdicts[i] as Verdict;
   }
   return null;
 }
