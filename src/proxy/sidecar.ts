@@ -117,8 +117,14 @@ export class Sidecar {
     return this.ctx.runtime;
   }
 
+  /**
+   * Envoy's LIVE: the config is applied, every listener is bound, and (a proxy given mesh
+   * credentials, i.e. connected to the control plane) the workload certificate is loaded, as
+   * Envoy's listeners stay warming until SDS delivers theirs. Before it, inbound mTLS handshakes
+   * and ISTIO_MUTUAL upstream connections fail, so a runtime must not count the proxy ready.
+   */
   get isReady(): boolean {
-    return this.ready && !this.draining;
+    return this.ready && !this.draining && (this.ctx.mesh === undefined || this.ctx.mesh.current !== null);
   }
 
   get lastRejection(): string | null {

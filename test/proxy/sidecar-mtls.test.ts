@@ -153,6 +153,32 @@ describe("mutual TLS between sidecars", () => {
     }
   });
 
+  it("a sidecar given mesh credentials is not ready (admin /ready 503) until its certificate is loaded; then the first mTLS request works", async () => {
+    // amime up counts an instance ready by admin /ready; certificates arrive after the config.
+    const serverMesh = new MeshCredentials();
+    const clientMesh = new MeshCredentials();
+    const lateServer = await Sidecar.start(serverConfig(app.port), { mesh: serverMesh, adminPort: 0 });
+    const client = await Sidecar.start(clientConfig(lateServer.ports().inbound as number, { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false }), { mesh: clientMesh, adminPort: 0 });
+    const ready = async (s: Sidecar): Promise<number> => (await fetch(`http://127.0.0.1:${s.adminPort}/ready`)).status;
+    try {
+      assert.equal(await ready(lateServer), 503, "listeners bound, no certificate: not ready");
+      assert.equal(await ready(client), 503);
+      const early = await send(client.ports().outbound as number, { host: "reviews:9080" });
+      assert.equal(early.status, 503, "what a request sent on a premature ready would get");
+      assert.match(early.body, /reset reason: connection failure/);
+      clientMesh.set(clientCert);
+      assert.equal(await ready(client), 200);
+      assert.equal(await ready(lateServer), 503);
+      serverMesh.set(serverCert);
+      assert.equal(await ready(lateServer), 200);
+      const r = await send(client.ports().outbound as number, { host: "reviews:9080" });
+      assert.equal(r.status, 200, r.body);
+    } finally {
+      await client.close(0);
+      await lateServer.close(0);
+    }
+  });
+
   it("PERMISSIVE (the default): plaintext on the same inbound port is still served", async () => {
     const r = await send(inbound(), { host: "reviews:9080" });
     assert.equal(r.status, 200);
