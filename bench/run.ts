@@ -18,6 +18,9 @@
 //                                                   (e.g. `git worktree add /tmp/base HEAD~1`), same run
 //        npm run bench -- --amime-config bench --targets direct,amime,amime-local-rl,amime-global-rl   the rate-limit rows
 //        npm run bench -- --amime-config bench --targets direct,amime,amime-authz   JWT + five AuthorizationPolicies
+//        npm run bench -- --quick --targets direct,amime-pair,amime-pair-mtls,nginx-pair-tls,amime-pair-mtls-hs,nginx-pair-tls-hs
+//                                                   a mesh hop as two proxies (bench/targets/mesh-pair.ts): plaintext vs
+//                                                   mTLS vs two nginx with TLS; -hs rows: a handshake per request
 //        npm run bench -- --protocols              also the HTTP/2 (h2load) and gRPC rows (bench/protocols.ts);
 //                                                   with --compare, amime-cmp gets an HTTP/2 row too
 //        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
@@ -35,6 +38,7 @@ import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
 import { amimeAuthzTarget } from "./targets/amime-authz.ts";
 import { amimeGlobalRlTarget, amimeLocalRlTarget } from "./targets/amime-ratelimit.ts";
 import { directTarget } from "./targets/direct.ts";
+import { meshPairTargets } from "./targets/mesh-pair.ts";
 import { haproxyTarget } from "./targets/haproxy.ts";
 import { nginxTarget, startNginx } from "./targets/nginx.ts";
 import { protocolsBench } from "./protocols.ts";
@@ -69,7 +73,7 @@ const amimeConfig = values["amime-config"] as AmimeConfigKind;
 if (!["deployed", "log", "off", "bench"].includes(amimeConfig)) throw new Error(`--amime-config: deployed, log, off or bench (got ${amimeConfig})`);
 const amimeTarget = amimeFrom("amime", null, amimeConfig);
 // The rate-limit rows (hand-written bench config; compare with --amime-config bench) run only when named in --targets.
-const factories: TargetFactory[] = [directTarget, amimeTarget, amimeFrom("amime-log", null, "log"), amimeFrom("amime-off", null, "off"), amimeLocalRlTarget, amimeGlobalRlTarget, amimeAuthzTarget, nginxTarget, haproxyTarget];
+const factories: TargetFactory[] = [directTarget, amimeTarget, amimeFrom("amime-log", null, "log"), amimeFrom("amime-off", null, "off"), amimeLocalRlTarget, amimeGlobalRlTarget, amimeAuthzTarget, nginxTarget, haproxyTarget, ...meshPairTargets];
 const wanted = new Set(values.targets.split(","));
 if (values.compare !== undefined) {
   // A second Amime from another checkout (a git worktree of an older commit), measured beside this one.

@@ -73,7 +73,7 @@ export function amimeFrom(name: string, dir: string | null, kind: AmimeConfigKin
 }
 
 /** Start `amime proxy` from `codeRoot` with the `kind` config, or the one `kind(listenPort)` builds (the bench config's authority). */
-export async function startAmime(name: string, ctx: StartContext, codeRoot: string, kind: AmimeConfigKind | ((listenPort: number) => unknown)): Promise<RunningTarget> {
+export async function startAmime(name: string, ctx: StartContext, codeRoot: string, kind: AmimeConfigKind | ((listenPort: number) => unknown), extraArgs: string[] = []): Promise<RunningTarget> {
   const port = await freePort();
   const file = join(ctx.workDir, `${name}-proxy.json`);
   writeFileSync(file, JSON.stringify(typeof kind === "function" ? kind(port) : configFor(kind, ctx.root, port, ctx.upstreamPort), null, 2));
@@ -81,7 +81,7 @@ export async function startAmime(name: string, ctx: StartContext, codeRoot: stri
   // V8/Node flags for one proxy of an A/B run (e.g. AMIME_BENCH_CMP_NODE_ARGS=--max-semi-space-size=32
   // with --compare .): the flag's effect measured in the same interleaved rounds.
   const envArgs = process.env[name === "amime-cmp" ? "AMIME_BENCH_CMP_NODE_ARGS" : "AMIME_BENCH_NODE_ARGS"]?.split(" ").filter((a) => a !== "") ?? [];
-  const child = pinned(ctx.cpu, node, [...(ctx.nodeArgs ?? []), ...envArgs, join(codeRoot, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "0"], { cwd: codeRoot });
+  const child = pinned(ctx.cpu, node, [...(ctx.nodeArgs ?? []), ...envArgs, join(codeRoot, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "0", ...extraArgs], { cwd: codeRoot });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();

@@ -7,7 +7,7 @@ import type { RunningTarget, StartContext, TargetFactory } from "./target.ts";
 
 const NGINX = "/usr/sbin/nginx";
 
-export function nginxConfig(prefix: string, port: number, body: string, upstreamBlock: string): string {
+export function nginxConfig(prefix: string, port: number, body: string, upstreamBlock: string, listenExtra = ""): string {
   mkdirSync(join(prefix, "logs"), { recursive: true });
   return `worker_processes 1;
 error_log ${prefix}/logs/error.log crit;
@@ -20,7 +20,7 @@ http {
   keepalive_requests 10000000;
   keepalive_timeout 300s;
   server {
-    listen 127.0.0.1:${port} reuseport;
+    listen 127.0.0.1:${port} reuseport${listenExtra};
     ${body}
   }
   ${upstreamBlock}
@@ -29,11 +29,11 @@ http {
 }
 
 /** Start an nginx with the given server body; returns the master process and the port. */
-export async function startNginx(ctx: StartContext, name: string, serverBody: string, upstreamBlock = "") {
+export async function startNginx(ctx: StartContext, name: string, serverBody: string, upstreamBlock = "", listenExtra = "") {
   const prefix = join(ctx.workDir, name);
   mkdirSync(prefix, { recursive: true });
   const port = await freePort();
-  const conf = nginxConfig(prefix, port, serverBody, upstreamBlock);
+  const conf = nginxConfig(prefix, port, serverBody, upstreamBlock, listenExtra);
   writeFileSync(join(prefix, "nginx.conf"), conf);
   const child = pinned(ctx.cpu, NGINX, ["-p", prefix, "-c", join(prefix, "nginx.conf"), "-g", "daemon off;"]);
   await waitForPort(port);
