@@ -29,7 +29,9 @@ Kubernetes does: a TCP service's point at the sidecar's local listener for it, e
 A workload name picks its first instance (\`reviews-v1\` → \`reviews-v1-0\`).
 In a mesh started with \`amime up --runtime netns\`, CMD runs inside that instance's pod (its
 network namespace and hosts file, as its app: no capabilities) with no proxy variables: its
-connections are captured into the pod's sidecar as the app's are (docs/netns.md).
+connections are captured into the pod's sidecar as the app's are (docs/netns.md). An instance
+without a sidecar (sidecar.istio.io/inject: "false") gets no proxy variables: CMD's calls go out
+directly.
 
 Options:
   -n, --namespace NS   the instance's namespace (default: any)
@@ -83,7 +85,7 @@ export const execCommand: Command = {
     // netns runtime: inside the pod, as its app runs (no proxy variables, no capabilities); its
     // traffic is captured like the app's, and service names resolve from the pod's hosts file.
     const pod = instance.netns;
-    const env = pod ? { ...podBaseEnv(), AMIME_INSTANCE: instance.name, AMIME_WORKLOAD: instance.workload, AMIME_NAMESPACE: instance.namespace, AMIME_SERVICE_ACCOUNT: instance.serviceAccount } : { ...meshEnv({ ...instance }, REPO_ROOT), ...(await servicesOf(controlPlane, instance)) };
+    const env = pod ? { ...podBaseEnv(), AMIME_INSTANCE: instance.name, AMIME_WORKLOAD: instance.workload, AMIME_NAMESPACE: instance.namespace, AMIME_SERVICE_ACCOUNT: instance.serviceAccount } : instance.sidecar === false ? withoutProxy(meshEnv({ ...instance }, REPO_ROOT)) : { ...meshEnv({ ...instance }, REPO_ROOT), ...(await servicesOf(controlPlane, instance)) };
     const line = pod ? inPod(pod, APP_PRIVILEGES, cmd[0] as string, cmd.slice(1)) : { command: cmd[0] as string, args: cmd.slice(1) };
     return await new Promise<number>((resolve) => {
       const child = spawn(line.command, line.args, { stdio: "inherit", env });
@@ -126,4 +128,10 @@ function usage(msg: string): number {
 
 function signalNumber(signal: NodeJS.Signals): number | undefined {
   return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 } as Record<string, number>)[signal];
+}
+
+/** An instance without a sidecar (sidecar.istio.io/inject: "false"): its identity variables, no proxy; calls go out directly. */
+function withoutProxy(env: Record<string, string>): Record<string, string> {
+  for (const k of ["HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "NODE_USE_ENV_PROXY"]) delete env[k];
+  return env;
 }

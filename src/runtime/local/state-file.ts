@@ -21,6 +21,8 @@ export interface UpStateInstance {
   /** The sidecar's process group leader, null while it is down. */
   sidecarPid: number | null;
   serviceAccount: string;
+  /** false: runs without a sidecar (`sidecar.istio.io/inject: "false"`); inboundPort is then the app's port. */
+  sidecar?: boolean;
   /** netns runtime: the pod's network namespace and IP. */
   netns?: string;
   ip?: string;
