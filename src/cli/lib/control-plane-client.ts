@@ -2,12 +2,14 @@
 // HTTPS verified against the mesh root (root-cert.ts). One method per endpoint; transport
 // failures and unexpected answers become ControlPlaneError with a stable code and a message a
 // user can act on.
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { IncomingMessage } from "node:http";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { ApplyResult, ControlPlaneStatus, ProxyStatus, ResourceList, Revocation, SecretStatus } from "../../model/wire.ts";
 import type { Credential } from "./credential.ts";
 import type { RootCert } from "./root-cert.ts";
+import { httpsModule, http } from "../../core/builtins.ts";
+
+const { request: httpRequest } = http;
 
 export type ControlPlaneErrorCode = "CP_UNREACHABLE" | "CP_TIMEOUT" | "CP_HTTP" | "CP_NOT_FOUND" | "CP_BAD_RESPONSE";
 
@@ -182,7 +184,7 @@ export class ControlPlaneClient {
     const where = `the control plane at ${this.baseUrl}${this.#from ? ` (from ${this.#from})` : ""}`;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = url.protocol === "https:"
-        ? httpsRequest(url, { method, headers, agent: false, ...(this.#rootCert ? { ca: this.#rootCert.pem } : {}) })
+        ? httpsModule().request(url, { method, headers, agent: false, ...(this.#rootCert ? { ca: this.#rootCert.pem } : {}) })
         : httpRequest(url, { method, headers, agent: false });
       req.setTimeout(timeoutMs, () => req.destroy(new ControlPlaneError("CP_TIMEOUT", `${where} did not answer ${method} ${path} within ${timeoutMs} ms`)));
       req.on("response", resolve);

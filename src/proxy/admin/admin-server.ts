@@ -1,8 +1,11 @@
 // Admin listener (127.0.0.1 unless told otherwise, never on the request path): config dump, clusters with their
 // endpoints and health, readiness, Envoy-style text stats, and drain. node:http is fine here.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import { clustersJson, statsText, type AdminStatsSource } from "./admin-views.ts";
+import { http } from "../../core/builtins.ts";
+
+const { createServer } = http;
 
 /** What the admin endpoints read and drive of the sidecar. */
 export interface AdminTarget extends AdminStatsSource {

@@ -5,12 +5,14 @@
 // backoff; on reconnect the control plane resends the current config (resync). Given several
 // control-plane replicas, it starts on a random one (a fleet spreads over them) and moves to the
 // next when its stream breaks, or at once (after a short jitter) when the replica says `drain`.
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
 import type { AckMessage, PushMessage } from "../../model/wire.ts";
 import { Sidecar, type SidecarOptions } from "../sidecar.ts";
+import { http, httpsModule } from "../../core/builtins.ts";
+
+const { request: httpRequest } = http;
 
 export interface PushClientOptions {
   /** Control plane base URL, e.g. https://127.0.0.1:15010 */
@@ -242,7 +244,7 @@ export class PushClient {
   /** Over TLS (verified against the mesh root) for an https URL; plaintext only for an http one. */
   private request(url: URL, o: RequestOptions): ClientRequest {
     const ca = typeof this.opts.ca === "function" ? this.opts.ca() : this.opts.ca;
-    return url.protocol === "https:" ? httpsRequest(url, { ...o, ...(ca !== undefined ? { ca } : {}) }) : httpRequest(url, o);
+    return url.protocol === "https:" ? httpsModule().request(url, { ...o, ...(ca !== undefined ? { ca } : {}) }) : httpRequest(url, o);
   }
 
   private auth(): Record<string, string> {

@@ -45,7 +45,8 @@ export class ProtocolDispatcher {
   private readonly config: Listener;
   private readonly ctx: ListenerContext;
   private readonly http1: (s: Socket) => void;
-  readonly h2: H2Downstream;
+  #h2: H2Downstream | undefined;
+  #closed = false;
   readonly stats = new DetectionStats();
   readonly tcpStats = new TcpListenerStats();
   private readonly tcpSockets = new Set<Socket>();
@@ -55,8 +56,6 @@ export class ProtocolDispatcher {
     this.config = config;
     this.ctx = ctx;
     this.http1 = http1;
-    this.h2 = new H2Downstream(ctx, config.tls !== undefined);
-    this.h2.onSessionEnd = this.ended;
     this.meshTls = config.direction === "inbound" && config.tls === undefined && ctx.proxy.mesh !== undefined && config.mtls !== "DISABLE";
     this.strict = this.meshTls && config.mtls === "STRICT";
     this.meshTerminator = new MeshTlsTerminator(ctx.proxy, this.stats, (t) => this.afterMeshTls(t));
@@ -169,6 +168,18 @@ export class ProtocolDispatcher {
     this.peek(t, bound, auto);
   }
 
+  /**
+   * The HTTP/2 side, made on the first HTTP/2 connection: `node:http2` (≈ 10 MB of RSS) is loaded
+   * only by a proxy that gets one (issue 15).
+   */
+  get h2(): H2Downstream {
+    if (this.#h2 !== undefined) return this.#h2;
+    const h2 = new H2Downstream(this.ctx, this.config.tls !== undefined);
+    h2.onSessionEnd = this.ended;
+    if (this.#closed) h2.close();
+    return (this.#h2 = h2);
+  }
+
   private toH2(socket: Socket): void {
     this.stats.h2++;
     this.h2.accept(socket);
@@ -183,7 +194,8 @@ export class ProtocolDispatcher {
 
   /** Stop: GOAWAY to HTTP/2 sessions, drop connections still being peeked. */
   close(): void {
-    this.h2.close();
+    this.#closed = true;
+    this.#h2?.close();
     for (const s of this.peeking) s.destroy();
     this.peeking.clear();
     this.meshTerminator.destroyPending();
@@ -191,12 +203,12 @@ export class ProtocolDispatcher {
 
   /** Connections this dispatcher holds outside the HTTP/1.1 codec. */
   get activeConnections(): number {
-    return this.h2.activeSessions + this.tcpSockets.size + this.peeking.size + this.meshTerminator.pending;
+    return (this.#h2?.activeSessions ?? 0) + this.tcpSockets.size + this.peeking.size + this.meshTerminator.pending;
   }
 
   /** Force-close what is left (after the grace period). */
   destroy(): void {
-    this.h2.destroy();
+    this.#h2?.destroy();
     for (const s of this.tcpSockets) s.destroy();
   }
 }

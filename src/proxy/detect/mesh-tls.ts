@@ -1,11 +1,12 @@
 // Server side of mutual TLS on a sidecar's inbound listener: what the handshake offers and which
 // peers it accepts once done (a certificate that chains to the mesh trust bundle, not revoked).
 import type { Socket } from "node:net";
-import { createServer, type Server, type TLSSocket } from "node:tls";
+import type { Server, TLSSocket } from "node:tls";
 import { normalSerial } from "../identity/mesh-credentials.ts";
 import type { ActiveCertificate } from "../identity/workload-certificate.ts";
 import type { ProxyContext } from "../request/context.ts";
 import { xfccOf } from "./xfcc.ts";
+import { tlsModule } from "../../core/builtins.ts";
 
 /** Counters a terminator keeps (Envoy's listener `ssl.handshake` / `ssl.connection_error`). */
 export interface MeshTlsCounters {
@@ -50,7 +51,7 @@ export class MeshTlsTerminator {
       return;
     }
     if (this.#server === null) {
-      this.#server = createServer({ ...options, requestCert: true, rejectUnauthorized: true, ALPNProtocols: SERVER_ALPN }, (t) => this.#secure(t));
+      this.#server = tlsModule().createServer({ ...options, requestCert: true, rejectUnauthorized: true, ALPNProtocols: SERVER_ALPN }, (t) => this.#secure(t));
       this.#server.on("tlsClientError", (_e, t) => {
         this.#counters.mtlsRefused++;
         t.destroy();

@@ -3,13 +3,15 @@
 // UPGRADE, http2/grpc ports). The response head is written as HTTP/1.1: the upstream's
 // content-length is kept, else the body is chunked (HTTP/1.1) or ends at close (HTTP/1.0).
 // HTTP/2 trailers are not sent to HTTP/1.1 clients.
-import { STATUS_CODES } from "node:http";
+import { http } from "../../core/builtins.ts";
 import type { CorsPolicy, Route } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../request/context.ts";
 import type { Exchange } from "../http/exchange.ts";
 import { ChunkedDecoder, checkHeaderLines } from "../http1/index.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { isConnectionSpecific, type HeaderPairs } from "./headers.ts";
+
+const { STATUS_CODES } = http;
 
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const CRLF = Buffer.from("\r\n", "latin1");

@@ -4,13 +4,14 @@
 // node:http2 server (`emit("connection")`). Each stream becomes an H2Exchange run through its
 // listener's HTTP filter chain (http/filters/). HTTP/1.1 `Upgrade: h2c` is not taken (it passes
 // through as any upgrade).
-import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import type { Http2Server, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
 import type { ListenerContext } from "../request/context.ts";
 import { verifiedPeerOf, verifiedXfccOf } from "../detect/mesh-tls.ts";
 import { H2Exchange } from "./h2-exchange.ts";
 import { runChain } from "../http/filters/chain.ts";
 import { chainFor } from "../http/filters/registry.ts";
+import { http2Module } from "../../core/builtins.ts";
 
 const END_STREAM = 0x1;
 
@@ -32,7 +33,7 @@ export class H2Downstream {
   constructor(ctx: ListenerContext, secure: boolean) {
     this.ctx = ctx;
     this.secure = secure;
-    this.server = createServer({
+    this.server = http2Module().createServer({
       // Header lists as large as the HTTP/1.1 codec accepts (60 KiB); streams per session as Envoy's default.
       maxHeaderListPairs: ctx.proxy.limits.head.maxHeaders + 8,
       maxSendHeaderBlockLength: 64 * 1024,

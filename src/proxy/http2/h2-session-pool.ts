@@ -5,9 +5,9 @@
 // connections do (upstream_cx_total / _active / _connect_fail). The connect and idle timers run
 // on the cluster's Clock; the idle timeout is Envoy's: no active stream for that long (not "no
 // frame", which is what Node's session.setTimeout measures).
-import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type ClientSessionRequestOptions, type OutgoingHttpHeaders } from "node:http2";
+import type { ClientHttp2Session, ClientHttp2Stream, ClientSessionRequestOptions, OutgoingHttpHeaders } from "node:http2";
 import type { Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { http2Module, NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, tlsModule } from "../../core/builtins.ts";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
@@ -47,20 +47,20 @@ export class H2Session {
     const authority = `${tls !== undefined ? "https" : "http"}://${host.address.includes(":") ? `[${host.address}]` : host.address}:${host.port}`;
     let failedEarly: Error | null = null;
     let tlsSocket: Socket | null = null;
-    this.session = h2connect(authority, {
+    this.session = http2Module().connect(authority, {
       // The proxy's own limits apply per stream; the session just carries them.
       peerMaxConcurrentStreams: 1000,
       ...(tls !== undefined
         ? {
             createConnection: () => {
               try {
-                const socket = tlsConnect({ host: host.address, port: host.port, ...upstreamTlsOptions(tls, host, cluster.mesh, true, cluster.tlsContexts), ...(tls.mode === "ISTIO_MUTUAL" ? {} : { ALPNProtocols: ["h2"] }) });
+                const socket = tlsModule().connect({ host: host.address, port: host.port, ...upstreamTlsOptions(tls, host, cluster.mesh, true, cluster.tlsContexts), ...(tls.mode === "ISTIO_MUTUAL" ? {} : { ALPNProtocols: ["h2"] }) });
                 if (tls.mode === "ISTIO_MUTUAL") cluster.mesh?.trackUpstream(socket);
                 tlsSocket = socket;
                 return socket;
               } catch (e) {
                 failedEarly = e as Error;
-                const s = tlsConnect({ host: "127.0.0.1", port: 0 });
+                const s = tlsModule().connect({ host: "127.0.0.1", port: 0 });
                 s.destroy(failedEarly);
                 return s;
               }
@@ -185,5 +185,5 @@ export function h2PoolFor(cluster: ClusterState): H2SessionPool {
   return p;
 }
 
-export const H2_REFUSED_STREAM = constants.NGHTTP2_REFUSED_STREAM;
-export const H2_CANCEL = constants.NGHTTP2_CANCEL;
+export const H2_REFUSED_STREAM = NGHTTP2_REFUSED_STREAM;
+export const H2_CANCEL = NGHTTP2_CANCEL;

@@ -2,8 +2,9 @@
 // (Istio's SDS `default` + `ROOTCA`). One client and one server SecureContext per certificate,
 // built when it arrives: a rotated certificate is used by new connections, while connections
 // already open (pooled upstream ones included) keep the context they were made with.
-import { createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from "node:tls";
+import type { PeerCertificate, SecureContext, TLSSocket } from "node:tls";
 import type { ActiveCertificate } from "./workload-certificate.ts";
+import { tlsModule } from "../../core/builtins.ts";
 
 export interface MeshTlsOptions {
   readonly cert: string;
@@ -69,7 +70,7 @@ export class MeshCredentials {
   set(cert: ActiveCertificate): void {
     const bundle = this.#pushedBundle ?? cert.trustBundle;
     this.#options = { cert: cert.certChain.join(""), key: cert.keyPem, ca: bundle.join(""), minVersion: "TLSv1.2" };
-    this.#context = createSecureContext(this.#options);
+    this.#context = tlsModule().createSecureContext(this.#options);
     this.#current = { ...cert, trustBundle: [...bundle] };
   }
 

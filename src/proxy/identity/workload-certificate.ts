@@ -6,12 +6,14 @@
 // certificate at half the certificate's remaining lifetime (Istio's SECRET_GRACE_PERIOD_RATIO
 // 0.5, ±1 % jitter); a failed request is retried with backoff while the current one is valid.
 // MeshCredentials (mesh-credentials.ts) turns each one into the TLS context mutual TLS uses.
-import { request as httpRequest, type RequestOptions } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { RequestOptions } from "node:http";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
 import { pkcs8Pem, x509 } from "../../core/x509.ts";
 import type { CertificateRequest, CertificateResponse } from "../../model/wire.ts";
+import { httpsModule, http } from "../../core/builtins.ts";
+
+const { request: httpRequest } = http;
 
 /** ECDSA P-256 (Istio's ECC_SIGNATURE_ALGORITHM=ECDSA): cheap to generate at every rotation. */
 const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
@@ -160,7 +162,7 @@ export class WorkloadCertificate {
     return new Promise((resolve, reject) => {
       const ca = typeof this.#o.ca === "function" ? this.#o.ca() : this.#o.ca;
       const tls = { ...(ca !== undefined ? { ca } : {}), ...(current !== null ? { cert: current.certChain.join(""), key: current.keyPem } : {}) };
-      const req = url.protocol === "https:" ? httpsRequest(url, { ...o, ...tls }) : httpRequest(url, o);
+      const req = url.protocol === "https:" ? httpsModule().request(url, { ...o, ...tls }) : httpRequest(url, o);
       req.on("timeout", () => req.destroy(new Error("timed out")));
       req.on("error", reject);
       req.on("response", (res) => {

@@ -1,7 +1,9 @@
 // Replies the proxy writes itself (no route, no healthy upstream, timeout, fault abort, direct
 // response, redirect, CORS preflight, bad request): one Buffer, one socket write. Bodies follow
 // Envoy's texts so clients and tests that grep them keep working.
-import { STATUS_CODES } from "node:http";
+import { http } from "../../core/builtins.ts";
+
+const { STATUS_CODES } = http;
 
 export const BODY_NO_HEALTHY_UPSTREAM = "no healthy upstream";
 export const BODY_CONNECT_FAILURE = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";

@@ -2,7 +2,8 @@
 // Installs the request hooks, owns the Istio metrics store, the access logger and the span
 // exporter (re-created when a pushed config changes their path or endpoint), and serves
 // Prometheus text on the metrics listener (`/stats/prometheus`, default port 15090).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { http } from "../../core/builtins.ts";
 import { AccessLogger } from "./access-log/access-logger.ts";
 import { OtlpLogExporter } from "./otlp/log-exporter.ts";
 import { IstioMetrics } from "./metrics/istio-metrics.ts";
@@ -17,6 +18,8 @@ export interface TelemetryHost extends ProxyStatsSource {
 import { RequestHooks, type HookSinks } from "./request-hooks.ts";
 import { DEFAULT_METRICS_PORT, settingsOf } from "./settings.ts";
 import { SpanExporter } from "./tracing/span-exporter.ts";
+
+const { createServer } = http;
 
 export class SidecarTelemetry {
   private readonly sidecar: TelemetryHost;

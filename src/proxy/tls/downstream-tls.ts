@@ -7,12 +7,13 @@
 // is the proxy's workload certificate: new handshakes use a changed certificate, open
 // connections keep theirs. The decrypted TLSSocket goes to the same HTTP/1.1 codec as a plain
 // connection, or to HTTP/2 when ALPN chose h2.
-import { createServer, type SecureContext, type SecureContextOptions, type Server, type TLSSocket } from "node:tls";
+import type { SecureContext, SecureContextOptions, Server, TLSSocket } from "node:tls";
 import type { DownstreamTlsConfig, DownstreamTlsServer, ProxyConfig } from "../../model/proxy-config.ts";
 import { markVerifiedPeer, meshPeerAccepted, SERVER_ALPN } from "../detect/mesh-tls.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import { CredentialError, WatchedCredential, type CredentialDeps } from "./secrets/watched-credential.ts";
 import { sanMatches } from "./upstream-tls.ts";
+import { tlsModule } from "../../core/builtins.ts";
 
 export class DownstreamTlsError extends Error {
   readonly code = "TLS_CONFIG";
@@ -93,7 +94,7 @@ export class DownstreamTls {
     // Mesh clients offer `istio-peer-exchange, istio[, h2]`: without a shared protocol Node fails the handshake.
     const anyMesh = this.entries.some((e) => e.credential === null);
     if (anyMesh && this.mesh === undefined) deps.log("ISTIO_MUTUAL gateway server: this proxy has no workload certificate (amime proxy --xds); its handshakes fail");
-    this.server = createServer(
+    this.server = tlsModule().createServer(
       {
         ...(this.defaultOptions(first) ?? {}),
         // Protocols: HTTP listeners offer h2 too (the dispatcher sends ALPN h2 to node:http2).

@@ -6,10 +6,11 @@
 // the service's identities; Istio's SNI and ALPN. Without a certificate yet the connection fails
 // (503 UF) rather than going out in plain text.
 import { isIP, Socket, type TcpSocketConnectOpts } from "node:net";
-import { checkServerIdentity, connect, type ConnectionOptions, type PeerCertificate, type SecureContext } from "node:tls";
+import type { ConnectionOptions, PeerCertificate, SecureContext } from "node:tls";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import { UpstreamTlsContexts } from "./upstream-contexts.ts";
+import { tlsModule } from "../../core/builtins.ts";
 
 /** What a TLS upstream connection needs beyond the address (a Host satisfies it). */
 export interface TlsTarget {
@@ -54,7 +55,7 @@ export function upstreamTlsOptions(tls: UpstreamTlsConfig, target: TlsTarget, me
     // With subjectAltNames, the certificate must carry one of them (Envoy's match_subject_alt_names);
     // without, the usual host name check against the SNI.
     if (sans.length > 0) return sanMatches(cert, sans) ? undefined : new Error(`certificate SANs do not include any of ${sans.join(", ")}`);
-    return sni === undefined ? undefined : checkServerIdentity(sni, cert);
+    return sni === undefined ? undefined : tlsModule().checkServerIdentity(sni, cert);
   };
   return opts;
 }
@@ -124,7 +125,7 @@ export function connectUpstreamTls(net: TcpSocketConnectOpts & { onread?: unknow
     s.destroy(e as Error);
     return s;
   }
-  const socket = connect({ ...(net as ConnectionOptions), ...extra });
+  const socket = tlsModule().connect({ ...(net as ConnectionOptions), ...extra });
   if (tls.mode === "ISTIO_MUTUAL") mesh?.trackUpstream(socket);
   return socket;
 }

@@ -6,10 +6,12 @@
 // `startupIntervalMs` (250 ms). The probe budget (initialDelay + period × failureThreshold, the
 // time Kubernetes gives a probe to fail) is how long it may take to become ready before
 // `onNeverReady` reports it (at least 10 s).
-import { request } from "node:http";
 import { connect } from "node:net";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { ResolvedProbe } from "../../config/types/workload.ts";
+import { http } from "../../core/builtins.ts";
+
+const { request } = http;
 
 export type ProbeSpec = Omit<ResolvedProbe, "port">;
 

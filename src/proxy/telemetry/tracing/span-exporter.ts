@@ -3,12 +3,12 @@
 // fails in a way worth retrying (no connection, timeout, 429, 502, 503, 504 — OTLP's retryable
 // answers) is retried with exponential backoff a bounded number of times; then, or when the
 // queue is full, spans are dropped and counted — the proxy never waits for a collector.
-import { request } from "node:http";
-import { request as httpsRequest } from "node:https";
-import { rootCertificates } from "node:tls";
+import { http, httpsModule, tlsModule } from "../../../core/builtins.ts";
 import type { Clock, TimerHandle } from "../../../core/clock.ts";
 import { otlpProto } from "../otlp/trace-proto.ts";
 import { otlpJson, zipkinJson, type Span } from "./span.ts";
+
+const { request } = http;
 
 export interface SpanExporterOptions {
   endpoint: string;
@@ -161,12 +161,12 @@ export class SpanExporter {
     const { body, type } = this.body(batch);
     return new Promise((resolve) => {
       const tls = url.protocol === "https:";
-      const send = tls ? httpsRequest : request;
+      const send = tls ? httpsModule().request : request;
       const roots = tls ? this.meshRoots?.() : undefined;
       const headers = { ...this.headers, "content-type": type, "content-length": Buffer.byteLength(body) };
       let req: ReturnType<typeof request>;
       try {
-        req = send(url, { method: "POST", headers, timeout: this.timeoutMs, ...(roots !== undefined ? { ca: [...rootCertificates, roots] } : {}) }, (res) => {
+        req = send(url, { method: "POST", headers, timeout: this.timeoutMs, ...(roots !== undefined ? { ca: [...tlsModule().rootCertificates, roots] } : {}) }, (res) => {
         res.resume();
         res.on("close", () => resolve("retry")); // cut off before its end (a no-op after "end")
         res.on("end", () => {

@@ -5,10 +5,11 @@
 // does not match its certificate yet) keeps the last good context and is logged.
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createSecureContext, type SecureContext, type SecureContextOptions } from "node:tls";
+import type { SecureContext, SecureContextOptions } from "node:tls";
 import { resolveCredential, type CredentialMaterial } from "./resolve-credential.ts";
 import type { SecretStore } from "./secret-store.ts";
 import { Reloader, watchFiles } from "./watch.ts";
+import { tlsModule } from "../../../core/builtins.ts";
 
 /** Where the material comes from: a secret by name, or file paths (either may add a CRL file). */
 export interface CredentialSpec {
@@ -196,7 +197,7 @@ export class WatchedCredential {
     };
     let context: SecureContext;
     try {
-      context = createSecureContext(options);
+      context = tlsModule().createSecureContext(options);
     } catch (e) {
       const why = `${this.describe()}: ${(e as Error).message}`;
       if (first && s.credentialName === undefined) throw new CredentialError(why);

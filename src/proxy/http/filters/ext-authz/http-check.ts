@@ -5,13 +5,16 @@
 // names headers to strip; any other status denies with that status, body and headers. Connections
 // are dialed through the provider's cluster (its endpoints, its TLS: mesh mTLS when the cluster
 // has it) and kept alive per endpoint.
-import { Agent, request, type ClientRequest, type IncomingMessage } from "node:http";
+import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from "node:http";
+import { http } from "../../../../core/builtins.ts";
 import type { Socket } from "node:net";
 import type { Clock } from "../../../../core/clock.ts";
 import type { ExtAuthzProvider } from "../../../../model/proxy-config.ts";
 import type { Host } from "../../../upstream/balance/balancer.ts";
 import type { ClusterState } from "../../../upstream/cluster-manager.ts";
 import { HeaderPatterns, type CheckInput, type CheckOutcome } from "./check.ts";
+
+const { Agent, request } = http;
 
 /** The authorizer's answer body is read up to this size (Envoy buffers it whole; a bound keeps memory safe). */
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -30,7 +33,7 @@ export class HttpAuthzClient {
   private readonly toUpstream: HeaderPatterns;
   private readonly toDownstreamOnAllow: HeaderPatterns;
   private readonly toDownstreamOnDeny: HeaderPatterns | null;
-  private readonly agents = new Map<string, Agent>();
+  private readonly agents = new Map<string, HttpAgent>();
 
   constructor(provider: ExtAuthzProvider, clock: Clock) {
     this.provider = provider;
@@ -105,7 +108,7 @@ export class HttpAuthzClient {
   }
 
   /** One keep-alive agent per endpoint, dialing through the cluster (its TLS settings included). */
-  private agentFor(cluster: ClusterState, host: Host): Agent {
+  private agentFor(cluster: ClusterState, host: Host): HttpAgent {
     let a = this.agents.get(host.key);
     if (a === undefined) {
       a = new DialAgent(() => cluster.dial({ host: host.address, port: host.port, noDelay: true }, cluster.tlsFor(host), host));

@@ -6,11 +6,12 @@
 // messages encoded with the protocol the service itself loads (src/ratelimit-service/proto/).
 // A @grpc/grpc-js channel would open its own sockets, outside the cluster's endpoints, balancer
 // and mesh certificate; the gRPC framing a unary call needs is five bytes and two headers.
-import { constants, type ClientHttp2Stream } from "node:http2";
+import type { ClientHttp2Stream } from "node:http2";
 import type { Clock } from "../../../../core/clock.ts";
 import { PROTO_OPTIONS, RLS_PROTO } from "../../../../ratelimit-service/protocol.ts";
 import { h2PoolFor } from "../../../http2/h2-session-pool.ts";
 import type { ClusterState } from "../../../upstream/cluster-manager.ts";
+import { NGHTTP2_CANCEL } from "../../../../core/builtins.ts";
 
 export const RLS_PATH = "/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit";
 
@@ -101,7 +102,7 @@ export function shouldRateLimit(cluster: ClusterState, authority: string, req: R
       if (done) return;
       done = true;
       timer?.cancel();
-      if (!st.destroyed) st.close(constants.NGHTTP2_CANCEL);
+      if (!st.destroyed) st.close(NGHTTP2_CANCEL);
       reject(new RlsCallError(`${cluster.name} ${host.address}:${host.port}: ${why}`));
     };
     const timer = timeoutMs > 0 ? clock.setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs).unref() : null;
