@@ -5,7 +5,8 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { http } from "../../core/builtins.ts";
 import { AccessLogger } from "./access-log/access-logger.ts";
-import { OtlpLogExporter } from "./otlp/log-exporter.ts";
+import type * as OtlpLogs from "./otlp/log-exporter.ts";
+import type { OtlpLogExporter } from "./otlp/log-exporter.ts";
 import { IstioMetrics } from "./metrics/istio-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, PrometheusWriter } from "./metrics/prometheus-text.ts";
 import { renderProxyStats, type ProxyStatsSource } from "./metrics/proxy-stats.ts";
@@ -18,6 +19,8 @@ export interface TelemetryHost extends ProxyStatsSource {
 import { RequestHooks, type HookSinks } from "./request-hooks.ts";
 import { DEFAULT_METRICS_PORT, settingsOf } from "./settings.ts";
 import { SpanExporter } from "./tracing/span-exporter.ts";
+
+let otlpLogs: typeof OtlpLogs | undefined;
 
 const { createServer } = http;
 
@@ -66,7 +69,13 @@ export class SidecarTelemetry {
 
   private async reconfigure(): Promise<void> {
     const s = this.sidecar;
-    const c = settingsOf(s.config);
+    let c = settingsOf(s.config);
+    // The OTLP log exporter brings gRPC (node:http2, node:tls): loaded by the first config that
+    // sends access logs over OTLP, not by every sidecar (issue 15).
+    while (c.accessLog?.otel != null && otlpLogs === undefined) {
+      otlpLogs = await import("./otlp/log-exporter.ts");
+      c = settingsOf(s.config);
+    }
     const tc = s.config.telemetry ?? {};
     if (s.ctx.telemetry === undefined) s.ctx.telemetry = new RequestHooks(() => settingsOf(s.config), this.sinks, s.ctx.random, s.ctx.clock);
 
@@ -83,7 +92,7 @@ export class SidecarTelemetry {
       else {
         // Envoy's OpenTelemetry access logger names the log and the proxy in resource attributes.
         const resource: Record<string, string> = { log_name: otel.logName, node_name: s.config.node.id, cluster_name: c.serviceName };
-        this.sinks.accessLog = new OtlpLogExporter({ target: otel.target, resource, ...(otel.attributes !== undefined ? { attributes: otel.attributes } : {}), clock: s.ctx.clock });
+        this.sinks.accessLog = new otlpLogs!.OtlpLogExporter({ target: otel.target, resource, ...(otel.attributes !== undefined ? { attributes: otel.attributes } : {}), clock: s.ctx.clock });
       }
     }
 
@@ -158,7 +167,7 @@ export class SidecarTelemetry {
     this.sinks.metrics.render(w);
     renderProxyStats(this.sidecar, w);
     const al = this.sinks.accessLog;
-    const otlp = al instanceof OtlpLogExporter ? al : null;
+    const otlp = otlpLogs !== undefined && al instanceof otlpLogs.OtlpLogExporter ? al : null;
     w.header("amime_access_log_written_total", "counter", "Access log lines handed to the OS, or records accepted by the OTLP logs collector.");
     w.sample("amime_access_log_written_total", "", otlp !== null ? otlp.exported : ((al as AccessLogger | null)?.written ?? 0));
     w.header("amime_access_log_dropped_total", "counter", "Access log lines dropped because the buffer was full.");
