@@ -1,6 +1,7 @@
 // Golden signals from two scrapes of a counter set: requests per second, error rate (5xx share)
 // and latency quantiles from histogram bucket deltas, interpolated within the bucket as
 // Prometheus's histogram_quantile does. Pure functions over plain data.
+import type { TcpPoint } from "./tcp-signals.ts";
 
 /** One label set's counters at one scrape. */
 export interface SeriesPoint {
@@ -14,6 +15,8 @@ export interface Snapshot {
   atMs: number;
   bounds: number[];
   series: Map<string, SeriesPoint>;
+  /** The TCP counters of the same scrape (tcp-signals.ts); absent when none were kept. */
+  tcp?: Map<string, TcpPoint>;
 }
 
 export interface Delta {

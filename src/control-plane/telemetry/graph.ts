@@ -4,8 +4,11 @@
 //     what its clients reported.
 //   graph: nodes are services and app versions; edges go from a calling version to the service
 //     (client view, reporter=source) and from the service to each version serving it; requests
-//     from outside the mesh (no client sidecar) appear as edges from "unknown".
+//     from outside the mesh (no client sidecar) appear as edges from "unknown". TCP traffic (Istio's
+//     TCP metrics) makes edges of the same shape with protocol "tcp", carrying connections and
+//     bytes per second instead of requests (their request signals are zero).
 import { signals, type Delta, type Signals } from "./golden-signals.ts";
+import { tcpSignals, type TcpDelta, type TcpSignals } from "./tcp-signals.ts";
 
 export interface ServiceRow extends Signals {
   service: string;
@@ -33,6 +36,8 @@ export interface GraphEdge extends Signals {
   protocol: string;
   /** Traffic on this edge used mutual TLS (as the server side reported). */
   mtls: boolean;
+  /** TCP edges: connections and bytes per second. */
+  tcp?: TcpSignals;
 }
 
 export interface Graph {
@@ -43,8 +48,12 @@ export interface Graph {
 
 const UNKNOWN = "unknown";
 
-function group(list: readonly Delta[], key: (d: Delta) => string): Map<string, Delta[]> {
-  const m = new Map<string, Delta[]>();
+interface Labelled {
+  labels: Record<string, string>;
+}
+
+function group<T extends Labelled>(list: readonly T[], key: (d: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
   for (const d of list) {
     const k = key(d);
     let g = m.get(k);
@@ -54,7 +63,7 @@ function group(list: readonly Delta[], key: (d: Delta) => string): Map<string, D
   return m;
 }
 
-const l = (d: Delta, name: string): string => d.labels[name] ?? UNKNOWN;
+const l = (d: Labelled, name: string): string => d.labels[name] ?? UNKNOWN;
 
 export function serviceRows(all: readonly Delta[]): ServiceRow[] {
   const dest = all.filter((d) => d.labels.reporter === "destination");
@@ -78,11 +87,11 @@ export function serviceRows(all: readonly Delta[]): ServiceRow[] {
 const versionId = (ns: string, app: string, version: string): string => `version:${ns}/${app}/${version}`;
 const serviceId = (host: string): string => `service:${host}`;
 
-export function buildGraph(all: readonly Delta[], windowMs: number): Graph {
+export function buildGraph(all: readonly Delta[], windowMs: number, tcp: readonly TcpDelta[] = []): Graph {
   const nodes = new Map<string, GraphNode>();
   const edges: GraphEdge[] = [];
   const mtlsPairs = new Set<string>();
-  for (const d of all) {
+  for (const d of [...all, ...tcp]) {
     if (d.labels.reporter === "destination" && d.labels.connection_security_policy === "mutual_tls") mtlsPairs.add(`${l(d, "source_workload")}\u001f${l(d, "destination_service")}`);
   }
   const node = (id: string, n: Omit<GraphNode, "id" | "rps" | "errorRate">): void => {
@@ -121,6 +130,7 @@ export function buildGraph(all: readonly Delta[], windowMs: number): Graph {
     n.rps = Math.round(total * 1000) / 1000;
     edges.push({ source: serviceId(svc), target: to, protocol: l(d, "request_protocol"), mtls: d.labels.connection_security_policy === "mutual_tls", ...s });
   }
+  tcpEdges(tcp, node, mtlsPairs, edges);
   for (const e of edges) {
     const t = nodes.get(e.target);
     if (t !== undefined && t.kind === "service") {
@@ -130,4 +140,33 @@ export function buildGraph(all: readonly Delta[], windowMs: number): Graph {
     }
   }
   return { windowMs, nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges };
+}
+
+const ZERO: Signals = { requests: 0, rps: 0, errors: 0, errorRate: 0, p50: null, p90: null, p95: null, p99: null };
+
+/** The TCP edges: caller version → service (client view, or the server's for callers without a sidecar) and service → version. */
+function tcpEdges(all: readonly TcpDelta[], node: (id: string, n: Omit<GraphNode, "id" | "rps" | "errorRate">) => void, mtlsPairs: ReadonlySet<string>, edges: GraphEdge[]): void {
+  const client = all.filter((d) => d.labels.reporter === "source");
+  const clientSources = new Set(client.map((d) => l(d, "source_workload")));
+  const external = all.filter((d) => d.labels.reporter === "destination" && (l(d, "source_workload") === UNKNOWN || !clientSources.has(l(d, "source_workload"))));
+  const served = new Set(all.filter((d) => d.labels.reporter === "destination").map((d) => l(d, "destination_service")));
+  for (const [, g] of group([...client, ...external], (d) => [l(d, "source_workload_namespace"), l(d, "source_app"), l(d, "source_version"), l(d, "destination_service")].join("\u001f"))) {
+    const d = g[0] as TcpDelta;
+    const svc = l(d, "destination_service");
+    const srcApp = l(d, "source_app");
+    const from = srcApp === UNKNOWN ? "unknown" : versionId(l(d, "source_workload_namespace"), srcApp, l(d, "source_version"));
+    if (from === "unknown") node(from, { kind: "unknown", namespace: UNKNOWN, name: UNKNOWN });
+    else node(from, { kind: "version", namespace: l(d, "source_workload_namespace"), name: srcApp, version: l(d, "source_version") });
+    node(serviceId(svc), { kind: "service", namespace: l(d, "destination_service_namespace"), name: svc });
+    edges.push({ source: from, target: serviceId(svc), protocol: "tcp", mtls: mtlsPairs.has(`${l(d, "source_workload")}\u001f${svc}`), ...ZERO, tcp: tcpSignals(g) });
+  }
+  const serving = all.filter((d) => (d.labels.reporter === "destination" ? true : !served.has(l(d, "destination_service"))) && l(d, "destination_service") !== UNKNOWN);
+  for (const [, g] of group(serving, (d) => [l(d, "destination_service"), l(d, "destination_workload_namespace"), l(d, "destination_app"), l(d, "destination_version")].join("\u001f"))) {
+    const d = g[0] as TcpDelta;
+    const svc = l(d, "destination_service");
+    const to = versionId(l(d, "destination_workload_namespace"), l(d, "destination_app"), l(d, "destination_version"));
+    node(serviceId(svc), { kind: "service", namespace: l(d, "destination_service_namespace"), name: svc });
+    node(to, { kind: "version", namespace: l(d, "destination_workload_namespace"), name: l(d, "destination_app"), version: l(d, "destination_version") });
+    edges.push({ source: serviceId(svc), target: to, protocol: "tcp", mtls: g.some((x) => x.labels.connection_security_policy === "mutual_tls"), ...ZERO, tcp: tcpSignals(g) });
+  }
 }

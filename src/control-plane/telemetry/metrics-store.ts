@@ -1,11 +1,12 @@
 // MetricsStore: scrapes every sidecar's /stats/prometheus every few seconds and keeps, per target,
-// a bounded window of snapshots of istio_requests_total and istio_request_duration_milliseconds
-// (nothing else, to stay small). Rates and quantiles come from the first and last snapshot of the
+// a bounded window of snapshots of istio_requests_total, istio_request_duration_milliseconds and
+// the TCP connection and byte counters (nothing else, to stay small). Rates and quantiles come from the first and last snapshot of the
 // asked window (golden-signals.ts); services and the graph are built from those deltas (graph.ts).
 import { get } from "node:http";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { deltas, type Delta, type SeriesPoint, type Snapshot } from "./golden-signals.ts";
 import { parsePrometheusText } from "./prometheus-parse.ts";
+import { tcpDeltas, tcpPoints, type TcpDelta } from "./tcp-signals.ts";
 
 export interface MetricsStoreOptions {
   clock: Clock;
@@ -39,7 +40,7 @@ function seriesKey(labels: Record<string, string>): string {
   return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join("\u001f");
 }
 
-/** The two Istio families of one scrape, folded into one point per label set. */
+/** The Istio families of one scrape (HTTP and TCP), folded into one point per label set. */
 export function snapshotOf(text: string, atMs: number): Snapshot {
   const fams = parsePrometheusText(text);
   const series = new Map<string, SeriesPoint>();
@@ -67,7 +68,8 @@ export function snapshotOf(text: string, atMs: number): Snapshot {
     p.buckets[i] = row.v;
   }
   for (const p of series.values()) if (p.buckets.length === 0) p.buckets = new Array<number>(bounds.length + 1).fill(0);
-  return { atMs, bounds, series };
+  const tcp = tcpPoints(fams, seriesKey);
+  return tcp.size > 0 ? { atMs, bounds, series, tcp } : { atMs, bounds, series };
 }
 
 export function fetchTextHttp(url: string, timeoutMs: number): Promise<string> {
@@ -176,23 +178,32 @@ export class MetricsStore {
     return out;
   }
 
-  /** Per-series increases over the last `windowMs`, across all targets. */
-  window(windowMs: number): Delta[] {
-    const out: Delta[] = [];
+  /** Per target, the snapshots that bound the last `windowMs` (the oldest inside it, else the newest before it; and the newest). */
+  private spans(windowMs: number): [Snapshot, Snapshot][] {
+    const out: [Snapshot, Snapshot][] = [];
     for (const st of this.state.values()) {
       const snaps = st.snapshots;
       const last = snaps[snaps.length - 1];
       if (last === undefined || snaps.length < 2) continue;
       const from = last.atMs - windowMs;
-      // The oldest snapshot inside the window, else the newest one before it.
       let first = snaps[0] as Snapshot;
       for (const s of snaps) {
         if (s.atMs >= from) break;
         first = s;
       }
       if (first === last) first = snaps[snaps.length - 2] as Snapshot;
-      out.push(...deltas(first, last));
+      out.push([first, last]);
     }
     return out;
+  }
+
+  /** Per-series increases over the last `windowMs`, across all targets. */
+  window(windowMs: number): Delta[] {
+    return this.spans(windowMs).flatMap(([first, last]) => deltas(first, last));
+  }
+
+  /** Per-series TCP increases (connections, bytes) over the last `windowMs`, across all targets. */
+  tcpWindow(windowMs: number): TcpDelta[] {
+    return this.spans(windowMs).flatMap(([first, last]) => tcpDeltas(first.tcp, last.tcp, Math.max(0.001, (last.atMs - first.atMs) / 1000)));
   }
 }

@@ -100,7 +100,7 @@ export class TelemetryService {
         sendJson(res, 200, { windowMs, services: serviceRows(this.metrics.window(windowMs)) });
         return true;
       case "/api/v1/telemetry/graph":
-        sendJson(res, 200, buildGraph(this.metrics.window(windowMs), windowMs));
+        sendJson(res, 200, buildGraph(this.metrics.window(windowMs), windowMs, this.metrics.tcpWindow(windowMs)));
         return true;
       case "/api/v1/telemetry/targets":
         sendJson(res, 200, { targets: this.metrics.status() });

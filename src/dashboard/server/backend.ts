@@ -21,7 +21,7 @@ export interface DashboardBackend {
   sessions: DashboardSessions;
   /** The principal of a bearer token (the login form takes the admin token). */
   verifyToken(token: string): Principal | null;
-  metrics: Pick<MetricsStore, "window" | "history" | "intervalMs">;
+  metrics: Pick<MetricsStore, "window" | "tcpWindow" | "history" | "intervalMs">;
   spans: Pick<SpanStore, "traces" | "trace">;
   resources(): ResourceList;
   /** Analyze messages about the config in force. */

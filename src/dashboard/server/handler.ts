@@ -134,7 +134,7 @@ function events(b: DashboardBackend, req: IncomingMessage, res: ServerResponse, 
     if (!open) return;
     const status = b.status();
     const proxies = b.proxies();
-    res.write(`event: graph\ndata: ${JSON.stringify(buildGraph(b.metrics.window(windowMs), windowMs))}\n\n`);
+    res.write(`event: graph\ndata: ${JSON.stringify(buildGraph(b.metrics.window(windowMs), windowMs, b.metrics.tcpWindow(windowMs)))}\n\n`);
     res.write(`event: status\ndata: ${JSON.stringify({ version: status.version, resources: status.resources, proxies: proxies.length, synced: proxies.filter((x) => x.state === "SYNCED").length, at: b.clock.wallNow() })}\n\n`);
     timer = b.clock.setTimeout(send, EVENTS_EVERY_MS).unref();
   };

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Graph, GraphEdge } from "../../control-plane/telemetry/graph.ts";
-import { COLOURS, edgeWidth, graphElements, healthOf, layeredLayout, namespacesOf } from "./graph-elements.ts";
+import { COLOURS, edgeWidth, fmtBytesRate, graphElements, healthOf, layeredLayout, namespacesOf } from "./graph-elements.ts";
+import { dotCount } from "./traffic-dots.ts";
 
 const sig = { requests: 10, errors: 0, p50: 5, p90: 9, p95: 10, p99: 12 };
 const edge = (source: string, target: string, rps: number, errorRate = 0, mtls = true): GraphEdge => ({ source, target, protocol: "http", mtls, ...sig, rps, errorRate });
@@ -78,5 +79,32 @@ describe("graph elements", () => {
   it("edge width grows with the rate", () => {
     assert.equal(edgeWidth(0), 1);
     assert.ok(edgeWidth(1) < edgeWidth(10) && edgeWidth(10) < edgeWidth(1000));
+  });
+
+  it("a TCP edge shows connections/s and bytes/s, a padlock from mTLS, dots from bytes even with no new connections", () => {
+    const zero = { requests: 0, rps: 0, errors: 0, errorRate: 0, p50: null, p90: null, p95: null, p99: null };
+    const tcp = (cps: number, sentBps: number, receivedBps: number, mtls: boolean): GraphEdge => ({ source: "version:default/app/v1", target: "service:redis.default.svc.cluster.local", protocol: "tcp", mtls, ...zero, tcp: { connections: cps * 60, cps, sentBps, receivedBps } });
+    const g = (e: GraphEdge): Graph => ({ windowMs: 60_000, nodes: [], edges: [e] });
+    const busy = graphElements(g(tcp(0.5, 3072, 1024, true))).edges[0]!.data;
+    assert.equal(busy.protocol, "tcp");
+    assert.equal(busy.cps, 0.5);
+    assert.equal(busy.bps, 4096);
+    assert.equal(busy.p95, null);
+    assert.equal(busy.label, "mTLS · 0.50 conn/s · 4.00 KiB/s");
+    assert.equal(busy.health, "healthy");
+    assert.equal(busy.dotRate, 4);
+    // One long-lived connection moving bytes: no new connections, still dots.
+    const long = graphElements(g(tcp(0, 100, 412, false))).edges[0]!.data;
+    assert.equal(long.label, "0.00 conn/s · 512 B/s");
+    assert.equal(dotCount(long.dotRate), 2);
+    assert.ok(long.width < busy.width);
+    const idle = graphElements(g(tcp(0, 0, 0, false))).edges[0]!.data;
+    assert.equal(idle.health, "none");
+    assert.equal(dotCount(idle.dotRate), 0);
+    // HTTP edges carry no TCP figures.
+    const http = graphElements(bookinfo([1, 1, 1])).edges[0]!.data;
+    assert.equal(http.cps, null);
+    assert.equal(http.dotRate, http.rps);
+    assert.equal(fmtBytesRate(3 * 1024 * 1024), "3.00 MiB/s");
   });
 });

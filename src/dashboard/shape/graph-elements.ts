@@ -2,7 +2,8 @@
 // telemetry graph (service nodes, app-version nodes, edges with rps / error rate / latency) turned
 // into graph-library elements — every version node inside a box for its app, positions from a
 // layered layout that depends only on the graph's shape and names (so a refresh with new rates
-// moves nothing), edge colour from the error rate and width from the request rate. Pure: runs in
+// moves nothing), edge colour from the error rate and width from the request rate; TCP edges carry
+// connections/s and bytes/s instead (no errors, no latency), width from the bytes. Pure: runs in
 // the browser (served with its types stripped) and in unit tests.
 import type { Graph, GraphEdge, GraphNode } from "../../control-plane/telemetry/graph.ts";
 
@@ -51,6 +52,11 @@ export interface EdgeElement {
     p99: number | null;
     protocol: string;
     mtls: boolean;
+    /** TCP edges: connections opened per second and bytes per second (both directions); null on HTTP edges. */
+    cps: number | null;
+    bps: number | null;
+    /** What the traffic dots' density follows: rps, or for TCP the larger of connections/s and KiB/s. */
+    dotRate: number;
     health: Health;
     colour: string;
     width: number;
@@ -74,6 +80,23 @@ export function edgeLabel(e: { rps: number; errorRate: number; p95: number | nul
   if (e.errorRate > 0) parts.push(`${(e.errorRate * 100).toFixed(1)}%`);
   if (e.p95 !== null) parts.push(`p95 ${e.p95 >= 100 ? e.p95.toFixed(0) : e.p95.toFixed(1)}ms`);
   return (e.mtls ? "mTLS · " : "") + parts.join(" · ");
+}
+
+/** `1.2 KiB/s` (bytes per second, binary units). */
+export function fmtBytesRate(bps: number): string {
+  if (bps < 1024) return `${bps >= 100 ? bps.toFixed(0) : bps.toFixed(1)} B/s`;
+  if (bps < 1024 * 1024) return `${fmtRate(bps / 1024)} KiB/s`;
+  return `${fmtRate(bps / 1024 / 1024)} MiB/s`;
+}
+
+/** `mTLS · 0.50 conn/s · 1.20 KiB/s` (what a TCP edge says on the graph). */
+export function tcpEdgeLabel(e: { cps: number; bps: number; mtls: boolean }): string {
+  return (e.mtls ? "mTLS · " : "") + `${fmtRate(e.cps)} conn/s · ${fmtBytesRate(e.bps)}`;
+}
+
+/** A TCP edge's dot rate: one dot-unit per new connection per second or per KiB/s, whichever is more (a long connection still shows its bytes moving). */
+export function tcpDotRate(cps: number, bps: number): number {
+  return Math.max(cps, bps / 1024);
 }
 
 /** Line width grows with the log of the rate: 1 px idle, about 7 px at 1,000 rps. */
@@ -175,6 +198,32 @@ export function graphElements(g: Graph, namespace: string | null = null): GraphE
     nodes.push(el);
   }
   const edges = shown.edges.map((e: GraphEdge): EdgeElement => {
+    if (e.tcp !== undefined) {
+      const bps = Math.round((e.tcp.sentBps + e.tcp.receivedBps) * 1000) / 1000;
+      const rate = tcpDotRate(e.tcp.cps, bps);
+      const health: Health = rate > 0 ? "healthy" : "none";
+      return {
+        data: {
+          id: `${e.source}->${e.target}|${e.protocol}`,
+          source: e.source,
+          target: e.target,
+          rps: 0,
+          errorRate: 0,
+          p50: null,
+          p95: null,
+          p99: null,
+          protocol: e.protocol,
+          mtls: e.mtls,
+          cps: e.tcp.cps,
+          bps,
+          dotRate: rate,
+          health,
+          colour: COLOURS[health],
+          width: edgeWidth(rate),
+          label: tcpEdgeLabel({ cps: e.tcp.cps, bps, mtls: e.mtls }),
+        },
+      };
+    }
     const health = healthOf(e.rps, e.errorRate);
     return {
       data: {
@@ -188,6 +237,9 @@ export function graphElements(g: Graph, namespace: string | null = null): GraphE
         p99: e.p99,
         protocol: e.protocol,
         mtls: e.mtls,
+        cps: null,
+        bps: null,
+        dotRate: e.rps,
         health,
         colour: COLOURS[health],
         width: edgeWidth(e.rps),

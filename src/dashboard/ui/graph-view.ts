@@ -1,10 +1,11 @@
 // The graph view: the service graph drawn with Cytoscape.js (versions boxed per app, positions
 // from graph-elements.ts's layered layout so refreshes move nothing), traffic dots animated on a
 // canvas over it (traffic-dots.ts), namespace and time-window filters, and the same edges as a
-// table (rates, error rate, p95, protocol, mTLS, a link to the edge's traces).
+// table (rates, error rate, p95, protocol, mTLS, a link to the edge's traces; TCP edges show
+// connections/s and bytes/s).
 import cytoscape from "cytoscape";
 import type { Graph } from "../../control-plane/telemetry/graph.ts";
-import { COLOURS, graphElements, namespacesOf, type EdgeElement, type GraphElements, type NodeElement } from "../shape/graph-elements.ts";
+import { COLOURS, fmtBytesRate, graphElements, namespacesOf, type EdgeElement, type GraphElements, type NodeElement } from "../shape/graph-elements.ts";
 import { along, dotPositions, phaseOf } from "../shape/traffic-dots.ts";
 import type { Live } from "./app.ts";
 import { fmtMs, fmtNum, fmtPct, h, hashOf } from "./dom.ts";
@@ -57,7 +58,7 @@ export function showGraph(view: HTMLElement, params: URLSearchParams, live: Live
   } }, h("option", { value: "" }, "all namespaces"));
   const winSelect = h("select", { id: "window", "aria-label": "time window", onchange: () => (location.hash = hashOf("graph", { namespace, window: winSelect.value })) },
     WINDOWS.map((w) => h("option", { value: w, selected: w === window0 }, `last ${w}`)));
-  const legend = h("span", { class: "legend" }, h("i", { style: `background:${COLOURS.healthy}` }), "no errors", h("i", { style: `background:${COLOURS.degraded}` }), "errors", h("i", { style: `background:${COLOURS.failing}` }), "≥ 10 % errors", h("i", { style: `background:${COLOURS.none}` }), "idle", " · ", padlock(), " mutual TLS · moving dots: request rate");
+  const legend = h("span", { class: "legend" }, h("i", { style: `background:${COLOURS.healthy}` }), "no errors", h("i", { style: `background:${COLOURS.degraded}` }), "errors", h("i", { style: `background:${COLOURS.failing}` }), "≥ 10 % errors", h("i", { style: `background:${COLOURS.none}` }), "idle", " · ", padlock(), " mutual TLS · moving dots: request rate (TCP: connections or bytes)");
   const container = h("div", { id: "cy" });
   const canvas = h("canvas", { id: "dots" });
   const empty = h("p", { class: "legend", id: "graph-empty" }, "Waiting for traffic: the control plane scrapes every sidecar every few seconds.");
@@ -67,7 +68,7 @@ export function showGraph(view: HTMLElement, params: URLSearchParams, live: Live
     h("div", { class: "graph-wrap" }, container, canvas),
     empty,
     h("h3", {}, "Edges"),
-    h("table", { id: "edges" }, h("thead", {}, h("tr", {}, ["From", "To", "Protocol", "mTLS", "RPS", "Errors", "P50", "P95", "P99", ""].map((t) => h("th", {}, t)))), tbody),
+    h("table", { id: "edges" }, h("thead", {}, h("tr", {}, ["From", "To", "Protocol", "mTLS", "Rate", "Errors", "Bytes/s", "P50", "P95", "P99", ""].map((t) => h("th", {}, t)))), tbody),
   );
 
   const cy = cytoscape({ container, elements: [], style: STYLE as unknown as cytoscape.StylesheetJson, layout: { name: "preset" }, minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
@@ -78,6 +79,7 @@ export function showGraph(view: HTMLElement, params: URLSearchParams, live: Live
   });
   cy.on("tap", "edge", (e) => {
     const d = e.target.data() as EdgeElement["data"];
+    if (d.cps !== null) return; // a TCP edge: no spans
     const target = zipkinName(cy.getElementById(d.target).data() as NodeElement["data"] | undefined);
     if (target !== undefined) location.hash = hashOf("traces", { service: target });
   });
@@ -127,14 +129,17 @@ export function showGraph(view: HTMLElement, params: URLSearchParams, live: Live
     tbody.replaceChildren(
       ...current.edges.map((e) => {
         const d = e.data;
-        const traces = zipkinName(cy.getElementById(d.target).data() as NodeElement["data"] | undefined);
-        return h("tr", { "data-edge": d.id, "data-source": d.source, "data-target": d.target, "data-rps": d.rps, "data-error-rate": d.errorRate, "data-colour": d.colour, "data-health": d.health },
+        const tcp = d.cps !== null;
+        // TCP connections leave no spans: no traces link.
+        const traces = tcp ? undefined : zipkinName(cy.getElementById(d.target).data() as NodeElement["data"] | undefined);
+        return h("tr", { "data-edge": d.id, "data-source": d.source, "data-target": d.target, "data-protocol": d.protocol, "data-rps": d.rps, "data-cps": d.cps ?? "", "data-bps": d.bps ?? "", "data-error-rate": d.errorRate, "data-colour": d.colour, "data-health": d.health },
           h("td", {}, label(d.source)),
           h("td", {}, h("span", { class: "swatch", style: `background:${d.colour}` }), label(d.target)),
           h("td", {}, d.protocol),
           h("td", { "data-mtls": d.mtls }, d.mtls ? padlock() : ""),
-          h("td", { class: "num" }, fmtNum(d.rps)),
-          h("td", { class: "num" }, fmtPct(d.errorRate)),
+          h("td", { class: "num" }, tcp ? `${fmtNum(d.cps)} conn/s` : `${fmtNum(d.rps)} rps`),
+          h("td", { class: "num" }, tcp ? "-" : fmtPct(d.errorRate)),
+          h("td", { class: "num" }, d.bps === null ? "-" : fmtBytesRate(d.bps)),
           h("td", { class: "num" }, fmtMs(d.p50)),
           h("td", { class: "num" }, fmtMs(d.p95)),
           h("td", { class: "num" }, fmtMs(d.p99)),
@@ -163,7 +168,7 @@ export function showGraph(view: HTMLElement, params: URLSearchParams, live: Live
     const r = Math.max(1.5, 2.5 * Math.min(1.2, cy.zoom()));
     cy.edges().forEach((edge) => {
       const d = edge.data() as EdgeElement["data"];
-      const pts = dotPositions(d.rps, now, phaseOf(d.id), scratch);
+      const pts = dotPositions(d.dotRate, now, phaseOf(d.id), scratch);
       if (pts.length === 0) return;
       const a = edge.renderedSourceEndpoint();
       const b = edge.renderedTargetEndpoint();
