@@ -1,7 +1,8 @@
 // Istio TCP metrics end to end: nc through an outbound TCP listener (client sidecar, reporter
 // source) and an inbound one (server sidecar, reporter destination) to an echo upstream; both
 // /stats/prometheus scrapes carry istio_tcp_connections_opened/closed_total and
-// istio_tcp_sent/received_bytes_total with Istio's labels.
+// istio_tcp_sent/received_bytes_total with Istio's labels; the control plane's metrics store
+// scrapes both and its graph (what the dashboard draws) has the TCP edges with their bytes.
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -9,7 +10,8 @@ import { parsePrometheusText, type Sample } from "../../src/control-plane/teleme
 import { seededRandom } from "../../src/core/random.ts";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 import { closeServer, listen, run } from "../protocols/harness.ts";
-import { scrape } from "./two-hop.ts";
+import { fetchText, scrape } from "./two-hop.ts";
+import { startCollector } from "./collector.ts";
 import { waitFor } from "../support/wait.ts";
 
 const DB = { host: "db.default.svc.cluster.local", name: "db", namespace: "default", port: 5432 };
@@ -103,5 +105,33 @@ describe("Istio TCP metrics", () => {
     assert.equal(find(stext, "istio_tcp_connections_closed_total", dst)[0]?.value, 2);
     assert.equal(find(stext, "istio_tcp_received_bytes_total", dst)[0]?.value, sent);
     assert.equal(find(stext, "istio_tcp_sent_bytes_total", dst)[0]?.value, got);
+  });
+
+  it("the control plane's graph has TCP edges with connections and bytes", async () => {
+    const cp = await startCollector({ scrapeIntervalMs: 60_000 });
+    try {
+      cp.service.addTarget("app-v1-0", `http://127.0.0.1:${client.telemetry?.metricsPort}/stats/prometheus`);
+      cp.service.addTarget("db-v1-0", `http://127.0.0.1:${server.telemetry?.metricsPort}/stats/prometheus`);
+      await cp.service.metrics.scrapeOnce();
+      const closed = async (s: Sidecar): Promise<number> => find(await scrape(s), "istio_tcp_connections_closed_total", {})[0]?.value ?? 0;
+      const [c0, s0] = [await closed(client), await closed(server)];
+      const msg = "graph".repeat(200);
+      for (let i = 0; i < 3; i++) assert.equal((await run("nc", ["-N", "127.0.0.1", String(clientPort)], msg)).stdout, `echo:${msg}`);
+      await waitFor(async () => ((await closed(client)) === c0 + 3 && (await closed(server)) === s0 + 3 ? true : null), { what: "both sidecars to count the three connections closed" });
+      await cp.service.metrics.scrapeOnce();
+      const g = JSON.parse((await fetchText(`${cp.url}/api/v1/telemetry/graph?window=5m`)).body) as { edges: { source: string; target: string; protocol: string; mtls: boolean; rps: number; tcp?: { connections: number; cps: number; sentBps: number; receivedBps: number } }[] };
+      const svc = `service:${DB.host}`;
+      const call = g.edges.find((e) => e.source === "version:default/app/v1" && e.target === svc);
+      const serve = g.edges.find((e) => e.source === svc && e.target === "version:default/db/v1");
+      for (const e of [call, serve]) {
+        assert.equal(e?.protocol, "tcp");
+        assert.equal(e?.mtls, false);
+        assert.equal(e?.rps, 0);
+        assert.equal(e?.tcp?.connections, 3);
+        assert.ok((e?.tcp?.receivedBps ?? 0) > 0 && (e?.tcp?.sentBps ?? 0) > (e?.tcp?.receivedBps ?? 0), JSON.stringify(e));
+      }
+    } finally {
+      await cp.close();
+    }
   });
 });
