@@ -5,6 +5,7 @@
 // Retryable gRPC failures (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED) are retried
 // with exponential backoff a bounded number of times; then, or when the buffer is full, records
 // are dropped and counted.
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- this module is itself loaded with import() by sidecar-telemetry.ts only when the config needs it
 import * as grpc from "@grpc/grpc-js";
 import type { Clock, TimerHandle } from "../../../core/clock.ts";
 import type { AccessLogEntry } from "../access-log/log-entry.ts";

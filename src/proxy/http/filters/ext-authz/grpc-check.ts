@@ -5,6 +5,7 @@
 // status denies with denied_response's status (403 when unset), headers and body. One grpc-js
 // channel per endpoint of the provider's cluster, created on first use and reused.
 import { fileURLToPath } from "node:url";
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- this module is itself loaded with import() by ext-authz-filter.ts only when the config needs it
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import type { Clock } from "../../../../core/clock.ts";
