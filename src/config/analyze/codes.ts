@@ -50,6 +50,10 @@ export const AnalyzerCodes = {
   authzRuleNeverMatches: "AMM1019",
   /** A RequestAuthentication with no ALLOW policy on requestPrincipals for the same workloads: tokens are optional. */
   jwtOptional: "AMM1020",
+  /** A RateLimit whose spec.service names a host no Service or ServiceEntry defines: it applies to nothing. */
+  rateLimitServiceUnknown: "AMM1021",
+  /** A RateLimit rule keyed by a JWT claim on workloads no RequestAuthentication covers: it never counts. */
+  rateLimitClaimWithoutAuthn: "AMM1022",
 } as const;
 
 /**

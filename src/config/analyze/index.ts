@@ -17,6 +17,7 @@ import { MeshIndex, type IndexOptions } from "./mesh-index.ts";
 import { mtlsConflictsCheck } from "./mtls-conflicts.ts";
 import { notEnforcedCheck } from "./not-enforced.ts";
 import { providersCheck } from "./providers.ts";
+import { rateLimitKindCheck } from "./ratelimit-kind.ts";
 import { rateLimitServiceCheck } from "./ratelimit-service.ts";
 import { routeWeightsCheck } from "./route-weights.ts";
 import { serviceSelectorsCheck } from "./service-selectors.ts";
@@ -48,6 +49,7 @@ export const CHECKS: readonly Check[] = [
   appProtocolCheck,
   telemetryNotAppliedCheck,
   rateLimitServiceCheck,
+  rateLimitKindCheck,
 ];
 
 export function analyze(resources: readonly Resource[], options: AnalyzeOptions = {}, checks: readonly Check[] = CHECKS): Diagnostic[] {
