@@ -62,7 +62,7 @@ test("a directory and several -f flags are read; Kubernetes kinds are ignored wi
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /WARNING \[AMM0005\] \(Deployment default\/web\) .*deploy\.yaml:2:1 kind: apps\/v1 Deployment is a Kubernetes kind that Amime ignores/);
   assert.match(r.stdout, /Deployment default\/web .*: ignored/);
-  assert.match(r.stdout, /^validation succeed: 26 resources, 1 ignored$/m);
+  assert.match(r.stdout, /^validation succeed: 28 resources, 1 ignored$/m);
 });
 
 test("an invalid resource: exit 1, file:line:col and the field path", async () => {
