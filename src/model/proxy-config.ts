@@ -146,7 +146,7 @@ export interface Listener {
    * plaintext). STRICT: plaintext connections are closed; DISABLE: no mTLS termination. docs/security.md
    */
   mtls?: "STRICT" | "PERMISSIVE" | "DISABLE";
-  /** TLS termination in front of an http listener (Gateway servers with tls SIMPLE/MUTUAL). docs/protocols.md */
+  /** TLS termination in front of an http listener (Gateway HTTPS servers) or a tcp one (Gateway TLS servers that do not pass through). docs/security.md */
   tls?: DownstreamTlsConfig;
   /**
    * For http and auto listeners: the ordered HTTP filters every request runs after the route

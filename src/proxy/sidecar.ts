@@ -196,7 +196,10 @@ export class Sidecar {
       if (l instanceof HttpListener) {
         l.dispatcher.closeRevoked(checked.revocations);
         l.tls?.closeRevoked(checked.revocations);
-      } else l.meshTls?.closeRevoked(checked.revocations);
+      } else {
+        l.meshTls?.closeRevoked(checked.revocations);
+        l.tls?.closeRevoked(checked.revocations);
+      }
     }
     this.telemetry = await SidecarTelemetry.sync(this, this.telemetry);
     return { ok: true, version: checked.version };

@@ -5,7 +5,8 @@
 // gateway (what a multi-network mesh's EDS gives a remote service) reaches the reviews sidecar
 // (STRICT) through it: the mutual TLS passes the gateway untouched, so the app sees the client's
 // identity. Through the ISTIO_MUTUAL server, the gateway terminates the client's mTLS with its own
-// workload certificate and opens its own toward reviews.
+// workload certificate and opens its own toward reviews; through the TLS server with ISTIO_MUTUAL
+// (protocol TLS), it does the same and relays the decrypted bytes by the VirtualService's `tcp` rule.
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -43,6 +44,25 @@ spec:
   - port: {number: 8443, name: https-mesh, protocol: HTTPS}
     tls: {mode: ISTIO_MUTUAL}
     hosts: ["*"]
+  - port: {number: 9443, name: tls-mesh, protocol: TLS}
+    tls: {mode: ISTIO_MUTUAL}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-tcp, namespace: istio-system}
+spec:
+  hosts: [reviews.tcp]
+  gateways: [cross-network-gateway]
+  tcp: [{match: [{port: 9443}], route: [{destination: {host: ${REVIEWS_HOST}, port: {number: 9080}}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: no-ratings, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: eastwestgateway}}
+  action: DENY
+  rules: [{from: [{source: {principals: [cluster.local/ns/default/sa/ratings]}}]}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -88,7 +108,7 @@ describe("east-west gateway: AUTO_PASSTHROUGH and ISTIO_MUTUAL", () => {
 
     const snapshot = snapshotFrom(k8sService("reviews") + GATEWAY_YAML, [
       inst("reviews", "v1", "127.0.0.1", { sidecar: true, ports: { http: reviews.ports().inbound! } }),
-      { name: "eastwest", namespace: "istio-system", labels: { istio: "eastwestgateway" }, serviceAccount: "istio-eastwestgateway-service-account", address: "127.0.0.1", ready: true, ports: { "15443": 0, "8443": 0 } },
+      { name: "eastwest", namespace: "istio-system", labels: { istio: "eastwestgateway" }, serviceAccount: "istio-eastwestgateway-service-account", address: "127.0.0.1", ready: true, ports: { "15443": 0, "8443": 0, "9443": 0 } },
     ]);
     gwConfig = translate(snapshot, { id: "router~eastwest.istio-system", kind: "gateway", workload: "eastwest", namespace: "istio-system", labels: { istio: "eastwestgateway" }, serviceAccount: "istio-eastwestgateway-service-account", trustDomain: "cluster.local", ip: "127.0.0.1", instanceName: "eastwest" });
     gateway = await Sidecar.start(gwConfig, { mesh: credentials(await issue(ca, "istio-system", "istio-eastwestgateway-service-account")) });
@@ -202,5 +222,45 @@ describe("east-west gateway: AUTO_PASSTHROUGH and ISTIO_MUTUAL", () => {
     const again = await open().then((s) => ask(s), (e: Error) => e.message);
     assert.doesNotMatch(again, /HTTP\/1\.1 200/);
     await gateway.applyConfig({ ...gwConfig, version: "unrevoked" });
+  });
+
+  it("ISTIO_MUTUAL on a TLS server: openssl s_client with a mesh certificate is relayed by the tcp rule (the gateway re-originates mTLS with its own identity); without a certificate, with another CA's, or plaintext, nothing reaches the app", async () => {
+    const l = gwConfig.listeners.find((x) => x.name === "0.0.0.0_9443");
+    assert.equal(l?.protocol, "tcp");
+    assert.deepEqual(l?.tls?.servers.map((s) => s.mode), ["ISTIO_MUTUAL"]);
+    assert.deepEqual(l?.tcpRoute?.clusters.map((c) => c.cluster), [`outbound|9080||${REVIEWS_HOST}`]);
+    const port = gateway.ports()["0.0.0.0_9443"]!;
+    const get = "GET / HTTP/1.1\r\nHost: reviews.tcp\r\nConnection: close\r\n\r\n";
+    const withCert = await run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-cert", join(dir, "client.pem"), "-key", join(dir, "client-key.pem"), "-CAfile", join(dir, "root.pem"), "-ign_eof"], get);
+    assert.match(withCert.out, /Verify return code: 0 \(ok\)/, "the gateway's workload certificate chains to the mesh root");
+    assert.match(withCert.out, /HTTP\/1\.1 200/);
+    assert.match(withCert.out, new RegExp(`xfcc=By=${REVIEWS};Hash=[0-9a-f]{64};Subject="";URI=${GATEWAY}`));
+    const seen = app.requests.length;
+    const bare = await run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", join(dir, "root.pem"), "-ign_eof"], get);
+    assert.doesNotMatch(bare.out, /HTTP\/1\.1/);
+    const other = await SigningCA.selfSigned(null, "cluster.local");
+    const foreign = await issue(other, "default", "productpage");
+    await writeFile(join(dir, "foreign.pem"), foreign.certChain.join("\n"));
+    await writeFile(join(dir, "foreign-key.pem"), foreign.keyPem);
+    const alien = await run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-cert", join(dir, "foreign.pem"), "-key", join(dir, "foreign-key.pem"), "-ign_eof"], get);
+    assert.doesNotMatch(alien.out, /HTTP\/1\.1/);
+    const plain = await send(port, { host: "reviews.tcp" }).catch((e: Error) => ({ status: 0, body: e.message }));
+    assert.notEqual(plain.status, 200);
+    assert.equal(app.requests.length, seen);
+  });
+
+  it("ISTIO_MUTUAL on a TLS server: the verified client identity is the TCP rbac filter's principal (a DENY on ratings closes ratings' connection, productpage's passes)", async () => {
+    const port = gateway.ports()["0.0.0.0_9443"]!;
+    const ratings = await issue(ca, "default", "ratings");
+    await writeFile(join(dir, "ratings.pem"), ratings.certChain.join("\n"));
+    await writeFile(join(dir, "ratings-key.pem"), ratings.keyPem);
+    const get = "GET / HTTP/1.1\r\nHost: reviews.tcp\r\nConnection: close\r\n\r\n";
+    const seen = app.requests.length;
+    const denied = await run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-cert", join(dir, "ratings.pem"), "-key", join(dir, "ratings-key.pem"), "-CAfile", join(dir, "root.pem"), "-ign_eof"], get);
+    assert.match(denied.out, /Verify return code: 0 \(ok\)/, "the handshake itself succeeds");
+    assert.doesNotMatch(denied.out, /HTTP\/1\.1/);
+    assert.equal(app.requests.length, seen);
+    const allowed = await run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-cert", join(dir, "client.pem"), "-key", join(dir, "client-key.pem"), "-CAfile", join(dir, "root.pem"), "-ign_eof"], get);
+    assert.match(allowed.out, /HTTP\/1\.1 200/);
   });
 });

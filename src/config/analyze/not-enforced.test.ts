@@ -36,7 +36,7 @@ describe("not-enforced check", () => {
     assert.deepEqual(summary(ds), []);
   });
 
-  it("TLS settings that do not act as they read get AMM1014 at their field path: DestinationRule credentialName without workloadSelector, Gateway credentialNames and mesh modes on the wrong protocol (credentialName, OPTIONAL_MUTUAL, caCrl, ISTIO_MUTUAL on HTTPS and AUTO_PASSTHROUGH on TLS work)", () => {
+  it("TLS settings that do not act as they read get AMM1014 at their field path: DestinationRule credentialName without workloadSelector, Gateway credentialNames and mesh modes on the wrong protocol (credentialName, OPTIONAL_MUTUAL, caCrl, ISTIO_MUTUAL on HTTPS and TLS, AUTO_PASSTHROUGH on TLS work)", () => {
     const gw = (servers: JsonObject[]): JsonObject => ({ apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "gw" }, spec: { selector: { istio: "ingressgateway" }, servers } });
     const https = { number: 443, name: "https", protocol: "HTTPS" };
     const ds = findings([
@@ -48,7 +48,8 @@ describe("not-enforced check", () => {
       gw([
         { port: https, hosts: ["a.com"], tls: { mode: "SIMPLE", serverCertificate: "/s.pem", privateKey: "/k.pem" } },
         { port: https, hosts: ["b.com"], tls: { mode: "SIMPLE", credentialNames: ["b-rsa", "b-ec"] } },
-        { port: { number: 9443, name: "tls", protocol: "TLS" }, hosts: ["c.com"], tls: { mode: "ISTIO_MUTUAL" } },
+        { port: { number: 9443, name: "tcp", protocol: "TCP" }, hosts: ["c.com"], tls: { mode: "ISTIO_MUTUAL" } },
+        { port: { number: 9444, name: "tls", protocol: "TLS" }, hosts: ["c.com"], tls: { mode: "ISTIO_MUTUAL" } },
         { port: https, hosts: ["g.com"], tls: { mode: "ISTIO_MUTUAL" } },
         { port: { number: 15443, name: "tls", protocol: "TLS" }, hosts: ["*.local"], tls: { mode: "AUTO_PASSTHROUGH" } },
         { port: https, hosts: ["*.local"], tls: { mode: "AUTO_PASSTHROUGH" } },
@@ -64,12 +65,12 @@ describe("not-enforced check", () => {
         ["AMM1014", "DestinationRule default/subset-secret", "spec.subsets[0].trafficPolicy.tls.credentialName"],
         ["AMM1014", "Gateway default/gw", "spec.servers[1].tls"],
         ["AMM1014", "Gateway default/gw", "spec.servers[2].tls"],
-        ["AMM1014", "Gateway default/gw", "spec.servers[5].tls"],
+        ["AMM1014", "Gateway default/gw", "spec.servers[6].tls"],
       ],
     );
     assert.match(ds[0]?.message ?? "", /gateways only; without a workloadSelector, sidecars originate no TLS/);
     assert.match(ds[2]?.message ?? "", /credentialNames .* this server gets no listener/);
-    assert.match(ds[3]?.message ?? "", /tls.mode ISTIO_MUTUAL on a TLS protocol server \(HTTPS only\)/);
+    assert.match(ds[3]?.message ?? "", /tls.mode ISTIO_MUTUAL on a TCP protocol server \(HTTPS and TLS only\)/);
     assert.match(ds[4]?.message ?? "", /tls.mode AUTO_PASSTHROUGH on a HTTPS protocol server \(TLS only\)/);
   });
 });

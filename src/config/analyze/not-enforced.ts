@@ -9,9 +9,9 @@
 // from here in the change that enforces it. TLS settings that do not do what they seem are flagged
 // the same way: DestinationRule `credentialName` without a workloadSelector (only gateways read it;
 // sidecars originate no TLS, as Istio) and Gateway servers Amime does not build: `credentialNames`,
-// ISTIO_MUTUAL other than on HTTPS, AUTO_PASSTHROUGH other than on TLS (such a server gets no
-// listener). Gateway `credentialName`, OPTIONAL_MUTUAL, `caCrl`, ISTIO_MUTUAL (HTTPS) and
-// AUTO_PASSTHROUGH (TLS) work.
+// ISTIO_MUTUAL other than on HTTPS or TLS, AUTO_PASSTHROUGH other than on TLS (such a server gets
+// no listener). Gateway `credentialName`, OPTIONAL_MUTUAL, `caCrl`, ISTIO_MUTUAL (HTTPS, and TLS
+// servers terminated then routed by `tcp` rules) and AUTO_PASSTHROUGH (TLS) work.
 import type { Json, JsonObject, Resource } from "../resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
@@ -41,8 +41,8 @@ export const notEnforcedCheck: Check = {
         if (tls === undefined) return;
         const mode = str(tls.mode) ?? "";
         const protocol = (str(obj(obj(server)?.port)?.protocol) ?? "").toUpperCase();
-        // ISTIO_MUTUAL terminates on HTTPS servers, AUTO_PASSTHROUGH routes TLS servers by SNI.
-        const why = mode === "ISTIO_MUTUAL" && protocol !== "HTTPS" ? `tls.mode ISTIO_MUTUAL on a ${protocol || "no"} protocol server (HTTPS only)`
+        // ISTIO_MUTUAL terminates on HTTPS and TLS servers, AUTO_PASSTHROUGH routes TLS servers by SNI.
+        const why = mode === "ISTIO_MUTUAL" && protocol !== "HTTPS" && protocol !== "TLS" ? `tls.mode ISTIO_MUTUAL on a ${protocol || "no"} protocol server (HTTPS and TLS only)`
           : mode === "AUTO_PASSTHROUGH" && protocol !== "TLS" ? `tls.mode AUTO_PASSTHROUGH on a ${protocol || "no"} protocol server (TLS only)`
           : arr(tls.credentialNames).length > 0 && !str(tls.credentialName) ? "tls.credentialNames (use credentialName)" : null;
         if (why !== null) ctx.report(r, "warning", AnalyzerCodes.securityNotEnforced, ["spec", "servers", i, "tls"], `Accepted, not applied: ${why} is not supported on gateways yet, so this server gets no listener.`);

@@ -105,6 +105,38 @@ spec:
   assert.deepEqual(cfg.listeners.find((l) => l.name === "0.0.0.0_31400"), { name: "0.0.0.0_31400", direction: "gateway", address: "0.0.0.0", port: 31400, protocol: "tcp", tcpRoute: { clusters: [{ cluster: `outbound|5432||${DB}`, weight: 100 }] } });
 });
 
+test("TLS gateway servers that terminate (SIMPLE, MUTUAL, ISTIO_MUTUAL) → TCP listeners with the server's tls, routed by tcp rules; PASSTHROUGH keeps none", () => {
+  const yaml = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - {port: {number: 9443, name: tls-mesh, protocol: TLS}, hosts: ["*"], tls: {mode: ISTIO_MUTUAL}}
+  - {port: {number: 9444, name: tls-simple, protocol: TLS}, hosts: ["db.example.com"], tls: {mode: SIMPLE, credentialName: db-cert}}
+  - {port: {number: 9445, name: tls-mutual, protocol: TLS}, hosts: ["*"], tls: {mode: MUTUAL, serverCertificate: /s.pem, privateKey: /k.pem, caCertificates: /ca.pem}}
+  - {port: {number: 9446, name: tls-nocert, protocol: TLS}, hosts: ["*"], tls: {mode: SIMPLE}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: db}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  tcp: [{route: [{destination: {host: db, port: {number: 5432}}}]}]
+---
+` + k8sService("db", "default", [{ name: "tcp", port: 5432 }]);
+  const cfg = translate(snapshotFrom(yaml), { ...sidecarProxy({ istio: "ingressgateway" }), kind: "gateway" });
+  const at = (port: number) => cfg.listeners.find((l) => l.name === `0.0.0.0_${port}`);
+  const route = { clusters: [{ cluster: `outbound|5432||${DB}`, weight: 100 }] };
+  assert.deepEqual(at(9443), { name: "0.0.0.0_9443", direction: "gateway", address: "0.0.0.0", port: 9443, protocol: "tcp", tcpRoute: route, tls: { servers: [{ hosts: ["*"], mode: "ISTIO_MUTUAL" }] } });
+  assert.deepEqual(at(9444)?.tls, { servers: [{ hosts: ["db.example.com"], mode: "SIMPLE", credentialName: "db-cert" }] });
+  assert.deepEqual(at(9445)?.tls, { servers: [{ hosts: ["*"], mode: "MUTUAL", serverCertificate: "/s.pem", privateKey: "/k.pem", caCertificates: "/ca.pem" }] });
+  // No certificate: nothing to terminate with (validation rejects it), so no listener.
+  assert.equal(at(9446), undefined);
+});
+
 test("inSubnet: IPv4 CIDR containment, bare addresses, bad input never matches", () => {
   const table: [string, string, boolean][] = [
     ["10.1.2.3", "10.0.0.0/8", true], ["11.1.2.3", "10.0.0.0/8", false], ["10.1.2.3", "10.1.2.3", true], ["10.1.2.3", "0.0.0.0/0", true],

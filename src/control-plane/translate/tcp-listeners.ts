@@ -7,12 +7,13 @@
 // service port — else the default cluster `outbound|<port>||<host>`. TLS ports (tls/https without
 // TLS origination) also get `sniRoutes` from the `tls` rules (sniHosts), else their own host as
 // the server name; TLS services sharing a local port share its listener. docs/protocols.md
-import type { L4MatchAttributes, TCPRoute, TLSMatchAttributes, TLSRoute, VirtualServiceSpec } from "../../config/types/networking.ts";
+import type { L4MatchAttributes, Server, TCPRoute, TLSMatchAttributes, TLSRoute, VirtualServiceSpec } from "../../config/types/networking.ts";
 import type { Cluster, Listener, SniRoute, WeightedCluster } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
 import { labelsMatch, type Service, type WorkloadInstance } from "../../model/registry.ts";
 import type { ConfigEntry } from "../../model/snapshot.ts";
 import { arr, cmp, hostsIntersect, num, obj, str, strMap, type ProxyInput } from "./common.ts";
+import { gatewayListenerTls, terminatesTls } from "./gateway-tls.ts";
 import { destinationCluster, gatewayRef, virtualServiceApplies, type RouteContext } from "./routes.ts";
 import type { ProxyScope } from "./scope.ts";
 import { resolvedHosts, virtualServiceLookup } from "./virtual-hosts.ts";
@@ -192,7 +193,9 @@ function ipv4(s: string): number | undefined {
  * Gateway servers of protocol TCP (and MONGO/MYSQL/REDIS): a TCP listener `<bind|0.0.0.0>_<port>`
  * routed by the `tcp` rules of the VirtualServices bound to the Gateway whose hosts meet the
  * server's. `TLS` servers with `tls.mode: PASSTHROUGH`: the same listener routed by those
- * VirtualServices' `tls` rules (sniRoutes; no SNI match → closed). Ports the gateway instance
+ * VirtualServices' `tls` rules (sniRoutes; no SNI match → closed). `TLS` servers that terminate
+ * (SIMPLE, MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL: gateway-tls.ts) get the listener's `tls` and are
+ * routed by the `tcp` rules, as Istio does. Ports the gateway instance
  * maps are bound as mapped (see gatewayListeners).
  */
 export function gatewayTcpListeners(scope: ProxyScope, own: WorkloadInstance | undefined, taken: Set<string>): Listener[] {
@@ -205,7 +208,10 @@ export function gatewayTcpListeners(scope: ProxyScope, own: WorkloadInstance | u
       const port = num(obj(s?.port)?.number);
       const protocol = (str(obj(s?.port)?.protocol) ?? "").toUpperCase();
       const passthrough = protocol === "TLS" && str(obj(s?.tls)?.mode) === "PASSTHROUGH";
-      if (!s || !port || !(GATEWAY_TCP.has(protocol) || passthrough)) continue;
+      // TLS terminated at the gateway (SIMPLE, MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL), then TCP:
+      // Istio's createGatewayTCPFilterChainOpts routes these by the `tcp` rules too.
+      const terminated = protocol === "TLS" && s !== undefined && terminatesTls(s as Server);
+      if (!s || !port || !(GATEWAY_TCP.has(protocol) || passthrough || terminated)) continue;
       const bind = str(s.bind) ?? "0.0.0.0";
       const name = `${bind}_${port}`;
       const ctx: RouteContext = { scope, port, gateway: `${gw.namespace}/${gw.name}` };
@@ -233,6 +239,7 @@ export function gatewayTcpListeners(scope: ProxyScope, own: WorkloadInstance | u
       taken.add(`${address}:${local}`);
       const l: Listener = { name, direction: "gateway", address, port: local, protocol: "tcp", tcpRoute: { clusters } };
       if (sni !== undefined) l.sniRoutes = sni;
+      if (terminated) l.tls = gatewayListenerTls([s as Server]);
       out.push(l);
     }
   }

@@ -4,6 +4,9 @@
 // (PERMISSIVE): the first bytes are awaited up to the detection bound (100 ms by default; a
 // server-first protocol's client sends nothing, so it goes on in plaintext after the bound); a
 // ClientHello → mTLS, then the decrypted bytes are proxied; anything else → plaintext.
+// A gateway TLS server that terminates (SIMPLE / MUTUAL / OPTIONAL_MUTUAL / ISTIO_MUTUAL) has its
+// `tls`: the same termination as HTTPS servers (tls/downstream-tls.ts), then the decrypted bytes
+// go through the network filters (rbac sees the verified peer identity) to tcp_proxy.
 import { createServer, type Server, type Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
@@ -14,6 +17,8 @@ import { networkChainFor } from "../tcp/filters/registry.ts";
 import { runConnection } from "../tcp/network-filter.ts";
 import { TcpListenerStats } from "../tcp/tcp-stats.ts";
 import { admitConnection, ListenerConnectionStats } from "./connection-limit.ts";
+import { DownstreamTls } from "../tls/downstream-tls.ts";
+import { credentialDeps } from "./http-listener.ts";
 
 export class TcpListener {
   readonly config: Listener;
@@ -30,6 +35,8 @@ export class TcpListener {
   readonly mtlsStats = { mtls: 0, mtlsRefused: 0, plaintextRefused: 0 };
   /** Inbound listener of a sidecar with a workload certificate: PERMISSIVE mutual TLS. */
   readonly meshTls: MeshTlsTerminator | null;
+  /** TLS termination (Gateway TLS servers that do not pass through): certificates watched until close. */
+  readonly tls: DownstreamTls | null;
 
   constructor(config: Listener, proxy: ProxyContext) {
     this.config = config;
@@ -37,7 +44,9 @@ export class TcpListener {
     this.port = config.port;
     this.connectionLimit = config.connectionLimit;
     this.meshTls = config.direction === "inbound" && proxy.mesh !== undefined && config.mtls !== "DISABLE" ? new MeshTlsTerminator(proxy, this.mtlsStats, (t) => this.proxyConnection(t)) : null;
-    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (s) => this.onConnection(s));
+    // No ALPN of its own on TCP (Envoy sets none); ISTIO_MUTUAL servers add Istio's mesh protocols.
+    this.tls = config.tls !== undefined ? new DownstreamTls(config.tls, credentialDeps(proxy), (s) => this.onConnection(s), []) : null;
+    this.server = this.tls !== null ? this.tls.server : createServer({ noDelay: true, allowHalfOpen: true }, (s) => this.onConnection(s));
   }
 
   get activeConnections(): number {
@@ -64,6 +73,7 @@ export class TcpListener {
   close(graceMs = 5000): Promise<void> {
     return new Promise((resolve) => {
       this.server.close();
+      this.tls?.close();
       if (this.sockets.size === 0) return resolve();
       // The grace time is the proxy's Clock's; the server's close (last connection gone) is earlier.
       const t = this.proxy.clock.setTimeout(() => {

@@ -94,11 +94,12 @@ export class DownstreamTls {
     // Mesh clients offer `istio-peer-exchange, istio[, h2]`: without a shared protocol Node fails the handshake.
     const anyMesh = this.entries.some((e) => e.credential === null);
     if (anyMesh && this.mesh === undefined) deps.log("ISTIO_MUTUAL gateway server: this proxy has no workload certificate (amime proxy --xds); its handshakes fail");
+    // Protocols: HTTP listeners offer h2 too (the dispatcher sends ALPN h2 to node:http2); TCP ones none.
+    const protocols = anyMesh ? [...alpn, ...SERVER_ALPN.filter((p) => !alpn.includes(p))] : alpn;
     this.server = tlsModule().createServer(
       {
         ...(this.defaultOptions(first) ?? {}),
-        // Protocols: HTTP listeners offer h2 too (the dispatcher sends ALPN h2 to node:http2).
-        ALPNProtocols: anyMesh ? [...alpn, ...SERVER_ALPN.filter((p) => !alpn.includes(p))] : alpn,
+        ...(protocols.length > 0 ? { ALPNProtocols: protocols } : {}),
         requestCert: anyClientCert,
         // Checked per server after the handshake (below), so one port can mix SIMPLE and MUTUAL hosts.
         rejectUnauthorized: false,
