@@ -19,6 +19,7 @@ import { IngressGateway, ingressHint, ingressServerPorts } from "../local/gatewa
 import { InstanceSupervisor, type InstanceContext, type InstancePlacement } from "../local/instance.ts";
 import { ConfigInvalid, loadAndValidate, localMeshTelemetry, prometheusTargetsPath, tcpPoolSize } from "../local/local-mesh.ts";
 import { AMIME_BIN, REPO_ROOT } from "../local/paths.ts";
+import { firstUnreachable } from "./proxy-access.ts";
 import { nodeId, planInstances, portEnvName, type InstancePlan, type InstancePorts } from "../local/plan.ts";
 import { PortAllocator } from "../local/ports.ts";
 import { inProcessRegistrar } from "../local/registration.ts";
@@ -145,6 +146,8 @@ export class NetnsMesh {
     await ip("-V").catch(() => {
       throw new NetnsUnavailable("--runtime netns needs iproute2 (`ip`), iptables and util-linux's setpriv");
     });
+    const unreachable = await firstUnreachable([{ path: process.execPath, access: "x" }, { path: AMIME_BIN, access: "r" }], PROXY_UID, PROXY_GID);
+    if (unreachable) throw new NetnsUnavailable(`sidecars in pods run as UID ${PROXY_UID} and cannot start from this installation: ${unreachable}. Run Amime from a directory other users can read (e.g. chmod o+x on that directory, or a checkout outside /root)`);
     const dir = resolve(opts.dir ?? process.cwd());
     const resources = await loadAndValidate(opts.paths);
     const plans = planInstances(resources);
