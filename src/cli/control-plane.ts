@@ -7,6 +7,7 @@ import { formatDiagnostic } from "../config/diagnostic.ts";
 import { meshSettingsOf } from "../config/mesh-config/settings.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
 import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
+import { startWebhooks, type WebhookServer } from "../control-plane/webhook/index.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
@@ -54,6 +55,11 @@ Options:
                         the listen address and loopback are always allowed); also a name in
                         the serving certificate
       --no-watch        do not watch the files
+      --webhook-port N  also serve the Kubernetes admission webhooks on N (Istio's 15017;
+                        0 = any free port): POST /validate judges Istio config as \`amime
+                        validate\` does, over HTTPS with a certificate from the mesh CA naming
+                        the listen address, loopback and every --allowed-host (the webhook
+                        Service's DNS name); see docs/kubernetes.md
   -h, --help            show this help
 
 Exit status: 0 after a signal, 1 on invalid config or a port that cannot be bound, 2 on usage errors.
@@ -70,6 +76,7 @@ interface Args {
   store?: string;
   storeKeyFile?: string;
   allowedHosts: string[];
+  webhookPort?: number;
   help: boolean;
 }
 
@@ -111,6 +118,9 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case "--no-watch":
         out.watch = false;
+        break;
+      case "--webhook-port":
+        out.webhookPort = f.integer(0, 65535, "a port number (0 = any)");
         break;
       default:
         throw new UsageError(`unknown option "${f.arg}"`);
@@ -158,10 +168,21 @@ export const controlPlaneCommand: Command = {
       return 1;
     }
     for (const d of cp.startupDiagnostics) if (NOT_APPLIED_CODES.has(d.code)) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    let webhooks: WebhookServer | null = null;
+    if (args.webhookPort !== undefined) {
+      try {
+        webhooks = await startWebhooks(cp, { port: args.webhookPort, host: args.host, names: args.allowedHosts }, (l) => process.stderr.write(`amime control-plane: ${l}\n`));
+      } catch (e) {
+        process.stderr.write(`amime control-plane: cannot serve the admission webhooks on port ${args.webhookPort}: ${(e as Error).message}\n`);
+        await cp.close();
+        return 1;
+      }
+    }
     // Listen for signals before the ready line: whoever reads it may send SIGTERM at once.
     const stopped = untilSignal();
-    process.stdout.write(JSON.stringify({ ready: true, url: cp.url, port: cp.port, version: cp.version, tokenFile: cp.adminTokenFile, rootCertFile: cp.rootCertFile }) + "\n");
+    process.stdout.write(JSON.stringify({ ready: true, url: cp.url, port: cp.port, version: cp.version, tokenFile: cp.adminTokenFile, rootCertFile: cp.rootCertFile, ...(webhooks ? { webhookPort: webhooks.port } : {}) }) + "\n");
     await stopped;
+    await webhooks?.close();
     await cp.close();
     return 0;
   }),
