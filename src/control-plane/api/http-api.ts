@@ -2,6 +2,7 @@
 // ACKs for sidecars, instance registration for the runtime, apply/delete/get/status for the CLI.
 // Handlers only translate between HTTP and the ControlPlane's methods; the logic lives there.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { HttpError, parseJson, readBody, sendJson } from "../../core/http-json.ts";
 import { MAX_SOURCE_BYTES } from "../../config/parse.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../../model/wire.ts";
@@ -38,13 +39,6 @@ export interface ApiBackend {
   ack(msg: AckMessage): boolean;
 }
 
-class HttpError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
 
 /** `principal` is who the request gate authenticated (null only on its public paths). */
 export function createApiHandler(cp: ApiBackend): (req: IncomingMessage, res: ServerResponse, principal: Principal | null) => void {
@@ -65,7 +59,7 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
 
   if (path === "/xds/v1/stream" && method === "GET") return stream(cp, url, req, res, principal);
   if (path === "/xds/v1/ack" && method === "POST") {
-    const msg = parseJson(await readBody(req)) as AckMessage;
+    const msg = parseJson(await readBody(req, MAX_SOURCE_BYTES)) as AckMessage;
     if (typeof msg !== "object" || msg === null || typeof msg.node !== "string" || typeof msg.nonce !== "string" || typeof msg.accepted !== "boolean") {
       throw new HttpError(400, "body must be an AckMessage {node, version, nonce, accepted, error?}");
     }
@@ -73,21 +67,21 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
     return sendJson(res, 200, { counted: cp.ack(msg) });
   }
   if (path === "/ca/v1/certificates" && method === "POST") {
-    if (principal?.kind === "workload") return sendJson(res, 200, await cp.renewCertificate(principal, parseJson(await readBody(req)) as CertificateRequest));
+    if (principal?.kind === "workload") return sendJson(res, 200, await cp.renewCertificate(principal, parseJson(await readBody(req, MAX_SOURCE_BYTES)) as CertificateRequest));
     if (principal?.kind !== "proxy") throw new HttpError(403, "a workload certificate is issued only to a proxy's own credential, or renewed by its current certificate");
-    return sendJson(res, 200, await cp.issueCertificate(principal, parseJson(await readBody(req)) as CertificateRequest));
+    return sendJson(res, 200, await cp.issueCertificate(principal, parseJson(await readBody(req, MAX_SOURCE_BYTES)) as CertificateRequest));
   }
   const by = principal ? principalName(principal) : "anonymous";
   if (parts[0] === "api" && parts[1] === "v1") {
     const [, , what, a, b, c] = parts;
     if (what === "instances" && a !== undefined && b !== undefined && c === undefined) {
-      if (method === "PUT") return sendJson(res, 200, { changed: cp.register(a, b, parseJson(await readBody(req)) as InstanceRegistration) });
+      if (method === "PUT") return sendJson(res, 200, { changed: cp.register(a, b, parseJson(await readBody(req, MAX_SOURCE_BYTES)) as InstanceRegistration) });
       if (method === "DELETE") return cp.deregister(a, b) ? sendJson(res, 200, { deleted: true }) : sendJson(res, 404, { error: `no instance ${a}/${b}` });
       throw new HttpError(405, `${method} not allowed on ${path}`);
     }
     if ((what === "apply" || what === "delete") && a === undefined) {
       if (method !== "POST") throw new HttpError(405, `${method} not allowed on ${path}`);
-      const text = await readBody(req);
+      const text = await readBody(req, MAX_SOURCE_BYTES);
       const source = headerValue(req, "x-amime-source") || what;
       const result = what === "apply" ? await cp.apply(text, source, by) : await cp.delete(text, source, by);
       // 409 Conflict (a stale metadata.resourceVersion) as the Kubernetes API answers; other refusals 422.
@@ -97,14 +91,14 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
     if (what === "ca" && a === "revocations" && b === undefined) {
       if (method === "GET") return sendJson(res, 200, await cp.revocations());
       if (method !== "POST" && method !== "DELETE") throw new HttpError(405, `${method} not allowed on ${path}`);
-      const target = parseJson(await readBody(req)) as { serial?: string; identity?: string };
+      const target = parseJson(await readBody(req, MAX_SOURCE_BYTES)) as { serial?: string; identity?: string };
       if (typeof target !== "object" || target === null) throw new HttpError(400, "body must be {serial} or {identity}");
       const changed = method === "POST" ? await cp.revoke(target, by) : await cp.unrevoke(target, by);
       return sendJson(res, 200, { changed, revocations: await cp.revocations() });
     }
     if (what === "credentials" && a === undefined) {
       if (method !== "POST") throw new HttpError(405, `${method} not allowed on ${path}`);
-      const body = parseJson(await readBody(req)) as Record<string, unknown>;
+      const body = parseJson(await readBody(req, MAX_SOURCE_BYTES)) as Record<string, unknown>;
       const str = (k: string): string => {
         const v = typeof body === "object" && body !== null ? body[k] : undefined;
         if (typeof v !== "string" || v === "") throw new HttpError(400, "body must be {node, namespace, serviceAccount} (non-empty strings)");
@@ -161,34 +155,5 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_SOURCE_BYTES) {
-        reject(new HttpError(413, `body larger than ${MAX_SOURCE_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new HttpError(400, `body is not JSON: ${(e as Error).message}`);
-  }
-}
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}

@@ -14,6 +14,7 @@
 // Traces come from the Zipkin API the control plane already serves (/api/v2/…).
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { HttpError, parseJson, readBody, sendJson as sendJsonWith } from "../../core/http-json.ts";
 import { parseWindow } from "../../control-plane/telemetry/telemetry-service.ts";
 import { buildGraph, serviceRows } from "../../control-plane/telemetry/graph.ts";
 import { SESSION_COOKIE } from "../../control-plane/auth/sessions.ts";
@@ -32,13 +33,6 @@ const MAX_BODY = 1 << 20;
 /** How often an events stream gets a fresh graph (the metrics store scrapes every 5 s by default). */
 export const EVENTS_EVERY_MS = 2000;
 
-class HttpError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
 
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse, principal: Principal | null) => boolean;
 
@@ -94,9 +88,9 @@ async function route(b: DashboardBackend, req: IncomingMessage, res: ServerRespo
     case "GET config":
       return sendJson(res, 200, configView(b));
     case "POST explain":
-      return sendJson(res, 200, explain(b, parseJson(await readBody(req))));
+      return sendJson(res, 200, explain(b, parseJson(await readBody(req, MAX_BODY))));
     case "POST dry-run":
-      return sendJson(res, 200, dryRun(b, await readBody(req)));
+      return sendJson(res, 200, dryRun(b, await readBody(req, MAX_BODY)));
     default:
       throw new HttpError(404, `no such endpoint ${what}`);
   }
@@ -118,7 +112,7 @@ async function login(b: DashboardBackend, req: IncomingMessage, res: ServerRespo
     return void res.end();
   }
   if (req.method !== "POST") throw new HttpError(405, `${req.method} not allowed`);
-  const token = new URLSearchParams(await readBody(req)).get("token")?.trim() ?? "";
+  const token = new URLSearchParams(await readBody(req, MAX_BODY)).get("token")?.trim() ?? "";
   const principal = token === "" ? null : b.verifyToken(token);
   if (principal?.kind !== "admin") return sendHtml(res, 401, loginPage("That is not the admin token (.amime/admin-token)."));
   res.writeHead(303, { location: "/dashboard/", "set-cookie": sessionCookie(b.sessions.open(principal), maxAge), "cache-control": "no-store" });
@@ -239,34 +233,7 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
   res.end(html);
 }
 
+/** Dashboard replies are never cached (they carry live state and session-bound data). */
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, `body larger than ${MAX_BODY} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new HttpError(400, `body is not JSON: ${(e as Error).message}`);
-  }
+  sendJsonWith(res, status, body, { "cache-control": "no-store" });
 }
