@@ -17,7 +17,7 @@ import { isHttpPort } from "../../control-plane/translate/virtual-hosts.ts";
 import type { Service } from "../../model/registry.ts";
 import { IngressGateway, ingressHint, ingressServerPorts } from "../local/gateway.ts";
 import { InstanceSupervisor, type InstanceContext, type InstancePlacement } from "../local/instance.ts";
-import { ConfigInvalid, loadAndValidate, localMeshTelemetry, prometheusTargetsPath, tcpPoolSize } from "../local/local-mesh.ts";
+import { ConfigInvalid, loadAndValidate, localMeshTelemetry, prometheusTargetsPath, tcpPoolSize, type LocalMeshOptions } from "../local/local-mesh.ts";
 import { AMIME_BIN, REPO_ROOT } from "../local/paths.ts";
 import { firstUnreachable } from "./proxy-access.ts";
 import { nodeId, planInstances, portEnvName, type InstancePlan, type InstancePorts } from "../local/plan.ts";
@@ -35,15 +35,8 @@ export class NetnsUnavailable extends Error {
   readonly code = "AMIME_NETNS_UNAVAILABLE";
 }
 
-export interface NetnsMeshOptions {
-  paths: string[];
-  /** The ingress gateway's host port is the first free one from here (default 8080). */
-  portBase?: number;
-  controlPlanePort?: number;
-  dir?: string;
-  log?: (line: string) => void;
-  tracing?: { format: "zipkin" | "otlp"; endpoint: string };
-  meshConfig?: MeshConfig;
+/** As the local runtime's, without its store and replicas, plus the machines to spread pods over. */
+export interface NetnsMeshOptions extends Omit<LocalMeshOptions, "store" | "controlPlanes"> {
   /** Node namespaces ("machines") the pods are spread over, round-robin (default 1). */
   nodes?: number;
 }
