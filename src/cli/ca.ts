@@ -6,7 +6,7 @@ import type { Command } from "./command.ts";
 import { parseArgs, UsageError } from "./lib/args.ts";
 import { formatStructured } from "./lib/output.ts";
 import { connect, helpRequested, runCommand } from "./lib/run.ts";
-import { formatTable } from "./lib/table.ts";
+import { formatTable } from "../core/text-table.ts";
 
 export const CA_HELP = `Usage: amime ca revoke   (--serial HEX | --identity SPIFFE_ID)
        amime ca unrevoke (--serial HEX | --identity SPIFFE_ID)

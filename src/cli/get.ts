@@ -9,7 +9,7 @@ import { formatStructured } from "./lib/output.ts";
 import { columnsFor } from "./lib/resource-columns.ts";
 import { GET_KINDS, kindNames, lookupKind, lookupKindByName, qualifiedKind, qualifiedPlural, type KindInfo } from "./lib/resource-kinds.ts";
 import { CommandError, connect, helpRequested, runCommand } from "./lib/run.ts";
-import { formatTable } from "./lib/table.ts";
+import { formatTable } from "../core/text-table.ts";
 
 export const GET_HELP = `Usage: amime get KIND [NAME…] [-n NS | -A] [-o wide|yaml|json|name] [--control-plane URL]
 

@@ -8,7 +8,7 @@ import { formatStructured } from "./lib/output.ts";
 import { clustersTable, endpointsTable, listenersTable, routesTable, type Table } from "./lib/proxy-config-tables.ts";
 import { resolveProxy } from "./lib/proxy-ref.ts";
 import { connect, helpRequested, runCommand } from "./lib/run.ts";
-import { formatTable } from "./lib/table.ts";
+import { formatTable } from "../core/text-table.ts";
 
 export const PROXY_CONFIG_HELP = `Usage: amime proxy-config listeners|routes|clusters|endpoints|all|secret WORKLOAD [-n NS] [-o json|yaml|wide]
 

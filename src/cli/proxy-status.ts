@@ -7,7 +7,7 @@ import { parseArgs } from "./lib/args.ts";
 import { formatStructured } from "./lib/output.ts";
 import { matchProxy } from "./lib/proxy-ref.ts";
 import { CommandError, connect, helpRequested, runCommand } from "./lib/run.ts";
-import { formatTable } from "./lib/table.ts";
+import { formatTable } from "../core/text-table.ts";
 
 export const PROXY_STATUS_HELP = `Usage: amime proxy-status [WORKLOAD…] [-o json|yaml] [--control-plane URL]
 

@@ -6,7 +6,7 @@ import type { Command } from "./command.ts";
 import { parseArgs, UsageError } from "./lib/args.ts";
 import type { ControlPlaneClient } from "./lib/control-plane-client.ts";
 import { connect, helpRequested, runCommand } from "./lib/run.ts";
-import { formatTable } from "./lib/table.ts";
+import { formatTable } from "../core/text-table.ts";
 
 export const TOP_HELP = `Usage: amime top [--window 60s] [--interval 2s] [--once] [-n NAMESPACE] [--control-plane URL]
 

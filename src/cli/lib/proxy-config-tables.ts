@@ -1,7 +1,7 @@
 // The tables of `amime proxy-config`, after `istioctl proxy-config`: one row per listener, per
 // route (with its virtual host and where it came from), per cluster, per endpoint.
 import type { HeaderMatcher, ProxyConfig, RouteMatch, StringMatch } from "../../model/proxy-config.ts";
-import { labels, list } from "./table.ts";
+import { labels, list } from "../../core/text-table.ts";
 
 export interface Table {
   headers: string[];

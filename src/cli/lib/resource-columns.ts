@@ -2,7 +2,7 @@
 // (VirtualService: GATEWAYS, HOSTS; ServiceEntry: HOSTS, LOCATION, RESOLUTION…), without AGE: a
 // file-based mesh has no creation times worth showing. Readers are defensive: the stored body
 // passed validation, but a table must never throw on an odd one.
-import { labels, list } from "./table.ts";
+import { labels, list } from "../../core/text-table.ts";
 
 export interface KindColumns {
   headers: readonly string[];

@@ -4,7 +4,7 @@ import { match } from "../../proxy/router/fixtures.ts";
 import { formatChanges } from "./change.ts";
 import { matchSummary } from "./proxy-config-tables.ts";
 import { lookupKind, parseResourceId, qualifiedKind } from "./resource-kinds.ts";
-import { formatTable } from "./table.ts";
+import { formatTable } from "../../core/text-table.ts";
 
 test("formatTable pads columns by three spaces and leaves no trailing blanks", () => {
   assert.equal(formatTable(["NAME", "HOSTS"], [["reviews", "a"], ["x", ""]]), "NAME      HOSTS\nreviews   a\nx\n");

@@ -19,8 +19,9 @@ import { parseWindow } from "../../control-plane/telemetry/telemetry-service.ts"
 import { buildGraph, serviceRows } from "../../control-plane/telemetry/graph.ts";
 import { SESSION_COOKIE } from "../../control-plane/auth/sessions.ts";
 import type { Principal } from "../../control-plane/auth/token.ts";
-import { formatExplainReport } from "../../cli/lib/explain/format.ts";
-import { ExplainError, explainRequest, parseExplainRequest } from "../../cli/lib/explain/report.ts";
+import { formatExplainReport } from "../../explain/format.ts";
+import { explainRequest } from "../../explain/report.ts";
+import { ExplainError, parseExplainRequest } from "../../explain/request.ts";
 import { workloadOf } from "../../model/registry.ts";
 import { jsonDiff } from "../shape/json-diff.ts";
 import { appliedConfig, configRows, type ConfigItem } from "./applies-to.ts";

@@ -10,7 +10,6 @@ import { isIPv4 } from "node:net";
 import { chmod, copyFile, mkdir, writeFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { meshSettingsOf } from "../../config/mesh-config/settings.ts";
-import type { MeshConfig } from "../../config/types/mesh-config.ts";
 import { ControlPlane } from "../../control-plane/server.ts";
 import { outboundTcpPorts } from "../../control-plane/translate/tcp-listeners.ts";
 import { isHttpPort } from "../../control-plane/translate/virtual-hosts.ts";

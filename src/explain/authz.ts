@@ -3,11 +3,11 @@
 // decoded, not verified (the sidecar checks the signature). The caller's identity is its SPIFFE
 // id when the request goes over ISTIO_MUTUAL (the caller's certificate), else none, as on the wire.
 import { decodeJwt } from "jose";
-import type { ProxyConfig } from "../../../model/proxy-config.ts";
-import { compileRbac, decide, decideShadow, audited, type Verdict } from "../../../proxy/http/filters/rbac/decide.ts";
-import type { AuthzAttributes } from "../../../proxy/http/filters/rbac/matcher.ts";
-import { remoteIp } from "../../../proxy/http/filters/rbac/rbac-filter.ts";
-import type { ExplainRequest } from "./report.ts";
+import type { ProxyConfig } from "../model/proxy-config.ts";
+import { compileRbac, decide, decideShadow, audited, type Verdict } from "../proxy/http/filters/rbac/decide.ts";
+import type { AuthzAttributes } from "../proxy/http/filters/rbac/matcher.ts";
+import { remoteIp } from "../proxy/http/filters/rbac/rbac-filter.ts";
+import type { ExplainRequest } from "./request.ts";
 
 export interface AuthzView {
   /** The destination proxy's node id. */

@@ -5,17 +5,18 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parseDocuments } from "../../../config/parse.ts";
-import type { Resource } from "../../../config/resource.ts";
-import { translate, type ProxyInput } from "../../../control-plane/translate/index.ts";
-import type { ProxyConfig } from "../../../model/proxy-config.ts";
-import type { WorkloadInstance } from "../../../model/registry.ts";
-import { buildSnapshot } from "../../../model/snapshot.ts";
-import { forward, route, routeConfig, vhost } from "../../../proxy/router/fixtures.ts";
+import { parseDocuments } from "../config/parse.ts";
+import type { Resource } from "../config/resource.ts";
+import { translate, type ProxyInput } from "../control-plane/translate/index.ts";
+import type { ProxyConfig } from "../model/proxy-config.ts";
+import type { WorkloadInstance } from "../model/registry.ts";
+import { buildSnapshot } from "../model/snapshot.ts";
+import { forward, route, routeConfig, vhost } from "../proxy/router/fixtures.ts";
 import { formatExplainReport } from "./format.ts";
-import { explainRequest, parseExplainRequest } from "./report.ts";
+import { explainRequest } from "./report.ts";
+import { parseExplainRequest } from "./request.ts";
 
-const BOOKINFO = join(import.meta.dirname, "..", "..", "..", "..", "test", "fixtures", "istio", "samples", "bookinfo");
+const BOOKINFO = join(import.meta.dirname, "..", "..", "test", "fixtures", "istio", "samples", "bookinfo");
 
 function load(...files: string[]): Resource[] {
   return files.flatMap((f) => parseDocuments(readFileSync(join(BOOKINFO, f), "utf8"), f).resources);

@@ -3,12 +3,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { translate } from "../../../control-plane/translate/index.ts";
-import { inst, k8sService, sidecarProxy, snapshotFrom } from "../../../control-plane/translate/testing.ts";
+import { translate } from "../control-plane/translate/index.ts";
+import { inst, k8sService, sidecarProxy, snapshotFrom } from "../control-plane/translate/testing.ts";
 import { formatExplainReport } from "./format.ts";
-import { requestView } from "../../../proxy/router/request-view.ts";
+import { requestView } from "../proxy/router/request-view.ts";
 import { explainInboundRateLimits } from "./rate-limits.ts";
-import { explainRequest, parseExplainRequest } from "./report.ts";
+import { explainRequest } from "./report.ts";
+import { parseExplainRequest } from "./request.ts";
 
 const TASK = readFileSync("test/fixtures/istio/istio.io-tasks/policy-enforcement/rate-limit.yaml", "utf8").split(/\n---\n/);
 const step = (name: string): string => TASK.find((d) => d.includes(name))!;

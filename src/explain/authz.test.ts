@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { translate } from "../../../control-plane/translate/index.ts";
-import { inst, k8sService, sidecarProxy, snapshotFrom } from "../../../control-plane/translate/testing.ts";
+import { translate } from "../control-plane/translate/index.ts";
+import { inst, k8sService, sidecarProxy, snapshotFrom } from "../control-plane/translate/testing.ts";
 import { explainAuthz } from "./authz.ts";
-import { parseExplainRequest } from "./report.ts";
+import { parseExplainRequest } from "./request.ts";
 
-const DEMO_JWT = readFileSync(new URL("../../../../test/fixtures/istio/security/tools/jwt/samples/demo.jwt", import.meta.url), "utf8").trim();
+const DEMO_JWT = readFileSync(new URL("../../test/fixtures/istio/security/tools/jwt/samples/demo.jwt", import.meta.url), "utf8").trim();
 const doc = (kind: string, name: string, spec: unknown): string => JSON.stringify({ apiVersion: "security.istio.io/v1", kind, metadata: { name, namespace: "default" }, spec }) + "\n---\n";
 
 describe("explain: authorization at the destination", () => {

@@ -1,8 +1,8 @@
 // The text view of an ExplainReport: request and proxy, listener, virtual host and why, each
 // route's verdict in order, the winning route's origin and policies, each destination cluster's
 // settings and endpoints, and a one-line result.
-import type { ForwardAction } from "../../../model/proxy-config.ts";
-import { formatTable } from "../table.ts";
+import type { ForwardAction } from "../model/proxy-config.ts";
+import { formatTable } from "../core/text-table.ts";
 import {
   describeConnectionPool, describeFault, describeHeaders, describeLb, describeOutlier, describeRedirect, describeRetry,
   describeRewrite, describeTimeout, describeTls, formatOrigin,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_CONNECTION_POOL, DEFAULT_RETRY_POLICY, UNLIMITED, type ForwardAction } from "../../../model/proxy-config.ts";
-import { forward } from "../../../proxy/router/fixtures.ts";
+import { DEFAULT_CONNECTION_POOL, DEFAULT_RETRY_POLICY, UNLIMITED, type ForwardAction } from "../model/proxy-config.ts";
+import { forward } from "../proxy/router/fixtures.ts";
 import { describeConnectionPool, describeFault, describeLb, describeRetry, formatMs, formatOrigin } from "./policy-text.ts";
 
 test("formatMs", () => {

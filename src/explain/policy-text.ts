@@ -3,7 +3,7 @@
 import {
   DEFAULT_CONNECTION_POOL, DEFAULT_RETRY_POLICY, UNLIMITED,
   type Cluster, type ConnectionPoolConfig, type ForwardAction, type HeaderOperations, type LoadBalancerConfig, type OutlierDetectionConfig, type RedirectAction, type RouteOrigin,
-} from "../../../model/proxy-config.ts";
+} from "../model/proxy-config.ts";
 
 /** 1500 → `1.5s`, 30000 → `30s`, 250 → `250ms`. */
 export function formatMs(ms: number): string {

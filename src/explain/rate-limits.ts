@@ -3,11 +3,11 @@
 // global `ratelimit` filter, the descriptors its route's (or virtual host's) `rate_limits` build
 // and where they would be sent. Whether a token is left, or what the service answers, depends on
 // traffic: the view says what is asked, not the answer. Pure.
-import type { Listener, ProxyConfig, Route } from "../../../model/proxy-config.ts";
-import { GLOBAL_RATE_LIMIT_FILTER, KIND_RULE_KEY as RULE_KEY, LOCAL_RATE_LIMIT_FILTER, type GlobalRateLimitConfig, type LocalRateLimitConfig } from "../../../model/rate-limit.ts";
-import { matches } from "../../../proxy/http/filters/local-ratelimit/descriptor-buckets.ts";
-import { buildDescriptors, policiesOf } from "../../../proxy/http/filters/ratelimit/descriptors.ts";
-import type { RequestView } from "../../../proxy/router/index.ts";
+import type { Listener, ProxyConfig, Route } from "../model/proxy-config.ts";
+import { GLOBAL_RATE_LIMIT_FILTER, KIND_RULE_KEY as RULE_KEY, LOCAL_RATE_LIMIT_FILTER, type GlobalRateLimitConfig, type LocalRateLimitConfig } from "../model/rate-limit.ts";
+import { matches } from "../proxy/http/filters/local-ratelimit/descriptor-buckets.ts";
+import { buildDescriptors, policiesOf } from "../proxy/http/filters/ratelimit/descriptors.ts";
+import type { RequestView } from "../proxy/router/index.ts";
 import { formatMs } from "./policy-text.ts";
 
 export interface RateLimitView {
