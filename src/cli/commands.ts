@@ -26,5 +26,7 @@ export const commands: CommandEntry[] = [
   { name: "top", summary: "live golden signals (rps, errors, p50/p90/p99) per service version", load: async () => (await import("./top.ts")).topCommand },
   { name: "dashboard", summary: "open the mesh dashboard in a browser (graph, signals, traces, config), signed in", load: async () => (await import("./dashboard.ts")).dashboardCommand },
   { name: "ratelimit-service", summary: "run the global rate-limit service (Envoy's RLS protocol, counters in memory or Redis)", load: async () => (await import("./ratelimit-service.ts")).ratelimitServiceCommand },
+  { name: "capture", summary: "install a pod's traffic capture rules (the injected istio-init container runs it)", load: async () => (await import("./capture.ts")).captureCommand },
+  { name: "wait", summary: "wait until the sidecar is ready (the injected postStart hook of holdApplicationUntilProxyStarts)", load: async () => (await import("./wait.ts")).waitCommand },
   { name: "ca", summary: "the mesh CA's deny list: revoke or un-revoke a certificate or an identity, list", load: async () => (await import("./ca.ts")).caCommand },
 ];

@@ -7,7 +7,7 @@ import { formatDiagnostic } from "../config/diagnostic.ts";
 import { meshSettingsOf } from "../config/mesh-config/settings.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
 import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
-import { startWebhooks, type WebhookServer } from "../control-plane/webhook/index.ts";
+import { DEFAULT_SIDECAR_XDS, injectAdmission, injectorSettings, startWebhooks, type WebhookServer } from "../control-plane/webhook/index.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
@@ -60,6 +60,11 @@ Options:
                         validate\` does, over HTTPS with a certificate from the mesh CA naming
                         the listen address, loopback and every --allowed-host (the webhook
                         Service's DNS name); see docs/kubernetes.md
+      --sidecar-image IMAGE  with --webhook-port: also serve POST /inject, the sidecar
+                        injector, adding istio-init (\`amime capture\`) and istio-proxy
+                        (\`amime proxy --xds\`) from this image to new pods
+      --sidecar-xds URL where injected sidecars reach this control plane (default
+                        https://amime.istio-system.svc:15012, the Service \`amime install\` writes)
   -h, --help            show this help
 
 Exit status: 0 after a signal, 1 on invalid config or a port that cannot be bound, 2 on usage errors.
@@ -77,11 +82,13 @@ interface Args {
   storeKeyFile?: string;
   allowedHosts: string[];
   webhookPort?: number;
+  sidecarImage?: string;
+  sidecarXds: string;
   help: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const out: Args = { paths: [], port: DEFAULT_CONTROL_PLANE_PORT, host: "127.0.0.1", watch: true, stateDir: ".amime", allowedHosts: [], help: false };
+  const out: Args = { paths: [], port: DEFAULT_CONTROL_PLANE_PORT, host: "127.0.0.1", watch: true, stateDir: ".amime", allowedHosts: [], sidecarXds: DEFAULT_SIDECAR_XDS, help: false };
   for (const f of walkFlags(argv)) {
     switch (f.flag) {
       case "-h":
@@ -122,10 +129,18 @@ function parseArgs(argv: readonly string[]): Args {
       case "--webhook-port":
         out.webhookPort = f.integer(0, 65535, "a port number (0 = any)");
         break;
+      case "--sidecar-image":
+        out.sidecarImage = f.required("an image");
+        break;
+      case "--sidecar-xds":
+        out.sidecarXds = f.required("a URL");
+        if (!/^https:\/\/[^/]+$/.test(out.sidecarXds)) throw new UsageError(`--sidecar-xds: "${out.sidecarXds}" is not https://HOST:PORT`);
+        break;
       default:
         throw new UsageError(`unknown option "${f.arg}"`);
     }
   }
+  if (out.sidecarImage !== undefined && out.webhookPort === undefined) throw new UsageError("--sidecar-image needs --webhook-port (the injector is an admission webhook)");
   if (out.storeKeyFile !== undefined && out.store === undefined) throw new UsageError("--store-key-file needs --store etcd://…");
   if (out.store !== undefined && out.paths.length > 0) throw new UsageError("-f cannot be combined with --store: with etcd every replica reads config only from etcd; put files there with `amime apply -f`");
   if (out.store !== undefined) {
@@ -171,7 +186,8 @@ export const controlPlaneCommand: Command = {
     let webhooks: WebhookServer | null = null;
     if (args.webhookPort !== undefined) {
       try {
-        webhooks = await startWebhooks(cp, { port: args.webhookPort, host: args.host, names: args.allowedHosts }, (l) => process.stderr.write(`amime control-plane: ${l}\n`));
+        const inject = args.sidecarImage === undefined ? {} : { inject: injectAdmission(injectorSettings(args.sidecarImage, args.sidecarXds, meshConfig)) };
+        webhooks = await startWebhooks(cp, { port: args.webhookPort, host: args.host, names: args.allowedHosts, ...inject }, (l) => process.stderr.write(`amime control-plane: ${l}\n`));
       } catch (e) {
         process.stderr.write(`amime control-plane: cannot serve the admission webhooks on port ${args.webhookPort}: ${(e as Error).message}\n`);
         await cp.close();

@@ -1,11 +1,28 @@
 // Admission webhooks (Kubernetes platform): the API server asks the control plane to judge Istio
 // config before storing it (/validate) and to add the sidecar to new pods (/inject). This is an
 // ingest-side gate: nothing here touches the snapshot or the push. See docs/kubernetes.md.
+import type { MeshConfig } from "../../config/types/mesh-config.ts";
 import type { ControlPlane } from "../server.ts";
+import type { InjectorSettings } from "./inject/template.ts";
 import { validateAdmission } from "./validate-admission.ts";
 import { WebhookServer, type AdmissionHandler } from "./webhook-server.ts";
 
 export { DEFAULT_WEBHOOK_PORT, WebhookServer } from "./webhook-server.ts";
+export { injectAdmission } from "./inject/inject-admission.ts";
+
+/** The control plane's Service as `amime install` writes it, on Istio's xDS port. */
+export const DEFAULT_SIDECAR_XDS = "https://amime.istio-system.svc:15012";
+
+/** The injector's settings: the image and address given, Istio's names, the MeshConfig's hold default. */
+export function injectorSettings(image: string, controlPlaneUrl: string, mesh: MeshConfig | undefined): InjectorSettings {
+  return {
+    image,
+    controlPlaneUrl,
+    rootCertConfigMap: "istio-ca-root-cert",
+    tokenAudience: "istio-ca",
+    holdApplicationUntilProxyStarts: mesh?.defaultConfig?.holdApplicationUntilProxyStarts === true,
+  };
+}
 
 export interface WebhookOptions {
   port: number;

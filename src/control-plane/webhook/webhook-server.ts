@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Clock } from "../../core/clock.ts";
+import { HttpError, parseJson, readBody, sendJson } from "../../core/http-json.ts";
 import { ServingCertificate, servingNames } from "../ca/serving-certificate.ts";
 import type { SigningCA } from "../ca/signing-ca.ts";
 import { AdmissionReviewError, readReview, reviewOf, type AdmissionRequest, type AdmissionResponse } from "./admission-review.ts";
@@ -94,9 +95,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebhookServe
   if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) return send(res, 415, "text/plain", "Content-Type must be application/json\n");
   let body: unknown;
   try {
-    body = JSON.parse(await readBody(req));
+    body = parseJson(await readBody(req, MAX_BODY_BYTES));
   } catch (e) {
-    return send(res, 400, "text/plain", `cannot read the AdmissionReview: ${(e as Error).message}\n`);
+    return send(res, e instanceof HttpError ? e.status : 400, "text/plain", `cannot read the AdmissionReview: ${(e as Error).message}\n`);
   }
   let review: AdmissionRequest;
   try {
@@ -113,25 +114,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebhookServe
     o.log(`webhook ${path}: ${review.kind.kind} ${review.namespace}: ${(e as Error).message}`);
     answer = { uid: review.uid, allowed: false, status: { message: `internal error in the Amime webhook ${path}: ${(e as Error).message}` } };
   }
-  send(res, 200, "application/json", JSON.stringify(reviewOf(answer)));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.once("error", reject);
-  });
+  sendJson(res, 200, reviewOf(answer));
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

@@ -17,7 +17,16 @@ export const PROXY_UID = 1337;
 export const PROXY_GID = 1337;
 export const OUTBOUND_CAPTURE_PORT = 15001;
 export const INBOUND_CAPTURE_PORT = 15006;
+/** A pod's second declared port gets the sidecar inbound listener 15101, the third 15102… (no SO_ORIGINAL_DST: one listener per port). */
+export const INBOUND_EXTRA_BASE = 15100;
+
+/** The sidecar inbound listener of a pod's k-th declared port (0-based). */
+export function inboundListenerPort(k: number): number {
+  return k === 0 ? INBOUND_CAPTURE_PORT : INBOUND_EXTRA_BASE + k;
+}
 export const ADMIN_PORT = 15000;
+/** Ports inside a pod: Istio's. A declared port in this range would clash with the sidecar. */
+export const RESERVED_PORTS = { first: 15000, last: 15399 };
 
 export interface CaptureSpec {
   /** The pod's own IP (an app calling itself is not captured, as loopback). */

@@ -24,7 +24,7 @@ import { PortAllocator } from "../local/ports.ts";
 import { inProcessRegistrar } from "../local/registration.ts";
 import { findStateFile, isAlive, removeState, writeState, type UpState } from "../local/state-file.ts";
 import { pickSubnet, usedSecondOctets, VipAllocator } from "./addresses.ts";
-import { ADMIN_PORT, captureAnnotations, CaptureAnnotationError, captureRules, INBOUND_CAPTURE_PORT, OUTBOUND_CAPTURE_PORT, PROXY_GID, PROXY_UID, serviceRules, type CaptureAnnotations, type ServiceRedirect } from "./capture-rules.ts";
+import { ADMIN_PORT, captureAnnotations, CaptureAnnotationError, captureRules, inboundListenerPort, OUTBOUND_CAPTURE_PORT, PROXY_GID, PROXY_UID, RESERVED_PORTS, serviceRules, type CaptureAnnotations, type ServiceRedirect } from "./capture-rules.ts";
 import { ip, iptablesRestore, isRoot } from "./commands.ts";
 import { NetnsNetwork, removeNetns, runDirOf, writePodFiles, type NetnsResources } from "./network.ts";
 import { hostsFile, resolvConf, type ServiceVip } from "./pod-dns.ts";
@@ -40,9 +40,6 @@ export interface NetnsMeshOptions extends Omit<LocalMeshOptions, "store" | "cont
   nodes?: number;
 }
 
-/** Ports inside a pod: Istio's. A declared port in this range would clash with the sidecar. */
-export const RESERVED_PORTS = { first: 15000, last: 15399 };
-const INBOUND_EXTRA_BASE = 15100;
 const TCP_POOL_BASE = 15200;
 
 /** The app's capabilities: none but binding ports below 1024; uid 0 keeps file access as root. */
@@ -215,7 +212,7 @@ export class NetnsMesh {
         const ports: InstancePorts = { app: new Map(), inbound: new Map(), outbound: OUTBOUND_CAPTURE_PORT, admin: ADMIN_PORT, tcpPool: [] };
         plan.spec.ports.forEach((p, k) => {
           ports.app.set(p.containerPort, p.containerPort);
-          ports.inbound.set(p.containerPort, k === 0 ? INBOUND_CAPTURE_PORT : INBOUND_EXTRA_BASE + k);
+          ports.inbound.set(p.containerPort, inboundListenerPort(k));
         });
         for (let i = 0; i < poolSize; i++) ports.tcpPool.push(TCP_POOL_BASE + i);
         const capture = captures.get(plan.name)!;
