@@ -1,0 +1,267 @@
+// A real Kubernetes control plane for tests, as envtest runs one: Debian's etcd, the rig's
+// kube-apiserver and (optionally) kube-controller-manager built from k8s.io/kubernetes v1.37.2 by
+// test/k8s/build-rig.sh, on free loopback ports in one temp dir. No kubelet: nothing runs pods.
+//
+// The API server authenticates one static bearer token (user `amime-test`, group system:masters)
+// and authorizes with RBAC, as a real cluster does. `kubeconfig` is a file for the rig's kubectl,
+// for `amime … --kubeconfig` and for @kubernetes/client-node. Readiness is observed, not slept on:
+// the API server is up when /readyz answers 200; the controller manager when the service-account
+// controller has created the `default` ServiceAccount of namespace `default`.
+//
+// The rig is built by `.ci/run` (about 10 CPU-minutes once, then cached). A test that needs it and
+// finds it missing fails with the command to run: it never skips silently.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { EtcdCluster } from "./etcd-cluster.ts";
+import { unusedPort } from "./ports.ts";
+import { waitFor } from "./wait.ts";
+
+export const K8S_RIG_VERSION = "v1.37.2";
+
+/** Where build-rig.sh puts the binaries (same lookup as the script). */
+export function rigDir(): string {
+  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache");
+  return process.env.AMIME_K8S_RIG ?? join(cache, "amime", `k8s-rig-${K8S_RIG_VERSION}`);
+}
+
+/** The path of one rig binary; throws saying how to build the rig when it is missing. */
+export function rigBinary(name: "kube-apiserver" | "kube-controller-manager" | "kubectl"): string {
+  const path = join(rigDir(), name);
+  if (!existsSync(path)) {
+    throw new Error(`the Kubernetes test rig is missing ${path}: build it with test/k8s/build-rig.sh (.ci/run does; see test/k8s/rig/README.md)`);
+  }
+  return path;
+}
+
+export interface KubeClusterOptions {
+  /** Also run kube-controller-manager (Deployments → ReplicaSets → Pods, EndpointSlices, ServiceAccounts). */
+  controllerManager?: boolean;
+}
+
+export interface KubectlOptions {
+  /** Written to kubectl's stdin (for `apply -f -`). */
+  input?: string;
+}
+
+/** A kubectl run that exited non-zero: its arguments, exit code and output. */
+export class KubectlError extends Error {
+  readonly stderr: string;
+  readonly code: number | null;
+  constructor(args: string[], code: number | null, stderr: string) {
+    super(`kubectl ${args.join(" ")} exited with ${code}: ${stderr.trim()}`);
+    this.stderr = stderr;
+    this.code = code;
+  }
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess | null;
+  log: string;
+  /** Rejects when the process exits (a wait on its readiness ends at once, quoting its log). */
+  exited: Promise<never>;
+}
+
+export class KubeCluster {
+  readonly dir: string;
+  /** https://127.0.0.1:PORT */
+  readonly server: string;
+  readonly token: string;
+  /** The API server's serving certificate chain (its self-signed CA is in it): trust for clients. */
+  readonly caFile: string;
+  readonly kubeconfig: string;
+  private readonly etcd: EtcdCluster;
+  private readonly procs: Proc[] = [];
+
+  private constructor(dir: string, etcd: EtcdCluster, port: number, token: string) {
+    this.dir = dir;
+    this.etcd = etcd;
+    this.server = `https://127.0.0.1:${port}`;
+    this.token = token;
+    this.caFile = join(dir, "certs", "apiserver.crt");
+    this.kubeconfig = join(dir, "kubeconfig");
+  }
+
+  /** Start etcd, kube-apiserver (and kube-controller-manager) and wait until they are ready. */
+  static async start(opts: KubeClusterOptions = {}): Promise<KubeCluster> {
+    const apiserver = rigBinary("kube-apiserver");
+    const controllerManager = opts.controllerManager ? rigBinary("kube-controller-manager") : "";
+    rigBinary("kubectl");
+    const etcd = await EtcdCluster.start(1);
+    const cluster = new KubeCluster(etcd.dir, etcd, await unusedPort(), randomBytes(16).toString("hex"));
+    try {
+      cluster.writeFiles();
+      cluster.spawn("kube-apiserver", apiserver, cluster.apiserverArgs(opts.controllerManager === true));
+      await cluster.ready();
+      cluster.writeKubeconfig();
+      if (opts.controllerManager) {
+        cluster.spawn("kube-controller-manager", controllerManager, await cluster.controllerManagerArgs());
+        await cluster.whileRunning("kube-controller-manager", waitFor(() => cluster.get("/api/v1/namespaces/default/serviceaccounts/default").then((r) => r.status === 200), {
+          what: "kube-controller-manager to create the default ServiceAccount",
+          timeoutMs: 60_000,
+          everyMs: 100,
+        }));
+      }
+    } catch (e) {
+      await cluster.close();
+      throw e;
+    }
+    return cluster;
+  }
+
+  /** Run the rig's kubectl against this cluster; resolves with stdout, rejects with KubectlError. */
+  kubectl(args: string[], opts: KubectlOptions = {}): Promise<string> {
+    const full = ["--kubeconfig", this.kubeconfig, ...args];
+    return new Promise((resolve, reject) => {
+      const child = execFile(rigBinary("kubectl"), full, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err) reject(new KubectlError(args, child.exitCode, stderr || err.message));
+        else resolve(stdout);
+      });
+      child.stdin!.end(opts.input ?? "");
+    });
+  }
+
+  /** `kubectl apply -f -` of YAML text. */
+  apply(yaml: string, namespace?: string): Promise<string> {
+    return this.kubectl([...(namespace ? ["-n", namespace] : []), "apply", "-f", "-"], { input: yaml });
+  }
+
+  /** GET a path of the API server with the test token: status and body. */
+  get(path: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${this.server}${path}`, { ca: readFileSync(this.caFile), headers: { authorization: `Bearer ${this.token}` } }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  /** The output of a rig process (for failure messages). */
+  log(name: "kube-apiserver" | "kube-controller-manager" | "etcd"): string {
+    if (name === "etcd") return this.etcd.log(0);
+    return this.procs.find((p) => p.name === name)?.log ?? "";
+  }
+
+  async close(): Promise<void> {
+    for (const p of [...this.procs].reverse()) await end(p);
+    await this.etcd.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private writeFiles(): void {
+    mkdirSync(join(this.dir, "certs"), { recursive: true });
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    writeFileSync(join(this.dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
+    writeFileSync(join(this.dir, "sa.key"), privateKey.export({ type: "pkcs8", format: "pem" }));
+    writeFileSync(join(this.dir, "tokens.csv"), `${this.token},amime-test,amime-test,"system:masters"\n`);
+  }
+
+  private apiserverArgs(withControllerManager: boolean): string[] {
+    const port = new URL(this.server).port;
+    return [
+      "--etcd-servers", this.etcd.endpoints.join(","),
+      "--etcd-prefix", "/registry",
+      "--bind-address", "127.0.0.1",
+      "--advertise-address", "127.0.0.1",
+      // The `kubernetes` Service's endpoints would name this loopback address, which 1.37 refuses.
+      "--endpoint-reconciler-type", "none",
+      "--secure-port", port,
+      "--cert-dir", join(this.dir, "certs"),
+      "--token-auth-file", join(this.dir, "tokens.csv"),
+      "--authorization-mode", "RBAC",
+      "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+      "--service-account-key-file", join(this.dir, "sa.pub"),
+      "--service-account-signing-key-file", join(this.dir, "sa.key"),
+      "--service-cluster-ip-range", "10.96.0.0/16",
+      "--allow-privileged=true",
+      // Without the controller manager nothing creates a namespace's `default` ServiceAccount, and
+      // the ServiceAccount admission plugin would refuse every pod (envtest disables it the same way).
+      ...(withControllerManager ? [] : ["--disable-admission-plugins", "ServiceAccount"]),
+    ];
+  }
+
+  private async controllerManagerArgs(): Promise<string[]> {
+    return [
+      "--kubeconfig", this.kubeconfig,
+      "--bind-address", "127.0.0.1",
+      "--secure-port", String(await unusedPort()),
+      "--leader-elect=false",
+      "--service-account-private-key-file", join(this.dir, "sa.key"),
+      "--root-ca-file", this.caFile,
+      "--cluster-name", "amime-test",
+    ];
+  }
+
+  private writeKubeconfig(): void {
+    const ca = readFileSync(this.caFile).toString("base64");
+    writeFileSync(this.kubeconfig, [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters:",
+      "- name: amime-test",
+      "  cluster:",
+      `    server: ${this.server}`,
+      `    certificate-authority-data: ${ca}`,
+      "users:",
+      "- name: amime-test",
+      "  user:",
+      `    token: ${this.token}`,
+      "contexts:",
+      "- name: amime-test",
+      "  context: {cluster: amime-test, user: amime-test, namespace: default}",
+      "current-context: amime-test",
+      "",
+    ].join("\n"));
+  }
+
+  private async ready(): Promise<void> {
+    await this.whileRunning("kube-apiserver", waitFor(() => existsSync(this.caFile) && this.get("/readyz").then((r) => r.status === 200), {
+      what: `kube-apiserver on ${this.server} to answer /readyz`,
+      timeoutMs: 90_000,
+      everyMs: 100,
+    }));
+  }
+
+  /** `wait`, failing at once (with the end of its log) if process `name` exits meanwhile. */
+  private whileRunning<T>(name: string, wait: Promise<T>): Promise<T> {
+    const p = this.procs.find((x) => x.name === name)!;
+    return Promise.race([wait, p.exited]);
+  }
+
+  private spawn(name: string, bin: string, args: string[]): void {
+    const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const p: Proc = {
+      name,
+      child,
+      log: "",
+      exited: new Promise<never>((_, reject) => child.once("exit", (code, signal) => reject(new Error(`${name} exited (${code ?? signal}):\n${p.log.slice(-3000)}`)))),
+    };
+    p.exited.catch(() => {});
+    const keep = (d: Buffer): void => {
+      p.log += d.toString();
+      if (p.log.length > 400_000) p.log = p.log.slice(-200_000);
+    };
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    child.on("exit", () => (p.child = null));
+    this.procs.push(p);
+  }
+}
+
+function end(p: Proc): Promise<void> {
+  const child = p.child;
+  if (child === null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
