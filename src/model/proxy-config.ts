@@ -48,10 +48,28 @@ export interface TelemetryConfig {
   metricsPort?: number;
   /** Address of the metrics listener; default the node ip. */
   metricsAddress?: string;
-  /** Istio metrics on or off (default on), per side. */
-  metrics?: { disabled: boolean; mode?: TelemetryMode; maxSeries?: number };
+  /** Istio metrics: per-metric overrides (Telemetry `metrics.overrides`, in order) and the series cap. */
+  metrics?: { overrides?: MetricOverride[]; maxSeries?: number };
   accessLog?: AccessLogConfig;
   tracing?: TracingConfig;
+}
+
+/** Istio's standard metrics, by the Telemetry API's names (GRPC_*_MESSAGES are not produced). */
+export type IstioMetricName =
+  | "ALL_METRICS" | "REQUEST_COUNT" | "REQUEST_DURATION" | "REQUEST_SIZE" | "RESPONSE_SIZE"
+  | "TCP_OPENED_CONNECTIONS" | "TCP_CLOSED_CONNECTIONS" | "TCP_SENT_BYTES" | "TCP_RECEIVED_BYTES"
+  | "GRPC_REQUEST_MESSAGES" | "GRPC_RESPONSE_MESSAGES";
+
+/**
+ * One Telemetry `metrics.overrides` entry: for `metric` on the side(s) of `mode`, turn it off or
+ * on, and edit its labels: `value` (a CEL expression, docs/observability.md) sets or adds a label,
+ * `remove` drops it. Later overrides win.
+ */
+export interface MetricOverride {
+  metric: IstioMetricName;
+  mode?: TelemetryMode;
+  disabled?: boolean;
+  tags?: Record<string, { value: string } | { remove: true }>;
 }
 
 export interface AccessLogConfig {
@@ -66,7 +84,7 @@ export interface AccessLogConfig {
   /** JSON logs: label → Envoy format string (a provider's `logFormat.labels`); absent = the default JSON fields. */
   jsonLabels?: Record<string, unknown>;
   mode?: TelemetryMode;
-  /** Only `response.code <op> N` (op: == != < <= > >=) is understood; anything else logs everything. */
+  /** A CEL expression (the subset in model/cel/); a request is logged only when it gives true. */
   filter?: string;
 }
 

@@ -3,6 +3,7 @@
 // references only; the router compiles regexes itself (RouterError) when the runtime is built.
 import { DEFAULT_CONNECTION_POOL, DEFAULT_RETRY_POLICY, type ProxyConfig } from "../model/proxy-config.ts";
 import { balancerFactories } from "./upstream/balance/index.ts";
+import { celProblem } from "../model/cel/compile.ts";
 
 /** Invalid ProxyConfig (layer: proxy). `problems` lists `path: message` lines. */
 export class ProxyConfigError extends Error {
@@ -115,6 +116,7 @@ export function checkProxyConfig(raw: unknown): ProxyConfig {
     if (!isObj(o)) p.push("overload: must be an object");
     else if (max !== undefined && !(typeof max === "number" && Number.isInteger(max) && max >= 0)) p.push("overload.globalDownstreamMaxConnections: must be an integer >= 0");
   }
+  checkTelemetryExpressions(input.telemetry, p);
   if (p.length > 0) throw new ProxyConfigError(p);
   return input as unknown as ProxyConfig;
 }
@@ -227,4 +229,23 @@ function checkListenerTls(tls: unknown, at: string, p: string[]): void {
     else if (!named && !files) p.push(`${sat}: needs credentialName, or serverCertificate and privateKey`);
     else if (!named && s.mode !== "SIMPLE" && typeof s.caCertificates !== "string") p.push(`${sat}.caCertificates: ${String(s.mode)} needs a CA to verify client certificates`);
   });
+}
+
+/** Telemetry expressions (metric tag values, the access-log filter) must be ones the sidecar evaluates. */
+function checkTelemetryExpressions(t: unknown, p: string[]): void {
+  if (!isObj(t)) return;
+  const overrides = isObj(t.metrics) && Array.isArray(t.metrics.overrides) ? t.metrics.overrides : [];
+  overrides.forEach((o: unknown, i: number) => {
+    const tags = isObj(o) && isObj(o.tags) ? o.tags : {};
+    for (const [name, tag] of Object.entries(tags)) {
+      if (!isObj(tag) || tag.remove === true) continue;
+      const problem = typeof tag.value === "string" ? celProblem(tag.value) : "must be a string";
+      if (problem !== "") p.push(`telemetry.metrics.overrides[${i}].tags.${name}.value: ${problem}`);
+    }
+  });
+  const filter = isObj(t.accessLog) ? t.accessLog.filter : undefined;
+  if (filter !== undefined) {
+    const problem = typeof filter === "string" ? celProblem(filter, "bool") : "must be a string";
+    if (problem !== "") p.push(`telemetry.accessLog.filter: ${problem}`);
+  }
 }

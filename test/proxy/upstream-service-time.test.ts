@@ -21,7 +21,7 @@ describe("x-envoy-upstream-service-time through two sidecars", () => {
       res.setHeader(NAME, "999999");
       res.end("ok");
     });
-    mesh = await startTwoHop(app.port, { metrics: { disabled: true } });
+    mesh = await startTwoHop(app.port, { metrics: { overrides: [{ metric: "ALL_METRICS", disabled: true }] } });
   });
 
   after(async () => {

@@ -81,6 +81,25 @@ describe("access log files", () => {
     assert.match(String(o.start_time), /^\d{4}-\d\d-\d\dT/);
   });
 
+  it("applies a CEL filter on headers, method, path and workloads (&&, ||, !, comparisons, defaults)", async () => {
+    const path = join(dir, "cel.log");
+    const filter = "(response.code >= 400 && !request.url_path.startsWith('/teapot/quiet')) || (request.method == 'POST' && (request.headers['x-debug'] || 'off') == 'on') || destination.workload.name == 'nobody'";
+    const s = await Sidecar.start(clientConfig(app.port, { metricsPort: 0, accessLog: { format: "json", path, filter } }), { random: seededRandom(5) });
+    try {
+      const port = s.ports().outbound as number;
+      await send(port, { host: "reviews:9080", path: "/fine", headers: { "x-request-id": "skip-200" } });
+      await send(port, { host: "reviews:9080", path: "/teapot/loud", headers: { "x-request-id": "log-418" } });
+      await send(port, { host: "reviews:9080", path: "/teapot/quiet", headers: { "x-request-id": "skip-quiet-418" } });
+      await send(port, { method: "POST", host: "reviews:9080", path: "/fine", body: "x", headers: { "x-request-id": "log-debug", "x-debug": "on" } });
+      await send(port, { method: "POST", host: "reviews:9080", path: "/fine", body: "x", headers: { "x-request-id": "skip-no-debug" } });
+      await s.telemetry?.flush();
+    } finally {
+      await s.close(100);
+    }
+    const ids = readFileSync(path, "utf8").trimEnd().split("\n").map((l) => (JSON.parse(l) as { request_id: string }).request_id);
+    assert.deepEqual(ids, ["log-418", "log-debug"]);
+  });
+
   it("writes JSON lines with a provider's custom labels (Envoy command operators)", async () => {
     const path = join(dir, "labels.log");
     const jsonLabels = { status: "%RESPONSE_CODE%", route: "%REQ(:METHOD)% %REQ(:PATH)%", ua: "%REQ(USER-AGENT)%", upstream: "%UPSTREAM_HOST%", mesh: "amime" };

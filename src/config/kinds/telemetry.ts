@@ -1,13 +1,15 @@
 // Telemetry (telemetry.istio.io): tracing, access logging and metrics settings per mesh, namespace
 // or workload. Rules: the CRD schema and CEL rules (provider names, customMetric, tagOverrides
 // operation/value) and Istio's Go validator (sampling percentage, filter expression, warnings for
-// several providers or tracing entries, which Istio does not support yet).
+// several providers or tracing entries, which Istio does not support yet). Expressions (the access
+// log filter, tag override values) must be in the CEL subset the sidecar evaluates (model/cel/).
 import { readCelDuration } from "../checks/cel-duration.ts";
 import { readArray, readBool, readEnum, readNumber, readObject, readObjectItem, readString, required, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkPolicyTargets } from "../checks/policy-target.ts";
 import { isObject, type FieldPath, type JsonObject, type Resource } from "../resource.ts";
 import type { IstioMetric, WorkloadMode } from "../types/telemetry.ts";
 import type { Validator } from "../validator.ts";
+import { celProblem } from "../../model/cel/compile.ts";
 import { ISTIO_TELEMETRY_VERSIONS, type KindDefinition } from "./kind.ts";
 
 const MODES: readonly WorkloadMode[] = ["CLIENT_AND_SERVER", "CLIENT", "SERVER"];
@@ -102,8 +104,8 @@ function checkAccessLogging(v: Validator, path: FieldPath, a: JsonObject): void 
   warnUnknownFields(v, [...path, "filter"], filter, ["expression"]);
   const expr = readString(v, [...path, "filter", "expression"], filter.expression);
   if (expr !== undefined) {
-    const p = celSyntaxProblem(expr);
-    if (p) v.error([...path, "filter", "expression"], `must be a valid CEL expression: ${p}`);
+    const p = celProblem(expr, "bool");
+    if (p) v.error([...path, "filter", "expression"], `must be a CEL expression Amime evaluates (docs/observability.md, "Expressions"): ${p}`);
   }
 }
 
@@ -136,32 +138,9 @@ function checkMetrics(v: Validator, path: FieldPath, m: JsonObject): void {
       const op = readEnum(v, [...tp, "operation"], tag.operation, ["UPSERT", "REMOVE"] as const) ?? (tag.operation == null ? "UPSERT" : undefined);
       const val = readString(v, [...tp, "value"], tag.value);
       if (op === "UPSERT" && !val) v.error(tp, "value must be set when operation is UPSERT");
+      const p = op === "UPSERT" && val ? celProblem(val) : "";
+      if (p) v.error([...tp, "value"], `must be a CEL expression Amime evaluates (docs/observability.md, "Expressions"): ${p}`);
       if (op === "REMOVE" && tag.value != null) v.error([...tp, "value"], "value must not be set when operation is REMOVE");
     }
   });
-}
-
-/**
- * A light syntax check of a CEL expression (Amime has no full CEL parser here): not empty, quotes
- * closed, brackets balanced, and not ending in a dangling operator.
- */
-export function celSyntaxProblem(expr: string): string | null {
-  if (expr.trim() === "") return "expression is empty";
-  const stack: string[] = [];
-  const pairs: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
-  for (let i = 0; i < expr.length; i++) {
-    const c = expr[i] ?? "";
-    if (c === '"' || c === "'") {
-      let j = i + 1;
-      while (j < expr.length && expr[j] !== c) j += expr[j] === "\\" ? 2 : 1;
-      if (j >= expr.length) return `unterminated string starting at column ${i + 1}`;
-      i = j;
-    } else if (c === "(" || c === "[" || c === "{") stack.push(c);
-    else if (c in pairs) {
-      if (stack.pop() !== pairs[c]) return `unbalanced ${JSON.stringify(c)} at column ${i + 1}`;
-    }
-  }
-  if (stack.length > 0) return `unclosed ${JSON.stringify(stack[stack.length - 1])}`;
-  if (/(&&|\|\||==|!=|<=|>=|[<>+\-*/%!?:.])\s*$/.test(expr)) return "expression ends with an operator";
-  return null;
 }

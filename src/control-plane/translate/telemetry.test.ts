@@ -64,7 +64,22 @@ describe("telemetry translation", () => {
     const c = telemetryConfig(snapshotFrom("", [], mesh({ accessLogFile: "/dev/stdout", accessLogEncoding: "JSON" })), sidecarProxy({ app: "web" }));
     assert.deepEqual(c.accessLog, { format: "json", path: "/dev/stdout" });
     const s = snapshotFrom(tel("default", "nometrics", { metrics: [{ overrides: [{ match: { metric: "ALL_METRICS", mode: "CLIENT" }, disabled: true }] }] }));
-    assert.deepEqual(telemetryConfig(s, sidecarProxy({ app: "web" })).metrics, { disabled: true, mode: "CLIENT" });
+    assert.deepEqual(telemetryConfig(s, sidecarProxy({ app: "web" })).metrics, { overrides: [{ metric: "ALL_METRICS", mode: "CLIENT", disabled: true }] });
+  });
+
+  it("metric overrides merge mesh → namespace → workload (the more specific comes later and wins); custom metrics are left out", () => {
+    const s = snapshotFrom(
+      tel("istio-system", "mesh", { metrics: [{ overrides: [{ match: { metric: "REQUEST_COUNT" }, tagOverrides: { request_host: { value: "request.host" }, response_flags: { operation: "REMOVE" } } }] }] }) +
+        tel("default", "ns", { metrics: [{ overrides: [{ match: { metric: "TCP_SENT_BYTES", mode: "SERVER" }, disabled: true }, { match: { customMetric: "my_metric" }, disabled: true }] }] }) +
+        tel("default", "web", { selector: { matchLabels: { app: "web" } }, metrics: [{ overrides: [{ match: { metric: "REQUEST_COUNT" }, tagOverrides: { request_host: { operation: "UPSERT", value: "'fixed'" } } }] }] }),
+    );
+    assert.deepEqual(telemetryConfig(s, sidecarProxy({ app: "web" })).metrics, {
+      overrides: [
+        { metric: "REQUEST_COUNT", tags: { request_host: { value: "request.host" }, response_flags: { remove: true } } },
+        { metric: "TCP_SENT_BYTES", mode: "SERVER", disabled: true },
+        { metric: "REQUEST_COUNT", tags: { request_host: { value: "'fixed'" } } },
+      ],
+    });
   });
 
   it("reads the MeshConfig: a Telemetry provider named there sends spans to its service:port; docs' `zipkin` example works", () => {

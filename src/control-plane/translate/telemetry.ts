@@ -3,11 +3,11 @@
 // section wins, as in Istio) plus the mesh's telemetry settings, resolved into the proxy's
 // TelemetryConfig: metrics on/off, the access log (provider → format and path) and tracing
 // (provider → endpoint and format, sampling). Pure; see docs/observability.md.
-import type { NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig, AccessLogConfig } from "../../model/proxy-config.ts";
+import type { AccessLogConfig, MetricOverride, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig } from "../../model/proxy-config.ts";
 import type { ConfigEntry, MeshSettings, Snapshot } from "../../model/snapshot.ts";
 import { meshProviders, providerProblem, serviceHost } from "../../config/mesh-config/providers.ts";
 import type { ExtensionProvider, MeshConfig } from "../../config/types/mesh-config.ts";
-import type { AccessLogging, Metrics, TelemetrySpec, Tracing } from "../../config/types/telemetry.ts";
+import type { AccessLogging, TelemetrySpec, Tracing } from "../../config/types/telemetry.ts";
 import { labelsMatch } from "../../model/registry.ts";
 import { arr, durationMs, num, obj, str, strMap } from "./common.ts";
 
@@ -215,16 +215,30 @@ function accessLogConfig(specs: readonly TelemetrySpec[], mesh: MeshView): Acces
   return out;
 }
 
+/**
+ * Metric overrides from every level, mesh first, so that the namespace's and then the workload's
+ * come later and win, as Istio merges them. Custom-metric overrides are left out (Amime has no
+ * custom metrics; analyze warns, AMM1017).
+ */
 function metricsConfig(specs: readonly TelemetrySpec[]): TelemetryConfig["metrics"] {
-  const m = firstSection<Metrics>(specs, (s) => s.metrics);
-  for (const o of arr(m?.overrides)) {
-    const metric = o.match?.metric;
-    if (o.disabled === true && (metric === undefined || metric === "ALL_METRICS") && o.match?.customMetric === undefined) {
+  const out: MetricOverride[] = [];
+  for (const spec of [...specs].reverse()) {
+    for (const o of arr(arr(spec.metrics)[0]?.overrides)) {
+      if (o.match?.customMetric !== undefined) continue;
+      const one: MetricOverride = { metric: o.match?.metric ?? "ALL_METRICS" };
       const md = mode(o.match?.mode);
-      return md ? { disabled: true, mode: md } : { disabled: true };
+      if (md) one.mode = md;
+      if (typeof o.disabled === "boolean") one.disabled = o.disabled;
+      const tags: NonNullable<MetricOverride["tags"]> = {};
+      for (const [name, t] of Object.entries(obj(o.tagOverrides) ?? {})) {
+        if (t?.operation === "REMOVE") tags[name] = { remove: true };
+        else if (str(t?.value) !== undefined) tags[name] = { value: t.value as string };
+      }
+      if (Object.keys(tags).length > 0) one.tags = tags;
+      if (one.disabled !== undefined || one.tags !== undefined) out.push(one);
     }
   }
-  return undefined;
+  return out.length > 0 ? { overrides: out } : undefined;
 }
 
 /** The proxy's TelemetryConfig. `node.metricsPort` (set by the runtime) beats the mesh default. */

@@ -17,6 +17,8 @@ import type { OtlpLogExporter } from "./otlp/log-exporter.ts";
 import type { HttpSeries, IstioMetrics } from "./metrics/istio-metrics.ts";
 import type { HopFacts } from "./metrics/labels.ts";
 import { decodePeer, PEER_HEADER } from "./peer.ts";
+import { TelemetryAttributes } from "./cel-attributes.ts";
+import type { CompiledCel } from "../../model/cel/compile.ts";
 import type { TelemetrySettings } from "./settings.ts";
 import { endpointOf, type Span } from "./tracing/span.ts";
 import type { SpanExporter } from "./tracing/span-exporter.ts";
@@ -50,6 +52,8 @@ class RecentSeries {
   flags = 0;
   protocol = "";
   grpcStatus = "";
+  /** The per-request part of the key (Telemetry tag overrides reading request attributes). */
+  extra = "";
   series: HttpSeries | null = null;
 }
 
@@ -103,6 +107,8 @@ export class RequestHooks implements TelemetryHooks {
   private readonly clock: Clock;
   private readonly recent: RecentSeries[] = Array.from({ length: RECENT }, () => new RecentSeries());
   private nextRecent = 0;
+  /** Reused for every expression evaluation (synchronous). */
+  private readonly attrs = new TelemetryAttributes();
 
   constructor(current: () => TelemetrySettings, sinks: HookSinks, random: Random, clock: Clock) {
     this.current = current;
@@ -159,7 +165,7 @@ export class RequestHooks implements TelemetryHooks {
     if (c.metricsOn(x.direction)) this.recordMetrics(x, c, st);
     const al = c.accessLog;
     const logger = this.sinks.accessLog;
-    if (al !== null && logger !== null && al.on(x.direction, x.status)) {
+    if (al !== null && logger !== null && al.on(x.direction) && (al.filter === null || this.logged(x, c, st, al.filter))) {
       const e = logEntry(x, st);
       logger.log(al.format(e), e);
     }
@@ -169,7 +175,7 @@ export class RequestHooks implements TelemetryHooks {
 
   tcpCounters(direction: ListenerDirection, clusterName: string, upstreamHost: string, peerPrincipal = ""): TcpCounters | null {
     const c = this.current();
-    if (!c.metricsOn(direction)) return null;
+    if (!c.metricsOn(direction, true)) return null;
     const client = isClientSide(direction);
     const host = client ? upstreamHost : "";
     const verified = peerPrincipal;
@@ -177,7 +183,7 @@ export class RequestHooks implements TelemetryHooks {
     // TCP carries no peer header: the client side names the destination from the endpoint it
     // picked and the upstream certificate it verified; the server side knows itself and the
     // verified client certificate's principal only (the other source labels stay "unknown").
-    return this.sinks.metrics.tcpSeries(key, (): HopFacts => {
+    const facts = (): HopFacts => {
       const cluster = c.cluster(clusterName);
       return {
         reporter: client ? "source" : "destination",
@@ -192,7 +198,9 @@ export class RequestHooks implements TelemetryHooks {
         grpcStatus: "",
         responseFlags: "-",
       };
-    });
+    };
+    const view = c.views.none ? undefined : (values: readonly string[]) => c.views.labels(direction, true, values, this.attrs.use(direction, null, "", facts));
+    return this.sinks.metrics.tcpSeries(key, facts, view);
   }
 
   private newSpan(x: TelemetryRequest, c: TelemetrySettings): OutgoingSpan {
@@ -215,6 +223,8 @@ export class RequestHooks implements TelemetryHooks {
     const host = client ? x.upstreamHost : "";
     // The other side's verified certificate: the upstream server's (client side), the client's (server side).
     const verified = client ? x.upstreamPrincipal : x.peerPrincipal;
+    const views = c.views;
+    const extra = !views.none && views.keysPerRequest(x.direction) ? views.requestKey(x.direction, this.attrs.use(x.direction, x, st.grpcStatus, null)) : "";
     const recent = this.recent;
     for (let i = 0; i < RECENT; i++) {
       const r = recent[i] as RecentSeries;
@@ -229,32 +239,17 @@ export class RequestHooks implements TelemetryHooks {
         r.peer === st.peer &&
         r.verified === verified &&
         r.protocol === protocol &&
-        r.grpcStatus === st.grpcStatus
+        r.grpcStatus === st.grpcStatus &&
+        r.extra === extra
       ) {
         r.series.observe(x.durationMs, x.bytesReceived, x.bytesSent);
         return;
       }
     }
-    const key = `${c.config.version}\u001f${x.direction}\u001f${x.cluster}\u001f${host}\u001f${verified}\u001f${st.peer}\u001f${x.status}\u001f${x.flags}\u001f${protocol}\u001f${st.grpcStatus}`;
-    const series = this.sinks.metrics.httpSeries(
-      key,
-      (): HopFacts => {
-        const cluster = c.cluster(x.cluster);
-        return {
-          reporter: client ? "source" : "destination",
-          self: c.self,
-          peer: decodePeer(st.peer),
-          service: cluster?.service,
-          endpoint: client && host !== "" ? c.endpoint(x.cluster, host) : undefined,
-          mtls: client ? cluster !== undefined && endpointTls(cluster, c.endpoint(x.cluster, host))?.mode === "ISTIO_MUTUAL" : x.peerPrincipal !== "",
-          peerPrincipal: verified,
-          protocol,
-          responseCode: String(x.status),
-          grpcStatus: st.grpcStatus,
-          responseFlags: formatResponseFlags(x.flags),
-        };
-      },
-    );
+    const key = `${c.config.version}\u001f${x.direction}\u001f${x.cluster}\u001f${host}\u001f${verified}\u001f${st.peer}\u001f${x.status}\u001f${x.flags}\u001f${protocol}\u001f${st.grpcStatus}${extra}`;
+    const facts = (): HopFacts => this.hopFacts(x, c, st);
+    const view = views.none ? undefined : (values: readonly string[]) => views.labels(x.direction, false, values, this.attrs.use(x.direction, x, st.grpcStatus, facts));
+    const series = this.sinks.metrics.httpSeries(key, facts, view);
     if (series === null) {
       this.sinks.metrics.dropped++;
       return;
@@ -272,7 +267,33 @@ export class RequestHooks implements TelemetryHooks {
     r.flags = x.flags;
     r.protocol = protocol;
     r.grpcStatus = st.grpcStatus;
+    r.extra = extra;
     r.series = series;
+  }
+
+  /** What the Istio labels of this request's hop are made of. */
+  private hopFacts(x: TelemetryRequest, c: TelemetrySettings, st: RequestState): HopFacts {
+    const client = isClientSide(x.direction);
+    const host = client ? x.upstreamHost : "";
+    const cluster = c.cluster(x.cluster);
+    return {
+      reporter: client ? "source" : "destination",
+      self: c.self,
+      peer: decodePeer(st.peer),
+      service: cluster?.service,
+      endpoint: client && host !== "" ? c.endpoint(x.cluster, host) : undefined,
+      mtls: client ? cluster !== undefined && endpointTls(cluster, c.endpoint(x.cluster, host))?.mode === "ISTIO_MUTUAL" : x.peerPrincipal !== "",
+      peerPrincipal: client ? x.upstreamPrincipal : x.peerPrincipal,
+      protocol: st.responseGrpc || (x.header("content-type")?.startsWith("application/grpc") ?? false) ? "grpc" : "http",
+      responseCode: String(x.status),
+      grpcStatus: st.grpcStatus,
+      responseFlags: formatResponseFlags(x.flags),
+    };
+  }
+
+  /** The access log filter (Telemetry `filter.expression`): only a true result logs, as Envoy's CEL filter. */
+  private logged(x: TelemetryRequest, c: TelemetrySettings, st: RequestState, filter: CompiledCel): boolean {
+    return filter.eval(this.attrs.use(x.direction, x, st.grpcStatus, () => this.hopFacts(x, c, st))) === true;
   }
 
   private span(x: TelemetryRequest, c: TelemetrySettings, st: RequestState, s: OutgoingSpan): Span {

@@ -4,7 +4,10 @@
 import type { Cluster, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode } from "../../model/proxy-config.ts";
 import { compileJsonFormat, compileLabels, compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./access-log/format.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
+import { compileCel, type CompiledCel } from "../../model/cel/compile.ts";
 import { DEFAULT_MAX_SERIES } from "./metrics/istio-metrics.ts";
+import { HTTP_LABELS, TCP_LABELS } from "./metrics/labels.ts";
+import { MetricViews } from "./metrics/metric-views.ts";
 import { checkHeaderLines } from "../http1/index.ts";
 import { encodePeer, identityOf, PEER_HEADER, type PeerIdentity } from "./peer.ts";
 import { DEFAULT_SAMPLING_PERCENTAGE } from "./tracing/sampling.ts";
@@ -21,14 +24,19 @@ export interface TelemetrySettings {
   /** Zipkin localEndpoint.serviceName: `<canonical service>.<namespace>` as Istio's. */
   readonly serviceName: string;
   readonly maxSeries: number;
-  metricsOn(d: ListenerDirection): boolean;
+  /** Any Istio metric reported on this side (`tcp`: the TCP ones). */
+  metricsOn(d: ListenerDirection, tcp?: boolean): boolean;
+  /** Telemetry `metrics.overrides`, compiled. */
+  readonly views: MetricViews;
   readonly accessLog: {
     format: (e: AccessLogEntry) => string;
     path: string;
     formatName: "text" | "json";
     /** OTLP logs instead of a file (envoyOtelAls): where, the log name, the attributes of a record. */
     otel: { target: string; logName: string; attributes: ((e: AccessLogEntry) => Record<string, unknown>) | undefined; key: string } | null;
-    on(d: ListenerDirection, status: number): boolean;
+    on(d: ListenerDirection): boolean;
+    /** Telemetry `filter.expression`, compiled (null: log every request). */
+    filter: CompiledCel | null;
   } | null;
   readonly tracing: { percentage: number; report: boolean; customTags: Record<string, string>; on(d: ListenerDirection): boolean } | null;
   cluster(name: string): Cluster | undefined;
@@ -39,29 +47,6 @@ export interface TelemetrySettings {
 export function modeCovers(mode: TelemetryMode | undefined, d: ListenerDirection): boolean {
   if (mode === undefined || mode === "CLIENT_AND_SERVER") return true;
   return mode === "SERVER" ? d === "inbound" : d !== "inbound";
-}
-
-const FILTER = /^\s*response\.code\s*(==|!=|<=|>=|<|>)\s*(\d+)\s*$/;
-
-/** `response.code <op> N`; anything else is not understood and lets every line through. */
-export function compileLogFilter(expr: string | undefined): (status: number) => boolean {
-  const m = expr === undefined ? null : FILTER.exec(expr);
-  if (m === null) return () => true;
-  const n = Number(m[2]);
-  switch (m[1]) {
-    case "==":
-      return (s) => s === n;
-    case "!=":
-      return (s) => s !== n;
-    case "<":
-      return (s) => s < n;
-    case "<=":
-      return (s) => s <= n;
-    case ">":
-      return (s) => s > n;
-    default:
-      return (s) => s >= n;
-  }
 }
 
 const cache = new WeakMap<ProxyConfig, TelemetrySettings>();
@@ -75,8 +60,10 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
   const endpointIndex = new Map<string, Map<string, Endpoint>>();
   const al = t.accessLog;
   const tr = t.tracing;
-  const filter = compileLogFilter(al?.filter);
+  // checkProxyConfig has compiled it already: a config with an expression the sidecar cannot evaluate never gets here.
+  const filter = al?.filter !== undefined ? compileCel(al.filter, "bool") : null;
   const selfHeader = encodePeer(self);
+  const views = new MetricViews(t.metrics?.overrides, HTTP_LABELS, TCP_LABELS);
   const s: TelemetrySettings = {
     config,
     self,
@@ -84,7 +71,8 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
     selfLine: checkHeaderLines([[PEER_HEADER, selfHeader]]),
     serviceName: `${self.canonicalService}.${self.namespace}`,
     maxSeries: t.metrics?.maxSeries ?? DEFAULT_MAX_SERIES,
-    metricsOn: (d) => !((t.metrics?.disabled ?? false) && modeCovers(t.metrics?.mode, d)),
+    metricsOn: views.none ? () => true : (d, tcp = false) => views.on(d, tcp),
+    views,
     accessLog:
       al === undefined
         ? null
@@ -96,7 +84,8 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
               al.otel === undefined
                 ? null
                 : { target: al.otel.target, logName: al.otel.logName, attributes: al.otel.attributes !== undefined ? compileLabels(al.otel.attributes) : undefined, key: JSON.stringify(al.otel) },
-            on: (d, status) => modeCovers(al.mode, d) && filter(status),
+            on: (d) => modeCovers(al.mode, d),
+            filter,
           },
     tracing:
       tr === undefined

@@ -29,6 +29,13 @@ export class Histogram {
     this.count++;
   }
 
+  /** Adds another histogram's observations (same bounds). */
+  add(h: Histogram): void {
+    for (let i = 0; i < this.counts.length; i++) this.counts[i] = (this.counts[i] as number) + (h.counts[i] ?? 0);
+    this.sum += h.sum;
+    this.count += h.count;
+  }
+
   /** Cumulative counts per bound (for `le` lines), +Inf last. */
   cumulative(): number[] {
     const out = new Array<number>(this.counts.length);

@@ -3,14 +3,23 @@
 // flags…) and a function computing the labels, called only the first time a key is seen. Series
 // are bounded: past `maxSeries` new label sets are not created and their observations are counted
 // as dropped (amime_metrics_dropped_total), so a label explosion cannot eat the proxy's memory.
+// Telemetry overrides (metric-views.ts) give a series its own labels per metric; series that end
+// up with the same labels for a metric (a removed label) are summed when rendered.
 import { Histogram } from "./histogram.ts";
 import { HTTP_LABELS, istioLabels, TCP_LABELS, type HopFacts } from "./labels.ts";
+import type { PerMetricLabels } from "./metric-views.ts";
 import { labelText, type PrometheusWriter } from "./prometheus-text.ts";
+
+/** Per-metric labels of a new series from its Istio label values (metric-views.ts); absent: Istio's labels. */
+export type SeriesView = (values: readonly string[]) => PerMetricLabels;
 
 export const DEFAULT_MAX_SERIES = 5000;
 
 export class HttpSeries {
+  /** Istio's labels. */
   readonly labels: string;
+  /** Labels of each metric (REQUEST_COUNT, REQUEST_DURATION, REQUEST_SIZE, RESPONSE_SIZE; null: off), or null for Istio's. */
+  metricLabels: PerMetricLabels = null;
   requests = 0;
   readonly duration = new Histogram();
   readonly requestBytes = new Histogram();
@@ -30,6 +39,8 @@ export class HttpSeries {
 
 export class TcpSeries {
   readonly labels: string;
+  /** Labels of each metric (opened, closed, sent, received; null: off), or null for Istio's. */
+  metricLabels: PerMetricLabels = null;
   opened = 0;
   closed = 0;
   sentBytes = 0;
@@ -64,8 +75,8 @@ export class IstioMetrics {
     return this.http.size + this.tcp.size;
   }
 
-  recordHttp(key: string, facts: () => HopFacts, o: HttpObservation): void {
-    const s = this.httpSeries(key, facts);
+  recordHttp(key: string, facts: () => HopFacts, o: HttpObservation, view?: SeriesView): void {
+    const s = this.httpSeries(key, facts, view);
     if (s === null) {
       this.dropped++;
       return;
@@ -78,15 +89,19 @@ export class IstioMetrics {
    * observation as dropped). A series, once made, stays for the life of this store: callers may
    * keep it and record into it directly.
    */
-  httpSeries(key: string, facts: () => HopFacts): HttpSeries | null {
+  httpSeries(key: string, facts: () => HopFacts, view?: SeriesView): HttpSeries | null {
     let s = this.fastHttp.get(key);
     if (s !== undefined) return s;
-    const labels = labelText(HTTP_LABELS, istioLabels(facts()));
-    s = this.http.get(labels);
+    const values = istioLabels(facts());
+    const labels = labelText(HTTP_LABELS, values);
+    const perMetric = view?.(values) ?? null;
+    const id = identity(labels, perMetric);
+    s = this.http.get(id);
     if (s === undefined) {
       if (this.seriesCount >= this.maxSeries) return null;
       s = new HttpSeries(labels);
-      this.http.set(labels, s);
+      s.metricLabels = perMetric;
+      this.http.set(id, s);
     }
     if (this.fastHttp.size >= this.maxSeries * 4) this.fastHttp.clear();
     this.fastHttp.set(key, s);
@@ -94,18 +109,22 @@ export class IstioMetrics {
   }
 
   /** The TCP series for a key, created on first use; null (and counted as dropped) past the cap. */
-  tcpSeries(key: string, facts: () => HopFacts): TcpSeries | null {
+  tcpSeries(key: string, facts: () => HopFacts, view?: SeriesView): TcpSeries | null {
     let s = this.fastTcp.get(key);
     if (s !== undefined) return s;
-    const labels = labelText(TCP_LABELS, istioLabels(facts(), true));
-    s = this.tcp.get(labels);
+    const values = istioLabels(facts(), true);
+    const labels = labelText(TCP_LABELS, values);
+    const perMetric = view?.(values) ?? null;
+    const id = identity(labels, perMetric);
+    s = this.tcp.get(id);
     if (s === undefined) {
       if (this.seriesCount >= this.maxSeries) {
         this.dropped++;
         return null;
       }
       s = new TcpSeries(labels);
-      this.tcp.set(labels, s);
+      s.metricLabels = perMetric;
+      this.tcp.set(id, s);
     }
     if (this.fastTcp.size >= this.maxSeries * 4) this.fastTcp.clear();
     this.fastTcp.set(key, s);
@@ -116,26 +135,16 @@ export class IstioMetrics {
     const http = [...this.http.values()];
     const tcp = [...this.tcp.values()];
     if (http.length > 0) {
-      w.header("istio_requests_total", "counter", "Requests processed by the proxy (Istio standard metric).");
-      for (const s of http) w.sample("istio_requests_total", s.labels, s.requests);
-      w.header("istio_request_duration_milliseconds", "histogram", "Request duration in milliseconds (Istio standard metric).");
-      for (const s of http) w.histogram("istio_request_duration_milliseconds", s.labels, s.duration);
-      w.header("istio_request_bytes", "histogram", "Request body sizes in bytes (Istio standard metric).");
-      for (const s of http) w.histogram("istio_request_bytes", s.labels, s.requestBytes);
-      w.header("istio_response_bytes", "histogram", "Response sizes in bytes (Istio standard metric).");
-      for (const s of http) w.histogram("istio_response_bytes", s.labels, s.responseBytes);
+      counter(w, http, 0, "istio_requests_total", "Requests processed by the proxy (Istio standard metric).", (s) => s.requests);
+      histogram(w, http, 1, "istio_request_duration_milliseconds", "Request duration in milliseconds (Istio standard metric).", (s) => s.duration);
+      histogram(w, http, 2, "istio_request_bytes", "Request body sizes in bytes (Istio standard metric).", (s) => s.requestBytes);
+      histogram(w, http, 3, "istio_response_bytes", "Response sizes in bytes (Istio standard metric).", (s) => s.responseBytes);
     }
     if (tcp.length > 0) {
-      const counters: [string, string, (s: TcpSeries) => number][] = [
-        ["istio_tcp_connections_opened_total", "TCP connections opened (Istio standard metric).", (s) => s.opened],
-        ["istio_tcp_connections_closed_total", "TCP connections closed (Istio standard metric).", (s) => s.closed],
-        ["istio_tcp_sent_bytes_total", "Bytes sent to the downstream on TCP connections (Istio standard metric).", (s) => s.sentBytes],
-        ["istio_tcp_received_bytes_total", "Bytes received from the downstream on TCP connections (Istio standard metric).", (s) => s.receivedBytes],
-      ];
-      for (const [name, help, get] of counters) {
-        w.header(name, "counter", help);
-        for (const s of tcp) w.sample(name, s.labels, get(s));
-      }
+      counter(w, tcp, 0, "istio_tcp_connections_opened_total", "TCP connections opened (Istio standard metric).", (s) => s.opened);
+      counter(w, tcp, 1, "istio_tcp_connections_closed_total", "TCP connections closed (Istio standard metric).", (s) => s.closed);
+      counter(w, tcp, 2, "istio_tcp_sent_bytes_total", "Bytes sent to the downstream on TCP connections (Istio standard metric).", (s) => s.sentBytes);
+      counter(w, tcp, 3, "istio_tcp_received_bytes_total", "Bytes received from the downstream on TCP connections (Istio standard metric).", (s) => s.receivedBytes);
     }
     w.header("amime_metrics_series", "gauge", "Istio metric label sets held by this proxy.");
     w.sample("amime_metrics_series", "", this.seriesCount);
@@ -143,5 +152,51 @@ export class IstioMetrics {
     w.sample("amime_metrics_series_limit", "", this.maxSeries);
     w.header("amime_metrics_dropped_total", "counter", "Observations not recorded because the series limit was reached.");
     w.sample("amime_metrics_dropped_total", "", this.dropped);
+  }
+}
+
+/** A series' map key: Istio's labels, or its per-metric labels when overrides shape them. */
+function identity(labels: string, perMetric: PerMetricLabels): string {
+  return perMetric === null ? labels : "\u0002" + perMetric.map((l) => l ?? "\u0003").join("\u0001");
+}
+
+type Labelled = { readonly labels: string; readonly metricLabels: PerMetricLabels };
+
+/** The series of metric `m` by label text, those sharing one merged (null label: the metric is off for it). */
+function grouped<S extends Labelled>(list: readonly S[], m: number): Map<string, S[]> {
+  const out = new Map<string, S[]>();
+  for (const s of list) {
+    const l = s.metricLabels === null ? s.labels : s.metricLabels[m];
+    if (l === null || l === undefined) continue;
+    const g = out.get(l);
+    if (g === undefined) out.set(l, [s]);
+    else g.push(s);
+  }
+  return out;
+}
+
+function counter<S extends Labelled>(w: PrometheusWriter, list: readonly S[], m: number, name: string, help: string, get: (s: S) => number): void {
+  const groups = grouped(list, m);
+  if (groups.size === 0) return;
+  w.header(name, "counter", help);
+  for (const [labels, g] of groups) {
+    let v = 0;
+    for (const s of g) v += get(s);
+    w.sample(name, labels, v);
+  }
+}
+
+function histogram(w: PrometheusWriter, list: readonly HttpSeries[], m: number, name: string, help: string, get: (s: HttpSeries) => Histogram): void {
+  const groups = grouped(list, m);
+  if (groups.size === 0) return;
+  w.header(name, "histogram", help);
+  for (const [labels, g] of groups) {
+    if (g.length === 1) {
+      w.histogram(name, labels, get(g[0] as HttpSeries));
+      continue;
+    }
+    const sum = new Histogram();
+    for (const s of g) sum.add(get(s));
+    w.histogram(name, labels, sum);
   }
 }
