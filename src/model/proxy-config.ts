@@ -167,6 +167,14 @@ export interface Listener {
   /** TLS termination in front of an http listener (Gateway HTTPS servers) or a tcp one (Gateway TLS servers that do not pass through). docs/security.md */
   tls?: DownstreamTlsConfig;
   /**
+   * x-forwarded-client-cert on http/auto listeners (Envoy's forward_client_cert_details and
+   * set_current_client_cert_details). Absent: Istio's sidecar defaults — APPEND_FORWARD with
+   * Subject, URI, DNS on inbound mTLS connections, removed everywhere else (SANITIZE). Gateways get
+   * Istio's SANITIZE_SET with Subject, Cert, URI, DNS unless MeshConfig
+   * `defaultConfig.gatewayTopology.forwardClientCertDetails` says otherwise. docs/security.md
+   */
+  xfcc?: ListenerXfcc;
+  /**
    * For http and auto listeners: the ordered HTTP filters every request runs after the route
    * lookup (Envoy's http_filters), each by registered name with its config; the last is
    * "router". Absent: cors → fault → router. An unknown name rejects the config.
@@ -190,6 +198,15 @@ export interface HttpFilterConfig {
 export interface SniRoute {
   serverNames: string[];
   clusters: WeightedCluster[];
+}
+
+/** Envoy's forward_client_cert_details values (MeshConfig's ForwardClientCertDetails without UNDEFINED). */
+export type ForwardClientCertDetails = "SANITIZE" | "FORWARD_ONLY" | "APPEND_FORWARD" | "SANITIZE_SET" | "ALWAYS_FORWARD_ONLY";
+
+export interface ListenerXfcc {
+  forward: ForwardClientCertDetails;
+  /** The element's details for APPEND_FORWARD / SANITIZE_SET (By and Hash are always there). */
+  details?: { subject?: boolean; cert?: boolean; uri?: boolean; dns?: boolean };
 }
 
 /** Server-side TLS of a listener: a certificate per server, chosen by SNI. */

@@ -78,4 +78,16 @@ describe("checkProxyConfig", () => {
     }
     assert.throws(() => checkProxyConfig(withTls([])), (e: unknown) => e instanceof ProxyConfigError && e.problems.includes("listeners[0].tls.servers: needs at least one server"));
   });
+
+  it("listener xfcc: Envoy's forward_client_cert_details names only", () => {
+    const withXfcc = (xfcc: unknown) => {
+      const c = minimal() as Record<string, unknown>;
+      c.listeners = [{ name: "gw", direction: "gateway", address: "127.0.0.1", port: 0, protocol: "http", routeConfigName: "r", xfcc }];
+      return c;
+    };
+    assert.equal(checkProxyConfig(withXfcc({ forward: "SANITIZE_SET", details: { cert: true } })).listeners[0]?.xfcc?.forward, "SANITIZE_SET");
+    for (const bad of [{ forward: "SANITISE" }, { forward: "APPEND_FORWARD", details: "all" }, "SANITIZE"]) {
+      assert.throws(() => checkProxyConfig(withXfcc(bad)), (e: unknown) => e instanceof ProxyConfigError && e.problems.some((p) => p.startsWith("listeners[0].xfcc: forward must be one of SANITIZE")));
+    }
+  });
 });

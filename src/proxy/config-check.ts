@@ -74,6 +74,8 @@ export function checkProxyConfig(raw: unknown): ProxyConfig {
     }
     if (l.protocol === "tcp" && !(isObj(l.tcpRoute) && Array.isArray(l.tcpRoute.clusters))) p.push(`${at}.tcpRoute: needs clusters[]`);
     if (l.tls !== undefined) checkListenerTls(l.tls, `${at}.tls`, p);
+    if (l.xfcc !== undefined && !(isObj(l.xfcc) && XFCC_MODES.includes(l.xfcc.forward as string) && (l.xfcc.details === undefined || isObj(l.xfcc.details))))
+      p.push(`${at}.xfcc: forward must be one of ${XFCC_MODES.join(", ")}; details an object`);
     if (l.sniRoutes !== undefined && !(Array.isArray(l.sniRoutes) && l.sniRoutes.every((r) => isObj(r) && Array.isArray(r.serverNames) && Array.isArray(r.clusters))))
       p.push(`${at}.sniRoutes: each needs serverNames[] and clusters[]`);
   });
@@ -211,6 +213,8 @@ function arr(v: unknown): unknown[] {
 const DOWNSTREAM_TLS_MODES = new Set(["SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL", "ISTIO_MUTUAL"]);
 
 /** A listener's TLS: every server names its certificate (files or credentialName), never both. */
+const XFCC_MODES = ["SANITIZE", "FORWARD_ONLY", "APPEND_FORWARD", "SANITIZE_SET", "ALWAYS_FORWARD_ONLY"];
+
 function checkListenerTls(tls: unknown, at: string, p: string[]): void {
   if (!isObj(tls) || !Array.isArray(tls.servers) || tls.servers.length === 0) return void p.push(`${at}.servers: needs at least one server`);
   tls.servers.forEach((s: unknown, i: number) => {

@@ -168,7 +168,8 @@ describe("east-west gateway: AUTO_PASSTHROUGH and ISTIO_MUTUAL", () => {
     try {
       const r = await send(client.ports().outbound as number, { host: "reviews.remote" });
       assert.equal(r.status, 200, r.body);
-      assert.match(r.body, new RegExp(`^xfcc=By=${REVIEWS};Hash=[0-9a-f]{64};Subject="";URI=${GATEWAY}$`));
+      // The gateway's SANITIZE_SET element (Subject, Cert, URI, DNS), then the reviews sidecar's APPEND_FORWARD one.
+      assert.match(r.body, new RegExp(`^xfcc=By=${GATEWAY};Hash=[0-9a-f]{64};Cert="-----BEGIN%20CERTIFICATE-----%0A[^"]+";Subject="";URI=${PRODUCTPAGE},By=${REVIEWS};Hash=[0-9a-f]{64};Subject="";URI=${GATEWAY}$`));
     } finally {
       await client.close(0);
     }

@@ -82,3 +82,9 @@ test("missing spec, missing app label and unknown fields", () => {
   const typo = diagnostics("  command: [x]\n  replica: 2\n");
   assert.ok(typo.some((d) => d.level === "warning" && d.path === "spec.replica" && /did you mean 'replicas'/.test(d.message)));
 });
+
+test("a proxy.istio.io/config annotation is accepted, not applied (AMM1010 at its path)", () => {
+  const head = HEAD + "  annotations:\n    proxy.istio.io/config: '{gatewayTopology: {forwardClientCertDetails: APPEND_FORWARD}}'\n";
+  const ds = diagnostics("  command: [node, x.ts]\n", head).map((d) => [d.level, d.code, d.path]);
+  assert.deepEqual(ds, [["warning", "AMM1010", 'metadata.annotations["proxy.istio.io/config"]']]);
+});

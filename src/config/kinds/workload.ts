@@ -7,8 +7,10 @@ import { isObject, type FieldPath, type JsonObject, type Resource } from "../res
 import { RESERVED_ENV, RESERVED_ENV_PREFIX, type RestartPolicy } from "../types/workload.ts";
 import type { Validator } from "../validator.ts";
 import type { KindDefinition } from "./kind.ts";
+import { AnalyzerCodes } from "../analyze/codes.ts";
 import { ianaServiceNameProblem } from "./service.ts";
 
+const PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config";
 const SPEC_FIELDS = ["serviceAccount", "replicas", "command", "args", "env", "workingDir", "ports", "readinessProbe", "restartPolicy"];
 const PROBE_FIELDS = ["httpGet", "tcpSocket", "initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold", "successThreshold"];
 const RESTART: readonly RestartPolicy[] = ["Always", "OnFailure", "Never"];
@@ -29,6 +31,8 @@ export const workloadKind: KindDefinition = {
   namespaced: true,
   validate(r: Resource, v: Validator): void {
     checkLabels(r, v);
+    // Istio's per-proxy ProxyConfig: Amime's proxies take MeshConfig defaultConfig only.
+    if (r.metadata.annotations[PROXY_CONFIG_ANNOTATION] !== undefined) v.warn(["metadata", "annotations", PROXY_CONFIG_ANNOTATION], `annotation ${PROXY_CONFIG_ANNOTATION} (a per-proxy ProxyConfig) is accepted but not applied by Amime: set the fields in MeshConfig defaultConfig (--mesh-config)`, AnalyzerCodes.meshConfigNotApplied);
     if (!isObject(r.body.spec)) {
       v.error(["spec"], "Required value: a Workload needs a spec with at least `command`");
       return;

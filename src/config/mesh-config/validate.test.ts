@@ -22,6 +22,7 @@ outboundTrafficPolicy: {mode: REGISTRY_ONLY}
 defaultProviders: {tracing: [zipkin], accessLogging: [envoy]}
 defaultConfig:
   tracing: {sampling: 100, zipkin: {address: "127.0.0.1:9411"}}
+  gatewayTopology: {numTrustedProxies: 1, forwardClientCertDetails: APPEND_FORWARD}
 extensionProviders:
 - name: zipkin
   zipkin: {service: zipkin.istio-system.svc.cluster.local, port: 9411}
@@ -115,6 +116,19 @@ extensionProvider: []
       "error AMM0012 defaultConfig.tracing.zipkin.address @8",
     ]);
     assert.match(out[0] ?? "", /did you mean 'extensionProviders'/);
+  });
+
+  it("gatewayTopology: numTrustedProxies and forwardClientCertDetails are applied and checked; proxyProtocol is not applied", () => {
+    const out = check(`
+defaultConfig:
+  gatewayTopology: {numTrustedProxies: -1, forwardClientCertDetails: SANITISE, proxyProtocol: {}, numTrustedProxy: 2}
+`);
+    assert.deepEqual(out.map((l) => l.replace(/:.*$/, "")), [
+      "warning AMM0013 defaultConfig.gatewayTopology.numTrustedProxy @3",
+      "error AMM0012 defaultConfig.gatewayTopology.numTrustedProxies @3",
+      "error AMM0012 defaultConfig.gatewayTopology.forwardClientCertDetails @3",
+      "warning AMM1010 defaultConfig.gatewayTopology.proxyProtocol @3",
+    ]);
   });
 
   it("says which fields are accepted but not applied (AMM1010), runtime keys included", () => {

@@ -32,7 +32,7 @@ export const NOT_APPLIED_MESH_FIELDS: readonly string[] = [
 ];
 
 /** ProxyConfig (defaultConfig) fields Amime reads. */
-export const APPLIED_PROXY_FIELDS: readonly string[] = ["tracing"];
+export const APPLIED_PROXY_FIELDS: readonly string[] = ["tracing", "gatewayTopology"];
 
 /** ProxyConfig fields Istio has that Amime accepts without applying them (AMM1010). */
 export const NOT_APPLIED_PROXY_FIELDS: readonly string[] = [
@@ -40,7 +40,7 @@ export const NOT_APPLIED_PROXY_FIELDS: readonly string[] = [
   "discoveryRefreshDelay", "zipkinAddress", "statsdUdpAddress", "envoyMetricsServiceAddress", "proxyAdminPort",
   "availabilityZone", "controlPlaneAuthPolicy", "customConfigFile", "statNameLength", "concurrency",
   "proxyBootstrapTemplatePath", "interceptionMode", "sds", "envoyAccessLogService", "envoyMetricsService", "proxyMetadata",
-  "runtimeValues", "statusPort", "extraStatTags", "gatewayTopology", "terminationDrainDuration", "meshId",
+  "runtimeValues", "statusPort", "extraStatTags", "terminationDrainDuration", "meshId",
   "readinessProbe", "proxyStatsMatcher", "holdApplicationUntilProxyStarts", "caCertificatesPem", "image",
   "privateKeyProvider", "proxyHeaders", "fileFlushInterval", "fileFlushMinSize", "tracingServiceName", "clusterName",
 ];
@@ -287,6 +287,7 @@ function checkProxyConfig(v: Validator, at: FieldPath, dc: JsonObject): void {
     else if (runtimeInteger(value) === null) v.error([...at, "runtimeValues", key], `runtime key ${key} must be a non-negative integer, got ${JSON.stringify(value)}`);
   }
   readBool(v, [...at, "holdApplicationUntilProxyStarts"], dc.holdApplicationUntilProxyStarts);
+  checkGatewayTopology(v, [...at, "gatewayTopology"], dc.gatewayTopology);
   const t = readObject(v, [...at, "tracing"], dc.tracing);
   if (!t) return;
   const tp = [...at, "tracing"];
@@ -302,4 +303,15 @@ function checkProxyConfig(v: Validator, at: FieldPath, dc: JsonObject): void {
     const addr = readString(v, [...tp, "zipkin", "address"], z.address);
     if (addr !== undefined && !/^[^:\s]+:\d{1,5}$/.test(addr)) v.error([...tp, "zipkin", "address"], `address ${JSON.stringify(addr)} must be host:port`);
   }
+}
+
+/** Gateways read numTrustedProxies (authorization's remoteIpBlocks) and forwardClientCertDetails (XFCC); proxyProtocol is not applied. */
+function checkGatewayTopology(v: Validator, at: FieldPath, value: unknown): void {
+  const g = readObject(v, at, value);
+  if (!g) return;
+  warnUnknownFields(v, at, g, ["numTrustedProxies", "forwardClientCertDetails", "proxyProtocol"]);
+  const n = readInt(v, [...at, "numTrustedProxies"], g.numTrustedProxies);
+  if (n !== undefined && n < 0) v.error([...at, "numTrustedProxies"], "numTrustedProxies must be greater than or equal to 0");
+  readEnum(v, [...at, "forwardClientCertDetails"], g.forwardClientCertDetails, ["UNDEFINED", "SANITIZE", "FORWARD_ONLY", "APPEND_FORWARD", "SANITIZE_SET", "ALWAYS_FORWARD_ONLY"]);
+  if (g.proxyProtocol !== undefined && g.proxyProtocol !== null) v.warn([...at, "proxyProtocol"], "MeshConfig defaultConfig.gatewayTopology.proxyProtocol is accepted but not applied by Amime", AnalyzerCodes.meshConfigNotApplied);
 }

@@ -108,6 +108,8 @@ export interface MeshProxyConfig {
   proxyAdminPort?: number;
   statusPort?: number;
   tracing?: ProxyTracing;
+  /** Gateways only: hops trusted in X-Forwarded-For, and what they do to x-forwarded-client-cert. */
+  gatewayTopology?: { numTrustedProxies?: number; forwardClientCertDetails?: "UNDEFINED" | "SANITIZE" | "FORWARD_ONLY" | "APPEND_FORWARD" | "SANITIZE_SET" | "ALWAYS_FORWARD_ONLY"; [field: string]: unknown };
   /** Environment-like metadata handed to every proxy (Istio: the agent's env). */
   proxyMetadata?: Record<string, string>;
   /** Envoy runtime keys, e.g. `overload.global_downstream_max_connections`. */

@@ -24,3 +24,13 @@ test("without a registered instance the server ports are bound as declared", () 
   const cfg = translate(snapshotFrom(yaml), proxy);
   assert.deepEqual(cfg.listeners.map((l) => [l.address, l.port]), [["0.0.0.0", 8080], ["0.0.0.0", 9000]]);
 });
+
+test("gateway HTTP listeners: x-forwarded-client-cert as Istio's gateways (SANITIZE_SET; Subject, Cert, URI, DNS), else MeshConfig gatewayTopology.forwardClientCertDetails", () => {
+  const details = { subject: true, cert: true, uri: true, dns: true };
+  const modes = (mesh: Record<string, unknown> | undefined) => translate(snapshotFrom(yaml, [], mesh ? { mesh: { config: mesh } } : {}), proxy).listeners.map((l) => l.xfcc);
+  assert.deepEqual(modes(undefined), [{ forward: "SANITIZE_SET", details }, { forward: "SANITIZE_SET", details }]);
+  assert.deepEqual(modes({ defaultConfig: { gatewayTopology: { forwardClientCertDetails: "UNDEFINED" } } })[0], { forward: "SANITIZE_SET", details });
+  for (const forward of ["SANITIZE", "FORWARD_ONLY", "APPEND_FORWARD", "ALWAYS_FORWARD_ONLY"]) {
+    assert.deepEqual(modes({ defaultConfig: { gatewayTopology: { forwardClientCertDetails: forward } } })[0], { forward, details });
+  }
+});

@@ -39,7 +39,7 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   const extra: ClusterSet = { clusters: [], endpoints: {} };
   if (node.kind === "gateway") {
     const servers = gatewayServers(scope);
-    config.listeners.push(...gatewayListeners(servers, ownInstance(scope)));
+    config.listeners.push(...gatewayListeners(servers, ownInstance(scope), snapshot.mesh.config));
     config.routes.push(...gatewayRouteConfigurations(scope, servers));
     // TCP gateway servers (docs/protocols.md).
     const taken = new Set(config.listeners.map((l) => `${l.address}:${l.port}`));

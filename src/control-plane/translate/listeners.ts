@@ -3,7 +3,8 @@
 // the local app (127.0.0.1:<app port>), routed through the "inbound" route configuration.
 // Gateway: one HTTP listener per server port, routed by `http.<port>`.
 import { inboundMtlsMode } from "./peer-authn.ts";
-import type { Cluster, Endpoint, HttpFilterConfig, Listener, Route, RouteConfiguration } from "../../model/proxy-config.ts";
+import type { MeshConfig } from "../../config/types/mesh-config.ts";
+import type { Cluster, Endpoint, HttpFilterConfig, Listener, ListenerXfcc, Route, RouteConfiguration } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
 import { appPort, endpointPort, labelsMatch, workloadOf, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";
 import { clusterProtocol } from "./clusters.ts";
@@ -46,7 +47,8 @@ export function outboundListener(node: ProxyInput): Listener {
  * 8080 for every mesh on a machine), the listener keeps its name and routes but binds the
  * instance's address and mapped port.
  */
-export function gatewayListeners(servers: readonly GatewayServer[], own?: WorkloadInstance): Listener[] {
+export function gatewayListeners(servers: readonly GatewayServer[], own?: WorkloadInstance, mesh?: MeshConfig | null): Listener[] {
+  const xfcc = gatewayXfcc(mesh);
   const ports = new Map<number, string>();
   for (const s of servers) if (!ports.has(s.port)) ports.set(s.port, typeof s.server.bind === "string" && s.server.bind ? s.server.bind : "0.0.0.0");
   return [...ports.entries()].sort((a, b) => a[0] - b[0]).map(([port, address]) => {
@@ -62,8 +64,19 @@ export function gatewayListeners(servers: readonly GatewayServer[], own?: Worklo
       protocol: "http",
       routeConfigName: `http.${port}`,
       httpFilters: httpFilters(),
+      xfcc,
     };
   });
+}
+
+/**
+ * x-forwarded-client-cert on gateways, as Istio's buildGatewayConnectionManager: SANITIZE_SET
+ * unless MeshConfig `defaultConfig.gatewayTopology.forwardClientCertDetails` names another mode
+ * (UNDEFINED: the default); details Subject, Cert, URI, DNS.
+ */
+export function gatewayXfcc(mesh: MeshConfig | null | undefined): ListenerXfcc {
+  const mode = mesh?.defaultConfig?.gatewayTopology?.forwardClientCertDetails;
+  return { forward: mode === undefined || mode === "UNDEFINED" ? "SANITIZE_SET" : mode, details: { subject: true, cert: true, uri: true, dns: true } };
 }
 
 export interface InboundSet {

@@ -5,7 +5,7 @@ import type { Server, TLSSocket } from "node:tls";
 import { normalSerial } from "../identity/mesh-credentials.ts";
 import type { ActiveCertificate } from "../identity/workload-certificate.ts";
 import type { ProxyContext } from "../request/context.ts";
-import { xfccOf } from "./xfcc.ts";
+import { xfccOf, type XfccPlan } from "./xfcc.ts";
 import { tlsModule } from "../../core/builtins.ts";
 
 /** Counters a terminator keeps (Envoy's listener `ssl.handshake` / `ssl.connection_error`). */
@@ -100,7 +100,8 @@ export class MeshTlsTerminator {
     }
     this.#counters.mtls++;
     verifiedPeers.set(t, peerUri(t) ?? "");
-    verifiedXfcc.set(t, xfccOf(t));
+    // Istio's sidecar inbound: APPEND_FORWARD with Subject, URI, DNS.
+    xfccPlans.set(t, { mode: "append", element: xfccOf(t) });
     this.#open.add(t);
     t.once("close", () => this.#open.delete(t));
     this.#onSecure(t);
@@ -134,15 +135,21 @@ export function meshPeerAccepted(t: TLSSocket, revocations: { serials: readonly 
 /** Verified mTLS connections → the peer's SPIFFE URI; only #secure adds to it, after verification. */
 const verifiedPeers = new WeakMap<Socket, string>();
 
-/** Verified mTLS connections → their x-forwarded-client-cert element (detect/xfcc.ts), built once. */
-const verifiedXfcc = new WeakMap<Socket, string>();
+/** Accepted connections → what they do to x-forwarded-client-cert (detect/xfcc.ts), decided once. */
+const xfccPlans = new WeakMap<Socket, XfccPlan>();
 
-/** The x-forwarded-client-cert element of a verified mTLS connection; "" for plaintext or any other socket. */
-export function verifiedXfccOf(socket: Socket): string {
-  return verifiedXfcc.get(socket) ?? "";
+/** The x-forwarded-client-cert plan of a connection; null (the header is removed) when none was set. */
+export function xfccPlanOf(socket: Socket): XfccPlan | null {
+  return xfccPlans.get(socket) ?? null;
 }
 
-/** A gateway's ISTIO_MUTUAL connection passed meshPeerAccepted: its peer identity is the certificate's (no XFCC: gateways sanitize it). */
+/** A listener with its own x-forwarded-client-cert setting (gateways) decided this connection's plan. */
+export function setXfccPlan(socket: Socket, plan: XfccPlan | null): void {
+  if (plan === null) xfccPlans.delete(socket);
+  else xfccPlans.set(socket, plan);
+}
+
+/** A gateway's ISTIO_MUTUAL connection passed meshPeerAccepted: its peer identity is the certificate's. */
 export function markVerifiedPeer(t: TLSSocket): void {
   verifiedPeers.set(t, peerUri(t) ?? "");
 }

@@ -14,6 +14,7 @@ import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { FilterChain, ListenerContext, ProxyContext, RequestContext, Runtime } from "../request/context.ts";
 import { localReply } from "../request/local-reply.ts";
 import { RF_DC } from "../request/response-flags.ts";
+import type { XfccPlan } from "../detect/xfcc.ts";
 
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
 
@@ -34,8 +35,8 @@ export interface ExchangeConn {
   readonly socket: Socket;
   /** The verified mTLS peer's SPIFFE URI, "" when the connection has none. */
   readonly peerPrincipal: string;
-  /** The mTLS connection's x-forwarded-client-cert element, "" when it has none. */
-  readonly xfcc: string;
+  /** What the connection does to x-forwarded-client-cert (detect/xfcc.ts); null: removed. */
+  readonly xfcc: XfccPlan | null;
   readonly listener: ListenerContext;
   readonly sourceIp: string;
   readonly draining: boolean;

@@ -5,7 +5,7 @@ import type { Route, WeightedCluster } from "../../model/proxy-config.ts";
 import { checkHeaderLines, compileHeaderNames } from "../http1/index.ts";
 import type { HeaderNameSet } from "../http1/types.ts";
 import type { Exchange } from "./exchange.ts";
-import { XFCC_HEADER, xfccValue } from "../detect/xfcc.ts";
+import { XFCC_HEADER, xfccHeaderValue } from "../detect/xfcc.ts";
 import { requestHeaderPlan, responseHeaderPlan, type HeaderList, type HeaderValueContext } from "../router/index.ts";
 
 export interface DestinationHeaders {
@@ -23,9 +23,8 @@ export interface DestinationHeaders {
 }
 
 /**
- * Request headers the proxy always rewrites itself. x-forwarded-client-cert: Envoy removes it
- * from every request that did not come over mTLS (and Istio's outbound listeners sanitize it);
- * an mTLS request gets it back with this hop's element appended (detect/xfcc.ts).
+ * Request headers the proxy always rewrites itself. x-forwarded-client-cert: removed, then put
+ * back as the connection's plan says (detect/xfcc.ts: forwarded, appended to or set).
  */
 const PROXY_SET_REQUEST = ["x-forwarded-for", "x-envoy-attempt-count", XFCC_HEADER];
 
@@ -82,8 +81,11 @@ export function requestExtraLines(x: Exchange): string {
   const xff = x.head.get("x-forwarded-for");
   s += xff === undefined || xff === "" ? "x-forwarded-for: " + x.sourceIp + "\r\n" : "x-forwarded-for: " + xff + ", " + x.sourceIp + "\r\n";
   if (!x.head.has("x-forwarded-proto")) s += x.scheme === "https" ? "x-forwarded-proto: https\r\n" : "x-forwarded-proto: http\r\n";
-  const xfcc = x.conn.xfcc;
-  if (xfcc !== "") s += "x-forwarded-client-cert: " + xfccValue(x.head.get(XFCC_HEADER), xfcc) + "\r\n";
+  const plan = x.conn.xfcc;
+  if (plan !== null) {
+    const v = xfccHeaderValue(plan, x.head.get(XFCC_HEADER));
+    if (v !== undefined) s += "x-forwarded-client-cert: " + v + "\r\n";
+  }
   return s;
 }
 
@@ -95,6 +97,10 @@ export function requestExtra(x: Exchange): [string, string][] {
   const ip = x.sourceIp;
   extra.push(["x-forwarded-for", xff === undefined || xff === "" ? ip : `${xff}, ${ip}`]);
   if (!x.head.has("x-forwarded-proto")) extra.push(["x-forwarded-proto", x.scheme]);
-  if (x.conn.xfcc !== "") extra.push([XFCC_HEADER, xfccValue(x.head.get(XFCC_HEADER), x.conn.xfcc)]);
+  const plan = x.conn.xfcc;
+  if (plan !== null) {
+    const v = xfccHeaderValue(plan, x.head.get(XFCC_HEADER));
+    if (v !== undefined) extra.push([XFCC_HEADER, v]);
+  }
   return extra;
 }

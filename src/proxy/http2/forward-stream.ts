@@ -6,6 +6,7 @@ import type { CorsPolicy, Route } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext, TelemetryRequest } from "../request/context.ts";
 import type { RequestView } from "../router/index.ts";
 import type { HeaderPairs } from "./headers.ts";
+import type { XfccPlan } from "../detect/xfcc.ts";
 
 /** What the downstream side tells whoever forwards it (set by the forwarder). */
 export interface ForwardStreamSink {
@@ -20,8 +21,8 @@ export interface ForwardStream {
   readonly route: Route | null;
   readonly cors: CorsPolicy | undefined;
   readonly sourceIp: string;
-  /** The mTLS connection's x-forwarded-client-cert element (detect/xfcc.ts), "" when none. */
-  readonly xfcc: string;
+  /** What the connection does to x-forwarded-client-cert (detect/xfcc.ts); null: removed. */
+  readonly xfcc: XfccPlan | null;
   readonly scheme: "http" | "https";
   readonly method: string;
   readonly path: string;

@@ -10,6 +10,7 @@ import type { Exchange } from "../http/exchange.ts";
 import { ChunkedDecoder, checkHeaderLines } from "../http1/index.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { isConnectionSpecific, type HeaderPairs } from "./headers.ts";
+import type { XfccPlan } from "../detect/xfcc.ts";
 
 const { STATUS_CODES } = http;
 
@@ -55,7 +56,7 @@ export class H1Stream implements ForwardStream {
   get cors(): CorsPolicy | undefined {
     return this.x.cors;
   }
-  get xfcc(): string {
+  get xfcc(): XfccPlan | null {
     return this.x.conn.xfcc;
   }
   get sourceIp(): string {

@@ -7,7 +7,8 @@
 import type { Http2Server, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { Socket } from "node:net";
 import type { ListenerContext } from "../request/context.ts";
-import { verifiedPeerOf, verifiedXfccOf } from "../detect/mesh-tls.ts";
+import { verifiedPeerOf, xfccPlanOf } from "../detect/mesh-tls.ts";
+import type { XfccPlan } from "../detect/xfcc.ts";
 import { H2Exchange } from "./h2-exchange.ts";
 import { runChain } from "../http/filters/chain.ts";
 import { chainFor } from "../http/filters/registry.ts";
@@ -26,9 +27,9 @@ export class H2Downstream {
   private adoptingPeer = "";
   /** Sessions on verified mTLS connections → the peer's SPIFFE URI. */
   private readonly peers = new WeakMap<Http2Session, string>();
-  private adoptingXfcc = "";
-  /** Each mTLS session's x-forwarded-client-cert element (built once per connection). */
-  private readonly xfccs = new WeakMap<Http2Session, string>();
+  private adoptingXfcc: XfccPlan | null = null;
+  /** Each session's x-forwarded-client-cert plan (decided once per connection). */
+  private readonly xfccs = new WeakMap<Http2Session, XfccPlan>();
 
   constructor(ctx: ListenerContext, secure: boolean) {
     this.ctx = ctx;
@@ -49,7 +50,7 @@ export class H2Downstream {
       }
       this.sessions.add(s);
       if (this.adoptingPeer !== "") this.peers.set(s, this.adoptingPeer);
-      if (this.adoptingXfcc !== "") this.xfccs.set(s, this.adoptingXfcc);
+      if (this.adoptingXfcc !== null) this.xfccs.set(s, this.adoptingXfcc);
       s.on("error", noop);
       s.once("close", () => {
         if (counted) stats.downstream_cx_active--;
@@ -70,13 +71,13 @@ export class H2Downstream {
     // node:http2 creates the session (and emits "session") synchronously inside "connection".
     this.adopting = counted;
     this.adoptingPeer = verifiedPeerOf(socket);
-    this.adoptingXfcc = verifiedXfccOf(socket);
+    this.adoptingXfcc = xfccPlanOf(socket);
     try {
       this.server.emit("connection", socket);
     } finally {
       this.adopting = false;
       this.adoptingPeer = "";
-      this.adoptingXfcc = "";
+      this.adoptingXfcc = null;
     }
   }
 
@@ -86,7 +87,7 @@ export class H2Downstream {
     const session = stream.session;
     if (session !== undefined) {
       x.peerPrincipal = this.peers.get(session) ?? "";
-      x.xfcc = this.xfccs.get(session) ?? "";
+      x.xfcc = this.xfccs.get(session) ?? null;
     }
     if (headers[":method"] === "CONNECT") {
       x.reply(501, 0, "CONNECT is not supported");

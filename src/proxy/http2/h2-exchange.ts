@@ -14,6 +14,7 @@ import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from ".
 import { forwardableHeaders, h1RequestHead, toH2Headers, type HeaderPairs } from "./headers.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { H2Forwarder } from "./h2-forwarder.ts";
+import type { XfccPlan } from "../detect/xfcc.ts";
 
 const NO_CHAIN: FilterChain = [];
 
@@ -54,8 +55,8 @@ export class H2Exchange implements RequestContext, ForwardStream {
   requestIdGenerated = false;
   telemetry: unknown = undefined;
   peerPrincipal = "";
-  /** The mTLS connection's x-forwarded-client-cert element, "" when none. */
-  xfcc = "";
+  /** What the connection does to x-forwarded-client-cert (detect/xfcc.ts); null: removed. */
+  xfcc: XfccPlan | null = null;
   metadata: Map<string, unknown> | null = null;
   /** Request header edits by filters; null when none edited. */
   edits: HeaderEdits | null = null;

@@ -6,7 +6,7 @@
 // protocol (upstreamIsH2): HTTP/1.1 endpoint pool or an HTTP/2 session. Bodies stream with
 // backpressure both ways; request bodies up to the replay bound are kept for retries. The
 // timeouts, retry decisions and the end of the request live in http/attempt-control.ts.
-import { XFCC_HEADER, xfccValue } from "../detect/xfcc.ts";
+import { XFCC_HEADER, xfccHeaderValue } from "../detect/xfcc.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { corsResponseHeaders, rewritePath } from "../router/index.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
@@ -54,7 +54,10 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     const xff = x.header("x-forwarded-for");
     headers.push(["x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`]);
     if (x.header("x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", x.scheme]);
-    if (x.xfcc !== "") headers.push([XFCC_HEADER, xfccValue(x.header(XFCC_HEADER), x.xfcc)]);
+    if (x.xfcc !== null) {
+      const v = xfccHeaderValue(x.xfcc, x.header(XFCC_HEADER));
+      if (v !== undefined) headers.push([XFCC_HEADER, v]);
+    }
     for (const h of dh.requestAdd) headers.push([h[0], h[1]]);
     if (tel !== null) for (const h of tel.add) headers.push([h[0], h[1]]);
     this.baseHeaders = headers;

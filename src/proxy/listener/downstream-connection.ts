@@ -2,7 +2,8 @@
 // request bodies (Content-Length or chunked, passed through as received), runs one Exchange at a
 // time and keeps pipelined bytes aside until the response in flight is done, so responses never
 // reorder. Handlers are bound once per connection; a request costs its head and its Exchange.
-import { verifiedPeerOf, verifiedXfccOf } from "../detect/mesh-tls.ts";
+import { verifiedPeerOf, xfccPlanOf } from "../detect/mesh-tls.ts";
+import type { XfccPlan } from "../detect/xfcc.ts";
 import { Socket } from "node:net";
 import { ChunkedDecoder, parseRequestHead, ParseError } from "../http1/index.ts";
 import type { ListenerContext } from "../request/context.ts";
@@ -71,8 +72,8 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
   readonly sourceIp: string;
   /** The verified mTLS peer's SPIFFE URI (src/proxy/detect/mesh-tls.ts), "" for plaintext. */
   readonly peerPrincipal: string;
-  /** Its x-forwarded-client-cert element (detect/xfcc.ts), "" for plaintext. */
-  readonly xfcc: string;
+  /** What its requests do to x-forwarded-client-cert (detect/xfcc.ts); null: removed. */
+  readonly xfcc: XfccPlan | null;
   private state = S_HEAD;
   private pending: Buffer | null = null;
   private exchange: Exchange | null = null;
@@ -116,7 +117,7 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
     this.sharedReads = r !== null;
     this.sourceIp = stripV4Mapped(socket.remoteAddress ?? "");
     this.peerPrincipal = verifiedPeerOf(accepted);
-    this.xfcc = verifiedXfccOf(accepted);
+    this.xfcc = xfccPlanOf(accepted);
     socket.setNoDelay(true);
     // No socket.setTimeout: Node re-arms that timer on every read and write. The listener's
     // coarse sweep (checkIdle) closes idle connections instead.

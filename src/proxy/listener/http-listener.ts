@@ -3,6 +3,7 @@
 // a DownstreamConnection (HTTP/1.1 heads bounded by header-timeout.ts); close() stops accepting
 // and closes connections as their in-flight request finishes.
 import { createServer, type Server, type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../request/context.ts";
@@ -11,6 +12,8 @@ import { DownstreamTls, type DownstreamTlsDeps } from "../tls/downstream-tls.ts"
 import { ProtocolDispatcher } from "../detect/dispatch.ts";
 import { admitConnection, ListenerConnectionStats } from "./connection-limit.ts";
 import { HeaderTimeouts } from "./header-timeout.ts";
+import { setXfccPlan } from "../detect/mesh-tls.ts";
+import { xfccPlan } from "../detect/xfcc.ts";
 
 export class HttpListener {
   readonly config: Listener;
@@ -44,6 +47,8 @@ export class HttpListener {
   readonly connectionStats = new ListenerConnectionStats();
   private connectionLimit: number | undefined;
   private readonly headerTimeouts: HeaderTimeouts;
+  /** The listener's x-forwarded-client-cert setting (gateways); a push changes it for new connections. */
+  private xfcc: Listener["xfcc"];
 
   constructor(config: Listener, proxy: ProxyContext) {
     this.config = config;
@@ -67,8 +72,12 @@ export class HttpListener {
     this.dispatcher.onConnectionEnd = () => this.wakeCloseWaiters();
     // h2c inside a CONNECT tunnel goes to the same HTTP/2 side (src/proxy/connect/).
     this.ctx.acceptH2 = (s) => this.dispatcher.h2.accept(s, true);
+    this.xfcc = config.xfcc;
     const admit = (socket: Socket): void => {
-      if (admitConnection(socket, this.activeConnections, this.connectionLimit, proxy, this.connectionStats)) this.dispatcher.accept(socket);
+      if (!admitConnection(socket, this.activeConnections, this.connectionLimit, proxy, this.connectionStats)) return;
+      // x-forwarded-client-cert as this listener says (gateways), decided once per connection.
+      if (this.xfcc !== undefined) setXfccPlan(socket, xfccPlan(this.xfcc, this.tls !== null ? (socket as TLSSocket) : null));
+      this.dispatcher.accept(socket);
     };
     this.tls = config.tls !== undefined ? new DownstreamTls(config.tls, credentialDeps(proxy), admit, ["h2", "http/1.1"]) : null;
     this.server = this.tls !== null ? this.tls.server : createServer({ noDelay: true }, admit);
@@ -77,6 +86,7 @@ export class HttpListener {
   /** A push kept this listener (same binding): its limits follow the new config. */
   retune(config: Listener): void {
     this.connectionLimit = config.connectionLimit;
+    this.xfcc = config.xfcc;
     this.headerTimeouts.setTimeout(config.requestHeadersTimeoutMs ?? 0);
   }
 
