@@ -8,6 +8,8 @@ import { meshSettingsOf } from "../config/mesh-config/settings.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
 import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
 import { DEFAULT_SIDECAR_XDS, injectAdmission, injectorSettings, startWebhooks, type WebhookServer } from "../control-plane/webhook/index.ts";
+import { DEFAULT_LEADER_TIMING, timingProblem, type LeaderTiming } from "../control-plane/leader/leader-term.ts";
+import { NANOS_PER_MS, parseDurationNanos } from "../config/checks/duration.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
@@ -49,6 +51,15 @@ Options:
                         (AES-256-GCM) with this file (at least 32 random bytes), shared by
                         every replica given the same file; without it (or --cacerts) each
                         replica has its own root (a warning says so)
+      --replica-name NAME  with --store: this replica's name in the leader election and in
+                        status (default <host name>:<port>)
+      --leader-elect-lease-duration D  with --store: TTL of the etcd lease behind the leader
+                        key (default 15s; whole seconds)
+      --leader-elect-renew-deadline D  with --store: a leader that had no keepalive answered
+                        for this long steps down, before its lease can end (default 10s)
+      --leader-elect-retry-period D  with --store: keepalives and campaigns this often (default 2s)
+      --store-compaction-interval D  with --store: the leader compacts etcd's history this
+                        often, to the revision of one interval before (default 5m; 0 = never)
       --cacerts DIR     sign workload certificates as this intermediate: Istio's plug-in CA
                         files ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem
       --allowed-host NAME  a host name clients may reach this control plane by (repeatable;
@@ -80,6 +91,9 @@ interface Args {
   cacerts?: string;
   store?: string;
   storeKeyFile?: string;
+  replicaName?: string;
+  leaderTiming: LeaderTiming;
+  compactionIntervalMs?: number;
   allowedHosts: string[];
   webhookPort?: number;
   sidecarImage?: string;
@@ -88,7 +102,8 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const out: Args = { paths: [], port: DEFAULT_CONTROL_PLANE_PORT, host: "127.0.0.1", watch: true, stateDir: ".amime", allowedHosts: [], sidecarXds: DEFAULT_SIDECAR_XDS, help: false };
+  const out: Args = { paths: [], port: DEFAULT_CONTROL_PLANE_PORT, host: "127.0.0.1", watch: true, stateDir: ".amime", allowedHosts: [], sidecarXds: DEFAULT_SIDECAR_XDS, help: false, leaderTiming: { ...DEFAULT_LEADER_TIMING } };
+  const storeOnly: string[] = [];
   for (const f of walkFlags(argv)) {
     switch (f.flag) {
       case "-h":
@@ -120,6 +135,20 @@ function parseArgs(argv: readonly string[]): Args {
       case "--store-key-file":
         out.storeKeyFile = f.required("a key file");
         break;
+      case "--replica-name":
+        out.replicaName = f.required("a name");
+        storeOnly.push(f.flag);
+        break;
+      case "--leader-elect-lease-duration":
+      case "--leader-elect-renew-deadline":
+      case "--leader-elect-retry-period":
+        out.leaderTiming[LEADER_FLAGS[f.flag]!] = durationMs(f.flag, f.required("a duration (e.g. 2s)"));
+        storeOnly.push(f.flag);
+        break;
+      case "--store-compaction-interval":
+        out.compactionIntervalMs = durationMs(f.flag, f.required("a duration (5m)"), true);
+        storeOnly.push(f.flag);
+        break;
       case "--allowed-host":
         out.allowedHosts.push(f.required("a host name"));
         break;
@@ -142,6 +171,9 @@ function parseArgs(argv: readonly string[]): Args {
   }
   if (out.sidecarImage !== undefined && out.webhookPort === undefined) throw new UsageError("--sidecar-image needs --webhook-port (the injector is an admission webhook)");
   if (out.storeKeyFile !== undefined && out.store === undefined) throw new UsageError("--store-key-file needs --store etcd://…");
+  if (storeOnly.length > 0 && out.store === undefined) throw new UsageError(`${storeOnly[0]} needs --store etcd://…`);
+  const timing = timingProblem(out.leaderTiming);
+  if (timing !== null) throw new UsageError(`leader election: ${timing}`);
   if (out.store !== undefined && out.paths.length > 0) throw new UsageError("-f cannot be combined with --store: with etcd every replica reads config only from etcd; put files there with `amime apply -f`");
   if (out.store !== undefined) {
     try {
@@ -151,6 +183,20 @@ function parseArgs(argv: readonly string[]): Args {
     }
   }
   return out;
+}
+
+/** client-go's flag names (kube-controller-manager's) for the leader election's timing. */
+const LEADER_FLAGS: Record<string, keyof LeaderTiming> = {
+  "--leader-elect-lease-duration": "leaseTtlMs",
+  "--leader-elect-renew-deadline": "renewDeadlineMs",
+  "--leader-elect-retry-period": "retryPeriodMs",
+};
+
+/** A Go duration flag in milliseconds (`2s`, `500ms`, `5m`). */
+function durationMs(flag: string, text: string, zeroOk = false): number {
+  const nanos = parseDurationNanos(text);
+  if (nanos === null || nanos < 0n || (nanos === 0n && !zeroOk) || nanos % NANOS_PER_MS !== 0n) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a duration such as 500ms, 2s or 5m`);
+  return Number(nanos / NANOS_PER_MS);
 }
 
 export const controlPlaneCommand: Command = {
@@ -170,6 +216,9 @@ export const controlPlaneCommand: Command = {
         ...(args.cacerts !== undefined ? { cacertsDir: resolve(args.cacerts) } : {}),
         ...(args.store !== undefined ? { store: args.store } : {}),
         ...(args.storeKeyFile !== undefined ? { storeKeyFile: resolve(args.storeKeyFile) } : {}),
+        ...(args.store !== undefined ? { leaderTiming: args.leaderTiming } : {}),
+        ...(args.replicaName !== undefined ? { replicaName: args.replicaName } : {}),
+        ...(args.compactionIntervalMs !== undefined ? { compactionIntervalMs: args.compactionIntervalMs } : {}),
         allowedHosts: args.allowedHosts,
         log: (l) => process.stderr.write(`amime control-plane: ${l}\n`),
       });

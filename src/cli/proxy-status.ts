@@ -20,6 +20,9 @@ Show every sidecar and gateway the control plane knows, like \`istioctl proxy-st
               NACK (it refused the latest and keeps its last good config), NOT SENT
   REASON      why it refused (NACK)
 WORKLOAD filters by node id, instance name or workload name.
+With control-plane replicas sharing etcd (--store), a first line names the replica asked (it
+shows only its own proxies) and the elected leader:
+  CONTROL PLANE <replica> (leader: <replica>, or "none" while none is elected)
 
 Options:
   -o, --output FORMAT   json or yaml
@@ -46,6 +49,11 @@ export function formatProxyStatus(list: readonly ProxyStatus[]): string {
   return formatTable(["NAME", "WORKLOAD", "CONNECTED", "VERSION", "STATE", "REASON"], rows);
 }
 
+/** The replica asked and the elected leader (only with --store etcd://…). */
+export function formatReplicaLine(replica: string, leader: string | null): string {
+  return `CONTROL PLANE ${replica} (leader: ${leader === null ? "none" : leader === replica ? "this replica" : leader})`;
+}
+
 function oneLine(s: string): string {
   const line = s.replace(/\s+/g, " ").trim();
   return line.length > 120 ? `${line.slice(0, 119)}…` : line;
@@ -70,8 +78,13 @@ export const proxyStatusCommand: Command = {
       list = picked;
     }
     const output = args.strings.get("output");
-    if (output === "json" || output === "yaml") process.stdout.write(formatStructured(list, output));
-    else if (list.length === 0) process.stderr.write("No proxies registered with the control plane.\n");
+    if (output === "json" || output === "yaml") {
+      process.stdout.write(formatStructured(list, output));
+      return 0;
+    }
+    const status = await client.status();
+    if (status.replica !== undefined) process.stdout.write(`${formatReplicaLine(status.replica, status.leader ?? null)}\n`);
+    if (list.length === 0) process.stderr.write("No proxies registered with the control plane.\n");
     else process.stdout.write(formatProxyStatus(list));
     return 0;
   }),

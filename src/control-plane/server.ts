@@ -2,6 +2,7 @@
 // instances registered by the runtime) → immutable snapshot (one version per accepted change) →
 // translate per proxy → push over versioned streams with ACK/NACK. See docs/control-plane.md.
 import { rename, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { AnalyzeOptions } from "../config/analyze/index.ts";
 import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
@@ -38,6 +39,9 @@ import { outboundTcpPorts } from "./translate/tcp-listeners.ts";
 import { TcpPortAssignments } from "./registry/tcp-port-assignments.ts";
 import type { MeshTelemetry } from "./translate/telemetry.ts";
 import { dashboardBackendOf, type DryRun } from "./dashboard-backend.ts";
+import type { LeaderRole } from "./leader/index.ts";
+import { DEFAULT_LEADER_TIMING, timingProblem, type LeaderTiming } from "./leader/leader-term.ts";
+import { DEFAULT_COMPACTION_INTERVAL_MS } from "./leader/history-compactor.ts";
 
 /** How long a stopping control plane waits for its proxies to move after telling them to (drain). */
 const DRAIN_GRACE_MS = 2_000;
@@ -86,6 +90,12 @@ export interface ControlPlaneOptions {
    * encrypted with it, and shared by every replica given the same file (needs a state dir).
    */
   storeKeyFile?: string;
+  /** With `store`: this replica's name in the leader election (default `<host name>:<port>`). */
+  replicaName?: string;
+  /** With `store`: lease TTL, renew deadline and retry period of the leader election (default client-go's 15 s, 10 s, 2 s). */
+  leaderTiming?: LeaderTiming;
+  /** With `store`: the leader compacts etcd's history this often (default 5 min, as kube-apiserver; 0: never). */
+  compactionIntervalMs?: number;
   /** Host names (besides the listen address and loopback) that requests may name in Host. */
   allowedHosts?: readonly string[];
   /** Test hook: rewrite a config just before it is pushed (e.g. to make a proxy NACK). */
@@ -156,6 +166,8 @@ export class ControlPlane implements ApiBackend {
   readonly identities: IdentityIssuer;
   /** The shared store, with --store etcd://… */
   private etcd: EtcdStore | null = null;
+  /** With --store: the leader election and the work only the leader does. */
+  leader: LeaderRole | null = null;
 
   private constructor(opts: ControlPlaneOptions) {
     this.opts = opts;
@@ -285,6 +297,16 @@ export class ControlPlane implements ApiBackend {
       throw e;
     }
     cp.boundPort = cp.server.port;
+    if (cp.etcd !== null) {
+      const { startLeaderRole } = await import("./leader/index.ts");
+      cp.leader = startLeaderRole(cp.etcd, {
+        replica: opts.replicaName ?? `${hostname()}:${cp.boundPort}`,
+        clock: cp.clock,
+        timing: opts.leaderTiming ?? DEFAULT_LEADER_TIMING,
+        compactionIntervalMs: opts.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS,
+        log: (l) => cp.log(l),
+      });
+    }
     if (paths.length > 0 && opts.watch !== false) {
       cp.watcher = await FileWatcher.start(paths, {
         clock: cp.clock,
@@ -305,6 +327,8 @@ export class ControlPlane implements ApiBackend {
   /** Adopt what etcd holds, save every later change there, and adopt what other replicas write. */
   private async attachEtcd(store: string, paths: readonly string[]): Promise<void> {
     const url = parseStoreUrl(store);
+    const timing = timingProblem(this.opts.leaderTiming ?? DEFAULT_LEADER_TIMING);
+    if (timing !== null) throw new Error(`leader election: ${timing}`);
     if (paths.length > 0) throw new Error(`config files (-f) cannot be combined with --store ${url.text}: every replica reads config only from etcd; put the files there with \`amime apply -f\``);
     // Loaded only here: the etcd client (gRPC) costs memory and start time a file store does not need.
     const { attachEtcdStore } = await import("./store/etcd/attach.ts");
@@ -538,6 +562,7 @@ export class ControlPlane implements ApiBackend {
       instances: this.registry.size,
       proxies: this.pusher.connectedCount,
       startedAt: new Date(this.startedAt).toISOString(),
+      ...(this.leader !== null ? (({ replica, leader }) => ({ replica, leader }))(this.leader.status()) : {}),
       refused: this.store.lastRefusals().map((r) => ({ source: r.source, at: new Date(r.at).toISOString(), diagnostics: r.diagnostics })),
     };
   }
@@ -564,6 +589,7 @@ export class ControlPlane implements ApiBackend {
       if (opts.drain !== false) await this.pusher.drain(DRAIN_GRACE_MS);
       this.watcher?.close();
       this.serving?.close();
+      await this.leader?.close();
       await this.etcd?.close();
       this.pusher.close();
       this.telemetry.stop();

@@ -113,6 +113,10 @@ export interface ControlPlaneStatus {
   instances: number;
   proxies: number;
   startedAt: string;
+  /** With `--store etcd://…`: this replica's name and the leader's (docs/control-plane.md, "Leader election"). */
+  replica?: string;
+  /** The replica holding the leader key as last seen; null while none does (or etcd is unreachable). */
+  leader?: string | null;
   /** Changes refused since the last good one of each source (a file, or `apply`), with why. */
   refused?: { source: string; at: string; diagnostics: Diagnostic[] }[];
 }

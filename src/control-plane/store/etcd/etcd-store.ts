@@ -87,6 +87,11 @@ export class EtcdStore {
     });
   }
 
+  /** The client, shared with the leader election (src/control-plane/leader/). */
+  get connection(): Etcd3 {
+    return this.client;
+  }
+
   private key(k: string): string {
     return `${this.url.prefix}resources/${k}`;
   }
@@ -296,6 +301,8 @@ export class EtcdStore {
         this.deliverRevocations(ev.type === "Delete" ? [] : this.decodeRevocations(ev.kv));
         continue;
       }
+      // The leader key (src/control-plane/leader/) is no config.
+      if (name === `${this.url.prefix}leader`) continue;
       let b = byRevision.get(rev);
       if (b === undefined) byRevision.set(rev, (b = { put: new Map(), removed: [], actor: null }));
       if (!name.startsWith(this.key(""))) continue;
