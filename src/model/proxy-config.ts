@@ -101,11 +101,14 @@ export interface TracingConfig {
   /** 0..100; Istio's default 1. */
   samplingPercentage: number;
   mode?: TelemetryMode;
-  /** Literal span tags added to every span (Telemetry customTags with `literal`). */
-  customTags?: Record<string, string>;
+  /** Span tags added to every span (Telemetry customTags): a literal, a request header or an environment variable of the proxy. */
+  customTags?: Record<string, CustomTagConfig>;
   /** Tracing headers only, no spans. */
   disableSpanReporting?: boolean;
 }
+
+/** One Telemetry custom tag: a request header or environment variable falls back to `defaultValue`, else the tag is left out. */
+export type CustomTagConfig = { literal: string } | { header: string; defaultValue?: string } | { environment: string; defaultValue?: string };
 
 /** Who this proxy is: used for sourceLabels matching, metrics labels and identity. */
 export interface NodeInfo {

@@ -10,17 +10,17 @@ describe("telemetry-not-applied check", () => {
   it("what the translation applies passes without a word", () => {
     const spec: JsonObject = {
       selector: { matchLabels: { app: "web" } },
-      tracing: [{ randomSamplingPercentage: 10, customTags: { team: { literal: { value: "blue" } } }, match: { mode: "CLIENT" } }],
+      tracing: [{ randomSamplingPercentage: 10, customTags: { team: { literal: { value: "blue" } }, who: { header: { name: "x-user" } }, zone: { environment: { name: "ZONE", defaultValue: "z" } } }, match: { mode: "CLIENT" } }],
       accessLogging: [{ providers: [{ name: "envoy" }], filter: { expression: "response.code >= 400 || request.headers['x-debug'] == '1'" } }],
       metrics: [{ overrides: [{ match: { metric: "ALL_METRICS", mode: "CLIENT" }, disabled: true }, { match: { metric: "REQUEST_COUNT" }, disabled: true }, { tagOverrides: { request_protocol: { operation: "REMOVE" }, host: { value: "request.host" } } }] }],
     };
     assert.deepEqual(summary(findings([telemetry(spec)], telemetryNotAppliedCheck)), []);
   });
 
-  it("targetRefs, non-literal tags, custom-metric overrides, reportingInterval: AMM1017", () => {
+  it("targetRefs, formatter tags, custom-metric overrides, reportingInterval: AMM1017", () => {
     const spec: JsonObject = {
       targetRefs: [{ kind: "Service", name: "web" }],
-      tracing: [{ customTags: { who: { header: { name: "x-user" } } } }],
+      tracing: [{ customTags: { who: { formatter: { value: "%REQ(:PATH)%" } } } }],
       metrics: [{ reportingInterval: "10s", overrides: [{ match: { customMetric: "my_metric" }, disabled: true }] }],
     };
     assert.deepEqual(summary(findings([telemetry(spec)], telemetryNotAppliedCheck)), [

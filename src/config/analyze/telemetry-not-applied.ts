@@ -1,6 +1,6 @@
 // Check: the parts of a Telemetry resource that the translation (control-plane/translate/
 // telemetry.ts) does not apply are named (AMM1017), so a Telemetry is never half-ignored in
-// silence: targetRef(s), custom tags other than literals, custom-metric overrides and
+// silence: targetRef(s), `formatter` custom tags, custom-metric overrides and
 // reportingInterval. (An access-log filter or tag override value outside the CEL subset the
 // sidecar evaluates is a schema error, kinds/telemetry.ts; so are providers after the first.)
 import type { FieldPath } from "../resource.ts";
@@ -20,8 +20,7 @@ export const telemetryNotAppliedCheck: Check = {
       arr(spec.tracing).forEach((t, i) => {
         const tags = obj(obj(t)?.customTags) ?? {};
         for (const [name, tag] of Object.entries(tags)) {
-          const kind = ["environment", "header", "formatter"].find((k) => obj(tag)?.[k] != null);
-          if (kind) say(["spec", "tracing", i, "customTags", name], `custom tag ${JSON.stringify(name)} uses ${kind}, which is not applied: only literal tags are added to spans`);
+          if (obj(tag)?.formatter != null) say(["spec", "tracing", i, "customTags", name], `custom tag ${JSON.stringify(name)} uses formatter, which is not applied: literal, header and environment tags are added to spans`);
         }
         if (obj(t)?.useRequestIdForTraceSampling === false) say(["spec", "tracing", i, "useRequestIdForTraceSampling"], "useRequestIdForTraceSampling: false is not applied: the sidecar always samples by x-request-id");
         if (obj(t)?.enableIstioTags === false) say(["spec", "tracing", i, "enableIstioTags"], "enableIstioTags: false is not applied: spans always carry the istio.* tags");

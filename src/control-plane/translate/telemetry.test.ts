@@ -55,9 +55,32 @@ describe("telemetry translation", () => {
     assert.equal(c.metricsPort, 25090);
     const s = snapshotFrom(tel("istio-system", "mesh", { tracing: [{ providers: [{ name: "otel" }], customTags: { team: { literal: { value: "blue" } } } }], accessLogging: [{ providers: [{ name: "file-json" }] }] }), [], m);
     const c2 = telemetryConfig(s, { ...sidecarProxy({ app: "web" }), metricsPort: 30000 });
-    assert.deepEqual(c2.tracing, { endpoint: "http://127.0.0.1:4318/v1/traces", format: "otlp", samplingPercentage: 10, customTags: { team: "blue" } });
+    assert.deepEqual(c2.tracing, { endpoint: "http://127.0.0.1:4318/v1/traces", format: "otlp", samplingPercentage: 10, customTags: { team: { literal: "blue" } } });
     assert.deepEqual(c2.accessLog, { format: "json", path: "/var/log/amime.log", jsonLabels: { a: "%REQ(:PATH)%" } });
     assert.equal(c2.metricsPort, 30000);
+  });
+
+  it("tracing merges field by field, mesh → namespace → workload: sampling per workload, providers inherited, custom tags by name", () => {
+    const m = mesh({ extensionProviders: [{ name: "zipkin", zipkin: { service: "127.0.0.1", port: 9411 } }] });
+    const s = snapshotFrom(
+      tel("istio-system", "mesh", { tracing: [{ providers: [{ name: "zipkin" }], randomSamplingPercentage: 0, customTags: { team: { literal: { value: "mesh" } }, cluster: { literal: { value: "c1" } } } }] }) +
+        tel("default", "ns", { tracing: [{ randomSamplingPercentage: 5, customTags: { team: { literal: { value: "shop" } } } }] }) +
+        tel("default", "reviews", {
+          selector: { matchLabels: { app: "reviews" } },
+          tracing: [{ randomSamplingPercentage: 100, customTags: { user: { header: { name: "x-user", defaultValue: "anon" } }, region: { environment: { name: "REGION" } }, path: { formatter: { value: "%REQ(:PATH)%" } } } }],
+        }),
+      [],
+      m,
+    );
+    const reviews = telemetryConfig(s, sidecarProxy({ app: "reviews" })).tracing;
+    assert.deepEqual(reviews, {
+      endpoint: "http://127.0.0.1:9411/api/v2/spans",
+      format: "zipkin",
+      samplingPercentage: 100,
+      customTags: { team: { literal: "shop" }, cluster: { literal: "c1" }, user: { header: "x-user", defaultValue: "anon" }, region: { environment: "REGION" } },
+    });
+    assert.equal(telemetryConfig(s, sidecarProxy({ app: "web" })).tracing?.samplingPercentage, 5);
+    assert.equal(telemetryConfig(s, sidecarProxy({ app: "web" }, "other")).tracing?.samplingPercentage, 0);
   });
 
   it("mesh accessLogFile and metrics overrides", () => {

@@ -3,7 +3,7 @@
 // section wins, as in Istio) plus the mesh's telemetry settings, resolved into the proxy's
 // TelemetryConfig: metrics on/off, the access log (provider → format and path) and tracing
 // (provider → endpoint and format, sampling). Pure; see docs/observability.md.
-import type { AccessLogConfig, MetricOverride, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig } from "../../model/proxy-config.ts";
+import type { AccessLogConfig, CustomTagConfig, MetricOverride, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig } from "../../model/proxy-config.ts";
 import type { ConfigEntry, MeshSettings, Snapshot } from "../../model/snapshot.ts";
 import { meshProviders, providerProblem, serviceHost } from "../../config/mesh-config/providers.ts";
 import type { ExtensionProvider, MeshConfig } from "../../config/types/mesh-config.ts";
@@ -143,8 +143,39 @@ function otlpHeaders(list: unknown): NonNullable<TracingConfig["headers"]> {
   return out;
 }
 
+/**
+ * The tracing section as Istio merges it: mesh-wide, then namespace, then workload, each level's
+ * (first) entry replacing the fields it sets; custom tags merge by name, the more specific winning.
+ */
+function mergedTracing(specs: readonly TelemetrySpec[]): Tracing | undefined {
+  let out: Tracing | undefined;
+  for (const spec of [...specs].reverse()) {
+    const t = obj(arr(spec.tracing)[0]) as Tracing | undefined;
+    if (t === undefined) continue;
+    const tags = { ...obj(out?.customTags), ...obj(t.customTags) };
+    out = { ...out, ...t, providers: arr(t.providers).length > 0 ? t.providers : out?.providers };
+    if (Object.keys(tags).length > 0) out.customTags = tags as Tracing["customTags"];
+  }
+  return out;
+}
+
+/** Telemetry customTags the sidecar applies (literal, header, environment; `formatter` is not: AMM1017). */
+function customTags(tags: Tracing["customTags"]): Record<string, CustomTagConfig> {
+  const out: Record<string, CustomTagConfig> = {};
+  for (const [k, v] of Object.entries(obj(tags) ?? {})) {
+    const lit = str(obj(v?.literal)?.value);
+    const header = str(obj(v?.header)?.name);
+    const env = str(obj(v?.environment)?.name);
+    const def = str(obj(v?.header ?? v?.environment)?.defaultValue);
+    if (lit !== undefined) out[k] = { literal: lit };
+    else if (header !== undefined) out[k] = def !== undefined ? { header, defaultValue: def } : { header };
+    else if (env !== undefined) out[k] = def !== undefined ? { environment: env, defaultValue: def } : { environment: env };
+  }
+  return out;
+}
+
 function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshView): TracingConfig | undefined {
-  const t = firstSection<Tracing>(specs, (s) => s.tracing);
+  const t = mergedTracing(specs);
   const providerName = str(arr(t?.providers)[0]?.name) ?? str(arr(mesh.defaultProviders?.tracing)[0]);
   let where: Pick<TracingConfig, "endpoint" | "format" | "encoding" | "headers" | "timeoutMs">;
   if (providerName !== undefined) where = tracingEndpoint(provider(mesh, providerName));
@@ -157,11 +188,7 @@ function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshView): Tracing
   const m = mode(t?.match?.mode);
   if (m) out.mode = m;
   if (t?.disableSpanReporting === true) out.disableSpanReporting = true;
-  const tags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(obj(t?.customTags) ?? {})) {
-    const lit = str(obj(obj(v)?.literal)?.value);
-    if (lit !== undefined) tags[k] = lit;
-  }
+  const tags = customTags(t?.customTags);
   if (Object.keys(tags).length > 0) out.customTags = tags;
   return out;
 }

@@ -326,7 +326,14 @@ export class RequestHooks implements TelemetryHooks {
     if (ua !== undefined) tags.user_agent = ua;
     if (st.grpcStatus !== "") tags["grpc.status_code"] = st.grpcStatus;
     if (x.status >= 500 || x.status === 0) tags.error = "true";
-    for (const [k, v] of Object.entries(c.tracing?.customTags ?? {})) tags[k] = v;
+    const tr = c.tracing;
+    if (tr !== null) {
+      for (const [k, v] of tr.fixedTags) tags[k] = v;
+      for (const [k, h, def] of tr.headerTags) {
+        const v = x.header(h) ?? def;
+        if (v !== undefined) tags[k] = v;
+      }
+    }
     const span: Span = {
       traceId: s.traceId,
       id: s.spanId,

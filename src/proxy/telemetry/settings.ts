@@ -1,7 +1,7 @@
 // Telemetry settings of one config version, compiled once (cached per ProxyConfig object): who
 // this proxy is (labels, peer header), lookups from cluster/endpoint to what metrics need, the
 // access log formatter and filter, and the tracing parameters.
-import type { Cluster, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode } from "../../model/proxy-config.ts";
+import type { Cluster, CustomTagConfig, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode } from "../../model/proxy-config.ts";
 import { compileJsonFormat, compileLabels, compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./access-log/format.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import { compileCel, type CompiledCel } from "../../model/cel/compile.ts";
@@ -38,7 +38,15 @@ export interface TelemetrySettings {
     /** Telemetry `filter.expression`, compiled (null: log every request). */
     filter: CompiledCel | null;
   } | null;
-  readonly tracing: { percentage: number; report: boolean; customTags: Record<string, string>; on(d: ListenerDirection): boolean } | null;
+  readonly tracing: {
+    percentage: number;
+    report: boolean;
+    /** Literal and environment custom tags, resolved once (an unset variable without default is left out). */
+    fixedTags: readonly (readonly [string, string])[];
+    /** Header custom tags: tag, header name (lowercase), default (undefined: no tag when the header is absent). */
+    headerTags: readonly (readonly [string, string, string | undefined])[];
+    on(d: ListenerDirection): boolean;
+  } | null;
   cluster(name: string): Cluster | undefined;
   endpoint(cluster: string, hostKey: string): Endpoint | undefined;
 }
@@ -47,6 +55,21 @@ export interface TelemetrySettings {
 export function modeCovers(mode: TelemetryMode | undefined, d: ListenerDirection): boolean {
   if (mode === undefined || mode === "CLIENT_AND_SERVER") return true;
   return mode === "SERVER" ? d === "inbound" : d !== "inbound";
+}
+
+/** Splits custom tags into those fixed for this config (literal, environment) and those read per request (header). */
+export function customTagLists(tags: Record<string, CustomTagConfig> | undefined, env: NodeJS.ProcessEnv = process.env): Pick<NonNullable<TelemetrySettings["tracing"]>, "fixedTags" | "headerTags"> {
+  const fixedTags: [string, string][] = [];
+  const headerTags: [string, string, string | undefined][] = [];
+  for (const [name, t] of Object.entries(tags ?? {})) {
+    if ("literal" in t) fixedTags.push([name, t.literal]);
+    else if ("header" in t) headerTags.push([name, t.header.toLowerCase(), t.defaultValue]);
+    else {
+      const v = env[t.environment] ?? t.defaultValue;
+      if (v !== undefined) fixedTags.push([name, v]);
+    }
+  }
+  return { fixedTags, headerTags };
 }
 
 const cache = new WeakMap<ProxyConfig, TelemetrySettings>();
@@ -93,7 +116,7 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
         : {
             percentage: Number.isFinite(tr.samplingPercentage) ? tr.samplingPercentage : DEFAULT_SAMPLING_PERCENTAGE,
             report: tr.endpoint !== undefined && tr.endpoint !== "" && tr.disableSpanReporting !== true,
-            customTags: tr.customTags ?? {},
+            ...customTagLists(tr.customTags),
             on: (d) => modeCovers(tr.mode, d),
           },
     cluster: (name) => clusters.get(name),
