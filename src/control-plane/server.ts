@@ -462,6 +462,7 @@ export class ControlPlane implements ApiBackend {
         state: syncState(s),
         ...(s.nackError !== null ? { error: s.nackError } : {}),
         lastSeen: new Date(wall - (now - s.lastSeen)).toISOString(),
+        ...(s.delta ? { types: Object.fromEntries([...s.types].map(([t, v]) => [t, { ...v }])) } : {}),
       };
     });
   }
@@ -563,12 +564,13 @@ export class ControlPlane implements ApiBackend {
       proxies: this.pusher.connectedCount,
       startedAt: new Date(this.startedAt).toISOString(),
       ...(this.leader !== null ? (({ replica, leader }) => ({ replica, leader }))(this.leader.status()) : {}),
+      push: structuredClone(this.pusher.counters),
       refused: this.store.lastRefusals().map((r) => ({ source: r.source, at: new Date(r.at).toISOString(), diagnostics: r.diagnostics })),
     };
   }
 
-  openStream(node: string, sink: PushSink): void {
-    this.pusher.connect(node, sink);
+  openStream(node: string, sink: PushSink, opts: { delta?: boolean } = {}): void {
+    this.pusher.connect(node, sink, opts);
   }
 
   closeStream(node: string, sink: PushSink): void {

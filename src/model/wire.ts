@@ -6,6 +6,9 @@
 //   GET  /xds/v1/stream?node=<node id>           long-lived response, NDJSON: one PushMessage per line
 //                                                (a `{"type":"ping"}` line every 15 s keeps it alive)
 //   POST /xds/v1/ack   body AckMessage            the sidecar's verdict on a pushed version
+//   GET  /xds/v1/stream?node=<node id>&delta=1   the same stream, delta push (Envoy's delta xDS):
+//                                                DeltaMessage lines, full state first, then only
+//                                                added/changed resources and removed names
 //   A sidecar keeps serving its last good config while disconnected and reconnects with
 //   backoff; on reconnect the control plane sends the current config again (resync). A sidecar
 //   given several control planes (replicas) moves to the next one when its stream breaks or when
@@ -31,12 +34,44 @@
 import type { Diagnostic } from "../config/diagnostic.ts";
 import type { NodeInfo, ProxyConfig } from "./proxy-config.ts";
 import type { WorkloadInstance } from "./registry.ts";
+import type { ResourceType } from "./resources.ts";
 
 export type PushMessage =
+  /** The whole config (a stream opened without `delta=1`: proxies older than delta push). */
   | { type: "config"; version: string; nonce: string; config: ProxyConfig }
+  | DeltaMessage
   | { type: "ping" }
   /** The control plane is stopping: move to another replica now (the stream ends next). */
   | { type: "drain" };
+
+/**
+ * One change for one proxy (Envoy's DeltaDiscoveryResponse, for every type at once so the sidecar
+ * swaps one consistent config): per type, the resources added or changed (with their versions)
+ * and the names removed. `full`: the proxy's whole state (the first message of a stream); every
+ * resource it holds that is not listed is dropped. Answered with one AckMessage for `nonce`.
+ */
+export interface DeltaMessage {
+  type: "delta";
+  /** The control plane's config version this change brings the proxy to. */
+  version: string;
+  nonce: string;
+  full: boolean;
+  types: Partial<Record<ResourceType, TypeDelta>>;
+}
+
+export interface TypeDelta {
+  /** The type's version for this proxy after the change (the config version it last changed at). */
+  version: string;
+  resources: DeltaResource[];
+  removed: string[];
+}
+
+export interface DeltaResource {
+  name: string;
+  /** Content hash: equal version, equal resource. */
+  version: string;
+  resource: unknown;
+}
 
 export interface AckMessage {
   node: string;
@@ -104,6 +139,32 @@ export interface ProxyStatus {
   /** NACK reason. */
   error?: string;
   lastSeen: string;
+  /** Delta push (absent: the proxy takes whole configs): per type, sent and ACKed versions and the nonce that last changed it. */
+  types?: Partial<Record<ResourceType, TypeStatus>>;
+}
+
+export interface TypeStatus {
+  sentVersion: string;
+  sentNonce: string;
+  ackedVersion: string | null;
+  /** Resources of this type in the config last sent. */
+  resources: number;
+}
+
+/** Push counters of a control plane since it started (Istio: pilot_xds_pushes, pilot_total_xds_rejects). */
+export interface PushCounters {
+  /** Whole configs sent (streams without delta push). */
+  configs: number;
+  /** Delta messages sent that carried a proxy's full state (a stream's first). */
+  fullStates: number;
+  /** Delta messages sent that carried only changes. */
+  deltas: number;
+  /** Resources sent in delta messages, per type. */
+  resources: Partial<Record<ResourceType, number>>;
+  /** Names sent as removed, per type. */
+  removed: Partial<Record<ResourceType, number>>;
+  /** NACKs received. */
+  rejects: number;
 }
 
 export interface ControlPlaneStatus {
@@ -117,6 +178,7 @@ export interface ControlPlaneStatus {
   replica?: string;
   /** The replica holding the leader key as last seen; null while none does (or etcd is unreachable). */
   leader?: string | null;
+  push?: PushCounters;
   /** Changes refused since the last good one of each source (a file, or `apply`), with why. */
   refused?: { source: string; at: string; diagnostics: Diagnostic[] }[];
 }

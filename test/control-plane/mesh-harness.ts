@@ -2,10 +2,12 @@
 // `amime proxy --xds` processes, and instance registrations as the local runtime would send them.
 import { meshRootFile, trustMeshRoot } from "../support/mesh-root.ts";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ControlPlane } from "../../src/control-plane/server.ts";
 import type { InstanceRegistration } from "../../src/model/wire.ts";
-import { closedPort } from "../proxy/sidecar-harness.ts";
+import { closedPort, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
 import { waitFor as waitUntil } from "../support/wait.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -71,6 +73,43 @@ export async function meshProxy(app: string, version: string, inbound?: { servic
   return { name, nodeId, registration, outboundPort, stderr: "" };
 }
 
+/**
+ * The reviews mesh of the push suites: a config dir (the reviews Service and DestinationRule, a
+ * VirtualService sending reviews to v1), a state dir, the apps reviews-v1 and reviews-v2, and the
+ * registrations of three proxies: productpage (the client, first), reviews v1 and v2. `close`
+ * stops the proxies and apps and removes the dirs (the control plane is the suite's to close).
+ */
+export interface ReviewsMesh {
+  dir: string;
+  stateDir: string;
+  v1: Upstream;
+  v2: Upstream;
+  client: MeshProxy;
+  proxies: MeshProxy[];
+  close(): Promise<void>;
+}
+
+export async function reviewsMesh(prefix: string): Promise<ReviewsMesh> {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const stateDir = mkdtempSync(join(tmpdir(), `${prefix}-state-`));
+  writeFileSync(join(dir, "services.yaml"), SERVICES_YAML);
+  writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v1"));
+  const v1 = await startUpstream("reviews-v1");
+  const v2 = await startUpstream("reviews-v2");
+  const client = await meshProxy("productpage", "v1");
+  const proxies = [client, await meshProxy("reviews", "v1", { servicePort: 9080, appPort: v1.port }), await meshProxy("reviews", "v2", { servicePort: 9080, appPort: v2.port })];
+  return {
+    dir, stateDir, v1, v2, client, proxies,
+    close: async () => {
+      await Promise.all(proxies.map(stopProxy));
+      await v1.close();
+      await v2.close();
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** The admin's Authorization header for `cp`'s API. */
 export function adminAuth(cp: ControlPlane): Record<string, string> {
   return { authorization: `Bearer ${cp.adminToken}` };
@@ -87,11 +126,11 @@ const READY_TIMEOUT_MS = 30_000;
 /**
  * Start `amime proxy --xds URL --node ID` with a credential minted for it (as the runtime does);
  * resolves with its ready line once its first config is applied. With `replicas`, the proxy is
- * given every replica's URL (`--xds A,B,…`).
+ * given every replica's URL (`--xds A,B,…`); `adminPort` 0 gives it an admin listener (the ready line's `admin`).
  */
-export function spawnProxy(cp: ControlPlane, p: MeshProxy, env: Record<string, string> = {}, replicas: readonly ControlPlane[] = [cp]): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string }> {
+export function spawnProxy(cp: ControlPlane, p: MeshProxy, env: Record<string, string> = {}, replicas: readonly ControlPlane[] = [cp], adminPort = -1): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string; admin: number | null }> {
   const token = cp.mintProxyToken({ node: p.nodeId, namespace: p.registration.instance.namespace, serviceAccount: p.registration.instance.serviceAccount });
-  const child = spawn(NODE, [BIN, "proxy", "--xds", replicas.map((r) => r.url).join(","), "--root-cert", meshRootFile(cp), "--node", p.nodeId, "--admin-port", "-1"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, AMIME_PROXY_TOKEN: token, ...env } });
+  const child = spawn(NODE, [BIN, "proxy", "--xds", replicas.map((r) => r.url).join(","), "--root-cert", meshRootFile(cp), "--node", p.nodeId, "--admin-port", String(adminPort)], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, AMIME_PROXY_TOKEN: token, ...env } });
   p.child = child;
   child.stderr.on("data", (d: Buffer) => (p.stderr += d.toString()));
   return new Promise((resolve, reject) => {

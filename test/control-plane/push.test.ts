@@ -3,21 +3,20 @@
 // live file edits, and a control plane outage under steady traffic.
 import { trustMeshRoot } from "../support/mesh-root.ts";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ControlPlane } from "../../src/control-plane/server.ts";
 import type { ProxyConfig } from "../../src/model/proxy-config.ts";
 import type { ApplyResult, ControlPlaneStatus, ProxyStatus } from "../../src/model/wire.ts";
-import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
-import { adminAuth, meshProxy, register, reviewsTo, SERVICES_YAML, spawnProxy, stopProxy, waitFor, type MeshProxy } from "./mesh-harness.ts";
+import { send } from "../proxy/sidecar-harness.ts";
+import { adminAuth, register, reviewsMesh, reviewsTo, spawnProxy, waitFor, type MeshProxy, type ReviewsMesh } from "./mesh-harness.ts";
 
 describe("control plane → amime proxy --xds", () => {
+  let mesh: ReviewsMesh;
   let dir: string;
   let cp: ControlPlane;
-  let v1: Upstream;
-  let v2: Upstream;
+  let v1: ReviewsMesh["v1"];
   let client: MeshProxy;
   let proxies: MeshProxy[];
   const logs: string[] = [];
@@ -44,24 +43,14 @@ describe("control plane → amime proxy --xds", () => {
     });
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "amime-cp-"));
-    stateDir = mkdtempSync(join(tmpdir(), "amime-cp-state-"));
-    writeFileSync(join(dir, "services.yaml"), SERVICES_YAML);
-    writeFileSync(join(dir, "reviews-vs.yaml"), reviewsTo("v1"));
-    v1 = await startUpstream("reviews-v1");
-    v2 = await startUpstream("reviews-v2");
+    mesh = await reviewsMesh("amime-cp");
+    ({ dir, stateDir, v1, client, proxies } = mesh);
     cp = await start();
-    client = await meshProxy("productpage", "v1");
-    proxies = [client, await meshProxy("reviews", "v1", { servicePort: 9080, appPort: v1.port }), await meshProxy("reviews", "v2", { servicePort: 9080, appPort: v2.port })];
   });
 
   after(async () => {
-    await Promise.all(proxies.map(stopProxy));
+    await mesh.close();
     await cp.close();
-    await v1.close();
-    await v2.close();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("a proxy that connects before its instance is registered waits; after registration: pushed, ACKed, traffic flows", async () => {
@@ -118,14 +107,14 @@ describe("control plane → amime proxy --xds", () => {
 
   it("a push the proxy rejects → NACK with its reason; the proxy keeps serving its last good config", async () => {
     const good = (await statusOf(client))!.ackedVersion;
-    cp.beforePush = (node, cfg) => (node === client.nodeId ? { ...cfg, listeners: [...cfg.listeners, cfg.listeners[0]!] } : cfg);
+    cp.beforePush = (node, cfg) => (node === client.nodeId ? { ...cfg, listeners: [...cfg.listeners, { ...cfg.listeners[0]!, name: "zz-broken", routeConfigName: "nowhere" }] } : cfg);
     const { body } = await post("apply", reviewsTo("v1"), "back.yaml");
     assert.equal(body.applied, true);
     const s = await waitFor("NACK", async () => {
       const st = await statusOf(client);
       return st?.state === "NACK" ? st : null;
     });
-    assert.match(s.error ?? "", /duplicate "outbound"/);
+    assert.match(s.error ?? "", /routeConfigName: no route configuration named "nowhere"/);
     assert.equal(s.ackedVersion, good);
     assert.equal(s.sentVersion, body.version);
     assert.match((await call("/after-nack")).body, /^reviews-v2 /, "old config still routes");

@@ -34,7 +34,7 @@ export interface ApiBackend {
   unrevoke(target: { serial?: string; identity?: string }, by: string): Promise<boolean>;
   rotateRoot(by: string): Promise<RotationReport>;
   status(): ControlPlaneStatus;
-  openStream(node: string, sink: PushSink): void;
+  openStream(node: string, sink: PushSink, opts?: { delta?: boolean }): void;
   closeStream(node: string, sink: PushSink): void;
   ack(msg: AckMessage): boolean;
 }
@@ -147,7 +147,7 @@ function stream(cp: ApiBackend, url: URL, req: IncomingMessage, res: ServerRespo
     close: () => res.end(),
   };
   res.on("close", () => cp.closeStream(node, sink));
-  cp.openStream(node, sink);
+  cp.openStream(node, sink, { delta: url.searchParams.get("delta") === "1" });
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -3,7 +3,8 @@
 // CLI and dashboard show: NOT SENT → STALE (sent, no answer yet) → SYNCED (ACKed) or NACK (the
 // proxy rejected a push and kept its last good config; it stays NACK until a later push is ACKed).
 import type { ProxyConfig } from "../../model/proxy-config.ts";
-import type { AckMessage, SyncState } from "../../model/wire.ts";
+import type { ResourceType } from "../../model/resources.ts";
+import type { AckMessage, SyncState, TypeStatus } from "../../model/wire.ts";
 
 export interface ProxyState {
   node: string;
@@ -20,10 +21,16 @@ export interface ProxyState {
   nackVersion: string | null;
   /** Monotonic clock ms of the last message from or to the proxy. */
   lastSeen: number;
+  /** The current stream takes delta push (it asked with `delta=1`). */
+  delta: boolean;
+  /** Nothing sent on the current stream yet: its first delta carries the full state. */
+  needsFull: boolean;
+  /** Delta push: per type, what was sent and what the proxy ACKed. */
+  types: Map<ResourceType, TypeStatus>;
 }
 
 export function newProxyState(node: string, now: number): ProxyState {
-  return { node, connected: false, sentVersion: null, sentNonce: null, sentHash: null, sentConfig: null, ackedVersion: null, ackedNonce: null, nackError: null, nackVersion: null, lastSeen: now };
+  return { node, connected: false, sentVersion: null, sentNonce: null, sentHash: null, sentConfig: null, ackedVersion: null, ackedNonce: null, nackError: null, nackVersion: null, lastSeen: now, delta: false, needsFull: true, types: new Map() };
 }
 
 export function syncState(s: ProxyState): SyncState {
@@ -44,6 +51,8 @@ export function recordAck(s: ProxyState, ack: AckMessage, now: number): boolean 
     s.ackedNonce = ack.nonce;
     s.nackError = null;
     s.nackVersion = null;
+    // Messages apply in order, so an ACK of the latest one covers every type sent before it.
+    for (const t of s.types.values()) t.ackedVersion = t.sentVersion;
   } else {
     s.nackError = ack.error || "rejected (no reason given)";
     s.nackVersion = ack.version;

@@ -155,3 +155,77 @@ it("a connect translates only the new node; a new snapshot translates every conn
   assert.deepEqual(calls.sort(), ["a", "b", "c"]);
   pusher.close();
 });
+
+it("delta stream: full state once, then only the changed resources; per-type versions move on ACK, not on NACK; reconnect = full state", () => {
+  const clock = new FakeClock();
+  const world = { version: "v1", timeouts: new Map([["a", 1], ["b", 1], ["c", 1]]) };
+  const configFor = (): ProxyConfig => {
+    const clusters = [...world.timeouts].map(([name, t]) => ({ name, connectTimeoutMs: t })) as unknown as ProxyConfig["clusters"];
+    return { ...cfg(world.version, "x"), clusters };
+  };
+  const pusher = new Pusher({ clock, random: seededRandom(1), debounceMs: 50, configFor });
+  const s = new Sink();
+  pusher.connect("p", s, { delta: true });
+  const deltas = () => s.lines.filter((l) => l.type === "delta");
+  const first = deltas()[0]!;
+  assert.equal(first.full, true);
+  assert.deepEqual(first.types.cluster!.resources.map((r) => r.name), ["a", "b", "c"]);
+  assert.deepEqual(Object.keys(first.types).sort(), ["bootstrap", "cluster"]);
+  assert.equal(pusher.ack({ node: "p", version: "v1", nonce: first.nonce, accepted: true }), true);
+  assert.equal(pusher.state("p")!.types.get("cluster")!.ackedVersion, "v1");
+
+  world.version = "v2";
+  world.timeouts.set("b", 2).delete("c");
+  pusher.schedule();
+  clock.advance(50);
+  const second = deltas()[1]!;
+  assert.equal(second.full, false);
+  assert.deepEqual(Object.keys(second.types), ["cluster"], "the node did not change: no bootstrap resource");
+  assert.deepEqual(second.types.cluster!.resources.map((r) => r.name), ["b"]);
+  assert.deepEqual(second.types.cluster!.removed, ["c"]);
+  pusher.ack({ node: "p", version: "v2", nonce: second.nonce, accepted: false, error: "clusters[1]: bad" });
+  const st = pusher.state("p")!;
+  assert.equal(syncState(st), "NACK");
+  assert.equal(st.ackedVersion, "v1");
+  assert.deepEqual({ ...st.types.get("cluster")! }, { sentVersion: "v2", sentNonce: second.nonce, ackedVersion: "v1", resources: 2 });
+  assert.equal(st.types.get("bootstrap")!.ackedVersion, "v1");
+
+  world.version = "v3";
+  pusher.schedule();
+  clock.advance(50);
+  assert.equal(deltas().length, 2, "a new version with the same content sends nothing (the NACKed change is not resent)");
+  world.timeouts.set("d", 4);
+  pusher.schedule();
+  clock.advance(50);
+  const third = deltas()[2]!;
+  assert.deepEqual(third.types.cluster!.resources.map((r) => r.name), ["d"], "diffed against what was sent, NACKed or not");
+  pusher.ack({ node: "p", version: "v3", nonce: third.nonce, accepted: true });
+  assert.equal(syncState(st), "SYNCED");
+  assert.equal(st.types.get("cluster")!.ackedVersion, "v3");
+  assert.equal(st.types.get("bootstrap")!.ackedVersion, "v1", "a type ACKed at the version it last changed at");
+
+  const again = new Sink();
+  pusher.connect("p", again, { delta: true });
+  const resync = again.lines[0]!;
+  assert.equal(resync.type === "delta" && resync.full, true);
+  assert.equal(resync.type === "delta" && resync.types.cluster!.resources.length, 3);
+  assert.deepEqual(pusher.counters, { configs: 0, fullStates: 2, deltas: 2, resources: { cluster: 3 + 1 + 1 + 3, bootstrap: 2 }, removed: { cluster: 1 }, rejects: 1 });
+  pusher.close();
+});
+
+it("delta stream: the first message of a stream is the full state even when the proxy's instance is registered later", () => {
+  const { clock, world, pusher } = setup();
+  world.configs.set("a", "x");
+  pusher.connect("a", new Sink(), { delta: true });
+  world.configs.delete("a");
+  const s = new Sink();
+  pusher.connect("a", s, { delta: true });
+  assert.equal(s.lines.length, 0, "not registered: waiting");
+  world.configs.set("a", "x");
+  pusher.schedule();
+  clock.advance(50);
+  const first = s.lines[0]!;
+  assert.equal(s.lines.length, 1);
+  assert.equal(first.type === "delta" && first.full, true);
+  pusher.close();
+});

@@ -1,12 +1,16 @@
 // Push: the last stage of the control plane (ingest → snapshot → translate → PUSH). Keeps one
 // stream per connected proxy, and on each new snapshot (debounced) re-translates every connected
-// proxy's config and sends it only where it changed (hash of the config without its version).
-// Each push carries a fresh nonce; the proxy's ACK/NACK for that nonce moves its sync state.
+// proxy's config and sends only what changed. A delta stream (the proxy asked with `delta=1`) gets
+// its full state once, then per change only the resources added or changed and the names removed
+// (delta.ts); a stream without it gets the whole config when its hash (without the version)
+// changed. Each push carries a fresh nonce; the proxy's ACK/NACK for that nonce moves its sync state.
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
-import type { AckMessage, PushMessage } from "../../model/wire.ts";
+import type { ResourceType } from "../../model/resources.ts";
+import type { AckMessage, PushCounters, PushMessage } from "../../model/wire.ts";
 import { configDigest, configJson } from "./config-json.ts";
+import { deltaLine, diffConfigs } from "./delta.ts";
 import { Debouncer } from "./debouncer.ts";
 import { newProxyState, recordAck, type ProxyState } from "./proxy-state.ts";
 
@@ -56,6 +60,7 @@ export class Pusher {
   private readonly emptied: (() => void)[] = [];
   /** Pushes sent (for status and benchmarks). */
   pushes = 0;
+  readonly counters: PushCounters = { configs: 0, fullStates: 0, deltas: 0, resources: {}, removed: {}, rejects: 0 };
 
   constructor(opts: PusherOptions) {
     this.opts = opts;
@@ -63,13 +68,18 @@ export class Pusher {
     this.schedulePing();
   }
 
-  /** A proxy opened its stream: it replaces an older stream of the same node and gets the current config now (resync). */
-  connect(node: string, sink: PushSink): void {
+  /**
+   * A proxy opened its stream: it replaces an older stream of the same node and gets the current
+   * config now (resync): the whole config, or with `delta` its full state as a delta message.
+   */
+  connect(node: string, sink: PushSink, opts: { delta?: boolean } = {}): void {
     const old = this.streams.get(node);
     if (old && old !== sink) old.close();
     this.streams.set(node, sink);
     const st = this.stateOf(node);
     st.connected = true;
+    st.delta = opts.delta === true;
+    st.needsFull = true;
     st.lastSeen = this.opts.clock.now();
     // Through the push loop, so a burst of connects (a fleet reconnecting) is translated in time
     // slices rather than in one long block that would stall every other request.
@@ -154,7 +164,10 @@ export class Pusher {
     if (!st) return false;
     const counted = recordAck(st, msg, this.opts.clock.now());
     if (!counted) return false;
-    if (!msg.accepted) this.opts.log?.(`proxy ${msg.node} rejected ${msg.version}: ${msg.error ?? ""}`);
+    if (!msg.accepted) {
+      this.counters.rejects++;
+      this.opts.log?.(`proxy ${msg.node} rejected ${msg.version}: ${msg.error ?? ""}; it keeps its last good config${st.ackedVersion !== null ? ` (${st.ackedVersion})` : ""}`);
+    }
     for (const l of this.ackListeners) l(st, msg);
     return true;
   }
@@ -212,20 +225,69 @@ export class Pusher {
     }
     if (config === null) return; // not registered yet: the stream stays open, waiting
     const st = this.stateOf(node);
+    if (st.delta) {
+      this.pushDelta(st, sink, config, force);
+      return;
+    }
     const hash = configHash(config);
     if (!force && hash === st.sentHash) return;
     const wire = this.opts.beforeSend ? this.opts.beforeSend(node, config) : config;
-    const nonce = `${(++this.seq).toString(36)}-${this.opts.random.int(0x7fffffff).toString(36)}`;
+    const nonce = this.nonce();
     const msg: PushMessage = { type: "config", version: config.version, nonce, config: wire };
     // = JSON.stringify(msg), with the config's shared parts encoded once (config-json.ts).
     const line = `{"type":"config","version":${JSON.stringify(msg.version)},"nonce":${JSON.stringify(nonce)},"config":${configJson(wire)}}\n`;
-    st.sentVersion = config.version;
+    this.sent(st, config.version, nonce, hash, wire);
+    this.counters.configs++;
+    sink.write(line);
+  }
+
+  private sent(st: ProxyState, version: string, nonce: string, hash: string | null, wire: ProxyConfig): void {
+    st.sentVersion = version;
     st.sentNonce = nonce;
     st.sentHash = hash;
     st.sentConfig = wire;
     st.lastSeen = this.opts.clock.now();
     this.pushes++;
+  }
+
+  /**
+   * Delta push: diff against what this stream was sent (nothing, on a new stream: its full state).
+   * The base is what was sent, not what was ACKed: the sidecar folds every message of its stream
+   * into the state it holds, applied or not (a NACKed change stays in it until a later one fixes
+   * it), so both ends agree on that state without waiting for answers.
+   */
+  private pushDelta(st: ProxyState, sink: PushSink, config: ProxyConfig, force: boolean): void {
+    const full = force || st.needsFull;
+    const wire = this.opts.beforeSend ? this.opts.beforeSend(st.node, config) : config;
+    let delta: ReturnType<typeof diffConfigs>;
+    try {
+      delta = diffConfigs(full ? null : st.sentConfig, wire);
+    } catch (e) {
+      this.opts.log?.(`push ${st.node}: ${(e as Error).message}; it keeps what it has`);
+      return;
+    }
+    if (!full && delta.size === 0) return;
+    const nonce = this.nonce();
+    if (full) st.types.clear();
+    const versions = new Map<ResourceType, string>();
+    for (const [type, change] of delta) {
+      versions.set(type, config.version);
+      const prev = st.types.get(type);
+      const count = (prev?.resources ?? 0) + change.added - change.removed.length;
+      st.types.set(type, { sentVersion: config.version, sentNonce: nonce, ackedVersion: prev?.ackedVersion ?? null, resources: count });
+      this.counters.resources[type] = (this.counters.resources[type] ?? 0) + change.changed.length;
+      if (change.removed.length > 0) this.counters.removed[type] = (this.counters.removed[type] ?? 0) + change.removed.length;
+    }
+    const line = deltaLine(config.version, nonce, full, delta, versions);
+    this.sent(st, config.version, nonce, null, wire);
+    st.needsFull = false;
+    if (full) this.counters.fullStates++;
+    else this.counters.deltas++;
     sink.write(line);
+  }
+
+  private nonce(): string {
+    return `${(++this.seq).toString(36)}-${this.opts.random.int(0x7fffffff).toString(36)}`;
   }
 
   private schedulePing(): void {

@@ -5,10 +5,16 @@
 // backoff; on reconnect the control plane resends the current config (resync). Given several
 // control-plane replicas, it starts on a random one (a fleet spreads over them) and moves to the
 // next when its stream breaks, or at once (after a short jitter) when the replica says `drain`.
+// It asks for delta push (`delta=1`): its full state once per stream, then only what changed,
+// folded into the resources it holds (resource-state.ts); a control plane without delta push
+// sends whole configs, which it takes as before.
 import type { ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
+import type { ProxyConfig } from "../../model/proxy-config.ts";
+import { RESOURCE_TYPES, type ResourceType } from "../../model/resources.ts";
 import type { AckMessage, PushMessage } from "../../model/wire.ts";
+import { ResourceState } from "./resource-state.ts";
 import { Sidecar, type SidecarOptions } from "../sidecar.ts";
 import { http, httpsModule } from "../../core/builtins.ts";
 
@@ -39,7 +45,38 @@ export interface PushClientOptions {
   onPush?: (r: { version: string; accepted: boolean; error?: string }) => void;
 }
 
-type ConfigMessage = Extract<PushMessage, { type: "config" }>;
+/** A pushed change waiting to be applied: its config is built when it is applied (after folding). */
+interface Pending {
+  version: string;
+  nonce: string;
+  config: () => ProxyConfig;
+  /** Delta: the types it changed (for counters). */
+  types: readonly ResourceType[];
+  /** The replica it came from (the ACK goes there). */
+  from: string;
+  /** Why it cannot be applied at all (a malformed delta): NACKed as is. */
+  error?: string;
+}
+
+/** Counters of one resource type (admin /stats `control_plane.xds.<type>.*`; Envoy's cds/lds update_* stats). */
+export interface TypeCounters {
+  update_attempt: number;
+  update_success: number;
+  update_rejected: number;
+  resources_updated: number;
+  resources_removed: number;
+}
+
+/** Counters of the stream (admin /stats `control_plane.xds.*`). */
+export interface StreamCounters {
+  /** Delta messages carrying the full state (one per stream). */
+  full_state: number;
+  /** Delta messages carrying changes only. */
+  delta: number;
+  /** Whole configs (a control plane without delta push). */
+  config: number;
+  update_rejected: number;
+}
 
 /**
  * Delay before reconnect attempt `attempt` (0-based): exponential from `baseMs`, capped at `maxMs`,
@@ -59,6 +96,10 @@ export class PushClient {
   connects = 0;
   /** The last reconnect delay chosen (ms), for tests and logs. */
   lastDelayMs = 0;
+  /** The resources this stream brought (delta push). */
+  readonly resources = new ResourceState();
+  readonly counters: StreamCounters = { full_state: 0, delta: 0, config: 0, update_rejected: 0 };
+  readonly typeCounters = new Map<ResourceType, TypeCounters>(RESOURCE_TYPES.map((t) => [t, { update_attempt: 0, update_success: 0, update_rejected: 0, resources_updated: 0, resources_removed: 0 }]));
   /** The first config was applied and the sidecar is serving. */
   readonly ready: Promise<Sidecar>;
   private readonly opts: PushClientOptions;
@@ -69,8 +110,8 @@ export class PushClient {
   private idleTimer: TimerHandle | null = null;
   private attempt = 0;
   private closed = false;
-  /** The newest config not applied yet, and the replica it came from (the ACK goes there). */
-  private latest: { msg: ConfigMessage; from: string } | null = null;
+  /** The newest change not applied yet. */
+  private latest: Pending | null = null;
   private applying: Promise<void> | null = null;
   private readonly urls: readonly string[];
   /** The replica the stream is (or is next) opened to, an index into `urls`. */
@@ -118,7 +159,7 @@ export class PushClient {
   private connect(): void {
     if (this.closed) return;
     const base = this.controlPlane;
-    const url = new URL(`/xds/v1/stream?node=${encodeURIComponent(this.opts.node)}`, base);
+    const url = new URL(`/xds/v1/stream?node=${encodeURIComponent(this.opts.node)}&delta=1`, base);
     const req = this.request(url, { method: "GET", agent: false, headers: { accept: "application/x-ndjson", ...this.auth() } });
     this.req = req;
     let done = false;
@@ -207,8 +248,32 @@ export class PushClient {
       drained();
       return;
     }
-    if (msg.type !== "config") return;
-    this.latest = { msg, from };
+    if (msg.type === "config") {
+      this.counters.config++;
+      const config = msg.config;
+      this.latest = { version: msg.version, nonce: msg.nonce, config: () => config, types: [], from };
+    } else if (msg.type === "delta") {
+      if (msg.full) this.counters.full_state++;
+      else this.counters.delta++;
+      let folded: Map<ResourceType, { updated: number; removed: number }>;
+      try {
+        folded = this.resources.fold(msg);
+      } catch (e) {
+        // A change it cannot read leaves the state it holds as it was; the control plane learns by the NACK.
+        this.latest = { version: String(msg.version), nonce: String(msg.nonce), config: () => this.resources.config(""), types: [], from, error: (e as Error).message };
+        this.applying ??= this.drain();
+        return;
+      }
+      for (const [type, n] of folded) {
+        const c = this.typeCounters.get(type)!;
+        c.resources_updated += n.updated;
+        c.resources_removed += n.removed;
+      }
+      // Changes folded while an apply runs are applied together, once: their types add up.
+      const types = new Set([...(this.latest?.error === undefined ? (this.latest?.types ?? []) : []), ...folded.keys()]);
+      const version = msg.version;
+      this.latest = { version, nonce: msg.nonce, config: () => this.resources.config(version), types: [...types], from };
+    } else return;
     this.applying ??= this.drain();
   }
 
@@ -216,28 +281,43 @@ export class PushClient {
   private async drain(): Promise<void> {
     try {
       while (this.latest && !this.closed) {
-        const { msg, from } = this.latest;
+        const next = this.latest;
         this.latest = null;
-        const verdict = await this.applyOne(msg);
-        this.opts.onPush?.({ version: msg.version, ...verdict });
-        this.sendAck({ node: this.opts.node, version: msg.version, nonce: msg.nonce, ...verdict }, from);
+        const verdict = next.error !== undefined ? { accepted: false, error: next.error } : await this.applyOne(next.config());
+        this.count(next.types, verdict.accepted);
+        this.opts.onPush?.({ version: next.version, ...verdict });
+        this.sendAck({ node: this.opts.node, version: next.version, nonce: next.nonce, ...verdict }, next.from);
       }
     } finally {
       this.applying = null;
     }
   }
 
-  private async applyOne(msg: ConfigMessage): Promise<{ accepted: boolean; error?: string }> {
+  private count(types: readonly ResourceType[], accepted: boolean): void {
+    if (!accepted) this.counters.update_rejected++;
+    for (const t of types) {
+      const c = this.typeCounters.get(t)!;
+      c.update_attempt++;
+      if (accepted) c.update_success++;
+      else c.update_rejected++;
+    }
+  }
+
+  private async applyOne(config: ProxyConfig): Promise<{ accepted: boolean; error?: string }> {
     if (!this.sidecar) {
       try {
-        this.sidecar = await Sidecar.start(msg.config, this.opts.sidecar);
+        this.sidecar = await Sidecar.start(config, this.opts.sidecar);
       } catch (e) {
         return { accepted: false, error: (e as Error).message };
       }
+      // The stream's counters on the sidecar's admin /stats, beside the filters' (control_plane.xds.*).
+      const stats = this.sidecar.ctx.filterStats;
+      stats.group("control_plane.xds", () => this.counters as unknown as Record<string, number>);
+      for (const [t, c] of this.typeCounters) stats.group(`control_plane.xds.${t}`, () => c as unknown as Record<string, number>);
       this.resolveReady(this.sidecar);
       return { accepted: true };
     }
-    const r = await this.sidecar.applyConfig(msg.config);
+    const r = await this.sidecar.applyConfig(config);
     return r.ok ? { accepted: true } : { accepted: false, error: r.error };
   }
 
