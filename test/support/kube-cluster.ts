@@ -115,7 +115,8 @@ export class KubeCluster {
 
   /** Run the rig's kubectl against this cluster; resolves with stdout, rejects with KubectlError. */
   kubectl(args: string[], opts: KubectlOptions = {}): Promise<string> {
-    const full = ["--kubeconfig", this.kubeconfig, ...args];
+    // Discovery cache in the cluster's own dir: nothing shared with other runs or the user's ~/.kube.
+    const full = ["--kubeconfig", this.kubeconfig, "--cache-dir", join(this.dir, "kubectl-cache"), ...args];
     return new Promise((resolve, reject) => {
       const child = execFile(rigBinary("kubectl"), full, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (err) reject(new KubectlError(args, child.exitCode, stderr || err.message));
@@ -128,6 +129,12 @@ export class KubeCluster {
   /** `kubectl apply -f -` of YAML text. */
   apply(yaml: string, namespace?: string): Promise<string> {
     return this.kubectl([...(namespace ? ["-n", namespace] : []), "apply", "-f", "-"], { input: yaml });
+  }
+
+  /** Install Istio's CRDs (manifests/crds/) and wait until the API server serves every one. */
+  async installIstioCrds(): Promise<void> {
+    await this.kubectl(["apply", "--server-side", "-f", join(import.meta.dirname, "..", "..", "manifests", "crds", "crd-all.gen.yaml")]);
+    await this.kubectl(["wait", "--for", "condition=Established", "--timeout", "60s", "crd", "--all"]);
   }
 
   /** GET a path of the API server with the test token: status and body. */
