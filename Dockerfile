@@ -1,0 +1,27 @@
+# The one Amime image: control plane, sidecar (`amime proxy`) and the injected init container
+# (`amime capture`, which needs iptables), as Istio's proxyv2 + pilot images in one.
+# NOT BUILT OR TESTED HERE: the development machine has no container engine (docs/kubernetes.md).
+#   docker build -t amime:0.1.0 .
+#   amime install --image amime:0.1.0 --apply
+FROM node:24-bookworm-slim
+
+# iptables for `amime capture` (istio-init); ca-certificates for outbound TLS origination.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iptables ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /amime
+COPY package.json package-lock.json ./
+# Runtime dependencies only (the image's Node 24 runs the TypeScript sources with type stripping).
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY bin ./bin
+COPY src ./src
+COPY manifests ./manifests
+COPY samples ./samples
+RUN ln -s /amime/bin/amime.js /usr/local/bin/amime
+
+# The sidecar's and the control plane's user (Istio's 1337); istio-init runs as root by its own
+# securityContext, with NET_ADMIN and NET_RAW only.
+USER 1337:1337
+ENTRYPOINT ["amime"]
+CMD ["--help"]
