@@ -31,6 +31,7 @@ loopback and every --allowed-host; the root it chains to is written to DIR/root-
 the CLI and sidecars (--root-cert) find it. Plaintext connections are refused.
 Once listening, prints one JSON line on stdout:
   {"ready":true,"url":"https://127.0.0.1:15010","port":15010,"version":"v1","tokenFile":"/abs/.amime/admin-token","rootCertFile":"/abs/.amime/root-cert.pem"}
+(with --webhook-port, also "webhookPort":N).
 
 Options:
   -f, --filename PATH   config file or directory (repeatable; may be omitted to start empty)
