@@ -52,6 +52,25 @@ export interface TelemetryConfig {
   metrics?: { overrides?: MetricOverride[]; maxSeries?: number };
   accessLog?: AccessLogConfig;
   tracing?: TracingConfig;
+  /** Where Istio's standard metrics are pushed besides the Prometheus endpoint (Telemetry `metrics.providers`). */
+  metricsExport?: MetricsExportConfig[];
+}
+
+/** One metrics exporter: an `opentelemetry` (OTLP metrics) or `dogstatsd` provider. docs/observability.md */
+export interface MetricsExportConfig {
+  kind: "otlp" | "dogstatsd";
+  /** OTLP over HTTP: the URL (`http://host:4318/v1/metrics`); OTLP over gRPC and DogStatsD: `host:port`. */
+  target: string;
+  /** OTLP transport (default http: protobuf POSTs). */
+  protocol?: "http" | "grpc";
+  /** OTLP/HTTP request headers (vendor auth); `envName` is read from the proxy's environment. */
+  headers?: { name: string; value?: string; envName?: string }[];
+  /** Per-export timeout in ms (default 5000). */
+  timeoutMs?: number;
+  /** DogStatsD: metric name prefix (Envoy's dog_statsd sink default `envoy`; "" for none). */
+  prefix?: string;
+  /** Reporting interval in ms (Telemetry `metrics[].reportingInterval`, default 15000). */
+  intervalMs: number;
 }
 
 /** Istio's standard metrics, by the Telemetry API's names (GRPC_*_MESSAGES are not produced). */

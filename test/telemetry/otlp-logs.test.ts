@@ -3,22 +3,12 @@
 // the body is the access log line, the labels are attributes, the resource names the log and the
 // proxy. A collector answering UNAVAILABLE gets the batch again after a backoff.
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import * as grpc from "@grpc/grpc-js";
-import protobuf from "protobufjs";
 import { seededRandom } from "../../src/core/random.ts";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
+import { startOtlpGrpcServer } from "./otlp-grpc-server.ts";
 import { clientConfig, scrape } from "./two-hop.ts";
-
-const dir = fileURLToPath(new URL("../../src/proxy/telemetry/otlp/proto/", import.meta.url));
-const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => join(dir, target);
-root.loadSync("opentelemetry/proto/collector/logs/v1/logs_service.proto");
-const Req = root.lookupType("opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest");
-const Res = root.lookupType("opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse");
 
 interface KV {
   key: string;
@@ -28,50 +18,7 @@ interface Decoded {
   resourceLogs: { resource: { attributes: KV[] }; scopeLogs: { scope: { name: string }; logRecords: { timeUnixNano: string; severityNumber: string; body: { stringValue: string }; attributes?: KV[] }[] }[] }[];
 }
 
-async function startLogsServer(failFirst: number): Promise<{ port: number; got: Decoded[]; calls: number; until(n: number): Promise<void>; close(): Promise<void> }> {
-  const server = new grpc.Server();
-  const state = { got: [] as Decoded[], calls: 0, waiters: [] as { n: number; r: () => void }[] };
-  const def: grpc.ServiceDefinition = {
-    Export: {
-      path: "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (v: unknown) => Buffer.from(Req.encode(v as protobuf.Message).finish()),
-      requestDeserialize: (b: Buffer) => Req.toObject(Req.decode(b), { longs: String, enums: String, bytes: String }),
-      responseSerialize: (v: unknown) => Buffer.from(Res.encode(Res.fromObject(v as Record<string, unknown>)).finish()),
-      responseDeserialize: (b: Buffer) => Res.decode(b),
-    },
-  };
-  server.addService(def, {
-    Export: (call: grpc.ServerUnaryCall<Decoded, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-      state.calls++;
-      const settle = (): void => {
-        for (const w of state.waiters.filter((x) => state.calls >= x.n)) {
-          state.waiters.splice(state.waiters.indexOf(w), 1);
-          w.r();
-        }
-      };
-      if (failFirst > 0) {
-        failFirst--;
-        cb({ code: grpc.status.UNAVAILABLE, details: "try later" });
-      } else {
-        state.got.push(call.request);
-        cb(null, {});
-      }
-      settle();
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  return {
-    port,
-    got: state.got,
-    get calls() {
-      return state.calls;
-    },
-    until: (n) => (state.calls >= n ? Promise.resolve() : new Promise((r) => state.waiters.push({ n, r }))),
-    close: () => new Promise((r) => server.tryShutdown(() => r())),
-  };
-}
+const startLogsServer = (failFirst: number): ReturnType<typeof startOtlpGrpcServer<Decoded>> => startOtlpGrpcServer<Decoded>("logs", failFirst);
 
 describe("access logs as OTLP logs over gRPC (envoyOtelAls)", () => {
   let app: Upstream;

@@ -20,9 +20,10 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(failFirst = 0): Promise<Receiver> {
+/** `port` 0 = any free one (a test that restarts the receiver on the same port names one). */
+export async function startReceiver(failFirst = 0, listenPort = 0): Promise<Receiver> {
   const script = fileURLToPath(new URL("./otlp-receiver.ts", import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [script, String(failFirst)], { stdio: ["ignore", "pipe", "inherit"] });
+  const child: ChildProcess = spawn(process.execPath, [script, String(failFirst), String(listenPort)], { stdio: ["ignore", "pipe", "inherit"] });
   const received: Received[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const port = await new Promise<number>((resolve, reject) => {

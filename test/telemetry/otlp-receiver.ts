@@ -1,5 +1,5 @@
-// An OTLP/HTTP receiver run as its own process (node otlp-receiver.ts [failFirst]): it decodes
-// each POST to /v1/traces or /v1/logs with the OTLP protobuf definitions (application/x-protobuf)
+// An OTLP/HTTP receiver run as its own process (node otlp-receiver.ts [failFirst] [port]): it decodes
+// each POST to /v1/traces, /v1/logs or /v1/metrics with the OTLP protobuf definitions (application/x-protobuf)
 // or as JSON, and prints one JSON line per request on stdout: {path, headers, contentType, body}.
 // The first `failFirst` POSTs get 503 (OTLP's "retry later"). It prints `listening PORT` first.
 import { createServer } from "node:http";
@@ -11,10 +11,11 @@ import protobuf from "protobufjs";
 const dir = fileURLToPath(new URL("../../src/proxy/telemetry/otlp/proto/", import.meta.url));
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => join(dir, target);
-root.loadSync(["opentelemetry/proto/collector/trace/v1/trace_service.proto", "opentelemetry/proto/collector/logs/v1/logs_service.proto"]);
+root.loadSync(["opentelemetry/proto/collector/trace/v1/trace_service.proto", "opentelemetry/proto/collector/logs/v1/logs_service.proto", "opentelemetry/proto/collector/metrics/v1/metrics_service.proto"]);
 const types: Record<string, protobuf.Type> = {
   "/v1/traces": root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest"),
   "/v1/logs": root.lookupType("opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest"),
+  "/v1/metrics": root.lookupType("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest"),
 };
 let failFirst = Number(process.argv[2] ?? 0);
 
@@ -44,5 +45,5 @@ const server = createServer((req, res) => {
     res.writeHead(200, { "content-type": contentType }).end();
   });
 });
-server.listen(0, "127.0.0.1", () => process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`));
+server.listen(Number(process.argv[3] ?? 0), "127.0.0.1", () => process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`));
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

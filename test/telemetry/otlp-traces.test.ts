@@ -78,7 +78,7 @@ describe("OTLP/HTTP protobuf trace export to a receiver process", () => {
       const attr = (s: PSpan, k: string): string | undefined => s.attributes.find((a) => a.key === k)?.value.stringValue;
       assert.equal(attr(client.span, "http.status_code"), "200");
       assert.equal(attr(client.span, "guid:x-request-id"), "rid-otlp");
-      assert.equal(two.client.telemetry?.exporter?.exported, 1);
+      assert.equal(two.client.telemetry?.exporter?.batches.sent, 1);
     } finally {
       await two.close();
       await rx.close();
@@ -95,9 +95,9 @@ describe("OTLP/HTTP protobuf trace export to a receiver process", () => {
       assert.equal(rx.received[0]?.refused, true);
       assert.equal(rx.received[1]?.contentType, "application/x-protobuf");
       const ex = two.client.telemetry?.exporter;
-      assert.equal(ex?.exported, 1);
-      assert.equal(ex?.retries, 1);
-      assert.equal(ex?.dropped, 0);
+      assert.equal(ex?.batches.sent, 1);
+      assert.equal(ex?.batches.retries, 1);
+      assert.equal(ex?.batches.dropped, 0);
       const text = await scrape(two.client);
       assert.match(text, /^amime_tracing_export_retries_total 1$/m);
       assert.match(text, /^amime_tracing_export_failures_total 1$/m);

@@ -30,4 +30,10 @@ describe("telemetry-not-applied check", () => {
       "AMM1017 warning spec.metrics[0].overrides[0].match.customMetric",
     ]);
   });
+
+  it("reportingInterval is applied when the entry (or the mesh default) names an exporting provider", () => {
+    const meshConfig = { extensionProviders: [{ name: "otel", opentelemetry: { service: "otel.example.com", port: 4317 } }, { name: "dd", dogstatsd: { service: "dd.example.com", port: 8125 } }], defaultProviders: { metrics: ["prometheus", "dd"] } };
+    const spec: JsonObject = { metrics: [{ providers: [{ name: "otel" }], reportingInterval: "5s" }, { reportingInterval: "5s" }, { providers: [{ name: "prometheus" }], reportingInterval: "5s" }] };
+    assert.deepEqual(summary(findings([telemetry(spec)], telemetryNotAppliedCheck, { meshConfig })), ["AMM1017 warning spec.metrics[2].reportingInterval"]);
+  });
 });

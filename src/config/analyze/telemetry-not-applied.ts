@@ -1,16 +1,30 @@
 // Check: the parts of a Telemetry resource that the translation (control-plane/translate/
 // telemetry.ts) does not apply are named (AMM1017), so a Telemetry is never half-ignored in
 // silence: targetRef(s), `formatter` custom tags, custom-metric overrides and
-// reportingInterval. (An access-log filter or tag override value outside the CEL subset the
-// sidecar evaluates is a schema error, kinds/telemetry.ts; so are providers after the first.)
+// reportingInterval without an exporting metrics provider. (An access-log filter or tag override
+// value outside the CEL subset the sidecar evaluates is a schema error, kinds/telemetry.ts; so are
+// providers after the first.)
+import { meshProviders, providerType } from "../mesh-config/providers.ts";
 import type { FieldPath } from "../resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
-import { arr, obj, specOf } from "./json.ts";
+import { arr, obj, specOf, str } from "./json.ts";
 
 export const telemetryNotAppliedCheck: Check = {
   name: "telemetry-not-applied",
   run(ctx: AnalysisContext): void {
+    const { meshConfig, extraProviders } = ctx.index.options;
+    const providers = new Map(meshProviders(meshConfig, extraProviders ?? []).map((p) => [p.name, p]));
+    const defaults = meshConfig?.defaultProviders?.metrics ?? [];
+    // reportingInterval paces the exporters (opentelemetry, dogstatsd); Prometheus reads when it scrapes.
+    const exports = (entry: Parameters<typeof obj>[0]): boolean => {
+      const named = arr(obj(entry)?.providers).map((p) => str(obj(p)?.name) ?? "");
+      return (named.length > 0 ? named : defaults).some((n) => {
+        const p = providers.get(n);
+        const t = p === undefined ? undefined : providerType(p);
+        return t === "opentelemetry" || t === "dogstatsd";
+      });
+    };
     for (const r of ctx.ofKind("Telemetry", "telemetry.istio.io")) {
       const spec = specOf(r.body);
       const say = (path: FieldPath, what: string): void => ctx.report(r, "warning", AnalyzerCodes.telemetryNotApplied, path, `${what} (docs/observability.md, "Configuration").`);
@@ -26,7 +40,7 @@ export const telemetryNotAppliedCheck: Check = {
         if (obj(t)?.enableIstioTags === false) say(["spec", "tracing", i, "enableIstioTags"], "enableIstioTags: false is not applied: spans always carry the istio.* tags");
       });
       arr(spec.metrics).forEach((m, i) => {
-        if (obj(m)?.reportingInterval != null) say(["spec", "metrics", i, "reportingInterval"], "reportingInterval is not applied: metrics are read when scraped");
+        if (obj(m)?.reportingInterval != null && !exports(m)) say(["spec", "metrics", i, "reportingInterval"], "reportingInterval is not applied: it paces the metrics exporters (opentelemetry and dogstatsd providers), and this entry has none; Prometheus reads metrics when it scrapes");
         arr(obj(m)?.overrides).forEach((o, j) => reportOverride(say, ["spec", "metrics", i, "overrides", j], obj(o)));
       });
     }

@@ -7,6 +7,8 @@ import type { ExtensionProvider, MeshConfig } from "../types/mesh-config.ts";
 export const PROVIDER_TYPES = [
   "envoyExtAuthzHttp", "envoyExtAuthzGrpc", "zipkin", "lightstep", "datadog", "stackdriver", "opencensus", "skywalking",
   "opentelemetry", "prometheus", "envoyFileAccessLog", "envoyHttpAls", "envoyTcpAls", "envoyOtelAls", "sds",
+  // Amime's own provider types (Envoy has these sinks; Istio's MeshConfig does not expose them).
+  "dogstatsd",
 ] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
@@ -49,7 +51,7 @@ export type TelemetrySection = "tracing" | "accessLogging" | "metrics";
 const SECTION_TYPES: Record<TelemetrySection, readonly ProviderType[]> = {
   tracing: ["zipkin", "lightstep", "datadog", "stackdriver", "opencensus", "skywalking", "opentelemetry"],
   accessLogging: ["envoyFileAccessLog", "envoyHttpAls", "envoyTcpAls", "envoyOtelAls", "stackdriver"],
-  metrics: ["prometheus", "stackdriver"],
+  metrics: ["prometheus", "stackdriver", "opentelemetry", "dogstatsd"],
 };
 
 /**
@@ -74,8 +76,8 @@ export function providerProblem(section: TelemetrySection, p: ExtensionProvider)
     if (type === "envoyFileAccessLog" || type === "envoyOtelAls") return null;
     return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot send access logs to yet (it writes files and stdout, envoyFileAccessLog, and OTLP logs, envoyOtelAls); no access log is written`;
   }
-  if (type === "prometheus") return null;
-  return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot export metrics to; metrics stay on its Prometheus endpoint only`;
+  if (type === "prometheus" || type === "opentelemetry" || type === "dogstatsd") return null;
+  return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot export metrics to (it serves Prometheus and exports OTLP metrics, opentelemetry, and DogStatsD, dogstatsd); metrics stay on its Prometheus endpoint only`;
 }
 
 /** Strips Istio's optional `namespace/` prefix of a provider's service host. */

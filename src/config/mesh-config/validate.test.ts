@@ -58,8 +58,21 @@ extensionProviders:
       'error AMM0012 extensionProviders[1].datadog.service @6: invalid service "bad_host": domain name "bad_host" invalid (label "bad_host" invalid)',
       "error AMM0012 extensionProviders[1].datadog.port @6: port number 70000 must be in the range 1..65535",
       "error AMM0012 extensionProviders[2].name @7: empty extension provider name",
-      `error AMM0012 extensionProviders[3] @9: extension provider "none" sets no provider; set one of envoyExtAuthzHttp, envoyExtAuthzGrpc, zipkin, lightstep, datadog, stackdriver, opencensus, skywalking, opentelemetry, prometheus, envoyFileAccessLog, envoyHttpAls, envoyTcpAls, envoyOtelAls, sds`,
+      `error AMM0012 extensionProviders[3] @9: extension provider "none" sets no provider; set one of envoyExtAuthzHttp, envoyExtAuthzGrpc, zipkin, lightstep, datadog, stackdriver, opencensus, skywalking, opentelemetry, prometheus, envoyFileAccessLog, envoyHttpAls, envoyTcpAls, envoyOtelAls, sds, dogstatsd`,
       'error AMM0012 extensionProviders[4] @10: extension provider "two" sets zipkin and prometheus; a provider is exactly one of them',
+    ]);
+  });
+
+  it("Amime's dogstatsd provider: service, port and a prefix of name characters", () => {
+    assert.deepEqual(check(`
+extensionProviders:
+- name: dd
+  dogstatsd: {service: datadog-agent.datadog.svc.cluster.local, port: 8125, prefix: mesh.istio}
+- name: bad
+  dogstatsd: {service: datadog-agent.datadog.svc.cluster.local, port: 8125, prefix: "a|b", tags: [x]}
+`), [
+      "warning AMM0013 extensionProviders[1].dogstatsd.tags @6: unknown field 'tags'",
+      'error AMM0012 extensionProviders[1].dogstatsd.prefix @6: prefix "a|b" must be letters, digits, \'_\' and \'.\' (it starts every DogStatsD metric name)',
     ]);
   });
 

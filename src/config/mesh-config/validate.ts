@@ -153,6 +153,7 @@ const BODY_FIELDS: Record<string, readonly string[]> = {
   envoyTcpAls: [...SERVICE_PORT, "logName", "filterStateObjectsToLog"],
   envoyOtelAls: [...SERVICE_PORT, "logName", "logFormat"],
   sds: ["name"],
+  dogstatsd: [...SERVICE_PORT, "prefix"],
 };
 
 /**
@@ -189,6 +190,10 @@ function checkProviderBody(v: Validator, at: FieldPath, type: string, body: Json
   for (const f of ["timeout"]) if (body[f] !== undefined) checkDuration(v, [...at, f], body[f]);
   if (type === "zipkin") readEnum(v, [...at, "traceContextOption"], body.traceContextOption, ["USE_B3", "USE_B3_WITH_W3C_PROPAGATION"]);
   if (type === "zipkin") readString(v, [...at, "path"], body.path);
+  if (type === "dogstatsd") {
+    const prefix = readString(v, [...at, "prefix"], body.prefix);
+    if (prefix !== undefined && !/^[A-Za-z0-9_.]*$/.test(prefix)) v.error([...at, "prefix"], `prefix ${JSON.stringify(prefix)} must be letters, digits, '_' and '.' (it starts every DogStatsD metric name)`);
+  }
   if (type === "opentelemetry") {
     const http = readObject(v, [...at, "http"], body.http);
     if (http) {

@@ -22,6 +22,8 @@ export interface ExtensionProvider {
   envoyTcpAls?: AlsProvider;
   envoyOtelAls?: ServicePortProvider & { logName?: string; logFormat?: LogFormat };
   sds?: { name?: string };
+  /** Amime: Istio's standard metrics as DogStatsD lines over UDP to a Datadog agent (Envoy's dog_statsd sink). */
+  dogstatsd?: ServicePortProvider & { prefix?: string };
 }
 
 export interface ServicePortProvider {

@@ -3,11 +3,11 @@
 // section wins, as in Istio) plus the mesh's telemetry settings, resolved into the proxy's
 // TelemetryConfig: metrics on/off, the access log (provider → format and path) and tracing
 // (provider → endpoint and format, sampling). Pure; see docs/observability.md.
-import type { AccessLogConfig, CustomTagConfig, MetricOverride, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig } from "../../model/proxy-config.ts";
+import type { AccessLogConfig, CustomTagConfig, MetricOverride, MetricsExportConfig, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig } from "../../model/proxy-config.ts";
 import type { ConfigEntry, MeshSettings, Snapshot } from "../../model/snapshot.ts";
 import { meshProviders, providerProblem, serviceHost } from "../../config/mesh-config/providers.ts";
 import type { ExtensionProvider, MeshConfig } from "../../config/types/mesh-config.ts";
-import type { AccessLogging, TelemetrySpec, Tracing } from "../../config/types/telemetry.ts";
+import type { AccessLogging, Metrics, TelemetrySpec, Tracing } from "../../config/types/telemetry.ts";
 import { labelsMatch } from "../../model/registry.ts";
 import { arr, durationMs, num, obj, str, strMap } from "./common.ts";
 
@@ -268,6 +268,58 @@ function metricsConfig(specs: readonly TelemetrySpec[]): TelemetryConfig["metric
   return out.length > 0 ? { overrides: out } : undefined;
 }
 
+/** Istio's TCP metrics reporting interval (tcp_reporting_duration), used for every exporter's interval. */
+export const DEFAULT_REPORTING_INTERVAL_MS = 15_000;
+
+/** An OTLP/HTTP path for metrics from a traces one: `…/v1/traces` → `…/v1/metrics` (OTLP's per-signal paths). */
+function metricsPath(path: string | undefined): string {
+  return path !== undefined && path.endsWith("/v1/traces") ? `${path.slice(0, -"/v1/traces".length)}/v1/metrics` : "/v1/metrics";
+}
+
+/** The exporter of one metrics provider; null for `prometheus` (scraped) and the types analyze warns about (AMM1011/AMM1012). */
+function metricsExporter(p: ExtensionProvider | undefined, intervalMs: number): MetricsExportConfig | null {
+  if (p === undefined || providerProblem("metrics", p) !== null) return null;
+  if (p.dogstatsd) {
+    const d = p.dogstatsd;
+    const out: MetricsExportConfig = { kind: "dogstatsd", target: `${bracket(serviceHost(str(d.service) ?? ""))}:${num(d.port) ?? 8125}`, intervalMs };
+    const prefix = str(d.prefix);
+    if (prefix !== undefined) out.prefix = prefix;
+    return out;
+  }
+  const o = p.opentelemetry;
+  if (!o) return null;
+  const endpoint = str(o.endpoint);
+  if (endpoint === undefined && o.http === undefined) return { kind: "otlp", protocol: "grpc", target: `${bracket(serviceHost(str(o.service) ?? ""))}:${num(o.port) ?? 4317}`, intervalMs };
+  let target: string;
+  if (endpoint !== undefined) {
+    if (!URL.canParse(endpoint)) return null; // the MeshConfig validator reports it
+    const u = new URL(endpoint);
+    u.pathname = metricsPath(u.pathname);
+    target = u.toString();
+  } else target = `${origin(str(o.service) ?? "", num(o.port) ?? 4318)}${metricsPath(str(o.http?.path))}`;
+  const out: MetricsExportConfig = { kind: "otlp", protocol: "http", target, intervalMs };
+  const headers = otlpHeaders(o.http?.headers);
+  if (headers.length > 0) out.headers = headers;
+  const timeout = durationMs(o.http?.timeout);
+  if (timeout !== undefined && timeout > 0) out.timeoutMs = timeout;
+  return out;
+}
+
+/** Metrics exporters: the providers of the most specific Telemetry `metrics` entry, else the mesh's default metrics providers. */
+function metricsExportConfig(specs: readonly TelemetrySpec[], mesh: MeshView): MetricsExportConfig[] {
+  const m = firstSection<Metrics>(specs, (s) => s.metrics);
+  const listed = arr(m?.providers).map((p) => str(p?.name)).filter((n): n is string => n !== undefined);
+  const names = listed.length > 0 ? listed : arr(mesh.defaultProviders?.metrics).filter((n): n is string => typeof n === "string");
+  const interval = durationMs(m?.reportingInterval);
+  const intervalMs = interval !== undefined && interval > 0 ? interval : DEFAULT_REPORTING_INTERVAL_MS;
+  const out: MetricsExportConfig[] = [];
+  for (const name of new Set(names)) {
+    const e = metricsExporter(provider(mesh, name), intervalMs);
+    if (e !== null) out.push(e);
+  }
+  return out;
+}
+
 /** The proxy's TelemetryConfig. `node.metricsPort` (set by the runtime) beats the mesh default. */
 export function telemetryConfig(snapshot: Snapshot, node: NodeInfo & { metricsPort?: number }): TelemetryConfig {
   const mesh = meshView(snapshot.mesh);
@@ -279,6 +331,8 @@ export function telemetryConfig(snapshot: Snapshot, node: NodeInfo & { metricsPo
   if (port !== undefined) out.metricsPort = port;
   const metrics = metricsConfig(specs);
   if (metrics) out.metrics = metrics;
+  const metricsExport = metricsExportConfig(specs, mesh);
+  if (metricsExport.length > 0) out.metricsExport = metricsExport;
   const al = accessLogConfig(specs, mesh);
   if (al) out.accessLog = al;
   return out;

@@ -19,6 +19,9 @@ export interface TelemetryHost extends ProxyStatsSource {
 import { RequestHooks, type HookSinks } from "./request-hooks.ts";
 import { DEFAULT_METRICS_PORT, settingsOf } from "./settings.ts";
 import { SpanExporter } from "./tracing/span-exporter.ts";
+import { resolveHeaders } from "./export/http-post.ts";
+import { MetricSinks } from "./export/metric-sinks.ts";
+import type { ExportCounters } from "./export/batch-exporter.ts";
 
 let otlpLogs: typeof OtlpLogs | undefined;
 
@@ -27,6 +30,8 @@ const { createServer } = http;
 export class SidecarTelemetry {
   private readonly sidecar: TelemetryHost;
   private readonly sinks: HookSinks;
+  /** OTLP metrics and DogStatsD exporters (TelemetryConfig.metricsExport). */
+  private readonly metricSinks = new MetricSinks();
   private server: Server | null = null;
   private boundAt = "";
   private exportKey = "";
@@ -38,7 +43,7 @@ export class SidecarTelemetry {
 
   private constructor(sidecar: TelemetryHost) {
     this.sidecar = sidecar;
-    this.sinks = { metrics: new IstioMetrics(settingsOf(sidecar.config).maxSeries), accessLog: null, exporter: null };
+    this.sinks = { metrics: new IstioMetrics(settingsOf(sidecar.config).maxSeries, sidecar.ctx.clock.wallNow()), accessLog: null, exporter: null };
   }
 
   /**
@@ -117,6 +122,9 @@ export class SidecarTelemetry {
       });
     }
 
+    const resource = { "service.name": c.serviceName, "service.instance.id": s.config.node.id };
+    await this.metricSinks.sync(tc.metricsExport ?? [], { store: this.sinks.metrics, clock: s.ctx.clock, resource, meshRoots: () => s.ctx.mesh?.options?.ca });
+
     const port = tc.metricsPort ?? DEFAULT_METRICS_PORT;
     const address = tc.metricsAddress ?? s.config.node.ip ?? "127.0.0.1";
     const want = `${address}:${port}`;
@@ -169,30 +177,41 @@ export class SidecarTelemetry {
     const al = this.sinks.accessLog;
     const otlp = otlpLogs !== undefined && al instanceof otlpLogs.OtlpLogExporter ? al : null;
     w.header("amime_access_log_written_total", "counter", "Access log lines handed to the OS, or records accepted by the OTLP logs collector.");
-    w.sample("amime_access_log_written_total", "", otlp !== null ? otlp.exported : ((al as AccessLogger | null)?.written ?? 0));
+    w.sample("amime_access_log_written_total", "", otlp !== null ? otlp.batches.sent : ((al as AccessLogger | null)?.written ?? 0));
     w.header("amime_access_log_dropped_total", "counter", "Access log lines dropped because the buffer was full.");
-    w.sample("amime_access_log_dropped_total", "", al?.dropped ?? 0);
+    w.sample("amime_access_log_dropped_total", "", otlp !== null ? otlp.batches.dropped : ((al as AccessLogger | null)?.dropped ?? 0));
     w.header("amime_access_log_export_retries_total", "counter", "OTLP log batches sent again after a retryable gRPC failure.");
-    w.sample("amime_access_log_export_retries_total", "", otlp?.retries ?? 0);
+    w.sample("amime_access_log_export_retries_total", "", otlp?.batches.retries ?? 0);
     w.header("amime_access_log_export_failures_total", "counter", "OTLP log Export calls that failed (each try counts).");
-    w.sample("amime_access_log_export_failures_total", "", otlp?.failedCalls ?? 0);
+    w.sample("amime_access_log_export_failures_total", "", otlp?.batches.failedSends ?? 0);
     const ex = this.sinks.exporter;
     w.header("amime_tracing_spans_exported_total", "counter", "Spans accepted by the trace collector.");
-    w.sample("amime_tracing_spans_exported_total", "", ex?.exported ?? 0);
+    w.sample("amime_tracing_spans_exported_total", "", ex?.batches.sent ?? 0);
     w.header("amime_tracing_spans_dropped_total", "counter", "Spans dropped (queue full or collector failure).");
-    w.sample("amime_tracing_spans_dropped_total", "", ex?.dropped ?? 0);
+    w.sample("amime_tracing_spans_dropped_total", "", ex?.batches.dropped ?? 0);
     w.header("amime_tracing_export_retries_total", "counter", "Span batches sent again after a retryable failure (no connection, timeout, 429, 502, 503, 504).");
-    w.sample("amime_tracing_export_retries_total", "", ex?.retries ?? 0);
+    w.sample("amime_tracing_export_retries_total", "", ex?.batches.retries ?? 0);
     w.header("amime_tracing_export_failures_total", "counter", "Span export POSTs that failed (each try counts).");
-    w.sample("amime_tracing_export_failures_total", "", ex?.failedPosts ?? 0);
+    w.sample("amime_tracing_export_failures_total", "", ex?.batches.failedSends ?? 0);
     w.header("amime_tracing_spans_queued", "gauge", "Spans waiting to be exported.");
-    w.sample("amime_tracing_spans_queued", "", ex?.queued ?? 0);
+    w.sample("amime_tracing_spans_queued", "", ex?.batches.queued ?? 0);
+    renderExportCounters(w, this.exportCounters());
     return w.text();
   }
 
-  /** Write out what is buffered (access log lines, spans). */
+  /** Every exporter's queue and batch counters (access logs sent to a collector, spans, metrics). */
+  exportCounters(): ExportCounters[] {
+    const out: ExportCounters[] = [];
+    const al = this.sinks.accessLog;
+    if (al !== null && "batches" in al) out.push(al.batches);
+    if (this.sinks.exporter !== null) out.push(this.sinks.exporter.batches);
+    out.push(...this.metricSinks.counters());
+    return out;
+  }
+
+  /** Write out what is buffered (access log lines, spans) and send the metrics exporters a snapshot now. */
   async flush(): Promise<void> {
-    await Promise.all([this.sinks.accessLog?.drained(), this.sinks.exporter?.flush()]);
+    await Promise.all([this.sinks.accessLog?.drained(), this.sinks.exporter?.flush(), this.metricSinks.flush()]);
   }
 
   private closeServer(): Promise<void> {
@@ -214,16 +233,21 @@ export class SidecarTelemetry {
     const ex = this.sinks.exporter;
     this.sinks.accessLog = null;
     this.sinks.exporter = null;
-    await Promise.all([al?.close(), ex?.close()]);
+    await Promise.all([al?.close(), ex?.close(), this.metricSinks.close()]);
   }
 }
 
-/** Collector headers with `envName` values read from the proxy's environment (an unset variable sends no header). */
-export function resolveHeaders(list: readonly { name: string; value?: string; envName?: string }[] | undefined, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const h of list ?? []) {
-    const v = h.value ?? (h.envName !== undefined ? env[h.envName] : undefined);
-    if (v !== undefined) out[h.name.toLowerCase()] = v;
+/** `amime_telemetry_export_*{exporter}`: the shared batch loop's counters, one series per exporter. */
+function renderExportCounters(w: PrometheusWriter, list: readonly ExportCounters[]): void {
+  const families: [string, "counter" | "gauge", string, (c: ExportCounters) => number][] = [
+    ["amime_telemetry_export_sent_total", "counter", "Items (spans, log records, metric snapshots, DogStatsD lines) the backend accepted.", (c) => c.sent],
+    ["amime_telemetry_export_dropped_total", "counter", "Items dropped: queue full, backend failure after the retries, or exporter closed.", (c) => c.dropped],
+    ["amime_telemetry_export_retried_total", "counter", "Batches sent again after a retryable failure.", (c) => c.retries],
+    ["amime_telemetry_export_failed_total", "counter", "Sends that failed (each try counts).", (c) => c.failedSends],
+    ["amime_telemetry_export_queued", "gauge", "Items waiting to be exported.", (c) => c.queued],
+  ];
+  for (const [name, type, help, get] of families) {
+    w.header(name, type, help);
+    for (const c of list) w.sample(name, `exporter="${c.name}"`, get(c));
   }
-  return out;
 }

@@ -10,6 +10,8 @@ export const ISTIO_BUCKETS: readonly number[] = Object.freeze([
 export class Histogram {
   /** counts[i] = observations with bounds[i-1] < v <= bounds[i]; the last slot is +Inf. */
   readonly counts: number[];
+  /** sums[i] = the sum of the observations in counts[i] (DogStatsD sends each bucket's mean). */
+  readonly sums: number[];
   sum = 0;
   count = 0;
   private readonly bounds: readonly number[];
@@ -17,6 +19,7 @@ export class Histogram {
   constructor(bounds: readonly number[] = ISTIO_BUCKETS) {
     this.bounds = bounds;
     this.counts = new Array<number>(bounds.length + 1).fill(0);
+    this.sums = new Array<number>(bounds.length + 1).fill(0);
   }
 
   observe(v: number): void {
@@ -25,13 +28,17 @@ export class Histogram {
     let i = 0;
     while (i < b.length && v > (b[i] as number)) i++;
     this.counts[i] = (this.counts[i] as number) + 1;
+    this.sums[i] = (this.sums[i] as number) + v;
     this.sum += v;
     this.count++;
   }
 
   /** Adds another histogram's observations (same bounds). */
   add(h: Histogram): void {
-    for (let i = 0; i < this.counts.length; i++) this.counts[i] = (this.counts[i] as number) + (h.counts[i] ?? 0);
+    for (let i = 0; i < this.counts.length; i++) {
+      this.counts[i] = (this.counts[i] as number) + (h.counts[i] ?? 0);
+      this.sums[i] = (this.sums[i] as number) + (h.sums[i] ?? 0);
+    }
     this.sum += h.sum;
     this.count += h.count;
   }

@@ -15,6 +15,11 @@ export type SeriesView = (values: readonly string[]) => PerMetricLabels;
 
 export const DEFAULT_MAX_SERIES = 5000;
 
+/** One metric as it is reported: its points by label text (overrides applied, series sharing labels summed). */
+export type MetricFamily =
+  | { kind: "counter"; name: string; help: string; unit: string; points: { labels: string; value: number }[] }
+  | { kind: "histogram"; name: string; help: string; unit: string; points: { labels: string; hist: Histogram }[] };
+
 export class HttpSeries {
   /** Istio's labels. */
   readonly labels: string;
@@ -61,14 +66,17 @@ export class IstioMetrics {
   readonly maxSeries: number;
   /** Observations not recorded because the series cap was reached. */
   dropped = 0;
+  /** Wall-clock ms when this store began counting: the start of every cumulative series. */
+  readonly startWallMs: number;
   private readonly http = new Map<string, HttpSeries>();
   private readonly tcp = new Map<string, TcpSeries>();
   /** Cheap key → series; only a cache (cleared when it grows past 4× the cap). */
   private readonly fastHttp = new Map<string, HttpSeries>();
   private readonly fastTcp = new Map<string, TcpSeries>();
 
-  constructor(maxSeries = DEFAULT_MAX_SERIES) {
+  constructor(maxSeries = DEFAULT_MAX_SERIES, startWallMs = Date.now()) {
     this.maxSeries = maxSeries;
+    this.startWallMs = startWallMs;
   }
 
   get seriesCount(): number {
@@ -131,20 +139,35 @@ export class IstioMetrics {
     return s;
   }
 
-  render(w: PrometheusWriter): void {
+  /** Istio's metrics as they are reported now: what Prometheus renders and the exporters send. */
+  families(): MetricFamily[] {
     const http = [...this.http.values()];
     const tcp = [...this.tcp.values()];
+    const out: MetricFamily[] = [];
     if (http.length > 0) {
-      counter(w, http, 0, "istio_requests_total", "Requests processed by the proxy (Istio standard metric).", (s) => s.requests);
-      histogram(w, http, 1, "istio_request_duration_milliseconds", "Request duration in milliseconds (Istio standard metric).", (s) => s.duration);
-      histogram(w, http, 2, "istio_request_bytes", "Request body sizes in bytes (Istio standard metric).", (s) => s.requestBytes);
-      histogram(w, http, 3, "istio_response_bytes", "Response sizes in bytes (Istio standard metric).", (s) => s.responseBytes);
+      out.push(
+        counter(http, 0, "istio_requests_total", "Requests processed by the proxy (Istio standard metric).", "1", (s) => s.requests),
+        histogram(http, 1, "istio_request_duration_milliseconds", "Request duration in milliseconds (Istio standard metric).", "ms", (s) => s.duration),
+        histogram(http, 2, "istio_request_bytes", "Request body sizes in bytes (Istio standard metric).", "By", (s) => s.requestBytes),
+        histogram(http, 3, "istio_response_bytes", "Response sizes in bytes (Istio standard metric).", "By", (s) => s.responseBytes),
+      );
     }
     if (tcp.length > 0) {
-      counter(w, tcp, 0, "istio_tcp_connections_opened_total", "TCP connections opened (Istio standard metric).", (s) => s.opened);
-      counter(w, tcp, 1, "istio_tcp_connections_closed_total", "TCP connections closed (Istio standard metric).", (s) => s.closed);
-      counter(w, tcp, 2, "istio_tcp_sent_bytes_total", "Bytes sent to the downstream on TCP connections (Istio standard metric).", (s) => s.sentBytes);
-      counter(w, tcp, 3, "istio_tcp_received_bytes_total", "Bytes received from the downstream on TCP connections (Istio standard metric).", (s) => s.receivedBytes);
+      out.push(
+        counter(tcp, 0, "istio_tcp_connections_opened_total", "TCP connections opened (Istio standard metric).", "1", (s) => s.opened),
+        counter(tcp, 1, "istio_tcp_connections_closed_total", "TCP connections closed (Istio standard metric).", "1", (s) => s.closed),
+        counter(tcp, 2, "istio_tcp_sent_bytes_total", "Bytes sent to the downstream on TCP connections (Istio standard metric).", "By", (s) => s.sentBytes),
+        counter(tcp, 3, "istio_tcp_received_bytes_total", "Bytes received from the downstream on TCP connections (Istio standard metric).", "By", (s) => s.receivedBytes),
+      );
+    }
+    return out.filter((f) => f.points.length > 0);
+  }
+
+  render(w: PrometheusWriter): void {
+    for (const f of this.families()) {
+      w.header(f.name, f.kind, f.help);
+      if (f.kind === "counter") for (const p of f.points) w.sample(f.name, p.labels, p.value);
+      else for (const p of f.points) w.histogram(f.name, p.labels, p.hist);
     }
     w.header("amime_metrics_series", "gauge", "Istio metric label sets held by this proxy.");
     w.sample("amime_metrics_series", "", this.seriesCount);
@@ -175,28 +198,26 @@ function grouped<S extends Labelled>(list: readonly S[], m: number): Map<string,
   return out;
 }
 
-function counter<S extends Labelled>(w: PrometheusWriter, list: readonly S[], m: number, name: string, help: string, get: (s: S) => number): void {
-  const groups = grouped(list, m);
-  if (groups.size === 0) return;
-  w.header(name, "counter", help);
-  for (const [labels, g] of groups) {
-    let v = 0;
-    for (const s of g) v += get(s);
-    w.sample(name, labels, v);
+function counter<S extends Labelled>(list: readonly S[], m: number, name: string, help: string, unit: string, get: (s: S) => number): MetricFamily {
+  const points: { labels: string; value: number }[] = [];
+  for (const [labels, g] of grouped(list, m)) {
+    let value = 0;
+    for (const s of g) value += get(s);
+    points.push({ labels, value });
   }
+  return { kind: "counter", name, help, unit, points };
 }
 
-function histogram(w: PrometheusWriter, list: readonly HttpSeries[], m: number, name: string, help: string, get: (s: HttpSeries) => Histogram): void {
-  const groups = grouped(list, m);
-  if (groups.size === 0) return;
-  w.header(name, "histogram", help);
-  for (const [labels, g] of groups) {
+function histogram(list: readonly HttpSeries[], m: number, name: string, help: string, unit: string, get: (s: HttpSeries) => Histogram): MetricFamily {
+  const points: { labels: string; hist: Histogram }[] = [];
+  for (const [labels, g] of grouped(list, m)) {
     if (g.length === 1) {
-      w.histogram(name, labels, get(g[0] as HttpSeries));
+      points.push({ labels, hist: get(g[0] as HttpSeries) });
       continue;
     }
     const sum = new Histogram();
     for (const s of g) sum.add(get(s));
-    w.histogram(name, labels, sum);
+    points.push({ labels, hist: sum });
   }
+  return { kind: "histogram", name, help, unit, points };
 }

@@ -60,3 +60,25 @@ export class PrometheusWriter {
     return this.parts.join("");
   }
 }
+
+/** labelText's inverse: `a="x",b="y\"z"` → [["a","x"],["b",'y"z']] (exporters send labels as attributes or tags). */
+export function parseLabelText(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  let i = 0;
+  while (i < text.length) {
+    const eq = text.indexOf('="', i);
+    if (eq < 0) break;
+    const name = text.slice(i, eq);
+    let v = "";
+    let j = eq + 2;
+    for (; j < text.length && text[j] !== '"'; j++) {
+      if (text[j] === "\\" && j + 1 < text.length) {
+        j++;
+        v += text[j] === "n" ? "\n" : text[j];
+      } else v += text[j];
+    }
+    out.push([name, v]);
+    i = j + 2; // past the closing quote and the comma
+  }
+  return out;
+}

@@ -1,19 +1,18 @@
 // Access logs as OTLP logs (Istio's `envoyOtelAls` provider, Envoy's OpenTelemetry access
 // logger): each finished request becomes a LogRecord — the formatted line as its body, the
-// provider's labels as attributes, the trace id when there is one — queued in a bounded buffer
-// and sent in batches by OTLP/gRPC LogsService/Export, one call at a time, off the request path.
-// Retryable gRPC failures (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED) are retried
-// with exponential backoff a bounded number of times; then, or when the buffer is full, records
-// are dropped and counted.
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- this module is itself loaded with import() by sidecar-telemetry.ts only when the config needs it
-import * as grpc from "@grpc/grpc-js";
-import type { Clock, TimerHandle } from "../../../core/clock.ts";
+// provider's labels as attributes, the trace id when there is one — queued in the shared bounded
+// queue (export/batch-exporter.ts) and sent in batches by OTLP/gRPC LogsService/Export, one call
+// at a time, off the request path. Retryable gRPC failures (UNAVAILABLE, DEADLINE_EXCEEDED,
+// RESOURCE_EXHAUSTED, ABORTED, CANCELLED) are retried with exponential backoff a bounded number
+// of times; then, or when the buffer is full, records are dropped and counted.
+import type { Clock } from "../../../core/clock.ts";
 import type { AccessLogEntry } from "../access-log/log-entry.ts";
+import { BatchExporter } from "../export/batch-exporter.ts";
+import { GrpcExport } from "./grpc-export.ts";
 import { fixed64, otlpRoot } from "./protos.ts";
 import type protobuf from "protobufjs";
 
 const EXPORT_PATH = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
-const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.ABORTED, grpc.status.CANCELLED]);
 
 export interface OtlpLogExporterOptions {
   /** gRPC target `host:port`. */
@@ -57,49 +56,24 @@ export function logsRequestType(): protobuf.Type {
 
 export class OtlpLogExporter {
   readonly target: string;
-  exported = 0;
-  dropped = 0;
-  failedCalls = 0;
-  retries = 0;
+  readonly batches: BatchExporter<LogRecord>;
   private readonly resource: { key: string; value: unknown }[];
   private readonly attributes: ((e: AccessLogEntry) => Record<string, unknown>) | undefined;
   private readonly clock: Clock;
-  private readonly maxQueue: number;
-  private readonly maxBatch: number;
-  private readonly flushIntervalMs: number;
-  private readonly timeoutMs: number;
-  private readonly maxRetries: number;
-  private readonly retryBaseMs: number;
-  private client: grpc.Client | null = null;
-  private queue: LogRecord[] = [];
-  private timer: TimerHandle | null = null;
-  private backoff: { timer: TimerHandle; wake: () => void } | null = null;
-  private inFlight: Promise<void> | null = null;
-  private closed = false;
+  private readonly grpc: GrpcExport;
 
   constructor(o: OtlpLogExporterOptions) {
     this.target = o.target;
     this.resource = Object.entries(o.resource).map(([key, v]) => ({ key, value: { stringValue: v } }));
     this.attributes = o.attributes;
     this.clock = o.clock;
-    this.maxQueue = o.maxQueue ?? 4096;
-    this.maxBatch = o.maxBatch ?? 512;
-    this.flushIntervalMs = o.flushIntervalMs ?? 1000;
-    this.timeoutMs = o.timeoutMs ?? 5000;
-    this.maxRetries = o.maxRetries ?? 3;
-    this.retryBaseMs = o.retryBaseMs ?? 500;
-  }
-
-  get queued(): number {
-    return this.queue.length;
+    this.grpc = new GrpcExport(o.target, EXPORT_PATH, o.timeoutMs ?? 5000);
+    this.batches = new BatchExporter<LogRecord>({ ...o, name: "otlp_logs", send: (batch) => this.call(batch) });
   }
 
   /** Queue one access log record (`line` is its body). Never blocks; false = dropped. */
   log(line: string, e: AccessLogEntry): boolean {
-    if (this.closed || this.queue.length >= this.maxQueue) {
-      this.dropped++;
-      return false;
-    }
+    if (!this.batches.accepting) return this.batches.drop();
     const ns = BigInt(Math.round(e.startWallMs)) * 1_000_000n;
     const rec: LogRecord = {
       timeUnixNano: fixed64(ns),
@@ -109,83 +83,27 @@ export class OtlpLogExporter {
       attributes: this.attributes === undefined ? [] : Object.entries(this.attributes(e)).map(([key, v]) => ({ key, value: anyValue(v) })),
     };
     if (/^[0-9a-f]{32}$/.test(e.traceId)) rec.traceId = Buffer.from(e.traceId, "hex");
-    this.queue.push(rec);
-    if (this.timer === null && this.inFlight === null) this.timer = this.clock.setTimeout(() => this.onTimer(), this.flushIntervalMs);
-    return true;
-  }
-
-  private onTimer(): void {
-    this.timer = null;
-    void this.flush();
+    return this.batches.add(rec);
   }
 
   /** Send what is queued now (one call per batch, retries included); resolves when done. */
-  async flush(): Promise<void> {
-    while (this.inFlight !== null) await this.inFlight;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      this.inFlight = this.deliver(batch);
-      await this.inFlight;
-      this.inFlight = null;
-    }
+  flush(): Promise<void> {
+    return this.batches.flush();
   }
 
   /** Resolves once everything accepted so far has been sent or dropped. */
   drained(): Promise<void> {
-    return this.flush();
+    return this.batches.flush();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.timer?.cancel();
-    this.timer = null;
-    const b = this.backoff;
-    if (b !== null) {
-      this.backoff = null;
-      b.timer.cancel();
-      b.wake();
-    }
-    await this.flush();
-    this.client?.close();
-    this.client = null;
+    await this.batches.close();
+    this.grpc.close();
   }
 
-  private async deliver(batch: LogRecord[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const code = await this.call(batch);
-      if (code === grpc.status.OK) {
-        this.exported += batch.length;
-        return;
-      }
-      this.failedCalls++;
-      if (!RETRYABLE.has(code) || attempt >= this.maxRetries || this.closed) {
-        this.dropped += batch.length;
-        return;
-      }
-      this.retries++;
-      await new Promise<void>((wake) => {
-        const timer = this.clock.setTimeout(() => {
-          this.backoff = null;
-          wake();
-        }, this.retryBaseMs * 2 ** attempt);
-        this.backoff = { timer, wake };
-      });
-    }
-  }
-
-  private call(batch: LogRecord[]): Promise<grpc.status> {
+  private call(batch: LogRecord[]): Promise<"ok" | "fail" | "retry"> {
     const t = logsRequestType();
     const body = t.encode(t.fromObject({ resourceLogs: [{ resource: { attributes: this.resource }, scopeLogs: [{ scope: { name: "amime-proxy" }, logRecords: batch }] }] })).finish();
-    this.client ??= new grpc.Client(this.target, grpc.credentials.createInsecure());
-    return new Promise((resolve) => {
-      (this.client as grpc.Client).makeUnaryRequest(
-        EXPORT_PATH,
-        (b: Uint8Array) => Buffer.from(b),
-        (b: Buffer) => b,
-        body,
-        { deadline: Date.now() + this.timeoutMs },
-        (err) => resolve(err === null ? grpc.status.OK : err.code),
-      );
-    });
+    return this.grpc.call(body);
   }
 }

@@ -6,7 +6,11 @@ import protobuf from "protobufjs";
 
 export const OTLP_PROTO_DIR = fileURLToPath(new URL("./proto/", import.meta.url));
 
-const FILES = ["opentelemetry/proto/collector/trace/v1/trace_service.proto", "opentelemetry/proto/collector/logs/v1/logs_service.proto"];
+const FILES = [
+  "opentelemetry/proto/collector/trace/v1/trace_service.proto",
+  "opentelemetry/proto/collector/logs/v1/logs_service.proto",
+  "opentelemetry/proto/collector/metrics/v1/metrics_service.proto",
+];
 
 let root: protobuf.Root | null = null;
 

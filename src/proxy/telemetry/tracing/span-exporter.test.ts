@@ -28,7 +28,7 @@ describe("SpanExporter", () => {
     const ex = new SpanExporter({ endpoint: `http://127.0.0.1:${port}/v1/traces`, format: "otlp", encoding: "protobuf", clock: systemClock, maxRetries: 2, retryBaseMs: 1 });
     ex.add(span);
     await ex.flush();
-    assert.deepEqual({ exported: ex.exported, dropped: ex.dropped, retries: ex.retries, failed: ex.failedPosts }, { exported: 0, dropped: 1, retries: 2, failed: 3 });
+    assert.deepEqual({ exported: ex.batches.sent, dropped: ex.batches.dropped, retries: ex.batches.retries, failed: ex.batches.failedSends }, { exported: 0, dropped: 1, retries: 2, failed: 3 });
     await ex.close();
   });
 
@@ -39,7 +39,7 @@ describe("SpanExporter", () => {
     ex.add(span);
     await ex.flush();
     assert.deepEqual(seen, [400]);
-    assert.deepEqual({ dropped: ex.dropped, retries: ex.retries }, { dropped: 1, retries: 0 });
+    assert.deepEqual({ dropped: ex.batches.dropped, retries: ex.batches.retries }, { dropped: 1, retries: 0 });
     await ex.close();
     await new Promise<void>((r) => s.close(() => r()));
   });
@@ -47,9 +47,9 @@ describe("SpanExporter", () => {
   it("a bounded queue: spans past maxQueue are dropped and counted", async () => {
     const ex = new SpanExporter({ endpoint: "http://127.0.0.1:1/v1/traces", format: "zipkin", clock: systemClock, maxQueue: 2, maxRetries: 0 });
     for (let i = 0; i < 5; i++) ex.add(span);
-    assert.equal(ex.queued, 2);
-    assert.equal(ex.dropped, 3);
+    assert.equal(ex.batches.queued, 2);
+    assert.equal(ex.batches.dropped, 3);
     await ex.close();
-    assert.equal(ex.dropped, 5);
+    assert.equal(ex.batches.dropped, 5);
   });
 });

@@ -1,0 +1,58 @@
+// One POST of an export body (OTLP/HTTP, Zipkin v2) and what it came to for the retry loop:
+// 2xx is accepted; no connection, a timeout, a cut-off answer, 429, 502, 503 and 504 are worth
+// retrying (OTLP/HTTP's retryable answers); anything else failed for good.
+import { http, httpsModule, tlsModule } from "../../../core/builtins.ts";
+import type { SendOutcome } from "./batch-exporter.ts";
+
+const RETRYABLE = new Set([429, 502, 503, 504]);
+
+export interface PostTarget {
+  endpoint: string;
+  /** Extra request headers (vendor auth: an access token, an API key). */
+  headers: Readonly<Record<string, string>>;
+  timeoutMs: number;
+  /** Roots trusted besides the system's for an https endpoint. */
+  meshRoots?: (() => string | undefined) | undefined;
+}
+
+export function postBody(t: PostTarget, body: string | Uint8Array, contentType: string): Promise<SendOutcome> {
+  let url: URL;
+  try {
+    url = new URL(t.endpoint);
+  } catch {
+    return Promise.resolve("fail");
+  }
+  return new Promise((resolve) => {
+    const tls = url.protocol === "https:";
+    const send = tls ? httpsModule().request : http.request;
+    const roots = tls ? t.meshRoots?.() : undefined;
+    const headers = { ...t.headers, "content-type": contentType, "content-length": Buffer.byteLength(body) };
+    let req: ReturnType<typeof http.request>;
+    try {
+      req = send(url, { method: "POST", headers, timeout: t.timeoutMs, ...(roots !== undefined ? { ca: [...tlsModule().rootCertificates, roots] } : {}) }, (res) => {
+        res.resume();
+        res.on("close", () => resolve("retry")); // cut off before its end (a no-op after "end")
+        res.on("end", () => {
+          const code = res.statusCode ?? 0;
+          resolve(code >= 200 && code < 300 ? "ok" : RETRYABLE.has(code) ? "retry" : "fail");
+        });
+      });
+    } catch {
+      // A header value Node refuses (the control plane checks them; an environment variable may still hold one).
+      return resolve("fail");
+    }
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", () => resolve("retry"));
+    req.end(body);
+  });
+}
+
+/** Collector headers with `envName` values read from the proxy's environment (an unset variable sends no header). */
+export function resolveHeaders(list: readonly { name: string; value?: string; envName?: string }[] | undefined, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of list ?? []) {
+    const v = h.value ?? (h.envName !== undefined ? env[h.envName] : undefined);
+    if (v !== undefined) out[h.name.toLowerCase()] = v;
+  }
+  return out;
+}
