@@ -49,6 +49,7 @@ export interface ListenerStatsRow {
   downstream_global_cx_overflow: number;
   sslHandshakes?: number;
   sslErrors?: number;
+  sslSessionReused?: number;
 }
 
 export class Sidecar {
@@ -150,6 +151,7 @@ export class Sidecar {
       if (counts !== null) {
         out.sslHandshakes = counts.mtls;
         out.sslErrors = counts.mtlsRefused;
+        out.sslSessionReused = counts.sessionReused;
       }
       return out;
     });

@@ -105,6 +105,31 @@ describe("mutual TLS between sidecars", () => {
     }
   });
 
+  it("a new upstream connection resumes the TLS session of the last one (a new connection per request: three handshakes, two resumed); a server certificate revoked since is not resumed into", async () => {
+    const config = clientConfig(inbound(), { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: [REVIEWS], insecureSkipVerify: false });
+    (config.clusters as Obj[])[0]!.connectionPool = { maxRequestsPerConnection: 1 };
+    const client = await Sidecar.start(config, { mesh: credentials(clientCert) });
+    const stats = () => server.listenerStats().find((l) => l.name === "inbound")!;
+    try {
+      const before = stats();
+      for (let i = 0; i < 3; i++) {
+        const r = await send(client.ports().outbound as number, { host: "reviews:9080" });
+        assert.equal(r.status, 200, r.body);
+        // The server keeps a connection until the client closes it: wait, so the next request dials anew.
+        await waitFor(() => stats().activeConnections === 0, { what: "the one-request connection closed" });
+      }
+      assert.equal(stats().sslHandshakes! - before.sslHandshakes!, 3);
+      assert.equal(stats().sslSessionReused! - before.sslSessionReused!, 2, "the second and third connections resumed");
+      // Revoked after the session was kept: a resumed handshake would skip the client's checks, so the cache is emptied.
+      const seen = app.requests.length;
+      await client.applyConfig({ ...config, version: "server-revoked", listeners: [{ ...(config.listeners as Obj[])[0], port: client.ports().outbound }], revocations: { serials: [serverCert.serial], identities: [] } });
+      assert.equal((await send(client.ports().outbound as number, { host: "reviews:9080" })).status, 503);
+      assert.equal(app.requests.length, seen, "nothing reached the app");
+    } finally {
+      await client.close(0);
+    }
+  });
+
   it("a server whose SAN is not one of the service's identities is refused (503)", async () => {
     const client = await Sidecar.start(clientConfig(inbound(), { mode: "ISTIO_MUTUAL", sni: SNI, subjectAltNames: ["spiffe://cluster.local/ns/default/sa/someone-else"], insecureSkipVerify: false }), { mesh: credentials(clientCert) });
     try {

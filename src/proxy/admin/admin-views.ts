@@ -9,7 +9,7 @@ export interface AdminStatsSource {
   readonly runtime: Runtime;
   readonly ctx: Pick<ProxyContext, "downstream" | "filterStats">;
   readonly isReady: boolean;
-  listenerStats(): readonly { name: string; port: number; activeConnections: number; downstream_cx_overflow: number; downstream_global_cx_overflow: number; sslHandshakes?: number; sslErrors?: number }[];
+  listenerStats(): readonly { name: string; port: number; activeConnections: number; downstream_cx_overflow: number; downstream_global_cx_overflow: number; sslHandshakes?: number; sslErrors?: number; sslSessionReused?: number }[];
 }
 
 export function clustersJson(s: AdminStatsSource): unknown {
@@ -60,7 +60,7 @@ export function statsText(s: AdminStatsSource): string {
     lines.push(`listener.${l.name}.downstream_cx_active: ${l.activeConnections}`);
     lines.push(`listener.${l.name}.downstream_cx_overflow: ${l.downstream_cx_overflow}`);
     lines.push(`listener.${l.name}.downstream_global_cx_overflow: ${l.downstream_global_cx_overflow}`);
-    if (l.sslHandshakes !== undefined) lines.push(`listener.${l.name}.ssl.handshake: ${l.sslHandshakes}`, `listener.${l.name}.ssl.connection_error: ${l.sslErrors ?? 0}`);
+    if (l.sslHandshakes !== undefined) lines.push(`listener.${l.name}.ssl.handshake: ${l.sslHandshakes}`, `listener.${l.name}.ssl.connection_error: ${l.sslErrors ?? 0}`, `listener.${l.name}.ssl.session_reused: ${l.sslSessionReused ?? 0}`);
   }
   lines.push(`server.live: ${s.isReady ? 1 : 0}`);
   lines.push(`server.config_version: ${s.config.version}`);

@@ -37,6 +37,8 @@ export class DetectionStats {
   mtls = 0;
   /** Mutual TLS handshakes that failed, or whose client certificate was missing, invalid or revoked. */
   mtlsRefused = 0;
+  /** Mutual TLS handshakes that resumed a session. */
+  sessionReused = 0;
   /** Plaintext connections closed under PeerAuthentication STRICT. */
   plaintextRefused = 0;
 }

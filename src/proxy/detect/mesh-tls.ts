@@ -12,6 +12,8 @@ import { tlsModule } from "../../core/builtins.ts";
 export interface MeshTlsCounters {
   mtls: number;
   mtlsRefused: number;
+  /** Handshakes that resumed a session (Envoy's `ssl.session_reused`). */
+  sessionReused: number;
 }
 
 /**
@@ -99,6 +101,7 @@ export class MeshTlsTerminator {
       return;
     }
     this.#counters.mtls++;
+    if (t.isSessionReused()) this.#counters.sessionReused++;
     verifiedPeers.set(t, peerUri(t) ?? "");
     // Istio's sidecar inbound: APPEND_FORWARD with Subject, URI, DNS.
     xfccPlans.set(t, { mode: "append", element: xfccOf(t) });

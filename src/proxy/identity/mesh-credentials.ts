@@ -22,6 +22,14 @@ export class MeshCredentials {
   #deniedIdentities = new Set<string>();
   /** Open mTLS connections to upstream peers, to close when a deny list names their server. */
   readonly #upstreams = new Set<TLSSocket>();
+  /**
+   * TLS sessions of upstream mTLS connections, to resume (Envoy's client session reuse): keyed by
+   * endpoint, SNI, ALPN and the SANs checked. A resumed handshake skips the server checks
+   * (chain, SANs, deny list), so the cache only holds sessions verified against the current
+   * certificate, roots and deny list: any change of those empties it (#generation).
+   */
+  readonly #sessions = new Map<string, Buffer>();
+  #generation = 0;
 
   /**
    * The pushed deny list (ProxyConfig.revocations). Applies on the client side too: a server
@@ -29,8 +37,11 @@ export class MeshCredentials {
    * closed (returns how many).
    */
   setDenyList(revocations: { serials: readonly string[]; identities: readonly string[] } | undefined): number {
-    this.#deniedSerials = new Set((revocations?.serials ?? []).map(normalSerial));
-    this.#deniedIdentities = new Set(revocations?.identities ?? []);
+    const serials = new Set((revocations?.serials ?? []).map(normalSerial));
+    const identities = new Set(revocations?.identities ?? []);
+    if (!sameSet(serials, this.#deniedSerials) || !sameSet(identities, this.#deniedIdentities)) this.#forgetSessions();
+    this.#deniedSerials = serials;
+    this.#deniedIdentities = identities;
     if (this.#deniedSerials.size === 0 && this.#deniedIdentities.size === 0) return 0;
     let closed = 0;
     for (const s of this.#upstreams) {
@@ -72,6 +83,35 @@ export class MeshCredentials {
     this.#options = { cert: cert.certChain.join(""), key: cert.keyPem, ca: bundle.join(""), minVersion: "TLSv1.2" };
     this.#context = tlsModule().createSecureContext(this.#options);
     this.#current = { ...cert, trustBundle: [...bundle] };
+    this.#forgetSessions();
+  }
+
+  /** A session to resume toward `key` (see #sessions), if one is kept. */
+  sessionFor(key: string): Buffer | undefined {
+    return this.#sessions.get(key);
+  }
+
+  /**
+   * Keep the sessions an upstream mTLS connection receives (TLS 1.3 tickets arrive after the
+   * handshake), unless the certificate, roots or deny list changed since it was dialed.
+   */
+  keepSessions(socket: TLSSocket, key: string): void {
+    const generation = this.#generation;
+    socket.on("session", (session: Buffer) => {
+      if (generation !== this.#generation) return;
+      if (this.#sessions.size >= MAX_SESSIONS && !this.#sessions.has(key)) this.#sessions.delete(this.#sessions.keys().next().value as string);
+      this.#sessions.set(key, session);
+    });
+  }
+
+  /** A resumed (or any) handshake toward `key` failed: do not offer its session again. */
+  dropSession(key: string): void {
+    this.#sessions.delete(key);
+  }
+
+  #forgetSessions(): void {
+    this.#generation++;
+    this.#sessions.clear();
   }
 
   /**
@@ -108,6 +148,15 @@ export class MeshCredentials {
   get context(): SecureContext | null {
     return this.#context;
   }
+}
+
+/** Sessions kept at most (one per upstream endpoint, SNI and SAN set; the oldest goes first). */
+const MAX_SESSIONS = 1024;
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
 
 /** Lower-case hex serial without separators, as ProxyConfig.revocations lists them. */

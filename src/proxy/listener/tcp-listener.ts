@@ -32,7 +32,7 @@ export class TcpListener {
   private connectionLimit: number | undefined;
   port: number;
   /** Mutual TLS counters (inbound listeners with a workload certificate). */
-  readonly mtlsStats = { mtls: 0, mtlsRefused: 0, plaintextRefused: 0 };
+  readonly mtlsStats = { mtls: 0, mtlsRefused: 0, sessionReused: 0, plaintextRefused: 0 };
   /** Inbound listener of a sidecar with a workload certificate: PERMISSIVE mutual TLS. */
   readonly meshTls: MeshTlsTerminator | null;
   /** TLS termination (Gateway TLS servers that do not pass through): certificates watched until close. */

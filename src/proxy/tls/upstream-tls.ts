@@ -125,7 +125,14 @@ export function connectUpstreamTls(net: TcpSocketConnectOpts & { onread?: unknow
     s.destroy(e as Error);
     return s;
   }
-  const socket = tlsModule().connect({ ...(net as ConnectionOptions), ...extra });
-  if (tls.mode === "ISTIO_MUTUAL") mesh?.trackUpstream(socket);
+  if (tls.mode !== "ISTIO_MUTUAL" || mesh === undefined) return tlsModule().connect({ ...(net as ConnectionOptions), ...extra });
+  // Session resumption toward this endpoint (Envoy reuses client sessions by default): a new
+  // connection after the first skips the certificate exchange and signatures.
+  const key = `${net.host ?? ""}:${net.port}|${extra.servername ?? ""}|${(extra.ALPNProtocols as string[] | undefined)?.join(",") ?? ""}|${tls.subjectAltNames.join(",")}`;
+  const session = mesh.sessionFor(key);
+  const socket = tlsModule().connect({ ...(net as ConnectionOptions), ...extra, ...(session !== undefined ? { session } : {}) });
+  mesh.keepSessions(socket, key);
+  if (session !== undefined) socket.once("error", () => mesh.dropSession(key));
+  mesh.trackUpstream(socket);
   return socket;
 }
