@@ -24,6 +24,8 @@ Options:
       --exclude-outbound-ports LIST     ports whose outbound connections are not captured
       --exclude-inbound-ports LIST      inbound ports that reach the app directly
       --exclude-outbound-ip-ranges LIST IPv4 CIDRs whose outbound connections are not captured
+      --include-outbound-ip-ranges LIST only connections to these IPv4 CIDRs are captured
+                        ("*": every address, the default; "": none)
       --dry-run         print the iptables-restore input instead of applying it
   -h, --help            show this help
 
@@ -38,6 +40,7 @@ interface Args {
   excludeOutboundPorts: number[];
   excludeInboundPorts: number[];
   excludeOutboundIPRanges: string[];
+  includeOutboundIPRanges: string[] | null;
   dryRun: boolean;
   help: boolean;
 }
@@ -56,13 +59,21 @@ function list(text: string): string[] {
   return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
+function cidrs(flag: string, text: string): string[] {
+  return list(text).map((c) => {
+    const [a, bits] = c.split("/");
+    if (!isIPv4(a ?? "") || !/^\d{1,2}$/.test(bits ?? "") || Number(bits) > 32) throw new UsageError(`${flag}: "${c}" is not an IPv4 CIDR (a.b.c.d/n)`);
+    return c;
+  });
+}
+
 function ipv4(flag: string, v: string): string {
   if (!isIPv4(v)) throw new UsageError(`${flag}: "${v}" is not an IPv4 address`);
   return v;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const out: Args = { inbound: new Map(), excludeOutboundPorts: [], excludeInboundPorts: [], excludeOutboundIPRanges: [], dryRun: false, help: false };
+  const out: Args = { inbound: new Map(), excludeOutboundPorts: [], excludeInboundPorts: [], excludeOutboundIPRanges: [], includeOutboundIPRanges: null, dryRun: false, help: false };
   for (const f of walkFlags(argv)) {
     switch (f.flag) {
       case "-h":
@@ -89,12 +100,13 @@ function parseArgs(argv: readonly string[]): Args {
         out.excludeInboundPorts.push(...ports(f.flag, f.required("a list of ports")));
         break;
       case "--exclude-outbound-ip-ranges":
-        for (const c of list(f.required("a list of IPv4 CIDRs"))) {
-          const [a, bits] = c.split("/");
-          if (!isIPv4(a ?? "") || !/^\d{1,2}$/.test(bits ?? "") || Number(bits) > 32) throw new UsageError(`${f.flag}: "${c}" is not an IPv4 CIDR (a.b.c.d/n)`);
-          out.excludeOutboundIPRanges.push(c);
-        }
+        out.excludeOutboundIPRanges.push(...cidrs(f.flag, f.required("a list of IPv4 CIDRs")));
         break;
+      case "--include-outbound-ip-ranges": {
+        const v = f.value() ?? "";
+        out.includeOutboundIPRanges = v.trim() === "*" ? null : cidrs(f.flag, v);
+        break;
+      }
       case "--dry-run":
         out.dryRun = true;
         break;
@@ -117,6 +129,7 @@ export const captureCommand: Command = {
       excludeOutboundPorts: args.excludeOutboundPorts,
       excludeInboundPorts: args.excludeInboundPorts,
       excludeOutboundIPRanges: args.excludeOutboundIPRanges,
+      includeOutboundIPRanges: args.includeOutboundIPRanges,
       services: [],
     });
     if (args.dryRun) {

@@ -18,6 +18,9 @@ Options:
 Exit status: 0 once ready, 1 on timeout, 2 on usage errors.
 `;
 
+/** pilot-agent wait's requestTimeoutMillis. */
+const REQUEST_TIMEOUT_MS = 500;
+
 interface Args {
   url: string;
   timeoutSeconds: number;
@@ -57,7 +60,7 @@ export const waitCommand: Command = {
     let last = "";
     for (;;) {
       try {
-        const res = await fetch(args.url, { signal: AbortSignal.timeout(Math.min(args.periodMs, 500)) });
+        const res = await fetch(args.url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
         await res.body?.cancel();
         if (res.status === 200) {
           process.stdout.write(`amime wait: ${args.url} is ready\n`);

@@ -56,6 +56,8 @@ export function runTool(command: string, args: readonly string[], opts: { stdin?
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.once("error", reject);
     child.once("close", (code) => resolve({ code, stdout, stderr }));
+    // A tool that reads no stdin may exit before it is written: its exit status tells the story.
+    child.stdin.on("error", () => {});
     child.stdin.end(opts.stdin ?? "");
   });
 }

@@ -42,6 +42,15 @@ describe("captureRules", () => {
     assert.ok(out.includes("-A INPUT -p tcp --dport 8081 -j ACCEPT"));
   });
 
+  it("with includeOutboundIPRanges, redirects (services, then 15001) only connections to those CIDRs", () => {
+    const out = captureRules({ ...base, includeOutboundIPRanges: ["10.96.0.0/12"] }).split("\n");
+    assert.ok(!out.includes("-A AMIME_OUTPUT -p tcp -j REDIRECT --to-ports 15001"));
+    assert.ok(!out.includes("-A AMIME_OUTPUT -j AMIME_SERVICES"));
+    assert.ok(out.indexOf("-A AMIME_OUTPUT -d 10.96.0.0/12 -j AMIME_SERVICES") < out.indexOf("-A AMIME_OUTPUT -d 10.96.0.0/12 -p tcp -j REDIRECT --to-ports 15001"));
+    const none = captureRules({ ...base, includeOutboundIPRanges: [] });
+    assert.ok(!/AMIME_OUTPUT.*REDIRECT/.test(none), "an empty list captures no outbound connection");
+  });
+
   it("serviceRules replaces only the AMIME_SERVICES chain", () => {
     assert.equal(serviceRules([]), "*nat\n:AMIME_SERVICES - [0:0]\nCOMMIT\n");
   });
@@ -50,7 +59,16 @@ describe("captureRules", () => {
 describe("captureAnnotations", () => {
   it("reads Istio's comma-separated annotations", () => {
     const a = captureAnnotations({ "traffic.sidecar.istio.io/excludeOutboundPorts": "5432, 6379", "traffic.sidecar.istio.io/excludeInboundPorts": "8081", "traffic.sidecar.istio.io/excludeOutboundIPRanges": "10.0.0.0/8,192.168.1.1/32" }, "w");
-    assert.deepEqual(a, { excludeOutboundPorts: [5432, 6379], excludeInboundPorts: [8081], excludeOutboundIPRanges: ["10.0.0.0/8", "192.168.1.1/32"] });
+    assert.deepEqual(a, { excludeOutboundPorts: [5432, 6379], excludeInboundPorts: [8081], excludeOutboundIPRanges: ["10.0.0.0/8", "192.168.1.1/32"], includeOutboundIPRanges: null });
+  });
+
+  it("includeOutboundIPRanges: * or absent captures every address, an empty value none, a list only those", () => {
+    const include = (v: string | undefined) => captureAnnotations(v === undefined ? {} : { "traffic.sidecar.istio.io/includeOutboundIPRanges": v }, "w").includeOutboundIPRanges;
+    assert.equal(include(undefined), null);
+    assert.equal(include("*"), null);
+    assert.deepEqual(include(""), []);
+    assert.deepEqual(include("10.96.0.0/12, 10.244.0.0/16"), ["10.96.0.0/12", "10.244.0.0/16"]);
+    assert.throws(() => include("10.96.0.0"), /includeOutboundIPRanges"\]: "10\.96\.0\.0" is not an IPv4 CIDR/);
   });
 
   it("refuses a bad value, naming the annotation", () => {

@@ -3,7 +3,8 @@
 // touched). Pure: the runtime applies the text (network.ts). docs/netns.md explains each rule.
 //
 // Outbound (nat OUTPUT → AMIME_OUTPUT): the proxy's own traffic (UID/GID 1337) and loopback leave
-// as they are; excluded CIDRs and ports too; a TCP service port of a service VIP goes to the
+// as they are; excluded CIDRs and ports too (and, with includeOutboundIPRanges, addresses outside
+// those CIDRs); a TCP service port of a service VIP goes to the
 // sidecar's own listener for that service port (AMIME_SERVICES, the "per-VIP:port" redirects the
 // control plane's port assignment decides); every other TCP connection goes to 15001, the
 // outbound HTTP listener, which routes on Host / :authority.
@@ -41,6 +42,11 @@ export interface CaptureSpec {
   excludeOutboundPorts: readonly number[];
   excludeInboundPorts: readonly number[];
   excludeOutboundIPRanges: readonly string[];
+  /**
+   * `traffic.sidecar.istio.io/includeOutboundIPRanges`: only connections to these CIDRs are
+   * captured (an empty list: none). Absent or null: every address (Istio's `*`).
+   */
+  includeOutboundIPRanges?: readonly string[] | null;
   /** Service VIP:port → the sidecar's local listener port for it (outbound TCP services). */
   services: readonly ServiceRedirect[];
 }
@@ -75,8 +81,7 @@ export function captureRules(spec: CaptureSpec): string {
     `-A AMIME_OUTPUT -d ${spec.podIp}/32 -j RETURN`,
     ...spec.excludeOutboundIPRanges.map((c) => `-A AMIME_OUTPUT -d ${c} -j RETURN`),
     ...spec.excludeOutboundPorts.map((p) => `-A AMIME_OUTPUT -p tcp --dport ${p} -j RETURN`),
-    `-A AMIME_OUTPUT -j ${SERVICES_CHAIN}`,
-    `-A AMIME_OUTPUT -p tcp -j REDIRECT --to-ports ${OUTBOUND_CAPTURE_PORT}`,
+    ...outboundRedirects(spec.includeOutboundIPRanges ?? null),
     ...serviceLines(spec.services),
     "COMMIT",
   ];
@@ -99,6 +104,12 @@ export function captureRules(spec: CaptureSpec): string {
   return `${[...nat, ...filter].join("\n")}\n`;
 }
 
+/** Into the service redirects, then to 15001: every destination, or only the included CIDRs. */
+function outboundRedirects(include: readonly string[] | null): string[] {
+  const to = (d: string): string[] => [`-A AMIME_OUTPUT${d} -j ${SERVICES_CHAIN}`, `-A AMIME_OUTPUT${d} -p tcp -j REDIRECT --to-ports ${OUTBOUND_CAPTURE_PORT}`];
+  return include === null ? to("") : include.flatMap((c) => to(` -d ${c}`));
+}
+
 /** Only the service redirects (iptables-restore --noflush input: replaces that chain's rules). */
 export function serviceRules(services: readonly ServiceRedirect[]): string {
   return `${["*nat", `:${SERVICES_CHAIN} - [0:0]`, ...serviceLines(services), "COMMIT"].join("\n")}\n`;
@@ -113,6 +124,8 @@ export interface CaptureAnnotations {
   excludeOutboundPorts: number[];
   excludeInboundPorts: number[];
   excludeOutboundIPRanges: string[];
+  /** null: not set or `*` (capture every address); a list, possibly empty (capture none). */
+  includeOutboundIPRanges: string[] | null;
 }
 
 export class CaptureAnnotationError extends Error {
@@ -133,12 +146,21 @@ export function captureAnnotations(annotations: Readonly<Record<string, string>>
       return n;
     });
   };
-  const v = annotations[`${ANNOTATION}excludeOutboundIPRanges`];
-  const ranges = v === undefined || v.trim() === "" ? [] : v.split(",").map((s) => s.trim());
-  for (const r of ranges) {
-    if (!isCidr(r)) throw new CaptureAnnotationError(`${origin}: metadata.annotations["${ANNOTATION}excludeOutboundIPRanges"]: "${r}" is not an IPv4 CIDR (a.b.c.d/n)`);
-  }
-  return { excludeOutboundPorts: ports("excludeOutboundPorts"), excludeInboundPorts: ports("excludeInboundPorts"), excludeOutboundIPRanges: ranges };
+  const cidrs = (key: string, v: string): string[] => {
+    const ranges = v.trim() === "" ? [] : v.split(",").map((s) => s.trim());
+    for (const r of ranges) {
+      if (!isCidr(r)) throw new CaptureAnnotationError(`${origin}: metadata.annotations["${ANNOTATION}${key}"]: "${r}" is not an IPv4 CIDR (a.b.c.d/n)`);
+    }
+    return ranges;
+  };
+  const include = annotations[`${ANNOTATION}includeOutboundIPRanges`];
+  return {
+    excludeOutboundPorts: ports("excludeOutboundPorts"),
+    excludeInboundPorts: ports("excludeInboundPorts"),
+    excludeOutboundIPRanges: cidrs("excludeOutboundIPRanges", annotations[`${ANNOTATION}excludeOutboundIPRanges`] ?? ""),
+    // As istio-iptables -i: "*" captures every address, an empty value none.
+    includeOutboundIPRanges: include === undefined || include.trim() === "*" ? null : cidrs("includeOutboundIPRanges", include),
+  };
 }
 
 function isCidr(s: string): boolean {

@@ -37,7 +37,7 @@ const RESOURCE_ANNOTATIONS = [
 ] as const;
 
 /** Accepted and applied by Istio but not by Amime's capture: injected, with a warning. */
-const NOT_APPLIED = ["traffic.sidecar.istio.io/includeOutboundIPRanges", "traffic.sidecar.istio.io/includeInboundPorts", "traffic.sidecar.istio.io/includeOutboundPorts", "traffic.sidecar.istio.io/excludeInterfaces"] as const;
+const NOT_APPLIED = ["traffic.sidecar.istio.io/includeInboundPorts", "traffic.sidecar.istio.io/includeOutboundPorts", "traffic.sidecar.istio.io/excludeInterfaces"] as const;
 
 export function injectionAnnotations(annotations: Readonly<Record<string, string>>, origin: string): InjectionAnnotations {
   const warnings: string[] = [];
@@ -57,7 +57,7 @@ export function injectionAnnotations(annotations: Readonly<Record<string, string
   for (const key of NOT_APPLIED) {
     const v = annotations[key];
     // "*" for the include lists is Istio's default (capture everything), which is what Amime does.
-    if (v !== undefined && v.trim() !== "" && v.trim() !== "*") warnings.push(`${key} is not applied by Amime's capture rules (every TCP port and address is captured but the excluded ones); the pod is injected without it`);
+    if (v !== undefined && v.trim() !== "" && v.trim() !== "*") warnings.push(`${key} is not applied by Amime's capture rules (every declared port and every outbound port is captured but the excluded ones); the pod is injected without it`);
   }
   return { capture, resources, holdApplication: holdApplication(annotations["proxy.istio.io/config"], origin, warnings), warnings };
 }

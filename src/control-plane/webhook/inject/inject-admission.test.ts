@@ -65,13 +65,14 @@ describe("sidecar injection", () => {
       "traffic.sidecar.istio.io/excludeOutboundPorts": "3306, 6379",
       "traffic.sidecar.istio.io/excludeInboundPorts": "9090",
       "traffic.sidecar.istio.io/excludeOutboundIPRanges": "169.254.169.254/32",
+      "traffic.sidecar.istio.io/includeOutboundIPRanges": "10.96.0.0/12",
       "sidecar.istio.io/proxyCPU": "50m",
       "sidecar.istio.io/proxyMemory": "64Mi",
       "sidecar.istio.io/proxyCPULimit": "1",
       "sidecar.istio.io/proxyMemoryLimit": "256Mi",
     } })));
     const init = at(list, "/spec/initContainers").value[0] as JsonObject;
-    assert.deepEqual((init.args as string[]).slice(7), ["--exclude-outbound-ports", "3306,6379", "--exclude-inbound-ports", "9090", "--exclude-outbound-ip-ranges", "169.254.169.254/32"]);
+    assert.deepEqual((init.args as string[]).slice(7), ["--exclude-outbound-ports", "3306,6379", "--exclude-inbound-ports", "9090", "--exclude-outbound-ip-ranges", "169.254.169.254/32", "--include-outbound-ip-ranges", "10.96.0.0/12"]);
     assert.deepEqual(at(list, "/spec/containers/-").value.resources, { limits: { cpu: "1", memory: "256Mi" }, requests: { cpu: "50m", memory: "64Mi" } });
     // An existing annotations map gets one op per key, the key escaped (RFC 6901).
     assert.ok(list.some((o) => o.path === "/metadata/annotations/sidecar.istio.io~1status"));
@@ -101,10 +102,10 @@ describe("sidecar injection", () => {
   });
 
   it("warns about annotations it does not apply, and injects", () => {
-    const r = admit(pod({ annotations: { "traffic.sidecar.istio.io/includeOutboundIPRanges": "10.0.0.0/8", "proxy.istio.io/config": "concurrency: 2" } }));
+    const r = admit(pod({ annotations: { "traffic.sidecar.istio.io/includeInboundPorts": "9080", "proxy.istio.io/config": "concurrency: 2" } }));
     assert.equal(r.allowed, true);
     assert.equal(r.warnings?.length, 2, JSON.stringify(r.warnings));
-    assert.match(r.warnings?.[0] ?? "", /includeOutboundIPRanges is not applied/);
+    assert.match(r.warnings?.[0] ?? "", /includeInboundPorts is not applied/);
     assert.match(r.warnings?.[1] ?? "", /concurrency not applied/);
   });
 

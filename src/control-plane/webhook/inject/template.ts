@@ -42,6 +42,7 @@ export function initContainer(s: InjectorSettings, p: PodSidecar): JsonObject {
   if (p.capture.excludeOutboundPorts.length > 0) args.push("--exclude-outbound-ports", p.capture.excludeOutboundPorts.join(","));
   if (p.capture.excludeInboundPorts.length > 0) args.push("--exclude-inbound-ports", p.capture.excludeInboundPorts.join(","));
   if (p.capture.excludeOutboundIPRanges.length > 0) args.push("--exclude-outbound-ip-ranges", p.capture.excludeOutboundIPRanges.join(","));
+  if (p.capture.includeOutboundIPRanges !== null) args.push("--include-outbound-ip-ranges", p.capture.includeOutboundIPRanges.join(","));
   return {
     name: INIT_CONTAINER,
     image: s.image,
