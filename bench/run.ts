@@ -160,7 +160,7 @@ try {
     for (const t of running) {
       const s = await measure(t);
       samples.get(t.name)?.push(s);
-      log(`round ${r + 1}/${plan.rounds} ${t.name.padEnd(8)} rps=${s.rps.toFixed(0)} cpu=${s.cpuUsPerReq.toFixed(1)}µs/req p99@${rate}=${s.p99.toFixed(2)}ms errors=${s.errors}`);
+      log(`round ${r + 1}/${plan.rounds} ${t.name.padEnd(8)} rps=${s.rps.toFixed(0)} cpu=${s.cpuUsPerReq.toFixed(1)}µs/req cpu@${rate}=${s.cpuUsPerReqAtRate.toFixed(1)}µs/req p99@${rate}=${s.p99.toFixed(2)}ms errors=${s.errors}`);
     }
   }
   const results: Record<string, Record<string, number>> = {};
@@ -204,6 +204,8 @@ try {
     process.stdout.write(`${line(rows[0]!)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n${rows.slice(1).map(line).join("\n")}\n`);
     process.stdout.write(`fixed rate ${rate} rps over 16 keep-alive connections; ${plan.rounds} interleaved round(s), medians\n`);
   }
+  const ab = pairedRatios(samples.get("amime"), samples.get("amime-cmp"));
+  if (ab !== null) process.stdout.write(ab);
   if (values.protocols) {
     for (const t of running) await t.stop().catch(() => {});
     running.length = 0;
@@ -213,6 +215,19 @@ try {
   for (const t of running) await t.stop().catch(() => {});
   await upstreamStop?.();
   rmSync(workDir, { recursive: true, force: true });
+}
+
+/**
+ * The A/B of `--compare`, round by round: amime's CPU per request over amime-cmp's in the same round
+ * (the two ran back to back, so they shared that round's machine load), and the median of those
+ * ratios. On a shared VM that is steadier than the ratio of the two medians.
+ */
+function pairedRatios(a: Sample[] | undefined, b: Sample[] | undefined): string | null {
+  if (a === undefined || b === undefined || a.length === 0 || a.length !== b.length) return null;
+  const sat = a.map((s, i) => s.cpuUsPerReq / (b[i]?.cpuUsPerReq || 1));
+  const atRate = a.map((s, i) => s.cpuUsPerReqAtRate / (b[i]?.cpuUsPerReqAtRate || 1));
+  const fmt = (xs: number[]): string => `${xs.map((x) => x.toFixed(3)).join(" ")}; median ${median(xs).toFixed(3)}`;
+  return `amime / amime-cmp CPU per request, per round: saturation ${fmt(sat)}\n  at ${rate} rps ${fmt(atRate)}\n`;
 }
 
 /** `--profile`: warm Amime up, run wrk at saturation under --cpu-prof, print the top self times. */

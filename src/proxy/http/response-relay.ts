@@ -3,6 +3,7 @@
 // into the upstream connection's reused read buffer are written as they are, and the connection
 // reads into fresh memory when the downstream socket kept a slice queued. Backpressure: a full
 // downstream pauses the upstream socket until 'drain'.
+import { Buffer } from "node:buffer";
 import { ChunkedDecoder, encodeChunk, LAST_CHUNK, type ResponseFramingPlan } from "../http1/index.ts";
 import type { UpstreamConnection } from "../upstream/upstream-connection.ts";
 import type { Exchange } from "./exchange.ts";

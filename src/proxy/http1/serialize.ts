@@ -3,6 +3,7 @@
 // headers, framing and Connection lines — plus, optionally, a small body in the same Buffer so the
 // proxy makes one write per small message.
 
+import { Buffer } from "node:buffer";
 import type {
   OutboundFraming,
   RequestHead,

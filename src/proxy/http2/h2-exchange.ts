@@ -3,6 +3,7 @@
 // filters run on (request/request-context.ts), the RequestView the router matches on and the record the observer and telemetry receive, holds the request
 // body while it is small enough to replay, and writes the response (or a local reply: plain
 // text for HTTP clients, a trailers-only gRPC status for gRPC clients).
+import { Buffer } from "node:buffer";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { CorsPolicy, ForwardAction, ListenerDirection, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";

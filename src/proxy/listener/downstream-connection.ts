@@ -2,6 +2,7 @@
 // request bodies (Content-Length or chunked, passed through as received), runs one Exchange at a
 // time and keeps pipelined bytes aside until the response in flight is done, so responses never
 // reorder. Handlers are bound once per connection; a request costs its head and its Exchange.
+import { Buffer } from "node:buffer";
 import { verifiedPeerOf, xfccPlanOf } from "../detect/mesh-tls.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
 import { Socket } from "node:net";
@@ -249,7 +250,13 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
     }
     this.borrowed = true;
     try {
-      this.onData(buf.subarray(0, n));
+      // No view of the shared buffer per read: feed it with bounds (a Buffer object less per request).
+      if (this.pending === null && (this.state === S_HEAD || this.state === S_BODY)) {
+        this.touched = true;
+        this.feed(buf, 0, n);
+      } else {
+        this.onData(buf.subarray(0, n));
+      }
     } finally {
       this.borrowed = false;
     }

@@ -2,6 +2,7 @@
 // 10xx). Every request that lacks an id gets one, so the bytes come from a pool filled by one
 // randomFillSync per 4,096 ids and are hex-encoded through a lookup table: no crypto call, no
 // per-id buffer. (randomUUID also pools, but its per-call path cost ~3× this in the proxy profile.)
+import { Buffer } from "node:buffer";
 import { randomFillSync } from "node:crypto";
 
 const POOL_BYTES = 64 * 1024;

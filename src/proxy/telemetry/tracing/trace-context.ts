@@ -3,6 +3,7 @@
 // incoming span as parent, the sampling decision carried along. The proxy writes traceparent and
 // x-b3-* on every forwarded request (and `b3` when the request came with it), replacing what the
 // app sent; tracestate passes through untouched.
+import { Buffer } from "node:buffer";
 import type { Random } from "../../../core/random.ts";
 
 export interface TraceContext {
