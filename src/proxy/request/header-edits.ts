@@ -36,7 +36,7 @@ export class HeaderEdits {
 
   /** Every name whose originals must not be forwarded (set and removed ones). */
   dropNames(): HeaderNameSet {
-    return (this.names ??= compileHeaderNames([...this.set.keys(), ...this.removed]));
+    return (this.names ??= namesFor(this.set, this.removed));
   }
 
   /** The set headers as header lines (SerializeRequestOptions.lines; checked when put). */
@@ -61,10 +61,41 @@ export function withEdits(names: Set<string>, edits: HeaderEdits | null): string
   return [...names];
 }
 
+/**
+ * The drop set of a request's edits. Most requests of a listener make the same single removal
+ * (jwt_authn strips the token's header): that set is compiled once per name (the name string comes
+ * from config, so the lookup does not hash a new string); other edits compile their own.
+ */
+const singleRemoval = new Map<string, HeaderNameSet>();
+
+function namesFor(set: ReadonlyMap<string, string>, removed: ReadonlySet<string>): HeaderNameSet {
+  if (set.size === 0 && removed.size === 1) {
+    const name = removed.values().next().value as string;
+    let c = singleRemoval.get(name);
+    if (c === undefined) {
+      if (singleRemoval.size >= 64) singleRemoval.clear(); // names from request data: bounded
+      c = compileHeaderNames([name]);
+      singleRemoval.set(name, c);
+    }
+    return c;
+  }
+  return compileHeaderNames([...set.keys(), ...removed]);
+}
+
+/** The last union made: a listener's requests ask for the same pair over and over. */
+let lastA: HeaderNameSet | null = null;
+let lastB: HeaderNameSet | null = null;
+let lastUnion: HeaderNameSet | null = null;
+
 /** `a` or `b` has the name. */
 export function unionNames(a: HeaderNameSet, b: HeaderNameSet): HeaderNameSet {
-  return {
+  if (a === lastA && b === lastB) return lastUnion as HeaderNameSet;
+  const u: HeaderNameSet = {
     matches: (buf, start, end) => a.matches(buf, start, end) || b.matches(buf, start, end),
     has: (n) => a.has(n) || b.has(n),
   };
+  lastA = a;
+  lastB = b;
+  lastUnion = u;
+  return u;
 }

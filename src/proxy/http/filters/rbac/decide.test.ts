@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { AuthzRule, RbacPolicy } from "../../../../model/proxy-config.ts";
-import { compileRbac, decide, decideShadow, audited } from "./decide.ts";
+import { compileRbac, decide, decideShadow, audited, auditedLike } from "./decide.ts";
 import { compileRule, ipMatcher, ruleMatches, type AuthzAttributes } from "./matcher.ts";
 import { remoteIp } from "./rbac-filter.ts";
 
@@ -127,6 +127,20 @@ describe("rbac decision order (Istio)", () => {
     const c = compileRbac({ policies: [policy("audit", "AUDIT", [{}]), policy("a", "ALLOW", [op({ methods: ["POST"] })])], useRemoteAddress: false, trustedHops: 0 });
     assert.equal(decide(c, base).allowed, false);
     assert.deepEqual(audited(c, base), ["audit"]);
+  });
+  it("auditedLike: the earlier list when the same AUDIT policies match, a new one when they differ", () => {
+    const c = compileRbac({ policies: [policy("get", "AUDIT", [op({ methods: ["GET"] })]), policy("api", "AUDIT", [op({ paths: ["/api/*"] })]), policy("post", "AUDIT", [op({ methods: ["POST"] })])], useRemoteAddress: false, trustedHops: 0 });
+    const first = auditedLike(c, base, undefined);
+    assert.deepEqual(first, ["get", "api"]);
+    assert.equal(auditedLike(c, base, first), first);
+    const post = { ...base, method: "POST" };
+    assert.deepEqual(auditedLike(c, post, first), ["api", "post"]);
+    assert.deepEqual(auditedLike(c, { ...base, path: "/other" }, first), ["get"]);
+    assert.deepEqual(auditedLike(c, { ...post, path: "/other" }, first), ["post"]);
+    const none = auditedLike(c, { ...base, method: "PUT", path: "/x" }, first);
+    assert.deepEqual(none, []);
+    assert.equal(auditedLike(c, { ...base, method: "PUT", path: "/x" }, undefined), none);
+    assert.deepEqual(audited(c, base), ["get", "api"]);
   });
   it("dry-run policies are evaluated into the shadow result only", () => {
     const c = compileRbac({ policies: [policy("deny-all", "DENY", [{}], true)], useRemoteAddress: false, trustedHops: 0 });

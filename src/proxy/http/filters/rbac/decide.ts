@@ -82,7 +82,30 @@ export function decideShadow(c: CompiledRbac, a: AuthzAttributes): Verdict | nul
 
 /** The AUDIT policies that match (their names). */
 export function audited(c: CompiledRbac, a: AuthzAttributes): string[] {
-  return c.audit.filter((p) => matchingRule(p, a) >= 0).map((p) => p.name);
+  return [...auditedLike(c, a, undefined)];
+}
+
+const NOT_AUDITED: readonly string[] = Object.freeze([]);
+
+/**
+ * audited() for the request path: `same` (a list from an earlier request) is returned as it is
+ * when the same policies match, and no match is one shared empty list, so no list is allocated.
+ */
+export function auditedLike(c: CompiledRbac, a: AuthzAttributes, same: readonly string[] | undefined): readonly string[] {
+  let out: string[] | null = null;
+  let k = 0; // policies matched so far that agree with `same`
+  for (const p of c.audit) {
+    if (matchingRule(p, a) < 0) continue;
+    if (out === null && same !== undefined && same[k] === p.name) {
+      k++;
+      continue;
+    }
+    if (out === null) out = (same ?? []).slice(0, k);
+    out.push(p.name);
+  }
+  if (out !== null) return out;
+  if (k === 0) return NOT_AUDITED;
+  return same !== undefined && k === same.length ? same : (same ?? []).slice(0, k);
 }
 
 function evaluate(deny: readonly CompiledPolicy[], allow: readonly CompiledPolicy[], a: AuthzAttributes): Verdict {

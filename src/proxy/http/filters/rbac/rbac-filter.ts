@@ -6,7 +6,7 @@ import type { RbacConfig } from "../../../../model/proxy-config.ts";
 import { CONTINUE, STOP, type FilterStatus, type HttpFilter, type RequestContext } from "../../../request/context.ts";
 import { JWT_METADATA } from "../jwt-authn/jwt-filter.ts";
 import type { VerifiedJwt } from "../jwt-authn/verify.ts";
-import { audited, compileRbac, decide, decideShadow, type CompiledRbac, type Verdict } from "./decide.ts";
+import { auditedLike, compileRbac, decide, decideShadow, type CompiledRbac, type Verdict } from "./decide.ts";
 import type { AuthzAttributes } from "./matcher.ts";
 
 export const RBAC_METADATA = "rbac";
@@ -30,6 +30,8 @@ export interface RbacStats extends Record<string, number> {
 interface Compiled {
   readonly rbac: CompiledRbac;
   readonly stats: Map<string, { owner: object; counters: RbacStats }>;
+  /** The last request's outcome: outcomes are immutable, so the next request with the same one shares it. */
+  last: RbacOutcome | null;
 }
 
 function statsOf(x: RequestContext, c: Compiled): RbacStats {
@@ -48,7 +50,7 @@ export function compiledRbac(config: unknown): Compiled {
   if (typeof config !== "object" || config === null) throw new Error(`rbac: config must be an object with "policies"`);
   let c = compiled.get(config);
   if (c === undefined) {
-    c = { rbac: compileRbac(config as RbacConfig), stats: new Map() };
+    c = { rbac: compileRbac(config as RbacConfig), stats: new Map(), last: null };
     compiled.set(config, c);
   }
   return c;
@@ -63,16 +65,22 @@ export const rbacFilter: HttpFilter = {
     const c = compiledRbac(config);
     const rbac = c.rbac;
     const stats = statsOf(x, c);
-    const a = attributes(x, rbac);
+    // Decided synchronously: one attributes object serves every request in turn.
+    const a = SCRATCH.reset(x, rbac);
     const verdict = decide(rbac, a);
     const shadow = decideShadow(rbac, a);
-    const audit = rbac.audit.length > 0 ? audited(rbac, a) : [];
+    let last = c.last;
+    const audit = auditedLike(rbac, a, last?.audited);
+    a.reset(null, rbac);
     if (audit.length > 0) stats.logged++;
     if (shadow !== null) {
       if (shadow.allowed) stats.shadow_allowed++;
       else stats.shadow_denied++;
     }
-    (x.metadata ??= new Map()).set(RBAC_METADATA, { verdict, shadow, audited: audit } satisfies RbacOutcome);
+    if (last === null || last.verdict !== verdict || last.shadow !== shadow || last.audited !== audit) {
+      last = c.last = Object.freeze({ verdict, shadow, audited: audit } satisfies RbacOutcome);
+    }
+    (x.metadata ??= new Map()).set(RBAC_METADATA, last);
     if (verdict.allowed) {
       stats.allowed++;
       return CONTINUE;
@@ -94,15 +102,25 @@ export function attributes(x: RequestContext, c: CompiledRbac): AuthzAttributes 
  * paid only by the rules that need them.
  */
 class RequestAttributes implements AuthzAttributes {
-  private readonly x: RequestContext;
-  private readonly c: CompiledRbac;
+  private x: RequestContext;
+  private c: CompiledRbac;
   private pathNoQuery: string | null = null;
   private remote: string | null = null;
   private destIp: string | null = null;
 
-  constructor(x: RequestContext, c: CompiledRbac) {
-    this.x = x;
+  constructor(x: RequestContext | null, c: CompiledRbac) {
+    this.x = x as RequestContext;
     this.c = c;
+  }
+
+  /** Point at another request (null: none, so no request is kept alive by the scratch object). */
+  reset(x: RequestContext | null, c: CompiledRbac): this {
+    this.x = x as RequestContext;
+    this.c = c;
+    this.pathNoQuery = null;
+    this.remote = null;
+    this.destIp = null;
+    return this;
   }
   get method(): string {
     return this.x.method;
@@ -149,6 +167,8 @@ class RequestAttributes implements AuthzAttributes {
     return (this.x.metadata?.get(JWT_METADATA) as VerifiedJwt[] | undefined) ?? null;
   }
 }
+
+const SCRATCH = new RequestAttributes(null, compileRbac({ policies: [], useRemoteAddress: false, trustedHops: 0 }));
 
 /** Envoy's trusted client address from X-Forwarded-For (see RbacConfig). */
 export function remoteIp(peer: string, xff: string | undefined, useRemoteAddress: boolean, hops: number): string {

@@ -6,7 +6,7 @@
 // `tcp.<listener>.rbac.{allowed,denied,shadow_allowed,shadow_denied,logged}` (admin /stats).
 import type { TLSSocket } from "node:tls";
 import type { RbacConfig } from "../../../../model/proxy-config.ts";
-import { audited, compileRbac, decide, decideShadow, type CompiledRbac } from "../../../http/filters/rbac/decide.ts";
+import { auditedLike, compileRbac, decide, decideShadow, type CompiledRbac } from "../../../http/filters/rbac/decide.ts";
 import type { AuthzAttributes } from "../../../http/filters/rbac/matcher.ts";
 import type { RbacStats } from "../../../http/filters/rbac/rbac-filter.ts";
 import { closeConnection, NF_CONTINUE, NF_STOP, type ConnectionContext, type NetworkFilter, type NetworkFilterStatus } from "../../network-filter.ts";
@@ -74,7 +74,7 @@ export const rbacNetworkFilter: NetworkFilter = {
     const a = tcpAttributes(x);
     const verdict = decide(rbac, a);
     const shadow = decideShadow(rbac, a);
-    if (rbac.audit.length > 0 && audited(rbac, a).length > 0) stats.logged++;
+    if (rbac.audit.length > 0 && auditedLike(rbac, a, undefined).length > 0) stats.logged++;
     if (shadow !== null) {
       if (shadow.allowed) stats.shadow_allowed++;
       else stats.shadow_denied++;
