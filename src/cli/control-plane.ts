@@ -7,6 +7,7 @@ import { formatDiagnostic } from "../config/diagnostic.ts";
 import { meshSettingsOf } from "../config/mesh-config/settings.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
 import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
+import { etcdTlsProblem, type EtcdTlsFiles } from "../control-plane/store/etcd/etcd-tls.ts";
 import { DEFAULT_SIDECAR_XDS, injectAdmission, injectorSettings, startWebhooks, type WebhookServer } from "../control-plane/webhook/index.ts";
 import { DEFAULT_LEADER_TIMING, timingProblem, type LeaderTiming } from "../control-plane/leader/leader-term.ts";
 import { NANOS_PER_MS, parseDurationNanos } from "../config/checks/duration.ts";
@@ -52,6 +53,11 @@ Options:
                         (AES-256-GCM) with this file (at least 32 random bytes), shared by
                         every replica given the same file; without it (or --cacerts) each
                         replica has its own root (a warning says so)
+      --store-cacert FILE  with --store etcds://… (TLS): the CA of etcd's serving
+                        certificates (default: the system's roots)
+      --store-cert FILE, --store-key FILE  with etcds://…: this replica's client certificate
+                        and key, for etcd run with --client-cert-auth (etcdctl's --cert/--key;
+                        not the --store-key-file above, which encrypts the CA root)
       --replica-name NAME  with --store: this replica's name in the leader election and in
                         status (default <host name>:<port>)
       --leader-elect-lease-duration D  with --store: TTL of the etcd lease behind the leader
@@ -92,6 +98,7 @@ interface Args {
   cacerts?: string;
   store?: string;
   storeKeyFile?: string;
+  storeTls: EtcdTlsFiles;
   replicaName?: string;
   leaderTiming: LeaderTiming;
   compactionIntervalMs?: number;
@@ -103,7 +110,7 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const out: Args = { paths: [], port: DEFAULT_CONTROL_PLANE_PORT, host: "127.0.0.1", watch: true, stateDir: ".amime", allowedHosts: [], sidecarXds: DEFAULT_SIDECAR_XDS, help: false, leaderTiming: { ...DEFAULT_LEADER_TIMING } };
+  const out: Args = { paths: [], port: DEFAULT_CONTROL_PLANE_PORT, host: "127.0.0.1", watch: true, stateDir: ".amime", allowedHosts: [], sidecarXds: DEFAULT_SIDECAR_XDS, help: false, leaderTiming: { ...DEFAULT_LEADER_TIMING }, storeTls: {} };
   const storeOnly: string[] = [];
   for (const f of walkFlags(argv)) {
     switch (f.flag) {
@@ -135,6 +142,12 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case "--store-key-file":
         out.storeKeyFile = f.required("a key file");
+        break;
+      case "--store-cacert":
+      case "--store-cert":
+      case "--store-key":
+        out.storeTls[f.flag.slice("--store-".length) as keyof EtcdTlsFiles] = f.required("a PEM file");
+        storeOnly.push(f.flag);
         break;
       case "--replica-name":
         out.replicaName = f.required("a name");
@@ -177,13 +190,21 @@ function parseArgs(argv: readonly string[]): Args {
   if (timing !== null) throw new UsageError(`leader election: ${timing}`);
   if (out.store !== undefined && out.paths.length > 0) throw new UsageError("-f cannot be combined with --store: with etcd every replica reads config only from etcd; put files there with `amime apply -f`");
   if (out.store !== undefined) {
+    let url;
     try {
-      parseStoreUrl(out.store);
+      url = parseStoreUrl(out.store);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    const tls = etcdTlsProblem(url, out.storeTls);
+    if (tls !== null) throw new UsageError(tls);
   }
   return out;
+}
+
+/** The TLS files as absolute paths, as the other file flags are passed. */
+function resolveFiles(files: EtcdTlsFiles): EtcdTlsFiles {
+  return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, resolve(v as string)])) as EtcdTlsFiles;
 }
 
 /** client-go's flag names (kube-controller-manager's) for the leader election's timing. */
@@ -218,6 +239,7 @@ export const controlPlaneCommand: Command = {
         ...(args.store !== undefined ? { store: args.store } : {}),
         ...(args.storeKeyFile !== undefined ? { storeKeyFile: resolve(args.storeKeyFile) } : {}),
         ...(args.store !== undefined ? { leaderTiming: args.leaderTiming } : {}),
+        ...(args.store !== undefined ? { storeTls: resolveFiles(args.storeTls) } : {}),
         ...(args.replicaName !== undefined ? { replicaName: args.replicaName } : {}),
         ...(args.compactionIntervalMs !== undefined ? { compactionIntervalMs: args.compactionIntervalMs } : {}),
         allowedHosts: args.allowedHosts,

@@ -6,6 +6,7 @@ import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
 import { formatDiagnostic } from "../config/diagnostic.ts";
 import { ConfigRefusedError } from "../control-plane/server.ts";
 import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
+import { etcdTlsProblem, type EtcdTlsFiles } from "../control-plane/store/etcd/etcd-tls.ts";
 import { DashboardForwarder } from "../dashboard/forwarder/forwarder.ts";
 import { ConfigInvalid, DEFAULT_PORT_BASE, LocalMesh } from "../runtime/local/local-mesh.ts";
 import type { InstanceSupervisor } from "../runtime/local/instance.ts";
@@ -62,6 +63,10 @@ Options:
       --store URL            keep config in etcd (etcd://HOST:PORT[,…][/PREFIX]): the -f files
                              are applied there at start, later applies go there too
                              (docs/control-plane.md "Config in etcd")
+      --store-cacert FILE, --store-cert FILE, --store-key FILE
+                             with --store etcds://… (TLS): etcd's CA (default: the system's
+                             roots), and a client certificate and key for etcd run with
+                             --client-cert-auth (as amime control-plane takes them)
       --control-planes N     run N control-plane replicas sharing the --store (default 1); each
                              sidecar knows all of them and fails over; the first one's URL is
                              what the CLI talks to
@@ -87,6 +92,7 @@ interface UpArgs {
   meshConfig?: string;
   secretDir?: string;
   store?: string;
+  storeTls: EtcdTlsFiles;
   controlPlanes: number;
   runtime: "local" | "netns";
   nodes?: number;
@@ -94,7 +100,7 @@ interface UpArgs {
 }
 
 function parseUpArgs(argv: readonly string[]): UpArgs {
-  const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, dashboardPort: 0, runtime: "local", controlPlanes: 1, help: false };
+  const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, dashboardPort: 0, runtime: "local", controlPlanes: 1, help: false, storeTls: {} };
   for (const f of walkFlags(argv)) {
     switch (f.flag) {
       case "-h":
@@ -132,6 +138,11 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
       case "--store":
         out.store = f.required("a store URL (etcd://HOST:PORT[,…])");
         break;
+      case "--store-cacert":
+      case "--store-cert":
+      case "--store-key":
+        out.storeTls[f.flag.slice("--store-".length) as keyof EtcdTlsFiles] = resolve(f.required("a PEM file"));
+        break;
       case "--control-planes":
         out.controlPlanes = f.integer(1, 9, "a number of replicas (1-9)");
         break;
@@ -148,12 +159,16 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
     }
   }
   if (out.controlPlanes > 1 && out.store === undefined) throw new UsageError("--control-planes N needs --store etcd://…: replicas share config only through etcd");
+  if (out.store === undefined && Object.keys(out.storeTls).length > 0) throw new UsageError(`--store-${Object.keys(out.storeTls)[0]} needs --store etcds://…`);
   if (out.store !== undefined) {
+    let url;
     try {
-      parseStoreUrl(out.store);
+      url = parseStoreUrl(out.store);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    const tls = etcdTlsProblem(url, out.storeTls);
+    if (tls !== null) throw new UsageError(tls);
     if (out.runtime === "netns") throw new UsageError("--store is not supported with --runtime netns yet");
   }
   return out;
@@ -205,7 +220,7 @@ export const upCommand: Command = {
         ...(args.controlPlanePort !== undefined ? { controlPlanePort: args.controlPlanePort } : {}),
         log: (l: string) => write(`amime up: ${l}`),
       };
-      mesh = args.runtime === "netns" ? await NetnsMesh.start({ ...opts, ...(args.nodes !== undefined ? { nodes: args.nodes } : {}) }) : await LocalMesh.start({ ...opts, ...(args.store !== undefined ? { store: args.store, controlPlanes: args.controlPlanes } : {}) });
+      mesh = args.runtime === "netns" ? await NetnsMesh.start({ ...opts, ...(args.nodes !== undefined ? { nodes: args.nodes } : {}) }) : await LocalMesh.start({ ...opts, ...(args.store !== undefined ? { store: args.store, storeTls: args.storeTls, controlPlanes: args.controlPlanes } : {}) });
     } catch (e) {
       if (e instanceof NetnsUnavailable) {
         process.stderr.write(`amime up: ${e.message}; nothing was started\n`);

@@ -30,6 +30,7 @@ import { ChangeLog } from "./store/change-log.ts";
 import { ConfigStore, withVersions, type StoreResult } from "./store/config-store.ts";
 import type { EtcdStore } from "./store/etcd/etcd-store.ts";
 import { parseStoreUrl } from "./store/etcd/store-url.ts";
+import type { EtcdTlsFiles } from "./store/etcd/etcd-tls.ts";
 import { FileSource } from "./store/file-source.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
 import { StoreFile, StoreFileError } from "./store/store-file.ts";
@@ -90,6 +91,8 @@ export interface ControlPlaneOptions {
    * encrypted with it, and shared by every replica given the same file (needs a state dir).
    */
   storeKeyFile?: string;
+  /** With an `etcds://` store: the CA, client certificate and key files to reach etcd with (`--store-cacert`, `--store-cert`, `--store-key`). */
+  storeTls?: EtcdTlsFiles;
   /** With `store`: this replica's name in the leader election (default `<host name>:<port>`). */
   replicaName?: string;
   /** With `store`: lease TTL, renew deadline and retry period of the leader election (default client-go's 15 s, 10 s, 2 s). */
@@ -332,7 +335,7 @@ export class ControlPlane implements ApiBackend {
     if (paths.length > 0) throw new Error(`config files (-f) cannot be combined with --store ${url.text}: every replica reads config only from etcd; put the files there with \`amime apply -f\``);
     // Loaded only here: the etcd client (gRPC) costs memory and start time a file store does not need.
     const { attachEtcdStore } = await import("./store/etcd/attach.ts");
-    const attached = await attachEtcdStore(url, {
+    const attached = await attachEtcdStore(url, this.opts.storeTls ?? {}, {
       store: this.store,
       changes: this.changes,
       random: this.opts.random ?? systemRandom,

@@ -183,6 +183,6 @@ describe("config in etcd, shared by control-plane replicas", () => {
     assert.match(both.stderr, /-f cannot be combined with --store/);
     const bad = await amime(["control-plane", "--store", "redis://127.0.0.1:1", "--port", "0"]);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /only etcd:\/\/ stores are supported/);
+    assert.match(bad.stderr, /only etcd:\/\/ and etcds:\/\/ stores are supported/);
   });
 });

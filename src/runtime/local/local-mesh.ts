@@ -4,6 +4,7 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Diagnostic } from "../../config/diagnostic.ts";
+import type { EtcdTlsFiles } from "../../control-plane/store/etcd/etcd-tls.ts";
 import { meshSettingsOf } from "../../config/mesh-config/settings.ts";
 import { listConfigFiles, loadConfig } from "../../config/read-files.ts";
 import type { MeshConfig } from "../../config/types/mesh-config.ts";
@@ -43,6 +44,8 @@ export interface LocalMeshOptions {
    * token key) and every instance registration; each sidecar is given every replica.
    */
   store?: string;
+  /** With an `etcds://` store: the CA, client certificate and key files to reach etcd with. */
+  storeTls?: EtcdTlsFiles;
   controlPlanes?: number;
 }
 
@@ -111,6 +114,7 @@ export class LocalMesh {
     const logDir = join(dir, ".amime", "logs");
     await mkdir(logDir, { recursive: true });
     const replicaOptions = {
+      ...(opts.storeTls !== undefined ? { storeTls: opts.storeTls } : {}),
       // The token key and the admin token (.amime/admin-token, 0600) the CLI finds beside up.json.
       stateDir: join(dir, ".amime"),
       mesh: { ...(opts.meshConfig ? meshSettingsOf(opts.meshConfig) : {}), telemetry: localMeshTelemetry(`https://127.0.0.1:${cpPort}`, opts.tracing) },

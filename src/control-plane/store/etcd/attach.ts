@@ -7,6 +7,7 @@ import type { RevocationList } from "../../ca/revocations.ts";
 import type { ChangeLog } from "../change-log.ts";
 import type { ConfigStore, ExternalChange } from "../config-store.ts";
 import { EtcdStore } from "./etcd-store.ts";
+import { loadEtcdCredentials, type EtcdTlsFiles } from "./etcd-tls.ts";
 import type { EtcdStoreUrl } from "./store-url.ts";
 
 export interface AttachHooks {
@@ -21,8 +22,9 @@ export interface AttachHooks {
 }
 
 /** Connect and take back the stored state; `accepted` false when that state has errors here. */
-export async function attachEtcdStore(url: EtcdStoreUrl, h: AttachHooks, created: (etcd: EtcdStore) => void): Promise<{ accepted: boolean; diagnostics: Diagnostic[] }> {
-  const etcd = new EtcdStore({ url, random: h.random, log: h.log });
+export async function attachEtcdStore(url: EtcdStoreUrl, tls: EtcdTlsFiles, h: AttachHooks, created: (etcd: EtcdStore) => void): Promise<{ accepted: boolean; diagnostics: Diagnostic[] }> {
+  const credentials = await loadEtcdCredentials(url, tls);
+  const etcd = new EtcdStore({ url, random: h.random, log: h.log, ...(credentials !== undefined ? { credentials } : {}) });
   created(etcd);
   const state = await etcd.load();
   for (const d of state.unusable) h.log(`config store: ${d.message}`);

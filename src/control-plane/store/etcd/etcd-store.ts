@@ -21,6 +21,7 @@ import type { Random } from "../../../core/random.ts";
 import type { Revocation } from "../../../model/wire.ts";
 import { StoreConflictError, StoreStaleError, type ExternalChange, type StoreWrite } from "../saver.ts";
 import type { ChangeEntry, ResourceMeta } from "../store-file.ts";
+import type { EtcdCredentials } from "./etcd-tls.ts";
 import type { EtcdStoreUrl } from "./store-url.ts";
 
 /** etcd could not be reached or answered an error (layer: control plane store). */
@@ -38,6 +39,8 @@ export interface EtcdStoreOptions {
   log: (line: string) => void;
   /** Deadline of one etcd call (default 5 s). */
   callTimeoutMs?: number;
+  /** With etcds://: the CA and client certificate (etcd-tls.ts); none = system roots, no client certificate. */
+  credentials?: EtcdCredentials;
 }
 
 /** What was in etcd at start: the resources as a batch to adopt, and the change log. */
@@ -80,6 +83,8 @@ export class EtcdStore {
     const timeout = opts.callTimeoutMs ?? 5_000;
     this.client = new Etcd3({
       hosts: opts.url.endpoints,
+      // etcd3 types the CA as required; gRPC takes the system's roots when it is absent.
+      ...(opts.credentials !== undefined ? { credentials: opts.credentials as { rootCertificate: Buffer } } : {}),
       dialTimeout: timeout,
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
       // The watch reconnects soon after etcd returns (the default backoff waits up to 30 s).
