@@ -108,7 +108,7 @@ export interface AccessLogConfig {
 }
 
 export interface TracingConfig {
-  /** Where spans go: a Zipkin v2 `/api/v2/spans` or OTLP/HTTP `/v1/traces` URL; absent = propagate only. */
+  /** Where spans go: a Zipkin v2 `/api/v2/spans` or OTLP/HTTP `/v1/traces` URL, or `http(s)://host:port` for OTLP/gRPC; absent = propagate only. */
   endpoint?: string;
   format: "zipkin" | "otlp";
   /** OTLP/HTTP body: `protobuf` (Istio's `opentelemetry` provider with `http`, as Envoy sends) or JSON (absent). */
@@ -117,6 +117,13 @@ export interface TracingConfig {
   headers?: { name: string; value?: string; envName?: string }[];
   /** Per-POST timeout in ms (default 5000). */
   timeoutMs?: number;
+  /** OTLP over gRPC (Istio's `opentelemetry` provider without `http`): TraceService/Export to the endpoint's host:port. */
+  grpc?: boolean;
+  /**
+   * TLS to the collector (an https endpoint): from the DestinationRule for the provider's host
+   * (SIMPLE or MUTUAL), as Istio's tracer cluster gets it. Absent on https: the system's roots.
+   */
+  tls?: { caCertificates?: string; clientCertificate?: string; privateKey?: string; sni?: string; insecureSkipVerify?: boolean };
   /** 0..100; Istio's default 1. */
   samplingPercentage: number;
   mode?: TelemetryMode;

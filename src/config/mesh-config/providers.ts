@@ -65,12 +65,8 @@ export function providerProblem(section: TelemetrySection, p: ExtensionProvider)
   if (!SECTION_TYPES[section].includes(type)) return `provider "${p.name}" is of type ${type}, which is not a ${section} provider; Istio ignores it here`;
   if (section === "tracing") {
     if (type === "zipkin") return null;
-    if (type === "opentelemetry") {
-      const o = p.opentelemetry ?? {};
-      if (o.endpoint !== undefined || o.http !== undefined) return null;
-      return `provider "${p.name}" exports OTLP over gRPC (no \`http\` set), which the Amime sidecar cannot do yet; add \`http: {path: /v1/traces}\` and the collector's OTLP/HTTP port (4318) to export OTLP/HTTP`;
-    }
-    return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot export to yet (it exports Zipkin v2 and OTLP/HTTP); tracing headers are propagated but no spans are sent`;
+    if (type === "opentelemetry") return null;
+    return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot export to yet (it exports Zipkin v2, OTLP/HTTP and OTLP/gRPC); tracing headers are propagated but no spans are sent`;
   }
   if (section === "accessLogging") {
     if (type === "envoyFileAccessLog" || type === "envoyOtelAls") return null;

@@ -13,6 +13,7 @@ import { proxyRuntime } from "./proxy-runtime.ts";
 import { applyRateLimitKinds } from "./rate-limit/kind.ts";
 import { applyRateLimits } from "./rate-limit/apply.ts";
 import { buildScope } from "./scope.ts";
+import { effectivePolicy, tlsConfig } from "./traffic-policy.ts";
 import { telemetryConfig } from "./telemetry.ts";
 import { gatewayTcpListeners, outboundTcpListeners } from "./tcp-listeners.ts";
 import { autoPassthrough } from "./auto-passthrough.ts";
@@ -76,7 +77,10 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   applyRateLimits(snapshot, { ...proxy, ...node }, config);
   // RateLimit resources (amime.dev): their local_ratelimit / ratelimit filters after those (rate-limit/kind.ts).
   applyRateLimitKinds(snapshot, { ...proxy, ...node }, config);
-  config.telemetry = telemetryConfig(snapshot, proxy);
+  // A collector's TLS comes from the DestinationRule for its host, as Istio's tracer cluster does.
+  config.telemetry = telemetryConfig(snapshot, proxy, (host, port) =>
+    tlsConfig(effectivePolicy(scope.destinationRuleFor(host)?.spec, "", port).tls, { port, subset: "", host, identities: [], credentialsAllowed: false }),
+  );
   proxyRuntime(config, snapshot.mesh);
   config.listeners.sort((a, b) => cmp(a.name, b.name));
   config.routes.sort((a, b) => cmp(a.name, b.name));

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { MeshConfig } from "../../config/types/mesh-config.ts";
 import type { MeshSettings } from "../../model/snapshot.ts";
+import { translate } from "./index.ts";
 import { telemetryConfig, type MeshTelemetry } from "./telemetry.ts";
 import { sidecarProxy, snapshotFrom } from "./testing.ts";
 
@@ -83,6 +84,23 @@ describe("telemetry translation", () => {
     assert.equal(telemetryConfig(s, sidecarProxy({ app: "web" }, "other")).tracing?.samplingPercentage, 0);
   });
 
+  it("a DestinationRule originating TLS to a collector's host makes its export TLS: CA file, client certificate, SNI (zipkin, OTLP/HTTP, OTLP/gRPC)", () => {
+    const m = meshConfig({
+      extensionProviders: [
+        { name: "zipkin", zipkin: { service: "zipkin.example.com", port: 9411 } },
+        { name: "otel-http", opentelemetry: { service: "otel.example.com", port: 4318, http: { path: "/v1/traces" } } },
+        { name: "otel-grpc", opentelemetry: { service: "otel.example.com", port: 4317 } },
+      ],
+    });
+    const dr = (host: string, tls: unknown): string => JSON.stringify({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: host.split(".")[0], namespace: "istio-system" }, spec: { host, trafficPolicy: { tls } } }) + "\n---\n";
+    const yaml = (p: string): string => tel("istio-system", "mesh", { tracing: [{ providers: [{ name: p }] }] }) + dr("zipkin.example.com", { mode: "SIMPLE", caCertificates: "/etc/ca.pem" }) + dr("otel.example.com", { mode: "MUTUAL", caCertificates: "/ca.pem", clientCertificate: "/c.pem", privateKey: "/k.pem", sni: "collector.internal" });
+    const tracingOf = (p: string): unknown => translate(snapshotFrom(yaml(p), [], m), sidecarProxy({ app: "web" })).telemetry?.tracing;
+    assert.deepEqual(tracingOf("zipkin"), { endpoint: "https://zipkin.example.com:9411/api/v2/spans", format: "zipkin", tls: { caCertificates: "/etc/ca.pem", sni: "zipkin.example.com" }, samplingPercentage: 1 });
+    const tls = { caCertificates: "/ca.pem", clientCertificate: "/c.pem", privateKey: "/k.pem", sni: "collector.internal" };
+    assert.deepEqual(tracingOf("otel-http"), { endpoint: "https://otel.example.com:4318/v1/traces", format: "otlp", encoding: "protobuf", tls, samplingPercentage: 1 });
+    assert.deepEqual(tracingOf("otel-grpc"), { endpoint: "https://otel.example.com:4317", format: "otlp", encoding: "protobuf", grpc: true, tls, samplingPercentage: 1 });
+  });
+
   it("mesh accessLogFile and metrics overrides", () => {
     const c = telemetryConfig(snapshotFrom("", [], mesh({ accessLogFile: "/dev/stdout", accessLogEncoding: "JSON" })), sidecarProxy({ app: "web" }));
     assert.deepEqual(c.accessLog, { format: "json", path: "/dev/stdout" });
@@ -133,8 +151,9 @@ describe("telemetry translation", () => {
       timeoutMs: 2000,
       samplingPercentage: 100,
     });
+    // Without `http`: OTLP/gRPC to service:port.
+    assert.deepEqual(withProvider("otel-grpc").tracing, { endpoint: "http://otel.example.com:4317", format: "otlp", encoding: "protobuf", grpc: true, samplingPercentage: 100 });
     // Types the proxy cannot export to: headers only, no endpoint (analyze says so, AMM1012).
-    assert.deepEqual(withProvider("otel-grpc").tracing, { format: "otlp", samplingPercentage: 100 });
     assert.deepEqual(withProvider("dd").tracing, { format: "zipkin", samplingPercentage: 100 });
     // envoyOtelAls: OTLP logs over gRPC to service:port, Istio's default line as the body.
     assert.deepEqual(withProvider("zipkin", "als").accessLog, { format: "text", path: "", otel: { target: "otel.example.com:4317", logName: "otel_envoy_accesslog" } });

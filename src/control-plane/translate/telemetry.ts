@@ -3,7 +3,7 @@
 // section wins, as in Istio) plus the mesh's telemetry settings, resolved into the proxy's
 // TelemetryConfig: metrics on/off, the access log (provider → format and path) and tracing
 // (provider → endpoint and format, sampling). Pure; see docs/observability.md.
-import type { AccessLogConfig, CustomTagConfig, MetricOverride, MetricsExportConfig, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig } from "../../model/proxy-config.ts";
+import type { AccessLogConfig, CustomTagConfig, MetricOverride, MetricsExportConfig, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig, UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { ConfigEntry, MeshSettings, Snapshot } from "../../model/snapshot.ts";
 import { meshProviders, providerProblem, serviceHost } from "../../config/mesh-config/providers.ts";
 import type { ExtensionProvider, MeshConfig } from "../../config/types/mesh-config.ts";
@@ -101,31 +101,57 @@ const bracket = (host: string): string => (host.includes(":") ? `[${host}]` : ho
 
 /** `http://host:port`, with Istio's `namespace/host` form reduced to the host. */
 function origin(service: string, port: number): string {
-  const host = serviceHost(service);
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return `http://${bracket(serviceHost(service))}:${port}`;
 }
+
+/** TLS to a collector at host:port: the DestinationRule's SIMPLE or MUTUAL settings for it (undefined: plaintext). */
+export type CollectorTlsLookup = (host: string, port: number) => UpstreamTlsConfig | undefined;
+
+type Where = Pick<TracingConfig, "endpoint" | "format" | "encoding" | "headers" | "timeoutMs" | "grpc" | "tls">;
 
 /**
  * Where spans go for a tracing provider. A provider the proxy cannot export to (analyze warns,
- * AMM1012) propagates headers only; an unknown name (analyze error, AMM1011) too.
+ * AMM1012) propagates headers only; an unknown name (analyze error, AMM1011) too. A provider's
+ * `service:port` goes over TLS when a DestinationRule for that host originates it (Istio's way:
+ * the tracer's cluster takes the DestinationRule), zipkin and OTLP/HTTP as https, OTLP/gRPC too.
  */
-function tracingEndpoint(p: ExtensionProvider | undefined): Pick<TracingConfig, "endpoint" | "format" | "encoding" | "headers" | "timeoutMs"> {
+function tracingEndpoint(p: ExtensionProvider | undefined, tlsFor: CollectorTlsLookup | undefined): Where {
   if (p === undefined || providerProblem("tracing", p) !== null) return { format: p?.opentelemetry ? "otlp" : "zipkin" };
+  const at = (service: string, port: number): { origin: string; tls: TracingConfig["tls"] } => {
+    const host = serviceHost(service);
+    const tls = collectorTls(tlsFor?.(host, port));
+    return { origin: `${tls ? "https" : "http"}://${bracket(host)}:${port}`, tls };
+  };
   if (p.zipkin) {
     const z = p.zipkin;
-    const endpoint = str(z.endpoint) ?? (str(z.service) ? `${origin(z.service as string, num(z.port) ?? 9411)}${str(z.path) ?? "/api/v2/spans"}` : undefined);
-    return endpoint === undefined ? { format: "zipkin" } : { endpoint, format: "zipkin" };
+    if (str(z.endpoint) !== undefined) return { endpoint: z.endpoint as string, format: "zipkin" };
+    if (!str(z.service)) return { format: "zipkin" };
+    const { origin, tls } = at(z.service as string, num(z.port) ?? 9411);
+    return { endpoint: `${origin}${str(z.path) ?? "/api/v2/spans"}`, format: "zipkin", ...(tls ? { tls } : {}) };
   }
   const o = p.opentelemetry ?? {};
-  const endpoint = str(o.endpoint) ?? (str(o.service) ? `${origin(o.service as string, num(o.port) ?? 4318)}${str(o.http?.path) ?? "/v1/traces"}` : undefined);
-  if (endpoint === undefined) return { format: "otlp" };
-  const out: Pick<TracingConfig, "endpoint" | "format" | "encoding" | "headers" | "timeoutMs"> = { endpoint, format: "otlp" };
-  // Istio's shape (service, port, http) is what Envoy exports as OTLP/HTTP protobuf; Amime's `endpoint` URL stays JSON.
-  if (str(o.endpoint) === undefined) out.encoding = "protobuf";
-  const headers = otlpHeaders(o.http?.headers);
+  if (str(o.endpoint) !== undefined) return { endpoint: o.endpoint as string, format: "otlp" };
+  if (!str(o.service)) return { format: "otlp" };
+  // Istio's shape (service, port, http) is what Envoy exports as OTLP/HTTP protobuf; without `http`, OTLP/gRPC.
+  const grpc = o.http === undefined;
+  const { origin, tls } = at(o.service as string, num(o.port) ?? (grpc ? 4317 : 4318));
+  const out: Where = grpc ? { endpoint: origin, format: "otlp", encoding: "protobuf", grpc: true } : { endpoint: `${origin}${str(o.http?.path) ?? "/v1/traces"}`, format: "otlp", encoding: "protobuf" };
+  if (tls) out.tls = tls;
+  const headers = otlpHeaders(grpc ? o.grpc?.initialMetadata : o.http?.headers);
   if (headers.length > 0) out.headers = headers;
-  const timeout = durationMs(o.http?.timeout);
+  const timeout = durationMs(grpc ? o.grpc?.timeout : o.http?.timeout);
   if (timeout !== undefined && timeout > 0) out.timeoutMs = timeout;
+  return out;
+}
+
+function collectorTls(t: UpstreamTlsConfig | undefined): TracingConfig["tls"] {
+  if (t === undefined || (t.mode !== "SIMPLE" && t.mode !== "MUTUAL")) return undefined;
+  const out: NonNullable<TracingConfig["tls"]> = {};
+  if (t.caCertificates !== undefined) out.caCertificates = t.caCertificates;
+  if (t.clientCertificate !== undefined) out.clientCertificate = t.clientCertificate;
+  if (t.privateKey !== undefined) out.privateKey = t.privateKey;
+  if (t.sni !== undefined) out.sni = t.sni;
+  if (t.insecureSkipVerify) out.insecureSkipVerify = true;
   return out;
 }
 
@@ -174,11 +200,11 @@ function customTags(tags: Tracing["customTags"]): Record<string, CustomTagConfig
   return out;
 }
 
-function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshView): TracingConfig | undefined {
+function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshView, tlsFor: CollectorTlsLookup | undefined): TracingConfig | undefined {
   const t = mergedTracing(specs);
   const providerName = str(arr(t?.providers)[0]?.name) ?? str(arr(mesh.defaultProviders?.tracing)[0]);
-  let where: Pick<TracingConfig, "endpoint" | "format" | "encoding" | "headers" | "timeoutMs">;
-  if (providerName !== undefined) where = tracingEndpoint(provider(mesh, providerName));
+  let where: Where;
+  if (providerName !== undefined) where = tracingEndpoint(provider(mesh, providerName), tlsFor);
   else if (t === undefined && !mesh.enableTracing) return undefined; // Istio: no Telemetry tracing and enableTracing false → no tracer
   else where = mesh.enableTracing && mesh.legacyZipkin !== undefined ? { endpoint: `http://${mesh.legacyZipkin}/api/v2/spans`, format: "zipkin" } : { format: "zipkin" };
   const out: TracingConfig = {
@@ -321,11 +347,11 @@ function metricsExportConfig(specs: readonly TelemetrySpec[], mesh: MeshView): M
 }
 
 /** The proxy's TelemetryConfig. `node.metricsPort` (set by the runtime) beats the mesh default. */
-export function telemetryConfig(snapshot: Snapshot, node: NodeInfo & { metricsPort?: number }): TelemetryConfig {
+export function telemetryConfig(snapshot: Snapshot, node: NodeInfo & { metricsPort?: number }, tlsFor?: CollectorTlsLookup): TelemetryConfig {
   const mesh = meshView(snapshot.mesh);
   const specs = applicable(snapshot, node);
   const out: TelemetryConfig = {};
-  const tracing = tracingConfig(specs, mesh);
+  const tracing = tracingConfig(specs, mesh, tlsFor);
   if (tracing) out.tracing = tracing;
   const port = num(node.metricsPort) ?? num(mesh.metricsPort);
   if (port !== undefined) out.metricsPort = port;

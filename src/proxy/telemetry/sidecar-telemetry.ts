@@ -103,7 +103,7 @@ export class SidecarTelemetry {
 
     const tr = tc.tracing;
     const endpoint = c.tracing?.report === true && tr?.endpoint !== undefined ? tr.endpoint : null;
-    const exportKey = endpoint === null ? "" : JSON.stringify([endpoint, tr?.format, tr?.encoding, tr?.headers, tr?.timeoutMs]);
+    const exportKey = endpoint === null ? "" : JSON.stringify([endpoint, tr?.format, tr?.encoding, tr?.headers, tr?.timeoutMs, tr?.grpc, tr?.tls]);
     const ex = this.sinks.exporter;
     if (ex !== null && exportKey !== this.exportKey) {
       this.sinks.exporter = null;
@@ -117,6 +117,8 @@ export class SidecarTelemetry {
         ...(tr?.encoding === "protobuf" ? { encoding: "protobuf" as const } : {}),
         headers: resolveHeaders(tr?.headers),
         ...(tr?.timeoutMs !== undefined ? { timeoutMs: tr.timeoutMs } : {}),
+        ...(tr?.grpc === true ? { grpc: true } : {}),
+        ...(tr?.tls !== undefined ? { tls: tr.tls } : {}),
         clock: s.ctx.clock,
         meshRoots: () => s.ctx.mesh?.options?.ca,
       });

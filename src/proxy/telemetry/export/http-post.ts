@@ -3,6 +3,7 @@
 // retrying (OTLP/HTTP's retryable answers); anything else failed for good.
 import { http, httpsModule, tlsModule } from "../../../core/builtins.ts";
 import type { SendOutcome } from "./batch-exporter.ts";
+import type { CollectorTls } from "./collector-tls.ts";
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 
@@ -15,7 +16,17 @@ export interface PostTarget {
   meshRoots?: (() => string | undefined) | undefined;
 }
 
-export function postBody(t: PostTarget, body: string | Uint8Array, contentType: string): Promise<SendOutcome> {
+/** Node TLS options for an https endpoint: the collector TLS the config gives (its CA replaces the system's roots), else the system's roots plus the mesh's. */
+function tlsOptions(t: PostTarget, tls: CollectorTls | null): Record<string, unknown> {
+  if (tls !== null) {
+    return { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}), ...(tls.servername ? { servername: tls.servername } : {}), rejectUnauthorized: tls.insecureSkipVerify !== true };
+  }
+  const roots = t.meshRoots?.();
+  return roots !== undefined ? { ca: [...tlsModule().rootCertificates, roots] } : {};
+}
+
+/** One POST; `tls` applies to an https endpoint (null: the system's and the mesh's roots). */
+export function postBody(t: PostTarget, body: string | Uint8Array, contentType: string, tls: CollectorTls | null = null): Promise<SendOutcome> {
   let url: URL;
   try {
     url = new URL(t.endpoint);
@@ -23,13 +34,12 @@ export function postBody(t: PostTarget, body: string | Uint8Array, contentType: 
     return Promise.resolve("fail");
   }
   return new Promise((resolve) => {
-    const tls = url.protocol === "https:";
-    const send = tls ? httpsModule().request : http.request;
-    const roots = tls ? t.meshRoots?.() : undefined;
+    const https = url.protocol === "https:";
+    const send = https ? httpsModule().request : http.request;
     const headers = { ...t.headers, "content-type": contentType, "content-length": Buffer.byteLength(body) };
     let req: ReturnType<typeof http.request>;
     try {
-      req = send(url, { method: "POST", headers, timeout: t.timeoutMs, ...(roots !== undefined ? { ca: [...tlsModule().rootCertificates, roots] } : {}) }, (res) => {
+      req = send(url, { method: "POST", headers, timeout: t.timeoutMs, ...(https ? tlsOptions(t, tls) : {}) }, (res) => {
         res.resume();
         res.on("close", () => resolve("retry")); // cut off before its end (a no-op after "end")
         res.on("end", () => {

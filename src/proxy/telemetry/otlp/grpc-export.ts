@@ -1,10 +1,12 @@
 // One OTLP/gRPC Export call (LogsService, MetricsService…) with an encoded request body, and what
 // it came to for the retry loop: OK is accepted; UNAVAILABLE, DEADLINE_EXCEEDED,
 // RESOURCE_EXHAUSTED, ABORTED and CANCELLED are worth retrying (OTLP's retryable codes); anything
-// else failed for good. The channel is made on first use and kept.
+// else failed for good. The channel is made on first use and kept: plaintext, or TLS with the
+// collector TLS the config gives (CA file, client certificate, SNI); headers go as metadata.
 // eslint-disable-next-line @typescript-eslint/no-restricted-imports -- this module is itself loaded with import() by sidecar-telemetry.ts only when the config needs it
 import * as grpc from "@grpc/grpc-js";
 import type { SendOutcome } from "../export/batch-exporter.ts";
+import type { CollectorTls } from "../export/collector-tls.ts";
 
 const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.ABORTED, grpc.status.CANCELLED]);
 
@@ -12,23 +14,32 @@ export class GrpcExport {
   readonly target: string;
   private readonly path: string;
   private readonly timeoutMs: number;
+  private readonly headers: Readonly<Record<string, string>>;
   private client: grpc.Client | null = null;
+  private metadata: grpc.Metadata | null = null;
 
-  /** `target` is `host:port`; `path` the method, e.g. `/opentelemetry.proto.collector.logs.v1.LogsService/Export`. */
-  constructor(target: string, path: string, timeoutMs: number) {
+  /** `target` is `host:port`; `path` the method, e.g. `/opentelemetry.proto.collector.logs.v1.LogsService/Export`; `headers` go as metadata. */
+  constructor(target: string, path: string, timeoutMs: number, headers: Readonly<Record<string, string>> = {}) {
     this.target = target;
     this.path = path;
     this.timeoutMs = timeoutMs;
+    this.headers = headers;
   }
 
-  call(body: Uint8Array): Promise<SendOutcome> {
-    this.client ??= new grpc.Client(this.target, grpc.credentials.createInsecure());
+  /** One call; `tls` (null: plaintext) is used when the channel is made, on the first call. */
+  call(body: Uint8Array, tls: CollectorTls | null = null): Promise<SendOutcome> {
+    this.client ??= new grpc.Client(this.target, credentials(tls), tls?.servername !== undefined ? { "grpc.ssl_target_name_override": tls.servername } : {});
+    if (this.metadata === null) {
+      this.metadata = new grpc.Metadata();
+      for (const [k, v] of Object.entries(this.headers)) this.metadata.set(k, v);
+    }
     return new Promise((resolve) => {
       (this.client as grpc.Client).makeUnaryRequest(
         this.path,
         (b: Uint8Array) => Buffer.from(b),
         (b: Buffer) => b,
         body,
+        this.metadata as grpc.Metadata,
         { deadline: Date.now() + this.timeoutMs },
         (err) => resolve(err === null ? "ok" : RETRYABLE.has(err.code) ? "retry" : "fail"),
       );
@@ -39,4 +50,10 @@ export class GrpcExport {
     this.client?.close();
     this.client = null;
   }
+}
+
+function credentials(tls: CollectorTls | null): grpc.ChannelCredentials {
+  if (tls === null) return grpc.credentials.createInsecure();
+  const verify = tls.insecureSkipVerify === true ? { checkServerIdentity: () => undefined, rejectUnauthorized: false } : {};
+  return grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null, verify);
 }

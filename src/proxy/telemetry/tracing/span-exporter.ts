@@ -1,12 +1,15 @@
 // Span export off the request path: finished spans go into the shared bounded queue
-// (export/batch-exporter.ts); a timer flushes a batch (Zipkin v2 JSON, or OTLP/HTTP as JSON or
-// protobuf) with one POST at a time. A POST that fails in a way worth retrying (no connection,
+// (export/batch-exporter.ts); a timer flushes a batch (Zipkin v2 JSON, OTLP/HTTP as JSON or
+// protobuf, or OTLP/gRPC TraceService/Export) with one POST or call at a time, over TLS when the
+// endpoint is https (the config's CA file, client certificate and SNI when it gives them). A POST that fails in a way worth retrying (no connection,
 // timeout, 429, 502, 503, 504 — OTLP's retryable answers) is retried with exponential backoff a
 // bounded number of times; then, or when the queue is full, spans are dropped and counted — the
 // proxy never waits for a collector.
 import type { Clock } from "../../../core/clock.ts";
 import { BatchExporter } from "../export/batch-exporter.ts";
+import { collectorTlsReader, type CollectorTls, type CollectorTlsFiles } from "../export/collector-tls.ts";
 import { postBody, type PostTarget } from "../export/http-post.ts";
+import type { GrpcExport } from "../otlp/grpc-export.ts";
 import { otlpProto } from "../otlp/trace-proto.ts";
 import { otlpJson, zipkinJson, type Span } from "./span.ts";
 
@@ -27,19 +30,30 @@ export interface SpanExporterOptions {
   retryBaseMs?: number;
   /** Roots trusted besides the system's for an https endpoint: the mesh's current trust bundle (the control plane's collector). */
   meshRoots?: () => string | undefined;
+  /** OTLP over gRPC (TraceService/Export to the endpoint's host:port) instead of HTTP. */
+  grpc?: boolean;
+  /** TLS to the collector (https endpoints). */
+  tls?: CollectorTlsFiles;
 }
+
+const TRACE_EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 export class SpanExporter {
   readonly endpoint: string;
   readonly format: "zipkin" | "otlp";
   readonly encoding: "json" | "protobuf";
   readonly batches: BatchExporter<Span>;
+  readonly grpc: boolean;
   private readonly target: PostTarget;
+  private readonly tls: (() => Promise<CollectorTls>) | null;
+  private grpcExport: GrpcExport | null = null;
 
   constructor(o: SpanExporterOptions) {
     this.endpoint = o.endpoint;
     this.format = o.format;
-    this.encoding = o.format === "otlp" && o.encoding === "protobuf" ? "protobuf" : "json";
+    this.grpc = o.format === "otlp" && o.grpc === true;
+    this.encoding = o.format === "otlp" && (o.encoding === "protobuf" || this.grpc) ? "protobuf" : "json";
+    this.tls = o.tls !== undefined && o.endpoint.startsWith("https:") ? collectorTlsReader(o.tls) : null;
     this.target = { endpoint: o.endpoint, headers: o.headers ?? {}, timeoutMs: o.timeoutMs ?? 5000, meshRoots: o.meshRoots };
     this.batches = new BatchExporter<Span>({ ...o, name: o.format === "zipkin" ? "zipkin" : "otlp_traces", send: (batch) => this.post(batch) });
   }
@@ -54,13 +68,35 @@ export class SpanExporter {
   }
 
   /** A closing exporter does not wait out a backoff: the batch gets one last try now. */
-  close(): Promise<void> {
-    return this.batches.close();
+  async close(): Promise<void> {
+    await this.batches.close();
+    this.grpcExport?.close();
+    this.grpcExport = null;
   }
 
-  private post(batch: Span[]): ReturnType<typeof postBody> {
-    if (this.format === "zipkin") return postBody(this.target, zipkinJson(batch), "application/json");
-    if (this.encoding === "protobuf") return postBody(this.target, otlpProto(batch), "application/x-protobuf");
-    return postBody(this.target, otlpJson(batch), "application/json");
+  private async post(batch: Span[]): ReturnType<typeof postBody> {
+    let tls: CollectorTls | null;
+    try {
+      tls = this.tls === null ? null : await this.tls();
+    } catch {
+      return "fail";
+    }
+    if (this.grpc) {
+      if (this.grpcExport === null) {
+        // gRPC (node:http2, grpc-js) is loaded by the first config that exports traces over it.
+        const { GrpcExport } = await import("../otlp/grpc-export.ts");
+        let url: URL;
+        try {
+          url = new URL(this.endpoint);
+        } catch {
+          return "fail";
+        }
+        this.grpcExport = new GrpcExport(url.host, TRACE_EXPORT_PATH, this.target.timeoutMs, this.target.headers);
+      }
+      return this.grpcExport.call(otlpProto(batch), this.endpoint.startsWith("https:") ? (tls ?? {}) : null);
+    }
+    if (this.format === "zipkin") return postBody(this.target, zipkinJson(batch), "application/json", tls);
+    if (this.encoding === "protobuf") return postBody(this.target, otlpProto(batch), "application/x-protobuf", tls);
+    return postBody(this.target, otlpJson(batch), "application/json", tls);
   }
 }
