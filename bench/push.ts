@@ -4,10 +4,12 @@
 //  1. bookinfo: Istio's bookinfo manifests + destination-rule-all + virtual-service-all-v1 in the
 //     store, 6 real `amime proxy --xds` processes (productpage, details, reviews v1/v2/v3,
 //     ratings); each change rewrites the reviews VirtualService, which every sidecar routes.
-//  2. 1,000 services (Service + DestinationRule + VirtualService each) and 200 simulated proxies:
-//     in-process HTTP stream clients that parse every pushed config and ACK it.
+//  2. 1,000 services (Service + DestinationRule + VirtualService each) and 500 simulated proxies:
+//     in-process HTTP stream clients that parse every pushed message and ACK it. They ask for
+//     delta push, as `amime proxy --xds` does; `--whole` makes them take whole configs instead
+//     (the path kept for proxies without delta push), for a before/after in one run.
 //
-// Usage: npm run bench:push [-- --quick] [-- --scales 100x200,1000x20] [-- --rounds N] [-- --no-bookinfo]
+// Usage: npm run bench:push [-- --quick] [-- --scales 100x200,1000x500] [-- --rounds N] [-- --no-bookinfo] [-- --whole]
 // The push debounce is the control plane's default (50 ms) and is part of every number.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -26,18 +28,19 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     // services × simulated proxies, comma-separated. 1000x200 is the target scale.
-    scales: { type: "string", default: "100x200,1000x200" },
+    scales: { type: "string", default: "100x200,1000x500" },
+    whole: { type: "boolean", default: false },
     bookinfo: { type: "boolean", default: true },
     rounds: { type: "string" },
   },
 });
 const rounds = Number(values.rounds ?? (values.quick ? 3 : 10));
 
-interface Stats { p50: number; p90: number; max: number; mean: number }
+interface Stats { p50: number; p90: number; p99: number; max: number; mean: number }
 function stats(xs: number[]): Stats {
   const s = [...xs].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  return { p50: at(0.5), p90: at(0.9), max: s.at(-1)!, mean: s.reduce((a, b) => a + b, 0) / s.length };
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: s.at(-1)!, mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
 const ms = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
 
@@ -139,14 +142,18 @@ async function bookinfo(): Promise<{ apply: Stats; total: Stats; initial: number
   }
 }
 
-/** An in-process stand-in for a sidecar: reads the stream, parses each config, ACKs it; reconnects like PushClient. */
+/** Bytes the simulated proxies have read from their streams (all of them). */
+let streamBytes = 0;
+
+/** An in-process stand-in for a sidecar: reads the stream, parses each message, ACKs it; reconnects like PushClient. */
 function simulatedProxy(url: string, node: string, token: string): { close(): void } {
+  const mode = values.whole ? "" : "&delta=1";
   const auth = { authorization: `Bearer ${token}` };
   let closed = false;
   let current: ReturnType<typeof request> | null = null;
   const open = (): void => {
     if (closed) return;
-    const req = request(new URL(`/xds/v1/stream?node=${encodeURIComponent(node)}`, url), { agent: false, headers: auth });
+    const req = request(new URL(`/xds/v1/stream?node=${encodeURIComponent(node)}${mode}`, url), { agent: false, headers: auth });
     current = req;
     const again = (): void => {
       if (current !== req) return;
@@ -160,6 +167,7 @@ function simulatedProxy(url: string, node: string, token: string): { close(): vo
       // arrives in ~50 chunks: rescanning the whole buffer per chunk was quadratic).
       let parts: string[] = [];
       res.on("data", (c: string) => {
+        streamBytes += Buffer.byteLength(c);
         let rest = c;
         let nl: number;
         while ((nl = rest.indexOf("\n")) >= 0) {
@@ -167,7 +175,7 @@ function simulatedProxy(url: string, node: string, token: string): { close(): vo
           rest = rest.slice(nl + 1);
           const msg = JSON.parse(parts.join("")) as PushMessage;
           parts = [];
-          if (msg.type !== "config") continue;
+          if (msg.type !== "config" && msg.type !== "delta") continue;
           const body = JSON.stringify({ node, version: msg.version, nonce: msg.nonce, accepted: true });
           // A fresh connection per ACK, as PushClient does: a pooled keep-alive socket may be one the
           // server is closing after its loop was busy translating, and that ACK would be lost.
@@ -224,7 +232,7 @@ spec:
   return docs.join("\n---\n");
 }
 
-async function large(services: number, clients: number): Promise<{ load: number; apply: Stats; total: Stats; initial: number; configBytes: number }> {
+async function large(services: number, clients: number): Promise<{ load: number; apply: Stats; total: Stats; initial: number; configBytes: number; changeBytes: number }> {
   const cp = await ControlPlane.start({ port: 0, watch: false });
   // The simulated proxies of this process dial the control plane over TLS: trust its root.
   setDefaultCACertificates([...getCACertificates("default"), cp.trustBundle]);
@@ -261,6 +269,7 @@ async function large(services: number, clients: number): Promise<{ load: number;
     const initial = performance.now() - t;
     const applyMs: number[] = [];
     const totalMs: number[] = [];
+    const bytesBefore = streamBytes;
     const target = `svc-${services - 1}`;
     for (let i = 0; i < rounds; i++) {
       // One VirtualService of 1,000 changes; it is visible to (so re-pushed to) every proxy.
@@ -277,15 +286,16 @@ spec:
       applyMs.push(a);
       totalMs.push(tt);
     }
+    const changeBytes = (streamBytes - bytesBefore) / rounds / clients;
     const configBytes = JSON.stringify(cp.proxyConfig([...nodes][0]!)).length;
-    return { load, apply: stats(applyMs), total: stats(totalMs), initial, configBytes };
+    return { load, apply: stats(applyMs), total: stats(totalMs), initial, configBytes, changeBytes };
   } finally {
     for (const s of sims) s.close();
     await cp.close();
   }
 }
 
-console.log(`# config push (rounds: ${rounds}, debounce 50 ms; node ${process.version}, ${(await import("node:os")).cpus().length} CPUs)`);
+console.log(`# config push (${values.whole ? "whole configs" : "delta push"}; rounds: ${rounds}, debounce 50 ms; node ${process.version}, ${(await import("node:os")).cpus().length} CPUs)`);
 if (values.bookinfo) {
   const b = await bookinfo();
   console.log(`bookinfo, 6 real proxies: first config to all ${ms(b.initial)} (incl. process start); apply (validate+store) p50 ${ms(b.apply.p50)}; apply → all ACKed p50 ${ms(b.total.p50)} p90 ${ms(b.total.p90)} max ${ms(b.total.max)}`);
@@ -293,5 +303,5 @@ if (values.bookinfo) {
 for (const scale of values.scales.split(",").filter(Boolean)) {
   const [services, clients] = scale.split("x").map(Number) as [number, number];
   const l = await large(services, clients);
-  console.log(`${services} services, ${clients} simulated proxies: load ${ms(l.load)}; initial sync ${ms(l.initial)}; config per proxy ${(l.configBytes / 1024).toFixed(0)} KiB; apply (validate+store) p50 ${ms(l.apply.p50)}; apply → all ACKed p50 ${ms(l.total.p50)} p90 ${ms(l.total.p90)} max ${ms(l.total.max)}`);
+  console.log(`${services} services, ${clients} simulated proxies: load ${ms(l.load)}; initial sync ${ms(l.initial)}; config per proxy ${(l.configBytes / 1024).toFixed(0)} KiB; read per proxy per change ${(l.changeBytes / 1024).toFixed(1)} KiB; apply (validate+store) p50 ${ms(l.apply.p50)}; apply → all ACKed p50 ${ms(l.total.p50)} p90 ${ms(l.total.p90)} p99 ${ms(l.total.p99)} max ${ms(l.total.max)}`);
 }

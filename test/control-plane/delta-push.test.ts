@@ -1,6 +1,6 @@
 // Delta push end to end: an in-process ControlPlane, real `amime proxy --xds` processes (which ask
-// for delta push), real upstream apps. A VirtualService change reaches a proxy as that one route
-// configuration and nothing else (the proxy's admin /stats counters say what it received); a delta
+// for delta push), real upstream apps. A VirtualService change reaches a proxy as that one virtual
+// host and nothing else (the proxy's admin /stats counters say what it received); a delta
 // the proxy rejects leaves it on its last good config, shown as NACK in proxy status; a proxy that
 // reconnects gets its full state once.
 import { trustMeshRoot } from "../support/mesh-root.ts";
@@ -73,21 +73,23 @@ describe("delta push to amime proxy --xds", () => {
     assert.equal(c.config, 0, "no whole config: the control plane speaks delta");
     assert.ok(c["cluster.resources_updated"]! >= 3, "reviews v1, v2 and the service cluster at least");
     assert.equal(c["route.update_success"], 1);
+    assert.ok(c["virtual_host.resources_updated"]! >= 2, "reviews and the inbound virtual host at least");
     const s = (await statusOf(client))!;
-    assert.deepEqual(Object.keys(s.types ?? {}).sort(), ["bootstrap", "cluster", "endpoints", "listener", "route"]);
+    assert.deepEqual(Object.keys(s.types ?? {}).sort(), ["bootstrap", "cluster", "endpoints", "listener", "route", "virtual_host"]);
     assert.equal(s.types!.route!.ackedVersion, cp.version);
     assert.match((await call("/first")).body, /^reviews-v1 GET \/first/);
   });
 
-  it("a VirtualService change reaches each proxy as the one route configuration that changed, nothing else", async () => {
+  it("a VirtualService change reaches each proxy as the one virtual host that changed, nothing else", async () => {
     const before = await xds();
     const was = (await statusOf(client))!.types!;
     const r = await apply(reviewsTo("v2"));
     for (const p of proxies) await synced(p, r.version);
-    assert.deepEqual(change(before, await xds()), { delta: 1, "route.update_attempt": 1, "route.update_success": 1, "route.resources_updated": 1 });
+    assert.deepEqual(change(before, await xds()), { delta: 1, "virtual_host.update_attempt": 1, "virtual_host.update_success": 1, "virtual_host.resources_updated": 1 });
     const s = (await statusOf(client))!;
-    assert.equal(s.types!.route!.sentVersion, r.version);
+    assert.equal(s.types!.virtual_host!.sentVersion, r.version);
     assert.deepEqual(s.types!.cluster, was.cluster, "clusters untouched: same version, same nonce");
+    assert.deepEqual(s.types!.route, was.route, "the route configuration lists the same virtual hosts");
     assert.match((await call("/after")).body, /^reviews-v2 GET \/after/);
     const status = (await (await fetch(`${cp.url}/api/v1/status`, { headers: adminAuth(cp) })).json()) as ControlPlaneStatus;
     assert.ok(status.push!.deltas >= 3, "one delta per proxy");
@@ -111,7 +113,7 @@ describe("delta push to amime proxy --xds", () => {
     assert.deepEqual(change(before, await xds()), {
       delta: 1, update_rejected: 1,
       "listener.update_attempt": 1, "listener.update_rejected": 1, "listener.resources_updated": 1,
-      "route.update_attempt": 1, "route.update_rejected": 1, "route.resources_updated": 1,
+      "virtual_host.update_attempt": 1, "virtual_host.update_rejected": 1, "virtual_host.resources_updated": 1,
     });
     assert.match((await call("/after-nack")).body, /^reviews-v2 /, "the last good config still routes");
     await synced(proxies[1]!, bad.version);
@@ -137,7 +139,7 @@ describe("delta push to amime proxy --xds", () => {
     assert.equal(c.full_state, before.full_state! + 1);
     const r = await apply(reviewsTo("v2"));
     await synced(client, r.version);
-    assert.deepEqual(change(c, await xds()), { delta: 1, "route.update_attempt": 1, "route.update_success": 1, "route.resources_updated": 1 });
+    assert.deepEqual(change(c, await xds()), { delta: 1, "virtual_host.update_attempt": 1, "virtual_host.update_success": 1, "virtual_host.resources_updated": 1 });
     assert.match((await call("/after-restart")).body, /^reviews-v2 /);
   });
 });

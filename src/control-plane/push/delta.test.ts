@@ -66,6 +66,17 @@ it("the wire line is one JSON object: per type its version, resources with versi
   assert.notEqual(a1, a2, "a changed resource has a new version");
 });
 
+it("a changed virtual host is sent alone; its route configuration only when the list of virtual hosts changes", () => {
+  const vh = (name: string, timeoutMs = 0) => ({ name, domains: [name], routes: [{ timeoutMs }] });
+  const routes = (...hosts: ReturnType<typeof vh>[]) => [{ name: "outbound", virtualHosts: hosts }] as unknown as ProxyConfig["routes"];
+  const before = config([], { routes: routes(vh("a"), vh("b")) });
+  assert.deepEqual(names(diffConfigs(before, config([], { routes: routes(vh("a"), vh("b", 5)) }))), { virtual_host: { changed: ["outbound/b"], added: 0, removed: [] } });
+  assert.deepEqual(names(diffConfigs(before, config([], { routes: routes(vh("a")) }))), {
+    route: { changed: ["outbound"], added: 0, removed: [] },
+    virtual_host: { changed: [], added: 0, removed: ["outbound/b"] },
+  });
+});
+
 it("two resources of one type and name cannot be sent as a delta: an error naming them", () => {
   assert.throws(() => diffConfigs(null, config([cluster("a"), cluster("a")])), /^Error: cluster: two resources named "a"$/);
 });

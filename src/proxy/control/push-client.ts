@@ -283,7 +283,7 @@ export class PushClient {
       while (this.latest && !this.closed) {
         const next = this.latest;
         this.latest = null;
-        const verdict = next.error !== undefined ? { accepted: false, error: next.error } : await this.applyOne(next.config());
+        const verdict = next.error !== undefined ? { accepted: false, error: next.error } : await this.applyBuilt(next);
         this.count(next.types, verdict.accepted);
         this.opts.onPush?.({ version: next.version, ...verdict });
         this.sendAck({ node: this.opts.node, version: next.version, nonce: next.nonce, ...verdict }, next.from);
@@ -291,6 +291,17 @@ export class PushClient {
     } finally {
       this.applying = null;
     }
+  }
+
+  /** Build the change's config (a delta's resources may not make one: a virtual host missing) and apply it. */
+  private async applyBuilt(next: Pending): Promise<{ accepted: boolean; error?: string }> {
+    let config: ProxyConfig;
+    try {
+      config = next.config();
+    } catch (e) {
+      return { accepted: false, error: (e as Error).message };
+    }
+    return this.applyOne(config);
   }
 
   private count(types: readonly ResourceType[], accepted: boolean): void {
