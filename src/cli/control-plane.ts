@@ -18,6 +18,7 @@ import { untilSignal } from "./lib/signals.ts";
 
 export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--mesh-config FILE] [--port N] [--host ADDR] [--state-dir DIR] [--cacerts DIR]
        amime control-plane --store etcd://HOST:PORT[,HOST:PORT…][/PREFIX] [options]
+       amime control-plane --platform kubernetes [--kubeconfig FILE] [options]
 
 Run the control plane: load Istio config from files and directories (watched: edits are
 validated and pushed live; an edit with errors is refused and the last good config stays),
@@ -73,6 +74,12 @@ Options:
                         the listen address and loopback are always allowed); also a name in
                         the serving certificate
       --no-watch        do not watch the files
+      --platform kubernetes  read Istio's custom resources and Services (config: each object
+                        validated alone, an invalid one logged and its last good version kept)
+                        and Pods (workload instances: labels, service account, IP, readiness)
+                        from a Kubernetes API server, listed then watched; see docs/kubernetes.md
+      --kubeconfig FILE with --platform kubernetes: the cluster and credentials (default as
+                        kubectl: $KUBECONFIG, ~/.kube/config, else the pod's service account)
       --webhook-port N  also serve the Kubernetes admission webhooks on N (Istio's 15017;
                         0 = any free port): POST /validate judges Istio config as \`amime
                         validate\` does, over HTTPS with a certificate from the mesh CA naming
@@ -106,6 +113,8 @@ interface Args {
   webhookPort?: number;
   sidecarImage?: string;
   sidecarXds: string;
+  platform?: "kubernetes";
+  kubeconfig?: string;
   help: boolean;
 }
 
@@ -179,10 +188,21 @@ function parseArgs(argv: readonly string[]): Args {
         out.sidecarXds = f.required("a URL");
         if (!/^https:\/\/[^/]+$/.test(out.sidecarXds)) throw new UsageError(`--sidecar-xds: "${out.sidecarXds}" is not https://HOST:PORT`);
         break;
+      case "--platform": {
+        const p = f.required("a platform (kubernetes)");
+        if (p !== "kubernetes") throw new UsageError(`--platform: "${p}" is not a platform Amime runs on (kubernetes)`);
+        out.platform = p;
+        break;
+      }
+      case "--kubeconfig":
+        out.kubeconfig = f.required("a kubeconfig file");
+        break;
       default:
         throw new UsageError(`unknown option "${f.arg}"`);
     }
   }
+  if (out.kubeconfig !== undefined && out.platform === undefined) throw new UsageError("--kubeconfig needs --platform kubernetes");
+  if (out.platform !== undefined && out.store !== undefined) throw new UsageError("--platform kubernetes cannot be combined with --store: config comes from the API server");
   if (out.sidecarImage !== undefined && out.webhookPort === undefined) throw new UsageError("--sidecar-image needs --webhook-port (the injector is an admission webhook)");
   if (out.storeKeyFile !== undefined && out.store === undefined) throw new UsageError("--store-key-file needs --store etcd://…");
   if (storeOnly.length > 0 && out.store === undefined) throw new UsageError(`${storeOnly[0]} needs --store etcd://…`);
@@ -243,6 +263,7 @@ export const controlPlaneCommand: Command = {
         ...(args.replicaName !== undefined ? { replicaName: args.replicaName } : {}),
         ...(args.compactionIntervalMs !== undefined ? { compactionIntervalMs: args.compactionIntervalMs } : {}),
         allowedHosts: args.allowedHosts,
+        ...(args.platform === "kubernetes" ? { kubernetes: args.kubeconfig !== undefined ? { kubeconfig: resolve(args.kubeconfig) } : {} } : {}),
         log: (l) => process.stderr.write(`amime control-plane: ${l}\n`),
       });
     } catch (e) {

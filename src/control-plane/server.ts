@@ -10,6 +10,7 @@ import { resourceId } from "../config/resource.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom, type Random } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
+import type { Registry } from "../model/registry.ts";
 import { buildSnapshot, type MeshSettings, type Snapshot } from "../model/snapshot.ts";
 import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
 import { ApiServer } from "./api/api-server.ts";
@@ -32,6 +33,7 @@ import type { EtcdStore } from "./store/etcd/etcd-store.ts";
 import { parseStoreUrl } from "./store/etcd/store-url.ts";
 import type { EtcdTlsFiles } from "./store/etcd/etcd-tls.ts";
 import { FileSource } from "./store/file-source.ts";
+import type { KubernetesSource } from "./kubernetes/index.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
 import { StoreFile, StoreFileError } from "./store/store-file.ts";
 import { TelemetryService } from "./telemetry/index.ts";
@@ -101,6 +103,13 @@ export interface ControlPlaneOptions {
   compactionIntervalMs?: number;
   /** Host names (besides the listen address and loopback) that requests may name in Host. */
   allowedHosts?: readonly string[];
+  /**
+   * `--platform kubernetes`: read Istio's custom resources and Services (into the store, each
+   * object judged alone) and Pods (workload instances) from a Kubernetes API server, found as
+   * kubectl finds it (`kubeconfig`, else $KUBECONFIG, ~/.kube/config, in-cluster). See
+   * docs/kubernetes.md.
+   */
+  kubernetes?: { kubeconfig?: string };
   /** Test hook: rewrite a config just before it is pushed (e.g. to make a proxy NACK). */
   beforePush?: (node: string, config: ProxyConfig) => ProxyConfig;
 }
@@ -171,6 +180,8 @@ export class ControlPlane implements ApiBackend {
   private etcd: EtcdStore | null = null;
   /** With --store: the leader election and the work only the leader does. */
   leader: LeaderRole | null = null;
+  /** With --platform kubernetes: the API server's config and pods. */
+  private kube: KubernetesSource | null = null;
 
   private constructor(opts: ControlPlaneOptions) {
     this.opts = opts;
@@ -227,6 +238,14 @@ export class ControlPlane implements ApiBackend {
       }
       cp.startupDiagnostics = checked.diagnostics;
       cp.bump();
+    }
+    if (opts.kubernetes !== undefined) {
+      try {
+        await cp.attachKubernetes(opts.kubernetes.kubeconfig);
+      } catch (e) {
+        cp.abandon();
+        throw e;
+      }
     }
     if (paths.length > 0) {
       cp.files = new FileSource(cp.store, paths);
@@ -323,8 +342,20 @@ export class ControlPlane implements ApiBackend {
 
   /** A start that failed: stop what was started so far (the push timers, the etcd client). */
   private abandon(): void {
+    this.kube?.close();
     this.pusher.close();
     void this.etcd?.close();
+  }
+
+  /** List the API server's config and pods (the start waits for it), then follow their changes. */
+  private async attachKubernetes(kubeconfig: string | undefined): Promise<void> {
+    // Loaded only here: nothing of the Kubernetes platform costs a file-based control plane.
+    const { findKubeConfig, KubernetesSource } = await import("./kubernetes/index.ts");
+    const conn = findKubeConfig(kubeconfig);
+    this.log(`kubernetes: reading config and pods from ${conn.server} (${conn.origin})`);
+    this.kube = new KubernetesSource({ conn, store: this.store, clock: this.clock, log: (l) => this.log(l), changed: () => this.bump() });
+    const first = await this.kube.start();
+    this.startupDiagnostics = first.diagnostics;
   }
 
   /** Adopt what etcd holds, save every later change there, and adopt what other replicas write. */
@@ -404,8 +435,15 @@ export class ControlPlane implements ApiBackend {
 
   /** The snapshot of the current version (built on first use after a change). */
   snapshot(): Snapshot {
-    this.snap ??= buildSnapshot(this.store.resources(), this.registry.registry(), { version: this.version, mesh: this.opts.mesh });
+    this.snap ??= buildSnapshot(this.store.resources(), this.registryNow(), { version: this.version, mesh: this.opts.mesh });
     return this.snap;
+  }
+
+  /** Registered instances, and with --platform kubernetes the cluster's pods. */
+  private registryNow(): Registry {
+    const registered = this.registry.registry();
+    if (this.kube === null) return registered;
+    return { services: registered.services, instances: [...registered.instances, ...this.kube.workloadInstances()] };
   }
 
   /** `by` names who asked (`admin:alice`); it is recorded with every change it makes. */
@@ -593,6 +631,7 @@ export class ControlPlane implements ApiBackend {
     this.closing ??= (async () => {
       if (opts.drain !== false) await this.pusher.drain(DRAIN_GRACE_MS);
       this.watcher?.close();
+      this.kube?.close();
       this.serving?.close();
       await this.leader?.close();
       await this.etcd?.close();
@@ -637,7 +676,7 @@ export class ControlPlane implements ApiBackend {
     const p = this.store.preview(text, source);
     const result: ApplyResult = { applied: false, changes: p.changes, diagnostics: p.diagnostics, version: this.version };
     if (!p.accepted) return { result, proxies: [] };
-    const after = buildSnapshot(p.resources, this.registry.registry(), { version: `${this.version}+dry-run`, mesh: this.opts.mesh });
+    const after = buildSnapshot(p.resources, this.registryNow(), { version: `${this.version}+dry-run`, mesh: this.opts.mesh });
     return { result, proxies: this.registry.list().map((r) => ({ node: r.nodeId, before: this.configFor(r.nodeId), after: this.configFor(r.nodeId, after) })) };
   }
 

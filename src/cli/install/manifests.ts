@@ -40,7 +40,8 @@ export function installManifests(s: InstallSettings): JsonObject[] {
   const labels = { app: NAME, "app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "amime" };
   const rootPem = s.cacerts["root-cert.pem"] ?? "";
   const args = [
-    "control-plane", ...(s.controlPlaneArgs ?? []),
+    // Config and pods from the cluster, with the pod's own service account (the ClusterRole below).
+    "control-plane", "--platform", "kubernetes", ...(s.controlPlaneArgs ?? []),
     "--host", "0.0.0.0", "--port", String(CONTROL_PLANE_PORT), "--state-dir", "/var/lib/amime", "--cacerts", CACERTS_DIR,
     "--allowed-host", serviceHost(ns), "--allowed-host", `${serviceHost(ns)}.cluster.local`,
     "--webhook-port", String(WEBHOOK_PORT), "--sidecar-image", s.image, "--sidecar-xds", `https://${serviceHost(ns)}:${XDS_SERVICE_PORT}`,

@@ -1,0 +1,156 @@
+// The Kubernetes platform's ingest: Istio's custom resources and Services read from the API server
+// go into the config store (each object judged on its own, like one config file: an invalid one is
+// refused with its field path and logged, and the last good version of it stays in force), and
+// Pods become the registry's workload instances (labels, service account, namespace and address
+// from the pod, readiness from its Ready condition). Both feed the same snapshot → translate →
+// push as config files do. Every collection is listed, then watched (reflector.ts).
+import { formatDiagnostic } from "../../config/diagnostic.ts";
+import { KINDS } from "../../config/kinds/index.ts";
+import type { Clock } from "../../core/clock.ts";
+import type { WorkloadInstance } from "../../model/registry.ts";
+import type { ConfigStore, StoreResult } from "../store/config-store.ts";
+import type { KubeConnection } from "./kube-config.ts";
+import { KubeApiError, Reflector, type KubeObject } from "./reflector.ts";
+import { instanceOfPod } from "./pod-instance.ts";
+
+export interface KubernetesSourceOptions {
+  conn: KubeConnection;
+  store: ConfigStore;
+  clock: Clock;
+  log: (line: string) => void;
+  /** A config object was adopted or the instances changed: a new version to push. */
+  changed: () => void;
+}
+
+interface ConfigCollection {
+  path: string;
+  apiVersion: string;
+  kind: string;
+}
+
+/** The collections of config the control plane watches: every Istio kind Amime knows, and Services. */
+export function configCollections(): ConfigCollection[] {
+  const out: ConfigCollection[] = [{ path: "/api/v1/services", apiVersion: "v1", kind: "Service" }];
+  for (const k of KINDS) {
+    if (!k.group.endsWith("istio.io")) continue;
+    const version = k.versions[k.versions.length - 1]!;
+    out.push({ path: `/apis/${k.group}/${version}/${pluralOf(k.kind)}`, apiVersion: `${k.group}/${version}`, kind: k.kind });
+  }
+  return out;
+}
+
+/** Kubernetes' default plural of a kind (what Istio's CRDs use): lower case, -y → -ies, else -s. */
+export function pluralOf(kind: string): string {
+  const lower = kind.toLowerCase();
+  return /[^aeiou]y$/.test(lower) ? `${lower.slice(0, -1)}ies` : `${lower}s`;
+}
+
+/** The store's source name of one object (where diagnostics say it came from). */
+export function sourceOf(kind: string, obj: KubeObject): string {
+  return `kubernetes:${kind} ${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
+}
+
+/** The object as config: kind and apiVersion set (list items lack them), status and server bookkeeping dropped. */
+function configText(c: ConfigCollection, obj: KubeObject): string {
+  const { status: _status, ...rest } = obj;
+  const { managedFields: _m, ...metadata } = obj.metadata;
+  return JSON.stringify({ ...rest, apiVersion: c.apiVersion, kind: c.kind, metadata });
+}
+
+export class KubernetesSource {
+  private readonly reflectors: Reflector[] = [];
+  private readonly instances = new Map<string, WorkloadInstance>();
+  private instanceList: WorkloadInstance[] = [];
+  /** Before the first sync, config objects are gathered and judged as one set. */
+  private initial: Map<string, string | null> | null = new Map();
+
+  private readonly opts: KubernetesSourceOptions;
+
+  constructor(opts: KubernetesSourceOptions) {
+    this.opts = opts;
+  }
+
+  /** List everything (one judgement of the whole initial config), then watch. Rejects when the API server cannot be listed. */
+  async start(): Promise<StoreResult> {
+    for (const c of configCollections()) {
+      const r = new Reflector(this.opts.conn, c.path, {
+        upsert: (o) => this.config(sourceOf(c.kind, o), configText(c, o)),
+        remove: (o) => this.config(sourceOf(c.kind, o), null),
+      }, this.opts.clock, this.opts.log);
+      this.reflectors.push(r);
+    }
+    const pods = new Reflector(this.opts.conn, "/api/v1/pods", {
+      upsert: (o) => this.pod(o, false),
+      remove: (o) => this.pod(o, true),
+    }, this.opts.clock, this.opts.log);
+    this.reflectors.push(pods);
+    const started: Reflector[] = [];
+    for (const r of this.reflectors) {
+      try {
+        await r.start();
+        started.push(r);
+      } catch (e) {
+        // A CRD that is not installed: that kind is simply not read (Istio's CRDs may be a subset).
+        if (e instanceof KubeApiError && e.status === 404 && r.path.startsWith("/apis/")) {
+          this.opts.log(`kubernetes: ${r.path} is not served (CRD not installed?); not watching it`);
+          continue;
+        }
+        this.close();
+        throw e;
+      }
+    }
+    this.reflectors.splice(0, this.reflectors.length, ...started);
+    const initial = this.initial!;
+    this.initial = null;
+    let result = await this.opts.store.setFiles(initial);
+    if (!result.accepted) {
+      // Judge each object alone: the valid ones are taken, each invalid one is logged.
+      for (const [source, text] of initial) if (text !== null) await this.judge(source, text);
+      result = { accepted: true, changed: true, changes: [], diagnostics: this.opts.store.lastRefusals().flatMap((r) => r.diagnostics) };
+    }
+    this.opts.changed();
+    return result;
+  }
+
+  /** The workload instances of the cluster's pods (a new array after every change). */
+  workloadInstances(): readonly WorkloadInstance[] {
+    return this.instanceList;
+  }
+
+  close(): void {
+    for (const r of this.reflectors) r.close();
+  }
+
+  private config(source: string, text: string | null): void {
+    if (this.initial !== null) {
+      this.initial.set(source, text);
+      return;
+    }
+    void this.judge(source, text);
+  }
+
+  private async judge(source: string, text: string | null): Promise<void> {
+    const result = await this.opts.store.setFiles(new Map([[source, text]]));
+    if (result.accepted) {
+      if (result.changed) this.opts.changed();
+      this.opts.log(`${source}: ${text === null ? "deleted" : "accepted"}`);
+    } else {
+      this.opts.log(`${source}: refused, keeping the last good config:\n  ${result.diagnostics.filter((d) => d.level === "error").map(formatDiagnostic).join("\n  ")}`);
+    }
+  }
+
+  private pod(obj: KubeObject, removed: boolean): void {
+    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const instance = removed ? null : instanceOfPod(obj);
+    const old = this.instances.get(key);
+    if (instance === null) {
+      if (old === undefined) return;
+      this.instances.delete(key);
+    } else {
+      if (old !== undefined && JSON.stringify(old) === JSON.stringify(instance)) return;
+      this.instances.set(key, instance);
+    }
+    this.instanceList = [...this.instances.values()];
+    if (this.initial === null) this.opts.changed();
+  }
+}

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { instanceOfPod } from "./pod-instance.ts";
+import type { KubeObject } from "./reflector.ts";
+
+function pod(over: { metadata?: Partial<KubeObject["metadata"]>; spec?: object; status?: object } = {}): KubeObject {
+  return {
+    metadata: { name: "reviews-v2-7d9f8c-abcde", namespace: "bookinfo", labels: { app: "reviews", version: "v2", "pod-template-hash": "7d9f8c" }, ownerReferences: [{ kind: "ReplicaSet", name: "reviews-v2-7d9f8c", controller: true }], ...over.metadata },
+    spec: { serviceAccountName: "bookinfo-reviews", containers: [{ name: "reviews", ports: [{ name: "http", containerPort: 9080 }] }], ...over.spec },
+    status: { phase: "Running", podIP: "10.1.2.3", conditions: [{ type: "Ready", status: "True" }], ...over.status },
+  };
+}
+
+describe("instanceOfPod", () => {
+  it("reads address, labels, service account, namespace, named ports and the Deployment as workload", () => {
+    assert.deepEqual(instanceOfPod(pod()), {
+      name: "reviews-v2-7d9f8c-abcde",
+      namespace: "bookinfo",
+      labels: { app: "reviews", version: "v2", "pod-template-hash": "7d9f8c" },
+      serviceAccount: "bookinfo-reviews",
+      address: "10.1.2.3",
+      ready: true,
+      workload: "reviews-v2",
+      ports: { http: 9080 },
+    });
+  });
+
+  it("is not ready without a True Ready condition, and runs a sidecar when it has istio-proxy", () => {
+    const i = instanceOfPod(pod({ status: { conditions: [{ type: "Ready", status: "False" }] }, spec: { containers: [{ name: "reviews" }, { name: "istio-proxy" }] } }))!;
+    assert.equal(i.ready, false);
+    assert.equal(i.sidecar, true);
+  });
+
+  it("takes the default service account and the direct owner when there is no ReplicaSet hash", () => {
+    const i = instanceOfPod(pod({ metadata: { labels: { app: "db" }, ownerReferences: [{ kind: "StatefulSet", name: "db", controller: true }] }, spec: { serviceAccountName: "" } }))!;
+    assert.equal(i.serviceAccount, "default");
+    assert.equal(i.workload, "db");
+  });
+
+  it("is no instance without an IP, once finished, or while being deleted", () => {
+    assert.equal(instanceOfPod(pod({ status: { podIP: "" } })), null);
+    assert.equal(instanceOfPod(pod({ status: { phase: "Succeeded" } })), null);
+    assert.equal(instanceOfPod(pod({ status: { phase: "Failed" } })), null);
+    assert.equal(instanceOfPod(pod({ metadata: { deletionTimestamp: "2026-12-06T10:00:00Z" } })), null);
+  });
+});

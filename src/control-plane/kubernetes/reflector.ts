@@ -1,0 +1,261 @@
+// One resource collection of the Kubernetes API kept in step, as client-go's reflector does: list
+// it (in pages), then watch from the list's resourceVersion with bookmarks (so a reconnect resumes
+// from a recent version), and hand every change to the handlers. A watch that ends (the server's
+// timeout) is resumed from the last version seen; 410 Gone (that version was compacted away) or a
+// broken connection makes it list again, and a relist reports what vanished meanwhile as deletions,
+// so the cache never keeps an object the server no longer has. Retries back off from 500 ms to 30 s.
+import { request, type RequestOptions } from "node:https";
+import type { Clock, TimerHandle } from "../../core/clock.ts";
+import type { KubeConnection } from "./kube-config.ts";
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; labels?: Record<string, string>; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+export interface ReflectorHandlers {
+  upsert(obj: KubeObject): void;
+  remove(obj: KubeObject): void;
+}
+
+/** A request the API server answered with an error status (layer: control plane, Kubernetes platform). */
+export class KubeApiError extends Error {
+  readonly code = "CP_KUBE_API";
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = "KubeApiError";
+    this.status = status;
+  }
+}
+
+const PAGE = 500;
+const WATCH_TIMEOUT_S = 300;
+const MIN_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+
+export class Reflector {
+  private readonly objects = new Map<string, KubeObject>();
+  private resourceVersion = "";
+  private closed = false;
+  private backoffMs = MIN_BACKOFF_MS;
+  private timer: TimerHandle | null = null;
+  private abort: (() => void) | null = null;
+  /** Lists made (the first one and every relist), for status and tests. */
+  lists = 0;
+
+  private readonly conn: KubeConnection;
+  /** e.g. `/api/v1/pods` or `/apis/networking.istio.io/v1/virtualservices`. */
+  readonly path: string;
+  private readonly handlers: ReflectorHandlers;
+  private readonly clock: Clock;
+  private readonly log: (line: string) => void;
+
+  constructor(conn: KubeConnection, path: string, handlers: ReflectorHandlers, clock: Clock, log: (line: string) => void) {
+    this.conn = conn;
+    this.path = path;
+    this.handlers = handlers;
+    this.clock = clock;
+    this.log = log;
+  }
+
+  /** List once (rejects when that fails: the caller decides whether to start), then keep watching. */
+  async start(): Promise<void> {
+    await this.list();
+    this.watch();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.timer?.cancel();
+    this.abort?.();
+  }
+
+  private async list(): Promise<void> {
+    const seen = new Map<string, KubeObject>();
+    let next = "";
+    let version = "";
+    do {
+      const page = (await getJson(this.conn, `${this.path}?limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ""}`)) as { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } };
+      for (const item of page.items ?? []) seen.set(keyOf(item), item);
+      next = page.metadata?.continue ?? "";
+      version = page.metadata?.resourceVersion ?? version;
+    } while (next !== "");
+    this.lists++;
+    for (const [key, old] of this.objects) {
+      if (!seen.has(key)) {
+        this.objects.delete(key);
+        this.handlers.remove(old);
+      }
+    }
+    for (const [key, obj] of seen) {
+      const old = this.objects.get(key);
+      if (old !== undefined && old.metadata.resourceVersion === obj.metadata.resourceVersion) continue;
+      this.objects.set(key, obj);
+      this.handlers.upsert(obj);
+    }
+    this.resourceVersion = version;
+  }
+
+  private watch(): void {
+    if (this.closed) return;
+    const path = `${this.path}?watch=1&allowWatchBookmarks=true&timeoutSeconds=${WATCH_TIMEOUT_S}&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
+    this.abort = stream(this.conn, path, (line) => this.event(line), (err) => {
+      this.abort = null;
+      if (this.closed) return;
+      if (err === null) {
+        this.backoffMs = MIN_BACKOFF_MS;
+        this.watch();
+      } else {
+        this.log(`kubernetes: watch ${this.path}: ${err.message}; listing again`);
+        this.retry();
+      }
+    });
+  }
+
+  /** One watch event; returns an error to end the watch with (then it lists again). */
+  private event(line: string): Error | null {
+    let ev: { type?: string; object?: KubeObject & { code?: number; message?: string } };
+    try {
+      ev = JSON.parse(line) as typeof ev;
+    } catch {
+      return new Error(`not a watch event: ${line.slice(0, 200)}`);
+    }
+    const obj = ev.object;
+    if (obj === undefined) return new Error(`watch event without object: ${line.slice(0, 200)}`);
+    switch (ev.type) {
+      case "ADDED":
+      case "MODIFIED":
+        this.objects.set(keyOf(obj), obj);
+        this.handlers.upsert(obj);
+        break;
+      case "DELETED":
+        this.objects.delete(keyOf(obj));
+        this.handlers.remove(obj);
+        break;
+      case "BOOKMARK":
+        break;
+      case "ERROR":
+        return new KubeApiError(obj.code ?? 0, obj.code === 410 ? `410 Gone (${obj.message ?? "resourceVersion too old"})` : `error event ${obj.code}: ${obj.message}`);
+      default:
+        return new Error(`unknown watch event type ${ev.type}`);
+    }
+    if (obj.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+    this.backoffMs = MIN_BACKOFF_MS;
+    return null;
+  }
+
+  private retry(): void {
+    const wait = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      if (this.closed) return;
+      this.list().then(() => this.watch(), (e: unknown) => {
+        this.log(`kubernetes: list ${this.path}: ${(e as Error).message}; retrying in ${this.backoffMs} ms`);
+        this.retry();
+      });
+    }, wait);
+  }
+}
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+}
+
+function options(conn: KubeConnection, path: string): RequestOptions & { href: URL } {
+  const url = new URL(path, conn.server);
+  const headers: Record<string, string> = { accept: "application/json" };
+  const token = conn.token?.();
+  if (token) headers.authorization = `Bearer ${token}`;
+  return {
+    href: url,
+    headers,
+    ...(conn.ca !== undefined ? { ca: conn.ca } : {}),
+    ...(conn.cert !== undefined ? { cert: conn.cert } : {}),
+    ...(conn.key !== undefined ? { key: conn.key } : {}),
+    rejectUnauthorized: !conn.insecure,
+  };
+}
+
+/** GET a path and parse its JSON body; a non-2xx status rejects with the server's message. */
+export function getJson(conn: KubeConnection, path: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const { href, ...opts } = options(conn, path);
+    const req = request(href, opts, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) return reject(new KubeApiError(status, `GET ${path}: ${status} ${messageOf(body)}`));
+        try {
+          resolve(JSON.parse(body));
+        } catch (e) {
+          reject(new Error(`GET ${path}: not JSON: ${(e as Error).message}`));
+        }
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** A watch stream: `onLine` per event line (an error it returns ends the stream); `onEnd(null)` when the server ends it. */
+function stream(conn: KubeConnection, path: string, onLine: (line: string) => Error | null, onEnd: (err: Error | null) => void): () => void {
+  let done = false;
+  const finish = (err: Error | null): void => {
+    if (done) return;
+    done = true;
+    onEnd(err);
+  };
+  const { href, ...opts } = options(conn, path);
+  const req = request(href, opts, (res) => {
+    const status = res.statusCode ?? 0;
+    if (status !== 200) {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => finish(new KubeApiError(status, `watch: ${status} ${messageOf(body)}`)));
+      return;
+    }
+    let buffered = "";
+    res.setEncoding("utf8");
+    res.on("data", (d: string) => {
+      buffered += d;
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line === "") continue;
+        const err = onLine(line);
+        if (err !== null) {
+          finish(err);
+          req.destroy();
+          return;
+        }
+      }
+    });
+    res.on("end", () => finish(null));
+    res.on("error", (e) => finish(e));
+    // The server went away mid-stream (no clean end): list again once it is back.
+    res.on("close", () => finish(new Error("watch connection closed")));
+  });
+  req.on("error", (e) => finish(e));
+  req.end();
+  return () => {
+    done = true;
+    req.destroy();
+  };
+}
+
+function messageOf(body: string): string {
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 300);
+  } catch {
+    return body.slice(0, 300);
+  }
+}

@@ -1,0 +1,154 @@
+// `--platform kubernetes` against a real kube-apiserver: Istio config and Services applied with the
+// rig's kubectl and pods (their status written as a kubelet writes it: IP, Ready) reach a connected
+// sidecar (`amime proxy --xds`, its admin /config_dump); a deleted pod leaves its endpoints; a
+// VirtualService the CRD schema lets through but Amime's validator refuses is logged with its field
+// path and the last good one stays; a restarted control plane lists the cluster again and serves
+// the same config.
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ControlPlane } from "../../src/control-plane/server.ts";
+import type { ProxyConfig } from "../../src/model/proxy-config.ts";
+import { BIN, meshProxy, NODE, register, reviewsTo, SERVICES_YAML, spawnProxy, stopProxy, type MeshProxy } from "../control-plane/mesh-harness.ts";
+import { KubeCluster } from "../support/kube-cluster.ts";
+import { waitFor } from "../support/wait.ts";
+
+const REVIEWS = "reviews.default.svc.cluster.local";
+const cluster = (subset: string): string => `outbound|9080|${subset}|${REVIEWS}`;
+
+function pod(name: string, version: string): string {
+  return `
+apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, labels: {app: reviews, version: ${version}}}
+spec:
+  serviceAccountName: bookinfo-reviews
+  containers: [{name: reviews, image: docker.io/istio/examples-bookinfo-reviews-${version}:1.20.3, ports: [{containerPort: 9080}]}]
+`;
+}
+
+describe("control plane --platform kubernetes on a real kube-apiserver", () => {
+  let kube: KubeCluster;
+  let cp: ControlPlane;
+  let client: MeshProxy;
+  let admin = 0;
+  const log: string[] = [];
+
+  /** What a kubelet does once a pod runs: its IP and the Ready condition, on the status subresource. */
+  async function running(name: string, ip: string): Promise<void> {
+    const status = { status: { phase: "Running", podIP: ip, podIPs: [{ ip }], conditions: [{ type: "Ready", status: "True" }] } };
+    await kube.kubectl(["patch", "pod", name, "--subresource=status", "--type=merge", "-p", JSON.stringify(status)]);
+  }
+
+  async function dump(): Promise<ProxyConfig> {
+    const res = await fetch(`http://127.0.0.1:${admin}/config_dump`);
+    return ((await res.json()) as { config: ProxyConfig }).config;
+  }
+
+  function routedTo(cfg: ProxyConfig): string[] {
+    return [...JSON.stringify(cfg.routes).matchAll(/"cluster":"(outbound\|9080\|[^"]*reviews[^"]*)"/g)].map((m) => m[1]!);
+  }
+
+  function start(): Promise<ControlPlane> {
+    return ControlPlane.start({ port: 0, debounceMs: 10, kubernetes: { kubeconfig: kube.kubeconfig }, log: (l) => log.push(l) });
+  }
+
+  before(async () => {
+    kube = await KubeCluster.start();
+    await kube.installIstioCrds();
+    await kube.apply(SERVICES_YAML + "---" + pod("reviews-v1-a", "v1") + "---" + pod("reviews-v2-a", "v2") + "---\n" + reviewsTo("v2"));
+    await running("reviews-v1-a", "10.20.0.11");
+    await running("reviews-v2-a", "10.20.0.12");
+    cp = await start();
+    client = await meshProxy("productpage", "v1");
+    await register(cp, client);
+    admin = (await spawnProxy(cp, client, {}, [cp], 0)).admin!;
+  });
+  after(async () => {
+    if (client) await stopProxy(client);
+    await cp?.close();
+    await kube?.close();
+  });
+
+  it("serves what the cluster holds to a connected sidecar: the VirtualService's route and the pods as endpoints", async () => {
+    const cfg = await dump();
+    assert.deepEqual(routedTo(cfg), [cluster("v2")]);
+    assert.deepEqual(cfg.endpoints[cluster("v2")]!.map((e) => ({ address: e.address, port: e.port, healthy: e.healthy, serviceAccount: e.serviceAccount })), [
+      { address: "10.20.0.12", port: 9080, healthy: true, serviceAccount: "spiffe://cluster.local/ns/default/sa/bookinfo-reviews" },
+    ]);
+    assert.deepEqual(cfg.endpoints[cluster("v1")]!.map((e) => e.address), ["10.20.0.11"]);
+  });
+
+  it("watches every Istio kind Amime knows (Istio's CRDs serve each at the version it lists)", () => {
+    assert.deepEqual(log.filter((l) => l.includes("not served")), []);
+  });
+
+  it("pushes a VirtualService changed with kubectl apply", async () => {
+    await kube.apply(reviewsTo("v1"));
+    await waitFor(async () => routedTo(await dump()).join() === cluster("v1"), { what: "the sidecar to route reviews to v1" });
+  });
+
+  it("refuses a VirtualService the CRD schema admits but Amime's validation does not, with its field path, keeping the last good one", async () => {
+    await kube.apply(reviewsTo("v2", '    match: [{uri: {regex: "("}}]\n'));
+    const line = await waitFor(() => log.find((l) => l.includes("VirtualService default/reviews: refused")), { what: "the refusal to be logged" });
+    assert.match(line, /spec\.http\[0\]\.match\[0\]\.uri\.regex/);
+    assert.deepEqual(routedTo(await dump()), [cluster("v1")]);
+    await kube.apply(reviewsTo("v1"));
+  });
+
+  it("removes a deleted pod's endpoint from the sidecar", async () => {
+    assert.deepEqual((await dump()).endpoints[cluster("v1")]?.map((e) => e.address), ["10.20.0.11"]);
+    await kube.kubectl(["delete", "pod", "reviews-v1-a", "--wait=false"]);
+    await waitFor(async () => ((await dump()).endpoints[cluster("v1")] ?? []).length === 0, { what: "the v1 endpoint to leave the sidecar's config" });
+    assert.deepEqual((await dump()).endpoints[cluster("v2")]?.map((e) => e.address), ["10.20.0.12"]);
+  });
+
+  it("marks a pod that is no longer Ready unhealthy", async () => {
+    const status = { status: { conditions: [{ type: "Ready", status: "False" }] } };
+    await kube.kubectl(["patch", "pod", "reviews-v2-a", "--subresource=status", "--type=merge", "-p", JSON.stringify(status)]);
+    await waitFor(async () => (await dump()).endpoints[cluster("v2")]?.[0]?.healthy === false, { what: "the v2 endpoint to turn unhealthy" });
+  });
+
+  it("after a restart, lists the cluster again and serves the same config, changes made meanwhile included", async () => {
+    const beforeRestart = cp.configFor(client.nodeId)!;
+    await stopProxy(client);
+    await cp.close();
+    await kube.apply(pod("reviews-v1-b", "v1"));
+    await running("reviews-v1-b", "10.20.0.13");
+    cp = await start();
+    await register(cp, client);
+    const now = cp.configFor(client.nodeId)!;
+    assert.deepEqual(routedTo(now), routedTo(beforeRestart));
+    assert.deepEqual(now.endpoints[cluster("v2")], beforeRestart.endpoints[cluster("v2")]);
+    assert.deepEqual(now.endpoints[cluster("v1")]?.map((e) => e.address), ["10.20.0.13"]);
+    assert.deepEqual(now.clusters.map((c) => c.name).sort(), beforeRestart.clusters.map((c) => c.name).sort());
+  });
+
+  it("runs from the CLI: `amime control-plane --platform kubernetes --kubeconfig FILE`, and `amime get` lists the cluster's config", async () => {
+    const state = mkdtempSync(join(tmpdir(), "amime-k8s-cp-"));
+    const child = spawn(NODE, [BIN, "control-plane", "--platform", "kubernetes", "--kubeconfig", kube.kubeconfig, "--port", "0", "--state-dir", state], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    try {
+      const ready = await new Promise<{ url: string; tokenFile: string; rootCertFile: string }>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          if (out.includes("\n")) resolve(JSON.parse(out.slice(0, out.indexOf("\n"))));
+        });
+        child.on("exit", (c) => reject(new Error(`exited ${c}: ${err}`)));
+      });
+      assert.match(err, new RegExp(`reading config and pods from ${kube.server.replace(/\./g, "\\.")}`));
+      const listed = await new Promise<string>((resolve, reject) => {
+        execFile(NODE, [BIN, "get", "virtualservices", "--control-plane", ready.url, "--token-file", ready.tokenFile], { env: { ...process.env, AMIME_ROOT_CERT: ready.rootCertFile } }, (e, stdout, stderr) => (e ? reject(new Error(`${e.message}: ${stderr}`)) : resolve(stdout)));
+      });
+      assert.match(listed, /^reviews\b/m);
+    } finally {
+      child.kill("SIGTERM");
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+});
