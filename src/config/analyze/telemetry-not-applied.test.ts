@@ -21,13 +21,14 @@ describe("telemetry-not-applied check", () => {
     const spec: JsonObject = {
       targetRefs: [{ kind: "Service", name: "web" }],
       tracing: [{ customTags: { who: { formatter: { value: "%REQ(:PATH)%" } } } }],
-      metrics: [{ reportingInterval: "10s", overrides: [{ match: { customMetric: "my_metric" }, disabled: true }] }],
+      metrics: [{ reportingInterval: "10s", overrides: [{ match: { customMetric: "my_metric" }, disabled: true }, { tagOverrides: { foo: { value: "add" }, host: { value: "request.host" }, gone: { operation: "REMOVE" } } }] }],
     };
     assert.deepEqual(summary(findings([telemetry(spec)], telemetryNotAppliedCheck)), [
       "AMM1017 warning spec.targetRefs",
       "AMM1017 warning spec.tracing[0].customTags.who",
       "AMM1017 warning spec.metrics[0].reportingInterval",
       "AMM1017 warning spec.metrics[0].overrides[0].match.customMetric",
+      "AMM1017 warning spec.metrics[0].overrides[1].tagOverrides.foo.value",
     ]);
   });
 

@@ -1,9 +1,10 @@
 // Check: the parts of a Telemetry resource that the translation (control-plane/translate/
 // telemetry.ts) does not apply are named (AMM1017), so a Telemetry is never half-ignored in
 // silence: targetRef(s), `formatter` custom tags, custom-metric overrides and
-// reportingInterval without an exporting metrics provider. (An access-log filter or tag override
-// value outside the CEL subset the sidecar evaluates is a schema error, kinds/telemetry.ts; so are
-// providers after the first.)
+// reportingInterval without an exporting metrics provider, tag override values outside the CEL
+// subset the sidecar evaluates (Istio's validator accepts any string there). (An access-log filter
+// outside that subset is a schema error, kinds/telemetry.ts; so are providers after the first.)
+import { celProblem } from "../../model/cel/compile.ts";
 import { meshProviders, providerType } from "../mesh-config/providers.ts";
 import type { FieldPath } from "../resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
@@ -49,4 +50,9 @@ export const telemetryNotAppliedCheck: Check = {
 
 function reportOverride(say: (path: FieldPath, what: string) => void, at: FieldPath, o: ReturnType<typeof obj>): void {
   if (obj(o?.match)?.customMetric != null) say([...at, "match", "customMetric"], "overrides of custom metrics are not applied: Amime reports Istio's standard metrics only");
+  for (const [name, tag] of Object.entries(obj(o?.tagOverrides) ?? {})) {
+    const value = str(obj(tag)?.value);
+    const problem = value !== undefined && obj(tag)?.operation !== "REMOVE" ? celProblem(value) : "";
+    if (problem) say([...at, "tagOverrides", name, "value"], `tag override ${JSON.stringify(name)} is not applied: its value is not a CEL expression Amime evaluates (${problem}); the tag keeps its standard value — see docs/observability.md, "Expressions"`);
+  }
 }

@@ -108,11 +108,11 @@ describe("telemetry translation", () => {
     assert.deepEqual(telemetryConfig(s, sidecarProxy({ app: "web" })).metrics, { overrides: [{ metric: "ALL_METRICS", mode: "CLIENT", disabled: true }] });
   });
 
-  it("metric overrides merge mesh → namespace → workload (the more specific comes later and wins); custom metrics are left out", () => {
+  it("metric overrides merge mesh → namespace → workload (the more specific comes later and wins); custom metrics and tag values outside the CEL subset are left out", () => {
     const s = snapshotFrom(
       tel("istio-system", "mesh", { metrics: [{ overrides: [{ match: { metric: "REQUEST_COUNT" }, tagOverrides: { request_host: { value: "request.host" }, response_flags: { operation: "REMOVE" } } }] }] }) +
         tel("default", "ns", { metrics: [{ overrides: [{ match: { metric: "TCP_SENT_BYTES", mode: "SERVER" }, disabled: true }, { match: { customMetric: "my_metric" }, disabled: true }] }] }) +
-        tel("default", "web", { selector: { matchLabels: { app: "web" } }, metrics: [{ overrides: [{ match: { metric: "REQUEST_COUNT" }, tagOverrides: { request_host: { operation: "UPSERT", value: "'fixed'" } } }] }] }),
+        tel("default", "web", { selector: { matchLabels: { app: "web" } }, metrics: [{ overrides: [{ match: { metric: "REQUEST_COUNT" }, tagOverrides: { request_host: { operation: "UPSERT", value: "'fixed'" }, foo: { value: "add" } } }] }] }),
     );
     assert.deepEqual(telemetryConfig(s, sidecarProxy({ app: "web" })).metrics, {
       overrides: [

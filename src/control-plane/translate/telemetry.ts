@@ -8,6 +8,7 @@ import type { ConfigEntry, MeshSettings, Snapshot } from "../../model/snapshot.t
 import { meshProviders, providerProblem, serviceHost } from "../../config/mesh-config/providers.ts";
 import type { ExtensionProvider, MeshConfig } from "../../config/types/mesh-config.ts";
 import type { AccessLogging, Metrics, TelemetrySpec, Tracing } from "../../config/types/telemetry.ts";
+import { celProblem } from "../../model/cel/compile.ts";
 import { labelsMatch } from "../../model/registry.ts";
 import { arr, durationMs, num, obj, str, strMap } from "./common.ts";
 
@@ -285,7 +286,7 @@ function metricsConfig(specs: readonly TelemetrySpec[]): TelemetryConfig["metric
       const tags: NonNullable<MetricOverride["tags"]> = {};
       for (const [name, t] of Object.entries(obj(o.tagOverrides) ?? {})) {
         if (t?.operation === "REMOVE") tags[name] = { remove: true };
-        else if (str(t?.value) !== undefined) tags[name] = { value: t.value as string };
+        else if (str(t?.value) !== undefined && celProblem(t.value as string) === "") tags[name] = { value: t.value as string };
       }
       if (Object.keys(tags).length > 0) one.tags = tags;
       if (one.disabled !== undefined || one.tags !== undefined) out.push(one);
