@@ -1,5 +1,6 @@
 // Server side of mutual TLS on a sidecar's inbound listener: what the handshake offers and which
 // peers it accepts once done (a certificate that chains to the mesh trust bundle, not revoked).
+import type { X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Server, TLSSocket } from "node:tls";
 import { normalSerial } from "../identity/mesh-credentials.ts";
@@ -95,16 +96,19 @@ export class MeshTlsTerminator {
     // node:tls keeps the wrapped TCP socket as `_parent`: it is no longer "in the handshake".
     const parent = (t as TLSSocket & { _parent?: Socket })._parent;
     if (parent !== undefined) this.#pending.delete(parent);
-    if (!meshPeerAccepted(t, this.#proxy.runtime.config.revocations)) {
+    // One certificate object per connection: getPeerCertificate() rebuilds every field and
+    // fingerprint at each call (~200 µs), the X509Certificate reads fields on demand.
+    const peer = t.getPeerX509Certificate();
+    if (!meshPeerAccepted(t, this.#proxy.runtime.config.revocations, peer)) {
       this.#counters.mtlsRefused++;
       t.destroy();
       return;
     }
     this.#counters.mtls++;
     if (t.isSessionReused()) this.#counters.sessionReused++;
-    verifiedPeers.set(t, peerUri(t) ?? "");
+    verifiedPeers.set(t, firstUri(peer?.subjectAltName) ?? "");
     // Istio's sidecar inbound: APPEND_FORWARD with Subject, URI, DNS.
-    xfccPlans.set(t, { mode: "append", element: xfccOf(t) });
+    xfccPlans.set(t, { mode: "append", element: xfccOf(t, undefined, peer) });
     this.#open.add(t);
     t.once("close", () => this.#open.delete(t));
     this.#onSecure(t);
@@ -119,17 +123,15 @@ export class MeshTlsTerminator {
 export const SERVER_ALPN = ["h2", "http/1.1", "istio-peer-exchange", "istio"];
 
 /** After the handshake: the client's certificate verified against the trust bundle and not on the deny list. */
-export function meshPeerAccepted(t: TLSSocket, revocations: { serials: readonly string[]; identities: readonly string[] } | undefined): boolean {
-  if (!t.authorized) return false;
-  const peer = t.getPeerCertificate();
-  if (peer === null || typeof peer !== "object" || peer.raw === undefined) return false;
+export function meshPeerAccepted(t: TLSSocket, revocations: { serials: readonly string[]; identities: readonly string[] } | undefined, peer: X509Certificate | undefined = t.getPeerX509Certificate()): boolean {
+  if (!t.authorized || peer === undefined) return false;
   if (revocations === undefined) return true;
   if (revocations.serials.length > 0) {
     const serial = normalSerial(peer.serialNumber);
     if (revocations.serials.some((s) => normalSerial(s) === serial)) return false;
   }
   if (revocations.identities.length > 0) {
-    const uri = peerUri(t);
+    const uri = firstUri(peer.subjectAltName);
     if (uri !== undefined && revocations.identities.includes(uri)) return false;
   }
   return true;
@@ -153,8 +155,8 @@ export function setXfccPlan(socket: Socket, plan: XfccPlan | null): void {
 }
 
 /** A gateway's ISTIO_MUTUAL connection passed meshPeerAccepted: its peer identity is the certificate's. */
-export function markVerifiedPeer(t: TLSSocket): void {
-  verifiedPeers.set(t, peerUri(t) ?? "");
+export function markVerifiedPeer(t: TLSSocket, peer: X509Certificate | undefined = t.getPeerX509Certificate()): void {
+  verifiedPeers.set(t, firstUri(peer?.subjectAltName) ?? "");
 }
 
 /** The SPIFFE URI a connection's verified client certificate carries; "" for plaintext or any other socket. */
@@ -164,7 +166,11 @@ export function verifiedPeerOf(socket: Socket): string {
 
 /** The verified peer's SPIFFE URI SAN (the first URI SAN). */
 export function peerUri(t: TLSSocket): string | undefined {
-  const san = t.getPeerCertificate()?.subjectaltname;
+  return firstUri(t.getPeerX509Certificate()?.subjectAltName);
+}
+
+/** The first URI of a subjectAltName list as Node writes it (`URI:a, DNS:b`). */
+export function firstUri(san: string | undefined): string | undefined {
   if (san === undefined) return undefined;
   for (const part of san.split(",")) {
     const p = part.trim();

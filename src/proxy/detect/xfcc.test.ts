@@ -30,7 +30,9 @@ describe("x-forwarded-client-cert", () => {
     assert.deepEqual(sans("URI:spiffe://u, DNS:x.example, DNS:y", "DNS"), ["x.example", "y"]);
     assert.deepEqual(sans(undefined, "URI"), []);
     assert.equal(rfc2253(undefined), "");
-    assert.equal(rfc2253({ O: "Acme, Inc", CN: "svc" } as never), "CN=svc,O=Acme\\, Inc");
+    assert.equal(rfc2253(""), "");
+    // X509Certificate.subject: first RDN first, one per line, values escaped by Node.
+    assert.equal(rfc2253("O=Acme\\, Inc\nCN=svc"), "CN=svc,O=Acme\\, Inc");
   });
 
   it("gateway details (Subject, Cert, URI, DNS) in Envoy's order: Cert before Subject; none enabled leaves By and Hash", () => {

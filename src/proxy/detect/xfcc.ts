@@ -9,8 +9,8 @@
 // (always quoted, present even when empty), URI (`URI=` when the peer has none), DNS (one per DNS
 // SAN). Istio's sidecar inbound: APPEND_FORWARD with Subject, URI, DNS (mesh-tls.ts); its gateways:
 // SANITIZE_SET with Subject, Cert, URI, DNS (the listener's `xfcc`, set by translation).
-import { createHash } from "node:crypto";
-import type { PeerCertificate, TLSSocket } from "node:tls";
+import { createHash, type X509Certificate } from "node:crypto";
+import type { TLSSocket } from "node:tls";
 import type { ListenerXfcc } from "../../model/proxy-config.ts";
 
 export const XFCC_HEADER = "x-forwarded-client-cert";
@@ -79,11 +79,11 @@ export function xfccHeaderValue(plan: XfccPlan, sent: string | undefined): strin
 export function xfccPlan(cfg: ListenerXfcc, tls: TLSSocket | null): XfccPlan | null {
   if (cfg.forward === "ALWAYS_FORWARD_ONLY") return FORWARD;
   if (cfg.forward === "SANITIZE" || tls === null) return null;
-  const peer = tls.getPeerCertificate();
+  const peer = tls.getPeerX509Certificate();
   // Envoy's peerCertificatePresented: a connection without a client certificate is not mTLS.
-  if (peer === null || typeof peer !== "object" || peer.raw === undefined) return null;
+  if (peer === undefined) return null;
   if (cfg.forward === "FORWARD_ONLY") return FORWARD;
-  return { mode: cfg.forward === "APPEND_FORWARD" ? "append" : "set", element: xfccOf(tls, cfg.details ?? {}) };
+  return { mode: cfg.forward === "APPEND_FORWARD" ? "append" : "set", element: xfccOf(tls, cfg.details ?? {}, peer) };
 }
 
 /** APPEND_FORWARD: the element after what the mTLS client sent (`,`-joined), else alone. */
@@ -103,24 +103,23 @@ export function sans(subjectaltname: string | undefined, kind: "URI" | "DNS"): s
   return out;
 }
 
-/** RFC 2253 subject (last RDN first, `,`-joined) from Node's parsed subject. */
-export function rfc2253(subject: PeerCertificate["subject"] | undefined): string {
-  if (subject === undefined || subject === null) return "";
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(subject)) for (const one of Array.isArray(v) ? v : [v]) parts.push(`${k}=${String(one).replace(/([,+"\\<>;])/g, "\\$1")}`);
-  return parts.reverse().join(",");
+/**
+ * RFC 2253 subject (last RDN first, `,`-joined) from X509Certificate.subject, which lists the RDNs
+ * first to last, one per line, values already escaped (`O=Acme\\, Inc`).
+ */
+export function rfc2253(subject: string | undefined): string {
+  if (subject === undefined || subject === "") return "";
+  return subject.split("\n").filter((l) => l !== "").reverse().join(",");
 }
 
-/** The element of a verified mTLS connection. */
-export function xfccOf(t: TLSSocket, details: XfccDetails = SIDECAR_XFCC_DETAILS): string {
-  const peer = t.getPeerCertificate();
-  const local = t.getCertificate() as PeerCertificate | null | Record<string, never>;
-  const localSan = local !== null && "subjectaltname" in local ? local.subjectaltname : undefined;
+/** The element of a verified mTLS connection (`peer`: its certificate, read once per connection by the caller). */
+export function xfccOf(t: TLSSocket, details: XfccDetails = SIDECAR_XFCC_DETAILS, peer: X509Certificate | undefined = t.getPeerX509Certificate()): string {
+  if (peer === undefined) return "";
   return xfccElement({
-    by: sans(localSan, "URI"),
+    by: sans(t.getX509Certificate()?.subjectAltName, "URI"),
     peerDer: peer.raw,
     subject: rfc2253(peer.subject),
-    uris: sans(peer.subjectaltname, "URI"),
-    dns: sans(peer.subjectaltname, "DNS"),
+    uris: sans(peer.subjectAltName, "URI"),
+    dns: sans(peer.subjectAltName, "DNS"),
   }, details);
 }

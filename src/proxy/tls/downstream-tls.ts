@@ -12,7 +12,7 @@ import type { DownstreamTlsConfig, DownstreamTlsServer, ProxyConfig } from "../.
 import { markVerifiedPeer, meshPeerAccepted, SERVER_ALPN } from "../detect/mesh-tls.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import { CredentialError, WatchedCredential, type CredentialDeps } from "./secrets/watched-credential.ts";
-import { sanMatches } from "./upstream-tls.ts";
+import { sanListMatches } from "./upstream-tls.ts";
 import { tlsModule } from "../../core/builtins.ts";
 
 export class DownstreamTlsError extends Error {
@@ -153,10 +153,12 @@ export class DownstreamTls {
   private clientAllowed(socket: TLSSocket, server: DownstreamTlsServer): boolean {
     if (server.mode === "ISTIO_MUTUAL") {
       // The client's mesh certificate: chained to the trust bundle, not on the CA's deny list.
-      if (!meshPeerAccepted(socket, this.revocations())) return false;
+      // One certificate object per connection (getPeerCertificate() rebuilds it at every call).
+      const peer = socket.getPeerX509Certificate();
+      if (!meshPeerAccepted(socket, this.revocations(), peer)) return false;
       const sans = server.subjectAltNames ?? [];
-      if (sans.length > 0 && !sanMatches(socket.getPeerCertificate(), sans)) return false;
-      markVerifiedPeer(socket);
+      if (sans.length > 0 && !sanListMatches(peer?.subjectAltName, sans)) return false;
+      markVerifiedPeer(socket, peer);
       this.meshOpen.add(socket);
       socket.once("close", () => this.meshOpen.delete(socket));
       return true;
@@ -205,10 +207,10 @@ function specOf(s: DownstreamTlsServer): ConstructorParameters<typeof WatchedCre
 }
 
 function clientAllowed(socket: TLSSocket, server: DownstreamTlsServer): boolean {
-  const presented = Object.keys(socket.getPeerCertificate()).length > 0;
+  const peer = socket.getPeerX509Certificate();
   // OPTIONAL_MUTUAL: no certificate is fine; one that was presented must verify (Istio's API).
-  if (!presented) return server.mode === "OPTIONAL_MUTUAL";
+  if (peer === undefined) return server.mode === "OPTIONAL_MUTUAL";
   if (!socket.authorized) return false;
   const sans = server.subjectAltNames ?? [];
-  return sans.length === 0 || sanMatches(socket.getPeerCertificate(), sans);
+  return sans.length === 0 || sanListMatches(peer.subjectAltName, sans);
 }

@@ -87,8 +87,13 @@ function istioMutualOptions(tls: UpstreamTlsConfig, mesh: MeshCredentials | unde
 
 /** The certificate's DNS, URI or IP SANs contain one of `wanted` (exact match). */
 export function sanMatches(cert: PeerCertificate, wanted: readonly string[]): boolean {
+  return sanListMatches(cert.subjectaltname, wanted);
+}
+
+/** The same on a subjectAltName list as Node writes it (`URI:a, DNS:b`: X509Certificate.subjectAltName). */
+export function sanListMatches(subjectAltName: string | undefined, wanted: readonly string[]): boolean {
   const have = new Set<string>();
-  for (const part of (cert.subjectaltname ?? "").split(",")) {
+  for (const part of (subjectAltName ?? "").split(",")) {
     const p = part.trim();
     const colon = p.indexOf(":");
     if (colon > 0) have.add(p.slice(colon + 1));
@@ -103,6 +108,8 @@ export function sanMatches(cert: PeerCertificate, wanted: readonly string[]): bo
  * (Envoy's `upstream.uri_san_peer_certificate`, Istio's client-side `destination_principal`).
  */
 export function verifiedServerPrincipal(socket: Socket): string {
+  // getPeerCertificate, not getPeerX509Certificate: on a client socket (Node 24) the latter works
+  // once and leaves both empty afterwards, and the deny list reads the certificate again.
   const t = socket as Socket & { authorized?: boolean; getPeerCertificate?: () => PeerCertificate | null };
   if (t.authorized !== true || typeof t.getPeerCertificate !== "function") return "";
   const san = t.getPeerCertificate()?.subjectaltname;
