@@ -1,12 +1,11 @@
 // Delta push, the control plane's half: what changed between the config a proxy was last sent and
 // its config now, per resource type (Envoy's delta xDS: added or changed resources by name and
-// version, removed names), and the wire line for it. A resource counts as changed when its version
-// (content hash, resource-versions.ts) differs; the same object on both sides is unchanged without
-// hashing. Translation emits each collection sorted by name, so the two sides are merged in one
+// version, removed names), and the wire line for it. A resource counts as changed when its content
+// differs (resource-versions.ts: the same object, or one already found equal, without looking). Translation emits each collection sorted by name, so the two sides are merged in one
 // walk without building a map per proxy; an unsorted side (a test hook's rewrite) falls back to a map.
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import { forEachResource, RESOURCE_TYPES, type ResourceType } from "../../model/resources.ts";
-import { resourceVersion } from "./resource-versions.ts";
+import { resourceVersion, sameResource } from "./resource-versions.ts";
 
 /** One type's change: resources added or changed (name, object), names removed. */
 export interface TypeChange {
@@ -36,10 +35,6 @@ function sideOf(config: ProxyConfig | null, type: ResourceType): Side {
   return { names, values };
 }
 
-function same(a: unknown, b: unknown): boolean {
-  return a === b || resourceVersion(a).version === resourceVersion(b).version;
-}
-
 function sorted(names: readonly string[]): boolean {
   for (let i = 1; i < names.length; i++) if (!(names[i - 1]! < names[i]!)) return false;
   return true;
@@ -63,7 +58,7 @@ function diffSides(prev: Side, next: Side): TypeChange {
         added++;
         j++;
       } else {
-        if (!same(prev.values[i], next.values[j])) changed.push([b, next.values[j]]);
+        if (!sameResource(prev.values[i], next.values[j])) changed.push([b, next.values[j]]);
         i++;
         j++;
       }
@@ -81,7 +76,7 @@ function diffSides(prev: Side, next: Side): TypeChange {
     if (!before.has(name)) {
       changed.push([name, next.values[j]]);
       added++;
-    } else if (!same(before.get(name), next.values[j])) changed.push([name, next.values[j]]);
+    } else if (!sameResource(before.get(name), next.values[j])) changed.push([name, next.values[j]]);
   }
   for (const name of prev.names) if (!seen.has(name)) removed.push(name);
   return { changed, added, removed };
