@@ -100,6 +100,8 @@ export interface AccessLogConfig {
   textFormat?: string;
   /** Send the log as OTLP logs over gRPC (Istio's envoyOtelAls) instead of writing `path`: the text line is each record's body. */
   otel?: { target: string; logName: string; attributes?: Record<string, unknown> };
+  /** Send the log to Fluentd / Fluent Bit over the Forward protocol (Amime's `fluentd` provider) instead of writing `path`. */
+  fluentd?: { target: string; tag: string; /** label → Envoy format string: the record; absent = the JSON fields (json) or `{log: line}` (text). */ record?: Record<string, unknown> };
   /** JSON logs: label → Envoy format string (a provider's `logFormat.labels`); absent = the default JSON fields. */
   jsonLabels?: Record<string, unknown>;
   mode?: TelemetryMode;

@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { seededRandom } from "../../src/core/random.ts";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
-import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
+import { send, type Upstream } from "../proxy/sidecar-harness.ts";
 import { startOtlpGrpcServer } from "./otlp-grpc-server.ts";
-import { clientConfig, scrape } from "./two-hop.ts";
+import { clientConfig, scrape, startStatusApp } from "./two-hop.ts";
 
 interface KV {
   key: string;
@@ -23,10 +23,7 @@ const startLogsServer = (failFirst: number): ReturnType<typeof startOtlpGrpcServ
 describe("access logs as OTLP logs over gRPC (envoyOtelAls)", () => {
   let app: Upstream;
   before(async () => {
-    app = await startUpstream("reviews", (req, res) => {
-      res.statusCode = req.url === "/teapot" ? 418 : 200;
-      res.end("ok");
-    });
+    app = await startStatusApp();
   });
   after(() => app.close());
 

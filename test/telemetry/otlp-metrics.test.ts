@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 import { seededRandom } from "../../src/core/random.ts";
-import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
+import { send, type Upstream } from "../proxy/sidecar-harness.ts";
 import { unusedPort } from "../support/ports.ts";
 import { startReceiver } from "./otlp-receiver-process.ts";
 import { startOtlpGrpcServer } from "./otlp-grpc-server.ts";
-import { clientConfig, scrape } from "./two-hop.ts";
+import { clientConfig, scrape, startStatusApp } from "./two-hop.ts";
 
 interface KV {
   key: string;
@@ -48,10 +48,7 @@ const requestsTotal = (r: MetricsRequest): number => (metric(r, "istio_requests_
 describe("Istio metrics over OTLP", () => {
   let app: Upstream;
   before(async () => {
-    app = await startUpstream("reviews", (req, res) => {
-      res.statusCode = req.url === "/missing" ? 404 : 200;
-      res.end("ok");
-    });
+    app = await startStatusApp();
   });
   after(() => app.close());
 

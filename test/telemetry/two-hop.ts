@@ -7,6 +7,7 @@ import type { TelemetryConfig } from "../../src/model/proxy-config.ts";
 import { seededRandom } from "../../src/core/random.ts";
 import { parsePrometheusText } from "../../src/control-plane/telemetry/prometheus-parse.ts";
 import { waitFor } from "../support/wait.ts";
+import { startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
 
 type Obj = Record<string, unknown>;
 const NO_RETRY = { attempts: 0, perTryTimeoutMs: 0, retryOn: [], retriableStatusCodes: [], backoffBaseMs: 25, backoffMaxMs: 250, retryIgnorePreviousHosts: true };
@@ -108,4 +109,12 @@ export function untilCounted(mesh: TwoHop, from: { client: number; server: numbe
     const now = await counts(mesh);
     return now.client === from.client + more && now.server === from.server + more;
   }, { what: `both sidecars to count ${more} more requests` });
+}
+
+/** The app behind the sidecars in the exporter tests: 418 for /teapot, 404 for /missing, else 200 "ok". */
+export function startStatusApp(): Promise<Upstream> {
+  return startUpstream("reviews", (req, res) => {
+    res.statusCode = req.url === "/teapot" ? 418 : req.url === "/missing" ? 404 : 200;
+    res.end("ok");
+  });
 }

@@ -8,7 +8,7 @@ export const PROVIDER_TYPES = [
   "envoyExtAuthzHttp", "envoyExtAuthzGrpc", "zipkin", "lightstep", "datadog", "stackdriver", "opencensus", "skywalking",
   "opentelemetry", "prometheus", "envoyFileAccessLog", "envoyHttpAls", "envoyTcpAls", "envoyOtelAls", "sds",
   // Amime's own provider types (Envoy has these sinks; Istio's MeshConfig does not expose them).
-  "dogstatsd",
+  "dogstatsd", "fluentd",
 ] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
@@ -50,7 +50,7 @@ export type TelemetrySection = "tracing" | "accessLogging" | "metrics";
 /** Provider types that belong in each Telemetry section (as Istio sorts them). */
 const SECTION_TYPES: Record<TelemetrySection, readonly ProviderType[]> = {
   tracing: ["zipkin", "lightstep", "datadog", "stackdriver", "opencensus", "skywalking", "opentelemetry"],
-  accessLogging: ["envoyFileAccessLog", "envoyHttpAls", "envoyTcpAls", "envoyOtelAls", "stackdriver"],
+  accessLogging: ["envoyFileAccessLog", "envoyHttpAls", "envoyTcpAls", "envoyOtelAls", "stackdriver", "fluentd"],
   metrics: ["prometheus", "stackdriver", "opentelemetry", "dogstatsd"],
 };
 
@@ -69,8 +69,8 @@ export function providerProblem(section: TelemetrySection, p: ExtensionProvider)
     return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot export to yet (it exports Zipkin v2, OTLP/HTTP and OTLP/gRPC); tracing headers are propagated but no spans are sent`;
   }
   if (section === "accessLogging") {
-    if (type === "envoyFileAccessLog" || type === "envoyOtelAls") return null;
-    return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot send access logs to yet (it writes files and stdout, envoyFileAccessLog, and OTLP logs, envoyOtelAls); no access log is written`;
+    if (type === "envoyFileAccessLog" || type === "envoyOtelAls" || type === "fluentd") return null;
+    return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot send access logs to yet (it writes files and stdout, envoyFileAccessLog, OTLP logs, envoyOtelAls, and Fluentd forward, fluentd); no access log is written`;
   }
   if (type === "prometheus" || type === "opentelemetry" || type === "dogstatsd") return null;
   return `provider "${p.name}" is of type ${type}, which the Amime sidecar cannot export metrics to (it serves Prometheus and exports OTLP metrics, opentelemetry, and DogStatsD, dogstatsd); metrics stay on its Prometheus endpoint only`;

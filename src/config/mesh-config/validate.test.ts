@@ -58,7 +58,7 @@ extensionProviders:
       'error AMM0012 extensionProviders[1].datadog.service @6: invalid service "bad_host": domain name "bad_host" invalid (label "bad_host" invalid)',
       "error AMM0012 extensionProviders[1].datadog.port @6: port number 70000 must be in the range 1..65535",
       "error AMM0012 extensionProviders[2].name @7: empty extension provider name",
-      `error AMM0012 extensionProviders[3] @9: extension provider "none" sets no provider; set one of envoyExtAuthzHttp, envoyExtAuthzGrpc, zipkin, lightstep, datadog, stackdriver, opencensus, skywalking, opentelemetry, prometheus, envoyFileAccessLog, envoyHttpAls, envoyTcpAls, envoyOtelAls, sds, dogstatsd`,
+      `error AMM0012 extensionProviders[3] @9: extension provider "none" sets no provider; set one of envoyExtAuthzHttp, envoyExtAuthzGrpc, zipkin, lightstep, datadog, stackdriver, opencensus, skywalking, opentelemetry, prometheus, envoyFileAccessLog, envoyHttpAls, envoyTcpAls, envoyOtelAls, sds, dogstatsd, fluentd`,
       'error AMM0012 extensionProviders[4] @10: extension provider "two" sets zipkin and prometheus; a provider is exactly one of them',
     ]);
   });
@@ -74,6 +74,16 @@ extensionProviders:
       "warning AMM0013 extensionProviders[1].dogstatsd.tags @6: unknown field 'tags'",
       'error AMM0012 extensionProviders[1].dogstatsd.prefix @6: prefix "a|b" must be letters, digits, \'_\' and \'.\' (it starts every DogStatsD metric name)',
     ]);
+  });
+
+  it("Amime's fluentd provider: service, port, a tag (required, as Envoy's), logFormat", () => {
+    assert.deepEqual(check(`
+extensionProviders:
+- name: fd
+  fluentd: {service: fluentd.logging.svc.cluster.local, port: 24224, tag: envoy.access, logFormat: {labels: {code: "%RESPONSE_CODE%"}}}
+- name: notag
+  fluentd: {service: fluentd.logging.svc.cluster.local, port: 24224}
+`), ["error AMM0012 extensionProviders[1].fluentd.tag @6: tag must not be empty (Fluentd routes events by it, e.g. envoy.access)"]);
   });
 
   it("ext_authz providers: the task's string port is a port; Istio's header, pathPrefix and statusOnError rules; clearRouteCache not applied", () => {

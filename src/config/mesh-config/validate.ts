@@ -154,6 +154,7 @@ const BODY_FIELDS: Record<string, readonly string[]> = {
   envoyOtelAls: [...SERVICE_PORT, "logName", "logFormat"],
   sds: ["name"],
   dogstatsd: [...SERVICE_PORT, "prefix"],
+  fluentd: [...SERVICE_PORT, "tag", "logFormat"],
 };
 
 /**
@@ -204,7 +205,12 @@ function checkProviderBody(v: Validator, at: FieldPath, type: string, body: Json
     }
     readObject(v, [...at, "grpc"], body.grpc);
   }
-  if (type === "envoyFileAccessLog" || type === "envoyOtelAls") {
+  if (type === "fluentd") {
+    const tag = readString(v, [...at, "tag"], body.tag);
+    // Envoy's fluentd access logger requires a tag: it routes the events in Fluentd.
+    if (!tag) v.error([...at, "tag"], "tag must not be empty (Fluentd routes events by it, e.g. envoy.access)");
+  }
+  if (type === "envoyFileAccessLog" || type === "envoyOtelAls" || type === "fluentd") {
     readString(v, [...at, "path"], body.path);
     const lf = readObject(v, [...at, "logFormat"], body.logFormat);
     if (lf) {

@@ -24,6 +24,8 @@ export interface ExtensionProvider {
   sds?: { name?: string };
   /** Amime: Istio's standard metrics as DogStatsD lines over UDP to a Datadog agent (Envoy's dog_statsd sink). */
   dogstatsd?: ServicePortProvider & { prefix?: string };
+  /** Amime: access logs to Fluentd / Fluent Bit over the Forward protocol (Envoy's fluentd access logger). */
+  fluentd?: ServicePortProvider & { tag?: string; logFormat?: LogFormat };
 }
 
 export interface ServicePortProvider {

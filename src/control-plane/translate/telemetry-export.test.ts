@@ -43,4 +43,10 @@ describe("metrics exporters from Telemetry metrics.providers", () => {
   it("no exporter by default (Istio's default metrics provider is prometheus)", () => {
     assert.equal(telemetryConfig(snapshotFrom(""), sidecarProxy({ app: "web" })).metricsExport, undefined);
   });
+
+  it("accessLogging with Amime's fluentd provider: the forward target, tag and record labels", () => {
+    const mc: MeshConfig = { extensionProviders: [{ name: "fd", fluentd: { service: "fluentd.logging.svc.cluster.local", port: 24224, tag: "envoy.access", logFormat: { labels: { code: "%RESPONSE_CODE%" } } } }] };
+    const s = snapshotFrom(tel("istio-system", "mesh", { accessLogging: [{ providers: [{ name: "fd" }] }] }), [], meshConfig(mc));
+    assert.deepEqual(telemetryConfig(s, sidecarProxy({ app: "web" })).accessLog, { format: "json", path: "", fluentd: { target: "fluentd.logging.svc.cluster.local:24224", tag: "envoy.access", record: { code: "%RESPONSE_CODE%" } } });
+  });
 });

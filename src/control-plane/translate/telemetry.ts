@@ -235,6 +235,17 @@ function accessLogFromProvider(mesh: MeshView, name: string): AccessLogConfig | 
     if (labels !== undefined && Object.keys(labels).length > 0 && out.otel) out.otel.attributes = labels;
     return out;
   }
+  const fd = p.fluentd;
+  if (fd) {
+    const lf = obj(fd.logFormat);
+    const labels = obj(lf?.labels);
+    const text = str(lf?.text);
+    // The record is the labels (Envoy's fluentd `record`), the default JSON fields, or {log: <text line>} with `text`.
+    const out: AccessLogConfig = { format: text !== undefined ? "text" : "json", path: "", fluentd: { target: `${bracket(serviceHost(str(fd.service) ?? ""))}:${num(fd.port) ?? 24224}`, tag: str(fd.tag) ?? "" } };
+    if (text !== undefined) out.textFormat = text;
+    if (labels !== undefined && Object.keys(labels).length > 0 && out.fluentd) out.fluentd.record = labels;
+    return out;
+  }
   const f = p.envoyFileAccessLog;
   if (!f) return undefined;
   const lf = obj(f.logFormat);

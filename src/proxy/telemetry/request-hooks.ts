@@ -14,6 +14,7 @@ import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import type { AccessLogger } from "./access-log/access-logger.ts";
 import type { OtlpLogExporter } from "./otlp/log-exporter.ts";
+import type { FluentdForwarder } from "./fluentd/forward-client.ts";
 import type { HttpSeries, IstioMetrics } from "./metrics/istio-metrics.ts";
 import type { HopFacts } from "./metrics/labels.ts";
 import { decodePeer, PEER_HEADER } from "./peer.ts";
@@ -63,7 +64,7 @@ const NO_PAIRS: readonly [string, string][] = Object.freeze([]) as readonly [str
 
 export interface HookSinks {
   readonly metrics: IstioMetrics;
-  accessLog: AccessLogger | OtlpLogExporter | null;
+  accessLog: AccessLogger | OtlpLogExporter | FluentdForwarder | null;
   exporter: SpanExporter | null;
 }
 

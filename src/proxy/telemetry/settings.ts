@@ -1,8 +1,8 @@
 // Telemetry settings of one config version, compiled once (cached per ProxyConfig object): who
 // this proxy is (labels, peer header), lookups from cluster/endpoint to what metrics need, the
 // access log formatter and filter, and the tracing parameters.
-import type { Cluster, CustomTagConfig, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode } from "../../model/proxy-config.ts";
-import { compileJsonFormat, compileLabels, compileTextFormat, formatJson, ISTIO_TEXT_FORMAT } from "./access-log/format.ts";
+import type { AccessLogConfig, Cluster, CustomTagConfig, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode } from "../../model/proxy-config.ts";
+import { compileJsonFormat, compileLabels, compileTextFormat, formatJson, ISTIO_TEXT_FORMAT, jsonFields } from "./access-log/format.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import { compileCel, type CompiledCel } from "../../model/cel/compile.ts";
 import { DEFAULT_MAX_SERIES } from "./metrics/istio-metrics.ts";
@@ -34,6 +34,8 @@ export interface TelemetrySettings {
     formatName: "text" | "json";
     /** OTLP logs instead of a file (envoyOtelAls): where, the log name, the attributes of a record. */
     otel: { target: string; logName: string; attributes: ((e: AccessLogEntry) => Record<string, unknown>) | undefined; key: string } | null;
+    /** Fluentd forward instead of a file: where, the tag, the record of a request. */
+    fluentd: { target: string; tag: string; record: (line: string, e: AccessLogEntry) => Record<string, unknown>; key: string } | null;
     on(d: ListenerDirection): boolean;
     /** Telemetry `filter.expression`, compiled (null: log every request). */
     filter: CompiledCel | null;
@@ -72,6 +74,17 @@ export function customTagLists(tags: Record<string, CustomTagConfig> | undefined
   return { fixedTags, headerTags };
 }
 
+/** A Fluentd record: the provider's labels, else the default JSON fields, else (text format) `{log: line}`. */
+function fluentdRecord(al: AccessLogConfig): (line: string, e: AccessLogEntry) => Record<string, unknown> {
+  const labels = al.fluentd?.record;
+  if (labels !== undefined && Object.keys(labels).length > 0) {
+    const render = compileLabels(labels);
+    return (_line, e) => render(e);
+  }
+  if (al.format === "json") return (_line, e) => jsonFields(e);
+  return (line) => ({ log: line.endsWith("\n") ? line.slice(0, -1) : line });
+}
+
 const cache = new WeakMap<ProxyConfig, TelemetrySettings>();
 
 export function settingsOf(config: ProxyConfig): TelemetrySettings {
@@ -102,11 +115,12 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
         : {
             format: al.format === "json" ? (al.jsonLabels !== undefined ? compileJsonFormat(al.jsonLabels) : formatJson) : compileTextFormat(al.textFormat ?? ISTIO_TEXT_FORMAT),
             formatName: al.format === "json" ? "json" : "text",
-            path: al.otel !== undefined ? "" : al.path || "/dev/stdout",
+            path: al.otel !== undefined || al.fluentd !== undefined ? "" : al.path || "/dev/stdout",
             otel:
               al.otel === undefined
                 ? null
                 : { target: al.otel.target, logName: al.otel.logName, attributes: al.otel.attributes !== undefined ? compileLabels(al.otel.attributes) : undefined, key: JSON.stringify(al.otel) },
+            fluentd: al.fluentd === undefined ? null : { target: al.fluentd.target, tag: al.fluentd.tag, record: fluentdRecord(al), key: JSON.stringify(al.fluentd) },
             on: (d) => modeCovers(al.mode, d),
             filter,
           },

@@ -7,6 +7,8 @@ import { http } from "../../core/builtins.ts";
 import { AccessLogger } from "./access-log/access-logger.ts";
 import type * as OtlpLogs from "./otlp/log-exporter.ts";
 import type { OtlpLogExporter } from "./otlp/log-exporter.ts";
+import type * as Fluentd from "./fluentd/forward-client.ts";
+import type { FluentdForwarder } from "./fluentd/forward-client.ts";
 import { IstioMetrics } from "./metrics/istio-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, PrometheusWriter } from "./metrics/prometheus-text.ts";
 import { renderProxyStats, type ProxyStatsSource } from "./metrics/proxy-stats.ts";
@@ -24,6 +26,7 @@ import { MetricSinks } from "./export/metric-sinks.ts";
 import type { ExportCounters } from "./export/batch-exporter.ts";
 
 let otlpLogs: typeof OtlpLogs | undefined;
+let fluentd: typeof Fluentd | undefined;
 
 const { createServer } = http;
 
@@ -64,7 +67,7 @@ export class SidecarTelemetry {
     return this.sinks.metrics;
   }
 
-  get accessLog(): AccessLogger | OtlpLogExporter | null {
+  get accessLog(): AccessLogger | OtlpLogExporter | FluentdForwarder | null {
     return this.sinks.accessLog;
   }
 
@@ -81,11 +84,16 @@ export class SidecarTelemetry {
       otlpLogs = await import("./otlp/log-exporter.ts");
       c = settingsOf(s.config);
     }
+    while (c.accessLog?.fluentd != null && fluentd === undefined) {
+      fluentd = await import("./fluentd/forward-client.ts");
+      c = settingsOf(s.config);
+    }
     const tc = s.config.telemetry ?? {};
     if (s.ctx.telemetry === undefined) s.ctx.telemetry = new RequestHooks(() => settingsOf(s.config), this.sinks, s.ctx.random, s.ctx.clock);
 
     const otel = c.accessLog?.otel ?? null;
-    const logKey = c.accessLog === null ? "" : otel !== null ? `otel ${otel.key}` : `file ${c.accessLog.path}`;
+    const fd = c.accessLog?.fluentd ?? null;
+    const logKey = c.accessLog === null ? "" : otel !== null ? `otel ${otel.key}` : fd !== null ? `fluentd ${fd.key}` : `file ${c.accessLog.path}`;
     if (this.sinks.accessLog !== null && logKey !== this.logKey) {
       const old = this.sinks.accessLog;
       this.sinks.accessLog = null;
@@ -93,7 +101,8 @@ export class SidecarTelemetry {
     }
     this.logKey = logKey;
     if (c.accessLog !== null && this.sinks.accessLog === null) {
-      if (otel === null) this.sinks.accessLog = new AccessLogger({ path: c.accessLog.path });
+      if (fd !== null) this.sinks.accessLog = new fluentd!.FluentdForwarder({ target: fd.target, tag: fd.tag, record: fd.record, clock: s.ctx.clock });
+      else if (otel === null) this.sinks.accessLog = new AccessLogger({ path: c.accessLog.path });
       else {
         // Envoy's OpenTelemetry access logger names the log and the proxy in resource attributes.
         const resource: Record<string, string> = { log_name: otel.logName, node_name: s.config.node.id, cluster_name: c.serviceName };
@@ -177,14 +186,15 @@ export class SidecarTelemetry {
     this.sinks.metrics.render(w);
     renderProxyStats(this.sidecar, w);
     const al = this.sinks.accessLog;
-    const otlp = otlpLogs !== undefined && al instanceof otlpLogs.OtlpLogExporter ? al : null;
-    w.header("amime_access_log_written_total", "counter", "Access log lines handed to the OS, or records accepted by the OTLP logs collector.");
+    // A collector-bound log (OTLP or Fluentd) counts through its batch loop; a file through its buffer.
+    const otlp = al !== null && "batches" in al ? al : null;
+    w.header("amime_access_log_written_total", "counter", "Access log lines handed to the OS, or records accepted by the OTLP logs collector or Fluentd.");
     w.sample("amime_access_log_written_total", "", otlp !== null ? otlp.batches.sent : ((al as AccessLogger | null)?.written ?? 0));
     w.header("amime_access_log_dropped_total", "counter", "Access log lines dropped because the buffer was full.");
     w.sample("amime_access_log_dropped_total", "", otlp !== null ? otlp.batches.dropped : ((al as AccessLogger | null)?.dropped ?? 0));
-    w.header("amime_access_log_export_retries_total", "counter", "OTLP log batches sent again after a retryable gRPC failure.");
+    w.header("amime_access_log_export_retries_total", "counter", "OTLP log or Fluentd batches sent again after a retryable failure.");
     w.sample("amime_access_log_export_retries_total", "", otlp?.batches.retries ?? 0);
-    w.header("amime_access_log_export_failures_total", "counter", "OTLP log Export calls that failed (each try counts).");
+    w.header("amime_access_log_export_failures_total", "counter", "OTLP log Export calls or Fluentd forwards that failed (each try counts).");
     w.sample("amime_access_log_export_failures_total", "", otlp?.batches.failedSends ?? 0);
     const ex = this.sinks.exporter;
     w.header("amime_tracing_spans_exported_total", "counter", "Spans accepted by the trace collector.");

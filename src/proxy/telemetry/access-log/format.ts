@@ -175,9 +175,13 @@ export function compileJsonFormat(labels: Readonly<Record<string, unknown>>): Te
 
 /** One JSON object per line. */
 export function formatJson(e: AccessLogEntry): string {
+  return JSON.stringify(jsonFields(e)) + "\n";
+}
+
+/** The default JSON fields of one request (a JSON line, or a Fluentd record). */
+export function jsonFields(e: AccessLogEntry): Record<string, unknown> {
   const str = (v: string | undefined): string | null => (v === undefined || v === "" ? null : v);
-  return (
-    JSON.stringify({
+  return {
       start_time: new Date(e.startWallMs).toISOString(),
       method: e.method,
       path: e.header("x-envoy-original-path") ?? e.path,
@@ -198,6 +202,5 @@ export function formatJson(e: AccessLogEntry): string {
       route_name: str(e.routeName),
       downstream_remote_address: str(e.downstreamRemoteAddress),
       trace_id: str(e.traceId),
-    }) + "\n"
-  );
+  };
 }
