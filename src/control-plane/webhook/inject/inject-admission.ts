@@ -3,9 +3,9 @@
 // policy (policy.ts) leaves it alone; a bad injection annotation denies it with the annotation's
 // name. Pure.
 import { isObject, type Json, type JsonObject } from "../../../config/resource.ts";
-import { inboundListenerPort, RESERVED_PORTS } from "../../../runtime/netns/capture-rules.ts";
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from "../admission-review.ts";
 import { InjectionAnnotationError, injectionAnnotations } from "./annotations.ts";
+import { inboundPorts } from "./inbound-ports.ts";
 import { addToList, addToMap, type PatchOp } from "./json-patch.ts";
 import { injectionDecision, STATUS_ANNOTATION } from "./policy.ts";
 import { initContainer, PROXY_CONTAINER, proxyContainer, statusAnnotation, volumes, type InjectorSettings } from "./template.ts";
@@ -29,18 +29,9 @@ export function injectAdmission(settings: InjectorSettings): (req: AdmissionRequ
       if (e instanceof InjectionAnnotationError) return deny(req.uid, `sidecar injection refused: ${e.message}`);
       throw e;
     }
-    const inbound = new Map<number, number>();
-    for (const [ci, c] of containers.entries()) {
-      const ports = Array.isArray(c.ports) ? c.ports.filter(isObject) : [];
-      for (const [pi, p] of ports.entries()) {
-        if (typeof p.containerPort !== "number" || (p.protocol !== undefined && p.protocol !== "TCP") || inbound.has(p.containerPort)) continue;
-        if (p.containerPort >= RESERVED_PORTS.first && p.containerPort <= RESERVED_PORTS.last) {
-          return deny(req.uid, `sidecar injection refused: ${origin}: spec.containers[${ci}].ports[${pi}].containerPort: ${p.containerPort} is in ${RESERVED_PORTS.first}-${RESERVED_PORTS.last}, the sidecar's ports (exclude the pod with the label sidecar.istio.io/inject: "false")`);
-        }
-        inbound.set(p.containerPort, inboundListenerPort(inbound.size));
-      }
-    }
-    const sidecar = { capture: read.capture, inbound, resources: read.resources };
+    const inbound = inboundPorts(spec.containers);
+    if ("error" in inbound) return deny(req.uid, `sidecar injection refused: ${origin}: ${inbound.error} (exclude the pod with the label sidecar.istio.io/inject: "false")`);
+    const sidecar = { capture: read.capture, inbound: inbound.ports, resources: read.resources };
     const hold = read.holdApplication ?? settings.holdApplicationUntilProxyStarts;
     const firstApp = typeof containers[0]?.name === "string" ? containers[0].name : PROXY_CONTAINER;
     const ops: PatchOp[] = [
