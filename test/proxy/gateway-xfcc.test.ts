@@ -19,6 +19,7 @@ import type { ActiveCertificate } from "../../src/proxy/identity/workload-certif
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 import { credentials, issue } from "../support/mesh-certs.ts";
 import { startUpstream, type Upstream } from "./sidecar-harness.ts";
+import { waitFor } from "../support/wait.ts";
 
 const HOST = "reviews.default.svc.cluster.local";
 const GATEWAY = "spiffe://cluster.local/ns/istio-system/sa/gw";
@@ -42,7 +43,7 @@ metadata: {name: reviews, namespace: istio-system}
 spec:
   hosts: ["*"]
   gateways: [gw]
-  http: [{route: [{destination: {host: ${HOST}, port: {number: 9080}}}]}]
+  http: [{route: [{destination: {host: ${HOST}, port: {number: 9080}}}], mirror: {host: mirror.default.svc.cluster.local, port: {number: 9080}}}]
 `;
 
 /** What the app says it got (`xfcc=[…]`), from a client's output. */
@@ -60,14 +61,16 @@ function run(cmd: string, args: string[], input = ""): Promise<string> {
 describe("gateway x-forwarded-client-cert (forward_client_cert_details)", () => {
   let ca: SigningCA;
   let app: Upstream;
+  let mirror: Upstream;
   let gateway: Sidecar;
   let client: ActiveCertificate;
   let dir: string;
   let yaml: string;
 
   const configFor = (mesh: MeshConfig | undefined): ProxyConfig => {
-    const snapshot = snapshotFrom(k8sService("reviews") + yaml, [
+    const snapshot = snapshotFrom(k8sService("reviews") + k8sService("mirror") + yaml, [
       inst("reviews", "v1", "127.0.0.1", { ports: { http: app.port } }),
+      inst("mirror", "v1", "127.0.0.1", { ports: { http: mirror.port } }),
       { name: "gw-0", namespace: "istio-system", labels: { istio: "ingressgateway" }, serviceAccount: "gw", address: "127.0.0.1", ready: true, ports: { "8443": 0, "9443": 0, "8080": 0 } },
     ], mesh !== undefined ? { mesh: { config: mesh } } : {});
     return translate(snapshot, { id: "router~gw-0.istio-system", kind: "gateway", workload: "gw", namespace: "istio-system", labels: { istio: "ingressgateway" }, serviceAccount: "gw", trustDomain: "cluster.local", ip: "127.0.0.1", instanceName: "gw-0" });
@@ -99,6 +102,7 @@ describe("gateway x-forwarded-client-cert (forward_client_cert_details)", () => 
   before(async () => {
     ca = await SigningCA.selfSigned(null, "cluster.local");
     app = await startUpstream("reviews", (req, res) => res.end(`xfcc=[${req.headers["x-forwarded-client-cert"] ?? "none"}]`));
+    mirror = await startUpstream("mirror", (_req, res) => res.end());
     client = await issue(ca, "default", "productpage");
     const gw = await issue(ca, "istio-system", "gw");
     dir = await mkdtemp(join(tmpdir(), "amime-gw-xfcc-"));
@@ -114,6 +118,7 @@ describe("gateway x-forwarded-client-cert (forward_client_cert_details)", () => 
   after(async () => {
     await gateway?.close(0);
     await app?.close();
+    await mirror?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -130,6 +135,25 @@ describe("gateway x-forwarded-client-cert (forward_client_cert_details)", () => 
     assert.equal(await overMtlsH2(), got);
     assert.equal(await overSimple(), "none");
     assert.equal(await overPlaintext(), "none");
+  });
+
+  it("mirrored requests carry the header as the main request does (HTTP/1.1 and HTTP/2 downstreams); a plaintext client's forged one reaches neither", async () => {
+    const mirrored = async (send: () => Promise<string>): Promise<[string, string]> => {
+      const seen = mirror.requests.length;
+      const main = await send();
+      await waitFor(() => mirror.requests.length > seen, { what: "the mirrored request" });
+      return [main, String(mirror.requests[seen]!.headers["x-forwarded-client-cert"] ?? "none")];
+    };
+    const [h1, h1Mirror] = await mirrored(overMtls);
+    assert.match(h1, new RegExp(`^By=${GATEWAY};Hash=`));
+    assert.equal(h1Mirror, h1);
+    const [h2, h2Mirror] = await mirrored(overMtlsH2);
+    assert.equal(h2Mirror, h2);
+    assert.deepEqual(await mirrored(overPlaintext), ["none", "none"]);
+    const seen = mirror.requests.length;
+    await run("curl", ["-s", "--http2-prior-knowledge", "-H", `x-forwarded-client-cert: ${FORGED}`, `http://127.0.0.1:${port(8080)}/`]);
+    await waitFor(() => mirror.requests.length > seen, { what: "the mirrored h2c request" });
+    assert.equal(mirror.requests[seen]!.headers["x-forwarded-client-cert"], undefined);
   });
 
   it("MeshConfig gatewayTopology.forwardClientCertDetails: APPEND_FORWARD, FORWARD_ONLY, ALWAYS_FORWARD_ONLY and SANITIZE act as Envoy's modes", async () => {

@@ -94,6 +94,9 @@ export class Exchange implements RequestContext {
   /** Per-request state of the telemetry hooks (opaque here). */
   telemetry: unknown = undefined;
   peerPrincipal = "";
+  get xfcc(): XfccPlan | null {
+    return this.conn.xfcc;
+  }
   metadata: Map<string, unknown> | null = null;
   /** Request header edits by filters; null when none edited. */
   edits: HeaderEdits | null = null;

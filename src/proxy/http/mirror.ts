@@ -6,6 +6,7 @@
 import type { TimerHandle } from "../../core/clock.ts";
 import type { ResponseHead } from "../http1/types.ts";
 import { shadowAuthority } from "../router/index.ts";
+import { XFCC_HEADER, xfccHeaderValue } from "../detect/xfcc.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { pickRequestHost, requestHash } from "../upstream/host-choice.ts";
@@ -44,6 +45,11 @@ function sendMirrors(x: RequestContext, clusters: readonly string[]): void {
     const xff = x.header("x-forwarded-for");
     const extra: [string, string][] = [["x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`]];
     if (x.requestIdGenerated && x.requestId !== "") extra.push(["x-request-id", x.requestId]);
+    // x-forwarded-client-cert as on the main request (Envoy shadows the request as the HCM set it).
+    if (x.xfcc !== null) {
+      const v = xfccHeaderValue(x.xfcc, x.header(XFCC_HEADER));
+      if (v !== undefined) extra.push([XFCC_HEADER, v]);
+    }
     const head = x.mirrorHead(shadowAuthority(x.authority), extra, x.bodyDone ? x.bodyBuffer() : undefined);
     new MirrorRequest(x, cluster, host, head).start();
   }

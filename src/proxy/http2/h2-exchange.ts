@@ -332,7 +332,7 @@ export class H2Exchange implements RequestContext, ForwardStream {
 
 /** Headers a mirror copy sets itself (and content-length, which it writes for the held body). */
 function isMirrorSet(name: string): boolean {
-  return name === "x-forwarded-for" || name === "x-envoy-attempt-count" || name === "content-length";
+  return name === "x-forwarded-for" || name === "x-envoy-attempt-count" || name === "content-length" || name === "x-forwarded-client-cert";
 }
 
 function str(v: string | string[] | undefined): string {

@@ -14,6 +14,7 @@ import type { DownstreamStats } from "../upstream/cluster-stats.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import type { SecretStore } from "../tls/secrets/secret-store.ts";
 import type { FilterStats } from "./filter-stats.ts";
+import type { XfccPlan } from "../detect/xfcc.ts";
 
 /** What the proxy records for each request; handed to the observer once the request is over. */
 export interface RequestRecord {
@@ -190,6 +191,8 @@ export interface RequestContext extends RequestView, TelemetryRequest {
    * connection carries none.
    */
   peerPrincipal: string;
+  /** What the connection does to x-forwarded-client-cert (detect/xfcc.ts); null: removed. Mirrors carry it as the main request does. */
+  readonly xfcc: XfccPlan | null;
   /** A gRPC request (local replies become trailers-only gRPC answers). */
   readonly grpc: boolean;
   /** An HTTP/1.1 Upgrade request (WebSocket…): it gets a connection of its own, no mirrors. */

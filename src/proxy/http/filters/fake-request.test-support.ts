@@ -51,6 +51,7 @@ export class FakeRequest implements RequestContext {
   readonly grpc = false;
   readonly upgrade = false;
   peerPrincipal = "";
+  xfcc = null;
   route: Route | null = null;
   virtualHost: VirtualHost | null = null;
   routeName = "";
