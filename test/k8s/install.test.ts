@@ -49,6 +49,7 @@ it("--apply installs it all: the webhooks carry the mesh root, and with no contr
   assert.equal(r.code, 0, r.stderr);
   const deploy = JSON.parse(await cluster.kubectl(["get", "deployment", "amime", "-n", "istio-system", "-o", "json"]));
   assert.equal(deploy.spec.template.spec.containers[0].image, "registry.example/amime:test");
+  assert.deepEqual(deploy.spec.template.spec.containers[0].args.slice(0, 3), ["control-plane", "--platform", "kubernetes"]);
   const root = readFileSync(join(dir, "state", "cluster-ca", "root-cert.pem"), "utf8");
   const vwc = JSON.parse(await cluster.kubectl(["get", "validatingwebhookconfiguration", "amime-validator-istio-system", "-o", "json"]));
   assert.equal(Buffer.from(vwc.webhooks[0].clientConfig.caBundle, "base64").toString("utf8"), root);
