@@ -3,10 +3,13 @@
 import { stat } from "node:fs/promises";
 import { analyze, type AnalyzeOptions } from "../config/analyze/index.ts";
 import type { Diagnostic } from "../config/diagnostic.ts";
+import { parseDocuments, type ParseResult } from "../config/parse.ts";
 import { loadConfig, loadMeshConfig } from "../config/read-files.ts";
+import { resourceKey } from "../control-plane/store/resource-set.ts";
 import type { Command } from "./command.ts";
 
 export const ANALYZE_HELP = `Usage: amime analyze -f FILE|DIR|- [-f …] [--mesh-config FILE] [-o text|json] [--namespace NS]
+       amime analyze --use-kube|--kubeconfig FILE [-f …] [options]
 
 Check Istio-style config as a whole: every schema error \`amime validate\` finds, plus references
 between resources (hosts, subsets, gateways), conflicting or unreachable routes, subsets and
@@ -18,6 +21,11 @@ Options:
                         Paths may also be given without -f.
       --mesh-config FILE  the mesh's Istio MeshConfig (the \`mesh\` key of the istio ConfigMap, or that
                         ConfigMap): validated too; Telemetry providers are resolved against it
+      --use-kube        also analyze the config of a Kubernetes cluster, found as kubectl finds it
+                        ($KUBECONFIG, ~/.kube/config, else the pod's service account): Istio's
+                        custom resources and Services of every namespace; files given with -f
+                        are analyzed with it, replacing cluster objects of the same name
+      --kubeconfig FILE  --use-kube with this kubeconfig
   -o, --output FORMAT   text (default) or json (an array of {level, code, message, resource, path, source})
   -n, --namespace NS    namespace of resources that do not set one (default "default")
   -h, --help            show this help
@@ -30,6 +38,9 @@ interface Args {
   output: "text" | "json";
   namespace: string;
   meshConfig?: string;
+  /** Analyze the cluster's config too (--use-kube / --kubeconfig). */
+  kube: boolean;
+  kubeconfig?: string;
   help: boolean;
 }
 
@@ -38,7 +49,7 @@ export class UsageError extends Error {
 }
 
 export function parseAnalyzeArgs(argv: readonly string[]): Args {
-  const out: Args = { files: [], output: "text", namespace: "default", help: false };
+  const out: Args = { files: [], output: "text", namespace: "default", kube: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const eq = arg.startsWith("--") ? arg.indexOf("=") : arg.startsWith("-") && arg.length > 2 && arg[2] === "=" ? 2 : -1;
@@ -58,6 +69,13 @@ export function parseAnalyzeArgs(argv: readonly string[]): Args {
         break;
       case "--mesh-config":
         out.meshConfig = value();
+        break;
+      case "--use-kube":
+        out.kube = true;
+        break;
+      case "--kubeconfig":
+        out.kubeconfig = value();
+        out.kube = true;
         break;
       case "-o": case "--output": {
         const v = value();
@@ -94,7 +112,7 @@ export const analyzeCommand: Command = {
       process.stdout.write(ANALYZE_HELP);
       return 0;
     }
-    if (args.files.length === 0) {
+    if (args.files.length === 0 && !args.kube) {
       process.stderr.write(`amime analyze: no config given; pass -f FILE, -f DIR or -f - (stdin)\n\n${ANALYZE_HELP}`);
       return 2;
     }
@@ -109,6 +127,13 @@ export const analyzeCommand: Command = {
       }
     }
     const loaded = await loadConfig(args.files);
+    if (args.kube) {
+      const cluster = await clusterConfig(args.kubeconfig);
+      if (cluster === null) return 1;
+      const local = new Set(loaded.resources.map(resourceKey));
+      loaded.resources.unshift(...cluster.resources.filter((r) => !local.has(resourceKey(r))));
+      loaded.diagnostics.unshift(...cluster.diagnostics);
+    }
     const mesh = args.meshConfig !== undefined ? await loadMeshConfig(args.meshConfig) : null;
     const options: AnalyzeOptions = { namespace: args.namespace };
     if (mesh?.config) {
@@ -121,6 +146,27 @@ export const analyzeCommand: Command = {
     return diagnostics.some((d) => d.level === "error") ? 1 : 0;
   },
 };
+
+/** The cluster's Istio config and Services, parsed (null after printing why the cluster could not be read). */
+async function clusterConfig(kubeconfig: string | undefined): Promise<ParseResult | null> {
+  // Loaded only here: reading files never pays for the Kubernetes client.
+  const { findKubeConfig, listClusterConfig } = await import("../control-plane/kubernetes/index.ts");
+  try {
+    const conn = findKubeConfig(kubeconfig);
+    const { texts, missing } = await listClusterConfig(conn);
+    for (const m of missing) process.stderr.write(`amime analyze: the cluster does not serve ${m} (CRD not installed?); not analyzed\n`);
+    const out: ParseResult = { resources: [], diagnostics: [] };
+    for (const [source, text] of texts) {
+      const p = parseDocuments(text, source);
+      out.resources.push(...p.resources);
+      out.diagnostics.push(...p.diagnostics);
+    }
+    return out;
+  } catch (e) {
+    process.stderr.write(`amime analyze: cannot read the cluster's config: ${(e as Error).message}\n`);
+    return null;
+  }
+}
 
 /** istioctl's layout: `Error [IST0101] (VirtualService default/reviews x.yaml:12) message`, then a summary. */
 export function formatReport(ds: readonly Diagnostic[], resourceCount: number): string {

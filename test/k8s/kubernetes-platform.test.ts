@@ -6,7 +6,7 @@
 // the same config.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -149,6 +149,34 @@ describe("control plane --platform kubernetes on a real kube-apiserver", () => {
     } finally {
       child.kill("SIGTERM");
       rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it("`amime analyze --kubeconfig` analyzes the cluster's config, with local files replacing cluster objects", async () => {
+    const ratings = (subset: string): string => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: default}
+spec:
+  hosts: [ratings]
+  http:
+  - route: [{destination: {host: reviews, subset: ${subset}}}]
+`;
+    await kube.apply(ratings("v3"));
+    const dir = mkdtempSync(join(tmpdir(), "amime-k8s-analyze-"));
+    try {
+      const analyze = (args: string[]): Promise<{ code: number; out: string }> => new Promise((resolve) => {
+        execFile(NODE, [BIN, "analyze", ...args], (e, stdout, stderr) => resolve({ code: e ? Number(e.code) : 0, out: stdout + stderr }));
+      });
+      const bad = await analyze(["--kubeconfig", kube.kubeconfig]);
+      assert.equal(bad.code, 1, bad.out);
+      assert.match(bad.out, /^Error \[IST0101\] \(VirtualService default\/ratings kubernetes:VirtualService default\/ratings(?::\d+)?\) Referenced host\+subset in destinationrule not found: "reviews\+v3"/m);
+      writeFileSync(join(dir, "ratings.yaml"), ratings("v1"));
+      const fixed = await analyze(["--kubeconfig", kube.kubeconfig, "-f", join(dir, "ratings.yaml")]);
+      assert.equal(fixed.code, 0, fixed.out);
+      assert.doesNotMatch(fixed.out, /Error/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await kube.kubectl(["delete", "virtualservice", "ratings"]);
     }
   });
 });

@@ -2,5 +2,5 @@
 // server with list + watch, fed to the same store → snapshot → translate → push as config files.
 // Loaded lazily by the control plane (server.ts) only with --platform kubernetes.
 export { findKubeConfig, KubeConfigError, type KubeConnection } from "./kube-config.ts";
-export { KubernetesSource, type KubernetesSourceOptions } from "./kubernetes-source.ts";
-export { getJson, KubeApiError, Reflector, type KubeObject } from "./reflector.ts";
+export { KubernetesSource, listClusterConfig, type KubernetesSourceOptions } from "./kubernetes-source.ts";
+export { getJson, KubeApiError, listAll, Reflector, type KubeObject } from "./reflector.ts";

@@ -10,7 +10,7 @@ import type { Clock } from "../../core/clock.ts";
 import type { WorkloadInstance } from "../../model/registry.ts";
 import type { ConfigStore, StoreResult } from "../store/config-store.ts";
 import type { KubeConnection } from "./kube-config.ts";
-import { KubeApiError, Reflector, type KubeObject } from "./reflector.ts";
+import { KubeApiError, listAll, Reflector, type KubeObject } from "./reflector.ts";
 import { instanceOfPod } from "./pod-instance.ts";
 
 export interface KubernetesSourceOptions {
@@ -22,7 +22,7 @@ export interface KubernetesSourceOptions {
   changed: () => void;
 }
 
-interface ConfigCollection {
+export interface ConfigCollection {
   path: string;
   apiVersion: string;
   kind: string;
@@ -51,10 +51,33 @@ export function sourceOf(kind: string, obj: KubeObject): string {
 }
 
 /** The object as config: kind and apiVersion set (list items lack them), status and server bookkeeping dropped. */
-function configText(c: ConfigCollection, obj: KubeObject): string {
+export function configText(c: ConfigCollection, obj: KubeObject): string {
   const { status: _status, ...rest } = obj;
   const { managedFields: _m, ...metadata } = obj.metadata;
   return JSON.stringify({ ...rest, apiVersion: c.apiVersion, kind: c.kind, metadata });
+}
+
+/**
+ * The cluster's config once (`amime analyze --kubeconfig`): each object's text by source name.
+ * A collection that is not served (its CRD is not installed) is left out and named in `missing`.
+ */
+export async function listClusterConfig(conn: KubeConnection): Promise<{ texts: Map<string, string>; missing: string[] }> {
+  const texts = new Map<string, string>();
+  const missing: string[] = [];
+  for (const c of configCollections()) {
+    let items: KubeObject[];
+    try {
+      items = (await listAll(conn, c.path)).items;
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 404 && c.path.startsWith("/apis/")) {
+        missing.push(c.path);
+        continue;
+      }
+      throw e;
+    }
+    for (const o of items) texts.set(sourceOf(c.kind, o), configText(c, o));
+  }
+  return { texts, missing };
 }
 
 export class KubernetesSource {

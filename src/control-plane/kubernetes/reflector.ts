@@ -74,15 +74,8 @@ export class Reflector {
   }
 
   private async list(): Promise<void> {
-    const seen = new Map<string, KubeObject>();
-    let next = "";
-    let version = "";
-    do {
-      const page = (await getJson(this.conn, `${this.path}?limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ""}`)) as { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } };
-      for (const item of page.items ?? []) seen.set(keyOf(item), item);
-      next = page.metadata?.continue ?? "";
-      version = page.metadata?.resourceVersion ?? version;
-    } while (next !== "");
+    const { items, resourceVersion: version } = await listAll(this.conn, this.path);
+    const seen = new Map(items.map((item) => [keyOf(item), item]));
     this.lists++;
     for (const [key, old] of this.objects) {
       if (!seen.has(key)) {
@@ -159,6 +152,20 @@ export class Reflector {
       });
     }, wait);
   }
+}
+
+/** Every object of a collection, listed in pages, and the resourceVersion of the list. */
+export async function listAll(conn: KubeConnection, path: string): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  const items: KubeObject[] = [];
+  let next = "";
+  let version = "";
+  do {
+    const page = (await getJson(conn, `${path}?limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ""}`)) as { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } };
+    items.push(...(page.items ?? []));
+    next = page.metadata?.continue ?? "";
+    version = page.metadata?.resourceVersion ?? version;
+  } while (next !== "");
+  return { items, resourceVersion: version };
 }
 
 function keyOf(o: KubeObject): string {
