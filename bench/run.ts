@@ -17,7 +17,8 @@
 //        npm run bench -- --compare DIR                 also "amime-cmp": the proxy of the checkout in DIR
 //                                                   (e.g. `git worktree add /tmp/base HEAD~1`), same run
 //        npm run bench -- --amime-config bench --targets direct,amime,amime-local-rl,amime-global-rl   the rate-limit rows
-//        npm run bench -- --amime-config bench --targets direct,amime,amime-authz   JWT + five AuthorizationPolicies
+//        npm run bench -- --amime-config bench --targets direct,amime,amime-token,amime-authz   JWT + five AuthorizationPolicies
+//                                                   (amime-token: the same requests, carrying the token, without the filters)
 //        npm run bench -- --quick --targets direct,amime-pair,amime-pair-mtls,nginx-pair-tls,amime-pair-mtls-hs,nginx-pair-tls-hs
 //                                                   a mesh hop as two proxies (bench/targets/mesh-pair.ts): plaintext vs
 //                                                   mTLS vs two nginx with TLS; -hs rows: a handshake per request
@@ -35,7 +36,7 @@ import { topSelfTime } from "./lib/cpu-profile.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { run } from "./lib/spawn.ts";
 import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
-import { amimeAuthzTarget } from "./targets/amime-authz.ts";
+import { amimeAuthzTarget, amimeTokenTarget } from "./targets/amime-authz.ts";
 import { amimeGlobalRlTarget, amimeLocalRlTarget } from "./targets/amime-ratelimit.ts";
 import { directTarget } from "./targets/direct.ts";
 import { meshPairTargets } from "./targets/mesh-pair.ts";
@@ -73,7 +74,7 @@ const amimeConfig = values["amime-config"] as AmimeConfigKind;
 if (!["deployed", "log", "off", "bench"].includes(amimeConfig)) throw new Error(`--amime-config: deployed, log, off or bench (got ${amimeConfig})`);
 const amimeTarget = amimeFrom("amime", null, amimeConfig);
 // The rate-limit rows (hand-written bench config; compare with --amime-config bench) run only when named in --targets.
-const factories: TargetFactory[] = [directTarget, amimeTarget, amimeFrom("amime-log", null, "log"), amimeFrom("amime-off", null, "off"), amimeLocalRlTarget, amimeGlobalRlTarget, amimeAuthzTarget, nginxTarget, haproxyTarget, ...meshPairTargets];
+const factories: TargetFactory[] = [directTarget, amimeTarget, amimeFrom("amime-log", null, "log"), amimeFrom("amime-off", null, "off"), amimeLocalRlTarget, amimeGlobalRlTarget, amimeTokenTarget, amimeAuthzTarget, nginxTarget, haproxyTarget, ...meshPairTargets];
 const wanted = new Set(values.targets.split(","));
 if (values.compare !== undefined) {
   // A second Amime from another checkout (a git worktree of an older commit), measured beside this one.
