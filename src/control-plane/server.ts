@@ -269,6 +269,8 @@ export class ControlPlane implements ApiBackend {
       const revocations = await cp.identities.revocations();
       if (cp.etcd !== null) {
         const { shareRevocations } = await import("./store/etcd/attach.ts");
+        const { EtcdCaLedger } = await import("./store/etcd/ca-ledger.ts");
+        cp.identities.shareWith(new EtcdCaLedger(cp.etcd.connection, cp.etcd.url.prefix, cp.etcd.url.text));
         await shareRevocations(cp.etcd, revocations, () => {
           cp.denyList = revocations.denyList();
           cp.log(`revocation list changed in etcd (${revocations.entries().length} entries)`);

@@ -9,6 +9,7 @@ import type { CertificateRequest, CertificateResponse, CertificateSummary, Secre
 import type { ProxyPrincipal, WorkloadPrincipal } from "../auth/token.ts";
 import { BootstrapLedger } from "./bootstrap-ledger.ts";
 import { RevocationList } from "./revocations.ts";
+import type { SharedCaLedger, SpentCredential } from "./shared-ledger.ts";
 import { CaError, rootFingerprint, SigningCA } from "./signing-ca.ts";
 
 export { CaError, SigningCA } from "./signing-ca.ts";
@@ -31,6 +32,7 @@ export class IdentityIssuer {
   /** Which node each issued serial went to (renewals name no node). */
   readonly #nodeOfSerial = new Map<string, string>();
   readonly #issued = new Map<string, { response: CertificateResponse; at: number; count: number }>();
+  #shared: SharedCaLedger | null = null;
 
   constructor(o: IdentityIssuerOptions) {
     this.#o = o;
@@ -42,6 +44,11 @@ export class IdentityIssuer {
       ? SigningCA.fromCacerts(this.#o.cacertsDir, this.#o.trustDomain, this.#o.now)
       : SigningCA.selfSigned(this.#o.caDir ?? null, this.#o.trustDomain, this.#o.now);
     return this.#ca;
+  }
+
+  /** Keep spent credentials and the node of each serial there (replicas on etcd), not per replica. */
+  shareWith(ledger: SharedCaLedger): void {
+    this.#shared = ledger;
   }
 
   /** Sign from now on with `ca` (a root rotation's steps). */
@@ -77,13 +84,19 @@ export class IdentityIssuer {
     const identity = spiffeId(ca.trustDomain, p.namespace, p.serviceAccount);
     const revocations = await this.revocations();
     if (revocations.identityRevoked(identity)) throw revokedIdentity(identity);
-    const ledger = await this.ledger();
-    const spent = p.jti !== undefined ? ledger.serialOf(p.jti) : undefined;
-    if (spent !== undefined && !revocations.serialRevoked(spent)) {
-      throw new CaError("CA_BOOTSTRAP_SPENT", `this bootstrap credential already got its certificate (serial ${spent}); renewals are authenticated by the current certificate (TLS client certificate), see docs/security.md`, 403);
-    }
+    const shared = this.#shared;
+    const ledger = shared === null ? await this.ledger() : null;
+    let previous: SpentCredential | undefined;
+    if (p.jti !== undefined) previous = shared !== null ? await shared.spent(p.jti) : ledgerEntry(ledger as BootstrapLedger, p.jti);
+    if (previous !== undefined && !revocations.serialRevoked(previous.serial)) throw spentCredential(previous.serial);
     const response = await ca.sign(req.csr, p, req.ttlSeconds);
-    if (p.jti !== undefined) await ledger.record(p.jti, response.serial.toLowerCase());
+    const serial = normalSerial(response.serial);
+    if (p.jti !== undefined) {
+      // Another replica may have issued for this credential since it was read: that one counts.
+      if (shared !== null && !(await shared.claim(p.jti, serial, p.node, previous))) throw spentCredential((await shared.spent(p.jti))?.serial ?? "?");
+      if (ledger !== null) await ledger.record(p.jti, serial);
+    }
+    await shared?.noteSerial(serial, p.node, new Date(response.notAfter));
     this.#record(p.node, response);
     return response;
   }
@@ -100,14 +113,18 @@ export class IdentityIssuer {
     if (revocations.identityRevoked(w.identity)) throw revokedIdentity(w.identity);
     if (revocations.serialRevoked(w.serial)) throw new CaError("CA_REVOKED", `certificate serial ${w.serial} is revoked: it cannot renew itself (the proxy asks with its bootstrap credential instead)`, 403);
     const response = await ca.sign(req.csr, w, req.ttlSeconds);
-    this.#record(this.#nodeOfSerial.get(w.serial) ?? w.identity, response);
+    const serial = normalSerial(w.serial);
+    // A certificate another replica issued: etcd knows whose it is.
+    const node = this.#nodeOfSerial.get(serial) ?? (await this.#shared?.nodeOf(serial)) ?? w.identity;
+    await this.#shared?.noteSerial(normalSerial(response.serial), node, new Date(response.notAfter));
+    this.#record(node, response);
     return response;
   }
 
   #record(node: string, response: CertificateResponse): void {
     const prev = this.#issued.get(node);
     this.#issued.set(node, { response, at: this.#o.now(), count: (prev?.count ?? 0) + 1 });
-    this.#nodeOfSerial.set(response.serial.toLowerCase().replace(/^0+(?=.)/, ""), node);
+    this.#nodeOfSerial.set(normalSerial(response.serial), node);
   }
 
   secret(node: string): SecretStatus | null {
@@ -122,6 +139,20 @@ export class IdentityIssuer {
       trustBundle: rec.response.trustBundle.map(summary),
     };
   }
+}
+
+/** Lower-case hex without leading zeros, as a renewal's principal names it. */
+function normalSerial(serial: string): string {
+  return serial.toLowerCase().replace(/^0+(?=.)/, "");
+}
+
+function ledgerEntry(ledger: BootstrapLedger, jti: string): SpentCredential | undefined {
+  const serial = ledger.serialOf(jti);
+  return serial === undefined ? undefined : { serial, revision: 0 };
+}
+
+function spentCredential(serial: string): CaError {
+  return new CaError("CA_BOOTSTRAP_SPENT", `this bootstrap credential already got its certificate (serial ${serial}); renewals are authenticated by the current certificate (TLS client certificate), see docs/security.md`, 403);
 }
 
 function checkRequest(req: CertificateRequest): void {

@@ -306,8 +306,8 @@ export class EtcdStore {
         this.deliverRevocations(ev.type === "Delete" ? [] : this.decodeRevocations(ev.kv));
         continue;
       }
-      // The leader key (src/control-plane/leader/) is no config.
-      if (name === `${this.url.prefix}leader`) continue;
+      // Keys beside the config (the leader, the CA's ledger and root) are no config change.
+      if (name !== this.guardKey && !name.startsWith(this.key(""))) continue;
       let b = byRevision.get(rev);
       if (b === undefined) byRevision.set(rev, (b = { put: new Map(), removed: [], actor: null }));
       if (!name.startsWith(this.key(""))) continue;

@@ -1,0 +1,90 @@
+// A sidecar's credentials work the same at every control-plane replica on etcd (docs/control-plane.md,
+// "Config in etcd"): two replicas share one state dir (one CA, one token key) and a real 3-member
+// etcd. A bootstrap credential gets one certificate across replicas, also when two replicas are
+// asked at once (the spent-credential ledger lives in etcd, written create-only); a real sidecar
+// whose certificate one replica issued renews it at the other once the first has stopped, and the
+// other knows whose certificate it renewed (the serial → node index in etcd).
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { after, before, describe, it } from "node:test";
+import type { ProxyPrincipal } from "../../src/control-plane/auth/token.ts";
+import { ControlPlane } from "../../src/control-plane/server.ts";
+import { x509 } from "../../src/core/x509.ts";
+import { EtcdCluster } from "../support/etcd-cluster.ts";
+import { trustMeshRoot } from "../support/mesh-root.ts";
+import { meshProxy, register, spawnProxy, stopProxy, waitFor, type MeshProxy } from "./mesh-harness.ts";
+
+const run = promisify(execFile);
+const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+
+async function csr(): Promise<string> {
+  const keys = (await crypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
+  return (await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: KEY_ALGORITHM })).toString("pem");
+}
+
+describe("proxy credentials across control-plane replicas on etcd", () => {
+  let etcd: EtcdCluster;
+  let stateDir: string;
+  const prefix = `/credentials-${process.pid}`;
+  const replicas: ControlPlane[] = [];
+  let sidecar: MeshProxy | null = null;
+
+  before(async () => {
+    etcd = await EtcdCluster.start(3);
+    stateDir = mkdtempSync(join(tmpdir(), "amime-credentials-state-"));
+    // One after the other: the first creates the CA and token key in the shared state dir.
+    for (let i = 0; i < 2; i++) {
+      const cp = await ControlPlane.start({ port: 0, watch: false, debounceMs: 20, stateDir, store: etcd.url(prefix) });
+      trustMeshRoot(cp.trustBundle);
+      replicas.push(cp);
+    }
+  });
+
+  after(async () => {
+    if (sidecar) await stopProxy(sidecar);
+    await Promise.all(replicas.map((cp) => cp.close({ drain: false })));
+    await etcd?.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  const principal = (jti: string): ProxyPrincipal => ({ kind: "proxy", node: "sidecar~ratings-v1-0.default", namespace: "default", serviceAccount: "ratings", jti });
+
+  it("a bootstrap credential spent at one replica gets no second certificate at the other", async () => {
+    const [a, b] = replicas as [ControlPlane, ControlPlane];
+    const first = await a.issueCertificate(principal("jti-one"), { csr: await csr() });
+    await assert.rejects(b.issueCertificate(principal("jti-one"), { csr: await csr() }), (e: Error & { code?: string }) => e.code === "CA_BOOTSTRAP_SPENT" && e.message.includes(first.serial.toLowerCase().replace(/^0+/, "")));
+    const stored = await run("etcdctl", ["--endpoints", etcd.endpoints.join(","), "get", `${prefix}/bootstrap/jti-one`, "--print-value-only"]);
+    assert.equal((JSON.parse(stored.stdout) as { node: string }).node, "sidecar~ratings-v1-0.default");
+  });
+
+  it("the same credential at both replicas at once: exactly one certificate", async () => {
+    const [a, b] = replicas as [ControlPlane, ControlPlane];
+    const [ca, cb] = [await csr(), await csr()];
+    const results = await Promise.allSettled([a.issueCertificate(principal("jti-race"), { csr: ca }), b.issueCertificate(principal("jti-race"), { csr: cb })]);
+    assert.equal(results.filter((r) => r.status === "fulfilled").length, 1, JSON.stringify(results.map((r) => r.status)));
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    assert.equal((refused.reason as { code?: string }).code, "CA_BOOTSTRAP_SPENT");
+  });
+
+  it("a sidecar renews its certificate at the other replica once the one that issued it has stopped", async () => {
+    sidecar = await meshProxy("details", "v1");
+    for (const cp of replicas) await register(cp, sidecar);
+    const node = sidecar.nodeId;
+    // A 4 s certificate: renewed at half its lifetime.
+    await spawnProxy(replicas[0]!, sidecar, { SECRET_TTL: "4s" }, replicas);
+    const issuer = await waitFor("a replica to issue the sidecar's certificate", () => replicas.find((cp) => cp.secret(node) !== null), 15_000);
+    const other = replicas.find((cp) => cp !== issuer)!;
+    const firstSerial = issuer.secret(node)!.certChain[0]!.serial;
+    assert.equal(other.secret(node), null, "the other replica issued nothing yet");
+    await issuer.close();
+    const renewed = await waitFor("the other replica to renew the sidecar's certificate", () => other.secret(node), 15_000);
+    assert.notEqual(renewed.certChain[0]!.serial, firstSerial);
+    assert.equal(renewed.identity, "spiffe://cluster.local/ns/default/sa/details");
+    // Whose certificate it was came from etcd: the renewal is the node's, not the bare identity's.
+    assert.equal(renewed.node, node);
+  });
+});
