@@ -57,6 +57,19 @@ export interface TelemetryConfig {
 }
 
 /** One metrics exporter: an `opentelemetry` (OTLP metrics) or `dogstatsd` provider. docs/observability.md */
+/**
+ * TLS to a telemetry collector, from the DestinationRule for its host (SIMPLE or MUTUAL), as
+ * Istio's collector clusters get it: CA file (replaces the system's roots), client certificate
+ * and key, the server name sent and verified (default the host), skip verification.
+ */
+export interface CollectorTlsConfig {
+  caCertificates?: string;
+  clientCertificate?: string;
+  privateKey?: string;
+  sni?: string;
+  insecureSkipVerify?: boolean;
+}
+
 export interface MetricsExportConfig {
   kind: "otlp" | "dogstatsd";
   /** OTLP over HTTP: the URL (`http://host:4318/v1/metrics`); OTLP over gRPC and DogStatsD: `host:port`. */
@@ -71,6 +84,8 @@ export interface MetricsExportConfig {
   prefix?: string;
   /** Reporting interval in ms (Telemetry `metrics[].reportingInterval`, default 15000). */
   intervalMs: number;
+  /** OTLP: TLS to the collector (an https target, or a TLS gRPC channel). */
+  tls?: CollectorTlsConfig;
 }
 
 /** Istio's standard metrics, by the Telemetry API's names (GRPC_*_MESSAGES are not produced). */
@@ -99,7 +114,7 @@ export interface AccessLogConfig {
   /** Envoy format string for text logs; default Istio's. */
   textFormat?: string;
   /** Send the log as OTLP logs over gRPC (Istio's envoyOtelAls) instead of writing `path`: the text line is each record's body. */
-  otel?: { target: string; logName: string; attributes?: Record<string, unknown> };
+  otel?: { target: string; logName: string; attributes?: Record<string, unknown>; tls?: CollectorTlsConfig };
   /** Send the log to Fluentd / Fluent Bit over the Forward protocol (Amime's `fluentd` provider) instead of writing `path`. */
   fluentd?: { target: string; tag: string; /** label → Envoy format string: the record; absent = the JSON fields (json) or `{log: line}` (text). */ record?: Record<string, unknown> };
   /** JSON logs: label → Envoy format string (a provider's `logFormat.labels`); absent = the default JSON fields. */
@@ -125,7 +140,7 @@ export interface TracingConfig {
    * TLS to the collector (an https endpoint): from the DestinationRule for the provider's host
    * (SIMPLE or MUTUAL), as Istio's tracer cluster gets it. Absent on https: the system's roots.
    */
-  tls?: { caCertificates?: string; clientCertificate?: string; privateKey?: string; sni?: string; insecureSkipVerify?: boolean };
+  tls?: CollectorTlsConfig;
   /** 0..100; Istio's default 1. */
   samplingPercentage: number;
   mode?: TelemetryMode;

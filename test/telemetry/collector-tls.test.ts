@@ -22,22 +22,30 @@ import { clientConfig, scrape } from "./two-hop.ts";
 const dir = fileURLToPath(new URL("../../src/proxy/telemetry/otlp/proto/", import.meta.url));
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => join(dir, target);
-root.loadSync("opentelemetry/proto/collector/trace/v1/trace_service.proto");
+root.loadSync(["opentelemetry/proto/collector/trace/v1/trace_service.proto", "opentelemetry/proto/collector/logs/v1/logs_service.proto", "opentelemetry/proto/collector/metrics/v1/metrics_service.proto"]);
 const Req = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest");
-const Res = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse");
+/** OTLP services: the Export method's path and request/response types. */
+const SERVICES = {
+  trace: ["/opentelemetry.proto.collector.trace.v1.TraceService/Export", "opentelemetry.proto.collector.trace.v1.ExportTrace"],
+  logs: ["/opentelemetry.proto.collector.logs.v1.LogsService/Export", "opentelemetry.proto.collector.logs.v1.ExportLogs"],
+  metrics: ["/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", "opentelemetry.proto.collector.metrics.v1.ExportMetrics"],
+} as const;
 
 interface Decoded {
   resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: { name: string; kind: string; traceId: string }[] }[] }[];
 }
 const spanNames = (d: Decoded[]): string[] => d.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans.map((x) => `${x.kind} ${x.name}`))));
 
-async function startGrpc(tls: { cert: string; key: string } | null): Promise<{ port: number; got: Decoded[]; metadata: grpc.Metadata[]; close(): void }> {
+async function startGrpc(tls: { cert: string; key: string } | null, service: keyof typeof SERVICES = "trace"): Promise<{ port: number; got: Decoded[]; metadata: grpc.Metadata[]; close(): void }> {
   const server = new grpc.Server();
   const got: Decoded[] = [];
   const metadata: grpc.Metadata[] = [];
+  const [path, prefix] = SERVICES[service];
+  const Req = root.lookupType(`${prefix}ServiceRequest`);
+  const Res = root.lookupType(`${prefix}ServiceResponse`);
   const def: grpc.ServiceDefinition = {
     Export: {
-      path: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+      path,
       requestStream: false,
       responseStream: false,
       requestSerialize: (v: unknown) => Buffer.from(Req.encode(v as protobuf.Message).finish()),
@@ -125,6 +133,31 @@ describe("trace export over OTLP/gRPC and TLS", () => {
       assert.match(text, /^amime_tracing_export_failures_total [1-9]/m);
     } finally {
       c.close();
+    }
+  });
+
+  it("OTLP logs (envoyOtelAls) and OTLP/gRPC metrics over TLS with the CA file", async () => {
+    const logs = await startGrpc(pki.leaf("collector"), "logs");
+    const metrics = await startGrpc(pki.leaf("collector"), "metrics");
+    const tls = { caCertificates: pki.ca, sni: "collector.internal" };
+    const s = await Sidecar.start(
+      clientConfig(app.port, {
+        metricsPort: 0,
+        accessLog: { format: "text", path: "", otel: { target: `127.0.0.1:${logs.port}`, logName: "tls-log", tls } },
+        metricsExport: [{ kind: "otlp", protocol: "grpc", target: `127.0.0.1:${metrics.port}`, intervalMs: 60_000, tls }],
+      }),
+      { random: seededRandom(8) },
+    );
+    try {
+      await send(s.ports().outbound as number, { host: "reviews:9080", path: "/logged" });
+      await s.telemetry?.flush();
+      const body = JSON.stringify(logs.got);
+      assert.match(body, /GET \/logged HTTP\/1\.1/);
+      assert.match(JSON.stringify(metrics.got), /istio_requests_total/);
+    } finally {
+      await s.close(100);
+      logs.close();
+      metrics.close();
     }
   });
 

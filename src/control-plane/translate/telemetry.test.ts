@@ -84,12 +84,14 @@ describe("telemetry translation", () => {
     assert.equal(telemetryConfig(s, sidecarProxy({ app: "web" }, "other")).tracing?.samplingPercentage, 0);
   });
 
-  it("a DestinationRule originating TLS to a collector's host makes its export TLS: CA file, client certificate, SNI (zipkin, OTLP/HTTP, OTLP/gRPC)", () => {
+  it("a DestinationRule originating TLS to a collector's host makes its export TLS: CA file, client certificate, SNI (zipkin, OTLP/HTTP, OTLP/gRPC, OTLP logs and metrics)", () => {
     const m = meshConfig({
       extensionProviders: [
         { name: "zipkin", zipkin: { service: "zipkin.example.com", port: 9411 } },
         { name: "otel-http", opentelemetry: { service: "otel.example.com", port: 4318, http: { path: "/v1/traces" } } },
         { name: "otel-grpc", opentelemetry: { service: "otel.example.com", port: 4317 } },
+        { name: "als", envoyOtelAls: { service: "otel.example.com", port: 4317 } },
+        { name: "otel-metrics", opentelemetry: { service: "otel.example.com", port: 4318, http: { path: "/v1/metrics" } } },
       ],
     });
     const dr = (host: string, tls: unknown): string => JSON.stringify({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: host.split(".")[0], namespace: "istio-system" }, spec: { host, trafficPolicy: { tls } } }) + "\n---\n";
@@ -99,6 +101,10 @@ describe("telemetry translation", () => {
     const tls = { caCertificates: "/ca.pem", clientCertificate: "/c.pem", privateKey: "/k.pem", sni: "collector.internal" };
     assert.deepEqual(tracingOf("otel-http"), { endpoint: "https://otel.example.com:4318/v1/traces", format: "otlp", encoding: "protobuf", tls, samplingPercentage: 1 });
     assert.deepEqual(tracingOf("otel-grpc"), { endpoint: "https://otel.example.com:4317", format: "otlp", encoding: "protobuf", grpc: true, tls, samplingPercentage: 1 });
+    // The same for OTLP access logs and OTLP metrics.
+    const cfg = translate(snapshotFrom(yaml("zipkin") + tel("default", "ns", { accessLogging: [{ providers: [{ name: "als" }] }], metrics: [{ providers: [{ name: "otel-metrics" }] }] }), [], m), sidecarProxy({ app: "web" })).telemetry;
+    assert.deepEqual(cfg?.accessLog?.otel, { target: "otel.example.com:4317", logName: "otel_envoy_accesslog", tls });
+    assert.deepEqual(cfg?.metricsExport, [{ kind: "otlp", protocol: "http", target: "https://otel.example.com:4318/v1/metrics", intervalMs: 15000, tls }]);
   });
 
   it("mesh accessLogFile and metrics overrides", () => {

@@ -3,7 +3,7 @@
 // section wins, as in Istio) plus the mesh's telemetry settings, resolved into the proxy's
 // TelemetryConfig: metrics on/off, the access log (provider → format and path) and tracing
 // (provider → endpoint and format, sampling). Pure; see docs/observability.md.
-import type { AccessLogConfig, CustomTagConfig, MetricOverride, MetricsExportConfig, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig, UpstreamTlsConfig } from "../../model/proxy-config.ts";
+import type { AccessLogConfig, CollectorTlsConfig, CustomTagConfig, MetricOverride, MetricsExportConfig, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig, UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { ConfigEntry, MeshSettings, Snapshot } from "../../model/snapshot.ts";
 import { meshProviders, providerProblem, serviceHost } from "../../config/mesh-config/providers.ts";
 import type { ExtensionProvider, MeshConfig } from "../../config/types/mesh-config.ts";
@@ -100,11 +100,6 @@ function provider(mesh: MeshView, name: string | undefined): ExtensionProvider |
 
 const bracket = (host: string): string => (host.includes(":") ? `[${host}]` : host);
 
-/** `http://host:port`, with Istio's `namespace/host` form reduced to the host. */
-function origin(service: string, port: number): string {
-  return `http://${bracket(serviceHost(service))}:${port}`;
-}
-
 /** TLS to a collector at host:port: the DestinationRule's SIMPLE or MUTUAL settings for it (undefined: plaintext). */
 export type CollectorTlsLookup = (host: string, port: number) => UpstreamTlsConfig | undefined;
 
@@ -118,10 +113,9 @@ type Where = Pick<TracingConfig, "endpoint" | "format" | "encoding" | "headers" 
  */
 function tracingEndpoint(p: ExtensionProvider | undefined, tlsFor: CollectorTlsLookup | undefined): Where {
   if (p === undefined || providerProblem("tracing", p) !== null) return { format: p?.opentelemetry ? "otlp" : "zipkin" };
-  const at = (service: string, port: number): { origin: string; tls: TracingConfig["tls"] } => {
-    const host = serviceHost(service);
-    const tls = collectorTls(tlsFor?.(host, port));
-    return { origin: `${tls ? "https" : "http"}://${bracket(host)}:${port}`, tls };
+  const at = (service: string, port: number): { origin: string; tls: CollectorTlsConfig | undefined } => {
+    const c = collectorAt(service, port, tlsFor);
+    return { origin: `${c.tls ? "https" : "http"}://${c.target}`, tls: c.tls };
   };
   if (p.zipkin) {
     const z = p.zipkin;
@@ -145,9 +139,15 @@ function tracingEndpoint(p: ExtensionProvider | undefined, tlsFor: CollectorTlsL
   return out;
 }
 
-function collectorTls(t: UpstreamTlsConfig | undefined): TracingConfig["tls"] {
+/** A collector's `host:port` (Istio's `namespace/host` reduced to the host) and its TLS, if a DestinationRule originates it. */
+function collectorAt(service: string, port: number, tlsFor: CollectorTlsLookup | undefined): { target: string; tls: CollectorTlsConfig | undefined } {
+  const host = serviceHost(service);
+  return { target: `${bracket(host)}:${port}`, tls: collectorTls(tlsFor?.(host, port)) };
+}
+
+function collectorTls(t: UpstreamTlsConfig | undefined): CollectorTlsConfig | undefined {
   if (t === undefined || (t.mode !== "SIMPLE" && t.mode !== "MUTUAL")) return undefined;
-  const out: NonNullable<TracingConfig["tls"]> = {};
+  const out: CollectorTlsConfig = {};
   if (t.caCertificates !== undefined) out.caCertificates = t.caCertificates;
   if (t.clientCertificate !== undefined) out.clientCertificate = t.clientCertificate;
   if (t.privateKey !== undefined) out.privateKey = t.privateKey;
@@ -221,14 +221,15 @@ function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshView, tlsFor: 
 }
 
 /** A file access log provider (the built-ins `envoy` and `json` are ones); others write nothing (AMM1011/AMM1012). */
-function accessLogFromProvider(mesh: MeshView, name: string): AccessLogConfig | undefined {
+function accessLogFromProvider(mesh: MeshView, name: string, tlsFor: CollectorTlsLookup | undefined): AccessLogConfig | undefined {
   const p = provider(mesh, name);
   if (p === undefined || providerProblem("accessLogging", p) !== null) return undefined;
   const als = p.envoyOtelAls;
   if (als) {
     const lf = obj(als.logFormat);
     // Istio's envoyOtelAls: the body is the text format (Istio's default line unless `text`), the labels become attributes.
-    const out: AccessLogConfig = { format: "text", path: "", otel: { target: `${bracket(serviceHost(str(als.service) ?? ""))}:${num(als.port) ?? 4317}`, logName: str(als.logName) ?? "otel_envoy_accesslog" } };
+    const at = collectorAt(str(als.service) ?? "", num(als.port) ?? 4317, tlsFor);
+    const out: AccessLogConfig = { format: "text", path: "", otel: { target: at.target, logName: str(als.logName) ?? "otel_envoy_accesslog", ...(at.tls ? { tls: at.tls } : {}) } };
     const text = str(lf?.text);
     if (text !== undefined) out.textFormat = text;
     const labels = obj(lf?.labels);
@@ -257,12 +258,12 @@ function accessLogFromProvider(mesh: MeshView, name: string): AccessLogConfig | 
   return out;
 }
 
-function accessLogConfig(specs: readonly TelemetrySpec[], mesh: MeshView): AccessLogConfig | undefined {
+function accessLogConfig(specs: readonly TelemetrySpec[], mesh: MeshView, tlsFor: CollectorTlsLookup | undefined): AccessLogConfig | undefined {
   const a = firstSection<AccessLogging>(specs, (s) => s.accessLogging);
   if (a !== undefined) {
     if (a.disabled === true) return undefined;
     const name = str(arr(a.providers)[0]?.name) ?? str(arr(mesh.defaultProviders?.accessLogging)[0]) ?? "envoy";
-    const out = accessLogFromProvider(mesh, name);
+    const out = accessLogFromProvider(mesh, name, tlsFor);
     if (out === undefined) return undefined;
     const m = mode(a.match?.mode);
     if (m) out.mode = m;
@@ -271,7 +272,7 @@ function accessLogConfig(specs: readonly TelemetrySpec[], mesh: MeshView): Acces
     return out;
   }
   const def = str(arr(mesh.defaultProviders?.accessLogging)[0]);
-  if (def !== undefined) return accessLogFromProvider(mesh, def);
+  if (def !== undefined) return accessLogFromProvider(mesh, def, tlsFor);
   const file = str(mesh.accessLogFile);
   if (file === undefined) return undefined;
   const out: AccessLogConfig = { format: mesh.accessLogEncoding === "JSON" ? "json" : "text", path: file };
@@ -315,7 +316,7 @@ function metricsPath(path: string | undefined): string {
 }
 
 /** The exporter of one metrics provider; null for `prometheus` (scraped) and the types analyze warns about (AMM1011/AMM1012). */
-function metricsExporter(p: ExtensionProvider | undefined, intervalMs: number): MetricsExportConfig | null {
+function metricsExporter(p: ExtensionProvider | undefined, intervalMs: number, tlsFor: CollectorTlsLookup | undefined): MetricsExportConfig | null {
   if (p === undefined || providerProblem("metrics", p) !== null) return null;
   if (p.dogstatsd) {
     const d = p.dogstatsd;
@@ -327,15 +328,23 @@ function metricsExporter(p: ExtensionProvider | undefined, intervalMs: number): 
   const o = p.opentelemetry;
   if (!o) return null;
   const endpoint = str(o.endpoint);
-  if (endpoint === undefined && o.http === undefined) return { kind: "otlp", protocol: "grpc", target: `${bracket(serviceHost(str(o.service) ?? ""))}:${num(o.port) ?? 4317}`, intervalMs };
+  if (endpoint === undefined && o.http === undefined) {
+    const at = collectorAt(str(o.service) ?? "", num(o.port) ?? 4317, tlsFor);
+    return { kind: "otlp", protocol: "grpc", target: at.target, intervalMs, ...(at.tls ? { tls: at.tls } : {}) };
+  }
+  let tls: CollectorTlsConfig | undefined;
   let target: string;
   if (endpoint !== undefined) {
     if (!URL.canParse(endpoint)) return null; // the MeshConfig validator reports it
     const u = new URL(endpoint);
     u.pathname = metricsPath(u.pathname);
     target = u.toString();
-  } else target = `${origin(str(o.service) ?? "", num(o.port) ?? 4318)}${metricsPath(str(o.http?.path))}`;
-  const out: MetricsExportConfig = { kind: "otlp", protocol: "http", target, intervalMs };
+  } else {
+    const at = collectorAt(str(o.service) ?? "", num(o.port) ?? 4318, tlsFor);
+    tls = at.tls;
+    target = `${tls ? "https" : "http"}://${at.target}${metricsPath(str(o.http?.path))}`;
+  }
+  const out: MetricsExportConfig = { kind: "otlp", protocol: "http", target, intervalMs, ...(tls ? { tls } : {}) };
   const headers = otlpHeaders(o.http?.headers);
   if (headers.length > 0) out.headers = headers;
   const timeout = durationMs(o.http?.timeout);
@@ -344,7 +353,7 @@ function metricsExporter(p: ExtensionProvider | undefined, intervalMs: number): 
 }
 
 /** Metrics exporters: the providers of the most specific Telemetry `metrics` entry, else the mesh's default metrics providers. */
-function metricsExportConfig(specs: readonly TelemetrySpec[], mesh: MeshView): MetricsExportConfig[] {
+function metricsExportConfig(specs: readonly TelemetrySpec[], mesh: MeshView, tlsFor: CollectorTlsLookup | undefined): MetricsExportConfig[] {
   const m = firstSection<Metrics>(specs, (s) => s.metrics);
   const listed = arr(m?.providers).map((p) => str(p?.name)).filter((n): n is string => n !== undefined);
   const names = listed.length > 0 ? listed : arr(mesh.defaultProviders?.metrics).filter((n): n is string => typeof n === "string");
@@ -352,7 +361,7 @@ function metricsExportConfig(specs: readonly TelemetrySpec[], mesh: MeshView): M
   const intervalMs = interval !== undefined && interval > 0 ? interval : DEFAULT_REPORTING_INTERVAL_MS;
   const out: MetricsExportConfig[] = [];
   for (const name of new Set(names)) {
-    const e = metricsExporter(provider(mesh, name), intervalMs);
+    const e = metricsExporter(provider(mesh, name), intervalMs, tlsFor);
     if (e !== null) out.push(e);
   }
   return out;
@@ -369,9 +378,9 @@ export function telemetryConfig(snapshot: Snapshot, node: NodeInfo & { metricsPo
   if (port !== undefined) out.metricsPort = port;
   const metrics = metricsConfig(specs);
   if (metrics) out.metrics = metrics;
-  const metricsExport = metricsExportConfig(specs, mesh);
+  const metricsExport = metricsExportConfig(specs, mesh, tlsFor);
   if (metricsExport.length > 0) out.metricsExport = metricsExport;
-  const al = accessLogConfig(specs, mesh);
+  const al = accessLogConfig(specs, mesh, tlsFor);
   if (al) out.accessLog = al;
   return out;
 }

@@ -1,7 +1,7 @@
 // Telemetry settings of one config version, compiled once (cached per ProxyConfig object): who
 // this proxy is (labels, peer header), lookups from cluster/endpoint to what metrics need, the
 // access log formatter and filter, and the tracing parameters.
-import type { AccessLogConfig, Cluster, CustomTagConfig, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode } from "../../model/proxy-config.ts";
+import type { AccessLogConfig, Cluster, CollectorTlsConfig, CustomTagConfig, Endpoint, ListenerDirection, ProxyConfig, TelemetryMode } from "../../model/proxy-config.ts";
 import { compileJsonFormat, compileLabels, compileTextFormat, formatJson, ISTIO_TEXT_FORMAT, jsonFields } from "./access-log/format.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import { compileCel, type CompiledCel } from "../../model/cel/compile.ts";
@@ -33,7 +33,7 @@ export interface TelemetrySettings {
     path: string;
     formatName: "text" | "json";
     /** OTLP logs instead of a file (envoyOtelAls): where, the log name, the attributes of a record. */
-    otel: { target: string; logName: string; attributes: ((e: AccessLogEntry) => Record<string, unknown>) | undefined; key: string } | null;
+    otel: { target: string; logName: string; attributes: ((e: AccessLogEntry) => Record<string, unknown>) | undefined; tls: CollectorTlsConfig | undefined; key: string } | null;
     /** Fluentd forward instead of a file: where, the tag, the record of a request. */
     fluentd: { target: string; tag: string; record: (line: string, e: AccessLogEntry) => Record<string, unknown>; key: string } | null;
     on(d: ListenerDirection): boolean;
@@ -119,7 +119,7 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
             otel:
               al.otel === undefined
                 ? null
-                : { target: al.otel.target, logName: al.otel.logName, attributes: al.otel.attributes !== undefined ? compileLabels(al.otel.attributes) : undefined, key: JSON.stringify(al.otel) },
+                : { target: al.otel.target, logName: al.otel.logName, attributes: al.otel.attributes !== undefined ? compileLabels(al.otel.attributes) : undefined, tls: al.otel.tls, key: JSON.stringify(al.otel) },
             fluentd: al.fluentd === undefined ? null : { target: al.fluentd.target, tag: al.fluentd.tag, record: fluentdRecord(al), key: JSON.stringify(al.fluentd) },
             on: (d) => modeCovers(al.mode, d),
             filter,

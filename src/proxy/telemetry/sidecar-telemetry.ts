@@ -106,7 +106,7 @@ export class SidecarTelemetry {
       else {
         // Envoy's OpenTelemetry access logger names the log and the proxy in resource attributes.
         const resource: Record<string, string> = { log_name: otel.logName, node_name: s.config.node.id, cluster_name: c.serviceName };
-        this.sinks.accessLog = new otlpLogs!.OtlpLogExporter({ target: otel.target, resource, ...(otel.attributes !== undefined ? { attributes: otel.attributes } : {}), clock: s.ctx.clock });
+        this.sinks.accessLog = new otlpLogs!.OtlpLogExporter({ target: otel.target, resource, ...(otel.attributes !== undefined ? { attributes: otel.attributes } : {}), ...(otel.tls !== undefined ? { tls: otel.tls } : {}), clock: s.ctx.clock });
       }
     }
 

@@ -2,15 +2,10 @@
 // collector's host: SIMPLE or MUTUAL) and as the transports use it (PEM bytes). The files are read
 // once, asynchronously, when the first batch goes — never on a request.
 import { readFile } from "node:fs/promises";
+import type { CollectorTlsConfig } from "../../../model/proxy-config.ts";
 
 /** From the config: CA, client certificate and key files, the server name, skip verification. */
-export interface CollectorTlsFiles {
-  caCertificates?: string;
-  clientCertificate?: string;
-  privateKey?: string;
-  sni?: string;
-  insecureSkipVerify?: boolean;
-}
+export type CollectorTlsFiles = CollectorTlsConfig;
 
 /** Read: what http-post.ts and grpc-export.ts hand to TLS. */
 export interface CollectorTls {

@@ -57,6 +57,17 @@ export function postBody(t: PostTarget, body: string | Uint8Array, contentType: 
   });
 }
 
+/** postBody with TLS files read first (`tls` null: none configured); a file that cannot be read fails the export. */
+export async function postWithTls(t: PostTarget, body: string | Uint8Array, contentType: string, tls: (() => Promise<CollectorTls>) | null): Promise<SendOutcome> {
+  let read: CollectorTls | null;
+  try {
+    read = tls === null ? null : await tls();
+  } catch {
+    return "fail";
+  }
+  return postBody(t, body, contentType, read);
+}
+
 /** Collector headers with `envName` values read from the proxy's environment (an unset variable sends no header). */
 export function resolveHeaders(list: readonly { name: string; value?: string; envName?: string }[] | undefined, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};

@@ -5,7 +5,8 @@
 import type { TimerHandle } from "../../../core/clock.ts";
 import type { MetricsExportConfig } from "../../../model/proxy-config.ts";
 import type { ExportCounters } from "./batch-exporter.ts";
-import { postBody, resolveHeaders } from "./http-post.ts";
+import { collectorTlsReader } from "./collector-tls.ts";
+import { postWithTls, resolveHeaders } from "./http-post.ts";
 import type { MetricSink, MetricSinkContext } from "./metric-sink.ts";
 
 interface Running {
@@ -22,11 +23,12 @@ async function createSink(c: MetricsExportConfig, ctx: MetricSinkContext): Promi
   const { OtlpMetricsExporter } = await import("../otlp/metrics-exporter.ts");
   if (c.protocol === "grpc") {
     const { GrpcExport } = await import("../otlp/grpc-export.ts");
-    const grpc = new GrpcExport(c.target, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", timeoutMs);
+    const grpc = new GrpcExport(c.target, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", timeoutMs, { tls: c.tls !== undefined ? collectorTlsReader(c.tls) : undefined });
     return new OtlpMetricsExporter(ctx, (body) => grpc.call(body), () => grpc.close());
   }
   const target = { endpoint: c.target, headers: resolveHeaders(c.headers), timeoutMs, meshRoots: ctx.meshRoots };
-  return new OtlpMetricsExporter(ctx, (body) => postBody(target, body, "application/x-protobuf"));
+  const tls = c.tls !== undefined && c.target.startsWith("https:") ? collectorTlsReader(c.tls) : null;
+  return new OtlpMetricsExporter(ctx, (body) => postWithTls(target, body, "application/x-protobuf", tls));
 }
 
 export class MetricSinks {

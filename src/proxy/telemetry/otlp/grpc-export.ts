@@ -15,21 +15,31 @@ export class GrpcExport {
   private readonly path: string;
   private readonly timeoutMs: number;
   private readonly headers: Readonly<Record<string, string>>;
+  private readonly tls: (() => Promise<CollectorTls>) | undefined;
   private client: grpc.Client | null = null;
   private metadata: grpc.Metadata | null = null;
 
-  /** `target` is `host:port`; `path` the method, e.g. `/opentelemetry.proto.collector.logs.v1.LogsService/Export`; `headers` go as metadata. */
-  constructor(target: string, path: string, timeoutMs: number, headers: Readonly<Record<string, string>> = {}) {
+  /**
+   * `target` is `host:port`; `path` the method, e.g. `/opentelemetry.proto.collector.logs.v1.LogsService/Export`;
+   * `headers` go as metadata; `tls` (collector-tls.ts) makes the channel TLS (absent: plaintext).
+   */
+  constructor(target: string, path: string, timeoutMs: number, o: { headers?: Readonly<Record<string, string>>; tls?: (() => Promise<CollectorTls>) | undefined } = {}) {
     this.target = target;
     this.path = path;
     this.timeoutMs = timeoutMs;
-    this.headers = headers;
+    this.headers = o.headers ?? {};
+    this.tls = o.tls;
   }
 
-  /** One call; `tls` (null: plaintext) is used when the channel is made, on the first call. */
-  call(body: Uint8Array, tls: CollectorTls | null = null): Promise<SendOutcome> {
-    this.client ??= new grpc.Client(this.target, credentials(tls), tls?.servername !== undefined ? { "grpc.ssl_target_name_override": tls.servername } : {});
-    if (this.metadata === null) {
+  async call(body: Uint8Array): Promise<SendOutcome> {
+    if (this.client === null) {
+      let tls: CollectorTls | null;
+      try {
+        tls = this.tls === undefined ? null : await this.tls();
+      } catch {
+        return "fail"; // a TLS file that cannot be read: counted as a failed export, as any other
+      }
+      this.client = new grpc.Client(this.target, credentials(tls), tls?.servername !== undefined ? { "grpc.ssl_target_name_override": tls.servername } : {});
       this.metadata = new grpc.Metadata();
       for (const [k, v] of Object.entries(this.headers)) this.metadata.set(k, v);
     }

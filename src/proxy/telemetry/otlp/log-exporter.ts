@@ -9,12 +9,15 @@ import type { Clock } from "../../../core/clock.ts";
 import type { AccessLogEntry } from "../access-log/log-entry.ts";
 import { BatchExporter } from "../export/batch-exporter.ts";
 import { GrpcExport } from "./grpc-export.ts";
+import { collectorTlsReader, type CollectorTlsFiles } from "../export/collector-tls.ts";
 import { fixed64, otlpRoot } from "./protos.ts";
 import type protobuf from "protobufjs";
 
 const EXPORT_PATH = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
 export interface OtlpLogExporterOptions {
+  /** TLS to the collector (absent: plaintext gRPC). */
+  tls?: CollectorTlsFiles;
   /** gRPC target `host:port`. */
   target: string;
   /** Resource attributes (Envoy's: log_name, node_name, cluster_name). */
@@ -67,7 +70,7 @@ export class OtlpLogExporter {
     this.resource = Object.entries(o.resource).map(([key, v]) => ({ key, value: { stringValue: v } }));
     this.attributes = o.attributes;
     this.clock = o.clock;
-    this.grpc = new GrpcExport(o.target, EXPORT_PATH, o.timeoutMs ?? 5000);
+    this.grpc = new GrpcExport(o.target, EXPORT_PATH, o.timeoutMs ?? 5000, { tls: o.tls !== undefined ? collectorTlsReader(o.tls) : undefined });
     this.batches = new BatchExporter<LogRecord>({ ...o, name: "otlp_logs", send: (batch) => this.call(batch) });
   }
 

@@ -8,7 +8,7 @@
 import type { Clock } from "../../../core/clock.ts";
 import { BatchExporter } from "../export/batch-exporter.ts";
 import { collectorTlsReader, type CollectorTls, type CollectorTlsFiles } from "../export/collector-tls.ts";
-import { postBody, type PostTarget } from "../export/http-post.ts";
+import { postWithTls, type PostTarget } from "../export/http-post.ts";
 import type { GrpcExport } from "../otlp/grpc-export.ts";
 import { otlpProto } from "../otlp/trace-proto.ts";
 import { otlpJson, zipkinJson, type Span } from "./span.ts";
@@ -74,29 +74,21 @@ export class SpanExporter {
     this.grpcExport = null;
   }
 
-  private async post(batch: Span[]): ReturnType<typeof postBody> {
-    let tls: CollectorTls | null;
-    try {
-      tls = this.tls === null ? null : await this.tls();
-    } catch {
-      return "fail";
-    }
+  private async post(batch: Span[]): ReturnType<typeof postWithTls> {
     if (this.grpc) {
       if (this.grpcExport === null) {
         // gRPC (node:http2, grpc-js) is loaded by the first config that exports traces over it.
         const { GrpcExport } = await import("../otlp/grpc-export.ts");
-        let url: URL;
-        try {
-          url = new URL(this.endpoint);
-        } catch {
-          return "fail";
-        }
-        this.grpcExport = new GrpcExport(url.host, TRACE_EXPORT_PATH, this.target.timeoutMs, this.target.headers);
+        if (!URL.canParse(this.endpoint)) return "fail";
+        const url = new URL(this.endpoint);
+        const tls = url.protocol === "https:" ? (this.tls ?? (() => Promise.resolve({}))) : undefined;
+        this.grpcExport = new GrpcExport(url.host, TRACE_EXPORT_PATH, this.target.timeoutMs, { headers: this.target.headers, tls });
       }
-      return this.grpcExport.call(otlpProto(batch), this.endpoint.startsWith("https:") ? (tls ?? {}) : null);
+      return this.grpcExport.call(otlpProto(batch));
     }
-    if (this.format === "zipkin") return postBody(this.target, zipkinJson(batch), "application/json", tls);
-    if (this.encoding === "protobuf") return postBody(this.target, otlpProto(batch), "application/x-protobuf", tls);
-    return postBody(this.target, otlpJson(batch), "application/json", tls);
+    if (this.format === "zipkin") return postWithTls(this.target, zipkinJson(batch), "application/json", this.tls);
+    if (this.encoding === "protobuf") return postWithTls(this.target, otlpProto(batch), "application/x-protobuf", this.tls);
+    return postWithTls(this.target, otlpJson(batch), "application/json", this.tls);
   }
+
 }
