@@ -91,11 +91,17 @@ describe("control plane --platform kubernetes on a real kube-apiserver", () => {
     await waitFor(async () => routedTo(await dump()).join() === cluster("v1"), { what: "the sidecar to route reviews to v1" });
   });
 
-  it("refuses a VirtualService the CRD schema admits but Amime's validation does not, with its field path, keeping the last good one", async () => {
+  it("refuses a VirtualService the CRD schema admits but Amime's validation does not, with its field path in the log and a Warning Event, keeping the last good one", async () => {
     await kube.apply(reviewsTo("v2", '    match: [{uri: {regex: "("}}]\n'));
     const line = await waitFor(() => log.find((l) => l.includes("VirtualService default/reviews: refused")), { what: "the refusal to be logged" });
     assert.match(line, /spec\.http\[0\]\.match\[0\]\.uri\.regex/);
     assert.deepEqual(routedTo(await dump()), [cluster("v1")]);
+    const event = await waitFor(async () => {
+      const list = JSON.parse(await kube.kubectl(["get", "events", "--field-selector", "involvedObject.kind=VirtualService,involvedObject.name=reviews,reason=ConfigRefused", "-o", "json"])) as { items: { type: string; message: string }[] };
+      return list.items[0];
+    }, { what: "a ConfigRefused Event on the VirtualService" });
+    assert.equal(event.type, "Warning");
+    assert.match(event.message, /spec\.http\[0\]\.match\[0\]\.uri\.regex/);
     await kube.apply(reviewsTo("v1"));
   });
 

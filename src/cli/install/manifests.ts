@@ -57,6 +57,8 @@ export function installManifests(s: InstallSettings): JsonObject[] {
         { apiGroups: [""], resources: ["services", "endpoints", "pods", "namespaces", "serviceaccounts", "nodes"], verbs: ["get", "list", "watch"] },
         { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
         { apiGroups: ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"], resources: ["*"], verbs: ["get", "list", "watch"] },
+        // A Warning Event on each Istio object the control plane refuses (docs/kubernetes.md).
+        { apiGroups: [""], resources: ["events"], verbs: ["create"] },
       ],
     },
     {

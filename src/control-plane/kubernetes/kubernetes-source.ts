@@ -4,13 +4,14 @@
 // Pods become the registry's workload instances (labels, service account, namespace and address
 // from the pod, readiness from its Ready condition). Both feed the same snapshot → translate →
 // push as config files do. Every collection is listed, then watched (reflector.ts).
+import { hostname } from "node:os";
 import { formatDiagnostic } from "../../config/diagnostic.ts";
 import { KINDS } from "../../config/kinds/index.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { WorkloadInstance } from "../../model/registry.ts";
 import type { ConfigStore, StoreResult } from "../store/config-store.ts";
 import type { KubeConnection } from "./kube-config.ts";
-import { KubeApiError, listAll, Reflector, type KubeObject } from "./reflector.ts";
+import { KubeApiError, listAll, postJson, Reflector, type KubeObject } from "./reflector.ts";
 import { instanceOfPod } from "./pod-instance.ts";
 
 export interface KubernetesSourceOptions {
@@ -20,6 +21,14 @@ export interface KubernetesSourceOptions {
   log: (line: string) => void;
   /** A config object was adopted or the instances changed: a new version to push. */
   changed: () => void;
+}
+
+const EVENT_COMPONENT = "amime-control-plane";
+
+/** A config object as the API server gave it, for an Event about it. */
+interface Involved {
+  c: ConfigCollection;
+  o: KubeObject;
 }
 
 export interface ConfigCollection {
@@ -86,6 +95,8 @@ export class KubernetesSource {
   private instanceList: WorkloadInstance[] = [];
   /** Before the first sync, config objects are gathered and judged as one set. */
   private initial: Map<string, string | null> | null = new Map();
+  /** The objects gathered before the first sync, for the Events of those refused. */
+  private readonly initialObjects = new Map<string, Involved>();
 
   private readonly opts: KubernetesSourceOptions;
 
@@ -97,8 +108,8 @@ export class KubernetesSource {
   async start(): Promise<StoreResult> {
     for (const c of configCollections()) {
       const r = new Reflector(this.opts.conn, c.path, {
-        upsert: (o) => this.config(sourceOf(c.kind, o), configText(c, o)),
-        remove: (o) => this.config(sourceOf(c.kind, o), null),
+        upsert: (o) => this.config(sourceOf(c.kind, o), configText(c, o), { c, o }),
+        remove: (o) => this.config(sourceOf(c.kind, o), null, null),
       }, this.opts.clock, this.opts.log);
       this.reflectors.push(r);
     }
@@ -125,10 +136,12 @@ export class KubernetesSource {
     this.reflectors.splice(0, this.reflectors.length, ...started);
     const initial = this.initial!;
     this.initial = null;
+    const objects = new Map(this.initialObjects);
+    this.initialObjects.clear();
     let result = await this.opts.store.setFiles(initial);
     if (!result.accepted) {
       // Judge each object alone: the valid ones are taken, each invalid one is logged.
-      for (const [source, text] of initial) if (text !== null) await this.judge(source, text);
+      for (const [source, text] of initial) if (text !== null) await this.judge(source, text, objects.get(source) ?? null);
       result = { accepted: true, changed: true, changes: [], diagnostics: this.opts.store.lastRefusals().flatMap((r) => r.diagnostics) };
     }
     this.opts.changed();
@@ -144,21 +157,50 @@ export class KubernetesSource {
     for (const r of this.reflectors) r.close();
   }
 
-  private config(source: string, text: string | null): void {
+  private config(source: string, text: string | null, involved: Involved | null): void {
     if (this.initial !== null) {
       this.initial.set(source, text);
+      if (involved !== null) this.initialObjects.set(source, involved);
       return;
     }
-    void this.judge(source, text);
+    void this.judge(source, text, involved);
   }
 
-  private async judge(source: string, text: string | null): Promise<void> {
+  private async judge(source: string, text: string | null, involved: Involved | null): Promise<void> {
     const result = await this.opts.store.setFiles(new Map([[source, text]]));
     if (result.accepted) {
       if (result.changed) this.opts.changed();
       this.opts.log(`${source}: ${text === null ? "deleted" : "accepted"}`);
     } else {
-      this.opts.log(`${source}: refused, keeping the last good config:\n  ${result.diagnostics.filter((d) => d.level === "error").map(formatDiagnostic).join("\n  ")}`);
+      const errors = result.diagnostics.filter((d) => d.level === "error").map(formatDiagnostic);
+      this.opts.log(`${source}: refused, keeping the last good config:\n  ${errors.join("\n  ")}`);
+      if (involved !== null) await this.warn(involved, errors);
+    }
+  }
+
+  /** A Warning Event on the refused object (kubectl describe / get events show it). */
+  private async warn({ c, o }: Involved, errors: string[]): Promise<void> {
+    const namespace = o.metadata.namespace ?? "default";
+    const now = new Date(this.opts.clock.wallNow()).toISOString();
+    const event = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { generateName: `${o.metadata.name}.`, namespace },
+      involvedObject: { apiVersion: c.apiVersion, kind: c.kind, name: o.metadata.name, namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion },
+      type: "Warning",
+      reason: "ConfigRefused",
+      message: `refused by the Amime control plane, its last good version stays in force: ${errors.join("; ")}`.slice(0, 1024),
+      source: { component: EVENT_COMPONENT },
+      reportingComponent: EVENT_COMPONENT,
+      reportingInstance: hostname(),
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      await postJson(this.opts.conn, `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, event);
+    } catch (e) {
+      this.opts.log(`kubernetes: cannot record an Event for ${c.kind} ${namespace}/${o.metadata.name}: ${(e as Error).message}`);
     }
   }
 

@@ -189,25 +189,34 @@ function options(conn: KubeConnection, path: string): RequestOptions & { href: U
 
 /** GET a path and parse its JSON body; a non-2xx status rejects with the server's message. */
 export function getJson(conn: KubeConnection, path: string): Promise<unknown> {
+  return send(conn, "GET", path, undefined);
+}
+
+/** POST a JSON object (create); resolves with what the server stored. */
+export function postJson(conn: KubeConnection, path: string, body: object): Promise<unknown> {
+  return send(conn, "POST", path, JSON.stringify(body));
+}
+
+function send(conn: KubeConnection, method: string, path: string, body: string | undefined): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const { href, ...opts } = options(conn, path);
-    const req = request(href, opts, (res) => {
-      let body = "";
+    const { href, headers, ...opts } = options(conn, path);
+    const req = request(href, { ...opts, method, headers: body === undefined ? headers : { ...headers, "content-type": "application/json" } }, (res) => {
+      let text = "";
       res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d));
+      res.on("data", (d: string) => (text += d));
       res.on("end", () => {
         const status = res.statusCode ?? 0;
-        if (status < 200 || status > 299) return reject(new KubeApiError(status, `GET ${path}: ${status} ${messageOf(body)}`));
+        if (status < 200 || status > 299) return reject(new KubeApiError(status, `${method} ${path}: ${status} ${messageOf(text)}`));
         try {
-          resolve(JSON.parse(body));
+          resolve(JSON.parse(text));
         } catch (e) {
-          reject(new Error(`GET ${path}: not JSON: ${(e as Error).message}`));
+          reject(new Error(`${method} ${path}: not JSON: ${(e as Error).message}`));
         }
       });
       res.on("error", reject);
     });
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
 }
 
