@@ -13,7 +13,9 @@ ldflags=""
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitTreeState=clean"
 done
-recipe="go build -ldflags '${ldflags# }'"
+# -buildvcs=false: the rig's version is the pin above, not this clone's git state (and a clone
+# owned by another user would make go's VCS stamping fail).
+recipe="go build -buildvcs=false -ldflags '${ldflags# }'"
 binaries=(kube-apiserver kube-controller-manager kubectl)
 missing=()
 if [ "$(cat "$out/.recipe" 2>/dev/null)" != "$recipe" ]; then
@@ -24,7 +26,7 @@ fi
 if [ "${#missing[@]}" -gt 0 ]; then
   mkdir -p "$out"
   rm -f "$out/.recipe"
-  (cd "$here/rig" && go build -ldflags "${ldflags# }" -o "$out/" "${missing[@]}") >&2
+  (cd "$here/rig" && go build -buildvcs=false -ldflags "${ldflags# }" -o "$out/" "${missing[@]}") >&2
   echo "$recipe" >"$out/.recipe"
 fi
 echo "$out"
