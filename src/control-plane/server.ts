@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { AnalyzeOptions } from "../config/analyze/index.ts";
 import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
 import { resourceId } from "../config/resource.ts";
-import { systemClock, type Clock } from "../core/clock.ts";
+import { systemClock, type Clock, type TimerHandle } from "../core/clock.ts";
 import { systemRandom, type Random } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
 import type { Registry } from "../model/registry.ts";
@@ -27,6 +27,7 @@ import type { SigningCA } from "./ca/signing-ca.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
 import { syncState } from "./push/proxy-state.ts";
 import { InstanceRegistry, parseNodeId } from "./registry/instance-registry.ts";
+import { RegistryFile } from "./registry/registry-file.ts";
 import { ChangeLog } from "./store/change-log.ts";
 import { ConfigStore, withVersions, type StoreResult } from "./store/config-store.ts";
 import type { EtcdStore } from "./store/etcd/etcd-store.ts";
@@ -110,9 +111,20 @@ export interface ControlPlaneOptions {
    * docs/kubernetes.md.
    */
   kubernetes?: { kubeconfig?: string };
+  /**
+   * With a state dir and no `store` (default on): keep instance registrations in
+   * `<stateDir>/registrations.json` and restore them at start, so a restarted control plane pushes
+   * the endpoints it knew instead of none until the runtime registers again; a restored entry not
+   * registered again within `registrationGraceMs` (default 30 s) is dropped. `amime up` starts every
+   * instance anew and turns it off.
+   */
+  restoreRegistrations?: boolean;
+  registrationGraceMs?: number;
   /** Test hook: rewrite a config just before it is pushed (e.g. to make a proxy NACK). */
   beforePush?: (node: string, config: ProxyConfig) => ProxyConfig;
 }
+
+const DEFAULT_REGISTRATION_GRACE_MS = 30_000;
 
 /** What config changes are judged against: the MeshConfig, its root namespace, the runtime's providers. */
 function analyzeOptionsOf(mesh: Partial<MeshSettings> | undefined): AnalyzeOptions {
@@ -182,6 +194,11 @@ export class ControlPlane implements ApiBackend {
   leader: LeaderRole | null = null;
   /** With --platform kubernetes: the API server's config and pods. */
   private kube: KubernetesSource | null = null;
+  /** `<stateDir>/registrations.json` (restoreRegistrations); null when registrations live in memory only. */
+  private registryFile: RegistryFile | null = null;
+  /** Restored registrations (`ns/name`) not registered again yet; dropped when the grace timer fires. */
+  private provisional = new Set<string>();
+  private graceTimer: TimerHandle | null = null;
 
   private constructor(opts: ControlPlaneOptions) {
     this.opts = opts;
@@ -229,6 +246,10 @@ export class ControlPlane implements ApiBackend {
         cp.abandon();
         throw e;
       }
+    }
+    if (opts.store === undefined && opts.stateDir !== undefined && opts.restoreRegistrations !== false) {
+      cp.registryFile = new RegistryFile(opts.stateDir);
+      await cp.restoreRegistrations(cp.registryFile, opts.registrationGraceMs ?? DEFAULT_REGISTRATION_GRACE_MS);
     }
     if (paths.length === 0 && restored) {
       const checked = await cp.store.check();
@@ -344,6 +365,7 @@ export class ControlPlane implements ApiBackend {
 
   /** A start that failed: stop what was started so far (the push timers, the etcd client). */
   private abandon(): void {
+    this.graceTimer?.cancel();
     this.kube?.close();
     this.pusher.close();
     void this.etcd?.close();
@@ -464,16 +486,50 @@ export class ControlPlane implements ApiBackend {
   }
 
   register(namespace: string, name: string, reg: InstanceRegistration): boolean {
+    this.provisional.delete(`${namespace}/${name}`);
     const changed = this.registry.put(namespace, name, reg);
-    if (changed) this.bump();
+    if (changed) this.registrationsChanged();
     return changed;
+  }
+
+  private registrationsChanged(): void {
+    this.bump();
+    void this.registryFile?.save(() => this.registry.list()).catch((e: unknown) => this.log(`warning: registrations not kept in the state dir: ${(e as Error).message}`));
+  }
+
+  /** Put back what the last run kept, provisionally: entries not registered again within `graceMs` are dropped. */
+  private async restoreRegistrations(file: RegistryFile, graceMs: number): Promise<void> {
+    const kept = await file.load((why) => this.log(`warning: registrations of the last run not restored: ${why}`));
+    for (const reg of kept) {
+      const key = `${reg.instance.namespace || "default"}/${reg.instance.name}`;
+      try {
+        this.registry.put(reg.instance.namespace || "default", reg.instance.name, reg);
+        this.provisional.add(key);
+      } catch (e) {
+        this.log(`warning: registration ${key} of the last run not restored: ${(e as Error).message}`);
+      }
+    }
+    if (this.provisional.size === 0) return;
+    this.log(`restored ${this.provisional.size} instance registration(s) from the state dir; each not registered again within ${graceMs / 1000} s is dropped`);
+    this.bump();
+    this.graceTimer = this.clock.setTimeout(() => {
+      this.graceTimer = null;
+      const stale = [...this.provisional];
+      this.provisional.clear();
+      for (const key of stale) {
+        const [ns, name] = key.split("/") as [string, string];
+        this.deregister(ns, name);
+      }
+      if (stale.length > 0) this.log(`dropped ${stale.length} restored registration(s) not registered again: ${stale.join(", ")}`);
+    }, graceMs);
   }
 
   deregister(namespace: string, name: string): boolean {
     const reg = this.registry.list().find((r) => r.instance.name === name && (r.instance.namespace || "default") === namespace);
     if (reg) this.tcpPorts.forget(reg.nodeId);
+    this.provisional.delete(`${namespace}/${name}`);
     const removed = this.registry.delete(namespace, name);
-    if (removed) this.bump();
+    if (removed) this.registrationsChanged();
     return removed;
   }
 
@@ -632,6 +688,7 @@ export class ControlPlane implements ApiBackend {
   close(opts: { drain?: boolean } = {}): Promise<void> {
     this.closing ??= (async () => {
       if (opts.drain !== false) await this.pusher.drain(DRAIN_GRACE_MS);
+      this.graceTimer?.cancel();
       this.watcher?.close();
       this.kube?.close();
       this.serving?.close();

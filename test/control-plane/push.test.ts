@@ -23,8 +23,8 @@ describe("control plane → amime proxy --xds", () => {
 
   let stateDir: string;
   // The state dir keeps the token key, so the proxies' credentials outlive a control-plane restart.
-  const start = async (port = 0): Promise<ControlPlane> => {
-    const c = await ControlPlane.start({ port, configPaths: [dir], debounceMs: 20, stateDir, log: (l) => logs.push(l) });
+  const start = async (port = 0, registrationGraceMs?: number): Promise<ControlPlane> => {
+    const c = await ControlPlane.start({ port, configPaths: [dir], debounceMs: 20, stateDir, log: (l) => logs.push(l), ...(registrationGraceMs !== undefined ? { registrationGraceMs } : {}) });
     trustMeshRoot(c.trustBundle);
     return c;
   };
@@ -191,7 +191,10 @@ describe("control plane → amime proxy --xds", () => {
       await waitFor("every proxy to notice the outage", () => proxies.every((p) => /stream lost/.test(p.stderr)));
       await moreOk(10, "while the control plane is away");
       cp = await start(port);
-      // A restarted control plane knows no instances until the runtime registers them again.
+      // The registrations of the last run come back from the state dir (provisionally), so the
+      // reconnecting proxies are pushed the endpoints they had, not an empty view; the runtime then
+      // registers them again, which changes nothing.
+      assert.equal(cp.status().instances, proxies.length, "registrations restored from the state dir");
       for (const p of proxies) await register(cp, p);
       for (const p of proxies) await synced(p, cp.version);
       await moreOk(10, "after the resync");
@@ -202,5 +205,16 @@ describe("control plane → amime proxy --xds", () => {
     assert.deepEqual(failures, []);
     assert.ok(ok >= 30, `steady traffic (${ok} requests)`);
     assert.match((await call("/after-restart")).body, /^reviews-v2 /);
+  });
+
+  it("a restored registration that is not registered again within the grace period is dropped", async () => {
+    const port = cp.port;
+    await cp.close();
+    cp = await start(port, 300);
+    assert.equal(cp.status().instances, proxies.length);
+    const [, ...kept] = proxies;
+    for (const p of kept) await register(cp, p);
+    await waitFor("the grace period to drop the one not registered again", () => cp.status().instances === kept.length);
+    assert.ok(logs.some((l) => /dropped 1 restored registration\(s\) not registered again: default\//.test(l)), logs.join("\n"));
   });
 });

@@ -117,6 +117,8 @@ export class LocalMesh {
       ...(opts.storeTls !== undefined ? { storeTls: opts.storeTls } : {}),
       // The token key and the admin token (.amime/admin-token, 0600) the CLI finds beside up.json.
       stateDir: join(dir, ".amime"),
+      // Every instance is started (and registered) anew by this run: nothing of a last run is restored.
+      restoreRegistrations: false,
       mesh: { ...(opts.meshConfig ? meshSettingsOf(opts.meshConfig) : {}), telemetry: localMeshTelemetry(`https://127.0.0.1:${cpPort}`, opts.tracing) },
     };
     const cp = await ControlPlane.start({

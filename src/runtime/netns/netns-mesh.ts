@@ -179,6 +179,8 @@ export class NetnsMesh {
         host: network.hostIp,
         port: cpPort,
         stateDir: join(dir, ".amime"),
+        // Every instance is started (and registered) anew by this run: nothing of a last run is restored.
+        restoreRegistrations: false,
         configPaths: opts.paths.map((p) => resolve(p)),
         log: (l) => log(`control plane: ${l}`),
         mesh: { ...(opts.meshConfig ? meshSettingsOf(opts.meshConfig) : {}), telemetry: localMeshTelemetry(`https://${network.hostIp}:${cpPort}`, opts.tracing) },
