@@ -148,6 +148,10 @@ export interface TracingConfig {
   customTags?: Record<string, CustomTagConfig>;
   /** Tracing headers only, no spans. */
   disableSpanReporting?: boolean;
+  /** Telemetry `useRequestIdForTraceSampling: false`: sample at random instead of by x-request-id. */
+  randomSampling?: boolean;
+  /** Telemetry `enableIstioTags: false`: spans without the istio.* tags. */
+  noIstioTags?: boolean;
 }
 
 /** One Telemetry custom tag: a request header or environment variable falls back to `defaultValue`, else the tag is left out. */

@@ -36,7 +36,7 @@ describe("Telemetry API tracing: per-workload sampling and custom tags in receiv
     const mesh = { config: { extensionProviders: [{ name: "zipkin-test", zipkin: { service: "127.0.0.1", port: Number(new URL(collector.url).port) } }] } } as Partial<MeshSettings>;
     const snapshot = snapshotFrom(
       tel("istio-system", "mesh", { tracing: [{ providers: [{ name: "zipkin-test" }], randomSamplingPercentage: 0, customTags: { team: { literal: { value: "mesh" } } } }] }) +
-        tel("default", "ns", { tracing: [{ customTags: { region: { environment: { name: "AMIME_TEST_REGION", defaultValue: "nowhere" } } } }] }) +
+        tel("default", "ns", { tracing: [{ enableIstioTags: false, customTags: { region: { environment: { name: "AMIME_TEST_REGION", defaultValue: "nowhere" } } } }] }) +
         tel("default", "productpage", { selector: { matchLabels: { app: "productpage" } }, tracing: [{ randomSamplingPercentage: 100, customTags: { team: { literal: { value: "web" } }, user: { header: { name: "X-User", defaultValue: "anon" } } } }] }),
       [],
       { mesh },
@@ -73,6 +73,8 @@ describe("Telemetry API tracing: per-workload sampling and custom tags in receiv
     assert.ok(c1 && s1, JSON.stringify(withUser));
     assert.deepEqual([c1.tags.team, c1.tags.user, c1.tags.region], ["web", "jason", "eu-1"]);
     assert.deepEqual([s1.tags.team, s1.tags.user, s1.tags.region], ["mesh", undefined, "eu-1"]);
+    // The namespace's enableIstioTags: false reaches both (the workload level does not set it).
+    assert.deepEqual([c1.tags["istio.namespace"], s1.tags["istio.canonical_service"], s1.tags.node_id], [undefined, undefined, "sidecar~reviews-v2-0.default"]);
     assert.equal(anon?.find((s) => s.kind === "CLIENT")?.tags.user, "anon");
   });
 

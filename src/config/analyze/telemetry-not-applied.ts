@@ -37,8 +37,6 @@ export const telemetryNotAppliedCheck: Check = {
         for (const [name, tag] of Object.entries(tags)) {
           if (obj(tag)?.formatter != null) say(["spec", "tracing", i, "customTags", name], `custom tag ${JSON.stringify(name)} uses formatter, which is not applied: literal, header and environment tags are added to spans`);
         }
-        if (obj(t)?.useRequestIdForTraceSampling === false) say(["spec", "tracing", i, "useRequestIdForTraceSampling"], "useRequestIdForTraceSampling: false is not applied: the sidecar always samples by x-request-id");
-        if (obj(t)?.enableIstioTags === false) say(["spec", "tracing", i, "enableIstioTags"], "enableIstioTags: false is not applied: spans always carry the istio.* tags");
       });
       arr(spec.metrics).forEach((m, i) => {
         if (obj(m)?.reportingInterval != null && !exports(m)) say(["spec", "metrics", i, "reportingInterval"], "reportingInterval is not applied: it paces the metrics exporters (opentelemetry and dogstatsd providers), and this entry has none; Prometheus reads metrics when it scrapes");

@@ -81,6 +81,9 @@ describe("telemetry translation", () => {
       customTags: { team: { literal: "shop" }, cluster: { literal: "c1" }, user: { header: "x-user", defaultValue: "anon" }, region: { environment: "REGION" } },
     });
     assert.equal(telemetryConfig(s, sidecarProxy({ app: "web" })).tracing?.samplingPercentage, 5);
+    const flags = snapshotFrom(tel("default", "ns", { tracing: [{ useRequestIdForTraceSampling: false, enableIstioTags: false }] }), [], m);
+    const t = telemetryConfig(flags, sidecarProxy({ app: "web" })).tracing;
+    assert.deepEqual([t?.randomSampling, t?.noIstioTags], [true, true]);
     assert.equal(telemetryConfig(s, sidecarProxy({ app: "web" }, "other")).tracing?.samplingPercentage, 0);
   });
 

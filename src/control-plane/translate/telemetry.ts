@@ -215,6 +215,8 @@ function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshView, tlsFor: 
   const m = mode(t?.match?.mode);
   if (m) out.mode = m;
   if (t?.disableSpanReporting === true) out.disableSpanReporting = true;
+  if (t?.useRequestIdForTraceSampling === false) out.randomSampling = true;
+  if (t?.enableIstioTags === false) out.noIstioTags = true;
   const tags = customTags(t?.customTags);
   if (Object.keys(tags).length > 0) out.customTags = tags;
   return out;

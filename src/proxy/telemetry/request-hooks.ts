@@ -206,7 +206,9 @@ export class RequestHooks implements TelemetryHooks {
 
   private newSpan(x: TelemetryRequest, c: TelemetrySettings): OutgoingSpan {
     const ctx = extractTraceContext((n) => x.header(n));
-    const sampled = decideSampling(ctx, x.requestId, (c.tracing as NonNullable<TelemetrySettings["tracing"]>).percentage, this.random);
+    const tr = c.tracing as NonNullable<TelemetrySettings["tracing"]>;
+    // Without a request id the decision falls to Random (useRequestIdForTraceSampling: false).
+    const sampled = decideSampling(ctx, tr.randomSampling ? "" : x.requestId, tr.percentage, this.random);
     return {
       traceId: ctx !== null && ctx.traceId !== "" ? ctx.traceId : randomHex(this.random, 32),
       spanId: randomHex(this.random, 16),
@@ -317,11 +319,13 @@ export class RequestHooks implements TelemetryHooks {
       "peer.address": x.sourceIp,
       request_size: String(x.bytesReceived),
       response_size: String(x.bytesSent),
-      "istio.canonical_service": c.self.canonicalService,
-      "istio.canonical_revision": c.self.canonicalRevision,
-      "istio.namespace": c.self.namespace,
-      "istio.mesh_id": c.self.trustDomain,
     };
+    if (c.tracing?.istioTags !== false) {
+      tags["istio.canonical_service"] = c.self.canonicalService;
+      tags["istio.canonical_revision"] = c.self.canonicalRevision;
+      tags["istio.namespace"] = c.self.namespace;
+      tags["istio.mesh_id"] = c.self.trustDomain;
+    }
     if (x.upstreamHost !== "") tags.upstream_address = x.upstreamHost;
     const ua = x.header("user-agent");
     if (ua !== undefined) tags.user_agent = ua;

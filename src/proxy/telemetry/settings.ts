@@ -43,6 +43,10 @@ export interface TelemetrySettings {
   readonly tracing: {
     percentage: number;
     report: boolean;
+    /** Decide at random rather than by x-request-id (useRequestIdForTraceSampling: false). */
+    randomSampling: boolean;
+    /** Add the istio.* tags (enableIstioTags, default true). */
+    istioTags: boolean;
     /** Literal and environment custom tags, resolved once (an unset variable without default is left out). */
     fixedTags: readonly (readonly [string, string])[];
     /** Header custom tags: tag, header name (lowercase), default (undefined: no tag when the header is absent). */
@@ -130,6 +134,8 @@ export function settingsOf(config: ProxyConfig): TelemetrySettings {
         : {
             percentage: Number.isFinite(tr.samplingPercentage) ? tr.samplingPercentage : DEFAULT_SAMPLING_PERCENTAGE,
             report: tr.endpoint !== undefined && tr.endpoint !== "" && tr.disableSpanReporting !== true,
+            randomSampling: tr.randomSampling === true,
+            istioTags: tr.noIstioTags !== true,
             ...customTagLists(tr.customTags),
             on: (d) => modeCovers(tr.mode, d),
           },
