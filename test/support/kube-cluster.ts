@@ -4,7 +4,7 @@
 //
 // The API server authenticates one static bearer token (user `amime-test`, group system:masters)
 // and authorizes with RBAC, as a real cluster does. `kubeconfig` is a file for the rig's kubectl,
-// for `amime … --kubeconfig` and for @kubernetes/client-node. Readiness is observed, not slept on:
+// for `amime … --kubeconfig`. Readiness is observed, not slept on:
 // the API server is up when /readyz answers 200; the controller manager when the service-account
 // controller has created the `default` ServiceAccount of namespace `default`.
 //
