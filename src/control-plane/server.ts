@@ -33,6 +33,7 @@ import { ConfigStore, withVersions, type StoreResult } from "./store/config-stor
 import type { EtcdStore } from "./store/etcd/etcd-store.ts";
 import { parseStoreUrl } from "./store/etcd/store-url.ts";
 import type { EtcdTlsFiles } from "./store/etcd/etcd-tls.ts";
+import type { SharedRegistry } from "./store/etcd/shared-registry.ts";
 import { FileSource } from "./store/file-source.ts";
 import type { KubernetesSource } from "./kubernetes/index.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
@@ -190,6 +191,8 @@ export class ControlPlane implements ApiBackend {
   readonly identities: IdentityIssuer;
   /** The shared store, with --store etcd://… */
   private etcd: EtcdStore | null = null;
+  /** With --store: the instance registry every replica shares. */
+  private sharedRegistry: SharedRegistry | null = null;
   /** With --store: the leader election and the work only the leader does. */
   leader: LeaderRole | null = null;
   /** With --platform kubernetes: the API server's config and pods. */
@@ -292,6 +295,9 @@ export class ControlPlane implements ApiBackend {
         const { shareRevocations } = await import("./store/etcd/attach.ts");
         const { EtcdCaLedger } = await import("./store/etcd/ca-ledger.ts");
         cp.identities.shareWith(new EtcdCaLedger(cp.etcd.connection, cp.etcd.url.prefix, cp.etcd.url.text));
+        const { SharedRegistry } = await import("./store/etcd/shared-registry.ts");
+        cp.sharedRegistry = new SharedRegistry(cp.etcd.connection, cp.etcd.url.prefix, { put: (ns, n, r) => void cp.adoptRegistration(ns, n, r), remove: (ns, n) => void cp.adoptRemoval(ns, n) }, (l) => cp.log(l));
+        await cp.sharedRegistry.start();
         await shareRevocations(cp.etcd, revocations, () => {
           cp.denyList = revocations.denyList();
           cp.log(`revocation list changed in etcd (${revocations.entries().length} entries)`);
@@ -485,8 +491,21 @@ export class ControlPlane implements ApiBackend {
     return this.result(r, what, source, by);
   }
 
+  /** Register an instance (with --store, shared with every replica through etcd). */
   register(namespace: string, name: string, reg: InstanceRegistration): boolean {
     this.provisional.delete(`${namespace}/${name}`);
+    const changed = this.adoptRegistration(namespace, name, reg);
+    if (changed) this.sharedRegistry?.write(namespace, name, reg);
+    return changed;
+  }
+
+  deregister(namespace: string, name: string): boolean {
+    const removed = this.adoptRemoval(namespace, name);
+    if (removed) this.sharedRegistry?.write(namespace, name, null);
+    return removed;
+  }
+
+  private adoptRegistration(namespace: string, name: string, reg: InstanceRegistration): boolean {
     const changed = this.registry.put(namespace, name, reg);
     if (changed) this.registrationsChanged();
     return changed;
@@ -524,7 +543,7 @@ export class ControlPlane implements ApiBackend {
     }, graceMs);
   }
 
-  deregister(namespace: string, name: string): boolean {
+  private adoptRemoval(namespace: string, name: string): boolean {
     const reg = this.registry.list().find((r) => r.instance.name === name && (r.instance.namespace || "default") === namespace);
     if (reg) this.tcpPorts.forget(reg.nodeId);
     this.provisional.delete(`${namespace}/${name}`);
@@ -693,6 +712,7 @@ export class ControlPlane implements ApiBackend {
       this.kube?.close();
       this.serving?.close();
       await this.leader?.close();
+      await this.sharedRegistry?.close();
       await this.etcd?.close();
       this.pusher.close();
       this.telemetry.stop();

@@ -3,7 +3,8 @@
 // etcd. A bootstrap credential gets one certificate across replicas, also when two replicas are
 // asked at once (the spent-credential ledger lives in etcd, written create-only); a real sidecar
 // whose certificate one replica issued renews it at the other once the first has stopped, and the
-// other knows whose certificate it renewed (the serial → node index in etcd).
+// other knows whose certificate it renewed (the serial → node index in etcd). The instance
+// registry is shared too: a sidecar registered at one replica is served by the other.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -70,9 +71,22 @@ describe("proxy credentials across control-plane replicas on etcd", () => {
     assert.equal((refused.reason as { code?: string }).code, "CA_BOOTSTRAP_SPENT");
   });
 
-  it("a sidecar renews its certificate at the other replica once the one that issued it has stopped", async () => {
+  it("an instance registered or removed at one replica is registered or removed at the other (etcd)", async () => {
+    const [a, b] = replicas as [ControlPlane, ControlPlane];
+    const p = await meshProxy("ratings", "v1");
+    await register(a, p);
+    await waitFor("the other replica to know the instance", () => b.registry.forNode(p.nodeId));
+    const stored = await run("etcdctl", ["--endpoints", etcd.endpoints.join(","), "get", `${prefix}/instances/default/${p.name}`, "--print-value-only"]);
+    assert.equal((JSON.parse(stored.stdout) as { nodeId: string }).nodeId, p.nodeId);
+    assert.equal(a.deregister("default", p.name), true);
+    await waitFor("the other replica to forget the instance", () => b.registry.forNode(p.nodeId) === undefined);
+  });
+
+  it("a sidecar registered at one replica fails over to the other, is pushed its config there and renews its certificate there", async () => {
     sidecar = await meshProxy("details", "v1");
-    for (const cp of replicas) await register(cp, sidecar);
+    // The runtime tells one replica only: the other learns it through etcd.
+    await register(replicas[0]!, sidecar);
+    await waitFor("the other replica to know the instance", () => replicas[1]!.registry.forNode(sidecar!.nodeId));
     const node = sidecar.nodeId;
     // A 4 s certificate: renewed at half its lifetime.
     await spawnProxy(replicas[0]!, sidecar, { SECRET_TTL: "4s" }, replicas);
@@ -86,5 +100,6 @@ describe("proxy credentials across control-plane replicas on etcd", () => {
     assert.equal(renewed.identity, "spiffe://cluster.local/ns/default/sa/details");
     // Whose certificate it was came from etcd: the renewal is the node's, not the bare identity's.
     assert.equal(renewed.node, node);
+    await waitFor("the sidecar to be SYNCED at the other replica", () => other.proxies().find((x) => x.node === node && x.connected && x.state === "SYNCED"));
   });
 });

@@ -255,7 +255,7 @@ async function applyFiles(cp: ControlPlane, paths: readonly string[]): Promise<v
   if (!r.applied) throw new ConfigRefusedError(r.diagnostics);
 }
 
-/** Registrations go to every replica: the instance registry is per replica (not in the store). */
+/** Registrations go to every replica: each has it at once (they share it through etcd too, written behind). */
 function everyReplica(all: readonly Registrar[]): Registrar {
   return {
     put: async (reg) => void (await Promise.all(all.map((r) => r.put(reg)))),
