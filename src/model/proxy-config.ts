@@ -76,7 +76,7 @@ export interface MetricsExportConfig {
   target: string;
   /** OTLP transport (default http: protobuf POSTs). */
   protocol?: "http" | "grpc";
-  /** OTLP/HTTP request headers (vendor auth); `envName` is read from the proxy's environment. */
+  /** OTLP request headers (HTTP headers, or gRPC metadata: vendor auth); `envName` is read from the proxy's environment. */
   headers?: { name: string; value?: string; envName?: string }[];
   /** Per-export timeout in ms (default 5000). */
   timeoutMs?: number;

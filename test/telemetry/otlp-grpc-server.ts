@@ -20,6 +20,8 @@ export interface OtlpGrpcServer<T> {
   port: number;
   /** Decoded requests the server accepted. */
   got: T[];
+  /** Each call's metadata (the provider's headers). */
+  metadata: grpc.Metadata[];
   /** Calls so far, refused ones included. */
   readonly calls: number;
   until(calls: number): Promise<void>;
@@ -31,7 +33,7 @@ export async function startOtlpGrpcServer<T>(signal: keyof typeof SERVICES, fail
   const Req = root.lookupType(svc.req);
   const Res = root.lookupType(svc.res);
   const server = new grpc.Server();
-  const state = { got: [] as T[], calls: 0, waiters: [] as { n: number; r: () => void }[] };
+  const state = { got: [] as T[], metadata: [] as grpc.Metadata[], calls: 0, waiters: [] as { n: number; r: () => void }[] };
   const def: grpc.ServiceDefinition = {
     Export: {
       path: svc.path,
@@ -46,6 +48,7 @@ export async function startOtlpGrpcServer<T>(signal: keyof typeof SERVICES, fail
   server.addService(def, {
     Export: (call: grpc.ServerUnaryCall<T, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       state.calls++;
+      state.metadata.push(call.metadata);
       if (failFirst > 0) {
         failFirst--;
         cb({ code: grpc.status.UNAVAILABLE, details: "try later" });
@@ -63,6 +66,7 @@ export async function startOtlpGrpcServer<T>(signal: keyof typeof SERVICES, fail
   return {
     port,
     got: state.got,
+    metadata: state.metadata,
     get calls() {
       return state.calls;
     },

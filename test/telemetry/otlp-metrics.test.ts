@@ -6,6 +6,7 @@
 // first export after the collector is back carries every request.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { MetricOverride } from "../../src/model/proxy-config.ts";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 import { seededRandom } from "../../src/core/random.ts";
 import { send, type Upstream } from "../proxy/sidecar-harness.ts";
@@ -101,15 +102,42 @@ describe("Istio metrics over OTLP", () => {
     }
   });
 
-  it("OTLP/gRPC MetricsService/Export", async () => {
+  it("exports what Prometheus shows: Telemetry overrides (a removed label, a disabled metric) apply", async () => {
+    const rx = await startReceiver();
+    const metricsExport = [{ kind: "otlp" as const, protocol: "http" as const, target: `http://127.0.0.1:${rx.port}/v1/metrics`, intervalMs: 60_000 }];
+    const overrides: MetricOverride[] = [
+      { metric: "REQUEST_COUNT", tags: { request_protocol: { remove: true } } },
+      { metric: "REQUEST_DURATION", disabled: true },
+    ];
+    const s = await Sidecar.start(clientConfig(app.port, { metricsPort: 0, metricsExport, metrics: { overrides } }), { random: seededRandom(34) });
+    try {
+      await send(s.ports().outbound as number, { host: "reviews:9080", path: "/shaped" });
+      await s.telemetry?.flush();
+      await rx.until(1);
+      const body = rx.received[0]?.body as MetricsRequest;
+      const p = metric(body, "istio_requests_total")?.sum?.dataPoints[0] as Point;
+      assert.equal(attrs(p).request_protocol, undefined);
+      assert.equal(attrs(p).response_code, "200");
+      assert.equal(metric(body, "istio_request_duration_milliseconds"), undefined);
+      assert.ok(metric(body, "istio_request_bytes"));
+      const text = await scrape(s);
+      assert.doesNotMatch(text, /^istio_request_duration_milliseconds_bucket/m);
+    } finally {
+      await s.close(100);
+      await rx.close();
+    }
+  });
+
+  it("OTLP/gRPC MetricsService/Export, the provider's headers as metadata", async () => {
     const rx = await startOtlpGrpcServer<MetricsRequest>("metrics", 0);
-    const metricsExport = [{ kind: "otlp" as const, protocol: "grpc" as const, target: `127.0.0.1:${rx.port}`, intervalMs: 60_000 }];
+    const metricsExport = [{ kind: "otlp" as const, protocol: "grpc" as const, target: `127.0.0.1:${rx.port}`, intervalMs: 60_000, headers: [{ name: "x-api-key", value: "k1" }] }];
     const s = await Sidecar.start(clientConfig(app.port, { metricsPort: 0, metricsExport }), { random: seededRandom(32) });
     try {
       await send(s.ports().outbound as number, { host: "reviews:9080", path: "/grpc-export" });
       await s.telemetry?.flush();
       await rx.until(1);
       assert.equal(requestsTotal(rx.got[0] as MetricsRequest), 1);
+      assert.deepEqual(rx.metadata[0]?.get("x-api-key"), ["k1"]);
       assert.equal(metric(rx.got[0] as MetricsRequest, "istio_request_duration_milliseconds")?.histogram?.dataPoints[0]?.count, "1");
     } finally {
       await s.close(100);

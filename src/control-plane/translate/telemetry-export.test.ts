@@ -49,4 +49,10 @@ describe("metrics exporters from Telemetry metrics.providers", () => {
     const s = snapshotFrom(tel("istio-system", "mesh", { accessLogging: [{ providers: [{ name: "fd" }] }] }), [], meshConfig(mc));
     assert.deepEqual(telemetryConfig(s, sidecarProxy({ app: "web" })).accessLog, { format: "json", path: "", fluentd: { target: "fluentd.logging.svc.cluster.local:24224", tag: "envoy.access", record: { code: "%RESPONSE_CODE%" } } });
   });
+
+  it("OTLP/gRPC metrics: grpc.initialMetadata as headers (metadata), grpc.timeout", () => {
+    const mc: MeshConfig = { extensionProviders: [{ name: "g", opentelemetry: { service: "collector.internal", port: 4317, grpc: { timeout: "2s", initialMetadata: [{ name: "x-token", value: "t" }] } } }] };
+    const s = snapshotFrom(tel("istio-system", "mesh", { metrics: [{ providers: [{ name: "g" }] }] }), [], meshConfig(mc));
+    assert.deepEqual(telemetryConfig(s, sidecarProxy({ app: "web" })).metricsExport, [{ kind: "otlp", protocol: "grpc", target: "collector.internal:4317", intervalMs: 15000, headers: [{ name: "x-token", value: "t" }], timeoutMs: 2000 }]);
+  });
 });

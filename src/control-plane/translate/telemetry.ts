@@ -332,7 +332,13 @@ function metricsExporter(p: ExtensionProvider | undefined, intervalMs: number, t
   const endpoint = str(o.endpoint);
   if (endpoint === undefined && o.http === undefined) {
     const at = collectorAt(str(o.service) ?? "", num(o.port) ?? 4317, tlsFor);
-    return { kind: "otlp", protocol: "grpc", target: at.target, intervalMs, ...(at.tls ? { tls: at.tls } : {}) };
+    const out: MetricsExportConfig = { kind: "otlp", protocol: "grpc", target: at.target, intervalMs, ...(at.tls ? { tls: at.tls } : {}) };
+    // As for traces over gRPC: initialMetadata as metadata (vendor auth), grpc.timeout per call.
+    const headers = otlpHeaders(o.grpc?.initialMetadata);
+    if (headers.length > 0) out.headers = headers;
+    const timeout = durationMs(o.grpc?.timeout);
+    if (timeout !== undefined && timeout > 0) out.timeoutMs = timeout;
+    return out;
   }
   let tls: CollectorTlsConfig | undefined;
   let target: string;

@@ -23,7 +23,7 @@ async function createSink(c: MetricsExportConfig, ctx: MetricSinkContext): Promi
   const { OtlpMetricsExporter } = await import("../otlp/metrics-exporter.ts");
   if (c.protocol === "grpc") {
     const { GrpcExport } = await import("../otlp/grpc-export.ts");
-    const grpc = new GrpcExport(c.target, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", timeoutMs, { tls: c.tls !== undefined ? collectorTlsReader(c.tls) : undefined });
+    const grpc = new GrpcExport(c.target, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", timeoutMs, { headers: resolveHeaders(c.headers), tls: c.tls !== undefined ? collectorTlsReader(c.tls) : undefined });
     return new OtlpMetricsExporter(ctx, (body) => grpc.call(body), () => grpc.close());
   }
   const target = { endpoint: c.target, headers: resolveHeaders(c.headers), timeoutMs, meshRoots: ctx.meshRoots };
