@@ -54,6 +54,8 @@ export const AnalyzerCodes = {
   rateLimitServiceUnknown: "AMM1021",
   /** A RateLimit rule keyed by a JWT claim on workloads no RequestAuthentication covers: it never counts. */
   rateLimitClaimWithoutAuthn: "AMM1022",
+  /** A DestinationRule for a telemetry collector's host with TLS fields the export does not use (credentialName, subjectAltNames). */
+  collectorTlsNotApplied: "AMM1023",
 } as const;
 
 /**

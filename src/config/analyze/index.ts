@@ -22,6 +22,7 @@ import { rateLimitServiceCheck } from "./ratelimit-service.ts";
 import { routeWeightsCheck } from "./route-weights.ts";
 import { serviceSelectorsCheck } from "./service-selectors.ts";
 import { subsetWorkloadsCheck } from "./subset-workloads.ts";
+import { collectorTlsCheck } from "./collector-tls.ts";
 import { telemetryNotAppliedCheck } from "./telemetry-not-applied.ts";
 import { unreachableRulesCheck } from "./unreachable-rules.ts";
 
@@ -48,6 +49,7 @@ export const CHECKS: readonly Check[] = [
   authzPoliciesCheck,
   appProtocolCheck,
   telemetryNotAppliedCheck,
+  collectorTlsCheck,
   rateLimitServiceCheck,
   rateLimitKindCheck,
 ];
