@@ -15,6 +15,7 @@ import { buildSnapshot, type MeshSettings, type Snapshot } from "../model/snapsh
 import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
 import { ApiServer } from "./api/api-server.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
+import { controlPlaneMetrics } from "./api/metrics.ts";
 import { CredentialIssuer } from "./auth/credentials.ts";
 import { RequestGate } from "./auth/gate.ts";
 import { DashboardSessions } from "./auth/sessions.ts";
@@ -685,6 +686,11 @@ export class ControlPlane implements ApiBackend {
       push: structuredClone(this.pusher.counters),
       refused: this.store.lastRefusals().map((r) => ({ source: r.source, at: new Date(r.at).toISOString(), diagnostics: r.diagnostics })),
     };
+  }
+
+  metrics(): string {
+    const leader = this.leader?.status();
+    return controlPlaneMetrics({ replica: leader?.replica ?? null, leading: leader?.leading ?? true, connectedProxies: this.pusher.connectedCount, push: this.pusher.counters });
   }
 
   openStream(node: string, sink: PushSink, opts: { delta?: boolean } = {}): void {

@@ -26,6 +26,7 @@
 //   GET  /api/v1/proxies   → ProxyStatus[]
 //   GET  /api/v1/proxies/<node id>/config → ProxyConfig (what the control plane last pushed)
 //   GET  /api/v1/status    → ControlPlaneStatus
+//   GET  /metrics          → Prometheus text: amime_control_plane_leader, push counters (api/metrics.ts)
 //   GET  /api/v1/proxies/<node id>/secret → SecretStatus (the workload certificate issued to it)
 //
 // ── Workload certificates (sidecar → control plane's CA), with the proxy's own credential ──

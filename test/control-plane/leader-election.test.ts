@@ -18,9 +18,19 @@ import { ControlPlane } from "../../src/control-plane/server.ts";
 import { FakeClock } from "../../src/testing/fake-clock.ts";
 import { amime } from "../cli/control-plane-cli.ts";
 import { EtcdCluster } from "../support/etcd-cluster.ts";
-import { BIN, NODE, waitFor } from "./mesh-harness.ts";
+import { trustMeshRoot } from "../support/mesh-root.ts";
+import { adminAuth, BIN, NODE, waitFor } from "./mesh-harness.ts";
 
 const run = promisify(execFile);
+
+/** The `amime_control_plane_leader` sample of `cp`'s /metrics. */
+async function leaderGauge(cp: ControlPlane): Promise<string> {
+  trustMeshRoot(cp.trustBundle);
+  const r = await fetch(`${cp.url}/metrics`, { headers: adminAuth(cp) });
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+  return (await r.text()).split("\n").find((l) => l.startsWith("amime_control_plane_leader{")) ?? "(none)";
+}
 /** Short, so the test does not wait 15 s for a dead leader's lease (etcd's floor here is 3 s). */
 const TIMING = { leaseTtlMs: 5_000, renewDeadlineMs: 3_500, retryPeriodMs: 500 };
 const TIMING_FLAGS = ["--leader-elect-lease-duration", "5s", "--leader-elect-renew-deadline", "3500ms", "--leader-elect-retry-period", "500ms"];
@@ -90,6 +100,7 @@ describe("leader election among control-plane replicas", () => {
     const compacted = await withLog(() => procLog, waitFor(`the leader to compact up to the write (revision ${written})`, () => [...procLog.matchAll(/etcd history compacted to revision (\d+)/g)].map((m) => Number(m[1])).find((r) => r >= written)));
     await assert.rejects(run("etcdctl", ["--endpoints", etcd.endpoints.join(","), "get", `${prefix}/revision`, "--rev", String(compacted - 1)]), /required revision has been compacted/);
     for (const r of inProcess) assert.ok(!r.log.some((l) => l.includes("compacted")), `${r.name} is no leader and compacts nothing`);
+    for (const r of inProcess) assert.equal(await leaderGauge(r.cp), `amime_control_plane_leader{replica="${r.name}"} 0`);
   });
 
   it("kill -9 of the leader: another replica takes over once its lease ends", async (t) => {
@@ -103,6 +114,7 @@ describe("leader election among control-plane replicas", () => {
     assert.equal(live().filter((r) => r.cp.leader!.status().leading).length, 1);
     assert.equal(await leaderKey(), next.name);
     await waitFor("the other replica to name the new leader", () => live().every((r) => r.cp.status().leader === next.name));
+    for (const r of live()) assert.equal(await leaderGauge(r.cp), `amime_control_plane_leader{replica="${r.name}"} ${r === next ? 1 : 0}`);
   });
 
   it("a leader stopping gracefully revokes its lease: the other leads without waiting for the TTL", async () => {

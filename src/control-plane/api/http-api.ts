@@ -13,6 +13,7 @@ import { CaError } from "../ca/signing-ca.ts";
 import type { PushSink } from "../push/pusher.ts";
 import { CONFLICT_CODE } from "../store/config-store.ts";
 import { RegistrationError } from "../registry/instance-registry.ts";
+import { METRICS_CONTENT_TYPE } from "./metrics.ts";
 
 /** What the handlers need from the control plane. */
 export interface ApiBackend {
@@ -34,6 +35,8 @@ export interface ApiBackend {
   unrevoke(target: { serial?: string; identity?: string }, by: string): Promise<boolean>;
   rotateRoot(by: string): Promise<RotationReport>;
   status(): ControlPlaneStatus;
+  /** Prometheus text of the control plane's own metrics (api/metrics.ts). */
+  metrics(): string;
   openStream(node: string, sink: PushSink, opts?: { delta?: boolean }): void;
   closeStream(node: string, sink: PushSink): void;
   ack(msg: AckMessage): boolean;
@@ -124,6 +127,11 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
     if (what === "status" && a === undefined) return sendJson(res, 200, cp.status());
   }
   if ((path === "/healthz" || path === "/ready") && method === "GET") return sendJson(res, 200, { ok: true });
+  if (path === "/metrics" && method === "GET") {
+    res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE });
+    res.end(cp.metrics());
+    return;
+  }
   throw new HttpError(404, `no such endpoint: ${method} ${path}`);
 }
 
