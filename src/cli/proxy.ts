@@ -3,6 +3,7 @@
 // Prints one JSON line once every listener is bound (tests and the bench read it); SIGINT or
 // SIGTERM drain connections and exit 0; an invalid config file exits 1 with the reasons.
 import { createPrivateKey, X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { PushClient } from "../proxy/control/push-client.ts";
@@ -25,7 +26,10 @@ live (ACK/NACK), and while the control plane is unreachable the proxy keeps serv
 good config and reconnects with backoff.
 The control plane accepts the stream only with this proxy's own credential, bound to its node
 id: $AMIME_PROXY_TOKEN or --token-file (the runtime hands one to each process; by hand, an
-admin mints one with POST /api/v1/credentials, see docs/control-plane.md). The control plane
+admin mints one with POST /api/v1/credentials, see docs/control-plane.md). On Kubernetes
+(a control plane with --platform kubernetes) it is the pod's projected service-account token of
+audience istio-ca (the injected --token-file); the file is read again on every reconnect and
+certificate request, as the kubelet rotates it (docs/kubernetes.md). The control plane
 serves over TLS only: its certificate must chain to --root-cert (the mesh root, written to
 .amime/root-cert.pem beside the admin credential), or the proxy does not connect.
 With --xds the proxy also keeps a workload certificate (SPIFFE X.509 SVID) from the control
@@ -221,14 +225,27 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
     throw new UsageError("--xds over https needs the mesh root to verify the control plane with: --root-cert FILE or $AMIME_ROOT_CERT");
   }
   const node = args.node;
-  let token = process.env.AMIME_PROXY_TOKEN;
+  let token: string | (() => string) | undefined = process.env.AMIME_PROXY_TOKEN;
   if (args.tokenFile !== undefined) {
+    const file = args.tokenFile;
+    let last: string;
     try {
-      token = (await readFile(args.tokenFile, "utf8")).trim();
+      last = (await readFile(file, "utf8")).trim();
     } catch (e) {
       process.stderr.write(`amime proxy: cannot read --token-file: ${(e as Error).message}\n`);
       return 1;
     }
+    if (!last) throw new UsageError(`--token-file ${file} is empty`);
+    // Read again on every (re)connect and bootstrap request (a few small reads, never per request):
+    // the kubelet rotates a projected service-account token in place.
+    token = () => {
+      try {
+        last = readFileSync(file, "utf8").trim() || last;
+      } catch (e) {
+        process.stderr.write(`amime proxy: cannot read --token-file (using the last token read): ${(e as Error).message}\n`);
+      }
+      return last;
+    };
   }
   if (!token) throw new UsageError("--xds needs this proxy's credential: set $AMIME_PROXY_TOKEN or pass --token-file FILE");
   const ttl = process.env.SECRET_TTL ? parseDuration(process.env.SECRET_TTL) : undefined;

@@ -36,7 +36,7 @@ import { parseStoreUrl } from "./store/etcd/store-url.ts";
 import type { EtcdTlsFiles } from "./store/etcd/etcd-tls.ts";
 import type { SharedRegistry } from "./store/etcd/shared-registry.ts";
 import { FileSource } from "./store/file-source.ts";
-import type { KubernetesSource } from "./kubernetes/index.ts";
+import type { KubernetesSource, podRegistration as PodRegistration } from "./kubernetes/index.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
 import { StoreFile, StoreFileError } from "./store/store-file.ts";
 import { TelemetryService } from "./telemetry/index.ts";
@@ -198,6 +198,10 @@ export class ControlPlane implements ApiBackend {
   leader: LeaderRole | null = null;
   /** With --platform kubernetes: the API server's config and pods. */
   private kube: KubernetesSource | null = null;
+  /** With --platform kubernetes: the pods' sidecars' registrations (loaded with the platform). */
+  private kubePods: { podRegistration: typeof PodRegistration } | null = null;
+  /** With --platform kubernetes: the proxy a sidecar's projected service-account token belongs to (a TokenReview). */
+  private reviewToken: ((token: string) => Promise<ProxyPrincipal>) | null = null;
   /** `<stateDir>/registrations.json` (restoreRegistrations); null when registrations live in memory only. */
   private registryFile: RegistryFile | null = null;
   /** Restored registrations (`ns/name`) not registered again yet; dropped when the grace timer fires. */
@@ -330,7 +334,15 @@ export class ControlPlane implements ApiBackend {
     });
     const api = createApiHandler(cp);
     const dashboard = createDashboardHandler(dashboardBackendOf(cp, cp.issuer as CredentialIssuer));
-    const gate = new RequestGate({ issuer: cp.issuer, sessions: cp.sessions, listenHost: opts.host ?? "127.0.0.1", port: () => cp.boundPort, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
+    const reviewToken = cp.reviewToken;
+    const gate = new RequestGate({
+      issuer: cp.issuer,
+      sessions: cp.sessions,
+      listenHost: opts.host ?? "127.0.0.1",
+      port: () => cp.boundPort,
+      ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
+      ...(reviewToken !== null ? { reviewToken } : {}),
+    });
     try {
       cp.server = await ApiServer.listen({
         port: opts.port ?? DEFAULT_CONTROL_PLANE_PORT,
@@ -381,8 +393,11 @@ export class ControlPlane implements ApiBackend {
   /** List the API server's config and pods (the start waits for it), then follow their changes. */
   private async attachKubernetes(kubeconfig: string | undefined): Promise<void> {
     // Loaded only here: nothing of the Kubernetes platform costs a file-based control plane.
-    const { findKubeConfig, KubernetesSource } = await import("./kubernetes/index.ts");
+    const { findKubeConfig, KubernetesSource, podRegistration, proxyPrincipalOf, TokenReviewer } = await import("./kubernetes/index.ts");
     const conn = findKubeConfig(kubeconfig);
+    this.kubePods = { podRegistration };
+    const reviewer = new TokenReviewer(conn, () => this.clock.wallNow());
+    this.reviewToken = async (token) => proxyPrincipalOf(await reviewer.review(token));
     this.log(`kubernetes: reading config and pods from ${conn.server} (${conn.origin})`);
     this.kube = new KubernetesSource({ conn, store: this.store, clock: this.clock, log: (l) => this.log(l), changed: () => this.bump() });
     const first = await this.kube.start();
@@ -772,7 +787,7 @@ export class ControlPlane implements ApiBackend {
    * run), the config it would get from that snapshot, recording nothing.
    */
   configFor(node: string, candidate?: Snapshot): ProxyConfig | null {
-    const reg = this.registry.forNode(node);
+    const reg = this.registry.forNode(node) ?? this.podRegistration(node);
     if (!reg) return null;
     const input: ProxyInput = {
       ...reg.node,
@@ -789,6 +804,17 @@ export class ControlPlane implements ApiBackend {
     const full = this.tcpPorts.record(node, pool, outboundTcpPorts(config.listeners));
     if (full !== null) this.log(full);
     return this.withDenyList(config);
+  }
+
+  /** With --platform kubernetes: an injected pod's sidecar (`sidecar~<pod>.<namespace>`), as its pod says. */
+  private podRegistration(node: string): InstanceRegistration | undefined {
+    if (this.kube === null || !node.startsWith("sidecar~")) return undefined;
+    const { name, namespace } = parseNodeId(node);
+    return this.kubePods?.podRegistration(node, this.kube.podInstance(namespace, name), this.opts.mesh?.trustDomain ?? "cluster.local") ?? undefined;
+  }
+
+  podAccount(namespace: string, name: string): string | undefined {
+    return this.kube?.podInstance(namespace, name)?.serviceAccount;
   }
 
   /** The CA's deny list rides along in every proxy's config (absent while it is empty). */

@@ -59,6 +59,10 @@ export function installManifests(s: InstallSettings): JsonObject[] {
         { apiGroups: ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"], resources: ["*"], verbs: ["get", "list", "watch"] },
         // A Warning Event on each Istio object the control plane refuses (docs/kubernetes.md).
         { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+        // Sidecars' projected service-account tokens, checked as istiod checks them.
+        { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+        // The mesh root as ConfigMap istio-ca-root-cert in every namespace (istiod's namespace controller).
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update"] },
       ],
     },
     {

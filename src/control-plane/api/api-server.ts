@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { sendRefusal, type GateRequest, type GateResult, type PeerConnection } from "../auth/gate.ts";
+import { sendRefusal, type GateRequest, type GateResult, type GateVerdict, type PeerConnection } from "../auth/gate.ts";
 import type { Principal } from "../auth/token.ts";
 
 export interface ApiServerOptions {
@@ -36,9 +36,12 @@ export class ApiServer {
 
   static async listen(o: ApiServerOptions): Promise<ApiServer> {
     const server = createServer({ ...secureOptions(o.cert, o.key, o.ca), requestCert: true, rejectUnauthorized: false }, (req, res) => {
-      const verdict = o.gate.check({ method: req.method ?? "GET", path: new URL(req.url ?? "/", "https://control-plane").pathname, headers: req.headers }, req.socket as TLSSocket);
-      if ("refusal" in verdict) return sendRefusal(res, verdict.refusal, req.method ?? "GET", new URL(req.url ?? "/", "https://control-plane").pathname);
-      o.handle(req, res, verdict.principal);
+      const path = new URL(req.url ?? "/", "https://control-plane").pathname;
+      const verdict = o.gate.check({ method: req.method ?? "GET", path, headers: req.headers }, req.socket as TLSSocket);
+      const decide = (v: GateVerdict): void => ("refusal" in v ? sendRefusal(res, v.refusal, req.method ?? "GET", path) : o.handle(req, res, v.principal));
+      // A Kubernetes token waits for the API server's review; the request body waits unread meanwhile.
+      if ("review" in verdict) void verdict.review.then(decide, (e: unknown) => res.destroy(e as Error));
+      else decide(verdict);
     });
     // Translation at large scale holds the event loop for seconds per proxy (see docs/performance.md);
     // a burst of connecting proxies must not be dropped as "slow headers" meanwhile (default 60 s).

@@ -6,7 +6,7 @@ import { HttpError, parseJson, readBody, sendJson } from "../../core/http-json.t
 import { MAX_SOURCE_BYTES } from "../../config/parse.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../../model/wire.ts";
-import { principalName, type Principal, type ProxyPrincipal, type WorkloadPrincipal } from "../auth/token.ts";
+import { mayActAs, principalName, type Principal, type ProxyPrincipal, type WorkloadPrincipal } from "../auth/token.ts";
 import { RevocationError } from "../ca/revocations.ts";
 import { RotationError, type RotationReport } from "../ca/root-rotation.ts";
 import { CaError } from "../ca/signing-ca.ts";
@@ -40,6 +40,8 @@ export interface ApiBackend {
   openStream(node: string, sink: PushSink, opts?: { delta?: boolean }): void;
   closeStream(node: string, sink: PushSink): void;
   ack(msg: AckMessage): boolean;
+  /** The service account of a cluster pod the control plane knows (--platform kubernetes). */
+  podAccount(namespace: string, name: string): string | undefined;
 }
 
 
@@ -66,7 +68,7 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
     if (typeof msg !== "object" || msg === null || typeof msg.node !== "string" || typeof msg.nonce !== "string" || typeof msg.accepted !== "boolean") {
       throw new HttpError(400, "body must be an AckMessage {node, version, nonce, accepted, error?}");
     }
-    ownNode(principal, msg.node);
+    ownNode(cp, principal, msg.node);
     return sendJson(res, 200, { counted: cp.ack(msg) });
   }
   if (path === "/ca/v1/certificates" && method === "POST") {
@@ -136,16 +138,15 @@ async function handle(cp: ApiBackend, req: IncomingMessage, res: ServerResponse,
 }
 
 /** A proxy credential speaks only for its own node: no one takes over another proxy's stream. */
-function ownNode(principal: Principal | null, node: string): void {
-  if (principal?.kind !== "proxy" || principal.node !== node) {
-    throw new HttpError(403, `this credential may not act as node ${JSON.stringify(node)}${principal?.kind === "proxy" ? ` (it belongs to ${principal.node})` : ""}`);
-  }
+function ownNode(cp: ApiBackend, principal: Principal | null, node: string): void {
+  const why = principal?.kind === "proxy" ? mayActAs(principal, node, (ns, name) => cp.podAccount(ns, name)) : "";
+  if (why !== null) throw new HttpError(403, `this credential may not act as node ${JSON.stringify(node)}${why ? ` (${why})` : ""}`);
 }
 
 function stream(cp: ApiBackend, url: URL, req: IncomingMessage, res: ServerResponse, principal: Principal | null): void {
   const node = url.searchParams.get("node");
   if (!node) throw new HttpError(400, "missing ?node=<node id>");
-  ownNode(principal, node);
+  ownNode(cp, principal, node);
   req.socket.setNoDelay(true);
   req.socket.setKeepAlive(true, 10_000);
   res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });

@@ -9,6 +9,7 @@ const proxy = issuer.mintProxyToken({ node: "sidecar~a-0.default", namespace: "d
 
 function verdict(gate: RequestGate, r: Partial<GateRequest> & { headers?: GateRequest["headers"] }): string {
   const v = gate.check({ method: r.method ?? "GET", path: r.path ?? "/api/v1/status", headers: r.headers ?? {} });
+  if ("review" in v) return "review";
   return "refusal" in v ? `${v.refusal.status} ${v.refusal.code}` : v.principal === null ? "public" : v.principal.kind;
 }
 
@@ -73,10 +74,11 @@ test("a verified client certificate with one SPIFFE URI renews that certificate,
   const host = { host: "127.0.0.1:15010" };
   const renewal = { method: "POST", path: "/ca/v1/certificates", headers: host };
   const v = gate.check(renewal, peer(true, spiffe));
-  assert.ok(!("refusal" in v));
+  assert.ok(!("refusal" in v) && !("review" in v));
   assert.deepEqual(v.principal, { kind: "workload", identity: "spiffe://cluster.local/ns/default/sa/reviews", trustDomain: "cluster.local", namespace: "default", serviceAccount: "reviews", serial: "a1b" });
   const refused = (req: GateRequest, p: PeerConnection): string => {
     const r = gate.check(req, p);
+    if ("review" in r) return "review";
     return "refusal" in r ? `${r.refusal.status} ${r.refusal.code}` : String(r.principal?.kind);
   };
   assert.equal(refused(renewal, peer(false, spiffe)), "401 CP_UNAUTHENTICATED", "not chained to the mesh roots");
@@ -119,4 +121,32 @@ test("a dashboard session cookie may read and use the dashboard, never change co
   for (const [r, want] of rows) assert.equal(verdict(gate, r), want, `${r.method ?? "GET"} ${r.path} ${JSON.stringify(r.headers)}`);
   now = 1000;
   assert.equal(verdict(gate, { path: "/dashboard/", headers: { host, cookie } }), "401 CP_UNAUTHENTICATED", "expired session");
+});
+
+test("with --platform kubernetes a token that is not ours waits for the API server's review", async () => {
+  const reviewed: string[] = [];
+  const gate = new RequestGate({
+    issuer,
+    listenHost: "127.0.0.1",
+    port: () => 15010,
+    reviewToken: async (token) => {
+      reviewed.push(token);
+      if (token !== "eyJ.k8s.ok") throw new Error("the Kubernetes API server refused the token: token has expired");
+      return { kind: "proxy", node: "sidecar~p-1.shop", namespace: "shop", serviceAccount: "cart", kubernetes: { pod: "p-1" } };
+    },
+  });
+  const host = { host: "127.0.0.1:15010" };
+  const settle = async (path: string, token: string): Promise<string> => {
+    const v = gate.check({ method: "GET", path, headers: { ...host, authorization: `Bearer ${token}` } });
+    assert.ok("review" in v, "a foreign token is reviewed");
+    const r = await v.review;
+    return "refusal" in r ? `${r.refusal.status} ${r.refusal.code} ${r.refusal.message}` : String(r.principal?.kind);
+  };
+  assert.equal(await settle("/xds/v1/stream", "eyJ.k8s.ok"), "proxy");
+  assert.equal(await settle("/api/v1/status", "eyJ.k8s.ok"), "403 CP_FORBIDDEN a proxy credential may not GET /api/v1/status");
+  assert.equal(await settle("/xds/v1/stream", "eyJ.k8s.old"), "401 CP_UNAUTHENTICATED Kubernetes service-account token refused: the Kubernetes API server refused the token: token has expired");
+  // Our own tokens are never sent to the API server.
+  assert.equal(verdict(gate, { headers: { ...host, authorization: `Bearer ${issuer.adminToken}` } }), "admin");
+  assert.equal(verdict(gate, { path: "/xds/v1/stream", headers: { ...host, authorization: `Bearer ${proxy}` } }), "proxy");
+  assert.deepEqual(reviewed, ["eyJ.k8s.ok", "eyJ.k8s.ok", "eyJ.k8s.old"]);
 });

@@ -9,6 +9,9 @@
 //    endpoints (dry-run, explain), never change config.
 //    A certificate request may instead be authenticated by the workload's current certificate,
 //    presented as the TLS client certificate and verified against the mesh roots (a renewal).
+//    With --platform kubernetes, a bearer token that is not ours (a pod's projected
+//    service-account token) is a proxy credential if the API server's TokenReview vouches for it
+//    (the verdict is then asynchronous: `{review}`).
 // 3. Authorization by kind: a proxy may only use the push stream, ACKs (only as its own node:
 //    checked by those handlers) and the CA; a certificate only renews itself; everything else
 //    is the admin's.
@@ -16,7 +19,7 @@ import type { ServerResponse } from "node:http";
 import { isIP } from "node:net";
 import type { CredentialIssuer } from "./credentials.ts";
 import { cookieValue, SESSION_COOKIE } from "./sessions.ts";
-import type { Principal, WorkloadPrincipal } from "./token.ts";
+import type { Principal, ProxyPrincipal, WorkloadPrincipal } from "./token.ts";
 
 /** The TLS connection a request came on (node:tls TLSSocket's part the gate reads). */
 export interface PeerConnection {
@@ -41,7 +44,9 @@ export interface GateRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export type GateResult = { principal: Principal | null } | { refusal: Refusal };
+export type GateVerdict = { principal: Principal | null } | { refusal: Refusal };
+/** A verdict, or one that waits for the API server's review of a Kubernetes token. */
+export type GateResult = GateVerdict | { review: Promise<GateVerdict> };
 
 /** Paths a proxy credential may use (the push protocol and its workload certificate). */
 const PROXY_PATHS = new Set(["/xds/v1/stream", "/xds/v1/ack", "/ca/v1/certificates"]);
@@ -55,7 +60,14 @@ export interface RequestGateOptions {
   allowedHosts?: readonly string[];
   /** Dashboard sessions (sessions.ts); without it the session cookie is not read. */
   sessions?: { verify(id: string): Principal | null };
+  /**
+   * With --platform kubernetes: the proxy a token that is not ours belongs to (a TokenReview);
+   * rejects with the reason it is refused.
+   */
+  reviewToken?: (token: string) => Promise<ProxyPrincipal>;
 }
+
+const OWN_TOKEN_PREFIX = "amime1.";
 
 export class RequestGate {
   readonly #o: RequestGateOptions;
@@ -92,11 +104,19 @@ export class RequestGate {
     if (session !== undefined && this.#o.sessions !== undefined) return this.#sessionCheck(req, session);
     const m = auth === undefined ? null : /^Bearer +(\S+)\s*$/i.exec(auth);
     if (m === null) return refuse(401, "CP_UNAUTHENTICATED", "missing credential: send Authorization: Bearer <token> (the CLI reads it from .amime/admin-token; see docs/control-plane.md)");
-    const principal = this.#o.issuer.verify(m[1] as string);
+    const token = m[1] as string;
+    const review = this.#o.reviewToken;
+    if (review !== undefined && !token.startsWith(OWN_TOKEN_PREFIX)) {
+      return {
+        review: review(token).then(
+          (principal) => authorize(req, principal),
+          (e: unknown) => refuse(401, "CP_UNAUTHENTICATED", `Kubernetes service-account token refused: ${(e as Error).message}`),
+        ),
+      };
+    }
+    const principal = this.#o.issuer.verify(token);
     if (principal === null) return refuse(401, "CP_UNAUTHENTICATED", "invalid or superseded credential");
-    if (principal.kind === "proxy" && !PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", `a proxy credential may not ${req.method} ${req.path}`);
-    if (principal.kind === "admin" && PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", `${req.path} takes a proxy's own credential, not the admin's`);
-    return { principal };
+    return authorize(req, principal);
   }
 
   #sessionCheck(req: GateRequest, id: string): GateResult {
@@ -123,6 +143,13 @@ export class RequestGate {
     // An IP literal cannot be re-pointed by DNS; on a wildcard listener any of our addresses may be used.
     return this.#names.has(name) || (this.#wildcard && isIP(name) !== 0);
   }
+}
+
+/** What a bearer credential may use: a proxy only the proxy paths, the admin everything else. */
+function authorize(req: GateRequest, principal: Principal): GateVerdict {
+  if (principal.kind === "proxy" && !PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", `a proxy credential may not ${req.method} ${req.path}`);
+  if (principal.kind === "admin" && PROXY_PATHS.has(req.path)) return refuse(403, "CP_FORBIDDEN", `${req.path} takes a proxy's own credential, not the admin's`);
+  return { principal };
 }
 
 /** The SPIFFE identity of a verified client certificate; null without one. */

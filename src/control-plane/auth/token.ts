@@ -19,6 +19,13 @@ export interface ProxyPrincipal {
   serviceAccount: string;
   /** The credential's unique id (set when it is verified): the CA lets each one bootstrap once. */
   jti?: string;
+  /**
+   * A Kubernetes service-account token (reviewed by the API server, not signed by us): it may act
+   * as the node of its pod (`<kind>~<pod>.<namespace>`) when bound to one, else as any pod of its
+   * namespace that runs as its service account (mayActAs). No jti: such a token may ask for
+   * certificates again (a restarted sidecar re-reads its token), as with istiod.
+   */
+  kubernetes?: { pod?: string };
 }
 
 /**
@@ -92,6 +99,25 @@ export class TokenSigner {
   #mac(body: string): string {
     return createHmac("sha256", this.#key).update(`${PREFIX}.${body}`).digest("base64url");
   }
+}
+
+/**
+ * Whether a proxy credential may subscribe and ACK as `node`; a reason when not. `podAccount`
+ * names the service account of a pod the control plane knows (Kubernetes tokens not bound to a pod).
+ */
+export function mayActAs(p: ProxyPrincipal, node: string, podAccount: (namespace: string, name: string) => string | undefined): string | null {
+  if (p.kubernetes === undefined) return p.node === node ? null : `it belongs to ${p.node}`;
+  const tilde = node.indexOf("~");
+  const rest = node.slice(tilde + 1);
+  const dot = rest.lastIndexOf(".");
+  const name = dot > 0 ? rest.slice(0, dot) : "";
+  const namespace = dot > 0 ? rest.slice(dot + 1) : "";
+  if (tilde <= 0 || name === "") return "a Kubernetes token acts only as a node <kind>~<pod>.<namespace>";
+  if (namespace !== p.namespace) return `the token is of namespace ${p.namespace}, the node of ${namespace}`;
+  if (p.kubernetes.pod !== undefined) return name === p.kubernetes.pod ? null : `the token is bound to pod ${p.namespace}/${p.kubernetes.pod}`;
+  const account = podAccount(namespace, name);
+  if (account === undefined) return `no pod ${namespace}/${name} is known to run as service account ${p.serviceAccount}`;
+  return account === p.serviceAccount ? null : `pod ${namespace}/${name} runs as service account ${account}, the token is of ${p.serviceAccount}`;
 }
 
 function isPrincipal(p: unknown): p is Principal {

@@ -4,3 +4,5 @@
 export { findKubeConfig, KubeConfigError, type KubeConnection } from "./kube-config.ts";
 export { KubernetesSource, listClusterConfig, type KubernetesSourceOptions } from "./kubernetes-source.ts";
 export { getJson, KubeApiError, listAll, Reflector, type KubeObject } from "./reflector.ts";
+export { podRegistration } from "./pod-instance.ts";
+export { ISTIO_CA_AUDIENCE, proxyPrincipalOf, TokenReviewer, TokenReviewError, type ReviewedToken } from "./token-review.ts";

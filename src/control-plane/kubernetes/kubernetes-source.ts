@@ -148,6 +148,11 @@ export class KubernetesSource {
     return result;
   }
 
+  /** The instance of one pod (null: unknown, without an IP yet, or finished). */
+  podInstance(namespace: string, name: string): WorkloadInstance | undefined {
+    return this.instances.get(`${namespace}/${name}`);
+  }
+
   /** The workload instances of the cluster's pods (a new array after every change). */
   workloadInstances(): readonly WorkloadInstance[] {
     return this.instanceList;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { instanceOfPod } from "./pod-instance.ts";
+import { instanceOfPod, podRegistration } from "./pod-instance.ts";
 import type { KubeObject } from "./reflector.ts";
 
 function pod(over: { metadata?: Partial<KubeObject["metadata"]>; spec?: object; status?: object } = {}): KubeObject {
@@ -42,5 +42,15 @@ describe("instanceOfPod", () => {
     assert.equal(instanceOfPod(pod({ status: { phase: "Succeeded" } })), null);
     assert.equal(instanceOfPod(pod({ status: { phase: "Failed" } })), null);
     assert.equal(instanceOfPod(pod({ metadata: { deletionTimestamp: "2026-12-06T10:00:00Z" } })), null);
+  });
+
+  it("an injected pod: peers dial each app port's sidecar inbound listener, which forwards to the app", () => {
+    const i = instanceOfPod(pod({ spec: { containers: [{ name: "reviews", ports: [{ name: "http", containerPort: 9080 }, { containerPort: 9443 }] }, { name: "istio-proxy", ports: [{ name: "http-envoy-prom", containerPort: 15090 }] }] } }))!;
+    assert.deepEqual(i.ports, { "9080": 15006, http: 15006, "9443": 15101, "http-envoy-prom": 15090 });
+    assert.deepEqual(i.appPorts, { "9080": 9080, http: 9080, "9443": 9443 });
+    const reg = podRegistration("sidecar~reviews-v2-7d9f8c-abcde.bookinfo", i, "cluster.local")!;
+    assert.equal(reg.outboundPort, 15001);
+    assert.deepEqual(reg.node, { id: "sidecar~reviews-v2-7d9f8c-abcde.bookinfo", kind: "sidecar", workload: "reviews-v2", namespace: "bookinfo", labels: i.labels, serviceAccount: "bookinfo-reviews", trustDomain: "cluster.local", ip: "10.1.2.3" });
+    assert.equal(podRegistration("sidecar~x.bookinfo", instanceOfPod(pod()) ?? undefined, "cluster.local"), null, "no sidecar in the pod");
   });
 });

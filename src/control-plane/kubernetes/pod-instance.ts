@@ -3,8 +3,15 @@
 // with healthy:false, as in EDS); its workload is the owning Deployment (the ReplicaSet's name
 // without the pod-template-hash) or the direct owner; a pod with an `istio-proxy` container runs a
 // sidecar (auto mTLS). A pod without an IP yet, or finished, or being deleted, is no instance.
+import type { Json } from "../../config/resource.ts";
 import type { WorkloadInstance } from "../../model/registry.ts";
+import type { InstanceRegistration } from "../../model/wire.ts";
+import { inboundPorts } from "../webhook/inject/inbound-ports.ts";
+import { PROXY_CONTAINER } from "../webhook/inject/template.ts";
 import type { KubeObject } from "./reflector.ts";
+
+/** Istio's outbound capture port: where an injected pod's istio-init redirects outbound traffic. */
+const OUTBOUND_CAPTURE_PORT = 15001;
 
 interface PodSpec {
   serviceAccountName?: string;
@@ -28,7 +35,23 @@ export function instanceOfPod(pod: KubeObject): WorkloadInstance | null {
   if (!status.podIP || status.phase === "Succeeded" || status.phase === "Failed" || meta.deletionTimestamp) return null;
   const labels = meta.labels ?? {};
   const ports: Record<string, number> = {};
-  for (const c of spec.containers ?? []) for (const p of c.ports ?? []) if (p.name && (p.protocol ?? "TCP") === "TCP") ports[p.name] = p.containerPort;
+  const appPorts: Record<string, number> = {};
+  const sidecar = (spec.containers ?? []).some((c) => c.name === PROXY_CONTAINER);
+  // An injected pod: peers dial each app port's sidecar inbound listener (the numbering the
+  // injector gave istio-init, inbound-ports.ts), which forwards to the app's own port.
+  const inbound = sidecar ? inboundPorts(spec.containers as unknown as Json) : null;
+  for (const c of spec.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if ((p.protocol ?? "TCP") !== "TCP") continue;
+      const listener = inbound !== null && "ports" in inbound ? inbound.ports.get(p.containerPort) : undefined;
+      if (listener !== undefined) {
+        ports[String(p.containerPort)] = listener;
+        appPorts[String(p.containerPort)] = p.containerPort;
+        if (p.name) appPorts[p.name] = p.containerPort;
+      }
+      if (p.name) ports[p.name] = listener ?? p.containerPort;
+    }
+  }
   const instance: WorkloadInstance = {
     name: meta.name,
     namespace: meta.namespace ?? "default",
@@ -40,8 +63,24 @@ export function instanceOfPod(pod: KubeObject): WorkloadInstance | null {
   const workload = workloadOf(meta.ownerReferences as OwnerReference[] | undefined, labels);
   if (workload !== undefined) instance.workload = workload;
   if (Object.keys(ports).length > 0) instance.ports = ports;
-  if ((spec.containers ?? []).some((c) => c.name === "istio-proxy")) instance.sidecar = true;
+  if (Object.keys(appPorts).length > 0) instance.appPorts = appPorts;
+  if (sidecar) instance.sidecar = true;
   return instance;
+}
+
+/**
+ * What the sidecar of an injected pod connects as (`sidecar~<pod>.<namespace>`, the injected
+ * `--node`): the pod's instance, its outbound listener on Istio's capture port 15001. Null when
+ * the node names no known pod with a sidecar.
+ */
+export function podRegistration(node: string, pod: WorkloadInstance | undefined, trustDomain: string): InstanceRegistration | null {
+  if (pod === undefined || pod.sidecar !== true) return null;
+  return {
+    instance: pod,
+    nodeId: node,
+    node: { id: node, kind: "sidecar", workload: pod.workload ?? pod.name, namespace: pod.namespace, labels: pod.labels, serviceAccount: pod.serviceAccount, trustDomain, ip: pod.address },
+    outboundPort: OUTBOUND_CAPTURE_PORT,
+  };
 }
 
 function workloadOf(owners: OwnerReference[] | undefined, labels: Record<string, string>): string | undefined {

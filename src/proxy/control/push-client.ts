@@ -29,8 +29,12 @@ export interface PushClientOptions {
   ca?: string | (() => string | undefined);
   /** Node id (`sidecar~<name>.<namespace>`), as the runtime registered it. */
   node: string;
-  /** This proxy's credential (the runtime hands one to each process; sent as a Bearer token). */
-  token?: string;
+  /**
+   * This proxy's credential (the runtime hands one to each process; sent as a Bearer token). A
+   * function is asked again on every (re)connect (a Kubernetes projected token is rotated by the
+   * kubelet); ACKs reuse what the current stream was opened with.
+   */
+  token?: string | (() => string);
   clock?: Clock;
   random?: Random;
   /** Options for the Sidecar started on the first config. */
@@ -156,10 +160,14 @@ export class PushClient {
     return this.urls[this.at]!;
   }
 
+  /** The credential the current stream was opened with (a token function's last answer). */
+  private streamToken: string | undefined;
+
   private connect(): void {
     if (this.closed) return;
     const base = this.controlPlane;
     const url = new URL(`/xds/v1/stream?node=${encodeURIComponent(this.opts.node)}&delta=1`, base);
+    if (typeof this.opts.token === "function") this.streamToken = this.opts.token();
     const req = this.request(url, { method: "GET", agent: false, headers: { accept: "application/x-ndjson", ...this.auth() } });
     this.req = req;
     let done = false;
@@ -339,7 +347,8 @@ export class PushClient {
   }
 
   private auth(): Record<string, string> {
-    return this.opts.token !== undefined ? { authorization: `Bearer ${this.opts.token}` } : {};
+    const token = typeof this.opts.token === "function" ? this.streamToken : this.opts.token;
+    return token !== undefined ? { authorization: `Bearer ${token}` } : {};
   }
 
   /**

@@ -30,8 +30,12 @@ export interface WorkloadCertificateOptions {
   urls?: readonly string[];
   /** The mesh root(s) the control plane's certificate must chain to (PEM). */
   ca?: string | (() => string | undefined);
-  /** This proxy's bootstrap credential (the runtime handed it): good for the first certificate only. */
-  token: string;
+  /**
+   * This proxy's bootstrap credential (the runtime handed it): good for the first certificate
+   * only. A function is asked on every request it authenticates (a Kubernetes projected token,
+   * rotated by the kubelet, is good for any number).
+   */
+  token: string | (() => string);
   /** Requested lifetime (Istio's SECRET_TTL); absent = the CA's default (24 h). */
   ttlSeconds?: number;
   clock?: Clock;
@@ -157,7 +161,7 @@ export class WorkloadCertificate {
     const urls = this.#o.urls ?? [];
     const url = new URL("/ca/v1/certificates", urls.length > 0 ? urls[this.#at % urls.length]! : this.#o.url);
     const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(text) };
-    if (current === null) headers.authorization = `Bearer ${this.#o.token}`;
+    if (current === null) headers.authorization = `Bearer ${typeof this.#o.token === "function" ? this.#o.token() : this.#o.token}`;
     const o: RequestOptions = { method: "POST", agent: false, timeout: 10_000, headers };
     return new Promise((resolve, reject) => {
       const ca = typeof this.#o.ca === "function" ? this.#o.ca() : this.#o.ca;
