@@ -200,6 +200,22 @@ function simulatedProxy(url: string, node: string, token: string): { close(): vo
   };
 }
 
+/** BENCH_PROFILE=file.cpuprofile: a CPU profile of the change rounds only (not the load or the initial sync). */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stop(file) {
+      const { profile } = await session.post("Profiler.stop");
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 function largeConfig(n: number): string {
   const docs: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -273,6 +289,7 @@ async function large(services: number, clients: number): Promise<{ load: number;
     // CPU time of this process (control plane and simulated proxies) per change: less sensitive
     // than wall time to other work sharing the cores.
     const cpuBefore = process.cpuUsage();
+    const profiler = process.env.BENCH_PROFILE ? await startProfile() : null;
     const target = `svc-${services - 1}`;
     for (let i = 0; i < rounds; i++) {
       // One VirtualService of 1,000 changes; it is visible to (so re-pushed to) every proxy.
@@ -289,6 +306,7 @@ spec:
       applyMs.push(a);
       totalMs.push(tt);
     }
+    if (profiler) await profiler.stop(process.env.BENCH_PROFILE!);
     const changeBytes = (streamBytes - bytesBefore) / rounds / clients;
     const cpu = process.cpuUsage(cpuBefore);
     const changeCpuMs = (cpu.user + cpu.system) / 1000 / rounds;

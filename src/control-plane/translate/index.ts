@@ -2,7 +2,8 @@
 // function from the immutable mesh snapshot and one proxy's identity to that proxy's whole
 // config: listeners, route configurations, clusters and endpoints. Deterministic (sorted output),
 // never mutates the snapshot, never throws on valid config. See docs/translation.md.
-import type { Cluster, Endpoint, ExtAuthzConfig, NodeInfo, ProxyConfig } from "../../model/proxy-config.ts";
+import type { Cluster, Endpoint, ExtAuthzConfig, NodeInfo, ProxyConfig, RouteConfiguration } from "../../model/proxy-config.ts";
+import { markSharedClusters, markSharedEndpoints, markSharedRoute } from "../../model/shared-parts.ts";
 import type { Snapshot } from "../../model/snapshot.ts";
 import { outboundClusters, type ClusterSet } from "./clusters.ts";
 import { securityFilters } from "./authn.ts";
@@ -38,6 +39,7 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   const out = sharedByClass(snapshot, `clusters ${cls}`, () => sortedClusterSet(outboundClusters(scope)));
   const config: ProxyConfig = { version: snapshot.version, node, listeners: [], routes: [], clusters: [], endpoints: {} };
   const extra: ClusterSet = { clusters: [], endpoints: {} };
+  let sharedRc: RouteConfiguration | undefined;
   if (node.kind === "gateway") {
     const servers = gatewayServers(scope);
     config.listeners.push(...gatewayListeners(servers, ownInstance(scope), snapshot.mesh.config));
@@ -52,7 +54,8 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     Object.assign(extra.endpoints, east.endpoints);
   } else {
     config.listeners.push(outboundListener(proxy));
-    config.routes.push(sharedByClass(snapshot, `routes ${cls}`, () => outboundRouteConfiguration(scope)));
+    sharedRc = sharedByClass(snapshot, `routes ${cls}`, () => outboundRouteConfiguration(scope));
+    config.routes.push(sharedRc);
     const inb = inbound(scope);
     config.listeners.push(...inb.listeners);
     extra.clusters.push(...inb.clusters);
@@ -84,8 +87,13 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   proxyRuntime(config, snapshot.mesh);
   config.listeners.sort((a, b) => cmp(a.name, b.name));
   config.routes.sort((a, b) => cmp(a.name, b.name));
-  config.clusters = mergeClusters(out.clusters, sortedClusters(extra.clusters));
+  const own = sortedClusters(extra.clusters);
+  config.clusters = mergeClusters(out.clusters, own);
   config.endpoints = mergeEndpoints(out.endpointNames, out.endpoints, extra.endpoints);
+  // The push diffs the class-shared part once per class, the proxy's own part per proxy (model/shared-parts.ts).
+  markSharedClusters(config.clusters, { shared: out.clusters, own });
+  markSharedEndpoints(config.endpoints, { shared: out.endpoints, own: extra.endpoints });
+  if (sharedRc !== undefined && config.routes.includes(sharedRc)) markSharedRoute(config.routes, sharedRc);
   return config;
 }
 
