@@ -1,0 +1,36 @@
+// The image table and Kubernetes' command/args/$(VAR) rules.
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { ContainerStartError, containerArgv, expand, localImage, NODE } from "./images.ts";
+import { launchScript } from "./mount.ts";
+
+it("maps Istio's bookinfo images to the local apps, reviews with its version", () => {
+  const r = localImage("docker.io/istio/examples-bookinfo-reviews-v3:1.20.3", []);
+  assert.equal(r.entrypoint[0], NODE);
+  assert.match(r.entrypoint[1]!, /samples\/bookinfo\/apps\/reviews\.ts$/);
+  assert.deepEqual(r.env, { REVIEWS_VERSION: "v3" });
+  assert.match(localImage("registry.istio.io/release/examples-bookinfo-productpage-v1:1.20.3", []).entrypoint[1]!, /productpage\.ts$/);
+});
+
+it("an unknown image (or a bookinfo version with no local app) is ErrImagePull", () => {
+  for (const image of ["nginx:1.27", "docker.io/istio/examples-bookinfo-ratings-v2:1.20.3"]) {
+    assert.throws(() => localImage(image, []), (e: unknown) => e instanceof ContainerStartError && e.reason === "ErrImagePull" && e.message.includes(image));
+  }
+});
+
+it("command replaces the entrypoint with a program of the image, args follow, $(VAR) expanded", () => {
+  const amime = localImage("amime:test", ["amime:test"]);
+  assert.deepEqual(containerArgv(amime, undefined, ["capture", "--pod-ip", "$(POD_IP)", "$(NOPE)", "$$(POD_IP)"], { POD_IP: "10.1.1.2" }).slice(2), ["capture", "--pod-ip", "10.1.1.2", "$(NOPE)", "$(POD_IP)"]);
+  assert.deepEqual(containerArgv(amime, ["/usr/local/bin/pilot-agent", "wait"], undefined, {}).slice(2), ["wait"]);
+  assert.throws(() => containerArgv(amime, ["envoy"], [], {}), (e: unknown) => e instanceof ContainerStartError && e.reason === "RunContainerError");
+  const busybox = localImage("busybox:1.36", []);
+  assert.deepEqual(containerArgv(busybox, undefined, undefined, {}), ["/bin/sh"]);
+  assert.deepEqual(containerArgv(busybox, undefined, ["cat", "/x"], {}), ["/bin/cat", "/x"]);
+  assert.equal(expand("a$$b$(X)", { X: "y" }), "a$by");
+});
+
+it("a mount over a path the program needs binds that path back inside the volume", () => {
+  const script = launchScript({ hostname: "p", mounts: [{ source: "/run/v/tmp", target: "/tmp", readOnly: false }], keep: ["/tmp/checkout"], workingDir: "/tmp/checkout", user: { uid: 1337, gid: 1337 } });
+  assert.ok(script.includes("mount --rbind '/tmp/checkout' '/run/v/tmp/checkout'\nmount --rbind '/run/v/tmp' '/tmp'"), script);
+  assert.match(script, /exec setpriv --reuid=1337 --regid=1337 --clear-groups -- "\$@"$/);
+});
