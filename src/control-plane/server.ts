@@ -36,7 +36,7 @@ import { parseStoreUrl } from "./store/etcd/store-url.ts";
 import type { EtcdTlsFiles } from "./store/etcd/etcd-tls.ts";
 import type { SharedRegistry } from "./store/etcd/shared-registry.ts";
 import { FileSource } from "./store/file-source.ts";
-import type { KubernetesSource, podRegistration as PodRegistration } from "./kubernetes/index.ts";
+import type { KubeConnection, KubernetesSource, podRegistration as PodRegistration, RootCertPublisher } from "./kubernetes/index.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
 import { StoreFile, StoreFileError } from "./store/store-file.ts";
 import { TelemetryService } from "./telemetry/index.ts";
@@ -200,6 +200,9 @@ export class ControlPlane implements ApiBackend {
   private kube: KubernetesSource | null = null;
   /** With --platform kubernetes: the pods' sidecars' registrations (loaded with the platform). */
   private kubePods: { podRegistration: typeof PodRegistration } | null = null;
+  /** With --platform kubernetes: the trust bundle as ConfigMap istio-ca-root-cert in every namespace. */
+  private rootCertPublisher: RootCertPublisher | null = null;
+  private kubeConn: KubeConnection | null = null;
   /** With --platform kubernetes: the proxy a sidecar's projected service-account token belongs to (a TokenReview). */
   private reviewToken: ((token: string) => Promise<ProxyPrincipal>) | null = null;
   /** `<stateDir>/registrations.json` (restoreRegistrations); null when registrations live in memory only. */
@@ -316,6 +319,7 @@ export class ControlPlane implements ApiBackend {
         cp.rootCertFile = join(opts.stateDir, ROOT_CERT_FILE);
         await writeFile(cp.rootCertFile, cp.trustBundle);
       }
+      if (cp.kubeConn !== null) await cp.publishRootCert();
     } catch (e) {
       cp.abandon();
       throw e;
@@ -386,6 +390,7 @@ export class ControlPlane implements ApiBackend {
   private abandon(): void {
     this.graceTimer?.cancel();
     this.kube?.close();
+    this.rootCertPublisher?.close();
     this.pusher.close();
     void this.etcd?.close();
   }
@@ -395,6 +400,7 @@ export class ControlPlane implements ApiBackend {
     // Loaded only here: nothing of the Kubernetes platform costs a file-based control plane.
     const { findKubeConfig, KubernetesSource, podRegistration, proxyPrincipalOf, TokenReviewer } = await import("./kubernetes/index.ts");
     const conn = findKubeConfig(kubeconfig);
+    this.kubeConn = conn;
     this.kubePods = { podRegistration };
     const reviewer = new TokenReviewer(conn, () => this.clock.wallNow());
     this.reviewToken = async (token) => proxyPrincipalOf(await reviewer.review(token));
@@ -402,6 +408,13 @@ export class ControlPlane implements ApiBackend {
     this.kube = new KubernetesSource({ conn, store: this.store, clock: this.clock, log: (l) => this.log(l), changed: () => this.bump() });
     const first = await this.kube.start();
     this.startupDiagnostics = first.diagnostics;
+  }
+
+  /** The trust bundle into every namespace's istio-ca-root-cert (the start waits for the first listing). */
+  private async publishRootCert(): Promise<void> {
+    const { RootCertPublisher } = await import("./kubernetes/index.ts");
+    this.rootCertPublisher = new RootCertPublisher(this.trustBundle, { conn: this.kubeConn as KubeConnection, clock: this.clock, log: (l) => this.log(l) });
+    await this.rootCertPublisher.start();
   }
 
   /** Adopt what etcd holds, save every later change there, and adopt what other replicas write. */
@@ -639,6 +652,7 @@ export class ControlPlane implements ApiBackend {
     this.identities.replace(ca);
     this.trustBundle = ca.roots.join("");
     this.caState = { trustBundle: [...ca.roots], signingRoot: ca.rootFingerprint };
+    this.rootCertPublisher?.setBundle(this.trustBundle);
     if (this.rootCertFile !== null) {
       const tmp = `${this.rootCertFile}.${process.pid}.tmp`;
       await writeFile(tmp, this.trustBundle);
@@ -731,6 +745,7 @@ export class ControlPlane implements ApiBackend {
       this.graceTimer?.cancel();
       this.watcher?.close();
       this.kube?.close();
+      this.rootCertPublisher?.close();
       this.serving?.close();
       await this.leader?.close();
       await this.sharedRegistry?.close();

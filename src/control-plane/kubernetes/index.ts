@@ -6,3 +6,4 @@ export { KubernetesSource, listClusterConfig, type KubernetesSourceOptions } fro
 export { getJson, KubeApiError, listAll, Reflector, type KubeObject } from "./reflector.ts";
 export { podRegistration } from "./pod-instance.ts";
 export { ISTIO_CA_AUDIENCE, proxyPrincipalOf, TokenReviewer, TokenReviewError, type ReviewedToken } from "./token-review.ts";
+export { IGNORED_NAMESPACES, ROOT_CERT_CONFIG_MAP, RootCertPublisher } from "./root-cert-publisher.ts";

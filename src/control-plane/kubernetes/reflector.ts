@@ -47,7 +47,7 @@ export class Reflector {
   lists = 0;
 
   private readonly conn: KubeConnection;
-  /** e.g. `/api/v1/pods` or `/apis/networking.istio.io/v1/virtualservices`. */
+  /** e.g. `/api/v1/pods` or `/apis/networking.istio.io/v1/virtualservices`, maybe with a `?fieldSelector=…`. */
   readonly path: string;
   private readonly handlers: ReflectorHandlers;
   private readonly clock: Clock;
@@ -94,7 +94,7 @@ export class Reflector {
 
   private watch(): void {
     if (this.closed) return;
-    const path = `${this.path}?watch=1&allowWatchBookmarks=true&timeoutSeconds=${WATCH_TIMEOUT_S}&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
+    const path = `${this.path}${this.path.includes("?") ? "&" : "?"}watch=1&allowWatchBookmarks=true&timeoutSeconds=${WATCH_TIMEOUT_S}&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
     this.abort = stream(this.conn, path, (line) => this.event(line), (err) => {
       this.abort = null;
       if (this.closed) return;
@@ -160,7 +160,7 @@ export async function listAll(conn: KubeConnection, path: string): Promise<{ ite
   let next = "";
   let version = "";
   do {
-    const page = (await getJson(conn, `${path}?limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ""}`)) as { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } };
+    const page = (await getJson(conn, `${path}${path.includes("?") ? "&" : "?"}limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ""}`)) as { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } };
     items.push(...(page.items ?? []));
     next = page.metadata?.continue ?? "";
     version = page.metadata?.resourceVersion ?? version;
@@ -195,6 +195,11 @@ export function getJson(conn: KubeConnection, path: string): Promise<unknown> {
 /** POST a JSON object (create); resolves with what the server stored. */
 export function postJson(conn: KubeConnection, path: string, body: object): Promise<unknown> {
   return send(conn, "POST", path, JSON.stringify(body));
+}
+
+/** PUT a JSON object (replace; its metadata.resourceVersion makes it conditional); resolves with what the server stored. */
+export function putJson(conn: KubeConnection, path: string, body: object): Promise<unknown> {
+  return send(conn, "PUT", path, JSON.stringify(body));
 }
 
 function send(conn: KubeConnection, method: string, path: string, body: string | undefined): Promise<unknown> {
