@@ -13,7 +13,7 @@ import { proxyClassKey, sharedByClass } from "./proxy-class.ts";
 import { proxyRuntime } from "./proxy-runtime.ts";
 import { applyRateLimitKinds } from "./rate-limit/kind.ts";
 import { applyRateLimits } from "./rate-limit/apply.ts";
-import { buildScope } from "./scope.ts";
+import { buildScope, type ProxyScope } from "./scope.ts";
 import { effectivePolicy, tlsConfig } from "./traffic-policy.ts";
 import { telemetryConfig } from "./telemetry.ts";
 import { gatewayTcpListeners, outboundTcpListeners } from "./tcp-listeners.ts";
@@ -33,9 +33,11 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     trustDomain: proxy.trustDomain || snapshot.mesh.trustDomain,
     ip: proxy.ip,
   };
-  const scope = buildScope(snapshot, { ...proxy, ...node });
   // The outbound part is shared by every proxy of the same class (proxy-class.ts); built once per snapshot.
   const cls = proxyClassKey(snapshot, node);
+  // What the proxy can see depends on its class only (namespace, kind, selected labels): looked up once per class.
+  const input: ProxyInput = { ...proxy, ...node };
+  const scope: ProxyScope = { ...sharedByClass(snapshot, `scope ${cls}`, () => buildScope(snapshot, input)), node: input };
   const out = sharedByClass(snapshot, `clusters ${cls}`, () => sortedClusterSet(outboundClusters(scope)));
   const config: ProxyConfig = { version: snapshot.version, node, listeners: [], routes: [], clusters: [], endpoints: {} };
   const extra: ClusterSet = { clusters: [], endpoints: {} };

@@ -32,6 +32,9 @@ export function outboundTcpListenerName(host: string, port: number): string {
  * skipped: the first by host wins, as the runtime should have given each its own port.
  */
 export function outboundTcpListeners(scope: ProxyScope, byName: ReadonlyMap<string, Cluster>, taken: Set<string>): Listener[] {
+  const candidates = tcpServicePorts(scope.services, byName);
+  // Most meshes have no TCP service port: nothing to look at per proxy.
+  if (candidates.length === 0) return [];
   const suffix = scope.snapshot.mesh.domainSuffix;
   const meshVs = scope.virtualServices.filter((vs) => resolvedHosts(vs, suffix).length > 0 && virtualServiceApplies(vs, { scope, port: 0 }));
   const vsFor = virtualServiceLookup(meshVs, suffix);
@@ -39,39 +42,58 @@ export function outboundTcpListeners(scope: ProxyScope, byName: ReadonlyMap<stri
   const out: Listener[] = [];
   const byKey = new Map<string, Listener>();
   const localPort = localPortPicker(scope.node);
-  for (const svc of scope.services) {
-    if (svc.host.startsWith("*")) continue;
+  for (const { svc, port, base } of candidates) {
     const found = vsFor(svc.host);
-    for (const port of svc.ports) {
-      const base = byName.get(clusterKey("outbound", port.port, "", svc.host));
-      if (base?.protocol !== "tcp" || port.protocol === "udp") continue;
-      const local = localPort(`${svc.host}:${port.port}`, port.port);
-      if (local === undefined) continue;
-      const key = `${address}:${local}`;
-      const ctx: RouteContext = { scope, port: port.port };
-      const tls = port.protocol === "tls" || port.protocol === "https";
-      if (taken.has(key)) {
-        // Another TLS service on this local port: its server names join the listener's routes.
-        const shared = byKey.get(key);
-        if (tls && shared?.sniRoutes !== undefined) shared.sniRoutes.push(...sniRoutes(found?.vs, ctx, svc, base.name));
-        continue;
-      }
-      taken.add(key);
-      const routed = found ? tcpRouteClusters(found.vs, ctx, svc) : undefined;
-      const l: Listener = {
-        name: outboundTcpListenerName(svc.host, port.port),
-        direction: "outbound",
-        address,
-        port: local,
-        protocol: "tcp",
-        tcpRoute: { clusters: routed ?? [{ cluster: base.name, weight: 100 }] },
-      };
-      if (tls) l.sniRoutes = sniRoutes(found?.vs, ctx, svc, base.name);
-      byKey.set(key, l);
-      out.push(l);
+    const local = localPort(`${svc.host}:${port.port}`, port.port);
+    if (local === undefined) continue;
+    const key = `${address}:${local}`;
+    const ctx: RouteContext = { scope, port: port.port };
+    const tls = port.protocol === "tls" || port.protocol === "https";
+    if (taken.has(key)) {
+      // Another TLS service on this local port: its server names join the listener's routes.
+      const shared = byKey.get(key);
+      if (tls && shared?.sniRoutes !== undefined) shared.sniRoutes.push(...sniRoutes(found?.vs, ctx, svc, base.name));
+      continue;
     }
+    taken.add(key);
+    const routed = found ? tcpRouteClusters(found.vs, ctx, svc) : undefined;
+    const l: Listener = {
+      name: outboundTcpListenerName(svc.host, port.port),
+      direction: "outbound",
+      address,
+      port: local,
+      protocol: "tcp",
+      tcpRoute: { clusters: routed ?? [{ cluster: base.name, weight: 100 }] },
+    };
+    if (tls) l.sniRoutes = sniRoutes(found?.vs, ctx, svc, base.name);
+    byKey.set(key, l);
+    out.push(l);
   }
   return out.sort((a, b) => cmp(a.name, b.name));
+}
+
+interface TcpServicePort {
+  svc: Service;
+  port: Service["ports"][number];
+  base: Cluster;
+}
+
+/** Per proxy class (its cluster map is built once per class and snapshot): the service ports whose default cluster is TCP, in service order. */
+const tcpPortsByClass = new WeakMap<ReadonlyMap<string, Cluster>, TcpServicePort[]>();
+
+function tcpServicePorts(services: readonly Service[], byName: ReadonlyMap<string, Cluster>): TcpServicePort[] {
+  let list = tcpPortsByClass.get(byName);
+  if (list !== undefined) return list;
+  list = [];
+  for (const svc of services) {
+    if (svc.host.startsWith("*")) continue;
+    for (const port of svc.ports) {
+      const base = byName.get(clusterKey("outbound", port.port, "", svc.host));
+      if (base?.protocol === "tcp" && port.protocol !== "udp") list.push({ svc, port, base });
+    }
+  }
+  tcpPortsByClass.set(byName, list);
+  return list;
 }
 
 /** The local port of each TCP service port: `tcpPorts`, else the next unused pool port, else (no pool) the service port. */
