@@ -15,7 +15,8 @@
 //
 // Usage: npm run bench [-- --quick] [-- --json] [-- --targets direct,amime,nginx,haproxy] [-- --rounds N]
 //        npm run bench -- --compare DIR                 also "amime-cmp": the proxy of the checkout in DIR
-//                                                   (e.g. `git worktree add /tmp/base HEAD~1`), same run
+//                                                   (e.g. `git worktree add /tmp/base HEAD~1`), same run;
+//                                                   the amime-pair* rows in --targets get a "-cmp" row each
 //        npm run bench -- --amime-config bench --targets direct,amime,amime-local-rl,amime-global-rl   the rate-limit rows
 //        npm run bench -- --amime-config bench --targets direct,amime,amime-token,amime-authz   JWT + five AuthorizationPolicies
 //                                                   (amime-token: the same requests, carrying the token, without the filters)
@@ -39,7 +40,7 @@ import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
 import { amimeAuthzTarget, amimeTokenTarget } from "./targets/amime-authz.ts";
 import { amimeGlobalRlTarget, amimeLocalRlTarget } from "./targets/amime-ratelimit.ts";
 import { directTarget } from "./targets/direct.ts";
-import { meshPairTargets } from "./targets/mesh-pair.ts";
+import { amimePairFrom, meshPairTargets } from "./targets/mesh-pair.ts";
 import { haproxyTarget } from "./targets/haproxy.ts";
 import { nginxTarget, startNginx } from "./targets/nginx.ts";
 import { protocolsBench } from "./protocols.ts";
@@ -79,7 +80,14 @@ const wanted = new Set(values.targets.split(","));
 if (values.compare !== undefined) {
   // A second Amime from another checkout (a git worktree of an older commit), measured beside this one.
   factories.splice(2, 0, amimeFrom("amime-cmp", values.compare, amimeConfig));
-  wanted.add("amime-cmp");
+  if (wanted.has("amime")) wanted.add("amime-cmp");
+  // The mesh-pair rows named in --targets get a `-cmp` row too (both sidecars from DIR).
+  for (const name of [...wanted]) {
+    const cmp = amimePairFrom(name, values.compare);
+    if (cmp === null) continue;
+    factories.push(cmp);
+    wanted.add(cmp.name);
+  }
 }
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -205,8 +213,13 @@ try {
     process.stdout.write(`${line(rows[0]!)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n${rows.slice(1).map(line).join("\n")}\n`);
     process.stdout.write(`fixed rate ${rate} rps over 16 keep-alive connections; ${plan.rounds} interleaved round(s), medians\n`);
   }
-  const ab = pairedRatios(samples.get("amime"), samples.get("amime-cmp"));
-  if (ab !== null) process.stdout.write(ab);
+  // A/Bs of --compare, and each mTLS pair against two nginx with TLS (issue 12's 1.3× goal).
+  const cmpPairs = running.filter((t) => t.name.startsWith("amime-pair") && t.name.endsWith("-cmp")).map((t) => [t.name.slice(0, -4), t.name] as const);
+  const vsNginx = running.filter((t) => t.name.startsWith("amime-pair-mtls")).map((t) => [t.name, t.name.includes("-hs") ? "nginx-pair-tls-hs" : "nginx-pair-tls"] as const);
+  for (const [a, b] of [["amime", "amime-cmp"] as const, ...cmpPairs, ...vsNginx]) {
+    const ab = pairedRatios(samples.get(a), samples.get(b), `${a} / ${b}`);
+    if (ab !== null) process.stdout.write(ab);
+  }
   if (values.protocols) {
     for (const t of running) await t.stop().catch(() => {});
     running.length = 0;
@@ -219,16 +232,16 @@ try {
 }
 
 /**
- * The A/B of `--compare`, round by round: amime's CPU per request over amime-cmp's in the same round
- * (the two ran back to back, so they shared that round's machine load), and the median of those
- * ratios. On a shared VM that is steadier than the ratio of the two medians.
+ * An A/B round by round (`--compare`, or an mTLS pair against two nginx): a's CPU per request over
+ * b's in the same round (they ran back to back, so they shared that round's machine load), and the
+ * median of those ratios. On a shared VM that is steadier than the ratio of the two medians.
  */
-function pairedRatios(a: Sample[] | undefined, b: Sample[] | undefined): string | null {
+function pairedRatios(a: Sample[] | undefined, b: Sample[] | undefined, label: string): string | null {
   if (a === undefined || b === undefined || a.length === 0 || a.length !== b.length) return null;
   const sat = a.map((s, i) => s.cpuUsPerReq / (b[i]?.cpuUsPerReq || 1));
   const atRate = a.map((s, i) => s.cpuUsPerReqAtRate / (b[i]?.cpuUsPerReqAtRate || 1));
   const fmt = (xs: number[]): string => `${xs.map((x) => x.toFixed(3)).join(" ")}; median ${median(xs).toFixed(3)}`;
-  return `amime / amime-cmp CPU per request, per round: saturation ${fmt(sat)}\n  at ${rate} rps ${fmt(atRate)}\n`;
+  return `${label} CPU per request, per round: saturation ${fmt(sat)}\n  at ${rate} rps ${fmt(atRate)}\n`;
 }
 
 /** `--profile`: warm Amime up, run wrk at saturation under --cpu-prof, print the top self times. */

@@ -69,14 +69,15 @@ function clientConfig(port: number, serverPort: number, mtls: boolean, handshake
   return cfg;
 }
 
-function amimePair(name: string, mtls: boolean, handshakes: boolean): TargetFactory {
+function amimePair(name: string, mtls: boolean, handshakes: boolean, codeRoot: string | null = null): TargetFactory {
   return {
     name,
     unavailable: () => null,
     async start(ctx: StartContext): Promise<RunningTarget> {
       const pki = mtls ? meshPki(join(ctx.workDir, "mesh-pki")) : null;
-      const server = await startAmime(`${name}-server`, ctx, ctx.root, (p) => serverConfig(p, ctx.upstreamPort, mtls), pki ? certFlags(pki, "server") : []);
-      const client = await startAmime(`${name}-client`, ctx, ctx.root, (p) => clientConfig(p, server.port, mtls, handshakes), pki ? certFlags(pki, "client") : []);
+      const code = codeRoot ?? ctx.root;
+      const server = await startAmime(`${name}-server`, ctx, code, (p) => serverConfig(p, ctx.upstreamPort, mtls), pki ? certFlags(pki, "server") : []);
+      const client = await startAmime(`${name}-client`, ctx, code, (p) => clientConfig(p, server.port, mtls, handshakes), pki ? certFlags(pki, "client") : []);
       return {
         name,
         port: client.port,
@@ -128,6 +129,16 @@ function nginxPair(name: string, handshakes: boolean): TargetFactory {
       };
     },
   };
+}
+
+/**
+ * `--compare DIR`: the Amime pair row `name` with both sidecars from the checkout in DIR (config
+ * and certificates made by this one), as `<name>-cmp`; null for a row that is not an Amime pair.
+ */
+export function amimePairFrom(name: string, dir: string): TargetFactory | null {
+  const rows: Record<string, [boolean, boolean]> = { "amime-pair": [false, false], "amime-pair-mtls": [true, false], "amime-pair-mtls-hs": [true, true] };
+  const row = rows[name];
+  return row === undefined ? null : amimePair(`${name}-cmp`, row[0], row[1], dir);
 }
 
 export const meshPairTargets: TargetFactory[] = [

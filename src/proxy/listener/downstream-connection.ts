@@ -5,7 +5,7 @@
 import { Buffer } from "node:buffer";
 import { verifiedPeerOf, xfccPlanOf } from "../detect/mesh-tls.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
-import { Socket } from "node:net";
+import type { Socket } from "node:net";
 import { ChunkedDecoder, parseRequestHead, ParseError } from "../http1/index.ts";
 import type { ListenerContext } from "../request/context.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
@@ -13,7 +13,7 @@ import { Exchange, type ExchangeConn, type TunnelProbe } from "../http/exchange.
 import { localReply } from "../request/local-reply.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { forwardH1, startRequest } from "./h1-dispatch.ts";
-import { SocketWriter } from "../io/socket-writer.ts";
+import { readIntoShared, SocketWriter } from "../io/index.ts";
 import type { HeaderTimeouts, HeadWaiter } from "./header-timeout.ts";
 
 const S_HEAD = 0;
@@ -29,42 +29,11 @@ const B_CHUNKED = 2;
 const MAX_PIPELINED_BYTES = 64 * 1024;
 
 /**
- * One read buffer shared by every plain-TCP downstream connection (`onread`): libuv delivers one
- * read at a time and the codec copies whatever outlives the callback (head, held body chunks,
- * pipelined bytes), so no connection needs its own. Saves Node's per-read 64 KiB allocation and
- * its stream machinery (Readable.push, 'data' emit) on every request.
+ * One read buffer shared by every downstream connection (io/shared-reads.ts, plain TCP and TLS):
+ * libuv (or OpenSSL) delivers one read at a time and the codec copies whatever outlives the
+ * callback (head, held body chunks, pipelined bytes), so no connection needs its own.
  */
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-
-interface HandleLike {
-  reading?: boolean;
-  readStop(): number;
-}
-
-/**
- * The same TCP connection as a socket that reads into SHARED_READ_BUFFER, or null when that is
- * not possible (TLS, no handle). `net.Server` has no `onread` option, so the accepted socket's
- * handle is moved into `new Socket({ handle, onread })` (the documented constructor option; the
- * handle itself is Node-internal). Bytes the accepted socket already buffered (the protocol
- * dispatcher's peek, put back with unshift) are returned in `early`.
- */
-function rewrap(socket: Socket, onRead: (n: number) => boolean): { socket: Socket; early: Buffer | null } | null {
-  const s = socket as Socket & { _handle?: HandleLike | null; encrypted?: boolean };
-  const handle = s._handle;
-  if (handle === undefined || handle === null || s.encrypted === true || socket.constructor !== Socket || s.destroyed) return null;
-  if (typeof handle.readStop !== "function") return null;
-  const parts: Buffer[] = [];
-  for (let c = socket.read() as Buffer | null; c !== null; c = socket.read() as Buffer | null) parts.push(c);
-  handle.readStop();
-  handle.reading = false;
-  s._handle = null;
-  socket.removeAllListeners();
-  socket.on("error", noop);
-  socket.destroy();
-  const next = new Socket({ handle, readable: true, writable: true, onread: { buffer: SHARED_READ_BUFFER, callback: onRead } } as unknown as ConstructorParameters<typeof Socket>[0]);
-  const early = parts.length === 0 ? null : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-  return { socket: next, early };
-}
 
 export class DownstreamConnection implements ExchangeConn, HeadWaiter {
   readonly socket: Socket;
@@ -87,7 +56,7 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
   private pausedForPipeline = false;
   /** The bytes being fed live in SHARED_READ_BUFFER: copy whatever is kept past the call. */
   private borrowed = false;
-  /** The socket reads into SHARED_READ_BUFFER (plain TCP); else it is a stream ('data' chunks). */
+  /** The socket reads into SHARED_READ_BUFFER; else it is a stream ('data' chunks). */
   private readonly sharedReads: boolean;
   /** takeOver() happened on an `onread` socket: reads go to the stream (tunnels) as copies. */
   private streamMode = false;
@@ -111,7 +80,7 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
     this.listener = listener;
     this.onClosed = onClosed;
     this.headTimer = headTimer;
-    const r = rewrap(accepted, (n) => this.onRead(n));
+    const r = readIntoShared(accepted, SHARED_READ_BUFFER, (n) => this.onRead(n));
     const socket = r === null ? accepted : r.socket;
     this.socket = socket;
     this.writer = new SocketWriter(socket);
