@@ -4,7 +4,8 @@
 //   amime-pair-mtls   the same over ISTIO_MUTUAL (workload certificates made by openssl, SPIFFE
 //                     URI SANs, `--cert/--key/--root-cert`), STRICT on the server side
 //   nginx-pair-tls    two nginx: proxy_ssl toward the second (keep-alive upstream pool, session
-//                     reuse), which terminates TLS with a client certificate required
+//                     reuse), which terminates TLS with a client certificate required; TLS 1.3
+//                     as the Amime pair (nginx-pair-tls12: nginx 1.22's default, TLS 1.2)
 // The `-hs` variants open a new upstream connection per request (Amime: maxRequestsPerConnection
 // 1; nginx: no upstream keep-alive, no session reuse): their saturation rps is the full-handshake
 // rate between the two proxies.
@@ -92,7 +93,15 @@ function amimePair(name: string, mtls: boolean, handshakes: boolean, codeRoot: s
   };
 }
 
-function nginxPair(name: string, handshakes: boolean): TargetFactory {
+/**
+ * nginx 1.22 (Debian 12) defaults to TLS 1.0–1.2 on both ends (`ssl_protocols`,
+ * `proxy_ssl_protocols`; 1.3 joined the default in 1.23.4), so left alone the pair negotiates
+ * TLS 1.2 (ECDHE-ECDSA-AES256-GCM-SHA384) while Amime's negotiates TLS 1.3 (TLS_AES_256_GCM_SHA384),
+ * as Istio's sidecars do. Both nginx are set to 1.2–1.3, Istio's range: the same protocol, suite
+ * and key exchange (X25519) on both pairs. `tls` "1.2" keeps nginx's default (a row that shows
+ * what the protocol version alone costs).
+ */
+function nginxPair(name: string, handshakes: boolean, tls: "1.3" | "1.2" = "1.3"): TargetFactory {
   return {
     name,
     unavailable: () => (existsSync("/usr/sbin/nginx") ? null : "nginx not installed (apt-get install nginx-light)"),
@@ -103,7 +112,7 @@ function nginxPair(name: string, handshakes: boolean): TargetFactory {
       const server = await startNginx(
         ctx,
         `${name}-server`,
-        `ssl_certificate ${s.cert}; ssl_certificate_key ${s.key}; ssl_client_certificate ${pki.ca}; ssl_verify_client on;
+        `ssl_certificate ${s.cert}; ssl_certificate_key ${s.key}; ssl_client_certificate ${pki.ca}; ssl_verify_client on;${tls === "1.3" ? " ssl_protocols TLSv1.2 TLSv1.3;" : ""}
     location / { proxy_pass http://bench_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }`,
         `upstream bench_upstream { server 127.0.0.1:${ctx.upstreamPort}; keepalive 64; }`,
         " ssl",
@@ -113,7 +122,7 @@ function nginxPair(name: string, handshakes: boolean): TargetFactory {
         `${name}-client`,
         `location / { proxy_pass https://mesh_server; proxy_http_version 1.1; proxy_set_header Connection "${handshakes ? "close" : ""}"; proxy_set_header X-Request-Id $request_id;
       proxy_ssl_certificate ${c.cert}; proxy_ssl_certificate_key ${c.key}; proxy_ssl_trusted_certificate ${pki.ca}; proxy_ssl_verify on; proxy_ssl_name localhost;
-      proxy_ssl_session_reuse ${handshakes ? "off" : "on"}; }`,
+      proxy_ssl_session_reuse ${handshakes ? "off" : "on"};${tls === "1.3" ? " proxy_ssl_protocols TLSv1.2 TLSv1.3;" : ""} }`,
         `upstream mesh_server { server 127.0.0.1:${server.port};${handshakes ? "" : " keepalive 64;"} }`,
       );
       const pids = [client.child.pid ?? 0, server.child.pid ?? 0];
@@ -147,4 +156,5 @@ export const meshPairTargets: TargetFactory[] = [
   nginxPair("nginx-pair-tls", false),
   amimePair("amime-pair-mtls-hs", true, true),
   nginxPair("nginx-pair-tls-hs", true),
+  nginxPair("nginx-pair-tls12", false, "1.2"),
 ];
