@@ -34,7 +34,7 @@ export interface NodeAgentOptions {
   nodeName?: string;
   /** Images that run `bin/amime.js` (the control plane's --sidecar-image). */
   amimeImages?: readonly string[];
-  /** More /etc/hosts entries for every pod: name → IP. */
+  /** More /etc/hosts entries for every pod: name → IP (setExtraHost adds more later). */
   extraHosts?: Readonly<Record<string, string>>;
   log?: (line: string) => void;
 }
@@ -54,6 +54,7 @@ export class NodeAgent {
   private readonly services = new Map<string, ServiceVip>();
   private readonly writes = new Map<string, "busy" | "again">();
   private readonly reflectors: Reflector[] = [];
+  private readonly extraHosts: Map<string, string>;
   private lease: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly log: (line: string) => void;
@@ -66,6 +67,17 @@ export class NodeAgent {
     const conn: KubeConnection = { server: opts.server, ca: readFileSync(opts.caFile, "utf8"), insecure: false, token: () => opts.token, origin: "test node agent" };
     this.api = new KubeApi(conn);
     this.log = opts.log ?? (() => {});
+    this.extraHosts = new Map(Object.entries(opts.extraHosts ?? {}));
+  }
+
+  /** Name `name` as `address` in every pod's /etc/hosts (e.g. a control plane on the host, known once hostIp is). */
+  setExtraHost(name: string, address: string): void {
+    this.extraHosts.set(name, address);
+    this.refreshNames();
+  }
+
+  private refreshNames(): void {
+    for (const r of this.runners.values()) void r.refreshNames().catch((e: Error) => this.log(`pod ${r.key}: /etc/hosts: ${e.message}`));
   }
 
   /** The address pods see the host (and the node) as: their hostIP, probes' source. */
@@ -136,7 +148,7 @@ export class NodeAgent {
     const clusterIP = (o.spec as { clusterIP?: string } | undefined)?.clusterIP;
     if (present && clusterIP && clusterIP !== "None") this.services.set(key, { host: `${o.metadata.name}.${o.metadata.namespace}.svc.${DOMAIN}`, vip: clusterIP });
     else if (!this.services.delete(key)) return;
-    for (const r of this.runners.values()) void r.refreshNames().catch((e: Error) => this.log(`pod ${r.key}: /etc/hosts: ${e.message}`));
+    this.refreshNames();
   }
 
   private pod(p: Pod): void {
@@ -213,7 +225,7 @@ export class NodeAgent {
   };
 
   private nameFiles(pod: { name: string; ip: string; namespace: string }): { hosts: string; resolvConf: string } {
-    const extra = Object.entries(this.opts.extraHosts ?? {}).map(([name, addr]) => `${addr}\t${name}\n`).join("");
+    const extra = [...this.extraHosts].map(([name, addr]) => `${addr}\t${name}\n`).join("");
     return { hosts: hostsFile(pod, [...this.services.values()], DOMAIN) + extra, resolvConf: resolvConf(pod.namespace, DOMAIN) };
   }
 

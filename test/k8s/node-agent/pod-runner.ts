@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ETC_NETNS, writePodFiles, type NetnsNetwork } from "../../../src/runtime/netns/network.ts";
-import { ip } from "../../../src/runtime/netns/commands.ts";
+import { ip, run } from "../../../src/runtime/netns/commands.ts";
 import { Container } from "./container.ts";
 import { CHECKOUT, ContainerStartError, containerArgv, localImage, programArgv } from "./images.ts";
 import type { KubeApi } from "./kube-api.ts";
@@ -92,6 +92,8 @@ export class PodRunner {
     const made = await this.host.network.addPod(`p-${name}`, 0, this.host.nameFiles({ name: hostnameOf(this.pod), ip: "127.0.1.1", namespace: ns }), () => "*filter\nCOMMIT\n", () => {});
     this.netns = made.netns;
     this.podIp = made.ip;
+    // As containerd (2.0 on) and CRI-O make pods: any UID may bind a port below 1024 in the pod.
+    await run("ip", ["netns", "exec", made.netns, "sysctl", "-q", "-w", "net.ipv4.ip_unprivileged_port_start=0"]);
     await this.refreshNames();
     this.host.changed(this);
     if (this.stopping) return;
