@@ -68,6 +68,10 @@ Options:
       --leader-elect-retry-period D  with --store: keepalives and campaigns this often (default 2s)
       --store-compaction-interval D  with --store: the leader compacts etcd's history this
                         often, to the revision of one interval before (default 5m; 0 = never)
+      --registration-cleanup-grace-period D  with --store: the leader removes the registration
+                        of an instance whose proxy connected once and then had no stream at any
+                        replica for this long (default 10s, Istio's PILOT_WORKLOAD_ENTRY_GRACE_PERIOD;
+                        0 = never)
       --cacerts DIR     sign workload certificates as this intermediate: Istio's plug-in CA
                         files ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem
       --allowed-host NAME  a host name clients may reach this control plane by (repeatable;
@@ -109,6 +113,7 @@ interface Args {
   replicaName?: string;
   leaderTiming: LeaderTiming;
   compactionIntervalMs?: number;
+  registrationCleanupGraceMs?: number;
   allowedHosts: string[];
   webhookPort?: number;
   sidecarImage?: string;
@@ -170,6 +175,10 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case "--store-compaction-interval":
         out.compactionIntervalMs = durationMs(f.flag, f.required("a duration (5m)"), true);
+        storeOnly.push(f.flag);
+        break;
+      case "--registration-cleanup-grace-period":
+        out.registrationCleanupGraceMs = durationMs(f.flag, f.required("a duration (10s)"), true);
         storeOnly.push(f.flag);
         break;
       case "--allowed-host":
@@ -262,6 +271,7 @@ export const controlPlaneCommand: Command = {
         ...(args.store !== undefined ? { storeTls: resolveFiles(args.storeTls) } : {}),
         ...(args.replicaName !== undefined ? { replicaName: args.replicaName } : {}),
         ...(args.compactionIntervalMs !== undefined ? { compactionIntervalMs: args.compactionIntervalMs } : {}),
+        ...(args.registrationCleanupGraceMs !== undefined ? { registrationCleanupGraceMs: args.registrationCleanupGraceMs } : {}),
         allowedHosts: args.allowedHosts,
         ...(args.platform === "kubernetes" ? { kubernetes: args.kubeconfig !== undefined ? { kubeconfig: resolve(args.kubeconfig) } : {} } : {}),
         log: (l) => process.stderr.write(`amime control-plane: ${l}\n`),

@@ -48,6 +48,8 @@ import { dashboardBackendOf, type DryRun } from "./dashboard-backend.ts";
 import type { LeaderRole } from "./leader/index.ts";
 import { DEFAULT_LEADER_TIMING, timingProblem, type LeaderTiming } from "./leader/leader-term.ts";
 import { DEFAULT_COMPACTION_INTERVAL_MS } from "./leader/history-compactor.ts";
+import { DEFAULT_REGISTRATION_CLEANUP_GRACE_MS } from "./leader/registration-reaper.ts";
+import type { StreamMarks } from "./store/etcd/stream-marks.ts";
 
 /** How long a stopping control plane waits for its proxies to move after telling them to (drain). */
 const DRAIN_GRACE_MS = 2_000;
@@ -104,6 +106,11 @@ export interface ControlPlaneOptions {
   leaderTiming?: LeaderTiming;
   /** With `store`: the leader compacts etcd's history this often (default 5 min, as kube-apiserver; 0: never). */
   compactionIntervalMs?: number;
+  /**
+   * With `store`: the leader removes a registration whose proxy connected once and then had no
+   * stream at any replica for this long (default 10 s, Istio's PILOT_WORKLOAD_ENTRY_GRACE_PERIOD; 0: never).
+   */
+  registrationCleanupGraceMs?: number;
   /** Host names (besides the listen address and loopback) that requests may name in Host. */
   allowedHosts?: readonly string[];
   /**
@@ -196,6 +203,8 @@ export class ControlPlane implements ApiBackend {
   private sharedRegistry: SharedRegistry | null = null;
   /** With --store: the leader election and the work only the leader does. */
   leader: LeaderRole | null = null;
+  /** With --store: which proxies have a stream here, in etcd (for the leader's registration cleanup). */
+  private marks: StreamMarks | null = null;
   /** With --platform kubernetes: the API server's config and pods. */
   private kube: KubernetesSource | null = null;
   /** With --platform kubernetes: the pods' sidecars' registrations (loaded with the platform). */
@@ -366,12 +375,26 @@ export class ControlPlane implements ApiBackend {
     }
     cp.boundPort = cp.server.port;
     if (cp.etcd !== null) {
+      const replica = opts.replicaName ?? `${hostname()}:${cp.boundPort}`;
+      const timing = opts.leaderTiming ?? DEFAULT_LEADER_TIMING;
+      const { StreamMarks } = await import("./store/etcd/stream-marks.ts");
+      const marks = new StreamMarks({ client: cp.etcd.connection, prefix: cp.etcd.url.prefix, replica, ttlSeconds: Math.ceil(timing.leaseTtlMs / 1000), log: (l) => cp.log(l) });
+      try {
+        await marks.start();
+      } catch (e) {
+        await cp.close({ drain: false });
+        throw e;
+      }
+      cp.marks = marks;
+      // Streams opened while the lease was granted.
+      for (const s of cp.pusher.allStates()) if (s.connected) marks.set(s.node, true);
       const { startLeaderRole } = await import("./leader/index.ts");
       cp.leader = startLeaderRole(cp.etcd, {
-        replica: opts.replicaName ?? `${hostname()}:${cp.boundPort}`,
+        replica,
         clock: cp.clock,
-        timing: opts.leaderTiming ?? DEFAULT_LEADER_TIMING,
+        timing,
         compactionIntervalMs: opts.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS,
+        registrationCleanupGraceMs: opts.registrationCleanupGraceMs ?? DEFAULT_REGISTRATION_CLEANUP_GRACE_MS,
         log: (l) => cp.log(l),
       });
     }
@@ -724,10 +747,12 @@ export class ControlPlane implements ApiBackend {
 
   openStream(node: string, sink: PushSink, opts: { delta?: boolean } = {}): void {
     this.pusher.connect(node, sink, opts);
+    this.marks?.set(node, true);
   }
 
   closeStream(node: string, sink: PushSink): void {
     this.pusher.disconnect(node, sink);
+    this.marks?.set(node, this.pusher.state(node)?.connected === true);
   }
 
   ack(msg: AckMessage): boolean {
@@ -748,6 +773,7 @@ export class ControlPlane implements ApiBackend {
       this.rootCertPublisher?.close();
       this.serving?.close();
       await this.leader?.close();
+      await this.marks?.close();
       await this.sharedRegistry?.close();
       await this.etcd?.close();
       this.pusher.close();

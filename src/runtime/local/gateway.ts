@@ -90,6 +90,8 @@ export class IngressGateway {
         logFile,
       }),
       onStart: () => {
+        // Back from a crash loop: its registration may have been cleaned up meanwhile (as instance.ts).
+        if (this.proc.restarts > 0) void ctx.registry.put(this.registration()).catch((e: Error) => ctx.log(`${INGRESS_NAME}: cannot update the control plane: ${e.message}`));
         this.watch();
         ctx.onChange();
       },

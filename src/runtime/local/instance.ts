@@ -85,6 +85,10 @@ export class InstanceSupervisor {
         logFile: join(ctx.logDir, `${plan.name}.sidecar.log`),
       }),
       onStart: () => {
+        // A sidecar back from a crash loop: with replicas on etcd the leader removes a registration
+        // whose proxy stayed away past the grace period (docs/control-plane.md, "Config in etcd"),
+        // so it is put again, as a reconnecting Istio proxy re-creates its WorkloadEntry.
+        if (this.sidecar.restarts > 0) this.putRegistration(this.registered === true);
         this.watchSidecar();
         this.ctx.onChange();
       },
@@ -249,6 +253,10 @@ export class InstanceSupervisor {
     } else if (this.phase === "ready") this.phase = "not ready";
     if (this.registered === ready || (this.stopped && ready)) return;
     this.registered = ready;
+    this.putRegistration(ready);
+  }
+
+  private putRegistration(ready: boolean): void {
     this.chain = this.chain
       .then(() => this.ctx.registry.put(registration(this.plan, this.ports, ready, this.address)))
       .catch((e: Error) => this.ctx.log(`${this.plan.name}: cannot update the control plane: ${e.message}`));
