@@ -525,7 +525,7 @@ export class ControlPlane implements ApiBackend {
   private registryNow(): Registry {
     const registered = this.registry.registry();
     if (this.kube === null) return registered;
-    return { services: registered.services, instances: [...registered.instances, ...this.kube.workloadInstances()] };
+    return { services: registered.services, instances: [...registered.instances, ...this.kube.workloadInstances()], serviceEndpoints: this.kube.serviceEndpoints() };
   }
 
   /** `by` names who asked (`admin:alice`); it is recorded with every change it makes. */

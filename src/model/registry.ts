@@ -87,6 +87,12 @@ export interface WorkloadInstance {
 export interface Registry {
   services: readonly Service[];
   instances: readonly WorkloadInstance[];
+  /**
+   * Per `namespace/name` of a Kubernetes Service: the endpoints its EndpointSlices list, taken
+   * only for a Service without a selector (as Istio takes them for it). Each instance's `ports`
+   * are keyed by the slice port's name (`""` for an unnamed one).
+   */
+  serviceEndpoints?: ReadonlyMap<string, readonly WorkloadInstance[]>;
 }
 
 export const EMPTY_REGISTRY: Registry = Object.freeze({ services: Object.freeze([]), instances: Object.freeze([]) });

@@ -40,6 +40,24 @@ export function serviceFromKubernetes(r: Resource, namespace: string, domainSuff
   };
 }
 
+/**
+ * A selector-less Service's endpoints from its EndpointSlices (ports keyed by slice port name):
+ * each service port takes the slice port of the same name, as Kubernetes matches them, keyed by
+ * the service port's targetPort and name as instancesOf's users look ports up.
+ */
+export function slicedEndpoints(service: Service, sliced: readonly WorkloadInstance[]): WorkloadInstance[] {
+  return sliced.map((inst) => {
+    const ports: Record<string, number> = {};
+    for (const p of service.ports) {
+      const port = inst.ports?.[p.name];
+      if (port === undefined) continue;
+      ports[String(p.targetPort)] = port;
+      if (p.name) ports[p.name] = port;
+    }
+    return { ...structuredClone(inst), ports };
+  });
+}
+
 /** The `amime.dev/` annotations, when there are any. */
 function amimeAnnotations(all: Record<string, string> | undefined): { annotations?: Record<string, string> } {
   const own = Object.entries(all ?? {}).filter(([k, v]) => k.startsWith("amime.dev/") && typeof v === "string");

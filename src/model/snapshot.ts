@@ -7,7 +7,7 @@ import type { DestinationRuleSpec, GatewaySpec, ServiceEntrySpec, SidecarSpec, V
 import type { MeshConfig } from "../config/types/mesh-config.ts";
 import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from "../config/types/security.ts";
 import { EMPTY_REGISTRY, type Registry, type Service, type WorkloadInstance } from "./registry.ts";
-import { serviceFromKubernetes, servicesFromServiceEntry, instanceFromWorkloadEntry } from "./snapshot-services.ts";
+import { serviceFromKubernetes, servicesFromServiceEntry, instanceFromWorkloadEntry, slicedEndpoints } from "./snapshot-services.ts";
 
 /** One Istio resource as the snapshot keeps it. */
 export interface ConfigEntry<S> {
@@ -126,6 +126,8 @@ export function buildSnapshot(resources: readonly Resource[], registry: Registry
   for (const r of latest.values()) {
     if (r.kind === "Service" && r.group === "") {
       const s = serviceFromKubernetes(r, ns(r), mesh.domainSuffix);
+      const sliced = s !== undefined && s.selector === undefined ? registry.serviceEndpoints?.get(`${s.namespace}/${s.name}`) : undefined;
+      if (s !== undefined && sliced !== undefined) s.endpoints = slicedEndpoints(s, sliced);
       if (s) services.push(s);
       continue;
     }

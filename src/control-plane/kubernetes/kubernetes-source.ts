@@ -2,7 +2,8 @@
 // go into the config store (each object judged on its own, like one config file: an invalid one is
 // refused with its field path and logged, and the last good version of it stays in force), and
 // Pods become the registry's workload instances (labels, service account, namespace and address
-// from the pod, readiness from its Ready condition). Both feed the same snapshot → translate →
+// from the pod, readiness from its Ready condition); EndpointSlices give Services without a
+// selector their endpoints (endpoint-slices.ts). All feed the same snapshot → translate →
 // push as config files do. Every collection is listed, then watched (reflector.ts).
 import { hostname } from "node:os";
 import { formatDiagnostic } from "../../config/diagnostic.ts";
@@ -12,6 +13,7 @@ import type { WorkloadInstance } from "../../model/registry.ts";
 import type { ConfigStore, StoreResult } from "../store/config-store.ts";
 import type { KubeConnection } from "./kube-config.ts";
 import { KubeApiError, listAll, postJson, Reflector, type KubeObject } from "./reflector.ts";
+import { sliceInstances, sliceService } from "./endpoint-slices.ts";
 import { instanceOfPod } from "./pod-instance.ts";
 
 export interface KubernetesSourceOptions {
@@ -93,6 +95,10 @@ export class KubernetesSource {
   private readonly reflectors: Reflector[] = [];
   private readonly instances = new Map<string, WorkloadInstance>();
   private instanceList: WorkloadInstance[] = [];
+  /** EndpointSlices by `namespace/name`. */
+  private readonly slices = new Map<string, KubeObject>();
+  /** Built from the slices and pods on first use after a change of either. */
+  private endpointsByService: Map<string, WorkloadInstance[]> | null = null;
   /** Before the first sync, config objects are gathered and judged as one set. */
   private initial: Map<string, string | null> | null = new Map();
   /** The objects gathered before the first sync, for the Events of those refused. */
@@ -118,6 +124,11 @@ export class KubernetesSource {
       remove: (o) => this.pod(o, true),
     }, this.opts.clock, this.opts.log);
     this.reflectors.push(pods);
+    const slices = new Reflector(this.opts.conn, "/apis/discovery.k8s.io/v1/endpointslices", {
+      upsert: (o) => this.slice(o, false),
+      remove: (o) => this.slice(o, true),
+    }, this.opts.clock, this.opts.log);
+    this.reflectors.push(slices);
     const started: Reflector[] = [];
     for (const r of this.reflectors) {
       try {
@@ -158,8 +169,35 @@ export class KubernetesSource {
     return this.instanceList;
   }
 
+  /**
+   * The endpoints of each Service (`namespace/name`) its EndpointSlices list (taken for Services
+   * without a selector), pods looked up by the slices' targetRefs.
+   */
+  serviceEndpoints(): ReadonlyMap<string, readonly WorkloadInstance[]> {
+    if (this.endpointsByService === null) {
+      const out = new Map<string, WorkloadInstance[]>();
+      for (const slice of this.slices.values()) {
+        const service = sliceService(slice);
+        if (service === null) continue;
+        const list = out.get(service) ?? [];
+        list.push(...sliceInstances(slice, (ns, name) => this.instances.get(`${ns}/${name}`)));
+        out.set(service, list);
+      }
+      this.endpointsByService = out;
+    }
+    return this.endpointsByService;
+  }
+
   close(): void {
     for (const r of this.reflectors) r.close();
+  }
+
+  private slice(obj: KubeObject, removed: boolean): void {
+    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    if (removed) this.slices.delete(key);
+    else this.slices.set(key, obj);
+    this.endpointsByService = null;
+    if (this.initial === null) this.opts.changed();
   }
 
   private config(source: string, text: string | null, involved: Involved | null): void {
@@ -221,6 +259,7 @@ export class KubernetesSource {
       this.instances.set(key, instance);
     }
     this.instanceList = [...this.instances.values()];
+    this.endpointsByService = null;
     if (this.initial === null) this.opts.changed();
   }
 }
