@@ -2,7 +2,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "**/*.d.ts", ".tmp/**"] },
+  { ignores: ["node_modules/**", "**/*.d.ts", ".tmp/**", "dist/**"] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -3,6 +3,7 @@
 // or the hand-written "bench" config below (routing, counters and x-request-id; no telemetry).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sidecarLaunch } from "../../src/runtime/js-build/sidecar-launch.ts";
 import { freePort, pinned, stopProcess, waitForPort } from "../lib/spawn.ts";
 import { DEPLOYED_AUTHORITY, deployedProxyConfig, type DeployedVariant } from "./deployed.ts";
 import type { RunningTarget, StartContext, TargetFactory } from "./target.ts";
@@ -78,10 +79,12 @@ export async function startAmime(name: string, ctx: StartContext, codeRoot: stri
   const file = join(ctx.workDir, `${name}-proxy.json`);
   writeFileSync(file, JSON.stringify(typeof kind === "function" ? kind(port) : configFor(kind, ctx.root, port, ctx.upstreamPort), null, 2));
   const node = join(ctx.root, "node_modules", ".bin", "node");
+  // As a runtime starts a sidecar: the built JavaScript tree of that checkout, with the sidecar's V8 flags.
+  const launch = await sidecarLaunch(codeRoot);
   // V8/Node flags for one proxy of an A/B run (e.g. AMIME_BENCH_CMP_NODE_ARGS=--max-semi-space-size=32
   // with --compare .): the flag's effect measured in the same interleaved rounds.
   const envArgs = process.env[name === "amime-cmp" ? "AMIME_BENCH_CMP_NODE_ARGS" : "AMIME_BENCH_NODE_ARGS"]?.split(" ").filter((a) => a !== "") ?? [];
-  const child = pinned(ctx.cpu, node, [...(ctx.nodeArgs ?? []), ...envArgs, join(codeRoot, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "0", ...extraArgs], { cwd: codeRoot });
+  const child = pinned(ctx.cpu, node, [...(ctx.nodeArgs ?? []), ...envArgs, ...launch.args, "proxy", "--config", file, "--admin-port", "0", ...extraArgs], { cwd: codeRoot });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();

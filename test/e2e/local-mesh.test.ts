@@ -75,6 +75,20 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
     assert.equal(plain.status, 200);
   });
 
+  it("starts every sidecar and the gateway as Node with the sidecar's V8 flags on the built JavaScript tree (dist/cli/run.js), not the TypeScript sources", () => {
+    const entry = join(ROOT, "dist", "cli", "run.js");
+    assert.ok(existsSync(entry), "amime up did not build dist/");
+    assert.doesNotMatch(readFileSync(join(ROOT, "dist", "cli", "proxy.js"), "utf8"), /from "\.{1,2}\/[^"]*\.ts"/);
+    const guards = [...state.instances.map((i) => i.sidecarPid), state.gatewayPid];
+    for (const guard of guards) {
+      assert.ok(guard);
+      // The runtime's /bin/sh guard (spawn.ts) runs the sidecar as its child.
+      const [pid] = readFileSync(`/proc/${guard}/task/${guard}/children`, "utf8").trim().split(/\s+/);
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      assert.deepEqual(argv.slice(1, 4), ["--max-semi-space-size=1", entry, "proxy"], argv.join(" "));
+    }
+  });
+
   it("amime exec runs a command with the client's sidecar as HTTP proxy and passes its exit code on", () => {
     const r = run.amime(["exec", "client", "--", "curl", "-s", "-m", "5", "http://front:9080/"]);
     assert.equal(r.status, 0, r.stderr);

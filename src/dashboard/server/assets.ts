@@ -4,8 +4,8 @@
 // and uPlot, served from node_modules as they were installed. Read asynchronously, kept in memory
 // after the first request.
 import { readFile } from "node:fs/promises";
-import { stripTypeScriptTypes } from "node:module";
 import { join, resolve } from "node:path";
+import { stripTypes } from "../../core/strip-types.ts";
 
 const DASHBOARD = resolve(import.meta.dirname, "..");
 const MODULES = resolve(DASHBOARD, "..", "..", "node_modules");
@@ -32,20 +32,6 @@ export interface Asset {
 
 const cache = new Map<string, Promise<Asset | null>>();
 
-/** Type stripping without Node's one-time "experimental" warning on the control plane's stderr. */
-function strip(source: string): string {
-  const emit = process.emitWarning;
-  process.emitWarning = ((w: string | Error, ...rest: unknown[]) => {
-    if (String(typeof w === "string" ? w : w.message).includes("stripTypeScriptTypes")) return;
-    (emit as (...a: unknown[]) => void).call(process, w, ...rest);
-  }) as typeof process.emitWarning;
-  try {
-    return stripTypeScriptTypes(source, { mode: "strip" });
-  } finally {
-    process.emitWarning = emit;
-  }
-}
-
 /** The file behind a dashboard URL path (`/dashboard/assets/ui/app.ts`, `/dashboard/vendor/…`), or null. */
 export function assetFile(path: string): string | null {
   if (path.startsWith("/dashboard/vendor/")) return VENDOR[path.slice("/dashboard/vendor/".length)] ?? null;
@@ -60,7 +46,7 @@ export function loadAsset(file: string): Promise<Asset | null> {
     p = readFile(file).then(
       (buf) => {
         const ext = file.slice(file.lastIndexOf("."));
-        const body = ext === ".ts" ? Buffer.from(strip(buf.toString("utf8"))) : buf;
+        const body = ext === ".ts" ? Buffer.from(stripTypes(buf.toString("utf8"))) : buf;
         return { type: TYPES[ext] ?? "application/octet-stream", body };
       },
       () => null,

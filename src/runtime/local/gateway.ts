@@ -80,8 +80,8 @@ export class IngressGateway {
     this.proc = new ManagedProcess({
       policy: "Always",
       spec: () => ({
-        command: process.execPath,
-        args: [ctx.amimeBin, "proxy", "--xds", ctx.controlPlaneUrl, "--root-cert", ctx.rootCertFile, "--node", this.nodeId, "--admin-port", String(adminPort)],
+        command: ctx.sidecar.command,
+        args: [...ctx.sidecar.args, "proxy", "--xds", ctx.controlPlaneUrl, "--root-cert", ctx.rootCertFile, "--node", this.nodeId, "--admin-port", String(adminPort)],
         cwd: ctx.repoRoot,
         env: {
           ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),

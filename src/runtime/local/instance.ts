@@ -11,6 +11,7 @@ import { LOCAL_ADDRESS, registration, nodeId, type InstancePlan, type InstancePo
 import { checkOnce, ReadinessProber, type ProbeSpec } from "./probe.ts";
 import type { Registrar } from "./registration.ts";
 import type { Exit } from "./spawn.ts";
+import type { SidecarLaunch } from "../js-build/sidecar-launch.ts";
 
 export interface InstanceContext {
   controlPlaneUrl: string;
@@ -20,7 +21,8 @@ export interface InstanceContext {
   /** A fresh credential for one proxy process, bound to its node and identity (minted per start). */
   credential: (p: { node: string; namespace: string; serviceAccount: string }) => string;
   repoRoot: string;
-  amimeBin: string;
+  /** How sidecar and gateway processes are started (Node, its flags, the entry script). */
+  sidecar: SidecarLaunch;
   logDir: string;
   log: (line: string) => void;
   /** Something changed that the state file records (a pid). */
@@ -79,7 +81,7 @@ export class InstanceSupervisor {
     this.sidecar = new ManagedProcess({
       policy: "Always",
       spec: () => ({
-        ...wrap("sidecar", process.execPath, [ctx.amimeBin, "proxy", "--xds", ctx.controlPlaneUrl, "--root-cert", ctx.rootCertFile, "--node", nodeId("sidecar", plan.name, plan.namespace), "--admin-port", String(ports.admin), ...(placement?.sidecarArgs ?? [])]),
+        ...wrap("sidecar", ctx.sidecar.command, [...ctx.sidecar.args, "proxy", "--xds", ctx.controlPlaneUrl, "--root-cert", ctx.rootCertFile, "--node", nodeId("sidecar", plan.name, plan.namespace), "--admin-port", String(ports.admin), ...(placement?.sidecarArgs ?? [])]),
         cwd: ctx.repoRoot,
         env: { ...stringEnv(process.env), AMIME_PROXY_TOKEN: ctx.credential({ node: nodeId("sidecar", plan.name, plan.namespace), namespace: plan.namespace, serviceAccount: plan.spec.serviceAccount }) },
         logFile: join(ctx.logDir, `${plan.name}.sidecar.log`),

@@ -17,7 +17,8 @@ import { nodeId, planInstances, type InstancePorts } from "./plan.ts";
 import { serviceEnv, serviceLinks } from "./service-env.ts";
 import { outboundTcpPorts } from "../../control-plane/translate/tcp-listeners.ts";
 import type { Service } from "../../model/registry.ts";
-import { AMIME_BIN, REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "./paths.ts";
+import { sidecarLaunch } from "../js-build/sidecar-launch.ts";
 import { PortAllocator } from "./ports.ts";
 import { inProcessRegistrar, type Registrar } from "./registration.ts";
 import { removeState, writeState, type UpState } from "./state-file.ts";
@@ -144,7 +145,7 @@ export class LocalMesh {
         registry: everyReplica(replicas.map(inProcessRegistrar)),
         credential: (p) => cp.mintProxyToken(p),
         repoRoot: REPO_ROOT,
-        amimeBin: AMIME_BIN,
+        sidecar: await sidecarLaunch(REPO_ROOT, log),
         logDir,
         log,
         onChange: () => void mesh?.saveState(),

@@ -17,7 +17,8 @@ import type { Service } from "../../model/registry.ts";
 import { IngressGateway, ingressHint, ingressServerPorts } from "../local/gateway.ts";
 import { InstanceSupervisor, type InstanceContext, type InstancePlacement } from "../local/instance.ts";
 import { ConfigInvalid, loadAndValidate, localMeshTelemetry, prometheusTargetsPath, tcpPoolSize, type LocalMeshOptions } from "../local/local-mesh.ts";
-import { AMIME_BIN, REPO_ROOT } from "../local/paths.ts";
+import { REPO_ROOT } from "../local/paths.ts";
+import { sidecarLaunch } from "../js-build/sidecar-launch.ts";
 import { firstUnreachable } from "./proxy-access.ts";
 import { nodeId, planInstances, portEnvName, type InstancePlan, type InstancePorts } from "../local/plan.ts";
 import { PortAllocator } from "../local/ports.ts";
@@ -135,7 +136,8 @@ export class NetnsMesh {
     await ip("-V").catch(() => {
       throw new NetnsUnavailable("--runtime netns needs iproute2 (`ip`), iptables and util-linux's setpriv");
     });
-    const unreachable = await firstUnreachable([{ path: process.execPath, access: "x" }, { path: AMIME_BIN, access: "r" }], PROXY_UID, PROXY_GID);
+    const sidecar = await sidecarLaunch(REPO_ROOT, log);
+    const unreachable = await firstUnreachable([{ path: process.execPath, access: "x" }, { path: sidecar.args.at(-1) as string, access: "r" }], PROXY_UID, PROXY_GID);
     if (unreachable) throw new NetnsUnavailable(`sidecars in pods run as UID ${PROXY_UID} and cannot start from this installation: ${unreachable}. Run Amime from a directory other users can read (e.g. chmod o+x on that directory, or a checkout outside /root)`);
     const dir = resolve(opts.dir ?? process.cwd());
     const resources = await loadAndValidate(opts.paths);
@@ -202,7 +204,7 @@ export class NetnsMesh {
         registry: inProcessRegistrar(cp),
         credential: (p) => controlPlane.mintProxyToken(p),
         repoRoot: REPO_ROOT,
-        amimeBin: AMIME_BIN,
+        sidecar,
         logDir,
         log,
         onChange: () => void mesh?.saveState(),

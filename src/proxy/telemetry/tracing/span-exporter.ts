@@ -10,7 +10,7 @@ import { BatchExporter } from "../export/batch-exporter.ts";
 import { collectorTlsReader, type CollectorTls, type CollectorTlsFiles } from "../export/collector-tls.ts";
 import { postWithTls, type PostTarget } from "../export/http-post.ts";
 import type { GrpcExport } from "../otlp/grpc-export.ts";
-import { otlpProto } from "../otlp/trace-proto.ts";
+import type * as TraceProto from "../otlp/trace-proto.ts";
 import { otlpJson, zipkinJson, type Span } from "./span.ts";
 
 export interface SpanExporterOptions {
@@ -84,11 +84,18 @@ export class SpanExporter {
         const tls = url.protocol === "https:" ? (this.tls ?? (() => Promise.resolve({}))) : undefined;
         this.grpcExport = new GrpcExport(url.host, TRACE_EXPORT_PATH, this.target.timeoutMs, { headers: this.target.headers, tls });
       }
-      return this.grpcExport.call(otlpProto(batch));
+      return this.grpcExport.call((await protobufEncoding()).otlpProto(batch));
     }
     if (this.format === "zipkin") return postWithTls(this.target, zipkinJson(batch), "application/json", this.tls);
-    if (this.encoding === "protobuf") return postWithTls(this.target, otlpProto(batch), "application/x-protobuf", this.tls);
+    if (this.encoding === "protobuf") return postWithTls(this.target, (await protobufEncoding()).otlpProto(batch), "application/x-protobuf", this.tls);
     return postWithTls(this.target, otlpJson(batch), "application/json", this.tls);
   }
 
+}
+
+// protobufjs (≈ 60 modules, its .proto parser included) is loaded by the first batch a config
+// exports as OTLP protobuf, not by every sidecar that traces (Zipkin and OTLP/JSON need none of it).
+let protobufModule: Promise<typeof TraceProto> | undefined;
+function protobufEncoding(): Promise<typeof TraceProto> {
+  return (protobufModule ??= import("../otlp/trace-proto.ts"));
 }
