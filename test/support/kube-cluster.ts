@@ -76,6 +76,7 @@ export class KubeCluster {
   readonly kubeconfig: string;
   private readonly etcd: EtcdCluster;
   private readonly procs: Proc[] = [];
+  private withControllerManager = false;
 
   private constructor(dir: string, etcd: EtcdCluster, port: number, token: string) {
     this.dir = dir;
@@ -93,6 +94,7 @@ export class KubeCluster {
     rigBinary("kubectl");
     const etcd = await EtcdCluster.start(1);
     const cluster = new KubeCluster(etcd.dir, etcd, await unusedPort(), randomBytes(16).toString("hex"));
+    cluster.withControllerManager = opts.controllerManager === true;
     try {
       cluster.writeFiles();
       cluster.spawn("kube-apiserver", apiserver, cluster.apiserverArgs(opts.controllerManager === true));
@@ -150,6 +152,26 @@ export class KubeCluster {
       req.on("error", reject);
       req.end();
     });
+  }
+
+  /**
+   * Stop kube-apiserver (SIGKILL: clients see their connections break), run `whileDown` (e.g.
+   * etcdctl on `etcdEndpoints`: a change no watcher is told of), start it again on the same port
+   * and wait until it is ready. etcd and the controller manager keep running.
+   */
+  async restartApiServer(whileDown: () => Promise<void> = async () => {}): Promise<void> {
+    const i = this.procs.findIndex((p) => p.name === "kube-apiserver");
+    const old = this.procs[i]!;
+    await end(old);
+    this.procs.splice(i, 1);
+    await whileDown();
+    this.spawn("kube-apiserver", rigBinary("kube-apiserver"), this.apiserverArgs(this.withControllerManager));
+    await this.ready();
+  }
+
+  /** etcd's client URLs (for etcdctl). */
+  get etcdEndpoints(): readonly string[] {
+    return this.etcd.endpoints;
   }
 
   /** The output of a rig process (for failure messages). */
