@@ -54,13 +54,13 @@ async function nginxH2(ctx: ProtocolsContext, name: string, body: string, upstre
   return { child, port };
 }
 
-async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol: "http1" | "http2", codeRoot = ctx.root): Promise<{ child: ChildProcess; port: number }> {
+async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol: "http1" | "http2", codeRoot = ctx.root, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const cfg = benchProxyConfig(port, upstreamPort) as { clusters: { protocol: string }[] };
   for (const c of cfg.clusters) c.protocol = protocol;
   const file = join(ctx.workDir, `amime-${protocol}-${port}.json`);
   writeFileSync(file, JSON.stringify(cfg));
-  const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [join(codeRoot, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "-1"], { cwd: codeRoot });
+  const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [...nodeArgs, join(codeRoot, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "-1"], { cwd: codeRoot });
   child.stdout?.resume();
   child.stderr?.resume();
   await waitForPort(port);
@@ -116,6 +116,23 @@ function medianRow(rows: Row[]): Row {
 async function grpcLoad(ctx: ProtocolsContext, port: number, seconds: number): Promise<{ rps: number; p50_ms: number; p99_ms: number; calls: number; errors: number }> {
   const out = await run("taskset", ["-c", "1", join(ctx.root, "node_modules", ".bin", "node"), join(ctx.root, "bench", "load", "grpc.ts"), "client", "--port", String(port), "--authority", "bench", "--seconds", String(seconds)]);
   return JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
+}
+
+/**
+ * `--profile --protocols`: the h2c → HTTP/1.1 row's proxy (this checkout, or `--compare DIR`'s)
+ * under `nodeArgs` (--cpu-prof …): a warm-up, then `n` requests at saturation. Returns CPU µs/request.
+ */
+export async function profileH2(ctx: ProtocolsContext, upstreamPort: number, nodeArgs: readonly string[], n: number): Promise<{ rps: number; cpuUsPerReq: number }> {
+  const amime = await startAmime(ctx, upstreamPort, "http1", ctx.compare ?? ctx.root, nodeArgs);
+  try {
+    const pid = amime.child.pid ?? 0;
+    await h2load(amime.port, Math.floor(n / 4));
+    const c0 = cpuOf(pid);
+    const r = await h2load(amime.port, n);
+    return { rps: r.rps, cpuUsPerReq: (cpuOf(pid) - c0) / (r.done || 1) };
+  } finally {
+    await stopProcess(amime.child);
+  }
 }
 
 /** Runs the rows; returns the table as text (Markdown). */

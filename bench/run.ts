@@ -27,7 +27,9 @@
 //                                                   with --compare, amime-cmp gets an HTTP/2 row too
 //        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
 //                                                   prints the functions with the most self time
-//                                                   (add `--amime-config bench --targets amime-authz`: the authz row).
+//                                                   (add `--amime-config bench --targets amime-authz`: the authz row;
+//                                                   `--protocols`: the h2c → HTTP/1.1 row, h2load, 20,000 requests
+//                                                   per second of --seconds; with `--compare DIR`: DIR's proxy).
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -43,7 +45,7 @@ import { directTarget } from "./targets/direct.ts";
 import { amimePairFrom, meshPairTargets } from "./targets/mesh-pair.ts";
 import { haproxyTarget } from "./targets/haproxy.ts";
 import { nginxTarget, startNginx } from "./targets/nginx.ts";
-import { protocolsBench } from "./protocols.ts";
+import { profileH2, protocolsBench } from "./protocols.ts";
 import type { RunningTarget, TargetFactory } from "./targets/target.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -251,15 +253,22 @@ async function profileAmime(): Promise<void> {
   const up = await startNginx({ ...ctxBase, upstreamPort: 0, cpu: "1" }, "upstream", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
   let t: RunningTarget | null = null;
   try {
-    // `--targets amime-authz` profiles the JWT + AuthorizationPolicy row instead of plain amime.
-    const target = values.targets.split(",").includes("amime-authz") ? amimeAuthzTarget : amimeTarget;
-    t = await target.start({ ...ctxBase, upstreamPort: up.port, cpu: "0", nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profDir] });
-    log(`${target.name}:${t.port} under --cpu-prof; warming up ${plan.warmupSec}s, then ${values.seconds}s at saturation`);
-    await wrk(t.port, t.authority, plan.warmupSec, t.headers);
-    const c0 = t.pids().reduce((s, p) => s + cpuMicros(p), 0);
-    const sat = await wrk(t.port, t.authority, Number(values.seconds), t.headers);
-    const c1 = t.pids().reduce((s, p) => s + cpuMicros(p), 0);
-    log(`rps=${sat.rps.toFixed(0)} cpu=${((c1 - c0) / (sat.requests || 1)).toFixed(1)}µs/req (profiler on: slower than a real run)`);
+    if (values.protocols) {
+      const ctx = { workDir, root, quick, log, rounds: 1, ...(values.compare !== undefined ? { compare: values.compare } : {}) };
+      log(`h2c → HTTP/1.1 proxy of ${ctx.compare ?? root} under --cpu-prof, ${Number(values.seconds) * 20_000} requests at saturation`);
+      const r = await profileH2(ctx, up.port, ["--cpu-prof", "--cpu-prof-dir", profDir], Number(values.seconds) * 20_000);
+      log(`rps=${r.rps.toFixed(0)} cpu=${r.cpuUsPerReq.toFixed(1)}µs/req (profiler on: slower than a real run)`);
+    } else {
+      // `--targets amime-authz` profiles the JWT + AuthorizationPolicy row instead of plain amime.
+      const target = values.targets.split(",").includes("amime-authz") ? amimeAuthzTarget : amimeTarget;
+      t = await target.start({ ...ctxBase, upstreamPort: up.port, cpu: "0", nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profDir] });
+      log(`${target.name}:${t.port} under --cpu-prof; warming up ${plan.warmupSec}s, then ${values.seconds}s at saturation`);
+      await wrk(t.port, t.authority, plan.warmupSec, t.headers);
+      const c0 = t.pids().reduce((s, p) => s + cpuMicros(p), 0);
+      const sat = await wrk(t.port, t.authority, Number(values.seconds), t.headers);
+      const c1 = t.pids().reduce((s, p) => s + cpuMicros(p), 0);
+      log(`rps=${sat.rps.toFixed(0)} cpu=${((c1 - c0) / (sat.requests || 1)).toFixed(1)}µs/req (profiler on: slower than a real run)`);
+    }
   } finally {
     await t?.stop();
     up.child.kill("SIGQUIT");
