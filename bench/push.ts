@@ -13,7 +13,7 @@
 // The push debounce is the control plane's default (50 ms) and is part of every number.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
+import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setDefaultCACertificates, getCACertificates } from "node:tls";
@@ -145,12 +145,23 @@ async function bookinfo(): Promise<{ apply: Stats; total: Stats; initial: number
 /** Bytes the simulated proxies have read from their streams (all of them). */
 let streamBytes = 0;
 
-/** An in-process stand-in for a sidecar: reads the stream, parses each message, ACKs it; reconnects like PushClient. */
+/** An in-process stand-in for a sidecar: reads the stream, parses each message, ACKs it (kept-alive, as PushClient); reconnects like PushClient. */
 function simulatedProxy(url: string, node: string, token: string): { close(): void } {
   const mode = values.whole ? "" : "&delta=1";
   const auth = { authorization: `Bearer ${token}` };
   let closed = false;
   let current: ReturnType<typeof request> | null = null;
+  // ACKs on one kept-alive connection, as PushClient sends them; one sent on a kept connection the
+  // server closed meanwhile (a reset) goes again on a new one.
+  const agent = new Agent({ keepAlive: true, maxFreeSockets: 1 });
+  const sendAck = (body: string, again = true): void => {
+    const ack = request(new URL("/xds/v1/ack", url), { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...auth } });
+    ack.on("response", (r) => r.resume());
+    ack.on("error", () => {
+      if (again && ack.reusedSocket) sendAck(body, false);
+    });
+    ack.end(body);
+  };
   const open = (): void => {
     if (closed) return;
     const req = request(new URL(`/xds/v1/stream?node=${encodeURIComponent(node)}${mode}`, url), { agent: false, headers: auth });
@@ -177,12 +188,7 @@ function simulatedProxy(url: string, node: string, token: string): { close(): vo
           parts = [];
           if (msg.type !== "config" && msg.type !== "delta") continue;
           const body = JSON.stringify({ node, version: msg.version, nonce: msg.nonce, accepted: true });
-          // A fresh connection per ACK, as PushClient does: a pooled keep-alive socket may be one the
-          // server is closing after its loop was busy translating, and that ACK would be lost.
-          const ack = request(new URL("/xds/v1/ack", url), { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...auth } });
-          ack.on("response", (r) => r.resume());
-          ack.on("error", () => {});
-          ack.end(body);
+          sendAck(body);
         }
         if (rest) parts.push(rest);
       });
@@ -196,6 +202,7 @@ function simulatedProxy(url: string, node: string, token: string): { close(): vo
     close: () => {
       closed = true;
       current?.destroy();
+      agent.destroy();
     },
   };
 }

@@ -3,6 +3,8 @@
 // plane going away (still serving), and resyncs when it comes back on the same port.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
@@ -70,6 +72,38 @@ it("waits for registration, ACKs, keeps serving through an outage, reconnects wi
     assert.equal(pc.sidecar, sidecar, "the same sidecar, reconfigured in place");
     assert.match((await send(client.outboundPort, { host: "reviews:9080", path: "/c" })).body, /^reviews-v1 GET \/c/);
   } finally {
+    await pc.close(100);
+    await cp.close();
+  }
+});
+
+it("ACKs ride one kept-alive connection per control plane, not a TLS handshake each", async () => {
+  const cp = await ControlPlane.start({ port: 0, configPaths: [join(dir, "services.yaml"), join(dir, "vs.yaml")], debounceMs: 5, watch: false });
+  // Every TCP connection this process opens to the control plane (stream and ACKs; the test's own calls are in-process).
+  let connections = 0;
+  const count = (m: unknown): void => {
+    const s = (m as { socket: Socket }).socket;
+    s.once("connect", () => {
+      if (s.remotePort === cp.port) connections++;
+    });
+  };
+  subscribe("net.client.socket", count);
+  const client = await meshProxy("productpage", "v1");
+  const token = cp.mintProxyToken({ node: client.nodeId, namespace: "default", serviceAccount: "productpage" });
+  const pc = new PushClient({ url: cp.url, ca: cp.trustBundle, node: client.nodeId, token }).start();
+  const state = () => cp.proxies().find((p) => p.node === client.nodeId);
+  try {
+    cp.register("default", client.name, client.registration);
+    await pc.ready;
+    await waitFor("first ACK", () => state()?.state === "SYNCED");
+    for (const subset of ["v2", "v1", "v2"]) {
+      const r = await cp.apply(reviewsTo(subset), "vs.yaml");
+      assert.equal(r.applied, true, JSON.stringify(r.diagnostics));
+      await waitFor(`ACK of ${subset}`, () => state()?.state === "SYNCED" && state()?.ackedVersion === r.version);
+    }
+    assert.equal(connections, 2, "the stream and one connection for all four ACKs");
+  } finally {
+    unsubscribe("net.client.socket", count);
     await pc.close(100);
     await cp.close();
   }

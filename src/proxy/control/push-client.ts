@@ -8,7 +8,7 @@
 // It asks for delta push (`delta=1`): its full state once per stream, then only what changed,
 // folded into the resources it holds (resource-state.ts); a control plane without delta push
 // sends whole configs, which it takes as before.
-import type { ClientRequest, IncomingMessage, RequestOptions } from "node:http";
+import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
@@ -150,6 +150,8 @@ export class PushClient {
     this.idleTimer?.cancel();
     this.req?.destroy();
     this.req = null;
+    for (const a of this.ackAgents.values()) a.destroy();
+    this.ackAgents.clear();
     this.rejectReady(new Error("push client closed before the first config"));
     await this.applying;
     await this.sidecar?.close(graceMs);
@@ -351,22 +353,42 @@ export class PushClient {
     return token !== undefined ? { authorization: `Bearer ${token}` } : {};
   }
 
+  /** Per control-plane replica: one keep-alive agent for the ACKs (a TLS handshake per ACK cost the control plane a full handshake per proxy per push). */
+  private readonly ackAgents = new Map<string, Agent>();
+
+  private ackAgent(url: URL): Agent {
+    let a = this.ackAgents.get(url.origin);
+    if (a === undefined) {
+      // The request's own options (ca, client credentials) are part of the pool key, so a rotated root opens a new connection.
+      const opts = { keepAlive: true, maxFreeSockets: 1 };
+      a = url.protocol === "https:" ? new (httpsModule().Agent)(opts) : new http.Agent(opts);
+      this.ackAgents.set(url.origin, a);
+    }
+    return a;
+  }
+
   /**
-   * POST the verdict. A failed POST is retried a few times: until the control plane has it, that
-   * proxy shows STALE. If the stream is lost as well, the resync on reconnect asks again anyway.
+   * POST the verdict, on a kept-alive connection to that replica. A failed POST is retried a few
+   * times: until the control plane has it, that proxy shows STALE. If the stream is lost as well,
+   * the resync on reconnect asks again anyway. A kept connection the server closed just as the ACK
+   * went out (its idle timeout) fails with a reset: that ACK is sent again at once, as a new request.
    */
   private sendAck(ack: AckMessage, to: string, attempt = 0): void {
     if (this.closed) return;
     const body = JSON.stringify(ack);
-    const req = this.request(new URL("/xds/v1/ack", to), {
+    const url = new URL("/xds/v1/ack", to);
+    const req = this.request(url, {
       method: "POST",
-      agent: false,
+      agent: this.ackAgent(url),
       headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...this.auth() },
     });
     const retry = (): void => {
       if (attempt < 3) this.clock.setTimeout(() => this.sendAck(ack, to, attempt + 1), 200 * (attempt + 1));
     };
-    req.on("error", retry);
+    req.on("error", (e: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && e.code === "ECONNRESET" && attempt < 3) this.sendAck(ack, to, attempt + 1);
+      else retry();
+    });
     req.on("response", (res) => {
       res.resume();
       if ((res.statusCode ?? 500) >= 500) retry();
