@@ -15,7 +15,8 @@ import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { childPids, cpuMicros } from "./lib/proc.ts";
 import { freePort, pinned, run, stopProcess, waitForPort } from "./lib/spawn.ts";
-import { benchProxyConfig } from "./targets/amime.ts";
+import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
+import { benchProxyConfig, proxyNodeArgs } from "./targets/amime.ts";
 import { nginxConfig } from "./targets/nginx.ts";
 
 export interface ProtocolsContext {
@@ -60,7 +61,9 @@ async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol:
   for (const c of cfg.clusters) c.protocol = protocol;
   const file = join(ctx.workDir, `amime-${protocol}-${port}.json`);
   writeFileSync(file, JSON.stringify(cfg));
-  const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [...nodeArgs, join(codeRoot, "bin", "amime.js"), "proxy", "--config", file, "--admin-port", "-1"], { cwd: codeRoot });
+  // As a runtime starts a sidecar (the built tree, the sidecar's V8 flags), as the HTTP/1.1 rows do.
+  const launch = await sidecarLaunch(codeRoot);
+  const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [...proxyNodeArgs(codeRoot !== ctx.root, launch.args, nodeArgs), "proxy", "--config", file, "--admin-port", "-1"], { cwd: codeRoot });
   child.stdout?.resume();
   child.stderr?.resume();
   await waitForPort(port);

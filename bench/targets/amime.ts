@@ -81,10 +81,7 @@ export async function startAmime(name: string, ctx: StartContext, codeRoot: stri
   const node = join(ctx.root, "node_modules", ".bin", "node");
   // As a runtime starts a sidecar: the built JavaScript tree of that checkout, with the sidecar's V8 flags.
   const launch = await sidecarLaunch(codeRoot);
-  // V8/Node flags for one proxy of an A/B run (e.g. AMIME_BENCH_CMP_NODE_ARGS=--max-semi-space-size=32
-  // with --compare .): the flag's effect measured in the same interleaved rounds.
-  const envArgs = process.env[name === "amime-cmp" ? "AMIME_BENCH_CMP_NODE_ARGS" : "AMIME_BENCH_NODE_ARGS"]?.split(" ").filter((a) => a !== "") ?? [];
-  const child = pinned(ctx.cpu, node, [...(ctx.nodeArgs ?? []), ...envArgs, ...launch.args, "proxy", "--config", file, "--admin-port", "0", ...extraArgs], { cwd: codeRoot });
+  const child = pinned(ctx.cpu, node, [...proxyNodeArgs(name === "amime-cmp", launch.args, ctx.nodeArgs), "proxy", "--config", file, "--admin-port", "0", ...extraArgs], { cwd: codeRoot });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();
@@ -96,4 +93,15 @@ export async function startAmime(name: string, ctx: StartContext, codeRoot: stri
   }
   const pid = child.pid ?? 0;
   return { name, port, authority: kind === "bench" || typeof kind === "function" ? "bench" : DEPLOYED_AUTHORITY, pids: () => [pid], stop: () => stopProcess(child) };
+}
+
+/**
+ * Node's arguments for a proxy: the sidecar's flags, then `extra` and the A/B flags of the
+ * environment (AMIME_BENCH_NODE_ARGS, or AMIME_BENCH_CMP_NODE_ARGS for amime-cmp; space-separated),
+ * then the entry script of `launch` (its last argument). A later V8 flag wins, so
+ * `AMIME_BENCH_CMP_NODE_ARGS=--max-semi-space-size=16 … --compare .` measures a sidecar flag.
+ */
+export function proxyNodeArgs(cmp: boolean, launch: readonly string[], extra: readonly string[] = []): string[] {
+  const envArgs = process.env[cmp ? "AMIME_BENCH_CMP_NODE_ARGS" : "AMIME_BENCH_NODE_ARGS"]?.split(" ").filter((a) => a !== "") ?? [];
+  return [...launch.slice(0, -1), ...extra, ...envArgs, ...launch.slice(-1)];
 }
