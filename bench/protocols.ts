@@ -55,7 +55,9 @@ async function nginxH2(ctx: ProtocolsContext, name: string, body: string, upstre
   return { child, port };
 }
 
-async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol: "http1" | "http2", codeRoot = ctx.root, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
+/** `cmp`: the amime-cmp proxy, from `ctx.compare` (with AMIME_BENCH_CMP_NODE_ARGS). */
+async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol: "http1" | "http2", cmp = false, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const codeRoot = cmp ? (ctx.compare ?? ctx.root) : ctx.root;
   const port = await freePort();
   const cfg = benchProxyConfig(port, upstreamPort) as { clusters: { protocol: string }[] };
   for (const c of cfg.clusters) c.protocol = protocol;
@@ -63,7 +65,7 @@ async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol:
   writeFileSync(file, JSON.stringify(cfg));
   // As a runtime starts a sidecar (the built tree, the sidecar's V8 flags), as the HTTP/1.1 rows do.
   const launch = await sidecarLaunch(codeRoot);
-  const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [...proxyNodeArgs(codeRoot !== ctx.root, launch.args, nodeArgs), "proxy", "--config", file, "--admin-port", "-1"], { cwd: codeRoot });
+  const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [...proxyNodeArgs(cmp, launch.args, nodeArgs), "proxy", "--config", file, "--admin-port", "-1"], { cwd: codeRoot });
   child.stdout?.resume();
   child.stderr?.resume();
   await waitForPort(port);
@@ -126,7 +128,7 @@ async function grpcLoad(ctx: ProtocolsContext, port: number, seconds: number): P
  * under `nodeArgs` (--cpu-prof …): a warm-up, then `n` requests at saturation. Returns CPU µs/request.
  */
 export async function profileH2(ctx: ProtocolsContext, upstreamPort: number, nodeArgs: readonly string[], n: number): Promise<{ rps: number; cpuUsPerReq: number }> {
-  const amime = await startAmime(ctx, upstreamPort, "http1", ctx.compare ?? ctx.root, nodeArgs);
+  const amime = await startAmime(ctx, upstreamPort, "http1", ctx.compare !== undefined, nodeArgs);
   try {
     const pid = amime.child.pid ?? 0;
     await h2load(amime.port, Math.floor(n / 4));
@@ -150,7 +152,7 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     procs.push(direct.child);
     const amime = await startAmime(ctx, upstreamPort, "http1");
     procs.push(amime.child);
-    const cmp = ctx.compare === undefined ? null : await startAmime(ctx, upstreamPort, "http1", ctx.compare);
+    const cmp = ctx.compare === undefined ? null : await startAmime(ctx, upstreamPort, "http1", true);
     if (cmp !== null) procs.push(cmp.child);
     const nginx = await nginxH2(ctx, "h2-nginx", `location / { proxy_pass http://h2_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }`, `upstream h2_upstream { server 127.0.0.1:${upstreamPort}; keepalive 64; }`);
     procs.push(nginx.child);
