@@ -104,6 +104,8 @@ export class H2Exchange implements RequestContext, ForwardStream {
   replayable = true;
   /** The request stream is paused (upstream congested or nothing reads it yet). */
   private paused = false;
+  /** The request had no body: its stream is never read (see the constructor). */
+  private readonly unread: boolean;
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, endStream: boolean, ctx: ListenerContext, sourceIp: string, secure: boolean) {
     this.stream = stream;
@@ -120,6 +122,7 @@ export class H2Exchange implements RequestContext, ForwardStream {
     this.startMs = this.proxy.clock.now();
     this.startWallMs = this.proxy.clock.wallNow();
     this.bodyDone = endStream;
+    this.unread = endStream;
     const ds = this.proxy.downstream;
     ds.downstream_rq_total++;
     ds.downstream_rq_active++;
@@ -127,8 +130,14 @@ export class H2Exchange implements RequestContext, ForwardStream {
     this.requestId = id;
     this.requestIdGenerated = id === "";
     (stream as OwnedStream)[EXCHANGE] = this;
-    stream.on("data", onStreamData);
-    stream.on("end", onStreamEnd);
+    // A request without a body (END_STREAM on its HEADERS) is not read at all: node:http2 drains
+    // and destroys an unread stream once it closes. A stream read to its end is destroyed as soon
+    // as it closes, before the response's last write reports back, and Writable then builds an
+    // ERR_STREAM_DESTROYED (a formatted message and a stack trace: ≈ 3.6 µs) per response.
+    if (!endStream) {
+      stream.on("data", onStreamData);
+      stream.on("end", onStreamEnd);
+    }
     stream.on("drain", onStreamDrain);
     stream.on("error", noop);
     stream.on("close", onStreamClose);
@@ -240,7 +249,9 @@ export class H2Exchange implements RequestContext, ForwardStream {
   }
 
   pauseBody(): void {
-    if (this.paused) return;
+    // Nothing to hold back when the request had no body (and a paused stream that nobody reads
+    // would never end, so node:http2 would never destroy it).
+    if (this.paused || this.unread) return;
     this.paused = true;
     this.stream.pause();
   }
