@@ -81,7 +81,10 @@ Options:
       --platform kubernetes  read Istio's custom resources and Services (config: each object
                         validated alone, an invalid one logged and its last good version kept)
                         and Pods (workload instances: labels, service account, IP, readiness)
-                        from a Kubernetes API server, listed then watched; see docs/kubernetes.md
+                        from a Kubernetes API server, listed then watched; accepts sidecars'
+                        projected service-account tokens (TokenReview), writes ConfigMap
+                        istio-ca-root-cert into every namespace and Secret amime-admin-token
+                        into $POD_NAMESPACE (default istio-system); see docs/kubernetes.md
       --kubeconfig FILE with --platform kubernetes: the cluster and credentials (default as
                         kubectl: $KUBECONFIG, ~/.kube/config, else the pod's service account)
       --webhook-port N  also serve the Kubernetes admission webhooks on N (Istio's 15017;
@@ -273,7 +276,8 @@ export const controlPlaneCommand: Command = {
         ...(args.compactionIntervalMs !== undefined ? { compactionIntervalMs: args.compactionIntervalMs } : {}),
         ...(args.registrationCleanupGraceMs !== undefined ? { registrationCleanupGraceMs: args.registrationCleanupGraceMs } : {}),
         allowedHosts: args.allowedHosts,
-        ...(args.platform === "kubernetes" ? { kubernetes: args.kubeconfig !== undefined ? { kubeconfig: resolve(args.kubeconfig) } : {} } : {}),
+        // Its own namespace as istiod learns it ($POD_NAMESPACE, from the Deployment's downward API).
+        ...(args.platform === "kubernetes" ? { kubernetes: { ...(args.kubeconfig !== undefined ? { kubeconfig: resolve(args.kubeconfig) } : {}), ...(process.env.POD_NAMESPACE ? { namespace: process.env.POD_NAMESPACE } : {}) } } : {}),
         log: (l) => process.stderr.write(`amime control-plane: ${l}\n`),
       });
     } catch (e) {

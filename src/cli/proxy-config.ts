@@ -7,6 +7,7 @@ import { parseArgs, UsageError } from "./lib/args.ts";
 import { formatStructured } from "./lib/output.ts";
 import { clustersTable, endpointsTable, listenersTable, routesTable, type Table } from "./lib/proxy-config-tables.ts";
 import { resolveProxy } from "./lib/proxy-ref.ts";
+import { connectThroughCluster, KUBE_FLAGS } from "./lib/kube-control-plane.ts";
 import { connect, helpRequested, runCommand } from "./lib/run.ts";
 import { formatTable } from "../core/text-table.ts";
 
@@ -32,6 +33,10 @@ Options:
                         written by \`amime up\` in this directory or a parent)
   --token-file FILE     admin credential (default: $AMIME_TOKEN, else .amime/admin-token
                         beside the state file or in this directory or a parent)
+  --kubeconfig FILE     reach the control plane installed in a Kubernetes cluster through its API
+                        server's service proxy (Service amime, port 15012), with Secret
+                        amime-admin-token of its namespace as credential (docs/kubernetes.md)
+  -i, --istio-namespace NS  the control plane's namespace with --kubeconfig (default istio-system)
   -h, --help            show this help
 
 Exit status: 0 on success, 1 when no proxy matches WORKLOAD or the control plane cannot be
@@ -72,12 +77,13 @@ export const proxyConfigCommand: Command = {
     const args = parseArgs(argv, [
       { name: "namespace", short: "n", type: "string" },
       { name: "output", short: "o", type: "string", choices: ["json", "yaml", "wide"] },
+      ...KUBE_FLAGS,
     ]);
     if (helpRequested(args, PROXY_CONFIG_HELP)) return 0;
     const [sectionWord, ref, ...extra] = args.positionals;
     if (sectionWord === undefined || ref === undefined) throw new UsageError("needs a section and a WORKLOAD, e.g. `amime proxy-config clusters reviews-v1`");
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-    const client = await connect(args);
+    const client = args.strings.has("kubeconfig") ? await connectThroughCluster(args) : await connect(args);
     if (/^(secret|secrets|s)$/i.test(sectionWord)) {
       const node = await resolveProxy(client, ref, args.strings.get("namespace"));
       const secret = await client.secret(node);

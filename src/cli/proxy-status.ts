@@ -6,6 +6,7 @@ import type { Command } from "./command.ts";
 import { parseArgs } from "./lib/args.ts";
 import { formatStructured } from "./lib/output.ts";
 import { matchProxy } from "./lib/proxy-ref.ts";
+import { connectThroughCluster, KUBE_FLAGS } from "./lib/kube-control-plane.ts";
 import { CommandError, connect, helpRequested, runCommand } from "./lib/run.ts";
 import { formatTable } from "../core/text-table.ts";
 
@@ -30,6 +31,10 @@ Options:
                         written by \`amime up\` in this directory or a parent)
   --token-file FILE     admin credential (default: $AMIME_TOKEN, else .amime/admin-token
                         beside the state file or in this directory or a parent)
+  --kubeconfig FILE     reach the control plane installed in a Kubernetes cluster through its API
+                        server's service proxy (Service amime, port 15012), with Secret
+                        amime-admin-token of its namespace as credential (docs/kubernetes.md)
+  -i, --istio-namespace NS  the control plane's namespace with --kubeconfig (default istio-system)
   -h, --help            show this help
 
 Exit status: 0 on success, 1 when a WORKLOAD matches no proxy or the control plane cannot be
@@ -62,9 +67,9 @@ function oneLine(s: string): string {
 export const proxyStatusCommand: Command = {
   name: "proxy-status",
   run: (argv) => runCommand("proxy-status", PROXY_STATUS_HELP, async () => {
-    const args = parseArgs(argv, [{ name: "output", short: "o", type: "string", choices: ["json", "yaml"] }]);
+    const args = parseArgs(argv, [{ name: "output", short: "o", type: "string", choices: ["json", "yaml"] }, ...KUBE_FLAGS]);
     if (helpRequested(args, PROXY_STATUS_HELP)) return 0;
-    const client = await connect(args);
+    const client = args.strings.has("kubeconfig") ? await connectThroughCluster(args) : await connect(args);
     let list = await client.proxies();
     if (args.positionals.length > 0) {
       const picked: ProxyStatus[] = [];

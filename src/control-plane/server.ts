@@ -119,7 +119,11 @@ export interface ControlPlaneOptions {
    * kubectl finds it (`kubeconfig`, else $KUBECONFIG, ~/.kube/config, in-cluster). See
    * docs/kubernetes.md.
    */
-  kubernetes?: { kubeconfig?: string };
+  kubernetes?: {
+    kubeconfig?: string;
+    /** The control plane's own namespace, where it publishes Secret amime-admin-token (default istio-system; the CLI passes $POD_NAMESPACE). */
+    namespace?: string;
+  };
   /**
    * With a state dir and no `store` (default on): keep instance registrations in
    * `<stateDir>/registrations.json` and restore them at start, so a restarted control plane pushes
@@ -329,6 +333,7 @@ export class ControlPlane implements ApiBackend {
         await writeFile(cp.rootCertFile, cp.trustBundle);
       }
       if (cp.kubeConn !== null) await cp.publishRootCert();
+      if (cp.kubeConn !== null) await cp.publishAdminToken();
     } catch (e) {
       cp.abandon();
       throw e;
@@ -438,6 +443,18 @@ export class ControlPlane implements ApiBackend {
     const { RootCertPublisher } = await import("./kubernetes/index.ts");
     this.rootCertPublisher = new RootCertPublisher(this.trustBundle, { conn: this.kubeConn as KubeConnection, clock: this.clock, log: (l) => this.log(l) });
     await this.rootCertPublisher.start();
+  }
+
+  /** The admin credential as Secret amime-admin-token in the control plane's namespace (`amime proxy-status --kubeconfig`); a failure is logged, not fatal. */
+  private async publishAdminToken(): Promise<void> {
+    const { publishAdminToken, ADMIN_TOKEN_SECRET } = await import("./kubernetes/index.ts");
+    const ns = this.opts.kubernetes?.namespace ?? "istio-system";
+    try {
+      const how = await publishAdminToken(this.kubeConn as KubeConnection, ns, this.adminToken);
+      this.log(`kubernetes: Secret ${ns}/${ADMIN_TOKEN_SECRET} ${how} (the admin credential for amime … --kubeconfig)`);
+    } catch (e) {
+      this.log(`kubernetes: cannot write Secret ${ns}/${ADMIN_TOKEN_SECRET} (amime proxy-status --kubeconfig will not find this control plane): ${(e as Error).message}`);
+    }
   }
 
   /** Adopt what etcd holds, save every later change there, and adopt what other replicas write. */

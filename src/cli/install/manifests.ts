@@ -70,6 +70,19 @@ export function installManifests(s: InstallSettings): JsonObject[] {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: NAME },
       subjects: [{ kind: "ServiceAccount", name: NAME, namespace: ns }],
     },
+    // Its admin credential as Secret amime-admin-token in its own namespace (amime proxy-status --kubeconfig).
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: NAME, namespace: ns, labels },
+      rules: [
+        { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+        { apiGroups: [""], resources: ["secrets"], resourceNames: ["amime-admin-token"], verbs: ["get", "update"] },
+      ],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: NAME, namespace: ns, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: NAME },
+      subjects: [{ kind: "ServiceAccount", name: NAME, namespace: ns }],
+    },
     {
       apiVersion: "v1", kind: "Service", metadata: { name: NAME, namespace: ns, labels },
       spec: {
@@ -93,6 +106,7 @@ export function installManifests(s: InstallSettings): JsonObject[] {
               name: NAME,
               image: s.image,
               args,
+              env: [{ name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }],
               ports: [{ name: "https-xds", containerPort: CONTROL_PLANE_PORT }, { name: "https-webhook", containerPort: WEBHOOK_PORT }],
               readinessProbe: { httpGet: { scheme: "HTTPS", path: "/ready", port: WEBHOOK_PORT }, periodSeconds: 3, timeoutSeconds: 5 },
               resources: { requests: { cpu: "500m", memory: "512Mi" } },

@@ -39,6 +39,12 @@ export interface ClientOptions {
   credential?: Credential;
   /** The mesh root(s) the control plane's certificate must chain to (root-cert.ts). */
   rootCert?: RootCert;
+  /**
+   * Through a Kubernetes API server's service proxy (kube-control-plane.ts): the TLS settings for
+   * the API server and the headers it needs (its own Authorization; the admin credential then
+   * travels as X-Amime-Token, as the API server removes Authorization before proxying).
+   */
+  through?: { tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean }; headers: Record<string, string> };
 }
 
 /** The part of an answer the commands read. */
@@ -54,6 +60,7 @@ export class ControlPlaneClient {
   readonly #from: string | undefined;
   readonly #credential: Credential | undefined;
   readonly #rootCert: RootCert | undefined;
+  readonly #through: ClientOptions["through"];
 
   constructor(baseUrl: string, options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
@@ -61,6 +68,7 @@ export class ControlPlaneClient {
     this.#from = options.from;
     this.#credential = options.credential;
     this.#rootCert = options.rootCert;
+    this.#through = options.through;
   }
 
   /** The mesh root this client verifies the control plane with; undefined when none was found. */
@@ -178,13 +186,15 @@ export class ControlPlaneClient {
   }
 
   async #fetch(method: string, path: string, init: { body?: string; headers?: Record<string, string> }, timeoutMs = this.#timeoutMs): Promise<Answer> {
-    const auth: Record<string, string> = this.#credential ? { authorization: `Bearer ${this.#credential.token}` } : {};
+    const auth: Record<string, string> = this.#through !== undefined
+      ? { ...this.#through.headers, ...(this.#credential ? { "x-amime-token": this.#credential.token } : {}) }
+      : this.#credential ? { authorization: `Bearer ${this.#credential.token}` } : {};
     const url = new URL(`${this.baseUrl}${path}`);
     const headers = { ...init.headers, ...auth, ...(init.body !== undefined ? { "content-length": String(Buffer.byteLength(init.body)) } : {}) };
     const where = `the control plane at ${this.baseUrl}${this.#from ? ` (from ${this.#from})` : ""}`;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = url.protocol === "https:"
-        ? httpsModule().request(url, { method, headers, agent: false, ...(this.#rootCert ? { ca: this.#rootCert.pem } : {}) })
+        ? httpsModule().request(url, { method, headers, agent: false, ...(this.#through?.tls ?? (this.#rootCert ? { ca: this.#rootCert.pem } : {})) })
         : httpRequest(url, { method, headers, agent: false });
       req.setTimeout(timeoutMs, () => req.destroy(new ControlPlaneError("CP_TIMEOUT", `${where} did not answer ${method} ${path} within ${timeoutMs} ms`)));
       req.on("response", resolve);

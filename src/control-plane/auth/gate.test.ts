@@ -150,3 +150,16 @@ test("with --platform kubernetes a token that is not ours waits for the API serv
   assert.equal(verdict(gate, { path: "/xds/v1/stream", headers: { ...host, authorization: `Bearer ${proxy}` } }), "proxy");
   assert.deepEqual(reviewed, ["eyJ.k8s.ok", "eyJ.k8s.ok", "eyJ.k8s.old"]);
 });
+
+test("X-Amime-Token carries our own credential through a proxy that removes Authorization", () => {
+  const gate = new RequestGate({ issuer, listenHost: "0.0.0.0", port: () => 15010 });
+  const host = { host: "10.1.2.3:15010" };
+  assert.equal(verdict(gate, { headers: { ...host, "x-amime-token": issuer.adminToken } }), "admin");
+  assert.equal(verdict(gate, { headers: { ...host, "x-amime-token": "amime1.forged.mac" } }), "401 CP_UNAUTHENTICATED");
+  assert.equal(verdict(gate, { headers: { ...host, "x-amime-token": "eyJ.k8s.token" } }), "401 CP_UNAUTHENTICATED");
+  assert.equal(verdict(gate, { path: "/xds/v1/stream", headers: { ...host, "x-amime-token": issuer.adminToken } }), "403 CP_FORBIDDEN");
+  // The API server's proxy keeps the client's Host: not checked for it, but a browser's Origin still is.
+  assert.equal(verdict(gate, { headers: { host: "127.0.0.1:6443", "x-amime-token": issuer.adminToken } }), "admin");
+  assert.equal(verdict(gate, { headers: { host: "127.0.0.1:6443", origin: "https://evil.example", "x-amime-token": issuer.adminToken } }), "403 CP_CROSS_SITE");
+  assert.equal(verdict(gate, { headers: { host: "127.0.0.1:6443", authorization: `Bearer ${issuer.adminToken}` } }), "403 CP_FOREIGN_HOST");
+});

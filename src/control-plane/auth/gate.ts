@@ -11,7 +11,8 @@
 //    presented as the TLS client certificate and verified against the mesh roots (a renewal).
 //    With --platform kubernetes, a bearer token that is not ours (a pod's projected
 //    service-account token) is a proxy credential if the API server's TokenReview vouches for it
-//    (the verdict is then asynchronous: `{review}`).
+//    (the verdict is then asynchronous: `{review}`). Through the API server's service proxy, which
+//    removes Authorization, our own credential may come as `X-Amime-Token` instead.
 // 3. Authorization by kind: a proxy may only use the push stream, ACKs (only as its own node:
 //    checked by those handlers) and the CA; a certificate only renews itself; everything else
 //    is the admin's.
@@ -83,7 +84,12 @@ export class RequestGate {
 
   check(req: GateRequest, peer?: PeerConnection): GateResult {
     const host = one(req.headers.host);
-    if (!this.#hostAllowed(host)) {
+    // A Kubernetes API server's service proxy keeps the client's Host (its own address); a request
+    // it forwards carries our credential as X-Amime-Token, a header no web page can send to us
+    // (a cross-origin custom header needs a CORS preflight, which this server never grants), so the
+    // rebinding guard, which protects ambient credentials (the dashboard's cookie), is not needed.
+    const forwarded = one(req.headers["x-amime-token"]);
+    if (forwarded === undefined && !this.#hostAllowed(host)) {
       return refuse(403, "CP_FOREIGN_HOST", `Host ${JSON.stringify(host ?? "")} is not this control plane's address; refused (DNS rebinding guard)`);
     }
     const origin = one(req.headers.origin);
@@ -95,6 +101,12 @@ export class RequestGate {
       return refuse(403, "CP_CROSS_SITE", `cross-site request (Sec-Fetch-Site: ${site}) refused`);
     }
     if (isPublic(req.method, req.path)) return { principal: null };
+    // Through a Kubernetes API server's service proxy (which removes Authorization), our own
+    // credential comes as X-Amime-Token (cli/lib/kube-control-plane.ts).
+    if (forwarded !== undefined) {
+      const principal = forwarded.startsWith(OWN_TOKEN_PREFIX) ? this.#o.issuer.verify(forwarded.trim()) : null;
+      return principal === null ? refuse(401, "CP_UNAUTHENTICATED", "invalid or superseded credential (X-Amime-Token)") : authorize(req, principal);
+    }
     const auth = one(req.headers.authorization);
     if (auth === undefined && req.method === "POST" && req.path === RENEWAL_PATH && peer !== undefined) {
       const workload = workloadOf(peer);

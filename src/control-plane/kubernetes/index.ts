@@ -7,3 +7,4 @@ export { getJson, KubeApiError, listAll, Reflector, type KubeObject } from "./re
 export { podRegistration } from "./pod-instance.ts";
 export { ISTIO_CA_AUDIENCE, proxyPrincipalOf, TokenReviewer, TokenReviewError, type ReviewedToken } from "./token-review.ts";
 export { IGNORED_NAMESPACES, ROOT_CERT_CONFIG_MAP, RootCertPublisher } from "./root-cert-publisher.ts";
+export { ADMIN_TOKEN_SECRET, publishAdminToken } from "./admin-token-secret.ts";

@@ -1,0 +1,111 @@
+// `amime proxy-status` / `proxy-config --kubeconfig` on the real rig: the control plane
+// (`--platform kubernetes`, listening on this machine's non-loopback address, which the API server
+// can reach) publishes Secret istio-system/amime-admin-token; Service istio-system/amime points at
+// it (a hand-made EndpointSlice naming a pod amime-0 whose status gives it this machine's address,
+// as the Deployment's pod would be); the CLI, given only the kubeconfig, goes
+// through the API server's service proxy and lists the sidecar of a pod (a real `amime proxy` with
+// the pod's projected token) and its certificate.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { KubeCluster } from "../support/kube-cluster.ts";
+import { BIN, NODE, runTool, startControlPlane, type ControlPlaneProcess } from "./control-plane-process.ts";
+
+const POD_IP = "127.0.0.71";
+
+/** An IPv4 address of this machine that is not loopback (an EndpointSlice may not name loopback). */
+function hostAddress(): string {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  throw new Error("this machine has no non-loopback IPv4 address for the API server to reach the control plane on");
+}
+
+describe("amime proxy-status --kubeconfig", () => {
+  let kube: KubeCluster;
+  let cp: ControlPlaneProcess;
+  let dir: string;
+  let proxy: ChildProcess | null = null;
+
+  const amime = (args: string[]) => runTool(NODE, [BIN, ...args, "--kubeconfig", kube.kubeconfig], { env: { ...process.env, AMIME_CONTROL_PLANE: "", AMIME_TOKEN: "" } });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "amime-k8s-pstatus-"));
+    kube = await KubeCluster.start();
+    await kube.kubectl(["create", "namespace", "istio-system"]);
+    await kube.kubectl(["create", "serviceaccount", "cart"]);
+    await kube.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: cart-1, labels: {app: cart}}
+spec:
+  serviceAccountName: cart
+  containers: [{name: cart, image: registry.example/cart:1, ports: [{containerPort: 9080}]}, {name: istio-proxy, image: registry.example/amime:test}]
+`);
+    const status = { status: { phase: "Running", podIP: POD_IP, podIPs: [{ ip: POD_IP }], conditions: [{ type: "Ready", status: "True" }] } };
+    await kube.kubectl(["patch", "pod", "cart-1", "--subresource=status", "--type=merge", "-p", JSON.stringify(status)]);
+    cp = await startControlPlane(["--host", "0.0.0.0", "--port", "0", "--state-dir", join(dir, "state"), "--platform", "kubernetes", "--kubeconfig", kube.kubeconfig]);
+    const port = cp.ready.port;
+    // The API server proxies only to an endpoint that is a pod of the Service's namespace with that
+    // IP: the control plane's pod, its status written as a kubelet would (the process runs here).
+    const ip = hostAddress();
+    await kube.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: amime-0, namespace: istio-system, labels: {app: amime}}
+spec: {containers: [{name: amime, image: registry.example/amime:test}]}
+`);
+    const cpStatus = { status: { phase: "Running", podIP: ip, podIPs: [{ ip }], conditions: [{ type: "Ready", status: "True" }] } };
+    await kube.kubectl(["-n", "istio-system", "patch", "pod", "amime-0", "--subresource=status", "--type=merge", "-p", JSON.stringify(cpStatus)]);
+    await kube.apply(`apiVersion: v1
+kind: Service
+metadata: {name: amime, namespace: istio-system}
+spec: {ports: [{name: https-xds, port: 15012, targetPort: ${port}}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: amime-1, namespace: istio-system, labels: {kubernetes.io/service-name: amime}}
+addressType: IPv4
+ports: [{name: https-xds, port: ${port}, protocol: TCP}]
+endpoints: [{addresses: [${ip}], conditions: {ready: true}, targetRef: {kind: Pod, name: amime-0, namespace: istio-system}}]
+`);
+    const token = join(dir, "istio-token");
+    writeFileSync(token, (await kube.kubectl(["create", "token", "cart", "--audience", "istio-ca", "--bound-object-kind", "Pod", "--bound-object-name", "cart-1"])).trim());
+    const child = spawn(NODE, [BIN, "proxy", "--xds", `https://127.0.0.1:${port}`, "--node", "sidecar~cart-1.default", "--root-cert", cp.ready.rootCertFile, "--token-file", token, "--admin-port", "-1"], { stdio: ["ignore", "pipe", "pipe"] });
+    proxy = child;
+    let err = "";
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.setEncoding("utf8").on("data", (d: string) => d.includes("\n") && resolve());
+      child.once("exit", (c) => reject(new Error(`amime proxy exited ${c}: ${err}`)));
+    });
+  });
+
+  after(async () => {
+    if (proxy !== null && proxy.exitCode === null) {
+      const exited = new Promise((r) => proxy!.once("exit", r));
+      proxy.kill("SIGTERM");
+      await exited;
+    }
+    await cp?.close();
+    await kube?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("finds the control plane through the API server and lists the pod's sidecar, SYNCED", async () => {
+    const out = await amime(["proxy-status"]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /^sidecar~cart-1\.default\s+cart-1\.default\s+yes\s+v\d+\s+SYNCED/m, out.stdout);
+  });
+
+  it("proxy-config secret shows the certificate the pod's sidecar got", async () => {
+    const out = await amime(["proxy-config", "secret", "cart-1", "-o", "json"]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal((JSON.parse(out.stdout) as { identity: string }).identity, "spiffe://cluster.local/ns/default/sa/cart");
+  });
+
+  it("says what is missing when the namespace holds no control plane", async () => {
+    const out = await amime(["proxy-status", "-i", "elsewhere"]);
+    assert.equal(out.code, 1);
+    assert.match(out.stderr, /no Secret elsewhere\/amime-admin-token: is the control plane running in namespace elsewhere\?/);
+  });
+});
