@@ -9,7 +9,8 @@
 //     delta push, as `amime proxy --xds` does; `--whole` makes them take whole configs instead
 //     (the path kept for proxies without delta push), for a before/after in one run.
 //
-// Usage: npm run bench:push [-- --quick] [-- --scales 100x200,1000x500] [-- --rounds N] [-- --no-bookinfo] [-- --whole]
+// Usage: npm run bench:push [-- --quick] [-- --scales 100x200,1000x500] [-- --rounds N] [-- --no-bookinfo] [-- --whole] [-- --churn SECONDS]
+// BENCH_PROFILE=file.cpuprofile writes a CPU profile of the change rounds.
 // The push debounce is the control plane's default (50 ms) and is part of every number.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -32,8 +33,11 @@ const { values } = parseArgs({
     whole: { type: "boolean", default: false },
     bookinfo: { type: "boolean", default: true },
     rounds: { type: "string" },
+    // Seconds of endpoint churn after the rounds (an instance coming and going every 100 ms); 0: none.
+    churn: { type: "string", default: "3" },
   },
 });
+const churnSeconds = Number(values.churn);
 const rounds = Number(values.rounds ?? (values.quick ? 3 : 10));
 
 interface Stats { p50: number; p90: number; p99: number; max: number; mean: number }
@@ -255,7 +259,54 @@ spec:
   return docs.join("\n---\n");
 }
 
-async function large(services: number, clients: number): Promise<{ load: number; apply: Stats; total: Stats; initial: number; configBytes: number; changeBytes: number; changeCpuMs: number }> {
+interface Churn {
+  changes: number;
+  cpuMs: number;
+  bytes: number;
+  pushes: number;
+  settleMs: number;
+}
+
+/**
+ * Endpoint churn: an instance of the last service (not a proxy: an endpoint only) registered and
+ * removed in turn every 100 ms for `--churn` seconds. Per change: CPU, bytes read per proxy; then
+ * the time from the last change until every proxy has ACKed the control plane's version.
+ */
+async function endpointChurn(cp: ControlPlane, services: number, clients: number): Promise<Churn> {
+  const svc = `svc-${services - 1}`;
+  const ns = `ns-${(services - 1) % 10}`;
+  const reg = registration(svc, "v1", ns, 1, 40000, 8080);
+  reg.instance.name = `${svc}-churn`;
+  reg.instance.address = "127.0.0.2";
+  const bytesBefore = streamBytes;
+  const pushesBefore = cp.pusher.pushes;
+  const cpuBefore = process.cpuUsage();
+  let changes = 0;
+  const until = performance.now() + churnSeconds * 1000;
+  while (performance.now() < until) {
+    if (changes % 2 === 0) cp.register(ns, reg.instance.name, reg);
+    else cp.deregister(ns, reg.instance.name);
+    changes++;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The last change is one no proxy has seen (a new address), so every proxy is pushed the final version.
+  cp.register(ns, reg.instance.name, { ...reg, instance: { ...reg.instance, address: "127.0.0.3" } });
+  changes++;
+  const last = performance.now();
+  // Settled: every proxy has ACKed what it was last sent, and that is the current version.
+  for (;;) {
+    const version = cp.version;
+    const ps = cp.proxies();
+    if (ps.length > 0 && ps.every((p) => p.state === "SYNCED" && p.sentVersion === version)) break;
+    if (performance.now() - last > 120_000) throw new Error(`endpoint churn: not settled after 120 s: ${JSON.stringify(ps.filter((p) => p.state !== "SYNCED" || p.sentVersion !== version).slice(0, 3))}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const settleMs = performance.now() - last;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { changes, cpuMs: (cpu.user + cpu.system) / 1000 / changes, bytes: (streamBytes - bytesBefore) / changes / clients, pushes: (cp.pusher.pushes - pushesBefore) / clients, settleMs };
+}
+
+async function large(services: number, clients: number): Promise<{ load: number; apply: Stats; total: Stats; initial: number; configBytes: number; changeBytes: number; changeCpuMs: number; churn?: Churn }> {
   const cp = await ControlPlane.start({ port: 0, watch: false });
   // The simulated proxies of this process dial the control plane over TLS: trust its root.
   setDefaultCACertificates([...getCACertificates("default"), cp.trustBundle]);
@@ -318,7 +369,8 @@ spec:
     const cpu = process.cpuUsage(cpuBefore);
     const changeCpuMs = (cpu.user + cpu.system) / 1000 / rounds;
     const configBytes = JSON.stringify(cp.proxyConfig([...nodes][0]!)).length;
-    return { load, apply: stats(applyMs), total: stats(totalMs), initial, configBytes, changeBytes, changeCpuMs };
+    const churn = churnSeconds > 0 ? await endpointChurn(cp, services, clients) : undefined;
+    return { load, apply: stats(applyMs), total: stats(totalMs), initial, configBytes, changeBytes, changeCpuMs, churn };
   } finally {
     for (const s of sims) s.close();
     await cp.close();
@@ -334,4 +386,5 @@ for (const scale of values.scales.split(",").filter(Boolean)) {
   const [services, clients] = scale.split("x").map(Number) as [number, number];
   const l = await large(services, clients);
   console.log(`${services} services, ${clients} simulated proxies: load ${ms(l.load)}; initial sync ${ms(l.initial)}; config per proxy ${(l.configBytes / 1024).toFixed(0)} KiB; read per proxy per change ${(l.changeBytes / 1024).toFixed(1)} KiB; CPU per change ${ms(l.changeCpuMs)}; apply (validate+store) p50 ${ms(l.apply.p50)}; apply → all ACKed p50 ${ms(l.total.p50)} p90 ${ms(l.total.p90)} p99 ${ms(l.total.p99)} max ${ms(l.total.max)}`);
+  if (l.churn) console.log(`  endpoint churn (one instance of svc-${services - 1} registered or removed every 100 ms, ${l.churn.changes} changes): CPU per change ${ms(l.churn.cpuMs)}; read per proxy per change ${(l.churn.bytes / 1024).toFixed(1)} KiB; pushes per proxy ${l.churn.pushes.toFixed(1)}; last change → all ACKed ${ms(l.churn.settleMs)}`);
 }
