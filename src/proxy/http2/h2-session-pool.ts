@@ -11,7 +11,7 @@ import { http2Module, NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, tlsModule } from "
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-import { upstreamTlsOptions, verifiedServerPrincipal } from "../tls/upstream-tls.ts";
+import { connectTls, upstreamTlsOptions, verifiedServerPrincipal } from "../tls/upstream-tls.ts";
 
 export class H2Session {
   readonly session: ClientHttp2Session;
@@ -54,7 +54,7 @@ export class H2Session {
         ? {
             createConnection: () => {
               try {
-                const socket = tlsModule().connect({ host: host.address, port: host.port, ...upstreamTlsOptions(tls, host, cluster.mesh, true, cluster.tlsContexts), ...(tls.mode === "ISTIO_MUTUAL" ? {} : { ALPNProtocols: ["h2"] }) });
+                const socket = connectTls({ host: host.address, port: host.port, ...upstreamTlsOptions(tls, host, cluster.mesh, true, cluster.tlsContexts), ...(tls.mode === "ISTIO_MUTUAL" ? {} : { ALPNProtocols: ["h2"] }) });
                 if (tls.mode === "ISTIO_MUTUAL") cluster.mesh?.trackUpstream(socket);
                 tlsSocket = socket;
                 return socket;

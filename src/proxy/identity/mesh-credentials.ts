@@ -2,8 +2,9 @@
 // (Istio's SDS `default` + `ROOTCA`). One client and one server SecureContext per certificate,
 // built when it arrives: a rotated certificate is used by new connections, while connections
 // already open (pooled upstream ones included) keep the context they were made with.
-import type { PeerCertificate, SecureContext, TLSSocket } from "node:tls";
+import type { SecureContext, TLSSocket } from "node:tls";
 import type { ActiveCertificate } from "./workload-certificate.ts";
+import { keptServerPeer, serverPeerOf, type ServerPeer } from "../tls/server-peer.ts";
 import { tlsModule } from "../../core/builtins.ts";
 
 export interface MeshTlsOptions {
@@ -25,10 +26,12 @@ export class MeshCredentials {
   /**
    * TLS sessions of upstream mTLS connections, to resume (Envoy's client session reuse): keyed by
    * endpoint, SNI, ALPN and the SANs checked. A resumed handshake skips the server checks
-   * (chain, SANs, deny list), so the cache only holds sessions verified against the current
-   * certificate, roots and deny list: any change of those empties it (#generation).
+   * (chain, SANs, deny list), so the cache only holds sessions of connections that passed them,
+   * against the current certificate, roots and deny list: any change of those empties it
+   * (#generation). Each keeps the server certificate's fields the check saw (a resumed connection
+   * has the same server certificate).
    */
-  readonly #sessions = new Map<string, Buffer>();
+  readonly #sessions = new Map<string, KeptSession>();
   #generation = 0;
 
   /**
@@ -45,8 +48,9 @@ export class MeshCredentials {
     if (this.#deniedSerials.size === 0 && this.#deniedIdentities.size === 0) return 0;
     let closed = 0;
     for (const s of this.#upstreams) {
-      const cert = s.getPeerCertificate();
-      if (cert !== null && typeof cert === "object" && cert.raw !== undefined && this.deniedReason(cert) !== null) {
+      if (!s.authorized) continue;
+      const peer = keptServerPeer(s) ?? peerOfSocket(s);
+      if (peer !== undefined && this.deniedReason(peer) !== null) {
         s.destroy();
         closed++;
       }
@@ -55,7 +59,7 @@ export class MeshCredentials {
   }
 
   /** Why a peer certificate is on the deny list (serial or identity); null when it is not. */
-  deniedReason(cert: PeerCertificate): string | null {
+  deniedReason(cert: { readonly serialNumber?: string; readonly subjectaltname?: string }): string | null {
     if (this.#deniedSerials.size > 0 && cert.serialNumber && this.#deniedSerials.has(normalSerial(cert.serialNumber))) return `serial ${normalSerial(cert.serialNumber)} is revoked`;
     if (this.#deniedIdentities.size > 0) {
       for (const part of (cert.subjectaltname ?? "").split(", ")) {
@@ -87,20 +91,23 @@ export class MeshCredentials {
   }
 
   /** A session to resume toward `key` (see #sessions), if one is kept. */
-  sessionFor(key: string): Buffer | undefined {
+  sessionFor(key: string): KeptSession | undefined {
     return this.#sessions.get(key);
   }
 
   /**
    * Keep the sessions an upstream mTLS connection receives (TLS 1.3 tickets arrive after the
-   * handshake), unless the certificate, roots or deny list changed since it was dialed.
+   * handshake; node:tls holds back a TLS 1.2 session until the client's checks passed), with the
+   * server certificate's fields `verifiedPeer()` kept, unless the certificate, roots or deny list
+   * changed since it was dialed.
    */
-  keepSessions(socket: TLSSocket, key: string): void {
+  keepSessions(socket: TLSSocket, key: string, verifiedPeer: () => ServerPeer | undefined): void {
     const generation = this.#generation;
     socket.on("session", (session: Buffer) => {
-      if (generation !== this.#generation) return;
+      const peer = verifiedPeer();
+      if (peer === undefined || generation !== this.#generation) return;
       if (this.#sessions.size >= MAX_SESSIONS && !this.#sessions.has(key)) this.#sessions.delete(this.#sessions.keys().next().value as string);
-      this.#sessions.set(key, session);
+      this.#sessions.set(key, { session, peer });
     });
   }
 
@@ -148,6 +155,18 @@ export class MeshCredentials {
   get context(): SecureContext | null {
     return this.#context;
   }
+}
+
+/** A TLS session to resume and the verified server certificate's fields it was made with. */
+export interface KeptSession {
+  readonly session: Buffer;
+  readonly peer: ServerPeer;
+}
+
+/** The server certificate's fields read from the socket (a connection the handshake's check did not record). */
+function peerOfSocket(s: TLSSocket): ServerPeer | undefined {
+  const cert = s.getPeerCertificate();
+  return cert !== null && typeof cert === "object" && cert.raw !== undefined ? serverPeerOf(cert) : undefined;
 }
 
 /** Sessions kept at most (one per upstream endpoint, SNI and SAN set; the oldest goes first). */

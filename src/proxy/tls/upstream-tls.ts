@@ -6,11 +6,12 @@
 // the service's identities; Istio's SNI and ALPN. Without a certificate yet the connection fails
 // (503 UF) rather than going out in plain text.
 import { isIP, Socket, type TcpSocketConnectOpts } from "node:net";
-import type { ConnectionOptions, PeerCertificate, SecureContext } from "node:tls";
+import type { ConnectionOptions, PeerCertificate, SecureContext, TLSSocket } from "node:tls";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import { UpstreamTlsContexts } from "./upstream-contexts.ts";
 import { tlsModule } from "../../core/builtins.ts";
+import { connectKeepingPeer, keptServerPeer, serverPeerOf, type ServerPeer } from "./server-peer.ts";
 
 /** What a TLS upstream connection needs beyond the address (a Host satisfies it). */
 export interface TlsTarget {
@@ -108,17 +109,20 @@ export function sanListMatches(subjectAltName: string | undefined, wanted: reado
  * (Envoy's `upstream.uri_san_peer_certificate`, Istio's client-side `destination_principal`).
  */
 export function verifiedServerPrincipal(socket: Socket): string {
-  // getPeerCertificate, not getPeerX509Certificate: on a client socket (Node 24) the latter works
-  // once and leaves both empty afterwards, and the deny list reads the certificate again.
   const t = socket as Socket & { authorized?: boolean; getPeerCertificate?: () => PeerCertificate | null };
   if (t.authorized !== true || typeof t.getPeerCertificate !== "function") return "";
-  const san = t.getPeerCertificate()?.subjectaltname;
-  if (san === undefined) return "";
-  for (const part of san.split(",")) {
-    const p = part.trim();
-    if (p.startsWith("URI:")) return p.slice(4);
-  }
-  return "";
+  // Kept from the handshake's own check (server-peer.ts); else parsed once more. getPeerCertificate,
+  // not getPeerX509Certificate: on a client socket (Node 24) the latter works once and leaves both
+  // empty afterwards.
+  const kept = keptServerPeer(socket);
+  if (kept !== undefined) return kept.principal;
+  const cert = t.getPeerCertificate();
+  return cert === null ? "" : serverPeerOf(cert).principal;
+}
+
+/** tls.connect for an upstream: the server certificate the handshake verifies is kept (server-peer.ts). */
+export function connectTls(opts: ConnectionOptions, resumedPeer?: ServerPeer): TLSSocket {
+  return connectKeepingPeer((o) => tlsModule().connect(o), opts, resumedPeer);
 }
 
 /** Dial `net` options over TLS for this cluster. Errors (bad files, handshake) surface as socket errors. */
@@ -132,14 +136,14 @@ export function connectUpstreamTls(net: TcpSocketConnectOpts & { onread?: unknow
     s.destroy(e as Error);
     return s;
   }
-  if (tls.mode !== "ISTIO_MUTUAL" || mesh === undefined) return tlsModule().connect({ ...(net as ConnectionOptions), ...extra });
+  if (tls.mode !== "ISTIO_MUTUAL" || mesh === undefined) return connectTls({ ...(net as ConnectionOptions), ...extra });
   // Session resumption toward this endpoint (Envoy reuses client sessions by default): a new
   // connection after the first skips the certificate exchange and signatures.
   const key = `${net.host ?? ""}:${net.port}|${extra.servername ?? ""}|${(extra.ALPNProtocols as string[] | undefined)?.join(",") ?? ""}|${tls.subjectAltNames.join(",")}`;
-  const session = mesh.sessionFor(key);
-  const socket = tlsModule().connect({ ...(net as ConnectionOptions), ...extra, ...(session !== undefined ? { session } : {}) });
-  mesh.keepSessions(socket, key);
-  if (session !== undefined) socket.once("error", () => mesh.dropSession(key));
+  const kept = mesh.sessionFor(key);
+  const socket = connectTls({ ...(net as ConnectionOptions), ...extra, ...(kept !== undefined ? { session: kept.session } : {}) }, kept?.peer);
+  mesh.keepSessions(socket, key, () => keptServerPeer(socket));
+  if (kept !== undefined) socket.once("error", () => mesh.dropSession(key));
   mesh.trackUpstream(socket);
   return socket;
 }
