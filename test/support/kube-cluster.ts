@@ -38,6 +38,8 @@ export function rigBinary(name: "kube-apiserver" | "kube-controller-manager" | "
 }
 
 export interface KubeClusterOptions {
+  /** More kube-apiserver flags (e.g. `--watch-cache=false`: watches served by etcd, so a compacted version answers 410). */
+  apiServerArgs?: readonly string[];
   /** Also run kube-controller-manager (Deployments → ReplicaSets → Pods, EndpointSlices, ServiceAccounts). */
   controllerManager?: boolean;
 }
@@ -77,6 +79,7 @@ export class KubeCluster {
   private readonly etcd: EtcdCluster;
   private readonly procs: Proc[] = [];
   private withControllerManager = false;
+  private extraApiServerArgs: readonly string[] = [];
 
   private constructor(dir: string, etcd: EtcdCluster, port: number, token: string) {
     this.dir = dir;
@@ -95,6 +98,7 @@ export class KubeCluster {
     const etcd = await EtcdCluster.start(1);
     const cluster = new KubeCluster(etcd.dir, etcd, await unusedPort(), randomBytes(16).toString("hex"));
     cluster.withControllerManager = opts.controllerManager === true;
+    cluster.extraApiServerArgs = opts.apiServerArgs ?? [];
     try {
       cluster.writeFiles();
       cluster.spawn("kube-apiserver", apiserver, cluster.apiserverArgs(opts.controllerManager === true));
@@ -215,6 +219,7 @@ export class KubeCluster {
       // Without the controller manager nothing creates a namespace's `default` ServiceAccount, and
       // the ServiceAccount admission plugin would refuse every pod (envtest disables it the same way).
       ...(withControllerManager ? [] : ["--disable-admission-plugins", "ServiceAccount"]),
+      ...this.extraApiServerArgs,
     ];
   }
 

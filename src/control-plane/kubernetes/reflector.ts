@@ -45,6 +45,8 @@ export class Reflector {
   private abort: (() => void) | null = null;
   /** Lists made (the first one and every relist), for status and tests. */
   lists = 0;
+  /** Bookmark events received (each moves the version a resumed watch starts from). */
+  bookmarks = 0;
 
   private readonly conn: KubeConnection;
   /** e.g. `/api/v1/pods` or `/apis/networking.istio.io/v1/virtualservices`, maybe with a `?fieldSelector=…`. */
@@ -52,8 +54,11 @@ export class Reflector {
   private readonly handlers: ReflectorHandlers;
   private readonly clock: Clock;
   private readonly log: (line: string) => void;
+  private readonly watchTimeoutSeconds: number;
 
-  constructor(conn: KubeConnection, path: string, handlers: ReflectorHandlers, clock: Clock, log: (line: string) => void) {
+  /** `watchTimeoutSeconds`: how long the API server keeps one watch open (client-go's 5 to 10 minutes; tests shorten it). */
+  constructor(conn: KubeConnection, path: string, handlers: ReflectorHandlers, clock: Clock, log: (line: string) => void, opts: { watchTimeoutSeconds?: number } = {}) {
+    this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? WATCH_TIMEOUT_S;
     this.conn = conn;
     this.path = path;
     this.handlers = handlers;
@@ -65,6 +70,11 @@ export class Reflector {
   async start(): Promise<void> {
     await this.list();
     this.watch();
+  }
+
+  /** The resourceVersion a resumed watch would start from (the list's, or the last event's or bookmark's). */
+  get version(): string {
+    return this.resourceVersion;
   }
 
   close(): void {
@@ -94,7 +104,7 @@ export class Reflector {
 
   private watch(): void {
     if (this.closed) return;
-    const path = `${this.path}${this.path.includes("?") ? "&" : "?"}watch=1&allowWatchBookmarks=true&timeoutSeconds=${WATCH_TIMEOUT_S}&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
+    const path = `${this.path}${this.path.includes("?") ? "&" : "?"}watch=1&allowWatchBookmarks=true&timeoutSeconds=${this.watchTimeoutSeconds}&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
     this.abort = stream(this.conn, path, (line) => this.event(line), (err) => {
       this.abort = null;
       if (this.closed) return;
@@ -129,6 +139,7 @@ export class Reflector {
         this.handlers.remove(obj);
         break;
       case "BOOKMARK":
+        this.bookmarks++;
         break;
       case "ERROR":
         return new KubeApiError(obj.code ?? 0, obj.code === 410 ? `410 Gone (${obj.message ?? "resourceVersion too old"})` : `error event ${obj.code}: ${obj.message}`);
