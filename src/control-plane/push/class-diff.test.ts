@@ -142,3 +142,24 @@ it("through the pusher: only the reached class's proxies get a message, each fol
     pusher.close();
   })();
 });
+
+it("across snapshots, unchanged clusters and endpoints are the very same objects (no compare per proxy); a changed endpoint list is new, its neighbours are not", () => {
+  const p = proxies.a;
+  const c1 = translate(mesh("1s"), p);
+  const c2 = translate(mesh("2s"), p);
+  assert.equal(c2.clusters, c1.clusters, "a VirtualService change leaves the merged cluster list as it was");
+  assert.equal(c2.endpoints, c1.endpoints);
+  assert.equal(diffConfigs(c1, c2).has("cluster"), false);
+  const moved = snapshotFrom(k8sService("a1", "ns-a") + k8sService("a2", "ns-a") + k8sService("b1", "ns-b") + vs("a1", "ns-a", "2s", "['.']") + vs("b1", "ns-b", "5s"), [
+    inst("a1", "v1", "10.0.0.1", { namespace: "ns-a" }),
+    inst("a2", "v1", "10.0.0.9", { namespace: "ns-a" }),
+    inst("b1", "v1", "10.0.0.3", { namespace: "ns-b" }),
+  ]);
+  const c3 = translate(moved, p);
+  const a1 = "outbound|9080||a1.ns-a.svc.cluster.local";
+  const a2 = "outbound|9080||a2.ns-a.svc.cluster.local";
+  assert.notEqual(c3.endpoints[a2], c2.endpoints[a2]);
+  assert.equal(c3.endpoints[a2]![0]!.address, "10.0.0.9");
+  assert.equal(c3.endpoints[a1], c2.endpoints[a1], "an unchanged neighbour keeps its object");
+  assert.deepEqual(summary(diffConfigs(c2, c3)), { endpoints: { changed: [a2], added: 0, removed: [] } });
+});

@@ -9,6 +9,7 @@
 // shares the old one's entry: the next proxy of the class finds both objects on one entry, and a
 // version is only computed (lazily) for what is actually sent.
 import { hash } from "node:crypto";
+import { jsonEqual } from "../../model/json-equal.ts";
 
 interface Entry {
   version?: string;
@@ -62,27 +63,4 @@ export function sameResource(a: unknown, b: unknown): boolean {
   // Equal: b takes a's entry (and its version, if one was computed).
   entries.set(b, ea ?? entryOf(a));
   return true;
-}
-
-/** Structural equality as JSON sees it: fields set to undefined do not count. */
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let fields = 0;
-  for (const k in x) {
-    const v = x[k];
-    if (v === undefined) continue;
-    fields++;
-    if (!jsonEqual(v, y[k])) return false;
-  }
-  for (const k in y) if (y[k] !== undefined) fields--;
-  return fields === 0;
 }

@@ -3,6 +3,7 @@
 // config: listeners, route configurations, clusters and endpoints. Deterministic (sorted output),
 // never mutates the snapshot, never throws on valid config. See docs/translation.md.
 import type { Cluster, Endpoint, ExtAuthzConfig, NodeInfo, ProxyConfig, RouteConfiguration } from "../../model/proxy-config.ts";
+import { jsonEqual } from "../../model/json-equal.ts";
 import { markSharedClusters, markSharedEndpoints, markSharedRoute } from "../../model/shared-parts.ts";
 import type { Snapshot } from "../../model/snapshot.ts";
 import { outboundClusters, type ClusterSet } from "./clusters.ts";
@@ -38,7 +39,7 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   // What the proxy can see depends on its class only (namespace, kind, selected labels): looked up once per class.
   const input: ProxyInput = { ...proxy, ...node };
   const scope: ProxyScope = { ...sharedByClass(snapshot, `scope ${cls}`, () => buildScope(snapshot, input)), node: input };
-  const out = sharedByClass(snapshot, `clusters ${cls}`, () => sortedClusterSet(outboundClusters(scope)));
+  const out = sharedByClass(snapshot, `clusters ${cls}`, () => stableClusterSet(cls, sortedClusterSet(outboundClusters(scope))));
   const config: ProxyConfig = { version: snapshot.version, node, listeners: [], routes: [], clusters: [], endpoints: {} };
   const extra: ClusterSet = { clusters: [], endpoints: {} };
   let sharedRc: RouteConfiguration | undefined;
@@ -89,12 +90,9 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   proxyRuntime(config, snapshot.mesh);
   config.listeners.sort((a, b) => cmp(a.name, b.name));
   config.routes.sort((a, b) => cmp(a.name, b.name));
-  const own = sortedClusters(extra.clusters);
-  config.clusters = mergeClusters(out.clusters, own);
-  config.endpoints = mergeEndpoints(out.endpointNames, out.endpoints, extra.endpoints);
-  // The push diffs the class-shared part once per class, the proxy's own part per proxy (model/shared-parts.ts).
-  markSharedClusters(config.clusters, { shared: out.clusters, own });
-  markSharedEndpoints(config.endpoints, { shared: out.endpoints, own: extra.endpoints });
+  const merged = mergedCollections(out, sortedClusters(extra.clusters), extra.endpoints);
+  config.clusters = merged.clusters;
+  config.endpoints = merged.endpoints;
   if (sharedRc !== undefined && config.routes.includes(sharedRc)) markSharedRoute(config.routes, sharedRc);
   return config;
 }
@@ -111,6 +109,68 @@ function sortedClusterSet(set: ClusterSet): SortedClusterSet {
   const byName = new Map<string, Cluster>();
   for (const c of set.clusters) byName.set(c.name, c);
   return { clusters: sortedClusters(set.clusters), endpoints: set.endpoints, endpointNames: Object.keys(set.endpoints).sort(cmp), byName };
+}
+
+/**
+ * The latest outbound set of each proxy class, across snapshots. A new set equal to it is replaced
+ * by it, and equal clusters and endpoint lists of a changed set by the older objects: "unchanged"
+ * is then identity for the push (no structural compare per proxy) and a proxy's merged collections
+ * are reused (mergedCollections). Sound because translated objects are never mutated; bounded by
+ * the number of classes.
+ */
+const latestSets = new Map<string, SortedClusterSet>();
+
+function stableClusterSet(cls: string, fresh: SortedClusterSet): SortedClusterSet {
+  const old = latestSets.get(cls);
+  if (old === undefined) {
+    latestSets.set(cls, fresh);
+    return fresh;
+  }
+  let same = old.clusters.length === fresh.clusters.length && old.endpointNames.length === fresh.endpointNames.length;
+  const clusters = fresh.clusters.map((c) => {
+    const o = old.byName.get(c.name);
+    if (o !== undefined && jsonEqual(o, c)) return o;
+    same = false;
+    return c;
+  });
+  const endpoints: Record<string, Endpoint[]> = {};
+  for (const name of fresh.endpointNames) {
+    const o = Object.hasOwn(old.endpoints, name) ? old.endpoints[name] : undefined;
+    const f = fresh.endpoints[name]!;
+    if (o !== undefined && jsonEqual(o, f)) endpoints[name] = o;
+    else {
+      endpoints[name] = f;
+      same = false;
+    }
+  }
+  // Same sizes and every new member found equal by (unique) name: the same set.
+  if (same) return old;
+  const set: SortedClusterSet = { clusters, endpoints, endpointNames: fresh.endpointNames, byName: new Map(clusters.map((c) => [c.name, c])) };
+  latestSets.set(cls, set);
+  return set;
+}
+
+interface Merged {
+  clusters: Cluster[];
+  endpoints: Record<string, Endpoint[]>;
+}
+
+/** Per class set: the merged collections by the proxy's own part (its content), reused while neither changes. */
+const merges = new WeakMap<SortedClusterSet, Map<string, Merged>>();
+
+function mergedCollections(out: SortedClusterSet, own: Cluster[], ownEndpoints: Record<string, Endpoint[]>): Merged {
+  let byOwn = merges.get(out);
+  if (byOwn === undefined) merges.set(out, (byOwn = new Map()));
+  const key = JSON.stringify([own, ownEndpoints]);
+  let m = byOwn.get(key);
+  if (m === undefined) {
+    m = { clusters: mergeClusters(out.clusters, own), endpoints: mergeEndpoints(out.endpointNames, out.endpoints, ownEndpoints) };
+    // The push diffs the class-shared part once per class, the proxy's own part per proxy (model/shared-parts.ts).
+    markSharedClusters(m.clusters, { shared: out.clusters, own });
+    markSharedEndpoints(m.endpoints, { shared: out.endpoints, own: ownEndpoints });
+    byOwn.set(key, m);
+  }
+  return m;
 }
 
 function sortedClusters(list: readonly Cluster[]): Cluster[] {

@@ -78,11 +78,11 @@ interface TcpServicePort {
   base: Cluster;
 }
 
-/** Per proxy class (its cluster map is built once per class and snapshot): the service ports whose default cluster is TCP, in service order. */
-const tcpPortsByClass = new WeakMap<ReadonlyMap<string, Cluster>, TcpServicePort[]>();
+/** Per proxy class and snapshot (keyed by the class's visible services): the service ports whose default cluster is TCP, in service order. */
+const tcpPortsByClass = new WeakMap<readonly Service[], TcpServicePort[]>();
 
 function tcpServicePorts(services: readonly Service[], byName: ReadonlyMap<string, Cluster>): TcpServicePort[] {
-  let list = tcpPortsByClass.get(byName);
+  let list = tcpPortsByClass.get(services);
   if (list !== undefined) return list;
   list = [];
   for (const svc of services) {
@@ -92,7 +92,7 @@ function tcpServicePorts(services: readonly Service[], byName: ReadonlyMap<strin
       if (base?.protocol === "tcp" && port.protocol !== "udp") list.push({ svc, port, base });
     }
   }
-  tcpPortsByClass.set(byName, list);
+  tcpPortsByClass.set(services, list);
   return list;
 }
 
