@@ -67,6 +67,9 @@ Options:
                              with --store etcds://… (TLS): etcd's CA (default: the system's
                              roots), and a client certificate and key for etcd run with
                              --client-cert-auth (as amime control-plane takes them)
+      --store-key-file FILE  with --store: keep the CA root in etcd encrypted with this key
+                             (at least 32 random bytes), as amime control-plane does; needed for
+                             \`amime ca rotate-root\` with --control-planes N (docs/security.md)
       --control-planes N     run N control-plane replicas sharing the --store (default 1); each
                              sidecar knows all of them and fails over; the first one's URL is
                              what the CLI talks to
@@ -93,6 +96,7 @@ interface UpArgs {
   secretDir?: string;
   store?: string;
   storeTls: EtcdTlsFiles;
+  storeKeyFile?: string;
   controlPlanes: number;
   runtime: "local" | "netns";
   nodes?: number;
@@ -143,6 +147,9 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
       case "--store-key":
         out.storeTls[f.flag.slice("--store-".length) as keyof EtcdTlsFiles] = resolve(f.required("a PEM file"));
         break;
+      case "--store-key-file":
+        out.storeKeyFile = resolve(f.required("a key file"));
+        break;
       case "--control-planes":
         out.controlPlanes = f.integer(1, 9, "a number of replicas (1-9)");
         break;
@@ -159,6 +166,7 @@ function parseUpArgs(argv: readonly string[]): UpArgs {
     }
   }
   if (out.controlPlanes > 1 && out.store === undefined) throw new UsageError("--control-planes N needs --store etcd://…: replicas share config only through etcd");
+  if (out.store === undefined && out.storeKeyFile !== undefined) throw new UsageError("--store-key-file needs --store etcd://…");
   if (out.store === undefined && Object.keys(out.storeTls).length > 0) throw new UsageError(`--store-${Object.keys(out.storeTls)[0]} needs --store etcds://…`);
   if (out.store !== undefined) {
     let url;
@@ -220,7 +228,7 @@ export const upCommand: Command = {
         ...(args.controlPlanePort !== undefined ? { controlPlanePort: args.controlPlanePort } : {}),
         log: (l: string) => write(`amime up: ${l}`),
       };
-      mesh = args.runtime === "netns" ? await NetnsMesh.start({ ...opts, ...(args.nodes !== undefined ? { nodes: args.nodes } : {}) }) : await LocalMesh.start({ ...opts, ...(args.store !== undefined ? { store: args.store, storeTls: args.storeTls, controlPlanes: args.controlPlanes } : {}) });
+      mesh = args.runtime === "netns" ? await NetnsMesh.start({ ...opts, ...(args.nodes !== undefined ? { nodes: args.nodes } : {}) }) : await LocalMesh.start({ ...opts, ...(args.store !== undefined ? { store: args.store, storeTls: args.storeTls, controlPlanes: args.controlPlanes, ...(args.storeKeyFile !== undefined ? { storeKeyFile: args.storeKeyFile } : {}) } : {}) });
     } catch (e) {
       if (e instanceof NetnsUnavailable) {
         process.stderr.write(`amime up: ${e.message}; nothing was started\n`);

@@ -23,7 +23,7 @@ import { createDashboardHandler } from "../dashboard/server/handler.ts";
 import type { ProxyPrincipal, WorkloadPrincipal } from "./auth/token.ts";
 import { caDirOf, IdentityIssuer } from "./ca/index.ts";
 import { ServingCertificate, servingNames } from "./ca/serving-certificate.ts";
-import { rotateRoot, RotationError, type RotationReport } from "./ca/root-rotation.ts";
+import { rotateRoot, RotationError, type RotationHost, type RotationReport } from "./ca/root-rotation.ts";
 import type { SigningCA } from "./ca/signing-ca.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
 import { syncState } from "./push/proxy-state.ts";
@@ -50,6 +50,7 @@ import { DEFAULT_LEADER_TIMING, timingProblem, type LeaderTiming } from "./leade
 import { DEFAULT_COMPACTION_INTERVAL_MS } from "./leader/history-compactor.ts";
 import { DEFAULT_REGISTRATION_CLEANUP_GRACE_MS } from "./leader/registration-reaper.ts";
 import type { StreamMarks } from "./store/etcd/stream-marks.ts";
+import type { SharedRotation } from "./store/etcd/shared-rotation.ts";
 
 /** How long a stopping control plane waits for its proxies to move after telling them to (drain). */
 const DRAIN_GRACE_MS = 2_000;
@@ -139,6 +140,9 @@ export interface ControlPlaneOptions {
 
 const DEFAULT_REGISTRATION_GRACE_MS = 30_000;
 
+/** A root rotation step that does not complete within this stops it (`504 CA_ROTATION_STALLED`). */
+const ROTATION_TIMEOUT_MS = 300_000;
+
 /** What config changes are judged against: the MeshConfig, its root namespace, the runtime's providers. */
 function analyzeOptionsOf(mesh: Partial<MeshSettings> | undefined): AnalyzeOptions {
   const out: AnalyzeOptions = {};
@@ -209,6 +213,8 @@ export class ControlPlane implements ApiBackend {
   leader: LeaderRole | null = null;
   /** With --store: which proxies have a stream here, in etcd (for the leader's registration cleanup). */
   private marks: StreamMarks | null = null;
+  /** With --store and --store-key-file: root rotations run by every replica together. */
+  private sharedRotation: SharedRotation | null = null;
   /** With --platform kubernetes: the API server's config and pods. */
   private kube: KubernetesSource | null = null;
   /** With --platform kubernetes: the pods' sidecars' registrations (loaded with the platform). */
@@ -393,6 +399,11 @@ export class ControlPlane implements ApiBackend {
       cp.marks = marks;
       // Streams opened while the lease was granted.
       for (const s of cp.pusher.allStates()) if (s.connected) marks.set(s.node, true);
+      if (opts.cacertsDir === undefined && opts.stateDir !== undefined && opts.storeKeyFile !== undefined) {
+        const [{ SharedRotation }, { storeKey }] = await Promise.all([import("./store/etcd/shared-rotation.ts"), import("./store/etcd/shared-ca.ts")]);
+        cp.sharedRotation = new SharedRotation({ client: cp.etcd.connection, prefix: cp.etcd.url.prefix, caKey: cp.etcd.caKey, replica, key: await storeKey(opts.storeKeyFile), marks, host: cp.rotationHost(), now: () => cp.clock.wallNow(), phaseTimeoutMs: ROTATION_TIMEOUT_MS });
+        await cp.sharedRotation.start();
+      }
       const { startLeaderRole } = await import("./leader/index.ts");
       cp.leader = startLeaderRole(cp.etcd, {
         replica,
@@ -667,24 +678,33 @@ export class ControlPlane implements ApiBackend {
    * `amime ca rotate-root`: a new self-signed root, added to every proxy's trust bundle, every
    * workload (and this control plane) reissued under it, the old root removed. docs/security.md
    */
-  async rotateRoot(by = "in-process", timeoutMs = 300_000): Promise<RotationReport> {
-    if (this.rotating) throw new RotationError("a root rotation is already running");
+  async rotateRoot(by = "in-process", timeoutMs = ROTATION_TIMEOUT_MS): Promise<RotationReport> {
+    if (this.etcd !== null && this.sharedRotation === null) {
+      throw new RotationError("replicas on etcd rotate the root together, through etcd, which needs the root shared there: start every replica with --store-key-file and a state dir (docs/security.md, \"Root rotation\")", "CA_ROTATION_UNSHARED");
+    }
+    if (this.rotating) throw new RotationError("a root rotation is already running", "CA_ROTATION_IN_PROGRESS");
     this.rotating = true;
     this.log(`root rotation by ${by}`);
     try {
-      const report = await rotateRoot({
-        identities: this.identities,
-        install: (ca, reissue) => this.installCa(ca, reissue),
-        proxiesHave: (roots, signingRoot) => this.pusher.allStates().every((s) => !s.connected || s.sentVersion === null || (s.ackedVersion === s.sentVersion && s.sentConfig?.signingRoot === signingRoot && s.sentConfig.trustBundle?.join("") === roots.join(""))),
-        connectedNodes: () => this.pusher.allStates().filter((s) => s.connected && s.sentVersion !== null).map((s) => s.node),
-        sleep: (ms) => new Promise((resolve) => this.clock.setTimeout(resolve, ms)),
-        log: (l) => this.log(l),
-      }, timeoutMs, () => this.clock.wallNow());
+      const report = this.sharedRotation !== null ? await this.sharedRotation.rotate(by, timeoutMs) : await rotateRoot(this.rotationHost(), timeoutMs, () => this.clock.wallNow());
       this.log(`root rotation done: ${report.reissued.length} proxies under root ${report.newRoot}`);
       return report;
     } finally {
       this.rotating = false;
     }
+  }
+
+  /** What a root rotation's phases act on at this replica (ca/root-rotation.ts). */
+  private rotationHost(): RotationHost {
+    return {
+      identities: this.identities,
+      install: (ca, reissue) => this.installCa(ca, reissue),
+      proxiesHave: (roots, signingRoot) => this.pusher.allStates().every((s) => !s.connected || s.sentVersion === null || (s.ackedVersion === s.sentVersion && s.sentConfig?.signingRoot === signingRoot && s.sentConfig.trustBundle?.join("") === roots.join(""))),
+      connectedNodes: () => this.pusher.allStates().filter((s) => s.connected && s.sentVersion !== null).map((s) => s.node),
+      rootOf: (node) => this.identities.latestRootOf(node),
+      sleep: (ms) => new Promise((resolve) => this.clock.setTimeout(resolve, ms)),
+      log: (l) => this.log(l),
+    };
   }
 
   /** Sign with `ca` from now on; its roots go to every proxy, the root file, and this server's client-certificate check. */
@@ -790,6 +810,7 @@ export class ControlPlane implements ApiBackend {
       this.rootCertPublisher?.close();
       this.serving?.close();
       await this.leader?.close();
+      this.sharedRotation?.close();
       await this.marks?.close();
       await this.sharedRegistry?.close();
       await this.etcd?.close();

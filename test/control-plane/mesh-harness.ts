@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ControlPlane } from "../../src/control-plane/server.ts";
 import type { InstanceRegistration } from "../../src/model/wire.ts";
-import { closedPort, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
+import { closedPort, send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
 import { waitFor as waitUntil } from "../support/wait.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -161,6 +161,38 @@ export async function stopProxy(p: MeshProxy): Promise<number | null> {
     });
     child.kill("SIGTERM");
   });
+}
+
+/** Concurrent request loops through a sidecar's outbound port (a new downstream connection each), counting answers until stopped. */
+export interface RequestLoops {
+  readonly ok: number;
+  readonly failures: readonly string[];
+  /** Stop the loops; resolves when every request in flight has answered. */
+  stop(): Promise<void>;
+}
+
+export function requestLoops(outboundPort: number, host: string, count = 4): RequestLoops {
+  let stopped = false;
+  let ok = 0;
+  const failures: string[] = [];
+  const loop = async (i: number): Promise<void> => {
+    for (let n = 0; !stopped; n++) {
+      const r = await send(outboundPort, { host, path: `/${i}/${n}` }).catch((e: Error) => ({ status: 0, body: e.message }));
+      if (r.status === 200) ok++;
+      else failures.push(`loop ${i}: ${r.status} ${r.body.slice(0, 120)}`);
+    }
+  };
+  const loops = Array.from({ length: count }, (_, i) => loop(i));
+  return {
+    get ok() {
+      return ok;
+    },
+    failures,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
 }
 
 /** Poll `check` until it returns a truthy value, or fail naming `what` (test/support/wait.ts). */

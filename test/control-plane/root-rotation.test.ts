@@ -14,7 +14,7 @@ import { ControlPlane } from "../../src/control-plane/server.ts";
 import { amime } from "../cli/control-plane-cli.ts";
 import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
 import { trustMeshRoot } from "../support/mesh-root.ts";
-import { meshProxy, register, SERVICES_YAML, spawnProxy, stopProxy, waitFor, type MeshProxy } from "./mesh-harness.ts";
+import { meshProxy, register, requestLoops, SERVICES_YAML, spawnProxy, stopProxy, waitFor, type MeshProxy } from "./mesh-harness.ts";
 
 const fingerprint = (pem: string): string => execFileSync("openssl", ["x509", "-noout", "-fingerprint", "-sha256"], { input: pem, encoding: "utf8" }).replace(/^.*=/, "").replace(/:/g, "").trim().toLowerCase();
 
@@ -54,22 +54,11 @@ describe("root rotation", () => {
     const seenBefore = app.requests.length;
 
     // Four concurrent request loops through the client sidecar (a new downstream connection each).
-    let stop = false;
-    let ok = 0;
-    const failures: string[] = [];
-    const loop = async (i: number): Promise<void> => {
-      for (let n = 0; !stop; n++) {
-        const r = await send(client.outboundPort, { host: "reviews:9080", path: `/${i}/${n}` }).catch((e: Error) => ({ status: 0, body: e.message }));
-        if (r.status === 200) ok++;
-        else failures.push(`loop ${i}: ${r.status} ${r.body.slice(0, 120)}`);
-      }
-    };
-    const loops = [0, 1, 2, 3].map(loop);
-
+    const loops = requestLoops(client.outboundPort, "reviews:9080");
     const cli = await amime(["ca", "rotate-root", "--control-plane", cp.url, "--token-file", cp.adminTokenFile as string]);
-    await waitFor("requests after the rotation", () => ok > 50);
-    stop = true;
-    await Promise.all(loops);
+    await waitFor("requests after the rotation", () => loops.ok > 50);
+    await loops.stop();
+    const { ok, failures } = loops;
 
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /^root rotated: [0-9a-f]{16}… → [0-9a-f]{16}…, 2 proxies reissued\n$/);

@@ -50,7 +50,7 @@ export function createApiHandler(cp: ApiBackend): (req: IncomingMessage, res: Se
   return (req, res, principal) => {
     handle(cp, req, res, principal).catch((e: unknown) => {
       const status = e instanceof HttpError || e instanceof CaError || e instanceof RevocationError || e instanceof RotationError ? e.status : e instanceof RegistrationError ? 400 : 500;
-      if (!res.headersSent) sendJson(res, status, { error: (e as Error).message, ...(e instanceof CaError ? { code: e.code } : {}) });
+      if (!res.headersSent) sendJson(res, status, { error: (e as Error).message, ...(e instanceof CaError || e instanceof RotationError ? { code: e.code } : {}) });
       else res.destroy();
     });
   };

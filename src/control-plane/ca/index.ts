@@ -62,6 +62,11 @@ export class IdentityIssuer {
     return chain === undefined || chain.length === 0 ? undefined : rootFingerprint(chain.at(-1) as string);
   }
 
+  /** As rootOf, from what any replica issued last (etcd) when the CA is shared. */
+  async latestRootOf(node: string): Promise<string | undefined> {
+    return (await this.#shared?.rootOf(node)) ?? this.rootOf(node);
+  }
+
   /** The deny list (loaded from `<ca dir>/revoked.json` on first use). */
   revocations(): Promise<RevocationList> {
     this.#revocations ??= RevocationList.load(this.#o.caDir !== undefined ? join(this.#o.caDir, "revoked.json") : null);
@@ -96,7 +101,7 @@ export class IdentityIssuer {
       if (shared !== null && !(await shared.claim(p.jti, serial, p.node, previous))) throw spentCredential((await shared.spent(p.jti))?.serial ?? "?");
       if (ledger !== null) await ledger.record(p.jti, serial);
     }
-    await shared?.noteSerial(serial, p.node, new Date(response.notAfter));
+    await shared?.noteSerial(serial, p.node, new Date(response.notAfter), ca.rootFingerprint);
     this.#record(p.node, response);
     return response;
   }
@@ -116,7 +121,7 @@ export class IdentityIssuer {
     const serial = normalSerial(w.serial);
     // A certificate another replica issued: etcd knows whose it is.
     const node = this.#nodeOfSerial.get(serial) ?? (await this.#shared?.nodeOf(serial)) ?? w.identity;
-    await this.#shared?.noteSerial(normalSerial(response.serial), node, new Date(response.notAfter));
+    await this.#shared?.noteSerial(normalSerial(response.serial), node, new Date(response.notAfter), ca.rootFingerprint);
     this.#record(node, response);
     return response;
   }

@@ -13,7 +13,9 @@ export interface SharedCaLedger {
   spent(jti: string): Promise<SpentCredential | undefined>;
   /** Record `serial` for `jti` if the record is still `previous` (none: not yet spent); false when another replica was first. */
   claim(jti: string, serial: string, node: string, previous: SpentCredential | undefined): Promise<boolean>;
-  /** Remember whose certificate `serial` is, until it expires. */
-  noteSerial(serial: string, node: string, notAfter: Date): Promise<void>;
+  /** Remember whose certificate `serial` is and which root (fingerprint) it chains to, until it expires. */
+  noteSerial(serial: string, node: string, notAfter: Date, root: string): Promise<void>;
   nodeOf(serial: string): Promise<string | undefined>;
+  /** The root of the certificate `node` last got, at any replica (a root rotation waits on it). */
+  rootOf(node: string): Promise<string | undefined>;
 }

@@ -84,22 +84,23 @@ export class SigningCA {
    * A new self-signed root for a rotation, in memory until `persist` (same key type, lifetime and
    * subject as the first one).
    */
-  async nextRoot(): Promise<{ ca: SigningCA; persist: () => Promise<void> }> {
+  async nextRoot(): Promise<{ ca: SigningCA; persist: () => Promise<void>; certPem: string; keyPem: string }> {
     if (this.source !== "self-signed") throw new CaError("CA_BAD_BUNDLE", "a plug-in CA (--cacerts) is rotated by its owner: put the new intermediate and root in the cacerts files (both roots in root-cert.pem while workloads move) and restart");
     const { signer, keyPem } = await generateRoot(this.trustDomain, this.#now());
     const certPem = signer.cert.toString("pem") + "\n";
     const ca = new SigningCA({ trustDomain: this.trustDomain, source: "self-signed", dir: this.dir, signer, chain: [certPem], roots: [...this.#roots, certPem], now: this.#now });
-    const dir = this.dir;
-    const persist = async (): Promise<void> => {
-      if (dir === null) return;
-      // Key first (0600, replaced atomically), then the certificate files that name it.
-      const tmp = join(dir, `ca-key.pem.${process.pid}.tmp`);
-      await writeFile(tmp, keyPem, { mode: 0o600 });
-      await rename(tmp, join(dir, "ca-key.pem"));
-      await writeFile(join(dir, "ca-cert.pem"), certPem);
-      await writeFile(join(dir, "root-cert.pem"), certPem);
-    };
-    return { ca, persist };
+    return { ca, persist: () => persistRoot(this.dir, certPem, keyPem), certPem, keyPem };
+  }
+
+  /**
+   * The root another replica made for a rotation (shared through etcd), trusted beside this CA's
+   * roots; `persist` keeps it in this CA's dir.
+   */
+  async adoptRoot(certPem: string, keyPem: string): Promise<{ ca: SigningCA; persist: () => Promise<void> }> {
+    const signer = await importSigner(certPem, keyPem, "the rotation's new root");
+    const roots = this.#roots.some((r) => sameCert(r, certPem)) ? [...this.#roots] : [...this.#roots, certPem];
+    const ca = new SigningCA({ trustDomain: this.trustDomain, source: "self-signed", dir: this.dir, signer, chain: [certPem], roots, now: this.#now });
+    return { ca, persist: () => persistRoot(this.dir, certPem, keyPem) };
   }
 
   /**
@@ -226,6 +227,16 @@ export class SigningCA {
     });
     return { certChain: [`${leaf.toString("pem")}\n`, ...this.#chain], notAfter };
   }
+}
+
+/** A rotation's new root made permanent in the CA dir: the key first (0600, replaced atomically), then the certificate files that name it. */
+async function persistRoot(dir: string | null, certPem: string, keyPem: string): Promise<void> {
+  if (dir === null) return;
+  const tmp = join(dir, `ca-key.pem.${process.pid}.tmp`);
+  await writeFile(tmp, keyPem, { mode: 0o600 });
+  await rename(tmp, join(dir, "ca-key.pem"));
+  await writeFile(join(dir, "ca-cert.pem"), certPem);
+  await writeFile(join(dir, "root-cert.pem"), certPem);
 }
 
 /** SHA-256 fingerprint of a PEM certificate, lower-case hex without colons. */

@@ -47,6 +47,8 @@ export interface LocalMeshOptions {
   store?: string;
   /** With an `etcds://` store: the CA, client certificate and key files to reach etcd with. */
   storeTls?: EtcdTlsFiles;
+  /** With `store`: the CA root is kept in etcd, encrypted with this key file (`--store-key-file`). */
+  storeKeyFile?: string;
   controlPlanes?: number;
 }
 
@@ -116,6 +118,7 @@ export class LocalMesh {
     await mkdir(logDir, { recursive: true });
     const replicaOptions = {
       ...(opts.storeTls !== undefined ? { storeTls: opts.storeTls } : {}),
+      ...(opts.storeKeyFile !== undefined ? { storeKeyFile: opts.storeKeyFile } : {}),
       // The token key and the admin token (.amime/admin-token, 0600) the CLI finds beside up.json.
       stateDir: join(dir, ".amime"),
       // Every instance is started (and registered) anew by this run: nothing of a last run is restored.

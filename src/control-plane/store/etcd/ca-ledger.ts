@@ -5,7 +5,9 @@
 // - which node each issued certificate went to: `<prefix>certificates/<serial>` → node, on an
 //   etcd lease of the certificate's lifetime (the key goes when the certificate expires), so a
 //   replica renewing a certificate another replica issued knows whose it is (`amime proxy-config
-//   secret`). Without these, each replica knew only what it had issued itself.
+//   secret`). Without these, each replica knew only what it had issued itself;
+// - which root each node's latest certificate chains to: `<prefix>roots/<node>` → fingerprint, on
+//   the same lease, so a root rotation at one replica knows a proxy renewed at another.
 import type { Etcd3 } from "etcd3";
 import type { SharedCaLedger, SpentCredential } from "../../ca/shared-ledger.ts";
 import { EtcdUnavailableError } from "./etcd-store.ts";
@@ -35,12 +37,23 @@ export class EtcdCaLedger implements SharedCaLedger {
     return res.succeeded;
   }
 
-  async noteSerial(serial: string, node: string, notAfter: Date): Promise<void> {
+  async noteSerial(serial: string, node: string, notAfter: Date, root: string): Promise<void> {
     const ttl = Math.max(1, Math.ceil((notAfter.getTime() - Date.now()) / 1000));
     const lease = this.#client.lease(ttl, { autoKeepAlive: false });
     lease.on("lost", () => {});
-    await this.#call(() => lease.put(this.#certificateKey(serial)).value(node).exec());
+    await this.#call(async () => {
+      await lease.put(this.#certificateKey(serial)).value(node).exec();
+      await lease.put(this.#rootKey(node)).value(root).exec();
+    });
     lease.release();
+  }
+
+  async rootOf(node: string): Promise<string | undefined> {
+    return (await this.#call(() => this.#client.get(this.#rootKey(node)).string())) ?? undefined;
+  }
+
+  #rootKey(node: string): string {
+    return `${this.#prefix}roots/${encodeURIComponent(node)}`;
   }
 
   async nodeOf(serial: string): Promise<string | undefined> {

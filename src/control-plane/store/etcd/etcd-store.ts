@@ -290,7 +290,9 @@ export class EtcdStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.watcher?.cancel().catch(() => {});
+    // Not awaited: a cancel while the watch reconnects (etcd was away) waits for the reconnection;
+    // closing the client ends it anyway.
+    void this.watcher?.cancel().catch(() => {});
     this.client.close();
   }
 

@@ -63,7 +63,8 @@ export class SharedRegistry {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#watcher?.cancel().catch(() => {});
+    // Not awaited: a cancel while the watch reconnects (etcd was away) waits for the reconnection.
+    void this.#watcher?.cancel().catch(() => {});
   }
 
   #adopt(kv: IKeyValue, deleted: boolean): void {

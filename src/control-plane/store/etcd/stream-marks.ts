@@ -10,7 +10,9 @@
 // The mark is put before `streams/<node>`: a reader that saw the older `streams/<node>` and then
 // reads the marks sees this one. Changes of one node are applied in order (a quick close and
 // reopen never leaves the mark deleted). etcd unreachable: logged; the lease's loss re-puts all.
-import type { Etcd3, Lease } from "etcd3";
+// The same lease holds `<prefix>replicas/<replica>` (this replica is alive: a root rotation waits
+// for every live replica, store/etcd/shared-rotation.ts) and what other work puts on it (onLease).
+import type { Etcd3, Lease, PutBuilder } from "etcd3";
 
 export interface StreamMarksOptions {
   client: Etcd3;
@@ -42,7 +44,18 @@ export class StreamMarks {
 
   /** Grant this replica's lease (the start waits for it: a replica that cannot reach etcd does not start). */
   async start(): Promise<void> {
-    await this.#grant().grant();
+    const lease = this.#grant();
+    await lease.grant();
+    await lease.put(this.#presenceKey()).value(this.#o.replica).exec();
+  }
+
+  /** A put of `key` attached to this replica's lease (the key goes when the replica does). */
+  onLease(key: string, value: string): PutBuilder {
+    return (this.#lease as Lease).put(key).value(value);
+  }
+
+  #presenceKey(): string {
+    return `${this.#o.prefix}replicas/${encodeURIComponent(this.#o.replica)}`;
   }
 
   /** `node`'s stream at this replica opened (true) or closed (false). */
@@ -70,7 +83,8 @@ export class StreamMarks {
     lease.on("lost", (e) => {
       if (this.#closed || this.#lease !== lease) return;
       this.#o.log(`etcd: stream marks lease lost (${e.message}); granting a new one and marking ${this.#connected.size} connected proxies again`);
-      this.#grant();
+      const next = this.#grant();
+      void next.put(this.#presenceKey()).value(this.#o.replica).exec().catch((err: unknown) => this.#o.log(`etcd: replica presence not written: ${(err as Error).message}`));
       for (const node of this.#connected) this.#enqueue(node);
     });
     return lease;
