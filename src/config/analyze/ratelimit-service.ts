@@ -5,7 +5,7 @@
 // through unlimited — silently but for the counters. Istio's analyzer does not look; Amime says so.
 // The same for a RateLimit (amime.dev) with global rules: its `rateLimitService` (default
 // samples/ratelimit's ratelimit.default.svc.<domain>:8081) must be a Service of the mesh.
-import { envoyFilterRateLimits } from "../../control-plane/translate/rate-limit/envoy-filter.ts";
+import { envoyFilterRateLimits } from "../envoy-filter/rate-limits.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 

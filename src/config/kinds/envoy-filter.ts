@@ -10,7 +10,7 @@ import { checkTargetRef, labelKeyProblem } from "../checks/policy-target.ts";
 import { isObject, type FieldPath, type JsonObject, type Resource } from "../resource.ts";
 import type { Validator } from "../validator.ts";
 import type { KindDefinition } from "./kind.ts";
-import { appliedPatches } from "../../control-plane/translate/rate-limit/apply.ts";
+import { appliedPatches } from "../envoy-filter/applied-patches.ts";
 
 const APPLY_TO = ["INVALID", "LISTENER", "FILTER_CHAIN", "NETWORK_FILTER", "HTTP_FILTER", "ROUTE_CONFIGURATION", "VIRTUAL_HOST", "HTTP_ROUTE", "CLUSTER", "EXTENSION_CONFIG", "BOOTSTRAP", "LISTENER_FILTER"] as const;
 const OPERATIONS = ["INVALID", "MERGE", "ADD", "REMOVE", "INSERT_BEFORE", "INSERT_AFTER", "INSERT_FIRST", "REPLACE", "MERGE_AND_REPLACE_LIST"] as const;
@@ -55,7 +55,7 @@ export const envoyFilterKind: KindDefinition = {
       const cp = readObjectItem(v, at, item);
       if (cp) checkPatch(v, at, cp);
     });
-    // Translation applies the local rate-limit patches (control-plane/translate/rate-limit/apply.ts);
+    // Translation applies the local rate-limit patches (control-plane/translate/rate-limit/apply.ts; which ones: config/envoy-filter/applied-patches.ts);
     // every other patch, or part of one, keeps AMM1013 with its field path.
     const applied = appliedPatches(spec);
     if (applied.patches.length === 0 && applied.notApplied.length === 0) {

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import type { ProxyConfig } from "../../../model/proxy-config.ts";
 import { translate } from "../index.ts";
 import { inst, k8sService, sidecarProxy, snapshotFrom } from "../testing.ts";
-import { appliedPatches } from "./apply.ts";
+import { appliedPatches } from "../../../config/envoy-filter/applied-patches.ts";
 
 // Istio's task, unchanged: its EnvoyFilter documents by metadata.name (the two local steps share one name).
 const TASK = readFileSync("test/fixtures/istio/istio.io-tasks/policy-enforcement/rate-limit.yaml", "utf8").split(/\n---\n/).filter((d) => /kind: EnvoyFilter/.test(d));

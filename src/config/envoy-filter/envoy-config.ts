@@ -3,8 +3,8 @@
 // Each reader returns the model or the list of what it cannot apply (an unknown field, a value
 // out of range, a feature the sidecar lacks), each with its field path, so the EnvoyFilter keeps
 // its AMM1013 warning saying exactly why. Pure.
-import type { HeaderMatcher, StringMatch } from "../../../model/proxy-config.ts";
-import type { GlobalRateLimitConfig, HeaderToAdd, LocalDescriptor, LocalRateLimitConfig, RateLimitAction, RateLimitPolicy, TokenBucket } from "../../../model/rate-limit.ts";
+import type { HeaderMatcher, StringMatch } from "../../model/proxy-config.ts";
+import type { GlobalRateLimitConfig, HeaderToAdd, LocalDescriptor, LocalRateLimitConfig, RateLimitAction, RateLimitPolicy, TokenBucket } from "../../model/rate-limit.ts";
 
 export type Json = unknown;
 export interface Problem {

@@ -4,7 +4,7 @@
 // `rate_limits` — the shapes of Istio's "Enabling Rate Limits using Envoy" task. Every other patch,
 // and any part of these the sidecar cannot run, is listed in `notApplied` with its field path, so
 // the resource keeps its AMM1013 warning and says why. Pure.
-import type { GlobalRateLimitConfig, LocalRateLimitConfig, RateLimitPolicy } from "../../../model/rate-limit.ts";
+import type { GlobalRateLimitConfig, LocalRateLimitConfig, RateLimitPolicy } from "../../model/rate-limit.ts";
 import { globalRateLimit, localRateLimit, rateLimitPolicies, unwrapTyped, type Json, type Problem } from "./envoy-config.ts";
 
 export type PatchContext = "ANY" | "SIDECAR_INBOUND" | "SIDECAR_OUTBOUND" | "GATEWAY";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
-import { envoyFilterRateLimits } from "./envoy-filter.ts";
+import { envoyFilterRateLimits } from "./rate-limits.ts";
 
 const TASK = "test/fixtures/istio/istio.io-tasks/policy-enforcement/rate-limit.yaml";
 const filters = parseAllDocuments(readFileSync(TASK, "utf8"))
