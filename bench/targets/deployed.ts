@@ -13,11 +13,15 @@
 //   deployed   as above
 //   log        plus Istio's access log (MeshConfig accessLogFile /dev/stdout; the bench drains stdout)
 //   off        telemetry off: a mesh-wide Telemetry disabling every metric, MeshConfig enableTracing false
+// `extraServices` N adds N services beside Bookinfo (bench/memory.ts's 1,000-service config): each a
+// Service, a DestinationRule with subsets v1 and v2 and a VirtualService (a header rule, then v1 with a
+// timeout), in ten namespaces, with one instance per subset, as bench/push.ts's large config.
 import { join } from "node:path";
 import { translate } from "../../src/control-plane/translate/index.ts";
 import type { MeshConfig } from "../../src/config/types/mesh-config.ts";
 import { buildSnapshot } from "../../src/model/snapshot.ts";
 import type { ProxyConfig } from "../../src/model/proxy-config.ts";
+import type { WorkloadInstance } from "../../src/model/registry.ts";
 import { localMeshTelemetry } from "../../src/runtime/local/local-mesh.ts";
 import { Mesh } from "../../src/testing/simulation.ts";
 
@@ -40,9 +44,13 @@ spec:
     - disabled: true
 `;
 
-export function deployedProxyConfig(root: string, listenPort: number, upstreamPort: number, variant: DeployedVariant): ProxyConfig {
+export function deployedProxyConfig(root: string, listenPort: number, upstreamPort: number, variant: DeployedVariant, extraServices = 0): ProxyConfig {
   const bookinfo = join(root, "samples", "bookinfo");
-  const mesh = new Mesh([join(bookinfo, "services.yaml"), join(bookinfo, "workloads.yaml"), join(bookinfo, "destination-rule-all.yaml")], variant === "off" ? { yaml: [TELEMETRY_OFF] } : {});
+  const extra = manyServices(extraServices);
+  const mesh = new Mesh([join(bookinfo, "services.yaml"), join(bookinfo, "workloads.yaml"), join(bookinfo, "destination-rule-all.yaml")], {
+    yaml: [...(variant === "off" ? [TELEMETRY_OFF] : []), ...(extraServices > 0 ? [extra.yaml] : [])],
+    instances: extra.instances,
+  });
   const upstream = `http://127.0.0.1:${upstreamPort}`;
   const meshConfig: MeshConfig = variant === "log" ? { accessLogFile: "/dev/stdout" } : variant === "off" ? { enableTracing: false } : {};
   const snapshot = buildSnapshot(mesh.resources, { services: [], instances: mesh.instances }, {
@@ -59,4 +67,40 @@ export function deployedProxyConfig(root: string, listenPort: number, upstreamPo
     config.endpoints[name] = [{ address: "127.0.0.1", port: upstreamPort, weight: 1, labels: { app: "reviews", version: "v1" }, healthy: true }];
   }
   return config;
+}
+
+function manyServices(n: number): { yaml: string; instances: WorkloadInstance[] } {
+  const docs: string[] = [];
+  const instances: WorkloadInstance[] = [];
+  for (let i = 0; i < n; i++) {
+    const [s, ns] = [`svc-${i}`, `ns-${i % 10}`];
+    docs.push(`apiVersion: v1
+kind: Service
+metadata: {name: ${s}, namespace: ${ns}}
+spec:
+  selector: {app: ${s}}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${s}, namespace: ${ns}}
+spec:
+  host: ${s}
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ${s}, namespace: ${ns}}
+spec:
+  hosts: [${s}]
+  http:
+  - match: [{headers: {end-user: {exact: tester}}}]
+    route: [{destination: {host: ${s}, subset: v2}}]
+  - route: [{destination: {host: ${s}, subset: v1}}]
+    timeout: 3s`);
+    for (const [k, version] of ["v1", "v2"].entries()) {
+      instances.push({ name: `${s}-${version}-0`, namespace: ns, labels: { app: s, version }, serviceAccount: "default", address: `10.${2 + (i >> 8)}.${i & 255}.${k + 1}`, ready: true });
+    }
+  }
+  return { yaml: docs.join("\n---\n"), instances };
 }

@@ -4,6 +4,7 @@
 import { DEFAULT_CONNECTION_POOL, DEFAULT_RETRY_POLICY, type ProxyConfig } from "../model/proxy-config.ts";
 import { balancerFactories } from "./upstream/balance/index.ts";
 import { celProblem } from "../model/cel/compile.ts";
+import { internedCopy } from "./interned-copy.ts";
 
 /** Invalid ProxyConfig (layer: proxy). `problems` lists `path: message` lines. */
 export class ProxyConfigError extends Error {
@@ -22,13 +23,13 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
- * Throws ProxyConfigError listing every problem found. On success returns a copy with the
- * optional fields a hand-written file may leave out filled with Istio's defaults (match lists,
- * retry policy, connection pool, endpoint weight/health).
+ * Throws ProxyConfigError listing every problem found. On success returns a copy (equal strings
+ * shared: interned-copy.ts) with the optional fields a hand-written file may leave out filled with
+ * Istio's defaults (match lists, retry policy, connection pool, endpoint weight/health).
  */
 export function checkProxyConfig(raw: unknown): ProxyConfig {
   const p: string[] = [];
-  const input = isObj(raw) ? withDefaults(structuredClone(raw)) : raw;
+  const input = isObj(raw) ? withDefaults(internedCopy(raw)) : raw;
   if (!isObj(input)) throw new ProxyConfigError(["(root): must be an object"]);
   if (typeof input.version !== "string") p.push("version: must be a string");
   if (!isObj(input.node)) p.push("node: must be an object");

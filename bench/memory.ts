@@ -1,0 +1,113 @@
+// Memory and start of one sidecar (issue 15): how long from spawn to ready, how much memory idle,
+// at a steady 1,000 rps, and after a burst of short-lived connections (then 30 and 60 s later).
+//
+// The sidecar runs the deployed config (bench/targets/deployed.ts: Bookinfo's productpage sidecar,
+// Istio metrics, tracing at 1 %; `--services N` adds N services to it), pinned to CPU 0, started as
+// the runtimes start one (`--from built`, the default: the built JavaScript tree with the sidecar's
+// V8 flags, src/runtime/js-build/) or from the TypeScript sources (`--from sources`: bin/amime.js).
+// `--node-args "…"` replaces the V8 flags ("" for none). The upstream (nginx) and the load share CPU 1.
+//
+// Reported: ready (spawn → the ready line), RSS (VmRSS) 3 s after ready, peak RSS (VmHWM) after 15 s
+// at 1,000 rps over 16 keep-alive connections (bench/load/fixed-rate.ts) and the CPU µs per request
+// of that phase (an indication only: CPU comparisons belong to bench/run.ts), RSS after `--churn`
+// short-lived connections (bench/load/churn.ts) and 30 / 60 s later, and private memory
+// (Private_Dirty: what this process alone holds; the rest of RSS is mostly the `node` executable's
+// pages, shared by every Node process on the host).
+//
+// Usage: node bench/memory.ts [--from built|sources] [--node-args "--max-semi-space-size=1"]
+//        [--services 1000] [--churn 20000] [--json]
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.ts";
+import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
+import { cpuMicros, peakRssMb } from "./lib/proc.ts";
+import { freePort, run, stopProcess } from "./lib/spawn.ts";
+import { DEPLOYED_AUTHORITY, deployedProxyConfig } from "./targets/deployed.ts";
+import { startNginx } from "./targets/nginx.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { values } = parseArgs({
+  options: {
+    from: { type: "string", default: "built" },
+    "node-args": { type: "string" },
+    services: { type: "string", default: "0" },
+    churn: { type: "string", default: "20000" },
+    json: { type: "boolean", default: false },
+  },
+});
+if (values.from !== "built" && values.from !== "sources") throw new Error(`--from built or --from sources, not ${values.from}`);
+const nodeArgs = values["node-args"] !== undefined ? values["node-args"].split(" ").filter((a) => a !== "") : [...SIDECAR_NODE_FLAGS];
+const RATE = 1000;
+const FIXED_MS = 15_000;
+
+const rssMb = (pid: number, field: "VmRSS"): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const privateMb = (pid: number): number => Number(/Private_Dirty:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? 0) / 1024;
+const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const node = join(root, "node_modules", ".bin", "node");
+
+const workDir = mkdtempSync(join(tmpdir(), "amime-memory-"));
+const upstream = await startNginx({ workDir, root, upstreamPort: 0, cpu: "1" }, "upstream", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
+try {
+  const port = await freePort();
+  const file = join(workDir, "proxy.json");
+  const config = deployedProxyConfig(root, port, upstream.port, "deployed", Number(values.services));
+  writeFileSync(file, JSON.stringify(config));
+  const entry = values.from === "built" ? (await sidecarLaunch(root)).args.at(-1)! : join(root, "bin", "amime.js");
+  const spawnedAt = performance.now();
+  const child = spawn("taskset", ["-c", "0", node, ...nodeArgs, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const readyMs = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"ready":true')) resolve(performance.now() - spawnedAt);
+    });
+    child.once("exit", (code) => reject(new Error(`amime proxy exited ${code}: ${stderr.slice(0, 2000)}`)));
+  });
+  child.stdout.resume();
+  // taskset execs the proxy: same pid.
+  const pid = child.pid!;
+  try {
+    await wait(3000);
+    const idle = { rss: rssMb(pid, "VmRSS"), private: privateMb(pid) };
+    const cpuBefore = cpuMicros(pid);
+    const load = JSON.parse(await run("taskset", ["-c", "1", node, join(root, "bench", "load", "fixed-rate.ts"), "--port", String(port), "--rate", String(RATE), "--connections", "16", "--duration-ms", String(FIXED_MS), "--authority", DEPLOYED_AUTHORITY])) as { ok: number; errors: number; p50_ms: number; p99_ms: number };
+    const cpuPerRequest = (cpuMicros(pid) - cpuBefore) / Math.max(1, load.ok);
+    const steady = { peak: peakRssMb(pid), private: privateMb(pid) };
+    const churn = JSON.parse(await run("taskset", ["-c", "1", node, join(root, "bench", "load", "churn.ts"), "--port", String(port), "--total", values.churn, "--authority", DEPLOYED_AUTHORITY])) as { connections: number; errors: number; ms: number };
+    const afterBurst = rssMb(pid, "VmRSS");
+    await wait(30_000);
+    const after30 = rssMb(pid, "VmRSS");
+    await wait(30_000);
+    const after60 = { rss: rssMb(pid, "VmRSS"), private: privateMb(pid) };
+    const result = {
+      from: values.from, nodeArgs: nodeArgs.join(" "), services: Number(values.services),
+      clusters: config.clusters.length, endpoints: Object.values(config.endpoints).reduce((n, e) => n + e.length, 0),
+      readyMs: Math.round(readyMs), idleRssMb: round(idle.rss), idlePrivateMb: round(idle.private),
+      peakRssMbAt1000: round(steady.peak), privateMbAt1000: round(steady.private), cpuUsPerRequestAt1000: round(cpuPerRequest),
+      p50MsAt1000: round(load.p50_ms), p99MsAt1000: round(load.p99_ms), loadErrors: load.errors,
+      burst: churn, rssAfterBurstMb: round(afterBurst), rssAfter30sMb: round(after30), rssAfter60sMb: round(after60.rss), privateAfter60sMb: round(after60.private),
+    };
+    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      process.stdout.write(`sidecar from ${result.from} [${result.nodeArgs || "no flags"}], ${result.clusters} clusters, ${result.endpoints} endpoints\n`);
+      process.stdout.write(`  ready ${result.readyMs} ms; idle ${result.idleRssMb} MB (private ${result.idlePrivateMb})\n`);
+      process.stdout.write(`  1,000 rps for ${FIXED_MS / 1000} s: peak ${result.peakRssMbAt1000} MB (private ${result.privateMbAt1000}), ${result.cpuUsPerRequestAt1000} µs CPU/request, p50 ${result.p50MsAt1000} ms, p99 ${result.p99MsAt1000} ms, ${load.errors} errors\n`);
+      process.stdout.write(`  ${churn.connections} short-lived connections in ${churn.ms} ms (${churn.errors} errors): ${result.rssAfterBurstMb} MB, +30 s ${result.rssAfter30sMb} MB, +60 s ${result.rssAfter60sMb} MB (private ${result.privateAfter60sMb})\n`);
+    }
+  } finally {
+    await stopProcess(child);
+  }
+} finally {
+  upstream.child.kill("SIGQUIT");
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
