@@ -14,7 +14,7 @@
 // (Private_Dirty: what this process alone holds; the rest of RSS is mostly the `node` executable's
 // pages, shared by every Node process on the host).
 //
-// Usage: node bench/memory.ts [--from built|sources] [--node-args "--max-semi-space-size=1"]
+// Usage: node bench/memory.ts [--from built|sources] [--node-args="--max-semi-space-size=1 --single-threaded"]
 //        [--services 1000] [--churn 20000] [--json]
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
