@@ -5,11 +5,15 @@
 // EndpointSlice. Also: a pod's env (fieldRef), ConfigMap and projected-token volumes, runAsUser,
 // and an unknown image failing with ErrImagePull.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { stringify } from "yaml";
 import { KubeCluster } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
-import { runTool } from "./control-plane-process.ts";
+import { NODE, runTool } from "./control-plane-process.ts";
+import { ip } from "../../src/runtime/netns/commands.ts";
 import { NodeAgent } from "./node-agent/node-agent.ts";
 
 let cluster: KubeCluster;
@@ -93,14 +97,14 @@ it("a pod gets its env (fieldRef, ConfigMap), its ConfigMap and projected-token 
         securityContext: { runAsUser: 1337, runAsGroup: 1337 },
         containers: [{
           name: "sh", image: "busybox:1.36",
-          command: ["sh", "-c", "echo ip=$POD_IP host=$HOST_IP name=$POD_NAME greeting=$GREETING uid=$(id -u) hostname=$(hostname); cat /etc/settings/file.txt; echo; cat /var/run/secrets/tokens/t"],
+          command: ["sh", "-c", "echo ip=$POD_IP host=$HOST_IP name=$POD_NAME greeting=$GREETING uid=$(id -u) hostname=$(hostname); cat /var/run/settings/file.txt; echo; cat /var/run/secrets/tokens/t"],
           env: [
             { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
             { name: "HOST_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
             { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
             { name: "GREETING", valueFrom: { configMapKeyRef: { name: "settings", key: "greeting" } } },
           ],
-          volumeMounts: [{ name: "settings", mountPath: "/etc/settings" }, { name: "tokens", mountPath: "/var/run/secrets/tokens" }],
+          volumeMounts: [{ name: "settings", mountPath: "/var/run/settings" }, { name: "tokens", mountPath: "/var/run/secrets/tokens" }],
         }],
         volumes: [
           { name: "settings", configMap: { name: "settings" } },
@@ -130,4 +134,40 @@ it("a pod gets its env (fieldRef, ConfigMap), its ConfigMap and projected-token 
   }, "unknown-image's container to wait");
   assert.equal(waiting.reason, "ErrImagePull");
   assert.match(waiting.message ?? "", /no local command for image "nginx:1\.27"/);
+});
+
+/** Whether a process runs (a killed one may stay a zombie until something reaps it). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
+  } catch {
+    return false;
+  }
+}
+
+it("a test process that exits without stopping its agent leaves no pod process and no namespace behind", async (t) => {
+  const child = spawn(NODE, [join(import.meta.dirname, "node-agent", "exit-fixture.ts"), cluster.server, cluster.token, cluster.caFile, "exit-node"], { stdio: ["ignore", "pipe", "pipe"] });
+  t.after(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGUSR2")));
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const exited = new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+  const { runId } = await until(async () => {
+    if (child.exitCode !== null) throw new Error(`exit-fixture exited ${child.exitCode}: ${err}`);
+    return out.includes("\n") ? (JSON.parse(out.slice(0, out.indexOf("\n"))) as { runId: string }) : null;
+  }, "the fixture's agent to start");
+  await cluster.apply(stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "orphan", labels: { orphan: "o1" } }, spec: { nodeName: "exit-node", containers: [{ name: "sh", image: "busybox", command: ["sleep", "600"] }] } }));
+  const pid = await until(async () => {
+    const [p] = await pods("orphan=o1");
+    const id = (p?.status.containerStatuses?.[0] as { containerID?: string } | undefined)?.containerID;
+    return p?.status.phase === "Running" && id ? Number(id.split("//")[1]) : null;
+  }, "the orphan pod to run on the fixture's agent");
+  assert.ok(running(pid), `pod process ${pid} should run`);
+  assert.match(await ip("netns", "list"), new RegExp(`amime-${runId}-`));
+  child.kill("SIGUSR2");
+  assert.equal(await exited, 3);
+  await until(async () => !running(pid), `pod process ${pid} to be killed`);
+  assert.doesNotMatch(await ip("netns", "list"), new RegExp(`amime-${runId}-`));
 });

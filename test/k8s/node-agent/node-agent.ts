@@ -11,6 +11,7 @@
 //   `<svc>.<ns>`, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.cluster.local`), plus `extraHosts`.
 // stop() kills every process it started and removes every namespace. What it does not do (no
 // image, no kube-proxy, no kubelet API…): docs/kubernetes.md, "The test node agent".
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -56,6 +57,12 @@ export class NodeAgent {
   private readonly reflectors: Reflector[] = [];
   private readonly extraHosts: Map<string, string>;
   private lease: NodeJS.Timeout | null = null;
+  /** If the test process exits without stop() (a crash, the watchdog): kill what runs, remove the namespaces. */
+  private readonly onExit = (): void => {
+    for (const r of this.runners.values()) r.killNow();
+    for (const ns of [...this.network.resources.pods, ...this.network.resources.nodes, this.network.resources.wireNetns]) spawnSync("ip", ["netns", "del", ns]);
+    spawnSync("ip", ["link", "del", this.network.resources.hostLink]);
+  };
   private stopped = false;
   private readonly log: (line: string) => void;
 
@@ -94,6 +101,7 @@ export class NodeAgent {
     const podsDir = `/run/amime-k8s-node-${runId}`;
     mkdirSync(podsDir, { recursive: true, mode: 0o755 });
     const agent = new NodeAgent(opts, network, podsDir);
+    process.once("exit", agent.onExit);
     try {
       await agent.register();
       await agent.watch();
@@ -261,6 +269,7 @@ export class NodeAgent {
   /** Kill every process, remove every namespace and file; the Node object stays (as a node that went away). */
   async stop(): Promise<void> {
     this.stopped = true;
+    process.off("exit", this.onExit);
     if (this.lease) clearInterval(this.lease);
     for (const r of this.reflectors) r.close();
     await Promise.all([...this.runners.values()].map((r) => r.stop(0)));

@@ -305,6 +305,18 @@ export class PodRunner {
     await rm(this.dir, { recursive: true, force: true });
   }
 
+  /** SIGKILL every process at once (synchronous: for a process that is exiting). */
+  killNow(): void {
+    for (const c of [...this.inits, ...this.containers]) {
+      if (c.pid === null) continue;
+      try {
+        process.kill(c.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   /** The status subresource as the kubelet writes it. */
   status(): object {
     this.phaseNow();
