@@ -5,13 +5,14 @@
 // |---|---|---|
 // | `{docker.io/istio,istio,registry.istio.io/release}/examples-bookinfo-{details,ratings,productpage}-v1[:tag]` | `node samples/bookinfo/apps/<app>.ts` | — |
 // | `…/examples-bookinfo-reviews-v{1,2,3}[:tag]` | `node samples/bookinfo/apps/reviews.ts` | `REVIEWS_VERSION=v<n>` |
-// | an Amime image the agent is told about (`amimeImages`) | `node bin/amime.js` | — |
+// | an Amime image the agent is told about (`amimeImages`) | `node bin/amime.js`; `command` may name `node` (the checkout's Node), `amime`, `pilot-agent`; the image's `/amime/…` is this checkout (`/amime/dist/…`: the built tree, which the agent builds at start as `amime up` does) | — |
 // | `[docker.io/library/]busybox[:tag]` | none; cmd `sh`: the host's programs (`sh`, `cat`, `env`, `id`, `sleep`, `hostname` from the host) | — |
 //
 // As with a container runtime, a container's `command` replaces the entrypoint and its `args` the
 // image's (empty) cmd, and `$(VAR)` in both is expanded from the container's environment. An
-// entrypoint can only be replaced by a program the image holds: in the Amime image that is
-// `amime` (or `pilot-agent`, as Istio's hooks name it), in a bookinfo image nothing. Any other
+// entrypoint can only be replaced by a program the image holds: in the Amime image (see the
+// Dockerfile) that is `node`, `amime` (or `pilot-agent`, as Istio's hooks name it), in a bookinfo
+// image nothing. Any other
 // image fails the container with `ErrImagePull`, as a kubelet reports an image it cannot pull.
 import { join } from "node:path";
 
@@ -19,6 +20,8 @@ const ROOT = join(import.meta.dirname, "..", "..", "..");
 export const NODE = join(ROOT, "node_modules", ".bin", "node");
 export const CHECKOUT = ROOT;
 
+/** The Amime image's WORKDIR (Dockerfile). */
+const IMAGE_WORKDIR = "/amime";
 const BOOKINFO = /^(?:docker\.io\/istio|istio|registry\.istio\.io\/release)\/examples-bookinfo-(details|ratings|productpage|reviews)-(v[1-3])(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 const BUSYBOX = /^(?:docker\.io\/library\/)?busybox(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 const BUSYBOX_PROGRAMS = ["sh", "cat", "env", "id", "sleep", "hostname", "true", "false"];
@@ -40,13 +43,15 @@ export interface LocalImage {
   env: Record<string, string>;
   /** The programs `command` may name, by basename, mapped to their local command. */
   programs: Record<string, string[]>;
+  /** The image's own directory, which is this checkout here: `<workdir>/x` in argv is `<checkout>/x`. */
+  workdir?: string;
 }
 
 /** The local stand-in for `image`; throws ErrImagePull for an image the table does not hold. */
 export function localImage(image: string, amimeImages: readonly string[]): LocalImage {
   if (amimeImages.includes(image)) {
     const amime = [NODE, join(ROOT, "bin", "amime.js")];
-    return { entrypoint: amime, env: {}, programs: { amime, "pilot-agent": amime } };
+    return { entrypoint: amime, env: {}, programs: { amime, "pilot-agent": amime, node: [NODE] }, workdir: IMAGE_WORKDIR };
   }
   if (BUSYBOX.test(image)) {
     return { entrypoint: [], cmd: ["sh"], env: {}, programs: Object.fromEntries(BUSYBOX_PROGRAMS.map((p) => [p, [`/bin/${p}`]])) };
@@ -62,8 +67,9 @@ export function localImage(image: string, amimeImages: readonly string[]): Local
 
 /** The argv a container runs: entrypoint or `command`, then `args`, with `$(VAR)` expanded. */
 export function containerArgv(img: LocalImage, command: readonly string[] | undefined, args: readonly string[] | undefined, env: Readonly<Record<string, string>>): string[] {
-  const tail = (args ?? (command !== undefined && command.length > 0 ? [] : (img.cmd ?? []))).map((a) => expand(a, env));
-  if (command !== undefined && command.length > 0) return [...programArgv(img, command.map((c) => expand(c, env))), ...tail];
+  const local = (a: string): string => (img.workdir !== undefined && a.startsWith(`${img.workdir}/`) ? join(ROOT, a.slice(img.workdir.length + 1)) : a);
+  const tail = (args ?? (command !== undefined && command.length > 0 ? [] : (img.cmd ?? []))).map((a) => local(expand(a, env)));
+  if (command !== undefined && command.length > 0) return [...programArgv(img, command.map((c) => local(expand(c, env)))), ...tail];
   if (img.entrypoint.length > 0) return [...img.entrypoint, ...tail];
   return programArgv(img, tail);
 }

@@ -19,6 +19,7 @@ import { systemClock } from "../../../src/core/clock.ts";
 import { Reflector, type KubeConnection, type KubeObject } from "../../../src/control-plane/kubernetes/index.ts";
 import { pickSubnet, usedSecondOctets } from "../../../src/runtime/netns/addresses.ts";
 import { ip } from "../../../src/runtime/netns/commands.ts";
+import { sidecarLaunch } from "../../../src/runtime/js-build/sidecar-launch.ts";
 import { NetnsNetwork } from "../../../src/runtime/netns/network.ts";
 import { hostsFile, resolvConf, type ServiceVip } from "../../../src/runtime/netns/pod-dns.ts";
 import { CHECKOUT } from "./images.ts";
@@ -93,6 +94,8 @@ export class NodeAgent {
   }
 
   static async start(opts: NodeAgentOptions): Promise<NodeAgent> {
+    // The Amime image carries the built JavaScript tree its sidecar runs (/amime/dist): build it, as `amime up` does.
+    if ((opts.amimeImages ?? []).length > 0) await sidecarLaunch(CHECKOUT);
     const runId = randomBytes(3).toString("hex");
     const used = usedSecondOctets(`${await ip("-4", "route", "show", "table", "all")}\n${await ip("-4", "-o", "addr", "show")}`);
     const subnet = pickSubnet(used, 200 + (randomBytes(1)[0]! % 50));
