@@ -136,6 +136,25 @@ it("a pod gets its env (fieldRef, ConfigMap), its ConfigMap and projected-token 
   assert.match(waiting.message ?? "", /no local command for image "nginx:1\.27"/);
 });
 
+it("a postStart exec hook runs to its end before the next container starts; an exec readiness probe makes the pod Ready", async () => {
+  const shared = [{ name: "shared", mountPath: "/var/run/shared" }];
+  await cluster.apply(stringify({
+    apiVersion: "v1", kind: "Pod", metadata: { name: "hooked", labels: { hooked: "h1" } },
+    spec: {
+      volumes: [{ name: "shared", emptyDir: {} }],
+      containers: [
+        { name: "first", image: "busybox", command: ["sleep", "600"], volumeMounts: shared, lifecycle: { postStart: { exec: { command: ["sh", "-c", "echo hooked by $(hostname) > /var/run/shared/mark"] } } } },
+        { name: "second", image: "busybox", command: ["sh", "-c", "cat /var/run/shared/mark; exec sleep 600"], volumeMounts: shared, readinessProbe: { exec: { command: ["cat", "/var/run/shared/mark"] }, periodSeconds: 1 } },
+      ],
+    },
+  }));
+  await until(async () => {
+    const [p] = await pods("hooked=h1");
+    return p !== undefined && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+  }, "pod hooked to be Ready");
+  assert.equal(agent.containerLog("default", "hooked", "second"), "hooked by hooked\n");
+});
+
 /** Whether a process runs (a killed one may stay a zombie until something reaps it). */
 function running(pid: number): boolean {
   try {
