@@ -12,14 +12,15 @@ RUN apt-get update \
 
 WORKDIR /amime
 COPY package.json package-lock.json ./
-# Runtime dependencies only (the image's Node 24 runs the TypeScript sources with type stripping).
+# Runtime dependencies only (the image's Node 24 runs the TypeScript sources with type stripping;
+# sidecars run the JavaScript tree built below).
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY bin ./bin
 COPY src ./src
 COPY manifests ./manifests
 COPY samples ./samples
-# dist/: the sidecar's JavaScript tree (types stripped by Node itself; no dev dependency), for
-# `node dist/cli/run.js proxy …` (the injection template does not start it that way yet).
+# dist/: the sidecar's JavaScript tree (types stripped by Node itself; no dev dependency), which the
+# injected istio-proxy container runs (src/control-plane/webhook/inject/template.ts).
 RUN node src/runtime/js-build/build-main.ts
 RUN ln -s /amime/bin/amime.js /usr/local/bin/amime
 

@@ -4,6 +4,7 @@
 // proxy --xds` is the sidecar. Pure; inject-admission.ts turns it into a JSON Patch.
 import type { Json, JsonObject } from "../../../config/resource.ts";
 import { ADMIN_PORT, PROXY_GID, PROXY_UID, type CaptureAnnotations } from "../../../runtime/netns/capture-rules.ts";
+import { SIDECAR_NODE_FLAGS } from "../../../core/sidecar-node-flags.ts";
 import type { SidecarResources } from "./annotations.ts";
 
 export const INIT_CONTAINER = "istio-init";
@@ -13,6 +14,8 @@ export const TOKEN_VOLUME = "istio-token";
 export const ROOT_VOLUME = "istiod-ca-cert";
 export const TOKEN_DIR = "/var/run/secrets/tokens";
 export const ROOT_DIR = "/var/run/secrets/istio";
+/** The sidecar's entry in the image: the built JavaScript tree (Dockerfile, src/runtime/js-build/). */
+export const IMAGE_SIDECAR_ENTRY = "/amime/dist/cli/run.js";
 
 export interface InjectorSettings {
   /** The Amime image (control plane and sidecar), e.g. `ghcr.io/example/amime:0.1.0`. */
@@ -66,6 +69,9 @@ export function proxyContainer(s: InjectorSettings, p: PodSidecar, hold: boolean
   const c: JsonObject = {
     name: PROXY_CONTAINER,
     image: s.image,
+    // Node with the sidecar's V8 flags on the built tree, not the image's `amime` entrypoint (which
+    // runs the TypeScript sources): ≈ 30 MB less per pod and a faster start (docs/performance.md).
+    command: ["node", ...SIDECAR_NODE_FLAGS, IMAGE_SIDECAR_ENTRY],
     args: [
       "proxy", "--xds", s.controlPlaneUrl, "--node", "sidecar~$(POD_NAME).$(POD_NAMESPACE)",
       "--root-cert", `${ROOT_DIR}/root-cert.pem`, "--token-file", `${TOKEN_DIR}/${TOKEN_VOLUME}`,
