@@ -23,6 +23,8 @@ export class Container {
   /** The last output lines (stdout and stderr), for failure messages. */
   log = "";
   private child: ChildProcess | null = null;
+  /** Resolves once the container's namespaces and mounts are made (its program is being exec'd), or it ended. */
+  made: Promise<void> = Promise.resolve();
   private exitWaiters: (() => void)[] = [];
 
   constructor(name: string, image: string) {
@@ -46,8 +48,12 @@ export class Container {
   run(netns: string, script: string, argv: readonly string[], env: Record<string, string>, onExit: (code: number) => void): void {
     const [cmd, ...rest] = launchArgv(netns, script, argv);
     const startedAt = new Date().toISOString();
-    const child = spawn(cmd!, rest, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd!, rest, { env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
     this.child = child;
+    this.made = new Promise<void>((resolve) => {
+      child.stdio[3]!.once("data", () => resolve());
+      child.once("close", () => resolve());
+    });
     this.state = { running: { startedAt } };
     const keep = (d: Buffer): void => {
       this.log = (this.log + d.toString()).slice(-LOG_TAIL);

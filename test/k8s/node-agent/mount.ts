@@ -59,6 +59,8 @@ export function launchScript(opts: { hostname: string; mounts: readonly Mount[];
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shQuote(m.target)}`);
   }
   lines.push(`cd ${shQuote(opts.workingDir)}`);
+  // Tell the agent the namespaces are made (fd 3), so a hook or exec probe entering them sees the mounts.
+  lines.push("printf up >&3", "exec 3>&-");
   lines.push(opts.user === null || opts.user.uid === 0 ? 'exec "$@"' : `exec setpriv --reuid=${opts.user.uid} --regid=${opts.user.gid} --clear-groups -- "$@"`);
   return lines.join("\n");
 }

@@ -155,6 +155,7 @@ export class PodRunner {
       });
       this.phaseNow();
       this.host.changed(this);
+      await c.made;
       const hook = spec.lifecycle?.postStart;
       if (hook?.exec !== undefined) {
         const ok = await this.exec(c, user, workingDir, programArgv(img, hook.exec.command), 0);
