@@ -63,6 +63,14 @@ export class NodeAgent {
     for (const r of this.runners.values()) r.killNow();
     for (const ns of [...this.network.resources.pods, ...this.network.resources.nodes, this.network.resources.wireNetns]) spawnSync("ip", ["netns", "del", ns]);
     spawnSync("ip", ["link", "del", this.network.resources.hostLink]);
+    rmSync(this.podsDir, { recursive: true, force: true });
+  };
+  /** SIGTERM / SIGINT (e.g. `timeout`) end a process without its exit event: clean up, then die of the signal. */
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.onExit();
+    process.off("SIGTERM", this.onSignal);
+    process.off("SIGINT", this.onSignal);
+    process.kill(process.pid, signal);
   };
   private stopped = false;
   private readonly log: (line: string) => void;
@@ -105,6 +113,8 @@ export class NodeAgent {
     mkdirSync(podsDir, { recursive: true, mode: 0o755 });
     const agent = new NodeAgent(opts, network, podsDir);
     process.once("exit", agent.onExit);
+    process.once("SIGTERM", agent.onSignal);
+    process.once("SIGINT", agent.onSignal);
     try {
       await agent.register();
       await agent.watch();
@@ -273,6 +283,8 @@ export class NodeAgent {
   async stop(): Promise<void> {
     this.stopped = true;
     process.off("exit", this.onExit);
+    process.off("SIGTERM", this.onSignal);
+    process.off("SIGINT", this.onSignal);
     if (this.lease) clearInterval(this.lease);
     for (const r of this.reflectors) r.close();
     await Promise.all([...this.runners.values()].map((r) => r.stop(0)));

@@ -76,6 +76,12 @@ export class PodRunner {
     for (;;) {
       try {
         this.volumes = await prepareVolumes(this.pod, this.dir, this.host.api, this.host.lookup, this.host.log);
+        if (this.stopping) {
+          // stop() ran while the volumes were being made: it removed the directory before they were done.
+          this.volumes.close();
+          await rm(this.dir, { recursive: true, force: true });
+          return;
+        }
         break;
       } catch (e) {
         // A missing ConfigMap or Secret may appear: retry, as the kubelet keeps trying to mount.
