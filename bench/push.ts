@@ -21,6 +21,7 @@ import { setDefaultCACertificates, getCACertificates } from "node:tls";
 import { parseArgs } from "node:util";
 import { ControlPlane } from "../src/control-plane/server.ts";
 import type { InstanceRegistration, PushMessage } from "../src/model/wire.ts";
+import { manyServicesYaml } from "./lib/many-services.ts";
 import { freePort, stopProcess } from "./lib/spawn.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -227,37 +228,6 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
   };
 }
 
-function largeConfig(n: number): string {
-  const docs: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = `svc-${i}`;
-    docs.push(`apiVersion: v1
-kind: Service
-metadata: {name: ${s}, namespace: ns-${i % 10}}
-spec:
-  selector: {app: ${s}}
-  ports: [{name: http, port: 8080}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: ${s}, namespace: ns-${i % 10}}
-spec:
-  host: ${s}
-  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: ${s}, namespace: ns-${i % 10}}
-spec:
-  hosts: [${s}]
-  http:
-  - match: [{headers: {end-user: {exact: tester}}}]
-    route: [{destination: {host: ${s}, subset: v2}}]
-  - route: [{destination: {host: ${s}, subset: v1}}]
-    timeout: 3s`);
-  }
-  return docs.join("\n---\n");
-}
 
 interface Churn {
   changes: number;
@@ -313,7 +283,7 @@ async function large(services: number, clients: number): Promise<{ load: number;
   const sims: ReturnType<typeof simulatedProxy>[] = [];
   try {
     let t = performance.now();
-    const r = await cp.apply(largeConfig(services), "large.yaml");
+    const r = await cp.apply(manyServicesYaml(services), "large.yaml");
     if (!r.applied) throw new Error(JSON.stringify(r.diagnostics.filter((d) => d.level === "error").slice(0, 3)));
     const load = performance.now() - t;
     const nodes = new Set<string>();

@@ -24,6 +24,7 @@ import type { ProxyConfig } from "../../src/model/proxy-config.ts";
 import type { WorkloadInstance } from "../../src/model/registry.ts";
 import { localMeshTelemetry } from "../../src/runtime/local/local-mesh.ts";
 import { Mesh } from "../../src/testing/simulation.ts";
+import { manyServicesYaml } from "../lib/many-services.ts";
 
 export type DeployedVariant = "deployed" | "log" | "off";
 
@@ -70,37 +71,12 @@ export function deployedProxyConfig(root: string, listenPort: number, upstreamPo
 }
 
 function manyServices(n: number): { yaml: string; instances: WorkloadInstance[] } {
-  const docs: string[] = [];
   const instances: WorkloadInstance[] = [];
   for (let i = 0; i < n; i++) {
     const [s, ns] = [`svc-${i}`, `ns-${i % 10}`];
-    docs.push(`apiVersion: v1
-kind: Service
-metadata: {name: ${s}, namespace: ${ns}}
-spec:
-  selector: {app: ${s}}
-  ports: [{name: http, port: 8080}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: ${s}, namespace: ${ns}}
-spec:
-  host: ${s}
-  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: ${s}, namespace: ${ns}}
-spec:
-  hosts: [${s}]
-  http:
-  - match: [{headers: {end-user: {exact: tester}}}]
-    route: [{destination: {host: ${s}, subset: v2}}]
-  - route: [{destination: {host: ${s}, subset: v1}}]
-    timeout: 3s`);
     for (const [k, version] of ["v1", "v2"].entries()) {
       instances.push({ name: `${s}-${version}-0`, namespace: ns, labels: { app: s, version }, serviceAccount: "default", address: `10.${2 + (i >> 8)}.${i & 255}.${k + 1}`, ready: true });
     }
   }
-  return { yaml: docs.join("\n---\n"), instances };
+  return { yaml: manyServicesYaml(n), instances };
 }
