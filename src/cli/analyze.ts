@@ -6,6 +6,7 @@ import type { Diagnostic } from "../config/diagnostic.ts";
 import { parseDocuments, type ParseResult } from "../config/parse.ts";
 import { loadConfig, loadMeshConfig } from "../config/read-files.ts";
 import { resourceKey } from "../control-plane/store/resource-set.ts";
+import type { KubeConnection } from "../control-plane/kubernetes/kube-config.ts";
 import type { Command } from "./command.ts";
 
 export const ANALYZE_HELP = `Usage: amime analyze -f FILE|DIR|- [-f …] [--mesh-config FILE] [-o text|json] [--namespace NS]
@@ -150,22 +151,29 @@ export const analyzeCommand: Command = {
 /** The cluster's Istio config and Services, parsed (null after printing why the cluster could not be read). */
 async function clusterConfig(kubeconfig: string | undefined): Promise<ParseResult | null> {
   // Loaded only here: reading files never pays for the Kubernetes client.
-  const { findKubeConfig, listClusterConfig } = await import("../control-plane/kubernetes/index.ts");
+  const { apiServerFailure, findKubeConfig, KubeApiError, listClusterConfig } = await import("../control-plane/kubernetes/index.ts");
+  let conn: KubeConnection;
   try {
-    const conn = findKubeConfig(kubeconfig);
-    const { texts, missing } = await listClusterConfig(conn);
-    for (const m of missing) process.stderr.write(`amime analyze: the cluster does not serve ${m} (CRD not installed?); not analyzed\n`);
-    const out: ParseResult = { resources: [], diagnostics: [] };
-    for (const [source, text] of texts) {
-      const p = parseDocuments(text, source);
-      out.resources.push(...p.resources);
-      out.diagnostics.push(...p.diagnostics);
-    }
-    return out;
+    conn = findKubeConfig(kubeconfig);
   } catch (e) {
     process.stderr.write(`amime analyze: cannot read the cluster's config: ${(e as Error).message}\n`);
     return null;
   }
+  let listed: Awaited<ReturnType<typeof listClusterConfig>>;
+  try {
+    listed = await listClusterConfig(conn);
+  } catch (e) {
+    process.stderr.write(`amime analyze: cannot read the cluster's config: ${apiServerFailure(conn, e, e instanceof KubeApiError)}\n`);
+    return null;
+  }
+  for (const m of listed.missing) process.stderr.write(`amime analyze: the cluster does not serve ${m} (CRD not installed?); not analyzed\n`);
+  const out: ParseResult = { resources: [], diagnostics: [] };
+  for (const [source, text] of listed.texts) {
+    const p = parseDocuments(text, source);
+    out.resources.push(...p.resources);
+    out.diagnostics.push(...p.diagnostics);
+  }
+  return out;
 }
 
 /** istioctl's layout: `Error [IST0101] (VirtualService default/reviews x.yaml:12) message`, then a summary. */

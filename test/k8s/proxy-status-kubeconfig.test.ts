@@ -7,11 +7,12 @@
 // the pod's projected token) and its certificate.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KubeCluster } from "../support/kube-cluster.ts";
+import { unusedPort } from "../support/ports.ts";
 import { BIN, NODE, runTool, startControlPlane, type ControlPlaneProcess } from "./control-plane-process.ts";
 
 const POD_IP = "127.0.0.71";
@@ -107,5 +108,30 @@ endpoints: [{addresses: [${ip}], conditions: {ready: true}, targetRef: {kind: Po
     const out = await amime(["proxy-status", "-i", "elsewhere"]);
     assert.equal(out.code, 1);
     assert.match(out.stderr, /no Secret elsewhere\/amime-admin-token: is the control plane running in namespace elsewhere\?/);
+  });
+
+  it("a wrong kubeconfig or an unreachable API server: analyze and proxy-status say which and why in one line, no stack trace", async () => {
+    const good = readFileSync(kube.kubeconfig, "utf8");
+    const variant = (name: string, text: string): string => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const closed = `https://127.0.0.1:${await unusedPort()}`;
+    const cases: Array<[string, RegExp]> = [
+      [join(dir, "missing.yaml"), /cannot read kubeconfig .*missing\.yaml: ENOENT/],
+      [variant("bad-token.yaml", good.replace(/token: .*/, "token: not-the-token")), /the Kubernetes API server https:\/\/\S+ \(.*bad-token\.yaml \(context amime-test\)\) refused: GET \S+: 401 Unauthorized/],
+      [variant("other-ca.yaml", good.replace(/certificate-authority-data: .*/, `certificate-authority-data: ${readFileSync(cp.ready.rootCertFile).toString("base64")}`)), /cannot reach the Kubernetes API server https:\/\/\S+ \(.*other-ca\.yaml \(context amime-test\)\): .*certificate/],
+      [variant("nothing-there.yaml", good.replace(/server: .*/, `server: ${closed}`)), new RegExp(`cannot reach the Kubernetes API server ${closed.replace(/\./g, "\\.")} \\(.*\\): connect ECONNREFUSED`)],
+    ];
+    for (const [file, why] of cases) {
+      for (const command of [["analyze"], ["proxy-status"]]) {
+        const out = await runTool(NODE, [BIN, ...command, "--kubeconfig", file], { env: { ...process.env, AMIME_CONTROL_PLANE: "", AMIME_TOKEN: "" } });
+        assert.equal(out.code, 1, `${command[0]} ${file}: ${out.stderr}`);
+        assert.match(out.stderr, why, `${command[0]} ${file}`);
+        assert.match(out.stderr, new RegExp(`^amime ${command[0]}: [^\\n]+\\n$`), `one line: ${out.stderr}`);
+        assert.equal(out.stdout, "");
+      }
+    }
   });
 });

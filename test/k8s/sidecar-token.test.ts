@@ -12,6 +12,8 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { findKubeConfig } from "../../src/control-plane/kubernetes/kube-config.ts";
+import { DENIAL_CACHE_MS, REVIEW_CACHE_MS, TokenReviewer } from "../../src/control-plane/kubernetes/token-review.ts";
 import { KubeCluster } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
 import { BIN, NODE, runTool, startControlPlane, type ControlPlaneProcess } from "./control-plane-process.ts";
@@ -133,6 +135,60 @@ describe("a pod's projected service-account token as its sidecar's credential", 
     assert.equal(await stream(cart, "sidecar~cart-1.default"), `403 this credential may not act as node "sidecar~cart-1.default" (the token is of namespace ${NS}, the node of default)`);
     const bound = await token("cart", "--audience", "istio-ca", "--bound-object-kind", "Pod", "--bound-object-name", "cart-1");
     assert.equal(await stream(bound, `sidecar~cart-9.${NS}`), `403 this credential may not act as node "sidecar~cart-9.${NS}" (the token is bound to pod ${NS}/cart-1)`);
+  });
+
+  /** TokenReviews the API server has answered so far (its own request counter, /metrics). */
+  async function reviewsAnswered(): Promise<number> {
+    const { body } = await kube.get("/metrics");
+    let n = 0;
+    for (const line of body.split("\n")) {
+      if (line.startsWith("apiserver_request_total{") && line.includes('resource="tokenreviews"')) n += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+    return n;
+  }
+
+  /**
+   * The API server counts a request after answering it: wait until it has counted `n` reviews, then
+   * check it counted no more (a cache that failed to answer would have sent more).
+   */
+  async function answered(n: number, why: string): Promise<void> {
+    const seen = await waitFor(async () => {
+      const c = await reviewsAnswered();
+      return c >= n ? c : false;
+    }, { what: `the API server to count ${n} TokenReviews`, everyMs: 50 });
+    assert.equal(seen, n, why);
+  }
+
+  it("caches reviews: an accepted token and a refused one each cost one TokenReview until their time is up, bounded in number", async () => {
+    let now = Date.now();
+    const reviewer = new TokenReviewer(findKubeConfig(kube.kubeconfig), () => now, { maxRefused: 2 });
+    const good = await token("cart", "--audience", "istio-ca");
+    const bad = await token("cart", "--audience", "api");
+    const start = await reviewsAnswered();
+    assert.equal((await reviewer.review(good)).serviceAccount, "cart");
+    await assert.rejects(reviewer.review(bad), /refused the token: .*audience/);
+    await answered(start + 2, "one review per token");
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await reviewer.review(good)).serviceAccount, "cart");
+      await assert.rejects(reviewer.review(bad), /refused the token: .*audience/);
+    }
+    now += DENIAL_CACHE_MS;
+    await assert.rejects(reviewer.review(bad), /refused the token/);
+    assert.equal((await reviewer.review(good)).serviceAccount, "cart");
+    await answered(start + 3, "repeated tokens are answered from the cache; a refusal is reviewed again after DENIAL_CACHE_MS, an acceptance is not");
+    now += REVIEW_CACHE_MS;
+    await reviewer.review(good);
+    await answered(start + 4, "an acceptance is reviewed again after REVIEW_CACHE_MS");
+    for (const junk of ["a", "b", "c"]) await assert.rejects(reviewer.review(junk), /refused the token/);
+    assert.deepEqual(reviewer.cached, { accepted: 1, refused: 2 }, "refusals are bounded apart from acceptances");
+    await answered(start + 7, "each new token is reviewed");
+  });
+
+  it("does not cache a review the API server could not answer", async () => {
+    const conn = { ...findKubeConfig(kube.kubeconfig), server: "https://127.0.0.1:1" };
+    const reviewer = new TokenReviewer(conn, () => 0);
+    await assert.rejects(reviewer.review("x"), /cannot review the token with the Kubernetes API server/);
+    assert.deepEqual(reviewer.cached, { accepted: 0, refused: 0 });
   });
 
   async function fetchSecret(node: string): Promise<{ identity: string }> {

@@ -15,7 +15,7 @@ const SERVICE = "https:amime:15012";
 const DEFAULT_NAMESPACE = "istio-system";
 
 export async function connectThroughCluster(args: ParsedArgs): Promise<ControlPlaneClient> {
-  const { ADMIN_TOKEN_SECRET, findKubeConfig, getJson, KubeApiError } = await import("../../control-plane/kubernetes/index.ts");
+  const { ADMIN_TOKEN_SECRET, apiServerFailure, findKubeConfig, getJson, KubeApiError } = await import("../../control-plane/kubernetes/index.ts");
   const conn = findKubeConfig(args.strings.get("kubeconfig"));
   const ns = args.strings.get("istio-namespace") ?? DEFAULT_NAMESPACE;
   let token: string;
@@ -23,8 +23,8 @@ export async function connectThroughCluster(args: ParsedArgs): Promise<ControlPl
     const secret = (await getJson(conn, `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${ADMIN_TOKEN_SECRET}`)) as { data?: { token?: string } };
     token = Buffer.from(secret.data?.token ?? "", "base64").toString("utf8").trim();
   } catch (e) {
-    const why = e instanceof KubeApiError && e.status === 404 ? `no Secret ${ns}/${ADMIN_TOKEN_SECRET}: is the control plane running in namespace ${ns}? (-i NS names another)` : (e as Error).message;
-    throw new ControlPlaneAddressError("AMIME_NO_CONTROL_PLANE", `cannot find the control plane through ${conn.server} (${conn.origin}): ${why}`);
+    if (e instanceof KubeApiError && e.status === 404) throw new ControlPlaneAddressError("AMIME_NO_CONTROL_PLANE", `cannot find the control plane through ${conn.server} (${conn.origin}): no Secret ${ns}/${ADMIN_TOKEN_SECRET}: is the control plane running in namespace ${ns}? (-i NS names another)`);
+    throw new ControlPlaneAddressError("AMIME_NO_CONTROL_PLANE", `cannot find the control plane: ${apiServerFailure(conn, e, e instanceof KubeApiError)}`);
   }
   if (token === "") throw new ControlPlaneAddressError("AMIME_NO_CONTROL_PLANE", `Secret ${ns}/${ADMIN_TOKEN_SECRET} holds no token`);
   const kubeToken = conn.token?.();

@@ -1,7 +1,7 @@
 // The Kubernetes platform (ingest stage): config and workload instances read from a Kubernetes API
 // server with list + watch, fed to the same store → snapshot → translate → push as config files.
 // Loaded lazily by the control plane (server.ts) only with --platform kubernetes.
-export { findKubeConfig, KubeConfigError, type KubeConnection } from "./kube-config.ts";
+export { apiServerFailure, findKubeConfig, KubeConfigError, type KubeConnection } from "./kube-config.ts";
 export { KubernetesSource, listClusterConfig, type KubernetesSourceOptions } from "./kubernetes-source.ts";
 export { getJson, KubeApiError, listAll, Reflector, type KubeObject } from "./reflector.ts";
 export { podRegistration } from "./pod-instance.ts";

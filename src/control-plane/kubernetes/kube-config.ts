@@ -118,3 +118,13 @@ function dataOrFile(section: Record<string, unknown>, field: string, base: strin
   if (typeof file === "string") return readFileSync(resolve(base, file), "utf8");
   return undefined;
 }
+
+/**
+ * Why a request to the API server failed, for a CLI's one-line error: the server and where its
+ * address came from, then what it answered (`GET …: 401 Unauthorized`) or why it could not be
+ * reached (connection refused, TLS: a certificate the kubeconfig's CA does not vouch for).
+ */
+export function apiServerFailure(conn: KubeConnection, e: unknown, answered: boolean): string {
+  const why = (e as Error).message;
+  return answered ? `the Kubernetes API server ${conn.server} (${conn.origin}) refused: ${why}` : `cannot reach the Kubernetes API server ${conn.server} (${conn.origin}): ${why}`;
+}

@@ -4,7 +4,10 @@
 // as istiod's KubeJWTAuthenticator. The reviewed user `system:serviceaccount:<ns>:<sa>` is the
 // caller's identity; a token bound to a pod names it in the review's extra fields. Reviews are
 // cached by the token's SHA-256 until the earlier of its expiry and REVIEW_CACHE_MS (a token of a
-// deleted pod stops working within that), at most MAX_CACHED entries. See docs/kubernetes.md.
+// deleted pod stops working within that), at most MAX_CACHED entries; refusals the API server
+// answered for DENIAL_CACHE_MS, at most MAX_DENIALS entries of their own (so a stream of bad tokens
+// costs one review each per DENIAL_CACHE_MS and evicts no accepted one). An API server that could
+// not be asked is not cached. See docs/kubernetes.md.
 import { createHash } from "node:crypto";
 import type { ProxyPrincipal } from "../auth/token.ts";
 import type { KubeConnection } from "./kube-config.ts";
@@ -13,7 +16,9 @@ import { postJson } from "./reflector.ts";
 /** The audience Istio's sidecars ask their token for, and istiod requires. */
 export const ISTIO_CA_AUDIENCE = "istio-ca";
 export const REVIEW_CACHE_MS = 60_000;
+export const DENIAL_CACHE_MS = 10_000;
 const MAX_CACHED = 10_000;
+const MAX_DENIALS = 1_000;
 const POD_NAME = "authentication.kubernetes.io/pod-name";
 const POD_UID = "authentication.kubernetes.io/pod-uid";
 const SERVICE_ACCOUNT_USER = /^system:serviceaccount:([^:]+):([^:]+)$/;
@@ -45,20 +50,29 @@ interface TokenReviewStatus {
 export class TokenReviewer {
   readonly #conn: KubeConnection;
   readonly #now: () => number;
-  readonly #cache = new Map<string, { who: ReviewedToken; until: number }>();
+  readonly #accepted: ExpiringCache<ReviewedToken>;
+  readonly #refused: ExpiringCache<TokenReviewError>;
 
-  constructor(conn: KubeConnection, now: () => number) {
+  constructor(conn: KubeConnection, now: () => number, limits: { maxAccepted?: number; maxRefused?: number } = {}) {
     this.#conn = conn;
     this.#now = now;
+    this.#accepted = new ExpiringCache(limits.maxAccepted ?? MAX_CACHED);
+    this.#refused = new ExpiringCache(limits.maxRefused ?? MAX_DENIALS);
+  }
+
+  /** How many accepted and refused reviews are cached now. */
+  get cached(): { accepted: number; refused: number } {
+    return { accepted: this.#accepted.size, refused: this.#refused.size };
   }
 
   /** The token's owner; rejects with a TokenReviewError saying why it is refused. */
   async review(token: string): Promise<ReviewedToken> {
     const key = createHash("sha256").update(token).digest("base64url");
     const now = this.#now();
-    const cached = this.#cache.get(key);
-    if (cached !== undefined && cached.until > now) return cached.who;
-    if (cached !== undefined) this.#cache.delete(key);
+    const accepted = this.#accepted.get(key, now);
+    if (accepted !== undefined) return accepted;
+    const refused = this.#refused.get(key, now);
+    if (refused !== undefined) throw refused;
     let status: TokenReviewStatus;
     try {
       const answer = (await postJson(this.#conn, "/apis/authentication.k8s.io/v1/tokenreviews", {
@@ -70,20 +84,47 @@ export class TokenReviewer {
     } catch (e) {
       throw new TokenReviewError(`cannot review the token with the Kubernetes API server: ${(e as Error).message}`);
     }
-    const who = reviewed(status);
-    const expiry = expiryOf(token);
-    const until = Math.min(now + REVIEW_CACHE_MS, expiry ?? Infinity);
-    if (until > now) {
-      if (this.#cache.size >= MAX_CACHED) this.#evict(now);
-      this.#cache.set(key, { who, until });
+    let who: ReviewedToken;
+    try {
+      who = reviewed(status);
+    } catch (e) {
+      if (e instanceof TokenReviewError) this.#refused.set(key, e, now + DENIAL_CACHE_MS, now);
+      throw e;
     }
+    this.#accepted.set(key, who, Math.min(now + REVIEW_CACHE_MS, expiryOf(token) ?? Infinity), now);
     return who;
   }
+}
 
-  /** Drop expired entries; if none were, the oldest one (Map order is insertion order). */
-  #evict(now: number): void {
-    for (const [k, v] of this.#cache) if (v.until <= now) this.#cache.delete(k);
-    if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value as string);
+/** Values kept until a time, at most `max`: when full, the expired ones go, else the oldest. */
+class ExpiringCache<V> {
+  readonly #max: number;
+  readonly #entries = new Map<string, { value: V; until: number }>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: string, now: number): V | undefined {
+    const e = this.#entries.get(key);
+    if (e === undefined) return undefined;
+    if (e.until > now) return e.value;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: V, until: number, now: number): void {
+    if (until <= now) return;
+    if (this.#entries.size >= this.#max) {
+      for (const [k, v] of this.#entries) if (v.until <= now) this.#entries.delete(k);
+      // Map order is insertion order: the first key is the oldest.
+      if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value as string);
+    }
+    this.#entries.set(key, { value, until });
   }
 }
 
