@@ -1,12 +1,10 @@
 // The control plane process: ingest (config files with live reload, apply/delete over the API,
 // instances registered by the runtime) → immutable snapshot (one version per accepted change) →
 // translate per proxy → push over versioned streams with ACK/NACK. See docs/control-plane.md.
-import { rename, writeFile } from "node:fs/promises";
-import { hostname } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
-import { resourceId } from "../config/resource.ts";
-import { systemClock, type Clock, type TimerHandle } from "../core/clock.ts";
+import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
 import type { Registry } from "../model/registry.ts";
@@ -15,26 +13,25 @@ import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, 
 import { ApiServer } from "./api/api-server.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
 import { controlPlaneMetrics } from "./api/metrics.ts";
+import { proxyStatuses, resourceList, type ResourceFilter } from "./api/views.ts";
 import { CredentialIssuer } from "./auth/credentials.ts";
 import { RequestGate } from "./auth/gate.ts";
 import { DashboardSessions } from "./auth/sessions.ts";
 import { createDashboardHandler } from "../dashboard/server/handler.ts";
 import type { ProxyPrincipal, WorkloadPrincipal } from "./auth/token.ts";
 import { caDirOf, IdentityIssuer } from "./ca/index.ts";
+import { MeshTrust } from "./ca/mesh-trust.ts";
 import { ServingCertificate, servingNames } from "./ca/serving-certificate.ts";
-import { rotateRoot, RotationError, type RotationHost, type RotationReport } from "./ca/root-rotation.ts";
+import type { RotationReport } from "./ca/root-rotation.ts";
 import type { SigningCA } from "./ca/signing-ca.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
-import { syncState } from "./push/proxy-state.ts";
-import { InstanceRegistry, parseNodeId } from "./registry/instance-registry.ts";
+import { InstanceRegistry } from "./registry/instance-registry.ts";
+import { Registrations } from "./registry/registrations.ts";
 import { RegistryFile } from "./registry/registry-file.ts";
 import { ChangeLog } from "./store/change-log.ts";
-import { ConfigStore, withVersions, type StoreResult } from "./store/config-store.ts";
-import type { EtcdStore } from "./store/etcd/etcd-store.ts";
-import { parseStoreUrl } from "./store/etcd/store-url.ts";
-import type { SharedRegistry } from "./store/etcd/shared-registry.ts";
+import { ConfigStore, type StoreResult } from "./store/config-store.ts";
 import { FileSource } from "./store/file-source.ts";
-import type { KubeConnection, KubernetesSource, podRegistration as PodRegistration, RootCertPublisher } from "./kubernetes/index.ts";
+import type { KubernetesPlatform } from "./kubernetes/platform.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
 import { StoreFile, StoreFileError } from "./store/store-file.ts";
 import { TelemetryService } from "./telemetry/index.ts";
@@ -43,12 +40,8 @@ import { outboundTcpPorts } from "./translate/tcp-listeners.ts";
 import { TcpPortAssignments } from "./registry/tcp-port-assignments.ts";
 import { dashboardBackendOf, type DryRun } from "./dashboard-backend.ts";
 import type { LeaderRole } from "./leader/index.ts";
-import { DEFAULT_LEADER_TIMING, timingProblem } from "./leader/leader-term.ts";
-import { DEFAULT_COMPACTION_INTERVAL_MS } from "./leader/history-compactor.ts";
+import type { EtcdReplica } from "./replica/etcd-replica.ts";
 import { analyzeOptionsOf, ConfigRefusedError, DEFAULT_CONTROL_PLANE_PORT, DEFAULT_REGISTRATION_GRACE_MS, DRAIN_GRACE_MS, ROOT_CERT_FILE, ROTATION_TIMEOUT_MS, type ControlPlaneOptions } from "./options.ts";
-import { DEFAULT_REGISTRATION_CLEANUP_GRACE_MS } from "./leader/registration-reaper.ts";
-import type { StreamMarks } from "./store/etcd/stream-marks.ts";
-import type { SharedRotation } from "./store/etcd/shared-rotation.ts";
 
 
 export { ConfigRefusedError, DEFAULT_CONTROL_PLANE_PORT, ROOT_CERT_FILE, type ControlPlaneOptions } from "./options.ts";
@@ -79,43 +72,18 @@ export class ControlPlane implements ApiBackend {
   private closing: Promise<void> | null = null;
   /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
   private readonly tcpPorts = new TcpPortAssignments();
+  /** Registered instances: by the runtime, restored from the state dir, shared through etcd. */
+  private readonly registrations: Registrations;
   private issuer: CredentialIssuer | null = null;
   private serving: ServingCertificate | null = null;
-  /** The roots the control plane's certificate chains to (what clients verify it with), PEM. */
-  trustBundle = "";
-  /** `<stateDir>/root-cert.pem`; null without a state dir. */
-  rootCertFile: string | null = null;
-  /** The CA's deny list as proxies get it (refreshed by revoke/unrevoke). */
-  private denyList: { serials: string[]; identities: string[] } = { serials: [], identities: [] };
-  /** Since a root rotation in this process: the trust bundle and signing root every config carries. */
-  private caState: { trustBundle: string[]; signingRoot: string } | null = null;
-  private rotating = false;
   /** The mesh CA (docs/security.md). */
   readonly identities: IdentityIssuer;
-  /** The shared store, with --store etcd://… */
-  private etcd: EtcdStore | null = null;
-  /** With --store: the instance registry every replica shares. */
-  private sharedRegistry: SharedRegistry | null = null;
-  /** With --store: the leader election and the work only the leader does. */
-  leader: LeaderRole | null = null;
-  /** With --store: which proxies have a stream here, in etcd (for the leader's registration cleanup). */
-  private marks: StreamMarks | null = null;
-  /** With --store and --store-key-file: root rotations run by every replica together. */
-  private sharedRotation: SharedRotation | null = null;
+  /** The trust bundle, signing root and deny list every proxy's config carries. */
+  private readonly trust: MeshTrust;
+  /** With --store etcd://…: the shared store, registry, rotations and the leader role. */
+  private replica: EtcdReplica | null = null;
   /** With --platform kubernetes: the API server's config and pods. */
-  private kube: KubernetesSource | null = null;
-  /** With --platform kubernetes: the pods' sidecars' registrations (loaded with the platform). */
-  private kubePods: { podRegistration: typeof PodRegistration } | null = null;
-  /** With --platform kubernetes: the trust bundle as ConfigMap istio-ca-root-cert in every namespace. */
-  private rootCertPublisher: RootCertPublisher | null = null;
-  private kubeConn: KubeConnection | null = null;
-  /** With --platform kubernetes: the proxy a sidecar's projected service-account token belongs to (a TokenReview). */
-  private reviewToken: ((token: string) => Promise<ProxyPrincipal>) | null = null;
-  /** `<stateDir>/registrations.json` (restoreRegistrations); null when registrations live in memory only. */
-  private registryFile: RegistryFile | null = null;
-  /** Restored registrations (`ns/name`) not registered again yet; dropped when the grace timer fires. */
-  private provisional = new Set<string>();
-  private graceTimer: TimerHandle | null = null;
+  private kube: KubernetesPlatform | null = null;
 
   private constructor(opts: ControlPlaneOptions) {
     this.opts = opts;
@@ -142,6 +110,10 @@ export class ControlPlane implements ApiBackend {
       beforeSend: (node, cfg) => (this.beforePush ? this.beforePush(node, cfg) : cfg),
       log: (l) => this.log(l),
     });
+    const log = (l: string): void => this.log(l);
+    const changed = (): void => this.bump();
+    this.registrations = new Registrations({ registry: this.registry, tcpPorts: this.tcpPorts, clock: this.clock, changed, log });
+    this.trust = new MeshTrust({ identities: this.identities, clock: this.clock, proxies: () => this.pusher.allStates(), install: (ca, reissue) => this.installCa(ca, reissue), changed, log });
   }
 
   /** Load and validate the config paths, listen, watch the files. Throws ConfigRefusedError on invalid config. */
@@ -165,8 +137,7 @@ export class ControlPlane implements ApiBackend {
       }
     }
     if (opts.store === undefined && opts.stateDir !== undefined && opts.restoreRegistrations !== false) {
-      cp.registryFile = new RegistryFile(opts.stateDir);
-      await cp.restoreRegistrations(cp.registryFile, opts.registrationGraceMs ?? DEFAULT_REGISTRATION_GRACE_MS);
+      await cp.registrations.restore(new RegistryFile(opts.stateDir), opts.registrationGraceMs ?? DEFAULT_REGISTRATION_GRACE_MS);
     }
     if (paths.length === 0 && restored) {
       const checked = await cp.store.check();
@@ -196,110 +167,21 @@ export class ControlPlane implements ApiBackend {
       cp.bump();
     }
     try {
-      cp.issuer = opts.stateDir !== undefined ? await CredentialIssuer.fromStateDir(opts.stateDir, () => cp.clock.wallNow()) : CredentialIssuer.ephemeral(() => cp.clock.wallNow());
-      // A CA with files (plug-in or kept in the state dir) is loaded or created now, so a broken
-      // bundle stops the start; an in-memory one is made on the first certificate request.
-      if (cp.etcd !== null && opts.cacertsDir === undefined && opts.stateDir !== undefined && opts.storeKeyFile !== undefined) {
-        const { shareCaRoot } = await import("./store/etcd/shared-ca.ts");
-        await shareCaRoot(cp.etcd, caDirOf(opts.stateDir), opts.storeKeyFile, opts.mesh?.trustDomain ?? "cluster.local", (l) => cp.log(l));
-      }
-      if (opts.cacertsDir !== undefined || opts.stateDir !== undefined) await cp.identities.ca();
-      const revocations = await cp.identities.revocations();
-      if (cp.etcd !== null) {
-        const { shareRevocations } = await import("./store/etcd/attach.ts");
-        const { EtcdCaLedger } = await import("./store/etcd/ca-ledger.ts");
-        cp.identities.shareWith(new EtcdCaLedger(cp.etcd.connection, cp.etcd.url.prefix, cp.etcd.url.text));
-        const { SharedRegistry } = await import("./store/etcd/shared-registry.ts");
-        cp.sharedRegistry = new SharedRegistry(cp.etcd.connection, cp.etcd.url.prefix, { put: (ns, n, r) => void cp.adoptRegistration(ns, n, r), remove: (ns, n) => void cp.adoptRemoval(ns, n) }, (l) => cp.log(l));
-        await cp.sharedRegistry.start();
-        await shareRevocations(cp.etcd, revocations, () => {
-          cp.denyList = revocations.denyList();
-          cp.log(`revocation list changed in etcd (${revocations.entries().length} entries)`);
-          cp.bump();
-        });
-      }
-      cp.denyList = revocations.denyList();
-      await cp.identities.ledger();
-      cp.trustBundle = (await cp.identities.ca()).roots.join("");
-      if (opts.stateDir !== undefined) {
-        cp.rootCertFile = join(opts.stateDir, ROOT_CERT_FILE);
-        await writeFile(cp.rootCertFile, cp.trustBundle);
-      }
-      if (cp.kubeConn !== null) await cp.publishRootCert();
-      if (cp.kubeConn !== null) await cp.publishAdminToken();
+      await cp.loadIdentities();
     } catch (e) {
       cp.abandon();
       throw e;
     }
-    // The API and the push stream are served over TLS only, with a certificate from the mesh CA.
-    cp.serving = new ServingCertificate({
-      ca: () => cp.identities.ca(),
-      names: servingNames(opts.host ?? "127.0.0.1", opts.allowedHosts),
-      clock: cp.clock,
-      onRenewed: (m) => cp.server?.setCertificate(m.cert, m.key, cp.trustBundle),
-      log: (l) => cp.log(l),
-    });
-    const material = await cp.serving.start().catch((e: unknown) => {
-      cp.abandon();
-      throw e;
-    });
-    const api = createApiHandler(cp);
-    const dashboard = createDashboardHandler(dashboardBackendOf(cp, cp.issuer as CredentialIssuer));
-    const reviewToken = cp.reviewToken;
-    const gate = new RequestGate({
-      issuer: cp.issuer,
-      sessions: cp.sessions,
-      listenHost: opts.host ?? "127.0.0.1",
-      port: () => cp.boundPort,
-      ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
-      ...(reviewToken !== null ? { reviewToken } : {}),
-    });
-    try {
-      cp.server = await ApiServer.listen({
-        port: opts.port ?? DEFAULT_CONTROL_PLANE_PORT,
-        host: opts.host ?? "127.0.0.1",
-        cert: material.cert,
-        key: material.key,
-        ca: cp.trustBundle,
-        gate,
-        handle: (req, res, principal) => {
-          if (!cp.telemetry.handle(req, res) && !dashboard(req, res, principal)) api(req, res, principal);
-        },
-      });
-    } catch (e) {
-      cp.serving.close();
-      cp.abandon();
-      throw e;
-    }
-    cp.boundPort = cp.server.port;
-    if (cp.etcd !== null) {
-      const replica = opts.replicaName ?? `${hostname()}:${cp.boundPort}`;
-      const timing = opts.leaderTiming ?? DEFAULT_LEADER_TIMING;
-      const { StreamMarks } = await import("./store/etcd/stream-marks.ts");
-      const marks = new StreamMarks({ client: cp.etcd.connection, prefix: cp.etcd.url.prefix, replica, ttlSeconds: Math.ceil(timing.leaseTtlMs / 1000), log: (l) => cp.log(l) });
+    await cp.serve();
+    if (cp.replica !== null) {
       try {
-        await marks.start();
+        await cp.replica.markStreams(cp.boundPort, () => cp.pusher.allStates().filter((s) => s.connected).map((s) => s.node), (l) => cp.log(l));
       } catch (e) {
         await cp.close({ drain: false });
         throw e;
       }
-      cp.marks = marks;
-      // Streams opened while the lease was granted.
-      for (const s of cp.pusher.allStates()) if (s.connected) marks.set(s.node, true);
-      if (opts.cacertsDir === undefined && opts.stateDir !== undefined && opts.storeKeyFile !== undefined) {
-        const [{ SharedRotation }, { storeKey }] = await Promise.all([import("./store/etcd/shared-rotation.ts"), import("./store/etcd/shared-ca.ts")]);
-        cp.sharedRotation = new SharedRotation({ client: cp.etcd.connection, prefix: cp.etcd.url.prefix, caKey: cp.etcd.caKey, replica, key: await storeKey(opts.storeKeyFile), marks, host: cp.rotationHost(), now: () => cp.clock.wallNow(), phaseTimeoutMs: ROTATION_TIMEOUT_MS });
-        await cp.sharedRotation.start();
-      }
-      const { startLeaderRole } = await import("./leader/index.ts");
-      cp.leader = startLeaderRole(cp.etcd, {
-        replica,
-        clock: cp.clock,
-        timing,
-        compactionIntervalMs: opts.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS,
-        registrationCleanupGraceMs: opts.registrationCleanupGraceMs ?? DEFAULT_REGISTRATION_CLEANUP_GRACE_MS,
-        log: (l) => cp.log(l),
-      });
+      await cp.replica.startRole(cp.clock, () => cp.trust.host(), (l) => cp.log(l));
+      cp.trust.shared = cp.replica.sharedRotation;
     }
     if (paths.length > 0 && opts.watch !== false) {
       cp.watcher = await FileWatcher.start(paths, {
@@ -312,58 +194,106 @@ export class ControlPlane implements ApiBackend {
     return cp;
   }
 
+  /**
+   * The admin and proxy credentials, the CA (a broken CA bundle stops the start), its ledger and
+   * deny list (shared through etcd with --store), the trust bundle in the root file and, on
+   * Kubernetes, in every namespace.
+   */
+  private async loadIdentities(): Promise<void> {
+    const opts = this.opts;
+    this.issuer = opts.stateDir !== undefined ? await CredentialIssuer.fromStateDir(opts.stateDir, () => this.clock.wallNow()) : CredentialIssuer.ephemeral(() => this.clock.wallNow());
+    // A CA with files (plug-in or kept in the state dir) is loaded or created now, so a broken
+    // bundle stops the start; an in-memory one is made on the first certificate request.
+    if (this.replica?.sharesRoot === true) await this.replica.shareRoot(caDirOf(opts.stateDir as string), (l) => this.log(l));
+    if (opts.cacertsDir !== undefined || opts.stateDir !== undefined) await this.identities.ca();
+    const revocations = await this.identities.revocations();
+    if (this.replica !== null) {
+      const registrations = this.registrations;
+      await this.replica.shareIdentities(this.identities, revocations, { put: (ns, n, r) => void registrations.adopt(ns, n, r), remove: (ns, n) => void registrations.adoptRemoval(ns, n) }, () => {
+        this.trust.denyFrom(revocations);
+        this.log(`revocation list changed in etcd (${revocations.entries().length} entries)`);
+        this.bump();
+      }, (l) => this.log(l));
+      this.registrations.shared = this.replica.sharedRegistry;
+    }
+    this.trust.denyFrom(revocations);
+    await this.identities.ledger();
+    this.trust.trustBundle = (await this.identities.ca()).roots.join("");
+    if (opts.stateDir !== undefined) {
+      this.trust.rootCertFile = join(opts.stateDir, ROOT_CERT_FILE);
+      await writeFile(this.trust.rootCertFile, this.trust.trustBundle);
+    }
+    if (this.kube !== null) {
+      await this.kube.publishRootCert(this.trust.trustBundle);
+      await this.kube.publishAdminToken(opts.kubernetes?.namespace ?? "istio-system", this.adminToken);
+    }
+  }
+
+  /** The API, the push stream and the dashboard, over TLS only, with a certificate from the mesh CA. */
+  private async serve(): Promise<void> {
+    const opts = this.opts;
+    this.serving = new ServingCertificate({
+      ca: () => this.identities.ca(),
+      names: servingNames(opts.host ?? "127.0.0.1", opts.allowedHosts),
+      clock: this.clock,
+      onRenewed: (m) => this.server?.setCertificate(m.cert, m.key, this.trustBundle),
+      log: (l) => this.log(l),
+    });
+    const material = await this.serving.start().catch((e: unknown) => {
+      this.abandon();
+      throw e;
+    });
+    const api = createApiHandler(this);
+    const dashboard = createDashboardHandler(dashboardBackendOf(this, this.issuer as CredentialIssuer));
+    const reviewToken = this.kube?.reviewToken;
+    const gate = new RequestGate({
+      issuer: this.issuer as CredentialIssuer,
+      sessions: this.sessions,
+      listenHost: opts.host ?? "127.0.0.1",
+      port: () => this.boundPort,
+      ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
+      ...(reviewToken !== undefined ? { reviewToken } : {}),
+    });
+    try {
+      this.server = await ApiServer.listen({
+        port: opts.port ?? DEFAULT_CONTROL_PLANE_PORT,
+        host: opts.host ?? "127.0.0.1",
+        cert: material.cert,
+        key: material.key,
+        ca: this.trustBundle,
+        gate,
+        handle: (req, res, principal) => {
+          if (!this.telemetry.handle(req, res) && !dashboard(req, res, principal)) api(req, res, principal);
+        },
+      });
+    } catch (e) {
+      this.serving.close();
+      this.abandon();
+      throw e;
+    }
+    this.boundPort = this.server.port;
+  }
+
   /** A start that failed: stop what was started so far (the push timers, the etcd client). */
   private abandon(): void {
-    this.graceTimer?.cancel();
+    this.registrations.close();
     this.kube?.close();
-    this.rootCertPublisher?.close();
     this.pusher.close();
-    void this.etcd?.close();
+    void this.replica?.etcd.close();
   }
 
   /** List the API server's config and pods (the start waits for it), then follow their changes. */
   private async attachKubernetes(kubeconfig: string | undefined): Promise<void> {
     // Loaded only here: nothing of the Kubernetes platform costs a file-based control plane.
-    const { findKubeConfig, KubernetesSource, podRegistration, proxyPrincipalOf, TokenReviewer } = await import("./kubernetes/index.ts");
-    const conn = findKubeConfig(kubeconfig);
-    this.kubeConn = conn;
-    this.kubePods = { podRegistration };
-    const reviewer = new TokenReviewer(conn, () => this.clock.wallNow());
-    this.reviewToken = async (token) => proxyPrincipalOf(await reviewer.review(token));
-    this.log(`kubernetes: reading config and pods from ${conn.server} (${conn.origin})`);
-    this.kube = new KubernetesSource({ conn, store: this.store, clock: this.clock, log: (l) => this.log(l), changed: () => this.bump() });
-    const first = await this.kube.start();
+    const { KubernetesPlatform } = await import("./kubernetes/index.ts");
+    const first = await KubernetesPlatform.attach(kubeconfig, { store: this.store, clock: this.clock, log: (l) => this.log(l), changed: () => this.bump() }, (k) => (this.kube = k));
     this.startupDiagnostics = first.diagnostics;
-  }
-
-  /** The trust bundle into every namespace's istio-ca-root-cert (the start waits for the first listing). */
-  private async publishRootCert(): Promise<void> {
-    const { RootCertPublisher } = await import("./kubernetes/index.ts");
-    this.rootCertPublisher = new RootCertPublisher(this.trustBundle, { conn: this.kubeConn as KubeConnection, clock: this.clock, log: (l) => this.log(l) });
-    await this.rootCertPublisher.start();
-  }
-
-  /** The admin credential as Secret amime-admin-token in the control plane's namespace (`amime proxy-status --kubeconfig`); a failure is logged, not fatal. */
-  private async publishAdminToken(): Promise<void> {
-    const { publishAdminToken, ADMIN_TOKEN_SECRET } = await import("./kubernetes/index.ts");
-    const ns = this.opts.kubernetes?.namespace ?? "istio-system";
-    try {
-      const how = await publishAdminToken(this.kubeConn as KubeConnection, ns, this.adminToken);
-      this.log(`kubernetes: Secret ${ns}/${ADMIN_TOKEN_SECRET} ${how} (the admin credential for amime … --kubeconfig)`);
-    } catch (e) {
-      this.log(`kubernetes: cannot write Secret ${ns}/${ADMIN_TOKEN_SECRET} (amime proxy-status --kubeconfig will not find this control plane): ${(e as Error).message}`);
-    }
   }
 
   /** Adopt what etcd holds, save every later change there, and adopt what other replicas write. */
   private async attachEtcd(store: string, paths: readonly string[]): Promise<void> {
-    const url = parseStoreUrl(store);
-    const timing = timingProblem(this.opts.leaderTiming ?? DEFAULT_LEADER_TIMING);
-    if (timing !== null) throw new Error(`leader election: ${timing}`);
-    if (paths.length > 0) throw new Error(`config files (-f) cannot be combined with --store ${url.text}: every replica reads config only from etcd; put the files there with \`amime apply -f\``);
-    // Loaded only here: the etcd client (gRPC) costs memory and start time a file store does not need.
-    const { attachEtcdStore } = await import("./store/etcd/attach.ts");
-    const attached = await attachEtcdStore(url, this.opts.storeTls ?? {}, {
+    const { EtcdReplica } = await import("./replica/etcd-replica.ts");
+    const attached = await EtcdReplica.attach(this.opts, store, paths, {
       store: this.store,
       changes: this.changes,
       random: this.opts.random ?? systemRandom,
@@ -373,7 +303,10 @@ export class ControlPlane implements ApiBackend {
         this.bump();
         return this.version;
       },
-    }, (etcd) => (this.etcd = etcd));
+    }, (replica) => {
+      this.replica = replica;
+      this.trust.replicated = true;
+    });
     if (!attached.accepted) throw new ConfigRefusedError(attached.diagnostics);
     this.startupDiagnostics = attached.diagnostics;
     if (this.opts.cacertsDir === undefined && (this.opts.storeKeyFile === undefined || this.opts.stateDir === undefined)) {
@@ -439,8 +372,7 @@ export class ControlPlane implements ApiBackend {
   /** Registered instances, and with --platform kubernetes the cluster's pods. */
   private registryNow(): Registry {
     const registered = this.registry.registry();
-    if (this.kube === null) return registered;
-    return { services: registered.services, instances: [...registered.instances, ...this.kube.workloadInstances()], serviceEndpoints: this.kube.serviceEndpoints() };
+    return this.kube === null ? registered : this.kube.registry(registered);
   }
 
   /** `by` names who asked (`admin:alice`); it is recorded with every change it makes. */
@@ -460,96 +392,19 @@ export class ControlPlane implements ApiBackend {
 
   /** Register an instance (with --store, shared with every replica through etcd). */
   register(namespace: string, name: string, reg: InstanceRegistration): boolean {
-    this.provisional.delete(`${namespace}/${name}`);
-    const changed = this.adoptRegistration(namespace, name, reg);
-    if (changed) this.sharedRegistry?.write(namespace, name, reg);
-    return changed;
+    return this.registrations.register(namespace, name, reg);
   }
 
   deregister(namespace: string, name: string): boolean {
-    const removed = this.adoptRemoval(namespace, name);
-    if (removed) this.sharedRegistry?.write(namespace, name, null);
-    return removed;
+    return this.registrations.deregister(namespace, name);
   }
 
-  private adoptRegistration(namespace: string, name: string, reg: InstanceRegistration): boolean {
-    const changed = this.registry.put(namespace, name, reg);
-    if (changed) this.registrationsChanged();
-    return changed;
-  }
-
-  private registrationsChanged(): void {
-    this.bump();
-    void this.registryFile?.save(() => this.registry.list()).catch((e: unknown) => this.log(`warning: registrations not kept in the state dir: ${(e as Error).message}`));
-  }
-
-  /** Put back what the last run kept, provisionally: entries not registered again within `graceMs` are dropped. */
-  private async restoreRegistrations(file: RegistryFile, graceMs: number): Promise<void> {
-    const kept = await file.load((why) => this.log(`warning: registrations of the last run not restored: ${why}`));
-    for (const reg of kept) {
-      const key = `${reg.instance.namespace || "default"}/${reg.instance.name}`;
-      try {
-        this.registry.put(reg.instance.namespace || "default", reg.instance.name, reg);
-        this.provisional.add(key);
-      } catch (e) {
-        this.log(`warning: registration ${key} of the last run not restored: ${(e as Error).message}`);
-      }
-    }
-    if (this.provisional.size === 0) return;
-    this.log(`restored ${this.provisional.size} instance registration(s) from the state dir; each not registered again within ${graceMs / 1000} s is dropped`);
-    this.bump();
-    this.graceTimer = this.clock.setTimeout(() => {
-      this.graceTimer = null;
-      const stale = [...this.provisional];
-      this.provisional.clear();
-      for (const key of stale) {
-        const [ns, name] = key.split("/") as [string, string];
-        this.deregister(ns, name);
-      }
-      if (stale.length > 0) this.log(`dropped ${stale.length} restored registration(s) not registered again: ${stale.join(", ")}`);
-    }, graceMs);
-  }
-
-  private adoptRemoval(namespace: string, name: string): boolean {
-    const reg = this.registry.list().find((r) => r.instance.name === name && (r.instance.namespace || "default") === namespace);
-    if (reg) this.tcpPorts.forget(reg.nodeId);
-    this.provisional.delete(`${namespace}/${name}`);
-    const removed = this.registry.delete(namespace, name);
-    if (removed) this.registrationsChanged();
-    return removed;
-  }
-
-  resources(filter: { kind?: string; namespace?: string; name?: string } = {}): ResourceList {
-    const items = this.store.entries()
-      .filter(({ resource: r }) => (!filter.kind || r.kind.toLowerCase() === filter.kind.toLowerCase()) &&
-        (!filter.namespace || (r.metadata.namespace || "default") === filter.namespace) && (!filter.name || r.metadata.name === filter.name))
-      .map(({ resource: r, origin, resourceVersion, generation }) => ({
-        apiVersion: r.apiVersion, kind: r.kind, namespace: r.metadata.namespace || "default", name: r.metadata.name,
-        body: withVersions(origin === "apply" ? this.changes.annotate(resourceId(r), r.body) : r.body, resourceVersion, generation),
-        source: { file: r.source.file, line: r.source.line }, origin,
-      }));
-    return { items };
+  resources(filter: ResourceFilter = {}): ResourceList {
+    return resourceList(this.store, this.changes, filter);
   }
 
   proxies(): ProxyStatus[] {
-    const now = this.clock.now();
-    const wall = this.clock.wallNow();
-    return this.pusher.allStates().map((s) => {
-      const reg = this.registry.forNode(s.node);
-      const parsed = parseNodeId(s.node);
-      return {
-        node: s.node,
-        workload: reg?.node.workload ?? parsed.name,
-        namespace: reg?.instance.namespace ?? parsed.namespace,
-        connected: s.connected,
-        sentVersion: s.sentVersion,
-        ackedVersion: s.ackedVersion,
-        state: syncState(s),
-        ...(s.nackError !== null ? { error: s.nackError } : {}),
-        lastSeen: new Date(wall - (now - s.lastSeen)).toISOString(),
-        ...(s.delta ? { types: Object.fromEntries([...s.types].map(([t, v]) => [t, { ...v }])) } : {}),
-      };
-    });
+    return proxyStatuses(this.pusher.allStates(), this.registry, this.clock);
   }
 
   /** Sign a workload certificate for the proxy whose credential made the request. */
@@ -561,50 +416,31 @@ export class ControlPlane implements ApiBackend {
     return this.identities.renew(w, req);
   }
 
-  /**
-   * `amime ca rotate-root`: a new self-signed root, added to every proxy's trust bundle, every
-   * workload (and this control plane) reissued under it, the old root removed. docs/security.md
-   */
-  async rotateRoot(by = "in-process", timeoutMs = ROTATION_TIMEOUT_MS): Promise<RotationReport> {
-    if (this.etcd !== null && this.sharedRotation === null) {
-      throw new RotationError("replicas on etcd rotate the root together, through etcd, which needs the root shared there: start every replica with --store-key-file and a state dir (docs/security.md, \"Root rotation\")", "CA_ROTATION_UNSHARED");
-    }
-    if (this.rotating) throw new RotationError("a root rotation is already running", "CA_ROTATION_IN_PROGRESS");
-    this.rotating = true;
-    this.log(`root rotation by ${by}`);
-    try {
-      const report = this.sharedRotation !== null ? await this.sharedRotation.rotate(by, timeoutMs) : await rotateRoot(this.rotationHost(), timeoutMs, () => this.clock.wallNow());
-      this.log(`root rotation done: ${report.reissued.length} proxies under root ${report.newRoot}`);
-      return report;
-    } finally {
-      this.rotating = false;
-    }
+  /** `amime ca rotate-root` (ca/mesh-trust.ts). */
+  rotateRoot(by = "in-process", timeoutMs = ROTATION_TIMEOUT_MS): Promise<RotationReport> {
+    return this.trust.rotateRoot(by, timeoutMs);
   }
 
-  /** What a root rotation's phases act on at this replica (ca/root-rotation.ts). */
-  private rotationHost(): RotationHost {
-    return {
-      identities: this.identities,
-      install: (ca, reissue) => this.installCa(ca, reissue),
-      proxiesHave: (roots, signingRoot) => this.pusher.allStates().every((s) => !s.connected || s.sentVersion === null || (s.ackedVersion === s.sentVersion && s.sentConfig?.signingRoot === signingRoot && s.sentConfig.trustBundle?.join("") === roots.join(""))),
-      connectedNodes: () => this.pusher.allStates().filter((s) => s.connected && s.sentVersion !== null).map((s) => s.node),
-      rootOf: (node) => this.identities.latestRootOf(node),
-      sleep: (ms) => new Promise((resolve) => this.clock.setTimeout(resolve, ms)),
-      log: (l) => this.log(l),
-    };
+  /** The roots the control plane's certificate chains to (what clients verify it with), PEM. */
+  get trustBundle(): string {
+    return this.trust.trustBundle;
+  }
+
+  /** `<stateDir>/root-cert.pem`; null without a state dir. */
+  get rootCertFile(): string | null {
+    return this.trust.rootCertFile;
+  }
+
+  /** With --store: the leader election and the work only the leader does. */
+  get leader(): LeaderRole | null {
+    return this.replica?.leader ?? null;
   }
 
   /** Sign with `ca` from now on; its roots go to every proxy, the root file, and this server's client-certificate check. */
   private async installCa(ca: SigningCA, reissueServing: boolean): Promise<void> {
-    this.identities.replace(ca);
-    this.trustBundle = ca.roots.join("");
-    this.caState = { trustBundle: [...ca.roots], signingRoot: ca.rootFingerprint };
-    this.rootCertPublisher?.setBundle(this.trustBundle);
-    if (this.rootCertFile !== null) {
-      const tmp = `${this.rootCertFile}.${process.pid}.tmp`;
-      await writeFile(tmp, this.trustBundle);
-      await rename(tmp, this.rootCertFile);
-    }
+    this.trust.adopt(ca);
+    this.kube?.setBundle(this.trustBundle);
+    await this.trust.keepRootFile();
     const serving = this.serving?.current;
     if (reissueServing) await this.serving?.renewNow();
     else if (serving) this.server?.setCertificate(serving.cert, serving.key, this.trustBundle);
@@ -619,30 +455,13 @@ export class ControlPlane implements ApiBackend {
     return (await this.identities.revocations()).entries();
   }
 
-  /**
-   * `amime ca revoke`: deny a certificate (serial) or an identity from now on. The deny list goes
-   * to every proxy with its next push; a revoked identity gets no new certificate.
-   */
-  async revoke(target: { serial?: string; identity?: string }, by = "in-process"): Promise<boolean> {
-    const list = await this.identities.revocations();
-    const changed = await list.add(target, by, new Date(this.clock.wallNow()));
-    if (changed) {
-      this.denyList = list.denyList();
-      this.log(`revoke by ${by}: ${target.serial !== undefined ? `serial ${target.serial}` : `identity ${target.identity}`}`);
-      this.bump();
-    }
-    return changed;
+  /** `amime ca revoke` (ca/mesh-trust.ts). */
+  revoke(target: { serial?: string; identity?: string }, by = "in-process"): Promise<boolean> {
+    return this.trust.revoke(target, by);
   }
 
-  async unrevoke(target: { serial?: string; identity?: string }, by = "in-process"): Promise<boolean> {
-    const list = await this.identities.revocations();
-    const changed = await list.remove(target);
-    if (changed) {
-      this.denyList = list.denyList();
-      this.log(`unrevoke by ${by}: ${target.serial !== undefined ? `serial ${target.serial}` : `identity ${target.identity}`}`);
-      this.bump();
-    }
-    return changed;
+  unrevoke(target: { serial?: string; identity?: string }, by = "in-process"): Promise<boolean> {
+    return this.trust.unrevoke(target, by);
   }
 
   proxyConfig(node: string): ProxyConfig | null {
@@ -671,12 +490,12 @@ export class ControlPlane implements ApiBackend {
 
   openStream(node: string, sink: PushSink, opts: { delta?: boolean } = {}): void {
     this.pusher.connect(node, sink, opts);
-    this.marks?.set(node, true);
+    this.replica?.mark(node, true);
   }
 
   closeStream(node: string, sink: PushSink): void {
     this.pusher.disconnect(node, sink);
-    this.marks?.set(node, this.pusher.state(node)?.connected === true);
+    this.replica?.mark(node, this.pusher.state(node)?.connected === true);
   }
 
   ack(msg: AckMessage): boolean {
@@ -691,16 +510,11 @@ export class ControlPlane implements ApiBackend {
   close(opts: { drain?: boolean } = {}): Promise<void> {
     this.closing ??= (async () => {
       if (opts.drain !== false) await this.pusher.drain(DRAIN_GRACE_MS);
-      this.graceTimer?.cancel();
+      this.registrations.close();
       this.watcher?.close();
       this.kube?.close();
-      this.rootCertPublisher?.close();
       this.serving?.close();
-      await this.leader?.close();
-      this.sharedRotation?.close();
-      await this.marks?.close();
-      await this.sharedRegistry?.close();
-      await this.etcd?.close();
+      await this.replica?.close();
       this.pusher.close();
       this.telemetry.stop();
       await this.server?.close();
@@ -764,30 +578,21 @@ export class ControlPlane implements ApiBackend {
     };
     const pool = reg.tcpPortPool;
     const snap = candidate ?? this.snapshot();
-    if (pool === undefined) return this.withDenyList(translate(snap, input));
+    if (pool === undefined) return this.trust.stamp(translate(snap, input));
     const config = translate(snap, { ...input, tcpPortPool: pool, tcpPorts: this.tcpPorts.current(node, pool) });
-    if (candidate !== undefined) return this.withDenyList(config);
+    if (candidate !== undefined) return this.trust.stamp(config);
     const full = this.tcpPorts.record(node, pool, outboundTcpPorts(config.listeners));
     if (full !== null) this.log(full);
-    return this.withDenyList(config);
+    return this.trust.stamp(config);
   }
 
   /** With --platform kubernetes: an injected pod's sidecar (`sidecar~<pod>.<namespace>`), as its pod says. */
   private podRegistration(node: string): InstanceRegistration | undefined {
-    if (this.kube === null || !node.startsWith("sidecar~")) return undefined;
-    const { name, namespace } = parseNodeId(node);
-    return this.kubePods?.podRegistration(node, this.kube.podInstance(namespace, name), this.opts.mesh?.trustDomain ?? "cluster.local") ?? undefined;
+    return this.kube?.podRegistration(node, this.opts.mesh?.trustDomain ?? "cluster.local");
   }
 
   podAccount(namespace: string, name: string): string | undefined {
-    return this.kube?.podInstance(namespace, name)?.serviceAccount;
-  }
-
-  /** The CA's deny list rides along in every proxy's config (absent while it is empty). */
-  private withDenyList(config: ProxyConfig): ProxyConfig {
-    const d = this.denyList;
-    const withCa = this.caState === null ? config : { ...config, ...this.caState };
-    return d.serials.length === 0 && d.identities.length === 0 ? withCa : { ...withCa, revocations: d };
+    return this.kube?.podAccount(namespace, name);
   }
 
   private log(line: string): void {

@@ -8,3 +8,4 @@ export { podRegistration } from "./pod-instance.ts";
 export { ISTIO_CA_AUDIENCE, proxyPrincipalOf, TokenReviewer, TokenReviewError, type ReviewedToken } from "./token-review.ts";
 export { IGNORED_NAMESPACES, ROOT_CERT_CONFIG_MAP, RootCertPublisher } from "./root-cert-publisher.ts";
 export { ADMIN_TOKEN_SECRET, publishAdminToken } from "./admin-token-secret.ts";
+export { KubernetesPlatform, type KubernetesPlatformOptions } from "./platform.ts";

@@ -2,7 +2,7 @@
 // restarted on the same state dir (a crash, an upgrade) serves the endpoints it knew at once,
 // instead of an empty view until the runtime has registered every instance again — Istio's istiod
 // likewise serves only once its registries are synced. What is restored is provisional: the
-// control plane drops an entry that is not registered again within a grace period (server.ts).
+// control plane drops an entry that is not registered again within a grace period (registrations.ts).
 // Writes are atomic (temp file + rename) and coalesced: at most one in flight, the last state wins.
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
