@@ -5,7 +5,8 @@
 //   one lands;
 // - a pod created in a namespace labelled istio-injection=enabled is stored injected; one in an
 //   unlabelled namespace is untouched unless it opts in; a pod label opts out; a bad injection
-//   annotation refuses the pod with its name.
+//   annotation refuses the pod with its name; excludeOutboundPorts, proxyCPU/Memory and
+//   holdApplicationUntilProxyStarts land in the stored pod.
 // No kubelet runs: pods are only stored (that is all admission is about).
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -94,9 +95,27 @@ it("an unlabelled namespace is untouched, unless the pod opts in; a pod label op
   assert.deepEqual([p.init, p.containers, p.annotations["sidecar.istio.io/status"]], [[], ["ratings"], undefined]);
 });
 
-it("holdApplicationUntilProxyStarts puts the sidecar first; a bad injection annotation refuses the pod, naming it", async () => {
+it("holdApplicationUntilProxyStarts puts the sidecar first with its postStart wait; a bad injection annotation refuses the pod, naming it", async () => {
   await cluster.apply(pod("held", "injected", {}, { "proxy.istio.io/config": "holdApplicationUntilProxyStarts: true" }));
   assert.deepEqual((await stored("held", "injected")).containers, ["istio-proxy", "ratings"]);
+  const held = JSON.parse(await cluster.kubectl(["get", "pod", "held", "-n", "injected", "-o", "json"]));
+  assert.deepEqual(held.spec.containers[0].lifecycle, { postStart: { exec: { command: ["amime", "wait"] } } });
+  assert.equal(held.spec.containers[1].lifecycle, undefined);
   const stderr = await refusal(cluster.apply(pod("greedy", "injected", {}, { "sidecar.istio.io/proxyCPU": "lots" })));
   assert.match(stderr, /admission webhook "namespace\.sidecar-injector\.istio\.io" denied the request: sidecar injection refused: Pod injected\/greedy: metadata\.annotations\["sidecar\.istio\.io\/proxyCPU"\]: "lots" is not a Kubernetes quantity/);
+});
+
+it("Istio's injection annotations land in the stored pod: excludeOutboundPorts in istio-init's capture, proxyCPU/Memory(Limit) as the sidecar's resources", async () => {
+  await cluster.apply(pod("annotated", "injected", {}, {
+    "traffic.sidecar.istio.io/excludeOutboundPorts": "3306,6379",
+    "sidecar.istio.io/proxyCPU": "250m", "sidecar.istio.io/proxyMemory": "256Mi",
+    "sidecar.istio.io/proxyCPULimit": "1", "sidecar.istio.io/proxyMemoryLimit": "512Mi",
+  }));
+  const p = JSON.parse(await cluster.kubectl(["get", "pod", "annotated", "-n", "injected", "-o", "json"]));
+  assert.deepEqual(p.spec.initContainers[0].args, ["capture", "--pod-ip", "$(POD_IP)", "--node-ip", "$(HOST_IP)", "--inbound-ports", "9080:15006", "--exclude-outbound-ports", "3306,6379"]);
+  const proxy = p.spec.containers.find((c: { name: string }) => c.name === "istio-proxy");
+  assert.deepEqual(proxy.resources, { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } });
+  // Without annotations: Istio's defaults (the first test's pod).
+  const plain = JSON.parse(await cluster.kubectl(["get", "pod", "ratings", "-n", "injected", "-o", "json"]));
+  assert.deepEqual(plain.spec.containers.find((c: { name: string }) => c.name === "istio-proxy").resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2", memory: "1Gi" } });
 });

@@ -5,7 +5,8 @@
 // `amime proxy` with its projected service-account token), then Istio's routing samples applied
 // with kubectl give the same results as in the local mesh (test/e2e/bookinfo.test.ts,
 // test/netns/netns-mesh.test.ts): all v1, jason → v2, 50/50 v1/v3. A deleted pod's endpoint leaves
-// every sidecar's config.
+// every sidecar's config. A restarted control plane lists the cluster again: every sidecar
+// reconnects, a change made while it was down arrives, no endpoint is lost.
 //
 // The sidecars reach the control plane as https://amime.istio-system.svc:15012 (what `amime
 // install` names): there is no cluster DNS, so the agent writes that name into every pod's
@@ -35,17 +36,22 @@ let cp: ControlPlaneProcess;
 const agentLog: string[] = [];
 let productpage: string;
 
+/** The same flags at every start: the state dir keeps the mesh CA, so the sidecars' root stays valid. */
+function controlPlaneArgs(): string[] {
+  return [
+    "--platform", "kubernetes", "--kubeconfig", cluster.kubeconfig, "--state-dir", join(dir, "state"),
+    "--host", agent.hostIp, "--port", "15012", "--webhook-port", "15017", "--allowed-host", XDS_NAME,
+    "--sidecar-image", IMAGE, "--sidecar-xds", `https://${XDS_NAME}:15012`,
+  ];
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "amime-k8s-bookinfo-"));
   cluster = await KubeCluster.start({ controllerManager: true });
   await cluster.installIstioCrds();
   agent = await NodeAgent.start({ server: cluster.server, token: cluster.token, caFile: cluster.caFile, amimeImages: [IMAGE], log: (l) => agentLog.push(l) });
   agent.setExtraHost(XDS_NAME, agent.hostIp);
-  cp = await startControlPlane([
-    "--platform", "kubernetes", "--kubeconfig", cluster.kubeconfig, "--state-dir", join(dir, "state"),
-    "--host", agent.hostIp, "--port", "15012", "--webhook-port", "15017", "--allowed-host", XDS_NAME,
-    "--sidecar-image", IMAGE, "--sidecar-xds", `https://${XDS_NAME}:15012`,
-  ]);
+  cp = await startControlPlane(controlPlaneArgs());
   const hooks = webhookConfigurations("istio-system", readFileSync(cp.ready.rootCertFile, "utf8"), { url: `https://${agent.hostIp}:15017` });
   await cluster.apply(hooks.map((h) => stringify(h)).join("---\n"));
   await cluster.apply(stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS, labels: { "istio-injection": "enabled" } } }));
@@ -100,6 +106,23 @@ async function versions(n: number, user?: string): Promise<Record<string, number
   return counts;
 }
 
+interface SidecarView {
+  endpoints: Record<string, { address: string; port: number; healthy: boolean }[]>;
+  routes: unknown;
+}
+
+/** A pod's sidecar's config, from its admin /config_dump (port 15000 on the pod's IP). */
+async function sidecarConfig(p: PodView): Promise<SidecarView> {
+  const r = await runTool("curl", ["-sS", "--max-time", "5", `http://${p.status.podIP}:15000/config_dump`]);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { config: SidecarView }).config;
+}
+
+/** A sidecar's endpoints as comparable text: cluster → sorted address:port/health. */
+function endpointsOf(c: SidecarView): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(c.endpoints).sort(([a], [b]) => a.localeCompare(b)).map(([k, eps]) => [k, eps.map((e) => `${e.address}:${e.port}/${e.healthy}`).sort()]));
+}
+
 const sample = (name: string): Promise<string> => cluster.kubectl(["apply", "-n", NS, "-f", join(BOOKINFO, "networking", name)]);
 
 it("kubectl apply of Istio's bookinfo.yaml in an injected namespace: every pod runs with istio-init and istio-proxy, and the page is served through the mesh", { timeout: 300_000 }, async () => {
@@ -142,12 +165,7 @@ it("a deleted pod's endpoint leaves every sidecar's config", { timeout: 120_000 
   const all = await pods();
   const [v3] = all.filter((p) => p.metadata.labels.app === "reviews" && p.metadata.labels.version === "v3");
   const gone = v3!.status.podIP!;
-  const hasIt = async (p: PodView): Promise<boolean> => {
-    const r = await runTool("curl", ["-sS", "--max-time", "5", `http://${p.status.podIP}:15000/config_dump`]);
-    assert.equal(r.code, 0, r.stderr);
-    const { config } = JSON.parse(r.stdout) as { config: { endpoints: Record<string, { address: string }[]> } };
-    return Object.values(config.endpoints).some((eps) => eps.some((e) => e.address === gone));
-  };
+  const hasIt = async (p: PodView): Promise<boolean> => Object.values((await sidecarConfig(p)).endpoints).some((eps) => eps.some((e) => e.address === gone));
   const others = all.filter((p) => p.metadata.uid !== v3!.metadata.uid);
   for (const p of others) assert.ok(await hasIt(p), `${p.metadata.name} should know ${gone} first`);
   const started = performance.now();
@@ -157,4 +175,34 @@ it("a deleted pod's endpoint leaves every sidecar's config", { timeout: 120_000 
     return true;
   }, `${gone} to leave every sidecar's endpoints`);
   process.stdout.write(`# ${gone} left ${others.length} sidecars' endpoints ${Math.round(performance.now() - started)} ms after kubectl delete was started\n`);
+});
+
+it("a restarted control plane lists the cluster again: every sidecar reconnects, a change made while it was down arrives, no endpoint is lost", { timeout: 240_000 }, async () => {
+  // The ReplicaSet replaced the deleted pod: wait until all 6 run and every sidecar knows every pod.
+  const all = await until(async () => {
+    const ps = await pods();
+    if (ps.length !== 6 || !ps.every(ready)) return null;
+    for (const p of ps) {
+      const known = new Set(Object.values((await sidecarConfig(p)).endpoints).flatMap((eps) => eps.map((e) => e.address)));
+      if (!ps.every((q) => known.has(q.status.podIP!))) return null;
+    }
+    return ps;
+  }, "every sidecar to know all 6 pods");
+  const before = new Map<string, Record<string, string[]>>();
+  for (const p of all) {
+    const c = await sidecarConfig(p);
+    before.set(p.metadata.name, endpointsOf(c));
+    assert.ok(JSON.stringify(c.routes).includes("|v3|reviews."), `${p.metadata.name} routes reviews by the 50/50 v1/v3 VirtualService first`);
+  }
+  assert.equal(await cp.close(), 0, cp.stderr());
+  // Made while no control plane runs (a deletion is not sent to the validation webhook): the 50/50
+  // v1/v3 VirtualService goes, so reviews is routed to all three versions again.
+  await cluster.kubectl(["delete", "virtualservice", "reviews", "-n", NS]);
+  cp = await startControlPlane(controlPlaneArgs());
+  await until(async () => {
+    for (const p of all) if (JSON.stringify((await sidecarConfig(p)).routes).includes("|v3|reviews.")) return false;
+    return true;
+  }, "every sidecar to get the restarted control plane's routes (no reviews subsets)");
+  for (const p of all) assert.deepEqual(endpointsOf(await sidecarConfig(p)), before.get(p.metadata.name), `${p.metadata.name}'s endpoints after the restart`);
+  await until(async () => (await versions(6)).v2 !== undefined, "reviews v2 to be served again (no VirtualService)");
 });
