@@ -3,12 +3,30 @@
 // the metrics store, the span store, the config store, the registry and the push state — never
 // from the proxies.
 import type { DashboardBackend, DryRun } from "../dashboard/server/backend.ts";
+import type { Snapshot } from "../model/snapshot.ts";
+import type { ControlPlaneStatus, ProxyStatus, ResourceList } from "../model/wire.ts";
+import type { ProxyConfig } from "../model/proxy-config.ts";
 import type { CredentialIssuer } from "./auth/credentials.ts";
-import type { ControlPlane } from "./server.ts";
+import type { InstanceRegistry } from "./registry/instance-registry.ts";
+import type { ConfigStore } from "./store/config-store.ts";
+import type { TelemetryService } from "./telemetry/index.ts";
 
 export type { DryRun };
 
-export function dashboardBackendOf(cp: ControlPlane, issuer: CredentialIssuer): DashboardBackend {
+/** The parts of the control plane (server.ts) the dashboard reads. */
+export interface DashboardSource extends Pick<DashboardBackend, "clock" | "sessions"> {
+  readonly telemetry: Pick<TelemetryService, "metrics" | "spans">;
+  readonly store: Pick<ConfigStore, "analyzeCurrent">;
+  readonly registry: Pick<InstanceRegistry, "list">;
+  resources(): ResourceList;
+  proxies(): ProxyStatus[];
+  snapshot(): Snapshot;
+  status(): ControlPlaneStatus;
+  proxyConfig(node: string): ProxyConfig | null;
+  dryRun(text: string, source: string): DryRun;
+}
+
+export function dashboardBackendOf(cp: DashboardSource, issuer: CredentialIssuer): DashboardBackend {
   return {
     clock: cp.clock,
     sessions: cp.sessions,

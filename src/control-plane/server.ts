@@ -7,23 +7,21 @@ import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
-import type { Registry } from "../model/registry.ts";
-import { buildSnapshot, type Snapshot } from "../model/snapshot.ts";
+import type { Snapshot } from "../model/snapshot.ts";
 import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
-import { ApiServer } from "./api/api-server.ts";
+import { ApiEndpoint } from "./api/api-endpoint.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
 import { controlPlaneMetrics } from "./api/metrics.ts";
 import { proxyStatuses, resourceList, type ResourceFilter } from "./api/views.ts";
 import { CredentialIssuer } from "./auth/credentials.ts";
-import { RequestGate } from "./auth/gate.ts";
 import { DashboardSessions } from "./auth/sessions.ts";
 import { createDashboardHandler } from "../dashboard/server/handler.ts";
 import type { ProxyPrincipal, WorkloadPrincipal } from "./auth/token.ts";
 import { caDirOf, IdentityIssuer } from "./ca/index.ts";
 import { MeshTrust } from "./ca/mesh-trust.ts";
-import { ServingCertificate, servingNames } from "./ca/serving-certificate.ts";
 import type { RotationReport } from "./ca/root-rotation.ts";
 import type { SigningCA } from "./ca/signing-ca.ts";
+import { ProxyConfigs } from "./push/proxy-configs.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
 import { InstanceRegistry } from "./registry/instance-registry.ts";
 import { Registrations } from "./registry/registrations.ts";
@@ -35,8 +33,6 @@ import type { KubernetesPlatform } from "./kubernetes/platform.ts";
 import { FileWatcher } from "./store/file-watcher.ts";
 import { StoreFile, StoreFileError } from "./store/store-file.ts";
 import { TelemetryService } from "./telemetry/index.ts";
-import { translate, type ProxyInput } from "./translate/index.ts";
-import { outboundTcpPorts } from "./translate/tcp-listeners.ts";
 import { TcpPortAssignments } from "./registry/tcp-port-assignments.ts";
 import { dashboardBackendOf, type DryRun } from "./dashboard-backend.ts";
 import type { LeaderRole } from "./leader/index.ts";
@@ -61,21 +57,20 @@ export class ControlPlane implements ApiBackend {
   readonly clock: Clock;
   private readonly opts: ControlPlaneOptions;
   private readonly startedAt: number;
-  private counter = 0;
-  private snap: Snapshot | null = null;
-  private server: ApiServer | null = null;
+  /** The snapshot of each version, translated per proxy. */
+  private readonly configs: ProxyConfigs;
+  /** The API, push stream and dashboard listener, once started. */
+  private endpoint: ApiEndpoint | null = null;
   private files: FileSource | null = null;
   /** Warnings of the config loaded at start (e.g. AMM1014: security config not enforced), for the CLI to print. */
   startupDiagnostics: readonly Diagnostic[] = [];
   private watcher: FileWatcher | null = null;
-  private boundPort = 0;
   private closing: Promise<void> | null = null;
   /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
   private readonly tcpPorts = new TcpPortAssignments();
   /** Registered instances: by the runtime, restored from the state dir, shared through etcd. */
   private readonly registrations: Registrations;
   private issuer: CredentialIssuer | null = null;
-  private serving: ServingCertificate | null = null;
   /** The mesh CA (docs/security.md). */
   readonly identities: IdentityIssuer;
   /** The trust bundle, signing root and deny list every proxy's config carries. */
@@ -106,13 +101,14 @@ export class ControlPlane implements ApiBackend {
       clock: this.clock,
       random: opts.random ?? systemRandom,
       debounceMs: opts.debounceMs ?? 50,
-      configFor: (node) => this.configFor(node),
+      configFor: (node) => this.configs.configFor(node),
       beforeSend: (node, cfg) => (this.beforePush ? this.beforePush(node, cfg) : cfg),
       log: (l) => this.log(l),
     });
     const log = (l: string): void => this.log(l);
     const changed = (): void => this.bump();
     this.registrations = new Registrations({ registry: this.registry, tcpPorts: this.tcpPorts, clock: this.clock, changed, log });
+    this.configs = new ProxyConfigs({ resources: () => this.store.resources(), registry: this.registry, tcpPorts: this.tcpPorts, mesh: opts.mesh, pods: () => this.kube, stamp: (c) => this.trust.stamp(c), log });
     this.trust = new MeshTrust({ identities: this.identities, clock: this.clock, proxies: () => this.pusher.allStates(), install: (ca, reissue) => this.installCa(ca, reissue), changed, log });
   }
 
@@ -175,7 +171,7 @@ export class ControlPlane implements ApiBackend {
     await cp.serve();
     if (cp.replica !== null) {
       try {
-        await cp.replica.markStreams(cp.boundPort, () => cp.pusher.allStates().filter((s) => s.connected).map((s) => s.node), (l) => cp.log(l));
+        await cp.replica.markStreams(cp.port, () => cp.pusher.allStates().filter((s) => s.connected).map((s) => s.node), (l) => cp.log(l));
       } catch (e) {
         await cp.close({ drain: false });
         throw e;
@@ -231,47 +227,28 @@ export class ControlPlane implements ApiBackend {
 
   /** The API, the push stream and the dashboard, over TLS only, with a certificate from the mesh CA. */
   private async serve(): Promise<void> {
-    const opts = this.opts;
-    this.serving = new ServingCertificate({
-      ca: () => this.identities.ca(),
-      names: servingNames(opts.host ?? "127.0.0.1", opts.allowedHosts),
-      clock: this.clock,
-      onRenewed: (m) => this.server?.setCertificate(m.cert, m.key, this.trustBundle),
-      log: (l) => this.log(l),
-    });
-    const material = await this.serving.start().catch((e: unknown) => {
-      this.abandon();
-      throw e;
-    });
     const api = createApiHandler(this);
     const dashboard = createDashboardHandler(dashboardBackendOf(this, this.issuer as CredentialIssuer));
-    const reviewToken = this.kube?.reviewToken;
-    const gate = new RequestGate({
-      issuer: this.issuer as CredentialIssuer,
-      sessions: this.sessions,
-      listenHost: opts.host ?? "127.0.0.1",
-      port: () => this.boundPort,
-      ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
-      ...(reviewToken !== undefined ? { reviewToken } : {}),
-    });
     try {
-      this.server = await ApiServer.listen({
-        port: opts.port ?? DEFAULT_CONTROL_PLANE_PORT,
-        host: opts.host ?? "127.0.0.1",
-        cert: material.cert,
-        key: material.key,
-        ca: this.trustBundle,
-        gate,
+      this.endpoint = await ApiEndpoint.start({
+        host: this.opts.host ?? "127.0.0.1",
+        port: this.opts.port ?? DEFAULT_CONTROL_PLANE_PORT,
+        allowedHosts: this.opts.allowedHosts,
+        clock: this.clock,
+        ca: () => this.identities.ca(),
+        roots: () => this.trustBundle,
+        issuer: this.issuer as CredentialIssuer,
+        sessions: this.sessions,
+        reviewToken: this.kube?.reviewToken,
         handle: (req, res, principal) => {
           if (!this.telemetry.handle(req, res) && !dashboard(req, res, principal)) api(req, res, principal);
         },
+        log: (l) => this.log(l),
       });
     } catch (e) {
-      this.serving.close();
       this.abandon();
       throw e;
     }
-    this.boundPort = this.server.port;
   }
 
   /** A start that failed: stop what was started so far (the push timers, the etcd client). */
@@ -332,12 +309,12 @@ export class ControlPlane implements ApiBackend {
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.endpoint?.port ?? 0;
   }
 
   get url(): string {
     const host = this.opts.host ?? "127.0.0.1";
-    return `https://${host.includes(":") ? `[${host}]` : host}:${this.boundPort}`;
+    return `https://${host.includes(":") ? `[${host}]` : host}:${this.port}`;
   }
 
   /** The admin credential (what the CLI sends); written to `<stateDir>/admin-token` when there is one. */
@@ -360,19 +337,12 @@ export class ControlPlane implements ApiBackend {
 
   /** Current config version (`v<N>`), bumped by every accepted change of config or registry. */
   get version(): string {
-    return `v${this.counter}`;
+    return this.configs.version;
   }
 
   /** The snapshot of the current version (built on first use after a change). */
   snapshot(): Snapshot {
-    this.snap ??= buildSnapshot(this.store.resources(), this.registryNow(), { version: this.version, mesh: this.opts.mesh });
-    return this.snap;
-  }
-
-  /** Registered instances, and with --platform kubernetes the cluster's pods. */
-  private registryNow(): Registry {
-    const registered = this.registry.registry();
-    return this.kube === null ? registered : this.kube.registry(registered);
+    return this.configs.snapshot();
   }
 
   /** `by` names who asked (`admin:alice`); it is recorded with every change it makes. */
@@ -441,9 +411,7 @@ export class ControlPlane implements ApiBackend {
     this.trust.adopt(ca);
     this.kube?.setBundle(this.trustBundle);
     await this.trust.keepRootFile();
-    const serving = this.serving?.current;
-    if (reissueServing) await this.serving?.renewNow();
-    else if (serving) this.server?.setCertificate(serving.cert, serving.key, this.trustBundle);
+    await this.endpoint?.trustRoots(this.trustBundle, reissueServing);
     this.bump();
   }
 
@@ -513,11 +481,11 @@ export class ControlPlane implements ApiBackend {
       this.registrations.close();
       this.watcher?.close();
       this.kube?.close();
-      this.serving?.close();
+      this.endpoint?.stopRenewing();
       await this.replica?.close();
       this.pusher.close();
       this.telemetry.stop();
-      await this.server?.close();
+      await this.endpoint?.close();
     })();
     return this.closing;
   }
@@ -546,8 +514,7 @@ export class ControlPlane implements ApiBackend {
 
   /** A new version: the snapshot is rebuilt lazily and a (debounced) push is scheduled. */
   private bump(): void {
-    this.counter++;
-    this.snap = null;
+    this.configs.bump();
     this.pusher.schedule();
   }
 
@@ -556,39 +523,13 @@ export class ControlPlane implements ApiBackend {
     const p = this.store.preview(text, source);
     const result: ApplyResult = { applied: false, changes: p.changes, diagnostics: p.diagnostics, version: this.version };
     if (!p.accepted) return { result, proxies: [] };
-    const after = buildSnapshot(p.resources, this.registryNow(), { version: `${this.version}+dry-run`, mesh: this.opts.mesh });
+    const after = this.configs.candidate(p.resources);
     return { result, proxies: this.registry.list().map((r) => ({ node: r.nodeId, before: this.configFor(r.nodeId), after: this.configFor(r.nodeId, after) })) };
   }
 
-  /**
-   * The config this node would be pushed now (null for an unregistered node). The local runtime
-   * reads its outbound TCP ports from it to give an app `<SVC>_SERVICE_PORT` before the sidecar
-   * has even connected; the assignment is the one the push will carry. With `candidate` (a dry
-   * run), the config it would get from that snapshot, recording nothing.
-   */
+  /** The config this node would be pushed now (push/proxy-configs.ts); with `candidate`, from that snapshot. */
   configFor(node: string, candidate?: Snapshot): ProxyConfig | null {
-    const reg = this.registry.forNode(node) ?? this.podRegistration(node);
-    if (!reg) return null;
-    const input: ProxyInput = {
-      ...reg.node,
-      id: node,
-      namespace: reg.node.namespace || reg.instance.namespace || "default",
-      instanceName: reg.instance.name,
-      outboundPort: reg.outboundPort,
-    };
-    const pool = reg.tcpPortPool;
-    const snap = candidate ?? this.snapshot();
-    if (pool === undefined) return this.trust.stamp(translate(snap, input));
-    const config = translate(snap, { ...input, tcpPortPool: pool, tcpPorts: this.tcpPorts.current(node, pool) });
-    if (candidate !== undefined) return this.trust.stamp(config);
-    const full = this.tcpPorts.record(node, pool, outboundTcpPorts(config.listeners));
-    if (full !== null) this.log(full);
-    return this.trust.stamp(config);
-  }
-
-  /** With --platform kubernetes: an injected pod's sidecar (`sidecar~<pod>.<namespace>`), as its pod says. */
-  private podRegistration(node: string): InstanceRegistration | undefined {
-    return this.kube?.podRegistration(node, this.opts.mesh?.trustDomain ?? "cluster.local");
+    return this.configs.configFor(node, candidate);
   }
 
   podAccount(namespace: string, name: string): string | undefined {

@@ -2,7 +2,8 @@
 // config before storing it (/validate) and to add the sidecar to new pods (/inject). This is an
 // ingest-side gate: nothing here touches the snapshot or the push. See docs/kubernetes.md.
 import type { MeshConfig } from "../../config/types/mesh-config.ts";
-import type { ControlPlane } from "../server.ts";
+import type { Clock } from "../../core/clock.ts";
+import type { IdentityIssuer } from "../ca/index.ts";
 import type { InjectorSettings } from "./inject/template.ts";
 import { validateAdmission } from "./validate-admission.ts";
 import { WebhookServer, type AdmissionHandler } from "./webhook-server.ts";
@@ -33,8 +34,14 @@ export interface WebhookOptions {
   inject?: AdmissionHandler;
 }
 
+/** What the webhooks take from the control plane: its mesh CA (for their certificate) and clock. */
+export interface WebhookHost {
+  readonly identities: Pick<IdentityIssuer, "ca">;
+  readonly clock: Clock;
+}
+
 /** Serve the webhooks with a certificate from this control plane's mesh CA. */
-export function startWebhooks(cp: ControlPlane, o: WebhookOptions, log: (line: string) => void): Promise<WebhookServer> {
+export function startWebhooks(cp: WebhookHost, o: WebhookOptions, log: (line: string) => void): Promise<WebhookServer> {
   const handlers: Record<string, AdmissionHandler> = { "/validate": validateAdmission };
   if (o.inject) handlers["/inject"] = o.inject;
   return WebhookServer.listen({ port: o.port, host: o.host, names: o.names, ca: () => cp.identities.ca(), clock: cp.clock, handlers, log });
