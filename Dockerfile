@@ -1,5 +1,7 @@
-# The one Amime image: control plane, sidecar (`amime proxy`) and the injected init container
-# (`amime capture`, which needs iptables), as Istio's proxyv2 + pilot images in one.
+# The one Amime image: control plane, sidecar (`amime proxy`), the injected init container
+# (`amime capture`, which needs iptables) and the node agent's DaemonSet (`amime node-agent`:
+# iptables, and nsenter from util-linux, which Debian always has), as Istio's proxyv2 + pilot +
+# install-cni images in one.
 # NOT BUILT OR TESTED HERE: the development machine has no container engine (docs/kubernetes.md).
 #   docker build -t amime:0.1.0 .
 #   amime install --image amime:0.1.0 --apply
@@ -25,7 +27,7 @@ RUN node src/runtime/js-build/build-main.ts
 RUN ln -s /amime/bin/amime.js /usr/local/bin/amime
 
 # The sidecar's and the control plane's user (Istio's 1337); istio-init runs as root by its own
-# securityContext, with NET_ADMIN and NET_RAW only.
+# securityContext, with NET_ADMIN and NET_RAW only; the node agent as root by its DaemonSet's.
 USER 1337:1337
 ENTRYPOINT ["amime"]
 CMD ["--help"]

@@ -29,6 +29,7 @@ export const commands: CommandEntry[] = [
   { name: "install", summary: "print or apply what Amime needs in a Kubernetes cluster (CRDs, RBAC, control plane, webhooks)", load: async () => (await import("./install.ts")).installCommand },
   { name: "uninstall", summary: "print or delete what amime install put into a cluster", load: async () => (await import("./uninstall.ts")).uninstallCommand },
   { name: "capture", summary: "install a pod's traffic capture rules (the injected istio-init container runs it)", load: async () => (await import("./capture.ts")).captureCommand },
+  { name: "node-agent", summary: "keep injected pods' TCP service capture in step with their sidecars, on one node (amime install's DaemonSet)", load: async () => (await import("./node-agent.ts")).nodeAgentCommand },
   { name: "wait", summary: "wait until the sidecar is ready (the injected postStart hook of holdApplicationUntilProxyStarts)", load: async () => (await import("./wait.ts")).waitCommand },
   { name: "ca", summary: "the mesh CA's deny list: revoke or un-revoke a certificate or an identity, list", load: async () => (await import("./ca.ts")).caCommand },
 ];

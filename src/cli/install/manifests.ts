@@ -1,9 +1,11 @@
 // Everything `amime install` puts into a cluster, as Kubernetes objects (pure): the namespace,
-// Istio's CRDs, the plug-in CA secret, RBAC, the control plane's Deployment and Service, and the
+// Istio's CRDs, the plug-in CA secret, RBAC, the control plane's Deployment and Service, the node
+// agent's DaemonSet (node-agent-manifests.ts), and the
 // two admission webhook configurations with the mesh root as their caBundle. Names follow
 // Istio's where a tool or a habit looks for them (istio-system, cacerts, istio-injection,
 // validation.istio.io, *.sidecar-injector.istio.io). docs/kubernetes.md, "amime install".
 import type { JsonObject } from "../../config/resource.ts";
+import { nodeAgentManifests } from "./node-agent-manifests.ts";
 
 export const DEFAULT_NAMESPACE = "istio-system";
 export const NAME = "amime";
@@ -118,6 +120,8 @@ export function installManifests(s: InstallSettings): JsonObject[] {
         },
       },
     },
+    // TCP services captured in injected pods (docs/kubernetes.md, "The node agent").
+    ...nodeAgentManifests(ns, s.image),
     ...webhookConfigurations(ns, rootPem, { service: { namespace: ns, name: NAME, port: WEBHOOK_SERVICE_PORT } }),
   ];
 }

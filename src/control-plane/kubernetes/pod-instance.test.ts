@@ -50,6 +50,9 @@ describe("instanceOfPod", () => {
     assert.deepEqual(i.appPorts, { "9080": 9080, http: 9080, "9443": 9443 });
     const reg = podRegistration("sidecar~reviews-v2-7d9f8c-abcde.bookinfo", i, "cluster.local")!;
     assert.equal(reg.outboundPort, 15001);
+    // Outbound TCP listeners on 15200–15399, never on a service port the app itself may bind.
+    assert.equal(reg.tcpPortPool?.[0], 15200);
+    assert.equal(reg.tcpPortPool?.at(-1), 15399);
     assert.deepEqual(reg.node, { id: "sidecar~reviews-v2-7d9f8c-abcde.bookinfo", kind: "sidecar", workload: "reviews-v2", namespace: "bookinfo", labels: i.labels, serviceAccount: "bookinfo-reviews", trustDomain: "cluster.local", ip: "10.1.2.3" });
     assert.equal(podRegistration("sidecar~x.bookinfo", instanceOfPod(pod()) ?? undefined, "cluster.local"), null, "no sidecar in the pod");
   });

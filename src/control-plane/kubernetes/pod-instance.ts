@@ -12,6 +12,13 @@ import type { KubeObject } from "./reflector.ts";
 
 /** Istio's outbound capture port: where an injected pod's istio-init redirects outbound traffic. */
 const OUTBOUND_CAPTURE_PORT = 15001;
+/**
+ * The local ports of an injected sidecar's outbound TCP listeners (one per TCP service port, on
+ * 127.0.0.1), where `amime node-agent` redirects each service VIP:port: in the sidecar's reserved
+ * range (the injector refuses app ports there), above the inbound listeners (15006, 15101…), so
+ * no listener takes a port the app binds. The netns runtime's pool starts there too.
+ */
+export const POD_TCP_PORT_POOL: readonly number[] = Array.from({ length: 200 }, (_, i) => 15200 + i);
 
 interface PodSpec {
   serviceAccountName?: string;
@@ -70,7 +77,8 @@ export function instanceOfPod(pod: KubeObject): WorkloadInstance | null {
 
 /**
  * What the sidecar of an injected pod connects as (`sidecar~<pod>.<namespace>`, the injected
- * `--node`): the pod's instance, its outbound listener on Istio's capture port 15001. Null when
+ * `--node`): the pod's instance, its outbound listener on Istio's capture port 15001, its
+ * outbound TCP listeners on ports of POD_TCP_PORT_POOL. Null when
  * the node names no known pod with a sidecar.
  */
 export function podRegistration(node: string, pod: WorkloadInstance | undefined, trustDomain: string): InstanceRegistration | null {
@@ -80,6 +88,7 @@ export function podRegistration(node: string, pod: WorkloadInstance | undefined,
     nodeId: node,
     node: { id: node, kind: "sidecar", workload: pod.workload ?? pod.name, namespace: pod.namespace, labels: pod.labels, serviceAccount: pod.serviceAccount, trustDomain, ip: pod.address },
     outboundPort: OUTBOUND_CAPTURE_PORT,
+    tcpPortPool: [...POD_TCP_PORT_POOL],
   };
 }
 

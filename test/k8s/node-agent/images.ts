@@ -6,6 +6,7 @@
 // | `{docker.io/istio,istio,registry.istio.io/release}/examples-bookinfo-{details,ratings,productpage}-v1[:tag]` | `node samples/bookinfo/apps/<app>.ts` | — |
 // | `…/examples-bookinfo-reviews-v{1,2,3}[:tag]` | `node samples/bookinfo/apps/reviews.ts` | `REVIEWS_VERSION=v<n>` |
 // | an Amime image the agent is told about (`amimeImages`) | `node bin/amime.js`; `command` may name `node` (the checkout's Node), `amime`, `pilot-agent`; the image's `/amime/…` is this checkout (`/amime/dist/…`: the built tree, which the agent builds at start as `amime up` does) | — |
+// | `{docker.io/istio,istio,registry.istio.io/release}/tcp-echo-server[:tag]` | `node samples/tcp-echo/tcp-echo-server.ts` | — |
 // | `[docker.io/library/]busybox[:tag]` | none; cmd `sh`: the host's programs (`sh`, `cat`, `env`, `id`, `sleep`, `hostname` from the host) | — |
 //
 // As with a container runtime, a container's `command` replaces the entrypoint and its `args` the
@@ -23,6 +24,7 @@ export const CHECKOUT = ROOT;
 /** The Amime image's WORKDIR (Dockerfile). */
 const IMAGE_WORKDIR = "/amime";
 const BOOKINFO = /^(?:docker\.io\/istio|istio|registry\.istio\.io\/release)\/examples-bookinfo-(details|ratings|productpage|reviews)-(v[1-3])(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
+const TCP_ECHO = /^(?:docker\.io\/istio|istio|registry\.istio\.io\/release)\/tcp-echo-server(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 const BUSYBOX = /^(?:docker\.io\/library\/)?busybox(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 const BUSYBOX_PROGRAMS = ["sh", "cat", "env", "id", "sleep", "hostname", "true", "false"];
 
@@ -56,6 +58,7 @@ export function localImage(image: string, amimeImages: readonly string[]): Local
   if (BUSYBOX.test(image)) {
     return { entrypoint: [], cmd: ["sh"], env: {}, programs: Object.fromEntries(BUSYBOX_PROGRAMS.map((p) => [p, [`/bin/${p}`]])) };
   }
+  if (TCP_ECHO.test(image)) return { entrypoint: [NODE, join(ROOT, "samples", "tcp-echo", "tcp-echo-server.ts")], env: {}, programs: {} };
   const m = BOOKINFO.exec(image);
   if (m !== null) {
     const [, app, version] = m as unknown as [string, string, string];

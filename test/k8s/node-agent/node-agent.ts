@@ -274,6 +274,12 @@ export class NodeAgent {
     return null;
   }
 
+  /** The `ip netns` name of a running pod's network namespace (tests run commands in it). */
+  podNetns(namespace: string, pod: string): string | null {
+    for (const r of this.runners.values()) if (r.key === `${namespace}/${pod}`) return r.netns;
+    return null;
+  }
+
   /** The last output of every container of every pod (for failure messages). */
   logs(): string {
     return [...this.runners.values()].map((r) => r.logs()).join("\n");
