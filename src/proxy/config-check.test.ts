@@ -33,6 +33,15 @@ describe("checkProxyConfig", () => {
     assert.equal((input as { version?: string }).version, undefined);
   });
 
+  it("adopting its input completes and returns that object instead of a copy", () => {
+    const input = minimal();
+    const c = checkProxyConfig(input, true);
+    assert.equal(c, input as unknown);
+    assert.equal(c.version, "static");
+    assert.equal(c.clusters[0]?.lb.policy, "LEAST_REQUEST");
+    assert.deepEqual(c, checkProxyConfig(minimal()));
+  });
+
   it("lists every problem with its field path", () => {
     const bad = minimal() as Record<string, unknown>;
     bad.listeners = [

@@ -4,7 +4,7 @@
 import { DEFAULT_CONNECTION_POOL, DEFAULT_RETRY_POLICY, type ProxyConfig } from "../model/proxy-config.ts";
 import { balancerFactories } from "./upstream/balance/index.ts";
 import { celProblem } from "../model/cel/compile.ts";
-import { internedCopy } from "./interned-copy.ts";
+import { internedCopy, internInPlace } from "./interned-copy.ts";
 
 /** Invalid ProxyConfig (layer: proxy). `problems` lists `path: message` lines. */
 export class ProxyConfigError extends Error {
@@ -26,10 +26,12 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
  * Throws ProxyConfigError listing every problem found. On success returns a copy (equal strings
  * shared: interned-copy.ts) with the optional fields a hand-written file may leave out filled with
  * Istio's defaults (match lists, retry policy, connection pool, endpoint weight/health).
+ * `adopt`: the caller gives `raw` away (parsed for this call alone): it is completed and returned
+ * in place of a copy.
  */
-export function checkProxyConfig(raw: unknown): ProxyConfig {
+export function checkProxyConfig(raw: unknown, adopt = false): ProxyConfig {
   const p: string[] = [];
-  const input = isObj(raw) ? withDefaults(internedCopy(raw)) : raw;
+  const input = isObj(raw) ? withDefaults(adopt ? internInPlace(raw) : internedCopy(raw)) : raw;
   if (!isObj(input)) throw new ProxyConfigError(["(root): must be an object"]);
   if (typeof input.version !== "string") p.push("version: must be a string");
   if (!isObj(input.node)) p.push("node: must be an object");

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { internedCopy } from "./interned-copy.ts";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
+import { internedCopy, internInPlace } from "./interned-copy.ts";
 
 describe("internedCopy", () => {
   it("copies plain data deeply: equal to the input, sharing no object or array with it", () => {
@@ -30,31 +34,56 @@ describe("internedCopy", () => {
     assert.notEqual(out.m, input.m);
   });
 
-  it("makes equal strings one string: a heap snapshot of the copy holds each value once", async () => {
-    // Strings built at run time, so that no two are the same string before the copy.
-    const mode = (): string => ["ISTIO", "MUTUAL"].join("_");
-    const input = JSON.parse(JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ tls: { mode: mode() }, name: `c${i % 10}` })))) as { tls: { mode: string }; name: string }[];
+  it("makes equal strings one string: a heap snapshot of the copy holds each value once", () => {
+    const input = manyModes();
     const out = internedCopy(input);
-    const { writeHeapSnapshot } = await import("node:v8");
-    const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
-    const { join } = await import("node:path");
-    const { tmpdir } = await import("node:os");
-    const dir = mkdtempSync(join(tmpdir(), "amime-intern-"));
-    try {
-      // Only the copy stays reachable; count the string objects equal to "ISTIO_MUTUAL" in the heap.
-      input.length = 0;
-      const file = writeHeapSnapshot(join(dir, "h.heapsnapshot"));
-      const snap = JSON.parse(readFileSync(file, "utf8")) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
-      const fields = snap.snapshot.meta.node_fields;
-      const [typeAt, nameAt] = [fields.indexOf("type"), fields.indexOf("name")];
-      const stringType = snap.snapshot.meta.node_types[0].indexOf("string");
-      let copies = 0;
-      for (let i = 0; i < snap.nodes.length; i += fields.length) if (snap.nodes[i + typeAt] === stringType && snap.strings[snap.nodes[i + nameAt]!] === "ISTIO_MUTUAL") copies++;
-      // The copy's one and this test's literal; structuredClone would leave 200.
-      assert.ok(copies >= 1 && copies <= 2, `${copies} strings "ISTIO_MUTUAL" in the heap`);
-      assert.equal(out.length, 200);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // Only the copy stays reachable.
+    input.length = 0;
+    const copies = stringsInHeap("ISTIO_MUTUAL");
+    // The copy's one and this test's literal; structuredClone would leave 200.
+    assert.ok(copies >= 1 && copies <= 2, `${copies} strings "ISTIO_MUTUAL" in the heap`);
+    assert.equal(out.length, 200);
   });
 });
+
+describe("internInPlace", () => {
+  it("makes equal strings of the value itself one string, and returns the value", () => {
+    const input = manyModes();
+    const before = JSON.stringify(input);
+    const out = internInPlace(input);
+    assert.equal(out, input);
+    assert.equal(JSON.stringify(out), before);
+    const copies = stringsInHeap("ISTIO_MUTUAL");
+    assert.ok(copies >= 1 && copies <= 2, `${copies} strings "ISTIO_MUTUAL" in the heap`);
+  });
+
+  it("leaves the shape of the value and its other values as they were", () => {
+    const name = (): string => ["c", "1"].join("");
+    const input = { a: [name(), 1, null, { b: name(), c: [name()] }], d: true, e: name() };
+    internInPlace(input);
+    assert.deepEqual(input, { a: ["c1", 1, null, { b: "c1", c: ["c1"] }], d: true, e: "c1" });
+  });
+});
+
+/** 200 entries whose strings were built at run time, so that no two are the same string. */
+function manyModes(): { tls: { mode: string }; name: string }[] {
+  const mode = (): string => ["ISTIO", "MUTUAL"].join("_");
+  return JSON.parse(JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ tls: { mode: mode() }, name: `c${i % 10}` })))) as { tls: { mode: string }; name: string }[];
+}
+
+/** How many string objects equal to `value` a heap snapshot of this process holds. */
+function stringsInHeap(value: string): number {
+  const dir = mkdtempSync(join(tmpdir(), "amime-intern-"));
+  try {
+    const file = writeHeapSnapshot(join(dir, "h.heapsnapshot"));
+    const snap = JSON.parse(readFileSync(file, "utf8")) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+    const fields = snap.snapshot.meta.node_fields;
+    const [typeAt, nameAt] = [fields.indexOf("type"), fields.indexOf("name")];
+    const stringType = snap.snapshot.meta.node_types[0].indexOf("string");
+    let copies = 0;
+    for (let i = 0; i < snap.nodes.length; i += fields.length) if (snap.nodes[i + typeAt] === stringType && snap.strings[snap.nodes[i + nameAt]!] === value) copies++;
+    return copies;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -34,6 +34,12 @@ export interface SidecarOptions {
   mesh?: MeshCredentials;
   /** Secrets for `credentialName` (gateway certificates, DestinationRule client certificates). */
   secrets?: SecretStore;
+  /**
+   * The caller gives the config away (parsed for this call alone, as a config file or a whole-config
+   * push): the sidecar completes and keeps it instead of a copy — one config tree in memory at
+   * start, not two (issue 15).
+   */
+  adoptConfig?: boolean;
 }
 
 export type ApplyResult = { ok: true; version: string } | { ok: false; error: string };
@@ -86,7 +92,7 @@ export class Sidecar {
 
   /** Check the config, bind every listener (and the admin listener), resolve once ready. */
   static async start(config: unknown, opts: SidecarOptions = {}): Promise<Sidecar> {
-    const checked = checkProxyConfig(config);
+    const checked = checkProxyConfig(config, opts.adoptConfig === true);
     const clock = opts.clock ?? systemClock;
     const random = opts.random ?? systemRandom;
     // Upstream TLS files and secrets (DestinationRule SIMPLE / MUTUAL), watched for the proxy's life.
@@ -157,13 +163,13 @@ export class Sidecar {
     });
   }
 
-  /** Swap to a new config. Invalid config changes nothing and is reported. */
-  async applyConfig(next: unknown): Promise<ApplyResult> {
+  /** Swap to a new config. Invalid config changes nothing and is reported. `adopt`: as SidecarOptions.adoptConfig. */
+  async applyConfig(next: unknown, adopt = false): Promise<ApplyResult> {
     let checked: ProxyConfig;
     let tables: Map<string, RouteTable>;
     let httpFilters: Map<string, FilterChain>;
     try {
-      checked = checkProxyConfig(next);
+      checked = checkProxyConfig(next, adopt);
       // Route tables and filter chains compile (and may throw) before any shared cluster state is touched.
       tables = compileRoutes(checked);
       httpFilters = buildChains(checked);

@@ -54,6 +54,8 @@ interface Pending {
   version: string;
   nonce: string;
   config: () => ProxyConfig;
+  /** A whole config parsed for this apply alone: the sidecar keeps it rather than a copy (a delta's config shares the held resources). */
+  owned: boolean;
   /** Delta: the types it changed (for counters). */
   types: readonly ResourceType[];
   /** The replica it came from (the ACK goes there). */
@@ -261,7 +263,7 @@ export class PushClient {
     if (msg.type === "config") {
       this.counters.config++;
       const config = msg.config;
-      this.latest = { version: msg.version, nonce: msg.nonce, config: () => config, types: [], from };
+      this.latest = { version: msg.version, nonce: msg.nonce, config: () => config, owned: true, types: [], from };
     } else if (msg.type === "delta") {
       if (msg.full) this.counters.full_state++;
       else this.counters.delta++;
@@ -270,7 +272,7 @@ export class PushClient {
         folded = this.resources.fold(msg);
       } catch (e) {
         // A change it cannot read leaves the state it holds as it was; the control plane learns by the NACK.
-        this.latest = { version: String(msg.version), nonce: String(msg.nonce), config: () => this.resources.config(""), types: [], from, error: (e as Error).message };
+        this.latest = { version: String(msg.version), nonce: String(msg.nonce), config: () => this.resources.config(""), owned: false, types: [], from, error: (e as Error).message };
         this.applying ??= this.drain();
         return;
       }
@@ -282,7 +284,7 @@ export class PushClient {
       // Changes folded while an apply runs are applied together, once: their types add up.
       const types = new Set([...(this.latest?.error === undefined ? (this.latest?.types ?? []) : []), ...folded.keys()]);
       const version = msg.version;
-      this.latest = { version, nonce: msg.nonce, config: () => this.resources.config(version), types: [...types], from };
+      this.latest = { version, nonce: msg.nonce, config: () => this.resources.config(version), owned: false, types: [...types], from };
     } else return;
     this.applying ??= this.drain();
   }
@@ -311,7 +313,7 @@ export class PushClient {
     } catch (e) {
       return { accepted: false, error: (e as Error).message };
     }
-    return this.applyOne(config);
+    return this.applyOne(config, next.owned);
   }
 
   private count(types: readonly ResourceType[], accepted: boolean): void {
@@ -324,10 +326,10 @@ export class PushClient {
     }
   }
 
-  private async applyOne(config: ProxyConfig): Promise<{ accepted: boolean; error?: string }> {
+  private async applyOne(config: ProxyConfig, owned: boolean): Promise<{ accepted: boolean; error?: string }> {
     if (!this.sidecar) {
       try {
-        this.sidecar = await Sidecar.start(config, this.opts.sidecar);
+        this.sidecar = await Sidecar.start(config, { ...this.opts.sidecar, adoptConfig: owned });
       } catch (e) {
         return { accepted: false, error: (e as Error).message };
       }
@@ -338,7 +340,7 @@ export class PushClient {
       this.resolveReady(this.sidecar);
       return { accepted: true };
     }
-    const r = await this.sidecar.applyConfig(config);
+    const r = await this.sidecar.applyConfig(config, owned);
     return r.ok ? { accepted: true } : { accepted: false, error: r.error };
   }
 
