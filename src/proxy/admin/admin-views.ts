@@ -14,7 +14,7 @@ export interface AdminStatsSource {
 
 export function clustersJson(s: AdminStatsSource): unknown {
   const clusters = [];
-  for (const c of s.runtime.clusters.clusters.values()) {
+  for (const c of s.runtime.clusters.views()) {
     clusters.push({
       name: c.name,
       lb: c.config.lb.policy,
@@ -46,7 +46,7 @@ export function clustersJson(s: AdminStatsSource): unknown {
 
 export function statsText(s: AdminStatsSource): string {
   const lines: string[] = [];
-  for (const c of s.runtime.clusters.clusters.values()) {
+  for (const c of s.runtime.clusters.views()) {
     const p = `cluster.${c.name}.`;
     for (const [k, v] of Object.entries(c.stats)) lines.push(`${p}${k}: ${v}`);
     lines.push(`${p}membership_total: ${c.hostSet.hosts.length}`);

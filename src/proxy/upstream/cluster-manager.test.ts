@@ -9,7 +9,7 @@ import { FakeClock } from "../../testing/fake-clock.ts";
 import { FakeDialer } from "../../testing/fake-socket.ts";
 import { emptyConfig, testCluster, testEndpoint } from "../../testing/proxy-context.ts";
 import type { Host } from "./balance/balancer.ts";
-import { ClusterManager, type ClusterState } from "./cluster-manager.ts";
+import { ClusterManager, type ClusterState, type ClusterView } from "./cluster-manager.ts";
 import { pickConnectionHost } from "./host-choice.ts";
 import type { UpstreamConnection, UpstreamSink } from "./upstream-connection.ts";
 
@@ -185,5 +185,63 @@ describe("ClusterManager across pushes", () => {
     m1.close();
     assert.equal(a.socket.destroyed, true);
     assert.equal(b.socket.destroyed, true);
+  });
+});
+
+describe("ClusterManager: state on first use", () => {
+  const OD = { consecutive5xxErrors: 5, consecutiveGatewayErrors: 0, consecutiveLocalOriginFailures: 0, splitExternalLocalOriginErrors: false, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, minHealthPercent: 0 };
+
+  it("a cluster no request has used has no state; the views show it at rest: zero counters, its endpoints as hosts", () => {
+    const clock = new FakeClock();
+    const m = new ClusterManager(config([testCluster(REVIEWS), testCluster(RATINGS, {}, { outlierDetection: OD })], twoHosts), seededRandom(7), clock);
+    assert.equal(m.withState, 0);
+    assert.equal(clock.pending(), 0, "no outlier interval before first use");
+    const views = [...m.views()];
+    assert.deepEqual(views.map((v) => v.name), [REVIEWS, RATINGS], "in the config's order");
+    const [reviews, ratings] = views as [ClusterView, ClusterView];
+    assert.equal(reviews.stats.upstream_rq_total, 0);
+    assert.deepEqual(reviews.hostSet.hosts.map((h) => h.address), ["10.1.0.1", "10.1.0.2"]);
+    assert.equal(reviews.hostSet.healthyCount(), 2);
+    assert.equal(reviews.poolFor(reviews.hostSet.hosts[0]!), undefined);
+    assert.equal(reviews.outlier, null);
+    assert.equal(ratings.outlier?.stats.ejections_active, 0, "outlier detection configured: its counters at zero");
+    assert.equal(m.withState, 0, "viewing makes no state");
+  });
+
+  it("first use makes the state; the views then show it", () => {
+    const clock = new FakeClock();
+    const m = new ClusterManager(config([testCluster(REVIEWS), testCluster(RATINGS, {}, { outlierDetection: OD })], twoHosts), seededRandom(7), clock);
+    const ratings = m.get(RATINGS)!;
+    assert.equal(m.get(RATINGS), ratings, "made once");
+    assert.equal(m.withState, 1);
+    assert.ok(clock.pending() > 0, "outlier detection's interval timer runs from first use");
+    ratings.stats.upstream_rq_total = 3;
+    assert.equal([...m.views()][1], ratings);
+    assert.equal(m.get("outbound|9080||nope.default.svc.cluster.local"), undefined);
+    assert.equal(m.withState, 1);
+  });
+
+  it("a request that started before a push and uses a cluster first after it gets the new config's state", () => {
+    const clock = new FakeClock();
+    const random = seededRandom(7);
+    const m1 = new ClusterManager(config([testCluster(REVIEWS), testCluster(RATINGS)], twoHosts), random, clock);
+    const m2 = new ClusterManager(config([testCluster(REVIEWS, { maxConnections: 10 })], twoHosts), random, clock, m1);
+    const m3 = new ClusterManager(config([testCluster(REVIEWS, { maxConnections: 20 })], twoHosts), random, clock, m2);
+    const old = m1.get(REVIEWS)!;
+    assert.equal(old, m3.get(REVIEWS), "one state for the cluster, whichever config a request started on");
+    assert.equal(old.poolConfig.maxConnections, 20);
+    assert.equal(m2.get(REVIEWS), old);
+    const gone = m1.get(RATINGS)!;
+    assert.equal(gone.isRemoved, true, "a cluster the push removed is made removed");
+    assert.equal(m3.get(RATINGS), undefined);
+  });
+
+  it("clusters with active health checks get their state at once (their hosts are checked from the start)", () => {
+    const clock = new FakeClock();
+    const healthCheck = { kind: "tcp" as const, intervalMs: 5000, timeoutMs: 1000, unhealthyThreshold: 2, healthyThreshold: 1 };
+    const m = new ClusterManager(config([testCluster(REVIEWS, {}, { healthCheck }), testCluster(RATINGS)], twoHosts), seededRandom(7), clock, undefined, new FakeDialer().dial);
+    assert.equal(m.withState, 1);
+    assert.notEqual([...m.views()][0]!.healthChecker, null);
+    m.close();
   });
 });

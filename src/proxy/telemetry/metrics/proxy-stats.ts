@@ -31,7 +31,7 @@ export function renderProxyStats(s: ProxyStatsSource, w: PrometheusWriter): void
     }
     f.samples.push([labels, v]);
   };
-  for (const c of s.runtime.clusters.clusters.values()) {
+  for (const c of s.runtime.clusters.views()) {
     const l = `cluster_name="${escapeLabelValue(c.name)}"`;
     for (const [k, v] of Object.entries(c.stats)) {
       if (typeof v !== "number") continue;
