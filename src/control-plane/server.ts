@@ -263,7 +263,7 @@ export class ControlPlane implements ApiBackend {
   private async attachKubernetes(kubeconfig: string | undefined): Promise<void> {
     // Loaded only here: nothing of the Kubernetes platform costs a file-based control plane.
     const { KubernetesPlatform } = await import("./kubernetes/index.ts");
-    const first = await KubernetesPlatform.attach(kubeconfig, { store: this.store, clock: this.clock, log: (l) => this.log(l), changed: () => this.bump() }, (k) => (this.kube = k));
+    const first = await KubernetesPlatform.attach(kubeconfig, { store: this.store, clock: this.clock, log: (l) => this.log(l), changed: () => this.bump(), podGone: (node) => this.tcpPorts.forget(node) }, (k) => (this.kube = k));
     this.startupDiagnostics = first.diagnostics;
   }
 

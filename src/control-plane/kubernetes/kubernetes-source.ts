@@ -23,6 +23,8 @@ export interface KubernetesSourceOptions {
   log: (line: string) => void;
   /** A config object was adopted or the instances changed: a new version to push. */
   changed: () => void;
+  /** A pod was deleted from the cluster (what is kept per pod, such as its sidecar's TCP ports, can go). */
+  podGone?: (namespace: string, name: string) => void;
 }
 
 const EVENT_COMPONENT = "amime-control-plane";
@@ -250,6 +252,7 @@ export class KubernetesSource {
   private pod(obj: KubeObject, removed: boolean): void {
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
     const instance = removed ? null : instanceOfPod(obj);
+    if (removed) this.opts.podGone?.(obj.metadata.namespace ?? "default", obj.metadata.name);
     const old = this.instances.get(key);
     if (instance === null) {
       if (old === undefined) return;

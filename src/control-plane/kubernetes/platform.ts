@@ -21,6 +21,8 @@ export interface KubernetesPlatformOptions {
   readonly log: (line: string) => void;
   /** The cluster's config or pods changed: a new version. */
   readonly changed: () => void;
+  /** A pod was deleted: its sidecar's node (`sidecar~<pod>.<namespace>`), whose TCP port assignments can go. */
+  readonly podGone?: (node: string) => void;
 }
 
 export class KubernetesPlatform {
@@ -37,7 +39,8 @@ export class KubernetesPlatform {
     const reviewer = new TokenReviewer(conn, () => opts.clock.wallNow());
     this.reviewToken = async (token) => proxyPrincipalOf(await reviewer.review(token));
     opts.log(`kubernetes: reading config and pods from ${conn.server} (${conn.origin})`);
-    this.source = new KubernetesSource({ conn, store: opts.store, clock: opts.clock, log: opts.log, changed: opts.changed });
+    const podGone = opts.podGone;
+    this.source = new KubernetesSource({ conn, store: opts.store, clock: opts.clock, log: opts.log, changed: opts.changed, ...(podGone ? { podGone: (ns: string, name: string) => podGone(`sidecar~${name}.${ns}`) } : {}) });
   }
 
   /** List the API server's config and pods (this waits for it), then follow their changes. */
