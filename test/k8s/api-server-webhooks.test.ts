@@ -9,7 +9,7 @@
 //   holdApplicationUntilProxyStarts land in the stored pod.
 // No kubelet runs: pods are only stored (that is all admission is about).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
@@ -18,6 +18,7 @@ import { webhookConfigurations } from "../../src/cli/install/manifests.ts";
 import { CRDS_FILE } from "../../src/cli/install/options.ts";
 import { KubeCluster, KubectlError } from "../support/kube-cluster.ts";
 import { startControlPlane, type ControlPlaneProcess } from "./control-plane-process.ts";
+import { tearDown } from "./teardown.ts";
 
 let dir: string;
 let cluster: KubeCluster;
@@ -36,12 +37,7 @@ before(async () => {
   await cluster.apply(["injected", "plain"].map((n) => stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: n, labels: n === "injected" ? { "istio-injection": "enabled" } : {} } })).join("---\n"));
 });
 
-after(async () => {
-  await cluster?.close();
-  const code = await cp?.close();
-  rmSync(dir, { recursive: true, force: true });
-  assert.equal(code, 0);
-});
+after(() => tearDown({ controlPlane: cp, cluster, dir }));
 
 const vs = (name: string, weight: number): string => stringify({
   apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name, namespace: "default" },

@@ -12,7 +12,7 @@
 // install` names): there is no cluster DNS, so the agent writes that name into every pod's
 // /etc/hosts, pointing at the host's address on the pods' network, where the control plane listens.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
@@ -22,6 +22,7 @@ import { KubeCluster } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
 import { runTool, startControlPlane, type ControlPlaneProcess } from "./control-plane-process.ts";
 import { NodeAgent } from "./node-agent/node-agent.ts";
+import { tearDown } from "./teardown.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BOOKINFO = join(ROOT, "test", "fixtures", "istio", "samples", "bookinfo");
@@ -57,13 +58,7 @@ before(async () => {
   await cluster.apply(stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS, labels: { "istio-injection": "enabled" } } }));
 });
 
-after(async () => {
-  await agent?.stop();
-  const code = await cp?.close();
-  await cluster?.close();
-  rmSync(dir, { recursive: true, force: true });
-  assert.equal(code, 0);
-});
+after(() => tearDown({ agent, controlPlane: cp, cluster, dir }));
 
 interface PodView {
   metadata: { name: string; uid: string; labels: Record<string, string> };

@@ -10,6 +10,7 @@ import type { Endpoint } from "../../src/model/proxy-config.ts";
 import { meshProxy, register, type MeshProxy } from "../control-plane/mesh-harness.ts";
 import { KubeCluster } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
+import { tearDown } from "./teardown.ts";
 
 const EXT = "outbound|80||ext.default.svc.cluster.local";
 const REVIEWS = "outbound|9080||reviews.default.svc.cluster.local";
@@ -50,10 +51,7 @@ describe("EndpointSlices", () => {
     await register(cp, client);
   });
 
-  after(async () => {
-    await cp?.close();
-    await kube?.close();
-  });
+  after(() => tearDown({ processes: [client?.child], controlPlane: cp, cluster: kube }));
 
   it("a Service without a selector gets the endpoints of its EndpointSlices, and follows their changes", async () => {
     await kube.apply("apiVersion: v1\nkind: Service\nmetadata: {name: ext}\nspec: {ports: [{name: http, port: 80}]}\n");

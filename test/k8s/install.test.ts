@@ -5,12 +5,13 @@
 // uninstall removes it all but Istio's CRDs, and --purge those too. No kubelet: the Deployment is
 // only stored.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { KubeCluster, KubectlError, rigBinary } from "../support/kube-cluster.ts";
 import { BIN, NODE, runTool } from "./control-plane-process.ts";
+import { tearDown } from "./teardown.ts";
 
 let dir: string;
 let cluster: KubeCluster;
@@ -22,10 +23,7 @@ before(async () => {
   target = ["--state-dir", join(dir, "state"), "--image", "registry.example/amime:test", "--kubectl", rigBinary("kubectl"), "--kubeconfig", cluster.kubeconfig];
 });
 
-after(async () => {
-  await cluster?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => tearDown({ cluster, dir }));
 
 const amime = (...args: string[]) => runTool(NODE, [BIN, ...args]);
 

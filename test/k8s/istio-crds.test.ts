@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { KubeCluster, KubectlError } from "../support/kube-cluster.ts";
+import { tearDown } from "./teardown.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const CASES = join(ROOT, "test/fixtures/istio/pkg/config/validation/testdata/crds");
@@ -67,7 +68,7 @@ describe("Istio's CRDs on a real kube-apiserver", () => {
     cluster = await KubeCluster.start();
     await cluster.installIstioCrds();
   });
-  after(() => cluster?.close());
+  after(() => tearDown({ cluster }));
 
   it("serves every Istio group and kind the file defines", async () => {
     const out = await cluster.kubectl(["api-resources", "--api-group", "networking.istio.io", "-o", "name"]);

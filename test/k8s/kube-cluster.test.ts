@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { KubeCluster, KubectlError, K8S_RIG_VERSION } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
+import { tearDown } from "./teardown.ts";
 
 const APP = `
 apiVersion: v1
@@ -31,7 +32,7 @@ describe("Kubernetes test rig", () => {
   before(async () => {
     cluster = await KubeCluster.start({ controllerManager: true });
   });
-  after(() => cluster?.close());
+  after(() => tearDown({ cluster }));
 
   it("serves the pinned Kubernetes version to the rig's kubectl", async () => {
     const v = JSON.parse(await cluster.kubectl(["version", "-o", "json"])) as { serverVersion: { gitVersion: string } };

@@ -15,6 +15,7 @@ import type { ProxyConfig } from "../../src/model/proxy-config.ts";
 import { BIN, meshProxy, NODE, register, reviewsTo, SERVICES_YAML, spawnProxy, stopProxy, type MeshProxy } from "../control-plane/mesh-harness.ts";
 import { KubeCluster } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
+import { tearDown } from "./teardown.ts";
 
 const REVIEWS = "reviews.default.svc.cluster.local";
 const cluster = (subset: string): string => `outbound|9080|${subset}|${REVIEWS}`;
@@ -67,11 +68,7 @@ describe("control plane --platform kubernetes on a real kube-apiserver", () => {
     await register(cp, client);
     admin = (await spawnProxy(cp, client, {}, [cp], 0)).admin!;
   });
-  after(async () => {
-    if (client) await stopProxy(client);
-    await cp?.close();
-    await kube?.close();
-  });
+  after(() => tearDown({ processes: [client?.child], controlPlane: cp, cluster: kube }));
 
   it("serves what the cluster holds to a connected sidecar: the VirtualService's route and the pods as endpoints", async () => {
     const cfg = await dump();

@@ -15,6 +15,7 @@ import { waitFor } from "../support/wait.ts";
 import { NODE, runTool } from "./control-plane-process.ts";
 import { ip } from "../../src/runtime/netns/commands.ts";
 import { NodeAgent } from "./node-agent/node-agent.ts";
+import { tearDown } from "./teardown.ts";
 
 let cluster: KubeCluster;
 let agent: NodeAgent;
@@ -25,10 +26,7 @@ before(async () => {
   agent = await NodeAgent.start({ server: cluster.server, token: cluster.token, caFile: cluster.caFile, log: (l) => agentLog.push(l) });
 });
 
-after(async () => {
-  await agent?.stop();
-  await cluster?.close();
-});
+after(() => tearDown({ agent, cluster }));
 
 interface PodView {
   metadata: { name: string; uid: string; deletionTimestamp?: string };

@@ -7,13 +7,14 @@
 // the pod's projected token) and its certificate.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KubeCluster } from "../support/kube-cluster.ts";
 import { unusedPort } from "../support/ports.ts";
 import { BIN, NODE, runTool, startControlPlane, type ControlPlaneProcess } from "./control-plane-process.ts";
+import { tearDown } from "./teardown.ts";
 
 const POD_IP = "127.0.0.71";
 
@@ -81,16 +82,7 @@ endpoints: [{addresses: [${ip}], conditions: {ready: true}, targetRef: {kind: Po
     });
   });
 
-  after(async () => {
-    if (proxy !== null && proxy.exitCode === null) {
-      const exited = new Promise((r) => proxy!.once("exit", r));
-      proxy.kill("SIGTERM");
-      await exited;
-    }
-    await cp?.close();
-    await kube?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown({ processes: [proxy], controlPlane: cp, cluster: kube, dir }));
 
   it("finds the control plane through the API server and lists the pod's sidecar, SYNCED", async () => {
     const out = await amime(["proxy-status"]);

@@ -15,6 +15,7 @@ import { Reflector } from "../../src/control-plane/kubernetes/reflector.ts";
 import { KubeCluster } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
 import { runTool } from "./control-plane-process.ts";
+import { tearDown } from "./teardown.ts";
 
 function watchConfigMaps(kube: KubeCluster, log: string[], names: Set<string>): Reflector {
   return new Reflector(findKubeConfig(kube.kubeconfig), "/api/v1/namespaces/watched/configmaps", {
@@ -34,10 +35,7 @@ describe("a resumed watch refused with 410 Gone lists again", () => {
     await kube.kubectl(["create", "namespace", "watched"]);
     await kube.kubectl(["-n", "watched", "create", "configmap", "a"]);
   });
-  after(async () => {
-    reflector?.close();
-    await kube?.close();
-  });
+  after(() => tearDown({ reflector, cluster: kube }));
 
   it("relists after etcd compacted the version it would resume from, and watches on", async () => {
     const r = watchConfigMaps(kube, log, names);
@@ -75,10 +73,7 @@ describe("watch bookmarks", () => {
     kube = await KubeCluster.start();
     await kube.kubectl(["create", "namespace", "watched"]);
   });
-  after(async () => {
-    reflector?.close();
-    await kube?.close();
-  });
+  after(() => tearDown({ reflector, cluster: kube }));
 
   it("move the version a resumed watch starts from, with no change in the collection", async () => {
     const r = watchConfigMaps(kube, log, new Set());

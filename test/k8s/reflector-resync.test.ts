@@ -10,6 +10,7 @@ import { meshProxy, register, type MeshProxy } from "../control-plane/mesh-harne
 import { runTool } from "./control-plane-process.ts";
 import { KubeCluster } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
+import { tearDown } from "./teardown.ts";
 
 const REVIEWS = "outbound|9080||reviews.default.svc.cluster.local";
 
@@ -47,10 +48,7 @@ describe("the control plane's watches across an API server restart", () => {
     await register(cp, client);
   });
 
-  after(async () => {
-    await cp?.close();
-    await kube?.close();
-  });
+  after(() => tearDown({ processes: [client?.child], controlPlane: cp, cluster: kube }));
 
   it("lists again after the API server comes back: what vanished meanwhile is deleted, the rest kept, and the watch resumes", async () => {
     assert.deepEqual(addresses(), ["10.20.0.31", "10.20.0.32"]);

@@ -3,13 +3,14 @@
 // ignored system ones, into a namespace created later, again when it is deleted or edited (other
 // keys kept), and the new bundle into all after a root rotation.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ControlPlane } from "../../src/control-plane/server.ts";
 import { KubeCluster } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
+import { tearDown } from "./teardown.ts";
 
 describe("ConfigMap istio-ca-root-cert in every namespace", () => {
   let kube: KubeCluster;
@@ -38,11 +39,7 @@ describe("ConfigMap istio-ca-root-cert in every namespace", () => {
     cp = await ControlPlane.start({ port: 0, stateDir: dir, kubernetes: { kubeconfig: kube.kubeconfig } });
   });
 
-  after(async () => {
-    await cp?.close();
-    await kube?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown({ controlPlane: cp, cluster: kube, dir }));
 
   it("is in every namespace at start but Istio's ignored ones, and in a namespace created later", async () => {
     assert.match(cp.trustBundle, /^-----BEGIN CERTIFICATE-----/);

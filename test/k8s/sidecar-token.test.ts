@@ -7,7 +7,7 @@
 // than the one a token is bound to are refused with the reason.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { DENIAL_CACHE_MS, REVIEW_CACHE_MS, TokenReviewer } from "../../src/contr
 import { KubeCluster } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
 import { BIN, NODE, runTool, startControlPlane, type ControlPlaneProcess } from "./control-plane-process.ts";
+import { tearDown } from "./teardown.ts";
 
 const NS = "shop";
 /** A loopback address the pod's sidecar can bind its inbound listener on (no kubelet, no netns here). */
@@ -77,16 +78,7 @@ describe("a pod's projected service-account token as its sidecar's credential", 
     cp = await startControlPlane(["--port", "0", "--state-dir", join(dir, "state"), "--platform", "kubernetes", "--kubeconfig", kube.kubeconfig]);
   });
 
-  after(async () => {
-    if (proxy !== null && proxy.exitCode === null) {
-      const exited = new Promise((r) => proxy!.once("exit", r));
-      proxy.kill("SIGTERM");
-      await exited;
-    }
-    await cp?.close();
-    await kube?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown({ processes: [proxy], controlPlane: cp, cluster: kube, dir }));
 
   it("a real amime proxy with a pod-bound istio-ca token gets its pod's config and a certificate for its service account", async () => {
     const file = join(dir, "istio-token");

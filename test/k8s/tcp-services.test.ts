@@ -12,7 +12,7 @@
 // namespace with nc (as root: only the sidecar's UID 1337 is exempt from capture).
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
@@ -23,6 +23,7 @@ import { KubeCluster } from "../support/kube-cluster.ts";
 import { waitFor } from "../support/wait.ts";
 import { BIN, NODE, runTool, startControlPlane, type ControlPlaneProcess } from "./control-plane-process.ts";
 import { NodeAgent } from "./node-agent/node-agent.ts";
+import { tearDown } from "./teardown.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const TCP_ECHO = join(ROOT, "test", "fixtures", "istio", "samples", "tcp-echo", "tcp-echo.yaml");
@@ -56,18 +57,7 @@ before(async () => {
   await cluster.apply(stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS, labels: { "istio-injection": "enabled" } } }));
 });
 
-after(async () => {
-  if (nodeAgent !== null && nodeAgent.exitCode === null) {
-    const exited = new Promise((r) => nodeAgent!.once("exit", r));
-    nodeAgent.kill("SIGTERM");
-    await exited;
-  }
-  await agent?.stop();
-  const code = await cp?.close();
-  await cluster?.close();
-  rmSync(dir, { recursive: true, force: true });
-  assert.equal(code, 0);
-});
+after(() => tearDown({ processes: [nodeAgent], agent, controlPlane: cp, cluster, dir }));
 
 function until<T>(check: () => Promise<T | null | false>, what: string, timeoutMs = 120_000): Promise<T> {
   return waitFor(check, { what, timeoutMs, everyMs: 250 }).catch((e: Error) => {

@@ -3,11 +3,12 @@
 // AdmissionReview for a valid VirtualService is allowed, an invalid one denied with the field
 // path, malformed requests get 4xx with the reason. The real API server calling it: api-server-webhooks.test.ts.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { runTool, startControlPlane, type ControlPlaneProcess } from "./control-plane-process.ts";
+import { tearDown } from "./teardown.ts";
 
 let dir: string;
 let cp: ControlPlaneProcess;
@@ -15,10 +16,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "amime-webhook-"));
   cp = await startControlPlane(["--port", "0", "--webhook-port", "0", "--state-dir", join(dir, "state"), "--allowed-host", "amime.istio-system.svc"]);
 });
-after(async () => {
-  assert.equal(await cp.close(), 0, cp.stderr());
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => tearDown({ controlPlane: cp, dir }));
 
 function review(weight: number): string {
   return JSON.stringify({
