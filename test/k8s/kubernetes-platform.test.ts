@@ -6,10 +6,11 @@
 // the same config.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { configCollections } from "../../src/control-plane/kubernetes/kubernetes-source.ts";
 import { ControlPlane } from "../../src/control-plane/server.ts";
 import type { ProxyConfig } from "../../src/model/proxy-config.ts";
 import { BIN, meshProxy, NODE, register, reviewsTo, SERVICES_YAML, spawnProxy, stopProxy, type MeshProxy } from "../control-plane/mesh-harness.ts";
@@ -79,8 +80,19 @@ describe("control plane --platform kubernetes on a real kube-apiserver", () => {
     assert.deepEqual(cfg.endpoints[cluster("v1")]!.map((e) => e.address), ["10.20.0.11"]);
   });
 
-  it("watches every Istio kind Amime knows (Istio's CRDs serve each at the version it lists)", () => {
-    assert.deepEqual(log.filter((l) => l.includes("not served")), []);
+  it("watches every Istio kind Amime knows: one of each applied with kubectl reaches the control plane, and so does its deletion", async () => {
+    assert.deepEqual(log.filter((l) => l.includes("not served")), [], "Istio's CRDs serve each kind at the version Amime lists");
+    const file = join(import.meta.dirname, "fixtures", "istio-kinds.yaml");
+    const applied = [...readFileSync(file, "utf8").matchAll(/^kind: (\w+)\nmetadata: \{name: ([\w-]+),/gm)].map((m) => `${m[1]} kinds/${m[2]}`).sort();
+    const istioKinds = configCollections().filter((c) => c.apiVersion.includes("istio.io")).map((c) => c.kind);
+    assert.deepEqual([...new Set([...applied.map((a) => a.split(" ")[0]), "VirtualService", "DestinationRule"])].sort(), istioKinds.sort(), "the fixture covers every kind");
+    const held = (): string[] => cp.resources({ namespace: "kinds" }).items.map((r) => `${r.kind} kinds/${r.name}`).sort();
+    await kube.kubectl(["create", "namespace", "kinds"]);
+    await kube.kubectl(["apply", "-f", file]);
+    await waitFor(() => held().join() === applied.join(), { what: `the control plane to hold ${applied.join(", ")}`, timeoutMs: 30_000 });
+    assert.deepEqual(log.filter((l) => l.includes("kinds/") && l.includes("refused")), []);
+    await kube.kubectl(["delete", "-f", file]);
+    await waitFor(() => held().length === 0, { what: "every deletion to reach the control plane", timeoutMs: 30_000 });
   });
 
   it("pushes a VirtualService changed with kubectl apply", async () => {
