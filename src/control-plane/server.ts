@@ -1,44 +1,36 @@
 // The control plane process: ingest (config files with live reload, apply/delete over the API,
 // instances registered by the runtime) → immutable snapshot (one version per accepted change) →
 // translate per proxy → push over versioned streams with ACK/NACK. See docs/control-plane.md.
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
+// ControlPlane is the running process and the API's backend; start.ts is its start sequence.
 import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
-import { ApiEndpoint } from "./api/api-endpoint.ts";
+import { createDashboardHandler } from "../dashboard/server/handler.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
 import { controlPlaneMetrics } from "./api/metrics.ts";
 import { proxyStatuses, resourceList, type ResourceFilter } from "./api/views.ts";
-import { CredentialIssuer } from "./auth/credentials.ts";
+import type { CredentialIssuer } from "./auth/credentials.ts";
 import { DashboardSessions } from "./auth/sessions.ts";
-import { createDashboardHandler } from "../dashboard/server/handler.ts";
 import type { ProxyPrincipal, WorkloadPrincipal } from "./auth/token.ts";
 import { caDirOf, IdentityIssuer } from "./ca/index.ts";
 import { MeshTrust } from "./ca/mesh-trust.ts";
 import type { RotationReport } from "./ca/root-rotation.ts";
 import type { SigningCA } from "./ca/signing-ca.ts";
+import { dashboardBackendOf, type DryRun } from "./dashboard-backend.ts";
+import type { LeaderRole } from "./leader/index.ts";
+import { analyzeOptionsOf, DRAIN_GRACE_MS, ROTATION_TIMEOUT_MS, type ControlPlaneOptions } from "./options.ts";
 import { ProxyConfigs } from "./push/proxy-configs.ts";
 import { Pusher, type PushSink } from "./push/pusher.ts";
 import { InstanceRegistry } from "./registry/instance-registry.ts";
 import { Registrations } from "./registry/registrations.ts";
-import { RegistryFile } from "./registry/registry-file.ts";
+import { TcpPortAssignments } from "./registry/tcp-port-assignments.ts";
+import { noParts, startControlPlane, type StartedParts, type StartHost } from "./start.ts";
 import { ChangeLog } from "./store/change-log.ts";
 import { ConfigStore, type StoreResult } from "./store/config-store.ts";
-import { FileSource } from "./store/file-source.ts";
-import type { KubernetesPlatform } from "./kubernetes/platform.ts";
-import { FileWatcher } from "./store/file-watcher.ts";
-import { StoreFile, StoreFileError } from "./store/store-file.ts";
 import { TelemetryService } from "./telemetry/index.ts";
-import { TcpPortAssignments } from "./registry/tcp-port-assignments.ts";
-import { dashboardBackendOf, type DryRun } from "./dashboard-backend.ts";
-import type { LeaderRole } from "./leader/index.ts";
-import type { EtcdReplica } from "./replica/etcd-replica.ts";
-import { analyzeOptionsOf, ConfigRefusedError, DEFAULT_CONTROL_PLANE_PORT, DEFAULT_REGISTRATION_GRACE_MS, DRAIN_GRACE_MS, ROOT_CERT_FILE, ROTATION_TIMEOUT_MS, type ControlPlaneOptions } from "./options.ts";
-
 
 export { ConfigRefusedError, DEFAULT_CONTROL_PLANE_PORT, ROOT_CERT_FILE, type ControlPlaneOptions } from "./options.ts";
 
@@ -59,26 +51,19 @@ export class ControlPlane implements ApiBackend {
   private readonly startedAt: number;
   /** The snapshot of each version, translated per proxy. */
   private readonly configs: ProxyConfigs;
-  /** The API, push stream and dashboard listener, once started. */
-  private endpoint: ApiEndpoint | null = null;
-  private files: FileSource | null = null;
+  /** What the start made: credentials, config files and their watch, the endpoint, etcd, Kubernetes. */
+  private readonly parts: StartedParts = noParts();
   /** Warnings of the config loaded at start (e.g. AMM1014: security config not enforced), for the CLI to print. */
   startupDiagnostics: readonly Diagnostic[] = [];
-  private watcher: FileWatcher | null = null;
   private closing: Promise<void> | null = null;
   /** Per node: the TCP port pool it registered and what was given out of it (see configFor). */
   private readonly tcpPorts = new TcpPortAssignments();
   /** Registered instances: by the runtime, restored from the state dir, shared through etcd. */
   private readonly registrations: Registrations;
-  private issuer: CredentialIssuer | null = null;
   /** The mesh CA (docs/security.md). */
   readonly identities: IdentityIssuer;
   /** The trust bundle, signing root and deny list every proxy's config carries. */
   private readonly trust: MeshTrust;
-  /** With --store etcd://…: the shared store, registry, rotations and the leader role. */
-  private replica: EtcdReplica | null = null;
-  /** With --platform kubernetes: the API server's config and pods. */
-  private kube: KubernetesPlatform | null = null;
 
   private constructor(opts: ControlPlaneOptions) {
     this.opts = opts;
@@ -108,208 +93,49 @@ export class ControlPlane implements ApiBackend {
     const log = (l: string): void => this.log(l);
     const changed = (): void => this.bump();
     this.registrations = new Registrations({ registry: this.registry, tcpPorts: this.tcpPorts, clock: this.clock, changed, log });
-    this.configs = new ProxyConfigs({ resources: () => this.store.resources(), registry: this.registry, tcpPorts: this.tcpPorts, mesh: opts.mesh, pods: () => this.kube, stamp: (c) => this.trust.stamp(c), log });
+    this.configs = new ProxyConfigs({ resources: () => this.store.resources(), registry: this.registry, tcpPorts: this.tcpPorts, mesh: opts.mesh, pods: () => this.parts.kube, stamp: (c) => this.trust.stamp(c), log });
     this.trust = new MeshTrust({ identities: this.identities, clock: this.clock, proxies: () => this.pusher.allStates(), install: (ca, reissue) => this.installCa(ca, reissue), changed, log });
   }
 
   /** Load and validate the config paths, listen, watch the files. Throws ConfigRefusedError on invalid config. */
   static async start(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
     const cp = new ControlPlane(opts);
-    const paths = opts.configPaths ?? [];
-    let restored = false;
-    if (opts.store !== undefined) {
-      try {
-        await cp.attachEtcd(opts.store, paths);
-      } catch (e) {
-        cp.abandon();
-        throw e;
-      }
-    } else if (opts.stateDir !== undefined) {
-      try {
-        restored = cp.restoreFrom(new StoreFile(opts.stateDir));
-      } catch (e) {
-        cp.abandon();
-        throw e;
-      }
-    }
-    if (opts.store === undefined && opts.stateDir !== undefined && opts.restoreRegistrations !== false) {
-      await cp.registrations.restore(new RegistryFile(opts.stateDir), opts.registrationGraceMs ?? DEFAULT_REGISTRATION_GRACE_MS);
-    }
-    if (paths.length === 0 && restored) {
-      const checked = await cp.store.check();
-      if (!checked.accepted) {
-        cp.abandon();
-        throw new ConfigRefusedError(checked.diagnostics);
-      }
-      cp.startupDiagnostics = checked.diagnostics;
-      cp.bump();
-    }
-    if (opts.kubernetes !== undefined) {
-      try {
-        await cp.attachKubernetes(opts.kubernetes.kubeconfig);
-      } catch (e) {
-        cp.abandon();
-        throw e;
-      }
-    }
-    if (paths.length > 0) {
-      cp.files = new FileSource(cp.store, paths);
-      const loaded = await cp.files.load();
-      if (!loaded.accepted) {
-        cp.abandon();
-        throw new ConfigRefusedError(loaded.diagnostics);
-      }
-      cp.startupDiagnostics = loaded.diagnostics;
-      cp.bump();
-    }
-    try {
-      await cp.loadIdentities();
-    } catch (e) {
-      cp.abandon();
-      throw e;
-    }
-    await cp.serve();
-    if (cp.replica !== null) {
-      try {
-        await cp.replica.markStreams(cp.port, () => cp.pusher.allStates().filter((s) => s.connected).map((s) => s.node), (l) => cp.log(l));
-      } catch (e) {
-        await cp.close({ drain: false });
-        throw e;
-      }
-      await cp.replica.startRole(cp.clock, () => cp.trust.host(), (l) => cp.log(l));
-      cp.trust.shared = cp.replica.sharedRotation;
-    }
-    if (paths.length > 0 && opts.watch !== false) {
-      cp.watcher = await FileWatcher.start(paths, {
-        clock: cp.clock,
-        debounceMs: opts.debounceMs ?? 50,
-        onChange: (files) => void cp.reloadFiles(files),
-        onError: (e) => cp.log(`watch: ${e.message}`),
-      });
-    }
+    await startControlPlane(cp.startHost(), cp.parts);
     return cp;
   }
 
-  /**
-   * The admin and proxy credentials, the CA (a broken CA bundle stops the start), its ledger and
-   * deny list (shared through etcd with --store), the trust bundle in the root file and, on
-   * Kubernetes, in every namespace.
-   */
-  private async loadIdentities(): Promise<void> {
-    const opts = this.opts;
-    this.issuer = opts.stateDir !== undefined ? await CredentialIssuer.fromStateDir(opts.stateDir, () => this.clock.wallNow()) : CredentialIssuer.ephemeral(() => this.clock.wallNow());
-    // A CA with files (plug-in or kept in the state dir) is loaded or created now, so a broken
-    // bundle stops the start; an in-memory one is made on the first certificate request.
-    if (this.replica?.sharesRoot === true) await this.replica.shareRoot(caDirOf(opts.stateDir as string), (l) => this.log(l));
-    if (opts.cacertsDir !== undefined || opts.stateDir !== undefined) await this.identities.ca();
-    const revocations = await this.identities.revocations();
-    if (this.replica !== null) {
-      const registrations = this.registrations;
-      await this.replica.shareIdentities(this.identities, revocations, { put: (ns, n, r) => void registrations.adopt(ns, n, r), remove: (ns, n) => void registrations.adoptRemoval(ns, n) }, () => {
-        this.trust.denyFrom(revocations);
-        this.log(`revocation list changed in etcd (${revocations.entries().length} entries)`);
-        this.bump();
-      }, (l) => this.log(l));
-      this.registrations.shared = this.replica.sharedRegistry;
-    }
-    this.trust.denyFrom(revocations);
-    await this.identities.ledger();
-    this.trust.trustBundle = (await this.identities.ca()).roots.join("");
-    if (opts.stateDir !== undefined) {
-      this.trust.rootCertFile = join(opts.stateDir, ROOT_CERT_FILE);
-      await writeFile(this.trust.rootCertFile, this.trust.trustBundle);
-    }
-    if (this.kube !== null) {
-      await this.kube.publishRootCert(this.trust.trustBundle);
-      await this.kube.publishAdminToken(opts.kubernetes?.namespace ?? "istio-system", this.adminToken);
-    }
-  }
-
-  /** The API, the push stream and the dashboard, over TLS only, with a certificate from the mesh CA. */
-  private async serve(): Promise<void> {
-    const api = createApiHandler(this);
-    const dashboard = createDashboardHandler(dashboardBackendOf(this, this.issuer as CredentialIssuer));
-    try {
-      this.endpoint = await ApiEndpoint.start({
-        host: this.opts.host ?? "127.0.0.1",
-        port: this.opts.port ?? DEFAULT_CONTROL_PLANE_PORT,
-        allowedHosts: this.opts.allowedHosts,
-        clock: this.clock,
-        ca: () => this.identities.ca(),
-        roots: () => this.trustBundle,
-        issuer: this.issuer as CredentialIssuer,
-        sessions: this.sessions,
-        reviewToken: this.kube?.reviewToken,
-        handle: (req, res, principal) => {
-          if (!this.telemetry.handle(req, res) && !dashboard(req, res, principal)) api(req, res, principal);
-        },
-        log: (l) => this.log(l),
-      });
-    } catch (e) {
-      this.abandon();
-      throw e;
-    }
-  }
-
-  /** A start that failed: stop what was started so far (the push timers, the etcd client). */
-  private abandon(): void {
-    this.registrations.close();
-    this.kube?.close();
-    this.pusher.close();
-    void this.replica?.etcd.close();
-  }
-
-  /** List the API server's config and pods (the start waits for it), then follow their changes. */
-  private async attachKubernetes(kubeconfig: string | undefined): Promise<void> {
-    // Loaded only here: nothing of the Kubernetes platform costs a file-based control plane.
-    const { KubernetesPlatform } = await import("./kubernetes/index.ts");
-    const first = await KubernetesPlatform.attach(kubeconfig, { store: this.store, clock: this.clock, log: (l) => this.log(l), changed: () => this.bump(), podGone: (node) => this.tcpPorts.forget(node) }, (k) => (this.kube = k));
-    this.startupDiagnostics = first.diagnostics;
-  }
-
-  /** Adopt what etcd holds, save every later change there, and adopt what other replicas write. */
-  private async attachEtcd(store: string, paths: readonly string[]): Promise<void> {
-    const { EtcdReplica } = await import("./replica/etcd-replica.ts");
-    const attached = await EtcdReplica.attach(this.opts, store, paths, {
+  /** What the start sequence (start.ts) reads and calls. */
+  private startHost(): StartHost {
+    return {
+      opts: this.opts,
       store: this.store,
       changes: this.changes,
-      random: this.opts.random ?? systemRandom,
-      log: (l) => this.log(l),
+      clock: this.clock,
+      identities: this.identities,
+      sessions: this.sessions,
+      registrations: this.registrations,
+      tcpPorts: this.tcpPorts,
+      trust: this.trust,
+      pusher: this.pusher,
+      version: () => this.version,
+      bump: () => this.bump(),
       closing: () => this.closing !== null,
-      changed: () => {
-        this.bump();
-        return this.version;
+      setStartupDiagnostics: (d) => (this.startupDiagnostics = d),
+      handler: (issuer) => {
+        const api = createApiHandler(this);
+        const dashboard = createDashboardHandler(dashboardBackendOf(this, issuer));
+        return (req, res, principal) => {
+          if (!this.telemetry.handle(req, res) && !dashboard(req, res, principal)) api(req, res, principal);
+        };
       },
-    }, (replica) => {
-      this.replica = replica;
-      this.trust.replicated = true;
-    });
-    if (!attached.accepted) throw new ConfigRefusedError(attached.diagnostics);
-    this.startupDiagnostics = attached.diagnostics;
-    if (this.opts.cacertsDir === undefined && (this.opts.storeKeyFile === undefined || this.opts.stateDir === undefined)) {
-      this.log(`warning: the CA root key is not kept in etcd (that needs --store-key-file and a state dir): this replica signs with its own root (${this.opts.stateDir === undefined ? "in memory" : caDirOf(this.opts.stateDir)}), so proxies of replicas with other state dirs do not trust each other's certificates; give every replica the same --store-key-file, --cacerts or state dir`);
-    }
-    this.bump();
-  }
-
-  /** Take back what was applied before a restart, and save every later change there. */
-  private restoreFrom(file: StoreFile): boolean {
-    const saved = file.load((tmp) => this.log(`config store: discarded ${tmp}, a write interrupted before it completed; ${file.path} holds the last saved state`));
-    if (saved !== null) {
-      const unusable = this.store.restore(saved);
-      if (unusable.length > 0) throw new StoreFileError(file.path, `stored documents cannot be read: ${unusable.map((d) => d.message).join("; ")}`);
-      this.changes.restore(saved.changes);
-      this.log(`config store: ${saved.applied.length} applied resource(s) restored from ${file.path} (resourceVersion ${saved.resourceVersion})`);
-    }
-    this.store.persistWith(async ({ state, changes, actor }) => {
-      await file.save({ ...state, changes: actor === null ? this.changes.entries() : this.changes.preview(changes, actor.by, actor.at) });
-      return undefined;
-    });
-    return saved !== null;
+      reloadFiles: (files) => void this.reloadFiles(files),
+      close: (o) => this.close(o),
+      log: (l) => this.log(l),
+    };
   }
 
   get port(): number {
-    return this.endpoint?.port ?? 0;
+    return this.parts.endpoint?.port ?? 0;
   }
 
   get url(): string {
@@ -319,11 +145,11 @@ export class ControlPlane implements ApiBackend {
 
   /** The admin credential (what the CLI sends); written to `<stateDir>/admin-token` when there is one. */
   get adminToken(): string {
-    return (this.issuer as CredentialIssuer).adminToken;
+    return (this.parts.issuer as CredentialIssuer).adminToken;
   }
 
   get adminTokenFile(): string | null {
-    return this.issuer?.adminTokenFile ?? null;
+    return this.parts.issuer?.adminTokenFile ?? null;
   }
 
   /**
@@ -332,7 +158,7 @@ export class ControlPlane implements ApiBackend {
    */
   mintProxyToken(p: { node: string; namespace: string; serviceAccount: string }, by = "runtime"): string {
     if (by !== "runtime") this.log(`credential for ${p.node} (${p.namespace}/${p.serviceAccount}) issued to ${by}`);
-    return (this.issuer as CredentialIssuer).mintProxyToken(p);
+    return (this.parts.issuer as CredentialIssuer).mintProxyToken(p);
   }
 
   /** Current config version (`v<N>`), bumped by every accepted change of config or registry. */
@@ -403,15 +229,15 @@ export class ControlPlane implements ApiBackend {
 
   /** With --store: the leader election and the work only the leader does. */
   get leader(): LeaderRole | null {
-    return this.replica?.leader ?? null;
+    return this.parts.replica?.leader ?? null;
   }
 
   /** Sign with `ca` from now on; its roots go to every proxy, the root file, and this server's client-certificate check. */
   private async installCa(ca: SigningCA, reissueServing: boolean): Promise<void> {
     this.trust.adopt(ca);
-    this.kube?.setBundle(this.trustBundle);
+    this.parts.kube?.setBundle(this.trustBundle);
     await this.trust.keepRootFile();
-    await this.endpoint?.trustRoots(this.trustBundle, reissueServing);
+    await this.parts.endpoint?.trustRoots(this.trustBundle, reissueServing);
     this.bump();
   }
 
@@ -458,12 +284,12 @@ export class ControlPlane implements ApiBackend {
 
   openStream(node: string, sink: PushSink, opts: { delta?: boolean } = {}): void {
     this.pusher.connect(node, sink, opts);
-    this.replica?.mark(node, true);
+    this.parts.replica?.mark(node, true);
   }
 
   closeStream(node: string, sink: PushSink): void {
     this.pusher.disconnect(node, sink);
-    this.replica?.mark(node, this.pusher.state(node)?.connected === true);
+    this.parts.replica?.mark(node, this.pusher.state(node)?.connected === true);
   }
 
   ack(msg: AckMessage): boolean {
@@ -479,21 +305,21 @@ export class ControlPlane implements ApiBackend {
     this.closing ??= (async () => {
       if (opts.drain !== false) await this.pusher.drain(DRAIN_GRACE_MS);
       this.registrations.close();
-      this.watcher?.close();
-      this.kube?.close();
-      this.endpoint?.stopRenewing();
-      await this.replica?.close();
+      this.parts.watcher?.close();
+      this.parts.kube?.close();
+      this.parts.endpoint?.stopRenewing();
+      await this.parts.replica?.close();
       this.pusher.close();
       this.telemetry.stop();
-      await this.endpoint?.close();
+      await this.parts.endpoint?.close();
     })();
     return this.closing;
   }
 
   /** Re-read changed config files; each is accepted or refused on its own. */
   async reloadFiles(files: readonly string[]): Promise<void> {
-    if (!this.files || this.closing) return;
-    for (const { file, result } of await this.files.reload(files)) {
+    if (!this.parts.files || this.closing) return;
+    for (const { file, result } of await this.parts.files.reload(files)) {
       if (result.accepted) {
         if (result.changed) this.bump();
         this.log(`${file}: accepted (${this.version})`);
@@ -533,7 +359,7 @@ export class ControlPlane implements ApiBackend {
   }
 
   podAccount(namespace: string, name: string): string | undefined {
-    return this.kube?.podAccount(namespace, name);
+    return this.parts.kube?.podAccount(namespace, name);
   }
 
   private log(line: string): void {
