@@ -60,6 +60,7 @@ describe("attempts: route timeout", () => {
     const c = await request(p);
     p.dialer.socket().establish();
     p.dialer.socket().receive(OK);
+    await flush(); // the relayed response is written when the turn ends
     assert.equal(statusOf(c.writtenText()), 200);
     p.clock.advance(10_000);
     assert.equal(statusOf(c.writtenText(), 1), 0, "no second (timeout) response");
@@ -95,6 +96,7 @@ describe("attempts: per-try timeout and retries", () => {
     assert.notEqual(second.dialOptions?.host, first.dialOptions?.host, "previous host avoided");
     second.establish();
     second.receive(OK);
+    await flush(); // the relayed response is written when the turn ends
     assert.equal(statusOf(c.writtenText()), 200);
     assert.equal(p.requests[0]?.attempts, 2);
     assert.equal(stats(p).upstream_rq_retry, 1);
@@ -115,10 +117,12 @@ describe("attempts: per-try timeout and retries", () => {
     const c = await request(p);
     p.dialer.socket(0).establish();
     p.dialer.socket(0).receive(UNAVAILABLE);
+    await flush();
     assert.equal(statusOf(c.writtenText()), 0, "the 503 is not sent downstream");
     afterBackoff(p);
     p.dialer.socket(1).establish();
     p.dialer.socket(1).receive(OK);
+    await flush(); // the relayed response is written when the turn ends
     assert.equal(statusOf(c.writtenText()), 200);
     assert.equal(p.requests[0]?.attempts, 2);
   });
@@ -135,6 +139,7 @@ describe("attempts: per-try timeout and retries", () => {
       p.dialer.socket(i).establish();
       p.dialer.socket(i).receive(UNAVAILABLE);
     }
+    await flush(); // the relayed response is written when the turn ends
     assert.equal(statusOf(c.writtenText()), 503);
     assert.equal(p.dialer.sockets.length, 3);
     assert.equal(new Set(p.dialer.sockets.map((s) => s.dialOptions?.host)).size, 3, "each try on another host");
@@ -164,6 +169,7 @@ describe("attempts: per-try timeout and retries", () => {
     afterBackoff(p);
     p.dialer.socket(1).establish();
     p.dialer.socket(1).receive(OK);
+    await flush(); // the relayed response is written when the turn ends
     assert.equal(statusOf(c.writtenText()), 200);
     assert.equal(stats(p).upstream_cx_connect_fail, 1);
   });

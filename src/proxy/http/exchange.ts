@@ -44,6 +44,8 @@ export interface ExchangeConn {
   readonly requestComplete: boolean;
   readonly writeQueued: boolean;
   write(buf: Buffer): boolean;
+  /** An owned, complete message, written when this turn of the event loop ends (with the turn's other writes). */
+  writeSoon(buf: Buffer): void;
   pauseBody(): void;
   resumeBody(): void;
   destroy(): void;
@@ -309,6 +311,22 @@ export class Exchange implements RequestContext {
   write(buf: Buffer): boolean {
     this.bytesSent += buf.length;
     return this.conn.write(buf);
+  }
+
+  /**
+   * Other requests are in flight in this proxy: their reads are likely handled in this turn of the
+   * event loop, so a complete message written now is held to the turn's end and goes out with
+   * theirs (SocketWriter.writeSoon). Alone, nothing would join it: it is written at once.
+   */
+  get batching(): boolean {
+    return this.proxy.downstream.downstream_rq_active > 1;
+  }
+
+  /** Owned response bytes (a head, with a small body): written with the turn's other writes when batching, else now. */
+  writeSoon(buf: Buffer): void {
+    this.bytesSent += buf.length;
+    if (this.batching) this.conn.writeSoon(buf);
+    else this.conn.write(buf);
   }
 
   onDownstreamDrain(): void {

@@ -156,7 +156,10 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
       lines: this.proxyLines + (x.attempts === 1 ? "x-envoy-attempt-count: 1\r\n" : "x-envoy-attempt-count: " + x.attempts + "\r\n") + this.dh.requestAddLines + this.telemetryLines,
       body,
     });
-    conn.write(head);
+    // With other requests in flight, written with the turn's other writes (SocketWriter.writeSoon);
+    // body chunks follow in order.
+    if (x.batching) conn.writeSoon(head);
+    else conn.write(head);
     this.pumpBody();
   }
 

@@ -44,7 +44,7 @@ export class ResponseRelay {
     const h = this.pendingHead;
     if (h !== null) {
       this.pendingHead = null;
-      this.backpressure(this.x.write(h));
+      this.x.writeSoon(h);
     }
   }
 
@@ -76,13 +76,15 @@ export class ResponseRelay {
     if (this.rechunk) {
       ok = this.send(encodeChunk(buf, start, end));
     } else if (this.pendingHead !== null) {
-      // Head and body in one write (one syscall; one TCP segment for a small response).
+      // Head and body in one write (one syscall; one TCP segment for a small response), made
+      // with the turn's other writes (SocketWriter.writeSoon): backpressure shows on the next write.
       const h = this.pendingHead;
       this.pendingHead = null;
       const out = Buffer.allocUnsafe(h.length + end - start);
       h.copy(out, 0);
       buf.copy(out, h.length, start, end);
-      ok = x.write(out);
+      x.writeSoon(out);
+      return;
     } else {
       ok = x.write(buf.subarray(start, end));
       // The slice points into the connection's reused read buffer: if the socket kept it queued,

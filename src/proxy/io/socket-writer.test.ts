@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { setImmediate as turnEnd } from "node:timers/promises";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { SocketWriter, directWritesAvailable } from "./socket-writer.ts";
@@ -108,5 +109,53 @@ describe("SocketWriter", () => {
     client.end();
     await once(peer, "end");
     assert.equal(got.bytes().toString(), "early");
+  });
+
+  it("writeSoon holds owned messages until the turn ends, then writes each socket's in order", async () => {
+    const a = await pair(server);
+    const b = await pair(server);
+    const gotA = collect(a.peer);
+    const gotB = collect(b.peer);
+    const wa = new SocketWriter(a.client);
+    const wb = new SocketWriter(b.client);
+    wa.writeSoon(Buffer.from("a1 "));
+    wb.writeSoon(Buffer.from("b1 "));
+    wa.writeSoon(Buffer.from("a2 ")); // a second message this turn (pipelining)
+    assert.equal(wa.queued, true, "held, not written, during the turn");
+    assert.equal(wb.queued, true);
+    await turnEnd();
+    assert.equal(wa.queued, false, "written when the turn ended");
+    assert.equal(wb.queued, false);
+    wa.writeSoon(Buffer.from("a3"));
+    await turnEnd();
+    a.client.end();
+    b.client.end();
+    await Promise.all([once(a.peer, "end"), once(b.peer, "end")]);
+    assert.equal(gotA.bytes().toString(), "a1 a2 a3");
+    assert.equal(gotB.bytes().toString(), "b1 ");
+  });
+
+  it("a write or flush() after writeSoon sends the held bytes first; a destroyed socket drops them", async () => {
+    const { client, peer } = await pair(server);
+    const got = collect(peer);
+    const w = new SocketWriter(client);
+    w.writeSoon(Buffer.from("head "));
+    assert.equal(w.write(Buffer.from("body ")), true);
+    assert.equal(w.queued, false);
+    w.writeSoon(Buffer.from("last"));
+    w.flush();
+    assert.equal(w.queued, false, "flush() wrote it now");
+    client.end();
+    await once(peer, "end");
+    assert.equal(got.bytes().toString(), "head body last");
+
+    const gone = await pair(server);
+    const goneGot = collect(gone.peer);
+    const wg = new SocketWriter(gone.client);
+    wg.writeSoon(Buffer.from("never"));
+    gone.client.destroy();
+    await turnEnd();
+    await once(gone.peer, "close");
+    assert.equal(goneGot.bytes().length, 0, "a destroyed socket's held bytes are dropped, without an error");
   });
 });

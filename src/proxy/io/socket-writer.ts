@@ -12,6 +12,19 @@
 // when it holds nothing itself. Backpressure: a direct write the kernel did not take at once
 // returns false, like `socket.write()`, and the socket emits 'drain' when it has gone out.
 //
+// Writes at the end of the turn (`writeSoon`): the proxy's own complete messages (the upstream
+// request head, the response head with a small body) are held until the event loop has run every
+// callback of this turn, then written, as Envoy's connection write does (it fills the write buffer
+// and activates the socket's write event; the loop writes after the current callbacks). A turn at
+// saturation handles several connections' reads; writing their messages back to back, instead of
+// between the reads, wakes a sleeping peer (nginx, wrk) once for the batch instead of once per
+// message, and a wake-up across cores is the costliest part of a loopback write on a VM (an IPI).
+// The callers hold a message only while other requests are in flight (Exchange.batching): a
+// request alone would gain nothing and pay a callback per turn (at a low, steady rate every
+// request wakes the process alone). Only owned buffers are held (never a view into a reused read
+// buffer); a later `write` on the same socket, `flush()` (before end or hand-over) and the turn's
+// end write them in order; a destroyed socket drops them.
+//
 // The handle and its write request are Node internals (`process.binding("stream_wrap")`): when a
 // Node version changes them, `available` is false and every write takes the stream path.
 import type { Socket } from "node:net";
@@ -69,17 +82,65 @@ function onDirectWriteComplete(this: WriteReq, status: number): void {
   if (w !== null) w.completed(status);
 }
 
+/** Writers holding bytes until the turn ends, and whether the end-of-turn flush is scheduled. */
+let due: SocketWriter[] = [];
+let spareDue: SocketWriter[] = [];
+let flushScheduled = false;
+
+function flushDue(): void {
+  flushScheduled = false;
+  const ws = due;
+  due = spareDue;
+  for (let i = 0; i < ws.length; i++) (ws[i] as SocketWriter).flush();
+  ws.length = 0;
+  spareDue = ws;
+}
+
 export class SocketWriter {
   private readonly socket: InternalSocket;
   /** Direct writes the kernel has not taken yet (their bytes wait in libuv's queue). */
   private inFlight = 0;
+  /** Bytes writeSoon holds until the turn ends (owned memory). */
+  private held: Buffer | null = null;
 
   constructor(socket: Socket) {
     this.socket = socket as InternalSocket;
   }
 
+  /**
+   * Write the owned buffer `buf` when this turn of the event loop ends (see the header), or
+   * earlier when another write or flush() comes first. Backpressure shows on the next write.
+   */
+  writeSoon(buf: Buffer): void {
+    const h = this.held;
+    if (h !== null) {
+      // A second message this turn (pipelined requests): one buffer, still one write.
+      this.held = Buffer.concat([h, buf]);
+      return;
+    }
+    this.held = buf;
+    due.push(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushDue);
+    }
+  }
+
+  /** Write what writeSoon holds now (before the socket is ended or handed over). */
+  flush(): void {
+    const h = this.held;
+    if (h === null) return;
+    this.held = null;
+    if (!this.socket.destroyed) this.writeNow(h);
+  }
+
   /** Write `buf`; false when it is queued (wait for the socket's 'drain'), like socket.write(). */
   write(buf: Buffer): boolean {
+    if (this.held !== null) this.flush();
+    return this.writeNow(buf);
+  }
+
+  private writeNow(buf: Buffer): boolean {
     const s = this.socket;
     const h = s._handle;
     if (binding === null || h === null || h === undefined || s.connecting || s.destroyed || s.writableLength > 0 || s.encrypted === true || !s.writable) {
@@ -111,7 +172,7 @@ export class SocketWriter {
 
   /** Bytes written here or through the stream still wait to go out (a view written now must stay intact). */
   get queued(): boolean {
-    return this.inFlight > 0 || this.socket.writableLength > 0;
+    return this.held !== null || this.inFlight > 0 || this.socket.writableLength > 0;
   }
 
   /** @internal A queued direct write finished (status < 0: failed or cancelled by a close). */

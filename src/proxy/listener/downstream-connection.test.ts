@@ -80,6 +80,7 @@ describe("DownstreamConnection: idle timeout", () => {
     p.clock.advance(3 * IDLE);
     assert.equal(c.writableEnded, false);
     up.receive("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    await flush(); // the relayed response is written when the turn ends
     assert.equal(statusOf(c.writtenText()), 200);
     p.clock.advance(IDLE + 2 * GRANULE);
     assert.equal(c.writableEnded, true);
@@ -107,5 +108,41 @@ describe("DownstreamConnection: pipelining", () => {
     up.receive("HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n");
     assert.equal(statusOf(c.writtenText(), 0), 201);
     assert.equal(statusOf(c.writtenText(), 1), 200);
+  });
+});
+
+describe("DownstreamConnection: writes at the end of the turn", () => {
+  it("with other requests in flight, the upstream request heads and the responses go out when the turn ends, each complete", async () => {
+    const p = proxy();
+    const [a, b] = [p.connect(), p.connect()];
+    a.receive("GET /fwd/a HTTP/1.1\r\nhost: reviews\r\n\r\n");
+    b.receive("GET /fwd/b HTTP/1.1\r\nhost: reviews\r\n\r\n");
+    await flush();
+    const [upA, upB] = [p.dialer.socket(0), p.dialer.socket(1)];
+    upA.establish();
+    upB.establish();
+    assert.equal(upA.writtenText(), "", "held while another request is in flight");
+    await flush();
+    assert.match(upA.writtenText(), /^GET \/fwd\/a HTTP\/1\.1\r\n[^]*\r\n\r\n$/);
+    assert.match(upB.writtenText(), /^GET \/fwd\/b HTTP\/1\.1\r\n[^]*\r\n\r\n$/);
+    upA.receive("HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\na");
+    upB.receive("HTTP/1.1 201 Created\r\ncontent-length: 1\r\n\r\nb");
+    assert.equal(a.writtenText(), "", "the response waits for the turn's end too");
+    await flush();
+    assert.equal(statusOf(a.writtenText()), 200);
+    assert.equal(statusOf(b.writtenText()), 201);
+    assert.match(a.writtenText(), /\r\n\r\na$/);
+    assert.match(b.writtenText(), /\r\n\r\nb$/);
+  });
+
+  it("a request alone is written at once (nothing would join it)", async () => {
+    const p = proxy();
+    const c = p.connect();
+    await send(c, "GET /fwd HTTP/1.1\r\nhost: reviews\r\n\r\n");
+    const up = p.dialer.socket();
+    up.establish();
+    assert.match(up.writtenText(), /^GET \/fwd HTTP\/1\.1\r\n/);
+    up.receive("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    assert.equal(statusOf(c.writtenText()), 200);
   });
 });

@@ -125,6 +125,11 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
     return this.writer.write(buf);
   }
 
+  /** An owned, complete message: written when this turn of the event loop ends (SocketWriter.writeSoon). */
+  writeSoon(buf: Buffer): void {
+    this.writer.writeSoon(buf);
+  }
+
   /** Bytes still wait to go out (a slice written now may outlive the call). */
   get writeQueued(): boolean {
     return this.writer.queued;
@@ -175,6 +180,7 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
    * already sent past the request head, for the tunnel. 'end'/'close' stay wired for bookkeeping.
    */
   takeOver(): Buffer | null {
+    this.writer.flush();
     const early = this.pending;
     this.pending = null;
     this.exchange = null;
@@ -384,6 +390,7 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
     this.state = S_CLOSED;
     this.pending = null;
     if (this.exchange === null) {
+      this.writer.flush();
       this.socket.end(localReply({ status, close: true }));
     } else {
       this.socket.destroy();
@@ -414,12 +421,14 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
     this.listener.proxy.downstream.downstream_rq_header_timeout++;
     this.state = S_CLOSED;
     this.pending = null;
+    this.writer.flush();
     this.socket.end(localReply({ status: 408, close: true, body: "request header timeout" }));
   }
 
   private end(): void {
     if (this.state === S_CLOSED) return;
     this.state = S_CLOSED;
+    this.writer.flush();
     this.socket.end();
   }
 

@@ -59,6 +59,7 @@ describe("HttpListener.close", () => {
     const up = p.dialer.socket();
     up.establish();
     up.receive("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    await flush(); // the relayed response is written when the turn ends
     assert.equal(statusOf(c.writtenText()), 200);
     let done = false;
     const closing = p.listener.close(5_000).then(() => (done = true));

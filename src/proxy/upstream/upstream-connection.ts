@@ -156,6 +156,11 @@ export class UpstreamConnection {
     return this.writer.write(buf);
   }
 
+  /** An owned, complete message (a request head): written when this turn of the event loop ends (SocketWriter.writeSoon). */
+  writeSoon(buf: Buffer): void {
+    this.writer.writeSoon(buf);
+  }
+
   /** The whole request (head and body) has been written. */
   endRequest(): void {
     this.requestDone = true;
