@@ -25,7 +25,8 @@ Options:
       --use-kube        also analyze the config of a Kubernetes cluster, found as kubectl finds it
                         ($KUBECONFIG, ~/.kube/config, else the pod's service account): Istio's
                         custom resources and Services of every namespace; files given with -f
-                        are analyzed with it, replacing cluster objects of the same name
+                        are analyzed with it, replacing cluster objects of the same name; a TCP
+                        Service port while no amime-node-agent DaemonSet runs is AMM1024
       --kubeconfig FILE  --use-kube with this kubeconfig
   -o, --output FORMAT   text (default) or json (an array of {level, code, message, resource, path, source})
   -n, --namespace NS    namespace of resources that do not set one (default "default")
@@ -151,7 +152,7 @@ export const analyzeCommand: Command = {
 /** The cluster's Istio config and Services, parsed (null after printing why the cluster could not be read). */
 async function clusterConfig(kubeconfig: string | undefined): Promise<ParseResult | null> {
   // Loaded only here: reading files never pays for the Kubernetes client.
-  const { apiServerFailure, findKubeConfig, KubeApiError, listClusterConfig } = await import("../control-plane/kubernetes/index.ts");
+  const { apiServerFailure, findKubeConfig, KubeApiError, listClusterConfig, nodeAgentInstalled, nodeAgentMissing } = await import("../control-plane/kubernetes/index.ts");
   let conn: KubeConnection;
   try {
     conn = findKubeConfig(kubeconfig);
@@ -160,8 +161,10 @@ async function clusterConfig(kubeconfig: string | undefined): Promise<ParseResul
     return null;
   }
   let listed: Awaited<ReturnType<typeof listClusterConfig>>;
+  let nodeAgent: boolean | null;
   try {
     listed = await listClusterConfig(conn);
+    nodeAgent = await nodeAgentInstalled(conn);
   } catch (e) {
     process.stderr.write(`amime analyze: cannot read the cluster's config: ${apiServerFailure(conn, e, e instanceof KubeApiError)}\n`);
     return null;
@@ -173,6 +176,9 @@ async function clusterConfig(kubeconfig: string | undefined): Promise<ParseResul
     out.resources.push(...p.resources);
     out.diagnostics.push(...p.diagnostics);
   }
+  // TCP Services are captured in injected pods only by amime node-agent (AMM1024).
+  if (nodeAgent === false) out.diagnostics.push(...nodeAgentMissing(out.resources));
+  if (nodeAgent === null) process.stderr.write("amime analyze: may not list DaemonSets, so whether amime node-agent runs (TCP services in injected pods) is not checked\n");
   return out;
 }
 

@@ -185,13 +185,26 @@ spec:
       const bad = await analyze(["--kubeconfig", kube.kubeconfig]);
       assert.equal(bad.code, 1, bad.out);
       assert.match(bad.out, /^Error \[IST0101\] \(VirtualService default\/ratings kubernetes:VirtualService default\/ratings(?::\d+)?\) Referenced host\+subset in destinationrule not found: "reviews\+v3"/m);
+      // No node agent in this cluster: the kubernetes Service's https 443 is a TCP port injected pods cannot reach (AMM1024).
+      assert.match(bad.out, /^Warning \[AMM1024\] \(Service default\/kubernetes kubernetes:Service default\/kubernetes(?::\d+)?\) port 443 \(https\) is a TCP service port, but no amime-node-agent DaemonSet runs in the cluster/m);
       writeFileSync(join(dir, "ratings.yaml"), ratings("v1"));
+      // With a DaemonSet of the node agent (as amime install makes it; only stored here), no AMM1024.
+      await kube.apply(`apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: amime-node-agent, namespace: default, labels: {app: amime-node-agent}}
+spec:
+  selector: {matchLabels: {app: amime-node-agent}}
+  template:
+    metadata: {labels: {app: amime-node-agent}}
+    spec: {containers: [{name: node-agent, image: amime:test, args: [node-agent]}]}
+`);
       const fixed = await analyze(["--kubeconfig", kube.kubeconfig, "-f", join(dir, "ratings.yaml")]);
       assert.equal(fixed.code, 0, fixed.out);
-      assert.doesNotMatch(fixed.out, /Error/);
+      assert.doesNotMatch(fixed.out, /Error|AMM1024/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await kube.kubectl(["delete", "virtualservice", "ratings"]);
+      await kube.kubectl(["delete", "daemonset", "amime-node-agent", "--ignore-not-found"]);
     }
   });
 });

@@ -3,8 +3,7 @@
 // the capabilities it uses), its own ServiceAccount, and a ClusterRole that reads pods and
 // Services and nothing else. Pure.
 import type { JsonObject } from "../../config/resource.ts";
-
-export const NODE_AGENT_NAME = "amime-node-agent";
+import { NODE_AGENT_NAME } from "../../control-plane/kubernetes/node-agent-name.ts";
 
 export function nodeAgentManifests(namespace: string, image: string): JsonObject[] {
   const labels = { app: NODE_AGENT_NAME, "app.kubernetes.io/name": NODE_AGENT_NAME, "app.kubernetes.io/part-of": "amime" };

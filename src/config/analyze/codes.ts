@@ -56,6 +56,8 @@ export const AnalyzerCodes = {
   rateLimitClaimWithoutAuthn: "AMM1022",
   /** A DestinationRule for a telemetry collector's host with TLS fields the export does not use (credentialName, subjectAltNames). */
   collectorTlsNotApplied: "AMM1023",
+  /** A cluster's TCP Service port while no amime-node-agent DaemonSet runs: injected pods' connections to it reach 15001 (amime analyze --use-kube). */
+  nodeAgentMissing: "AMM1024",
 } as const;
 
 /**

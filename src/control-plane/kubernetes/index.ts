@@ -9,3 +9,4 @@ export { ISTIO_CA_AUDIENCE, proxyPrincipalOf, TokenReviewer, TokenReviewError, t
 export { IGNORED_NAMESPACES, ROOT_CERT_CONFIG_MAP, RootCertPublisher } from "./root-cert-publisher.ts";
 export { ADMIN_TOKEN_SECRET, publishAdminToken } from "./admin-token-secret.ts";
 export { KubernetesPlatform, type KubernetesPlatformOptions } from "./platform.ts";
+export { nodeAgentInstalled, nodeAgentMissing } from "./node-agent-check.ts";
