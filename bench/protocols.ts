@@ -4,11 +4,13 @@
 // fixed number of requests) and at a fixed 1,000 rps (10 connections × 100 rps each, 8 s), in
 // interleaved rounds (medians):
 //   direct      nginx `listen … http2` answering itself (no proxy: the client/server floor)
-//   amime       h2c → Amime (CPU 0) → HTTP/1.1 keep-alive to the nginx upstream
+//   amime       h2c → Amime (CPU 0) → HTTP/1.1 keep-alive to the nginx upstream, with the config
+//               of the HTTP/1.1 rows (`--amime-config`: the sidecar as deployed unless told otherwise)
 //   amime-cmp   the same from another checkout (`--compare DIR`): the A/B of a change
 //   nginx       h2c → nginx `listen … http2` proxy (CPU 0) → the same upstream
 // gRPC unary (@grpc/grpc-js closed loop, 16 concurrent calls, on CPU 1; server on CPU 1):
 //   direct      client → server;   amime   client → Amime (cluster protocol http2) → server
+//               (the hand-written bench config, whose cluster can be switched to HTTP/2)
 // CPU µs/req is the proxy's CPU time over the run divided by the requests.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +18,8 @@ import type { ChildProcess } from "node:child_process";
 import { childPids, cpuMicros } from "./lib/proc.ts";
 import { freePort, pinned, run, stopProcess, waitForPort } from "./lib/spawn.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
-import { benchProxyConfig, proxyNodeArgs } from "./targets/amime.ts";
+import { benchProxyConfig, proxyNodeArgs, type AmimeConfigKind } from "./targets/amime.ts";
+import { DEPLOYED_AUTHORITY, deployedProxyConfig } from "./targets/deployed.ts";
 import { nginxConfig } from "./targets/nginx.ts";
 
 export interface ProtocolsContext {
@@ -28,6 +31,8 @@ export interface ProtocolsContext {
   rounds: number;
   /** Another checkout whose proxy is measured beside this one ("amime-cmp"). */
   compare?: string;
+  /** The h2c → HTTP/1.1 rows' Amime config (default: the sidecar as deployed). */
+  config?: AmimeConfigKind;
 }
 
 interface Row {
@@ -56,11 +61,13 @@ async function nginxH2(ctx: ProtocolsContext, name: string, body: string, upstre
 }
 
 /** `cmp`: the amime-cmp proxy, from `ctx.compare` (with AMIME_BENCH_CMP_NODE_ARGS). */
-async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol: "http1" | "http2", cmp = false, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
+/** The HTTP/1.1 upstream rows run `ctx.config`; the gRPC row (protocol http2) the bench config with an HTTP/2 cluster. */
+async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol: "http1" | "http2", cmp = false, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; port: number; authority: string }> {
   const codeRoot = cmp ? (ctx.compare ?? ctx.root) : ctx.root;
   const port = await freePort();
-  const cfg = benchProxyConfig(port, upstreamPort) as { clusters: { protocol: string }[] };
-  for (const c of cfg.clusters) c.protocol = protocol;
+  const kind = protocol === "http2" ? "bench" : (ctx.config ?? "deployed");
+  const cfg = (kind === "bench" ? benchProxyConfig(port, upstreamPort) : deployedProxyConfig(ctx.root, port, upstreamPort, kind)) as { clusters: { protocol: string }[] };
+  if (kind === "bench") for (const c of cfg.clusters) c.protocol = protocol;
   const file = join(ctx.workDir, `amime-${protocol}-${port}.json`);
   writeFileSync(file, JSON.stringify(cfg));
   // As a runtime starts a sidecar (the built tree, the sidecar's V8 flags), as the HTTP/1.1 rows do.
@@ -69,13 +76,13 @@ async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol:
   child.stdout?.resume();
   child.stderr?.resume();
   await waitForPort(port);
-  return { child, port };
+  return { child, port, authority: kind === "bench" ? "bench" : DEPLOYED_AUTHORITY };
 }
 
 /** `n` requests as fast as possible (16 connections × 10 streams), or with `seconds`: 1,000 rps for that long. */
-async function h2load(port: number, n: number, seconds?: number): Promise<{ rps: number; meanMs: number; done: number; failed: number }> {
+async function h2load(port: number, n: number, seconds?: number, authority = "bench"): Promise<{ rps: number; meanMs: number; done: number; failed: number }> {
   const load = seconds === undefined ? ["-n", String(n), "-c", "16", "-m", "10"] : ["-c", "10", "-m", "1", `--rps=${H2_RATE / 10}`, "-D", String(seconds)];
-  const out = await run("taskset", ["-c", "1", "h2load", ...load, "-H", ":authority: bench", `http://127.0.0.1:${port}/`]);
+  const out = await run("taskset", ["-c", "1", "h2load", ...load, "-H", `:authority: ${authority}`, `http://127.0.0.1:${port}/`]);
   const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
   const m = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(out);
   const mean = /time for request:\s+\S+\s+\S+\s+(\S+)/.exec(out)?.[1] ?? "0ms";
@@ -85,11 +92,11 @@ async function h2load(port: number, n: number, seconds?: number): Promise<{ rps:
 
 const cpuOf = (pid: number): number => [pid, ...childPids(pid)].reduce((s, p) => s + cpuMicros(p), 0);
 
-async function measureH2(name: string, port: number, pid: number | undefined, n: number, rateSeconds: number): Promise<Row> {
+async function measureH2(name: string, port: number, pid: number | undefined, n: number, rateSeconds: number, authority: string): Promise<Row> {
   const c0 = pid === undefined ? 0 : cpuOf(pid);
-  const r = await h2load(port, n);
+  const r = await h2load(port, n, undefined, authority);
   const c1 = pid === undefined ? 0 : cpuOf(pid);
-  const fr = await h2load(port, 0, rateSeconds);
+  const fr = await h2load(port, 0, rateSeconds, authority);
   const c2 = pid === undefined ? 0 : cpuOf(pid);
   return {
     name,
@@ -131,9 +138,9 @@ export async function profileH2(ctx: ProtocolsContext, upstreamPort: number, nod
   const amime = await startAmime(ctx, upstreamPort, "http1", ctx.compare !== undefined, nodeArgs);
   try {
     const pid = amime.child.pid ?? 0;
-    await h2load(amime.port, Math.floor(n / 4));
+    await h2load(amime.port, Math.floor(n / 4), undefined, amime.authority);
     const c0 = cpuOf(pid);
-    const r = await h2load(amime.port, n);
+    const r = await h2load(amime.port, n, undefined, amime.authority);
     return { rps: r.rps, cpuUsPerReq: (cpuOf(pid) - c0) / (r.done || 1) };
   } finally {
     await stopProcess(amime.child);
@@ -147,6 +154,7 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
   const procs: ChildProcess[] = [];
   const rows: Row[] = [];
   const grpcRows: { name: string; rps: number; p50: number; p99: number; cpu: number | undefined; errors: number }[] = [];
+  const samples = new Map<string, Row[]>();
   try {
     const direct = await nginxH2(ctx, "h2-direct", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
     procs.push(direct.child);
@@ -156,18 +164,19 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     if (cmp !== null) procs.push(cmp.child);
     const nginx = await nginxH2(ctx, "h2-nginx", `location / { proxy_pass http://h2_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }`, `upstream h2_upstream { server 127.0.0.1:${upstreamPort}; keepalive 64; }`);
     procs.push(nginx.child);
-    const targets: { name: string; port: number; pid: number | undefined }[] = [
-      { name: "direct (nginx h2c)", port: direct.port, pid: undefined },
-      { name: "amime h2c → h1", port: amime.port, pid: amime.child.pid },
-      ...(cmp === null ? [] : [{ name: "amime-cmp h2c → h1", port: cmp.port, pid: cmp.child.pid }]),
-      { name: "nginx h2c → h1", port: nginx.port, pid: nginx.child.pid },
+    // nginx answers any authority; Amime's rows send the one their config routes.
+    const targets: { name: string; port: number; pid: number | undefined; authority: string }[] = [
+      { name: "direct (nginx h2c)", port: direct.port, pid: undefined, authority: "bench" },
+      { name: "amime h2c → h1", port: amime.port, pid: amime.child.pid, authority: amime.authority },
+      ...(cmp === null ? [] : [{ name: "amime-cmp h2c → h1", port: cmp.port, pid: cmp.child.pid, authority: cmp.authority }]),
+      { name: "nginx h2c → h1", port: nginx.port, pid: nginx.child.pid, authority: "bench" },
     ];
     // Warm-up (JIT, pools), then interleaved rounds (one target after the other, each round).
-    for (const t of targets.slice(1)) await h2load(t.port, Math.floor(n / 4));
-    const samples = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
+    for (const t of targets.slice(1)) await h2load(t.port, Math.floor(n / 4), undefined, t.authority);
+    for (const t of targets) samples.set(t.name, []);
     for (let round = 0; round < ctx.rounds; round++) {
       for (const t of targets) {
-        const r = await measureH2(t.name, t.port, t.pid, n, ctx.quick ? 3 : 8);
+        const r = await measureH2(t.name, t.port, t.pid, n, ctx.quick ? 3 : 8, t.authority);
         samples.get(t.name)?.push(r);
         ctx.log(`h2 round ${round + 1}/${ctx.rounds} ${t.name}: ${r.rps.toFixed(0)} req/s, cpu ${r.cpuUsPerReq?.toFixed(1) ?? "-"} µs/req, at ${H2_RATE} rps ${r.cpuUsPerReqAtRate?.toFixed(1) ?? "-"} µs/req`);
       }
@@ -193,9 +202,20 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     for (const p of procs) await stopProcess(p, p.spawnargs.includes(NGINX) ? "SIGQUIT" : "SIGTERM").catch(() => {});
   }
   const fmt = (x: number | undefined, d = 1): string => (x === undefined ? "" : x.toFixed(d));
-  let out = `\nHTTP/2 (h2load, prior knowledge; saturation: -c 16 -m 10; fixed rate: ${H2_RATE} rps over 10 connections; ${ctx.rounds} interleaved round(s), medians)\n`;
+  let out = `\nHTTP/2 (Amime's config: ${ctx.config ?? "deployed"}; h2load, prior knowledge; saturation: -c 16 -m 10; fixed rate: ${H2_RATE} rps over 10 connections; ${ctx.rounds} interleaved round(s), medians)\n`;
   out += `| target | req/s (sat.) | mean ms (sat.) | CPU µs/req (sat.) | CPU µs/req at ${H2_RATE} rps | failed |\n|---|---|---|---|---|---|\n`;
   for (const r of rows) out += `| ${r.name} | ${r.rps.toFixed(0)} | ${fmt(r.meanMs, 2)} | ${fmt(r.cpuUsPerReq)} | ${fmt(r.cpuUsPerReqAtRate)} | ${r.failed} |\n`;
+  // Round by round, as bench/run.ts prints its A/Bs: steadier than the ratio of medians on a shared VM.
+  for (const [a, b] of [["amime h2c → h1", "amime-cmp h2c → h1"], ["amime h2c → h1", "nginx h2c → h1"]] as const) {
+    const sa = samples.get(a);
+    const sb = samples.get(b);
+    if (sa === undefined || sb === undefined || sa.length === 0) continue;
+    const ratios = (f: (r: Row) => number | undefined): string => {
+      const xs = sa.map((r, i) => (f(r) ?? 0) / (f(sb[i] as Row) || 1));
+      return `${xs.map((x) => x.toFixed(3)).join(" ")}; median ${median(xs).toFixed(3)}`;
+    };
+    out += `${a} / ${b} CPU per request, per round: saturation ${ratios((r) => r.cpuUsPerReq)}\n  at ${H2_RATE} rps ${ratios((r) => r.cpuUsPerReqAtRate)}\n`;
+  }
   out += "\ngRPC unary (@grpc/grpc-js, 16 concurrent calls, closed loop)\n| target | calls/s | p50 ms | p99 ms | CPU µs/call | errors |\n|---|---|---|---|---|---|\n";
   for (const r of grpcRows) out += `| ${r.name} | ${r.rps.toFixed(0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpu)} | ${r.errors} |\n`;
   return out;

@@ -24,7 +24,8 @@
 //                                                   a mesh hop as two proxies (bench/targets/mesh-pair.ts): plaintext vs
 //                                                   mTLS vs two nginx with TLS; -hs rows: a handshake per request
 //        npm run bench -- --protocols              also the HTTP/2 (h2load) and gRPC rows (bench/protocols.ts);
-//                                                   with --compare, amime-cmp gets an HTTP/2 row too
+//                                                   with --compare, amime-cmp gets an HTTP/2 row too; the h2c → HTTP/1.1
+//                                                   rows run the --amime-config config (the sidecar as deployed by default)
 //        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
 //                                                   prints the functions with the most self time
 //                                                   (add `--amime-config bench --targets amime-authz`: the authz row;
@@ -225,7 +226,7 @@ try {
   if (values.protocols) {
     for (const t of running) await t.stop().catch(() => {});
     running.length = 0;
-    process.stdout.write(await protocolsBench({ workDir, root, quick, log, rounds: plan.rounds, ...(values.compare !== undefined ? { compare: values.compare } : {}) }, up.port));
+    process.stdout.write(await protocolsBench({ workDir, root, quick, log, rounds: plan.rounds, config: amimeConfig, ...(values.compare !== undefined ? { compare: values.compare } : {}) }, up.port));
   }
 } finally {
   for (const t of running) await t.stop().catch(() => {});
@@ -254,7 +255,7 @@ async function profileAmime(): Promise<void> {
   let t: RunningTarget | null = null;
   try {
     if (values.protocols) {
-      const ctx = { workDir, root, quick, log, rounds: 1, ...(values.compare !== undefined ? { compare: values.compare } : {}) };
+      const ctx = { workDir, root, quick, log, rounds: 1, config: amimeConfig, ...(values.compare !== undefined ? { compare: values.compare } : {}) };
       log(`h2c → HTTP/1.1 proxy of ${ctx.compare ?? root} under --cpu-prof, ${Number(values.seconds) * 20_000} requests at saturation`);
       const r = await profileH2(ctx, up.port, ["--cpu-prof", "--cpu-prof-dir", profDir], Number(values.seconds) * 20_000);
       log(`rps=${r.rps.toFixed(0)} cpu=${r.cpuUsPerReq.toFixed(1)}µs/req (profiler on: slower than a real run)`);
