@@ -49,6 +49,21 @@ describe("sidecarRedirects", () => {
     assert.deepEqual(unmatched, ["gone.shop.svc.cluster.local:9000", "mongo.example.com:27017", "tcp-echo.shop.svc.other.local:9000"]);
   });
 
+  it("rows that are not ports are skipped, the others kept", () => {
+    const { redirects } = sidecarRedirects(
+      [
+        { name: "outbound_tcp|x|tcp-echo.shop.svc.cluster.local", port: 15200 },
+        { name: "outbound_tcp|9000|tcp-echo.shop.svc.cluster.local", port: 1.5 },
+        { name: "outbound_tcp|70000|tcp-echo.shop.svc.cluster.local", port: 15201 },
+        { name: "outbound_tcp|9000", port: 15202 },
+        { name: "outbound_tcp|9001|tcp-echo.shop.svc.cluster.local", port: 15203 },
+      ],
+      vips,
+      "cluster.local",
+    );
+    assert.deepEqual(redirects, [{ vip: "10.96.0.20", port: 9001, localPort: 15203 }]);
+  });
+
   it("clusterIPv4s: clusterIPs first, IPv4 only, None (headless) is none", () => {
     assert.deepEqual(clusterIPv4s({ clusterIP: "10.96.0.1", clusterIPs: ["10.96.0.1", "fd00::1"] }), ["10.96.0.1"]);
     assert.deepEqual(clusterIPv4s({ clusterIP: "10.96.0.2" }), ["10.96.0.2"]);

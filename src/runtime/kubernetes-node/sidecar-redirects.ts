@@ -25,7 +25,10 @@ export function sidecarRedirects(listeners: readonly ListenerRow[], vips: Servic
   const tail = `.svc.${domainSuffix}`;
   for (const l of listeners) {
     if (!l.name.startsWith(PREFIX)) continue;
-    const [, port, host] = l.name.split("|") as [string, string, string];
+    const [, port = "", host = ""] = l.name.split("|");
+    // What the admin port answers is the pod's to say: a row that is not a port is skipped, so it
+    // cannot fail the whole chain (and it can only ever redirect that pod's own traffic).
+    if (!isPort(Number(port)) || !isPort(l.port)) continue;
     const key = host.endsWith(tail) ? host.slice(0, -tail.length) : "";
     const ips = vips.get(key) ?? [];
     if (ips.length === 0) unmatched.push(`${host}:${port}`);
@@ -33,6 +36,10 @@ export function sidecarRedirects(listeners: readonly ListenerRow[], vips: Servic
   }
   redirects.sort((a, b) => a.vip.localeCompare(b.vip) || a.port - b.port || a.localPort - b.localPort);
   return { redirects, unmatched: unmatched.sort() };
+}
+
+function isPort(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
 }
 
 /** A v1 Service's IPv4 cluster IPs (`spec.clusterIPs`, else `spec.clusterIP`; none when headless). */
