@@ -3,7 +3,7 @@
 // `ratelimit` (envoy.filters.http.ratelimit, a call to the global rate-limit service), carried in
 // a listener's httpFilters[].config and, per route, in Route.filterConfig[<filter name>].
 // Translation fills them from Istio EnvoyFilters (control-plane/translate/rate-limit/). Pure data.
-import type { HeaderMatcher } from "./proxy-config.ts";
+import type { HeaderMatcher } from "./route-match.ts";
 
 /** The filter names in ProxyConfig (httpFilters[].name, Route.filterConfig keys). */
 export const LOCAL_RATE_LIMIT_FILTER = "local_ratelimit";

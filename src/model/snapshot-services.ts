@@ -4,7 +4,7 @@ import { isObject, type Json, type Resource } from "../config/resource.ts";
 import type { ServiceEntrySpec, WorkloadEntrySpec } from "../config/types/networking.ts";
 import { portProtocol } from "../config/types/kubernetes.ts";
 import type { Location, Resolution, Service, ServicePort, WorkloadInstance } from "./registry.ts";
-import type { ConfigEntry } from "./snapshot.ts";
+import type { ConfigEntry } from "./config-entry.ts";
 
 const EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
 

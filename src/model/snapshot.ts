@@ -1,30 +1,15 @@
 // Snapshot: the immutable view of the whole mesh that translation reads — services, workload
 // instances and every Istio resource, typed, sorted, deep-frozen, with source positions kept so
 // translated routes can say which file and line they came from. Built once per config change.
-import type { SourcePosition } from "../config/diagnostic.ts";
 import { isObject, type FieldPath, type JsonObject, type Resource } from "../config/resource.ts";
 import type { DestinationRuleSpec, GatewaySpec, ServiceEntrySpec, SidecarSpec, VirtualServiceSpec, WorkloadEntrySpec } from "../config/types/networking.ts";
 import type { MeshConfig } from "../config/types/mesh-config.ts";
 import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from "../config/types/security.ts";
 import { EMPTY_REGISTRY, type Registry, type Service, type WorkloadInstance } from "./registry.ts";
+import type { ConfigEntry } from "./config-entry.ts";
 import { serviceFromKubernetes, servicesFromServiceEntry, instanceFromWorkloadEntry, slicedEndpoints } from "./snapshot-services.ts";
 
-/** One Istio resource as the snapshot keeps it. */
-export interface ConfigEntry<S> {
-  kind: string;
-  name: string;
-  /** Defaults to "default". */
-  namespace: string;
-  /** `VirtualService default/reviews` */
-  id: string;
-  labels: Readonly<Record<string, string>>;
-  /** metadata.annotations (e.g. `amime.dev/health-check`); absent when none. */
-  annotations?: Readonly<Record<string, string>>;
-  spec: S;
-  source: SourcePosition;
-  /** Source position of a field of the original document (e.g. ["spec", "http", 0]). */
-  positionOf(path: FieldPath): SourcePosition;
-}
+export type { ConfigEntry } from "./config-entry.ts";
 
 export interface MeshSettings {
   /** Istio root namespace: mesh-wide Sidecar / PeerAuthentication / DestinationRule live here. */

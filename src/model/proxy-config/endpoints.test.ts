@@ -1,7 +1,8 @@
 // endpointTls: Envoy's transport socket match as Istio generates it for auto mTLS.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { endpointTls, type UpstreamTlsConfig } from "./proxy-config.ts";
+import type { UpstreamTlsConfig } from "./clusters.ts";
+import { endpointTls } from "./endpoints.ts";
 
 const MESH: UpstreamTlsConfig = { mode: "ISTIO_MUTUAL", subjectAltNames: [], insecureSkipVerify: false };
 const SIDECAR = { labels: { "security.istio.io/tlsMode": "istio" } };
