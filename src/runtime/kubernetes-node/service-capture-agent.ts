@@ -46,6 +46,8 @@ interface TrackedPod {
   /** The AMIME_SERVICES text last written into the pod (null: nothing yet). */
   rules: string | null;
   unmatched: string;
+  /** Said once that no namespace holds its IP (it is looked for again every round). */
+  missingSaid: boolean;
 }
 
 const ADMIN_TIMEOUT_MS = 2000;
@@ -111,7 +113,7 @@ export class ServiceCaptureAgent {
     if (!wanted) return this.forget(key);
     const known = this.pods.get(key);
     if (known !== undefined && known.ip === status.podIP) return;
-    this.pods.set(key, { key, ip: status.podIP as string, netns: null, rules: null, unmatched: "" });
+    this.pods.set(key, { key, ip: status.podIP as string, netns: null, rules: null, unmatched: "", missingSaid: false });
     this.schedule(0);
   }
 
@@ -158,7 +160,8 @@ export class ServiceCaptureAgent {
         fh = pod.netns === null ? null : await openNetns(pod.netns, this.o.proc);
       }
       if (fh === null) {
-        this.o.log(`node-agent: ${pod.key}: no network namespace holds ${pod.ip} yet`);
+        if (!pod.missingSaid) this.o.log(`node-agent: ${pod.key}: no network namespace of the node's processes holds ${pod.ip} (yet); looking again every round`);
+        pod.missingSaid = true;
         continue;
       }
       try {
