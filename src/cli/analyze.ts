@@ -10,7 +10,7 @@ import type { KubeConnection } from "../control-plane/kubernetes/kube-config.ts"
 import type { Command } from "./command.ts";
 
 export const ANALYZE_HELP = `Usage: amime analyze -f FILE|DIR|- [-f …] [--mesh-config FILE] [-o text|json] [--namespace NS]
-       amime analyze --use-kube|--kubeconfig FILE [-f …] [options]
+       amime analyze --use-kube|--kubeconfig FILE|--context NAME [-f …] [options]
 
 Check Istio-style config as a whole: every schema error \`amime validate\` finds, plus references
 between resources (hosts, subsets, gateways), conflicting or unreachable routes, subsets and
@@ -28,6 +28,7 @@ Options:
                         are analyzed with it, replacing cluster objects of the same name; a TCP
                         Service port while no amime-node-agent DaemonSet runs is AMM1024
       --kubeconfig FILE  --use-kube with this kubeconfig
+      --context NAME    --use-kube with this context of the kubeconfig (default: its current-context)
   -o, --output FORMAT   text (default) or json (an array of {level, code, message, resource, path, source})
   -n, --namespace NS    namespace of resources that do not set one (default "default")
   -h, --help            show this help
@@ -43,6 +44,8 @@ interface Args {
   /** Analyze the cluster's config too (--use-kube / --kubeconfig). */
   kube: boolean;
   kubeconfig?: string;
+  /** --context: a context of the kubeconfig other than its current-context. */
+  context?: string;
   help: boolean;
 }
 
@@ -77,6 +80,10 @@ export function parseAnalyzeArgs(argv: readonly string[]): Args {
         break;
       case "--kubeconfig":
         out.kubeconfig = value();
+        out.kube = true;
+        break;
+      case "--context":
+        out.context = value();
         out.kube = true;
         break;
       case "-o": case "--output": {
@@ -130,7 +137,7 @@ export const analyzeCommand: Command = {
     }
     const loaded = await loadConfig(args.files);
     if (args.kube) {
-      const cluster = await clusterConfig(args.kubeconfig);
+      const cluster = await clusterConfig(args.kubeconfig, args.context);
       if (cluster === null) return 1;
       const local = new Set(loaded.resources.map(resourceKey));
       loaded.resources.unshift(...cluster.resources.filter((r) => !local.has(resourceKey(r))));
@@ -150,12 +157,12 @@ export const analyzeCommand: Command = {
 };
 
 /** The cluster's Istio config and Services, parsed (null after printing why the cluster could not be read). */
-async function clusterConfig(kubeconfig: string | undefined): Promise<ParseResult | null> {
+async function clusterConfig(kubeconfig: string | undefined, context: string | undefined): Promise<ParseResult | null> {
   // Loaded only here: reading files never pays for the Kubernetes client.
   const { apiServerFailure, findKubeConfig, KubeApiError, listClusterConfig, nodeAgentInstalled, nodeAgentMissing } = await import("../control-plane/kubernetes/index.ts");
   let conn: KubeConnection;
   try {
-    conn = findKubeConfig(kubeconfig);
+    conn = findKubeConfig(kubeconfig, process.env, context);
   } catch (e) {
     process.stderr.write(`amime analyze: cannot read the cluster's config: ${(e as Error).message}\n`);
     return null;

@@ -7,7 +7,7 @@ import { parseArgs, UsageError } from "./lib/args.ts";
 import { formatStructured } from "./lib/output.ts";
 import { clustersTable, endpointsTable, listenersTable, routesTable, type Table } from "./lib/proxy-config-tables.ts";
 import { resolveProxy } from "./lib/proxy-ref.ts";
-import { connectThroughCluster, KUBE_FLAGS } from "./lib/kube-control-plane.ts";
+import { connectThroughCluster, KUBE_FLAGS, throughCluster } from "./lib/kube-control-plane.ts";
 import { connect, helpRequested, runCommand } from "./lib/run.ts";
 import { formatTable } from "../core/text-table.ts";
 
@@ -36,6 +36,8 @@ Options:
   --kubeconfig FILE     reach the control plane installed in a Kubernetes cluster through its API
                         server's service proxy (Service amime, port 15012), with Secret
                         amime-admin-token of its namespace as credential (docs/kubernetes.md)
+  --context NAME        with --kubeconfig (or alone: kubectl's lookup), this context of the
+                        kubeconfig instead of its current-context
   -i, --istio-namespace NS  the control plane's namespace with --kubeconfig (default istio-system)
   -h, --help            show this help
 
@@ -83,7 +85,7 @@ export const proxyConfigCommand: Command = {
     const [sectionWord, ref, ...extra] = args.positionals;
     if (sectionWord === undefined || ref === undefined) throw new UsageError("needs a section and a WORKLOAD, e.g. `amime proxy-config clusters reviews-v1`");
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-    const client = args.strings.has("kubeconfig") ? await connectThroughCluster(args) : await connect(args);
+    const client = throughCluster(args) ? await connectThroughCluster(args) : await connect(args);
     if (/^(secret|secrets|s)$/i.test(sectionWord)) {
       const node = await resolveProxy(client, ref, args.strings.get("namespace"));
       const secret = await client.secret(node);

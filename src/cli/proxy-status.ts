@@ -6,7 +6,7 @@ import type { Command } from "./command.ts";
 import { parseArgs } from "./lib/args.ts";
 import { formatStructured } from "./lib/output.ts";
 import { matchProxy } from "./lib/proxy-ref.ts";
-import { connectThroughCluster, KUBE_FLAGS } from "./lib/kube-control-plane.ts";
+import { connectThroughCluster, KUBE_FLAGS, throughCluster } from "./lib/kube-control-plane.ts";
 import { CommandError, connect, helpRequested, runCommand } from "./lib/run.ts";
 import { formatTable } from "../core/text-table.ts";
 
@@ -34,6 +34,8 @@ Options:
   --kubeconfig FILE     reach the control plane installed in a Kubernetes cluster through its API
                         server's service proxy (Service amime, port 15012), with Secret
                         amime-admin-token of its namespace as credential (docs/kubernetes.md)
+  --context NAME        with --kubeconfig (or alone: kubectl's lookup), this context of the
+                        kubeconfig instead of its current-context
   -i, --istio-namespace NS  the control plane's namespace with --kubeconfig (default istio-system)
   -h, --help            show this help
 
@@ -69,7 +71,7 @@ export const proxyStatusCommand: Command = {
   run: (argv) => runCommand("proxy-status", PROXY_STATUS_HELP, async () => {
     const args = parseArgs(argv, [{ name: "output", short: "o", type: "string", choices: ["json", "yaml"] }, ...KUBE_FLAGS]);
     if (helpRequested(args, PROXY_STATUS_HELP)) return 0;
-    const client = args.strings.has("kubeconfig") ? await connectThroughCluster(args) : await connect(args);
+    const client = throughCluster(args) ? await connectThroughCluster(args) : await connect(args);
     let list = await client.proxies();
     if (args.positionals.length > 0) {
       const picked: ProxyStatus[] = [];

@@ -126,4 +126,26 @@ endpoints: [{addresses: [${ip}], conditions: {ready: true}, targetRef: {kind: Po
       }
     }
   });
+
+  it("--context picks another context of the kubeconfig, as kubectl's does", async () => {
+    // The file's current context names a server where nothing listens; --context names the rig.
+    const good = readFileSync(kube.kubeconfig, "utf8");
+    const file = join(dir, "two-contexts.yaml");
+    writeFileSync(file, good
+      .replace("contexts:\n", "contexts:\n- name: elsewhere\n  context: {cluster: nowhere, user: amime-test}\n")
+      .replace("clusters:\n", `clusters:\n- name: nowhere\n  cluster: {server: "https://127.0.0.1:${await unusedPort()}"}\n`)
+      .replace("current-context: amime-test", "current-context: elsewhere"));
+    const env = { ...process.env, AMIME_CONTROL_PLANE: "", AMIME_TOKEN: "" };
+    const refused = await runTool(NODE, [BIN, "proxy-status", "--kubeconfig", file], { env });
+    assert.match(refused.stderr, /cannot reach the Kubernetes API server .*\(context elsewhere\)\): connect ECONNREFUSED/);
+    const status = await runTool(NODE, [BIN, "proxy-status", "--kubeconfig", file, "--context", "amime-test"], { env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^sidecar~cart-1\.default\s/m);
+    // Alone, --context takes kubectl's lookup ($KUBECONFIG here); analyze reads the rig with it (which
+    // has no Istio CRDs: it says so, then analyzes its Services).
+    const analyzed = await runTool(NODE, [BIN, "analyze", "--context", "amime-test"], { env: { ...env, KUBECONFIG: file } });
+    assert.equal(analyzed.code, 0, analyzed.stderr);
+    assert.match(analyzed.stderr, /the cluster does not serve \/apis\/networking\.istio\.io\/v1\/virtualservices \(CRD not installed\?\)/);
+    assert.match(analyzed.stdout, /\b[Aa]nalyz(?:ed|ing) [1-9]\d* resources?\b/);
+  });
 });

@@ -14,9 +14,14 @@ import { ControlPlaneClient } from "./control-plane-client.ts";
 const SERVICE = "https:amime:15012";
 const DEFAULT_NAMESPACE = "istio-system";
 
+/** Whether the command reaches the control plane through a cluster (--kubeconfig or --context given). */
+export function throughCluster(args: ParsedArgs): boolean {
+  return args.strings.has("kubeconfig") || args.strings.has("context");
+}
+
 export async function connectThroughCluster(args: ParsedArgs): Promise<ControlPlaneClient> {
   const { ADMIN_TOKEN_SECRET, apiServerFailure, findKubeConfig, getJson, KubeApiError } = await import("../../control-plane/kubernetes/index.ts");
-  const conn = findKubeConfig(args.strings.get("kubeconfig"));
+  const conn = findKubeConfig(args.strings.get("kubeconfig"), process.env, args.strings.get("context"));
   const ns = args.strings.get("istio-namespace") ?? DEFAULT_NAMESPACE;
   let token: string;
   try {
@@ -41,5 +46,6 @@ export async function connectThroughCluster(args: ParsedArgs): Promise<ControlPl
 /** The flags it reads, for the commands' parseArgs. */
 export const KUBE_FLAGS = [
   { name: "kubeconfig", type: "string" },
+  { name: "context", type: "string" },
   { name: "istio-namespace", short: "i", type: "string" },
 ] as const;

@@ -38,6 +38,14 @@ describe("findKubeConfig", () => {
     assert.throws(() => findKubeConfig(undefined, { HOME: "/nonexistent" }), KubeConfigError);
   });
 
+  it("takes another context of the file when asked (kubectl's --context), and names one that is not there", () => {
+    const path = kubeconfig("d", "{token: abc}");
+    assert.throws(() => findKubeConfig(path, {}, "other"), /no cluster named "nowhere"/);
+    assert.throws(() => findKubeConfig(path, {}, "gone"), /no context named "gone"/);
+    assert.equal(findKubeConfig(path, {}, "ci").origin, `${path} (context ci)`);
+    assert.throws(() => findKubeConfig(undefined, { HOME: "/nonexistent", KUBERNETES_SERVICE_HOST: "10.96.0.1" }, "ci"), /--context ci: no kubeconfig to find it in/);
+  });
+
   it("refuses credential plugins it cannot run, naming the user", () => {
     assert.throws(() => findKubeConfig(kubeconfig("c", "{exec: {command: gke-gcloud-auth-plugin}}"), {}), /users\[u\]: exec and auth-provider/);
   });

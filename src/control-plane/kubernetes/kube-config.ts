@@ -33,13 +33,17 @@ export interface KubeConnection {
   origin: string;
 }
 
-/** kubectl's lookup: the flag, $KUBECONFIG, ~/.kube/config, in-cluster. */
-export function findKubeConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConnection {
-  if (flag !== undefined) return fromFile(resolve(flag));
+/**
+ * kubectl's lookup: the flag, $KUBECONFIG, ~/.kube/config, in-cluster; `context` (kubectl's
+ * `--context`) picks a context of the file other than its current-context.
+ */
+export function findKubeConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, context?: string): KubeConnection {
+  if (flag !== undefined) return fromFile(resolve(flag), context);
   const fromEnv = env.KUBECONFIG?.split(":").find((p) => p !== "");
-  if (fromEnv !== undefined) return fromFile(resolve(fromEnv));
+  if (fromEnv !== undefined) return fromFile(resolve(fromEnv), context);
   const home = join(env.HOME ?? homedir(), ".kube", "config");
-  if (existsSync(home)) return fromFile(home);
+  if (existsSync(home)) return fromFile(home, context);
+  if (context !== undefined) throw new KubeConfigError(`--context ${context}: no kubeconfig to find it in (pass --kubeconfig FILE, set $KUBECONFIG or create ~/.kube/config)`);
   if (env.KUBERNETES_SERVICE_HOST !== undefined) return inCluster(env);
   throw new KubeConfigError("no kubeconfig: pass --kubeconfig FILE, set $KUBECONFIG, create ~/.kube/config, or run in a pod");
 }
@@ -63,7 +67,7 @@ interface Named<T> {
   value?: T;
 }
 
-function fromFile(path: string): KubeConnection {
+function fromFile(path: string, contextFlag?: string): KubeConnection {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -77,8 +81,8 @@ function fromFile(path: string): KubeConnection {
     throw new KubeConfigError(`${path}: not YAML: ${(e as Error).message}`);
   }
   const base = dirname(path);
-  const contextName = doc["current-context"];
-  if (typeof contextName !== "string" || contextName === "") throw new KubeConfigError(`${path}: current-context: not set`);
+  const contextName = contextFlag ?? doc["current-context"];
+  if (typeof contextName !== "string" || contextName === "") throw new KubeConfigError(`${path}: current-context: not set (or pass --context NAME)`);
   const context = named(doc.contexts, "context", contextName, path);
   const cluster = named(doc.clusters, "cluster", String(context.cluster ?? ""), path);
   const user = context.user === undefined ? {} : named(doc.users, "user", String(context.user), path);
