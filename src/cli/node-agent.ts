@@ -15,8 +15,8 @@ with NET_ADMIN, NET_RAW, SYS_ADMIN and SYS_PTRACE). For each pod of this node th
 AMIME_SERVICES chain (the one istio-init's \`amime capture\` leaves empty) equal to the sidecar's
 outbound TCP listeners: outbound TCP to a Service's cluster IP and port goes to the sidecar's
 listener for that service, instead of 15001 (HTTP, routed by Host). It reads the pods bound to
-this node and the Services from the API server, each sidecar's listeners from its admin port
-(pod IP:15000, /listeners), finds the pod's network namespace among the host's processes by the
+this node and the Services from the API server, each sidecar's listeners from its read-only
+status port (pod IP:15021, /listeners), finds the pod's network namespace among the host's processes by the
 pod IP, and writes that one chain with nsenter + iptables-restore --noflush. docs/kubernetes.md.
 
 Options:

@@ -8,14 +8,14 @@ import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { PushClient } from "../proxy/control/push-client.ts";
 import { MeshCredentials } from "../proxy/identity/mesh-credentials.ts";
-import { Sidecar } from "../proxy/sidecar.ts";
+import { Sidecar, type SidecarOptions } from "../proxy/sidecar.ts";
 import type { SecretStore } from "../proxy/tls/secrets/secret-store.ts";
 import type { Command } from "./command.ts";
 import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
 import { untilSignal } from "./lib/signals.ts";
 
-export const PROXY_HELP = `Usage: amime proxy --config FILE [--cert FILE --key FILE --root-cert FILE] [--admin-port N] [--admin-address IP] [--secret-dir DIR]
-       amime proxy --xds URL --node ID --root-cert FILE [--token-file FILE] [--admin-port N] [--admin-address IP] [--secret-dir DIR]
+export const PROXY_HELP = `Usage: amime proxy --config FILE [--cert FILE --key FILE --root-cert FILE] [PORT OPTIONS] [--secret-dir DIR]
+       amime proxy --xds URL --node ID --root-cert FILE [--token-file FILE] [PORT OPTIONS] [--secret-dir DIR]
 
 Run the sidecar proxy from a ProxyConfig file (JSON or YAML; format in docs/proxy.md), or from
 the configs a control plane pushes (docs/control-plane.md).
@@ -65,7 +65,16 @@ Options:
                         -1 = no admin listener)
       --secret-dir DIR  the secret store for credentialName (default: $AMIME_SECRET_DIR; none)
       --admin-address A where the admin listener binds (default 127.0.0.1; \`amime up
-                        --runtime netns\` binds the pod's IP so the node can probe and scrape it)
+                        --runtime netns\` binds the pod's IP, reachable only from the host)
+      --status-port N   a read-only status listener (Istio's status port; injected pods: 15021):
+                        GET /healthz/ready (200 once ready, as admin /ready; else 503) and
+                        GET /listeners (the listeners' ports, an Amime extension); other
+                        methods 405, other paths 404 (default: none)
+      --status-address A where the status listener binds (default 0.0.0.0)
+      --prometheus-address A
+                        where the Prometheus listener (telemetry.metricsPort, default 15090;
+                        read-only GET /stats/prometheus) binds when the config does not say
+                        (default: the config's node ip, else 127.0.0.1)
   -h, --help            show this help
 
 Exit status: 0 after a signal, 1 on an invalid config or a port that cannot be bound,
@@ -83,6 +92,9 @@ interface ProxyArgs {
   key?: string;
   adminPort: number;
   adminAddress?: string;
+  statusPort?: number;
+  statusAddress?: string;
+  prometheusAddress?: string;
   help: boolean;
 }
 
@@ -123,14 +135,43 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
         out.adminPort = f.integer(-1, 65535, "a port number (0 = any, -1 = none)");
         break;
       case "--admin-address":
-        out.adminAddress = f.required("an IP address");
-        if (isIP(out.adminAddress) === 0) throw new UsageError(`--admin-address needs an IP address, not "${out.adminAddress}"`);
+        out.adminAddress = ipFlag(f.flag, f.required("an IP address"));
+        break;
+      case "--status-port":
+        out.statusPort = f.integer(0, 65535, "a port number (0 = any)");
+        break;
+      case "--status-address":
+        out.statusAddress = ipFlag(f.flag, f.required("an IP address"));
+        break;
+      case "--prometheus-address":
+        out.prometheusAddress = ipFlag(f.flag, f.required("an IP address"));
         break;
       default:
         throw new UsageError(`unknown option "${f.arg}"`);
     }
   }
   return out;
+}
+
+function ipFlag(flag: string, v: string): string {
+  if (isIP(v) === 0) throw new UsageError(`${flag} needs an IP address, not "${v}"`);
+  return v;
+}
+
+/** The sidecar's listener options from the flags: admin, status and Prometheus addresses. */
+function portOptions(a: ProxyArgs): SidecarOptions {
+  const o: SidecarOptions = {};
+  if (a.adminPort >= 0) o.adminPort = a.adminPort;
+  if (a.adminPort >= 0 && a.adminAddress !== undefined) o.adminAddress = a.adminAddress;
+  if (a.statusPort !== undefined) o.statusPort = a.statusPort;
+  if (a.statusAddress !== undefined) o.statusAddress = a.statusAddress;
+  if (a.prometheusAddress !== undefined) o.prometheusAddress = a.prometheusAddress;
+  return o;
+}
+
+/** The ready line's ports beside the listeners: admin (null: none), status when there is one. */
+function readyPorts(s: Sidecar): { admin: number | null; status?: number } {
+  return { admin: s.adminPort ?? null, ...(s.statusPort !== undefined ? { status: s.statusPort } : {}) };
 }
 
 export async function loadProxyConfigFile(file: string): Promise<unknown> {
@@ -183,7 +224,7 @@ export const proxyCommand: Command = {
     }
     let sidecar: Sidecar;
     try {
-      sidecar = await Sidecar.start(raw, { ...(args.adminPort >= 0 ? { adminPort: args.adminPort, ...(args.adminAddress ? { adminAddress: args.adminAddress } : {}) } : {}), ...(secrets !== undefined ? { secrets } : {}), ...(mesh !== undefined ? { mesh } : {}), adoptConfig: true });
+      sidecar = await Sidecar.start(raw, { ...portOptions(args), ...(secrets !== undefined ? { secrets } : {}), ...(mesh !== undefined ? { mesh } : {}), adoptConfig: true });
     } catch (e) {
       process.stderr.write(`amime proxy: ${args.config}: ${(e as Error).message}\n`);
       return 1;
@@ -193,7 +234,7 @@ export const proxyCommand: Command = {
     raw = undefined;
     // Listen for signals before the ready line: whoever reads it may send SIGTERM at once.
     const stopped = untilSignal();
-    const line = { ready: true, version: sidecar.config.version, listeners: sidecar.ports(), admin: sidecar.adminPort ?? null };
+    const line = { ready: true, version: sidecar.config.version, listeners: sidecar.ports(), ...readyPorts(sidecar) };
     process.stdout.write(JSON.stringify(line) + "\n");
     await stopped;
     await sidecar.close(5000);
@@ -281,7 +322,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
     ca: cpRoots,
     node,
     token,
-    sidecar: { mesh, ...(args.adminPort >= 0 ? { adminPort: args.adminPort, ...(args.adminAddress ? { adminAddress: args.adminAddress } : {}) } : {}), ...(secrets !== undefined ? { secrets } : {}) },
+    sidecar: { mesh, ...portOptions(args), ...(secrets !== undefined ? { secrets } : {}) },
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
     onPush: (r) => {
       if (!r.accepted) process.stderr.write(`amime proxy: rejected config ${r.version}: ${r.error ?? ""}\n`);
@@ -300,7 +341,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
   const signalled = untilSignal().then(() => null);
   const sidecar = await Promise.race([Promise.all([client.ready, firstCertificate]).then(([s]) => s), signalled]);
   if (sidecar !== null) {
-    const line = { ready: true, version: sidecar.config.version, listeners: sidecar.ports(), admin: sidecar.adminPort ?? null, node };
+    const line = { ready: true, version: sidecar.config.version, listeners: sidecar.ports(), ...readyPorts(sidecar), node };
     process.stdout.write(JSON.stringify(line) + "\n");
     await signalled;
   }

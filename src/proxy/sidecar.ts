@@ -6,6 +6,7 @@ import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom, type Random } from "../core/random.ts";
 import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
 import { AdminServer } from "./admin/admin-server.ts";
+import { StatusServer } from "./admin/status-server.ts";
 import { checkProxyConfig } from "./config-check.ts";
 import type { MeshCredentials } from "./identity/mesh-credentials.ts";
 import type { SecretStore } from "./tls/secrets/secret-store.ts";
@@ -30,6 +31,12 @@ export interface SidecarOptions {
   adminPort?: number;
   /** Where the admin listener binds (default 127.0.0.1; the netns runtime binds the pod's IP). */
   adminAddress?: string;
+  /** Read-only status listener port (Istio's 15021: /healthz/ready, /listeners); absent = none. */
+  statusPort?: number;
+  /** Where the status listener binds (default 0.0.0.0, as Istio's). */
+  statusAddress?: string;
+  /** Where the Prometheus (metrics) listener binds when the config does not say (default: the node ip). */
+  prometheusAddress?: string;
   /** The workload certificate (mutual TLS: inbound termination, ISTIO_MUTUAL origination). */
   mesh?: MeshCredentials;
   /** Secrets for `credentialName` (gateway certificates, DestinationRule client certificates). */
@@ -62,6 +69,8 @@ export class Sidecar {
   readonly ctx: ProxyContext;
   private readonly listeners = new Map<string, AnyListener>();
   private admin: AdminServer | null = null;
+  private status: StatusServer | null = null;
+  readonly prometheusAddress: string | undefined;
   private ready = false;
   private draining = false;
   private lastError: string | null = null;
@@ -69,6 +78,7 @@ export class Sidecar {
   telemetry: SidecarTelemetry | null = null;
 
   private constructor(runtime: Runtime, opts: SidecarOptions) {
+    this.prometheusAddress = opts.prometheusAddress;
     this.ctx = {
       clock: opts.clock ?? systemClock,
       random: opts.random ?? systemRandom,
@@ -105,6 +115,10 @@ export class Sidecar {
       if (opts.adminPort !== undefined) {
         s.admin = new AdminServer(s);
         await s.admin.listen(opts.adminPort, opts.adminAddress);
+      }
+      if (opts.statusPort !== undefined) {
+        s.status = new StatusServer(s);
+        await s.status.listen(opts.statusPort, opts.statusAddress);
       }
       await s.syncListeners(checked.listeners);
     } catch (e) {
@@ -147,6 +161,10 @@ export class Sidecar {
 
   get adminPort(): number | undefined {
     return this.admin?.port;
+  }
+
+  get statusPort(): number | undefined {
+    return this.status?.port;
   }
 
   /** Per listener; inbound listeners that terminate mutual TLS add Envoy's `ssl.handshake` and `ssl.connection_error`. */
@@ -241,13 +259,14 @@ export class Sidecar {
     await Promise.all([...this.listeners.values()].map((l) => l.close(graceMs)));
   }
 
-  /** Graceful shutdown: drain listeners, close pools and the admin listener. */
+  /** Graceful shutdown: drain listeners, close pools, the admin and status listeners. */
   async close(graceMs = 5000): Promise<void> {
     this.ready = false;
     await this.drain(graceMs);
     this.listeners.clear();
     this.ctx.runtime.clusters.close();
     await this.admin?.close();
+    await this.status?.close();
     await this.telemetry?.close();
   }
 

@@ -106,9 +106,11 @@ interface SidecarView {
   routes: unknown;
 }
 
-/** A pod's sidecar's config, from its admin /config_dump (port 15000 on the pod's IP). */
+/** A pod's sidecar's config, from its admin /config_dump (127.0.0.1:15000 inside the pod: the admin is on loopback only). */
 async function sidecarConfig(p: PodView): Promise<SidecarView> {
-  const r = await runTool("curl", ["-sS", "--max-time", "5", `http://${p.status.podIP}:15000/config_dump`]);
+  const netns = agent.podNetns(NS, p.metadata.name);
+  assert.ok(netns, `${p.metadata.name}'s network namespace`);
+  const r = await runTool("ip", ["netns", "exec", netns, "curl", "-sS", "--max-time", "5", "http://127.0.0.1:15000/config_dump"]);
   assert.equal(r.code, 0, r.stderr);
   return (JSON.parse(r.stdout) as { config: SidecarView }).config;
 }

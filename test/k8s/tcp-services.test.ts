@@ -93,7 +93,7 @@ async function say(ip: string, port: number, line: string): Promise<{ code: numb
 
 /** The client sidecar's samples of `metric` for tcp-echo, as the source reporter. */
 async function clientStats(metric: string): Promise<Sample[]> {
-  const r = await runTool("curl", ["-sS", "--max-time", "5", `http://${clientIp}:15000/stats/prometheus`]);
+  const r = await runTool("curl", ["-sS", "--max-time", "5", `http://${clientIp}:15090/stats/prometheus`]);
   assert.equal(r.code, 0, r.stderr);
   const samples = parsePrometheusText(r.stdout).get(metric)?.samples ?? [];
   return samples.filter((x) => x.labels.destination_service === HOST && x.labels.reporter === "source");
@@ -113,6 +113,18 @@ it("Istio's tcp-echo and a client pod, injected: istio-init leaves AMIME_SERVICE
   clientIp = pods.find((p) => p.metadata.name === "client")!.status.podIP!;
   clientNetns = agent.podNetns(NS, "client")!;
   assert.ok(clientNetns, "the client pod's network namespace");
+  // Istio's ports: from the host, the admin is not there (loopback only: nothing to drain, no
+  // config to read) while the kubelet-style probe on 15021 and a Prometheus scrape of 15090 answer.
+  const drain = await runTool("curl", ["-sS", "--max-time", "5", "-X", "POST", `http://${clientIp}:15000/drain`]);
+  assert.equal(drain.code, 7, `connection refused, got exit ${drain.code}: ${drain.stdout}${drain.stderr}`);
+  const probe = await runTool("curl", ["-sS", "--max-time", "5", "-w", "\n%{http_code}", `http://${clientIp}:15021/healthz/ready`]);
+  assert.equal(probe.stdout, "LIVE\n\n200", probe.stderr);
+  assert.equal((await runTool("curl", ["-sS", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", `http://${clientIp}:15021/healthz/ready`])).stdout, "405");
+  const scrape = await runTool("curl", ["-sS", "--max-time", "5", `http://${clientIp}:15090/stats/prometheus`]);
+  assert.match(scrape.stdout, /^envoy_server_live 1$/m, scrape.stderr);
+  // Inside the pod the admin answers on loopback (`amime wait` polls it there).
+  const inside = await runTool("ip", ["netns", "exec", clientNetns, "curl", "-sS", "--max-time", "5", "http://127.0.0.1:15000/ready"]);
+  assert.equal(inside.stdout, "LIVE\n", inside.stderr);
   // The static rules jump to the (empty) chain before 15001.
   const nat = await runTool("ip", ["netns", "exec", clientNetns, "iptables", "-t", "nat", "-S", "AMIME_OUTPUT"]);
   assert.match(nat.stdout, /^-A AMIME_OUTPUT -j AMIME_SERVICES\n-A AMIME_OUTPUT -p tcp -j REDIRECT --to-ports 15001$/m);

@@ -25,7 +25,7 @@ describe("amime proxy (process)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("prints the bound ports, proxies, serves admin, and exits 0 on SIGTERM", async () => {
+  it("prints the bound ports, proxies, serves admin and the read-only status port, and exits 0 on SIGTERM", async () => {
     const file = join(dir, "proxy.json");
     const cfg = proxyConfig({
       version: "v42",
@@ -33,7 +33,7 @@ describe("amime proxy (process)", () => {
       virtualHosts: [{ domains: ["*"], routes: [route("all", {}, forward("app"))] }],
     });
     writeFileSync(file, JSON.stringify(cfg));
-    const child = spawn(node, [bin, "proxy", "--config", file, "--admin-port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(node, [bin, "proxy", "--config", file, "--admin-port", "0", "--status-port", "0", "--status-address", "127.0.0.1"], { stdio: ["ignore", "pipe", "pipe"] });
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let out = "";
@@ -44,7 +44,7 @@ describe("amime proxy (process)", () => {
         });
         child.on("exit", (code) => reject(new Error(`exited ${code}`)));
       });
-      const ready = JSON.parse(line) as { ready: boolean; version: string; listeners: Record<string, number>; admin: number };
+      const ready = JSON.parse(line) as { ready: boolean; version: string; listeners: Record<string, number>; admin: number; status: number };
       assert.equal(ready.ready, true);
       assert.equal(ready.version, "v42");
       const port = ready.listeners.outbound as number;
@@ -68,6 +68,11 @@ describe("amime proxy (process)", () => {
       assert.equal(dump.version, "v42");
       assert.equal(dump.config.clusters.length, 1);
       assert.equal((await fetch(`${admin}/nope`)).status, 404);
+      const status = `http://127.0.0.1:${ready.status}`;
+      assert.equal((await fetch(`${status}/healthz/ready`)).status, 200);
+      assert.equal((await fetch(`${status}/healthz/ready`, { method: "POST" })).status, 405);
+      assert.equal((await fetch(`${status}/drain`, { method: "POST" })).status, 404);
+      assert.deepEqual(((await (await fetch(`${status}/listeners`)).json()) as { port: number }[]).map((l) => l.port), [port]);
 
       const code = await new Promise<number | null>((resolve) => {
         child.on("exit", (c) => resolve(c));

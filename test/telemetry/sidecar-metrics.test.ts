@@ -114,6 +114,17 @@ describe("sidecar Istio metrics", () => {
     assert.equal(find(text, "envoy_server_live", {})[0]?.value, 1);
   });
 
+  it("the metrics listener is read-only: GET and HEAD answer, POST and PUT get 405, other paths 404", async () => {
+    const base = `http://127.0.0.1:${mesh.client.telemetry?.metricsPort}`;
+    assert.equal((await fetch(`${base}/stats/prometheus`, { method: "HEAD" })).status, 200);
+    for (const method of ["POST", "PUT"]) {
+      const r = await fetch(`${base}/stats/prometheus`, { method });
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.get("allow"), "GET, HEAD");
+    }
+    for (const path of ["/drain", "/config_dump", "/ready"]) assert.equal((await fetch(`${base}${path}`, { method: "POST" })).status, 404, path);
+  });
+
   it("passes promtool check metrics", { skip: !existsSync("/usr/bin/promtool") }, async () => {
     const text = await scrape(mesh.client);
     const r = spawnSync("/usr/bin/promtool", ["check", "metrics"], { input: text, encoding: "utf8", timeout: 20_000 });

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import { clustersJson, statsText, type AdminStatsSource } from "./admin-views.ts";
 import { http } from "../../core/builtins.ts";
+import { closeServer, listenOn } from "./status-server.ts";
 
 const { createServer } = http;
 
@@ -26,22 +27,11 @@ export class AdminServer {
   }
 
   listen(port: number, host = "127.0.0.1"): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen({ host, port }, () => {
-        this.server.off("error", reject);
-        const a = this.server.address();
-        this.port = typeof a === "object" && a !== null ? a.port : port;
-        resolve(this.port);
-      });
-    });
+    return listenOn(this.server, port, host).then((p) => (this.port = p));
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeServer(this.server);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

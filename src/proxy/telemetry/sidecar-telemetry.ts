@@ -13,10 +13,13 @@ import { IstioMetrics } from "./metrics/istio-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, PrometheusWriter } from "./metrics/prometheus-text.ts";
 import { renderProxyStats, type ProxyStatsSource } from "./metrics/proxy-stats.ts";
 import type { ProxyContext } from "../request/context.ts";
+import { readOnly } from "../admin/status-server.ts";
 
 /** What telemetry needs of the sidecar: its config, its engine context (hooks go there), its stats. */
 export interface TelemetryHost extends ProxyStatsSource {
   readonly ctx: ProxyContext;
+  /** Where the metrics listener binds when the config does not say (`--prometheus-address`); absent: the node ip. */
+  readonly prometheusAddress?: string | undefined;
 }
 import { RequestHooks, type HookSinks } from "./request-hooks.ts";
 import { DEFAULT_METRICS_PORT, settingsOf } from "./settings.ts";
@@ -137,7 +140,7 @@ export class SidecarTelemetry {
     await this.metricSinks.sync(tc.metricsExport ?? [], { store: this.sinks.metrics, clock: s.ctx.clock, resource, meshRoots: () => s.ctx.mesh?.options?.ca });
 
     const port = tc.metricsPort ?? DEFAULT_METRICS_PORT;
-    const address = tc.metricsAddress ?? s.config.node.ip ?? "127.0.0.1";
+    const address = tc.metricsAddress ?? s.prometheusAddress ?? s.config.node.ip ?? "127.0.0.1";
     const want = `${address}:${port}`;
     if (this.boundAt !== want) {
       await this.closeServer();
@@ -171,6 +174,8 @@ export class SidecarTelemetry {
     req.resume();
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/stats/prometheus" || path === "/metrics") {
+      // Read-only, as Envoy's Prometheus listener: GET and HEAD, anything else 405.
+      if (!readOnly(req, res)) return;
       const body = this.prometheusText();
       res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE, "content-length": Buffer.byteLength(body) });
       res.end(body);

@@ -7,8 +7,9 @@
 //
 // - Pods: the ones bound to this node (list/watch, fieldSelector spec.nodeName), kept when
 //   injected (`sidecar.istio.io/status`), Running, with a pod IP, not hostNetwork.
-// - Listeners: each such pod's sidecar admin `/listeners` (http://<pod IP>:15000, the port the
-//   injected sidecar serves its probes on), every `interval` and at once when the pod changes. The
+// - Listeners: each such pod's sidecar `/listeners` on its read-only status port (http://<pod
+//   IP>:15021, where the kubelet probes it; the admin stays on the pod's loopback), every
+//   `interval` and at once when the pod changes. The
 //   chain follows what the sidecar has bound: a redirect is never added before its listener exists.
 // - VIPs: Services (list/watch, all namespaces), `<name>.<namespace>.svc.<suffix>` → cluster IPs.
 // - Rules: entered through the pod's network namespace (pod-netns.ts) with
@@ -21,7 +22,7 @@ import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { KubeConnection } from "../../control-plane/kubernetes/kube-config.ts";
 import { Reflector, type KubeObject } from "../../control-plane/kubernetes/reflector.ts";
 import { STATUS_ANNOTATION } from "../../control-plane/webhook/inject/policy.ts";
-import { ADMIN_PORT, serviceRules } from "../netns/capture-rules.ts";
+import { serviceRules, STATUS_PORT } from "../netns/capture-rules.ts";
 import { openNetns, scanNetns, type NetnsRef } from "./pod-netns.ts";
 import { clusterIPv4s, sidecarRedirects, type ListenerRow } from "./sidecar-redirects.ts";
 
@@ -50,7 +51,7 @@ interface TrackedPod {
   missingSaid: boolean;
 }
 
-const ADMIN_TIMEOUT_MS = 2000;
+const STATUS_TIMEOUT_MS = 2000;
 
 export class ServiceCaptureAgent {
   private readonly pods = new Map<string, TrackedPod>();
@@ -142,7 +143,7 @@ export class ServiceCaptureAgent {
 
   private async reconcileAll(): Promise<void> {
     const pods = [...this.pods.values()];
-    const wanted = await Promise.all(pods.map(async (pod) => ({ pod, listeners: await adminListeners(pod.ip).catch(() => null) })));
+    const wanted = await Promise.all(pods.map(async (pod) => ({ pod, listeners: await statusListeners(pod.ip).catch(() => null) })));
     let scan: Map<string, NetnsRef> | null = null;
     for (const { pod, listeners } of wanted) {
       // The sidecar not (yet) answering: keep what the chain has.
@@ -183,16 +184,16 @@ function keyOf(p: KubeObject): string {
   return `${p.metadata.namespace ?? "default"}/${p.metadata.name} (${p.metadata.uid ?? ""})`;
 }
 
-/** The sidecar admin's `/listeners` of a pod (rejects when it does not answer 200 with a list). */
-function adminListeners(ip: string): Promise<ListenerRow[]> {
+/** The sidecar's `/listeners` on a pod's status port (rejects when it does not answer 200 with a list). */
+function statusListeners(ip: string): Promise<ListenerRow[]> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: ip, port: ADMIN_PORT, path: "/listeners", timeout: ADMIN_TIMEOUT_MS }, (res) => {
+    const req = request({ host: ip, port: STATUS_PORT, path: "/listeners", timeout: STATUS_TIMEOUT_MS }, (res) => {
       let body = "";
       res.setEncoding("utf8").on("data", (d: string) => (body += d));
       res.on("end", () => {
         try {
           const rows = JSON.parse(body) as unknown;
-          if (res.statusCode !== 200 || !Array.isArray(rows)) throw new Error(`${ip}:${ADMIN_PORT}/listeners answered ${res.statusCode}`);
+          if (res.statusCode !== 200 || !Array.isArray(rows)) throw new Error(`${ip}:${STATUS_PORT}/listeners answered ${res.statusCode}`);
           resolve(rows.filter((r): r is ListenerRow => typeof r?.name === "string" && typeof r?.port === "number"));
         } catch (e) {
           reject(e as Error);
@@ -200,7 +201,7 @@ function adminListeners(ip: string): Promise<ListenerRow[]> {
       });
       res.on("error", reject);
     });
-    req.on("timeout", () => req.destroy(new Error(`${ip}:${ADMIN_PORT}/listeners: no answer in ${ADMIN_TIMEOUT_MS} ms`)));
+    req.on("timeout", () => req.destroy(new Error(`${ip}:${STATUS_PORT}/listeners: no answer in ${STATUS_TIMEOUT_MS} ms`)));
     req.on("error", reject);
     req.end();
   });

@@ -29,6 +29,12 @@ describe("captureRules", () => {
     assert.ok(out.includes("-A AMIME_INBOUND -p tcp --dport 9080 -j REDIRECT --to-ports 15006"));
     assert.ok(out.indexOf("-A AMIME_INBOUND -s 10.200.0.1/32 -j RETURN") < out.indexOf("-A AMIME_INBOUND -p tcp --dport 9080 -j REDIRECT --to-ports 15006"));
     assert.ok(out.includes("-A INPUT -p tcp --dport 15006 -j ACCEPT"));
+    // The sidecar's read-only status and Prometheus ports are open to any peer, never redirected; the admin is not.
+    for (const p of [15021, 15090]) {
+      assert.ok(out.includes(`-A INPUT -p tcp --dport ${p} -j ACCEPT`), String(p));
+      assert.ok(!out.some((l) => l.includes(`--dport ${p} -j REDIRECT`)), String(p));
+    }
+    assert.ok(!out.some((l) => l.includes("--dport 15000")));
     assert.equal(out.at(-4), "-A INPUT -p tcp -j REJECT --reject-with tcp-reset");
     assert.equal(out.at(-3), "-A INPUT -j REJECT");
   });

@@ -10,8 +10,9 @@
 // outbound HTTP listener, which routes on Host / :authority.
 // Inbound (nat PREROUTING → AMIME_INBOUND): the node (probes, metrics) reaches the pod as is;
 // excluded inbound ports too; each declared port is redirected to its sidecar inbound listener.
-// The filter table then refuses (TCP reset) any other TCP connection arriving on the pod's
-// interface, and any other packet but ICMP, so nothing reaches the app without the sidecar. Pods
+// The sidecar's read-only ports (status 15021, Prometheus 15090) are open to every peer, never
+// redirected. The filter table then refuses (TCP reset) any other TCP connection arriving on the pod's
+// interface (the admin port 15000 included), and any other packet but ICMP, so nothing reaches the app without the sidecar. Pods
 // have no IPv6 (network.ts turns it off), so IPv4 rules cover everything.
 
 export const PROXY_UID = 1337;
@@ -25,7 +26,13 @@ export const INBOUND_EXTRA_BASE = 15100;
 export function inboundListenerPort(k: number): number {
   return k === 0 ? INBOUND_CAPTURE_PORT : INBOUND_EXTRA_BASE + k;
 }
+/** The sidecar's admin listener: 127.0.0.1 in injected pods, the pod IP (host only) in the netns runtime. */
 export const ADMIN_PORT = 15000;
+/** Istio's status port (read-only /healthz/ready: the kubelet's probes) and Envoy's Prometheus port. */
+export const STATUS_PORT = 15021;
+export const PROMETHEUS_PORT = 15090;
+/** What any peer may reach of the sidecar itself, never redirected (istio-iptables excludes 15020, 15021, 15090 from inbound capture). */
+export const READ_ONLY_PORTS: readonly number[] = [STATUS_PORT, PROMETHEUS_PORT];
 /** Ports inside a pod: Istio's. A declared port in this range would clash with the sidecar. */
 export const RESERVED_PORTS = { first: 15000, last: 15399 };
 
@@ -85,7 +92,7 @@ export function captureRules(spec: CaptureSpec): string {
     ...serviceLines(spec.services),
     "COMMIT",
   ];
-  const open = [...new Set([...spec.inboundListenerPorts, ...spec.excludeInboundPorts])].sort((a, b) => a - b);
+  const open = [...new Set([...spec.inboundListenerPorts, ...spec.excludeInboundPorts, ...READ_ONLY_PORTS])].sort((a, b) => a - b);
   const filter = [
     "*filter",
     ":INPUT ACCEPT [0:0]",

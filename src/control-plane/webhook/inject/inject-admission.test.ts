@@ -46,6 +46,11 @@ describe("sidecar injection", () => {
     // The image's Node on its built tree, with the sidecar's heap flags (Istio's proxyv2 runs pilot-agent).
     assert.deepEqual(proxy.command, ["node", "--max-semi-space-size=2", "/amime/dist/cli/run.js"]);
     assert.deepEqual((proxy.args as string[]).slice(0, 5), ["proxy", "--xds", "https://amime.istio-system.svc:15012", "--node", "sidecar~$(POD_NAME).$(POD_NAMESPACE)"]);
+    // Istio's ports: the admin on loopback only; the read-only status (probes) and Prometheus ports on every address.
+    assert.deepEqual((proxy.args as string[]).slice(9), ["--admin-address", "127.0.0.1", "--admin-port", "15000", "--status-port", "15021", "--status-address", "0.0.0.0", "--prometheus-address", "0.0.0.0"]);
+    assert.deepEqual(proxy.ports, [{ containerPort: 15090, name: "http-envoy-prom", protocol: "TCP" }]);
+    assert.deepEqual(proxy.readinessProbe, { httpGet: { path: "/healthz/ready", port: 15021 }, periodSeconds: 15, timeoutSeconds: 3, failureThreshold: 4 });
+    assert.deepEqual(proxy.startupProbe, { httpGet: { path: "/healthz/ready", port: 15021 }, periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 600 });
     assert.equal((proxy.securityContext as JsonObject).runAsUser, 1337);
     assert.equal(proxy.lifecycle, undefined);
     assert.deepEqual(proxy.resources, { limits: { cpu: "2000m", memory: "1024Mi" }, requests: { cpu: "100m", memory: "128Mi" } });
@@ -54,6 +59,7 @@ describe("sidecar injection", () => {
     const annotations = at(list, "/metadata/annotations").value;
     assert.equal(annotations["sidecar.istio.io/status"], '{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["istio-token","istiod-ca-cert"],"imagePullSecrets":null,"revision":"default"}');
     assert.equal(annotations["kubectl.kubernetes.io/default-container"], "reviews");
+    assert.deepEqual([annotations["prometheus.io/scrape"], annotations["prometheus.io/port"], annotations["prometheus.io/path"]], ["true", "15090", "/stats/prometheus"]);
     const labels = list.filter((o) => o.path.startsWith("/metadata/labels/")).map((o) => [o.path, o.value]);
     assert.deepEqual(labels, [
       ["/metadata/labels/security.istio.io~1tlsMode", "istio"],

@@ -5,6 +5,7 @@
 import { isObject, type Json, type JsonObject } from "../../../config/resource.ts";
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from "../admission-review.ts";
 import { InjectionAnnotationError, injectionAnnotations } from "./annotations.ts";
+import { PROMETHEUS_PORT } from "../../../runtime/netns/capture-rules.ts";
 import { inboundPorts } from "./inbound-ports.ts";
 import { addToList, addToMap, type PatchOp } from "./json-patch.ts";
 import { injectionDecision, STATUS_ANNOTATION } from "./policy.ts";
@@ -43,7 +44,9 @@ export function injectAdmission(settings: InjectorSettings): (req: AdmissionRequ
         "kubectl.kubernetes.io/default-container": firstApp,
         "kubectl.kubernetes.io/default-logs-container": firstApp,
         "prometheus.io/scrape": "true",
-        "prometheus.io/port": "15000",
+        // Istio annotates its agent's 15020 (the app's metrics merged in); Amime has no merging,
+        // so it names the sidecar's own Prometheus port, 15090 (docs/kubernetes.md).
+        "prometheus.io/port": String(PROMETHEUS_PORT),
         "prometheus.io/path": "/stats/prometheus",
         "istio.io/rev": "default",
       })),

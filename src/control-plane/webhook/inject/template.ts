@@ -3,7 +3,7 @@
 // capture` installs the netns runtime's capture rules in the pod's network namespace, `amime
 // proxy --xds` is the sidecar. Pure; inject-admission.ts turns it into a JSON Patch.
 import type { Json, JsonObject } from "../../../config/resource.ts";
-import { ADMIN_PORT, PROXY_GID, PROXY_UID, type CaptureAnnotations } from "../../../runtime/netns/capture-rules.ts";
+import { ADMIN_PORT, PROMETHEUS_PORT, PROXY_GID, PROXY_UID, STATUS_PORT, type CaptureAnnotations } from "../../../runtime/netns/capture-rules.ts";
 import { SIDECAR_NODE_FLAGS } from "../../../core/sidecar-node-flags.ts";
 import type { SidecarResources } from "./annotations.ts";
 
@@ -75,14 +75,16 @@ export function proxyContainer(s: InjectorSettings, p: PodSidecar, hold: boolean
     args: [
       "proxy", "--xds", s.controlPlaneUrl, "--node", "sidecar~$(POD_NAME).$(POD_NAMESPACE)",
       "--root-cert", `${ROOT_DIR}/root-cert.pem`, "--token-file", `${TOKEN_DIR}/${TOKEN_VOLUME}`,
-      // Every address: the kubelet probes it on the pod IP, `amime wait` on loopback; the capture
-      // rules refuse other pods' connections to it.
-      "--admin-address", "0.0.0.0", "--admin-port", String(ADMIN_PORT),
+      // As Istio's: the admin (config dump, drain) on loopback only (`amime wait` polls it there);
+      // the read-only status port (the kubelet's probes) and Prometheus port on every address.
+      "--admin-address", "127.0.0.1", "--admin-port", String(ADMIN_PORT),
+      "--status-port", String(STATUS_PORT), "--status-address", "0.0.0.0", "--prometheus-address", "0.0.0.0",
     ],
     env: [field("POD_NAME", "metadata.name"), field("POD_NAMESPACE", "metadata.namespace"), field("INSTANCE_IP", "status.podIP"), field("SERVICE_ACCOUNT", "spec.serviceAccountName"), field("HOST_IP", "status.hostIP")],
-    ports: [{ containerPort: ADMIN_PORT, name: "http-envoy-prom", protocol: "TCP" }],
-    readinessProbe: { httpGet: { path: "/ready", port: ADMIN_PORT }, periodSeconds: 15, timeoutSeconds: 3, failureThreshold: 4 },
-    startupProbe: { httpGet: { path: "/ready", port: ADMIN_PORT }, periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 600 },
+    // Istio's template declares only the Prometheus port.
+    ports: [{ containerPort: PROMETHEUS_PORT, name: "http-envoy-prom", protocol: "TCP" }],
+    readinessProbe: { httpGet: { path: "/healthz/ready", port: STATUS_PORT }, periodSeconds: 15, timeoutSeconds: 3, failureThreshold: 4 },
+    startupProbe: { httpGet: { path: "/healthz/ready", port: STATUS_PORT }, periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 600 },
     resources: resources(p.resources),
     securityContext: {
       allowPrivilegeEscalation: false,
