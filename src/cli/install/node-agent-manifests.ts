@@ -27,7 +27,7 @@ export function nodeAgentManifests(namespace: string, image: string): JsonObject
           metadata: { labels: { ...labels, "sidecar.istio.io/inject": "false" } },
           spec: {
             serviceAccountName: NODE_AGENT_NAME,
-            // The node's processes (each pod's network namespace) and its view of pod IPs (the sidecars' admin port).
+            // The node's processes (each pod's network namespace) and its view of pod IPs (the sidecars' status port).
             hostNetwork: true,
             hostPID: true,
             dnsPolicy: "ClusterFirstWithHostNet",

@@ -1,9 +1,9 @@
 // What an injected pod's AMIME_SERVICES chain must hold: one redirect per outbound TCP listener
 // its sidecar has bound (`outbound_tcp|<port>|<host>` on 127.0.0.1:<local port>, read from the
-// sidecar's admin `/listeners`), from each of the service's cluster IPs on that port. Pure.
+// sidecar's `/listeners` on its status port), from each of the service's cluster IPs on that port. Pure.
 import type { ServiceRedirect } from "../netns/capture-rules.ts";
 
-/** A row of the sidecar admin's `/listeners` (the part read here). */
+/** A row of the sidecar's `/listeners` on its status port 15021 (the part read here). */
 export interface ListenerRow {
   name: string;
   port: number;
@@ -26,7 +26,7 @@ export function sidecarRedirects(listeners: readonly ListenerRow[], vips: Servic
   for (const l of listeners) {
     if (!l.name.startsWith(PREFIX)) continue;
     const [, port = "", host = ""] = l.name.split("|");
-    // What the admin port answers is the pod's to say: a row that is not a port is skipped, so it
+    // What the status port answers is the pod's to say: a row that is not a port is skipped, so it
     // cannot fail the whole chain (and it can only ever redirect that pod's own traffic).
     if (!isPort(Number(port)) || !isPort(l.port)) continue;
     const key = host.endsWith(tail) ? host.slice(0, -tail.length) : "";
