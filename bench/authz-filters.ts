@@ -29,7 +29,8 @@ if (values.code === undefined) {
 
 const dir = values.code;
 const load = (p: string) => import(pathToFileURL(join(dir, p)).href);
-const { FakeRequest } = await load("src/proxy/http/filters/fake-request.test-support.ts");
+// A checkout compared with (--compare) may predate the move of FakeRequest into src/testing/.
+const { FakeRequest } = await load("src/testing/fake-request.ts").catch(() => load("src/proxy/http/filters/fake-request.test-support.ts"));
 const { jwtAuthnFilter } = await load("src/proxy/http/filters/jwt-authn/jwt-filter.ts");
 const { rbacFilter } = await load("src/proxy/http/filters/rbac/rbac-filter.ts");
 const { loadJose } = await load("src/proxy/http/filters/jwt-authn/jose-module.ts");

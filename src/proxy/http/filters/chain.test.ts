@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { CONTINUE, STOP, type FilterSlot, type HttpFilter, type RequestContext } from "../../request/context.ts";
 import { forward, route, routeConfig, vhost } from "../../router/fixtures.ts";
 import { resumeChain, runChain } from "./chain.ts";
-import { FakeRequest } from "./fake-request.test-support.ts";
+import { FakeRequest } from "../../../testing/fake-request.ts";
 
 function recorder(name: string, log: string[], result: 0 | 1 = CONTINUE): HttpFilter {
   return {

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { CorsPolicy } from "../../../../model/proxy-config.ts";
 import { CONTINUE, STOP } from "../../../request/context.ts";
 import { forward, route, routeConfig, vhost } from "../../../router/fixtures.ts";
-import { FakeRequest } from "../fake-request.test-support.ts";
+import { FakeRequest } from "../../../../testing/fake-request.ts";
 import { corsFilter } from "./cors-filter.ts";
 
 const policy: CorsPolicy = {

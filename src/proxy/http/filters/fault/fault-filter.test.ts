@@ -6,7 +6,7 @@ import { CONTINUE, STOP, type HttpFilter } from "../../../request/context.ts";
 import { forward, route } from "../../../router/fixtures.ts";
 import { RF_DI, RF_FI } from "../../../request/response-flags.ts";
 import { runChain } from "../chain.ts";
-import { FakeRequest } from "../fake-request.test-support.ts";
+import { FakeRequest } from "../../../../testing/fake-request.ts";
 import { faultFilter } from "./fault-filter.ts";
 
 function faulted(fault: FaultPolicy, clock?: FakeClock): FakeRequest {

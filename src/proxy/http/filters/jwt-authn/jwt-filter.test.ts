@@ -8,7 +8,7 @@ import type { JwtAuthnConfig, JwtProvider } from "../../../../model/proxy-config
 import { FakeClock } from "../../../../testing/fake-clock.ts";
 import { STOP, type FilterChain, type HttpFilter } from "../../../request/context.ts";
 import { runChain } from "../chain.ts";
-import { FakeRequest } from "../fake-request.test-support.ts";
+import { FakeRequest } from "../../../../testing/fake-request.ts";
 import { jwtAuthnFilter, JWT_METADATA } from "./jwt-filter.ts";
 import type { VerifiedJwt } from "./verify.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { JwtProvider } from "../../../../model/proxy-config.ts";
-import { FakeRequest } from "../fake-request.test-support.ts";
+import { FakeRequest } from "../../../../testing/fake-request.ts";
 import { findTokens, headerToken, tokenLocations } from "./token.ts";
 
 describe("headerToken", () => {

@@ -7,7 +7,7 @@ import { formatResponseFlags } from "../../../request/response-flags.ts";
 import { forward, route } from "../../../router/fixtures.ts";
 import { buildChain } from "../registry.ts";
 import { runChain } from "../chain.ts";
-import { FakeRequest } from "../fake-request.test-support.ts";
+import { FakeRequest } from "../../../../testing/fake-request.ts";
 import { localRateLimitFilter } from "./local-ratelimit-filter.ts";
 
 // Istio's task: 4 tokens, 4 per 60 s, enabled and enforced 100 %, x-local-rate-limit: true.

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { CONTINUE, STOP } from "../../../request/context.ts";
 import { forward, route, routeConfig, vhost } from "../../../router/fixtures.ts";
 import { RF_NR } from "../../../request/response-flags.ts";
-import { FakeRequest } from "../fake-request.test-support.ts";
+import { FakeRequest } from "../../../../testing/fake-request.ts";
 import { routeFilter } from "./route-filter.ts";
 
 const routes = routeConfig([vhost("reviews", ["reviews", "reviews:9080"], [route("v1", { uri: { prefix: "/reviews" } }, forward(["reviews-v1"]))])]);

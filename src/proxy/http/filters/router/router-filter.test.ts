@@ -4,7 +4,7 @@ import type { RouteAction } from "../../../../model/proxy-config.ts";
 import { STOP } from "../../../request/context.ts";
 import { forward, route } from "../../../router/fixtures.ts";
 import { RF_NC } from "../../../request/response-flags.ts";
-import { FakeRequest } from "../fake-request.test-support.ts";
+import { FakeRequest } from "../../../../testing/fake-request.ts";
 import { routerFilter } from "./router-filter.ts";
 
 function routed(action: RouteAction, clusters: string[] = []): FakeRequest {

@@ -1,15 +1,15 @@
 // A RequestContext without sockets for the filters' unit tests: plain values in, and the local
-// replies and upstream hand-offs it was asked for recorded. Only tests (and bench/authz-filters.ts) import this file.
-import type { TimerHandle } from "../../../core/clock.ts";
-import type { Random } from "../../../core/random.ts";
-import type { CorsPolicy, ForwardAction, ListenerDirection, Route, RouteConfiguration, VirtualHost, WeightedCluster } from "../../../model/proxy-config.ts";
-import { FakeClock } from "../../../testing/fake-clock.ts";
-import { FilterStats } from "../../request/filter-stats.ts";
-import { HeaderEdits, withEdits } from "../../request/header-edits.ts";
-import { RouteTable } from "../../router/index.ts";
-import type { ClusterManager, ClusterState } from "../../upstream/cluster-manager.ts";
-import type { DownstreamStats } from "../../upstream/cluster-stats.ts";
-import { DEFAULT_LIMITS, type FilterChain, type HeaderPairs, type ListenerContext, type ProxyContext, type RequestContext, type Runtime } from "../../request/context.ts";
+// replies and upstream hand-offs it was asked for recorded. Imported by the filters' tests and bench/authz-filters.ts.
+import type { TimerHandle } from "../core/clock.ts";
+import type { Random } from "../core/random.ts";
+import type { CorsPolicy, ForwardAction, ListenerDirection, Route, RouteConfiguration, VirtualHost, WeightedCluster } from "../model/proxy-config.ts";
+import { FakeClock } from "./fake-clock.ts";
+import { FilterStats } from "../proxy/request/filter-stats.ts";
+import { HeaderEdits, withEdits } from "../proxy/request/header-edits.ts";
+import { RouteTable } from "../proxy/router/index.ts";
+import type { ClusterManager, ClusterState } from "../proxy/upstream/cluster-manager.ts";
+import type { DownstreamStats } from "../proxy/upstream/cluster-stats.ts";
+import { DEFAULT_LIMITS, type FilterChain, type HeaderPairs, type ListenerContext, type ProxyContext, type RequestContext, type Runtime } from "../proxy/request/context.ts";
 
 export interface Reply {
   status: number;
