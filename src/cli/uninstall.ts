@@ -1,9 +1,11 @@
 // `amime uninstall`: print (or delete with kubectl) what `amime install` put into a cluster.
 import { stringify } from "yaml";
 import type { JsonObject } from "../config/resource.ts";
+import { CONFIG_LABEL, ROOT_CERT_CONFIG_MAP } from "../control-plane/kubernetes/root-cert-publisher.ts";
 import type { Command } from "./command.ts";
 import { runParsed } from "./lib/args.ts";
 import { kubectl } from "./install/kubectl.ts";
+import { NAME } from "./install/manifests.ts";
 import { manifestsOf, parseInstallArgs, render } from "./install/options.ts";
 
 export const UNINSTALL_HELP = `Usage: amime uninstall [-n NAMESPACE] [--purge] [-o yaml|json]
@@ -14,7 +16,10 @@ the control plane before it goes), or delete them with kubectl (\`--apply\`: \`k
 --ignore-not-found -f -\`). Istio's CRDs, and with them every Istio resource in the cluster, are
 kept unless --purge (as \`istioctl uninstall\`). The namespace is deleted with the rest.
 Options as \`amime install\` (docs/kubernetes.md), plus:
-      --purge           also delete Istio's CRDs
+      --purge           also delete Istio's CRDs; with --apply, once the control plane's pods
+                        are gone, also the ConfigMaps istio-ca-root-cert it wrote into every
+                        namespace (labelled istio.io/config=true), which are kept otherwise, as
+                        Istio keeps them for the pods still mounting them
 `;
 
 export const uninstallCommand: Command = {
@@ -40,6 +45,11 @@ export const uninstallCommand: Command = {
       return 0;
     }
     const dryRun = args.dryRun !== undefined ? [`--dry-run=${args.dryRun}`] : [];
-    return kubectl(args.target, ["delete", "--ignore-not-found", "--wait=false", ...dryRun, "-f", "-"], render(ids, "yaml", (o) => stringify(o)));
+    const code = await kubectl(args.target, ["delete", "--ignore-not-found", "--wait=false", ...dryRun, "-f", "-"], render(ids, "yaml", (o) => stringify(o)));
+    if (code !== 0 || !args.purge || args.dryRun !== undefined) return code;
+    // The mesh root the control plane published: only once it has stopped, or it would write them again.
+    const waited = await kubectl(args.target, ["wait", "--for=delete", "pod", "-l", `app=${NAME}`, "-n", args.namespace, "--timeout=300s"], "");
+    if (waited !== 0) return waited;
+    return kubectl(args.target, ["delete", "configmap", "--all-namespaces", "-l", `${CONFIG_LABEL}=true`, "--field-selector", `metadata.name=${ROOT_CERT_CONFIG_MAP}`, "--ignore-not-found"], "");
   }),
 };

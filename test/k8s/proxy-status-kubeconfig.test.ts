@@ -8,21 +8,15 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { KubeCluster } from "../support/kube-cluster.ts";
+import { KubeCluster, machineAddress } from "../support/kube-cluster.ts";
 import { unusedPort } from "../support/ports.ts";
 import { BIN, NODE, runTool, startControlPlane, type ControlPlaneProcess } from "./control-plane-process.ts";
 import { tearDown } from "./teardown.ts";
 
 const POD_IP = "127.0.0.71";
-
-/** An IPv4 address of this machine that is not loopback (an EndpointSlice may not name loopback). */
-function hostAddress(): string {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  throw new Error("this machine has no non-loopback IPv4 address for the API server to reach the control plane on");
-}
 
 describe("amime proxy-status --kubeconfig", () => {
   let kube: KubeCluster;
@@ -50,7 +44,7 @@ spec:
     const port = cp.ready.port;
     // The API server proxies only to an endpoint that is a pod of the Service's namespace with that
     // IP: the control plane's pod, its status written as a kubelet would (the process runs here).
-    const ip = hostAddress();
+    const ip = machineAddress();
     await kube.apply(`apiVersion: v1
 kind: Pod
 metadata: {name: amime-0, namespace: istio-system, labels: {app: amime}}

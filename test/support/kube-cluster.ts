@@ -14,7 +14,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { homedir } from "node:os";
+import { homedir, networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { EtcdCluster } from "./etcd-cluster.ts";
 import { unusedPort } from "./ports.ts";
@@ -42,6 +42,15 @@ export interface KubeClusterOptions {
   apiServerArgs?: readonly string[];
   /** Also run kube-controller-manager (Deployments → ReplicaSets → Pods, EndpointSlices, ServiceAccounts). */
   controllerManager?: boolean;
+  /**
+   * Reachable from pods (a control plane running in a pod of the test node agent): the API server
+   * listens on this machine's non-loopback address (the kubeconfig names it; its self-signed
+   * certificate names it and the `kubernetes` Service's 10.96.0.1), the endpoint reconciler writes
+   * that address as the `kubernetes` Service's endpoint, and webhooks and the service proxy reach a
+   * Service at its endpoints' pod IPs (`--enable-aggregator-routing`: this host runs no kube-proxy,
+   * so a ClusterIP reaches nothing from here). docs/kubernetes.md, "The installed control plane on the rig".
+   */
+  podNetwork?: boolean;
 }
 
 export interface KubectlOptions {
@@ -70,7 +79,7 @@ interface Proc {
 
 export class KubeCluster {
   readonly dir: string;
-  /** https://127.0.0.1:PORT */
+  /** https://127.0.0.1:PORT (with `podNetwork`, this machine's non-loopback address) */
   readonly server: string;
   readonly token: string;
   /** The API server's serving certificate chain (its self-signed CA is in it): trust for clients. */
@@ -81,10 +90,13 @@ export class KubeCluster {
   private withControllerManager = false;
   private extraApiServerArgs: readonly string[] = [];
 
-  private constructor(dir: string, etcd: EtcdCluster, port: number, token: string) {
+  private readonly address: string;
+
+  private constructor(dir: string, etcd: EtcdCluster, address: string, port: number, token: string) {
     this.dir = dir;
     this.etcd = etcd;
-    this.server = `https://127.0.0.1:${port}`;
+    this.address = address;
+    this.server = `https://${address}:${port}`;
     this.token = token;
     this.caFile = join(dir, "certs", "apiserver.crt");
     this.kubeconfig = join(dir, "kubeconfig");
@@ -96,7 +108,7 @@ export class KubeCluster {
     const controllerManager = opts.controllerManager ? rigBinary("kube-controller-manager") : "";
     rigBinary("kubectl");
     const etcd = await EtcdCluster.start(1);
-    const cluster = new KubeCluster(etcd.dir, etcd, await unusedPort(), randomBytes(16).toString("hex"));
+    const cluster = new KubeCluster(etcd.dir, etcd, opts.podNetwork === true ? machineAddress() : "127.0.0.1", await unusedPort(), randomBytes(16).toString("hex"));
     cluster.withControllerManager = opts.controllerManager === true;
     cluster.extraApiServerArgs = opts.apiServerArgs ?? [];
     try {
@@ -203,10 +215,10 @@ export class KubeCluster {
     return [
       "--etcd-servers", this.etcd.endpoints.join(","),
       "--etcd-prefix", "/registry",
-      "--bind-address", "127.0.0.1",
-      "--advertise-address", "127.0.0.1",
-      // The `kubernetes` Service's endpoints would name this loopback address, which 1.37 refuses.
-      "--endpoint-reconciler-type", "none",
+      "--bind-address", this.address,
+      "--advertise-address", this.address,
+      // The `kubernetes` Service's endpoints would name a loopback address, which 1.37 refuses.
+      ...(this.address === "127.0.0.1" ? ["--endpoint-reconciler-type", "none"] : ["--enable-aggregator-routing=true"]),
       "--secure-port", port,
       "--cert-dir", join(this.dir, "certs"),
       "--token-auth-file", join(this.dir, "tokens.csv"),
@@ -289,6 +301,12 @@ export class KubeCluster {
     child.on("exit", () => (p.child = null));
     this.procs.push(p);
   }
+}
+
+/** This machine's first non-loopback IPv4 address (what pods and this machine both reach). */
+export function machineAddress(): string {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  throw new Error("this machine has no non-loopback IPv4 address for pods to reach the API server on");
 }
 
 function end(p: Proc): Promise<void> {

@@ -9,10 +9,13 @@ import { nodeAgentManifests } from "./node-agent-manifests.ts";
 
 export const DEFAULT_NAMESPACE = "istio-system";
 export const NAME = "amime";
-/** Istio's ports: 15012 xDS over TLS (the control plane's 15010 behind it), 443 webhooks (15017). */
+/**
+ * Istio's ports: 15012 xDS over TLS, 443 webhooks (15017). The control plane listens on 15012 itself,
+ * as istiod does: sidecars name `amime.<ns>.svc:15012`, and its Host check wants the port it listens on.
+ */
 export const XDS_SERVICE_PORT = 15012;
 export const WEBHOOK_SERVICE_PORT = 443;
-const CONTROL_PLANE_PORT = 15010;
+const CONTROL_PLANE_PORT = XDS_SERVICE_PORT;
 const WEBHOOK_PORT = 15017;
 const CACERTS_DIR = "/etc/cacerts";
 

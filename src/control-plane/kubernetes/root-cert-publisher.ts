@@ -13,7 +13,7 @@ import { KubeApiError, postJson, putJson, Reflector, type KubeObject } from "./r
 export const ROOT_CERT_CONFIG_MAP = "istio-ca-root-cert";
 export const ROOT_CERT_KEY = "root-cert.pem";
 /** Istio's label on the ConfigMaps it writes. */
-const CONFIG_LABEL = "istio.io/config";
+export const CONFIG_LABEL = "istio.io/config";
 /** Namespaces Istio never injects nor writes the root into (inject.IgnoredNamespaces). */
 export const IGNORED_NAMESPACES: ReadonlySet<string> = new Set(["kube-system", "kube-public", "kube-node-lease", "local-path-storage"]);
 const RETRY_MS = 1000;

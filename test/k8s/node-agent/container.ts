@@ -45,7 +45,7 @@ export class Container {
   }
 
   /** Start the process; `onExit` gets its exit code (128+n for a signal). */
-  run(netns: string, script: string, argv: readonly string[], env: Record<string, string>, onExit: (code: number) => void): void {
+  run(netns: string | null, script: string, argv: readonly string[], env: Record<string, string>, onExit: (code: number) => void): void {
     const [cmd, ...rest] = launchArgv(netns, script, argv);
     const startedAt = new Date().toISOString();
     const child = spawn(cmd!, rest, { env, stdio: ["ignore", "pipe", "pipe", "pipe"] });

@@ -65,9 +65,9 @@ export function launchScript(opts: { hostname: string; mounts: readonly Mount[];
   return lines.join("\n");
 }
 
-/** The command line that starts a container's process in pod namespace `netns`. */
-export function launchArgv(netns: string, script: string, argv: readonly string[]): string[] {
-  return ["ip", "netns", "exec", netns, "unshare", "--mount", "--uts", "--propagation", "private", "--", "sh", "-c", script, "sh", ...argv];
+/** The command line that starts a container's process in pod namespace `netns` (null: the host's network, a hostNetwork pod). */
+export function launchArgv(netns: string | null, script: string, argv: readonly string[]): string[] {
+  return [...(netns === null ? [] : ["ip", "netns", "exec", netns]), "unshare", "--mount", "--uts", "--propagation", "private", "--", "sh", "-c", script, "sh", ...argv];
 }
 
 /** The command line that runs `argv` inside a running container (process `pid`): exec probes, hooks. */

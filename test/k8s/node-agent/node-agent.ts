@@ -27,6 +27,7 @@ import { KubeApi } from "./kube-api.ts";
 import type { DataLookup } from "./pod-env.ts";
 import type { Pod } from "./pod-types.ts";
 import { PodRunner } from "./pod-runner.ts";
+import { ServiceProxy } from "./service-proxy.ts";
 
 export interface NodeAgentOptions {
   /** The API server and the credential the agent uses (a cluster admin's, in tests). */
@@ -36,6 +37,8 @@ export interface NodeAgentOptions {
   nodeName?: string;
   /** Images that run `bin/amime.js` (the control plane's --sidecar-image). */
   amimeImages?: readonly string[];
+  /** Run the node's kube-proxy (service-proxy.ts): pods reach Services at their ClusterIPs. */
+  serviceProxy?: boolean;
   /** More /etc/hosts entries for every pod: name → IP (setExtraHost adds more later). */
   extraHosts?: Readonly<Record<string, string>>;
   log?: (line: string) => void;
@@ -54,6 +57,9 @@ export class NodeAgent {
   private readonly binding = new Set<string>();
   private readonly finalizing = new Set<string>();
   private readonly services = new Map<string, ServiceVip>();
+  /** The `kubernetes` Service of namespace default: every container's KUBERNETES_SERVICE_* variables, as the kubelet sets them. */
+  private master: { vip: string; port: number } | null = null;
+  private serviceProxy: ServiceProxy | null = null;
   private readonly writes = new Map<string, "busy" | "again">();
   private readonly reflectors: Reflector[] = [];
   private readonly extraHosts: Map<string, string>;
@@ -161,12 +167,17 @@ export class NodeAgent {
     }, systemClock, this.log);
     this.reflectors.push(services, pods);
     await services.start();
+    if (this.opts.serviceProxy === true) this.serviceProxy = await ServiceProxy.start(this.api.conn, this.network.resources.nodes[0]!, this.log);
     await pods.start();
   }
 
   private service(o: KubeObject, present: boolean): void {
     const key = `${o.metadata.namespace}/${o.metadata.name}`;
-    const clusterIP = (o.spec as { clusterIP?: string } | undefined)?.clusterIP;
+    const { clusterIP, ports } = (o.spec ?? {}) as { clusterIP?: string; ports?: { name?: string; port: number }[] };
+    if (key === "default/kubernetes") {
+      const https = ports?.find((p) => p.name === "https") ?? ports?.[0];
+      this.master = present && clusterIP && https ? { vip: clusterIP, port: https.port } : null;
+    }
     if (present && clusterIP && clusterIP !== "None") this.services.set(key, { host: `${o.metadata.name}.${o.metadata.namespace}.svc.${DOMAIN}`, vip: clusterIP });
     else if (!this.services.delete(key)) return;
     this.refreshNames();
@@ -202,6 +213,7 @@ export class NodeAgent {
       amimeImages: this.opts.amimeImages ?? [],
       keep: [CHECKOUT, realpathSync(join(CHECKOUT, "node_modules")), this.podsDir],
       nameFiles: (pod) => this.nameFiles(pod),
+      serviceEnv: (hostNetwork) => this.serviceEnv(hostNetwork),
       log: this.log,
       changed: (r) => this.writeStatus(r),
     });
@@ -250,6 +262,20 @@ export class NodeAgent {
     return { hosts: hostsFile(pod, [...this.services.values()], DOMAIN) + extra, resolvConf: resolvConf(pod.namespace, DOMAIN) };
   }
 
+  /**
+   * The kubelet's variables for the master Service (set even with enableServiceLinks: false). A
+   * hostNetwork pod runs on this host, which has no kube-proxy (the rig changes nothing on the
+   * host): it gets the API server's own address, where kube-proxy would take 10.96.0.1:443.
+   */
+  private serviceEnv(hostNetwork: boolean): Record<string, string> {
+    const api = new URL(this.opts.server);
+    const m = hostNetwork ? { vip: api.hostname, port: Number(api.port || 443) } : this.master;
+    if (m === null) return {};
+    const url = `tcp://${m.vip}:${m.port}`;
+    const p = `KUBERNETES_PORT_${m.port}_TCP`;
+    return { KUBERNETES_SERVICE_HOST: m.vip, KUBERNETES_SERVICE_PORT: String(m.port), KUBERNETES_SERVICE_PORT_HTTPS: String(m.port), KUBERNETES_PORT: url, [p]: url, [`${p}_PROTO`]: "tcp", [`${p}_PORT`]: String(m.port), [`${p}_ADDR`]: m.vip };
+  }
+
   /** Write a pod's status; changes during a write are written once it ends (the latest wins). */
   private writeStatus(r: PodRunner): void {
     const key = r.key;
@@ -293,6 +319,7 @@ export class NodeAgent {
     process.off("SIGINT", this.onSignal);
     if (this.lease) clearInterval(this.lease);
     for (const r of this.reflectors) r.close();
+    this.serviceProxy?.close();
     await Promise.all([...this.runners.values()].map((r) => r.stop(0)));
     this.runners.clear();
     await this.network.remove();

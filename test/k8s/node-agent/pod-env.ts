@@ -1,8 +1,9 @@
 // A container's environment as a kubelet builds it: the image's env, then `envFrom` (ConfigMaps,
 // Secrets, with their prefix), then `env` in order, each value's `$(VAR)` expanded from what came
 // before; `valueFrom` reads a field of the pod (the downward API), a ConfigMap key or a Secret key.
-// Plus HOSTNAME (the pod's host name) and a PATH for the local programs. Not set: the `<SVC>_SERVICE_HOST`
-// variables of enableServiceLinks (nothing in the rig routes Service IPs to a plain pod anyway).
+// Plus HOSTNAME (the pod's host name) and a PATH for the local programs; the runner passes HOME and
+// the `kubernetes` Service's KUBERNETES_SERVICE_* (always set by the kubelet) with the image's env.
+// Not set: the other Services' `<SVC>_SERVICE_HOST` variables of enableServiceLinks.
 import { ContainerStartError, expand } from "./images.ts";
 import type { Pod, PodContainer } from "./pod-types.ts";
 

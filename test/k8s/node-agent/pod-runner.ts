@@ -30,6 +30,8 @@ export interface PodHost {
   keep: readonly string[];
   /** /etc/hosts and resolv.conf of a pod. */
   nameFiles(pod: { name: string; ip: string; namespace: string }): { hosts: string; resolvConf: string };
+  /** The kubelet's Service variables (KUBERNETES_SERVICE_HOST…), for a pod on the host's network or not. */
+  serviceEnv(hostNetwork: boolean): Record<string, string>;
   log(line: string): void;
   /** The pod's status changed: write it to the API server. */
   changed(runner: PodRunner): void;
@@ -66,6 +68,10 @@ export class PodRunner {
     for (const c of this.inits) c.wait("PodInitializing");
   }
 
+  get hostNetwork(): boolean {
+    return this.pod.spec.hostNetwork === true;
+  }
+
   get dir(): string {
     return join(this.host.podsDir, this.pod.metadata.uid ?? this.key.replace("/", "_"));
   }
@@ -92,6 +98,14 @@ export class PodRunner {
         backoff = Math.min(backoff * 2, 30_000);
         if (this.stopping) return;
       }
+    }
+    if (this.hostNetwork) {
+      // The node's network is the host's here (its InternalIP, where probes come from): the pod's
+      // processes run in it, and its IP is that address, as a kubelet reports a hostNetwork pod.
+      this.podIp = this.host.network.hostIp;
+      this.host.changed(this);
+      if (!this.stopping) this.runInit(0);
+      return;
     }
     const name = this.pod.metadata.uid?.slice(0, 8) ?? this.pod.metadata.name;
     const ns = this.pod.metadata.namespace ?? "default";
@@ -149,12 +163,14 @@ export class PodRunner {
     if (this.stopping) throw new Error("stopping");
     try {
       const img = localImage(spec.image, this.host.amimeImages);
-      const env = await containerEnv(this.withIps(), spec, img.env, this.host.lookup);
-      const argv = containerArgv(img, spec.command, spec.args, env);
       const user = this.identity(spec);
+      // As containerd: HOME from the image's passwd entry of the user (root's /root; UID 1337 has none: /).
+      const base = { HOME: user === null || user.uid === 0 ? "/root" : "/", ...img.env, ...this.host.serviceEnv(this.hostNetwork) };
+      const env = await containerEnv(this.withIps(), spec, base, this.host.lookup);
+      const argv = containerArgv(img, spec.command, spec.args, env);
       const workingDir = spec.workingDir ?? CHECKOUT;
       const script = launchScript({ hostname: hostnameOf(this.pod), mounts: this.mounts(spec), keep: this.host.keep, workingDir, user });
-      c.run(this.netns!, script, argv, env, (code) => {
+      c.run(this.netns, script, argv, env, (code) => {
         this.stopProbes(c);
         this.host.changed(this);
         if (!this.stopping) onExit(code);
@@ -330,7 +346,7 @@ export class PodRunner {
     const all = this.containers;
     const ready = this.phase === "Running" && all.every((c) => c.ready);
     const conds: [Condition, boolean][] = [
-      ["PodReadyToStartContainers", this.netns !== null],
+      ["PodReadyToStartContainers", this.netns !== null || (this.hostNetwork && this.podIp !== null)],
       ["Initialized", this.initialized],
       ["ContainersReady", ready],
       ["Ready", ready],
