@@ -187,6 +187,7 @@ export const proxyCommand: Command = {
   name: "proxy",
   run: runParsed("proxy", PROXY_HELP, parseArgs, async (args) => {
     if (args.config !== undefined && args.xds !== undefined) throw new UsageError("--config and --xds are mutually exclusive");
+    if (args.statusAddress !== undefined && args.statusPort === undefined) throw new UsageError("--status-address needs --status-port");
     const secretDir = args.secretDir ?? (process.env.AMIME_SECRET_DIR || undefined);
     let secrets: SecretStore | undefined;
     if (secretDir !== undefined) {

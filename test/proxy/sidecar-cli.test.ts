@@ -94,6 +94,23 @@ describe("amime proxy (process)", () => {
     assert.equal(code, 1);
     assert.match(err, /listeners\[0\]\.routeConfigName: no route configuration named "missing"/);
   });
+
+  it("exits 2 naming the flag on a bad status or Prometheus address, or a status address without a status port", async () => {
+    const file = join(dir, "unused.json");
+    writeFileSync(file, "{}");
+    for (const [args, message] of [
+      [["--status-port", "0", "--status-address", "everywhere"], /--status-address needs an IP address, not "everywhere"/],
+      [["--prometheus-address", "pod"], /--prometheus-address needs an IP address, not "pod"/],
+      [["--status-address", "0.0.0.0"], /--status-address needs --status-port/],
+    ] as const) {
+      const child = spawn(node, [bin, "proxy", "--config", file, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      assert.equal(code, 2, args.join(" "));
+      assert.match(err, message);
+    }
+  });
 });
 
 describe("config pushes", () => {
