@@ -122,6 +122,14 @@ it("Istio's tcp-echo and a client pod, injected: istio-init leaves AMIME_SERVICE
   assert.equal((await runTool("curl", ["-sS", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", `http://${clientIp}:15021/healthz/ready`])).stdout, "405");
   const scrape = await runTool("curl", ["-sS", "--max-time", "5", `http://${clientIp}:15090/stats/prometheus`]);
   assert.match(scrape.stdout, /^envoy_server_live 1$/m, scrape.stderr);
+  // Another pod (as a scraper its own capture lets out: UID 1337) reaches tcp-echo's 15021 and
+  // 15090, while its 15000 is refused by tcp-echo's capture rules.
+  const echoIp = pods.find((p) => p.metadata.name !== "client")!.status.podIP!;
+  const fromPod = (url: string) => runTool("ip", ["netns", "exec", clientNetns, "setpriv", "--reuid=1337", "--regid=1337", "--clear-groups", "curl", "-sS", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", url]);
+  assert.equal((await fromPod(`http://${echoIp}:15021/healthz/ready`)).stdout, "200");
+  assert.equal((await fromPod(`http://${echoIp}:15090/stats/prometheus`)).stdout, "200");
+  const refused = await fromPod(`http://${echoIp}:15000/config_dump`);
+  assert.equal(refused.code, 7, `connection refused, got exit ${refused.code}: ${refused.stdout}${refused.stderr}`);
   // Inside the pod the admin answers on loopback (`amime wait` polls it there).
   const inside = await runTool("ip", ["netns", "exec", clientNetns, "curl", "-sS", "--max-time", "5", "http://127.0.0.1:15000/ready"]);
   assert.equal(inside.stdout, "LIVE\n", inside.stderr);
