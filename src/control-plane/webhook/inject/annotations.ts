@@ -3,7 +3,7 @@
 // ask for. Annotations Amime does not apply come back as warnings. Pure.
 import { parse as parseYaml } from "yaml";
 import { isObject } from "../../../config/resource.ts";
-import { captureAnnotations, type CaptureAnnotations } from "../../../runtime/netns/capture-rules.ts";
+import { captureAnnotations, type CaptureAnnotations } from "../../../model/sidecar-pod.ts";
 
 export interface SidecarResources {
   requests: { cpu: string; memory: string };

@@ -3,7 +3,7 @@
 // listener per port). The injector writes it into istio-init's capture rules; whatever registers
 // an injected pod's instance must use the same numbering (ports: containerPort → listener). Pure.
 import { isObject, type Json } from "../../../config/resource.ts";
-import { inboundListenerPort, RESERVED_PORTS } from "../../../runtime/netns/capture-rules.ts";
+import { inboundListenerPort, RESERVED_PORTS } from "../../../model/sidecar-pod.ts";
 import { PROXY_CONTAINER } from "./template.ts";
 
 export type InboundPorts = { ports: Map<number, number> } | { error: string };

@@ -5,7 +5,7 @@
 import { isObject, type Json, type JsonObject } from "../../../config/resource.ts";
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from "../admission-review.ts";
 import { InjectionAnnotationError, injectionAnnotations } from "./annotations.ts";
-import { PROMETHEUS_PORT } from "../../../runtime/netns/capture-rules.ts";
+import { PROMETHEUS_PORT } from "../../../model/sidecar-pod.ts";
 import { inboundPorts } from "./inbound-ports.ts";
 import { addToList, addToMap, type PatchOp } from "./json-patch.ts";
 import { injectionDecision, STATUS_ANNOTATION } from "./policy.ts";
