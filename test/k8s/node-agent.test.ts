@@ -6,7 +6,7 @@
 // and an unknown image failing with ErrImagePull.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { stringify } from "yaml";
@@ -134,15 +134,22 @@ it("a pod gets its env (fieldRef, ConfigMap), its ConfigMap and projected-token 
   assert.match(waiting.message ?? "", /no local command for image "nginx:1\.27"/);
 });
 
-it("a postStart exec hook runs to its end before the next container starts; an exec readiness probe makes the pod Ready", async () => {
+it("a postStart exec hook runs to its end before the next container starts; an exec readiness probe makes the pod Ready; readOnlyRootFilesystem leaves only the volumes writable", async (t) => {
   const shared = [{ name: "shared", mountPath: "/var/run/shared" }];
+  // Written to the host's / only if the root were left writable (the test then fails): removed whatever happens.
+  const probe = `/amime-ro-check-${process.pid}`;
+  t.after(() => rmSync(probe, { force: true }));
   await cluster.apply(stringify({
     apiVersion: "v1", kind: "Pod", metadata: { name: "hooked", labels: { hooked: "h1" } },
     spec: {
       volumes: [{ name: "shared", emptyDir: {} }],
       containers: [
         { name: "first", image: "busybox", command: ["sleep", "600"], volumeMounts: shared, lifecycle: { postStart: { exec: { command: ["sh", "-c", "echo hooked by $(hostname) > /var/run/shared/mark"] } } } },
-        { name: "second", image: "busybox", command: ["sh", "-c", "cat /var/run/shared/mark; exec sleep 600"], volumeMounts: shared, readinessProbe: { exec: { command: ["cat", "/var/run/shared/mark"] }, periodSeconds: 1 } },
+        {
+          name: "second", image: "busybox", volumeMounts: shared, readinessProbe: { exec: { command: ["cat", "/var/run/shared/mark"] }, periodSeconds: 1 },
+          securityContext: { readOnlyRootFilesystem: true },
+          command: ["sh", "-c", `cat /var/run/shared/mark; touch ${probe} 2>/dev/null && echo root writable || echo root read-only; touch /var/run/shared/x && echo volume writable; exec sleep 600`],
+        },
       ],
     },
   }));
@@ -150,7 +157,7 @@ it("a postStart exec hook runs to its end before the next container starts; an e
     const [p] = await pods("hooked=h1");
     return p !== undefined && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
   }, "pod hooked to be Ready");
-  assert.equal(agent.containerLog("default", "hooked", "second"), "hooked by hooked\n");
+  assert.equal(agent.containerLog("default", "hooked", "second"), "hooked by hooked\nroot read-only\nvolume writable\n");
 });
 
 /** Whether a process runs (a killed one may stay a zombie until something reaps it). */

@@ -9,7 +9,11 @@
 //   container's mountpoint lives in its image; here it is left behind, empty, on the host);
 // - a mountPath above what the program needs (an emptyDir on /tmp when the checkout is under /tmp)
 //   would hide it: those paths (`keep`) are bound into the volume first, so they stay visible;
-// - an exec (probe, postStart hook) runs in the container's namespaces with `nsenter`.
+// - an exec (probe, postStart hook) runs in the container's namespaces with `nsenter`;
+// - `readOnlyRootFilesystem`: the root mount is made read-only in the container's own mount
+//   namespace once its volumes are mounted (they stay writable, as in a container; so does any
+//   other separate mount of the host, such as /proc or /dev), so the checkout, the image's /amime,
+//   is read-only too, as in the image.
 import { existsSync, realpathSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 
@@ -45,7 +49,7 @@ function under(path: string, dir: string): boolean {
 }
 
 /** The sh script run in the new namespaces; the program's argv follows as "$@". */
-export function launchScript(opts: { hostname: string; mounts: readonly Mount[]; keep: readonly string[]; workingDir: string; user: Identity | null }): string {
+export function launchScript(opts: { hostname: string; mounts: readonly Mount[]; keep: readonly string[]; workingDir: string; user: Identity | null; readOnlyRoot?: boolean }): string {
   const lines = ["set -e", `hostname ${shQuote(opts.hostname)}`];
   const mounts = opts.mounts.map((m) => ({ ...m, target: resolveTarget(m.target) })).sort((a, b) => a.target.split(sep).length - b.target.split(sep).length);
   for (const m of mounts) {
@@ -58,6 +62,7 @@ export function launchScript(opts: { hostname: string; mounts: readonly Mount[];
     lines.push(`mount --rbind ${shQuote(m.source)} ${shQuote(m.target)}`);
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shQuote(m.target)}`);
   }
+  if (opts.readOnlyRoot === true) lines.push("mount -o remount,bind,ro /");
   lines.push(`cd ${shQuote(opts.workingDir)}`);
   // Tell the agent the namespaces are made (fd 3), so a hook or exec probe entering them sees the mounts.
   lines.push("printf up >&3", "exec 3>&-");

@@ -169,7 +169,7 @@ export class PodRunner {
       const env = await containerEnv(this.withIps(), spec, base, this.host.lookup);
       const argv = containerArgv(img, spec.command, spec.args, env);
       const workingDir = spec.workingDir ?? CHECKOUT;
-      const script = launchScript({ hostname: hostnameOf(this.pod), mounts: this.mounts(spec), keep: this.host.keep, workingDir, user });
+      const script = launchScript({ hostname: hostnameOf(this.pod), mounts: this.mounts(spec), keep: this.host.keep, workingDir, user, readOnlyRoot: spec.securityContext?.readOnlyRootFilesystem === true });
       c.run(this.netns, script, argv, env, (code) => {
         this.stopProbes(c);
         this.host.changed(this);

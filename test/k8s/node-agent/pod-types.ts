@@ -23,7 +23,7 @@ export interface PodContainer {
   envFrom?: { prefix?: string; configMapRef?: NameRef; secretRef?: NameRef }[];
   ports?: { name?: string; containerPort: number; protocol?: string }[];
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string; subPathExpr?: string }[];
-  securityContext?: { runAsUser?: number; runAsGroup?: number };
+  securityContext?: { runAsUser?: number; runAsGroup?: number; readOnlyRootFilesystem?: boolean };
   readinessProbe?: Probe;
   startupProbe?: Probe;
   livenessProbe?: Probe;
