@@ -158,4 +158,17 @@ describe("SocketWriter", () => {
     await once(gone.peer, "close");
     assert.equal(goneGot.bytes().length, 0, "a destroyed socket's held bytes are dropped, without an error");
   });
+
+  it("a TLS socket's writeSoon writes at once (its own write callbacks would slip to the next turn)", async () => {
+    const { client, peer } = await pair(server);
+    const got = collect(peer);
+    (client as Socket & { encrypted?: boolean }).encrypted = true; // what a TLSSocket says; its writes take the stream path
+    const w = new SocketWriter(client);
+    w.writeSoon(Buffer.from("now"));
+    assert.equal(w.queued, false, "not held");
+    client.end();
+    await once(peer, "end");
+    assert.equal(got.bytes().toString(), "now");
+  });
 });
+

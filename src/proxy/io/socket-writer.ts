@@ -23,7 +23,7 @@
 // request alone would gain nothing and pay a callback per turn (at a low, steady rate every
 // request wakes the process alone). Only owned buffers are held (never a view into a reused read
 // buffer); a later `write` on the same socket, `flush()` (before end or hand-over) and the turn's
-// end write them in order; a destroyed socket drops them.
+// end write them in order; a destroyed socket drops them. TLS sockets write at once (see writeSoon).
 //
 // The handle and its write request are Node internals (`process.binding("stream_wrap")`): when a
 // Node version changes them, `available` is false and every write takes the stream path.
@@ -112,6 +112,13 @@ export class SocketWriter {
    * earlier when another write or flush() comes first. Backpressure shows on the next write.
    */
   writeSoon(buf: Buffer): void {
+    if (this.socket.encrypted === true) {
+      // TLS writes go through the TLS stream, whose own completion work, started from the end of
+      // the turn, may slip to the next turn: held, the mTLS pair measured +17 % CPU per request at
+      // 1,000 rps in one loaded A/B (3 of 4 rounds); written at once, 1.08 (docs/performance.md).
+      this.write(buf);
+      return;
+    }
     const h = this.held;
     if (h !== null) {
       // A second message this turn (pipelined requests): one buffer, still one write.
