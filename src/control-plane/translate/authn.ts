@@ -4,36 +4,15 @@
 // jwtRules of every policy that selects the proxy (root-namespace mesh-wide, namespace-wide,
 // selector or targetRef(s)) merged and sorted by issuer. docs/security.md
 import { parseDurationNanos } from "../../config/checks/duration.ts";
-import type { JWTRule, PolicyTargets } from "../../config/types/security.ts";
+import type { JWTRule } from "../../config/types/security.ts";
 import type { HttpFilterConfig, JwtAuthnConfig, RbacConfig, RbacPolicy, JwtProvider } from "../../model/proxy-config.ts";
-import { labelsMatch } from "../../model/registry.ts";
-import type { ConfigEntry, Snapshot } from "../../model/snapshot.ts";
+import type { Snapshot } from "../../model/snapshot.ts";
 import { cmp, type ProxyInput } from "./common.ts";
 import { customPolicies } from "./ext-authz.ts";
+import { policySelects } from "./policy-selection.ts";
 
 /** Istio's default JWKS fetch timeout. */
 const DEFAULT_TIMEOUT_MS = 5000;
-/** Gateway pods created for a Gateway API Gateway carry this label (what targetRef kind Gateway selects). */
-const GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name";
-
-/** Does a selector / targetRef policy in `entry.namespace` apply to `node`? (Istio's workload selection.) */
-export function policySelects(snapshot: Snapshot, entry: ConfigEntry<PolicyTargets>, node: ProxyInput): boolean {
-  const ns = node.namespace || "default";
-  const spec = entry.spec;
-  const refs = spec.targetRefs ?? (spec.targetRef !== undefined ? [spec.targetRef] : []);
-  const selector = spec.selector?.matchLabels;
-  if (refs.length === 0 && selector === undefined) return entry.namespace === snapshot.mesh.rootNamespace || entry.namespace === ns;
-  if (entry.namespace !== ns) return false;
-  if (refs.length === 0) return labelsMatch(selector, node.labels);
-  return refs.some((ref) => {
-    if ((ref.namespace ?? entry.namespace) !== ns) return false;
-    if (ref.kind === "Gateway") return node.labels[GATEWAY_NAME_LABEL] === ref.name;
-    if (ref.kind === "Service" || ref.kind === "ServiceEntry") {
-      return snapshot.services.some((s) => s.namespace === ns && s.name === ref.name && s.selector !== undefined && Object.keys(s.selector).length > 0 && labelsMatch(s.selector, node.labels));
-    }
-    return false;
-  });
-}
 
 /** The jwt_authn config for `node`, or undefined when no RequestAuthentication selects it. */
 export function jwtAuthnConfig(snapshot: Snapshot, node: ProxyInput): JwtAuthnConfig | undefined {

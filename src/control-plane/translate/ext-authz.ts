@@ -10,7 +10,7 @@ import type { ExtAuthzConfig, ExtAuthzProvider, RbacPolicy } from "../../model/p
 import { clusterKey } from "../../model/proxy-config.ts";
 import type { Snapshot } from "../../model/snapshot.ts";
 import { cmp, type ProxyInput } from "./common.ts";
-import { policySelects } from "./authn.ts";
+import { policySelects } from "./policy-selection.ts";
 
 /** Istio sets the check's timeout to 600 s when the provider sets none. */
 export const DEFAULT_EXT_AUTHZ_TIMEOUT_MS = 600_000;

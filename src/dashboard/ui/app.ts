@@ -6,6 +6,7 @@ import { routeOf } from "./dom.ts";
 import { showConfig } from "./config-view.ts";
 import { showDetail } from "./detail-view.ts";
 import { showGraph } from "./graph-view.ts";
+import type { LiveGraph } from "./live-graph.ts";
 import { showTrace, showTraces } from "./traces-view.ts";
 
 export interface LiveStatus {
@@ -19,7 +20,7 @@ export interface LiveStatus {
 type Listener = (g: Graph) => void;
 
 /** The shared event stream; `window` changes reconnect it. */
-export class Live {
+export class Live implements LiveGraph {
   #source: EventSource | null = null;
   #window = "";
   readonly #listeners = new Set<Listener>();

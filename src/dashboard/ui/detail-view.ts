@@ -7,7 +7,7 @@ import type { ServiceRow } from "../../control-plane/telemetry/graph.ts";
 import type { Diagnostic } from "../../config/diagnostic.ts";
 import type { ProxyStatus } from "../../model/wire.ts";
 import type { Chart, DetailCharts } from "../server/charts.ts";
-import type { Live } from "./app.ts";
+import type { LiveGraph } from "./live-graph.ts";
 import { fmtMs, fmtNum, fmtPct, getJson, h, hashOf, postJson } from "./dom.ts";
 
 interface Detail {
@@ -57,7 +57,7 @@ function chartBox(title: string, c: Chart, metric: Metric, width: number, link: 
   return box;
 }
 
-export function showDetail(view: HTMLElement, params: URLSearchParams, live: Live): () => void {
+export function showDetail(view: HTMLElement, params: URLSearchParams, live: LiveGraph): () => void {
   const q = new URLSearchParams(params);
   q.set("window", params.get("window") || live.window || "1m");
   let metric: Metric = (params.get("metric") as Metric | null) ?? "rps";

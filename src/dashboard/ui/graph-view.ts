@@ -7,7 +7,7 @@ import cytoscape from "cytoscape";
 import type { Graph } from "../../control-plane/telemetry/graph.ts";
 import { COLOURS, fmtBytesRate, graphElements, namespacesOf, type EdgeElement, type GraphElements, type NodeElement } from "../shape/graph-elements.ts";
 import { along, dotPositions, phaseOf } from "../shape/traffic-dots.ts";
-import type { Live } from "./app.ts";
+import type { LiveGraph } from "./live-graph.ts";
 import { fmtMs, fmtNum, fmtPct, h, hashOf } from "./dom.ts";
 
 const WINDOWS = ["30s", "1m", "5m", "15m", "1h"];
@@ -49,7 +49,7 @@ function detailHash(n: NodeElement["data"], window: string): string | null {
   return null;
 }
 
-export function showGraph(view: HTMLElement, params: URLSearchParams, live: Live): () => void {
+export function showGraph(view: HTMLElement, params: URLSearchParams, live: LiveGraph): () => void {
   let namespace = params.get("namespace") ?? "";
   const window0 = params.get("window") || live.window || "1m";
   const nsSelect = h("select", { id: "namespace", "aria-label": "namespace", onchange: () => {
