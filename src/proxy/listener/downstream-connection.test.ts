@@ -2,6 +2,7 @@
 // with no request in flight closes after downstreamIdleTimeoutMs; precision one sweep granule,
 // 1/8 of the timeout), keep-alive, pipelining order — no network.
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { describe, it } from "node:test";
 import { forward, route, routeConfig, vhost } from "../router/fixtures.ts";
 import { FakeHttpProxy, statusOf } from "../../testing/fake-proxy.ts";
@@ -133,6 +134,24 @@ describe("DownstreamConnection: writes at the end of the turn", () => {
     assert.equal(statusOf(b.writtenText()), 201);
     assert.match(a.writtenText(), /\r\n\r\na$/);
     assert.match(b.writtenText(), /\r\n\r\nb$/);
+  });
+
+  it("a response held for the turn's end goes out before the connection ends when the client's FIN arrives in that turn", async () => {
+    const p = proxy();
+    const [a, b] = [p.connect(), p.connect()];
+    a.receive("GET /fwd/a HTTP/1.1\r\nhost: reviews\r\n\r\n");
+    b.receive("GET /fwd/b HTTP/1.1\r\nhost: reviews\r\n\r\n");
+    await flush();
+    const [upA, upB] = [p.dialer.socket(0), p.dialer.socket(1)];
+    upA.establish();
+    upB.establish();
+    await flush();
+    upA.receive("HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\na");
+    assert.equal(a.writtenText(), "", "held: request b is still in flight");
+    const ended = once(a, "end");
+    a.receiveEnd();
+    await ended; // a microtask after 'end': still before the turn's end
+    assert.equal(statusOf(a.writtenText()), 200, "written when the FIN arrived");
   });
 
   it("a request alone is written at once (nothing would join it)", async () => {

@@ -433,6 +433,9 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
   }
 
   private onGone(): void {
+    // The client's FIN: Node ends this socket right after 'end' (no half-open HTTP connections),
+    // so a response held for the end of this turn goes out first (a closed socket drops it).
+    this.writer.flush();
     if (this.headTimed) {
       this.headTimed = false;
       this.headTimer?.stop(this);
