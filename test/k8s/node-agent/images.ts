@@ -22,7 +22,7 @@ export const NODE = join(ROOT, "node_modules", ".bin", "node");
 export const CHECKOUT = ROOT;
 
 /** The Amime image's WORKDIR (Dockerfile). */
-const IMAGE_WORKDIR = "/amime";
+export const IMAGE_WORKDIR = "/amime";
 const BOOKINFO = /^(?:docker\.io\/istio|istio|registry\.istio\.io\/release)\/examples-bookinfo-(details|ratings|productpage|reviews)-(v[1-3])(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 const TCP_ECHO = /^(?:docker\.io\/istio|istio|registry\.istio\.io\/release)\/tcp-echo-server(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 const BUSYBOX = /^(?:docker\.io\/library\/)?busybox(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
