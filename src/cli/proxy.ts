@@ -174,6 +174,15 @@ function readyPorts(s: Sidecar): { admin: number | null; status?: number } {
   return { admin: s.adminPort ?? null, ...(s.statusPort !== undefined ? { status: s.statusPort } : {}) };
 }
 
+/**
+ * V8's `gc` when the process was started with --expose-gc (the sidecar's flags,
+ * src/core/sidecar-node-flags.ts): the sidecar collects once when it goes quiet after its heap grew.
+ */
+function exposedGc(): { gc?: () => void } {
+  const gc = (globalThis as { gc?: (o: object) => void }).gc;
+  return typeof gc === "function" ? { gc: () => gc({ type: "major", execution: "sync", flavor: "last-resort" }) } : {};
+}
+
 export async function loadProxyConfigFile(file: string): Promise<unknown> {
   const text = await readFile(file, "utf8");
   const trimmed = text.trimStart();
@@ -225,7 +234,7 @@ export const proxyCommand: Command = {
     }
     let sidecar: Sidecar;
     try {
-      sidecar = await Sidecar.start(raw, { ...portOptions(args), ...(secrets !== undefined ? { secrets } : {}), ...(mesh !== undefined ? { mesh } : {}), adoptConfig: true });
+      sidecar = await Sidecar.start(raw, { ...portOptions(args), ...(secrets !== undefined ? { secrets } : {}), ...(mesh !== undefined ? { mesh } : {}), ...exposedGc(), adoptConfig: true });
     } catch (e) {
       process.stderr.write(`amime proxy: ${args.config}: ${(e as Error).message}\n`);
       return 1;
@@ -323,7 +332,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
     ca: cpRoots,
     node,
     token,
-    sidecar: { mesh, ...portOptions(args), ...(secrets !== undefined ? { secrets } : {}) },
+    sidecar: { mesh, ...portOptions(args), ...(secrets !== undefined ? { secrets } : {}), ...exposedGc() },
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
     onPush: (r) => {
       if (!r.accepted) process.stderr.write(`amime proxy: rejected config ${r.version}: ${r.error ?? ""}\n`);

@@ -8,4 +8,8 @@
 // maximum for good (the RSS plateau of docs/performance.md, "Memory and start"). 2 MB rather than
 // 1 MB: the same peak RSS at 1,000 rps (77.9 vs 76.3 MB) with half the scavenges; 1 MB cost ≈ 9 %
 // CPU per request at saturation (docs/performance.md, "The sidecar's young generation costs CPU").
-export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
+//
+// --expose-gc: V8's `gc`, which the sidecar calls once when it goes quiet after its heap grew
+// (src/proxy/memory/idle-gc.ts): V8's own memory reducer waits for a low allocation rate that it only
+// samples at collections, so a proxy gone quiet after a burst kept the burst's heap (20–35 MB).
+export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--expose-gc"];

@@ -2,6 +2,7 @@
 // atomically (requests in flight finish on the config they started with; a config that fails
 // its checks is rejected and the last good one stays), and closes gracefully.
 import { hostname } from "node:os";
+import { getHeapStatistics } from "node:v8";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom, type Random } from "../core/random.ts";
 import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
@@ -21,6 +22,7 @@ import { RouteTable } from "./router/index.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
 import { DownstreamStats } from "./upstream/cluster-stats.ts";
 import { FilterStats } from "./request/filter-stats.ts";
+import { IdleGc } from "./memory/idle-gc.ts";
 
 export interface SidecarOptions {
   clock?: Clock;
@@ -47,6 +49,11 @@ export interface SidecarOptions {
    * start, not two (issue 15).
    */
   adoptConfig?: boolean;
+  /**
+   * A full garbage collection (V8's `gc`, which the sidecar's --expose-gc flag exposes): the sidecar
+   * runs it once when it goes quiet after its heap grew (memory/idle-gc.ts). Absent: never.
+   */
+  gc?: () => void;
 }
 
 export type ApplyResult = { ok: true; version: string } | { ok: false; error: string };
@@ -76,6 +83,8 @@ export class Sidecar {
   private lastError: string | null = null;
   /** Metrics listener, access log and tracing; null when the config has no `telemetry`. */
   telemetry: SidecarTelemetry | null = null;
+  /** Collects once when the proxy goes quiet after its heap grew; null without SidecarOptions.gc. */
+  idleGc: IdleGc | null = null;
 
   private constructor(runtime: Runtime, opts: SidecarOptions) {
     this.prometheusAddress = opts.prometheusAddress;
@@ -126,12 +135,24 @@ export class Sidecar {
       throw e;
     }
     s.telemetry = await SidecarTelemetry.sync(s, null);
+    if (opts.gc !== undefined) {
+      s.idleGc = new IdleGc({ clock, activity: () => s.activity(), heapBytes: () => getHeapStatistics().total_heap_size, gc: opts.gc });
+      s.idleGc.start();
+    }
     s.ready = true;
     return s;
   }
 
   get config(): ProxyConfig {
     return this.ctx.runtime.config;
+  }
+
+  /** Downstream connections and requests so far, HTTP and TCP (what IdleGc watches). */
+  activity(): number {
+    const d = this.ctx.downstream;
+    let n = d.downstream_cx_total + d.downstream_rq_total;
+    for (const l of this.listeners.values()) if (l instanceof TcpListener) n += l.stats.downstream_cx_total;
+    return n;
   }
 
   get runtime(): Runtime {
@@ -262,6 +283,7 @@ export class Sidecar {
   /** Graceful shutdown: drain listeners, close pools, the admin and status listeners. */
   async close(graceMs = 5000): Promise<void> {
     this.ready = false;
+    this.idleGc?.stop();
     await this.drain(graceMs);
     this.listeners.clear();
     this.ctx.runtime.clusters.close();

@@ -1,0 +1,80 @@
+// IdleGc: one full garbage collection when the proxy goes quiet after its heap grew (issue 15).
+//
+// A burst of short-lived connections promotes their objects into V8's old generation (the young
+// one scavenges every ≈ 2 MB, sooner than a connection ends): 20,000 connections grew it by 15–30 MB.
+// V8 gives that memory back through its memory reducer, which starts only when the allocation rate
+// is low — a rate V8 samples at garbage collections. A proxy that goes quiet after a burst allocates
+// almost nothing, runs no collection, and so keeps the burst's rate: the reducer waits for ever and
+// RSS stays 20–35 MB above idle (the plateau of docs/performance.md, "Session 7"). Some runs got it
+// back within 30 s and others never, whichever rate the last collection happened to sample.
+//
+// So the sidecar checks every `intervalMs`: when a whole interval passed without a new connection
+// or request, after some traffic, and V8's committed heap is `growthBytes` above what it was after the
+// last such collection, it runs one (V8's `gc`, exposed by the sidecar's --expose-gc; a process
+// without it has no IdleGc). A quiet proxy is the one moment the pause costs no request anything.
+import type { Clock, TimerHandle } from "../../core/clock.ts";
+
+export interface IdleGcOptions {
+  clock: Clock;
+  /** Downstream connections + requests so far: unchanged over an interval = quiet. */
+  activity: () => number;
+  /** V8's committed heap in bytes (v8.getHeapStatistics().total_heap_size). */
+  heapBytes: () => number;
+  /** A full, synchronous garbage collection. */
+  gc: () => void;
+  /** Default 10 s (V8's memory reducer waits 8 s). */
+  intervalMs?: number;
+  /** Default 4 MB. */
+  growthBytes?: number;
+}
+
+export class IdleGc {
+  private readonly o: Required<IdleGcOptions>;
+  private timer: TimerHandle | null = null;
+  private lastActivity: number;
+  /** Traffic since the last collection (start counts: its transient config copies are garbage). */
+  private busy = true;
+  /** Committed heap right after the last collection; 0 before the first. */
+  private baseline = 0;
+  /** Collections run (admin, tests). */
+  collections = 0;
+
+  constructor(options: IdleGcOptions) {
+    this.o = { intervalMs: 10_000, growthBytes: 4 * 1024 * 1024, ...options };
+    this.lastActivity = this.o.activity();
+  }
+
+  start(): void {
+    if (this.timer === null) this.arm();
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  /** One check (the timer calls it; tests may too). */
+  check(): void {
+    const a = this.o.activity();
+    if (a !== this.lastActivity) {
+      this.lastActivity = a;
+      this.busy = true;
+      return;
+    }
+    if (!this.busy) return;
+    this.busy = false;
+    if (this.o.heapBytes() < this.baseline + this.o.growthBytes) return;
+    this.o.gc();
+    this.collections++;
+    this.baseline = this.o.heapBytes();
+  }
+
+  private arm(): void {
+    this.timer = this.o.clock
+      .setTimeout(() => {
+        this.check();
+        if (this.timer !== null) this.arm();
+      }, this.o.intervalMs)
+      .unref();
+  }
+}
