@@ -9,6 +9,7 @@ import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "..
 import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
 import { etcdTlsProblem, type EtcdTlsFiles } from "../control-plane/store/etcd/etcd-tls.ts";
 import { DEFAULT_SIDECAR_XDS, injectAdmission, injectorSettings, startWebhooks, type WebhookServer } from "../control-plane/webhook/index.ts";
+import { createDashboardHandler } from "../dashboard/server/handler.ts";
 import { DEFAULT_LEADER_TIMING, timingProblem, type LeaderTiming } from "../control-plane/leader/leader-term.ts";
 import { NANOS_PER_MS, parseDurationNanos } from "../config/checks/duration.ts";
 import type { Command } from "./command.ts";
@@ -261,6 +262,7 @@ export const controlPlaneCommand: Command = {
     let cp: ControlPlane;
     try {
       cp = await ControlPlane.start({
+        dashboard: createDashboardHandler,
         ...(meshConfig ? { mesh: meshSettingsOf(meshConfig) } : {}),
         port: args.port,
         host: args.host,

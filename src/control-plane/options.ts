@@ -6,6 +6,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Random } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
 import type { MeshSettings } from "../model/snapshot.ts";
+import type { DashboardFactory } from "./dashboard-backend.ts";
 import type { LeaderTiming } from "./leader/leader-term.ts";
 import type { EtcdTlsFiles } from "./store/etcd/etcd-tls.ts";
 import type { MeshTelemetry } from "./translate/telemetry.ts";
@@ -94,6 +95,11 @@ export interface ControlPlaneOptions {
   registrationGraceMs?: number;
   /** Test hook: rewrite a config just before it is pushed (e.g. to make a proxy NACK). */
   beforePush?: (node: string, config: ProxyConfig) => ProxyConfig;
+  /**
+   * The dashboard served under /dashboard/ (src/dashboard/server/handler.ts: createDashboardHandler,
+   * which `amime control-plane` and the runtimes give); absent, those paths are the API's (404).
+   */
+  dashboard?: DashboardFactory;
 }
 
 export const DEFAULT_REGISTRATION_GRACE_MS = 30_000;

@@ -8,7 +8,6 @@ import { systemRandom } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import type { AckMessage, ApplyResult, CertificateRequest, CertificateResponse, Revocation, SecretStatus, ControlPlaneStatus, InstanceRegistration, ProxyStatus, ResourceList } from "../model/wire.ts";
-import { createDashboardHandler } from "../dashboard/server/handler.ts";
 import { createApiHandler, type ApiBackend } from "./api/http-api.ts";
 import { controlPlaneMetrics } from "./api/metrics.ts";
 import { proxyStatuses, resourceList, type ResourceFilter } from "./api/views.ts";
@@ -123,9 +122,9 @@ export class ControlPlane implements ApiBackend {
       setStartupDiagnostics: (d) => (this.startupDiagnostics = d),
       handler: (issuer) => {
         const api = createApiHandler(this);
-        const dashboard = createDashboardHandler(dashboardBackendOf(this, issuer));
+        const dashboard = this.opts.dashboard?.(dashboardBackendOf(this, issuer));
         return (req, res, principal) => {
-          if (!this.telemetry.handle(req, res) && !dashboard(req, res, principal)) api(req, res, principal);
+          if (!this.telemetry.handle(req, res) && dashboard?.(req, res, principal) !== true) api(req, res, principal);
         };
       },
       reloadFiles: (files) => void this.reloadFiles(files),

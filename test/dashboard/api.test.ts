@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ControlPlane } from "../../src/control-plane/server.ts";
+import { createDashboardHandler } from "../../src/dashboard/server/handler.ts";
 import { adminAuth, meshProxy, register, reviewsTo, SERVICES_YAML } from "../control-plane/mesh-harness.ts";
 import { trustMeshRoot } from "../support/mesh-root.ts";
 
@@ -35,7 +36,7 @@ describe("dashboard API", { timeout: 60_000 }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "amime-dashboard-"));
     writeFileSync(join(dir, "services.yaml"), SERVICES_YAML + "---\n" + PRODUCTPAGE_YAML);
-    cp = await ControlPlane.start({ port: 0, configPaths: [dir], debounceMs: 10, watch: false });
+    cp = await ControlPlane.start({ dashboard: createDashboardHandler, port: 0, configPaths: [dir], debounceMs: 10, watch: false });
     // The control plane serves https with a certificate from the mesh CA: trust its root, as a browser would once told to.
     trustMeshRoot(cp.trustBundle);
     for (const [app, v] of [["productpage", "v1"], ["reviews", "v1"], ["reviews", "v2"]] as const) await register(cp, await meshProxy(app, v));

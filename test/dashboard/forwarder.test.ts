@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ControlPlane } from "../../src/control-plane/server.ts";
+import { createDashboardHandler } from "../../src/dashboard/server/handler.ts";
 import { DashboardForwarder } from "../../src/dashboard/forwarder/forwarder.ts";
 import { SERVICES_YAML } from "../control-plane/mesh-harness.ts";
 
@@ -45,7 +46,7 @@ describe("dashboard forwarder", { timeout: 60_000 }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "amime-forwarder-"));
     writeFileSync(join(dir, "services.yaml"), SERVICES_YAML);
-    cp = await ControlPlane.start({ port: 0, configPaths: [dir], debounceMs: 10, watch: false });
+    cp = await ControlPlane.start({ dashboard: createDashboardHandler, port: 0, configPaths: [dir], debounceMs: 10, watch: false });
     fwd = await DashboardForwarder.start({ target: cp.url, ca: () => cp.trustBundle });
     host = `127.0.0.1:${fwd.port}`;
   });

@@ -19,6 +19,7 @@ import { parseWindow } from "../../control-plane/telemetry/telemetry-service.ts"
 import { buildGraph, serviceRows } from "../../control-plane/telemetry/graph.ts";
 import { SESSION_COOKIE } from "../../control-plane/auth/sessions.ts";
 import type { Principal } from "../../control-plane/auth/token.ts";
+import type { DashboardBackend, DashboardHandler } from "../../control-plane/dashboard-backend.ts";
 import { formatExplainReport } from "../../explain/format.ts";
 import { explainRequest } from "../../explain/report.ts";
 import { ExplainError, parseExplainRequest } from "../../explain/request.ts";
@@ -26,7 +27,6 @@ import { workloadOf } from "../../model/registry.ts";
 import { jsonDiff } from "../shape/json-diff.ts";
 import { appliedConfig, configRows, type ConfigItem } from "./applies-to.ts";
 import { assetFile, INDEX_HTML, loadAsset } from "./assets.ts";
-import type { DashboardBackend } from "./backend.ts";
 import { detailCharts } from "./charts.ts";
 import { loginPage } from "./login-page.ts";
 
@@ -34,8 +34,6 @@ const MAX_BODY = 1 << 20;
 /** How often an events stream gets a fresh graph (the metrics store scrapes every 5 s by default). */
 export const EVENTS_EVERY_MS = 2000;
 
-
-export type DashboardHandler = (req: IncomingMessage, res: ServerResponse, principal: Principal | null) => boolean;
 
 export function createDashboardHandler(b: DashboardBackend): DashboardHandler {
   return (req, res, principal) => {

@@ -11,6 +11,7 @@ import type { MeshConfig } from "../../config/types/mesh-config.ts";
 import type { Resource } from "../../config/resource.ts";
 import { validateResource } from "../../config/validate.ts";
 import { ConfigRefusedError, ControlPlane } from "../../control-plane/server.ts";
+import { createDashboardHandler } from "../../dashboard/server/handler.ts";
 import { IngressGateway, ingressHint, ingressHttpsPorts, ingressServerPorts } from "./gateway.ts";
 import { InstanceSupervisor, type InstanceContext } from "./instance.ts";
 import { nodeId, planInstances, type InstancePorts } from "./plan.ts";
@@ -117,6 +118,7 @@ export class LocalMesh {
     const logDir = join(dir, ".amime", "logs");
     await mkdir(logDir, { recursive: true });
     const replicaOptions = {
+      dashboard: createDashboardHandler,
       ...(opts.storeTls !== undefined ? { storeTls: opts.storeTls } : {}),
       ...(opts.storeKeyFile !== undefined ? { storeKeyFile: opts.storeKeyFile } : {}),
       // The token key and the admin token (.amime/admin-token, 0600) the CLI finds beside up.json.

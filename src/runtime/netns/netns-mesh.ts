@@ -11,6 +11,7 @@ import { chmod, copyFile, mkdir, writeFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { meshSettingsOf } from "../../config/mesh-config/settings.ts";
 import { ControlPlane } from "../../control-plane/server.ts";
+import { createDashboardHandler } from "../../dashboard/server/handler.ts";
 import { outboundTcpPorts } from "../../control-plane/translate/tcp-listeners.ts";
 import { isHttpPort } from "../../control-plane/translate/virtual-hosts.ts";
 import type { Service } from "../../model/registry.ts";
@@ -178,6 +179,7 @@ export class NetnsMesh {
       await mkdir(logDir, { recursive: true });
       const cpPort = opts.controlPlanePort ?? (await new PortAllocator(15010, network.hostIp).allocate());
       cp = await ControlPlane.start({
+        dashboard: createDashboardHandler,
         host: network.hostIp,
         port: cpPort,
         stateDir: join(dir, ".amime"),
