@@ -42,6 +42,24 @@ describe("checkProxyConfig", () => {
     assert.deepEqual(c, checkProxyConfig(minimal()));
   });
 
+  it("adopting a config completed before leaves its objects as they are (a delta push's unchanged resources)", () => {
+    const first = checkProxyConfig(minimal(), true);
+    const pool = first.clusters[0]?.connectionPool;
+    const forward = first.routes[0]?.virtualHosts[0]?.routes[0]?.action;
+    const retry = forward?.kind === "forward" ? forward.retry : undefined;
+    assert.ok(pool !== undefined && retry !== undefined);
+    const again = checkProxyConfig({ ...first, version: "2" }, true);
+    assert.equal(again.clusters[0]?.connectionPool, pool);
+    const action = again.routes[0]?.virtualHosts[0]?.routes[0]?.action;
+    assert.equal(action?.kind === "forward" ? action.retry : undefined, retry);
+    // A partial object is still completed.
+    const partial = minimal() as unknown as { clusters: { connectionPool?: object }[] };
+    partial.clusters[0]!.connectionPool = { maxConnections: 7 };
+    const c = checkProxyConfig(partial, true);
+    assert.equal(c.clusters[0]?.connectionPool.maxConnections, 7);
+    assert.equal(c.clusters[0]?.connectionPool.connectTimeoutMs, 10_000);
+  });
+
   it("lists every problem with its field path", () => {
     const bad = minimal() as Record<string, unknown>;
     bad.listeners = [

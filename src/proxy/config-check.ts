@@ -146,7 +146,20 @@ function checkRoute(rt: unknown, at: string, p: string[]): void {
   }
 }
 
-/** Fill what translation always writes but a person may omit. Runs before the checks. */
+const HEALTH_CHECK_DEFAULTS = { intervalMs: 10_000, timeoutMs: 1_000, unhealthyThreshold: 3, healthyThreshold: 1 };
+
+/** `v` is not an object holding every key of `defaults`. */
+function lacksAny(v: unknown, defaults: object): boolean {
+  if (!isObj(v)) return true;
+  for (const k in defaults) if (v[k] === undefined) return true;
+  return false;
+}
+
+/**
+ * Fill what translation always writes but a person may omit. Runs before the checks. Idempotent: a
+ * config completed once is left as it is (a delta push's unchanged resources are the running
+ * config's objects, shared by the next one).
+ */
 function withDefaults(c: Obj): Obj {
   c.version ??= "static";
   c.endpoints ??= {};
@@ -178,7 +191,7 @@ function withDefaults(c: Obj): Obj {
         if (isObj(a) && a.kind === "forward") {
           a.timeoutMs ??= 0;
           a.mirrors ??= [];
-          a.retry = isObj(a.retry) ? { ...DEFAULT_RETRY_POLICY, ...a.retry } : { ...DEFAULT_RETRY_POLICY };
+          if (lacksAny(a.retry, DEFAULT_RETRY_POLICY)) a.retry = isObj(a.retry) ? { ...DEFAULT_RETRY_POLICY, ...a.retry } : { ...DEFAULT_RETRY_POLICY };
           for (const m of arr(a.mirrors)) if (isObj(m)) m.percentage ??= 100;
           for (const w of arr(a.clusters)) if (isObj(w)) w.weight ??= 1;
         }
@@ -192,9 +205,9 @@ function withDefaults(c: Obj): Obj {
     cl.discovery ??= "eds";
     cl.protocol ??= "http1";
     cl.lb ??= { policy: "LEAST_REQUEST" };
-    cl.connectionPool = isObj(cl.connectionPool) ? { ...DEFAULT_CONNECTION_POOL, ...cl.connectionPool } : { ...DEFAULT_CONNECTION_POOL };
+    if (lacksAny(cl.connectionPool, DEFAULT_CONNECTION_POOL)) cl.connectionPool = isObj(cl.connectionPool) ? { ...DEFAULT_CONNECTION_POOL, ...cl.connectionPool } : { ...DEFAULT_CONNECTION_POOL };
     // Same defaults as the amime.dev/health-check annotation.
-    if (isObj(cl.healthCheck)) cl.healthCheck = { intervalMs: 10_000, timeoutMs: 1_000, unhealthyThreshold: 3, healthyThreshold: 1, ...cl.healthCheck };
+    if (isObj(cl.healthCheck) && lacksAny(cl.healthCheck, HEALTH_CHECK_DEFAULTS)) cl.healthCheck = { ...HEALTH_CHECK_DEFAULTS, ...cl.healthCheck };
   }
   if (isObj(c.endpoints)) {
     for (const eps of Object.values(c.endpoints)) {

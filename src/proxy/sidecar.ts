@@ -45,8 +45,9 @@ export interface SidecarOptions {
   secrets?: SecretStore;
   /**
    * The caller gives the config away (parsed for this call alone, as a config file or a whole-config
-   * push): the sidecar completes and keeps it instead of a copy — one config tree in memory at
-   * start, not two (issue 15).
+   * push, or a delta push's resources, which the push client only reads again): the sidecar completes
+   * it in place (equal strings made one, Istio's defaults filled; idempotent) and keeps it instead
+   * of a copy — one config tree in memory, not two (issue 15).
    */
   adoptConfig?: boolean;
   /**

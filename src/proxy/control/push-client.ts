@@ -54,7 +54,11 @@ interface Pending {
   version: string;
   nonce: string;
   config: () => ProxyConfig;
-  /** A whole config parsed for this apply alone: the sidecar keeps it rather than a copy (a delta's config shares the held resources). */
+  /**
+   * The sidecar keeps the config rather than a copy: a whole config parsed for this apply alone, or
+   * a delta's config, which is made of the held resources themselves (one copy of the config, not two:
+   * the sidecar's completions — shared strings, Istio's defaults — leave their values as they were).
+   */
   owned: boolean;
   /** Delta: the types it changed (for counters). */
   types: readonly ResourceType[];
@@ -284,7 +288,7 @@ export class PushClient {
       // Changes folded while an apply runs are applied together, once: their types add up.
       const types = new Set([...(this.latest?.error === undefined ? (this.latest?.types ?? []) : []), ...folded.keys()]);
       const version = msg.version;
-      this.latest = { version, nonce: msg.nonce, config: () => this.resources.config(version), owned: false, types: [...types], from };
+      this.latest = { version, nonce: msg.nonce, config: () => this.resources.config(version), owned: true, types: [...types], from };
     } else return;
     this.applying ??= this.drain();
   }

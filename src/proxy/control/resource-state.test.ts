@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { DeltaMessage, TypeDelta } from "../../model/wire.ts";
+import { checkProxyConfig } from "../config-check.ts";
 import { ResourceState } from "./resource-state.ts";
 
 const res = (name: string, v = "1", body: Record<string, unknown> = {}) => ({ name, version: v, resource: { name, ...body } });
@@ -42,4 +43,16 @@ it("a malformed message is refused with its field path and changes nothing", () 
   ] as const;
   for (const [m, re] of bad) assert.throws(() => s.fold(m), re);
   assert.deepEqual(s.config("v").clusters, [{ name: "a" }]);
+});
+
+it("the config a sidecar adopts is made of the held resources: one copy, not two", () => {
+  const s = new ResourceState();
+  // As parsed from the wire: every occurrence of a value its own string.
+  const wire = JSON.parse(JSON.stringify(msg("1", true, { cluster: td([res("a", "1", { tls: { mode: "ISTIO_MUTUAL" } }), res("b", "1", { tls: { mode: "ISTIO_MUTUAL" } })]), bootstrap: td([{ name: "node", version: "1", resource: { id: "n", workload: "w", namespace: "default", serviceAccount: "sa" } }]) }))) as DeltaMessage;
+  s.fold(wire);
+  const held = wire.types.cluster!.resources.map((r) => r.resource as { tls: { mode: string } });
+  const c = checkProxyConfig(s.config("v"), true);
+  assert.equal(c.clusters[0], held[0] as unknown, "the running config's cluster is the held resource");
+  assert.equal(c.clusters[1]?.lb.policy, "LEAST_REQUEST", "completed in place");
+  assert.deepEqual(s.config("v2").clusters, c.clusters, "the next config assembled from them is unchanged in value");
 });
