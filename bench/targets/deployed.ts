@@ -18,7 +18,7 @@
 // timeout), in ten namespaces, with one instance per subset, as bench/push.ts's large config.
 import { join } from "node:path";
 import { translate } from "../../src/control-plane/translate/index.ts";
-import type { MeshConfig } from "../../src/config/types/mesh-config.ts";
+import type { MeshConfig } from "../../src/model/specs/mesh-config.ts";
 import { buildSnapshot } from "../../src/model/snapshot.ts";
 import type { ProxyConfig } from "../../src/model/proxy-config.ts";
 import type { WorkloadInstance } from "../../src/model/registry.ts";

@@ -2,7 +2,7 @@
 // them against each other, like `istioctl analyze`. Exit 1 on errors, 0 otherwise, 2 on usage errors.
 import { stat } from "node:fs/promises";
 import { analyze, type AnalyzeOptions } from "../config/analyze/index.ts";
-import type { Diagnostic } from "../config/diagnostic.ts";
+import type { Diagnostic } from "../model/diagnostic.ts";
 import { parseDocuments, type ParseResult } from "../config/parse.ts";
 import { loadConfig, loadMeshConfig } from "../config/read-files.ts";
 import { resourceKey } from "../control-plane/store/resource-set.ts";

@@ -3,7 +3,7 @@
 // listens, watches the files, logs refused changes and NACKs on stderr; SIGINT/SIGTERM → exit 0.
 import { resolve } from "node:path";
 import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
-import { formatDiagnostic } from "../config/diagnostic.ts";
+import { formatDiagnostic } from "../model/diagnostic.ts";
 import { meshSettingsOf } from "../config/mesh-config/settings.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
 import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";

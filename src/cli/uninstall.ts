@@ -1,6 +1,6 @@
 // `amime uninstall`: print (or delete with kubectl) what `amime install` put into a cluster.
 import { stringify } from "yaml";
-import type { JsonObject } from "../config/resource.ts";
+import type { JsonObject } from "../model/resource.ts";
 import { CONFIG_LABEL, ROOT_CERT_CONFIG_MAP } from "../control-plane/kubernetes/root-cert-publisher.ts";
 import type { Command } from "./command.ts";
 import { runParsed } from "./lib/args.ts";

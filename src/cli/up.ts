@@ -3,7 +3,7 @@
 import { stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
-import { formatDiagnostic } from "../config/diagnostic.ts";
+import { formatDiagnostic } from "../model/diagnostic.ts";
 import { ConfigRefusedError } from "../control-plane/server.ts";
 import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
 import { etcdTlsProblem, type EtcdTlsFiles } from "../control-plane/store/etcd/etcd-tls.ts";

@@ -1,9 +1,9 @@
 // `amime validate`: schema-check each config document on its own, like `istioctl validate`. Loads
 // files, directories or stdin, prints every diagnostic with file:line:column and field path, and a
 // summary line per resource. Exit 0 when everything is valid, 1 when anything is not, 2 on usage errors.
-import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
+import { formatDiagnostic, type Diagnostic } from "../model/diagnostic.ts";
 import { loadConfig } from "../config/read-files.ts";
-import { resourceId, type Resource } from "../config/resource.ts";
+import { resourceId, type Resource } from "../model/resource.ts";
 import { validateResource, type ResourceStatus } from "../config/validate.ts";
 import type { Command } from "./command.ts";
 

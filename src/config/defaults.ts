@@ -2,7 +2,7 @@
 // and the docs use one source. Values from istio/api (networking/v1alpha3), pilot's translation
 // code and Envoy's protos (docs/resilience.md, docs/load-balancing.md list them).
 import { parseDurationNanos } from "./checks/duration.ts";
-import type { HTTPRetry, OutlierDetection } from "./types/networking.ts";
+import type { HTTPRetry, OutlierDetection } from "../model/specs/networking.ts";
 
 export class InvalidDurationError extends Error {
   readonly code = "AMIME_INVALID_DURATION";

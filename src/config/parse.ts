@@ -1,8 +1,8 @@
 // Parse: YAML / JSON text → Resources with source positions. Pure (no node:*), so the control
 // plane, the CLI and the dashboard share it.
 import { LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from "yaml";
-import { Codes, type Diagnostic, type SourcePosition } from "./diagnostic.ts";
-import { isObject, splitApiVersion, type FieldPath, type JsonObject, type ObjectMeta, type Resource } from "./resource.ts";
+import { Codes, type Diagnostic, type SourcePosition } from "../model/diagnostic.ts";
+import { isObject, splitApiVersion, type FieldPath, type JsonObject, type ObjectMeta, type Resource } from "../model/resource.ts";
 import { firstLine, positionIn } from "./yaml-position.ts";
 
 export interface ParseResult {

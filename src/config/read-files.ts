@@ -2,11 +2,11 @@
 // The only file in config/ that touches node:*; everything else here is pure.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { Codes, type Diagnostic } from "./diagnostic.ts";
+import { Codes, type Diagnostic } from "../model/diagnostic.ts";
 import { parseMeshConfig } from "./mesh-config/parse.ts";
 import { validateMeshConfig } from "./mesh-config/validate.ts";
 import { parseDocuments, type ParseResult } from "./parse.ts";
-import type { MeshConfig } from "./types/mesh-config.ts";
+import type { MeshConfig } from "../model/specs/mesh-config.ts";
 
 const CONFIG_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 

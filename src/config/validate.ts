@@ -1,8 +1,8 @@
 // validate: schema validation of each resource alone (what `amime validate` and `istioctl validate` do).
-import { Codes, type Diagnostic } from "./diagnostic.ts";
+import { Codes, type Diagnostic } from "../model/diagnostic.ts";
 import { findKind } from "./kinds/index.ts";
 import { isIgnoredKind } from "./kinds/kind.ts";
-import { isObject, resourceId, type Resource } from "./resource.ts";
+import { isObject, resourceId, type Resource } from "../model/resource.ts";
 import { Validator } from "./validator.ts";
 
 export type ResourceStatus = "valid" | "invalid" | "ignored";

@@ -1,6 +1,6 @@
 // Validator: collects diagnostics for one resource, turning field paths into file:line:column.
-import { Codes, type Diagnostic, type Level } from "./diagnostic.ts";
-import { formatPath, resourceId, type FieldPath, type Resource } from "./resource.ts";
+import { Codes, type Diagnostic, type Level } from "../model/diagnostic.ts";
+import { formatPath, resourceId, type FieldPath, type Resource } from "../model/resource.ts";
 
 export class Validator {
   readonly diagnostics: Diagnostic[] = [];

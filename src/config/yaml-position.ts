@@ -2,8 +2,8 @@
 // positionOf and the MeshConfig reader both point findings at the key (or list item) a path
 // names. Pure (no node:*).
 import { isMap, isScalar, isSeq, type Node as YamlNode, type Pair, type YAMLMap } from "yaml";
-import type { SourcePosition } from "./diagnostic.ts";
-import type { FieldPath } from "./resource.ts";
+import type { SourcePosition } from "../model/diagnostic.ts";
+import type { FieldPath } from "../model/resource.ts";
 
 /** The entry of `map` whose key is `seg` (keys compared as strings, as YAML writes them). */
 export function entryOf(map: YAMLMap, seg: string | number): Pair | undefined {

@@ -6,7 +6,7 @@
 // the dashboard runs `amime explain`, which reads the proxy's router, and the control plane never
 // imports the proxy.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Diagnostic } from "../config/diagnostic.ts";
+import type { Diagnostic } from "../model/diagnostic.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Service } from "../model/registry.ts";
 import type { Snapshot } from "../model/snapshot.ts";

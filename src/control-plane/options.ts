@@ -1,7 +1,7 @@
 // What a control plane is started with (ControlPlaneOptions), its defaults, and how a config it
 // is given at start is judged (analyze options, ConfigRefusedError). src/control-plane/server.ts.
 import type { AnalyzeOptions } from "../config/analyze/index.ts";
-import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
+import { formatDiagnostic, type Diagnostic } from "../model/diagnostic.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Random } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";

@@ -2,7 +2,7 @@
 // instances registered by the runtime) → immutable snapshot (one version per accepted change) →
 // translate per proxy → push over versioned streams with ACK/NACK. See docs/control-plane.md.
 // ControlPlane is the running process and the API's backend; start.ts is its start sequence.
-import { formatDiagnostic, type Diagnostic } from "../config/diagnostic.ts";
+import { formatDiagnostic, type Diagnostic } from "../model/diagnostic.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom } from "../core/random.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";

@@ -5,7 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import type { Diagnostic } from "../config/diagnostic.ts";
+import type { Diagnostic } from "../model/diagnostic.ts";
 import type { Clock } from "../core/clock.ts";
 import { systemRandom } from "../core/random.ts";
 import { ApiEndpoint } from "./api/api-endpoint.ts";

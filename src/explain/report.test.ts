@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parseDocuments } from "../config/parse.ts";
-import type { Resource } from "../config/resource.ts";
+import type { Resource } from "../model/resource.ts";
 import { translate, type ProxyInput } from "../control-plane/translate/index.ts";
 import type { ProxyConfig } from "../model/proxy-config.ts";
 import type { WorkloadInstance } from "../model/registry.ts";

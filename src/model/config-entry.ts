@@ -1,7 +1,7 @@
 // ConfigEntry: one Istio resource as the snapshot keeps it (snapshot.ts), typed by its spec, with
 // the source positions of its fields. Pure data.
-import type { SourcePosition } from "../config/diagnostic.ts";
-import type { FieldPath } from "../config/resource.ts";
+import type { SourcePosition } from "./diagnostic.ts";
+import type { FieldPath } from "./resource.ts";
 
 /** One Istio resource as the snapshot keeps it. */
 export interface ConfigEntry<S> {

@@ -1,7 +1,7 @@
 // The configs of the security HTTP filters as ProxyConfig carries them (listener `httpFilters`
 // entries and route overrides): `rbac` (AuthorizationPolicy) and `jwt_authn` (RequestAuthentication).
 // Pure data, JSON-serializable; re-exported by proxy-config.ts. docs/security.md
-import type { Rule } from "../config/types/security.ts";
+import type { Rule } from "./specs/security.ts";
 
 /** The `rbac` filter's config: the AuthorizationPolicies (ALLOW, DENY, AUDIT) that select one workload. docs/security.md */
 export interface RbacConfig {

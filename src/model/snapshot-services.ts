@@ -1,8 +1,8 @@
 // Services and instances derived from resources while building a snapshot: Kubernetes v1
 // Service, ServiceEntry (one service per host) and WorkloadEntry (one instance).
-import { isObject, type Json, type Resource } from "../config/resource.ts";
-import type { ServiceEntrySpec, WorkloadEntrySpec } from "../config/types/networking.ts";
-import { portProtocol } from "../config/types/kubernetes.ts";
+import { isObject, type Json, type Resource } from "./resource.ts";
+import type { ServiceEntrySpec, WorkloadEntrySpec } from "./specs/networking.ts";
+import { portProtocol } from "./specs/kubernetes.ts";
 import type { Location, Resolution, Service, ServicePort, WorkloadInstance } from "./registry.ts";
 import type { ConfigEntry } from "./config-entry.ts";
 

@@ -1,10 +1,10 @@
 // Snapshot: the immutable view of the whole mesh that translation reads — services, workload
 // instances and every Istio resource, typed, sorted, deep-frozen, with source positions kept so
 // translated routes can say which file and line they came from. Built once per config change.
-import { isObject, type FieldPath, type JsonObject, type Resource } from "../config/resource.ts";
-import type { DestinationRuleSpec, GatewaySpec, ServiceEntrySpec, SidecarSpec, VirtualServiceSpec, WorkloadEntrySpec } from "../config/types/networking.ts";
-import type { MeshConfig } from "../config/types/mesh-config.ts";
-import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from "../config/types/security.ts";
+import { isObject, type FieldPath, type JsonObject, type Resource } from "./resource.ts";
+import type { DestinationRuleSpec, GatewaySpec, ServiceEntrySpec, SidecarSpec, VirtualServiceSpec, WorkloadEntrySpec } from "./specs/networking.ts";
+import type { MeshConfig } from "./specs/mesh-config.ts";
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from "./specs/security.ts";
 import { EMPTY_REGISTRY, type Registry, type Service, type WorkloadInstance } from "./registry.ts";
 import type { ConfigEntry } from "./config-entry.ts";
 import { serviceFromKubernetes, servicesFromServiceEntry, instanceFromWorkloadEntry, slicedEndpoints } from "./snapshot-services.ts";

@@ -32,7 +32,7 @@
 // ── Workload certificates (sidecar → control plane's CA), with the proxy's own credential ──
 //   POST /ca/v1/certificates  body CertificateRequest → CertificateResponse (Istio's CreateCertificate)
 //   GET|POST|DELETE /api/v1/ca/revocations  (admin) list / add / remove a Revocation {serial}|{identity}
-import type { Diagnostic } from "../config/diagnostic.ts";
+import type { Diagnostic } from "./diagnostic.ts";
 import type { NodeInfo, ProxyConfig } from "./proxy-config.ts";
 import type { WorkloadInstance } from "./registry.ts";
 import type { ResourceType } from "./resources.ts";

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { FakeClock } from "./fake-clock.ts";
 import { seededRandom, type Random } from "../core/random.ts";
 import { parseDocuments } from "../config/parse.ts";
-import type { Resource } from "../config/resource.ts";
+import type { Resource } from "../model/resource.ts";
 import { translate, type ProxyInput } from "../control-plane/translate/index.ts";
 import type { ForwardAction, ProxyConfig, RetryPolicy, Route } from "../model/proxy-config.ts";
 import type { WorkloadInstance } from "../model/registry.ts";

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
 import { parseAllDocuments } from "yaml";
-import type { Diagnostic } from "../../src/config/diagnostic.ts";
+import type { Diagnostic } from "../../src/model/diagnostic.ts";
 import { KINDS } from "../../src/config/kinds/index.ts";
 import { parseDocuments } from "../../src/config/parse.ts";
-import type { Json } from "../../src/config/resource.ts";
+import type { Json } from "../../src/model/resource.ts";
 import { validateResource } from "../../src/config/validate.ts";
 
 const RUNS = 300;

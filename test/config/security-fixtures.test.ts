@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { Codes, formatDiagnostic, type Diagnostic } from "../../src/config/diagnostic.ts";
+import { Codes, formatDiagnostic, type Diagnostic } from "../../src/model/diagnostic.ts";
 import { parseDocuments } from "../../src/config/parse.ts";
 import { validateResource } from "../../src/config/validate.ts";
 

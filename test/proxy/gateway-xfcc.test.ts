@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SigningCA } from "../../src/control-plane/ca/signing-ca.ts";
-import type { MeshConfig } from "../../src/config/types/mesh-config.ts";
+import type { MeshConfig } from "../../src/model/specs/mesh-config.ts";
 import { translate } from "../../src/control-plane/translate/index.ts";
 import { inst, k8sService, snapshotFrom } from "../../src/control-plane/translate/testing.ts";
 import type { ProxyConfig } from "../../src/model/proxy-config.ts";

@@ -7,7 +7,7 @@ import { Agent, request, type IncomingHttpHeaders, type Server } from "node:http
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parseDocuments } from "../../src/config/parse.ts";
-import type { Resource } from "../../src/config/resource.ts";
+import type { Resource } from "../../src/model/resource.ts";
 import { translate } from "../../src/control-plane/translate/index.ts";
 import type { ProxyConfig } from "../../src/model/proxy-config.ts";
 import type { WorkloadInstance } from "../../src/model/registry.ts";

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parseDocuments } from "../../src/config/parse.ts";
-import type { Resource } from "../../src/config/resource.ts";
+import type { Resource } from "../../src/model/resource.ts";
 import { translate, type ProxyInput } from "../../src/control-plane/translate/index.ts";
 import type { ForwardAction, ProxyConfig, Route, VirtualHost } from "../../src/model/proxy-config.ts";
 import type { WorkloadInstance } from "../../src/model/registry.ts";

@@ -4,7 +4,7 @@
 // two admission webhook configurations with the mesh root as their caBundle. Names follow
 // Istio's where a tool or a habit looks for them (istio-system, cacerts, istio-injection,
 // validation.istio.io, *.sidecar-injector.istio.io). docs/kubernetes.md, "amime install".
-import type { JsonObject } from "../../config/resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 import { nodeAgentManifests } from "./node-agent-manifests.ts";
 
 export const DEFAULT_NAMESPACE = "istio-system";

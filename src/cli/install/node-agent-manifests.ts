@@ -2,7 +2,7 @@
 // DaemonSet on every node, as Istio CNI's node agent (host network and PID namespace, root with
 // the capabilities it uses), its own ServiceAccount, and a ClusterRole that reads pods and
 // Services and nothing else. Pure.
-import type { JsonObject } from "../../config/resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 import { NODE_AGENT_NAME } from "../../control-plane/kubernetes/node-agent-name.ts";
 
 export function nodeAgentManifests(namespace: string, image: string): JsonObject[] {

@@ -2,7 +2,7 @@
 // when anything is broken (nothing is sent), then send each file in order and print kubectl's
 // `kind.group/name action` lines. A refused file stops the run: it changed nothing, and neither
 // do the files after it.
-import { formatDiagnostic, hasErrors, type Diagnostic } from "../../config/diagnostic.ts";
+import { formatDiagnostic, hasErrors, type Diagnostic } from "../../model/diagnostic.ts";
 import type { ApplyResult } from "../../model/wire.ts";
 import { UsageError, type ParsedArgs } from "./args.ts";
 import { loadSources, type ConfigSource } from "./config-sources.ts";

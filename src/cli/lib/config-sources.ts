@@ -2,7 +2,7 @@
 // again and keeps file:line for `get -o wide` and `explain`), after the same checks done locally
 // so that a broken file is reported without a round trip and before anything changes.
 import { readFile } from "node:fs/promises";
-import { Codes, type Diagnostic } from "../../config/diagnostic.ts";
+import { Codes, type Diagnostic } from "../../model/diagnostic.ts";
 import { parseDocuments } from "../../config/parse.ts";
 import { listConfigFiles, readStdin } from "../../config/read-files.ts";
 import { validateResource } from "../../config/validate.ts";

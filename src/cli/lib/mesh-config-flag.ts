@@ -1,8 +1,8 @@
 // The `--mesh-config FILE` flag of the commands that start a control plane (control-plane, up):
 // the file's findings go to stderr with file:line, and errors stop the command.
-import { formatDiagnostic } from "../../config/diagnostic.ts";
+import { formatDiagnostic } from "../../model/diagnostic.ts";
 import { loadMeshConfig } from "../../config/read-files.ts";
-import type { MeshConfig } from "../../config/types/mesh-config.ts";
+import type { MeshConfig } from "../../model/specs/mesh-config.ts";
 
 /**
  * The MeshConfig in `path` (undefined without the flag), its findings printed; null when it has

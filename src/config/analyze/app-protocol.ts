@@ -4,7 +4,7 @@
 // requests go upstream over HTTP/1.1, which an h2c-only server answers with an error (502).
 // A warning when it overrides a protocol the port name declares, info otherwise.
 import { suggestField } from "../checks/fields.ts";
-import { portProtocol, type ServicePort } from "../types/kubernetes.ts";
+import { portProtocol, type ServicePort } from "../../model/specs/kubernetes.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";

@@ -10,7 +10,7 @@
 // - IST0149 (Istio's JwtClaimBasedRoutingWithoutRequestAuthN): a gateway VirtualService routes on
 //   `@request.auth.claims` but no RequestAuthentication selects the gateway's workloads.
 // Workload-dependent findings are made only when the input describes workloads.
-import type { Resource } from "../resource.ts";
+import type { Resource } from "../../model/resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, formatLabels, obj, selects, specOf, str, strList, strMap } from "./json.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { JsonObject } from "../resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 import { collectorTlsCheck } from "./collector-tls.ts";
 import { findings, summary } from "./harness.ts";
 

@@ -5,7 +5,7 @@
 // and SAN checks serve its clusters only), so a rule that relies on them for the collector says so
 // (AMM1023) instead of exporting with less than it asks for.
 import { meshProviders, serviceHost } from "../mesh-config/providers.ts";
-import type { FieldPath } from "../resource.ts";
+import type { FieldPath } from "../../model/resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";

@@ -1,7 +1,7 @@
 // Check: two VirtualServices bound to the same gateway define the same host. For the mesh (sidecars)
 // Istio keeps only one of them, so it is an error (IST0109). For a named gateway Istio merges their
 // rules in creation order, which files cannot express, so it is a warning (AMM1004).
-import type { FieldPath, Resource } from "../resource.ts";
+import type { FieldPath, Resource } from "../../model/resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, specOf, str, strList } from "./json.ts";

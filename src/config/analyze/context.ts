@@ -1,7 +1,7 @@
 // AnalysisContext: what every check receives — the mesh index, the resources it may judge (those
 // that passed schema validation) and a place to report findings with their source positions.
-import type { Diagnostic, Level } from "../diagnostic.ts";
-import { formatPath, resourceId, type FieldPath, type Resource } from "../resource.ts";
+import type { Diagnostic, Level } from "../../model/diagnostic.ts";
+import { formatPath, resourceId, type FieldPath, type Resource } from "../../model/resource.ts";
 import type { MeshIndex } from "./mesh-index.ts";
 
 export interface Check {

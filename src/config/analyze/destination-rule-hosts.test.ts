@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { JsonObject } from "../resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 import { destinationRuleHostsCheck } from "./destination-rule-hosts.ts";
 import { destinationRule, findings, service, serviceEntry, summary } from "./harness.ts";
 

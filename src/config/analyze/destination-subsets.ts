@@ -1,7 +1,7 @@
 // Check: a destination's subset is defined by a DestinationRule for that host (IST0101), and a split
 // does not name a subset that only another host of the same split defines (AMM1001) — the typical
 // copy-paste slip in `route: [{host: a, subset: v2}, {host: b, subset: v2}]`.
-import { formatPath, resourceId } from "../resource.ts";
+import { formatPath, resourceId } from "../../model/resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { routeGroupsOf, destinationsOf, type DestinationRef } from "./destinations.ts";

@@ -1,6 +1,6 @@
 // Where a VirtualService sends traffic: every route and mirror destination, with its field path,
 // grouped by the rule (route list) it belongs to so checks can look at a weighted split as a whole.
-import type { FieldPath, JsonObject, Resource } from "../resource.ts";
+import type { FieldPath, JsonObject, Resource } from "../../model/resource.ts";
 import { arr, num, obj, specOf, str } from "./json.ts";
 
 export interface DestinationRef {

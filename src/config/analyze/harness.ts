@@ -1,8 +1,8 @@
 // Test helper for the analyzer's unit tests: builds resources from plain objects and runs one check.
 // Not used by production code.
-import type { Diagnostic } from "../diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import { parseDocuments } from "../parse.ts";
-import type { Json, JsonObject } from "../resource.ts";
+import type { Json, JsonObject } from "../../model/resource.ts";
 import type { Check } from "./context.ts";
 import { analyze, runChecks, withNamespace, type AnalyzeOptions } from "./index.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { parseDocuments } from "../parse.ts";
-import type { Json, JsonObject } from "../resource.ts";
+import type { Json, JsonObject } from "../../model/resource.ts";
 import { destinationRule, peerAuthentication, routeTo, service, serviceEntry, virtualService, workload } from "./harness.ts";
 import { analyze, CHECKS, runChecks, withNamespace } from "./index.ts";
 

@@ -1,8 +1,8 @@
 // Analyze: the cross-resource stage of config checking (what `istioctl analyze` does). Runs after
 // parsing, on the whole set of loaded resources: schema validation of each resource (so analyze ⊇
 // validate), then checks that look across resources through a MeshIndex. Pure: no node:* imports.
-import type { Diagnostic } from "../diagnostic.ts";
-import type { Resource } from "../resource.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
+import type { Resource } from "../../model/resource.ts";
 import { validateResource } from "../validate.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import { appProtocolCheck } from "./app-protocol.ts";

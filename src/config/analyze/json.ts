@@ -1,6 +1,6 @@
 // Defensive readers for resource bodies. The analyzer also sees resources whose schema is wrong (or
 // not yet validated), so every read checks the shape and falls back to "absent" instead of throwing.
-import { isObject, type Json, type JsonObject } from "../resource.ts";
+import { isObject, type Json, type JsonObject } from "../../model/resource.ts";
 
 export function obj(v: Json | undefined): JsonObject | undefined {
   return isObject(v) ? v : undefined;

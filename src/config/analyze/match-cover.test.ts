@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import type { JsonObject } from "../resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 import { covers, isCatchAll } from "./match-cover.ts";
 
 const cases: { a: JsonObject; b: JsonObject; covers: boolean }[] = [

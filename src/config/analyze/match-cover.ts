@@ -1,7 +1,7 @@
 // Whether one HTTP match request covers another: every request the later match accepts is already
 // taken by the earlier one. Conservative — when unsure it answers "no", so the analyzer never claims
 // a rule is dead when it might not be.
-import { isObject, type Json, type JsonObject } from "../resource.ts";
+import { isObject, type Json, type JsonObject } from "../../model/resource.ts";
 import { obj, selects, strMap } from "./json.ts";
 
 /** Fields that name or label a match without narrowing it. */

@@ -1,8 +1,8 @@
 // MeshIndex: what the loaded resources say about the mesh — services and the hosts they answer to,
 // the workloads behind them, DestinationRule subsets, gateways and PeerAuthentications — so each
 // check asks "does X exist?" instead of walking every resource again.
-import type { FieldPath, Resource } from "../resource.ts";
-import type { ExtensionProvider, MeshConfig } from "../types/mesh-config.ts";
+import type { FieldPath, Resource } from "../../model/resource.ts";
+import type { ExtensionProvider, MeshConfig } from "../../model/specs/mesh-config.ts";
 import { DEFAULT_DOMAIN_SUFFIX, expandNamespaced, hostMatches, isWildcard, resolveHost, visibleFrom } from "./hosts.ts";
 import { arr, num, obj, selects, specOf, str, strList, strMap } from "./json.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { JsonObject } from "../resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 import { destinationRule, findings, peerAuthentication, service, summary, workload } from "./harness.ts";
 import { mtlsConflictsCheck } from "./mtls-conflicts.ts";
 

@@ -1,7 +1,7 @@
 // Check: the TLS mode a DestinationRule asks clients to use agrees with the mTLS mode the target
 // workloads accept (IST0113). Plaintext or SIMPLE TLS toward a STRICT workload is refused; ISTIO_MUTUAL
 // toward a workload whose PeerAuthentication is DISABLE fails too.
-import { resourceId, type FieldPath } from "../resource.ts";
+import { resourceId, type FieldPath } from "../../model/resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { isWildcard } from "./hosts.ts";

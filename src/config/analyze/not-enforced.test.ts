@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { JsonObject } from "../resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 import { destinationRule, findings, peerAuthentication, service, summary } from "./harness.ts";
 import { notEnforcedCheck } from "./not-enforced.ts";
 

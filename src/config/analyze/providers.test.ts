@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { JsonObject } from "../resource.ts";
-import type { MeshConfig } from "../types/mesh-config.ts";
+import type { JsonObject } from "../../model/resource.ts";
+import type { MeshConfig } from "../../model/specs/mesh-config.ts";
 import { findings, summary } from "./harness.ts";
 import { providersCheck } from "./providers.ts";
 

@@ -3,8 +3,8 @@
 // turn tracing or access logs off without a word), and is one the sidecar can use for that purpose
 // (AMM1012, warning: Datadog, SkyWalking, OTLP/gRPC tracing, the HTTP/TCP access log services… are not exported yet).
 import { meshProviders, providerProblem, providerType, type TelemetrySection } from "../mesh-config/providers.ts";
-import type { FieldPath, Resource } from "../resource.ts";
-import type { ExtensionProvider } from "../types/mesh-config.ts";
+import type { FieldPath, Resource } from "../../model/resource.ts";
+import type { ExtensionProvider } from "../../model/specs/mesh-config.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { findings, service, summary, workload } from "./harness.ts";
 import { rateLimitKindCheck } from "./ratelimit-kind.ts";
-import type { JsonObject } from "../resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 
 const kind = (spec: JsonObject, name = "rl", namespace = "default"): JsonObject => ({ apiVersion: "amime.dev/v1alpha1", kind: "RateLimit", metadata: { name, namespace }, spec });
 const limit = { requests: 5, per: "minute" };

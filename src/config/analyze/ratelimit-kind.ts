@@ -6,7 +6,7 @@
 // - AMM1022: a rule keyed by `{claim: NAME}` on workloads no RequestAuthentication (with jwtRules)
 //   covers: no request carries a verified token, so the key is never present and, as Envoy drops a
 //   descriptor whose action yields nothing, the rule never counts a request.
-import type { Resource } from "../resource.ts";
+import type { Resource } from "../../model/resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, formatLabels, obj, selects, specOf, str, strMap } from "./json.ts";

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { parseDocuments } from "../parse.ts";
 import { findings, summary } from "./harness.ts";
 import { rateLimitServiceCheck } from "./ratelimit-service.ts";
-import type { JsonObject } from "../resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 
 const TASK = "test/fixtures/istio/istio.io-tasks/policy-enforcement/rate-limit.yaml";
 const SAMPLE = "samples/ratelimit/ratelimit.yaml";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { JsonObject } from "../resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 import { deployment, destinationRule, findings, service, serviceEntry, summary, workload, workloadEntry } from "./harness.ts";
 import { subsetWorkloadsCheck } from "./subset-workloads.ts";
 

@@ -6,7 +6,7 @@
 // outside that subset is a schema error, kinds/telemetry.ts; so are providers after the first.)
 import { celProblem } from "../../model/cel/compile.ts";
 import { meshProviders, providerType } from "../mesh-config/providers.ts";
-import type { FieldPath } from "../resource.ts";
+import type { FieldPath } from "../../model/resource.ts";
 import { AnalyzerCodes } from "./codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";

@@ -1,7 +1,7 @@
 // Durations as Istio's CRDs check them: CEL `duration(self) >= duration('1ms')`, where duration()
 // takes Go's time.ParseDuration syntax ("1h2m", "1.5s", "300ms", "10us"). Used by security and
 // telemetry kinds (RequestAuthentication timeout, Telemetry reportingInterval).
-import type { FieldPath } from "../resource.ts";
+import type { FieldPath } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { readString } from "./json-shape.ts";
 

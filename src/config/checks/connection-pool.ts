@@ -1,5 +1,5 @@
 // ConnectionPoolSettings (DestinationRule traffic policies, Sidecar inbound pools).
-import type { FieldPath } from "../resource.ts";
+import type { FieldPath } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { checkDuration } from "./duration.ts";
 import { checkKnownFields } from "./fields.ts";

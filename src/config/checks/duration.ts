@@ -2,7 +2,7 @@
 // "0.100s"); Istio's YAML loader also accepts Go's time.ParseDuration syntax ("1m30s", "1h",
 // "100ms", "10us", "1ns"), which the samples use ("3m", "1h"). We accept both, compute in integer
 // nanoseconds (BigInt) so precision rules such as "3.000000042s is not whole ms" are exact.
-import type { FieldPath } from "../resource.ts";
+import type { FieldPath } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { describeType } from "./shape.ts";
 

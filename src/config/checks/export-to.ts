@@ -1,5 +1,5 @@
 // exportTo: which namespaces see a resource (`.` this namespace, `*` all, or namespace names).
-import type { FieldPath } from "../resource.ts";
+import type { FieldPath } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { isK8sLabelName } from "./host.ts";
 import { readStringArray } from "./shape.ts";

@@ -4,8 +4,8 @@
 // newer Istio added and we do not know yet, and refusing a whole config for it would block users
 // who share YAML with a newer control plane. The warning names the closest known field, so a typo
 // (`tiemout`) is still caught at a glance.
-import { Codes } from "../diagnostic.ts";
-import type { FieldPath, JsonObject } from "../resource.ts";
+import { Codes } from "../../model/diagnostic.ts";
+import type { FieldPath, JsonObject } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 
 /** Warn about each key of `obj` that is not in `known`. */

@@ -1,6 +1,6 @@
 // HTTP header names and values in matches and header operations, with Istio's rules and texts.
-import type { FieldPath } from "../resource.ts";
-import type { Headers, HeaderOperations } from "../types/networking.ts";
+import type { FieldPath } from "../../model/resource.ts";
+import type { Headers, HeaderOperations } from "../../model/specs/networking.ts";
 import type { Validator } from "../validator.ts";
 import { checkKnownFields } from "./fields.ts";
 import { readObject, readStringArray, readStringMap } from "./shape.ts";

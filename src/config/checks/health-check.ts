@@ -11,7 +11,7 @@
 // habits): interval 10s, timeout 1s, unhealthyThreshold 3, healthyThreshold 1, path "/",
 // expectedStatuses 200–299. Pure: the parser is shared by validation and translation.
 import type { HealthCheckConfig } from "../../model/proxy-config.ts";
-import type { FieldPath } from "../resource.ts";
+import type { FieldPath } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { durationError, NANOS_PER_MS, parseDurationNanos } from "./duration.ts";
 

@@ -3,7 +3,7 @@
 // networking kinds). Each reader reads a field as the type the schema expects and reports an error
 // ("must be of type string", `Unsupported value: "X"`) at its path when it is not. Every reader
 // returns undefined for an absent or wrongly typed value, so a validator goes on checking the rest.
-import { isObject, type FieldPath, type Json, type JsonObject } from "../resource.ts";
+import { isObject, type FieldPath, type Json, type JsonObject } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { checkKnownFields } from "./fields.ts";
 

@@ -1,5 +1,5 @@
 // Percentages: the `Percent {value: double}` of fault injection and mirroring, and plain 0..100 ints.
-import type { FieldPath } from "../resource.ts";
+import type { FieldPath } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { readNumber, readObject } from "./shape.ts";
 import { checkKnownFields } from "./fields.ts";

@@ -1,7 +1,7 @@
 // Which workloads a policy (PeerAuthentication, RequestAuthentication, AuthorizationPolicy,
 // Telemetry) applies to: `selector.matchLabels`, or `targetRef` / `targetRefs` naming a Service,
 // ServiceEntry or Gateway. The rules are the CRD's CEL rules plus Istio's Go validator.
-import { isObject, type FieldPath, type JsonObject } from "../resource.ts";
+import { isObject, type FieldPath, type JsonObject } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { readArray, readObject, readObjectItem, readString, readStringMap, warnUnknownFields } from "./json-shape.ts";
 

@@ -1,5 +1,5 @@
 // Port numbers.
-import type { FieldPath } from "../resource.ts";
+import type { FieldPath } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { readInt, UINT32 } from "./shape.ts";
 

@@ -1,5 +1,5 @@
 // Label maps and workload selectors (Kubernetes label syntax, Istio's texts).
-import type { FieldPath } from "../resource.ts";
+import type { FieldPath } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { checkKnownFields } from "./fields.ts";
 import { readObject, readStringMap } from "./shape.ts";

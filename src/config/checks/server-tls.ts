@@ -1,5 +1,5 @@
 // ServerTLSSettings (Gateway servers, Sidecar ingress listeners): Istio's validateTLSOptions.
-import type { FieldPath, JsonObject } from "../resource.ts";
+import type { FieldPath, JsonObject } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { checkKnownFields } from "./fields.ts";
 import { readBool, readEnum, readString, readStringArray } from "./shape.ts";

@@ -2,8 +2,8 @@
 // (a string where an object belongs, a float where an integer belongs…) becomes a clear error at
 // the field's path and the reader returns undefined, so validators go on without crashing.
 // Absent values (undefined, or YAML `null` from an empty `key:`) are "unset", as protobuf JSON does.
-import type { FieldPath, JsonObject } from "../resource.ts";
-import { isObject } from "../resource.ts";
+import type { FieldPath, JsonObject } from "../../model/resource.ts";
+import { isObject } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 
 /** "a string", "a list", "an object"… for messages. */

@@ -1,6 +1,6 @@
 // StringMatch `{exact | prefix | regex}` (a protobuf oneof).
-import type { FieldPath } from "../resource.ts";
-import type { StringMatch } from "../types/networking.ts";
+import type { FieldPath } from "../../model/resource.ts";
+import type { StringMatch } from "../../model/specs/networking.ts";
 import type { Validator } from "../validator.ts";
 import { checkKnownFields } from "./fields.ts";
 import { regexFieldError } from "./regex.ts";

@@ -5,8 +5,8 @@
 import { ipOrCidrProblem } from "../checks/ip-address.ts";
 import { readArray, readEnum, readObject, readObjectItem, readString, readStringList, required, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkPolicyTargets } from "../checks/policy-target.ts";
-import { isObject, type FieldPath, type JsonObject, type Resource } from "../resource.ts";
-import type { AuthorizationAction } from "../types/security.ts";
+import { isObject, type FieldPath, type JsonObject, type Resource } from "../../model/resource.ts";
+import type { AuthorizationAction } from "../../model/specs/security.ts";
 import type { Validator } from "../validator.ts";
 import { ISTIO_SECURITY_VERSIONS, type KindDefinition } from "./kind.ts";
 

@@ -1,7 +1,7 @@
 // DestinationRule rejections of Istio's validator (pkg/config/validation), plus valid rules.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Diagnostic } from "../diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import { parseDocuments } from "../parse.ts";
 import { validateResource } from "../validate.ts";
 

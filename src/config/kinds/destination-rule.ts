@@ -6,7 +6,7 @@ import { checkHealthCheckAnnotation } from "../checks/health-check.ts";
 import { wildcardDomainError } from "../checks/host.ts";
 import { checkLabels, checkWorkloadSelector } from "../checks/selector.ts";
 import { readArray, readObject, readString } from "../checks/shape.ts";
-import type { Resource } from "../resource.ts";
+import type { Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { checkTrafficPolicy } from "./destination-rule/traffic-policy.ts";
 import { ISTIO_VERSIONS, type KindDefinition } from "./kind.ts";

@@ -7,7 +7,7 @@
 import { AnalyzerCodes } from "../analyze/codes.ts";
 import { readArray, readEnum, readInt, readObject, readObjectItem, readString, readStringMap, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkTargetRef, labelKeyProblem } from "../checks/policy-target.ts";
-import { isObject, type FieldPath, type JsonObject, type Resource } from "../resource.ts";
+import { isObject, type FieldPath, type JsonObject, type Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import type { KindDefinition } from "./kind.ts";
 import { appliedPatches } from "../envoy-filter/applied-patches.ts";

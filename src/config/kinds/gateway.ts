@@ -6,7 +6,7 @@ import { portError } from "../checks/port.ts";
 import { isHttpProtocol, isKnownProtocol, isTlsProtocol } from "../checks/protocol.ts";
 import { checkServerTls, type ServerTlsSummary } from "../checks/server-tls.ts";
 import { readArray, readInt, readObject, readString, readStringArray, readStringMap, UINT32 } from "../checks/shape.ts";
-import type { FieldPath, JsonObject, Resource } from "../resource.ts";
+import type { FieldPath, JsonObject, Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { ISTIO_VERSIONS, type KindDefinition } from "./kind.ts";
 

@@ -1,6 +1,6 @@
 // KindDefinition: what Amime knows about one kind of resource. Each kind lives in its own file
 // under kinds/ and is listed once in kinds/index.ts.
-import type { Resource } from "../resource.ts";
+import type { Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 
 export interface KindDefinition {

@@ -3,8 +3,8 @@
 // "portLevelMtls requires selector" CEL rule) and Istio's Go validator.
 import { readEnum, readObject, readObjectItem, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkWorkloadSelector } from "../checks/policy-target.ts";
-import { isObject, type Resource } from "../resource.ts";
-import type { MutualTLSMode } from "../types/security.ts";
+import { isObject, type Resource } from "../../model/resource.ts";
+import type { MutualTLSMode } from "../../model/specs/security.ts";
 import type { Validator } from "../validator.ts";
 import { ISTIO_SECURITY_VERSIONS, type KindDefinition } from "./kind.ts";
 

@@ -6,7 +6,7 @@
 import { AnalyzerCodes } from "../analyze/codes.ts";
 import { readInt, readObject, readStringMap, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkWorkloadSelector } from "../checks/policy-target.ts";
-import { isObject, type Resource } from "../resource.ts";
+import { isObject, type Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import type { KindDefinition } from "./kind.ts";
 

@@ -11,7 +11,7 @@ import { fqdnError } from "../checks/host.ts";
 import { readArray, readEnum, readInt, readObject, readObjectItem, readString, required } from "../checks/json-shape.ts";
 import { checkWorkloadSelector } from "../checks/policy-target.ts";
 import { checkStringMatch } from "../checks/string-match.ts";
-import { isObject, type FieldPath, type Resource } from "../resource.ts";
+import { isObject, type FieldPath, type Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import type { KindDefinition } from "./kind.ts";
 

@@ -4,8 +4,8 @@
 import { readCelDuration } from "../checks/cel-duration.ts";
 import { readArray, readBool, readEnum, readObjectItem, readString, readStringList, required, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkPolicyTargets } from "../checks/policy-target.ts";
-import { isObject, type FieldPath, type JsonObject, type Resource } from "../resource.ts";
-import type { JWTPresence } from "../types/security.ts";
+import { isObject, type FieldPath, type JsonObject, type Resource } from "../../model/resource.ts";
+import type { JWTPresence } from "../../model/specs/security.ts";
 import type { Validator } from "../validator.ts";
 import { ISTIO_SECURITY_VERSIONS, type KindDefinition } from "./kind.ts";
 

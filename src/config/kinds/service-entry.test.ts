@@ -1,7 +1,7 @@
 // ServiceEntry and WorkloadEntry rules beyond Istio's testdata (which test/config/networking-fixtures covers).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Diagnostic } from "../diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import { parseDocuments } from "../parse.ts";
 import { validateResource } from "../validate.ts";
 

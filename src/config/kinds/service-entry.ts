@@ -6,7 +6,7 @@ import { fqdnError, ipSubnetError, partialWildcardError, wildcardDomainError } f
 import { isHttpProtocol, isTlsProtocol, portNameError, protocolError } from "../checks/protocol.ts";
 import { checkLabels } from "../checks/selector.ts";
 import { readArray, readEnum, readInt, readObject, readString, readStringArray, UINT32 } from "../checks/shape.ts";
-import { isObject, type FieldPath, type Resource } from "../resource.ts";
+import { isObject, type FieldPath, type Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { ISTIO_VERSIONS, type KindDefinition } from "./kind.ts";
 import { checkWorkloadEndpoint, endpointPortError } from "./workload-entry.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDocuments } from "../parse.ts";
-import { portProtocol } from "../types/kubernetes.ts";
+import { portProtocol } from "../../model/specs/kubernetes.ts";
 import { validateResource } from "../validate.ts";
 
 function check(spec: string): string[] {

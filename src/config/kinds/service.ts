@@ -1,12 +1,12 @@
 // Kubernetes core v1 Service: the stable name and ports in front of workloads. Amime validates the
 // fields it uses the way the Kubernetes API server does (ports, names, targetPort, type, clusterIP)
-// and reads each port's protocol as Istio does (types/kubernetes.ts portProtocol).
+// and reads each port's protocol as Istio does (model/specs/kubernetes.ts portProtocol).
 import { isIP } from "../checks/host.ts";
 import { checkHealthCheckAnnotation } from "../checks/health-check.ts";
 import { readArray, readEnum, readInt, readObjectItem, readString, readStringList, readStringMap, required, warnUnknownFields } from "../checks/json-shape.ts";
 import { labelKeyProblem, labelValueProblem } from "../checks/policy-target.ts";
-import { isObject, type FieldPath, type Resource } from "../resource.ts";
-import type { ServiceType, TransportProtocol } from "../types/kubernetes.ts";
+import { isObject, type FieldPath, type Resource } from "../../model/resource.ts";
+import type { ServiceType, TransportProtocol } from "../../model/specs/kubernetes.ts";
 import type { Validator } from "../validator.ts";
 import type { KindDefinition } from "./kind.ts";
 

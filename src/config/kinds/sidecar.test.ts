@@ -1,7 +1,7 @@
 // Sidecar validation (Istio has no testdata file for it, so the cases come from its validator's rules).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Diagnostic } from "../diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import { parseDocuments } from "../parse.ts";
 import { validateResource } from "../validate.ts";
 

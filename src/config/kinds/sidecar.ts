@@ -7,7 +7,7 @@ import { portError } from "../checks/port.ts";
 import { isHttpProtocol, portNameError, protocolError } from "../checks/protocol.ts";
 import { checkServerTls } from "../checks/server-tls.ts";
 import { readArray, readEnum, readInt, readObject, readString, readStringArray, UINT32 } from "../checks/shape.ts";
-import type { FieldPath, JsonObject, Resource } from "../resource.ts";
+import type { FieldPath, JsonObject, Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { ISTIO_VERSIONS, type KindDefinition } from "./kind.ts";
 import { checkNetworkingSelector } from "./service-entry.ts";

@@ -6,8 +6,8 @@
 import { readCelDuration } from "../checks/cel-duration.ts";
 import { readArray, readBool, readEnum, readNumber, readObject, readObjectItem, readString, required, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkPolicyTargets } from "../checks/policy-target.ts";
-import { isObject, type FieldPath, type JsonObject, type Resource } from "../resource.ts";
-import type { IstioMetric, WorkloadMode } from "../types/telemetry.ts";
+import { isObject, type FieldPath, type JsonObject, type Resource } from "../../model/resource.ts";
+import type { IstioMetric, WorkloadMode } from "../../model/specs/telemetry.ts";
 import type { Validator } from "../validator.ts";
 import { celProblem } from "../../model/cel/compile.ts";
 import { ISTIO_TELEMETRY_VERSIONS, type KindDefinition } from "./kind.ts";

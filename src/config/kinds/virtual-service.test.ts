@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDocuments } from "../parse.ts";
 import { validateResource } from "../validate.ts";
-import type { Diagnostic } from "../diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 
 function validate(spec: unknown, name = "vs"): Diagnostic[] {
   const doc = { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name, namespace: "default" }, spec };

@@ -6,7 +6,7 @@ import { checkKnownFields } from "../checks/fields.ts";
 import { isIP, wildcardDomainError } from "../checks/host.ts";
 import { readArray, readObject, readStringArray } from "../checks/shape.ts";
 import { MESH_GATEWAY } from "../defaults.ts";
-import type { Resource } from "../resource.ts";
+import type { Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { ISTIO_VERSIONS, type KindDefinition } from "./kind.ts";
 import { hostsOverlap, type VsContext } from "./virtual-service/context.ts";

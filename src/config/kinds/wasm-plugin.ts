@@ -5,7 +5,7 @@
 import { AnalyzerCodes } from "../analyze/codes.ts";
 import { readArray, readEnum, readInt, readObject, readObjectItem, readString, required, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkPolicyTargets } from "../checks/policy-target.ts";
-import { isObject, type Resource } from "../resource.ts";
+import { isObject, type Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import type { KindDefinition } from "./kind.ts";
 

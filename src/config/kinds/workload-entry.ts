@@ -6,7 +6,7 @@ import { isIP } from "../checks/host.ts";
 import { portNameError } from "../checks/protocol.ts";
 import { checkLabels } from "../checks/selector.ts";
 import { readInt, readObject, readString, UINT32 } from "../checks/shape.ts";
-import type { FieldPath, JsonObject, Resource } from "../resource.ts";
+import type { FieldPath, JsonObject, Resource } from "../../model/resource.ts";
 import type { Validator } from "../validator.ts";
 import { ISTIO_VERSIONS, type KindDefinition } from "./kind.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDocuments } from "../parse.ts";
-import { resolveWorkload, type WorkloadSpec } from "../types/workload.ts";
+import { resolveWorkload, type WorkloadSpec } from "../../model/specs/workload.ts";
 import { validateResource } from "../validate.ts";
 
 const HEAD = "apiVersion: amime.dev/v1alpha1\nkind: Workload\nmetadata:\n  name: reviews-v1\n  labels: {app: reviews, version: v1}\n";

@@ -3,8 +3,8 @@
 // and their defaults; the design and an example are in docs/config.md.
 import { readArray, readEnum, readInt, readObject, readObjectItem, readString, readStringList, required, warnUnknownFields } from "../checks/json-shape.ts";
 import { labelKeyProblem, labelValueProblem } from "../checks/policy-target.ts";
-import { isObject, type FieldPath, type JsonObject, type Resource } from "../resource.ts";
-import { RESERVED_ENV, RESERVED_ENV_PREFIX, type RestartPolicy } from "../types/workload.ts";
+import { isObject, type FieldPath, type JsonObject, type Resource } from "../../model/resource.ts";
+import { RESERVED_ENV, RESERVED_ENV_PREFIX, type RestartPolicy } from "../../model/specs/workload.ts";
 import type { Validator } from "../validator.ts";
 import type { KindDefinition } from "./kind.ts";
 import { AnalyzerCodes } from "../analyze/codes.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatPath } from "../resource.ts";
+import { formatPath } from "../../model/resource.ts";
 import { parseMeshConfig } from "./parse.ts";
 
 describe("parseMeshConfig", () => {

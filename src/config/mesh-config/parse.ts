@@ -3,8 +3,8 @@
 // Positions inside the ConfigMap's `mesh: |` block are mapped back to lines of the file, so every
 // finding says file:line and a field path. Pure (no node:*).
 import { isMap, isScalar, LineCounter, parseAllDocuments, parseDocument, Scalar, type Document, type Node as YamlNode } from "yaml";
-import { Codes, type Diagnostic, type SourcePosition } from "../diagnostic.ts";
-import { isObject, type FieldPath, type JsonObject, type Resource } from "../resource.ts";
+import { Codes, type Diagnostic, type SourcePosition } from "../../model/diagnostic.ts";
+import { isObject, type FieldPath, type JsonObject, type Resource } from "../../model/resource.ts";
 import { entryOf, firstLine, positionIn } from "../yaml-position.ts";
 
 export interface MeshConfigDocument {

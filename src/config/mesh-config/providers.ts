@@ -2,7 +2,7 @@
 // what type each is, and whether the proxy can use it for a Telemetry section. Shared by the
 // analyzer (unknown name → error, a type the proxy cannot export to → warning) and translation,
 // so both read a provider the same way. Pure.
-import type { ExtensionProvider, MeshConfig } from "../types/mesh-config.ts";
+import type { ExtensionProvider, MeshConfig } from "../../model/specs/mesh-config.ts";
 
 export const PROVIDER_TYPES = [
   "envoyExtAuthzHttp", "envoyExtAuthzGrpc", "zipkin", "lightstep", "datadog", "stackdriver", "opencensus", "skywalking",

@@ -3,7 +3,7 @@
 // translation of telemetry (extension providers, defaults, sampling, access log file) and of
 // proxy knobs (defaultConfig) reads from `mesh.config`.
 import type { MeshSettings } from "../../model/snapshot.ts";
-import type { MeshConfig } from "../types/mesh-config.ts";
+import type { MeshConfig } from "../../model/specs/mesh-config.ts";
 
 export function meshSettingsOf(config: MeshConfig): Partial<MeshSettings> {
   const out: Partial<MeshSettings> = { config };

@@ -1,7 +1,7 @@
 // What the API and the dashboard show of the control plane's state (`amime get`, `amime
 // proxy-status`): read-only views of the config store, the change log and the push state.
 import type { Clock } from "../../core/clock.ts";
-import { resourceId } from "../../config/resource.ts";
+import { resourceId } from "../../model/resource.ts";
 import type { ProxyStatus, ResourceList } from "../../model/wire.ts";
 import { syncState, type ProxyState } from "../push/proxy-state.ts";
 import { parseNodeId, type InstanceRegistry } from "../registry/instance-registry.ts";

@@ -6,7 +6,7 @@
 // selector their endpoints (endpoint-slices.ts). All feed the same snapshot → translate →
 // push as config files do. Every collection is listed, then watched (reflector.ts).
 import { hostname } from "node:os";
-import { formatDiagnostic } from "../../config/diagnostic.ts";
+import { formatDiagnostic } from "../../model/diagnostic.ts";
 import { KINDS } from "../../config/kinds/index.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { WorkloadInstance } from "../../model/registry.ts";

@@ -3,9 +3,9 @@
 // a connection to a TCP Service port's cluster IP lands on the sidecar's HTTP port 15001 and is
 // closed as bad HTTP (docs/kubernetes.md, "The node agent"). One warning (AMM1024) per such port.
 import { AnalyzerCodes } from "../../config/analyze/codes.ts";
-import type { Diagnostic } from "../../config/diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import { isHttpProtocol } from "../../config/checks/protocol.ts";
-import type { Resource } from "../../config/resource.ts";
+import type { Resource } from "../../model/resource.ts";
 import { protocolFromPort } from "../../model/snapshot-services.ts";
 import { KubeApiError, listAll } from "./reflector.ts";
 import type { KubeConnection } from "./kube-config.ts";

@@ -3,7 +3,7 @@
 // with healthy:false, as in EDS); its workload is the owning Deployment (the ReplicaSet's name
 // without the pod-template-hash) or the direct owner; a pod with an `istio-proxy` container runs a
 // sidecar (auto mTLS). A pod without an IP yet, or finished, or being deleted, is no instance.
-import type { Json } from "../../config/resource.ts";
+import type { Json } from "../../model/resource.ts";
 import type { WorkloadInstance } from "../../model/registry.ts";
 import type { InstanceRegistration } from "../../model/wire.ts";
 import { inboundPorts } from "../webhook/inject/inbound-ports.ts";

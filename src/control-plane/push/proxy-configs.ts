@@ -2,7 +2,7 @@
 // config version — the store's resources and the registry, with the cluster's pods on Kubernetes —
 // translated for the proxy's node, with its sticky TCP port assignments and the CA's part (the
 // trust bundle, signing root and deny list) added. See docs/control-plane.md.
-import type { Resource } from "../../config/resource.ts";
+import type { Resource } from "../../model/resource.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { Registry } from "../../model/registry.ts";
 import { buildSnapshot, type Snapshot, type SnapshotOptions } from "../../model/snapshot.ts";

@@ -4,7 +4,7 @@
 // rotations run together, and the leader role. Loaded lazily by server.ts, only with --store: the
 // etcd client (gRPC) costs memory and start time a file store does not need.
 import { hostname } from "node:os";
-import type { Diagnostic } from "../../config/diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { IdentityIssuer } from "../ca/index.ts";
 import type { RevocationList } from "../ca/revocations.ts";

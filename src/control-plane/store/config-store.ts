@@ -8,9 +8,9 @@
 // saved. Changes are async (a save may wait on a disk or a network) and run one at a time, in the
 // order they were asked for: each is judged against the state the one before it left.
 import { analyze, type AnalyzeOptions } from "../../config/analyze/index.ts";
-import { hasErrors, type Diagnostic } from "../../config/diagnostic.ts";
+import { hasErrors, type Diagnostic } from "../../model/diagnostic.ts";
 import { parseDocuments, resourceFromJson } from "../../config/parse.ts";
-import { resourceId, type Resource } from "../../config/resource.ts";
+import { resourceId, type Resource } from "../../model/resource.ts";
 import { diff, effectiveOf, idOfKey, renumber, resourceKey, sameSet, sameSpec, withoutServerFields, type Origin } from "./resource-set.ts";
 import { StoreConflictError, StoreStaleError, type Actor, type ChangeList, type ChangeListener, type ExternalChange, type SavedState, type Saver, type StoreResult, type StoreWrite } from "./saver.ts";
 import type { ResourceMeta } from "./store-file.ts";

@@ -3,7 +3,7 @@
 // bad edit to one file is refused without holding back a good edit to another.
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { Codes, type Diagnostic } from "../../config/diagnostic.ts";
+import { Codes, type Diagnostic } from "../../model/diagnostic.ts";
 import { listConfigFiles } from "../../config/read-files.ts";
 import type { ConfigStore, StoreResult } from "./config-store.ts";
 

@@ -1,7 +1,7 @@
 // Resource-set arithmetic of the config store (pure): the effective set of files, applied
 // resources and tombstones; what changed between two sets; versions a saver numbered; the fields
 // the store sets itself.
-import { isObject, resourceId, type JsonObject, type Resource } from "../../config/resource.ts";
+import { isObject, resourceId, type JsonObject, type Resource } from "../../model/resource.ts";
 import type { ApplyResult } from "../../model/wire.ts";
 import type { ResourceMeta } from "./store-file.ts";
 

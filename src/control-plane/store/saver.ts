@@ -1,8 +1,8 @@
 // What the config store hands to where it keeps its changes (a saver: the embedded file,
 // etcd), and what such a place hands back: versions it numbered, a conflict, a stale view, or a
 // batch of changes made elsewhere (another replica) for the store to adopt.
-import type { Diagnostic } from "../../config/diagnostic.ts";
-import type { Resource } from "../../config/resource.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
+import type { Resource } from "../../model/resource.ts";
 import type { ApplyResult } from "../../model/wire.ts";
 import { idOfKey } from "./resource-set.ts";
 import type { DurableState, ResourceMeta } from "./store-file.ts";

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { isObject, type JsonObject } from "../../config/resource.ts";
+import { isObject, type JsonObject } from "../../model/resource.ts";
 
 export const STORE_FILE_NAME = "config-store.json";
 const FORMAT = "amime.io/config-store/v1";

@@ -4,7 +4,7 @@
 // jwtRules of every policy that selects the proxy (root-namespace mesh-wide, namespace-wide,
 // selector or targetRef(s)) merged and sorted by issuer. docs/security.md
 import { parseDurationNanos } from "../../config/checks/duration.ts";
-import type { JWTRule } from "../../config/types/security.ts";
+import type { JWTRule } from "../../model/specs/security.ts";
 import type { HttpFilterConfig, JwtAuthnConfig, RbacConfig, RbacPolicy, JwtProvider } from "../../model/proxy-config.ts";
 import type { Snapshot } from "../../model/snapshot.ts";
 import { cmp, type ProxyInput } from "./common.ts";

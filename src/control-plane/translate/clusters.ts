@@ -5,7 +5,7 @@
 import type { Cluster, Endpoint } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
 import type { Service, ServicePort } from "../../model/registry.ts";
-import type { DestinationRuleSpec } from "../../config/types/networking.ts";
+import type { DestinationRuleSpec } from "../../model/specs/networking.ts";
 import { arr, obj, str, strMap } from "./common.ts";
 import { serviceEndpoints, serviceIdentities } from "./endpoints.ts";
 import { healthCheckFor } from "./health-check.ts";

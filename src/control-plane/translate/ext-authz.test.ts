@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ExtAuthzConfig, RbacConfig } from "../../model/proxy-config.ts";
-import type { MeshConfig } from "../../config/types/mesh-config.ts";
+import type { MeshConfig } from "../../model/specs/mesh-config.ts";
 import { translate } from "./index.ts";
 import { customPolicies } from "./ext-authz.ts";
 import { inst, k8sService, sidecarProxy, snapshotFrom } from "./testing.ts";

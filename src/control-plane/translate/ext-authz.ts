@@ -5,7 +5,7 @@
 // unusable provider, or naming a second provider, become DENY policies named
 // `…-deny-due-to-bad-CUSTOM-action` in the rbac filter, so a broken setup fails closed.
 import { parseDurationNanos } from "../../config/checks/duration.ts";
-import type { ExtAuthzGrpcProvider, ExtAuthzHttpProvider, ExtensionProvider } from "../../config/types/mesh-config.ts";
+import type { ExtAuthzGrpcProvider, ExtAuthzHttpProvider, ExtensionProvider } from "../../model/specs/mesh-config.ts";
 import type { ExtAuthzConfig, ExtAuthzProvider, RbacPolicy } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
 import type { Snapshot } from "../../model/snapshot.ts";

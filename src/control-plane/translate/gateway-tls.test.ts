@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Server } from "../../config/types/networking.ts";
+import type { Server } from "../../model/specs/networking.ts";
 import { gatewayListenerTls, terminatesTls } from "./gateway-tls.ts";
 
 const https = { number: 443, name: "https", protocol: "HTTPS" };

@@ -4,7 +4,7 @@
 // resolves in its own secret store, or (ISTIO_MUTUAL) the gateway's workload certificate
 // (docs/security.md). PASSTHROUGH and AUTO_PASSTHROUGH are TCP listeners (tcp-listeners.ts,
 // auto-passthrough.ts); `credentialNames` is not translated: such servers get no listener.
-import type { Server } from "../../config/types/networking.ts";
+import type { Server } from "../../model/specs/networking.ts";
 import type { DownstreamTlsConfig, DownstreamTlsServer } from "../../model/proxy-config.ts";
 import { arr, obj, str } from "./common.ts";
 

@@ -3,7 +3,7 @@
 // linear scans (every VirtualService / DestinationRule / instance for every service of every
 // proxy) with lookups that give the same answers in the same order. At 1,000 services those scans
 // made one translate cost seconds (docs/performance.md, "Config push").
-import type { DestinationRuleSpec, VirtualServiceSpec } from "../../config/types/networking.ts";
+import type { DestinationRuleSpec, VirtualServiceSpec } from "../../model/specs/networking.ts";
 import { labelsMatch, type Service, type WorkloadInstance } from "../../model/registry.ts";
 import { resolveHost, type ConfigEntry, type Snapshot } from "../../model/snapshot.ts";
 import { arr, str } from "./common.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import type { JsonObject, Resource } from "../../config/resource.ts";
+import type { JsonObject, Resource } from "../../model/resource.ts";
 import { buildSnapshot } from "../../model/snapshot.ts";
 import { translate } from "./index.ts";
 import { findVhost, forwardOf, inst, k8sService, sidecarProxy, snapshotFrom } from "./testing.ts";

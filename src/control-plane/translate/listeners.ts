@@ -3,7 +3,7 @@
 // the local app (127.0.0.1:<app port>), routed through the "inbound" route configuration.
 // Gateway: one HTTP listener per server port, routed by `http.<port>`.
 import { inboundMtlsMode } from "./peer-authn.ts";
-import type { MeshConfig } from "../../config/types/mesh-config.ts";
+import type { MeshConfig } from "../../model/specs/mesh-config.ts";
 import type { Cluster, Endpoint, HttpFilterConfig, Listener, ListenerXfcc, Route, RouteConfiguration } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
 import { appPort, endpointPort, labelsMatch, workloadOf, type Service, type ServicePort, type WorkloadInstance } from "../../model/registry.ts";

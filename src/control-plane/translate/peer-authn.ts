@@ -4,7 +4,7 @@
 // else PERMISSIVE. UNSET (or no `mtls`) inherits from the next level up; `portLevelMtls` of the
 // selector policy, keyed by the workload port, overrides its mode for that port (UNSET there
 // inherits the policy's own). docs/security.md
-import type { PeerAuthenticationSpec } from "../../config/types/security.ts";
+import type { PeerAuthenticationSpec } from "../../model/specs/security.ts";
 import type { ConfigEntry } from "../../model/snapshot.ts";
 import { labelsMatch } from "../../model/registry.ts";
 import type { ProxyScope } from "./scope.ts";

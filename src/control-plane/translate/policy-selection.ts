@@ -1,7 +1,7 @@
 // Which proxies a security policy (RequestAuthentication, AuthorizationPolicy) applies to, as
 // Istio's policy_applier selects workloads: root-namespace mesh-wide, namespace-wide, by selector,
 // or by targetRef(s) (Gateway, Service, ServiceEntry). Used by authn.ts and ext-authz.ts.
-import type { PolicyTargets } from "../../config/types/security.ts";
+import type { PolicyTargets } from "../../model/specs/security.ts";
 import { labelsMatch } from "../../model/registry.ts";
 import type { ConfigEntry, Snapshot } from "../../model/snapshot.ts";
 import type { ProxyInput } from "./common.ts";

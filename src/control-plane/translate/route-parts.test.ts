@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { HTTPFaultInjection, HTTPRetry } from "../../config/types/networking.ts";
+import type { HTTPFaultInjection, HTTPRetry } from "../../model/specs/networking.ts";
 import type { FaultPolicy, RetryPolicy } from "../../model/proxy-config.ts";
 import { corsPolicy, directResponseAction, faultPolicy, headerOperations, isCatchAll, mirrorPercent, redirectAction, retryPolicy, rewritePolicy, routeMatch } from "./route-parts.ts";
 

@@ -6,7 +6,7 @@ import { effectiveRetryPolicy } from "../../config/defaults.ts";
 import type {
   CorsPolicy as IstioCors, HTTPDirectResponse, HTTPFaultInjection, HTTPMatchRequest, HTTPRedirect, HTTPRetry, HTTPRewrite,
   Headers, HeaderOperations as IstioHeaderOps, StringMatch as IstioStringMatch,
-} from "../../config/types/networking.ts";
+} from "../../model/specs/networking.ts";
 import {
   DEFAULT_RETRY_POLICY, type CorsPolicy, type DirectResponseAction, type FaultPolicy, type HeaderEdits, type HeaderMatcher,
   type HeaderOperations, type QueryParamMatcher, type RedirectAction, type RetryPolicy, type RewritePolicy, type RouteMatch,

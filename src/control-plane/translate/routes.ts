@@ -2,7 +2,7 @@
 // origin: rule and match index, file and line); a rule without match is one catch-all Route, and
 // nothing after a catch-all is reachable, so translation stops there as Istio does. sourceLabels,
 // sourceNamespace and match-level gateways are decided here, against the proxy's node.
-import type { Destination, HTTPMatchRequest, HTTPRoute, VirtualServiceSpec } from "../../config/types/networking.ts";
+import type { Destination, HTTPMatchRequest, HTTPRoute, VirtualServiceSpec } from "../../model/specs/networking.ts";
 import { clusterKey, type ForwardAction, type MirrorPolicy, type Route, type RouteAction, type RouteMatch, type RouteOrigin, type WeightedCluster } from "../../model/proxy-config.ts";
 import { labelsMatch } from "../../model/registry.ts";
 import { resolveHost, type ConfigEntry } from "../../model/snapshot.ts";

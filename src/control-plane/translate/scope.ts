@@ -4,7 +4,7 @@
 import type { ConfigEntry, Snapshot } from "../../model/snapshot.ts";
 import { resolveHost } from "../../model/snapshot.ts";
 import { labelsMatch, type Service } from "../../model/registry.ts";
-import type { DestinationRuleSpec, SidecarSpec, VirtualServiceSpec } from "../../config/types/networking.ts";
+import type { DestinationRuleSpec, SidecarSpec, VirtualServiceSpec } from "../../model/specs/networking.ts";
 import { arr, exportedTo, hostMatches, hostSpecificity, obj, str, strMap, type ProxyInput } from "./common.ts";
 import { destinationRulesCovering } from "./index-cache.ts";
 

@@ -7,7 +7,7 @@
 // service port — else the default cluster `outbound|<port>||<host>`. TLS ports (tls/https without
 // TLS origination) also get `sniRoutes` from the `tls` rules (sniHosts), else their own host as
 // the server name; TLS services sharing a local port share its listener. docs/protocols.md
-import type { L4MatchAttributes, Server, TCPRoute, TLSMatchAttributes, TLSRoute, VirtualServiceSpec } from "../../config/types/networking.ts";
+import type { L4MatchAttributes, Server, TCPRoute, TLSMatchAttributes, TLSRoute, VirtualServiceSpec } from "../../model/specs/networking.ts";
 import type { Cluster, Listener, SniRoute, WeightedCluster } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
 import { labelsMatch, type Service, type WorkloadInstance } from "../../model/registry.ts";

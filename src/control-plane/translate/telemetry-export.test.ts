@@ -1,7 +1,7 @@
 // Telemetry `metrics.providers` → the proxy's metrics exporters (TelemetryConfig.metricsExport).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { MeshConfig } from "../../config/types/mesh-config.ts";
+import type { MeshConfig } from "../../model/specs/mesh-config.ts";
 import type { MeshSettings } from "../../model/snapshot.ts";
 import { telemetryConfig } from "./telemetry.ts";
 import { sidecarProxy, snapshotFrom } from "./testing.ts";

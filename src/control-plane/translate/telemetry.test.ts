@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { MeshConfig } from "../../config/types/mesh-config.ts";
+import type { MeshConfig } from "../../model/specs/mesh-config.ts";
 import type { MeshSettings } from "../../model/snapshot.ts";
 import { translate } from "./index.ts";
 import { telemetryConfig, type MeshTelemetry } from "./telemetry.ts";

@@ -6,8 +6,8 @@
 import type { AccessLogConfig, CollectorTlsConfig, CustomTagConfig, MetricOverride, MetricsExportConfig, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig, UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { ConfigEntry, MeshSettings, Snapshot } from "../../model/snapshot.ts";
 import { meshProviders, providerProblem, serviceHost } from "../../config/mesh-config/providers.ts";
-import type { ExtensionProvider, MeshConfig } from "../../config/types/mesh-config.ts";
-import type { AccessLogging, Metrics, TelemetrySpec, Tracing } from "../../config/types/telemetry.ts";
+import type { ExtensionProvider, MeshConfig } from "../../model/specs/mesh-config.ts";
+import type { AccessLogging, Metrics, TelemetrySpec, Tracing } from "../../model/specs/telemetry.ts";
 import { celProblem } from "../../model/cel/compile.ts";
 import { labelsMatch } from "../../model/registry.ts";
 import { arr, durationMs, num, obj, str, strMap } from "./common.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { DestinationRuleSpec, LoadBalancerSettings, OutlierDetection } from "../../config/types/networking.ts";
+import type { DestinationRuleSpec, LoadBalancerSettings, OutlierDetection } from "../../model/specs/networking.ts";
 import type { ConnectionPoolConfig, LoadBalancerConfig, OutlierDetectionConfig } from "../../model/proxy-config.ts";
 import { connectionPoolConfig, effectivePolicy, loadBalancerConfig, outlierDetectionConfig, tlsConfig } from "./traffic-policy.ts";
 

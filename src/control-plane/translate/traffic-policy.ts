@@ -4,7 +4,7 @@
 // a subset's policy overrides the top level field by field, then its own port-level settings apply.
 import type {
   ClientTLSSettings, ConnectionPoolSettings, DestinationRuleSpec, LoadBalancerSettings, OutlierDetection, TrafficPolicy,
-} from "../../config/types/networking.ts";
+} from "../../model/specs/networking.ts";
 import {
   DEFAULT_CONNECTION_POOL, type ConnectionPoolConfig, type HashKey, type LoadBalancerConfig, type OutlierDetectionConfig,
   type UpstreamTlsConfig,

@@ -3,7 +3,7 @@
 // routes or a default route; plus VirtualService hosts that are no service, and a catch-all
 // (passthrough or 502). Gateway: one RouteConfiguration `http.<port>` per server port, from the
 // VirtualServices bound to the gateway, with domains = server hosts ∩ VirtualService hosts.
-import type { GatewaySpec, Server, VirtualServiceSpec } from "../../config/types/networking.ts";
+import type { GatewaySpec, Server, VirtualServiceSpec } from "../../model/specs/networking.ts";
 import type { Route, RouteConfiguration, VirtualHost } from "../../model/proxy-config.ts";
 import type { Service } from "../../model/registry.ts";
 import { labelsMatch } from "../../model/registry.ts";

@@ -3,7 +3,7 @@
 // one) and writing the answer. The API server shows a denial as
 // `admission webhook "<name>" denied the request: <status.message>` (status code 403 when none is
 // given, as istiod gives none), and prints each of `warnings` as kubectl's "Warning: …" lines.
-import { isObject, type JsonObject } from "../../config/resource.ts";
+import { isObject, type JsonObject } from "../../model/resource.ts";
 
 export type Operation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
 

@@ -1,7 +1,7 @@
 // Admission webhooks (Kubernetes platform): the API server asks the control plane to judge Istio
 // config before storing it (/validate) and to add the sidecar to new pods (/inject). This is an
 // ingest-side gate: nothing here touches the snapshot or the push. See docs/kubernetes.md.
-import type { MeshConfig } from "../../config/types/mesh-config.ts";
+import type { MeshConfig } from "../../model/specs/mesh-config.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { IdentityIssuer } from "../ca/index.ts";
 import type { InjectorSettings } from "./inject/template.ts";

@@ -2,9 +2,9 @@
 // about to be created or updated is judged by the same validator as `amime validate`, alone
 // (no cross-resource analysis, as istiod). Errors deny the request with their field paths;
 // warnings (deprecated fields…) come back as the API server's warnings. Pure.
-import type { Diagnostic } from "../../config/diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import { resourceFromJson } from "../../config/parse.ts";
-import type { JsonObject } from "../../config/resource.ts";
+import type { JsonObject } from "../../model/resource.ts";
 import { validateResource } from "../../config/validate.ts";
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from "./admission-review.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Diagnostic } from "../../config/diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import { appliedConfig, configRows, fqdnOf, hostMatches, type ConfigItem } from "./applies-to.ts";
 
 const item = (kind: string, name: string, spec: Record<string, unknown>, namespace = "default"): ConfigItem => ({ kind, namespace, name, body: { spec }, source: { file: `${name}.yaml`, line: 1 } });

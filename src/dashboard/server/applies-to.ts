@@ -4,7 +4,7 @@
 // namespace and selector take in its workloads — each with the analyze messages about it. Host
 // names resolve as Istio's do: a short name in the config's own namespace, `name.ns`, an FQDN, or
 // a `*.` wildcard. Pure.
-import type { Diagnostic } from "../../config/diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 
 export interface ConfigItem {
   kind: string;

@@ -1,7 +1,7 @@
 // Config: every resource in force with its analyze messages (file:line), the last refused
 // changes, and a dry run — paste YAML, see the analyzers' verdict and what each proxy would
 // receive differently, without applying anything.
-import type { Diagnostic } from "../../config/diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { JsonChange } from "../shape/json-diff.ts";
 import { getJson, h, postJson } from "./dom.ts";
 

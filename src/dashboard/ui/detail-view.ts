@@ -4,7 +4,7 @@
 // applies with its analyze messages, and `explain` for a typed URL from one of its proxies.
 import uPlot from "uplot";
 import type { ServiceRow } from "../../control-plane/telemetry/graph.ts";
-import type { Diagnostic } from "../../config/diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { ProxyStatus } from "../../model/wire.ts";
 import type { Chart, DetailCharts } from "../server/charts.ts";
 import type { LiveGraph } from "./live-graph.ts";

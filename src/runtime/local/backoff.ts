@@ -2,7 +2,7 @@
 // CrashLoopBackOff-like exponential delay, shortened for a developer's machine (1 s doubling to
 // 30 s instead of 10 s to 5 min). A process that ran for `resetAfterMs` without exiting is
 // considered healthy again and its next crash restarts after the first delay.
-import type { RestartPolicy } from "../../config/types/workload.ts";
+import type { RestartPolicy } from "../../model/specs/workload.ts";
 
 export interface BackoffOptions {
   initialMs: number;

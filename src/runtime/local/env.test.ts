@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Resource } from "../../config/resource.ts";
+import type { Resource } from "../../model/resource.ts";
 import { appEnv } from "./env.ts";
 import { planInstances, registryInstance, type InstancePorts } from "./plan.ts";
 

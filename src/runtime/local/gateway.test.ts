@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Resource } from "../../config/resource.ts";
+import type { Resource } from "../../model/resource.ts";
 import { ingressHttpsPorts, ingressServerPorts } from "./gateway.ts";
 
 const gateway = (selector: Record<string, string>, servers: { number: number; protocol: string }[]): Resource =>

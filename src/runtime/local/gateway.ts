@@ -4,7 +4,7 @@
 // meshes at once), so each one is mapped to a free loopback port: the gateway is registered with
 // `ports: {"8080": <local port>}` and its listener `0.0.0.0_8080` binds 127.0.0.1:<local port>.
 import { join } from "node:path";
-import type { Resource } from "../../config/resource.ts";
+import type { Resource } from "../../model/resource.ts";
 import { labelsMatch, type WorkloadInstance } from "../../model/registry.ts";
 import type { InstanceRegistration } from "../../model/wire.ts";
 import { checkOnce } from "./probe.ts";

@@ -4,7 +4,7 @@
 // endpoint out of rotation (registered with ready:false) until it recovers.
 import { join } from "node:path";
 import { systemClock } from "../../core/clock.ts";
-import { PROBE_DEFAULTS } from "../../config/types/workload.ts";
+import { PROBE_DEFAULTS } from "../../model/specs/workload.ts";
 import { appEnv } from "./env.ts";
 import { ManagedProcess } from "./managed-process.ts";
 import { LOCAL_ADDRESS, registration, nodeId, type InstancePlan, type InstancePorts } from "./plan.ts";

@@ -3,12 +3,12 @@
 // Workload replica with its sidecar, and the ingress gateway; writes the state file; stops it all.
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Diagnostic } from "../../config/diagnostic.ts";
+import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { EtcdTlsFiles } from "../../control-plane/store/etcd/etcd-tls.ts";
 import { meshSettingsOf } from "../../config/mesh-config/settings.ts";
 import { listConfigFiles, loadConfig } from "../../config/read-files.ts";
-import type { MeshConfig } from "../../config/types/mesh-config.ts";
-import type { Resource } from "../../config/resource.ts";
+import type { MeshConfig } from "../../model/specs/mesh-config.ts";
+import type { Resource } from "../../model/resource.ts";
 import { validateResource } from "../../config/validate.ts";
 import { ConfigRefusedError, ControlPlane } from "../../control-plane/server.ts";
 import { createDashboardHandler } from "../../dashboard/server/handler.ts";

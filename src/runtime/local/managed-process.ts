@@ -1,7 +1,7 @@
 // A supervised child: started through the guard (spawn.ts), restarted after it exits as its
 // restartPolicy says, with exponential backoff (backoff.ts). Apps, sidecars and the gateway are
 // each one of these.
-import type { RestartPolicy } from "../../config/types/workload.ts";
+import type { RestartPolicy } from "../../model/specs/workload.ts";
 import { RestartBackoff, shouldRestart } from "./backoff.ts";
 import { GuardedProcess, type Exit, type SpawnSpec } from "./spawn.ts";
 

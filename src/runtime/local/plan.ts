@@ -1,8 +1,8 @@
 // The plan: which instances `amime up` runs, named `<workload>-<i>`, from the Workload resources
 // of the loaded config, with the ports each one gets. Pure: no processes, no sockets.
 import { dirname, isAbsolute, resolve } from "node:path";
-import type { Resource } from "../../config/resource.ts";
-import { resolveWorkload, type ResolvedWorkload, type WorkloadSpec } from "../../config/types/workload.ts";
+import type { Resource } from "../../model/resource.ts";
+import { resolveWorkload, type ResolvedWorkload, type WorkloadSpec } from "../../model/specs/workload.ts";
 import type { NodeInfo } from "../../model/proxy-config.ts";
 import type { WorkloadInstance } from "../../model/registry.ts";
 import type { InstanceRegistration } from "../../model/wire.ts";

@@ -8,7 +8,7 @@
 // `onNeverReady` reports it (at least 10 s).
 import { connect } from "node:net";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
-import type { ResolvedProbe } from "../../config/types/workload.ts";
+import type { ResolvedProbe } from "../../model/specs/workload.ts";
 import { http } from "../../core/builtins.ts";
 
 const { request } = http;

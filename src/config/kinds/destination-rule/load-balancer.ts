@@ -3,7 +3,7 @@ import { checkDuration } from "../../checks/duration.ts";
 import { checkKnownFields } from "../../checks/fields.ts";
 import { readArray, readBool, readEnum, readInt, readNumber, readObject, readString, readStringArray, UINT32 } from "../../checks/shape.ts";
 import { MAGLEV_TABLE_SIZE_LIMIT } from "../../defaults.ts";
-import { isObject, type FieldPath, type JsonObject } from "../../resource.ts";
+import { isObject, type FieldPath, type JsonObject } from "../../../model/resource.ts";
 import type { Validator } from "../../validator.ts";
 import { checkLocalityLb } from "./locality.ts";
 

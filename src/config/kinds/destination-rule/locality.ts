@@ -1,7 +1,7 @@
 // Locality load balancing: weighted `distribute` or ordered `failover` (Istio's rules and texts).
 import { checkKnownFields } from "../../checks/fields.ts";
 import { readArray, readBool, readInt, readObject, readString, readStringArray } from "../../checks/shape.ts";
-import type { FieldPath, JsonObject } from "../../resource.ts";
+import type { FieldPath, JsonObject } from "../../../model/resource.ts";
 import type { Validator } from "../../validator.ts";
 
 const TOPOLOGY_LABELS = ["topology.kubernetes.io/region", "topology.kubernetes.io/zone", "topology.istio.io/subzone"];

@@ -6,7 +6,7 @@ import { fqdnError, isIP } from "../../checks/host.ts";
 import { percentRangeError } from "../../checks/percent.ts";
 import { checkPort, portError } from "../../checks/port.ts";
 import { readArray, readBool, readEnum, readInt, readNumber, readObject, readString, readStringArray, UINT32 } from "../../checks/shape.ts";
-import type { FieldPath, JsonObject } from "../../resource.ts";
+import type { FieldPath, JsonObject } from "../../../model/resource.ts";
 import type { Validator } from "../../validator.ts";
 import { checkLoadBalancer } from "./load-balancer.ts";
 

@@ -9,8 +9,8 @@ import { portError } from "../../checks/port.ts";
 import { regexFieldError } from "../../checks/regex.ts";
 import { readArray, readBool, readEnum, readInt, readObject, readString, readStringArray, UINT32 } from "../../checks/shape.ts";
 import { checkStringMatch } from "../../checks/string-match.ts";
-import type { FieldPath, JsonObject } from "../../resource.ts";
-import type { StringMatch } from "../../types/networking.ts";
+import type { FieldPath, JsonObject } from "../../../model/resource.ts";
+import type { StringMatch } from "../../../model/specs/networking.ts";
 import type { Validator } from "../../validator.ts";
 
 /** Istio checks `< 200 || > 600`, so 600 itself passes. */

@@ -4,8 +4,8 @@ import { checkHeaderOperations } from "../../checks/headers.ts";
 import { wildcardDomainError, isDns1123Label } from "../../checks/host.ts";
 import { portError } from "../../checks/port.ts";
 import { readArray, readInt, readObject, readString, UINT32 } from "../../checks/shape.ts";
-import type { FieldPath } from "../../resource.ts";
-import type { Destination } from "../../types/networking.ts";
+import type { FieldPath } from "../../../model/resource.ts";
+import type { Destination } from "../../../model/specs/networking.ts";
 import type { Validator } from "../../validator.ts";
 
 export function subsetNameError(name: string): string | null {

@@ -1,6 +1,6 @@
 // Gateway references in a VirtualService (`ns/name`, `name`, the reserved `mesh`).
 import { fqdnError, isDns1123Label } from "../../checks/host.ts";
-import type { FieldPath } from "../../resource.ts";
+import type { FieldPath } from "../../../model/resource.ts";
 import type { Validator } from "../../validator.ts";
 
 export function checkGatewayNames(v: Validator, path: FieldPath, names: readonly string[]): void {

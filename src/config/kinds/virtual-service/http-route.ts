@@ -4,7 +4,7 @@ import { checkKnownFields } from "../../checks/fields.ts";
 import { checkHeaderOperations, isAuthorityHeader } from "../../checks/headers.ts";
 import { isDns1123Label } from "../../checks/host.ts";
 import { readNumber, readArray, readInt, readObject, readString, UINT32 } from "../../checks/shape.ts";
-import type { FieldPath, JsonObject } from "../../resource.ts";
+import type { FieldPath, JsonObject } from "../../../model/resource.ts";
 import { checkCors, checkDirectResponse, checkFault, checkRedirect, checkRetries, checkRewrite } from "./actions.ts";
 import type { VsContext } from "./context.ts";
 import { checkDestination, checkRouteDestinations } from "./destination.ts";

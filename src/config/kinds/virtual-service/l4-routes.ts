@@ -5,7 +5,7 @@ import { checkPort } from "../../checks/port.ts";
 import { checkLabels } from "../../checks/selector.ts";
 import { readArray, readObject, readString, readStringArray } from "../../checks/shape.ts";
 import { isDns1123Label } from "../../checks/host.ts";
-import type { FieldPath, JsonObject } from "../../resource.ts";
+import type { FieldPath, JsonObject } from "../../../model/resource.ts";
 import { hostSubsetOf, type VsContext } from "./context.ts";
 import { checkRouteDestinations } from "./destination.ts";
 import { checkGatewayNames } from "./gateways.ts";

@@ -6,8 +6,8 @@ import { checkPort } from "../../checks/port.ts";
 import { checkLabels } from "../../checks/selector.ts";
 import { readArray, readBool, readObject, readString, readStringArray } from "../../checks/shape.ts";
 import { checkStringMatch } from "../../checks/string-match.ts";
-import type { FieldPath } from "../../resource.ts";
-import type { StringMatch } from "../../types/networking.ts";
+import type { FieldPath } from "../../../model/resource.ts";
+import type { StringMatch } from "../../../model/specs/networking.ts";
 import type { VsContext } from "./context.ts";
 import { checkGatewayNames } from "./gateways.ts";
 

@@ -1,7 +1,7 @@
 // Warnings for rules that can never be used (accepted by Istio, but almost always a mistake):
 // a rule after a catch-all, or a rule whose every match already appeared in an earlier rule.
-import type { FieldPath } from "../../resource.ts";
-import { isObject } from "../../resource.ts";
+import type { FieldPath } from "../../../model/resource.ts";
+import { isObject } from "../../../model/resource.ts";
 import type { Validator } from "../../validator.ts";
 
 function stable(x: unknown): string {

@@ -1,7 +1,7 @@
 // Wiring a control plane's ConfigStore to etcd: take back what etcd holds (one batch, judged as a
 // whole), save every later change there, and adopt what any replica writes (the watch). A batch
 // this replica wrote itself comes back through the watch too and changes nothing.
-import { formatDiagnostic, type Diagnostic } from "../../../config/diagnostic.ts";
+import { formatDiagnostic, type Diagnostic } from "../../../model/diagnostic.ts";
 import type { Random } from "../../../core/random.ts";
 import type { RevocationList } from "../../ca/revocations.ts";
 import type { ChangeLog } from "../change-log.ts";

@@ -15,8 +15,8 @@
 // failover between members, would have to be written here; etcd3 does both.
 import { Etcd3, type IKeyValue, type IWatchResponse, type Watcher } from "etcd3";
 import { resourceFromJson, } from "../../../config/parse.ts";
-import { isObject, resourceId, type JsonObject, type Resource } from "../../../config/resource.ts";
-import type { Diagnostic } from "../../../config/diagnostic.ts";
+import { isObject, resourceId, type JsonObject, type Resource } from "../../../model/resource.ts";
+import type { Diagnostic } from "../../../model/diagnostic.ts";
 import type { Random } from "../../../core/random.ts";
 import type { Revocation } from "../../../model/wire.ts";
 import { StoreConflictError, StoreStaleError, type ExternalChange, type StoreWrite } from "../saver.ts";

@@ -17,7 +17,7 @@ import type { GlobalRateLimitConfig, LocalDescriptor, LocalRateLimitConfig, Rate
 import { GLOBAL_RATE_LIMIT_FILTER, KIND_RULE_KEY, LOCAL_RATE_LIMIT_FILTER } from "../../../model/rate-limit.ts";
 import { labelsMatch } from "../../../model/registry.ts";
 import type { ConfigEntry, Snapshot } from "../../../model/snapshot.ts";
-import type { JsonObject } from "../../../config/resource.ts";
+import type { JsonObject } from "../../../model/resource.ts";
 import type { ProxyInput } from "../common.ts";
 import { httpFilters } from "../listeners.ts";
 import { KIND_DOMAIN } from "../../../ratelimit-service/match.ts";

@@ -2,7 +2,7 @@
 // annotation's name (as istiod's validateAnnotations), so nothing runs with a setting it did not
 // ask for. Annotations Amime does not apply come back as warnings. Pure.
 import { parse as parseYaml } from "yaml";
-import { isObject } from "../../../config/resource.ts";
+import { isObject } from "../../../model/resource.ts";
 import { captureAnnotations, type CaptureAnnotations } from "../../../model/sidecar-pod.ts";
 
 export interface SidecarResources {

@@ -2,7 +2,7 @@
 // containers in order, the first 15006, then 15101, 15102… (Amime reads no SO_ORIGINAL_DST: one
 // listener per port). The injector writes it into istio-init's capture rules; whatever registers
 // an injected pod's instance must use the same numbering (ports: containerPort → listener). Pure.
-import { isObject, type Json } from "../../../config/resource.ts";
+import { isObject, type Json } from "../../../model/resource.ts";
 import { inboundListenerPort, RESERVED_PORTS } from "../../../model/sidecar-pod.ts";
 import { PROXY_CONTAINER } from "./template.ts";
 

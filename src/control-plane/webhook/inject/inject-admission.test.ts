@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { JsonObject } from "../../../config/resource.ts";
+import type { JsonObject } from "../../../model/resource.ts";
 import { readReview, type AdmissionResponse } from "../admission-review.ts";
 import { injectAdmission } from "./inject-admission.ts";
 import { injectionDecision } from "./policy.ts";

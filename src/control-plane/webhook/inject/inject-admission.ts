@@ -2,7 +2,7 @@
 // container, the sidecar and Istio's annotations and labels as a JSON Patch, unless the injection
 // policy (policy.ts) leaves it alone; a bad injection annotation denies it with the annotation's
 // name. Pure.
-import { isObject, type Json, type JsonObject } from "../../../config/resource.ts";
+import { isObject, type Json, type JsonObject } from "../../../model/resource.ts";
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from "../admission-review.ts";
 import { InjectionAnnotationError, injectionAnnotations } from "./annotations.ts";
 import { PROMETHEUS_PORT } from "../../../model/sidecar-pod.ts";

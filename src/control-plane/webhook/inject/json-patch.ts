@@ -1,6 +1,6 @@
 // JSON Patch (RFC 6902) operations that add to a pod: list items (creating the list when the pod
 // has none) and map entries (creating the map). Pure.
-import type { Json, JsonObject } from "../../../config/resource.ts";
+import type { Json, JsonObject } from "../../../model/resource.ts";
 
 export interface PatchOp {
   op: "add";

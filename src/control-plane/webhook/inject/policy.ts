@@ -5,7 +5,7 @@
 // alone, as istiod's injectRequired: never in kube-system / kube-public, never with hostNetwork,
 // never twice, and `sidecar.istio.io/inject` (label, or the older annotation) other than y/yes/true/on
 // ("false", "no"…) leaves the pod alone. Pure.
-import { isObject, type JsonObject } from "../../../config/resource.ts";
+import { isObject, type JsonObject } from "../../../model/resource.ts";
 
 export const INJECT_LABEL = "sidecar.istio.io/inject";
 export const STATUS_ANNOTATION = "sidecar.istio.io/status";

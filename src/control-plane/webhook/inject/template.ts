@@ -2,7 +2,7 @@
 // the token and root volumes, the status annotation), running the one Amime image: `amime
 // capture` installs the netns runtime's capture rules in the pod's network namespace, `amime
 // proxy --xds` is the sidecar. Pure; inject-admission.ts turns it into a JSON Patch.
-import type { Json, JsonObject } from "../../../config/resource.ts";
+import type { Json, JsonObject } from "../../../model/resource.ts";
 import { ADMIN_PORT, PROMETHEUS_PORT, PROXY_GID, PROXY_UID, STATUS_PORT, type CaptureAnnotations } from "../../../model/sidecar-pod.ts";
 import { SIDECAR_NODE_FLAGS } from "../../../core/sidecar-node-flags.ts";
 import type { SidecarResources } from "./annotations.ts";

@@ -1,7 +1,7 @@
 // Typed model of Istio's security.istio.io specs (istio/api security/v1beta1, served as v1 and
 // v1beta1). Field names are Istio's camelCase JSON names, so a validated spec can be cast to these
 // types. Every field is optional because YAML may omit it; required fields are enforced by the
-// validators in kinds/. Enums are string unions of the proto names.
+// validators in config/kinds/. Enums are string unions of the proto names.
 import type { WorkloadSelector } from "./networking.ts";
 
 export type { WorkloadSelector };

@@ -1,6 +1,6 @@
 // Typed model of the Kubernetes core v1 Service fields Amime uses, and how Istio derives a port's
 // protocol from it. Field names are Kubernetes' JSON names; every field is optional because YAML may
-// omit it, and kinds/service.ts enforces the rest.
+// omit it, and config/kinds/service.ts enforces the rest.
 
 export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
 export type TransportProtocol = "TCP" | "UDP" | "SCTP";

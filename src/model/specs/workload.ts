@@ -91,7 +91,7 @@ export interface ResolvedWorkload {
   restartPolicy: RestartPolicy;
 }
 
-/** Apply defaults to a spec that kinds/workload.ts accepted (no errors). */
+/** Apply defaults to a spec that config/kinds/workload.ts accepted (no errors). */
 export function resolveWorkload(spec: WorkloadSpec): ResolvedWorkload {
   const ports = (spec.ports ?? []).map((p) => ({ name: p.name ?? "", containerPort: p.containerPort ?? 0, protocol: p.protocol ?? "TCP" }));
   const env = Array.isArray(spec.env)

@@ -1,6 +1,6 @@
 // Typed model of Istio's telemetry.istio.io Telemetry spec (istio/api telemetry/v1alpha1, served as
 // v1 and v1alpha1). Field names are Istio's camelCase JSON names; every field is optional because
-// YAML may omit it, and the validator in kinds/telemetry.ts enforces the rest.
+// YAML may omit it, and the validator in config/kinds/telemetry.ts enforces the rest.
 import type { PolicyTargets } from "./security.ts";
 
 /** Which side of the proxy a setting applies to; default CLIENT_AND_SERVER. */
