@@ -6,7 +6,7 @@
 // relayed downstream as it streams (backpressure both ways). The timeouts, retry decisions and
 // the end of the request live in AttemptControl, shared with the H2Forwarder.
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
-import { chooseResponseFraming, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
+import { chooseResponseFraming, HeaderLineWriter, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import { wouldRetryResponse } from "../resilience/retry.ts";
 import { corsResponseHeaders, rewritePath } from "../router/index.ts";
@@ -22,7 +22,7 @@ import {
   BODY_OVERFLOW,
 } from "../request/local-reply.ts";
 import { RF_DI, RF_UC, RF_UO } from "../request/response-flags.ts";
-import { cachedDestinationHeaders, destinationHeaders, requestExtraLines, type DestinationHeaders } from "./upstream-headers.ts";
+import { cachedDestinationHeaders, destinationHeaders, writeRequestExtraLines, type DestinationHeaders } from "./upstream-headers.ts";
 import { ResponseRelay } from "./response-relay.ts";
 import { isIdempotent } from "./forward-util.ts";
 import { errorOutcome, errorReply, recordUpstreamError } from "./retry-step.ts";
@@ -30,15 +30,17 @@ import { errorOutcome, errorReply, recordUpstreamError } from "./retry-step.ts";
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** A complete body up to this size goes in the same write as the head. */
 const INLINE_BODY_BYTES = 16 * 1024;
+/** The upstream head's per-request lines: one writer, used synchronously by each head built. */
+const LINES = new HeaderLineWriter();
 
 export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink {
   private readonly dh: DestinationHeaders;
   private readonly path: string;
   private readonly hostHeader: string;
-  /** The proxy's own header lines (x-request-id, x-forwarded-*), already valid. */
-  private readonly proxyLines: string;
-  /** Telemetry's header lines (peer identity, trace context: valid by construction), or "". */
-  private readonly telemetryLines: string;
+  /** Filters' header lines (rare; checked when put), or "". */
+  private readonly editLines: string;
+  /** Telemetry writes its lines (peer identity, trace context) into each attempt's head. */
+  private readonly telemetryLines: boolean;
   /** The destination's drop set, widened by telemetry (trace and peer headers it rewrites). */
   private readonly requestDrop: HeaderNameSet;
 
@@ -63,12 +65,12 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     const authority = action.rewrite?.authority;
     this.hostHeader = this.dh.host ?? (authority !== undefined && authority !== "" ? authority : x.head.authority);
     const tel = x.proxy.telemetry?.onForward(x, this.dh.requestDrop, true) ?? null;
-    this.telemetryLines = tel === null ? "" : tel.lines;
+    this.telemetryLines = tel !== null;
     const drop = tel?.drop ?? this.dh.requestDrop;
     const edits = x.edits;
     // Filters' header edits (rare): their names dropped from the forwarded ones, their lines added.
     this.requestDrop = edits === null ? drop : unionNames(drop, edits.dropNames());
-    this.proxyLines = edits === null ? requestExtraLines(x) : requestExtraLines(x) + edits.lines();
+    this.editLines = edits === null ? "" : edits.lines();
   }
 
   start(): void {
@@ -148,14 +150,15 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
       this.sentChunks = x.bodyChunks.length;
       this.sentBytes = x.bodyHeld;
     }
-    // Same order as always: proxy headers, attempt count, the destination's edits, telemetry's.
-    const head = serializeRequestHead(x.head, {
-      path: this.path,
-      host: this.hostHeader,
-      drop: this.requestDrop,
-      lines: this.proxyLines + (x.attempts === 1 ? "x-envoy-attempt-count: 1\r\n" : "x-envoy-attempt-count: " + x.attempts + "\r\n") + this.dh.requestAddLines + this.telemetryLines,
-      body,
-    });
+    // Same order as always: proxy headers, filters' edits, attempt count, the destination's edits,
+    // telemetry's; written as bytes, copied into the head (no per-request string).
+    const w = LINES.reset();
+    writeRequestExtraLines(w, x);
+    w.put(this.editLines);
+    w.put("x-envoy-attempt-count: ").int(x.attempts).crlf();
+    w.put(this.dh.requestAddLines);
+    if (this.telemetryLines) x.proxy.telemetry?.writeForwardLines(x, w);
+    const head = serializeRequestHead(x.head, { path: this.path, host: this.hostHeader, drop: this.requestDrop, lines: w, body });
     // With other requests in flight, written with the turn's other writes (SocketWriter.writeSoon);
     // body chunks follow in order.
     if (x.batching) conn.writeSoon(head);

@@ -2,7 +2,7 @@
 // names to drop as a precompiled set for the codec, lines to append. Values with `%…%` escapes
 // depend on the request and are planned per request instead.
 import type { Route, WeightedCluster } from "../../model/proxy-config.ts";
-import { checkHeaderLines, compileHeaderNames } from "../http1/index.ts";
+import { checkHeaderLines, compileHeaderNames, type HeaderLineWriter } from "../http1/index.ts";
 import type { HeaderNameSet } from "../http1/types.ts";
 import type { Exchange } from "./exchange.ts";
 import { XFCC_HEADER, xfccHeaderValue } from "../detect/xfcc.ts";
@@ -72,21 +72,22 @@ function hasEscapes(ops: unknown): boolean {
 }
 
 /**
- * The same proxy headers as header lines for SerializeRequestOptions.lines: every value is
- * already valid (a generated hex id, a request header the parser checked, the peer's IP, a
- * constant scheme), so the per-request character check is skipped.
+ * The same proxy headers as header lines into the upstream head's writer: every value is already
+ * valid (a generated hex id, a request header the parser checked, the peer's IP, a constant
+ * scheme), so the per-request character check is skipped.
  */
-export function requestExtraLines(x: Exchange): string {
-  let s = x.requestIdGenerated ? "x-request-id: " + x.requestId + "\r\n" : "";
+export function writeRequestExtraLines(w: HeaderLineWriter, x: Exchange): void {
+  if (x.requestIdGenerated) w.line("x-request-id: ", x.requestId);
   const xff = x.head.get("x-forwarded-for");
-  s += xff === undefined || xff === "" ? "x-forwarded-for: " + x.sourceIp + "\r\n" : "x-forwarded-for: " + xff + ", " + x.sourceIp + "\r\n";
-  if (!x.head.has("x-forwarded-proto")) s += x.scheme === "https" ? "x-forwarded-proto: https\r\n" : "x-forwarded-proto: http\r\n";
+  w.put("x-forwarded-for: ");
+  if (xff !== undefined && xff !== "") w.put(xff).put(", ");
+  w.put(x.sourceIp).crlf();
+  if (!x.head.has("x-forwarded-proto")) w.put(x.scheme === "https" ? "x-forwarded-proto: https\r\n" : "x-forwarded-proto: http\r\n");
   const plan = x.conn.xfcc;
   if (plan !== null) {
     const v = xfccHeaderValue(plan, x.head.get(XFCC_HEADER));
-    if (v !== undefined) s += "x-forwarded-client-cert: " + v + "\r\n";
+    if (v !== undefined) w.line("x-forwarded-client-cert: ", v);
   }
-  return s;
 }
 
 /** Proxy headers for the upstream request (x-request-id, x-forwarded-*) . */

@@ -26,3 +26,4 @@ export { checkHeaderLines, chooseResponseFraming, serializeLocalResponse, serial
 export type { ResponseFramingPlan } from "./serialize.ts";
 export { CHUNK_END, ChunkedDecoder, LAST_CHUNK, encodeChunk, encodeChunkHeader } from "./chunked.ts";
 export { compileHeaderNames } from "./header-names.ts";
+export { HeaderLineWriter } from "./line-writer.ts";

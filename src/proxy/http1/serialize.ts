@@ -15,6 +15,7 @@ import type {
 import { AUTHORITY, FIELD_VALUE, TARGET, TOKEN } from "./chars.ts";
 import { HeadBase, KEEP_CONTENT_LENGTH, KEEP_HOST, KEEP_UPGRADE } from "./head-base.ts";
 import { FRAMING_CHUNKED, FRAMING_CLOSE } from "./framing.ts";
+import type { HeaderLineWriter } from "./line-writer.ts";
 
 const EMPTY = Buffer.alloc(0);
 let keptScratch = new Uint8Array(128);
@@ -168,7 +169,7 @@ function build(
   s4: string,
   keep: number,
   drop: SerializeRequestOptions["drop"],
-  lines: string | undefined,
+  lines: string | HeaderLineWriter | undefined,
   extra: SerializeRequestOptions["extra"],
   framing: string,
   conn: string,
@@ -216,7 +217,8 @@ function build(
     while (i < n && kept[i] === 1) i++;
     pos += src.copy(out, pos, runStart, h.lineEnd(i - 1));
   }
-  if (lines !== undefined) pos = putLatin1(out, lines, pos);
+  if (typeof lines === "string") pos = putLatin1(out, lines, pos);
+  else if (lines !== undefined) pos += lines.bytes.copy(out, pos, 0, lines.length);
   if (extra !== undefined) {
     for (let i = 0; i < extra.length; i++) {
       const [name, value] = extra[i]!;

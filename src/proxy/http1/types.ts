@@ -9,6 +9,7 @@
 //   new ChunkedDecoder(limits?).execute(buf, s, e, onData?) → consumed bytes | -1           (chunked.ts)
 //   encodeChunkHeader(n) / LAST_CHUNK                    chunked re-framing helpers          (chunked.ts)
 //   compileHeaderNames(["x-forwarded-for", …])          → HeaderNameSet (for `drop`)        (header-names.ts)
+//   new HeaderLineWriter().reset().line(…)               per-message lines for `lines`       (line-writer.ts)
 //
 // `null` from a head parser means "incomplete, call again with more bytes" (on the grown buffer,
 // same start). A head is scanned in one forward pass; errors are reported as soon as the bytes
@@ -18,6 +19,8 @@
 //
 // Everything returned outlives the caller's buffer: a head copies its bytes out (the proxy reads
 // into a reused buffer that the next read overwrites).
+
+import type { HeaderLineWriter } from "./line-writer.ts";
 
 /** Limits on a message head. Defaults follow Envoy: max_request_headers_kb = 60, 100 headers. */
 export interface HeadLimits {
@@ -131,9 +134,9 @@ export interface SerializeRequestOptions {
    * Header lines (each ending in CRLF) written right after the forwarded ones, NOT checked: only
    * for lines the caller composed from values that are already valid (the proxy's own headers,
    * values parsed by this codec, config edits checked by checkHeaderLines). Saves a per-request
-   * character check and string building.
+   * character check and string building. A HeaderLineWriter's bytes are copied as they are.
    */
-  readonly lines?: string;
+  readonly lines?: string | HeaderLineWriter;
   /** Headers appended after the forwarded ones (and after `lines`), checked and written as given. */
   readonly extra?: ReadonlyArray<readonly [string, string]>;
   /** Body framing to announce; "close" is invalid for a request. Defaults to head.framing. */

@@ -7,6 +7,7 @@ import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
 import type { CorsPolicy, ForwardAction, ListenerDirection, ProxyConfig, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
 import type { HeadLimits, HeaderNameSet, ResponseHead } from "../http1/types.ts";
+import type { HeaderLineWriter } from "../http1/line-writer.ts";
 import type { RouteTable } from "../router/index.ts";
 import type { RequestView } from "../router/request-view.ts";
 import type { ClusterManager, ClusterState } from "../upstream/cluster-manager.ts";
@@ -63,9 +64,8 @@ export interface TelemetryRequest extends RequestRecord {
 /** Header edits asked for by telemetry on one message: `drop` replaces (and covers) the forwarder's. */
 export interface HeaderEdit {
   readonly drop: HeaderNameSet;
+  /** Headers to add (none with onForward(…, true): writeForwardLines writes them). */
   readonly add: readonly [string, string][];
-  /** Headers as HTTP/1.1 lines (`name: value\r\n`), valid by construction ("" when none): onForward(…, true) puts its headers here instead of `add`. */
-  readonly lines: string;
 }
 
 /**
@@ -73,8 +73,13 @@ export interface HeaderEdit {
  * and their responses, and the finished request. Installed only when the config has telemetry.
  */
 export interface TelemetryHooks {
-  /** Once per forwarded request, before its first attempt. `asLines`: the headers to add as `lines` (an HTTP/1.1 upstream), else as `add`. */
+  /**
+   * Once per forwarded request, before its first attempt. `asLines` (an HTTP/1.1 upstream): the
+   * headers to add are written by writeForwardLines into each attempt's head, else returned as `add`.
+   */
   onForward(x: TelemetryRequest, drop: HeaderNameSet, asLines?: boolean): HeaderEdit | null;
+  /** After onForward(x, …, true), per attempt: the headers it decided, as lines into the upstream head's writer. */
+  writeForwardLines(x: TelemetryRequest, w: HeaderLineWriter): void;
   /** The upstream response head about to go downstream. */
   onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined): HeaderEdit | null;
   /** The request is over (called after the observer). */

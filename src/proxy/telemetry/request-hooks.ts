@@ -9,7 +9,7 @@ import type { Random } from "../../core/random.ts";
 import { endpointTls, type ListenerDirection } from "../../model/proxy-config.ts";
 import type { HeaderEdit, TcpCounters, TelemetryHooks, TelemetryRequest } from "../request/context.ts";
 import { formatResponseFlags, RF_DC, RF_FI, RF_NC, RF_NR, RF_UF, RF_UH, RF_UO, RF_UT } from "../request/response-flags.ts";
-import { compileHeaderNames } from "../http1/index.ts";
+import { compileHeaderNames, type HeaderLineWriter } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import type { AccessLogger } from "./access-log/access-logger.ts";
@@ -24,7 +24,7 @@ import type { TelemetrySettings } from "./settings.ts";
 import { endpointOf, type Span } from "./tracing/span.ts";
 import type { SpanExporter } from "./tracing/span-exporter.ts";
 import { decideSampling } from "./tracing/sampling.ts";
-import { extractTraceContext, injectTraceHeaders, randomHex, traceHeaderLines, TRACE_HEADERS, type OutgoingSpan } from "./tracing/trace-context.ts";
+import { extractTraceContext, injectTraceHeaders, randomHex, TRACE_HEADERS, writeTraceHeaderLines, type OutgoingSpan } from "./tracing/trace-context.ts";
 
 /** What telemetry keeps per request (one object, created when the request is forwarded). */
 class RequestState {
@@ -69,7 +69,14 @@ export interface HookSinks {
 }
 
 const PEER_NAMES = [PEER_HEADER];
-const unionCache = new WeakMap<HeaderNameSet, { peer: HeaderNameSet; trace: HeaderNameSet; peerOnly: HeaderEdit }>();
+/** The sets that widen one base set, and the edits that only drop them (one object each, no per-request edit). */
+interface Widened {
+  peer: HeaderNameSet;
+  trace: HeaderNameSet;
+  peerOnly: HeaderEdit;
+  traceOnly: HeaderEdit;
+}
+const unionCache = new WeakMap<HeaderNameSet, Widened>();
 const EMPTY_DROP = { set: null as HeaderNameSet | null, edit: null as HeaderEdit | null };
 
 /** `base` plus our header names (cached per base set: the forwarder's sets are per destination). */
@@ -79,7 +86,7 @@ function widen(base: HeaderNameSet | undefined, withTrace: boolean): HeaderNameS
   return withTrace ? u.trace : u.peer;
 }
 
-function unionOf(base: HeaderNameSet): { peer: HeaderNameSet; trace: HeaderNameSet; peerOnly: HeaderEdit } {
+function unionOf(base: HeaderNameSet): Widened {
   let u = unionCache.get(base);
   if (u === undefined) {
     const make = (names: readonly string[]): HeaderNameSet => {
@@ -87,7 +94,8 @@ function unionOf(base: HeaderNameSet): { peer: HeaderNameSet; trace: HeaderNameS
       return { matches: (b, s, e) => base.matches(b, s, e) || extra.matches(b, s, e), has: (n) => base.has(n) || extra.has(n) };
     };
     const peer = make(PEER_NAMES);
-    u = { peer, trace: make([...PEER_NAMES, ...TRACE_HEADERS]), peerOnly: { drop: peer, add: NO_PAIRS, lines: "" } };
+    const trace = make([...PEER_NAMES, ...TRACE_HEADERS]);
+    u = { peer, trace, peerOnly: { drop: peer, add: NO_PAIRS }, traceOnly: { drop: trace, add: NO_PAIRS } };
     unionCache.set(base, u);
   }
   return u;
@@ -95,7 +103,7 @@ function unionOf(base: HeaderNameSet): { peer: HeaderNameSet; trace: HeaderNameS
 
 /** The edit that only strips the peer header (a client-side response): one object per drop set. */
 function stripPeer(base: HeaderNameSet | undefined): HeaderEdit {
-  if (base === undefined) return (EMPTY_DROP.edit ??= { drop: widen(undefined, false), add: NO_PAIRS, lines: "" });
+  if (base === undefined) return (EMPTY_DROP.edit ??= { drop: widen(undefined, false), add: NO_PAIRS });
   return unionOf(base).peerOnly;
 }
 
@@ -127,14 +135,18 @@ export class RequestHooks implements TelemetryHooks {
     const tracing = c.tracing !== null && c.tracing.on(x.direction);
     if (tracing) st.span = this.newSpan(x, c);
     // Same headers, same order either way: our identity (client side), then the trace context.
-    if (asLines) {
-      const lines = client ? c.selfLine : "";
-      return { drop: widen(drop, tracing), add: NO_PAIRS, lines: st.span === null ? lines : lines + traceHeaderLines(st.span) };
-    }
+    if (asLines) return tracing ? unionOf(drop).traceOnly : unionOf(drop).peerOnly;
     const add: [string, string][] = [];
     if (client) add.push([PEER_HEADER, c.selfHeader]);
     if (st.span !== null) injectTraceHeaders(add, st.span);
-    return { drop: widen(drop, tracing), add, lines: "" };
+    return { drop: widen(drop, tracing), add };
+  }
+
+  writeForwardLines(x: TelemetryRequest, w: HeaderLineWriter): void {
+    const st = x.telemetry;
+    if (!(st instanceof RequestState)) return;
+    if (isClientSide(x.direction)) w.put(this.current().selfLine);
+    if (st.span !== null) writeTraceHeaderLines(w, st.span);
   }
 
   onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined): HeaderEdit | null {
@@ -151,7 +163,7 @@ export class RequestHooks implements TelemetryHooks {
       st.peer = head.get(PEER_HEADER) ?? "";
       return stripPeer(drop);
     }
-    return { drop: widen(drop, false), add: [[PEER_HEADER, this.current().selfHeader]], lines: "" };
+    return { drop: widen(drop, false), add: [[PEER_HEADER, this.current().selfHeader]] };
   }
 
   onFinish(x: TelemetryRequest): void {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { seededRandom } from "../../../core/random.ts";
-import { extractTraceContext, injectTraceHeaders, parseB3Single, parseTraceparent, randomHex, traceHeaderLines, type OutgoingSpan } from "./trace-context.ts";
+import { HeaderLineWriter } from "../../http1/index.ts";
+import { extractTraceContext, injectTraceHeaders, parseB3Single, parseTraceparent, randomHex, writeTraceHeaderLines, type OutgoingSpan } from "./trace-context.ts";
 
 const T32 = "0af7651916cd43dd8448eb211c80319c";
 const S16 = "b7ad6b7169203331";
@@ -81,7 +82,7 @@ describe("trace context injection (in → out)", () => {
       injectTraceHeaders(out, c.span);
       assert.deepEqual(out, c.out);
       // The HTTP/1.1 form: the same headers, in the same order, as header lines.
-      assert.equal(traceHeaderLines(c.span), c.out.map(([n, v]) => `${n}: ${v}\r\n`).join(""));
+      assert.equal(writeTraceHeaderLines(new HeaderLineWriter(), c.span).toString(), c.out.map(([n, v]) => `${n}: ${v}\r\n`).join(""));
     });
   }
 

@@ -5,6 +5,7 @@
 // app sent; tracestate passes through untouched.
 import { Buffer } from "node:buffer";
 import type { Random } from "../../../core/random.ts";
+import type { HeaderLineWriter } from "../../http1/index.ts";
 
 export interface TraceContext {
   /** 32 (or, from B3, 16) lowercase hex digits; "" when only a sampling decision came in. */
@@ -132,18 +133,24 @@ export interface OutgoingSpan {
 }
 
 /**
- * The same headers as injectTraceHeaders, as HTTP/1.1 header lines ready for the serializer: the
- * ids are hex (ours, or incoming ones that passed the HEX checks above), so the lines are valid
- * by construction and need no per-character check.
+ * The same headers as injectTraceHeaders, as HTTP/1.1 header lines written into `w` (the upstream
+ * head's line writer): the ids are hex (ours, or incoming ones that passed the HEX checks above),
+ * so the lines are valid by construction and need no per-character check.
  */
-export function traceHeaderLines(s: OutgoingSpan): string {
-  const flags = s.sampled ? "-01\r\n" : "-00\r\n";
-  const traceId = s.traceId.length === 32 ? s.traceId : s.traceId.padStart(32, "0");
-  let out = "traceparent: 00-" + traceId + "-" + s.spanId + flags + "x-b3-traceid: " + s.traceId + "\r\nx-b3-spanid: " + s.spanId + "\r\n";
-  if (s.parentId !== "") out += "x-b3-parentspanid: " + s.parentId + "\r\n";
-  out += s.debug ? "x-b3-flags: 1\r\n" : s.sampled ? "x-b3-sampled: 1\r\n" : "x-b3-sampled: 0\r\n";
-  if (s.b3Single) out += "b3: " + s.traceId + "-" + s.spanId + "-" + (s.debug ? "d" : s.sampled ? "1" : "0") + (s.parentId !== "" ? "-" + s.parentId : "") + "\r\n";
-  return out;
+export function writeTraceHeaderLines(w: HeaderLineWriter, s: OutgoingSpan): HeaderLineWriter {
+  const flag = s.debug ? "d" : s.sampled ? "1" : "0";
+  w.put("traceparent: 00-");
+  if (s.traceId.length !== 32) w.put(ZERO32.slice(s.traceId.length));
+  w.put(s.traceId).put("-").put(s.spanId).put(s.sampled ? "-01\r\n" : "-00\r\n");
+  w.line("x-b3-traceid: ", s.traceId).line("x-b3-spanid: ", s.spanId);
+  if (s.parentId !== "") w.line("x-b3-parentspanid: ", s.parentId);
+  w.put(s.debug ? "x-b3-flags: 1\r\n" : s.sampled ? "x-b3-sampled: 1\r\n" : "x-b3-sampled: 0\r\n");
+  if (s.b3Single) {
+    w.put("b3: ").put(s.traceId).put("-").put(s.spanId).put("-").put(flag);
+    if (s.parentId !== "") w.put("-").put(s.parentId);
+    w.crlf();
+  }
+  return w;
 }
 
 /** Append the headers that carry `span` to the next hop. */
