@@ -2,7 +2,7 @@
 // the config (refuses to start on errors, listing them), prints one JSON line with its URL once it
 // listens, watches the files, logs refused changes and NACKs on stderr; SIGINT/SIGTERM → exit 0.
 import { resolve } from "node:path";
-import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
+import { NOT_APPLIED_CODES } from "../config/analyzer-codes.ts";
 import { formatDiagnostic } from "../model/diagnostic.ts";
 import { meshSettingsOf } from "../config/mesh-config/settings.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";

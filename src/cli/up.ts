@@ -2,7 +2,7 @@
 // its sidecar, the ingress gateway — until SIGINT/SIGTERM. See docs/local-mesh.md.
 import { stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
-import { NOT_APPLIED_CODES } from "../config/analyze/codes.ts";
+import { NOT_APPLIED_CODES } from "../config/analyzer-codes.ts";
 import { formatDiagnostic } from "../model/diagnostic.ts";
 import { ConfigRefusedError } from "../control-plane/server.ts";
 import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";

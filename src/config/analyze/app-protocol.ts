@@ -5,7 +5,7 @@
 // A warning when it overrides a protocol the port name declares, info otherwise.
 import { suggestField } from "../checks/fields.ts";
 import { portProtocol, type ServicePort } from "../../model/specs/kubernetes.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";
 

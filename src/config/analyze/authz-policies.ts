@@ -11,7 +11,7 @@
 //   `@request.auth.claims` but no RequestAuthentication selects the gateway's workloads.
 // Workload-dependent findings are made only when the input describes workloads.
 import type { Resource } from "../../model/resource.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, formatLabels, obj, selects, specOf, str, strList, strMap } from "./json.ts";
 import type { MeshIndex, WorkloadInfo } from "./mesh-index.ts";

@@ -6,7 +6,7 @@
 // (AMM1023) instead of exporting with less than it asks for.
 import { meshProviders, serviceHost } from "../mesh-config/providers.ts";
 import type { FieldPath } from "../../model/resource.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";
 

@@ -2,7 +2,7 @@
 // Istio keeps only one of them, so it is an error (IST0109). For a named gateway Istio merges their
 // rules in creation order, which files cannot express, so it is a warning (AMM1004).
 import type { FieldPath, Resource } from "../../model/resource.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, specOf, str, strList } from "./json.ts";
 

@@ -1,5 +1,5 @@
 // Check: every route and mirror destination names a host some Service or ServiceEntry defines (IST0101).
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { destinationsOf } from "./destinations.ts";
 import { resolveHost, splitServiceHost } from "./hosts.ts";

@@ -1,6 +1,6 @@
 // Check: a DestinationRule's host is a service the mesh knows (IST0174, a warning as in Istio: the
 // rule is harmless but does nothing).
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { hostsOverlap, isWildcard, splitServiceHost } from "./hosts.ts";
 import { closest } from "./suggest.ts";

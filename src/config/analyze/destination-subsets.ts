@@ -2,7 +2,7 @@
 // does not name a subset that only another host of the same split defines (AMM1001) — the typical
 // copy-paste slip in `route: [{host: a, subset: v2}, {host: b, subset: v2}]`.
 import { formatPath, resourceId } from "../../model/resource.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { routeGroupsOf, destinationsOf, type DestinationRef } from "./destinations.ts";
 import type { SubsetInfo } from "./mesh-index.ts";

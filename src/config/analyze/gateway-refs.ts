@@ -1,6 +1,6 @@
 // Check: every gateway a VirtualService binds to (spec.gateways and match[].gateways) exists (IST0101).
 import type { FieldPath } from "../../model/resource.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";
 import { closest } from "./suggest.ts";

@@ -4,7 +4,7 @@
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import type { Resource } from "../../model/resource.ts";
 import { validateResource } from "../validate.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import { appProtocolCheck } from "./app-protocol.ts";
 import { authzPoliciesCheck } from "./authz-policies.ts";
 import { conflictingHostsCheck } from "./conflicting-hosts.ts";
@@ -26,7 +26,7 @@ import { collectorTlsCheck } from "./collector-tls.ts";
 import { telemetryNotAppliedCheck } from "./telemetry-not-applied.ts";
 import { unreachableRulesCheck } from "./unreachable-rules.ts";
 
-export { AnalyzerCodes, NOT_APPLIED_CODES } from "./codes.ts";
+export { AnalyzerCodes, NOT_APPLIED_CODES } from "../analyzer-codes.ts";
 export type { Check } from "./context.ts";
 export { MeshIndex } from "./mesh-index.ts";
 

@@ -2,7 +2,7 @@
 // workloads accept (IST0113). Plaintext or SIMPLE TLS toward a STRICT workload is refused; ISTIO_MUTUAL
 // toward a workload whose PeerAuthentication is DISABLE fails too.
 import { resourceId, type FieldPath } from "../../model/resource.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { isWildcard } from "./hosts.ts";
 import { arr, formatLabels, num, obj, selects, specOf, str, strMap } from "./json.ts";

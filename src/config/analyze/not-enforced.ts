@@ -13,7 +13,7 @@
 // no listener). Gateway `credentialName`, OPTIONAL_MUTUAL, `caCrl`, ISTIO_MUTUAL (HTTPS, and TLS
 // servers terminated then routed by `tcp` rules) and AUTO_PASSTHROUGH (TLS) work.
 import type { Json, JsonObject, Resource } from "../../model/resource.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";
 

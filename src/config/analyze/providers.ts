@@ -5,7 +5,7 @@
 import { meshProviders, providerProblem, providerType, type TelemetrySection } from "../mesh-config/providers.ts";
 import type { FieldPath, Resource } from "../../model/resource.ts";
 import type { ExtensionProvider } from "../../model/specs/mesh-config.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";
 import { suggestField } from "../checks/fields.ts";

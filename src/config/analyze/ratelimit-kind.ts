@@ -7,7 +7,7 @@
 //   covers: no request carries a verified token, so the key is never present and, as Envoy drops a
 //   descriptor whose action yields nothing, the rule never counts a request.
 import type { Resource } from "../../model/resource.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, formatLabels, obj, selects, specOf, str, strMap } from "./json.ts";
 import type { MeshIndex, WorkloadInfo } from "./mesh-index.ts";

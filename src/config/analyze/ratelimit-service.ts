@@ -6,7 +6,7 @@
 // The same for a RateLimit (amime.dev) with global rules: its `rateLimitService` (default
 // samples/ratelimit's ratelimit.default.svc.<domain>:8081) must be a Service of the mesh.
 import { envoyFilterRateLimits } from "../envoy-filter/rate-limits.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 
 const OUTBOUND = /^outbound\|(\d+)\|[^|]*\|(.+)$/;

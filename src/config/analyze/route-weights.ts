@@ -1,6 +1,6 @@
 // Check: a split over several destinations whose weights are all 0 (or unset) sends traffic nowhere
 // (AMM1002). A single destination gets all traffic whatever its weight, so it is never flagged.
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { routeGroupsOf } from "./destinations.ts";
 

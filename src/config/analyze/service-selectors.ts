@@ -1,6 +1,6 @@
 // Check: a Service's selector matches at least one running workload (AMM1003, info: a Service may be
 // created before its workloads). Runs only when the input describes workloads at all.
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { formatLabels } from "./json.ts";
 

@@ -1,6 +1,6 @@
 // Check: each DestinationRule subset selects at least one running workload of its service (IST0173).
 // Runs only when the input describes workloads at all; otherwise every subset would look empty.
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { isWildcard } from "./hosts.ts";
 import { formatLabels, selects } from "./json.ts";

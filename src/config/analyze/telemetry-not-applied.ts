@@ -7,7 +7,7 @@
 import { celProblem } from "../../model/cel/compile.ts";
 import { meshProviders, providerType } from "../mesh-config/providers.ts";
 import type { FieldPath } from "../../model/resource.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";
 

@@ -2,7 +2,7 @@
 // a rule without match (or with a match-everything match such as uri prefix "/") before others, or
 // matches duplicated or covered by earlier ones (IST0130 for a dead rule, IST0131 for a dead match).
 import type { JsonObject, Resource } from "../../model/resource.ts";
-import { AnalyzerCodes } from "./codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import type { AnalysisContext, Check } from "./context.ts";
 import { arr, obj, specOf, str } from "./json.ts";
 import { canonical, covers, isCatchAll } from "./match-cover.ts";

@@ -4,7 +4,7 @@
 // sidecar is not Envoy: translation applies only the local rate-limit patches (Istio's rate-limit
 // task; docs/rate-limiting.md), and every other patch, or part of one, gets an AMM1013 warning
 // naming it. The rest of the config set loads as usual.
-import { AnalyzerCodes } from "../analyze/codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import { readArray, readEnum, readInt, readObject, readObjectItem, readString, readStringMap, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkTargetRef, labelKeyProblem } from "../checks/policy-target.ts";
 import { isObject, type FieldPath, type JsonObject, type Resource } from "../../model/resource.ts";

@@ -3,7 +3,7 @@
 // no agent environment), so the kind is accepted, validated as Istio's CRD does, and each resource
 // gets an AMM1013 warning that it is not applied. The mesh-wide equivalent is MeshConfig
 // defaultConfig (docs/config.md).
-import { AnalyzerCodes } from "../analyze/codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import { readInt, readObject, readStringMap, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkWorkloadSelector } from "../checks/policy-target.ts";
 import { isObject, type Resource } from "../../model/resource.ts";

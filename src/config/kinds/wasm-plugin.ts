@@ -2,7 +2,7 @@
 // no Wasm, so the kind is accepted, validated as Istio's CRD does (url scheme, sha256, phase,
 // match ports, vmConfig env, one of selector/targetRef/targetRefs), and each resource gets an
 // AMM1013 warning that it is not applied.
-import { AnalyzerCodes } from "../analyze/codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import { readArray, readEnum, readInt, readObject, readObjectItem, readString, required, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkPolicyTargets } from "../checks/policy-target.ts";
 import { isObject, type Resource } from "../../model/resource.ts";

@@ -7,7 +7,7 @@ import { isObject, type FieldPath, type JsonObject, type Resource } from "../../
 import { RESERVED_ENV, RESERVED_ENV_PREFIX, type RestartPolicy } from "../../model/specs/workload.ts";
 import type { Validator } from "../validator.ts";
 import type { KindDefinition } from "./kind.ts";
-import { AnalyzerCodes } from "../analyze/codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import { ianaServiceNameProblem } from "./service.ts";
 
 const PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config";

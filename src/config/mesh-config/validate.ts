@@ -2,7 +2,7 @@
 // domain, extension providers with a unique name and one provider each, service and port; the
 // ProxyConfig's sampling and addresses), unknown fields as warnings with a "did you mean", and an
 // AMM1010 warning for each field Amime accepts but does not apply, so nothing is silently ignored.
-import { AnalyzerCodes } from "../analyze/codes.ts";
+import { AnalyzerCodes } from "../analyzer-codes.ts";
 import { readArray, readBool, readEnum, readInt, readNumber, readObject, readObjectItem, readString, readStringList, readStringMap, warnUnknownFields } from "../checks/json-shape.ts";
 import { checkDuration } from "../checks/duration.ts";
 import { fqdnError, isIP } from "../checks/host.ts";

@@ -2,7 +2,7 @@
 // `amime node-agent` (amime install's DaemonSet) fills a pod's AMIME_SERVICES chain; without it,
 // a connection to a TCP Service port's cluster IP lands on the sidecar's HTTP port 15001 and is
 // closed as bad HTTP (docs/kubernetes.md, "The node agent"). One warning (AMM1024) per such port.
-import { AnalyzerCodes } from "../../config/analyze/codes.ts";
+import { AnalyzerCodes } from "../../config/analyzer-codes.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import { isHttpProtocol } from "../../config/checks/protocol.ts";
 import type { Resource } from "../../model/resource.ts";

@@ -1,5 +1,7 @@
 // Analyzer message codes. Where Istio's `istioctl analyze` has a message for the same finding we
 // reuse its code (IST…), so search results and runbooks carry over; Amime-only findings use AMM1….
+// Beside analyze/ rather than in it: the kinds' and MeshConfig's validators give some of these
+// codes too (what is accepted but not applied), and they stand below the analyzers.
 export const AnalyzerCodes = {
   /** An analyzer crashed on odd input; always a bug in Amime. */
   internalError: "IST0001",
