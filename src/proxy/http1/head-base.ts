@@ -28,20 +28,26 @@ export const KEEP_CONTENT_LENGTH = 2;
 export const KEEP_HOST = 4;
 
 export class HeadBase implements HeaderView {
-  /** The head's bytes, from the first byte of the start line to the final CRLFCRLF inclusive. */
+  /**
+   * The head's bytes, from the first byte of the start line to the final CRLFCRLF inclusive (a
+   * copy), or, for a view (parseResponseHead's `view`), the caller's buffer with the head in it.
+   */
   readonly bytes: Buffer;
-  /** SLOTS ints per header, positions relative to `bytes`. */
+  /** SLOTS ints per header, positions in `bytes`. */
   readonly offsets: readonly number[];
   readonly count: number;
+  /** Where the head ends in `bytes` (after its final CRLFCRLF). */
+  readonly headEnd: number;
   readonly headLength: number;
   /** Lower-case names listed in Connection (other than close/keep-alive/upgrade): hop-by-hop too. */
   readonly connectionNames: readonly string[] | null;
 
-  constructor(bytes: Buffer, offsets: readonly number[], count: number, connectionNames: readonly string[] | null) {
+  constructor(bytes: Buffer, offsets: readonly number[], count: number, connectionNames: readonly string[] | null, headEnd = bytes.length, headLength = headEnd) {
     this.bytes = bytes;
     this.offsets = offsets;
     this.count = count;
-    this.headLength = bytes.length;
+    this.headEnd = headEnd;
+    this.headLength = headLength;
     this.connectionNames = connectionNames;
   }
 
@@ -130,9 +136,9 @@ export class HeadBase implements HeaderView {
 
   /** End of line i including its CRLF (the next line's start; the last line ends before the final CRLF). */
   lineEnd(i: number): number {
-    // `bytes`, not headLength: a request's headLength also counts the empty lines skipped before
+    // headEnd, not headLength: a request's headLength also counts the empty lines skipped before
     // its request line, which would pull the final CRLF into the last line.
-    return i + 1 < this.count ? this.offsets[(i + 1) * SLOTS]! : this.bytes.length - 2;
+    return i + 1 < this.count ? this.offsets[(i + 1) * SLOTS]! : this.headEnd - 2;
   }
 
   private slot(i: number): number {

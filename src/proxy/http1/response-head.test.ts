@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseResponseHead } from "./response-head.ts";
+import { serializeResponseHead } from "./serialize.ts";
 import { ParseError, statusForUpstreamError } from "./parse-error.ts";
 import type { ResponseHead } from "./types.ts";
 
@@ -148,4 +149,18 @@ test("response heads: every split gives null or the final verdict", () => {
       }
     }
   }
+});
+
+test("a view reads the caller's buffer where the head sits, and serializes like a copy", () => {
+  const text = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nx-a: 1\r\nConnection: x-hop\r\nx-hop: 2\r\nx-b:  two \r\n\r\nhi";
+  const buf = Buffer.from("junk" + text, "latin1");
+  const copy = parseResponseHead(buf, 4, buf.length, "GET", LIMITS) as ResponseHead;
+  const copied = serializeResponseHead(copy).toString("latin1");
+  const view = parseResponseHead(buf, 4, buf.length, "GET", LIMITS, 4, true) as ResponseHead;
+  assert.equal(view.headLength, copy.headLength);
+  assert.deepEqual([view.status, view.reason, view.framing, view.keepAlive], [copy.status, copy.reason, copy.framing, copy.keepAlive]);
+  assert.equal(view.get("x-b"), "two");
+  assert.deepEqual(view.getAll("x-a"), ["1"]);
+  assert.equal(serializeResponseHead(view).toString("latin1"), copied);
+  assert.equal(copied, "HTTP/1.1 200 OK\r\nx-a: 1\r\nx-b:  two \r\nContent-Length: 2\r\n\r\n");
 });

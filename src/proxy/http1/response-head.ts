@@ -33,8 +33,10 @@ export class ParsedResponseHead extends HeadBase implements ResponseHead {
     framing: ResponseBodyFraming,
     keepAlive: boolean,
     upgrade: string | null,
+    headEnd = bytes.length,
+    headLength = headEnd,
   ) {
-    super(bytes, offsets, count, connectionNames);
+    super(bytes, offsets, count, connectionNames, headEnd, headLength);
     this.status = status;
     this.reason = reason;
     this.versionMinor = versionMinor;
@@ -49,6 +51,11 @@ export class ParsedResponseHead extends HeadBase implements ResponseHead {
  * Parses a response head from buf[start, end). `requestMethod` is the method of the request it
  * answers (HEAD and CONNECT change the framing). null = incomplete. After an interim (1xx)
  * head, call again at start + headLength for the next head.
+ *
+ * `view`: the head's header bytes and positions are not copied: it reads `buf` and the parser's
+ * scratch table, so its headers (get, forEachForwarded, serializing it) are valid only until
+ * `buf` is reused or the next head is parsed — the upstream connection's read callback, which
+ * relays the head downstream before it returns. Status, reason, framing and the rest stay valid.
  */
 export function parseResponseHead(
   buf: Buffer,
@@ -57,6 +64,7 @@ export function parseResponseHead(
   requestMethod: string,
   limits: HeadLimits = DEFAULT_HEAD_LIMITS,
   searchFrom: number = start,
+  view = false,
 ): ResponseHead | ParseError | null {
   const max = start + limits.maxHeadBytes;
   let limit = end < max ? end : max;
@@ -69,7 +77,7 @@ export function parseResponseHead(
   if (r !== SCAN_OK) return r === SCAN_ERROR ? scanError : incomplete(end, start, limits);
   const h = scanHeaders(buf, slLineEnd, limit, start, limits.maxHeaders, true);
   if (h !== SCAN_OK) return h === SCAN_ERROR ? scanError : incomplete(end, start, limits);
-  return finish(buf, start, scan.end, requestMethod);
+  return finish(buf, start, scan.end, requestMethod, view);
 }
 
 const BIG_PARTIAL_HEAD = 4096;
@@ -132,7 +140,7 @@ function statusLine(buf: Buffer, start: number, limit: number): number {
   return SCAN_OK;
 }
 
-function finish(buf: Buffer, start: number, headEnd: number, requestMethod: string): ResponseHead | ParseError {
+function finish(buf: Buffer, start: number, headEnd: number, requestMethod: string, view: boolean): ResponseHead | ParseError {
   const status = slStatus;
   const minor = slMinor;
   const reason = latin1(buf, slReasonStart, slReasonEnd);
@@ -166,18 +174,18 @@ function finish(buf: Buffer, start: number, headEnd: number, requestMethod: stri
   }
 
   const len = headEnd - start;
+  if (view) {
+    // Positions made relative to `buf` in the scratch table itself: no copy, no table per head.
+    const o = scan.offsets;
+    for (let p = 0, n = scan.count * SLOTS; p < n; p += SLOTS) {
+      o[p] = o[p]! + start;
+      o[p + 1] = o[p + 1]! + start;
+      o[p + 2] = o[p + 2]! + start;
+      o[p + 3] = o[p + 3]! + start;
+    }
+    return new ParsedResponseHead(buf, o, scan.count, scan.connNames, status, reason, minor, framing, keepAlive, upgrade, headEnd, len);
+  }
   const bytes = Buffer.allocUnsafe(len);
   buf.copy(bytes, 0, start, headEnd);
-  return new ParsedResponseHead(
-    bytes,
-    scan.offsets.slice(0, scan.count * SLOTS),
-    scan.count,
-    scan.connNames,
-    status,
-    reason,
-    minor,
-    framing,
-    keepAlive,
-    upgrade,
-  );
+  return new ParsedResponseHead(bytes, scan.offsets.slice(0, scan.count * SLOTS), scan.count, scan.connNames, status, reason, minor, framing, keepAlive, upgrade);
 }

@@ -18,7 +18,8 @@
 // native search), so a head trickling in byte by byte stays cheap.
 //
 // Everything returned outlives the caller's buffer: a head copies its bytes out (the proxy reads
-// into a reused buffer that the next read overwrites).
+// into a reused buffer that the next read overwrites) — except a response head parsed as a view
+// (parseResponseHead's `view`), whose headers are valid until the buffer is reused.
 
 import type { HeaderLineWriter } from "./line-writer.ts";
 

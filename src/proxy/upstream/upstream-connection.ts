@@ -28,6 +28,7 @@ export type UpstreamErrorKind =
 export interface UpstreamSink {
   onUpstreamReady(conn: UpstreamConnection): void;
   /** Interim (1xx) heads are passed too (head.isInterim); the final head follows. */
+  /** The head is a view into the read buffer (parseResponseHead's `view`): its headers are valid during this call only. */
   onUpstreamHead(head: ResponseHead): void;
   /** Raw body bytes as framed on the wire (chunked stays chunked). Valid only during the call. */
   onUpstreamData(buf: Buffer, start: number, end: number): void;
@@ -246,7 +247,8 @@ export class UpstreamConnection {
           e = b.length;
           this.partial = null;
         }
-        const head = parseResponseHead(b, s, e, this.method);
+        // A view into `b`: the sink relays it downstream before this callback returns (onUpstreamHead).
+        const head = parseResponseHead(b, s, e, this.method, undefined, s, true);
         if (head === null) {
           this.partial = Buffer.from(b.subarray(s, e));
           return;
