@@ -2,8 +2,8 @@
 // the resources read from files and those applied over the API, and accepts a change only when
 // the whole resulting set passes `analyze()` without errors: a refused change leaves everything
 // as it was, and its diagnostics are kept so `status` can show why. Every resource in force has a
-// resourceVersion (one counter per store, never reused) and a generation (bumped when its body
-// changes), as in Kubernetes; an apply naming a stale resourceVersion is refused (a conflict).
+// resourceVersion and a generation, as in Kubernetes (resource-versions.ts); an apply naming a stale
+// resourceVersion is refused (a conflict).
 // With a saver (the durable store: store-file.ts, or etcd), a change is adopted only once it is
 // saved. Changes are async (a save may wait on a disk or a network) and run one at a time, in the
 // order they were asked for: each is judged against the state the one before it left.
@@ -11,12 +11,11 @@ import { analyze, type AnalyzeOptions } from "../../config/analyze/index.ts";
 import { hasErrors, type Diagnostic } from "../../model/diagnostic.ts";
 import { parseDocuments, resourceFromJson } from "../../config/parse.ts";
 import { resourceId, type Resource } from "../../model/resource.ts";
-import { diff, effectiveOf, idOfKey, renumber, resourceKey, sameSet, sameSpec, withoutServerFields, type Origin } from "./resource-set.ts";
-import { StoreConflictError, StoreStaleError, type Actor, type ChangeList, type ChangeListener, type ExternalChange, type SavedState, type Saver, type StoreResult, type StoreWrite } from "./saver.ts";
+import { diff, effectiveOf, resourceKey, sameSet, withoutServerFields, type Origin } from "./resource-set.ts";
+import { conflictsFound, externalVersions, nextVersions, renumber, staleVersions, storeWrite, type VersionedState } from "./resource-versions.ts";
+import { StoreConflictError, StoreStaleError, type Actor, type ChangeListener, type ExternalChange, type SavedState, type Saver, type StoreResult } from "./saver.ts";
 import type { ResourceMeta } from "./store-file.ts";
 
-/** A change refused because it named a stale resourceVersion (kubectl's Conflict). */
-export const CONFLICT_CODE = "AMM2002";
 /** A change refused because the store could not save it. */
 export const SAVE_FAILED_CODE = "AMM2003";
 /** How long and how often an API change waits for a view that fell behind the shared store. */
@@ -183,7 +182,7 @@ export class ConfigStore {
   private applyNow(text: string, source: string, actor: Actor | null): Promise<StoreResult> | StoreResult {
     const p = parseDocuments(text, source);
     if (hasErrors(p.diagnostics)) return this.refuse("apply", p.diagnostics);
-    const conflicts = this.conflicts(p.resources);
+    const conflicts = staleVersions(p.resources, this.effective(), this.meta);
     if (conflicts.length > 0) return this.refuse("apply", [...p.diagnostics, ...conflicts]);
     const applied = new Map(this.applied);
     const tombstones = new Set(this.tombstones);
@@ -202,7 +201,7 @@ export class ConfigStore {
    */
   preview(text: string, source: string): StoreResult & { resources: Resource[] } {
     const p = parseDocuments(text, source);
-    const conflicts = hasErrors(p.diagnostics) ? [] : this.conflicts(p.resources);
+    const conflicts = hasErrors(p.diagnostics) ? [] : staleVersions(p.resources, this.effective(), this.meta);
     if (hasErrors(p.diagnostics) || conflicts.length > 0) return { accepted: false, changed: false, changes: [], diagnostics: [...p.diagnostics, ...conflicts], resources: [] };
     const applied = new Map(this.applied);
     const tombstones = new Set(this.tombstones);
@@ -301,24 +300,6 @@ export class ConfigStore {
     return this.commit("apply", this.files, applied, tombstones, diagnostics, new Set(p.resources.map(resourceKey)), actor);
   }
 
-  /** A document naming a resourceVersion other than the stored one (or naming one for a resource that does not exist). */
-  private conflicts(resources: readonly Resource[]): Diagnostic[] {
-    const out: Diagnostic[] = [];
-    const current = this.effective();
-    for (const r of resources) {
-      const given = r.metadata.resourceVersion;
-      if (given === undefined || given === null || given === "") continue;
-      const key = resourceKey(r);
-      const stored = current.has(key) ? this.meta.get(key)?.resourceVersion : undefined;
-      if (stored !== undefined && String(stored) === String(given)) continue;
-      const why = stored === undefined
-        ? `the object does not exist (metadata.resourceVersion ${JSON.stringify(String(given))} given; leave it out to create the object)`
-        : `the object has been modified; please apply your changes to the latest version and try again (metadata.resourceVersion ${JSON.stringify(String(given))} given, the stored one is "${stored}")`;
-      out.push({ level: "error", code: CONFLICT_CODE, message: `Operation cannot be fulfilled on ${resourceId(r)}: ${why}`, resource: resourceId(r), path: "metadata.resourceVersion", source: r.positionOf(["metadata", "resourceVersion"]) });
-    }
-    return out;
-  }
-
   private refuse(source: string, diagnostics: Diagnostic[]): StoreResult {
     this.refusals.set(source, { source, at: this.now(), diagnostics });
     return { accepted: false, changed: false, changes: [], diagnostics };
@@ -335,10 +316,10 @@ export class ConfigStore {
     const changes = diff(before, candidate, touched);
     // A file rewrite may move source positions (which routes cite) without changing any body.
     const changed = changes.some((c) => c.action !== "unchanged") || (touched === null && files !== this.files);
-    const versions = external !== null ? externalVersions(candidate, this.meta, external) : this.nextVersions(before, candidate, touched === null ? changes : diff(before, candidate, null));
+    const versions = external !== null ? externalVersions(candidate, this.meta, external) : nextVersions(this.versioned(), before, candidate, touched === null ? changes : diff(before, candidate, null));
     if (external === null && this.saver !== null && (versions.changed || applied !== this.applied || !sameSet(tombstones, this.tombstones))) {
       try {
-        const numbered = await this.saver(this.writeOf(applied, tombstones, versions, changes, actor));
+        const numbered = await this.saver(storeWrite(this.versioned(), applied, tombstones, versions, changes, actor));
         if (numbered !== undefined) renumber(versions, this.meta, numbered);
       } catch (e) {
         if (e instanceof StoreConflictError) return this.refuse(source, [...diagnostics, ...conflictsFound(e, applied)]);
@@ -366,33 +347,9 @@ export class ConfigStore {
     return result;
   }
 
-  private writeOf(applied: ReadonlyMap<string, Resource>, tombstones: ReadonlySet<string>, versions: { meta: ReadonlyMap<string, ResourceMeta>; last: number }, changes: ChangeList, actor: Actor | null): StoreWrite {
-    const put = new Map<string, { resource: Resource; generation: number }>();
-    for (const [key, r] of applied) {
-      const m = versions.meta.get(key);
-      const moved = !this.applied.has(key) || m?.resourceVersion !== this.meta.get(key)?.resourceVersion;
-      if (this.applied.get(key) !== r && moved && m !== undefined) put.set(key, { resource: r, generation: m.generation });
-    }
-    const removed = [...this.applied.keys()].filter((k) => !applied.has(k));
-    const expected = new Map<string, number>();
-    for (const key of [...put.keys(), ...removed]) expected.set(key, this.applied.has(key) ? (this.meta.get(key)?.resourceVersion ?? 0) : 0);
-    return { state: savedState(applied, tombstones, versions), changes, actor, put, removed, expected, base: this.lastVersion };
-  }
-
-  /** Versions after a change: each created or changed resource takes the next resourceVersion. */
-  private nextVersions(before: ReadonlyMap<string, { resource: Resource }>, after: ReadonlyMap<string, { resource: Resource }>, all: ChangeList): { meta: Map<string, ResourceMeta>; last: number; changed: boolean } {
-    const meta = new Map<string, ResourceMeta>();
-    let last = this.lastVersion;
-    const moved = new Set(all.filter((c) => c.action !== "unchanged").map((c) => c.resource));
-    for (const [key, now] of after) {
-      const old = this.meta.get(key);
-      const prev = before.get(key);
-      if (old !== undefined && prev !== undefined && !moved.has(idOfKey(key))) meta.set(key, old);
-      else if (old === undefined || prev === undefined) meta.set(key, { resourceVersion: ++last, generation: 1 });
-      // As for Kubernetes custom resources: generation counts changes outside metadata and status.
-      else meta.set(key, { resourceVersion: ++last, generation: old.generation + (sameSpec(prev.resource, now.resource) ? 0 : 1) });
-    }
-    return { meta, last, changed: last !== this.lastVersion || meta.size !== this.meta.size };
+  /** The versions and applied resources in force, which a change is numbered and saved against. */
+  private versioned(): VersionedState {
+    return { meta: this.meta, last: this.lastVersion, applied: this.applied };
   }
 
   private effective(): Map<string, Origin> {
@@ -401,35 +358,6 @@ export class ConfigStore {
   }
 }
 
-/** Versions after an external change: as numbered where it was made; the rest keep theirs. */
-function externalVersions(after: ReadonlyMap<string, unknown>, current: ReadonlyMap<string, ResourceMeta>, batch: ExternalChange): { meta: Map<string, ResourceMeta>; last: number; changed: boolean } {
-  const meta = new Map<string, ResourceMeta>();
-  for (const key of after.keys()) {
-    const m = batch.put.get(key)?.meta ?? current.get(key);
-    if (m !== undefined) meta.set(key, m);
-  }
-  return { meta, last: batch.revision, changed: true };
-}
-
-/** kubectl's Conflict for each resource a saver found changed meanwhile. */
-function conflictsFound(e: StoreConflictError, applied: ReadonlyMap<string, Resource>): Diagnostic[] {
-  return e.keys.map((key) => {
-    const id = idOfKey(key);
-    const now = e.current.get(key);
-    const r = applied.get(key);
-    const why = now === undefined ? "the object has been deleted meanwhile" : `the object has been modified; please apply your changes to the latest version and try again (it was changed meanwhile, the stored resourceVersion is now "${now}")`;
-    return { level: "error", code: CONFLICT_CODE, message: `Operation cannot be fulfilled on ${id}: ${why}`, resource: id, path: "metadata.resourceVersion", source: r?.source ?? { file: "apply", line: 0, column: 0 } } satisfies Diagnostic;
-  });
-}
-
-function savedState(applied: ReadonlyMap<string, Resource>, tombstones: ReadonlySet<string>, versions: { meta: ReadonlyMap<string, ResourceMeta>; last: number }): SavedState {
-  return {
-    resourceVersion: versions.last,
-    applied: [...applied.values()].map((r) => ({ body: r.body, source: { file: r.source.file, line: r.source.line, column: r.source.column } })),
-    tombstones: [...tombstones],
-    meta: Object.fromEntries(versions.meta),
-  };
-}
-
 export { resourceKey, withVersions } from "./resource-set.ts";
+export { CONFLICT_CODE } from "./resource-versions.ts";
 export { StoreConflictError, StoreStaleError, type Actor, type ChangeList, type ExternalChange, type SavedState, type Saver, type StoreResult, type StoreWrite } from "./saver.ts";

@@ -1,9 +1,7 @@
 // Resource-set arithmetic of the config store (pure): the effective set of files, applied
-// resources and tombstones; what changed between two sets; versions a saver numbered; the fields
-// the store sets itself.
+// resources and tombstones; what changed between two sets; the fields the store sets itself.
 import { isObject, resourceId, type JsonObject, type Resource } from "../../model/resource.ts";
 import type { ApplyResult } from "../../model/wire.ts";
-import type { ResourceMeta } from "./store-file.ts";
 
 type ChangeList = ApplyResult["changes"];
 
@@ -22,14 +20,6 @@ export interface Origin {
 export function idOfKey(key: string): string {
   const [, kind, ns, name] = key.split("|");
   return `${kind} ${ns}/${name || "<unnamed>"}`;
-}
-
-/** A saver numbered the change itself: the resources the change moved take `version`. */
-export function renumber(versions: { meta: Map<string, ResourceMeta>; last: number }, before: ReadonlyMap<string, ResourceMeta>, version: number): void {
-  for (const [key, m] of versions.meta) {
-    if (before.get(key)?.resourceVersion !== m.resourceVersion) versions.meta.set(key, { resourceVersion: version, generation: m.generation });
-  }
-  versions.last = version;
 }
 
 export function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
