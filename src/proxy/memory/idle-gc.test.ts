@@ -28,10 +28,26 @@ function setup() {
 describe("IdleGc", () => {
   it("collects once after start when the proxy stays quiet (what the config's load left behind)", () => {
     const { clock, state } = setup();
+    clock.advance(999);
+    assert.equal(state.gcs, 0);
+    clock.advance(1);
+    assert.equal(state.gcs, 1, "the first quiet second after start");
     clock.advance(10_000);
     assert.equal(state.gcs, 1);
     clock.advance(60_000);
     assert.equal(state.gcs, 1, "quiet since: nothing more");
+  });
+
+  it("traffic from the first second on: no collection until the first quiet interval", () => {
+    const { clock, state, traffic } = setup();
+    traffic();
+    clock.advance(1_000);
+    assert.equal(state.gcs, 0);
+    traffic();
+    clock.advance(10_000);
+    assert.equal(state.gcs, 0);
+    clock.advance(10_000);
+    assert.equal(state.gcs, 1);
   });
 
   it("a burst then a quiet interval: one collection; none while traffic goes on", () => {

@@ -24,6 +24,12 @@ export interface IdleGcOptions {
   gc: () => void;
   /** Default 10 s (V8's memory reducer waits 8 s). */
   intervalMs?: number;
+  /**
+   * The first check, default 1 s after start: a start leaves its config's transient copies behind (the
+   * file's text, a string per occurrence of every value: ≈ 8 MB of heap with 1,000 services), collected
+   * at once when the proxy's first second passes without traffic rather than after 10 s.
+   */
+  firstCheckMs?: number;
   /** Default 4 MB. */
   growthBytes?: number;
 }
@@ -40,12 +46,12 @@ export class IdleGc {
   collections = 0;
 
   constructor(options: IdleGcOptions) {
-    this.o = { intervalMs: 10_000, growthBytes: 4 * 1024 * 1024, ...options };
+    this.o = { intervalMs: 10_000, firstCheckMs: 1_000, growthBytes: 4 * 1024 * 1024, ...options };
     this.lastActivity = this.o.activity();
   }
 
   start(): void {
-    if (this.timer === null) this.arm();
+    if (this.timer === null) this.arm(this.o.firstCheckMs);
   }
 
   stop(): void {
@@ -69,12 +75,12 @@ export class IdleGc {
     this.baseline = this.o.heapBytes();
   }
 
-  private arm(): void {
+  private arm(ms: number = this.o.intervalMs): void {
     this.timer = this.o.clock
       .setTimeout(() => {
         this.check();
         if (this.timer !== null) this.arm();
-      }, this.o.intervalMs)
+      }, ms)
       .unref();
   }
 }
