@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { isObject, type JsonObject } from "../../model/resource.ts";
-import { REPO_ROOT } from "../../runtime/local/paths.ts";
+import { REPO_ROOT } from "../../runtime/paths.ts";
 import { UsageError, walkFlags } from "../lib/args.ts";
 import { clusterCa } from "./cluster-ca.ts";
 import type { KubectlTarget } from "./kubectl.ts";

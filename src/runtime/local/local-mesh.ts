@@ -18,7 +18,7 @@ import { nodeId, planInstances, type InstancePorts } from "./plan.ts";
 import { serviceEnv, serviceLinks } from "./service-env.ts";
 import { outboundTcpPorts } from "../../control-plane/translate/tcp-listeners.ts";
 import type { Service } from "../../model/registry.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "../paths.ts";
 import { sidecarLaunch } from "../js-build/sidecar-launch.ts";
 import { PortAllocator } from "./ports.ts";
 import { inProcessRegistrar, type Registrar } from "./registration.ts";

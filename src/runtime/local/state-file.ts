@@ -4,7 +4,6 @@
 // is started, rewritten when a process restarts (new pid), removed on exit.
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import type { NetnsResources } from "../netns/network.ts";
 
 export interface UpStateInstance {
   name: string;
@@ -28,6 +27,18 @@ export interface UpStateInstance {
   ip?: string;
   /** netns runtime: the node namespace ("machine") the pod runs on. */
   node?: string;
+}
+
+/** What a netns run created (network.ts), as kept in the state file: enough to remove it all. */
+export interface NetnsResources {
+  runId: string;
+  subnet: number;
+  /** The wire between the machines. */
+  wireNetns: string;
+  /** One per node ("machine"). */
+  nodes: string[];
+  hostLink: string;
+  pods: string[];
 }
 
 export interface UpState {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { kubeServiceEnv, podBaseEnv } from "./netns-mesh.ts";
+import { kubeServiceEnv, podBaseEnv } from "./netns-env.ts";
 
 describe("a pod's environment", () => {
   it("carries no proxy variable of the environment amime up runs in", () => {

@@ -4,7 +4,7 @@
 // captured by the pod's rules (capture-rules.ts), service names in the pod's hosts file
 // (pod-dns.ts). A reconcile loop follows the control plane: new services get a VIP and a name in
 // every pod, and each pod's per-VIP:port redirects follow the TCP listeners the control plane
-// gives its sidecar. docs/netns.md.
+// gives its sidecar. What the pod's processes run as and with: netns-env.ts. docs/netns.md.
 import { randomBytes } from "node:crypto";
 import { isIPv4 } from "node:net";
 import { chmod, copyFile, mkdir, writeFile, rm } from "node:fs/promises";
@@ -18,17 +18,18 @@ import type { Service } from "../../model/registry.ts";
 import { IngressGateway, ingressHint, ingressServerPorts } from "../local/gateway.ts";
 import { InstanceSupervisor, type InstanceContext, type InstancePlacement } from "../local/instance.ts";
 import { ConfigInvalid, loadAndValidate, localMeshTelemetry, prometheusTargetsPath, tcpPoolSize, type LocalMeshOptions } from "../local/local-mesh.ts";
-import { REPO_ROOT } from "../local/paths.ts";
+import { REPO_ROOT } from "../paths.ts";
 import { sidecarLaunch } from "../js-build/sidecar-launch.ts";
 import { firstUnreachable } from "./proxy-access.ts";
-import { nodeId, planInstances, portEnvName, type InstancePlan, type InstancePorts } from "../local/plan.ts";
+import { nodeId, planInstances, type InstancePlan, type InstancePorts } from "../local/plan.ts";
 import { PortAllocator } from "../local/ports.ts";
 import { inProcessRegistrar } from "../local/registration.ts";
-import { findStateFile, isAlive, removeState, writeState, type UpState } from "../local/state-file.ts";
+import { findStateFile, isAlive, removeState, writeState, type NetnsResources, type UpState } from "../local/state-file.ts";
 import { pickSubnet, usedSecondOctets, VipAllocator } from "./addresses.ts";
 import { ADMIN_PORT, captureAnnotations, CaptureAnnotationError, captureRules, inboundListenerPort, OUTBOUND_CAPTURE_PORT, PROXY_GID, PROXY_UID, RESERVED_PORTS, serviceRules, type CaptureAnnotations, type ServiceRedirect } from "./capture-rules.ts";
 import { ip, iptablesRestore, isRoot } from "./commands.ts";
-import { NetnsNetwork, removeNetns, runDirOf, writePodFiles, type NetnsResources } from "./network.ts";
+import { NetnsNetwork, removeNetns, runDirOf, writePodFiles } from "./network.ts";
+import { APP_PRIVILEGES, inPod, kubeServiceEnv, podAppEnv, PROXY_PRIVILEGES } from "./netns-env.ts";
 import { hostsFile, resolvConf, type ServiceVip } from "./pod-dns.ts";
 
 /** `amime up --runtime netns` cannot run here (not root, no iproute2…). */
@@ -44,48 +45,9 @@ export interface NetnsMeshOptions extends Omit<LocalMeshOptions, "store" | "cont
 
 const TCP_POOL_BASE = 15200;
 
-/** The app's capabilities: none but binding ports below 1024; uid 0 keeps file access as root. */
-export const APP_PRIVILEGES = ["--bounding-set=-all,+net_bind_service", "--inh-caps=-all", "--no-new-privs"];
-export const PROXY_PRIVILEGES = [`--reuid=${PROXY_UID}`, `--regid=${PROXY_GID}`, "--clear-groups", "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs"];
-
-const PROXY_VARIABLES = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "NODE_USE_ENV_PROXY"];
-
-/** The environment of a process in a pod: this one's, without any proxy variable, Node 24 first on PATH. */
-export function podBaseEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(base)) if (v !== undefined && !PROXY_VARIABLES.includes(k) && k !== "AMIME_PROXY_TOKEN") env[k] = v;
-  env.PATH = [join(REPO_ROOT, "node_modules", ".bin"), env.PATH ?? ""].filter(Boolean).join(":");
-  return env;
-}
-
-/** The command line that runs `cmd` in pod `netns` as its app (exec uses it too). */
-export function inPod(netns: string, privileges: readonly string[], command: string, args: readonly string[]): { command: string; args: string[] } {
-  return { command: "ip", args: ["netns", "exec", netns, "setpriv", ...privileges, command, ...args] };
-}
-
 /** A service's own address from the config (Kubernetes clusterIP, a ServiceEntry's plain IPv4 address). */
 export function configuredVip(service: Service): string | undefined {
   return service.addresses.find((a) => isIPv4(a));
-}
-
-/**
- * Kubernetes' service variables: `REVIEWS_SERVICE_HOST`, `_SERVICE_PORT=9080`, `_SERVICE_PORT_HTTP=9080`.
- * The host is the VIP when every request naming it is routed: a VIP from the config (translation
- * knows it as a domain), or a service whose ports are all TCP (per-VIP:port redirects). An
- * allocated VIP is not among an HTTP service's domains, so HTTP services get their name, as in
- * the local runtime.
- */
-export function kubeServiceEnv(services: readonly { name: string; host: string; ports: readonly { name: string; port: number }[] }[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const s of services) {
-    const key = s.name.toUpperCase().replace(/[-.]/g, "_");
-    const first = s.ports[0];
-    if (!first) continue;
-    env[`${key}_SERVICE_HOST`] = s.host;
-    env[`${key}_SERVICE_PORT`] = String(first.port);
-    for (const p of s.ports) if (p.name) env[`${key}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, "_")}`] = String(p.port);
-  }
-  return env;
 }
 
 interface Pod {
@@ -373,24 +335,6 @@ export class NetnsMesh {
     })();
     return this.stopping;
   }
-}
-
-/** The app's environment in a pod: no proxy variables; where to listen; identity; Kubernetes service variables. */
-export function podAppEnv(plan: InstancePlan, ports: InstancePorts, services: Readonly<Record<string, string>>, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const env = podBaseEnv(base);
-  Object.assign(env, services);
-  env.AMIME_INSTANCE = plan.name;
-  env.AMIME_WORKLOAD = plan.workload;
-  env.AMIME_NAMESPACE = plan.namespace;
-  env.AMIME_SERVICE_ACCOUNT = plan.spec.serviceAccount;
-  const first = plan.spec.ports[0];
-  if (first) env.PORT = String(ports.app.get(first.containerPort));
-  else delete env.PORT;
-  // Every interface of the pod, as in Kubernetes: the capture rules make the sidecar the only way in.
-  env.HOST = "0.0.0.0";
-  for (const p of plan.spec.ports) if (p.name) env[portEnvName(p.name)] = String(ports.app.get(p.containerPort));
-  for (const e of plan.spec.env) env[e.name] = e.value;
-  return env;
 }
 
 /** A state file left by a netns mesh whose `amime up` is gone: remove what it made first. */

@@ -12,18 +12,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { bridgeIp, hostLinkIp, MAX_NODES, nodeLinkIp, podCidr, podIp, type MeshSubnet } from "./addresses.ts";
 import { ip, iptablesRestore, run } from "./commands.ts";
-
-/** What a run created, as kept in the state file (enough to remove it all). */
-export interface NetnsResources {
-  runId: string;
-  subnet: number;
-  /** The wire between the machines. */
-  wireNetns: string;
-  /** One per node ("machine"). */
-  nodes: string[];
-  hostLink: string;
-  pods: string[];
-}
+import type { NetnsResources } from "../local/state-file.ts";
 
 export const ETC_NETNS = "/etc/netns";
 

@@ -3,5 +3,5 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const AMIME_BIN = join(REPO_ROOT, "bin", "amime.js");
