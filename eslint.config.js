@@ -15,15 +15,16 @@ export default tseslint.config(
     },
   },
   {
-    // The sidecar loads node:http through process.getBuiltinModule and node:tls / node:https /
-    // node:http2 / gRPC on first use (src/core/builtins.ts, lazy imports): a value import here
-    // would put ≈ 8–14 MB back into every sidecar whatever its config (docs/performance.md,
-    // "Modules a config does not use"). Type-only imports are free.
+    // The sidecar loads node:http and node:fs through process.getBuiltinModule and node:tls /
+    // node:https / node:http2 / gRPC on first use (src/core/builtins.ts, lazy imports): a value
+    // import here would put ≈ 8–14 MB back into every sidecar whatever its config (node:fs's
+    // namespace, node:fs/promises, node:v8: ≈ 3 MB; docs/performance.md, "Modules a config does
+    // not use", "Session 8: the sidecar's RSS"). Type-only imports are free.
     files: ["src/proxy/**/*.ts"],
     ignores: ["src/**/*.test.ts"],
     rules: {
       "@typescript-eslint/no-restricted-imports": ["error", {
-        paths: ["node:http", "node:https", "node:tls", "node:http2", "@grpc/grpc-js"].map((name) => ({
+        paths: ["node:http", "node:https", "node:tls", "node:http2", "@grpc/grpc-js", "node:fs", "node:fs/promises", "node:v8"].map((name) => ({
           name, allowTypeImports: true,
           message: "load it through src/core/builtins.ts or a lazy import() when the config needs it (sidecar memory)",
         })),

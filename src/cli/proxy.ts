@@ -3,9 +3,8 @@
 // Prints one JSON line once every listener is bound (tests and the bench read it); SIGINT or
 // SIGTERM drain connections and exit 0; an invalid config file exits 1 with the reasons.
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
+import { fs, readFileAsync } from "../core/builtins.ts";
 import { PushClient } from "../proxy/control/push-client.ts";
 import { MeshCredentials } from "../proxy/identity/mesh-credentials.ts";
 import { Sidecar, type SidecarOptions } from "../proxy/sidecar.ts";
@@ -184,7 +183,7 @@ function exposedGc(): { gc?: () => void } {
 }
 
 export async function loadProxyConfigFile(file: string): Promise<unknown> {
-  const text = await readFile(file, "utf8");
+  const text = await readFileAsync(file, "utf8");
   const trimmed = text.trimStart();
   if (file.endsWith(".json") || trimmed.startsWith("{")) return JSON.parse(text);
   // Loaded only for a YAML file: a JSON config (what the bench and most tests use) skips it.
@@ -270,7 +269,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
   let ca: string | undefined;
   if (rootFile) {
     try {
-      ca = await readFile(rootFile, "utf8");
+      ca = await readFileAsync(rootFile, "utf8");
     } catch (e) {
       process.stderr.write(`amime proxy: cannot read --root-cert: ${(e as Error).message}\n`);
       return 1;
@@ -284,7 +283,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
     const file = args.tokenFile;
     let last: string;
     try {
-      last = (await readFile(file, "utf8")).trim();
+      last = (await readFileAsync(file, "utf8")).trim();
     } catch (e) {
       process.stderr.write(`amime proxy: cannot read --token-file: ${(e as Error).message}\n`);
       return 1;
@@ -294,7 +293,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
     // the kubelet rotates a projected service-account token in place.
     token = () => {
       try {
-        last = readFileSync(file, "utf8").trim() || last;
+        last = fs.readFileSync(file, "utf8").trim() || last;
       } catch (e) {
         process.stderr.write(`amime proxy: cannot read --token-file (using the last token read): ${(e as Error).message}\n`);
       }
@@ -368,7 +367,7 @@ async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undef
 export async function staticCredentials(certFile: string, keyFile: string, rootFile: string): Promise<MeshCredentials> {
   const read = async (flag: string, file: string): Promise<string> => {
     try {
-      return await readFile(file, "utf8");
+      return await readFileAsync(file, "utf8");
     } catch (e) {
       throw new Error(`cannot read ${flag} ${file}: ${(e as Error).message}`);
     }

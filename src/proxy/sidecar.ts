@@ -2,7 +2,6 @@
 // atomically (requests in flight finish on the config they started with; a config that fails
 // its checks is rejected and the last good one stays), and closes gracefully.
 import { hostname } from "node:os";
-import { getHeapStatistics } from "node:v8";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { systemRandom, type Random } from "../core/random.ts";
 import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
@@ -137,7 +136,7 @@ export class Sidecar {
     }
     s.telemetry = await SidecarTelemetry.sync(s, null);
     if (opts.gc !== undefined) {
-      s.idleGc = new IdleGc({ clock, activity: () => s.activity(), heapBytes: () => getHeapStatistics().total_heap_size, gc: opts.gc });
+      s.idleGc = new IdleGc({ clock, activity: () => s.activity(), heapBytes: () => process.memoryUsage().heapTotal, gc: opts.gc });
       s.idleGc.start();
     }
     s.ready = true;

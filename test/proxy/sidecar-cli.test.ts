@@ -1,16 +1,31 @@
 // `amime proxy --config FILE` as a real process: the ready line, traffic through it, the admin
 // endpoints, graceful exit on SIGTERM, a clear error on a bad file. Plus config pushes in-process.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { sidecarLaunch } from "../../src/runtime/js-build/sidecar-launch.ts";
 import { forward, proxyConfig, route, send, startProxy, startUpstream, type Upstream } from "./sidecar-harness.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const node = join(root, "node_modules", ".bin", "node");
 const bin = join(root, "bin", "amime.js");
+
+/** The first line the process prints (the ready line); rejects if it exits first. */
+function firstLine(child: ChildProcessByStdio<null, Readable, Readable>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.on("exit", (code) => reject(new Error(`exited ${code}`)));
+  });
+}
 
 describe("amime proxy (process)", () => {
   let app: Upstream;
@@ -35,16 +50,7 @@ describe("amime proxy (process)", () => {
     writeFileSync(file, JSON.stringify(cfg));
     const child = spawn(node, [bin, "proxy", "--config", file, "--admin-port", "0", "--status-port", "0", "--status-address", "127.0.0.1"], { stdio: ["ignore", "pipe", "pipe"] });
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => {
-          out += d.toString();
-          const nl = out.indexOf("\n");
-          if (nl >= 0) resolve(out.slice(0, nl));
-        });
-        child.on("exit", (code) => reject(new Error(`exited ${code}`)));
-      });
-      const ready = JSON.parse(line) as { ready: boolean; version: string; listeners: Record<string, number>; admin: number; status: number };
+      const ready = JSON.parse(await firstLine(child)) as { ready: boolean; version: string; listeners: Record<string, number>; admin: number; status: number };
       assert.equal(ready.ready, true);
       assert.equal(ready.version, "v42");
       const port = ready.listeners.outbound as number;
@@ -81,6 +87,35 @@ describe("amime proxy (process)", () => {
       assert.equal(code, 0);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("loads no Node module a plain HTTP/1.1 config does not use (sidecar memory)", async () => {
+    // docs/performance.md, "Modules a config does not use" and "Session 8: the sidecar's RSS":
+    // each of these put MBs into every sidecar through an ESM import's namespace.
+    const file = join(dir, "plain.json");
+    writeFileSync(file, JSON.stringify(proxyConfig({ clusters: [{ name: "app", endpoints: [{ port: app.port }] }], virtualHosts: [{ domains: ["*"], routes: [route("all", {}, forward("app"))] }] })));
+    const listFile = join(dir, "modules.json");
+    const preload = join(dir, "module-list.mjs");
+    writeFileSync(preload, `process.on("exit", () => process.getBuiltinModule("node:fs").writeFileSync(${JSON.stringify(listFile)}, JSON.stringify(process.moduleLoadList)));\n`);
+    // As a runtime starts it: the built tree, with the sidecar's flags.
+    const launch = await sidecarLaunch(root);
+    assert.ok(launch.built);
+    const child = spawn(launch.command, ["--import", preload, ...launch.args, "proxy", "--config", file, "--admin-port", "-1"], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const ready = JSON.parse(await firstLine(child)) as { listeners: Record<string, number> };
+      assert.equal((await send(ready.listeners.outbound as number, { path: "/" })).status, 200);
+      await new Promise<void>((resolve) => {
+        child.on("exit", () => resolve());
+        child.kill("SIGTERM");
+      });
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    const loaded = new Set(JSON.parse(readFileSync(listFile, "utf8")) as string[]);
+    assert.ok(loaded.has("NativeModule net") && loaded.has("NativeModule http"), "the list is the proxy's");
+    for (const m of ["tls", "http2", "zlib", "internal/deps/undici/undici", "fs/promises", "internal/readline/interface", "v8"]) {
+      assert.ok(!loaded.has(`NativeModule ${m}`), `node:${m} is loaded`);
     }
   });
 

@@ -2,7 +2,8 @@
 // a bounded in-memory buffer; a flush scheduled on the next turn of the event loop writes them in
 // one call. A slow disk or a blocked stdout pipe fills the buffer, and further lines are dropped
 // and counted (amime_access_log_dropped_total) — logging never blocks or slows a request.
-import { createWriteStream, type WriteStream } from "node:fs";
+import type { WriteStream } from "node:fs";
+import { fs } from "../../../core/builtins.ts";
 
 export interface AccessLoggerOptions {
   /** "/dev/stdout", "/dev/stderr" or a file (appended, created if missing). */
@@ -41,7 +42,7 @@ export class AccessLogger {
     if (o.path === "/dev/stdout" || o.path === "") this.sink = process.stdout;
     else if (o.path === "/dev/stderr") this.sink = process.stderr;
     else {
-      this.stream = createWriteStream(o.path, { flags: "a" });
+      this.stream = fs.createWriteStream(o.path, { flags: "a" });
       // A file that cannot be opened must not crash the proxy: its lines count as dropped.
       this.stream.on("error", () => undefined);
       this.sink = this.stream;

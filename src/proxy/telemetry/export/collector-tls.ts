@@ -1,7 +1,7 @@
 // TLS to a telemetry collector as the config gives it (file paths, from the DestinationRule of the
 // collector's host: SIMPLE or MUTUAL) and as the transports use it (PEM bytes). The files are read
 // once, asynchronously, when the first batch goes — never on a request.
-import { readFile } from "node:fs/promises";
+import { readFileAsync } from "../../../core/builtins.ts";
 import type { CollectorTlsConfig } from "../../../model/proxy-config.ts";
 
 /** From the config: CA, client certificate and key files, the server name, skip verification. */
@@ -22,7 +22,7 @@ export function collectorTlsReader(f: CollectorTlsFiles): () => Promise<Collecto
   let read: Promise<CollectorTls> | null = null;
   return () =>
     (read ??= (async () => {
-      const file = (p: string | undefined): Promise<Buffer | undefined> => (p === undefined ? Promise.resolve(undefined) : readFile(p));
+      const file = (p: string | undefined): Promise<Buffer | undefined> => (p === undefined ? Promise.resolve(undefined) : readFileAsync(p));
       const [ca, cert, key] = await Promise.all([file(f.caCertificates), file(f.clientCertificate), file(f.privateKey)]);
       const out: CollectorTls = {};
       if (ca !== undefined) out.ca = ca;

@@ -3,8 +3,8 @@
 // watched, and a change is re-read off the request path and announced to subscribers (the TLS
 // contexts of listeners and clusters that use `credentialName`). A file that fails to parse keeps
 // the secrets it held before (last good) and is reported once per change.
-import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readdirAsync, readFileAsync } from "../../../core/builtins.ts";
 import { parseSecrets, type TlsSecret } from "./secret.ts";
 import { Reloader, watchDirectory } from "./watch.ts";
 
@@ -27,7 +27,7 @@ export class SecretStore {
   /** Read DIR and start watching it. Throws when DIR cannot be read. */
   static async open(dir: string, log: (line: string) => void = (l) => process.stderr.write(`amime proxy: ${l}\n`)): Promise<SecretStore> {
     const store = new SecretStore(dir, log);
-    await readdir(dir); // a missing or unreadable directory stops the start with its own error
+    await readdirAsync(dir); // a missing or unreadable directory stops the start with its own error
     store.unwatch = watchDirectory(dir, () => store.reloader.trigger());
     await store.load();
     return store;
@@ -69,7 +69,7 @@ export class SecretStore {
   private async load(): Promise<void> {
     let names: string[];
     try {
-      names = (await readdir(this.dir)).filter((n) => SECRET_FILE.test(n) && !n.startsWith("."));
+      names = (await readdirAsync(this.dir)).filter((n) => SECRET_FILE.test(n) && !n.startsWith("."));
     } catch (e) {
       this.log(`secret store ${this.dir}: ${(e as Error).message}; keeping the secrets read before`);
       return;
@@ -78,7 +78,7 @@ export class SecretStore {
     for (const n of names.sort()) {
       const file = join(this.dir, n);
       try {
-        next.set(file, parseSecrets(await readFile(file, "utf8"), file));
+        next.set(file, parseSecrets(await readFileAsync(file, "utf8"), file));
       } catch (e) {
         const before = this.byFile.get(file);
         if (before !== undefined) next.set(file, before);

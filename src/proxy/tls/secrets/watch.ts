@@ -2,8 +2,9 @@
 // tools that rotate certificates write a new file and rename it over the old one, and a watch on
 // the old inode would go quiet), and a reloader that coalesces bursts of events into one reload
 // at a time, so the request path never waits for the disk.
-import { watch, type FSWatcher } from "node:fs";
+import type { FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
+import { fs } from "../../../core/builtins.ts";
 
 /**
  * Call `onChange` whenever one of `paths` may have changed (created, written, renamed over,
@@ -22,7 +23,7 @@ export function watchFiles(paths: readonly string[], onChange: () => void): () =
   const watchers: FSWatcher[] = [];
   for (const [dir, names] of byDir) {
     try {
-      const w = watch(dir, { persistent: false }, (_event, name) => {
+      const w = fs.watch(dir, { persistent: false }, (_event, name) => {
         // Some platforms omit the name: treat any event in the directory as a change.
         if (name === null || names.has(name.toString())) onChange();
       });
@@ -39,7 +40,7 @@ export function watchFiles(paths: readonly string[], onChange: () => void): () =
 
 /** Every change in a directory (the secret store). Throws when the directory cannot be watched. */
 export function watchDirectory(dir: string, onChange: () => void): () => void {
-  const w = watch(dir, { persistent: false }, () => onChange());
+  const w = fs.watch(dir, { persistent: false }, () => onChange());
   w.on("error", () => undefined);
   return () => w.close();
 }

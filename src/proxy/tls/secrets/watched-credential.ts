@@ -3,13 +3,11 @@
 // request path and a new SecureContext is built, which new handshakes use; connections already
 // open keep the context they were made with. A reload that fails (a half-written file, a key that
 // does not match its certificate yet) keeps the last good context and is logged.
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import type { SecureContext, SecureContextOptions } from "node:tls";
 import { resolveCredential, type CredentialMaterial } from "./resolve-credential.ts";
 import type { SecretStore } from "./secret-store.ts";
 import { Reloader, watchFiles } from "./watch.ts";
-import { tlsModule } from "../../../core/builtins.ts";
+import { fs, readFileAsync, tlsModule } from "../../../core/builtins.ts";
 
 /** Where the material comes from: a secret by name, or file paths (either may add a CRL file). */
 export interface CredentialSpec {
@@ -223,7 +221,7 @@ export class WatchedCredential {
 
 function readSync(path: string, what: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return fs.readFileSync(path, "utf8");
   } catch (e) {
     throw new CredentialError(`cannot read ${what} ${path}: ${(e as Error).message}`);
   }
@@ -231,7 +229,7 @@ function readSync(path: string, what: string): string {
 
 async function readAsync(path: string, what: string): Promise<string> {
   try {
-    return await readFile(path, "utf8");
+    return await readFileAsync(path, "utf8");
   } catch (e) {
     throw new CredentialError(`cannot read ${what} ${path}: ${(e as Error).message}`);
   }
