@@ -30,7 +30,7 @@ import { errorOutcome, errorReply, recordUpstreamError } from "./retry-step.ts";
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** A complete body up to this size goes in the same write as the head. */
 const INLINE_BODY_BYTES = 16 * 1024;
-/** The upstream head's per-request lines: one writer, used synchronously by each head built. */
+/** The per-message lines of the heads built here: one writer, used synchronously by each head. */
 const LINES = new HeaderLineWriter();
 
 export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink {
@@ -236,7 +236,7 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     x.responseStarted = true;
     const plan = chooseResponseFraming(head.framing, x.head.versionMinor, !x.mustClose);
     // x-envoy-upstream-service-time (digits) and the destination's checked edits need no check.
-    const lines = "x-envoy-upstream-service-time: " + Math.round(x.proxy.clock.now() - this.attemptStartMs) + "\r\n" + this.dh.responseAddLines;
+    const lines = LINES.reset().put("x-envoy-upstream-service-time: ").int(Math.max(0, Math.round(x.proxy.clock.now() - this.attemptStartMs))).crlf().put(this.dh.responseAddLines);
     let extra: [string, string][] | undefined;
     if (x.cors !== undefined) for (const h of corsResponseHeaders(x, x.cors)) (extra ??= []).push(h);
     const authz = x.metadata?.get(EXT_AUTHZ_RESPONSE_HEADERS) as HeaderPairs | undefined;

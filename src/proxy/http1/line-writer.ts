@@ -48,9 +48,12 @@ export class HeaderLineWriter {
     return this.put(name).put(value).crlf();
   }
 
-  /** Append a non-negative integer in decimal. */
+  /** Append a non-negative safe integer in decimal. */
   int(v: number): this {
-    return this.put(v < 10 ? DIGITS[v]! : String(v));
+    const n = decimalLength(v);
+    if (this.length + n > this.bytes.length) this.grow(this.length + n);
+    this.length = putDecimal(this.bytes, v, this.length, n);
+    return this;
   }
 
   crlf(): this {
@@ -72,4 +75,21 @@ export class HeaderLineWriter {
   }
 }
 
-const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+/** Digits of a non-negative safe integer in decimal. */
+export function decimalLength(v: number): number {
+  let n = 1;
+  while (v >= 10) {
+    v = Math.floor(v / 10);
+    n++;
+  }
+  return n;
+}
+
+/** Writes the `n` (decimalLength(v)) decimal digits of `v` at `pos`; returns the position after them. */
+export function putDecimal(out: Uint8Array, v: number, pos: number, n: number): number {
+  for (let i = pos + n - 1; i >= pos; i--) {
+    out[i] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return pos + n;
+}

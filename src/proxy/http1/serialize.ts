@@ -15,7 +15,7 @@ import type {
 import { AUTHORITY, FIELD_VALUE, TARGET, TOKEN } from "./chars.ts";
 import { HeadBase, KEEP_CONTENT_LENGTH, KEEP_HOST, KEEP_UPGRADE } from "./head-base.ts";
 import { FRAMING_CHUNKED, FRAMING_CLOSE } from "./framing.ts";
-import type { HeaderLineWriter } from "./line-writer.ts";
+import { decimalLength, putDecimal, type HeaderLineWriter } from "./line-writer.ts";
 
 const EMPTY = Buffer.alloc(0);
 let keptScratch = new Uint8Array(128);
@@ -33,7 +33,7 @@ export function serializeRequestHead(head: RequestHead, opts: SerializeRequestOp
   const framing = opts.framing ?? head.framing;
   const pass = opts.passUpgrade === true && head.upgrade !== null;
   const conn = pass ? "Connection: upgrade\r\n" : opts.close === true ? "Connection: close\r\n" : "";
-  return build(h, method, " ", path, " HTTP/1.1\r\nHost: ", host, pass ? KEEP_UPGRADE : 0, opts.drop, opts.lines, opts.extra, framingLine(framing), conn, opts.body);
+  return build(h, method, " ", path, " HTTP/1.1\r\nHost: ", host, pass ? KEEP_UPGRADE : 0, opts.drop, opts.lines, opts.extra, framing, conn, opts.body);
 }
 
 /** Serializes the downstream response head (status line always HTTP/1.1). */
@@ -55,7 +55,7 @@ export function serializeResponseHead(head: ResponseHead, opts: SerializeRespons
   if (pass) keep |= KEEP_UPGRADE;
   // HEAD / 304 responses carry the representation's Content-Length as metadata: keep it.
   if (framing.kind === "none") keep |= KEEP_CONTENT_LENGTH;
-  return build(h, "HTTP/1.1 ", statusText(status), " ", reason, "", keep, opts.drop, opts.lines, opts.extra, framingLine(framing), conn, opts.body);
+  return build(h, "HTTP/1.1 ", statusText(status), " ", reason, "", keep, opts.drop, opts.lines, opts.extra, framing, conn, opts.body);
 }
 
 /**
@@ -133,16 +133,31 @@ export function chooseResponseFraming(
   }
 }
 
-function framingLine(f: OutboundFraming): string {
+const CONTENT_LENGTH = "Content-Length: ";
+const CHUNKED_LINE = "Transfer-Encoding: chunked\r\n";
+
+/** Bytes of the framing line (`Content-Length: n`, `Transfer-Encoding: chunked`, or none). Throws TypeError on an invalid length. */
+function framingSize(f: OutboundFraming): number {
   switch (f.kind) {
     case "length":
       if (!Number.isSafeInteger(f.length) || f.length < 0) throw new TypeError(`invalid Content-Length ${f.length}`);
-      return `Content-Length: ${f.length}\r\n`;
+      return CONTENT_LENGTH.length + decimalLength(f.length) + 2;
     case "chunked":
-      return "Transfer-Encoding: chunked\r\n";
+      return CHUNKED_LINE.length;
     default:
-      return "";
+      return 0;
   }
+}
+
+/** Writes the framing line at `pos` (its digits directly: no string per message); returns the position after it. */
+function putFraming(out: Buffer, f: OutboundFraming, pos: number): number {
+  if (f.kind === "chunked") return putLatin1(out, CHUNKED_LINE, pos);
+  if (f.kind !== "length") return pos;
+  pos = putLatin1(out, CONTENT_LENGTH, pos);
+  pos = putDecimal(out, f.length, pos, decimalLength(f.length));
+  out[pos++] = 0x0d;
+  out[pos++] = 0x0a;
+  return pos;
 }
 
 function asBase(head: RequestHead | ResponseHead): HeadBase {
@@ -171,7 +186,7 @@ function build(
   drop: SerializeRequestOptions["drop"],
   lines: string | HeaderLineWriter | undefined,
   extra: SerializeRequestOptions["extra"],
-  framing: string,
+  framing: OutboundFraming,
   conn: string,
   body: Buffer | undefined,
 ): Buffer {
@@ -195,7 +210,7 @@ function build(
       size += name.length + value.length + 4;
     }
   }
-  size += framing.length + conn.length + 2;
+  size += framingSize(framing) + conn.length + 2;
 
   const out = Buffer.allocUnsafe(size);
   let pos = putLatin1(out, s0, 0);
@@ -230,7 +245,7 @@ function build(
       out[pos++] = 0x0a;
     }
   }
-  pos = putLatin1(out, framing, pos);
+  pos = putFraming(out, framing, pos);
   pos = putLatin1(out, conn, pos);
   out[pos++] = 0x0d;
   out[pos++] = 0x0a;

@@ -157,7 +157,7 @@ export interface SerializeResponseOptions {
   readonly reason?: string;
   readonly drop?: HeaderNameSet;
   /** Pre-checked header lines, as SerializeRequestOptions.lines (written before `extra`). */
-  readonly lines?: string;
+  readonly lines?: string | HeaderLineWriter;
   /** Proxy headers (x-envoy-upstream-service-time, …) appended after the forwarded ones. */
   readonly extra?: ReadonlyArray<readonly [string, string]>;
   /**

@@ -107,10 +107,10 @@ describe("trace context injection (in → out)", () => {
 
   it("random ids are the random integers in hex, 8 digits each, zero-padded", () => {
     const ints = [0x1, 0xdeadbeef, 0, 0xffffffff];
-    const fixed = { next: () => 0, int: () => ints.shift() ?? 7 };
+    const fixed = { next: () => (ints.shift() ?? 7) / 2 ** 32, int: () => 0 };
     assert.equal(randomHex(fixed, 32), "00000001deadbeef00000000ffffffff");
     // All zeros is never an id: drawn again.
     const zeros = [0, 0, 5, 6];
-    assert.equal(randomHex({ next: () => 0, int: () => zeros.shift() ?? 0 }, 16), "0000000500000006");
+    assert.equal(randomHex({ next: () => (zeros.shift() ?? 0) / 2 ** 32, int: () => 0 }, 16), "0000000500000006");
   });
 });

@@ -113,7 +113,9 @@ const hexScratch = Buffer.allocUnsafe(32);
 export function randomHex(random: Random, n: 16 | 32): string {
   let any = 0;
   for (let i = 0; i < n; i += 8) {
-    let v = random.int(0x100000000);
+    // next(), not int(2^32): a 32-bit integer is no small integer to V8, and int() returned each
+    // one boxed (a heap number per draw, on top of the one Math.random's result needs).
+    let v = Math.floor(random.next() * 0x100000000);
     any |= v;
     for (let k = i + 7; k >= i; k--) {
       hexScratch[k] = HEX_DIGITS[v & 15]!;
