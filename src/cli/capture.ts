@@ -5,7 +5,7 @@ import { isIPv4 } from "node:net";
 import { captureRules, inboundListenerPort } from "../runtime/netns/capture-rules.ts";
 import { run } from "../runtime/netns/commands.ts";
 import type { Command } from "./command.ts";
-import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { readFlags, runParsed, UsageError } from "./lib/args.ts";
 
 export const CAPTURE_HELP = `Usage: amime capture --pod-ip IP --node-ip IP --inbound-ports PORT[:LISTENER][,…] [options]
 
@@ -74,46 +74,25 @@ function ipv4(flag: string, v: string): string {
 
 function parseArgs(argv: readonly string[]): Args {
   const out: Args = { inbound: new Map(), excludeOutboundPorts: [], excludeInboundPorts: [], excludeOutboundIPRanges: [], includeOutboundIPRanges: null, dryRun: false, help: false };
-  for (const f of walkFlags(argv)) {
-    switch (f.flag) {
-      case "-h":
-      case "--help":
-        out.help = true;
-        break;
-      case "--pod-ip":
-        out.podIp = ipv4(f.flag, f.required("an IPv4 address"));
-        break;
-      case "--node-ip":
-        out.nodeIp = ipv4(f.flag, f.required("an IPv4 address"));
-        break;
-      case "--inbound-ports":
-        // May be empty: a pod that declares no port still has its outbound captured.
-        for (const item of list(f.value() ?? "")) {
-          const [app, listener] = item.split(":");
-          out.inbound.set(port(f.flag, app as string), listener === undefined ? inboundListenerPort(out.inbound.size) : port(f.flag, listener));
-        }
-        break;
-      case "--exclude-outbound-ports":
-        out.excludeOutboundPorts.push(...ports(f.flag, f.required("a list of ports")));
-        break;
-      case "--exclude-inbound-ports":
-        out.excludeInboundPorts.push(...ports(f.flag, f.required("a list of ports")));
-        break;
-      case "--exclude-outbound-ip-ranges":
-        out.excludeOutboundIPRanges.push(...cidrs(f.flag, f.required("a list of IPv4 CIDRs")));
-        break;
-      case "--include-outbound-ip-ranges": {
-        const v = f.value() ?? "";
-        out.includeOutboundIPRanges = v.trim() === "*" ? null : cidrs(f.flag, v);
-        break;
+  out.help = readFlags(argv, {
+    "--pod-ip": (f) => { out.podIp = ipv4(f.flag, f.required("an IPv4 address")); },
+    "--node-ip": (f) => { out.nodeIp = ipv4(f.flag, f.required("an IPv4 address")); },
+    "--inbound-ports": (f) => {
+      // May be empty: a pod that declares no port still has its outbound captured.
+      for (const item of list(f.value() ?? "")) {
+        const [app, listener] = item.split(":");
+        out.inbound.set(port(f.flag, app as string), listener === undefined ? inboundListenerPort(out.inbound.size) : port(f.flag, listener));
       }
-      case "--dry-run":
-        out.dryRun = true;
-        break;
-      default:
-        throw new UsageError(`unknown option "${f.arg}"`);
-    }
-  }
+    },
+    "--exclude-outbound-ports": (f) => { out.excludeOutboundPorts.push(...ports(f.flag, f.required("a list of ports"))); },
+    "--exclude-inbound-ports": (f) => { out.excludeInboundPorts.push(...ports(f.flag, f.required("a list of ports"))); },
+    "--exclude-outbound-ip-ranges": (f) => { out.excludeOutboundIPRanges.push(...cidrs(f.flag, f.required("a list of IPv4 CIDRs"))); },
+    "--include-outbound-ip-ranges": (f) => {
+      const v = f.value() ?? "";
+      out.includeOutboundIPRanges = v.trim() === "*" ? null : cidrs(f.flag, v);
+    },
+    "--dry-run": () => { out.dryRun = true; },
+  });
   if (!out.help && (out.podIp === undefined || out.nodeIp === undefined)) throw new UsageError("--pod-ip and --node-ip are required");
   return out;
 }

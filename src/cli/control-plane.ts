@@ -6,15 +6,15 @@ import { NOT_APPLIED_CODES } from "../config/analyzer-codes.ts";
 import { formatDiagnostic } from "../model/diagnostic.ts";
 import { meshSettingsOf } from "../config/mesh-config/settings.ts";
 import { ConfigRefusedError, ControlPlane, DEFAULT_CONTROL_PLANE_PORT } from "../control-plane/server.ts";
-import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
-import { etcdTlsProblem, type EtcdTlsFiles } from "../control-plane/store/etcd/etcd-tls.ts";
+import type { EtcdTlsFiles } from "../control-plane/store/etcd/etcd-tls.ts";
 import { DEFAULT_SIDECAR_XDS, injectAdmission, injectorSettings, startWebhooks, type WebhookServer } from "../control-plane/webhook/index.ts";
 import { createDashboardHandler } from "../dashboard/server/handler.ts";
 import { DEFAULT_LEADER_TIMING, timingProblem, type LeaderTiming } from "../control-plane/leader/leader-term.ts";
 import { NANOS_PER_MS, parseDurationNanos } from "../config/checks/duration.ts";
 import type { Command } from "./command.ts";
-import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { readFlags, runParsed, UsageError } from "./lib/args.ts";
 import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
+import { checkStoreFlag } from "./lib/store-flag.ts";
 import { untilSignal } from "./lib/signals.ts";
 
 export const CONTROL_PLANE_HELP = `Usage: amime control-plane -f PATH [-f PATH …] [--mesh-config FILE] [--port N] [--host ADDR] [--state-dir DIR] [--cacerts DIR]
@@ -130,90 +130,50 @@ interface Args {
 function parseArgs(argv: readonly string[]): Args {
   const out: Args = { paths: [], port: DEFAULT_CONTROL_PLANE_PORT, host: "127.0.0.1", watch: true, stateDir: ".amime", allowedHosts: [], sidecarXds: DEFAULT_SIDECAR_XDS, help: false, leaderTiming: { ...DEFAULT_LEADER_TIMING }, storeTls: {} };
   const storeOnly: string[] = [];
-  for (const f of walkFlags(argv)) {
-    switch (f.flag) {
-      case "-h":
-      case "--help":
-        out.help = true;
-        break;
-      case "-f":
-      case "--filename":
-        out.paths.push(f.required("a path"));
-        break;
-      case "--mesh-config":
-        out.meshConfig = f.required("a MeshConfig file");
-        break;
-      case "--port":
-        out.port = f.integer(0, 65535, "a port number (0 = any)");
-        break;
-      case "--host":
-        out.host = f.required("an address");
-        break;
-      case "--state-dir":
-        out.stateDir = f.required("a directory");
-        break;
-      case "--cacerts":
-        out.cacerts = f.required("a directory");
-        break;
-      case "--store":
-        out.store = f.required("a store URL (etcd://HOST:PORT[,…])");
-        break;
-      case "--store-key-file":
-        out.storeKeyFile = f.required("a key file");
-        break;
-      case "--store-cacert":
-      case "--store-cert":
-      case "--store-key":
-        out.storeTls[f.flag.slice("--store-".length) as keyof EtcdTlsFiles] = f.required("a PEM file");
-        storeOnly.push(f.flag);
-        break;
-      case "--replica-name":
-        out.replicaName = f.required("a name");
-        storeOnly.push(f.flag);
-        break;
-      case "--leader-elect-lease-duration":
-      case "--leader-elect-renew-deadline":
-      case "--leader-elect-retry-period":
-        out.leaderTiming[LEADER_FLAGS[f.flag]!] = durationMs(f.flag, f.required("a duration (e.g. 2s)"));
-        storeOnly.push(f.flag);
-        break;
-      case "--store-compaction-interval":
-        out.compactionIntervalMs = durationMs(f.flag, f.required("a duration (5m)"), true);
-        storeOnly.push(f.flag);
-        break;
-      case "--registration-cleanup-grace-period":
-        out.registrationCleanupGraceMs = durationMs(f.flag, f.required("a duration (10s)"), true);
-        storeOnly.push(f.flag);
-        break;
-      case "--allowed-host":
-        out.allowedHosts.push(f.required("a host name"));
-        break;
-      case "--no-watch":
-        out.watch = false;
-        break;
-      case "--webhook-port":
-        out.webhookPort = f.integer(0, 65535, "a port number (0 = any)");
-        break;
-      case "--sidecar-image":
-        out.sidecarImage = f.required("an image");
-        break;
-      case "--sidecar-xds":
-        out.sidecarXds = f.required("a URL");
-        if (!/^https:\/\/[^/]+$/.test(out.sidecarXds)) throw new UsageError(`--sidecar-xds: "${out.sidecarXds}" is not https://HOST:PORT`);
-        break;
-      case "--platform": {
-        const p = f.required("a platform (kubernetes)");
-        if (p !== "kubernetes") throw new UsageError(`--platform: "${p}" is not a platform Amime runs on (kubernetes)`);
-        out.platform = p;
-        break;
-      }
-      case "--kubeconfig":
-        out.kubeconfig = f.required("a kubeconfig file");
-        break;
-      default:
-        throw new UsageError(`unknown option "${f.arg}"`);
-    }
-  }
+  out.help = readFlags(argv, {
+    "-f, --filename": (f) => { out.paths.push(f.required("a path")); },
+    "--mesh-config": (f) => { out.meshConfig = f.required("a MeshConfig file"); },
+    "--port": (f) => { out.port = f.integer(0, 65535, "a port number (0 = any)"); },
+    "--host": (f) => { out.host = f.required("an address"); },
+    "--state-dir": (f) => { out.stateDir = f.required("a directory"); },
+    "--cacerts": (f) => { out.cacerts = f.required("a directory"); },
+    "--store": (f) => { out.store = f.required("a store URL (etcd://HOST:PORT[,…])"); },
+    "--store-key-file": (f) => { out.storeKeyFile = f.required("a key file"); },
+    "--store-cacert, --store-cert, --store-key": (f) => {
+      out.storeTls[f.flag.slice("--store-".length) as keyof EtcdTlsFiles] = f.required("a PEM file");
+      storeOnly.push(f.flag);
+    },
+    "--replica-name": (f) => {
+      out.replicaName = f.required("a name");
+      storeOnly.push(f.flag);
+    },
+    "--leader-elect-lease-duration, --leader-elect-renew-deadline, --leader-elect-retry-period": (f) => {
+      out.leaderTiming[LEADER_FLAGS[f.flag]!] = durationMs(f.flag, f.required("a duration (e.g. 2s)"));
+      storeOnly.push(f.flag);
+    },
+    "--store-compaction-interval": (f) => {
+      out.compactionIntervalMs = durationMs(f.flag, f.required("a duration (5m)"), true);
+      storeOnly.push(f.flag);
+    },
+    "--registration-cleanup-grace-period": (f) => {
+      out.registrationCleanupGraceMs = durationMs(f.flag, f.required("a duration (10s)"), true);
+      storeOnly.push(f.flag);
+    },
+    "--allowed-host": (f) => { out.allowedHosts.push(f.required("a host name")); },
+    "--no-watch": () => { out.watch = false; },
+    "--webhook-port": (f) => { out.webhookPort = f.integer(0, 65535, "a port number (0 = any)"); },
+    "--sidecar-image": (f) => { out.sidecarImage = f.required("an image"); },
+    "--sidecar-xds": (f) => {
+      out.sidecarXds = f.required("a URL");
+      if (!/^https:\/\/[^/]+$/.test(out.sidecarXds)) throw new UsageError(`--sidecar-xds: "${out.sidecarXds}" is not https://HOST:PORT`);
+    },
+    "--platform": (f) => {
+      const p = f.required("a platform (kubernetes)");
+      if (p !== "kubernetes") throw new UsageError(`--platform: "${p}" is not a platform Amime runs on (kubernetes)`);
+      out.platform = p;
+    },
+    "--kubeconfig": (f) => { out.kubeconfig = f.required("a kubeconfig file"); },
+  });
   if (out.kubeconfig !== undefined && out.platform === undefined) throw new UsageError("--kubeconfig needs --platform kubernetes");
   if (out.platform !== undefined && out.store !== undefined) throw new UsageError("--platform kubernetes cannot be combined with --store: config comes from the API server");
   if (out.sidecarImage !== undefined && out.webhookPort === undefined) throw new UsageError("--sidecar-image needs --webhook-port (the injector is an admission webhook)");
@@ -222,16 +182,7 @@ function parseArgs(argv: readonly string[]): Args {
   const timing = timingProblem(out.leaderTiming);
   if (timing !== null) throw new UsageError(`leader election: ${timing}`);
   if (out.store !== undefined && out.paths.length > 0) throw new UsageError("-f cannot be combined with --store: with etcd every replica reads config only from etcd; put files there with `amime apply -f`");
-  if (out.store !== undefined) {
-    let url;
-    try {
-      url = parseStoreUrl(out.store);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const tls = etcdTlsProblem(url, out.storeTls);
-    if (tls !== null) throw new UsageError(tls);
-  }
+  if (out.store !== undefined) checkStoreFlag(out.store, out.storeTls);
   return out;
 }
 

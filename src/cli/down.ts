@@ -2,7 +2,7 @@
 // state file), and remove what a netns mesh made even when `amime up` is gone (kill -9, a crash):
 // its process groups, network namespaces, host link and /etc/netns files. docs/netns.md.
 import type { Command } from "./command.ts";
-import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { readFlags, runParsed, UsageError } from "./lib/args.ts";
 import { findStateFile, isAlive, type UpState } from "../runtime/local/state-file.ts";
 import { removeNetns } from "../runtime/netns/network.ts";
 import { rm } from "node:fs/promises";
@@ -30,14 +30,11 @@ export const downCommand: Command = {
   run: runParsed(
     "down",
     DOWN_HELP,
-    (argv) => {
-      let help = false;
-      for (const f of walkFlags(argv)) {
-        if (f.flag === "-h" || f.flag === "--help") help = true;
-        else throw new UsageError(f.arg.startsWith("-") ? `unknown option "${f.arg}"` : `unexpected argument "${f.arg}"`);
-      }
-      return { help };
-    },
+    (argv) => ({
+      help: readFlags(argv, {}, (arg) => {
+        throw new UsageError(`unexpected argument "${arg}"`);
+      }),
+    }),
     async () => {
       const found = await findStateFile(process.cwd());
       if (!found) {

@@ -5,7 +5,7 @@ import { systemClock } from "../core/clock.ts";
 import { findKubeConfig } from "../control-plane/kubernetes/kube-config.ts";
 import { ServiceCaptureAgent } from "../runtime/kubernetes-node/service-capture-agent.ts";
 import type { Command } from "./command.ts";
-import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { readFlags, runParsed, UsageError } from "./lib/args.ts";
 import { untilSignal } from "./lib/signals.ts";
 
 export const NODE_AGENT_HELP = `Usage: amime node-agent [--node NAME] [--kubeconfig FILE] [options]
@@ -40,31 +40,16 @@ interface Args {
 
 function parseArgs(argv: readonly string[]): Args {
   const out: Args = { domainSuffix: "cluster.local", intervalMs: 2000, help: false };
-  for (const f of walkFlags(argv)) {
-    switch (f.flag) {
-      case "-h":
-      case "--help":
-        out.help = true;
-        break;
-      case "--node":
-        out.node = f.required("a node name");
-        break;
-      case "--kubeconfig":
-        out.kubeconfig = f.required("a kubeconfig file");
-        break;
-      case "--domain-suffix":
-        out.domainSuffix = f.required("a DNS domain");
-        break;
-      case "--interval-ms": {
-        const v = f.required("milliseconds");
-        if (!/^\d+$/.test(v) || Number(v) < 100) throw new UsageError(`--interval-ms: "${v}" is not a number of milliseconds (100 or more)`);
-        out.intervalMs = Number(v);
-        break;
-      }
-      default:
-        throw new UsageError(`unknown option "${f.arg}"`);
-    }
-  }
+  out.help = readFlags(argv, {
+    "--node": (f) => { out.node = f.required("a node name"); },
+    "--kubeconfig": (f) => { out.kubeconfig = f.required("a kubeconfig file"); },
+    "--domain-suffix": (f) => { out.domainSuffix = f.required("a DNS domain"); },
+    "--interval-ms": (f) => {
+      const v = f.required("milliseconds");
+      if (!/^\d+$/.test(v) || Number(v) < 100) throw new UsageError(`--interval-ms: "${v}" is not a number of milliseconds (100 or more)`);
+      out.intervalMs = Number(v);
+    },
+  });
   out.node ??= process.env.NODE_NAME;
   if (!out.help && (out.node === undefined || out.node === "")) throw new UsageError("--node (or $NODE_NAME) is required");
   return out;

@@ -6,7 +6,7 @@ import type { Command } from "./command.ts";
 import { parseArgs } from "./lib/args.ts";
 import { formatStructured } from "./lib/output.ts";
 import { matchProxy } from "./lib/proxy-ref.ts";
-import { connectThroughCluster, KUBE_FLAGS, throughCluster } from "./lib/kube-control-plane.ts";
+import { connectThroughCluster, CONTROL_PLANE_ACCESS_HELP, KUBE_FLAGS, throughCluster } from "./lib/kube-control-plane.ts";
 import { CommandError, connect, helpRequested, runCommand } from "./lib/run.ts";
 import { formatTable } from "../core/text-table.ts";
 
@@ -27,17 +27,7 @@ shows only its own proxies) and the elected leader:
 
 Options:
   -o, --output FORMAT   json or yaml
-  --control-plane URL   control plane to ask (default: $AMIME_CONTROL_PLANE, else .amime/up.json
-                        written by \`amime up\` in this directory or a parent)
-  --token-file FILE     admin credential (default: $AMIME_TOKEN, else .amime/admin-token
-                        beside the state file or in this directory or a parent)
-  --kubeconfig FILE     reach the control plane installed in a Kubernetes cluster through its API
-                        server's service proxy (Service amime, port 15012), with Secret
-                        amime-admin-token of its namespace as credential (docs/kubernetes.md)
-  --context NAME        with --kubeconfig (or alone: kubectl's lookup), this context of the
-                        kubeconfig instead of its current-context
-  -i, --istio-namespace NS  the control plane's namespace with --kubeconfig (default istio-system)
-  -h, --help            show this help
+${CONTROL_PLANE_ACCESS_HELP}
 
 Exit status: 0 on success, 1 when a WORKLOAD matches no proxy or the control plane cannot be
 reached, 2 on usage errors.

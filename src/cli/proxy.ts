@@ -10,7 +10,7 @@ import { MeshCredentials } from "../proxy/identity/mesh-credentials.ts";
 import { Sidecar, type SidecarOptions } from "../proxy/sidecar.ts";
 import type { SecretStore } from "../proxy/tls/secrets/secret-store.ts";
 import type { Command } from "./command.ts";
-import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { readFlags, runParsed, UsageError } from "./lib/args.ts";
 import { untilSignal } from "./lib/signals.ts";
 
 export const PROXY_HELP = `Usage: amime proxy --config FILE [--cert FILE --key FILE --root-cert FILE] [PORT OPTIONS] [--secret-dir DIR]
@@ -99,56 +99,21 @@ interface ProxyArgs {
 
 function parseArgs(argv: readonly string[]): ProxyArgs {
   const out: ProxyArgs = { adminPort: 15000, help: false };
-  for (const f of walkFlags(argv)) {
-    switch (f.flag) {
-      case "-h":
-      case "--help":
-        out.help = true;
-        break;
-      case "-c":
-      case "--config":
-        out.config = f.required("a file");
-        break;
-      case "--xds":
-        out.xds = f.required("a value");
-        break;
-      case "--token-file":
-        out.tokenFile = f.required("a file");
-        break;
-      case "--secret-dir":
-        out.secretDir = f.required("a directory");
-        break;
-      case "--root-cert":
-        out.rootCert = f.required("a file");
-        break;
-      case "--node":
-        out.node = f.required("a value");
-        break;
-      case "--cert":
-        out.cert = f.required("a file");
-        break;
-      case "--key":
-        out.key = f.required("a file");
-        break;
-      case "--admin-port":
-        out.adminPort = f.integer(-1, 65535, "a port number (0 = any, -1 = none)");
-        break;
-      case "--admin-address":
-        out.adminAddress = ipFlag(f.flag, f.required("an IP address"));
-        break;
-      case "--status-port":
-        out.statusPort = f.integer(0, 65535, "a port number (0 = any)");
-        break;
-      case "--status-address":
-        out.statusAddress = ipFlag(f.flag, f.required("an IP address"));
-        break;
-      case "--prometheus-address":
-        out.prometheusAddress = ipFlag(f.flag, f.required("an IP address"));
-        break;
-      default:
-        throw new UsageError(`unknown option "${f.arg}"`);
-    }
-  }
+  out.help = readFlags(argv, {
+    "-c, --config": (f) => { out.config = f.required("a file"); },
+    "--xds": (f) => { out.xds = f.required("a value"); },
+    "--token-file": (f) => { out.tokenFile = f.required("a file"); },
+    "--secret-dir": (f) => { out.secretDir = f.required("a directory"); },
+    "--root-cert": (f) => { out.rootCert = f.required("a file"); },
+    "--node": (f) => { out.node = f.required("a value"); },
+    "--cert": (f) => { out.cert = f.required("a file"); },
+    "--key": (f) => { out.key = f.required("a file"); },
+    "--admin-port": (f) => { out.adminPort = f.integer(-1, 65535, "a port number (0 = any, -1 = none)"); },
+    "--admin-address": (f) => { out.adminAddress = ipFlag(f.flag, f.required("an IP address")); },
+    "--status-port": (f) => { out.statusPort = f.integer(0, 65535, "a port number (0 = any)"); },
+    "--status-address": (f) => { out.statusAddress = ipFlag(f.flag, f.required("an IP address")); },
+    "--prometheus-address": (f) => { out.prometheusAddress = ipFlag(f.flag, f.required("an IP address")); },
+  });
   return out;
 }
 

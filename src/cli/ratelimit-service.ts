@@ -7,7 +7,7 @@ import { loadRateLimitConfig, RateLimitConfigError, type RateLimitConfig } from 
 import type { StoreFailureMode } from "../ratelimit-service/decide.ts";
 import { startRateLimitService, StoreUrlError } from "../ratelimit-service/service.ts";
 import type { Command } from "./command.ts";
-import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { readFlags, runParsed, UsageError } from "./lib/args.ts";
 import { untilSignal } from "./lib/signals.ts";
 
 export const RATELIMIT_SERVICE_HELP = `Usage: amime ratelimit-service --config FILE [--config FILE …] --store memory|redis://HOST:PORT
@@ -50,37 +50,18 @@ interface Args {
 
 function parseArgs(argv: readonly string[]): Args {
   const out: Args = { configs: [], store: "memory", grpcPort: 8081, httpPort: 8080, host: "127.0.0.1", failureMode: "error", help: false };
-  for (const f of walkFlags(argv)) {
-    switch (f.flag) {
-      case "-h":
-      case "--help":
-        out.help = true;
-        break;
-      case "--config":
-        out.configs.push(f.required("a config file"));
-        break;
-      case "--store":
-        out.store = f.required("memory or redis://HOST:PORT");
-        break;
-      case "--grpc-port":
-        out.grpcPort = f.integer(0, 65535, "a port number (0 = any)");
-        break;
-      case "--http-port":
-        out.httpPort = f.integer(0, 65535, "a port number (0 = any)");
-        break;
-      case "--host":
-        out.host = f.required("an address");
-        break;
-      case "--failure-mode": {
-        const mode = f.required("error, allow or deny");
-        if (mode !== "error" && mode !== "allow" && mode !== "deny") throw new UsageError(`--failure-mode: unknown value ${JSON.stringify(mode)} (use error, allow or deny)`);
-        out.failureMode = mode;
-        break;
-      }
-      default:
-        throw new UsageError(`unknown option "${f.arg}"`);
-    }
-  }
+  out.help = readFlags(argv, {
+    "--config": (f) => { out.configs.push(f.required("a config file")); },
+    "--store": (f) => { out.store = f.required("memory or redis://HOST:PORT"); },
+    "--grpc-port": (f) => { out.grpcPort = f.integer(0, 65535, "a port number (0 = any)"); },
+    "--http-port": (f) => { out.httpPort = f.integer(0, 65535, "a port number (0 = any)"); },
+    "--host": (f) => { out.host = f.required("an address"); },
+    "--failure-mode": (f) => {
+      const mode = f.required("error, allow or deny");
+      if (mode !== "error" && mode !== "allow" && mode !== "deny") throw new UsageError(`--failure-mode: unknown value ${JSON.stringify(mode)} (use error, allow or deny)`);
+      out.failureMode = mode;
+    },
+  });
   if (!out.help && out.configs.length === 0) throw new UsageError("--config FILE is required");
   return out;
 }

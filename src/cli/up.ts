@@ -5,16 +5,16 @@ import { relative, resolve } from "node:path";
 import { NOT_APPLIED_CODES } from "../config/analyzer-codes.ts";
 import { formatDiagnostic } from "../model/diagnostic.ts";
 import { ConfigRefusedError } from "../control-plane/server.ts";
-import { parseStoreUrl } from "../control-plane/store/etcd/store-url.ts";
-import { etcdTlsProblem, type EtcdTlsFiles } from "../control-plane/store/etcd/etcd-tls.ts";
+import type { EtcdTlsFiles } from "../control-plane/store/etcd/etcd-tls.ts";
 import { DashboardForwarder } from "../dashboard/forwarder/forwarder.ts";
 import { ConfigInvalid, DEFAULT_PORT_BASE, LocalMesh } from "../runtime/local/local-mesh.ts";
 import type { InstanceSupervisor } from "../runtime/local/instance.ts";
 import { NetnsMesh, NetnsUnavailable } from "../runtime/netns/netns-mesh.ts";
 import { statePath } from "../runtime/local/state-file.ts";
 import type { Command } from "./command.ts";
-import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { readFlags, runParsed, UsageError } from "./lib/args.ts";
 import { meshConfigFlag } from "./lib/mesh-config-flag.ts";
+import { checkStoreFlag } from "./lib/store-flag.ts";
 
 export const UP_HELP = `Usage: amime up -f DIR|FILE [-f …] [--runtime local|netns [--nodes N]] [--mesh-config FILE] [--secret-dir DIR] [--port-base N] [--control-plane-port N] [--zipkin URL | --otlp URL]
        amime up -f DIR --store etcd://HOST:PORT[,…][/PREFIX] [--control-planes N] [options]
@@ -105,78 +105,37 @@ interface UpArgs {
 
 function parseUpArgs(argv: readonly string[]): UpArgs {
   const out: UpArgs = { files: [], portBase: DEFAULT_PORT_BASE, dashboardPort: 0, runtime: "local", controlPlanes: 1, help: false, storeTls: {} };
-  for (const f of walkFlags(argv)) {
-    switch (f.flag) {
-      case "-h":
-      case "--help":
-        out.help = true;
-        break;
-      case "-f":
-      case "--filename":
-        out.files.push(f.required("a path"));
-        break;
-      case "--mesh-config":
-        out.meshConfig = f.required("a MeshConfig file");
-        break;
-      case "--secret-dir":
-        out.secretDir = f.required("a directory");
-        break;
-      case "--nodes":
-        out.nodes = f.integer(1, 100, "a number of nodes (1-100)");
-        break;
-      case "--runtime": {
-        const v = f.required("local or netns");
-        if (v !== "local" && v !== "netns") throw new UsageError(`--runtime must be local or netns, not "${v}"`);
-        out.runtime = v;
-        break;
-      }
-      case "--port-base":
-        out.portBase = f.integer(1, 65535, "a port number (1-65535)");
-        break;
-      case "--control-plane-port":
-        out.controlPlanePort = f.integer(0, 65535, "a port number (0-65535)");
-        break;
-      case "--dashboard-port":
-        out.dashboardPort = f.integer(0, 65535, "a port number (0-65535)");
-        break;
-      case "--store":
-        out.store = f.required("a store URL (etcd://HOST:PORT[,…])");
-        break;
-      case "--store-cacert":
-      case "--store-cert":
-      case "--store-key":
-        out.storeTls[f.flag.slice("--store-".length) as keyof EtcdTlsFiles] = resolve(f.required("a PEM file"));
-        break;
-      case "--store-key-file":
-        out.storeKeyFile = resolve(f.required("a key file"));
-        break;
-      case "--control-planes":
-        out.controlPlanes = f.integer(1, 9, "a number of replicas (1-9)");
-        break;
-      case "--zipkin":
-      case "--otlp": {
-        const v = f.value();
-        if (!v || !/^https?:\/\/[^/]+/.test(v)) throw new UsageError(`${f.flag} needs an http(s) URL`);
-        if (out.tracing) throw new UsageError("pass only one of --zipkin and --otlp");
-        out.tracing = { format: f.flag === "--zipkin" ? "zipkin" : "otlp", endpoint: v };
-        break;
-      }
-      default:
-        throw new UsageError(f.arg.startsWith("-") ? `unknown option "${f.arg}"` : `unexpected argument "${f.arg}"; pass directories with -f ${f.arg}`);
-    }
-  }
+  out.help = readFlags(argv, {
+    "-f, --filename": (f) => { out.files.push(f.required("a path")); },
+    "--mesh-config": (f) => { out.meshConfig = f.required("a MeshConfig file"); },
+    "--secret-dir": (f) => { out.secretDir = f.required("a directory"); },
+    "--nodes": (f) => { out.nodes = f.integer(1, 100, "a number of nodes (1-100)"); },
+    "--runtime": (f) => {
+      const v = f.required("local or netns");
+      if (v !== "local" && v !== "netns") throw new UsageError(`--runtime must be local or netns, not "${v}"`);
+      out.runtime = v;
+    },
+    "--port-base": (f) => { out.portBase = f.integer(1, 65535, "a port number (1-65535)"); },
+    "--control-plane-port": (f) => { out.controlPlanePort = f.integer(0, 65535, "a port number (0-65535)"); },
+    "--dashboard-port": (f) => { out.dashboardPort = f.integer(0, 65535, "a port number (0-65535)"); },
+    "--store": (f) => { out.store = f.required("a store URL (etcd://HOST:PORT[,…])"); },
+    "--store-cacert, --store-cert, --store-key": (f) => { out.storeTls[f.flag.slice("--store-".length) as keyof EtcdTlsFiles] = resolve(f.required("a PEM file")); },
+    "--store-key-file": (f) => { out.storeKeyFile = resolve(f.required("a key file")); },
+    "--control-planes": (f) => { out.controlPlanes = f.integer(1, 9, "a number of replicas (1-9)"); },
+    "--zipkin, --otlp": (f) => {
+      const v = f.value();
+      if (!v || !/^https?:\/\/[^/]+/.test(v)) throw new UsageError(`${f.flag} needs an http(s) URL`);
+      if (out.tracing) throw new UsageError("pass only one of --zipkin and --otlp");
+      out.tracing = { format: f.flag === "--zipkin" ? "zipkin" : "otlp", endpoint: v };
+    },
+  }, (arg) => {
+    throw new UsageError(`unexpected argument "${arg}"; pass directories with -f ${arg}`);
+  });
   if (out.controlPlanes > 1 && out.store === undefined) throw new UsageError("--control-planes N needs --store etcd://…: replicas share config only through etcd");
   if (out.store === undefined && out.storeKeyFile !== undefined) throw new UsageError("--store-key-file needs --store etcd://…");
   if (out.store === undefined && Object.keys(out.storeTls).length > 0) throw new UsageError(`--store-${Object.keys(out.storeTls)[0]} needs --store etcds://…`);
   if (out.store !== undefined) {
-    let url;
-    try {
-      url = parseStoreUrl(out.store);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const tls = etcdTlsProblem(url, out.storeTls);
-    if (tls !== null) throw new UsageError(tls);
+    checkStoreFlag(out.store, out.storeTls);
     if (out.runtime === "netns") throw new UsageError("--store is not supported with --runtime netns yet");
   }
   return out;

@@ -2,7 +2,7 @@
 // it as the sidecar's postStart hook when holdApplicationUntilProxyStarts is on: the kubelet
 // starts the app containers only after it returns.
 import type { Command } from "./command.ts";
-import { runParsed, UsageError, walkFlags } from "./lib/args.ts";
+import { readFlags, runParsed, UsageError } from "./lib/args.ts";
 
 export const WAIT_HELP = `Usage: amime wait [--url URL] [--timeout SECONDS] [--period MS]
 
@@ -30,26 +30,14 @@ interface Args {
 
 function parseArgs(argv: readonly string[]): Args {
   const out: Args = { url: "http://127.0.0.1:15000/ready", timeoutSeconds: 60, periodMs: 500, help: false };
-  for (const f of walkFlags(argv)) {
-    switch (f.flag) {
-      case "-h":
-      case "--help":
-        out.help = true;
-        break;
-      case "--url":
-        out.url = f.required("a URL");
-        if (!URL.canParse(out.url)) throw new UsageError(`--url: "${out.url}" is not a URL`);
-        break;
-      case "--timeout":
-        out.timeoutSeconds = f.integer(1, 3600, "a number of seconds (1-3600)");
-        break;
-      case "--period":
-        out.periodMs = f.integer(10, 60_000, "a number of milliseconds (10-60000)");
-        break;
-      default:
-        throw new UsageError(`unknown option "${f.arg}"`);
-    }
-  }
+  out.help = readFlags(argv, {
+    "--url": (f) => {
+      out.url = f.required("a URL");
+      if (!URL.canParse(out.url)) throw new UsageError(`--url: "${out.url}" is not a URL`);
+    },
+    "--timeout": (f) => { out.timeoutSeconds = f.integer(1, 3600, "a number of seconds (1-3600)"); },
+    "--period": (f) => { out.periodMs = f.integer(10, 60_000, "a number of milliseconds (10-60000)"); },
+  });
   return out;
 }
 

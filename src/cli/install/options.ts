@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { isObject, type JsonObject } from "../../model/resource.ts";
 import { REPO_ROOT } from "../../runtime/paths.ts";
-import { UsageError, walkFlags } from "../lib/args.ts";
+import { readFlags, UsageError } from "../lib/args.ts";
 import { clusterCa } from "./cluster-ca.ts";
 import type { KubectlTarget } from "./kubectl.ts";
 import { DEFAULT_NAMESPACE, installManifests } from "./manifests.ts";
@@ -29,62 +29,34 @@ export interface InstallArgs {
 
 export function parseInstallArgs(argv: readonly string[], command: "install" | "uninstall"): InstallArgs {
   const out: InstallArgs = { namespace: DEFAULT_NAMESPACE, image: DEFAULT_IMAGE, stateDir: ".amime", trustDomain: "cluster.local", output: "yaml", apply: false, purge: false, target: { kubectl: "kubectl" }, help: false };
-  for (const f of walkFlags(argv)) {
-    switch (f.flag) {
-      case "-h":
-      case "--help":
-        out.help = true;
-        break;
-      case "-n":
-      case "--namespace":
-        out.namespace = f.required("a namespace");
-        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(out.namespace)) throw new UsageError(`--namespace: "${out.namespace}" is not a lowercase RFC 1123 label`);
-        break;
-      case "--image":
-        out.image = f.required("an image");
-        break;
-      case "--cacerts":
-        out.cacerts = resolve(f.required("a directory"));
-        break;
-      case "--state-dir":
-        out.stateDir = f.required("a directory");
-        break;
-      case "--trust-domain":
-        out.trustDomain = f.required("a trust domain");
-        break;
-      case "-o":
-      case "--output": {
-        const v = f.required("yaml or json");
-        if (v !== "yaml" && v !== "json") throw new UsageError(`-o: "${v}" is not yaml or json`);
-        out.output = v;
-        break;
-      }
-      case "--apply":
-        out.apply = true;
-        break;
-      case "--dry-run": {
-        const v = f.required("server or client");
-        if (v !== "server" && v !== "client") throw new UsageError(`--dry-run: "${v}" is not server or client`);
-        out.dryRun = v;
-        break;
-      }
-      case "--purge":
-        if (command !== "uninstall") throw new UsageError("--purge is an uninstall flag");
-        out.purge = true;
-        break;
-      case "--kubeconfig":
-        out.target.kubeconfig = f.required("a file");
-        break;
-      case "--context":
-        out.target.context = f.required("a context name");
-        break;
-      case "--kubectl":
-        out.target.kubectl = f.required("a path");
-        break;
-      default:
-        throw new UsageError(`unknown option "${f.arg}"`);
-    }
-  }
+  out.help = readFlags(argv, {
+    "-n, --namespace": (f) => {
+      out.namespace = f.required("a namespace");
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(out.namespace)) throw new UsageError(`--namespace: "${out.namespace}" is not a lowercase RFC 1123 label`);
+    },
+    "--image": (f) => { out.image = f.required("an image"); },
+    "--cacerts": (f) => { out.cacerts = resolve(f.required("a directory")); },
+    "--state-dir": (f) => { out.stateDir = f.required("a directory"); },
+    "--trust-domain": (f) => { out.trustDomain = f.required("a trust domain"); },
+    "-o, --output": (f) => {
+      const v = f.required("yaml or json");
+      if (v !== "yaml" && v !== "json") throw new UsageError(`-o: "${v}" is not yaml or json`);
+      out.output = v;
+    },
+    "--apply": () => { out.apply = true; },
+    "--dry-run": (f) => {
+      const v = f.required("server or client");
+      if (v !== "server" && v !== "client") throw new UsageError(`--dry-run: "${v}" is not server or client`);
+      out.dryRun = v;
+    },
+    "--purge": () => {
+      if (command !== "uninstall") throw new UsageError("--purge is an uninstall flag");
+      out.purge = true;
+    },
+    "--kubeconfig": (f) => { out.target.kubeconfig = f.required("a file"); },
+    "--context": (f) => { out.target.context = f.required("a context name"); },
+    "--kubectl": (f) => { out.target.kubectl = f.required("a path"); },
+  });
   if (out.dryRun !== undefined && !out.apply) throw new UsageError("--dry-run needs --apply (without it nothing is sent)");
   return out;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseArgs, runParsed, UsageError, walkFlags, type FlagSpec } from "./args.ts";
+import { parseArgs, readFlags, runParsed, UsageError, walkFlags, type FlagSpec } from "./args.ts";
 
 const SPECS: FlagSpec[] = [
   { name: "filename", short: "f", type: "list" },
@@ -58,6 +58,35 @@ test("walkFlags: inline or next values, taken whatever they look like; numbers i
   assert.deepEqual(walk(["--port"]), ["--port needs a port number"]);
   assert.deepEqual(walk(["-f"]), ["-f needs a path"]);
   assert.deepEqual(walk(["--name="]), ["--name needs a path"]);
+});
+
+test("readFlags: a reader per flag (aliases as --help lists them), -h/--help, unknown options and positionals", () => {
+  const read = (argv: readonly string[], positional?: (arg: string) => never): unknown[] => {
+    const seen: unknown[] = [];
+    try {
+      const help = readFlags(argv, {
+        "-f, --filename": (f) => void seen.push(["file", f.required("a path")]),
+        "--port": (f) => void seen.push(["port", f.integer(0, 65535, "a port number")]),
+        "--dry-run": () => void seen.push("dry-run"),
+      }, positional);
+      seen.push({ help });
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      seen.push(e.message);
+    }
+    return seen;
+  };
+  assert.deepEqual(read(["-f", "a", "--filename=b", "--port", "80", "--dry-run"]), [["file", "a"], ["file", "b"], ["port", 80], "dry-run", { help: false }]);
+  assert.deepEqual(read(["--dry-run", "-h"]), ["dry-run", { help: true }]);
+  assert.deepEqual(read(["--help", "-f", "--port"]), [["file", "--port"], { help: true }]);
+  assert.deepEqual(read(["--nope"]), ['unknown option "--nope"']);
+  assert.deepEqual(read(["-f"]), ["-f needs a path"]);
+  assert.deepEqual(read(["dir"]), ['unknown option "dir"']);
+  const unexpected = (arg: string): never => {
+    throw new UsageError(`unexpected argument "${arg}"`);
+  };
+  assert.deepEqual(read(["dir"], unexpected), ['unexpected argument "dir"']);
+  assert.deepEqual(read(["--nope"], unexpected), ['unknown option "--nope"']);
 });
 
 test("runParsed: --help prints help (0), usage errors print message + help (2), else the body runs", async () => {

@@ -3,8 +3,8 @@
 // silently ignored. Two shapes over one reading of `--flag=value`:
 // - parseArgs: declarative specs, for the commands that talk to a running control plane
 //   (positionals anywhere, `--` ends the flags);
-// - walkFlags: one flag at a time, for the commands that start something (proxy, control-plane,
-//   up) and give each flag its own check and message.
+// - readFlags (over walkFlags, one flag at a time): a reader per flag, for the commands that start
+//   something (proxy, control-plane, up) and give each flag its own check and message.
 
 export class UsageError extends Error {
   readonly code = "AMIME_USAGE";
@@ -116,6 +116,28 @@ export function* walkFlags(argv: readonly string[]): Generator<Flag> {
     };
     yield { arg, flag, value, required, integer };
   }
+}
+
+/** A command's flags: one reader per flag, keyed as its --help lists the flag (`"-f, --filename"`). */
+export type FlagReaders = Readonly<Record<string, (f: Flag) => void>>;
+
+/**
+ * Reads argv through `readers`; returns whether -h/--help was given. Any other argument the readers
+ * do not name is a UsageError, `unknown option "ARG"`, or (given `positional`) what `positional` throws
+ * for an argument that is not a flag.
+ */
+export function readFlags(argv: readonly string[], readers: FlagReaders, positional?: (arg: string) => never): boolean {
+  const byFlag = new Map<string, (f: Flag) => void>();
+  for (const [names, read] of Object.entries(readers)) for (const name of names.split(", ")) byFlag.set(name, read);
+  let help = false;
+  for (const f of walkFlags(argv)) {
+    const read = byFlag.get(f.flag);
+    if (read !== undefined) read(f);
+    else if (f.flag === "-h" || f.flag === "--help") help = true;
+    else if (positional !== undefined && !f.arg.startsWith("-")) positional(f.arg);
+    else throw new UsageError(`unknown option "${f.arg}"`);
+  }
+  return help;
 }
 
 /**

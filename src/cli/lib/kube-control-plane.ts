@@ -49,3 +49,16 @@ export const KUBE_FLAGS = [
   { name: "context", type: "string" },
   { name: "istio-namespace", short: "i", type: "string" },
 ] as const;
+
+/** The help lines of the flags that say which control plane a reading command asks, and how (COMMON_FLAGS' and KUBE_FLAGS). */
+export const CONTROL_PLANE_ACCESS_HELP = `  --control-plane URL   control plane to ask (default: $AMIME_CONTROL_PLANE, else .amime/up.json
+                        written by \`amime up\` in this directory or a parent)
+  --token-file FILE     admin credential (default: $AMIME_TOKEN, else .amime/admin-token
+                        beside the state file or in this directory or a parent)
+  --kubeconfig FILE     reach the control plane installed in a Kubernetes cluster through its API
+                        server's service proxy (Service amime, port 15012), with Secret
+                        amime-admin-token of its namespace as credential (docs/kubernetes.md)
+  --context NAME        with --kubeconfig (or alone: kubectl's lookup), this context of the
+                        kubeconfig instead of its current-context
+  -i, --istio-namespace NS  the control plane's namespace with --kubeconfig (default istio-system)
+  -h, --help            show this help`;
