@@ -182,6 +182,30 @@ describe("RouteTable", () => {
     assert.throws(() => new RouteTable(routeConfig([vhost("vh", ["*"], [route("bad", { uri: { regex: "(" } })])])), { code: "ROUTER_BAD_REGEX" });
   });
 
+  it("keeps a virtual host compiled from its first request on, the same results after", () => {
+    const table = new RouteTable(routeConfig([
+      vhost("a", ["a"], [route("a1", { uri: { prefix: "/x" } }), route("a2", {})]),
+      vhost("b", ["b"], [route("b1", {})]),
+      vhost("c", ["c"], [route("c1", {})]),
+    ]));
+    assert.equal(table.compiledHosts, 0, "none before a request");
+    const first = table.match(requestView({ authority: "a", path: "/x" }));
+    assert.equal(first.kind === "route" && first.route.name, "a1");
+    assert.equal(table.compiledHosts, 1);
+    assert.equal(table.match(requestView({ authority: "a", path: "/x" })), first, "the preallocated result, again");
+    const other = table.match(requestView({ authority: "a", path: "/y" }));
+    assert.equal(other.kind === "route" && other.route.name, "a2");
+    assert.equal(table.compiledHosts, 1);
+    assert.equal(table.findVirtualHostDetailed("b")?.value.virtualHost.name, "b");
+    assert.equal(table.compiledHosts, 2, "explain compiles the host it shows");
+    assert.equal(table.match(requestView({ authority: "nope" })).kind, "noVirtualHost");
+    assert.equal(table.compiledHosts, 2);
+  });
+
+  it("rejects an invalid regex of a host no request has reached", () => {
+    assert.throws(() => new RouteTable(routeConfig([vhost("ok", ["ok"], [route("r", {})]), vhost("vh", ["other"], [route("bad", { uri: { regex: "(" } })])])), { code: "ROUTER_BAD_REGEX" });
+  });
+
   it("virtualHostFor", () => {
     const table = new RouteTable(reviewsTestV2());
     assert.equal(table.virtualHostFor("reviews")?.name, "reviews.default.svc.cluster.local:9080");
