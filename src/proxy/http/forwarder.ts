@@ -6,7 +6,7 @@
 // relayed downstream as it streams (backpressure both ways). The timeouts, retry decisions and
 // the end of the request live in AttemptControl, shared with the H2Forwarder.
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
-import { chooseResponseFraming, HeaderLineWriter, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
+import { chooseResponseFraming, HeaderLineWriter, serializeRequestHead } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import { wouldRetryResponse } from "../resilience/retry.ts";
 import { corsResponseHeaders, rewritePath } from "../router/index.ts";
@@ -30,8 +30,13 @@ import { errorOutcome, errorReply, recordUpstreamError } from "./retry-step.ts";
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** A complete body up to this size goes in the same write as the head. */
 const INLINE_BODY_BYTES = 16 * 1024;
-/** The per-message lines of the heads built here: one writer, used synchronously by each head. */
+/** The upstream request head's per-request lines: one writer, used synchronously by each head. */
 const LINES = new HeaderLineWriter();
+/**
+ * The response head's lines: a writer of its own, as the head is serialized a little later (by the
+ * relay, within the same upstream read callback), and only one response is committed per callback.
+ */
+const RESPONSE_LINES = new HeaderLineWriter();
 
 export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink {
   private readonly dh: DestinationHeaders;
@@ -236,22 +241,16 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     x.responseStarted = true;
     const plan = chooseResponseFraming(head.framing, x.head.versionMinor, !x.mustClose);
     // x-envoy-upstream-service-time (digits) and the destination's checked edits need no check.
-    const lines = LINES.reset().put("x-envoy-upstream-service-time: ").int(Math.max(0, Math.round(x.proxy.clock.now() - this.attemptStartMs))).crlf().put(this.dh.responseAddLines);
+    const lines = RESPONSE_LINES.reset().put("x-envoy-upstream-service-time: ").int(Math.max(0, Math.round(x.proxy.clock.now() - this.attemptStartMs))).crlf().put(this.dh.responseAddLines);
     let extra: [string, string][] | undefined;
     if (x.cors !== undefined) for (const h of corsResponseHeaders(x, x.cors)) (extra ??= []).push(h);
     const authz = x.metadata?.get(EXT_AUTHZ_RESPONSE_HEADERS) as HeaderPairs | undefined;
     if (authz !== undefined) for (const h of authz) (extra ??= []).push([h[0], h[1]]);
     const tel = x.proxy.telemetry?.onResponse(x, head, this.dh.responseDrop) ?? null;
     if (tel !== null) for (const h of tel.add) (extra ??= []).push(h);
-    const out = serializeResponseHead(head, {
-      drop: tel?.drop ?? this.dh.responseDrop,
-      lines,
-      extra,
-      framing: plan.framing,
-      close: plan.close,
-      downstreamMinor: x.head.versionMinor,
-    });
-    this.relay = new ResponseRelay(x, this.conn, out, plan);
+    // Serialized by the relay, with the first body bytes, before this read callback returns.
+    const opts = { drop: tel?.drop ?? this.dh.responseDrop, lines, extra, framing: plan.framing, close: plan.close, downstreamMinor: x.head.versionMinor };
+    this.relay = new ResponseRelay(x, this.conn, head, opts, plan);
   }
 
   onUpstreamData(buf: Buffer, start: number, end: number): void {

@@ -1,17 +1,23 @@
 // ResponseRelay: streams one upstream response downstream. The head waits until the first body
-// bytes (or the end of the read) so a small response leaves in ONE write; body slices that point
+// bytes (or the end of the read) so a small response leaves in ONE write: it is serialized then,
+// with those bytes in the same Buffer. It waits as the parsed upstream head (a view into the read
+// buffer, parseResponseHead's `view`) and its options, so it is serialized before the read callback
+// that parsed it returns (the first body bytes, flush() at the end of the read, or end()); body slices that point
 // into the upstream connection's reused read buffer are written as they are, and the connection
 // reads into fresh memory when the downstream socket kept a slice queued. Backpressure: a full
 // downstream pauses the upstream socket until 'drain'.
-import { Buffer } from "node:buffer";
-import { ChunkedDecoder, encodeChunk, LAST_CHUNK, type ResponseFramingPlan } from "../http1/index.ts";
+import type { Buffer } from "node:buffer";
+import { ChunkedDecoder, encodeChunk, LAST_CHUNK, serializeResponseHead, type ResponseFramingPlan } from "../http1/index.ts";
+import type { ResponseHead, SerializeResponseOptions } from "../http1/types.ts";
 import type { UpstreamConnection } from "../upstream/upstream-connection.ts";
 import type { Exchange } from "./exchange.ts";
 
 export class ResponseRelay {
   private readonly x: Exchange;
   private conn: UpstreamConnection | null;
-  private pendingHead: Buffer | null;
+  /** The head not serialized yet, and how to serialize it. */
+  private pendingHead: ResponseHead | null;
+  private headOpts: SerializeResponseOptions | null;
   /** HTTP/1.0 downstream of a chunked response: send the data only, end at close. */
   private readonly dechunk: ChunkedDecoder | null;
   /** Close-delimited upstream body to an HTTP/1.1 downstream: re-frame as chunks. */
@@ -21,10 +27,11 @@ export class ResponseRelay {
   private paused = false;
   private onDecoded: ((buf: Buffer, start: number, end: number) => void) | null = null;
 
-  constructor(x: Exchange, conn: UpstreamConnection | null, head: Buffer, plan: ResponseFramingPlan) {
+  constructor(x: Exchange, conn: UpstreamConnection | null, head: ResponseHead, opts: SerializeResponseOptions, plan: ResponseFramingPlan) {
     this.x = x;
     this.conn = conn;
     this.pendingHead = head;
+    this.headOpts = opts;
     this.dechunk = plan.dechunk ? new ChunkedDecoder() : null;
     this.rechunk = plan.rechunk;
     this.closeAfter = plan.close;
@@ -41,11 +48,15 @@ export class ResponseRelay {
 
   /** End of one upstream read: the head goes out now if no body came with it. */
   flush(): void {
-    const h = this.pendingHead;
-    if (h !== null) {
-      this.pendingHead = null;
-      this.x.writeSoon(h);
-    }
+    if (this.pendingHead !== null) this.x.writeSoon(this.takeHead(undefined, 0, 0));
+  }
+
+  /** The pending head serialized, with body[start, end) in the same Buffer. */
+  private takeHead(body: Buffer | undefined, start: number, end: number): Buffer {
+    const out = serializeResponseHead(this.pendingHead as ResponseHead, this.headOpts as SerializeResponseOptions, body, start, end);
+    this.pendingHead = null;
+    this.headOpts = null;
+    return out;
   }
 
   /** The upstream response is complete. */
@@ -78,12 +89,7 @@ export class ResponseRelay {
     } else if (this.pendingHead !== null) {
       // Head and body in one write (one syscall; one TCP segment for a small response), made
       // with the turn's other writes (SocketWriter.writeSoon): backpressure shows on the next write.
-      const h = this.pendingHead;
-      this.pendingHead = null;
-      const out = Buffer.allocUnsafe(h.length + end - start);
-      h.copy(out, 0);
-      buf.copy(out, h.length, start, end);
-      x.writeSoon(out);
+      x.writeSoon(this.takeHead(buf, start, end));
       return;
     } else {
       ok = x.write(buf.subarray(start, end));
@@ -96,12 +102,7 @@ export class ResponseRelay {
 
   /** Write an owned buffer, flushing the pending head with it. */
   private send(buf: Buffer): boolean {
-    const h = this.pendingHead;
-    if (h !== null) {
-      this.pendingHead = null;
-      return this.x.write(Buffer.concat([h, buf]));
-    }
-    return this.x.write(buf);
+    return this.x.write(this.pendingHead !== null ? this.takeHead(buf, 0, buf.length) : buf);
   }
 
   private backpressure(ok: boolean): void {

@@ -79,6 +79,13 @@ test("response: proxy headers appended, Content-Length rewritten", () => {
   );
 });
 
+test("response: a slice of a body buffer in the same Buffer, Content-Length digits written in place", () => {
+  const h = res("HTTP/1.1 200 OK\r\nContent-Length: 12345678901\r\n\r\n");
+  const body = Buffer.from("xxhello worldyy", "latin1");
+  assert.equal(serializeResponseHead(h, {}, body, 2, 13).toString("latin1"), "HTTP/1.1 200 OK\r\nContent-Length: 12345678901\r\n\r\nhello world");
+  assert.equal(serializeResponseHead(h, { framing: { kind: "length", length: 0 } }).toString("latin1"), "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+});
+
 test("response: HEAD / 304 keep the upstream Content-Length as metadata", () => {
   const h = res("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nETag: x\r\n\r\n", "HEAD");
   assert.equal(serializeResponseHead(h).toString("latin1"), "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nETag: x\r\n\r\n");

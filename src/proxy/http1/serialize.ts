@@ -33,11 +33,14 @@ export function serializeRequestHead(head: RequestHead, opts: SerializeRequestOp
   const framing = opts.framing ?? head.framing;
   const pass = opts.passUpgrade === true && head.upgrade !== null;
   const conn = pass ? "Connection: upgrade\r\n" : opts.close === true ? "Connection: close\r\n" : "";
-  return build(h, method, " ", path, " HTTP/1.1\r\nHost: ", host, pass ? KEEP_UPGRADE : 0, opts.drop, opts.lines, opts.extra, framing, conn, opts.body);
+  return build(h, method, " ", path, " HTTP/1.1\r\nHost: ", host, pass ? KEEP_UPGRADE : 0, opts.drop, opts.lines, opts.extra, framing, conn, opts.body, 0, opts.body?.length ?? 0);
 }
 
-/** Serializes the downstream response head (status line always HTTP/1.1). */
-export function serializeResponseHead(head: ResponseHead, opts: SerializeResponseOptions = {}): Buffer {
+/**
+ * Serializes the downstream response head (status line always HTTP/1.1). `body[bodyStart, bodyEnd)`,
+ * when given, follows the head in the same Buffer (as `opts.body`, without a Buffer for the slice).
+ */
+export function serializeResponseHead(head: ResponseHead, opts: SerializeResponseOptions = {}, body = opts.body, bodyStart = 0, bodyEnd = body?.length ?? 0): Buffer {
   const h = asBase(head);
   const status = opts.status ?? head.status;
   const reason = opts.reason ?? (opts.status === undefined ? head.reason : "");
@@ -55,7 +58,7 @@ export function serializeResponseHead(head: ResponseHead, opts: SerializeRespons
   if (pass) keep |= KEEP_UPGRADE;
   // HEAD / 304 responses carry the representation's Content-Length as metadata: keep it.
   if (framing.kind === "none") keep |= KEEP_CONTENT_LENGTH;
-  return build(h, "HTTP/1.1 ", statusText(status), " ", reason, "", keep, opts.drop, opts.lines, opts.extra, framing, conn, opts.body);
+  return build(h, "HTTP/1.1 ", statusText(status), " ", reason, "", keep, opts.drop, opts.lines, opts.extra, framing, conn, body, bodyStart, bodyEnd);
 }
 
 /**
@@ -189,11 +192,13 @@ function build(
   framing: OutboundFraming,
   conn: string,
   body: Buffer | undefined,
+  bodyStart: number,
+  bodyEnd: number,
 ): Buffer {
   const n = h.count;
   if (keptScratch.length < n) keptScratch = new Uint8Array(n * 2);
   const kept = keptScratch;
-  let size = s0.length + s1.length + s2.length + s3.length + s4.length + 2 + (body === undefined ? 0 : body.length);
+  let size = s0.length + s1.length + s2.length + s3.length + s4.length + 2 + (body === undefined ? 0 : bodyEnd - bodyStart);
   for (let i = 0; i < n; i++) {
     const k = h.isForwarded(i, keep, drop);
     kept[i] = k ? 1 : 0;
@@ -249,7 +254,7 @@ function build(
   pos = putLatin1(out, conn, pos);
   out[pos++] = 0x0d;
   out[pos++] = 0x0a;
-  if (body !== undefined) pos += body.copy(out, pos);
+  if (body !== undefined) pos += body.copy(out, pos, bodyStart, bodyEnd);
   return pos === size ? out : out.subarray(0, pos);
 }
 
