@@ -8,7 +8,8 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
 import { startCollector, type Collector } from "./collector.ts";
-import { fetchText, startTwoHop, type TwoHop } from "./two-hop.ts";
+import { fetchText, scrape, startTwoHop, type TwoHop } from "./two-hop.ts";
+import { run } from "../protocols/harness.ts";
 
 interface ZSpan {
   traceId: string;
@@ -102,6 +103,26 @@ describe("tracing through two sidecars into the Zipkin collector", () => {
     const seen = app.requests.at(-1) as { headers: IncomingMessage["headers"] };
     assert.match(String(seen.headers.traceparent), /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00$/);
     assert.equal(seen.headers["x-b3-sampled"], "0");
+  });
+
+  it("an h2c client's request carries the peer identity and the trace context over the HTTP/1.1 hop", async () => {
+    const traceId = "5b8efff798038103d269b633813fc60c";
+    const before = await scrape(mesh.server);
+    const r = await run("curl", ["--silent", "--show-error", "--max-time", "5", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", "-H", "Host: reviews:9080", "-H", `traceparent: 00-${traceId}-eee19b7ec3c1b174-01`, `http://127.0.0.1:${mesh.clientPort}/h2c`], "", 8000);
+    assert.equal(r.stdout, "2 200", r.stderr);
+    const seen = app.requests.at(-1) as { headers: IncomingMessage["headers"] };
+    assert.match(String(seen.headers.traceparent), new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    assert.equal(seen.headers["x-b3-traceid"], traceId);
+    assert.equal(seen.headers["x-b3-sampled"], "1");
+    assert.equal(seen.headers["x-amime-peer"], undefined);
+    await flush();
+    const trace = await json<ZSpan[]>(`${collector.url}/api/v2/trace/${traceId}`);
+    const client = trace.find((s) => s.kind === "CLIENT") as ZSpan;
+    assert.equal(client.parentId, "eee19b7ec3c1b174");
+    assert.equal(trace.find((s) => s.kind === "SERVER")?.parentId, client.id);
+    // The server sidecar read the client's identity from the x-amime-peer line the client wrote.
+    assert.notEqual(before, await scrape(mesh.server));
+    assert.match(await scrape(mesh.server), /istio_requests_total\{[^}]*reporter="destination"[^}]*source_workload="productpage-v1"/);
   });
 
   it("rejects malformed span batches with 400", async () => {

@@ -1,7 +1,7 @@
 // One upstream attempt of an HTTP/2 downstream stream, whatever the upstream speaks: the
 // forwarder drives an UpstreamAttempt and hears an AttemptSink. Implementations: H1Attempt
 // (HTTP/1.1 over the cluster's endpoint pool) and H2Attempt (a stream on a pooled HTTP/2 session).
-import type { HeaderPairs } from "./headers.ts";
+import type { HeaderPairs, HeadLines } from "./headers.ts";
 
 export type AttemptError =
   /** Connect refused / timed out / TLS handshake failed (UF). */
@@ -28,7 +28,7 @@ export interface UpstreamRequest {
   readonly noBody: boolean;
 }
 
-export interface AttemptSink {
+export interface AttemptSink extends HeadLines {
   /** Request bytes may be written now. */
   onReady(): void;
   onHead(status: number, headers: HeaderPairs, endStream: boolean): void;

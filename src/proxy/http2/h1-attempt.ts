@@ -64,10 +64,9 @@ export class H1Attempt implements UpstreamAttempt, UpstreamSink {
     this.conn = conn;
     const req = this.req;
     conn.beginRequest(req.method);
-    const hasLength = req.headers.some((h) => h[0] === "content-length");
-    const framing = req.noBody ? "none" : hasLength ? "length" : "chunked";
+    const framing = req.noBody ? "none" : hasContentLength(req.headers) ? "length" : "chunked";
     this.chunked = framing === "chunked";
-    conn.write(h1RequestHead(req.method, req.path, req.authority, req.headers, framing));
+    conn.write(h1RequestHead(req.method, req.path, req.authority, req.headers, framing, this.sink));
     this.ready = true;
     this.sink.onReady();
   }
@@ -151,4 +150,9 @@ export class H1Attempt implements UpstreamAttempt, UpstreamSink {
     this.responsePaused = false;
     this.conn?.resume();
   }
+}
+
+function hasContentLength(headers: HeaderPairs): boolean {
+  for (let i = 0; i < headers.length; i++) if ((headers[i] as [string, string])[0] === "content-length") return true;
+  return false;
 }

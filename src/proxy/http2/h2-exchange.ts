@@ -4,7 +4,7 @@
 // body while it is small enough to replay, and writes the response (or a local reply: plain
 // text for HTTP clients, a trailers-only gRPC status for gRPC clients).
 import { Buffer } from "node:buffer";
-import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream, ServerStreamResponseOptions } from "node:http2";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { CorsPolicy, ForwardAction, ListenerDirection, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
 import type { FilterChain, ListenerContext, ProxyContext, RequestContext, Runtime } from "../request/context.ts";
@@ -12,12 +12,16 @@ import { RF_DC } from "../request/response-flags.ts";
 import { HeaderEdits, withEdits } from "../request/header-edits.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from "./grpc.ts";
-import { forwardableHeaders, h1RequestHead, toH2Headers, type HeaderPairs } from "./headers.ts";
+import { forwardableHeaders, h1RequestHead, rawResponseHeaders, toH2Headers, type HeaderPairs } from "./headers.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { H2Forwarder } from "./h2-forwarder.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
 
 const NO_CHAIN: FilterChain = [];
+/** respond()'s options, shared (node:http2 only reads them). */
+const END_STREAM: ServerStreamResponseOptions = Object.freeze({ endStream: true });
+const WAIT_FOR_TRAILERS: ServerStreamResponseOptions = Object.freeze({ waitForTrailers: true });
+const NO_OPTIONS: ServerStreamResponseOptions = Object.freeze({});
 
 /**
  * The stream's listeners are shared functions that reach the exchange through this slot (no five
@@ -104,6 +108,8 @@ export class H2Exchange implements RequestContext, ForwardStream {
   replayable = true;
   /** The request stream is paused (upstream congested or nothing reads it yet). */
   private paused = false;
+  /** The stream's 'drain' is listened for (after the first write that filled its buffer). */
+  private drainHeard = false;
   /** The request had no body: its stream is never read (see the constructor). */
   private readonly unread: boolean;
 
@@ -138,7 +144,6 @@ export class H2Exchange implements RequestContext, ForwardStream {
       stream.on("data", onStreamData);
       stream.on("end", onStreamEnd);
     }
-    stream.on("drain", onStreamDrain);
     stream.on("error", noop);
     stream.on("close", onStreamClose);
   }
@@ -270,7 +275,8 @@ export class H2Exchange implements RequestContext, ForwardStream {
     this.status = status;
     this.responseStarted = true;
     try {
-      this.stream.respond(toH2Headers(headers, { ":status": status }), { endStream, waitForTrailers: wantTrailers && !endStream });
+      // A raw header list (node:http2 ≥ 24): no header object to build and copy per response.
+      this.stream.respond(rawResponseHeaders(status, headers) as unknown as OutgoingHttpHeaders, endStream ? END_STREAM : wantTrailers ? WAIT_FOR_TRAILERS : NO_OPTIONS);
     } catch {
       return false;
     }
@@ -279,7 +285,14 @@ export class H2Exchange implements RequestContext, ForwardStream {
 
   write(buf: Buffer): boolean {
     this.bytesSent += buf.length;
-    return this.stream.write(buf);
+    const ok = this.stream.write(buf);
+    // 'drain' is listened for once a write has filled the stream's buffer (it is emitted later,
+    // never inside write()): most responses never fill it, and a listener per stream costs.
+    if (!ok && !this.drainHeard) {
+      this.drainHeard = true;
+      this.stream.on("drain", onStreamDrain);
+    }
+    return ok;
   }
 
   /**

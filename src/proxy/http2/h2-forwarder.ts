@@ -26,11 +26,16 @@ import { upstreamIsH2, type ForwardStream, type ForwardStreamSink } from "./forw
 import { h2PoolFor } from "./h2-session-pool.ts";
 import { parseGrpcTimeout } from "./grpc.ts";
 import type { HeaderPairs } from "./headers.ts";
+import type { HeaderLineWriter } from "../http1/index.ts";
 
 export class H2Forwarder extends AttemptControl<ForwardStream> implements AttemptSink, ForwardStreamSink {
   /** The destination's header edits, compiled once per destination (shared with the HTTP/1.1 forwarder). */
   private readonly dh: DestinationHeaders;
+  /** The forwarded headers: everything for an HTTP/2 upstream; for HTTP/1.1, all but `lines`. */
   private readonly baseHeaders: HeaderPairs;
+  /** Telemetry writes its lines (peer identity, trace context) into an HTTP/1.1 attempt's head. */
+  private readonly telemetryLines: boolean;
+  private readonly h2: boolean;
   private readonly path: string;
   private readonly authority: string;
   private attempt: UpstreamAttempt | null = null;
@@ -45,9 +50,13 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     // The cache is looked up first so a request with static edits builds no value context.
     const dh = cachedDestinationHeaders(wc) ?? destinationHeaders(route, wc, { hostname: x.proxy.hostname, sourceIp: x.sourceIp });
     this.dh = dh;
+    // The upstream's protocol is the cluster's (retries stay on it): an HTTP/1.1 upstream gets the
+    // destination's and telemetry's headers as lines written straight into its request head.
+    const h2 = upstreamIsH2(cluster.config, x.downstreamProtocol, x.grpc);
+    this.h2 = h2;
     // The destination's drop set holds the headers the proxy sets itself (x-forwarded-for,
     // x-envoy-attempt-count, x-forwarded-client-cert) and the edits' removals.
-    const tel = x.proxy.telemetry?.onForward(x.record, dh.requestDrop) ?? null;
+    const tel = x.proxy.telemetry?.onForward(x.record, dh.requestDrop, !h2) ?? null;
     const drop = tel?.drop ?? dh.requestDrop;
     const headers = x.forwardHeaders((n) => drop.has(n));
     if (x.requestIdGenerated) headers.push(["x-request-id", x.requestId]);
@@ -58,8 +67,11 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
       const v = xfccHeaderValue(x.xfcc, x.header(XFCC_HEADER));
       if (v !== undefined) headers.push([XFCC_HEADER, v]);
     }
-    for (const h of dh.requestAdd) headers.push([h[0], h[1]]);
-    if (tel !== null) for (const h of tel.add) headers.push([h[0], h[1]]);
+    if (h2) {
+      for (const h of dh.requestAdd) headers.push([h[0], h[1]]);
+      if (tel !== null) for (const h of tel.add) headers.push([h[0], h[1]]);
+    }
+    this.telemetryLines = !h2 && tel !== null;
     this.baseHeaders = headers;
     this.path = rewritePath(x.path, route.match, action.rewrite);
     const rewriteAuthority = action.rewrite?.authority;
@@ -88,16 +100,15 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     this.sentChunks = 0;
     this.sentBytes = 0;
     this.requestEnded = false;
-    const headers = [...this.baseHeaders, ["x-envoy-attempt-count", String(x.attempts)] as [string, string]];
+    const h2 = this.h2;
     const req: UpstreamRequest = {
       method: x.method,
       path: this.path,
       authority: this.authority,
       scheme: cluster.tlsFor(host) !== undefined ? "https" : "http",
-      headers,
+      headers: h2 ? [...this.baseHeaders, ["x-envoy-attempt-count", String(x.attempts)]] : this.baseHeaders,
       noBody: x.bodyDone && x.bodyHeld === 0 && x.bodyChunks.length === 0,
     };
-    const h2 = upstreamIsH2(cluster.config, x.downstreamProtocol, x.grpc);
     const a: UpstreamAttempt = h2 ? new H2Attempt(h2PoolFor(cluster).session(host), req, this) : new H1Attempt(cluster.pool(host), req, this);
     this.attempt = a;
     a.start();
@@ -155,6 +166,14 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
   }
 
   // ---- AttemptSink (upstream) ----
+
+  /** An HTTP/1.1 attempt's lines after the forwarded headers, in the HTTP/1.1 forwarder's order. */
+  writeHeadLines(w: HeaderLineWriter): void {
+    const x = this.x;
+    w.put("x-envoy-attempt-count: ").int(x.attempts).crlf();
+    w.put(this.dh.requestAddLines);
+    if (this.telemetryLines) x.proxy.telemetry?.writeForwardLines(x.record, w);
+  }
 
   onReady(): void {
     // HTTP/1.1 attempts are ready once connected; an HTTP/2 stream may be ready before its

@@ -3,6 +3,7 @@
 // are the one shape the HTTP/2 path passes around (lower-case names, repeated names repeated).
 import { Buffer } from "node:buffer";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
+import { HeaderLineWriter } from "../http1/index.ts";
 
 export type HeaderPairs = [name: string, value: string][];
 
@@ -53,18 +54,53 @@ export function toH2Headers(pairs: HeaderPairs, pseudo: OutgoingHttpHeaders): Ou
   return out;
 }
 
+/** Status codes as text, made once each. */
+const STATUS_TEXT: string[] = [];
+
+/**
+ * A response head as node:http2's raw header list (`[":status", "200", name, value, …]`):
+ * respond() takes it as it is, where a header object is copied and walked by key.
+ */
+export function rawResponseHeaders(status: number, pairs: HeaderPairs): string[] {
+  const out: string[] = [":status", (STATUS_TEXT[status] ??= String(status))];
+  for (let i = 0; i < pairs.length; i++) {
+    const h = pairs[i] as [string, string];
+    if (CONNECTION_SPECIFIC.has(h[0])) continue;
+    out.push(h[0], h[1]);
+  }
+  return out;
+}
+
 /** Is `name` connection-specific (never forwarded)? */
 export function isConnectionSpecific(name: string): boolean {
   return CONNECTION_SPECIFIC.has(name);
 }
 
-/** The HTTP/1.1 request head for an HTTP/2 request: request line, Host, headers, framing. */
-export function h1RequestHead(method: string, path: string, authority: string, headers: HeaderPairs, framing: "none" | "length" | "chunked"): Buffer {
-  let s = `${method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
-  for (const [n, v] of headers) {
-    if (n === "content-length" && framing !== "length") continue;
-    s += `${n}: ${v}\r\n`;
+/** Header lines an attempt adds after the forwarded ones (the attempt count, the destination's, telemetry's). */
+export interface HeadLines {
+  writeHeadLines(w: HeaderLineWriter): void;
+}
+
+/** The head being built: one writer, used synchronously by each head. */
+const HEAD = new HeaderLineWriter();
+
+/**
+ * The HTTP/1.1 request head for an HTTP/2 request: request line, Host, headers, `more`'s lines,
+ * framing. Written as bytes into one reused writer and copied out once (latin1, as node:http2
+ * decoded the fields): joining it as a string cost two strings per header and a flattening.
+ */
+export function h1RequestHead(method: string, path: string, authority: string, headers: HeaderPairs, framing: "none" | "length" | "chunked", more?: HeadLines): Buffer {
+  const w = HEAD.reset();
+  w.put(method).put(" ").put(path).put(" HTTP/1.1\r\nhost: ").put(authority).crlf();
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i] as [string, string];
+    if (h[0] === "content-length" && framing !== "length") continue;
+    w.put(h[0]).put(": ").put(h[1]).crlf();
   }
-  if (framing === "chunked") s += "transfer-encoding: chunked\r\n";
-  return Buffer.from(s + "\r\n", "latin1");
+  more?.writeHeadLines(w);
+  if (framing === "chunked") w.put("transfer-encoding: chunked\r\n");
+  w.crlf();
+  const out = Buffer.allocUnsafe(w.length);
+  w.bytes.copy(out, 0, 0, w.length);
+  return out;
 }
