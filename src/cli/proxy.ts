@@ -1,17 +1,19 @@
 // `amime proxy --config FILE`: run the sidecar proxy alone from a ProxyConfig file (JSON or YAML),
 // or `amime proxy --xds URL --node ID`: take its config from the control plane's push stream.
 // Prints one JSON line once every listener is bound (tests and the bench read it); SIGINT or
-// SIGTERM drain connections and exit 0; an invalid config file exits 1 with the reasons.
-import { createPrivateKey, X509Certificate } from "node:crypto";
+// SIGTERM drain connections and exit 0; an invalid config file exits 1 with the reasons. The --xds
+// mode, the static certificate files and the ready line are in proxy/.
 import { isIP } from "node:net";
-import { fs, readFileAsync } from "../core/builtins.ts";
-import { PushClient } from "../proxy/control/push-client.ts";
-import { MeshCredentials } from "../proxy/identity/mesh-credentials.ts";
+import { readFileAsync } from "../core/builtins.ts";
+import type { MeshCredentials } from "../proxy/identity/mesh-credentials.ts";
 import { Sidecar, type SidecarOptions } from "../proxy/sidecar.ts";
 import type { SecretStore } from "../proxy/tls/secrets/secret-store.ts";
 import type { Command } from "./command.ts";
 import { readFlags, runParsed, UsageError } from "./lib/args.ts";
 import { untilSignal } from "./lib/signals.ts";
+import { runFromControlPlane } from "./proxy/from-control-plane.ts";
+import { readyLine } from "./proxy/ready-line.ts";
+import { staticCredentials } from "./proxy/static-credentials.ts";
 
 export const PROXY_HELP = `Usage: amime proxy --config FILE [--cert FILE --key FILE --root-cert FILE] [PORT OPTIONS] [--secret-dir DIR]
        amime proxy --xds URL --node ID --root-cert FILE [--token-file FILE] [PORT OPTIONS] [--secret-dir DIR]
@@ -133,11 +135,6 @@ function portOptions(a: ProxyArgs): SidecarOptions {
   return o;
 }
 
-/** The ready line's ports beside the listeners: admin (null: none), status when there is one. */
-function readyPorts(s: Sidecar): { admin: number | null; status?: number } {
-  return { admin: s.adminPort ?? null, ...(s.statusPort !== undefined ? { status: s.statusPort } : {}) };
-}
-
 /**
  * V8's `gc` when the process was started with --expose-gc (the sidecar's flags,
  * src/core/sidecar-node-flags.ts): the sidecar collects once when it goes quiet after its heap grew.
@@ -175,7 +172,7 @@ export const proxyCommand: Command = {
     }
     if (args.xds !== undefined) {
       if (args.cert !== undefined || args.key !== undefined) throw new UsageError("--cert/--key are for --config; with --xds the control plane's CA issues the certificate");
-      return runFromControlPlane(args, secrets);
+      return runFromControlPlane({ ...args, xds: args.xds }, { ...portOptions(args), ...(secrets !== undefined ? { secrets } : {}), ...exposedGc() });
     }
     if (args.config === undefined) throw new UsageError("--config FILE or --xds URL is required");
     if ((args.cert === undefined) !== (args.key === undefined) || (args.cert !== undefined && args.rootCert === undefined)) throw new UsageError("a static workload certificate needs all of --cert, --key and --root-cert");
@@ -184,8 +181,7 @@ export const proxyCommand: Command = {
       try {
         mesh = await staticCredentials(args.cert, args.key as string, args.rootCert as string);
       } catch (e) {
-        process.stderr.write(`amime proxy: ${(e as Error).message}
-`);
+        process.stderr.write(`amime proxy: ${(e as Error).message}\n`);
         return 1;
       }
     }
@@ -208,8 +204,7 @@ export const proxyCommand: Command = {
     raw = undefined;
     // Listen for signals before the ready line: whoever reads it may send SIGTERM at once.
     const stopped = untilSignal();
-    const line = { ready: true, version: sidecar.config.version, listeners: sidecar.ports(), ...readyPorts(sidecar) };
-    process.stdout.write(JSON.stringify(line) + "\n");
+    process.stdout.write(readyLine(sidecar));
     await stopped;
     await sidecar.close(5000);
     // Whatever still holds the event loop (a mirror's timer, a half-closed upstream socket) must
@@ -219,170 +214,3 @@ export const proxyCommand: Command = {
   }),
 };
 
-/** --xds: wait for the first pushed config (however long the control plane takes), then serve. */
-async function runFromControlPlane(args: ProxyArgs, secrets: SecretStore | undefined): Promise<number> {
-  if (args.node === undefined) throw new UsageError("--xds needs --node ID");
-  // Several control-plane replicas, comma-separated: the proxy spreads over them and fails over.
-  const urls = (args.xds as string).split(",").map((u) => u.trim());
-  try {
-    for (const u of urls) new URL(u);
-  } catch {
-    process.stderr.write(`amime proxy: --xds needs a URL such as https://127.0.0.1:15010 (or several, comma-separated)\n`);
-    return 2;
-  }
-  const rootFile = args.rootCert ?? process.env.AMIME_ROOT_CERT;
-  let ca: string | undefined;
-  if (rootFile) {
-    try {
-      ca = await readFileAsync(rootFile, "utf8");
-    } catch (e) {
-      process.stderr.write(`amime proxy: cannot read --root-cert: ${(e as Error).message}\n`);
-      return 1;
-    }
-  } else if (urls.some((u) => new URL(u).protocol === "https:")) {
-    throw new UsageError("--xds over https needs the mesh root to verify the control plane with: --root-cert FILE or $AMIME_ROOT_CERT");
-  }
-  const node = args.node;
-  let token: string | (() => string) | undefined = process.env.AMIME_PROXY_TOKEN;
-  if (args.tokenFile !== undefined) {
-    const file = args.tokenFile;
-    let last: string;
-    try {
-      last = (await readFileAsync(file, "utf8")).trim();
-    } catch (e) {
-      process.stderr.write(`amime proxy: cannot read --token-file: ${(e as Error).message}\n`);
-      return 1;
-    }
-    if (!last) throw new UsageError(`--token-file ${file} is empty`);
-    // Read again on every (re)connect and bootstrap request (a few small reads, never per request):
-    // the kubelet rotates a projected service-account token in place.
-    token = () => {
-      try {
-        last = fs.readFileSync(file, "utf8").trim() || last;
-      } catch (e) {
-        process.stderr.write(`amime proxy: cannot read --token-file (using the last token read): ${(e as Error).message}\n`);
-      }
-      return last;
-    };
-  }
-  if (!token) throw new UsageError("--xds needs this proxy's credential: set $AMIME_PROXY_TOKEN or pass --token-file FILE");
-  const ttl = process.env.SECRET_TTL ? parseDuration(process.env.SECRET_TTL) : undefined;
-  if (ttl === null) throw new UsageError(`$SECRET_TTL must be a duration such as 24h, 90m or 30s (got ${JSON.stringify(process.env.SECRET_TTL)})`);
-  const mesh = new MeshCredentials();
-  // The control plane's certificate chains to the file's root, or (after a root rotation) to one
-  // of the roots pushed since.
-  const cpRoots = (): string | undefined => (ca === undefined && mesh.trustBundle === undefined ? undefined : `${ca ?? ""}${mesh.trustBundle ?? ""}`);
-  // The workload certificate client (and its X.509 library) only in --xds mode: a proxy run from
-  // a config file has no CA to ask, and does not pay for loading it.
-  const { WorkloadCertificate } = await import("../proxy/identity/workload-certificate.ts");
-  // Ready only with a certificate (as Istio's agent waits for SDS): auto mTLS needs it both ways.
-  let certified!: () => void;
-  const firstCertificate = new Promise<void>((r) => (certified = r));
-  const certificate = new WorkloadCertificate({
-    url: urls[0]!,
-    urls,
-    ca: cpRoots,
-    token,
-    ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
-    log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
-    onIssued: (c) => {
-      mesh.set(c);
-      certified();
-    },
-  }).start();
-  const client = new PushClient({
-    url: urls[0]!,
-    urls,
-    ca: cpRoots,
-    node,
-    token,
-    sidecar: { mesh, ...portOptions(args), ...(secrets !== undefined ? { secrets } : {}), ...exposedGc() },
-    log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
-    onPush: (r) => {
-      if (!r.accepted) process.stderr.write(`amime proxy: rejected config ${r.version}: ${r.error ?? ""}\n`);
-      // The CA's deny list lists our own certificate: get a new one now (docs/security.md).
-      const own = certificate.current;
-      const denied = client.sidecar?.config.revocations;
-      if (r.accepted && own && denied?.serials.includes(own.serial.toLowerCase()) && !denied.identities.includes(own.identity)) {
-        process.stderr.write(`amime proxy: workload certificate serial ${own.serial} was revoked; requesting a new one\n`);
-        certificate.renewNow();
-      }
-      // A root rotation: the CA signs under another root now; renew with the current certificate.
-      const signing = client.sidecar?.config.signingRoot;
-      if (r.accepted && own && signing !== undefined && rootFingerprintOf(own.certChain) !== signing) certificate.renewSoon();
-    },
-  }).start();
-  const signalled = untilSignal().then(() => null);
-  const sidecar = await Promise.race([Promise.all([client.ready, firstCertificate]).then(([s]) => s), signalled]);
-  if (sidecar !== null) {
-    const line = { ready: true, version: sidecar.config.version, listeners: sidecar.ports(), ...readyPorts(sidecar), node };
-    process.stdout.write(JSON.stringify(line) + "\n");
-    await signalled;
-  }
-  certificate.close();
-  await client.close(5000);
-  setTimeout(() => process.exit(0), 200).unref();
-  return 0;
-}
-
-/**
- * --cert/--key/--root-cert: a workload certificate from files, as MeshCredentials. The leaf must
- * carry a URI SAN (the SPIFFE id peers see) and match the key; errors name the file.
- */
-export async function staticCredentials(certFile: string, keyFile: string, rootFile: string): Promise<MeshCredentials> {
-  const read = async (flag: string, file: string): Promise<string> => {
-    try {
-      return await readFileAsync(file, "utf8");
-    } catch (e) {
-      throw new Error(`cannot read ${flag} ${file}: ${(e as Error).message}`);
-    }
-  };
-  const pems = (flag: string, file: string, text: string): string[] => {
-    const found = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
-    if (found.length === 0) throw new Error(`${flag} ${file}: no PEM certificate in it`);
-    return found.map((p) => (p.endsWith("\n") ? p : `${p}\n`));
-  };
-  const [chainText, keyPem, rootText] = [await read("--cert", certFile), await read("--key", keyFile), await read("--root-cert", rootFile)];
-  const chain = pems("--cert", certFile, chainText);
-  const roots = pems("--root-cert", rootFile, rootText);
-  let leaf: X509Certificate;
-  try {
-    leaf = new X509Certificate(chain[0] as string);
-  } catch (e) {
-    throw new Error(`--cert ${certFile}: ${(e as Error).message}`);
-  }
-  const identity = /(?:^|, )URI:([^,]+)/.exec(leaf.subjectAltName ?? "")?.[1];
-  if (identity === undefined) throw new Error(`--cert ${certFile}: the certificate has no URI SAN (a SPIFFE id such as spiffe://cluster.local/ns/default/sa/default)`);
-  let matches: boolean;
-  try {
-    matches = leaf.checkPrivateKey(createPrivateKey(keyPem));
-  } catch (e) {
-    throw new Error(`--key ${keyFile}: ${(e as Error).message}`);
-  }
-  if (!matches) throw new Error(`--key ${keyFile}: not the private key of --cert ${certFile}`);
-  const mesh = new MeshCredentials();
-  mesh.set({
-    identity,
-    serial: leaf.serialNumber.toLowerCase(),
-    notBefore: new Date(leaf.validFrom).toISOString(),
-    notAfter: new Date(leaf.validTo).toISOString(),
-    certChain: chain,
-    trustBundle: roots,
-    keyPem,
-    receivedAt: Date.now(),
-  });
-  return mesh;
-}
-
-/** `24h`, `90m`, `30s`, `1h30m` (Go's duration form, as Istio's SECRET_TTL) → seconds; null if unreadable. */
-/** SHA-256 fingerprint (lower-case hex) of the last certificate of a chain: its root. */
-function rootFingerprintOf(chain: readonly string[]): string {
-  return new X509Certificate(chain.at(-1) as string).fingerprint256.replace(/:/g, "").toLowerCase();
-}
-
-export function parseDuration(text: string): number | null {
-  const parts = [...text.trim().matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text.trim()) return null;
-  const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * (p[2] === "h" ? 3600 : p[2] === "m" ? 60 : 1), 0);
-  return seconds > 0 ? Math.round(seconds) : null;
-}

@@ -1,0 +1,138 @@
+// \`amime proxy --xds URL --node ID\`: the sidecar takes its configs from the control plane's push
+// stream (one or several replicas) and its workload certificate from the mesh CA, with the proxy's
+// credential (\$AMIME_PROXY_TOKEN or --token-file, read again on every reconnect); ready once it has
+// both.
+import { X509Certificate } from "node:crypto";
+import { fs, readFileAsync } from "../../core/builtins.ts";
+import { PushClient } from "../../proxy/control/push-client.ts";
+import { MeshCredentials } from "../../proxy/identity/mesh-credentials.ts";
+import type { SidecarOptions } from "../../proxy/sidecar.ts";
+import { UsageError } from "../lib/args.ts";
+import { untilSignal } from "../lib/signals.ts";
+import { readyLine } from "./ready-line.ts";
+
+/** The flags of the --xds mode. */
+export interface XdsFlags {
+  xds: string;
+  node?: string;
+  tokenFile?: string;
+  rootCert?: string;
+}
+
+/** --xds: wait for the first pushed config (however long the control plane takes), then serve. */
+export async function runFromControlPlane(args: XdsFlags, options: SidecarOptions): Promise<number> {
+  if (args.node === undefined) throw new UsageError("--xds needs --node ID");
+  // Several control-plane replicas, comma-separated: the proxy spreads over them and fails over.
+  const urls = args.xds.split(",").map((u) => u.trim());
+  try {
+    for (const u of urls) new URL(u);
+  } catch {
+    process.stderr.write(`amime proxy: --xds needs a URL such as https://127.0.0.1:15010 (or several, comma-separated)\n`);
+    return 2;
+  }
+  const rootFile = args.rootCert ?? process.env.AMIME_ROOT_CERT;
+  let ca: string | undefined;
+  if (rootFile) {
+    try {
+      ca = await readFileAsync(rootFile, "utf8");
+    } catch (e) {
+      process.stderr.write(`amime proxy: cannot read --root-cert: ${(e as Error).message}\n`);
+      return 1;
+    }
+  } else if (urls.some((u) => new URL(u).protocol === "https:")) {
+    throw new UsageError("--xds over https needs the mesh root to verify the control plane with: --root-cert FILE or $AMIME_ROOT_CERT");
+  }
+  const node = args.node;
+  let token: string | (() => string) | undefined = process.env.AMIME_PROXY_TOKEN;
+  if (args.tokenFile !== undefined) {
+    const file = args.tokenFile;
+    let last: string;
+    try {
+      last = (await readFileAsync(file, "utf8")).trim();
+    } catch (e) {
+      process.stderr.write(`amime proxy: cannot read --token-file: ${(e as Error).message}\n`);
+      return 1;
+    }
+    if (!last) throw new UsageError(`--token-file ${file} is empty`);
+    // Read again on every (re)connect and bootstrap request (a few small reads, never per request):
+    // the kubelet rotates a projected service-account token in place.
+    token = () => {
+      try {
+        last = fs.readFileSync(file, "utf8").trim() || last;
+      } catch (e) {
+        process.stderr.write(`amime proxy: cannot read --token-file (using the last token read): ${(e as Error).message}\n`);
+      }
+      return last;
+    };
+  }
+  if (!token) throw new UsageError("--xds needs this proxy's credential: set $AMIME_PROXY_TOKEN or pass --token-file FILE");
+  const ttl = process.env.SECRET_TTL ? parseDuration(process.env.SECRET_TTL) : undefined;
+  if (ttl === null) throw new UsageError(`$SECRET_TTL must be a duration such as 24h, 90m or 30s (got ${JSON.stringify(process.env.SECRET_TTL)})`);
+  const mesh = new MeshCredentials();
+  // The control plane's certificate chains to the file's root, or (after a root rotation) to one
+  // of the roots pushed since.
+  const cpRoots = (): string | undefined => (ca === undefined && mesh.trustBundle === undefined ? undefined : `${ca ?? ""}${mesh.trustBundle ?? ""}`);
+  // The workload certificate client (and its X.509 library) only in --xds mode: a proxy run from
+  // a config file has no CA to ask, and does not pay for loading it.
+  const { WorkloadCertificate } = await import("../../proxy/identity/workload-certificate.ts");
+  // Ready only with a certificate (as Istio's agent waits for SDS): auto mTLS needs it both ways.
+  let certified!: () => void;
+  const firstCertificate = new Promise<void>((r) => (certified = r));
+  const certificate = new WorkloadCertificate({
+    url: urls[0]!,
+    urls,
+    ca: cpRoots,
+    token,
+    ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+    log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
+    onIssued: (c) => {
+      mesh.set(c);
+      certified();
+    },
+  }).start();
+  const client = new PushClient({
+    url: urls[0]!,
+    urls,
+    ca: cpRoots,
+    node,
+    token,
+    sidecar: { mesh, ...options },
+    log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
+    onPush: (r) => {
+      if (!r.accepted) process.stderr.write(`amime proxy: rejected config ${r.version}: ${r.error ?? ""}\n`);
+      // The CA's deny list lists our own certificate: get a new one now (docs/security.md).
+      const own = certificate.current;
+      const denied = client.sidecar?.config.revocations;
+      if (r.accepted && own && denied?.serials.includes(own.serial.toLowerCase()) && !denied.identities.includes(own.identity)) {
+        process.stderr.write(`amime proxy: workload certificate serial ${own.serial} was revoked; requesting a new one\n`);
+        certificate.renewNow();
+      }
+      // A root rotation: the CA signs under another root now; renew with the current certificate.
+      const signing = client.sidecar?.config.signingRoot;
+      if (r.accepted && own && signing !== undefined && rootFingerprintOf(own.certChain) !== signing) certificate.renewSoon();
+    },
+  }).start();
+  const signalled = untilSignal().then(() => null);
+  const sidecar = await Promise.race([Promise.all([client.ready, firstCertificate]).then(([s]) => s), signalled]);
+  if (sidecar !== null) {
+    process.stdout.write(readyLine(sidecar, node));
+    await signalled;
+  }
+  certificate.close();
+  await client.close(5000);
+  setTimeout(() => process.exit(0), 200).unref();
+  return 0;
+}
+
+/** SHA-256 fingerprint (lower-case hex) of the last certificate of a chain: its root. */
+function rootFingerprintOf(chain: readonly string[]): string {
+  return new X509Certificate(chain.at(-1) as string).fingerprint256.replace(/:/g, "").toLowerCase();
+}
+
+/** `24h`, `90m`, `30s`, `1h30m` (Go's duration form, as Istio's SECRET_TTL) → seconds; null if unreadable. */
+export function parseDuration(text: string): number | null {
+  const parts = [...text.trim().matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text.trim()) return null;
+  const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * (p[2] === "h" ? 3600 : p[2] === "m" ? 60 : 1), 0);
+  return seconds > 0 ? Math.round(seconds) : null;
+}
