@@ -12,14 +12,21 @@
 // of that phase (an indication only: CPU comparisons belong to bench/run.ts), RSS after `--churn`
 // short-lived connections (bench/load/churn.ts) and 30 / 60 s later, and private memory
 // (Private_Dirty: what this process alone holds; the rest of RSS is mostly the `node` executable's
-// pages, shared by every Node process on the host).
+// pages, shared by every Node process on the host). Right after the 1,000 rps phase, its PSS (each
+// page divided by the number of processes mapping it) alone, then with 1 and with 9 more idle sidecars
+// of the same config started beside it, as on a host running 2 or 10 pods with sidecars: what one
+// sidecar costs a host, where RSS counts the shared executable in full in every process. PSS is an
+// extra column; the goal of issue 15 is RSS. The sidecars run a copy of the `node` executable made
+// for the run, so that its pages are shared among them only, not with every other Node process on the
+// machine (as one container image's are among the pods that run it).
 //
 // Usage: node bench/memory.ts [--from built|sources] [--node-args="--max-semi-space-size=1 --single-threaded"]
 //        [--services 1000] [--churn 20000] [--json]
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
+import { chmodSync, copyFileSync, readFileSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.ts";
@@ -50,6 +57,9 @@ const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)
 const node = join(root, "node_modules", ".bin", "node");
 
 const workDir = mkdtempSync(join(tmpdir(), "amime-memory-"));
+const sidecarNode = join(workDir, "node");
+copyFileSync(realpathSync(node), sidecarNode);
+chmodSync(sidecarNode, 0o755);
 const upstream = await startNginx({ workDir, root, upstreamPort: 0, cpu: "1" }, "upstream", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
 try {
   const port = await freePort();
@@ -57,19 +67,7 @@ try {
   const config = deployedProxyConfig(root, port, upstream.port, "deployed", Number(values.services));
   writeFileSync(file, JSON.stringify(config));
   const entry = values.from === "built" ? (await sidecarLaunch(root)).args.at(-1)! : join(root, "bin", "amime.js");
-  const spawnedAt = performance.now();
-  const child = spawn("taskset", ["-c", "0", node, ...nodeArgs, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const readyMs = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('"ready":true')) resolve(performance.now() - spawnedAt);
-    });
-    child.once("exit", (code) => reject(new Error(`amime proxy exited ${code}: ${stderr.slice(0, 2000)}`)));
-  });
-  child.stdout.resume();
+  const { child, readyMs } = await startSidecar(entry, file, "0");
   // taskset execs the proxy: same pid.
   const pid = child.pid!;
   try {
@@ -79,6 +77,7 @@ try {
     const load = JSON.parse(await run("taskset", ["-c", "1", node, join(root, "bench", "load", "fixed-rate.ts"), "--port", String(port), "--rate", String(RATE), "--connections", "16", "--duration-ms", String(FIXED_MS), "--authority", DEPLOYED_AUTHORITY])) as { ok: number; errors: number; p50_ms: number; p99_ms: number };
     const cpuPerRequest = (cpuMicros(pid) - cpuBefore) / Math.max(1, load.ok);
     const steady = { peak: peakRssMb(pid), private: privateMb(pid) };
+    const pss = await pssWithPeers(pid, entry, workDir, upstream.port);
     const churn = JSON.parse(await run("taskset", ["-c", "1", node, join(root, "bench", "load", "churn.ts"), "--port", String(port), "--total", values.churn, "--authority", DEPLOYED_AUTHORITY])) as { connections: number; errors: number; ms: number };
     const afterBurst = rssMb(pid, "VmRSS");
     await wait(30_000);
@@ -90,6 +89,7 @@ try {
       clusters: config.clusters.length, endpoints: Object.values(config.endpoints).reduce((n, e) => n + e.length, 0),
       readyMs: Math.round(readyMs), idleRssMb: round(idle.rss), idlePrivateMb: round(idle.private),
       peakRssMbAt1000: round(steady.peak), privateMbAt1000: round(steady.private), cpuUsPerRequestAt1000: round(cpuPerRequest),
+      pssMbAfter1000: { alone: round(pss[0]!.pss), with2: round(pss[1]!.pss), with10: round(pss[2]!.pss), rssMb: round(pss[2]!.rss) },
       p50MsAt1000: round(load.p50_ms), p99MsAt1000: round(load.p99_ms), loadErrors: load.errors,
       burst: churn, rssAfterBurstMb: round(afterBurst), rssAfter30sMb: round(after30), rssAfter60sMb: round(after60.rss), privateAfter60sMb: round(after60.private),
     };
@@ -98,6 +98,7 @@ try {
       process.stdout.write(`sidecar from ${result.from} [${result.nodeArgs || "no flags"}], ${result.clusters} clusters, ${result.endpoints} endpoints\n`);
       process.stdout.write(`  ready ${result.readyMs} ms; idle ${result.idleRssMb} MB (private ${result.idlePrivateMb})\n`);
       process.stdout.write(`  1,000 rps for ${FIXED_MS / 1000} s: peak ${result.peakRssMbAt1000} MB (private ${result.privateMbAt1000}), ${result.cpuUsPerRequestAt1000} µs CPU/request, p50 ${result.p50MsAt1000} ms, p99 ${result.p99MsAt1000} ms, ${load.errors} errors\n`);
+      process.stdout.write(`  PSS right after: ${result.pssMbAfter1000.alone} MB alone, ${result.pssMbAfter1000.with2} MB with 2 sidecars on the host, ${result.pssMbAfter1000.with10} MB with 10 (RSS ${result.pssMbAfter1000.rssMb} MB)\n`);
       process.stdout.write(`  ${churn.connections} short-lived connections in ${churn.ms} ms (${churn.errors} errors): ${result.rssAfterBurstMb} MB, +30 s ${result.rssAfter30sMb} MB, +60 s ${result.rssAfter60sMb} MB (private ${result.privateAfter60sMb})\n`);
     }
   } finally {
@@ -106,6 +107,51 @@ try {
 } finally {
   upstream.child.kill("SIGQUIT");
   rmSync(workDir, { recursive: true, force: true });
+}
+
+/** Start `amime proxy --config file` pinned to `cpu`; resolves at its ready line. */
+async function startSidecar(entry: string, file: string, cpu: string): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; readyMs: number }> {
+  const spawnedAt = performance.now();
+  const child = spawn("taskset", ["-c", cpu, sidecarNode, ...nodeArgs, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const readyMs = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"ready":true')) resolve(performance.now() - spawnedAt);
+    });
+    child.once("exit", (code) => reject(new Error(`amime proxy exited ${code}: ${stderr.slice(0, 2000)}`)));
+  });
+  child.stdout.resume();
+  return { child, readyMs };
+}
+
+/**
+ * PSS of sidecar `pid` alone, then with 1 and with 9 more idle sidecars of the same config beside it
+ * (started on CPU 1, stopped before returning). Read within seconds of the 1,000 rps phase, before the
+ * sidecar's idle collection (src/proxy/memory/idle-gc.ts: a whole quiet interval after traffic).
+ */
+async function pssWithPeers(pid: number, entry: string, dir: string, upstreamPort: number): Promise<{ pss: number; rss: number }[]> {
+  const sample = (): { pss: number; rss: number } => ({ pss: Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? 0) / 1024, rss: rssMb(pid, "VmRSS") });
+  const samples = [sample()];
+  const peers: ChildProcessByStdio<null, Readable, Readable>[] = [];
+  try {
+    for (const more of [1, 8]) {
+      const started = await Promise.all(
+        Array.from({ length: more }, async (_, i) => {
+          const file = join(dir, `peer-${peers.length + i}.json`);
+          writeFileSync(file, JSON.stringify(deployedProxyConfig(root, await freePort(), upstreamPort, "deployed", Number(values.services))));
+          return (await startSidecar(entry, file, "1")).child;
+        }),
+      );
+      peers.push(...started);
+      samples.push(sample());
+    }
+  } finally {
+    await Promise.all(peers.map((p) => stopProcess(p)));
+  }
+  return samples;
 }
 
 function round(x: number): number {
