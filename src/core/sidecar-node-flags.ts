@@ -12,4 +12,11 @@
 // --expose-gc: V8's `gc`, which the sidecar calls once when it goes quiet after its heap grew
 // (src/proxy/memory/idle-gc.ts): V8's own memory reducer waits for a low allocation rate that it only
 // samples at collections, so a proxy gone quiet after a burst kept the burst's heap (20–35 MB).
-export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--expose-gc"];
+//
+// --no-maglev: no mid-tier compiler; functions go from the interpreter and Sparkplug straight to
+// TurboFan when hot. Maglev compiled far more of the sidecar than the hot path (its threshold is
+// lower), and its code, its compile zones (malloc'd by the V8 worker threads, freed but kept) and its
+// 1.5 MB of the node executable's pages cost ≈ 6–7 MB of peak RSS at 1,000 rps (77.4 → 70.7 MB, private
+// 29.6 → 22.9; docs/performance.md, "Session 8: the sidecar's RSS"). A long-running proxy's hot path
+// ends in TurboFan either way: no CPU cost measured at saturation or at 1,000 rps.
+export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--expose-gc", "--no-maglev"];
