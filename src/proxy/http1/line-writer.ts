@@ -43,6 +43,16 @@ export class HeaderLineWriter {
     return this;
   }
 
+  /** Append the first `n` bytes of `src` (a few: copied by a loop, no view made). */
+  putBytes(src: Uint8Array, n: number): this {
+    if (this.length + n > this.bytes.length) this.grow(this.length + n);
+    const out = this.bytes;
+    const pos = this.length;
+    for (let i = 0; i < n; i++) out[pos + i] = src[i]!;
+    this.length = pos + n;
+    return this;
+  }
+
   /** Append `name` then `value` then CRLF (`name` carries its ": "). */
   line(name: string, value: string): this {
     return this.put(name).put(value).crlf();

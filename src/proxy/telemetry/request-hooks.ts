@@ -25,9 +25,13 @@ import { endpointOf, type Span } from "./tracing/span.ts";
 import type { SpanExporter } from "./tracing/span-exporter.ts";
 import { decideSampling } from "./tracing/sampling.ts";
 import { extractTraceContext, injectTraceHeaders, randomHex, TRACE_HEADERS, writeTraceHeaderLines, type OutgoingSpan } from "./tracing/trace-context.ts";
+import { SpanIds, toOutgoingSpan, writeUnsampledTraceLines } from "./tracing/span-ids.ts";
 
-/** What telemetry keeps per request (one object, created when the request is forwarded). */
-class RequestState {
+/**
+ * What telemetry keeps per request (one object, created when the request is forwarded). An
+ * unsampled span without an incoming context keeps its ids in the SpanIds fields (`span` null).
+ */
+class RequestState extends SpanIds {
   /** The other side's raw x-amime-peer value ("" = none). */
   peer = "";
   grpcStatus = "";
@@ -109,6 +113,12 @@ function stripPeer(base: HeaderNameSet | undefined): HeaderEdit {
 
 const isClientSide = (d: ListenerDirection): boolean => d !== "inbound";
 
+/** The request's span as an object, made from its deferred ids when it has only those. */
+function spanOf(st: RequestState): OutgoingSpan | null {
+  if (st.span === null && st.idsDrawn) st.span = toOutgoingSpan(st);
+  return st.span;
+}
+
 export class RequestHooks implements TelemetryHooks {
   private readonly current: () => TelemetrySettings;
   private readonly sinks: HookSinks;
@@ -118,6 +128,9 @@ export class RequestHooks implements TelemetryHooks {
   private nextRecent = 0;
   /** Reused for every expression evaluation (synchronous). */
   private readonly attrs = new TelemetryAttributes();
+  /** The request whose trace context is being read, and the header getter that reads it (no closure per request). */
+  private traced: TelemetryRequest | null = null;
+  private readonly tracedHeader = (name: string): string | undefined => this.traced?.header(name);
 
   constructor(current: () => TelemetrySettings, sinks: HookSinks, random: Random, clock: Clock) {
     this.current = current;
@@ -133,12 +146,13 @@ export class RequestHooks implements TelemetryHooks {
     const client = isClientSide(x.direction);
     if (!client) st.peer = x.header(PEER_HEADER) ?? "";
     const tracing = c.tracing !== null && c.tracing.on(x.direction);
-    if (tracing) st.span = this.newSpan(x, c);
+    if (tracing) this.startSpan(x, c, st);
     // Same headers, same order either way: our identity (client side), then the trace context.
     if (asLines) return tracing ? unionOf(drop).traceOnly : unionOf(drop).peerOnly;
     const add: [string, string][] = [];
     if (client) add.push([PEER_HEADER, c.selfHeader]);
-    if (st.span !== null) injectTraceHeaders(add, st.span);
+    const span = spanOf(st);
+    if (span !== null) injectTraceHeaders(add, span);
     return { drop: widen(drop, tracing), add };
   }
 
@@ -147,6 +161,7 @@ export class RequestHooks implements TelemetryHooks {
     if (!(st instanceof RequestState)) return;
     if (isClientSide(x.direction)) w.put(this.current().selfLine);
     if (st.span !== null) writeTraceHeaderLines(w, st.span);
+    else if (st.idsDrawn) writeUnsampledTraceLines(w, st);
   }
 
   onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined): HeaderEdit | null {
@@ -173,7 +188,7 @@ export class RequestHooks implements TelemetryHooks {
       // Answered before forwarding (no route, fault abort, direct response…).
       st = new RequestState();
       if (!isClientSide(x.direction)) st.peer = x.header(PEER_HEADER) ?? "";
-      if (c.tracing !== null && c.tracing.on(x.direction)) st.span = this.newSpan(x, c);
+      if (c.tracing !== null && c.tracing.on(x.direction)) this.startSpan(x, c, st);
     }
     if (c.metricsOn(x.direction)) this.recordMetrics(x, c, st);
     const al = c.accessLog;
@@ -216,12 +231,20 @@ export class RequestHooks implements TelemetryHooks {
     return this.sinks.metrics.tcpSeries(key, facts, view);
   }
 
-  private newSpan(x: TelemetryRequest, c: TelemetrySettings): OutgoingSpan {
-    const ctx = extractTraceContext((n) => x.header(n));
+  /** Continue the incoming trace or start one: the span's ids and sampling decision. */
+  private startSpan(x: TelemetryRequest, c: TelemetrySettings, st: RequestState): void {
+    this.traced = x;
+    const ctx = extractTraceContext(this.tracedHeader);
+    this.traced = null;
     const tr = c.tracing as NonNullable<TelemetrySettings["tracing"]>;
     // Without a request id the decision falls to Random (useRequestIdForTraceSampling: false).
     const sampled = decideSampling(ctx, tr.randomSampling ? "" : x.requestId, tr.percentage, this.random);
-    return {
+    // Most requests: a new trace, not sampled. Only its headers need the ids (span-ids.ts).
+    if (ctx === null && !sampled) {
+      st.drawIds(this.random);
+      return;
+    }
+    st.span = {
       traceId: ctx !== null && ctx.traceId !== "" ? ctx.traceId : randomHex(this.random, 32),
       spanId: randomHex(this.random, 16),
       parentId: ctx?.spanId ?? "",
@@ -404,7 +427,7 @@ function logEntry(x: TelemetryRequest, st: RequestState): AccessLogEntry {
     downstreamRemoteAddress: x.sourceIp,
     downstreamPeerUriSan: x.peerPrincipal,
     upstreamPeerUriSan: x.upstreamPrincipal,
-    traceId: st.span?.traceId ?? "",
+    traceId: st.span !== null ? st.span.traceId : st.idsDrawn ? st.idText(0, 32) : "",
     header: (n) => x.header(n),
   };
 }

@@ -1,0 +1,107 @@
+// The span ids of a request whose span is not sampled (most requests: Istio samples 1 %), kept as
+// numbers until something needs them as text. Every forwarded request with tracing on carries a
+// trace id and a span id to the next hop, but only a sampled span is exported; the ids of the others
+// were two strings and a span object per request that only the trace headers read. Here the 48 hex
+// digits (a 32-digit trace id, then a 16-digit span id) are eight 24-bit groups, small integers held
+// in the per-request state's own fields (no object, no string), written straight into the upstream
+// head (HeaderLineWriter) and turned into strings only when asked (an access log's trace id, an
+// HTTP/2 upstream's header pairs).
+import type { Random } from "../../../core/random.ts";
+import type { HeaderLineWriter } from "../../http1/line-writer.ts";
+import type { OutgoingSpan } from "./trace-context.ts";
+
+const HEX = Buffer.from("0123456789abcdef", "latin1");
+const TWO_24 = 0x1000000;
+const TWO_48 = TWO_24 * TWO_24;
+const scratch = Buffer.allocUnsafe(32);
+
+export class SpanIds {
+  /** Whether the groups hold this request's ids. */
+  idsDrawn = false;
+  private g0 = 0;
+  private g1 = 0;
+  private g2 = 0;
+  private g3 = 0;
+  private g4 = 0;
+  private g5 = 0;
+  private g6 = 0;
+  private g7 = 0;
+
+  /**
+   * Draw new ids: 48 bits of each `Random.next()` make two groups (four calls, one boxed number
+   * each). Neither id is ever all zeros (an invalid id): drawn again.
+   */
+  drawIds(random: Random): void {
+    do {
+      let v = Math.floor(random.next() * TWO_48);
+      this.g0 = Math.floor(v / TWO_24);
+      this.g1 = v % TWO_24;
+      v = Math.floor(random.next() * TWO_48);
+      this.g2 = Math.floor(v / TWO_24);
+      this.g3 = v % TWO_24;
+      v = Math.floor(random.next() * TWO_48);
+      this.g4 = Math.floor(v / TWO_24);
+      this.g5 = v % TWO_24;
+      v = Math.floor(random.next() * TWO_48);
+      this.g6 = Math.floor(v / TWO_24);
+      this.g7 = v % TWO_24;
+    } while ((this.g0 | this.g1 | this.g2 | this.g3 | this.g4 | (this.g5 >>> 16)) === 0 || ((this.g5 & 0xffff) | this.g6 | this.g7) === 0);
+    this.idsDrawn = true;
+  }
+
+  /** Writes hex digits [from, to) of the 48 (trace id 0–31, span id 32–47). */
+  writeIdDigits(w: HeaderLineWriter, from: number, to: number): void {
+    const n = to - from;
+    for (let d = from; d < to; d++) scratch[d - from] = HEX[(this.group(d / 6) >>> ((5 - (d % 6)) * 4)) & 15]!;
+    w.putBytes(scratch, n);
+  }
+
+  /** Hex digits [from, to) as a string. */
+  idText(from: number, to: number): string {
+    for (let d = from; d < to; d++) scratch[d - from] = HEX[(this.group(d / 6) >>> ((5 - (d % 6)) * 4)) & 15]!;
+    return scratch.toString("latin1", 0, to - from);
+  }
+
+  private group(i: number): number {
+    switch (i | 0) {
+      case 0:
+        return this.g0;
+      case 1:
+        return this.g1;
+      case 2:
+        return this.g2;
+      case 3:
+        return this.g3;
+      case 4:
+        return this.g4;
+      case 5:
+        return this.g5;
+      case 6:
+        return this.g6;
+      default:
+        return this.g7;
+    }
+  }
+}
+
+
+/**
+ * The trace headers of an unsampled span without an incoming context (no parent, no debug flag,
+ * no single `b3` header): what writeTraceHeaderLines writes for `toOutgoingSpan(ids)`.
+ */
+export function writeUnsampledTraceLines(w: HeaderLineWriter, ids: SpanIds): void {
+  w.put("traceparent: 00-");
+  ids.writeIdDigits(w, 0, 32);
+  w.put("-");
+  ids.writeIdDigits(w, 32, 48);
+  w.put("-00\r\nx-b3-traceid: ");
+  ids.writeIdDigits(w, 0, 32);
+  w.put("\r\nx-b3-spanid: ");
+  ids.writeIdDigits(w, 32, 48);
+  w.put("\r\nx-b3-sampled: 0\r\n");
+}
+
+/** The ids as the span object the rest of tracing uses (unsampled, no parent). */
+export function toOutgoingSpan(ids: SpanIds): OutgoingSpan {
+  return { traceId: ids.idText(0, 32), spanId: ids.idText(32, 48), parentId: "", sampled: false, debug: false, b3Single: false };
+}
