@@ -22,7 +22,8 @@ import { REPO_ROOT } from "../paths.ts";
 import { sidecarLaunch } from "../js-build/sidecar-launch.ts";
 import { PortAllocator } from "./ports.ts";
 import { inProcessRegistrar, type Registrar } from "./registration.ts";
-import { removeState, writeState, type UpState } from "./state-file.ts";
+import { instanceState, StateWriter, waitUntilReady } from "./running-mesh.ts";
+import { removeState, type UpState } from "./state-file.ts";
 
 export interface LocalMeshOptions {
   paths: string[];
@@ -88,7 +89,7 @@ export class LocalMesh {
   /** Every control-plane replica (`controlPlane` first). */
   replicas: ControlPlane[] = [];
   private stopping: Promise<void> | null = null;
-  private saving: Promise<void> = Promise.resolve();
+  private readonly stateFile: StateWriter;
 
   private constructor(cp: ControlPlane, instances: InstanceSupervisor[], gateway: IngressGateway | null, dir: string, ingressPath: string, httpsPorts: readonly number[] = []) {
     this.controlPlane = cp;
@@ -98,6 +99,7 @@ export class LocalMesh {
     const first = gateway ? [...gateway.portMap.entries()][0] : undefined;
     this.ingress = first !== undefined ? `${httpsPorts.includes(first[0]) ? "https" : "http"}://127.0.0.1:${first[1]}` : null;
     this.ingressPath = ingressPath;
+    this.stateFile = new StateWriter(dir, () => this.state());
   }
 
   /** Load, validate, start everything. Throws ConfigInvalid (nothing started) on config errors. */
@@ -199,11 +201,8 @@ export class LocalMesh {
   }
 
   /** Resolves when every instance is ready, or after timeoutMs; returns the ones still not ready. */
-  async waitReady(timeoutMs: number): Promise<InstanceSupervisor[]> {
-    await Promise.all(this.instances.map((i) => i.waitReady(timeoutMs)));
-    const deadline = performance.now() + Math.min(timeoutMs, 10_000);
-    while (this.gateway && !this.gateway.ready && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    return this.instances.filter((i) => !i.ready);
+  waitReady(timeoutMs: number): Promise<InstanceSupervisor[]> {
+    return waitUntilReady(this.instances, this.gateway, timeoutMs);
   }
 
   state(): UpState {
@@ -213,38 +212,22 @@ export class LocalMesh {
       pid: process.pid,
       dir: this.dir,
       gatewayPid: this.gateway?.pid ?? null,
-      instances: this.instances.map((i) => {
-        const first = i.plan.spec.ports[0];
-        return {
-          name: i.plan.name,
-          namespace: i.plan.namespace,
-          workload: i.plan.workload,
-          serviceAccount: i.plan.spec.serviceAccount,
-          appPort: first ? (i.ports.app.get(first.containerPort) ?? null) : null,
-          outboundPort: i.ports.outbound,
-          inboundPort: first ? ((i.plan.sidecar ? i.ports.inbound : i.ports.app).get(first.containerPort) ?? null) : null,
-          ...(i.plan.sidecar ? {} : { sidecar: false }),
-          adminPort: i.ports.admin,
-          pid: i.appPid,
-          sidecarPid: i.sidecarPid,
-        };
-      }),
+      instances: this.instances.map(instanceState),
     };
   }
 
-  /** Writes are chained: several processes starting at once must not interleave one file. */
   saveState(): Promise<void> {
-    this.saving = this.saving.then(() => (this.stopping ? undefined : writeState(this.dir, this.state()).catch(() => {})));
-    return this.saving;
+    return this.stateFile.save();
   }
 
   /** Out of rotation first, then SIGTERM (SIGKILL after graceMs) everything, close the control plane, remove the state and Prometheus targets files. */
   stop(graceMs = 5000): Promise<void> {
     this.stopping ??= (async () => {
+      const saved = this.stateFile.close();
       await Promise.all(this.instances.map((i) => i.markNotReady()));
       await Promise.all([...this.instances.map((i) => i.stop(graceMs)), this.gateway?.stop(graceMs)]);
       await Promise.all((this.replicas.length > 0 ? this.replicas : [this.controlPlane]).map((r) => r.close()));
-      await this.saving;
+      await saved;
       await removeState(this.dir);
       // The targets name ports that are free again: an external Prometheus must not scrape them.
       await rm(prometheusTargetsPath(this.dir), { force: true });

@@ -24,6 +24,7 @@ import { firstUnreachable } from "./proxy-access.ts";
 import { nodeId, planInstances, type InstancePlan, type InstancePorts } from "../local/plan.ts";
 import { PortAllocator } from "../local/ports.ts";
 import { inProcessRegistrar } from "../local/registration.ts";
+import { instanceState, StateWriter, waitUntilReady } from "../local/running-mesh.ts";
 import { findStateFile, isAlive, removeState, writeState, type NetnsResources, type UpState } from "../local/state-file.ts";
 import { pickSubnet, usedSecondOctets, VipAllocator } from "./addresses.ts";
 import { ADMIN_PORT, captureAnnotations, CaptureAnnotationError, captureRules, inboundListenerPort, OUTBOUND_CAPTURE_PORT, PROXY_GID, PROXY_UID, RESERVED_PORTS, serviceRules, type CaptureAnnotations, type ServiceRedirect } from "./capture-rules.ts";
@@ -74,7 +75,7 @@ export class NetnsMesh {
   private readonly vips: VipAllocator;
   private readonly log: (line: string) => void;
   private stopping: Promise<void> | null = null;
-  private saving: Promise<void> = Promise.resolve();
+  private readonly stateFile: StateWriter;
   private reconcileTimer: NodeJS.Timeout | null = null;
   private reconciling: Promise<void> = Promise.resolve();
   private seenVersion = "";
@@ -91,6 +92,7 @@ export class NetnsMesh {
     this.ingressPath = ingressPath;
     this.vips = vips;
     this.log = log;
+    this.stateFile = new StateWriter(dir, () => this.state());
   }
 
   static async start(opts: NetnsMeshOptions): Promise<NetnsMesh> {
@@ -270,11 +272,8 @@ export class NetnsMesh {
   }
 
   /** Resolves when every instance is ready, or after timeoutMs; returns the ones still not ready. */
-  async waitReady(timeoutMs: number): Promise<InstanceSupervisor[]> {
-    await Promise.all(this.instances.map((i) => i.waitReady(timeoutMs)));
-    const deadline = performance.now() + Math.min(timeoutMs, 10_000);
-    while (this.gateway && !this.gateway.ready && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    return this.instances.filter((i) => !i.ready);
+  waitReady(timeoutMs: number): Promise<InstanceSupervisor[]> {
+    return waitUntilReady(this.instances, this.gateway, timeoutMs);
   }
 
   /** The pod (network namespace, IP) of an instance. */
@@ -292,41 +291,24 @@ export class NetnsMesh {
       pid: process.pid,
       dir: this.dir,
       gatewayPid: this.gateway?.pid ?? null,
-      instances: this.pods.map((p) => {
-        const i = p.supervisor;
-        const first = p.plan.spec.ports[0];
-        return {
-          name: p.plan.name,
-          namespace: p.plan.namespace,
-          workload: p.plan.workload,
-          serviceAccount: p.plan.spec.serviceAccount,
-          appPort: first ? first.containerPort : null,
-          outboundPort: OUTBOUND_CAPTURE_PORT,
-          inboundPort: first ? (i.ports.inbound.get(first.containerPort) ?? null) : null,
-          adminPort: ADMIN_PORT,
-          pid: i.appPid,
-          sidecarPid: i.sidecarPid,
-          netns: p.netns,
-          ip: p.ip,
-          node: p.node,
-        };
-      }),
+      // A pod's ports are its own (app ports as declared, the capture and admin ports): as listed for the local runtime.
+      instances: this.pods.map((p) => ({ ...instanceState(p.supervisor), netns: p.netns, ip: p.ip, node: p.node })),
     };
   }
 
   saveState(): Promise<void> {
-    this.saving = this.saving.then(() => (this.stopping ? undefined : writeState(this.dir, this.state()).catch(() => {})));
-    return this.saving;
+    return this.stateFile.save();
   }
 
   /** Out of rotation, stop every process, close the control plane, remove every namespace, link and file. */
   stop(graceMs = 5000): Promise<void> {
     this.stopping ??= (async () => {
+      const saved = this.stateFile.close();
       if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
       await Promise.all(this.instances.map((i) => i.markNotReady()));
       await Promise.all([...this.instances.map((i) => i.stop(graceMs)), this.gateway?.stop(graceMs)]);
       await this.controlPlane.close();
-      await this.saving;
+      await saved;
       await this.reconciling;
       const problems = await removeNetns(this.network.resources);
       for (const p of problems) this.log(`network: could not remove: ${p}`);
