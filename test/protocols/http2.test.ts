@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import { createServer as createH2Server, type Http2Server } from "node:http2";
+import { connect as connectH2, createServer as createH2Server, type Http2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 import { closeServer, listen, run } from "./harness.ts";
@@ -100,6 +100,31 @@ describe("HTTP/2 downstream", () => {
     assert.equal(s.headers["x-envoy-attempt-count"], "1");
     assert.ok(s.headers["x-request-id"]);
     assert.equal(s.headers["x-forwarded-for"], "127.0.0.1");
+  });
+
+  it("h2c → HTTP/1.1 upstream: concurrent streams, heads held to the turn's end, bodies after their heads", async () => {
+    // Many streams in flight: each upstream head is written with the turn's other writes
+    // (SocketWriter.writeSoon); a body (Content-Length or chunked) must still follow its own head.
+    const session = connectH2(`http://127.0.0.1:${port}`);
+    try {
+      const one = (i: number): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const body = "x".repeat(i * 7);
+          const headers: Record<string, string> = { ":method": i % 3 === 0 ? "GET" : "POST", ":path": `/c/${i}`, ":authority": "app.local" };
+          if (i % 3 === 1) headers["content-length"] = String(body.length);
+          const st = session.request(headers, { endStream: i % 3 === 0 });
+          let text = "";
+          st.setEncoding("utf8");
+          st.on("data", (d: string) => (text += d));
+          st.on("end", () => resolve(text));
+          st.on("error", reject);
+          if (i % 3 !== 0) st.end(body);
+        });
+      const got = await Promise.all(Array.from({ length: 30 }, (_, i) => one(i)));
+      for (let i = 0; i < 30; i++) assert.equal(got[i], `h1 ${i % 3 === 0 ? "GET" : "POST"} /c/${i} host=app.local proto=http got=${i % 3 === 0 ? 0 : i * 7}`);
+    } finally {
+      session.close();
+    }
   });
 
   it("h2c → HTTP/1.1 upstream: a 2 MiB response streams with flow control", async () => {

@@ -29,6 +29,8 @@ export interface UpstreamRequest {
 }
 
 export interface AttemptSink extends HeadLines {
+  /** Other requests are in flight: an HTTP/1.1 attempt's request head goes out with the turn's other writes (SocketWriter.writeSoon). */
+  readonly batching: boolean;
   /** Request bytes may be written now. */
   onReady(): void;
   onHead(status: number, headers: HeaderPairs, endStream: boolean): void;

@@ -66,7 +66,10 @@ export class H1Attempt implements UpstreamAttempt, UpstreamSink {
     conn.beginRequest(req.method);
     const framing = req.noBody ? "none" : hasContentLength(req.headers) ? "length" : "chunked";
     this.chunked = framing === "chunked";
-    conn.write(h1RequestHead(req.method, req.path, req.authority, req.headers, framing, this.sink));
+    const head = h1RequestHead(req.method, req.path, req.authority, req.headers, framing, this.sink);
+    // As the HTTP/1.1 forwarder: with other requests in flight, written with the turn's other writes.
+    if (this.sink.batching) conn.writeSoon(head);
+    else conn.write(head);
     this.ready = true;
     this.sink.onReady();
   }

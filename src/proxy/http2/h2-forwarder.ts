@@ -167,6 +167,11 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
 
   // ---- AttemptSink (upstream) ----
 
+  /** Other requests are in flight in this proxy (Exchange.batching). */
+  get batching(): boolean {
+    return this.x.proxy.downstream.downstream_rq_active > 1;
+  }
+
   /** An HTTP/1.1 attempt's lines after the forwarded headers, in the HTTP/1.1 forwarder's order. */
   writeHeadLines(w: HeaderLineWriter): void {
     const x = this.x;
