@@ -24,6 +24,8 @@ export interface UpstreamRequest {
   readonly authority: string;
   readonly scheme: "http" | "https";
   readonly headers: HeaderPairs;
+  /** The forwarded headers carry Content-Length (an HTTP/1.1 attempt frames the body by it). */
+  readonly hasLength: boolean;
   /** The downstream stream ended with its headers: no body at all. */
   readonly noBody: boolean;
 }

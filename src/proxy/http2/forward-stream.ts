@@ -47,8 +47,8 @@ export interface ForwardStream {
   readonly replayable: boolean;
   sink: ForwardStreamSink | null;
   header(name: string): string | undefined;
-  /** The end-to-end request headers (connection-specific fields and `drop` left out). */
-  forwardHeaders(drop: (name: string) => boolean): HeaderPairs;
+  /** Each end-to-end request header (connection-specific fields and `drop` left out; filters' edits applied). */
+  forEachForwardHeader(drop: (name: string) => boolean, put: (name: string, value: string) => void): void;
   /** Connection addresses for hash-based load balancing. */
   connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string };
   pauseBody(): void;

@@ -64,7 +64,7 @@ export class H1Attempt implements UpstreamAttempt, UpstreamSink {
     this.conn = conn;
     const req = this.req;
     conn.beginRequest(req.method);
-    const framing = req.noBody ? "none" : hasContentLength(req.headers) ? "length" : "chunked";
+    const framing = req.noBody ? "none" : req.hasLength ? "length" : "chunked";
     this.chunked = framing === "chunked";
     const head = h1RequestHead(req.method, req.path, req.authority, req.headers, framing, this.sink);
     // As the HTTP/1.1 forwarder: with other requests in flight, written with the turn's other writes.
@@ -153,9 +153,4 @@ export class H1Attempt implements UpstreamAttempt, UpstreamSink {
     this.responsePaused = false;
     this.conn?.resume();
   }
-}
-
-function hasContentLength(headers: HeaderPairs): boolean {
-  for (let i = 0; i < headers.length; i++) if ((headers[i] as [string, string])[0] === "content-length") return true;
-  return false;
 }

@@ -124,20 +124,18 @@ export class H1Stream implements ForwardStream {
     return this.x.header(name);
   }
 
-  forwardHeaders(drop: (name: string) => boolean): HeaderPairs {
-    const out: HeaderPairs = [];
+  forEachForwardHeader(drop: (name: string) => boolean, put: (name: string, value: string) => void): void {
     const e = this.x.edits;
     this.x.head.forEachForwarded((name, value) => {
       const n = name.toLowerCase();
       if (isConnectionSpecific(n) || n === "expect" || drop(n) || (e !== null && e.get(n) !== undefined)) return;
       if (n === "te") {
-        if (value.toLowerCase().includes("trailers")) out.push(["te", "trailers"]);
+        if (value.toLowerCase().includes("trailers")) put("te", "trailers");
         return;
       }
-      out.push([n, value]);
+      put(n, value);
     });
-    if (e !== null) for (const [n, v] of e.set) if (!drop(n)) out.push([n, v]);
-    return out;
+    if (e !== null) for (const [n, v] of e.set) if (!drop(n)) put(n, v);
   }
 
   connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string } {

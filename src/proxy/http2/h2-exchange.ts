@@ -12,7 +12,7 @@ import { RF_DC } from "../request/response-flags.ts";
 import { HeaderEdits, withEdits } from "../request/header-edits.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from "./grpc.ts";
-import { forwardableHeaders, h1RequestHead, rawResponseHeaders, toH2Headers, type HeaderPairs } from "./headers.ts";
+import { forEachForwardable, h1RequestHead, rawResponseHeaders, toH2Headers, type HeaderPairs } from "./headers.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { H2Forwarder } from "./h2-forwarder.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
@@ -161,12 +161,11 @@ export class H2Exchange implements RequestContext, ForwardStream {
   get record(): this {
     return this;
   }
-  forwardHeaders(drop: (name: string) => boolean): HeaderPairs {
+  forEachForwardHeader(drop: (name: string) => boolean, put: (name: string, value: string) => void): void {
     const e = this.edits;
-    if (e === null) return forwardableHeaders(this.headers, drop);
-    const out = forwardableHeaders(this.headers, (n) => e.get(n) !== undefined || drop(n));
-    for (const [n, v] of e.set) if (!drop(n)) out.push([n, v]);
-    return out;
+    if (e === null) return forEachForwardable(this.headers, drop, put);
+    forEachForwardable(this.headers, (n) => e.get(n) !== undefined || drop(n), put);
+    for (const [n, v] of e.set) if (!drop(n)) put(n, v);
   }
   connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string } {
     const s = this.stream.session?.socket;
@@ -202,7 +201,8 @@ export class H2Exchange implements RequestContext, ForwardStream {
 
   /** The request as HTTP/1.1 for a mirror cluster: the forwardable headers, a Content-Length body. */
   mirrorHead(authority: string, extra: ReadonlyArray<readonly [string, string]>, body: Buffer | undefined): Buffer {
-    const headers = this.forwardHeaders(isMirrorSet);
+    const headers: HeaderPairs = [];
+    this.forEachForwardHeader(isMirrorSet, (n, v) => headers.push([n, v]));
     for (const h of extra) headers.push([h[0], h[1]]);
     if (body === undefined) return h1RequestHead(this.method, this.path, authority, headers, "none");
     headers.push(["content-length", String(body.length)]);

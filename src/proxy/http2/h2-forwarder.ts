@@ -27,12 +27,32 @@ import { h2PoolFor } from "./h2-session-pool.ts";
 import { parseGrpcTimeout } from "./grpc.ts";
 import type { HeaderPairs } from "./headers.ts";
 import type { HeaderLineWriter } from "../http1/index.ts";
+import type { HeaderNameSet } from "../http1/types.ts";
+
+const NO_PAIRS: HeaderPairs = [];
+
+/**
+ * The headers the proxy sets on every forwarded request: x-request-id (when it made one),
+ * x-forwarded-for and -proto, x-forwarded-client-cert as the connection's plan says.
+ */
+function forEachProxyHeader(x: ForwardStream, put: (name: string, value: string) => void): void {
+  if (x.requestIdGenerated) put("x-request-id", x.requestId);
+  const xff = x.header("x-forwarded-for");
+  put("x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`);
+  if (x.header("x-forwarded-proto") === undefined) put("x-forwarded-proto", x.scheme);
+  if (x.xfcc !== null) {
+    const v = xfccHeaderValue(x.xfcc, x.header(XFCC_HEADER));
+    if (v !== undefined) put(XFCC_HEADER, v);
+  }
+}
 
 export class H2Forwarder extends AttemptControl<ForwardStream> implements AttemptSink, ForwardStreamSink {
   /** The destination's header edits, compiled once per destination (shared with the HTTP/1.1 forwarder). */
   private readonly dh: DestinationHeaders;
-  /** The forwarded headers: everything for an HTTP/2 upstream; for HTTP/1.1, all but `lines`. */
+  /** The forwarded headers of an HTTP/2 upstream (an HTTP/1.1 attempt writes them: writeHeadLines). */
   private readonly baseHeaders: HeaderPairs;
+  /** Request headers not forwarded: the destination's drop set, widened by telemetry's. */
+  private readonly drop: HeaderNameSet;
   /** Telemetry writes its lines (peer identity, trace context) into an HTTP/1.1 attempt's head. */
   private readonly telemetryLines: boolean;
   private readonly h2: boolean;
@@ -58,21 +78,21 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     // x-envoy-attempt-count, x-forwarded-client-cert) and the edits' removals.
     const tel = x.proxy.telemetry?.onForward(x.record, dh.requestDrop, !h2) ?? null;
     const drop = tel?.drop ?? dh.requestDrop;
-    const headers = x.forwardHeaders((n) => drop.has(n));
-    if (x.requestIdGenerated) headers.push(["x-request-id", x.requestId]);
-    const xff = x.header("x-forwarded-for");
-    headers.push(["x-forwarded-for", xff === undefined || xff === "" ? x.sourceIp : `${xff}, ${x.sourceIp}`]);
-    if (x.header("x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", x.scheme]);
-    if (x.xfcc !== null) {
-      const v = xfccHeaderValue(x.xfcc, x.header(XFCC_HEADER));
-      if (v !== undefined) headers.push([XFCC_HEADER, v]);
-    }
-    if (h2) {
-      for (const h of dh.requestAdd) headers.push([h[0], h[1]]);
-      if (tel !== null) for (const h of tel.add) headers.push([h[0], h[1]]);
-    }
+    this.drop = drop;
     this.telemetryLines = !h2 && tel !== null;
-    this.baseHeaders = headers;
+    // An HTTP/2 upstream gets the headers as pairs, made once; an HTTP/1.1 attempt writes them
+    // into its head (writeHeadLines), so nothing per header is kept while the request is in flight.
+    if (h2) {
+      const headers: HeaderPairs = [];
+      const put = (n: string, v: string): void => void headers.push([n, v]);
+      x.forEachForwardHeader((n) => drop.has(n), put);
+      forEachProxyHeader(x, put);
+      for (const h of dh.requestAdd) put(h[0], h[1]);
+      if (tel !== null) for (const h of tel.add) put(h[0], h[1]);
+      this.baseHeaders = headers;
+    } else {
+      this.baseHeaders = NO_PAIRS;
+    }
     this.path = rewritePath(x.path, route.match, action.rewrite);
     const rewriteAuthority = action.rewrite?.authority;
     this.authority = dh.host ?? (rewriteAuthority !== undefined && rewriteAuthority !== "" ? rewriteAuthority : x.authority);
@@ -106,7 +126,8 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
       path: this.path,
       authority: this.authority,
       scheme: cluster.tlsFor(host) !== undefined ? "https" : "http",
-      headers: h2 ? [...this.baseHeaders, ["x-envoy-attempt-count", String(x.attempts)]] : this.baseHeaders,
+      headers: h2 ? [...this.baseHeaders, ["x-envoy-attempt-count", String(x.attempts)]] : NO_PAIRS,
+      hasLength: x.header("content-length") !== undefined && !this.drop.has("content-length"),
       noBody: x.bodyDone && x.bodyHeld === 0 && x.bodyChunks.length === 0,
     };
     const a: UpstreamAttempt = h2 ? new H2Attempt(h2PoolFor(cluster).session(host), req, this) : new H1Attempt(cluster.pool(host), req, this);
@@ -172,9 +193,15 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     return this.x.proxy.downstream.downstream_rq_active > 1;
   }
 
-  /** An HTTP/1.1 attempt's lines after the forwarded headers, in the HTTP/1.1 forwarder's order. */
-  writeHeadLines(w: HeaderLineWriter): void {
+  /** An HTTP/1.1 attempt's header lines: the forwarded headers, then the proxy's, in the HTTP/1.1 forwarder's order. */
+  writeHeadLines(w: HeaderLineWriter, keepLength: boolean): void {
     const x = this.x;
+    const drop = this.drop;
+    const put = (n: string, v: string): void => {
+      if (keepLength || n !== "content-length") w.put(n).put(": ").put(v).crlf();
+    };
+    x.forEachForwardHeader((n) => drop.has(n), put);
+    forEachProxyHeader(x, put);
     w.put("x-envoy-attempt-count: ").int(x.attempts).crlf();
     w.put(this.dh.requestAddLines);
     if (this.telemetryLines) x.proxy.telemetry?.writeForwardLines(x.record, w);

@@ -10,22 +10,20 @@ export type HeaderPairs = [name: string, value: string][];
 /** Connection-specific fields: dropped in both directions (TE is kept only as `trailers`). */
 const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "http2-settings"]);
 
-/** Regular (non-pseudo) request headers of an HTTP/2 request, connection-specific ones dropped. */
-export function forwardableHeaders(h: IncomingHttpHeaders, drop?: (name: string) => boolean): HeaderPairs {
-  const out: HeaderPairs = [];
+/** Each regular (non-pseudo) request header of an HTTP/2 request, connection-specific ones dropped (TE only as `trailers`). */
+export function forEachForwardable(h: IncomingHttpHeaders, drop: ((name: string) => boolean) | undefined, put: (name: string, value: string) => void): void {
   for (const name of Object.keys(h)) {
     if (name.charCodeAt(0) === 0x3a /* : */ || CONNECTION_SPECIFIC.has(name)) continue;
     if (drop !== undefined && drop(name)) continue;
     const v = h[name];
     if (v === undefined) continue;
     if (name === "te") {
-      if (String(v).toLowerCase().includes("trailers")) out.push(["te", "trailers"]);
+      if (String(v).toLowerCase().includes("trailers")) put("te", "trailers");
       continue;
     }
-    if (Array.isArray(v)) for (const x of v) out.push([name, x]);
-    else out.push([name, String(v)]);
+    if (Array.isArray(v)) for (const x of v) put(name, x);
+    else put(name, String(v));
   }
-  return out;
 }
 
 /** Response/trailer header pairs from a parsed HTTP/1.1 head or an HTTP/2 header block. */
@@ -78,7 +76,8 @@ export function isConnectionSpecific(name: string): boolean {
 
 /** Header lines an attempt adds after the forwarded ones (the attempt count, the destination's, telemetry's). */
 export interface HeadLines {
-  writeHeadLines(w: HeaderLineWriter): void;
+  /** `keepLength`: the head is framed by the request's Content-Length (else that header is left out). */
+  writeHeadLines(w: HeaderLineWriter, keepLength: boolean): void;
 }
 
 /** The head being built: one writer, used synchronously by each head. */
@@ -97,7 +96,7 @@ export function h1RequestHead(method: string, path: string, authority: string, h
     if (h[0] === "content-length" && framing !== "length") continue;
     w.put(h[0]).put(": ").put(h[1]).crlf();
   }
-  more?.writeHeadLines(w);
+  more?.writeHeadLines(w, framing === "length");
   if (framing === "chunked") w.put("transfer-encoding: chunked\r\n");
   w.crlf();
   const out = Buffer.allocUnsafe(w.length);
