@@ -87,6 +87,8 @@ export function serviceRows(all: readonly Delta[]): ServiceRow[] {
 const versionId = (ns: string, app: string, version: string): string => `version:${ns}/${app}/${version}`;
 const serviceId = (host: string): string => `service:${host}`;
 
+type NodeAdder = (id: string, n: Omit<GraphNode, "id" | "rps" | "errorRate">) => void;
+
 export function buildGraph(all: readonly Delta[], windowMs: number, tcp: readonly TcpDelta[] = []): Graph {
   const nodes = new Map<string, GraphNode>();
   const edges: GraphEdge[] = [];
@@ -94,43 +96,24 @@ export function buildGraph(all: readonly Delta[], windowMs: number, tcp: readonl
   for (const d of [...all, ...tcp]) {
     if (d.labels.reporter === "destination" && d.labels.connection_security_policy === "mutual_tls") mtlsPairs.add(`${l(d, "source_workload")}\u001f${l(d, "destination_service")}`);
   }
-  const node = (id: string, n: Omit<GraphNode, "id" | "rps" | "errorRate">): void => {
+  const node: NodeAdder = (id, n) => {
     if (!nodes.has(id)) nodes.set(id, { id, ...n, rps: 0, errorRate: 0 });
   };
-  const client = all.filter((d) => d.labels.reporter === "source");
-  const clientSources = new Set(client.map((d) => l(d, "source_workload")));
-  // Server-side reports whose caller had no sidecar (or is outside the mesh).
-  const external = all.filter((d) => d.labels.reporter === "destination" && (l(d, "source_workload") === UNKNOWN || !clientSources.has(l(d, "source_workload"))));
-  const served = new Set(all.filter((d) => d.labels.reporter === "destination").map((d) => l(d, "destination_service")));
-
-  const inbound = [...client, ...external];
-  for (const [, g] of group(inbound, (d) => [l(d, "source_workload_namespace"), l(d, "source_app"), l(d, "source_version"), l(d, "destination_service"), l(d, "request_protocol")].join("\u001f"))) {
-    const d = g[0] as Delta;
-    const svc = l(d, "destination_service");
-    const srcApp = l(d, "source_app");
-    const from = srcApp === UNKNOWN ? "unknown" : versionId(l(d, "source_workload_namespace"), srcApp, l(d, "source_version"));
-    if (from === "unknown") node(from, { kind: "unknown", namespace: UNKNOWN, name: UNKNOWN });
-    else node(from, { kind: "version", namespace: l(d, "source_workload_namespace"), name: srcApp, version: l(d, "source_version") });
-    node(serviceId(svc), { kind: "service", namespace: l(d, "destination_service_namespace"), name: svc });
-    edges.push({ source: from, target: serviceId(svc), protocol: l(d, "request_protocol"), mtls: mtlsPairs.has(`${l(d, "source_workload")}\u001f${svc}`), ...signals(g) });
-  }
-
-  // Service → version: what each version served (server view when there is one, else client view).
-  const serving = all.filter((d) => (d.labels.reporter === "destination" ? true : !served.has(l(d, "destination_service"))) && l(d, "destination_service") !== UNKNOWN);
-  for (const [, g] of group(serving, (d) => [l(d, "destination_service"), l(d, "destination_workload_namespace"), l(d, "destination_app"), l(d, "destination_version"), l(d, "request_protocol")].join("\u001f"))) {
-    const d = g[0] as Delta;
-    const svc = l(d, "destination_service");
-    const to = versionId(l(d, "destination_workload_namespace"), l(d, "destination_app"), l(d, "destination_version"));
-    node(serviceId(svc), { kind: "service", namespace: l(d, "destination_service_namespace"), name: svc });
-    node(to, { kind: "version", namespace: l(d, "destination_workload_namespace"), name: l(d, "destination_app"), version: l(d, "destination_version") });
+  const callerMtls = (d: Labelled): boolean => mtlsPairs.has(`${l(d, "source_workload")}\u001f${l(d, "destination_service")}`);
+  trafficEdges(all, (d) => [l(d, "request_protocol")], node, (g, d, source, target, serving) => {
     const s = signals(g);
-    const n = nodes.get(to) as GraphNode;
-    const total = n.rps + s.rps;
-    n.errorRate = total > 0 ? Math.round(((n.errorRate * n.rps + s.errorRate * s.rps) / total) * 10000) / 10000 : 0;
-    n.rps = Math.round(total * 1000) / 1000;
-    edges.push({ source: serviceId(svc), target: to, protocol: l(d, "request_protocol"), mtls: d.labels.connection_security_policy === "mutual_tls", ...s });
-  }
-  tcpEdges(tcp, node, mtlsPairs, edges);
+    if (serving) {
+      const n = nodes.get(target) as GraphNode;
+      const total = n.rps + s.rps;
+      n.errorRate = total > 0 ? Math.round(((n.errorRate * n.rps + s.errorRate * s.rps) / total) * 10000) / 10000 : 0;
+      n.rps = Math.round(total * 1000) / 1000;
+    }
+    edges.push({ source, target, protocol: l(d, "request_protocol"), mtls: serving ? d.labels.connection_security_policy === "mutual_tls" : callerMtls(d), ...s });
+  });
+  // TCP: connections and bytes per second instead of requests.
+  trafficEdges(tcp, () => [], node, (g, d, source, target, serving) => {
+    edges.push({ source, target, protocol: "tcp", mtls: serving ? g.some((x) => x.labels.connection_security_policy === "mutual_tls") : callerMtls(d), ...ZERO, tcp: tcpSignals(g) });
+  });
   for (const e of edges) {
     const t = nodes.get(e.target);
     if (t !== undefined && t.kind === "service") {
@@ -144,29 +127,35 @@ export function buildGraph(all: readonly Delta[], windowMs: number, tcp: readonl
 
 const ZERO: Signals = { requests: 0, rps: 0, errors: 0, errorRate: 0, p50: null, p90: null, p95: null, p99: null };
 
-/** The TCP edges: caller version → service (client view, or the server's for callers without a sidecar) and service → version. */
-function tcpEdges(all: readonly TcpDelta[], node: (id: string, n: Omit<GraphNode, "id" | "rps" | "errorRate">) => void, mtlsPairs: ReadonlySet<string>, edges: GraphEdge[]): void {
+/**
+ * The edges of one kind of traffic, each group of reports handed to `edge` with its ends: caller
+ * version → service (the client's view, or the server's for callers without a sidecar), then
+ * service → version (`serving`: the server's view when there is one, else the client's). `extraKey`:
+ * labels beyond the ends that keep edges apart (HTTP: the protocol).
+ */
+function trafficEdges<D extends Labelled>(all: readonly D[], extraKey: (d: D) => string[], node: NodeAdder, edge: (g: D[], d: D, source: string, target: string, serving: boolean) => void): void {
   const client = all.filter((d) => d.labels.reporter === "source");
   const clientSources = new Set(client.map((d) => l(d, "source_workload")));
+  // Server-side reports whose caller had no sidecar (or is outside the mesh).
   const external = all.filter((d) => d.labels.reporter === "destination" && (l(d, "source_workload") === UNKNOWN || !clientSources.has(l(d, "source_workload"))));
   const served = new Set(all.filter((d) => d.labels.reporter === "destination").map((d) => l(d, "destination_service")));
-  for (const [, g] of group([...client, ...external], (d) => [l(d, "source_workload_namespace"), l(d, "source_app"), l(d, "source_version"), l(d, "destination_service")].join("\u001f"))) {
-    const d = g[0] as TcpDelta;
+  for (const [, g] of group([...client, ...external], (d) => [l(d, "source_workload_namespace"), l(d, "source_app"), l(d, "source_version"), l(d, "destination_service"), ...extraKey(d)].join("\u001f"))) {
+    const d = g[0] as D;
     const svc = l(d, "destination_service");
     const srcApp = l(d, "source_app");
     const from = srcApp === UNKNOWN ? "unknown" : versionId(l(d, "source_workload_namespace"), srcApp, l(d, "source_version"));
     if (from === "unknown") node(from, { kind: "unknown", namespace: UNKNOWN, name: UNKNOWN });
     else node(from, { kind: "version", namespace: l(d, "source_workload_namespace"), name: srcApp, version: l(d, "source_version") });
     node(serviceId(svc), { kind: "service", namespace: l(d, "destination_service_namespace"), name: svc });
-    edges.push({ source: from, target: serviceId(svc), protocol: "tcp", mtls: mtlsPairs.has(`${l(d, "source_workload")}\u001f${svc}`), ...ZERO, tcp: tcpSignals(g) });
+    edge(g, d, from, serviceId(svc), false);
   }
   const serving = all.filter((d) => (d.labels.reporter === "destination" ? true : !served.has(l(d, "destination_service"))) && l(d, "destination_service") !== UNKNOWN);
-  for (const [, g] of group(serving, (d) => [l(d, "destination_service"), l(d, "destination_workload_namespace"), l(d, "destination_app"), l(d, "destination_version")].join("\u001f"))) {
-    const d = g[0] as TcpDelta;
+  for (const [, g] of group(serving, (d) => [l(d, "destination_service"), l(d, "destination_workload_namespace"), l(d, "destination_app"), l(d, "destination_version"), ...extraKey(d)].join("\u001f"))) {
+    const d = g[0] as D;
     const svc = l(d, "destination_service");
     const to = versionId(l(d, "destination_workload_namespace"), l(d, "destination_app"), l(d, "destination_version"));
     node(serviceId(svc), { kind: "service", namespace: l(d, "destination_service_namespace"), name: svc });
     node(to, { kind: "version", namespace: l(d, "destination_workload_namespace"), name: l(d, "destination_app"), version: l(d, "destination_version") });
-    edges.push({ source: serviceId(svc), target: to, protocol: "tcp", mtls: g.some((x) => x.labels.connection_security_policy === "mutual_tls"), ...ZERO, tcp: tcpSignals(g) });
+    edge(g, d, serviceId(svc), to, true);
   }
 }
