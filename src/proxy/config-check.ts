@@ -4,6 +4,7 @@
 import { DEFAULT_CONNECTION_POOL, DEFAULT_RETRY_POLICY, type ProxyConfig } from "../model/proxy-config.ts";
 import { balancerFactories } from "./upstream/balance/index.ts";
 import { celProblem } from "../model/cel/compile.ts";
+import { shareEqualParts } from "./equal-parts.ts";
 import { internedCopy, internInPlace } from "./interned-copy.ts";
 
 /** Invalid ProxyConfig (layer: proxy). `problems` lists `path: message` lines. */
@@ -123,7 +124,9 @@ export function checkProxyConfig(raw: unknown, adopt = false): ProxyConfig {
   }
   checkTelemetryExpressions(input.telemetry, p);
   if (p.length > 0) throw new ProxyConfigError(p);
-  return input as unknown as ProxyConfig;
+  const config = input as unknown as ProxyConfig;
+  shareEqualParts(config);
+  return config;
 }
 
 function checkRoute(rt: unknown, at: string, p: string[]): void {
