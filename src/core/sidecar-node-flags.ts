@@ -19,4 +19,10 @@
 // 1.5 MB of the node executable's pages cost ≈ 6–7 MB of peak RSS at 1,000 rps (77.4 → 70.7 MB, private
 // 29.6 → 22.9; docs/performance.md, "Session 8: the sidecar's RSS"). A long-running proxy's hot path
 // ends in TurboFan either way: no CPU cost measured at saturation or at 1,000 rps.
-export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--expose-gc", "--no-maglev"];
+//
+// --v8-pool-size=1: one V8 worker thread instead of Node's 4 (concurrent marking, compile jobs,
+// sweeping still run beside the request thread). Each worker mallocs in its own glibc arena, which
+// keeps what it freed: 4 arenas held 6.7 MB at 1,000 rps. One: ≈ 2.5–3 MB less peak RSS (69.1–70.3 →
+// 66.7–67.5 MB in 4 alternating runs). A sidecar runs on a share of a core (the bench pins it to
+// one), where more V8 threads would only take turns with the request thread.
+export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--expose-gc", "--no-maglev", "--v8-pool-size=1"];

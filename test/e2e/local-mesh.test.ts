@@ -85,7 +85,7 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
       // The runtime's /bin/sh guard (spawn.ts) runs the sidecar as its child.
       const [pid] = readFileSync(`/proc/${guard}/task/${guard}/children`, "utf8").trim().split(/\s+/);
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      assert.deepEqual(argv.slice(1, 6), ["--max-semi-space-size=2", "--expose-gc", "--no-maglev", entry, "proxy"], argv.join(" "));
+      assert.deepEqual(argv.slice(1, 7), ["--max-semi-space-size=2", "--expose-gc", "--no-maglev", "--v8-pool-size=1", entry, "proxy"], argv.join(" "));
     }
   });
 
