@@ -32,6 +32,22 @@ import type { HeaderNameSet } from "../http1/types.ts";
 const NO_PAIRS: HeaderPairs = [];
 
 /**
+ * The response head being handled, read by name (retry conditions, telemetry): one view, used
+ * synchronously inside onHead, instead of closures over the list per response.
+ */
+const HEAD_VIEW = {
+  list: NO_PAIRS,
+  get(this: void, name: string): string | undefined {
+    const l = HEAD_VIEW.list;
+    for (let i = 0; i < l.length; i++) {
+      const h = l[i] as [string, string];
+      if (h[0] === name) return h[1];
+    }
+    return undefined;
+  },
+};
+
+/**
  * The headers the proxy sets on every forwarded request: x-request-id (when it made one),
  * x-forwarded-for and -proto, x-forwarded-client-cert as the connection's plan says.
  */
@@ -226,18 +242,17 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     this.cluster.stats.countStatus(status);
     const host = this.host as Host;
     this.cluster.outlier?.onResponse(host, status);
-    if (this.retryEnabled) {
-      const get = (n: string): string | undefined => headers.find((h) => h[0] === n)?.[1];
-      const d = this.decide({ kind: "response", status, header: get });
-      if (d === "retry") {
-        this.dropUpstream();
-        this.endAttempt();
-        this.scheduleRetry();
-        return;
-      }
+    HEAD_VIEW.list = headers;
+    if (this.retryEnabled && this.decide({ kind: "response", status, header: HEAD_VIEW.get }) === "retry") {
+      HEAD_VIEW.list = NO_PAIRS;
+      this.dropUpstream();
+      this.endAttempt();
+      this.scheduleRetry();
+      return;
     }
     // Telemetry reads (client side: strips) the peer's identity and adds ours (server side).
-    const tel = x.proxy.telemetry?.onResponse(x.record, { get: (n) => headers.find((h) => h[0] === n)?.[1] }, undefined) ?? null;
+    const tel = x.proxy.telemetry?.onResponse(x.record, HEAD_VIEW, undefined) ?? null;
+    HEAD_VIEW.list = NO_PAIRS;
     const out: HeaderPairs = [];
     // x-envoy-upstream-service-time is set, not appended (as Envoy's router does).
     // The destination's response drop set holds x-envoy-upstream-service-time: set, not appended (as Envoy's router does).
