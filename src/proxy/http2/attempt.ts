@@ -1,7 +1,7 @@
 // One upstream attempt of an HTTP/2 downstream stream, whatever the upstream speaks: the
 // forwarder drives an UpstreamAttempt and hears an AttemptSink. Implementations: H1Attempt
 // (HTTP/1.1 over the cluster's endpoint pool) and H2Attempt (a stream on a pooled HTTP/2 session).
-import type { HeaderPairs, HeadLines } from "./headers.ts";
+import type { FlatHeaders, HeaderPairs, HeadLines } from "./headers.ts";
 
 export type AttemptError =
   /** Connect refused / timed out / TLS handshake failed (UF). */
@@ -35,7 +35,7 @@ export interface AttemptSink extends HeadLines {
   readonly batching: boolean;
   /** Request bytes may be written now. */
   onReady(): void;
-  onHead(status: number, headers: HeaderPairs, endStream: boolean): void;
+  onHead(status: number, headers: FlatHeaders, endStream: boolean): void;
   /** Body bytes (owned by the callee). false = stop (the sink will call resumeResponse). */
   onData(buf: Buffer): void;
   /** The response is complete; trailers when the upstream sent some. */

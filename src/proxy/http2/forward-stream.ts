@@ -5,7 +5,7 @@
 import type { CorsPolicy, Route } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext, TelemetryRequest } from "../request/context.ts";
 import type { RequestView } from "../router/index.ts";
-import type { HeaderPairs } from "./headers.ts";
+import type { FlatHeaders, HeaderPairs } from "./headers.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
 
 /** What the downstream side tells whoever forwards it (set by the forwarder). */
@@ -54,7 +54,7 @@ export interface ForwardStream {
   pauseBody(): void;
   resumeBody(): void;
   /** Send the response head; `endStream`: no body and no trailers follow. false = gone. */
-  respond(status: number, headers: HeaderPairs, endStream: boolean, wantTrailers: boolean): boolean;
+  respond(status: number, headers: FlatHeaders, endStream: boolean, wantTrailers: boolean): boolean;
   write(buf: Buffer): boolean;
   end(trailers: HeaderPairs | null, wantTrailers: boolean): void;
   finish(): void;

@@ -8,7 +8,7 @@ import type { ResponseHead } from "../http1/types.ts";
 import type { EndpointPool } from "../upstream/endpoint-pool.ts";
 import type { UpstreamConnection, UpstreamErrorKind, UpstreamSink } from "../upstream/upstream-connection.ts";
 import type { AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
-import { h1RequestHead, isConnectionSpecific, type HeaderPairs } from "./headers.ts";
+import { h1RequestHead, isConnectionSpecific, type FlatHeaders } from "./headers.ts";
 
 export class H1Attempt implements UpstreamAttempt, UpstreamSink {
   private readonly pool: EndpointPool;
@@ -76,15 +76,15 @@ export class H1Attempt implements UpstreamAttempt, UpstreamSink {
 
   onUpstreamHead(head: ResponseHead): void {
     if (head.isInterim) return; // 100 Continue and friends: HTTP/2 clients need none of them.
-    const pairs: HeaderPairs = [];
+    const fields: FlatHeaders = [];
     head.forEachForwarded((n, v) => {
       const name = n.toLowerCase();
-      if (!isConnectionSpecific(name)) pairs.push([name, v]);
+      if (!isConnectionSpecific(name)) fields.push(name, v);
     });
     const f = head.framing;
     if (f.kind === "chunked") this.decoder = new ChunkedDecoder();
     const empty = f.kind === "none" || (f.kind === "length" && f.length === 0);
-    this.sink.onHead(head.status, pairs, empty);
+    this.sink.onHead(head.status, fields, empty);
   }
 
   onUpstreamData(buf: Buffer, start: number, end: number): void {

@@ -10,7 +10,7 @@ import type { ListenerContext, ProxyContext } from "../request/context.ts";
 import type { Exchange } from "../http/exchange.ts";
 import { ChunkedDecoder, checkHeaderLines } from "../http1/index.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
-import { isConnectionSpecific, type HeaderPairs } from "./headers.ts";
+import { isConnectionSpecific, type FlatHeaders, type HeaderPairs } from "./headers.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
 
 const { STATUS_CODES } = http;
@@ -190,14 +190,16 @@ export class H1Stream implements ForwardStream {
 
   // ---- response side ----
 
-  respond(status: number, headers: HeaderPairs, endStream: boolean, _wantTrailers: boolean): boolean {
+  respond(status: number, headers: FlatHeaders, endStream: boolean, _wantTrailers: boolean): boolean {
     const x = this.x;
     if (x.finished || x.responseStarted) return false;
     let length: string | undefined;
     const out: [string, string][] = [];
-    for (const h of headers) {
-      if (h[0] === "content-length") length = h[1];
-      out.push([h[0], h[1]]);
+    for (let i = 0; i < headers.length; i += 2) {
+      const n = headers[i] as string;
+      const v = headers[i + 1] as string;
+      if (n === "content-length") length = v;
+      out.push([n, v]);
     }
     const noBodyStatus = status === 204 || status === 304;
     if (endStream) {

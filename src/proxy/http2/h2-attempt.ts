@@ -2,7 +2,7 @@
 // Flow control is HTTP/2's own: write() false pauses the downstream reader until 'drain'.
 import type { ClientHttp2Stream, IncomingHttpHeaders } from "node:http2";
 import type { AttemptError, AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
-import { pairsFromH2, toH2Headers, type HeaderPairs } from "./headers.ts";
+import { flatFromH2, pairsFromH2, toH2Headers, type HeaderPairs } from "./headers.ts";
 import { H2_CANCEL, H2_REFUSED_STREAM, type H2Session } from "./h2-session-pool.ts";
 
 const END_STREAM = 0x1;
@@ -49,7 +49,7 @@ export class H2Attempt implements UpstreamAttempt {
       const status = Number(h[":status"]);
       if (status >= 100 && status < 200) return;
       this.gotHead = true;
-      this.sink.onHead(status, pairsFromH2(h), (flags & END_STREAM) !== 0);
+      this.sink.onHead(status, flatFromH2(h), (flags & END_STREAM) !== 0);
     });
     st.on("data", (b: Buffer) => {
       if (!this.done) this.sink.onData(b);

@@ -12,7 +12,7 @@ import { RF_DC } from "../request/response-flags.ts";
 import { HeaderEdits, withEdits } from "../request/header-edits.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from "./grpc.ts";
-import { forEachForwardable, h1RequestHead, rawResponseHeaders, toH2Headers, type HeaderPairs } from "./headers.ts";
+import { forEachForwardable, h1RequestHead, rawResponseHeaders, toH2Headers, type FlatHeaders, type HeaderPairs } from "./headers.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { H2Forwarder } from "./h2-forwarder.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
@@ -270,7 +270,7 @@ export class H2Exchange implements RequestContext, ForwardStream {
   // ---- response ----
 
   /** Send the response head; `endStream`: no body and no trailers follow. */
-  respond(status: number, headers: HeaderPairs, endStream: boolean, wantTrailers: boolean): boolean {
+  respond(status: number, headers: FlatHeaders, endStream: boolean, wantTrailers: boolean): boolean {
     if (this.finished || this.stream.destroyed || this.stream.headersSent) return false;
     this.status = status;
     this.responseStarted = true;
@@ -325,17 +325,17 @@ export class H2Exchange implements RequestContext, ForwardStream {
       this.reset();
       return;
     }
-    const out: HeaderPairs = [];
-    if (headers !== undefined) for (const h of headers) out.push([h[0], h[1]]);
+    const out: FlatHeaders = [];
+    if (headers !== undefined) for (const h of headers) out.push(h[0], h[1]);
     if (this.grpc || grpcStatus !== undefined) {
       const code = grpcStatus ?? grpcStatusForLocalReply(status, this.flags);
-      out.push(["content-type", "application/grpc"], ["grpc-status", String(code)]);
-      if (body !== undefined && body !== "") out.push(["grpc-message", encodeGrpcMessage(body)]);
+      out.push("content-type", "application/grpc", "grpc-status", String(code));
+      if (body !== undefined && body !== "") out.push("grpc-message", encodeGrpcMessage(body));
       this.respond(200, out, true, false);
     } else {
       const b = body ?? "";
       const withBody = b !== "" && this.method !== "HEAD" && status !== 204 && status !== 304;
-      if (b !== "") out.push(["content-type", "text/plain"], ["content-length", String(Buffer.byteLength(b))]);
+      if (b !== "") out.push("content-type", "text/plain", "content-length", String(Buffer.byteLength(b)));
       this.respond(status, out, !withBody, false);
       if (withBody) {
         this.bytesSent += Buffer.byteLength(b);

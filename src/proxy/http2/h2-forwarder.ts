@@ -25,24 +25,22 @@ import { H2Attempt } from "./h2-attempt.ts";
 import { upstreamIsH2, type ForwardStream, type ForwardStreamSink } from "./forward-stream.ts";
 import { h2PoolFor } from "./h2-session-pool.ts";
 import { parseGrpcTimeout } from "./grpc.ts";
-import type { HeaderPairs } from "./headers.ts";
+import type { FlatHeaders, HeaderPairs } from "./headers.ts";
 import type { HeaderLineWriter } from "../http1/index.ts";
 import type { HeaderNameSet } from "../http1/types.ts";
 
 const NO_PAIRS: HeaderPairs = [];
+const NO_FIELDS: FlatHeaders = [];
 
 /**
  * The response head being handled, read by name (retry conditions, telemetry): one view, used
  * synchronously inside onHead, instead of closures over the list per response.
  */
 const HEAD_VIEW = {
-  list: NO_PAIRS,
+  list: NO_FIELDS,
   get(this: void, name: string): string | undefined {
     const l = HEAD_VIEW.list;
-    for (let i = 0; i < l.length; i++) {
-      const h = l[i] as [string, string];
-      if (h[0] === name) return h[1];
-    }
+    for (let i = 0; i < l.length; i += 2) if (l[i] === name) return l[i + 1];
     return undefined;
   },
 };
@@ -234,7 +232,7 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     this.x.resumeBody();
   }
 
-  onHead(status: number, headers: HeaderPairs, endStream: boolean): void {
+  onHead(status: number, headers: FlatHeaders, endStream: boolean): void {
     const x = this.x;
     this.perTryTimer?.cancel();
     this.perTryTimer = null;
@@ -244,7 +242,7 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     this.cluster.outlier?.onResponse(host, status);
     HEAD_VIEW.list = headers;
     if (this.retryEnabled && this.decide({ kind: "response", status, header: HEAD_VIEW.get }) === "retry") {
-      HEAD_VIEW.list = NO_PAIRS;
+      HEAD_VIEW.list = NO_FIELDS;
       this.dropUpstream();
       this.endAttempt();
       this.scheduleRetry();
@@ -252,18 +250,20 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     }
     // Telemetry reads (client side: strips) the peer's identity and adds ours (server side).
     const tel = x.proxy.telemetry?.onResponse(x.record, HEAD_VIEW, undefined) ?? null;
-    HEAD_VIEW.list = NO_PAIRS;
-    const out: HeaderPairs = [];
-    // x-envoy-upstream-service-time is set, not appended (as Envoy's router does).
+    HEAD_VIEW.list = NO_FIELDS;
+    const out: FlatHeaders = [];
     // The destination's response drop set holds x-envoy-upstream-service-time: set, not appended (as Envoy's router does).
     const responseDrop = this.dh.responseDrop;
-    for (const h of headers) if (!responseDrop.has(h[0]) && (tel === null || !tel.drop.has(h[0]))) out.push(h);
-    out.push([UPSTREAM_SERVICE_TIME, String(Math.round(x.proxy.clock.now() - this.attemptStartMs))]);
-    for (const [n, v] of this.dh.responseAdd) out.push([n, v]);
-    if (tel !== null) for (const [n, v] of tel.add) out.push([n, v]);
-    if (x.cors !== undefined) for (const [n, v] of corsResponseHeaders(x.record, x.cors)) out.push([n, v]);
+    for (let i = 0; i < headers.length; i += 2) {
+      const n = headers[i] as string;
+      if (!responseDrop.has(n) && (tel === null || !tel.drop.has(n))) out.push(n, headers[i + 1] as string);
+    }
+    out.push(UPSTREAM_SERVICE_TIME, String(Math.round(x.proxy.clock.now() - this.attemptStartMs)));
+    for (const [n, v] of this.dh.responseAdd) out.push(n, v);
+    if (tel !== null) for (const [n, v] of tel.add) out.push(n, v);
+    if (x.cors !== undefined) for (const [n, v] of corsResponseHeaders(x.record, x.cors)) out.push(n, v);
     const authz = x.metadata?.get(EXT_AUTHZ_RESPONSE_HEADERS) as HeaderPairs | undefined;
-    if (authz !== undefined) for (const [n, v] of authz) out.push([n, v]);
+    if (authz !== undefined) for (const [n, v] of authz) out.push(n, v);
     this.wantTrailers = !endStream && (this.attempt?.trailersPossible ?? false);
     if (!x.respond(status, out, endStream, this.wantTrailers)) {
       this.abort();

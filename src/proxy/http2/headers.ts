@@ -6,6 +6,8 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { HeaderLineWriter } from "../http1/index.ts";
 
 export type HeaderPairs = [name: string, value: string][];
+/** A response head's fields as node:http2's raw list takes them: name, value, name, value… (no array per field). */
+export type FlatHeaders = string[];
 
 /** Connection-specific fields: dropped in both directions (TE is kept only as `trailers`). */
 const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "http2-settings"]);
@@ -26,16 +28,24 @@ export function forEachForwardable(h: IncomingHttpHeaders, drop: ((name: string)
   }
 }
 
-/** Response/trailer header pairs from a parsed HTTP/1.1 head or an HTTP/2 header block. */
-export function pairsFromH2(h: IncomingHttpHeaders): HeaderPairs {
-  const out: HeaderPairs = [];
+/** A response head's regular fields from an HTTP/2 header block, flat (connection-specific ones and `te` dropped). */
+export function flatFromH2(h: IncomingHttpHeaders): FlatHeaders {
+  const out: FlatHeaders = [];
   for (const name of Object.keys(h)) {
     if (name.charCodeAt(0) === 0x3a || CONNECTION_SPECIFIC.has(name) || name === "te") continue;
     const v = h[name];
     if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) out.push([name, x]);
-    else out.push([name, String(v)]);
+    if (Array.isArray(v)) for (const x of v) out.push(name, x);
+    else out.push(name, String(v));
   }
+  return out;
+}
+
+/** Trailer header pairs from an HTTP/2 header block (the same fields as flatFromH2). */
+export function pairsFromH2(h: IncomingHttpHeaders): HeaderPairs {
+  const f = flatFromH2(h);
+  const out: HeaderPairs = [];
+  for (let i = 0; i < f.length; i += 2) out.push([f[i] as string, f[i + 1] as string]);
   return out;
 }
 
@@ -59,12 +69,11 @@ const STATUS_TEXT: string[] = [];
  * A response head as node:http2's raw header list (`[":status", "200", name, value, …]`):
  * respond() takes it as it is, where a header object is copied and walked by key.
  */
-export function rawResponseHeaders(status: number, pairs: HeaderPairs): string[] {
+export function rawResponseHeaders(status: number, headers: FlatHeaders): string[] {
   const out: string[] = [":status", (STATUS_TEXT[status] ??= String(status))];
-  for (let i = 0; i < pairs.length; i++) {
-    const h = pairs[i] as [string, string];
-    if (CONNECTION_SPECIFIC.has(h[0])) continue;
-    out.push(h[0], h[1]);
+  for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i] as string;
+    if (!CONNECTION_SPECIFIC.has(n)) out.push(n, headers[i + 1] as string);
   }
   return out;
 }
