@@ -137,11 +137,22 @@ async function pssWithPeers(pid: number, entry: string, dir: string, upstreamPor
   const samples = [sample()];
   const peers: ChildProcessByStdio<null, Readable, Readable>[] = [];
   try {
+    const taken = new Set<number>();
     for (const more of [1, 8]) {
+      // The ports are picked one after another and kept distinct: a port from "bind 0, then close" may
+      // come back from the next such bind, and eight picked at once gave two peers the same one
+      // (EADDRINUSE in a quiet run with --services 1000).
+      const ports: number[] = [];
+      while (ports.length < more) {
+        const port = await freePort();
+        if (taken.has(port)) continue;
+        taken.add(port);
+        ports.push(port);
+      }
       const started = await Promise.all(
-        Array.from({ length: more }, async (_, i) => {
+        ports.map(async (port, i) => {
           const file = join(dir, `peer-${peers.length + i}.json`);
-          writeFileSync(file, JSON.stringify(deployedProxyConfig(root, await freePort(), upstreamPort, "deployed", Number(values.services))));
+          writeFileSync(file, JSON.stringify(deployedProxyConfig(root, port, upstreamPort, "deployed", Number(values.services))));
           return (await startSidecar(entry, file, "1")).child;
         }),
       );
