@@ -149,14 +149,18 @@ async function pssWithPeers(pid: number, entry: string, dir: string, upstreamPor
         taken.add(port);
         ports.push(port);
       }
-      const started = await Promise.all(
+      // Every peer that started is stopped below, also when another failed to start.
+      const base = peers.length;
+      const started = await Promise.allSettled(
         ports.map(async (port, i) => {
-          const file = join(dir, `peer-${peers.length + i}.json`);
+          const file = join(dir, `peer-${base + i}.json`);
           writeFileSync(file, JSON.stringify(deployedProxyConfig(root, port, upstreamPort, "deployed", Number(values.services))));
           return (await startSidecar(entry, file, "1")).child;
         }),
       );
-      peers.push(...started);
+      for (const s of started) if (s.status === "fulfilled") peers.push(s.value);
+      const failed = started.find((s) => s.status === "rejected");
+      if (failed !== undefined) throw failed.reason;
       samples.push(sample());
     }
   } finally {
