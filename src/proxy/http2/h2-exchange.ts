@@ -4,7 +4,8 @@
 // body while it is small enough to replay, and writes the response (or a local reply: plain
 // text for HTTP clients, a trailers-only gRPC status for gRPC clients).
 import { Buffer } from "node:buffer";
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream, ServerStreamResponseOptions } from "node:http2";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerStreamResponseOptions } from "node:http2";
+import type { DownstreamStream } from "./downstream-stream.ts";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { CorsPolicy, ForwardAction, ListenerDirection, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
 import type { FilterChain, ListenerContext, ProxyContext, RequestContext, Runtime } from "../request/context.ts";
@@ -31,7 +32,7 @@ const NO_OPTIONS: ServerStreamResponseOptions = Object.freeze({});
  * 146 → 100 bytes promoted per request).
  */
 const EXCHANGE = Symbol("amime.h2exchange");
-type OwnedStream = ServerHttp2Stream & { [EXCHANGE]: H2Exchange | null };
+type OwnedStream = DownstreamStream & { [EXCHANGE]: H2Exchange | null };
 
 function onStreamData(this: OwnedStream, b: Buffer): void {
   this[EXCHANGE]?.onData(b);
@@ -50,7 +51,7 @@ function onStreamClose(this: OwnedStream): void {
 export type H2ExchangeSink = ForwardStreamSink;
 
 export class H2Exchange implements RequestContext, ForwardStream {
-  readonly stream: ServerHttp2Stream;
+  readonly stream: DownstreamStream;
   readonly headers: IncomingHttpHeaders;
   readonly listenerCtx: ListenerContext;
   readonly proxy: ProxyContext;
@@ -113,7 +114,7 @@ export class H2Exchange implements RequestContext, ForwardStream {
   /** The request had no body: its stream is never read (see the constructor). */
   private readonly unread: boolean;
 
-  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, endStream: boolean, ctx: ListenerContext, sourceIp: string, secure: boolean) {
+  constructor(stream: DownstreamStream, headers: IncomingHttpHeaders, endStream: boolean, ctx: ListenerContext, sourceIp: string, secure: boolean) {
     this.stream = stream;
     this.headers = headers;
     this.listenerCtx = ctx;
