@@ -241,12 +241,13 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     x.responseStarted = true;
     const plan = chooseResponseFraming(head.framing, x.head.versionMinor, !x.mustClose);
     // x-envoy-upstream-service-time (digits) and the destination's checked edits need no check.
-    const lines = RESPONSE_LINES.reset().put("x-envoy-upstream-service-time: ").int(Math.max(0, Math.round(x.proxy.clock.now() - this.attemptStartMs))).crlf().put(this.dh.responseAddLines);
+    const nowMs = x.proxy.clock.now();
+    const lines = RESPONSE_LINES.reset().put("x-envoy-upstream-service-time: ").int(Math.max(0, Math.round(nowMs - this.attemptStartMs))).crlf().put(this.dh.responseAddLines);
     let extra: [string, string][] | undefined;
     if (x.cors !== undefined) for (const h of corsResponseHeaders(x, x.cors)) (extra ??= []).push(h);
     const authz = x.metadata?.get(EXT_AUTHZ_RESPONSE_HEADERS) as HeaderPairs | undefined;
     if (authz !== undefined) for (const h of authz) (extra ??= []).push([h[0], h[1]]);
-    const tel = x.proxy.telemetry?.onResponse(x, head, this.dh.responseDrop) ?? null;
+    const tel = x.proxy.telemetry?.onResponse(x, head, this.dh.responseDrop, nowMs) ?? null;
     if (tel !== null) for (const h of tel.add) (extra ??= []).push(h);
     // Serialized by the relay, with the first body bytes, before this read callback returns.
     const opts = { drop: tel?.drop ?? this.dh.responseDrop, lines, extra, framing: plan.framing, close: plan.close, downstreamMinor: x.head.versionMinor };

@@ -53,6 +53,20 @@ export class HeaderLineWriter {
     return this;
   }
 
+  /** Append all of `src` (constant pieces kept as bytes: a loop, no call into C++). */
+  putAll(src: Uint8Array): this {
+    return this.putBytes(src, src.length);
+  }
+
+  /**
+   * Room for `n` more bytes: returns the buffer to write them into at `length` (the caller then
+   * advances `length`).
+   */
+  reserve(n: number): Buffer {
+    if (this.length + n > this.bytes.length) this.grow(this.length + n);
+    return this.bytes;
+  }
+
   /** Append `name` then `value` then CRLF (`name` carries its ": "). */
   line(name: string, value: string): this {
     return this.put(name).put(value).crlf();

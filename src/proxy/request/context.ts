@@ -80,8 +80,11 @@ export interface TelemetryHooks {
   onForward(x: TelemetryRequest, drop: HeaderNameSet, asLines?: boolean): HeaderEdit | null;
   /** After onForward(x, …, true), per attempt: the headers it decided, as lines into the upstream head's writer. */
   writeForwardLines(x: TelemetryRequest, w: HeaderLineWriter): void;
-  /** The upstream response head about to go downstream. */
-  onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined): HeaderEdit | null;
+  /**
+   * The upstream response head about to go downstream. `atMs`: Clock.now() when it came, when the
+   * caller has read it already (one clock read per event); else read here.
+   */
+  onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined, atMs?: number): HeaderEdit | null;
   /** The request is over (called after the observer). */
   onFinish(x: TelemetryRequest): void;
   /**

@@ -164,11 +164,11 @@ export class RequestHooks implements TelemetryHooks {
     else if (st.idsDrawn) writeUnsampledTraceLines(w, st);
   }
 
-  onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined): HeaderEdit | null {
+  onResponse(x: TelemetryRequest, head: Pick<ResponseHead, "get">, drop: HeaderNameSet | undefined, atMs = this.clock.now()): HeaderEdit | null {
     const st = x.telemetry;
     if (!(st instanceof RequestState)) return null;
     st.fromUpstream = true;
-    st.upstreamAtMs = this.clock.now();
+    st.upstreamAtMs = atMs;
     const ct = head.get("content-type");
     if (ct !== undefined && ct.startsWith("application/grpc")) {
       st.responseGrpc = true;

@@ -14,6 +14,13 @@ const HEX = Buffer.from("0123456789abcdef", "latin1");
 const TWO_24 = 0x1000000;
 const TWO_48 = TWO_24 * TWO_24;
 const scratch = Buffer.allocUnsafe(32);
+// The constant pieces of the unsampled trace headers, as bytes: copied by a loop, where a string
+// went through Buffer's native latin1 writer (a call into C++ per piece).
+const TRACEPARENT = Buffer.from("traceparent: 00-", "latin1");
+const DASH = Buffer.from("-", "latin1");
+const B3_TRACE_ID = Buffer.from("-00\r\nx-b3-traceid: ", "latin1");
+const B3_SPAN_ID = Buffer.from("\r\nx-b3-spanid: ", "latin1");
+const B3_UNSAMPLED = Buffer.from("\r\nx-b3-sampled: 0\r\n", "latin1");
 
 export class SpanIds {
   /** Whether the groups hold this request's ids. */
@@ -51,15 +58,31 @@ export class SpanIds {
 
   /** Writes hex digits [from, to) of the 48 (trace id 0–31, span id 32–47). */
   writeIdDigits(w: HeaderLineWriter, from: number, to: number): void {
-    const n = to - from;
-    for (let d = from; d < to; d++) scratch[d - from] = HEX[(this.group(d / 6) >>> ((5 - (d % 6)) * 4)) & 15]!;
-    w.putBytes(scratch, n);
+    w.length = this.hexInto(w.reserve(to - from), w.length, from, to);
   }
 
   /** Hex digits [from, to) as a string. */
   idText(from: number, to: number): string {
-    for (let d = from; d < to; d++) scratch[d - from] = HEX[(this.group(d / 6) >>> ((5 - (d % 6)) * 4)) & 15]!;
-    return scratch.toString("latin1", 0, to - from);
+    return scratch.toString("latin1", 0, this.hexInto(scratch, 0, from, to));
+  }
+
+  /**
+   * Writes hex digits [from, to) at `pos` of `out`; returns the position after them. Each group is
+   * read once and walked by a shift (a division and a switch per digit were 2 % of the deployed
+   * sidecar's busy time at saturation: 96 digits per request).
+   */
+  private hexInto(out: Uint8Array, pos: number, from: number, to: number): number {
+    let g = (from / 6) | 0;
+    let shift = (5 - (from - g * 6)) * 4;
+    let v = this.group(g);
+    for (let d = from; d < to; d++) {
+      out[pos++] = HEX[(v >>> shift) & 15]!;
+      if (shift === 0) {
+        shift = 20;
+        v = this.group(++g);
+      } else shift -= 4;
+    }
+    return pos;
   }
 
   private group(i: number): number {
@@ -90,15 +113,15 @@ export class SpanIds {
  * no single `b3` header): what writeTraceHeaderLines writes for `toOutgoingSpan(ids)`.
  */
 export function writeUnsampledTraceLines(w: HeaderLineWriter, ids: SpanIds): void {
-  w.put("traceparent: 00-");
+  w.putAll(TRACEPARENT);
   ids.writeIdDigits(w, 0, 32);
-  w.put("-");
+  w.putAll(DASH);
   ids.writeIdDigits(w, 32, 48);
-  w.put("-00\r\nx-b3-traceid: ");
+  w.putAll(B3_TRACE_ID);
   ids.writeIdDigits(w, 0, 32);
-  w.put("\r\nx-b3-spanid: ");
+  w.putAll(B3_SPAN_ID);
   ids.writeIdDigits(w, 32, 48);
-  w.put("\r\nx-b3-sampled: 0\r\n");
+  w.putAll(B3_UNSAMPLED);
 }
 
 /** The ids as the span object the rest of tracing uses (unsampled, no parent). */
