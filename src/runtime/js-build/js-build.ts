@@ -5,7 +5,8 @@
 //
 // The tree is `src/` with types stripped by Node's own `stripTypeScriptTypes` in "strip" mode, which
 // blanks types out in place: every line and column stays where it is in the `.ts` file, so stack
-// traces need no source map. Relative `.ts` specifiers become `.js`; other files (the .proto files
+// traces need no source map. Comments are taken out, lines and columns of code kept (blank-comments.ts:
+// the sources stay on V8's heap for the process's life). Relative `.ts` specifiers become `.js`; other files (the .proto files
 // the gRPC clients load) are copied; tests are left out. Incremental: a file is written again only
 // when its source's modification time differs from the copy's (the copy is given the source's),
 // and copies whose source is gone are removed, so an up-to-date tree costs one walk (≈ 30–100 ms).
@@ -13,9 +14,10 @@
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile, copyFile, chmod } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { stripTypes } from "../../core/strip-types.ts";
+import { blankComments } from "./blank-comments.ts";
 
 /** Bumped when the output of a given source changes (the transform itself): forces a full build. */
-export const BUILD_FORMAT = "1";
+export const BUILD_FORMAT = "2";
 const STAMP = ".amime-build";
 
 export interface BuildResult {
@@ -32,9 +34,9 @@ export interface BuildResult {
 // rewriteSpecifiers' test pins down as the known edge.
 const RELATIVE_TS = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])(\.{1,2}\/[^"'\n]*?)\.ts\2/g;
 
-/** TypeScript source → the JavaScript module written to the tree (same lines and columns). */
+/** TypeScript source → the JavaScript module written to the tree (same lines and columns of code, no comments). */
 export function toJavaScript(source: string): string {
-  return rewriteSpecifiers(stripTypes(source));
+  return rewriteSpecifiers(blankComments(stripTypes(source)));
 }
 
 export function rewriteSpecifiers(code: string): string {
