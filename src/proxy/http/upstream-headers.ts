@@ -37,9 +37,20 @@ export const PROXY_SET_RESPONSE: readonly string[] = [UPSTREAM_SERVICE_TIME];
 
 const cache = new WeakMap<WeightedCluster, DestinationHeaders>();
 
+// The last destination found in the cache, compared before the WeakMap's hashing (requests
+// repeat a few destinations).
+let lastWc: WeightedCluster | null = null;
+let lastDh: DestinationHeaders | null = null;
+
 /** The compiled edits of a destination whose values do not depend on the request, if compiled already. */
 export function cachedDestinationHeaders(wc: WeightedCluster): DestinationHeaders | undefined {
-  return cache.get(wc);
+  if (wc === lastWc) return lastDh as DestinationHeaders;
+  const hit = cache.get(wc);
+  if (hit !== undefined) {
+    lastWc = wc;
+    lastDh = hit;
+  }
+  return hit;
 }
 
 export function destinationHeaders(route: Route, wc: WeightedCluster, ctx: HeaderValueContext): DestinationHeaders {

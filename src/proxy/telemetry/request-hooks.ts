@@ -9,7 +9,7 @@ import type { Random } from "../../core/random.ts";
 import { endpointTls, type ListenerDirection } from "../../model/proxy-config.ts";
 import type { HeaderEdit, TcpCounters, TelemetryHooks, TelemetryRequest } from "../request/context.ts";
 import { formatResponseFlags, RF_DC, RF_FI, RF_NC, RF_NR, RF_UF, RF_UH, RF_UO, RF_UT } from "../request/response-flags.ts";
-import { compileHeaderNames, type HeaderLineWriter } from "../http1/index.ts";
+import type { HeaderLineWriter } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import type { AccessLogEntry } from "./access-log/log-entry.ts";
 import type { AccessLogger } from "./access-log/access-logger.ts";
@@ -24,8 +24,9 @@ import type { TelemetrySettings } from "./settings.ts";
 import { endpointOf, type Span } from "./tracing/span.ts";
 import type { SpanExporter } from "./tracing/span-exporter.ts";
 import { decideSampling } from "./tracing/sampling.ts";
-import { extractTraceContext, injectTraceHeaders, randomHex, TRACE_HEADERS, writeTraceHeaderLines, type OutgoingSpan } from "./tracing/trace-context.ts";
+import { extractTraceContext, injectTraceHeaders, randomHex, writeTraceHeaderLines, type OutgoingSpan } from "./tracing/trace-context.ts";
 import { SpanIds, toOutgoingSpan, writeUnsampledTraceLines } from "./tracing/span-ids.ts";
+import { stripPeer, unionOf, widen } from "./drop-sets.ts";
 
 /**
  * What telemetry keeps per request (one object, created when the request is forwarded). An
@@ -64,51 +65,11 @@ class RecentSeries {
 
 /** How many recent label sets are remembered. */
 const RECENT = 4;
-const NO_PAIRS: readonly [string, string][] = Object.freeze([]) as readonly [string, string][];
 
 export interface HookSinks {
   readonly metrics: IstioMetrics;
   accessLog: AccessLogger | OtlpLogExporter | FluentdForwarder | null;
   exporter: SpanExporter | null;
-}
-
-const PEER_NAMES = [PEER_HEADER];
-/** The sets that widen one base set, and the edits that only drop them (one object each, no per-request edit). */
-interface Widened {
-  peer: HeaderNameSet;
-  trace: HeaderNameSet;
-  peerOnly: HeaderEdit;
-  traceOnly: HeaderEdit;
-}
-const unionCache = new WeakMap<HeaderNameSet, Widened>();
-const EMPTY_DROP = { set: null as HeaderNameSet | null, edit: null as HeaderEdit | null };
-
-/** `base` plus our header names (cached per base set: the forwarder's sets are per destination). */
-function widen(base: HeaderNameSet | undefined, withTrace: boolean): HeaderNameSet {
-  if (base === undefined) return (EMPTY_DROP.set ??= compileHeaderNames(PEER_NAMES));
-  const u = unionOf(base);
-  return withTrace ? u.trace : u.peer;
-}
-
-function unionOf(base: HeaderNameSet): Widened {
-  let u = unionCache.get(base);
-  if (u === undefined) {
-    const make = (names: readonly string[]): HeaderNameSet => {
-      const extra = compileHeaderNames(names);
-      return { matches: (b, s, e) => base.matches(b, s, e) || extra.matches(b, s, e), has: (n) => base.has(n) || extra.has(n) };
-    };
-    const peer = make(PEER_NAMES);
-    const trace = make([...PEER_NAMES, ...TRACE_HEADERS]);
-    u = { peer, trace, peerOnly: { drop: peer, add: NO_PAIRS }, traceOnly: { drop: trace, add: NO_PAIRS } };
-    unionCache.set(base, u);
-  }
-  return u;
-}
-
-/** The edit that only strips the peer header (a client-side response): one object per drop set. */
-function stripPeer(base: HeaderNameSet | undefined): HeaderEdit {
-  if (base === undefined) return (EMPTY_DROP.edit ??= { drop: widen(undefined, false), add: NO_PAIRS });
-  return unionOf(base).peerOnly;
 }
 
 const isClientSide = (d: ListenerDirection): boolean => d !== "inbound";

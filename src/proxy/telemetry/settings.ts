@@ -90,10 +90,21 @@ function fluentdRecord(al: AccessLogConfig): (line: string, e: AccessLogEntry) =
 }
 
 const cache = new WeakMap<ProxyConfig, TelemetrySettings>();
+// The current config's settings, in front of the WeakMap: the request path asks up to four times
+// per request, always for the current config (a WeakMap lookup hashes the key each time).
+// Reconfiguring calls settingsOf with the new config, so an old config is not kept here.
+let lastConfig: ProxyConfig | null = null;
+let lastSettings: TelemetrySettings | null = null;
 
 export function settingsOf(config: ProxyConfig): TelemetrySettings {
-  const hit = cache.get(config);
-  if (hit !== undefined) return hit;
+  if (config === lastConfig) return lastSettings as TelemetrySettings;
+  const hit = cache.get(config) ?? compileSettings(config);
+  lastConfig = config;
+  lastSettings = hit;
+  return hit;
+}
+
+function compileSettings(config: ProxyConfig): TelemetrySettings {
   const t = config.telemetry ?? {};
   const self = identityOf(config.node);
   const clusters = new Map(config.clusters.map((c) => [c.name, c]));
