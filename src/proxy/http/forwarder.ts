@@ -6,7 +6,7 @@
 // relayed downstream as it streams (backpressure both ways). The timeouts, retry decisions and
 // the end of the request live in AttemptControl, shared with the H2Forwarder.
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
-import { chooseResponseFraming, HeaderLineWriter, serializeRequestHead } from "../http1/index.ts";
+import { HeaderLineWriter, serializeRequestHead } from "../http1/index.ts";
 import type { HeaderNameSet, ResponseHead } from "../http1/types.ts";
 import { wouldRetryResponse } from "../resilience/retry.ts";
 import { corsResponseHeaders, rewritePath } from "../router/index.ts";
@@ -239,7 +239,6 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     const x = this.x;
     x.status = head.status;
     x.responseStarted = true;
-    const plan = chooseResponseFraming(head.framing, x.head.versionMinor, !x.mustClose);
     // x-envoy-upstream-service-time (digits) and the destination's checked edits need no check.
     const nowMs = x.proxy.clock.now();
     const lines = RESPONSE_LINES.reset().put("x-envoy-upstream-service-time: ").int(Math.max(0, Math.round(nowMs - this.attemptStartMs))).crlf().put(this.dh.responseAddLines);
@@ -248,10 +247,12 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     const authz = x.metadata?.get(EXT_AUTHZ_RESPONSE_HEADERS) as HeaderPairs | undefined;
     if (authz !== undefined) for (const h of authz) (extra ??= []).push([h[0], h[1]]);
     const tel = x.proxy.telemetry?.onResponse(x, head, this.dh.responseDrop, nowMs) ?? null;
-    if (tel !== null) for (const h of tel.add) (extra ??= []).push(h);
+    if (tel !== null) {
+      const add = tel.add;
+      for (let i = 0; i < add.length; i++) (extra ??= []).push(add[i]!);
+    }
     // Serialized by the relay, with the first body bytes, before this read callback returns.
-    const opts = { drop: tel?.drop ?? this.dh.responseDrop, lines, extra, framing: plan.framing, close: plan.close, downstreamMinor: x.head.versionMinor };
-    this.relay = new ResponseRelay(x, this.conn, head, opts, plan);
+    this.relay = new ResponseRelay(x, this.conn, head, tel !== null ? tel.drop : this.dh.responseDrop, lines, extra, !x.mustClose);
   }
 
   onUpstreamData(buf: Buffer, start: number, end: number): void {

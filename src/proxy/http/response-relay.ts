@@ -7,34 +7,66 @@
 // reads into fresh memory when the downstream socket kept a slice queued. Backpressure: a full
 // downstream pauses the upstream socket until 'drain'.
 import type { Buffer } from "node:buffer";
-import { ChunkedDecoder, encodeChunk, LAST_CHUNK, serializeResponseHead, type ResponseFramingPlan } from "../http1/index.ts";
-import type { ResponseHead, SerializeResponseOptions } from "../http1/types.ts";
+import { chooseResponseFraming, ChunkedDecoder, encodeChunk, LAST_CHUNK, serializeResponseHead, type HeaderLineWriter } from "../http1/index.ts";
+import type { HeaderNameSet, OutboundFraming, ResponseHead, SerializeResponseOptions } from "../http1/types.ts";
 import type { UpstreamConnection } from "../upstream/upstream-connection.ts";
 import type { Exchange } from "./exchange.ts";
 
-export class ResponseRelay {
+/**
+ * The relay is also the options its head is serialized with (SerializeResponseOptions): one object
+ * per response instead of three (the relay, an options bag and a framing plan).
+ */
+export class ResponseRelay implements SerializeResponseOptions {
   private readonly x: Exchange;
   private conn: UpstreamConnection | null;
-  /** The head not serialized yet, and how to serialize it. */
+  /** The head not serialized yet. */
   private pendingHead: ResponseHead | null;
-  private headOpts: SerializeResponseOptions | null;
+  // How to serialize it (SerializeResponseOptions).
+  readonly drop: HeaderNameSet | undefined;
+  readonly lines: HeaderLineWriter;
+  readonly extra: ReadonlyArray<readonly [string, string]> | undefined;
+  readonly framing: OutboundFraming;
+  readonly downstreamMinor: 0 | 1;
+  /** The downstream connection must close after this response (`Connection: close`). */
+  readonly close: boolean;
   /** HTTP/1.0 downstream of a chunked response: send the data only, end at close. */
   private readonly dechunk: ChunkedDecoder | null;
   /** Close-delimited upstream body to an HTTP/1.1 downstream: re-frame as chunks. */
   private readonly rechunk: boolean;
-  /** The downstream connection must close after this response. */
-  readonly closeAfter: boolean;
   private paused = false;
   private onDecoded: ((buf: Buffer, start: number, end: number) => void) | null = null;
 
-  constructor(x: Exchange, conn: UpstreamConnection | null, head: ResponseHead, opts: SerializeResponseOptions, plan: ResponseFramingPlan) {
+  /**
+   * `lines` must stay as they are until the head is serialized (before the upstream read callback
+   * that parsed `head` returns); `keepAlive`: the downstream connection may stay open.
+   */
+  constructor(
+    x: Exchange,
+    conn: UpstreamConnection | null,
+    head: ResponseHead,
+    drop: HeaderNameSet | undefined,
+    lines: HeaderLineWriter,
+    extra: ReadonlyArray<readonly [string, string]> | undefined,
+    keepAlive: boolean,
+  ) {
     this.x = x;
     this.conn = conn;
     this.pendingHead = head;
-    this.headOpts = opts;
+    this.drop = drop;
+    this.lines = lines;
+    this.extra = extra;
+    const minor = x.head.versionMinor;
+    this.downstreamMinor = minor;
+    const plan = chooseResponseFraming(head.framing, minor, keepAlive);
+    this.framing = plan.framing;
+    this.close = plan.close;
     this.dechunk = plan.dechunk ? new ChunkedDecoder() : null;
     this.rechunk = plan.rechunk;
-    this.closeAfter = plan.close;
+  }
+
+  /** The downstream connection must close after this response. */
+  get closeAfter(): boolean {
+    return this.close;
   }
 
   /** Body bytes as framed by the upstream (valid only during the call). */
@@ -53,9 +85,8 @@ export class ResponseRelay {
 
   /** The pending head serialized, with body[start, end) in the same Buffer. */
   private takeHead(body: Buffer | undefined, start: number, end: number): Buffer {
-    const out = serializeResponseHead(this.pendingHead as ResponseHead, this.headOpts as SerializeResponseOptions, body, start, end);
+    const out = serializeResponseHead(this.pendingHead as ResponseHead, this, body, start, end);
     this.pendingHead = null;
-    this.headOpts = null;
     return out;
   }
 
