@@ -5,6 +5,7 @@
 
 import { ChunkedDecoder, compileHeaderNames, parseRequestHead, parseResponseHead, serializeRequestHead, serializeResponseHead } from "../src/proxy/http1/index.ts";
 import type { RequestHead, ResponseHead } from "../src/proxy/http1/index.ts";
+import { measure } from "./lib/micro.ts";
 
 const REQUEST = Buffer.from(
   "GET /api/v1/reviews/0?user=alice HTTP/1.1\r\n" +
@@ -32,16 +33,6 @@ const EXTRA: Array<[string, string]> = [
   ["x-forwarded-proto", "http"],
 ];
 const CHUNKED = Buffer.from(Array.from({ length: 16 }, () => "100\r\n" + "x".repeat(256) + "\r\n").join("") + "0\r\n\r\n", "latin1");
-
-function measure(name: string, iterations: number, fn: () => unknown): void {
-  let sink: unknown;
-  for (let i = 0; i < iterations / 4; i++) sink = fn(); // warm up the JIT
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) sink = fn();
-  const ns = Number(process.hrtime.bigint() - t0) / iterations;
-  if (sink === undefined) throw new Error("nothing measured");
-  console.log(`${name.padEnd(48)} ${ns.toFixed(0).padStart(6)} ns/op`);
-}
 
 const N = 1_000_000;
 measure("parseRequestHead (8 headers, 64 KiB read buffer)", N, () => parseRequestHead(READ, 0, REQUEST.length));

@@ -8,6 +8,11 @@ import { ENTRY_OVERHEAD, STATIC_COUNT, STATIC_TABLE } from "./static-table.ts";
 /** Integers beyond 2³²−1 are not a valid index, length or size here (§5.1's overflow guard). */
 const MAX_INT = 0xffffffff;
 
+/** Buffer's own latin1 slicer (what toString("latin1", s, e) calls after checking its arguments). */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
 export class HpackDecoder {
   /** The largest table size the peer may choose (our SETTINGS_HEADER_TABLE_SIZE). */
   private readonly maxTableSize: number;
@@ -127,10 +132,10 @@ export class HpackDecoder {
     if (len > end - s) throw new HpackError("string literal past the end of the block");
     this.pos = s + len;
     if (len === 0) return "";
-    if (!huffman) return buf.toString("latin1", s, s + len);
+    if (!huffman) return (buf as unknown as Latin1Slicer).latin1Slice(s, s + len);
     if (this.huff.length < len * 2) this.huff = Buffer.allocUnsafe(len * 2);
     const n = huffmanDecode(buf, s, s + len, this.huff);
-    return this.huff.toString("latin1", 0, n);
+    return (this.huff as unknown as Latin1Slicer).latin1Slice(0, n);
   }
 
   private name(index: number): string {

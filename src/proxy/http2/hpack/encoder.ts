@@ -5,12 +5,35 @@
 import { huffmanEncode, huffmanLength } from "./huffman.ts";
 import { ENTRY_OVERHEAD, STATIC_COUNT, STATIC_NAME_INDEX, STATIC_PAIR_INDEX } from "./static-table.ts";
 
-/** Never-indexed literals (§7.1.3): credentials, as nghttp2 marks them. */
-const SENSITIVE = new Set(["authorization", "proxy-authorization", "set-cookie"]);
-/** Short cookies are guessable from their compressed size: nghttp2 never indexes those below 20. */
+/** How a field with a given name is written when its value is not already in a table. */
+const INDEX = 0; // literal with incremental indexing, when it fits
+const NO_INDEX = 1; // values unique per message: indexing them only churns the table (nghttp2's list)
+const NEVER = 2; // never-indexed literal (§7.1.3): credentials, as nghttp2 marks them
+const COOKIE = 3; // short cookies are guessable from their compressed size: never indexed below 20
 const SHORT_COOKIE = 20;
-/** Values unique per message: indexing them only churns the table (nghttp2's list). */
-const NOT_INDEXED = new Set([":path", "age", "content-length", "etag", "if-modified-since", "if-none-match", "location"]);
+
+interface NameInfo {
+  /** Lowest static index of the name, 0 if none. */
+  staticIndex: number;
+  /** Static entries with this name and a value: value → index. */
+  pairs: ReadonlyMap<string, number> | undefined;
+  policy: number;
+}
+
+/** One lookup per field for every name HPACK or our policy knows. */
+const KNOWN: ReadonlyMap<string, NameInfo> = (() => {
+  const m = new Map<string, NameInfo>();
+  const info = (name: string): NameInfo => {
+    let i = m.get(name);
+    if (i === undefined) m.set(name, (i = { staticIndex: STATIC_NAME_INDEX.get(name) ?? 0, pairs: STATIC_PAIR_INDEX.get(name), policy: INDEX }));
+    return i;
+  };
+  for (const name of STATIC_NAME_INDEX.keys()) info(name);
+  for (const name of [":path", "age", "content-length", "etag", "if-modified-since", "if-none-match", "location"]) info(name).policy = NO_INDEX;
+  for (const name of ["authorization", "proxy-authorization", "set-cookie"]) info(name).policy = NEVER;
+  info("cookie").policy = COOKIE;
+  return m;
+})();
 /** Worst case of one size update: a 5-bit prefix integer up to 2³²−1. */
 const SIZE_UPDATE_MAX = 6;
 /** Worst-case overhead of one literal field beyond its name and value octets. */
@@ -75,22 +98,27 @@ export class HpackEncoder {
   }
 
   private field(name: string, value: string, out: Buffer, o: number): number {
-    const staticExact = STATIC_PAIR_INDEX.get(name)?.get(value);
-    if (staticExact !== undefined) return integer(out, o, 0x80, 0x7f, staticExact);
-    const sensitive = SENSITIVE.has(name) || (name === "cookie" && value.length < SHORT_COOKIE);
-    if (!sensitive) {
+    const known = KNOWN.get(name);
+    let policy = INDEX;
+    let nameIndex = 0;
+    if (known !== undefined) {
+      const exact = known.pairs?.get(value);
+      if (exact !== undefined) return integer(out, o, 0x80, 0x7f, exact);
+      policy = known.policy === COOKIE ? (value.length < SHORT_COOKIE ? NEVER : INDEX) : known.policy;
+      nameIndex = known.staticIndex;
+    }
+    if (policy !== NEVER && this.count > 0) {
       const id = this.byPair.get(name)?.get(value);
       if (id !== undefined) return integer(out, o, 0x80, 0x7f, this.index(id));
-    }
-    let nameIndex = STATIC_NAME_INDEX.get(name) ?? 0;
-    if (nameIndex === 0) {
-      const id = this.byName.get(name);
-      if (id !== undefined) nameIndex = this.index(id);
+      if (nameIndex === 0) {
+        const named = this.byName.get(name);
+        if (named !== undefined) nameIndex = this.index(named);
+      }
     }
     const entrySize = name.length + value.length + ENTRY_OVERHEAD;
-    if (sensitive) {
+    if (policy === NEVER) {
       o = integer(out, o, 0x10, 0x0f, nameIndex);
-    } else if (!NOT_INDEXED.has(name) && entrySize <= (this.limit * 3) / 4) {
+    } else if (policy === INDEX && entrySize <= (this.limit * 3) / 4) {
       o = integer(out, o, 0x40, 0x3f, nameIndex);
       this.insert(name, value, entrySize);
     } else {
