@@ -4,13 +4,13 @@
 // SIGTERM drain connections and exit 0; an invalid config file exits 1 with the reasons. The --xds
 // mode, the static certificate files and the ready line are in proxy/.
 import { isIP } from "node:net";
-import { readFileAsync } from "../core/builtins.ts";
 import type { MeshCredentials } from "../proxy/identity/mesh-credentials.ts";
 import { Sidecar, type SidecarOptions } from "../proxy/sidecar.ts";
 import type { SecretStore } from "../proxy/tls/secrets/secret-store.ts";
 import type { Command } from "./command.ts";
 import { readFlags, runParsed, UsageError } from "./lib/args.ts";
 import { untilSignal } from "./lib/signals.ts";
+import { loadProxyConfigFile } from "./proxy/config-file.ts";
 import { runFromControlPlane } from "./proxy/from-control-plane.ts";
 import { readyLine } from "./proxy/ready-line.ts";
 import { staticCredentials } from "./proxy/static-credentials.ts";
@@ -144,13 +144,10 @@ function exposedGc(): { gc?: () => void } {
   return typeof gc === "function" ? { gc: () => gc({ type: "major", execution: "sync", flavor: "last-resort" }) } : {};
 }
 
-export async function loadProxyConfigFile(file: string): Promise<unknown> {
-  const text = await readFileAsync(file, "utf8");
-  const trimmed = text.trimStart();
-  if (file.endsWith(".json") || trimmed.startsWith("{")) return JSON.parse(text);
-  // Loaded only for a YAML file: a JSON config (what the bench and most tests use) skips it.
-  const { parse } = await import("yaml");
-  return parse(text);
+/** V8's plain major collection for the config file's start (config-file.ts), when exposed. */
+function startGc(): (() => void) | undefined {
+  const gc = (globalThis as { gc?: (o: object) => void }).gc;
+  return typeof gc === "function" ? () => gc({ type: "major", execution: "sync" }) : undefined;
 }
 
 export const proxyCommand: Command = {
@@ -187,7 +184,7 @@ export const proxyCommand: Command = {
     }
     let raw: unknown;
     try {
-      raw = await loadProxyConfigFile(args.config);
+      raw = await loadProxyConfigFile(args.config, startGc());
     } catch (e) {
       process.stderr.write(`amime proxy: cannot read ${args.config}: ${(e as Error).message}\n`);
       return 1;
