@@ -64,10 +64,24 @@ describe("HpackEncoder", () => {
     assert.equal(encode(e, [":status", "200"]), "88");
   });
 
+  it("a SETTINGS_HEADER_TABLE_SIZE that leaves our table's size as it is needs no update", () => {
+    const e = new HpackEncoder();
+    e.setPeerMaxTableSize(4096);
+    assert.equal(encode(e, [":status", "200"]), "88");
+    e.setPeerMaxTableSize(65536); // we stay at our own 4096
+    assert.equal(encode(e, [":status", "200"]), "88");
+    e.setPeerMaxTableSize(0);
+    e.setPeerMaxTableSize(4096); // down and back up between two blocks: both are announced
+    assert.equal(encode(e, [":status", "200"]), "20" + "3fe11f" + "88");
+  });
+
   it("our own maximum caps what the peer allows", () => {
     const e = new HpackEncoder(256);
     e.setPeerMaxTableSize(65536);
-    assert.equal(encode(e, []), "3fe101"); // 256 = 31 + 225
+    assert.equal(encode(e, []), "");
+    e.setPeerMaxTableSize(100);
+    e.setPeerMaxTableSize(65536);
+    assert.equal(encode(e, []), "3f45" + "3fe101"); // 100 = 31 + 69, then 256 = 31 + 225
   });
 
   it("returns -1 without touching its state when out is too small", () => {

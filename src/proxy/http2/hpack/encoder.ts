@@ -86,13 +86,14 @@ export class HpackEncoder {
     for (let i = 0; i < fields.length; i++) need += fields[i]!.length + FIELD_OVERHEAD_MAX / 2;
     if (out.length - offset < need) return -1;
     let o = offset;
-    if (this.updateMin >= 0) {
+    // §4.2 asks for an update only when our table's size changes (nghttp2 reads it so too).
+    if (this.updateMin >= 0 && (this.updateMin < this.limit || this.updateFinal !== this.limit)) {
       if (this.updateMin < this.updateFinal) o = integer(out, o, 0x20, 0x1f, this.updateMin);
       o = integer(out, o, 0x20, 0x1f, this.updateFinal);
       this.evictTo(this.updateMin); // the decoder shrinks to the smallest size first
       this.limit = this.updateFinal;
-      this.updateMin = this.updateFinal = -1;
     }
+    this.updateMin = this.updateFinal = -1;
     for (let i = 0; i + 1 < fields.length; i += 2) o = this.field(fields[i]!, fields[i + 1]!, out, o);
     return o;
   }

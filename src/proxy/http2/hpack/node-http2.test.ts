@@ -1,17 +1,26 @@
-// The decoder against an independent encoder: a real node:http2 client (nghttp2's HPACK) sends
-// random header lists over a loopback socket, on one connection so its dynamic table grows,
-// evicts and is referenced across requests; a bare TCP server cuts the HEADERS (+ CONTINUATION)
-// frames out of the byte stream and decodes their blocks. Every request's fields must come back.
+// The codec against an independent one, nghttp2's inside node:http2, over loopback sockets and
+// one connection per test, so the dynamic tables grow, evict and are referenced across messages.
+// Decoder: a real node:http2 client sends random requests; a bare TCP server cuts the HEADERS (+
+// CONTINUATION) frames out of the byte stream and decodes their blocks. Encoder: the bare server
+// answers with random responses it encodes, while the client changes its header table size; the
+// client's response headers must be the fields sent.
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { connect, type ClientHttp2Session, type OutgoingHttpHeaders } from "node:http2";
-import { createServer, type AddressInfo, type Server } from "node:net";
+import { connect, sensitiveHeaders, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { HpackDecoder } from "./decoder.ts";
+import { HpackEncoder } from "./encoder.ts";
 
 const PREFACE = 24;
 const EMPTY_SETTINGS = Buffer.from("000000040000000000", "hex");
+const SETTINGS_ACK = Buffer.from("000000040100000000", "hex");
+const HEADERS = 1;
+const SETTINGS = 4;
+const CONTINUATION = 9;
+const SETTINGS_HEADER_TABLE_SIZE = 1;
+const FLAG_END_STREAM = 0x1;
 const FLAG_END_HEADERS = 0x4;
 const FLAG_PADDED = 0x8;
 const FLAG_PRIORITY = 0x20;
@@ -34,9 +43,17 @@ class BlockQueue {
   }
 }
 
-function frameServer(queue: BlockQueue): Server {
+interface FrameHandlers {
+  /** A complete header block of stream `id` (HEADERS + CONTINUATION joined, padding removed). */
+  block(id: number, block: Buffer): void;
+  /** The client's SETTINGS_HEADER_TABLE_SIZE. */
+  tableSize?(n: number): void;
+}
+
+/** A bare TCP server that speaks just enough HTTP/2 to cut header blocks out of the stream. */
+function frameServer(connection: (sock: Socket) => FrameHandlers): Server {
   return createServer((sock) => {
-    const decoder = new HpackDecoder();
+    const on = connection(sock);
     let buf: Buffer = Buffer.alloc(0);
     let skip = PREFACE;
     let fragments: Buffer[] = [];
@@ -53,11 +70,17 @@ function frameServer(queue: BlockQueue): Server {
         const len = buf.readUIntBE(0, 3);
         const type = buf[3]!;
         const flags = buf[4]!;
+        const id = buf.readUInt32BE(5) & 0x7fffffff;
         let payload = buf.subarray(9, 9 + len);
         buf = buf.subarray(9 + len);
-        if (type === 4 && (flags & 1) === 0) sock.write(Buffer.from("000000040100000000", "hex")); // SETTINGS ack
-        if (type !== 1 && type !== 9) continue;
-        if (type === 1) {
+        if (type === SETTINGS && (flags & 1) === 0) {
+          for (let i = 0; i + 6 <= payload.length; i += 6) {
+            if (payload.readUInt16BE(i) === SETTINGS_HEADER_TABLE_SIZE) on.tableSize?.(payload.readUInt32BE(i + 2));
+          }
+          sock.write(SETTINGS_ACK);
+        }
+        if (type !== HEADERS && type !== CONTINUATION) continue;
+        if (type === HEADERS) {
           if ((flags & FLAG_PADDED) !== 0) payload = payload.subarray(1, payload.length - payload[0]!);
           if ((flags & FLAG_PRIORITY) !== 0) payload = payload.subarray(5);
         }
@@ -65,6 +88,18 @@ function frameServer(queue: BlockQueue): Server {
         if ((flags & FLAG_END_HEADERS) === 0) continue;
         const block = Buffer.concat(fragments);
         fragments = [];
+        on.block(id, block);
+      }
+    });
+  });
+}
+
+/** Decodes every request's block with HpackDecoder into `queue`. */
+function decodingServer(queue: BlockQueue): Server {
+  return frameServer(() => {
+    const decoder = new HpackDecoder();
+    return {
+      block(_id, block) {
         const out: string[] = [];
         try {
           decoder.decode(block, 0, block.length, out);
@@ -72,9 +107,46 @@ function frameServer(queue: BlockQueue): Server {
           queue.failure ??= e;
         }
         queue.push(out);
-      }
-    });
+      },
+    };
   });
+}
+
+/** Answers every request with `responses.shift()`, encoded by HpackEncoder (one HEADERS frame, END_STREAM). */
+function encodingServer(responses: string[][]): Server {
+  return frameServer((sock) => {
+    const encoder = new HpackEncoder();
+    const out = Buffer.alloc(16384);
+    return {
+      block(id) {
+        const n = encoder.encode(responses.shift()!, out, 9);
+        assert.ok(n > 0);
+        out.writeUIntBE(n - 9, 0, 3);
+        out[3] = HEADERS;
+        out[4] = FLAG_END_HEADERS | FLAG_END_STREAM;
+        out.writeUInt32BE(id, 5);
+        sock.write(Buffer.from(out.subarray(0, n)));
+      },
+      tableSize: (n) => encoder.setPeerMaxTableSize(n),
+    };
+  });
+}
+
+/** For the suite: `server` on a loopback port and one node:http2 client connected to it. */
+function clientOf(server: Server): { client: ClientHttp2Session; authority: string } {
+  const peer = { client: undefined as unknown as ClientHttp2Session, authority: "" };
+  before(async () => {
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    peer.authority = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    peer.client = connect(`http://${peer.authority}`);
+    peer.client.on("error", () => {});
+  });
+  after(() => {
+    peer.client.destroy();
+    server.close();
+  });
+  return peer;
 }
 
 const token = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-"), minLength: 1, maxLength: 16 });
@@ -104,29 +176,14 @@ function grouped(list: string[]): Map<string, string[]> {
 
 describe("HpackDecoder against node:http2's encoder", () => {
   const queue = new BlockQueue();
-  const server = frameServer(queue);
-  let client: ClientHttp2Session;
-  let authority = "";
-
-  before(async () => {
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    authority = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-    client = connect(`http://${authority}`);
-    client.on("error", () => {});
-  });
-
-  after(() => {
-    client.destroy();
-    server.close();
-  });
+  const peer = clientOf(decodingServer(queue));
 
   it("every random request's fields decode as sent, over one connection", async () => {
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
         const headers: OutgoingHttpHeaders = { ":path": r.path, ...r.single, ...r.multi };
         if (r.cookies.length > 0) headers.cookie = r.cookies;
-        const stream = client.request(headers, { endStream: true });
+        const stream = peer.client.request(headers, { endStream: true });
         stream.on("error", () => {});
         const got = grouped(await queue.next());
         stream.close();
@@ -134,7 +191,7 @@ describe("HpackDecoder against node:http2's encoder", () => {
         const want = new Map<string, string[]>([
           [":path", [r.path]],
           [":method", ["GET"]],
-          [":authority", [authority]],
+          [":authority", [peer.authority]],
           [":scheme", ["http"]],
           ...Object.entries(r.single).map(([k, v]) => [k, [v]] as [string, string[]]),
           ...Object.entries(r.multi),
@@ -143,6 +200,44 @@ describe("HpackDecoder against node:http2's encoder", () => {
         assert.deepEqual(new Map([...got].sort()), new Map([...want].sort()));
       }),
       { numRuns: 400 },
+    );
+  });
+});
+
+const responseName = fc.oneof(
+  fc.constantFrom("content-type", "server", "x-envoy-upstream-service-time", "date", "cache-control", "etag", "location", "vary", "www-authenticate"),
+  token.map((t) => "x-" + t),
+);
+const response = fc.record({
+  status: fc.constantFrom("200", "204", "302", "404", "500", "503"),
+  fields: fc.uniqueArray(fc.tuple(responseName, value), { selector: ([n]) => n, maxLength: 8 }),
+  cookies: fc.array(value, { maxLength: 3 }),
+});
+/** A response, or first a new SETTINGS_HEADER_TABLE_SIZE from the client. */
+const exchange = fc.tuple(response, fc.option(fc.integer({ min: 0, max: 8192 }), { freq: 6 }));
+
+describe("HpackEncoder against node:http2's decoder", () => {
+  const responses: string[][] = [];
+  const peer = clientOf(encodingServer(responses));
+
+  it("every random response arrives as sent, while the client changes its table size", async () => {
+    await fc.assert(
+      fc.asyncProperty(exchange, async ([r, tableSize]) => {
+        if (tableSize !== null) await new Promise((resolve) => peer.client.settings({ headerTableSize: tableSize }, resolve));
+        const fields = [":status", r.status, ...r.fields.flat()];
+        for (const c of r.cookies) fields.push("set-cookie", c);
+        responses.push(fields);
+        const stream = peer.client.request({ ":path": "/" }, { endStream: true });
+        const [headers] = (await once(stream, "response")) as [IncomingHttpHeaders];
+        stream.close();
+        const want: Record<string, unknown> = { ":status": Number(r.status), ...Object.fromEntries(r.fields) };
+        if (r.cookies.length > 0) want["set-cookie"] = r.cookies;
+        assert.deepEqual(Object.fromEntries(Object.entries(headers)), want);
+        // nghttp2 reports the never-indexed fields: set-cookie's values, each one
+        const sensitive = (headers as Record<symbol, string[]>)[sensitiveHeaders] ?? [];
+        assert.deepEqual(sensitive, r.cookies.map(() => "set-cookie"));
+      }),
+      { numRuns: 300 },
     );
   });
 });
