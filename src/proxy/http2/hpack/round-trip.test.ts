@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { HpackDecoder } from "./decoder.ts";
+import { HeaderListTooLarge, HpackError } from "./errors.ts";
 import { HpackEncoder } from "./encoder.ts";
 import { huffmanDecode, huffmanEncode, huffmanLength } from "./huffman.ts";
 import { STATIC_TABLE } from "./static-table.ts";
@@ -61,6 +62,40 @@ describe("HPACK round trip", () => {
         assert.equal(out.toString("latin1", 0, huffmanDecode(buf, 0, n, out)), s);
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe("HpackDecoder on arbitrary octets", () => {
+  it("either decodes or throws HpackError / HeaderListTooLarge, never anything else", () => {
+    const d = new HpackDecoder(4096, 4096);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const buf = Buffer.from(bytes);
+        try {
+          d.decode(buf, 0, buf.length, []);
+        } catch (e) {
+          if (!(e instanceof HpackError) && !(e instanceof HeaderListTooLarge)) throw e;
+        }
+        assert.ok(d.tableSize <= 4096);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("the same for valid blocks with some octets changed (Huffman on, so strings are coded)", () => {
+    fc.assert(
+      fc.property(block, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (fields, edits) => {
+        const out = Buffer.alloc(8192);
+        const n = new HpackEncoder(4096, true).encode(fields.flat(), out, 0);
+        for (const [at, octet] of edits) if (n > 0) out[at % n] = octet;
+        try {
+          new HpackDecoder(4096, 4096).decode(out, 0, n, []);
+        } catch (e) {
+          if (!(e instanceof HpackError) && !(e instanceof HeaderListTooLarge)) throw e;
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 });
