@@ -8,10 +8,14 @@
 // collection before) over the collections V8 logged during that run / the requests wrk completed.
 // `--rounds N` repeats the measured run and prints each round and the median.
 //
+// `--h2c`: the load is h2load with prior knowledge (16 connections × 10 streams, `-D` seconds)
+// instead of wrk: bytes per h2c → HTTP/1.1 request. `--code DIR`: measure the sidecar of another
+// checkout (built there), e.g. a worktree of the commit before a change.
+//
 // `--sites`: instead, V8's sampling heap profiler (256-byte interval, objects collected by either GC
 // included) during one run, printed as bytes per request by site (function ← caller).
 //
-// Usage: node bench/alloc.ts [--seconds 6] [--warmup 5] [--rounds 3] [--sites] [--top 25] [--json]
+// Usage: node bench/alloc.ts [--seconds 6] [--warmup 5] [--rounds 3] [--h2c] [--code DIR] [--sites] [--top 25] [--json]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -34,11 +38,18 @@ const { values } = parseArgs({
     sites: { type: "boolean", default: false },
     top: { type: "string", default: "25" },
     json: { type: "boolean", default: false },
+    h2c: { type: "boolean", default: false },
+    code: { type: "string" },
   },
 });
+const codeRoot = values.code ?? root;
 const node = join(root, "node_modules", ".bin", "node");
 
 async function wrk(port: number, seconds: number): Promise<number> {
+  if (values.h2c) {
+    const h2 = await run("taskset", ["-c", "1", "h2load", "-c", "16", "-m", "10", "-D", String(seconds), "-H", `:authority: ${DEPLOYED_AUTHORITY}`, `http://127.0.0.1:${port}/`]);
+    return Number(/requests: \d+ total, \d+ started, (\d+) done/.exec(h2)?.[1] ?? 0);
+  }
   const out = await run("taskset", ["-c", "1", "wrk", "-t1", "-c16", `-d${seconds}s`, "-H", `Host: ${DEPLOYED_AUTHORITY}`, `http://127.0.0.1:${port}/`]);
   return Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
 }
@@ -56,9 +67,9 @@ try {
   const port = await freePort();
   const file = join(workDir, "proxy.json");
   writeFileSync(file, JSON.stringify(deployedProxyConfig(root, port, upstream.port, "deployed")));
-  const entry = (await sidecarLaunch(root)).args.at(-1)!;
+  const entry = (await sidecarLaunch(codeRoot)).args.at(-1)!;
   const probe = values.sites ? "--inspect=127.0.0.1:0" : "--trace-gc-nvp";
-  const child = spawn("taskset", ["-c", "0", node, ...SIDECAR_NODE_FLAGS, probe, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("taskset", ["-c", "0", node, ...SIDECAR_NODE_FLAGS, probe, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: codeRoot, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));

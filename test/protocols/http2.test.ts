@@ -169,6 +169,19 @@ describe("HTTP/2 downstream", () => {
     assert.ok(r1.stdout.endsWith(`h1 GET /tls1 host=app.example.test:${tlsPort} proto=https got=0`), r1.stdout);
   });
 
+  it("nghttp: concurrent requests with an upload and a 2 MiB download on one connection (Amime's own framing)", async () => {
+    const r = await run("nghttp", ["-v", "-H", "Host: app.local", "-d", "-", `http://127.0.0.1:${port}/up1`, `http://127.0.0.1:${port}/big`, `http://127.0.0.1:${port}/h2/x`], "y".repeat(100_000), 20_000);
+    // One connection: SETTINGS in both directions and ACKed, the server's window opened beyond the default.
+    assert.match(r.stdout, /recv SETTINGS frame <length=12, flags=0x00, stream_id=0>/, r.stdout);
+    assert.match(r.stdout, /recv SETTINGS frame <length=0, flags=0x01, stream_id=0>/);
+    assert.match(r.stdout, /recv WINDOW_UPDATE frame <length=4, flags=0x00, stream_id=0>/);
+    // Three responses, each ended by the server (END_STREAM), no resets, no GOAWAY before the client's own.
+    for (const id of [13, 15, 17]) assert.match(r.stdout, new RegExp(`recv \\(stream_id=${id}\\) :status: 20[01]`), r.stdout);
+    assert.doesNotMatch(r.stdout, /recv RST_STREAM/);
+    assert.match(r.stdout, /got=100000/);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
   it("h2load: 200 multiplexed requests on 2 connections all succeed", async () => {
     const r = await run("h2load", ["-n", "200", "-c", "2", "-m", "10", "-H", "Host: app.local", `http://127.0.0.1:${port}/load`], "", 20_000);
     assert.match(r.stdout, /requests: 200 total, 200 started, 200 done, 200 succeeded, 0 failed, 0 errored/, r.stdout);

@@ -171,8 +171,8 @@ export class ProtocolDispatcher {
   }
 
   /**
-   * The HTTP/2 side, made on the first HTTP/2 connection: `node:http2` (≈ 10 MB of RSS) is loaded
-   * only by a proxy that gets one (issue 15).
+   * The HTTP/2 side, made on the first HTTP/2 connection. Downstream HTTP/2 is Amime's own framing
+   * (http2/codec/); `node:http2` (≈ 10 MB of RSS) is loaded only for an HTTP/2 upstream (issue 15).
    */
   get h2(): H2Downstream {
     if (this.#h2 !== undefined) return this.#h2;

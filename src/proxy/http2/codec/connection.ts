@@ -1,0 +1,438 @@
+// H2Connection: Amime's server side of one HTTP/2 connection (RFC 9113) over a socket (h2c or TLS) — the
+// preface and SETTINGS exchange, the frame reader (frames split across reads, many per read),
+// header blocks (HEADERS + CONTINUATION, HPACK from ../hpack), stream states, flow control both
+// ways, PING, GOAWAY, and the limits nghttp2 has against floods (rapid reset, PING/SETTINGS
+// floods, empty frames → GOAWAY ENHANCE_YOUR_CALM). Frames it sends go out once per turn (H2Output).
+// Each request stream is an H2ServerStream handed to `onStream`.
+import type { Buffer } from "node:buffer";
+import type { IncomingHttpHeaders } from "node:http2";
+import type { Socket } from "node:net";
+import { HeaderListTooLarge, HpackDecoder, HpackError } from "../hpack/index.ts";
+import { H2ServerStream } from "./server-stream.ts";
+import { H2Output } from "./output.ts";
+import { requestHead } from "./request-headers.ts";
+import { FrameReader } from "./frame-reader.ts";
+import { SendFlow } from "./send-flow.ts";
+import { FloodGuard } from "./flood-guard.ts";
+import * as F from "./frames.ts";
+
+export interface H2ConnectionOptions {
+  /** Milliseconds, monotonic (the proxy's Clock): the rapid-reset budget refills with it. */
+  now: () => number;
+  maxConcurrentStreams?: number;
+  maxHeaderListSize?: number;
+  /** Fields per header block (node:http2's maxHeaderListPairs): more → 431. */
+  maxHeaderPairs?: number;
+}
+
+export interface H2ConnectionHandler {
+  onStream(stream: H2ServerStream, headers: IncomingHttpHeaders, endStream: boolean): void;
+  onClose(): void;
+}
+
+/** The connection window we open (streams keep the protocol's default 65,535). */
+const CONNECTION_WINDOW = 1024 * 1024;
+/** Give window back once this much of it is consumed. */
+const STREAM_UPDATE_AT = F.DEFAULT_WINDOW >>> 1;
+const CONNECTION_UPDATE_AT = CONNECTION_WINDOW >>> 1;
+const MAX_HEADER_BLOCK = 256 * 1024;
+
+export class H2Connection extends FrameReader {
+  readonly socket: Socket;
+  readonly output: H2Output;
+  /** The response side: DATA within the peer's windows. */
+  readonly flow: SendFlow;
+  private readonly handler: H2ConnectionHandler;
+  private readonly maxStreams: number;
+  private readonly maxPairs: number;
+  private readonly decoder: HpackDecoder;
+  private readonly streams = new Map<number, H2ServerStream>();
+  private readonly fields: string[] = [];
+  /** Highest stream id the peer opened (streams at or below it that are not in `streams` are closed). */
+  private lastStreamId = 0;
+  private goawaySent = false;
+  private peerGoaway = false;
+  private closed = false;
+  // flow control
+  private peerInitialWindow = F.DEFAULT_WINDOW;
+  private recvWindow = CONNECTION_WINDOW;
+  private unacked = 0;
+  /** Streams closed by this side during the turn: their 'close' is emitted after the turn's write. */
+  private closing: H2ServerStream[] = [];
+  private readonly guard: FloodGuard;
+
+  constructor(socket: Socket, handler: H2ConnectionHandler, opts: H2ConnectionOptions) {
+    super();
+    this.socket = socket;
+    this.handler = handler;
+    this.guard = new FloodGuard(opts.now);
+    this.maxStreams = opts.maxConcurrentStreams ?? 1024;
+    this.maxPairs = opts.maxHeaderPairs ?? 128;
+    this.decoder = new HpackDecoder(4096, opts.maxHeaderListSize ?? 64 * 1024);
+    this.output = new H2Output(socket);
+    this.output.onFlush = () => this.afterFlush();
+    this.flow = new SendFlow(this.output, (s) => {
+      if (s.remoteEnded) this.removeStream(s, true);
+    });
+    this.output.settings([F.SETTINGS_MAX_CONCURRENT_STREAMS, this.maxStreams, F.SETTINGS_MAX_HEADER_LIST_SIZE, opts.maxHeaderListSize ?? 64 * 1024]);
+    this.output.windowUpdate(0, CONNECTION_WINDOW - F.DEFAULT_WINDOW);
+    socket.on("data", (b: Buffer) => this.read(b));
+    socket.on("drain", () => this.onSocketDrain());
+    socket.on("error", noop);
+    socket.once("close", () => this.onSocketClose());
+    socket.resume();
+  }
+
+  get activeStreams(): number {
+    return this.streams.size;
+  }
+
+  // ---- lifecycle ----
+
+  /** Graceful: GOAWAY (no new streams), the connection closes when its last stream is done. */
+  close(): void {
+    if (this.closed) return;
+    if (!this.goawaySent) {
+      this.goawaySent = true;
+      this.output.goaway(this.lastStreamId, F.NO_ERROR);
+    }
+    this.endIfIdle();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  protected connectionError(code: number): void {
+    if (this.closed) return;
+    if (!this.goawaySent) {
+      this.goawaySent = true;
+      this.output.goaway(this.lastStreamId, code);
+    }
+    this.closed = true;
+    this.output.flush();
+    this.socket.end();
+    this.socket.destroySoon();
+  }
+
+  private endIfIdle(): void {
+    if ((this.goawaySent || this.peerGoaway) && this.streams.size === 0 && !this.closed) {
+      this.closed = true;
+      this.output.flush();
+      this.socket.end();
+    }
+  }
+
+  private onSocketClose(): void {
+    this.closed = true;
+    for (const s of this.streams.values()) this.dropStream(s);
+    this.streams.clear();
+    this.emitClosing();
+    this.handler.onClose();
+  }
+
+  private onSocketDrain(): void {
+    this.output.congested = false;
+    this.flow.socketDrained();
+  }
+
+  private afterFlush(): void {
+    if (!this.output.congested) this.guard.written();
+    this.emitClosing();
+  }
+
+  private emitClosing(): void {
+    const c = this.closing;
+    if (c.length === 0) return;
+    this.closing = [];
+    for (const s of c) s.emitClose();
+  }
+
+  // ---- frames in (FrameReader calls these) ----
+
+  protected onFrame(type: number, flags: number, id: number, b: Buffer, start: number, end: number): void {
+    switch (type) {
+      case F.DATA:
+        return this.onDataFrame(flags, id, b, start, end);
+      case F.PRIORITY:
+        if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
+        if (end - start !== 5) return this.streamError(id, F.FRAME_SIZE_ERROR);
+        // Priorities are not used; a stream depending on itself is still an error (RFC 9113 §5.3.1).
+        if ((b.readUInt32BE(start) & F.MAX_WINDOW) === id) return this.streamError(id, F.PROTOCOL_ERROR);
+        return;
+      case F.RST_STREAM:
+        return this.onRstStream(id, b, start, end);
+      case F.SETTINGS:
+        return this.onSettings(flags, id, b, start, end);
+      case F.PUSH_PROMISE:
+        return this.connectionError(F.PROTOCOL_ERROR);
+      case F.PING:
+        if (id !== 0) return this.connectionError(F.PROTOCOL_ERROR);
+        if (end - start !== 8) return this.connectionError(F.FRAME_SIZE_ERROR);
+        if ((flags & F.FLAG_ACK) !== 0) return;
+        if (!this.guard.control()) return this.connectionError(F.ENHANCE_YOUR_CALM);
+        this.output.pingAck(b, start);
+        return;
+      case F.GOAWAY:
+        if (id !== 0) return this.connectionError(F.PROTOCOL_ERROR);
+        if (end - start < 8) return this.connectionError(F.FRAME_SIZE_ERROR);
+        this.peerGoaway = true;
+        return this.endIfIdle();
+      case F.WINDOW_UPDATE:
+        return this.onWindowUpdate(id, b, start, end);
+      default:
+        // Unknown frame types are ignored (RFC 9113 §4.1); CONTINUATION out of a block is the reader's error.
+        return;
+    }
+  }
+
+  protected onSettings(flags: number, id: number, b: Buffer, start: number, end: number): void {
+    if (id !== 0) return this.connectionError(F.PROTOCOL_ERROR);
+    if ((flags & F.FLAG_ACK) !== 0) {
+      if (end !== start) this.connectionError(F.FRAME_SIZE_ERROR);
+      return;
+    }
+    if ((end - start) % 6 !== 0) return this.connectionError(F.FRAME_SIZE_ERROR);
+    for (let o = start; o < end; o += 6) {
+      const key = b.readUInt16BE(o);
+      const v = b.readUInt32BE(o + 2);
+      if (key === F.SETTINGS_HEADER_TABLE_SIZE) this.output.setPeerTableSize(v);
+      else if (key === F.SETTINGS_ENABLE_PUSH) {
+        if (v > 1) return this.connectionError(F.PROTOCOL_ERROR);
+      } else if (key === F.SETTINGS_INITIAL_WINDOW_SIZE) {
+        if (v > F.MAX_WINDOW) return this.connectionError(F.FLOW_CONTROL_ERROR);
+        const delta = v - this.peerInitialWindow;
+        this.peerInitialWindow = v;
+        for (const s of this.streams.values()) {
+          s.sendWindow += delta;
+          if (s.sendWindow > F.MAX_WINDOW) return this.connectionError(F.FLOW_CONTROL_ERROR);
+        }
+        if (delta > 0) this.flow.pumpBlocked();
+      } else if (key === F.SETTINGS_MAX_FRAME_SIZE) {
+        if (v < F.DEFAULT_MAX_FRAME || v > F.MAX_FRAME_LIMIT) return this.connectionError(F.PROTOCOL_ERROR);
+        this.output.maxFrame = Math.min(v, 64 * 1024);
+      }
+    }
+    if (!this.guard.control()) return this.connectionError(F.ENHANCE_YOUR_CALM);
+    this.output.settingsAck();
+  }
+
+  private onWindowUpdate(id: number, b: Buffer, start: number, end: number): void {
+    if (end - start !== 4) return this.connectionError(F.FRAME_SIZE_ERROR);
+    const inc = b.readUInt32BE(start) & F.MAX_WINDOW;
+    if (id === 0) {
+      if (inc === 0) return this.connectionError(F.PROTOCOL_ERROR);
+      this.flow.window += inc;
+      if (this.flow.window > F.MAX_WINDOW) return this.connectionError(F.FLOW_CONTROL_ERROR);
+      return this.flow.pumpBlocked();
+    }
+    const s = this.streams.get(id);
+    if (s === undefined) {
+      if (id > this.lastStreamId) this.connectionError(F.PROTOCOL_ERROR);
+      return;
+    }
+    if (inc === 0) return this.streamError(id, F.PROTOCOL_ERROR);
+    s.sendWindow += inc;
+    if (s.sendWindow > F.MAX_WINDOW) return this.streamError(id, F.FLOW_CONTROL_ERROR);
+    this.flow.pump(s);
+  }
+
+  private onRstStream(id: number, b: Buffer, start: number, end: number): void {
+    if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
+    if (end - start !== 4) return this.connectionError(F.FRAME_SIZE_ERROR);
+    const s = this.streams.get(id);
+    if (s === undefined) {
+      if (id > this.lastStreamId) this.connectionError(F.PROTOCOL_ERROR);
+      return;
+    }
+    // Rapid reset (CVE-2023-44487): a token bucket on streams the peer resets.
+    if (!this.guard.reset()) return this.connectionError(F.ENHANCE_YOUR_CALM);
+    this.removeStream(s, false);
+  }
+
+  private onDataFrame(flags: number, id: number, b: Buffer, start: number, end: number): void {
+    if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
+    const length = end - start;
+    if (length > this.recvWindow) return this.connectionError(F.FLOW_CONTROL_ERROR);
+    this.recvWindow -= length;
+    let pad = 0;
+    if ((flags & F.FLAG_PADDED) !== 0) {
+      if (length === 0) return this.connectionError(F.FRAME_SIZE_ERROR);
+      pad = (b[start] as number) + 1;
+      if (pad > length) return this.connectionError(F.PROTOCOL_ERROR);
+      start++;
+    }
+    const payloadEnd = end - (pad > 0 ? pad - 1 : 0);
+    const endStream = (flags & F.FLAG_END_STREAM) !== 0;
+    const s = this.streams.get(id);
+    if (s === undefined || s.remoteEnded) {
+      this.giveBack(null, length);
+      if (s === undefined && id > this.lastStreamId) return this.connectionError(F.PROTOCOL_ERROR);
+      return this.streamError(id, F.STREAM_CLOSED);
+    }
+    if (length > s.recvWindow) {
+      this.giveBack(null, length);
+      return this.streamError(id, F.FLOW_CONTROL_ERROR);
+    }
+    s.recvWindow -= length;
+    if (payloadEnd === start && !endStream && !this.guard.invalid()) return this.connectionError(F.ENHANCE_YOUR_CALM);
+    // Padding is consumed at once; the payload when the exchange takes it.
+    if (pad > 0) this.giveBack(s, pad);
+    const n = payloadEnd - start;
+    s.received += n;
+    if (s.expected >= 0 && (s.received > s.expected || (endStream && s.received !== s.expected))) {
+      this.giveBack(null, n);
+      return this.streamError(id, F.PROTOCOL_ERROR);
+    }
+    if (n > 0) s.data(b.subarray(start, payloadEnd));
+    if (endStream && !s.destroyed) this.remoteEnd(s);
+  }
+
+  private remoteEnd(s: H2ServerStream): void {
+    s.remoteEnded = true;
+    if (s.localEnded) this.removeStream(s, true);
+    s.ended();
+  }
+
+  /** The exchange took `n` bytes of `s`'s DATA: give window back in steps. */
+  consumed(s: H2ServerStream, n: number): void {
+    this.giveBack(s, n);
+  }
+
+  /** Window the peer gets back (in WINDOW_UPDATE steps of half a window: the windows grow when they are sent). */
+  private giveBack(s: H2ServerStream | null, n: number): void {
+    this.unacked += n;
+    if (this.unacked >= CONNECTION_UPDATE_AT) {
+      this.output.windowUpdate(0, this.unacked);
+      this.recvWindow += this.unacked;
+      this.unacked = 0;
+    }
+    if (s === null || s.remoteEnded || s.destroyed) return;
+    s.unacked += n;
+    if (s.unacked >= STREAM_UPDATE_AT) {
+      this.output.windowUpdate(s.id, s.unacked);
+      s.recvWindow += s.unacked;
+      s.unacked = 0;
+    }
+  }
+
+  // ---- header blocks ----
+
+  protected onHeaderBlock(flags: number, id: number, block: Buffer, start: number, end: number, selfDependent: boolean): void {
+    const out = this.fields;
+    out.length = 0;
+    let tooLarge = false;
+    try {
+      this.decoder.decode(block, start, end, out);
+    } catch (e) {
+      if (!(e instanceof HeaderListTooLarge)) return this.connectionError(e instanceof HpackError ? F.COMPRESSION_ERROR : F.INTERNAL_ERROR);
+      tooLarge = true;
+    }
+    if (out.length > this.maxPairs * 2) tooLarge = true;
+    const endStream = (flags & F.FLAG_END_STREAM) !== 0;
+    if (selfDependent) {
+      if (id > this.lastStreamId) this.lastStreamId = id;
+      return this.streamError(id, F.PROTOCOL_ERROR);
+    }
+    const existing = this.streams.get(id);
+    if (existing !== undefined) return this.onTrailers(existing, endStream, tooLarge);
+    if ((id & 1) === 0 || id <= this.lastStreamId) {
+      // A HEADERS frame on a closed stream.
+      return id <= this.lastStreamId && (id & 1) === 1 ? this.streamError(id, F.STREAM_CLOSED) : this.connectionError(F.PROTOCOL_ERROR);
+    }
+    this.lastStreamId = id;
+    if (this.goawaySent) return;
+    if (this.streams.size >= this.maxStreams) {
+      if (!this.guard.invalid()) return this.connectionError(F.ENHANCE_YOUR_CALM);
+      return this.output.rst(id, F.REFUSED_STREAM);
+    }
+    const s = new H2ServerStream(this, id, F.DEFAULT_WINDOW, this.peerInitialWindow);
+    if (tooLarge) {
+      this.streams.set(id, s);
+      s.remoteEnded = endStream;
+      s.respond([":status", "431"] as never, { endStream: true });
+      // The rest of the request is not read (RFC 9113 §8.1: a complete response, then RST_STREAM NO_ERROR).
+      if (!s.destroyed) this.resetStream(s, F.NO_ERROR);
+      return;
+    }
+    const headers = requestHead(out, false);
+    if (headers === null) {
+      if (!this.guard.invalid()) return this.connectionError(F.ENHANCE_YOUR_CALM);
+      return this.output.rst(id, F.PROTOCOL_ERROR);
+    }
+    const cl = headers["content-length"];
+    if (cl !== undefined) {
+      s.expected = Number(cl);
+      if (endStream && s.expected !== 0) return this.output.rst(id, F.PROTOCOL_ERROR);
+    }
+    this.streams.set(id, s);
+    s.remoteEnded = endStream;
+    this.handler.onStream(s, headers, endStream);
+  }
+
+  private onTrailers(s: H2ServerStream, endStream: boolean, tooLarge: boolean): void {
+    // Request trailers end the stream (RFC 9113 §8.1); H2Exchange does not forward them (as with node:http2).
+    if (s.remoteEnded) return this.streamError(s.id, F.STREAM_CLOSED);
+    if (tooLarge) return this.streamError(s.id, F.PROTOCOL_ERROR);
+    if (!endStream || requestHead(this.fields, true) === null) return this.streamError(s.id, F.PROTOCOL_ERROR);
+    if (s.expected >= 0 && s.received !== s.expected) return this.streamError(s.id, F.PROTOCOL_ERROR);
+    this.remoteEnd(s);
+  }
+
+  protected get maxHeaderBlock(): number {
+    return MAX_HEADER_BLOCK;
+  }
+
+  protected onEmptyFrame(): boolean {
+    if (!this.guard.invalid()) {
+      this.connectionError(F.ENHANCE_YOUR_CALM);
+      return false;
+    }
+    return true;
+  }
+
+  protected isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---- streams ----
+
+  /** A stream error (RFC 9113 §5.4.2): RST_STREAM, the stream is over. */
+  private streamError(id: number, code: number): void {
+    const s = this.streams.get(id);
+    // RST_STREAMs waiting to be written count with the ACKs (nghttp2's outbound flood limit).
+    if (!this.guard.control()) return this.connectionError(F.ENHANCE_YOUR_CALM);
+    this.output.rst(id, code);
+    if (s !== undefined) this.removeStream(s, false);
+  }
+
+  /** @internal The exchange resets its stream (close(code)). */
+  resetStream(s: H2ServerStream, code: number): void {
+    this.output.rst(s.id, code);
+    this.removeStream(s, true);
+  }
+
+  /** Forget `s`; its 'close' is emitted now, or after the turn's write when this side closed it (`deferred`). */
+  private removeStream(s: H2ServerStream, deferred: boolean): void {
+    if (s.destroyed) return;
+    this.streams.delete(s.id);
+    this.dropStream(s);
+    if (deferred) {
+      this.closing.push(s);
+      this.output.schedule();
+    }
+    else s.emitClose();
+    this.endIfIdle();
+  }
+
+  private dropStream(s: H2ServerStream): void {
+    s.destroyed = true;
+    const held = s.heldBytes();
+    s.held = null;
+    // Held DATA nobody will read: its connection window comes back.
+    if (held > 0 && !this.closed) this.giveBack(null, held);
+    this.flow.drop(s);
+  }
+}
+
+function noop(): void {}

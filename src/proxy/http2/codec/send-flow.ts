@@ -1,0 +1,130 @@
+// SendFlow: a connection's response side — DATA within the peer's connection and stream windows
+// (RFC 9113 §6.9), the rest queued per stream and sent as WINDOW_UPDATEs arrive; END_STREAM or
+// the stream's 'wantTrailers' once its queue is out; 'drain' to a stream whose write() said false
+// when its queue is out and the socket takes bytes again.
+import type { Buffer } from "node:buffer";
+import type { H2Output } from "./output.ts";
+import type { H2ServerStream } from "./server-stream.ts";
+import * as F from "./frames.ts";
+
+export class SendFlow {
+  private readonly output: H2Output;
+  /** END_STREAM went out on `s` (the connection closes it when the request side is over too). */
+  private readonly onLocalEnd: (s: H2ServerStream) => void;
+  /** The peer's connection window. */
+  window = F.DEFAULT_WINDOW;
+  private readonly blocked = new Set<H2ServerStream>();
+  private readonly drainWaiters = new Set<H2ServerStream>();
+
+  constructor(output: H2Output, onLocalEnd: (s: H2ServerStream) => void) {
+    this.output = output;
+    this.onLocalEnd = onLocalEnd;
+  }
+
+  headers(s: H2ServerStream, fields: readonly string[], endStream: boolean): void {
+    this.output.headers(s.id, fields, endStream);
+    if (endStream) this.localEnd(s);
+  }
+
+  data(s: H2ServerStream, chunk: Buffer): void {
+    if (s.queue !== null) {
+      s.queue.push(chunk);
+      s.queued += chunk.length;
+      return;
+    }
+    const sent = this.within(s, chunk);
+    if (sent < chunk.length) {
+      s.queue = [sent === 0 ? chunk : chunk.subarray(sent)];
+      s.queued = chunk.length - sent;
+      this.blocked.add(s);
+    }
+  }
+
+  /** DATA frames from `chunk` as far as both windows allow; returns the offset reached. */
+  private within(s: H2ServerStream, chunk: Buffer): number {
+    const max = this.output.maxFrame;
+    let o = 0;
+    while (o < chunk.length) {
+      const room = Math.min(this.window, s.sendWindow, max, chunk.length - o);
+      if (room <= 0) break;
+      this.output.data(s.id, chunk, o, o + room);
+      this.window -= room;
+      s.sendWindow -= room;
+      o += room;
+    }
+    return o;
+  }
+
+  /** end(): END_STREAM (or 'wantTrailers') once the queued DATA is out. */
+  endWhenSent(s: H2ServerStream): void {
+    if (s.queue === null) this.finish(s);
+  }
+
+  private finish(s: H2ServerStream): void {
+    if (s.trailersWanted) s.emitWantTrailers();
+    else this.emptyEnd(s);
+  }
+
+  /** END_STREAM: on the stream's last DATA frame when it is still the last frame of the turn, else an empty DATA frame. */
+  emptyEnd(s: H2ServerStream): void {
+    this.output.endStream(s.id);
+    this.localEnd(s);
+  }
+
+  private localEnd(s: H2ServerStream): void {
+    s.localEnded = true;
+    this.onLocalEnd(s);
+  }
+
+  waitDrain(s: H2ServerStream): void {
+    this.drainWaiters.add(s);
+  }
+
+  /** The socket took its queued bytes: streams waiting for it and not for window hear 'drain'. */
+  socketDrained(): void {
+    for (const s of this.drainWaiters) {
+      if (s.queued === 0 && !s.destroyed) {
+        this.drainWaiters.delete(s);
+        s.emitDrain();
+      }
+    }
+  }
+
+  drop(s: H2ServerStream): void {
+    s.queue = null;
+    s.queued = 0;
+    this.blocked.delete(s);
+    this.drainWaiters.delete(s);
+  }
+
+  /** The stream's window grew. */
+  pump(s: H2ServerStream): void {
+    const q = s.queue;
+    if (q === null || s.destroyed) return;
+    while (q.length > 0) {
+      const head = q[0] as Buffer;
+      const sent = this.within(s, head);
+      s.queued -= sent;
+      if (sent < head.length) {
+        q[0] = head.subarray(sent);
+        return;
+      }
+      q.shift();
+    }
+    s.queue = null;
+    this.blocked.delete(s);
+    if (s.endQueued) this.finish(s);
+    if (s.needDrain && !this.output.congested && !s.destroyed) {
+      this.drainWaiters.delete(s);
+      s.emitDrain();
+    }
+  }
+
+  /** The connection's window grew (or every stream's did). */
+  pumpBlocked(): void {
+    for (const s of this.blocked) {
+      if (this.window <= 0) return;
+      this.pump(s);
+    }
+  }
+}
