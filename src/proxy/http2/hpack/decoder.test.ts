@@ -98,6 +98,12 @@ describe("HpackDecoder: dynamic table", () => {
     assert.deepEqual(decode(d, hex("be")), [["custom-key", "custom-header"]]);
   });
 
+  it("an integer of 5 continuation octets is read (2^32-1 is the largest)", () => {
+    const d = new HpackDecoder(4096, 100);
+    // a Huffman-flagged string length 127 + 0x0ffffff80 = 2^32-1: past the block, not an overflow
+    assert.throws(() => decode(d, hex("0001 78 ff 80 ff ff ff 0f")), /past the end of the block/);
+  });
+
   it("two size updates at the start of a block are allowed (§4.2)", () => {
     const d = new HpackDecoder();
     assert.deepEqual(decode(d, hex("20 3f 11 82")), [[":method", "GET"]]);
@@ -119,6 +125,7 @@ describe("HpackDecoder: errors", () => {
     ["a name index past the tables", "7f 00 0161"],
     ["a truncated integer", "ff 80"],
     ["an integer past 2^32-1", "ff ff ff ff ff ff 0f"],
+    ["an integer padded with zero continuation octets", "ff 80 80 80 80 80 80 00 82"],
     ["a string past the end of the block", "0003 782d 61 05 6162"],
     ["a block ending before the value", "0003 782d 61"],
     ["a size update above the advertised maximum", "3fe21f"],

@@ -5,7 +5,7 @@ import { HeaderListTooLarge, HpackError } from "./errors.ts";
 import { huffmanDecode } from "./huffman.ts";
 import { ENTRY_OVERHEAD, STATIC_COUNT, STATIC_TABLE } from "./static-table.ts";
 
-/** Integers beyond 2³²−1 are not a valid index, length or size here (§5.1's overflow guard). */
+/** Integers beyond 2³²−1 are not a valid index, length or size here (§5.1's limits). */
 const MAX_INT = 0xffffffff;
 
 /** Buffer's own latin1 slicer (what toString("latin1", s, e) calls after checking its arguments). */
@@ -120,6 +120,8 @@ export class HpackDecoder {
       if (v > MAX_INT) throw new HpackError("integer overflow");
       if (b < 0x80) return v;
       factor *= 128;
+      // 5 continuation octets carry 35 bits: a sixth is padding of zeros (§5.1: octet length limit)
+      if (factor > 2 ** 28) throw new HpackError("integer encoding too long");
     }
   }
 
