@@ -49,6 +49,8 @@ export class LeastRequestBalancer extends SnapshotBalancer {
     const exclude = ctx?.exclude;
     if (this.edf === null) {
       const n = list.length;
+      // One host: every draw would pick it (a cluster of one endpoint, the usual sidecar case).
+      if (n === 1) return list[0]!;
       let best = -1;
       for (let c = 0; c < this.choiceCount; c++) {
         const i = nextAllowed(list, this.random.int(n), exclude);
