@@ -104,6 +104,22 @@ describe("HpackDecoder: dynamic table", () => {
     assert.throws(() => decode(d, hex("0001 78 ff 80 ff ff ff 0f")), /past the end of the block/);
   });
 
+  it("holds as many entries as fit (4096 / 36 = 113 of 'x: NNN'), oldest evicted first, each at its index", () => {
+    const d = new HpackDecoder(4096);
+    for (let i = 0; i < 300; i++) {
+      // evictions and the table's growth interleave with inserts
+      const v = String(i).padStart(3, "0");
+      decode(d, Buffer.concat([hex("4001 78 03"), Buffer.from(v)]));
+    }
+    assert.equal(d.tableLength, 113);
+    assert.equal(d.tableSize, 113 * 36);
+    for (let i = 0; i < 113; i++) {
+      // index 62 + i, past the 7-bit prefix as 127 + a second octet
+      const block = 62 + i < 127 ? Buffer.from([0x80 | (62 + i)]) : Buffer.from([0xff, 62 + i - 127]);
+      assert.deepEqual(decode(d, block), [["x", String(299 - i).padStart(3, "0")]]);
+    }
+  });
+
   it("two size updates at the start of a block are allowed (§4.2)", () => {
     const d = new HpackDecoder();
     assert.deepEqual(decode(d, hex("20 3f 11 82")), [[":method", "GET"]]);

@@ -7,6 +7,10 @@ import { ENTRY_OVERHEAD, STATIC_COUNT, STATIC_TABLE } from "./static-table.ts";
 
 /** Integers beyond 2³²−1 are not a valid index, length or size here (§5.1's limits). */
 const MAX_INT = 0xffffffff;
+/** Dynamic table slots a decoder starts with (a power of two). */
+const INITIAL_ENTRIES = 16;
+/** The Huffman scratch buffer a decoder keeps between strings, at the most. */
+const HUFF_KEPT = 4096;
 
 /** Buffer's own latin1 slicer (what toString("latin1", s, e) calls after checking its arguments). */
 interface Latin1Slicer {
@@ -20,25 +24,22 @@ export class HpackDecoder {
   /** The size the peer chose with its last size update (≤ maxTableSize). */
   private limit: number;
   private size = 0;
-  /** Ring of entries, newest at `head`; at most maxTableSize / 32 of them fit. */
-  private readonly names: string[];
-  private readonly values: string[];
-  private readonly mask: number;
+  /** Ring of entries, newest at `head`; grows by doubling as the peer fills it (most clients
+   * keep a handful of entries), up to the maxTableSize / 32 entries that can fit. */
+  private names: string[] = new Array<string>(INITIAL_ENTRIES).fill("");
+  private values: string[] = new Array<string>(INITIAL_ENTRIES).fill("");
+  private mask = INITIAL_ENTRIES - 1;
   private head = 0;
   private count = 0;
   /** Read position inside the block being decoded. */
   private pos = 0;
+  /** Huffman output; kept only up to HUFF_KEPT octets (a rare huge value is not held per connection). */
   private huff: Buffer = Buffer.allocUnsafe(256);
 
   constructor(maxTableSize = 4096, maxListSize = 65536) {
     this.maxTableSize = maxTableSize;
     this.maxListSize = maxListSize;
     this.limit = maxTableSize;
-    let cap = 1;
-    while (cap < maxTableSize / ENTRY_OVERHEAD) cap *= 2;
-    this.names = new Array<string>(cap).fill("");
-    this.values = new Array<string>(cap).fill("");
-    this.mask = cap - 1;
   }
 
   /** Entries in the dynamic table (newest first is index 62). */
@@ -135,9 +136,14 @@ export class HpackDecoder {
     this.pos = s + len;
     if (len === 0) return "";
     if (!huffman) return (buf as unknown as Latin1Slicer).latin1Slice(s, s + len);
-    if (this.huff.length < len * 2) this.huff = Buffer.allocUnsafe(len * 2);
-    const n = huffmanDecode(buf, s, s + len, this.huff);
-    return (this.huff as unknown as Latin1Slicer).latin1Slice(0, n);
+    // ⌈8·len/5⌉ ≤ 2·len octets at the most (codes are ≥ 5 bits)
+    let huff = this.huff;
+    if (huff.length < len * 2) {
+      huff = Buffer.allocUnsafe(len * 2);
+      if (huff.length <= HUFF_KEPT) this.huff = huff;
+    }
+    const n = huffmanDecode(buf, s, s + len, huff);
+    return (huff as unknown as Latin1Slicer).latin1Slice(0, n);
   }
 
   private name(index: number): string {
@@ -159,11 +165,28 @@ export class HpackDecoder {
       return;
     }
     this.evictTo(this.limit - size);
+    if (this.count > this.mask) this.grow();
     this.head = (this.head + 1) & this.mask;
     this.names[this.head] = name;
     this.values[this.head] = value;
     this.count++;
     this.size += size;
+  }
+
+  /** Doubles the ring, oldest entry first at 0. */
+  private grow(): void {
+    const cap = 2 * (this.mask + 1);
+    const names = new Array<string>(cap).fill("");
+    const values = new Array<string>(cap).fill("");
+    for (let i = 0; i < this.count; i++) {
+      const at = (this.head - this.count + 1 + i) & this.mask;
+      names[i] = this.names[at]!;
+      values[i] = this.values[at]!;
+    }
+    this.names = names;
+    this.values = values;
+    this.mask = cap - 1;
+    this.head = this.count - 1;
   }
 
   private evictTo(size: number): void {
