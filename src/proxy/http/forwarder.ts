@@ -37,6 +37,9 @@ const LINES = new HeaderLineWriter();
  * relay, within the same upstream read callback), and only one response is committed per callback.
  */
 const RESPONSE_LINES = new HeaderLineWriter();
+// Constant header names, as bytes (HeaderLineWriter.putAll).
+const ATTEMPT_COUNT_NAME = Buffer.from("x-envoy-attempt-count: ", "latin1");
+const SERVICE_TIME_NAME = Buffer.from("x-envoy-upstream-service-time: ", "latin1");
 
 export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink {
   private readonly dh: DestinationHeaders;
@@ -160,7 +163,7 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     const w = LINES.reset();
     writeRequestExtraLines(w, x);
     w.put(this.editLines);
-    w.put("x-envoy-attempt-count: ").int(x.attempts).crlf();
+    w.putAll(ATTEMPT_COUNT_NAME).int(x.attempts).crlf();
     w.put(this.dh.requestAddLines);
     if (this.telemetryLines) x.proxy.telemetry?.writeForwardLines(x, w);
     const head = serializeRequestHead(x.head, { path: this.path, host: this.hostHeader, drop: this.requestDrop, lines: w, body });
@@ -241,7 +244,7 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     x.responseStarted = true;
     // x-envoy-upstream-service-time (digits) and the destination's checked edits need no check.
     const nowMs = x.proxy.clock.now();
-    const lines = RESPONSE_LINES.reset().put("x-envoy-upstream-service-time: ").int(Math.max(0, Math.round(nowMs - this.attemptStartMs))).crlf().put(this.dh.responseAddLines);
+    const lines = RESPONSE_LINES.reset().putAll(SERVICE_TIME_NAME).int(Math.max(0, Math.round(nowMs - this.attemptStartMs))).crlf().put(this.dh.responseAddLines);
     let extra: [string, string][] | undefined;
     if (x.cors !== undefined) for (const h of corsResponseHeaders(x, x.cors)) (extra ??= []).push(h);
     const authz = x.metadata?.get(EXT_AUTHZ_RESPONSE_HEADERS) as HeaderPairs | undefined;

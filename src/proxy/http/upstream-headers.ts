@@ -82,18 +82,24 @@ function hasEscapes(ops: unknown): boolean {
   return ops !== undefined && JSON.stringify(ops).includes("%");
 }
 
+// The constant pieces of those lines, as bytes (HeaderLineWriter.putAll).
+const REQUEST_ID_NAME = Buffer.from("x-request-id: ", "latin1");
+const XFF_NAME = Buffer.from("x-forwarded-for: ", "latin1");
+const XFP_HTTPS_LINE = Buffer.from("x-forwarded-proto: https\r\n", "latin1");
+const XFP_HTTP_LINE = Buffer.from("x-forwarded-proto: http\r\n", "latin1");
+
 /**
  * The same proxy headers as header lines into the upstream head's writer: every value is already
  * valid (a generated hex id, a request header the parser checked, the peer's IP, a constant
  * scheme), so the per-request character check is skipped.
  */
 export function writeRequestExtraLines(w: HeaderLineWriter, x: Exchange): void {
-  if (x.requestIdGenerated) w.line("x-request-id: ", x.requestId);
+  if (x.requestIdGenerated) w.putAll(REQUEST_ID_NAME).put(x.requestId).crlf();
   const xff = x.head.get("x-forwarded-for");
-  w.put("x-forwarded-for: ");
+  w.putAll(XFF_NAME);
   if (xff !== undefined && xff !== "") w.put(xff).put(", ");
   w.put(x.sourceIp).crlf();
-  if (!x.head.has("x-forwarded-proto")) w.put(x.scheme === "https" ? "x-forwarded-proto: https\r\n" : "x-forwarded-proto: http\r\n");
+  if (!x.head.has("x-forwarded-proto")) w.putAll(x.scheme === "https" ? XFP_HTTPS_LINE : XFP_HTTP_LINE);
   const plan = x.conn.xfcc;
   if (plan !== null) {
     const v = xfccHeaderValue(plan, x.head.get(XFCC_HEADER));

@@ -120,7 +120,7 @@ export class RequestHooks implements TelemetryHooks {
   writeForwardLines(x: TelemetryRequest, w: HeaderLineWriter): void {
     const st = x.telemetry;
     if (!(st instanceof RequestState)) return;
-    if (isClientSide(x.direction)) w.put(this.current().selfLine);
+    if (isClientSide(x.direction)) w.putAll(this.current().selfLine);
     if (st.span !== null) writeTraceHeaderLines(w, st.span);
     else if (st.idsDrawn) writeUnsampledTraceLines(w, st);
   }

@@ -20,7 +20,8 @@ export interface TelemetrySettings {
   /** Our x-amime-peer value. */
   readonly selfHeader: string;
   /** The same as an HTTP/1.1 header line (checked once). */
-  readonly selfLine: string;
+  /** Our identity header line (x-amime-peer), as bytes for the upstream head's writer. */
+  readonly selfLine: Buffer;
   /** Zipkin localEndpoint.serviceName: `<canonical service>.<namespace>` as Istio's. */
   readonly serviceName: string;
   readonly maxSeries: number;
@@ -119,7 +120,7 @@ function compileSettings(config: ProxyConfig): TelemetrySettings {
     config,
     self,
     selfHeader,
-    selfLine: checkHeaderLines([[PEER_HEADER, selfHeader]]),
+    selfLine: Buffer.from(checkHeaderLines([[PEER_HEADER, selfHeader]]), "latin1"),
     serviceName: `${self.canonicalService}.${self.namespace}`,
     maxSeries: t.metrics?.maxSeries ?? DEFAULT_MAX_SERIES,
     metricsOn: views.none ? () => true : (d, tcp = false) => views.on(d, tcp),
