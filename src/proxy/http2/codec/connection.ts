@@ -14,6 +14,7 @@ import { requestHead } from "./request-headers.ts";
 import { FrameReader } from "./frame-reader.ts";
 import { SendFlow } from "./send-flow.ts";
 import { FloodGuard } from "./flood-guard.ts";
+import { ClosedStreams } from "./closed-streams.ts";
 import * as F from "./frames.ts";
 
 export interface H2ConnectionOptions {
@@ -60,6 +61,7 @@ export class H2Connection extends FrameReader {
   /** Streams closed by this side during the turn: their 'close' is emitted after the turn's write. */
   private closing: H2ServerStream[] = [];
   private readonly guard: FloodGuard;
+  private readonly closedStreams = new ClosedStreams();
 
   constructor(socket: Socket, handler: H2ConnectionHandler, opts: H2ConnectionOptions) {
     super();
@@ -193,6 +195,7 @@ export class H2Connection extends FrameReader {
       return;
     }
     if ((end - start) % 6 !== 0) return this.connectionError(F.FRAME_SIZE_ERROR);
+    let grown = false;
     for (let o = start; o < end; o += 6) {
       const key = b.readUInt16BE(o);
       const v = b.readUInt32BE(o + 2);
@@ -207,7 +210,7 @@ export class H2Connection extends FrameReader {
           s.sendWindow += delta;
           if (s.sendWindow > F.MAX_WINDOW) return this.connectionError(F.FLOW_CONTROL_ERROR);
         }
-        if (delta > 0) this.flow.pumpBlocked();
+        if (delta > 0) grown = true;
       } else if (key === F.SETTINGS_MAX_FRAME_SIZE) {
         if (v < F.DEFAULT_MAX_FRAME || v > F.MAX_FRAME_LIMIT) return this.connectionError(F.PROTOCOL_ERROR);
         this.output.maxFrame = Math.min(v, 64 * 1024);
@@ -215,6 +218,8 @@ export class H2Connection extends FrameReader {
     }
     if (!this.guard.control()) return this.connectionError(F.ENHANCE_YOUR_CALM);
     this.output.settingsAck();
+    // DATA the larger windows let out goes after the ACK.
+    if (grown) this.flow.pumpBlocked();
   }
 
   private onWindowUpdate(id: number, b: Buffer, start: number, end: number): void {
@@ -268,6 +273,7 @@ export class H2Connection extends FrameReader {
     if (s === undefined || s.remoteEnded) {
       this.giveBack(null, length);
       if (s === undefined && id > this.lastStreamId) return this.connectionError(F.PROTOCOL_ERROR);
+      if (s === undefined && this.closedStreams.wasReset(id)) return;
       return this.streamError(id, F.STREAM_CLOSED);
     }
     if (length > s.recvWindow) {
@@ -336,15 +342,19 @@ export class H2Connection extends FrameReader {
     }
     const existing = this.streams.get(id);
     if (existing !== undefined) return this.onTrailers(existing, endStream, tooLarge);
-    if ((id & 1) === 0 || id <= this.lastStreamId) {
-      // A HEADERS frame on a closed stream.
-      return id <= this.lastStreamId && (id & 1) === 1 ? this.streamError(id, F.STREAM_CLOSED) : this.connectionError(F.PROTOCOL_ERROR);
+    if ((id & 1) === 0) return this.connectionError(F.PROTOCOL_ERROR);
+    if (id <= this.lastStreamId) {
+      // Frames in flight on a stream this side reset are ignored (RFC 9113 §5.1, "closed"); a stream
+      // id never used and lower than the last is a PROTOCOL_ERROR (§5.1.1), a closed one STREAM_CLOSED.
+      if (this.closedStreams.wasReset(id)) return;
+      return this.connectionError(this.closedStreams.wasSkipped(id) ? F.PROTOCOL_ERROR : F.STREAM_CLOSED);
     }
+    this.closedStreams.opened(this.lastStreamId, id);
     this.lastStreamId = id;
     if (this.goawaySent) return;
     if (this.streams.size >= this.maxStreams) {
       if (!this.guard.invalid()) return this.connectionError(F.ENHANCE_YOUR_CALM);
-      return this.output.rst(id, F.REFUSED_STREAM);
+      return this.rst(id, F.REFUSED_STREAM);
     }
     const s = new H2ServerStream(this, id, F.DEFAULT_WINDOW, this.peerInitialWindow);
     if (tooLarge) {
@@ -358,12 +368,12 @@ export class H2Connection extends FrameReader {
     const headers = requestHead(out, false);
     if (headers === null) {
       if (!this.guard.invalid()) return this.connectionError(F.ENHANCE_YOUR_CALM);
-      return this.output.rst(id, F.PROTOCOL_ERROR);
+      return this.rst(id, F.PROTOCOL_ERROR);
     }
     const cl = headers["content-length"];
     if (cl !== undefined) {
       s.expected = Number(cl);
-      if (endStream && s.expected !== 0) return this.output.rst(id, F.PROTOCOL_ERROR);
+      if (endStream && s.expected !== 0) return this.rst(id, F.PROTOCOL_ERROR);
     }
     this.streams.set(id, s);
     s.remoteEnded = endStream;
@@ -402,13 +412,19 @@ export class H2Connection extends FrameReader {
     const s = this.streams.get(id);
     // RST_STREAMs waiting to be written count with the ACKs (nghttp2's outbound flood limit).
     if (!this.guard.control()) return this.connectionError(F.ENHANCE_YOUR_CALM);
-    this.output.rst(id, code);
+    this.rst(id, code);
     if (s !== undefined) this.removeStream(s, false);
+  }
+
+  /** RST_STREAM, remembered: frames the client sent before it saw it are ignored. */
+  private rst(id: number, code: number): void {
+    this.output.rst(id, code);
+    this.closedStreams.reset(id);
   }
 
   /** @internal The exchange resets its stream (close(code)). */
   resetStream(s: H2ServerStream, code: number): void {
-    this.output.rst(s.id, code);
+    this.rst(s.id, code);
     this.removeStream(s, true);
   }
 

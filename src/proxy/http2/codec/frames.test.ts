@@ -202,6 +202,27 @@ describe("H2Connection frames", () => {
     });
   }
 
+  it("closed streams: HEADERS on a finished one → GOAWAY STREAM_CLOSED, on a skipped id → PROTOCOL_ERROR, frames on one this side reset are ignored", async () => {
+    handler = (s) => s.respond([":status", "204"] as never, { endStream: true });
+    const p = peer();
+    p.send(START, frame(F.HEADERS, F.FLAG_END_HEADERS | F.FLAG_END_STREAM, 1, block(GET)));
+    await p.wait((f) => f.type === F.HEADERS && f.id === 1);
+    p.send(frame(F.HEADERS, F.FLAG_END_HEADERS | F.FLAG_END_STREAM, 1, block(GET)));
+    assert.equal(await p.goaway(), F.STREAM_CLOSED);
+
+    const q = peer();
+    q.send(START, frame(F.HEADERS, F.FLAG_END_HEADERS | F.FLAG_END_STREAM, 5, block(GET)), frame(F.HEADERS, F.FLAG_END_HEADERS | F.FLAG_END_STREAM, 3, block(GET)));
+    assert.equal(await q.goaway(), F.PROTOCOL_ERROR);
+
+    handler = (s) => s.close(F.CANCEL);
+    const r = peer();
+    r.send(START, frame(F.HEADERS, F.FLAG_END_HEADERS, 1, block(GET)));
+    assert.equal(await r.rst(1), F.CANCEL);
+    r.send(frame(F.DATA, 0, 1, "late"), frame(F.HEADERS, F.FLAG_END_HEADERS | F.FLAG_END_STREAM, 1, block(["x-t", "1"])), frame(F.PING, 0, 0, "after!!!"));
+    await r.wait((f) => f.type === F.PING && f.flags === F.FLAG_ACK);
+    assert.equal(r.frames.filter((f) => f.type === F.RST_STREAM || f.type === F.GOAWAY).length, 1, "only the stream's own reset");
+  });
+
   it("REFUSED_STREAM over max concurrent streams; 431 for a header list over its limit", async () => {
     opts = { maxConcurrentStreams: 1, maxHeaderPairs: 8 };
     handler = () => undefined;
