@@ -22,6 +22,17 @@ describe("HeaderLineWriter", () => {
     assert.equal(w.toString(), Array.from({ length: 5 }, (_, i) => `x-long-${i}: ${value}\r\n`).join(""));
   });
 
+  it("appends byte pieces short and long, and repeats bytes it holds, across a grow", () => {
+    const w = new HeaderLineWriter();
+    w.putAll(Buffer.from("ab", "latin1")).putAll(Buffer.from("x-envoy-attempt-count: ", "latin1")).int(1).crlf();
+    assert.equal(w.toString(), "abx-envoy-attempt-count: 1\r\n");
+    const at = w.length;
+    w.put("0123456789");
+    w.put("-".repeat(1020)).repeat(at, 10);
+    assert.ok(w.bytes.length > 1024);
+    assert.equal(w.toString(), `abx-envoy-attempt-count: 1\r\n0123456789${"-".repeat(1020)}0123456789`);
+  });
+
   it("is copied into the head by the serializer after the forwarded lines", () => {
     const raw = Buffer.from("GET /a HTTP/1.1\r\nHost: h\r\nx-keep: 1\r\n\r\n", "latin1");
     const head = parseRequestHead(raw, 0, raw.length, DEFAULT_HEAD_LIMITS) as RequestHead;

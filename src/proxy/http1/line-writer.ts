@@ -66,6 +66,15 @@ export class HeaderLineWriter {
     return this;
   }
 
+  /** Append a copy of `n` bytes already written, from `from` (an id written twice, e.g.). */
+  repeat(from: number, n: number): this {
+    const pos = this.length;
+    if (pos + n > this.bytes.length) this.grow(pos + n);
+    this.bytes.copyWithin(pos, from, from + n);
+    this.length = pos + n;
+    return this;
+  }
+
   /**
    * Room for `n` more bytes: returns the buffer to write them into at `length` (the caller then
    * advances `length`).

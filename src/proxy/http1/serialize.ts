@@ -33,7 +33,7 @@ export function serializeRequestHead(head: RequestHead, opts: SerializeRequestOp
   const framing = opts.framing ?? head.framing;
   const pass = opts.passUpgrade === true && head.upgrade !== null;
   const conn = pass ? "Connection: upgrade\r\n" : opts.close === true ? "Connection: close\r\n" : "";
-  return build(h, method, " ", path, " HTTP/1.1\r\nHost: ", host, pass ? KEEP_UPGRADE : 0, opts.drop, opts.lines, opts.extra, framing, conn, opts.body, 0, opts.body?.length ?? 0);
+  return build(h, method, " ", path, REQUEST_LINE_END_HOST, host, pass ? KEEP_UPGRADE : 0, opts.drop, opts.lines, opts.extra, framing, conn, opts.body, 0, opts.body?.length ?? 0);
 }
 
 /**
@@ -136,7 +136,10 @@ export function chooseResponseFraming(
   }
 }
 
-const CONTENT_LENGTH = "Content-Length: ";
+// Constant pieces of every message, as bytes: Buffer#copy (≈ 10–14 ns for 16–17 bytes) instead of
+// the native latin1 writer that putLatin1 calls for 13 characters or more (≈ 16–18 ns).
+const CONTENT_LENGTH = Buffer.from("Content-Length: ", "latin1");
+const REQUEST_LINE_END_HOST = Buffer.from(" HTTP/1.1\r\nHost: ", "latin1");
 const CHUNKED_LINE = "Transfer-Encoding: chunked\r\n";
 
 /** Bytes of the framing line (`Content-Length: n`, `Transfer-Encoding: chunked`, or none). Throws TypeError on an invalid length. */
@@ -156,7 +159,7 @@ function framingSize(f: OutboundFraming): number {
 function putFraming(out: Buffer, f: OutboundFraming, pos: number): number {
   if (f.kind === "chunked") return putLatin1(out, CHUNKED_LINE, pos);
   if (f.kind !== "length") return pos;
-  pos = putLatin1(out, CONTENT_LENGTH, pos);
+  pos += CONTENT_LENGTH.copy(out, pos);
   pos = putDecimal(out, f.length, pos, decimalLength(f.length));
   out[pos++] = 0x0d;
   out[pos++] = 0x0a;
@@ -175,15 +178,15 @@ function statusText(status: number): string {
 }
 
 /**
- * The head: the start line (s0…s4 then CRLF, in pieces so no string is joined per message), the
- * kept header lines copied as byte runs, then the tail.
+ * The head: the start line (s0…s4 then CRLF, in pieces so no string is joined per message; s3 may be
+ * a constant's bytes), the kept header lines copied as byte runs, then the tail.
  */
 function build(
   h: HeadBase,
   s0: string,
   s1: string,
   s2: string,
-  s3: string,
+  s3: string | Buffer,
   s4: string,
   keep: number,
   drop: SerializeRequestOptions["drop"],
@@ -221,7 +224,7 @@ function build(
   let pos = putLatin1(out, s0, 0);
   pos = putLatin1(out, s1, pos);
   pos = putLatin1(out, s2, pos);
-  pos = putLatin1(out, s3, pos);
+  pos = typeof s3 === "string" ? putLatin1(out, s3, pos) : pos + s3.copy(out, pos);
   pos = putLatin1(out, s4, pos);
   out[pos++] = 0x0d;
   out[pos++] = 0x0a;

@@ -113,14 +113,15 @@ export class SpanIds {
  * no single `b3` header): what writeTraceHeaderLines writes for `toOutgoingSpan(ids)`.
  */
 export function writeUnsampledTraceLines(w: HeaderLineWriter, ids: SpanIds): void {
+  // Each id's digits are made once and copied for the B3 headers.
   w.putAll(TRACEPARENT);
+  const traceAt = w.length;
   ids.writeIdDigits(w, 0, 32);
   w.putAll(DASH);
+  const spanAt = w.length;
   ids.writeIdDigits(w, 32, 48);
-  w.putAll(B3_TRACE_ID);
-  ids.writeIdDigits(w, 0, 32);
-  w.putAll(B3_SPAN_ID);
-  ids.writeIdDigits(w, 32, 48);
+  w.putAll(B3_TRACE_ID).repeat(traceAt, 32);
+  w.putAll(B3_SPAN_ID).repeat(spanAt, 16);
   w.putAll(B3_UNSAMPLED);
 }
 
