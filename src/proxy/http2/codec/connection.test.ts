@@ -162,6 +162,24 @@ describe("H2Connection (node:http2 client as peer)", () => {
     assert.ok((await closed) >= 10);
   });
 
+  it("a connection lost mid-request closes its open streams", async () => {
+    let closed!: Promise<void>;
+    const arrived = new Promise<void>((resolve) => {
+      r.handler = (s) => {
+        closed = new Promise<void>((done) => s.on("close", done));
+        resolve();
+      };
+    });
+    const c = connect(r.url);
+    c.on("error", () => undefined);
+    const req = c.request({ ":method": "POST", ":path": "/gone" });
+    req.on("error", () => undefined);
+    req.write("part");
+    await arrived;
+    c.destroy();
+    await closed;
+  });
+
   it("close(): GOAWAY, the stream in flight finishes, the connection ends", async () => {
     let held: H2ServerStream | null = null;
     const arrived = new Promise<void>((resolve) => {

@@ -55,7 +55,6 @@ export class H2Connection extends FrameReader {
   private peerGoaway = false;
   private closed = false;
   // flow control
-  private peerInitialWindow = F.DEFAULT_WINDOW;
   private recvWindow = CONNECTION_WINDOW;
   private unacked = 0;
   /** Streams closed by this side during the turn: their 'close' is emitted after the turn's write. */
@@ -127,9 +126,12 @@ export class H2Connection extends FrameReader {
 
   private onSocketClose(): void {
     this.closed = true;
-    for (const s of this.streams.values()) this.dropStream(s);
+    const open = [...this.streams.values()];
     this.streams.clear();
+    for (const s of open) this.dropStream(s);
     this.emitClosing();
+    // Streams still open when the connection went: their exchanges hear it (RF_DC, upstream aborted).
+    for (const s of open) s.emitClose();
     this.handler.onClose();
   }
 
@@ -203,14 +205,9 @@ export class H2Connection extends FrameReader {
       else if (key === F.SETTINGS_ENABLE_PUSH) {
         if (v > 1) return this.connectionError(F.PROTOCOL_ERROR);
       } else if (key === F.SETTINGS_INITIAL_WINDOW_SIZE) {
-        if (v > F.MAX_WINDOW) return this.connectionError(F.FLOW_CONTROL_ERROR);
-        const delta = v - this.peerInitialWindow;
-        this.peerInitialWindow = v;
-        for (const s of this.streams.values()) {
-          s.sendWindow += delta;
-          if (s.sendWindow > F.MAX_WINDOW) return this.connectionError(F.FLOW_CONTROL_ERROR);
-        }
-        if (delta > 0) grown = true;
+        const code = this.flow.initialWindow(v, this.streams.values());
+        if (code !== F.NO_ERROR) return this.connectionError(code);
+        grown = true;
       } else if (key === F.SETTINGS_MAX_FRAME_SIZE) {
         if (v < F.DEFAULT_MAX_FRAME || v > F.MAX_FRAME_LIMIT) return this.connectionError(F.PROTOCOL_ERROR);
         this.output.maxFrame = Math.min(v, 64 * 1024);
@@ -225,21 +222,15 @@ export class H2Connection extends FrameReader {
   private onWindowUpdate(id: number, b: Buffer, start: number, end: number): void {
     if (end - start !== 4) return this.connectionError(F.FRAME_SIZE_ERROR);
     const inc = b.readUInt32BE(start) & F.MAX_WINDOW;
-    if (id === 0) {
-      if (inc === 0) return this.connectionError(F.PROTOCOL_ERROR);
-      this.flow.window += inc;
-      if (this.flow.window > F.MAX_WINDOW) return this.connectionError(F.FLOW_CONTROL_ERROR);
-      return this.flow.pumpBlocked();
-    }
-    const s = this.streams.get(id);
+    const s = id === 0 ? null : this.streams.get(id);
     if (s === undefined) {
       if (id > this.lastStreamId) this.connectionError(F.PROTOCOL_ERROR);
       return;
     }
-    if (inc === 0) return this.streamError(id, F.PROTOCOL_ERROR);
-    s.sendWindow += inc;
-    if (s.sendWindow > F.MAX_WINDOW) return this.streamError(id, F.FLOW_CONTROL_ERROR);
-    this.flow.pump(s);
+    const code = this.flow.windowUpdate(s, inc);
+    if (code === F.NO_ERROR) return;
+    if (s === null) this.connectionError(code);
+    else this.streamError(id, code);
   }
 
   private onRstStream(id: number, b: Buffer, start: number, end: number): void {
@@ -356,7 +347,7 @@ export class H2Connection extends FrameReader {
       if (!this.guard.invalid()) return this.connectionError(F.ENHANCE_YOUR_CALM);
       return this.rst(id, F.REFUSED_STREAM);
     }
-    const s = new H2ServerStream(this, id, F.DEFAULT_WINDOW, this.peerInitialWindow);
+    const s = new H2ServerStream(this, id, F.DEFAULT_WINDOW, this.flow.peerInitialWindow);
     if (tooLarge) {
       this.streams.set(id, s);
       s.remoteEnded = endStream;

@@ -12,7 +12,9 @@ import {
   WINDOW_UPDATE, FLAG_ACK, FLAG_END_HEADERS, FLAG_END_STREAM, putFrameHeader,
 } from "./frames.ts";
 
-const INITIAL_SIZE = 16 * 1024;
+/** A turn's frames usually fit in 2 KB (a response head and a small body); the buffer grows as needed and goes back to this size after a turn over 64 KB. */
+const INITIAL_SIZE = 2 * 1024;
+const KEEP_AT_MOST = 64 * 1024;
 
 /** Outputs with bytes for the end of this turn, and whether the flush is scheduled. */
 let due: H2Output[] = [];
@@ -199,7 +201,7 @@ export class H2Output {
         const ok = this.writer.write(out);
         if (!ok) this.congested = true;
         // The buffer stays with a write that waits: the next turn takes a new one.
-        if (!tls && (!ok || this.writer.queued)) this.buf = Buffer.allocUnsafe(INITIAL_SIZE);
+        if ((!tls && (!ok || this.writer.queued)) || this.buf.length > KEEP_AT_MOST) this.buf = Buffer.allocUnsafe(INITIAL_SIZE);
       }
     }
     this.onFlush?.();

@@ -11,8 +11,9 @@ export class SendFlow {
   private readonly output: H2Output;
   /** END_STREAM went out on `s` (the connection closes it when the request side is over too). */
   private readonly onLocalEnd: (s: H2ServerStream) => void;
-  /** The peer's connection window. */
+  /** The peer's connection window, and its SETTINGS_INITIAL_WINDOW_SIZE (each new stream's window). */
   window = F.DEFAULT_WINDOW;
+  peerInitialWindow = F.DEFAULT_WINDOW;
   private readonly blocked = new Set<H2ServerStream>();
   private readonly drainWaiters = new Set<H2ServerStream>();
 
@@ -95,6 +96,40 @@ export class SendFlow {
     s.queued = 0;
     this.blocked.delete(s);
     this.drainWaiters.delete(s);
+  }
+
+  /**
+   * WINDOW_UPDATE for the connection (`s` null) or a stream: returns the error code (NO_ERROR when
+   * fine; a stream's error is for that stream, the connection's for the connection).
+   */
+  windowUpdate(s: H2ServerStream | null, increment: number): number {
+    if (increment === 0) return F.PROTOCOL_ERROR;
+    if (s === null) {
+      this.window += increment;
+      if (this.window > F.MAX_WINDOW) return F.FLOW_CONTROL_ERROR;
+      this.pumpBlocked();
+      return F.NO_ERROR;
+    }
+    s.sendWindow += increment;
+    if (s.sendWindow > F.MAX_WINDOW) return F.FLOW_CONTROL_ERROR;
+    this.pump(s);
+    return F.NO_ERROR;
+  }
+
+  /**
+   * SETTINGS_INITIAL_WINDOW_SIZE: every open stream's window moves by the difference (RFC 9113
+   * §6.9.2; it may go negative). Returns the connection error code, NO_ERROR when fine. The caller
+   * pumps blocked streams once its SETTINGS ACK is out.
+   */
+  initialWindow(v: number, streams: Iterable<H2ServerStream>): number {
+    if (v > F.MAX_WINDOW) return F.FLOW_CONTROL_ERROR;
+    const delta = v - this.peerInitialWindow;
+    this.peerInitialWindow = v;
+    for (const s of streams) {
+      s.sendWindow += delta;
+      if (s.sendWindow > F.MAX_WINDOW) return F.FLOW_CONTROL_ERROR;
+    }
+    return F.NO_ERROR;
   }
 
   /** The stream's window grew. */
