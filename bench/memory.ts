@@ -20,8 +20,13 @@
 // for the run, so that its pages are shared among them only, not with every other Node process on the
 // machine (as one container image's are among the pods that run it).
 //
+// `--via push`: the sidecar takes the same mesh's config from a control plane started in the bench's
+// process (bench/targets/pushed.ts: `amime proxy --xds`, delta pushes over TLS and a workload
+// certificate, as `amime up` runs it) instead of from a file (`--config`, the default). That row
+// has no PSS phase (its peers would each need a registration).
+//
 // Usage: node bench/memory.ts [--from built|sources] [--node-args="--max-semi-space-size=1 --single-threaded"]
-//        [--services 1000] [--churn 20000] [--json]
+//        [--services 1000] [--via file|push] [--churn 20000] [--json]
 import { chmodSync, copyFileSync, readFileSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -33,8 +38,10 @@ import { SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { freePort, run, stopProcess } from "./lib/spawn.ts";
+import type { ProxyConfig } from "../src/model/proxy-config.ts";
 import { DEPLOYED_AUTHORITY, deployedProxyConfig } from "./targets/deployed.ts";
 import { startNginx } from "./targets/nginx.ts";
+import { startPushedMesh, type PushedMesh } from "./targets/pushed.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -42,11 +49,13 @@ const { values } = parseArgs({
     from: { type: "string", default: "built" },
     "node-args": { type: "string" },
     services: { type: "string", default: "0" },
+    via: { type: "string", default: "file" },
     churn: { type: "string", default: "20000" },
     json: { type: "boolean", default: false },
   },
 });
 if (values.from !== "built" && values.from !== "sources") throw new Error(`--from built or --from sources, not ${values.from}`);
+if (values.via !== "file" && values.via !== "push") throw new Error(`--via file or --via push, not ${values.via}`);
 const nodeArgs = values["node-args"] !== undefined ? values["node-args"].split(" ").filter((a) => a !== "") : [...SIDECAR_NODE_FLAGS];
 const RATE = 1000;
 const FIXED_MS = 15_000;
@@ -61,13 +70,23 @@ const sidecarNode = join(workDir, "node");
 copyFileSync(realpathSync(node), sidecarNode);
 chmodSync(sidecarNode, 0o755);
 const upstream = await startNginx({ workDir, root, upstreamPort: 0, cpu: "1" }, "upstream", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
+let pushed: PushedMesh | undefined;
 try {
   const port = await freePort();
-  const file = join(workDir, "proxy.json");
-  const config = deployedProxyConfig(root, port, upstream.port, "deployed", Number(values.services));
-  writeFileSync(file, JSON.stringify(config));
+  let config: ProxyConfig | undefined;
+  let source: { args: string[]; env?: NodeJS.ProcessEnv };
+  if (values.via === "push") {
+    pushed = await startPushedMesh(root, workDir, port, upstream.port, Number(values.services));
+    source = { args: pushed.args, env: pushed.env };
+  } else {
+    const file = join(workDir, "proxy.json");
+    config = deployedProxyConfig(root, port, upstream.port, "deployed", Number(values.services));
+    writeFileSync(file, JSON.stringify(config));
+    source = { args: ["--config", file] };
+  }
   const entry = values.from === "built" ? (await sidecarLaunch(root)).args.at(-1)! : join(root, "bin", "amime.js");
-  const { child, readyMs } = await startSidecar(entry, file, "0");
+  const { child, readyMs } = await startSidecar(entry, source, "0");
+  config ??= pushed!.config();
   // taskset execs the proxy: same pid.
   const pid = child.pid!;
   try {
@@ -77,7 +96,7 @@ try {
     const load = JSON.parse(await run("taskset", ["-c", "1", node, join(root, "bench", "load", "fixed-rate.ts"), "--port", String(port), "--rate", String(RATE), "--connections", "16", "--duration-ms", String(FIXED_MS), "--authority", DEPLOYED_AUTHORITY])) as { ok: number; errors: number; p50_ms: number; p99_ms: number };
     const cpuPerRequest = (cpuMicros(pid) - cpuBefore) / Math.max(1, load.ok);
     const steady = { peak: peakRssMb(pid), private: privateMb(pid) };
-    const pss = await pssWithPeers(pid, entry, workDir, upstream.port);
+    const pss = values.via === "file" ? await pssWithPeers(pid, entry, workDir, upstream.port) : null;
     const churn = JSON.parse(await run("taskset", ["-c", "1", node, join(root, "bench", "load", "churn.ts"), "--port", String(port), "--total", values.churn, "--authority", DEPLOYED_AUTHORITY])) as { connections: number; errors: number; ms: number };
     const afterBurst = rssMb(pid, "VmRSS");
     await wait(30_000);
@@ -85,34 +104,36 @@ try {
     await wait(30_000);
     const after60 = { rss: rssMb(pid, "VmRSS"), private: privateMb(pid) };
     const result = {
-      from: values.from, nodeArgs: nodeArgs.join(" "), services: Number(values.services),
+      from: values.from, via: values.via, nodeArgs: nodeArgs.join(" "), services: Number(values.services),
       clusters: config.clusters.length, endpoints: Object.values(config.endpoints).reduce((n, e) => n + e.length, 0),
       readyMs: Math.round(readyMs), idleRssMb: round(idle.rss), idlePrivateMb: round(idle.private),
       peakRssMbAt1000: round(steady.peak), privateMbAt1000: round(steady.private), cpuUsPerRequestAt1000: round(cpuPerRequest),
-      pssMbAfter1000: { alone: round(pss[0]!.pss), with2: round(pss[1]!.pss), with10: round(pss[2]!.pss), rssMb: round(pss[2]!.rss) },
+      pssMbAfter1000: pss === null ? null : { alone: round(pss[0]!.pss), with2: round(pss[1]!.pss), with10: round(pss[2]!.pss), rssMb: round(pss[2]!.rss) },
       p50MsAt1000: round(load.p50_ms), p99MsAt1000: round(load.p99_ms), loadErrors: load.errors,
       burst: churn, rssAfterBurstMb: round(afterBurst), rssAfter30sMb: round(after30), rssAfter60sMb: round(after60.rss), privateAfter60sMb: round(after60.private),
     };
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
-      process.stdout.write(`sidecar from ${result.from} [${result.nodeArgs || "no flags"}], ${result.clusters} clusters, ${result.endpoints} endpoints\n`);
+      process.stdout.write(`sidecar from ${result.from} [${result.nodeArgs || "no flags"}], config from a ${values.via === "push" ? "control plane's push" : "file"}, ${result.clusters} clusters, ${result.endpoints} endpoints\n`);
       process.stdout.write(`  ready ${result.readyMs} ms; idle ${result.idleRssMb} MB (private ${result.idlePrivateMb})\n`);
       process.stdout.write(`  1,000 rps for ${FIXED_MS / 1000} s: peak ${result.peakRssMbAt1000} MB (private ${result.privateMbAt1000}), ${result.cpuUsPerRequestAt1000} µs CPU/request, p50 ${result.p50MsAt1000} ms, p99 ${result.p99MsAt1000} ms, ${load.errors} errors\n`);
-      process.stdout.write(`  PSS right after: ${result.pssMbAfter1000.alone} MB alone, ${result.pssMbAfter1000.with2} MB with 2 sidecars on the host, ${result.pssMbAfter1000.with10} MB with 10 (RSS ${result.pssMbAfter1000.rssMb} MB)\n`);
+      const p = result.pssMbAfter1000;
+      if (p !== null) process.stdout.write(`  PSS right after: ${p.alone} MB alone, ${p.with2} MB with 2 sidecars on the host, ${p.with10} MB with 10 (RSS ${p.rssMb} MB)\n`);
       process.stdout.write(`  ${churn.connections} short-lived connections in ${churn.ms} ms (${churn.errors} errors): ${result.rssAfterBurstMb} MB, +30 s ${result.rssAfter30sMb} MB, +60 s ${result.rssAfter60sMb} MB (private ${result.privateAfter60sMb})\n`);
     }
   } finally {
     await stopProcess(child);
   }
 } finally {
+  await pushed?.close();
   upstream.child.kill("SIGQUIT");
   rmSync(workDir, { recursive: true, force: true });
 }
 
-/** Start `amime proxy --config file` pinned to `cpu`; resolves at its ready line. */
-async function startSidecar(entry: string, file: string, cpu: string): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; readyMs: number }> {
+/** Start `amime proxy` (`--config file`, or `--xds …`) pinned to `cpu`; resolves at its ready line. */
+async function startSidecar(entry: string, source: { args: string[]; env?: NodeJS.ProcessEnv }, cpu: string): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; readyMs: number }> {
   const spawnedAt = performance.now();
-  const child = spawn("taskset", ["-c", cpu, sidecarNode, ...nodeArgs, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("taskset", ["-c", cpu, sidecarNode, ...nodeArgs, entry, "proxy", ...source.args, "--admin-port", "0"], { cwd: root, env: source.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const readyMs = await new Promise<number>((resolve, reject) => {
@@ -155,7 +176,7 @@ async function pssWithPeers(pid: number, entry: string, dir: string, upstreamPor
         ports.map(async (port, i) => {
           const file = join(dir, `peer-${base + i}.json`);
           writeFileSync(file, JSON.stringify(deployedProxyConfig(root, port, upstreamPort, "deployed", Number(values.services))));
-          return (await startSidecar(entry, file, "1")).child;
+          return (await startSidecar(entry, { args: ["--config", file] }, "1")).child;
         }),
       );
       for (const s of started) if (s.status === "fulfilled") peers.push(s.value);
