@@ -72,7 +72,9 @@ const STATUS_TEXT: string[] = [];
 export function rawResponseHeaders(status: number, headers: FlatHeaders): string[] {
   const out: string[] = [":status", (STATUS_TEXT[status] ??= String(status))];
   for (let i = 0; i < headers.length; i += 2) {
-    const n = headers[i] as string;
+    // HTTP/2 field names are lowercase (a config's response header may not be); V8 returns a
+    // lowercase name itself, no copy.
+    const n = (headers[i] as string).toLowerCase();
     if (!CONNECTION_SPECIFIC.has(n)) out.push(n, headers[i + 1] as string);
   }
   return out;
