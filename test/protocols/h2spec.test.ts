@@ -1,11 +1,12 @@
 // HTTP/2 conformance of the sidecar's downstream side (Amime's own framing, src/proxy/http2/codec/):
-// h2spec (github.com/summerwind/h2spec, built by test/protocols/h2spec/build.sh into ~/.cache/amime,
-// as .ci/run does) runs all its cases, the strict ones too (`--strict`: 146 — generic, RFC 7540/9113
-// §3–§8, RFC 7541), against a listener that forwards to an HTTP/1.1 upstream: as h2c (prior
-// knowledge), as h2c inside a CONNECT tunnel, and over TLS with ALPN h2. Its JUnit report (`-j`) gives each case's outcome; every
-// case must pass but the short list of knowing differences below (the same list, with the reasons, is
-// in docs/protocols.md, "HTTP/2 downstream (h2c and ALPN h2)"). A listed case that starts passing fails the test too,
-// so the list stays true.
+// h2spec (github.com/summerwind/h2spec; built by test/protocols/h2spec/build.sh into ~/.cache/amime,
+// as .ci/run does; test/protocols/h2spec/README.md) runs all its cases, the strict ones too
+// (`--strict`: 146 — generic, RFC 7540/9113 §3–§8, RFC 7541), against a listener that forwards to
+// an HTTP/1.1 upstream: as h2c (prior knowledge), as h2c inside a CONNECT tunnel, and over TLS with
+// ALPN h2. Its JUnit report (`-j`) gives each case's outcome; every case must pass but the short
+// list of knowing differences below (the same list, with the reasons, is in docs/protocols.md,
+// "HTTP/2 downstream (h2c and ALPN h2)"). A listed case that starts passing fails the test too, so
+// the list stays true.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
