@@ -1,5 +1,5 @@
 // HPACK Huffman coding (RFC 7541 §5.2, Appendix B). Decoding runs a 4-bit state machine built once
-// at load from the code table: a state is an inner node of the code tree (256 of them), and each
+// (on first use) from the code table: a state is an inner node of the code tree (256 of them), and each
 // (state, nibble) entry says the next state, the symbol completed on the way (at most one: codes
 // are ≥ 5 bits), whether EOS was hit, and whether stopping there is valid padding (the bits since
 // the last symbol are all ones and fewer than 8).
@@ -10,8 +10,12 @@ const EMIT = 1 << 16;
 const FAIL = 1 << 17;
 const ACCEPT = 1 << 18;
 
-/** (state << 4 | nibble) → next state | symbol << 8 | EMIT | FAIL | ACCEPT. */
-const DECODE = buildDecodeTable();
+/**
+ * (state << 4 | nibble) → next state | symbol << 8 | EMIT | FAIL | ACCEPT. Built on the first
+ * Huffman-coded string, not at load: every sidecar loads this module, few see HTTP/2, and the
+ * build's loops are hot enough to have V8's optimizing compiler run during the sidecar's start.
+ */
+let decodeTable: Int32Array | null = null;
 
 function buildDecodeTable(): Int32Array {
   // Inner nodes: child[2n] / child[2n+1] for bit 0 / 1; ≥ 0 an inner node, < 0 a leaf ~symbol.
@@ -67,6 +71,7 @@ function buildDecodeTable(): Int32Array {
  * decoded length. Throws HpackError on EOS, on padding longer than 7 bits or not all ones.
  */
 export function huffmanDecode(buf: Uint8Array, start: number, end: number, out: Uint8Array): number {
+  const DECODE = (decodeTable ??= buildDecodeTable());
   let state = 0;
   let n = 0;
   let entry = ACCEPT;
