@@ -144,7 +144,7 @@ function exposedGc(): { gc?: () => void } {
   return typeof gc === "function" ? { gc: () => gc({ type: "major", execution: "sync", flavor: "last-resort" }) } : {};
 }
 
-/** V8's plain major collection for the config file's start (config-file.ts), when exposed. */
+/** V8's plain major collection around the parse of the start's config (config-file.ts, a pushed full state), when exposed. */
 function startGc(): (() => void) | undefined {
   const gc = (globalThis as { gc?: (o: object) => void }).gc;
   return typeof gc === "function" ? () => gc({ type: "major", execution: "sync" }) : undefined;
@@ -169,7 +169,7 @@ export const proxyCommand: Command = {
     }
     if (args.xds !== undefined) {
       if (args.cert !== undefined || args.key !== undefined) throw new UsageError("--cert/--key are for --config; with --xds the control plane's CA issues the certificate");
-      return runFromControlPlane({ ...args, xds: args.xds }, { ...portOptions(args), ...(secrets !== undefined ? { secrets } : {}), ...exposedGc() });
+      return runFromControlPlane({ ...args, xds: args.xds }, { ...portOptions(args), ...(secrets !== undefined ? { secrets } : {}), ...exposedGc() }, startGc());
     }
     if (args.config === undefined) throw new UsageError("--config FILE or --xds URL is required");
     if ((args.cert === undefined) !== (args.key === undefined) || (args.cert !== undefined && args.rootCert === undefined)) throw new UsageError("a static workload certificate needs all of --cert, --key and --root-cert");

@@ -108,3 +108,26 @@ it("ACKs ride one kept-alive connection per control plane, not a TLS handshake e
     await cp.close();
   }
 });
+
+it("collects around the parse of a full state of a megabyte or more, not around a change", async () => {
+  const cp = await ControlPlane.start({ port: 0, configPaths: [join(dir, "services.yaml"), join(dir, "vs.yaml")], debounceMs: 5, watch: false });
+  const many = Array.from({ length: 900 }, (_, i) => `apiVersion: v1\nkind: Service\nmetadata: {name: svc-${i}, namespace: ns-${i % 10}}\nspec:\n  selector: {app: svc-${i}}\n  ports: [{name: http, port: 8080}]`);
+  assert.equal((await cp.apply(many.join("\n---\n"), "many.yaml")).applied, true);
+  const client = await meshProxy("productpage", "v1");
+  const token = cp.mintProxyToken({ node: client.nodeId, namespace: "default", serviceAccount: "productpage" });
+  let collections = 0;
+  const pc = new PushClient({ url: cp.url, ca: cp.trustBundle, node: client.nodeId, token, collect: () => void collections++ }).start();
+  const state = () => cp.proxies().find((p) => p.node === client.nodeId);
+  try {
+    cp.register("default", client.name, client.registration);
+    await pc.ready;
+    await waitFor("first ACK", () => state()?.state === "SYNCED");
+    assert.equal(collections, 2, `before the full state's parse and before its apply (config ${JSON.stringify(cp.configFor(client.nodeId)).length} characters)`);
+    const r = await cp.apply(reviewsTo("v2"), "vs.yaml");
+    await waitFor("ACK of the change", () => state()?.state === "SYNCED" && state()?.ackedVersion === r.version);
+    assert.equal(collections, 2, "none for a change");
+  } finally {
+    await pc.close(100);
+    await cp.close();
+  }
+});

@@ -19,8 +19,11 @@ export interface XdsFlags {
   rootCert?: string;
 }
 
-/** --xds: wait for the first pushed config (however long the control plane takes), then serve. */
-export async function runFromControlPlane(args: XdsFlags, options: SidecarOptions): Promise<number> {
+/**
+ * --xds: wait for the first pushed config (however long the control plane takes), then serve.
+ * `collect`: a major collection, run around the parse of a full state (PushClientOptions.collect).
+ */
+export async function runFromControlPlane(args: XdsFlags, options: SidecarOptions, collect?: () => void): Promise<number> {
   if (args.node === undefined) throw new UsageError("--xds needs --node ID");
   // Several control-plane replicas, comma-separated: the proxy spreads over them and fails over.
   const urls = args.xds.split(",").map((u) => u.trim());
@@ -97,6 +100,7 @@ export async function runFromControlPlane(args: XdsFlags, options: SidecarOption
     node,
     token,
     sidecar: { mesh, ...options },
+    ...(collect !== undefined ? { collect } : {}),
     log: (l) => process.stderr.write(`amime proxy: ${l}\n`),
     onPush: (r) => {
       if (!r.accepted) process.stderr.write(`amime proxy: rejected config ${r.version}: ${r.error ?? ""}\n`);

@@ -47,7 +47,17 @@ export interface PushClientOptions {
   log?: (line: string) => void;
   /** Called after each push was applied or rejected. */
   onPush?: (r: { version: string; accepted: boolean; error?: string }) => void;
+  /**
+   * A synchronous major collection (V8's `gc`, with the sidecar's --expose-gc), run around the parse
+   * of a line of BIG_LINE characters or more (a full state: at start and after a reconnect): once
+   * before the parse (the received pieces the line was joined from) and once before the line's
+   * config is applied (the line's text), so that the start's peak holds the line once (issue 15).
+   */
+  collect?: () => void;
 }
+
+/** A line this long is a full state or a whole config (the 1,000-service one: 4.8 M characters), not a change. */
+export const BIG_LINE = 1 << 20;
 
 /** A pushed change waiting to be applied: its config is built when it is applied (after folding). */
 interface Pending {
@@ -66,6 +76,8 @@ interface Pending {
   from: string;
   /** Why it cannot be applied at all (a malformed delta): NACKed as is. */
   error?: string;
+  /** It came in a line of BIG_LINE characters or more: collect its text's garbage before applying it. */
+  big?: boolean;
 }
 
 /** Counters of one resource type (admin /stats `control_plane.xds.<type>.*`; Envoy's cds/lds update_* stats). */
@@ -222,6 +234,7 @@ export class PushClient {
           const line = parts.length === 1 ? (parts[0] as string) : parts.join("");
           parts = [];
           start = nl + 1;
+          if (line.length >= BIG_LINE) this.opts.collect?.();
           if (line.trim() !== "") this.onLine(line, base, () => lost("drained"));
         }
         if (start < chunk.length) parts.push(chunk.slice(start));
@@ -259,6 +272,7 @@ export class PushClient {
     }
     // Any well-formed message means the control plane is healthy: start backoff from scratch next time.
     this.attempt = 0;
+    const big = line.length >= BIG_LINE;
     if (msg.type === "drain") {
       this.opts.log?.(`control plane ${from} is stopping (drain); moving to another replica`);
       drained();
@@ -267,7 +281,7 @@ export class PushClient {
     if (msg.type === "config") {
       this.counters.config++;
       const config = msg.config;
-      this.latest = { version: msg.version, nonce: msg.nonce, config: () => config, owned: true, types: [], from };
+      this.latest = { version: msg.version, nonce: msg.nonce, config: () => config, owned: true, types: [], from, big };
     } else if (msg.type === "delta") {
       if (msg.full) this.counters.full_state++;
       else this.counters.delta++;
@@ -288,7 +302,7 @@ export class PushClient {
       // Changes folded while an apply runs are applied together, once: their types add up.
       const types = new Set([...(this.latest?.error === undefined ? (this.latest?.types ?? []) : []), ...folded.keys()]);
       const version = msg.version;
-      this.latest = { version, nonce: msg.nonce, config: () => this.resources.config(version), owned: true, types: [...types], from };
+      this.latest = { version, nonce: msg.nonce, config: () => this.resources.config(version), owned: true, types: [...types], from, big: big || this.latest?.big === true };
     } else return;
     this.applying ??= this.drain();
   }
@@ -299,6 +313,11 @@ export class PushClient {
       while (this.latest && !this.closed) {
         const next = this.latest;
         this.latest = null;
+        if (next.big === true && this.opts.collect !== undefined) {
+          // After the turn that parsed it, whose frames still held the line's text.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          this.opts.collect();
+        }
         const verdict = next.error !== undefined ? { accepted: false, error: next.error } : await this.applyBuilt(next);
         this.count(next.types, verdict.accepted);
         this.opts.onPush?.({ version: next.version, ...verdict });
