@@ -102,6 +102,30 @@ describe("HTTP/2 downstream", () => {
     assert.equal(s.headers["x-forwarded-for"], "127.0.0.1");
   });
 
+  it("h2c `expect: 100-continue`: the sidecar answers 100 at once and the upstream never sees the Expect (Envoy's default)", async () => {
+    const session = connectH2(`http://127.0.0.1:${port}`);
+    try {
+      const st = session.request({ ":method": "POST", ":path": "/expect", ":authority": "app.local", expect: "100-continue" });
+      // The client sends its body only after the 100 (node:http2 emits 'continue' for it).
+      await new Promise<void>((resolve, reject) => {
+        st.once("continue", resolve);
+        st.once("response", (h) => reject(new Error(`a final response before 100: ${h[":status"]}`)));
+        st.once("error", reject);
+      });
+      st.end("after the 100");
+      let text = "";
+      st.setEncoding("utf8");
+      st.on("data", (d: string) => (text += d));
+      await new Promise((r) => st.on("end", r));
+      assert.equal(text, "h1 POST /expect host=app.local proto=http got=13");
+      const s = seen.at(-1)!;
+      assert.equal(s.url, "/expect");
+      assert.equal(s.headers.expect, undefined);
+    } finally {
+      session.close();
+    }
+  });
+
   it("h2c → HTTP/1.1 upstream: concurrent streams, heads held to the turn's end, bodies after their heads", async () => {
     // Many streams in flight: each upstream head is written with the turn's other writes
     // (SocketWriter.writeSoon); a body (Content-Length or chunked) must still follow its own head.

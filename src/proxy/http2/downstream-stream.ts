@@ -1,6 +1,6 @@
-// DownstreamStream: what an H2Exchange uses of its downstream HTTP/2 stream. node:http2's
-// ServerHttp2Stream fits it as it is (TLS ALPN h2 and CONNECT-tunnelled h2c), and Amime's own
-// connection codec (codec/) implements it for h2c prior knowledge. Events: 'data' (a request body
+// DownstreamStream: what an H2Exchange uses of its downstream HTTP/2 stream; Amime's own
+// connection codec (codec/) implements it for h2c prior knowledge, CONNECT-tunnelled h2c and TLS
+// ALPN h2. Events: 'data' (a request body
 // chunk), 'end' (the request body ended), 'close' (the stream is over, reset or not), 'drain'
 // (write() returned false and the stream can take more), 'error' (ignored: 'close' follows),
 // 'wantTrailers' (after end() of a response sent with waitForTrailers: sendTrailers() now).
@@ -24,6 +24,8 @@ export interface DownstreamStream {
   once(event: "wantTrailers", listener: () => void): unknown;
   pause(): unknown;
   resume(): unknown;
+  /** An interim `100 Continue` head (HEADERS without END_STREAM) before the response's own. */
+  continue100(): void;
   /** The response head: a raw list (`[":status", "200", name, value, …]`). */
   respond(headers: OutgoingHttpHeaders, options: ServerStreamResponseOptions): void;
   write(chunk: Buffer): boolean;

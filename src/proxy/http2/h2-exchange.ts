@@ -13,7 +13,7 @@ import { RF_DC } from "../request/response-flags.ts";
 import { HeaderEdits, withEdits } from "../request/header-edits.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from "./grpc.ts";
-import { forEachForwardable, h1RequestHead, rawResponseHeaders, toH2Headers, type FlatHeaders, type HeaderPairs } from "./headers.ts";
+import { expectsContinue, forEachForwardable, h1RequestHead, rawResponseHeaders, toH2Headers, type FlatHeaders, type HeaderPairs } from "./headers.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { H2Forwarder } from "./h2-forwarder.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
@@ -144,6 +144,11 @@ export class H2Exchange implements RequestContext, ForwardStream {
     if (!endStream) {
       stream.on("data", onStreamData);
       stream.on("end", onStreamEnd);
+      // A client waiting for `100 Continue` before its body gets it at once, and the upstream never
+      // sees the Expect (Envoy's default, proxy_100_continue false; the HTTP/1.1 → HTTP/2 path does
+      // the same, h1-stream.ts). Forwarding it would leave the client waiting: an HTTP/1.1
+      // upstream's interim 100 is not passed on to HTTP/2 (h1-attempt.ts).
+      if (expectsContinue(headers.expect)) stream.continue100();
     }
     stream.on("error", noop);
     stream.on("close", onStreamClose);

@@ -1,6 +1,24 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { rawResponseHeaders } from "./headers.ts";
+import { forEachForwardable, rawResponseHeaders } from "./headers.ts";
+
+describe("forEachForwardable", () => {
+  const forwarded = (h: Record<string, string | string[]>): string[] => {
+    const out: string[] = [];
+    forEachForwardable(h, undefined, (n, v) => out.push(n, v));
+    return out;
+  };
+
+  it("drops `expect: 100-continue` (answered by the exchange), whatever the value's case; keeps another expectation", () => {
+    assert.deepEqual(forwarded({ ":method": "POST", expect: "100-Continue", "x-a": "1" }), ["x-a", "1"]);
+    assert.deepEqual(forwarded({ expect: "100-continue" }), []);
+    assert.deepEqual(forwarded({ expect: "something-else" }), ["expect", "something-else"]);
+  });
+
+  it("drops connection-specific fields and keeps TE only as trailers", () => {
+    assert.deepEqual(forwarded({ connection: "x", "keep-alive": "1", te: "trailers, deflate", "x-b": ["1", "2"] }), ["te", "trailers", "x-b", "1", "x-b", "2"]);
+  });
+});
 
 describe("rawResponseHeaders", () => {
   it("lowercases names and drops connection-specific fields, whatever their case", () => {

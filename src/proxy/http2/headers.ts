@@ -12,13 +12,23 @@ export type FlatHeaders = string[];
 /** Connection-specific fields: dropped in both directions (TE is kept only as `trailers`). */
 const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "http2-settings"]);
 
-/** Each regular (non-pseudo) request header of an HTTP/2 request, connection-specific ones dropped (TE only as `trailers`). */
+/** `expect: 100-continue` (the value is case-insensitive, RFC 9110 §10.1.1). */
+export function expectsContinue(v: string | string[] | undefined): boolean {
+  return typeof v === "string" && v.length === 12 && v.toLowerCase() === "100-continue";
+}
+
+/**
+ * Each regular (non-pseudo) request header of an HTTP/2 request, connection-specific ones dropped
+ * (TE only as `trailers`), and `expect: 100-continue`, which the exchange answered itself (Envoy's
+ * default, `proxy_100_continue: false`).
+ */
 export function forEachForwardable(h: IncomingHttpHeaders, drop: ((name: string) => boolean) | undefined, put: (name: string, value: string) => void): void {
   for (const name of Object.keys(h)) {
     if (name.charCodeAt(0) === 0x3a /* : */ || CONNECTION_SPECIFIC.has(name)) continue;
     if (drop !== undefined && drop(name)) continue;
     const v = h[name];
     if (v === undefined) continue;
+    if (name === "expect" && expectsContinue(v)) continue;
     if (name === "te") {
       if (String(v).toLowerCase().includes("trailers")) put("te", "trailers");
       continue;

@@ -97,6 +97,23 @@ describe("H2Connection (node:http2 client as peer)", () => {
     assert.equal(res.trailers?.["grpc-message"], "ok");
   });
 
+  it("continue100(): an interim 100 head before the final one (the client sends its body on it)", async () => {
+    r.handler = (s) => {
+      s.continue100();
+      readBody(s, (body) => {
+        s.respond([":status", "200"] as never, {});
+        s.end(`got ${body.length}`);
+      });
+    };
+    const req = client.request({ ":method": "POST", ":path": "/up", expect: "100-continue" });
+    // node:http2's client emits 'continue' on a 100 head; only then does this client send its body.
+    await once(req, "continue");
+    req.end(Buffer.alloc(3000, 1));
+    const res = await fetchAll(req);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), "got 3000");
+  });
+
   it("honours a small peer window for a large response: write() → false, 'drain', every byte arrives", async () => {
     const small = connect(r.url, { settings: { initialWindowSize: 1000 } });
     const body = Buffer.alloc(1024 * 1024);

@@ -12,6 +12,9 @@ import type { H2Connection } from "./connection.ts";
 type DataListener = (this: H2ServerStream, chunk: Buffer) => void;
 type Listener = (this: H2ServerStream) => void;
 
+/** An interim response head (RFC 9113 §8.1: HEADERS without END_STREAM before the final one). */
+const CONTINUE_100: readonly string[] = [":status", "100"];
+
 export class H2ServerStream implements DownstreamStream {
   readonly id: number;
   readonly session: H2Connection;
@@ -132,6 +135,11 @@ export class H2ServerStream implements DownstreamStream {
     let n = 0;
     if (this.held !== null) for (const b of this.held) n += b.length;
     return n;
+  }
+
+  continue100(): void {
+    if (this.destroyed || this.headersSent) return;
+    this.session.flow.headers(this, CONTINUE_100, false);
   }
 
   respond(headers: OutgoingHttpHeaders, options: ServerStreamResponseOptions): void {
