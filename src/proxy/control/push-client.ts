@@ -316,6 +316,7 @@ export class PushClient {
         if (next.big === true && this.opts.collect !== undefined) {
           // After the turn that parsed it, whose frames still held the line's text.
           await new Promise<void>((resolve) => setImmediate(resolve));
+          if (this.closed) break;
           this.opts.collect();
         }
         const verdict = next.error !== undefined ? { accepted: false, error: next.error } : await this.applyBuilt(next);
