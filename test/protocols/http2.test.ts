@@ -35,6 +35,12 @@ describe("HTTP/2 downstream", () => {
       req.on("data", (b: Buffer) => (bytes += b.length));
       req.on("end", () => {
         seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, bytes, version: req.httpVersion });
+        if (req.url === "/len") {
+          // A length set by the application: node sends it on a HEAD response too.
+          res.setHeader("content-length", "10");
+          res.end(req.method === "HEAD" ? undefined : "0123456789");
+          return;
+        }
         if (req.url === "/big") {
           // 2 MiB down, in chunks: exercises HTTP/2 flow control on the downstream stream.
           res.writeHead(200, { "content-type": "application/octet-stream" });
@@ -121,6 +127,31 @@ describe("HTTP/2 downstream", () => {
       const s = seen.at(-1)!;
       assert.equal(s.url, "/expect");
       assert.equal(s.headers.expect, undefined);
+    } finally {
+      session.close();
+    }
+  });
+
+  it("h2c → HTTP/1.1 upstream: the response's content-length crosses (GET: the body's; HEAD: the upstream's)", async () => {
+    const session = connectH2(`http://127.0.0.1:${port}`);
+    try {
+      const head = (method: string): Promise<{ headers: IncomingHttpHeaders; body: string }> =>
+        new Promise((resolve, reject) => {
+          const st = session.request({ ":method": method, ":path": "/len", ":authority": "app.local" }, { endStream: true });
+          let headers: IncomingHttpHeaders = {};
+          let body = "";
+          st.setEncoding("utf8");
+          st.on("response", (h) => (headers = h));
+          st.on("data", (d: string) => (body += d));
+          st.on("end", () => resolve({ headers, body }));
+          st.on("error", reject);
+        });
+      const get = await head("GET");
+      assert.equal(get.body, "0123456789");
+      assert.equal(get.headers["content-length"], "10");
+      const h = await head("HEAD");
+      assert.equal(h.body, "");
+      assert.equal(h.headers["content-length"], "10");
     } finally {
       session.close();
     }

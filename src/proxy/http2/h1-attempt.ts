@@ -82,6 +82,13 @@ export class H1Attempt implements UpstreamAttempt, UpstreamSink {
       if (!isConnectionSpecific(name)) fields.push(name, v);
     });
     const f = head.framing;
+    // The body's length crosses, as with Envoy and an HTTP/2 upstream (forEachForwarded leaves it
+    // out: HTTP/1.1 framing); HEAD and 304 heads keep the upstream's value, a 204 has none.
+    if (f.kind === "length") fields.push("content-length", String(f.length));
+    else if (f.kind === "none" && head.status !== 204) {
+      const cl = head.get("content-length");
+      if (cl !== undefined) fields.push("content-length", cl);
+    }
     if (f.kind === "chunked") this.decoder = new ChunkedDecoder();
     const empty = f.kind === "none" || (f.kind === "length" && f.length === 0);
     this.sink.onHead(head.status, fields, empty);
