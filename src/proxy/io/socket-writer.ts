@@ -28,6 +28,7 @@
 // The handle and its write request are Node internals (`process.binding("stream_wrap")`): when a
 // Node version changes them, `available` is false and every write takes the stream path.
 import type { Socket } from "node:net";
+import { flushAtEndOfTurn } from "./end-of-turn.ts";
 
 interface WriteReq {
   handle: unknown;
@@ -82,20 +83,6 @@ function onDirectWriteComplete(this: WriteReq, status: number): void {
   if (w !== null) w.completed(status);
 }
 
-/** Writers holding bytes until the turn ends, and whether the end-of-turn flush is scheduled. */
-let due: SocketWriter[] = [];
-let spareDue: SocketWriter[] = [];
-let flushScheduled = false;
-
-function flushDue(): void {
-  flushScheduled = false;
-  const ws = due;
-  due = spareDue;
-  for (let i = 0; i < ws.length; i++) (ws[i] as SocketWriter).flush();
-  ws.length = 0;
-  spareDue = ws;
-}
-
 export class SocketWriter {
   private readonly socket: InternalSocket;
   /** Direct writes the kernel has not taken yet (their bytes wait in libuv's queue). */
@@ -126,11 +113,7 @@ export class SocketWriter {
       return;
     }
     this.held = buf;
-    due.push(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushDue);
-    }
+    flushAtEndOfTurn(this);
   }
 
   /** Write what writeSoon holds now (before the socket is ended or handed over). */

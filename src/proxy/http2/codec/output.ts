@@ -5,6 +5,7 @@
 // wait keeps its buffer and the next turn starts a new one.
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
+import { flushAtEndOfTurn } from "../../io/end-of-turn.ts";
 import { SocketWriter } from "../../io/socket-writer.ts";
 import { HpackEncoder } from "../hpack/index.ts";
 import {
@@ -15,20 +16,6 @@ import {
 /** A turn's frames usually fit in 2 KB (a response head and a small body); the buffer grows as needed and goes back to this size after a turn over 64 KB. */
 const INITIAL_SIZE = 2 * 1024;
 const KEEP_AT_MOST = 64 * 1024;
-
-/** Outputs with bytes for the end of this turn, and whether the flush is scheduled. */
-let due: H2Output[] = [];
-let spareDue: H2Output[] = [];
-let flushScheduled = false;
-
-function flushDue(): void {
-  flushScheduled = false;
-  const os = due;
-  due = spareDue;
-  for (let i = 0; i < os.length; i++) (os[i] as H2Output).flush();
-  os.length = 0;
-  spareDue = os;
-}
 
 export class H2Output {
   private readonly socket: Socket;
@@ -71,11 +58,7 @@ export class H2Output {
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      due.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushDue);
-      }
+      flushAtEndOfTurn(this);
     }
     return this.len;
   }
