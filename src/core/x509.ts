@@ -1,9 +1,10 @@
 // The one place @peculiar/x509 is set up: its dependency-injection container needs
 // reflect-metadata loaded first, and it signs and verifies through Node's WebCrypto. The mesh CA
-// (control plane) and the workload identity client (sidecar) both import x509 from here.
+// (control plane) imports x509 from here; the sidecar does not load it (src/proxy/identity/csr.ts).
 import "reflect-metadata";
 import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
+import { pem } from "./pem.ts";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -22,5 +23,5 @@ export function pemBlocks(text: string, label = "CERTIFICATE"): string[] {
 
 /** A PKCS#8 private key (DER) as PEM. */
 export function pkcs8Pem(der: Uint8Array): string {
-  return `-----BEGIN PRIVATE KEY-----\n${Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
+  return pem("PRIVATE KEY", der);
 }

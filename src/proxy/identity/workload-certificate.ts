@@ -9,14 +9,12 @@
 import type { RequestOptions } from "node:http";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
-import { pkcs8Pem, x509 } from "../../core/x509.ts";
+import { newKeyAndRequest } from "./csr.ts";
 import type { CertificateRequest, CertificateResponse } from "../../model/wire.ts";
 import { httpsModule, http } from "../../core/builtins.ts";
 
 const { request: httpRequest } = http;
 
-/** ECDSA P-256 (Istio's ECC_SIGNATURE_ALGORITHM=ECDSA): cheap to generate at every rotation. */
-const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 const GRACE_RATIO = 0.5;
 const GRACE_JITTER = 0.01;
 const RETRY_BASE_MS = 1000;
@@ -114,12 +112,11 @@ export class WorkloadCertificate {
     if (this.#closed) return;
     this.#renewing = true;
     try {
-      const keys = (await crypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
-      const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: KEY_ALGORITHM });
-      const body: CertificateRequest = { csr: csr.toString("pem"), ...(this.#o.ttlSeconds !== undefined ? { ttlSeconds: this.#o.ttlSeconds } : {}) };
+      // ECDSA P-256 (Istio's ECC_SIGNATURE_ALGORITHM=ECDSA): cheap to generate at every rotation.
+      const { keyPem, csrPem } = await newKeyAndRequest();
+      const body: CertificateRequest = { csr: csrPem, ...(this.#o.ttlSeconds !== undefined ? { ttlSeconds: this.#o.ttlSeconds } : {}) };
       const current = this.#bootstrap ? null : this.current;
       const res = await this.#post(body, current);
-      const keyPem = pkcs8Pem(new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey)));
       if (this.#closed) return;
       const receivedAt = this.#clock.wallNow();
       this.current = { ...res, keyPem, receivedAt };
