@@ -2,7 +2,8 @@
 // self-signed root (key 0600) and signs a CSR made by openssl for the identity of the credential
 // that sent it (SAN, validity, usages as Istio's), refuses a CSR for another identity; a plug-in
 // intermediate in Istio's cacerts layout signs chains that verify to the outside root; and a real
-// `amime proxy --xds` with a short SECRET_TTL gets a new certificate before the old one expires.
+// `amime proxy --xds` with a short SECRET_TTL gets a new certificate before the old one expires
+// (its keys and CSRs made without loading the CA's X.509 library or any npm module).
 // The bootstrap credential gets one certificate; renewals are authenticated by the current one
 // (curl presents it as its client certificate); a revoked or foreign certificate renews nothing.
 import assert from "node:assert/strict";
@@ -191,7 +192,11 @@ describe("mesh CA", () => {
     try {
       p = await meshProxy("productpage", "v1");
       await register(cp, p);
-      await spawnProxy(cp, p, { SECRET_TTL: "6s" });
+      // Every module the sidecar loads, written at its exit (a load hook, preloaded as a runtime's flags would be).
+      const loadedFile = join(config, "loaded.json");
+      const preload = join(config, "record-modules.mjs");
+      writeFileSync(preload, `import { registerHooks } from "node:module";\nconst urls = [];\nregisterHooks({ load(url, context, next) { urls.push(url); return next(url, context); } });\nprocess.on("exit", () => process.getBuiltinModule("node:fs").writeFileSync(${JSON.stringify(loadedFile)}, JSON.stringify(urls)));\n`);
+      await spawnProxy(cp, p, { SECRET_TTL: "6s", NODE_OPTIONS: `--import=${preload}` });
       const node = p.nodeId;
       const seen: SecretStatus[] = [];
       await waitFor("two certificates", () => {
@@ -213,6 +218,13 @@ describe("mesh CA", () => {
       assert.match(shown.stdout, /\ndefault\s+Cert Chain\s+ACTIVE\s+true\s+[0-9a-f]{32}\s/);
       assert.match(shown.stdout, /\nROOTCA\s+CA\s+ACTIVE\s+true\s/);
       assert.match(shown.stdout, /Identity: spiffe:\/\/example\.org\/ns\/default\/sa\/productpage/);
+
+      // Two keys and CSRs made with node:crypto alone: the CA's X.509 library stays out of sidecars
+      // (≈ 3 MB of RSS, docs/performance.md, "Session 9: the 1,000-service start").
+      assert.equal(await stopProxy(p), 0);
+      const loaded = JSON.parse(readFileSync(loadedFile, "utf8")) as string[];
+      assert.ok(loaded.some((u) => u.endsWith("/src/proxy/identity/workload-certificate.ts")), "the list is the sidecar's");
+      assert.deepEqual(loaded.filter((u) => /\/node_modules\/|\/src\/control-plane\/|\/src\/core\/x509\.ts$/.test(u)), []);
     } finally {
       if (p) await stopProxy(p);
       await cp.close();
