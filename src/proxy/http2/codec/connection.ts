@@ -42,7 +42,7 @@ export class H2Connection extends FrameReader {
   readonly socket: Socket;
   readonly output: H2Output;
   /** The response side: DATA within the peer's windows. */
-  readonly flow: SendFlow;
+  readonly flow: SendFlow<H2ServerStream>;
   private readonly handler: H2ConnectionHandler;
   private readonly maxStreams: number;
   private readonly maxPairs: number;

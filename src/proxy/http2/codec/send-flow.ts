@@ -4,30 +4,47 @@
 // when its queue is out and the socket takes bytes again.
 import type { Buffer } from "node:buffer";
 import type { H2Output } from "./output.ts";
-import type { H2ServerStream } from "./server-stream.ts";
 import * as F from "./frames.ts";
 
-export class SendFlow {
+/** The response side of a stream, as SendFlow drives it (H2ServerStream is one). */
+export interface FlowStream {
+  readonly id: number;
+  readonly destroyed: boolean;
+  /** Bytes this stream may still send (the peer's stream window). */
+  sendWindow: number;
+  /** END_STREAM sent (or trailers sent). */
+  localEnded: boolean;
+  /** DATA waiting for window; `endQueued`: END_STREAM (or trailers) follows it. */
+  queue: Buffer[] | null;
+  queued: number;
+  endQueued: boolean;
+  trailersWanted: boolean;
+  needDrain: boolean;
+  emitDrain(): void;
+  emitWantTrailers(): void;
+}
+
+export class SendFlow<S extends FlowStream = FlowStream> {
   private readonly output: H2Output;
   /** END_STREAM went out on `s` (the connection closes it when the request side is over too). */
-  private readonly onLocalEnd: (s: H2ServerStream) => void;
+  private readonly onLocalEnd: (s: S) => void;
   /** The peer's connection window, and its SETTINGS_INITIAL_WINDOW_SIZE (each new stream's window). */
   window = F.DEFAULT_WINDOW;
   peerInitialWindow = F.DEFAULT_WINDOW;
-  private readonly blocked = new Set<H2ServerStream>();
-  private readonly drainWaiters = new Set<H2ServerStream>();
+  private readonly blocked = new Set<S>();
+  private readonly drainWaiters = new Set<S>();
 
-  constructor(output: H2Output, onLocalEnd: (s: H2ServerStream) => void) {
+  constructor(output: H2Output, onLocalEnd: (s: S) => void) {
     this.output = output;
     this.onLocalEnd = onLocalEnd;
   }
 
-  headers(s: H2ServerStream, fields: readonly string[], endStream: boolean): void {
+  headers(s: S, fields: readonly string[], endStream: boolean): void {
     this.output.headers(s.id, fields, endStream);
     if (endStream) this.localEnd(s);
   }
 
-  data(s: H2ServerStream, chunk: Buffer): void {
+  data(s: S, chunk: Buffer): void {
     if (s.queue !== null) {
       s.queue.push(chunk);
       s.queued += chunk.length;
@@ -42,7 +59,7 @@ export class SendFlow {
   }
 
   /** DATA frames from `chunk` as far as both windows allow; returns the offset reached. */
-  private within(s: H2ServerStream, chunk: Buffer): number {
+  private within(s: S, chunk: Buffer): number {
     const max = this.output.maxFrame;
     let o = 0;
     while (o < chunk.length) {
@@ -57,27 +74,27 @@ export class SendFlow {
   }
 
   /** end(): END_STREAM (or 'wantTrailers') once the queued DATA is out. */
-  endWhenSent(s: H2ServerStream): void {
+  endWhenSent(s: S): void {
     if (s.queue === null) this.finish(s);
   }
 
-  private finish(s: H2ServerStream): void {
+  private finish(s: S): void {
     if (s.trailersWanted) s.emitWantTrailers();
     else this.emptyEnd(s);
   }
 
   /** END_STREAM: on the stream's last DATA frame when it is still the last frame of the turn, else an empty DATA frame. */
-  emptyEnd(s: H2ServerStream): void {
+  emptyEnd(s: S): void {
     this.output.endStream(s.id);
     this.localEnd(s);
   }
 
-  private localEnd(s: H2ServerStream): void {
+  private localEnd(s: S): void {
     s.localEnded = true;
     this.onLocalEnd(s);
   }
 
-  waitDrain(s: H2ServerStream): void {
+  waitDrain(s: S): void {
     this.drainWaiters.add(s);
   }
 
@@ -91,7 +108,7 @@ export class SendFlow {
     }
   }
 
-  drop(s: H2ServerStream): void {
+  drop(s: S): void {
     s.queue = null;
     s.queued = 0;
     this.blocked.delete(s);
@@ -102,7 +119,7 @@ export class SendFlow {
    * WINDOW_UPDATE for the connection (`s` null) or a stream: returns the error code (NO_ERROR when
    * fine; a stream's error is for that stream, the connection's for the connection).
    */
-  windowUpdate(s: H2ServerStream | null, increment: number): number {
+  windowUpdate(s: S | null, increment: number): number {
     if (increment === 0) return F.PROTOCOL_ERROR;
     if (s === null) {
       this.window += increment;
@@ -121,7 +138,7 @@ export class SendFlow {
    * §6.9.2; it may go negative). Returns the connection error code, NO_ERROR when fine. The caller
    * pumps blocked streams once its SETTINGS ACK is out.
    */
-  initialWindow(v: number, streams: Iterable<H2ServerStream>): number {
+  initialWindow(v: number, streams: Iterable<S>): number {
     if (v > F.MAX_WINDOW) return F.FLOW_CONTROL_ERROR;
     const delta = v - this.peerInitialWindow;
     this.peerInitialWindow = v;
@@ -133,7 +150,7 @@ export class SendFlow {
   }
 
   /** The stream's window grew. */
-  pump(s: H2ServerStream): void {
+  pump(s: S): void {
     const q = s.queue;
     if (q === null || s.destroyed) return;
     while (q.length > 0) {

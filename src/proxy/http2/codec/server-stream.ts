@@ -7,7 +7,9 @@
 import { Buffer } from "node:buffer";
 import type { OutgoingHttpHeaders, ServerStreamResponseOptions } from "node:http2";
 import type { DownstreamStream } from "../downstream-stream.ts";
-import type { H2Connection } from "./connection.ts";
+import type { Socket } from "node:net";
+import type { H2Output } from "./output.ts";
+import type { SendFlow } from "./send-flow.ts";
 
 type DataListener = (this: H2ServerStream, chunk: Buffer) => void;
 type Listener = (this: H2ServerStream) => void;
@@ -15,9 +17,19 @@ type Listener = (this: H2ServerStream) => void;
 /** An interim response head (RFC 9113 §8.1: HEADERS without END_STREAM before the final one). */
 const CONTINUE_100: readonly string[] = [":status", "100"];
 
+/** What a stream asks of its connection (H2Connection is one). */
+export interface StreamSession {
+  readonly socket: Socket;
+  readonly output: H2Output;
+  readonly flow: SendFlow<H2ServerStream>;
+  /** The exchange took `n` bytes of the stream's DATA: window to give back. */
+  consumed(s: H2ServerStream, n: number): void;
+  resetStream(s: H2ServerStream, code: number): void;
+}
+
 export class H2ServerStream implements DownstreamStream {
   readonly id: number;
-  readonly session: H2Connection;
+  readonly session: StreamSession;
   destroyed = false;
   headersSent = false;
 
@@ -55,7 +67,7 @@ export class H2ServerStream implements DownstreamStream {
   private onDrainFn: Listener | null = null;
   private onWantTrailersFn: Listener | null = null;
 
-  constructor(session: H2Connection, id: number, recvWindow: number, sendWindow: number) {
+  constructor(session: StreamSession, id: number, recvWindow: number, sendWindow: number) {
     this.session = session;
     this.id = id;
     this.recvWindow = recvWindow;
