@@ -82,6 +82,8 @@ describe("H2Connection under random frames", () => {
       }),
       { numRuns: 300 },
     );
-    assert.ok(streams > 100, `streams opened: ${streams}`);
+    // The runs must reach the stream paths, not only end in GOAWAY: 300 runs open ≈ 100 streams (79–116
+    // in 12 runs of this file; a bound at 100 failed 4 of them), so the bound sits far below that spread.
+    assert.ok(streams > 30, `streams opened: ${streams}`);
   });
 });
