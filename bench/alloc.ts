@@ -21,7 +21,7 @@ import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/args.ts";
 import { SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { inspectorUrl, sampleAllocations } from "./lib/heap-sampling.ts";
@@ -30,7 +30,7 @@ import { DEPLOYED_AUTHORITY, deployedProxyConfig } from "./targets/deployed.ts";
 import { startNginx } from "./targets/nginx.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     seconds: { type: "string", default: "6" },
     warmup: { type: "string", default: "5" },

@@ -9,9 +9,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/args.ts";
 
-const { values } = parseArgs({ options: { compare: { type: "string" }, code: { type: "string" } } });
+const { values } = benchArgs({ options: { compare: { type: "string" }, code: { type: "string" } } });
 const here = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 if (values.code === undefined) {

@@ -33,9 +33,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
+import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { freePort, run, stopProcess } from "./lib/spawn.ts";
 import type { ProxyConfig } from "../src/model/proxy-config.ts";
@@ -44,18 +44,31 @@ import { startNginx } from "./targets/nginx.ts";
 import { startPushedMesh, type PushedMesh } from "./targets/pushed.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { values } = parseArgs({
-  options: {
-    from: { type: "string", default: "built" },
-    "node-args": { type: "string" },
-    services: { type: "string", default: "0" },
-    via: { type: "string", default: "file" },
-    churn: { type: "string", default: "20000" },
-    json: { type: "boolean", default: false },
+const USAGE = `Usage: node bench/memory.ts [--from built|sources] [--node-args="--max-semi-space-size=1 --single-threaded"]
+       [--services 1000] [--via file|push] [--churn 20000] [--json]`;
+const { values } = benchArgs(
+  {
+    options: {
+      from: { type: "string", default: "built" },
+      "node-args": { type: "string" },
+      services: { type: "string", default: "0" },
+      via: { type: "string", default: "file" },
+      churn: { type: "string", default: "20000" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
   },
-});
-if (values.from !== "built" && values.from !== "sources") throw new Error(`--from built or --from sources, not ${values.from}`);
-if (values.via !== "file" && values.via !== "push") throw new Error(`--via file or --via push, not ${values.via}`);
+  USAGE,
+);
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const badArg = (message: string): never => exitWithUsage(message, USAGE);
+if (values.from !== "built" && values.from !== "sources") badArg(`--from built or --from sources, not ${values.from}`);
+if (values.via !== "file" && values.via !== "push") badArg(`--via file or --via push, not ${values.via}`);
+if (!/^\d+$/.test(values.services)) badArg(`--services takes a count of services, not ${values.services}`);
+if (!/^[1-9]\d*$/.test(values.churn)) badArg(`--churn takes a count of connections, not ${values.churn}`);
 const nodeArgs = values["node-args"] !== undefined ? values["node-args"].split(" ").filter((a) => a !== "") : [...SIDECAR_NODE_FLAGS];
 const RATE = 1000;
 const FIXED_MS = 15_000;

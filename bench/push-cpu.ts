@@ -7,7 +7,7 @@
 // does to the per-change work.
 //
 // Usage: node bench/push-cpu.ts [--services 1000] [--proxies 500] [--rounds 5] [--change vs|endpoints]
-import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/args.ts";
 import { parseDocuments } from "../src/config/parse.ts";
 import type { ProxyConfig } from "../src/model/proxy-config.ts";
 import type { WorkloadInstance } from "../src/model/registry.ts";
@@ -15,7 +15,7 @@ import { buildSnapshot, type Snapshot } from "../src/model/snapshot.ts";
 import { translate, type ProxyInput } from "../src/control-plane/translate/index.ts";
 import { deltaLine, diffConfigs } from "../src/control-plane/push/delta.ts";
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     services: { type: "string", default: "1000" },
     proxies: { type: "string", default: "500" },

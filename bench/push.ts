@@ -18,14 +18,14 @@ import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setDefaultCACertificates, getCACertificates } from "node:tls";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/args.ts";
 import { ControlPlane } from "../src/control-plane/server.ts";
 import type { InstanceRegistration, PushMessage } from "../src/model/wire.ts";
 import { manyServicesYaml } from "./lib/many-services.ts";
 import { freePort, stopProcess } from "./lib/spawn.ts";
 
 const root = join(import.meta.dirname, "..");
-const { values } = parseArgs({
+const { values } = benchArgs({
   allowNegative: true,
   options: {
     quick: { type: "boolean", default: false },

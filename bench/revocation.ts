@@ -14,10 +14,10 @@
 import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/args.ts";
 import { get, randomPortBase, ROOT, UpRun } from "../test/e2e/up-harness.ts";
 
-const { values } = parseArgs({ options: { ops: { type: "string", default: "30" } } });
+const { values } = benchArgs({ options: { ops: { type: "string", default: "30" } } });
 const ops = Number(values.ops);
 
 interface Proxy { node: string; connected: boolean; state: string; ackedVersion: string | null }

@@ -8,9 +8,9 @@
 // Usage: node bench/rss-map.ts PID [--against PID2]
 import { execFileSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, readSync, realpathSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/args.ts";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { against: { type: "string" } } });
+const { values, positionals } = benchArgs({ allowPositionals: true, options: { against: { type: "string" } } });
 const pid = Number(positionals[0]);
 if (!Number.isInteger(pid) || pid <= 0) throw new Error("usage: node bench/rss-map.ts PID [--against PID2]");
 const PAGE = 4096;

@@ -35,7 +35,7 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/args.ts";
 import { topSelfTime } from "./lib/cpu-profile.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { run } from "./lib/spawn.ts";
@@ -50,7 +50,7 @@ import { profileH2, protocolsBench } from "./protocols.ts";
 import type { RunningTarget, TargetFactory } from "./targets/target.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },

@@ -5,13 +5,13 @@
 // class with an earlier one (shared outbound part).
 //
 // Usage: node bench/translate.ts [--services N] [--proxies N]
-import { parseArgs } from "node:util";
+import { benchArgs } from "./lib/args.ts";
 import { parseDocuments } from "../src/config/parse.ts";
 import type { WorkloadInstance } from "../src/model/registry.ts";
 import { buildSnapshot } from "../src/model/snapshot.ts";
 import { translate, type ProxyInput } from "../src/control-plane/translate/index.ts";
 
-const { values } = parseArgs({ options: { services: { type: "string", default: "1000" }, proxies: { type: "string", default: "20" } } });
+const { values } = benchArgs({ options: { services: { type: "string", default: "1000" }, proxies: { type: "string", default: "20" } } });
 const n = Number(values.services);
 const proxies = Number(values.proxies);
 

@@ -5,9 +5,9 @@
 // Usage: node bench/load/churn.ts --port P [--host 127.0.0.1] [--total 20000] [--concurrency 16] [--authority bench]
 // Prints one JSON line: {connections, errors, ms}
 import { connect } from "node:net";
-import { parseArgs } from "node:util";
+import { benchArgs } from "../lib/args.ts";
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string" },

@@ -6,9 +6,9 @@
 //        [--duration-ms 10000] [--path /] [--authority bench] [--header "Name: value"]…
 // Prints one JSON line: {sent, ok, errors, p50_ms, p90_ms, p99_ms, max_ms, achieved_rps}
 import { connect, type Socket } from "node:net";
-import { parseArgs } from "node:util";
+import { benchArgs } from "../lib/args.ts";
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string" },

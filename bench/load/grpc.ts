@@ -3,14 +3,14 @@
 //   node bench/load/grpc.ts client --port P [--authority A] [--seconds S] [--concurrency C]
 //                                                  → closed-loop unary calls; prints JSON counts and latency
 import * as grpc from "@grpc/grpc-js";
-import { parseArgs } from "node:util";
+import { benchArgs } from "../lib/args.ts";
 
 const raw = { serialize: (b: Buffer): Buffer => b, deserialize: (b: Buffer): Buffer => b };
 const SERVICE = {
   echo: { path: "/bench.Echo/Echo", requestStream: false, responseStream: false, requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: raw.serialize, responseDeserialize: raw.deserialize },
 };
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = benchArgs({
   allowPositionals: true,
   options: { port: { type: "string" }, authority: { type: "string" }, seconds: { type: "string", default: "5" }, concurrency: { type: "string", default: "16" } },
 });
