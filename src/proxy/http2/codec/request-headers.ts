@@ -5,6 +5,7 @@
 // PROTOCOL_ERROR): lowercase names, no connection-specific fields, `te` only as "trailers",
 // pseudo-headers known, once each, before regular fields, and the ones a request needs.
 import type { IncomingHttpHeaders } from "node:http2";
+import { TOKEN } from "../../http1/chars.ts";
 
 /** Fields node:http2 keeps once (a repeat is dropped), as its kSingleValueHeaders. */
 const SINGLE_VALUE = new Set([
@@ -20,9 +21,8 @@ const SINGLE_VALUE = new Set([
 const DIGITS = /^[0-9]{1,15}$/;
 const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
 
-/** tchar lowercase (RFC 9110 §5.6.2 minus A-Z): 1 = allowed in a field name. */
-const NAME_CHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") NAME_CHAR[c.charCodeAt(0)] = 1;
+/** HTTP/1.1's tchar table (RFC 9110 §5.6.2) without A-Z: HTTP/2 field names are lowercase. */
+const NAME_CHAR = TOKEN.map((v, c) => (c >= 0x41 && c <= 0x5a ? 0 : v));
 
 function validName(n: string, from: number): boolean {
   if (n.length <= from) return false;
