@@ -257,7 +257,8 @@ function requestedNames(csr: x509.Pkcs10CertificateRequest): string[] {
 /** 128 random bits, first bit clear (a positive INTEGER), as Istio's serials. */
 function randomSerial(): string {
   const b = randomBytes(16);
-  b[0] = (b[0] as number) & 0x7f;
+  // Positive (top bit clear) and never a leading zero byte, which DER would drop: always 16 bytes, 32 hex digits.
+  b[0] = ((b[0] as number) & 0x7f) || 0x01;
   return b.toString("hex");
 }
 
