@@ -1,18 +1,22 @@
-// H2Connection: Amime's server side of one HTTP/2 connection (RFC 9113) over a socket (h2c or TLS) — the
-// preface and SETTINGS exchange, the frame reader (frames split across reads, many per read),
-// header blocks (HEADERS + CONTINUATION, HPACK from ../hpack), stream states, flow control both
-// ways, PING, GOAWAY, and the limits nghttp2 has against floods (rapid reset, PING/SETTINGS
-// floods, empty frames → GOAWAY ENHANCE_YOUR_CALM). Frames it sends go out once per turn (H2Output).
-// Each request stream is an H2ServerStream handed to `onStream`.
+// H2Connection: Amime's server side of one HTTP/2 connection (RFC 9113) over a socket (h2c or TLS):
+// what each frame the client sends means, and the connection's and streams' states (RFC 9113 §5.1).
+// Its parts: frames out of the reads (FrameReader, whose subclass it is), header blocks decoded
+// (HeaderBlocks) into request heads (request-headers.ts), flow control both ways (RecvFlow for
+// request DATA, SendFlow for responses), the peer's SETTINGS (peer-settings.ts), the limits nghttp2
+// has against floods (FloodGuard: rapid reset, PING/SETTINGS floods, empty frames → GOAWAY
+// ENHANCE_YOUR_CALM), what is remembered of closed streams (ClosedStreams), and the frames it
+// sends, once per turn (H2Output). Each request stream is an H2ServerStream handed to `onStream`.
 import type { Buffer } from "node:buffer";
 import type { IncomingHttpHeaders } from "node:http2";
 import type { Socket } from "node:net";
-import { HeaderListTooLarge, HpackDecoder, HpackError } from "../hpack/index.ts";
 import { H2ServerStream } from "./server-stream.ts";
 import { H2Output } from "./output.ts";
+import { HeaderBlocks } from "./header-blocks.ts";
 import { requestHead } from "./request-headers.ts";
 import { FrameReader } from "./frame-reader.ts";
+import { RecvFlow } from "./recv-flow.ts";
 import { SendFlow } from "./send-flow.ts";
+import { applyPeerSettings, WINDOWS_MOVED } from "./peer-settings.ts";
 import { FloodGuard } from "./flood-guard.ts";
 import { ClosedStreams } from "./closed-streams.ts";
 import * as F from "./frames.ts";
@@ -31,11 +35,6 @@ export interface H2ConnectionHandler {
   onClose(): void;
 }
 
-/** The connection window we open (streams keep the protocol's default 65,535). */
-const CONNECTION_WINDOW = 1024 * 1024;
-/** Give window back once this much of it is consumed. */
-const STREAM_UPDATE_AT = F.DEFAULT_WINDOW >>> 1;
-const CONNECTION_UPDATE_AT = CONNECTION_WINDOW >>> 1;
 const MAX_HEADER_BLOCK = 256 * 1024;
 
 export class H2Connection extends FrameReader {
@@ -43,20 +42,17 @@ export class H2Connection extends FrameReader {
   readonly output: H2Output;
   /** The response side: DATA within the peer's windows. */
   readonly flow: SendFlow<H2ServerStream>;
+  /** The request side: the windows we give the peer. */
+  readonly recv: RecvFlow;
   private readonly handler: H2ConnectionHandler;
   private readonly maxStreams: number;
-  private readonly maxPairs: number;
-  private readonly decoder: HpackDecoder;
+  private readonly blocks: HeaderBlocks;
   private readonly streams = new Map<number, H2ServerStream>();
-  private readonly fields: string[] = [];
   /** Highest stream id the peer opened (streams at or below it that are not in `streams` are closed). */
   private lastStreamId = 0;
   private goawaySent = false;
   private peerGoaway = false;
   private closed = false;
-  // flow control
-  private recvWindow = CONNECTION_WINDOW;
-  private unacked = 0;
   /** Streams closed by this side during the turn: their 'close' is emitted after the turn's write. */
   private closing: H2ServerStream[] = [];
   private readonly guard: FloodGuard;
@@ -68,15 +64,15 @@ export class H2Connection extends FrameReader {
     this.handler = handler;
     this.guard = new FloodGuard(opts.now);
     this.maxStreams = opts.maxConcurrentStreams ?? 1024;
-    this.maxPairs = opts.maxHeaderPairs ?? 128;
-    this.decoder = new HpackDecoder(4096, opts.maxHeaderListSize ?? 64 * 1024);
+    this.blocks = new HeaderBlocks(opts.maxHeaderListSize ?? 64 * 1024, opts.maxHeaderPairs ?? 128);
     this.output = new H2Output(socket);
     this.output.onFlush = () => this.afterFlush();
     this.flow = new SendFlow(this.output, (s) => {
       if (s.remoteEnded) this.removeStream(s, true);
     });
     this.output.settings([F.SETTINGS_MAX_CONCURRENT_STREAMS, this.maxStreams, F.SETTINGS_MAX_HEADER_LIST_SIZE, opts.maxHeaderListSize ?? 64 * 1024]);
-    this.output.windowUpdate(0, CONNECTION_WINDOW - F.DEFAULT_WINDOW);
+    // Its WINDOW_UPDATE follows our SETTINGS (the server preface starts with it, RFC 9113 §3.4).
+    this.recv = new RecvFlow(this.output);
     socket.on("data", (b: Buffer) => this.read(b));
     socket.on("drain", () => this.onSocketDrain());
     socket.on("error", noop);
@@ -196,27 +192,12 @@ export class H2Connection extends FrameReader {
       if (end !== start) this.connectionError(F.FRAME_SIZE_ERROR);
       return;
     }
-    if ((end - start) % 6 !== 0) return this.connectionError(F.FRAME_SIZE_ERROR);
-    let grown = false;
-    for (let o = start; o < end; o += 6) {
-      const key = b.readUInt16BE(o);
-      const v = b.readUInt32BE(o + 2);
-      if (key === F.SETTINGS_HEADER_TABLE_SIZE) this.output.setPeerTableSize(v);
-      else if (key === F.SETTINGS_ENABLE_PUSH) {
-        if (v > 1) return this.connectionError(F.PROTOCOL_ERROR);
-      } else if (key === F.SETTINGS_INITIAL_WINDOW_SIZE) {
-        const code = this.flow.initialWindow(v, this.streams.values());
-        if (code !== F.NO_ERROR) return this.connectionError(code);
-        grown = true;
-      } else if (key === F.SETTINGS_MAX_FRAME_SIZE) {
-        if (v < F.DEFAULT_MAX_FRAME || v > F.MAX_FRAME_LIMIT) return this.connectionError(F.PROTOCOL_ERROR);
-        this.output.maxFrame = Math.min(v, 64 * 1024);
-      }
-    }
+    const applied = applyPeerSettings(b, start, end, this.output, this.flow, this.streams);
+    if (applied > F.NO_ERROR) return this.connectionError(applied);
     if (!this.guard.control()) return this.connectionError(F.ENHANCE_YOUR_CALM);
     this.output.settingsAck();
     // DATA the larger windows let out goes after the ACK.
-    if (grown) this.flow.pumpBlocked();
+    if (applied === WINDOWS_MOVED) this.flow.pumpBlocked();
   }
 
   private onWindowUpdate(id: number, b: Buffer, start: number, end: number): void {
@@ -249,8 +230,7 @@ export class H2Connection extends FrameReader {
   private onDataFrame(flags: number, id: number, b: Buffer, start: number, end: number): void {
     if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
     const length = end - start;
-    if (length > this.recvWindow) return this.connectionError(F.FLOW_CONTROL_ERROR);
-    this.recvWindow -= length;
+    if (!this.recv.take(length)) return this.connectionError(F.FLOW_CONTROL_ERROR);
     let pad = 0;
     if ((flags & F.FLAG_PADDED) !== 0) {
       if (length === 0) return this.connectionError(F.FRAME_SIZE_ERROR);
@@ -262,23 +242,19 @@ export class H2Connection extends FrameReader {
     const endStream = (flags & F.FLAG_END_STREAM) !== 0;
     const s = this.streams.get(id);
     if (s === undefined || s.remoteEnded) {
-      this.giveBack(null, length);
+      this.recv.giveBack(null, length);
       if (s === undefined && id > this.lastStreamId) return this.connectionError(F.PROTOCOL_ERROR);
       if (s === undefined && this.closedStreams.wasReset(id)) return;
       return this.streamError(id, F.STREAM_CLOSED);
     }
-    if (length > s.recvWindow) {
-      this.giveBack(null, length);
-      return this.streamError(id, F.FLOW_CONTROL_ERROR);
-    }
-    s.recvWindow -= length;
+    if (!this.recv.takeStream(s, length)) return this.streamError(id, F.FLOW_CONTROL_ERROR);
     if (payloadEnd === start && !endStream && !this.guard.invalid()) return this.connectionError(F.ENHANCE_YOUR_CALM);
     // Padding is consumed at once; the payload when the exchange takes it.
-    if (pad > 0) this.giveBack(s, pad);
+    if (pad > 0) this.recv.giveBack(s, pad);
     const n = payloadEnd - start;
     s.received += n;
     if (s.expected >= 0 && (s.received > s.expected || (endStream && s.received !== s.expected))) {
-      this.giveBack(null, n);
+      this.recv.giveBack(null, n);
       return this.streamError(id, F.PROTOCOL_ERROR);
     }
     if (n > 0) s.data(b.subarray(start, payloadEnd));
@@ -291,41 +267,13 @@ export class H2Connection extends FrameReader {
     s.ended();
   }
 
-  /** The exchange took `n` bytes of `s`'s DATA: give window back in steps. */
-  consumed(s: H2ServerStream, n: number): void {
-    this.giveBack(s, n);
-  }
-
-  /** Window the peer gets back (in WINDOW_UPDATE steps of half a window: the windows grow when they are sent). */
-  private giveBack(s: H2ServerStream | null, n: number): void {
-    this.unacked += n;
-    if (this.unacked >= CONNECTION_UPDATE_AT) {
-      this.output.windowUpdate(0, this.unacked);
-      this.recvWindow += this.unacked;
-      this.unacked = 0;
-    }
-    if (s === null || s.remoteEnded || s.destroyed) return;
-    s.unacked += n;
-    if (s.unacked >= STREAM_UPDATE_AT) {
-      this.output.windowUpdate(s.id, s.unacked);
-      s.recvWindow += s.unacked;
-      s.unacked = 0;
-    }
-  }
-
   // ---- header blocks ----
 
   protected onHeaderBlock(flags: number, id: number, block: Buffer, start: number, end: number, selfDependent: boolean): void {
-    const out = this.fields;
-    out.length = 0;
-    let tooLarge = false;
-    try {
-      this.decoder.decode(block, start, end, out);
-    } catch (e) {
-      if (!(e instanceof HeaderListTooLarge)) return this.connectionError(e instanceof HpackError ? F.COMPRESSION_ERROR : F.INTERNAL_ERROR);
-      tooLarge = true;
-    }
-    if (out.length > this.maxPairs * 2) tooLarge = true;
+    const blocks = this.blocks;
+    const code = blocks.decode(block, start, end);
+    if (code !== F.NO_ERROR) return this.connectionError(code);
+    const tooLarge = blocks.tooLarge;
     const endStream = (flags & F.FLAG_END_STREAM) !== 0;
     if (selfDependent) {
       if (id > this.lastStreamId) this.lastStreamId = id;
@@ -356,7 +304,7 @@ export class H2Connection extends FrameReader {
       if (!s.destroyed) this.resetStream(s, F.NO_ERROR);
       return;
     }
-    const headers = requestHead(out, false);
+    const headers = requestHead(blocks.fields, false);
     if (headers === null) {
       if (!this.guard.invalid()) return this.connectionError(F.ENHANCE_YOUR_CALM);
       return this.rst(id, F.PROTOCOL_ERROR);
@@ -375,7 +323,7 @@ export class H2Connection extends FrameReader {
     // Request trailers end the stream (RFC 9113 §8.1); H2Exchange does not forward them (as with node:http2).
     if (s.remoteEnded) return this.streamError(s.id, F.STREAM_CLOSED);
     if (tooLarge) return this.streamError(s.id, F.PROTOCOL_ERROR);
-    if (!endStream || requestHead(this.fields, true) === null) return this.streamError(s.id, F.PROTOCOL_ERROR);
+    if (!endStream || requestHead(this.blocks.fields, true) === null) return this.streamError(s.id, F.PROTOCOL_ERROR);
     if (s.expected >= 0 && s.received !== s.expected) return this.streamError(s.id, F.PROTOCOL_ERROR);
     this.remoteEnd(s);
   }
@@ -437,7 +385,7 @@ export class H2Connection extends FrameReader {
     const held = s.heldBytes();
     s.held = null;
     // Held DATA nobody will read: its connection window comes back.
-    if (held > 0 && !this.closed) this.giveBack(null, held);
+    if (held > 0 && !this.closed) this.recv.giveBack(null, held);
     this.flow.drop(s);
   }
 }

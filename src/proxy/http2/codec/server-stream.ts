@@ -10,6 +10,7 @@ import type { DownstreamStream } from "../downstream-stream.ts";
 import type { Socket } from "node:net";
 import type { H2Output } from "./output.ts";
 import type { SendFlow } from "./send-flow.ts";
+import type { RecvFlow } from "./recv-flow.ts";
 
 type DataListener = (this: H2ServerStream, chunk: Buffer) => void;
 type Listener = (this: H2ServerStream) => void;
@@ -22,8 +23,8 @@ export interface StreamSession {
   readonly socket: Socket;
   readonly output: H2Output;
   readonly flow: SendFlow<H2ServerStream>;
-  /** The exchange took `n` bytes of the stream's DATA: window to give back. */
-  consumed(s: H2ServerStream, n: number): void;
+  /** Window to give back as the exchange takes the stream's DATA. */
+  readonly recv: RecvFlow;
   resetStream(s: H2ServerStream, code: number): void;
 }
 
@@ -112,7 +113,7 @@ export class H2ServerStream implements DownstreamStream {
       (this.held ??= []).push(chunk);
       return;
     }
-    this.session.consumed(this, chunk.length);
+    this.session.recv.giveBack(this, chunk.length);
     this.onDataFn.call(this, chunk);
   }
 
@@ -133,7 +134,7 @@ export class H2ServerStream implements DownstreamStream {
       if (h === null) break;
       const chunk = h.shift() as Buffer;
       if (h.length === 0) this.held = null;
-      this.session.consumed(this, chunk.length);
+      this.session.recv.giveBack(this, chunk.length);
       this.onDataFn.call(this, chunk);
     }
     if (this.held === null && this.endHeld && !this.paused && !this.destroyed) {
