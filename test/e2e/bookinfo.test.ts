@@ -127,9 +127,13 @@ describe("bookinfo demo", { skip: !existsSync(BOOKINFO) && "samples/bookinfo not
       const counts = { v1: 0, v2: 0, v3: 0, none: 0 };
       for (let i = 0; i < 400; i++) counts[reviewsVersion((await page()).body)]++;
       const loopEnd = Date.now() / 1000;
-      // Binomial(400, 0.1): mean 40, σ = 6 → 3σ: [22, 58].
+      // The picks are the sidecar's own random draws (no seed reaches a process), so any band is a
+      // chance: Binomial(400, 0.1) falls outside [14, 72] with probability 6.3 × 10⁻⁷ (exact sum);
+      // the 3σ band [22, 58] it replaces failed 1 run in 465. It catches weights dropped (50/50,
+      // 0/100), swapped (10/90) or far off (70/30 passes 1 run in 35 million); the picker's
+      // accuracy is src/proxy/router/weighted-cluster.test.ts's, on seeded draws (±1.5 points).
       assert.equal(counts.none + counts.v3, 0, JSON.stringify(counts));
-      assert.ok(counts.v2 >= 22 && counts.v2 <= 58, JSON.stringify(counts));
+      assert.ok(counts.v2 >= 14 && counts.v2 <= 72, JSON.stringify(counts));
       if (!prom) return;
       // The query from the Istio docs, by version, read once Prometheus has scraped both reviews
       // sidecars 3 s after the last request: before, the 1m window (Prometheus started seconds ago,

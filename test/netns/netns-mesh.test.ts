@@ -117,9 +117,11 @@ describe("amime up --runtime netns", { skip: notRoot(), timeout: 170_000 }, () =
     assert.ok(await eventually(synced, 10_000));
     const counts = { v1: 0, v2: 0, v3: 0, none: 0 };
     for (let i = 0; i < 200; i++) counts[reviewsVersion((await page()).body)]++;
-    // Binomial(200, 0.1): mean 20, σ ≈ 4.2 → 3σ: [8, 33].
+    // The sidecar's own random draws: Binomial(200, 0.1) falls outside [3, 43] with probability
+    // 6.6 × 10⁻⁷ (exact sum; the 3σ band [8, 33] it replaces failed 1 run in 495). It catches
+    // weights dropped or swapped (50/50 passes with probability 10⁻¹⁶); see test/e2e/bookinfo.test.ts.
     assert.equal(counts.none + counts.v3, 0, JSON.stringify(counts));
-    assert.ok(counts.v2 >= 8 && counts.v2 <= 33, JSON.stringify(counts));
+    assert.ok(counts.v2 >= 3 && counts.v2 <= 43, JSON.stringify(counts));
   });
 
   it("a pod cannot get around its sidecar: direct pod IPs are captured, policy still applies, rules and UID cannot be changed", async () => {
