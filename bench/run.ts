@@ -6,7 +6,9 @@
 //
 // Per target: throughput at saturation (wrk, 16 keep-alive connections), latency p50/p90/p99 at a
 // fixed 1,000 rps over 16 keep-alive connections (open loop: bench/load/fixed-rate.ts), CPU µs per
-// request (the target's CPU time during the fixed-rate phase / requests), and peak RSS.
+// request (the target's CPU time during the fixed-rate phase / requests), and peak RSS. At
+// saturation also: how busy the target's core was over the wrk window (a closed loop over two cores
+// can leave the proxy waiting for wrk and the upstream) and the upstream's CPU per request.
 //
 // Targets: direct (no proxy), amime (the sidecar as deployed: bench/targets/deployed.ts, Istio
 // metrics on, tracing at 1 %), amime-log (plus the access log), amime-off (telemetry off), nginx,
@@ -37,7 +39,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgs } from "./lib/args.ts";
 import { topSelfTime } from "./lib/cpu-profile.ts";
-import { cpuMicros, peakRssMb } from "./lib/proc.ts";
+import { childPids, cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { run } from "./lib/spawn.ts";
 import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
 import { amimeAuthzTarget, amimeTokenTarget } from "./targets/amime-authz.ts";
@@ -103,6 +105,13 @@ interface Sample {
   cpuUsPerReq: number;
   /** CPU per request at the fixed rate (includes per-wakeup costs that batching hides at saturation). */
   cpuUsPerReqAtRate: number;
+  /**
+   * Share of the wrk window the target's processes were on a CPU (%): below 100 the "saturation"
+   * left the proxy's core partly idle (it waited for the other core: wrk and the upstream).
+   */
+  busyPct: number;
+  /** The upstream's CPU per request at saturation: what the target's requests cost the other core. */
+  upstreamUsPerReq: number;
   errors: number;
 }
 
@@ -119,11 +128,16 @@ async function fixedRate(port: number, authority: string, headers: readonly stri
   return JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
 }
 
-async function measure(t: RunningTarget): Promise<Sample> {
+async function measure(t: RunningTarget, upstreamPids: () => number[]): Promise<Sample> {
   const cpu = (): number => t.pids().reduce((s, p) => s + cpuMicros(p), 0);
+  const upCpu = (): number => upstreamPids().reduce((s, p) => s + cpuMicros(p), 0);
   const c0 = cpu();
+  const u0 = upCpu();
+  const w0 = performance.now();
   const sat = await wrk(t.port, t.authority, plan.saturationSec, t.headers);
+  const w1 = performance.now();
   const c1 = cpu();
+  const u1 = upCpu();
   const fr = await fixedRate(t.port, t.authority, t.headers);
   const c2 = cpu();
   return {
@@ -133,6 +147,8 @@ async function measure(t: RunningTarget): Promise<Sample> {
     p99: fr.p99_ms,
     cpuUsPerReq: sat.requests ? (c1 - c0) / sat.requests : 0,
     cpuUsPerReqAtRate: fr.sent ? (c2 - c1) / fr.sent : 0,
+    busyPct: (100 * (c1 - c0)) / ((w1 - w0) * 1000),
+    upstreamUsPerReq: sat.requests ? (u1 - u0) / sat.requests : 0,
     errors: fr.errors,
   };
 }
@@ -153,6 +169,8 @@ let upstreamStop: (() => Promise<void>) | null = null;
 try {
   const ctxBase = { workDir, root };
   const up = await startNginx({ ...ctxBase, upstreamPort: 0, cpu: "1" }, "upstream", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
+  const upstreamPid = up.child.pid ?? 0;
+  const upstreamPids = (): number[] => [upstreamPid, ...childPids(upstreamPid)];
   upstreamStop = async () => {
     up.child.kill("SIGQUIT");
   };
@@ -170,9 +188,9 @@ try {
   const samples = new Map<string, Sample[]>(running.map((t) => [t.name, []]));
   for (let r = 0; r < plan.rounds; r++) {
     for (const t of running) {
-      const s = await measure(t);
+      const s = await measure(t, upstreamPids);
       samples.get(t.name)?.push(s);
-      log(`round ${r + 1}/${plan.rounds} ${t.name.padEnd(8)} rps=${s.rps.toFixed(0)} cpu=${s.cpuUsPerReq.toFixed(1)}µs/req cpu@${rate}=${s.cpuUsPerReqAtRate.toFixed(1)}µs/req p99@${rate}=${s.p99.toFixed(2)}ms errors=${s.errors}`);
+      log(`round ${r + 1}/${plan.rounds} ${t.name.padEnd(8)} rps=${s.rps.toFixed(0)} cpu=${s.cpuUsPerReq.toFixed(1)}µs/req busy=${s.busyPct.toFixed(0)}% upstream=${s.upstreamUsPerReq.toFixed(1)}µs/req cpu@${rate}=${s.cpuUsPerReqAtRate.toFixed(1)}µs/req p99@${rate}=${s.p99.toFixed(2)}ms errors=${s.errors}`);
     }
   }
   const results: Record<string, Record<string, number>> = {};
@@ -185,6 +203,8 @@ try {
       p99_ms: median(ss.map((s) => s.p99)),
       cpu_us_per_req: median(ss.map((s) => s.cpuUsPerReq)),
       cpu_us_per_req_at_rate: median(ss.map((s) => s.cpuUsPerReqAtRate)),
+      busy_pct: median(ss.map((s) => s.busyPct)),
+      upstream_us_per_req: median(ss.map((s) => s.upstreamUsPerReq)),
       rss_mb: t.pids().reduce((s, p) => s + peakRssMb(p), 0),
       errors: ss.reduce((s, x) => s + x.errors, 0),
     };
@@ -206,10 +226,10 @@ try {
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ rate, connections: 16, quick, rounds: plan.rounds, results }, null, 2)}\n`);
   } else {
-    const rows = [["target", "rps (sat.)", "CPU µs/req (sat.)", "p50 ms", "p90 ms", "p99 ms", "added p99", "CPU µs/req @rate", "peak RSS MB", "vs nginx"]];
+    const rows = [["target", "rps (sat.)", "CPU µs/req (sat.)", "busy % (sat.)", "p50 ms", "p90 ms", "p99 ms", "added p99", "CPU µs/req @rate", "peak RSS MB", "vs nginx"]];
     for (const [name, r] of Object.entries(results)) {
       const vs = name === "amime" && r.cpu_vs_nginx !== undefined ? `cpu ${r.cpu_vs_nginx.toFixed(2)}× rps ${(r.rps_vs_nginx ?? 0).toFixed(2)}×` : "";
-      rows.push([name, (r.rps ?? 0).toFixed(0), (r.cpu_us_per_req ?? 0).toFixed(1), (r.p50_ms ?? 0).toFixed(2), (r.p90_ms ?? 0).toFixed(2), (r.p99_ms ?? 0).toFixed(2), r.added_p99_ms === undefined ? "" : r.added_p99_ms.toFixed(2), (r.cpu_us_per_req_at_rate ?? 0).toFixed(1), (r.rss_mb ?? 0).toFixed(1), vs]);
+      rows.push([name, (r.rps ?? 0).toFixed(0), (r.cpu_us_per_req ?? 0).toFixed(1), (r.busy_pct ?? 0).toFixed(0), (r.p50_ms ?? 0).toFixed(2), (r.p90_ms ?? 0).toFixed(2), (r.p99_ms ?? 0).toFixed(2), r.added_p99_ms === undefined ? "" : r.added_p99_ms.toFixed(2), (r.cpu_us_per_req_at_rate ?? 0).toFixed(1), (r.rss_mb ?? 0).toFixed(1), vs]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
     const line = (row: string[]): string => `| ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
