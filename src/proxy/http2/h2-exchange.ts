@@ -1,21 +1,22 @@
 // H2Exchange: one HTTP/2 stream from a downstream client (h2c or TLS+ALPN h2), from its headers
 // to the end of its response. The HTTP/2 counterpart of http/exchange.ts: the RequestContext its
-// filters run on (request/request-context.ts), the RequestView the router matches on and the record the observer and telemetry receive, holds the request
-// body while it is small enough to replay, and writes the response (or a local reply: plain
-// text for HTTP clients, a trailers-only gRPC status for gRPC clients).
+// filters run on (request/context.ts) and the record the observer and telemetry receive. Its
+// head, as the router and filters read it, is H2Request's; here: the request body, held while it
+// is small enough to replay, the response (or a local reply: plain text for HTTP clients, a
+// trailers-only gRPC status for gRPC clients), and the end (count, report).
 import { Buffer } from "node:buffer";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerStreamResponseOptions } from "node:http2";
 import type { DownstreamStream } from "./downstream-stream.ts";
 import type { TimerHandle } from "../../core/clock.ts";
-import type { CorsPolicy, ForwardAction, ListenerDirection, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
+import type { CorsPolicy, ForwardAction, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
 import type { FilterChain, ListenerContext, ProxyContext, RequestContext, Runtime } from "../request/context.ts";
 import { RF_DC } from "../request/response-flags.ts";
-import { HeaderEdits, withEdits } from "../request/header-edits.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
-import { encodeGrpcMessage, grpcStatusForLocalReply, isGrpcContentType } from "./grpc.ts";
-import { expectsContinue, forEachForwardable, h1RequestHead, rawResponseHeaders, toH2Headers, type FlatHeaders, type HeaderPairs } from "./headers.ts";
+import { encodeGrpcMessage, grpcStatusForLocalReply } from "./grpc.ts";
+import { expectsContinue, firstValue, rawResponseHeaders, toH2Headers, type FlatHeaders, type HeaderPairs } from "./headers.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { H2Forwarder } from "./h2-forwarder.ts";
+import { H2Request } from "./h2-request.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
 
 const NO_CHAIN: FilterChain = [];
@@ -50,18 +51,9 @@ function onStreamClose(this: OwnedStream): void {
 /** What the exchange tells whoever forwards it (set by the forwarder). */
 export type H2ExchangeSink = ForwardStreamSink;
 
-export class H2Exchange implements RequestContext, ForwardStream {
-  readonly stream: DownstreamStream;
-  readonly headers: IncomingHttpHeaders;
-  readonly listenerCtx: ListenerContext;
+export class H2Exchange extends H2Request implements RequestContext, ForwardStream {
   readonly proxy: ProxyContext;
   readonly runtime: Runtime;
-  readonly sourceIp: string;
-  readonly scheme: "http" | "https";
-  readonly method: string;
-  readonly path: string;
-  readonly authority: string;
-  readonly grpc: boolean;
   readonly downstreamProtocol = "http2";
   readonly upgrade = false;
   readonly startMs: number;
@@ -87,8 +79,6 @@ export class H2Exchange implements RequestContext, ForwardStream {
   /** What the connection does to x-forwarded-client-cert (detect/xfcc.ts); null: removed. */
   xfcc: XfccPlan | null = null;
   metadata: Map<string, unknown> | null = null;
-  /** Request header edits by filters; null when none edited. */
-  edits: HeaderEdits | null = null;
   filterChain: FilterChain = NO_CHAIN;
   filterIndex = 0;
 
@@ -115,17 +105,9 @@ export class H2Exchange implements RequestContext, ForwardStream {
   private readonly unread: boolean;
 
   constructor(stream: DownstreamStream, headers: IncomingHttpHeaders, endStream: boolean, ctx: ListenerContext, sourceIp: string, secure: boolean) {
-    this.stream = stream;
-    this.headers = headers;
-    this.listenerCtx = ctx;
+    super(stream, headers, ctx, sourceIp, secure);
     this.proxy = ctx.proxy;
     this.runtime = this.proxy.runtime;
-    this.sourceIp = sourceIp;
-    this.scheme = secure ? "https" : "http";
-    this.method = str(headers[":method"]) || "GET";
-    this.path = str(headers[":path"]) || "/";
-    this.authority = str(headers[":authority"]) || str(headers.host);
-    this.grpc = isGrpcContentType(str(headers["content-type"]) || undefined);
     this.startMs = this.proxy.clock.now();
     this.startWallMs = this.proxy.clock.wallNow();
     this.bodyDone = endStream;
@@ -133,7 +115,7 @@ export class H2Exchange implements RequestContext, ForwardStream {
     const ds = this.proxy.downstream;
     ds.downstream_rq_total++;
     ds.downstream_rq_active++;
-    const id = str(headers["x-request-id"]);
+    const id = firstValue(headers["x-request-id"]);
     this.requestId = id;
     this.requestIdGenerated = id === "";
     (stream as OwnedStream)[EXCHANGE] = this;
@@ -154,67 +136,16 @@ export class H2Exchange implements RequestContext, ForwardStream {
     stream.on("close", onStreamClose);
   }
 
-  // ---- RequestView ----
-  get listener(): string {
-    return this.listenerCtx.name;
-  }
-  get direction(): ListenerDirection {
-    return this.listenerCtx.direction;
-  }
-  get port(): number {
-    return this.listenerCtx.port;
-  }
+  // ---- RequestContext ----
   get record(): this {
     return this;
-  }
-  forEachForwardHeader(drop: (name: string) => boolean, put: (name: string, value: string) => void): void {
-    const e = this.edits;
-    if (e === null) return forEachForwardable(this.headers, drop, put);
-    forEachForwardable(this.headers, (n) => e.get(n) !== undefined || drop(n), put);
-    for (const [n, v] of e.set) if (!drop(n)) put(n, v);
-  }
-  connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string } {
-    const s = this.stream.session?.socket;
-    return { sourceIp: this.sourceIp, remoteAddress: `${s?.remoteAddress}:${s?.remotePort}`, localAddress: `${s?.localAddress}:${s?.localPort}` };
-  }
-  header(name: string): string | undefined {
-    const e = this.edits;
-    if (e !== null) {
-      const v = e.get(name);
-      if (v !== undefined) return v ?? undefined;
-    }
-    if (name === "host") return this.authority;
-    const v = this.headers[name];
-    if (v === undefined) return undefined;
-    return Array.isArray(v) ? v.join(",") : String(v);
-  }
-
-  setHeader(name: string, value: string): void {
-    (this.edits ??= new HeaderEdits()).put(name, value);
-  }
-  removeHeader(name: string): void {
-    (this.edits ??= new HeaderEdits()).remove(name);
-  }
-  headerNames(): string[] {
-    const names = new Set<string>(["host"]);
-    for (const n of Object.keys(this.headers)) if (!n.startsWith(":")) names.add(n);
-    return withEdits(names, this.edits);
   }
 
   forward(action: ForwardAction, wc: WeightedCluster, cluster: ClusterState): void {
     new H2Forwarder(this, action, wc, cluster).start();
   }
 
-  /** The request as HTTP/1.1 for a mirror cluster: the forwardable headers, a Content-Length body. */
-  mirrorHead(authority: string, extra: ReadonlyArray<readonly [string, string]>, body: Buffer | undefined): Buffer {
-    const headers: HeaderPairs = [];
-    this.forEachForwardHeader(isMirrorSet, (n, v) => headers.push([n, v]));
-    for (const h of extra) headers.push([h[0], h[1]]);
-    if (body === undefined) return h1RequestHead(this.method, this.path, authority, headers, "none");
-    headers.push(["content-length", String(body.length)]);
-    return Buffer.concat([h1RequestHead(this.method, this.path, authority, headers, "length"), body]);
-  }
-
+  // ---- request body ----
   /** The whole body as one Buffer (only meaningful when bodyDone && replayable). */
   bodyBuffer(): Buffer | undefined {
     const c = this.bodyChunks;
@@ -223,7 +154,6 @@ export class H2Exchange implements RequestContext, ForwardStream {
     return Buffer.concat(c, this.bodyHeld);
   }
 
-  // ---- request body ----
   /** @internal The stream's 'data'. */
   onData(b: Buffer): void {
     this.bytesReceived += b.length;
@@ -393,15 +323,6 @@ export class H2Exchange implements RequestContext, ForwardStream {
       // Same for telemetry.
     }
   }
-}
-
-/** Headers a mirror copy sets itself (and content-length, which it writes for the held body). */
-function isMirrorSet(name: string): boolean {
-  return name === "x-forwarded-for" || name === "x-envoy-attempt-count" || name === "content-length" || name === "x-forwarded-client-cert";
-}
-
-function str(v: string | string[] | undefined): string {
-  return v === undefined ? "" : Array.isArray(v) ? (v[0] ?? "") : v;
 }
 
 function noop(): void {}

@@ -12,6 +12,11 @@ export type FlatHeaders = string[];
 /** Connection-specific fields: dropped in both directions (TE is kept only as `trailers`). */
 const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "http2-settings"]);
 
+/** A header object's field as one string: a repeated field's first value, "" when absent. */
+export function firstValue(v: string | string[] | undefined): string {
+  return v === undefined ? "" : Array.isArray(v) ? (v[0] ?? "") : v;
+}
+
 /** `expect: 100-continue` (the value is case-insensitive, RFC 9110 §10.1.1). */
 export function expectsContinue(v: string | string[] | undefined): boolean {
   return typeof v === "string" && v.length === 12 && v.toLowerCase() === "100-continue";
