@@ -1,11 +1,12 @@
 // H2Connection: Amime's server side of one HTTP/2 connection (RFC 9113) over a socket (h2c or TLS):
 // what each frame the client sends means, and the connection's and streams' states (RFC 9113 §5.1).
-// Its parts: frames out of the reads (FrameReader, whose subclass it is), header blocks decoded
-// (HeaderBlocks) into request heads (request-headers.ts), flow control both ways (RecvFlow for
-// request DATA, SendFlow for responses), the peer's SETTINGS (peer-settings.ts), the limits nghttp2
-// has against floods (FloodGuard: rapid reset, PING/SETTINGS floods, empty frames → GOAWAY
-// ENHANCE_YOUR_CALM), what is remembered of closed streams (ClosedStreams), and the frames it
-// sends, once per turn (H2Output). Each request stream is an H2ServerStream handed to `onStream`.
+// Its parts: frames out of the reads, each checked against its definition (FrameReader, whose
+// subclass it is), header blocks decoded (HeaderBlocks) into request heads (request-headers.ts),
+// flow control both ways (RecvFlow for request DATA, SendFlow for responses), the peer's SETTINGS
+// (peer-settings.ts), the limits nghttp2 has against floods (FloodGuard: rapid reset, PING/SETTINGS
+// floods, empty frames → GOAWAY ENHANCE_YOUR_CALM), what is remembered of closed streams
+// (ClosedStreams), and the frames it sends, once per turn (H2Output). Each request stream is an
+// H2ServerStream handed to `onStream`.
 import type { Buffer } from "node:buffer";
 import type { IncomingHttpHeaders } from "node:http2";
 import type { Socket } from "node:net";
@@ -148,50 +149,9 @@ export class H2Connection extends FrameReader {
     for (const s of c) s.emitClose();
   }
 
-  // ---- frames in (FrameReader calls these) ----
+  // ---- frames in (FrameReader calls these, each frame checked against its definition) ----
 
-  protected onFrame(type: number, flags: number, id: number, b: Buffer, start: number, end: number): void {
-    switch (type) {
-      case F.DATA:
-        return this.onDataFrame(flags, id, b, start, end);
-      case F.PRIORITY:
-        if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
-        if (end - start !== 5) return this.streamError(id, F.FRAME_SIZE_ERROR);
-        // Priorities are not used; a stream depending on itself is still an error (RFC 9113 §5.3.1).
-        if ((b.readUInt32BE(start) & F.MAX_WINDOW) === id) return this.streamError(id, F.PROTOCOL_ERROR);
-        return;
-      case F.RST_STREAM:
-        return this.onRstStream(id, b, start, end);
-      case F.SETTINGS:
-        return this.onSettings(flags, id, b, start, end);
-      case F.PUSH_PROMISE:
-        return this.connectionError(F.PROTOCOL_ERROR);
-      case F.PING:
-        if (id !== 0) return this.connectionError(F.PROTOCOL_ERROR);
-        if (end - start !== 8) return this.connectionError(F.FRAME_SIZE_ERROR);
-        if ((flags & F.FLAG_ACK) !== 0) return;
-        if (!this.guard.control()) return this.connectionError(F.ENHANCE_YOUR_CALM);
-        this.output.pingAck(b, start);
-        return;
-      case F.GOAWAY:
-        if (id !== 0) return this.connectionError(F.PROTOCOL_ERROR);
-        if (end - start < 8) return this.connectionError(F.FRAME_SIZE_ERROR);
-        this.peerGoaway = true;
-        return this.endIfIdle();
-      case F.WINDOW_UPDATE:
-        return this.onWindowUpdate(id, b, start, end);
-      default:
-        // Unknown frame types are ignored (RFC 9113 §4.1); CONTINUATION out of a block is the reader's error.
-        return;
-    }
-  }
-
-  protected onSettings(flags: number, id: number, b: Buffer, start: number, end: number): void {
-    if (id !== 0) return this.connectionError(F.PROTOCOL_ERROR);
-    if ((flags & F.FLAG_ACK) !== 0) {
-      if (end !== start) this.connectionError(F.FRAME_SIZE_ERROR);
-      return;
-    }
+  protected onSettings(b: Buffer, start: number, end: number): void {
     const applied = applyPeerSettings(b, start, end, this.output, this.flow, this.streams);
     if (applied > F.NO_ERROR) return this.connectionError(applied);
     if (!this.guard.control()) return this.connectionError(F.ENHANCE_YOUR_CALM);
@@ -200,23 +160,29 @@ export class H2Connection extends FrameReader {
     if (applied === WINDOWS_MOVED) this.flow.pumpBlocked();
   }
 
-  private onWindowUpdate(id: number, b: Buffer, start: number, end: number): void {
-    if (end - start !== 4) return this.connectionError(F.FRAME_SIZE_ERROR);
-    const inc = b.readUInt32BE(start) & F.MAX_WINDOW;
+  protected onPing(b: Buffer, start: number): void {
+    if (!this.guard.control()) return this.connectionError(F.ENHANCE_YOUR_CALM);
+    this.output.pingAck(b, start);
+  }
+
+  protected onGoaway(): void {
+    this.peerGoaway = true;
+    this.endIfIdle();
+  }
+
+  protected onWindowUpdate(id: number, increment: number): void {
     const s = id === 0 ? null : this.streams.get(id);
     if (s === undefined) {
       if (id > this.lastStreamId) this.connectionError(F.PROTOCOL_ERROR);
       return;
     }
-    const code = this.flow.windowUpdate(s, inc);
+    const code = this.flow.windowUpdate(s, increment);
     if (code === F.NO_ERROR) return;
     if (s === null) this.connectionError(code);
     else this.streamError(id, code);
   }
 
-  private onRstStream(id: number, b: Buffer, start: number, end: number): void {
-    if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
-    if (end - start !== 4) return this.connectionError(F.FRAME_SIZE_ERROR);
+  protected onRstStream(id: number): void {
     const s = this.streams.get(id);
     if (s === undefined) {
       if (id > this.lastStreamId) this.connectionError(F.PROTOCOL_ERROR);
@@ -227,8 +193,7 @@ export class H2Connection extends FrameReader {
     this.removeStream(s, false);
   }
 
-  private onDataFrame(flags: number, id: number, b: Buffer, start: number, end: number): void {
-    if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
+  protected onData(flags: number, id: number, b: Buffer, start: number, end: number): void {
     const length = end - start;
     if (!this.recv.take(length)) return this.connectionError(F.FLOW_CONTROL_ERROR);
     let pad = 0;
@@ -347,7 +312,7 @@ export class H2Connection extends FrameReader {
   // ---- streams ----
 
   /** A stream error (RFC 9113 §5.4.2): RST_STREAM, the stream is over. */
-  private streamError(id: number, code: number): void {
+  protected streamError(id: number, code: number): void {
     const s = this.streams.get(id);
     // RST_STREAMs waiting to be written count with the ACKs (nghttp2's outbound flood limit).
     if (!this.guard.control()) return this.connectionError(F.ENHANCE_YOUR_CALM);

@@ -1,8 +1,11 @@
 // FrameReader: HTTP/2 frames out of a socket's reads — the client preface first (then a SETTINGS
 // frame, RFC 9113 §3.4), then 9-byte headers and payloads, however the reads split them. A frame
-// cut by a read waits (the pieces are joined once it is complete). Header blocks are put together
-// here: HEADERS (padding and priority fields removed) and its CONTINUATION frames, with nothing
-// else allowed in between; the complete block goes to onHeaderBlock, every other frame to onFrame.
+// cut by a read waits (the pieces are joined once it is complete). Each frame is checked against
+// its definition (RFC 9113 §6: on stream 0 or on a stream, its length, a client never pushes)
+// before the subclass hears it, one method a type, for what it means. Header blocks are put
+// together here: HEADERS (padding and priority fields removed) and its CONTINUATION frames, with
+// nothing else allowed in between; the complete block goes to onHeaderBlock. PRIORITY frames are
+// checked and dropped (priorities are not used); unknown types are ignored (§4.1).
 import { Buffer } from "node:buffer";
 import * as F from "./frames.ts";
 
@@ -22,10 +25,21 @@ export abstract class FrameReader {
   /** SETTINGS_MAX_FRAME_SIZE we accept (the protocol default: we do not announce more). */
   private readonly maxFrame = F.DEFAULT_MAX_FRAME;
 
-  protected abstract onFrame(type: number, flags: number, id: number, b: Buffer, start: number, end: number): void;
+  /** DATA on stream `id` (not 0): the payload `b[start, end)` with its padding, if FLAG_PADDED. */
+  protected abstract onData(flags: number, id: number, b: Buffer, start: number, end: number): void;
   /** A complete header block; `selfDependent`: its priority fields named its own stream (a stream error once decoded). */
   protected abstract onHeaderBlock(flags: number, id: number, block: Buffer, start: number, end: number, selfDependent: boolean): void;
+  /** RST_STREAM on stream `id` (not 0). */
+  protected abstract onRstStream(id: number): void;
+  /** SETTINGS, not an ACK: `b[start, end)` holds whole 6-byte entries. */
+  protected abstract onSettings(b: Buffer, start: number, end: number): void;
+  /** PING, not an ACK: its 8 bytes of opaque data at `b[start]`. */
+  protected abstract onPing(b: Buffer, start: number): void;
+  protected abstract onGoaway(): void;
+  /** WINDOW_UPDATE for the connection (`id` 0) or a stream; `increment` may be 0 (an error of the window's owner). */
+  protected abstract onWindowUpdate(id: number, increment: number): void;
   protected abstract connectionError(code: number): void;
+  protected abstract streamError(id: number, code: number): void;
   /** An empty frame that carries nothing (a flood sign): false when the connection is closed for it. */
   protected abstract onEmptyFrame(): boolean;
   protected abstract isClosed(): boolean;
@@ -72,8 +86,55 @@ export abstract class FrameReader {
       if (type !== F.CONTINUATION || id !== this.blockStream) return this.connectionError(F.PROTOCOL_ERROR);
       return this.continuation(flags, b, start, end);
     }
-    if (type === F.CONTINUATION) return this.connectionError(F.PROTOCOL_ERROR);
-    if (type !== F.HEADERS) return this.onFrame(type, flags, id, b, start, end);
+    switch (type) {
+      case F.DATA:
+        if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
+        return this.onData(flags, id, b, start, end);
+      case F.HEADERS:
+        return this.headers(flags, id, b, start, end);
+      case F.PRIORITY:
+        if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
+        if (end - start !== 5) return this.streamError(id, F.FRAME_SIZE_ERROR);
+        // Priorities are not used; a stream depending on itself is still an error (RFC 9113 §5.3.1).
+        if ((b.readUInt32BE(start) & F.MAX_WINDOW) === id) return this.streamError(id, F.PROTOCOL_ERROR);
+        return;
+      case F.RST_STREAM:
+        if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
+        if (end - start !== 4) return this.connectionError(F.FRAME_SIZE_ERROR);
+        return this.onRstStream(id);
+      case F.SETTINGS:
+        if (id !== 0) return this.connectionError(F.PROTOCOL_ERROR);
+        if ((flags & F.FLAG_ACK) !== 0) {
+          if (end !== start) this.connectionError(F.FRAME_SIZE_ERROR);
+          return;
+        }
+        if ((end - start) % 6 !== 0) return this.connectionError(F.FRAME_SIZE_ERROR);
+        return this.onSettings(b, start, end);
+      case F.PUSH_PROMISE:
+        // Only a server pushes (RFC 9113 §8.4).
+        return this.connectionError(F.PROTOCOL_ERROR);
+      case F.PING:
+        if (id !== 0) return this.connectionError(F.PROTOCOL_ERROR);
+        if (end - start !== 8) return this.connectionError(F.FRAME_SIZE_ERROR);
+        if ((flags & F.FLAG_ACK) === 0) this.onPing(b, start);
+        return;
+      case F.GOAWAY:
+        if (id !== 0) return this.connectionError(F.PROTOCOL_ERROR);
+        if (end - start < 8) return this.connectionError(F.FRAME_SIZE_ERROR);
+        return this.onGoaway();
+      case F.WINDOW_UPDATE:
+        if (end - start !== 4) return this.connectionError(F.FRAME_SIZE_ERROR);
+        return this.onWindowUpdate(id, b.readUInt32BE(start) & F.MAX_WINDOW);
+      case F.CONTINUATION:
+        return this.connectionError(F.PROTOCOL_ERROR);
+      default:
+        // Unknown frame types are ignored (RFC 9113 §4.1).
+        return;
+    }
+  }
+
+  /** HEADERS: a complete block, or the first fragment of one. */
+  private headers(flags: number, id: number, b: Buffer, start: number, end: number): void {
     if (id === 0) return this.connectionError(F.PROTOCOL_ERROR);
     let s = start;
     let e = end;

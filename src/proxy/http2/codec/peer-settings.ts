@@ -3,7 +3,8 @@
 // the open streams' windows by its change, §6.9.2) and the largest frame payload. ENABLE_PUSH is
 // only checked (this side never pushes); MAX_CONCURRENT_STREAMS (streams this side would open:
 // none) and the advisory MAX_HEADER_LIST_SIZE are not used, and unknown settings are ignored
-// (§6.5.2). The connection checks the frame's stream id and ACK flag, and sends the ACK.
+// (§6.5.2). FrameReader checks the frame's stream id, ACK flag and length; the connection sends
+// the ACK.
 import type { Buffer } from "node:buffer";
 import type { H2Output } from "./output.ts";
 import type { FlowStream, SendFlow } from "./send-flow.ts";
@@ -12,7 +13,7 @@ import * as F from "./frames.ts";
 /** applyPeerSettings(): SETTINGS_INITIAL_WINDOW_SIZE came, blocked DATA may go once the ACK is out. */
 export const WINDOWS_MOVED = -1;
 
-/** The frame's payload `b[start, end)`: NO_ERROR, WINDOWS_MOVED, or the connection error code. */
+/** The frame's payload `b[start, end)`, whole 6-byte entries: NO_ERROR, WINDOWS_MOVED, or the connection error code. */
 export function applyPeerSettings<S extends FlowStream>(
   b: Buffer,
   start: number,
@@ -21,7 +22,6 @@ export function applyPeerSettings<S extends FlowStream>(
   flow: SendFlow<S>,
   streams: ReadonlyMap<number, S>,
 ): number {
-  if ((end - start) % 6 !== 0) return F.FRAME_SIZE_ERROR;
   let result: number = F.NO_ERROR;
   for (let o = start; o < end; o += 6) {
     const key = b.readUInt16BE(o);
