@@ -43,12 +43,24 @@ export class UpRun {
     const deadline = Date.now() + timeoutMs;
     while (!/instances ready\. Press Ctrl-C/.test(this.output)) {
       if (this.exitCode !== null) throw new Error(`amime up exited with ${this.exitCode}:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`amime up not started after ${timeoutMs} ms:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`amime up not started after ${timeoutMs} ms:\n${this.output}${this.logTails()}`);
       await sleep(100);
     }
     // The control plane serves https with a certificate from the mesh CA: trust its root here, as the CLI does.
     trustMeshRootFile(join(this.cwd, ".amime", "root-cert.pem"));
     return this.state();
+  }
+
+  /** The last lines of every instance's log (.amime/logs), for a failure message: why an app or sidecar is not ready. */
+  logTails(lines = 15): string {
+    const dir = join(this.cwd, ".amime", "logs");
+    if (!existsSync(dir)) return "";
+    let out = "";
+    for (const name of readdirSync(dir).sort()) {
+      const tail = readFileSync(join(dir, name), "utf8").trimEnd().split("\n").slice(-lines).join("\n  ");
+      out += `\n--- .amime/logs/${name} (last ${lines} lines):\n  ${tail}`;
+    }
+    return out;
   }
 
   state(): UpState {
