@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ExtData } from "@msgpack/msgpack";
 import { systemClock } from "../../../core/clock.ts";
+import { FakeClock } from "../../../testing/fake-clock.ts";
 import type { AccessLogEntry } from "../access-log/log-entry.ts";
 import { forwardInput, type ForwardMessage as Message } from "../../../testing/fluentd-forward-input.ts";
 import { FluentdForwarder } from "./forward-client.ts";
@@ -38,10 +39,18 @@ describe("Fluentd forward client", () => {
 
   it("no ack within the timeout: the chunk is sent again with the same id", async () => {
     const rx = await forwardInput((n) => n === 1);
-    const f = new FluentdForwarder({ target: `127.0.0.1:${rx.port}`, tag: "t", record: () => ({ k: 1 }), clock: systemClock, ackTimeoutMs: 200, retryBaseMs: 10 });
+    // On a fake clock: with real time, a stall of this process for the 200 ms between the resend
+    // and its ack (a loaded machine) timed the ack out too and sent a third time.
+    const clock = new FakeClock();
+    const f = new FluentdForwarder({ target: `127.0.0.1:${rx.port}`, tag: "t", record: () => ({ k: 1 }), clock, ackTimeoutMs: 200, retryBaseMs: 10 });
     try {
       f.log("", entry("/x", 1_767_225_600_000));
-      await f.drained();
+      const drained = f.drained();
+      await rx.until(1);
+      clock.advance(200);
+      await new Promise<void>((r) => setImmediate(r));
+      clock.advance(10);
+      await drained;
       await rx.until(2);
       assert.equal(rx.messages[1]?.[2].chunk, rx.messages[0]?.[2].chunk);
       assert.deepEqual({ sent: f.batches.sent, retries: f.batches.retries, dropped: f.batches.dropped }, { sent: 1, retries: 1, dropped: 0 });
@@ -61,5 +70,29 @@ describe("Fluentd forward client", () => {
     await f.drained();
     assert.deepEqual({ sent: f.batches.sent, dropped: f.batches.dropped, retries: f.batches.retries, failed: f.batches.failedSends }, { sent: 0, dropped: 2, retries: 2, failed: 3 });
     await f.close();
+  });
+
+  it("a connection not made within the timeout is a failed send, not a batch loop waiting forever", { timeout: 10_000 }, async () => {
+    const rx = await forwardInput();
+    const clock = new FakeClock();
+    const f = new FluentdForwarder({ target: `127.0.0.1:${rx.port}`, tag: "t", record: () => ({}), clock, ackTimeoutMs: 1000, maxRetries: 1, retryBaseMs: 10 });
+    try {
+      f.log("", entry("/x", 0));
+      const drained = f.drained();
+      // The connect is under way (drained() started it); its time runs out before it completes.
+      clock.advance(1000);
+      await new Promise<void>((r) => setImmediate(r));
+      // A failed send: after its backoff, the batch is sent again on a new connection, and acked.
+      clock.advance(10);
+      let wait: NodeJS.Timeout | undefined;
+      const stuck = new Promise<string>((r) => (wait = setTimeout(() => r("the batch loop still waits on the first connect"), 5000)));
+      assert.equal(await Promise.race([drained.then(() => "drained"), stuck]), "drained");
+      clearTimeout(wait);
+      assert.deepEqual({ sent: f.batches.sent, dropped: f.batches.dropped, retries: f.batches.retries, failed: f.batches.failedSends }, { sent: 1, dropped: 0, retries: 1, failed: 1 });
+      assert.equal(rx.messages.length, 1);
+      await f.close();
+    } finally {
+      void rx.close();
+    }
   });
 });

@@ -88,7 +88,12 @@ export class FluentdForwarder {
     return new Promise((resolve) => {
       const s = connect({ host: this.host, port: this.port });
       s.setNoDelay(true);
-      const timer = this.clock.setTimeout(() => s.destroy(), this.ackTimeoutMs);
+      // destroy() without an error emits no 'error': the timeout itself settles the connect, or a
+      // connect that never completes (SYNs dropped, a stalled process) would wedge the batch loop.
+      const timer = this.clock.setTimeout(() => {
+        s.destroy();
+        resolve(null);
+      }, this.ackTimeoutMs);
       s.once("error", () => {
         timer.cancel();
         resolve(null);
