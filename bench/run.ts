@@ -28,6 +28,9 @@
 //        npm run bench -- --protocols              also the HTTP/2 (h2load) and gRPC rows (bench/protocols.ts);
 //                                                   with --compare, amime-cmp gets an HTTP/2 row too; the h2c → HTTP/1.1
 //                                                   rows run the --amime-config config (the sidecar as deployed by default)
+//        npm run bench -- --nice=-19 …             the whole run in a scheduler autogroup of its own at nice -19
+//                                                   (root; bench/lib/autogroup.ts): steadier rounds while other
+//                                                   sessions load the machine, which it starves meanwhile
 //        npm run bench -- --profile [--seconds S]   Amime alone under `node --cpu-prof` at saturation:
 //                                                   prints the functions with the most self time
 //                                                   (add `--amime-config bench --targets amime-authz`: the authz row;
@@ -38,6 +41,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgs } from "./lib/args.ts";
+import { inOwnAutogroup } from "./lib/autogroup.ts";
 import { topSelfTime } from "./lib/cpu-profile.ts";
 import { childPids, cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { run } from "./lib/spawn.ts";
@@ -66,8 +70,11 @@ const { values } = benchArgs({
     compare: { type: "string" },
     // HTTP/2 (h2load) and gRPC rows after the HTTP/1.1 table: bench/protocols.ts.
     protocols: { type: "boolean", default: false },
+    // Run in a scheduler autogroup of its own at this nice (bench/lib/autogroup.ts): steadier rounds on a loaded machine.
+    nice: { type: "string" },
   },
 });
+await inOwnAutogroup(values.nice);
 
 const quick = values.quick;
 const rate = Number(values.rate);
