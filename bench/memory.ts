@@ -98,6 +98,7 @@ try {
     source = { args: ["--config", file] };
   }
   const entry = values.from === "built" ? (await sidecarLaunch(root)).args.at(-1)! : join(root, "bin", "amime.js");
+  pushed?.register();
   const { child, readyMs } = await startSidecar(entry, source, "0");
   config ??= pushed!.config();
   // taskset execs the proxy: same pid.

@@ -7,7 +7,7 @@
 // subset, Istio's metrics and tracing at 1 % to the upstream (nginx answers the Zipkin POSTs). The
 // instances without a sidecar are WorkloadEntries: the reviews ones at the bench's upstream, the others
 // at the addresses deployed.ts gives them. Productpage's sidecar registers as a runtime registers
-// it, its outbound listener on the bench's port.
+// it (right before the sidecar starts: PushedMesh.register), its outbound listener on the bench's port.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ControlPlane } from "../../src/control-plane/server.ts";
@@ -17,6 +17,12 @@ import { manyServicesYaml } from "../lib/many-services.ts";
 import { freePort } from "../lib/spawn.ts";
 
 export interface PushedMesh {
+  /**
+   * Register the sidecar's instance, as a runtime does right before it starts the sidecar (the
+   * control plane prepares its first full state while it starts: Pusher.expect). Call it in the turn
+   * that spawns the sidecar.
+   */
+  register(): void;
   /** The `amime proxy` arguments (after `proxy`) and the environment of the sidecar. */
   args: string[];
   env: NodeJS.ProcessEnv;
@@ -35,15 +41,19 @@ export async function startPushedMesh(root: string, workDir: string, listenPort:
     await applied(cp, workloadEntries(upstreamPort, extraServices), "workload-entries.yaml");
     if (extraServices > 0) await applied(cp, manyServicesYaml(extraServices), "many-services.yaml");
     const labels = { app: "productpage", version: "v1" };
-    cp.register("default", "productpage-v1-0", {
-      instance: { name: "productpage-v1-0", workload: "productpage-v1", namespace: "default", labels, serviceAccount: "bookinfo-productpage", address: "127.0.0.1", ready: true, sidecar: true, ports: { "9080": await freePort() }, appPorts: { "9080": upstreamPort } },
-      nodeId: NODE,
-      node: { id: NODE, kind: "sidecar", workload: "productpage-v1", namespace: "default", labels, serviceAccount: "bookinfo-productpage", trustDomain: "cluster.local", ip: "127.0.0.1" },
-      outboundPort: listenPort,
-    });
+    const inboundPort = await freePort();
+    const register = (): void => {
+      cp.register("default", "productpage-v1-0", {
+        instance: { name: "productpage-v1-0", workload: "productpage-v1", namespace: "default", labels, serviceAccount: "bookinfo-productpage", address: "127.0.0.1", ready: true, sidecar: true, ports: { "9080": inboundPort }, appPorts: { "9080": upstreamPort } },
+        nodeId: NODE,
+        node: { id: NODE, kind: "sidecar", workload: "productpage-v1", namespace: "default", labels, serviceAccount: "bookinfo-productpage", trustDomain: "cluster.local", ip: "127.0.0.1" },
+        outboundPort: listenPort,
+      });
+    };
     const rootFile = join(workDir, "root-cert.pem");
     writeFileSync(rootFile, cp.trustBundle);
     return {
+      register,
       args: ["--xds", cp.url, "--root-cert", rootFile, "--node", NODE],
       env: { ...process.env, AMIME_PROXY_TOKEN: cp.mintProxyToken({ node: NODE, namespace: "default", serviceAccount: "bookinfo-productpage" }) },
       config: () => {

@@ -187,7 +187,10 @@ export class ControlPlane implements ApiBackend {
 
   /** Register an instance (with --store, shared with every replica through etcd). */
   register(namespace: string, name: string, reg: InstanceRegistration): boolean {
-    return this.registrations.register(namespace, name, reg);
+    const changed = this.registrations.register(namespace, name, reg);
+    // Its sidecar starts next: its first full state is prepared while it does (Pusher.expect).
+    if (reg.instance.sidecar === true) this.pusher.expect(reg.nodeId);
+    return changed;
   }
 
   deregister(namespace: string, name: string): boolean {

@@ -229,3 +229,36 @@ it("delta stream: the first message of a stream is the full state even when the 
   assert.equal(first.type === "delta" && first.full, true);
   pusher.close();
 });
+
+it("a proxy expected to connect is translated ahead, once, after waiting pushes, and sent nothing until it connects", () => {
+  const clock = new FakeClock();
+  const world = new Map<string, string>([["a", "x"], ["b", "y"]]);
+  const asked: string[] = [];
+  const pusher = new Pusher({
+    clock,
+    random: seededRandom(1),
+    debounceMs: 50,
+    configFor: (node) => {
+      asked.push(node);
+      return world.has(node) ? cfg("v1", world.get(node)!) : null;
+    },
+  });
+  const b = new Sink();
+  pusher.connect("b", b, { delta: true });
+  assert.deepEqual(asked, ["b"]);
+  pusher.expect("a");
+  pusher.expect("a");
+  pusher.expect("b"); // connected: nothing to prepare
+  pusher.expect("unregistered");
+  assert.deepEqual(asked, ["b"], "in the background, not in the caller's turn");
+  clock.advance(0);
+  assert.deepEqual(asked, ["b", "a", "unregistered"], "each once; a connected proxy is not prepared");
+  clock.advance(60_000);
+  assert.deepEqual(asked.filter((n) => n === "a"), ["a"], "not again without another expect()");
+  assert.equal(pusher.pushes, 1, "nothing sent to a proxy that has not connected");
+  const a = new Sink();
+  pusher.connect("a", a, { delta: true });
+  assert.equal(a.lines.length, 1);
+  assert.equal(a.lines[0]!.type === "delta" && a.lines[0]!.full, true, "its full state, on connect as before");
+  pusher.close();
+});

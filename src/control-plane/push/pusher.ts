@@ -56,6 +56,9 @@ export class Pusher {
   private readonly forced = new Set<string>();
   /** A new snapshot: every connected proxy's config must be compared again. */
   private dirty = false;
+  /** Registered proxies not connected yet, whose first full state is prepared ahead (expect()). */
+  private readonly expected = new Set<string>();
+  private prepareTimer: TimerHandle | null = null;
   /** Waiting for the last stream to close (drain). */
   private readonly emptied: (() => void)[] = [];
   /** Pushes sent (for status and benchmarks). */
@@ -76,6 +79,7 @@ export class Pusher {
     const old = this.streams.get(node);
     if (old && old !== sink) old.close();
     this.streams.set(node, sink);
+    this.expected.delete(node);
     const st = this.stateOf(node);
     st.connected = true;
     st.delta = opts.delta === true;
@@ -85,6 +89,22 @@ export class Pusher {
     // slices rather than in one long block that would stall every other request.
     this.forced.add(node);
     this.kick();
+  }
+
+  /**
+   * A proxy was registered and will connect soon (a runtime starts its sidecar right after): its
+   * config is translated and its full state encoded in the background now, while its sidecar starts,
+   * so that when it connects the config's shared parts, their diff and their JSON are found in the
+   * caches (delta.ts, resource-versions.ts: by object) and only its own few resources are new. Done
+   * once per call, after any waiting push; nothing is sent and nothing is kept but those caches.
+   */
+  expect(node: string): void {
+    if (this.closed || this.streams.has(node)) return;
+    this.expected.add(node);
+    this.prepareTimer ??= this.opts.clock.setTimeout(() => {
+      this.prepareTimer = null;
+      this.kick();
+    }, 0);
   }
 
   disconnect(node: string, sink: PushSink): void {
@@ -137,7 +157,7 @@ export class Pusher {
 
   private async pushLoop(): Promise<void> {
     try {
-      while (!this.closed && (this.dirty || this.forced.size > 0)) {
+      while (!this.closed && (this.dirty || this.forced.size > 0 || this.expected.size > 0)) {
         const all = this.dirty;
         this.dirty = false;
         // Newly connected nodes first: they have nothing yet. Without a new snapshot, only they are translated.
@@ -147,6 +167,16 @@ export class Pusher {
           if (this.closed) return;
           const force = this.forced.delete(node);
           this.pushTo(node, force);
+          if (performance.now() - sliceStart > PUSH_SLICE_MS) {
+            await new Promise<void>((r) => setImmediate(r));
+            sliceStart = performance.now();
+          }
+        }
+        // Then the proxies about to connect, while no push waits.
+        for (const node of this.expected) {
+          if (this.closed || this.dirty || this.forced.size > 0) break;
+          this.expected.delete(node);
+          if (!this.streams.has(node)) this.prepare(node);
           if (performance.now() - sliceStart > PUSH_SLICE_MS) {
             await new Promise<void>((r) => setImmediate(r));
             sliceStart = performance.now();
@@ -195,6 +225,8 @@ export class Pusher {
     for (const w of this.emptied.splice(0)) w();
     this.debouncer.cancel();
     this.pingTimer?.cancel();
+    this.prepareTimer?.cancel();
+    this.expected.clear();
     for (const [node, s] of this.streams) {
       s.close();
       const st = this.states.get(node);
@@ -210,6 +242,18 @@ export class Pusher {
       this.states.set(node, st);
     }
     return st;
+  }
+
+  /** What a new delta stream of `node` would be sent first, made and dropped: the caches keep its parts (expect()). */
+  private prepare(node: string): void {
+    try {
+      const config = this.opts.configFor(node);
+      if (config === null) return;
+      const wire = this.opts.beforeSend ? this.opts.beforeSend(node, config) : config;
+      deltaLine(config.version, "", true, diffConfigs(null, wire), new Map());
+    } catch {
+      // The push to this proxy meets the same error and says it (pushTo, pushDelta).
+    }
   }
 
   private pushTo(node: string, force: boolean): void {
