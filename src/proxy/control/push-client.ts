@@ -7,18 +7,17 @@
 // next when its stream breaks, or at once (after a short jitter) when the replica says `drain`.
 // It asks for delta push (`delta=1`): its full state once per stream, then only what changed,
 // folded into the resources it holds (resource-state.ts); a control plane without delta push
-// sends whole configs, which it takes as before.
-import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
+// sends whole configs, which it takes as before. The stream's connection: push-stream.ts; the ACKs:
+// ack-sender.ts.
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import { RESOURCE_TYPES, type ResourceType } from "../../model/resources.ts";
-import type { AckMessage, PushMessage } from "../../model/wire.ts";
+import type { PushMessage } from "../../model/wire.ts";
+import { AckSender } from "./ack-sender.ts";
+import { openPushStream, type PushStream } from "./push-stream.ts";
 import { ResourceState } from "./resource-state.ts";
 import { Sidecar, type SidecarOptions } from "../sidecar.ts";
-import { http, httpsModule } from "../../core/builtins.ts";
-
-const { request: httpRequest } = http;
 
 export interface PushClientOptions {
   /** Control plane base URL, e.g. https://127.0.0.1:15010 */
@@ -127,7 +126,7 @@ export class PushClient {
   private readonly opts: PushClientOptions;
   private readonly clock: Clock;
   private readonly random: Random;
-  private req: ClientRequest | null = null;
+  private stream: PushStream | null = null;
   private retryTimer: TimerHandle | null = null;
   private idleTimer: TimerHandle | null = null;
   private attempt = 0;
@@ -136,6 +135,7 @@ export class PushClient {
   private latest: Pending | null = null;
   private applying: Promise<void> | null = null;
   private readonly urls: readonly string[];
+  private readonly acks: AckSender;
   /** The replica the stream is (or is next) opened to, an index into `urls`. */
   private at: number;
   private resolveReady!: (s: Sidecar) => void;
@@ -147,6 +147,7 @@ export class PushClient {
     this.random = opts.random ?? systemRandom;
     this.urls = opts.urls !== undefined && opts.urls.length > 0 ? opts.urls : [opts.url];
     this.at = this.urls.length > 1 ? this.random.int(this.urls.length) : 0;
+    this.acks = new AckSender({ clock: this.clock, ca: () => this.ca(), auth: () => this.auth() });
     this.ready = new Promise<Sidecar>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -166,10 +167,9 @@ export class PushClient {
     this.closed = true;
     this.retryTimer?.cancel();
     this.idleTimer?.cancel();
-    this.req?.destroy();
-    this.req = null;
-    for (const a of this.ackAgents.values()) a.destroy();
-    this.ackAgents.clear();
+    this.stream?.destroy();
+    this.stream = null;
+    this.acks.close();
     this.rejectReady(new Error("push client closed before the first config"));
     await this.applying;
     await this.sidecar?.close(graceMs);
@@ -188,69 +188,47 @@ export class PushClient {
     const base = this.controlPlane;
     const url = new URL(`/xds/v1/stream?node=${encodeURIComponent(this.opts.node)}&delta=1`, base);
     if (typeof this.opts.token === "function") this.streamToken = this.opts.token();
-    const req = this.request(url, { method: "GET", agent: false, headers: { accept: "application/x-ndjson", ...this.auth() } });
-    this.req = req;
     let done = false;
     const lost = (why: string): void => {
       if (done) return;
       done = true;
       this.idleTimer?.cancel();
-      if (this.req === req) this.req = null;
+      if (this.stream === stream) this.stream = null;
       const from = this.controlPlane;
       // Another replica next (a broken stream says little about the others).
       if (this.urls.length > 1) this.at = (this.at + 1) % this.urls.length;
       if (this.connected && !this.closed) this.opts.log?.(`control plane stream lost (${why}); serving the last good config, reconnecting${this.urls.length > 1 ? ` to ${this.controlPlane} (was ${from})` : ""}`);
       this.connected = false;
-      req.destroy();
+      stream.destroy();
       this.scheduleReconnect();
     };
-    req.on("error", (e) => lost(e.message));
-    req.on("response", (res: IncomingMessage) => {
-      if (res.statusCode !== 200) {
+    const stream = openPushStream(url, { accept: "application/x-ndjson", ...this.auth() }, this.ca(), {
+      onOpen: () => {
+        this.connected = true;
+        this.connects++;
+        this.armIdle(stream);
+      },
+      onBytes: () => {
+        if (this.connected) this.armIdle(stream);
+      },
+      onLine: (line) => {
+        if (line.length >= BIG_LINE) this.opts.collect?.();
+        if (line.trim() !== "") this.onLine(line, base, () => lost("drained"));
+      },
+      onLost: (why, refused) => {
         // 401/403: say why (a missing or foreign credential does not fix itself); keep retrying.
-        let why = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (why += why.length < 500 ? c : ""));
-        res.on("end", () => {
-          if (res.statusCode === 401 || res.statusCode === 403) this.opts.log?.(`control plane refused the stream: HTTP ${res.statusCode} ${why.trim()}`);
-          lost(`HTTP ${res.statusCode}`);
-        });
-        res.on("error", () => lost(`HTTP ${res.statusCode}`));
-        return;
-      }
-      this.connected = true;
-      this.connects++;
-      this.armIdle(req);
-      res.setEncoding("utf8");
-      // A config line can be megabytes: keep the pieces of the unfinished line and look for the
-      // newline only in each new chunk (searching the growing buffer again would be quadratic).
-      let parts: string[] = [];
-      res.on("data", (chunk: string) => {
-        this.armIdle(req);
-        let start = 0;
-        let nl: number;
-        while ((nl = chunk.indexOf("\n", start)) >= 0) {
-          parts.push(chunk.slice(start, nl));
-          const line = parts.length === 1 ? (parts[0] as string) : parts.join("");
-          parts = [];
-          start = nl + 1;
-          if (line.length >= BIG_LINE) this.opts.collect?.();
-          if (line.trim() !== "") this.onLine(line, base, () => lost("drained"));
-        }
-        if (start < chunk.length) parts.push(chunk.slice(start));
-      });
-      res.on("end", () => lost("closed by the control plane"));
-      res.on("error", (e) => lost(e.message));
-      res.on("close", () => lost("connection closed"));
+        if (refused !== undefined && (refused.status === 401 || refused.status === 403)) this.opts.log?.(`control plane refused the stream: HTTP ${refused.status} ${refused.body.trim()}`);
+        lost(why);
+      },
     });
-    req.end();
+    this.stream = stream;
   }
 
-  private armIdle(req: ClientRequest): void {
+  private armIdle(stream: PushStream): void {
     this.idleTimer?.cancel();
     this.idleTimer = this.clock.setTimeout(() => {
       this.opts.log?.("control plane stream idle; reconnecting");
-      req.destroy(new Error("idle"));
+      stream.destroy(new Error("idle"));
     }, this.opts.idleTimeoutMs ?? 45_000);
   }
 
@@ -322,7 +300,7 @@ export class PushClient {
         const verdict = next.error !== undefined ? { accepted: false, error: next.error } : await this.applyBuilt(next);
         this.count(next.types, verdict.accepted);
         this.opts.onPush?.({ version: next.version, ...verdict });
-        this.sendAck({ node: this.opts.node, version: next.version, nonce: next.nonce, ...verdict }, next.from);
+        this.acks.send({ node: this.opts.node, version: next.version, nonce: next.nonce, ...verdict }, next.from);
       }
     } finally {
       this.applying = null;
@@ -368,57 +346,13 @@ export class PushClient {
     return r.ok ? { accepted: true } : { accepted: false, error: r.error };
   }
 
-  /** Over TLS (verified against the mesh root) for an https URL; plaintext only for an http one. */
-  private request(url: URL, o: RequestOptions): ClientRequest {
-    const ca = typeof this.opts.ca === "function" ? this.opts.ca() : this.opts.ca;
-    return url.protocol === "https:" ? httpsModule().request(url, { ...o, ...(ca !== undefined ? { ca } : {}) }) : httpRequest(url, o);
+  /** The mesh root(s) the control plane's certificate must chain to, now. */
+  private ca(): string | undefined {
+    return typeof this.opts.ca === "function" ? this.opts.ca() : this.opts.ca;
   }
 
   private auth(): Record<string, string> {
     const token = typeof this.opts.token === "function" ? this.streamToken : this.opts.token;
     return token !== undefined ? { authorization: `Bearer ${token}` } : {};
-  }
-
-  /** Per control-plane replica: one keep-alive agent for the ACKs (a TLS handshake per ACK cost the control plane a full handshake per proxy per push). */
-  private readonly ackAgents = new Map<string, Agent>();
-
-  private ackAgent(url: URL): Agent {
-    let a = this.ackAgents.get(url.origin);
-    if (a === undefined) {
-      // The request's own options (ca, client credentials) are part of the pool key, so a rotated root opens a new connection.
-      const opts = { keepAlive: true, maxFreeSockets: 1 };
-      a = url.protocol === "https:" ? new (httpsModule().Agent)(opts) : new http.Agent(opts);
-      this.ackAgents.set(url.origin, a);
-    }
-    return a;
-  }
-
-  /**
-   * POST the verdict, on a kept-alive connection to that replica. A failed POST is retried a few
-   * times: until the control plane has it, that proxy shows STALE. If the stream is lost as well,
-   * the resync on reconnect asks again anyway. A kept connection the server closed just as the ACK
-   * went out (its idle timeout) fails with a reset: that ACK is sent again at once, as a new request.
-   */
-  private sendAck(ack: AckMessage, to: string, attempt = 0): void {
-    if (this.closed) return;
-    const body = JSON.stringify(ack);
-    const url = new URL("/xds/v1/ack", to);
-    const req = this.request(url, {
-      method: "POST",
-      agent: this.ackAgent(url),
-      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...this.auth() },
-    });
-    const retry = (): void => {
-      if (attempt < 3) this.clock.setTimeout(() => this.sendAck(ack, to, attempt + 1), 200 * (attempt + 1));
-    };
-    req.on("error", (e: NodeJS.ErrnoException) => {
-      if (req.reusedSocket && e.code === "ECONNRESET" && attempt < 3) this.sendAck(ack, to, attempt + 1);
-      else retry();
-    });
-    req.on("response", (res) => {
-      res.resume();
-      if ((res.statusCode ?? 500) >= 500) retry();
-    });
-    req.end(body);
   }
 }
