@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import type { Clock } from "../../core/clock.ts";
 import { seededRandom } from "../../core/random.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { PushMessage } from "../../model/wire.ts";
@@ -260,5 +261,41 @@ it("a proxy expected to connect is translated ahead, once, after waiting pushes,
   pusher.connect("a", a, { delta: true });
   assert.equal(a.lines.length, 1);
   assert.equal(a.lines[0]!.type === "delta" && a.lines[0]!.full, true, "its full state, on connect as before");
+  pusher.close();
+});
+
+it("a push is sliced on the Clock: past 20 ms of translation the loop yields to the event loop, then goes on with the newest snapshot", async () => {
+  const fake = new FakeClock();
+  // Translation time as the Clock sees it: 15 ms per proxy. Real time plays no part, so a loaded
+  // machine cannot make a synchronous test's push yield (with performance.now() it could: the
+  // delta stream test above failed when its first push took over 20 ms).
+  let spent = 0;
+  const clock: Clock = { now: () => fake.now() + spent, wallNow: () => fake.wallNow(), setTimeout: (fn, ms) => fake.setTimeout(fn, ms) };
+  const world = { version: "v1", marker: "", registered: false };
+  const pusher = new Pusher({
+    clock,
+    random: seededRandom(1),
+    debounceMs: 50,
+    configFor: () => {
+      if (!world.registered) return null;
+      spent += 15;
+      return cfg(world.version, world.marker);
+    },
+  });
+  const sinks = ["a", "b", "c"].map((n) => {
+    const s = new Sink();
+    pusher.connect(n, s);
+    return s;
+  });
+  world.registered = true;
+  pusher.schedule();
+  fake.advance(50);
+  assert.deepEqual(sinks.map((s) => s.configs().length), [1, 1, 0], "30 ms spent after b: the loop yields before c");
+  Object.assign(world, { version: "v2", marker: "changed" });
+  pusher.schedule();
+  fake.advance(50);
+  assert.deepEqual(sinks.map((s) => s.configs().length), [1, 1, 0], "a push requested meanwhile waits for the running loop");
+  for (let i = 0; i < 10 && pusher.counters.configs < 5; i++) await new Promise<void>((r) => setImmediate(r));
+  assert.deepEqual(sinks.map((s) => s.configs().map((m) => m.version)), [["v1", "v2"], ["v1", "v2"], ["v2"]]);
   pusher.close();
 });
