@@ -21,7 +21,8 @@ COPY bin ./bin
 COPY src ./src
 COPY manifests ./manifests
 COPY samples ./samples
-# dist/: the sidecar's JavaScript tree (types stripped by Node itself; no dev dependency), which the
+# dist/: the JavaScript tree (types stripped by Node itself) and dist/bundle/, its bundle (esbuild, a
+# runtime dependency; its binary comes in @esbuild/linux-x64, no install script needed), which the
 # injected istio-proxy container runs (src/control-plane/webhook/inject/template.ts).
 RUN node src/runtime/js-build/build-main.ts
 RUN ln -s /amime/bin/amime.js /usr/local/bin/amime

@@ -1,5 +1,6 @@
 // The `amime` command: parses the sub-command and hands over to one file per command.
 import { commands } from "./commands.ts";
+import { runCommand } from "./run-command.ts";
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -16,14 +17,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`amime: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  try {
-    return await (await cmd.load()).run(rest);
-  } catch (e) {
-    // Commands report their own errors; anything escaping is a bug, but never a stack dump for users.
-    process.stderr.write(`amime ${name}: ${(e as Error).message}\n`);
-    if (process.env.AMIME_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-    return 1;
-  }
+  return runCommand(name, cmd.load, rest);
 }
 
 export function usage(): string {

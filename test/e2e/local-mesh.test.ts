@@ -75,9 +75,9 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
     assert.equal(plain.status, 200);
   });
 
-  it("starts every sidecar and the gateway as Node with the sidecar's V8 flags on the built JavaScript tree (dist/cli/run.js), not the TypeScript sources", () => {
-    const entry = join(ROOT, "dist", "cli", "run.js");
-    assert.ok(existsSync(entry), "amime up did not build dist/");
+  it("starts every sidecar and the gateway as Node with the sidecar's V8 flags on the bundle of the built JavaScript tree (dist/bundle/run-proxy.js), not the TypeScript sources", () => {
+    const entry = join(ROOT, "dist", "bundle", "run-proxy.js");
+    assert.ok(existsSync(entry), "amime up did not build dist/bundle/");
     assert.doesNotMatch(readFileSync(join(ROOT, "dist", "cli", "proxy.js"), "utf8"), /from "\.{1,2}\/[^"]*\.ts"/);
     const guards = [...state.instances.map((i) => i.sidecarPid), state.gatewayPid];
     for (const guard of guards) {

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { sidecarLaunch } from "../../src/runtime/js-build/sidecar-launch.ts";
@@ -97,10 +98,15 @@ describe("amime proxy (process)", () => {
     writeFileSync(file, JSON.stringify(proxyConfig({ clusters: [{ name: "app", endpoints: [{ port: app.port }] }], virtualHosts: [{ domains: ["*"], routes: [route("all", {}, forward("app"))] }] })));
     const listFile = join(dir, "modules.json");
     const preload = join(dir, "module-list.mjs");
-    writeFileSync(preload, `process.on("exit", () => process.getBuiltinModule("node:fs").writeFileSync(${JSON.stringify(listFile)}, JSON.stringify(process.moduleLoadList)));\n`);
-    // As a runtime starts it: the built tree, with the sidecar's flags.
+    // Node's modules (moduleLoadList) and our files (every module Node loads, through a load hook).
+    writeFileSync(
+      preload,
+      `const files = [];\nprocess.getBuiltinModule("node:module").registerHooks({ load(url, context, next) { files.push(url); return next(url, context); } });\n` +
+        `process.on("exit", () => process.getBuiltinModule("node:fs").writeFileSync(${JSON.stringify(listFile)}, JSON.stringify({ builtins: process.moduleLoadList, files })));\n`,
+    );
+    // As a runtime starts it: the bundle of the built tree, with the sidecar's flags.
     const launch = await sidecarLaunch(root);
-    assert.ok(launch.built);
+    assert.equal(launch.args.at(-1), join(root, "dist", "bundle", "run-proxy.js"));
     const child = spawn(launch.command, ["--import", preload, ...launch.args, "proxy", "--config", file, "--admin-port", "-1"], { stdio: ["ignore", "pipe", "pipe"] });
     try {
       const ready = JSON.parse(await firstLine(child)) as { listeners: Record<string, number> };
@@ -112,11 +118,31 @@ describe("amime proxy (process)", () => {
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
-    const loaded = new Set(JSON.parse(readFileSync(listFile, "utf8")) as string[]);
+    const list = JSON.parse(readFileSync(listFile, "utf8")) as { builtins: string[]; files: string[] };
+    const loaded = new Set(list.builtins);
     assert.ok(loaded.has("NativeModule net") && loaded.has("NativeModule http"), "the list is the proxy's");
     for (const m of ["tls", "http2", "zlib", "internal/deps/undici/undici", "fs/promises", "internal/readline/interface", "v8"]) {
       assert.ok(!loaded.has(`NativeModule ${m}`), `node:${m} is loaded`);
     }
+    // Our code comes from a few files of the bundle (≈ 220 modules of the tree: docs/performance.md,
+    // "Session 10: a bundle of the sidecar"), none of them a lazy room this config does not use.
+    const ours = list.files.filter((u) => u.startsWith("file:")).map((u) => fileURLToPath(u));
+    assert.ok(ours.length > 0 && ours.every((f) => dirname(f) === join(root, "dist", "bundle")), ours.join("\n"));
+    // 8 files in session 10: more would bring Node's path functions back into TurboFan at start.
+    assert.ok(ours.length <= 12, `${ours.length} files loaded:\n${ours.join("\n")}`);
+    for (const lazy of ["grpc-check-", "grpc-export-", "metrics-exporter-", "log-exporter-", "dogstatsd-exporter-", "trace-proto-", "forward-client-", "secret-store-", "workload-certificate-", "control-plane-", "up-"]) {
+      assert.ok(!ours.some((f) => basename(f).startsWith(lazy)), `${lazy}* is loaded:\n${ours.join("\n")}`);
+    }
+  });
+
+  it("the sidecar's entry (the bundle's run-proxy.js) runs `amime proxy` only: another command exits 2, naming it", async () => {
+    const launch = await sidecarLaunch(root);
+    const child = spawn(launch.command, [...launch.args, "up"], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    assert.equal(code, 2);
+    assert.match(err, /runs the sidecar \(`amime proxy`\) only, not "up"/);
   });
 
   it("exits 1 with the reasons on an invalid config file", async () => {

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/p
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { buildJsTree, rewriteSpecifiers, toJavaScript } from "./js-build.ts";
+import { buildJsTree, rewriteSpecifiers, toJavaScript, type BuildResult } from "./js-build.ts";
 
 describe("rewriteSpecifiers", () => {
   const cases: [string, string][] = [
@@ -52,6 +52,8 @@ describe("toJavaScript", () => {
   });
 });
 
+const counts = ({ written, unchanged, removed }: BuildResult): Omit<BuildResult, "fingerprint"> => ({ written, unchanged, removed });
+
 describe("buildJsTree", () => {
   let dir: string;
   let src: string;
@@ -71,7 +73,7 @@ describe("buildJsTree", () => {
 
   it("writes a tree Node runs as plain JavaScript: types stripped, .ts specifiers as .js, other files copied, tests left out", async () => {
     const r = await buildJsTree(src, out);
-    assert.deepEqual(r, { written: 4, unchanged: 0, removed: 0 });
+    assert.deepEqual(counts(r), { written: 4, unchanged: 0, removed: 0 });
     assert.equal(await readFile(join(out, "lib", "proto", "x.proto"), "utf8"), `syntax = "proto3";\n`);
     assert.equal(existsSync(join(out, "lib", "twice.test.js")), false);
     assert.equal(existsSync(join(out, "lib", "twice.test.ts")), false);
@@ -85,18 +87,30 @@ describe("buildJsTree", () => {
   });
 
   it("is incremental: an up-to-date tree writes nothing; an edited source is written again; a removed one is removed", async () => {
-    await buildJsTree(src, out);
-    assert.deepEqual(await buildJsTree(src, out), { written: 0, unchanged: 4, removed: 0 });
+    const first = await buildJsTree(src, out);
+    const same = await buildJsTree(src, out);
+    assert.deepEqual(counts(same), { written: 0, unchanged: 4, removed: 0 });
+    assert.equal(same.fingerprint, first.fingerprint);
     await writeFile(join(src, "lib", "twice.ts"), `export function twice(n: number): number {\n  return n + n;\n}\n`);
     // A modification time that differs from the copy's, whatever the file system's resolution.
     const later = new Date(Date.now() + 5000);
     await utimes(join(src, "lib", "twice.ts"), later, later);
-    assert.deepEqual(await buildJsTree(src, out), { written: 1, unchanged: 3, removed: 0 });
+    const edited = await buildJsTree(src, out);
+    assert.deepEqual(counts(edited), { written: 1, unchanged: 3, removed: 0 });
+    assert.notEqual(edited.fingerprint, first.fingerprint);
     assert.match(await readFile(join(out, "lib", "twice.js"), "utf8"), /return n \+ n;/);
     await rm(join(src, "lib", "label.ts"));
     await writeFile(join(src, "main.ts"), `import { twice } from "./lib/twice.ts";\nprocess.stdout.write(String(twice(2)));\n`);
     await utimes(join(src, "main.ts"), later, later);
-    assert.deepEqual(await buildJsTree(src, out), { written: 1, unchanged: 2, removed: 1 });
+    assert.deepEqual(counts(await buildJsTree(src, out)), { written: 1, unchanged: 2, removed: 1 });
     assert.equal(existsSync(join(out, "lib", "label.js")), false);
+  });
+
+  it("leaves the directory it is told to keep (the bundle) alone", async () => {
+    await mkdir(join(out, "bundle"), { recursive: true });
+    await writeFile(join(out, "bundle", "run.js"), "");
+    assert.equal((await buildJsTree(src, out, join(out, "bundle"))).removed, 0);
+    assert.equal(existsSync(join(out, "bundle", "run.js")), true);
+    assert.equal((await buildJsTree(src, out)).removed, 1);
   });
 });

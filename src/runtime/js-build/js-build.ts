@@ -12,7 +12,8 @@
 // and copies whose source is gone are removed, so an up-to-date tree costs one walk (≈ 30–100 ms).
 // Each file is written to a temporary name and renamed: two builds at once never leave a torn file.
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile, copyFile, chmod } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { createHash } from "node:crypto";
+import { dirname, join, relative, sep } from "node:path";
 import { stripTypes } from "../../core/strip-types.ts";
 import { blankComments } from "./blank-comments.ts";
 
@@ -26,6 +27,8 @@ export interface BuildResult {
   /** Files already up to date. */
   unchanged: number;
   removed: number;
+  /** Changes whenever any file of the tree does (its sources' names and modification times): bundle.ts's up-to-date check. */
+  fingerprint: string;
 }
 
 // `from "./x.ts"`, `import("./x.ts")`, `import "./x.ts"`: a relative module specifier at an import or
@@ -43,9 +46,10 @@ export function rewriteSpecifiers(code: string): string {
   return code.replace(RELATIVE_TS, "$1$2$3.js$2");
 }
 
-/** Build (or bring up to date) the JavaScript tree of `srcDir` in `outDir`. */
-export async function buildJsTree(srcDir: string, outDir: string): Promise<BuildResult> {
-  const result: BuildResult = { written: 0, unchanged: 0, removed: 0 };
+/** Build (or bring up to date) the JavaScript tree of `srcDir` in `outDir`; files under `keep` (the bundle) are not the tree's to remove. */
+export async function buildJsTree(srcDir: string, outDir: string, keep?: string): Promise<BuildResult> {
+  const result: BuildResult = { written: 0, unchanged: 0, removed: 0, fingerprint: "" };
+  const sources: string[] = [];
   const stampFile = join(outDir, STAMP);
   const full = (await readFile(stampFile, "utf8").catch(() => "")) !== BUILD_FORMAT;
   const wanted = new Set<string>();
@@ -58,6 +62,7 @@ export async function buildJsTree(srcDir: string, outDir: string): Promise<Build
     const to = join(outDir, isTs ? `${rel.slice(0, -3)}.js` : rel);
     wanted.add(to);
     const source = await stat(from);
+    sources.push(`${rel}\t${source.mtimeMs}`);
     const copy = full ? null : await stat(to).catch(() => null);
     // The copy was given the source's time, to within the rounding of utimes' seconds.
     if (copy !== null && Math.abs(copy.mtimeMs - source.mtimeMs) < 1) {
@@ -74,7 +79,8 @@ export async function buildJsTree(srcDir: string, outDir: string): Promise<Build
     await rename(temp, to);
     result.written++;
   }
-  result.removed = await removeStale(outDir, wanted);
+  result.removed = await removeStale(outDir, wanted, keep === undefined ? null : keep + sep);
+  result.fingerprint = createHash("sha256").update(`${BUILD_FORMAT}\n${sources.sort().join("\n")}`).digest("hex");
   if (full) await writeFile(stampFile, BUILD_FORMAT, { mode: 0o644 });
   return result;
 }
@@ -89,13 +95,13 @@ async function openDirectory(outDir: string, dir: string, done: Set<string>): Pr
   }
 }
 
-async function removeStale(outDir: string, wanted: ReadonlySet<string>): Promise<number> {
+async function removeStale(outDir: string, wanted: ReadonlySet<string>, keep: string | null): Promise<number> {
   let removed = 0;
   for (const entry of await readdir(outDir, { recursive: true, withFileTypes: true })) {
     // Another build's file being written (renamed into place in a moment) is not stale.
     if (!entry.isFile() || entry.name === STAMP || entry.name.endsWith(".tmp")) continue;
     const file = join(entry.parentPath, entry.name);
-    if (wanted.has(file)) continue;
+    if (wanted.has(file) || (keep !== null && file.startsWith(keep))) continue;
     await rm(file, { force: true });
     removed++;
   }

@@ -1,4 +1,4 @@
-// Sidecars in pods run as UID/GID 1337 (capture-rules.ts) and start `node dist/cli/run.js proxy`
+// Sidecars in pods run as UID/GID 1337 (capture-rules.ts) and start `node dist/bundle/run-proxy.js proxy`
 // (the built JavaScript tree, src/runtime/js-build/) from this installation, so the files they load
 // and every directory above them must be open to that user. A checkout under a private directory
 // (a 0700 temp directory, /root) is not: each sidecar would exit at start with EACCES and restart

@@ -25,7 +25,7 @@ it("command replaces the entrypoint with a program of the image, args follow, $(
   const amime = localImage("amime:test", ["amime:test"]);
   assert.deepEqual(containerArgv(amime, undefined, ["capture", "--pod-ip", "$(POD_IP)", "$(NOPE)", "$$(POD_IP)"], { POD_IP: "10.1.1.2" }).slice(2), ["capture", "--pod-ip", "10.1.1.2", "$(NOPE)", "$(POD_IP)"]);
   assert.deepEqual(containerArgv(amime, ["/usr/local/bin/pilot-agent", "wait"], undefined, {}).slice(2), ["wait"]);
-  assert.deepEqual(containerArgv(amime, ["node", "--max-semi-space-size=2", "/amime/dist/cli/run.js"], ["proxy"], {}), [NODE, "--max-semi-space-size=2", join(CHECKOUT, "dist", "cli", "run.js"), "proxy"]);
+  assert.deepEqual(containerArgv(amime, ["node", "--max-semi-space-size=2", "/amime/dist/bundle/run-proxy.js"], ["proxy"], {}), [NODE, "--max-semi-space-size=2", join(CHECKOUT, "dist", "bundle", "run-proxy.js"), "proxy"]);
   assert.throws(() => containerArgv(amime, ["envoy"], [], {}), (e: unknown) => e instanceof ContainerStartError && e.reason === "RunContainerError");
   const busybox = localImage("busybox:1.36", []);
   assert.deepEqual(containerArgv(busybox, undefined, undefined, {}), ["/bin/sh"]);

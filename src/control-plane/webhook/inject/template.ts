@@ -14,8 +14,8 @@ export const TOKEN_VOLUME = "istio-token";
 export const ROOT_VOLUME = "istiod-ca-cert";
 export const TOKEN_DIR = "/var/run/secrets/tokens";
 export const ROOT_DIR = "/var/run/secrets/istio";
-/** The sidecar's entry in the image: the built JavaScript tree (Dockerfile, src/runtime/js-build/). */
-export const IMAGE_SIDECAR_ENTRY = "/amime/dist/cli/run.js";
+/** The sidecar's entry in the image: the bundle of the built JavaScript tree (Dockerfile, src/runtime/js-build/). */
+export const IMAGE_SIDECAR_ENTRY = "/amime/dist/bundle/run-proxy.js";
 
 export interface InjectorSettings {
   /** The Amime image (control plane and sidecar), e.g. `ghcr.io/example/amime:0.1.0`. */
