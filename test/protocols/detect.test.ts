@@ -8,6 +8,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import { readFileSync } from "node:fs";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
+import { FakeClock } from "../../src/testing/fake-clock.ts";
 import { waitFor } from "../support/wait.ts";
 import { closeServer, dial, listen, readUntil, run } from "./harness.ts";
 import { h2Config } from "./h2-harness.ts";
@@ -22,6 +23,8 @@ describe("protocol detection (listener protocol auto)", () => {
   const sockets = new Set<Socket>();
   let plainPort = 0;
   let tlsPort = 0;
+  let httpPort = 0;
+  let tcpPort = 0;
 
   before(async () => {
     http = createServer((req, res) => res.end(`http ${req.httpVersion} ${req.url}`));
@@ -36,8 +39,8 @@ describe("protocol detection (listener protocol auto)", () => {
     pki = await makePki({ tls: ["tls.test"] });
     const leaf = pki.leaf("tls");
     https = createHttpsServer({ cert: readFileSync(leaf.cert), key: readFileSync(leaf.key) }, (req, res) => res.end(`tls upstream ${req.url}`));
-    const httpPort = await listen(http);
-    const tcpPort = await listen(tcp);
+    httpPort = await listen(http);
+    tcpPort = await listen(tcp);
     const httpsPort = await listen(https);
     const cfg = h2Config({ protocol: "auto", tcpRoute: { clusters: [{ cluster: "tcp", weight: 1 }] } }, [{ name: "r", cluster: "http" }], [
       { name: "http", ports: [httpPort] },
@@ -85,6 +88,32 @@ describe("protocol detection (listener protocol auto)", () => {
     s.destroy();
     assert.equal(got.toString(), "BANNER\n");
     assert.ok(echo.toString().includes("echo:QUIT"));
+  });
+
+  it("bytes that came while the sidecar was off the CPU past the bound are still detected: HTTP/1.1, not TCP", async () => {
+    // The bound on a fake clock, passed in the same turn as the client's write: the request sits
+    // unread in the kernel when the timer fires, as after a stall of the sidecar's process (its
+    // event loop runs due timers before it polls the sockets). Routed as TCP, it got the banner.
+    const clock = new FakeClock();
+    const cfg = h2Config({ protocol: "auto", tcpRoute: { clusters: [{ cluster: "tcp", weight: 1 }] } }, [{ name: "r", cluster: "http" }], [
+      { name: "http", ports: [httpPort] },
+      { name: "tcp", protocol: "tcp", ports: [tcpPort] },
+    ]);
+    const s2 = await Sidecar.start(cfg, { clock });
+    try {
+      const before = clock.pendingDelays().filter((d) => d === 100).length;
+      const s = await dial(s2.ports().outbound!);
+      await waitFor(() => clock.pendingDelays().filter((d) => d === 100).length > before, { what: "the sidecar to accept and arm its 100 ms detection bound" });
+      // From a timer callback, where a real timer fires: the event loop's next phase is the poll.
+      await new Promise<void>((r) => setTimeout(r, 1));
+      s.write("GET /late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      clock.advance(100);
+      const got = (await readUntil(s, (b) => b.includes("http 1.1 /late") || b.includes("BANNER"))).toString("latin1");
+      s.destroy();
+      assert.match(got, /http 1\.1 \/late/);
+    } finally {
+      await s2.close(100);
+    }
   });
 
   it("TLS (a ClientHello) passes through to the tcpRoute: curl https reaches the TLS upstream", async () => {

@@ -127,8 +127,14 @@ export class ProtocolDispatcher {
       timer = this.ctx.proxy.clock.setTimeout(() => {
         timer = null;
         if (auto) {
-          this.stats.timeouts++;
-          decide(classifyAtDeadline(buf ?? EMPTY));
+          // Bytes that came while this process was off the CPU are read in the event loop's poll
+          // phase, which comes after its timers: give them that phase (setImmediate runs after it)
+          // before calling the client silent, or a loaded sidecar routes HTTP as TCP.
+          setImmediate(() => {
+            if (!this.peeking.has(socket)) return;
+            this.stats.timeouts++;
+            decide(classifyAtDeadline(buf ?? EMPTY));
+          });
         } else {
           // An HTTP listener: a client that sent nothing for the idle timeout is closed.
           cleanup();

@@ -104,7 +104,10 @@ export class TcpListener {
   /** PERMISSIVE: a ClientHello (0x16 0x03) in the first bytes → mutual TLS; else plaintext. */
   private detectTls(down: Socket): void {
     let timer: TimerHandle | null = null;
+    let decided = false;
     const decide = (first: Buffer | null): void => {
+      if (decided) return;
+      decided = true;
       timer?.cancel();
       down.off("data", onData);
       down.pause();
@@ -126,7 +129,9 @@ export class TcpListener {
     const bound = this.config.protocolDetectionTimeoutMs ?? DEFAULT_DETECTION_TIMEOUT_MS;
     timer = this.proxy.clock.setTimeout(() => {
       timer = null;
-      decide(null);
+      // As detect/dispatch.ts: a ClientHello that came while this process was off the CPU is read
+      // in the poll phase after the timers; decide after it, or it would be taken for plaintext.
+      setImmediate(() => decide(null));
     }, bound);
   }
 }
