@@ -10,6 +10,17 @@ const ROOT = join(import.meta.dirname, "..", "..");
 const NODE = join(ROOT, "node_modules", ".bin", "node");
 const BIN = join(ROOT, "bin", "amime.js");
 
+/**
+ * Counters live in fixed windows aligned to UTC (a minute, a day: the reference service's keys end
+ * in the window's start), so a burst that straddles a window's end counts in two: wait, when less
+ * than `burstMs` is left of the current window, until the next one begins.
+ */
+export async function awayFromWindowEnd(windowMs: number, burstMs: number): Promise<void> {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left > burstMs) return;
+  await new Promise((r) => setTimeout(r, left + 50));
+}
+
 /** Resolves with the first stdout line matching `ready`, rejects if the process exits first. */
 function readyLine(child: ChildProcess, ready: RegExp, what: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { unusedPort } from "../support/ports.ts";
 import { waitFor } from "../support/wait.ts";
-import { RedisServer, RlsClient, startService, type ServiceProcess } from "./harness.ts";
+import { awayFromWindowEnd, RedisServer, RlsClient, startService, type ServiceProcess } from "./harness.ts";
 
 const TASK = "test/fixtures/istio/istio.io-tasks/policy-enforcement/rate-limit.yaml";
 
@@ -25,7 +25,10 @@ describe("amime ratelimit-service, counters in memory, the task's ConfigMap", ()
     assert.equal(await svc.stop(), 0);
   });
 
+  // Each test's calls must fall in one minute's window: two calls ms apart straddled a minute's end
+  // in about 1 run in 10,000, the three /json calls in 1 in 3,000.
   it("/productpage: 1 per minute, then OVER_LIMIT with the limit and the time to reset", async () => {
+    await awayFromWindowEnd(60_000, 2_000);
     const first = await client.shouldRateLimit("ratelimit", [{ PATH: "/productpage" }]);
     assert.equal(first.overall_code, "OK");
     assert.deepEqual(first.statuses[0]!.current_limit, { name: "", requests_per_unit: 1, unit: "MINUTE" });
@@ -38,6 +41,7 @@ describe("amime ratelimit-service, counters in memory, the task's ConfigMap", ()
   });
 
   it("any other path: 100 per minute, the remaining count going down", async () => {
+    await awayFromWindowEnd(60_000, 2_000);
     const a = await client.shouldRateLimit("ratelimit", [{ PATH: "/reviews" }]);
     const b = await client.shouldRateLimit("ratelimit", [{ PATH: "/reviews" }]);
     assert.deepEqual([a.statuses[0]!.limit_remaining, b.statuses[0]!.limit_remaining], [99, 98]);
@@ -51,6 +55,7 @@ describe("amime ratelimit-service, counters in memory, the task's ConfigMap", ()
   });
 
   it("the HTTP port: /healthcheck, and /json answering 429 over the limit", async () => {
+    await awayFromWindowEnd(60_000, 2_000);
     const base = `http://127.0.0.1:${svc.httpPort}`;
     const health = await fetch(`${base}/healthcheck`);
     assert.deepEqual([health.status, await health.text()], [200, "OK"]);
@@ -95,6 +100,8 @@ describe("amime ratelimit-service, replicas sharing counters in redis-server", (
   });
 
   it("two replicas let through exactly the limit between them, then both answer OVER_LIMIT", async () => {
+    // A day's window (7 per day): not across midnight UTC.
+    await awayFromWindowEnd(86_400_000, 10_000);
     const codes: string[] = [];
     const calls = [];
     for (let i = 0; i < 12; i++) calls.push((i % 2 === 0 ? ca : cb).shouldRateLimit("shared", [{ user: "alice" }]));

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { unusedPort } from "../support/ports.ts";
 import { forward, proxyConfig, route, send, startProxy, startUpstream, type RunningProxy, type Upstream } from "../proxy/sidecar-harness.ts";
-import { RedisServer, startService, type ServiceProcess } from "./harness.ts";
+import { awayFromWindowEnd, RedisServer, startService, type ServiceProcess } from "./harness.ts";
 
 const N = 150;
 const PER_SIDECAR = 100;
@@ -28,13 +28,6 @@ function config(id: number, upstreamPort: number, rlsPorts: number[]): Record<st
   c.listeners[0]!.httpFilters = [{ name: "ratelimit", config: { domain: "shared", stage: 0, failureModeDeny: true, timeoutMs: 5000, rateLimitedAsResourceExhausted: false, xRateLimitHeaders: false, cluster: "rls" } }, { name: "router" }];
   c.clusters.find((x) => x.name === "rls")!.protocol = "http2";
   return c;
-}
-
-/** Fixed windows of a minute: start the burst only when it cannot straddle a window's end. */
-async function awayFromMinuteEnd(): Promise<void> {
-  const s = new Date().getUTCSeconds();
-  if (s < 40) return;
-  await new Promise((r) => setTimeout(r, (61 - s) * 1000));
 }
 
 describe("three sidecars behind one global limit", { timeout: 150_000 }, () => {
@@ -59,7 +52,7 @@ describe("three sidecars behind one global limit", { timeout: 150_000 }, () => {
   });
 
   it(`${3 * PER_SIDECAR} concurrent requests over three sidecars: ${N} pass (±2 %), the rest are 429`, async () => {
-    await awayFromMinuteEnd();
+    await awayFromWindowEnd(60_000, 20_000);
     const window = Math.floor(Date.now() / 60_000);
     const statuses: number[] = [];
     const limited: (string | string[] | undefined)[] = [];
