@@ -26,3 +26,14 @@
 // 66.7–67.5 MB in 4 alternating runs). A sidecar runs on a share of a core (the bench pins it to
 // one), where more V8 threads would only take turns with the request thread.
 export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--expose-gc", "--no-maglev", "--v8-pool-size=1"];
+
+// The environment every sidecar and gateway process is started with, by the same starters (glibc
+// reads it once, at the process's first malloc: it cannot be set from inside either).
+//
+// MALLOC_MMAP_THRESHOLD_=131072: allocations of 128 KB and more get pages of their own, returned on
+// free, instead of glibc's dynamic threshold, which rises to 32 MB as soon as one large block is freed
+// and then serves every later one from the main arena, which keeps them. V8 parsing the sidecar's
+// bundle (one 490 KB script, src/runtime/js-build/bundle.ts) frees large zone segments at start that
+// stayed in the arena (≈ 1.6 MB at idle), and the peak at 1,000 rps was ≈ 1.4 MB higher with them
+// (68.0, 67.6 → 66.7, 66.2 MB; docs/performance.md, "Session 10: a bundle of the sidecar").
+export const SIDECAR_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "131072" };

@@ -86,6 +86,8 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
       const [pid] = readFileSync(`/proc/${guard}/task/${guard}/children`, "utf8").trim().split(/\s+/);
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
       assert.deepEqual(argv.slice(1, 7), ["--max-semi-space-size=2", "--expose-gc", "--no-maglev", "--v8-pool-size=1", entry, "proxy"], argv.join(" "));
+      // And the sidecar's environment (SIDECAR_ENV), which glibc reads at the process's start.
+      assert.ok(readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes("MALLOC_MMAP_THRESHOLD_=131072"), `${pid}: no MALLOC_MMAP_THRESHOLD_`);
     }
   });
 

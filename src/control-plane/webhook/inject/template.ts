@@ -4,7 +4,7 @@
 // proxy --xds` is the sidecar. Pure; inject-admission.ts turns it into a JSON Patch.
 import type { Json, JsonObject } from "../../../model/resource.ts";
 import { ADMIN_PORT, PROMETHEUS_PORT, PROXY_GID, PROXY_UID, STATUS_PORT, type CaptureAnnotations } from "../../../model/sidecar-pod.ts";
-import { SIDECAR_NODE_FLAGS } from "../../../core/sidecar-node-flags.ts";
+import { SIDECAR_ENV, SIDECAR_NODE_FLAGS } from "../../../core/sidecar-node-flags.ts";
 import type { SidecarResources } from "./annotations.ts";
 
 export const INIT_CONTAINER = "istio-init";
@@ -80,7 +80,10 @@ export function proxyContainer(s: InjectorSettings, p: PodSidecar, hold: boolean
       "--admin-address", "127.0.0.1", "--admin-port", String(ADMIN_PORT),
       "--status-port", String(STATUS_PORT), "--status-address", "0.0.0.0", "--prometheus-address", "0.0.0.0",
     ],
-    env: [field("POD_NAME", "metadata.name"), field("POD_NAMESPACE", "metadata.namespace"), field("INSTANCE_IP", "status.podIP"), field("SERVICE_ACCOUNT", "spec.serviceAccountName"), field("HOST_IP", "status.hostIP")],
+    env: [
+      field("POD_NAME", "metadata.name"), field("POD_NAMESPACE", "metadata.namespace"), field("INSTANCE_IP", "status.podIP"), field("SERVICE_ACCOUNT", "spec.serviceAccountName"), field("HOST_IP", "status.hostIP"),
+      ...Object.entries(SIDECAR_ENV).map(([name, value]) => ({ name, value })),
+    ],
     // Istio's template declares only the Prometheus port.
     ports: [{ containerPort: PROMETHEUS_PORT, name: "http-envoy-prom", protocol: "TCP" }],
     readinessProbe: { httpGet: { path: "/healthz/ready", port: STATUS_PORT }, periodSeconds: 15, timeoutSeconds: 3, failureThreshold: 4 },
