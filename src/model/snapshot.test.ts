@@ -98,3 +98,21 @@ test("short host names resolve in a namespace; dotted names and wildcards stay",
   assert.equal(resolveHost("*.example.com", "default", "cluster.local"), "*.example.com");
   assert.equal(resolveHost("*", "default", "cluster.local"), "*");
 });
+
+test("a new snapshot of the same resource objects shares their entries and WorkloadEntry instances; a changed resource gets its own", () => {
+  const { resources } = parseDocuments(YAML, "mesh.yaml");
+  const before = buildSnapshot(resources, { services: [], instances: [] }, { version: "v1" });
+  const registered: WorkloadInstance = { name: "web-0", namespace: "shop", labels: { app: "web" }, serviceAccount: "web", address: "10.0.0.5", ready: true };
+  const after = buildSnapshot(resources, { services: [], instances: [registered] }, { version: "v2" });
+  assert.equal(after.virtualServices[0], before.virtualServices[0], "unchanged resource: the same (frozen) entry");
+  assert.equal(after.workloadEntries[0], before.workloadEntries[0]);
+  assert.ok(Object.isFrozen(after.virtualServices[0]!.spec));
+  const vm = (s: typeof before): WorkloadInstance => s.instances.find((i) => i.name === "vm-1")!;
+  assert.equal(vm(after), vm(before), "a WorkloadEntry's instance is shared too");
+  assert.equal(after.instances.length, before.instances.length + 1);
+  const changed = parseDocuments(YAML.replace("address: 10.8.0.1", "address: 10.8.0.2"), "mesh.yaml").resources;
+  const next = buildSnapshot(changed, { services: [], instances: [] }, { version: "v3" });
+  assert.notEqual(next.workloadEntries[0], before.workloadEntries[0], "a new resource object: a new entry");
+  assert.equal(vm(next).address, "10.8.0.2");
+  assert.equal(vm(before).address, "10.8.0.1", "the older snapshot keeps its own");
+});

@@ -123,7 +123,7 @@ export function buildSnapshot(resources: readonly Resource[], registry: Registry
   for (const se of entries.serviceEntries as ConfigEntry<ServiceEntrySpec>[]) services.push(...servicesFromServiceEntry(se, mesh.domainSuffix));
   services.push(...registry.services.map((s) => structuredClone(s)));
   const instances: WorkloadInstance[] = registry.instances.map((i) => structuredClone(i));
-  for (const we of entries.workloadEntries as ConfigEntry<WorkloadEntrySpec>[]) instances.push(instanceFromWorkloadEntry(we));
+  for (const we of entries.workloadEntries as ConfigEntry<WorkloadEntrySpec>[]) instances.push(weInstance(we));
   services.sort((a, b) => cmp(a.host, b.host) || cmp(a.namespace, b.namespace) || cmp(a.origin, b.origin));
   instances.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.address, b.address));
   const snapshot: Snapshot = {
@@ -140,7 +140,29 @@ function ns(r: Resource): string {
   return r.metadata.namespace || "default";
 }
 
+/**
+ * Each resource's entry, and a WorkloadEntry's instance, made once and shared by every snapshot that
+ * holds the same resource object: they are deep-frozen, derived from that object alone, and a store
+ * replaces a changed resource with a new object. Each registration makes a new version: its snapshot
+ * cloned and froze every resource's spec again, most of its time in a 1,000-service mesh, for the one
+ * instance that changed (docs/performance.md, "Session 10: the pushed sidecar").
+ */
+const resourceEntries = new WeakMap<Resource, ConfigEntry<unknown>>();
+const weInstances = new WeakMap<ConfigEntry<unknown>, WorkloadInstance>();
+
 function toEntry(r: Resource): ConfigEntry<unknown> {
+  let e = resourceEntries.get(r);
+  if (e === undefined) resourceEntries.set(r, (e = deepFreeze(newEntry(r))));
+  return e;
+}
+
+function weInstance(we: ConfigEntry<WorkloadEntrySpec>): WorkloadInstance {
+  let i = weInstances.get(we);
+  if (i === undefined) weInstances.set(we, (i = deepFreeze(instanceFromWorkloadEntry(we))));
+  return i;
+}
+
+function newEntry(r: Resource): ConfigEntry<unknown> {
   const spec = isObject(r.body.spec) ? structuredClone(r.body.spec) : {};
   const labels = isObject(r.body.metadata) && isObject(r.body.metadata.labels) ? { ...(r.body.metadata.labels as Record<string, string>) } : {};
   const namespace = ns(r);
