@@ -73,6 +73,14 @@ describe("bundleTree", () => {
     assert.doesNotMatch(bare.stderr, /boom\.ts/);
   });
 
+  it("two bundles asked for at once in one process both succeed (each stops esbuild's service after it)", async () => {
+    const tree = await buildJsTree(paths.src, paths.out, paths.bundle);
+    const other: BundlePaths = { ...paths, bundle: join(dir, "dist-other-bundle") };
+    await rm(join(paths.bundle, ".amime-bundle"));
+    assert.deepEqual(await Promise.all([bundleTree(paths, tree.fingerprint), bundleTree(other, tree.fingerprint)]), [true, true]);
+    assert.equal(run().stdout, "42 from-the-tree");
+  });
+
   it("is written again only when the tree changed, and its stale chunks are removed", async () => {
     const tree = await buildJsTree(paths.src, paths.out, paths.bundle);
     assert.equal(await bundleTree(paths, tree.fingerprint), false);

@@ -35,8 +35,18 @@ export interface BundlePaths {
   bundle: string;
 }
 
+// One bundle at a time in a process: each build stops esbuild's service (below), which would fail a
+// build of another mesh or bench target started beside it.
+let queue: Promise<unknown> = Promise.resolve();
+
 /** Bundle the tree unless the bundle already holds this fingerprint of it. True when it was written. */
-export async function bundleTree(paths: BundlePaths, fingerprint: string): Promise<boolean> {
+export function bundleTree(paths: BundlePaths, fingerprint: string): Promise<boolean> {
+  const run = queue.then(() => bundleOnce(paths, fingerprint));
+  queue = run.catch(() => {});
+  return run;
+}
+
+async function bundleOnce(paths: BundlePaths, fingerprint: string): Promise<boolean> {
   const stampFile = join(paths.bundle, STAMP);
   const stamp = `${BUNDLE_FORMAT} ${fingerprint}`;
   if ((await readFile(stampFile, "utf8").catch(() => "")) === stamp) return false;
