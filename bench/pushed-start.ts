@@ -1,12 +1,12 @@
 // The start of the sidecar `amime up` runs, taken apart (issue 15): the mesh of bench/targets/pushed.ts
 // (a control plane in this process), the instance registered and `amime proxy --xds` started right
-// after (built tree, the sidecar's flags and environment, pinned to CPU 0), as bench/memory.ts --via push does. Prints
-// one JSON line: spawn → ready (ms), the sidecar's CPU time at its ready line (ms), VmRSS and VmHWM
-// there, and again `--hold` ms later (after its first idle collection). `--via file`: the same config
-// from a file (the control plane's config for the node, written out) instead, for comparison.
-// `--profile DIR`: a CPU profile of the sidecar to its exit (`--cpu-prof`) and of the control plane
-// from the spawn to the ready line (DIR/control-plane.cpuprofile). `--smaps`: the sidecar's mappings
-// of 128 kB or more (RSS) after the hold, on stderr.
+// after (built tree, the sidecar's flags and environment, pinned to CPU 0), as bench/memory.ts --via
+// push does. Prints one JSON line: spawn → ready (ms), the sidecar's CPU time at its ready line (ms),
+// VmRSS and VmHWM there, and again `--hold` ms later (after its first idle collection). `--via file`:
+// the same config from a file (the control plane's config for the node, written out) instead, for
+// comparison. `--profile DIR`: a CPU profile of the sidecar to its exit (`--cpu-prof`) and of the
+// control plane from the spawn to the ready line (DIR/control-plane.cpuprofile). `--smaps`: the
+// sidecar's mappings of 128 kB or more (RSS) after the hold, on stderr.
 //
 // Usage: node bench/pushed-start.ts [--services 1000] [--via push|file] [--hold 3000] [--profile DIR] [--smaps]
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
