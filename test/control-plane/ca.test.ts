@@ -107,6 +107,11 @@ describe("mesh CA", () => {
       const spent = await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: csr("second").csr });
       assert.equal(spent.status, 403);
       assert.equal(spent.json.code, "CA_BOOTSTRAP_SPENT");
+      // The same request again (a proxy whose answer was lost): the same certificate, not a second one.
+      const retried = await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: mine.csr });
+      assert.equal(retried.status, 200, JSON.stringify(retried.json));
+      assert.equal((retried.json as unknown as CertificateResponse).serial, issued.serial);
+      assert.deepEqual((retried.json as unknown as CertificateResponse).certChain, issued.certChain);
       // Renewals are authenticated by the current certificate: curl presents it as its client certificate, no credential.
       const chain = join(dir, "chain.pem");
       writeFileSync(chain, issued.certChain.join(""));

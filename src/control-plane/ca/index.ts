@@ -93,7 +93,13 @@ export class IdentityIssuer {
     const ledger = shared === null ? await this.ledger() : null;
     let previous: SpentCredential | undefined;
     if (p.jti !== undefined) previous = shared !== null ? await shared.spent(p.jti) : ledgerEntry(ledger as BootstrapLedger, p.jti);
-    if (previous !== undefined && !revocations.serialRevoked(previous.serial)) throw spentCredential(previous.serial);
+    if (previous !== undefined && !revocations.serialRevoked(previous.serial)) {
+      // The same request again (a proxy whose first answer timed out after this CA issued it): the
+      // same certificate again, not a second one. Only here, while this CA holds it in memory.
+      const again = this.#sameRequestAgain(p.node, previous.serial, req.csr);
+      if (again !== null) return again;
+      throw spentCredential(previous.serial);
+    }
     const response = await ca.sign(req.csr, p, req.ttlSeconds);
     const serial = normalSerial(response.serial);
     if (p.jti !== undefined) {
@@ -124,6 +130,19 @@ export class IdentityIssuer {
     await this.#shared?.noteSerial(normalSerial(response.serial), node, new Date(response.notAfter), ca.rootFingerprint);
     this.#record(node, response);
     return response;
+  }
+
+  /** The certificate this CA last issued to `node`, if it has `serial` and the CSR's public key. */
+  #sameRequestAgain(node: string, serial: string, csrPem: string): CertificateResponse | null {
+    const last = this.#issued.get(node)?.response;
+    if (last === undefined || normalSerial(last.serial) !== normalSerial(serial)) return null;
+    try {
+      const requested = Buffer.from(new x509.Pkcs10CertificateRequest(csrPem).publicKey.rawData);
+      const issued = Buffer.from(new x509.X509Certificate(last.certChain[0] as string).publicKey.rawData);
+      return requested.equals(issued) ? last : null;
+    } catch {
+      return null;
+    }
   }
 
   #record(node: string, response: CertificateResponse): void {

@@ -64,6 +64,8 @@ export class WorkloadCertificate {
   #closed = false;
   /** The next request goes with the bootstrap credential (first one, or after our serial was revoked). */
   #bootstrap = true;
+  /** The key and CSR of the bootstrap request until it gets its certificate (retries send the same). */
+  #bootstrapRequest: { keyPem: string; csrPem: string } | undefined;
   /** A request is in flight. */
   #renewing = false;
 
@@ -112,8 +114,10 @@ export class WorkloadCertificate {
     if (this.#closed) return;
     this.#renewing = true;
     try {
-      // ECDSA P-256 (Istio's ECC_SIGNATURE_ALGORITHM=ECDSA): cheap to generate at every rotation.
-      const { keyPem, csrPem } = await newKeyAndRequest();
+      // ECDSA P-256 (Istio's ECC_SIGNATURE_ALGORITHM=ECDSA): cheap to generate at every rotation. The
+      // bootstrap request keeps its key across retries: if an answer was lost after the CA issued it, the
+      // same request gets the same certificate again (the credential is good for one).
+      const { keyPem, csrPem } = this.#bootstrap ? (this.#bootstrapRequest ??= await newKeyAndRequest()) : await newKeyAndRequest();
       const body: CertificateRequest = { csr: csrPem, ...(this.#o.ttlSeconds !== undefined ? { ttlSeconds: this.#o.ttlSeconds } : {}) };
       const current = this.#bootstrap ? null : this.current;
       const res = await this.#post(body, current);
@@ -123,6 +127,7 @@ export class WorkloadCertificate {
       this.issued++;
       this.#failures = 0;
       this.#bootstrap = false;
+      this.#bootstrapRequest = undefined;
       this.#o.log?.(`workload certificate ${res.identity} serial ${res.serial}, valid until ${res.notAfter}`);
       this.#o.onIssued?.(this.current);
       const due = WorkloadCertificate.rotateAt(receivedAt, Date.parse(res.notAfter), this.#random);
