@@ -34,6 +34,8 @@ export function amime(args: readonly string[], opts: { cwd?: string; env?: Recor
     child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
+    // The CLI may exit before it reads its input: its exit status tells the story.
+    child.stdin.on("error", () => {});
     child.stdin.end(opts.stdin ?? "");
   });
 }

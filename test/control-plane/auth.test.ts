@@ -44,6 +44,8 @@ function run(cmd: string, args: string[], input: string): Promise<{ code: number
     const child = execFile(cmd, args, { encoding: "utf8", timeout: 10_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
+    // A tool may exit before it reads its input: its exit status tells the story.
+    child.stdin?.on("error", () => {});
     child.stdin?.end(input);
   });
 }

@@ -54,6 +54,8 @@ function seen(out: string): string {
 function run(cmd: string, args: string[], input = ""): Promise<string> {
   return new Promise((resolve) => {
     const p = execFile(cmd, args, { timeout: 20_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+    // openssl may exit before it reads its input (a refused handshake): its output tells the story.
+    p.stdin?.on("error", () => {});
     p.stdin?.end(input);
   });
 }

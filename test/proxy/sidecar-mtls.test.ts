@@ -39,6 +39,8 @@ function clientConfig(server: number, tls: Obj): Obj {
 function run(cmd: string, args: string[], input?: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     const p = execFile(cmd, args, { timeout: 20_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }));
+    // openssl may exit before it reads its input (a refused handshake): its output tells the story.
+    p.stdin?.on("error", () => {});
     p.stdin?.end(input ?? "");
   });
 }

@@ -140,6 +140,8 @@ export class KubeCluster {
         if (err) reject(new KubectlError(args, child.exitCode, stderr || err.message));
         else resolve(stdout);
       });
+      // kubectl may exit before it reads its input (bad usage): its exit status tells the story.
+      child.stdin!.on("error", () => {});
       child.stdin!.end(opts.input ?? "");
     });
   }
