@@ -28,7 +28,7 @@
 // Usage: node bench/memory.ts [--from built|sources] [--node-args="--max-semi-space-size=1 --single-threaded"]
 //        [--services 1000] [--via file|push] [--churn 20000] [--json]
 import { chmodSync, copyFileSync, readFileSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { ChildProcessByStdio } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -37,7 +37,7 @@ import { SIDECAR_ENV, SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
-import { freePort, run, stopProcess } from "./lib/spawn.ts";
+import { freePort, run, startProxyUntilReady, stopProcess } from "./lib/spawn.ts";
 import type { ProxyConfig } from "../src/model/proxy-config.ts";
 import { DEPLOYED_AUTHORITY, deployedProxyConfig } from "./targets/deployed.ts";
 import { startNginx } from "./targets/nginx.ts";
@@ -146,20 +146,9 @@ try {
 
 /** Start `amime proxy` (`--config file`, or `--xds …`) pinned to `cpu`; resolves at its ready line. */
 async function startSidecar(entry: string, source: { args: string[]; env?: NodeJS.ProcessEnv }, cpu: string): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; readyMs: number }> {
-  const spawnedAt = performance.now();
-  const child = spawn("taskset", ["-c", cpu, sidecarNode, ...nodeArgs, entry, "proxy", ...source.args, "--admin-port", "0"], { cwd: root, env: { ...(source.env ?? process.env), ...SIDECAR_ENV }, stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const readyMs = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('"ready":true')) resolve(performance.now() - spawnedAt);
-    });
-    child.once("exit", (code) => reject(new Error(`amime proxy exited ${code}: ${stderr.slice(0, 2000)}`)));
-  });
-  child.stdout.resume();
-  return { child, readyMs };
+  const started = await startProxyUntilReady(cpu, sidecarNode, [...nodeArgs, entry, "proxy", ...source.args, "--admin-port", "0"], { cwd: root, env: { ...(source.env ?? process.env), ...SIDECAR_ENV } });
+  started.child.stdout.resume();
+  return started;
 }
 
 /**

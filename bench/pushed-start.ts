@@ -10,7 +10,6 @@
 //
 // Usage: node bench/pushed-start.ts [--services 1000] [--via push|file] [--hold 3000] [--profile DIR] [--smaps]
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
 import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -19,7 +18,7 @@ import { SIDECAR_ENV, SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
-import { freePort, stopProcess } from "./lib/spawn.ts";
+import { freePort, startProxyUntilReady, stopProcess } from "./lib/spawn.ts";
 import { startPushedMesh } from "./targets/pushed.ts";
 
 const USAGE = "Usage: node bench/pushed-start.ts [--services 1000] [--via push|file] [--hold 3000] [--profile DIR] [--smaps]";
@@ -58,19 +57,8 @@ try {
   }
   const flags = [...SIDECAR_NODE_FLAGS, ...(profileDir !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=200"] : [])];
   if (values.via === "push") mesh.register();
-  const spawnedAt = performance.now();
-  const child = spawn("taskset", ["-c", "0", node, ...flags, entry, "proxy", ...source, "--admin-port", "0"], { cwd: workDir, env: { ...mesh.env, ...SIDECAR_ENV }, stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const { child, readyMs } = await startProxyUntilReady("0", node, [...flags, entry, "proxy", ...source, "--admin-port", "0"], { cwd: workDir, env: { ...mesh.env, ...SIDECAR_ENV } });
   try {
-    const readyMs = await new Promise<number>((ok, fail) => {
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('"ready":true')) ok(performance.now() - spawnedAt);
-      });
-      child.once("exit", (code) => fail(new Error(`amime proxy exited ${code}: ${stderr.slice(0, 2000)}`)));
-    });
     const pid = child.pid!;
     const atReady = { cpuMs: cpuMicros(pid) / 1000, rss: statusMb(pid, "VmRSS"), hwm: peakRssMb(pid) };
     if (session !== undefined) {

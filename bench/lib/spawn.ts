@@ -1,5 +1,6 @@
 // Starting and stopping benchmark processes, pinned to a CPU with taskset, and finding free ports.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type ChildProcessByStdio } from "node:child_process";
+import type { Readable } from "node:stream";
 import { createServer, connect } from "node:net";
 
 export function freePort(): Promise<number> {
@@ -54,4 +55,25 @@ export function run(cmd: string, args: string[], opts: { cwd?: string } = {}): P
     child.on("error", reject);
     child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(0, 500)}`))));
   });
+}
+
+/**
+ * Start `amime proxy` (node, its flags, the entry and the proxy's arguments in `args`) pinned to `cpu`;
+ * resolves once it prints its ready line, with the time from spawn to ready. Rejects, with its stderr,
+ * if it exits first.
+ */
+export async function startProxyUntilReady(cpu: string, node: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; readyMs: number }> {
+  const spawnedAt = performance.now();
+  const child = spawn("taskset", ["-c", cpu, node, ...args], { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const readyMs = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"ready":true')) resolve(performance.now() - spawnedAt);
+    });
+    child.once("exit", (code) => reject(new Error(`amime proxy exited ${code}: ${stderr.slice(0, 2000)}`)));
+  });
+  return { child, readyMs };
 }
