@@ -140,12 +140,27 @@ describe("mesh CA", () => {
       await new Promise((r) => cp.child.once("exit", r));
       cp = await startControlPlane(["--state-dir", state]);
       assert.equal(readFileSync(root, "utf8"), rootBefore);
-      assert.equal((await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: mine.csr })).json.code, "CA_BOOTSTRAP_SPENT", "still spent after a restart");
+      assert.equal((await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: csr("third").csr })).json.code, "CA_BOOTSTRAP_SPENT", "still spent after a restart");
+      // The lost answer's retry still gets its certificate (kept with the spent mark), not a second one.
+      const afterRestart = await post(`${cp.ready.url}/ca/v1/certificates`, token, { csr: mine.csr });
+      assert.equal(afterRestart.status, 200, JSON.stringify(afterRestart.json));
+      assert.equal((afterRestart.json as unknown as CertificateResponse).serial, issued.serial);
+      assert.deepEqual((afterRestart.json as unknown as CertificateResponse).certChain, issued.certChain);
       writeFileSync(chain, next.certChain.join(""));
       const again = renewWith(cp.ready.url, root, chain, renewal.key, { csr: mine.csr });
       assert.equal(again.status, 200, JSON.stringify(again.json));
       writeFileSync(leaf, (again.json as unknown as CertificateResponse).certChain[0] as string);
       assert.equal(openssl(["verify", "-CAfile", root, leaf]).trim(), `${leaf}: OK`);
+      cp.child.kill("SIGTERM");
+      await new Promise((r) => cp.child.once("exit", r));
+      // A damaged ledger stops the start with the file and the field, not a crash.
+      const ledger = join(state, "ca", "bootstrap-spent.json");
+      const kept = JSON.parse(readFileSync(ledger, "utf8")) as Record<string, { certificate: { certChain: unknown } }>;
+      for (const record of Object.values(kept)) record.certificate.certChain = "leaf";
+      writeFileSync(ledger, JSON.stringify(kept));
+      const damaged = await startControlPlane(["--state-dir", state]).then(() => null, (e: { code: number; stderr: string }) => e);
+      assert.equal(damaged?.code, 1);
+      assert.match(damaged?.stderr ?? "", /bootstrap-spent\.json: ".+"\.certificate\.certChain must be a non-empty list of PEM certificates/);
     } finally {
       cp.child.kill("SIGKILL");
     }

@@ -69,6 +69,34 @@ describe("proxy credentials across control-plane replicas on etcd", () => {
     assert.equal(results.filter((r) => r.status === "fulfilled").length, 1, JSON.stringify(results.map((r) => r.status)));
     const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
     assert.equal((refused.reason as { code?: string }).code, "CA_BOOTSTRAP_SPENT");
+    // The loser wrote nothing: the winner's request is the one answered again, at either replica.
+    const won = results.findIndex((r) => r.status === "fulfilled");
+    const serial = (results[won] as PromiseFulfilledResult<{ serial: string }>).value.serial;
+    for (const cp of [a, b]) assert.equal((await cp.issueCertificate(principal("jti-race"), { csr: won === 0 ? ca : cb })).serial, serial);
+    await assert.rejects(a.issueCertificate(principal("jti-race"), { csr: won === 0 ? cb : ca }), (e: Error & { code?: string }) => e.code === "CA_BOOTSTRAP_SPENT");
+  });
+
+  it("a request whose answer was lost, retried at the other replica, gets the same certificate there (kept in etcd on the certificate's lease)", async () => {
+    const [a, b] = replicas as [ControlPlane, ControlPlane];
+    const request = await csr();
+    const first = await a.issueCertificate(principal("jti-lost"), { csr: request });
+    const again = await b.issueCertificate(principal("jti-lost"), { csr: request });
+    assert.equal(again.serial, first.serial);
+    assert.deepEqual(again.certChain, first.certChain);
+    assert.equal(b.secret("sidecar~ratings-v1-0.default")?.certChain[0]?.serial, first.serial);
+    await assert.rejects(b.issueCertificate(principal("jti-lost"), { csr: await csr() }), (e: Error & { code?: string }) => e.code === "CA_BOOTSTRAP_SPENT");
+    const endpoints = ["--endpoints", etcd.endpoints.join(",")];
+    const got = await run("etcdctl", [...endpoints, "get", `${prefix}/bootstrap-answers/jti-lost`, "-w", "json"]);
+    const kv = (JSON.parse(got.stdout) as { kvs: { value: string }[] }).kvs[0]!;
+    const kept = JSON.parse(Buffer.from(kv.value, "base64").toString()) as { csrSha256: string; certificate: { serial: string } };
+    // A lease id is a 64-bit integer: read as digits, not as a JSON number.
+    const leaseId = BigInt(/"lease":(\d+)/.exec(got.stdout)?.[1] ?? "0");
+    assert.notEqual(leaseId, 0n, "the answer is on a lease");
+    assert.equal(kept.certificate.serial, first.serial);
+    assert.match(kept.csrSha256, /^[0-9a-f]{64}$/);
+    const lease = await run("etcdctl", [...endpoints, "lease", "timetolive", leaseId.toString(16), "-w", "json"]);
+    const ttl = (JSON.parse(lease.stdout) as { "granted-ttl": number })["granted-ttl"];
+    assert.ok(Math.abs(ttl - (Date.parse(first.notAfter) - Date.now()) / 1000) < 600, `the answer's lease lasts as long as the certificate (${ttl} s)`);
   });
 
   it("an instance registered or removed at one replica is registered or removed at the other (etcd)", async () => {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { spiffeId, x509 } from "../../core/x509.ts";
 import type { CertificateRequest, CertificateResponse, CertificateSummary, SecretStatus } from "../../model/wire.ts";
 import type { ProxyPrincipal, WorkloadPrincipal } from "../auth/token.ts";
+import { answerAgain, bareSerial as normalSerial, bootstrapAnswer } from "./bootstrap-answer.ts";
 import { BootstrapLedger } from "./bootstrap-ledger.ts";
 import { RevocationList } from "./revocations.ts";
 import type { SharedCaLedger, SpentCredential } from "./shared-ledger.ts";
@@ -81,7 +82,8 @@ export class IdentityIssuer {
 
   /**
    * The first certificate of a proxy process, for its bootstrap credential. Each credential gets
-   * one; again only once the certificate it got was revoked by serial.
+   * one; again only once the certificate it got was revoked by serial. The same request again (a
+   * lost answer's retry) gets that certificate again (bootstrap-answer.ts).
    */
   async issue(p: ProxyPrincipal, req: CertificateRequest): Promise<CertificateResponse> {
     checkRequest(req);
@@ -92,20 +94,22 @@ export class IdentityIssuer {
     const shared = this.#shared;
     const ledger = shared === null ? await this.ledger() : null;
     let previous: SpentCredential | undefined;
-    if (p.jti !== undefined) previous = shared !== null ? await shared.spent(p.jti) : ledgerEntry(ledger as BootstrapLedger, p.jti);
+    if (p.jti !== undefined) previous = shared !== null ? await shared.spent(p.jti) : (ledger as BootstrapLedger).spent(p.jti);
     if (previous !== undefined && !revocations.serialRevoked(previous.serial)) {
-      // The same request again (a proxy whose first answer timed out after this CA issued it): the
-      // same certificate again, not a second one. Only here, while this CA holds it in memory.
-      const again = this.#sameRequestAgain(p.node, previous.serial, req.csr);
-      if (again !== null) return again;
-      throw spentCredential(previous.serial);
+      // The same request again (a proxy whose first answer timed out after the CA issued it, here,
+      // before a restart, or at another replica): the same certificate again, not a second one.
+      const again = answerAgain(previous, req.csr, this.#o.now(), ca.roots);
+      if (again === null) throw spentCredential(previous.serial);
+      this.#record(p.node, again);
+      return again;
     }
     const response = await ca.sign(req.csr, p, req.ttlSeconds);
     const serial = normalSerial(response.serial);
     if (p.jti !== undefined) {
+      const answer = bootstrapAnswer(req.csr, response);
       // Another replica may have issued for this credential since it was read: that one counts.
-      if (shared !== null && !(await shared.claim(p.jti, serial, p.node, previous))) throw spentCredential((await shared.spent(p.jti))?.serial ?? "?");
-      if (ledger !== null) await ledger.record(p.jti, serial);
+      if (shared !== null && !(await shared.claim(p.jti, answer, p.node, previous))) throw spentCredential((await shared.spent(p.jti))?.serial ?? "?");
+      if (ledger !== null) await ledger.record(p.jti, answer, this.#o.now());
     }
     await shared?.noteSerial(serial, p.node, new Date(response.notAfter), ca.rootFingerprint);
     this.#record(p.node, response);
@@ -132,22 +136,11 @@ export class IdentityIssuer {
     return response;
   }
 
-  /** The certificate this CA last issued to `node`, if it has `serial` and the CSR's public key. */
-  #sameRequestAgain(node: string, serial: string, csrPem: string): CertificateResponse | null {
-    const last = this.#issued.get(node)?.response;
-    if (last === undefined || normalSerial(last.serial) !== normalSerial(serial)) return null;
-    try {
-      const requested = Buffer.from(new x509.Pkcs10CertificateRequest(csrPem).publicKey.rawData);
-      const issued = Buffer.from(new x509.X509Certificate(last.certChain[0] as string).publicKey.rawData);
-      return requested.equals(issued) ? last : null;
-    } catch {
-      return null;
-    }
-  }
-
   #record(node: string, response: CertificateResponse): void {
     const prev = this.#issued.get(node);
-    this.#issued.set(node, { response, at: this.#o.now(), count: (prev?.count ?? 0) + 1 });
+    // The same certificate answered again is not one more.
+    const again = prev !== undefined && normalSerial(prev.response.serial) === normalSerial(response.serial);
+    this.#issued.set(node, { response, at: again ? prev.at : this.#o.now(), count: (prev?.count ?? 0) + (again ? 0 : 1) });
     this.#nodeOfSerial.set(normalSerial(response.serial), node);
   }
 
@@ -163,16 +156,6 @@ export class IdentityIssuer {
       trustBundle: rec.response.trustBundle.map(summary),
     };
   }
-}
-
-/** Lower-case hex without leading zeros, as a renewal's principal names it. */
-function normalSerial(serial: string): string {
-  return serial.toLowerCase().replace(/^0+(?=.)/, "");
-}
-
-function ledgerEntry(ledger: BootstrapLedger, jti: string): SpentCredential | undefined {
-  const serial = ledger.serialOf(jti);
-  return serial === undefined ? undefined : { serial, revision: 0 };
 }
 
 function spentCredential(serial: string): CaError {
