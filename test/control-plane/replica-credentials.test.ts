@@ -1,7 +1,8 @@
 // A sidecar's credentials work the same at every control-plane replica on etcd (docs/control-plane.md,
 // "Config in etcd"): two replicas share one state dir (one CA, one token key) and a real 3-member
 // etcd. A bootstrap credential gets one certificate across replicas, also when two replicas are
-// asked at once (the spent-credential ledger lives in etcd, written create-only); a real sidecar
+// asked at once (the spent-credential ledger lives in etcd, written create-only), while the same
+// request again (a lost answer's retry) gets the same certificate at either replica; a real sidecar
 // whose certificate one replica issued renews it at the other once the first has stopped, and the
 // other knows whose certificate it renewed (the serial → node index in etcd). The instance
 // registry is shared too: a sidecar registered at one replica is served by the other.
@@ -97,6 +98,15 @@ describe("proxy credentials across control-plane replicas on etcd", () => {
     const lease = await run("etcdctl", [...endpoints, "lease", "timetolive", leaseId.toString(16), "-w", "json"]);
     const ttl = (JSON.parse(lease.stdout) as { "granted-ttl": number })["granted-ttl"];
     assert.ok(Math.abs(ttl - (Date.parse(first.notAfter) - Date.now()) / 1000) < 600, `the answer's lease lasts as long as the certificate (${ttl} s)`);
+  });
+
+  it("a damaged record in etcd is a clear error naming the key, not a crash", async () => {
+    const endpoints = ["--endpoints", etcd.endpoints.join(",")];
+    await run("etcdctl", [...endpoints, "put", `${prefix}/bootstrap/jti-damaged`, JSON.stringify({ serial: "0a", node: "n" })]);
+    await run("etcdctl", [...endpoints, "put", `${prefix}/bootstrap-answers/jti-damaged`, JSON.stringify({ csrSha256: "x" })]);
+    await assert.rejects(replicas[1]!.issueCertificate(principal("jti-damaged"), { csr: await csr() }), (e: Error) => e.message.includes(`key ${prefix}/bootstrap-answers/jti-damaged.csrSha256 must be 64 lower-case hex digits`));
+    await run("etcdctl", [...endpoints, "put", `${prefix}/bootstrap/jti-damaged`, "{"]);
+    await assert.rejects(replicas[1]!.issueCertificate(principal("jti-damaged"), { csr: await csr() }), (e: Error) => e.message.includes(`key ${prefix}/bootstrap/jti-damaged is not valid JSON`));
   });
 
   it("an instance registered or removed at one replica is registered or removed at the other (etcd)", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -107,6 +108,22 @@ test("the same certificate again only while its root is trusted (a root rotation
     assert.deepEqual(during.trustBundle, [...first.trustBundle, ...next.roots], "with today's trust bundle");
     ca.replace(next);
     await assert.rejects(ca.issue(proxy, { csr: request }), spent, "the old root is gone");
+  }));
+
+test("a plug-in CA whose cert-chain.pem stops below the root answers the same request again too", () =>
+  withDir(async (dir) => {
+    const f = (n: string): string => join(dir, n);
+    const openssl = (args: string[]): void => void execFileSync("openssl", args, { stdio: "ignore" });
+    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/O=Example Corp/CN=Root", "-days", "30", "-keyout", f("root.key"), "-out", f("root-cert.pem"), "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/O=Example Corp/CN=Mesh", "-keyout", f("ca-key.pem"), "-out", f("int.csr")]);
+    await writeFile(f("ext.cnf"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n");
+    openssl(["x509", "-req", "-in", f("int.csr"), "-CA", f("root-cert.pem"), "-CAkey", f("root.key"), "-CAcreateserial", "-days", "10", "-extfile", f("ext.cnf"), "-out", f("ca-cert.pem")]);
+    await writeFile(f("cert-chain.pem"), await readFile(f("ca-cert.pem")));
+    const plugIn = (): IdentityIssuer => new IdentityIssuer({ trustDomain: "cluster.local", cacertsDir: dir, caDir: join(dir, "state"), now: Date.now });
+    const request = await csr();
+    const first = await plugIn().issue(proxy, { csr: request });
+    assert.equal(first.certChain.length, 2, "leaf and intermediate, no root");
+    assert.equal((await plugIn().issue(proxy, { csr: request })).serial, first.serial);
   }));
 
 test("a damaged bootstrap-spent.json is a clear error naming the file and the field, not a crash", () =>
