@@ -6,7 +6,9 @@ import { Buffer } from "node:buffer";
 import { verifiedPeerOf, xfccPlanOf } from "../detect/mesh-tls.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
 import type { Socket } from "node:net";
-import { ChunkedDecoder, parseRequestHead, ParseError } from "../http1/index.ts";
+import { parseRequestHead, ParseError } from "../http1/index.ts";
+import { bodyBytes, BODY_NONE, startBody, type BodyCursor } from "../http1/body-cursor.ts";
+import type { ChunkedDecoder } from "../http1/chunked.ts";
 import type { ListenerContext } from "../request/context.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { Exchange, type ExchangeConn, type TunnelProbe } from "../http/exchange.ts";
@@ -21,10 +23,6 @@ const S_BODY = 1;
 const S_WAIT = 2;
 const S_CLOSED = 3;
 
-const B_NONE = 0;
-const B_LENGTH = 1;
-const B_CHUNKED = 2;
-
 /** Pending unparsed bytes beyond this while a request is in flight: stop reading (pipelining). */
 const MAX_PIPELINED_BYTES = 64 * 1024;
 
@@ -35,7 +33,7 @@ const MAX_PIPELINED_BYTES = 64 * 1024;
  */
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
-export class DownstreamConnection implements ExchangeConn, HeadWaiter {
+export class DownstreamConnection implements ExchangeConn, HeadWaiter, BodyCursor {
   readonly socket: Socket;
   private readonly writer: SocketWriter;
   readonly listener: ListenerContext;
@@ -47,9 +45,10 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
   private state = S_HEAD;
   private pending: Buffer | null = null;
   private exchange: Exchange | null = null;
-  private bodyKind = B_NONE;
-  private remaining = 0;
-  private decoder: ChunkedDecoder | null = null;
+  /** The request body being received (http1/body-cursor.ts). */
+  bodyKind = BODY_NONE;
+  bodyRemaining = 0;
+  bodyDecoder: ChunkedDecoder | null = null;
   private feeding = false;
   private gone = false;
   private pausedForBody = false;
@@ -304,18 +303,11 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
         pos += head.headLength;
         const x = new Exchange(this, head);
         this.exchange = x;
-        const f = head.framing;
-        if (f.kind === "none" || (f.kind === "length" && f.length === 0)) {
-          this.state = S_WAIT;
-          x.onBodyEnd();
-        } else if (f.kind === "length") {
-          this.bodyKind = B_LENGTH;
-          this.remaining = f.length;
+        if (startBody(this, head.framing)) {
           this.state = S_BODY;
         } else {
-          this.bodyKind = B_CHUNKED;
-          this.decoder = new ChunkedDecoder();
-          this.state = S_BODY;
+          this.state = S_WAIT;
+          x.onBodyEnd();
         }
       }
       // Start the request once the body bytes that came with its head are in: a small request
@@ -342,20 +334,7 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
   /** Request body bytes; returns the position after what belonged to this request. */
   private body(buf: Buffer, pos: number, end: number): number {
     const x = this.exchange as Exchange;
-    if (this.bodyKind === B_LENGTH) {
-      const n = Math.min(this.remaining, end - pos);
-      this.remaining -= n;
-      // The exchange holds body chunks (replay, backpressure): never a view of the shared buffer.
-      if (this.borrowed) x.onBody(Buffer.from(buf.subarray(pos, pos + n)), 0, n);
-      else x.onBody(buf, pos, pos + n);
-      if (this.remaining === 0) {
-        this.state = S_WAIT;
-        x.onBodyEnd();
-      }
-      return pos + n;
-    }
-    const dec = this.decoder as ChunkedDecoder;
-    const used = dec.execute(buf, pos, end);
+    const used = bodyBytes(this, buf, pos, end);
     if (used < 0) {
       // Malformed chunked framing: the stream cannot be trusted any further.
       this.listener.proxy.downstream.downstream_cx_protocol_error++;
@@ -363,11 +342,11 @@ export class DownstreamConnection implements ExchangeConn, HeadWaiter {
       return end;
     }
     if (used > 0) {
+      // The exchange holds body chunks (replay, backpressure): never a view of the shared buffer.
       if (this.borrowed) x.onBody(Buffer.from(buf.subarray(pos, pos + used)), 0, used);
       else x.onBody(buf, pos, pos + used);
     }
-    if (dec.done) {
-      this.decoder = null;
+    if (this.bodyKind === BODY_NONE) {
       this.state = S_WAIT;
       x.onBodyEnd();
     }

@@ -11,7 +11,9 @@ import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { Dialer } from "./dialer.ts";
 import { SocketWriter } from "../io/socket-writer.ts";
 import { verifiedServerPrincipal } from "../tls/upstream-tls.ts";
-import { ChunkedDecoder, parseResponseHead, ParseError } from "../http1/index.ts";
+import { parseResponseHead, ParseError } from "../http1/index.ts";
+import { bodyBytes, BODY_CLOSE, BODY_NONE, startBody, type BodyCursor } from "../http1/body-cursor.ts";
+import type { ChunkedDecoder } from "../http1/chunked.ts";
 import type { ResponseHead } from "../http1/types.ts";
 
 export type UpstreamErrorKind =
@@ -70,11 +72,7 @@ const S_HEAD = 2;
 const S_BODY = 3;
 const S_CLOSED = 4;
 
-const B_LENGTH = 1;
-const B_CHUNKED = 2;
-const B_CLOSE = 3;
-
-export class UpstreamConnection {
+export class UpstreamConnection implements BodyCursor {
   readonly socket: Socket;
   private readonly writer: SocketWriter;
   readonly owner: ConnectionOwner;
@@ -93,9 +91,10 @@ export class UpstreamConnection {
   private readBuf: Buffer;
   private partial: Buffer | null = null;
   private method = "GET";
-  private bodyKind = 0;
-  private remaining = 0;
-  private decoder: ChunkedDecoder | null = null;
+  /** The response body being received (http1/body-cursor.ts). */
+  bodyKind = BODY_NONE;
+  bodyRemaining = 0;
+  bodyDecoder: ChunkedDecoder | null = null;
   private responseKeepAlive = true;
   private requestDone = false;
   /** maxConnectionDuration passed: finish the current exchange, then close. */
@@ -269,20 +268,10 @@ export class UpstreamConnection {
           continue;
         }
         this.responseKeepAlive = head.keepAlive;
-        const f = head.framing;
         this.state = S_BODY;
-        if (f.kind === "none" || (f.kind === "length" && f.length === 0)) {
+        if (!startBody(this, head.framing)) {
           this.complete(b === buf ? e - (s + head.headLength) : e - (s + head.headLength));
           return;
-        }
-        if (f.kind === "length") {
-          this.bodyKind = B_LENGTH;
-          this.remaining = f.length;
-        } else if (f.kind === "chunked") {
-          this.bodyKind = B_CHUNKED;
-          this.decoder = new ChunkedDecoder();
-        } else {
-          this.bodyKind = B_CLOSE;
         }
         if (b !== buf) {
           // The head was spread over reads: the rest of this (fresh, owned) buffer is body.
@@ -302,43 +291,30 @@ export class UpstreamConnection {
 
   private body(buf: Buffer, start: number, end: number): void {
     if (start >= end) return;
-    const sink = this.sink;
-    if (this.bodyKind === B_LENGTH) {
-      const n = Math.min(this.remaining, end - start);
-      this.remaining -= n;
-      sink?.onUpstreamData(buf, start, start + n);
-      if (this.remaining === 0) this.complete(end - (start + n));
+    const used = bodyBytes(this, buf, start, end);
+    if (used < 0) {
+      this.fail("protocol-error");
       return;
     }
-    if (this.bodyKind === B_CHUNKED) {
-      const dec = this.decoder as ChunkedDecoder;
-      const used = dec.execute(buf, start, end);
-      if (used < 0) {
-        this.fail("protocol-error");
-        return;
-      }
-      if (used > 0) sink?.onUpstreamData(buf, start, start + used);
-      if (dec.done) this.complete(end - (start + used));
-      return;
-    }
-    sink?.onUpstreamData(buf, start, end);
+    if (used > 0) this.sink?.onUpstreamData(buf, start, start + used);
+    if (this.bodyKind === BODY_NONE) this.complete(end - (start + used));
   }
 
   /** Response complete; `extra` bytes followed it in the same read (never expected). */
   private complete(extra: number): void {
     const sink = this.sink;
     this.sink = null;
-    this.decoder = null;
+    this.bodyDecoder = null;
     this.served++;
     const max = this.owner.maxRequestsPerConnection;
     const reusable =
       extra === 0 &&
       this.responseKeepAlive &&
       this.requestDone &&
-      this.bodyKind !== B_CLOSE &&
+      this.bodyKind !== BODY_CLOSE &&
       !this.expired &&
       (max === 0 || this.served < max);
-    this.bodyKind = 0;
+    this.bodyKind = BODY_NONE;
     if (reusable) {
       this.state = S_IDLE;
       this.owner.onReleased(this, true);
@@ -357,7 +333,7 @@ export class UpstreamConnection {
   }
 
   private onEnd(): void {
-    if (this.state === S_BODY && this.bodyKind === B_CLOSE) {
+    if (this.state === S_BODY && this.bodyKind === BODY_CLOSE) {
       this.complete(0);
       return;
     }
