@@ -110,6 +110,18 @@ describe("DownstreamConnection: pipelining", () => {
     assert.equal(statusOf(c.writtenText(), 0), 201);
     assert.equal(statusOf(c.writtenText(), 1), 200);
   });
+
+  it("requests answered at once (direct responses) in one read: each answered, then the next parsed from the same read", async () => {
+    const p = proxy();
+    const c = p.connect();
+    await send(c, `${GET}${GET}${GET}GET /fwd HTTP/1.1\r\nhost: reviews\r\n\r\n`);
+    for (let i = 0; i < 3; i++) assert.equal(statusOf(c.writtenText(), i), 200, `direct response ${i}`);
+    const up = p.dialer.socket();
+    up.establish();
+    up.receive("HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n");
+    await flush();
+    assert.equal(statusOf(c.writtenText(), 3), 201);
+  });
 });
 
 describe("DownstreamConnection: writes at the end of the turn", () => {
