@@ -59,6 +59,19 @@ test("a lost answer's retry (the same CSR) gets the same certificate from a rest
     assert.doesNotMatch(JSON.stringify(kept), /PRIVATE KEY/);
   }));
 
+test("requests with one credential arriving together (a retry while the first is still signed): one certificate", () =>
+  withDir(async (dir) => {
+    const clock = { now: T0 };
+    const ca = issuer(dir, clock);
+    const request = await csr();
+    const same = await Promise.all([ca.issue(proxy, { csr: request }), ca.issue(proxy, { csr: request })]);
+    assert.equal(same[1].serial, same[0].serial);
+    const other = { ...proxy, jti: "credential-2" };
+    const results = await Promise.allSettled([ca.issue(other, { csr: await csr() }), ca.issue(other, { csr: await csr() })]);
+    assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected"]);
+    assert.equal(((results[1] as PromiseRejectedResult).reason as CaError).code, "CA_BOOTSTRAP_SPENT");
+  }));
+
 test("a stored certificate that expired is not answered again, and the next record drops it (the credential stays spent)", () =>
   withDir(async (dir) => {
     const clock = { now: T0 };

@@ -34,6 +34,8 @@ export class IdentityIssuer {
   readonly #nodeOfSerial = new Map<string, string>();
   readonly #issued = new Map<string, { response: CertificateResponse; at: number; count: number }>();
   #shared: SharedCaLedger | null = null;
+  /** The bootstrap request being answered for each credential (jti), the last one to wait for. */
+  readonly #issuing = new Map<string, Promise<CertificateResponse>>();
 
   constructor(o: IdentityIssuerOptions) {
     this.#o = o;
@@ -86,6 +88,21 @@ export class IdentityIssuer {
    * lost answer's retry) gets that certificate again (bootstrap-answer.ts).
    */
   async issue(p: ProxyPrincipal, req: CertificateRequest): Promise<CertificateResponse> {
+    const jti = p.jti;
+    if (jti === undefined) return this.#issue(p, req);
+    // One request per credential at a time: a retry that arrives while the first is still being
+    // signed (its answer timed out at the proxy under load) waits for it, then reads its record.
+    // Across replicas the spent mark's compare-and-set does this.
+    const mine = (this.#issuing.get(jti) ?? Promise.resolve()).catch(() => {}).then(() => this.#issue(p, req));
+    this.#issuing.set(jti, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.#issuing.get(jti) === mine) this.#issuing.delete(jti);
+    }
+  }
+
+  async #issue(p: ProxyPrincipal, req: CertificateRequest): Promise<CertificateResponse> {
     checkRequest(req);
     const ca = await this.ca();
     const identity = spiffeId(ca.trustDomain, p.namespace, p.serviceAccount);
