@@ -31,13 +31,21 @@ function serverFrameText(b: Buffer): string {
   return b.subarray(2, 2 + len).toString();
 }
 
+/** Refusals in each HTTP/1.1 body framing: the proxy relays each as it is, to its end. */
+const REFUSALS: Record<string, string> = {
+  "/refuse": "HTTP/1.1 403 Forbidden\r\ncontent-length: 6\r\n\r\nno ws!",
+  "/refuse-chunked": "HTTP/1.1 403 Forbidden\r\ntransfer-encoding: chunked\r\n\r\n6\r\nno ws!\r\n0\r\n\r\n",
+  "/refuse-close": "HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\nno ws, and this body ends with the connection",
+};
+
 describe("WebSocket upgrade pass-through", () => {
   const seen: IncomingMessage["headers"][] = [];
   const server = createServer((req, res) => res.end(`plain ${req.url}`));
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     seen.push(req.headers);
-    if (req.url === "/refuse") {
-      socket.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 6\r\n\r\nno ws!");
+    const refusal = REFUSALS[req.url ?? ""];
+    if (refusal !== undefined) {
+      socket.end(refusal);
       return;
     }
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(String(req.headers["sec-websocket-key"]))}\r\n\r\n`);
@@ -129,4 +137,18 @@ describe("WebSocket upgrade pass-through", () => {
     const plain = await run("curl", ["--silent", `http://127.0.0.1:${port}/x`]);
     assert.equal(plain.stdout, "plain /x");
   });
+
+  for (const [path, body] of [
+    ["/refuse-chunked", "\r\n\r\n6\r\nno ws!\r\n0\r\n\r\n"],
+    ["/refuse-close", "\r\n\r\nno ws, and this body ends with the connection"],
+  ] as const) {
+    it(`a refused upgrade's ${path === "/refuse-close" ? "close-delimited" : "chunked"} body is relayed whole, then the connection closes`, async () => {
+      const s = await dial(port);
+      s.write(`GET ${path} HTTP/1.1\r\nHost: echo.local\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      const { data, closed } = await readAll(s);
+      assert.match(data.toString(), /^HTTP\/1\.1 403 Forbidden\r\n/);
+      assert.ok(data.toString().endsWith(body), JSON.stringify(data.toString()));
+      assert.equal(closed, true);
+    });
+  }
 });

@@ -8,7 +8,9 @@
 import type { Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
-import { ChunkedDecoder, parseResponseHead, ParseError, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
+import { parseResponseHead, ParseError, serializeRequestHead, serializeResponseHead } from "../http1/index.ts";
+import { bodyBytes, BODY_CLOSE, BODY_NONE, startBody, type BodyCursor } from "../http1/body-cursor.ts";
+import type { ChunkedDecoder } from "../http1/chunked.ts";
 import type { ResponseHead } from "../http1/types.ts";
 import type { Exchange } from "../http/exchange.ts";
 import { BODY_CONNECT_FAILURE, BODY_CONNECTION_TERMINATION, BODY_NO_HEALTHY_UPSTREAM, BODY_OVERFLOW, BODY_PROTOCOL_ERROR, BODY_TIMEOUT } from "../request/local-reply.ts";
@@ -61,7 +63,7 @@ const P_BODY = 2;
 const P_TUNNEL = 3;
 const P_DONE = 4;
 
-class UpgradeSession {
+class UpgradeSession implements BodyCursor {
   private readonly x: Exchange;
   private readonly cluster: ClusterState;
   private readonly host: Host;
@@ -76,8 +78,10 @@ class UpgradeSession {
   private connectTimer: TimerHandle | null = null;
   /** Tunnel: when bytes last moved (the idle timeout counts from there). */
   private lastActive = 0;
-  private remaining = 0;
-  private decoder: ChunkedDecoder | null = null;
+  /** A response that did not upgrade: its body (http1/body-cursor.ts). */
+  bodyKind = BODY_NONE;
+  bodyRemaining = 0;
+  bodyDecoder: ChunkedDecoder | null = null;
   private released = false;
 
   constructor(x: Exchange, cluster: ClusterState, host: Host, up: Socket, requestHead: Buffer, routeTimeoutMs: number, tls: boolean) {
@@ -192,36 +196,16 @@ class UpgradeSession {
     x.status = h.status;
     x.responseStarted = true;
     x.write(serializeResponseHead(h, { close: true }));
-    const f = h.framing;
-    if (f.kind === "length") {
-      this.remaining = f.length;
-    } else if (f.kind === "chunked") {
-      this.decoder = new ChunkedDecoder();
-    } else if (f.kind !== "close") {
-      return this.complete();
-    }
+    if (!startBody(this, h.framing)) return this.complete();
     this.phase = P_BODY;
-    if (f.kind === "length" && f.length === 0) return this.complete();
     if (rest.length > 0) this.relayBody(rest, 0);
   }
 
   private relayBody(b: Buffer, pos: number): void {
-    const x = this.x;
-    if (this.decoder !== null) {
-      const used = this.decoder.execute(b, pos, b.length);
-      if (used < 0) return this.fail(502, RF_UPE, BODY_PROTOCOL_ERROR);
-      x.write(b.subarray(pos, pos + used));
-      if (this.decoder.done) this.complete();
-      return;
-    }
-    if (this.remaining > 0) {
-      const n = Math.min(this.remaining, b.length - pos);
-      x.write(b.subarray(pos, pos + n));
-      this.remaining -= n;
-      if (this.remaining === 0) this.complete();
-      return;
-    }
-    x.write(pos === 0 ? b : b.subarray(pos)); // close-delimited
+    const used = bodyBytes(this, b, pos, b.length);
+    if (used < 0) return this.fail(502, RF_UPE, BODY_PROTOCOL_ERROR);
+    if (used > 0) this.x.write(pos === 0 && used === b.length ? b : b.subarray(pos, pos + used));
+    if (this.bodyKind === BODY_NONE) this.complete();
   }
 
   private complete(): void {
@@ -233,7 +217,7 @@ class UpgradeSession {
 
   private upstreamGone(): void {
     if (this.phase === P_TUNNEL) return;
-    if (this.phase === P_BODY && this.decoder === null && this.remaining === 0) return this.complete(); // close-delimited end
+    if (this.phase === P_BODY && this.bodyKind === BODY_CLOSE) return this.complete(); // close-delimited end
     if (this.phase === P_BODY) {
       this.x.conn.destroy();
       this.x.finish(true);
