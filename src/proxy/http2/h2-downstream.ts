@@ -12,6 +12,7 @@ import { verifiedPeerOf, xfccPlanOf } from "../detect/mesh-tls.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
 import type { DownstreamStream } from "./downstream-stream.ts";
 import { H2Connection } from "./codec/index.ts";
+import { stripV4Mapped } from "../io/source-ip.ts";
 import { H2Exchange } from "./h2-exchange.ts";
 import { runChain } from "../http/filters/chain.ts";
 import { chainFor } from "../http/filters/registry.ts";
@@ -95,8 +96,4 @@ export class H2Downstream {
   destroy(): void {
     for (const c of this.connections) c.destroy();
   }
-}
-
-function stripV4Mapped(ip: string): string {
-  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
 }

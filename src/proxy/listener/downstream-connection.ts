@@ -16,6 +16,7 @@ import { localReply } from "../request/local-reply.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { forwardH1 } from "./h1-dispatch.ts";
 import { readIntoShared, SocketWriter } from "../io/index.ts";
+import { stripV4Mapped } from "../io/source-ip.ts";
 import type { HeaderTimeouts } from "./header-timeout.ts";
 import { feed, readChunk, readShared, S_BODY, S_CLOSED, S_HEAD, SHARED_READ_BUFFER, type ReadingConn } from "./request-reader.ts";
 
@@ -258,10 +259,6 @@ export class DownstreamConnection implements ReadingConn {
     x?.onDownstreamClosed();
     if (!this.socket.destroyed && !this.socket.writable) this.socket.destroy();
   }
-}
-
-function stripV4Mapped(ip: string): string {
-  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
 }
 
 function noop(): void {}

@@ -18,6 +18,7 @@ import { pickWeightedCluster } from "../router/index.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import type { Host } from "../upstream/balance/balancer.ts";
 import { xxhash32 } from "../upstream/balance/xxhash32.ts";
+import { stripV4Mapped } from "../io/source-ip.ts";
 import { pickConnectionHost } from "../upstream/host-choice.ts";
 import type { TcpListenerStats } from "./tcp-stats.ts";
 import { peekServerName, pickSniRoute } from "./sni-peek.ts";
@@ -112,7 +113,7 @@ function pickHost(cluster: ClusterState, down: Socket): Host | null {
   // A TCP connection has no headers: of the hash keys only the source IP applies (useSourceIp).
   const key = cluster.config.lb.hashKey;
   const ip = down.remoteAddress;
-  const hash = key !== undefined && "sourceIp" in key && ip !== undefined ? xxhash32(ip.startsWith("::ffff:") ? ip.slice(7) : ip) : undefined;
+  const hash = key !== undefined && "sourceIp" in key && ip !== undefined ? xxhash32(stripV4Mapped(ip)) : undefined;
   return pickConnectionHost(cluster, dst, hash);
 }
 

@@ -4,6 +4,7 @@
 // notX = NOT(OR(values)). Strings: `abc` exact, `abc*` prefix, `*abc` suffix, `*` present.
 import { BlockList, isIPv6 } from "node:net";
 import type { AuthzRule } from "../../../../model/proxy-config.ts";
+import { stripV4Mapped } from "../../../io/source-ip.ts";
 
 /** What a rule can look at in one request. */
 export interface AuthzAttributes {
@@ -80,7 +81,7 @@ export function ipMatcher(values: readonly string[]): (ip: string) => boolean {
   return (ip) => {
     if (ip === "") return false;
     if (ip === lastIp) return lastResult;
-    const v4 = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+    const v4 = stripV4Mapped(ip);
     let r: boolean;
     try {
       r = list.check(v4, isIPv6(v4) ? "ipv6" : "ipv4");
