@@ -2,7 +2,8 @@
 //   onForward  — client side: add our identity (x-amime-peer); server side: read and strip the
 //                caller's; both: continue or start the trace and write the next hop's headers.
 //   onResponse — client side: read and strip the server's identity; server side: add ours.
-//   onFinish   — record the Istio metrics, queue the access log line, queue the span.
+//   onFinish   — record the Istio metrics, queue the access log line, queue the span (its tags:
+//                request-span.ts).
 // Everything here is in-memory work; I/O happens later in the logger and exporter.
 import type { Clock } from "../../core/clock.ts";
 import type { Random } from "../../core/random.ts";
@@ -21,7 +22,7 @@ import { decodePeer, PEER_HEADER } from "./peer.ts";
 import { TelemetryAttributes } from "./cel-attributes.ts";
 import type { CompiledCel } from "../../model/cel/compile.ts";
 import type { TelemetrySettings } from "./settings.ts";
-import { endpointOf, type Span } from "./tracing/span.ts";
+import { requestSpan } from "./request-span.ts";
 import type { SpanExporter } from "./tracing/span-exporter.ts";
 import { decideSampling } from "./tracing/sampling.ts";
 import { extractTraceContext, injectTraceHeaders, randomHex, writeTraceHeaderLines, type OutgoingSpan } from "./tracing/trace-context.ts";
@@ -159,7 +160,7 @@ export class RequestHooks implements TelemetryHooks {
       logger.log(al.format(e), e);
     }
     const exporter = this.sinks.exporter;
-    if (st.span !== null && st.span.sampled && exporter !== null && c.tracing !== null && c.tracing.report) exporter.add(this.span(x, c, st, st.span));
+    if (st.span !== null && st.span.sampled && exporter !== null && c.tracing !== null && c.tracing.report) exporter.add(requestSpan(x, c, st.grpcStatus, st.span));
   }
 
   tcpCounters(direction: ListenerDirection, clusterName: string, upstreamHost: string, peerPrincipal = ""): TcpCounters | null {
@@ -293,62 +294,6 @@ export class RequestHooks implements TelemetryHooks {
   /** The access log filter (Telemetry `filter.expression`): only a true result logs, as Envoy's CEL filter. */
   private logged(x: TelemetryRequest, c: TelemetrySettings, st: RequestState, filter: CompiledCel): boolean {
     return filter.eval(this.attrs.use(x.direction, x, st.grpcStatus, () => this.hopFacts(x, c, st))) === true;
-  }
-
-  private span(x: TelemetryRequest, c: TelemetrySettings, st: RequestState, s: OutgoingSpan): Span {
-    const client = isClientSide(x.direction);
-    const cluster = c.cluster(x.cluster);
-    const svc = cluster?.service;
-    const q = x.path.indexOf("?");
-    const name = svc !== undefined ? `${svc.host}:${svc.port}/*` : `${x.authority}${q < 0 ? x.path : x.path.slice(0, q)}`;
-    const tags: Record<string, string> = {
-      component: "proxy",
-      "http.method": x.method,
-      "http.url": `http://${x.authority}${x.path}`,
-      "http.protocol": "HTTP/1.1",
-      "http.status_code": String(x.status),
-      response_flags: formatResponseFlags(x.flags),
-      upstream_cluster: x.cluster || "-",
-      "upstream_cluster.name": x.cluster || "-",
-      node_id: c.config.node.id,
-      "guid:x-request-id": x.requestId,
-      "peer.address": x.sourceIp,
-      request_size: String(x.bytesReceived),
-      response_size: String(x.bytesSent),
-    };
-    if (c.tracing?.istioTags !== false) {
-      tags["istio.canonical_service"] = c.self.canonicalService;
-      tags["istio.canonical_revision"] = c.self.canonicalRevision;
-      tags["istio.namespace"] = c.self.namespace;
-      tags["istio.mesh_id"] = c.self.trustDomain;
-    }
-    if (x.upstreamHost !== "") tags.upstream_address = x.upstreamHost;
-    const ua = x.header("user-agent");
-    if (ua !== undefined) tags.user_agent = ua;
-    if (st.grpcStatus !== "") tags["grpc.status_code"] = st.grpcStatus;
-    if (x.status >= 500 || x.status === 0) tags.error = "true";
-    const tr = c.tracing;
-    if (tr !== null) {
-      for (const [k, v] of tr.fixedTags) tags[k] = v;
-      for (const [k, h, def] of tr.headerTags) {
-        const v = x.header(h) ?? def;
-        if (v !== undefined) tags[k] = v;
-      }
-    }
-    const span: Span = {
-      traceId: s.traceId,
-      id: s.spanId,
-      name,
-      kind: client ? "CLIENT" : "SERVER",
-      timestamp: Math.round(x.startWallMs * 1000),
-      duration: Math.max(1, Math.round(x.durationMs * 1000)),
-      localEndpoint: { serviceName: c.serviceName, ...(/^\d+\.\d+\.\d+\.\d+$/.test(c.config.node.ip) ? { ipv4: c.config.node.ip } : {}) },
-      tags,
-    };
-    if (s.parentId !== "") span.parentId = s.parentId;
-    const remote = client ? endpointOf(x.upstreamHost) : endpointOf(x.sourceIp);
-    if (remote !== undefined) span.remoteEndpoint = remote;
-    return span;
   }
 }
 
