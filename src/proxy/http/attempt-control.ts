@@ -4,7 +4,8 @@
 // route timer (covers every attempt → 504 UT), the per-try timer, the retry decision (RetryState; hosts already tried avoided), the
 // backoff between attempts and the end of the request (local reply or completion). What differs
 // by upstream protocol is left to four small hooks: how an attempt starts, how its upstream is
-// dropped and released, and whether it reached its host.
+// dropped and released, and whether it reached its host. Each attempt sends the request body
+// held for replay from its start (sendBody).
 import type { TimerHandle } from "../../core/clock.ts";
 import type { ForwardAction } from "../../model/proxy-config.ts";
 import { RetryState, type AttemptOutcome } from "../resilience/retry.ts";
@@ -28,7 +29,19 @@ export interface ControlledRequest extends HostRequest {
   flags: number;
   readonly responseStarted: boolean;
   readonly replayable: boolean;
+  /** The request body received so far and held for a replay (all of it while `replayable`). */
+  readonly bodyChunks: Buffer[];
+  /** Bytes in bodyChunks. */
+  bodyHeld: number;
+  readonly bodyDone: boolean;
   reply(status: number, flags: number, body?: string, headers?: ReadonlyArray<readonly [string, string]>): void;
+}
+
+/** Where an attempt's request body goes (an HTTP/1.1 upstream connection, an HTTP/2 or HTTP/1.1 attempt). */
+export interface RequestBodySink {
+  /** False: full, the downstream body should pause until it drains. */
+  write(buf: Buffer): boolean;
+  endRequest(): void;
 }
 
 export abstract class AttemptControl<X extends ControlledRequest> {
@@ -48,6 +61,11 @@ export abstract class AttemptControl<X extends ControlledRequest> {
   protected routeTimer: TimerHandle | null = null;
   protected backoffTimer: TimerHandle | null = null;
   protected done = false;
+  /** Of x.bodyChunks, how many (and their bytes) the current attempt has sent. */
+  protected sentChunks = 0;
+  protected sentBytes = 0;
+  /** The current attempt's request is complete upstream. */
+  protected requestEnded = false;
 
   constructor(x: X, action: ForwardAction, cluster: ClusterState) {
     this.x = x;
@@ -87,7 +105,38 @@ export abstract class AttemptControl<X extends ControlledRequest> {
     stats.upstream_rq_active++;
     const perTry = this.action.retry.perTryTimeoutMs;
     if (perTry > 0) this.perTryTimer = x.proxy.clock.setTimeout(() => this.onPerTryTimeout(), perTry);
+    this.sentChunks = 0;
+    this.sentBytes = 0;
+    this.requestEnded = false;
     return host;
+  }
+
+  /**
+   * Write the request body chunks this attempt has not sent yet to `to`, and end the request once
+   * the body is complete. A body no retry can replay any more is let go as it is sent. False: `to`
+   * is full.
+   */
+  protected sendBody(to: RequestBodySink): boolean {
+    const x = this.x;
+    const chunks = x.bodyChunks;
+    let ok = true;
+    while (this.sentChunks < chunks.length) {
+      const c = chunks[this.sentChunks++] as Buffer;
+      this.sentBytes += c.length;
+      ok = to.write(c);
+    }
+    if (!x.replayable && this.sentChunks > 0) {
+      // No retry can replay this body any more: let go of what was sent.
+      chunks.splice(0, this.sentChunks);
+      x.bodyHeld -= this.sentBytes;
+      this.sentChunks = 0;
+      this.sentBytes = 0;
+    }
+    if (x.bodyDone && !this.requestEnded) {
+      this.requestEnded = true;
+      to.endRequest();
+    }
+    return ok;
   }
 
   /** Pick a host and send the request to it (again, on a retry). */

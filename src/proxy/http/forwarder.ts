@@ -56,9 +56,6 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
   private conn: UpstreamConnection | null = null;
   private queued = false;
   /** Chunks of x.bodyChunks already written to the current attempt. */
-  private sentChunks = 0;
-  private sentBytes = 0;
-  private requestEnded = false;
   private staleRetried = false;
 
   /** Created when the response is committed (it goes downstream). */
@@ -94,9 +91,6 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
     const x = this.x;
     // A first attempt without a fault delay starts in the tick the request arrived: no clock read.
     this.attemptStartMs = x.attempts === 1 && (x.flags & RF_DI) === 0 ? x.startMs : x.proxy.clock.now();
-    this.sentChunks = 0;
-    this.sentBytes = 0;
-    this.requestEnded = false;
     this.connect();
   }
 
@@ -178,27 +172,8 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
   private pumpBody(): void {
     const conn = this.conn;
     if (conn === null || this.queued || !conn.connected) return;
-    const x = this.x;
-    const chunks = x.bodyChunks;
-    let ok = true;
-    while (this.sentChunks < chunks.length) {
-      const c = chunks[this.sentChunks++] as Buffer;
-      this.sentBytes += c.length;
-      ok = conn.write(c);
-    }
-    if (!x.replayable && this.sentChunks > 0) {
-      // No retry can replay this body any more: let go of what was sent.
-      chunks.splice(0, this.sentChunks);
-      x.bodyHeld -= this.sentBytes;
-      this.sentChunks = 0;
-      this.sentBytes = 0;
-    }
-    if (x.bodyDone && !this.requestEnded) {
-      this.requestEnded = true;
-      conn.endRequest();
-    }
-    if (!ok) x.conn.pauseBody();
-    else x.conn.resumeBody();
+    if (!this.sendBody(conn)) this.x.conn.pauseBody();
+    else this.x.conn.resumeBody();
   }
 
   /** New request body bytes arrived downstream. */

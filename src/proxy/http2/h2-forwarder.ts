@@ -73,9 +73,6 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
   private readonly path: string;
   private readonly authority: string;
   private attempt: UpstreamAttempt | null = null;
-  private sentChunks = 0;
-  private sentBytes = 0;
-  private requestEnded = false;
   private wantTrailers = false;
 
   constructor(x: ForwardStream, action: ForwardAction, wc: WeightedCluster, cluster: ClusterState) {
@@ -131,9 +128,6 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     const x = this.x;
     const cluster = this.cluster;
     this.attemptStartMs = x.proxy.clock.now();
-    this.sentChunks = 0;
-    this.sentBytes = 0;
-    this.requestEnded = false;
     const h2 = this.h2;
     const req: UpstreamRequest = {
       method: x.method,
@@ -166,26 +160,8 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
   private pump(): void {
     const a = this.attempt;
     if (a === null || !a.ready) return;
-    const x = this.x;
-    const chunks = x.bodyChunks;
-    let ok = true;
-    while (this.sentChunks < chunks.length) {
-      const c = chunks[this.sentChunks++] as Buffer;
-      this.sentBytes += c.length;
-      ok = a.write(c);
-    }
-    if (!x.replayable && this.sentChunks > 0) {
-      chunks.splice(0, this.sentChunks);
-      x.bodyHeld -= this.sentBytes;
-      this.sentChunks = 0;
-      this.sentBytes = 0;
-    }
-    if (x.bodyDone && !this.requestEnded) {
-      this.requestEnded = true;
-      a.endRequest();
-    }
-    if (!ok) x.pauseBody();
-    else x.resumeBody();
+    if (!this.sendBody(a)) this.x.pauseBody();
+    else this.x.resumeBody();
   }
 
   // ---- ForwardStreamSink (downstream) ----
