@@ -1,6 +1,6 @@
 // Check: a DestinationRule for a telemetry collector's host (a zipkin, opentelemetry or
 // envoyOtelAls provider's `service`) makes the export TLS with its files — caCertificates,
-// clientCertificate, privateKey, sni, insecureSkipVerify (control-plane/translate/telemetry.ts).
+// clientCertificate, privateKey, sni, insecureSkipVerify (control-plane/translate/telemetry-collectors.ts).
 // Its `credentialName` and `subjectAltNames` are not read for the export (the proxy's secret store
 // and SAN checks serve its clusters only), so a rule that relies on them for the collector says so
 // (AMM1023) instead of exporting with less than it asks for.

@@ -2,8 +2,9 @@
 // root namespace, namespace-wide, or selecting the workload — the most specific level that sets a
 // section wins, as in Istio) plus the mesh's telemetry settings, resolved into the proxy's
 // TelemetryConfig: metrics on/off, the access log (provider → format and path) and tracing
-// (provider → endpoint and format, sampling). Pure; see docs/observability.md.
-import type { AccessLogConfig, CollectorTlsConfig, CustomTagConfig, MetricOverride, MetricsExportConfig, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig, UpstreamTlsConfig } from "../../model/proxy-config.ts";
+// (provider → endpoint and format, sampling). Where each provider's collector is and how it is
+// reached: telemetry-collectors.ts. Pure; see docs/observability.md.
+import type { AccessLogConfig, CustomTagConfig, MetricOverride, MetricsExportConfig, NodeInfo, TelemetryConfig, TelemetryMode, TracingConfig } from "../../model/proxy-config.ts";
 import type { ConfigEntry, MeshSettings, Snapshot } from "../../model/snapshot.ts";
 import { meshProviders, providerProblem, serviceHost } from "../../config/mesh-config/providers.ts";
 import type { ExtensionProvider, MeshConfig } from "../../model/specs/mesh-config.ts";
@@ -11,6 +12,7 @@ import type { AccessLogging, Metrics, TelemetrySpec, Tracing } from "../../model
 import { celProblem } from "../../model/cel/compile.ts";
 import { labelsMatch } from "../../model/registry.ts";
 import { arr, durationMs, num, obj, str, strMap } from "./common.ts";
+import { bracket, collectorAt, metricsExporter, tracingEndpoint, type CollectorTlsLookup, type SpanTarget } from "./telemetry-collectors.ts";
 
 /** Mesh-level telemetry settings a runtime adds (`snapshot.mesh.telemetry`); MeshConfig fields win. */
 export interface MeshTelemetry {
@@ -98,78 +100,6 @@ function provider(mesh: MeshView, name: string | undefined): ExtensionProvider |
   return name === undefined ? undefined : mesh.providers.find((p) => obj(p)?.name === name);
 }
 
-const bracket = (host: string): string => (host.includes(":") ? `[${host}]` : host);
-
-/** TLS to a collector at host:port: the DestinationRule's SIMPLE or MUTUAL settings for it (undefined: plaintext). */
-export type CollectorTlsLookup = (host: string, port: number) => UpstreamTlsConfig | undefined;
-
-type Where = Pick<TracingConfig, "endpoint" | "format" | "encoding" | "headers" | "timeoutMs" | "grpc" | "tls">;
-
-/**
- * Where spans go for a tracing provider. A provider the proxy cannot export to (analyze warns,
- * AMM1012) propagates headers only; an unknown name (analyze error, AMM1011) too. A provider's
- * `service:port` goes over TLS when a DestinationRule for that host originates it (Istio's way:
- * the tracer's cluster takes the DestinationRule), zipkin and OTLP/HTTP as https, OTLP/gRPC too.
- */
-function tracingEndpoint(p: ExtensionProvider | undefined, tlsFor: CollectorTlsLookup | undefined): Where {
-  if (p === undefined || providerProblem("tracing", p) !== null) return { format: p?.opentelemetry ? "otlp" : "zipkin" };
-  const at = (service: string, port: number): { origin: string; tls: CollectorTlsConfig | undefined } => {
-    const c = collectorAt(service, port, tlsFor);
-    return { origin: `${c.tls ? "https" : "http"}://${c.target}`, tls: c.tls };
-  };
-  if (p.zipkin) {
-    const z = p.zipkin;
-    if (str(z.endpoint) !== undefined) return { endpoint: z.endpoint as string, format: "zipkin" };
-    if (!str(z.service)) return { format: "zipkin" };
-    const { origin, tls } = at(z.service as string, num(z.port) ?? 9411);
-    return { endpoint: `${origin}${str(z.path) ?? "/api/v2/spans"}`, format: "zipkin", ...(tls ? { tls } : {}) };
-  }
-  const o = p.opentelemetry ?? {};
-  if (str(o.endpoint) !== undefined) return { endpoint: o.endpoint as string, format: "otlp" };
-  if (!str(o.service)) return { format: "otlp" };
-  // Istio's shape (service, port, http) is what Envoy exports as OTLP/HTTP protobuf; without `http`, OTLP/gRPC.
-  const grpc = o.http === undefined;
-  const { origin, tls } = at(o.service as string, num(o.port) ?? (grpc ? 4317 : 4318));
-  const out: Where = grpc ? { endpoint: origin, format: "otlp", encoding: "protobuf", grpc: true } : { endpoint: `${origin}${str(o.http?.path) ?? "/v1/traces"}`, format: "otlp", encoding: "protobuf" };
-  if (tls) out.tls = tls;
-  const headers = otlpHeaders(grpc ? o.grpc?.initialMetadata : o.http?.headers);
-  if (headers.length > 0) out.headers = headers;
-  const timeout = durationMs(grpc ? o.grpc?.timeout : o.http?.timeout);
-  if (timeout !== undefined && timeout > 0) out.timeoutMs = timeout;
-  return out;
-}
-
-/** A collector's `host:port` (Istio's `namespace/host` reduced to the host) and its TLS, if a DestinationRule originates it. */
-function collectorAt(service: string, port: number, tlsFor: CollectorTlsLookup | undefined): { target: string; tls: CollectorTlsConfig | undefined } {
-  const host = serviceHost(service);
-  return { target: `${bracket(host)}:${port}`, tls: collectorTls(tlsFor?.(host, port)) };
-}
-
-function collectorTls(t: UpstreamTlsConfig | undefined): CollectorTlsConfig | undefined {
-  if (t === undefined || (t.mode !== "SIMPLE" && t.mode !== "MUTUAL")) return undefined;
-  const out: CollectorTlsConfig = {};
-  if (t.caCertificates !== undefined) out.caCertificates = t.caCertificates;
-  if (t.clientCertificate !== undefined) out.clientCertificate = t.clientCertificate;
-  if (t.privateKey !== undefined) out.privateKey = t.privateKey;
-  if (t.sni !== undefined) out.sni = t.sni;
-  if (t.insecureSkipVerify) out.insecureSkipVerify = true;
-  return out;
-}
-
-/** `http.headers`: `{name, value}` or `{name, envName}` (read by the proxy from its environment). */
-function otlpHeaders(list: unknown): NonNullable<TracingConfig["headers"]> {
-  const out: NonNullable<TracingConfig["headers"]> = [];
-  for (const h of arr(list as unknown[] | undefined)) {
-    const name = str(obj(h as Record<string, unknown>)?.name);
-    if (name === undefined || name === "") continue;
-    const value = str((h as Record<string, unknown>).value);
-    const envName = str((h as Record<string, unknown>).envName);
-    if (value !== undefined) out.push({ name, value });
-    else if (envName !== undefined) out.push({ name, envName });
-  }
-  return out;
-}
-
 /**
  * The tracing section as Istio merges it: mesh-wide, then namespace, then workload, each level's
  * (first) entry replacing the fields it sets; custom tags merge by name, the more specific winning.
@@ -204,7 +134,7 @@ function customTags(tags: Tracing["customTags"]): Record<string, CustomTagConfig
 function tracingConfig(specs: readonly TelemetrySpec[], mesh: MeshView, tlsFor: CollectorTlsLookup | undefined): TracingConfig | undefined {
   const t = mergedTracing(specs);
   const providerName = str(arr(t?.providers)[0]?.name) ?? str(arr(mesh.defaultProviders?.tracing)[0]);
-  let where: Where;
+  let where: SpanTarget;
   if (providerName !== undefined) where = tracingEndpoint(provider(mesh, providerName), tlsFor);
   else if (t === undefined && !mesh.enableTracing) return undefined; // Istio: no Telemetry tracing and enableTracing false → no tracer
   else where = mesh.enableTracing && mesh.legacyZipkin !== undefined ? { endpoint: `http://${mesh.legacyZipkin}/api/v2/spans`, format: "zipkin" } : { format: "zipkin" };
@@ -311,54 +241,6 @@ function metricsConfig(specs: readonly TelemetrySpec[]): TelemetryConfig["metric
 
 /** Istio's TCP metrics reporting interval (tcp_reporting_duration), used for every exporter's interval. */
 export const DEFAULT_REPORTING_INTERVAL_MS = 15_000;
-
-/** An OTLP/HTTP path for metrics from a traces one: `…/v1/traces` → `…/v1/metrics` (OTLP's per-signal paths). */
-function metricsPath(path: string | undefined): string {
-  return path !== undefined && path.endsWith("/v1/traces") ? `${path.slice(0, -"/v1/traces".length)}/v1/metrics` : "/v1/metrics";
-}
-
-/** The exporter of one metrics provider; null for `prometheus` (scraped) and the types analyze warns about (AMM1011/AMM1012). */
-function metricsExporter(p: ExtensionProvider | undefined, intervalMs: number, tlsFor: CollectorTlsLookup | undefined): MetricsExportConfig | null {
-  if (p === undefined || providerProblem("metrics", p) !== null) return null;
-  if (p.dogstatsd) {
-    const d = p.dogstatsd;
-    const out: MetricsExportConfig = { kind: "dogstatsd", target: `${bracket(serviceHost(str(d.service) ?? ""))}:${num(d.port) ?? 8125}`, intervalMs };
-    const prefix = str(d.prefix);
-    if (prefix !== undefined) out.prefix = prefix;
-    return out;
-  }
-  const o = p.opentelemetry;
-  if (!o) return null;
-  const endpoint = str(o.endpoint);
-  if (endpoint === undefined && o.http === undefined) {
-    const at = collectorAt(str(o.service) ?? "", num(o.port) ?? 4317, tlsFor);
-    const out: MetricsExportConfig = { kind: "otlp", protocol: "grpc", target: at.target, intervalMs, ...(at.tls ? { tls: at.tls } : {}) };
-    // As for traces over gRPC: initialMetadata as metadata (vendor auth), grpc.timeout per call.
-    const headers = otlpHeaders(o.grpc?.initialMetadata);
-    if (headers.length > 0) out.headers = headers;
-    const timeout = durationMs(o.grpc?.timeout);
-    if (timeout !== undefined && timeout > 0) out.timeoutMs = timeout;
-    return out;
-  }
-  let tls: CollectorTlsConfig | undefined;
-  let target: string;
-  if (endpoint !== undefined) {
-    if (!URL.canParse(endpoint)) return null; // the MeshConfig validator reports it
-    const u = new URL(endpoint);
-    u.pathname = metricsPath(u.pathname);
-    target = u.toString();
-  } else {
-    const at = collectorAt(str(o.service) ?? "", num(o.port) ?? 4318, tlsFor);
-    tls = at.tls;
-    target = `${tls ? "https" : "http"}://${at.target}${metricsPath(str(o.http?.path))}`;
-  }
-  const out: MetricsExportConfig = { kind: "otlp", protocol: "http", target, intervalMs, ...(tls ? { tls } : {}) };
-  const headers = otlpHeaders(o.http?.headers);
-  if (headers.length > 0) out.headers = headers;
-  const timeout = durationMs(o.http?.timeout);
-  if (timeout !== undefined && timeout > 0) out.timeoutMs = timeout;
-  return out;
-}
 
 /** Metrics exporters: the providers of the most specific Telemetry `metrics` entry, else the mesh's default metrics providers. */
 function metricsExportConfig(specs: readonly TelemetrySpec[], mesh: MeshView, tlsFor: CollectorTlsLookup | undefined): MetricsExportConfig[] {
