@@ -7,7 +7,11 @@
 // Per target: throughput at saturation (wrk, 50 keep-alive connections as issue 15 measures it;
 // `--connections N` to change), latency p50/p90/p99 at a
 // fixed 1,000 rps over 16 keep-alive connections (open loop: bench/load/fixed-rate.ts), CPU µs per
-// request (the target's CPU time during the fixed-rate phase / requests), and peak RSS. At
+// request at saturation and at the fixed rate, and peak RSS. CPU time is the scheduler's run time of
+// every thread, in ns (bench/lib/proc.ts). The fixed-rate phase of a round runs in short windows with
+// the targets interleaved (A B A B …, `--windows N`, bench/lib/rate-windows.ts), after a warm-up at
+// that rate (a JIT compiles what a low rate runs: docs/performance.md, "Session 11"); the A/B lines
+// give each round's ratio and the spread of the windows' ratios. At
 // saturation also: how busy the target's core was over the wrk window (a closed loop over two cores
 // can leave the proxy waiting for wrk and the upstream) and the upstream's CPU per request.
 //
@@ -44,7 +48,8 @@ import { fileURLToPath } from "node:url";
 import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { inOwnAutogroup } from "./lib/autogroup.ts";
 import { topSelfTime } from "./lib/cpu-profile.ts";
-import { childPids, cpuMicros, peakRssMb } from "./lib/proc.ts";
+import { childPids, cpuMicrosOf, peakRssMb } from "./lib/proc.ts";
+import { quartiles, rateRound, rateWindow, type RateRound } from "./lib/rate-windows.ts";
 import { run } from "./lib/spawn.ts";
 import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
 import { amimeAuthzTarget, amimeTokenTarget } from "./targets/amime-authz.ts";
@@ -72,6 +77,8 @@ const { values } = benchArgs({
     rounds: { type: "string" },
     profile: { type: "boolean", default: false },
     seconds: { type: "string", default: "20" },
+    // Fixed-rate windows per target and round (interleaved between the targets).
+    windows: { type: "string" },
     compare: { type: "string" },
     // HTTP/2 (h2load) and gRPC rows after the HTTP/1.1 table: bench/protocols.ts.
     protocols: { type: "boolean", default: false },
@@ -86,9 +93,11 @@ const rate = Number(values.rate);
 const connections = Number(values.connections);
 if (!Number.isInteger(connections) || connections < 1) exitWithUsage(`--connections: a positive whole number (got ${values.connections})`);
 const plan = quick
-  ? { rounds: 1, warmupSec: 3, saturationSec: 3, fixedMs: 3000 }
-  : { rounds: 3, warmupSec: 15, saturationSec: 8, fixedMs: 10_000 };
+  ? { rounds: 1, warmupSec: 3, saturationSec: 3, rateWarmupMs: 3000, windows: 3, windowMs: 1000 }
+  : { rounds: 3, warmupSec: 15, saturationSec: 8, rateWarmupMs: 10_000, windows: 4, windowMs: 2500 };
 if (values.rounds) plan.rounds = Number(values.rounds);
+if (values.windows) plan.windows = Number(values.windows);
+if (!Number.isInteger(plan.windows) || plan.windows < 1) exitWithUsage(`--windows: a positive whole number (got ${values.windows})`);
 
 const amimeConfig = values["amime-config"] as AmimeConfigKind;
 if (!["deployed", "log", "off", "bench"].includes(amimeConfig)) exitWithUsage(`--amime-config: deployed, log, off or bench (got ${amimeConfig})`);
@@ -117,8 +126,10 @@ interface Sample {
   p99: number;
   /** CPU per request at saturation (the proxy's core busy): the figure compared with nginx. */
   cpuUsPerReq: number;
-  /** CPU per request at the fixed rate (includes per-wakeup costs that batching hides at saturation). */
+  /** CPU per request at the fixed rate (includes per-wakeup costs that batching hides at saturation): the round's windows together. */
   cpuUsPerReqAtRate: number;
+  /** CPU per request of each fixed-rate window of the round. */
+  windowsAtRate: number[];
   /**
    * Share of the wrk window the target's processes were on a CPU (%): below 100 the "saturation"
    * left the proxy's core partly idle (it waited for the other core: wrk and the upstream).
@@ -136,40 +147,40 @@ async function wrk(port: number, authority: string, seconds: number, headers: re
   return { rps: rps ? Number(rps[1]) : 0, requests: n ? Number(n[1]) : 0 };
 }
 
-async function fixedRate(port: number, authority: string, headers: readonly string[] = []): Promise<{ sent: number; errors: number; p50_ms: number; p90_ms: number; p99_ms: number }> {
-  const node = join(root, "node_modules", ".bin", "node");
-  const out = await run("taskset", ["-c", "1", node, join(root, "bench", "load", "fixed-rate.ts"), "--port", String(port), "--rate", String(rate), "--connections", "16", "--duration-ms", String(plan.fixedMs), "--authority", authority, ...headers.flatMap((h) => ["--header", h])]);
-  return JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
-}
+/** The saturation phase of a round for one target; its fixed-rate figures come from `rate` (the round's windows). */
+type Saturation = Omit<Sample, "p50" | "p90" | "p99" | "cpuUsPerReqAtRate" | "windowsAtRate" | "errors">;
 
-async function measure(t: RunningTarget, upstreamPids: () => number[]): Promise<Sample> {
-  const cpu = (): number => t.pids().reduce((s, p) => s + cpuMicros(p), 0);
-  const upCpu = (): number => upstreamPids().reduce((s, p) => s + cpuMicros(p), 0);
-  const c0 = cpu();
-  const u0 = upCpu();
+async function saturation(t: RunningTarget, upstreamPids: () => number[]): Promise<Saturation> {
+  const c0 = cpuMicrosOf(t.pids());
+  const u0 = cpuMicrosOf(upstreamPids());
   const w0 = performance.now();
   const sat = await wrk(t.port, t.authority, plan.saturationSec, t.headers);
   const w1 = performance.now();
-  const c1 = cpu();
-  const u1 = upCpu();
-  const fr = await fixedRate(t.port, t.authority, t.headers);
-  const c2 = cpu();
+  const c1 = cpuMicrosOf(t.pids());
+  const u1 = cpuMicrosOf(upstreamPids());
   return {
     rps: sat.rps,
-    p50: fr.p50_ms,
-    p90: fr.p90_ms,
-    p99: fr.p99_ms,
     cpuUsPerReq: sat.requests ? (c1 - c0) / sat.requests : 0,
-    cpuUsPerReqAtRate: fr.sent ? (c2 - c1) / fr.sent : 0,
     busyPct: (100 * (c1 - c0)) / ((w1 - w0) * 1000),
     upstreamUsPerReq: sat.requests ? (u1 - u0) / sat.requests : 0,
-    errors: fr.errors,
   };
 }
 
+const sampleOf = (sat: Saturation, r: RateRound | undefined): Sample => ({
+  ...sat,
+  p50: r?.p50 ?? 0,
+  p90: r?.p90 ?? 0,
+  p99: r?.p99 ?? 0,
+  cpuUsPerReqAtRate: r?.cpuUsPerReq ?? 0,
+  windowsAtRate: r?.windowsUsPerReq ?? [],
+  errors: r?.errors ?? 0,
+});
+
+/** The middle value; of an even count the mean of the two middle ones (before session 11: the lower one, which favoured the numerator of a ratio). */
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.floor((s.length - 1) / 2)] ?? 0) : 0;
+  const mid = s.length >> 1;
+  return s.length === 0 ? 0 : s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 };
 
 const workDir = mkdtempSync(join(tmpdir(), "amime-bench-"));
@@ -197,15 +208,21 @@ try {
     }
     running.push(await f.start({ ...ctxBase, upstreamPort: up.port, cpu: "0" }));
   }
-  log(`targets: ${running.map((t) => `${t.name}:${t.port}`).join(" ")}; warming up ${plan.warmupSec}s each`);
-  for (const t of running) await wrk(t.port, t.authority, plan.warmupSec, t.headers);
+  log(`targets: ${running.map((t) => `${t.name}:${t.port}`).join(" ")}; warming up ${plan.warmupSec}s each at saturation, then ${plan.rateWarmupMs / 1000}s at ${rate} rps`);
+  for (const t of running) {
+    await wrk(t.port, t.authority, plan.warmupSec, t.headers);
+    await rateWindow(root, t, rate, plan.rateWarmupMs);
+  }
   const samples = new Map<string, Sample[]>(running.map((t) => [t.name, []]));
   for (let r = 0; r < plan.rounds; r++) {
-    for (const t of running) {
-      const s = await measure(t, upstreamPids);
+    const sats: Saturation[] = [];
+    for (const t of running) sats.push(await saturation(t, upstreamPids));
+    const atRate = await rateRound(root, running, rate, plan.windows, plan.windowMs);
+    running.forEach((t, i) => {
+      const s = sampleOf(sats[i]!, atRate.get(t.name));
       samples.get(t.name)?.push(s);
-      log(`round ${r + 1}/${plan.rounds} ${t.name.padEnd(8)} rps=${s.rps.toFixed(0)} cpu=${s.cpuUsPerReq.toFixed(1)}µs/req busy=${s.busyPct.toFixed(0)}% upstream=${s.upstreamUsPerReq.toFixed(1)}µs/req cpu@${rate}=${s.cpuUsPerReqAtRate.toFixed(1)}µs/req p99@${rate}=${s.p99.toFixed(2)}ms errors=${s.errors}`);
-    }
+      log(`round ${r + 1}/${plan.rounds} ${t.name.padEnd(8)} rps=${s.rps.toFixed(0)} cpu=${s.cpuUsPerReq.toFixed(1)}µs/req busy=${s.busyPct.toFixed(0)}% upstream=${s.upstreamUsPerReq.toFixed(1)}µs/req cpu@${rate}=${s.cpuUsPerReqAtRate.toFixed(1)}µs/req (windows ${s.windowsAtRate.map((x) => x.toFixed(1)).join(" ")}) p99@${rate}=${s.p99.toFixed(2)}ms errors=${s.errors}`);
+    });
   }
   const results: Record<string, Record<string, number>> = {};
   for (const t of running) {
@@ -235,10 +252,15 @@ try {
   if (amime && nginx) {
     amime.rps_vs_nginx = (amime.rps ?? 0) / (nginx.rps || 1);
     amime.cpu_vs_nginx = (amime.cpu_us_per_req ?? 0) / (nginx.cpu_us_per_req || 1);
+    // At the fixed rate: the median of the rounds' ratios (each round's windows interleaved), and the spread of the windows' ratios.
+    const ab = atRateRatios(samples.get("amime") ?? [], samples.get("nginx") ?? []);
+    amime.cpu_at_rate_vs_nginx = median(ab.rounds);
+    const w = quartiles(ab.windows);
+    Object.assign(amime, { cpu_at_rate_vs_nginx_windows_min: w.min, cpu_at_rate_vs_nginx_windows_q1: w.q1, cpu_at_rate_vs_nginx_windows_q3: w.q3, cpu_at_rate_vs_nginx_windows_max: w.max });
     if (amime.added_p99_ms !== undefined && nginx.added_p99_ms !== undefined) amime.added_p99_vs_nginx = amime.added_p99_ms / (nginx.added_p99_ms || 1);
   }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ rate, connections: 16, saturation_connections: connections, quick, rounds: plan.rounds, results }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ rate, connections: 16, saturation_connections: connections, quick, rounds: plan.rounds, rate_windows: plan.windows, rate_window_ms: plan.windowMs, results }, null, 2)}\n`);
   } else {
     const rows = [["target", "rps (sat.)", "CPU µs/req (sat.)", "busy % (sat.)", "p50 ms", "p90 ms", "p99 ms", "added p99", "CPU µs/req @rate", "peak RSS MB", "vs nginx"]];
     for (const [name, r] of Object.entries(results)) {
@@ -248,12 +270,12 @@ try {
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
     const line = (row: string[]): string => `| ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
     process.stdout.write(`${line(rows[0]!)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n${rows.slice(1).map(line).join("\n")}\n`);
-    process.stdout.write(`saturation: wrk over ${connections} keep-alive connections; fixed rate ${rate} rps over 16; ${plan.rounds} interleaved round(s), medians\n`);
+    process.stdout.write(`saturation: wrk over ${connections} keep-alive connections; fixed rate ${rate} rps over 16 in ${plan.windows} window(s) of ${plan.windowMs / 1000}s per target and round, interleaved; ${plan.rounds} interleaved round(s), medians\n`);
   }
   // A/Bs of --compare, and each mTLS pair against two nginx with TLS (issue 12's 1.3× goal).
   const cmpPairs = running.filter((t) => t.name.startsWith("amime-pair") && t.name.endsWith("-cmp")).map((t) => [t.name.slice(0, -4), t.name] as const);
   const vsNginx = running.filter((t) => t.name.startsWith("amime-pair-mtls")).map((t) => [t.name, t.name.includes("-hs") ? "nginx-pair-tls-hs" : "nginx-pair-tls"] as const);
-  for (const [a, b] of [["amime", "amime-cmp"] as const, ...cmpPairs, ...vsNginx]) {
+  for (const [a, b] of [["amime", "amime-cmp"] as const, ["amime", "nginx"] as const, ...cmpPairs, ...vsNginx]) {
     const ab = pairedRatios(samples.get(a), samples.get(b), `${a} / ${b}`);
     if (ab !== null) process.stdout.write(ab);
   }
@@ -276,9 +298,18 @@ try {
 function pairedRatios(a: Sample[] | undefined, b: Sample[] | undefined, label: string): string | null {
   if (a === undefined || b === undefined || a.length === 0 || a.length !== b.length) return null;
   const sat = a.map((s, i) => s.cpuUsPerReq / (b[i]?.cpuUsPerReq || 1));
-  const atRate = a.map((s, i) => s.cpuUsPerReqAtRate / (b[i]?.cpuUsPerReqAtRate || 1));
+  const atRate = atRateRatios(a, b);
   const fmt = (xs: number[]): string => `${xs.map((x) => x.toFixed(3)).join(" ")}; median ${median(xs).toFixed(3)}`;
-  return `${label} CPU per request, per round: saturation ${fmt(sat)}\n  at ${rate} rps ${fmt(atRate)}\n`;
+  const w = quartiles(atRate.windows);
+  const windows = `windows (${atRate.windows.length}): median ${w.median.toFixed(3)}, IQR ${w.q1.toFixed(3)}–${w.q3.toFixed(3)}, min–max ${w.min.toFixed(3)}–${w.max.toFixed(3)}`;
+  return `${label} CPU per request, per round: saturation ${fmt(sat)}\n  at ${rate} rps ${fmt(atRate.rounds)}; ${windows}\n`;
+}
+
+/** a's CPU per request at the fixed rate over b's: per round (its windows together) and per window (window i of a and b ran back to back). */
+function atRateRatios(a: Sample[], b: Sample[]): { rounds: number[]; windows: number[] } {
+  const rounds = a.map((s, i) => s.cpuUsPerReqAtRate / (b[i]?.cpuUsPerReqAtRate || 1));
+  const windows = a.flatMap((s, i) => s.windowsAtRate.map((x, j) => x / (b[i]?.windowsAtRate[j] || 1)));
+  return { rounds, windows };
 }
 
 /** `--profile`: warm Amime up, run wrk at saturation under --cpu-prof, print the top self times. */
@@ -299,9 +330,9 @@ async function profileAmime(): Promise<void> {
       t = await target.start({ ...ctxBase, upstreamPort: up.port, cpu: "0", nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profDir] });
       log(`${target.name}:${t.port} under --cpu-prof; warming up ${plan.warmupSec}s, then ${values.seconds}s at saturation`);
       await wrk(t.port, t.authority, plan.warmupSec, t.headers);
-      const c0 = t.pids().reduce((s, p) => s + cpuMicros(p), 0);
+      const c0 = cpuMicrosOf(t.pids());
       const sat = await wrk(t.port, t.authority, Number(values.seconds), t.headers);
-      const c1 = t.pids().reduce((s, p) => s + cpuMicros(p), 0);
+      const c1 = cpuMicrosOf(t.pids());
       log(`rps=${sat.rps.toFixed(0)} cpu=${((c1 - c0) / (sat.requests || 1)).toFixed(1)}µs/req (profiler on: slower than a real run)`);
     }
   } finally {

@@ -4,9 +4,14 @@
 //
 // Usage: node bench/load/fixed-rate.ts --port P [--host 127.0.0.1] [--rate 1000] [--connections 16]
 //        [--duration-ms 10000] [--path /] [--authority bench] [--header "Name: value"]…
-// Prints one JSON line: {sent, ok, errors, p50_ms, p90_ms, p99_ms, max_ms, achieved_rps}
+//        [--cpu-pids PID,PID…] [--latencies]
+// Prints one JSON line: {sent, ok, errors, p50_ms, p90_ms, p99_ms, max_ms, achieved_rps}; with
+// --cpu-pids also cpu_us: those processes' CPU time from the first request sent to the last response
+// received (bench/lib/proc.ts; connection setup and this tool's start are outside it); with
+// --latencies also latencies_us: every request's latency, whole µs, for a caller that merges windows.
 import { connect, type Socket } from "node:net";
 import { benchArgs } from "../lib/args.ts";
+import { cpuMicrosOf } from "../lib/proc.ts";
 
 const { values } = benchArgs({
   options: {
@@ -18,12 +23,15 @@ const { values } = benchArgs({
     path: { type: "string", default: "/" },
     authority: { type: "string", default: "bench" },
     header: { type: "string", multiple: true, default: [] },
+    "cpu-pids": { type: "string", default: "" },
+    latencies: { type: "boolean", default: false },
   },
 });
 const port = Number(values.port);
 const rate = Number(values.rate);
 const nConn = Number(values.connections);
 const durationMs = Number(values["duration-ms"]);
+const cpuPids = values["cpu-pids"].split(",").filter((p) => p !== "").map(Number);
 const extraHeaders = values.header.map((h) => `${h}\r\n`).join("");
 const request = Buffer.from(`GET ${values.path} HTTP/1.1\r\nHost: ${values.authority}\r\nUser-Agent: amime-bench\r\n${extraHeaders}\r\n`);
 
@@ -90,6 +98,7 @@ async function openConnections(): Promise<void> {
 }
 
 await openConnections();
+const cpuStart = cpuMicrosOf(cpuPids);
 const interval = 1000 / rate;
 const start = performance.now();
 let nextAt = start;
@@ -120,9 +129,11 @@ await new Promise<void>((resolve) => {
   tick();
 });
 const elapsed = performance.now() - start;
+const cpuUs = cpuMicrosOf(cpuPids) - cpuStart;
 for (const c of conns) c.socket.destroy();
 const sorted = Array.from(latencies.subarray(0, nLat)).sort((a, b) => a - b);
 const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-process.stdout.write(
-  `${JSON.stringify({ sent, ok: nLat - errors, errors, p50_ms: q(0.5), p90_ms: q(0.9), p99_ms: q(0.99), max_ms: sorted.at(-1) ?? 0, achieved_rps: (nLat / elapsed) * 1000 })}\n`,
-);
+const result = { sent, ok: nLat - errors, errors, p50_ms: q(0.5), p90_ms: q(0.9), p99_ms: q(0.99), max_ms: sorted.at(-1) ?? 0, achieved_rps: (nLat / elapsed) * 1000 };
+const cpu = cpuPids.length > 0 ? { cpu_us: cpuUs } : {};
+const raw = values.latencies ? { latencies_us: sorted.map((ms) => Math.round(ms * 1000)) } : {};
+process.stdout.write(`${JSON.stringify({ ...result, ...cpu, ...raw })}\n`);
