@@ -4,6 +4,7 @@ import type { Agent, ClientRequest, RequestOptions } from "node:http";
 import type { Clock } from "../../core/clock.ts";
 import type { AckMessage } from "../../model/wire.ts";
 import { http, httpsModule } from "../../core/builtins.ts";
+import { controlPlaneContext } from "./control-plane-context.ts";
 
 export interface AckSenderOptions {
   clock: Clock;
@@ -69,9 +70,13 @@ export class AckSender {
     return a;
   }
 
-  /** Over TLS (verified against the mesh root) for an https URL; plaintext only for an http one. */
+  /**
+   * Over TLS (verified against the mesh root, in the context the stream shares) for an https URL;
+   * plaintext only for an http one. `ca` stays in the options: the agent's pool key is made of them
+   * (not of the context), so a rotated root still opens a new connection.
+   */
   private request(url: URL, o: RequestOptions): ClientRequest {
     const ca = this.opts.ca();
-    return url.protocol === "https:" ? httpsModule().request(url, { ...o, ...(ca !== undefined ? { ca } : {}) }) : http.request(url, o);
+    return url.protocol === "https:" ? httpsModule().request(url, { ...o, ...(ca !== undefined ? { ca, secureContext: controlPlaneContext(ca) } : {}) }) : http.request(url, o);
   }
 }

@@ -15,6 +15,7 @@ import { ParseError } from "../http1/parse-error.ts";
 import { parseResponseHead } from "../http1/response-head.ts";
 import type { ResponseBodyFraming } from "../http1/types.ts";
 import { tlsModule } from "../../core/builtins.ts";
+import { controlPlaneContext } from "./control-plane-context.ts";
 
 export interface PushStreamHandlers {
   /** The response head arrived with status 200: lines follow. */
@@ -50,7 +51,7 @@ export function openPushStream(url: URL, headers: Record<string, string>, ca: st
     },
   };
   // node:tls takes `onread` as node:net does (its types do not say so).
-  const tlsOptions: ConnectionOptions & { onread: OnReadOpts } = { host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...(ca !== undefined ? { ca } : {}), onread };
+  const tlsOptions: ConnectionOptions & { onread: OnReadOpts } = { host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...(ca !== undefined ? { secureContext: controlPlaneContext(ca) } : {}), onread };
   const socket: Socket = tls ? tlsModule().connect(tlsOptions) : netConnect({ host, port, onread });
   reader.socket = socket;
   let head = `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;

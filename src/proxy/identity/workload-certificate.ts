@@ -12,6 +12,7 @@ import { systemRandom, type Random } from "../../core/random.ts";
 import { newKeyAndRequest } from "./csr.ts";
 import type { CertificateRequest, CertificateResponse } from "../../model/wire.ts";
 import { httpsModule, http } from "../../core/builtins.ts";
+import { controlPlaneContext } from "../control/control-plane-context.ts";
 
 const { request: httpRequest } = http;
 
@@ -167,7 +168,9 @@ export class WorkloadCertificate {
     const o: RequestOptions = { method: "POST", agent: false, timeout: 10_000, headers };
     return new Promise((resolve, reject) => {
       const ca = typeof this.#o.ca === "function" ? this.#o.ca() : this.#o.ca;
-      const tls = { ...(ca !== undefined ? { ca } : {}), ...(current !== null ? { cert: current.certChain.join(""), key: current.keyPem } : {}) };
+      // A renewal presents the current certificate (a context of its own, twice a day); the bootstrap
+      // request shares the stream's context.
+      const tls = current !== null ? { ...(ca !== undefined ? { ca } : {}), cert: current.certChain.join(""), key: current.keyPem } : ca !== undefined ? { secureContext: controlPlaneContext(ca) } : {};
       const req = url.protocol === "https:" ? httpsModule().request(url, { ...o, ...tls }) : httpRequest(url, o);
       req.on("timeout", () => req.destroy(new Error("timed out")));
       req.on("error", reject);
