@@ -25,6 +25,8 @@ export interface SnapshotIndex {
   drsByNamespace: Map<string, HostIndex>;
   /** Registry instances by namespace, in snapshot order. */
   instancesByNamespace: Map<string, WorkloadInstance[]>;
+  /** Registry instances by namespace, then by label (`key` NUL `value`), in snapshot order; built at the first selector. */
+  instancesByLabel: Map<string, Map<string, WorkloadInstance[]>> | undefined;
   /** Memo of `instancesOf` per service. */
   backing: WeakMap<Service, readonly WorkloadInstance[]>;
   /** Outbound pieces shared by proxies of one class (see proxy-class.ts). */
@@ -56,7 +58,7 @@ export function snapshotIndex(snapshot: Snapshot): SnapshotIndex {
     if (list) list.push(i);
     else instancesByNamespace.set(i.namespace, [i]);
   }
-  idx = { drHost, drsByNamespace, instancesByNamespace, backing: new WeakMap(), classes: new Map() };
+  idx = { drHost, drsByNamespace, instancesByNamespace, instancesByLabel: undefined, backing: new WeakMap(), classes: new Map() };
   cache.set(snapshot, idx);
   return idx;
 }
@@ -70,7 +72,12 @@ export function destinationRulesCovering(snapshot: Snapshot, ns: string, host: s
   return out.length > 1 ? out.sort((a, b) => a - b) : out;
 }
 
-/** `instancesOf` (src/model/registry.ts) through the namespace index, memoized per service. Same order. */
+/**
+ * `instancesOf` (src/model/registry.ts) through the label index, memoized per service. Same order:
+ * the candidates are the namespace's instances carrying the selector's first label, in snapshot
+ * order, and the selector's other labels are matched as `labelsMatch` does. At 1,000 services,
+ * filtering every instance of the namespace for every service was ≈ 45 ms of a cold translation.
+ */
 export function backingInstances(snapshot: Snapshot, service: Service): readonly WorkloadInstance[] {
   if (service.endpoints) return service.endpoints;
   const selector = service.selector;
@@ -78,10 +85,32 @@ export function backingInstances(snapshot: Snapshot, service: Service): readonly
   const idx = snapshotIndex(snapshot);
   let found = idx.backing.get(service);
   if (!found) {
-    found = (idx.instancesByNamespace.get(service.namespace) ?? []).filter((i) => labelsMatch(selector, i.labels));
+    const first = Object.keys(selector)[0];
+    const candidates = first === undefined ? (idx.instancesByNamespace.get(service.namespace) ?? []) : (labelIndex(idx).get(service.namespace)?.get(labelKey(first, selector[first] as string)) ?? []);
+    found = candidates.filter((i) => labelsMatch(selector, i.labels));
     idx.backing.set(service, found);
   }
   return found;
+}
+
+const labelKey = (key: string, value: string): string => `${key}\0${value}`;
+
+function labelIndex(idx: SnapshotIndex): Map<string, Map<string, WorkloadInstance[]>> {
+  if (idx.instancesByLabel !== undefined) return idx.instancesByLabel;
+  const byNs = new Map<string, Map<string, WorkloadInstance[]>>();
+  for (const [ns, instances] of idx.instancesByNamespace) {
+    const byLabel = new Map<string, WorkloadInstance[]>();
+    for (const i of instances) {
+      for (const k of Object.keys(i.labels)) {
+        const key = labelKey(k, i.labels[k] as string);
+        const list = byLabel.get(key);
+        if (list) list.push(i);
+        else byLabel.set(key, [i]);
+      }
+    }
+    byNs.set(ns, byLabel);
+  }
+  return (idx.instancesByLabel = byNs);
 }
 
 const vsHosts = new WeakMap<VsEntry, { suffix: string; hosts: readonly string[] }>();
