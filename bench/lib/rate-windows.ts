@@ -28,7 +28,7 @@ export interface RateRound {
 }
 
 /** `ms` milliseconds at `rate` requests per second over 16 keep-alive connections, from CPU 1. */
-export async function rateWindow(root: string, t: RunningTarget, rate: number, ms: number): Promise<RateWindow> {
+async function rateWindow(root: string, t: RunningTarget, rate: number, ms: number): Promise<RateWindow> {
   const node = join(root, "node_modules", ".bin", "node");
   const args = [join(root, "bench", "load", "fixed-rate.ts"), "--port", String(t.port), "--rate", String(rate), "--connections", "16", "--duration-ms", String(ms), "--authority", t.authority, "--cpu-pids", t.pids().join(","), "--latencies"];
   const out = await run("taskset", ["-c", "1", node, ...args, ...(t.headers ?? []).flatMap((h) => ["--header", h])]);
