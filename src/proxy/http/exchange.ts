@@ -16,6 +16,7 @@ import type { FilterChain, ListenerContext, ProxyContext, RequestContext, Runtim
 import { localReply } from "../request/local-reply.ts";
 import { RF_DC } from "../request/response-flags.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
+import { keepLastRequest } from "../memory/last-request.ts";
 
 export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
 
@@ -347,6 +348,7 @@ export class Exchange implements RequestContext {
   finish(close: boolean): void {
     if (this.finished) return;
     this.finished = true;
+    keepLastRequest(this);
     this.timer?.cancel();
     this.timer = null;
     this.durationMs = this.proxy.clock.now() - this.startMs;

@@ -1,0 +1,34 @@
+// The last finished request stays reachable (last-request.ts): a quiet proxy's idle collection then
+// leaves the request path's hidden classes, and the optimized code that embeds them, in place.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { route, routeConfig, vhost } from "../router/fixtures.ts";
+import { FakeHttpProxy, statusOf } from "../../testing/fake-proxy.ts";
+import { flush } from "../../testing/fake-socket.ts";
+import { emptyConfig } from "../../testing/proxy-context.ts";
+import { lastRequest } from "./last-request.ts";
+
+function proxy(): FakeHttpProxy {
+  const rc = { ...routeConfig([vhost("reviews", ["reviews"], [route("direct", {}, { kind: "direct", status: 200, body: "hi" })])]), name: "outbound" };
+  const cfg = emptyConfig({
+    listeners: [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 15001, protocol: "http", routeConfigName: "outbound" }],
+    routes: [rc],
+  });
+  return new FakeHttpProxy(cfg);
+}
+
+describe("keepLastRequest", () => {
+  it("holds the exchange that finished last, each request replacing the one before", async () => {
+    const p = proxy();
+    const c = p.connect();
+    c.receive("GET /first HTTP/1.1\r\nhost: reviews\r\n\r\n");
+    await flush();
+    assert.equal(statusOf(c.writtenText()), 200);
+    const first = lastRequest() as { path: string; finished: boolean } | null;
+    assert.equal(first?.path, "/first");
+    assert.equal(first?.finished, true);
+    c.receive("GET /second HTTP/1.1\r\nhost: reviews\r\n\r\n");
+    await flush();
+    assert.equal((lastRequest() as { path: string } | null)?.path, "/second");
+  });
+});

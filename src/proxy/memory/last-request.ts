@@ -1,0 +1,23 @@
+// The last finished request, kept reachable so that a quiet proxy's next requests run optimized code
+// (issue 15; docs/performance.md, "Session 11: CPU per request at 1,000 rps").
+//
+// V8 keeps an object's hidden class (its map) alive through the object's live instances only: the
+// transition tree holds maps weakly, and so does the optimized code that checks them. A proxy gone
+// quiet holds no request object, so the full collection of a quiet proxy (idle-gc.ts) frees the maps
+// of the request path's objects and deoptimizes every function whose code embeds them (V8's log:
+// "embedded weak objects cleared", 87 functions — the request path from the head parser to the
+// telemetry hooks). The next traffic builds new maps, runs unoptimized and has V8 compile it all again:
+// for ≈ 10 s at 1,000 rps, 1.8× the CPU per request. Holding the last finished exchange keeps its
+// maps alive, and those of what it references (its connection, forwarder, heads and telemetry state):
+// one request's objects, replaced by every request.
+let last: object | null = null;
+
+/** The exchange that finished last: held, nothing else (see the header). */
+export function keepLastRequest(x: object): void {
+  last = x;
+}
+
+/** What keepLastRequest holds (tests). */
+export function lastRequest(): object | null {
+  return last;
+}
