@@ -25,6 +25,7 @@ import { RF_DI, RF_UC, RF_UO } from "../request/response-flags.ts";
 import { cachedDestinationHeaders, destinationHeaders, writeRequestExtraLines, type DestinationHeaders } from "./upstream-headers.ts";
 import { ResponseRelay } from "./response-relay.ts";
 import { isIdempotent } from "./forward-util.ts";
+import { keepLastResponseHead } from "../memory/last-request.ts";
 import { errorOutcome, errorReply, recordUpstreamError } from "./retry-step.ts";
 
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
@@ -193,6 +194,7 @@ export class Forwarder extends AttemptControl<Exchange> implements UpstreamSink 
       if (head.status === 100 && x.head.expectContinue && !x.responseStarted) x.write(CONTINUE_100);
       return;
     }
+    keepLastResponseHead(head);
     this.perTryTimer?.cancel();
     this.perTryTimer = null;
     const stats = this.cluster.stats;

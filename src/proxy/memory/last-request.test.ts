@@ -2,17 +2,22 @@
 // leaves the request path's hidden classes, and the optimized code that embeds them, in place.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { route, routeConfig, vhost } from "../router/fixtures.ts";
+import { forward, route, routeConfig, vhost } from "../router/fixtures.ts";
 import { FakeHttpProxy, statusOf } from "../../testing/fake-proxy.ts";
 import { flush } from "../../testing/fake-socket.ts";
-import { emptyConfig } from "../../testing/proxy-context.ts";
-import { lastRequest } from "./last-request.ts";
+import { emptyConfig, testCluster, testEndpoint } from "../../testing/proxy-context.ts";
+import { lastRequest, lastResponseHeadKept } from "./last-request.ts";
+
+const CLUSTER = "outbound|9080||reviews.default.svc.cluster.local";
 
 function proxy(): FakeHttpProxy {
-  const rc = { ...routeConfig([vhost("reviews", ["reviews"], [route("direct", {}, { kind: "direct", status: 200, body: "hi" })])]), name: "outbound" };
+  const routes = [route("fwd", { uri: { prefix: "/fwd" } }, forward([CLUSTER])), route("direct", {}, { kind: "direct", status: 200, body: "hi" })];
+  const rc = { ...routeConfig([vhost("reviews", ["reviews"], routes)]), name: "outbound" };
   const cfg = emptyConfig({
     listeners: [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 15001, protocol: "http", routeConfigName: "outbound" }],
     routes: [rc],
+    clusters: [testCluster(CLUSTER)],
+    endpoints: { [CLUSTER]: [testEndpoint("10.1.0.5")] },
   });
   return new FakeHttpProxy(cfg);
 }
@@ -30,5 +35,19 @@ describe("keepLastRequest", () => {
     c.receive("GET /second HTTP/1.1\r\nhost: reviews\r\n\r\n");
     await flush();
     assert.equal((lastRequest() as { path: string } | null)?.path, "/second");
+  });
+
+  it("holds the upstream response head relayed last", async () => {
+    const p = proxy();
+    const c = p.connect();
+    c.receive("GET /fwd HTTP/1.1\r\nhost: reviews\r\n\r\n");
+    await flush();
+    const up = p.dialer.socket();
+    up.establish();
+    up.receive("HTTP/1.1 203 Non-Authoritative Information\r\ncontent-length: 2\r\n\r\nok");
+    await flush();
+    assert.equal(statusOf(c.writtenText()), 203);
+    assert.equal((lastResponseHeadKept() as { status: number } | null)?.status, 203);
+    assert.equal((lastRequest() as { path: string } | null)?.path, "/fwd");
   });
 });
