@@ -9,6 +9,7 @@ import type { EndpointPool } from "../upstream/endpoint-pool.ts";
 import type { UpstreamConnection, UpstreamErrorKind, UpstreamSink } from "../upstream/upstream-connection.ts";
 import type { AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts";
 import { h1RequestHead, isConnectionSpecific, type FlatHeaders } from "./headers.ts";
+import { keepLastResponseHead } from "../memory/last-request.ts";
 
 export class H1Attempt implements UpstreamAttempt, UpstreamSink {
   private readonly pool: EndpointPool;
@@ -76,6 +77,7 @@ export class H1Attempt implements UpstreamAttempt, UpstreamSink {
 
   onUpstreamHead(head: ResponseHead): void {
     if (head.isInterim) return; // 100 Continue and friends: HTTP/2 clients need none of them.
+    keepLastResponseHead(head);
     const fields: FlatHeaders = [];
     head.forEachForwarded((n, v) => {
       const name = n.toLowerCase();

@@ -18,6 +18,7 @@ import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { H2Forwarder } from "./h2-forwarder.ts";
 import { H2Request } from "./h2-request.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
+import { keepLastH2Request } from "../memory/last-request.ts";
 
 const NO_CHAIN: FilterChain = [];
 /** respond()'s options, shared (node:http2 only reads them). */
@@ -306,6 +307,8 @@ export class H2Exchange extends H2Request implements RequestContext, ForwardStre
     this.timer = null;
     this.durationMs = this.proxy.clock.now() - this.startMs;
     this.release();
+    // Its hidden classes outlive a quiet spell's collection (memory/last-request.ts); one with body chunks is not held.
+    if (this.bodyChunks.length === 0) keepLastH2Request(this);
     const ds = this.proxy.downstream;
     ds.downstream_rq_active--;
     if (this.status > 0) ds.countStatus(this.status);

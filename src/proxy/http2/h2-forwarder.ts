@@ -25,6 +25,7 @@ import { H2Attempt } from "./h2-attempt.ts";
 import { upstreamIsH2, type ForwardStream, type ForwardStreamSink } from "./forward-stream.ts";
 import { h2PoolFor } from "./h2-session-pool.ts";
 import { parseGrpcTimeout } from "./grpc.ts";
+import { keepLastAttempt } from "../memory/last-request.ts";
 import type { FlatHeaders, HeaderPairs } from "./headers.ts";
 import type { HeaderLineWriter } from "../http1/index.ts";
 import type { HeaderNameSet } from "../http1/types.ts";
@@ -257,6 +258,8 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     this.cluster.outlier?.onLocalOriginSuccess(this.host as Host);
     const a = this.attempt;
     this.attempt = null;
+    // Kept past a quiet spell's collection (memory/last-request.ts); an HTTP/2 attempt would hold its upstream session.
+    if (a instanceof H1Attempt) keepLastAttempt(a);
     // A response that ended before the request did (gRPC server finishing early): stop sending.
     if (a !== null && !this.requestEnded) a.abort();
     this.endAttempt();
