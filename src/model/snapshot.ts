@@ -163,7 +163,7 @@ function weInstance(we: ConfigEntry<WorkloadEntrySpec>): WorkloadInstance {
 }
 
 function newEntry(r: Resource): ConfigEntry<unknown> {
-  const spec = isObject(r.body.spec) ? structuredClone(r.body.spec) : {};
+  const spec = isObject(r.body.spec) ? frozenCopy(r.body.spec) : {};
   const labels = isObject(r.body.metadata) && isObject(r.body.metadata.labels) ? { ...(r.body.metadata.labels as Record<string, string>) } : {};
   const namespace = ns(r);
   return {
@@ -186,6 +186,31 @@ function byNamespaceName(a: ConfigEntry<unknown>, b: ConfigEntry<unknown>): numb
 
 export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A deep-frozen copy of parsed data (plain objects, arrays, primitives) in one walk: a resource's
+ * spec, ≈ 3,000 of them in a 1,000-service mesh, was copied by structuredClone and then walked
+ * again by deepFreeze, most of a cold snapshot's time. Anything else (a Date, a Map) is copied by
+ * structuredClone as before.
+ */
+function frozenCopy(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value) out.push(frozenCopy(v));
+    return Object.freeze(out);
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return deepFreeze(structuredClone(value));
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) {
+    const v = frozenCopy((value as Record<string, unknown>)[k]);
+    // An own "__proto__" key (JSON.parse makes one) stays a key, as structuredClone keeps it.
+    if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
+  return Object.freeze(out);
 }
 
 function deepFreeze<T>(value: T): T {
