@@ -12,6 +12,7 @@ import { cmp, type ProxyInput } from "./common.ts";
 import { gatewayListeners, httpFilters, inbound, outboundListener, ownInstance } from "./listeners.ts";
 import { proxyClassKey, sharedByClass } from "./proxy-class.ts";
 import { proxyRuntime } from "./proxy-runtime.ts";
+import { reusedRoutes } from "./route-reuse.ts";
 import { applyRateLimitKinds } from "./rate-limit/kind.ts";
 import { applyRateLimits } from "./rate-limit/apply.ts";
 import { buildScope, type ProxyScope } from "./scope.ts";
@@ -57,7 +58,7 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
     Object.assign(extra.endpoints, east.endpoints);
   } else {
     config.listeners.push(outboundListener(proxy));
-    sharedRc = sharedByClass(snapshot, `routes ${cls}`, () => outboundRouteConfiguration(scope));
+    sharedRc = sharedByClass(snapshot, `routes ${cls}`, () => reusedRoutes(snapshot, cls, () => outboundRouteConfiguration(scope)));
     config.routes.push(sharedRc);
     const inb = inbound(scope);
     config.listeners.push(...inb.listeners);
