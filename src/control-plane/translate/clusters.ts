@@ -4,8 +4,10 @@
 // Plus PassthroughCluster when unknown hosts are allowed out.
 import type { Cluster, Endpoint } from "../../model/proxy-config.ts";
 import { clusterKey } from "../../model/proxy-config.ts";
-import type { Service, ServicePort } from "../../model/registry.ts";
+import { jsonEqual } from "../../model/json-equal.ts";
+import type { Service, ServicePort, WorkloadInstance } from "../../model/registry.ts";
 import type { DestinationRuleSpec } from "../../model/specs/networking.ts";
+import { classInputs, onForget, sameClassInputs, type ClassInputs } from "./class-reuse.ts";
 import { arr, obj, str, strMap } from "./common.ts";
 import { serviceEndpoints, serviceIdentities } from "./endpoints.ts";
 import { healthCheckFor } from "./health-check.ts";
@@ -39,30 +41,39 @@ export function usesConsistentHash(scope: ProxyScope, host: string, subset: stri
   return obj(p.loadBalancer?.consistentHash) !== undefined;
 }
 
-export function outboundClusters(scope: ProxyScope): ClusterSet {
+/** A service's part of a class's outbound clusters, with the instances it was built from. */
+interface ServiceClusters {
+  backing: readonly WorkloadInstance[];
+  clusters: Cluster[];
+  endpoints: [string, Endpoint[]][];
+}
+
+/** Per class: each service's part in the last snapshot it was translated from (class-reuse.ts). */
+const lastByClass = new Map<string, { inputs: ClassInputs; byHost: Map<string, ServiceClusters> }>();
+onForget(() => lastByClass.clear());
+
+/**
+ * `cls`: the proxy's class; with it, a service whose backing instances are equal to those it had
+ * in the class's last snapshot, when nothing else the class reads changed (a registration), keeps
+ * its cluster and endpoint objects.
+ */
+export function outboundClusters(scope: ProxyScope, cls?: string): ClusterSet {
   const clusters: Cluster[] = [];
   const endpoints: Record<string, Endpoint[]> = {};
   const { snapshot } = scope;
+  const inputs = cls === undefined ? undefined : classInputs(snapshot);
+  const last = cls === undefined ? undefined : lastByClass.get(cls);
+  const kept = last !== undefined && inputs !== undefined && sameClassInputs(last.inputs, inputs) ? last.byHost : undefined;
+  const byHost = new Map<string, ServiceClusters>();
   for (const service of scope.services) {
-    const drEntry = scope.destinationRuleFor(service.host);
-    const dr = drEntry?.spec;
-    const healthCheck = healthCheckFor(drEntry?.annotations, service.annotations);
     const backing = backingInstances(snapshot, service);
-    const identities = serviceIdentities(service, backing, snapshot.mesh.trustDomain);
-    const subsets = subsetsOf(dr);
-    // Auto mTLS (MeshConfig enableAutoMtls, default on), unless a DestinationRule sets tls:
-    // ISTIO_MUTUAL marked autoMtls, which the proxy applies per endpoint (tlsMode=istio ones, as
-    // Envoy's transport socket match does), plaintext to the others.
-    const autoMtls = snapshot.mesh.config?.enableAutoMtls !== false;
-    for (const port of service.ports) {
-      for (const subset of [{ name: "", labels: undefined }, ...subsets]) {
-        const c = buildCluster(service, port, subset.name, dr, identities, autoMtls, credentialsAllowed(scope, dr));
-        if (healthCheck !== undefined && c.discovery === "eds") c.healthCheck = { ...healthCheck };
-        clusters.push(c);
-        if (c.discovery === "eds") endpoints[c.name] = serviceEndpoints(service, port, subset.labels, backing, snapshot.mesh.trustDomain);
-      }
-    }
+    const old = kept?.get(service.host);
+    const part = old !== undefined && jsonEqual(old.backing, backing) ? old : serviceClusters(scope, service, backing);
+    byHost.set(service.host, part);
+    clusters.push(...part.clusters);
+    for (const [name, list] of part.endpoints) endpoints[name] = list;
   }
+  if (cls !== undefined && inputs !== undefined) lastByClass.set(cls, { inputs, byHost });
   if (scope.outboundTrafficPolicy === "ALLOW_ANY") {
     clusters.push({
       name: PASSTHROUGH_CLUSTER,
@@ -74,6 +85,29 @@ export function outboundClusters(scope: ProxyScope): ClusterSet {
     });
   }
   return { clusters, endpoints };
+}
+
+function serviceClusters(scope: ProxyScope, service: Service, backing: readonly WorkloadInstance[]): ServiceClusters {
+  const { snapshot } = scope;
+  const drEntry = scope.destinationRuleFor(service.host);
+  const dr = drEntry?.spec;
+  const healthCheck = healthCheckFor(drEntry?.annotations, service.annotations);
+  const identities = serviceIdentities(service, backing, snapshot.mesh.trustDomain);
+  const subsets = subsetsOf(dr);
+  // Auto mTLS (MeshConfig enableAutoMtls, default on), unless a DestinationRule sets tls:
+  // ISTIO_MUTUAL marked autoMtls, which the proxy applies per endpoint (tlsMode=istio ones, as
+  // Envoy's transport socket match does), plaintext to the others.
+  const autoMtls = snapshot.mesh.config?.enableAutoMtls !== false;
+  const out: ServiceClusters = { backing, clusters: [], endpoints: [] };
+  for (const port of service.ports) {
+    for (const subset of [{ name: "", labels: undefined }, ...subsets]) {
+      const c = buildCluster(service, port, subset.name, dr, identities, autoMtls, credentialsAllowed(scope, dr));
+      if (healthCheck !== undefined && c.discovery === "eds") c.healthCheck = { ...healthCheck };
+      out.clusters.push(c);
+      if (c.discovery === "eds") out.endpoints.push([c.name, serviceEndpoints(service, port, subset.labels, backing, snapshot.mesh.trustDomain)]);
+    }
+  }
+  return out;
 }
 
 function subsetsOf(dr: DestinationRuleSpec | undefined): { name: string; labels: Record<string, string> | undefined }[] {

@@ -12,7 +12,7 @@ import { cmp, type ProxyInput } from "./common.ts";
 import { gatewayListeners, httpFilters, inbound, outboundListener, ownInstance } from "./listeners.ts";
 import { proxyClassKey, sharedByClass } from "./proxy-class.ts";
 import { proxyRuntime } from "./proxy-runtime.ts";
-import { reusedRoutes } from "./route-reuse.ts";
+import { reusedRoutes } from "./class-reuse.ts";
 import { applyRateLimitKinds } from "./rate-limit/kind.ts";
 import { applyRateLimits } from "./rate-limit/apply.ts";
 import { buildScope, type ProxyScope } from "./scope.ts";
@@ -40,7 +40,7 @@ export function translate(snapshot: Snapshot, proxy: ProxyInput): ProxyConfig {
   // What the proxy can see depends on its class only (namespace, kind, selected labels): looked up once per class.
   const input: ProxyInput = { ...proxy, ...node };
   const scope: ProxyScope = { ...sharedByClass(snapshot, `scope ${cls}`, () => buildScope(snapshot, input)), node: input };
-  const out = sharedByClass(snapshot, `clusters ${cls}`, () => stableClusterSet(cls, sortedClusterSet(outboundClusters(scope))));
+  const out = sharedByClass(snapshot, `clusters ${cls}`, () => stableClusterSet(cls, sortedClusterSet(outboundClusters(scope, cls))));
   const config: ProxyConfig = { version: snapshot.version, node, listeners: [], routes: [], clusters: [], endpoints: {} };
   const extra: ClusterSet = { clusters: [], endpoints: {} };
   let sharedRc: RouteConfiguration | undefined;
