@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgs } from "./lib/args.ts";
-import { SIDECAR_ENV, SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.ts";
+import { SIDECAR_NODE_FLAGS, sidecarEnv } from "../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { inspectorUrl, sampleAllocations } from "./lib/heap-sampling.ts";
 import { freePort, run, stopProcess } from "./lib/spawn.ts";
@@ -69,7 +69,7 @@ try {
   writeFileSync(file, JSON.stringify(deployedProxyConfig(root, port, upstream.port, "deployed")));
   const entry = (await sidecarLaunch(codeRoot)).args.at(-1)!;
   const probe = values.sites ? "--inspect=127.0.0.1:0" : "--trace-gc-nvp";
-  const child = spawn("taskset", ["-c", "0", node, ...SIDECAR_NODE_FLAGS, probe, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: codeRoot, env: { ...process.env, ...SIDECAR_ENV }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("taskset", ["-c", "0", node, ...SIDECAR_NODE_FLAGS, probe, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: codeRoot, env: sidecarEnv(process.env), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));

@@ -33,7 +33,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { SIDECAR_ENV, SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.ts";
+import { SIDECAR_NODE_FLAGS, sidecarEnv } from "../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
@@ -146,7 +146,7 @@ try {
 
 /** Start `amime proxy` (`--config file`, or `--xds …`) pinned to `cpu`; resolves at its ready line. */
 async function startSidecar(entry: string, source: { args: string[]; env?: NodeJS.ProcessEnv }, cpu: string): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; readyMs: number }> {
-  const started = await startProxyUntilReady(cpu, sidecarNode, [...nodeArgs, entry, "proxy", ...source.args, "--admin-port", "0"], { cwd: root, env: { ...(source.env ?? process.env), ...SIDECAR_ENV } });
+  const started = await startProxyUntilReady(cpu, sidecarNode, [...nodeArgs, entry, "proxy", ...source.args, "--admin-port", "0"], { cwd: root, env: sidecarEnv(source.env ?? process.env) });
   started.child.stdout.resume();
   return started;
 }

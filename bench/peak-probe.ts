@@ -25,7 +25,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SIDECAR_ENV, SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.ts";
+import { SIDECAR_NODE_FLAGS, sidecarEnv } from "../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { freePort, run, startProxyUntilReady, stopProcess } from "./lib/spawn.ts";
@@ -113,7 +113,7 @@ try {
   const file = join(workDir, "proxy.json");
   writeFileSync(file, JSON.stringify(deployedProxyConfig(root, port, upstream.port, "deployed")));
   const entry = (await sidecarLaunch(root)).args.at(-1)!;
-  const { child, readyMs } = await startProxyUntilReady("0", sidecarNode, [...nodeArgs, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: root, env: { ...process.env, ...SIDECAR_ENV, ...extraEnv } });
+  const { child, readyMs } = await startProxyUntilReady("0", sidecarNode, [...nodeArgs, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: root, env: { ...sidecarEnv(process.env), ...extraEnv } });
   let log = "";
   const keep = (d: Buffer): void => {
     if (values["log-out"] !== undefined) log += d.toString();

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { childPids, cpuMicros } from "./lib/proc.ts";
 import { freePort, pinned, run, stopProcess, waitForPort } from "./lib/spawn.ts";
-import { SIDECAR_ENV } from "../src/core/sidecar-node-flags.ts";
+import { sidecarEnv } from "../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { benchProxyConfig, proxyNodeArgs, type AmimeConfigKind } from "./targets/amime.ts";
 import { DEPLOYED_AUTHORITY, deployedProxyConfig } from "./targets/deployed.ts";
@@ -73,7 +73,7 @@ async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol:
   writeFileSync(file, JSON.stringify(cfg));
   // As a runtime starts a sidecar (the built tree, the sidecar's V8 flags), as the HTTP/1.1 rows do.
   const launch = await sidecarLaunch(codeRoot);
-  const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [...proxyNodeArgs(cmp, launch.args, nodeArgs), "proxy", "--config", file, "--admin-port", "-1"], { cwd: codeRoot, env: { ...process.env, ...SIDECAR_ENV } });
+  const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [...proxyNodeArgs(cmp, launch.args, nodeArgs), "proxy", "--config", file, "--admin-port", "-1"], { cwd: codeRoot, env: sidecarEnv(process.env) });
   child.stdout?.resume();
   child.stderr?.resume();
   await waitForPort(port);

@@ -14,7 +14,7 @@ import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SIDECAR_ENV, SIDECAR_NODE_FLAGS } from "../src/core/sidecar-node-flags.ts";
+import { SIDECAR_NODE_FLAGS, sidecarEnv } from "../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
@@ -57,7 +57,7 @@ try {
   }
   const flags = [...SIDECAR_NODE_FLAGS, ...(profileDir !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=200"] : [])];
   if (values.via === "push") mesh.register();
-  const { child, readyMs } = await startProxyUntilReady("0", node, [...flags, entry, "proxy", ...source, "--admin-port", "0"], { cwd: workDir, env: { ...mesh.env, ...SIDECAR_ENV } });
+  const { child, readyMs } = await startProxyUntilReady("0", node, [...flags, entry, "proxy", ...source, "--admin-port", "0"], { cwd: workDir, env: sidecarEnv(mesh.env) });
   try {
     const pid = child.pid!;
     const atReady = { cpuMs: cpuMicros(pid) / 1000, rss: statusMb(pid, "VmRSS"), hwm: peakRssMb(pid) };

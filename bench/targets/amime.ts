@@ -3,7 +3,7 @@
 // or the hand-written "bench" config below (routing, counters and x-request-id; no telemetry).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SIDECAR_ENV } from "../../src/core/sidecar-node-flags.ts";
+import { sidecarEnv } from "../../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../../src/runtime/js-build/sidecar-launch.ts";
 import { freePort, pinned, stopProcess, waitForPort } from "../lib/spawn.ts";
 import { DEPLOYED_AUTHORITY, deployedProxyConfig, type DeployedVariant } from "./deployed.ts";
@@ -82,7 +82,7 @@ export async function startAmime(name: string, ctx: StartContext, codeRoot: stri
   const node = join(ctx.root, "node_modules", ".bin", "node");
   // As a runtime starts a sidecar: the built JavaScript tree of that checkout, with the sidecar's V8 flags.
   const launch = await sidecarLaunch(codeRoot);
-  const child = pinned(ctx.cpu, node, [...proxyNodeArgs(name === "amime-cmp", launch.args, ctx.nodeArgs), "proxy", "--config", file, "--admin-port", "0", ...extraArgs], { cwd: codeRoot, env: { ...process.env, ...SIDECAR_ENV } });
+  const child = pinned(ctx.cpu, node, [...proxyNodeArgs(name === "amime-cmp", launch.args, ctx.nodeArgs), "proxy", "--config", file, "--admin-port", "0", ...extraArgs], { cwd: codeRoot, env: sidecarEnv(process.env) });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();

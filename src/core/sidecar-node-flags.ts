@@ -1,4 +1,4 @@
-// The V8 flags every sidecar and gateway process is started with, by whoever starts it: the local
+// The V8 and Node flags every sidecar and gateway process is started with, by whoever starts it: the local
 // and netns runtimes (src/runtime/js-build/sidecar-launch.ts), the Kubernetes injection template's
 // command and the bench. V8 sizes its heap only at start, so they cannot be set from inside.
 //
@@ -25,7 +25,15 @@
 // keeps what it freed: 4 arenas held 6.7 MB at 1,000 rps. One: ≈ 2.5–3 MB less peak RSS (69.1–70.3 →
 // 66.7–67.5 MB in 4 alternating runs). A sidecar runs on a share of a core (the bench pins it to
 // one), where more V8 threads would only take turns with the request thread.
-export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--expose-gc", "--no-maglev", "--v8-pool-size=1"];
+//
+// --use-openssl-ca: the default CA store is OpenSSL's, which SIDECAR_ENV points at nothing, instead of
+// Node's bundled roots, which a thread parses as soon as `node:tls` loads and whose ≈ 0.85 MB stay for
+// the process's life (plus NODE_EXTRA_CA_CERTS, parsed by the same thread: not passed, sidecarEnv).
+// Every mesh context names its own `ca`; what trusts by default (origination without
+// `caCertificates`, remote JWKS, HTTPS exporters) is given the system CA bundle explicitly, read at
+// its first connection (src/proxy/tls/default-trust.ts; docs/performance.md, "Session 12: the
+// default trust store").
+export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca"];
 
 // The environment every sidecar and gateway process is started with, by the same starters (glibc
 // reads it once, at the process's first malloc: it cannot be set from inside either).
@@ -36,4 +44,27 @@ export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2",
 // bundle (one 490 KB script, src/runtime/js-build/bundle.ts) frees large zone segments at start that
 // stayed in the arena (≈ 1.6 MB at idle), and the peak at 1,000 rps was ≈ 1.4 MB higher with them
 // (68.0, 67.6 → 66.7, 66.2 MB; docs/performance.md, "Session 10: a bundle of the sidecar").
-export const SIDECAR_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "131072" };
+//
+// SSL_CERT_FILE, SSL_CERT_DIR=/dev/null: OpenSSL's default store (--use-openssl-ca, above) empty.
+// OpenSSL would otherwise load the whole file at the first context (+2.5–4.4 MB where it names the
+// system bundle, docs/performance.md "Session 10: the pushed sidecar") and search the directory per
+// verification. /dev/null: always there and always empty (a made-up path might exist), and no
+// directory, so a hashed lookup finds nothing either.
+export const SIDECAR_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "131072", SSL_CERT_FILE: "/dev/null", SSL_CERT_DIR: "/dev/null" };
+
+/** Where the launcher passes on the user's NODE_EXTRA_CA_CERTS: the default trust adds it (src/proxy/tls/default-trust.ts). */
+export const EXTRA_CA_CERTS_ENV = "AMIME_EXTRA_CA_CERTS";
+
+/**
+ * A sidecar's environment from its starter's: SIDECAR_ENV over it, and NODE_EXTRA_CA_CERTS moved to
+ * EXTRA_CA_CERTS_ENV. Node would parse that file at start, whether or not a config trusts by default;
+ * under our own name it is read with the system bundle, at the first connection that needs them, so
+ * the certificates it names stay trusted where they were (default-trust clients) and nowhere else.
+ */
+export function sidecarEnv(parent: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parent)) if (v !== undefined && k !== "NODE_EXTRA_CA_CERTS") env[k] = v;
+  const extra = parent.NODE_EXTRA_CA_CERTS;
+  if (extra !== undefined && extra !== "") env[EXTRA_CA_CERTS_ENV] = extra;
+  return { ...env, ...SIDECAR_ENV };
+}

@@ -9,6 +9,7 @@ import type { ControlPlane } from "../../src/control-plane/server.ts";
 import type { InstanceRegistration } from "../../src/model/wire.ts";
 import { closedPort, send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
 import { waitFor as waitUntil } from "../support/wait.ts";
+import { SIDECAR_NODE_FLAGS, sidecarEnv } from "../../src/core/sidecar-node-flags.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 export const NODE = join(root, "node_modules", ".bin", "node");
@@ -130,7 +131,8 @@ const READY_TIMEOUT_MS = 30_000;
  */
 export function spawnProxy(cp: ControlPlane, p: MeshProxy, env: Record<string, string> = {}, replicas: readonly ControlPlane[] = [cp], adminPort = -1): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string; admin: number | null }> {
   const token = cp.mintProxyToken({ node: p.nodeId, namespace: p.registration.instance.namespace, serviceAccount: p.registration.instance.serviceAccount });
-  const child = spawn(NODE, [BIN, "proxy", "--xds", replicas.map((r) => r.url).join(","), "--root-cert", meshRootFile(cp), "--node", p.nodeId, "--admin-port", String(adminPort)], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, AMIME_PROXY_TOKEN: token, ...env } });
+  // As the runtimes start sidecars: their Node flags and environment (OpenSSL's default store empty, src/core/sidecar-node-flags.ts).
+  const child = spawn(NODE, [...SIDECAR_NODE_FLAGS, BIN, "proxy", "--xds", replicas.map((r) => r.url).join(","), "--root-cert", meshRootFile(cp), "--node", p.nodeId, "--admin-port", String(adminPort)], { stdio: ["pipe", "pipe", "pipe"], env: { ...sidecarEnv(process.env), AMIME_PROXY_TOKEN: token, ...env } });
   p.child = child;
   child.stderr.on("data", (d: Buffer) => (p.stderr += d.toString()));
   return new Promise((resolve, reject) => {

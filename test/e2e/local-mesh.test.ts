@@ -85,9 +85,12 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
       // The runtime's /bin/sh guard (spawn.ts) runs the sidecar as its child.
       const [pid] = readFileSync(`/proc/${guard}/task/${guard}/children`, "utf8").trim().split(/\s+/);
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      assert.deepEqual(argv.slice(1, 7), ["--max-semi-space-size=2", "--expose-gc", "--no-maglev", "--v8-pool-size=1", entry, "proxy"], argv.join(" "));
-      // And the sidecar's environment (SIDECAR_ENV), which glibc reads at the process's start.
-      assert.ok(readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes("MALLOC_MMAP_THRESHOLD_=131072"), `${pid}: no MALLOC_MMAP_THRESHOLD_`);
+      assert.deepEqual(argv.slice(1, 8), ["--max-semi-space-size=2", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", entry, "proxy"], argv.join(" "));
+      // And the sidecar's environment (SIDECAR_ENV), which glibc and OpenSSL read at the process's
+      // start; NODE_EXTRA_CA_CERTS, which Node would parse at start, only under the sidecar's own name.
+      const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      for (const v of ["MALLOC_MMAP_THRESHOLD_=131072", "SSL_CERT_FILE=/dev/null", "SSL_CERT_DIR=/dev/null"]) assert.ok(environ.includes(v), `${pid}: no ${v}`);
+      assert.ok(!environ.some((v) => v.startsWith("NODE_EXTRA_CA_CERTS=")), `${pid}: NODE_EXTRA_CA_CERTS passed on`);
     }
   });
 

@@ -3,6 +3,7 @@
 // loop, so a synchronous spawn would deadlock), and small socket utilities.
 import { spawn } from "node:child_process";
 import { connect, type AddressInfo, type Server, type Socket } from "node:net";
+import type { ProxyConfig } from "../../src/model/proxy-config.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -33,6 +34,29 @@ export function config(listeners: Obj[], clusters: ClusterDef[], extra: Obj = {}
     endpoints: Object.fromEntries(clusters.map((c) => [c.name, c.endpoints.map((e) => ({ address: e.address ?? "127.0.0.1", port: e.port, weight: 1, labels: {}, healthy: true }))])),
     ...extra,
   };
+}
+
+/**
+ * A sidecar config for TLS origination tests: an outbound HTTP listener that sends Host `name` to
+ * cluster `name` (no retries), each cluster one HTTP/1.1 endpoint on 127.0.0.1 with its `tls`.
+ */
+export function originationConfig(clusters: readonly [name: string, port: number, tls: Obj][], node: Obj = { id: "sidecar~t", kind: "sidecar", workload: "t", namespace: "default", labels: {}, serviceAccount: "default", trustDomain: "cluster.local", ip: "127.0.0.1" }): ProxyConfig {
+  const noRetry = { attempts: 0, perTryTimeoutMs: 0, retryOn: [], retriableStatusCodes: [], backoffBaseMs: 25, backoffMaxMs: 250, retryIgnorePreviousHosts: false };
+  return {
+    version: "tls",
+    node,
+    listeners: [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "http", routeConfigName: "outbound" }],
+    routes: [{
+      name: "outbound",
+      virtualHosts: clusters.map(([name]) => ({
+        name,
+        domains: [name],
+        routes: [{ name, match: { headers: [], queryParams: [], ignoreUriCase: false }, action: { kind: "forward", clusters: [{ cluster: name, weight: 100 }], timeoutMs: 0, retry: noRetry, mirrors: [] }, origin: { resource: "t", ruleIndex: 0, matchIndex: -1 } }],
+      })),
+    }],
+    clusters: clusters.map(([name, , tls]) => ({ name, direction: "outbound", discovery: "eds", protocol: "http1", lb: { policy: "ROUND_ROBIN" }, connectionPool: {}, tls })),
+    endpoints: Object.fromEntries(clusters.map(([name, p]) => [name, [{ address: "127.0.0.1", port: p, weight: 1, labels: {}, healthy: true }]])),
+  } as unknown as ProxyConfig;
 }
 
 export interface RunResult {

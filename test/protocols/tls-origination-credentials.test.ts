@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
 import { SecretStore } from "../../src/proxy/tls/secrets/secret-store.ts";
-import { closeServer, listen, run } from "./harness.ts";
+import { closeServer, listen, originationConfig, run } from "./harness.ts";
 import { makePki, type Pki } from "./pki.ts";
 
 const HOST = "api.example.test";
@@ -71,22 +71,7 @@ describe("TLS origination with credentialName and caCrl", () => {
       ["crl-revoked", revokedPort, { mode: "SIMPLE", sni: HOST, caCertificates: pki.ca, caCrl: crlFile, subjectAltNames: [], insecureSkipVerify: false }],
       ["no-crl", revokedPort, { mode: "SIMPLE", sni: HOST, caCertificates: pki.ca, subjectAltNames: [], insecureSkipVerify: false }],
     ];
-    const noRetry = { attempts: 0, perTryTimeoutMs: 0, retryOn: [], retriableStatusCodes: [], backoffBaseMs: 25, backoffMaxMs: 250, retryIgnorePreviousHosts: false };
-    sidecar = await Sidecar.start({
-      version: "tls",
-      node: { id: "router~egress.egress", kind: "gateway", workload: "egress", namespace: "egress", labels: {}, serviceAccount: "egress", trustDomain: "cluster.local", ip: "127.0.0.1" },
-      listeners: [{ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "http", routeConfigName: "outbound" }],
-      routes: [{
-        name: "outbound",
-        virtualHosts: clusters.map(([name]) => ({
-          name,
-          domains: [name],
-          routes: [{ name, match: { headers: [], queryParams: [], ignoreUriCase: false }, action: { kind: "forward", clusters: [{ cluster: name, weight: 100 }], timeoutMs: 0, retry: noRetry, mirrors: [] }, origin: { resource: "t", ruleIndex: 0, matchIndex: -1 } }],
-        })),
-      }],
-      clusters: clusters.map(([name, , tls]) => ({ name, direction: "outbound", discovery: "eds", protocol: "http1", lb: { policy: "ROUND_ROBIN" }, connectionPool: {}, tls })),
-      endpoints: Object.fromEntries(clusters.map(([name, p]) => [name, [{ address: "127.0.0.1", port: p, weight: 1, labels: {}, healthy: true }]])),
-    }, { secrets: store });
+    sidecar = await Sidecar.start(originationConfig(clusters, { id: "router~egress.egress", kind: "gateway", workload: "egress", namespace: "egress", labels: {}, serviceAccount: "egress", trustDomain: "cluster.local", ip: "127.0.0.1" }), { secrets: store });
     port = sidecar.ports().outbound!;
   });
 

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { SIDECAR_NODE_FLAGS, sidecarEnv } from "../../src/core/sidecar-node-flags.ts";
 import { makePki, type Pki } from "../protocols/pki.ts";
 import { run } from "../protocols/harness.ts";
 import { waitFor } from "../support/wait.ts";
@@ -27,7 +28,8 @@ interface Ready {
 }
 
 function start(args: string[]): Promise<{ child: ChildProcess; ready: Ready }> {
-  const child = spawn(node, [bin, "proxy", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  // As the runtimes start sidecars (OpenSSL's default store empty: mesh contexts name their own roots).
+  const child = spawn(node, [...SIDECAR_NODE_FLAGS, bin, "proxy", ...args], { stdio: ["ignore", "pipe", "pipe"], env: sidecarEnv(process.env) });
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";

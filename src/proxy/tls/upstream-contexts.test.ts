@@ -7,6 +7,7 @@ import { x509 } from "../../core/x509.ts";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import { CredentialError } from "./secrets/watched-credential.ts";
 import { UpstreamTlsContexts } from "./upstream-contexts.ts";
+import { CA_BUNDLE_ENV, defaultTrustContext, DefaultTrustError, resetDefaultTrust } from "./default-trust.ts";
 
 describe("UpstreamTlsContexts: one watched context per distinct cluster TLS setting", () => {
   const dir = mkdtempSync(join(tmpdir(), "amime-upstream-ctx-"));
@@ -26,9 +27,23 @@ describe("UpstreamTlsContexts: one watched context per distinct cluster TLS sett
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("nothing to load: no context of its own (Node's default roots); ISTIO_MUTUAL is not its business", () => {
-    assert.equal(contexts.contextFor(simple()), undefined);
-    assert.equal(contexts.contextFor({ mode: "ISTIO_MUTUAL", subjectAltNames: [], insecureSkipVerify: false }), undefined);
+  it("nothing to load: the default trust's one context (the system CA bundle); none when nothing is verified; ISTIO_MUTUAL is not its business", () => {
+    process.env[CA_BUNDLE_ENV] = ca;
+    resetDefaultTrust();
+    try {
+      const shared = contexts.contextFor(simple());
+      assert.ok(shared);
+      assert.equal(shared, defaultTrustContext());
+      assert.equal(contexts.contextFor(simple(undefined, { mode: "MUTUAL" })), shared);
+      assert.equal(contexts.contextFor(simple(undefined, { insecureSkipVerify: true })), undefined);
+      assert.equal(contexts.contextFor({ mode: "ISTIO_MUTUAL", subjectAltNames: [], insecureSkipVerify: false }), undefined);
+      process.env[CA_BUNDLE_ENV] = join(dir, "missing.pem");
+      resetDefaultTrust();
+      assert.throws(() => contexts.contextFor(simple()), (e: unknown) => e instanceof DefaultTrustError && e.message.includes("missing.pem"));
+    } finally {
+      delete process.env[CA_BUNDLE_ENV];
+      resetDefaultTrust();
+    }
   });
 
   it("the same files share one context, across config objects (pushes); another file gets its own", () => {

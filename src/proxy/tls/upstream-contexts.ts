@@ -2,9 +2,12 @@
 // MUTUAL), one per distinct set of files or `credentialName`, made on the first connection and
 // kept watching their files or secret (secrets/watched-credential.ts): a changed client
 // certificate, CA or CRL is used by the next connection, pooled connections keep theirs. One per
-// proxy; config pushes keep it, and forget the contexts no cluster uses any more.
+// proxy; config pushes keep it, and forget the contexts no cluster uses any more. A setting that
+// names no CA verifies the server against the default trust (default-trust.ts: the system CA bundle,
+// as Istio's `file-root:system`).
 import type { SecureContext } from "node:tls";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
+import { defaultTrustContext } from "./default-trust.ts";
 import { WatchedCredential, type CredentialDeps, type CredentialSpec } from "./secrets/watched-credential.ts";
 
 export class UpstreamTlsContexts {
@@ -16,12 +19,15 @@ export class UpstreamTlsContexts {
   }
 
   /**
-   * The context for a cluster's SIMPLE / MUTUAL settings; undefined when they name no file and no
-   * secret (Node's default roots verify the server). Throws CredentialError for a file that cannot
-   * be read or used; returns null while a secret is missing (the connection fails).
+   * The context for a cluster's SIMPLE / MUTUAL settings; when they name no file and no secret, the
+   * default trust's (undefined with insecureSkipVerify: nothing is verified). Throws CredentialError
+   * for a file that cannot be read or used and DefaultTrustError when the default trust is needed
+   * but there is none; returns null while a secret is missing (the connection fails).
    */
   contextFor(tls: UpstreamTlsConfig): SecureContext | null | undefined {
-    return this.credentialFor(tls)?.context;
+    const cred = this.credentialFor(tls);
+    if (cred !== undefined) return cred.context;
+    return tls.mode === "ISTIO_MUTUAL" || tls.insecureSkipVerify ? undefined : defaultTrustContext();
   }
 
   /** Why contextFor gave null (for the connection's error). */
@@ -92,5 +98,8 @@ function specOf(tls: UpstreamTlsConfig): CredentialSpec | undefined {
     if (mutual && tls.privateKey !== undefined) spec.key = tls.privateKey;
   }
   if (tls.caCrl !== undefined) spec.crl = tls.caCrl;
-  return Object.keys(spec).length === 0 ? undefined : spec;
+  if (Object.keys(spec).length === 0) return undefined;
+  // Without a CA of its own (none in the files or the secret), the server is verified against the default trust.
+  if (!tls.insecureSkipVerify && spec.ca === undefined) spec.defaultCa = true;
+  return spec;
 }

@@ -1,6 +1,7 @@
 // TLS origination toward an upstream (DestinationRule `tls` SIMPLE / MUTUAL): node:tls with the
-// cluster's CA bundle, client certificate and key, and CRL (files or a `credentialName` secret,
-// one watched context per set: upstream-contexts.ts), SNI and subjectAltNames verification. Verification is on by default, as in Istio; only
+// cluster's CA bundle (none: the default trust, default-trust.ts), client certificate and key, and CRL
+// (files or a `credentialName` secret, one watched context per set: upstream-contexts.ts), SNI and
+// subjectAltNames verification. Verification is on by default, as in Istio; only
 // `insecureSkipVerify: true` turns it off. ISTIO_MUTUAL: the sidecar's own workload certificate
 // (MeshCredentials), the chain verified against the mesh trust bundle and the server's SAN against
 // the service's identities; Istio's SNI and ALPN. Without a certificate yet the connection fails
@@ -10,6 +11,7 @@ import type { ConnectionOptions, PeerCertificate, SecureContext, TLSSocket } fro
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import { UpstreamTlsContexts } from "./upstream-contexts.ts";
+import { DefaultTrustError } from "./default-trust.ts";
 import { tlsModule } from "../../core/builtins.ts";
 import { connectKeepingPeer, keptServerPeer, serverPeerOf, type ServerPeer } from "./server-peer.ts";
 
@@ -19,7 +21,7 @@ export interface TlsTarget {
 }
 
 export class UpstreamTlsError extends Error {
-  readonly code: "TLS_NO_CERTIFICATE" | "TLS_FILE";
+  readonly code: "TLS_NO_CERTIFICATE" | "TLS_FILE" | "TLS_NO_DEFAULT_TRUST";
   constructor(code: UpstreamTlsError["code"], message: string) {
     super(`upstream tls: ${message}`);
     this.name = "UpstreamTlsError";
@@ -46,7 +48,7 @@ export function upstreamTlsOptions(tls: UpstreamTlsConfig, target: TlsTarget, me
   try {
     context = contexts.contextFor(tls);
   } catch (e) {
-    throw new UpstreamTlsError("TLS_FILE", (e as Error).message);
+    throw new UpstreamTlsError(e instanceof DefaultTrustError ? "TLS_NO_DEFAULT_TRUST" : "TLS_FILE", (e as Error).message);
   }
   if (context === null) throw new UpstreamTlsError("TLS_NO_CERTIFICATE", contexts.errorFor(tls) ?? `credentialName "${tls.credentialName ?? ""}" is not usable`);
   if (context !== undefined) opts.secureContext = context;

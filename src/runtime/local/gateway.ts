@@ -4,7 +4,7 @@
 // meshes at once), so each one is mapped to a free loopback port: the gateway is registered with
 // `ports: {"8080": <local port>}` and its listener `0.0.0.0_8080` binds 127.0.0.1:<local port>.
 import { join } from "node:path";
-import { SIDECAR_ENV } from "../../core/sidecar-node-flags.ts";
+import { sidecarEnv } from "../../core/sidecar-node-flags.ts";
 import type { Resource } from "../../model/resource.ts";
 import { labelsMatch, type WorkloadInstance } from "../../model/registry.ts";
 import type { InstanceRegistration } from "../../model/wire.ts";
@@ -85,8 +85,7 @@ export class IngressGateway {
         args: [...ctx.sidecar.args, "proxy", "--xds", ctx.controlPlaneUrl, "--root-cert", ctx.rootCertFile, "--node", this.nodeId, "--admin-port", String(adminPort)],
         cwd: ctx.repoRoot,
         env: {
-          ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
-          ...SIDECAR_ENV,
+          ...sidecarEnv(process.env),
           AMIME_PROXY_TOKEN: ctx.credential({ node: this.nodeId, namespace: INGRESS_NAMESPACE, serviceAccount: INGRESS_SERVICE_ACCOUNT }),
         },
         logFile,

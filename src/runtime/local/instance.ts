@@ -11,7 +11,7 @@ import { LOCAL_ADDRESS, registration, nodeId, type InstancePlan, type InstancePo
 import { checkOnce, ReadinessProber, type ProbeSpec } from "./probe.ts";
 import type { Registrar } from "./registration.ts";
 import type { Exit } from "./spawn.ts";
-import { SIDECAR_ENV } from "../../core/sidecar-node-flags.ts";
+import { sidecarEnv } from "../../core/sidecar-node-flags.ts";
 import type { SidecarLaunch } from "../js-build/sidecar-launch.ts";
 
 export interface InstanceContext {
@@ -84,7 +84,7 @@ export class InstanceSupervisor {
       spec: () => ({
         ...wrap("sidecar", ctx.sidecar.command, [...ctx.sidecar.args, "proxy", "--xds", ctx.controlPlaneUrl, "--root-cert", ctx.rootCertFile, "--node", nodeId("sidecar", plan.name, plan.namespace), "--admin-port", String(ports.admin), ...(placement?.sidecarArgs ?? [])]),
         cwd: ctx.repoRoot,
-        env: { ...stringEnv(process.env), ...SIDECAR_ENV, AMIME_PROXY_TOKEN: ctx.credential({ node: nodeId("sidecar", plan.name, plan.namespace), namespace: plan.namespace, serviceAccount: plan.spec.serviceAccount }) },
+        env: { ...sidecarEnv(process.env), AMIME_PROXY_TOKEN: ctx.credential({ node: nodeId("sidecar", plan.name, plan.namespace), namespace: plan.namespace, serviceAccount: plan.spec.serviceAccount }) },
         logFile: join(ctx.logDir, `${plan.name}.sidecar.log`),
       }),
       onStart: () => {
@@ -268,10 +268,4 @@ export class InstanceSupervisor {
 
 export function describeExit(exit: Exit): string {
   return exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
-}
-
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
 }

@@ -44,9 +44,11 @@ describe("sidecar injection", () => {
     assert.equal(proxy.name, "istio-proxy");
     assert.equal(proxy.image, "registry.example/amime:0.1.0");
     // The image's Node on the bundle of its built tree, with the sidecar's heap flags (Istio's proxyv2 runs pilot-agent).
-    assert.deepEqual(proxy.command, ["node", "--max-semi-space-size=2", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "/amime/dist/bundle/run-proxy.js"]);
+    assert.deepEqual(proxy.command, ["node", "--max-semi-space-size=2", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "/amime/dist/bundle/run-proxy.js"]);
     // The image's bundle of it and the sidecar's environment (glibc's mmap threshold: src/core/sidecar-node-flags.ts).
     assert.ok((proxy.env as JsonObject[]).some((e) => e.name === "MALLOC_MMAP_THRESHOLD_" && e.value === "131072"), JSON.stringify(proxy.env));
+    // OpenSSL's default store empty (--use-openssl-ca): the image's CA bundle is read only when a config trusts by default.
+    for (const name of ["SSL_CERT_FILE", "SSL_CERT_DIR"]) assert.ok((proxy.env as JsonObject[]).some((e) => e.name === name && e.value === "/dev/null"), JSON.stringify(proxy.env));
     assert.deepEqual((proxy.args as string[]).slice(0, 5), ["proxy", "--xds", "https://amime.istio-system.svc:15012", "--node", "sidecar~$(POD_NAME).$(POD_NAMESPACE)"]);
     // Istio's ports: the admin on loopback only; the read-only status (probes) and Prometheus ports on every address.
     assert.deepEqual((proxy.args as string[]).slice(9), ["--admin-address", "127.0.0.1", "--admin-port", "15000", "--status-port", "15021", "--status-address", "0.0.0.0", "--prometheus-address", "0.0.0.0"]);

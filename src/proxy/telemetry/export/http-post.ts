@@ -1,7 +1,8 @@
 // One POST of an export body (OTLP/HTTP, Zipkin v2) and what it came to for the retry loop:
 // 2xx is accepted; no connection, a timeout, a cut-off answer, 429, 502, 503 and 504 are worth
 // retrying (OTLP/HTTP's retryable answers); anything else failed for good.
-import { http, httpsModule, tlsModule } from "../../../core/builtins.ts";
+import { http, httpsModule } from "../../../core/builtins.ts";
+import { defaultTrustCa, defaultTrustContext, defaultTrustContextWith } from "../../tls/default-trust.ts";
 import type { SendOutcome } from "./batch-exporter.ts";
 import type { CollectorTls } from "./collector-tls.ts";
 
@@ -12,20 +13,28 @@ export interface PostTarget {
   /** Extra request headers (vendor auth: an access token, an API key). */
   headers: Readonly<Record<string, string>>;
   timeoutMs: number;
-  /** Roots trusted besides the system's for an https endpoint. */
+  /** Roots trusted besides the default trust for an https endpoint. */
   meshRoots?: (() => string | undefined) | undefined;
 }
 
-/** Node TLS options for an https endpoint: the collector TLS the config gives (its CA replaces the system's roots), else the system's roots plus the mesh's. */
+/**
+ * Node TLS options for an https endpoint: the collector TLS the config gives (its CA replaces the
+ * default trust), else the default trust plus the mesh's roots. The default trust is the system CA
+ * bundle (../../tls/default-trust.ts); without one this throws and the POST fails.
+ */
 function tlsOptions(t: PostTarget, tls: CollectorTls | null): Record<string, unknown> {
   if (tls !== null) {
-    return { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}), ...(tls.servername ? { servername: tls.servername } : {}), rejectUnauthorized: tls.insecureSkipVerify !== true };
+    const verify = tls.insecureSkipVerify !== true;
+    const own = { ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}), ...(tls.servername ? { servername: tls.servername } : {}), rejectUnauthorized: verify };
+    if (tls.ca) return { ...own, ca: tls.ca };
+    if (!verify) return own;
+    return tls.cert ? { ...own, ca: [...defaultTrustCa()] } : { ...own, secureContext: defaultTrustContext() };
   }
   const roots = t.meshRoots?.();
-  return roots !== undefined ? { ca: [...tlsModule().rootCertificates, roots] } : {};
+  return { secureContext: roots !== undefined ? defaultTrustContextWith(roots) : defaultTrustContext() };
 }
 
-/** One POST; `tls` applies to an https endpoint (null: the system's and the mesh's roots). */
+/** One POST; `tls` applies to an https endpoint (null: the default trust and the mesh's roots). */
 export function postBody(t: PostTarget, body: string | Uint8Array, contentType: string, tls: CollectorTls | null = null): Promise<SendOutcome> {
   let url: URL;
   try {

@@ -7,6 +7,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { SendOutcome } from "../export/batch-exporter.ts";
 import type { CollectorTls } from "../export/collector-tls.ts";
+import { defaultTrustCa } from "../../tls/default-trust.ts";
 
 const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.ABORTED, grpc.status.CANCELLED]);
 
@@ -39,7 +40,13 @@ export class GrpcExport {
       } catch {
         return "fail"; // a TLS file that cannot be read: counted as a failed export, as any other
       }
-      this.client = new grpc.Client(this.target, credentials(tls), tls?.servername !== undefined ? { "grpc.ssl_target_name_override": tls.servername } : {});
+      let creds: grpc.ChannelCredentials;
+      try {
+        creds = credentials(tls);
+      } catch {
+        return "fail"; // no default trust (no system CA bundle): counted as a failed export
+      }
+      this.client = new grpc.Client(this.target, creds, tls?.servername !== undefined ? { "grpc.ssl_target_name_override": tls.servername } : {});
       this.metadata = new grpc.Metadata();
       for (const [k, v] of Object.entries(this.headers)) this.metadata.set(k, v);
     }
@@ -62,8 +69,11 @@ export class GrpcExport {
   }
 }
 
+/** Without a CA file the default trust verifies the collector (the system CA bundle, ../../tls/default-trust.ts), not grpc-js's or Node's roots. */
 function credentials(tls: CollectorTls | null): grpc.ChannelCredentials {
   if (tls === null) return grpc.credentials.createInsecure();
-  const verify = tls.insecureSkipVerify === true ? { checkServerIdentity: () => undefined, rejectUnauthorized: false } : {};
-  return grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null, verify);
+  const skip = tls.insecureSkipVerify === true;
+  const verify = skip ? { checkServerIdentity: () => undefined, rejectUnauthorized: false } : {};
+  const ca = tls.ca ?? (skip ? null : Buffer.from(defaultTrustCa().join("\n")));
+  return grpc.credentials.createSsl(ca, tls.key ?? null, tls.cert ?? null, verify);
 }

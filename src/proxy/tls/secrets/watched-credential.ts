@@ -8,6 +8,7 @@ import { resolveCredential, type CredentialMaterial } from "./resolve-credential
 import type { SecretStore } from "./secret-store.ts";
 import { Reloader, watchFiles } from "./watch.ts";
 import { fs, readFileAsync, tlsModule } from "../../../core/builtins.ts";
+import { defaultTrustCa, DefaultTrustError } from "../default-trust.ts";
 
 /** Where the material comes from: a secret by name, or file paths (either may add a CRL file). */
 export interface CredentialSpec {
@@ -20,6 +21,8 @@ export interface CredentialSpec {
   crl?: string;
   /** A CA is required (MUTUAL servers): without one the credential is not usable. */
   needCa?: boolean;
+  /** A client's: without a CA of its own, the default trust verifies the server (default-trust.ts). */
+  defaultCa?: boolean;
   /** A certificate and key are required (servers, MUTUAL clients). */
   needCert?: boolean;
 }
@@ -186,19 +189,21 @@ export class WatchedCredential {
       this.#error = null;
       return;
     }
-    const options: SecureContextOptions = {
-      ...(m.cert !== undefined ? { cert: m.cert } : {}),
-      ...(m.key !== undefined ? { key: m.key } : {}),
-      ...(m.ca !== undefined ? { ca: m.ca } : {}),
-      ...(m.crl !== undefined ? { crl: m.crl } : {}),
-      ...(this.deps.minVersion !== undefined ? { minVersion: this.deps.minVersion } : {}),
-    };
+    let options: SecureContextOptions;
     let context: SecureContext;
     try {
+      const ca = m.ca ?? (s.defaultCa ? [...defaultTrustCa()] : undefined);
+      options = {
+        ...(m.cert !== undefined ? { cert: m.cert } : {}),
+        ...(m.key !== undefined ? { key: m.key } : {}),
+        ...(ca !== undefined ? { ca } : {}),
+        ...(m.crl !== undefined ? { crl: m.crl } : {}),
+        ...(this.deps.minVersion !== undefined ? { minVersion: this.deps.minVersion } : {}),
+      };
       context = tlsModule().createSecureContext(options);
     } catch (e) {
       const why = `${this.describe()}: ${(e as Error).message}`;
-      if (first && s.credentialName === undefined) throw new CredentialError(why);
+      if (first && s.credentialName === undefined) throw e instanceof DefaultTrustError ? e : new CredentialError(why);
       this.fail(this.#context !== null ? `${why} (keeping the previous certificate)` : why);
       return;
     }

@@ -4,7 +4,10 @@
 // refetches at once (at most every 30 s). Remote sets live across config versions, keyed by URL.
 import type { JSONWebKeySet, JWSHeaderParameters } from "jose";
 import type { Clock } from "../../../../core/clock.ts";
+import type { ClientRequest, RequestOptions } from "node:http";
 import { loadJose, type JoseModule } from "./jose-module.ts";
+import { http, httpsModule } from "../../../../core/builtins.ts";
+import { defaultTrustContext } from "../../../tls/default-trust.ts";
 
 type KeyLookup = ReturnType<JoseModule["createLocalJWKSet"]>;
 export type VerifyKey = Awaited<ReturnType<KeyLookup>>;
@@ -62,10 +65,39 @@ export const httpJwksFetch: JwksFetch = async (url, timeoutMs) => {
 
 const DISCOVERY = "/.well-known/openid-configuration";
 
-async function getJson(url: string, timeoutMs: number): Promise<unknown> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } });
-  if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  return await res.json();
+/**
+ * GET `url` as JSON over node:http, or node:https verified against the default trust (the system CA
+ * bundle, as Istio's remote_jwks cluster validates against `file-root:system`: default-trust.ts).
+ * Not `fetch`: its TLS uses Node's default store, which the sidecar keeps empty, and it loads undici.
+ * No redirects are followed (Envoy's remote_jwks follows none either).
+ */
+function getJson(url: string, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const o: RequestOptions = { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) };
+    let req: ClientRequest;
+    try {
+      const u = new URL(url);
+      // node:https passes `secureContext` on to tls.connect (its option types leave it out).
+      req = u.protocol === "https:" ? httpsModule().request(u, { ...o, secureContext: defaultTrustContext() } as RequestOptions) : http.request(u, o);
+    } catch (e) {
+      return reject(e as Error);
+    }
+    req.on("error", reject);
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => {
+        if (res.statusCode !== 200) return reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        } catch (e) {
+          reject(new Error(`GET ${url}: ${(e as Error).message}`));
+        }
+      });
+    });
+    req.end();
+  });
 }
 
 export class RemoteKeys implements KeySource {
