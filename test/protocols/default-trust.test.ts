@@ -74,7 +74,7 @@ describe("default trust of a launched sidecar: the system CA bundle and NODE_EXT
   const proxies: Proxy[] = [];
 
   before(async () => {
-    pkiA = await makePki({ api: [HOST, "localhost"] });
+    pkiA = await makePki({ api: [HOST, "localhost"], client: [] });
     pkiB = await makePki({ api: [HOST, "localhost"] });
     const answer = (req: IncomingMessage, res: ServerResponse): void => void res.end(req.url === "/jwks" ? JSON.stringify({ keys: [] }) : `ok ${req.url}`);
     const a = pkiA.leaf("api");
@@ -137,6 +137,12 @@ describe("default trust of a launched sidecar: the system CA bundle and NODE_EXT
       assert.equal(await post(portA), "ok");
       assert.equal(await post(portB), "retry");
       assert.equal(await post(portB, readFileSync(pkiB.ca, "utf8")), "ok");
+      // A collector DestinationRule with a client certificate and no caCertificates: the default trust as well.
+      const c = pkiA.leaf("client");
+      const tls = { cert: readFileSync(c.cert), key: readFileSync(c.key) };
+      const postCert = (port: number): Promise<string> => postBody({ endpoint: `https://localhost:${port}/v1/traces`, headers: {}, timeoutMs: 5000 }, "{}", "application/json", tls);
+      assert.equal(await postCert(portA), "ok");
+      assert.equal(await postCert(portB), "retry");
     } finally {
       delete process.env.AMIME_CA_BUNDLE;
       resetDefaultTrust();

@@ -1,12 +1,14 @@
 // One POST of an export body (OTLP/HTTP, Zipkin v2) and what it came to for the retry loop:
 // 2xx is accepted; no connection, a timeout, a cut-off answer, 429, 502, 503 and 504 are worth
 // retrying (OTLP/HTTP's retryable answers); anything else failed for good.
-import { http, httpsModule } from "../../../core/builtins.ts";
+import type { SecureContext } from "node:tls";
+import { http, httpsModule, tlsModule } from "../../../core/builtins.ts";
 import { defaultTrustCa, defaultTrustContext, defaultTrustContextWith } from "../../tls/default-trust.ts";
 import type { SendOutcome } from "./batch-exporter.ts";
 import type { CollectorTls } from "./collector-tls.ts";
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
+const clientContexts = new WeakMap<CollectorTls, SecureContext>();
 
 export interface PostTarget {
   endpoint: string;
@@ -28,7 +30,14 @@ function tlsOptions(t: PostTarget, tls: CollectorTls | null): Record<string, unk
     const own = { ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}), ...(tls.servername ? { servername: tls.servername } : {}), rejectUnauthorized: verify };
     if (tls.ca) return { ...own, ca: tls.ca };
     if (!verify) return own;
-    return tls.cert ? { ...own, ca: [...defaultTrustCa()] } : { ...own, secureContext: defaultTrustContext() };
+    if (!tls.cert) return { ...own, secureContext: defaultTrustContext() };
+    // A client certificate with the default trust: one context per collector TLS (read once), not the bundle's PEM in every request's options.
+    let context = clientContexts.get(tls);
+    if (context === undefined) {
+      context = tlsModule().createSecureContext({ cert: tls.cert, ...(tls.key ? { key: tls.key } : {}), ca: [...defaultTrustCa()] });
+      clientContexts.set(tls, context);
+    }
+    return { ...(tls.servername ? { servername: tls.servername } : {}), rejectUnauthorized: true, secureContext: context };
   }
   const roots = t.meshRoots?.();
   return { secureContext: roots !== undefined ? defaultTrustContextWith(roots) : defaultTrustContext() };
