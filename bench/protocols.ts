@@ -16,6 +16,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { childPids, cpuMicros } from "./lib/proc.ts";
+import { median } from "./lib/rate-windows.ts";
 import { freePort, pinned, run, stopProcess, waitForPort } from "./lib/spawn.ts";
 import { sidecarEnv } from "../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
@@ -108,11 +109,6 @@ async function measureH2(name: string, port: number, pid: number | undefined, n:
     failed: r.failed + fr.failed,
   };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)] ?? 0;
-};
 
 function medianRow(rows: Row[]): Row {
   const m = (f: (r: Row) => number | undefined): number | undefined => (rows[0] === undefined || f(rows[0]) === undefined ? undefined : median(rows.map((r) => f(r) ?? 0)));

@@ -49,7 +49,7 @@ import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { inOwnAutogroup } from "./lib/autogroup.ts";
 import { topSelfTime } from "./lib/cpu-profile.ts";
 import { childPids, cpuMicrosOf, peakRssMb } from "./lib/proc.ts";
-import { quartiles, rateRound, type RateRound } from "./lib/rate-windows.ts";
+import { median, quartiles, rateRound, type RateRound } from "./lib/rate-windows.ts";
 import { run } from "./lib/spawn.ts";
 import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
 import { amimeAuthzTarget, amimeTokenTarget } from "./targets/amime-authz.ts";
@@ -175,13 +175,6 @@ const sampleOf = (sat: Saturation, r: RateRound | undefined): Sample => ({
   windowsAtRate: r?.windowsUsPerReq ?? [],
   errors: r?.errors ?? 0,
 });
-
-/** The middle value; of an even count the mean of the two middle ones (before session 11: the lower one, which favoured the numerator of a ratio). */
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length === 0 ? 0 : s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
 
 const workDir = mkdtempSync(join(tmpdir(), "amime-bench-"));
 if (values.profile) {

@@ -59,6 +59,13 @@ export async function rateRound(root: string, targets: readonly RunningTarget[],
   return rounds;
 }
 
+/** The middle value; of an even count the mean of the two middle ones (the lower one would favour the numerator of a ratio). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length === 0 ? 0 : s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
 /** Quartiles of a sample (nearest rank): min, lower quartile, median, upper quartile, max. */
 export function quartiles(xs: readonly number[]): { min: number; q1: number; median: number; q3: number; max: number } {
   const s = [...xs].sort((a, b) => a - b);
