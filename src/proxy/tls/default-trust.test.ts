@@ -27,6 +27,11 @@ describe("default trust (the system CA bundle, read when first needed)", () => {
     assert.deepEqual(readDefaultTrust({ [EXTRA_CA_CERTS_ENV]: extra }, [bundle]), [PEM("bundle"), PEM("extra")]);
   });
 
+  it("a proxy started without the launcher's environment honours NODE_EXTRA_CA_CERTS itself (the launcher's copy wins)", () => {
+    assert.deepEqual(readDefaultTrust({ NODE_EXTRA_CA_CERTS: extra }, [bundle]), [PEM("bundle"), PEM("extra")]);
+    assert.deepEqual(readDefaultTrust({ NODE_EXTRA_CA_CERTS: bundle, [EXTRA_CA_CERTS_ENV]: extra }, [bundle]), [PEM("bundle"), PEM("extra")]);
+  });
+
   it("AMIME_CA_BUNDLE names the bundle instead of the search", () => {
     assert.deepEqual(readDefaultTrust({ [CA_BUNDLE_ENV]: extra }, [bundle]), [PEM("extra")]);
   });

@@ -79,9 +79,15 @@ export function readDefaultTrust(env: NodeJS.ProcessEnv, candidates: readonly st
     throw new DefaultTrustError(`no system CA bundle (none of ${candidates.join(", ")} exists, and ${CA_BUNDLE_ENV} is not set): servers are verified only against a configured caCertificates`);
   }
   const out = [readPem(bundle, named === bundle ? CA_BUNDLE_ENV : "system CA bundle")];
-  const extra = env[EXTRA_CA_CERTS_ENV];
-  if (extra !== undefined && extra !== "") out.push(readPem(extra, `${EXTRA_CA_CERTS_ENV} (NODE_EXTRA_CA_CERTS)`));
+  // A proxy started by hand (`amime proxy` without the launcher's environment) still has the variable
+  // itself: Node parsed it at start then, and the default trust honours it as well.
+  const [name, extra] = nonEmpty(env[EXTRA_CA_CERTS_ENV]) ? [`${EXTRA_CA_CERTS_ENV} (NODE_EXTRA_CA_CERTS)`, env[EXTRA_CA_CERTS_ENV]] : ["NODE_EXTRA_CA_CERTS", env.NODE_EXTRA_CA_CERTS];
+  if (nonEmpty(extra)) out.push(readPem(extra, name));
   return out;
+}
+
+function nonEmpty(v: string | undefined): v is string {
+  return v !== undefined && v !== "";
 }
 
 function readPem(path: string, what: string): string {
