@@ -4,6 +4,10 @@
 // - `node:http` through the built-in loader, not `import`: an ESM import of `node:http` reads every
 //   export to build its namespace, and the `WebSocket`/`CloseEvent`/`MessageEvent` getters load
 //   undici, which loads `node:tls`, `node:http2`, `node:zlib` and worker_threads: ≈ 14 MB of RSS.
+//   And on first use only: the sidecar serves its admin, status and Prometheus listeners and posts
+//   its exports with its own HTTP/1.1 codec (proxy/small-http), so that a running sidecar never
+//   loads `node:http` (≈ 1.7–2 MB of RSS); what still uses it (an ext-authz HTTP check, the CLI,
+//   the local runtime's probes) loads it through `httpModule()`.
 // - `node:tls`, `node:https` and `node:http2` on first use: a plain HTTP/1.1 config never calls
 //   these accessors, so they are never loaded. The first listener, cluster, credential or client
 //   that needs one loads it synchronously (`process.getBuiltinModule`, no I/O: built-ins live in
@@ -18,7 +22,6 @@ import type * as Http2 from "node:http2";
 import type * as Https from "node:https";
 import type * as Tls from "node:tls";
 
-export const http: typeof Http = process.getBuiltinModule("node:http");
 export const fs: typeof Fs = process.getBuiltinModule("node:fs");
 
 /** `fs.readFile` as a promise, without loading `node:fs/promises`. */
@@ -33,9 +36,14 @@ export function readdirAsync(path: string): Promise<string[]> {
   return new Promise((resolve, reject) => fs.readdir(path, (e, names) => (e ? reject(e) : resolve(names))));
 }
 
+let http: typeof Http | undefined;
 let tls: typeof Tls | undefined;
 let https: typeof Https | undefined;
 let http2: typeof Http2 | undefined;
+
+export function httpModule(): typeof Http {
+  return (http ??= process.getBuiltinModule("node:http"));
+}
 
 export function tlsModule(): typeof Tls {
   return (tls ??= process.getBuiltinModule("node:tls"));

@@ -2,7 +2,9 @@
 // a compact ProxyConfig builder, and clients (node:http without keep-alive, and raw sockets for
 // pipelining / malformed input).
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse, type OutgoingHttpHeaders } from "node:http";
+import type { ChildProcessByStdio } from "node:child_process";
 import { connect, type AddressInfo } from "node:net";
+import type { Readable } from "node:stream";
 import { unusedPort } from "../support/ports.ts";
 import { Sidecar, type SidecarOptions } from "../../src/proxy/sidecar.ts";
 import type { RequestRecord } from "../../src/proxy/request/context.ts";
@@ -202,4 +204,17 @@ export function raw(port: number, bytes: string | Buffer, timeoutMs = 3000): Pro
 /** A port with nothing listening, outside the ephemeral range (see test/support/ports.ts). */
 export function closedPort(): Promise<number> {
   return unusedPort();
+}
+
+/** The first line the process prints (the ready line); rejects if it exits first. */
+export function firstLine(child: ChildProcessByStdio<null, Readable, Readable>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.on("exit", (code) => reject(new Error(`exited ${code}`)));
+  });
 }

@@ -7,9 +7,8 @@ import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { ApplyResult, ControlPlaneStatus, ProxyStatus, ResourceList, Revocation, SecretStatus } from "../../model/wire.ts";
 import type { Credential } from "./credential.ts";
 import type { RootCert } from "./root-cert.ts";
-import { httpsModule, http } from "../../core/builtins.ts";
+import { httpsModule, httpModule } from "../../core/builtins.ts";
 
-const { request: httpRequest } = http;
 
 export type ControlPlaneErrorCode = "CP_UNREACHABLE" | "CP_TIMEOUT" | "CP_HTTP" | "CP_NOT_FOUND" | "CP_BAD_RESPONSE";
 
@@ -195,7 +194,7 @@ export class ControlPlaneClient {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = url.protocol === "https:"
         ? httpsModule().request(url, { method, headers, agent: false, ...(this.#through?.tls ?? (this.#rootCert ? { ca: this.#rootCert.pem } : {})) })
-        : httpRequest(url, { method, headers, agent: false });
+        : httpModule().request(url, { method, headers, agent: false });
       req.setTimeout(timeoutMs, () => req.destroy(new ControlPlaneError("CP_TIMEOUT", `${where} did not answer ${method} ${path} within ${timeoutMs} ms`)));
       req.on("response", resolve);
       req.on("error", (e: Error & { code?: string }) => {

@@ -1,12 +1,8 @@
 // Admin listener (127.0.0.1 unless told otherwise, never on the request path): config dump, clusters with their
-// endpoints and health, readiness, Envoy-style text stats, and drain. node:http is fine here.
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+// endpoints and health, readiness, Envoy-style text stats, and drain. Served by small-http (no node:http).
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import { clustersJson, statsText, type AdminStatsSource } from "./admin-views.ts";
-import { http } from "../../core/builtins.ts";
-import { closeServer, listenOn } from "./status-server.ts";
-
-const { createServer } = http;
+import { SmallHttpServer, type SmallRequest, type SmallResponse } from "../small-http/index.ts";
 
 /** What the admin endpoints read and drive of the sidecar. */
 export interface AdminTarget extends AdminStatsSource {
@@ -18,60 +14,57 @@ export interface AdminTarget extends AdminStatsSource {
 
 export class AdminServer {
   private readonly sidecar: AdminTarget;
-  private readonly server: Server;
-  port = 0;
+  private readonly server: SmallHttpServer;
 
   constructor(sidecar: AdminTarget) {
     this.sidecar = sidecar;
-    this.server = createServer((req, res) => this.handle(req, res));
+    this.server = new SmallHttpServer((req) => this.handle(req));
+  }
+
+  get port(): number {
+    return this.server.port;
   }
 
   listen(port: number, host = "127.0.0.1"): Promise<number> {
-    return listenOn(this.server, port, host).then((p) => (this.port = p));
+    return this.server.listen(port, host);
   }
 
   close(): Promise<void> {
-    return closeServer(this.server);
+    return this.server.close();
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? "/", "http://admin");
+  private handle(req: SmallRequest): SmallResponse {
     const s = this.sidecar;
-    const method = req.method ?? "GET";
-    req.resume();
-    switch (url.pathname) {
+    switch (req.path) {
       case "/ready":
-        return send(res, s.isReady ? 200 : 503, s.isReady ? "LIVE\n" : "NOT READY\n");
+        return text(s.isReady ? 200 : 503, s.isReady ? "LIVE\n" : "NOT READY\n");
       case "/config_dump":
-        return json(res, { version: s.config.version, lastRejection: s.lastRejection, config: s.config });
+        return json({ version: s.config.version, lastRejection: s.lastRejection, config: s.config });
       case "/clusters":
-        return json(res, clustersJson(s));
+        return json(clustersJson(s));
       case "/stats":
-        return send(res, 200, statsText(s));
+        return text(200, statsText(s));
       case "/stats/prometheus":
-        return send(res, 200, s.telemetry?.prometheusText() ?? "");
+        return text(200, s.telemetry?.prometheusText() ?? "");
       case "/listeners":
-        return json(res, s.listenerStats());
+        return json(s.listenerStats());
       case "/drain":
       case "/drain_listeners":
-        if (method !== "POST") return send(res, 405, "use POST\n");
+        if (req.method !== "POST") return text(405, "use POST\n");
         void s.drain();
-        return send(res, 200, "OK\n");
+        return text(200, "OK\n");
       case "/":
-        return send(res, 200, "admin: /ready /config_dump /clusters /stats /listeners POST /drain\n");
+        return text(200, "admin: /ready /config_dump /clusters /stats /listeners POST /drain\n");
       default:
-        return send(res, 404, "not found\n");
+        return text(404, "not found\n");
     }
   }
 }
 
-function send(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body) });
-  res.end(body);
+function text(status: number, body: string): SmallResponse {
+  return { status, body };
 }
 
-function json(res: ServerResponse, value: unknown): void {
-  const body = JSON.stringify(value, null, 2) + "\n";
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
+function json(value: unknown): SmallResponse {
+  return { status: 200, contentType: "application/json", body: JSON.stringify(value, null, 2) + "\n" };
 }

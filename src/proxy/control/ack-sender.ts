@@ -3,7 +3,7 @@
 import type { Agent, ClientRequest, RequestOptions } from "node:http";
 import type { Clock } from "../../core/clock.ts";
 import type { AckMessage } from "../../model/wire.ts";
-import { http, httpsModule } from "../../core/builtins.ts";
+import { httpModule, httpsModule } from "../../core/builtins.ts";
 import { controlPlaneContext } from "./control-plane-context.ts";
 
 export interface AckSenderOptions {
@@ -64,7 +64,7 @@ export class AckSender {
     if (a === undefined) {
       // The request's own options (ca, client credentials) are part of the pool key, so a rotated root opens a new connection.
       const opts = { keepAlive: true, maxFreeSockets: 1 };
-      a = url.protocol === "https:" ? new (httpsModule().Agent)(opts) : new http.Agent(opts);
+      a = url.protocol === "https:" ? new (httpsModule().Agent)(opts) : new (httpModule().Agent)(opts);
       this.agents.set(url.origin, a);
     }
     return a;
@@ -77,6 +77,6 @@ export class AckSender {
    */
   private request(url: URL, o: RequestOptions): ClientRequest {
     const ca = this.opts.ca();
-    return url.protocol === "https:" ? httpsModule().request(url, { ...o, ...(ca !== undefined ? { ca, secureContext: controlPlaneContext(ca) } : {}) }) : http.request(url, o);
+    return url.protocol === "https:" ? httpsModule().request(url, { ...o, ...(ca !== undefined ? { ca, secureContext: controlPlaneContext(ca) } : {}) }) : httpModule().request(url, o);
   }
 }

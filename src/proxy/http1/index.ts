@@ -27,3 +27,4 @@ export type { ResponseFramingPlan } from "./serialize.ts";
 export { CHUNK_END, ChunkedDecoder, LAST_CHUNK, encodeChunk, encodeChunkHeader } from "./chunked.ts";
 export { compileHeaderNames } from "./header-names.ts";
 export { HeaderLineWriter } from "./line-writer.ts";
+export { reasonPhrase } from "./reason-phrase.ts";

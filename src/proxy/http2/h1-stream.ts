@@ -4,7 +4,7 @@
 // content-length is kept, else the body is chunked (HTTP/1.1) or ends at close (HTTP/1.0).
 // HTTP/2 trailers are not sent to HTTP/1.1 clients.
 import { Buffer } from "node:buffer";
-import { http } from "../../core/builtins.ts";
+import { reasonPhrase } from "../http1/reason-phrase.ts";
 import type { CorsPolicy, Route } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../request/context.ts";
 import type { Exchange } from "../http/exchange.ts";
@@ -12,8 +12,6 @@ import { ChunkedDecoder, checkHeaderLines } from "../http1/index.ts";
 import type { ForwardStream, ForwardStreamSink } from "./forward-stream.ts";
 import { isConnectionSpecific, type FlatHeaders, type HeaderPairs } from "./headers.ts";
 import type { XfccPlan } from "../detect/xfcc.ts";
-
-const { STATUS_CODES } = http;
 
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const CRLF = Buffer.from("\r\n", "latin1");
@@ -221,7 +219,7 @@ export class H1Stream implements ForwardStream {
     }
     x.status = status;
     x.responseStarted = true;
-    x.write(Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Unknown"}\r\n${lines}\r\n`, "latin1"));
+    x.write(Buffer.from(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${lines}\r\n`, "latin1"));
     return true;
   }
 

@@ -11,10 +11,9 @@ import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
 import { newKeyAndRequest } from "./csr.ts";
 import type { CertificateRequest, CertificateResponse } from "../../model/wire.ts";
-import { httpsModule, http } from "../../core/builtins.ts";
+import { httpsModule, httpModule } from "../../core/builtins.ts";
 import { controlPlaneContext } from "../control/control-plane-context.ts";
 
-const { request: httpRequest } = http;
 
 const GRACE_RATIO = 0.5;
 const GRACE_JITTER = 0.01;
@@ -171,7 +170,7 @@ export class WorkloadCertificate {
       // A renewal presents the current certificate (a context of its own, twice a day); the bootstrap
       // request shares the stream's context.
       const tls = current !== null ? { ...(ca !== undefined ? { ca } : {}), cert: current.certChain.join(""), key: current.keyPem } : ca !== undefined ? { secureContext: controlPlaneContext(ca) } : {};
-      const req = url.protocol === "https:" ? httpsModule().request(url, { ...o, ...tls }) : httpRequest(url, o);
+      const req = url.protocol === "https:" ? httpsModule().request(url, { ...o, ...tls }) : httpModule().request(url, o);
       req.on("timeout", () => req.destroy(new Error("timed out")));
       req.on("error", reject);
       req.on("response", (res) => {

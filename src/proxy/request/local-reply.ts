@@ -2,9 +2,7 @@
 // response, redirect, CORS preflight, bad request): one Buffer, one socket write. Bodies follow
 // Envoy's texts so clients and tests that grep them keep working.
 import { Buffer } from "node:buffer";
-import { http } from "../../core/builtins.ts";
-
-const { STATUS_CODES } = http;
+import { reasonPhrase } from "../http1/reason-phrase.ts";
 
 export const BODY_NO_HEALTHY_UPSTREAM = "no healthy upstream";
 export const BODY_CONNECT_FAILURE = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
@@ -26,10 +24,6 @@ export interface LocalReplyOptions {
   head?: boolean;
   /** HTTP/1.0 clients with keep-alive need `Connection: keep-alive` to keep the connection. */
   http10KeepAlive?: boolean;
-}
-
-export function reasonPhrase(status: number): string {
-  return STATUS_CODES[status] ?? "Unknown";
 }
 
 export function localReply(o: LocalReplyOptions): Buffer {

@@ -2,8 +2,6 @@
 // Installs the request hooks, owns the Istio metrics store, the access logger and the span
 // exporter (re-created when a pushed config changes their path or endpoint), and serves
 // Prometheus text on the metrics listener (`/stats/prometheus`, default port 15090).
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { http } from "../../core/builtins.ts";
 import { AccessLogger } from "./access-log/access-logger.ts";
 import type * as OtlpLogs from "./otlp/log-exporter.ts";
 import type { OtlpLogExporter } from "./otlp/log-exporter.ts";
@@ -13,7 +11,7 @@ import { IstioMetrics } from "./metrics/istio-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, PrometheusWriter } from "./metrics/prometheus-text.ts";
 import { renderProxyStats, type ProxyStatsSource } from "./metrics/proxy-stats.ts";
 import type { ProxyContext } from "../request/context.ts";
-import { readOnly } from "../admin/status-server.ts";
+import { readOnly, SmallHttpServer, type SmallRequest, type SmallResponse } from "../small-http/index.ts";
 
 /** What telemetry needs of the sidecar: its config, its engine context (hooks go there), its stats. */
 export interface TelemetryHost extends ProxyStatsSource {
@@ -31,14 +29,12 @@ import type { ExportCounters } from "./export/batch-exporter.ts";
 let otlpLogs: typeof OtlpLogs | undefined;
 let fluentd: typeof Fluentd | undefined;
 
-const { createServer } = http;
-
 export class SidecarTelemetry {
   private readonly sidecar: TelemetryHost;
   private readonly sinks: HookSinks;
   /** OTLP metrics and DogStatsD exporters (TelemetryConfig.metricsExport). */
   private readonly metricSinks = new MetricSinks();
-  private server: Server | null = null;
+  private server: SmallHttpServer | null = null;
   private boundAt = "";
   private exportKey = "";
   private logKey = "";
@@ -152,37 +148,26 @@ export class SidecarTelemetry {
     }
   }
 
-  private listen(address: string, port: number): Promise<boolean> {
-    const server = createServer((req, res) => this.handle(req, res));
-    return new Promise((resolve) => {
-      server.once("error", (e) => {
-        // A taken port must not take the proxy down with it: report it and serve without.
-        this.metricsError = `metrics listener ${address}:${port}: ${(e as Error).message}`;
-        resolve(false);
-      });
-      server.listen({ host: address, port }, () => {
-        const a = server.address();
-        this.metricsPort = typeof a === "object" && a !== null ? a.port : port;
-        this.metricsError = null;
-        this.server = server;
-        resolve(true);
-      });
-    });
+  private async listen(address: string, port: number): Promise<boolean> {
+    const server = new SmallHttpServer((req) => this.handle(req), this.sidecar.ctx.clock);
+    try {
+      this.metricsPort = await server.listen(port, address);
+    } catch (e) {
+      // A taken port must not take the proxy down with it: report it and serve without.
+      this.metricsError = `metrics listener ${address}:${port}: ${(e as Error).message}`;
+      return false;
+    }
+    this.metricsError = null;
+    this.server = server;
+    return true;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    req.resume();
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === "/stats/prometheus" || path === "/metrics") {
+  private handle(req: SmallRequest): SmallResponse {
+    if (req.path === "/stats/prometheus" || req.path === "/metrics") {
       // Read-only, as Envoy's Prometheus listener: GET and HEAD, anything else 405.
-      if (!readOnly(req, res)) return;
-      const body = this.prometheusText();
-      res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE, "content-length": Buffer.byteLength(body) });
-      res.end(body);
-      return;
+      return readOnly(req) ?? { status: 200, contentType: PROMETHEUS_CONTENT_TYPE, body: this.prometheusText() };
     }
-    res.writeHead(404, { "content-type": "text/plain" });
-    res.end("not found: try /stats/prometheus\n");
+    return { status: 404, contentType: "text/plain", body: "not found: try /stats/prometheus\n" };
   }
 
   /** Everything this proxy exposes to Prometheus, rendered now. */
@@ -235,11 +220,7 @@ export class SidecarTelemetry {
     const server = this.server;
     this.server = null;
     this.metricsPort = 0;
-    if (server === null) return Promise.resolve();
-    return new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    return server === null ? Promise.resolve() : server.close();
   }
 
   async close(): Promise<void> {

@@ -9,9 +9,8 @@
 import { connect } from "node:net";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { ResolvedProbe } from "../../model/specs/workload.ts";
-import { http } from "../../core/builtins.ts";
+import { httpModule } from "../../core/builtins.ts";
 
-const { request } = http;
 
 export type ProbeSpec = Omit<ResolvedProbe, "port">;
 
@@ -115,7 +114,7 @@ export function checkOnce(kind: "httpGet" | "tcpSocket", port: number, path: str
       s.once("error", () => finish(false));
       return;
     }
-    const req = request({ host, port, path, method: "GET", agent: false, headers: { "user-agent": "amime-probe/0.1", connection: "close" } }, (res) => {
+    const req = httpModule().request({ host, port, path, method: "GET", agent: false, headers: { "user-agent": "amime-probe/0.1", connection: "close" } }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
       finish(status >= 200 && status < 400);

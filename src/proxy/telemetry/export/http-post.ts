@@ -1,14 +1,18 @@
 // One POST of an export body (OTLP/HTTP, Zipkin v2) and what it came to for the retry loop:
 // 2xx is accepted; no connection, a timeout, a cut-off answer, 429, 502, 503 and 504 are worth
-// retrying (OTLP/HTTP's retryable answers); anything else failed for good.
+// retrying (OTLP/HTTP's retryable answers); anything else failed for good. Sent by the proxy's
+// own client (small-http: no node:http), on a connection kept per collector and credentials.
 import type { SecureContext } from "node:tls";
-import { http, httpsModule, tlsModule } from "../../../core/builtins.ts";
+import { tlsModule } from "../../../core/builtins.ts";
+import { SmallHttpClient } from "../../small-http/index.ts";
 import { defaultTrustCa, defaultTrustContext, defaultTrustContextWith } from "../../tls/default-trust.ts";
 import type { SendOutcome } from "./batch-exporter.ts";
 import type { CollectorTls } from "./collector-tls.ts";
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 const clientContexts = new WeakMap<CollectorTls, SecureContext>();
+/** One client for every export of the sidecar: connections kept per collector (and TLS credentials). */
+const client = new SmallHttpClient();
 
 export interface PostTarget {
   endpoint: string;
@@ -43,36 +47,33 @@ function tlsOptions(t: PostTarget, tls: CollectorTls | null): Record<string, unk
   return { secureContext: roots !== undefined ? defaultTrustContextWith(roots) : defaultTrustContext() };
 }
 
+/** Names the credentials an https connection was made with: only a POST with the same ones reuses it. */
+function poolKey(t: PostTarget, tls: CollectorTls | null): string {
+  if (tls !== null) return JSON.stringify([tls.ca, tls.cert, tls.key, tls.servername, tls.insecureSkipVerify]);
+  const roots = t.meshRoots?.();
+  return roots !== undefined ? `mesh ${roots}` : "default";
+}
+
 /** One POST; `tls` applies to an https endpoint (null: the default trust and the mesh's roots). */
-export function postBody(t: PostTarget, body: string | Uint8Array, contentType: string, tls: CollectorTls | null = null): Promise<SendOutcome> {
+export async function postBody(t: PostTarget, body: string | Uint8Array, contentType: string, tls: CollectorTls | null = null): Promise<SendOutcome> {
   let url: URL;
+  let secure: { options: Record<string, unknown>; key: string };
   try {
     url = new URL(t.endpoint);
+    secure = url.protocol === "https:" ? { options: tlsOptions(t, tls), key: poolKey(t, tls) } : { options: {}, key: "" };
   } catch {
-    return Promise.resolve("fail");
+    // A bad endpoint, or no default trust to verify the collector with.
+    return "fail";
   }
-  return new Promise((resolve) => {
-    const https = url.protocol === "https:";
-    const send = https ? httpsModule().request : http.request;
-    const headers = { ...t.headers, "content-type": contentType, "content-length": Buffer.byteLength(body) };
-    let req: ReturnType<typeof http.request>;
-    try {
-      req = send(url, { method: "POST", headers, timeout: t.timeoutMs, ...(https ? tlsOptions(t, tls) : {}) }, (res) => {
-        res.resume();
-        res.on("close", () => resolve("retry")); // cut off before its end (a no-op after "end")
-        res.on("end", () => {
-          const code = res.statusCode ?? 0;
-          resolve(code >= 200 && code < 300 ? "ok" : RETRYABLE.has(code) ? "retry" : "fail");
-        });
-      });
-    } catch {
-      // A header value Node refuses (the control plane checks them; an environment variable may still hold one).
-      return resolve("fail");
-    }
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", () => resolve("retry"));
-    req.end(body);
-  });
+  try {
+    const res = await client.request(url, { method: "POST", headers: { ...t.headers, "content-type": contentType }, body, timeoutMs: t.timeoutMs, tls: secure.options, poolKey: secure.key });
+    const code = res.status;
+    return code >= 200 && code < 300 ? "ok" : RETRYABLE.has(code) ? "retry" : "fail";
+  } catch (e) {
+    // A header value with a line break (the control plane checks them; an environment variable may
+    // still hold one) fails for good; no connection, a timeout or a cut-off answer is worth retrying.
+    return (e as { code?: string }).code === "E_BAD_REQUEST" ? "fail" : "retry";
+  }
 }
 
 /** postBody with TLS files read first (`tls` null: none configured); a file that cannot be read fails the export. */

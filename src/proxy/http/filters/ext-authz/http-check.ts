@@ -6,7 +6,7 @@
 // are dialed through the provider's cluster (its endpoints, its TLS: mesh mTLS when the cluster
 // has it) and kept alive per endpoint.
 import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from "node:http";
-import { http } from "../../../../core/builtins.ts";
+import { httpModule } from "../../../../core/builtins.ts";
 import type { Socket } from "node:net";
 import type { Clock } from "../../../../core/clock.ts";
 import type { ExtAuthzProvider } from "../../../../model/proxy-config.ts";
@@ -14,7 +14,6 @@ import type { Host } from "../../../upstream/balance/balancer.ts";
 import type { ClusterState } from "../../../upstream/cluster-manager.ts";
 import { HeaderPatterns, type CheckInput, type CheckOutcome } from "./check.ts";
 
-const { Agent, request } = http;
 
 /** The authorizer's answer body is read up to this size (Envoy buffers it whole; a bound keeps memory safe). */
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -65,7 +64,7 @@ export class HttpAuthzClient {
         req?.destroy();
       }, timeoutMs);
       try {
-        req = request({ agent: this.agentFor(cluster, host), method: input.method, path: this.provider.pathPrefix + input.path, headers, setHost: false }, (res) => {
+        req = httpModule().request({ agent: this.agentFor(cluster, host), method: input.method, path: this.provider.pathPrefix + input.path, headers, setHost: false }, (res) => {
           readAnswer(res, (answer) => finish(answer === null ? { kind: "error", reason: "authorizer answer too large or cut" } : this.outcome(res, answer)));
         });
       } catch (e) {
@@ -111,7 +110,7 @@ export class HttpAuthzClient {
   private agentFor(cluster: ClusterState, host: Host): HttpAgent {
     let a = this.agents.get(host.key);
     if (a === undefined) {
-      a = new DialAgent(() => cluster.dial({ host: host.address, port: host.port, noDelay: true }, cluster.tlsFor(host), host));
+      a = new (dialAgentClass())(() => cluster.dial({ host: host.address, port: host.port, noDelay: true }, cluster.tlsFor(host), host));
       this.agents.set(host.key, a);
     }
     return a;
@@ -123,16 +122,21 @@ export class HttpAuthzClient {
   }
 }
 
-/** node:http's keep-alive agent with the proxy's dialer instead of net.connect. */
-class DialAgent extends Agent {
-  private readonly dialFn: () => Socket;
-  constructor(dial: () => Socket) {
-    super({ keepAlive: true, maxSockets: 256, maxFreeSockets: 16, timeout: 60_000 });
-    this.dialFn = dial;
-  }
-  override createConnection(): Socket {
-    return this.dialFn();
-  }
+type DialAgentClass = new (dial: () => Socket) => HttpAgent;
+let dialAgent: DialAgentClass | undefined;
+
+/** node:http's keep-alive agent with the proxy's dialer instead of net.connect (made on first use: node:http loads then). */
+function dialAgentClass(): DialAgentClass {
+  return (dialAgent ??= class DialAgent extends httpModule().Agent {
+    private readonly dialFn: () => Socket;
+    constructor(dial: () => Socket) {
+      super({ keepAlive: true, maxSockets: 256, maxFreeSockets: 16, timeout: 60_000 });
+      this.dialFn = dial;
+    }
+    override createConnection(): Socket {
+      return this.dialFn();
+    }
+  });
 }
 
 /** The answer's body as text (null when larger than the bound or cut short). */

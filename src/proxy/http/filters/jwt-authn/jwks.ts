@@ -6,7 +6,7 @@ import type { JSONWebKeySet, JWSHeaderParameters } from "jose";
 import type { Clock } from "../../../../core/clock.ts";
 import type { ClientRequest, RequestOptions } from "node:http";
 import { loadJose, type JoseModule } from "./jose-module.ts";
-import { http, httpsModule } from "../../../../core/builtins.ts";
+import { httpModule, httpsModule } from "../../../../core/builtins.ts";
 import { defaultTrustContext } from "../../../tls/default-trust.ts";
 
 type KeyLookup = ReturnType<JoseModule["createLocalJWKSet"]>;
@@ -78,7 +78,7 @@ function getJson(url: string, timeoutMs: number): Promise<unknown> {
     try {
       const u = new URL(url);
       // node:https passes `secureContext` on to tls.connect (its option types leave it out).
-      req = u.protocol === "https:" ? httpsModule().request(u, { ...o, secureContext: defaultTrustContext() } as RequestOptions) : http.request(u, o);
+      req = u.protocol === "https:" ? httpsModule().request(u, { ...o, secureContext: defaultTrustContext() } as RequestOptions) : httpModule().request(u, o);
     } catch (e) {
       return reject(e as Error);
     }

@@ -1,0 +1,76 @@
+// A running sidecar never loads node:http (issue 15: ≈ 1.7–2 MB of RSS): started as a runtime starts
+// it (the bundle, the sidecar's flags), from a file with a Bookinfo hop's config, Prometheus and
+// Zipkin tracing on, its admin, status and Prometheus listeners are scraped and a span export is
+// accepted by a real collector; then Node's own list of loaded built-ins (process.moduleLoadList,
+// written by a preload at exit) holds no `node:http` module nor any of its `_http_*` parts.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { sidecarLaunch } from "../../src/runtime/js-build/sidecar-launch.ts";
+import { firstLine, send, startUpstream, type Upstream } from "./sidecar-harness.ts";
+import { clientConfig } from "../telemetry/two-hop.ts";
+import { startCollector, type Collector } from "../telemetry/collector.ts";
+import { unusedPort } from "../support/ports.ts";
+import { waitFor } from "../support/wait.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+
+describe("a sidecar from a file, with Prometheus and tracing on, without node:http", () => {
+  let app: Upstream;
+  let collector: Collector;
+  let dir: string;
+  before(async () => {
+    app = await startUpstream("reviews");
+    collector = await startCollector();
+    dir = mkdtempSync(join(tmpdir(), "amime-no-http-"));
+  });
+  after(async () => {
+    await app.close();
+    await collector.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves admin, status and /stats/prometheus and exports its spans; process.moduleLoadList has no http module", async () => {
+    const metricsPort = await unusedPort();
+    const file = join(dir, "productpage.json");
+    writeFileSync(file, JSON.stringify(clientConfig(app.port, { metricsPort, tracing: { endpoint: `${collector.url}/api/v2/spans`, format: "zipkin", samplingPercentage: 100 } })));
+    const listFile = join(dir, "modules.json");
+    const preload = join(dir, "module-list.mjs");
+    writeFileSync(preload, `process.on("exit", () => process.getBuiltinModule("node:fs").writeFileSync(${JSON.stringify(listFile)}, JSON.stringify(process.moduleLoadList)));\n`);
+    const launch = await sidecarLaunch(root);
+    const child = spawn(launch.command, ["--import", preload, ...launch.args, "proxy", "--config", file, "--admin-port", "0", "--status-port", "0", "--status-address", "127.0.0.1"], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const ready = JSON.parse(await firstLine(child)) as { listeners: Record<string, number>; admin: number; status: number };
+      const r = await send(ready.listeners.outbound as number, { path: "/reviews/0", headers: { host: "reviews:9080" } });
+      assert.equal(r.status, 200);
+
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/stats/prometheus`);
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /^istio_requests_total\{.*response_code="200".*\} 1$/m);
+      assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/stats/prometheus`, { method: "POST" })).status, 405);
+      const admin = `http://127.0.0.1:${ready.admin}`;
+      assert.equal(await (await fetch(`${admin}/ready`)).text(), "LIVE\n");
+      assert.match(await (await fetch(`${admin}/stats`)).text(), /^http\.downstream_rq_2xx: 1$/m);
+      assert.equal(((await (await fetch(`${admin}/config_dump`)).json()) as { version: string }).version, "3");
+      assert.equal((await fetch(`http://127.0.0.1:${ready.status}/healthz/ready`)).status, 200);
+      await waitFor(() => collector.service.spans.accepted >= 1, { what: "the sidecar's span at the collector" });
+      assert.match(await (await fetch(`${admin}/stats/prometheus`)).text(), /^amime_tracing_spans_exported_total 1$/m);
+
+      await new Promise<void>((resolve) => {
+        child.on("exit", () => resolve());
+        child.kill("SIGTERM");
+      });
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    const loaded = JSON.parse(readFileSync(listFile, "utf8")) as string[];
+    assert.ok(loaded.includes("NativeModule net"), "the list is the sidecar's");
+    assert.deepEqual(
+      loaded.filter((m) => /^NativeModule (http|https|_http_\w+|internal\/http)$/.test(m)),
+      [],
+    );
+  });
+});
