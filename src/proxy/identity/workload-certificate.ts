@@ -6,12 +6,11 @@
 // certificate at half the certificate's remaining lifetime (Istio's SECRET_GRACE_PERIOD_RATIO
 // 0.5, ±1 % jitter); a failed request is retried with backoff while the current one is valid.
 // MeshCredentials (mesh-credentials.ts) turns each one into the TLS context mutual TLS uses.
-import type { RequestOptions } from "node:http";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { systemRandom, type Random } from "../../core/random.ts";
 import { newKeyAndRequest } from "./csr.ts";
 import type { CertificateRequest, CertificateResponse } from "../../model/wire.ts";
-import { httpsModule, httpModule } from "../../core/builtins.ts";
+import { SmallHttpClient } from "../small-http/index.ts";
 import { controlPlaneContext } from "../control/control-plane-context.ts";
 
 
@@ -56,6 +55,7 @@ export class WorkloadCertificate {
   issued = 0;
   readonly #o: WorkloadCertificateOptions;
   readonly #clock: Clock;
+  readonly #http: SmallHttpClient;
   readonly #random: Random;
   #timer: TimerHandle | null = null;
   #failures = 0;
@@ -72,6 +72,7 @@ export class WorkloadCertificate {
   constructor(o: WorkloadCertificateOptions) {
     this.#o = o;
     this.#clock = o.clock ?? systemClock;
+    this.#http = new SmallHttpClient(this.#clock);
     this.#random = o.random ?? systemRandom;
   }
 
@@ -158,36 +159,18 @@ export class WorkloadCertificate {
   }
 
   /** With `current`: authenticated by that certificate (TLS client certificate); else by the bootstrap credential. */
-  #post(body: CertificateRequest, current: ActiveCertificate | null): Promise<CertificateResponse> {
-    const text = JSON.stringify(body);
+  async #post(body: CertificateRequest, current: ActiveCertificate | null): Promise<CertificateResponse> {
     const urls = this.#o.urls ?? [];
     const url = new URL("/ca/v1/certificates", urls.length > 0 ? urls[this.#at % urls.length]! : this.#o.url);
-    const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(text) };
+    const headers: Record<string, string> = { "content-type": "application/json" };
     if (current === null) headers.authorization = `Bearer ${typeof this.#o.token === "function" ? this.#o.token() : this.#o.token}`;
-    const o: RequestOptions = { method: "POST", agent: false, timeout: 10_000, headers };
-    return new Promise((resolve, reject) => {
-      const ca = typeof this.#o.ca === "function" ? this.#o.ca() : this.#o.ca;
-      // A renewal presents the current certificate (a context of its own, twice a day); the bootstrap
-      // request shares the stream's context.
-      const tls = current !== null ? { ...(ca !== undefined ? { ca } : {}), cert: current.certChain.join(""), key: current.keyPem } : ca !== undefined ? { secureContext: controlPlaneContext(ca) } : {};
-      const req = url.protocol === "https:" ? httpsModule().request(url, { ...o, ...tls }) : httpModule().request(url, o);
-      req.on("timeout", () => req.destroy(new Error("timed out")));
-      req.on("error", reject);
-      req.on("response", (res) => {
-        let out = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (out += c));
-        res.on("error", reject);
-        res.on("end", () => {
-          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} ${out.slice(0, 300)}`));
-          try {
-            resolve(JSON.parse(out) as CertificateResponse);
-          } catch (e) {
-            reject(e as Error);
-          }
-        });
-      });
-      req.end(text);
-    });
+    const ca = typeof this.#o.ca === "function" ? this.#o.ca() : this.#o.ca;
+    // A renewal presents the current certificate (a context of its own, twice a day); the bootstrap
+    // request shares the stream's context. One connection per request (no pool key): twice a day.
+    const tls = current !== null ? { ...(ca !== undefined ? { ca } : {}), cert: current.certChain.join(""), key: current.keyPem } : ca !== undefined ? { secureContext: controlPlaneContext(ca) } : {};
+    const res = await this.#http.request(url, { method: "POST", headers, body: JSON.stringify(body), timeoutMs: 10_000, tls });
+    const out = res.body.toString("utf8");
+    if (res.status !== 200) throw new Error(`HTTP ${res.status} ${out.slice(0, 300)}`);
+    return JSON.parse(out) as CertificateResponse;
   }
 }
