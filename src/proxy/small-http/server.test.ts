@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { FakeClock } from "../../testing/fake-clock.ts";
@@ -93,6 +94,8 @@ describe("SmallHttpServer (admin, status and Prometheus listeners without node:h
     clock.advance(1);
     assert.match(await closed, /^HTTP\/1\.1 408 Request Timeout\r\n[^]*request head not complete in time\n$/);
 
+    // The 408'd connection's timers go with its socket; then the only timer is the idle one's.
+    while (clock.pending() !== 0) await new Promise((r) => setImmediate(r));
     const idle = connect({ port, host: "127.0.0.1" });
     const idleClosed = new Promise<void>((resolve) => idle.on("close", () => resolve()));
     idle.write("GET /one HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -111,6 +114,29 @@ describe("SmallHttpServer (admin, status and Prometheus listeners without node:h
     assert.match(await until(s, "\r\n\r\n"), /^HTTP\/1\.1 204 No Content\r\ncontent-length: 0\r\n\r\n$/);
     await other.close();
     await gone;
+  });
+
+  it("whatever bytes a client sends, in whatever pieces, it gets answers or a close, and the server goes on", async () => {
+    const ok = "GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    const piece = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.constantFrom("GET / HTTP/1.1\r\n", "Host: a\r\n", "\r\n", "Transfer-Encoding: chunked\r\n", "Content-Length: 3\r\n", "5\r\nab", "\n", "\0", "HTTP/1.1 200 OK\r\n").map((t) => Buffer.from(t, "latin1")));
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 12 }), async (pieces) => {
+        const s = connect({ port, host: "127.0.0.1" });
+        s.on("error", () => {});
+        const closed = new Promise<string>((resolve) => {
+          let text = "";
+          s.on("data", (b) => (text += b.toString("latin1")));
+          s.on("close", () => resolve(text));
+        });
+        for (const p of pieces) s.write(p);
+        s.end();
+        const text = await closed;
+        // Every answer starts with a status line of ours; a connection that got bytes it could not take is closed.
+        for (const line of text.split("\r\n").filter((l) => l.startsWith("HTTP/"))) assert.match(line, /^HTTP\/1\.1 \d{3} [A-Za-z -]+$/);
+      }),
+      { numRuns: 60 },
+    );
+    assert.match(await exchange(port, ok), /^HTTP\/1\.1 200 OK/);
   });
 
   it("refuses to bind a taken port with the bind error", async () => {
