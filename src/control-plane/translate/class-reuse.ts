@@ -1,8 +1,9 @@
 // A proxy class's outbound part kept across snapshots. Its routes read the snapshot's Istio
 // resources, its services and the mesh settings, never its workload instances; its clusters and
 // endpoints read the instances only through each service's backing instances. Every registration
-// makes a new snapshot (an instance more or less), and each class was translated again: in a
-// 1,000-service mesh ≈ 100 ms of CPU for each sidecar `amime up` starts. A snapshot whose inputs
+// makes a new snapshot (an instance more or less), and each class was translated again: most of
+// the preparation of each sidecar `amime up` starts in a 1,000-service mesh (docs/performance.md,
+// "Session 12: the pushed 1,000-service start"). A snapshot whose inputs
 // other than the instances are those of the snapshot a class was last translated from gets the
 // same route configuration object back (reusedRoutes), and the same clusters and endpoint lists
 // for each service whose backing instances are equal (clusters.ts), so the push finds their JSON
