@@ -8,6 +8,8 @@
 // maximum for good (the RSS plateau of docs/performance.md, "Memory and start"). 2 MB rather than
 // 1 MB: the same peak RSS at 1,000 rps (77.9 vs 76.3 MB) with half the scavenges; 1 MB cost ≈ 9 %
 // CPU per request at saturation (docs/performance.md, "The sidecar's young generation costs CPU").
+// Session 12, at about half the bytes per request: 1 MB ≈ 1 % for HTTP/1.1 (within noise), ≈ 5 % for
+// h2c at saturation and ≈ 10 % at 1,000 rps ("Session 12: … the CPU price of 1 MB semi-spaces").
 //
 // --expose-gc: V8's `gc`, which the sidecar calls once when it goes quiet after its heap grew
 // (src/proxy/memory/idle-gc.ts): V8's own memory reducer waits for a low allocation rate that it only
