@@ -6,9 +6,13 @@
 // the same config from a file (the control plane's config for the node, written out) instead, for
 // comparison. `--profile DIR`: a CPU profile of the sidecar to its exit (`--cpu-prof`) and of the
 // control plane from the spawn to the ready line (DIR/control-plane.cpuprofile). `--smaps`: the
-// sidecar's mappings of 128 kB or more (RSS) after the hold, on stderr.
+// sidecar's mappings of 128 kB or more (RSS) after the hold, on stderr. `--after N`: N other
+// productpage replicas with sidecars (the same proxy class) registered first, one after another,
+// and 1 s left for the control plane to prepare them, as `amime up` starts its sidecars: the start
+// of a later sidecar, whose class the control plane has translated before (their sidecars are not
+// started).
 //
-// Usage: node bench/pushed-start.ts [--services 1000] [--via push|file] [--hold 3000] [--profile DIR] [--smaps]
+// Usage: node bench/pushed-start.ts [--services 1000] [--via push|file] [--after 0] [--hold 3000] [--profile DIR] [--smaps]
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
@@ -21,9 +25,10 @@ import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { freePort, startProxyUntilReady, stopProcess } from "./lib/spawn.ts";
 import { startPushedMesh } from "./targets/pushed.ts";
 
-const USAGE = "Usage: node bench/pushed-start.ts [--services 1000] [--via push|file] [--hold 3000] [--profile DIR] [--smaps]";
-const { values } = benchArgs({ options: { services: { type: "string", default: "0" }, via: { type: "string", default: "push" }, hold: { type: "string", default: "3000" }, profile: { type: "string" }, smaps: { type: "boolean", default: false } } }, USAGE);
+const USAGE = "Usage: node bench/pushed-start.ts [--services 1000] [--via push|file] [--after 0] [--hold 3000] [--profile DIR] [--smaps]";
+const { values } = benchArgs({ options: { services: { type: "string", default: "0" }, via: { type: "string", default: "push" }, after: { type: "string", default: "0" }, hold: { type: "string", default: "3000" }, profile: { type: "string" }, smaps: { type: "boolean", default: false } } }, USAGE);
 if (!/^\d+$/.test(values.services)) exitWithUsage(`--services takes a count of services, not ${values.services}`, USAGE);
+if (!/^\d+$/.test(values.after) || Number(values.after) > 200) exitWithUsage(`--after takes a count of other sidecars (at most 200), not ${values.after}`, USAGE);
 if (!/^\d+$/.test(values.hold)) exitWithUsage(`--hold takes milliseconds, not ${values.hold}`, USAGE);
 if (values.via !== "push" && values.via !== "file") exitWithUsage(`--via push or --via file, not ${values.via}`, USAGE);
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
@@ -40,6 +45,8 @@ const round = (x: number): number => Math.round(x * 10) / 10;
 
 const mesh = await startPushedMesh(root, workDir, await freePort(), await freePort(), Number(values.services));
 try {
+  for (let i = 1; i <= Number(values.after); i++) mesh.registerPeer(i);
+  if (Number(values.after) > 0) await new Promise((r) => setTimeout(r, 1000));
   const entry = (await sidecarLaunch(root)).args.at(-1)!;
   let source = mesh.args;
   if (values.via === "file") {
@@ -68,7 +75,7 @@ try {
     }
     await new Promise((r) => setTimeout(r, Number(values.hold)));
     if (values.smaps) process.stderr.write(bigMappings(pid));
-    process.stdout.write(`${JSON.stringify({ via: values.via, services: Number(values.services), readyMs: Math.round(readyMs), cpuAtReadyMs: Math.round(atReady.cpuMs), rssAtReadyMb: round(atReady.rss), hwmAtReadyMb: round(atReady.hwm), holdMs: Number(values.hold), rssAfterMb: round(statusMb(pid, "VmRSS")), hwmAfterMb: round(peakRssMb(pid)) })}\n`);
+    process.stdout.write(`${JSON.stringify({ via: values.via, services: Number(values.services), after: Number(values.after), readyMs: Math.round(readyMs), cpuAtReadyMs: Math.round(atReady.cpuMs), rssAtReadyMb: round(atReady.rss), hwmAtReadyMb: round(atReady.hwm), holdMs: Number(values.hold), rssAfterMb: round(statusMb(pid, "VmRSS")), hwmAfterMb: round(peakRssMb(pid)) })}\n`);
   } finally {
     await stopProcess(child);
   }

@@ -23,6 +23,11 @@ export interface PushedMesh {
    * that spawns the sidecar.
    */
   register(): void;
+  /**
+   * Register another productpage replica with a sidecar (productpage-v1-<i>, i ≥ 1), as `amime up`
+   * registers the sidecars it starts before this one: the same proxy class. Its sidecar is not started.
+   */
+  registerPeer(i: number): void;
   /** The `amime proxy` arguments (after `proxy`) and the environment of the sidecar. */
   args: string[];
   env: NodeJS.ProcessEnv;
@@ -50,10 +55,22 @@ export async function startPushedMesh(root: string, workDir: string, listenPort:
         outboundPort: listenPort,
       });
     };
+    const registerPeer = (i: number): void => {
+      const name = `productpage-v1-${i}`;
+      const node = `sidecar~${name}.default`;
+      const address = `127.0.0.${1 + i}`;
+      cp.register("default", name, {
+        instance: { name, workload: "productpage-v1", namespace: "default", labels, serviceAccount: "bookinfo-productpage", address, ready: true, sidecar: true, ports: { "9080": inboundPort }, appPorts: { "9080": upstreamPort } },
+        nodeId: node,
+        node: { id: node, kind: "sidecar", workload: "productpage-v1", namespace: "default", labels, serviceAccount: "bookinfo-productpage", trustDomain: "cluster.local", ip: address },
+        outboundPort: listenPort,
+      });
+    };
     const rootFile = join(workDir, "root-cert.pem");
     writeFileSync(rootFile, cp.trustBundle);
     return {
       register,
+      registerPeer,
       args: ["--xds", cp.url, "--root-cert", rootFile, "--node", NODE],
       env: { ...process.env, AMIME_PROXY_TOKEN: cp.mintProxyToken({ node: NODE, namespace: "default", serviceAccount: "bookinfo-productpage" }) },
       config: () => {
