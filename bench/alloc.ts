@@ -111,6 +111,6 @@ try {
     await stopProcess(child);
   }
 } finally {
-  upstream.child.kill("SIGQUIT");
+  await stopProcess(upstream.child, "SIGQUIT");
   rmSync(workDir, { recursive: true, force: true });
 }

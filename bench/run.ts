@@ -50,7 +50,7 @@ import { inOwnAutogroup } from "./lib/autogroup.ts";
 import { topSelfTime } from "./lib/cpu-profile.ts";
 import { childPids, cpuMicrosOf, peakRssMb } from "./lib/proc.ts";
 import { median, quartiles, rateRound, type RateRound } from "./lib/rate-windows.ts";
-import { run } from "./lib/spawn.ts";
+import { run, stopProcess } from "./lib/spawn.ts";
 import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
 import { amimeAuthzTarget, amimeTokenTarget } from "./targets/amime-authz.ts";
 import { amimeGlobalRlTarget, amimeLocalRlTarget } from "./targets/amime-ratelimit.ts";
@@ -189,9 +189,7 @@ try {
   const up = await startNginx({ ...ctxBase, upstreamPort: 0, cpu: "1" }, "upstream", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
   const upstreamPid = up.child.pid ?? 0;
   const upstreamPids = (): number[] => [upstreamPid, ...childPids(upstreamPid)];
-  upstreamStop = async () => {
-    up.child.kill("SIGQUIT");
-  };
+  upstreamStop = () => stopProcess(up.child, "SIGQUIT");
   for (const f of factories) {
     if (!wanted.has(f.name)) continue;
     const why = f.unavailable();
