@@ -16,6 +16,10 @@
 //   `node:fs/promises`: `node:fs`'s namespace reads `fs.promises`, whose getter loads
 //   `node:fs/promises`, which loads readline and the REPL's history, and its stream getters load the
 //   file streams: ≈ 3 MB of RSS (36 modules) in every sidecar that never reads a file after start.
+// - `node:crypto` on first use: it loads 17 modules (keygen, ciphers, X.509, KEM …) that a sidecar
+//   without mTLS, XFCC or a fluentd ack never calls; x-request-id bytes come from /dev/urandom
+//   (proxy/request/request-id.ts).
+import type * as Crypto from "node:crypto";
 import type * as Fs from "node:fs";
 import type * as Http from "node:http";
 import type * as Http2 from "node:http2";
@@ -36,10 +40,15 @@ export function readdirAsync(path: string): Promise<string[]> {
   return new Promise((resolve, reject) => fs.readdir(path, (e, names) => (e ? reject(e) : resolve(names))));
 }
 
+let crypto: typeof Crypto | undefined;
 let http: typeof Http | undefined;
 let tls: typeof Tls | undefined;
 let https: typeof Https | undefined;
 let http2: typeof Http2 | undefined;
+
+export function cryptoModule(): typeof Crypto {
+  return (crypto ??= process.getBuiltinModule("node:crypto"));
+}
 
 export function httpModule(): typeof Http {
   return (http ??= process.getBuiltinModule("node:http"));

@@ -2,7 +2,9 @@
 // it (the bundle, the sidecar's flags), from a file with a Bookinfo hop's config, Prometheus and
 // Zipkin tracing on, its admin, status and Prometheus listeners are scraped and a span export is
 // accepted by a real collector; then Node's own list of loaded built-ins (process.moduleLoadList,
-// written by a preload at exit) holds no `node:http` module nor any of its `_http_*` parts.
+// written by a preload at exit) holds no `node:http` module nor any of its `_http_*` parts. Nor
+// `node:crypto` (17 modules, ≈ 1.4 MB): the x-request-id it generates for each request comes from
+// /dev/urandom, and a plaintext config uses nothing else of it.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,7 +20,7 @@ import { waitFor } from "../support/wait.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 
-describe("a sidecar from a file, with Prometheus and tracing on, without node:http", () => {
+describe("a sidecar from a file, with Prometheus and tracing on, without node:http or node:crypto", () => {
   let app: Upstream;
   let collector: Collector;
   let dir: string;
@@ -33,7 +35,7 @@ describe("a sidecar from a file, with Prometheus and tracing on, without node:ht
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("serves admin, status and /stats/prometheus and exports its spans; process.moduleLoadList has no http module", async () => {
+  it("serves admin, status and /stats/prometheus and exports its spans; it generates x-request-ids; process.moduleLoadList has no http nor crypto module", async () => {
     const metricsPort = await unusedPort();
     const file = join(dir, "productpage.json");
     writeFileSync(file, JSON.stringify(clientConfig(app.port, { metricsPort, tracing: { endpoint: `${collector.url}/api/v2/spans`, format: "zipkin", samplingPercentage: 100 } })));
@@ -44,20 +46,25 @@ describe("a sidecar from a file, with Prometheus and tracing on, without node:ht
     const child = spawn(launch.command, ["--import", preload, ...launch.args, "proxy", "--config", file, "--admin-port", "0", "--status-port", "0", "--status-address", "127.0.0.1"], { stdio: ["ignore", "pipe", "pipe"] });
     try {
       const ready = JSON.parse(await firstLine(child)) as { listeners: Record<string, number>; admin: number; status: number };
-      const r = await send(ready.listeners.outbound as number, { path: "/reviews/0", headers: { host: "reviews:9080" } });
-      assert.equal(r.status, 200);
+      for (let i = 0; i < 3; i++) {
+        const r = await send(ready.listeners.outbound as number, { path: `/reviews/${i}`, headers: { host: "reviews:9080" } });
+        assert.equal(r.status, 200);
+      }
+      const ids = app.requests.map((q) => q.headers["x-request-id"]);
+      for (const id of ids) assert.match(String(id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.equal(new Set(ids).size, 3);
 
       const metrics = await fetch(`http://127.0.0.1:${metricsPort}/stats/prometheus`);
       assert.equal(metrics.status, 200);
-      assert.match(await metrics.text(), /^istio_requests_total\{.*response_code="200".*\} 1$/m);
+      assert.match(await metrics.text(), /^istio_requests_total\{.*response_code="200".*\} 3$/m);
       assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/stats/prometheus`, { method: "POST" })).status, 405);
       const admin = `http://127.0.0.1:${ready.admin}`;
       assert.equal(await (await fetch(`${admin}/ready`)).text(), "LIVE\n");
-      assert.match(await (await fetch(`${admin}/stats`)).text(), /^http\.downstream_rq_2xx: 1$/m);
+      assert.match(await (await fetch(`${admin}/stats`)).text(), /^http\.downstream_rq_2xx: 3$/m);
       assert.equal(((await (await fetch(`${admin}/config_dump`)).json()) as { version: string }).version, "3");
       assert.equal((await fetch(`http://127.0.0.1:${ready.status}/healthz/ready`)).status, 200);
-      await waitFor(() => collector.service.spans.accepted >= 1, { what: "the sidecar's span at the collector" });
-      assert.match(await (await fetch(`${admin}/stats/prometheus`)).text(), /^amime_tracing_spans_exported_total 1$/m);
+      await waitFor(() => collector.service.spans.accepted >= 3, { what: "the sidecar's span at the collector" });
+      assert.match(await (await fetch(`${admin}/stats/prometheus`)).text(), /^amime_tracing_spans_exported_total 3$/m);
 
       await new Promise<void>((resolve) => {
         child.on("exit", () => resolve());
@@ -70,6 +77,10 @@ describe("a sidecar from a file, with Prometheus and tracing on, without node:ht
     assert.ok(loaded.includes("NativeModule net"), "the list is the sidecar's");
     assert.deepEqual(
       loaded.filter((m) => /^NativeModule (http|https|_http_\w+|internal\/http)$/.test(m)),
+      [],
+    );
+    assert.deepEqual(
+      loaded.filter((m) => /^NativeModule (crypto|internal\/crypto\/\w+)$/.test(m)),
       [],
     );
   });

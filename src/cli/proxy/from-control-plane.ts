@@ -2,8 +2,7 @@
 // stream (one or several replicas) and its workload certificate from the mesh CA, with the proxy's
 // credential (\$AMIME_PROXY_TOKEN or --token-file, read again on every reconnect); ready once it has
 // both.
-import { X509Certificate } from "node:crypto";
-import { fs, readFileAsync } from "../../core/builtins.ts";
+import { cryptoModule, fs, readFileAsync } from "../../core/builtins.ts";
 import { PushClient } from "../../proxy/control/push-client.ts";
 import { MeshCredentials } from "../../proxy/identity/mesh-credentials.ts";
 import type { SidecarOptions } from "../../proxy/sidecar.ts";
@@ -130,7 +129,7 @@ export async function runFromControlPlane(args: XdsFlags, options: SidecarOption
 
 /** SHA-256 fingerprint (lower-case hex) of the last certificate of a chain: its root. */
 function rootFingerprintOf(chain: readonly string[]): string {
-  return new X509Certificate(chain.at(-1) as string).fingerprint256.replace(/:/g, "").toLowerCase();
+  return new (cryptoModule().X509Certificate)(chain.at(-1) as string).fingerprint256.replace(/:/g, "").toLowerCase();
 }
 
 /** `24h`, `90m`, `30s`, `1h30m` (Go's duration form, as Istio's SECRET_TTL) → seconds; null if unreadable. */

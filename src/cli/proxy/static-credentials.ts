@@ -1,7 +1,7 @@
 // \`amime proxy --config FILE --cert FILE --key FILE --root-cert FILE\`: the workload certificate of a
 // proxy that has no CA to ask, read from files.
-import { createPrivateKey, X509Certificate } from "node:crypto";
-import { readFileAsync } from "../../core/builtins.ts";
+import type { X509Certificate } from "node:crypto";
+import { cryptoModule, readFileAsync } from "../../core/builtins.ts";
 import { MeshCredentials } from "../../proxy/identity/mesh-credentials.ts";
 
 /**
@@ -24,6 +24,7 @@ export async function staticCredentials(certFile: string, keyFile: string, rootF
   const [chainText, keyPem, rootText] = [await read("--cert", certFile), await read("--key", keyFile), await read("--root-cert", rootFile)];
   const chain = pems("--cert", certFile, chainText);
   const roots = pems("--root-cert", rootFile, rootText);
+  const { createPrivateKey, X509Certificate } = cryptoModule();
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(chain[0] as string);

@@ -9,8 +9,9 @@
 // (always quoted, present even when empty), URI (`URI=` when the peer has none), DNS (one per DNS
 // SAN). Istio's sidecar inbound: APPEND_FORWARD with Subject, URI, DNS (mesh-tls.ts); its gateways:
 // SANITIZE_SET with Subject, Cert, URI, DNS (the listener's `xfcc`, set by translation).
-import { createHash, type X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import type { TLSSocket } from "node:tls";
+import { cryptoModule } from "../../core/builtins.ts";
 import type { ListenerXfcc } from "../../model/proxy-config.ts";
 
 export const XFCC_HEADER = "x-forwarded-client-cert";
@@ -40,7 +41,7 @@ export const SIDECAR_XFCC_DETAILS: XfccDetails = { subject: true, uri: true, dns
 export function xfccElement(f: XfccFacts, details: XfccDetails = SIDECAR_XFCC_DETAILS): string {
   let s = "";
   for (const by of f.by) s += "By=" + by + ";";
-  s += "Hash=" + createHash("sha256").update(f.peerDer).digest("hex");
+  s += "Hash=" + cryptoModule().createHash("sha256").update(f.peerDer).digest("hex");
   if (details.cert === true) s += ';Cert="' + urlEncodedPem(f.peerDer) + '"';
   // Control characters never reach a header line (a subject is the client's CA's text).
   if (details.subject === true) s += ';Subject="' + f.subject.replace(/[\x00-\x1f\x7f]/g, "").replace(/"/g, '\\"') + '"';

@@ -5,7 +5,8 @@
 // signature. @peculiar/x509 (with reflect-metadata and its ASN.1 libraries) did this before and
 // put ≈ 4 MB of heap into every pushed sidecar (docs/performance.md, "Session 9: the 1,000-service
 // start"); it stays in the control plane's CA.
-import { createSign, generateKeyPair, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { cryptoModule } from "../../core/builtins.ts";
 import { pem } from "../../core/pem.ts";
 
 /** ecdsa-with-SHA256 (1.2.840.10045.4.3.2), AlgorithmIdentifier without parameters (RFC 5758 §3.2). */
@@ -25,10 +26,10 @@ export interface KeyAndRequest {
 /** A new ECDSA P-256 key (Istio's ECC_SIGNATURE_ALGORITHM=ECDSA) and a CSR signed with it. */
 export async function newKeyAndRequest(): Promise<KeyAndRequest> {
   const { privateKey, publicKey } = await new Promise<{ privateKey: KeyObject; publicKey: KeyObject }>((resolve, reject) =>
-    generateKeyPair("ec", { namedCurve: "P-256" }, (e, publicKey, privateKey) => (e ? reject(e) : resolve({ publicKey, privateKey }))),
+    cryptoModule().generateKeyPair("ec", { namedCurve: "P-256" }, (e, publicKey, privateKey) => (e ? reject(e) : resolve({ publicKey, privateKey }))),
   );
   const info = der(0x30, Buffer.concat([VERSION_AND_SUBJECT, publicKey.export({ type: "spki", format: "der" }), NO_ATTRIBUTES]));
-  const signature = createSign("sha256").update(info).sign({ key: privateKey, dsaEncoding: "der" });
+  const signature = cryptoModule().createSign("sha256").update(info).sign({ key: privateKey, dsaEncoding: "der" });
   const csr = der(0x30, Buffer.concat([info, ECDSA_WITH_SHA256, der(0x03, Buffer.concat([Buffer.of(0), signature]))]));
   return { keyPem: privateKey.export({ type: "pkcs8", format: "pem" }) as string, csrPem: pem("CERTIFICATE REQUEST", csr) };
 }

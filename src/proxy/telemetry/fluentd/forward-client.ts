@@ -5,9 +5,9 @@
 // broken connection) means the batch is sent again (same chunk id) after a backoff, through the
 // shared batch loop — bounded queue, retries, then dropped and counted. Off the request path:
 // log() only builds the record and queues it.
-import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { decode, encode, ExtData } from "@msgpack/msgpack";
+import { cryptoModule } from "../../../core/builtins.ts";
 import type { Clock, TimerHandle } from "../../../core/clock.ts";
 import type { AccessLogEntry } from "../access-log/log-entry.ts";
 import { BatchExporter, type SendOutcome } from "../export/batch-exporter.ts";
@@ -111,7 +111,7 @@ export class FluentdForwarder {
   private async send(batch: Entry[]): Promise<SendOutcome> {
     let chunk = this.chunks.get(batch);
     if (chunk === undefined) {
-      chunk = randomBytes(16).toString("base64");
+      chunk = cryptoModule().randomBytes(16).toString("base64");
       this.chunks.set(batch, chunk);
     }
     const s = await this.connected();
