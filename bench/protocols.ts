@@ -62,6 +62,9 @@ async function nginxH2(ctx: ProtocolsContext, name: string, body: string, upstre
   return { child, port };
 }
 
+/** Processes the bench itself is stopping (their exit is expected). */
+const stopping = new WeakSet<ChildProcess>();
+
 /** `cmp`: the amime-cmp proxy, from `ctx.compare` (with AMIME_BENCH_CMP_NODE_ARGS). */
 /** The HTTP/1.1 upstream rows run `ctx.config`; the gRPC row (protocol http2) the bench config with an HTTP/2 cluster. */
 async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol: "http1" | "http2", cmp = false, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; port: number; authority: string }> {
@@ -76,7 +79,12 @@ async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol:
   const launch = await sidecarLaunch(codeRoot);
   const child = pinned("0", join(ctx.root, "node_modules", ".bin", "node"), [...proxyNodeArgs(cmp, launch.args, nodeArgs), "proxy", "--config", file, "--admin-port", "-1"], { cwd: codeRoot, env: sidecarEnv(process.env) });
   child.stdout?.resume();
-  child.stderr?.resume();
+  // A proxy that dies mid-run would otherwise show only as failed requests and 0 µs of CPU.
+  let errTail = "";
+  child.stderr?.on("data", (d: Buffer) => (errTail = (errTail + d.toString()).slice(-2000)));
+  child.once("exit", (code, signal) => {
+    if (!stopping.has(child)) ctx.log(`${cmp ? "amime-cmp" : "amime"} proxy (${protocol}) exited during the run (code ${code}, signal ${signal}): ${errTail.trim() || "no stderr"}`);
+  });
   await waitForPort(port);
   return { child, port, authority: kind === "bench" ? "bench" : DEPLOYED_AUTHORITY };
 }
@@ -140,6 +148,7 @@ export async function profileH2(ctx: ProtocolsContext, upstreamPort: number, nod
     const r = await h2load(amime.port, n, undefined, amime.authority);
     return { rps: r.rps, cpuUsPerReq: (cpuOf(pid) - c0) / (r.done || 1) };
   } finally {
+    stopping.add(amime.child);
     await stopProcess(amime.child);
   }
 }
@@ -196,7 +205,10 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     const c1 = cpuOf(amimeGrpc.child.pid ?? 0);
     grpcRows.push({ name: "amime (h2 → h2)", rps: a.rps, p50: a.p50_ms, p99: a.p99_ms, cpu: (c1 - c0) / (a.calls || 1), errors: a.errors });
   } finally {
-    for (const p of procs) await stopProcess(p, p.spawnargs.includes(NGINX) ? "SIGQUIT" : "SIGTERM").catch(() => {});
+    for (const p of procs) {
+      stopping.add(p);
+      await stopProcess(p, p.spawnargs.includes(NGINX) ? "SIGQUIT" : "SIGTERM").catch(() => {});
+    }
   }
   const fmt = (x: number | undefined, d = 1): string => (x === undefined ? "" : x.toFixed(d));
   let out = `\nHTTP/2 (Amime's config: ${ctx.config ?? "deployed"}; h2load, prior knowledge; saturation: -c 16 -m 10; fixed rate: ${H2_RATE} rps over 10 connections; ${ctx.rounds} interleaved round(s), medians)\n`;
@@ -207,6 +219,11 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     const sa = samples.get(a);
     const sb = samples.get(b);
     if (sa === undefined || sb === undefined || sa.length === 0) continue;
+    const failed = [...sa, ...sb].reduce((n, r) => n + r.failed, 0);
+    if (failed > 0) {
+      out += `${a} / ${b}: not compared, ${failed} request(s) failed (see the log)\n`;
+      continue;
+    }
     const ratios = (f: (r: Row) => number | undefined): string => {
       const xs = sa.map((r, i) => (f(r) ?? 0) / (f(sb[i] as Row) || 1));
       return `${xs.map((x) => x.toFixed(3)).join(" ")}; median ${median(xs).toFixed(3)}`;
