@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDocuments } from "../config/parse.ts";
 import { endpointPort, appPort, type WorkloadInstance } from "./registry.ts";
-import { buildSnapshot, resolveHost } from "./snapshot.ts";
+import { buildSnapshot, makeEntries, resolveHost } from "./snapshot.ts";
 import { protocolFromPort } from "./snapshot-services.ts";
 
 const YAML = `
@@ -115,4 +115,18 @@ test("a new snapshot of the same resource objects shares their entries and Workl
   assert.notEqual(next.workloadEntries[0], before.workloadEntries[0], "a new resource object: a new entry");
   assert.equal(vm(next).address, "10.8.0.2");
   assert.equal(vm(before).address, "10.8.0.1", "the older snapshot keeps its own");
+});
+
+test("makeEntries makes the entries and WorkloadEntry instances that the next snapshot of the same resources shares", () => {
+  const { resources } = parseDocuments(YAML, "mesh.yaml");
+  // The ServiceEntry, the WorkloadEntry and three VirtualServices (one replaced by a later one of its name).
+  assert.equal(makeEntries(resources), 5);
+  assert.equal(makeEntries(resources), 0, "made once per resource object");
+  const made = buildSnapshot(resources, { services: [], instances: [] }, { version: "v1" });
+  const fresh = buildSnapshot(parseDocuments(YAML, "mesh.yaml").resources, { services: [], instances: [] }, { version: "v1" });
+  assert.equal(JSON.stringify(made), JSON.stringify(fresh), "the same snapshot as one built without them");
+  assert.ok(Object.isFrozen(made.workloadEntries[0]!.spec));
+  const changed = parseDocuments(YAML.replace("address: 10.8.0.1", "address: 10.8.0.2"), "mesh.yaml").resources;
+  assert.equal(makeEntries(changed), 5, "new resource objects: new entries");
+  assert.equal(buildSnapshot(changed, { services: [], instances: [] }).instances.find((i) => i.name === "vm-1")!.address, "10.8.0.2");
 });

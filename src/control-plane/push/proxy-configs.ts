@@ -5,7 +5,7 @@
 import type { Resource } from "../../model/resource.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
 import type { Registry } from "../../model/registry.ts";
-import { buildSnapshot, type Snapshot, type SnapshotOptions } from "../../model/snapshot.ts";
+import { buildSnapshot, makeEntries, type Snapshot, type SnapshotOptions } from "../../model/snapshot.ts";
 import type { InstanceRegistration } from "../../model/wire.ts";
 import type { InstanceRegistry } from "../registry/instance-registry.ts";
 import type { TcpPortAssignments } from "../registry/tcp-port-assignments.ts";
@@ -44,10 +44,15 @@ export class ProxyConfigs {
     return `v${this.counter}`;
   }
 
-  /** A new version: the snapshot is rebuilt on first use. */
+  /**
+   * A new version: the snapshot is rebuilt on first use. Its resources' entries are made now (after
+   * a config change, the new resources'; otherwise each is found made), so that the first snapshot
+   * of a config is not built cold while a starting sidecar waits for it (model/snapshot.ts, makeEntries).
+   */
   bump(): void {
     this.counter++;
     this.snap = null;
+    makeEntries(this.opts.resources());
   }
 
   /** The snapshot of the current version (built on first use after a change). */
