@@ -4,7 +4,10 @@
 // push does. Prints one JSON line: spawn → ready (ms), the sidecar's CPU time at its ready line (ms),
 // VmRSS and VmHWM there, and again `--hold` ms later (after its first idle collection). `--via file`:
 // the same config from a file (the control plane's config for the node, written out) instead, for
-// comparison. `--profile DIR`: a CPU profile of the sidecar to its exit (`--cpu-prof`) and of the
+// comparison. `--via file-mtls`: from a file too, with a workload certificate the mesh CA issued to
+// this node beforehand (`--cert/--key/--root-cert`): a sidecar that can do mutual TLS (node:tls loaded,
+// the mesh's TLS context made) but makes no connection to the control plane, no handshake and no key:
+// what the push machinery costs beyond TLS itself. `--profile DIR`: a CPU profile of the sidecar to its exit (`--cpu-prof`) and of the
 // control plane from the spawn to the ready line (DIR/control-plane.cpuprofile). `--smaps`: the
 // sidecar's mappings of 128 kB or more (RSS) after the hold, on stderr. `--after N`: N other
 // productpage replicas with sidecars (the same proxy class) registered first, one after another,
@@ -12,25 +15,26 @@
 // of a later sidecar, whose class the control plane has translated before (their sidecars are not
 // started).
 //
-// Usage: node bench/pushed-start.ts [--services 1000] [--via push|file] [--after 0] [--hold 3000] [--profile DIR] [--smaps]
+// Usage: node bench/pushed-start.ts [--services 1000] [--via push|file|file-mtls] [--after 0] [--hold 3000] [--profile DIR] [--smaps]
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SIDECAR_NODE_FLAGS, sidecarEnv } from "../src/core/sidecar-node-flags.ts";
+import { WorkloadCertificate, type ActiveCertificate } from "../src/proxy/identity/workload-certificate.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { freePort, startProxyUntilReady, stopProcess } from "./lib/spawn.ts";
 import { startPushedMesh } from "./targets/pushed.ts";
 
-const USAGE = "Usage: node bench/pushed-start.ts [--services 1000] [--via push|file] [--after 0] [--hold 3000] [--profile DIR] [--smaps]";
+const USAGE = "Usage: node bench/pushed-start.ts [--services 1000] [--via push|file|file-mtls] [--after 0] [--hold 3000] [--profile DIR] [--smaps]";
 const { values } = benchArgs({ options: { services: { type: "string", default: "0" }, via: { type: "string", default: "push" }, after: { type: "string", default: "0" }, hold: { type: "string", default: "3000" }, profile: { type: "string" }, smaps: { type: "boolean", default: false } } }, USAGE);
 if (!/^\d+$/.test(values.services)) exitWithUsage(`--services takes a count of services, not ${values.services}`, USAGE);
 if (!/^\d+$/.test(values.after) || Number(values.after) > 200) exitWithUsage(`--after takes a count of other sidecars (at most 200), not ${values.after}`, USAGE);
 if (!/^\d+$/.test(values.hold)) exitWithUsage(`--hold takes milliseconds, not ${values.hold}`, USAGE);
-if (values.via !== "push" && values.via !== "file") exitWithUsage(`--via push or --via file, not ${values.via}`, USAGE);
+if (values.via !== "push" && values.via !== "file" && values.via !== "file-mtls") exitWithUsage(`--via push, file or file-mtls, not ${values.via}`, USAGE);
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
 if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 
@@ -49,11 +53,12 @@ try {
   if (Number(values.after) > 0) await new Promise((r) => setTimeout(r, 1000));
   const entry = (await sidecarLaunch(root)).args.at(-1)!;
   let source = mesh.args;
-  if (values.via === "file") {
+  if (values.via !== "push") {
     mesh.register();
     writeFileSync(join(workDir, "proxy.json"), JSON.stringify(mesh.config()));
     source = ["--config", join(workDir, "proxy.json")];
   }
+  if (values.via === "file-mtls") source = [...source, ...(await workloadCertificateFiles(mesh.args, mesh.env))];
   const session = profileDir === undefined ? undefined : new Session();
   const post = (method: string, params?: object): Promise<unknown> => new Promise((ok, fail) => session!.post(method, params, (e, r) => (e ? fail(e) : ok(r))));
   if (session !== undefined) {
@@ -82,6 +87,23 @@ try {
 } finally {
   await mesh.close();
   rmSync(workDir, { recursive: true, force: true });
+}
+
+/** A certificate for the node from the mesh CA (the sidecar's own client, its token), written out: the `--cert/--key/--root-cert` arguments. */
+async function workloadCertificateFiles(xdsArgs: readonly string[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const url = xdsArgs[xdsArgs.indexOf("--xds") + 1]!;
+  const rootFile = xdsArgs[xdsArgs.indexOf("--root-cert") + 1]!;
+  let issued!: (c: ActiveCertificate) => void;
+  const first = new Promise<ActiveCertificate>((resolve) => (issued = resolve));
+  const client = new WorkloadCertificate({ url, ca: readFileSync(rootFile, "utf8"), token: env.AMIME_PROXY_TOKEN!, onIssued: (c) => issued(c) }).start();
+  const cert = await first;
+  // After onIssued has returned: the client has scheduled its rotation by then, which close() cancels.
+  client.close();
+  const files = { cert: join(workDir, "cert-chain.pem"), key: join(workDir, "key.pem"), root: join(workDir, "trust-bundle.pem") };
+  writeFileSync(files.cert, cert.certChain.join(""));
+  writeFileSync(files.key, cert.keyPem);
+  writeFileSync(files.root, cert.trustBundle.join(""));
+  return ["--cert", files.cert, "--key", files.key, "--root-cert", files.root];
 }
 
 /** The process's mappings with 128 kB or more resident (the node executable's and shared libraries' left out). */
