@@ -65,6 +65,37 @@ test("a failed bootstrap request is retried with the same key and CSR (a lost an
   }
 });
 
+test("a client closed from its onIssued callback arms no rotation (nothing left to keep a process alive)", async () => {
+  const server = createServer((req, res) => {
+    req.resume().on("end", () => {
+      const notAfter = new Date(clock.wallNow() + 3600_000).toISOString();
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ identity: "spiffe://cluster.local/ns/default/sa/a", serial: "01", certChain: ["leaf"], trustBundle: ["root"], notAfter }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const clock = new FakeClock();
+  try {
+    const issued = await new Promise<ActiveCertificate>((r) => {
+      const wc: WorkloadCertificate = new WorkloadCertificate({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        token: "bootstrap",
+        clock,
+        random: fixed(0.5),
+        onIssued: (c) => {
+          wc.close();
+          r(c);
+        },
+      });
+      wc.start();
+    });
+    assert.equal(issued.serial, "01");
+    await new Promise((r) => setImmediate(r));
+    assert.equal(clock.pending(), 0, "no rotation timer after close()");
+  } finally {
+    server.close();
+  }
+});
+
 const closers: (() => void)[] = [];
 
 async function until(done: () => boolean): Promise<void> {

@@ -131,6 +131,7 @@ export class WorkloadCertificate {
       this.#bootstrapRequest = undefined;
       this.#o.log?.(`workload certificate ${res.identity} serial ${res.serial}, valid until ${res.notAfter}`);
       this.#o.onIssued?.(this.current);
+      if (this.#closed) return; // closed by onIssued: no rotation to arm
       const due = WorkloadCertificate.rotateAt(receivedAt, Date.parse(res.notAfter), this.#random);
       this.#scheduleAt(due);
     } catch (e) {
