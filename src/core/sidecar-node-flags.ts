@@ -17,12 +17,13 @@
 // (src/proxy/memory/idle-gc.ts): V8's own memory reducer waits for a low allocation rate that it only
 // samples at collections, so a proxy gone quiet after a burst kept the burst's heap (20–35 MB).
 //
-// --no-maglev: no mid-tier compiler; functions go from the interpreter and Sparkplug straight to
-// TurboFan when hot. Maglev compiled far more of the sidecar than the hot path (its threshold is
-// lower), and its code, its compile zones (malloc'd by the V8 worker threads, freed but kept) and its
-// 1.5 MB of the node executable's pages cost ≈ 6–7 MB of peak RSS at 1,000 rps (77.4 → 70.7 MB, private
-// 29.6 → 22.9; docs/performance.md, "Session 8: the sidecar's RSS"). A long-running proxy's hot path
-// ends in TurboFan either way: no CPU cost measured at saturation or at 1,000 rps.
+// --no-maglev: no mid-tier compiler; functions go from the interpreter straight to TurboFan when hot
+// (through Sparkplug before session 13: --no-sparkplug, below). Maglev compiled far more of the
+// sidecar than the hot path (its threshold is lower), and its code, its compile zones (malloc'd by the
+// V8 worker threads, freed but kept) and its 1.5 MB of the node executable's pages cost ≈ 6–7 MB of
+// peak RSS at 1,000 rps (77.4 → 70.7 MB, private 29.6 → 22.9; docs/performance.md, "Session 8: the
+// sidecar's RSS"). A long-running proxy's hot path ends in TurboFan either way: no CPU cost measured
+// at saturation or at 1,000 rps.
 //
 // --v8-pool-size=1: one V8 worker thread instead of Node's 4 (concurrent marking, compile jobs,
 // sweeping still run beside the request thread). Each worker mallocs in its own glibc arena, which
@@ -37,7 +38,19 @@
 // `caCertificates`, remote JWKS, HTTPS exporters) is given the system CA bundle explicitly, read at
 // its first connection (src/proxy/tls/default-trust.ts; docs/performance.md, "Session 12: the
 // default trust store").
-export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca"];
+//
+// --no-sparkplug: no baseline compiler either; a function runs in the interpreter until TurboFan takes
+// it. Sparkplug compiled warm functions (start code, config handling, the request path's rare
+// branches) into V8's code range, 1.1 MB of it resident at 1,000 rps against 0.5 without. The hot path
+// ends in TurboFan either way: CPU per request, A/B in two locked bench/run.ts runs (8 rounds, load
+// 2–5), medians 1.010 at saturation, 0.976 at 1,000 rps, h2c 0.997 / 0.965. Peak RSS at 1,000 rps
+// (bench/peak-probe.ts, 7 alternating pairs, medians) 62.8 → 62.1 MB, RSS at the end 62.2 → 61.6; in
+// bench/memory.ts (4 pairs) the peak 62.8 → 62.6 (inside the spread) and the RSS 60 s after the
+// connection burst 62.6 → 60.1. The pushed 1,000-service start is not slower: ready 310 → 298 ms
+// (medians of 6), its CPU to ready 192 → 181 ms, RSS at ready 73.0 → 72.2 MB (docs/performance.md,
+// "Session 13: the sidecar's V8 flags"). Until TurboFan has the hot path its functions run
+// interpreted (session 9's --prof: 95 of 258 JavaScript ticks in the first seconds of 1,000 rps).
+export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug"];
 
 // The environment every sidecar and gateway process is started with, by the same starters (glibc
 // reads it once, at the process's first malloc: it cannot be set from inside either).
