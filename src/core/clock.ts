@@ -37,15 +37,22 @@ class SystemTimer implements TimerHandle {
 }
 
 /**
- * Node 24 defines `performance` (like `Buffer` and `process`) as an accessor on globalThis, so each
- * `performance.now()` in optimized code goes through a LoadGlobalIC and the getter (≈ 3 clock reads
- * per request). Read once here.
+ * The monotonic clock is `process.hrtime()`, not `performance.now()`: reading `globalThis.performance`
+ * loads `perf_hooks` and eight modules behind it (the user-timing, resource-timing, event-loop and
+ * histogram parts) that a sidecar never uses, ≈ 0.6–0.9 MB of RSS (issue 15, docs/performance.md
+ * "Session 13: what the sidecar's own code makes Node load"). Both read the same clock
+ * (uv_hrtime); optimized, `hrtime()`'s two-element array is not allocated, and a read costs what
+ * `performance.now()` costs (38 against 37 ns, the sidecar's flags). `process.hrtime` is taken once
+ * here: `process`, like `performance`, is an accessor on globalThis. Times count from this module's
+ * start, as `performance.now()`'s from the process's, so they stay small and exact in a double.
  */
-const perf = globalThis.performance;
+const hrtime = process.hrtime;
+const [originS, originNs] = hrtime();
 
 class SystemClock implements Clock {
   now(): number {
-    return perf.now();
+    const t = hrtime();
+    return (t[0] - originS) * 1e3 + (t[1] - originNs) / 1e6;
   }
   wallNow(): number {
     return Date.now();
