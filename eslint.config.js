@@ -19,12 +19,14 @@ export default tseslint.config(
     // node:https / node:http2 / gRPC on first use (src/core/builtins.ts, lazy imports): a value
     // import here would put ≈ 8–14 MB back into every sidecar whatever its config (node:fs's
     // namespace, node:fs/promises, node:v8: ≈ 3 MB; docs/performance.md, "Modules a config does
-    // not use", "Session 8: the sidecar's RSS"). Type-only imports are free.
+    // not use", "Session 8: the sidecar's RSS"). node:net and node:buffer too: their namespaces'
+    // getters load internal/blocklist, internal/socketaddress and internal/file (docs/performance.md,
+    // "Session 13: what the sidecar's own code makes Node load"). Type-only imports are free.
     files: ["src/proxy/**/*.ts"],
     ignores: ["src/**/*.test.ts"],
     rules: {
       "@typescript-eslint/no-restricted-imports": ["error", {
-        paths: ["node:http", "node:https", "node:tls", "node:http2", "@grpc/grpc-js", "node:fs", "node:fs/promises", "node:v8"].map((name) => ({
+        paths: ["node:http", "node:https", "node:tls", "node:http2", "@grpc/grpc-js", "node:fs", "node:fs/promises", "node:v8", "node:net", "node:buffer"].map((name) => ({
           name, allowTypeImports: true,
           message: "load it through src/core/builtins.ts or a lazy import() when the config needs it (sidecar memory)",
         })),

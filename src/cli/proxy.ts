@@ -3,7 +3,7 @@
 // Prints one JSON line once every listener is bound (tests and the bench read it); SIGINT or
 // SIGTERM drain connections and exit 0; an invalid config file exits 1 with the reasons. The --xds
 // mode, the static certificate files and the ready line are in proxy/.
-import { isIP } from "node:net";
+import { net } from "../core/builtins.ts";
 import type { MeshCredentials } from "../proxy/identity/mesh-credentials.ts";
 import { Sidecar, type SidecarOptions } from "../proxy/sidecar.ts";
 import type { SecretStore } from "../proxy/tls/secrets/secret-store.ts";
@@ -14,6 +14,8 @@ import { loadProxyConfigFile } from "./proxy/config-file.ts";
 import { runFromControlPlane } from "./proxy/from-control-plane.ts";
 import { readyLine } from "./proxy/ready-line.ts";
 import { staticCredentials } from "./proxy/static-credentials.ts";
+
+const { isIP } = net;
 
 export const PROXY_HELP = `Usage: amime proxy --config FILE [--cert FILE --key FILE --root-cert FILE] [PORT OPTIONS] [--secret-dir DIR]
        amime proxy --xds URL --node ID --root-cert FILE [--token-file FILE] [PORT OPTIONS] [--secret-dir DIR]

@@ -16,6 +16,12 @@
 //   `node:fs/promises`: `node:fs`'s namespace reads `fs.promises`, whose getter loads
 //   `node:fs/promises`, which loads readline and the REPL's history, and its stream getters load the
 //   file streams: ≈ 3 MB of RSS (36 modules) in every sidecar that never reads a file after start.
+// - `node:net` and `node:buffer` through the built-in loader too: an ESM import builds the module's
+//   namespace, and reading every export runs `node:net`'s `BlockList` and `SocketAddress` getters
+//   (`internal/blocklist`, `internal/socketaddress`) and `node:buffer`'s `File` getter
+//   (`internal/file`): ≈ 0.1 MB each in a bare process (docs/performance.md, "Session 13: what the
+//   sidecar's own code makes Node load"). `Buffer` is the module's, not the global's: Node defines
+//   the global as an accessor, a getter call per use in optimized code.
 // - `node:crypto` on first use: it loads 17 modules (keygen, ciphers, X.509, KEM …) that a sidecar
 //   without mTLS, XFCC or a fluentd ack never calls; x-request-id bytes come from /dev/urandom
 //   (proxy/request/request-id.ts).
@@ -24,9 +30,13 @@ import type * as Fs from "node:fs";
 import type * as Http from "node:http";
 import type * as Http2 from "node:http2";
 import type * as Https from "node:https";
+import type * as Net from "node:net";
 import type * as Tls from "node:tls";
 
 export const fs: typeof Fs = process.getBuiltinModule("node:fs");
+export const net: typeof Net = process.getBuiltinModule("node:net");
+export const Buffer: BufferConstructor = process.getBuiltinModule("node:buffer").Buffer;
+export type Buffer<T extends ArrayBufferLike = ArrayBufferLike> = globalThis.Buffer<T>;
 
 /** `fs.readFile` as a promise, without loading `node:fs/promises`. */
 export function readFileAsync(path: string): Promise<Buffer>;

@@ -3,11 +3,11 @@
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { BadRequestError, type RateLimitDecision, type RateLimiter, type RateLimitCall } from "./decide.ts";
-import { PROTO_OPTIONS, RLS_PROTO } from "./protocol.ts";
+import { protoOptions, RLS_PROTO } from "./protocol.ts";
 import { StoreUnavailableError } from "./store.ts";
 import { unitOfNumber } from "./units.ts";
 
-export { PROTO_DIR, PROTO_OPTIONS, RLS_PROTO } from "./protocol.ts";
+export { protoDir, protoOptions, RLS_PROTO } from "./protocol.ts";
 
 interface WireEntry {
   key: string;
@@ -28,7 +28,7 @@ export interface WireRequest {
 
 /** The loaded protocol package (envoy.service.ratelimit.v3.RateLimitService and its messages). */
 export function loadRlsPackage(): grpc.GrpcObject {
-  return grpc.loadPackageDefinition(loadSync(RLS_PROTO, PROTO_OPTIONS));
+  return grpc.loadPackageDefinition(loadSync(RLS_PROTO, protoOptions()));
 }
 
 /** Reads a wire request (proto-loader's object, or protojson-style JSON from the HTTP endpoint). */

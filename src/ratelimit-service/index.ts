@@ -3,5 +3,5 @@
 // own stage, outside the request path of any proxy: sidecars call it as an upstream.
 export { loadRateLimitConfig, RateLimitConfigError, type RateLimitConfig } from "./config.ts";
 export { RateLimiter, type StoreFailureMode } from "./decide.ts";
-export { loadRlsPackage, PROTO_DIR, PROTO_OPTIONS, RLS_PROTO } from "./grpc-server.ts";
+export { loadRlsPackage, protoDir, protoOptions, RLS_PROTO } from "./grpc-server.ts";
 export { startRateLimitService, type RunningRateLimitService } from "./service.ts";

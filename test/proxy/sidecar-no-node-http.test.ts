@@ -4,7 +4,11 @@
 // accepted by a real collector; then Node's own list of loaded built-ins (process.moduleLoadList,
 // written by a preload at exit) holds no `node:http` module nor any of its `_http_*` parts. Nor
 // `node:crypto` (17 modules, ≈ 1.4 MB): the x-request-id it generates for each request comes from
-// /dev/urandom, and a plaintext config uses nothing else of it.
+// /dev/urandom, and a plaintext config uses nothing else of it. Nor what the sidecar's own code
+// used to make Node load beside them (issue 15, ≈ 0.7 MB): `perf_hooks` and the eight modules behind
+// `globalThis.performance` (its clock is process.hrtime, core/clock.ts), `internal/blocklist` and
+// `internal/socketaddress` (the getters of node:net's ESM namespace), `internal/file` (node:buffer's),
+// Node's `import.meta` initializer (a .proto directory found at load).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,7 +39,7 @@ describe("a sidecar from a file, with Prometheus and tracing on, without node:ht
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("serves admin, status and /stats/prometheus and exports its spans; it generates x-request-ids; process.moduleLoadList has no http nor crypto module", async () => {
+  it("serves admin, status and /stats/prometheus and exports its spans; it generates x-request-ids; process.moduleLoadList has no http, crypto, perf_hooks, blocklist, file or import.meta module", async () => {
     const metricsPort = await unusedPort();
     const file = join(dir, "productpage.json");
     writeFileSync(file, JSON.stringify(clientConfig(app.port, { metricsPort, tracing: { endpoint: `${collector.url}/api/v2/spans`, format: "zipkin", samplingPercentage: 100 } })));
@@ -81,6 +85,10 @@ describe("a sidecar from a file, with Prometheus and tracing on, without node:ht
     );
     assert.deepEqual(
       loaded.filter((m) => /^NativeModule (crypto|internal\/crypto\/\w+)$/.test(m)),
+      [],
+    );
+    assert.deepEqual(
+      loaded.filter((m) => /^NativeModule (perf_hooks|internal\/perf\/(performance|usertiming|nodetiming|resource_timing|event_loop_utilization|event_loop_delay|timerify)|internal\/histogram|internal\/blocklist|internal\/socketaddress|internal\/file|internal\/modules\/esm\/initialize_import_meta)$/.test(m)),
       [],
     );
   });

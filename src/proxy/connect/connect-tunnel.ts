@@ -10,9 +10,12 @@
 //   - a TLS ClientHello (https:// through the proxy): an opaque TCP tunnel to the named host and
 //     port, like Envoy's PassthroughCluster under Istio's default ALLOW_ANY outbound policy.
 // A CONNECT target that is not `host:port` gets 400.
-import { connect, type Socket } from "node:net";
+import { net } from "../../core/builtins.ts";
+import type { Socket } from "node:net";
 import { classifyFirstBytes } from "../detect/classify.ts";
 import type { Exchange } from "../http/exchange.ts";
+
+const { connect } = net;
 
 const ESTABLISHED = Buffer.from("HTTP/1.1 200 Connection established\r\n\r\n", "latin1");
 const TLS_HANDSHAKE = 0x16;

@@ -7,15 +7,17 @@
 // malloc'd and freed only by the next scavenge, so a 1,000-service full state (4.8 MB) kept ≈ 2 MB of
 // them alive at a time; glibc keeps what they freed in its heap: ≈ 2 MB more RSS at rest, and a
 // higher start peak (issue 15; docs/performance.md, "Session 10: the pushed sidecar").
-import { connect as netConnect, isIP, type OnReadOpts, type Socket } from "node:net";
+import type { OnReadOpts, Socket } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import { StringDecoder } from "node:string_decoder";
 import { ChunkedDecoder } from "../http1/chunked.ts";
 import { ParseError } from "../http1/parse-error.ts";
 import { parseResponseHead } from "../http1/response-head.ts";
 import type { ResponseBodyFraming } from "../http1/types.ts";
-import { tlsModule } from "../../core/builtins.ts";
+import { net, tlsModule } from "../../core/builtins.ts";
 import { controlPlaneContext } from "./control-plane-context.ts";
+
+const { connect: netConnect, isIP } = net;
 
 export interface PushStreamHandlers {
   /** The response head arrived with status 200: lines follow. */

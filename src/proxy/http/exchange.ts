@@ -4,7 +4,7 @@
 // replay and mirroring while it stays under the replay bound), and the per-request record the
 // observer receives. It is also the RequestView the router matches on, so a lookup allocates
 // nothing. The upstream side of a forwarded request lives in Forwarder.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import type { Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Route, VirtualHost, CorsPolicy, ListenerDirection, ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";

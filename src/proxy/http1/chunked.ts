@@ -3,7 +3,7 @@
 // needs only the consumed count: nothing is allocated per chunk. De-chunking and buffering use
 // the optional onData callback.
 
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import type { ChunkDataCallback, ChunkedLimits } from "./types.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "./types.ts";
 import { CR, FIELD_VALUE, HEX, HT, LF, SP, TOKEN } from "./chars.ts";

@@ -1,6 +1,6 @@
 // Finding where a head ends, cheaply enough to be called again and again on a growing buffer.
 
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import { CR, LF } from "./chars.ts";
 
 const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1");

@@ -1,7 +1,7 @@
 // Request head parser (RFC 9112 §3, §6; RFC 9110 §7.2). Strict: anything that two HTTP parsers
 // could read differently is refused (see docs/http1-codec.md).
 
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import type { HeadLimits, RequestBodyFraming, RequestHead } from "./types.ts";
 import { DEFAULT_HEAD_LIMITS } from "./types.ts";
 import { AUTHORITY, CR, LF, SP, TARGET, TOKEN, equalsLower } from "./chars.ts";

@@ -1,7 +1,7 @@
 // Response head parser (RFC 9112 §4, §6.3). A bad upstream response is a ParseError whose
 // status the proxy replaces by 502 (statusForUpstreamError).
 
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import type { HeadLimits, ResponseBodyFraming, ResponseHead } from "./types.ts";
 import { DEFAULT_HEAD_LIMITS } from "./types.ts";
 import { CR, LF, REASON, SP } from "./chars.ts";

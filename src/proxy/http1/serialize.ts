@@ -3,7 +3,7 @@
 // headers, framing and Connection lines — plus, optionally, a small body in the same Buffer so the
 // proxy makes one write per small message.
 
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import type {
   OutboundFraming,
   RequestHead,

@@ -2,7 +2,7 @@
 // is gRPC when its content-type is application/grpc (+proto, +json, …). Errors the proxy produces
 // itself reach such clients as a trailers-only response (HTTP 200, grpc-status in the headers),
 // mapped from the response flags as Envoy's grpc http1 bridge / local replies do.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import { RF_NC, RF_NR, RF_UC, RF_UF, RF_UH, RF_UO, RF_UT } from "../request/response-flags.ts";
 
 export const GRPC_OK = 0;

@@ -2,7 +2,7 @@
 // and connections as HTTP/1.1 requests (EndpointPool / UpstreamConnection): the pseudo-headers
 // become the request line and Host; a body of unknown length is sent chunked; the response body
 // is de-chunked into DATA (HTTP/2 has its own framing), chunked trailers are not carried.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import { ChunkedDecoder, encodeChunk, LAST_CHUNK } from "../http1/index.ts";
 import type { ResponseHead } from "../http1/types.ts";
 import type { EndpointPool } from "../upstream/endpoint-pool.ts";

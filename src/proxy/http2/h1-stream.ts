@@ -3,7 +3,7 @@
 // UPGRADE, http2/grpc ports). The response head is written as HTTP/1.1: the upstream's
 // content-length is kept, else the body is chunked (HTTP/1.1) or ends at close (HTTP/1.0).
 // HTTP/2 trailers are not sent to HTTP/1.1 clients.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import { reasonPhrase } from "../http1/reason-phrase.ts";
 import type { CorsPolicy, Route } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../request/context.ts";

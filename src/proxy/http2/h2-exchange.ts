@@ -4,7 +4,7 @@
 // head, as the router and filters read it, is H2Request's; here: the request body, held while it
 // is small enough to replay, the response (or a local reply: plain text for HTTP clients, a
 // trailers-only gRPC status for gRPC clients), and the end (count, report).
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerStreamResponseOptions } from "node:http2";
 import type { DownstreamStream } from "./downstream-stream.ts";
 import type { TimerHandle } from "../../core/clock.ts";

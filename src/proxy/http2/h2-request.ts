@@ -4,7 +4,7 @@
 // copied into it; each header the upstream request carries; the connection's addresses; and the
 // head as HTTP/1.1 for a mirror cluster. H2Exchange is this plus the request's body, its response
 // and its record.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import type { IncomingHttpHeaders } from "node:http2";
 import type { ListenerDirection } from "../../model/proxy-config.ts";
 import type { ListenerContext } from "../request/context.ts";

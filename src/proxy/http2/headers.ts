@@ -1,7 +1,7 @@
 // Header translation between HTTP/2 and HTTP/1.1 (RFC 9113 §8.2.2, §8.3): connection-specific
 // fields never cross, pseudo-headers become the request line / Host and back, and header pairs
 // are the one shape the HTTP/2 path passes around (lower-case names, repeated names repeated).
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { HeaderLineWriter } from "../http1/index.ts";
 

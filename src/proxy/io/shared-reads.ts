@@ -13,7 +13,11 @@
 //
 // Either way, bytes the socket already buffered (a peek put back with unshift, or a request sent
 // with the TLS Finished message) come back in `early`.
-import { Socket } from "node:net";
+import type * as Net from "node:net";
+import { net } from "../../core/builtins.ts";
+
+const { Socket } = net;
+type Socket = Net.Socket;
 
 interface HandleLike {
   reading?: boolean;

@@ -2,7 +2,8 @@
 // gateway). It admits connections within the connection limits (connection-limit.ts), gives each
 // a DownstreamConnection (HTTP/1.1 heads bounded by header-timeout.ts); close() stops accepting
 // and closes connections as their in-flight request finishes.
-import { createServer, type Server, type Socket } from "node:net";
+import { net } from "../../core/builtins.ts";
+import type { Server, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
@@ -14,6 +15,8 @@ import { admitConnection, ListenerConnectionStats } from "./connection-limit.ts"
 import { HeaderTimeouts } from "./header-timeout.ts";
 import { setXfccPlan } from "../detect/mesh-tls.ts";
 import { xfccPlan } from "../detect/xfcc.ts";
+
+const { createServer } = net;
 
 export class HttpListener {
   readonly config: Listener;

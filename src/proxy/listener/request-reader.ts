@@ -4,7 +4,7 @@
 // reorder. After a CONNECT the tunnel's probe sees the next bytes first. These are the
 // connection's own methods, kept as functions of it (DownstreamConnection is `c`): no object per
 // connection or request beyond its head and its Exchange.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import type { Socket } from "node:net";
 import { bodyBytes, BODY_NONE, startBody, type BodyCursor } from "../http1/body-cursor.ts";
 import { parseRequestHead, ParseError } from "../http1/index.ts";

@@ -7,7 +7,8 @@
 // A gateway TLS server that terminates (SIMPLE / MUTUAL / OPTIONAL_MUTUAL / ISTIO_MUTUAL) has its
 // `tls`: the same termination as HTTPS servers (tls/downstream-tls.ts), then the decrypted bytes
 // go through the network filters (rbac sees the verified peer identity) to tcp_proxy.
-import { createServer, type Server, type Socket } from "node:net";
+import { net } from "../../core/builtins.ts";
+import type { Server, Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
 import { DEFAULT_DETECTION_TIMEOUT_MS } from "../detect/dispatch.ts";
@@ -19,6 +20,8 @@ import { TcpListenerStats } from "../tcp/tcp-stats.ts";
 import { admitConnection, ListenerConnectionStats } from "./connection-limit.ts";
 import { DownstreamTls } from "../tls/downstream-tls.ts";
 import { credentialDeps } from "./http-listener.ts";
+
+const { createServer } = net;
 
 export class TcpListener {
   readonly config: Listener;

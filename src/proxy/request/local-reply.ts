@@ -1,7 +1,7 @@
 // Replies the proxy writes itself (no route, no healthy upstream, timeout, fault abort, direct
 // response, redirect, CORS preflight, bad request): one Buffer, one socket write. Bodies follow
 // Envoy's texts so clients and tests that grep them keep working.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import { reasonPhrase } from "../http1/reason-phrase.ts";
 
 export const BODY_NO_HEALTHY_UPSTREAM = "no healthy upstream";

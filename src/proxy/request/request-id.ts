@@ -9,8 +9,7 @@
 // the spare pool is refilled asynchronously while the other is used, and the two swap when one runs
 // out — never a read on the request path. Without /dev/urandom (or when a read fails), and in the
 // rare case that ids outrun the refill, the pool is filled by node:crypto's randomFillSync instead.
-import { Buffer } from "node:buffer";
-import { cryptoModule, fs } from "../../core/builtins.ts";
+import { Buffer, cryptoModule, fs } from "../../core/builtins.ts";
 
 const ID_BYTES = 16;
 

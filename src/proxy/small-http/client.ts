@@ -5,15 +5,16 @@
 // next request to the same pool key (unref'd, closed after IDLE_MS unused, as node:http's agent's
 // 5 s). Content-Length, chunked and close-delimited responses; 1xx answers are skipped. A deadline
 // (`timeoutMs`, the whole exchange) through the Clock.
-import { Buffer } from "node:buffer";
-import { connect as netConnect, isIP, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
-import { tlsModule } from "../../core/builtins.ts";
+import { Buffer, net, tlsModule } from "../../core/builtins.ts";
 import { ChunkedDecoder } from "../http1/chunked.ts";
 import { ParseError } from "../http1/parse-error.ts";
 import { parseResponseHead } from "../http1/response-head.ts";
 import type { ResponseHead } from "../http1/types.ts";
+
+const { connect: netConnect, isIP } = net;
 
 const IDLE_MS = 5_000;
 /** Every connection keeps one error listener of its own: an error between exchanges (a reset of a closing connection) must not throw. */

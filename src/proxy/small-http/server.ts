@@ -5,8 +5,8 @@
 // never kept. A bad head gets its codec status (400, 431, 505…) and the connection is closed; a
 // head that does not complete within HEAD_TIMEOUT_MS gets 408; an idle kept-alive connection is
 // closed after IDLE_TIMEOUT_MS, as node:http's keepAliveTimeout; nothing a client sends throws.
-import { Buffer } from "node:buffer";
-import { createServer, type Server, type Socket } from "node:net";
+import { Buffer, net } from "../../core/builtins.ts";
+import type { Server, Socket } from "node:net";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
 import { BODY_NONE, bodyBytes, startBody, type BodyCursor } from "../http1/body-cursor.ts";
 import type { ChunkedDecoder } from "../http1/chunked.ts";
@@ -14,6 +14,8 @@ import { ParseError } from "../http1/parse-error.ts";
 import { reasonPhrase } from "../http1/reason-phrase.ts";
 import { parseRequestHead } from "../http1/request-head.ts";
 import type { HeadLimits, RequestHead } from "../http1/types.ts";
+
+const { createServer } = net;
 
 /** Envoy's default max_request_headers_kb (60) and 100 header lines. */
 const LIMITS: HeadLimits = Object.freeze({ maxHeadBytes: 60 * 1024, maxHeaders: 100 });

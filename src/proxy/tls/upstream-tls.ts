@@ -6,14 +6,18 @@
 // (MeshCredentials), the chain verified against the mesh trust bundle and the server's SAN against
 // the service's identities; Istio's SNI and ALPN. Without a certificate yet the connection fails
 // (503 UF) rather than going out in plain text.
-import { isIP, Socket, type TcpSocketConnectOpts } from "node:net";
+import type * as Net from "node:net";
+import type { TcpSocketConnectOpts } from "node:net";
 import type { ConnectionOptions, PeerCertificate, SecureContext, TLSSocket } from "node:tls";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import { UpstreamTlsContexts } from "./upstream-contexts.ts";
 import { DefaultTrustError } from "./default-trust.ts";
-import { tlsModule } from "../../core/builtins.ts";
+import { net, tlsModule } from "../../core/builtins.ts";
 import { connectKeepingPeer, keptServerPeer, serverPeerOf, type ServerPeer } from "./server-peer.ts";
+
+const { isIP, Socket } = net;
+type Socket = Net.Socket;
 
 /** What a TLS upstream connection needs beyond the address (a Host satisfies it). */
 export interface TlsTarget {

@@ -3,11 +3,14 @@
 // (HTTP/1.1 pools, TCP proxying) is dialed through the cluster's Dialer, so the connection and pool
 // state machines run on fake sockets in unit tests (src/testing/fake-socket.ts); production uses
 // netDialer.
-import { connect, type Socket } from "node:net";
+import { net } from "../../core/builtins.ts";
+import type { Socket } from "node:net";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";
 import type { MeshCredentials } from "../identity/mesh-credentials.ts";
 import { connectUpstreamTls, type TlsTarget } from "../tls/upstream-tls.ts";
 import type { UpstreamTlsContexts } from "../tls/upstream-contexts.ts";
+
+const { connect } = net;
 
 export interface DialOptions {
   readonly host: string;

@@ -4,7 +4,7 @@
 // (a socket write that did not flush) calls `detachReadBuffer()` so the next read gets fresh memory.
 // Its timers (connect timeout, max connection duration) run on the owner's Clock, one of each per
 // connection; the idle timeout is the pool's.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../core/builtins.ts";
 import type { Socket } from "node:net";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import type { UpstreamTlsConfig } from "../../model/proxy-config.ts";

@@ -6,7 +6,7 @@
 // together here: HEADERS (padding and priority fields removed) and its CONTINUATION frames, with
 // nothing else allowed in between; the complete block goes to onHeaderBlock. PRIORITY frames are
 // checked and dropped (priorities are not used); unknown types are ignored (§4.1).
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../../core/builtins.ts";
 import * as F from "./frames.ts";
 
 const PREFACE = Buffer.from(F.PREFACE, "latin1");

@@ -3,7 +3,7 @@
 // turn that answers several streams, ACKs a PING and gives back window sends one packet, not one
 // per frame. The buffer is reused while the kernel takes each write at once; a write that has to
 // wait keeps its buffer and the next turn starts a new one.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../../core/builtins.ts";
 import type { Socket } from "node:net";
 import { flushAtEndOfTurn } from "../../io/end-of-turn.ts";
 import { SocketWriter } from "../../io/socket-writer.ts";

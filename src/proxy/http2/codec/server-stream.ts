@@ -4,7 +4,7 @@
 // exchange takes it), the end of the request, a reset. The response goes out through the
 // connection: headers, DATA within the peer's windows (the rest queued until WINDOW_UPDATE),
 // END_STREAM or trailers.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../../core/builtins.ts";
 import type { OutgoingHttpHeaders, ServerStreamResponseOptions } from "node:http2";
 import type { DownstreamStream } from "../downstream-stream.ts";
 import type { Socket } from "node:net";

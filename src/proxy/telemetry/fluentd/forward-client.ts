@@ -5,12 +5,14 @@
 // broken connection) means the batch is sent again (same chunk id) after a backoff, through the
 // shared batch loop — bounded queue, retries, then dropped and counted. Off the request path:
 // log() only builds the record and queues it.
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { decode, encode, ExtData } from "@msgpack/msgpack";
-import { cryptoModule } from "../../../core/builtins.ts";
+import { cryptoModule, net } from "../../../core/builtins.ts";
 import type { Clock, TimerHandle } from "../../../core/clock.ts";
 import type { AccessLogEntry } from "../access-log/log-entry.ts";
 import { BatchExporter, type SendOutcome } from "../export/batch-exporter.ts";
+
+const { connect } = net;
 
 /** Forward protocol's EventTime extension type. */
 export const EVENT_TIME_EXT = 0;

@@ -3,7 +3,7 @@
 // incoming span as parent, the sampling decision carried along. The proxy writes traceparent and
 // x-b3-* on every forwarded request (and `b3` when the request came with it), replacing what the
 // app sent; tracestate passes through untouched.
-import { Buffer } from "node:buffer";
+import { Buffer } from "../../../core/builtins.ts";
 import type { Random } from "../../../core/random.ts";
 import type { HeaderLineWriter } from "../../http1/index.ts";
 

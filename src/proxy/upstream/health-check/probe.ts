@@ -1,8 +1,11 @@
 // Probes: one health check against one host, over real sockets. The checker owns the timeout
 // (on its Clock) and aborts a probe that runs past it; a probe only reports what it saw.
-import { connect, type Socket } from "node:net";
+import { net } from "../../../core/builtins.ts";
+import type { Socket } from "node:net";
 import type { HealthCheckConfig } from "../../../model/proxy-config.ts";
 import type { HealthOutcome } from "./host-health.ts";
+
+const { connect } = net;
 
 export interface ProbeTarget {
   address: string;

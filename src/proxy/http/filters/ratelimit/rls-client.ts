@@ -8,7 +8,7 @@
 // and mesh certificate; the gRPC framing a unary call needs is five bytes and two headers.
 import type { ClientHttp2Stream } from "node:http2";
 import type { Clock } from "../../../../core/clock.ts";
-import { PROTO_OPTIONS, RLS_PROTO } from "../../../../ratelimit-service/protocol.ts";
+import { protoOptions, RLS_PROTO } from "../../../../ratelimit-service/protocol.ts";
 import { h2PoolFor } from "../../../http2/h2-session-pool.ts";
 import type { ClusterState } from "../../../upstream/cluster-manager.ts";
 import { NGHTTP2_CANCEL } from "../../../../core/builtins.ts";
@@ -60,7 +60,7 @@ let loading: Promise<Codec> | null = null;
  */
 export function loadRlsCodec(): Promise<Codec> {
   return (loading ??= import("@grpc/proto-loader").then((pl) => {
-    const def = pl.loadSync(RLS_PROTO, PROTO_OPTIONS)["envoy.service.ratelimit.v3.RateLimitService"] as unknown as Record<string, { requestSerialize(v: unknown): Buffer; responseDeserialize(b: Buffer): unknown }>;
+    const def = pl.loadSync(RLS_PROTO, protoOptions())["envoy.service.ratelimit.v3.RateLimitService"] as unknown as Record<string, { requestSerialize(v: unknown): Buffer; responseDeserialize(b: Buffer): unknown }>;
     const m = def.ShouldRateLimit!;
     codec = { serialize: (r) => m.requestSerialize(r), deserialize: (b) => m.responseDeserialize(b) as RlsResponse };
     return codec;

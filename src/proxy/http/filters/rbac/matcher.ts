@@ -2,9 +2,12 @@
 // no clock). Istio's semantics: rules OR; within a rule `from` entries OR, `to` entries OR, and
 // from × to × every `when` AND; fields within a source/operation AND; values within a field OR;
 // notX = NOT(OR(values)). Strings: `abc` exact, `abc*` prefix, `*abc` suffix, `*` present.
-import { BlockList, isIPv6 } from "node:net";
+import { net } from "../../../../core/builtins.ts";
 import type { AuthzRule } from "../../../../model/proxy-config.ts";
 import { stripV4Mapped } from "../../../io/source-ip.ts";
+
+// `net.BlockList` is a getter that loads internal/blocklist: read where a policy builds one, not at load.
+const { isIPv6 } = net;
 
 /** What a rule can look at in one request. */
 export interface AuthzAttributes {
@@ -62,7 +65,7 @@ function anyOf(values: readonly string[], ignoreCase = false): (s: string) => bo
 
 /** CIDR or single address list; an unparsable entry throws Error. */
 export function ipMatcher(values: readonly string[]): (ip: string) => boolean {
-  const list = new BlockList();
+  const list = new net.BlockList();
   for (const v of values) {
     const slash = v.indexOf("/");
     const addr = slash < 0 ? v : v.slice(0, slash);
