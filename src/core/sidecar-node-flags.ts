@@ -50,7 +50,19 @@
 // (medians of 6), its CPU to ready 192 → 181 ms, RSS at ready 73.0 → 72.2 MB (docs/performance.md,
 // "Session 13: the sidecar's V8 flags"). Until TurboFan has the hot path its functions run
 // interpreted (session 9's --prof: 95 of 258 JavaScript ticks in the first seconds of 1,000 rps).
-export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug"];
+//
+// --max-inlined-bytecode-size-cumulative=230: TurboFan inlines at most 230 bytes of callees' bytecode
+// into one optimized function (V8's default 920). What sets the peak RSS at 1,000 rps is TurboFan's
+// compile jobs: each job's zone memory (its graph, 1–4 MB with the default budget) is malloc'd by the V8
+// worker and given back when the job ends, so VmHWM is the largest job over the RSS of the moment
+// (docs/performance.md, "Session 13: the compile spikes at 1,000 rps"). Smaller graphs, smaller jobs:
+// bench/peak-probe.ts (quiet, two alternating rounds with the clock change of the same session) VmHWM
+// 61.4 MB with the default budget, 60.7–60.9 at 690, 60.3–60.5 at 460, **59.8–59.9 at 230**. The cost
+// is calls the default would have inlined: CPU per request at saturation, A/B in two runs (4 and 5
+// rounds, quiet), medians 1.016 and 1.078; at 1,000 rps 1.148 (windows' median 1.043) and 0.990; h2c
+// 0.907 / 0.955 ("Session 13: the lead's quiet measurements"). The issue's CPU goals keep their margin and
+// its memory goal is the one not met, so the bytes win, as with the semi-spaces above.
+export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug", "--max-inlined-bytecode-size-cumulative=230"];
 
 // The environment every sidecar and gateway process is started with, by the same starters (glibc
 // reads it once, at the process's first malloc: it cannot be set from inside either).
