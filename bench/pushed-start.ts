@@ -13,9 +13,9 @@
 // productpage replicas with sidecars (the same proxy class) registered first, one after another,
 // and 1 s left for the control plane to prepare them, as `amime up` starts its sidecars: the start
 // of a later sidecar, whose class the control plane has translated before (their sidecars are not
-// started).
+// started). `--add-args="…"` adds V8/Node flags to the sidecar's (a candidate flag's A/B).
 //
-// Usage: node bench/pushed-start.ts [--services 1000] [--via push|file|file-mtls] [--after 0] [--hold 3000] [--profile DIR] [--smaps]
+// Usage: node bench/pushed-start.ts [--services 1000] [--via push|file|file-mtls] [--after 0] [--hold 3000] [--add-args="…"] [--profile DIR] [--smaps]
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
@@ -29,8 +29,8 @@ import { cpuMicros, peakRssMb } from "./lib/proc.ts";
 import { freePort, startProxyUntilReady, stopProcess } from "./lib/spawn.ts";
 import { startPushedMesh } from "./targets/pushed.ts";
 
-const USAGE = "Usage: node bench/pushed-start.ts [--services 1000] [--via push|file|file-mtls] [--after 0] [--hold 3000] [--profile DIR] [--smaps]";
-const { values } = benchArgs({ options: { services: { type: "string", default: "0" }, via: { type: "string", default: "push" }, after: { type: "string", default: "0" }, hold: { type: "string", default: "3000" }, profile: { type: "string" }, smaps: { type: "boolean", default: false } } }, USAGE);
+const USAGE = "Usage: node bench/pushed-start.ts [--services 1000] [--via push|file|file-mtls] [--after 0] [--hold 3000] [--add-args=\"…\"] [--profile DIR] [--smaps]";
+const { values } = benchArgs({ options: { services: { type: "string", default: "0" }, via: { type: "string", default: "push" }, after: { type: "string", default: "0" }, hold: { type: "string", default: "3000" }, "add-args": { type: "string", default: "" }, profile: { type: "string" }, smaps: { type: "boolean", default: false } } }, USAGE);
 if (!/^\d+$/.test(values.services)) exitWithUsage(`--services takes a count of services, not ${values.services}`, USAGE);
 if (!/^\d+$/.test(values.after) || Number(values.after) > 200) exitWithUsage(`--after takes a count of other sidecars (at most 200), not ${values.after}`, USAGE);
 if (!/^\d+$/.test(values.hold)) exitWithUsage(`--hold takes milliseconds, not ${values.hold}`, USAGE);
@@ -67,7 +67,7 @@ try {
     await post("Profiler.setSamplingInterval", { interval: 200 });
     await post("Profiler.start");
   }
-  const flags = [...SIDECAR_NODE_FLAGS, ...(profileDir !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=200"] : [])];
+  const flags = [...SIDECAR_NODE_FLAGS, ...values["add-args"].split(/\s+/).filter((a) => a !== ""), ...(profileDir !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=200"] : [])];
   if (values.via === "push") mesh.register();
   const { child, readyMs } = await startProxyUntilReady("0", node, [...flags, entry, "proxy", ...source, "--admin-port", "0"], { cwd: workDir, env: sidecarEnv(mesh.env) });
   try {
@@ -80,7 +80,7 @@ try {
     }
     await new Promise((r) => setTimeout(r, Number(values.hold)));
     if (values.smaps) process.stderr.write(bigMappings(pid));
-    process.stdout.write(`${JSON.stringify({ via: values.via, services: Number(values.services), after: Number(values.after), readyMs: Math.round(readyMs), cpuAtReadyMs: Math.round(atReady.cpuMs), rssAtReadyMb: round(atReady.rss), hwmAtReadyMb: round(atReady.hwm), holdMs: Number(values.hold), rssAfterMb: round(statusMb(pid, "VmRSS")), hwmAfterMb: round(peakRssMb(pid)) })}\n`);
+    process.stdout.write(`${JSON.stringify({ via: values.via, addArgs: values["add-args"], services: Number(values.services), after: Number(values.after), readyMs: Math.round(readyMs), cpuAtReadyMs: Math.round(atReady.cpuMs), rssAtReadyMb: round(atReady.rss), hwmAtReadyMb: round(atReady.hwm), holdMs: Number(values.hold), rssAfterMb: round(statusMb(pid, "VmRSS")), hwmAfterMb: round(peakRssMb(pid)) })}\n`);
   } finally {
     await stopProcess(child);
   }
