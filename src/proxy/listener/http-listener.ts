@@ -6,6 +6,7 @@ import { net } from "../../core/builtins.ts";
 import type { Server, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { TimerHandle } from "../../core/clock.ts";
+import { listenOn } from "../../core/listen.ts";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ListenerContext, ProxyContext } from "../request/context.ts";
 import { DownstreamConnection } from "./downstream-connection.ts";
@@ -111,17 +112,9 @@ export class HttpListener {
   }
 
   /** Bind; resolves with the bound port (config port 0 picks a free one). */
-  listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      this.server.once("error", onError);
-      this.server.listen({ host: this.config.address, port: this.config.port }, () => {
-        this.server.off("error", onError);
-        const addr = this.server.address();
-        this.ctx.port = typeof addr === "object" && addr !== null ? addr.port : this.config.port;
-        resolve(this.ctx.port);
-      });
-    });
+  async listen(): Promise<number> {
+    this.ctx.port = await listenOn(this.server, this.config.address, this.config.port);
+    return this.ctx.port;
   }
 
   get port(): number {

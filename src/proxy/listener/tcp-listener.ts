@@ -10,6 +10,7 @@
 import { net } from "../../core/builtins.ts";
 import type { Server, Socket } from "node:net";
 import type { TimerHandle } from "../../core/clock.ts";
+import { listenOn } from "../../core/listen.ts";
 import type { Listener } from "../../model/proxy-config.ts";
 import { DEFAULT_DETECTION_TIMEOUT_MS } from "../detect/dispatch.ts";
 import { MeshTlsTerminator } from "../detect/mesh-tls.ts";
@@ -61,16 +62,9 @@ export class TcpListener {
     this.connectionLimit = config.connectionLimit;
   }
 
-  listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen({ host: this.config.address, port: this.config.port }, () => {
-        this.server.off("error", reject);
-        const a = this.server.address();
-        this.port = typeof a === "object" && a !== null ? a.port : this.config.port;
-        resolve(this.port);
-      });
-    });
+  async listen(): Promise<number> {
+    this.port = await listenOn(this.server, this.config.address, this.config.port);
+    return this.port;
   }
 
   close(graceMs = 5000): Promise<void> {

@@ -8,6 +8,7 @@
 import { Buffer, net } from "../../core/builtins.ts";
 import type { Server, Socket } from "node:net";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.ts";
+import { listenOn } from "../../core/listen.ts";
 import { BODY_NONE, bodyBytes, startBody, type BodyCursor } from "../http1/body-cursor.ts";
 import type { ChunkedDecoder } from "../http1/chunked.ts";
 import { ParseError } from "../http1/parse-error.ts";
@@ -59,19 +60,11 @@ export class SmallHttpServer {
   }
 
   /** Bind host:port; resolves with the bound port, rejects on a bind error (the port is taken…). */
-  listen(port: number, host: string): Promise<number> {
-    const server = this.server;
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host, port }, () => {
-        server.off("error", reject);
-        // Later errors of the listening socket (EMFILE on accept) must not take the sidecar down.
-        server.on("error", () => {});
-        const a = server.address();
-        this.port = typeof a === "object" && a !== null ? a.port : port;
-        resolve(this.port);
-      });
-    });
+  async listen(port: number, host: string): Promise<number> {
+    this.port = await listenOn(this.server, host, port);
+    // Later errors of the listening socket (EMFILE on accept) must not take the sidecar down.
+    this.server.on("error", () => {});
+    return this.port;
   }
 
   /** Stop listening and close every connection, idle or not. */
