@@ -162,26 +162,34 @@ async function pssWithPeers(pid: number, entry: string, dir: string, upstreamPor
   const peers: ChildProcessByStdio<null, Readable, Readable>[] = [];
   try {
     const taken = new Set<number>();
-    for (const more of [1, 8]) {
-      // The ports are picked one after another and kept distinct: a port from "bind 0, then close" may
-      // come back from the next such bind, and eight picked at once gave two peers the same one
-      // (EADDRINUSE in a quiet run with --services 1000).
-      const ports: number[] = [];
-      while (ports.length < more) {
+    // The ports are picked one after another and kept distinct: a port from "bind 0, then close" may
+    // come back from the next such bind, and eight picked at once gave two peers the same one
+    // (EADDRINUSE in a quiet run with --services 1000). A picked port is in the kernel's ephemeral
+    // range, so another process's outgoing connection may take it before the peer binds it (EADDRINUSE
+    // with helpers' benches running): that peer starts again on a new port, up to three times.
+    const pick = async (): Promise<number> => {
+      for (;;) {
         const port = await freePort();
         if (taken.has(port)) continue;
         taken.add(port);
-        ports.push(port);
+        return port;
       }
+    };
+    const startPeer = async (name: string): Promise<ChildProcessByStdio<null, Readable, Readable>> => {
+      for (let attempt = 1; ; attempt++) {
+        const file = join(dir, `${name}.json`);
+        writeFileSync(file, JSON.stringify(deployedProxyConfig(root, await pick(), upstreamPort, "deployed", Number(values.services))));
+        try {
+          return (await startSidecar(entry, { args: ["--config", file] }, "1")).child;
+        } catch (err) {
+          if (attempt === 3 || !String(err).includes("EADDRINUSE")) throw err;
+        }
+      }
+    };
+    for (const more of [1, 8]) {
       // Every peer that started is stopped below, also when another failed to start.
       const base = peers.length;
-      const started = await Promise.allSettled(
-        ports.map(async (port, i) => {
-          const file = join(dir, `peer-${base + i}.json`);
-          writeFileSync(file, JSON.stringify(deployedProxyConfig(root, port, upstreamPort, "deployed", Number(values.services))));
-          return (await startSidecar(entry, { args: ["--config", file] }, "1")).child;
-        }),
-      );
+      const started = await Promise.allSettled(Array.from({ length: more }, (_, i) => startPeer(`peer-${base + i}`)));
       for (const s of started) if (s.status === "fulfilled") peers.push(s.value);
       const failed = started.find((s) => s.status === "rejected");
       if (failed !== undefined) throw failed.reason;

@@ -62,7 +62,16 @@
 // rounds, quiet), medians 1.016 and 1.078; at 1,000 rps 1.148 (windows' median 1.043) and 0.990; h2c
 // 0.907 / 0.955 ("Session 13: the lead's quiet measurements"). The issue's CPU goals keep their margin and
 // its memory goal is the one not met, so the bytes win, as with the semi-spaces above.
-export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug", "--max-inlined-bytecode-size-cumulative=230"];
+//
+// --no-node-snapshot: Node bootstraps from its JavaScript (with the code cache built into the
+// executable) instead of deserializing its built-in startup snapshot. The snapshot's heap is larger
+// than what the bootstrap of a sidecar makes, and reading it touches ≈ 1.7 MB of the executable's
+// read-only data that stay resident: idle RSS 49.5 → 46.2 MB, peak at 1,000 rps 60.0 → 56.9–57.1 from a
+// file and 64.7–64.8 → 61.6–61.7 pushed (bench/memory.ts, two alternating rounds, load ≤ 1.4). The price
+// is start: ≈ 40 ms more CPU (`node -e 0` 20 → 60–70 ms; bench/memory.ts's ready 83 → 114–118 ms from a
+// file; the pushed 1,000-service start's CPU to ready +35–50 ms: docs/performance.md, "Session 14: Node's
+// startup snapshot"). Memory is the goal not met; the start stays under its 300 ms for the Bookinfo config.
+export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug", "--max-inlined-bytecode-size-cumulative=230", "--no-node-snapshot"];
 
 // The environment every sidecar and gateway process is started with, by the same starters (glibc
 // reads it once, at the process's first malloc: it cannot be set from inside either).
