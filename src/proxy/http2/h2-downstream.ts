@@ -62,6 +62,8 @@ export class H2Downstream {
         maxConcurrentStreams: MAX_CONCURRENT_STREAMS,
         maxHeaderListSize: MAX_HEADER_LIST_SIZE,
         maxHeaderPairs: proxy.limits.head.maxHeaders + 8,
+        // A tunnel's socket still belongs to its HTTP/1.1 connection (its listeners stay).
+        sharedReads: !counted,
       },
     );
     this.connections.add(conn);

@@ -1,4 +1,4 @@
-// Reads into one buffer shared by every downstream HTTP/1.1 connection, instead of Node's stream
+// Reads into one buffer shared by every downstream connection (HTTP/1.1 and HTTP/2), instead of Node's stream
 // path ('data' events): libuv (or, on TLS, OpenSSL's decrypted output) is copied into the buffer
 // and a callback gets the byte count. That saves, per read, a fresh ArrayBuffer, a Buffer object,
 // Readable.push / 'data' emit and maybeReadMore's nextTick.
@@ -14,9 +14,16 @@
 // Either way, bytes the socket already buffered (a peek put back with unshift, or a request sent
 // with the TLS Finished message) come back in `early`.
 import type * as Net from "node:net";
-import { net } from "../../core/builtins.ts";
+import { Buffer, net } from "../../core/builtins.ts";
 
 const { Socket } = net;
+
+/**
+ * One read buffer shared by every downstream connection, HTTP/1.1 and HTTP/2, plain TCP and TLS:
+ * libuv (or OpenSSL) delivers one read at a time and each codec copies whatever outlives the
+ * callback, so no connection needs its own.
+ */
+export const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 type Socket = Net.Socket;
 
 interface HandleLike {

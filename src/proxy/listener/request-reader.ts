@@ -12,6 +12,7 @@ import { Exchange, type ExchangeConn, type TunnelProbe } from "../http/exchange.
 import type { ListenerContext } from "../request/context.ts";
 import { startRequest } from "./h1-dispatch.ts";
 import type { HeaderTimeouts, HeadWaiter } from "./header-timeout.ts";
+import { SHARED_READ_BUFFER } from "../io/shared-reads.ts";
 
 /** Waiting for (the rest of) a request head. */
 export const S_HEAD = 0;
@@ -24,12 +25,8 @@ export const S_CLOSED = 3;
 /** Pending unparsed bytes beyond this while a request is in flight: stop reading (pipelining). */
 const MAX_PIPELINED_BYTES = 64 * 1024;
 
-/**
- * One read buffer shared by every downstream connection (io/shared-reads.ts, plain TCP and TLS):
- * libuv (or OpenSSL) delivers one read at a time and the codec copies whatever outlives the
- * callback (head, held body chunks, pipelined bytes), so no connection needs its own.
- */
-export const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+/** The downstream read buffer (io/shared-reads.ts): this codec copies whatever outlives a read (head, held body chunks, pipelined bytes). */
+export { SHARED_READ_BUFFER };
 
 /** The connection's reading state, as these functions read and write it. */
 export interface ReadingConn extends ExchangeConn, HeadWaiter, BodyCursor {

@@ -1,4 +1,5 @@
-// H2Connection against node:http2's client as the independent peer, over real sockets.
+// H2Connection against node:http2's client as the independent peer, over real sockets, reading into
+// the shared read buffer as the sidecar's connections do (frames.test.ts: the 'data' path).
 import { describe, it, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -20,7 +21,7 @@ interface Rig {
 async function rig(handler: Handler, opts: Partial<H2ConnectionOptions> = {}): Promise<Rig> {
   const r: Rig = { url: "", conns: [], handler, server: null as unknown as Server };
   r.server = createServer((sock: Socket) => {
-    r.conns.push(new H2Connection(sock, { onStream: (s, h, e) => r.handler(s, h, e), onClose: () => undefined }, { now: () => performance.now(), ...opts }));
+    r.conns.push(new H2Connection(sock, { onStream: (s, h, e) => r.handler(s, h, e), onClose: () => undefined }, { now: () => performance.now(), sharedReads: true, ...opts }));
   });
   r.server.listen(0, "127.0.0.1");
   await once(r.server, "listening");

@@ -7,7 +7,7 @@
 // floods, empty frames → GOAWAY ENHANCE_YOUR_CALM), what is remembered of closed streams
 // (ClosedStreams), and the frames it sends, once per turn (H2Output). Each request stream is an
 // H2ServerStream handed to `onStream`.
-import type { Buffer } from "node:buffer";
+import { Buffer } from "../../../core/builtins.ts";
 import type { IncomingHttpHeaders } from "node:http2";
 import type { Socket } from "node:net";
 import { H2ServerStream } from "./server-stream.ts";
@@ -21,6 +21,7 @@ import { applyPeerSettings, WINDOWS_MOVED } from "./peer-settings.ts";
 import { FloodGuard } from "./flood-guard.ts";
 import { ClosedStreams } from "./closed-streams.ts";
 import * as F from "./frames.ts";
+import { readIntoShared, SHARED_READ_BUFFER } from "../../io/shared-reads.ts";
 
 export interface H2ConnectionOptions {
   /** Milliseconds, monotonic (the proxy's Clock): the rapid-reset budget refills with it. */
@@ -29,6 +30,12 @@ export interface H2ConnectionOptions {
   maxHeaderListSize?: number;
   /** Fields per header block (node:http2's maxHeaderListPairs): more → 431. */
   maxHeaderPairs?: number;
+  /**
+   * Read into the shared read buffer (io/shared-reads.ts) instead of 'data' chunks: no buffer, stream
+   * push and 'data' emit per read. The socket object changes for plain TCP (`connection.socket`).
+   * Not for a socket something else still reads or listens to (a CONNECT tunnel's).
+   */
+  sharedReads?: boolean;
 }
 
 export interface H2ConnectionHandler {
@@ -59,8 +66,10 @@ export class H2Connection extends FrameReader {
   private readonly guard: FloodGuard;
   private readonly closedStreams = new ClosedStreams();
 
-  constructor(socket: Socket, handler: H2ConnectionHandler, opts: H2ConnectionOptions) {
+  constructor(accepted: Socket, handler: H2ConnectionHandler, opts: H2ConnectionOptions) {
     super();
+    const shared = opts.sharedReads === true ? readIntoShared(accepted, SHARED_READ_BUFFER, (n) => this.onSharedRead(n)) : null;
+    const socket = shared === null ? accepted : shared.socket;
     this.socket = socket;
     this.handler = handler;
     this.guard = new FloodGuard(opts.now);
@@ -74,11 +83,19 @@ export class H2Connection extends FrameReader {
     this.output.settings([F.SETTINGS_MAX_CONCURRENT_STREAMS, this.maxStreams, F.SETTINGS_MAX_HEADER_LIST_SIZE, opts.maxHeaderListSize ?? 64 * 1024]);
     // Its WINDOW_UPDATE follows our SETTINGS (the server preface starts with it, RFC 9113 §3.4).
     this.recv = new RecvFlow(this.output);
-    socket.on("data", (b: Buffer) => this.read(b));
+    if (shared === null) socket.on("data", (b: Buffer) => this.read(b));
     socket.on("drain", () => this.onSocketDrain());
     socket.on("error", noop);
     socket.once("close", () => this.onSocketClose());
+    // Flowing: 'data' chunks, or (shared reads) the end of the stream seen, so the socket closes.
     socket.resume();
+    // Bytes read before the switch (the preface the protocol detection peeked at).
+    if (shared !== null && shared.early !== null) this.read(shared.early);
+  }
+
+  private onSharedRead(n: number): boolean {
+    this.readBorrowed(SHARED_READ_BUFFER, n);
+    return true;
   }
 
   get activeStreams(): number {
@@ -222,7 +239,8 @@ export class H2Connection extends FrameReader {
       this.recv.giveBack(null, n);
       return this.streamError(id, F.PROTOCOL_ERROR);
     }
-    if (n > 0) s.data(b.subarray(start, payloadEnd));
+    // The exchange may keep a chunk (held while paused, buffered for a retry): a borrowed one is copied.
+    if (n > 0) s.data(this.borrowed ? Buffer.from(b.subarray(start, payloadEnd)) : b.subarray(start, payloadEnd));
     if (endStream && !s.destroyed) this.remoteEnd(s);
   }
 

@@ -45,6 +45,13 @@ export abstract class FrameReader {
   protected abstract isClosed(): boolean;
   protected abstract get maxHeaderBlock(): number;
 
+  /**
+   * The bytes being read live in a buffer the next read overwrites (a shared read buffer): whatever
+   * outlives the call — a frame cut by the read, DATA handed on — is copied (onData's payload too).
+   */
+  protected borrowed = false;
+
+  /** Bytes this reader may keep (a 'data' chunk, bytes read before it took over the socket). */
   protected read(chunk: Buffer): void {
     if (this.isClosed()) return;
     let b = chunk;
@@ -52,16 +59,32 @@ export abstract class FrameReader {
       b = Buffer.concat([this.rest, chunk]);
       this.rest = null;
     }
+    this.frames(b, b.length);
+  }
+
+  /** `b[0, n)`, in a buffer the next read overwrites (io/shared-reads.ts): nothing is kept without a copy. */
+  protected readBorrowed(b: Buffer, n: number): void {
+    if (this.isClosed()) return;
+    // A frame cut by the last read: the join is a copy, owned.
+    if (this.rest !== null) return this.read(b.subarray(0, n));
+    this.borrowed = true;
+    try {
+      this.frames(b, n);
+    } finally {
+      this.borrowed = false;
+    }
+  }
+
+  private frames(b: Buffer, n: number): void {
     let o = 0;
     if (this.prefaceSeen < F.PREFACE_LENGTH) {
-      while (this.prefaceSeen < F.PREFACE_LENGTH && o < b.length) {
+      while (this.prefaceSeen < F.PREFACE_LENGTH && o < n) {
         if (b[o] !== PREFACE[this.prefaceSeen]) return this.connectionError(F.PROTOCOL_ERROR);
         this.prefaceSeen++;
         o++;
       }
       if (this.prefaceSeen < F.PREFACE_LENGTH) return;
     }
-    const n = b.length;
     while (n - o >= F.FRAME_HEADER) {
       const length = ((b[o] as number) << 16) | ((b[o + 1] as number) << 8) | (b[o + 2] as number);
       if (length > this.maxFrame) return this.connectionError(F.FRAME_SIZE_ERROR);
@@ -74,7 +97,7 @@ export abstract class FrameReader {
       if (this.isClosed()) return;
       o = end;
     }
-    if (o < n) this.rest = o === 0 ? b : b.subarray(o);
+    if (o < n) this.rest = this.borrowed ? Buffer.from(b.subarray(o, n)) : o === 0 && n === b.length ? b : b.subarray(o, n);
   }
 
   private frame(type: number, flags: number, id: number, b: Buffer, start: number, end: number): void {

@@ -140,6 +140,39 @@ describe("H2Connection frames", () => {
     }
   });
 
+  it("reads from a shared buffer that every read overwrites: a cut frame and held DATA are kept as sent", async () => {
+    const data = frame(F.DATA, F.FLAG_END_STREAM, 1, "hello");
+    const all = Buffer.concat([START, frame(F.HEADERS, F.FLAG_END_HEADERS, 1, block([...GET.slice(0, 4), ":path", "/shared", ":authority", "a"])), data]);
+    const shared = Buffer.alloc(all.length);
+    for (let i = 1; i < all.length; i++) {
+      let stream: H2ServerStream | null = null;
+      handler = (s) => {
+        stream = s;
+        // Held: the DATA stays with the stream until resume(), past the reads that follow.
+        s.pause();
+      };
+      const p = peer();
+      await once(server, "connection");
+      const conn = conns[conns.length - 1] as H2Connection;
+      const readBorrowed = (conn as unknown as { readBorrowed(b: Buffer, n: number): void }).readBorrowed.bind(conn);
+      const n = all.copy(shared, 0, 0, i);
+      readBorrowed(shared, n);
+      shared.fill(0xee);
+      const m = all.copy(shared, 0, i);
+      readBorrowed(shared, m);
+      shared.fill(0xee);
+      assert.ok(stream !== null, `split at ${i}`);
+      const s = stream as H2ServerStream;
+      const chunks: Buffer[] = [];
+      s.on("data", (b) => chunks.push(b));
+      const ended = new Promise<void>((resolve) => s.on("end", resolve));
+      s.resume();
+      await ended;
+      assert.equal(Buffer.concat(chunks).toString(), "hello", `split at ${i}`);
+      p.sock.destroy();
+    }
+  });
+
   it("answers PING with an ACK carrying the same payload, SETTINGS with an ACK", async () => {
     const p = peer();
     p.send(START, frame(F.PING, 0, 0, "abcdefgh"));
