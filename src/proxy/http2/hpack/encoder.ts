@@ -1,7 +1,8 @@
 // HPACK encoder (RFC 7541 §6) for the header blocks a server sends: exact static matches are one
 // octet (`:status 200`), other fields are literals with an indexed name, and fields that repeat
 // across responses (content-type, server, x-envoy-upstream-service-time…) enter the dynamic table
-// so the next response sends them as one or two octets. Sensitive fields are never indexed.
+// so the next response sends them as one or two octets (a field at the same position as in the last
+// block is found again without the table lookups). Sensitive fields are never indexed.
 import { huffmanEncode, huffmanLength } from "./huffman.ts";
 import { ENTRY_OVERHEAD, STATIC_COUNT, STATIC_NAME_INDEX, STATIC_PAIR_INDEX } from "./static-table.ts";
 
@@ -55,6 +56,16 @@ export class HpackEncoder {
   private readonly values: string[] = [];
   private readonly byName = new Map<string, number>();
   private readonly byPair = new Map<string, Map<string, number>>();
+  /**
+   * The last block's fields by position, and how each can be sent again as one index: a static
+   * index (negative), a dynamic entry's id (positive, while the entry is in the table) or 0 (not
+   * indexed). A proxy's responses repeat their fields in the same order (server, content-type…):
+   * two string comparisons replace the table lookups, which hash the header strings each response
+   * makes anew.
+   */
+  private lastNames: string[] = [];
+  private lastValues: string[] = [];
+  private lastRefs: number[] = [];
 
   /** `huffman`: Huffman-code literals when shorter (off by default: loopback gains nothing). */
   constructor(maxTableSize = 4096, huffman = false) {
@@ -94,23 +105,57 @@ export class HpackEncoder {
       this.limit = this.updateFinal;
     }
     this.updateMin = this.updateFinal = -1;
-    for (let i = 0; i + 1 < fields.length; i += 2) o = this.field(fields[i]!, fields[i + 1]!, out, o);
+    const names = this.lastNames;
+    const values = this.lastValues;
+    const refs = this.lastRefs;
+    let k = 0;
+    for (let i = 0; i + 1 < fields.length; i += 2, k++) {
+      const name = fields[i]!;
+      const value = fields[i + 1]!;
+      if (k < refs.length && name === names[k] && value === values[k]) {
+        const ref = refs[k]!;
+        if (ref < 0) {
+          o = integer(out, o, 0x80, 0x7f, -ref);
+          continue;
+        }
+        // A dynamic entry: still in the table unless evicted since (ids above inserted − count are).
+        if (ref > this.inserted - this.count) {
+          o = integer(out, o, 0x80, 0x7f, this.index(ref));
+          continue;
+        }
+      }
+      o = this.field(name, value, out, o);
+      names[k] = name;
+      values[k] = value;
+      refs[k] = this.lastRef;
+    }
+    if (refs.length > k) names.length = values.length = refs.length = k;
     return o;
   }
 
+  /** How the field field() just wrote can be sent again (lastRefs). */
+  private lastRef = 0;
+
   private field(name: string, value: string, out: Buffer, o: number): number {
+    this.lastRef = 0;
     const known = KNOWN.get(name);
     let policy = INDEX;
     let nameIndex = 0;
     if (known !== undefined) {
       const exact = known.pairs?.get(value);
-      if (exact !== undefined) return integer(out, o, 0x80, 0x7f, exact);
+      if (exact !== undefined) {
+        this.lastRef = -exact;
+        return integer(out, o, 0x80, 0x7f, exact);
+      }
       policy = known.policy === COOKIE ? (value.length < SHORT_COOKIE ? NEVER : INDEX) : known.policy;
       nameIndex = known.staticIndex;
     }
     if (policy !== NEVER && this.count > 0) {
       const id = this.byPair.get(name)?.get(value);
-      if (id !== undefined) return integer(out, o, 0x80, 0x7f, this.index(id));
+      if (id !== undefined) {
+        this.lastRef = id;
+        return integer(out, o, 0x80, 0x7f, this.index(id));
+      }
       if (nameIndex === 0) {
         const named = this.byName.get(name);
         if (named !== undefined) nameIndex = this.index(named);
@@ -122,6 +167,7 @@ export class HpackEncoder {
     } else if (policy === INDEX && entrySize <= (this.limit * 3) / 4) {
       o = integer(out, o, 0x40, 0x3f, nameIndex);
       this.insert(name, value, entrySize);
+      this.lastRef = this.inserted;
     } else {
       o = integer(out, o, 0x00, 0x0f, nameIndex);
     }
