@@ -177,12 +177,16 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
       ...(cmp === null ? [] : [{ name: "amime-cmp h2c → h1", port: cmp.port, pid: cmp.child.pid, authority: cmp.authority }]),
       { name: "nginx h2c → h1", port: nginx.port, pid: nginx.child.pid, authority: "bench" },
     ];
-    // Warm-up (JIT, pools), then interleaved rounds (one target after the other, each round).
+    // Warm-up (JIT, pools), then interleaved rounds (one target after the other, each round). As for
+    // the HTTP/1.1 rows (bench/run.ts), the first round is not measured: the warm-up is at saturation
+    // only, and a sidecar's first phase at the rate ran on code not yet compiled for it (deoptimized
+    // when the rate's new connections came; docs/performance.md, "Session 14: h2c → HTTP/1.1 …").
     for (const t of targets.slice(1)) await h2load(t.port, Math.floor(n / 4), undefined, t.authority);
     for (const t of targets) samples.set(t.name, []);
-    for (let round = 0; round < ctx.rounds; round++) {
+    for (let round = -1; round < ctx.rounds; round++) {
       for (const t of targets) {
         const r = await measureH2(t.name, t.port, t.pid, n, ctx.quick ? 3 : 8, t.authority);
+        if (round < 0) continue;
         samples.get(t.name)?.push(r);
         ctx.log(`h2 round ${round + 1}/${ctx.rounds} ${t.name}: ${r.rps.toFixed(0)} req/s, cpu ${r.cpuUsPerReq?.toFixed(1) ?? "-"} µs/req, at ${H2_RATE} rps ${r.cpuUsPerReqAtRate?.toFixed(1) ?? "-"} µs/req`);
       }
