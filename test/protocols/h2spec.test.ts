@@ -11,13 +11,15 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from "node:net";
+import type { AddressInfo, Server as TcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Sidecar } from "../../src/proxy/sidecar.ts";
-import { closeServer, listen, readUntil, run } from "./harness.ts";
+import { closeServer, listen, run } from "./harness.ts";
+import { connectRelay } from "./connect-relay.ts";
 import { h2Config } from "./h2-harness.ts";
 import { makePki, type Pki } from "./pki.ts";
+import { within } from "../support/wait.ts";
 
 /** h2spec v2.2.1 with --strict. */
 const CASES = 146;
@@ -58,41 +60,6 @@ function unescape(s: string): string {
   return s.replace(/&#xA;/g, "\n").replace(/&#34;|&quot;/g, '"').replace(/&#39;|&apos;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 }
 
-/**
- * A local port whose connections are tunnelled through `CONNECT` on the sidecar's outbound
- * listener (as gRPC and other HTTP/2 clients that honour http_proxy do): the relay sends the CONNECT,
- * waits for its 200, then copies bytes both ways, so h2spec speaks h2c inside the tunnel.
- */
-async function connectRelay(sidecarPort: number): Promise<TcpServer> {
-  const relay = createTcpServer((client: Socket) => {
-    client.pause();
-    const proxy = connect({ port: sidecarPort, host: "127.0.0.1" });
-    const close = (): void => {
-      client.destroy();
-      proxy.destroy();
-    };
-    client.on("error", close);
-    client.on("close", () => proxy.destroy());
-    proxy.on("error", close);
-    // The sidecar's close reaches h2spec after every byte before it.
-    proxy.on("close", () => client.end());
-    proxy.write("CONNECT upstream.test:80 HTTP/1.1\r\nhost: upstream.test:80\r\n\r\n");
-    readUntil(proxy, (b) => b.includes("\r\n\r\n")).then(
-      (head) => {
-        const end = head.indexOf("\r\n\r\n") + 4;
-        if (!head.toString("latin1", 0, end).startsWith("HTTP/1.1 200 ")) return close();
-        if (end < head.length) client.write(head.subarray(end));
-        client.pipe(proxy);
-        proxy.pipe(client);
-        client.resume();
-      },
-      close,
-    );
-  });
-  await listen(relay);
-  return relay;
-}
-
 describe("h2spec against the sidecar's HTTP/2 downstream", () => {
   let upstream: Server;
   let sidecar: Sidecar;
@@ -123,12 +90,25 @@ describe("h2spec against the sidecar's HTTP/2 downstream", () => {
   });
 
   after(async () => {
-    await closeServer(relay);
-    await sidecar.close(100);
-    await tlsSidecar.close(100);
-    await closeServer(upstream);
+    // Each step bounded and named, the next ones run all the same: a step that hangs fails the hook
+    // saying which (not the suite's 180 s timeout, with the file then held open to the watchdog's 300 s).
+    const steps: [string, () => Promise<void>][] = [
+      ["the CONNECT relay to close (it waits for its last connection)", () => closeServer(relay)],
+      ["the h2c sidecar to close", () => sidecar.close(100)],
+      ["the TLS sidecar to close", () => tlsSidecar.close(100)],
+      ["the upstream to close", () => closeServer(upstream)],
+    ];
+    const failed: string[] = [];
+    for (const [what, step] of steps) {
+      try {
+        await within(step(), { what });
+      } catch (e) {
+        failed.push(e instanceof Error ? e.message : String(e));
+      }
+    }
     pki.cleanup();
     rmSync(reports, { recursive: true, force: true });
+    assert.deepEqual(failed, []);
   });
 
   /** Run every case (strict included) and return each one's outcome. `-o 10`: a case only waits that long when it fails. */
