@@ -15,10 +15,10 @@ import type { Exchange, TunnelProbe } from "../http/exchange.ts";
 import { localReply } from "../request/local-reply.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 import { forwardH1 } from "./h1-dispatch.ts";
-import { readIntoShared, SocketWriter } from "../io/index.ts";
+import { readIntoShared, SHARED_READ_BUFFER, SocketWriter } from "../io/index.ts";
 import { stripV4Mapped } from "../io/source-ip.ts";
 import type { HeaderTimeouts } from "./header-timeout.ts";
-import { feed, readChunk, readShared, S_BODY, S_CLOSED, S_HEAD, SHARED_READ_BUFFER, type ReadingConn } from "./request-reader.ts";
+import { feed, readChunk, readShared, S_BODY, S_CLOSED, S_HEAD, type ReadingConn } from "./request-reader.ts";
 
 export class DownstreamConnection implements ReadingConn {
   readonly socket: Socket;

@@ -25,9 +25,6 @@ export const S_CLOSED = 3;
 /** Pending unparsed bytes beyond this while a request is in flight: stop reading (pipelining). */
 const MAX_PIPELINED_BYTES = 64 * 1024;
 
-/** The downstream read buffer (io/shared-reads.ts): this codec copies whatever outlives a read (head, held body chunks, pipelined bytes). */
-export { SHARED_READ_BUFFER };
-
 /** The connection's reading state, as these functions read and write it. */
 export interface ReadingConn extends ExchangeConn, HeadWaiter, BodyCursor {
   readonly socket: Socket;
