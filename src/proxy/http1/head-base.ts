@@ -95,6 +95,23 @@ export class HeadBase implements HeaderView {
   }
 
   /**
+   * forEachForwarded with lower-case names, each taken from `names` (the forwarded names seen at each
+   * position before, lower case, which it updates) when it matches there: a peer sends the same fields in
+   * the same order message after message, so a name is a string made once, not a new one per
+   * message (its hash computed again wherever a set or map looks it up).
+   */
+  forEachForwardedLower(cb: (name: string, value: string) => void, names: string[]): void {
+    const o = this.offsets;
+    for (let i = 0, p = 0, k = 0; i < this.count; i++, p += SLOTS) {
+      if (!this.isForwarded(i, KEEP_HOST, undefined)) continue;
+      let name = names[k];
+      if (name === undefined || !nameEquals(this.bytes, o[p]!, o[p + 1]!, name)) names[k] = name = this.nameAt(i).toLowerCase();
+      k++;
+      cb(name, this.valueAt(i));
+    }
+  }
+
+  /**
    * Whether header i is end-to-end: not hop-by-hop (Connection, Keep-Alive, Proxy-Connection, TE,
    * Transfer-Encoding, Trailer, Upgrade unless KEEP_UPGRADE), not named in Connection, not
    * Content-Length / Host unless kept, and not in `drop`.

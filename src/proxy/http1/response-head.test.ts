@@ -164,3 +164,18 @@ test("a view reads the caller's buffer where the head sits, and serializes like 
   assert.equal(serializeResponseHead(view).toString("latin1"), copied);
   assert.equal(copied, "HTTP/1.1 200 OK\r\nx-a: 1\r\nx-b:  two \r\nContent-Length: 2\r\n\r\n");
 });
+
+test("forEachForwardedLower: lower-case end-to-end fields, names reused by position when they match", () => {
+  const names: string[] = [];
+  const seen = (text: string): string[] => {
+    const out: string[] = [];
+    ok(text).forEachForwardedLower((n, v) => out.push(n, v), names);
+    return out;
+  };
+  const first = seen("HTTP/1.1 200 OK\r\nServer: nginx\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n");
+  assert.deepEqual(first, ["server", "nginx", "content-type", "text/plain"]);
+  assert.deepEqual(names, ["server", "content-type"]);
+  // Another field at a remembered position replaces the name there; the same one in other case keeps it.
+  assert.deepEqual(seen("HTTP/1.1 200 OK\r\nSERVER: envoy\r\nDate: x\r\n\r\n"), ["server", "envoy", "date", "x"]);
+  assert.deepEqual(names, ["server", "date"]);
+});

@@ -74,6 +74,8 @@ export interface HeaderView {
   indexOf(name: string): number;
   /** Calls cb for every end-to-end field (hop-by-hop and Connection-named fields skipped). */
   forEachForwarded(cb: (name: string, value: string) => void, drop?: HeaderNameSet): void;
+  /** forEachForwarded with lower-case names, reused from `names` (by position) when they match. */
+  forEachForwardedLower(cb: (name: string, value: string) => void, names: string[]): void;
 }
 
 /** A precompiled set of lower-case header names (see compileHeaderNames in header-names.ts). */

@@ -11,6 +11,9 @@ import type { AttemptSink, UpstreamAttempt, UpstreamRequest } from "./attempt.ts
 import { h1RequestHead, isConnectionSpecific, type FlatHeaders } from "./headers.ts";
 import { keepLastResponseHead } from "../memory/last-request.ts";
 
+/** The upstream responses' lower-case field names by position, shared by every attempt (see forEachForwardedLower). */
+const RESPONSE_NAMES: string[] = [];
+
 export class H1Attempt implements UpstreamAttempt, UpstreamSink {
   private readonly pool: EndpointPool;
   private readonly req: UpstreamRequest;
@@ -79,10 +82,9 @@ export class H1Attempt implements UpstreamAttempt, UpstreamSink {
     if (head.isInterim) return; // 100 Continue and friends: HTTP/2 clients need none of them.
     keepLastResponseHead(head);
     const fields: FlatHeaders = [];
-    head.forEachForwarded((n, v) => {
-      const name = n.toLowerCase();
+    head.forEachForwardedLower((name, v) => {
       if (!isConnectionSpecific(name)) fields.push(name, v);
-    });
+    }, RESPONSE_NAMES);
     const f = head.framing;
     // The body's length crosses, as with Envoy and an HTTP/2 upstream (forEachForwarded leaves it
     // out: HTTP/1.1 framing); HEAD and 304 heads keep the upstream's value, a 204 has none.

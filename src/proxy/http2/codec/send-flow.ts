@@ -109,10 +109,11 @@ export class SendFlow<S extends FlowStream = FlowStream> {
   }
 
   drop(s: S): void {
+    // Most streams end with both sets empty: no hash lookups for them.
+    if (this.blocked.size !== 0) this.blocked.delete(s);
+    if (this.drainWaiters.size !== 0) this.drainWaiters.delete(s);
     s.queue = null;
     s.queued = 0;
-    this.blocked.delete(s);
-    this.drainWaiters.delete(s);
   }
 
   /**
