@@ -13,13 +13,18 @@
 // Printed: idle (3 s after ready), the sample with the highest RSS in the first 3 s of load and over
 // the whole load, the end, when VmHWM last rose, and RSS every 0.5 s.
 //
+// --via push: the sidecar takes the same mesh's config from a control plane in this process
+// (bench/targets/pushed.ts, as bench/memory.ts --via push: delta pushes over TLS and a workload
+// certificate, as `amime up` runs it) instead of from a file; the smaps kinds then show whether
+// its extra over the file-fed sidecar stays a constant under load or grows.
+//
 // --add-args "…" adds V8/Node flags to the sidecar's (--node-args "…" replaces them), --env K=V adds to
 // its environment; --duration-ms sets the load's length (15000, as bench/memory.ts); --signal-at
 // MS[,MS…] sends SIGUSR2 that many ms into the load (with --add-args "--heapsnapshot-signal=SIGUSR2"
 // for heap snapshots at load); --log-out FILE keeps the sidecar's stdout and stderr (for --trace-gc,
 // --trace-opt, --trace-zone-stats); --series prints the make-up at fixed times.
 //
-// Usage: node bench/peak-probe.ts [--add-args="…"] [--node-args="…"] [--env K=V]… [--duration-ms 15000]
+// Usage: node bench/peak-probe.ts [--via file|push] [--add-args="…"] [--node-args="…"] [--env K=V]… [--duration-ms 15000]
 //        [--signal-at MS,…] [--log-out FILE] [--series] [--json]
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,14 +35,16 @@ import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
 import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { freePort, run, startProxyUntilReady, stopProcess } from "./lib/spawn.ts";
 import { DEPLOYED_AUTHORITY, deployedProxyConfig } from "./targets/deployed.ts";
+import { startPushedMesh, type PushedMesh } from "./targets/pushed.ts";
 import { startNginx } from "./targets/nginx.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const USAGE = `Usage: node bench/peak-probe.ts [--add-args="…"] [--node-args="…"] [--env K=V]… [--duration-ms 15000]
+const USAGE = `Usage: node bench/peak-probe.ts [--via file|push] [--add-args="…"] [--node-args="…"] [--env K=V]… [--duration-ms 15000]
        [--signal-at MS,…] [--log-out FILE] [--series] [--json]`;
 const { values } = benchArgs(
   {
     options: {
+      via: { type: "string", default: "file" },
       "node-args": { type: "string" },
       "add-args": { type: "string", default: "" },
       env: { type: "string", multiple: true, default: [] },
@@ -50,6 +57,7 @@ const { values } = benchArgs(
   },
   USAGE,
 );
+if (values.via !== "file" && values.via !== "push") exitWithUsage(`--via file or --via push, not ${values.via}`, USAGE);
 if (!/^[1-9]\d*$/.test(values["duration-ms"])) exitWithUsage(`--duration-ms takes a number of ms, not ${values["duration-ms"]}`, USAGE);
 const signalAt = (values["signal-at"] ?? "").split(",").filter((s) => s !== "").map(Number);
 if (signalAt.some((n) => !Number.isInteger(n) || n < 0)) exitWithUsage(`--signal-at takes ms into the load, comma-separated, not ${values["signal-at"]}`, USAGE);
@@ -108,12 +116,21 @@ const sidecarNode = join(workDir, "node");
 copyFileSync(realpathSync(node), sidecarNode);
 chmodSync(sidecarNode, 0o755);
 const upstream = await startNginx({ workDir, root, upstreamPort: 0, cpu: "1" }, "upstream", `location / { default_type text/plain; return 200 "hello from the bench upstream\\n"; }`);
+let pushed: PushedMesh | undefined;
 try {
   const port = await freePort();
-  const file = join(workDir, "proxy.json");
-  writeFileSync(file, JSON.stringify(deployedProxyConfig(root, port, upstream.port, "deployed")));
+  let source: { args: string[]; env: NodeJS.ProcessEnv };
+  if (values.via === "push") {
+    pushed = await startPushedMesh(root, workDir, port, upstream.port, 0);
+    source = { args: pushed.args, env: pushed.env };
+  } else {
+    const file = join(workDir, "proxy.json");
+    writeFileSync(file, JSON.stringify(deployedProxyConfig(root, port, upstream.port, "deployed")));
+    source = { args: ["--config", file], env: process.env };
+  }
   const entry = (await sidecarLaunch(root)).args.at(-1)!;
-  const { child, readyMs } = await startProxyUntilReady("0", sidecarNode, [...nodeArgs, entry, "proxy", "--config", file, "--admin-port", "0"], { cwd: root, env: { ...sidecarEnv(process.env), ...extraEnv } });
+  pushed?.register();
+  const { child, readyMs } = await startProxyUntilReady("0", sidecarNode, [...nodeArgs, entry, "proxy", ...source.args, "--admin-port", "0"], { cwd: root, env: { ...sidecarEnv(source.env), ...extraEnv } });
   let log = "";
   const keep = (d: Buffer): void => {
     if (values["log-out"] !== undefined) log += d.toString();
@@ -142,7 +159,7 @@ try {
     const end = sample(pid, t0);
     const hwmRose = samples.find((s) => s.hwm >= end.hwm) ?? end;
     const early = maxRss(samples.filter((s) => s.t < 3000));
-    const out = { args: nodeArgs.join(" "), env: extraEnv, readyMs: Math.round(readyMs), ok: result.ok, errors: result.errors, p50Ms: result.p50_ms, p99Ms: result.p99_ms, idle, earlyMax: early, max: maxRss(samples), end, hwmRoseAtMs: hwmRose.t };
+    const out = { via: values.via, args: nodeArgs.join(" "), env: extraEnv, readyMs: Math.round(readyMs), ok: result.ok, errors: result.errors, p50Ms: result.p50_ms, p99Ms: result.p99_ms, idle, earlyMax: early, max: maxRss(samples), end, hwmRoseAtMs: hwmRose.t };
     if (values["log-out"] !== undefined) writeFileSync(values["log-out"], log);
     if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
     else {
@@ -151,7 +168,7 @@ try {
         const parts = Object.entries(s.kinds).filter(([, v]) => v >= 100).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${mb(v)}`);
         process.stdout.write(`  ${name.padEnd(16)} t=${String(s.t).padStart(5)} ms  RSS ${mb(s.rss)}  HWM ${mb(s.hwm)}: ${parts.join(", ")}\n`);
       };
-      process.stdout.write(`[${out.args}] ${JSON.stringify(extraEnv)}: ready ${out.readyMs} ms; 1,000 rps: ${result.ok} ok, ${result.errors} errors, p50 ${result.p50_ms.toFixed(2)} ms, p99 ${result.p99_ms.toFixed(2)} ms\n`);
+      process.stdout.write(`${values.via === "push" ? "pushed " : ""}[${out.args}] ${JSON.stringify(extraEnv)}: ready ${out.readyMs} ms; 1,000 rps: ${result.ok} ok, ${result.errors} errors, p50 ${result.p50_ms.toFixed(2)} ms, p99 ${result.p99_ms.toFixed(2)} ms\n`);
       show("idle", idle);
       show("first 3 s, max", early);
       show("max", out.max);
@@ -163,6 +180,7 @@ try {
     await stopProcess(child);
   }
 } finally {
+  await pushed?.close();
   upstream.child.kill("SIGQUIT");
   rmSync(workDir, { recursive: true, force: true });
 }
