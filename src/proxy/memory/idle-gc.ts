@@ -12,6 +12,18 @@
 // or request, after some traffic, and V8's committed heap is `growthBytes` above what it was after the
 // last such collection, it runs one (V8's `gc`, exposed by the sidecar's --expose-gc; a process
 // without it has no IdleGc). A quiet proxy is the one moment the pause costs no request anything.
+//
+// The start's collection (the first check's, when no traffic came yet) is followed by `agingCollections`
+// more while the proxy stays quiet, each in a timer turn of its own (a request that arrives between them
+// is served at once and ends the series).
+// V8 drops a function's bytecode once `--bytecode-old-age` (6) of its major collections ran without the
+// function running, and a sidecar runs almost none after its start: what only the start ran (config
+// parsing and checks, the sidecar's assembly, Node's TLS set-up in a pushed sidecar) kept its bytecode
+// for the process's life. The sidecar's `gc` (last-resort flavour) runs two mark-compacts, which age
+// it (V8's plain forced collection does not), so four of them age it out: a pushed Bookinfo sidecar
+// holds ≈ 0.2–0.3 MB less idle and 0.3–0.5 less at 1,000 rps, for six more mark-compacts (≈ 25 ms)
+// once, 1.1 s after start (docs/performance.md, "Session 15: the pushed sidecar's peak"). Bytecode
+// needed again is compiled again from the source, once.
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 
 export interface IdleGcOptions {
@@ -32,11 +44,18 @@ export interface IdleGcOptions {
   firstCheckMs?: number;
   /** Default 4 MB. */
   growthBytes?: number;
+  /** Collections after the start's one, while quiet (default 3: with it, 8 mark-compacts, above V8's age of 6). */
+  agingCollections?: number;
 }
 
 export class IdleGc {
   private readonly o: Required<IdleGcOptions>;
   private timer: TimerHandle | null = null;
+  /** The next of the start's aging collections. */
+  private aging: TimerHandle | null = null;
+  private stopped = false;
+  /** The activity at construction: unchanged at the first collection = it is the start's (no traffic yet). */
+  private readonly atStart: number;
   private lastActivity: number;
   /** Traffic since the last collection (start counts: its transient config copies are garbage). */
   private busy = true;
@@ -46,17 +65,21 @@ export class IdleGc {
   collections = 0;
 
   constructor(options: IdleGcOptions) {
-    this.o = { intervalMs: 10_000, firstCheckMs: 1_000, growthBytes: 4 * 1024 * 1024, ...options };
-    this.lastActivity = this.o.activity();
+    this.o = { intervalMs: 10_000, firstCheckMs: 1_000, growthBytes: 4 * 1024 * 1024, agingCollections: 3, ...options };
+    this.lastActivity = this.atStart = this.o.activity();
   }
 
   start(): void {
+    this.stopped = false;
     if (this.timer === null) this.arm(this.o.firstCheckMs);
   }
 
   stop(): void {
+    this.stopped = true;
     this.timer?.cancel();
     this.timer = null;
+    this.aging?.cancel();
+    this.aging = null;
   }
 
   /** One check (the timer calls it; tests may too). */
@@ -73,6 +96,22 @@ export class IdleGc {
     this.o.gc();
     this.collections++;
     this.baseline = this.o.heapBytes();
+    if (this.collections === 1 && a === this.atStart) this.age(this.o.agingCollections, a);
+  }
+
+  /** `left` more collections, one per timer turn, while the activity stays at `quiet` (see the header). */
+  private age(left: number, quiet: number): void {
+    if (left <= 0 || this.stopped) return;
+    this.aging = this.o.clock
+      .setTimeout(() => {
+        this.aging = null;
+        if (this.o.activity() !== quiet) return;
+        this.o.gc();
+        this.collections++;
+        this.baseline = this.o.heapBytes();
+        this.age(left - 1, quiet);
+      }, 0)
+      .unref();
   }
 
   private arm(ms: number = this.o.intervalMs): void {
