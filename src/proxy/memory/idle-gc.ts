@@ -21,7 +21,7 @@
 // parsing and checks, the sidecar's assembly, Node's TLS set-up in a pushed sidecar) kept its bytecode
 // for the process's life. The sidecar's `gc` (last-resort flavour) runs two mark-compacts, which age
 // it (V8's plain forced collection does not), so four of them age it out: a pushed Bookinfo sidecar
-// holds ≈ 0.2–0.3 MB less idle and 0.3–0.5 less at 1,000 rps, for six more mark-compacts (≈ 25 ms)
+// holds ≈ 0.1–0.3 MB less idle and 0.2–0.5 less at 1,000 rps, for six more mark-compacts (≈ 25 ms)
 // once, 1.1 s after start (docs/performance.md, "Session 15: the pushed sidecar's peak"). Bytecode
 // needed again is compiled again from the source, once.
 import type { Clock, TimerHandle } from "../../core/clock.ts";
