@@ -21,6 +21,11 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
+/** The wall-clock time (ms since the epoch, rounded) of `monotonicMs`, a reading of `clock.now()`. */
+export function wallTimeAt(clock: Clock, monotonicMs: number): number {
+  return Math.round(clock.wallNow() - (clock.now() - monotonicMs));
+}
+
 /** One object per timer (no closure): route and per-try timers are armed per request. */
 class SystemTimer implements TimerHandle {
   private readonly t: NodeJS.Timeout;

@@ -6,7 +6,7 @@
 // nothing. The upstream side of a forwarded request lives in Forwarder.
 import { Buffer } from "../../core/builtins.ts";
 import type { Socket } from "node:net";
-import type { TimerHandle } from "../../core/clock.ts";
+import { wallTimeAt, type TimerHandle } from "../../core/clock.ts";
 import type { Route, VirtualHost, CorsPolicy, ListenerDirection, ForwardAction, WeightedCluster } from "../../model/proxy-config.ts";
 import { serializeRequestHead, compileHeaderNames } from "../http1/index.ts";
 import type { RequestHead } from "../http1/types.ts";
@@ -149,10 +149,7 @@ export class Exchange implements RequestContext {
 
   // ---- RequestView / RequestRecord ----
   get startWallMs(): number {
-    if (this.wallStart < 0) {
-      const clock = this.proxy.clock;
-      this.wallStart = Math.round(clock.wallNow() - (clock.now() - this.startMs));
-    }
+    if (this.wallStart < 0) this.wallStart = wallTimeAt(this.proxy.clock, this.startMs);
     return this.wallStart;
   }
   get listener(): string {

@@ -7,7 +7,7 @@
 import { Buffer } from "../../core/builtins.ts";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerStreamResponseOptions } from "node:http2";
 import type { DownstreamStream } from "./downstream-stream.ts";
-import type { TimerHandle } from "../../core/clock.ts";
+import { wallTimeAt, type TimerHandle } from "../../core/clock.ts";
 import type { CorsPolicy, ForwardAction, Route, VirtualHost, WeightedCluster } from "../../model/proxy-config.ts";
 import type { FilterChain, ListenerContext, ProxyContext, RequestContext, Runtime } from "../request/context.ts";
 import { RF_DC } from "../request/response-flags.ts";
@@ -138,10 +138,7 @@ export class H2Exchange extends H2Request implements RequestContext, ForwardStre
   }
 
   get startWallMs(): number {
-    if (this.wallStart < 0) {
-      const clock = this.proxy.clock;
-      this.wallStart = Math.round(clock.wallNow() - (clock.now() - this.startMs));
-    }
+    if (this.wallStart < 0) this.wallStart = wallTimeAt(this.proxy.clock, this.startMs);
     return this.wallStart;
   }
 

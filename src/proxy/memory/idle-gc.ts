@@ -93,10 +93,14 @@ export class IdleGc {
     if (!this.busy) return;
     this.busy = false;
     if (this.o.heapBytes() < this.baseline + this.o.growthBytes) return;
+    this.collect();
+    if (this.collections === 1 && a === this.atStart) this.age(this.o.agingCollections, a);
+  }
+
+  private collect(): void {
     this.o.gc();
     this.collections++;
     this.baseline = this.o.heapBytes();
-    if (this.collections === 1 && a === this.atStart) this.age(this.o.agingCollections, a);
   }
 
   /** `left` more collections, one per timer turn, while the activity stays at `quiet` (see the header). */
@@ -106,9 +110,7 @@ export class IdleGc {
       .setTimeout(() => {
         this.aging = null;
         if (this.o.activity() !== quiet) return;
-        this.o.gc();
-        this.collections++;
-        this.baseline = this.o.heapBytes();
+        this.collect();
         this.age(left - 1, quiet);
       }, 0)
       .unref();
