@@ -15,12 +15,6 @@ export function spiffeId(trustDomain: string, namespace: string, serviceAccount:
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
 
-/** Every PEM block of one kind in `text`, in order (certificate chains, root bundles). */
-export function pemBlocks(text: string, label = "CERTIFICATE"): string[] {
-  const re = new RegExp(`-----BEGIN ${label}-----[\\s\\S]*?-----END ${label}-----`, "g");
-  return [...text.matchAll(re)].map((m) => `${m[0]}\n`);
-}
-
 /** A PKCS#8 private key (DER) as PEM. */
 export function pkcs8Pem(der: Uint8Array): string {
   return pem("PRIVATE KEY", der);

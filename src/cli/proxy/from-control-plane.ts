@@ -3,6 +3,7 @@
 // credential (\$AMIME_PROXY_TOKEN or --token-file, read again on every reconnect); ready once it has
 // both.
 import { cryptoModule, fs, readFileAsync } from "../../core/builtins.ts";
+import { withCertificates } from "../../core/pem.ts";
 import { PushClient } from "../../proxy/control/push-client.ts";
 import { MeshCredentials } from "../../proxy/identity/mesh-credentials.ts";
 import type { SidecarOptions } from "../../proxy/sidecar.ts";
@@ -72,8 +73,16 @@ export async function runFromControlPlane(args: XdsFlags, options: SidecarOption
   if (ttl === null) throw new UsageError(`$SECRET_TTL must be a duration such as 24h, 90m or 30s (got ${JSON.stringify(process.env.SECRET_TTL)})`);
   const mesh = new MeshCredentials();
   // The control plane's certificate chains to the file's root, or (after a root rotation) to one
-  // of the roots pushed since.
-  const cpRoots = (): string | undefined => (ca === undefined && mesh.trustBundle === undefined ? undefined : `${ca ?? ""}${mesh.trustBundle ?? ""}`);
+  // of the roots pushed since. The file's roots kept as the same string while the pushed ones add
+  // none (the usual case: the same root), so the control plane's TLS context is made once.
+  let bundleSeen: string | undefined;
+  let rootsMerged: string | undefined;
+  const cpRoots = (): string | undefined => {
+    const bundle = mesh.trustBundle;
+    if (ca === undefined || bundle === undefined) return ca ?? bundle;
+    if (bundle !== bundleSeen) [bundleSeen, rootsMerged] = [bundle, withCertificates(ca, bundle)];
+    return rootsMerged;
+  };
   // The workload certificate client (and its X.509 library) only in --xds mode: a proxy run from
   // a config file has no CA to ask, and does not pay for loading it.
   const { WorkloadCertificate } = await import("../../proxy/identity/workload-certificate.ts");

@@ -8,7 +8,8 @@ import { createPrivateKey, randomBytes, type KeyObject } from "node:crypto";
 import { X509Certificate } from "node:crypto";
 import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pemBlocks, pkcs8Pem, spiffeId, x509 } from "../../core/x509.ts";
+import { pemBlocks } from "../../core/pem.ts";
+import { pkcs8Pem, spiffeId, x509 } from "../../core/x509.ts";
 import type { CertificateResponse } from "../../model/wire.ts";
 import { loadOrCreateSecret } from "../auth/secret-file.ts";
 
