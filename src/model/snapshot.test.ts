@@ -119,14 +119,36 @@ test("a new snapshot of the same resource objects shares their entries and Workl
 
 test("makeEntries makes the entries and WorkloadEntry instances that the next snapshot of the same resources shares", () => {
   const { resources } = parseDocuments(YAML, "mesh.yaml");
-  // The ServiceEntry, the WorkloadEntry and three VirtualServices (one replaced by a later one of its name).
-  assert.equal(makeEntries(resources), 5);
+  // The Service, the ServiceEntry, the WorkloadEntry and three VirtualServices (one replaced by a later one of its name).
+  assert.equal(makeEntries(resources), 6);
   assert.equal(makeEntries(resources), 0, "made once per resource object");
   const made = buildSnapshot(resources, { services: [], instances: [] }, { version: "v1" });
   const fresh = buildSnapshot(parseDocuments(YAML, "mesh.yaml").resources, { services: [], instances: [] }, { version: "v1" });
   assert.equal(JSON.stringify(made), JSON.stringify(fresh), "the same snapshot as one built without them");
   assert.ok(Object.isFrozen(made.workloadEntries[0]!.spec));
   const changed = parseDocuments(YAML.replace("address: 10.8.0.1", "address: 10.8.0.2"), "mesh.yaml").resources;
-  assert.equal(makeEntries(changed), 5, "new resource objects: new entries");
+  assert.equal(makeEntries(changed), 6, "new resource objects: new entries");
+  assert.equal(makeEntries(changed, "example.internal"), 1, "another domain suffix: the Service again");
   assert.equal(buildSnapshot(changed, { services: [], instances: [] }).instances.find((i) => i.name === "vm-1")!.address, "10.8.0.2");
+});
+
+test("a Kubernetes Service's Service is shared by the snapshots of the same resource; EndpointSlices and another domain suffix get their own", () => {
+  const { resources } = parseDocuments(YAML, "mesh.yaml");
+  const web = (snap: ReturnType<typeof buildSnapshot>) => snap.services.find((s) => s.name === "web")!;
+  const before = buildSnapshot(resources, { services: [], instances: [] }, { version: "v1" });
+  const after = buildSnapshot(resources, { services: [], instances: [] }, { version: "v2" });
+  assert.equal(web(after), web(before), "the same (frozen) Service");
+  assert.ok(Object.isFrozen(web(after).ports[0]));
+  const fresh = buildSnapshot(parseDocuments(YAML, "mesh.yaml").resources, { services: [], instances: [] }, { version: "v2" });
+  assert.notEqual(web(fresh), web(before), "a new resource object: a new Service");
+  assert.equal(JSON.stringify(fresh), JSON.stringify(after), "the same snapshot as one built from new objects");
+  const other = buildSnapshot(resources, { services: [], instances: [] }, { mesh: { domainSuffix: "example.internal" } });
+  assert.equal(web(other).host, "web.shop.svc.example.internal");
+  assert.equal(web(buildSnapshot(resources)).host, "web.shop.svc.cluster.local");
+
+  const selectorless = parseDocuments(YAML.replace("  selector: {app: web}\n", ""), "mesh.yaml").resources;
+  const slice: WorkloadInstance = { name: "web-slice-0", namespace: "shop", labels: {}, serviceAccount: "", address: "10.0.0.9", ready: true, ports: { http: 8080 } };
+  const sliced = buildSnapshot(selectorless, { services: [], instances: [], serviceEndpoints: new Map([["shop/web", [slice]]]) });
+  assert.equal(web(sliced).endpoints?.[0]?.address, "10.0.0.9");
+  assert.equal(web(buildSnapshot(selectorless)).endpoints, undefined, "the shared Service is not given them");
 });

@@ -106,10 +106,10 @@ export function buildSnapshot(resources: readonly Resource[], registry: Registry
   const services: Service[] = [];
   for (const r of latest.values()) {
     if (r.kind === "Service" && r.group === "") {
-      const s = serviceFromKubernetes(r, ns(r), mesh.domainSuffix);
+      const s = kubernetesService(r, mesh.domainSuffix);
       const sliced = s !== undefined && s.selector === undefined ? registry.serviceEndpoints?.get(`${s.namespace}/${s.name}`) : undefined;
-      if (s !== undefined && sliced !== undefined) s.endpoints = slicedEndpoints(s, sliced);
-      if (s) services.push(s);
+      if (s !== undefined && sliced !== undefined) services.push({ ...s, endpoints: slicedEndpoints(s, sliced) });
+      else if (s) services.push(s);
       continue;
     }
     const field = KIND_FIELDS[r.kind as keyof typeof KIND_FIELDS];
@@ -145,16 +145,25 @@ function shapesTraffic(r: Resource): boolean {
 
 /**
  * Make now what the next snapshot of `resources` will share with every later one: each resource's
- * deep-frozen entry and a WorkloadEntry's instance (cached by resource object, as buildSnapshot
- * caches them); returns how many it made. A control plane calls it when its config changes, so that the first snapshot after
- * the change — built when a proxy registers or connects, with its sidecar waiting on it — finds
- * them made: for a 1,000-service mesh ≈ 25 ms of a cold snapshot's ≈ 45 (docs/performance.md,
- * "Session 13: the pushed start's critical path").
+ * deep-frozen entry, a WorkloadEntry's instance and a Kubernetes Service's Service (cached by
+ * resource object, as buildSnapshot caches them; `domainSuffix`: the mesh's); returns how many it
+ * made. A control plane calls it when its config changes, so that the first snapshot after the
+ * change — built when a proxy registers or connects, with its sidecar waiting on it — finds them
+ * made: for a 1,000-service mesh ≈ 25 ms of a cold snapshot's ≈ 45 (docs/performance.md, "Session
+ * 13: the pushed start's critical path"), and the Services' ≈ 5 of the rest ("Session 16").
  */
-export function makeEntries(resources: readonly Resource[]): number {
+export function makeEntries(resources: readonly Resource[], domainSuffix = DEFAULT_MESH.domainSuffix): number {
   let made = 0;
   for (const r of resources) {
-    if (!shapesTraffic(r) || r.kind === "Service" || resourceEntries.has(r)) continue;
+    if (!shapesTraffic(r)) continue;
+    if (r.kind === "Service") {
+      if (kubernetesServices.get(r)?.suffix !== domainSuffix) {
+        kubernetesService(r, domainSuffix);
+        made++;
+      }
+      continue;
+    }
+    if (resourceEntries.has(r)) continue;
     const e = toEntry(r);
     if (r.kind === "WorkloadEntry") weInstance(e as ConfigEntry<WorkloadEntrySpec>);
     made++;
@@ -171,6 +180,19 @@ export function makeEntries(resources: readonly Resource[]): number {
  */
 const resourceEntries = new WeakMap<Resource, ConfigEntry<unknown>>();
 const weInstances = new WeakMap<ConfigEntry<unknown>, WorkloadInstance>();
+
+/**
+ * A Kubernetes Service's Service, made once per resource object (and domain suffix) and shared by
+ * every snapshot that holds it, as its entry is: deep-frozen, derived from the resource alone. A
+ * selector-less Service's endpoints (EndpointSlices, from the registry) go on a copy.
+ */
+const kubernetesServices = new WeakMap<Resource, { suffix: string; service: Service | undefined }>();
+
+function kubernetesService(r: Resource, domainSuffix: string): Service | undefined {
+  let k = kubernetesServices.get(r);
+  if (k === undefined || k.suffix !== domainSuffix) kubernetesServices.set(r, (k = { suffix: domainSuffix, service: deepFreeze(serviceFromKubernetes(r, ns(r), domainSuffix)) }));
+  return k.service;
+}
 
 function toEntry(r: Resource): ConfigEntry<unknown> {
   let e = resourceEntries.get(r);

@@ -52,7 +52,7 @@ export class ProxyConfigs {
   bump(): void {
     this.counter++;
     this.snap = null;
-    makeEntries(this.opts.resources());
+    makeEntries(this.opts.resources(), this.opts.mesh?.domainSuffix);
   }
 
   /** The snapshot of the current version (built on first use after a change). */
