@@ -152,3 +152,17 @@ test("a Kubernetes Service's Service is shared by the snapshots of the same reso
   assert.equal(web(sliced).endpoints?.[0]?.address, "10.0.0.9");
   assert.equal(web(buildSnapshot(selectorless)).endpoints, undefined, "the shared Service is not given them");
 });
+
+test("makeEntries finds each VirtualService rule's position (what translation gives its routes), once per resource", () => {
+  const { resources } = parseDocuments(YAML, "mesh.yaml");
+  let walked = 0;
+  const counted = resources.map((r) => ({ ...r, positionOf: (p: Parameters<typeof r.positionOf>[0]) => (walked++, r.positionOf(p)) }));
+  makeEntries(counted);
+  // Three VirtualServices (z, b/a and the later z that replaces it): one rule between them.
+  assert.equal(walked, 1);
+  const vs = buildSnapshot(counted, { services: [], instances: [] }).virtualServices;
+  for (const e of vs) for (let i = 0; i < (e.spec.http?.length ?? 0); i++) e.positionOf(["spec", "http", i]);
+  assert.equal(walked, 1, "translation finds them made");
+  assert.deepEqual(vs[0]!.positionOf(["spec", "hosts"]), resources.find((r) => r.kind === "VirtualService" && r.metadata.namespace === "b")!.positionOf(["spec", "hosts"]));
+  assert.equal(walked, 2, "another path is looked up when asked");
+});
