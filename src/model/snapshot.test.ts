@@ -166,3 +166,20 @@ test("makeEntries finds each VirtualService rule's position (what translation gi
   assert.deepEqual(vs[0]!.positionOf(["spec", "hosts"]), resources.find((r) => r.kind === "VirtualService" && r.metadata.namespace === "b")!.positionOf(["spec", "hosts"]));
   assert.equal(walked, 2, "another path is looked up when asked");
 });
+
+test("a snapshot of the same resource objects with another registry shares their sorted lists; the registry's services and instances are merged in as a sort would place them", () => {
+  const { resources } = parseDocuments(YAML, "mesh.yaml");
+  const before = buildSnapshot(resources, { services: [], instances: [] }, { version: "v1" });
+  // Ties with the resources' own: the registry's instance first, its service after the resources' one.
+  const vmTwin: WorkloadInstance = { name: "vm-1", namespace: "shop", labels: { app: "web", twin: "yes" }, serviceAccount: "web", address: "10.8.0.1", ready: true };
+  const registry = { services: [{ ...before.services[1]!, subjectAltNames: ["spiffe://twin"] }], instances: [vmTwin, { ...vmTwin, name: "a-0", namespace: "a" }] };
+  const after = buildSnapshot(resources, registry, { version: "v2" });
+  assert.equal(after.virtualServices, before.virtualServices, "the same (frozen) list");
+  assert.equal(after.destinationRules, before.destinationRules);
+  assert.deepEqual(after.instances.map((i) => `${i.namespace}/${i.name}/${i.labels.twin ?? ""}`), ["a/a-0/yes", "shop/vm-1/yes", "shop/vm-1/"]);
+  assert.deepEqual(after.services.map((s) => `${s.host} ${s.subjectAltNames.join()}`), ["api.example.com ", "db.default.svc.cluster.local ", "db.default.svc.cluster.local spiffe://twin", "web.shop.svc.cluster.local "]);
+  const fresh = buildSnapshot(parseDocuments(YAML, "mesh.yaml").resources, registry, { version: "v2" });
+  assert.notEqual(fresh.virtualServices, before.virtualServices, "new resource objects: lists of their own");
+  assert.equal(JSON.stringify(after), JSON.stringify(fresh));
+  assert.ok(Object.isFrozen(after.services) && Object.isFrozen(after.instances[0]));
+});

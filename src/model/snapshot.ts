@@ -98,31 +98,16 @@ export function buildSnapshot(resources: readonly Resource[], registry: Registry
   // Frozen below: copies, so the caller's objects stay theirs.
   if (mesh.config) mesh.config = structuredClone(mesh.config);
   if (mesh.telemetry) mesh.telemetry = structuredClone(mesh.telemetry);
-  const latest = new Map<string, Resource>();
-  for (const r of resources) if (shapesTraffic(r)) latest.set(`${r.kind}/${ns(r)}/${r.metadata.name}`, r);
-  const lists: Record<EntryField, ConfigEntry<unknown>[]> = {
-    virtualServices: [], destinationRules: [], gateways: [], sidecars: [], serviceEntries: [], workloadEntries: [],
-    peerAuthentications: [], requestAuthentications: [], authorizationPolicies: [], telemetries: [], envoyFilters: [], rateLimits: [],
-  };
-  const services: Service[] = [];
-  for (const r of latest.values()) {
-    if (r.kind === "Service" && r.group === "") {
-      const s = kubernetesService(r, mesh.domainSuffix);
-      const sliced = s !== undefined && s.selector === undefined ? registry.serviceEndpoints?.get(`${s.namespace}/${s.name}`) : undefined;
-      if (s !== undefined && sliced !== undefined) services.push({ ...s, endpoints: slicedEndpoints(s, sliced) });
-      else if (s) services.push(s);
-      continue;
-    }
-    const field = KIND_FIELDS[r.kind as keyof typeof KIND_FIELDS];
-    lists[field].push(toEntry(r));
-  }
-  const entries = Object.fromEntries(Object.entries(lists).map(([k, v]) => [k, v.sort(byNamespaceName)])) as Record<EntryField, ConfigEntry<unknown>[]>;
-  for (const se of entries.serviceEntries as ConfigEntry<ServiceEntrySpec>[]) services.push(...servicesFromServiceEntry(se, mesh.domainSuffix));
-  services.push(...registry.services.map((s) => structuredClone(s)));
-  const instances: WorkloadInstance[] = registry.instances.map((i) => structuredClone(i));
-  for (const we of entries.workloadEntries as ConfigEntry<WorkloadEntrySpec>[]) instances.push(weInstance(we));
-  services.sort((a, b) => cmp(a.host, b.host) || cmp(a.namespace, b.namespace) || cmp(a.origin, b.origin));
-  instances.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.address, b.address));
+  const part = resourcePart(resources, mesh.domainSuffix);
+  const slices = registry.serviceEndpoints;
+  const fromResources = slices === undefined || slices.size === 0 ? part.services : part.services.map((s) => {
+    const sliced = s.kind === "kubernetes" && s.selector === undefined ? slices.get(`${s.namespace}/${s.name}`) : undefined;
+    return sliced === undefined ? s : { ...s, endpoints: slicedEndpoints(s, sliced) };
+  });
+  // As one stable sort of the resources' services, then the registry's (of the instances: the registry's, then the resources').
+  const services = mergeSorted(fromResources, registry.services.map((s) => structuredClone(s)).sort(byService), byService);
+  const instances = mergeSorted(registry.instances.map((i) => structuredClone(i)).sort(byInstance), part.instances, byInstance);
+  const entries = part.entries;
   const snapshot: Snapshot = {
     version: options.version ?? "0",
     mesh,
@@ -144,14 +129,86 @@ function shapesTraffic(r: Resource): boolean {
   return r.group.endsWith("istio.io") && r.kind in KIND_FIELDS;
 }
 
+/** What a snapshot takes from the resources alone (sorted and frozen), shared by the snapshots of the same resource objects. */
+interface ResourcePart {
+  entries: Record<EntryField, readonly ConfigEntry<unknown>[]>;
+  /** The Kubernetes Services' and ServiceEntries' services, sorted as a snapshot's. */
+  services: readonly Service[];
+  /** The WorkloadEntries' instances, sorted as a snapshot's. */
+  instances: readonly WorkloadInstance[];
+}
+
+/**
+ * The last resource part made, with the resource objects it was made of. A registration changes
+ * the registry only: its snapshot finds the part of the same resources made (at the config change,
+ * by makeEntries) instead of deduplicating, sorting and converting 5,000 resources again while a
+ * starting sidecar waits (≈ 5–9 ms of a 1,000-service mesh's snapshot, docs/performance.md
+ * "Session 16: the pushed 1,000-service start").
+ */
+let lastPart: { resources: readonly Resource[]; domainSuffix: string; part: ResourcePart } | undefined;
+
+function resourcePart(resources: readonly Resource[], domainSuffix: string): ResourcePart {
+  if (lastPart !== undefined && lastPart.domainSuffix === domainSuffix && sameObjects(lastPart.resources, resources)) return lastPart.part;
+  const latest = new Map<string, Resource>();
+  for (const r of resources) if (shapesTraffic(r)) latest.set(`${r.kind}/${ns(r)}/${r.metadata.name}`, r);
+  const lists: Record<EntryField, ConfigEntry<unknown>[]> = {
+    virtualServices: [], destinationRules: [], gateways: [], sidecars: [], serviceEntries: [], workloadEntries: [],
+    peerAuthentications: [], requestAuthentications: [], authorizationPolicies: [], telemetries: [], envoyFilters: [], rateLimits: [],
+  };
+  const services: Service[] = [];
+  for (const r of latest.values()) {
+    if (r.kind === "Service") {
+      const s = kubernetesService(r, domainSuffix);
+      if (s) services.push(s);
+      continue;
+    }
+    lists[KIND_FIELDS[r.kind as keyof typeof KIND_FIELDS]].push(toEntry(r));
+  }
+  const entries = Object.fromEntries(Object.entries(lists).map(([k, v]) => [k, Object.freeze(v.sort(byNamespaceName))])) as Record<EntryField, readonly ConfigEntry<unknown>[]>;
+  for (const se of entries.serviceEntries as ConfigEntry<ServiceEntrySpec>[]) services.push(...servicesFromServiceEntry(se, domainSuffix));
+  const instances = (entries.workloadEntries as ConfigEntry<WorkloadEntrySpec>[]).map(weInstance);
+  const part: ResourcePart = { entries, services: deepFreeze(services.sort(byService)), instances: Object.freeze(instances.sort(byInstance)) };
+  lastPart = { resources: [...resources], domainSuffix, part };
+  return part;
+}
+
+function sameObjects(a: readonly object[], b: readonly object[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function byService(a: Service, b: Service): number {
+  return cmp(a.host, b.host) || cmp(a.namespace, b.namespace) || cmp(a.origin, b.origin);
+}
+
+function byInstance(a: WorkloadInstance, b: WorkloadInstance): number {
+  return cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.address, b.address);
+}
+
+/** Two sorted lists as one, `a`'s first among equals: what a stable sort of `a` then `b` gives. */
+function mergeSorted<T>(a: readonly T[], b: readonly T[], order: (x: T, y: T) => number): T[] {
+  if (b.length === 0) return [...a];
+  if (a.length === 0) return [...b];
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(order(b[j]!, a[i]!) < 0 ? b[j++]! : a[i++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
 /**
  * Make now what the next snapshot of `resources` will share with every later one: each resource's
  * deep-frozen entry, a WorkloadEntry's instance and a Kubernetes Service's Service (cached by
  * resource object, as buildSnapshot caches them; `domainSuffix`: the mesh's); returns how many it
- * made. A control plane calls it when its config changes, so that the first snapshot after the
- * change — built when a proxy registers or connects, with its sidecar waiting on it — finds them
- * made: for a 1,000-service mesh ≈ 25 ms of a cold snapshot's ≈ 45 (docs/performance.md, "Session
- * 13: the pushed start's critical path"), and the Services' ≈ 5 of the rest ("Session 16").
+ * made; and the snapshot's whole resource part (its sorted entry lists, services and instances,
+ * which the next snapshot of the same resource objects shares). A control plane calls it when its
+ * config changes, so that the first snapshot after the change — built when a proxy registers or
+ * connects, with its sidecar waiting on it — finds them made: for a 1,000-service mesh ≈ 25 ms of
+ * a cold snapshot's ≈ 45 (docs/performance.md, "Session 13: the pushed start's critical path"),
+ * and most of the rest ("Session 16: the pushed 1,000-service start").
  */
 export function makeEntries(resources: readonly Resource[], domainSuffix = DEFAULT_MESH.domainSuffix): number {
   let made = 0;
@@ -175,6 +232,7 @@ export function makeEntries(resources: readonly Resource[], domainSuffix = DEFAU
     }
     made++;
   }
+  resourcePart(resources, domainSuffix);
   return made;
 }
 
