@@ -1,8 +1,9 @@
 // HTTP/2 and gRPC rows for `npm run bench -- --protocols` (printed after the HTTP/1.1 table).
 //
 // HTTP/2 (h2load, prior-knowledge h2c, on CPU 1): at saturation (16 connections × 10 streams, a
-// fixed number of requests) and at a fixed 1,000 rps (10 connections × 100 rps each, 8 s), in
-// interleaved rounds (medians):
+// fixed number of requests) and at a fixed 1,000 rps (10 connections × 100 rps each) in short windows
+// with the targets interleaved (A B A B …, bench/lib/rate-windows.ts, as the HTTP/1.1 rows' rate phase:
+// `--windows` of 2.5 s per target and round), in interleaved rounds (medians):
 //   direct      nginx `listen … http2` answering itself (no proxy: the client/server floor)
 //   amime       h2c → Amime (CPU 0) → HTTP/1.1 keep-alive to the nginx upstream, with the config
 //               of the HTTP/1.1 rows (`--amime-config`: the sidecar as deployed unless told otherwise)
@@ -16,7 +17,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { childPids, cpuMicros } from "./lib/proc.ts";
-import { median } from "./lib/rate-windows.ts";
+import { interleavedWindows, median, windowRatios, type RateFigures, type RateRound, type RateWindow } from "./lib/rate-windows.ts";
 import { freePort, pinned, run, stopProcess, waitForPort } from "./lib/spawn.ts";
 import { sidecarEnv } from "../src/core/sidecar-node-flags.ts";
 import { sidecarLaunch } from "../src/runtime/js-build/sidecar-launch.ts";
@@ -35,6 +36,9 @@ export interface ProtocolsContext {
   compare?: string;
   /** The h2c → HTTP/1.1 rows' Amime config (default: the sidecar as deployed). */
   config?: AmimeConfigKind;
+  /** Fixed-rate windows per target and round, and their length. */
+  windows: number;
+  windowMs: number;
 }
 
 interface Row {
@@ -42,8 +46,10 @@ interface Row {
   rps: number;
   meanMs: number;
   cpuUsPerReq: number | undefined;
-  /** CPU per request at the fixed 1,000 rps. */
+  /** CPU per request at the fixed 1,000 rps: the round's windows together. */
   cpuUsPerReqAtRate: number | undefined;
+  /** CPU per request of each of the round's windows at the rate. */
+  windowsAtRate: number[];
   failed: number;
 }
 
@@ -89,9 +95,9 @@ async function startAmime(ctx: ProtocolsContext, upstreamPort: number, protocol:
   return { child, port, authority: kind === "bench" ? "bench" : DEPLOYED_AUTHORITY };
 }
 
-/** `n` requests as fast as possible (16 connections × 10 streams), or with `seconds`: 1,000 rps for that long. */
-async function h2load(port: number, n: number, seconds?: number, authority = "bench"): Promise<{ rps: number; meanMs: number; done: number; failed: number }> {
-  const load = seconds === undefined ? ["-n", String(n), "-c", "16", "-m", "10"] : ["-c", "10", "-m", "1", `--rps=${H2_RATE / 10}`, "-D", String(seconds)];
+/** `n` requests as fast as possible (16 connections × 10 streams), or with `ms`: 1,000 rps for that long. */
+async function h2load(port: number, n: number, ms?: number, authority = "bench"): Promise<{ rps: number; meanMs: number; done: number; failed: number }> {
+  const load = ms === undefined ? ["-n", String(n), "-c", "16", "-m", "10"] : ["-c", "10", "-m", "1", `--rps=${H2_RATE / 10}`, "-D", `${ms}ms`];
   const out = await run("taskset", ["-c", "1", "h2load", ...load, "-H", `:authority: ${authority}`, `http://127.0.0.1:${port}/`]);
   const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
   const m = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(out);
@@ -100,22 +106,31 @@ async function h2load(port: number, n: number, seconds?: number, authority = "be
   return { rps, meanMs, done: Number(m?.[1] ?? 0), failed: Number(m?.[3] ?? 0) };
 }
 
+interface H2Target {
+  name: string;
+  port: number;
+  /** The proxy's pid (its CPU is measured); none for the direct row. */
+  pid: number | undefined;
+  authority: string;
+}
+
 const cpuOf = (pid: number): number => [pid, ...childPids(pid)].reduce((s, p) => s + cpuMicros(p), 0);
 
-async function measureH2(name: string, port: number, pid: number | undefined, n: number, rateSeconds: number, authority: string): Promise<Row> {
-  const c0 = pid === undefined ? 0 : cpuOf(pid);
-  const r = await h2load(port, n, undefined, authority);
-  const c1 = pid === undefined ? 0 : cpuOf(pid);
-  const fr = await h2load(port, 0, rateSeconds, authority);
-  const c2 = pid === undefined ? 0 : cpuOf(pid);
-  return {
-    name,
-    rps: r.rps,
-    meanMs: r.meanMs,
-    cpuUsPerReq: pid === undefined ? undefined : (c1 - c0) / (r.done || 1),
-    cpuUsPerReqAtRate: pid === undefined ? undefined : (c2 - c1) / (fr.done || 1),
-    failed: r.failed + fr.failed,
-  };
+type SaturationH2 = Omit<Row, "cpuUsPerReqAtRate" | "windowsAtRate">;
+
+/** A target's saturation phase: `n` requests, its CPU per request. */
+async function saturationH2(t: H2Target, n: number): Promise<SaturationH2> {
+  const c0 = t.pid === undefined ? 0 : cpuOf(t.pid);
+  const r = await h2load(t.port, n, undefined, t.authority);
+  const c1 = t.pid === undefined ? 0 : cpuOf(t.pid);
+  return { name: t.name, rps: r.rps, meanMs: r.meanMs, cpuUsPerReq: t.pid === undefined ? undefined : (c1 - c0) / (r.done || 1), failed: r.failed };
+}
+
+/** One window at the fixed rate (new connections each, as the 8-s phase had): the target's CPU over h2load's run. */
+async function rateWindowH2(t: H2Target & { pid: number }, ms: number): Promise<RateWindow> {
+  const c0 = cpuOf(t.pid);
+  const r = await h2load(t.port, 0, ms, t.authority);
+  return { cpuUs: cpuOf(t.pid) - c0, sent: r.done, errors: r.failed, latenciesUs: [] };
 }
 
 function medianRow(rows: Row[]): Row {
@@ -126,6 +141,7 @@ function medianRow(rows: Row[]): Row {
     meanMs: m((r) => r.meanMs) ?? 0,
     cpuUsPerReq: m((r) => r.cpuUsPerReq),
     cpuUsPerReqAtRate: m((r) => r.cpuUsPerReqAtRate),
+    windowsAtRate: rows.flatMap((r) => r.windowsAtRate),
     failed: rows.reduce((s, r) => s + r.failed, 0),
   };
 }
@@ -171,7 +187,7 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     const nginx = await nginxH2(ctx, "h2-nginx", `location / { proxy_pass http://h2_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }`, `upstream h2_upstream { server 127.0.0.1:${upstreamPort}; keepalive 64; }`);
     procs.push(nginx.child);
     // nginx answers any authority; Amime's rows send the one their config routes.
-    const targets: { name: string; port: number; pid: number | undefined; authority: string }[] = [
+    const targets: H2Target[] = [
       { name: "direct (nginx h2c)", port: direct.port, pid: undefined, authority: "bench" },
       { name: "amime h2c → h1", port: amime.port, pid: amime.child.pid, authority: amime.authority },
       ...(cmp === null ? [] : [{ name: "amime-cmp h2c → h1", port: cmp.port, pid: cmp.child.pid, authority: cmp.authority }]),
@@ -182,14 +198,22 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     // only, and a sidecar's first phase at the rate ran on code not yet compiled for it (deoptimized
     // when the rate's new connections came; docs/performance.md, "Session 14: h2c → HTTP/1.1 …").
     for (const t of targets.slice(1)) await h2load(t.port, Math.floor(n / 4), undefined, t.authority);
+    // Each round: every target's saturation phase in turn, then the rate's windows with the proxies
+    // interleaved (the direct row has no proxy to measure at the rate).
+    const proxies = targets.filter((t): t is H2Target & { pid: number } => t.pid !== undefined);
     for (const t of targets) samples.set(t.name, []);
     for (let round = -1; round < ctx.rounds; round++) {
-      for (const t of targets) {
-        const r = await measureH2(t.name, t.port, t.pid, n, ctx.quick ? 3 : 8, t.authority);
-        if (round < 0) continue;
+      const sats: SaturationH2[] = [];
+      for (const t of targets) sats.push(await saturationH2(t, n));
+      const atRate = await interleavedWindows(proxies, ctx.windows, (t) => rateWindowH2(t, ctx.windowMs));
+      if (round < 0) continue;
+      targets.forEach((t, i) => {
+        const w: RateRound | undefined = atRate.get(t.name);
+        const sat = sats[i] as SaturationH2;
+        const r: Row = { ...sat, cpuUsPerReqAtRate: w?.cpuUsPerReq, windowsAtRate: w?.windowsUsPerReq ?? [], failed: sat.failed + (w?.errors ?? 0) };
         samples.get(t.name)?.push(r);
-        ctx.log(`h2 round ${round + 1}/${ctx.rounds} ${t.name}: ${r.rps.toFixed(0)} req/s, cpu ${r.cpuUsPerReq?.toFixed(1) ?? "-"} µs/req, at ${H2_RATE} rps ${r.cpuUsPerReqAtRate?.toFixed(1) ?? "-"} µs/req`);
-      }
+        ctx.log(`h2 round ${round + 1}/${ctx.rounds} ${t.name}: ${r.rps.toFixed(0)} req/s, cpu ${r.cpuUsPerReq?.toFixed(1) ?? "-"} µs/req, at ${H2_RATE} rps ${r.cpuUsPerReqAtRate?.toFixed(1) ?? "-"} µs/req (windows ${r.windowsAtRate.map((x) => x.toFixed(1)).join(" ")})`);
+      });
     }
     for (const t of targets) rows.push(medianRow(samples.get(t.name) ?? []));
 
@@ -215,7 +239,7 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     }
   }
   const fmt = (x: number | undefined, d = 1): string => (x === undefined ? "" : x.toFixed(d));
-  let out = `\nHTTP/2 (Amime's config: ${ctx.config ?? "deployed"}; h2load, prior knowledge; saturation: -c 16 -m 10; fixed rate: ${H2_RATE} rps over 10 connections; ${ctx.rounds} interleaved round(s), medians)\n`;
+  let out = `\nHTTP/2 (Amime's config: ${ctx.config ?? "deployed"}; h2load, prior knowledge; saturation: -c 16 -m 10; fixed rate: ${H2_RATE} rps over 10 connections in ${ctx.windows} window(s) of ${ctx.windowMs / 1000}s per target and round, interleaved; ${ctx.rounds} interleaved round(s), medians)\n`;
   out += `| target | req/s (sat.) | mean ms (sat.) | CPU µs/req (sat.) | CPU µs/req at ${H2_RATE} rps | failed |\n|---|---|---|---|---|---|\n`;
   for (const r of rows) out += `| ${r.name} | ${r.rps.toFixed(0)} | ${fmt(r.meanMs, 2)} | ${fmt(r.cpuUsPerReq)} | ${fmt(r.cpuUsPerReqAtRate)} | ${r.failed} |\n`;
   // Round by round, as bench/run.ts prints its A/Bs: steadier than the ratio of medians on a shared VM.
@@ -228,11 +252,9 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
       out += `${a} / ${b}: not compared, ${failed} request(s) failed (see the log)\n`;
       continue;
     }
-    const ratios = (f: (r: Row) => number | undefined): string => {
-      const xs = sa.map((r, i) => (f(r) ?? 0) / (f(sb[i] as Row) || 1));
-      return `${xs.map((x) => x.toFixed(3)).join(" ")}; median ${median(xs).toFixed(3)}`;
-    };
-    out += `${a} / ${b} CPU per request, per round: saturation ${ratios((r) => r.cpuUsPerReq)}\n  at ${H2_RATE} rps ${ratios((r) => r.cpuUsPerReqAtRate)}\n`;
+    const sat = sa.map((r, i) => (r.cpuUsPerReq ?? 0) / ((sb[i] as Row).cpuUsPerReq || 1));
+    const atRate = (rs: Row[]): RateFigures[] => rs.map((r) => ({ cpuUsPerReq: r.cpuUsPerReqAtRate ?? 0, windowsUsPerReq: r.windowsAtRate }));
+    out += `${a} / ${b} CPU per request, per round: saturation ${sat.map((x) => x.toFixed(3)).join(" ")}; median ${median(sat).toFixed(3)}\n  at ${H2_RATE} rps ${windowRatios(atRate(sa), atRate(sb)).text}\n`;
   }
   out += "\ngRPC unary (@grpc/grpc-js, 16 concurrent calls, closed loop)\n| target | calls/s | p50 ms | p99 ms | CPU µs/call | errors |\n|---|---|---|---|---|---|\n";
   for (const r of grpcRows) out += `| ${r.name} | ${r.rps.toFixed(0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpu)} | ${r.errors} |\n`;

@@ -32,7 +32,8 @@
 //                                                   mTLS vs two nginx with TLS; -hs rows: a handshake per request
 //        npm run bench -- --protocols              also the HTTP/2 (h2load) and gRPC rows (bench/protocols.ts);
 //                                                   with --compare, amime-cmp gets an HTTP/2 row too; the h2c → HTTP/1.1
-//                                                   rows run the --amime-config config (the sidecar as deployed by default)
+//                                                   rows run the --amime-config config (the sidecar as deployed by default),
+//                                                   their 1,000 rps in --windows interleaved windows, as the HTTP/1.1 rows
 //        npm run bench -- --nice=-19 …             the whole run in a scheduler autogroup of its own at nice -19
 //                                                   (root; bench/lib/autogroup.ts): steadier rounds while other
 //                                                   sessions load the machine, which it starves meanwhile
@@ -49,7 +50,7 @@ import { benchArgs, exitWithUsage } from "./lib/args.ts";
 import { inOwnAutogroup } from "./lib/autogroup.ts";
 import { topSelfTime } from "./lib/cpu-profile.ts";
 import { childPids, cpuMicrosOf, peakRssMb } from "./lib/proc.ts";
-import { median, quartiles, rateRound, type RateRound } from "./lib/rate-windows.ts";
+import { median, quartiles, rateRound, windowRatios, type RateFigures, type RateRound } from "./lib/rate-windows.ts";
 import { run, stopProcess } from "./lib/spawn.ts";
 import { amimeFrom, type AmimeConfigKind } from "./targets/amime.ts";
 import { amimeAuthzTarget, amimeTokenTarget } from "./targets/amime-authz.ts";
@@ -278,7 +279,7 @@ try {
   if (values.protocols) {
     for (const t of running) await t.stop().catch(() => {});
     running.length = 0;
-    process.stdout.write(await protocolsBench({ workDir, root, quick, log, rounds: plan.rounds, config: amimeConfig, ...(values.compare !== undefined ? { compare: values.compare } : {}) }, up.port));
+    process.stdout.write(await protocolsBench({ workDir, root, quick, log, rounds: plan.rounds, windows: plan.windows, windowMs: plan.windowMs, config: amimeConfig, ...(values.compare !== undefined ? { compare: values.compare } : {}) }, up.port));
   }
 } finally {
   for (const t of running) await t.stop().catch(() => {});
@@ -294,18 +295,14 @@ try {
 function pairedRatios(a: Sample[] | undefined, b: Sample[] | undefined, label: string): string | null {
   if (a === undefined || b === undefined || a.length === 0 || a.length !== b.length) return null;
   const sat = a.map((s, i) => s.cpuUsPerReq / (b[i]?.cpuUsPerReq || 1));
-  const atRate = atRateRatios(a, b);
   const fmt = (xs: number[]): string => `${xs.map((x) => x.toFixed(3)).join(" ")}; median ${median(xs).toFixed(3)}`;
-  const w = quartiles(atRate.windows);
-  const windows = `windows (${atRate.windows.length}): median ${w.median.toFixed(3)}, IQR ${w.q1.toFixed(3)}–${w.q3.toFixed(3)}, min–max ${w.min.toFixed(3)}–${w.max.toFixed(3)}`;
-  return `${label} CPU per request, per round: saturation ${fmt(sat)}\n  at ${rate} rps ${fmt(atRate.rounds)}; ${windows}\n`;
+  return `${label} CPU per request, per round: saturation ${fmt(sat)}\n  at ${rate} rps ${atRateRatios(a, b).text}\n`;
 }
 
 /** a's CPU per request at the fixed rate over b's: per round (its windows together) and per window (window i of a and b ran back to back). */
-function atRateRatios(a: Sample[], b: Sample[]): { rounds: number[]; windows: number[] } {
-  const rounds = a.map((s, i) => s.cpuUsPerReqAtRate / (b[i]?.cpuUsPerReqAtRate || 1));
-  const windows = a.flatMap((s, i) => s.windowsAtRate.map((x, j) => x / (b[i]?.windowsAtRate[j] || 1)));
-  return { rounds, windows };
+function atRateRatios(a: Sample[], b: Sample[]): ReturnType<typeof windowRatios> {
+  const figures = (s: Sample): RateFigures => ({ cpuUsPerReq: s.cpuUsPerReqAtRate, windowsUsPerReq: s.windowsAtRate });
+  return windowRatios(a.map(figures), b.map(figures));
 }
 
 /** `--profile`: warm Amime up, run wrk at saturation under --cpu-prof, print the top self times. */
@@ -316,7 +313,7 @@ async function profileAmime(): Promise<void> {
   let t: RunningTarget | null = null;
   try {
     if (values.protocols) {
-      const ctx = { workDir, root, quick, log, rounds: 1, config: amimeConfig, ...(values.compare !== undefined ? { compare: values.compare } : {}) };
+      const ctx = { workDir, root, quick, log, rounds: 1, windows: plan.windows, windowMs: plan.windowMs, config: amimeConfig, ...(values.compare !== undefined ? { compare: values.compare } : {}) };
       log(`h2c → HTTP/1.1 proxy of ${ctx.compare ?? root} under --cpu-prof, ${Number(values.seconds) * 20_000} requests at saturation`);
       const r = await profileH2(ctx, up.port, ["--cpu-prof", "--cpu-prof-dir", profDir], Number(values.seconds) * 20_000);
       log(`rps=${r.rps.toFixed(0)} cpu=${r.cpuUsPerReq.toFixed(1)}µs/req (profiler on: slower than a real run)`);

@@ -1,7 +1,7 @@
-// The fixed-rate phase of bench/run.ts: short windows at a fixed rate with the targets interleaved
-// (A B A B … within a round), so that the VM's drift over a round hits every target alike. Each
-// window is one run of bench/load/fixed-rate.ts, which reads the target's CPU time (bench/lib/proc.ts)
-// from its first request sent to its last response received.
+// The fixed-rate phase of bench/run.ts and of bench/protocols.ts' h2c rows: short windows at a fixed
+// rate with the targets interleaved (A B A B … within a round), so that the VM's drift over a round
+// hits every target alike. An HTTP/1.1 window is one run of bench/load/fixed-rate.ts, which reads the
+// target's CPU time (bench/lib/proc.ts) from its first request sent to its last response received.
 import { join } from "node:path";
 import type { RunningTarget } from "../targets/target.ts";
 import { run } from "./spawn.ts";
@@ -14,6 +14,9 @@ export interface RateWindow {
   /** Each request's latency, µs, sorted. */
   latenciesUs: number[];
 }
+
+/** A target's CPU per request at the rate in one round: its windows together, and each window's. */
+export type RateFigures = Pick<RateRound, "cpuUsPerReq" | "windowsUsPerReq">;
 
 /** One round's fixed-rate figures of a target: its windows merged. */
 export interface RateRound {
@@ -37,10 +40,18 @@ async function rateWindow(root: string, t: RunningTarget, rate: number, ms: numb
 }
 
 /** `windows` windows of `ms` per target, the targets in turn within each; each target's windows merged. */
-export async function rateRound(root: string, targets: readonly RunningTarget[], rate: number, windows: number, ms: number): Promise<Map<string, RateRound>> {
+export function rateRound(root: string, targets: readonly RunningTarget[], rate: number, windows: number, ms: number): Promise<Map<string, RateRound>> {
+  return interleavedWindows(targets, windows, (t) => rateWindow(root, t, rate, ms));
+}
+
+/**
+ * `windows` windows per target (`window` runs one), the targets in turn within each (A B A B …); each
+ * target's windows merged. The HTTP/1.1 rows (fixed-rate.ts) and the h2c rows (h2load) both run theirs here.
+ */
+export async function interleavedWindows<T extends { name: string }>(targets: readonly T[], windows: number, window: (t: T) => Promise<RateWindow>): Promise<Map<string, RateRound>> {
   const got = new Map<string, RateWindow[]>(targets.map((t) => [t.name, []]));
   for (let w = 0; w < windows; w++) {
-    for (const t of targets) got.get(t.name)?.push(await rateWindow(root, t, rate, ms));
+    for (const t of targets) got.get(t.name)?.push(await window(t));
   }
   const rounds = new Map<string, RateRound>();
   for (const [name, ws] of got) {
@@ -57,6 +68,18 @@ export async function rateRound(root: string, targets: readonly RunningTarget[],
     });
   }
   return rounds;
+}
+
+/**
+ * a's CPU per request at the fixed rate over b's, round by round (each round's windows together) and
+ * window by window (window i of a and b ran back to back), printed as the bench prints them.
+ */
+export function windowRatios(a: readonly RateFigures[], b: readonly RateFigures[]): { rounds: number[]; windows: number[]; text: string } {
+  const rounds = a.map((r, i) => r.cpuUsPerReq / (b[i]?.cpuUsPerReq || 1));
+  const windows = a.flatMap((r, i) => r.windowsUsPerReq.map((x, j) => x / (b[i]?.windowsUsPerReq[j] || 1)));
+  const w = quartiles(windows);
+  const text = `${rounds.map((x) => x.toFixed(3)).join(" ")}; median ${median(rounds).toFixed(3)}; windows (${windows.length}): median ${w.median.toFixed(3)}, IQR ${w.q1.toFixed(3)}–${w.q3.toFixed(3)}, min–max ${w.min.toFixed(3)}–${w.max.toFixed(3)}`;
+  return { rounds, windows, text };
 }
 
 /** The middle value; of an even count the mean of the two middle ones (the lower one would favour the numerator of a ratio). */
