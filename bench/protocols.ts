@@ -68,6 +68,20 @@ async function nginxH2(ctx: ProtocolsContext, name: string, body: string, upstre
   return { child, port };
 }
 
+const AMIME = "amime h2c → h1";
+const AMIME_CMP = "amime-cmp h2c → h1";
+
+/** `xs` with the two sidecars (amime, amime-cmp) in each other's place when `swap` (and both are there). */
+function sidecarsSwapped<T extends { name: string }>(xs: readonly T[], swap: boolean): readonly T[] {
+  const i = xs.findIndex((t) => t.name === AMIME);
+  const j = xs.findIndex((t) => t.name === AMIME_CMP);
+  if (!swap || i < 0 || j < 0) return xs;
+  const out = [...xs];
+  out[i] = xs[j] as T;
+  out[j] = xs[i] as T;
+  return out;
+}
+
 /** Processes the bench itself is stopping (their exit is expected). */
 const stopping = new WeakSet<ChildProcess>();
 
@@ -189,8 +203,8 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     // nginx answers any authority; Amime's rows send the one their config routes.
     const targets: H2Target[] = [
       { name: "direct (nginx h2c)", port: direct.port, pid: undefined, authority: "bench" },
-      { name: "amime h2c → h1", port: amime.port, pid: amime.child.pid, authority: amime.authority },
-      ...(cmp === null ? [] : [{ name: "amime-cmp h2c → h1", port: cmp.port, pid: cmp.child.pid, authority: cmp.authority }]),
+      { name: AMIME, port: amime.port, pid: amime.child.pid, authority: amime.authority },
+      ...(cmp === null ? [] : [{ name: AMIME_CMP, port: cmp.port, pid: cmp.child.pid, authority: cmp.authority }]),
       { name: "nginx h2c → h1", port: nginx.port, pid: nginx.child.pid, authority: "bench" },
     ];
     // Warm-up (JIT, pools), then interleaved rounds (one target after the other, each round). As for
@@ -200,20 +214,23 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
     for (const t of targets.slice(1)) await h2load(t.port, Math.floor(n / 4), undefined, t.authority);
     // Each round: every target's saturation phase in turn, then the rate's windows with the proxies
     // interleaved (the direct row has no proxy to measure at the rate).
+    // With --compare the two sidecars swap places every other window and round: in a fixed order the
+    // one that ran first (right after nginx) cost 7–11 % more than the same build run second in A/A runs,
+    // at the rate and at saturation (presumably caches the second finds warm: the same node binary).
     const proxies = targets.filter((t): t is H2Target & { pid: number } => t.pid !== undefined);
     for (const t of targets) samples.set(t.name, []);
     for (let round = -1; round < ctx.rounds; round++) {
-      const sats: SaturationH2[] = [];
-      for (const t of targets) sats.push(await saturationH2(t, n));
-      const atRate = await interleavedWindows(proxies, ctx.windows, (t) => rateWindowH2(t, ctx.windowMs));
+      const sats = new Map<string, SaturationH2>();
+      for (const t of sidecarsSwapped(targets, round % 2 !== 0)) sats.set(t.name, await saturationH2(t, n));
+      const atRate = await interleavedWindows(proxies, ctx.windows, (t) => rateWindowH2(t, ctx.windowMs), (w) => sidecarsSwapped(proxies, w % 2 !== 0));
       if (round < 0) continue;
-      targets.forEach((t, i) => {
+      for (const t of targets) {
         const w: RateRound | undefined = atRate.get(t.name);
-        const sat = sats[i] as SaturationH2;
+        const sat = sats.get(t.name) as SaturationH2;
         const r: Row = { ...sat, cpuUsPerReqAtRate: w?.cpuUsPerReq, windowsAtRate: w?.windowsUsPerReq ?? [], failed: sat.failed + (w?.errors ?? 0) };
         samples.get(t.name)?.push(r);
         ctx.log(`h2 round ${round + 1}/${ctx.rounds} ${t.name}: ${r.rps.toFixed(0)} req/s, cpu ${r.cpuUsPerReq?.toFixed(1) ?? "-"} µs/req, at ${H2_RATE} rps ${r.cpuUsPerReqAtRate?.toFixed(1) ?? "-"} µs/req (windows ${r.windowsAtRate.map((x) => x.toFixed(1)).join(" ")})`);
-      });
+      }
     }
     for (const t of targets) rows.push(medianRow(samples.get(t.name) ?? []));
 
@@ -243,7 +260,7 @@ export async function protocolsBench(ctx: ProtocolsContext, upstreamPort: number
   out += `| target | req/s (sat.) | mean ms (sat.) | CPU µs/req (sat.) | CPU µs/req at ${H2_RATE} rps | failed |\n|---|---|---|---|---|---|\n`;
   for (const r of rows) out += `| ${r.name} | ${r.rps.toFixed(0)} | ${fmt(r.meanMs, 2)} | ${fmt(r.cpuUsPerReq)} | ${fmt(r.cpuUsPerReqAtRate)} | ${r.failed} |\n`;
   // Round by round, as bench/run.ts prints its A/Bs: steadier than the ratio of medians on a shared VM.
-  for (const [a, b] of [["amime h2c → h1", "amime-cmp h2c → h1"], ["amime h2c → h1", "nginx h2c → h1"]] as const) {
+  for (const [a, b] of [[AMIME, AMIME_CMP], [AMIME, "nginx h2c → h1"]] as const) {
     const sa = samples.get(a);
     const sb = samples.get(b);
     if (sa === undefined || sb === undefined || sa.length === 0) continue;

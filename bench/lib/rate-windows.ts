@@ -45,13 +45,13 @@ export function rateRound(root: string, targets: readonly RunningTarget[], rate:
 }
 
 /**
- * `windows` windows per target (`window` runs one), the targets in turn within each (A B A B …); each
- * target's windows merged. The HTTP/1.1 rows (fixed-rate.ts) and the h2c rows (h2load) both run theirs here.
+ * `windows` windows per target (`window` runs one), the targets in turn within each (A B A B …; window
+ * w in the order `orderOf(w)`, by default the targets'); each target's windows merged. The HTTP/1.1 rows (fixed-rate.ts) and the h2c rows (h2load) both run theirs here.
  */
-export async function interleavedWindows<T extends { name: string }>(targets: readonly T[], windows: number, window: (t: T) => Promise<RateWindow>): Promise<Map<string, RateRound>> {
+export async function interleavedWindows<T extends { name: string }>(targets: readonly T[], windows: number, window: (t: T) => Promise<RateWindow>, orderOf: (w: number) => readonly T[] = () => targets): Promise<Map<string, RateRound>> {
   const got = new Map<string, RateWindow[]>(targets.map((t) => [t.name, []]));
   for (let w = 0; w < windows; w++) {
-    for (const t of targets) got.get(t.name)?.push(await window(t));
+    for (const t of orderOf(w)) got.get(t.name)?.push(await window(t));
   }
   const rounds = new Map<string, RateRound>();
   for (const [name, ws] of got) {
