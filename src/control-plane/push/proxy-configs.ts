@@ -4,12 +4,13 @@
 // trust bundle, signing root and deny list) added. See docs/control-plane.md.
 import type { Resource } from "../../model/resource.ts";
 import type { ProxyConfig } from "../../model/proxy-config.ts";
-import type { Registry } from "../../model/registry.ts";
+import { EMPTY_REGISTRY, type Registry } from "../../model/registry.ts";
 import { buildSnapshot, makeEntries, type Snapshot, type SnapshotOptions } from "../../model/snapshot.ts";
 import type { InstanceRegistration } from "../../model/wire.ts";
 import type { InstanceRegistry } from "../registry/instance-registry.ts";
 import type { TcpPortAssignments } from "../registry/tcp-port-assignments.ts";
 import { translate, type ProxyInput } from "../translate/index.ts";
+import { prepareResourceIndexes } from "../translate/resource-indexes.ts";
 import { outboundTcpPorts } from "../translate/tcp-listeners.ts";
 
 /** With --platform kubernetes: the cluster's pods (kubernetes/platform.ts). */
@@ -45,14 +46,18 @@ export class ProxyConfigs {
   }
 
   /**
-   * A new version: the snapshot is rebuilt on first use. Its resources' entries are made now (after
-   * a config change, the new resources'; otherwise each is found made), so that the first snapshot
-   * of a config is not built cold while a starting sidecar waits for it (model/snapshot.ts, makeEntries).
+   * A new version: the snapshot is rebuilt on first use. Its resources' entries and lists are made
+   * now (after a config change, the new resources'; otherwise each is found made), and the indexes
+   * translation reads from them, so that the first snapshot of a config is not built and indexed cold
+   * while a starting sidecar waits for it (model/snapshot.ts makeEntries, translate/resource-indexes.ts).
    */
   bump(): void {
     this.counter++;
     this.snap = null;
-    makeEntries(this.opts.resources(), this.opts.mesh?.domainSuffix);
+    const resources = this.opts.resources();
+    makeEntries(resources, this.opts.mesh?.domainSuffix);
+    // And what translation reads from the resources alone, kept by the lists the next snapshot shares.
+    prepareResourceIndexes(buildSnapshot(resources, EMPTY_REGISTRY, { mesh: this.opts.mesh }));
   }
 
   /** The snapshot of the current version (built on first use after a change). */

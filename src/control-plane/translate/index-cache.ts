@@ -38,7 +38,29 @@ const cache = new WeakMap<Snapshot, SnapshotIndex>();
 export function snapshotIndex(snapshot: Snapshot): SnapshotIndex {
   let idx = cache.get(snapshot);
   if (idx) return idx;
+  const { drHost, drsByNamespace } = destinationRuleIndex(snapshot);
+  const instancesByNamespace = new Map<string, WorkloadInstance[]>();
+  for (const i of snapshot.instances) {
+    const list = instancesByNamespace.get(i.namespace);
+    if (list) list.push(i);
+    else instancesByNamespace.set(i.namespace, [i]);
+  }
+  idx = { drHost, drsByNamespace, instancesByNamespace, instancesByLabel: undefined, backing: new WeakMap(), classes: new Map() };
+  cache.set(snapshot, idx);
+  return idx;
+}
+
+/**
+ * The DestinationRules' resolved hosts and per-namespace host index: made of the snapshot's
+ * DestinationRule list alone, which the snapshots of one set of resources share (model/snapshot.ts),
+ * so a registration's snapshot finds it made (prepareResourceIndexes).
+ */
+const drIndexes = new WeakMap<readonly DrEntry[], { suffix: string; drHost: (string | undefined)[]; drsByNamespace: Map<string, HostIndex> }>();
+
+export function destinationRuleIndex(snapshot: Snapshot): { drHost: (string | undefined)[]; drsByNamespace: Map<string, HostIndex> } {
   const suffix = snapshot.mesh.domainSuffix;
+  const made = drIndexes.get(snapshot.destinationRules);
+  if (made !== undefined && made.suffix === suffix) return made;
   const drHost = snapshot.destinationRules.map((dr) => {
     const h = str(dr.spec.host);
     return h ? resolveHost(h, dr.namespace, suffix) : undefined;
@@ -52,15 +74,9 @@ export function snapshotIndex(snapshot: Snapshot): SnapshotIndex {
     if (host.startsWith("*")) hi.wildcard.push({ at, host });
     else hi.exact.set(host, [...(hi.exact.get(host) ?? []), at]);
   });
-  const instancesByNamespace = new Map<string, WorkloadInstance[]>();
-  for (const i of snapshot.instances) {
-    const list = instancesByNamespace.get(i.namespace);
-    if (list) list.push(i);
-    else instancesByNamespace.set(i.namespace, [i]);
-  }
-  idx = { drHost, drsByNamespace, instancesByNamespace, instancesByLabel: undefined, backing: new WeakMap(), classes: new Map() };
-  cache.set(snapshot, idx);
-  return idx;
+  const index = { suffix, drHost, drsByNamespace };
+  drIndexes.set(snapshot.destinationRules, index);
+  return index;
 }
 
 /** Positions of the DestinationRules of `ns` whose resolved host covers `host`, ascending (snapshot order). */

@@ -11,12 +11,17 @@ import type { Snapshot } from "../../model/snapshot.ts";
 import { obj, strMap } from "./common.ts";
 import { snapshotIndex } from "./index-cache.ts";
 
-const selectorKeys = new WeakMap<Snapshot, string[]>();
+/**
+ * Per VirtualService list (which the snapshots of one set of resources share, model/snapshot.ts),
+ * with the other lists the keys were read from: a registration's snapshot finds them made.
+ */
+const selectorKeys = new WeakMap<Snapshot["virtualServices"], { from: readonly (readonly unknown[])[]; keys: string[] }>();
 
 /** Every label key a selector in the snapshot reads from a proxy's labels, sorted. */
 export function selectedLabelKeys(snapshot: Snapshot): string[] {
-  let keys = selectorKeys.get(snapshot);
-  if (keys) return keys;
+  const from = [snapshot.sidecars, snapshot.destinationRules, snapshot.gateways];
+  const made = selectorKeys.get(snapshot.virtualServices);
+  if (made !== undefined && made.from.every((list, i) => list === from[i])) return made.keys;
   const set = new Set<string>();
   const add = (m: unknown): void => {
     for (const k of Object.keys(strMap(m) ?? {})) set.add(k);
@@ -31,8 +36,8 @@ export function selectedLabelKeys(snapshot: Snapshot): string[] {
       for (const m of list(field(rule, "match"))) add(field(m, "sourceLabels"));
     }
   }
-  keys = [...set].sort();
-  selectorKeys.set(snapshot, keys);
+  const keys = [...set].sort();
+  selectorKeys.set(snapshot.virtualServices, { from, keys });
   return keys;
 }
 
