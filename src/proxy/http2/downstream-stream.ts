@@ -26,7 +26,7 @@ export interface DownstreamStream {
   resume(): unknown;
   /** An interim `100 Continue` head (HEADERS without END_STREAM) before the response's own. */
   continue100(): void;
-  /** The response head: a raw list (`[":status", "200", name, value, …]`). */
+  /** The response head: a raw list (`[":status", "200", name, value, …]`), encoded during the call and not kept (the caller reuses it). */
   respond(headers: OutgoingHttpHeaders, options: ServerStreamResponseOptions): void;
   write(chunk: Buffer): boolean;
   end(chunk?: string): unknown;

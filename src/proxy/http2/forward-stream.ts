@@ -53,7 +53,7 @@ export interface ForwardStream {
   connAddrs(): { sourceIp: string; remoteAddress: string; localAddress: string };
   pauseBody(): void;
   resumeBody(): void;
-  /** Send the response head; `endStream`: no body and no trailers follow. false = gone. */
+  /** Send the response head; `endStream`: no body and no trailers follow. false = gone. `headers` is read during the call, not kept (the forwarder reuses it). */
   respond(status: number, headers: FlatHeaders, endStream: boolean, wantTrailers: boolean): boolean;
   write(buf: Buffer): boolean;
   end(trailers: HeaderPairs | null, wantTrailers: boolean): void;

@@ -32,6 +32,8 @@ import type { HeaderNameSet } from "../http1/types.ts";
 
 const NO_PAIRS: HeaderPairs = [];
 const NO_FIELDS: FlatHeaders = [];
+/** The response head onHead hands to the downstream, one list for every response (ForwardStream.respond keeps none). */
+const RESPONSE_HEAD: string[] = [];
 
 /**
  * The response head being handled, read by name (retry conditions, telemetry): one view, used
@@ -228,7 +230,8 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
     // Telemetry reads (client side: strips) the peer's identity and adds ours (server side).
     const tel = x.proxy.telemetry?.onResponse(x.record, HEAD_VIEW, undefined) ?? null;
     HEAD_VIEW.list = NO_FIELDS;
-    const out: FlatHeaders = [];
+    const out = RESPONSE_HEAD;
+    while (out.length > 0) out.pop();
     // The destination's response drop set holds x-envoy-upstream-service-time: set, not appended (as Envoy's router does).
     const responseDrop = this.dh.responseDrop;
     for (let i = 0; i < headers.length; i += 2) {

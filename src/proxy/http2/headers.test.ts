@@ -31,4 +31,9 @@ describe("rawResponseHeaders", () => {
       "text/plain",
     ]);
   });
+
+  it("gives each head only its own fields when the list is reused for the next", () => {
+    assert.deepEqual([...rawResponseHeaders(200, ["a", "1", "b", "2", "c", "3"])], [":status", "200", "a", "1", "b", "2", "c", "3"]);
+    assert.deepEqual([...rawResponseHeaders(404, ["d", "4"])], [":status", "404", "d", "4"]);
+  });
 });
