@@ -227,8 +227,10 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
       this.scheduleRetry();
       return;
     }
-    // Telemetry reads (client side: strips) the peer's identity and adds ours (server side).
-    const tel = x.proxy.telemetry?.onResponse(x.record, HEAD_VIEW, undefined) ?? null;
+    // Telemetry reads (client side: strips) the peer's identity and adds ours (server side). One
+    // reading of the clock for its time and x-envoy-upstream-service-time, as the HTTP/1.1 forwarder does.
+    const nowMs = x.proxy.clock.now();
+    const tel = x.proxy.telemetry?.onResponse(x.record, HEAD_VIEW, undefined, nowMs) ?? null;
     HEAD_VIEW.list = NO_FIELDS;
     const out = RESPONSE_HEAD;
     while (out.length > 0) out.pop();
@@ -238,7 +240,7 @@ export class H2Forwarder extends AttemptControl<ForwardStream> implements Attemp
       const n = headers[i] as string;
       if (!responseDrop.has(n) && (tel === null || !tel.drop.has(n))) out.push(n, headers[i + 1] as string);
     }
-    out.push(UPSTREAM_SERVICE_TIME, String(Math.round(x.proxy.clock.now() - this.attemptStartMs)));
+    out.push(UPSTREAM_SERVICE_TIME, String(Math.round(nowMs - this.attemptStartMs)));
     for (const [n, v] of this.dh.responseAdd) out.push(n, v);
     if (tel !== null) for (const [n, v] of tel.add) out.push(n, v);
     if (x.cors !== undefined) for (const [n, v] of corsResponseHeaders(x.record, x.cors)) out.push(n, v);
