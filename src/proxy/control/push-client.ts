@@ -43,6 +43,8 @@ export interface PushClientOptions {
   backoffMaxMs?: number;
   /** No line (config or ping) for this long = the stream is dead (default 45 s: three missed pings). */
   idleTimeoutMs?: number;
+  /** Connect, TLS handshake and the response head within this long, or the attempt is given up (default 10 s, Envoy's connect timeout). */
+  openTimeoutMs?: number;
   log?: (line: string) => void;
   /** Called after each push was applied or rejected. */
   onPush?: (r: { version: string; accepted: boolean; error?: string }) => void;
@@ -131,6 +133,11 @@ export class PushClient {
   private idleTimer: TimerHandle | null = null;
   private attempt = 0;
   private closed = false;
+  /** The first config, rejected before any sidecar ran (a listener's port taken): tried again on this timer. */
+  private startRetry: TimerHandle | null = null;
+  private startFailures = 0;
+  /** The nonce of the config being tried again (its NACK went once). */
+  private retryNonce: string | null = null;
   /** The newest change not applied yet. */
   private latest: Pending | null = null;
   private applying: Promise<void> | null = null;
@@ -167,6 +174,7 @@ export class PushClient {
     this.closed = true;
     this.retryTimer?.cancel();
     this.idleTimer?.cancel();
+    this.startRetry?.cancel();
     this.stream?.destroy();
     this.stream = null;
     this.acks.close();
@@ -197,10 +205,13 @@ export class PushClient {
       const from = this.controlPlane;
       // Another replica next (a broken stream says little about the others).
       if (this.urls.length > 1) this.at = (this.at + 1) % this.urls.length;
-      if (this.connected && !this.closed) this.opts.log?.(`control plane stream lost (${why}); serving the last good config, reconnecting${this.urls.length > 1 ? ` to ${this.controlPlane} (was ${from})` : ""}`);
+      const wasConnected = this.connected;
+      if (wasConnected && !this.closed) this.opts.log?.(`control plane stream lost (${why}); serving the last good config, reconnecting${this.urls.length > 1 ? ` to ${this.controlPlane} (was ${from})` : ""}`);
       this.connected = false;
       stream.destroy();
       this.scheduleReconnect();
+      // A stream that never opened says so too (Envoy logs each failed xDS attempt): never silently waiting.
+      if (!wasConnected && !this.closed) this.opts.log?.(`control plane ${from}: no stream (${why}); ${this.sidecar === null ? "no config yet, " : ""}trying again in ${Math.round(this.lastDelayMs)} ms${this.urls.length > 1 ? ` at ${this.controlPlane}` : ""}`);
     };
     const stream = openPushStream(url, { accept: "application/x-ndjson", ...this.auth() }, this.ca(), {
       onOpen: () => {
@@ -222,6 +233,11 @@ export class PushClient {
       },
     });
     this.stream = stream;
+    // Until the response head: a control plane that accepted the connection and never answers (stopped, overloaded, a
+    // dead peer without a reset) must not hold the stream for good. onOpen replaces this timer with the idle one.
+    this.idleTimer?.cancel();
+    const openMs = this.opts.openTimeoutMs ?? 10_000;
+    this.idleTimer = this.clock.setTimeout(() => stream.destroy(new Error(`no answer within ${openMs} ms`)), openMs);
   }
 
   private armIdle(stream: PushStream): void {
@@ -298,6 +314,7 @@ export class PushClient {
           this.opts.collect();
         }
         const verdict = next.error !== undefined ? { accepted: false, error: next.error } : await this.applyBuilt(next);
+        if (this.sidecar === null && !verdict.accepted && next.error === undefined && this.retryStart(next, verdict.error)) continue;
         this.count(next.types, verdict.accepted);
         this.opts.onPush?.({ version: next.version, ...verdict });
         this.acks.send({ node: this.opts.node, version: next.version, nonce: next.nonce, ...verdict }, next.from);
@@ -305,6 +322,29 @@ export class PushClient {
     } finally {
       this.applying = null;
     }
+  }
+
+  /**
+   * The first config was rejected and no sidecar runs: nothing would ever be pushed again until the
+   * config changes, and the proxy would wait, not ready, for good. Try it again with backoff (1 s
+   * doubling to 30 s; a port another process held may be free by then), saying so each time; the NACK
+   * goes once, an ACK when a later try starts it. A newer change replaces it. True: this try was a retry
+   * that failed again (nothing more to send).
+   */
+  private retryStart(next: Pending, error: string | undefined): boolean {
+    if (this.closed) return false;
+    const again = this.retryNonce === next.nonce;
+    this.retryNonce = next.nonce;
+    const delay = Math.min(30_000, 1000 * 2 ** Math.min(this.startFailures++, 10));
+    this.opts.log?.(`cannot start with config ${next.version} (${error ?? "rejected"}); not ready, trying again in ${delay / 1000} s`);
+    this.startRetry?.cancel();
+    this.startRetry = this.clock.setTimeout(() => {
+      this.startRetry = null;
+      if (this.latest !== null || this.sidecar !== null) return;
+      this.latest = { ...next, big: false };
+      this.applying ??= this.drain();
+    }, delay);
+    return again;
   }
 
   /** Build the change's config (a delta's resources may not make one: a virtual host missing) and apply it. */
