@@ -75,10 +75,6 @@ export function forEachResource(config: ProxyConfig, type: ResourceType, visit: 
   }
 }
 
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * The ProxyConfig made of these resources (per type: name → resource), sorted by name as
  * translation sorts them, so the sidecar's config equals the control plane's. Throws when a route
@@ -86,7 +82,12 @@ function byName(a: string, b: string): number {
  * `checkProxyConfig` judges it as it judges any config.
  */
 export function assembleConfig(version: string, resources: ReadonlyMap<ResourceType, ReadonlyMap<string, unknown>>): ProxyConfig {
-  const sorted = (type: ResourceType): [string, unknown][] => [...(resources.get(type) ?? new Map<string, unknown>())].sort((a, b) => byName(a[0], b[0]));
+  // The names in the default order (UTF-16 code units, as translation's `<`): no comparator called
+  // from JavaScript for the 1,000-service config's 3,016 clusters and 3,015 endpoint lists.
+  const sorted = (type: ResourceType): [string, unknown][] => {
+    const m = resources.get(type);
+    return m === undefined ? [] : [...m.keys()].sort().map((name) => [name, m.get(name)]);
+  };
   const config: Record<string, unknown> = {};
   config.version = version;
   for (const [k, v] of sorted("bootstrap")) config[k] = v;

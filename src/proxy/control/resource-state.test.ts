@@ -56,3 +56,11 @@ it("the config a sidecar adopts is made of the held resources: one copy, not two
   assert.equal(c.clusters[1]?.lb.policy, "LEAST_REQUEST", "completed in place");
   assert.deepEqual(s.config("v2").clusters, c.clusters, "the next config assembled from them is unchanged in value");
 });
+
+it("assembles in the order of UTF-16 code units, as translation's `<` sorts names (not the locale's)", () => {
+  const s = new ResourceState();
+  const names = ["outbound|9080|v1|a.svc", "outbound|9080||a.svc", "b", "B", "é", "a"];
+  s.fold(msg("1", true, { cluster: td(names.map((n) => res(n))) }));
+  assert.deepEqual(s.config("v").clusters.map((c) => c.name), ["B", "a", "b", "outbound|9080|v1|a.svc", "outbound|9080||a.svc", "é"]);
+  assert.deepEqual(Object.keys(s.versions().cluster ?? {}).sort(), [...names].sort());
+});

@@ -8,16 +8,16 @@ import type { ProxyConfig } from "../../model/proxy-config.ts";
 import { assembleConfig, RESOURCE_TYPES, type ResourceType } from "../../model/resources.ts";
 import type { DeltaMessage } from "../../model/wire.ts";
 
-export interface HeldResource {
-  version: string;
-  resource: unknown;
-}
-
 /** Per type: what one message changed (for counters). */
 export type FoldResult = Map<ResourceType, { updated: number; removed: number }>;
 
 export class ResourceState {
-  private readonly held = new Map<ResourceType, Map<string, HeldResource>>();
+  /**
+   * Per type, name → resource: the very maps the config is assembled from (a 1,000-service full
+   * state's ≈ 7,000 resources are not copied into new maps for it), and apart from them name → version.
+   */
+  private readonly held = new Map<ResourceType, Map<string, unknown>>();
+  private readonly heldVersions = new Map<ResourceType, Map<string, string>>();
   /** Per type, the version the control plane gave it with the last change. */
   readonly typeVersions = new Map<ResourceType, string>();
 
@@ -26,6 +26,7 @@ export class ResourceState {
     check(msg);
     if (msg.full) {
       this.held.clear();
+      this.heldVersions.clear();
       this.typeVersions.clear();
     }
     const result: FoldResult = new Map();
@@ -33,9 +34,19 @@ export class ResourceState {
       const d = msg.types[type];
       if (d === undefined) continue;
       let m = this.held.get(type);
-      if (m === undefined) this.held.set(type, (m = new Map()));
-      for (const name of d.removed) m.delete(name);
-      for (const r of d.resources) m.set(r.name, { version: r.version, resource: r.resource });
+      let v = this.heldVersions.get(type);
+      if (m === undefined || v === undefined) {
+        this.held.set(type, (m = new Map()));
+        this.heldVersions.set(type, (v = new Map()));
+      }
+      for (const name of d.removed) {
+        m.delete(name);
+        v.delete(name);
+      }
+      for (const r of d.resources) {
+        m.set(r.name, r.resource);
+        v.set(r.name, r.version);
+      }
       this.typeVersions.set(type, d.version);
       result.set(type, { updated: d.resources.length, removed: d.removed.length });
     }
@@ -44,15 +55,13 @@ export class ResourceState {
 
   /** The config these resources make, at the control plane's `version`. */
   config(version: string): ProxyConfig {
-    const byType = new Map<ResourceType, Map<string, unknown>>();
-    for (const [type, m] of this.held) byType.set(type, new Map([...m].map(([n, r]) => [n, r.resource])));
-    return assembleConfig(version, byType);
+    return assembleConfig(version, this.held);
   }
 
   /** Per type: name → version (admin /config_dump). */
   versions(): Record<string, Record<string, string>> {
     const out: Record<string, Record<string, string>> = {};
-    for (const [type, m] of this.held) out[type] = Object.fromEntries([...m].map(([n, r]) => [n, r.version]));
+    for (const [type, m] of this.heldVersions) out[type] = Object.fromEntries(m);
     return out;
   }
 }
