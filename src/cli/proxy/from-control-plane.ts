@@ -9,6 +9,7 @@ import { MeshCredentials } from "../../proxy/identity/mesh-credentials.ts";
 import type { SidecarOptions } from "../../proxy/sidecar.ts";
 import { UsageError } from "../lib/args.ts";
 import { untilSignal } from "../lib/signals.ts";
+import { logWhileNotReady } from "./not-ready-log.ts";
 import { readyLine } from "./ready-line.ts";
 
 /** The flags of the --xds mode. */
@@ -125,7 +126,9 @@ export async function runFromControlPlane(args: XdsFlags, options: SidecarOption
     },
   }).start();
   const signalled = untilSignal().then(() => null);
+  const waiting = logWhileNotReady(() => waitsOf(client, certificate.current !== null, node), (l) => process.stderr.write(`amime proxy: ${l}\n`));
   const sidecar = await Promise.race([Promise.all([client.ready, firstCertificate]).then(([s]) => s), signalled]);
+  waiting.stop();
   if (sidecar !== null) {
     process.stdout.write(readyLine(sidecar, node));
     await signalled;
@@ -134,6 +137,19 @@ export async function runFromControlPlane(args: XdsFlags, options: SidecarOption
   await client.close(5000);
   setTimeout(() => process.exit(0), 200).unref();
   return 0;
+}
+
+/** What a sidecar that is not ready still waits for (logWhileNotReady). */
+function waitsOf(client: PushClient, certified: boolean, node: string): string[] {
+  const waits: string[] = [];
+  const received = client.counters.full_state + client.counters.config > 0;
+  if (client.sidecar === null) {
+    if (received) waits.push("its first config to start (see above)");
+    else if (client.connected) waits.push(`its config (stream to ${client.controlPlane} open, nothing sent to ${node} yet: is its instance registered?)`);
+    else waits.push(`a stream to ${client.controlPlane}`);
+  }
+  if (!certified) waits.push("its workload certificate");
+  return waits;
 }
 
 /** SHA-256 fingerprint (lower-case hex) of the last certificate of a chain: its root. */
