@@ -57,10 +57,14 @@ export function run(cmd: string, args: string[], opts: { cwd?: string } = {}): P
   });
 }
 
+/** A start slower than this is a hung start (a normal one, 1,000 services pushed under load, takes under 1 s). */
+const READY_TIMEOUT_MS = 60_000;
+
 /**
  * Start `amime proxy` (node, its flags, the entry and the proxy's arguments in `args`) pinned to `cpu`;
  * resolves once it prints its ready line, with the time from spawn to ready. Rejects, with its stderr,
- * if it exits first.
+ * if it exits first, or if it is not ready within a minute: then it is killed (no process left behind)
+ * and the error says what it logged (a sidecar that is not ready says what it waits for every 10 s).
  */
 export async function startProxyUntilReady(cpu: string, node: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; readyMs: number }> {
   const spawnedAt = performance.now();
@@ -69,11 +73,20 @@ export async function startProxyUntilReady(cpu: string, node: string, args: read
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const readyMs = await new Promise<number>((resolve, reject) => {
     let out = "";
+    const hung = setTimeout(() => {
+      reject(new Error(`amime proxy (pid ${child.pid}) not ready after ${READY_TIMEOUT_MS / 1000} s, killed; its stderr: ${stderr.slice(-2000)}`));
+      child.kill("SIGKILL");
+    }, READY_TIMEOUT_MS);
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
-      if (out.includes('"ready":true')) resolve(performance.now() - spawnedAt);
+      if (!out.includes('"ready":true')) return;
+      clearTimeout(hung);
+      resolve(performance.now() - spawnedAt);
     });
-    child.once("exit", (code) => reject(new Error(`amime proxy exited ${code}: ${stderr.slice(0, 2000)}`)));
+    child.once("exit", (code) => {
+      clearTimeout(hung);
+      reject(new Error(`amime proxy exited ${code}: ${stderr.slice(0, 2000)}`));
+    });
   });
   return { child, readyMs };
 }
