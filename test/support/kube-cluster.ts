@@ -5,8 +5,8 @@
 // The API server authenticates one static bearer token (user `amime-test`, group system:masters)
 // and authorizes with RBAC, as a real cluster does. `kubeconfig` is a file for the rig's kubectl,
 // for `amime … --kubeconfig`. Readiness is observed, not slept on:
-// the API server is up when /readyz answers 200; the controller manager when the service-account
-// controller has created the `default` ServiceAccount of namespace `default`.
+// the API server is up when /readyz answers 200; the controller manager when its controllers have
+// made every namespace's `default` ServiceAccount and `kube-root-ca.crt` ConfigMap.
 //
 // The rig is built by `.ci/run` (about 10 CPU-minutes once, then cached). A test that needs it and
 // finds it missing fails with the command to run: it never skips silently.
@@ -118,8 +118,8 @@ export class KubeCluster {
       cluster.writeKubeconfig();
       if (opts.controllerManager) {
         cluster.spawn("kube-controller-manager", controllerManager, await cluster.controllerManagerArgs());
-        await cluster.whileRunning("kube-controller-manager", waitFor(() => cluster.get("/api/v1/namespaces/default/serviceaccounts/default").then((r) => r.status === 200), {
-          what: "kube-controller-manager to create the default ServiceAccount",
+        await cluster.whileRunning("kube-controller-manager", waitFor(() => cluster.controllersSettled(), {
+          what: "kube-controller-manager to make every namespace's default ServiceAccount and kube-root-ca.crt ConfigMap",
           timeoutMs: 60_000,
           everyMs: 100,
         }));
@@ -129,6 +129,24 @@ export class KubeCluster {
       throw e;
     }
     return cluster;
+  }
+
+  /**
+   * Whether the controllers' start-up work is done: every namespace has its `default` ServiceAccount
+   * (service-account controller) and its `kube-root-ca.crt` ConfigMap (root-ca-cert-publisher). Both
+   * come a moment after the controller manager starts; a test that lists the cluster's objects
+   * before and after (installed.test.ts) must not see them arrive in between.
+   */
+  private async controllersSettled(): Promise<boolean> {
+    const names = async (path: string): Promise<Set<string>> => {
+      const r = await this.get(path);
+      if (r.status !== 200) return new Set();
+      return new Set((JSON.parse(r.body) as { items: { metadata: { name: string; namespace?: string } }[] }).items.map((o) => o.metadata.namespace ?? o.metadata.name));
+    };
+    const namespaces = await names("/api/v1/namespaces");
+    const accounts = await names("/api/v1/serviceaccounts?fieldSelector=metadata.name%3Ddefault");
+    const roots = await names("/api/v1/configmaps?fieldSelector=metadata.name%3Dkube-root-ca.crt");
+    return namespaces.size > 0 && [...namespaces].every((ns) => accounts.has(ns) && roots.has(ns));
   }
 
   /** Run the rig's kubectl against this cluster; resolves with stdout, rejects with KubectlError. */
