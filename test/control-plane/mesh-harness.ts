@@ -111,6 +111,31 @@ export async function reviewsMesh(prefix: string): Promise<ReviewsMesh> {
   };
 }
 
+/**
+ * The config files of a reviews mesh (services.yaml, vs.yaml routing reviews to v1) in a temp dir, and
+ * a reviews-v1 app: for tests that run their own control plane and push client. `close` stops the app
+ * and removes the dir.
+ */
+export interface ReviewsConfig {
+  dir: string;
+  app: Upstream;
+  close(): Promise<void>;
+}
+
+export async function reviewsConfig(prefix: string): Promise<ReviewsConfig> {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  writeFileSync(join(dir, "services.yaml"), SERVICES_YAML);
+  writeFileSync(join(dir, "vs.yaml"), reviewsTo("v1"));
+  const app = await startUpstream("reviews-v1");
+  return {
+    dir, app,
+    close: async () => {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** The admin's Authorization header for `cp`'s API. */
 export function adminAuth(cp: ControlPlane): Record<string, string> {
   return { authorization: `Bearer ${cp.adminToken}` };

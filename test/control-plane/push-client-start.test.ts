@@ -4,31 +4,25 @@
 // accepts the stream's connection and never answers is given up after 10 s (Envoy's connect timeout)
 // and tried again.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { seededRandom } from "../../src/core/random.ts";
 import { ControlPlane } from "../../src/control-plane/server.ts";
 import { PushClient } from "../../src/proxy/control/push-client.ts";
 import { FakeClock } from "../../src/testing/fake-clock.ts";
-import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
-import { meshProxy, reviewsTo, SERVICES_YAML, waitFor } from "./mesh-harness.ts";
+import { send, type Upstream } from "../proxy/sidecar-harness.ts";
+import { meshProxy, reviewsConfig, type ReviewsConfig, waitFor } from "./mesh-harness.ts";
 
 let dir: string;
 let app: Upstream;
+let fixture: ReviewsConfig;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "amime-pcs-"));
-  writeFileSync(join(dir, "services.yaml"), SERVICES_YAML);
-  writeFileSync(join(dir, "vs.yaml"), reviewsTo("v1"));
-  app = await startUpstream("reviews-v1");
+  fixture = await reviewsConfig("amime-pcs");
+  ({ dir, app } = fixture);
 });
-after(async () => {
-  await app.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => fixture.close());
 
 const listening = (server: Server, port = 0): Promise<number> =>
   new Promise((resolve, reject) => {

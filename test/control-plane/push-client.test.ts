@@ -2,32 +2,26 @@
 // it waits for registration, starts the sidecar on the first config, ACKs, survives the control
 // plane going away (still serving), and resyncs when it comes back on the same port.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { seededRandom } from "../../src/core/random.ts";
 import { ControlPlane } from "../../src/control-plane/server.ts";
 import { PushClient } from "../../src/proxy/control/push-client.ts";
 import { FakeClock } from "../../src/testing/fake-clock.ts";
-import { send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
-import { meshProxy, reviewsTo, SERVICES_YAML, waitFor } from "./mesh-harness.ts";
+import { send, type Upstream } from "../proxy/sidecar-harness.ts";
+import { meshProxy, reviewsConfig, reviewsTo, type ReviewsConfig, waitFor } from "./mesh-harness.ts";
 
 let dir: string;
 let app: Upstream;
+let fixture: ReviewsConfig;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "amime-pc-"));
-  writeFileSync(join(dir, "services.yaml"), SERVICES_YAML);
-  writeFileSync(join(dir, "vs.yaml"), reviewsTo("v1"));
-  app = await startUpstream("reviews-v1");
+  fixture = await reviewsConfig("amime-pc");
+  ({ dir, app } = fixture);
 });
-after(async () => {
-  await app.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => fixture.close());
 
 it("waits for registration, ACKs, keeps serving through an outage, reconnects with backoff and resyncs", async () => {
   // A state dir keeps the token key, so the client's credential is still good after the restart.
