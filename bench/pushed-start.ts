@@ -45,7 +45,7 @@ const node = join(workDir, "node");
 copyFileSync(realpathSync(join(root, "node_modules", ".bin", "node")), node);
 chmodSync(node, 0o755);
 const statusMb = (pid: number, field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
-const round = (x: number): number => Math.round(x * 10) / 10;
+const round = (x: number): number => Math.round(x * 100) / 100;
 
 const mesh = await startPushedMesh(root, workDir, await freePort(), await freePort(), Number(values.services));
 try {
