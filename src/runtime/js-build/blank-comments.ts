@@ -10,13 +10,9 @@
 // Whitespace at the end of a line goes too (type stripping leaves lines of blanks), and Unicode spaces
 // (type stripping blanks a type that held a non-ASCII character with U+2002) become ASCII ones, one for
 // one. Strings, template literals (and the code of their `${…}`) and regular expression literals are
-// copied as they are. Whether a `/` starts a regular expression or divides is decided by the token
-// before it, as a JavaScript lexer does; the one guess (after `)` and `}` it divides) is checked
-// against swc's parse of every file of src/ in the unit test.
+// copied as they are (js-lex.ts).
 
-// After these words a `/` starts a regular expression (`return /x/.test(s)`), after any other word it divides.
-const REGEX_AFTER_WORD = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield", "await"]);
-const isWordChar = (c: string): boolean => /[\w$]/.test(c) || (c >= "\u0080" && !/\s/.test(c));
+import { isWordChar, lineEnd, regexEnd, regexMayStart, stringEnd, templateEnd } from "./js-lex.ts";
 
 /** JavaScript module source → the same module without comments, every line and column of code in place. */
 export function blankComments(code: string): string {
@@ -112,17 +108,6 @@ export function blankComments(code: string): string {
   }
 }
 
-function regexMayStart(lastToken: string): boolean {
-  if (lastToken === "") return true;
-  if (isWordChar(lastToken[0]!)) return REGEX_AFTER_WORD.has(lastToken);
-  return !(lastToken === ")" || lastToken === "]" || lastToken === "}" || lastToken === "`" || lastToken === "'" || lastToken === '"' || lastToken === "/re/");
-}
-
-function lineEnd(code: string, from: number): number {
-  const nl = code.indexOf("\n", from);
-  return nl === -1 ? code.length : nl;
-}
-
 /** Drop the spaces and tabs at the end of the output so far (code's whitespace: a string or template ends with its quote). */
 function trimLineEnd(out: string[]): void {
   while (out.length > 0) {
@@ -134,46 +119,4 @@ function trimLineEnd(out: string[]): void {
     }
     out.pop();
   }
-}
-
-/** Index just past the string literal opened by `quote` at `start`. */
-function stringEnd(code: string, start: number, quote: string): number {
-  let i = start + 1;
-  while (i < code.length && code[i] !== quote) i += code[i] === "\\" ? 2 : 1;
-  return i + 1;
-}
-
-/** From inside a template literal at `from`: index just past its closing backtick, or past the `${` that opens code (pushed on `braces`). */
-function templateEnd(code: string, from: number, braces: string[]): number {
-  let i = from;
-  while (i < code.length) {
-    const c = code[i];
-    if (c === "\\") i += 2;
-    else if (c === "`") return i + 1;
-    else if (c === "$" && code[i + 1] === "{") {
-      braces.push("${");
-      return i + 2;
-    } else i++;
-  }
-  return i;
-}
-
-/** Index just past the regular expression literal (with its flags) that starts at `start`. */
-function regexEnd(code: string, start: number): number {
-  let i = start + 1;
-  let inClass = false;
-  while (i < code.length) {
-    const c = code[i];
-    if (c === "\\") i += 2;
-    else if (c === "\n") return i;
-    else {
-      if (c === "[") inClass = true;
-      else if (c === "]") inClass = false;
-      else if (c === "/" && !inClass) break;
-      i++;
-    }
-  }
-  i++;
-  while (i < code.length && isWordChar(code[i]!)) i++;
-  return i;
 }

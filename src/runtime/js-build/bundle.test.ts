@@ -73,6 +73,18 @@ describe("bundleTree", () => {
     assert.doesNotMatch(bare.stderr, /boom\.ts/);
   });
 
+  it("takes the spaces out of its files, lines kept: a stack trace without source maps names the line that threw, which reads as code", async () => {
+    const bare = run([], "throw");
+    const at = /\(file:\/\/([^()]+\.js):(\d+):(\d+)\)/.exec(bare.stderr);
+    assert.ok(at !== null, bare.stderr);
+    const line = (await readFile(at[1]!, "utf8")).split("\n")[Number(at[2]) - 1]!;
+    assert.equal(line, `throw new Error("boom");`);
+    assert.equal(line.slice(Number(at[3]) - 1), `new Error("boom");`);
+    for (const f of (await readdir(paths.bundle)).filter((f) => f.endsWith(".js"))) {
+      assert.doesNotMatch(await readFile(join(paths.bundle, f), "utf8"), /^[ \t]/m, f);
+    }
+  });
+
   it("two bundles asked for at once in one process both succeed (each stops esbuild's service after it)", async () => {
     const tree = await buildJsTree(paths.src, paths.out, paths.bundle);
     const other: BundlePaths = { ...paths, bundle: join(dir, "dist-other-bundle") };
