@@ -60,7 +60,7 @@
 // 61.4 MB with the default budget, 60.7–60.9 at 690, 60.3–60.5 at 460, **59.8–59.9 at 230**. The cost
 // is calls the default would have inlined: CPU per request at saturation, A/B in two runs (4 and 5
 // rounds, quiet), medians 1.016 and 1.078; at 1,000 rps 1.148 (windows' median 1.043) and 0.990; h2c
-// 0.907 / 0.955 ("Session 13: the lead's quiet measurements"). The issue's CPU goals keep their margin and
+// 0.907 / 0.955 ("Quiet-machine measurements at the end of session 13"). The issue's CPU goals keep their margin and
 // its memory goal is the one not met, so the bytes win, as with the semi-spaces above.
 //
 // --no-node-snapshot: Node bootstraps from its JavaScript (with the code cache built into the
@@ -73,7 +73,17 @@
 // ms, quiet: docs/performance.md, "Session 14: Node's startup snapshot", "Quiet-machine measurements at
 // the end of session 14"). Memory is the goal every sidecar pays; the Bookinfo sidecar stays well under
 // the 300 ms start goal, the pushed 1,000-service one goes over it.
-export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug", "--max-inlined-bytecode-size-cumulative=230", "--no-node-snapshot"];
+//
+// --concurrent-recompilation-queue-length=1: one function at a time waits for TurboFan (V8's default 8).
+// A queued job already holds the zone its graph was built in on the request thread, so a wave of
+// functions getting hot together (≈ 5.6 s into 1,000 rps: the second wave) held up to eight zones at
+// once and set VmHWM above the RSS around it. With one, a function that gets hot while a job is in
+// flight stays interpreted until its next tier-up check finds the queue free. Peak RSS at 1,000 rps,
+// pushed (bench/memory.ts, three alternating pairs) 60.4, 60.7, 60.5 → 60.2, 60.2, 60.3 MB; VmHWM now
+// reached at the end of the load, not at the wave. CPU per request after warm-up 0.925 at saturation,
+// 0.938 at 1,000 rps (one locked run, 4 rounds); the pushed 1,000-service start's CPU to ready the same
+// (docs/performance.md, "Session 17: one compile job at a time, …").
+export const SIDECAR_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug", "--max-inlined-bytecode-size-cumulative=230", "--no-node-snapshot", "--concurrent-recompilation-queue-length=1"];
 
 // The environment every sidecar and gateway process is started with, by the same starters (glibc
 // reads it once, at the process's first malloc: it cannot be set from inside either).

@@ -85,7 +85,7 @@ describe("amime up (mini mesh)", { timeout: 120_000 }, () => {
       // The runtime's /bin/sh guard (spawn.ts) runs the sidecar as its child.
       const [pid] = readFileSync(`/proc/${guard}/task/${guard}/children`, "utf8").trim().split(/\s+/);
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      assert.deepEqual(argv.slice(1, 11), ["--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug", "--max-inlined-bytecode-size-cumulative=230", "--no-node-snapshot", entry, "proxy"], argv.join(" "));
+      assert.deepEqual(argv.slice(1, 12), ["--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug", "--max-inlined-bytecode-size-cumulative=230", "--no-node-snapshot", "--concurrent-recompilation-queue-length=1", entry, "proxy"], argv.join(" "));
       // And the sidecar's environment (SIDECAR_ENV), which glibc and OpenSSL read at the process's
       // start; NODE_EXTRA_CA_CERTS, which Node would parse at start, only under the sidecar's own name.
       const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");

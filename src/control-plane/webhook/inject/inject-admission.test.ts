@@ -44,7 +44,7 @@ describe("sidecar injection", () => {
     assert.equal(proxy.name, "istio-proxy");
     assert.equal(proxy.image, "registry.example/amime:0.1.0");
     // The image's Node on the bundle of its built tree, with the sidecar's heap flags (Istio's proxyv2 runs pilot-agent).
-    assert.deepEqual(proxy.command, ["node", "--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug", "--max-inlined-bytecode-size-cumulative=230", "--no-node-snapshot", "/amime/dist/bundle/run-proxy.js"]);
+    assert.deepEqual(proxy.command, ["node", "--max-semi-space-size=1", "--expose-gc", "--no-maglev", "--v8-pool-size=1", "--use-openssl-ca", "--no-sparkplug", "--max-inlined-bytecode-size-cumulative=230", "--no-node-snapshot", "--concurrent-recompilation-queue-length=1", "/amime/dist/bundle/run-proxy.js"]);
     // The image's bundle of it and the sidecar's environment (glibc's mmap threshold: src/core/sidecar-node-flags.ts).
     assert.ok((proxy.env as JsonObject[]).some((e) => e.name === "MALLOC_MMAP_THRESHOLD_" && e.value === "131072"), JSON.stringify(proxy.env));
     // OpenSSL's default store empty (--use-openssl-ca): the image's CA bundle is read only when a config trusts by default.
