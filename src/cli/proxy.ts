@@ -139,11 +139,14 @@ function portOptions(a: ProxyArgs): SidecarOptions {
 
 /**
  * V8's `gc` when the process was started with --expose-gc (the sidecar's flags,
- * src/core/sidecar-node-flags.ts): the sidecar collects once when it goes quiet after its heap grew.
+ * src/core/sidecar-node-flags.ts): the sidecar collects once when it goes quiet after its heap grew
+ * (the last-resort flavour: it ages the start's code out, memory/idle-gc.ts), and under load when its old
+ * generation grew by 0.5 MB (a plain major collection, memory/growth-gc.ts).
  */
-function exposedGc(): { gc?: () => void } {
+function exposedGc(): { gc?: () => void; majorGc?: () => void } {
   const gc = (globalThis as { gc?: (o: object) => void }).gc;
-  return typeof gc === "function" ? { gc: () => gc({ type: "major", execution: "sync", flavor: "last-resort" }) } : {};
+  if (typeof gc !== "function") return {};
+  return { gc: () => gc({ type: "major", execution: "sync", flavor: "last-resort" }), majorGc: () => gc({ type: "major", execution: "sync" }) };
 }
 
 /** V8's plain major collection around the parse of the start's config (config-file.ts, a pushed full state), when exposed. */
