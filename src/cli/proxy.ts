@@ -139,14 +139,11 @@ function portOptions(a: ProxyArgs): SidecarOptions {
 
 /**
  * V8's `gc` when the process was started with --expose-gc (the sidecar's flags,
- * src/core/sidecar-node-flags.ts): the sidecar collects once when it goes quiet after its heap grew
- * (the last-resort flavour: it ages the start's code out, memory/idle-gc.ts), and under load when its old
- * generation grew by 0.5 MB (a plain major collection, memory/growth-gc.ts).
+ * src/core/sidecar-node-flags.ts): the sidecar collects once when it goes quiet after its heap grew.
  */
-function exposedGc(): { gc?: () => void; majorGc?: () => void } {
+function exposedGc(): { gc?: () => void } {
   const gc = (globalThis as { gc?: (o: object) => void }).gc;
-  if (typeof gc !== "function") return {};
-  return { gc: () => gc({ type: "major", execution: "sync", flavor: "last-resort" }), majorGc: () => gc({ type: "major", execution: "sync" }) };
+  return typeof gc === "function" ? { gc: () => gc({ type: "major", execution: "sync", flavor: "last-resort" }) } : {};
 }
 
 /** V8's plain major collection around the parse of the start's config (config-file.ts, a pushed full state), when exposed. */

@@ -32,7 +32,6 @@ import type * as Http2 from "node:http2";
 import type * as Https from "node:https";
 import type * as Net from "node:net";
 import type * as Tls from "node:tls";
-import type * as V8 from "node:v8";
 
 export const fs: typeof Fs = process.getBuiltinModule("node:fs");
 export const net: typeof Net = process.getBuiltinModule("node:net");
@@ -75,13 +74,6 @@ export function httpsModule(): typeof Https {
 
 export function http2Module(): typeof Http2 {
   return (http2 ??= process.getBuiltinModule("node:http2"));
-}
-
-let v8: typeof V8 | undefined;
-
-/** `node:v8` on first use (proxy/memory/growth-gc.ts reads the heap's spaces 2 s after start). */
-export function v8Module(): typeof V8 {
-  return (v8 ??= process.getBuiltinModule("node:v8"));
 }
 
 /** RST_STREAM codes (RFC 9113 §7), as `node:http2`'s `constants` names them, without loading it. */

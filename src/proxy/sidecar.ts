@@ -21,7 +21,6 @@ import { RouteTable } from "./router/index.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
 import { DownstreamStats } from "./upstream/cluster-stats.ts";
 import { FilterStats } from "./request/filter-stats.ts";
-import { GrowthGc, oldGenerationBytes } from "./memory/growth-gc.ts";
 import { IdleGc } from "./memory/idle-gc.ts";
 
 export interface SidecarOptions {
@@ -55,11 +54,6 @@ export interface SidecarOptions {
    * runs it once when it goes quiet after its heap grew (memory/idle-gc.ts). Absent: never.
    */
   gc?: () => void;
-  /**
-   * One plain major collection (V8's `gc`): the sidecar runs it under load when its old generation grew
-   * by 0.5 MB since the last one (memory/growth-gc.ts). Absent: never.
-   */
-  majorGc?: () => void;
 }
 
 export type ApplyResult = { ok: true; version: string } | { ok: false; error: string };
@@ -91,8 +85,6 @@ export class Sidecar {
   telemetry: SidecarTelemetry | null = null;
   /** Collects once when the proxy goes quiet after its heap grew; null without SidecarOptions.gc. */
   idleGc: IdleGc | null = null;
-  /** Collects under load when the old generation grew by a bound; null without SidecarOptions.majorGc. */
-  growthGc: GrowthGc | null = null;
 
   private constructor(runtime: Runtime, opts: SidecarOptions) {
     this.prometheusAddress = opts.prometheusAddress;
@@ -146,10 +138,6 @@ export class Sidecar {
     if (opts.gc !== undefined) {
       s.idleGc = new IdleGc({ clock, activity: () => s.activity(), heapBytes: () => process.memoryUsage().heapTotal, gc: opts.gc });
       s.idleGc.start();
-    }
-    if (opts.majorGc !== undefined) {
-      s.growthGc = new GrowthGc({ clock, heapUsed: () => process.memoryUsage().heapUsed, oldGenerationBytes, gc: opts.majorGc });
-      s.growthGc.start();
     }
     s.ready = true;
     return s;
@@ -296,7 +284,6 @@ export class Sidecar {
   async close(graceMs = 5000): Promise<void> {
     this.ready = false;
     this.idleGc?.stop();
-    this.growthGc?.stop();
     await this.drain(graceMs);
     this.listeners.clear();
     this.ctx.runtime.clusters.close();
