@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, type FilterChain, type ProxyContext, type ProxyLimits, 
 import { HttpListener } from "./listener/http-listener.ts";
 import { SidecarTelemetry } from "./telemetry/index.ts";
 import { buildChains } from "./http/filters/registry.ts";
+import { loadRoomsFor } from "./rooms/load.ts";
 import { buildNetworkChains } from "./tcp/filters/registry.ts";
 import { TcpListener } from "./listener/tcp-listener.ts";
 import { RouteTable } from "./router/index.ts";
@@ -112,6 +113,7 @@ export class Sidecar {
   /** Check the config, bind every listener (and the admin listener), resolve once ready. */
   static async start(config: unknown, opts: SidecarOptions = {}): Promise<Sidecar> {
     const checked = checkProxyConfig(config, opts.adoptConfig === true);
+    await loadRoomsFor(checked);
     const clock = opts.clock ?? systemClock;
     const random = opts.random ?? systemRandom;
     // Upstream TLS files and secrets (DestinationRule SIMPLE / MUTUAL), watched for the proxy's life.
@@ -209,6 +211,8 @@ export class Sidecar {
     let httpFilters: Map<string, FilterChain>;
     try {
       checked = checkProxyConfig(next, adopt);
+      // The lazy rooms it uses are loaded first: one that cannot be loaded rejects the config.
+      await loadRoomsFor(checked);
       // Route tables and filter chains compile (and may throw) before any shared cluster state is touched.
       tables = compileRoutes(checked);
       httpFilters = buildChains(checked);

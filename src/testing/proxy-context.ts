@@ -12,6 +12,12 @@ import { FilterStats } from "../proxy/request/filter-stats.ts";
 import type { Dialer } from "../proxy/upstream/dialer.ts";
 import { FakeClock } from "./fake-clock.ts";
 import { FakeDialer } from "./fake-socket.ts";
+import * as rooms from "../proxy/rooms/rooms.ts";
+import { registerRooms } from "../proxy/rooms/load.ts";
+
+// A sidecar loads its lazy rooms before a config that uses them is applied (src/proxy/rooms/);
+// the state machines under test here see all of them.
+registerRooms(rooms);
 
 export interface TestProxy {
   readonly ctx: ProxyContext;

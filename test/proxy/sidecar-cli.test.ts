@@ -116,7 +116,7 @@ describe("amime proxy (process)", () => {
     assert.ok(ours.length > 0 && ours.every((f) => dirname(f) === join(root, "dist", "bundle")), ours.join("\n"));
     // 8 files in session 10: more would bring Node's path functions back into TurboFan at start.
     assert.ok(ours.length <= 12, `${ours.length} files loaded:\n${ours.join("\n")}`);
-    for (const lazy of ["grpc-check-", "grpc-export-", "metrics-exporter-", "log-exporter-", "dogstatsd-exporter-", "trace-proto-", "forward-client-", "secret-store-", "workload-certificate-", "control-plane-", "up-"]) {
+    for (const lazy of ["grpc-check-", "grpc-export-", "metrics-exporter-", "log-exporter-", "dogstatsd-exporter-", "trace-proto-", "forward-client-", "secret-store-", "workload-certificate-", "control-plane-", "up-", "rooms-"]) {
       assert.ok(!ours.some((f) => basename(f).startsWith(lazy)), `${lazy}* is loaded:\n${ours.join("\n")}`);
     }
   });

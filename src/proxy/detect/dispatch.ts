@@ -17,7 +17,8 @@ import type { TLSSocket } from "node:tls";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Listener } from "../../model/proxy-config.ts";
 import type { ListenerContext } from "../request/context.ts";
-import { H2Downstream } from "../http2/h2-downstream.ts";
+import { h2Room, loadH2Room } from "../http2/door.ts";
+import type { H2Downstream } from "../http2/h2-downstream.ts";
 import { networkChainFor } from "../tcp/filters/registry.ts";
 import { runConnection } from "../tcp/network-filter.ts";
 import { TcpListenerStats } from "../tcp/tcp-stats.ts";
@@ -177,20 +178,40 @@ export class ProtocolDispatcher {
   }
 
   /**
-   * The HTTP/2 side, made on the first HTTP/2 connection. Downstream HTTP/2 is Amime's own framing
-   * (http2/codec/); `node:http2` (≈ 10 MB of RSS) is loaded only for an HTTP/2 upstream (issue 15).
+   * The HTTP/2 side, made on the first HTTP/2 connection (the room loaded: http2/door.ts).
+   * Downstream HTTP/2 is Amime's own framing (http2/codec/); `node:http2` (≈ 10 MB of RSS) is
+   * loaded only for an HTTP/2 upstream (issue 15).
    */
-  get h2(): H2Downstream {
+  private h2(room: NonNullable<ReturnType<typeof h2Room>>): H2Downstream {
     if (this.#h2 !== undefined) return this.#h2;
-    const h2 = new H2Downstream(this.ctx, this.config.tls !== undefined);
+    const h2 = new room.H2Downstream(this.ctx, this.config.tls !== undefined);
     h2.onSessionEnd = this.ended;
     if (this.#closed) h2.close();
     return (this.#h2 = h2);
   }
 
-  private toH2(socket: Socket): void {
-    this.stats.h2++;
-    this.h2.accept(socket);
+  /**
+   * A connection that speaks HTTP/2 (`counted`: inside a CONNECT tunnel, already counted). The
+   * first one of a process that has not loaded the HTTP/2 room waits for it, held like a peeked
+   * connection (counted, destroyed by close()); a room that fails to load closes it.
+   */
+  toH2(socket: Socket, counted = false): void {
+    if (!counted) this.stats.h2++;
+    const room = h2Room();
+    if (room !== undefined) return this.h2(room).accept(socket, counted);
+    this.peeking.add(socket);
+    socket.on("error", noop);
+    loadH2Room().then(
+      (r) => {
+        if (!this.peeking.delete(socket) || socket.destroyed) return;
+        this.h2(r).accept(socket, counted);
+      },
+      (e: unknown) => {
+        this.peeking.delete(socket);
+        socket.destroy();
+        process.stderr.write(`amime proxy: HTTP/2 connection closed: the HTTP/2 code could not be loaded: ${(e as Error).message}\n`);
+      },
+    );
   }
 
   private toHttp1(socket: Socket, resume: boolean): void {

@@ -8,9 +8,8 @@ import type { Exchange } from "../http/exchange.ts";
 import { runChain } from "../http/filters/chain.ts";
 import { chainFor } from "../http/filters/registry.ts";
 import { Forwarder } from "../http/forwarder.ts";
+import { h2Room } from "../http2/door.ts";
 import { upstreamIsH2 } from "../http2/forward-stream.ts";
-import { H1Stream } from "../http2/h1-stream.ts";
-import { H2Forwarder } from "../http2/h2-forwarder.ts";
 import { forwardUpgrade } from "../upgrade/upgrade-forwarder.ts";
 import type { ClusterState } from "../upstream/cluster-manager.ts";
 
@@ -34,7 +33,9 @@ export function forwardH1(x: Exchange, action: ForwardAction, wc: WeightedCluste
   if (x.upgrade) return forwardUpgrade(x, action, wc, cluster);
   if (upstreamIsH2(cluster.config, "http1", false)) {
     // HTTP/2 upstream (http2/grpc port, h2UpgradePolicy UPGRADE): the HTTP/2 forwarder, with this
-    // HTTP/1.1 exchange adapted as its downstream stream.
+    // HTTP/1.1 exchange adapted as its downstream stream. The room was loaded before a config
+    // with this cluster was applied (http2/door.ts, needsH2Room).
+    const { H1Stream, H2Forwarder } = h2Room()!;
     const s = new H1Stream(x);
     x.forwarder = s;
     new H2Forwarder(s, action, wc, cluster).start();

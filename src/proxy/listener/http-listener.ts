@@ -75,7 +75,7 @@ export class HttpListener {
     this.dispatcher = new ProtocolDispatcher(config, this.ctx, accept);
     this.dispatcher.onConnectionEnd = () => this.wakeCloseWaiters();
     // h2c inside a CONNECT tunnel goes to the same HTTP/2 side (src/proxy/connect/).
-    this.ctx.acceptH2 = (s) => this.dispatcher.h2.accept(s, true);
+    this.ctx.acceptH2 = (s) => this.dispatcher.toH2(s, true);
     this.xfcc = config.xfcc;
     const admit = (socket: Socket): void => {
       if (!admitConnection(socket, this.activeConnections, this.connectionLimit, proxy, this.connectionStats)) return;

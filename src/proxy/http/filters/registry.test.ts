@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import type { ProxyConfig } from "../../../model/proxy-config.ts";
-import { buildChain, buildChains, DEFAULT_CHAIN, httpFilter } from "./registry.ts";
+import * as rooms from "../../rooms/rooms.ts";
+import { registerRooms } from "../../rooms/load.ts";
+import { buildChain, buildChains, DEFAULT_CHAIN, httpFilter, usesLazyHttpFilters } from "./registry.ts";
 
 describe("the HTTP filter registry", () => {
   it("the default chain is route lookup, then Istio's cors → fault → router", () => {
@@ -23,13 +25,36 @@ describe("the HTTP filter registry", () => {
   });
 });
 
+const listener = (extra: Record<string, unknown>) => ({ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "http", routeConfigName: "outbound", ...extra });
+const config = (listeners: unknown[], filterConfig?: Record<string, unknown>, rateLimits?: unknown) =>
+  ({
+    listeners,
+    routes: [{ name: "outbound", virtualHosts: [{ name: "v", domains: ["*"], routes: [{ name: "r", match: {}, action: { kind: "direct", status: 200 }, ...(filterConfig ? { filterConfig } : {}), ...(rateLimits ? { rateLimits } : {}), origin: {} }] }] }],
+  }) as unknown as ProxyConfig;
+
+// Runs first: the filters beyond cors, fault and router are a lazy chunk (src/proxy/rooms/).
+describe("before the lazy filters are loaded", () => {
+  it("a config that names one of them says where; one that names none needs nothing", () => {
+    assert.equal(usesLazyHttpFilters(config([listener({}), listener({ httpFilters: [{ name: "cors" }, { name: "router" }] })])), undefined);
+    assert.equal(usesLazyHttpFilters(config([listener({}), listener({ httpFilters: [{ name: "rbac" }, { name: "router" }] })])), "listeners[1].httpFilters");
+    assert.equal(usesLazyHttpFilters(config([listener({})], { ext_authz: {} })), "routes[0].filterConfig");
+    assert.equal(usesLazyHttpFilters(config([listener({})], undefined, { policies: [] })), "routes[0].rateLimits");
+  });
+
+  it("building a chain with one is an error naming it, not an unknown filter", () => {
+    assert.equal(httpFilter("rbac"), undefined);
+    assert.throws(() => buildChain([{ name: "rbac" }, { name: "router" }]), { message: '[0].name: HTTP filter "rbac" is not loaded (src/proxy/rooms/)' });
+  });
+
+  it("once registered, they are found and a config naming them needs nothing more", () => {
+    registerRooms(rooms);
+    assert.equal(httpFilter("rbac")?.name, "rbac");
+    assert.equal(usesLazyHttpFilters(config([listener({ httpFilters: [{ name: "rbac" }, { name: "router" }] })], { ext_authz: {} }, { policies: [] })), undefined);
+  });
+});
+
 describe("a config's filter chains", () => {
-  const listener = (extra: Record<string, unknown>) => ({ name: "outbound", direction: "outbound", address: "127.0.0.1", port: 0, protocol: "http", routeConfigName: "outbound", ...extra });
-  const config = (listeners: unknown[], filterConfig?: Record<string, unknown>) =>
-    ({
-      listeners,
-      routes: [{ name: "outbound", virtualHosts: [{ name: "v", domains: ["*"], routes: [{ name: "r", match: {}, action: { kind: "direct", status: 200 }, ...(filterConfig ? { filterConfig } : {}), origin: {} }] }] }],
-    }) as unknown as ProxyConfig;
+  before(() => registerRooms(rooms));
 
   it("each HTTP listener gets its own list; no list means the default; TCP listeners get none", () => {
     const chains = buildChains(config([listener({ httpFilters: [{ name: "router" }] }), listener({ name: "inbound" }), listener({ name: "db", protocol: "tcp" })]));

@@ -1,30 +1,28 @@
 // Every HTTP filter, registered by name: config names a filter and the listener's chain is built
 // from here. A new filter is a folder beside this file plus one line below (and its translation).
+// The filters beyond cors, fault and router come in a lazy chunk of the sidecar's bundle
+// (src/proxy/rooms/, issue 15), registered here once loaded: before a config that names one is
+// applied. Building and running a chain stays synchronous.
 import type { ProxyConfig } from "../../../model/proxy-config.ts";
 import type { FilterChain, FilterSlot, HttpFilter, Runtime } from "../../request/context.ts";
 import { corsFilter } from "./cors/cors-filter.ts";
-import { extAuthzFilter } from "./ext-authz/ext-authz-filter.ts";
 import { faultFilter } from "./fault/fault-filter.ts";
-import { jwtAuthnFilter } from "./jwt-authn/jwt-filter.ts";
-import { localRateLimitFilter } from "./local-ratelimit/local-ratelimit-filter.ts";
-import { checkRouteRateLimits } from "./ratelimit/check.ts";
-import { globalRateLimitFilter } from "./ratelimit/ratelimit-filter.ts";
-import { rbacFilter } from "./rbac/rbac-filter.ts";
 import { routeFilter } from "./route/route-filter.ts";
 import { routerFilter } from "./router/router-filter.ts";
 
-const FILTERS: ReadonlyMap<string, HttpFilter> = new Map(
-  [
-    jwtAuthnFilter,
-    extAuthzFilter,
-    rbacFilter,
-    localRateLimitFilter,
-    globalRateLimitFilter,
-    corsFilter,
-    faultFilter,
-    routerFilter,
-  ].map((f) => [f.name, f]),
-);
+/** The filters of the lazy chunk, by name (the order is the one error messages list). */
+const LAZY_NAMES: readonly string[] = ["jwt_authn", "ext_authz", "rbac", "local_ratelimit", "ratelimit"];
+
+const FILTERS = new Map<string, HttpFilter>([corsFilter, faultFilter, routerFilter].map((f) => [f.name, f]));
+
+/** A route's `rateLimits` check (the ratelimit folder's), registered with the lazy filters. */
+let checkRouteRateLimits: ((v: unknown) => void) | undefined;
+
+/** The lazy chunk's filters, once loaded (src/proxy/rooms/load.ts). */
+export function registerLazyHttpFilters(filters: readonly HttpFilter[], checkRateLimits: (v: unknown) => void): void {
+  for (const f of filters) FILTERS.set(f.name, f);
+  checkRouteRateLimits = checkRateLimits;
+}
 
 /** The filter registered under `name`, if any. */
 export function httpFilter(name: string): HttpFilter | undefined {
@@ -33,7 +31,27 @@ export function httpFilter(name: string): HttpFilter | undefined {
 
 /** Names of every registered filter (for error messages). */
 export function httpFilterNames(): string[] {
-  return [...FILTERS.keys()];
+  return [...LAZY_NAMES, corsFilter.name, faultFilter.name, routerFilter.name];
+}
+
+/**
+ * Where `config` first names a filter of the lazy chunk not yet registered (a listener's list, a
+ * route's per-filter config or rate limits), as a field path; undefined when it names none.
+ */
+export function usesLazyHttpFilters(config: ProxyConfig): string | undefined {
+  const lazy = (name: unknown): boolean => typeof name === "string" && LAZY_NAMES.includes(name) && !FILTERS.has(name);
+  for (const [i, l] of config.listeners.entries()) {
+    if (Array.isArray(l.httpFilters) && l.httpFilters.some((f) => lazy((f as { name?: unknown } | null)?.name))) return `listeners[${i}].httpFilters`;
+  }
+  for (const [i, rc] of config.routes.entries()) {
+    for (const vh of rc.virtualHosts) {
+      for (const r of vh.routes) {
+        if (r.rateLimits !== undefined && checkRouteRateLimits === undefined) return `routes[${i}].rateLimits`;
+        if (Object.keys(r.filterConfig ?? {}).some(lazy)) return `routes[${i}].filterConfig`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** The list a listener runs when its config names none (Istio's default: cors → fault → router). */
@@ -51,7 +69,7 @@ export function buildChain(filters: ReadonlyArray<{ readonly name: string; reado
   filters.forEach((entry, i) => {
     if (typeof entry !== "object" || entry === null || typeof entry.name !== "string") throw new Error(`[${i}].name: must be a string`);
     const f = FILTERS.get(entry.name);
-    if (f === undefined) throw new Error(`[${i}].name: unknown HTTP filter ${JSON.stringify(entry.name)} (known: ${httpFilterNames().join(", ")})`);
+    if (f === undefined) throw new Error(`[${i}].name: ${missing(entry.name)}`);
     try {
       f.check?.(entry.config);
     } catch (e) {
@@ -60,7 +78,7 @@ export function buildChain(filters: ReadonlyArray<{ readonly name: string; reado
     chain.push({ filter: f, config: entry.config });
   });
   if (routeAfterAuthn) {
-    const at = chain.findIndex((slot) => slot.filter === jwtAuthnFilter);
+    const at = chain.findIndex((slot) => slot.filter.name === "jwt_authn");
     chain.splice(at + 1, 0, { filter: routeFilter, config: undefined });
   }
   const last = chain[chain.length - 1];
@@ -94,6 +112,7 @@ export function buildChains(config: ProxyConfig): Map<string, FilterChain> {
       vh.routes.forEach((r, k) => {
         if (r.rateLimits !== undefined) {
           try {
+            if (checkRouteRateLimits === undefined) throw new Error(`: the ratelimit filter's code is not loaded (src/proxy/rooms/)`);
             checkRouteRateLimits(r.rateLimits);
           } catch (e) {
             throw new Error(`routes[${i}].virtualHosts[${j}].routes[${k}].rateLimits${(e as Error).message}`);
@@ -102,7 +121,7 @@ export function buildChains(config: ProxyConfig): Map<string, FilterChain> {
         for (const [name, cfg] of Object.entries(r.filterConfig ?? {})) {
           const at = `routes[${i}].virtualHosts[${j}].routes[${k}].filterConfig.${name}`;
           const f = FILTERS.get(name);
-          if (f === undefined) throw new Error(`${at}: unknown HTTP filter ${JSON.stringify(name)} (known: ${httpFilterNames().join(", ")})`);
+          if (f === undefined) throw new Error(`${at}: ${missing(name)}`);
           try {
             f.check?.(cfg);
           } catch (e) {
@@ -113,6 +132,12 @@ export function buildChains(config: ProxyConfig): Map<string, FilterChain> {
     ),
   );
   return out;
+}
+
+/** Why no filter is registered under `name`: unknown, or one of the lazy chunk not loaded (the caller's bug). */
+function missing(name: string): string {
+  if (LAZY_NAMES.includes(name)) return `HTTP filter ${JSON.stringify(name)} is not loaded (src/proxy/rooms/)`;
+  return `unknown HTTP filter ${JSON.stringify(name)} (known: ${httpFilterNames().join(", ")})`;
 }
 
 /** Some route of the route configuration matches a JWT claim. */

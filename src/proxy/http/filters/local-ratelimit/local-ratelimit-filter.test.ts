@@ -6,9 +6,14 @@ import { CONTINUE, EXT_AUTHZ_RESPONSE_HEADERS } from "../../../request/context.t
 import { formatResponseFlags } from "../../../request/response-flags.ts";
 import { forward, route } from "../../../router/fixtures.ts";
 import { buildChain } from "../registry.ts";
+import * as rooms from "../../../rooms/rooms.ts";
+import { registerRooms } from "../../../rooms/load.ts";
 import { runChain } from "../chain.ts";
 import { FakeRequest } from "../../../../testing/fake-request.ts";
 import { localRateLimitFilter } from "./local-ratelimit-filter.ts";
+
+// The filter is in the lazy chunk a sidecar loads before a config naming it is applied.
+registerRooms(rooms);
 
 // Istio's task: 4 tokens, 4 per 60 s, enabled and enforced 100 %, x-local-rate-limit: true.
 function taskConfig(over: Partial<LocalRateLimitConfig> = {}): LocalRateLimitConfig {
