@@ -209,7 +209,7 @@ export class ProtocolDispatcher {
       (e: unknown) => {
         this.peeking.delete(socket);
         socket.destroy();
-        process.stderr.write(`amime proxy: HTTP/2 connection closed: the HTTP/2 code could not be loaded: ${(e as Error).message}\n`);
+        process.stderr.write(`amime proxy: HTTP/2 connection closed: ${(e as Error).message}\n`);
       },
     );
   }
