@@ -1,8 +1,8 @@
 // Sidecar: the proxy process's engine. Starts the listeners of a ProxyConfig, swaps configs
 // atomically (requests in flight finish on the config they started with; a config that fails
 // its checks is rejected and the last good one stays), and closes gracefully.
-import { hostname } from "node:os";
 import { systemClock, type Clock } from "../core/clock.ts";
+import { hostName } from "../core/host-name.ts";
 import { systemRandom, type Random } from "../core/random.ts";
 import type { Listener, ProxyConfig } from "../model/proxy-config.ts";
 import { AdminServer } from "./admin/admin-server.ts";
@@ -95,7 +95,7 @@ export class Sidecar {
       limits: { ...DEFAULT_LIMITS, ...opts.limits },
       downstream: new DownstreamStats(),
       filterStats: new FilterStats(),
-      hostname: hostname(),
+      hostname: hostName(),
       runtime,
       observer: opts.observer,
       telemetry: undefined,

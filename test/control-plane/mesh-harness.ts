@@ -10,6 +10,7 @@ import type { InstanceRegistration } from "../../src/model/wire.ts";
 import { closedPort, send, startUpstream, type Upstream } from "../proxy/sidecar-harness.ts";
 import { waitFor as waitUntil } from "../support/wait.ts";
 import { SIDECAR_NODE_FLAGS, sidecarEnv } from "../../src/core/sidecar-node-flags.ts";
+import type { SidecarLaunch } from "../../src/runtime/js-build/sidecar-launch.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 export const NODE = join(root, "node_modules", ".bin", "node");
@@ -154,10 +155,13 @@ const READY_TIMEOUT_MS = 30_000;
  * resolves with its ready line once its first config is applied. With `replicas`, the proxy is
  * given every replica's URL (`--xds A,B,…`); `adminPort` 0 gives it an admin listener (the ready line's `admin`).
  */
-export function spawnProxy(cp: ControlPlane, p: MeshProxy, env: Record<string, string> = {}, replicas: readonly ControlPlane[] = [cp], adminPort = -1): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string; admin: number | null }> {
+/** How spawnProxy starts a sidecar by default: the TypeScript sources through bin/amime.js, with the sidecar's flags (no build needed). */
+const FROM_SOURCES: Pick<SidecarLaunch, "command" | "args"> = { command: NODE, args: [...SIDECAR_NODE_FLAGS, BIN] };
+
+export function spawnProxy(cp: ControlPlane, p: MeshProxy, env: Record<string, string> = {}, replicas: readonly ControlPlane[] = [cp], adminPort = -1, launch: Pick<SidecarLaunch, "command" | "args"> = FROM_SOURCES): Promise<{ ready: boolean; version: string; listeners: Record<string, number>; node: string; admin: number | null }> {
   const token = cp.mintProxyToken({ node: p.nodeId, namespace: p.registration.instance.namespace, serviceAccount: p.registration.instance.serviceAccount });
   // As the runtimes start sidecars: their Node flags and environment (OpenSSL's default store empty, src/core/sidecar-node-flags.ts).
-  const child = spawn(NODE, [...SIDECAR_NODE_FLAGS, BIN, "proxy", "--xds", replicas.map((r) => r.url).join(","), "--root-cert", meshRootFile(cp), "--node", p.nodeId, "--admin-port", String(adminPort)], { stdio: ["pipe", "pipe", "pipe"], env: { ...sidecarEnv(process.env), AMIME_PROXY_TOKEN: token, ...env } });
+  const child = spawn(launch.command, [...launch.args, "proxy", "--xds", replicas.map((r) => r.url).join(","), "--root-cert", meshRootFile(cp), "--node", p.nodeId, "--admin-port", String(adminPort)], { stdio: ["pipe", "pipe", "pipe"], env: { ...sidecarEnv(process.env), AMIME_PROXY_TOKEN: token, ...env } });
   p.child = child;
   child.stderr.on("data", (d: Buffer) => (p.stderr += d.toString()));
   return new Promise((resolve, reject) => {

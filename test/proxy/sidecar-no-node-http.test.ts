@@ -11,6 +11,7 @@
 // Node's `import.meta` initializer (a .proto directory found at load). Nor `dns`, `cluster` and what
 // `cluster` loads (`child_process`, `dgram`): Node's `listen({ host, port })` loads them on the way
 // to binding an IP literal (≈ 0.2–0.75 MB); the sidecar's listeners bind through core/listen.ts.
+// Nor `os` (its module and binding, for the host's name: read from /proc by core/host-name.ts).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -41,7 +42,7 @@ describe("a sidecar from a file, with Prometheus and tracing on, without node:ht
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("serves admin, status and /stats/prometheus and exports its spans; it generates x-request-ids; process.moduleLoadList has no http, crypto, perf_hooks, blocklist, file, import.meta, dns or cluster module", async () => {
+  it("serves admin, status and /stats/prometheus and exports its spans; it generates x-request-ids; process.moduleLoadList has no http, crypto, perf_hooks, blocklist, file, import.meta, dns, cluster or os module", async () => {
     const metricsPort = await unusedPort();
     const file = join(dir, "productpage.json");
     writeFileSync(file, JSON.stringify(clientConfig(app.port, { metricsPort, tracing: { endpoint: `${collector.url}/api/v2/spans`, format: "zipkin", samplingPercentage: 100 } })));
@@ -95,6 +96,11 @@ describe("a sidecar from a file, with Prometheus and tracing on, without node:ht
     );
     assert.deepEqual(
       loaded.filter((m) => /^NativeModule (dns|internal\/dns\/callback_resolver|cluster|internal\/cluster\/\w+|child_process|dgram)$/.test(m)),
+      [],
+    );
+    // Nor `os`: the host's name (%HOSTNAME%) is read from /proc (core/host-name.ts).
+    assert.deepEqual(
+      loaded.filter((m) => /^(NativeModule|Internal Binding) os$/.test(m)),
       [],
     );
   });

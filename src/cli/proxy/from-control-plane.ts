@@ -2,7 +2,7 @@
 // stream (one or several replicas) and its workload certificate from the mesh CA, with the proxy's
 // credential (\$AMIME_PROXY_TOKEN or --token-file, read again on every reconnect); ready once it has
 // both.
-import { cryptoModule, fs, readFileAsync } from "../../core/builtins.ts";
+import { cryptoModule, fs } from "../../core/builtins.ts";
 import { withCertificates } from "../../core/pem.ts";
 import { PushClient } from "../../proxy/control/push-client.ts";
 import { MeshCredentials } from "../../proxy/identity/mesh-credentials.ts";
@@ -35,10 +35,14 @@ export async function runFromControlPlane(args: XdsFlags, options: SidecarOption
     return 2;
   }
   const rootFile = args.rootCert ?? process.env.AMIME_ROOT_CERT;
+  // The root and the token are read synchronously, once, before anything else runs: fs.readFile
+  // would load one more of Node's modules (internal/fs/read/context) into the sidecar for these two
+  // small reads, kept for its life (issue 15; docs/performance.md, "Session 18: the builtins and
+  // native state of the push").
   let ca: string | undefined;
   if (rootFile) {
     try {
-      ca = await readFileAsync(rootFile, "utf8");
+      ca = fs.readFileSync(rootFile, "utf8");
     } catch (e) {
       process.stderr.write(`amime proxy: cannot read --root-cert: ${(e as Error).message}\n`);
       return 1;
@@ -52,7 +56,7 @@ export async function runFromControlPlane(args: XdsFlags, options: SidecarOption
     const file = args.tokenFile;
     let last: string;
     try {
-      last = (await readFileAsync(file, "utf8")).trim();
+      last = fs.readFileSync(file, "utf8").trim();
     } catch (e) {
       process.stderr.write(`amime proxy: cannot read --token-file: ${(e as Error).message}\n`);
       return 1;

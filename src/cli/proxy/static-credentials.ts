@@ -1,7 +1,7 @@
 // \`amime proxy --config FILE --cert FILE --key FILE --root-cert FILE\`: the workload certificate of a
 // proxy that has no CA to ask, read from files.
 import type { X509Certificate } from "node:crypto";
-import { cryptoModule, readFileAsync } from "../../core/builtins.ts";
+import { cryptoModule, fs } from "../../core/builtins.ts";
 import { MeshCredentials } from "../../proxy/identity/mesh-credentials.ts";
 
 /**
@@ -9,9 +9,11 @@ import { MeshCredentials } from "../../proxy/identity/mesh-credentials.ts";
  * carry a URI SAN (the SPIFFE id peers see) and match the key; errors name the file.
  */
 export async function staticCredentials(certFile: string, keyFile: string, rootFile: string): Promise<MeshCredentials> {
-  const read = async (flag: string, file: string): Promise<string> => {
+  // Read synchronously at start, as --xds reads its root (from-control-plane.ts): fs.readFile would
+  // load internal/fs/read/context into the sidecar for good.
+  const read = (flag: string, file: string): string => {
     try {
-      return await readFileAsync(file, "utf8");
+      return fs.readFileSync(file, "utf8");
     } catch (e) {
       throw new Error(`cannot read ${flag} ${file}: ${(e as Error).message}`);
     }
@@ -21,7 +23,7 @@ export async function staticCredentials(certFile: string, keyFile: string, rootF
     if (found.length === 0) throw new Error(`${flag} ${file}: no PEM certificate in it`);
     return found.map((p) => (p.endsWith("\n") ? p : `${p}\n`));
   };
-  const [chainText, keyPem, rootText] = [await read("--cert", certFile), await read("--key", keyFile), await read("--root-cert", rootFile)];
+  const [chainText, keyPem, rootText] = [read("--cert", certFile), read("--key", keyFile), read("--root-cert", rootFile)];
   const chain = pems("--cert", certFile, chainText);
   const roots = pems("--root-cert", rootFile, rootText);
   const { createPrivateKey, X509Certificate } = cryptoModule();
