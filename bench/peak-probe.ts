@@ -22,11 +22,14 @@
 // its environment; --duration-ms sets the load's length (15000, as bench/memory.ts); --signal-at
 // MS[,MS…] sends SIGUSR2 that many ms into the load (with --add-args "--heapsnapshot-signal=SIGUSR2"
 // for heap snapshots at load); --log-out FILE keeps the sidecar's stdout and stderr (for --trace-gc,
-// --trace-opt, --trace-zone-stats); --series prints the make-up at fixed times.
+// --trace-opt, --trace-zone-stats); --log-times also marks in it when each piece of output arrived (a line
+// "@@ MS", ms into the load, before it) and makes the sidecar's stdout line-buffered (coreutils' libstdbuf,
+// preloaded), so that V8's traces, which carry no time, can be placed against VmHWM's rises (bench/spike-poll.ts:
+// its times are ≈ 0.4 s earlier, the load generator's start); --series prints the make-up at fixed times.
 //
 // Usage: node bench/peak-probe.ts [--via file|push] [--add-args="…"] [--node-args="…"] [--env K=V]… [--duration-ms 15000]
-//        [--signal-at MS,…] [--log-out FILE] [--series] [--json]
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+//        [--signal-at MS,…] [--log-out FILE [--log-times]] [--series] [--json]
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,7 +43,7 @@ import { startNginx } from "./targets/nginx.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const USAGE = `Usage: node bench/peak-probe.ts [--via file|push] [--add-args="…"] [--node-args="…"] [--env K=V]… [--duration-ms 15000]
-       [--signal-at MS,…] [--log-out FILE] [--series] [--json]`;
+       [--signal-at MS,…] [--log-out FILE [--log-times]] [--series] [--json]`;
 const { values } = benchArgs(
   {
     options: {
@@ -51,6 +54,7 @@ const { values } = benchArgs(
       "duration-ms": { type: "string", default: "15000" },
       "signal-at": { type: "string" },
       "log-out": { type: "string" },
+      "log-times": { type: "boolean", default: false },
       series: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
     },
@@ -61,11 +65,15 @@ if (values.via !== "file" && values.via !== "push") exitWithUsage(`--via file or
 if (!/^[1-9]\d*$/.test(values["duration-ms"])) exitWithUsage(`--duration-ms takes a number of ms, not ${values["duration-ms"]}`, USAGE);
 const signalAt = (values["signal-at"] ?? "").split(",").filter((s) => s !== "").map(Number);
 if (signalAt.some((n) => !Number.isInteger(n) || n < 0)) exitWithUsage(`--signal-at takes ms into the load, comma-separated, not ${values["signal-at"]}`, USAGE);
+if (values["log-times"] && values["log-out"] === undefined) exitWithUsage("--log-times needs --log-out FILE", USAGE);
+const STDBUF = "/usr/libexec/coreutils/libstdbuf.so";
+if (values["log-times"] && !existsSync(STDBUF)) exitWithUsage(`--log-times needs coreutils' ${STDBUF} (line-buffered stdout)`, USAGE);
 const badEnv = values.env.find((kv) => !/^[A-Za-z_]\w*=/.test(kv));
 if (badEnv !== undefined) exitWithUsage(`--env takes NAME=value, not ${badEnv}`, USAGE);
 const split = (s: string): string[] => s.split(" ").filter((a) => a !== "");
 const nodeArgs = [...(values["node-args"] !== undefined ? split(values["node-args"]) : SIDECAR_NODE_FLAGS), ...split(values["add-args"])];
-const extraEnv = Object.fromEntries(values.env.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+const extraEnv: Record<string, string> = Object.fromEntries(values.env.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+if (values["log-times"]) Object.assign(extraEnv, { LD_PRELOAD: STDBUF, _STDBUF_O: "L" });
 const node = join(root, "node_modules", ".bin", "node");
 const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 // `| head` closes stdout early: not an error of the probe.
@@ -132,7 +140,10 @@ try {
   pushed?.register();
   const { child, readyMs } = await startProxyUntilReady("0", sidecarNode, [...nodeArgs, entry, "proxy", ...source.args, "--admin-port", "0"], { cwd: root, env: { ...sidecarEnv(source.env), ...extraEnv } });
   let log = "";
+  // ms into the load (negative before it) for --log-times.
+  let loadStart = performance.now() + 3000;
   const keep = (d: Buffer): void => {
+    if (values["log-times"]) log += `\n@@ ${Math.round(performance.now() - loadStart)}\n`;
     if (values["log-out"] !== undefined) log += d.toString();
   };
   child.stdout.on("data", keep);
@@ -141,6 +152,7 @@ try {
   try {
     await wait(3000);
     const t0 = performance.now();
+    loadStart = t0;
     const idle = sample(pid, t0);
     const load = run("taskset", ["-c", "1", node, join(root, "bench", "load", "fixed-rate.ts"), "--port", String(port), "--rate", "1000", "--connections", "16", "--duration-ms", values["duration-ms"], "--authority", DEPLOYED_AUTHORITY]);
     let done = false;
